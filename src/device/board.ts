@@ -1,0 +1,35 @@
+/** A board profile (data in `boards/<id>.json`, checked by `boards/schema.json`). */
+export interface BoardProfile {
+  id: string;
+  name: string;
+  /** Board name the espruino CLI knows (`--board`). */
+  espruinoBoard: string;
+  /** Raw flash reserved for Spool's ring buffer. */
+  flash: {
+    /** Absolute address, a multiple of pageSize. */
+    address: number;
+    length: number;
+    pageSize: number;
+    writeAlignment: number;
+    /** Rated erase cycles per page. */
+    eraseCycles: number;
+    /** Why this region is safe to use (it must not overlap Storage or firmware). */
+    why: string;
+  };
+  storage: { address: number; size: number };
+  /** JsVar budget of the interpreter on this board, and bytes per JsVar. */
+  jsVars: { count: number; bytesEach: number };
+  /** Largest minified bundle accepted by the build, bytes. */
+  codeBudgetBytes: number;
+  tls: boolean;
+  network: "wifi" | "none";
+  blynk: { scheme: "http" | "https"; port: number; host: string };
+  upload: {
+    /** Most points sent in one request. */
+    maxPointsPerRequest: number;
+    /** Bytes written to the socket before waiting for `drain`. */
+    pieceBytes: number;
+  };
+  /** What the default firmware samples. */
+  sampler: { kind: "temperature" | "analog" | "synthetic"; pin?: string };
+}

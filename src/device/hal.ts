@@ -1,0 +1,204 @@
+/**
+ * The hardware boundary: the only way device code reaches Espruino's globals and modules.
+ *
+ * Device modules take a {@link Hal} (or the narrow port they need) in their options object and
+ * never touch `require`, `E`, `getTime`, timers or `print` directly. {@link createEspruinoHal}
+ * builds the one implementation, over whatever globals the interpreter offers: the real
+ * Espruino, or the simulated one in `src/host/sim`, which provides the same globals.
+ */
+
+/** Raw NOR flash. Addresses are absolute; erase sets a page to 0xFF, write can only clear bits. */
+export interface FlashPort {
+  /** Reads `length` bytes at `addr`. */
+  read(addr: number, length: number): Uint8Array;
+  /**
+   * Writes bytes at `addr`: the result is old AND new. `addr` and `data.length` must be
+   * multiples of the board's write alignment.
+   */
+  write(addr: number, data: Uint8Array): void;
+  /** Erases the page that contains `addr` to 0xFF. */
+  erasePage(addr: number): void;
+}
+
+/** Espruino's `require("Storage")`, the part Spool uses. */
+export interface StoragePort {
+  /** The file's contents, or undefined when there is no such file. */
+  read(name: string): string | undefined;
+  /** Replaces (or creates) a file. @throws when Storage is full. */
+  write(name: string, data: string): boolean;
+  erase(name: string): void;
+  list(): string[];
+}
+
+/** Options of `require("http").request`. */
+export interface HttpRequestOptions {
+  host: string;
+  port: number;
+  path: string;
+  method: string;
+  protocol: "http:" | "https:";
+  headers: { [name: string]: string };
+}
+
+/** Espruino's http response: `statusCode` may be a number or a numeric string. */
+export interface HttpResponse {
+  statusCode: number | string;
+  headers: { [name: string]: string };
+  on(event: "data", cb: (chunk: string) => void): void;
+  on(event: "end" | "close", cb: () => void): void;
+  on(event: "error", cb: (err: unknown) => void): void;
+}
+
+/** Espruino's http client request. `write`/`end` throw when the network is down. */
+export interface HttpRequest {
+  write(data: string): boolean;
+  end(data?: string): void;
+  on(event: "drain" | "close", cb: () => void): void;
+  on(event: "error", cb: (err: unknown) => void): void;
+}
+
+export interface HttpPort {
+  request(options: HttpRequestOptions, cb: (res: HttpResponse) => void): HttpRequest;
+}
+
+/** A UDP socket from `require("dgram")`; messages arrive as binary strings. */
+export interface UdpSocket {
+  bind(port: number, cb?: () => void): void;
+  send(data: string, port: number, host: string): void;
+  on(event: "message", cb: (msg: string, info: { address: string; port: number }) => void): void;
+  on(event: "error", cb: (err: unknown) => void): void;
+  close(): void;
+}
+
+export interface DgramPort {
+  createSocket(type: "udp4"): UdpSocket;
+}
+
+/** `require("Wifi")` on ESP32/ESP8266. */
+export interface WifiPort {
+  connect(ssid: string, options: { password?: string }, cb: (err: unknown) => void): void;
+  disconnect(cb?: () => void): void;
+  on(event: "connected", cb: (details: { ip?: string }) => void): void;
+  on(event: "disconnected", cb: (details: { reason?: string | number }) => void): void;
+  on(event: string, cb: (details: unknown) => void): void;
+  getIP(): { ip: string };
+}
+
+/** What `process.memory()` reports, in JsVars. */
+export interface MemoryInfo {
+  free: number;
+  usage: number;
+  total: number;
+}
+
+/** Timer handle as returned by the interpreter. */
+export type TimerId = unknown;
+
+/** Everything device code may use of the interpreter. */
+export interface Hal {
+  flash: FlashPort;
+  storage: StoragePort;
+  /** Undefined on boards without WiFi (linux): the network is simply there. */
+  wifi: WifiPort | undefined;
+  http: HttpPort;
+  dgram: DgramPort;
+  /** The interpreter's clock in epoch ms, fraction included (`Date.now()`). Set by {@link Hal.setTime}. */
+  now(): number;
+  /** Milliseconds since this boot. Monotonic: {@link Hal.setTime} does not move it. */
+  uptime(): number;
+  /** Steps the interpreter's clock (Espruino's `setTime`); pending timers keep their delays. */
+  setTime(epochMs: number): void;
+  setTimeout(fn: () => void, ms: number): TimerId;
+  clearTimeout(id: TimerId): void;
+  setInterval(fn: () => void, ms: number): TimerId;
+  clearInterval(id: TimerId): void;
+  /** CRC-32 (IEEE, as zlib) of bytes, native `E.CRC32`. */
+  crc32(data: Uint8Array): number;
+  /** Bytes to a binary string (`E.toString`). */
+  bytesToString(data: Uint8Array): string;
+  /** Binary string to bytes (`E.toUint8Array`). */
+  stringToBytes(data: string): Uint8Array;
+  /** A number in [0, 1): `Math.random` on the device, seeded in the simulation. */
+  random(): number;
+  /** Prints one line to the console. */
+  log(line: string): void;
+  memory(): MemoryInfo;
+}
+
+/** The interpreter globals {@link createEspruinoHal} is built from. */
+export interface EspruinoGlobals {
+  require: (name: string) => any;
+  E: any;
+  getTime: () => number;
+  setTime: (sec: number) => void;
+  setTimeout: (fn: () => void, ms: number) => TimerId;
+  clearTimeout: (id: TimerId) => void;
+  setInterval: (fn: () => void, ms: number) => TimerId;
+  clearInterval: (id: TimerId) => void;
+  print: (line: string) => void;
+  process: { memory: () => MemoryInfo };
+  hasWifi: boolean;
+}
+
+/**
+ * Builds the hardware boundary over Espruino's globals.
+ *
+ * Uptime is derived from `getTime()` minus every step this boundary made with `setTime`, so it
+ * stays monotonic as long as nothing else sets the clock (Spool never calls `Wifi.setSNTP`).
+ */
+export function createEspruinoHal(g: EspruinoGlobals): Hal {
+  const flash = g.require("Flash");
+  const storage = g.require("Storage");
+  const E = g.E;
+  // getTime() counts from boot until the clock is first set; every step we make is remembered
+  // so that uptime survives it.
+  let stepSec = 0;
+  const bootSec = g.getTime();
+  let wifi: WifiPort | undefined;
+  if (g.hasWifi) wifi = g.require("Wifi");
+  let http: HttpPort | undefined;
+  let dgram: DgramPort | undefined;
+  return {
+    flash: {
+      read: (addr, length) => flash.read(length, addr),
+      write: (addr, data) => flash.write(data, addr),
+      erasePage: (addr) => flash.erasePage(addr),
+    },
+    storage: {
+      read: (name) => {
+        const s = storage.read(name);
+        return s === undefined || s === null ? undefined : String(s);
+      },
+      write: (name, data) => storage.write(name, data),
+      erase: (name) => storage.erase(name),
+      list: () => storage.list(),
+    },
+    wifi,
+    // http and dgram are loaded lazily: each module costs RAM on the device.
+    get http(): HttpPort {
+      if (!http) http = g.require("http");
+      return http as HttpPort;
+    },
+    get dgram(): DgramPort {
+      if (!dgram) dgram = g.require("dgram");
+      return dgram as DgramPort;
+    },
+    now: () => g.getTime() * 1000,
+    uptime: () => (g.getTime() - stepSec - bootSec) * 1000,
+    setTime: (epochMs) => {
+      const before = g.getTime();
+      g.setTime(epochMs / 1000);
+      stepSec += g.getTime() - before;
+    },
+    setTimeout: (fn, ms) => g.setTimeout(fn, ms),
+    clearTimeout: (id) => g.clearTimeout(id),
+    setInterval: (fn, ms) => g.setInterval(fn, ms),
+    clearInterval: (id) => g.clearInterval(id),
+    crc32: (data) => E.CRC32(data) >>> 0,
+    bytesToString: (data) => E.toString(data),
+    stringToBytes: (data) => E.toUint8Array(data),
+    random: () => Math.random(),
+    log: (line) => g.print(line),
+    memory: () => g.process.memory(),
+  };
+}

@@ -1,0 +1,84 @@
+import type { Anchor, Reading } from "../types.ts";
+
+/**
+ * A position in the log: logical and monotonic across wrap-around (it grows forever, unlike a
+ * flash address), so positions compare with < and >. Valid until the ring turns over it.
+ */
+export type LogPos = number;
+
+/** What to do with a new reading when every sector holds undelivered readings. */
+export type FullPolicy = "overwrite-oldest" | "refuse";
+
+/** Why readings were dropped; each reason is counted. */
+export type DropReason =
+  | "overwritten" // the ring turned over undelivered readings (policy overwrite-oldest)
+  | "refused" // the store was full (policy refuse)
+  | "corrupt" // failed CRC or lay in a quarantined sector
+  | "too-old" // older than the server's maximum age (uplink)
+  | "rejected" // the server refused it for its content (uplink)
+  | "bad-pin" // the server does not know the pin (uplink, policy drop)
+  | "unresolved-time" // taken in a boot whose clock was never anchored (clock, policy drop)
+  | "erased"; // discarded by an explicit erase
+
+/** Store counters and health, as `status()` shows them. */
+export interface StoreStats {
+  /** Undelivered readings. */
+  pending: number;
+  /** Readings the free space still holds at the current average size. */
+  freeReadings: number;
+  /** Free fraction 0..1 (sectors not holding undelivered data). */
+  freeFraction: number;
+  bytesUsed: number;
+  bytesTotal: number;
+  sectors: number;
+  quarantinedSectors: number;
+  /** Per-sector erase counts (min and max). */
+  eraseCountMin: number;
+  eraseCountMax: number;
+  /** Projected lifetime in days at the write rate seen since mount; Infinity if unknown. */
+  projectedLifetimeDays: number;
+  dropped: { [reason: string]: number };
+  appended: number;
+  bootId: number;
+}
+
+/** A reading read back from the log, with where it is. */
+export interface LogRecord {
+  pos: LogPos;
+  reading: Reading;
+}
+
+/** The contract of the store that the clock, uplink and API build on. */
+export interface ReadingStore {
+  /** This boot's id: one more than the last boot's, persisted at mount. */
+  readonly bootId: number;
+  /**
+   * Appends a reading; returns only once it is durable in flash.
+   * @throws StoreFullError when full under policy "refuse" (the reading is counted as refused).
+   * @throws Error on an invalid reading (message names the field); nothing stored changes.
+   */
+  append(reading: Reading): void;
+  /** Persists a clock anchor (durable on return). */
+  appendAnchor(anchor: Anchor): void;
+  /** Every anchor still in the log (and the latest of each boot even after rotation), oldest first. */
+  anchors(): Anchor[];
+  /** Position of the oldest undelivered reading (or the write head when none). */
+  oldestPos(): LogPos;
+  /** The write head: the position the next record will take. */
+  headPos(): LogPos;
+  /**
+   * Calls `fn` for each undelivered reading from `from` (inclusive) on, oldest first, until
+   * `fn` returns false or the head is reached. Readings of other pins are skipped when `pin`
+   * is given. Memory use does not depend on how many readings are visited.
+   */
+  scan(options: { from: LogPos; pin?: number }, fn: (rec: LogRecord) => boolean | void): void;
+  /** Marks delivered every undelivered reading of `pin` with from <= pos <= to (durable on return). */
+  markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void;
+  /** Marks one reading as dropped for `reason` (not to be sent), counted. */
+  drop(pos: LogPos, reason: DropReason): void;
+  /** Adds to a drop counter for readings never stored or dropped outside the log. */
+  countDrop(reason: DropReason, n: number): void;
+  stats(): StoreStats;
+  /** Erases everything (counts undelivered readings as "erased"); keeps boot id and erase counts. */
+  eraseAll(): number;
+}
