@@ -29,6 +29,11 @@ export interface Anchor {
   bootId: number;
   uptimeMs: number;
   epochMs: number;
+  /**
+   * True when the time came from an HTTP Date header (about ±1 s) rather than SNTP: the clock
+   * never uses a coarse anchor to estimate drift, and prefers any SNTP anchor of the same boot.
+   */
+  coarse?: boolean;
 }
 
 /** Largest String value Blynk accepts, in UTF-8 bytes. */

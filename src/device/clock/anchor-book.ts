@@ -1,0 +1,130 @@
+/**
+ * What the anchors say: per boot, the first and last SNTP anchor (and HTTP-Date anchor), and
+ * the local clock's rate error learned from successive SNTP anchors of one boot.
+ */
+import type { Anchor } from "../types.ts";
+
+/** Anchors closer than this do not make a drift measurement (sync noise would dominate). */
+export const MIN_DRIFT_SPAN_MS = 600000;
+/** Rate errors beyond this are not a crystal: one of the two anchors is wrong. */
+export const MAX_DRIFT_PPM = 500;
+/** How many of the latest anchor pairs the drift estimate averages. */
+const DRIFT_PAIRS = 4;
+
+/** The anchors of one boot that resolution needs. */
+export interface BootAnchors {
+  bootId: number;
+  first: Anchor | undefined;
+  last: Anchor | undefined;
+  coarseFirst: Anchor | undefined;
+  coarseLast: Anchor | undefined;
+}
+
+/**
+ * A compact, bounded summary of the anchor log: memory grows with the number of boots in the
+ * log, not with the number of anchors.
+ */
+export class AnchorBook {
+  /** Sorted by bootId. */
+  boots: BootAnchors[] = [];
+  /** Latest pairs as [uptime span, epoch span, ...], oldest first. */
+  private pairs: number[] = [];
+  private base: Anchor | undefined;
+
+  /** Adds an anchor; anchors must come in the order they were taken. */
+  add(a: Anchor): void {
+    let b = this.get(a.bootId);
+    if (!b) {
+      b = { bootId: a.bootId, first: undefined, last: undefined, coarseFirst: undefined, coarseLast: undefined };
+      let i = this.boots.length;
+      while (i > 0 && this.boots[i - 1].bootId > a.bootId) i--;
+      this.boots.splice(i, 0, b);
+    }
+    if (a.coarse) {
+      if (!b.coarseFirst) b.coarseFirst = a;
+      b.coarseLast = a;
+      return;
+    }
+    if (!b.first) b.first = a;
+    b.last = a;
+    this.learn(a);
+  }
+
+  private learn(a: Anchor): void {
+    const base = this.base;
+    if (!base || base.bootId !== a.bootId || a.uptimeMs <= base.uptimeMs) {
+      this.base = a;
+      return;
+    }
+    const dUp = a.uptimeMs - base.uptimeMs;
+    const dEp = a.epochMs - base.epochMs;
+    if (dEp < MIN_DRIFT_SPAN_MS) return;
+    this.base = a;
+    const ppm = ((dUp - dEp) / dEp) * 1e6;
+    if (ppm > MAX_DRIFT_PPM || ppm < -MAX_DRIFT_PPM) return;
+    this.pairs.push(dUp, dEp);
+    if (this.pairs.length > DRIFT_PAIRS * 2) this.pairs.splice(0, 2);
+  }
+
+  get(bootId: number): BootAnchors | undefined {
+    for (let i = 0; i < this.boots.length; i++) if (this.boots[i].bootId === bootId) return this.boots[i];
+    return undefined;
+  }
+
+  /** The nearest boot before `bootId` that has an anchor. */
+  before(bootId: number): BootAnchors | undefined {
+    let found: BootAnchors | undefined;
+    for (let i = 0; i < this.boots.length && this.boots[i].bootId < bootId; i++) found = this.boots[i];
+    return found;
+  }
+
+  /** The nearest boot after `bootId` that has an anchor. */
+  after(bootId: number): BootAnchors | undefined {
+    for (let i = 0; i < this.boots.length; i++) if (this.boots[i].bootId > bootId) return this.boots[i];
+    return undefined;
+  }
+
+  /**
+   * The local clock's rate error in ppm (positive: it runs fast), the span-weighted mean of the
+   * latest anchor pairs; undefined before two SNTP anchors of one boot were far enough apart.
+   */
+  driftPpm(): number | undefined {
+    if (!this.pairs.length) return undefined;
+    let up = 0;
+    let ep = 0;
+    for (let i = 0; i < this.pairs.length; i += 2) {
+      up += this.pairs[i];
+      ep += this.pairs[i + 1];
+    }
+    return ((up - ep) / ep) * 1e6;
+  }
+
+  /** True ms per uptime ms: 1 / (1 + drift). */
+  rate(): number {
+    const d = this.driftPpm();
+    return d === undefined ? 1 : 1 / (1 + d * 1e-6);
+  }
+
+  /**
+   * UTC ms at `uptimeMs` into an anchored boot, or undefined when the boot has no anchor.
+   * Before the first anchor (where the readings stamped with uptime lie) it extrapolates back
+   * from that anchor at the learned rate, so the result joins the epoch stamps taken after it
+   * without a jump back. Between the first and last anchor it interpolates (which corrects the
+   * drift exactly) unless the two disagree by more than a crystal can (a clock step: one of
+   * them was wrong); after the last it extrapolates forward from it.
+   */
+  epochAt(bootId: number, uptimeMs: number): number | undefined {
+    const b = this.get(bootId);
+    if (!b) return undefined;
+    const first = b.first ? b.first : (b.coarseFirst as Anchor);
+    const last = b.first ? (b.last as Anchor) : (b.coarseLast as Anchor);
+    const rate = this.rate();
+    if (uptimeMs <= first.uptimeMs) return first.epochMs - (first.uptimeMs - uptimeMs) * rate;
+    if (uptimeMs >= last.uptimeMs) return last.epochMs + (uptimeMs - last.uptimeMs) * rate;
+    const dUp = last.uptimeMs - first.uptimeMs;
+    const dEp = last.epochMs - first.epochMs;
+    const ppm = dEp > 0 ? ((dUp - dEp) / dEp) * 1e6 : Infinity;
+    if (ppm > MAX_DRIFT_PPM || ppm < -MAX_DRIFT_PPM) return first.epochMs + (uptimeMs - first.uptimeMs) * rate;
+    return first.epochMs + ((uptimeMs - first.uptimeMs) * dEp) / dUp;
+  }
+}

@@ -1,0 +1,339 @@
+/**
+ * SNTP client over UDP (`dgram`), applying the time with the interpreter's setTime (not
+ * Wifi.setSNTP, which on ESP32 sets the clock behind Espruino's timers).
+ */
+import type { Hal, TimerId, UdpSocket } from "../hal.ts";
+import { buildRequest, checkReply, type NtpRejection, type NtpReply } from "./ntp-packet.ts";
+
+export const DEFAULT_SNTP_SERVERS = ["pool.ntp.org"];
+const NTP_PORT = 123;
+const DEFAULT_TIMEOUT_MS = 3000;
+const DEFAULT_INTERVAL_MS = 3600000;
+const DEFAULT_RETRY_MIN_MS = 15000;
+const DEFAULT_RETRY_MAX_MS = 900000;
+const DEFAULT_RATE_HOLD_MS = 3600000;
+const MAX_RATE_HOLD_MS = 86400000;
+
+/** An accepted SNTP exchange. */
+export interface SntpSync {
+  /** UTC ms when the reply arrived: local receive time t4 plus the offset. */
+  epochMs: number;
+  /** `hal.uptime()` when the reply arrived. */
+  uptimeMs: number;
+  /** True time minus local clock: ((t2-t1)+(t3-t4))/2. */
+  offsetMs: number;
+  /** Round trip minus server processing: (t4-t1)-(t3-t2). */
+  delayMs: number;
+  server: string;
+  stratum: number;
+}
+
+export interface SntpOptions {
+  hal: Hal;
+  /** Host names tried in turn; default ["pool.ntp.org"]. */
+  servers?: string[];
+  /** Default 123. */
+  port?: number;
+  /** How long to wait for one server's reply; default 3000 ms. */
+  timeoutMs?: number;
+  /** Time between successful syncs; default 1 h. */
+  intervalMs?: number;
+  /** First retry delay after every server failed, doubled per failure; default 15 s. */
+  retryMinMs?: number;
+  /** Longest retry delay; default 15 min. */
+  retryMaxMs?: number;
+  /** How long a server that answered kiss-o'-death RATE is left alone (doubles); default 1 h. */
+  rateHoldMs?: number;
+  /** Step the clock with hal.setTime on each sync; default true. */
+  apply?: boolean;
+  onSync?: (sync: SntpSync) => void;
+  /** Called for every refused reply or timeout, with the reason. */
+  onError?: (reason: string, server: string) => void;
+}
+
+export interface SntpStatus {
+  running: boolean;
+  busy: boolean;
+  lastOffsetMs: number | undefined;
+  lastDelayMs: number | undefined;
+  /** UTC ms of the last accepted sync. */
+  lastSyncAt: number | undefined;
+  /** "server: reason" of the last refused reply or timeout. */
+  lastError: string | undefined;
+  /** Server of the last accepted sync. */
+  server: string | undefined;
+  /** Rounds in a row in which no server gave an acceptable reply. */
+  failures: number;
+  /** Servers that answered DENY or RSTR: not asked again this boot. */
+  refused: string[];
+}
+
+/** One exchange in flight. */
+interface Exchange {
+  server: number;
+  socket: UdpSocket | undefined;
+  request: Uint8Array | undefined;
+  t1: number;
+  timer: TimerId | undefined;
+  foreignReason: string | undefined;
+  done: boolean;
+}
+
+/**
+ * Keeps the clock set by SNTP: `start()` when the network comes up (syncs now, then every
+ * `intervalMs`, backing off while every server fails), `stop()` when it goes down.
+ */
+export class SntpClient {
+  private hal: Hal;
+  private servers: string[];
+  private port: number;
+  private timeoutMs: number;
+  private intervalMs: number;
+  private retryMinMs: number;
+  private retryMaxMs: number;
+  private rateHoldMs: number;
+  private apply: boolean;
+  private onSync: ((sync: SntpSync) => void) | undefined;
+  private onError: ((reason: string, server: string) => void) | undefined;
+  /** Per server: uptime before which it is not asked (Infinity after DENY/RSTR). */
+  private holdUntil: number[] = [];
+  private rateHolds: number[] = [];
+  private preferred = 0;
+  private running = false;
+  private timer: TimerId | undefined;
+  private exchange: Exchange | undefined;
+  private roundCb: ((err: string | undefined, sync: SntpSync | undefined) => void) | undefined;
+  private roundTried = 0;
+  private st: SntpStatus;
+
+  /** @throws Error when `servers` is empty or holds a non-string or empty name. */
+  constructor(options: SntpOptions) {
+    const servers = options.servers === undefined ? DEFAULT_SNTP_SERVERS : options.servers;
+    if (!servers || !servers.length) throw new Error("SntpClient: servers must list at least one host name");
+    for (let i = 0; i < servers.length; i++) {
+      if (typeof servers[i] !== "string" || !servers[i]) {
+        throw new Error("SntpClient: servers[" + i + "] must be a non-empty host name");
+      }
+      this.holdUntil.push(0);
+      this.rateHolds.push(0);
+    }
+    this.hal = options.hal;
+    this.servers = servers;
+    this.port = options.port === undefined ? NTP_PORT : options.port;
+    this.timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : options.timeoutMs;
+    this.intervalMs = options.intervalMs === undefined ? DEFAULT_INTERVAL_MS : options.intervalMs;
+    this.retryMinMs = options.retryMinMs === undefined ? DEFAULT_RETRY_MIN_MS : options.retryMinMs;
+    this.retryMaxMs = options.retryMaxMs === undefined ? DEFAULT_RETRY_MAX_MS : options.retryMaxMs;
+    this.rateHoldMs = options.rateHoldMs === undefined ? DEFAULT_RATE_HOLD_MS : options.rateHoldMs;
+    this.apply = options.apply !== false;
+    this.onSync = options.onSync;
+    this.onError = options.onError;
+    this.st = {
+      running: false,
+      busy: false,
+      lastOffsetMs: undefined,
+      lastDelayMs: undefined,
+      lastSyncAt: undefined,
+      lastError: undefined,
+      server: undefined,
+      failures: 0,
+      refused: [],
+    };
+  }
+
+  /** Syncs now and keeps syncing periodically. Call when the network comes up; idempotent. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    if (!this.exchange) this.syncNow();
+  }
+
+  /** Stops periodic syncing and abandons an exchange in flight. Call when the network goes down. */
+  stop(): void {
+    this.running = false;
+    this.clearTimer();
+    if (this.exchange) this.finish(this.exchange, { reason: "stopped" });
+  }
+
+  /**
+   * One sync round: asks the servers in turn (starting with the last one that answered) until
+   * one reply is accepted. Returns false when a round is already under way.
+   */
+  syncNow(cb?: (err: string | undefined, sync: SntpSync | undefined) => void): boolean {
+    if (this.exchange) return false;
+    this.clearTimer();
+    this.roundCb = cb;
+    this.roundTried = 0;
+    this.tryNext(this.preferred);
+    return true;
+  }
+
+  status(): SntpStatus {
+    this.st.running = this.running;
+    this.st.busy = !!this.exchange;
+    return this.st;
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.hal.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(ms: number): void {
+    this.clearTimer();
+    if (!this.running) return;
+    this.timer = this.hal.setTimeout(() => {
+      this.timer = undefined;
+      if (this.running && !this.exchange) this.syncNow();
+    }, ms);
+  }
+
+  /** Starts an exchange with the first usable server from `from` on, or ends the round. */
+  private tryNext(from: number): void {
+    const n = this.servers.length;
+    const up = this.hal.uptime();
+    while (this.roundTried < n) {
+      const idx = from % n;
+      from++;
+      this.roundTried++;
+      if (this.holdUntil[idx] <= up) {
+        this.ask(idx);
+        return;
+      }
+    }
+    this.endRound(this.st.refused.length === n ? "every server refused service" : undefined);
+  }
+
+  private endRound(err: string | undefined): void {
+    this.st.failures++;
+    if (err) this.st.lastError = err;
+    const cb = this.roundCb;
+    this.roundCb = undefined;
+    if (this.st.refused.length < this.servers.length) {
+      let wait = this.retryMinMs;
+      for (let i = 1; i < this.st.failures && wait < this.retryMaxMs; i++) wait *= 2;
+      if (wait > this.retryMaxMs) wait = this.retryMaxMs;
+      // jitter: 75..100 % so that devices that lost the network together do not retry together
+      this.schedule(wait * (0.75 + 0.25 * this.hal.random()));
+    }
+    if (cb) cb(this.st.lastError || "no server usable", undefined);
+  }
+
+  private ask(idx: number): void {
+    const ex: Exchange = {
+      server: idx,
+      socket: undefined,
+      request: undefined,
+      t1: 0,
+      timer: undefined,
+      foreignReason: undefined,
+      done: false,
+    };
+    this.exchange = ex;
+    ex.timer = this.hal.setTimeout(() => {
+      ex.timer = undefined;
+      this.finish(ex, { reason: ex.foreignReason ? "timeout (ignored: " + ex.foreignReason + ")" : "timeout" });
+    }, this.timeoutMs);
+    try {
+      const socket = this.hal.dgram.createSocket("udp4");
+      ex.socket = socket;
+      socket.on("error", (err) => this.finish(ex, { reason: "socket error: " + err }));
+      socket.on("message", (msg) => this.onMessage(ex, msg));
+      socket.bind(0, () => this.send(ex));
+    } catch (err) {
+      this.finish(ex, { reason: "socket: " + err });
+    }
+  }
+
+  private send(ex: Exchange): void {
+    if (ex.done || !ex.socket) return;
+    try {
+      ex.t1 = this.hal.now();
+      ex.request = buildRequest(ex.t1, Math.floor(this.hal.random() * 65536));
+      ex.socket.send(this.hal.bytesToString(ex.request), this.port, this.servers[ex.server]);
+    } catch (err) {
+      this.finish(ex, { reason: "send failed: " + err });
+    }
+  }
+
+  private onMessage(ex: Exchange, msg: string): void {
+    if (ex.done || !ex.request) return;
+    const t4 = this.hal.now();
+    const u4 = this.hal.uptime();
+    const checked = checkReply(this.hal.stringToBytes(msg), ex.request);
+    if ("reason" in checked) {
+      // A reply that does not echo our request is not the server's answer: wait for that.
+      if (checked.foreign) ex.foreignReason = checked.reason;
+      else this.finish(ex, checked);
+      return;
+    }
+    const reply = checked as NtpReply;
+    const t1 = ex.t1;
+    const offsetMs = (reply.receiveMs - t1 + (reply.transmitMs - t4)) / 2;
+    const delayMs = t4 - t1 - (reply.transmitMs - reply.receiveMs);
+    if (delayMs < 0) {
+      this.finish(ex, { reason: "negative delay " + delayMs.toFixed(1) + " ms" });
+      return;
+    }
+    this.finish(ex, undefined, {
+      epochMs: t4 + offsetMs,
+      uptimeMs: u4,
+      offsetMs,
+      delayMs,
+      server: this.servers[ex.server],
+      stratum: reply.stratum,
+    });
+  }
+
+  /** Ends an exchange once: with a rejection (next server) or with an accepted sync. */
+  private finish(ex: Exchange, rejection: NtpRejection | undefined, sync?: SntpSync): void {
+    if (ex.done) return;
+    ex.done = true;
+    if (ex.timer !== undefined) this.hal.clearTimeout(ex.timer);
+    if (ex.socket) {
+      try {
+        ex.socket.close();
+      } catch (e) {
+        // already closed by the network stack
+      }
+    }
+    if (this.exchange === ex) this.exchange = undefined;
+    const server = this.servers[ex.server];
+    if (sync) {
+      if (this.apply) this.hal.setTime(this.hal.now() + sync.offsetMs);
+      this.preferred = ex.server;
+      this.rateHolds[ex.server] = 0;
+      this.st.failures = 0;
+      this.st.lastOffsetMs = sync.offsetMs;
+      this.st.lastDelayMs = sync.delayMs;
+      this.st.lastSyncAt = sync.epochMs;
+      this.st.server = server;
+      const cb = this.roundCb;
+      this.roundCb = undefined;
+      this.schedule(this.intervalMs);
+      if (this.onSync) this.onSync(sync);
+      if (cb) cb(undefined, sync);
+      return;
+    }
+    const r = rejection as NtpRejection;
+    if (r.reason === "stopped") {
+      const cb = this.roundCb;
+      this.roundCb = undefined;
+      if (cb) cb("stopped", undefined);
+      return;
+    }
+    this.st.lastError = server + ": " + r.reason;
+    if (r.kiss === "DENY" || r.kiss === "RSTR") {
+      this.holdUntil[ex.server] = Infinity;
+      this.st.refused.push(server);
+    } else if (r.kiss === "RATE") {
+      let hold = this.rateHolds[ex.server] ? this.rateHolds[ex.server] * 2 : this.rateHoldMs;
+      if (hold > MAX_RATE_HOLD_MS) hold = MAX_RATE_HOLD_MS;
+      this.rateHolds[ex.server] = hold;
+      this.holdUntil[ex.server] = this.hal.uptime() + hold;
+    }
+    this.hal.log("sntp " + this.st.lastError);
+    if (this.onError) this.onError(r.reason, server);
+    this.tryNext(ex.server + 1);
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * Stamps readings and turns stamps into UTC ms at upload time.
+ *
+ * Before this boot's clock is synced by SNTP a reading is stamped (boot id, ms since boot);
+ * each accepted sync writes an anchor (boot id, uptime, epoch) to the log; at upload the anchors
+ * give those readings their real time. See docs/clock.md for what is knowable and the policies.
+ */
+import type { Hal } from "../hal.ts";
+import type { Anchor, Stamp } from "../types.ts";
+import { AnchorBook, type BootAnchors } from "./anchor-book.ts";
+import { parseHttpDate } from "./http-date.ts";
+import { MAX_PLAUSIBLE_MS, MIN_PLAUSIBLE_MS } from "./ntp-packet.ts";
+
+/** The part of the reading store the clock needs (the store satisfies it). */
+export interface AnchorLog {
+  readonly bootId: number;
+  /** Persists an anchor (durable on return). */
+  appendAnchor(anchor: Anchor): void;
+  /** Every anchor in the log, oldest first. */
+  anchors(): Anchor[];
+}
+
+/** What happens to readings of a past boot that never got an anchor. */
+export type UnanchoredPolicy = "wait" | "estimate" | "drop";
+
+/** A time measurement to anchor: UTC `epochMs` was true at `uptimeMs` into this boot. */
+export interface ClockSample {
+  epochMs: number;
+  uptimeMs: number;
+  offsetMs: number;
+  server: string;
+}
+
+export interface TimeKeeperOptions {
+  hal: Hal;
+  log: AnchorLog;
+  /** Default "estimate". */
+  policy?: UnanchoredPolicy;
+  /** Policy "estimate" gives a time only when the boot's possible span is narrower; default 60 s. */
+  maxEstimateWidthMs?: number;
+  /** Least time between two HTTP-Date anchors of one boot; default 1 h. */
+  coarseAnchorIntervalMs?: number;
+}
+
+/** How a stamp resolves. */
+export type Resolution =
+  | { kind: "epoch" | "anchored" | "estimated"; epochMs: number }
+  | {
+      /** pending: this boot may still sync; unresolved: kept and reported; drop: policy "drop". */
+      kind: "pending" | "unresolved" | "drop";
+      epochMs: undefined;
+      reason: string;
+    };
+
+/** A past boot whose readings cannot be given a time (from the last survey). */
+export interface UnresolvedBoot {
+  bootId: number;
+  readings: number;
+  reason: string;
+}
+
+export interface ClockStatus {
+  /** This boot's clock was set by SNTP. */
+  synced: boolean;
+  source: "sntp" | "http-date" | "none";
+  lastOffsetMs: number | undefined;
+  driftPpm: number | undefined;
+  /** UTC ms of the last accepted sync (either source). */
+  lastSyncAt: number | undefined;
+  lastError: string | undefined;
+  server: string | undefined;
+  bootId: number;
+  /** From the last survey: readings of past boots that cannot be resolved, and their boots. */
+  unresolvedReadings: number;
+  unresolvedBoots: number;
+  /** From the last survey: readings of this boot waiting for its first sync. */
+  pendingReadings: number;
+}
+
+/** Per unanchored boot seen by a survey. */
+interface SurveyEntry {
+  bootId: number;
+  readings: number;
+  maxUptimeMs: number;
+  /** Latest epoch stamp stored before this boot's first reading: the boot started after it. */
+  epochBefore: number;
+}
+
+/** An HTTP Date has whole seconds: the true time is 0..1 s later, plus the reply's latency. */
+const COARSE_ERR_MS = 1000;
+/** Rate uncertainty assumed when bounding a boot: crystal spec when unknown, estimate noise when known. */
+const UNKNOWN_DRIFT_MARGIN_PPM = 200;
+const KNOWN_DRIFT_MARGIN_PPM = 20;
+/** Bounds overlapping by more than this mean a wrong anchor, not measurement noise. */
+const INCONSISTENT_MS = 2000;
+/** The survey tracks at most this many unanchored boots; the rest resolve with looser bounds. */
+const MAX_SURVEY_BOOTS = 32;
+
+/**
+ * The device's time: stamps, anchors, drift and resolution.
+ *
+ * Wire SNTP to it with {@link TimeKeeper.acceptSntp}; pass HTTP `Date` headers to
+ * {@link TimeKeeper.applyHttpDate}. Before resolving stamps for upload, call
+ * {@link TimeKeeper.survey} with the pending readings so that boots without anchors can be
+ * bounded and counted.
+ */
+export class TimeKeeper {
+  readonly bootId: number;
+  private hal: Hal;
+  private log: AnchorLog;
+  private policy: UnanchoredPolicy;
+  private maxWidthMs: number;
+  private coarseIntervalMs: number;
+  private book = new AnchorBook();
+  private synced = false;
+  private source: "sntp" | "http-date" | "none" = "none";
+  private lastEpochStamp = 0;
+  private lastOffsetMs: number | undefined;
+  private lastSyncAt: number | undefined;
+  private lastError: string | undefined;
+  private server: string | undefined;
+  private entries: SurveyEntry[] = [];
+  private overflowReadings = 0;
+
+  /** @throws Error on an unknown policy or a non-positive width. */
+  constructor(options: TimeKeeperOptions) {
+    this.hal = options.hal;
+    this.log = options.log;
+    this.bootId = options.log.bootId;
+    this.policy = options.policy === undefined ? "estimate" : options.policy;
+    if (this.policy !== "wait" && this.policy !== "estimate" && this.policy !== "drop") {
+      throw new Error("TimeKeeper: policy must be 'wait', 'estimate' or 'drop', not '" + this.policy + "'");
+    }
+    this.maxWidthMs = options.maxEstimateWidthMs === undefined ? 60000 : options.maxEstimateWidthMs;
+    if (!(this.maxWidthMs >= 0)) throw new Error("TimeKeeper: maxEstimateWidthMs must be >= 0");
+    this.coarseIntervalMs = options.coarseAnchorIntervalMs === undefined ? 3600000 : options.coarseAnchorIntervalMs;
+    const all = options.log.anchors();
+    for (let i = 0; i < all.length; i++) this.book.add(all[i]);
+    const mine = this.book.get(this.bootId);
+    if (mine && mine.first) {
+      this.synced = true;
+      this.source = "sntp";
+    } else if (mine) this.source = "http-date";
+  }
+
+  /** UTC ms now by this boot's SNTP anchors and the learned drift; undefined before the first sync. */
+  now(): number | undefined {
+    if (!this.synced) return undefined;
+    return this.book.epochAt(this.bootId, this.hal.uptime());
+  }
+
+  /**
+   * The stamp for a reading taken now. Epoch stamps never decrease within a boot: after a sync
+   * stepped the clock back, they hold at the last value until the time catches up.
+   */
+  stamp(): Stamp {
+    if (this.synced) {
+      let e = Math.floor(this.now() as number);
+      if (e < this.lastEpochStamp) e = this.lastEpochStamp;
+      this.lastEpochStamp = e;
+      return { epochMs: e };
+    }
+    return { bootId: this.bootId, uptimeMs: Math.floor(this.hal.uptime()) };
+  }
+
+  /** Records an accepted SNTP sync: writes an anchor; from now on stamps carry UTC. */
+  acceptSntp(sample: ClockSample): void {
+    if (!(sample.epochMs >= MIN_PLAUSIBLE_MS && sample.epochMs < MAX_PLAUSIBLE_MS)) {
+      this.lastError = "sync to implausible time " + sample.epochMs + " ignored";
+      return;
+    }
+    this.addAnchor({ bootId: this.bootId, uptimeMs: Math.round(sample.uptimeMs), epochMs: Math.round(sample.epochMs) });
+    this.synced = true;
+    this.source = "sntp";
+    this.lastOffsetMs = sample.offsetMs;
+    this.lastSyncAt = Math.round(sample.epochMs);
+    this.server = sample.server;
+  }
+
+  /** Records why a sync attempt failed (shown by status). */
+  noteError(reason: string, server: string): void {
+    this.lastError = server ? server + ": " + reason : reason;
+  }
+
+  /**
+   * Coarse fallback: the `Date` header of an HTTP reply that just arrived, used only while no
+   * SNTP reply has been accepted this boot. Writes a coarse anchor (at most one per
+   * `coarseAnchorIntervalMs`) and sets the interpreter's clock if it is off by more than 1 s;
+   * stamps stay (boot, uptime) so that a later SNTP anchor can still resolve them precisely.
+   * Returns whether the header was used.
+   */
+  applyHttpDate(header: string): boolean {
+    if (this.synced) return false;
+    let ms: number;
+    try {
+      ms = parseHttpDate(header);
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      return false;
+    }
+    const epoch = ms + COARSE_ERR_MS / 2;
+    const up = this.hal.uptime();
+    const mine = this.book.get(this.bootId);
+    const prev = mine ? mine.coarseLast : undefined;
+    if (!prev || up - prev.uptimeMs >= this.coarseIntervalMs) {
+      this.addAnchor({ bootId: this.bootId, uptimeMs: Math.round(up), epochMs: epoch, coarse: true });
+    }
+    const off = epoch - this.hal.now();
+    if (off > COARSE_ERR_MS || off < -COARSE_ERR_MS) this.hal.setTime(epoch);
+    this.source = "http-date";
+    this.lastSyncAt = epoch;
+    return true;
+  }
+
+  private addAnchor(a: Anchor): void {
+    try {
+      this.log.appendAnchor(a);
+    } catch (err) {
+      // still used for this boot; only its survival across a reboot is lost
+      this.lastError = "anchor not stored: " + err;
+      this.hal.log("clock: " + this.lastError);
+    }
+    this.book.add(a);
+  }
+
+  /**
+   * Learns the extent of the pending readings: `forEach` must call `visit` with every pending
+   * reading's stamp in store (append) order. Used to bound boots that never got an anchor and
+   * to count them for status. Memory: one small entry per unanchored boot (at most 32).
+   */
+  survey(forEach: (visit: (stamp: Stamp) => void) => void): void {
+    const entries: SurveyEntry[] = [];
+    let latestEpoch = -Infinity;
+    let overflow = 0;
+    const book = this.book;
+    forEach((stamp: Stamp) => {
+      if ("epochMs" in stamp) {
+        if (stamp.epochMs > latestEpoch) latestEpoch = stamp.epochMs;
+        return;
+      }
+      if (book.get(stamp.bootId)) return;
+      let e: SurveyEntry | undefined;
+      for (let i = entries.length - 1; i >= 0; i--) {
+        if (entries[i].bootId === stamp.bootId) {
+          e = entries[i];
+          break;
+        }
+      }
+      if (!e) {
+        if (entries.length >= MAX_SURVEY_BOOTS) {
+          overflow++;
+          return;
+        }
+        e = { bootId: stamp.bootId, readings: 0, maxUptimeMs: 0, epochBefore: latestEpoch };
+        entries.push(e);
+      }
+      e.readings++;
+      if (stamp.uptimeMs > e.maxUptimeMs) e.maxUptimeMs = stamp.uptimeMs;
+    });
+    entries.sort((a, b) => a.bootId - b.bootId);
+    this.entries = entries;
+    this.overflowReadings = overflow;
+  }
+
+  /** UTC ms for a stamp, or undefined when it cannot be given one (see {@link classify}). */
+  resolve(stamp: Stamp): number | undefined {
+    return this.classify(stamp).epochMs;
+  }
+
+  /** How a stamp resolves, and why not when it does not. */
+  classify(stamp: Stamp): Resolution {
+    if ("epochMs" in stamp) return { kind: "epoch", epochMs: stamp.epochMs };
+    const at = this.book.epochAt(stamp.bootId, stamp.uptimeMs);
+    if (at !== undefined) return { kind: "anchored", epochMs: Math.floor(at) };
+    if (stamp.bootId >= this.bootId) {
+      return { kind: "pending", epochMs: undefined, reason: "clock not synced yet in this boot" };
+    }
+    if (this.policy === "drop") return { kind: "drop", epochMs: undefined, reason: "boot never synced (policy drop)" };
+    if (this.policy === "wait") return { kind: "unresolved", epochMs: undefined, reason: "boot never synced (policy wait)" };
+    const est = this.estimate(stamp.bootId, stamp.uptimeMs);
+    if (typeof est === "string") return { kind: "unresolved", epochMs: undefined, reason: est };
+    return { kind: "estimated", epochMs: Math.floor(est) };
+  }
+
+  /**
+   * Bounds a reading of an unanchored past boot: the boot started after everything known of
+   * the boots before it, and ended before the next anchored boot started (minus the known
+   * length of the boots in between). Gives the midpoint when the bounds are narrow enough.
+   * Every boot of a run of unanchored boots gets the same share of the unaccounted time, so
+   * the estimates keep the boots in order.
+   */
+  private estimate(bootId: number, uptimeMs: number): number | string {
+    const rate = this.book.rate();
+    const margin = (this.book.driftPpm() === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
+    const c = this.book.after(bootId);
+    if (!c) return "no later anchored boot bounds it yet";
+    let extent = uptimeMs;
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      if (e.bootId === bootId && e.maxUptimeMs > extent) extent = e.maxUptimeMs;
+    }
+    // sure bounds take the boots' lengths at the slowest rate the crystal may have had
+    const lo = this.startAfter(bootId, rate * (1 - margin));
+    const hi = this.startBefore(bootId, c, extent, rate * (1 - margin));
+    if (lo === -Infinity) return "no earlier time known";
+    if (hi < lo - INCONSISTENT_MS) return "anchors of the boots around it disagree";
+    const width = hi - lo + extent * rate * 2 * margin;
+    if (width > this.maxWidthMs) return "could lie anywhere in " + Math.round(width / 1000) + " s";
+    const start = (this.startAfter(bootId, rate) + this.startBefore(bootId, c, extent, rate)) / 2;
+    return start + uptimeMs * rate;
+  }
+
+  /** Earliest start of an unanchored boot, counting the boots before it at `rate`. */
+  private startAfter(bootId: number, rate: number): number {
+    const a = this.book.before(bootId);
+    let lo = -Infinity;
+    if (a) lo = a.last ? a.last.epochMs : (a.coarseLast as Anchor).epochMs - COARSE_ERR_MS;
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      if ((a && e.bootId <= a.bootId) || e.bootId > bootId) continue;
+      if (e.epochBefore > lo) lo = e.epochBefore;
+      if (e.bootId < bootId) lo += e.maxUptimeMs * rate;
+    }
+    return lo;
+  }
+
+  /** Latest start of an unanchored boot that lasted `extent`, given the next anchored boot `c`. */
+  private startBefore(bootId: number, c: BootAnchors, extent: number, rate: number): number {
+    const f = c.first ? c.first : (c.coarseFirst as Anchor);
+    let hi = f.epochMs - f.uptimeMs * rate + (c.first ? 0 : COARSE_ERR_MS);
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      if (e.bootId > bootId && e.bootId < c.bootId) hi -= e.maxUptimeMs * rate;
+    }
+    return hi - extent * rate;
+  }
+
+  /** Past boots whose readings cannot be resolved under the policy, from the last survey. */
+  unresolvedBoots(): UnresolvedBoot[] {
+    const out: UnresolvedBoot[] = [];
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      const r = this.classify({ bootId: e.bootId, uptimeMs: e.maxUptimeMs });
+      if (r.kind === "unresolved" || r.kind === "drop") out.push({ bootId: e.bootId, readings: e.readings, reason: r.reason });
+    }
+    return out;
+  }
+
+  status(): ClockStatus {
+    const boots = this.unresolvedBoots();
+    let readings = this.overflowReadings;
+    for (let i = 0; i < boots.length; i++) readings += boots[i].readings;
+    let pending = 0;
+    for (let i = 0; i < this.entries.length; i++) {
+      if (this.entries[i].bootId === this.bootId && !this.book.get(this.bootId)) pending = this.entries[i].readings;
+    }
+    return {
+      synced: this.synced,
+      source: this.source,
+      lastOffsetMs: this.lastOffsetMs,
+      driftPpm: this.book.driftPpm(),
+      lastSyncAt: this.lastSyncAt,
+      lastError: this.lastError,
+      server: this.server,
+      bootId: this.bootId,
+      unresolvedReadings: readings,
+      unresolvedBoots: boots.length,
+      pendingReadings: pending,
+    };
+  }
+}

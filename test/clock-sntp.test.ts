@@ -1,0 +1,186 @@
+import test from "ava";
+import { SntpClient, type SntpSync } from "../src/device/clock/sntp.ts";
+import { msToNtp, ntpToMs } from "../src/device/clock/ntp-packet.ts";
+import { Device, World, type NtpBehavior } from "./helpers/clock-env.ts";
+
+const START = Date.UTC(2025, 5, 1, 12, 0, 0);
+
+function setup(servers: string[], driftPpm = 0) {
+  const world = new World(START);
+  const dev = new Device(world, { driftPpm });
+  const syncs: SntpSync[] = [];
+  const errors: string[] = [];
+  const sntp = new SntpClient({
+    hal: dev.hal,
+    servers,
+    timeoutMs: 3000,
+    onSync: (s) => syncs.push(s),
+    onError: (reason, server) => errors.push(server + ": " + reason),
+  });
+  return { world, dev, sntp, syncs, errors };
+}
+
+test("NTP timestamps convert to ms and back without losing the fraction, across the 2036 era", (t) => {
+  const view = new DataView(new ArrayBuffer(8));
+  for (const ms of [Date.UTC(2024, 0, 1), 1748779200123.456, Date.UTC(2036, 1, 7, 6, 28, 15), Date.UTC(2036, 1, 7, 6, 28, 17) + 0.5, Date.UTC(2099, 11, 31)]) {
+    msToNtp(view, 0, ms, 0);
+    // the low 16 fraction bits carry request noise: 15 µs resolution
+    t.true(Math.abs(ntpToMs(view, 0) - ms) < 0.016, String(ms));
+  }
+  // 1900-01-01 + 2^31 s is era 0's second half, 2036-02-07 06:28:16 starts era 1
+  view.setUint32(0, 0);
+  view.setUint32(4, 0x80000000);
+  t.is(ntpToMs(view, 0), Date.UTC(2036, 1, 7, 6, 28, 16) + 500);
+});
+
+test("a valid reply sets the clock; the offset error is half the path asymmetry", (t) => {
+  const { world, dev, sntp, syncs } = setup(["a"], 30);
+  world.addServer("a", { upMs: 12, downMs: 12 });
+  world.advance(5000);
+  const before = dev.hal.now() - world.trueMs;
+  t.true(before < -1e12, "the clock starts in 1970");
+  t.true(sntp.syncNow());
+  world.advance(1000);
+  t.is(syncs.length, 1);
+  t.true(Math.abs(dev.hal.now() - world.trueMs) < 0.1, "symmetric path: clock exact");
+  t.true(Math.abs(syncs[0].delayMs - 24) < 0.1, "delay " + syncs[0].delayMs);
+  t.true(Math.abs(syncs[0].epochMs - (world.trueMs - 1000 + 24.05) ) < 1);
+  const st = sntp.status();
+  t.is(st.server, "a");
+  t.is(st.failures, 0);
+
+  world.servers.a.upMs = 10;
+  world.servers.a.downMs = 50;
+  sntp.syncNow();
+  world.advance(1000);
+  const err = dev.hal.now() - world.trueMs;
+  t.true(Math.abs(err + 20) < 0.1, "asymmetric 10/50 ms: error -20 ms, got " + err);
+  t.true(Math.abs(err) <= syncs[1].delayMs / 2 + 0.1);
+});
+
+const IMMEDIATE: [NtpBehavior, string][] = [
+  ["deny", "kiss-o'-death DENY"],
+  ["rstr", "kiss-o'-death RSTR"],
+  ["rate", "kiss-o'-death RATE"],
+  ["stratum0", "kiss-o'-death INIT"],
+  ["leap3", "server unsynchronised (leap 3)"],
+  ["stratum16", "stratum 16"],
+  ["client-mode", "mode 3 is not a server reply"],
+  ["version1", "version 1 not supported"],
+  ["truncated", "short reply (40 bytes)"],
+  ["zero-transmit", "zero transmit time"],
+  ["absurd", "absurd time"],
+];
+
+for (const [behavior, reason] of IMMEDIATE) {
+  test(`reply '${behavior}' is refused at once and the next server answers`, (t) => {
+    const { world, dev, sntp, syncs, errors } = setup(["bad", "good"]);
+    world.addServer("bad", { behavior });
+    world.addServer("good", {});
+    let result = "none" as string | undefined;
+    sntp.syncNow((err) => (result = err));
+    world.advance(200);
+    t.is(result, undefined, "round ended in success within 200 ms (no timeout wait)");
+    t.is(syncs.length, 1);
+    t.is(syncs[0].server, "good");
+    t.true(errors[0].startsWith("bad: " + reason), errors[0]);
+    t.true(sntp.status().lastError!.startsWith("bad: " + reason));
+    t.true(Math.abs(dev.hal.now() - world.trueMs) < 0.1);
+  });
+}
+
+for (const [behavior, reason] of [
+  ["silent", "timeout"],
+  ["garbage", "timeout (ignored: originate mismatch)"],
+  ["wrong-originate", "timeout (ignored: originate mismatch)"],
+] as [NtpBehavior, string][]) {
+  test(`reply '${behavior}' is ignored until the timeout, then the next server answers`, (t) => {
+    const { world, sntp, syncs, errors } = setup(["bad", "good"]);
+    world.addServer("bad", { behavior });
+    world.addServer("good", {});
+    sntp.syncNow();
+    world.advance(2990);
+    t.is(syncs.length, 0, "still waiting for the first server");
+    world.advance(200);
+    t.is(syncs.length, 1);
+    t.is(syncs[0].server, "good");
+    t.deepEqual(errors, ["bad: " + reason]);
+  });
+}
+
+test("DENY and RSTR retire a server for the boot; RATE holds it off for an hour", (t) => {
+  const { world, sntp, syncs } = setup(["deny", "rate", "good"]);
+  world.addServer("deny", { behavior: "deny" });
+  world.addServer("rate", { behavior: "rate" });
+  world.addServer("good", {});
+  sntp.syncNow();
+  world.advance(500);
+  t.is(syncs.length, 1);
+  // the last server that answered is asked first from now on; make it fail to see the others
+  world.servers.good.behavior = "silent";
+  sntp.syncNow();
+  world.advance(5000);
+  t.is(world.servers.deny.requests, 1, "DENY: never asked again");
+  t.is(world.servers.rate.requests, 1, "RATE: held off");
+  t.deepEqual(sntp.status().refused, ["deny"]);
+  world.advance(3600000);
+  world.servers.rate.behavior = "ok";
+  sntp.syncNow();
+  world.advance(5000);
+  t.is(world.servers.rate.requests, 2, "RATE hold over after 1 h");
+  t.is(syncs[syncs.length - 1].server, "rate");
+  t.is(world.servers.deny.requests, 1);
+});
+
+test("when every server refuses, syncing stops with a clear error", (t) => {
+  const { world, sntp } = setup(["a", "b"]);
+  world.addServer("a", { behavior: "deny" });
+  world.addServer("b", { behavior: "rstr" });
+  sntp.start();
+  world.advance(10 * 3600000);
+  t.is(world.servers.a.requests, 1);
+  t.is(world.servers.b.requests, 1);
+  t.is(sntp.status().lastError, "every server refused service");
+});
+
+test("failed rounds back off exponentially (with jitter, capped); success returns to the interval", (t) => {
+  const { world, sntp, syncs } = setup(["a", "b"]);
+  world.addServer("a", { behavior: "silent" });
+  world.addServer("b", { behavior: "silent" });
+  const roundStarts: number[] = [];
+  let last = 0;
+  sntp.start();
+  for (let i = 0; i < 4 * 3600; i++) {
+    world.advance(1000);
+    if (world.servers.a.requests !== last) {
+      last = world.servers.a.requests;
+      roundStarts.push(world.trueMs);
+    }
+  }
+  const gaps = roundStarts.slice(1).map((x, i) => (x - roundStarts[i]) / 1000);
+  // each gap = 6 s of timeouts (two servers) + retry wait
+  const expected = [15, 30, 60, 120, 240, 480, 900, 900];
+  for (let i = 0; i < expected.length; i++) {
+    const wait = gaps[i] - 6;
+    t.true(wait >= expected[i] * 0.75 - 1.5 && wait <= expected[i] + 1.5, `gap ${i}: ${gaps[i]} s`);
+  }
+  t.true(sntp.status().failures >= 10);
+  world.servers.b.behavior = "ok";
+  world.advance(1000000);
+  t.is(syncs.length, 1);
+  t.is(sntp.status().failures, 0);
+  const requests = world.servers.b.requests;
+  world.advance(3 * 3600000 + 10000);
+  t.is(world.servers.b.requests, requests + 3, "hourly after success, b asked first");
+  sntp.stop();
+  world.advance(5 * 3600000);
+  t.is(world.servers.b.requests, requests + 3, "stopped");
+  t.false(sntp.status().running);
+});
+
+test("bad options are refused with a clear error", (t) => {
+  const world = new World(START);
+  const dev = new Device(world, { driftPpm: 0 });
+  t.throws(() => new SntpClient({ hal: dev.hal, servers: [] }), { message: /at least one host/ });
+  t.throws(() => new SntpClient({ hal: dev.hal, servers: ["a", ""] }), { message: /servers\[1\]/ });
+});
