@@ -16,9 +16,19 @@ export interface BoardProfile {
     /** Why this region is safe to use (it must not overlap Storage or firmware). */
     why: string;
   };
-  storage: { address: number; size: number };
+  /** Espruino's Storage bank (FLASH_SAVED_CODE_START/LENGTH). */
+  storage: {
+    address: number;
+    size: number;
+    /**
+     * Bytes of the bank (files plus trash, as `Storage.getStats()` counts them) Spool lets
+     * Storage fill. Below `size` only where the raw region shares the bank (linux): there Spool
+     * must compact Storage before reaching it, and must never leave Storage empty.
+     */
+    usableBytes: number;
+  };
   /** JsVar budget of the interpreter on this board, and bytes per JsVar. */
-  jsVars: { count: number; bytesEach: number };
+  jsVars: { count: number; bytesEach: number; note?: string };
   /** Largest minified bundle accepted by the build, bytes. */
   codeBudgetBytes: number;
   tls: boolean;

@@ -1,0 +1,107 @@
+import test from "ava";
+import { mkdtempSync, copyFileSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BOARD_IDS, BOARDS_DIR, BoardProfileError, loadAllBoards, loadBoard, validateProfile } from "../src/host/boards.ts";
+import type { BoardProfile } from "../src/device/board.ts";
+
+const raw = (id: string): BoardProfile => JSON.parse(readFileSync(join(BOARDS_DIR, `${id}.json`), "utf8"));
+
+/** A boards directory with the real schema and one profile written from `data`. */
+function dirWith(id: string, data: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), "spool-boards-"));
+  copyFileSync(join(BOARDS_DIR, "schema.json"), join(dir, "schema.json"));
+  writeFileSync(join(dir, `${id}.json`), typeof data === "string" ? data : JSON.stringify(data));
+  return dir;
+}
+
+function refused(t: any, id: string, data: unknown, ...expected: RegExp[]): void {
+  const err = t.throws(() => loadBoard(id, { dir: dirWith(id, data) }), { instanceOf: BoardProfileError }) as BoardProfileError;
+  t.regex(err.message, new RegExp(`${id}\\.json`), "names the file");
+  for (const re of expected) t.regex(err.message, re);
+}
+
+for (const id of BOARD_IDS) {
+  test(`${id} profile validates`, (t) => {
+    const p = loadBoard(id);
+    t.is(p.id, id);
+    t.is(p.flash.address % p.flash.pageSize, 0);
+    t.true(p.flash.length >= 2 * p.flash.pageSize);
+    // The raw region stays clear of the part of Storage that Storage may use.
+    const used = [p.storage.address, p.storage.address + p.storage.usableBytes];
+    const region = [p.flash.address, p.flash.address + p.flash.length];
+    t.true(region[1] <= used[0] || region[0] >= used[1] + p.flash.pageSize);
+  });
+}
+
+test("the profiles carry the facts from Espruino's source", (t) => {
+  const [esp32, esp8266, linux] = loadAllBoards();
+  t.is(esp32.flash.address, 0x310000);
+  t.is(esp32.flash.length, 64 * 1024);
+  t.is(esp32.storage.address, 0x320000);
+  t.is(esp8266.storage.address, 0x0cb000);
+  t.is(esp8266.storage.size, 48 * 4096);
+  t.is(esp8266.flash.length, 256 * 1024);
+  t.true(esp8266.flash.address >= 0x200000, "not in the firmware, Storage or OTA area");
+  t.is(linux.flash.pageSize, 1024);
+  t.is(linux.storage.size, 256 * 1024);
+  t.is(linux.flash.address + linux.flash.length, linux.storage.address + linux.storage.size, "the top of the flash file");
+  t.deepEqual([esp32.tls, esp8266.tls, linux.tls], [true, false, true]);
+  t.deepEqual([esp32.blynk.scheme, esp8266.blynk.scheme], ["https", "http"]);
+  t.is(esp8266.blynk.port, 80);
+  t.is(linux.network, "none");
+});
+
+test("a missing field is refused, naming the field", (t) => {
+  const p = raw("esp32") as any;
+  delete p.flash.pageSize;
+  refused(t, "esp32", p, /flash\.pageSize is missing/);
+});
+
+test("a wrong type is refused, naming the field", (t) => {
+  const p = raw("esp8266") as any;
+  p.upload.maxPointsPerRequest = "many";
+  refused(t, "esp8266", p, /upload\.maxPointsPerRequest must be integer/);
+});
+
+test("an unknown field and a bad enum are refused", (t) => {
+  const p = raw("linux") as any;
+  p.flash.colour = "blue";
+  p.blynk.scheme = "ftp";
+  refused(t, "linux", p, /flash\.colour is not a known field/, /blynk\.scheme must be one of/);
+});
+
+test("a raw region overlapping Storage is refused", (t) => {
+  const p = raw("esp32");
+  p.flash.address = 0x360000; // listed by Flash.getFree() on ESP32, but inside Storage
+  refused(t, "esp32", p, /overlaps Storage|straddles/);
+});
+
+test("a raw region inside Storage's bank needs usableBytes below it and a guard page", (t) => {
+  const p = raw("linux");
+  p.storage.usableBytes = p.flash.address - p.storage.address; // no guard page left
+  refused(t, "linux", p, /overlaps Storage.*guard page/);
+  p.storage.usableBytes = p.storage.size;
+  refused(t, "linux", p, /overlaps Storage/);
+});
+
+test("a misaligned region and a mismatched id are refused", (t) => {
+  const p = raw("esp32");
+  p.flash.address += 100;
+  p.id = "esp33";
+  refused(t, "esp32", p, /flash\.address 0x31[0-9A-F]+ is not a multiple of flash\.pageSize/, /id is "esp33"/);
+});
+
+test("a file that is not JSON is refused", (t) => {
+  refused(t, "esp32", "{ nope", /not valid JSON/);
+});
+
+test("validateProfile accepts a good object and names the file it is given", (t) => {
+  t.is(validateProfile(raw("esp32"), "boards/esp32.json").id, "esp32");
+  const bad = { ...raw("esp32"), codeBudgetBytes: 10 };
+  t.throws(() => validateProfile(bad, "boards/esp32.json"), { message: /^boards\/esp32\.json: codeBudgetBytes must be >= 4096/ });
+});
+
+test("an unknown board id lists the known ones", (t) => {
+  t.throws(() => loadBoard("nope"), { message: /nope\.json: no such board profile \(known: esp32, esp8266, linux\)/ });
+});

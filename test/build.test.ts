@@ -1,0 +1,283 @@
+import test from "ava";
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import vm from "node:vm";
+import { build, BuildError, checkBundle, type Violation } from "../src/host/build/index.ts";
+import { ROOT } from "../src/host/build/pipeline.ts";
+import { BOARD_IDS, loadBoard } from "../src/host/boards.ts";
+
+const work = mkdtempSync(join(tmpdir(), "spool-build-"));
+let n = 0;
+
+/** Writes a device source file and returns its path. */
+function source(code: string): string {
+  const file = join(work, `case${++n}.ts`);
+  writeFileSync(file, `declare const print: (s: string) => void;\n${code}\n`);
+  return file;
+}
+
+/** Builds `code` for linux without writing, returns the bundle. */
+async function lower(code: string): Promise<string> {
+  return (await build({ board: "linux", entry: source(code), write: false })).code;
+}
+
+/** Runs a bundle in a bare Node vm context with `print`, returns what it printed. */
+function runInVm(code: string): string[] {
+  const out: string[] = [];
+  vm.runInNewContext(code, { print: (s: string) => out.push(String(s)) }, { timeout: 1000 });
+  return out;
+}
+
+/** Builds `code` and expects it refused; returns the violations. */
+async function refused(t: any, code: string): Promise<Violation[]> {
+  const entry = source(code);
+  const err = (await t.throwsAsync(build({ board: "linux", entry, write: false }), { instanceOf: BuildError })) as BuildError;
+  t.true(err.violations.length > 0, err.message);
+  for (const v of err.violations) {
+    t.true(v.line >= 1 && v.column >= 0);
+    t.truthy(v.source, `${v.rule} maps back to the source`);
+    t.true(v.source!.file.endsWith(entry.split("/").pop()!), `${v.rule} names ${entry}: ${v.source?.file}`);
+  }
+  return err.violations;
+}
+
+const rulesOf = (vs: Violation[]): string[] => [...new Set(vs.map((v) => v.rule))].sort();
+
+// --- Lowered correctly: the bundle has none of the feature left and behaves as in Node. ---
+
+test("spread is lowered and behaves the same", async (t) => {
+  const code = await lower(`const a = [1, 2]; function sum(x: number, y: number, z: number) { return x + y + z; }
+print(JSON.stringify([[...a, 3], sum(...([4, 5, 6] as [number, number, number])), Math.max(...a)]));`);
+  t.false(code.includes("..."));
+  t.deepEqual(runInVm(code), ["[[1,2,3],15,2]"]);
+});
+
+test("default and rest parameters are lowered and behave the same", async (t) => {
+  const code = await lower(`function f(a = 10, ...rest: number[]) { return a + rest.length; }
+print(String(f()) + "," + String(f(1, 2, 3)));`);
+  t.deepEqual(checkBundle(code), []);
+  t.deepEqual(runInVm(code), ["10,3"]);
+});
+
+test("destructuring is lowered and behaves the same", async (t) => {
+  const code = await lower(`const { x, y } = { x: 1, y: 2 }; const [p, q] = [3, 4];
+function g(o: { k: number }) { const { k } = o; return k; }
+print([x, y, p, q, g({ k: 5 })].join(","));`);
+  t.deepEqual(checkBundle(code), []);
+  t.deepEqual(runInVm(code), ["1,2,3,4,5"]);
+});
+
+test("loop closures over let get their own binding (0,1,2 as in Node)", async (t) => {
+  const code = await lower(`const fs: Array<() => number> = [];
+for (let i = 0; i < 3; i++) fs.push(() => i);
+let j = 0; while (j < 3) { const k = j * 10; fs.push(() => k); j++; }
+print(fs.map((f) => f()).join(","));`);
+  t.false(/\blet\b|\bconst\b/.test(code), "no let/const left");
+  t.deepEqual(runInVm(code), ["0,1,2,0,10,20"]);
+});
+
+test("** and ?. and ?? are lowered", async (t) => {
+  const code = await lower(`const o: { a?: { b?: number } } = { a: {} }; const e = 3;
+print(String(2 ** e) + "," + String(o.a?.b ?? 7) + "," + String(o.a?.b?.toFixed(1)));`);
+  t.false(code.includes("**") || code.includes("?.") || code.includes("??"));
+  t.deepEqual(runInVm(code), ["8,7,undefined"]);
+});
+
+test("class fields and static members are lowered to assignments", async (t) => {
+  const code = await lower(`class A { v = 1; static S = 2; get w() { return this.v + A.S; } }
+class B extends A { constructor() { super(); this.v = 5; } }
+print(String(new B().w));`);
+  t.deepEqual(checkBundle(code), []);
+  t.deepEqual(runInVm(code), ["7"]);
+});
+
+// --- Refused, with rule and position. ---
+
+test("Map is refused", async (t) => {
+  const vs = await refused(t, `const m = new Map<string, number>(); print(String(m));`);
+  t.deepEqual(rulesOf(vs), ["missing-builtin"]);
+  t.is(vs[0].source!.line, 2);
+  t.is(vs[0].source!.column, 14);
+});
+
+test("async/await is refused", async (t) => {
+  const vs = await refused(t, `async function f() { await 1; return 2; }\nprint(String(f));`);
+  t.deepEqual(rulesOf(vs), ["async"]);
+  t.is(vs[0].source!.line, 2);
+});
+
+test("a label is refused", async (t) => {
+  const vs = await refused(t, `let n = 0;\nouter: for (let i = 0; i < 3; i++) { for (let j = 0; j < 3; j++) { n++; if (j) continue outer; } }\nprint(String(n));`);
+  t.deepEqual(rulesOf(vs), ["label"]);
+  t.is(vs[0].source!.line, 3);
+});
+
+test("a use before declaration is refused", async (t) => {
+  const vs = await refused(t, `print(String(early()));\nfunction early() { return 1; }`);
+  t.deepEqual(rulesOf(vs), ["use-before-declaration"]);
+  t.is(vs[0].source!.line, 2);
+});
+
+test("object spread, Math.trunc, .repeat and Array fill are refused", async (t) => {
+  const vs = await refused(t, `const a: any = { x: 1 }; const b = { ...a, y: 2 };
+print(JSON.stringify(b) + Math.trunc(1.5) + "a".repeat(2) + [1, 2].fill(0) + Number.isFinite(1));`);
+  t.deepEqual(rulesOf(vs), ["banned-builtin", "missing-builtin", "rest-spread"]);
+});
+
+test("the build error message names rule, bundle position and source file:line", async (t) => {
+  const entry = source(`const s = new Set<number>();\nprint(String(s));`);
+  const err = await t.throwsAsync(build({ board: "linux", entry, write: false }));
+  t.regex(err!.message, new RegExp(`missing-builtin at bundle 1:\\d+ \\([^)]*case\\d+\\.ts:2:15\\): Set does not exist`));
+});
+
+// --- The gate on its own. ---
+
+const rules = (code: string): string[] => rulesOf(checkBundle(code));
+
+test("checkBundle refuses each syntax Espruino lacks", (t) => {
+  t.deepEqual(rules("function f(a = 1) { return a }"), ["default-param"]);
+  t.deepEqual(rules("function f(...a) { return a }"), ["rest-spread"]);
+  t.deepEqual(rules("var a = [1]; var b = [...a];"), ["rest-spread"]);
+  t.deepEqual(rules("var { a } = { a: 1 };"), ["destructuring"]);
+  t.deepEqual(rules("var [a] = [1];"), ["destructuring"]);
+  t.deepEqual(rules("async function f() {}"), ["async"]);
+  t.deepEqual(rules("function* g() { yield 1 }"), ["generator"]);
+  t.deepEqual(rules("var x = 2 ** 3;"), ["exponent"]);
+  t.deepEqual(rules("var o = {}; var x = o?.a;"), ["optional-chaining"]);
+  t.deepEqual(rules("var x; x ??= 1;"), ["logical-assignment"]);
+  t.deepEqual(rules("a: for (;;) { break a; }"), ["label"]);
+  t.deepEqual(rules("class A { x = 1 }"), ["class-field"]);
+  t.deepEqual(rules("class A { #x; }"), ["class-field"]);
+  t.deepEqual(rules("var k = 'a'; var o = { [k]: 1 };"), ["computed-key"]);
+  t.deepEqual(rules("function t(s) { return s } t`x`;"), ["tagged-template"]);
+  t.deepEqual(rules("var f = () => arguments[0];"), ["arrow-arguments"]);
+  t.deepEqual(rules("function m() { return class {} } class B extends m() {}"), ["class-extends"]);
+  t.deepEqual(rules("var C = class D { m() { return D } };"), ["named-class-expression"]);
+  t.deepEqual(rules("var r = /(?<y>\\d+)/;"), ["regexp-feature"]);
+  t.deepEqual(rules("var s = '\\u{1F600}';"), ["unicode-escape"]);
+  t.deepEqual(rules("var fs = []; for (let i = 0; i < 3; i++) fs.push(function () { return i });"), ["loop-closure"]);
+  t.deepEqual(rules("var x = "), ["syntax"]);
+});
+
+test("checkBundle refuses missing builtins and accepts what Espruino has", (t) => {
+  for (const code of [
+    "new Map()", "new Set()", "new WeakMap()", "Symbol('x')", "new Proxy({}, {})", "Reflect.ownKeys({})",
+    "Array.from([1])", "Array.of(1)", "Math.trunc(1)", "Math.fround(1)", "Math.log2(8)", "Math.hypot(3, 4)",
+    "Number.isFinite(1)", "Number.isInteger(1)", "Number.MAX_SAFE_INTEGER", "Number.EPSILON", "Object.freeze({})",
+    "Promise.race([])", "Promise.allSettled([])", "'a'.codePointAt(0)", "Promise.resolve().finally(function () {})",
+  ]) t.deepEqual(rules(code + ";"), ["missing-builtin"], code);
+  for (const code of ["'a'.repeat(2)", "[1, 2].fill(0)", "new Array(3).fill(0)", "Array(3).fill(0)"]) t.deepEqual(rules(code + ";"), ["banned-builtin"], code);
+  t.deepEqual(
+    checkBundle(`var o = Object.assign({}, { a: 1 }); Object.keys(o); Object.entries(o); Object.values(o);
+[1, 2].find(function (x) { return x > 1 }); [1].findIndex(function (x) { return x }); [1].includes(1);
+'ab'.startsWith('a'); 'ab'.endsWith('b'); 'ab'.includes('a'); 'a'.padStart(3); Math.sign(-1); Date.now();
+Promise.all([Promise.resolve(1), Promise.reject(2)]).then(function () {}).catch(function () {});
+new DataView(new ArrayBuffer(4)).getUint32(0); new Uint8Array(4).fill(0); new Float64Array(2);
+JSON.stringify(JSON.parse('{}')); var x = null; var y = x != null ? x : 1; class A { get v() { return 1 } static s() { return 2 } }
+class B extends A { constructor() { super() } } for (var c of [1, 2]) c; var t = \`a\${y}\`;`),
+    [],
+  );
+});
+
+test("a local named like a missing builtin, and feature tests, are not refused", (t) => {
+  t.deepEqual(checkBundle("function f(Map) { return new Map() } f(Object);"), []);
+  t.deepEqual(checkBundle("var P = typeof Proxy < 'u' ? new Proxy({}, {}) : {};"), []);
+  t.deepEqual(checkBundle("var S = typeof Symbol !== 'undefined' && Symbol.iterator;"), []);
+  t.deepEqual(checkBundle("var o = { repeat: function () {} }; o.repeat();"), [], "own method named like a banned one");
+});
+
+test("use-before-declaration: refuses what runs before the declaration, not what runs later", (t) => {
+  const ubd = (code: string): number => checkBundle(code).filter((v) => v.rule === "use-before-declaration").length;
+  t.is(ubd("f(); function f() {}"), 1, "call at top level");
+  t.is(ubd("var h = { a: f }; function f() {}"), 1, "a reference is undefined too");
+  t.is(ubd("(function () { f() })(); function f() {}"), 1, "inside an IIFE");
+  t.is(ubd("[1].map(function () { return f() }); function f() {}"), 1, "inside a callback that runs now");
+  t.is(ubd("function g() { return f() } g(); function f() {}"), 1, "through a function called now");
+  t.is(ubd("new A(); class A {}"), 1, "a class");
+  t.is(ubd("class B extends A {} class A {}"), 1, "extends");
+  t.is(ubd("(() => { function k() { return f() } var x = k(); function f() {} })();"), 1, "in esbuild's iife wrapper");
+  t.is(ubd("function g() { return f() } function f() {} g();"), 0, "called after the declaration");
+  t.is(ubd("setTimeout(function () { f() }, 10); function f() {}"), 0, "deferred by setTimeout");
+  t.is(ubd("var p = Promise.resolve(); p.then(function () { f() }); function f() {}"), 0, "deferred by then");
+  t.is(ubd("function f() { return f() }"), 0, "recursion");
+  t.is(ubd("function outer() { return inner(); function inner() { return 1 } }"), 1, "inside a function body too");
+  t.is(ubd("function f() {} f();"), 0);
+});
+
+test("violations carry line and column of the bundle", (t) => {
+  const [v] = checkBundle("var a = 1;\nvar b = new Map();");
+  t.like(v, { rule: "missing-builtin", line: 2, column: 12 });
+});
+
+// --- Whole builds. ---
+
+/** A minimal entry like the firmware's: builds the Hal over the globals and prints the banner. */
+const BANNER_ENTRY = writeBannerEntry();
+function bannerEntry(): string {
+  return BANNER_ENTRY;
+}
+function writeBannerEntry(): string {
+  const file = join(work, "banner.ts");
+  writeFileSync(
+    file,
+    `import { createEspruinoHal } from ${JSON.stringify(join(ROOT, "src/device/hal.ts"))};
+const hal = createEspruinoHal({ require: require, E: E, getTime: getTime, setTime: setTime, setTimeout: setTimeout,
+  clearTimeout: clearTimeout, setInterval: setInterval, clearInterval: clearInterval, print: print, process: process,
+  hasWifi: __BOARD__.network === "wifi" });
+hal.log("Spool " + __SPOOL_VERSION__ + " on " + __BOARD__.id);
+`,
+  );
+  return file;
+}
+
+for (const id of BOARD_IDS) {
+  test(`a clean build for ${id} passes the gate, is under budget and prints the banner`, async (t) => {
+    const outDir = mkdtempSync(join(tmpdir(), "spool-out-"));
+    const r = await build({ board: id, entry: bannerEntry(), outDir, version: "9.8.7" });
+    t.is(r.file, join(outDir, `${id}.js`));
+    t.true(existsSync(r.file));
+    t.is(readFileSync(r.file, "utf8"), r.code);
+    t.true(r.bytes <= r.budget);
+    t.is(r.budget, loadBoard(id).codeBudgetBytes);
+    t.deepEqual(checkBundle(r.code), []);
+    const out: string[] = [];
+    const fake = () => ({});
+    vm.runInNewContext(r.code, {
+      require: fake, E: {}, getTime: () => 0, setTime: () => {}, setTimeout, clearTimeout, setInterval, clearInterval,
+      process: { memory: () => ({}) }, print: (s: string) => out.push(s),
+    });
+    t.deepEqual(out, [`Spool 9.8.7 on ${id}`]);
+    t.false(r.code.includes("why:\"This"), "documentation strings are not compiled in");
+  });
+}
+
+test("the firmware entry builds for every board under budget", async (t) => {
+  if (!existsSync(join(ROOT, "firmware", "main.ts"))) return t.pass("no firmware/main.ts yet");
+  for (const id of BOARD_IDS) {
+    const r = await build({ board: id, write: false });
+    t.true(r.bytes <= r.budget, `${id}: ${r.bytes} of ${r.budget}`);
+    t.log(`${id}: ${r.bytes} bytes of ${r.budget}`);
+  }
+});
+
+test("an over-budget build fails and prints size against budget", async (t) => {
+  const board = { ...loadBoard("esp8266"), codeBudgetBytes: 600 };
+  const err = await t.throwsAsync(build({ board, entry: bannerEntry(), write: false }), { instanceOf: BuildError });
+  t.regex(err!.message, /esp8266: bundle is \d+ bytes, over the board's code budget of 600 bytes/);
+});
+
+test("a bundling error names the file", async (t) => {
+  const entry = source(`import { nothing } from "./does-not-exist.ts";\nprint(String(nothing));`);
+  const err = await t.throwsAsync(build({ board: "linux", entry, write: false }), { instanceOf: BuildError });
+  t.regex(err!.message, /case\d+\.ts:2:\d+: Could not resolve/);
+});
+
+test("--sourcemap writes a map that leads back to the TypeScript sources", async (t) => {
+  const outDir = mkdtempSync(join(tmpdir(), "spool-map-"));
+  const r = await build({ board: "esp32", entry: bannerEntry(), outDir, sourcemap: true });
+  const map = JSON.parse(readFileSync(`${r.file}.map`, "utf8")) as { sources: string[] };
+  t.true(map.sources.some((s) => s.endsWith("src/device/hal.ts")));
+  t.true(map.sources.some((s) => s.endsWith("banner.ts")));
+  t.true(readFileSync(r.file, "utf8").endsWith("//# sourceMappingURL=esp32.js.map\n"));
+});
