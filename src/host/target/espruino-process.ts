@@ -1,0 +1,147 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** The real interpreter's binary named by the ESPRUINO environment variable, if it exists. */
+export function espruinoBinary(): string | undefined {
+  const bin = process.env.ESPRUINO;
+  return bin && existsSync(bin) ? bin : undefined;
+}
+
+/** Why the real-interpreter suite cannot run here, or undefined when it can. */
+export function targetSkipReason(): string | undefined {
+  const bin = process.env.ESPRUINO;
+  if (!bin) return "ESPRUINO is not set: point it at Espruino's Linux build (e.g. ESPRUINO=/opt/espruino/espruino) to run this on the real interpreter";
+  if (!existsSync(bin)) return `ESPRUINO=${bin} does not exist`;
+  return undefined;
+}
+
+export interface EspruinoProcessOptions {
+  /** The interpreter binary (Espruino's Linux build). */
+  binary: string;
+  /** Working directory: where `espruino.flash` lives. A fresh temporary one by default. */
+  cwd?: string;
+  /** Script to run at start; the REPL stays on stdin while it has timers. */
+  file?: string;
+  /** Extra interpreter arguments, before the file. */
+  args?: string[];
+}
+
+// The Linux build prints this many lines of banner before anything of ours.
+const BANNER_LINES = 11;
+// Marks the answers of eval() in the output stream.
+const EVAL_MARK = "\u0001EV:";
+
+/**
+ * One run of the real Espruino interpreter with its REPL on stdin. `kill()` is a power cut:
+ * SIGKILL, nothing flushed; the flash file keeps what was written.
+ */
+export class EspruinoProcess {
+  readonly cwd: string;
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcessWithoutNullStreams;
+  private partial = "";
+  private seen = 0;
+  private waiters: Array<() => void> = [];
+  private evalSeq = 0;
+  private dead = false;
+
+  constructor(options: EspruinoProcessOptions) {
+    this.cwd = options.cwd ?? mkdtempSync(join(tmpdir(), "spool-target-"));
+    const args = [...(options.args ?? [])];
+    if (options.file) args.push(options.file);
+    this.child = spawn(options.binary, args, { cwd: this.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout.setEncoding("latin1");
+    this.child.stdout.on("data", (chunk: string) => this.onData(chunk));
+    this.child.stderr.setEncoding("latin1");
+    this.child.stderr.on("data", (chunk: string) => this.onData(chunk));
+    this.child.stdin.on("error", () => undefined);
+    this.exited = new Promise((resolve) =>
+      this.child.on("exit", (code) => {
+        this.dead = true;
+        resolve(code);
+      }),
+    );
+  }
+
+  /** Output lines after the interpreter's banner, without prompts and terminal codes. */
+  output(): string[] {
+    return this.lines.slice(BANNER_LINES);
+  }
+
+  /** Resolves with the first output line matching `re`, searching from the start. */
+  async waitFor(re: RegExp, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.find((l) => re.test(l));
+      if (hit !== undefined) return hit;
+      if (this.dead) throw new Error(`the interpreter exited before printing ${re}; output:\n${this.lines.slice(-20).join("\n")}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${re}; output:\n${this.lines.slice(-20).join("\n")}`);
+      await this.nextLine(deadline - Date.now());
+    }
+  }
+
+  /** Types one line at the REPL. */
+  send(line: string): void {
+    this.child.stdin.write(line + "\n");
+  }
+
+  /**
+   * Evaluates `expr` at the REPL and resolves with its value, JSON-decoded.
+   * @throws when the expression throws on the device or no answer comes in time.
+   */
+  async eval<T = unknown>(expr: string, timeoutMs = 10_000): Promise<T> {
+    const id = ++this.evalSeq;
+    const tag = `${EVAL_MARK}${id}:`;
+    this.send(`(function(){var r;try{r={v:(${expr})};}catch(e){r={e:String(e)};}print(${JSON.stringify(tag)}+JSON.stringify(r));})()`);
+    const line = await this.waitFor(new RegExp(`${tag.replace(/[\u0001]/g, "\\u0001")}`), timeoutMs);
+    const body = JSON.parse(line.slice(line.indexOf(tag) + tag.length)) as { v?: T; e?: string };
+    if (body.e !== undefined) throw new Error(`on the device: ${body.e}`);
+    return body.v as T;
+  }
+
+  /** Power cut: SIGKILL. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    await this.exited;
+  }
+
+  /** Asks the interpreter to exit when the current code finishes (the Linux build's quit()). */
+  async quit(timeoutMs = 5000): Promise<number | null> {
+    this.send("quit()");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  private onData(chunk: string): void {
+    // eslint-disable-next-line no-control-regex
+    const text = (this.partial + chunk).replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "");
+    const parts = text.split("\n");
+    this.partial = parts.pop() ?? "";
+    for (const p of parts) this.lines.push(p.replace(/^>+/, ""));
+    if (this.lines.length !== this.seen) {
+      this.seen = this.lines.length;
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private nextLine(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(1, ms));
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.exited.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

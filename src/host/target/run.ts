@@ -1,0 +1,14 @@
+/**
+ * `npm run test:target`: the real-interpreter suite (test/target/*.test.ts). Runs when ESPRUINO
+ * names Espruino's Linux build; otherwise says that it skipped and why.
+ */
+import { spawnSync } from "node:child_process";
+import { targetSkipReason } from "./espruino-process.ts";
+
+const reason = targetSkipReason();
+if (reason) {
+  console.log(`test:target skipped: ${reason}`);
+} else {
+  const r = spawnSync("npx", ["ava", "--verbose", "test/target/"], { stdio: "inherit", env: process.env });
+  process.exitCode = r.status ?? 1;
+}
