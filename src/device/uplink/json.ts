@@ -1,0 +1,179 @@
+/**
+ * The JSON of one batch point, `[ts,value]`, written by hand so that Node and Espruino print
+ * exactly the same bytes (the request's Content-Length is computed before the body is streamed,
+ * and the simulation must predict the device).
+ *
+ * - Integers (|v| < 2^53) print in full.
+ * - Other numbers print as the shortest decimal that reads back as the stored value: as a
+ *   float32 when the value is exactly a float32 (the store's compact Double encoding; 6 to 9
+ *   significant digits, so a stored 23.45 prints `23.45`), else as a double (12 to 15 digits).
+ *   `JSON.stringify` cannot be used: a float32 23.45 is 23.450000762939453 in Node but
+ *   23.45000076293 on Espruino.
+ * - Booleans print as `true`/`false`, a Location as `[lon,lat]`.
+ * - Strings are JSON-escaped and encoded to UTF-8 as a byte string (one char per byte), so the
+ *   string's length IS its length on the wire (Espruino sends a string's chars as bytes). The
+ *   store hands strings back as JS strings of UTF-16 code units (codec/value.ts utf8Decode),
+ *   so every char >= 0x80 is a code point to encode; a lone surrogate becomes U+FFFD.
+ */
+
+import type { ReadingValue } from "../types.ts";
+
+/** Significant digits tried for a float32 (9 always read back exactly). */
+const SIG_FLOAT32 = 6;
+const SIG_FLOAT32_MAX = 9;
+/** For a double: Espruino's own 12, up to 15 (integers past 2^53 would not print exactly). */
+const SIG_DOUBLE = 12;
+const SIG_DOUBLE_MAX = 15;
+const MAX_EXACT_INT = 9007199254740992;
+/** Exact powers of ten 10^0..10^22 (built by multiplication, exact in a double up to 10^22). */
+const POW10: number[] = [1];
+for (let i = 1; i <= 22; i++) POW10.push(POW10[i - 1] * 10);
+const F32 = new Float32Array(1);
+const HEX = "0123456789abcdef";
+
+/** Decimal exponent of x > 0: the e with 10^e <= x < 10^(e+1), without Math.log10. */
+function exponentOf(x: number): number {
+  let e = 0;
+  if (x >= 1) {
+    while (e < 308 && x >= pow10(e + 1)) e++;
+  } else {
+    while (e > -324 && x < pow10(e)) e--;
+  }
+  return e;
+}
+
+function pow10(e: number): number {
+  if (e >= 0) return e <= 22 ? POW10[e] : POW10[22] * pow10(e - 22);
+  return e >= -22 ? 1 / POW10[-e] : pow10(e + 22) / POW10[22];
+}
+
+/** x (> 0) scaled to an integer of `sig` digits: x * 10^(sig-1-e), rounded, with exact operands. */
+function scaled(x: number, p: number): number {
+  // Multiplying or dividing by an exact power of ten is correctly rounded on both interpreters;
+  // Math.pow is not (V8 and newlib differ in the last bit).
+  if (p >= 0) return Math.round(p <= 22 ? x * POW10[p] : x * pow10(p));
+  return Math.round(-p <= 22 ? x / POW10[-p] : x / pow10(-p));
+}
+
+/** m * 10^p as a double, correctly rounded (m < 2^53, an exact power of ten). */
+function unscaled(m: number, p: number): number {
+  if (p >= 0) return p <= 22 ? m / POW10[p] : m / pow10(p);
+  return -p <= 22 ? m * POW10[-p] : m * pow10(-p);
+}
+
+/** Digits (trailing zeros stripped) and exponent to decimal text. */
+function render(neg: boolean, digits: string, e: number): string {
+  let end = digits.length;
+  while (end > 1 && digits.charAt(end - 1) === "0") end--;
+  digits = digits.substring(0, end);
+  let s: string;
+  if (e >= -7 && e <= 20) {
+    if (e < 0) {
+      s = "0.";
+      for (let i = -1; i > e; i--) s += "0";
+      s += digits;
+    } else if (digits.length > e + 1) {
+      s = digits.substring(0, e + 1) + "." + digits.substring(e + 1);
+    } else {
+      s = digits;
+      for (let i = digits.length; i < e + 1; i++) s += "0";
+    }
+  } else {
+    s = digits.charAt(0) + (digits.length > 1 ? "." + digits.substring(1) : "") + "e" + (e < 0 ? "-" : "+") + String(e < 0 ? -e : e);
+  }
+  return neg ? "-" + s : s;
+}
+
+/**
+ * The shortest decimal of `minSig`..`maxSig` significant digits that reads back as `v` (as a
+ * float32 when `f32`), else `maxSig` digits. Positional notation for exponents -7..20, else
+ * `d.ddde±N`. Non-finite numbers print `null`. Only IEEE arithmetic is used (integers below
+ * 2^53, powers of ten built by multiplication, one multiply or divide), so every IEEE engine
+ * prints the same text; within 10^±22 the powers are exact and the digits correctly rounded,
+ * beyond it the last digit may be off by one.
+ */
+export function formatNumber(v: number, minSig: number, maxSig: number, f32: boolean): string {
+  if (v !== v || v === Infinity || v === -Infinity) return "null";
+  if (v === 0) return "0";
+  const neg = v < 0;
+  const x = neg ? -v : v;
+  const e0 = exponentOf(x);
+  // Past 10^±250 the scale factor overflows; no sensor reading lives there.
+  if (e0 > 250 || e0 < -250) return String(v);
+  let m = 0;
+  let e = e0;
+  for (let sig = minSig; sig <= maxSig; sig++) {
+    e = e0;
+    m = scaled(x, sig - 1 - e);
+    if (m >= POW10[sig]) {
+      e++;
+      m = scaled(x, sig - 1 - e);
+    }
+    let back = unscaled(m, sig - 1 - e);
+    if (f32) {
+      F32[0] = back;
+      back = F32[0];
+    }
+    if (back === x) break;
+  }
+  return render(neg, String(m), e);
+}
+
+/** A reading's number as it goes on the wire (see the module doc). */
+export function formatValueNumber(v: number): string {
+  if (v === Math.floor(v) && v < MAX_EXACT_INT && v > -MAX_EXACT_INT) return v === 0 ? "0" : String(v);
+  F32[0] = v;
+  return F32[0] === v ? formatNumber(v, SIG_FLOAT32, SIG_FLOAT32_MAX, true) : formatNumber(v, SIG_DOUBLE, SIG_DOUBLE_MAX, false);
+}
+
+/** UTF-8 bytes of one code point, as a byte string. */
+function utf8Of(cp: number): string {
+  const f = String.fromCharCode;
+  if (cp < 0x80) return f(cp);
+  if (cp < 0x800) return f(0xc0 | (cp >> 6), 0x80 | (cp & 63));
+  if (cp < 0x10000) return f(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+  return f(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+}
+
+/** A JSON string literal as a UTF-8 byte string (see the module doc). */
+export function formatString(s: string): string {
+  let out = '"';
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += "\\\\";
+    else if (c < 0x20) {
+      if (c === 10) out += "\\n";
+      else if (c === 13) out += "\\r";
+      else if (c === 9) out += "\\t";
+      else out += "\\u00" + HEX.charAt(c >> 4) + HEX.charAt(c & 15);
+    } else if (c < 0x80) out += s.charAt(i);
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        out += utf8Of(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00));
+        i += 2;
+        continue;
+      }
+      out += utf8Of(0xfffd);
+    } else if (c >= 0xd800 && c <= 0xdfff) out += utf8Of(0xfffd);
+    else out += utf8Of(c);
+    i++;
+  }
+  return out + '"';
+}
+
+/** A reading's value as JSON. */
+export function formatValue(v: ReadingValue): string {
+  if (typeof v === "number") return formatValueNumber(v);
+  if (typeof v === "boolean") return v ? "true" : "false";
+  if (typeof v === "string") return formatString(v);
+  return "[" + formatValueNumber(v[0]) + "," + formatValueNumber(v[1]) + "]";
+}
+
+/** One batch point `[ts,value]`; `ts` is UTC epoch ms (a fraction is dropped). */
+export function formatPoint(ts: number, v: ReadingValue): string {
+  return "[" + String(Math.floor(ts)) + "," + formatValue(v) + "]";
+}

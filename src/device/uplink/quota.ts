@@ -1,0 +1,99 @@
+/**
+ * The daily point quota (Blynk counts points per device per UTC day), persisted in a small
+ * Storage file so a reboot does not reset it.
+ *
+ * Storage never rewrites in place: every write leaves trash that a compaction must reclaim, so
+ * the file is written sparingly: when the day changes, when the quota is used up, and when the
+ * count has moved by `persistStep` points since the last write. A reboot therefore forgets at
+ * most `persistStep - 1` points of the day.
+ */
+
+import type { StoragePort } from "../hal.ts";
+
+/** Storage file of the quota: JSON `{"day":N,"used":N}`, day = UTC days since 1970. */
+export const QUOTA_FILE = "spool.quota";
+const DAY_MS = 86400000;
+
+export interface QuotaOptions {
+  storage: StoragePort;
+  /** Points per UTC day. */
+  daily: number;
+  /** Points counted between two writes of the file (default 1% of the quota, at least 1). */
+  persistStep?: number;
+}
+
+export interface Quota {
+  /** Points still allowed on the UTC day of `nowUtc`. */
+  remaining(nowUtc: number | undefined): number;
+  /** Counts delivered points. */
+  add(nowUtc: number | undefined, points: number): void;
+  /** The server said the quota is used up: take it as used for the day. */
+  exhaust(nowUtc: number | undefined): void;
+  /** Points counted today, and the day. */
+  used(): number;
+  day(): number;
+  /** UTC ms when the next day starts, after `nowUtc`. */
+  nextDayMs(nowUtc: number): number;
+}
+
+export function createQuota(o: QuotaOptions): Quota {
+  let day = -1;
+  let used = 0;
+  let saved = 0;
+  const step = o.persistStep !== undefined ? o.persistStep : Math.max(1, Math.floor(o.daily / 100));
+  try {
+    const raw = o.storage.read(QUOTA_FILE);
+    if (raw) {
+      const j = JSON.parse(raw);
+      if (typeof j.day === "number" && typeof j.used === "number") {
+        day = j.day;
+        used = j.used;
+        saved = used;
+      }
+    }
+  } catch (e) {
+    // an unreadable file counts as a fresh day
+  }
+
+  function save(): void {
+    try {
+      o.storage.write(QUOTA_FILE, JSON.stringify({ day: day, used: used }));
+      saved = used;
+    } catch (e) {
+      // Storage full: the count stays in RAM for this boot
+    }
+  }
+
+  /** Rolls over to the day of nowUtc (unknown time: stay on the day we have). */
+  function roll(nowUtc: number | undefined): void {
+    if (nowUtc === undefined) return;
+    const d = Math.floor(nowUtc / DAY_MS);
+    if (d > day) {
+      day = d;
+      used = 0;
+      saved = -1;
+    }
+  }
+
+  return {
+    remaining: (nowUtc) => {
+      roll(nowUtc);
+      return used >= o.daily ? 0 : o.daily - used;
+    },
+    add: (nowUtc, points) => {
+      roll(nowUtc);
+      used += points;
+      if (saved < 0 || used - saved >= step || used >= o.daily) save();
+    },
+    exhaust: (nowUtc) => {
+      roll(nowUtc);
+      if (used < o.daily) {
+        used = o.daily;
+        save();
+      }
+    },
+    used: () => used,
+    day: () => day,
+    nextDayMs: (nowUtc) => (Math.floor(nowUtc / DAY_MS) + 1) * DAY_MS,
+  };
+}

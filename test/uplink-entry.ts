@@ -1,0 +1,48 @@
+// @ts-nocheck: Espruino globals (E, getTime, print, global) are not in the host tsconfig; the
+// device modules it wires are type-checked on their own (tsconfig.device.json).
+// Firmware entry of the end-to-end uplink test (test/uplink-sim.test.ts): the real store, the
+// network manager and the uplink over the real hardware boundary, built for the board and run
+// in the simulated Espruino. The test drives it through `global.t`.
+import { createEspruinoHal } from "../src/device/hal.ts";
+import { createStore } from "../src/device/store/store.ts";
+import { createNetwork } from "../src/device/net/index.ts";
+import { createUplink } from "../src/device/uplink/index.ts";
+import type { Stamp } from "../src/device/types.ts";
+
+const BOARD = __BOARD__;
+
+function start(cfg: any): void {
+  const hal = createEspruinoHal({
+    require: require,
+    E: E,
+    getTime: getTime,
+    setTime: setTime,
+    setTimeout: setTimeout,
+    clearTimeout: clearTimeout,
+    setInterval: setInterval,
+    clearInterval: clearInterval,
+    print: print,
+    process: process,
+    hasWifi: BOARD.network === "wifi",
+  });
+  const store = createStore({ hal: hal, region: BOARD.flash });
+  const net = createNetwork({ hal: hal, network: BOARD.network, config: cfg.wifi, reconnect: BOARD.id === "esp8266" ? "sdk" : "manual" });
+  // The device clock is set by the test (setTime): epoch stamps only.
+  const resolver = {
+    resolve: (s: Stamp) => ((s as any).epochMs !== undefined ? (s as any).epochMs : undefined),
+    now: () => hal.now(),
+  };
+  const uplink = createUplink({ hal: hal, store: store, resolver: resolver, link: net, config: cfg.blynk });
+  net.start();
+  uplink.start();
+  global.t.store = store;
+  global.t.uplink = uplink;
+  global.t.net = net;
+  global.t.append = (pin: number, n: number, every: number) => {
+    const now = Math.floor(hal.now());
+    for (let i = 0; i < n; i++) store.append({ pin: pin, stamp: { epochMs: now - (n - i) * every }, value: i / 4 });
+    uplink.notifyAppended();
+  };
+}
+
+global.t = { start: start };

@@ -1,0 +1,59 @@
+import test from "ava";
+import fc from "fast-check";
+import { formatPoint, formatValue } from "../src/device/uplink/json.ts";
+import { maskToken, redactToken } from "../src/device/uplink/mask.ts";
+
+test("a float32 value prints as the shortest decimal that reads back as the same float32", (t) => {
+  t.is(formatValue(Math.fround(23.45)), "23.45");
+  t.is(formatValue(Math.fround(0.1)), "0.1");
+  t.is(formatValue(Math.fround(-1e-9)), "-1e-9");
+  fc.assert(
+    fc.property(fc.float({ noNaN: true, noDefaultInfinity: true }), (f) => {
+      const s = formatValue(f);
+      t.true(Math.fround(JSON.parse(s)) === f || (f === 0 && JSON.parse(s) === 0), `${f} -> ${s}`);
+      // Never longer than 9 significant digits plus sign, point and exponent.
+      return Number.isInteger(f) || s.replace(/^-|\.|e.*$/g, "").replace(/^0+/, "").length <= 9;
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test("a double prints with at most 15 significant digits, within half a unit of the 15th digit", (t) => {
+  fc.assert(
+    // Within 10^±20 every power of ten used is exact; past it the last digit may be off by one.
+    fc.property(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e20, max: 1e20 }), (d) => {
+      if (d !== 0 && Math.abs(d) < 1e-20) return true;
+      const back = JSON.parse(formatValue(d));
+      return d === 0 ? back === 0 : Math.abs(back - d) <= Math.abs(d) * 5e-15;
+    }),
+    { numRuns: 3000 },
+  );
+  t.is(formatValue(0.1 + 0.2), "0.3");
+  t.is(formatValue(123456789.123), "123456789.123");
+});
+
+test("integers, booleans, locations and timestamps print exactly", (t) => {
+  t.is(formatValue(-2147483648), "-2147483648");
+  t.is(formatValue(true), "true");
+  t.is(formatValue([Math.fround(24.9), -12.5]), "[24.9,-12.5]");
+  t.is(formatPoint(1767225600000.7, 1), "[1767225600000,1]");
+});
+
+test("strings are JSON-escaped UTF-8 bytes: the length is the wire length", (t) => {
+  fc.assert(
+    fc.property(fc.string({ unit: "grapheme", maxLength: 60 }), (s) => {
+      const out = formatValue(s);
+      const bytes = Buffer.from(out as string, "latin1");
+      t.true([...(out as string)].every((c) => c.charCodeAt(0) <= 0xff));
+      return JSON.parse(bytes.toString("utf8")) === s && bytes.length === out.length;
+    }),
+  );
+  t.is(formatValue('a"\\\n\u0001'), '"a\\"\\\\\\n\\u0001"');
+});
+
+test("the token is masked everywhere it could show", (t) => {
+  const token = "abcdEFGHijklMNOPqrstUVWXyz012345";
+  t.is(maskToken(token), "abcd...2345");
+  t.is(redactToken(`POST /x?token=${token}&pin=V1 failed, token=${token}`, token), "POST /x?token=abcd...2345&pin=V1 failed, token=abcd...2345");
+  t.false(maskToken("short12345").includes("short"));
+});
