@@ -1,0 +1,71 @@
+// `spool server` as a user runs it: flags, the example config, the printed demo token, shutdown.
+import test from "ava";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfigFile } from "../src/host/server/index.ts";
+
+const CLI = ["--import", "tsx", "src/host/cli.ts", "server"];
+
+test("--help lists the options; a bad flag exits 2 with the help", (t) => {
+  const help = spawnSync(process.execPath, [...CLI, "--help"], { encoding: "utf8" });
+  t.is(help.status, 0);
+  for (const flag of ["--host", "--port", "--db", "--config", "--region-port", "--fail-rate", "--drop-after-rate", "--too-old", "--quota-status"]) t.true(help.stdout.includes(flag), flag);
+  const bad = spawnSync(process.execPath, [...CLI, "--bogus"], { encoding: "utf8" });
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /Unknown option '--bogus'/);
+  const badConfig = spawnSync(process.execPath, [...CLI, "--config", "/nonexistent.json"], { encoding: "utf8" });
+  t.is(badConfig.status, 1);
+  t.regex(badConfig.stderr, /cannot read config file \/nonexistent\.json/);
+});
+
+test("the example config is valid", (t) => {
+  const config = loadConfigFile("docs/server-config.example.json");
+  t.is(config.devices?.length, 2);
+  t.throws(() => loadConfigFile("package.json"), { message: /package\.json is invalid: .*must NOT have additional properties/ });
+});
+
+test("the server prints its URL and demo token, takes uploads, writes the log, stops on SIGTERM", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "spool-cli-"));
+  try {
+    const child = spawn(process.execPath, [...CLI, "--port", "0", "--db", join(dir, "s.sqlite"), "--region-port", "0", "--fail-next", "1"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    const started = new Promise<void>((resolve, reject) => {
+      child.stderr.on("data", (d) => {
+        stderr += d;
+        if (/demo device token/.test(stderr)) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    await started;
+    const url = /listening on (http:\/\/\S+)/.exec(stderr)?.[1];
+    const token = /demo device token (\S+)/.exec(stderr)?.[1];
+    t.truthy(url);
+    t.regex(token ?? "", /^[A-Za-z0-9_-]{32}$/);
+    t.regex(stderr, /region listener on http:/);
+    const post = () => fetch(`${url}/external/api/batch/update?token=${token}&pin=V9`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([[Date.now(), 1.25]]) });
+    t.is((await post()).status, 503, "--fail-next 1");
+    t.is((await post()).status, 200);
+    t.is(await (await fetch(`${url}/external/api/get?token=${token}&V9`)).text(), "1.25");
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    t.is(await exited, 0);
+    const log = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    t.is(log.length, 3);
+    t.like(log[1], { status: 200, pin: "V9", points: 1, device: `${token?.slice(0, 4)}…${token?.slice(-4)}` });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("invalid device lists are refused at start with the field to fix", async (t) => {
+  const { startServer } = await import("../src/host/server/index.ts");
+  const ds = [{ pin: "V1", type: "double" as const }];
+  await t.throwsAsync(startServer({ db: ":memory:", quiet: true, devices: [{ name: "a", token: "has space", datastreams: ds }] }), { message: /devices\/devices\/0\/token must match pattern/ });
+  await t.throwsAsync(startServer({ db: ":memory:", quiet: true, devices: [{ name: "a", token: "tok1", datastreams: [...ds, { pin: "v1", type: "integer" }] }] }), { message: /defines pin V1 twice/ });
+  await t.throwsAsync(startServer({ db: ":memory:", quiet: true, devices: [{ name: "a", token: "tok1", datastreams: [{ pin: "V1", type: "double", min: 5, max: 1 }] }] }), { message: /min 5 > max 1/ });
+  await t.throwsAsync(startServer({ db: ":memory:", quiet: true, devices: [{ name: "a", token: "tok1", datastreams: [{ pin: "V1", type: "float" as "double" }] }] }), { message: /type must be equal to one of the allowed values/ });
+});
