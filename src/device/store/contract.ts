@@ -1,4 +1,4 @@
-import type { Anchor, Reading } from "../types.ts";
+import type { Anchor, DatastreamType, Reading } from "../types.ts";
 
 /**
  * A position in the log: logical and monotonic across wrap-around (it grows forever, unlike a
@@ -46,6 +46,8 @@ export interface StoreStats {
 export interface LogRecord {
   pos: LogPos;
   reading: Reading;
+  /** The value's datastream type as stored (the store always sets it). */
+  type?: DatastreamType;
 }
 
 /** The contract of the store that the clock, uplink and API build on. */

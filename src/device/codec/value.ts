@@ -1,0 +1,179 @@
+/**
+ * Value-level encoding shared by the store: varints, UTF-8 (Espruino has no E.encodeUTF8),
+ * float32 rounding (no Math.fround), and validation of Blynk values.
+ */
+import type { DatastreamType, ReadingValue } from "../types.ts";
+import { MAX_STRING_BYTES } from "../types.ts";
+
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
+/** Largest magnitude stored as float32 before switching to float64 automatically. */
+export const F32_MAX = 3.4e38;
+/** Smallest non-zero magnitude stored as float32 (below it float32 loses digits). */
+export const F32_MIN = 1e-30;
+
+/** Bytes a varint of non-negative `v` (< 2^53) takes. */
+export function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+/** Writes non-negative `v` (< 2^53) as a LEB128 varint at `o`; returns the offset after it. */
+export function putVarint(b: Uint8Array, o: number, v: number): number {
+  while (v >= 128) {
+    b[o++] = (v % 128) | 128;
+    v = Math.floor(v / 128);
+  }
+  b[o++] = v;
+  return o;
+}
+
+/** ZigZag: signed to non-negative, without 32-bit operators so that 48-bit deltas survive. */
+export function zigzag(v: number): number {
+  return v >= 0 ? 2 * v : -2 * v - 1;
+}
+
+export function unzigzag(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+}
+
+/**
+ * UTF-8 bytes of a JS string. UTF-16 surrogate pairs are joined; a code unit above 0xFFFF
+ * (Espruino's Unicode builds return code points) is taken as a code point; a lone surrogate
+ * becomes U+FFFD. `out` may be omitted to only measure.
+ * @returns the byte length.
+ */
+export function utf8Encode(s: string, out?: Uint8Array, at?: number): number {
+  let o = at || 0;
+  const start = o;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+      } else c = 0xfffd;
+    }
+    if (c < 0x80) {
+      if (out) out[o] = c;
+      o += 1;
+    } else if (c < 0x800) {
+      if (out) {
+        out[o] = 0xc0 | (c >> 6);
+        out[o + 1] = 0x80 | (c & 63);
+      }
+      o += 2;
+    } else if (c < 0x10000) {
+      if (out) {
+        out[o] = 0xe0 | (c >> 12);
+        out[o + 1] = 0x80 | ((c >> 6) & 63);
+        out[o + 2] = 0x80 | (c & 63);
+      }
+      o += 3;
+    } else {
+      if (out) {
+        out[o] = 0xf0 | (c >> 18);
+        out[o + 1] = 0x80 | ((c >> 12) & 63);
+        out[o + 2] = 0x80 | ((c >> 6) & 63);
+        out[o + 3] = 0x80 | (c & 63);
+      }
+      o += 4;
+    }
+  }
+  return o - start;
+}
+
+/** Decodes UTF-8 to a JS string (astral characters as surrogate pairs); bad sequences give U+FFFD. */
+export function utf8Decode(b: Uint8Array, from: number, to: number): string {
+  let s = "";
+  let i = from;
+  while (i < to) {
+    const a = b[i];
+    let c = 0xfffd;
+    let n = 1;
+    if (a < 0x80) c = a;
+    else if (a >= 0xc2 && a < 0xe0 && i + 1 < to) {
+      c = ((a & 31) << 6) | (b[i + 1] & 63);
+      n = 2;
+    } else if (a >= 0xe0 && a < 0xf0 && i + 2 < to) {
+      c = ((a & 15) << 12) | ((b[i + 1] & 63) << 6) | (b[i + 2] & 63);
+      n = 3;
+    } else if (a >= 0xf0 && a < 0xf5 && i + 3 < to) {
+      c = ((a & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63);
+      n = 4;
+    }
+    if (c >= 0x10000) {
+      c -= 0x10000;
+      s += String.fromCharCode(0xd800 + (c >> 10), 0xdc00 + (c & 1023));
+    } else s += String.fromCharCode(c);
+    i += n;
+  }
+  return s;
+}
+
+/**
+ * The shortest decimal of at most 7 significant digits (float32 holds 7.2): a float32 read
+ * back from flash as 23.450000762939453 is returned as 23.45. Division by an exact power of
+ * ten is correctly rounded, so the result is the double nearest to that decimal.
+ */
+export function roundFloat32(x: number): number {
+  if (x === 0 || x !== x) return x;
+  const e = Math.floor(Math.log(Math.abs(x)) / Math.LN10);
+  const k = 6 - e;
+  if (k > 0 && k <= 22) {
+    const p = Math.pow(10, k);
+    return Math.round(x * p) / p;
+  }
+  if (k <= 0 && k >= -22) {
+    const p = Math.pow(10, -k);
+    return Math.round(x / p) * p;
+  }
+  return x;
+}
+
+function isNum(v: unknown): v is number {
+  return typeof v === "number" && v === v && v !== Infinity && v !== -Infinity;
+}
+
+function fail(what: string): never {
+  throw new Error(what);
+}
+
+/**
+ * Checks `value` against a datastream type.
+ * @throws Error naming the pin and what is wrong (NaN, Infinity, out of int32, too long, bounds).
+ */
+export function checkValue(pin: number, type: DatastreamType, value: ReadingValue): void {
+  const where = "reading.value of pin V" + pin + " (" + type + ")";
+  if (type === "integer" || type === "enum") {
+    if (!isNum(value)) fail(where + " must be a finite number, got " + String(value));
+    if (value % 1 !== 0 || value < INT32_MIN || value > INT32_MAX) fail(where + " must be an int32 integer, got " + value);
+  } else if (type === "double") {
+    if (!isNum(value)) fail(where + " must be a finite number (NaN and Infinity are not stored), got " + String(value));
+  } else if (type === "boolean") {
+    if (typeof value !== "boolean") fail(where + " must be true or false");
+  } else if (type === "string") {
+    if (typeof value !== "string") fail(where + " must be a string");
+    const n = utf8Encode(value);
+    if (n > MAX_STRING_BYTES) fail(where + " is " + n + " UTF-8 bytes; at most " + MAX_STRING_BYTES);
+  } else if (type === "location") {
+    const a = value as unknown as number[];
+    if (!(a instanceof Array) || a.length !== 2 || !isNum(a[0]) || !isNum(a[1])) fail(where + " must be [lon, lat], two finite numbers");
+    if (a[0] < -180 || a[0] > 180) fail(where + ": longitude " + a[0] + " is outside -180..180");
+    if (a[1] < -90 || a[1] > 90) fail(where + ": latitude " + a[1] + " is outside -90..90");
+  } else fail("datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(type));
+}
+
+/** The type of a value on a pin without a configured datastream. */
+export function inferType(value: ReadingValue): DatastreamType {
+  if (typeof value === "boolean") return "boolean";
+  if (typeof value === "string") return "string";
+  if (value instanceof Array) return "location";
+  if (isNum(value) && value % 1 === 0 && value >= INT32_MIN && value <= INT32_MAX) return "integer";
+  return "double";
+}

@@ -1,0 +1,212 @@
+/**
+ * On-flash layout of the store (docs/flash-format.md is the reference; keep both in step).
+ *
+ * A region is split into sectors of `sectorPages` pages. Each sector:
+ *
+ *   0..71    header (64 B written once after erase, then an 8 B seal written when the sector closes)
+ *   72..     records, byte-packed, growing up
+ *   ..end    delivered bitmap, one bit per reading, 32-bit words growing down from the end
+ */
+
+/** "SPL" then the format version. */
+export const MAGIC_0 = 0x53;
+export const MAGIC_1 = 0x50;
+export const MAGIC_2 = 0x4c;
+export const FORMAT_VERSION = 1;
+
+export const OFF_SECTOR_PAGES = 4; // u16
+export const OFF_PAGE_LOG2 = 6; // u8
+export const OFF_SEQ = 8; // u32
+export const OFF_ERASES = 12; // u32
+export const OFF_BOOT = 16; // u32
+export const OFF_APPENDED = 20; // u32
+export const OFF_DROPS = 24; // u32 x 8
+export const OFF_HEADER_CRC = 56; // u32, CRC-32 of bytes 0..55
+/** Header bytes covered by the CRC, written in one write right after the erase. */
+export const HEADER_BYTES = 60;
+/** Flags word, bits cleared in place: 0 = done/true. */
+export const OFF_FLAGS = 60;
+export const FLAG_CARRY_DONE = 1;
+export const FLAG_HAS_ANCHOR = 2;
+/** Seal: u32 min boot referenced, u16 reading count, u16 count ^ 0xFFFF (written last). */
+export const OFF_SEAL = 64;
+export const SEAL_BYTES = 8;
+export const RECORDS_START = 72;
+
+/** Drop reasons, in the order of the header's counters. */
+export const DROP_REASONS = [
+  "overwritten",
+  "refused",
+  "corrupt",
+  "too-old",
+  "rejected",
+  "bad-pin",
+  "unresolved-time",
+  "erased",
+];
+
+/** Record kinds: the top 3 bits of a record's tag byte. */
+export const K_INT = 0;
+export const K_F32 = 1;
+export const K_F64 = 2;
+export const K_BOOL = 3;
+export const K_ENUM = 4;
+export const K_STR = 5;
+export const K_LOC = 6;
+export const K_META = 7;
+/** Meta records: tag = 0xE0 | sub. */
+export const M_BOOT = 1;
+export const M_ANCHOR = 2;
+export const M_COUNT = 3;
+/** An anchor whose time is coarse (HTTP Date header, about ±1 s); same layout as M_ANCHOR. */
+export const M_ANCHOR_COARSE = 4;
+
+/** Stamp modes: bits 4..3 of a reading's tag. */
+export const S_REPEAT = 0;
+export const S_DD = 1;
+export const S_EPOCH = 2;
+export const S_BOOT = 3;
+
+/** Pin slots per sector (tag bits 2..0); slot 7 means "pin byte follows". */
+export const SLOTS = 7;
+export const SLOT_EXPLICIT = 7;
+
+/** A LogPos is seq * POS_SPAN + index of the reading in its sector. */
+export const POS_SPAN = 65536;
+
+/** Largest epoch / uptime stored (6-byte fields): 2^48 ms, year 10889. */
+export const MAX_MS = 281474976710656;
+
+/** Byte offset (from sector start) of the bitmap word holding reading `index`. */
+export function bitmapWordOffset(sectorBytes: number, index: number): number {
+  return sectorBytes - 4 * (Math.floor(index / 32) + 1);
+}
+
+/** End of the record area of a sector holding `count` readings. */
+export function recordLimit(sectorBytes: number, count: number): number {
+  return sectorBytes - 4 * Math.ceil(count / 32);
+}
+
+export function getU32(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 16777216;
+}
+
+export function putU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 255;
+  b[o + 1] = (v >>> 8) & 255;
+  b[o + 2] = (v >>> 16) & 255;
+  b[o + 3] = (v >>> 24) & 255;
+}
+
+export function getU16(b: Uint8Array, o: number): number {
+  return b[o] | (b[o + 1] << 8);
+}
+
+export function putU16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 255;
+  b[o + 1] = (v >>> 8) & 255;
+}
+
+/** Check byte of a record: low byte of its CRC-32, never 0xFF (an unwritten byte). */
+export function checkByte(crc: number): number {
+  const c = crc & 255;
+  return c === 255 ? 254 : c;
+}
+
+/** `n` bytes of 0xFF (Espruino has no Uint8Array.prototype.fill). */
+export function blank(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = 255;
+  return b;
+}
+
+/** Header fields as decoded. */
+export interface SectorHeader {
+  sectorPages: number;
+  pageLog2: number;
+  seq: number;
+  erases: number;
+  bootId: number;
+  appended: number;
+  drops: number[];
+  flags: number;
+  /** Reading count from the seal, -1 when not sealed (or torn). */
+  sealCount: number;
+  /** Smallest boot id of a boot-relative reading (seal), -1 when none / unsealed. */
+  sealMinBoot: number;
+}
+
+/**
+ * Decodes the first RECORDS_START bytes of a sector.
+ * @returns the header, "blank" when every header byte is 0xFF, or "bad" when it is neither.
+ */
+export function decodeHeader(b: Uint8Array, crc32: (d: Uint8Array) => number): SectorHeader | "blank" | "bad" {
+  let allFF = true;
+  for (let i = 0; i < HEADER_BYTES; i++) {
+    if (b[i] !== 255) {
+      allFF = false;
+      break;
+    }
+  }
+  if (allFF) return "blank";
+  if (b[0] !== MAGIC_0 || b[1] !== MAGIC_1 || b[2] !== MAGIC_2 || b[3] !== FORMAT_VERSION) return "bad";
+  if ((crc32(b.subarray(0, OFF_HEADER_CRC)) >>> 0) !== getU32(b, OFF_HEADER_CRC)) return "bad";
+  const drops: number[] = [];
+  for (let i = 0; i < DROP_REASONS.length; i++) drops.push(getU32(b, OFF_DROPS + 4 * i));
+  let sealCount = -1;
+  let sealMinBoot = -1;
+  const c = getU16(b, OFF_SEAL + 4);
+  if ((c ^ 0xffff) === getU16(b, OFF_SEAL + 6)) {
+    sealCount = c;
+    const mb = getU32(b, OFF_SEAL);
+    sealMinBoot = mb === 0xffffffff ? -1 : mb;
+  }
+  return {
+    sectorPages: getU16(b, OFF_SECTOR_PAGES),
+    pageLog2: b[OFF_PAGE_LOG2],
+    seq: getU32(b, OFF_SEQ),
+    erases: getU32(b, OFF_ERASES),
+    bootId: getU32(b, OFF_BOOT),
+    appended: getU32(b, OFF_APPENDED),
+    drops,
+    flags: b[OFF_FLAGS],
+    sealCount,
+    sealMinBoot,
+  };
+}
+
+/** Builds the 60 header bytes (flags and seal stay 0xFF). */
+export function encodeHeader(
+  h: { sectorPages: number; pageLog2: number; seq: number; erases: number; bootId: number; appended: number; drops: number[] },
+  crc32: (d: Uint8Array) => number,
+): Uint8Array {
+  const b = blank(HEADER_BYTES);
+  b[0] = MAGIC_0;
+  b[1] = MAGIC_1;
+  b[2] = MAGIC_2;
+  b[3] = FORMAT_VERSION;
+  putU16(b, OFF_SECTOR_PAGES, h.sectorPages);
+  b[OFF_PAGE_LOG2] = h.pageLog2;
+  b[7] = 0;
+  putU32(b, OFF_SEQ, h.seq);
+  putU32(b, OFF_ERASES, h.erases);
+  putU32(b, OFF_BOOT, h.bootId);
+  putU32(b, OFF_APPENDED, h.appended);
+  for (let i = 0; i < DROP_REASONS.length; i++) putU32(b, OFF_DROPS + 4 * i, h.drops[i] > 0xffffffff ? 0xffffffff : h.drops[i]);
+  putU32(b, OFF_HEADER_CRC, crc32(b.subarray(0, OFF_HEADER_CRC)) >>> 0);
+  return b;
+}
+
+/** The 8 seal bytes: min boot first, the self-checking count last, so a torn seal reads as unsealed. */
+export function encodeSeal(count: number, minBoot: number): Uint8Array {
+  const b = new Uint8Array(SEAL_BYTES);
+  putU32(b, 0, minBoot < 0 ? 0xffffffff : minBoot);
+  putU16(b, 4, count);
+  putU16(b, 6, count ^ 0xffff);
+  return b;
+}
+
+/** Wrap-safe "a is newer than b" for 32-bit sequence numbers (FCB's ID_GT fix). */
+export function seqNewer(a: number, b: number): boolean {
+  return ((a - b) | 0) > 0;
+}

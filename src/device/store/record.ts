@@ -1,0 +1,429 @@
+/**
+ * Records inside a sector: encoding (for the writer) and a cursor that decodes them from flash
+ * in chunks (for mount, scan, markDelivered and inspect). Byte layout: docs/flash-format.md.
+ */
+import type { FlashPort } from "../hal.ts";
+import type { DatastreamType, ReadingValue } from "../types.ts";
+import { putVarint, roundFloat32, unzigzag, utf8Decode, utf8Encode, varintSize, zigzag } from "../codec/value.ts";
+import {
+  K_BOOL,
+  K_ENUM,
+  K_F32,
+  K_F64,
+  K_INT,
+  K_LOC,
+  K_META,
+  K_STR,
+  M_ANCHOR,
+  M_ANCHOR_COARSE,
+  M_BOOT,
+  M_COUNT,
+  RECORDS_START,
+  S_BOOT,
+  S_DD,
+  S_EPOCH,
+  S_REPEAT,
+  SLOT_EXPLICIT,
+  SLOTS,
+  checkByte,
+  recordLimit,
+} from "./format.ts";
+
+/** Stamp domain of an epoch stamp; a boot-relative stamp's domain is its boot id. */
+export const EPOCH = -1;
+/** Domain of a slot that has no stamp yet in this sector. */
+const NONE = -2;
+/** Bytes read per flash access while decoding. */
+const WINDOW = 256;
+/** Longest non-string record, and the string record's fixed part. */
+export const MAX_FIXED_RECORD = 32;
+
+export const KIND_TYPES: DatastreamType[] = ["integer", "double", "double", "boolean", "enum", "string", "location"];
+
+/**
+ * Per-sector pin dictionary and stamp predictor (at most SLOTS pins). The writer and every
+ * reader of a sector evolve an identical table record by record, through {@link apply}.
+ */
+export class PinTable {
+  pins = new Int16Array(SLOTS);
+  n = 0;
+  dom = new Float64Array(SLOTS);
+  last = new Float64Array(SLOTS);
+  delta = new Float64Array(SLOTS);
+
+  reset(): void {
+    this.n = 0;
+  }
+
+  slotOf(pin: number): number {
+    for (let i = 0; i < this.n; i++) if (this.pins[i] === pin) return i;
+    return -1;
+  }
+
+  /** Slot that `pin` gets in its record: an existing one, a new one (-2 - slot), or -1 (none free). */
+  plan(pin: number): number {
+    const s = this.slotOf(pin);
+    if (s >= 0) return s;
+    return this.n < SLOTS ? -2 - this.n : -1;
+  }
+
+  /** Records that `pin` was stamped (dom, ms) with an absolute (`abs`) or relative stamp. */
+  apply(pin: number, dom: number, ms: number, abs: boolean): void {
+    let s = this.slotOf(pin);
+    if (s < 0) {
+      if (this.n >= SLOTS) return;
+      s = this.n++;
+      this.pins[s] = pin;
+      this.dom[s] = NONE;
+    }
+    this.delta[s] = abs ? 0 : ms - this.last[s];
+    this.dom[s] = dom;
+    this.last[s] = ms;
+  }
+
+  copyFrom(o: PinTable): void {
+    this.n = o.n;
+    this.pins.set(o.pins);
+    this.dom.set(o.dom);
+    this.last.set(o.last);
+    this.delta.set(o.delta);
+  }
+}
+
+function putU48(b: Uint8Array, o: number, v: number): number {
+  for (let i = 0; i < 6; i++) {
+    b[o + i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  return o + 6;
+}
+
+const f64 = new Float64Array(1);
+const f64b = new Uint8Array(f64.buffer);
+const f32 = new Float32Array(1);
+const f32b = new Uint8Array(f32.buffer);
+/** Byte order of typed arrays (little-endian on every Espruino target; checked, not assumed). */
+f32[0] = 1;
+const LE = f32b[3] === 0x3f;
+
+function putFloat(b: Uint8Array, o: number, v: number, n: number): number {
+  const src = n === 4 ? f32b : f64b;
+  if (n === 4) f32[0] = v;
+  else f64[0] = v;
+  for (let i = 0; i < n; i++) b[o + i] = src[LE ? i : n - 1 - i];
+  return o + n;
+}
+
+function putI32(b: Uint8Array, o: number, v: number): number {
+  b[o] = v & 255;
+  b[o + 1] = (v >> 8) & 255;
+  b[o + 2] = (v >> 16) & 255;
+  b[o + 3] = (v >> 24) & 255;
+  return o + 4;
+}
+
+/**
+ * Encodes a reading record against the sector's table (which it does not change).
+ * @param kind K_* of the value's storage form.
+ * @param dom EPOCH or the boot id of a boot-relative stamp; `ms` the epoch or uptime ms.
+ * @returns the record bytes, check byte included.
+ */
+export function encodeReading(
+  table: PinTable,
+  pin: number,
+  kind: number,
+  dom: number,
+  ms: number,
+  value: ReadingValue,
+  crc32: (d: Uint8Array) => number,
+): Uint8Array {
+  const p = table.plan(pin);
+  const slot = p >= 0 ? p : SLOT_EXPLICIT;
+  let mode = dom === EPOCH ? S_EPOCH : S_BOOT;
+  let dd = 0;
+  if (p >= 0 && table.dom[p] === dom) {
+    dd = ms - table.last[p] - table.delta[p];
+    mode = dd === 0 ? S_REPEAT : S_DD;
+  }
+  let strLen = 0;
+  let size = 2 + (slot === SLOT_EXPLICIT ? 1 : 0);
+  if (mode === S_DD) size += varintSize(zigzag(dd));
+  else if (mode === S_EPOCH) size += 6;
+  else if (mode === S_BOOT) size += varintSize(dom) + varintSize(ms);
+  if (kind === K_INT || kind === K_ENUM) size += varintSize(zigzag(value as number));
+  else if (kind === K_F32) size += 4;
+  else if (kind === K_F64 || kind === K_LOC) size += 8;
+  else if (kind === K_BOOL) size += 1;
+  else if (kind === K_STR) {
+    strLen = utf8Encode(value as string);
+    size += varintSize(strLen) + strLen;
+  }
+  const b = new Uint8Array(size);
+  b[0] = (kind << 5) | (mode << 3) | slot;
+  let o = 1;
+  if (slot === SLOT_EXPLICIT) b[o++] = pin;
+  if (mode === S_DD) o = putVarint(b, o, zigzag(dd));
+  else if (mode === S_EPOCH) o = putU48(b, o, ms);
+  else if (mode === S_BOOT) {
+    o = putVarint(b, o, dom);
+    o = putVarint(b, o, ms);
+  }
+  if (kind === K_INT || kind === K_ENUM) o = putVarint(b, o, zigzag(value as number));
+  else if (kind === K_F32) o = putFloat(b, o, value as number, 4);
+  else if (kind === K_F64) o = putFloat(b, o, value as number, 8);
+  else if (kind === K_BOOL) b[o++] = value ? 1 : 0;
+  else if (kind === K_STR) {
+    o = putVarint(b, o, strLen);
+    o += utf8Encode(value as string, b, o);
+  } else if (kind === K_LOC) {
+    const loc = value as number[];
+    o = putI32(b, o, Math.round(loc[0] * 1e7));
+    o = putI32(b, o, Math.round(loc[1] * 1e7));
+  }
+  b[o] = checkByte(crc32(b.subarray(0, o)));
+  return b;
+}
+
+/** Encodes a meta record: boot (a = boot id), anchor (a, b = uptime, c = epoch; coarse or not) or count (a = reason, b = n). */
+export function encodeMeta(sub: number, a: number, b: number, c: number, crc32: (d: Uint8Array) => number): Uint8Array {
+  const buf = new Uint8Array(MAX_FIXED_RECORD);
+  buf[0] = (K_META << 5) | sub;
+  let o = 1;
+  if (sub === M_BOOT) o = putVarint(buf, o, a);
+  else if (sub === M_ANCHOR || sub === M_ANCHOR_COARSE) {
+    o = putVarint(buf, o, a);
+    o = putVarint(buf, o, b);
+    o = putU48(buf, o, c);
+  } else {
+    buf[o++] = a;
+    o = putVarint(buf, o, b);
+  }
+  buf[o] = checkByte(crc32(buf.subarray(0, o)));
+  return buf.slice(0, o + 1);
+}
+
+export const R_END = 0;
+export const R_READING = 1;
+export const R_META = 2;
+export const R_BAD = 3;
+
+/**
+ * Decodes the records of one sector in order, reading flash WINDOW bytes at a time. After
+ * {@link next} returns R_READING the fields pin/dom/ms/value/type/index describe it; after
+ * R_META, sub/a/b/c. The cursor stops for good at R_END or R_BAD.
+ */
+export class SectorCursor {
+  readonly table = new PinTable();
+  /** Offset of the next record; after R_END / R_BAD, where writing could continue. */
+  off = RECORDS_START;
+  /** Readings decoded so far. */
+  count = 0;
+  /** Offset of the current record. */
+  at = 0;
+  len = 0;
+  index = 0;
+  kind = 0;
+  pin = 0;
+  dom = 0;
+  ms = 0;
+  value: ReadingValue = 0;
+  type: DatastreamType = "integer";
+  sub = 0;
+  a = 0;
+  b = 0;
+  c = 0;
+  private win: Uint8Array = new Uint8Array(0);
+  private wOff = 0;
+  private done = false;
+  private p = 0;
+
+  constructor(
+    private readonly flash: FlashPort,
+    private readonly crc32: (d: Uint8Array) => number,
+    private readonly addr: number,
+    private readonly bytes: number,
+    /** Record area end when the sector is sealed (else the area is bounded by the reading count). */
+    private readonly sealLimit: number,
+  ) {}
+
+  private ensure(off: number, n: number): void {
+    if (off >= this.wOff && off + n <= this.wOff + this.win.length) return;
+    const len = Math.min(this.bytes - off, n > WINDOW ? n : WINDOW);
+    this.wOff = off;
+    this.win = this.flash.read(this.addr + off, len);
+  }
+
+  /** Next byte of the current record, or -1 past the window (the record runs off the sector). */
+  private byte(): number {
+    const i = this.p - this.wOff;
+    this.p++;
+    return i < this.win.length ? this.win[i] : -1;
+  }
+
+  private varint(): number {
+    let v = 0;
+    let m = 1;
+    for (let i = 0; i < 8; i++) {
+      const x = this.byte();
+      if (x < 0) return -1;
+      v += (x & 127) * m;
+      if (x < 128) return v;
+      m *= 128;
+    }
+    return -1;
+  }
+
+  private u48(): number {
+    let v = 0;
+    let m = 1;
+    for (let i = 0; i < 6; i++) {
+      const x = this.byte();
+      if (x < 0) return -1;
+      v += x * m;
+      m *= 256;
+    }
+    return v;
+  }
+
+  private float(n: number): number {
+    const dst = n === 4 ? f32b : f64b;
+    for (let i = 0; i < n; i++) {
+      const x = this.byte();
+      if (x < 0) return NaN;
+      dst[LE ? i : n - 1 - i] = x;
+    }
+    return n === 4 ? roundFloat32(f32[0]) : f64[0];
+  }
+
+  private i32(): number {
+    const a = this.byte();
+    const b = this.byte();
+    const c = this.byte();
+    const d = this.byte();
+    if (d < 0) return NaN;
+    return a | (b << 8) | (c << 16) | (d << 24);
+  }
+
+  private bad(): number {
+    this.done = true;
+    return R_BAD;
+  }
+
+  /** Decodes the next record: R_READING, R_META, R_END (free space or area end) or R_BAD. */
+  next(): number {
+    if (this.done) return R_END;
+    const off = this.off;
+    const lim = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.bytes, this.count);
+    if (off >= lim) {
+      this.done = true;
+      return R_END;
+    }
+    this.ensure(off, Math.min(MAX_FIXED_RECORD, this.bytes - off));
+    this.p = off;
+    const tag = this.byte();
+    if (tag === 255) {
+      this.done = true;
+      return R_END;
+    }
+    this.at = off;
+    const kind = tag >> 5;
+    this.kind = kind;
+    let result = R_READING;
+    let slotPin = -1;
+    let abs = true;
+    if (kind === K_META) {
+      result = R_META;
+      const sub = tag & 31;
+      this.sub = sub;
+      if (sub === M_BOOT) {
+        this.a = this.varint();
+        if (this.a < 0) return this.bad();
+      } else if (sub === M_ANCHOR || sub === M_ANCHOR_COARSE) {
+        this.a = this.varint();
+        this.b = this.varint();
+        this.c = this.u48();
+        if (this.a < 0 || this.b < 0 || this.c < 0) return this.bad();
+      } else if (sub === M_COUNT) {
+        this.a = this.byte();
+        this.b = this.varint();
+        if (this.a < 0 || this.b < 0) return this.bad();
+      } else return this.bad();
+    } else {
+      const mode = (tag >> 3) & 3;
+      const slot = tag & 7;
+      const t = this.table;
+      let s = -1;
+      if (slot === SLOT_EXPLICIT) {
+        this.pin = this.byte();
+        if (this.pin < 0) return this.bad();
+        s = t.slotOf(this.pin);
+      } else {
+        if (slot >= t.n) return this.bad();
+        s = slot;
+        this.pin = t.pins[s];
+      }
+      slotPin = this.pin;
+      if (mode === S_REPEAT || mode === S_DD) {
+        if (s < 0 || t.dom[s] === NONE) return this.bad();
+        let dd = 0;
+        if (mode === S_DD) {
+          const z = this.varint();
+          if (z < 0) return this.bad();
+          dd = unzigzag(z);
+        }
+        this.dom = t.dom[s];
+        this.ms = t.last[s] + t.delta[s] + dd;
+        abs = false;
+      } else if (mode === S_EPOCH) {
+        this.dom = EPOCH;
+        this.ms = this.u48();
+        if (this.ms < 0) return this.bad();
+      } else {
+        this.dom = this.varint();
+        this.ms = this.varint();
+        if (this.dom < 0 || this.ms < 0) return this.bad();
+      }
+      if (this.ms < 0) return this.bad();
+      if (kind === K_INT || kind === K_ENUM) {
+        const z = this.varint();
+        if (z < 0 || z > 0xffffffff) return this.bad();
+        this.value = unzigzag(z);
+      } else if (kind === K_F32 || kind === K_F64) {
+        this.value = this.float(kind === K_F32 ? 4 : 8);
+        if (this.value !== this.value) return this.bad();
+      } else if (kind === K_BOOL) {
+        const x = this.byte();
+        if (x !== 0 && x !== 1) return this.bad();
+        this.value = x === 1;
+      } else if (kind === K_STR) {
+        const n = this.varint();
+        if (n < 0 || n > 1024) return this.bad();
+        const start = this.p;
+        if (start + n + 1 > this.bytes) return this.bad();
+        this.ensure(off, start + n + 1 - off);
+        this.value = utf8Decode(this.win, start - this.wOff, start - this.wOff + n);
+        this.p = start + n;
+      } else {
+        const lon = this.i32();
+        const lat = this.i32();
+        if (lat !== lat) return this.bad();
+        this.value = [lon / 1e7, lat / 1e7];
+      }
+      this.type = KIND_TYPES[kind];
+    }
+    const check = this.byte();
+    if (check < 0) return this.bad();
+    const len = this.p - off;
+    const i0 = off - this.wOff;
+    if (check !== checkByte(this.crc32(this.win.subarray(i0, i0 + len - 1)))) return this.bad();
+    const end = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.bytes, this.count + (result === R_READING ? 1 : 0));
+    if (off + len > end) return this.bad();
+    this.len = len;
+    this.off = off + len;
+    if (result === R_READING) {
+      this.index = this.count++;
+      this.table.apply(slotPin, this.dom, this.ms, abs);
+    }
+    return result;
+  }
+}

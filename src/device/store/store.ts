@@ -1,0 +1,1044 @@
+/**
+ * The store: a power-loss-safe ring of readings in raw NOR flash (format: docs/flash-format.md).
+ *
+ * RAM use is a few typed arrays per sector plus the head sector's pin table; nothing grows
+ * with the number of readings. Every write is ordered so that a power cut at any point leaves
+ * an image that {@link Store.mount} recovers (see "Power-safety ordering" in the format doc).
+ */
+import type { FlashPort } from "../hal.ts";
+import type { Anchor, DatastreamType, Reading, ReadingValue } from "../types.ts";
+import { checkValue, F32_MAX, F32_MIN, inferType } from "../codec/value.ts";
+import type { DropReason, FullPolicy, LogPos, LogRecord, ReadingStore, StoreStats } from "./contract.ts";
+import {
+  DROP_REASONS,
+  FLAG_CARRY_DONE,
+  FLAG_HAS_ANCHOR,
+  HEADER_BYTES,
+  K_BOOL,
+  K_ENUM,
+  K_F32,
+  K_F64,
+  K_INT,
+  K_LOC,
+  K_STR,
+  MAX_MS,
+  M_ANCHOR,
+  M_ANCHOR_COARSE,
+  M_BOOT,
+  M_COUNT,
+  OFF_FLAGS,
+  OFF_SEAL,
+  POS_SPAN,
+  RECORDS_START,
+  bitmapWordOffset,
+  blank,
+  decodeHeader,
+  encodeHeader,
+  encodeSeal,
+  recordLimit,
+  seqNewer,
+} from "./format.ts";
+import { EPOCH, MAX_FIXED_RECORD, PinTable, R_BAD, R_END, R_META, R_READING, SectorCursor, encodeMeta, encodeReading } from "./record.ts";
+
+/** Thrown by append/appendAnchor under policy "refuse" when every sector holds undelivered readings. */
+export class StoreFullError extends Error {
+  constructor(message: string) {
+    super(message);
+    // Set explicitly: Espruino's Error subclasses do not get them from super().
+    this.name = "StoreFullError";
+    this.message = message;
+  }
+}
+
+/** Per-pin datastream settings. `precision` applies to doubles: float32 (default) or float64. */
+export interface DatastreamConfig {
+  type: DatastreamType;
+  precision?: "float32" | "float64";
+}
+
+/** The region the store owns: a board profile's `flash`. */
+export interface StoreRegion {
+  address: number;
+  length: number;
+  pageSize: number;
+  writeAlignment: number;
+  /** Rated erase cycles per page (100,000 when absent). */
+  eraseCycles?: number;
+}
+
+export interface StoreOptions {
+  /** The hardware boundary (its flash, crc32 and uptime are used), or give them one by one. */
+  hal?: { flash: FlashPort; crc32(data: Uint8Array): number; uptime(): number };
+  flash?: FlashPort;
+  /** CRC-32 (IEEE), E.CRC32 on the device. */
+  crc32?: (data: Uint8Array) => number;
+  /** ms since boot, for the lifetime projection. */
+  uptime?: () => number;
+  region: StoreRegion;
+  /** Pages per sector; default: enough for 4 KB, keeping at least 4 sectors when possible. */
+  sectorPages?: number;
+  policy?: FullPolicy;
+  /** Types of known pins; other pins get their type from the value (number -> integer or double). */
+  datastreams?: { [pin: string]: DatastreamConfig };
+  /** Never write (inspect): the boot id is not persisted. */
+  readOnly?: boolean;
+}
+
+/** A sector as {@link Store.sectors} reports it. */
+export interface SectorInfo {
+  index: number;
+  address: number;
+  state: "free" | "data" | "bad";
+  seq: number;
+  eraseCount: number;
+  readings: number;
+  pending: number;
+  sealed: boolean;
+  head: boolean;
+  bytesUsed: number;
+}
+
+/** One record as {@link Store.walk} reports it, delivered ones and meta records included. */
+export interface WalkRecord {
+  sector: number;
+  offset: number;
+  bytes: number;
+  kind: "reading" | "boot" | "anchor" | "count" | "corrupt";
+  pos?: LogPos;
+  type?: DatastreamType;
+  reading?: Reading;
+  delivered?: boolean;
+  bootId?: number;
+  anchor?: Anchor;
+  reason?: string;
+  n?: number;
+}
+
+const FREE = 0;
+const DATA = 1;
+const BAD = 2;
+const DEFAULT_CYCLES = 100000;
+/** Most anchors copied forward at one rotation, and kept by anchors(). */
+const MAX_CARRY = 12;
+const MAX_ANCHORS = 32;
+const MS_PER_DAY = 86400000;
+
+function popcount8(x: number): number {
+  let n = 0;
+  while (x) {
+    n += x & 1;
+    x >>= 1;
+  }
+  return n;
+}
+
+function checkInt(v: unknown, min: number, max: number, what: string): number {
+  if (typeof v !== "number" || v !== v || v % 1 !== 0 || v < min || v > max) {
+    throw new Error(what + " must be an integer in " + min + ".." + max + ", got " + String(v));
+  }
+  return v;
+}
+
+function checkMs(v: unknown, what: string): number {
+  if (typeof v !== "number" || v !== v || v < 0 || v >= MAX_MS) {
+    throw new Error(what + " must be a number of ms in 0..2^48, got " + String(v));
+  }
+  return Math.floor(v);
+}
+
+function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
+  for (const k in ds) {
+    const pin = Number(k);
+    checkInt(pin, 0, 255, "datastreams key (pin)");
+    const c = ds[k];
+    if (!c || typeof c !== "object") throw new Error("datastreams[" + k + "] must be {type, precision?}");
+    checkValue(pin, c.type, c.type === "location" ? [0, 0] : c.type === "string" ? "" : c.type === "boolean" ? false : 0);
+    if (c.precision !== undefined && c.precision !== "float32" && c.precision !== "float64") {
+      throw new Error("datastreams[" + k + '].precision must be "float32" or "float64"');
+    }
+  }
+}
+
+/** The ring buffer of readings. Construct, then {@link mount} (or use {@link createStore}). */
+export class Store implements ReadingStore {
+  private readonly flash: FlashPort;
+  private readonly crc: (d: Uint8Array) => number;
+  private readonly uptime: (() => number) | undefined;
+  private readonly base: number;
+  private readonly align: number;
+  private readonly pageSize: number;
+  private readonly pageLog2: number;
+  private readonly sectorPages: number;
+  private readonly sectorBytes: number;
+  private readonly n: number;
+  private readonly cycles: number;
+  private policy: FullPolicy;
+  private ds: { [pin: string]: DatastreamConfig };
+  private readonly readOnly: boolean;
+
+  private st: Uint8Array;
+  private seq: Uint32Array;
+  private er: Uint32Array;
+  private cnt: Uint16Array;
+  private pend: Uint16Array;
+  private sealed: Uint8Array;
+  private anch: Uint8Array;
+  private minBoot: Float64Array;
+
+  private head = -1;
+  private headOff = RECORDS_START;
+  private headFull = false;
+  private readonly table = new PinTable();
+  private boot = 0;
+  private bootPersisted = false;
+  private appendedTotal = 0;
+  private drops: number[] = [];
+  private bytesSinceMount = 0;
+  private mountedAt = 0;
+  private mounted = false;
+  private anchorCache: Anchor[] | undefined;
+  /** The head's copy-forward of anchors has not completed (cut during a rotation). */
+  private carryPending = false;
+
+  /** @throws Error naming the option to fix (region geometry, sectorPages, policy, datastreams). */
+  constructor(options: StoreOptions) {
+    const hal = options.hal;
+    const flash = options.flash || (hal && hal.flash);
+    const crc = options.crc32 || (hal && ((d: Uint8Array) => hal.crc32(d)));
+    if (!flash) throw new Error("store options: give hal or flash");
+    if (!crc) throw new Error("store options: give hal or crc32");
+    this.flash = flash;
+    this.crc = crc;
+    this.uptime = options.uptime || (hal && (() => hal.uptime()));
+    const r = options.region;
+    if (!r) throw new Error("store options: region (the board profile's flash) is missing");
+    checkInt(r.pageSize, 16, 1 << 20, "region.pageSize");
+    let log2 = 0;
+    while (1 << log2 < r.pageSize) log2++;
+    if (1 << log2 !== r.pageSize) throw new Error("region.pageSize must be a power of two, got " + r.pageSize);
+    checkInt(r.writeAlignment, 1, 4, "region.writeAlignment");
+    if (4 % r.writeAlignment !== 0) throw new Error("region.writeAlignment must be 1, 2 or 4, got " + r.writeAlignment);
+    if (r.address % r.pageSize !== 0) throw new Error("region.address must be a multiple of region.pageSize");
+    if (r.length % r.pageSize !== 0) throw new Error("region.length must be a multiple of region.pageSize");
+    const pages = r.length / r.pageSize;
+    let sp = options.sectorPages;
+    if (sp === undefined) {
+      sp = Math.max(1, Math.ceil(4096 / r.pageSize));
+      while (sp > 1 && pages / sp < 4) sp--;
+    }
+    checkInt(sp, 1, 65535, "sectorPages");
+    if (pages % sp !== 0) throw new Error("sectorPages (" + sp + ") must divide the region's " + pages + " pages");
+    this.sectorBytes = sp * r.pageSize;
+    if (this.sectorBytes < 256 || this.sectorBytes > 131072) {
+      throw new Error("sector size " + this.sectorBytes + " B is outside 256..131072: change sectorPages");
+    }
+    this.n = pages / sp;
+    if (this.n < 2) throw new Error("the region holds " + this.n + " sector(s); a ring needs at least 2: lower sectorPages");
+    const policy = options.policy || "overwrite-oldest";
+    if (policy !== "overwrite-oldest" && policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
+    this.policy = policy;
+    this.ds = options.datastreams || {};
+    checkDatastreams(this.ds);
+    this.base = r.address;
+    this.align = r.writeAlignment;
+    this.pageSize = r.pageSize;
+    this.pageLog2 = log2;
+    this.sectorPages = sp;
+    this.cycles = r.eraseCycles || DEFAULT_CYCLES;
+    this.readOnly = !!options.readOnly;
+    const n = this.n;
+    this.st = new Uint8Array(n);
+    this.seq = new Uint32Array(n);
+    this.er = new Uint32Array(n);
+    this.cnt = new Uint16Array(n);
+    this.pend = new Uint16Array(n);
+    this.sealed = new Uint8Array(n);
+    this.anch = new Uint8Array(n);
+    this.minBoot = new Float64Array(n);
+  }
+
+  /**
+   * Changes the full policy and/or the datastream table of a mounted store (no remount).
+   * @throws Error on a bad policy or datastream entry.
+   */
+  configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamConfig } }): void {
+    if (options.policy !== undefined) {
+      if (options.policy !== "overwrite-oldest" && options.policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
+      this.policy = options.policy;
+    }
+    if (options.datastreams !== undefined) {
+      checkDatastreams(options.datastreams);
+      this.ds = options.datastreams;
+    }
+  }
+
+  /** This boot's id: one more than the last boot's, persisted at mount. */
+  get bootId(): number {
+    return this.boot;
+  }
+
+  private addr(s: number): number {
+    return this.base + s * this.sectorBytes;
+  }
+
+  private requireMounted(): void {
+    if (!this.mounted) throw new Error("store: call mount() first");
+  }
+
+  /**
+   * Boot recovery: reads every sector header (and seal and bitmap), scans only the newest
+   * sector, finds the write head, the oldest undelivered reading and the counters, then
+   * persists the new boot id. Time is proportional to the number of sectors.
+   * @throws Error when the region was formatted with another sector size.
+   */
+  mount(): void {
+    const n = this.n;
+    let head = -1;
+    let maxBoot = 0;
+    let maxEr = 0;
+    let headHdr: ReturnType<typeof decodeHeader> = "blank";
+    for (let s = 0; s < n; s++) {
+      const h = decodeHeader(this.flash.read(this.addr(s), RECORDS_START), this.crc);
+      this.cnt[s] = 0;
+      this.pend[s] = 0;
+      this.sealed[s] = 0;
+      this.anch[s] = 0;
+      this.minBoot[s] = -1;
+      this.er[s] = 0;
+      this.seq[s] = 0;
+      if (h === "blank") this.st[s] = FREE;
+      else if (h === "bad") this.st[s] = this.isBlankFrom(s, HEADER_BYTES) ? FREE : BAD;
+      else {
+        if (h.sectorPages !== this.sectorPages || h.pageLog2 !== this.pageLog2) {
+          throw new Error(
+            "the flash region was formatted with " + h.sectorPages + " page(s) of " + (1 << h.pageLog2) +
+              " B per sector; pass sectorPages/pageSize to match (or eraseAll with the old geometry)",
+          );
+        }
+        this.st[s] = DATA;
+        this.seq[s] = h.seq;
+        this.er[s] = h.erases;
+        if (h.erases > maxEr) maxEr = h.erases;
+        if (h.bootId > maxBoot) maxBoot = h.bootId;
+        if (!(h.flags & FLAG_HAS_ANCHOR)) this.anch[s] = 1;
+        if (h.sealCount >= 0) {
+          this.sealed[s] = 1;
+          this.cnt[s] = h.sealCount;
+          this.minBoot[s] = h.sealMinBoot;
+        }
+        if (head < 0 || seqNewer(h.seq, this.seq[head])) {
+          head = s;
+          headHdr = h;
+        }
+      }
+    }
+    // Erase counts lost to a cut between erase and header write: the max seen is an upper bound
+    // of theirs (rotation is sequential), so wear is never under-estimated.
+    for (let s = 0; s < n; s++) if (this.st[s] !== DATA) this.er[s] = maxEr;
+    this.head = head;
+    this.drops = [];
+    for (let i = 0; i < DROP_REASONS.length; i++) this.drops.push(0);
+    this.appendedTotal = 0;
+    this.table.reset();
+    this.headOff = RECORDS_START;
+    this.headFull = false;
+    let carryDone = true;
+    for (let s = 0; s < n; s++) {
+      if (this.st[s] !== DATA) continue;
+      if (s === head || !this.sealed[s]) {
+        const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0);
+        let minB = -1;
+        let r = c.next();
+        while (r !== R_END && r !== R_BAD) {
+          if (r === R_READING && c.dom >= 0 && (minB < 0 || c.dom < minB)) minB = c.dom;
+          if (s === head && r === R_META) {
+            if (c.sub === M_BOOT && c.a > maxBoot) maxBoot = c.a;
+            else if (c.sub === M_COUNT && c.a < DROP_REASONS.length) this.drops[c.a] += c.b;
+          }
+          r = c.next();
+        }
+        if (!this.sealed[s]) {
+          this.cnt[s] = c.count;
+          this.minBoot[s] = minB;
+        }
+        if (s === head) {
+          this.table.copyFrom(c.table);
+          this.headOff = c.off;
+          // A torn record at the end: its bytes cannot be rewritten, so the sector is closed.
+          this.headFull = r === R_BAD || this.sealed[s] === 1;
+        }
+      }
+      this.pend[s] = this.countPending(s);
+    }
+    if (head >= 0 && typeof headHdr === "object") {
+      for (let i = 0; i < DROP_REASONS.length; i++) this.drops[i] += headHdr.drops[i];
+      this.appendedTotal = headHdr.appended + this.cnt[head];
+      carryDone = !(headHdr.flags & FLAG_CARRY_DONE);
+    }
+    this.boot = maxBoot + 1 > 0xffffffff ? 1 : maxBoot + 1;
+    this.bootPersisted = false;
+    this.anchorCache = undefined;
+    this.bytesSinceMount = 0;
+    this.mountedAt = this.uptime ? this.uptime() : 0;
+    this.mounted = true;
+    if (this.readOnly) return;
+    this.carryPending = head >= 0 && !carryDone;
+    if (this.carryPending && !this.headFull) this.carry(head);
+    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.crc);
+    if (head >= 0 && this.fits(boot.length, false)) {
+      this.writeRecord(boot);
+      this.bootPersisted = true;
+    }
+  }
+
+  private isBlankFrom(s: number, from: number): boolean {
+    const a = this.addr(s);
+    for (let o = from; o < this.sectorBytes; o += 256) {
+      const b = this.flash.read(a + o, Math.min(256, this.sectorBytes - o));
+      for (let i = 0; i < b.length; i++) if (b[i] !== 255) return false;
+    }
+    return true;
+  }
+
+  /** The bitmap words of sector s covering its `cnt` readings, lowest address first. */
+  private readBitmap(s: number): Uint8Array {
+    const from = recordLimit(this.sectorBytes, this.cnt[s]);
+    return this.flash.read(this.addr(s) + from, this.sectorBytes - from);
+  }
+
+  /** Byte of reading `i` within {@link readBitmap}'s result (words are stored from the end down). */
+  private bitByte(s: number, i: number): number {
+    return bitmapWordOffset(this.sectorBytes, i) - recordLimit(this.sectorBytes, this.cnt[s]) + ((i % 32) >> 3);
+  }
+
+  private countPending(s: number): number {
+    const c = this.cnt[s];
+    if (c === 0) return 0;
+    const bm = this.readBitmap(s);
+    let p = 0;
+    for (let i = 0; i < c; i += 8) {
+      let byte = bm[this.bitByte(s, i)];
+      if (c - i < 8) byte &= (1 << (c - i)) - 1;
+      p += popcount8(byte);
+    }
+    return p;
+  }
+
+  private fits(len: number, reading: boolean): boolean {
+    if (this.head < 0 || this.headFull) return false;
+    return this.headOff + len <= recordLimit(this.sectorBytes, this.cnt[this.head] + (reading ? 1 : 0));
+  }
+
+  /** Writes record bytes at the head, in the aligned words that hold them (0xFF elsewhere: no change). */
+  private writeRecord(rec: Uint8Array): void {
+    const off = this.headOff;
+    const a0 = off - (off % this.align);
+    const end = off + rec.length;
+    const a1 = Math.ceil(end / this.align) * this.align;
+    const buf = blank(a1 - a0);
+    buf.set(rec, off - a0);
+    this.flash.write(this.addr(this.head) + a0, buf);
+    this.headOff = end;
+    this.bytesSinceMount += rec.length;
+  }
+
+  /** Clears bits of a 4-byte word in place (mask bytes: 1 = clear). */
+  private clearBits(addr: number, mask: Uint8Array): void {
+    const w = new Uint8Array(4);
+    for (let i = 0; i < 4; i++) w[i] = ~mask[i] & 255;
+    this.flash.write(addr, w);
+  }
+
+  private setFlag(s: number, flag: number): void {
+    const m = new Uint8Array(4);
+    m[0] = flag;
+    this.clearBits(this.addr(s) + OFF_FLAGS, m);
+  }
+
+  /** Ring order, oldest first: the sector after the head, ..., the head. */
+  private ringAt(k: number): number {
+    return (this.head + 1 + k) % this.n;
+  }
+
+  /**
+   * Opens the next sector as the head: seal the old head, erase, write the header with the
+   * counters, copy forward the anchors the sector after it still needs.
+   * @throws StoreFullError under policy "refuse" when the next sector holds undelivered readings.
+   */
+  private rotate(): void {
+    const n = this.n;
+    const t = this.head < 0 ? 0 : (this.head + 1) % n;
+    if (this.st[t] === DATA && this.pend[t] > 0 && this.policy === "refuse") {
+      throw new StoreFullError("store full: every sector holds undelivered readings (policy refuse)");
+    }
+    const lost = this.st[t] === DATA ? this.pend[t] : 0;
+    const corrupt = this.st[t] === BAD ? this.salvageCount(t) : 0;
+    const old = this.head;
+    // Anchors of t that the old head should have received (its carry was cut short).
+    const rescue = this.carryPending ? this.neededAnchors(t) : [];
+    if (old >= 0 && !this.sealed[old]) {
+      this.flash.write(this.addr(old) + OFF_SEAL, encodeSeal(this.cnt[old], this.minBoot[old]));
+      this.sealed[old] = 1;
+    }
+    let maxSeq = 0;
+    let any = false;
+    for (let s = 0; s < n; s++) {
+      if (this.st[s] === DATA && (!any || seqNewer(this.seq[s], maxSeq))) {
+        maxSeq = this.seq[s];
+        any = true;
+      }
+    }
+    // For a sector without a header, er[t] holds mount's estimate (the highest count seen).
+    const erases = this.er[t] + 1;
+    const seq = any ? (maxSeq + 1) >>> 0 : 1;
+    this.drops[0] += lost;
+    this.drops[2] += corrupt;
+    const a = this.addr(t);
+    for (let p = 0; p < this.sectorPages; p++) this.flash.erasePage(a + p * this.pageSize);
+    // The header right after the erase keeps the erase count and persists the counters.
+    this.st[t] = FREE;
+    this.flash.write(
+      a,
+      encodeHeader(
+        { sectorPages: this.sectorPages, pageLog2: this.pageLog2, seq, erases, bootId: this.boot, appended: this.appendedTotal, drops: this.drops },
+        this.crc,
+      ),
+    );
+    this.st[t] = DATA;
+    this.seq[t] = seq;
+    this.er[t] = erases;
+    this.cnt[t] = 0;
+    this.pend[t] = 0;
+    this.sealed[t] = 0;
+    this.anch[t] = 0;
+    this.minBoot[t] = -1;
+    this.head = t;
+    this.headOff = RECORDS_START;
+    this.headFull = false;
+    this.table.reset();
+    this.bootPersisted = true;
+    this.anchorCache = undefined;
+    this.carryPending = true;
+    this.writeAnchors(rescue);
+    this.carry(t);
+  }
+
+  /**
+   * The anchors of sector `src` that readings elsewhere may still need: the first and last of
+   * each kind (SNTP, coarse) of the current boot, of every boot from the oldest one a sector
+   * with undelivered readings refers to, and of the anchored boot just before it (the clock
+   * bounds unanchored boots by their neighbours).
+   */
+  private neededAnchors(src: number): Anchor[] {
+    const keep: Anchor[] = [];
+    if (this.st[src] !== DATA || !this.anch[src]) return keep;
+    let minRef = -1;
+    for (let s = 0; s < this.n; s++) {
+      if (s !== src && this.st[s] === DATA && this.pend[s] > 0 && this.minBoot[s] >= 0 && (minRef < 0 || this.minBoot[s] < minRef)) {
+        minRef = this.minBoot[s];
+      }
+    }
+    const all: Anchor[] = [];
+    this.collectAnchors(src, all, MAX_ANCHORS);
+    let before = -1;
+    for (let i = 0; i < all.length; i++) if (minRef >= 0 && all[i].bootId < minRef) before = all[i].bootId;
+    for (let i = 0; i < all.length; i++) {
+      const k = all[i];
+      const needed = k.bootId === this.boot || (minRef >= 0 && k.bootId >= minRef) || k.bootId === before;
+      if (needed && !isMiddle(all, i) && keep.length < MAX_CARRY) keep.push(k);
+    }
+    return keep;
+  }
+
+  /** Writes anchor records at the head (the sector's "has anchor" flag first, so none is missed). */
+  private writeAnchors(list: Anchor[]): void {
+    const h = this.head;
+    for (let i = 0; i < list.length; i++) {
+      const k = list[i];
+      const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs, this.crc);
+      if (!this.fits(rec.length, false)) return;
+      if (!this.anch[h]) {
+        this.setFlag(h, FLAG_HAS_ANCHOR);
+        this.anch[h] = 1;
+      }
+      this.writeRecord(rec);
+    }
+  }
+
+  /** Copies into the head the anchors the sector after it still needs, then flags the copy done. */
+  private carry(h: number): void {
+    this.writeAnchors(this.neededAnchors((h + 1) % this.n));
+    this.setFlag(h, FLAG_CARRY_DONE);
+    this.carryPending = false;
+  }
+
+  /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
+  private collectAnchors(s: number, into: Anchor[], max: number): void {
+    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0);
+    let r = c.next();
+    while (r !== R_END && r !== R_BAD) {
+      if (r === R_META && (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)) addAnchor(into, anchorOf(c), max);
+      r = c.next();
+    }
+  }
+
+  /** Readings of a quarantined sector that still pass their check and were undelivered. */
+  private salvageCount(s: number): number {
+    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0);
+    let k = 0;
+    let bm: Uint8Array | undefined;
+    let r = c.next();
+    while (r !== R_END && r !== R_BAD) {
+      if (r === R_READING) {
+        if (!bm) bm = this.flash.read(this.addr(s), this.sectorBytes);
+        const i = c.index;
+        if (bm[bitmapWordOffset(this.sectorBytes, i) + ((i % 32) >> 3)] & (1 << (i % 8))) k++;
+      }
+      r = c.next();
+    }
+    return k;
+  }
+
+  private ensureBoot(): void {
+    if (this.bootPersisted) return;
+    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.crc);
+    if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
+      this.writeRecord(boot);
+      this.bootPersisted = true;
+    } else this.rotate();
+  }
+
+  private kindOf(pin: number, value: ReadingValue): number {
+    const c = this.ds[String(pin)];
+    const type = c ? c.type : inferType(value);
+    checkValue(pin, type, value);
+    if (type === "integer") return K_INT;
+    if (type === "enum") return K_ENUM;
+    if (type === "boolean") return K_BOOL;
+    if (type === "string") return K_STR;
+    if (type === "location") return K_LOC;
+    const v = value as number;
+    const a = v < 0 ? -v : v;
+    // An undeclared pin's whole number beyond int32 is kept exact.
+    if ((c ? c.precision === "float64" : v % 1 === 0) || a > F32_MAX || (a !== 0 && a < F32_MIN)) return K_F64;
+    return K_F32;
+  }
+
+  /**
+   * Appends a reading; returns once it is durable in flash.
+   * @throws StoreFullError when full under policy "refuse" (counted as refused).
+   * @throws Error on an invalid reading (the message names the field); nothing changes.
+   */
+  append(reading: Reading): void {
+    this.requireMounted();
+    if (this.readOnly) throw new Error("store is read-only");
+    if (!reading || typeof reading !== "object") throw new Error("reading must be an object {pin, stamp, value}");
+    const pin = checkInt(reading.pin, 0, 255, "reading.pin");
+    const st = reading.stamp as { epochMs?: number; bootId?: number; uptimeMs?: number };
+    if (!st || typeof st !== "object") throw new Error("reading.stamp must be {epochMs} or {bootId, uptimeMs}");
+    let dom = EPOCH;
+    let ms = 0;
+    if (st.epochMs !== undefined) ms = checkMs(st.epochMs, "reading.stamp.epochMs");
+    else {
+      dom = checkInt(st.bootId, 0, 0xffffffff, "reading.stamp.bootId");
+      ms = checkMs(st.uptimeMs, "reading.stamp.uptimeMs");
+    }
+    const kind = this.kindOf(pin, reading.value);
+    let rec = encodeReading(this.table, pin, kind, dom, ms, reading.value, this.crc);
+    // Worst case in a fresh sector: explicit pin + boot-relative stamp.
+    if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD) {
+      throw new Error("reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages");
+    }
+    try {
+      this.ensureBoot();
+      rec = encodeReading(this.table, pin, kind, dom, ms, reading.value, this.crc);
+      if (!this.fits(rec.length, true)) {
+        this.rotate();
+        rec = encodeReading(this.table, pin, kind, dom, ms, reading.value, this.crc);
+      }
+    } catch (e) {
+      if (e instanceof StoreFullError) this.drops[1]++;
+      throw e;
+    }
+    this.writeRecord(rec);
+    const h = this.head;
+    this.table.apply(pin, dom, ms, ((rec[0] >> 3) & 3) >= 2);
+    this.cnt[h]++;
+    this.pend[h]++;
+    this.appendedTotal++;
+    if (dom >= 0 && (this.minBoot[h] < 0 || dom < this.minBoot[h])) this.minBoot[h] = dom;
+  }
+
+  /**
+   * Persists a clock anchor (durable on return).
+   * @throws StoreFullError when no sector can take it under policy "refuse".
+   * @throws Error on an invalid anchor.
+   */
+  appendAnchor(anchor: Anchor): void {
+    this.requireMounted();
+    if (this.readOnly) throw new Error("store is read-only");
+    if (!anchor || typeof anchor !== "object") throw new Error("anchor must be {bootId, uptimeMs, epochMs}");
+    const a: Anchor = {
+      bootId: checkInt(anchor.bootId, 0, 0xffffffff, "anchor.bootId"),
+      uptimeMs: checkMs(anchor.uptimeMs, "anchor.uptimeMs"),
+      epochMs: checkMs(anchor.epochMs, "anchor.epochMs"),
+    };
+    if (anchor.coarse) a.coarse = true;
+    const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, this.crc);
+    this.ensureBoot();
+    if (!this.fits(rec.length, false)) this.rotate();
+    const h = this.head;
+    if (!this.anch[h]) {
+      this.setFlag(h, FLAG_HAS_ANCHOR);
+      this.anch[h] = 1;
+    }
+    this.writeRecord(rec);
+    if (this.anchorCache) addAnchor(this.anchorCache, a, MAX_ANCHORS);
+  }
+
+  /**
+   * Every anchor still in the log, sorted by (boot, uptime) (at most 32: past that, anchors
+   * between the first and last of their boot and kind are left out). Reads only the sectors flagged as holding anchors; cached until the ring turns.
+   */
+  anchors(): Anchor[] {
+    this.requireMounted();
+    if (!this.anchorCache) {
+      const list: Anchor[] = [];
+      for (let k = 0; k < this.n; k++) {
+        const s = this.ringAt(k);
+        if (this.st[s] === DATA && this.anch[s]) this.collectAnchors(s, list, MAX_ANCHORS);
+      }
+      this.anchorCache = list;
+    }
+    return this.anchorCache.slice();
+  }
+
+  /** The write head: no reading exists at or after this position. */
+  headPos(): LogPos {
+    this.requireMounted();
+    return this.head < 0 ? 0 : this.seq[this.head] * POS_SPAN + this.cnt[this.head];
+  }
+
+  /** Position of the oldest undelivered reading (or the write head when none). */
+  oldestPos(): LogPos {
+    this.requireMounted();
+    for (let k = 0; k < this.n; k++) {
+      const s = this.ringAt(k);
+      if (this.st[s] !== DATA || this.pend[s] === 0) continue;
+      const bm = this.readBitmap(s);
+      for (let i = 0; i < this.cnt[s]; i++) {
+        if (bm[this.bitByte(s, i)] & (1 << (i % 8))) return this.seq[s] * POS_SPAN + i;
+      }
+    }
+    return this.headPos();
+  }
+
+  /**
+   * Calls `fn` for each undelivered reading from `from` on, oldest first, until it returns
+   * false. Do not append from inside `fn`; marking delivered what was already visited is fine.
+   */
+  scan(options: { from: LogPos; pin?: number }, fn: (rec: LogRecord) => boolean | void): void {
+    this.requireMounted();
+    const from = options.from || 0;
+    const pin = options.pin;
+    for (let k = 0; k < this.n; k++) {
+      const s = this.ringAt(k);
+      if (this.st[s] !== DATA || this.pend[s] === 0) continue;
+      const first = this.seq[s] * POS_SPAN;
+      if (first + this.cnt[s] <= from) continue;
+      const bm = this.readBitmap(s);
+      const c = this.cursor(s);
+      let r = c.next();
+      while (r !== R_END && r !== R_BAD) {
+        if (r === R_READING) {
+          const i = c.index;
+          if (i >= this.cnt[s]) break;
+          const pos = first + i;
+          if (pos >= from && (pin === undefined || c.pin === pin) && bm[this.bitByte(s, i)] & (1 << (i % 8))) {
+            if (fn({ pos, reading: this.readingOf(c), type: c.type }) === false) return;
+          }
+        }
+        r = c.next();
+      }
+    }
+  }
+
+  private cursor(s: number): SectorCursor {
+    return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0);
+  }
+
+  private readingOf(c: SectorCursor): Reading {
+    return {
+      pin: c.pin,
+      stamp: c.dom === EPOCH ? { epochMs: c.ms } : { bootId: c.dom, uptimeMs: c.ms },
+      value: c.value,
+    };
+  }
+
+  /**
+   * Marks delivered every undelivered reading of `pin` with from <= pos <= to: one in-place
+   * write per 32-reading bitmap word touched. Durable on return.
+   */
+  markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void {
+    this.requireMounted();
+    this.clearRange(options.pin, options.from, options.to);
+  }
+
+  private clearRange(pin: number, from: number, to: number): number {
+    let total = 0;
+    for (let k = 0; k < this.n; k++) {
+      const s = this.ringAt(k);
+      if (this.st[s] !== DATA || this.pend[s] === 0) continue;
+      const first = this.seq[s] * POS_SPAN;
+      if (first + this.cnt[s] <= from || first > to) continue;
+      const bm = this.readBitmap(s);
+      const clear = new Uint8Array(bm.length);
+      let cleared = 0;
+      const c = this.cursor(s);
+      let r = c.next();
+      while (r !== R_END && r !== R_BAD) {
+        if (r === R_READING) {
+          const i = c.index;
+          const pos = first + i;
+          if (pos > to || i >= this.cnt[s]) break;
+          const bb = this.bitByte(s, i);
+          const bit = 1 << (i % 8);
+          if (pos >= from && (pin < 0 || c.pin === pin) && bm[bb] & bit && !(clear[bb] & bit)) {
+            clear[bb] |= bit;
+            cleared++;
+          }
+        }
+        r = c.next();
+      }
+      if (cleared) this.writeClears(s, clear);
+      this.pend[s] -= cleared;
+      total += cleared;
+    }
+    return total;
+  }
+
+  private writeClears(s: number, clear: Uint8Array): void {
+    const a = this.addr(s) + recordLimit(this.sectorBytes, this.cnt[s]);
+    for (let w = 0; w < clear.length; w += 4) {
+      if (clear[w] | clear[w + 1] | clear[w + 2] | clear[w + 3]) this.clearBits(a + w, clear.subarray(w, w + 4));
+    }
+  }
+
+  /** Marks one reading as dropped for `reason` (not to be sent), counted. */
+  drop(pos: LogPos, reason: DropReason): void {
+    this.requireMounted();
+    this.reasonIndex(reason);
+    const seq = Math.floor(pos / POS_SPAN);
+    const i = pos - seq * POS_SPAN;
+    for (let s = 0; s < this.n; s++) {
+      if (this.st[s] !== DATA || this.seq[s] !== seq || i >= this.cnt[s]) continue;
+      const bm = this.readBitmap(s);
+      const bb = this.bitByte(s, i);
+      const bit = 1 << (i % 8);
+      if (!(bm[bb] & bit)) return;
+      const clear = new Uint8Array(bm.length);
+      clear[bb] = bit;
+      this.writeClears(s, clear);
+      this.pend[s]--;
+      this.countDrop(reason, 1);
+      return;
+    }
+  }
+
+  private reasonIndex(reason: DropReason): number {
+    const i = DROP_REASONS.indexOf(reason);
+    if (i < 0) throw new Error("drop reason must be one of " + DROP_REASONS.join(", ") + "; got " + String(reason));
+    return i;
+  }
+
+  /**
+   * Adds to a drop counter. Persisted as a small record when the head sector has room, else
+   * in the next sector header.
+   */
+  countDrop(reason: DropReason, n: number): void {
+    this.requireMounted();
+    const i = this.reasonIndex(reason);
+    checkInt(n, 0, 0xffffffff, "countDrop n");
+    if (n === 0) return;
+    this.drops[i] += n;
+    if (this.readOnly) return;
+    const rec = encodeMeta(M_COUNT, i, n, 0, this.crc);
+    if (this.bootPersisted && this.fits(rec.length, false)) this.writeRecord(rec);
+  }
+
+  stats(): StoreStats {
+    this.requireMounted();
+    let pending = 0;
+    let busy = 0;
+    let bad = 0;
+    let emin = -1;
+    let emax = 0;
+    let remaining = 0;
+    let used = 0;
+    for (let s = 0; s < this.n; s++) {
+      pending += this.pend[s];
+      if (this.pend[s] > 0) {
+        busy++;
+        used += s === this.head ? this.headOff : this.sectorBytes;
+      }
+      if (this.st[s] === BAD) bad++;
+      const e = this.er[s];
+      if (emin < 0 || e < emin) emin = e;
+      if (e > emax) emax = e;
+      remaining += this.cycles > e ? this.cycles - e : 0;
+    }
+    const h = this.head;
+    let perReading = 8;
+    if (h >= 0 && this.cnt[h] > 0) perReading = (this.headOff - RECORDS_START) / this.cnt[h] + 0.125;
+    const freeSectors = this.n - busy;
+    let freeBytes = freeSectors * (this.sectorBytes - RECORDS_START);
+    if (h >= 0 && this.pend[h] > 0) freeBytes += recordLimit(this.sectorBytes, this.cnt[h]) - this.headOff;
+    let lifetime = Infinity;
+    const elapsed = this.uptime ? this.uptime() - this.mountedAt : 0;
+    if (elapsed > 0 && this.bytesSinceMount > 0) {
+      const erasesPerMs = this.bytesSinceMount / (this.sectorBytes - RECORDS_START) / elapsed;
+      lifetime = remaining / erasesPerMs / MS_PER_DAY;
+    }
+    const dropped: { [reason: string]: number } = {};
+    for (let i = 0; i < DROP_REASONS.length; i++) dropped[DROP_REASONS[i]] = this.drops[i];
+    return {
+      pending,
+      freeReadings: Math.floor(freeBytes / perReading),
+      freeFraction: freeSectors / this.n,
+      bytesUsed: used,
+      bytesTotal: this.n * this.sectorBytes,
+      sectors: this.n,
+      quarantinedSectors: bad,
+      eraseCountMin: emin < 0 ? 0 : emin,
+      eraseCountMax: emax,
+      projectedLifetimeDays: lifetime,
+      dropped,
+      appended: this.appendedTotal,
+      bootId: this.boot,
+    };
+  }
+
+  /**
+   * Erases every sector (undelivered readings are counted as "erased"), keeping the boot id and
+   * each sector's erase count. @returns how many undelivered readings were erased.
+   */
+  eraseAll(): number {
+    this.requireMounted();
+    if (this.readOnly) throw new Error("store is read-only");
+    let lost = 0;
+    for (let s = 0; s < this.n; s++) {
+      lost += this.pend[s];
+      this.pend[s] = 0;
+    }
+    this.drops[7] += lost;
+    // Each rotation erases the next sector and writes its header: after n of them every
+    // sector is empty and erase counts are kept, whatever a power cut interrupts.
+    for (let k = 0; k < this.n; k++) {
+      if (this.head >= 0 && !this.sealed[this.head]) this.sealed[this.head] = 1;
+      this.rotate();
+    }
+    if (!this.bootPersisted) this.ensureBoot();
+    return lost;
+  }
+
+  /** Per-sector summary, physical order. */
+  sectors(): SectorInfo[] {
+    this.requireMounted();
+    const out: SectorInfo[] = [];
+    for (let s = 0; s < this.n; s++) {
+      out.push({
+        index: s,
+        address: this.addr(s),
+        state: this.st[s] === DATA ? "data" : this.st[s] === BAD ? "bad" : "free",
+        seq: this.seq[s],
+        eraseCount: this.er[s],
+        readings: this.cnt[s],
+        pending: this.pend[s],
+        sealed: !!this.sealed[s],
+        head: s === this.head,
+        bytesUsed: s === this.head ? this.headOff : this.st[s] === DATA ? this.sectorBytes : 0,
+      });
+    }
+    return out;
+  }
+
+  /** Calls `fn` for every record of every sector in ring order, delivered and meta ones included. */
+  walk(fn: (rec: WalkRecord) => boolean | void): void {
+    this.requireMounted();
+    for (let k = 0; k < this.n; k++) {
+      const s = this.ringAt(k);
+      if (this.st[s] !== DATA) continue;
+      const bm = this.cnt[s] ? this.readBitmap(s) : new Uint8Array(0);
+      const c = this.cursor(s);
+      let r = c.next();
+      while (r !== R_END) {
+        let w: WalkRecord;
+        if (r === R_BAD) w = { sector: s, offset: c.off, bytes: 0, kind: "corrupt" };
+        else if (r === R_READING) {
+          const i = c.index;
+          const undelivered = i < this.cnt[s] && bm[this.bitByte(s, i)] & (1 << (i % 8));
+          w = { sector: s, offset: c.at, bytes: c.len, kind: "reading", pos: this.seq[s] * POS_SPAN + i, type: c.type, reading: this.readingOf(c), delivered: !undelivered };
+        } else if (c.sub === M_BOOT) w = { sector: s, offset: c.at, bytes: c.len, kind: "boot", bootId: c.a };
+        else if (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE) w = { sector: s, offset: c.at, bytes: c.len, kind: "anchor", anchor: anchorOf(c) };
+        else w = { sector: s, offset: c.at, bytes: c.len, kind: "count", reason: DROP_REASONS[c.a] || "#" + c.a, n: c.b };
+        if (fn(w) === false) return;
+        if (r === R_BAD) break;
+        r = c.next();
+      }
+    }
+  }
+}
+
+function anchorOf(c: SectorCursor): Anchor {
+  const a: Anchor = { bootId: c.a, uptimeMs: c.b, epochMs: c.c };
+  if (c.sub === M_ANCHOR_COARSE) a.coarse = true;
+  return a;
+}
+
+function sameKind(x: Anchor, y: Anchor): boolean {
+  return x.bootId === y.bootId && !x.coarse === !y.coarse;
+}
+
+/** True when list[i] has an anchor of the same boot and kind on each side (neither first nor last). */
+function isMiddle(list: Anchor[], i: number): boolean {
+  let before = false;
+  let after = false;
+  for (let j = 0; j < list.length; j++) {
+    if (j === i || !sameKind(list[j], list[i])) continue;
+    if (j < i) before = true;
+    else after = true;
+  }
+  return before && after;
+}
+
+/**
+ * Adds an anchor to a list sorted by (boot, uptime) without duplicates. Past `max`, drops an
+ * anchor between the first and last of its boot and kind, else the oldest.
+ */
+function addAnchor(list: Anchor[], a: Anchor, max: number): void {
+  let i = 0;
+  while (i < list.length && (list[i].bootId < a.bootId || (list[i].bootId === a.bootId && list[i].uptimeMs <= a.uptimeMs))) {
+    const x = list[i];
+    if (x.bootId === a.bootId && x.uptimeMs === a.uptimeMs && x.epochMs === a.epochMs && !x.coarse === !a.coarse) return;
+    i++;
+  }
+  list.splice(i, 0, a);
+  if (list.length <= max) return;
+  for (let j = 0; j < list.length; j++) {
+    if (isMiddle(list, j)) {
+      list.splice(j, 1);
+      return;
+    }
+  }
+  list.splice(0, 1);
+}
+
+/**
+ * Creates and mounts a store.
+ * @throws Error on bad options (the message names the option).
+ */
+export function createStore(options: StoreOptions): Store {
+  const s = new Store(options);
+  s.mount();
+  return s;
+}
