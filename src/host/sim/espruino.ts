@@ -1,0 +1,1031 @@
+/**
+ * A simulated Espruino: runs a bundle in a Node `vm` context that offers what the interpreter
+ * offers (globals, modules, builtins) and nothing more, over simulated flash, a virtual clock
+ * and a simulated network.
+ */
+import * as vm from "node:vm";
+import type { BoardProfile } from "../../device/board.ts";
+import type { SimClock, ClockTask } from "./clock.ts";
+import type { SimNetwork } from "./network.ts";
+import { NorFlash, PowerCutError } from "./nor-flash.ts";
+import { FlashBus } from "./flash-bus.ts";
+import { JsfStorage, StorageError, binaryBytes, bytesBinary, FLAG_STORAGEFILE } from "./storage.ts";
+import { KEEP_GLOBALS, KEEP_PROPS, PRUNE_SOURCE } from "./builtins.ts";
+import { formatPrintArgs, formatUncaught, formatValue } from "./format.ts";
+import { crc32 } from "./crc32.ts";
+import { countVars } from "./memory.ts";
+import { createHttpModule, ESPRUINO_VERSION } from "./http.ts";
+import { createDgramModule } from "./dgram.ts";
+import { createWifi, type WifiControl } from "./wifi.ts";
+import type { NetStats, SimHost } from "./host.ts";
+
+export interface SimEspruinoOptions {
+  board: BoardProfile;
+  clock: SimClock;
+  network: SimNetwork;
+  /** File holding the raw flash region (created erased); a new SimEspruino on it = power cycle. */
+  flashFile?: string;
+  /** File holding the Storage area (raw NOR bytes, Espruino's layout). */
+  storageFile?: string;
+  /** Seed of `Math.random` (and `E.hwRand`). Default 1. */
+  seed?: number;
+  /** How fast the device's clock runs against true time, in ppm (+100 = 100 µs/s fast). */
+  driftPpm?: number;
+  /** Receives every console line as it is printed. */
+  console?: (line: string) => void;
+  /** IP the device gets from DHCP. Default 192.168.1.50. */
+  ip?: string;
+  /** Count function source as RAM in the memory estimate (code typed at the console). Default false. */
+  codeInRam?: boolean;
+}
+
+/** Rough RAM the interpreter itself holds after boot, in JsVars (builtins, root, history). */
+const BASE_VARS = 180;
+const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
+const TIMER_MIN_MS = 0.1;
+const TIMER_MAX_MS = 31536000001000;
+
+interface Timer {
+  id: number;
+  fn: unknown;
+  args: unknown[];
+  dueDev: number;
+  interval?: number;
+  task?: ClockTask;
+}
+
+/** Seeded PRNG (mulberry32): deterministic `Math.random` for tests. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function overlaps(a0: number, a1: number, b0: number, b1: number): boolean {
+  return a0 < b1 && b0 < a1;
+}
+
+/**
+ * One simulated device. Construct it, then {@link boot} a bundle. Virtual time comes from the
+ * shared {@link SimClock}: `clock.advance(ms)` runs this device's timers; real sockets need
+ * `await clock.advanceAsync(ms)` (or `await sim.settle()`), see {@link SimClock}.
+ *
+ * Power: {@link powerCut} (or an armed flash cut, `sim.flash.armPowerCut`) kills the device:
+ * timers cancelled, sockets destroyed, callbacks dropped, flash keeps what was written.
+ * {@link reboot} powers it on again and boots the same code; a new SimEspruino on the same
+ * files is a power cycle too.
+ */
+export class SimEspruino {
+  readonly board: BoardProfile;
+  readonly clock: SimClock;
+  readonly network: SimNetwork;
+  /** The raw flash region of the board profile (NOR): arm power cuts here. */
+  readonly flash: NorFlash;
+  /** The flash under Storage (the same object as {@link flash} when the regions overlap). */
+  readonly storageFlash: NorFlash;
+  readonly bus: FlashBus;
+  readonly storage: JsfStorage;
+  /** Traffic counters (cumulative across reboots; reset them by assigning 0). */
+  readonly net: NetStats = { maxWriteBytes: 0, totalWriteBytes: 0, requests: 0, udpSent: 0 };
+  readonly ip: string;
+  /** Drift of the device clock, ppm. */
+  driftPpm: number;
+  private readonly consoleFn?: (line: string) => void;
+  private readonly codeInRam: boolean;
+  private lines: string[] = [];
+  private random: () => number;
+  private ctx: vm.Context | undefined;
+  /** The context's own global object (builtins live here, not on the sandbox). */
+  private G: any;
+  private drainScript = new vm.Script("undefined");
+  private gen = 0;
+  private alive = false;
+  private deadReason: string | undefined;
+  private bootTrue = 0;
+  private offsetMs = 0;
+  private timers = new Map<number, Timer>();
+  private listeners = new Map<object, Map<string, unknown[]>>();
+  private modules = new Map<string, unknown>();
+  private killers: (() => void)[] = [];
+  private linkWatchers: (() => void)[] = [];
+  private wifi: WifiControl | undefined;
+  private lastCode: string | undefined;
+  private ctxErrors: { Error: any; InternalError: any; TypeError: any } | undefined;
+  private unsubscribeNet: (() => void) | undefined;
+  private protoObject: any;
+  private protoArray: any;
+
+  constructor(options: SimEspruinoOptions) {
+    const { board, clock, network } = options;
+    this.board = board;
+    this.clock = clock;
+    this.network = network;
+    this.driftPpm = options.driftPpm ?? 0;
+    this.consoleFn = options.console;
+    this.codeInRam = options.codeInRam ?? false;
+    this.ip = options.ip ?? "192.168.1.50";
+    this.random = prng(options.seed ?? 1);
+    const f = board.flash;
+    const st = board.storage;
+    if (overlaps(f.address, f.address + f.length, st.address, st.address + st.size)) {
+      // Espruino's Linux build: the free flash IS the Storage area. One region over both.
+      const base = Math.min(f.address, st.address);
+      const end = Math.max(f.address + f.length, st.address + st.size);
+      this.flash = new NorFlash({ base, size: end - base, pageSize: f.pageSize, alignment: f.writeAlignment, file: options.flashFile ?? options.storageFile });
+      this.storageFlash = this.flash;
+    } else {
+      this.flash = new NorFlash({ base: f.address, size: f.length, pageSize: f.pageSize, alignment: f.writeAlignment, file: options.flashFile });
+      this.storageFlash = new NorFlash({ base: st.address, size: st.size, pageSize: f.pageSize, alignment: f.writeAlignment, file: options.storageFile });
+    }
+    this.bus = new FlashBus(this.flash === this.storageFlash ? [this.flash] : [this.flash, this.storageFlash]);
+    this.storage = new JsfStorage({ bus: this.bus, start: st.address, size: st.size, pageSize: f.pageSize });
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /**
+   * Powers on and boots: runs Storage's `.boot0`-`.boot3`, then `code` (or Storage's
+   * `.bootcde` when omitted), then `E.on('init')` handlers and `onInit()`. Time since boot
+   * restarts; a saved WiFi configuration connects by itself.
+   */
+  boot(code?: string): void {
+    this.kill();
+    this.flash.powerOn();
+    this.storageFlash.powerOn();
+    this.deadReason = undefined;
+    this.bootTrue = this.clock.now;
+    this.offsetMs = 0;
+    this.newContext();
+    if (code !== undefined) this.lastCode = code;
+    this.guardBoot(() => {
+      if (!this.storage.isValidAtBoot()) {
+        // jsiInit: "Storage is corrupt." then jsfResetStorage() erases the whole bank.
+        this.print("Storage is corrupt.");
+        this.print("Erasing Storage Area...");
+        this.storage.eraseAll();
+        this.print("Erase complete.");
+      }
+    });
+    for (const f of BOOT_FILES) {
+      const c = this.guardBoot(() => this.storage.read(f));
+      if (c) this.runCode(bytesBinary(c), f);
+    }
+    let main = code;
+    if (main === undefined) {
+      const c = this.guardBoot(() => this.storage.read(".bootcde"));
+      main = c ? bytesBinary(c) : this.lastCode;
+    }
+    if (main !== undefined) this.runCode(main, `${this.board.id}.js`);
+    if (!this.alive) return;
+    this.wifi?.restore();
+    this.emitInit();
+  }
+
+  /** Power cycle: cut, power on, boot the last code again (flash kept). */
+  reboot(): void {
+    this.boot(undefined);
+  }
+
+  /**
+   * Cuts power now: the context stops, timers are cancelled, sockets destroyed, later
+   * callbacks dropped. Flash keeps what was written.
+   */
+  powerCut(): void {
+    this.die("power cut");
+  }
+
+  /** Espruino's `reset()`: clears the interpreter (no code runs), flash kept. */
+  reset(): void {
+    this.kill();
+    this.deadReason = undefined;
+    this.bootTrue = this.clock.now;
+    this.offsetMs = 0;
+    this.newContext();
+  }
+
+  /** True once power was cut (by {@link powerCut} or a flash power cut) until the next boot. */
+  get dead(): boolean {
+    return this.deadReason !== undefined;
+  }
+
+  /** Why the device died ("power cut", "power cut at flash operation N"), if it did. */
+  get deathReason(): string | undefined {
+    return this.deadReason;
+  }
+
+  /** True while a context is running. */
+  get running(): boolean {
+    return this.alive;
+  }
+
+  /** Closes the flash files. The device must not be used afterwards. */
+  close(): void {
+    this.kill();
+    this.bus.close();
+  }
+
+  // ------------------------------------------------------------------ console
+
+  /** Every line printed since boot of the simulation (not cleared by reboots). */
+  output(): string[] {
+    return this.lines.slice();
+  }
+
+  /** Forgets the captured output. */
+  clearOutput(): void {
+    this.lines = [];
+  }
+
+  /**
+   * Evaluates `expr` in the device (microtasks drained) and returns the value.
+   * @throws what the code throws; Error when the device is not running.
+   */
+  eval(expr: string): unknown {
+    this.requireAlive();
+    try {
+      return vm.runInContext(expr, this.ctx!, { filename: "repl" });
+    } finally {
+      this.afterCall();
+    }
+  }
+
+  /**
+   * What Espruino's REPL prints for a line: output, then `=value` (keys unquoted), or
+   * `Uncaught Error: ...` when it throws.
+   */
+  repl(line: string): string {
+    this.requireAlive();
+    const start = this.lines.length;
+    let result: string;
+    try {
+      const v = vm.runInContext(line, this.ctx!, { filename: "repl" });
+      result = "=" + formatValue(v, { dropQuotes: true });
+    } catch (e) {
+      if (this.isPowerCut(e)) this.die(String((e as Error).message));
+      result = formatUncaught(e);
+    }
+    this.afterCall();
+    return [...this.lines.slice(start), result].join("\n");
+  }
+
+  /** Lets real I/O finish without moving virtual time (`clock.settle`). */
+  settle(options?: Parameters<SimClock["settle"]>[0]): Promise<void> {
+    return this.clock.settle(options);
+  }
+
+  // ------------------------------------------------------------------ time
+
+  /** ms the device's clock has run since boot (drift applied). */
+  uptimeMs(): number {
+    return (this.clock.now - this.bootTrue) * (1 + this.driftPpm / 1e6);
+  }
+
+  /** The interpreter's clock, epoch ms (what `Date.now()` returns). */
+  deviceNowMs(): number {
+    return this.uptimeMs() + this.offsetMs;
+  }
+
+  /** Pending timers of the device. */
+  get timerCount(): number {
+    return this.timers.size;
+  }
+
+  private trueAt(dueDev: number): number {
+    return this.bootTrue + dueDev / (1 + this.driftPpm / 1e6);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private requireAlive(): void {
+    if (!this.alive || !this.ctx) throw new Error(this.dead ? `device is dead (${this.deadReason})` : "device is not booted");
+  }
+
+  private print(line: string): void {
+    if (!this.alive) return;
+    for (const l of line.split("\n")) {
+      this.lines.push(l);
+      this.consoleFn?.(l);
+    }
+  }
+
+  private isPowerCut(e: unknown): boolean {
+    return e instanceof PowerCutError || (!!e && typeof e === "object" && (e as Error).name === "PowerCutError");
+  }
+
+  /** Runs flash access: a power cut kills the device before the error reaches the code. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (this.isPowerCut(e)) {
+        this.die((e as Error).message);
+        throw e;
+      }
+      if (e instanceof StorageError) throw this.newError(e.message);
+      throw e;
+    }
+  }
+
+  /** Flash access by the firmware itself during boot: a power cut there just leaves it dead. */
+  private guardBoot<T>(fn: () => T): T | undefined {
+    if (!this.alive) return undefined;
+    try {
+      return fn();
+    } catch (e) {
+      if (this.isPowerCut(e)) {
+        this.die((e as Error).message);
+        return undefined;
+      }
+      throw e;
+    }
+  }
+
+  private die(reason: string): void {
+    if (this.deadReason === undefined) this.deadReason = reason;
+    this.kill();
+  }
+
+  private kill(): void {
+    if (this.alive && this.ctx) {
+      // Espruino emits E.on('kill') before a reset; not on a power cut.
+      if (this.deadReason === undefined) this.fireSync(this.G.E, "kill", []);
+    }
+    this.alive = false;
+    this.gen++;
+    for (const t of this.timers.values()) this.clock.cancel(t.task);
+    this.timers.clear();
+    for (const k of this.killers.splice(0)) {
+      try {
+        k();
+      } catch {
+        // cleanup of a dead device must not throw
+      }
+    }
+    this.linkWatchers = [];
+    this.unsubscribeNet?.();
+    this.unsubscribeNet = undefined;
+    this.listeners.clear();
+    this.modules.clear();
+    this.wifi = undefined;
+    liveSims.delete(this);
+  }
+
+  private afterCall(): void {
+    if (!this.ctx) return;
+    try {
+      this.drainScript.runInContext(this.ctx);
+    } catch {
+      // nothing runs in the drain script itself
+    }
+  }
+
+  private runCode(code: string, filename: string): void {
+    if (!this.alive) return;
+    try {
+      vm.runInContext(code, this.ctx!, { filename });
+    } catch (e) {
+      this.reportUncaught(e);
+    }
+    this.afterCall();
+  }
+
+  private reportUncaught(e: unknown): void {
+    if (this.isPowerCut(e)) {
+      this.die((e as Error).message);
+      return;
+    }
+    if (!this.alive) return;
+    const handlers = this.ctx && this.listeners.get(this.G.process)?.get("uncaughtException");
+    if (handlers && handlers.length) {
+      this.fireSync(this.G.process, "uncaughtException", [e]);
+      return;
+    }
+    this.print(formatUncaught(e));
+  }
+
+  private invoke(gen: number, fn: unknown, thisArg: unknown, args: unknown[]): void {
+    if (gen !== this.gen || !this.alive) return;
+    try {
+      if (typeof fn === "string") vm.runInContext(fn, this.ctx!);
+      else (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
+    } catch (e) {
+      this.reportUncaught(e);
+    }
+    this.afterCall();
+  }
+
+  private fire(gen: number, obj: object, event: string, args: unknown[]): void {
+    if (gen !== this.gen || !this.alive) return;
+    const list = this.listeners.get(obj)?.get(event);
+    if (!list) return;
+    for (const fn of list.slice()) this.invoke(gen, fn, obj, args);
+  }
+
+  /** Calls listeners directly (errors propagate, as `emit` does). */
+  private fireSync(obj: object, event: string, args: unknown[]): void {
+    const list = this.listeners.get(obj)?.get(event);
+    if (!list) return;
+    for (const fn of list.slice()) {
+      try {
+        (fn as (...a: unknown[]) => unknown).apply(obj, args);
+      } catch (e) {
+        this.reportUncaught(e);
+      }
+    }
+  }
+
+  private newObject(props?: Record<string, unknown>, proto?: object): any {
+    const o = proto ? this.G.Object.create(proto) : new this.G.Object();
+    if (props) for (const k of Object.keys(props)) o[k] = props[k];
+    return o;
+  }
+
+  private newArray(items: unknown[]): any {
+    const a = new this.G.Array();
+    for (const x of items) a.push(x);
+    return a;
+  }
+
+  private newError(message: string, type: "Error" | "InternalError" | "TypeError" = "Error"): any {
+    return new this.ctxErrors![type](message);
+  }
+
+  private linkUp(): boolean {
+    if (!this.network.online) return false;
+    if (this.board.network === "wifi") return !!this.wifi && this.wifi.connected();
+    return true;
+  }
+
+  private host(): SimHost {
+    const self = this;
+    const gen = this.gen;
+    return {
+      board: this.board,
+      clock: this.clock,
+      network: this.network,
+      netStats: this.net,
+      storage: this.storage,
+      ip: this.ip,
+      generation: gen,
+      isLive: (g) => g === self.gen && self.alive,
+      invoke: (g, fn, t, a) => self.invoke(g, fn, t, a),
+      fire: (g, o, e, a) => self.fire(g, o, e, a),
+      release: (o) => {
+        self.listeners.delete(o);
+      },
+      newObject: (p, proto) => self.newObject(p, proto),
+      newArray: (i) => self.newArray(i),
+      newError: (m, t) => self.newError(m, t),
+      linkUp: () => self.linkUp(),
+      onKill: (fn) => {
+        if (gen === self.gen) self.killers.push(fn);
+        else fn();
+      },
+      linkChanged: () => {
+        for (const w of self.linkWatchers.slice()) w();
+      },
+      onLinkChange: (fn) => {
+        if (gen === self.gen) self.linkWatchers.push(fn);
+      },
+    };
+  }
+
+  private emitInit(): void {
+    if (!this.alive || !this.ctx) return;
+    this.fireSync(this.G.E, "init", []);
+    this.afterCall();
+    const onInit = this.G.onInit;
+    if (typeof onInit === "function") this.invoke(this.gen, onInit, undefined, []);
+  }
+
+  // ------------------------------------------------------------------ the context
+
+  private newContext(): void {
+    const ctx = vm.createContext({}, { name: `espruino-${this.board.id}`, microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
+    this.ctx = ctx;
+    this.G = vm.runInContext("globalThis", ctx);
+    this.alive = true;
+    liveSims.add(this);
+    const gen = this.gen;
+    const self = this;
+    this.protoObject = vm.runInContext("Object.prototype", ctx);
+    this.protoArray = vm.runInContext("Array.prototype", ctx);
+    // Date on the interpreter clock, InternalError, Espruino's event methods on Object.prototype.
+    vm.runInContext(
+      `(function (nowMs) {
+        var RD = Date, R = Reflect, slice = Array.prototype.slice;
+        function D() {
+          if (!new.target) return new RD(nowMs()).toString();
+          var a = arguments.length === 0 ? [nowMs()] : slice.call(arguments);
+          return R.construct(RD, a, new.target);
+        }
+        D.prototype = RD.prototype;
+        Object.defineProperty(RD.prototype, "constructor", { value: D, writable: true, configurable: true });
+        D.now = function () { return nowMs(); };
+        D.parse = RD.parse;
+        Object.defineProperty(globalThis, "Date", { value: D, writable: true, configurable: true });
+        // Number.MAX_SAFE_INTEGER and EPSILON cannot be deleted (non-configurable): a new Number
+        // constructor carries only the constants Espruino has.
+        var RN = Number;
+        function N(v) {
+          if (new.target) return R.construct(RN, arguments.length ? [v] : [], new.target);
+          return arguments.length ? RN(v) : 0;
+        }
+        N.prototype = RN.prototype;
+        Object.defineProperty(RN.prototype, "constructor", { value: N, writable: true, configurable: true });
+        ["MAX_VALUE", "MIN_VALUE", "NaN", "NEGATIVE_INFINITY", "POSITIVE_INFINITY"].forEach(function (k) { N[k] = RN[k]; });
+        Object.defineProperty(globalThis, "Number", { value: N, writable: true, configurable: true });
+        class InternalError extends Error {}
+        Object.defineProperty(InternalError.prototype, "name", { value: "InternalError", writable: true, configurable: true });
+        Object.defineProperty(globalThis, "InternalError", { value: InternalError, writable: true, configurable: true });
+      })`,
+      ctx,
+    )(() => self.deviceNowMs());
+    this.ctxErrors = { Error: this.G.Error, InternalError: this.G.InternalError, TypeError: this.G.TypeError };
+    vm.runInContext(PRUNE_SOURCE, ctx)(this.newArray([...KEEP_GLOBALS, "InternalError"]), this.toCtxJson(KEEP_PROPS));
+
+    const on = function (this: object, event: unknown, fn: unknown): void {
+      if (typeof fn !== "function" && typeof fn !== "string") throw self.newError("Expecting a function or string");
+      let m = self.listeners.get(this);
+      if (!m) self.listeners.set(this, (m = new Map()));
+      const ev = String(event);
+      const list = m.get(ev) ?? [];
+      list.push(fn);
+      m.set(ev, list);
+    };
+    const defs: Record<string, unknown> = {
+      on,
+      addListener: on,
+      prependListener(this: object, event: unknown, fn: unknown): void {
+        on.call(this, event, fn);
+        const list = self.listeners.get(this)!.get(String(event))!;
+        list.unshift(list.pop());
+      },
+      emit(this: object, event: unknown, ...args: unknown[]): void {
+        const list = self.listeners.get(this)?.get(String(event));
+        if (list) for (const fn of list.slice()) (fn as (...a: unknown[]) => unknown).apply(this, args);
+      },
+      removeListener(this: object, event: unknown, fn: unknown): void {
+        const list = self.listeners.get(this)?.get(String(event));
+        if (!list) return;
+        const i = list.indexOf(fn);
+        if (i >= 0) list.splice(i, 1);
+      },
+      removeAllListeners(this: object, event?: unknown): void {
+        if (event === undefined) self.listeners.delete(this);
+        else self.listeners.get(this)?.delete(String(event));
+      },
+    };
+    for (const [k, v] of Object.entries(defs)) Object.defineProperty(this.protoObject, k, { value: v, writable: true, configurable: true, enumerable: false });
+
+    const math = this.G.Math;
+    math.random = () => self.random();
+    const g: Record<string, unknown> = {
+      global: this.G,
+      print: (...args: unknown[]) => self.print(formatPrintArgs(args)),
+      console: this.newObject({
+        log: (...a: unknown[]) => self.print(formatPrintArgs(a)),
+        debug: (...a: unknown[]) => self.print(formatPrintArgs(a)),
+        info: (...a: unknown[]) => self.print(formatPrintArgs(a)),
+        warn: (...a: unknown[]) => self.print(formatPrintArgs(a)),
+        error: (...a: unknown[]) => self.print(formatPrintArgs(a)),
+        trace: (...a: unknown[]) => self.print(formatPrintArgs(a)),
+      }),
+      getTime: () => self.deviceNowMs() / 1000,
+      setTime: (sec: unknown) => {
+        // Timers are kept in uptime, so pending ones keep their remaining delay.
+        self.offsetMs = Number(sec) * 1000 - self.uptimeMs();
+      },
+      setTimeout: (fn: unknown, ms?: unknown, ...args: unknown[]) => self.addTimer(fn, ms, args, false),
+      setInterval: (fn: unknown, ms?: unknown, ...args: unknown[]) => self.addTimer(fn, ms, args, true),
+      clearTimeout: (...a: unknown[]) => self.clearTimer(a, "Timeout"),
+      clearInterval: (...a: unknown[]) => self.clearTimer(a, "Interval"),
+      changeInterval: (id: unknown, ms: unknown) => self.changeInterval(id, ms),
+      require: (name: unknown) => self.require(String(name)),
+      load: () => self.later(() => self.boot(undefined), "load()"),
+      reset: () => self.later(() => self.reset(), "reset()"),
+      save: () => {
+        throw self.newError("save() is not simulated: deploy code with E.setBootCode or Storage");
+      },
+      echo: () => {},
+      setDeepSleep: () => {},
+      setBusyIndicator: () => {},
+      setSleepIndicator: () => {},
+      dump: () => {},
+      trace: () => {},
+      getSerial: () => "sim-" + self.board.id,
+      // Pins are not simulated: an analog input reads mid-scale, digital ones low.
+      analogRead: () => 0.5,
+      digitalRead: () => 0,
+      digitalWrite: () => {},
+      pinMode: () => {},
+      btoa: (s: unknown) => Buffer.from(String(s), "latin1").toString("base64"),
+      atob: (s: unknown) => Buffer.from(String(s), "base64").toString("latin1"),
+      E: this.makeE(gen),
+      process: this.newObject({
+        version: ESPRUINO_VERSION,
+        env: this.newObject({ VERSION: ESPRUINO_VERSION, BOARD: this.board.espruinoBoard, CONSOLE: "Serial1" }),
+        memory: () => self.memory(),
+      }),
+    };
+    for (const [k, v] of Object.entries(g)) Object.defineProperty(this.G, k, { value: v, writable: true, configurable: true, enumerable: false });
+
+    if (this.board.network === "wifi") this.wifi = createWifi(this.host());
+    this.unsubscribeNet = this.network.onChange((what) => {
+      if (what === "online") for (const w of this.linkWatchers.slice()) w();
+    });
+  }
+
+  private toCtxJson(v: unknown): any {
+    return this.G.JSON.parse(JSON.stringify(v));
+  }
+
+  private later(fn: () => void, label: string): void {
+    const gen = this.gen;
+    this.clock.after(0, () => {
+      if (gen === this.gen && this.alive) fn();
+    }, label);
+  }
+
+  // ------------------------------------------------------------------ timers
+
+  private addTimer(fn: unknown, ms: unknown, args: unknown[], repeat: boolean): number {
+    if (typeof fn !== "function" && typeof fn !== "string") throw this.newError("Function or String not supplied!");
+    let delay = Number(ms);
+    if (Number.isNaN(delay) || delay < TIMER_MIN_MS) delay = TIMER_MIN_MS;
+    if (delay > TIMER_MAX_MS) throw this.newError("Interval is too long (>100 years)");
+    // jsiTimerAdd: the id is one more than the newest pending timer's, or 1.
+    let id = 1;
+    for (const k of this.timers.keys()) if (k >= id) id = k + 1;
+    const t: Timer = { id, fn, args, dueDev: this.uptimeMs() + delay, interval: repeat ? delay : undefined };
+    this.timers.set(id, t);
+    this.scheduleTimer(t);
+    return id;
+  }
+
+  private scheduleTimer(t: Timer): void {
+    const gen = this.gen;
+    t.task = this.clock.schedule(this.trueAt(t.dueDev), () => {
+      if (gen !== this.gen || this.timers.get(t.id) !== t) return;
+      if (t.interval !== undefined) {
+        t.dueDev += t.interval;
+        this.scheduleTimer(t);
+      } else this.timers.delete(t.id);
+      this.invoke(gen, t.fn, undefined, t.args);
+    }, `timer ${t.id}`);
+  }
+
+  private clearTimer(args: unknown[], kind: string): void {
+    if (args.length === 0) {
+      for (const t of this.timers.values()) this.clock.cancel(t.task);
+      this.timers.clear();
+      return;
+    }
+    const id = args[0];
+    if (id === undefined) throw this.newError(`clear${kind}(undefined) not allowed. Use clear${kind}() instead`);
+    const t = this.timers.get(Number(id));
+    if (t) {
+      this.clock.cancel(t.task);
+      this.timers.delete(t.id);
+    }
+  }
+
+  private changeInterval(id: unknown, ms: unknown): void {
+    const t = this.timers.get(Number(id));
+    if (!t) return;
+    let delay = Number(ms);
+    if (Number.isNaN(delay) || delay < TIMER_MIN_MS) delay = TIMER_MIN_MS;
+    t.interval = delay;
+    t.dueDev = this.uptimeMs() + delay;
+    this.clock.cancel(t.task);
+    this.scheduleTimer(t);
+  }
+
+  // ------------------------------------------------------------------ memory
+
+  private memory(): any {
+    const total = this.board.jsVars.count;
+    const roots: unknown[] = [];
+    const builtin = new Set(KEEP_GLOBALS);
+    for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
+    for (const t of this.timers.values()) roots.push(t.fn, ...t.args);
+    for (const m of this.listeners.values()) for (const l of m.values()) roots.push(...l);
+    const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray]);
+    const usage = Math.min(total, BASE_VARS + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam }, seen));
+    return this.newObject({ free: total - usage, usage, total, history: 0, gc: 0, gctime: 0, blocksize: this.board.jsVars.bytesEach });
+  }
+
+  // ------------------------------------------------------------------ E
+
+  private bytesOf(v: unknown): Uint8Array {
+    if (typeof v === "string") return binaryBytes(v);
+    if (typeof v === "number") return new Uint8Array([v & 0xff]);
+    if (v && typeof v === "object") {
+      if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
+      if (Object.prototype.toString.call(v) === "[object ArrayBuffer]") return new Uint8Array(v as ArrayBuffer).slice();
+      if (Array.isArray(v)) {
+        const parts = v.map((x) => this.bytesOf(x));
+        const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let o = 0;
+        for (const p of parts) {
+          out.set(p, o);
+          o += p.length;
+        }
+        return out;
+      }
+      const o = v as { data?: unknown; count?: number };
+      if ("data" in o) {
+        const one = this.bytesOf(o.data);
+        const n = o.count ?? 1;
+        const out = new Uint8Array(one.length * n);
+        for (let i = 0; i < n; i++) out.set(one, i * one.length);
+        return out;
+      }
+    }
+    return binaryBytes(String(v));
+  }
+
+  private toCtxBytes(b: Uint8Array): any {
+    const u = new this.G.Uint8Array(b.length);
+    u.set(b);
+    return u;
+  }
+
+  private makeE(gen: number): any {
+    const self = this;
+    return this.newObject({
+      CRC32: (data: unknown) => crc32(self.bytesOf(data)),
+      toString: (...args: unknown[]) => bytesBinary(self.bytesOf(args.length === 1 ? args[0] : args)),
+      toUint8Array: (...args: unknown[]) => self.toCtxBytes(self.bytesOf(args.length === 1 ? args[0] : args)),
+      toArrayBuffer: (s: unknown) => self.toCtxBytes(self.bytesOf(String(s))).buffer,
+      toJS: (v: unknown) => JSON.stringify(v),
+      getSizeOf: (v: unknown) => countVars([v], { bytesEach: self.board.jsVars.bytesEach, codeInRam: self.codeInRam }),
+      setBootCode: (code: unknown, alwaysExec?: unknown) =>
+        self.guard(() => {
+          self.storage.erase(".bootcde");
+          self.storage.erase(".bootrst");
+          const s = code === undefined ? "" : String(code);
+          if (s.length) self.storage.write(alwaysExec ? ".bootrst" : ".bootcde", binaryBytes(s));
+        }),
+      getErrorFlags: () => self.newArray([]),
+      reboot: () => self.later(() => self.boot(undefined), "E.reboot()"),
+      hwRand: () => Math.floor(self.random() * 4294967296) | 0,
+      srand: (seed: unknown) => {
+        self.random = prng(Number(seed));
+      },
+      decodeUTF8: (s: unknown) => Buffer.from(String(s), "latin1").toString("utf8"),
+      getTemperature: () => 25,
+      setTimeZone: () => {},
+      enableWatchdog: () => {},
+      kickWatchdog: () => {},
+      getConsole: () => "Serial1",
+      setConsole: () => {},
+      clip: (x: number, min: number, max: number) => Math.min(Math.max(x, min), max),
+    });
+    void gen;
+  }
+
+  // ------------------------------------------------------------------ modules
+
+  private require(name: string): unknown {
+    const cached = this.modules.get(name);
+    if (cached) return cached;
+    let m: unknown;
+    switch (name) {
+      case "Flash":
+        m = this.makeFlash();
+        break;
+      case "Storage":
+        m = this.makeStorage();
+        break;
+      case "Wifi":
+        if (this.wifi) m = this.wifi.module;
+        break;
+      case "http":
+        m = createHttpModule(this.host());
+        break;
+      case "dgram":
+        m = createDgramModule(this.host());
+        break;
+    }
+    if (!m) throw this.newError(`Module ${name} not found`);
+    this.modules.set(name, m);
+    return m;
+  }
+
+  private intAddr(addr: unknown): number {
+    if (typeof addr !== "number" || !Number.isInteger(addr)) throw this.newError(`Address should be an integer, got ${typeof addr}`);
+    return addr;
+  }
+
+  private makeFlash(): any {
+    const self = this;
+    const b = this.board;
+    return this.newObject({
+      getFree: () => {
+        const areas = [{ addr: b.flash.address, length: b.flash.length }];
+        if (b.id === "linux" && !(b.storage.address === b.flash.address && b.storage.size === b.flash.length)) {
+          areas.push({ addr: b.storage.address, length: b.storage.size });
+        }
+        return self.toCtxJson(areas);
+      },
+      getPage: (addr: unknown) => {
+        const p = self.bus.getPage(Number(addr));
+        return p ? self.newObject({ addr: p.addr, length: p.length }) : undefined;
+      },
+      erasePage: (addr: unknown) => self.guard(() => self.bus.erasePage(self.intAddr(addr))),
+      write: (data: unknown, addr: unknown) => {
+        if (data === undefined) throw self.newError("Data is not defined");
+        const bytes = self.bytesOf(data);
+        self.guard(() => self.bus.writeAligned(Number(addr) | 0, bytes));
+      },
+      read: (length: unknown, addr: unknown) => {
+        const n = Number(length) | 0;
+        if (n <= 0) return undefined;
+        return self.toCtxBytes(self.guard(() => self.bus.read(Number(addr) | 0, n)));
+      },
+    });
+  }
+
+  private makeStorage(): any {
+    const self = this;
+    const st = this.storage;
+    const name = (n: unknown) => String(n);
+    const mod = this.newObject({
+      read: (n: unknown, offset?: unknown, length?: unknown) => {
+        const b = self.guard(() => st.read(name(n), Number(offset) || 0, Number(length) || 0));
+        return b ? bytesBinary(b) : undefined;
+      },
+      readJSON: (n: unknown, noExceptions?: unknown) => {
+        const b = self.guard(() => st.read(name(n)));
+        if (!b) return undefined;
+        try {
+          return self.G.JSON.parse(bytesBinary(b));
+        } catch (e) {
+          if (noExceptions) return undefined;
+          throw e;
+        }
+      },
+      readArrayBuffer: (n: unknown) => {
+        const b = self.guard(() => st.read(name(n)));
+        return b ? self.toCtxBytes(b).buffer : undefined;
+      },
+      write: (n: unknown, data: unknown, offset?: unknown, size?: unknown) => {
+        const bytes = self.bytesOf(data);
+        self.guard(() => st.write(name(n), bytes, Number(offset) || 0, Number(size) || 0));
+        return true;
+      },
+      writeJSON: (n: unknown, data: unknown) => {
+        self.guard(() => st.write(name(n), binaryBytes(String(self.G.JSON.stringify(data)))));
+        return true;
+      },
+      erase: (n: unknown) => {
+        self.guard(() => st.erase(name(n)));
+      },
+      list: (regex?: any) =>
+        self.newArray(
+          self.guard(() => st.list(regex === undefined ? undefined : (f) => {
+            const m = f.match(regex);
+            return m !== null && m !== undefined;
+          })),
+        ),
+      getFree: () => self.guard(() => st.getFree()),
+      getStats: () => self.newObject({ ...self.guard(() => st.getStats()) }),
+      compact: () => {
+        self.guard(() => st.compact());
+      },
+      eraseAll: () => {
+        self.guard(() => st.eraseAll());
+      },
+      open: (n: unknown, mode: unknown) => self.openStorageFile(name(n), String(mode)),
+    });
+    return mod;
+  }
+
+  /**
+   * A minimal StorageFile: chunks `name\x01`, `name\x02`... of `pageSize - 32` bytes, flagged
+   * as StorageFile; data ends at the first 0xFF (so 0xFF cannot be stored).
+   */
+  private openStorageFile(name: string, mode: string): any {
+    if (mode !== "r" && mode !== "w" && mode !== "a") throw this.newError(`Invalid mode ${JSON.stringify(mode)}`);
+    if (name.length > 27) throw this.newError(`StorageFile name "${name}" is longer than 27 characters`);
+    const self = this;
+    const st = this.storage;
+    const CHUNK = this.board.flash.pageSize - 32;
+    const chunkName = (i: number) => name + String.fromCharCode(i);
+    const chunkUsed = (i: number): number => {
+      const b = st.read(chunkName(i));
+      if (!b) return -1;
+      const ff = b.indexOf(0xff);
+      return ff < 0 ? b.length : ff;
+    };
+    let chunk = 1;
+    let offset = 0;
+    const eraseAll = () => {
+      for (let i = 1; i < 255 && st.read(chunkName(i)); i++) st.erase(chunkName(i));
+    };
+    if (mode === "w") self.guard(eraseAll);
+    if (mode === "a" || mode === "w") {
+      self.guard(() => {
+        while (chunkUsed(chunk + 1) >= 0) chunk++;
+        offset = Math.max(0, chunkUsed(chunk));
+      });
+    }
+    const readBytes = (len: number): string | undefined => {
+      let out = "";
+      while (out.length < len) {
+        const used = chunkUsed(chunk);
+        if (used < 0) break;
+        if (offset >= used) {
+          if (used < CHUNK) break;
+          chunk++;
+          offset = 0;
+          continue;
+        }
+        const b = st.read(chunkName(chunk), offset, Math.min(len - out.length, used - offset))!;
+        out += bytesBinary(b);
+        offset += b.length;
+      }
+      return out.length ? out : undefined;
+    };
+    return this.newObject({
+      read: (len: unknown) => {
+        if (mode !== "r") throw self.newError("Can't read in this mode");
+        return self.guard(() => readBytes(Number(len) || 0));
+      },
+      readLine: () => {
+        if (mode !== "r") throw self.newError("Can't read in this mode");
+        return self.guard(() => {
+          let line = "";
+          for (;;) {
+            const c = readBytes(1);
+            if (c === undefined) return line.length ? line : null;
+            line += c;
+            if (c === "\n") return line;
+          }
+        });
+      },
+      write: (data: unknown) => {
+        if (mode === "r") throw self.newError("Can't write in this mode");
+        const bytes = self.bytesOf(data);
+        if (bytes.includes(0xff)) throw self.newError("StorageFile cannot store the byte 0xFF");
+        self.guard(() => {
+          let p = 0;
+          while (p < bytes.length) {
+            if (offset >= CHUNK) {
+              chunk++;
+              offset = 0;
+            }
+            const n = Math.min(CHUNK - offset, bytes.length - p);
+            const piece = bytes.subarray(p, p + n);
+            if (offset === 0 && chunkUsed(chunk) < 0) st.write(chunkName(chunk), piece, 0, CHUNK, FLAG_STORAGEFILE);
+            else st.write(chunkName(chunk), piece, offset, 0, FLAG_STORAGEFILE);
+            offset += n;
+            p += n;
+          }
+        });
+      },
+      erase: () => self.guard(eraseAll),
+      getLength: () =>
+        self.guard(() => {
+          let n = 0;
+          for (let i = 1; i < 255; i++) {
+            const u = chunkUsed(i);
+            if (u < 0) break;
+            n += u;
+          }
+          return n;
+        }),
+    });
+  }
+}
+
+/** Devices with a running context: unhandled promise rejections are routed to them. */
+const liveSims = new Set<SimEspruino>();
+
+let rejectionHookInstalled = false;
+function installRejectionHook(): void {
+  if (rejectionHookInstalled) return;
+  rejectionHookInstalled = true;
+  process.on("unhandledRejection", (reason, promise) => {
+    for (const sim of liveSims) {
+      const G = (sim as unknown as { G: any }).G;
+      if (G && promise instanceof G.Promise) {
+        (sim as unknown as { print(l: string): void }).print(formatUncaught(reason));
+        return;
+      }
+    }
+    // Not ours: behave as Node does without a listener.
+    if (process.listenerCount("unhandledRejection") <= 1) {
+      process.nextTick(() => {
+        throw reason;
+      });
+    }
+  });
+}
+installRejectionHook();

@@ -1,0 +1,52 @@
+/** What the simulated modules (http, dgram, Wifi) need from the device they run on. */
+import type { BoardProfile } from "../../device/board.ts";
+import type { SimClock } from "./clock.ts";
+import type { SimNetwork } from "./network.ts";
+import type { JsfStorage } from "./storage.ts";
+
+/** Traffic counters of one device, for memory and protocol tests. */
+export interface NetStats {
+  /** Largest single string passed to `req.write`/`req.end`. */
+  maxWriteBytes: number;
+  /** Bytes passed to `req.write`/`req.end` in total (body, not headers). */
+  totalWriteBytes: number;
+  /** HTTP requests connected. */
+  requests: number;
+  /** UDP datagrams sent. */
+  udpSent: number;
+}
+
+export interface SimHost {
+  readonly board: BoardProfile;
+  readonly clock: SimClock;
+  readonly network: SimNetwork;
+  readonly netStats: NetStats;
+  readonly storage: JsfStorage;
+  /** The device's IP address on the network. */
+  readonly ip: string;
+  /** Boot generation: callbacks of an older generation (before a reboot or cut) are dropped. */
+  readonly generation: number;
+  /** True while generation `gen` is running. */
+  isLive(gen: number): boolean;
+  /** Calls into the interpreter: errors are reported as uncaught, microtasks drained. */
+  invoke(gen: number, fn: unknown, thisArg: unknown, args: unknown[]): void;
+  /** Calls the listeners of `event` on an interpreter object (Espruino's `on`). */
+  fire(gen: number, obj: object, event: string, args: unknown[]): void;
+  /**
+   * Forgets the listeners of an object the runtime no longer holds (a closed connection): the
+   * interpreter frees them with it, so they must not count as memory in use.
+   */
+  release(obj: object): void;
+  /** Objects of the interpreter's realm. */
+  newObject(props?: Record<string, unknown>, proto?: object): any;
+  newArray(items: unknown[]): any;
+  newError(message: string, type?: "Error" | "InternalError" | "TypeError"): any;
+  /** Whether the device can reach the internet now (WiFi associated with an IP, and online). */
+  linkUp(): boolean;
+  /** Registers cleanup run when this generation ends (cut, reset, reboot). */
+  onKill(fn: () => void): void;
+  /** Tells modules the link changed (called by the Wifi module). */
+  linkChanged(): void;
+  /** Subscribes to link changes for this generation. */
+  onLinkChange(fn: () => void): void;
+}

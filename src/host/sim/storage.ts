@@ -1,0 +1,318 @@
+/**
+ * Espruino's Storage file system (src/jsflash.c, 2v2x layout) over simulated NOR flash.
+ *
+ * On flash, files follow each other from the start of the area, each a 32-byte header
+ * (`uint32 size | flags<<24`, then a 28-byte zero-padded name) and its data, padded to the
+ * 4-byte alignment. Files may straddle pages. Erasing a file only zeroes the first 4 bytes of
+ * its name (it becomes trash); space comes back only when `compact()` copies the live files
+ * after the first page holding trash through RAM, erases those pages and writes them back.
+ * Nothing is ever rewritten in place: a replaced file is erased *before* the new copy is
+ * created, so a full Storage loses the old contents (as on the device).
+ */
+import type { FlashBus } from "./flash-bus.ts";
+
+export const HEADER_BYTES = 32;
+export const NAME_BYTES = 28;
+const ALIGN = 4;
+const WORD_UNSET = 0xffffffff;
+
+/** File flags in the top byte of the size word. */
+export const FLAG_STORAGEFILE = 64;
+
+/** An error with Espruino's message (thrown into the interpreter as `Error`). */
+export class StorageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "Error";
+  }
+}
+
+interface Header {
+  addr: number;
+  size: number;
+  flags: number;
+  name: Uint8Array;
+  erased: boolean;
+}
+
+/** Counts as Espruino's `Storage.getStats()` reports them. */
+export interface StorageStats {
+  fileBytes: number;
+  fileCount: number;
+  trashBytes: number;
+  trashCount: number;
+  freeBytes: number;
+  totalBytes: number;
+}
+
+function alignUp(n: number): number {
+  return (n + ALIGN - 1) & ~(ALIGN - 1);
+}
+
+/** Bytes of a binary string (each char code & 0xFF, as Espruino strings hold bytes). */
+export function binaryBytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
+  return b;
+}
+
+/** Binary string of bytes. */
+export function bytesBinary(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode.apply(null, Array.from(b.subarray(i, i + 8192)));
+  return s;
+}
+
+/** Storage over `[start, start+size)` of a flash bus. */
+export class JsfStorage {
+  readonly start: number;
+  readonly end: number;
+  readonly pageSize: number;
+  private bus: FlashBus;
+
+  constructor(options: { bus: FlashBus; start: number; size: number; pageSize: number }) {
+    this.bus = options.bus;
+    this.start = options.start;
+    this.end = options.start + options.size;
+    this.pageSize = options.pageSize;
+  }
+
+  /** The 28-byte name of a file. @throws StorageError for names over 28 bytes or empty. */
+  static encodeName(name: string): Uint8Array {
+    if (name.length === 0) throw new StorageError("Storage file name is empty");
+    // Espruino silently truncates longer names (two names would collide): refused here.
+    if (name.length > NAME_BYTES) throw new StorageError(`Storage file name "${name}" is longer than ${NAME_BYTES} characters`);
+    const b = new Uint8Array(NAME_BYTES);
+    b.set(binaryBytes(name));
+    return b;
+  }
+
+  private static decodeName(b: Uint8Array): string {
+    let n = 0;
+    while (n < b.length && b[n] !== 0) n++;
+    return bytesBinary(b.subarray(0, n));
+  }
+
+  private header(addr: number): Header | undefined {
+    if (addr + HEADER_BYTES > this.end) return undefined;
+    const h = this.bus.read(addr, HEADER_BYTES);
+    const word = (h[0] | (h[1] << 8) | (h[2] << 16) | (h[3] << 24)) >>> 0;
+    if (word === WORD_UNSET) return undefined;
+    const size = word & 0xffffff;
+    if (addr + HEADER_BYTES + size > this.end) return undefined;
+    const name = h.slice(4);
+    return { addr, size, flags: word >>> 24, name, erased: name[0] === 0 && name[1] === 0 && name[2] === 0 && name[3] === 0 };
+  }
+
+  private nextPage(addr: number): number {
+    const p = this.start + (Math.floor((addr - this.start) / this.pageSize) + 1) * this.pageSize;
+    return p >= this.end ? 0 : p;
+  }
+
+  /** Every header in order (jsfGetNextFileHeader with GNFH_GET_ALL: skips to later pages). */
+  private headers(): Header[] {
+    const out: Header[] = [];
+    let h = this.header(this.start);
+    if (!h) {
+      // An empty first page with files on later pages does not happen on a device; stop here.
+      return out;
+    }
+    for (;;) {
+      out.push(h);
+      let addr = alignUp(h.addr + HEADER_BYTES + h.size);
+      if (addr + HEADER_BYTES > this.end) return out;
+      let next = this.header(addr);
+      while (!next) {
+        addr = this.nextPage(addr);
+        if (!addr) return out;
+        next = this.header(addr);
+      }
+      h = next;
+    }
+  }
+
+  private find(nameBytes: Uint8Array): Header | undefined {
+    for (const h of this.headers()) {
+      if (h.erased) continue;
+      let eq = true;
+      for (let i = 0; i < NAME_BYTES; i++) if (h.name[i] !== nameBytes[i]) { eq = false; break; }
+      if (eq) return h;
+    }
+    return undefined;
+  }
+
+  private statsInternal(): StorageStats & { lastAddr: number; firstTrashPage: number } {
+    const s = { fileBytes: 0, fileCount: 0, trashBytes: 0, trashCount: 0, freeBytes: 0, totalBytes: this.end - this.start, lastAddr: this.start, firstTrashPage: 0 };
+    let lastUnbroken = this.start;
+    for (const h of this.headers()) {
+      if ((h.addr - this.start) % this.pageSize === 0) lastUnbroken = h.addr;
+      const bytes = alignUp(h.size) + HEADER_BYTES;
+      s.lastAddr = h.addr + bytes;
+      if (h.erased) {
+        s.trashBytes += bytes;
+        s.trashCount++;
+        if (!s.firstTrashPage) s.firstTrashPage = lastUnbroken;
+      } else {
+        s.fileBytes += bytes;
+        s.fileCount++;
+      }
+    }
+    s.freeBytes = this.end - s.lastAddr;
+    return s;
+  }
+
+  getStats(): StorageStats {
+    const { lastAddr: _l, firstTrashPage: _f, ...s } = this.statsInternal();
+    return s;
+  }
+
+  /** Bytes free at the end (the largest file that fits without compacting, header included). */
+  getFree(): number {
+    return this.statsInternal().freeBytes;
+  }
+
+  /** Data of a file (`offset`/`length` as `Storage.read`), or undefined. */
+  read(name: string, offset = 0, length = 0): Uint8Array | undefined {
+    const h = this.find(JsfStorage.encodeName(name));
+    if (!h) return undefined;
+    if (offset < 0 || offset > h.size) offset = h.size;
+    let len = h.size - offset;
+    if (length > 0 && length < len) len = length;
+    return this.bus.read(h.addr + HEADER_BYTES + offset, len);
+  }
+
+  /** Size and flags of a file, or undefined. */
+  stat(name: string): { size: number; flags: number } | undefined {
+    const h = this.find(JsfStorage.encodeName(name));
+    return h ? { size: h.size, flags: h.flags } : undefined;
+  }
+
+  /**
+   * `Storage.write` (jsfWriteFile): see the class comment.
+   * @throws StorageError with Espruino's messages: "Can't create zero length file", "Unable to
+   * find or create file" (full, or offset > 0 on a missing file), "Too much data for file
+   * size", "File already written with different data".
+   */
+  write(name: string, data: Uint8Array, offset = 0, size = 0, flags = 0): void {
+    const nameBytes = JsfStorage.encodeName(name);
+    if (offset < 0 || size < 0) throw new StorageError("Storage.write: negative offset or size");
+    if (size === 0) size = data.length;
+    if (!size) throw new StorageError("Can't create zero length file");
+    let h = this.find(nameBytes);
+    if (offset === 0 && (!h || h.flags !== flags || h.size !== size || !this.isErased(h.addr + HEADER_BYTES, size))) {
+      if (h && h.size === size && h.flags === flags && data.length === size && this.isEqual(h.addr + HEADER_BYTES, data)) return;
+      if (h) this.eraseHeader(h);
+      h = this.create(nameBytes, size, flags);
+    }
+    if (!h) throw new StorageError("Unable to find or create file");
+    if (offset + data.length > h.size) throw new StorageError("Too much data for file size");
+    const at = h.addr + HEADER_BYTES + offset;
+    if (!this.isErased(at, data.length)) throw new StorageError("File already written with different data");
+    this.bus.writeAligned(at, data);
+  }
+
+  /** Marks a file as trash. Returns whether it existed. */
+  erase(name: string): boolean {
+    const h = this.find(JsfStorage.encodeName(name));
+    if (!h) return false;
+    this.eraseHeader(h);
+    return true;
+  }
+
+  /** Names of live files, in flash order (StorageFile chunks as Espruino lists them). */
+  list(filter?: (name: string) => boolean): string[] {
+    const out: string[] = [];
+    for (const h of this.headers()) {
+      if (h.erased) continue;
+      const name = JsfStorage.decodeName(h.name);
+      // Espruino lists only the first chunk of a StorageFile (name ending in \x01).
+      if (h.flags & FLAG_STORAGEFILE && name.charCodeAt(name.length - 1) !== 1) continue;
+      if (!filter || filter(name)) out.push(name);
+    }
+    return out;
+  }
+
+  /**
+   * Compacts (jsfCompact): from the first page holding trash, copies the live files to RAM,
+   * erases those pages and writes the files back one after the other. Returns whether space
+   * was freed. A power cut in the middle loses what was only in RAM.
+   */
+  compact(): boolean {
+    const s = this.statsInternal();
+    if (!s.trashCount) return false;
+    const from = s.firstTrashPage || this.start;
+    const live: Uint8Array[] = [];
+    for (const h of this.headers()) {
+      if (h.addr < from || h.erased) continue;
+      live.push(this.bus.read(h.addr, HEADER_BYTES + alignUp(h.size)));
+    }
+    this.eraseFrom(from);
+    let addr = from;
+    for (const f of live) {
+      this.bus.writeAligned(addr, f);
+      addr += f.length;
+    }
+    return true;
+  }
+
+  /**
+   * The start-up check (jsfIsStorageValid, JSFSTT_NORMAL), the part modelled: with no file at
+   * the start, the whole area must be blank. False means the firmware will erase it all.
+   * (The checks of the area after the last file are not modelled.)
+   */
+  isValidAtBoot(): boolean {
+    const first = this.bus.read(this.start, HEADER_BYTES);
+    if (first.some((b) => b !== 0xff)) return true;
+    for (let p = this.start; p < this.end; p += this.pageSize) if (!this.isErased(p, this.pageSize)) return false;
+    return true;
+  }
+
+  /** Erases every page of the area (`Storage.eraseAll`). */
+  eraseAll(): void {
+    this.eraseFrom(this.start);
+  }
+
+  private eraseFrom(from: number): void {
+    for (let p = from; p < this.end; p += this.pageSize) if (!this.isErased(p, this.pageSize)) this.bus.erasePage(p);
+  }
+
+  private create(nameBytes: Uint8Array, size: number, flags: number): Header | undefined {
+    const required = alignUp(size) + HEADER_BYTES;
+    let compacted = false;
+    for (;;) {
+      const s = this.statsInternal();
+      if (s.lastAddr + required <= this.end) {
+        const hdr = new Uint8Array(HEADER_BYTES);
+        const word = (size | (flags << 24)) >>> 0;
+        hdr[0] = word & 0xff;
+        hdr[1] = (word >>> 8) & 0xff;
+        hdr[2] = (word >>> 16) & 0xff;
+        hdr[3] = word >>> 24;
+        hdr.set(nameBytes, 4);
+        this.bus.writeAligned(s.lastAddr, hdr);
+        return { addr: s.lastAddr, size, flags, name: nameBytes, erased: false };
+      }
+      // Espruino compacts only when that would make enough room ("better to fail fast").
+      if (compacted || required >= s.freeBytes + s.trashBytes) return undefined;
+      compacted = true;
+      if (!this.compact()) return undefined;
+    }
+  }
+
+  private eraseHeader(h: Header): void {
+    this.bus.writeAligned(h.addr + 4, new Uint8Array(4));
+  }
+
+  private isErased(addr: number, len: number): boolean {
+    if (len <= 0) return true;
+    const b = this.bus.read(addr, Math.min(alignUp(len), this.end - addr));
+    for (let i = 0; i < len; i++) if (b[i] !== 0xff) return false;
+    return true;
+  }
+
+  private isEqual(addr: number, data: Uint8Array): boolean {
+    const b = this.bus.read(addr, data.length);
+    for (let i = 0; i < data.length; i++) if (b[i] !== data[i]) return false;
+    return true;
+  }
+}
