@@ -162,7 +162,9 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
     flash: {
       read: (addr, length) => flash.read(length, addr),
       write: (addr, data) => flash.write(data, addr),
-      erasePage: (addr) => flash.erasePage(addr),
+      // Espruino's Flash.erasePage accepts only an integer-typed address ("Address should be an
+      // integer, got Number"); sums with a division in them are floats there, so cast.
+      erasePage: (addr) => flash.erasePage(addr | 0),
     },
     storage: {
       read: (name) => {

@@ -1,0 +1,79 @@
+/**
+ * Spool's default firmware, and the example to copy: it samples one reading a minute on V1
+ * (the chip's temperature, an analog pin, or a synthetic wave, per board), keeps every reading
+ * in flash while offline, and sends them to Blynk when the network is there.
+ *
+ * Configure it from the REPL, once; it is stored and survives reboots:
+ *   spool.setup({wifi: {ssid: "home", password: "..."}, blynk: {token: "...", region: "fra1"}})
+ *   spool.report()
+ *
+ * It runs from Storage as boot code (`npm run flash`), so everything starts at load; if it is
+ * ever kept with save() instead, E.on("init") starts it again after the restore.
+ */
+import { createEspruinoHal } from "../src/device/hal.ts";
+import { createSpool } from "../src/device/api/spool.ts";
+import type { Spool } from "../src/device/api/spool.ts";
+
+const BOARD = __BOARD__;
+const VERSION = __SPOOL_VERSION__;
+
+/** The values each schedule `source` reads. */
+function chipTemperature(): number {
+  const t = E.getTemperature ? E.getTemperature() : NaN;
+  // Some builds answer NaN where there is no sensor: skip the sample rather than record it.
+  return t === t ? Math.round(t * 10) / 10 : (undefined as any);
+}
+
+function analogPin(): number {
+  return Math.round(analogRead(BOARD.sampler.pin) * 1000) / 1000;
+}
+
+function syntheticWave(): number {
+  // A daily sine around 20 with a little noise, for boards with nothing to measure (linux).
+  const day = (getTime() % 86400) / 86400;
+  return Math.round((20 + 5 * Math.sin(day * 2 * Math.PI) + Math.random() - 0.5) * 100) / 100;
+}
+
+let spool: Spool | undefined;
+
+function boot(): void {
+  if (spool) return;
+  const hal = createEspruinoHal({
+    require: require,
+    E: E,
+    getTime: getTime,
+    setTime: setTime,
+    setTimeout: setTimeout,
+    clearTimeout: clearTimeout,
+    setInterval: setInterval,
+    clearInterval: clearInterval,
+    print: print,
+    process: process,
+    hasWifi: BOARD.network === "wifi",
+  });
+  hal.log("Spool " + VERSION + " on " + BOARD.id);
+  try {
+    spool = createSpool({
+      hal: hal,
+      board: BOARD,
+      version: VERSION,
+      sources: { temperature: chipTemperature, analog: analogPin, synthetic: syntheticWave },
+      defaults: {
+        datastreams: [{ pin: 1, type: "double", precision: "float32" }],
+        schedules: [{ pin: 1, everyMs: 60000 }],
+      },
+    });
+    global.spool = spool;
+    spool.start();
+  } catch (e) {
+    hal.log("Spool did not start: " + e);
+  }
+}
+
+// save() stops everything first (kill), and E.on("init") starts it again after the restore.
+E.on("kill", () => {
+  if (spool) spool.stop();
+  spool = undefined;
+});
+E.on("init", boot);
+boot();

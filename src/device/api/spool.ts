@@ -1,0 +1,509 @@
+/**
+ * The `spool` object: what user firmware and the REPL touch. It wires the store, the clock,
+ * the network and the uplink to one configuration, and keeps them in step with it.
+ */
+import type { Hal, TimerId } from "../hal.ts";
+import type { BoardProfile } from "../board.ts";
+import type { ReadingValue } from "../types.ts";
+import type { Store } from "../store/store.ts";
+import { TimeKeeper } from "../clock/timekeeper.ts";
+import { SntpClient } from "../clock/sntp.ts";
+import { createNetwork } from "../net/index.ts";
+import type { Network } from "../net/index.ts";
+import { createUplink } from "../uplink/uplink.ts";
+import type { Uplink } from "../uplink/uplink.ts";
+import { maskToken } from "../uplink/mask.ts";
+import { CONFIG_FILE, MIN_SAMPLE_MS, MAX_SAMPLE_MS, datastreamOf, defaultConfig, maskConfig, mergeConfig, parsePin, describe } from "./config.ts";
+import type { SpoolConfig } from "./config.ts";
+import { checkValue } from "./values.ts";
+import { formatStatus, statusSummary } from "./status.ts";
+import type { ScheduleStatus, SpoolStatus } from "./status.ts";
+import { openStore, reconfigureStore } from "./store-open.ts";
+
+/** Longest sampling error message kept for the status. */
+const MAX_ERROR_CHARS = 120;
+const DAY_MS = 86400000;
+
+/** A running `spool.sample` (or configured schedule). */
+export interface SampleHandle {
+  /** Stops this schedule for good. */
+  stop(): void;
+}
+
+export interface SpoolOptions {
+  hal: Hal;
+  board: BoardProfile;
+  /** Shown in the status (the build's version). */
+  version?: string;
+  /**
+   * Readers for the configured schedules, by `source` name ("temperature", "analog",
+   * "synthetic"); each returns the value to record.
+   */
+  sources?: { [name: string]: () => ReadingValue };
+  /** Configuration used until the first `setup` (a partial config over the library defaults). */
+  defaults?: object;
+}
+
+export interface Spool {
+  /**
+   * Validates `config`, merges it into the current configuration (sections field by field,
+   * arrays replaced whole), stores it in Storage `spool.json` and applies it at once:
+   * network, uplink, sampling and the buffer are restarted as needed.
+   * @throws Error naming the field path and what would be valid; nothing changes then.
+   */
+  setup(config: object): void;
+  /** The configuration in force, with the password and token masked. */
+  config(): SpoolConfig;
+  /**
+   * Stamps and stores one reading (durable on return), then schedules its upload.
+   * @throws Error for an unknown pin, a value of the wrong type, NaN/Infinity, a string over
+   * 1024 UTF-8 bytes, a bad location, or a full buffer under policy "refuse". Stored data is
+   * never discarded by a failed record.
+   */
+  record(pin: number | string, value: any): void;
+  /**
+   * Calls `fn` every `everyMs` and records what it returns (undefined is skipped). Errors
+   * thrown by `fn` or by the recording are counted and shown in the status, not thrown.
+   * @throws Error for an unknown pin, a non-function or an interval out of range.
+   */
+  sample(pin: number | string, fn: () => any, everyMs: number): SampleHandle;
+  /** Sends what is waiting now, without waiting for the flush delay or a backoff. @throws Error when stopped or no token is set. */
+  flush(): void;
+  /** Health, as an object (secrets masked). */
+  status(): SpoolStatus;
+  /** Prints the status as readable lines. */
+  report(): void;
+  /** Starts networking, uploads and sampling (done at boot by the default firmware). */
+  start(): void;
+  /** Stops networking, uploads and sampling; recording still works. */
+  stop(): void;
+  /**
+   * Discards every stored reading. Asks for confirmation by argument: without the exact phrase
+   * it throws, saying how many undelivered readings would be lost and the call that confirms.
+   * @returns the number of undelivered readings discarded (counted as dropped "erased").
+   * @throws Error without a matching confirmation.
+   */
+  erase(confirm?: string): number;
+}
+
+interface Schedule {
+  pin: number;
+  everyMs: number;
+  source: string;
+  fn: () => any;
+  samples: number;
+  errors: number;
+  lastError: string | undefined;
+  timer: TimerId | undefined;
+  /** Configured schedules are replaced by setup; user ones survive it. */
+  fromConfig: boolean;
+}
+
+function errorText(e: any): string {
+  const s = e && e.message ? String(e.message) : String(e);
+  return s.length > MAX_ERROR_CHARS ? s.substr(0, MAX_ERROR_CHARS - 3) + "..." : s;
+}
+
+function sameJson(a: any, b: any): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Creates the Spool of this boot: reads the stored configuration (a stored file that no longer
+ * validates is reported and replaced by the defaults in memory), opens the store and builds the
+ * clock, network and uplink. Nothing runs until {@link Spool.start}.
+ * @throws Error when the store cannot be opened on this board.
+ */
+export function createSpool(o: SpoolOptions): Spool {
+  const hal = o.hal;
+  const board = o.board;
+  const version = o.version || "?";
+  const sources = o.sources || {};
+  let base = defaultConfig(board);
+  if (o.defaults) base = mergeConfig(o.defaults, base, board);
+  let cfg = base;
+  const stored = hal.storage.read(CONFIG_FILE);
+  if (stored !== undefined) {
+    try {
+      cfg = mergeConfig(JSON.parse(stored), base, board);
+    } catch (e) {
+      hal.log("spool: " + CONFIG_FILE + " ignored, defaults in use: " + errorText(e).replace("spool.setup: ", ""));
+    }
+  }
+
+  const store: Store = openStore({ hal: hal, board: board, config: cfg });
+  const keeper = new TimeKeeper({ hal: hal, log: store });
+  const netConfig = { ssid: cfg.wifi.ssid, password: cfg.wifi.password };
+  const network: Network = createNetwork({ hal: hal, network: board.network, config: netConfig, reconnect: board.id === "esp8266" ? "sdk" : "manual" });
+  // Declared before its first call: Espruino does not hoist function declarations.
+  function makeSntp(): SntpClient {
+    return new SntpClient({
+      hal: hal,
+      servers: cfg.ntp.servers,
+      port: cfg.ntp.port,
+      onSync: (sync) => {
+        keeper.acceptSntp(sync);
+        if (uplink) uplink.notifyClockChanged();
+      },
+      onError: (reason, server) => keeper.noteError(reason, server),
+    });
+  }
+
+  let sntp: SntpClient = makeSntp();
+  let uplink: Uplink | undefined;
+  let running = false;
+  const schedules: Schedule[] = [];
+  let statusTimer: TimerId | undefined;
+  let surveyed = false;
+
+  function survey(): void {
+    keeper.survey((visit) => {
+      store.scan({ from: store.oldestPos() }, (rec) => {
+        visit(rec.reading.stamp);
+      });
+    });
+    surveyed = true;
+  }
+
+  function makeUplink(): Uplink | undefined {
+    if (!cfg.blynk.token) return undefined;
+    return createUplink({
+      hal: hal,
+      store: store,
+      resolver: {
+        resolve: (stamp) => keeper.resolve(stamp),
+        applyHttpDate: (header) => {
+          if (keeper.applyHttpDate(header) && uplink) uplink.notifyClockChanged();
+        },
+      },
+      link: network,
+      sntp: { syncNow: () => sntp.syncNow() },
+      config: {
+        token: cfg.blynk.token,
+        host: cfg.blynk.host,
+        scheme: cfg.blynk.scheme,
+        port: cfg.blynk.port,
+        maxPointsPerRequest: Math.min(cfg.limits.batchSize, board.upload.maxPointsPerRequest),
+        pieceBytes: board.upload.pieceBytes,
+        flushDelayMs: cfg.flushDelayMs,
+        maxAgeMs: cfg.limits.maxAgeDays * DAY_MS,
+        dailyQuota: cfg.limits.dailyQuota,
+      },
+    });
+  }
+
+  network.onChange((up) => {
+    if (!running) return;
+    if (up) sntp.start();
+    else sntp.stop();
+  });
+
+  function tick(s: Schedule): void {
+    let v: any;
+    try {
+      v = s.fn();
+      if (v === undefined) return;
+      record(s.pin, v);
+      s.samples++;
+    } catch (e) {
+      s.errors++;
+      s.lastError = errorText(e);
+    }
+  }
+
+  function arm(s: Schedule): void {
+    if (s.timer !== undefined) return;
+    s.timer = hal.setInterval(() => tick(s), s.everyMs);
+  }
+
+  function disarm(s: Schedule): void {
+    if (s.timer !== undefined) hal.clearInterval(s.timer);
+    s.timer = undefined;
+  }
+
+  function addSchedule(s: Schedule): SampleHandle {
+    schedules.push(s);
+    if (running) arm(s);
+    return {
+      stop: () => {
+        disarm(s);
+        const i = schedules.indexOf(s);
+        if (i >= 0) schedules.splice(i, 1);
+      },
+    };
+  }
+
+  function sourceFn(name: string): () => any {
+    const f = sources[name];
+    if (f) return f;
+    return () => {
+      throw new Error("no " + name + " source on " + board.id);
+    };
+  }
+
+  function configSchedules(): void {
+    for (let i = schedules.length - 1; i >= 0; i--) {
+      if (schedules[i].fromConfig) {
+        disarm(schedules[i]);
+        schedules.splice(i, 1);
+      }
+    }
+    for (let i = 0; i < cfg.schedules.length; i++) {
+      const c = cfg.schedules[i];
+      addSchedule({ pin: c.pin, everyMs: c.everyMs, source: c.source, fn: sourceFn(c.source), samples: 0, errors: 0, lastError: undefined, timer: undefined, fromConfig: true });
+    }
+  }
+
+  function publishStatus(): void {
+    if (cfg.statusPin === null) return;
+    try {
+      record(cfg.statusPin, statusSummary(status()));
+    } catch (e) {
+      hal.log("spool: status not published: " + errorText(e));
+    }
+  }
+
+  function armStatus(): void {
+    if (statusTimer !== undefined) hal.clearInterval(statusTimer);
+    statusTimer = undefined;
+    if (running && cfg.statusPin !== null) statusTimer = hal.setInterval(publishStatus, cfg.statusEveryMs);
+  }
+
+  function start(): void {
+    if (running) return;
+    running = true;
+    if (!surveyed) survey();
+    network.start();
+    if (network.isUp()) sntp.start();
+    if (!uplink) uplink = makeUplink();
+    if (uplink) uplink.start();
+    for (let i = 0; i < schedules.length; i++) arm(schedules[i]);
+    armStatus();
+  }
+
+  function stop(): void {
+    if (!running) return;
+    running = false;
+    for (let i = 0; i < schedules.length; i++) disarm(schedules[i]);
+    armStatus();
+    if (uplink) uplink.stop();
+    sntp.stop();
+    network.stop();
+  }
+
+  function restartUplink(): void {
+    if (uplink) uplink.stop();
+    uplink = makeUplink();
+    if (uplink && running) uplink.start();
+  }
+
+  /** Applies a new configuration to the running parts that it changes. */
+  function apply(prev: SpoolConfig): void {
+    if (!sameJson(prev.buffer, cfg.buffer) || !sameJson(prev.datastreams, cfg.datastreams)) {
+      reconfigureStore(store, cfg);
+    }
+    if (!sameJson(prev.wifi, cfg.wifi)) {
+      netConfig.ssid = cfg.wifi.ssid;
+      netConfig.password = cfg.wifi.password;
+      if (running) {
+        network.stop();
+        network.start();
+      }
+    }
+    if (!sameJson(prev.ntp, cfg.ntp)) {
+      sntp.stop();
+      sntp = makeSntp();
+      if (running && network.isUp()) sntp.start();
+    }
+    if (!sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || prev.flushDelayMs !== cfg.flushDelayMs) restartUplink();
+    if (!sameJson(prev.schedules, cfg.schedules)) configSchedules();
+    if (prev.statusPin !== cfg.statusPin || prev.statusEveryMs !== cfg.statusEveryMs) armStatus();
+  }
+
+  function setup(input: object): void {
+    const next = mergeConfig(input, cfg, board);
+    const text = JSON.stringify(next);
+    // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
+    if (text !== hal.storage.read(CONFIG_FILE)) {
+      try {
+        hal.storage.write(CONFIG_FILE, text);
+      } catch (e) {
+        throw new Error("spool.setup: the configuration could not be stored (" + errorText(e) + "); the previous one stays in force");
+      }
+    }
+    const prev = cfg;
+    cfg = next;
+    apply(prev);
+  }
+
+  function pinOf(pin: any, what: string): number {
+    const p = parsePin(pin);
+    if (p < 0) throw new Error(what + ': pin must be a virtual pin 0..255 or "V0".."V255" (got ' + describe(pin) + ")");
+    if (!datastreamOf(cfg, p)) {
+      const known: string[] = [];
+      for (let i = 0; i < cfg.datastreams.length; i++) known.push("V" + cfg.datastreams[i].pin + " " + cfg.datastreams[i].type);
+      throw new Error(
+        what + ": V" + p + " is not a datastream (configured: " + (known.length ? known.join(", ") : "none") +
+          "); add it with spool.setup({datastreams: [...]}), which replaces the list",
+      );
+    }
+    return p;
+  }
+
+  function record(pin: any, value: any): void {
+    const p = pinOf(pin, "spool.record");
+    const ds = datastreamOf(cfg, p);
+    const v = checkValue(p, ds!.type, value);
+    try {
+      store.append({ pin: p, stamp: keeper.stamp(), value: v });
+    } catch (e) {
+      if (e && (e as Error).name === "StoreFullError") {
+        throw new Error("spool.record: the buffer is full and its policy is \"refuse\": reading not stored (" + store.stats().pending + " undelivered readings kept)");
+      }
+      throw e;
+    }
+    if (uplink && running) uplink.notifyAppended();
+  }
+
+  function sample(pin: any, fn: () => any, everyMs: number): SampleHandle {
+    const p = pinOf(pin, "spool.sample");
+    if (typeof fn !== "function") throw new Error("spool.sample: fn must be a function returning the value to record (got " + describe(fn) + ")");
+    if (typeof everyMs !== "number" || Math.floor(everyMs) !== everyMs || everyMs < MIN_SAMPLE_MS || everyMs > MAX_SAMPLE_MS) {
+      throw new Error("spool.sample: everyMs must be an integer " + MIN_SAMPLE_MS + ".." + MAX_SAMPLE_MS + " (got " + describe(everyMs) + ")");
+    }
+    return addSchedule({ pin: p, everyMs: everyMs, source: "custom", fn: fn, samples: 0, errors: 0, lastError: undefined, timer: undefined, fromConfig: false });
+  }
+
+  function flush(): void {
+    if (!running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
+    if (!uplink) throw new Error('spool.flush: no Blynk token is set; call spool.setup({blynk: {token: "..."}})');
+    uplink.flushNow();
+  }
+
+  /** Seconds since the oldest undelivered reading was taken, or null. */
+  function oldestAgeS(): number | null {
+    let age: number | null = null;
+    store.scan({ from: store.oldestPos() }, (rec) => {
+      const st: any = rec.reading.stamp;
+      if (st.bootId === store.bootId) age = (hal.uptime() - st.uptimeMs) / 1000;
+      else {
+        const t = keeper.resolve(st);
+        const now = keeper.now();
+        if (t !== undefined && now !== undefined) age = (now - t) / 1000;
+      }
+      return false;
+    });
+    return age;
+  }
+
+  function status(): SpoolStatus {
+    const s = store.stats();
+    const c = keeper.status();
+    const drops: { [reason: string]: number } = {};
+    const reasons = Object.keys(s.dropped);
+    for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
+    const u = uplink ? uplink.status() : undefined;
+    const up = hal.uptime();
+    const sampling: ScheduleStatus[] = [];
+    for (let i = 0; i < schedules.length; i++) {
+      const x = schedules[i];
+      const e: ScheduleStatus = { pin: x.pin, everyMs: x.everyMs, source: x.source, samples: x.samples, errors: x.errors };
+      if (x.lastError) e.lastError = x.lastError;
+      sampling.push(e);
+    }
+    const n = network.status();
+    const now = keeper.now();
+    return {
+      board: board.id,
+      version: version,
+      running: running,
+      queue: {
+        pending: s.pending,
+        oldestAgeS: s.pending ? oldestAgeS() : null,
+        freeReadings: s.freeReadings,
+        freePercent: Math.round(s.freeFraction * 1000) / 10,
+        bytesUsed: s.bytesUsed,
+        bytesTotal: s.bytesTotal,
+        policy: cfg.buffer.policy,
+      },
+      drops: drops,
+      flash: {
+        sectors: s.sectors,
+        quarantined: s.quarantinedSectors,
+        eraseCountMin: s.eraseCountMin,
+        eraseCountMax: s.eraseCountMax,
+        eraseCycles: board.flash.eraseCycles,
+        lifetimeDays: isFinite(s.projectedLifetimeDays) ? Math.round(s.projectedLifetimeDays) : null,
+      },
+      clock: {
+        synced: c.synced,
+        lastOffsetMs: c.lastOffsetMs === undefined ? null : c.lastOffsetMs,
+        driftPpm: c.driftPpm === undefined ? null : c.driftPpm,
+        lastSyncAgoS: c.lastSyncAt === undefined || now === undefined ? null : Math.round((now - c.lastSyncAt) / 1000),
+        lastError: c.lastError || null,
+        unresolved: c.unresolvedReadings,
+      },
+      uplink: {
+        state: u ? u.state : "no token",
+        server: (u ? u.scheme + "://" + u.host + ":" + u.port : cfg.blynk.scheme + "://" + cfg.blynk.host + ":" + cfg.blynk.port),
+        token: cfg.blynk.token ? maskToken(cfg.blynk.token) : "",
+        lastReply: u && u.lastReply ? u.lastReply.status + " " + u.lastReply.message : null,
+        backoffS: u ? Math.round(u.backoffMs / 100) / 10 : 0,
+        nextAttemptInS: u && u.nextAttemptAt !== undefined ? Math.max(0, Math.round((u.nextAttemptAt - up) / 100) / 10) : null,
+        quotaUsed: u ? u.quotaUsed : 0,
+        quotaDaily: u ? u.quotaDaily : cfg.limits.dailyQuota,
+        delivered: u ? u.pointsDelivered : 0,
+        warning: u && u.warning ? u.warning : n.error || null,
+      },
+      network: { kind: board.network, ssid: cfg.wifi.ssid, up: network.isUp() },
+      sampling: sampling,
+      memory: memory(),
+    };
+  }
+
+  function memory(): { free: number; usage: number; total: number } {
+    const m = hal.memory();
+    return { free: m.free, usage: m.usage, total: m.total };
+  }
+
+  function report(): void {
+    const lines = formatStatus(status());
+    for (let i = 0; i < lines.length; i++) hal.log(lines[i]);
+  }
+
+  function erase(confirm?: string): number {
+    const pending = store.stats().pending;
+    const phrase = "yes, erase " + pending + " readings";
+    // Confirming a larger number is fine: fewer are lost than agreed to.
+    let agreed = -1;
+    if (typeof confirm === "string" && confirm.indexOf("yes, erase ") === 0) {
+      const rest = confirm.substr(11).split(" ");
+      if (rest.length === 2 && (rest[1] === "readings" || rest[1] === "reading") && /^[0-9]+$/.test(rest[0])) agreed = parseInt(rest[0], 10);
+    }
+    if (agreed < pending) {
+      throw new Error(
+        "spool.erase: this discards every stored reading, " + pending + " of them not yet delivered. To confirm, call spool.erase(" + JSON.stringify(phrase) + ")",
+      );
+    }
+    const n = store.eraseAll();
+    // The uplink's read positions pointed into the erased log.
+    restartUplink();
+    survey();
+    return n;
+  }
+
+  configSchedules();
+
+  return {
+    setup: setup,
+    config: () => maskConfig(cfg),
+    record: record,
+    sample: sample,
+    flush: flush,
+    status: status,
+    report: report,
+    start: start,
+    stop: stop,
+    erase: erase,
+  };
+}

@@ -1,0 +1,50 @@
+/** Opens the reading store for a board and keeps its datastream table and policy in step with the configuration. */
+import type { Hal } from "../hal.ts";
+import type { BoardProfile } from "../board.ts";
+import { createStore, Store } from "../store/store.ts";
+import type { DatastreamConfig as StoreDatastream } from "../store/store.ts";
+import type { SpoolConfig } from "./config.ts";
+
+/** The store's per-pin table from the configured datastreams. */
+export function datastreamTable(c: SpoolConfig): { [pin: string]: StoreDatastream } {
+  const t: { [pin: string]: StoreDatastream } = {};
+  for (let i = 0; i < c.datastreams.length; i++) {
+    const d = c.datastreams[i];
+    const e: StoreDatastream = { type: d.type };
+    if (d.precision) e.precision = d.precision;
+    t[String(d.pin)] = e;
+  }
+  return t;
+}
+
+/** Storage file that keeps Storage non-empty where the raw region shares its bank. */
+export const KEEP_FILE = "spool.keep";
+
+/**
+ * Where the raw region lies inside Storage's bank (linux), Espruino checks at start-up that an
+ * empty Storage is all 0xFF and otherwise erases the whole bank, ring included (seen on 2v29).
+ * One small file, written before the region is first written, prevents that.
+ */
+export function keepStorageNonEmpty(hal: Hal, board: BoardProfile): void {
+  const f = board.flash;
+  const s = board.storage;
+  if (f.address < s.address || f.address >= s.address + s.size) return;
+  if (hal.storage.list().length === 0) hal.storage.write(KEEP_FILE, "1");
+}
+
+/**
+ * Creates and mounts the store over the board's raw flash region.
+ * @throws Error when the region does not suit the store.
+ */
+export function openStore(o: { hal: Hal; board: BoardProfile; config: SpoolConfig }): Store {
+  keepStorageNonEmpty(o.hal, o.board);
+  return createStore({ hal: o.hal, region: o.board.flash, policy: o.config.buffer.policy, datastreams: datastreamTable(o.config) });
+}
+
+/**
+ * Applies a changed policy or datastream table to the mounted store. The store is not mounted
+ * again: that would start a new boot id under the clock's and the uplink's feet.
+ */
+export function reconfigureStore(store: Store, c: SpoolConfig): void {
+  store.configure({ policy: c.buffer.policy, datastreams: datastreamTable(c) });
+}

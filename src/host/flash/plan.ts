@@ -1,0 +1,94 @@
+/**
+ * The exact espruino CLI invocation that puts Spool on a board (pure: no I/O).
+ *
+ * The bundle is sent as code into the Storage file `.bootcde` (`--storage .bootcde:-`), the
+ * file Espruino runs at every boot (what `E.setBootCode` writes), so the firmware lives in
+ * flash rather than RAM; the CLI then runs `load(".bootcde")`, which boots it at once. An
+ * initial configuration goes in as the Storage file `spool.json` (`--storage spool.json:FILE`),
+ * written before the code, so the firmware finds it at its first boot and secrets never
+ * appear on a command line.
+ */
+/** Storage file the firmware is stored in and booted from. */
+export const BOOT_FILE = ".bootcde";
+/** Storage file holding the configuration (as src/device/api/config.ts). */
+export const CONFIG_STORAGE_FILE = "spool.json";
+/** Console speed of Espruino on ESP32/ESP8266 (the CLI's own default is 9600). */
+export const DEFAULT_BAUD = 115200;
+/** Port of a telnet console when tcp:// gives none (the CLI's default). */
+export const DEFAULT_TCP_PORT = 23;
+
+export type PortSpec =
+  | { kind: "serial"; path: string }
+  | { kind: "tcp"; host: string; port: number; url: string };
+
+export interface FlashOptions {
+  /** `/dev/ttyUSB0`, `COM3`, or `tcp://HOST[:PORT]`. */
+  port: string;
+  /** The built bundle, firmware/build/<id>.js. */
+  bundle: string;
+  /** A JSON file to store as spool.json (already validated), if any. */
+  configFile?: string;
+  /** Serial speed; serial ports only. */
+  baud?: number;
+  /** The espruino CLI (default: the project's node_modules/.bin/espruino). */
+  espruino: string;
+}
+
+export interface FlashPlan {
+  command: string;
+  args: string[];
+  /** What ends up in the board's Storage: name -> local file ("-" = the bundle as code). */
+  files: Array<{ storage: string; path: string }>;
+  port: PortSpec;
+}
+
+/**
+ * Reads a port argument.
+ * @throws Error when it is neither a device path nor tcp://HOST[:PORT].
+ */
+export function parsePort(port: string): PortSpec {
+  if (typeof port !== "string" || port.trim() === "") throw new Error("--port is required: a serial device such as /dev/ttyUSB0, or tcp://HOST:PORT");
+  if (port.startsWith("tcp://")) {
+    const m = /^tcp:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(\d{1,5}))?\/?$/.exec(port);
+    const n = m && m[2] !== undefined ? Number(m[2]) : DEFAULT_TCP_PORT;
+    if (!m || n < 1 || n > 65535) throw new Error(`--port ${port}: expected tcp://HOST or tcp://HOST:PORT (port 1..65535)`);
+    const host = m[1].replace(/^\[|\]$/g, "");
+    return { kind: "tcp", host, port: n, url: `tcp://${m[1]}:${n}` };
+  }
+  if (/^[a-z]+:\/\//i.test(port)) throw new Error(`--port ${port}: only serial devices and tcp:// are supported`);
+  if (!port.startsWith("/") && !/^COM\d+$/i.test(port)) {
+    throw new Error(`--port ${port}: expected a serial device path such as /dev/ttyUSB0 (or COM3), or tcp://HOST:PORT`);
+  }
+  return { kind: "serial", path: port };
+}
+
+/**
+ * Builds the espruino CLI invocation.
+ * @throws Error on a bad port or baud rate.
+ */
+export function flashPlan(options: FlashOptions): FlashPlan {
+  const port = parsePort(options.port);
+  // --no-ble: without it the CLI loads its Bluetooth module and dies where there is no D-Bus.
+  const args = ["--no-ble", "-p", port.kind === "tcp" ? port.url : port.path];
+  if (port.kind === "serial") {
+    const baud = options.baud ?? DEFAULT_BAUD;
+    if (!Number.isInteger(baud) || baud < 300 || baud > 4000000) throw new Error(`--baud ${baud}: expected a serial speed such as 115200`);
+    args.push("-b", String(baud));
+  } else {
+    if (options.baud !== undefined) throw new Error("--baud applies to serial ports only, not to " + port.url);
+    // Small, paced writes: the Linux interpreter's telnet console asserts (jsdevices.c,
+    // len <= 64) and dies when one TCP read brings more than 64 bytes; a board's telnet
+    // console has small buffers too.
+    args.push("--config", "SERIAL_THROTTLE_SEND=1");
+  }
+  const files: FlashPlan["files"] = [];
+  if (options.configFile) {
+    // The CLI splits --storage at the first ":" and keeps only the next piece.
+    if (options.configFile.includes(":")) throw new Error(`config file path ${options.configFile} must not contain ":"`);
+    args.push("--storage", `${CONFIG_STORAGE_FILE}:${options.configFile}`);
+    files.push({ storage: CONFIG_STORAGE_FILE, path: options.configFile });
+  }
+  args.push("--storage", `${BOOT_FILE}:-`, options.bundle);
+  files.push({ storage: BOOT_FILE, path: options.bundle });
+  return { command: options.espruino, args, files, port };
+}

@@ -1,0 +1,80 @@
+/** Runs the espruino CLI for a {@link FlashPlan} and reads what it printed. */
+import { spawn } from "node:child_process";
+import type { FlashPlan } from "./plan.ts";
+import { FlashError } from "./port.ts";
+
+/** The line the firmware prints at boot. */
+export const BANNER = /Spool (\S+) on (\S+)/;
+
+export interface FlashOutcome {
+  /** Version and board from the boot banner, when the board printed it after the upload. */
+  banner?: { version: string; board: string };
+  /** Errors the board printed after the upload (e.g. "Uncaught ..."). */
+  deviceErrors: string[];
+  output: string;
+}
+
+/**
+ * Reads the CLI's output (it exits 0 whether or not it connected).
+ * @throws FlashError with a clear cause when the upload did not complete.
+ */
+export function interpretCliOutput(output: string, plan: FlashPlan): FlashOutcome {
+  const where = plan.port.kind === "tcp" ? plan.port.url : plan.port.path;
+  const done = output.includes("Upload Complete");
+  if (/Port "[^"]*" not found/.test(output)) throw new FlashError(`no such serial port ${where}`);
+  if (/EBUSY|Resource busy|Cannot lock port/i.test(output)) throw new FlashError(`port busy: ${where} is in use by another program; close it and try again`);
+  if (/EACCES|Permission denied/.test(output)) throw new FlashError(`permission denied on ${where}`);
+  if (/ECONNREFUSED/.test(output)) throw new FlashError(`nothing listens at ${where}`);
+  if (/Unable to connect/.test(output)) throw new FlashError(`could not open ${where}`);
+  if (/pre-1v96 firmware|Unable to retrieve board information/.test(output)) {
+    throw new FlashError(`the board at ${where} did not answer the CLI's query (process.env): is Espruino running there, at the right baud rate? Nothing was stored`);
+  }
+  if (!done) {
+    const lost = /ECONNRESET|Disconnected\./.test(output) ? " (the connection dropped)" : "";
+    throw new FlashError(`upload to ${where} did not complete${lost}; the board may keep its previous firmware`);
+  }
+  const deviceErrors: string[] = [];
+  let banner: FlashOutcome["banner"];
+  // The CLI sends reset() first, so the only banner printed is the new firmware's.
+  for (const raw of output.split(/\r?\n/)) {
+    const line = raw.replace(/^--\] ?/, "");
+    const m = BANNER.exec(line);
+    if (m) banner = { version: m[1], board: m[2] };
+    if (/^Uncaught |ASSERT\(|OUT OF MEMORY/.test(line.trim())) deviceErrors.push(line.trim());
+  }
+  return { banner, deviceErrors, output };
+}
+
+/**
+ * Runs the CLI, streaming its output to `onOutput`.
+ * @throws FlashError when the CLI is missing, times out, or the upload failed.
+ */
+export function runEspruino(plan: FlashPlan, options: { timeoutMs: number; onOutput?: (text: string) => void; cwd?: string }): Promise<FlashOutcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(plan.command, plan.args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const take = (b: Buffer): void => {
+      const s = b.toString("utf8");
+      output += s;
+      options.onOutput?.(s);
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM");
+      reject(new FlashError(`the espruino CLI did not finish within ${Math.round(options.timeoutMs / 1000)} s; the board may keep its previous firmware`));
+    }, options.timeoutMs);
+    child.once("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new FlashError(err.code === "ENOENT" ? `espruino CLI not found at ${plan.command}: run npm install` : `cannot run ${plan.command}: ${err.message}`));
+    });
+    child.once("close", () => {
+      clearTimeout(timer);
+      try {
+        resolve(interpretCliOutput(output, plan));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}

@@ -1,0 +1,108 @@
+import test from "ava";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { flashPlan, parsePort } from "../src/host/flash/plan.ts";
+import { checkPort, FlashError, portHolders } from "../src/host/flash/port.ts";
+import { runEspruino } from "../src/host/flash/run.ts";
+import { ESPRUINO_CLI, run } from "../src/host/commands/flash.ts";
+
+/** A pseudo-terminal held open by a python process: a serial port someone else is using. */
+function holdPty(): Promise<{ path: string; child: ChildProcess }> {
+  const child = spawn("python3", ["-c", "import os,pty,sys\nm,s=pty.openpty()\nprint(os.ttyname(s),flush=True)\nsys.stdin.read()"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.stdout!.once("data", (b: Buffer) => resolve({ path: b.toString().trim(), child }));
+  });
+}
+
+test("a missing serial port: says so, and lists the ports that are there", async (t) => {
+  const err = await t.throwsAsync(checkPort(parsePort("/dev/ttyUSB97")), { instanceOf: FlashError });
+  t.regex(err!.message, /^no such serial port \/dev\/ttyUSB97: is the board plugged in, .*(serial ports present: |no USB serial ports are present)/);
+});
+
+test("a path that is not a device is refused", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "spool-port-"));
+  writeFileSync(join(dir, "ttyFAKE"), "");
+  await t.throwsAsync(checkPort(parsePort(join(dir, "ttyFAKE"))), { message: /is not a serial device \(it is a file\)/ });
+});
+
+test("a busy serial port names the program holding it", async (t) => {
+  let held: { path: string; child: ChildProcess };
+  try {
+    held = await holdPty();
+  } catch {
+    t.pass("python3 is not available to make a pseudo-terminal; skipped");
+    return;
+  }
+  try {
+    t.true(portHolders(held.path).some((h) => h.pid === held.child.pid));
+    const err = await t.throwsAsync(checkPort(parsePort(held.path)), { instanceOf: FlashError });
+    t.regex(err!.message, new RegExp(`^port busy: ${held.path} is in use by python3? \\(pid ${held.child.pid}\\)\\. Close whatever holds it`));
+  } finally {
+    held.child.stdin!.end();
+    held.child.kill();
+  }
+  // Once released it is free (the test process opens and closes it itself).
+  await new Promise((r) => held.child.once("exit", r));
+});
+
+test("tcp: nothing listening is refused clearly; a listener passes", async (t) => {
+  const server = net.createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  await t.notThrowsAsync(checkPort(parsePort(`tcp://127.0.0.1:${port}`)));
+  await new Promise((r) => server.close(r));
+  await t.throwsAsync(checkPort(parsePort(`tcp://127.0.0.1:${port}`)), {
+    message: new RegExp(`^nothing listens at tcp://127\\.0\\.0\\.1:${port}: is the board on with its telnet console enabled`),
+  });
+});
+
+test("the real espruino CLI against a missing port: mapped to a clear error", async (t) => {
+  const plan = flashPlan({ port: "/dev/ttyNOPE", bundle: "b.js", espruino: ESPRUINO_CLI });
+  // The CLI is called even though the bundle does not exist: it fails at the port first.
+  await t.throwsAsync(runEspruino(plan, { timeoutMs: 30000 }), { message: "no such serial port /dev/ttyNOPE" });
+});
+
+test.serial("spool flash --dry-run prints the invocation; missing options exit 2", async (t) => {
+  const lines: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (s: string) => lines.push(String(s));
+  console.error = (s: string) => lines.push(String(s));
+  try {
+    t.is(await run(["--board", "esp32", "--port", "/dev/ttyUSB0", "--dry-run"]), 0);
+    t.true(lines[0].endsWith("espruino --no-ble -p /dev/ttyUSB0 -b 115200 --storage .bootcde:- firmware/build/esp32.js"), lines[0]);
+    lines.length = 0;
+    t.is(await run(["--board", "esp32"]), 2);
+    t.regex(lines[0], /--port is required/);
+    lines.length = 0;
+    t.is(await run(["--board", "esp99", "--port", "/dev/ttyUSB0", "--dry-run"]), 1);
+    t.regex(lines[0], /no such board profile \(known: esp32, esp8266, linux\)/);
+    lines.length = 0;
+    t.is(await run(["--board", "esp32", "--port", "/dev/ttyUSB97", "--bundle", "package.json"]), 1);
+    t.regex(lines[0], /^spool flash: no such serial port \/dev\/ttyUSB97/);
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+});
+
+test.serial("spool flash --config: a bad file fails on the host with the device's message", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "spool-cfg-"));
+  const file = join(dir, "config.json");
+  writeFileSync(file, JSON.stringify({ blynk: { token: "Abcdefghijklmnopqrstuvwxyz012345", scheme: "https" } }));
+  const lines: string[] = [];
+  const error = console.error;
+  console.error = (s: string) => lines.push(String(s));
+  try {
+    t.is(await run(["--board", "esp8266", "--port", "/dev/ttyUSB0", "--config", file, "--dry-run"]), 1);
+  } finally {
+    console.error = error;
+  }
+  t.regex(lines[0], /--config .*config\.json: blynk\.scheme must be "http" on esp8266, which has no TLS/);
+});

@@ -1,0 +1,119 @@
+/**
+ * Flashing the real Espruino Linux interpreter over its telnet console, as a board is flashed
+ * over a serial port: `espruino --telnet` in a temp dir, the linux bundle stored as boot code
+ * with an initial config, then a restart (a reboot) must boot it from Storage with that config.
+ * Runs only when ESPRUINO names the interpreter's binary (npm run test:target).
+ */
+import test from "ava";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "../../src/host/build/index.ts";
+import { loadBoard } from "../../src/host/boards.ts";
+import { readConfigFile, writeTempConfig } from "../../src/host/flash/config-file.ts";
+import { flashPlan, parsePort } from "../../src/host/flash/plan.ts";
+import { checkPort } from "../../src/host/flash/port.ts";
+import { runEspruino } from "../../src/host/flash/run.ts";
+import { ESPRUINO_CLI } from "../../src/host/commands/flash.ts";
+import { espruinoBinary, targetSkipReason } from "../../src/host/target/espruino-process.ts";
+
+const BIN = espruinoBinary();
+const TELNET_PORT = 2323;
+const TOKEN = "Tok3nAbcdefghijklmnopqrstuvwxyz9";
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once("error", () => resolve(true));
+  });
+}
+
+/** Starts the interpreter in `dir`; resolves once `ready(output)` holds. */
+function startInterpreter(dir: string, args: string[], ready: (out: string) => boolean): Promise<{ child: ChildProcess; out: () => string }> {
+  const child = spawn(BIN!, args, { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the interpreter did not get ready within 10 s; it printed:\n${out}`)), 10000);
+    const take = (b: Buffer) => {
+      out += b.toString("latin1");
+      if (ready(out)) {
+        clearTimeout(timer);
+        resolve({ child, out: () => out });
+      }
+    };
+    child.stdout!.on("data", take);
+    child.stderr!.on("data", take);
+    child.once("error", reject);
+  });
+}
+
+/** The interpreter hooks SIGTERM and keeps running: it is killed outright. */
+function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (pred()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return pred();
+}
+
+const title = "real interpreter: flash the linux bundle over tcp://127.0.0.1:2323 with a config, reboot, it boots from Storage";
+if (!BIN) {
+  test.skip(`${title} (skipped: ${targetSkipReason()})`, () => {});
+} else {
+  test.serial(title, async (t) => {
+    t.timeout(90000);
+    if (!(await portFree(TELNET_PORT))) {
+      t.fail(`port ${TELNET_PORT} is in use: another interpreter with --telnet is running (another test run?)`);
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "spool-flash-target-"));
+    const board = loadBoard("linux");
+    const bundle = (await build({ board: "linux", outDir: dir })).file;
+    const cfgFile = join(dir, "config.json");
+    writeFileSync(cfgFile, JSON.stringify({ blynk: { token: TOKEN, region: "lon1" }, datastreams: [{ pin: 1, type: "double" }], schedules: [{ pin: 1, everyMs: 1000 }] }));
+    const tmp = writeTempConfig(readConfigFile(cfgFile, board));
+
+    let dev = await startInterpreter(dir, ["--telnet"], (o) => o.includes("espruino.com"));
+    try {
+      const port = parsePort(`tcp://127.0.0.1:${TELNET_PORT}`);
+      await checkPort(port);
+      const plan = flashPlan({ port: `tcp://127.0.0.1:${TELNET_PORT}`, bundle, configFile: tmp.path, espruino: ESPRUINO_CLI });
+      const outcome = await runEspruino(plan, { timeoutMs: 80000, cwd: dir });
+      t.deepEqual(outcome.banner, { version: "0.1.0", board: "linux" }, "the CLI saw the banner after load");
+      t.deepEqual(outcome.deviceErrors, []);
+      t.false(outcome.output.includes(TOKEN), "the token is not echoed by the upload");
+    } finally {
+      tmp.remove();
+      await kill(dev.child);
+    }
+
+    // A reboot: the same espruino.flash, no upload. The boot code and spool.json are in Storage.
+    dev = await startInterpreter(dir, [], (o) => o.includes("Spool 0.1.0 on linux"));
+    try {
+      dev.child.stdin!.write(`print("CFG " + spool.config().blynk.host + " " + spool.config().blynk.token)\n`);
+      t.true(await waitFor(() => /CFG lon1\.blynk\.cloud Tok3\.\.\.xyz9/.test(dev.out()), 5000), dev.out());
+      // Let the configured schedule sample for a few seconds: readings are stored without errors.
+      await new Promise((r) => setTimeout(r, 2500));
+      dev.child.stdin!.write(`print("Q " + JSON.stringify(spool.status().sampling))\n`);
+      t.true(await waitFor(() => /Q \[\{"pin":1,"everyMs":1000,"source":"synthetic","samples":[1-9]\d*,"errors":0\}\]/.test(dev.out()), 5000), dev.out());
+    } finally {
+      await kill(dev.child);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
