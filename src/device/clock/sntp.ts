@@ -74,6 +74,8 @@ interface Exchange {
   socket: UdpSocket | undefined;
   request: Uint8Array | undefined;
   t1: number;
+  /** hal.uptime() when the request went out. */
+  u1: number;
   timer: TimerId | undefined;
   foreignReason: string | undefined;
   done: boolean;
@@ -225,6 +227,7 @@ export class SntpClient {
       socket: undefined,
       request: undefined,
       t1: 0,
+      u1: 0,
       timer: undefined,
       foreignReason: undefined,
       done: false,
@@ -249,6 +252,7 @@ export class SntpClient {
     if (ex.done || !ex.socket) return;
     try {
       ex.t1 = this.hal.now();
+      ex.u1 = this.hal.uptime();
       ex.request = buildRequest(ex.t1, Math.floor(this.hal.random() * 65536));
       ex.socket.send(this.hal.bytesToString(ex.request), this.port, this.servers[ex.server]);
     } catch (err) {
@@ -268,7 +272,9 @@ export class SntpClient {
       return;
     }
     const reply = checked as NtpReply;
-    const t1 = ex.t1;
+    // t1 in the clock's current base: something else (an HTTP Date header) may have set the
+    // clock while the request was out, and t4 - t1 would then span that step.
+    const t1 = t4 - (u4 - ex.u1);
     const offsetMs = (reply.receiveMs - t1 + (reply.transmitMs - t4)) / 2;
     const delayMs = t4 - t1 - (reply.transmitMs - reply.receiveMs);
     if (delayMs < 0) {

@@ -208,6 +208,8 @@ export async function startServer(options: ServerOptions = {}): Promise<BlynkSer
 
   function onRequest(region: boolean) {
     return (req: IncomingMessage, res: ServerResponse): void => {
+      // The Date header follows the server clock too: devices set their clock from it.
+      res.setHeader("date", new Date(clock()).toUTCString());
       let url: URL;
       try {
         url = new URL(req.url ?? "/", "http://localhost");
