@@ -17,6 +17,8 @@ export interface Device {
   board: BoardProfile;
   clock: SimClock;
   raw: NorFlash;
+  /** The flash under Storage: arm power cuts here. */
+  storageFlash: NorFlash;
   storage: JsfStorage;
   bus: FlashBus;
 }
@@ -28,7 +30,7 @@ export function newDevice(board: BoardProfile, clock = new SimClock()): Device {
   const size = shared ? board.flash.address - board.storage.address : board.storage.size;
   const sto = new NorFlash({ base: board.storage.address, size, pageSize: board.flash.pageSize, alignment: 4 });
   const bus = new FlashBus([raw, sto]);
-  return { board, clock, raw, bus, storage: new JsfStorage({ bus, start: board.storage.address, size, pageSize: board.flash.pageSize }) };
+  return { board, clock, raw, storageFlash: sto, bus, storage: new JsfStorage({ bus, start: board.storage.address, size, pageSize: board.flash.pageSize }) };
 }
 
 const offlineHttp: HttpPort = {
@@ -92,6 +94,8 @@ export function bootHal(dev: Device, opts: { epochMs?: number } = {}): TestHal {
       },
       erase: (name) => void dev.storage.erase(name),
       list: () => dev.storage.list(),
+      getStats: () => dev.storage.getStats(),
+      compact: () => void dev.storage.compact(),
     },
     wifi: undefined,
     http: offlineHttp,

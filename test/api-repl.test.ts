@@ -107,14 +107,14 @@ const BAD: Array<[string, RegExp]> = [
 test(`linux: ${BAD.length} bad configs at the REPL -> the right error, the old config intact`, async (t) => {
   const c = await device("linux");
   c.type(SETUP);
-  const file = () => c.sim.storage.read("spool.json");
+  const file = () => ["spool.json", "spool.cfg0", "spool.cfg1"].map((n) => c.sim.storage.read(n));
   const before = file();
   const config = c.type(`spool.config()`);
   for (const [line, re] of BAD) {
     const out = c.type(line);
     t.regex(out, /^Uncaught Error: spool\.setup: /, line);
     t.regex(out, re, line);
-    t.deepEqual(file(), before, `${line}: spool.json changed`);
+    t.deepEqual(file(), before, `${line}: the stored config changed`);
     t.is(c.type(`spool.config()`), config, `${line}: the config in force changed`);
   }
   c.sim.reboot();

@@ -2,6 +2,7 @@ import test from "ava";
 import { loadBoard } from "../src/host/boards.ts";
 import { createSpool, type Spool } from "../src/device/api/spool.ts";
 import { CONFIG_FILE } from "../src/device/api/config.ts";
+import { CONFIG_SLOTS, readNewest } from "../src/device/api/config-store.ts";
 import { createStore } from "../src/device/store/store.ts";
 import { bootHal, newDevice, type Device, type TestHal } from "./api-hal.ts";
 
@@ -68,7 +69,7 @@ test("setup -> record every type -> status -> reboot: config and buffer are stil
   t.is(c.blynk.token, "Tok3...xyz9");
   t.deepEqual(c.datastreams.map((d) => d.pin), [0, 1, 2, 3, 4, 5]);
   t.is(spool.status().queue.pending, 7, "the readings survived the reboot");
-  const stored = hal.storage.read(CONFIG_FILE)!;
+  const stored = readNewest(hal)!.text;
   t.true(stored.includes(TOKEN), "the stored file keeps the real token (the device needs it)");
 });
 
@@ -105,13 +106,15 @@ test(`${BAD_SETUPS.length} bad setups: the right error, and the stored config an
   const dev = newDevice(linux);
   const { hal, spool } = boot(dev);
   spool.setup({ ...SETUP, schedules: [{ pin: 1, everyMs: 1000 }] });
-  const storedBefore = hal.storage.read(CONFIG_FILE);
+  const slots = () => CONFIG_SLOTS.map((n) => hal.storage.read(n));
+  const storedBefore = slots();
+  t.truthy(readNewest(hal));
   const configBefore = JSON.stringify(spool.config());
   for (const [input, re] of BAD_SETUPS) {
     const err = t.throws(() => spool.setup(input as object), undefined, JSON.stringify(input));
     t.regex(err!.message, re);
     noSecrets(t, err!.message, "error");
-    t.is(hal.storage.read(CONFIG_FILE), storedBefore, `${JSON.stringify(input)}: stored config changed`);
+    t.deepEqual(slots(), storedBefore, `${JSON.stringify(input)}: stored config changed`);
     t.is(JSON.stringify(spool.config()), configBefore);
   }
 });

@@ -39,7 +39,8 @@ test("refuses other forms with a reason that names the part", (t) => {
 
 test("HTTP Date is used only before the first SNTP reply, coarse, then superseded", (t) => {
   const rig = new Rig();
-  const clock = rig.boot({ driftPpm: 35 });
+  // No hold-off: coarse anchors place this boot's readings at once (what is measured here).
+  const clock = rig.boot({ driftPpm: 35, coarseHoldOffMs: 0 });
   const keeper = clock.keeper;
   rig.sample(10000);
   rig.world.advance(30 * 60000);

@@ -20,14 +20,36 @@ export interface FlashPort {
   erasePage(addr: number): void;
 }
 
+/** What `Storage.getStats()` reports, in bytes (file headers and alignment included). */
+export interface StorageStats {
+  /** Live files. */
+  fileBytes: number;
+  /** Erased and replaced files: space that only {@link StoragePort.compact} returns. */
+  trashBytes: number;
+  /** After the last file, to the end of the bank. */
+  freeBytes: number;
+  /** The whole bank. */
+  totalBytes: number;
+}
+
 /** Espruino's `require("Storage")`, the part Spool uses. */
 export interface StoragePort {
   /** The file's contents, or undefined when there is no such file. */
   read(name: string): string | undefined;
-  /** Replaces (or creates) a file. @throws when Storage is full. */
+  /**
+   * Replaces (or creates) a file. Replacing erases the old copy FIRST (it becomes trash), so a
+   * power cut in between leaves no file of that name. @throws when Storage is full.
+   */
   write(name: string, data: string): boolean;
   erase(name: string): void;
   list(): string[];
+  getStats(): StorageStats;
+  /**
+   * Rewrites the files after the first page holding trash so that the trash becomes free
+   * space. Slow (pages are erased and rewritten); a power cut in the middle loses the files
+   * that were only in RAM at that moment.
+   */
+  compact(): void;
 }
 
 /** Options of `require("http").request`. */
@@ -174,6 +196,8 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
       write: (name, data) => storage.write(name, data),
       erase: (name) => storage.erase(name),
       list: () => storage.list(),
+      getStats: () => storage.getStats(),
+      compact: () => storage.compact(),
     },
     wifi,
     // http and dgram are loaded lazily: each module costs RAM on the device.

@@ -19,6 +19,8 @@ export interface BootOptions {
   driftPpm: number;
   policy?: UnanchoredPolicy;
   maxEstimateWidthMs?: number;
+  coarseHoldOffMs?: number;
+  onCoarseAllowed?: () => void;
 }
 
 /** A device that reboots: one persisted anchor log, one list of readings in store order. */
@@ -45,6 +47,8 @@ export class Rig {
       servers: ["ntp"],
       policy: options.policy,
       maxEstimateWidthMs: options.maxEstimateWidthMs,
+      coarseHoldOffMs: options.coarseHoldOffMs,
+      onCoarseAllowed: options.onCoarseAllowed,
     });
     return this.clock;
   }

@@ -13,8 +13,11 @@ import type { Network } from "../net/index.ts";
 import { createUplink } from "../uplink/uplink.ts";
 import type { Uplink } from "../uplink/uplink.ts";
 import { maskToken } from "../uplink/mask.ts";
-import { CONFIG_FILE, MIN_SAMPLE_MS, MAX_SAMPLE_MS, datastreamOf, defaultConfig, maskConfig, mergeConfig, parsePin, describe } from "./config.ts";
+import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, datastreamOf, defaultConfig, maskConfig, mergeConfig, parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
+import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
+import type { ConfigSlot } from "./config-store.ts";
+import { tidyStorage } from "./storage-tidy.ts";
 import { checkValue } from "./values.ts";
 import { formatStatus, statusSummary } from "./status.ts";
 import type { ScheduleStatus, SpoolStatus } from "./status.ts";
@@ -23,6 +26,8 @@ import { openStore, reconfigureStore } from "./store-open.ts";
 /** Longest sampling error message kept for the status. */
 const MAX_ERROR_CHARS = 120;
 const DAY_MS = 86400000;
+/** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
+const TIDY_EVERY_MS = 3600000;
 
 /** A running `spool.sample` (or configured schedule). */
 export interface SampleHandle {
@@ -47,8 +52,9 @@ export interface SpoolOptions {
 export interface Spool {
   /**
    * Validates `config`, merges it into the current configuration (sections field by field,
-   * arrays replaced whole), stores it in Storage `spool.json` and applies it at once:
-   * network, uplink, sampling and the buffer are restarted as needed.
+   * arrays replaced whole), stores it in Storage (power-safe: `spool.cfg0`/`spool.cfg1`, see
+   * config-store.ts) and applies it at once: network, uplink, sampling and the buffer are
+   * restarted as needed.
    * @throws Error naming the field path and what would be valid; nothing changes then.
    */
   setup(config: object): void;
@@ -108,10 +114,15 @@ function sameJson(a: any, b: any): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+function reason(e: any): string {
+  return errorText(e).replace("spool.setup: ", "");
+}
+
 /**
- * Creates the Spool of this boot: reads the stored configuration (a stored file that no longer
- * validates is reported and replaced by the defaults in memory), opens the store and builds the
- * clock, network and uplink. Nothing runs until {@link Spool.start}.
+ * Creates the Spool of this boot: compacts Storage if it needs it, reads the stored
+ * configuration (a stored one that no longer validates is reported and replaced by the
+ * defaults in memory), adopts a plain `spool.json` if there is one, opens the store and builds
+ * the clock, network and uplink. Nothing runs until {@link Spool.start}.
  * @throws Error when the store cannot be opened on this board.
  */
 export function createSpool(o: SpoolOptions): Spool {
@@ -119,20 +130,65 @@ export function createSpool(o: SpoolOptions): Spool {
   const board = o.board;
   const version = o.version || "?";
   const sources = o.sources || {};
+  // Declared before its first call (Espruino does not hoist). Run at boot, when nothing is
+  // half-written, and hourly: reclaims trash before it nears the usable limit.
+  function tidy(): void {
+    try {
+      tidyStorage(hal, board, 0);
+    } catch (e) {
+      hal.log("spool: Storage not compacted: " + errorText(e));
+    }
+  }
+  tidy();
   let base = defaultConfig(board);
   if (o.defaults) base = mergeConfig(o.defaults, base, board);
   let cfg = base;
-  const stored = hal.storage.read(CONFIG_FILE);
-  if (stored !== undefined) {
+  const newest = readNewest(hal);
+  /** Where the configuration in force is stored; undefined when it is not (defaults, or not stored). */
+  let saved: ConfigSlot | undefined;
+  if (newest) {
     try {
-      cfg = mergeConfig(JSON.parse(stored), base, board);
+      cfg = mergeConfig(JSON.parse(newest.text), base, board);
+      if (JSON.stringify(cfg) === newest.text) saved = newest;
     } catch (e) {
-      hal.log("spool: " + CONFIG_FILE + " ignored, defaults in use: " + errorText(e).replace("spool.setup: ", ""));
+      hal.log("spool: " + CONFIG_SLOTS[newest.slot] + " ignored, defaults in use: " + reason(e));
+    }
+  }
+  // The slot written last stays the base of the next write whether or not it is in force.
+  let slotBase: ConfigSlot | undefined = newest ? { slot: newest.slot, seq: newest.seq } : undefined;
+  // Its text is not kept (RAM): `saved` says whether it equals the configuration in force.
+  if (newest) newest.text = "";
+  const imported = hal.storage.read(IMPORT_FILE);
+  if (imported !== undefined) {
+    let next: SpoolConfig | undefined;
+    try {
+      next = mergeConfig(JSON.parse(imported), base, board);
+    } catch (e) {
+      hal.log("spool: " + IMPORT_FILE + " ignored, " + (saved ? "the stored configuration stays" : "defaults") + " in use: " + reason(e));
+    }
+    if (next) {
+      cfg = next;
+      try {
+        slotBase = writeConfig({ hal: hal, board: board, current: slotBase, text: JSON.stringify(next) });
+        saved = slotBase;
+        // Erased only once stored: a cut before this adopts it again at the next boot.
+        hal.storage.erase(IMPORT_FILE);
+      } catch (e) {
+        saved = undefined;
+        hal.log("spool: " + IMPORT_FILE + " in use but not stored yet: " + errorText(e));
+      }
     }
   }
 
   const store: Store = openStore({ hal: hal, board: board, config: cfg });
-  const keeper = new TimeKeeper({ hal: hal, log: store });
+  const keeper = new TimeKeeper({
+    hal: hal,
+    log: store,
+    // SNTP has failed long enough: readings waiting for it go out with the HTTP Date's time.
+    onCoarseAllowed: () => {
+      if (uplink) uplink.notifyClockChanged();
+    },
+  });
   const netConfig = { ssid: cfg.wifi.ssid, password: cfg.wifi.password };
   const network: Network = createNetwork({ hal: hal, network: board.network, config: netConfig, reconnect: board.id === "esp8266" ? "sdk" : "manual" });
   // Declared before its first call: Espruino does not hoist function declarations.
@@ -154,6 +210,7 @@ export function createSpool(o: SpoolOptions): Spool {
   let running = false;
   const schedules: Schedule[] = [];
   let statusTimer: TimerId | undefined;
+  let tidyTimer: TimerId | undefined;
   let surveyed = false;
 
   function survey(): void {
@@ -272,6 +329,7 @@ export function createSpool(o: SpoolOptions): Spool {
   function start(): void {
     if (running) return;
     running = true;
+    tidyTimer = hal.setInterval(tidy, TIDY_EVERY_MS);
     if (!surveyed) survey();
     network.start();
     if (network.isUp()) sntp.start();
@@ -285,6 +343,8 @@ export function createSpool(o: SpoolOptions): Spool {
     if (!running) return;
     running = false;
     for (let i = 0; i < schedules.length; i++) disarm(schedules[i]);
+    if (tidyTimer !== undefined) hal.clearInterval(tidyTimer);
+    tidyTimer = undefined;
     armStatus();
     if (uplink) uplink.stop();
     sntp.stop();
@@ -324,12 +384,13 @@ export function createSpool(o: SpoolOptions): Spool {
     const next = mergeConfig(input, cfg, board);
     const text = JSON.stringify(next);
     // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
-    if (text !== hal.storage.read(CONFIG_FILE)) {
+    if (!saved || text !== JSON.stringify(cfg)) {
       try {
-        hal.storage.write(CONFIG_FILE, text);
+        slotBase = writeConfig({ hal: hal, board: board, current: slotBase, text: text });
       } catch (e) {
         throw new Error("spool.setup: the configuration could not be stored (" + errorText(e) + "); the previous one stays in force");
       }
+      saved = slotBase;
     }
     const prev = cfg;
     cfg = next;

@@ -1,7 +1,7 @@
 /** The clock: an SNTP client wired to a TimeKeeper. */
 import type { Hal } from "../hal.ts";
 import { SntpClient, type SntpSync } from "./sntp.ts";
-import { TimeKeeper, type AnchorLog, type ClockStatus, type UnanchoredPolicy } from "./timekeeper.ts";
+import { TimeKeeper, type AnchorLog, type ClockStatus, type TimeKeeperOptions, type UnanchoredPolicy } from "./timekeeper.ts";
 
 export { SntpClient, DEFAULT_SNTP_SERVERS } from "./sntp.ts";
 export type { SntpOptions, SntpStatus, SntpSync } from "./sntp.ts";
@@ -27,6 +27,10 @@ export interface ClockOptions {
   intervalMs?: number;
   policy?: UnanchoredPolicy;
   maxEstimateWidthMs?: number;
+  /** See {@link TimeKeeperOptions.coarseHoldOffMs}; default 10 min. */
+  coarseHoldOffMs?: number;
+  /** See {@link TimeKeeperOptions.onCoarseAllowed} (e.g. `uplink.notifyClockChanged`). */
+  onCoarseAllowed?: () => void;
 }
 
 export interface Clock {
@@ -47,6 +51,8 @@ export function createClock(options: ClockOptions): Clock {
     log: options.log,
     policy: options.policy,
     maxEstimateWidthMs: options.maxEstimateWidthMs,
+    coarseHoldOffMs: options.coarseHoldOffMs,
+    onCoarseAllowed: options.onCoarseAllowed,
   });
   const sntp = new SntpClient({
     hal: options.hal,

@@ -40,6 +40,14 @@ export interface TimeKeeperOptions {
   maxEstimateWidthMs?: number;
   /** Least time between two HTTP-Date anchors of one boot; default 1 h. */
   coarseAnchorIntervalMs?: number;
+  /**
+   * How long SNTP must have been failing in this boot (counted from its first failure) before
+   * readings that only an HTTP-Date anchor of this boot can place are given that coarse time;
+   * until then they wait for SNTP. Default 10 min; 0 = use coarse anchors at once.
+   */
+  coarseHoldOffMs?: number;
+  /** Called once when that hold-off ends with SNTP still failing (readings may now go out). */
+  onCoarseAllowed?: () => void;
 }
 
 /** How a stamp resolves. */
@@ -95,6 +103,7 @@ const KNOWN_DRIFT_MARGIN_PPM = 20;
 const INCONSISTENT_MS = 2000;
 /** The survey tracks at most this many unanchored boots; the rest resolve with looser bounds. */
 const MAX_SURVEY_BOOTS = 32;
+const DEFAULT_COARSE_HOLD_OFF_MS = 600000;
 
 /**
  * The device's time: stamps, anchors, drift and resolution.
@@ -111,6 +120,11 @@ export class TimeKeeper {
   private policy: UnanchoredPolicy;
   private maxWidthMs: number;
   private coarseIntervalMs: number;
+  private holdOffMs: number;
+  private onCoarseAllowed: (() => void) | undefined;
+  /** Uptime of this boot's first SNTP failure. */
+  private failingSince: number | undefined;
+  private coarseAllowedNoted = false;
   private book = new AnchorBook();
   private synced = false;
   private source: "sntp" | "http-date" | "none" = "none";
@@ -134,6 +148,9 @@ export class TimeKeeper {
     this.maxWidthMs = options.maxEstimateWidthMs === undefined ? 60000 : options.maxEstimateWidthMs;
     if (!(this.maxWidthMs >= 0)) throw new Error("TimeKeeper: maxEstimateWidthMs must be >= 0");
     this.coarseIntervalMs = options.coarseAnchorIntervalMs === undefined ? 3600000 : options.coarseAnchorIntervalMs;
+    this.holdOffMs = options.coarseHoldOffMs === undefined ? DEFAULT_COARSE_HOLD_OFF_MS : options.coarseHoldOffMs;
+    if (!(this.holdOffMs >= 0)) throw new Error("TimeKeeper: coarseHoldOffMs must be >= 0");
+    this.onCoarseAllowed = options.onCoarseAllowed;
     const all = options.log.anchors();
     for (let i = 0; i < all.length; i++) this.book.add(all[i]);
     const mine = this.book.get(this.bootId);
@@ -177,9 +194,27 @@ export class TimeKeeper {
     this.server = sample.server;
   }
 
-  /** Records why a sync attempt failed (shown by status). */
+  /**
+   * Records why a sync attempt failed (shown by status). The first failure of the boot starts
+   * the coarse hold-off; a failure after it has run out reports that once (`onCoarseAllowed`).
+   */
   noteError(reason: string, server: string): void {
     this.lastError = server ? server + ": " + reason : reason;
+    if (this.synced) return;
+    if (this.failingSince === undefined) this.failingSince = this.hal.uptime();
+    if (!this.coarseAllowedNoted && this.coarseAllowed()) {
+      this.coarseAllowedNoted = true;
+      if (this.onCoarseAllowed) this.onCoarseAllowed();
+    }
+  }
+
+  /**
+   * Whether this boot's HTTP-Date anchors may place readings: SNTP answered (they are not
+   * needed then), or it has been failing for the hold-off, or there is no hold-off.
+   */
+  coarseAllowed(): boolean {
+    if (this.synced || this.holdOffMs === 0) return true;
+    return this.failingSince !== undefined && this.hal.uptime() - this.failingSince >= this.holdOffMs;
   }
 
   /**
@@ -270,6 +305,9 @@ export class TimeKeeper {
   /** How a stamp resolves, and why not when it does not. */
   classify(stamp: Stamp): Resolution {
     if ("epochMs" in stamp) return { kind: "epoch", epochMs: stamp.epochMs };
+    if (this.needsCoarse(stamp.bootId) && !this.coarseAllowed()) {
+      return { kind: "pending", epochMs: undefined, reason: "waiting for SNTP (only an HTTP Date is known)" };
+    }
     const at = this.book.epochAt(stamp.bootId, stamp.uptimeMs);
     if (at !== undefined) return { kind: "anchored", epochMs: Math.floor(at) };
     if (stamp.bootId >= this.bootId) {
@@ -280,6 +318,19 @@ export class TimeKeeper {
     const est = this.estimate(stamp.bootId, stamp.uptimeMs);
     if (typeof est === "string") return { kind: "unresolved", epochMs: undefined, reason: est };
     return { kind: "estimated", epochMs: Math.floor(est) };
+  }
+
+  /**
+   * Whether readings of `bootId` would be placed through this boot's HTTP-Date anchors (+-1 s):
+   * this boot's own readings, or an unanchored past boot's estimate bounded by this boot.
+   */
+  private needsCoarse(bootId: number): boolean {
+    const mine = this.book.get(this.bootId);
+    if (!mine || mine.first) return false;
+    if (bootId === this.bootId) return true;
+    if (this.policy !== "estimate" || this.book.get(bootId)) return false;
+    const c = this.book.after(bootId);
+    return !!c && c.bootId === this.bootId;
   }
 
   /**

@@ -97,7 +97,7 @@ export class JsfStorage {
     if (addr + HEADER_BYTES > this.end) return undefined;
     const h = this.bus.read(addr, HEADER_BYTES);
     const word = (h[0] | (h[1] << 8) | (h[2] << 16) | (h[3] << 24)) >>> 0;
-    if (word === WORD_UNSET) return undefined;
+    if (word === WORD_UNSET || word === 0) return undefined;
     const size = word & 0xffffff;
     if (addr + HEADER_BYTES + size > this.end) return undefined;
     const name = h.slice(4);
@@ -109,7 +109,12 @@ export class JsfStorage {
     return p >= this.end ? 0 : p;
   }
 
-  /** Every header in order (jsfGetNextFileHeader with GNFH_GET_ALL: skips to later pages). */
+  /**
+   * Every header in order (jsfGetNextFileHeader with GNFH_GET_ALL, 2v2x): where no header
+   * follows a file, it looks at the start of the next page once and stops if none is there
+   * ("we can't have a blank page and then a header"). So data beyond a blank page - the raw
+   * region of the Linux build, above Storage's files - is never taken for files.
+   */
   private headers(): Header[] {
     const out: Header[] = [];
     let h = this.header(this.start);
@@ -119,16 +124,30 @@ export class JsfStorage {
     }
     for (;;) {
       out.push(h);
-      let addr = alignUp(h.addr + HEADER_BYTES + h.size);
+      const addr = alignUp(h.addr + HEADER_BYTES + h.size);
       if (addr + HEADER_BYTES > this.end) return out;
       let next = this.header(addr);
-      while (!next) {
-        addr = this.nextPage(addr);
-        if (!addr) return out;
-        next = this.header(addr);
+      if (!next) {
+        const page = this.nextPage(addr);
+        if (!page) return out;
+        next = this.header(page);
+        if (!next) return out;
       }
       h = next;
     }
+  }
+
+  /**
+   * Where jsfCompactInternal's walk ends, and so its final erase: the start of the page after
+   * the one where the last file ends (the bank's end when there is none).
+   */
+  private walkEnd(): number {
+    const all = this.headers();
+    if (!all.length) return this.end;
+    const last = all[all.length - 1];
+    const addr = alignUp(last.addr + HEADER_BYTES + last.size);
+    if (addr + HEADER_BYTES > this.end) return this.end;
+    return this.nextPage(addr) || this.end;
   }
 
   private find(nameBytes: Uint8Array): Header | undefined {
@@ -234,8 +253,9 @@ export class JsfStorage {
 
   /**
    * Compacts (jsfCompact): from the first page holding trash, copies the live files to RAM,
-   * erases those pages and writes the files back one after the other. Returns whether space
-   * was freed. A power cut in the middle loses what was only in RAM.
+   * erases those pages up to where the files end (not beyond: 2v2x erases to the end of its
+   * header walk) and writes the files back one after the other. Returns whether space was
+   * freed. A power cut in the middle loses what was only in RAM.
    */
   compact(): boolean {
     const s = this.statsInternal();
@@ -246,7 +266,7 @@ export class JsfStorage {
       if (h.addr < from || h.erased) continue;
       live.push(this.bus.read(h.addr, HEADER_BYTES + alignUp(h.size)));
     }
-    this.eraseFrom(from);
+    this.eraseFrom(from, this.walkEnd());
     let addr = from;
     for (const f of live) {
       this.bus.writeAligned(addr, f);
@@ -272,8 +292,8 @@ export class JsfStorage {
     this.eraseFrom(this.start);
   }
 
-  private eraseFrom(from: number): void {
-    for (let p = from; p < this.end; p += this.pageSize) if (!this.isErased(p, this.pageSize)) this.bus.erasePage(p);
+  private eraseFrom(from: number, to = this.end): void {
+    for (let p = from; p < to; p += this.pageSize) if (!this.isErased(p, this.pageSize)) this.bus.erasePage(p);
   }
 
   private create(nameBytes: Uint8Array, size: number, flags: number): Header | undefined {

@@ -1,0 +1,94 @@
+/**
+ * The configuration in Storage, power-safe.
+ *
+ * Espruino's `Storage.write` of an existing name erases the old copy before it writes the new
+ * one, so rewriting one file loses the configuration to a power cut in between. Instead it
+ * alternates between two files, {@link CONFIG_SLOTS}, each `{"seq":N,"crc":C,"config":{...}}`
+ * (C = CRC-32 of the config text exactly as stored). A write goes to the slot that does NOT
+ * hold the newest valid configuration; only once it is complete is the other slot erased. At
+ * boot the valid slot with the higher seq wins; a torn or missing slot is simply not valid.
+ *
+ * The plain-JSON file {@link IMPORT_FILE} (`spool.json`, what `spool flash --config` uploads and
+ * what earlier versions wrote) is adopted at boot: stored into a slot, then erased.
+ */
+import type { Hal } from "../hal.ts";
+import type { BoardProfile } from "../board.ts";
+import { CONFIG_FILE } from "./config.ts";
+import { footprint, makeRoom } from "./storage-tidy.ts";
+
+/** The two Storage files the configuration alternates between. */
+export const CONFIG_SLOTS = ["spool.cfg0", "spool.cfg1"];
+/** A plain-JSON configuration to adopt at boot. */
+export const IMPORT_FILE = CONFIG_FILE;
+
+const SEQ = '{"seq":';
+const CRC = ',"crc":';
+const BODY = ',"config":';
+
+/** Where the configuration in force is stored. */
+export interface ConfigSlot {
+  slot: number;
+  seq: number;
+}
+
+/** A slot's configuration text, as stored. */
+export interface StoredConfig extends ConfigSlot {
+  text: string;
+}
+
+function crcOf(hal: Hal, text: string): number {
+  return hal.crc32(hal.stringToBytes(text));
+}
+
+/** The contents of a slot file holding `text`. */
+export function encodeSlot(hal: Hal, seq: number, text: string): string {
+  return SEQ + seq + CRC + crcOf(hal, text) + BODY + text + "}";
+}
+
+/** A slot file's seq and config text, or undefined when it is torn, foreign or corrupt. */
+export function decodeSlot(hal: Hal, file: string | undefined): { seq: number; text: string } | undefined {
+  if (file === undefined || file.substr(0, SEQ.length) !== SEQ || file.charAt(file.length - 1) !== "}") return undefined;
+  const c = file.indexOf(CRC);
+  const b = file.indexOf(BODY);
+  if (c < 0 || b < c) return undefined;
+  const seq = parseInt(file.substring(SEQ.length, c), 10);
+  const crc = parseInt(file.substring(c + CRC.length, b), 10);
+  const text = file.substring(b + BODY.length, file.length - 1);
+  if (!(seq >= 1) || crc !== crcOf(hal, text)) return undefined;
+  return { seq: seq, text: text };
+}
+
+/** The newest valid stored configuration, or undefined when neither slot holds one. */
+export function readNewest(hal: Hal): StoredConfig | undefined {
+  let best: StoredConfig | undefined;
+  for (let i = 0; i < CONFIG_SLOTS.length; i++) {
+    const d = decodeSlot(hal, hal.storage.read(CONFIG_SLOTS[i]));
+    if (d && (!best || d.seq > best.seq)) best = { slot: i, seq: d.seq, text: d.text };
+  }
+  return best;
+}
+
+/**
+ * Stores `text` as the newest configuration: into the slot other than `current`, read back,
+ * then the older slot erased. A power cut at any point leaves the previous configuration or
+ * this one in force. Makes room first (see {@link makeRoom}).
+ * @param current where the configuration in force is stored (undefined: nowhere).
+ * @returns where it is now.
+ * @throws Error when Storage has no room or the file did not read back as written.
+ */
+export function writeConfig(o: { hal: Hal; board: BoardProfile; current: ConfigSlot | undefined; text: string }): ConfigSlot {
+  const hal = o.hal;
+  const cur = o.current;
+  const slot = cur ? 1 - cur.slot : 0;
+  const seq = cur ? cur.seq + 1 : 1;
+  const file = encodeSlot(hal, seq, o.text);
+  makeRoom(hal, o.board, footprint(file.length));
+  const name = CONFIG_SLOTS[slot];
+  hal.storage.write(name, file);
+  // Checked as boot will read it (the CRC covers the bytes Storage keeps).
+  const back = decodeSlot(hal, hal.storage.read(name));
+  if (!back || back.seq !== seq) throw new Error(name + " did not read back as written");
+  // Only now is the older copy redundant. Erasing a missing file is a no-op.
+  hal.storage.erase(CONFIG_SLOTS[1 - slot]);
+  return { slot: slot, seq: seq };
+}
