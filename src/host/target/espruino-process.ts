@@ -68,7 +68,9 @@ export class EspruinoProcess {
 
   /** Output lines after the interpreter's banner, without prompts and terminal codes. */
   output(): string[] {
-    return this.lines.slice(BANNER_LINES);
+    // Storage's "Storage is corrupt. Erasing..." lines come before the banner: find its end.
+    const end = this.lines.findIndex((l) => l.includes("espruino.com/Donate"));
+    return this.lines.slice(end >= 0 ? end + 1 : BANNER_LINES);
   }
 
   /** Resolves with the first output line matching `re`, searching from the start. */

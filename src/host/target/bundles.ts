@@ -1,0 +1,49 @@
+/**
+ * Linux bundles for the real-interpreter suite and bench, built once per process into a
+ * temporary directory (firmware/build is left to `npm run build`).
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "../build/index.ts";
+
+/** Device entry of the store soak (test/target/store.test.ts, bench/target.ts). */
+export const STORE_SOAK_ENTRY = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "target", "entries", "store-soak.ts");
+
+const built = new Map<string, Promise<string>>();
+let outRoot: string | undefined;
+
+/**
+ * Builds `entry` (default: the firmware, firmware/main.ts) for the linux profile.
+ * @returns the bundle's path.
+ * @throws BuildError when the entry does not bundle or fails the gate.
+ */
+export function linuxBundle(entry?: string): Promise<string> {
+  const key = entry ?? "";
+  let p = built.get(key);
+  if (!p) {
+    outRoot ??= mkdtempSync(join(tmpdir(), "spool-target-build-"));
+    const outDir = join(outRoot, entry ? basename(entry, ".ts") : "firmware");
+    p = build({ board: "linux", entry, outDir }).then((r) => r.file);
+    built.set(key, p);
+  }
+  return p;
+}
+
+/** mulberry32: a small seeded generator, so that cut moments repeat from run to run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

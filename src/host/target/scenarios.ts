@@ -1,0 +1,209 @@
+/**
+ * Scenarios on the real interpreter shared by the target suite (test/target/) and the bench
+ * (bench/target.ts): the local Blynk-compatible server and SNTP responder the linux firmware
+ * talks to, and the measurements (append cost, mount time, memory during a large flush).
+ */
+import { rmSync } from "node:fs";
+import { startServer, type BlynkServer } from "../server/index.ts";
+import { EspruinoProcess } from "./espruino-process.ts";
+import { STORE_SOAK_ENTRY, linuxBundle, sleep } from "./bundles.ts";
+import { startSntpServer, type SntpServer } from "./sntp-server.ts";
+
+/** The server and the SNTP responder on 127.0.0.1: the machine needs no network. */
+export interface LocalCloud {
+  server: BlynkServer;
+  sntp: SntpServer;
+  token: string;
+  /**
+   * A `spool.setup` argument that points the device at this cloud: V1 as a double (float32, the firmware default),
+   * no sampling schedule, the given extras merged over it (one level deep).
+   */
+  config(extra?: Record<string, unknown>): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+/** Daily point quota used on both sides: the suite sends far more than Blynk's 10,000. */
+const QUOTA = 1_000_000;
+
+/**
+ * Starts the server (SQLite in memory, quiet) and the SNTP responder.
+ * @throws Error when a port cannot be bound.
+ */
+export async function startLocalCloud(): Promise<LocalCloud> {
+  const server = await startServer({ port: 0, db: ":memory:", quiet: true, limits: { dailyQuota: QUOTA } });
+  const sntp = await startSntpServer();
+  const token = server.demoToken!;
+  return {
+    server,
+    sntp,
+    token,
+    config(extra = {}) {
+      const base: Record<string, any> = {
+        blynk: { host: "127.0.0.1", port: server.port, scheme: "http", token },
+        ntp: { servers: ["127.0.0.1"], port: sntp.port },
+        datastreams: [{ pin: 1, type: "double" }],
+        schedules: [],
+        limits: { dailyQuota: QUOTA },
+        flushDelayMs: 300,
+      };
+      for (const [k, v] of Object.entries(extra)) {
+        base[k] = v && typeof v === "object" && !Array.isArray(v) && base[k] ? { ...base[k], ...v } : v;
+      }
+      return base;
+    },
+    async close() {
+      await server.close();
+      await sntp.close();
+    },
+  };
+}
+
+/** Boots the linux firmware (firmware/main.ts) and waits for its banner. */
+export async function bootFirmware(binary: string, cwd?: string): Promise<EspruinoProcess> {
+  const dev = new EspruinoProcess({ binary, file: await linuxBundle(), cwd });
+  await dev.waitFor(/^Spool \S+ on linux/, 15_000);
+  // The Linux build exits when no timer is left (e.g. after spool.stop()): keep the REPL open.
+  await dev.eval("(setInterval(function(){},3600000),0)");
+  return dev;
+}
+
+/** Polls `cond` every `everyMs` until it holds. @throws Error after `timeoutMs`, naming `what`. */
+export async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface FlushMemory {
+  /** `process.memory().usage` (JsVars, after GC) with the firmware running and nothing buffered. */
+  usageEmpty: number;
+  /** The same with `points` readings buffered, before the flush. */
+  usageFull: number;
+  /** Highest usage seen while polling during the flush. */
+  usagePeakFlush: number;
+  /** `process.memory().total`. */
+  total: number;
+  /** Polls made during the flush. */
+  polls: number;
+  flushMs: number;
+  /** Points the server stored. */
+  delivered: number;
+}
+
+/**
+ * Records `points` readings while the uplink is stopped (offline), then lets one flush send
+ * them, polling `process.memory().usage` over the REPL as fast as it answers.
+ * @throws Error when the device fails or the flush does not complete within four minutes.
+ */
+export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud; points: number }): Promise<FlushMemory> {
+  const { cloud, points } = o;
+  const dev = await bootFirmware(o.binary);
+  try {
+    // V1 as an Integer datastream: 10,000 Doubles (about 7 B each with 1 ms apart stamps) do not
+    // fit the linux profile's 64 KB region (about 8,800 do), small integers (about 4 B) do.
+    const setup = cloud.config({ limits: { batchSize: Math.min(points, 10000) }, datastreams: [{ pin: 1, type: "integer" }] });
+    await dev.eval(`spool.setup(${JSON.stringify(setup)})`);
+    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced")) === true, 20_000);
+    const usageEmpty = await dev.eval<number>("process.memory().usage");
+    const total = await dev.eval<number>("process.memory().total");
+    await dev.eval("spool.stop()");
+    const chunk = 1000;
+    for (let i = 0; i < points; i += chunk) {
+      const n = Math.min(chunk, points - i);
+      await dev.eval(`(function(){for(var i=${i};i<${i + n};i++)spool.record(1,i%1000);})()`, 120_000);
+    }
+    const pending = await dev.eval<number>("spool.status().queue.pending");
+    if (pending !== points) throw new Error(`expected ${points} readings buffered, the device holds ${pending}`);
+    const usageFull = await dev.eval<number>("process.memory().usage");
+    const before = cloud.server.history(cloud.token, 1).length;
+    const t0 = Date.now();
+    await dev.eval("spool.start(),spool.flush()");
+    let peak = 0;
+    let polls = 0;
+    let delivered = 0;
+    const deadline = t0 + 240_000;
+    for (;;) {
+      // Each poll runs a garbage collection on the device: leave it some time to flush.
+      await sleep(50);
+      const u = await dev.eval<number>("process.memory().usage", 60_000);
+      polls++;
+      if (u > peak) peak = u;
+      delivered = cloud.server.history(cloud.token, 1).length - before;
+      if (delivered >= points) break;
+      if (Date.now() > deadline) throw new Error(`the flush delivered ${delivered} of ${points} points in 240 s`);
+    }
+    const flushMs = Date.now() - t0;
+    return { usageEmpty, usageFull, usagePeakFlush: peak, total, polls, flushMs, delivered };
+  } finally {
+    await dev.kill();
+    rmSync(dev.cwd, { recursive: true, force: true });
+  }
+}
+
+export interface AppendCost {
+  /** µs per `store.append` of one Double reading, Spool's store on the raw region. */
+  storeUs: number;
+  /** µs per naive append: one JSON line written to a Storage file opened with mode "a". */
+  naiveUs: number;
+}
+
+/**
+ * Times `n` appends each way on the interpreter (median of `rounds` runs of n/rounds each;
+ * separate flash files, so neither appender sees the other's data).
+ */
+export async function measureAppendCost(o: { binary: string; n: number; rounds?: number }): Promise<AppendCost> {
+  const rounds = o.rounds ?? 4;
+  const per = Math.max(1, Math.floor(o.n / rounds));
+  const bundle = await linuxBundle(STORE_SOAK_ENTRY);
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const run = async (fn: string): Promise<number> => {
+    const dev = new EspruinoProcess({ binary: o.binary, file: bundle });
+    try {
+      await dev.waitFor(/^READY$/, 15_000);
+      const xs: number[] = [];
+      for (let r = 0; r < rounds; r++) xs.push(await dev.eval<number>(`soak.${fn}(${per})`, 120_000));
+      return median(xs);
+    } finally {
+      await dev.kill();
+      rmSync(dev.cwd, { recursive: true, force: true });
+    }
+  };
+  return { storeUs: await run("bench"), naiveUs: await run("naive") };
+}
+
+/**
+ * Fills the linux region until the ring has turned (every sector written), restarts, and
+ * returns the mount time the entry measured (median of `restarts`).
+ */
+export async function measureMountFull(o: { binary: string; restarts?: number }): Promise<{ mountMs: number; readings: number }> {
+  const bundle = await linuxBundle(STORE_SOAK_ENTRY);
+  let dev = new EspruinoProcess({ binary: o.binary, file: bundle });
+  const cwd = dev.cwd;
+  try {
+    await dev.waitFor(/^READY$/, 15_000);
+    for (let i = 0; i < 40; i++) {
+      await dev.eval("soak.bench(500)", 120_000);
+      const s = await dev.eval<{ dropped: { overwritten: number } }>("soak.stats()");
+      if (s.dropped.overwritten > 0) break;
+    }
+  } finally {
+    await dev.kill();
+  }
+  const times: number[] = [];
+  let readings = 0;
+  for (let r = 0; r < (o.restarts ?? 3); r++) {
+    dev = new EspruinoProcess({ binary: o.binary, file: bundle, cwd });
+    try {
+      await dev.waitFor(/^READY$/, 60_000);
+      times.push(Number(/^M ([\d.]+)$/.exec(await dev.waitFor(/^M /))![1]));
+      readings = (await dev.eval<{ pending: number }>("soak.stats()")).pending;
+    } finally {
+      await dev.kill();
+    }
+  }
+  rmSync(cwd, { recursive: true, force: true });
+  times.sort((a, b) => a - b);
+  return { mountMs: times[Math.floor(times.length / 2)], readings };
+}
