@@ -106,9 +106,23 @@ test("UTF-8 encoder matches Node's for well-formed strings, lone surrogates beco
   t.deepEqual([...b], [0xef, 0xbf, 0xbd]);
 });
 
+test("every float32 comes back as a decimal that is stored as the same float32", (t) => {
+  const f = new Float32Array(1);
+  fc.assert(
+    fc.property(fc.float({ noNaN: true, noDefaultInfinity: true }), (x) => {
+      f[0] = x;
+      const exact = f[0];
+      const back = roundFloat32(exact);
+      f[0] = back;
+      return f[0] === exact || (exact === 0 && back === 0);
+    }),
+  );
+  t.pass();
+});
+
 test("float32 values come back as the short decimal they were", (t) => {
   const f = new Float32Array(1);
-  for (const v of [23.45, -0.001, 1e-7, 123456.7, 3.4e28, 1.5e-16, 0.1, 99.99]) {
+  for (const v of [23.45, -0.001, 1e-7, 123456.7, 3.4e28, 1.5e-16, 0.1, 99.99, 100000.25, 16777216]) {
     f[0] = v;
     t.is(roundFloat32(f[0]), v);
   }

@@ -51,8 +51,7 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
           // A group per REPL line: each eval costs the Linux build's ~50 ms idle poll of stdin.
           for (let i = 0; alive; i += GROUP) {
             const group: number[] = [];
-            // At most 7 significant digits: the store keeps a float32 Double as its shortest
-            // 7-digit decimal (codec/value.ts roundFloat32), so 100000.25 would come back 100000.3.
+            // Values a float32 holds exactly enough to come back as written (codec/value.ts).
             for (let k = 0; k < GROUP; k++) group.push(cut * 10000 + i + k + 0.5);
             for (const v of group) attempted.add(v);
             try {

@@ -116,15 +116,14 @@ export function utf8Decode(b: Uint8Array, from: number, to: number): string {
   return s;
 }
 
-/**
- * The shortest decimal of at most 7 significant digits (float32 holds 7.2): a float32 read
- * back from flash as 23.450000762939453 is returned as 23.45. Division by an exact power of
- * ten is correctly rounded, so the result is the double nearest to that decimal.
- */
-export function roundFloat32(x: number): number {
-  if (x === 0 || x !== x) return x;
+// Rounds through a float32, as Math.fround would (Espruino has no Math.fround).
+const F32 = new Float32Array(1);
+
+function roundSig(x: number, digits: number): number {
   const e = Math.floor(Math.log(Math.abs(x)) / Math.LN10);
-  const k = 6 - e;
+  const k = digits - 1 - e;
+  // Up to 1e22 the power of ten is exact and the division correctly rounded, so the result is
+  // the double nearest to that decimal. Beyond, the decimal is parsed from its digits.
   if (k > 0 && k <= 22) {
     const p = Math.pow(10, k);
     return Math.round(x * p) / p;
@@ -132,6 +131,23 @@ export function roundFloat32(x: number): number {
   if (k <= 0 && k >= -22) {
     const p = Math.pow(10, -k);
     return Math.round(x / p) * p;
+  }
+  if (k > 22 && k < 330) return parseFloat(Math.round(x * Math.pow(10, k)) + "e-" + k);
+  if (k < -22 && k > -330) return parseFloat(Math.round(x / Math.pow(10, -k)) + "e" + -k);
+  return x;
+}
+
+/**
+ * The shortest decimal (6 to 9 significant digits) that is stored as the same float32: a
+ * float32 read back from flash as 23.450000762939453 is returned as 23.45, and 100000.25 (an
+ * exact float32) stays 100000.25.
+ */
+export function roundFloat32(x: number): number {
+  if (x === 0 || x !== x) return x;
+  for (let digits = 6; digits <= 9; digits++) {
+    const c = roundSig(x, digits);
+    F32[0] = c;
+    if (F32[0] === x) return c;
   }
   return x;
 }
