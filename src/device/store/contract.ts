@@ -50,6 +50,12 @@ export interface LogRecord {
   type?: DatastreamType;
 }
 
+/** A resumable scan over undelivered readings, oldest first. */
+export interface LogCursor {
+  /** The next undelivered reading, or undefined once the head is reached. */
+  next(): LogRecord | undefined;
+}
+
 /** The contract of the store that the clock, uplink and API build on. */
 export interface ReadingStore {
   /** This boot's id: one more than the last boot's, persisted at mount. */
@@ -74,6 +80,11 @@ export interface ReadingStore {
    * is given. Memory use does not depend on how many readings are visited.
    */
   scan(options: { from: LogPos; pin?: number }, fn: (rec: LogRecord) => boolean | void): void;
+  /**
+   * Like {@link ReadingStore.scan}, but pulled one reading at a time and resumable: the cursor
+   * keeps its place between calls, re-seeking only after the ring turned.
+   */
+  openCursor(options: { from: LogPos; pin?: number }): LogCursor;
   /** Marks delivered every undelivered reading of `pin` with from <= pos <= to (durable on return). */
   markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void;
   /** Marks one reading as dropped for `reason` (not to be sent), counted. */

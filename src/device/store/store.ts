@@ -8,7 +8,7 @@
 import type { FlashPort } from "../hal.ts";
 import type { Anchor, DatastreamType, Reading, ReadingValue } from "../types.ts";
 import { checkValue, F32_MAX, F32_MIN, inferType } from "../codec/value.ts";
-import type { DropReason, FullPolicy, LogPos, LogRecord, ReadingStore, StoreStats } from "./contract.ts";
+import type { DropReason, FullPolicy, LogCursor, LogPos, LogRecord, ReadingStore, StoreStats } from "./contract.ts";
 import {
   DROP_REASONS,
   FLAG_CARRY_DONE,
@@ -186,6 +186,8 @@ export class Store implements ReadingStore {
   private minBoot: Float64Array;
 
   private head = -1;
+  /** Changes whenever sectors are erased or the head moves: open cursors then re-seek. */
+  private gen = 0;
   private headOff = RECORDS_START;
   private headFull = false;
   private readonly table = new PinTable();
@@ -292,6 +294,7 @@ export class Store implements ReadingStore {
    * @throws Error when the region was formatted with another sector size.
    */
   mount(): void {
+    this.gen++;
     const n = this.n;
     let head = -1;
     let maxBoot = 0;
@@ -513,6 +516,7 @@ export class Store implements ReadingStore {
     this.anch[t] = 0;
     this.minBoot[t] = -1;
     this.head = t;
+    this.gen++;
     this.headOff = RECORDS_START;
     this.headFull = false;
     this.table.reset();
@@ -738,29 +742,63 @@ export class Store implements ReadingStore {
    * false. Do not append from inside `fn`; marking delivered what was already visited is fine.
    */
   scan(options: { from: LogPos; pin?: number }, fn: (rec: LogRecord) => boolean | void): void {
+    const cur = this.openCursor(options);
+    let rec = cur.next();
+    while (rec !== undefined && fn(rec) !== false) rec = cur.next();
+  }
+
+  /**
+   * A resumable {@link scan}: each `next()` decodes on from where the last one stopped, so a
+   * batch streamed piece by piece reads each sector once instead of once per piece.
+   */
+  openCursor(options: { from: LogPos; pin?: number }): LogCursor {
     this.requireMounted();
-    const from = options.from || 0;
+    const self = this;
     const pin = options.pin;
-    for (let k = 0; k < this.n; k++) {
-      const s = this.ringAt(k);
-      if (this.st[s] !== DATA || this.pend[s] === 0) continue;
-      const first = this.seq[s] * POS_SPAN;
-      if (first + this.cnt[s] <= from) continue;
-      const bm = this.readBitmap(s);
-      const c = this.cursor(s);
-      let r = c.next();
-      while (r !== R_END && r !== R_BAD) {
-        if (r === R_READING) {
-          const i = c.index;
-          if (i >= this.cnt[s]) break;
-          const pos = first + i;
-          if (pos >= from && (pin === undefined || c.pin === pin) && bm[this.bitByte(s, i)] & (1 << (i % 8))) {
-            if (fn({ pos, reading: this.readingOf(c), type: c.type }) === false) return;
-          }
+    let from = options.from || 0;
+    let gen = -1;
+    let k = 0;
+    let s = -1;
+    let first = 0;
+    let bm: Uint8Array | undefined;
+    let c: SectorCursor | undefined;
+    function seek(): void {
+      // Ring order starts after the head; a rotation shifts it, so start over from `from`.
+      gen = self.gen;
+      k = 0;
+      c = undefined;
+    }
+    function next(): LogRecord | undefined {
+      if (gen !== self.gen) seek();
+      for (;;) {
+        if (!c) {
+          if (k >= self.n) return undefined;
+          s = self.ringAt(k++);
+          if (self.st[s] !== DATA || self.pend[s] === 0) continue;
+          first = self.seq[s] * POS_SPAN;
+          if (first + self.cnt[s] <= from) continue;
+          bm = self.readBitmap(s);
+          c = self.cursor(s);
         }
-        r = c.next();
+        const r = c.next();
+        if (r === R_END || r === R_BAD) {
+          c = undefined;
+          continue;
+        }
+        if (r !== R_READING) continue;
+        const i = c.index;
+        if (i >= self.cnt[s]) {
+          c = undefined;
+          continue;
+        }
+        const pos = first + i;
+        if (pos >= from && (pin === undefined || c.pin === pin) && (bm as Uint8Array)[self.bitByte(s, i)] & (1 << (i % 8))) {
+          from = pos + 1;
+          return { pos: pos, reading: self.readingOf(c), type: c.type };
+        }
       }
     }
+    return { next: next };
   }
 
   private cursor(s: number): SectorCursor {
@@ -923,6 +961,7 @@ export class Store implements ReadingStore {
    * each sector's erase count. @returns how many undelivered readings were erased.
    */
   eraseAll(): number {
+    this.gen++;
     this.requireMounted();
     if (this.readOnly) throw new Error("store is read-only");
     let lost = 0;

@@ -488,7 +488,7 @@ export function createUplink(o: UplinkOptions): Uplink {
 
   /** Pass 2: streams the batch from flash, `piece` bytes per write, the next after `drain`. */
   function stream(b: Batch, req: HttpRequest, id: number, fail: (msg: string) => void): void {
-    let cursor = b.start;
+    const cursor = store.openCursor({ from: b.start, pin: b.pin });
     let buf = "[";
     let n = 0;
     let recordsDone = false;
@@ -499,23 +499,17 @@ export function createUplink(o: UplinkOptions): Uplink {
     let again = false;
 
     function fill(): void {
-      let more = false;
-      store.scan({ from: cursor, pin: b.pin }, (rec) => {
-        if (rec.pos > b.last) return false;
+      for (;;) {
+        const rec = cursor.next();
+        if (rec === undefined || rec.pos > b.last) break;
         const ts = resolver.resolve(rec.reading.stamp);
         buf += (n > 0 ? "," : "") + formatPoint(ts === undefined ? 0 : ts, rec.reading.value);
         n++;
-        cursor = rec.pos + 1;
-        if (rec.pos === b.last) return false;
-        if (buf.length >= piece) {
-          more = true;
-          return false;
-        }
-      });
-      if (!more) {
-        recordsDone = true;
-        buf += "]";
+        if (rec.pos === b.last) break;
+        if (buf.length >= piece) return;
       }
+      recordsDone = true;
+      buf += "]";
     }
 
     function next(): void {
