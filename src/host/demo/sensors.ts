@@ -5,6 +5,8 @@
  * against.
  */
 
+import { seededRandom as prng } from "../random.ts";
+
 export const TEMPERATURE_PIN = 1;
 export const HUMIDITY_PIN = 2;
 export const DEMO_PINS = [TEMPERATURE_PIN, HUMIDITY_PIN];
@@ -20,18 +22,6 @@ export interface TrueReading {
   value: number;
   /** 1 for the first boot, 2 after the power cut... */
   boot: number;
-}
-
-/** Seeded PRNG (mulberry32) for repeatable noise. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The readings a pin gives at true time `ms`, before noise. */

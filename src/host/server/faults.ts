@@ -3,6 +3,7 @@
  * drop the connection, redirect or delay it.
  */
 import type { Faults } from "./options.ts";
+import { seededRandom as mulberry32 } from "../random.ts";
 
 /** What to do with one request before it is handled. */
 export type FaultAction =
@@ -13,18 +14,6 @@ export type FaultAction =
   | { kind: "dropBefore" };
 
 const DEFAULT_FAIL_STATUS = 503;
-
-/** mulberry32: small, fast, repeatable; plenty for fault draws. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultInjector {
   private faults: Faults = {};

@@ -18,6 +18,7 @@ import { createHttpModule, ESPRUINO_VERSION } from "./http.ts";
 import { createDgramModule } from "./dgram.ts";
 import { createWifi, type WifiControl } from "./wifi.ts";
 import type { NetStats, SimHost } from "./host.ts";
+import { seededRandom as prng } from "../random.ts";
 
 export interface SimEspruinoOptions {
   board: BoardProfile;
@@ -52,18 +53,6 @@ interface Timer {
   dueDev: number;
   interval?: number;
   task?: ClockTask;
-}
-
-/** Seeded PRNG (mulberry32): deterministic `Math.random` for tests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function overlaps(a0: number, a1: number, b0: number, b1: number): boolean {

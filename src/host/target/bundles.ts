@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "../build/index.ts";
+export { seededRandom } from "../random.ts";
 
 /** Device entry of the store soak (test/target/store.test.ts, bench/target.ts). */
 export const STORE_SOAK_ENTRY = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "target", "entries", "store-soak.ts");
@@ -29,18 +30,6 @@ export function linuxBundle(entry?: string): Promise<string> {
     built.set(key, p);
   }
   return p;
-}
-
-/** mulberry32: a small seeded generator, so that cut moments repeat from run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Resolves after `ms`. */
