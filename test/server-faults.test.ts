@@ -45,9 +45,9 @@ test("latency delays each API request", async (t) => {
   t.is((await postBatch(server, points(1, Date.now()))).status, 200);
   t.true(performance.now() - t0 >= 145);
   server.setFaults({});
-  const t1 = performance.now();
   await postBatch(server, points(1, Date.now()));
-  t.true(performance.now() - t1 < 145);
+  // Not timed (a loaded machine can be slow for other reasons): the server counts delays.
+  t.is(server.stats().faults.delayed, 1, "no latency once the faults are cleared");
   await server.close();
 });
 

@@ -218,3 +218,46 @@ test("powerCut destroys open sockets and drops their callbacks", async (t) => {
   t.deepEqual(w.clock.openIo(), []);
   t.deepEqual(sim.output(), []);
 });
+
+test("settle waits for a server that is slow because the host is busy: silence counts only while the event loop turns", async (t) => {
+  // The handler blocks this process for longer than idleMs before it answers, as a loaded
+  // machine that does not schedule it would: wall time passes, the event loop does not turn.
+  const s = await server(() => {
+    const until = Date.now() + 400;
+    while (Date.now() < until);
+    return { body: "late" };
+  });
+  t.teardown(s.close);
+  const w = simWorld();
+  w.network.route("blynk.cloud", s.port);
+  const sim = w.device({ board: linux });
+  sim.boot(`var log = [];
+    require("http").request({ host: "blynk.cloud", port: 80, path: "/", method: "GET" }, function (res) {
+      res.on("data", function (d) { log.push(d); });
+    }).end();`);
+  await sim.settle({ idleMs: 100 });
+  t.deepEqual([...(sim.eval("log") as string[])], ["late"]);
+  t.deepEqual(w.clock.openIo(), []);
+});
+
+test("a request the device keeps open (not ended, nothing in flight) is not waited for: only device code can move it", async (t) => {
+  const s = await server(() => ({ body: "ok" }));
+  t.teardown(s.close);
+  const w = simWorld();
+  w.network.route("blynk.cloud", s.port);
+  const sim = w.device({ board: linux });
+  sim.boot(`var log = [];
+    var req = require("http").request({ host: "blynk.cloud", port: 80, path: "/p", method: "POST", headers: { "Content-Length": 4 } }, function (res) {
+      res.on("data", function (d) { log.push(d); });
+    });
+    req.on("drain", function () { log.push("drain"); });
+    req.write("ab");
+    setTimeout(function () { req.end("cd"); }, 1000);`);
+  // With a minute of idle window, waiting for the held request would hit maxMs and throw.
+  await sim.settle({ idleMs: 60_000, maxMs: 5000 });
+  t.deepEqual([...(sim.eval("log") as string[])], ["drain"]);
+  t.deepEqual(w.clock.openIo().length, 1, "still open, held by the device");
+  await w.clock.advanceAsync(1000, { idleMs: 60_000, maxMs: 5000 });
+  t.deepEqual([...(sim.eval("log") as string[])], ["drain", "ok"]);
+  t.is(s.seen[0].body, "abcd");
+});

@@ -3,6 +3,7 @@ import { crc32 as zcrc32 } from "node:zlib";
 import { NorFlash } from "../src/host/sim/nor-flash.ts";
 import { Store, type StoreOptions } from "../src/device/store/store.ts";
 import type { FlashPort } from "../src/device/hal.ts";
+import type { Anchor, Reading } from "../src/device/types.ts";
 
 export const crc32 = (d: Uint8Array): number => zcrc32(d);
 
@@ -55,3 +56,152 @@ export function pendingOf(store: Store, pin?: number): Array<{ pos: number; read
   });
   return out;
 }
+
+// ---------------------------------------------------------------- crash-point sweep
+
+/** What the crash sweep needs of a mounted store: the Node one, or the compiled one in the simulation. */
+export type CrashStore = Pick<Store, "bootId" | "append" | "appendAnchor" | "markDelivered" | "scan" | "oldestPos" | "stats" | "anchors">;
+
+/** Pin types of the crash-sweep workload. */
+export const CRASH_DATASTREAMS = { "1": { type: "double" as const }, "2": { type: "integer" as const }, "3": { type: "string" as const }, "4": { type: "boolean" as const }, "5": { type: "location" as const } };
+
+/** What the workload was told, shared with the checker. */
+export interface CrashModel {
+  readings: Map<number, Reading>;
+  /** Appends that returned. */
+  returned: Set<number>;
+  /** Started but not returned when power went. */
+  inflight: number | undefined;
+  delivered: Set<number>;
+  /** Part of a markDelivered that did not return. */
+  delivering: Set<number>;
+  anchors: Anchor[];
+  inflightAnchor: Anchor | undefined;
+  bootIds: number[];
+}
+
+export function idOf(r: Reading): number {
+  const st = r.stamp as any;
+  return st.epochMs !== undefined ? (st.epochMs - EPOCH0) / 1000 : st.uptimeMs / 1000;
+}
+
+export function makeReading(id: number, bootId: number): Reading {
+  const pin = (id % 5) + 1;
+  const stamp = id % 7 === 3 ? { bootId, uptimeMs: id * 1000 } : { epochMs: EPOCH0 + id * 1000 };
+  const value =
+    pin === 1 ? (id % 1000) + 0.25 : pin === 2 ? -id * 1000 : pin === 3 ? "r" + id + (id % 11 === 0 ? " ünïcødé 😀".repeat(3) : "") : pin === 4 ? id % 2 === 0 : ([(id - 300) / 100, (45000 - id) / 1000] as [number, number]);
+  return { pin, stamp, value };
+}
+
+/**
+ * The crash-sweep workload: `appends` readings of every type (some boot-relative), an anchor
+ * every 60, one pin's backlog delivered every 8, a remount (reboot) every 150. Records what the
+ * store was told in `m`; runs until it ends or the flash throws PowerCutError.
+ */
+export function crashWorkload(mount: () => CrashStore, m: CrashModel, appends: number): CrashStore {
+  let s = mount();
+  m.bootIds.push(s.bootId);
+  for (let id = 0; id < appends; id++) {
+    const r = makeReading(id, s.bootId);
+    m.readings.set(id, r);
+    m.inflight = id;
+    s.append(r);
+    m.inflight = undefined;
+    m.returned.add(id);
+    if (id % 60 === 20) {
+      const a = { bootId: s.bootId, uptimeMs: id * 1000 + 1, epochMs: EPOCH0 + id * 999, coarse: id % 120 === 20 };
+      m.inflightAnchor = a;
+      s.appendAnchor(a);
+      m.inflightAnchor = undefined;
+      m.anchors.push(a);
+    }
+    if (id % 8 === 7) {
+      // deliver one pin's backlog except the newest few, as an uplink would after a 200
+      const pin = ((id >> 3) % 5) + 1;
+      const recs: Array<{ pos: number; id: number }> = [];
+      s.scan({ from: s.oldestPos(), pin }, (rec) => {
+        recs.push({ pos: rec.pos, id: idOf(rec.reading) });
+      });
+      if (recs.length > 3) {
+        const upto = recs.length - 3;
+        for (let k = 0; k < upto; k++) m.delivering.add(recs[k].id);
+        s.markDelivered({ pin, from: recs[0].pos, to: recs[upto - 1].pos });
+        for (let k = 0; k < upto; k++) {
+          m.delivered.add(recs[k].id);
+          m.delivering.delete(recs[k].id);
+        }
+      }
+    }
+    if (id % 150 === 149) {
+      s = mount();
+      m.bootIds.push(s.bootId);
+    }
+  }
+  return s;
+}
+
+export function newCrashModel(): CrashModel {
+  return { readings: new Map(), returned: new Set(), inflight: undefined, delivered: new Set(), delivering: new Set(), anchors: [], inflightAnchor: undefined, bootIds: [] };
+}
+
+/**
+ * Mounts what survived (`mount` = a reboot) and checks it against what the workload was told:
+ * nothing appended-and-returned lost, nothing delivered back, nothing changed or reordered, boot
+ * ids not reused, anchors of pending boots kept, and appends working across another reboot.
+ * Returns the first problem, or undefined.
+ */
+export function crashCheck(mount: () => CrashStore, m: CrashModel, where: string): string | undefined {
+  const s = mount();
+  const seen = new Set<number>();
+  let last = -1;
+  let bad: string | undefined;
+  const pendingBoots = new Set<number>();
+  s.scan({ from: s.oldestPos() }, (rec) => {
+    const id = idOf(rec.reading);
+    if (!m.readings.has(id) || (!m.returned.has(id) && m.inflight !== id)) bad = `never appended: ${JSON.stringify(rec.reading)}`;
+    else if (JSON.stringify(m.readings.get(id)) !== JSON.stringify(rec.reading)) bad = `changed: ${JSON.stringify(rec.reading)} vs ${JSON.stringify(m.readings.get(id))}`;
+    else if (m.delivered.has(id)) bad = `delivered reading came back: ${id}`;
+    else if (id <= last) bad = `out of order: ${id} after ${last}`;
+    if ("bootId" in rec.reading.stamp) pendingBoots.add(rec.reading.stamp.bootId);
+    last = id;
+    seen.add(id);
+    return bad === undefined;
+  });
+  if (bad) return `${where}: ${bad}`;
+  for (const id of m.returned) {
+    if (!m.delivered.has(id) && !m.delivering.has(id) && !seen.has(id)) return `${where}: returned append ${id} lost`;
+  }
+  const st = s.stats();
+  const appended = m.returned.size + (m.inflight !== undefined && seen.has(m.inflight) ? 1 : 0);
+  if (st.appended !== appended && st.appended !== m.returned.size + 1) return `${where}: appended counter ${st.appended}, expected ${appended}`;
+  if (st.dropped.overwritten !== 0) return `${where}: overwritten ${st.dropped.overwritten}`;
+  // a boot id may be reused only if nothing durable refers to it
+  let maxRef = 0;
+  for (const id of m.returned) {
+    const st = m.readings.get(id)!.stamp;
+    if ("bootId" in st) maxRef = Math.max(maxRef, st.bootId);
+  }
+  for (const a of m.anchors) maxRef = Math.max(maxRef, a.bootId);
+  for (const b of pendingBoots) maxRef = Math.max(maxRef, b);
+  if (s.bootId <= maxRef) return `${where}: boot id ${s.bootId} reused (boot ${maxRef} is referenced)`;
+  // the last anchor of each boot with pending boot-relative readings can still be found
+  const anchors = s.anchors();
+  for (const b of pendingBoots) {
+    const mine = m.anchors.filter((a) => a.bootId === b);
+    if (!mine.length) continue;
+    const latest = mine[mine.length - 1];
+    const found = anchors.some((a) => a.bootId === b && a.uptimeMs >= latest.uptimeMs);
+    if (!found) return `${where}: anchor ${JSON.stringify(latest)} of pending boot ${b} lost`;
+  }
+  // appends work again, and survive another reboot
+  const extra = [makeReading(100000, s.bootId), makeReading(100001, s.bootId)];
+  for (const r of extra) s.append(r);
+  const s2 = mount();
+  const tail: Reading[] = [];
+  s2.scan({ from: s2.oldestPos() }, (rec) => {
+    if (idOf(rec.reading) >= 100000) tail.push(rec.reading);
+  });
+  if (JSON.stringify(tail) !== JSON.stringify(extra)) return `${where}: appends after recovery: ${JSON.stringify(tail)}`;
+  return undefined;
+}
+

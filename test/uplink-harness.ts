@@ -1,31 +1,26 @@
-// Shared by test/uplink-*.test.ts: a device side (store, clock stand-in, HAL over virtual time)
-// wired to the real local server over loopback.
-import { request as httpRequest, type ClientRequest } from "node:http";
-import { SimClock } from "../src/host/sim/clock.ts";
+// Shared by test/uplink-*.test.ts: the real store and uplink, built for the board and run in a
+// simulated Espruino (its Flash, Storage, timers and `http` over real sockets), against the
+// real local server in virtual time. A power cut is the simulation's own; a reboot is a new
+// SimEspruino on the same flash files.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BoardProfile } from "../src/device/board.ts";
+import type { StoreStats } from "../src/device/store/contract.ts";
+import type { Stamp } from "../src/device/types.ts";
+import type { UplinkConfig, UplinkStatus } from "../src/device/uplink/index.ts";
+import { build } from "../src/host/build/index.ts";
 import { startServer, type BlynkServer, type DeviceConfig, type Faults, type Limits } from "../src/host/server/index.ts";
-import type { HttpPort, HttpRequest, HttpRequestOptions, HttpResponse, StoragePort } from "../src/device/hal.ts";
-import type { ReadingStore } from "../src/device/store/contract.ts";
-import type { Reading, Stamp } from "../src/device/types.ts";
-import { createUplink, type Uplink, type UplinkConfig, type StampResolver, type Link } from "../src/device/uplink/index.ts";
-import { NorFlash, PowerCutError } from "../src/host/sim/nor-flash.ts";
-
-/**
- * Runs device code from an event (socket, timer) the way the interpreter would: a power cut
- * (PowerCutError from the flash) ends the device there; anything else propagates.
- */
-export function deviceCall(fn: () => void, onCut: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof PowerCutError)) throw e;
-    onCut();
-  }
-}
-import { crc32 } from "../src/host/sim/crc32.ts";
-import { createStore, type StoreOptions } from "../src/device/store/store.ts";
+import type { SimClock } from "../src/host/sim/clock.ts";
+import type { SimEspruino } from "../src/host/sim/espruino.ts";
+import { PowerCutError } from "../src/host/sim/nor-flash.ts";
+import { readBoard, simWorld } from "../src/host/sim/testing.ts";
 
 export const TOKEN = "upLinkTokenAbcdefghijklmnopqrst9"; // 32 characters, like Blynk's
 export const BASE_EPOCH = Date.UTC(2026, 2, 1, 0, 0, 0);
+/** Host name of the local server as the device knows it. */
+export const HOST = "blynk.test";
 
 export const DEVICES: DeviceConfig[] = [
   {
@@ -42,190 +37,69 @@ export const DEVICES: DeviceConfig[] = [
   },
 ];
 
+/** Pin types of the test device as the store keeps them: V1 is a float64 Double. */
+export const STORE_DATASTREAMS = { "1": { type: "double", precision: "float64" } };
+
 /**
- * Espruino's `require("http")` over Node sockets, as far as the uplink relies on it: strings
- * are bytes (latin1), no Content-Length added, `drain` after each write has gone out, write/end
- * throw while offline. Records the largest single write.
+ * The ESP32's flash geometry (64 KB region of 4 KB pages, Storage elsewhere) without WiFi: the
+ * link is the simulated internet, so tests need not wait for an association.
  */
-export class LoopbackHttp implements HttpPort {
-  online = true;
-  maxWriteBytes = 0;
-  requests = 0;
-  /** Power cut at a point of request number `request` (1-based): `onCut` is called, the socket dies. */
-  cutAt: { request: number; point: "before-send" | "mid-body" | "before-reply"; onCut: () => void } | undefined;
-  private open = new Set<ClientRequest>();
-  /** Called when device code run from a socket event hit a power cut. */
-  onPowerCut: () => void = () => {};
-  constructor(private clock: SimClock, private routes: { [host: string]: number }) {}
+export const RIG_BOARD: BoardProfile = { ...readBoard("esp32"), network: "none" };
 
-  /** Kills every open connection (the device lost power). */
-  killAll(): void {
-    for (const r of this.open) r.destroy();
-    this.open.clear();
-  }
+const ENTRY = fileURLToPath(new URL("./entries/uplink-rig.ts", import.meta.url));
+let bundle: Promise<string> | undefined;
 
-  private cut(n: number, point: string): boolean {
-    const c = this.cutAt;
-    if (!c || c.request !== n || c.point !== point) return false;
-    this.cutAt = undefined;
-    c.onCut();
-    this.killAll();
-    return true;
-  }
-
-  request(o: HttpRequestOptions, cb: (res: HttpResponse) => void): HttpRequest {
-    const port = this.routes[o.host] ?? (o.host === "127.0.0.1" ? o.port : undefined);
-    const io = this.clock.beginIo(`http ${o.method} ${o.host}`);
-    const listeners: { [ev: string]: Array<(a?: unknown) => void> } = {};
-    const emit = (ev: string, a?: unknown) => (listeners[ev] ?? []).forEach((f) => deviceCall(() => f(a), this.onPowerCut));
-    let closed = false;
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      io.end();
-      emit("close");
-    };
-    const n = ++this.requests;
-    let req: ClientRequest | undefined;
-    let writes = 0;
-    if (port !== undefined && this.online) {
-      req = httpRequest({ host: "127.0.0.1", port, path: o.path, method: o.method, headers: { ...o.headers, Connection: "close" } }, (res) => {
-        io.touch();
-        if (this.cut(n, "before-reply")) return;
-        const rl: { [ev: string]: Array<(a?: unknown) => void> } = {};
-        const remit = (ev: string, a?: unknown) => (rl[ev] ?? []).forEach((f) => deviceCall(() => f(a), this.onPowerCut));
-        const headers: { [k: string]: string } = {};
-        for (let i = 0; i < res.rawHeaders.length; i += 2) headers[res.rawHeaders[i]] = res.rawHeaders[i + 1];
-        const r: HttpResponse = { statusCode: res.statusCode ?? 0, headers, on: ((ev: string, f: (a?: unknown) => void) => void (rl[ev] = [...(rl[ev] ?? []), f])) as HttpResponse["on"] };
-        deviceCall(() => cb(r), this.onPowerCut);
-        res.on("data", (d: Buffer) => {
-          io.touch();
-          remit("data", d.toString("latin1"));
-        });
-        res.on("end", () => {
-          remit("end");
-          remit("close");
-          close();
-        });
-        res.on("error", () => {
-          remit("close");
-          close();
-        });
-      });
-      req.on("error", (e) => {
-        emit("error", { message: e.message });
-        close();
-      });
-      req.on("close", () => {
-        this.open.delete(req!);
-        setImmediate(close);
-      });
-      this.open.add(req);
-    } else {
-      setImmediate(() => {
-        emit("error", { message: port === undefined ? "DNS lookup failed" : "Not connected to the internet" });
-        close();
-      });
-    }
-    const check = () => {
-      if (!this.online) throw new Error("Not connected to the internet");
-    };
-    return {
-      write: (data: string) => {
-        check();
-        if (writes++ === 0 && this.cut(n, "before-send")) return true;
-        if (writes === 2 && this.cut(n, "mid-body")) return true;
-        this.maxWriteBytes = Math.max(this.maxWriteBytes, data.length);
-        io.touch();
-        req?.write(Buffer.from(data, "latin1"), () => {
-          io.touch();
-          setImmediate(() => emit("drain"));
-        });
-        return true;
-      },
-      end: (data?: string) => {
-        check();
-        if (writes++ === 0 && this.cut(n, "before-send")) return;
-        if (data) this.maxWriteBytes = Math.max(this.maxWriteBytes, data.length);
-        io.touch();
-        req?.end(data ? Buffer.from(data, "latin1") : undefined);
-      },
-      on: ((ev: string, f: (a?: unknown) => void) => void (listeners[ev] = [...(listeners[ev] ?? []), f])) as HttpRequest["on"],
-    };
-  }
+/** The rig firmware, built once per test process. */
+export function rigBundle(): Promise<string> {
+  bundle ??= build({ board: RIG_BOARD, entry: ENTRY, write: false }).then((r) => r.code);
+  return bundle;
 }
 
-export class MemStorage implements StoragePort {
-  files = new Map<string, string>();
-  writes = 0;
-  read(name: string): string | undefined {
-    return this.files.get(name);
-  }
-  write(name: string, data: string): boolean {
-    this.writes++;
-    this.files.set(name, data);
-    return true;
-  }
-  erase(name: string): void {
-    this.files.delete(name);
-  }
-  list(): string[] {
-    return [...this.files.keys()];
-  }
-}
+/** Where in request n the firmware's http probe is called. */
+export type HttpPoint = "before-send" | "mid-body" | "before-reply";
 
-/** Stamps: epoch stamps resolve as they are; boot stamps resolve once their boot has an offset. */
-export class TestResolver implements StampResolver {
-  offsets = new Map<number, number>();
-  constructor(private bootId: () => number, private uptime: () => number, public synced = true, private epochAtUptime0 = BASE_EPOCH) {}
-  now(): number | undefined {
-    return this.synced ? this.epochAtUptime0 + this.uptime() : undefined;
-  }
-  resolve(s: Stamp): number | undefined {
-    if ("epochMs" in s) return s.epochMs;
-    if (s.bootId === this.bootId()) return this.synced ? this.epochAtUptime0 + s.uptimeMs : undefined;
-    const off = this.offsets.get(s.bootId);
-    return off === undefined ? undefined : off + s.uptimeMs;
-  }
-}
-
-export class TestLink implements Link {
-  up = true;
-  private cbs: Array<(up: boolean) => void> = [];
-  isUp(): boolean {
-    return this.up;
-  }
-  onChange(cb: (up: boolean) => void): void {
-    this.cbs.push(cb);
-  }
-  set(up: boolean): void {
-    this.up = up;
-    this.cbs.forEach((f) => f(up));
-  }
-}
+/** One reading as the entry's `t.append` takes it: [pin, stamp, value]. */
+export type Row = [number, Stamp, unknown];
 
 export interface Rig {
   clock: SimClock;
-  flash: NorFlash;
   server: BlynkServer;
-  http: LoopbackHttp;
-  storage: MemStorage;
-  store: ReadingStore;
-  resolver: TestResolver;
-  link: TestLink;
-  uplink: Uplink;
-  logs: string[];
-  /** Uptime ms of the device (virtual). */
-  uptime(): number;
-  /** Power cuts so far. */
-  powerCuts(): number;
-  /** Cuts power now (the device stops; its sockets die). */
+  /** The running device (a new object after each reboot). */
+  readonly sim: SimEspruino;
+  /** Evaluates `expr` in the device and returns its value as JSON (host objects, not the context's). */
+  eval<T = unknown>(expr: string): T;
+  status(): UplinkStatus;
+  storeStats(): StoreStats;
+  /** Appends readings (then `notifyAppended`). */
+  append(rows: Row[]): void;
+  /** `n` readings of `pin`, one every `everyMs` from `fromEpoch`, value `a + i * b`. */
+  series(pin: number, n: number, fromEpoch: number, everyMs: number, a?: number, b?: number): void;
+  setLink(up: boolean): void;
+  /** HTTP requests the device opened, across reboots. */
+  requests(): number;
+  /** Largest single string written to a request, across reboots. */
+  maxWriteBytes(): number;
+  /** Flash operations (writes + erases) on the store's flash since the rig was made. */
+  flashOps(): number;
+  /** Cuts power at flash operation `k` from now (1-based), torn after `tornBytes`. */
+  armPowerCut(k: number, tornBytes: number): void;
+  /** Cuts power now: the simulation's own power cut (timers, sockets and callbacks die). */
   die(): void;
+  /**
+   * Cuts power from inside the firmware at a point of an HTTP exchange: `at(n, point)` is asked
+   * at each point of request n (see test/entries/uplink-rig.ts); when it says yes the device
+   * dies there, and the code running stops as a power cut stops it (nothing more reaches flash).
+   */
+  cutDuringHttp(at: (n: number, point: HttpPoint) => boolean): void;
   isAlive(): boolean;
-  /** Powers on again: a new boot mounts the store from the same flash, a new uplink starts over the same Storage. */
-  reboot(): void;
-  /** Runs virtual time until the store has nothing pending (or the device died) or `maxMs` passed. */
-  drain(maxMs?: number): Promise<boolean>;
+  /** Power cuts so far (by {@link die} or an armed flash cut). */
+  powerCuts(): number;
+  /** Powers on: a new SimEspruino on the same flash files boots the firmware and starts it. */
+  reboot(options?: { start?: boolean }): void;
+  /** Starts the uplink. */
+  start(): void;
+  /** Runs virtual time until nothing is pending (or the device died) or `maxMs` passed. */
+  drain(maxMs?: number, options?: { idleMs?: number }): Promise<boolean>;
   history(pin: number): Array<[number, unknown]>;
   close(): Promise<void>;
 }
@@ -234,33 +108,20 @@ export interface RigOptions {
   limits?: Partial<Limits>;
   faults?: Faults;
   config?: Partial<UplinkConfig>;
-  store?: ReadingStore;
-  storage?: MemStorage;
   /** Region listener for 308 tests. */
   region?: boolean;
+  /** Whether this boot's uptime stamps resolve (the device clock is known). Default true. */
   synced?: boolean;
-  /** Size of the store's NOR flash region (default 64 KB, the ESP32 profile's). */
+  linkUp?: boolean;
+  /** Size of the store's flash region (default the board's 64 KB). */
   flashBytes?: number;
-  /** An existing flash (a reboot). */
-  flash?: NorFlash;
 }
 
-/** Pin types of the test device as the store keeps them: V1 is a float64 Double. */
-export const STORE_DATASTREAMS: StoreOptions["datastreams"] = { "1": { type: "double", precision: "float64" } };
-
-/** Mounts the real store over simulated NOR flash (the ESP32 geometry). */
-export function openStore(flash: NorFlash, uptime: () => number): ReadingStore {
-  return createStore({
-    flash,
-    crc32,
-    uptime,
-    region: { address: flash.base, length: flash.size, pageSize: flash.pageSize, writeAlignment: flash.alignment },
-    datastreams: STORE_DATASTREAMS,
-  });
-}
-
+/** Starts the server, boots the rig firmware in a simulated ESP32 and mounts the store (the uplink is not started). */
 export async function makeRig(o: RigOptions = {}): Promise<Rig> {
-  const clock = new SimClock({ startEpochMs: BASE_EPOCH });
+  const code = await rigBundle();
+  const world = simWorld({ clock: { startEpochMs: BASE_EPOCH } });
+  const clock = world.clock;
   const server = await startServer({
     db: ":memory:",
     quiet: true,
@@ -270,85 +131,105 @@ export async function makeRig(o: RigOptions = {}): Promise<Rig> {
     regionPort: o.region ? 0 : undefined,
     clock: () => clock.trueEpochMs(),
   });
-  const regionPort = server.regionUrl ? Number(new URL(server.regionUrl).port) : undefined;
-  const http = new LoopbackHttp(clock, { "blynk.test": server.port, ...(regionPort ? { "127.0.0.1": regionPort } : {}) });
-  const storage = o.storage ?? new MemStorage();
-  const flash = o.flash ?? new NorFlash({ base: 0x310000, size: o.flashBytes ?? 65536, pageSize: 4096, alignment: 4 });
-  const uptime = () => clock.now;
-  const link = new TestLink();
-  const logs: string[] = [];
+  world.network.route(HOST, server.port);
+  const dir = mkdtempSync(join(tmpdir(), "spool-uplink-"));
+  // A bigger store region moves off the board's partition, clear of Storage.
+  const board: BoardProfile = o.flashBytes ? { ...RIG_BOARD, flash: { ...RIG_BOARD.flash, address: 0x200000, length: o.flashBytes } } : RIG_BOARD;
+  const cfg = {
+    region: board.flash,
+    datastreams: STORE_DATASTREAMS,
+    synced: o.synced ?? true,
+    linkUp: o.linkUp ?? true,
+    blynk: { token: TOKEN, host: HOST, scheme: "http", port: 80, maxPointsPerRequest: 1000, pieceBytes: 256, ...o.config },
+  };
+  let sim!: SimEspruino;
   let cuts = 0;
-  const rig = {
-    clock,
-    flash,
-    server,
-    http,
-    storage,
-    link,
-    logs,
-    uptime,
-    powerCuts: () => cuts,
-  } as unknown as Rig;
-  /** One boot of the device: mount the store, build the uplink. */
-  const boot = () => {
-    const store = o.store ?? openStore(flash, () => clock.now);
-    const resolver = new TestResolver(() => store.bootId, uptime, o.synced ?? true);
-    let alive = true;
-    let uplink: Uplink;
-    const die = () => {
-      // The power cut: the device stops where it is; its sockets die with it.
-      if (!alive) return;
-      alive = false;
+  let requestsBefore = 0;
+  let maxWrite = 0;
+  let opsBefore = 0;
+  let counted = false;
+  const countCut = () => {
+    if (sim.dead && !counted) {
+      counted = true;
       cuts++;
-      uplink.stop();
-      http.killAll();
-    };
-    const hal = {
-      http,
-      storage,
-      uptime,
-      setTimeout: (fn: () => void, ms: number) => clock.after(ms, () => alive && deviceCall(fn, die), "uplink timer"),
-      clearTimeout: (id: unknown) => clock.cancel(id as ReturnType<SimClock["after"]>),
-      random: seeded(7),
-      log: (line: string) => void logs.push(line),
-    };
-    http.onPowerCut = die;
-    uplink = createUplink({
-      hal,
-      store,
-      resolver,
-      link,
-      config: { token: TOKEN, host: "blynk.test", scheme: "http", port: 80, maxPointsPerRequest: 1000, pieceBytes: 256, ...o.config },
-    });
-    Object.assign(rig, { store, resolver, uplink, die, isAlive: () => alive });
+    }
+  };
+  const boot = () => {
+    if (sim) {
+      requestsBefore += sim.net.requests;
+      maxWrite = Math.max(maxWrite, sim.net.maxWriteBytes);
+      opsBefore += sim.flash.ops;
+      sim.close();
+    }
+    sim = world.device({ board, flashFile: join(dir, "flash.bin"), storageFile: join(dir, "storage.bin") });
+    counted = false;
+    sim.boot(code);
+    sim.eval(`setTime(${clock.trueEpochMs() / 1000})`);
+    sim.eval(`t.start(${JSON.stringify(cfg)})`);
+    const out = sim.output().filter((l) => /Uncaught|OUT OF MEMORY/.test(l));
+    if (out.length) throw new Error(`rig firmware failed to start:\n${out.join("\n")}`);
   };
   boot();
-  Object.assign(rig, {
-    reboot: () => {
-      rig.die();
-      flash.powerOn();
-      boot();
-    },
-    drain: (maxMs = 3600_000) => clock.runUntilAsync(() => !rig.isAlive() || (rig.store.stats().pending === 0 && rig.uplink.status().state !== "sending"), maxMs),
-    history: (pin: number) => server.history(TOKEN, `V${pin}`) as Array<[number, unknown]>,
-    close: () => server.close(),
-  });
-  return rig;
-}
-
-/** Deterministic [0,1) generator (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  const ev = <T>(expr: string): T => {
+    const s = sim.eval(`JSON.stringify(${expr})`) as string | undefined;
+    return (s === undefined ? undefined : JSON.parse(s)) as T;
   };
-}
-
-/** Appends `n` readings of `pin`, one every `everyMs`, epoch-stamped from `fromEpoch`. */
-export function appendSeries(store: ReadingStore, pin: number, n: number, fromEpoch: number, everyMs: number, value: (i: number) => Reading["value"] = (i) => i + 0.5): void {
-  for (let i = 0; i < n; i++) store.append({ pin, stamp: { epochMs: fromEpoch + i * everyMs }, value: value(i) });
+  const alive = () => {
+    countCut();
+    return sim.running;
+  };
+  const rig: Rig = {
+    clock,
+    server,
+    get sim() {
+      return sim;
+    },
+    eval: ev,
+    status: () => ev<UplinkStatus>("t.uplink.status()"),
+    storeStats: () => ev<StoreStats>("t.store.stats()"),
+    append: (rows) => void sim.eval(`t.append(${JSON.stringify(rows)})`),
+    series: (pin, n, fromEpoch, everyMs, a = 0.5, b = 1) => void sim.eval(`t.series(${pin}, ${n}, ${fromEpoch}, ${everyMs}, ${a}, ${b})`),
+    setLink: (up) => void sim.eval(`t.setLink(${up})`),
+    requests: () => requestsBefore + sim.net.requests,
+    maxWriteBytes: () => Math.max(maxWrite, sim.net.maxWriteBytes),
+    flashOps: () => opsBefore + sim.flash.ops,
+    armPowerCut: (k, tornBytes) => sim.flash.armPowerCut({ atOp: sim.flash.ops + k, tornBytes }),
+    die: () => {
+      sim.powerCut();
+      countCut();
+    },
+    isAlive: alive,
+    cutDuringHttp: (at) => {
+      const device = sim;
+      const t = device.eval("t") as { probe?: (n: number, point: HttpPoint) => void };
+      t.probe = (n, point) => {
+        if (device !== sim || !at(n, point)) return;
+        // Code after the cut may catch the error: no flash operation of it may land.
+        device.flash.armPowerCut({ atOp: device.flash.ops + 1, tornBytes: 0 });
+        device.storageFlash.armPowerCut({ atOp: device.storageFlash.ops + 1, tornBytes: 0 });
+        device.powerCut();
+        countCut();
+        throw new PowerCutError(`power cut at ${point} of request ${n}`);
+      };
+    },
+    powerCuts: () => {
+      countCut();
+      return cuts;
+    },
+    reboot: (opts = {}) => {
+      if (alive()) rig.die();
+      boot();
+      if (opts.start !== false) rig.start();
+    },
+    start: () => void sim.eval("t.uplink.start()"),
+    drain: (maxMs = 3600_000, options = {}) =>
+      clock.runUntilAsync(() => !alive() || (ev<number>("t.store.stats().pending") === 0 && ev<string>("t.uplink.status().state") !== "sending"), maxMs, options),
+    history: (pin) => server.history(TOKEN, `V${pin}`) as Array<[number, unknown]>,
+    close: async () => {
+      sim.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return rig;
 }

@@ -1,14 +1,16 @@
+// The largest string the compiled uplink writes in the simulated Espruino (its http counts every
+// write), for a small and a large batch.
 import test from "ava";
-import { makeRig, appendSeries, BASE_EPOCH } from "./uplink-harness.ts";
+import { makeRig, BASE_EPOCH } from "./uplink-harness.ts";
 
 async function largestWrite(points: number, pieceBytes: number): Promise<{ maxWrite: number; requests: number; bytes: number }> {
   const rig = await makeRig({ config: { maxPointsPerRequest: 10_000, pieceBytes }, flashBytes: 256 * 1024 });
   try {
-    appendSeries(rig.store, 0, points, BASE_EPOCH - points * 1000, 1000, (i) => Math.fround(20 + (i % 1000) / 7));
-    rig.uplink.start();
+    rig.series(0, points, BASE_EPOCH - points * 1000, 1000, 20, 1 / 7);
+    rig.start();
     if (!(await rig.drain())) throw new Error("did not drain");
     if (rig.history(0).length !== points) throw new Error(`server has ${rig.history(0).length} of ${points}`);
-    return { maxWrite: rig.http.maxWriteBytes, requests: rig.server.stats().requests, bytes: rig.uplink.status().bytesSent };
+    return { maxWrite: rig.maxWriteBytes(), requests: rig.server.stats().requests, bytes: rig.status().bytesSent };
   } finally {
     await rig.close();
   }

@@ -1,5 +1,8 @@
-import test from "ava";
-import { makeRig, appendSeries, BASE_EPOCH, type Rig } from "./uplink-harness.ts";
+// Power cuts in the middle of a flush, with the store and uplink compiled for the board and run
+// in the simulated Espruino: the cut is the simulation's own (an armed NOR flash cut, or a cut
+// during an HTTP exchange); the reboot is a new SimEspruino on the same flash files.
+import test, { type ExecutionContext } from "ava";
+import { makeRig, BASE_EPOCH, type Rig, type HttpPoint } from "./uplink-harness.ts";
 
 const BATCH = 40;
 const T0 = BASE_EPOCH - 3600_000;
@@ -7,50 +10,58 @@ const OLD = BASE_EPOCH - 40 * 86_400_000;
 
 /** 10 too-old readings (dropped during the flush: flash writes) and 120 + 120 on two pins. */
 async function workload(): Promise<Rig> {
-  const rig = await makeRig({ config: { maxPointsPerRequest: BATCH, pieceBytes: 128 } });
-  rig.link.up = false;
-  appendSeries(rig.store, 0, 10, OLD, 1000);
-  for (let i = 0; i < 120; i++) {
-    rig.store.append({ pin: 0, stamp: { epochMs: T0 + i * 1000 }, value: i });
-    rig.store.append({ pin: 1, stamp: { epochMs: T0 + i * 1000 }, value: -i });
-  }
-  rig.uplink.start();
+  const rig = await makeRig({ linkUp: false, config: { maxPointsPerRequest: BATCH, pieceBytes: 128 } });
+  rig.series(0, 10, OLD, 1000);
+  rig.series(0, 120, T0, 1000, 0, 1);
+  rig.series(1, 120, T0, 1000, 0, -1);
+  rig.start();
   return rig;
 }
 
 /** After the cut: reboot, flush, check nothing lost and duplicates bounded by one batch. */
-async function rebootAndCheck(t: import("ava").ExecutionContext, rig: Rig, label: string): Promise<void> {
+async function rebootAndCheck(t: ExecutionContext, rig: Rig, label: string): Promise<void> {
+  t.false(rig.isAlive(), `${label}: the device died`);
   rig.reboot();
-  rig.uplink.start();
+  rig.setLink(true);
   t.true(await rig.drain(), `${label}: drained after reboot`);
   for (const pin of [0, 1]) {
-    const ts = rig.history(pin).map((p) => p[0]);
-    const unique = new Set(ts);
+    const h = rig.history(pin);
+    const unique = new Set(h.map((p) => p[0]));
     t.is(unique.size, 120, `${label}: V${pin} complete`);
     for (let i = 0; i < 120; i++) if (!unique.has(T0 + i * 1000)) t.fail(`${label}: V${pin} lost reading ${i}`);
+    for (const [ts, v] of h) if (v !== (pin === 0 ? 1 : -1) * ((ts - T0) / 1000)) t.fail(`${label}: V${pin} at ${ts} has ${v}`);
   }
   t.true(rig.server.stats().duplicates <= BATCH, `${label}: ${rig.server.stats().duplicates} duplicates`);
-  t.is(rig.store.stats().pending, 0, `${label}: nothing left`);
+  t.is(rig.storeStats().pending, 0, `${label}: nothing left`);
+  t.false(rig.sim.output().some((l) => /Uncaught|OUT OF MEMORY/.test(l)), rig.sim.output().join("\n"));
+}
+
+/** Flash operations and requests of a clean flush of the workload. */
+async function cleanFlush(t: ExecutionContext): Promise<{ ops: number; requests: number }> {
+  const clean = await workload();
+  try {
+    const before = clean.flashOps();
+    clean.setLink(true);
+    t.true(await clean.drain());
+    return { ops: clean.flashOps() - before, requests: clean.requests() };
+  } finally {
+    await clean.close();
+  }
 }
 
 test("power cut at every flash write of a flush (torn after 0, 1 and 3 bytes): nothing lost, duplicates bounded", async (t) => {
-  // Count the flash operations a clean flush makes.
-  const clean = await workload();
-  const before = clean.flash.ops;
-  clean.link.set(true);
-  t.true(await clean.drain());
-  const flushOps = clean.flash.ops - before;
-  await clean.close();
-  t.true(flushOps >= 8, `a flush writes flash (${flushOps} ops)`);
+  const { ops } = await cleanFlush(t);
+  t.true(ops >= 8, `a flush writes flash (${ops} ops)`);
   let cutPoints = 0;
-  for (let k = 1; k <= flushOps; k++) {
+  for (let k = 1; k <= ops; k++) {
     for (const torn of [0, 1, 3]) {
       const rig = await workload();
       try {
-        rig.flash.armPowerCut({ atOp: rig.flash.ops + k, tornBytes: torn });
-        rig.link.set(true);
+        rig.armPowerCut(k, torn);
+        rig.setLink(true);
         await rig.drain();
         t.is(rig.powerCuts(), 1, `cut at op ${k} happened`);
+        t.regex(rig.sim.deathReason ?? "", /power cut at flash operation/);
         await rebootAndCheck(t, rig, `op ${k} torn ${torn}`);
         cutPoints++;
       } finally {
@@ -58,23 +69,21 @@ test("power cut at every flash write of a flush (torn after 0, 1 and 3 bytes): n
       }
     }
   }
-  t.log(`${cutPoints} cut points over ${flushOps} flash operations`);
+  t.log(`${cutPoints} cut points over ${ops} flash operations`);
 });
 
-for (const point of ["before-send", "mid-body", "before-reply"] as const) {
+for (const point of ["before-send", "mid-body", "before-reply"] as HttpPoint[]) {
   test(`power cut ${point} of each request of a flush: nothing lost, duplicates bounded`, async (t) => {
-    const clean = await workload();
-    clean.link.set(true);
-    t.true(await clean.drain());
-    const requests = clean.http.requests;
-    await clean.close();
+    const { requests } = await cleanFlush(t);
+    t.true(requests >= 6, `${requests} requests`);
     for (let n = 1; n <= requests; n++) {
       const rig = await workload();
       try {
-        rig.http.cutAt = { request: n, point, onCut: () => rig.die() };
-        rig.link.set(true);
+        rig.cutDuringHttp((m, p) => m === n && p === point);
+        rig.setLink(true);
         await rig.drain();
         t.is(rig.powerCuts(), 1, `cut at request ${n}`);
+        t.deepEqual(rig.clock.openIo(), [], "the dead device's sockets are gone");
         await rebootAndCheck(t, rig, `${point} of request ${n}`);
         if (point === "before-reply") t.true(rig.server.stats().duplicates > 0, "the stored batch came again");
         else t.is(rig.server.stats().duplicates, 0);
@@ -82,5 +91,6 @@ for (const point of ["before-send", "mid-body", "before-reply"] as const) {
         await rig.close();
       }
     }
+    t.log(`${requests} requests cut ${point}`);
   });
 }

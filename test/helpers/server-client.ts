@@ -80,7 +80,9 @@ export function rawRequest(server: BlynkServer, bytes: Buffer): Promise<string> 
 /** A node:http request (no fetch niceties): for bodies fetch would re-encode. */
 export function httpRequest(url: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer | string }): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? "GET", headers: opts.headers }, (res) => {
+    // A fresh connection each time (no keep-alive pool): under load a pooled socket can be
+    // reused just as the server's keep-alive timeout closes it (ECONNRESET).
+    const req = request(url, { method: opts.method ?? "GET", headers: opts.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));

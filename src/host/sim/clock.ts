@@ -21,8 +21,14 @@ interface QueuedTask extends ClockTask {
 /** One piece of real I/O in flight (a TCP connection, a UDP exchange). */
 export interface IoHandle {
   readonly label: string;
-  /** Marks activity: the handle counts as busy for `idleMs` after the last touch. */
+  /** Marks activity (bytes moved, connected): the peer is making progress. */
   touch(): void;
+  /**
+   * Whether the I/O waits on the simulated device itself (a request it has not ended, with
+   * nothing in flight): then only device code, which runs in virtual time, can move it on, and
+   * {@link SimClock.settle} does not wait for it. Default false: it waits on the peer.
+   */
+  hold(held: boolean): void;
   /** The I/O is over. */
   end(): void;
 }
@@ -34,8 +40,12 @@ export interface SimClockOptions {
 
 export interface SettleOptions {
   /**
-   * Real ms after which an open connection with no activity counts as stalled (a server that
-   * does not answer), so settling stops waiting for it. Default 250.
+   * Real ms of silence after which an open connection counts as hung (a server that does not
+   * answer), so settling stops waiting for it until it shows activity again. Silence counts
+   * only while this process runs: the host event loop must also have turned
+   * {@link QUIET_TURNS} times since the last activity, so a loaded machine (an in-process
+   * server that did not get the CPU) never passes for a hung server. Default
+   * {@link DEFAULT_IDLE_MS}; tests of hanging servers pass a small value to stay fast.
    */
   idleMs?: number;
   /** Real ms to wait at most. Default 10000. @throws past it, naming the busy I/O. */
@@ -45,6 +55,26 @@ export interface SettleOptions {
 export interface AdvanceAsyncOptions extends SettleOptions {
   /** Let real I/O settle at least every `stepMs` of virtual time (default: only between timers). */
   stepMs?: number;
+}
+
+/** Default of {@link SettleOptions.idleMs}. */
+export const DEFAULT_IDLE_MS = 1000;
+/**
+ * Host event-loop turns (each with a poll for I/O) a connection must stay silent through before
+ * it can count as hung. An in-process server answers within a few turns whatever the load: each
+ * turn delivers every socket event that is ready.
+ */
+export const QUIET_TURNS = 25;
+
+interface IoRecord {
+  label: string;
+  /** Wall ms of the last activity. */
+  last: number;
+  /** Settle turns seen since the last activity. */
+  turns: number;
+  held: boolean;
+  /** Judged hung by a settle: not waited for again until it shows activity. */
+  hung: boolean;
 }
 
 /** Default UTC of clock time 0. */
@@ -57,7 +87,7 @@ const MAX_TASKS_PER_ADVANCE = 5_000_000;
  *
  * Real sockets run in real time while virtual time is frozen. Use {@link settle} (or
  * {@link advanceAsync}) to let them finish: it runs what is due now, then waits until every
- * open connection is closed or has been idle for `idleMs`.
+ * open connection is closed, held by the device, or hung (see {@link SettleOptions.idleMs}).
  */
 export class SimClock {
   /** UTC of clock time 0. */
@@ -65,7 +95,7 @@ export class SimClock {
   private nowMs = 0;
   private seq = 0;
   private queue: QueuedTask[] = [];
-  private io = new Set<{ label: string; last: number }>();
+  private io = new Set<IoRecord>();
   private ioActivity = 0;
   private realTimer: NodeJS.Timeout | undefined;
 
@@ -164,13 +194,23 @@ export class SimClock {
 
   /** Registers a piece of real I/O that {@link settle} waits for. */
   beginIo(label: string): IoHandle {
-    const rec = { label, last: Date.now() };
+    const rec: IoRecord = { label, last: Date.now(), turns: 0, held: false, hung: false };
     this.io.add(rec);
     this.ioActivity++;
     return {
       label,
       touch: () => {
         rec.last = Date.now();
+        rec.turns = 0;
+        rec.hung = false;
+        this.ioActivity++;
+      },
+      hold: (held: boolean) => {
+        if (rec.held === held) return;
+        rec.held = held;
+        rec.last = Date.now();
+        rec.turns = 0;
+        rec.hung = false;
         this.ioActivity++;
       },
       end: () => {
@@ -186,28 +226,36 @@ export class SimClock {
 
   /**
    * Lets everything happen that can happen without virtual time passing: runs tasks due now,
-   * and waits (in real time) for open connections to finish or stall. Resolves when nothing
-   * is due and no connection has been active within `idleMs`.
-   * @throws Error after `maxMs` of real time.
+   * and waits (in real time) until every open connection is closed, held by the device (see
+   * {@link IoHandle.hold}) or hung: silent for `idleMs` of wall time and {@link QUIET_TURNS}
+   * event-loop turns. A connection that makes progress is waited for however slow the host is.
+   * @throws Error after `maxMs` of real time, naming the busy I/O.
    */
   async settle(options: SettleOptions = {}): Promise<void> {
-    const idleMs = options.idleMs ?? 250;
+    const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     const maxMs = options.maxMs ?? 10_000;
     const start = Date.now();
     for (;;) {
       const activityBefore = this.ioActivity;
       this.advanceTo(this.nowMs);
-      if (this.io.size === 0 && this.ioActivity === activityBefore) return;
-      // Let the host event loop deliver socket events (and a local server answer).
-      await new Promise<void>((r) => setImmediate(r));
-      if (this.ioActivity !== activityBefore) continue;
-      const now = Date.now();
-      let busy = false;
-      for (const r of this.io) if (now - r.last < idleMs) busy = true;
-      if (!busy && this.ioActivity === activityBefore && (this.nextDue() ?? Infinity) > this.nowMs) return;
-      if (now - start > maxMs) throw new Error(`settle: I/O still busy after ${maxMs} ms: ${this.openIo().join(", ")}`);
-      if (busy) await new Promise<void>((r) => setTimeout(r, 1));
+      if (this.ioActivity === activityBefore && !this.waitingIo(idleMs) && (this.nextDue() ?? Infinity) > this.nowMs) return;
+      if (Date.now() - start > maxMs) throw new Error(`settle: I/O still busy after ${maxMs} ms: ${this.openIo().join(", ")}`);
+      // Let the host event loop deliver socket events (and a local server answer): one turn.
+      await new Promise<void>((r) => setTimeout(r, 1));
+      for (const r of this.io) r.turns++;
     }
+  }
+
+  /** Whether some open I/O is still worth waiting for; marks the silent ones hung. */
+  private waitingIo(idleMs: number): boolean {
+    const now = Date.now();
+    let waiting = false;
+    for (const r of this.io) {
+      if (r.held || r.hung) continue;
+      if (now - r.last >= idleMs && r.turns >= QUIET_TURNS) r.hung = true;
+      else waiting = true;
+    }
+    return waiting;
   }
 
   /**

@@ -149,7 +149,16 @@ export function createHttpModule(host: SimHost): any {
       if (c.closed || c.stalled) return;
       // Espruino: "we sent all of it! Issue a drain event, unless we want to close".
       if (c.inflight === 0 && c.sendBuf === "" && !c.wantClose) host.fire(gen, c.req, "drain", []);
+      updateHold(c);
     });
+  }
+
+  /**
+   * Everything written is sent, the request is not ended and no answer has begun: only the
+   * device can move it on, so settling need not wait for it.
+   */
+  function updateHold(c: Conn): void {
+    c.io?.hold(c.connected && c.inflight === 0 && c.sendBuf === "" && !c.wantClose && !c.hadHeaders);
   }
 
   function connect(c: Conn): void {
@@ -183,10 +192,12 @@ export function createHttpModule(host: SimHost): any {
       if (c.closed) return;
       c.connected = true;
       flush(c);
+      updateHold(c);
     });
     s.on("data", (b: Buffer) => {
       c.io?.touch();
       if (c.closed || c.stalled) return;
+      c.io?.hold(false);
       receive(c, b.toString("latin1"));
     });
     s.on("error", (e: NodeJS.ErrnoException) => {
@@ -281,6 +292,7 @@ export function createHttpModule(host: SimHost): any {
     }
     connect(c);
     flush(c);
+    updateHold(c);
   }
 
   function conn(self: unknown): Conn {

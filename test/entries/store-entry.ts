@@ -1,0 +1,27 @@
+// @ts-nocheck: Espruino globals (E, getTime, print, global) are not in the host tsconfig; the
+// device modules it wires are type-checked on their own (tsconfig.device.json).
+// Firmware entry of test/store-bundle.test.ts: the real store over the real hardware boundary,
+// built for the board and run in the simulated Espruino. `t.open(options)` mounts a store on the
+// device's Flash and hands it to the test, which drives it from the host.
+import { createEspruinoHal } from "../../src/device/hal.ts";
+import { createStore } from "../../src/device/store/store.ts";
+
+const hal = createEspruinoHal({
+  require: require,
+  E: E,
+  getTime: getTime,
+  setTime: setTime,
+  setTimeout: setTimeout,
+  clearTimeout: clearTimeout,
+  setInterval: setInterval,
+  clearInterval: clearInterval,
+  print: print,
+  process: process,
+  hasWifi: false,
+});
+
+global.t = {
+  open: function (o) {
+    return createStore({ hal: hal, region: o.region, sectorPages: o.sectorPages, datastreams: o.datastreams });
+  },
+};

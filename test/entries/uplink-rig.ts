@@ -1,0 +1,140 @@
+// @ts-nocheck: Espruino globals (E, getTime, print, global) are not in the host tsconfig; the
+// device modules it wires are type-checked on their own (tsconfig.device.json).
+// Firmware entry of the uplink rig (test/uplink-harness.ts): the real store and uplink over the
+// real hardware boundary, built for the board and run in the simulated Espruino. The link is a
+// switch the test flips; the stamp resolver knows epoch stamps, this boot's uptime stamps once
+// "synced", and earlier boots' stamps once the test gives their offset. Driven through `global.t`.
+import { createEspruinoHal } from "../../src/device/hal.ts";
+import { createStore } from "../../src/device/store/store.ts";
+import { createUplink } from "../../src/device/uplink/index.ts";
+
+const BOARD = __BOARD__;
+
+/**
+ * The uplink's view of the Hal, with its `http` passed through a probe: `t.probe(n, point)` (set
+ * by the test, a host function) is called at the points of request n where a test may cut power:
+ * "before-send" (first write), "mid-body" (second write), "before-reply" (response arrived).
+ */
+function probedHal(hal: any): any {
+  let requests = 0;
+  function probe(n, point) {
+    if (global.t.probe) global.t.probe(n, point);
+  }
+  const http = {
+    request: function (o, cb) {
+      const n = ++requests;
+      let writes = 0;
+      const req = hal.http.request(o, function (res) {
+        probe(n, "before-reply");
+        cb(res);
+      });
+      function count() {
+        writes++;
+        if (writes === 1) probe(n, "before-send");
+        if (writes === 2) probe(n, "mid-body");
+      }
+      return {
+        write: function (d) {
+          count();
+          return req.write(d);
+        },
+        end: function (d) {
+          count();
+          req.end(d);
+        },
+        on: function (ev, f) {
+          req.on(ev, f);
+        },
+      };
+    },
+  };
+  return {
+    http: http,
+    storage: hal.storage,
+    uptime: hal.uptime,
+    setTimeout: hal.setTimeout,
+    clearTimeout: hal.clearTimeout,
+    random: hal.random,
+    log: hal.log,
+  };
+}
+
+function start(cfg: any): void {
+  const hal = createEspruinoHal({
+    require: require,
+    E: E,
+    getTime: getTime,
+    setTime: setTime,
+    setTimeout: setTimeout,
+    clearTimeout: clearTimeout,
+    setInterval: setInterval,
+    clearInterval: clearInterval,
+    print: print,
+    process: process,
+    hasWifi: false,
+  });
+  const store = createStore({ hal: hal, region: cfg.region || BOARD.flash, datastreams: cfg.datastreams });
+  const listeners = [];
+  const link = {
+    up: cfg.linkUp !== false,
+    isUp: function () {
+      return link.up;
+    },
+    onChange: function (cb) {
+      listeners.push(cb);
+    },
+  };
+  const offsets = {};
+  const resolver = {
+    synced: cfg.synced !== false,
+    now: function () {
+      return resolver.synced ? hal.now() : undefined;
+    },
+    resolve: function (s) {
+      if (s.epochMs !== undefined) return s.epochMs;
+      if (s.bootId === store.bootId) return resolver.synced ? hal.now() - hal.uptime() + s.uptimeMs : undefined;
+      const off = offsets[s.bootId];
+      return off === undefined ? undefined : off + s.uptimeMs;
+    },
+  };
+  const uplink = createUplink({ hal: probedHal(hal), store: store, resolver: resolver, link: link, config: cfg.blynk });
+  global.t.store = store;
+  global.t.uplink = uplink;
+  global.t.setLink = function (up) {
+    link.up = up;
+    for (let i = 0; i < listeners.length; i++) listeners[i](up);
+  };
+  global.t.setOffset = function (bootId, epochAtUptime0) {
+    offsets[bootId] = epochAtUptime0;
+    uplink.notifyClockChanged();
+  };
+  // rows: [pin, stamp, value]
+  global.t.append = function (rows) {
+    for (let i = 0; i < rows.length; i++) store.append({ pin: rows[i][0], stamp: rows[i][1], value: rows[i][2] });
+    uplink.notifyAppended();
+  };
+  // n readings of `pin`, one every `every` ms from `from` (epoch), value `a + i * b`.
+  global.t.series = function (pin, n, from, every, a, b) {
+    for (let i = 0; i < n; i++) store.append({ pin: pin, stamp: { epochMs: from + i * every }, value: a + i * b });
+    uplink.notifyAppended();
+  };
+  // A sampler: `count` ticks `every` ms apart from now, each appending V0 = 20 + k / 100 and
+  // V1 = k stamped `now + k * every`, as a firmware's sampling timer would.
+  global.t.sample = function (every, count) {
+    const t0 = Math.floor(hal.now());
+    let k = 0;
+    let id;
+    function tick() {
+      const at = t0 + k * every;
+      store.append({ pin: 0, stamp: { epochMs: at }, value: 20 + k / 100 });
+      store.append({ pin: 1, stamp: { epochMs: at }, value: k });
+      k++;
+      uplink.notifyAppended();
+      if (k >= count) clearInterval(id);
+    }
+    id = setInterval(tick, every);
+    tick();
+  };
+}
+
+global.t = { start: start };
