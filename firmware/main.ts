@@ -10,7 +10,7 @@
  * It runs from Storage as boot code (`npm run flash`), so everything starts at load; if it is
  * ever kept with save() instead, E.on("init") starts it again after the restore.
  */
-import { createEspruinoHal } from "../src/device/hal.ts";
+import { espruinoHal } from "../src/device/espruino-hal.ts";
 import { createSpool } from "../src/device/api/spool.ts";
 import type { Spool } from "../src/device/api/spool.ts";
 
@@ -38,19 +38,7 @@ let spool: Spool | undefined;
 
 function boot(): void {
   if (spool) return;
-  const hal = createEspruinoHal({
-    require: require,
-    E: E,
-    getTime: getTime,
-    setTime: setTime,
-    setTimeout: setTimeout,
-    clearTimeout: clearTimeout,
-    setInterval: setInterval,
-    clearInterval: clearInterval,
-    print: print,
-    process: process,
-    hasWifi: BOARD.network === "wifi",
-  });
+  const hal = espruinoHal({ hasWifi: BOARD.network === "wifi" });
   hal.log("Spool " + VERSION + " on " + BOARD.id);
   try {
     spool = createSpool({

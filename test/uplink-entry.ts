@@ -3,7 +3,7 @@
 // Firmware entry of the end-to-end uplink test (test/uplink-sim.test.ts): the real store, the
 // network manager and the uplink over the real hardware boundary, built for the board and run
 // in the simulated Espruino. The test drives it through `global.t`.
-import { createEspruinoHal } from "../src/device/hal.ts";
+import { espruinoHal } from "../src/device/espruino-hal.ts";
 import { createStore } from "../src/device/store/store.ts";
 import { createNetwork } from "../src/device/net/index.ts";
 import { createUplink } from "../src/device/uplink/index.ts";
@@ -12,19 +12,7 @@ import type { Stamp } from "../src/device/types.ts";
 const BOARD = __BOARD__;
 
 function start(cfg: any): void {
-  const hal = createEspruinoHal({
-    require: require,
-    E: E,
-    getTime: getTime,
-    setTime: setTime,
-    setTimeout: setTimeout,
-    clearTimeout: clearTimeout,
-    setInterval: setInterval,
-    clearInterval: clearInterval,
-    print: print,
-    process: process,
-    hasWifi: BOARD.network === "wifi",
-  });
+  const hal = espruinoHal({ hasWifi: BOARD.network === "wifi" });
   const store = createStore({ hal: hal, region: BOARD.flash });
   const net = createNetwork({ hal: hal, network: BOARD.network, config: cfg.wifi, reconnect: BOARD.id === "esp8266" ? "sdk" : "manual" });
   // The device clock is set by the test (setTime): epoch stamps only.

@@ -3,22 +3,10 @@
 // Firmware entry of test/store-bundle.test.ts: the real store over the real hardware boundary,
 // built for the board and run in the simulated Espruino. `t.open(options)` mounts a store on the
 // device's Flash and hands it to the test, which drives it from the host.
-import { createEspruinoHal } from "../../src/device/hal.ts";
+import { espruinoHal } from "../../src/device/espruino-hal.ts";
 import { createStore } from "../../src/device/store/store.ts";
 
-const hal = createEspruinoHal({
-  require: require,
-  E: E,
-  getTime: getTime,
-  setTime: setTime,
-  setTimeout: setTimeout,
-  clearTimeout: clearTimeout,
-  setInterval: setInterval,
-  clearInterval: clearInterval,
-  print: print,
-  process: process,
-  hasWifi: false,
-});
+const hal = espruinoHal({ hasWifi: false });
 
 global.t = {
   open: function (o) {

@@ -4,7 +4,7 @@
 // real hardware boundary, built for the board and run in the simulated Espruino. The link is a
 // switch the test flips; the stamp resolver knows epoch stamps, this boot's uptime stamps once
 // "synced", and earlier boots' stamps once the test gives their offset. Driven through `global.t`.
-import { createEspruinoHal } from "../../src/device/hal.ts";
+import { espruinoHal } from "../../src/device/espruino-hal.ts";
 import { createStore } from "../../src/device/store/store.ts";
 import { createUplink } from "../../src/device/uplink/index.ts";
 
@@ -60,19 +60,7 @@ function probedHal(hal: any): any {
 }
 
 function start(cfg: any): void {
-  const hal = createEspruinoHal({
-    require: require,
-    E: E,
-    getTime: getTime,
-    setTime: setTime,
-    setTimeout: setTimeout,
-    clearTimeout: clearTimeout,
-    setInterval: setInterval,
-    clearInterval: clearInterval,
-    print: print,
-    process: process,
-    hasWifi: false,
-  });
+  const hal = espruinoHal({ hasWifi: false });
   const store = createStore({ hal: hal, region: cfg.region || BOARD.flash, datastreams: cfg.datastreams });
   const listeners = [];
   const link = {

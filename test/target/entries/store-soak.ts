@@ -9,12 +9,11 @@
  *   N <count> <next>  V1 readings found, and the value the next append takes
  *   A <n>             value n was appended and append() returned (durable)
  */
-import { createEspruinoHal } from "../../../src/device/hal.ts";
+import { espruinoHal } from "../../../src/device/espruino-hal.ts";
 import { createStore } from "../../../src/device/store/store.ts";
 import { keepStorageNonEmpty } from "../../../src/device/api/store-open.ts";
 
 // Espruino's globals (the host tsconfig knows Node's, not these).
-declare const E: any;
 declare const getTime: () => number;
 declare const setTime: (sec: number) => void;
 declare const print: (line: string) => void;
@@ -27,19 +26,7 @@ const PIN = 1;
 /** The bench appends Doubles (float32, as the firmware's default datastream) on this pin. */
 const BENCH_PIN = 2;
 
-const hal = createEspruinoHal({
-  require: espruinoRequire,
-  E: E,
-  getTime: getTime,
-  setTime: setTime,
-  setTimeout: setTimeout,
-  clearTimeout: clearTimeout as (id: unknown) => void,
-  setInterval: setInterval,
-  clearInterval: clearInterval as (id: unknown) => void,
-  print: print,
-  process: process as any,
-  hasWifi: false,
-});
+const hal = espruinoHal({ hasWifi: false });
 keepStorageNonEmpty(hal, BOARD);
 const t0 = getTime();
 const store = createStore({ hal: hal, region: BOARD.flash, datastreams: { "1": { type: "integer" }, "2": { type: "double" } } });

@@ -1,0 +1,31 @@
+/**
+ * The hardware boundary over the interpreter's own globals: what a firmware entry calls. Only
+ * for code that runs on Espruino (or the simulated one); host code never calls it.
+ */
+import { createEspruinoHal, type Hal } from "./hal.ts";
+
+// Espruino's globals, declared for this module alone so that entries type-check under both the
+// device lib and Node's.
+declare const E: any;
+declare const getTime: () => number;
+declare const setTime: (sec: number) => void;
+declare const print: (line: string) => void;
+
+/** Builds the {@link Hal} from the running interpreter's globals. */
+export function espruinoHal(options: { hasWifi: boolean }): Hal {
+  // Passed as a value, so that the bundler leaves Espruino's modules to the interpreter.
+  const espruinoRequire: (name: string) => any = require;
+  return createEspruinoHal({
+    require: espruinoRequire,
+    E: E,
+    getTime: getTime,
+    setTime: setTime,
+    setTimeout: setTimeout as any,
+    clearTimeout: clearTimeout as any,
+    setInterval: setInterval as any,
+    clearInterval: clearInterval as any,
+    print: print,
+    process: process as any,
+    hasWifi: options.hasWifi,
+  });
+}
