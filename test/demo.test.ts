@@ -134,7 +134,8 @@ test("the SNTP responder answers a real client request with the true time", (t) 
 test("options: defaults, checks naming the option, help", (t) => {
   const o = parseDemoArgs([]);
   if (o === "help") return t.fail();
-  t.like(o, { durationH: 24, outageH: 6, rateS: 30, realtime: false, exit: false, keep: false, db: "./spool-demo.sqlite" });
+  t.like(o, { durationH: 24, outageH: 6, rateS: 30, realtime: false, exit: !process.stdout.isTTY, keep: false, db: "./spool-demo.sqlite" });
+  t.like(parseDemoArgs(["--serve"]), { exit: false });
   t.is(parseDemoArgs(["--help"]), "help");
   t.like(parseDemoArgs(["--duration", "3", "--outage", "1", "--rate", "10", "--exit", "--port", "0"]), { durationH: 3, outageH: 1, rateS: 10, exit: true, port: 0 });
   t.throws(() => parseDemoArgs(["--duration", "2", "--outage", "2"]), { instanceOf: DemoUsageError, message: /--outage 2 leaves too little online time/ });

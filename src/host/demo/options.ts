@@ -34,7 +34,10 @@ export interface DemoOptions {
   db: string;
   /** Reuse the database of earlier runs (the new day follows the last one) instead of a fresh one. */
   keep: boolean;
-  /** Stop the server after the summary instead of serving the page until Ctrl-C. */
+  /**
+   * Stop the server after the summary instead of serving the page until Ctrl-C. Default: stop
+   * when the output is not a terminal (scripts, CI), serve when a person is watching.
+   */
   exit: boolean;
 }
 
@@ -61,7 +64,9 @@ options:
                    when ${DEFAULT_PORT} is taken; 0 = any free port)
   --db FILE        SQLite file of the server (default ${DEFAULT_DB_FILE}), emptied at the start
   --keep           keep the points of earlier runs in --db; this run's day follows the last one
-  --exit           stop after the summary (tests, CI) instead of serving the page until Ctrl-C
+  --exit           stop after the summary instead of serving the page until Ctrl-C (the
+                   default when the output is not a terminal, as in scripts and CI)
+  --serve          serve the page after the summary until Ctrl-C, even without a terminal
   -h, --help       this text
 
 Exit code 1 when a reading was lost.
@@ -126,6 +131,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions | "help" {
         db: s,
         keep: { type: "boolean" },
         exit: { type: "boolean" },
+        serve: { type: "boolean" },
       },
     }));
   } catch (err) {
@@ -144,6 +150,6 @@ export function parseDemoArgs(argv: string[]): DemoOptions | "help" {
     port,
     db: values.db ?? DEFAULT_DB_FILE,
     keep: values.keep ?? false,
-    exit: values.exit ?? false,
+    exit: values.exit ?? (values.serve ? false : !process.stdout.isTTY),
   });
 }
