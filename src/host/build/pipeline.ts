@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import * as esbuild from "esbuild";
-import { transformAsync, type PluginObject } from "@babel/core";
+import { transformAsync, type PluginObj } from "@babel/core";
 import type { SourceMapInput } from "@jridgewell/trace-mapping";
 import pluginParameters from "@babel/plugin-transform-parameters";
 import pluginDestructuring from "@babel/plugin-transform-destructuring";
@@ -113,7 +113,7 @@ export function boardForDevice(board: BoardProfile): BoardProfile {
  * same name, and the minifier renames the two apart. Dropping the inner name makes the inner
  * references resolve to the outer var (never reassigned) before minifying.
  */
-function unnameSelfNamedClasses(): PluginObject {
+function unnameSelfNamedClasses(): PluginObj {
   return {
     visitor: {
       ClassExpression(path) {
