@@ -27,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
   const code = result.account.lost === 0 ? 0 : 1;
   if (options.exit) {
     await result.server.close();
-    console.log(`To see the charts: npm run server -- --db ${options.db}`);
+    console.log(`The server has stopped. To see the charts again: npm run server -- --db ${options.db}`);
     return code;
   }
   console.log(`Serving the page until Ctrl-C (database ${options.db}; later: npm run server -- --db ${options.db})`);
