@@ -12,28 +12,50 @@ function value(i: number): number {
   return Math.fround(20 + (i % 1000) / 7);
 }
 
-/** Metrics: uplink.requests_per_10k_points, uplink.wire_bytes_per_point, uplink.points_per_s, uplink.max_piece_bytes_10k, naive.max_piece_bytes_10k. */
-export async function benchUplink(): Promise<Record<string, number>> {
-  const board = loadBoard("linux");
+interface FlushRun {
+  requests: number;
+  bytesSent: number;
+  ms: number;
+  maxWriteBytes: number;
+}
+
+/** Flushes a 10,000-point backlog with a board's upload defaults (points per request, piece size). */
+async function flush10k(boardId: string): Promise<FlushRun> {
+  const board = loadBoard(boardId);
   const rig = await makeRig({ config: { maxPointsPerRequest: board.upload.maxPointsPerRequest, pieceBytes: board.upload.pieceBytes }, flashBytes: 256 * 1024 });
   try {
     rig.append(Array.from({ length: POINTS }, (_, i): Row => [0, { epochMs: BASE_EPOCH - POINTS * 10_000 + i * 10_000 }, value(i)]));
     rig.start();
     const t0 = performance.now();
-    if (!(await rig.drain())) throw new Error("bench: the uplink did not drain");
+    if (!(await rig.drain())) throw new Error(`bench: the uplink did not drain (${boardId})`);
     const ms = performance.now() - t0;
-    if (rig.history(0).length !== POINTS) throw new Error("bench: points missing on the server");
-    const s = rig.status();
-    // The naive baseline: the whole backlog as one JSON string, written at once.
-    const naive = JSON.stringify(Array.from({ length: POINTS }, (_, i) => [BASE_EPOCH - POINTS * 10_000 + i * 10_000, value(i)]));
-    return {
-      "uplink.requests_per_10k_points": rig.server.stats().requests,
-      "uplink.wire_bytes_per_point": s.bytesSent / POINTS,
-      "uplink.points_per_s": POINTS / (ms / 1000),
-      "uplink.max_piece_bytes_10k": rig.maxWriteBytes(),
-      "naive.max_piece_bytes_10k": naive.length,
-    };
+    if (rig.history(0).length !== POINTS) throw new Error(`bench: points missing on the server (${boardId})`);
+    return { requests: rig.server.stats().requests, bytesSent: rig.status().bytesSent, ms, maxWriteBytes: rig.maxWriteBytes() };
   } finally {
     await rig.close();
   }
+}
+
+/**
+ * Metrics: uplink.requests_per_10k_points, uplink.wire_bytes_per_point, uplink.points_per_s,
+ * uplink.max_piece_bytes_10k (linux profile: 10,000 points per request), the same request count
+ * and piece size for the esp32 and esp8266 profiles, and naive.max_piece_bytes_10k.
+ */
+export async function benchUplink(): Promise<Record<string, number>> {
+  const linux = await flush10k("linux");
+  const esp32 = await flush10k("esp32");
+  const esp8266 = await flush10k("esp8266");
+  // The naive baseline: the whole backlog as one JSON string, written at once.
+  const naive = JSON.stringify(Array.from({ length: POINTS }, (_, i) => [BASE_EPOCH - POINTS * 10_000 + i * 10_000, value(i)]));
+  return {
+    "uplink.requests_per_10k_points": linux.requests,
+    "uplink.wire_bytes_per_point": linux.bytesSent / POINTS,
+    "uplink.points_per_s": POINTS / (linux.ms / 1000),
+    "uplink.max_piece_bytes_10k": linux.maxWriteBytes,
+    "uplink.esp32.requests_per_10k_points": esp32.requests,
+    "uplink.esp32.max_piece_bytes_10k": esp32.maxWriteBytes,
+    "uplink.esp8266.requests_per_10k_points": esp8266.requests,
+    "uplink.esp8266.max_piece_bytes_10k": esp8266.maxWriteBytes,
+    "naive.max_piece_bytes_10k": naive.length,
+  };
 }
