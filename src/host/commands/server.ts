@@ -1,6 +1,7 @@
 /**
  * `spool server`: runs the local Blynk-compatible server until interrupted.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_DB, DEFAULT_HOST, DEFAULT_LIMITS, loadConfigFile, startServer, type Faults, type Limits } from "../server/index.ts";
 
@@ -20,6 +21,8 @@ const HELP = `usage: spool server [options]
   --demo-token TOKEN      token of the demo device (default: random, kept in the database)
   --region-port N         also listen on N as the other "region" that --redirect points to
   --quiet                 no request log (default: one JSON line per API request on stdout)
+  --tls-cert FILE         serve https with this PEM certificate (RSA: Espruino's TLS has no ECDSA)
+  --tls-key FILE          ... and this PEM private key (both or neither)
 
 limits (defaults from Blynk's documentation):
   --max-batch N           points per timestamped batch (default ${DEFAULT_LIMITS.maxBatch})
@@ -72,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
       strict: true,
       options: {
         help: { type: "boolean", short: "h" },
-        host: s, port: s, db: s, config: s, "demo-token": s, "region-port": s, quiet: { type: "boolean" },
+        host: s, port: s, db: s, config: s, "demo-token": s, "region-port": s, quiet: { type: "boolean" }, "tls-cert": s, "tls-key": s,
         "max-batch": s, "daily-quota": s, "quota-status": s, "max-age-days": s, "future-days": s,
         "too-old": s, "too-new": s, "bad-value": s, "rate-limit": s, "max-request-bytes": s, "batch-ok-body": s,
         "fail-rate": s, "fail-status": s, "fail-next": s, latency: s, "hang-rate": s,
@@ -88,6 +91,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const config = values.config ? loadConfigFile(values.config) : {};
+  if (!values["tls-cert"] !== !values["tls-key"]) throw new Error("--tls-cert and --tls-key go together: give both to serve https");
+  const tls = values["tls-cert"] && values["tls-key"] ? { cert: readFileSync(values["tls-cert"]), key: readFileSync(values["tls-key"]) } : undefined;
   const quotaStatus = num("quota-status", values["quota-status"]);
   if (quotaStatus !== undefined && quotaStatus !== 400 && quotaStatus !== 429) throw new Error("--quota-status must be 429 or 400");
   const maxAgeDays = num("max-age-days", values["max-age-days"]);
@@ -130,6 +135,7 @@ export async function run(argv: string[]): Promise<number> {
     demoToken: values["demo-token"],
     regionPort: num("region-port", values["region-port"]),
     quiet: values.quiet,
+    tls,
     limits,
     faults,
   });

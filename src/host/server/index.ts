@@ -11,7 +11,9 @@
  * ```
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { createSecureContext, TLSSocket } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENDPOINTS, emptyStats, runEndpoint, type ApiContext, type ServerStats } from "./external-api.ts";
 import { FaultInjector } from "./faults.ts";
@@ -34,12 +36,28 @@ export const DEFAULT_HOST = "127.0.0.1";
 const API_PREFIX = "/external/api/";
 const DEMO_PINS = 10;
 
+/** A certificate and its private key, PEM, to serve https. */
+export interface TlsOptions {
+  key: string | Buffer;
+  cert: string | Buffer;
+}
+
+/** Options of {@link startServer}: {@link ServerOptions} plus TLS. */
+export interface StartServerOptions extends ServerOptions {
+  /**
+   * Serve https instead of http, on the main port and the region port alike (a device refuses a
+   * redirect from https to http). Node's defaults (TLS 1.2 and 1.3) suit Espruino, whose mbedtls
+   * offers TLS 1.2 with RSA and DHE-RSA key exchange only: use an RSA certificate, not ECDSA.
+   */
+  tls?: TlsOptions;
+}
+
 /** A running server. */
 export interface BlynkServer {
-  /** `http://host:port` of the main listener. */
+  /** `http://host:port` (or `https://` with `tls`) of the main listener. */
   url: string;
   port: number;
-  /** `http://host:port` of the region listener, when `regionPort` was given. */
+  /** The same for the region listener, when `regionPort` was given. */
   regionUrl?: string;
   /** Token of the demo device (only when no devices were configured). */
   demoToken?: string;
@@ -76,16 +94,30 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-function urlOf(host: string, port: number): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+function urlOf(scheme: string, host: string, port: number): string {
+  return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+function checkTls(tls: TlsOptions): void {
+  for (const field of ["key", "cert"] as const) {
+    if (!tls[field] || tls[field].length === 0) throw new Error(`tls.${field} is empty: give the PEM text of the ${field === "key" ? "private key" : "certificate"}`);
+  }
+  try {
+    createSecureContext({ key: tls.key, cert: tls.cert });
+  } catch (err) {
+    throw new Error(`tls: the key and certificate do not make a usable pair (PEM expected): ${(err as Error).message}`);
+  }
 }
 
 /**
  * Starts the server (and the region listener when `regionPort` is set).
- * @throws Error for invalid devices, limits or faults, an unopenable database, or a port in use.
+ * @throws Error for invalid devices, limits or faults, an unusable TLS key or certificate, an
+ * unopenable database, or a port in use.
  */
-export async function startServer(options: ServerOptions = {}): Promise<BlynkServer> {
+export async function startServer(options: StartServerOptions = {}): Promise<BlynkServer> {
   const host = options.host ?? DEFAULT_HOST;
+  if (options.tls) checkTls(options.tls);
+  const scheme = options.tls ? "https" : "http";
   const limits = resolveLimits(options.limits);
   const clock = options.clock ?? Date.now;
   const store = new Store(options.db ?? DEFAULT_DB);
@@ -131,6 +163,7 @@ export async function startServer(options: ServerOptions = {}): Promise<BlynkSer
     if (region) entry.port = "region";
     const token = url.searchParams.get("token");
     if (token !== null) entry.device = maskToken(token);
+    if (req.socket instanceof TLSSocket) entry.tls = `${req.socket.getProtocol()} ${req.socket.getCipher().name}`;
     const handler = ENDPOINTS[url.pathname.slice(API_PREFIX.length)];
     let reply: Reply;
     if (!handler) {
@@ -227,15 +260,25 @@ export async function startServer(options: ServerOptions = {}): Promise<BlynkSer
     };
   }
 
-  const main = createServer(onRequest(false));
+  function makeServer(region: boolean): Server {
+    if (!options.tls) return createServer(onRequest(region));
+    const s = createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest(region));
+    // A failed handshake never becomes a request: log it, or a device that cannot connect leaves no trace.
+    s.on("tlsClientError", (err) => {
+      log({ time: new Date().toISOString(), method: "", path: "", status: "dropped", ms: 0, error: `TLS handshake failed: ${err.message}`, ...(region ? { port: "region" as const } : {}) });
+    });
+    return s;
+  }
+
+  const main = makeServer(false);
   const servers = [main];
   let port: number;
   try {
     port = await listen(main, options.port ?? 0, host);
     if (options.regionPort !== undefined) {
-      const region = createServer(onRequest(true));
+      const region = makeServer(true);
       servers.push(region);
-      regionUrl = urlOf(host, await listen(region, options.regionPort, host));
+      regionUrl = urlOf(scheme, host, await listen(region, options.regionPort, host));
     }
   } catch (err) {
     for (const s of servers) s.close();
@@ -251,7 +294,7 @@ export async function startServer(options: ServerOptions = {}): Promise<BlynkSer
   }
 
   return {
-    url: urlOf(host, port),
+    url: urlOf(scheme, host, port),
     port,
     regionUrl,
     demoToken,

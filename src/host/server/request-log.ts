@@ -17,6 +17,8 @@ export interface LogEntry {
   fault?: string;
   error?: string;
   port?: "region";
+  /** Protocol and cipher of an https request, e.g. `TLSv1.2 AES256-GCM-SHA384`. */
+  tls?: string;
 }
 
 /** `abcd…wxyz` for tokens of 12+ characters; shorter ones show nothing of themselves. */

@@ -4,7 +4,7 @@
  * talks to, and the measurements (append cost, mount time, memory during a large flush).
  */
 import { rmSync } from "node:fs";
-import { startServer, type BlynkServer } from "../server/index.ts";
+import { startServer, type BlynkServer, type TlsOptions } from "../server/index.ts";
 import { EspruinoProcess } from "./espruino-process.ts";
 import { STORE_SOAK_ENTRY, linuxBundle, sleep } from "./bundles.ts";
 import { startSntpServer, type SntpServer } from "./sntp-server.ts";
@@ -26,11 +26,13 @@ export interface LocalCloud {
 const QUOTA = 1_000_000;
 
 /**
- * Starts the server (SQLite in memory, quiet) and the SNTP responder.
- * @throws Error when a port cannot be bound.
+ * Starts the server (SQLite in memory; its request log goes to `log`, none without) and the
+ * SNTP responder. With `tls` the server speaks https and {@link LocalCloud.config} points the
+ * device at it with scheme "https".
+ * @throws Error when a port cannot be bound or the TLS key and certificate are unusable.
  */
-export async function startLocalCloud(): Promise<LocalCloud> {
-  const server = await startServer({ port: 0, db: ":memory:", quiet: true, limits: { dailyQuota: QUOTA } });
+export async function startLocalCloud(options: { tls?: TlsOptions; log?: (line: string) => void } = {}): Promise<LocalCloud> {
+  const server = await startServer({ port: 0, db: ":memory:", quiet: !options.log, log: options.log, limits: { dailyQuota: QUOTA }, tls: options.tls });
   const sntp = await startSntpServer();
   const token = server.demoToken!;
   return {
@@ -39,7 +41,7 @@ export async function startLocalCloud(): Promise<LocalCloud> {
     token,
     config(extra = {}) {
       const base: Record<string, any> = {
-        blynk: { host: "127.0.0.1", port: server.port, scheme: "http", token },
+        blynk: { host: "127.0.0.1", port: server.port, scheme: options.tls ? "https" : "http", token },
         ntp: { servers: ["127.0.0.1"], port: sntp.port },
         datastreams: [{ pin: 1, type: "double" }],
         schedules: [],
