@@ -112,6 +112,13 @@ const BAD: Array<[string, unknown, RegExp, ("esp8266" | undefined)?]> = [
   ["negative flush delay", { flushDelayMs: -1 } , /flushDelayMs must be an integer 0\.\.3600000 \(got -1\)/],
   ["status pin not a string datastream", { statusPin: 3 }, /statusPin V3 must be a string datastream/],
   ["status interval too short", { statusEveryMs: 1000 }, /statusEveryMs must be an integer 10000\.\.86400000/],
+  ["bad unanchored-boot policy", { clock: { unanchored: "guess" } }, /clock\.unanchored must be one of wait, estimate, drop \(got "guess"\)/],
+  ["negative estimate width", { clock: { maxEstimateWidthMs: -1 } }, /clock\.maxEstimateWidthMs must be an integer 0\.\.86400000 \(got -1\)/],
+  ["fractional estimate width", { clock: { maxEstimateWidthMs: 1.5 } }, /clock\.maxEstimateWidthMs must be an integer 0\.\.86400000 \(got 1\.5\)/],
+  ["unknown clock field", { clock: { policy: "drop" } }, /unknown field clock\.policy \(valid: unanchored, maxEstimateWidthMs\)/],
+  ["clock not an object", { clock: "drop" }, /clock must be an object with unanchored, maxEstimateWidthMs \(got "drop"\)/],
+  ["bad bad-pin policy", { uplink: { badPin: "skip" } }, /uplink\.badPin must be one of keep, drop \(got "skip"\)/],
+  ["unknown uplink field", { uplink: { badPins: "drop" } }, /unknown field uplink\.badPins \(valid: badPin\)/],
 ];
 
 test(`${BAD.length} kinds of bad configuration: each names the field and what is valid`, (t) => {
@@ -126,6 +133,18 @@ test(`${BAD.length} kinds of bad configuration: each names the field and what is
     t.is(JSON.stringify(current), before, `${what}: the current config is not modified`);
     t.false(err!.message.includes(TOKEN) || err!.message.includes(PASSWORD), `${what}: no secret in the message`);
   }
+});
+
+test("clock and uplink policies: defaults, partial merge, kept by the other sections", (t) => {
+  const d = defaultConfig(esp32);
+  t.deepEqual(d.clock, { unanchored: "estimate", maxEstimateWidthMs: 60000 });
+  t.deepEqual(d.uplink, { badPin: "keep" });
+  const c = mergeConfig({ clock: { unanchored: "drop" }, uplink: { badPin: "drop" } }, base(), esp32);
+  t.deepEqual(c.clock, { unanchored: "drop", maxEstimateWidthMs: 60000 }, "the width given before stays");
+  t.is(c.uplink.badPin, "drop");
+  const w = mergeConfig({ clock: { maxEstimateWidthMs: 0 } }, c, esp32);
+  t.deepEqual(w.clock, { unanchored: "drop", maxEstimateWidthMs: 0 });
+  t.is(mergeConfig({ wifi: { ssid: "x" } }, w, esp32).clock.unanchored, "drop", "another section leaves them alone");
 });
 
 test("secrets are described by length only, never echoed", (t) => {

@@ -1,7 +1,11 @@
 /**
  * A virtual-time environment for the clock tests: true time advances only when the test says
  * so; a device's crystal runs `driftPpm` fast; UDP goes to in-test NTP servers that build real
- * NTPv4 replies from the true time. Stands in for the simulated Espruino until it exists.
+ * NTPv4 replies from the true time, and an in-memory anchor log instead of the store. The fast
+ * environment for the clock's unit tests (test/clock-*.test.ts check `keeper.resolve()` over
+ * many cases in milliseconds); the end-to-end checks - compiled firmware in SimEspruino, real
+ * store in flash, uploaded timestamps read back from the local server - are in
+ * test/clock-e2e.test.ts.
  */
 import type { DgramPort, Hal, UdpSocket } from "../../src/device/hal.ts";
 import type { Anchor } from "../../src/device/types.ts";

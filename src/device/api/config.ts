@@ -9,6 +9,7 @@
 import type { BoardProfile } from "../board.ts";
 import type { DatastreamType } from "../types.ts";
 import type { FullPolicy } from "../store/contract.ts";
+import type { UnanchoredPolicy } from "../clock/timekeeper.ts";
 import { maskToken } from "../uplink/mask.ts";
 
 /** Storage file holding the configuration (JSON). */
@@ -26,6 +27,10 @@ export const TYPES: DatastreamType[] = ["integer", "double", "boolean", "enum", 
 export const REGIONS = ["fra1", "lon1", "ny3", "sgp1", "blr1", ""];
 export const SOURCES = ["temperature", "analog", "synthetic"];
 export const POLICIES: FullPolicy[] = ["overwrite-oldest", "refuse"];
+export const UNANCHORED_POLICIES: UnanchoredPolicy[] = ["wait", "estimate", "drop"];
+export const BAD_PIN_POLICIES = ["keep", "drop"];
+/** Widest estimate window accepted for `clock.maxEstimateWidthMs` (1 day). */
+export const MAX_ESTIMATE_WIDTH_MS = 86400000;
 
 export interface DatastreamConfig {
   /** Virtual pin 0..255 (input also takes "V5"). */
@@ -55,6 +60,15 @@ export interface SpoolConfig {
   limits: { batchSize: number; dailyQuota: number; maxAgeDays: number };
   /** `port`: the servers' UDP port when not 123 (a local responder in tests). */
   ntp: { servers: string[]; port?: number };
+  /**
+   * Readings of a past boot whose clock was never set ("unanchored"): "estimate" places them
+   * between the boots around them when that window is at most `maxEstimateWidthMs` wide, else
+   * keeps them like "wait"; "wait" keeps them and reports them in the status; "drop" discards
+   * them (counted as dropped "unresolved-time"). See docs/clock.md.
+   */
+  clock: { unanchored: UnanchoredPolicy; maxEstimateWidthMs: number };
+  /** Readings of a pin the server refuses ("No datastream setup for that pin."): kept (sent after a reboot fixes it) or dropped ("bad-pin"). */
+  uplink: { badPin: "keep" | "drop" };
   /** While online, a new reading is sent at most this long after it was recorded. */
   flushDelayMs: number;
   /** A String datastream that receives a status summary every `statusEveryMs`; null = off. */
@@ -71,6 +85,8 @@ const SECTIONS: { [key: string]: string[] | null } = {
   buffer: ["policy"],
   limits: ["batchSize", "dailyQuota", "maxAgeDays"],
   ntp: ["servers", "port"],
+  clock: ["unanchored", "maxEstimateWidthMs"],
+  uplink: ["badPin"],
   flushDelayMs: null,
   statusPin: null,
   statusEveryMs: null,
@@ -86,6 +102,8 @@ export function defaultConfig(board: BoardProfile): SpoolConfig {
     buffer: { policy: "overwrite-oldest" },
     limits: { batchSize: Math.min(MAX_BATCH, board.upload.maxPointsPerRequest), dailyQuota: 10000, maxAgeDays: 30 },
     ntp: { servers: ["pool.ntp.org"] },
+    clock: { unanchored: "estimate", maxEstimateWidthMs: 60000 },
+    uplink: { badPin: "keep" },
     flushDelayMs: 10000,
     statusPin: null,
     statusEveryMs: 15 * 60000,
@@ -357,6 +375,11 @@ export function mergeConfig(input: any, current: SpoolConfig, board: BoardProfil
     out.ntp.servers = s.slice();
   }
   if (sec && sec.port !== undefined) out.ntp.port = intIn(sec.port, "ntp.port", 1, 65535);
+  sec = sectionOf(input, "clock");
+  if (sec && sec.unanchored !== undefined) out.clock.unanchored = oneOf(sec.unanchored, "clock.unanchored", UNANCHORED_POLICIES as string[]) as UnanchoredPolicy;
+  if (sec && sec.maxEstimateWidthMs !== undefined) out.clock.maxEstimateWidthMs = intIn(sec.maxEstimateWidthMs, "clock.maxEstimateWidthMs", 0, MAX_ESTIMATE_WIDTH_MS);
+  sec = sectionOf(input, "uplink");
+  if (sec && sec.badPin !== undefined) out.uplink.badPin = oneOf(sec.badPin, "uplink.badPin", BAD_PIN_POLICIES) as "keep" | "drop";
   if (input.flushDelayMs !== undefined) out.flushDelayMs = intIn(input.flushDelayMs, "flushDelayMs", 0, 3600000);
   if (input.statusPin !== undefined) out.statusPin = input.statusPin === null ? null : pinAt(input.statusPin, "statusPin");
   if (input.statusEveryMs !== undefined) out.statusEveryMs = intIn(input.statusEveryMs, "statusEveryMs", MIN_STATUS_MS, 86400000);

@@ -184,6 +184,8 @@ export function createSpool(o: SpoolOptions): Spool {
   const keeper = new TimeKeeper({
     hal: hal,
     log: store,
+    policy: cfg.clock.unanchored,
+    maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs,
     // SNTP has failed long enough: readings waiting for it go out with the HTTP Date's time.
     onCoarseAllowed: () => {
       if (uplink) uplink.notifyClockChanged();
@@ -212,6 +214,8 @@ export function createSpool(o: SpoolOptions): Spool {
   let statusTimer: TimerId | undefined;
   let tidyTimer: TimerId | undefined;
   let surveyed = false;
+  /** The uplink dropped readings the last survey counted as unresolved: survey again for the status. */
+  let surveyStale = false;
 
   function survey(): void {
     keeper.survey((visit) => {
@@ -229,6 +233,11 @@ export function createSpool(o: SpoolOptions): Spool {
       store: store,
       resolver: {
         resolve: (stamp) => keeper.resolve(stamp),
+        discards: (stamp) => {
+          const d = keeper.discards(stamp);
+          if (d) surveyStale = true;
+          return d;
+        },
         applyHttpDate: (header) => {
           if (keeper.applyHttpDate(header) && uplink) uplink.notifyClockChanged();
         },
@@ -245,6 +254,7 @@ export function createSpool(o: SpoolOptions): Spool {
         flushDelayMs: cfg.flushDelayMs,
         maxAgeMs: cfg.limits.maxAgeDays * DAY_MS,
         dailyQuota: cfg.limits.dailyQuota,
+        badPinPolicy: cfg.uplink.badPin,
       },
     });
   }
@@ -375,7 +385,13 @@ export function createSpool(o: SpoolOptions): Spool {
       sntp = makeSntp();
       if (running && network.isUp()) sntp.start();
     }
-    if (!sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || prev.flushDelayMs !== cfg.flushDelayMs) restartUplink();
+    if (!sameJson(prev.clock, cfg.clock)) {
+      keeper.configure({ policy: cfg.clock.unanchored, maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs });
+      // Readings that waited may now resolve (or be dropped).
+      if (uplink && running) uplink.notifyClockChanged();
+    }
+    const uplinkChanged = !sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || !sameJson(prev.uplink, cfg.uplink);
+    if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) restartUplink();
     if (!sameJson(prev.schedules, cfg.schedules)) configSchedules();
     if (prev.statusPin !== cfg.statusPin || prev.statusEveryMs !== cfg.statusEveryMs) armStatus();
   }
@@ -458,6 +474,10 @@ export function createSpool(o: SpoolOptions): Spool {
   }
 
   function status(): SpoolStatus {
+    if (surveyStale) {
+      surveyStale = false;
+      survey();
+    }
     const s = store.stats();
     const c = keeper.status();
     const drops: { [reason: string]: number } = {};

@@ -141,12 +141,9 @@ export class TimeKeeper {
     this.hal = options.hal;
     this.log = options.log;
     this.bootId = options.log.bootId;
-    this.policy = options.policy === undefined ? "estimate" : options.policy;
-    if (this.policy !== "wait" && this.policy !== "estimate" && this.policy !== "drop") {
-      throw new Error("TimeKeeper: policy must be 'wait', 'estimate' or 'drop', not '" + this.policy + "'");
-    }
-    this.maxWidthMs = options.maxEstimateWidthMs === undefined ? 60000 : options.maxEstimateWidthMs;
-    if (!(this.maxWidthMs >= 0)) throw new Error("TimeKeeper: maxEstimateWidthMs must be >= 0");
+    this.policy = "estimate";
+    this.maxWidthMs = 60000;
+    this.configure({ policy: options.policy, maxEstimateWidthMs: options.maxEstimateWidthMs });
     this.coarseIntervalMs = options.coarseAnchorIntervalMs === undefined ? 3600000 : options.coarseAnchorIntervalMs;
     this.holdOffMs = options.coarseHoldOffMs === undefined ? DEFAULT_COARSE_HOLD_OFF_MS : options.coarseHoldOffMs;
     if (!(this.holdOffMs >= 0)) throw new Error("TimeKeeper: coarseHoldOffMs must be >= 0");
@@ -158,6 +155,27 @@ export class TimeKeeper {
       this.synced = true;
       this.source = "sntp";
     } else if (mine) this.source = "http-date";
+  }
+
+  /**
+   * Changes the unanchored-boot policy and the estimate width at run time (absent fields stay).
+   * Takes effect at the next `classify`; the status counts follow at the next `survey`.
+   * @throws Error on an unknown policy or a negative width; nothing changes then.
+   */
+  configure(o: { policy?: UnanchoredPolicy; maxEstimateWidthMs?: number }): void {
+    const policy = o.policy === undefined ? this.policy : o.policy;
+    if (policy !== "wait" && policy !== "estimate" && policy !== "drop") {
+      throw new Error("TimeKeeper: policy must be 'wait', 'estimate' or 'drop', not '" + policy + "'");
+    }
+    const width = o.maxEstimateWidthMs === undefined ? this.maxWidthMs : o.maxEstimateWidthMs;
+    if (!(width >= 0)) throw new Error("TimeKeeper: maxEstimateWidthMs must be >= 0");
+    this.policy = policy;
+    this.maxWidthMs = width;
+  }
+
+  /** Whether `stamp` is one the policy discards: a past boot that never got an anchor, under "drop". */
+  discards(stamp: Stamp): boolean {
+    return this.classify(stamp).kind === "drop";
   }
 
   /** UTC ms now by this boot's SNTP anchors and the learned drift; undefined before the first sync. */

@@ -33,6 +33,11 @@ export interface StampResolver {
   resolve(stamp: Stamp): number | undefined;
   /** UTC ms now, undefined while unknown (else the uplink resolves a stamp of this moment). */
   now?(): number | undefined;
+  /**
+   * Whether an unresolvable stamp is to be dropped for good (the clock's policy "drop" for a
+   * boot that never got a time); absent or false: it waits.
+   */
+  discards?(stamp: Stamp): boolean;
   /** Coarse time from an HTTP reply's `Date` header (used by the clock only before SNTP). */
   applyHttpDate?(header: string): unknown;
 }
@@ -122,7 +127,7 @@ export interface UplinkStatus {
   badPins: number[];
   /** Readings seen waiting for their time to be resolvable in the last pass. */
   waitingForTime: number;
-  dropped: { tooOld: number; rejected: number; badPin: number };
+  dropped: { tooOld: number; rejected: number; badPin: number; unresolvedTime: number };
   /** Largest single string written to the socket. */
   maxPieceBytes: number;
 }
@@ -291,7 +296,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   let delivered = 0;
   let bytesSent = 0;
   let maxPieceBytes = 0;
-  const dropped = { tooOld: 0, rejected: 0, badPin: 0 };
+  const dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
   const dropPos: LogPos[] = [];
   const dropWhy: DropReason[] = [];
 
@@ -322,7 +327,7 @@ export function createUplink(o: UplinkOptions): Uplink {
       maxPointsPerRequest: maxPoints,
       badPins: badPins.slice(),
       waitingForTime: waiting,
-      dropped: { tooOld: dropped.tooOld, rejected: dropped.rejected, badPin: dropped.badPin },
+      dropped: { tooOld: dropped.tooOld, rejected: dropped.rejected, badPin: dropped.badPin, unresolvedTime: dropped.unresolvedTime },
       maxPieceBytes: maxPieceBytes,
     };
     if (target.scheme === "http") s.warning = "plain HTTP: the token and readings travel unencrypted";
@@ -360,14 +365,15 @@ export function createUplink(o: UplinkOptions): Uplink {
     for (let i = 0; i < n; i++) {
       store.drop(dropPos[i], dropWhy[i]);
       if (dropWhy[i] === "too-old") dropped.tooOld++;
+      else if (dropWhy[i] === "unresolved-time") dropped.unresolvedTime++;
       else dropped.badPin++;
     }
   }
 
   /**
    * Finds the oldest reading that can be sent now: skips pins set aside and readings waiting
-   * for their time, drops too-old readings and those of dropped pins. Returns "again" when it
-   * stopped early to apply drops.
+   * for their time, drops too-old readings, those of dropped pins and those the clock discards.
+   * Returns "again" when it stopped early to apply drops.
    */
   function select(now: number | undefined): LogRecord | "again" | undefined {
     const oldest = store.oldestPos();
@@ -386,6 +392,11 @@ export function createUplink(o: UplinkOptions): Uplink {
       const r = resume[p];
       if (r !== undefined && rec.pos < r) return;
       const ts = resolver.resolve(rec.reading.stamp);
+      if (ts === undefined && resolver.discards && resolver.discards(rec.reading.stamp)) {
+        dropPos[n] = rec.pos;
+        dropWhy[n] = "unresolved-time";
+        return ++n < MAX_DROPS;
+      }
       if (ts === undefined) {
         resume[p] = rec.pos + 1;
         waiting++;

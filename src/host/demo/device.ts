@@ -25,6 +25,8 @@ export interface DemoDeviceOptions {
   everyMs: number;
   /** The `spool.setup` configuration given once, at the first boot. */
   config: object;
+  /** The crystal's error, ppm (positive = fast); default {@link DEMO_DRIFT_PPM}. */
+  driftPpm?: number;
   /** Receives the device's console lines. */
   console?: (line: string) => void;
 }
@@ -56,7 +58,7 @@ export class DemoDevice {
       flashFile: join(o.dir, "flash.bin"),
       storageFile: join(o.dir, "storage.bin"),
       seed: this.bootCount,
-      driftPpm: DEMO_DRIFT_PPM,
+      driftPpm: o.driftPpm ?? DEMO_DRIFT_PPM,
       console: o.console,
     });
     this.sim.boot(o.code);
