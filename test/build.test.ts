@@ -3,9 +3,15 @@ import { mkdtempSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import vm from "node:vm";
+import { execFileSync } from "node:child_process";
 import { build, BuildError, checkBundle, type Violation } from "../src/host/build/index.ts";
 import { ROOT } from "../src/host/build/pipeline.ts";
 import { BOARD_IDS, loadBoard } from "../src/host/boards.ts";
+import { MISSING_ARRAY_METHODS, MISSING_METHODS } from "../src/host/build/espruino-builtins.ts";
+import { BANNED_PROPS, ESPRUINO_PROPS } from "../src/host/espruino-builtins.ts";
+import { readBoard, simWorld } from "../src/host/sim/index.ts";
+
+const ESPRUINO = "/opt/espruino/espruino";
 
 const work = mkdtempSync(join(tmpdir(), "spool-build-"));
 let n = 0;
@@ -180,6 +186,51 @@ class B extends A { constructor() { super() } } for (var c of [1, 2]) c; var t =
   );
 });
 
+test("checkBundle refuses .at, .matchAll, .search, array keys/values/entries and lastIndexOf", (t) => {
+  for (const code of [
+    "[1].at(0)", "'ab'.at(0)", "new Uint8Array(2).at(0)", "'ab'.matchAll(/a/g)", "'ab'.search(/b/)", "[1].keys()",
+    "[1].values()", "[1].entries()", "new Uint8Array(2).keys()", "[1, 2].lastIndexOf(2)", "new Date().setUTCHours(1)",
+    "({}).isPrototypeOf({})", "(1).toPrecision(2)",
+  ]) t.deepEqual(rules(code + ";"), ["missing-builtin"], code);
+  t.deepEqual(checkBundle("Object.keys({}); Object.values({}); Object.entries({}); 'ab'.lastIndexOf('b'); function f(a) { return a.lastIndexOf(1) }"), [], "statics, and a receiver that may be a string");
+});
+
+test("methods the bundle defines itself are not refused, whatever their name", (t) => {
+  t.deepEqual(checkBundle("class Q { keys() { return [] } values() { return [] } at(i) { return i } } var q = new Q(); q.keys(); q.values(); q.at(1);"), []);
+  t.deepEqual(checkBundle("var idx = { search: function (s) { return s } }; idx.search('x');"), []);
+});
+
+test("the gate refuses exactly the builtin methods the simulation lacks", (t) => {
+  const sim = simWorld().device({ board: readBoard("linux"), seed: 1 });
+  sim.boot("");
+  const receivers = ["[]", "''", "new Uint8Array(1)", "(1)", "({})", "(function(){})", "Promise.resolve()", "/a/", "new Date()", "new Error('x')", "new ArrayBuffer(1)", "new DataView(new ArrayBuffer(1))"];
+  for (const name of MISSING_METHODS) {
+    for (const r of receivers) t.is(sim.eval(`typeof ${r}[${JSON.stringify(name)}]`), "undefined", `${r}.${name}`);
+  }
+  for (const [path, names] of Object.entries(ESPRUINO_PROPS)) {
+    if (!path.endsWith(".prototype")) continue;
+    for (const name of names) {
+      const banned = BANNED_PROPS[path]?.includes(name);
+      if (!banned) t.false(MISSING_METHODS.has(name), `${path}.${name} is on Espruino`);
+    }
+  }
+});
+
+test("every method the gate calls missing is missing on the real Espruino too", (t) => {
+  if (!existsSync(ESPRUINO)) return t.pass(`no ${ESPRUINO}`);
+  const dir = mkdtempSync(join(tmpdir(), "spool-esp-"));
+  const names = [...MISSING_METHODS, ...MISSING_ARRAY_METHODS];
+  writeFileSync(
+    join(dir, "probe.js"),
+    `var r={arr:[1],str:'ab',ta:new Uint8Array(2),num:1,bool:true,obj:{},fn:function(){},pr:Promise.resolve(),re:/a/,date:new Date(),err:new Error('x'),ab:new ArrayBuffer(2),dv:new DataView(new ArrayBuffer(8))};
+var found=[];${JSON.stringify(names)}.forEach(function(k){Object.keys(r).forEach(function(o){var t;try{t=typeof r[o][k]}catch(e){t='undefined'}if(t!=='undefined')found.push(o+'.'+k)})});
+print('PRESENT:'+found.join(' '));`,
+  );
+  const out = execFileSync(ESPRUINO, ["probe.js"], { cwd: dir, timeout: 10000, encoding: "utf8" });
+  const present = /PRESENT:(.*)/.exec(out)?.[1].trim().split(" ").filter(Boolean);
+  t.deepEqual(present, ["str.lastIndexOf"], "only lastIndexOf, on strings (refused on arrays only)");
+});
+
 test("a local named like a missing builtin, and feature tests, are not refused", (t) => {
   t.deepEqual(checkBundle("function f(Map) { return new Map() } f(Object);"), []);
   t.deepEqual(checkBundle("var P = typeof Proxy < 'u' ? new Proxy({}, {}) : {};"), []);
@@ -203,6 +254,25 @@ test("use-before-declaration: refuses what runs before the declaration, not what
   t.is(ubd("function f() { return f() }"), 0, "recursion");
   t.is(ubd("function outer() { return inner(); function inner() { return 1 } }"), 1, "inside a function body too");
   t.is(ubd("function f() {} f();"), 0);
+});
+
+test("use-before-declaration: methods run at load time through an object, this, or a static call", (t) => {
+  const ubd = (code: string): number => checkBundle(code).filter((v) => v.rule === "use-before-declaration").length;
+  // Each refused case fails on Espruino 2v29 with ReferenceError: "f" is not defined.
+  t.is(ubd("var o={m:function(){return f()}}; o.m(); function f(){}"), 1, "object literal method");
+  t.is(ubd("function f(){} var o={m:function(){return f()}}; o.m();"), 0, "object literal method, declaration first");
+  t.is(ubd("class B{constructor(){this.x()} x(){g()}} new B(); function g(){}"), 1, "this.method() in a constructor");
+  t.is(ubd("function g(){} class B{constructor(){this.x()} x(){g()}} new B();"), 0, "this.method(), declaration first");
+  t.is(ubd("class C{static s(){return h()}} C.s(); function h(){}"), 1, "static method");
+  t.is(ubd("function h(){} class C{static s(){return h()}} C.s();"), 0, "static method, declaration first");
+  t.is(ubd("class A{x(){f()}} class B extends A{constructor(){super();this.x()}} new B(); function f(){}"), 1, "inherited method");
+  t.is(ubd("class K{get v(){return f()}} print(new K().v); function f(){}"), 1, "getter read");
+  t.is(ubd("function mk(){return {m:function(){return f()}}} mk().m(); function f(){}"), 1, "method of an object a factory returned");
+  t.is(ubd("var o={m:function(){return f()}}; function f(){} o.m();"), 0, "called after the declaration");
+  t.is(ubd("var o={m:function(){return f()}}; var p={m:function(){}}; p.m(); function f(){}"), 0, "another object's method of that name");
+  t.is(ubd("class C{static s(){return h()}} new C().s; function h(){}"), 0, "an instance has no static method");
+  t.is(ubd("var o={m:function(){return f()}}; setTimeout(function(){o.m()}, 1); function f(){}"), 0, "deferred");
+  t.is(ubd("Object.keys({}); var o={keys:function(){return f()}}; function f(){}"), 0, "a builtin of that name");
 });
 
 test("violations carry line and column of the bundle", (t) => {

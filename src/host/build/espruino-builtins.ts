@@ -1,68 +1,78 @@
 /**
- * What the Espruino interpreter (2v29: ESP32, ESP8266_4MB and Linux builds, none with
- * SAVE_ON_FLASH) offers of the standard library, from src/jswrap_*.c in Espruino's source and
- * checked on the Linux build. The build gate refuses what is not here.
+ * The gate's view of Espruino's standard library, derived from the one list of what the
+ * interpreter has (src/host/espruino-builtins.ts, which the simulation uses too). The build
+ * gate refuses what is not there.
  */
+import { BANNED_PROPS, ESPRUINO_MISSING_GLOBALS, ESPRUINO_PROPS, TYPED_ARRAYS } from "../espruino-builtins.ts";
 
 /** Globals Espruino does not have at all. */
-export const MISSING_GLOBALS: ReadonlySet<string> = new Set([
-  "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry", "Symbol", "Proxy",
-  "Reflect", "BigInt", "BigInt64Array", "BigUint64Array", "Intl", "SharedArrayBuffer", "Atomics",
-  "AggregateError", "TextEncoder", "TextDecoder", "queueMicrotask", "structuredClone",
-  "escape", "unescape", "EvalError", "URIError",
-]);
+export const MISSING_GLOBALS: ReadonlySet<string> = new Set(ESPRUINO_MISSING_GLOBALS);
 
-/**
- * Static members each builtin constructor has (src/jswrap_math.c, jswrap_number.c,
- * jswrap_object.c, jswrap_promise.c, jswrap_array.c, jswrap_string.c, jswrap_date.c,
- * jswrap_json.c). Any other static member of these is refused.
- */
-export const STATIC_MEMBERS: Readonly<Record<string, ReadonlySet<string>>> = {
-  Math: new Set([
-    "E", "PI", "LN2", "LN10", "LOG2E", "LOG10E", "SQRT2", "SQRT1_2", "abs", "acos", "asin", "atan",
-    "atan2", "cos", "pow", "random", "randInt", "round", "sin", "tan", "sqrt", "ceil", "floor", "exp",
-    "log", "clip", "wrap", "min", "max", "sign",
-  ]),
-  Number: new Set(["NaN", "MAX_VALUE", "MIN_VALUE", "NEGATIVE_INFINITY", "POSITIVE_INFINITY", "prototype"]),
-  Object: new Set([
-    "keys", "getOwnPropertyNames", "values", "entries", "fromEntries", "create",
-    "getOwnPropertyDescriptor", "getOwnPropertyDescriptors", "defineProperty", "defineProperties",
-    "getPrototypeOf", "setPrototypeOf", "assign", "prototype",
-  ]),
-  Promise: new Set(["all", "resolve", "reject", "prototype"]),
-  Array: new Set(["isArray", "prototype"]),
-  String: new Set(["fromCharCode", "prototype"]),
-  Date: new Set(["now", "parse", "prototype"]),
-  JSON: new Set(["stringify", "parse"]),
-  ArrayBuffer: new Set(["prototype"]),
-  Uint8Array: new Set(["prototype"]),
-  Int8Array: new Set(["prototype"]),
-  Uint8ClampedArray: new Set(["prototype"]),
-  Uint16Array: new Set(["prototype"]),
-  Int16Array: new Set(["prototype"]),
-  Uint32Array: new Set(["prototype"]),
-  Int32Array: new Set(["prototype"]),
-  Float32Array: new Set(["prototype"]),
-  Float64Array: new Set(["prototype"]),
+const STATIC_OWNERS = ["Math", "Number", "Object", "Promise", "Array", "String", "Date", "JSON", "ArrayBuffer", ...TYPED_ARRAYS];
+const NOT_CONSTRUCTORS = new Set(["Math", "JSON"]);
+
+/** Static members each builtin constructor (and Math, JSON) has. Any other static member of these is refused. */
+export const STATIC_MEMBERS: Readonly<Record<string, ReadonlySet<string>>> = Object.fromEntries(
+  STATIC_OWNERS.map((name) => {
+    const own = ESPRUINO_PROPS[TYPED_ARRAYS.includes(name) ? "TypedArray" : name] ?? [];
+    return [name, new Set(NOT_CONSTRUCTORS.has(name) ? own : [...own, "prototype"])];
+  }),
+);
+
+/** V8's prototypes of the builtins Espruino has, by the names ESPRUINO_PROPS uses. */
+const V8_PROTOTYPES: Record<string, object> = {
+  "Object.prototype": Object.prototype,
+  "Function.prototype": Function.prototype,
+  "Array.prototype": Array.prototype,
+  "String.prototype": String.prototype,
+  "Number.prototype": Number.prototype,
+  "Boolean.prototype": Boolean.prototype,
+  "Promise.prototype": Promise.prototype,
+  "RegExp.prototype": RegExp.prototype,
+  "Date.prototype": Date.prototype,
+  "Error.prototype": Error.prototype,
+  "ArrayBuffer.prototype": ArrayBuffer.prototype,
+  "TypedArray.prototype": Object.getPrototypeOf(Uint8Array.prototype) as object,
+  "DataView.prototype": DataView.prototype,
 };
 
-/**
- * Method names no Espruino builtin has. A call `x.name(...)` is refused unless the bundle itself
- * defines a method or property of that name (then `x` may well be one of its own objects).
- */
-export const MISSING_METHODS: ReadonlySet<string> = new Set([
-  "codePointAt", "normalize", "localeCompare", "trimStart", "trimEnd", "finally", "flat", "flatMap",
-  "findLast", "findLastIndex", "copyWithin", "reduceRight", "toPrecision", "toExponential",
-  "toSorted", "toReversed", "toSpliced",
-]);
+/** Names of the methods (function-valued own properties) V8 has on `proto`. */
+function v8Methods(proto: object): string[] {
+  return Object.getOwnPropertyNames(proto).filter((k) => k !== "constructor" && typeof Object.getOwnPropertyDescriptor(proto, k)?.value === "function");
+}
+
+const ESPRUINO_PROTO_NAMES = new Set(Object.keys(V8_PROTOTYPES).flatMap((p) => ESPRUINO_PROPS[p] ?? []));
 
 /**
- * Methods Espruino 2v29 has (src/jswrap_array.c, jswrap_string.c: present unless SAVE_ON_FLASH)
- * but that the project's target list bans (docs/target-espruino.md), so the gate refuses them too.
- * `fill` is refused only on receivers that are plainly arrays (typed arrays have their own fill).
+ * Method names no Espruino builtin prototype has: every method of V8's builtin prototypes
+ * (Node's own, so the list grows with new ECMAScript versions) that is on none of Espruino's.
+ * A call `x.name(...)` is refused unless the bundle itself defines a method or property of
+ * that name (then `x` may well be one of its own objects).
  */
-export const BANNED_METHODS: ReadonlySet<string> = new Set(["repeat"]);
-export const BANNED_ARRAY_METHODS: ReadonlySet<string> = new Set(["fill"]);
+export const MISSING_METHODS: ReadonlySet<string> = new Set(
+  Object.values(V8_PROTOTYPES).flatMap(v8Methods).filter((k) => !ESPRUINO_PROTO_NAMES.has(k)),
+);
+
+/**
+ * Array methods Espruino lacks though another builtin has the name (`lastIndexOf`: strings
+ * have it): refused on receivers that are plainly arrays.
+ */
+export const MISSING_ARRAY_METHODS: ReadonlySet<string> = new Set(
+  v8Methods(Array.prototype).filter((k) => !ESPRUINO_PROPS["Array.prototype"].includes(k) && !MISSING_METHODS.has(k)),
+);
+
+/**
+ * Methods Espruino 2v29 has but the project's target list bans, so the gate refuses them too.
+ * A banned name no other builtin has (`repeat`) is refused on any receiver; `fill` only on
+ * receivers that are plainly arrays (typed arrays have their own fill).
+ */
+export const BANNED_METHODS: ReadonlySet<string> = new Set(Object.values(BANNED_PROPS).flat().filter((k) => !unbannedElsewhere(k)));
+export const BANNED_ARRAY_METHODS: ReadonlySet<string> = new Set((BANNED_PROPS["Array.prototype"] ?? []).filter(unbannedElsewhere));
+
+/** Does a builtin prototype have `name` without banning it? */
+function unbannedElsewhere(name: string): boolean {
+  return Object.keys(V8_PROTOTYPES).some((p) => (ESPRUINO_PROPS[p] ?? []).includes(name) && !(BANNED_PROPS[p] ?? []).includes(name));
+}
 
 /**
  * Calls whose function arguments run later, not during the call: a function passed to these is

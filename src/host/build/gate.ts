@@ -9,6 +9,7 @@ import {
   BANNED_ARRAY_METHODS,
   BANNED_METHODS,
   DEFERRING_CALLS,
+  MISSING_ARRAY_METHODS,
   MISSING_GLOBALS,
   MISSING_METHODS,
   STATIC_MEMBERS,
@@ -87,7 +88,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): Violation[] 
   syntaxRules(program, info, add);
   builtinRules(program, info, add);
   loopClosureRule(info, add);
-  useBeforeDeclarationRule(info, add);
+  useBeforeDeclarationRule(program, info, add);
   out.sort((a, b) => a.line - b.line || a.column - b.column);
   // One report per rule and position.
   const seen = new Set<string>();
@@ -273,8 +274,12 @@ function builtinRules(program: Node, info: ScopeInfo, add: Add): void {
   walk(program, (n) => {
     if (n.type === "CallExpression" && n.callee.type === "MemberExpression" && !n.callee.computed && n.callee.property.type === "Identifier") {
       const name: string = n.callee.property.name;
+      const recv: Node = n.callee.object;
+      // `Object.keys(o)`: a static member, checked above.
+      if (recv.type === "Identifier" && STATIC_MEMBERS[recv.name] && !info.bindingOf.get(recv)) return;
       const ownDefined = info.definedProps.has(name);
       if (MISSING_METHODS.has(name) && !ownDefined) add("missing-builtin", n.callee.property, `.${name}() does not exist on Espruino`);
+      else if (MISSING_ARRAY_METHODS.has(name) && isArrayReceiver(recv)) add("missing-builtin", n.callee.property, `Array.prototype.${name}() does not exist on Espruino`);
       else if (BANNED_METHODS.has(name) && !ownDefined) add("banned-builtin", n.callee.property, `.${name}() is on the project's list of builtins not to use`);
       else if (BANNED_ARRAY_METHODS.has(name) && isArrayReceiver(n.callee.object)) add("banned-builtin", n.callee.property, `Array.prototype.${name}() is on the project's list of builtins not to use: use a loop`);
     }
@@ -306,9 +311,11 @@ function loopClosureRule(info: ScopeInfo, add: Add): void {
  * A function or class declaration referenced before its declaration statement has run: by code
  * that runs in the same activation textually before it, or inside a function that is invoked
  * there (an IIFE, a callback passed to a call that is not a known deferring API, a function
- * declaration or `var f = function` called there, or a class constructor run by `new`).
+ * declaration or `var f = function` called there, a class constructor run by `new`, or a
+ * method of an object literal or class called there by name: see `sitesOf`).
  */
-function useBeforeDeclarationRule(info: ScopeInfo, add: Add): void {
+function useBeforeDeclarationRule(program: Node, info: ScopeInfo, add: Add): void {
+  indexMembers(program, info);
   for (const b of info.bindings) {
     if (b.kind !== "function" && b.kind !== "class") continue;
     if (b.decl.type !== "FunctionDeclaration" && b.decl.type !== "ClassDeclaration") continue;
@@ -338,9 +345,23 @@ function runsBefore(node: Node, activation: Node, before: number, info: ScopeInf
     const f = chain[i];
     const parentActivation = i + 1 < chain.length ? chain[i + 1] : activation;
     const limit = i + 1 < chain.length ? Infinity : before;
-    if (!invokedDuring(f, parentActivation, limit, info, seen)) return false;
+    if (invokedDuring(f, parentActivation, limit, info, seen)) continue;
+    // A method of an object made in a function that has returned (`mk().m()`): it runs when
+    // called, wherever that is.
+    return i + 1 < chain.length && runsBefore(f, activation, before, info, seen) && escapedMethodRunsBefore(f, activation, before, info, seen);
   }
   return true;
+}
+
+function escapedMethodRunsBefore(fn: Node, activation: Node, before: number, info: ScopeInfo, seen: Set<Node>): boolean {
+  const method = methodOf(fn, info);
+  if (!method || seen.has(fn)) return false;
+  seen.add(fn);
+  try {
+    return sitesOf(method, info).some((site) => runsBefore(site, activation, before, info, seen));
+  } finally {
+    seen.delete(fn);
+  }
 }
 
 /** Is function `fn` (directly inside `activation`) invoked during it, before `before`? */
@@ -372,6 +393,10 @@ function invokedDuring(fn: Node, activation: Node, before: number, info: ScopeIn
       if (cls.type === "ClassExpression" && clsParent?.type === "VariableDeclarator" && clsParent.id.type === "Identifier") outer = info.bindings.find((x) => x.decl === info.parentOf.get(clsParent) && x.name === clsParent.id.name);
       return !!outer && outer.refs.some((r) => isNewed(r, info) && runsBefore(r, activation, before, info, seen));
     }
+    // o.m() / this.m() / C.s(): a method of an object literal or a class, run by a call (or for
+    // a getter, a read) of its name on a receiver that may be its owner.
+    const method = methodOf(fn, info);
+    if (method) return sitesOf(method, info).some((site) => runsBefore(site, activation, before, info, seen));
     return false;
   } finally {
     seen.delete(fn);
@@ -392,4 +417,151 @@ function isInvoked(n: Node, info: ScopeInfo): boolean {
 function isNewed(n: Node, info: ScopeInfo): boolean {
   const p = info.parentOf.get(n);
   return (p?.type === "NewExpression" && p.callee === n) || ((p?.type === "ClassDeclaration" || p?.type === "ClassExpression") && p.superClass === n);
+}
+
+/** A method of an object literal or class: its name, and what it belongs to. */
+interface Method {
+  key: string;
+  /** The ObjectExpression, or the ClassDeclaration / ClassExpression. */
+  owner: Node;
+  isStatic: boolean;
+  getter: boolean;
+}
+
+function keyName(prop: Node): string | undefined {
+  if (prop.computed) return undefined;
+  if (prop.key.type === "Identifier") return prop.key.name;
+  if (prop.key.type === "Literal") return String(prop.key.value);
+  return undefined;
+}
+
+function methodOf(fn: Node, info: ScopeInfo): Method | undefined {
+  const p = info.parentOf.get(fn);
+  if (!p || p.value !== fn || p.kind === "set") return undefined;
+  const key = keyName(p);
+  if (key === undefined) return undefined;
+  if (p.type === "Property" && info.parentOf.get(p)?.type === "ObjectExpression") return { key, owner: info.parentOf.get(p)!, isStatic: false, getter: p.kind === "get" };
+  if (p.type === "MethodDefinition" && p.kind !== "constructor") return { key, owner: info.parentOf.get(info.parentOf.get(p)!)!, isStatic: !!p.static, getter: p.kind === "get" };
+  return undefined;
+}
+
+/** Non-computed member expressions `x.name` of the program, by name. */
+const membersByName = new WeakMap<ScopeInfo, Map<string, Node[]>>();
+
+function indexMembers(program: Node, info: ScopeInfo): void {
+  const index = new Map<string, Node[]>();
+  walk(program, (n) => {
+    if (n.type !== "MemberExpression" || n.computed || n.property.type !== "Identifier") return;
+    let list = index.get(n.property.name);
+    if (!list) index.set(n.property.name, (list = []));
+    list.push(n);
+  });
+  membersByName.set(info, index);
+}
+
+/**
+ * Where `method` may run: each call `recv.key(...)` (or `recv.key.call(...)`; for a getter,
+ * each read `recv.key`) whose receiver may be the method's owner. A receiver resolved
+ * statically (`this` in a method, an object literal or `new C` or a class, directly or through
+ * a variable) must match the owner; one that cannot be resolved (a parameter, a property, a
+ * call's result) matches any owner, as the bundle's own objects reach code that way. Globals
+ * (builtins such as `Object.keys`) match none.
+ */
+function sitesOf(method: Method, info: ScopeInfo): Node[] {
+  const out: Node[] = [];
+  for (const m of membersByName.get(info)?.get(method.key) ?? []) {
+    const p = info.parentOf.get(m);
+    let runs: boolean;
+    if (method.getter) runs = !(p?.type === "AssignmentExpression" && p.left === m) && !(p?.type === "UpdateExpression");
+    else runs = isInvoked(m, info);
+    if (!runs) continue;
+    const targets = receiverTargets(m.object, info, 0);
+    if (targets === "unknown" || targets.some((t) => targetMatches(t, method, info))) out.push(m);
+  }
+  return out;
+}
+
+/** What a receiver can be: an object literal, a class itself (statics), or an instance of a class. */
+type Target = { kind: "object"; node: Node } | { kind: "class"; node: Node } | { kind: "instance"; node: Node };
+
+const MAX_ALIAS_DEPTH = 4;
+
+function receiverTargets(recv: Node, info: ScopeInfo, depth: number): Target[] | "unknown" {
+  if (depth > MAX_ALIAS_DEPTH) return "unknown";
+  switch (recv.type) {
+    case "ObjectExpression":
+      return [{ kind: "object", node: recv }];
+    case "ClassExpression":
+      return [{ kind: "class", node: recv }];
+    case "ParenthesizedExpression":
+      return receiverTargets(recv.expression, info, depth);
+    case "NewExpression": {
+      const cls = classOf(recv.callee, info, depth);
+      return cls === "unknown" ? "unknown" : cls.map((c) => ({ kind: "instance", node: c }));
+    }
+    case "ThisExpression": {
+      let f = nearestFunction(recv, info);
+      while (f?.type === "ArrowFunctionExpression") f = nearestFunction(f, info);
+      const p = f && info.parentOf.get(f);
+      if (p?.type === "MethodDefinition") {
+        const cls = info.parentOf.get(info.parentOf.get(p)!)!;
+        return [{ kind: p.static ? "class" : "instance", node: cls }];
+      }
+      if (p?.type === "Property" && info.parentOf.get(p)?.type === "ObjectExpression") return [{ kind: "object", node: info.parentOf.get(p)! }];
+      return "unknown";
+    }
+    case "Identifier": {
+      const b = info.bindingOf.get(recv);
+      if (!b) return [];
+      if (b.kind === "class") return [{ kind: "class", node: b.decl }];
+      if (b.kind === "class-name") return [{ kind: "class", node: b.decl }];
+      if (b.kind !== "var" && b.kind !== "let" && b.kind !== "const") return "unknown";
+      // Every value the variable is given: its initializer and each assignment.
+      const values: Node[] = [];
+      for (const d of b.decl.declarations ?? []) if (d.id.type === "Identifier" && d.id.name === b.name && d.init) values.push(d.init);
+      for (const r of b.refs) {
+        const rp = info.parentOf.get(r);
+        if (rp?.type === "AssignmentExpression" && rp.left === r) {
+          if (rp.operator !== "=") return "unknown";
+          values.push(rp.right);
+        } else if (rp?.type === "UpdateExpression" || (rp?.type === "ForInStatement" || rp?.type === "ForOfStatement") && rp.left === r) return "unknown";
+      }
+      const out: Target[] = [];
+      for (const v of values) {
+        const t = receiverTargets(v, info, depth + 1);
+        if (t === "unknown") return "unknown";
+        out.push(...t);
+      }
+      return out;
+    }
+    default:
+      return "unknown";
+  }
+}
+
+/** The classes `callee` (of a `new`) may be. */
+function classOf(callee: Node, info: ScopeInfo, depth: number): Node[] | "unknown" {
+  const t = receiverTargets(callee, info, depth + 1);
+  if (t === "unknown") return "unknown";
+  return t.filter((x) => x.kind === "class").map((x) => x.node);
+}
+
+/** The classes `cls` extends, nearest first, as far as they resolve. */
+function ancestors(cls: Node, info: ScopeInfo): Node[] {
+  const out: Node[] = [];
+  for (let c: Node | undefined = cls; c?.superClass && out.length < 16; ) {
+    const t = receiverTargets(c.superClass, info, 0);
+    c = t === "unknown" ? undefined : t.find((x) => x.kind === "class")?.node;
+    if (c) out.push(c);
+  }
+  return out;
+}
+
+function targetMatches(t: Target, method: Method, info: ScopeInfo): boolean {
+  if (method.owner.type === "ObjectExpression") return t.kind === "object" && t.node === method.owner;
+  if (t.kind === "object") return false;
+  if ((t.kind === "class") !== method.isStatic) return false;
+  // Inherited (the owner is an ancestor of the receiver's class) or overriding (`this.m()` in a
+  // base class reaching a subclass's m).
+  return t.node === method.owner || ancestors(t.node, info).includes(method.owner) || ancestors(method.owner, info).includes(t.node);
 }

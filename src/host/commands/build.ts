@@ -6,7 +6,7 @@
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import ts from "typescript";
-import { BOARD_IDS, BoardProfileError } from "../boards.ts";
+import { BOARD_IDS, BoardProfileError, loadBoard } from "../boards.ts";
 import { build, BuildError, DEFAULT_ENTRY, DEFAULT_OUT_DIR } from "../build/index.ts";
 import { ROOT } from "../build/pipeline.ts";
 
@@ -60,6 +60,16 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const boards = values.board ? [values.board] : [...BOARD_IDS];
+  // An unknown board is said before the type check, which takes seconds.
+  if (values.board !== undefined) {
+    try {
+      loadBoard(values.board);
+    } catch (err) {
+      if (!(err instanceof BoardProfileError)) throw err;
+      console.error(`spool build: --board ${JSON.stringify(values.board)}: ${err.message}`);
+      return 2;
+    }
+  }
 
   if (!values["no-typecheck"]) {
     const errors = typecheckDevice();

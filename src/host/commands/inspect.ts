@@ -48,8 +48,19 @@ class FileFlash implements FlashPort {
 function num(s: string | undefined, what: string): number | undefined {
   if (s === undefined) return undefined;
   const v = Number(s);
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${what} must be a non-negative integer (0x... allowed), got "${s}"`);
+  if (s.trim() === "" || !Number.isInteger(v) || v < 0) throw new Error(`${what} must be a flash address: a non-negative integer, decimal or 0x... (e.g. 0x320000), not "${s}"`);
   return v;
+}
+
+/** The file's bytes, or an error that says which file and why. */
+function readImage(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (err as Error).message;
+    throw new Error(`cannot read the flash image "${path}": ${why}. Give the path of a flash file (a simulation's flash file, Linux's espruino.flash, or a dump read from a device)`);
+  }
 }
 
 /** Finds the geometry from the first sector header that passes its CRC. */
@@ -93,19 +104,22 @@ export async function run(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const bytes = new Uint8Array(readFileSync(positionals[0]));
+  // Options first, so a bad one is named whatever the file holds.
+  const givenBase = num(values.base, "--base");
+  const board = values.board === undefined ? undefined : loadBoard(values.board);
+  const bytes = readImage(positionals[0]);
   let region: StoreRegion;
   let base: number;
-  if (values.board) {
-    const f = loadBoard(values.board).flash;
+  if (board) {
+    const f = board.flash;
     region = { address: f.address, length: f.length, pageSize: f.pageSize, writeAlignment: f.writeAlignment, eraseCycles: f.eraseCycles };
-    base = num(values.base, "--base") ?? (bytes.length === f.length ? f.address : values.board === "linux" ? LINUX_FLASH_START : f.address);
+    base = givenBase ?? (bytes.length === f.length ? f.address : board.id === "linux" ? LINUX_FLASH_START : f.address);
     if (region.address < base || region.address + region.length > base + bytes.length) {
       throw new Error(`the ${bytes.length}-byte image at 0x${base.toString(16)} does not hold the region 0x${region.address.toString(16)}+${region.length}: give --base`);
     }
   } else {
     region = sniffRegion(bytes);
-    base = num(values.base, "--base") ?? 0;
+    base = givenBase ?? 0;
     region.address += base;
   }
   // The sector size is the image's own (from its first valid header), whatever the default.

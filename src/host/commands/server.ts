@@ -56,6 +56,13 @@ function num(name: string, text: string | undefined): number | undefined {
   return n;
 }
 
+/** A TCP port option: a whole number 0..65535 (0 = any free port). */
+function port(name: string, text: string | undefined): number | undefined {
+  const n = num(name, text);
+  if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= 65535)) throw new Error(`--${name} must be a port number 0..65535 (0 = any free port), not "${text}"`);
+  return n;
+}
+
 function policy(name: string, text: string | undefined): "drop" | "reject" | undefined {
   if (text === undefined) return undefined;
   if (text !== "drop" && text !== "reject") throw new Error(`--${name} must be drop or reject, not "${text}"`);
@@ -90,6 +97,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  const listenPort = port("port", values.port) ?? DEFAULT_PORT;
+  const regionPort = port("region-port", values["region-port"]);
   const config = values.config ? loadConfigFile(values.config) : {};
   if (!values["tls-cert"] !== !values["tls-key"]) throw new Error("--tls-cert and --tls-key go together: give both to serve https");
   const tls = values["tls-cert"] && values["tls-key"] ? { cert: readFileSync(values["tls-cert"]), key: readFileSync(values["tls-key"]) } : undefined;
@@ -127,13 +136,17 @@ export async function run(argv: string[]): Promise<number> {
       seed: num("seed", values.seed),
     }),
   };
+  if (faults.redirect && regionPort === undefined) {
+    const from = values.redirect ? "--redirect" : `"redirect" in the faults of ${values.config}`;
+    throw new Error(`${from} needs --region-port N: the port of the other "region" the 308 redirects point to (0 = any free port)`);
+  }
   const server = await startServer({
     host: values.host ?? DEFAULT_HOST,
-    port: num("port", values.port) ?? DEFAULT_PORT,
+    port: listenPort,
     db: values.db ?? DEFAULT_DB,
     devices: config.devices,
     demoToken: values["demo-token"],
-    regionPort: num("region-port", values["region-port"]),
+    regionPort,
     quiet: values.quiet,
     tls,
     limits,
