@@ -153,35 +153,40 @@ export function roundFloat32(x: number): number {
 }
 
 function isNum(v: unknown): v is number {
-  return typeof v === "number" && v === v && v !== Infinity && v !== -Infinity;
+  // v - v is NaN for NaN and both infinities, 0 for every finite number.
+  return typeof v === "number" && v - v === 0;
 }
 
 function fail(what: string): never {
   throw new Error(what);
 }
 
+function where(pin: number, type: DatastreamType): string {
+  return "reading.value of pin V" + pin + " (" + type + ")";
+}
+
 /**
- * Checks `value` against a datastream type.
+ * Checks `value` against a datastream type. The error text is built only on failure: this
+ * runs on every append.
  * @throws Error naming the pin and what is wrong (NaN, Infinity, out of int32, too long, bounds).
  */
 export function checkValue(pin: number, type: DatastreamType, value: ReadingValue): void {
-  const where = "reading.value of pin V" + pin + " (" + type + ")";
-  if (type === "integer" || type === "enum") {
-    if (!isNum(value)) fail(where + " must be a finite number, got " + String(value));
-    if (value % 1 !== 0 || value < INT32_MIN || value > INT32_MAX) fail(where + " must be an int32 integer, got " + value);
-  } else if (type === "double") {
-    if (!isNum(value)) fail(where + " must be a finite number (NaN and Infinity are not stored), got " + String(value));
+  if (type === "double") {
+    if (!isNum(value)) fail(where(pin, type) + " must be a finite number (NaN and Infinity are not stored), got " + String(value));
+  } else if (type === "integer" || type === "enum") {
+    if (!isNum(value)) fail(where(pin, type) + " must be a finite number, got " + String(value));
+    if (value % 1 !== 0 || value < INT32_MIN || value > INT32_MAX) fail(where(pin, type) + " must be an int32 integer, got " + value);
   } else if (type === "boolean") {
-    if (typeof value !== "boolean") fail(where + " must be true or false");
+    if (typeof value !== "boolean") fail(where(pin, type) + " must be true or false");
   } else if (type === "string") {
-    if (typeof value !== "string") fail(where + " must be a string");
+    if (typeof value !== "string") fail(where(pin, type) + " must be a string");
     const n = utf8Encode(value);
-    if (n > MAX_STRING_BYTES) fail(where + " is " + n + " UTF-8 bytes; at most " + MAX_STRING_BYTES);
+    if (n > MAX_STRING_BYTES) fail(where(pin, type) + " is " + n + " UTF-8 bytes; at most " + MAX_STRING_BYTES);
   } else if (type === "location") {
     const a = value as unknown as number[];
-    if (!(a instanceof Array) || a.length !== 2 || !isNum(a[0]) || !isNum(a[1])) fail(where + " must be [lon, lat], two finite numbers");
-    if (a[0] < -180 || a[0] > 180) fail(where + ": longitude " + a[0] + " is outside -180..180");
-    if (a[1] < -90 || a[1] > 90) fail(where + ": latitude " + a[1] + " is outside -90..90");
+    if (!(a instanceof Array) || a.length !== 2 || !isNum(a[0]) || !isNum(a[1])) fail(where(pin, type) + " must be [lon, lat], two finite numbers");
+    if (a[0] < -180 || a[0] > 180) fail(where(pin, type) + ": longitude " + a[0] + " is outside -180..180");
+    if (a[1] < -90 || a[1] > 90) fail(where(pin, type) + ": latitude " + a[1] + " is outside -90..90");
   } else fail("datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(type));
 }
 

@@ -62,9 +62,9 @@ export class PinTable {
 
   /** Slot that `pin` gets in its record: an existing one, a new one (-2 - slot), or -1 (none free). */
   plan(pin: number): number {
-    const s = this.slotOf(pin);
-    if (s >= 0) return s;
-    return this.n < SLOTS ? -2 - this.n : -1;
+    const n = this.n;
+    for (let i = 0; i < n; i++) if (this.pins[i] === pin) return i;
+    return n < SLOTS ? -2 - n : -1;
   }
 
   /** Records that `pin` was stamped (dom, ms) with an absolute (`abs`) or relative stamp. */
@@ -106,20 +106,114 @@ const f32b = new Uint8Array(f32.buffer);
 f32[0] = 1;
 const LE = f32b[3] === 0x3f;
 
-function putFloat(b: Uint8Array, o: number, v: number, n: number): number {
-  const src = n === 4 ? f32b : f64b;
-  if (n === 4) f32[0] = v;
-  else f64[0] = v;
-  for (let i = 0; i < n; i++) b[o + i] = src[LE ? i : n - 1 - i];
-  return o + n;
-}
-
 function putI32(b: Uint8Array, o: number, v: number): number {
   b[o] = v & 255;
   b[o + 1] = (v >> 8) & 255;
   b[o + 2] = (v >> 16) & 255;
   b[o + 3] = (v >> 24) & 255;
   return o + 4;
+}
+
+/**
+ * Bytes of a reading record (check byte included) encoded against `table`; `strLen` is the
+ * UTF-8 length of a string value (0 for other kinds).
+ */
+function readingSize(table: PinTable, p: number, kind: number, dom: number, ms: number, value: ReadingValue, strLen: number): number {
+  let size = 2 + (p >= 0 ? 0 : 1);
+  if (p >= 0 && table.dom[p] === dom) {
+    const dd = ms - table.last[p] - table.delta[p];
+    if (dd !== 0) size += varintSize(zigzag(dd));
+  } else if (dom === EPOCH) size += 6;
+  else size += varintSize(dom) + varintSize(ms);
+  if (kind === K_INT || kind === K_ENUM) size += varintSize(zigzag(value as number));
+  else if (kind === K_F32) size += 4;
+  else if (kind === K_F64 || kind === K_LOC) size += 8;
+  else if (kind === K_BOOL) size += 1;
+  else if (kind === K_STR) size += varintSize(strLen) + strLen;
+  return size;
+}
+
+/**
+ * Encodes a reading record into `b` at `o0` against the sector's table (which it does not
+ * change): the append hot path. Espruino lexes every token of a function it runs, taken or
+ * not, so the steady state (a pin with a slot and a stamp in the same domain, a float32 value)
+ * is written here and the rest in putAbsolute / putValue.
+ * @param dv a DataView over `b`'s buffer, `b` starting at its byte 0.
+ * @param p the pin's slot plan, {@link PinTable.plan}.
+ * @param kind K_* of the value's storage form.
+ * @param dom EPOCH or the boot id of a boot-relative stamp; `ms` the epoch or uptime ms.
+ * @returns the offset after the check byte. `b` must have room: MAX_FIXED_RECORD bytes for
+ *   every kind but strings.
+ */
+export function encodeReadingAt(
+  b: Uint8Array,
+  dv: DataView,
+  o0: number,
+  table: PinTable,
+  p: number,
+  pin: number,
+  kind: number,
+  dom: number,
+  ms: number,
+  value: ReadingValue,
+  crc32: (d: Uint8Array) => number,
+): number {
+  let o = o0 + 1;
+  if (p >= 0 && table.dom[p] === dom) {
+    const dd = ms - table.last[p] - table.delta[p];
+    if (dd === 0) b[o0] = (kind << 5) | (S_REPEAT << 3) | p;
+    else {
+      b[o0] = (kind << 5) | (S_DD << 3) | p;
+      const z = dd >= 0 ? 2 * dd : -2 * dd - 1;
+      if (z < 128) b[o++] = z;
+      else o = putVarint(b, o, z);
+    }
+  } else o = putAbsolute(b, o0, p, pin, kind, dom, ms);
+  if (kind === K_F32) {
+    dv.setFloat32(o, value as number, true);
+    o += 4;
+  } else o = putValue(b, dv, o, kind, value);
+  const c = crc32(b.subarray(o0, o)) & 255;
+  b[o] = c === 255 ? 254 : c;
+  return o + 1;
+}
+
+/** Tag, pin byte (no slot) and absolute stamp of a reading at `o0`; returns the offset after them. */
+function putAbsolute(b: Uint8Array, o0: number, p: number, pin: number, kind: number, dom: number, ms: number): number {
+  let o = o0 + 1;
+  let tag = kind << 5;
+  if (p >= 0) tag |= p;
+  else {
+    tag |= SLOT_EXPLICIT;
+    b[o++] = pin;
+  }
+  if (dom === EPOCH) {
+    b[o0] = tag | (S_EPOCH << 3);
+    return putU48(b, o, ms);
+  }
+  b[o0] = tag | (S_BOOT << 3);
+  o = putVarint(b, o, dom);
+  return putVarint(b, o, ms);
+}
+
+/** Value bytes of every kind but float32; returns the offset after them. */
+function putValue(b: Uint8Array, dv: DataView, o: number, kind: number, value: ReadingValue): number {
+  if (kind === K_INT || kind === K_ENUM) return putVarint(b, o, zigzag(value as number));
+  if (kind === K_F64) {
+    dv.setFloat64(o, value as number, true);
+    return o + 8;
+  }
+  if (kind === K_BOOL) {
+    b[o] = value ? 1 : 0;
+    return o + 1;
+  }
+  if (kind === K_STR) {
+    o = putVarint(b, o, utf8Encode(value as string));
+    return o + utf8Encode(value as string, b, o);
+  }
+  const loc = value as number[];
+  o = putI32(b, o, Math.round(loc[0] * 1e7));
+  return putI32(b, o, Math.round(loc[1] * 1e7));
 }
 
 /**
@@ -138,49 +232,9 @@ export function encodeReading(
   crc32: (d: Uint8Array) => number,
 ): Uint8Array {
   const p = table.plan(pin);
-  const slot = p >= 0 ? p : SLOT_EXPLICIT;
-  let mode = dom === EPOCH ? S_EPOCH : S_BOOT;
-  let dd = 0;
-  if (p >= 0 && table.dom[p] === dom) {
-    dd = ms - table.last[p] - table.delta[p];
-    mode = dd === 0 ? S_REPEAT : S_DD;
-  }
-  let strLen = 0;
-  let size = 2 + (slot === SLOT_EXPLICIT ? 1 : 0);
-  if (mode === S_DD) size += varintSize(zigzag(dd));
-  else if (mode === S_EPOCH) size += 6;
-  else if (mode === S_BOOT) size += varintSize(dom) + varintSize(ms);
-  if (kind === K_INT || kind === K_ENUM) size += varintSize(zigzag(value as number));
-  else if (kind === K_F32) size += 4;
-  else if (kind === K_F64 || kind === K_LOC) size += 8;
-  else if (kind === K_BOOL) size += 1;
-  else if (kind === K_STR) {
-    strLen = utf8Encode(value as string);
-    size += varintSize(strLen) + strLen;
-  }
-  const b = new Uint8Array(size);
-  b[0] = (kind << 5) | (mode << 3) | slot;
-  let o = 1;
-  if (slot === SLOT_EXPLICIT) b[o++] = pin;
-  if (mode === S_DD) o = putVarint(b, o, zigzag(dd));
-  else if (mode === S_EPOCH) o = putU48(b, o, ms);
-  else if (mode === S_BOOT) {
-    o = putVarint(b, o, dom);
-    o = putVarint(b, o, ms);
-  }
-  if (kind === K_INT || kind === K_ENUM) o = putVarint(b, o, zigzag(value as number));
-  else if (kind === K_F32) o = putFloat(b, o, value as number, 4);
-  else if (kind === K_F64) o = putFloat(b, o, value as number, 8);
-  else if (kind === K_BOOL) b[o++] = value ? 1 : 0;
-  else if (kind === K_STR) {
-    o = putVarint(b, o, strLen);
-    o += utf8Encode(value as string, b, o);
-  } else if (kind === K_LOC) {
-    const loc = value as number[];
-    o = putI32(b, o, Math.round(loc[0] * 1e7));
-    o = putI32(b, o, Math.round(loc[1] * 1e7));
-  }
-  b[o] = checkByte(crc32(b.subarray(0, o)));
+  const strLen = kind === K_STR ? utf8Encode(value as string) : 0;
+  const b = new Uint8Array(readingSize(table, p, kind, dom, ms, value, strLen));
+  encodeReadingAt(b, new DataView(b.buffer), 0, table, p, pin, kind, dom, ms, value, crc32);
   return b;
 }
 
