@@ -110,7 +110,9 @@ test("crash-point sweep in the simulation: a power cut at every flash operation 
   // Remounts inside the workload are new stores in the same boot (as in the Node sweep).
   const dryStore = open(dry);
   let first = true;
-  crashWorkload(() => (first ? ((first = false), dryStore) : open(dry)), dm, APPENDS);
+  const dryEnd = crashWorkload(() => (first ? ((first = false), dryStore) : open(dry)), dm, APPENDS);
+  const overwritten = dryEnd.stats().dropped.overwritten;
+  t.true(overwritten > 0, `the outage made the ring overwrite undelivered readings (${overwritten})`);
   const erases = ops.filter((o) => o.erase).length;
   t.true(erases > REGION.length / PAGE, `the ring turned (${erases} erases)`);
   t.is(crashCheck(reboot(dryFile), dm, "uncut"), undefined);
@@ -153,7 +155,7 @@ test("crash-point sweep in the simulation: a power cut at every flash operation 
     }
   }
   closeAll();
-  t.log(`${APPENDS} appends: ${ops.length} flash operations (${erases} erases), ${cuts} power cuts tried in the simulation`);
+  t.log(`${APPENDS} appends: ${ops.length} flash operations (${erases} erases), ${cuts} power cuts tried in the simulation, ${overwritten} readings overwritten uncut`);
   t.deepEqual(failures, []);
   t.true(cuts >= 2 * ops.length);
 });

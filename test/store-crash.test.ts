@@ -50,7 +50,7 @@ test("crash-point sweep: a power cut at every flash operation, torn at several b
   const s = workloadOver(rec, flashForDry, dm);
   const total = rec.ops.length;
   const st = s.stats();
-  t.is(st.dropped.overwritten, 0);
+  t.true(st.dropped.overwritten > 50, `the outage made the ring overwrite undelivered readings (${st.dropped.overwritten})`);
   t.true(flashForDry.erases >= 2 * PAGES + 2, `the ring turned at least twice (${flashForDry.erases} erases)`);
   t.is(check(flashForDry, dm, "uncut"), undefined);
 
@@ -85,7 +85,7 @@ test("crash-point sweep: a power cut at every flash operation, torn at several b
     }
     if (failures.length > 5) break;
   }
-  t.log(`${total} flash operations (${flashForDry.erases} erases, ${flashForDry.writes} writes), ${cuts} power cuts tried`);
+  t.log(`${total} flash operations (${flashForDry.erases} erases, ${flashForDry.writes} writes), ${cuts} power cuts tried, ${st.dropped.overwritten} readings overwritten uncut`);
   t.deepEqual(failures, []);
   t.true(cuts > 3 * total);
 });

@@ -37,6 +37,14 @@ const NONE = -2;
 const WINDOW = 256;
 /** Longest non-string record, and the string record's fixed part. */
 export const MAX_FIXED_RECORD = 32;
+/**
+ * Reason index of an M_COUNT "rotation mark": "erasing the sector after this one drops n
+ * undelivered readings" (docs/flash-format.md). Decoders of the first format ignore unknown
+ * reasons, so the mark is invisible to them.
+ */
+export const ROTATION_MARK = 255;
+/** Bytes every sector keeps free for one rotation mark: tag, reason, varint n (n < 2^16: 3 B), check. */
+export const ROTATION_RESERVE = 6;
 
 export const KIND_TYPES: DatastreamType[] = ["integer", "double", "double", "boolean", "enum", "string", "location"];
 

@@ -38,7 +38,7 @@ import {
   recordLimit,
   seqNewer,
 } from "./format.ts";
-import { EPOCH, MAX_FIXED_RECORD, PinTable, R_BAD, R_END, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
+import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_MARK, ROTATION_RESERVE, R_BAD, R_END, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
 
 /** Thrown by append/appendAnchor under policy "refuse" when every sector holds undelivered readings. */
 export class StoreFullError extends Error {
@@ -192,6 +192,12 @@ export class Store implements ReadingStore {
   private gen = 0;
   private headOff = RECORDS_START;
   private headFull = false;
+  /** The head ends in a torn record: nothing can be written after it. */
+  private headTorn = false;
+  /** n of the head's last rotation mark, -1 when it has none. */
+  private headMark = -1;
+  /** The head's rotation mark was counted at mount (the sector after it was already erased). */
+  private markCounted = false;
   private readonly table = new PinTable();
   /** Aligned-write scratch of the append path (0xFF outside the record), the 0xFF bytes that reset it, a DataView on it. */
   private readonly wbuf = blank(WBUF_BYTES);
@@ -352,6 +358,9 @@ export class Store implements ReadingStore {
     this.table.reset();
     this.headOff = RECORDS_START;
     this.headFull = false;
+    this.headTorn = false;
+    this.headMark = -1;
+    this.markCounted = false;
     let carryDone = true;
     for (let s = 0; s < n; s++) {
       if (this.st[s] !== DATA) continue;
@@ -364,6 +373,7 @@ export class Store implements ReadingStore {
           if (s === head && r === R_META) {
             if (c.sub === M_BOOT && c.a > maxBoot) maxBoot = c.a;
             else if (c.sub === M_COUNT && c.a < DROP_REASONS.length) this.drops[c.a] += c.b;
+            else if (c.sub === M_COUNT && c.a === ROTATION_MARK) this.headMark = c.b;
           }
           r = c.next();
         }
@@ -375,6 +385,7 @@ export class Store implements ReadingStore {
           this.table.copyFrom(c.table);
           this.headOff = c.off;
           // A torn record at the end: its bytes cannot be rewritten, so the sector is closed.
+          this.headTorn = r === R_BAD;
           this.headFull = r === R_BAD || this.sealed[s] === 1;
         }
       }
@@ -384,6 +395,12 @@ export class Store implements ReadingStore {
       for (let i = 0; i < DROP_REASONS.length; i++) this.drops[i] += headHdr.drops[i];
       this.appendedTotal = headHdr.appended + this.cnt[head];
       carryDone = !(headHdr.flags & FLAG_CARRY_DONE);
+      // A rotation mark counts once the sector it announces is erased (free, or bad from a torn
+      // erase) and the next header, which would carry the count, is missing.
+      if (this.headMark > 0 && this.st[(head + 1) % n] !== DATA) {
+        this.drops[0] += this.headMark;
+        this.markCounted = true;
+      }
     }
     this.boot = maxBoot + 1 > 0xffffffff ? 1 : maxBoot + 1;
     this.bootPersisted = false;
@@ -434,9 +451,10 @@ export class Store implements ReadingStore {
     return p;
   }
 
+  /** Room at the head for a record of `len` bytes, leaving ROTATION_RESERVE free for the rotation mark. */
   private fits(len: number, reading: boolean): boolean {
     if (this.head < 0 || this.headFull) return false;
-    return this.headOff + len <= recordLimit(this.sectorBytes, this.cnt[this.head] + (reading ? 1 : 0));
+    return this.headOff + len + ROTATION_RESERVE <= recordLimit(this.sectorBytes, this.cnt[this.head] + (reading ? 1 : 0));
   }
 
   /** Writes record bytes at the head, in the aligned words that hold them (0xFF elsewhere: no change). */
@@ -482,8 +500,19 @@ export class Store implements ReadingStore {
       throw new StoreFullError("store full: every sector holds undelivered readings (policy refuse)");
     }
     const lost = this.st[t] === DATA ? this.pend[t] : 0;
-    const corrupt = this.st[t] === BAD ? this.salvageCount(t) : 0;
+    // A counted mark already covers the readings left in t by a torn erase: count them once.
+    const corrupt = this.st[t] === BAD && !this.markCounted ? this.salvageCount(t) : 0;
     const old = this.head;
+    // The rotation mark goes first: a cut between the erase below and the new header then
+    // still leaves the count in flash (mount adds it when t is no longer a data sector). A
+    // mark left by an earlier attempt with another n is superseded by a new one (the last counts).
+    if (old >= 0 && this.st[t] === DATA && lost !== (this.headMark < 0 ? 0 : this.headMark) && !this.headTorn) {
+      const mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, this.crc);
+      if (this.headOff + mark.length <= recordLimit(this.sectorBytes, this.cnt[old])) {
+        this.writeRecord(mark);
+        this.headMark = lost;
+      }
+    }
     // Anchors of t that the old head should have received (its carry was cut short).
     const rescue = this.carryPending ? this.neededAnchors(t) : [];
     if (old >= 0 && !this.sealed[old]) {
@@ -526,6 +555,9 @@ export class Store implements ReadingStore {
     this.gen++;
     this.headOff = RECORDS_START;
     this.headFull = false;
+    this.headTorn = false;
+    this.headMark = -1;
+    this.markCounted = false;
     this.table.reset();
     this.bootPersisted = true;
     this.anchorCache = undefined;
@@ -697,7 +729,7 @@ export class Store implements ReadingStore {
     let end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.crc);
     // Room for the record and for the bitmap word of the count after it: recordLimit, with
     // 4 * ceil((n + 1) / 32) as ((n + 32) >> 5) << 2 (no Math call).
-    if (this.headFull || off + end - o0 > sb - (((cnt[h] + 32) >> 5) << 2)) {
+    if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2)) {
       this.rotateFor();
       h = this.head;
       off = this.headOff;
@@ -739,7 +771,7 @@ export class Store implements ReadingStore {
   private appendSlow(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
     let rec = encodeReading(this.table, pin, kind, dom, ms, value, this.crc);
     // Worst case in a fresh sector: explicit pin + boot-relative stamp.
-    if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD) {
+    if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
       throw new Error("reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages");
     }
     try {
@@ -1108,7 +1140,7 @@ export class Store implements ReadingStore {
           w = { sector: s, offset: c.at, bytes: c.len, kind: "reading", pos: this.seq[s] * POS_SPAN + i, type: c.type, reading: this.readingOf(c), delivered: !undelivered };
         } else if (c.sub === M_BOOT) w = { sector: s, offset: c.at, bytes: c.len, kind: "boot", bootId: c.a };
         else if (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE) w = { sector: s, offset: c.at, bytes: c.len, kind: "anchor", anchor: anchorOf(c) };
-        else w = { sector: s, offset: c.at, bytes: c.len, kind: "count", reason: DROP_REASONS[c.a] || "#" + c.a, n: c.b };
+        else w = { sector: s, offset: c.at, bytes: c.len, kind: "count", reason: c.a === ROTATION_MARK ? "rotation" : DROP_REASONS[c.a] || "#" + c.a, n: c.b };
         if (fn(w) === false) return;
         if (r === R_BAD) break;
         r = c.next();
