@@ -98,7 +98,18 @@ export class EspruinoProcess {
     const id = ++this.evalSeq;
     const tag = `${EVAL_MARK}${id}:`;
     this.send(`(function(){var r;try{r={v:(${expr})};}catch(e){r={e:String(e)};}print(${JSON.stringify(tag)}+JSON.stringify(r));})()`);
-    const line = await this.waitFor(new RegExp(`${tag.replace(/[\u0001]/g, "\\u0001")}`), timeoutMs);
+    const answer = new RegExp(`${tag.replace(/[\u0001]/g, "\\u0001")}`);
+    let line: string;
+    try {
+      line = await this.waitFor(answer, timeoutMs / 2);
+    } catch (err) {
+      if (this.dead) throw err;
+      // Output printed by the device while a line is being typed makes the console re-print
+      // that line, and on a starved machine the line has been seen to wait there unexecuted:
+      // an empty line is harmless either way and gets it going.
+      this.send("");
+      line = await this.waitFor(answer, timeoutMs / 2);
+    }
     const body = JSON.parse(line.slice(line.indexOf(tag) + tag.length)) as { v?: T; e?: string };
     if (body.e !== undefined) throw new Error(`on the device: ${body.e}`);
     return body.v as T;

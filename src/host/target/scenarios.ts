@@ -63,9 +63,14 @@ export async function startLocalCloud(options: { tls?: TlsOptions; log?: (line: 
 /** Boots the linux firmware (firmware/main.ts) and waits for its banner. */
 export async function bootFirmware(binary: string, cwd?: string): Promise<EspruinoProcess> {
   const dev = new EspruinoProcess({ binary, file: await linuxBundle(), cwd });
-  await dev.waitFor(/^Spool \S+ on linux/, 15_000);
-  // The Linux build exits when no timer is left (e.g. after spool.stop()): keep the REPL open.
-  await dev.eval("(setInterval(function(){},3600000),0)");
+  try {
+    await dev.waitFor(/^Spool \S+ on linux/, 15_000);
+    // The Linux build exits when no timer is left (e.g. after spool.stop()): keep the REPL open.
+    await dev.eval("(setInterval(function(){},3600000),0)");
+  } catch (err) {
+    await dev.kill();
+    throw err;
+  }
   return dev;
 }
 
