@@ -145,7 +145,8 @@ function readingSize(table: PinTable, p: number, kind: number, dom: number, ms: 
  * Encodes a reading record into `b` at `o0` against the sector's table (which it does not
  * change): the append hot path. Espruino lexes every token of a function it runs, taken or
  * not, so the steady state (a pin with a slot and a stamp in the same domain, a float32 value)
- * is written here and the rest in putAbsolute / putValue.
+ * is written here and the rest in putAbsolute / putValue. Positional arguments rather than an
+ * options object on purpose: that object would be one more allocation per append.
  * @param dv a DataView over `b`'s buffer, `b` starting at its byte 0.
  * @param p the pin's slot plan, {@link PinTable.plan}.
  * @param kind K_* of the value's storage form.
