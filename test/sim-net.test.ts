@@ -93,7 +93,7 @@ test("Wifi on ESP32: connects with events and callback; after a drop it gives up
   w.clock.advance(60_000);
   // Silent retries with what is left of the 3 attempts, then one event, then nothing.
   t.deepEqual([...(sim.eval("log") as string[])], [
-    `disconnected {"ssid":"home","mac":"a4:2b:b0:11:22:33","reason":"201","msg":"no_ap_found"} @${(5000 + T.esp32Attempts * T.attemptMs) / 1000}`,
+    `disconnected {"ssid":"home","mac":"a4:2b:b0:11:22:33","reason":"201","msg":"NO_AP_FOUND"} @${(5000 + T.esp32Attempts * T.attemptMs) / 1000}`,
   ]);
   // The AP comes back: an ESP32 stays off by itself...
   w.network.setWifi(true);
@@ -114,7 +114,7 @@ test("Wifi on ESP32: connect with the AP away fails after its attempts with the 
     W.connect("home", {}, function (err) { log.push("cb " + err + " @" + getTime()); });`);
   w.clock.advance(60_000);
   const T = w.network.timing;
-  t.deepEqual([...(sim.eval("log") as string[])], ["disc no_ap_found", `cb no_ap_found @${(T.esp32Attempts * T.attemptMs) / 1000}`]);
+  t.deepEqual([...(sim.eval("log") as string[])], ["disc NO_AP_FOUND", `cb NO_AP_FOUND @${(T.esp32Attempts * T.attemptMs) / 1000}`]);
 });
 
 test("Wifi on ESP8266: the SDK reconnects by itself when the AP comes back", (t) => {

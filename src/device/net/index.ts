@@ -31,7 +31,7 @@ export interface NetworkStatus {
   attempts: number;
   ip?: string;
   lastDisconnectReason?: string;
-  /** Set when WiFi is needed but not configured. */
+  /** Set when WiFi is needed but not configured, or while the access point rejects the password. */
   error?: string;
 }
 
@@ -48,6 +48,13 @@ export interface Network {
 
 /** How long the SDK may take to rejoin by itself before connect() is called again. */
 const SDK_WATCHDOG_MS = 300000;
+const NO_WIFI_CONFIG = "no WiFi configured (set ssid and password)";
+/**
+ * Disconnect reasons that mean the access point refused the password, as Espruino names them:
+ * ESP32 "AUTH_FAIL" (code 202; its event `msg` and connect callback), ESP8266 "auth_failed"
+ * (202), and the handshake timeouts (15, 204) and 802.1X failure (23) a wrong WPA key gives.
+ */
+const AUTH_REASONS = /^(auth_fail|auth_failed|202|4way_handshake_timeout|15|handshake_timeout|204|802_1x_auth_failed|23)$/i;
 
 /**
  * Creates the connectivity manager for a board.
@@ -96,14 +103,23 @@ export function createNetwork(o: NetworkOptions): Network {
     return Math.floor(ceiling / 2 + (hal.random() * ceiling) / 2);
   }
 
+  /** Remembers why a join failed; a refused password becomes the status error until a join succeeds. */
+  function failed(why: string, msg?: string): void {
+    reason = why;
+    if (AUTH_REASONS.test(why) || (msg !== undefined && AUTH_REASONS.test(msg))) {
+      error = 'WiFi "' + o.config.ssid + '" rejected the password (' + (msg || why) + "): check wifi.password; retrying with backoff";
+    } else error = undefined;
+  }
+
   function join(): void {
     if (!running || up) return;
     const wifi = hal.wifi;
     if (!wifi) return;
     if (!o.config.ssid) {
-      error = "no WiFi configured (set ssid and password)";
+      error = NO_WIFI_CONFIG;
       return;
     }
+    if (error === NO_WIFI_CONFIG) error = undefined;
     attempts++;
     // The watchdog: if neither 'connected' nor a callback error comes, try again.
     retryIn(mode === "sdk" ? SDK_WATCHDOG_MS : nextDelay() + 30000);
@@ -111,7 +127,7 @@ export function createNetwork(o: NetworkOptions): Network {
       wifi.connect(o.config.ssid, { password: o.config.password }, (err: unknown) => {
         if (!running) return;
         if (err) {
-          reason = String(err);
+          failed(String(err));
           if (!up) retryIn(nextDelay());
         }
       });
@@ -132,9 +148,10 @@ export function createNetwork(o: NetworkOptions): Network {
       ip = d && d.ip ? d.ip : undefined;
       emit(true);
     });
-    wifi.on("disconnected", (d: { reason?: string | number }) => {
+    wifi.on("disconnected", (d: { reason?: string | number; msg?: string }) => {
       if (!running) return;
-      reason = d && d.reason !== undefined ? String(d.reason) : undefined;
+      if (d && d.reason !== undefined) failed(String(d.reason), d.msg);
+      else reason = undefined;
       ip = undefined;
       emit(false);
       // ESP32 stops after its own retries; ESP8266's SDK keeps trying, a watchdog backs it up.
@@ -146,6 +163,8 @@ export function createNetwork(o: NetworkOptions): Network {
     start: () => {
       if (running) return;
       running = true;
+      // A new configuration is judged afresh.
+      error = undefined;
       if (!useWifi) {
         emit(true);
         return;

@@ -94,10 +94,19 @@ export function createWifi(host: SimHost): WifiControl {
     } else schedule(T.attemptMs, () => failed(r), "wifi attempt");
   }
 
+  /**
+   * The name Espruino gives a failure: ESP32's wifiReasonToString (upper case, also what the
+   * connect callback gets), ESP8266's reason table (lower case, "auth_failed" for a bad key).
+   */
+  function reasonName(reason: string): string {
+    if (esp32) return reason === "bad_password" ? "AUTH_FAIL" : reason.toUpperCase();
+    return reason === "bad_password" ? "auth_failed" : reason;
+  }
+
   function disconnectedDetails(reason: string): Record<string, unknown> {
-    if (!esp32) return { ssid, mac: AP_MAC, reason };
+    if (!esp32) return { ssid, mac: AP_MAC, reason: reasonName(reason) };
     const code = reason === "beacon_timeout" ? "200" : reason === "bad_password" ? "202" : reason === "assoc_leave" ? "8" : "201";
-    return { ssid, mac: AP_MAC, reason: code, msg: reason === "bad_password" ? "auth_fail" : reason };
+    return { ssid, mac: AP_MAC, reason: code, msg: reasonName(reason) };
   }
 
   function failed(reason: string): void {
@@ -107,12 +116,12 @@ export function createWifi(host: SimHost): WifiControl {
       if (--attemptsLeft > 0) return attempt();
       state = "off";
       fire("disconnected", disconnectedDetails(reason));
-      callback(reason === "bad_password" ? "auth_fail" : reason);
+      callback(reasonName(reason));
       return;
     }
     state = "connecting";
     fire("disconnected", disconnectedDetails(reason));
-    callback(reason);
+    callback(reasonName(reason));
     if (auto) schedule(T.esp8266RetryMs, attempt, "esp8266 reconnect");
     else state = "off";
   }
