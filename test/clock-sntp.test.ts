@@ -1,7 +1,8 @@
 import test from "ava";
 import { SntpClient, type SntpSync } from "../src/device/clock/sntp.ts";
 import { msToNtp, ntpToMs } from "../src/device/clock/ntp-packet.ts";
-import { Device, World, type NtpBehavior } from "./helpers/clock-env.ts";
+import { createClock } from "../src/device/clock/index.ts";
+import { Device, MemoryAnchorLog, World, type NtpBehavior } from "./helpers/clock-env.ts";
 
 const START = Date.UTC(2025, 5, 1, 12, 0, 0);
 
@@ -183,4 +184,25 @@ test("bad options are refused with a clear error", (t) => {
   const dev = new Device(world, { driftPpm: 0 });
   t.throws(() => new SntpClient({ hal: dev.hal, servers: [] }), { message: /at least one host/ });
   t.throws(() => new SntpClient({ hal: dev.hal, servers: ["a", ""] }), { message: /servers\[1\]/ });
+});
+
+test("after the first sync of a clock whose drift is unknown, the next sync comes in 11 min, then hourly", (t) => {
+  const world = new World(START);
+  const dev = new Device(world, { driftPpm: 40 });
+  world.addServer("a", { upMs: 10, downMs: 10 });
+  const clock = createClock({ hal: dev.hal, log: new MemoryAnchorLog([], 1), servers: ["a"] });
+  const syncAt: number[] = [];
+  const first = world.trueMs;
+  clock.sntp.start();
+  for (let i = 0; i < 3 * 3600; i++) {
+    world.advance(1000);
+    const s = clock.sntp.status().lastSyncAt;
+    if (s !== undefined && (syncAt.length === 0 || s !== syncAt[syncAt.length - 1])) syncAt.push(s);
+  }
+  const minutes = syncAt.map((s) => Math.round((s - first) / 60000));
+  t.is(minutes[0], 0, "first sync at start: " + minutes.join(","));
+  t.is(minutes[1], 11, "the drift-learning sync: " + minutes.join(","));
+  t.not(clock.keeper.driftPpm(), undefined, "drift learned from the two syncs");
+  t.true(Math.abs((clock.keeper.driftPpm() as number) - 40) < 5, "drift " + clock.keeper.driftPpm());
+  t.is(minutes[2] - minutes[1], 60, "then the normal interval: " + minutes.join(","));
 });

@@ -199,6 +199,7 @@ export function createSpool(o: SpoolOptions): Spool {
       hal: hal,
       servers: cfg.ntp.servers,
       port: cfg.ntp.port,
+      needsDrift: () => keeper.driftPpm() === undefined,
       onSync: (sync) => {
         keeper.acceptSntp(sync);
         if (uplink) uplink.notifyClockChanged();

@@ -60,6 +60,7 @@ export function createClock(options: ClockOptions): Clock {
     port: options.port,
     timeoutMs: options.timeoutMs,
     intervalMs: options.intervalMs,
+    needsDrift: () => keeper.driftPpm() === undefined,
     onSync: (sync: SntpSync) => keeper.acceptSntp(sync),
     onError: (reason: string, server: string) => keeper.noteError(reason, server),
   });

@@ -9,6 +9,7 @@ export const DEFAULT_SNTP_SERVERS = ["pool.ntp.org"];
 const NTP_PORT = 123;
 const DEFAULT_TIMEOUT_MS = 3000;
 const DEFAULT_INTERVAL_MS = 3600000;
+const DEFAULT_LEARN_INTERVAL_MS = 660000;
 const DEFAULT_RETRY_MIN_MS = 15000;
 const DEFAULT_RETRY_MAX_MS = 900000;
 const DEFAULT_RATE_HOLD_MS = 3600000;
@@ -38,6 +39,14 @@ export interface SntpOptions {
   timeoutMs?: number;
   /** Time between successful syncs; default 1 h. */
   intervalMs?: number;
+  /**
+   * True while the clock's rate error is still unknown: the next sync then comes after
+   * `learnIntervalMs` instead of `intervalMs`, so the drift is learned within minutes of the
+   * first sync rather than an hour.
+   */
+  needsDrift?: () => boolean;
+  /** Time to the next sync while {@link SntpOptions.needsDrift}; default 11 min (drift needs 10). */
+  learnIntervalMs?: number;
   /** First retry delay after every server failed, doubled per failure; default 15 s. */
   retryMinMs?: number;
   /** Longest retry delay; default 15 min. */
@@ -91,6 +100,8 @@ export class SntpClient {
   private port: number;
   private timeoutMs: number;
   private intervalMs: number;
+  private learnIntervalMs: number;
+  private needsDrift: (() => boolean) | undefined;
   private retryMinMs: number;
   private retryMaxMs: number;
   private rateHoldMs: number;
@@ -124,6 +135,8 @@ export class SntpClient {
     this.port = options.port === undefined ? NTP_PORT : options.port;
     this.timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : options.timeoutMs;
     this.intervalMs = options.intervalMs === undefined ? DEFAULT_INTERVAL_MS : options.intervalMs;
+    this.learnIntervalMs = options.learnIntervalMs === undefined ? DEFAULT_LEARN_INTERVAL_MS : options.learnIntervalMs;
+    this.needsDrift = options.needsDrift;
     this.retryMinMs = options.retryMinMs === undefined ? DEFAULT_RETRY_MIN_MS : options.retryMinMs;
     this.retryMaxMs = options.retryMaxMs === undefined ? DEFAULT_RETRY_MAX_MS : options.retryMaxMs;
     this.rateHoldMs = options.rateHoldMs === undefined ? DEFAULT_RATE_HOLD_MS : options.rateHoldMs;
@@ -316,8 +329,8 @@ export class SntpClient {
       this.st.server = server;
       const cb = this.roundCb;
       this.roundCb = undefined;
-      this.schedule(this.intervalMs);
       if (this.onSync) this.onSync(sync);
+      this.schedule(this.needsDrift && this.needsDrift() ? Math.min(this.learnIntervalMs, this.intervalMs) : this.intervalMs);
       if (cb) cb(undefined, sync);
       return;
     }

@@ -415,6 +415,11 @@ export class TimeKeeper {
     return out;
   }
 
+  /** The clock's rate error learned from anchor pairs, in ppm; undefined until known. */
+  driftPpm(): number | undefined {
+    return this.book.driftPpm();
+  }
+
   status(): ClockStatus {
     const boots = this.unresolvedBoots();
     let readings = this.overflowReadings;
