@@ -115,8 +115,10 @@ const BAD: Array<[string, unknown, RegExp, ("esp8266" | undefined)?]> = [
   ["bad unanchored-boot policy", { clock: { unanchored: "guess" } }, /clock\.unanchored must be one of wait, estimate, drop \(got "guess"\)/],
   ["negative estimate width", { clock: { maxEstimateWidthMs: -1 } }, /clock\.maxEstimateWidthMs must be an integer 0\.\.86400000 \(got -1\)/],
   ["fractional estimate width", { clock: { maxEstimateWidthMs: 1.5 } }, /clock\.maxEstimateWidthMs must be an integer 0\.\.86400000 \(got 1\.5\)/],
-  ["unknown clock field", { clock: { policy: "drop" } }, /unknown field clock\.policy \(valid: unanchored, maxEstimateWidthMs\)/],
-  ["clock not an object", { clock: "drop" }, /clock must be an object with unanchored, maxEstimateWidthMs \(got "drop"\)/],
+  ["unknown clock field", { clock: { policy: "drop" } }, /unknown field clock\.policy \(valid: unanchored, maxEstimateWidthMs, validAtBoot\)/],
+  ["clock valid at boot not a boolean", { clock: { validAtBoot: "yes" } }, /clock\.validAtBoot must be true \(the clock is right at power-on: a battery-backed RTC\) or false \(got "yes"\)/],
+  ["too few requests a day", { limits: { requestsPerDay: 10 } }, /limits\.requestsPerDay must be an integer 24\.\.1000000 \(got 10\)/],
+  ["clock not an object", { clock: "drop" }, /clock must be an object with unanchored, maxEstimateWidthMs, validAtBoot \(got "drop"\)/],
   ["bad bad-pin policy", { uplink: { badPin: "skip" } }, /uplink\.badPin must be one of keep, drop \(got "skip"\)/],
   ["unknown uplink field", { uplink: { badPins: "drop" } }, /unknown field uplink\.badPins \(valid: badPin\)/],
 ];
@@ -137,13 +139,14 @@ test(`${BAD.length} kinds of bad configuration: each names the field and what is
 
 test("clock and uplink policies: defaults, partial merge, kept by the other sections", (t) => {
   const d = defaultConfig(esp32);
-  t.deepEqual(d.clock, { unanchored: "estimate", maxEstimateWidthMs: 60000 });
+  t.deepEqual(d.clock, { unanchored: "estimate", maxEstimateWidthMs: 60000, validAtBoot: false });
   t.deepEqual(d.uplink, { badPin: "keep" });
   const c = mergeConfig({ clock: { unanchored: "drop" }, uplink: { badPin: "drop" } }, base(), esp32);
-  t.deepEqual(c.clock, { unanchored: "drop", maxEstimateWidthMs: 60000 }, "the width given before stays");
+  t.deepEqual(c.clock, { unanchored: "drop", maxEstimateWidthMs: 60000, validAtBoot: false }, "the width given before stays");
   t.is(c.uplink.badPin, "drop");
   const w = mergeConfig({ clock: { maxEstimateWidthMs: 0 } }, c, esp32);
-  t.deepEqual(w.clock, { unanchored: "drop", maxEstimateWidthMs: 0 });
+  t.deepEqual(w.clock, { unanchored: "drop", maxEstimateWidthMs: 0, validAtBoot: false });
+  t.true(mergeConfig({ clock: { validAtBoot: true } }, w, esp32).clock.validAtBoot, "an ESP32 with a battery-backed RTC says so");
   t.is(mergeConfig({ wifi: { ssid: "x" } }, w, esp32).clock.unanchored, "drop", "another section leaves them alone");
 });
 

@@ -115,6 +115,8 @@ export interface RigOptions {
   linkUp?: boolean;
   /** Size of the store's flash region (default the board's 64 KB). */
   flashBytes?: number;
+  /** Send the device to this port instead of the local server's (another peer on 127.0.0.1). */
+  routePort?: number;
 }
 
 /** Starts the server, boots the rig firmware in a simulated ESP32 and mounts the store (the uplink is not started). */
@@ -131,7 +133,7 @@ export async function makeRig(o: RigOptions = {}): Promise<Rig> {
     regionPort: o.region ? 0 : undefined,
     clock: () => clock.trueEpochMs(),
   });
-  world.network.route(HOST, server.port);
+  world.network.route(HOST, o.routePort ?? server.port);
   const dir = mkdtempSync(join(tmpdir(), "spool-uplink-"));
   // A bigger store region moves off the board's partition, clear of Storage.
   const board: BoardProfile = o.flashBytes ? { ...RIG_BOARD, flash: { ...RIG_BOARD.flash, address: 0x200000, length: o.flashBytes } } : RIG_BOARD;

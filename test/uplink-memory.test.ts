@@ -4,7 +4,7 @@ import test from "ava";
 import { makeRig, BASE_EPOCH } from "./uplink-harness.ts";
 
 async function largestWrite(points: number, pieceBytes: number): Promise<{ maxWrite: number; requests: number; bytes: number }> {
-  const rig = await makeRig({ config: { maxPointsPerRequest: 10_000, pieceBytes }, flashBytes: 256 * 1024 });
+  const rig = await makeRig({ config: { maxPointsPerRequest: 10_000, initialWindow: 10_000, pieceBytes }, flashBytes: 256 * 1024 });
   try {
     rig.series(0, points, BASE_EPOCH - points * 1000, 1000, 20, 1 / 7);
     rig.start();

@@ -9,7 +9,8 @@ const T0 = BASE_EPOCH - HOUR;
 const HANGING = { idleMs: 50 };
 
 test("a backlog on two pins lands exactly once, in order, with exact Content-Length", async (t) => {
-  const rig = await makeRig();
+  // Full batches from the first request (no slow start): one request per pin.
+  const rig = await makeRig({ config: { initialWindow: 1000 } });
   try {
     const rows: Row[] = [];
     for (let i = 0; i < 500; i++) {
@@ -53,7 +54,7 @@ test("308: the same POST is repeated at Location, and the region is remembered",
 });
 
 test("lost 200: the batch is sent again once, duplicates bounded by one batch", async (t) => {
-  const rig = await makeRig({ faults: { dropAfterRate: 1 }, config: { maxPointsPerRequest: 100 } });
+  const rig = await makeRig({ faults: { dropAfterRate: 1 }, config: { maxPointsPerRequest: 100, initialWindow: 100 } });
   try {
     rig.series(0, 350, T0, 1000);
     rig.start();
@@ -121,7 +122,7 @@ for (const policy of ["keep", "drop"] as const) {
 }
 
 test("Too much data in batch: batches are halved until the server takes them", async (t) => {
-  const rig = await makeRig({ limits: { maxBatch: 100 }, config: { maxPointsPerRequest: 1000 } });
+  const rig = await makeRig({ limits: { maxBatch: 100 }, config: { maxPointsPerRequest: 1000, initialWindow: 1000 } });
   try {
     rig.series(0, 1000, T0, 1000);
     rig.start();
@@ -204,7 +205,7 @@ test("daily quota: uploads pause until the next UTC day, and the count survives 
     t.is(s.state, "paused-quota");
     t.is(rig.history(0).length, 300);
     t.is(s.quotaUsed, 300);
-    t.deepEqual(rig.eval('JSON.parse(require("Storage").read("spool.quota"))'), { day: Math.floor(BASE_EPOCH / 86400_000), used: 300 });
+    t.deepEqual(rig.eval('JSON.parse(require("Storage").read("spool.quota"))'), { day: Math.floor(BASE_EPOCH / 86400_000), used: 300, req: s.requestsToday });
     // A power cycle: the new boot still knows the day is used up.
     rig.reboot();
     t.is(rig.status().quotaUsed, 300);
@@ -221,7 +222,7 @@ test("daily quota: uploads pause until the next UTC day, and the count survives 
 });
 
 test("the server's quota reply pauses uploads instead of retrying", async (t) => {
-  const rig = await makeRig({ limits: { dailyQuota: 100 }, config: { maxPointsPerRequest: 60 } });
+  const rig = await makeRig({ limits: { dailyQuota: 100 }, config: { maxPointsPerRequest: 60, initialWindow: 60 } });
   try {
     rig.series(0, 200, T0, 1000);
     rig.start();

@@ -40,6 +40,11 @@ export interface BoardProfile {
     /** Bytes written to the socket before waiting for `drain`. */
     pieceBytes: number;
   };
+  /**
+   * Whether the interpreter's clock is right from power-on (the Linux build runs on the host's
+   * clock): readings are then stamped with UTC from the first one. Absent: false.
+   */
+  clock?: { validAtBoot: boolean };
   /** What the default firmware samples. */
   sampler: { kind: "temperature" | "analog" | "synthetic"; pin?: string };
 }

@@ -106,6 +106,19 @@ function start(cfg: any): void {
     for (let i = 0; i < n; i++) store.append({ pin: pin, stamp: { epochMs: from + i * every }, value: a + i * b });
     uplink.notifyAppended();
   };
+  // Records as fast as a user's loop would: `perTick` readings of `pin` every `every` ms until
+  // `total`, values k + 0.5 stamped with the clock, while the uplink flushes (flushDelayMs 0).
+  global.t.burst = function (pin, perTick, every, total) {
+    let k = 0;
+    const id = setInterval(function () {
+      for (let j = 0; j < perTick && k < total; j++) {
+        store.append({ pin: pin, stamp: { epochMs: Math.floor(hal.now()) }, value: k + 0.5 });
+        k++;
+      }
+      uplink.notifyAppended();
+      if (k >= total) clearInterval(id);
+    }, every);
+  };
   // A sampler: `count` ticks `every` ms apart from now, each appending V0 = 20 + k / 100 and
   // V1 = k stamped `now + k * every`, as a firmware's sampling timer would.
   global.t.sample = function (every, count) {

@@ -31,6 +31,11 @@ export const UNANCHORED_POLICIES: UnanchoredPolicy[] = ["wait", "estimate", "dro
 export const BAD_PIN_POLICIES = ["keep", "drop"];
 /** Widest estimate window accepted for `clock.maxEstimateWidthMs` (1 day). */
 export const MAX_ESTIMATE_WIDTH_MS = 86400000;
+/**
+ * Requests per day by default: Blynk counts every External API request as a message, and a free
+ * plan has about 100k a month; 2,000 a day leaves room for the app and other traffic.
+ */
+export const DEFAULT_REQUESTS_PER_DAY = 2000;
 
 export interface DatastreamConfig {
   /** Virtual pin 0..255 (input also takes "V5"). */
@@ -57,7 +62,8 @@ export interface SpoolConfig {
   schedules: ScheduleConfig[];
   buffer: { policy: FullPolicy };
   /** batchSize is capped by the board's `upload.maxPointsPerRequest` when used. */
-  limits: { batchSize: number; dailyQuota: number; maxAgeDays: number };
+  /** requestsPerDay: every request counts against the plan's messages; uploads are paced to it. */
+  limits: { batchSize: number; dailyQuota: number; maxAgeDays: number; requestsPerDay: number };
   /** `port`: the servers' UDP port when not 123 (a local responder in tests). */
   ntp: { servers: string[]; port?: number };
   /**
@@ -66,7 +72,7 @@ export interface SpoolConfig {
    * keeps them like "wait"; "wait" keeps them and reports them in the status; "drop" discards
    * them (counted as dropped "unresolved-time"). See docs/clock.md.
    */
-  clock: { unanchored: UnanchoredPolicy; maxEstimateWidthMs: number };
+  clock: { unanchored: UnanchoredPolicy; maxEstimateWidthMs: number; validAtBoot: boolean };
   /** Readings of a pin the server refuses ("No datastream setup for that pin."): kept (sent after a reboot fixes it) or dropped ("bad-pin"). */
   uplink: { badPin: "keep" | "drop" };
   /** While online, a new reading is sent at most this long after it was recorded. */
@@ -83,9 +89,9 @@ const SECTIONS: { [key: string]: string[] | null } = {
   datastreams: null,
   schedules: null,
   buffer: ["policy"],
-  limits: ["batchSize", "dailyQuota", "maxAgeDays"],
+  limits: ["batchSize", "dailyQuota", "maxAgeDays", "requestsPerDay"],
   ntp: ["servers", "port"],
-  clock: ["unanchored", "maxEstimateWidthMs"],
+  clock: ["unanchored", "maxEstimateWidthMs", "validAtBoot"],
   uplink: ["badPin"],
   flushDelayMs: null,
   statusPin: null,
@@ -100,9 +106,9 @@ export function defaultConfig(board: BoardProfile): SpoolConfig {
     datastreams: [],
     schedules: [],
     buffer: { policy: "overwrite-oldest" },
-    limits: { batchSize: Math.min(MAX_BATCH, board.upload.maxPointsPerRequest), dailyQuota: 10000, maxAgeDays: 30 },
+    limits: { batchSize: Math.min(MAX_BATCH, board.upload.maxPointsPerRequest), dailyQuota: 10000, maxAgeDays: 30, requestsPerDay: DEFAULT_REQUESTS_PER_DAY },
     ntp: { servers: ["pool.ntp.org"] },
-    clock: { unanchored: "estimate", maxEstimateWidthMs: 60000 },
+    clock: { unanchored: "estimate", maxEstimateWidthMs: 60000, validAtBoot: !!(board.clock && board.clock.validAtBoot) },
     uplink: { badPin: "keep" },
     flushDelayMs: 10000,
     statusPin: null,
@@ -366,6 +372,7 @@ export function mergeConfig(input: any, current: SpoolConfig, board: BoardProfil
     if (sec.batchSize !== undefined) out.limits.batchSize = intIn(sec.batchSize, "limits.batchSize", 1, MAX_BATCH);
     if (sec.dailyQuota !== undefined) out.limits.dailyQuota = intIn(sec.dailyQuota, "limits.dailyQuota", 1, 10000000);
     if (sec.maxAgeDays !== undefined) out.limits.maxAgeDays = intIn(sec.maxAgeDays, "limits.maxAgeDays", 1, 366);
+    if (sec.requestsPerDay !== undefined) out.limits.requestsPerDay = intIn(sec.requestsPerDay, "limits.requestsPerDay", 24, 1000000);
   }
   sec = sectionOf(input, "ntp");
   if (sec && sec.servers !== undefined) {
@@ -378,6 +385,10 @@ export function mergeConfig(input: any, current: SpoolConfig, board: BoardProfil
   sec = sectionOf(input, "clock");
   if (sec && sec.unanchored !== undefined) out.clock.unanchored = oneOf(sec.unanchored, "clock.unanchored", UNANCHORED_POLICIES as string[]) as UnanchoredPolicy;
   if (sec && sec.maxEstimateWidthMs !== undefined) out.clock.maxEstimateWidthMs = intIn(sec.maxEstimateWidthMs, "clock.maxEstimateWidthMs", 0, MAX_ESTIMATE_WIDTH_MS);
+  if (sec && sec.validAtBoot !== undefined) {
+    if (sec.validAtBoot !== true && sec.validAtBoot !== false) fail("clock.validAtBoot", "true (the clock is right at power-on: a battery-backed RTC) or false", sec.validAtBoot);
+    out.clock.validAtBoot = sec.validAtBoot;
+  }
   sec = sectionOf(input, "uplink");
   if (sec && sec.badPin !== undefined) out.uplink.badPin = oneOf(sec.badPin, "uplink.badPin", BAD_PIN_POLICIES) as "keep" | "drop";
   if (input.flushDelayMs !== undefined) out.flushDelayMs = intIn(input.flushDelayMs, "flushDelayMs", 0, 3600000);

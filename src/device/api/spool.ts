@@ -186,6 +186,7 @@ export function createSpool(o: SpoolOptions): Spool {
     log: store,
     policy: cfg.clock.unanchored,
     maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs,
+    validAtBoot: cfg.clock.validAtBoot,
     // SNTP has failed long enough: readings waiting for it go out with the HTTP Date's time.
     onCoarseAllowed: () => {
       if (uplink) uplink.notifyClockChanged();
@@ -242,6 +243,7 @@ export function createSpool(o: SpoolOptions): Spool {
         applyHttpDate: (header) => {
           if (keeper.applyHttpDate(header) && uplink) uplink.notifyClockChanged();
         },
+        wantsTime: () => keeper.wantsTime(),
       },
       link: network,
       sntp: { syncNow: () => sntp.syncNow() },
@@ -255,6 +257,7 @@ export function createSpool(o: SpoolOptions): Spool {
         flushDelayMs: cfg.flushDelayMs,
         maxAgeMs: cfg.limits.maxAgeDays * DAY_MS,
         dailyQuota: cfg.limits.dailyQuota,
+        requestsPerDay: cfg.limits.requestsPerDay,
         badPinPolicy: cfg.uplink.badPin,
       },
     });
@@ -523,7 +526,9 @@ export function createSpool(o: SpoolOptions): Spool {
         driftPpm: c.driftPpm === undefined ? null : c.driftPpm,
         lastSyncAgoS: c.lastSyncAt === undefined || now === undefined ? null : Math.round((now - c.lastSyncAt) / 1000),
         lastError: c.lastError || null,
+        source: c.source,
         unresolved: c.unresolvedReadings,
+        unresolvedWhy: unresolvedWhy(),
       },
       uplink: {
         state: u ? u.state : "no token",
@@ -535,12 +540,22 @@ export function createSpool(o: SpoolOptions): Spool {
         quotaUsed: u ? u.quotaUsed : 0,
         quotaDaily: u ? u.quotaDaily : cfg.limits.dailyQuota,
         delivered: u ? u.pointsDelivered : 0,
+        requestsToday: u ? u.requestsToday : 0,
+        requestsPerDay: cfg.limits.requestsPerDay,
+        batchLimit: u ? u.batchLimit : 0,
+        hint: u && u.hint ? u.hint : null,
         warning: u && u.warning ? u.warning : n.error || null,
       },
       network: { kind: board.network, ssid: cfg.wifi.ssid, up: network.isUp() },
       sampling: sampling,
       memory: memory(),
     };
+  }
+
+  /** Why the readings counted as unresolved cannot be given a time (the first such boot's reason). */
+  function unresolvedWhy(): string | null {
+    const boots = keeper.unresolvedBoots();
+    return boots.length ? "boot " + boots[0].bootId + ": " + boots[0].reason : null;
   }
 
   function memory(): { free: number; usage: number; total: number } {

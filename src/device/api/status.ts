@@ -49,8 +49,12 @@ export interface SpoolStatus {
     /** Seconds since the last accepted sync. */
     lastSyncAgoS: number | null;
     lastError: string | null;
+    /** Where the time comes from: "sntp", "http-date" (a reply's Date, about 1 s), "board" (clock valid at boot), "none". */
+    source: string;
     /** Readings kept because their boot never learned the time. */
     unresolved: number;
+    /** Why (the first such boot), or null. */
+    unresolvedWhy: string | null;
   };
   uplink: {
     state: string;
@@ -65,6 +69,13 @@ export interface SpoolStatus {
     quotaUsed: number;
     quotaDaily: number;
     delivered: number;
+    /** Requests made today (UTC) against the daily budget `limits.requestsPerDay`. */
+    requestsToday: number;
+    requestsPerDay: number;
+    /** Points the next request may carry (small after a boot, a lost reply or a reconnect; grows with each 200). */
+    batchLimit: number;
+    /** What the last reply probably means, when the user must act (e.g. a token of another region). */
+    hint: string | null;
     warning: string | null;
   };
   network: { kind: string; ssid: string; up: boolean };
@@ -106,21 +117,23 @@ export function formatStatus(st: SpoolStatus): string[] {
       ", lifetime " + (f.lifetimeDays === null ? "not yet known" : "about " + formatAge(f.lifetimeDays * 86400)),
   );
   const c = st.clock;
-  let clock = c.synced ? "synced" : "not synced";
+  let clock = c.synced ? "synced (" + c.source + ")" : c.source === "http-date" ? "coarse time from an HTTP Date" : "not synced";
   if (c.lastOffsetMs !== null) clock += ", last offset " + (c.lastOffsetMs >= 0 ? "+" : "") + Math.round(c.lastOffsetMs) + " ms";
   if (c.driftPpm !== null) clock += ", drift " + Math.round(c.driftPpm * 10) / 10 + " ppm";
   if (c.lastSyncAgoS !== null) clock += ", last sync " + formatAge(c.lastSyncAgoS) + " ago";
-  if (c.unresolved) clock += ", " + plural(c.unresolved, "reading") + " waiting for their time";
+  if (c.unresolved) clock += ", " + plural(c.unresolved, "reading") + " kept without a time (" + c.unresolvedWhy + ")";
   if (c.lastError) clock += "; last error: " + c.lastError;
   lines.push("clock    " + clock);
   const u = st.uplink;
   let up = u.state + " -> " + u.server + " (token " + (u.token || "not set") + ")";
   if (u.lastReply) up += ", last reply " + u.lastReply;
   lines.push("uplink   " + up);
-  let up2 = "quota " + u.quotaUsed + "/" + u.quotaDaily + " today, " + u.delivered + " delivered";
+  let up2 = "quota " + u.quotaUsed + "/" + u.quotaDaily + " points, " + u.requestsToday + "/" + u.requestsPerDay + " requests today, " +
+    u.delivered + " delivered, batch limit " + u.batchLimit;
   if (u.backoffS) up2 += ", backoff " + formatAge(u.backoffS);
   if (u.nextAttemptInS !== null) up2 += ", next attempt in " + formatAge(u.nextAttemptInS);
   lines.push("         " + up2);
+  if (u.hint) lines.push("         likely cause: " + u.hint);
   if (u.warning) lines.push("         warning: " + u.warning);
   const n = st.network;
   lines.push("network  " + (n.kind === "wifi" ? "WiFi " + (n.ssid ? '"' + n.ssid + '"' : "(no ssid set)") + (n.up ? " connected" : " down") : n.up ? "up" : "down"));

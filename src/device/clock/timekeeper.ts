@@ -48,6 +48,12 @@ export interface TimeKeeperOptions {
   coarseHoldOffMs?: number;
   /** Called once when that hold-off ends with SNTP still failing (readings may now go out). */
   onCoarseAllowed?: () => void;
+  /**
+   * The interpreter's clock is right from power-on (the Linux build runs on the host's clock; an
+   * ESP32 with a battery-backed RTC): readings are stamped with UTC from the first one, with no
+   * anchor needed. Ignored while the clock reads an implausible time (before 2024).
+   */
+  validAtBoot?: boolean;
 }
 
 /** How a stamp resolves. */
@@ -70,7 +76,7 @@ export interface UnresolvedBoot {
 export interface ClockStatus {
   /** This boot's clock was set by SNTP. */
   synced: boolean;
-  source: "sntp" | "http-date" | "none";
+  source: "sntp" | "http-date" | "board" | "none";
   lastOffsetMs: number | undefined;
   driftPpm: number | undefined;
   /** UTC ms of the last accepted sync (either source). */
@@ -127,7 +133,9 @@ export class TimeKeeper {
   private coarseAllowedNoted = false;
   private book = new AnchorBook();
   private synced = false;
-  private source: "sntp" | "http-date" | "none" = "none";
+  private source: "sntp" | "http-date" | "board" | "none" = "none";
+  /** The board's clock is trusted (validAtBoot) until SNTP anchors take over. */
+  private boardClock = false;
   private lastEpochStamp = 0;
   private lastOffsetMs: number | undefined;
   private lastSyncAt: number | undefined;
@@ -155,6 +163,20 @@ export class TimeKeeper {
       this.synced = true;
       this.source = "sntp";
     } else if (mine) this.source = "http-date";
+    const t = this.hal.now();
+    if (!this.synced && options.validAtBoot && t >= MIN_PLAUSIBLE_MS && t < MAX_PLAUSIBLE_MS) {
+      this.synced = true;
+      this.boardClock = true;
+      this.source = "board";
+    }
+  }
+
+  /**
+   * Whether this boot has no time yet (no SNTP or HTTP-Date anchor, no trusted board clock):
+   * any HTTP reply's Date header would give its readings a time that survives a power cut.
+   */
+  wantsTime(): boolean {
+    return !this.synced && !this.book.get(this.bootId);
   }
 
   /**
@@ -181,6 +203,7 @@ export class TimeKeeper {
   /** UTC ms now by this boot's SNTP anchors and the learned drift; undefined before the first sync. */
   now(): number | undefined {
     if (!this.synced) return undefined;
+    if (this.boardClock) return this.hal.now();
     return this.book.epochAt(this.bootId, this.hal.uptime());
   }
 
@@ -206,6 +229,7 @@ export class TimeKeeper {
     }
     this.addAnchor({ bootId: this.bootId, uptimeMs: Math.round(sample.uptimeMs), epochMs: Math.round(sample.epochMs) });
     this.synced = true;
+    this.boardClock = false;
     this.source = "sntp";
     this.lastOffsetMs = sample.offsetMs;
     this.lastSyncAt = Math.round(sample.epochMs);

@@ -435,7 +435,12 @@ export class Store implements ReadingStore {
 
   /** Byte of reading `i` within {@link readBitmap}'s result (words are stored from the end down). */
   private bitByte(s: number, i: number): number {
-    return bitmapWordOffset(this.sectorBytes, i) - recordLimit(this.sectorBytes, this.cnt[s]) + ((i % 32) >> 3);
+    return this.bitByteOf(this.cnt[s], i);
+  }
+
+  /** The same, for a bitmap read when the sector held `count` readings. */
+  private bitByteOf(count: number, i: number): number {
+    return bitmapWordOffset(this.sectorBytes, i) - recordLimit(this.sectorBytes, count) + ((i % 32) >> 3);
   }
 
   private countPending(s: number): number {
@@ -882,6 +887,8 @@ export class Store implements ReadingStore {
     let s = -1;
     let first = 0;
     let bm: Uint8Array | undefined;
+    /** Readings the sector held when `bm` was read: the bitmap grows down as the head sector fills. */
+    let bmCount = 0;
     let c: SectorCursor | undefined;
     function seek(): void {
       // Ring order starts after the head; a rotation shifts it, so start over from `from`.
@@ -898,7 +905,7 @@ export class Store implements ReadingStore {
           if (self.st[s] !== DATA || self.pend[s] === 0) continue;
           first = self.seq[s] * POS_SPAN;
           if (first + self.cnt[s] <= from) continue;
-          bm = self.readBitmap(s);
+          bm = undefined;
           c = self.cursor(s);
         }
         const r = c.next();
@@ -913,7 +920,14 @@ export class Store implements ReadingStore {
           continue;
         }
         const pos = first + i;
-        if (pos >= from && (pin === undefined || c.pin === pin) && (bm as Uint8Array)[self.bitByte(s, i)] & (1 << (i % 8))) {
+        if (pos < from || (pin !== undefined && c.pin !== pin)) continue;
+        // Between two next() calls readings may have been appended to this sector: a bitmap
+        // read before then is laid out for fewer readings and lacks their bits.
+        if (!bm || i >= bmCount) {
+          bmCount = self.cnt[s];
+          bm = self.readBitmap(s);
+        }
+        if (bm[self.bitByteOf(bmCount, i)] & (1 << (i % 8))) {
           from = pos + 1;
           return { pos: pos, reading: self.readingOf(c), type: c.type };
         }

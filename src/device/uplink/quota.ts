@@ -10,7 +10,11 @@
 
 import type { StoragePort } from "../hal.ts";
 
-/** Storage file of the quota: JSON `{"day":N,"used":N}`, day = UTC days since 1970. */
+/**
+ * Storage file of the quotas: JSON `{"day":N,"used":N,"req":N}`, day = UTC days since 1970,
+ * used = points delivered that day, req = requests made that day (Blynk counts every External
+ * API request as one message against the plan).
+ */
 export const QUOTA_FILE = "spool.quota";
 const DAY_MS = 86400000;
 
@@ -18,6 +22,8 @@ export interface QuotaOptions {
   storage: StoragePort;
   /** Points per UTC day. */
   daily: number;
+  /** Requests per UTC day (default unlimited). */
+  requestsDaily?: number;
   /** Points counted between two writes of the file (default 1% of the quota, at least 1). */
   persistStep?: number;
 }
@@ -29,6 +35,12 @@ export interface Quota {
   add(nowUtc: number | undefined, points: number): void;
   /** The server said the quota is used up: take it as used for the day. */
   exhaust(nowUtc: number | undefined): void;
+  /** Requests still allowed on the UTC day of `nowUtc`. */
+  requestsLeft(nowUtc: number | undefined): number;
+  /** Counts one request made. */
+  addRequest(nowUtc: number | undefined): void;
+  /** Requests counted today. */
+  requests(): number;
   /** Points counted today, and the day. */
   used(): number;
   day(): number;
@@ -40,6 +52,10 @@ export function createQuota(o: QuotaOptions): Quota {
   let day = -1;
   let used = 0;
   let saved = 0;
+  let req = 0;
+  let reqSaved = 0;
+  const reqDaily = o.requestsDaily !== undefined ? o.requestsDaily : 1e9;
+  const reqStep = Math.max(1, Math.floor(reqDaily / 100));
   const step = o.persistStep !== undefined ? o.persistStep : Math.max(1, Math.floor(o.daily / 100));
   try {
     const raw = o.storage.read(QUOTA_FILE);
@@ -49,6 +65,8 @@ export function createQuota(o: QuotaOptions): Quota {
         day = j.day;
         used = j.used;
         saved = used;
+        req = typeof j.req === "number" ? j.req : 0;
+        reqSaved = req;
       }
     }
   } catch (e) {
@@ -57,8 +75,9 @@ export function createQuota(o: QuotaOptions): Quota {
 
   function save(): void {
     try {
-      o.storage.write(QUOTA_FILE, JSON.stringify({ day: day, used: used }));
+      o.storage.write(QUOTA_FILE, JSON.stringify({ day: day, used: used, req: req }));
       saved = used;
+      reqSaved = req;
     } catch (e) {
       // Storage full: the count stays in RAM for this boot
     }
@@ -72,6 +91,8 @@ export function createQuota(o: QuotaOptions): Quota {
       day = d;
       used = 0;
       saved = -1;
+      req = 0;
+      reqSaved = 0;
     }
   }
 
@@ -92,6 +113,16 @@ export function createQuota(o: QuotaOptions): Quota {
         save();
       }
     },
+    requestsLeft: (nowUtc) => {
+      roll(nowUtc);
+      return req >= reqDaily ? 0 : reqDaily - req;
+    },
+    addRequest: (nowUtc) => {
+      roll(nowUtc);
+      req++;
+      if (saved < 0 || req - reqSaved >= reqStep || req >= reqDaily) save();
+    },
+    requests: () => req,
     used: () => used,
     day: () => day,
     nextDayMs: (nowUtc) => (Math.floor(nowUtc / DAY_MS) + 1) * DAY_MS,

@@ -1,15 +1,20 @@
-/** Sorting Blynk's replies to a batch upload into what the uplink does about each. */
+/**
+ * Sorting Blynk's replies to a batch upload into what the uplink does about each. Only what
+ * Blynk documents is recognised by its wording; everything else is the server's state, to wait
+ * out with the readings kept (docs/uplink.md, "Replies").
+ */
 
 /** What to do after a reply (or a failure to get one). */
 export type ReplyAction =
-  | "ok" // 200: mark delivered
-  | "redirect" // 308: the same POST at Location
-  | "stop-token" // Invalid token.: stop, keep everything
-  | "bad-pin" // the server does not know the pin: set its readings aside
-  | "too-big" // batch over the server's point or size limit: halve
-  | "quota" // the daily point quota is used up: pause until the next UTC day
-  | "reject" // a 400 about the content: split the batch to find the bad reading
-  | "retry"; // 429, 5xx, connection errors, timeouts, anything else: back off
+  | "ok" // 200 (any body): mark delivered what was in the body
+  | "redirect" // 301/302/307/308: the same POST at Location's host
+  | "stop-token" // 400 Invalid token.: stop, keep everything
+  | "bad-pin" // 400 Wrong pin format. / No datastream setup for that pin.: set the pin's readings aside
+  | "too-big" // 400 Too much data in batch..., 413: halve the points per request
+  | "quota" // a 400/403/429 that says "quota" or "daily": pause until the next UTC day
+  | "unknown" // any other 400: the server's state, unless the reading is refused alone (isolation)
+  | "server" // other statuses (401, 403, 404, 429, 5xx...): back off, keep
+  | "lost"; // no reply (connection error, timeout): back off, and trust the link less
 
 /** The message of a Blynk error body `{"error":{"message":"..."}}`, else the body itself (trimmed, bounded). */
 export function replyMessage(body: string): string {
@@ -30,22 +35,23 @@ function has(s: string, part: string): boolean {
 }
 
 /**
- * Classifies a reply. `status` 0 means no reply (connection error, timeout).
- * Blynk documents only 200 and 400 with a message; the quota reply is not documented, so any
- * 400 or 429 that talks about a quota or a daily limit counts as one.
+ * Classifies a reply; `status` 0 means no reply (connection error, timeout). The quota reply
+ * is not documented: a 400, 403 or 429 that talks about a quota or a daily limit counts as one,
+ * any other wording falls to "unknown" or "server" and is waited out all the same.
  */
 export function classifyReply(status: number, message: string): ReplyAction {
+  if (status === 0) return "lost";
   if (status === 200) return "ok";
   if (status === 301 || status === 302 || status === 307 || status === 308) return "redirect";
   const m = message.toLowerCase();
   if ((status === 400 || status === 429 || status === 403) && (has(m, "quota") || has(m, "daily") || has(m, "per day"))) return "quota";
   if (status === 413) return "too-big";
-  if (status !== 400) return "retry";
+  if (status !== 400) return "server";
   if (has(m, "invalid token")) return "stop-token";
-  if (has(m, "wrong pin") || has(m, "no datastream")) return "bad-pin";
-  if (has(m, "too much data") || has(m, "too large") || has(m, "too big")) return "too-big";
-  // The request's fault, not the readings' (a body the server could not parse, a header):
-  // splitting would end by dropping every reading, so back off and retry instead.
-  if (has(m, "content type") || has(m, "json") || has(m, "malformed") || has(m, "parse")) return "retry";
-  return "reject";
+  if (has(m, "wrong pin format") || has(m, "no datastream setup")) return "bad-pin";
+  if (has(m, "too much data")) return "too-big";
+  return "unknown";
 }
+
+/** Why an `Invalid token.` may not mean a wrong token (Blynk's troubleshooting: GeoDNS). */
+export const TOKEN_HINT = "the token is wrong, or belongs to another region: set blynk.host to your region's server (e.g. fra1.blynk.cloud)";

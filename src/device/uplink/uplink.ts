@@ -9,7 +9,7 @@ import type { Stamp } from "../types.ts";
 import type { DropReason, LogPos, LogRecord, ReadingStore } from "../store/contract.ts";
 import { formatPoint } from "./json.ts";
 import { maskToken, redactToken } from "./mask.ts";
-import { classifyReply, replyMessage } from "./reply.ts";
+import { TOKEN_HINT, classifyReply, replyMessage } from "./reply.ts";
 import { fullJitterMs } from "./backoff.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import { createQuota } from "./quota.ts";
@@ -25,6 +25,20 @@ const MAX_REDIRECTS = 3;
 const MAX_DROPS = 16;
 /** Bytes of a reply body kept (enough for Blynk's error JSON). */
 const MAX_REPLY_BYTES = 256;
+/**
+ * Largest body sent: Blynk refuses requests over 2 MB, headers included (about 200 bytes here,
+ * the path with the token about 100): keep 4 KB for them.
+ */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024 - 4096;
+/** Requests a burst may spend at once (a backlog after an outage); refilled at the daily rate. */
+const BUCKET_MAX = 30;
+/** Points per request after a boot, a lost reply or a reconnect (then x4 per full 200). */
+const INITIAL_WINDOW = 32;
+const WINDOW_GROWTH = 4;
+/** Least time between two requests made only for their Date header. */
+const PROBE_EVERY_MS = 3600000;
+/** The cheapest documented request, made when a boot needs a time and has nothing to send. */
+const PROBE_PATH = "/external/api/isHardwareConnected?token=";
 const SPACES = "                                ";
 
 /** Turns a reading's stamp into UTC epoch ms (the clock's TimeKeeper implements it). */
@@ -40,6 +54,11 @@ export interface StampResolver {
   discards?(stamp: Stamp): boolean;
   /** Coarse time from an HTTP reply's `Date` header (used by the clock only before SNTP). */
   applyHttpDate?(header: string): unknown;
+  /**
+   * Whether this boot has no time anchor yet: the uplink then makes a cheap request for its
+   * `Date` header when it has nothing else to send (at most once an hour).
+   */
+  wantsTime?(): boolean;
 }
 
 /** The network as the uplink sees it (src/device/net implements it). */
@@ -75,6 +94,14 @@ export interface UplinkConfig {
   maxAgeMs?: number;
   /** Points per UTC day (default 10,000). */
   dailyQuota?: number;
+  /**
+   * Requests per UTC day, all kinds (Blynk counts each as a message against the plan; default
+   * 2,000, which leaves a free plan's ~100k a month room for other traffic). Uploads are paced
+   * to it by putting more readings in each request.
+   */
+  requestsPerDay?: number;
+  /** Points per request right after a boot, a lost reply or a reconnect (default 32). */
+  initialWindow?: number;
   /** A request without a complete reply after this long is abandoned (default 30 s). */
   requestTimeoutMs?: number;
   /** Retry delays (default base 1 s, cap 10 min, full jitter). */
@@ -100,7 +127,7 @@ export interface UplinkOptions {
   onStatus?: (status: UplinkStatus) => void;
 }
 
-export type UplinkState = "idle" | "sending" | "backoff" | "paused-quota" | "stopped-token" | "offline";
+export type UplinkState = "idle" | "sending" | "backoff" | "paced" | "paused-quota" | "paused-requests" | "stopped-token" | "offline";
 
 export interface UplinkStatus {
   state: UplinkState;
@@ -112,6 +139,8 @@ export interface UplinkStatus {
   /** Set when the token travels unencrypted. */
   warning?: string;
   lastReply?: { status: number; message: string };
+  /** What the last reply probably means for the user, when it needs their action. */
+  hint?: string;
   /** Current backoff delay (0 after a success). */
   backoffMs: number;
   /** Uptime ms of the next scheduled attempt, if one is scheduled. */
@@ -121,8 +150,16 @@ export interface UplinkStatus {
   requests: number;
   pointsDelivered: number;
   bytesSent: number;
-  /** Points per request now (halved after "Too much data"). */
+  /** Points per request at most (halved after "Too much data"). */
   maxPointsPerRequest: number;
+  /**
+   * Points the next request may carry: small after a boot, a lost reply or a reconnect, growing
+   * with every 200 up to maxPointsPerRequest (what one lost reply can make the server store twice).
+   */
+  batchLimit: number;
+  /** Requests made today (UTC) and the daily budget. */
+  requestsToday: number;
+  requestsPerDay: number;
   /** Pins the server refused ("Wrong pin format." / "No datastream setup for that pin."). */
   badPins: number[];
   /** Readings seen waiting for their time to be resolvable in the last pass. */
@@ -162,6 +199,10 @@ interface Batch {
   last: LogPos;
   count: number;
   bytes: number;
+  /** Written into the body so far: how many, the first and the last position (pass 2). */
+  sent: number;
+  sentFrom: LogPos;
+  sentTo: LogPos;
 }
 
 function checkToken(token: unknown): string {
@@ -244,6 +285,8 @@ export function createUplink(o: UplinkOptions): Uplink {
   const flushDelayMs = num(c.flushDelayMs, 10000, 0, DAY_MS, "flushDelayMs");
   const maxAgeMs = num(c.maxAgeMs, 30 * DAY_MS, 1, 3650 * DAY_MS, "maxAgeMs");
   const daily = num(c.dailyQuota, 10000, 1, 1e9, "dailyQuota");
+  const requestsPerDay = num(c.requestsPerDay, 2000, 1, 1e7, "requestsPerDay");
+  const initialWindow = num(c.initialWindow, INITIAL_WINDOW, 1, SERVER_MAX_POINTS, "initialWindow");
   const requestTimeoutMs = num(c.requestTimeoutMs, 30000, 1, 600000, "requestTimeoutMs");
   const backoff: BackoffConfig = c.backoff || { baseMs: 1000, capMs: 600000 };
   num(backoff.baseMs, 1000, 1, DAY_MS, "backoff.baseMs");
@@ -252,6 +295,8 @@ export function createUplink(o: UplinkOptions): Uplink {
   if (policy !== "keep" && policy !== "drop") throw new Error('uplink: config.badPinPolicy must be "keep" or "drop"');
   const syncWaitMs = num(c.syncWaitMs, 3000, 0, 600000, "syncWaitMs");
   const recheckMs = flushDelayMs > 60000 ? flushDelayMs : 60000;
+  /** One request's worth of the daily budget, in ms of refill. */
+  const refillMs = DAY_MS / requestsPerDay;
 
   const home: Target = { scheme: c.scheme, host: c.host, port: port };
   let target: Target = home;
@@ -260,14 +305,14 @@ export function createUplink(o: UplinkOptions): Uplink {
     if (raw) {
       const r = JSON.parse(raw);
       // Only valid for the host it was learned from: a changed config starts over.
-      if (r.from === c.host && r.host && r.port && (r.scheme === c.scheme || r.scheme === "https")) {
+      if (r.from === c.host && r.host && r.port && r.scheme === c.scheme) {
         target = { scheme: r.scheme, host: r.host, port: r.port };
       }
     }
   } catch (e) {
     // no usable region file: start at the configured host
   }
-  const quota: Quota = createQuota({ storage: hal.storage, daily: daily });
+  const quota: Quota = createQuota({ storage: hal.storage, daily: daily, requestsDaily: requestsPerDay });
 
   let running = false;
   let stoppedToken = false;
@@ -279,9 +324,18 @@ export function createUplink(o: UplinkOptions): Uplink {
   let attempt = 0;
   let backoffMs = 0;
   let maxPoints = maxPointsCfg;
+  let window = initialWindow < maxPoints ? initialWindow : maxPoints;
   let paused = false;
-  /** Content bisection: while the window [.., end] of `pin` is being split, batches take at most `limit`. */
-  let bisect: { pin: number; end: LogPos; limit: number } | undefined;
+  let tokens = BUCKET_MAX;
+  let tokensAt = hal.uptime();
+  let probedAt: number | undefined;
+  /**
+   * Isolation of a reading the server may refuse for its content, after an unrecognised 400 on
+   * pin `pin` up to `end`: batches of at most `limit`. `ok` says a 200 came in this isolation;
+   * `suspect` is a reading refused alone (skipped while its right-hand neighbours are tried),
+   * `confirm` that it goes again alone after they were accepted. See docs/uplink.md.
+   */
+  let iso: { pin: number; end: LogPos; limit: number; ok: boolean; suspect: LogPos; confirm: boolean } | undefined;
   /** Per pin: readings before this position wait for their time (this pass). At most 256 keys. */
   let resume: { [pin: number]: LogPos } = {};
   /** Every undelivered reading before this position is waiting or set aside (this pass). */
@@ -292,6 +346,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   const aside: { [pin: number]: number } = {};
   const badPins: number[] = [];
   let lastReply: { status: number; message: string } | undefined;
+  let hint: string | undefined;
   let requests = 0;
   let delivered = 0;
   let bytesSent = 0;
@@ -325,11 +380,15 @@ export function createUplink(o: UplinkOptions): Uplink {
       pointsDelivered: delivered,
       bytesSent: bytesSent,
       maxPointsPerRequest: maxPoints,
+      batchLimit: window,
+      requestsToday: quota.requests(),
+      requestsPerDay: requestsPerDay,
       badPins: badPins.slice(),
       waitingForTime: waiting,
       dropped: { tooOld: dropped.tooOld, rejected: dropped.rejected, badPin: dropped.badPin, unresolvedTime: dropped.unresolvedTime },
       maxPieceBytes: maxPieceBytes,
     };
+    if (hint) s.hint = hint;
     if (target.scheme === "http") s.warning = "plain HTTP: the token and readings travel unencrypted";
     return s;
   }
@@ -361,6 +420,43 @@ export function createUplink(o: UplinkOptions): Uplink {
     }, ms);
   }
 
+  /** Requests in the bucket now (refilled at requestsPerDay over the day, at most BUCKET_MAX). */
+  function bucket(): number {
+    const up = hal.uptime();
+    tokens += (up - tokensAt) / refillMs;
+    tokensAt = up;
+    if (tokens > BUCKET_MAX) tokens = BUCKET_MAX;
+    return tokens;
+  }
+
+  /**
+   * Whether a request may go now; otherwise schedules the step for when one may and says why
+   * in the state (the readings wait in flash meanwhile).
+   */
+  function mayRequest(now: number | undefined): boolean {
+    if (quota.requestsLeft(now) <= 0) {
+      paused = true;
+      const wait = now === undefined ? 3600000 : quota.nextDayMs(now) - now + Math.floor(hal.random() * 60000);
+      schedule(wait < 3600000 ? wait : 3600000);
+      setState("paused-requests");
+      return false;
+    }
+    const t = bucket();
+    if (t < 1) {
+      schedule(Math.ceil((1 - t) * refillMs));
+      setState("paced");
+      return false;
+    }
+    return true;
+  }
+
+  function countRequest(): void {
+    requests++;
+    bucket();
+    tokens--;
+    quota.addRequest(nowUtc());
+  }
+
   function applyDrops(n: number): void {
     for (let i = 0; i < n; i++) {
       store.drop(dropPos[i], dropWhy[i]);
@@ -368,6 +464,11 @@ export function createUplink(o: UplinkOptions): Uplink {
       else if (dropWhy[i] === "unresolved-time") dropped.unresolvedTime++;
       else dropped.badPin++;
     }
+  }
+
+  /** A reading of an isolation skipped while its neighbours are tried. */
+  function skipped(rec: LogRecord): boolean {
+    return !!iso && iso.suspect === rec.pos && !iso.confirm;
   }
 
   /**
@@ -383,7 +484,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     store.scan({ from: from }, (rec) => {
       const p = rec.reading.pin;
       const a = aside[p];
-      if (a === 1) return;
+      if (a === 1 || skipped(rec)) return;
       if (a === 2) {
         dropPos[n] = rec.pos;
         dropWhy[n] = "bad-pin";
@@ -411,9 +512,10 @@ export function createUplink(o: UplinkOptions): Uplink {
       return false;
     });
     applyDrops(n);
-    // Everything before the pick (or the last drop) was skipped for the rest of this pass.
+    // Everything before the pick (or the last drop) was skipped for the rest of this pass; a
+    // skipped suspect stays behind scanFrom until its neighbours have answered.
     if (pick) {
-      scanFrom = pick.pos;
+      if (!iso || iso.suspect < 0 || iso.suspect > pick.pos) scanFrom = pick.pos;
       return pick;
     }
     if (n === MAX_DROPS) {
@@ -427,15 +529,18 @@ export function createUplink(o: UplinkOptions): Uplink {
   /** Pass 1: how many readings from `pick` go in one request, and the exact body length. */
   function measure(pick: LogRecord, now: number | undefined): Batch {
     const pin = pick.reading.pin;
-    let limit = maxPoints;
+    let limit = window < maxPoints ? window : maxPoints;
     const left = quota.remaining(now);
     if (left < limit) limit = left;
     let end: LogPos | undefined;
-    if (bisect && bisect.pin === pin) {
-      if (pick.pos <= bisect.end) {
-        end = bisect.end;
-        if (bisect.limit < limit) limit = bisect.limit;
-      } else bisect = undefined;
+    if (iso && iso.pin === pin) {
+      // Halving proceeds in store order, so a suspect is the oldest reading of its pin that can
+      // go: what follows it are its right-hand neighbours, at the isolation's batch size.
+      if (iso.confirm && pick.pos === iso.suspect) limit = 1;
+      else if (iso.suspect >= 0 || pick.pos <= iso.end) {
+        if (iso.suspect < 0) end = iso.end;
+        if (iso.limit < limit) limit = iso.limit;
+      } else iso = undefined;
     }
     let count = 0;
     let bytes = 2;
@@ -444,11 +549,13 @@ export function createUplink(o: UplinkOptions): Uplink {
       if (count >= limit || (end !== undefined && rec.pos > end)) return false;
       const ts = resolver.resolve(rec.reading.stamp);
       if (ts === undefined || (now !== undefined && ts < now - maxAgeMs)) return false;
-      bytes += formatPoint(ts, rec.reading.value).length + (count > 0 ? 1 : 0);
+      const add = formatPoint(ts, rec.reading.value).length + (count > 0 ? 1 : 0);
+      if (bytes + add > MAX_BODY_BYTES) return false;
+      bytes += add;
       count++;
       last = rec.pos;
     });
-    return { pin: pin, start: pick.pos, last: last, count: count, bytes: bytes };
+    return { pin: pin, start: pick.pos, last: last, count: count, bytes: bytes, sent: 0, sentFrom: -1, sentTo: -1 };
   }
 
   function step(): void {
@@ -480,7 +587,17 @@ export function createUplink(o: UplinkOptions): Uplink {
       return;
     }
     if (!pick) {
+      if (iso && iso.suspect >= 0 && !iso.confirm) {
+        // Nothing after the suspect to try: its left-hand neighbours' 200 is all the evidence.
+        settleSuspect(iso.ok);
+        schedule(0);
+        return;
+      }
       freshPass = true;
+      if (needsProbe()) {
+        if (mayRequest(now)) probe();
+        return;
+      }
       setState("idle");
       if (waiting > 0) schedule(recheckMs);
       return;
@@ -490,7 +607,24 @@ export function createUplink(o: UplinkOptions): Uplink {
       schedule(0);
       return;
     }
+    if (!mayRequest(now)) return;
     send(b, target, pathFor(b.pin), 0);
+  }
+
+  function needsProbe(): boolean {
+    if (!resolver.wantsTime || !resolver.applyHttpDate || !resolver.wantsTime()) return false;
+    return probedAt === undefined || hal.uptime() - probedAt >= PROBE_EVERY_MS;
+  }
+
+  /** Ends the suspect of an isolation: dropped as "rejected" when the evidence holds, else kept. */
+  function settleSuspect(reject: boolean): void {
+    const x = iso as { suspect: LogPos; pin: number };
+    if (reject) {
+      store.drop(x.suspect, "rejected");
+      dropped.rejected++;
+      hal.log("uplink: V" + x.pin + " reading refused alone while its neighbours were accepted: dropped as rejected");
+    }
+    iso = undefined;
   }
 
   function pathFor(pin: number): string {
@@ -513,9 +647,14 @@ export function createUplink(o: UplinkOptions): Uplink {
       for (;;) {
         const rec = cursor.next();
         if (rec === undefined || rec.pos > b.last) break;
+        if (skipped(rec)) continue;
         const ts = resolver.resolve(rec.reading.stamp);
-        buf += (n > 0 ? "," : "") + formatPoint(ts === undefined ? 0 : ts, rec.reading.value);
+        // Pass 1 resolved it; a clock change since may not: it waits for the next request.
+        if (ts === undefined) break;
+        buf += (n > 0 ? "," : "") + formatPoint(ts, rec.reading.value);
         n++;
+        if (b.sent++ === 0) b.sentFrom = rec.pos;
+        b.sentTo = rec.pos;
         if (rec.pos === b.last) break;
         if (buf.length >= piece) return;
       }
@@ -528,7 +667,8 @@ export function createUplink(o: UplinkOptions): Uplink {
       while (!recordsDone && buf.length < piece) fill();
       if (recordsDone && padLeft < 0) {
         // Readings the ring overwrote since pass 1 are missing: JSON allows trailing
-        // whitespace, so spaces keep the announced Content-Length exact.
+        // whitespace, so spaces keep the announced Content-Length exact. Only what was
+        // written (b.sentFrom..b.sentTo) is marked delivered on a 200.
         padLeft = b.bytes - written - buf.length;
         if (padLeft < 0) return fail("body longer than measured");
       }
@@ -584,45 +724,54 @@ export function createUplink(o: UplinkOptions): Uplink {
     pump();
   }
 
-  function send(b: Batch, t: Target, path: string, hops: number): void {
+  /**
+   * One HTTP exchange with its own timer: `body` streams the request (undefined: none, a GET);
+   * `done` gets the status (0: no reply), the bounded body and the headers, exactly once.
+   */
+  function exchange(
+    x: { t: Target; path: string; method: string; length: number },
+    body: ((req: HttpRequest, id: number, fail: (msg: string) => void) => void) | undefined,
+    done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void,
+  ): void {
     const id = ++seq;
     inflight = id;
-    backoffMs = 0;
-    setState("sending");
-    let done = false;
+    let over = false;
     let gotResponse = false;
-    let body = "";
+    let text = "";
     let tmo: unknown;
 
     function finish(code: number, msg: string, headers: { [name: string]: string } | undefined): void {
-      if (done || inflight !== id) return;
-      done = true;
+      if (over || inflight !== id) return;
+      over = true;
       inflight = 0;
       if (tmo !== undefined) hal.clearTimeout(tmo);
-      onReply(b, t, code, msg, headers, hops);
+      done(code, msg, headers);
     }
 
     tmo = hal.setTimeout(() => {
       tmo = undefined;
       finish(0, "timeout after " + requestTimeoutMs + " ms", undefined);
     }, requestTimeoutMs);
+    countRequest();
     try {
+      const headers: { [name: string]: string } = { "Content-Length": String(x.length) };
+      if (body) headers["Content-Type"] = "application/json";
       const req = hal.http.request(
         {
-          host: t.host,
-          port: t.port,
-          path: path,
-          method: "POST",
-          protocol: t.scheme === "https" ? "https:" : "http:",
-          headers: { "Content-Type": "application/json", "Content-Length": String(b.bytes) },
+          host: x.t.host,
+          port: x.t.port,
+          path: x.path,
+          method: x.method,
+          protocol: x.t.scheme === "https" ? "https:" : "http:",
+          headers: headers,
         },
         (res: HttpResponse) => {
-          if (done || inflight !== id) return;
+          if (over || inflight !== id) return;
           gotResponse = true;
           const code = Number(res.statusCode);
-          const end = () => finish(code, body, res.headers);
+          const end = () => finish(code, text, res.headers);
           res.on("data", (d: string) => {
-            if (body.length < MAX_REPLY_BYTES) body += String(d).substring(0, MAX_REPLY_BYTES - body.length);
+            if (text.length < MAX_REPLY_BYTES) text += String(d).substring(0, MAX_REPLY_BYTES - text.length);
           });
           res.on("end", end);
           res.on("close", end);
@@ -633,21 +782,42 @@ export function createUplink(o: UplinkOptions): Uplink {
       req.on("close", () => {
         if (!gotResponse) finish(0, "connection closed without a reply", undefined);
       });
-      requests++;
-      stream(b, req, id, (msg) => finish(0, msg, undefined));
+      if (body) body(req, id, (msg) => finish(0, msg, undefined));
+      else req.end();
     } catch (e) {
       finish(0, errText(e), undefined);
     }
   }
 
-  function retryLater(): void {
-    backoffMs = fullJitterMs(backoff, attempt, hal.random());
-    attempt++;
-    schedule(backoffMs);
-    setState("backoff");
+  function send(b: Batch, t: Target, path: string, hops: number): void {
+    backoffMs = 0;
+    b.sent = 0;
+    setState("sending");
+    exchange({ t: t, path: path, method: "POST", length: b.bytes }, (req, id, fail) => stream(b, req, id, fail), (code, raw, headers) =>
+      onReply(b, t, code, raw, headers, hops),
+    );
   }
 
-  function onReply(b: Batch, t: Target, code: number, raw: string, headers: { [name: string]: string } | undefined, hops: number): void {
+  /** A request made for its `Date` header only: the clock of a boot with nothing to send. */
+  function probe(): void {
+    setState("sending");
+    exchange({ t: target, path: PROBE_PATH + token, method: "GET", length: 0 }, undefined, (code, raw, headers) => {
+      useDate(headers);
+      if (!running) return;
+      if (code === 0) {
+        lastReply = { status: 0, message: redactToken(raw, token) };
+        window = initialWindow < maxPoints ? initialWindow : maxPoints;
+        retryLater(undefined);
+        return;
+      }
+      probedAt = hal.uptime();
+      if (resolver.wantsTime && resolver.wantsTime()) hal.log("uplink: no time in the reply to the time probe (" + code + ")");
+      report();
+      step();
+    });
+  }
+
+  function useDate(headers: { [name: string]: string } | undefined): void {
     const date = header(headers, "Date");
     if (date && resolver.applyHttpDate) {
       try {
@@ -656,44 +826,45 @@ export function createUplink(o: UplinkOptions): Uplink {
         // a bad Date header is the clock's business
       }
     }
+  }
+
+  /** Waits before the next request: full jitter, or the server's Retry-After when it says so. */
+  function retryLater(retryAfter: string | undefined): void {
+    backoffMs = fullJitterMs(backoff, attempt, hal.random());
+    const ra = retryAfter ? Number(retryAfter) * 1000 : NaN;
+    if (ra > backoffMs) backoffMs = ra < backoff.capMs ? ra : backoff.capMs;
+    attempt++;
+    schedule(backoffMs);
+    setState("backoff");
+  }
+
+  function onReply(b: Batch, t: Target, code: number, raw: string, headers: { [name: string]: string } | undefined, hops: number): void {
+    useDate(headers);
     const msg = redactToken(code === 0 ? raw : replyMessage(raw), token);
     lastReply = { status: code, message: msg };
     if (!running) return;
-    report();
-    const action = code === 0 ? "retry" : classifyReply(code, msg);
+    const action = classifyReply(code, msg);
     if (action !== "ok") hal.log("uplink: V" + b.pin + " " + b.count + " points: " + (code || "no reply") + " " + msg);
+    if (action !== "stop-token") hint = undefined;
+    report();
     if (action === "ok") {
-      store.markDelivered({ pin: b.pin, from: b.start, to: b.last });
-      delivered += b.count;
-      quota.add(nowUtc(), b.count);
+      // Only what went into this body: the ring may have overwritten readings since pass 1,
+      // and the cursor is the one witness of what the server received.
+      if (b.sent > 0) store.markDelivered({ pin: b.pin, from: b.sentFrom, to: b.sentTo });
+      delivered += b.sent;
+      quota.add(nowUtc(), b.sent);
       attempt = 0;
       backoffMs = 0;
-      if (bisect && bisect.pin === b.pin && b.last >= bisect.end) bisect = undefined;
+      // Slow start: a full request answered shows the link carries more.
+      if (b.count >= window && window < maxPoints) window = window * WINDOW_GROWTH < maxPoints ? window * WINDOW_GROWTH : maxPoints;
+      if (iso && iso.pin === b.pin) isolationOk(b);
       report();
       step();
     } else if (action === "redirect") {
-      const loc = parseLocation(header(headers, "Location") || "", t);
-      if (!loc || hops >= MAX_REDIRECTS) {
-        lastReply = { status: code, message: "unusable redirect" };
-        retryLater();
-      } else if (t.scheme === "https" && loc.target.scheme === "http") {
-        // Never follow a downgrade: the token would travel in clear.
-        lastReply = { status: code, message: "refused redirect to plain HTTP" };
-        retryLater();
-      } else {
-        if (loc.target.host !== target.host || loc.target.port !== target.port || loc.target.scheme !== target.scheme) {
-          target = loc.target;
-          hal.log("uplink: region is now " + target.host);
-          try {
-            hal.storage.write(REGION_FILE, JSON.stringify({ from: home.host, scheme: target.scheme, host: target.host, port: target.port }));
-          } catch (e) {
-            // remembered for this boot only
-          }
-        }
-        send(b, loc.target, loc.path, hops + 1);
-      }
+      redirect(b, t, header(headers, "Location") || "", hops);
     } else if (action === "stop-token") {
       stoppedToken = true;
+      hint = TOKEN_HINT;
       cancelTimer();
       setState("stopped-token");
     } else if (action === "bad-pin") {
@@ -704,20 +875,90 @@ export function createUplink(o: UplinkOptions): Uplink {
       step();
     } else if (action === "too-big") {
       maxPoints = b.count > 1 ? Math.floor(b.count / 2) : 1;
+      if (window > maxPoints) window = maxPoints;
       step();
     } else if (action === "quota") {
       quota.exhaust(nowUtc());
       step();
-    } else if (action === "reject") {
-      if (b.count === 1) {
-        store.drop(b.start, "rejected");
-        dropped.rejected++;
-        if (bisect && bisect.pin === b.pin && b.last >= bisect.end) bisect = undefined;
-      } else {
-        bisect = { pin: b.pin, end: b.last, limit: Math.ceil(b.count / 2) };
+    } else if (action === "unknown") {
+      isolationRefused(b);
+    } else {
+      // Nothing came back (the server may have stored the body): risk less next time.
+      if (action === "lost") window = initialWindow < maxPoints ? initialWindow : maxPoints;
+      retryLater(header(headers, "Retry-After"));
+    }
+  }
+
+  /** A 200 inside an isolation: evidence that the server takes this pin's readings. */
+  function isolationOk(b: Batch): void {
+    const x = iso as NonNullable<typeof iso>;
+    x.ok = true;
+    if (x.suspect >= 0) {
+      if (x.confirm && b.start === x.suspect) {
+        // Accepted alone after all: it was the server's state, not the reading.
+        iso = undefined;
+        return;
       }
+      if (!x.confirm && b.start > x.suspect) {
+        // Its right-hand neighbours were accepted: refused alone between accepted neighbours.
+        x.confirm = true;
+        return;
+      }
+    }
+    if (b.last >= x.end) iso = undefined;
+    // Accepted: what refused was in the rest of the window, or was the server's state.
+    else x.limit = x.limit * 2;
+  }
+
+  /**
+   * An unrecognised 400: the server's state, unless it refuses one reading alone while it
+   * accepts that reading's neighbours in the same pass. Halves the batch to find such a
+   * reading, waiting out a backoff between refusals until a 200 shows the server takes data.
+   */
+  function isolationRefused(b: Batch): void {
+    if (!iso || iso.pin !== b.pin) {
+      iso = { pin: b.pin, end: b.last, limit: b.count, ok: false, suspect: -1, confirm: false };
+    }
+    const x = iso;
+    if (x.confirm && b.start === x.suspect) {
+      // Refused alone again, after its neighbours on both sides were accepted.
+      settleSuspect(x.ok);
       step();
-    } else retryLater();
+      return;
+    }
+    if (x.suspect >= 0) {
+      // The neighbours after the suspect are refused too: the server's state after all.
+      iso = undefined;
+      retryLater(undefined);
+      return;
+    }
+    if (b.count > 1) x.limit = Math.ceil(b.count / 2);
+    else x.suspect = b.start;
+    if (x.ok) step();
+    else retryLater(undefined);
+  }
+
+  function redirect(b: Batch, t: Target, location: string, hops: number): void {
+    const loc = parseLocation(location, t);
+    if (!loc || hops >= MAX_REDIRECTS) {
+      lastReply = { status: lastReply ? lastReply.status : 0, message: "unusable redirect" };
+      retryLater(undefined);
+      return;
+    }
+    // Blynk may send an https Location to a board without TLS: keep the board's scheme (and
+    // then its port), take only the host and path.
+    const next: Target = { scheme: t.scheme, host: loc.target.host, port: loc.target.scheme === t.scheme ? loc.target.port : t.port };
+    if (next.host !== target.host || next.port !== target.port) {
+      target = next;
+      hal.log("uplink: region is now " + target.host);
+      try {
+        hal.storage.write(REGION_FILE, JSON.stringify({ from: home.host, scheme: target.scheme, host: target.host, port: target.port }));
+      } catch (e) {
+        // remembered for this boot only
+      }
+    }
+    if (!mayRequest(nowUtc())) return;
+    send(b, next, loc.path, hops + 1);
   }
 
   function onLink(up: boolean): void {
@@ -729,6 +970,8 @@ export function createUplink(o: UplinkOptions): Uplink {
     }
     attempt = 0;
     freshPass = true;
+    // A new association: nothing is known of this path yet.
+    window = initialWindow < maxPoints ? initialWindow : maxPoints;
     if (stoppedToken) return;
     if (o.sntp) {
       // Flush once the sync answers, or after syncWaitMs, whichever comes first.
@@ -770,7 +1013,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     },
     notifyClockChanged: () => {
       freshPass = true;
-      if (running && !stoppedToken && !inflight && !paused && state !== "backoff" && linkUp()) schedule(0);
+      if (running && !stoppedToken && !inflight && !paused && state !== "backoff" && state !== "paced" && linkUp()) schedule(0);
     },
     flushNow: () => {
       if (!running || stoppedToken || inflight) return;
@@ -782,6 +1025,7 @@ export function createUplink(o: UplinkOptions): Uplink {
       token = checkToken(t);
       if (stoppedToken) {
         stoppedToken = false;
+        hint = undefined;
         setState(linkUp() ? "idle" : "offline");
         if (running && linkUp()) {
           freshPass = true;

@@ -147,8 +147,19 @@ export function createHttpModule(host: SimHost): any {
       c.inflight--;
       c.io?.touch();
       if (c.closed || c.stalled) return;
-      // Espruino: "we sent all of it! Issue a drain event, unless we want to close".
-      if (c.inflight === 0 && c.sendBuf === "" && !c.wantClose) host.fire(gen, c.req, "drain", []);
+      if (c.inflight === 0 && c.sendBuf === "" && !c.wantClose) {
+        // The bytes take virtual time to go out: timers due meanwhile run first, as on a board,
+        // where the device's code runs between two pieces of a body.
+        const sendMs = Math.max(1, Math.ceil(data.length / host.network.timing.sendBytesPerMs));
+        host.clock.after(
+          sendMs,
+          () => {
+            // Espruino: "we sent all of it! Issue a drain event, unless we want to close".
+            if (!c.closed && !c.stalled && c.inflight === 0 && c.sendBuf === "" && !c.wantClose) host.fire(gen, c.req, "drain", []);
+          },
+          "http send",
+        );
+      }
       updateHold(c);
     });
   }

@@ -46,6 +46,12 @@ export interface WifiTiming {
    * with error code -3 "timeout" (lwIP's retransmission timeout; inferred, not measured).
    */
   tcpStallMs: number;
+  /**
+   * How fast a connection sends: the `drain` after a write comes when its bytes have gone out
+   * at this rate, at least one idle loop (1 ms) later, so the device's timers run meanwhile as
+   * they do on a board. Default 64 bytes per ms (about 0.5 Mbit/s, inferred, not measured).
+   */
+  sendBytesPerMs: number;
 }
 
 export const DEFAULT_WIFI_TIMING: WifiTiming = {
@@ -54,6 +60,7 @@ export const DEFAULT_WIFI_TIMING: WifiTiming = {
   esp32Attempts: 3,
   esp8266RetryMs: 5000,
   tcpStallMs: 20000,
+  sendBytesPerMs: 64,
 };
 
 export interface SimNetworkOptions {
