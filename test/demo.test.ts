@@ -151,7 +151,7 @@ test("the command: a short run through the CLI exits 0 with lost = 0 and the pag
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ["--import=tsx", "src/host/cli.ts", "demo", "--exit", "--port", "0", "--duration", "1", "--outage", "0.25", "--db", join(dir, "demo.sqlite")],
-      { timeout: 60_000 },
+      { timeout: 150_000 },
     );
     t.regex(stdout, /lost {8}0 /);
     t.regex(stdout, /Charts: http:\/\/127\.0\.0\.1:\d+\//);

@@ -221,8 +221,8 @@ export function createSpool(o: SpoolOptions): Spool {
 
   function survey(): void {
     keeper.survey((visit) => {
-      store.scan({ from: store.oldestPos() }, (rec) => {
-        visit(rec.reading.stamp);
+      store.scan({ from: 0, delivered: true }, (rec) => {
+        visit(rec.reading.stamp, !rec.delivered);
       });
     });
     surveyed = true;
@@ -390,7 +390,7 @@ export function createSpool(o: SpoolOptions): Spool {
       if (running && network.isUp()) sntp.start();
     }
     if (!sameJson(prev.clock, cfg.clock)) {
-      keeper.configure({ policy: cfg.clock.unanchored, maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs });
+      keeper.configure({ policy: cfg.clock.unanchored, maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs, validAtBoot: cfg.clock.validAtBoot });
       // Readings that waited may now resolve (or be dropped).
       if (uplink && running) uplink.notifyClockChanged();
     }

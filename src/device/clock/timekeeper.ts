@@ -163,11 +163,21 @@ export class TimeKeeper {
       this.synced = true;
       this.source = "sntp";
     } else if (mine) this.source = "http-date";
+    this.trustBoardClock(!!options.validAtBoot);
+  }
+
+  /** Starts or stops trusting the interpreter's clock as it is (no SNTP anchor of this boot yet). */
+  private trustBoardClock(valid: boolean): void {
+    if (this.source === "sntp") return;
     const t = this.hal.now();
-    if (!this.synced && options.validAtBoot && t >= MIN_PLAUSIBLE_MS && t < MAX_PLAUSIBLE_MS) {
+    if (valid && !this.boardClock && t >= MIN_PLAUSIBLE_MS && t < MAX_PLAUSIBLE_MS) {
       this.synced = true;
       this.boardClock = true;
       this.source = "board";
+    } else if (!valid && this.boardClock) {
+      this.synced = false;
+      this.boardClock = false;
+      this.source = this.book.get(this.bootId) ? "http-date" : "none";
     }
   }
 
@@ -180,11 +190,12 @@ export class TimeKeeper {
   }
 
   /**
-   * Changes the unanchored-boot policy and the estimate width at run time (absent fields stay).
+   * Changes the unanchored-boot policy, the estimate width and whether the board's clock is
+   * trusted at run time (absent fields stay).
    * Takes effect at the next `classify`; the status counts follow at the next `survey`.
    * @throws Error on an unknown policy or a negative width; nothing changes then.
    */
-  configure(o: { policy?: UnanchoredPolicy; maxEstimateWidthMs?: number }): void {
+  configure(o: { policy?: UnanchoredPolicy; maxEstimateWidthMs?: number; validAtBoot?: boolean }): void {
     const policy = o.policy === undefined ? this.policy : o.policy;
     if (policy !== "wait" && policy !== "estimate" && policy !== "drop") {
       throw new Error("TimeKeeper: policy must be 'wait', 'estimate' or 'drop', not '" + policy + "'");
@@ -193,6 +204,7 @@ export class TimeKeeper {
     if (!(width >= 0)) throw new Error("TimeKeeper: maxEstimateWidthMs must be >= 0");
     this.policy = policy;
     this.maxWidthMs = width;
+    if (o.validAtBoot !== undefined) this.trustBoardClock(o.validAtBoot);
   }
 
   /** Whether `stamp` is one the policy discards: a past boot that never got an anchor, under "drop". */
@@ -301,21 +313,23 @@ export class TimeKeeper {
   }
 
   /**
-   * Learns the extent of the pending readings: `forEach` must call `visit` with every pending
-   * reading's stamp in store (append) order. Used to bound boots that never got an anchor and
-   * to count them for status. Memory: one small entry per unanchored boot (at most 32).
+   * Learns the extent of the stored readings: `forEach` must call `visit` with the stamp of
+   * every reading still in flash, in store (append) order, `pending` false for those already
+   * delivered (they still tell how long their boot lasted). Used to bound boots that never got
+   * an anchor and to count pending ones for status. Memory: one small entry per boot (at most
+   * 32; boots seen only through delivered readings give way to later ones).
    */
-  survey(forEach: (visit: (stamp: Stamp) => void) => void): void {
+  survey(forEach: (visit: (stamp: Stamp, pending?: boolean) => void) => void): void {
     const entries: SurveyEntry[] = [];
     let latestEpoch = -Infinity;
     let overflow = 0;
-    const book = this.book;
-    forEach((stamp: Stamp) => {
+    forEach((stamp: Stamp, pending?: boolean) => {
       if ("epochMs" in stamp) {
         if (stamp.epochMs > latestEpoch) latestEpoch = stamp.epochMs;
         return;
       }
-      if (book.get(stamp.bootId)) return;
+      // Anchored boots are surveyed too (not counted as unresolved): the last reading of one
+      // bounds from below the start of the unanchored boot after it.
       let e: SurveyEntry | undefined;
       for (let i = entries.length - 1; i >= 0; i--) {
         if (entries[i].bootId === stamp.bootId) {
@@ -324,14 +338,15 @@ export class TimeKeeper {
         }
       }
       if (!e) {
+        if (entries.length >= MAX_SURVEY_BOOTS && entries[0].readings === 0) entries.shift();
         if (entries.length >= MAX_SURVEY_BOOTS) {
-          overflow++;
+          if (pending !== false) overflow++;
           return;
         }
         e = { bootId: stamp.bootId, readings: 0, maxUptimeMs: 0, epochBefore: latestEpoch };
         entries.push(e);
       }
-      e.readings++;
+      if (pending !== false) e.readings++;
       if (stamp.uptimeMs > e.maxUptimeMs) e.maxUptimeMs = stamp.uptimeMs;
     });
     entries.sort((a, b) => a.bootId - b.bootId);
@@ -410,6 +425,11 @@ export class TimeKeeper {
     if (a) lo = a.last ? a.last.epochMs : (a.coarseLast as Anchor).epochMs - COARSE_ERR_MS;
     for (let i = 0; i < this.entries.length; i++) {
       const e = this.entries[i];
+      if (a && e.bootId === a.bootId) {
+        // The anchored boot before lasted at least until its last pending reading.
+        const end = this.book.epochAt(a.bootId, e.maxUptimeMs);
+        if (end !== undefined && end - (a.last ? 0 : COARSE_ERR_MS) > lo) lo = end - (a.last ? 0 : COARSE_ERR_MS);
+      }
       if ((a && e.bootId <= a.bootId) || e.bootId > bootId) continue;
       if (e.epochBefore > lo) lo = e.epochBefore;
       if (e.bootId < bootId) lo += e.maxUptimeMs * rate;
@@ -433,6 +453,7 @@ export class TimeKeeper {
     const out: UnresolvedBoot[] = [];
     for (let i = 0; i < this.entries.length; i++) {
       const e = this.entries[i];
+      if (e.readings === 0) continue;
       const r = this.classify({ bootId: e.bootId, uptimeMs: e.maxUptimeMs });
       if (r.kind === "unresolved" || r.kind === "drop") out.push({ bootId: e.bootId, readings: e.readings, reason: r.reason });
     }

@@ -48,6 +48,20 @@ export interface LogRecord {
   reading: Reading;
   /** The value's datastream type as stored (the store always sets it). */
   type?: DatastreamType;
+  /** Set on a reading already delivered (only a scan with `delivered: true` visits those). */
+  delivered?: boolean;
+}
+
+/** Where a scan starts and what it visits. */
+export interface ScanOptions {
+  from: LogPos;
+  /** Only this pin's readings. */
+  pin?: number;
+  /**
+   * Also readings already delivered that are still in flash (until their sector is erased),
+   * flagged `delivered`: what the clock learns of past boots from them.
+   */
+  delivered?: boolean;
 }
 
 /** A resumable scan over undelivered readings, oldest first. */
@@ -79,12 +93,12 @@ export interface ReadingStore {
    * `fn` returns false or the head is reached. Readings of other pins are skipped when `pin`
    * is given. Memory use does not depend on how many readings are visited.
    */
-  scan(options: { from: LogPos; pin?: number }, fn: (rec: LogRecord) => boolean | void): void;
+  scan(options: ScanOptions, fn: (rec: LogRecord) => boolean | void): void;
   /**
    * Like {@link ReadingStore.scan}, but pulled one reading at a time and resumable: the cursor
    * keeps its place between calls, re-seeking only after the ring turned.
    */
-  openCursor(options: { from: LogPos; pin?: number }): LogCursor;
+  openCursor(options: ScanOptions): LogCursor;
   /** Marks delivered every undelivered reading of `pin` with from <= pos <= to (durable on return). */
   markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void;
   /** Marks one reading as dropped for `reason` (not to be sent), counted. */

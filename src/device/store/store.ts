@@ -8,7 +8,7 @@
 import type { FlashPort } from "../hal.ts";
 import type { Anchor, DatastreamType, Reading, ReadingValue } from "../types.ts";
 import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, inferType } from "../codec/value.ts";
-import type { DropReason, FullPolicy, LogCursor, LogPos, LogRecord, ReadingStore, StoreStats } from "./contract.ts";
+import type { DropReason, FullPolicy, LogCursor, LogPos, LogRecord, ReadingStore, ScanOptions, StoreStats } from "./contract.ts";
 import {
   DROP_REASONS,
   FLAG_CARRY_DONE,
@@ -867,7 +867,7 @@ export class Store implements ReadingStore {
    * Calls `fn` for each undelivered reading from `from` on, oldest first, until it returns
    * false. Do not append from inside `fn`; marking delivered what was already visited is fine.
    */
-  scan(options: { from: LogPos; pin?: number }, fn: (rec: LogRecord) => boolean | void): void {
+  scan(options: ScanOptions, fn: (rec: LogRecord) => boolean | void): void {
     const cur = this.openCursor(options);
     let rec = cur.next();
     while (rec !== undefined && fn(rec) !== false) rec = cur.next();
@@ -877,10 +877,11 @@ export class Store implements ReadingStore {
    * A resumable {@link scan}: each `next()` decodes on from where the last one stopped, so a
    * batch streamed piece by piece reads each sector once instead of once per piece.
    */
-  openCursor(options: { from: LogPos; pin?: number }): LogCursor {
+  openCursor(options: ScanOptions): LogCursor {
     this.requireMounted();
     const self = this;
     const pin = options.pin;
+    const all = !!options.delivered;
     let from = options.from || 0;
     let gen = -1;
     let k = 0;
@@ -902,7 +903,7 @@ export class Store implements ReadingStore {
         if (!c) {
           if (k >= self.n) return undefined;
           s = self.ringAt(k++);
-          if (self.st[s] !== DATA || self.pend[s] === 0) continue;
+          if (self.st[s] !== DATA || (self.pend[s] === 0 && !all)) continue;
           first = self.seq[s] * POS_SPAN;
           if (first + self.cnt[s] <= from) continue;
           bm = undefined;
@@ -927,9 +928,12 @@ export class Store implements ReadingStore {
           bmCount = self.cnt[s];
           bm = self.readBitmap(s);
         }
-        if (bm[self.bitByteOf(bmCount, i)] & (1 << (i % 8))) {
+        const pending = (bm[self.bitByteOf(bmCount, i)] & (1 << (i % 8))) !== 0;
+        if (pending || all) {
           from = pos + 1;
-          return { pos: pos, reading: self.readingOf(c), type: c.type };
+          const rec: LogRecord = { pos: pos, reading: self.readingOf(c), type: c.type };
+          if (!pending) rec.delivered = true;
+          return rec;
         }
       }
     }

@@ -973,6 +973,9 @@ export function createUplink(o: UplinkOptions): Uplink {
     // A new association: nothing is known of this path yet.
     window = initialWindow < maxPoints ? initialWindow : maxPoints;
     if (stoppedToken) return;
+    // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
+    // seconds, and its readings are placed only by an anchor written in this boot.
+    if (needsProbe() && bucket() >= 1 && quota.requestsLeft(nowUtc()) > 0) probe();
     if (o.sntp) {
       // Flush once the sync answers, or after syncWaitMs, whichever comes first.
       schedule(syncWaitMs);

@@ -42,7 +42,7 @@ export class Sensors {
   boot = 1;
   private noise: () => number;
 
-  constructor(private readonly trueNow: () => number, seed = 7) {
+  constructor(protected readonly now: () => number, seed = 7) {
     this.noise = prng(seed);
   }
 
@@ -51,7 +51,7 @@ export class Sensors {
    * @throws Error for a pin that is neither sensor.
    */
   read(pin: number): number {
-    const ms = this.trueNow();
+    const ms = this.now();
     const jitter = this.noise() - 0.5;
     let value: number;
     if (pin === TEMPERATURE_PIN) value = Math.round((ideal(pin, ms) + jitter * 0.3) * 100) / 100;

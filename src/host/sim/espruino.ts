@@ -148,7 +148,7 @@ export class SimEspruino {
     this.storageFlash.powerOn();
     this.deadReason = undefined;
     this.bootTrue = this.clock.now;
-    this.offsetMs = 0;
+    this.offsetMs = this.clockAtPowerOn();
     this.newContext();
     if (code !== undefined) this.lastCode = code;
     this.guardBoot(() => {
@@ -173,6 +173,14 @@ export class SimEspruino {
     if (!this.alive) return;
     this.wifi?.restore();
     this.emitInit();
+  }
+
+  /**
+   * The interpreter's clock at power-on: the host's (true) time on a board whose clock is valid
+   * at boot (the Linux build reads the system clock), else 0 (1970), as a board without RTC.
+   */
+  private clockAtPowerOn(): number {
+    return this.board.clock && this.board.clock.validAtBoot ? this.clock.trueEpochMs() : 0;
   }
 
   /** Power cycle: cut, power on, boot the last code again (flash kept). */
