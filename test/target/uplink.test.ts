@@ -71,8 +71,9 @@ run("an unknown 400 for 20 s: nothing dropped, requests bounded by the backoff, 
     cloud.server.setFaults({});
     await dev.eval("spool.flush()");
     await until("delivery after recovery", async () => cloud.server.history(cloud.token, 1).length >= 200, 60_000, 250);
-    t.is(cloud.server.history(cloud.token, 1).length, 200);
-    t.is(cloud.server.stats().duplicates, 0);
+    // Recorded in one loop, many share a millisecond: compare values, not timestamps.
+    const values = cloud.server.history(cloud.token, 1).map(([, v]) => v as number);
+    t.deepEqual([...values].sort((a, b) => a - b), Array.from({ length: 200 }, (_, k) => k + 0.5), "each reading once");
     t.deepEqual(problems(dev), []);
     t.log(`${during} requests during 20 s of unknown 400s`);
   } finally {
@@ -145,7 +146,8 @@ for (const validAtBoot of [false, true]) {
               for (const v of acked.keys()) if (!have.has(v)) return false;
               return true;
             },
-            150_000,
+            // The drain boot gives SNTP one round (30 s after its first timeout) before it uses the Date.
+            90_000,
             500,
           );
         } catch (e) {

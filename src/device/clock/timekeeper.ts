@@ -110,6 +110,8 @@ const INCONSISTENT_MS = 2000;
 /** The survey tracks at most this many unanchored boots; the rest resolve with looser bounds. */
 const MAX_SURVEY_BOOTS = 32;
 const DEFAULT_COARSE_HOLD_OFF_MS = 600000;
+/** The hold-off when the previous boot with a time got it only from an HTTP Date. */
+const SHORT_HOLD_OFF_MS = 30000;
 
 /**
  * The device's time: stamps, anchors, drift and resolution.
@@ -164,6 +166,10 @@ export class TimeKeeper {
       this.source = "sntp";
     } else if (mine) this.source = "http-date";
     this.trustBoardClock(!!options.validAtBoot);
+    // The last boot that learned the time learned it only from an HTTP Date: SNTP is probably
+    // blocked on this network, so it is given one round of retries, not the whole hold-off.
+    const prev = this.book.before(this.bootId);
+    if (prev && !prev.first && prev.coarseFirst && this.holdOffMs > SHORT_HOLD_OFF_MS) this.holdOffMs = SHORT_HOLD_OFF_MS;
   }
 
   /** Starts or stops trusting the interpreter's clock as it is (no SNTP anchor of this boot yet). */
