@@ -7,7 +7,7 @@ const CLI = "/repo/node_modules/.bin/espruino";
 test("serial: --no-ble, the port, 115200 baud, the bundle as .bootcde code", (t) => {
   const plan = flashPlan({ port: "/dev/ttyUSB0", bundle: "firmware/build/esp32.js", espruino: CLI });
   t.is(plan.command, CLI);
-  t.deepEqual(plan.args, ["--no-ble", "-p", "/dev/ttyUSB0", "-b", "115200", "--storage", ".bootcde:-", "firmware/build/esp32.js"]);
+  t.deepEqual(plan.args, ["--no-ble", "-p", "/dev/ttyUSB0", "-b", "115200", "--sleep", "3", "--storage", ".bootcde:-", "firmware/build/esp32.js"]);
   t.deepEqual(plan.files, [{ storage: ".bootcde", path: "firmware/build/esp32.js" }]);
   t.deepEqual(plan.port, { kind: "serial", path: "/dev/ttyUSB0" });
 });
@@ -17,14 +17,14 @@ test("serial with a config file and a baud rate: spool.json goes in before the c
   t.deepEqual(plan.args, [
     "--no-ble", "-p", "/dev/ttyACM1", "-b", "921600",
     "--storage", "spool.json:/tmp/spool-flash-x/spool.json",
-    "--storage", ".bootcde:-", "b.js",
+    "--sleep", "3", "--storage", ".bootcde:-", "b.js",
   ]);
   t.deepEqual(plan.files.map((f) => f.storage), ["spool.json", ".bootcde"]);
 });
 
 test("tcp: no baud, throttled writes, the port made explicit", (t) => {
   const plan = flashPlan({ port: "tcp://127.0.0.1:2323", bundle: "firmware/build/linux.js", espruino: CLI });
-  t.deepEqual(plan.args, ["--no-ble", "-p", "tcp://127.0.0.1:2323", "--config", "SERIAL_THROTTLE_SEND=1", "--storage", ".bootcde:-", "firmware/build/linux.js"]);
+  t.deepEqual(plan.args, ["--no-ble", "-p", "tcp://127.0.0.1:2323", "--config", "SERIAL_THROTTLE_SEND=1", "--sleep", "3", "--storage", ".bootcde:-", "firmware/build/linux.js"]);
   t.deepEqual(plan.port, { kind: "tcp", host: "127.0.0.1", port: 2323, url: "tcp://127.0.0.1:2323" });
   const board = flashPlan({ port: "tcp://esp32.local", bundle: "b.js", espruino: CLI });
   t.is(board.args[2], "tcp://esp32.local:23", "telnet's port 23 when none is given");

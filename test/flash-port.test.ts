@@ -1,5 +1,4 @@
 import test from "ava";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
@@ -8,17 +7,8 @@ import { flashPlan, parsePort } from "../src/host/flash/plan.ts";
 import { checkPort, FlashError, portHolders } from "../src/host/flash/port.ts";
 import { runEspruino } from "../src/host/flash/run.ts";
 import { ESPRUINO_CLI, run } from "../src/host/commands/flash.ts";
-
-/** A pseudo-terminal held open by a python process: a serial port someone else is using. */
-function holdPty(): Promise<{ path: string; child: ChildProcess }> {
-  const child = spawn("python3", ["-c", "import os,pty,sys\nm,s=pty.openpty()\nprint(os.ttyname(s),flush=True)\nsys.stdin.read()"], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.stdout!.once("data", (b: Buffer) => resolve({ path: b.toString().trim(), child }));
-  });
-}
+import { withCapturedOutput } from "./helpers/captured-output.ts";
+import { holdPort, withPty } from "./helpers/pty.ts";
 
 test("a missing serial port: says so, and lists the ports that are there", async (t) => {
   const err = await t.throwsAsync(checkPort(parsePort("/dev/ttyUSB97")), { instanceOf: FlashError });
@@ -31,24 +21,22 @@ test("a path that is not a device is refused", async (t) => {
   await t.throwsAsync(checkPort(parsePort(join(dir, "ttyFAKE"))), { message: /is not a serial device \(it is a file\)/ });
 });
 
-test("a busy serial port names the program holding it", async (t) => {
-  let held: { path: string; child: ChildProcess };
-  try {
-    held = await holdPty();
-  } catch {
-    t.pass("python3 is not available to make a pseudo-terminal; skipped");
-    return;
-  }
-  try {
-    t.true(portHolders(held.path).some((h) => h.pid === held.child.pid));
-    const err = await t.throwsAsync(checkPort(parsePort(held.path)), { instanceOf: FlashError });
-    t.regex(err!.message, new RegExp(`^port busy: ${held.path} is in use by python3? \\(pid ${held.child.pid}\\)\\. Close whatever holds it`));
-  } finally {
-    held.child.stdin!.end();
-    held.child.kill();
-  }
-  // Once released it is free (the test process opens and closes it itself).
-  await new Promise((r) => held.child.once("exit", r));
+test("a busy serial port names the program holding it; the pty's own provider does not count", async (t) => {
+  await withPty(t, async (pty) => {
+    // python3 holds the master and the slave, as socat does: the far end of the line, not a user.
+    await t.notThrowsAsync(checkPort(parsePort(pty.path)));
+    const holder = holdPort(pty.path);
+    try {
+      t.true(portHolders(pty.path).some((h) => h.pid === holder.pid));
+      const err = await t.throwsAsync(checkPort(parsePort(pty.path)), { instanceOf: FlashError });
+      t.regex(err!.message, new RegExp(`^port busy: ${pty.path} is in use by sleep \\(pid ${holder.pid}\\)\\. Close whatever holds it`));
+    } finally {
+      holder.kill("SIGKILL");
+      await new Promise((r) => holder.once("exit", r));
+    }
+    // Once released it is free again (the test process opens and closes it itself).
+    await t.notThrowsAsync(checkPort(parsePort(pty.path)));
+  });
 });
 
 test("tcp: nothing listening is refused clearly; a listener passes", async (t) => {
@@ -69,14 +57,9 @@ test("the real espruino CLI against a missing port: mapped to a clear error", as
 });
 
 test.serial("spool flash --dry-run prints the invocation; missing options exit 2", async (t) => {
-  const lines: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (s: string) => lines.push(String(s));
-  console.error = (s: string) => lines.push(String(s));
-  try {
+  await withCapturedOutput(async (lines) => {
     t.is(await run(["--board", "esp32", "--port", "/dev/ttyUSB0", "--dry-run"]), 0);
-    t.true(lines[0].endsWith("espruino --no-ble -p /dev/ttyUSB0 -b 115200 --storage .bootcde:- firmware/build/esp32.js"), lines[0]);
+    t.true(lines[0].endsWith("espruino --no-ble -p /dev/ttyUSB0 -b 115200 --sleep 3 --storage .bootcde:- firmware/build/esp32.js"), lines[0]);
     lines.length = 0;
     t.is(await run(["--board", "esp32"]), 2);
     t.regex(lines[0], /--port is required/);
@@ -86,10 +69,7 @@ test.serial("spool flash --dry-run prints the invocation; missing options exit 2
     lines.length = 0;
     t.is(await run(["--board", "esp32", "--port", "/dev/ttyUSB97", "--bundle", "package.json"]), 1);
     t.regex(lines[0], /^spool flash: no such serial port \/dev\/ttyUSB97/);
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
+  });
 });
 
 test.serial("spool flash --config: a bad file fails on the host with the device's message", async (t) => {

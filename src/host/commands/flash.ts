@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { loadBoard } from "../boards.ts";
 import { build } from "../build/index.ts";
 import { readConfigFile, writeTempConfig } from "../flash/config-file.ts";
-import { flashPlan, parsePort } from "../flash/plan.ts";
+import { flashPlan, parseBaud, parsePort } from "../flash/plan.ts";
 import { checkPort, FlashError } from "../flash/port.ts";
 import { runEspruino } from "../flash/run.ts";
 
@@ -41,22 +41,27 @@ async function buildBundle(boardId: string): Promise<string> {
   return result.file;
 }
 
+/** The options `spool flash` and `spool console` share (for node:util parseArgs). */
+export const CONNECTION_OPTIONS = {
+  port: { type: "string" },
+  baud: { type: "string" },
+  espruino: { type: "string" },
+  "dry-run": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** A CLI invocation as one shell line (for --dry-run). */
+export function shellLine(command: string, args: string[]): string {
+  return [command, ...args].map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(" ");
+}
+
 /** Runs the command; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
   let values: { [k: string]: string | boolean | undefined };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        board: { type: "string" },
-        port: { type: "string" },
-        config: { type: "string" },
-        baud: { type: "string" },
-        bundle: { type: "string" },
-        espruino: { type: "string" },
-        "dry-run": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: { ...CONNECTION_OPTIONS, board: { type: "string" }, config: { type: "string" }, bundle: { type: "string" } },
       strict: true,
     }));
   } catch (err) {
@@ -75,11 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const board = loadBoard(String(values.board));
     const port = parsePort(String(values.port));
-    let baud: number | undefined;
-    if (values.baud !== undefined) {
-      baud = Number(values.baud);
-      if (!/^\d+$/.test(String(values.baud))) throw new FlashError(`--baud ${values.baud}: expected a number such as 115200`);
-    }
+    const baud = parseBaud(values.baud as string | undefined);
     let configFile: string | undefined;
     if (values.config) {
       const tmp = writeTempConfig(readConfigFile(String(values.config), board));
@@ -89,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
     const espruino = values.espruino ? String(values.espruino) : ESPRUINO_CLI;
     if (values["dry-run"]) {
       const plan = flashPlan({ port: String(values.port), bundle: values.bundle ? String(values.bundle) : join("firmware", "build", `${board.id}.js`), configFile, baud, espruino });
-      console.log([plan.command, ...plan.args].map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(" "));
+      console.log(shellLine(plan.command, plan.args));
       return 0;
     }
     const bundle = values.bundle ? String(values.bundle) : await buildBundle(board.id);

@@ -14,6 +14,12 @@ export const BOOT_FILE = ".bootcde";
 export const CONFIG_STORAGE_FILE = "spool.json";
 /** Console speed of Espruino on ESP32/ESP8266 (the CLI's own default is 9600). */
 export const DEFAULT_BAUD = 115200;
+/**
+ * Seconds the CLI keeps listening after the upload. It otherwise leaves after 500 ms without
+ * output, which a board booting an 80 KB bundle from Storage can take before its banner (seen
+ * on the Linux interpreter on a busy machine), so the banner that confirms the flash is missed.
+ */
+export const BOOT_WAIT_S = 3;
 /** Port of a telnet console when tcp:// gives none (the CLI's default). */
 export const DEFAULT_TCP_PORT = 23;
 
@@ -63,24 +69,43 @@ export function parsePort(port: string): PortSpec {
 }
 
 /**
- * Builds the espruino CLI invocation.
- * @throws Error on a bad port or baud rate.
+ * Reads a --baud argument.
+ * @throws Error when it is not a whole number.
  */
-export function flashPlan(options: FlashOptions): FlashPlan {
-  const port = parsePort(options.port);
+export function parseBaud(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new Error(`--baud ${value}: expected a number such as 115200`);
+  return Number(value);
+}
+
+/**
+ * The espruino CLI arguments that open `port`: the same for flashing and for the console.
+ * @throws Error on a bad baud rate, or a baud rate given for a tcp port.
+ */
+export function connectionArgs(port: PortSpec, baud?: number): string[] {
   // --no-ble: without it the CLI loads its Bluetooth module and dies where there is no D-Bus.
   const args = ["--no-ble", "-p", port.kind === "tcp" ? port.url : port.path];
   if (port.kind === "serial") {
-    const baud = options.baud ?? DEFAULT_BAUD;
-    if (!Number.isInteger(baud) || baud < 300 || baud > 4000000) throw new Error(`--baud ${baud}: expected a serial speed such as 115200`);
-    args.push("-b", String(baud));
+    const speed = baud ?? DEFAULT_BAUD;
+    if (!Number.isInteger(speed) || speed < 300 || speed > 4000000) throw new Error(`--baud ${speed}: expected a serial speed such as 115200`);
+    args.push("-b", String(speed));
   } else {
-    if (options.baud !== undefined) throw new Error("--baud applies to serial ports only, not to " + port.url);
+    if (baud !== undefined) throw new Error("--baud applies to serial ports only, not to " + port.url);
     // Small, paced writes: the Linux interpreter's telnet console asserts (jsdevices.c,
     // len <= 64) and dies when one TCP read brings more than 64 bytes; a board's telnet
     // console has small buffers too.
     args.push("--config", "SERIAL_THROTTLE_SEND=1");
   }
+  return args;
+}
+
+/**
+ * Builds the espruino CLI invocation.
+ * @throws Error on a bad port or baud rate.
+ */
+export function flashPlan(options: FlashOptions): FlashPlan {
+  const port = parsePort(options.port);
+  const args = connectionArgs(port, options.baud);
   const files: FlashPlan["files"] = [];
   if (options.configFile) {
     // The CLI splits --storage at the first ":" and keeps only the next piece.
@@ -88,7 +113,7 @@ export function flashPlan(options: FlashOptions): FlashPlan {
     args.push("--storage", `${CONFIG_STORAGE_FILE}:${options.configFile}`);
     files.push({ storage: CONFIG_STORAGE_FILE, path: options.configFile });
   }
-  args.push("--storage", `${BOOT_FILE}:-`, options.bundle);
+  args.push("--sleep", String(BOOT_WAIT_S), "--storage", `${BOOT_FILE}:-`, options.bundle);
   files.push({ storage: BOOT_FILE, path: options.bundle });
   return { command: options.espruino, args, files, port };
 }

@@ -35,6 +35,7 @@ export function portHolders(path: string): Array<{ pid: number; name: string }> 
   } catch {
     return [];
   }
+  const ptyIndex = /^\/dev\/pts\/(\d+)$/.exec(real)?.[1];
   const out: Array<{ pid: number; name: string }> = [];
   let pids: string[];
   try {
@@ -49,6 +50,8 @@ export function portHolders(path: string): Array<{ pid: number; name: string }> 
     } catch {
       continue;
     }
+    let holds = false;
+    let farEnd = false;
     for (const fd of fds) {
       let target: string;
       try {
@@ -56,19 +59,31 @@ export function portHolders(path: string): Array<{ pid: number; name: string }> 
       } catch {
         continue;
       }
-      if (target === real) {
-        let name = "?";
-        try {
-          name = fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-        } catch {
-          /* gone meanwhile */
-        }
-        out.push({ pid: Number(pid), name });
-        break;
-      }
+      if (target === real) holds = true;
+      else if (ptyIndex !== undefined && /^\/dev\/(pts\/)?ptmx$/.test(target) && masterIndex(pid, fd) === ptyIndex) farEnd = true;
     }
+    // A pseudo-terminal's provider (socat, ser2net, a pty bridge) holds its master and keeps the
+    // slave open too: it is the other end of the line, not a program competing for the port.
+    if (holds && !farEnd) out.push({ pid: Number(pid), name: processName(pid) });
   }
   return out;
+}
+
+/** The pty a /dev/ptmx descriptor is the master of (Linux 4.17+ shows it in fdinfo). */
+function masterIndex(pid: string, fd: string): string | undefined {
+  try {
+    return /^tty-index:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function processName(pid: string): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "?";
+  }
 }
 
 /** A UUCP lock file (screen, minicom) naming a live process, if any. */

@@ -1,6 +1,7 @@
 /** Runs the espruino CLI for a {@link FlashPlan} and reads what it printed. */
 import { spawn } from "node:child_process";
-import type { FlashPlan } from "./plan.ts";
+import { existsSync } from "node:fs";
+import type { FlashPlan, PortSpec } from "./plan.ts";
 import { FlashError } from "./port.ts";
 
 /** The line the firmware prints at boot. */
@@ -14,18 +15,40 @@ export interface FlashOutcome {
   output: string;
 }
 
+/** How the user named a port: its device path or tcp:// URL. */
+export function portName(port: PortSpec): string {
+  return port.kind === "tcp" ? port.url : port.path;
+}
+
+/**
+ * Why the CLI could not open `port`, read from what it printed; undefined when nothing there
+ * says it failed to connect.
+ */
+export function connectionFailure(output: string, port: PortSpec): FlashError | undefined {
+  const where = portName(port);
+  if (/Port "[^"]*" not found/.test(output)) {
+    if (port.kind === "serial" && existsSync(port.path)) {
+      // The CLI opens only what serialport lists (on Linux, udev's tty devices by their own name).
+      return new FlashError(`the espruino CLI does not list ${where} among the serial ports: give the device itself (such as /dev/ttyUSB0), not a link to it`);
+    }
+    return new FlashError(`no such serial port ${where}`);
+  }
+  if (/EBUSY|Resource busy|Cannot lock port/i.test(output)) return new FlashError(`port busy: ${where} is in use by another program; close it and try again`);
+  if (/EACCES|Permission denied/.test(output)) return new FlashError(`permission denied on ${where}`);
+  if (/ECONNREFUSED/.test(output)) return new FlashError(`nothing listens at ${where}`);
+  if (/Unable to connect/.test(output)) return new FlashError(`could not open ${where}`);
+  return undefined;
+}
+
 /**
  * Reads the CLI's output (it exits 0 whether or not it connected).
  * @throws FlashError with a clear cause when the upload did not complete.
  */
 export function interpretCliOutput(output: string, plan: FlashPlan): FlashOutcome {
-  const where = plan.port.kind === "tcp" ? plan.port.url : plan.port.path;
+  const where = portName(plan.port);
   const done = output.includes("Upload Complete");
-  if (/Port "[^"]*" not found/.test(output)) throw new FlashError(`no such serial port ${where}`);
-  if (/EBUSY|Resource busy|Cannot lock port/i.test(output)) throw new FlashError(`port busy: ${where} is in use by another program; close it and try again`);
-  if (/EACCES|Permission denied/.test(output)) throw new FlashError(`permission denied on ${where}`);
-  if (/ECONNREFUSED/.test(output)) throw new FlashError(`nothing listens at ${where}`);
-  if (/Unable to connect/.test(output)) throw new FlashError(`could not open ${where}`);
+  const failed = connectionFailure(output, plan.port);
+  if (failed) throw failed;
   if (/pre-1v96 firmware|Unable to retrieve board information/.test(output)) {
     throw new FlashError(`the board at ${where} did not answer the CLI's query (process.env): is Espruino running there, at the right baud rate? Nothing was stored`);
   }
