@@ -136,11 +136,34 @@ function parseBody(bytes: Buffer): unknown {
     throw new ApiError(400, "Malformed JSON: the body is not valid UTF-8 (send JSON encoded as UTF-8).");
   }
   if (text.trim() === "") throw new ApiError(400, "Malformed JSON: the body is empty; send [[timestamp, value], ...].");
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, `Malformed JSON: ${(err as Error).message.replace(/\.$/, "")}.`);
   }
+  const where = loneSurrogate(json, "");
+  if (where !== undefined) {
+    throw new ApiError(400, `Malformed JSON: the string at ${where || "the top level"} has a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape); send valid Unicode text.`);
+  }
+  return json;
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * JSON.parse accepts `"\ud800"`, a string that has no UTF-8 form (SQLite would store invalid
+ * UTF-8). Returns the index path of the first such string (`[3][1]`), or undefined. Only arrays
+ * are walked: anything else in a batch is refused by the shape checks anyway.
+ */
+function loneSurrogate(v: unknown, path: string): string | undefined {
+  if (typeof v === "string") return LONE_SURROGATE.test(v) ? path : undefined;
+  if (!Array.isArray(v)) return undefined;
+  for (let i = 0; i < v.length; i++) {
+    const found = loneSurrogate(v[i], `${path}[${i}]`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function timestampedBatch(ctx: ApiContext, q: URLSearchParams, req: IncomingMessage, body: Buffer, log: Partial<LogEntry>): Reply {
@@ -244,10 +267,11 @@ function updatePins(ctx: ApiContext, q: URLSearchParams, log: Partial<LogEntry>,
   return textReply(ctx.limits.okBody);
 }
 
-/** GET /get?token=&V1 (bare value) or &V1&V2 (JSON object, lowercase keys). */
+/** GET /get?token=&V1 (bare value) or &V1&V2 (JSON object, lowercase keys, each pin once). */
 function getPins(ctx: ApiContext, q: URLSearchParams, log: Partial<LogEntry>): Reply {
   const dev = authenticate(ctx, q, log);
-  const streams = resolvePins(dev, queryPins(q, true), log);
+  // `pin=V0&pin=v0` names one pin: answer it once (a JSON object must not repeat a key).
+  const streams = [...new Set(resolvePins(dev, queryPins(q, true), log))];
   if (streams.length === 1) {
     const ds = streams[0];
     const v = ctx.store.latest(dev, ds.pin);

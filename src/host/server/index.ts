@@ -232,7 +232,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
   }
 
   async function handlePageRequest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const body = await readBody(req, limits.maxRequestBytes);
+    let body;
+    try {
+      body = await readBody(req, limits.maxRequestBytes);
+    } catch (err) {
+      // The client went away mid-body: nothing to answer and nothing wrong with the server.
+      log({ time: new Date().toISOString(), method: req.method ?? "", path: url.pathname, status: "dropped", ms: 0, error: (err as Error).message });
+      return;
+    }
     if (!body.ok) return send(res, errorReply(413, "Request too large."));
     const reply = handlePage({ store, faults, stats: () => structuredClone(stats), setFaults: (f) => setFaults(f as Faults) }, req, url, body.bytes);
     if (url.pathname === "/api/faults" && req.method !== "GET") log({ time: new Date().toISOString(), method: req.method ?? "", path: url.pathname, status: reply?.status ?? 404, ms: 0 });
