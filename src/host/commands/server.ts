@@ -41,6 +41,8 @@ faults (also settable at run time: POST /api/faults with the same fields in came
   --fail-rate F           fail this fraction of API requests (0..1)
   --fail-status N         status of injected failures (default 503)
   --fail-next N           fail the next N API requests
+  --fail-for-ms MS        fail every API request for MS ms from start, then recover
+  --fail-message TEXT     message of injected failures (Blynk's JSON error body)
   --latency MS            delay every API request
   --hang-rate F           never answer this fraction of requests
   --drop-before-rate F    close the connection without storing
@@ -85,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
         host: s, port: s, db: s, config: s, "demo-token": s, "region-port": s, quiet: { type: "boolean" }, "tls-cert": s, "tls-key": s,
         "max-batch": s, "daily-quota": s, "quota-status": s, "max-age-days": s, "future-days": s,
         "too-old": s, "too-new": s, "bad-value": s, "rate-limit": s, "max-request-bytes": s, "batch-ok-body": s,
-        "fail-rate": s, "fail-status": s, "fail-next": s, latency: s, "hang-rate": s,
+        "fail-rate": s, "fail-status": s, "fail-next": s, "fail-for-ms": s, "fail-message": s, latency: s, "hang-rate": s,
         "drop-before-rate": s, "drop-after-rate": s, redirect: { type: "boolean" }, seed: s,
       },
     }));
@@ -128,6 +130,8 @@ export async function run(argv: string[]): Promise<number> {
       failRate: num("fail-rate", values["fail-rate"]),
       failStatus: num("fail-status", values["fail-status"]),
       failNext: num("fail-next", values["fail-next"]),
+      failForMs: num("fail-for-ms", values["fail-for-ms"]),
+      failMessage: values["fail-message"],
       latencyMs: num("latency", values.latency),
       hangRate: num("hang-rate", values["hang-rate"]),
       dropBeforeRate: num("drop-before-rate", values["drop-before-rate"]),

@@ -16,7 +16,7 @@
  * The request size (413) and fault injection come before all of these.
  */
 import type { IncomingMessage } from "node:http";
-import { ApiError, errorReply, jsonReply, textReply, type Reply } from "./http-util.ts";
+import { ApiError, errorReply, isJsonContentType, jsonReply, textReply, type Reply } from "./http-util.ts";
 import type { Limits } from "./options.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { LogEntry } from "./request-log.ts";
@@ -112,18 +112,6 @@ function datastream(dev: Device, pin: number): Datastream {
   const ds = dev.datastreams.get(pin);
   if (!ds) throw new ApiError(400, MSG.noDatastream);
   return ds;
-}
-
-/** `application/json`, optionally with `charset=utf-8`; media type case-insensitive. */
-function isJsonContentType(header: string | undefined): boolean {
-  if (!header) return false;
-  const [type, ...params] = header.split(";").map((s) => s.trim().toLowerCase());
-  if (type !== "application/json") return false;
-  for (const p of params) {
-    const [k, v = ""] = p.split("=").map((s) => s.trim());
-    if (k === "charset" && !["utf-8", "utf8"].includes(v.replace(/^"|"$/g, ""))) return false;
-  }
-  return true;
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });

@@ -17,7 +17,7 @@ import { createSecureContext, TLSSocket } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENDPOINTS, emptyStats, runEndpoint, type ApiContext, type ServerStats } from "./external-api.ts";
 import { FaultInjector } from "./faults.ts";
-import { errorReply, headerBytes, readBody, send, type Reply } from "./http-util.ts";
+import { errorReply, headerBytes, readBody, send, textReply, type Reply } from "./http-util.ts";
 import { resolveLimits, validateConfig, validateFaults, type DeviceConfig, type Faults, type Limits, type ServerOptions } from "./options.ts";
 import { handlePage } from "./page-api.ts";
 import { RateLimiter } from "./rate-limit.ts";
@@ -137,7 +137,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
   }
 
   const stats = emptyStats();
-  const faults = new FaultInjector();
+  const faults = new FaultInjector(clock);
   const rate = new RateLimiter(limits.rateLimit);
   const log = createLogSink(options);
   const ctx: ApiContext = { store, limits, rate, clock, stats };
@@ -188,7 +188,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
           return;
         case "fail":
           stats.faults.fail++;
-          send(res, errorReply(action.status, `Injected fault: status ${action.status}.`));
+          send(res, action.body !== undefined ? textReply(action.body, action.status) : errorReply(action.status, action.message ?? `Injected fault: status ${action.status}.`));
           finish(entry, t0, action.status);
           return;
         case "redirect":
@@ -241,7 +241,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
       return;
     }
     if (!body.ok) return send(res, errorReply(413, "Request too large."));
-    const reply = handlePage({ store, faults, stats: () => structuredClone(stats), setFaults: (f) => setFaults(f as Faults) }, req, url, body.bytes);
+    const reply = handlePage({ store, faults, stats: () => structuredClone(stats), setFaults: (f) => setFaults(f as Faults), host }, req, url, body.bytes);
     if (url.pathname === "/api/faults" && req.method !== "GET") log({ time: new Date().toISOString(), method: req.method ?? "", path: url.pathname, status: reply?.status ?? 404, ms: 0 });
     send(res, reply ?? errorReply(404, `Not found: ${url.pathname}. The device API is under ${API_PREFIX}, the page at /.`));
   }

@@ -87,7 +87,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
 /**
  * Fault injection, applied to `/external/api/*` requests only. Each rate is a probability
  * (0..1) drawn from a seeded generator, so a run is repeatable. Checked in this order: failNext,
- * redirect, hang, dropBefore, fail; then latency; then the request is handled; then dropAfter.
+ * failForMs, redirect, hang, dropBefore, failRate; then latency; then the request is handled;
+ * then dropAfter.
  */
 export interface Faults {
   /** Seed of the fault generator (default 1); setting it restarts the sequence. */
@@ -96,8 +97,14 @@ export interface Faults {
   failRate?: number;
   /** Status of injected failures (default 503). */
   failStatus?: number;
+  /** Message of injected failures, in Blynk's `{"error":{"message":...}}` (default `Injected fault: status N.`). */
+  failMessage?: string;
+  /** Or the exact body of injected failures, sent as text/plain (e.g. `""` or an HTML page). */
+  failBody?: string;
   /** One-shot: fail the next N requests with `failStatus`, then stop. */
   failNext?: number;
+  /** Fail every request for this long (server clock, from when the faults were set), then recover. */
+  failForMs?: number;
   /** Delay before a request is handled, ms. */
   latencyMs?: number;
   /** Never answer this fraction of requests (the connection stays open). */
@@ -170,7 +177,10 @@ const FAULT_SCHEMA = {
     seed: { type: "integer" },
     failRate: RATE,
     failStatus: { type: "integer", minimum: 100, maximum: 599 },
+    failMessage: { type: "string", maxLength: 4096 },
+    failBody: { type: "string", maxLength: 65536 },
     failNext: { type: "integer", minimum: 0 },
+    failForMs: { type: "number", minimum: 0 },
     latencyMs: { type: "number", minimum: 0 },
     hangRate: RATE,
     dropBeforeRate: RATE,
@@ -279,10 +289,12 @@ export function loadConfigFile(path: string): ConfigFile {
   return validateConfig(json, path);
 }
 
-/** @throws Error naming the bad fault field. */
+/** @throws Error naming the bad fault field, or failMessage with failBody. */
 export function validateFaults(faults: unknown): Faults {
   if (!checkFaults(faults)) throw new Error(`faults are invalid: ${explain(checkFaults.errors, "faults")}`);
-  return faults as Faults;
+  const f = faults as Faults;
+  if (f.failMessage !== undefined && f.failBody !== undefined) throw new Error("faults: give failMessage (a Blynk JSON error) or failBody (the exact body), not both");
+  return f;
 }
 
 /** @throws Error naming the bad limit field. */

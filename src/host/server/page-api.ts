@@ -11,7 +11,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServerStats } from "./external-api.ts";
 import type { FaultInjector } from "./faults.ts";
-import { errorReply, jsonReply, type Reply } from "./http-util.ts";
+import { errorReply, isJsonContentType, jsonReply, type Reply } from "./http-util.ts";
+import { isIP } from "node:net";
 import { validateFaults } from "./options.ts";
 import { maskToken } from "./request-log.ts";
 import type { Device, Store } from "./store.ts";
@@ -36,6 +37,42 @@ export interface PageContext {
   stats: () => ServerStats;
   /** Validates and applies a fault set (throws on bad input). */
   setFaults: (f: unknown) => void;
+  /** The address the server listens on (`--host`): a name the page may be reached by. */
+  host: string;
+}
+
+/** The Host header without its port, brackets of an IPv6 literal removed. */
+function hostName(host: string): string {
+  const m = /^\[([^\]]*)\](?::\d*)?$/.exec(host) ?? /^([^:]*)(?::\d*)?$/.exec(host);
+  return (m ? m[1] : host).toLowerCase();
+}
+
+/**
+ * Why a state-changing page call is refused as cross-site, or undefined when it may go on. A
+ * web page elsewhere can make the browser POST here: a form cannot send `application/json`
+ * without a CORS preflight (which this server never answers), the browser's `Origin` and
+ * `Sec-Fetch-Site` name the page that sent it, and a Host other than this machine's address
+ * is a DNS-rebinding page that looks same-origin.
+ */
+function crossSiteRefusal(ctx: PageContext, req: IncomingMessage): string | undefined {
+  const host = req.headers.host ?? "";
+  const name = hostName(host);
+  if (!(name === "localhost" || isIP(name) !== 0 || name === ctx.host.toLowerCase())) {
+    return `Host "${host}" is not this server's address: open the page at its IP address, localhost or the --host name.`;
+  }
+  const site = req.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin" && site !== "none") return `Cross-site request refused (Sec-Fetch-Site: ${site}).`;
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let originHost: string | undefined;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      originHost = undefined;
+    }
+    if (originHost !== host) return `Cross-site request refused: Origin ${origin} is not this server (${host}).`;
+  }
+  return undefined;
 }
 
 function findDevice(ctx: PageContext, q: URLSearchParams): Device | undefined {
@@ -98,6 +135,9 @@ export function handlePage(ctx: PageContext, req: IncomingMessage, url: URL, bod
   if (path === "/api/faults") {
     if (isGet) return jsonReply(ctx.faults.get());
     if (req.method !== "POST" && req.method !== "PUT") return errorReply(405, "Use GET or POST for /api/faults.", { allow: "GET, POST" });
+    const refusal = crossSiteRefusal(ctx, req);
+    if (refusal) return errorReply(403, refusal);
+    if (!isJsonContentType(req.headers["content-type"])) return errorReply(415, "Send the fault set as JSON with Content-Type: application/json.");
     let json: unknown;
     try {
       json = JSON.parse(body.toString("utf8") || "{}");
