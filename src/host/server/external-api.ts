@@ -17,7 +17,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { ApiError, errorReply, isJsonContentType, jsonReply, textReply, type Reply } from "./http-util.ts";
-import type { Limits } from "./options.ts";
+import type { CloudOptions, CloudReply, Limits } from "./options.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { LogEntry } from "./request-log.ts";
 import { maskToken } from "./request-log.ts";
@@ -53,6 +53,10 @@ export interface ServerStats {
   duplicates: number;
   rateLimited: number;
   quotaRejected: number;
+  /** Cloud-like mode: requests counted against the monthly messages since start. */
+  messages: number;
+  /** Cloud-like mode: requests refused for the monthly messages, a blocked organisation, a device not activated. */
+  planRefused: number;
   events: number;
   faults: { fail: number; hang: number; dropBefore: number; dropAfter: number; redirect: number; delayed: number };
 }
@@ -67,6 +71,8 @@ export function emptyStats(): ServerStats {
     duplicates: 0,
     rateLimited: 0,
     quotaRejected: 0,
+    messages: 0,
+    planRefused: 0,
     events: 0,
     faults: { fail: 0, hang: 0, dropBefore: 0, dropAfter: 0, redirect: 0, delayed: 0 },
   };
@@ -78,6 +84,8 @@ export interface ApiContext {
   rate: RateLimiter;
   clock: () => number;
   stats: ServerStats;
+  /** The cloud-like mode's options; undefined when it is off. */
+  cloud?: CloudOptions;
 }
 
 type Handler = (ctx: ApiContext, q: URLSearchParams, req: IncomingMessage, body: Buffer, log: Partial<LogEntry>) => Reply;
@@ -101,11 +109,27 @@ function authenticate(ctx: ApiContext, q: URLSearchParams, log: Partial<LogEntry
   if (token !== null) log.device = maskToken(token);
   const dev = token === null ? undefined : ctx.store.device(token);
   if (!dev) throw new ApiError(400, MSG.invalidToken);
+  if (ctx.cloud) chargeMessage(ctx, ctx.cloud, dev);
   if (!ctx.rate.allow(dev.id, ctx.clock())) {
     ctx.stats.rateLimited++;
     throw new ApiError(429, MSG.rate(ctx.limits.rateLimit));
   }
   return dev;
+}
+
+function refuse(ctx: ApiContext, reply: CloudReply): never {
+  ctx.stats.planRefused++;
+  throw new ApiError(reply.status, reply.message);
+}
+
+/** Cloud-like mode: the account's state, then one message of the month (refused ones do not count). */
+function chargeMessage(ctx: ApiContext, cloud: CloudOptions, dev: Device): void {
+  if (cloud.orgBlocked) refuse(ctx, cloud.replies.orgBlocked);
+  if (cloud.notActivated.includes(dev.name) || cloud.notActivated.includes(dev.token)) refuse(ctx, cloud.replies.notActivated);
+  const now = ctx.clock();
+  if (cloud.monthlyMessages > 0 && ctx.store.messages(now) >= cloud.monthlyMessages) refuse(ctx, cloud.replies.monthlyMessages);
+  ctx.store.countMessage(now);
+  ctx.stats.messages++;
 }
 
 function datastream(dev: Device, pin: number): Datastream {
@@ -203,9 +227,11 @@ function timestampedBatch(ctx: ApiContext, q: URLSearchParams, req: IncomingMess
   const used = ctx.store.usage(dev.id, now).points;
   if (accepted.length > 0 && used + accepted.length > limits.dailyQuota) {
     stats.quotaRejected++;
+    if (ctx.cloud) throw new ApiError(ctx.cloud.replies.dailyPoints.status, ctx.cloud.replies.dailyPoints.message);
     throw new ApiError(limits.quotaStatus, MSG.quota(limits.dailyQuota));
   }
-  stats.duplicates += ctx.store.storePoints(dev, pin, accepted, now, true);
+  if (ctx.cloud && !dev.datastreams.get(pin)?.rawData) ctx.store.storeAveraged(dev, pin, accepted, now);
+  else stats.duplicates += ctx.store.storePoints(dev, pin, accepted, now, true);
   stats.pointsStored += accepted.length;
   stats.clamped += clamped;
   stats.dropped.tooOld += dropped.tooOld;

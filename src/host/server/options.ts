@@ -21,6 +21,11 @@ export interface DatastreamConfig {
   max?: number;
   /** Enum only: the allowed values (any int32 when absent). */
   values?: number[];
+  /**
+   * Blynk's "Save raw data": in cloud mode a datastream without it keeps one averaged point per
+   * minute, as Blynk.Cloud does by default. Ignored outside cloud mode (every point is kept).
+   */
+  rawData?: boolean;
 }
 
 export interface DeviceConfig {
@@ -117,6 +122,72 @@ export interface Faults {
   redirect?: boolean;
 }
 
+/** A reply the real cloud gives in a state nobody documents. */
+export interface CloudReply {
+  status: number;
+  /** Sent as Blynk's `{"error":{"message":...}}`. */
+  message: string;
+}
+
+/** The plan and account states of the cloud-like mode, each answering with a {@link CloudReply}. */
+export interface CloudReplies {
+  /** The daily points quota (`limits.dailyQuota`) is used up. */
+  dailyPoints: CloudReply;
+  /** The organisation's monthly messages are used up. */
+  monthlyMessages: CloudReply;
+  /** The organisation is blocked (unpaid, suspended). */
+  orgBlocked: CloudReply;
+  /** The device was created but never activated. */
+  notActivated: CloudReply;
+}
+
+/**
+ * The cloud-like mode: the server behaves as Blynk.Cloud documents or is reported to, not as
+ * Spool's device expects. Wordings are invented on purpose (none says "quota", "daily" or "per
+ * day"), so a device that recognises replies by their words meets what it cannot recognise.
+ */
+export interface CloudOptions {
+  /**
+   * Messages per UTC month for the whole server (one organisation): every External API request
+   * with a valid token counts as one. Default 100,000 (about a free plan); 0 = unlimited.
+   */
+  monthlyMessages: number;
+  /** How the wrong region (the `redirect` fault) answers: a 308, or GeoDNS's `Invalid token.` */
+  wrongRegion: "redirect" | "invalidToken";
+  /**
+   * `host[:port]` in the 308's `https://` Location (the real cloud sends e.g.
+   * `https://fra1.blynk.cloud/...`, also to a board speaking plain http). Default the region
+   * listener's address.
+   */
+  regionHost?: string;
+  /** Every request with a valid token answers `replies.orgBlocked`. */
+  orgBlocked: boolean;
+  /** Names or tokens of devices not activated: their requests answer `replies.notActivated`. */
+  notActivated: string[];
+  replies: CloudReplies;
+}
+
+const MONTHLY_MESSAGES_FREE = 100_000;
+
+/** Invented, varied wordings and statuses (Blynk documents none of them). */
+export const DEFAULT_CLOUD_REPLIES: Readonly<CloudReplies> = {
+  dailyPoints: { status: 400, message: "Device has reached the limit of data points it can import. Try again later." },
+  monthlyMessages: { status: 429, message: "Message limit for your plan has been reached. Upgrade to continue." },
+  orgBlocked: { status: 403, message: "Organization is blocked. Contact your administrator." },
+  notActivated: { status: 400, message: "Device is not active." },
+};
+
+export const DEFAULT_CLOUD: Readonly<CloudOptions> = {
+  monthlyMessages: MONTHLY_MESSAGES_FREE,
+  wrongRegion: "redirect",
+  orgBlocked: false,
+  notActivated: [],
+  replies: DEFAULT_CLOUD_REPLIES,
+};
+
+/** Cloud options as given: any field, replies one by one. */
+export type CloudSettings = Partial<Omit<CloudOptions, "replies">> & { replies?: Partial<CloudReplies> };
+
 /** Options of {@link startServer}. */
 export interface ServerOptions {
   /** Default 127.0.0.1. */
@@ -139,6 +210,8 @@ export interface ServerOptions {
   quiet?: boolean;
   /** Server clock, ms since the epoch (default Date.now); tests move it. */
   clock?: () => number;
+  /** The cloud-like mode ({@link CloudOptions}); `true` for its defaults. Off by default. */
+  cloud?: boolean | CloudSettings;
 }
 
 /** The JSON config file: devices plus any of the option groups. */
@@ -146,6 +219,7 @@ export interface ConfigFile {
   devices?: DeviceConfig[];
   limits?: Partial<Limits>;
   faults?: Faults;
+  cloud?: boolean | CloudSettings;
 }
 
 const LIMIT_SCHEMA = {
@@ -189,6 +263,34 @@ const FAULT_SCHEMA = {
   },
 };
 
+const REPLY_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["status", "message"],
+  properties: { status: { type: "integer", minimum: 400, maximum: 599 }, message: { type: "string", maxLength: 4096 } },
+};
+const CLOUD_SCHEMA = {
+  anyOf: [
+    { type: "boolean" },
+    {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        monthlyMessages: { type: "integer", minimum: 0 },
+        wrongRegion: { enum: ["redirect", "invalidToken"] },
+        regionHost: { type: "string", pattern: "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$" },
+        orgBlocked: { type: "boolean" },
+        notActivated: { type: "array", items: { type: "string" } },
+        replies: {
+          type: "object",
+          additionalProperties: false,
+          properties: { dailyPoints: REPLY_SCHEMA, monthlyMessages: REPLY_SCHEMA, orgBlocked: REPLY_SCHEMA, notActivated: REPLY_SCHEMA },
+        },
+      },
+    },
+  ],
+};
+
 const CONFIG_SCHEMA = {
   type: "object",
   additionalProperties: false,
@@ -216,6 +318,7 @@ const CONFIG_SCHEMA = {
                 min: { type: "number" },
                 max: { type: "number" },
                 values: { type: "array", items: { type: "integer" }, minItems: 1 },
+                rawData: { type: "boolean" },
               },
             },
           },
@@ -224,6 +327,7 @@ const CONFIG_SCHEMA = {
     },
     limits: LIMIT_SCHEMA,
     faults: FAULT_SCHEMA,
+    cloud: CLOUD_SCHEMA,
   },
 };
 
@@ -231,6 +335,7 @@ const ajv = new Ajv({ allErrors: true });
 const checkConfig = ajv.compile(CONFIG_SCHEMA);
 const checkFaults = ajv.compile(FAULT_SCHEMA);
 const checkLimits = ajv.compile(LIMIT_SCHEMA);
+const checkCloud = ajv.compile(CLOUD_SCHEMA);
 
 function explain(errors: typeof checkConfig.errors, where: string): string {
   return (errors ?? []).map((e) => `${where}${e.instancePath || ""} ${e.message ?? "is invalid"}`).join("; ");
@@ -301,4 +406,15 @@ export function validateFaults(faults: unknown): Faults {
 export function resolveLimits(limits: Partial<Limits> | undefined): Limits {
   if (limits !== undefined && !checkLimits(limits)) throw new Error(`limits are invalid: ${explain(checkLimits.errors, "limits")}`);
   return { ...DEFAULT_LIMITS, ...limits };
+}
+
+/**
+ * The cloud-like mode's options with defaults filled in, or undefined when the mode is off.
+ * @throws Error naming the bad field.
+ */
+export function resolveCloud(cloud: boolean | CloudSettings | undefined, base: CloudOptions = DEFAULT_CLOUD): CloudOptions | undefined {
+  if (cloud === undefined || cloud === false) return undefined;
+  if (!checkCloud(cloud)) throw new Error(`cloud options are invalid: ${explain(checkCloud.errors, "cloud")}`);
+  if (cloud === true) return { ...base, replies: { ...base.replies } };
+  return { ...base, ...cloud, replies: { ...base.replies, ...cloud.replies } };
 }

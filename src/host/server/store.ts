@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import type { DatastreamType, DeviceConfig } from "./options.ts";
 import { configPin, type Datastream, type StoredValue } from "./values.ts";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+const MINUTE_MS = 60_000;
 const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
 const SCHEMA = `
@@ -30,14 +31,21 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS usage (
   device_id INTEGER NOT NULL, day TEXT NOT NULL, points INTEGER NOT NULL DEFAULT 0,
   events INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (device_id, day));
+CREATE TABLE IF NOT EXISTS minute_avg (
+  device_id INTEGER NOT NULL, pin INTEGER NOT NULL, minute INTEGER NOT NULL, sum REAL NOT NULL,
+  n INTEGER NOT NULL, point_id INTEGER NOT NULL, PRIMARY KEY (device_id, pin, minute));
+CREATE TABLE IF NOT EXISTS org_usage (month TEXT PRIMARY KEY, messages INTEGER NOT NULL);
 `;
+
+/** A datastream as configured: the value checks' view plus its name and "Save raw data". */
+export type DeviceDatastream = Datastream & { name: string | null; rawData: boolean };
 
 export interface Device {
   id: number;
   token: string;
   name: string;
   /** pin number -> datastream */
-  datastreams: Map<number, Datastream & { name: string | null }>;
+  datastreams: Map<number, DeviceDatastream>;
 }
 
 /** One point to store. */
@@ -55,7 +63,7 @@ export interface StreamSummary {
   max: number | null;
   points: number;
   duplicates: number;
-  /** Changes whenever points are added (the id of the newest row). */
+  /** Changes whenever points are added or changed (a counter). */
   version: number;
   lastTs: number | null;
 }
@@ -100,12 +108,14 @@ export class Store {
     if (version !== undefined && Number(version) > SCHEMA_VERSION) {
       throw new Error(`database ${file} has schema version ${version}; this server knows ${SCHEMA_VERSION}`);
     }
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('datastreams')").pluck().all() as string[];
+    if (!columns.includes("raw_data")) this.db.exec("ALTER TABLE datastreams ADD COLUMN raw_data INTEGER NOT NULL DEFAULT 0"); // schema 1 -> 2
     this.setMeta("schema_version", String(SCHEMA_VERSION));
     const db = this.db;
     this.stmt = {
       exists: db.prepare("SELECT 1 FROM points WHERE device_id = ? AND pin = ? AND ts = ? LIMIT 1").pluck(),
       insert: db.prepare("INSERT INTO points (device_id, pin, ts, value, received, dup) VALUES (?, ?, ?, ?, ?, ?)"),
-      bump: db.prepare("UPDATE datastreams SET points = points + ?, duplicates = duplicates + ?, version = ? WHERE device_id = ? AND pin = ?"),
+      bump: db.prepare("UPDATE datastreams SET points = points + ?, duplicates = duplicates + ?, version = version + 1 WHERE device_id = ? AND pin = ?"),
       usage: db.prepare("SELECT points, events FROM usage WHERE device_id = ? AND day = ?"),
       addUsage: db.prepare(
         "INSERT INTO usage (device_id, day, points, events) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, day) DO UPDATE SET points = points + excluded.points, events = events + excluded.events",
@@ -116,6 +126,11 @@ export class Store {
       history: db.prepare(
         "SELECT ts, value FROM (SELECT id, ts, value FROM points WHERE device_id = ? AND pin = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, id DESC LIMIT ?) ORDER BY ts, id",
       ),
+      avg: db.prepare("SELECT sum, n, point_id AS pointId FROM minute_avg WHERE device_id = ? AND pin = ? AND minute = ?"),
+      addAvg: db.prepare("INSERT INTO minute_avg (device_id, pin, minute, sum, n, point_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET sum = excluded.sum, n = excluded.n"),
+      setValue: db.prepare("UPDATE points SET value = ?, received = ? WHERE id = ?"),
+      messages: db.prepare("SELECT messages FROM org_usage WHERE month = ?").pluck(),
+      addMessage: db.prepare("INSERT INTO org_usage (month, messages) VALUES (?, 1) ON CONFLICT (month) DO UPDATE SET messages = messages + 1"),
       event: db.prepare("INSERT INTO events (device_id, ts, code, description) VALUES (?, ?, ?, ?)"),
       events: db.prepare("SELECT ts, code, description FROM events WHERE device_id = ? ORDER BY id DESC LIMIT ?"),
       streams: db.prepare(
@@ -146,10 +161,10 @@ export class Store {
         const id = db.prepare("SELECT id FROM devices WHERE token = ?").pluck().get(d.token) as number;
         for (const ds of d.datastreams) {
           db.prepare(
-            `INSERT INTO datastreams (device_id, pin, type, name, min, max, enum_values, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+            `INSERT INTO datastreams (device_id, pin, type, name, min, max, enum_values, raw_data, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
              ON CONFLICT (device_id, pin) DO UPDATE SET type = excluded.type, name = excluded.name, min = excluded.min,
-             max = excluded.max, enum_values = excluded.enum_values, enabled = 1`,
-          ).run(id, configPin(ds.pin), ds.type, ds.name ?? null, ds.min ?? null, ds.max ?? null, ds.values ? JSON.stringify(ds.values) : null);
+             max = excluded.max, enum_values = excluded.enum_values, raw_data = excluded.raw_data, enabled = 1`,
+          ).run(id, configPin(ds.pin), ds.type, ds.name ?? null, ds.min ?? null, ds.max ?? null, ds.values ? JSON.stringify(ds.values) : null, ds.rawData ? 1 : 0);
         }
       }
     })();
@@ -160,11 +175,13 @@ export class Store {
     this.byToken.clear();
     this.byId.clear();
     const rows = this.db.prepare("SELECT id, token, name FROM devices WHERE enabled = 1 ORDER BY id").all() as { id: number; token: string; name: string }[];
-    const dsStmt = this.db.prepare("SELECT pin, type, name, min, max, enum_values FROM datastreams WHERE device_id = ? AND enabled = 1");
+    const dsStmt = this.db.prepare("SELECT pin, type, name, min, max, enum_values, raw_data FROM datastreams WHERE device_id = ? AND enabled = 1");
+    type Row = { pin: number; type: DatastreamType; name: string | null; min: number | null; max: number | null; enum_values: string | null; raw_data: number };
     for (const r of rows) {
-      const datastreams = new Map<number, Datastream & { name: string | null }>();
-      for (const ds of dsStmt.all(r.id) as { pin: number; type: DatastreamType; name: string | null; min: number | null; max: number | null; enum_values: string | null }[]) {
-        datastreams.set(ds.pin, { pin: ds.pin, type: ds.type, name: ds.name, min: ds.min, max: ds.max, values: ds.enum_values ? (JSON.parse(ds.enum_values) as number[]) : null });
+      const datastreams = new Map<number, DeviceDatastream>();
+      for (const ds of dsStmt.all(r.id) as Row[]) {
+        const values = ds.enum_values ? (JSON.parse(ds.enum_values) as number[]) : null;
+        datastreams.set(ds.pin, { pin: ds.pin, type: ds.type, name: ds.name, min: ds.min, max: ds.max, values, rawData: ds.raw_data === 1 });
       }
       const dev: Device = { id: r.id, token: r.token, name: r.name, datastreams };
       this.byToken.set(r.token, dev);
@@ -199,17 +216,58 @@ export class Store {
     const s = this.stmt;
     return this.db.transaction(() => {
       let dups = 0;
-      let lastId = 0;
       for (const p of points) {
         const dup = s.exists.get(dev.id, pin, p.ts) ? 1 : 0;
         dups += dup;
-        lastId = Number(s.insert.run(dev.id, pin, p.ts, encode(ds.type, p.value), now, dup).lastInsertRowid);
+        s.insert.run(dev.id, pin, p.ts, encode(ds.type, p.value), now, dup);
       }
-      if (points.length) s.bump.run(points.length, dups, lastId, dev.id, pin);
+      if (points.length) s.bump.run(points.length, dups, dev.id, pin);
       if (countQuota && points.length) s.addUsage.run(dev.id, utcDay(now), points.length, 0);
       s.seen.run(now, dev.id);
       return dups;
     })();
+  }
+
+  /**
+   * Stores points of one pin as Blynk.Cloud does without "Save raw data": one point per minute
+   * (at the minute's start) holding the average of the minute's values so far, rounded for an
+   * integer; for the other types the minute's last value. Counts every point against the quota.
+   */
+  storeAveraged(dev: Device, pin: number, points: NewPoint[], now: number): void {
+    const ds = dev.datastreams.get(pin) as Datastream;
+    const averaged = ds.type === "double" || ds.type === "integer";
+    const s = this.stmt;
+    this.db.transaction(() => {
+      let added = 0;
+      for (const p of points) {
+        const minute = Math.floor(p.ts / MINUTE_MS) * MINUTE_MS;
+        const num = averaged ? (p.value as number) : 0;
+        const row = s.avg.get(dev.id, pin, minute) as { sum: number; n: number; pointId: number } | undefined;
+        if (!row) {
+          const id = Number(s.insert.run(dev.id, pin, minute, encode(ds.type, p.value), now, 0).lastInsertRowid);
+          s.addAvg.run(dev.id, pin, minute, num, 1, id);
+          added++;
+          continue;
+        }
+        const sum = row.sum + num;
+        const n = row.n + 1;
+        const value = !averaged ? p.value : ds.type === "integer" ? Math.round(sum / n) : sum / n;
+        s.setValue.run(encode(ds.type, value), now, row.pointId);
+        s.addAvg.run(dev.id, pin, minute, sum, n, row.pointId);
+      }
+      if (points.length) s.bump.run(added, 0, dev.id, pin);
+      if (points.length) s.addUsage.run(dev.id, utcDay(now), points.length, 0);
+      s.seen.run(now, dev.id);
+    })();
+  }
+
+  /** Messages counted this UTC month (`YYYY-MM` of `now`) for the whole server. */
+  messages(now: number): number {
+    return (this.stmt.messages.get(utcDay(now).slice(0, 7)) as number | undefined) ?? 0;
+  }
+
+  countMessage(now: number): void {
+    this.stmt.addMessage.run(utcDay(now).slice(0, 7));
   }
 
   /** Several pins at the server's time, atomically. @returns duplicates */
