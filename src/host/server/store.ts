@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS datastreams (
 CREATE TABLE IF NOT EXISTS points (
   id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, pin INTEGER NOT NULL,
   ts INTEGER NOT NULL, value, received INTEGER NOT NULL, dup INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS points_by_pin_ts ON points (device_id, pin, ts);
+-- Covers the chart's min/max per pixel column as well as the range reads: no table lookups.
+CREATE INDEX IF NOT EXISTS points_chart ON points (device_id, pin, ts, value);
+DROP INDEX IF EXISTS points_by_pin_ts;
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, ts INTEGER NOT NULL,
   code TEXT NOT NULL, description TEXT);
@@ -65,8 +67,12 @@ export interface StreamSummary {
   duplicates: number;
   /** Changes whenever points are added or changed (a counter). */
   version: number;
+  firstTs: number | null;
   lastTs: number | null;
 }
+
+/** One pixel column of a chart: [first ts, last ts, min, max, points]. */
+export type ChartColumn = [number, number, number, number, number];
 
 /** `YYYY-MM-DD` of a UTC day: the quotas' unit. */
 export function utcDay(ms: number): string {
@@ -134,7 +140,16 @@ export class Store {
       event: db.prepare("INSERT INTO events (device_id, ts, code, description) VALUES (?, ?, ?, ?)"),
       events: db.prepare("SELECT ts, code, description FROM events WHERE device_id = ? ORDER BY id DESC LIMIT ?"),
       streams: db.prepare(
-        "SELECT pin, type, name, min, max, points, duplicates, version, (SELECT max(ts) FROM points p WHERE p.device_id = d.device_id AND p.pin = d.pin) AS lastTs FROM datastreams d WHERE device_id = ? AND enabled = 1 ORDER BY pin",
+        `SELECT pin, type, name, min, max, points, duplicates, version,
+         (SELECT min(ts) FROM points p WHERE p.device_id = d.device_id AND p.pin = d.pin) AS firstTs,
+         (SELECT max(ts) FROM points p WHERE p.device_id = d.device_id AND p.pin = d.pin) AS lastTs
+         FROM datastreams d WHERE device_id = ? AND enabled = 1 ORDER BY pin`,
+      ),
+      latestPoint: db.prepare("SELECT ts, value, received FROM points WHERE device_id = ? AND pin = ? ORDER BY ts DESC, id DESC LIMIT 1"),
+      // Integer division puts each point in one of `width` columns of [from, to].
+      columns: db.prepare(
+        `SELECT min(ts) AS t0, max(ts) AS t1, min(value) AS lo, max(value) AS hi, count(*) AS n FROM points
+         WHERE device_id = ? AND pin = ? AND ts >= ? AND ts <= ? GROUP BY CAST((ts - ?) * ? / ? AS INTEGER) ORDER BY t0`,
       ),
     };
   }
@@ -293,6 +308,23 @@ export class Store {
     if (!ds) return undefined;
     const v = this.stmt.latest.get(dev.id, pin);
     return v === undefined ? undefined : decode(ds.type, v);
+  }
+
+  /** The point with the newest timestamp, with the server time it arrived. */
+  latestPoint(dev: Device, pin: number): { ts: number; value: StoredValue; received: number } | undefined {
+    const ds = dev.datastreams.get(pin);
+    const row = this.stmt.latestPoint.get(dev.id, pin) as { ts: number; value: unknown; received: number } | undefined;
+    return ds && row ? { ts: row.ts, value: decode(ds.type, row.value), received: row.received } : undefined;
+  }
+
+  /**
+   * A numeric pin's points in [from, to] cut into `width` columns of equal time: per non-empty
+   * column its first and last timestamp, min, max and count. Computed by SQLite over the
+   * covering index, so the cost is one index range scan and the answer at most `width` rows.
+   */
+  columns(dev: Device, pin: number, from: number, to: number, width: number): ChartColumn[] {
+    const rows = this.stmt.columns.all(dev.id, pin, from, to, from, width, to - from + 1) as { t0: number; t1: number; lo: number; hi: number; n: number }[];
+    return rows.map((r) => [r.t0, r.t1, r.lo, r.hi, r.n]);
   }
 
   /** Points of a pin with from <= ts <= to, oldest first; the newest `limit` when there are more. */
