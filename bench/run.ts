@@ -14,6 +14,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const SUITES: Array<{ name: string; load: () => Promise<() => Promise<Metrics>> }> = [
   { name: "store", load: async () => (await import("./store.ts")).benchStore },
   { name: "uplink", load: async () => (await import("./uplink.ts")).benchUplink },
+  { name: "server", load: async () => (await import("./server.ts")).benchServer },
   { name: "target", load: async () => (await import("./target.ts")).benchTarget },
 ];
 

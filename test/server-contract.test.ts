@@ -291,6 +291,9 @@ test("get answers the bare value for one pin, lowercase JSON for several; getAll
   const several = await get(server, `${g}&V0&V1`);
   t.is(several.text, '{"v0":1.0,"v1":2}');
   t.regex(several.headers.get("content-type") ?? "", /^application\/json/);
+  t.is((await get(server, `${g}&pin=V0&pin=V1&pin=V0`)).text, '{"v0":1.0,"v1":2}', "a pin named twice is answered once");
+  t.is((await get(server, `${g}&V0&v1&V1&v0`)).text, '{"v0":1.0,"v1":2}', "in either case");
+  t.is((await get(server, `${g}&pin=V0&pin=V0`)).text, "1.0", "one distinct pin: the bare value");
   t.is((await get(server, `${g}&V2`)).text, errorBody(MSG.noValue));
   t.is((await get(server, `${g}&V9`)).text, errorBody(MSG.noDatastream));
   t.is((await get(server, `${g}&Q1`)).text, errorBody(MSG.wrongPin));

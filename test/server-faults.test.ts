@@ -1,7 +1,7 @@
 // Fault injection: each kind, from options, setFaults() and the admin call; seeded, so repeatable.
 import test from "ava";
 import { startServer } from "../src/host/server/index.ts";
-import { TOKEN, fakeClock, get, points, postBatch, start } from "./helpers/server-client.ts";
+import { TOKEN, fakeClock, get, httpRequest, points, postBatch, start } from "./helpers/server-client.ts";
 
 const FAST = { limits: { rateLimit: 0, dailyQuota: 1_000_000 } };
 
@@ -70,7 +70,8 @@ test("hang never answers and stores nothing; close() still returns", async (t) =
     (r) => `answered ${r.status}`,
     () => "cut",
   );
-  await new Promise((r) => setTimeout(r, 100));
+  // Wait for the request to arrive (a loaded machine can take a while), not for a fixed time.
+  for (let i = 0; i < 250 && server.stats().faults.hang < 2; i++) await new Promise((r) => setTimeout(r, 20));
   t.is(server.stats().faults.hang, 2);
   await server.close();
   t.is(await left, "cut", "close() cuts a hung request");
@@ -131,6 +132,62 @@ test("faults can be set at run time through POST /api/faults, and bad ones are r
   t.is((await postBatch(server, points(1, Date.now()))).status, 502, "a refused update leaves the faults as they were");
   t.is((await set("{}")).status, 200);
   t.is((await postBatch(server, points(1, Date.now()))).status, 200);
+  await server.close();
+});
+
+test("failForMs answers any status and message to every request for a while (server clock), then recovers", async (t) => {
+  const clock = fakeClock();
+  const HOUR = 3_600_000;
+  const message = "Plan limits reached. Please contact your administrator.";
+  const server = await start({ ...FAST, clock: clock.now, faults: { failForMs: HOUR, failStatus: 400, failMessage: message } });
+  for (let i = 0; i < 3; i++) {
+    const r = await postBatch(server, points(2, clock.now()));
+    t.is(r.status, 400);
+    t.is(JSON.parse(r.text).error.message, message);
+    clock.advance(HOUR / 3 - 1);
+  }
+  t.deepEqual(server.history(TOKEN, "V0"), [], "nothing stored while failing");
+  clock.advance(3);
+  t.is((await postBatch(server, points(2, clock.now()))).status, 200, "recovered after the hour");
+  t.is(server.stats().faults.fail, 3);
+
+  server.setFaults({ failForMs: 1000, failStatus: 502, failBody: "<html>Bad gateway</html>" });
+  const raw = await postBatch(server, points(1, clock.now()));
+  t.is(raw.status, 502);
+  t.is(raw.text, "<html>Bad gateway</html>", "the exact body");
+  t.regex(raw.headers.get("content-type") ?? "", /^text\/plain/);
+  server.setFaults({ failNext: 1, failStatus: 400, failBody: "" });
+  const empty = await postBatch(server, points(1, clock.now()));
+  t.is(empty.status, 400);
+  t.is(empty.text, "");
+  t.throws(() => server.setFaults({ failMessage: "a", failBody: "b" }), { message: /not both/ });
+  await server.close();
+});
+
+test("POST /api/faults refuses cross-site requests: wrong Origin or Host, Sec-Fetch-Site, other content types", async (t) => {
+  const server = await start(FAST);
+  const host = `127.0.0.1:${server.port}`;
+  const post = (headers: Record<string, string>) => httpRequest(`${server.url}/api/faults`, { method: "POST", headers: { host, ...headers }, body: '{"failNext":5}' });
+  const JSON_CT = { "content-type": "application/json" };
+  const refused: [string, Record<string, string>, number][] = [
+    ["a form post from another site", { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" }, 403],
+    ["JSON from another origin", { ...JSON_CT, origin: "https://evil.example" }, 403],
+    ["same host, another port", { ...JSON_CT, origin: `http://127.0.0.1:${server.port + 1}` }, 403],
+    ["Sec-Fetch-Site cross-site", { ...JSON_CT, "sec-fetch-site": "cross-site" }, 403],
+    ["DNS rebinding (a foreign Host, same-origin to the browser)", { ...JSON_CT, host: `evil.example:${server.port}`, origin: `http://evil.example:${server.port}` }, 403],
+    ["text/plain (a no-preflight fetch)", { "content-type": "text/plain" }, 415],
+    ["no content type", {}, 415],
+  ];
+  for (const [what, headers, status] of refused) {
+    const r = await post(headers);
+    t.is(r.status, status, what);
+    t.truthy(JSON.parse(r.text).error.message, what);
+  }
+  t.deepEqual(server.faults(), {}, "no refused request changed the faults");
+  const page = await post({ ...JSON_CT, origin: `http://${host}`, "sec-fetch-site": "same-origin" });
+  t.is(page.status, 200, "the page itself");
+  t.is((await post({ ...JSON_CT, host: `localhost:${server.port}` })).status, 200, "curl on localhost");
+  t.deepEqual(server.faults(), { failNext: 5 });
   await server.close();
 });
 

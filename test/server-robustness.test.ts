@@ -4,6 +4,7 @@ import test from "ava";
 import fc from "fast-check";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { MSG, startServer, type DeviceConfig } from "../src/host/server/index.ts";
 import { TOKEN, errorBody, get, httpRequest, points, postBatch, rawRequest, start } from "./helpers/server-client.ts";
@@ -213,4 +214,49 @@ test("100 devices flushing concurrently: every point stored exactly once", async
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a client that aborts a body on a page route is a quiet drop, not a 500 with a stack trace", async (t) => {
+  const lines: string[] = [];
+  const server = await startServer({ db: ":memory:", log: (l) => lines.push(l), devices: [{ name: "d", token: TOKEN, datastreams: [{ pin: 0, type: "double" }] }] });
+  try {
+    for (const path of ["/api/faults", "/"]) {
+      await new Promise<void>((resolve, reject) => {
+        const sock = connect(server.port, "127.0.0.1");
+        sock.on("error", reject);
+        sock.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"fail`, () => {
+          sock.destroy();
+          resolve();
+        });
+      });
+    }
+    const deadline = Date.now() + 5_000;
+    while (lines.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const entries = lines.map((l) => JSON.parse(l));
+    t.is(entries.length, 2, lines.join("\n"));
+    for (const e of entries) {
+      t.is(e.status, "dropped");
+      t.is(e.error, "client closed the connection mid-body");
+    }
+    t.false(lines.join("\n").includes("    at "), "no stack trace");
+    t.is((await get(server, "/api/faults")).status, 200, "still serving");
+  } finally {
+    await server.close();
+  }
+});
+
+test("a JSON string with a lone surrogate is refused with a clear 400, and nothing is stored", async (t) => {
+  const server = await start();
+  const ts = Date.now();
+  for (const body of [`[[${ts},"x\\ud800y"]]`, `[[${ts},"ok"],[${ts + 1},"\\udc00"]]`, `[[${ts},"\\ud800"]]`]) {
+    const r = await postBatch(server, body, { pin: "V5" });
+    t.is(r.status, 400, body);
+    t.regex(messageOf(r.text), /^Malformed JSON: the string at \[\d\]\[1\] has a lone UTF-16 surrogate/, body);
+  }
+  t.deepEqual(server.history(TOKEN, "V5"), []);
+  const paired = await postBatch(server, `[[${ts},"x\\ud83d\\ude00y"]]`, { pin: "V5" });
+  t.is(paired.status, 200, "a surrogate pair (an emoji) is fine");
+  t.deepEqual(server.history(TOKEN, "V5"), [[ts, "x😀y"]]);
+  t.is(server.db.prepare("SELECT count(*) FROM points WHERE value = ?").pluck().get("x😀y"), 1, "stored as valid UTF-8");
+  await server.close();
 });

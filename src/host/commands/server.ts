@@ -37,10 +37,22 @@ limits (defaults from Blynk's documentation):
   --max-request-bytes N   request size limit (default ${DEFAULT_LIMITS.maxRequestBytes})
   --batch-ok-body TEXT    body of a successful batch upload (default "${DEFAULT_LIMITS.batchOkBody}")
 
+cloud-like mode (behaves as Blynk.Cloud documents or is reported to, not as the device expects):
+  --cloud                 undocumented wordings for quota and plan replies, a monthly message
+                          quota, 308 with an empty body and an https Location, one averaged
+                          point per minute for datastreams without "rawData": true
+  --monthly-messages N    API requests per UTC month for the whole server (default 100000; 0 = off)
+  --wrong-region redirect|invalid-token
+                          how the wrong region (--redirect) answers (default redirect)
+  --region-host HOST      host[:port] in the 308's https Location (default the region listener)
+  --org-blocked           every request with a valid token answers "organization blocked"
+
 faults (also settable at run time: POST /api/faults with the same fields in camelCase):
   --fail-rate F           fail this fraction of API requests (0..1)
   --fail-status N         status of injected failures (default 503)
   --fail-next N           fail the next N API requests
+  --fail-for-ms MS        fail every API request for MS ms from start, then recover
+  --fail-message TEXT     message of injected failures (Blynk's JSON error body)
   --latency MS            delay every API request
   --hang-rate F           never answer this fraction of requests
   --drop-before-rate F    close the connection without storing
@@ -85,7 +97,8 @@ export async function run(argv: string[]): Promise<number> {
         host: s, port: s, db: s, config: s, "demo-token": s, "region-port": s, quiet: { type: "boolean" }, "tls-cert": s, "tls-key": s,
         "max-batch": s, "daily-quota": s, "quota-status": s, "max-age-days": s, "future-days": s,
         "too-old": s, "too-new": s, "bad-value": s, "rate-limit": s, "max-request-bytes": s, "batch-ok-body": s,
-        "fail-rate": s, "fail-status": s, "fail-next": s, latency: s, "hang-rate": s,
+        cloud: { type: "boolean" }, "monthly-messages": s, "wrong-region": s, "region-host": s, "org-blocked": { type: "boolean" },
+        "fail-rate": s, "fail-status": s, "fail-next": s, "fail-for-ms": s, "fail-message": s, latency: s, "hang-rate": s,
         "drop-before-rate": s, "drop-after-rate": s, redirect: { type: "boolean" }, seed: s,
       },
     }));
@@ -128,6 +141,8 @@ export async function run(argv: string[]): Promise<number> {
       failRate: num("fail-rate", values["fail-rate"]),
       failStatus: num("fail-status", values["fail-status"]),
       failNext: num("fail-next", values["fail-next"]),
+      failForMs: num("fail-for-ms", values["fail-for-ms"]),
+      failMessage: values["fail-message"],
       latencyMs: num("latency", values.latency),
       hangRate: num("hang-rate", values["hang-rate"]),
       dropBeforeRate: num("drop-before-rate", values["drop-before-rate"]),
@@ -136,7 +151,19 @@ export async function run(argv: string[]): Promise<number> {
       seed: num("seed", values.seed),
     }),
   };
-  if (faults.redirect && regionPort === undefined) {
+  const wrongRegion = values["wrong-region"];
+  if (wrongRegion !== undefined && wrongRegion !== "redirect" && wrongRegion !== "invalid-token") throw new Error(`--wrong-region must be redirect or invalid-token, not "${wrongRegion}"`);
+  const cloudFlags = defined({
+    monthlyMessages: num("monthly-messages", values["monthly-messages"]),
+    wrongRegion: wrongRegion === undefined ? undefined : wrongRegion === "redirect" ? ("redirect" as const) : ("invalidToken" as const),
+    regionHost: values["region-host"],
+    orgBlocked: values["org-blocked"],
+  });
+  const cloudOn = values.cloud || (config.cloud !== undefined && config.cloud !== false);
+  if (!cloudOn && Object.keys(cloudFlags).length) throw new Error(`--${Object.keys(cloudFlags).map((k) => k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()))[0]} needs --cloud (or "cloud" in the config file)`);
+  const cloud = cloudOn ? { ...(typeof config.cloud === "object" ? config.cloud : {}), ...cloudFlags } : undefined;
+  const redirectsElsewhere = cloud !== undefined && (cloud.regionHost !== undefined || cloud.wrongRegion === "invalidToken");
+  if (faults.redirect && regionPort === undefined && !redirectsElsewhere) {
     const from = values.redirect ? "--redirect" : `"redirect" in the faults of ${values.config}`;
     throw new Error(`${from} needs --region-port N: the port of the other "region" the 308 redirects point to (0 = any free port)`);
   }
@@ -151,10 +178,13 @@ export async function run(argv: string[]): Promise<number> {
     tls,
     limits,
     faults,
+    cloud,
   });
   const say = (line: string) => process.stderr.write(line + "\n");
   say(`spool server: listening on ${server.url} (page: ${server.url}/), database ${values.db ?? DEFAULT_DB}`);
   if (server.regionUrl) say(`spool server: region listener on ${server.regionUrl}`);
+  const cl = server.cloud();
+  if (cl) say(`spool server: cloud-like mode (${cl.monthlyMessages || "unlimited"} messages a month, wrong region answers ${cl.wrongRegion === "redirect" ? "308" : "Invalid token."}); see docs/server.md`);
   if (server.demoToken) say(`spool server: demo device token ${server.demoToken} (V0..V9, double)`);
   const active = Object.keys(server.faults()).filter((k) => k !== "seed");
   if (active.length) say(`spool server: faults ${JSON.stringify(server.faults())}`);

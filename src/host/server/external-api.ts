@@ -16,8 +16,8 @@
  * The request size (413) and fault injection come before all of these.
  */
 import type { IncomingMessage } from "node:http";
-import { ApiError, errorReply, jsonReply, textReply, type Reply } from "./http-util.ts";
-import type { Limits } from "./options.ts";
+import { ApiError, errorReply, isJsonContentType, jsonReply, textReply, type Reply } from "./http-util.ts";
+import type { CloudOptions, CloudReply, Limits } from "./options.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import type { LogEntry } from "./request-log.ts";
 import { maskToken } from "./request-log.ts";
@@ -53,6 +53,10 @@ export interface ServerStats {
   duplicates: number;
   rateLimited: number;
   quotaRejected: number;
+  /** Cloud-like mode: requests counted against the monthly messages since start. */
+  messages: number;
+  /** Cloud-like mode: requests refused for the monthly messages, a blocked organisation, a device not activated. */
+  planRefused: number;
   events: number;
   faults: { fail: number; hang: number; dropBefore: number; dropAfter: number; redirect: number; delayed: number };
 }
@@ -67,6 +71,8 @@ export function emptyStats(): ServerStats {
     duplicates: 0,
     rateLimited: 0,
     quotaRejected: 0,
+    messages: 0,
+    planRefused: 0,
     events: 0,
     faults: { fail: 0, hang: 0, dropBefore: 0, dropAfter: 0, redirect: 0, delayed: 0 },
   };
@@ -78,6 +84,8 @@ export interface ApiContext {
   rate: RateLimiter;
   clock: () => number;
   stats: ServerStats;
+  /** The cloud-like mode's options; undefined when it is off. */
+  cloud?: CloudOptions;
 }
 
 type Handler = (ctx: ApiContext, q: URLSearchParams, req: IncomingMessage, body: Buffer, log: Partial<LogEntry>) => Reply;
@@ -101,6 +109,7 @@ function authenticate(ctx: ApiContext, q: URLSearchParams, log: Partial<LogEntry
   if (token !== null) log.device = maskToken(token);
   const dev = token === null ? undefined : ctx.store.device(token);
   if (!dev) throw new ApiError(400, MSG.invalidToken);
+  if (ctx.cloud) chargeMessage(ctx, ctx.cloud, dev);
   if (!ctx.rate.allow(dev.id, ctx.clock())) {
     ctx.stats.rateLimited++;
     throw new ApiError(429, MSG.rate(ctx.limits.rateLimit));
@@ -108,22 +117,25 @@ function authenticate(ctx: ApiContext, q: URLSearchParams, log: Partial<LogEntry
   return dev;
 }
 
+function refuse(ctx: ApiContext, reply: CloudReply): never {
+  ctx.stats.planRefused++;
+  throw new ApiError(reply.status, reply.message);
+}
+
+/** Cloud-like mode: the account's state, then one message of the month (refused ones do not count). */
+function chargeMessage(ctx: ApiContext, cloud: CloudOptions, dev: Device): void {
+  if (cloud.orgBlocked) refuse(ctx, cloud.replies.orgBlocked);
+  if (cloud.notActivated.includes(dev.name) || cloud.notActivated.includes(dev.token)) refuse(ctx, cloud.replies.notActivated);
+  const now = ctx.clock();
+  if (cloud.monthlyMessages > 0 && ctx.store.messages(now) >= cloud.monthlyMessages) refuse(ctx, cloud.replies.monthlyMessages);
+  ctx.store.countMessage(now);
+  ctx.stats.messages++;
+}
+
 function datastream(dev: Device, pin: number): Datastream {
   const ds = dev.datastreams.get(pin);
   if (!ds) throw new ApiError(400, MSG.noDatastream);
   return ds;
-}
-
-/** `application/json`, optionally with `charset=utf-8`; media type case-insensitive. */
-function isJsonContentType(header: string | undefined): boolean {
-  if (!header) return false;
-  const [type, ...params] = header.split(";").map((s) => s.trim().toLowerCase());
-  if (type !== "application/json") return false;
-  for (const p of params) {
-    const [k, v = ""] = p.split("=").map((s) => s.trim());
-    if (k === "charset" && !["utf-8", "utf8"].includes(v.replace(/^"|"$/g, ""))) return false;
-  }
-  return true;
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
@@ -136,11 +148,34 @@ function parseBody(bytes: Buffer): unknown {
     throw new ApiError(400, "Malformed JSON: the body is not valid UTF-8 (send JSON encoded as UTF-8).");
   }
   if (text.trim() === "") throw new ApiError(400, "Malformed JSON: the body is empty; send [[timestamp, value], ...].");
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, `Malformed JSON: ${(err as Error).message.replace(/\.$/, "")}.`);
   }
+  const where = loneSurrogate(json, "");
+  if (where !== undefined) {
+    throw new ApiError(400, `Malformed JSON: the string at ${where || "the top level"} has a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape); send valid Unicode text.`);
+  }
+  return json;
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * JSON.parse accepts `"\ud800"`, a string that has no UTF-8 form (SQLite would store invalid
+ * UTF-8). Returns the index path of the first such string (`[3][1]`), or undefined. Only arrays
+ * are walked: anything else in a batch is refused by the shape checks anyway.
+ */
+function loneSurrogate(v: unknown, path: string): string | undefined {
+  if (typeof v === "string") return LONE_SURROGATE.test(v) ? path : undefined;
+  if (!Array.isArray(v)) return undefined;
+  for (let i = 0; i < v.length; i++) {
+    const found = loneSurrogate(v[i], `${path}[${i}]`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function timestampedBatch(ctx: ApiContext, q: URLSearchParams, req: IncomingMessage, body: Buffer, log: Partial<LogEntry>): Reply {
@@ -192,9 +227,11 @@ function timestampedBatch(ctx: ApiContext, q: URLSearchParams, req: IncomingMess
   const used = ctx.store.usage(dev.id, now).points;
   if (accepted.length > 0 && used + accepted.length > limits.dailyQuota) {
     stats.quotaRejected++;
+    if (ctx.cloud) throw new ApiError(ctx.cloud.replies.dailyPoints.status, ctx.cloud.replies.dailyPoints.message);
     throw new ApiError(limits.quotaStatus, MSG.quota(limits.dailyQuota));
   }
-  stats.duplicates += ctx.store.storePoints(dev, pin, accepted, now, true);
+  if (ctx.cloud && !dev.datastreams.get(pin)?.rawData) ctx.store.storeAveraged(dev, pin, accepted, now);
+  else stats.duplicates += ctx.store.storePoints(dev, pin, accepted, now, true);
   stats.pointsStored += accepted.length;
   stats.clamped += clamped;
   stats.dropped.tooOld += dropped.tooOld;
@@ -244,10 +281,11 @@ function updatePins(ctx: ApiContext, q: URLSearchParams, log: Partial<LogEntry>,
   return textReply(ctx.limits.okBody);
 }
 
-/** GET /get?token=&V1 (bare value) or &V1&V2 (JSON object, lowercase keys). */
+/** GET /get?token=&V1 (bare value) or &V1&V2 (JSON object, lowercase keys, each pin once). */
 function getPins(ctx: ApiContext, q: URLSearchParams, log: Partial<LogEntry>): Reply {
   const dev = authenticate(ctx, q, log);
-  const streams = resolvePins(dev, queryPins(q, true), log);
+  // `pin=V0&pin=v0` names one pin: answer it once (a JSON object must not repeat a key).
+  const streams = [...new Set(resolvePins(dev, queryPins(q, true), log))];
   if (streams.length === 1) {
     const ds = streams[0];
     const v = ctx.store.latest(dev, ds.pin);

@@ -24,6 +24,18 @@ export class ApiError extends Error {
   }
 }
 
+/** `application/json`, optionally with `charset=utf-8`; media type case-insensitive. */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (!header) return false;
+  const [type, ...params] = header.split(";").map((s) => s.trim().toLowerCase());
+  if (type !== "application/json") return false;
+  for (const p of params) {
+    const [k, v = ""] = p.split("=").map((s) => s.trim());
+    if (k === "charset" && !["utf-8", "utf8"].includes(v.replace(/^"|"$/g, ""))) return false;
+  }
+  return true;
+}
+
 /** Blynk's error body. */
 export function errorReply(status: number, message: string, headers?: Record<string, string>): Reply {
   return { status, body: JSON.stringify({ error: { message } }), contentType: JSON_TYPE, headers };

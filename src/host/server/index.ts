@@ -15,18 +15,18 @@ import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { createSecureContext, TLSSocket } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ENDPOINTS, emptyStats, runEndpoint, type ApiContext, type ServerStats } from "./external-api.ts";
+import { ENDPOINTS, MSG, emptyStats, runEndpoint, type ApiContext, type ServerStats } from "./external-api.ts";
 import { FaultInjector } from "./faults.ts";
-import { errorReply, headerBytes, readBody, send, type Reply } from "./http-util.ts";
-import { resolveLimits, validateConfig, validateFaults, type DeviceConfig, type Faults, type Limits, type ServerOptions } from "./options.ts";
+import { errorReply, headerBytes, readBody, send, textReply, type Reply } from "./http-util.ts";
+import { resolveCloud, resolveLimits, validateConfig, validateFaults, type CloudOptions, type CloudSettings, type DeviceConfig, type Faults, type Limits, type ServerOptions } from "./options.ts";
 import { handlePage } from "./page-api.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { createLogSink, maskToken, type LogEntry } from "./request-log.ts";
 import { randomToken, Store, type Device } from "./store.ts";
 import { parsePin, type StoredValue } from "./values.ts";
 
-export type { ServerOptions, Faults, Limits, DeviceConfig, DatastreamConfig, DatastreamType, ConfigFile } from "./options.ts";
-export { DEFAULT_LIMITS, loadConfigFile, validateConfig } from "./options.ts";
+export type { ServerOptions, Faults, Limits, DeviceConfig, DatastreamConfig, DatastreamType, ConfigFile, CloudOptions, CloudSettings, CloudReply, CloudReplies } from "./options.ts";
+export { DEFAULT_LIMITS, DEFAULT_CLOUD, DEFAULT_CLOUD_REPLIES, loadConfigFile, validateConfig } from "./options.ts";
 export type { ServerStats } from "./external-api.ts";
 export { MSG } from "./external-api.ts";
 export { maskToken } from "./request-log.ts";
@@ -35,6 +35,8 @@ export const DEFAULT_DB = "./spool-server.sqlite";
 export const DEFAULT_HOST = "127.0.0.1";
 const API_PREFIX = "/external/api/";
 const DEMO_PINS = 10;
+/** Where a cloud-like 308 points when neither a region host nor a region listener is set. */
+const FALLBACK_REGION = "fra1.blynk.cloud";
 
 /** A certificate and its private key, PEM, to serve https. */
 export interface TlsOptions {
@@ -74,6 +76,14 @@ export interface BlynkServer {
   /** Replaces the fault set ({} clears it). @throws Error on an invalid field or redirect without a region port. */
   setFaults(faults: Faults): void;
   faults(): Faults;
+  /** The cloud-like mode's options, or undefined when it is off. */
+  cloud(): CloudOptions | undefined;
+  /**
+   * Changes cloud-like options at run time (e.g. `{ orgBlocked: true }`), merged into the current
+   * ones; `false` turns the mode off, `true` on with defaults.
+   * @throws Error on an invalid field.
+   */
+  setCloud(changes: boolean | CloudSettings): void;
   /** Stops listening, cuts open connections (hung ones too), closes the database. */
   close(): Promise<void>;
 }
@@ -137,16 +147,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
   }
 
   const stats = emptyStats();
-  const faults = new FaultInjector();
+  const faults = new FaultInjector(clock);
   const rate = new RateLimiter(limits.rateLimit);
   const log = createLogSink(options);
-  const ctx: ApiContext = { store, limits, rate, clock, stats };
+  const ctx: ApiContext = { store, limits, rate, clock, stats, cloud: resolveCloud(options.cloud) };
   const hung = new Set<Socket>();
   let regionUrl: string | undefined;
 
   function setFaults(f: Faults): void {
     validateFaults(f);
-    if (f.redirect && options.regionPort === undefined) throw new Error("faults.redirect needs a region listener: start the server with regionPort");
+    const elsewhere = ctx.cloud && (ctx.cloud.regionHost !== undefined || ctx.cloud.wrongRegion === "invalidToken");
+    if (f.redirect && options.regionPort === undefined && !elsewhere) throw new Error("faults.redirect needs a region listener: start the server with regionPort");
     faults.set(f);
   }
   setFaults(options.faults ?? {});
@@ -188,14 +199,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
           return;
         case "fail":
           stats.faults.fail++;
-          send(res, errorReply(action.status, `Injected fault: status ${action.status}.`));
+          send(res, action.body !== undefined ? textReply(action.body, action.status) : errorReply(action.status, action.message ?? `Injected fault: status ${action.status}.`));
           finish(entry, t0, action.status);
           return;
-        case "redirect":
+        case "redirect": {
           stats.faults.redirect++;
-          send(res, errorReply(308, "Wrong region.", { location: `${regionUrl}${req.url}` }));
-          finish(entry, t0, 308);
+          const wrong = wrongRegionReply(req.url ?? "/");
+          send(res, wrong);
+          finish(wrong.status >= 400 ? { ...entry, error: MSG.invalidToken } : entry, t0, wrong.status);
           return;
+        }
       }
       const delay = faults.latencyMs();
       if (delay > 0) {
@@ -231,10 +244,29 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
     finish(entry, t0, reply.status);
   }
 
+  /**
+   * The wrong region's answer. Local mode: 308 with a JSON body and the region listener's URL.
+   * Cloud-like: 308 with an empty body and an https Location whatever the request's scheme (a
+   * device must keep its own scheme and take the host), or GeoDNS's `Invalid token.`
+   */
+  function wrongRegionReply(path: string): Reply {
+    const cloud = ctx.cloud;
+    if (!cloud) return errorReply(308, "Wrong region.", { location: `${regionUrl}${path}` });
+    if (cloud.wrongRegion === "invalidToken") return errorReply(400, MSG.invalidToken);
+    return { ...textReply("", 308), headers: { location: `https://${cloud.regionHost ?? (regionUrl ? new URL(regionUrl).host : FALLBACK_REGION)}${path}` } };
+  }
+
   async function handlePageRequest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const body = await readBody(req, limits.maxRequestBytes);
+    let body;
+    try {
+      body = await readBody(req, limits.maxRequestBytes);
+    } catch (err) {
+      // The client went away mid-body: nothing to answer and nothing wrong with the server.
+      log({ time: new Date().toISOString(), method: req.method ?? "", path: url.pathname, status: "dropped", ms: 0, error: (err as Error).message });
+      return;
+    }
     if (!body.ok) return send(res, errorReply(413, "Request too large."));
-    const reply = handlePage({ store, faults, stats: () => structuredClone(stats), setFaults: (f) => setFaults(f as Faults) }, req, url, body.bytes);
+    const reply = handlePage({ store, faults, stats: () => structuredClone(stats), setFaults: (f) => setFaults(f as Faults), host }, req, url, body.bytes);
     if (url.pathname === "/api/faults" && req.method !== "GET") log({ time: new Date().toISOString(), method: req.method ?? "", path: url.pathname, status: reply?.status ?? 404, ms: 0 });
     send(res, reply ?? errorReply(404, `Not found: ${url.pathname}. The device API is under ${API_PREFIX}, the page at /.`));
   }
@@ -308,6 +340,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
     },
     setFaults,
     faults: () => faults.get(),
+    cloud: () => (ctx.cloud ? structuredClone(ctx.cloud) : undefined),
+    setCloud(changes) {
+      ctx.cloud = typeof changes === "boolean" ? resolveCloud(changes) : resolveCloud(changes, ctx.cloud);
+    },
     close() {
       closing ??= Promise.all(
         servers.map(

@@ -21,6 +21,11 @@ export interface DatastreamConfig {
   max?: number;
   /** Enum only: the allowed values (any int32 when absent). */
   values?: number[];
+  /**
+   * Blynk's "Save raw data": in cloud mode a datastream without it keeps one averaged point per
+   * minute, as Blynk.Cloud does by default. Ignored outside cloud mode (every point is kept).
+   */
+  rawData?: boolean;
 }
 
 export interface DeviceConfig {
@@ -87,7 +92,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
 /**
  * Fault injection, applied to `/external/api/*` requests only. Each rate is a probability
  * (0..1) drawn from a seeded generator, so a run is repeatable. Checked in this order: failNext,
- * redirect, hang, dropBefore, fail; then latency; then the request is handled; then dropAfter.
+ * failForMs, redirect, hang, dropBefore, failRate; then latency; then the request is handled;
+ * then dropAfter.
  */
 export interface Faults {
   /** Seed of the fault generator (default 1); setting it restarts the sequence. */
@@ -96,8 +102,14 @@ export interface Faults {
   failRate?: number;
   /** Status of injected failures (default 503). */
   failStatus?: number;
+  /** Message of injected failures, in Blynk's `{"error":{"message":...}}` (default `Injected fault: status N.`). */
+  failMessage?: string;
+  /** Or the exact body of injected failures, sent as text/plain (e.g. `""` or an HTML page). */
+  failBody?: string;
   /** One-shot: fail the next N requests with `failStatus`, then stop. */
   failNext?: number;
+  /** Fail every request for this long (server clock, from when the faults were set), then recover. */
+  failForMs?: number;
   /** Delay before a request is handled, ms. */
   latencyMs?: number;
   /** Never answer this fraction of requests (the connection stays open). */
@@ -109,6 +121,72 @@ export interface Faults {
   /** Answer 308 with the same path on the region port (needs `regionPort`). */
   redirect?: boolean;
 }
+
+/** A reply the real cloud gives in a state nobody documents. */
+export interface CloudReply {
+  status: number;
+  /** Sent as Blynk's `{"error":{"message":...}}`. */
+  message: string;
+}
+
+/** The plan and account states of the cloud-like mode, each answering with a {@link CloudReply}. */
+export interface CloudReplies {
+  /** The daily points quota (`limits.dailyQuota`) is used up. */
+  dailyPoints: CloudReply;
+  /** The organisation's monthly messages are used up. */
+  monthlyMessages: CloudReply;
+  /** The organisation is blocked (unpaid, suspended). */
+  orgBlocked: CloudReply;
+  /** The device was created but never activated. */
+  notActivated: CloudReply;
+}
+
+/**
+ * The cloud-like mode: the server behaves as Blynk.Cloud documents or is reported to, not as
+ * Spool's device expects. Wordings are invented on purpose (none says "quota", "daily" or "per
+ * day"), so a device that recognises replies by their words meets what it cannot recognise.
+ */
+export interface CloudOptions {
+  /**
+   * Messages per UTC month for the whole server (one organisation): every External API request
+   * with a valid token counts as one. Default 100,000 (about a free plan); 0 = unlimited.
+   */
+  monthlyMessages: number;
+  /** How the wrong region (the `redirect` fault) answers: a 308, or GeoDNS's `Invalid token.` */
+  wrongRegion: "redirect" | "invalidToken";
+  /**
+   * `host[:port]` in the 308's `https://` Location (the real cloud sends e.g.
+   * `https://fra1.blynk.cloud/...`, also to a board speaking plain http). Default the region
+   * listener's address.
+   */
+  regionHost?: string;
+  /** Every request with a valid token answers `replies.orgBlocked`. */
+  orgBlocked: boolean;
+  /** Names or tokens of devices not activated: their requests answer `replies.notActivated`. */
+  notActivated: string[];
+  replies: CloudReplies;
+}
+
+const MONTHLY_MESSAGES_FREE = 100_000;
+
+/** Invented, varied wordings and statuses (Blynk documents none of them). */
+export const DEFAULT_CLOUD_REPLIES: Readonly<CloudReplies> = {
+  dailyPoints: { status: 400, message: "Device has reached the limit of data points it can import. Try again later." },
+  monthlyMessages: { status: 429, message: "Message limit for your plan has been reached. Upgrade to continue." },
+  orgBlocked: { status: 403, message: "Organization is blocked. Contact your administrator." },
+  notActivated: { status: 400, message: "Device is not active." },
+};
+
+export const DEFAULT_CLOUD: Readonly<CloudOptions> = {
+  monthlyMessages: MONTHLY_MESSAGES_FREE,
+  wrongRegion: "redirect",
+  orgBlocked: false,
+  notActivated: [],
+  replies: DEFAULT_CLOUD_REPLIES,
+};
+
+/** Cloud options as given: any field, replies one by one. */
+export type CloudSettings = Partial<Omit<CloudOptions, "replies">> & { replies?: Partial<CloudReplies> };
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -132,6 +210,8 @@ export interface ServerOptions {
   quiet?: boolean;
   /** Server clock, ms since the epoch (default Date.now); tests move it. */
   clock?: () => number;
+  /** The cloud-like mode ({@link CloudOptions}); `true` for its defaults. Off by default. */
+  cloud?: boolean | CloudSettings;
 }
 
 /** The JSON config file: devices plus any of the option groups. */
@@ -139,6 +219,7 @@ export interface ConfigFile {
   devices?: DeviceConfig[];
   limits?: Partial<Limits>;
   faults?: Faults;
+  cloud?: boolean | CloudSettings;
 }
 
 const LIMIT_SCHEMA = {
@@ -170,13 +251,44 @@ const FAULT_SCHEMA = {
     seed: { type: "integer" },
     failRate: RATE,
     failStatus: { type: "integer", minimum: 100, maximum: 599 },
+    failMessage: { type: "string", maxLength: 4096 },
+    failBody: { type: "string", maxLength: 65536 },
     failNext: { type: "integer", minimum: 0 },
+    failForMs: { type: "number", minimum: 0 },
     latencyMs: { type: "number", minimum: 0 },
     hangRate: RATE,
     dropBeforeRate: RATE,
     dropAfterRate: RATE,
     redirect: { type: "boolean" },
   },
+};
+
+const REPLY_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["status", "message"],
+  properties: { status: { type: "integer", minimum: 400, maximum: 599 }, message: { type: "string", maxLength: 4096 } },
+};
+const CLOUD_SCHEMA = {
+  anyOf: [
+    { type: "boolean" },
+    {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        monthlyMessages: { type: "integer", minimum: 0 },
+        wrongRegion: { enum: ["redirect", "invalidToken"] },
+        regionHost: { type: "string", pattern: "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$" },
+        orgBlocked: { type: "boolean" },
+        notActivated: { type: "array", items: { type: "string" } },
+        replies: {
+          type: "object",
+          additionalProperties: false,
+          properties: { dailyPoints: REPLY_SCHEMA, monthlyMessages: REPLY_SCHEMA, orgBlocked: REPLY_SCHEMA, notActivated: REPLY_SCHEMA },
+        },
+      },
+    },
+  ],
 };
 
 const CONFIG_SCHEMA = {
@@ -206,6 +318,7 @@ const CONFIG_SCHEMA = {
                 min: { type: "number" },
                 max: { type: "number" },
                 values: { type: "array", items: { type: "integer" }, minItems: 1 },
+                rawData: { type: "boolean" },
               },
             },
           },
@@ -214,6 +327,7 @@ const CONFIG_SCHEMA = {
     },
     limits: LIMIT_SCHEMA,
     faults: FAULT_SCHEMA,
+    cloud: CLOUD_SCHEMA,
   },
 };
 
@@ -221,6 +335,7 @@ const ajv = new Ajv({ allErrors: true });
 const checkConfig = ajv.compile(CONFIG_SCHEMA);
 const checkFaults = ajv.compile(FAULT_SCHEMA);
 const checkLimits = ajv.compile(LIMIT_SCHEMA);
+const checkCloud = ajv.compile(CLOUD_SCHEMA);
 
 function explain(errors: typeof checkConfig.errors, where: string): string {
   return (errors ?? []).map((e) => `${where}${e.instancePath || ""} ${e.message ?? "is invalid"}`).join("; ");
@@ -279,14 +394,27 @@ export function loadConfigFile(path: string): ConfigFile {
   return validateConfig(json, path);
 }
 
-/** @throws Error naming the bad fault field. */
+/** @throws Error naming the bad fault field, or failMessage with failBody. */
 export function validateFaults(faults: unknown): Faults {
   if (!checkFaults(faults)) throw new Error(`faults are invalid: ${explain(checkFaults.errors, "faults")}`);
-  return faults as Faults;
+  const f = faults as Faults;
+  if (f.failMessage !== undefined && f.failBody !== undefined) throw new Error("faults: give failMessage (a Blynk JSON error) or failBody (the exact body), not both");
+  return f;
 }
 
 /** @throws Error naming the bad limit field. */
 export function resolveLimits(limits: Partial<Limits> | undefined): Limits {
   if (limits !== undefined && !checkLimits(limits)) throw new Error(`limits are invalid: ${explain(checkLimits.errors, "limits")}`);
   return { ...DEFAULT_LIMITS, ...limits };
+}
+
+/**
+ * The cloud-like mode's options with defaults filled in, or undefined when the mode is off.
+ * @throws Error naming the bad field.
+ */
+export function resolveCloud(cloud: boolean | CloudSettings | undefined, base: CloudOptions = DEFAULT_CLOUD): CloudOptions | undefined {
+  if (cloud === undefined || cloud === false) return undefined;
+  if (!checkCloud(cloud)) throw new Error(`cloud options are invalid: ${explain(checkCloud.errors, "cloud")}`);
+  if (cloud === true) return { ...base, replies: { ...base.replies } };
+  return { ...base, ...cloud, replies: { ...base.replies, ...cloud.replies } };
 }

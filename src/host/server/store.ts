@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import type { DatastreamType, DeviceConfig } from "./options.ts";
 import { configPin, type Datastream, type StoredValue } from "./values.ts";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+const MINUTE_MS = 60_000;
 const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
 const SCHEMA = `
@@ -23,21 +24,30 @@ CREATE TABLE IF NOT EXISTS datastreams (
 CREATE TABLE IF NOT EXISTS points (
   id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, pin INTEGER NOT NULL,
   ts INTEGER NOT NULL, value, received INTEGER NOT NULL, dup INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS points_by_pin_ts ON points (device_id, pin, ts);
+-- Covers the chart's min/max per pixel column as well as the range reads: no table lookups.
+CREATE INDEX IF NOT EXISTS points_chart ON points (device_id, pin, ts, value);
+DROP INDEX IF EXISTS points_by_pin_ts;
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, ts INTEGER NOT NULL,
   code TEXT NOT NULL, description TEXT);
 CREATE TABLE IF NOT EXISTS usage (
   device_id INTEGER NOT NULL, day TEXT NOT NULL, points INTEGER NOT NULL DEFAULT 0,
   events INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (device_id, day));
+CREATE TABLE IF NOT EXISTS minute_avg (
+  device_id INTEGER NOT NULL, pin INTEGER NOT NULL, minute INTEGER NOT NULL, sum REAL NOT NULL,
+  n INTEGER NOT NULL, point_id INTEGER NOT NULL, PRIMARY KEY (device_id, pin, minute));
+CREATE TABLE IF NOT EXISTS org_usage (month TEXT PRIMARY KEY, messages INTEGER NOT NULL);
 `;
+
+/** A datastream as configured: the value checks' view plus its name and "Save raw data". */
+export type DeviceDatastream = Datastream & { name: string | null; rawData: boolean };
 
 export interface Device {
   id: number;
   token: string;
   name: string;
   /** pin number -> datastream */
-  datastreams: Map<number, Datastream & { name: string | null }>;
+  datastreams: Map<number, DeviceDatastream>;
 }
 
 /** One point to store. */
@@ -55,10 +65,14 @@ export interface StreamSummary {
   max: number | null;
   points: number;
   duplicates: number;
-  /** Changes whenever points are added (the id of the newest row). */
+  /** Changes whenever points are added or changed (a counter). */
   version: number;
+  firstTs: number | null;
   lastTs: number | null;
 }
+
+/** One pixel column of a chart: [first ts, last ts, min, max, points]. */
+export type ChartColumn = [number, number, number, number, number];
 
 /** `YYYY-MM-DD` of a UTC day: the quotas' unit. */
 export function utcDay(ms: number): string {
@@ -100,12 +114,14 @@ export class Store {
     if (version !== undefined && Number(version) > SCHEMA_VERSION) {
       throw new Error(`database ${file} has schema version ${version}; this server knows ${SCHEMA_VERSION}`);
     }
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('datastreams')").pluck().all() as string[];
+    if (!columns.includes("raw_data")) this.db.exec("ALTER TABLE datastreams ADD COLUMN raw_data INTEGER NOT NULL DEFAULT 0"); // schema 1 -> 2
     this.setMeta("schema_version", String(SCHEMA_VERSION));
     const db = this.db;
     this.stmt = {
       exists: db.prepare("SELECT 1 FROM points WHERE device_id = ? AND pin = ? AND ts = ? LIMIT 1").pluck(),
       insert: db.prepare("INSERT INTO points (device_id, pin, ts, value, received, dup) VALUES (?, ?, ?, ?, ?, ?)"),
-      bump: db.prepare("UPDATE datastreams SET points = points + ?, duplicates = duplicates + ?, version = ? WHERE device_id = ? AND pin = ?"),
+      bump: db.prepare("UPDATE datastreams SET points = points + ?, duplicates = duplicates + ?, version = version + 1 WHERE device_id = ? AND pin = ?"),
       usage: db.prepare("SELECT points, events FROM usage WHERE device_id = ? AND day = ?"),
       addUsage: db.prepare(
         "INSERT INTO usage (device_id, day, points, events) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, day) DO UPDATE SET points = points + excluded.points, events = events + excluded.events",
@@ -116,10 +132,24 @@ export class Store {
       history: db.prepare(
         "SELECT ts, value FROM (SELECT id, ts, value FROM points WHERE device_id = ? AND pin = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, id DESC LIMIT ?) ORDER BY ts, id",
       ),
+      avg: db.prepare("SELECT sum, n, point_id AS pointId FROM minute_avg WHERE device_id = ? AND pin = ? AND minute = ?"),
+      addAvg: db.prepare("INSERT INTO minute_avg (device_id, pin, minute, sum, n, point_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET sum = excluded.sum, n = excluded.n"),
+      setValue: db.prepare("UPDATE points SET value = ?, received = ? WHERE id = ?"),
+      messages: db.prepare("SELECT messages FROM org_usage WHERE month = ?").pluck(),
+      addMessage: db.prepare("INSERT INTO org_usage (month, messages) VALUES (?, 1) ON CONFLICT (month) DO UPDATE SET messages = messages + 1"),
       event: db.prepare("INSERT INTO events (device_id, ts, code, description) VALUES (?, ?, ?, ?)"),
       events: db.prepare("SELECT ts, code, description FROM events WHERE device_id = ? ORDER BY id DESC LIMIT ?"),
       streams: db.prepare(
-        "SELECT pin, type, name, min, max, points, duplicates, version, (SELECT max(ts) FROM points p WHERE p.device_id = d.device_id AND p.pin = d.pin) AS lastTs FROM datastreams d WHERE device_id = ? AND enabled = 1 ORDER BY pin",
+        `SELECT pin, type, name, min, max, points, duplicates, version,
+         (SELECT min(ts) FROM points p WHERE p.device_id = d.device_id AND p.pin = d.pin) AS firstTs,
+         (SELECT max(ts) FROM points p WHERE p.device_id = d.device_id AND p.pin = d.pin) AS lastTs
+         FROM datastreams d WHERE device_id = ? AND enabled = 1 ORDER BY pin`,
+      ),
+      latestPoint: db.prepare("SELECT ts, value, received FROM points WHERE device_id = ? AND pin = ? ORDER BY ts DESC, id DESC LIMIT 1"),
+      // Integer division puts each point in one of `width` columns of [from, to].
+      columns: db.prepare(
+        `SELECT min(ts) AS t0, max(ts) AS t1, min(value) AS lo, max(value) AS hi, count(*) AS n FROM points
+         WHERE device_id = ? AND pin = ? AND ts >= ? AND ts <= ? GROUP BY CAST((ts - ?) * ? / ? AS INTEGER) ORDER BY t0`,
       ),
     };
   }
@@ -146,10 +176,10 @@ export class Store {
         const id = db.prepare("SELECT id FROM devices WHERE token = ?").pluck().get(d.token) as number;
         for (const ds of d.datastreams) {
           db.prepare(
-            `INSERT INTO datastreams (device_id, pin, type, name, min, max, enum_values, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+            `INSERT INTO datastreams (device_id, pin, type, name, min, max, enum_values, raw_data, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
              ON CONFLICT (device_id, pin) DO UPDATE SET type = excluded.type, name = excluded.name, min = excluded.min,
-             max = excluded.max, enum_values = excluded.enum_values, enabled = 1`,
-          ).run(id, configPin(ds.pin), ds.type, ds.name ?? null, ds.min ?? null, ds.max ?? null, ds.values ? JSON.stringify(ds.values) : null);
+             max = excluded.max, enum_values = excluded.enum_values, raw_data = excluded.raw_data, enabled = 1`,
+          ).run(id, configPin(ds.pin), ds.type, ds.name ?? null, ds.min ?? null, ds.max ?? null, ds.values ? JSON.stringify(ds.values) : null, ds.rawData ? 1 : 0);
         }
       }
     })();
@@ -160,11 +190,13 @@ export class Store {
     this.byToken.clear();
     this.byId.clear();
     const rows = this.db.prepare("SELECT id, token, name FROM devices WHERE enabled = 1 ORDER BY id").all() as { id: number; token: string; name: string }[];
-    const dsStmt = this.db.prepare("SELECT pin, type, name, min, max, enum_values FROM datastreams WHERE device_id = ? AND enabled = 1");
+    const dsStmt = this.db.prepare("SELECT pin, type, name, min, max, enum_values, raw_data FROM datastreams WHERE device_id = ? AND enabled = 1");
+    type Row = { pin: number; type: DatastreamType; name: string | null; min: number | null; max: number | null; enum_values: string | null; raw_data: number };
     for (const r of rows) {
-      const datastreams = new Map<number, Datastream & { name: string | null }>();
-      for (const ds of dsStmt.all(r.id) as { pin: number; type: DatastreamType; name: string | null; min: number | null; max: number | null; enum_values: string | null }[]) {
-        datastreams.set(ds.pin, { pin: ds.pin, type: ds.type, name: ds.name, min: ds.min, max: ds.max, values: ds.enum_values ? (JSON.parse(ds.enum_values) as number[]) : null });
+      const datastreams = new Map<number, DeviceDatastream>();
+      for (const ds of dsStmt.all(r.id) as Row[]) {
+        const values = ds.enum_values ? (JSON.parse(ds.enum_values) as number[]) : null;
+        datastreams.set(ds.pin, { pin: ds.pin, type: ds.type, name: ds.name, min: ds.min, max: ds.max, values, rawData: ds.raw_data === 1 });
       }
       const dev: Device = { id: r.id, token: r.token, name: r.name, datastreams };
       this.byToken.set(r.token, dev);
@@ -199,17 +231,58 @@ export class Store {
     const s = this.stmt;
     return this.db.transaction(() => {
       let dups = 0;
-      let lastId = 0;
       for (const p of points) {
         const dup = s.exists.get(dev.id, pin, p.ts) ? 1 : 0;
         dups += dup;
-        lastId = Number(s.insert.run(dev.id, pin, p.ts, encode(ds.type, p.value), now, dup).lastInsertRowid);
+        s.insert.run(dev.id, pin, p.ts, encode(ds.type, p.value), now, dup);
       }
-      if (points.length) s.bump.run(points.length, dups, lastId, dev.id, pin);
+      if (points.length) s.bump.run(points.length, dups, dev.id, pin);
       if (countQuota && points.length) s.addUsage.run(dev.id, utcDay(now), points.length, 0);
       s.seen.run(now, dev.id);
       return dups;
     })();
+  }
+
+  /**
+   * Stores points of one pin as Blynk.Cloud does without "Save raw data": one point per minute
+   * (at the minute's start) holding the average of the minute's values so far, rounded for an
+   * integer; for the other types the minute's last value. Counts every point against the quota.
+   */
+  storeAveraged(dev: Device, pin: number, points: NewPoint[], now: number): void {
+    const ds = dev.datastreams.get(pin) as Datastream;
+    const averaged = ds.type === "double" || ds.type === "integer";
+    const s = this.stmt;
+    this.db.transaction(() => {
+      let added = 0;
+      for (const p of points) {
+        const minute = Math.floor(p.ts / MINUTE_MS) * MINUTE_MS;
+        const num = averaged ? (p.value as number) : 0;
+        const row = s.avg.get(dev.id, pin, minute) as { sum: number; n: number; pointId: number } | undefined;
+        if (!row) {
+          const id = Number(s.insert.run(dev.id, pin, minute, encode(ds.type, p.value), now, 0).lastInsertRowid);
+          s.addAvg.run(dev.id, pin, minute, num, 1, id);
+          added++;
+          continue;
+        }
+        const sum = row.sum + num;
+        const n = row.n + 1;
+        const value = !averaged ? p.value : ds.type === "integer" ? Math.round(sum / n) : sum / n;
+        s.setValue.run(encode(ds.type, value), now, row.pointId);
+        s.addAvg.run(dev.id, pin, minute, sum, n, row.pointId);
+      }
+      if (points.length) s.bump.run(added, 0, dev.id, pin);
+      if (points.length) s.addUsage.run(dev.id, utcDay(now), points.length, 0);
+      s.seen.run(now, dev.id);
+    })();
+  }
+
+  /** Messages counted this UTC month (`YYYY-MM` of `now`) for the whole server. */
+  messages(now: number): number {
+    return (this.stmt.messages.get(utcDay(now).slice(0, 7)) as number | undefined) ?? 0;
+  }
+
+  countMessage(now: number): void {
+    this.stmt.addMessage.run(utcDay(now).slice(0, 7));
   }
 
   /** Several pins at the server's time, atomically. @returns duplicates */
@@ -235,6 +308,23 @@ export class Store {
     if (!ds) return undefined;
     const v = this.stmt.latest.get(dev.id, pin);
     return v === undefined ? undefined : decode(ds.type, v);
+  }
+
+  /** The point with the newest timestamp, with the server time it arrived. */
+  latestPoint(dev: Device, pin: number): { ts: number; value: StoredValue; received: number } | undefined {
+    const ds = dev.datastreams.get(pin);
+    const row = this.stmt.latestPoint.get(dev.id, pin) as { ts: number; value: unknown; received: number } | undefined;
+    return ds && row ? { ts: row.ts, value: decode(ds.type, row.value), received: row.received } : undefined;
+  }
+
+  /**
+   * A numeric pin's points in [from, to] cut into `width` columns of equal time: per non-empty
+   * column its first and last timestamp, min, max and count. Computed by SQLite over the
+   * covering index, so the cost is one index range scan and the answer at most `width` rows.
+   */
+  columns(dev: Device, pin: number, from: number, to: number, width: number): ChartColumn[] {
+    const rows = this.stmt.columns.all(dev.id, pin, from, to, from, width, to - from + 1) as { t0: number; t1: number; lo: number; hi: number; n: number }[];
+    return rows.map((r) => [r.t0, r.t1, r.lo, r.hi, r.n]);
   }
 
   /** Points of a pin with from <= ts <= to, oldest first; the newest `limit` when there are more. */
