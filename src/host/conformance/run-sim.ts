@@ -6,6 +6,8 @@ import { END_MARK, normalizeOutput, probeSource, type PeerPorts, type Probe } fr
 const ASYNC_VIRTUAL_MS = 60_000;
 /** Virtual ms between two looks at real sockets while an async probe runs. */
 const STEP_MS = 100;
+/** Real ms the local peer may take to answer on a starved machine. */
+const SETTLE_MAX_MS = 60_000;
 
 const BOARD = readBoard("linux");
 
@@ -31,7 +33,7 @@ export async function runProbeSim(probe: Probe, ports: PeerPorts): Promise<strin
       const deadline = world.clock.now + ASYNC_VIRTUAL_MS;
       while (!sim.output().includes(END_MARK)) {
         if (world.clock.now >= deadline) throw new Error(`probe ${probe.name} did not call done() within ${ASYNC_VIRTUAL_MS} virtual ms; output:\n${sim.output().join("\n")}`);
-        await world.clock.advanceAsync(STEP_MS);
+        await world.clock.advanceAsync(STEP_MS, { maxMs: SETTLE_MAX_MS });
       }
     }
     const out = sim.output();
