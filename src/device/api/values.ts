@@ -2,27 +2,14 @@
 import { MAX_STRING_BYTES } from "../types.ts";
 import type { DatastreamType, ReadingValue } from "../types.ts";
 import { describe } from "./config.ts";
+import { utf8Encode } from "../codec/value.ts";
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
-/**
- * UTF-8 length of `s`. Counts UTF-16 surrogate pairs (Node) and code points above 0xFFFF
- * (Espruino's UTF-8 strings) as 4 bytes.
- */
+/** UTF-8 length of `s` as the store will write it (codec/value.ts utf8Encode). */
 export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else if (c < 0x10000) n += 3;
-    else n += 4;
-  }
-  return n;
+  return utf8Encode(s);
 }
 
 function bad(pin: number, type: string, what: string, got: any): never {

@@ -42,9 +42,33 @@ export function unzigzag(z: number): number {
 }
 
 /**
+ * True on an interpreter whose strings are bytes (Espruino built without Unicode support, as
+ * board builds may be): `"\u20AC"` is then the one byte 0xAC. Node and Espruino's Unicode
+ * builds give the code point. See docs/text.md.
+ */
+export const BYTE_STRINGS = "\u20ac".charCodeAt(0) !== 0x20ac;
+
+/**
+ * Length of the UTF-8 sequence of byte chars at `s[i]` (2 to 4), or 0 when there is none.
+ * On a byte-string build, text typed at the REPL or read from the network arrives as its UTF-8
+ * bytes: such sequences are kept byte for byte, other chars 0x80-0xFF are Latin-1.
+ */
+export function utf8SequenceAt(s: string, i: number): number {
+  const a = s.charCodeAt(i);
+  const n = a >= 0xc2 && a < 0xe0 ? 2 : a >= 0xe0 && a < 0xf0 ? 3 : a >= 0xf0 && a < 0xf5 ? 4 : 0;
+  if (n === 0 || i + n > s.length) return 0;
+  for (let k = 1; k < n; k++) {
+    const c = s.charCodeAt(i + k);
+    if (c < 0x80 || c > 0xbf) return 0;
+  }
+  return n;
+}
+
+/**
  * UTF-8 bytes of a JS string. UTF-16 surrogate pairs are joined; a code unit above 0xFFFF
  * (Espruino's Unicode builds return code points) is taken as a code point; a lone surrogate
- * becomes U+FFFD. `out` may be omitted to only measure.
+ * becomes U+FFFD. On a byte-string build, UTF-8 sequences are copied as they are
+ * ({@link utf8SequenceAt}). `out` may be omitted to only measure.
  * @returns the byte length.
  */
 export function utf8Encode(s: string, out?: Uint8Array, at?: number): number {
@@ -52,6 +76,15 @@ export function utf8Encode(s: string, out?: Uint8Array, at?: number): number {
   const start = o;
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
+    if (BYTE_STRINGS && c >= 0x80) {
+      const n = utf8SequenceAt(s, i);
+      if (n > 0) {
+        for (let k = 0; k < n; k++) if (out) out[o + k] = s.charCodeAt(i + k);
+        o += n;
+        i += n - 1;
+        continue;
+      }
+    }
     if (c >= 0xd800 && c <= 0xdfff) {
       const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
       if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
@@ -88,10 +121,29 @@ export function utf8Encode(s: string, out?: Uint8Array, at?: number): number {
   return o - start;
 }
 
-/** Decodes UTF-8 to a JS string (astral characters as surrogate pairs); bad sequences give U+FFFD. */
+const HEX = "0123456789abcdef";
+
+function hex4(c: number): string {
+  return HEX.charAt((c >> 12) & 15) + HEX.charAt((c >> 8) & 15) + HEX.charAt((c >> 4) & 15) + HEX.charAt(c & 15);
+}
+
+/**
+ * Decodes UTF-8 to a JS string that {@link utf8Encode} turns back into the same bytes; bad
+ * sequences give U+FFFD.
+ *
+ * Espruino's `String.fromCharCode` keeps only the low byte of a code, so text cannot be built
+ * char by char: on a byte-string build the bytes are the string; elsewhere the text is written
+ * as a JSON literal with `\uXXXX` escapes (astral characters as surrogate pairs) and parsed,
+ * which gives UTF-16 on Node and a UTF-8 string on Espruino's Unicode builds.
+ */
 export function utf8Decode(b: Uint8Array, from: number, to: number): string {
   let s = "";
   let i = from;
+  if (BYTE_STRINGS) {
+    for (; i < to; i++) s += String.fromCharCode(b[i]);
+    return s;
+  }
+  let escaped = false;
   while (i < to) {
     const a = b[i];
     let c = 0xfffd;
@@ -107,13 +159,19 @@ export function utf8Decode(b: Uint8Array, from: number, to: number): string {
       c = ((a & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63);
       n = 4;
     }
-    if (c >= 0x10000) {
-      c -= 0x10000;
-      s += String.fromCharCode(0xd800 + (c >> 10), 0xdc00 + (c & 1023));
-    } else s += String.fromCharCode(c);
+    // A surrogate code point is not text (and Espruino's parser rejects it unpaired).
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    if (c >= 0x20 && c < 0x80 && c !== 0x22 && c !== 0x5c) s += String.fromCharCode(c);
+    else {
+      escaped = true;
+      if (c >= 0x10000) {
+        c -= 0x10000;
+        s += "\\u" + hex4(0xd800 + (c >> 10)) + "\\u" + hex4(0xdc00 + (c & 1023));
+      } else s += "\\u" + hex4(c);
+    }
     i += n;
   }
-  return s;
+  return escaped ? JSON.parse('"' + s + '"') : s;
 }
 
 // Rounds through a float32, as Math.fround would (Espruino has no Math.fround).

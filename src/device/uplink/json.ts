@@ -12,11 +12,16 @@
  * - Booleans print as `true`/`false`, a Location as `[lon,lat]`.
  * - Strings are JSON-escaped and encoded to UTF-8 as a byte string (one char per byte), so the
  *   string's length IS its length on the wire (Espruino sends a string's chars as bytes). The
- *   store hands strings back as JS strings of UTF-16 code units (codec/value.ts utf8Decode),
- *   so every char >= 0x80 is a code point to encode; a lone surrogate becomes U+FFFD.
+ *   store hands strings back as text (codec/value.ts utf8Decode): UTF-16 on Node, code points
+ *   on Espruino's Unicode builds, so every char >= 0x80 is a code point to encode and a lone
+ *   surrogate becomes U+FFFD. On a byte-string build the store hands back the UTF-8 bytes
+ *   themselves: those sequences are copied as they are (docs/text.md). ASCII is copied with
+ *   fromCharCode, not charAt, so no piece of the body is ever a Unicode string (appending one
+ *   would turn the whole body into one and re-encode its bytes).
  */
 
 import type { ReadingValue } from "../types.ts";
+import { BYTE_STRINGS, utf8SequenceAt } from "../codec/value.ts";
 
 /** Significant digits tried for a float32 (9 always read back exactly). */
 const SIG_FLOAT32 = 6;

@@ -13,6 +13,7 @@ import { JsfStorage, StorageError, binaryBytes, bytesBinary, FLAG_STORAGEFILE } 
 import { KEEP_GLOBALS, KEEP_PROPS, PRUNE_SOURCE } from "./builtins.ts";
 import { formatPrintArgs, formatUncaught, formatValue } from "./format.ts";
 import { crc32 } from "./crc32.ts";
+import { installEspruinoText } from "./espruino-text.ts";
 import { countVars } from "./memory.ts";
 import { createHttpModule, ESPRUINO_VERSION } from "./http.ts";
 import { createDgramModule } from "./dgram.ts";
@@ -543,6 +544,7 @@ export class SimEspruino {
       })`,
       ctx,
     )(() => self.deviceNowMs());
+    installEspruinoText(ctx, () => self.random());
     this.ctxErrors = { Error: this.G.Error, InternalError: this.G.InternalError, TypeError: this.G.TypeError };
     vm.runInContext(PRUNE_SOURCE, ctx)(this.newArray([...KEEP_GLOBALS, "InternalError"]), this.toCtxJson(KEEP_PROPS));
 
@@ -720,7 +722,8 @@ export class SimEspruino {
   // ------------------------------------------------------------------ E
 
   private bytesOf(v: unknown): Uint8Array {
-    if (typeof v === "string") return binaryBytes(v);
+    // A string with a char above 0xFF is a Unicode string on Espruino: its bytes are UTF-8.
+    if (typeof v === "string") return /[^\0-\xff]/.test(v) ? new Uint8Array(Buffer.from(v, "utf8")) : binaryBytes(v);
     if (typeof v === "number") return new Uint8Array([v & 0xff]);
     if (v && typeof v === "object") {
       if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
@@ -775,6 +778,9 @@ export class SimEspruino {
       srand: (seed: unknown) => {
         self.random = prng(Number(seed));
       },
+      // The Unicode build: text from UTF-8 bytes, and back (ASCII stays as it is).
+      asUTF8: (s: unknown) => Buffer.from(String(s), "latin1").toString("utf8"),
+      fromUTF8: (s: unknown) => (/^[\0-\x7f]*$/.test(String(s)) ? String(s) : Buffer.from(String(s), "utf8").toString("latin1")),
       decodeUTF8: (s: unknown) => Buffer.from(String(s), "latin1").toString("utf8"),
       getTemperature: () => 25,
       setTimeZone: () => {},
@@ -816,7 +822,7 @@ export class SimEspruino {
   }
 
   private intAddr(addr: unknown): number {
-    if (typeof addr !== "number" || !Number.isInteger(addr)) throw this.newError(`Address should be an integer, got ${typeof addr}`);
+    if (typeof addr !== "number" || !Number.isInteger(addr)) throw this.newError(`Address should be an integer, got ${typeof addr === "string" ? "String" : typeof addr}`);
     return addr;
   }
 
@@ -825,11 +831,9 @@ export class SimEspruino {
     const b = this.board;
     return this.newObject({
       getFree: () => {
-        const areas = [{ addr: b.flash.address, length: b.flash.length }];
-        if (b.id === "linux" && !(b.storage.address === b.flash.address && b.storage.size === b.flash.length)) {
-          areas.push({ addr: b.storage.address, length: b.storage.size });
-        }
-        return self.toCtxJson(areas);
+        // The Linux build reports its whole flash file, which is the Storage area.
+        const area = b.id === "linux" ? { addr: b.storage.address, length: b.storage.size } : { addr: b.flash.address, length: b.flash.length };
+        return self.toCtxJson([area]);
       },
       getPage: (addr: unknown) => {
         const p = self.bus.getPage(Number(addr));
@@ -892,7 +896,11 @@ export class SimEspruino {
           })),
         ),
       getFree: () => self.guard(() => st.getFree()),
-      getStats: () => self.newObject({ ...self.guard(() => st.getStats()) }),
+      getStats: () => {
+        const x = self.guard(() => st.getStats());
+        // In Espruino's order (jswrap_storage_getStats).
+        return self.newObject({ totalBytes: x.totalBytes, freeBytes: x.freeBytes, fileBytes: x.fileBytes, fileCount: x.fileCount, trashBytes: x.trashBytes, trashCount: x.trashCount });
+      },
       compact: () => {
         self.guard(() => st.compact());
       },

@@ -1,15 +1,13 @@
 /**
  * Printing values the way Espruino's console does (jsfPrintJSON): `print`/`console.log` quote
- * object keys, the REPL echo (`=value`) drops the quotes. Numbers print with 12 significant
- * digits here, as the interpreter prints them (V8's own number-to-string is not changed).
+ * object keys, the REPL echo (`=value`) drops the quotes. Numbers print as the interpreter
+ * prints them (number-text.ts).
  */
+import { espruinoNumberText } from "./number-text.ts";
 
-/** A number as Espruino prints it (about 12 significant digits). */
+/** A number as Espruino prints it (src/host/sim/number-text.ts). */
 export function formatNumber(n: number): string {
-  if (Number.isNaN(n)) return "NaN";
-  if (!Number.isFinite(n)) return n > 0 ? "Infinity" : "-Infinity";
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return String(n);
-  return String(parseFloat(n.toPrecision(12)));
+  return espruinoNumberText(n);
 }
 
 function quote(s: string): string {

@@ -41,6 +41,8 @@ export class EspruinoProcess {
   readonly cwd: string;
   readonly lines: string[] = [];
   readonly exited: Promise<number | null>;
+  /** Resolves once the process has exited and all its output has been read. */
+  readonly closed: Promise<void>;
   private readonly child: ChildProcessWithoutNullStreams;
   private partial = "";
   private seen = 0;
@@ -58,6 +60,7 @@ export class EspruinoProcess {
     this.child.stderr.setEncoding("latin1");
     this.child.stderr.on("data", (chunk: string) => this.onData(chunk));
     this.child.stdin.on("error", () => undefined);
+    this.closed = new Promise((resolve) => this.child.on("close", () => resolve()));
     this.exited = new Promise((resolve) =>
       this.child.on("exit", (code) => {
         this.dead = true;

@@ -5,6 +5,7 @@
  */
 import { rmSync } from "node:fs";
 import { startServer, type BlynkServer, type TlsOptions } from "../server/index.ts";
+import type { DeviceConfig } from "../server/options.ts";
 import { EspruinoProcess } from "./espruino-process.ts";
 import { STORE_SOAK_ENTRY, linuxBundle, sleep } from "./bundles.ts";
 import { startSntpServer, type SntpServer } from "./sntp-server.ts";
@@ -27,14 +28,16 @@ const QUOTA = 1_000_000;
 
 /**
  * Starts the server (SQLite in memory; its request log goes to `log`, none without) and the
- * SNTP responder. With `tls` the server speaks https and {@link LocalCloud.config} points the
+ * SNTP responder. The server knows `device` (and {@link LocalCloud.token} is its token), or
+ * else its demo device (V0..V9 doubles). With `tls` the server speaks https and {@link LocalCloud.config} points the
  * device at it with scheme "https".
  * @throws Error when a port cannot be bound or the TLS key and certificate are unusable.
  */
-export async function startLocalCloud(options: { tls?: TlsOptions; log?: (line: string) => void } = {}): Promise<LocalCloud> {
-  const server = await startServer({ port: 0, db: ":memory:", quiet: !options.log, log: options.log, limits: { dailyQuota: QUOTA }, tls: options.tls });
+export async function startLocalCloud(options: { tls?: TlsOptions; log?: (line: string) => void; device?: DeviceConfig } = {}): Promise<LocalCloud> {
+  const devices = options.device ? [options.device] : undefined;
+  const server = await startServer({ port: 0, db: ":memory:", quiet: !options.log, log: options.log, limits: { dailyQuota: QUOTA }, tls: options.tls, devices });
   const sntp = await startSntpServer();
-  const token = server.demoToken!;
+  const token = options.device?.token ?? server.demoToken!;
   return {
     server,
     sntp,

@@ -1,0 +1,121 @@
+/**
+ * Generates src/device/lib/espruino.d.ts, the TypeScript lib of device code
+ * (tsconfig.device.json, noLib): the installed TypeScript's lib.es5.d.ts filtered by the
+ * project's one list of Espruino builtins (src/host/espruino-builtins.ts), then the hand-written
+ * scripts/espruino-extras.d.ts filtered the same way. test/espruino-dts.test.ts fails when the
+ * committed file and this generator disagree.
+ *
+ * Run: `npx tsx scripts/gen-espruino-dts.ts` (writes the file).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { BANNED_PROPS, ESPRUINO_PROPS, ESPRUINO_STANDARD_GLOBALS } from "../src/host/espruino-builtins.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const DTS_FILE = join(ROOT, "src", "device", "lib", "espruino.d.ts");
+const EXTRAS_FILE = join(ROOT, "scripts", "espruino-extras.d.ts");
+
+/** lib.es5.d.ts interfaces that describe a builtin object, by the list's path for it. */
+const INTERFACE_PATHS: Record<string, string> = {
+  Object: "Object.prototype",
+  ObjectConstructor: "Object",
+  Function: "Function.prototype",
+  CallableFunction: "Function.prototype",
+  NewableFunction: "Function.prototype",
+  String: "String.prototype",
+  StringConstructor: "String",
+  Boolean: "Boolean.prototype",
+  Number: "Number.prototype",
+  NumberConstructor: "Number",
+  Math: "Math",
+  Date: "Date.prototype",
+  DateConstructor: "Date",
+  RegExp: "RegExp.prototype",
+  Error: "Error.prototype",
+  JSON: "JSON",
+  Array: "Array.prototype",
+  ReadonlyArray: "Array.prototype",
+  ArrayConstructor: "Array",
+  Promise: "Promise.prototype",
+  PromiseConstructor: "Promise",
+  ArrayBuffer: "ArrayBuffer.prototype",
+  ArrayBufferConstructor: "ArrayBuffer",
+  DataView: "DataView.prototype",
+};
+for (const t of ["Int8", "Uint8", "Uint8Clamped", "Int16", "Uint16", "Int32", "Uint32", "Float32", "Float64"]) {
+  INTERFACE_PATHS[`${t}Array`] = "TypedArray.prototype";
+  INTERFACE_PATHS[`${t}ArrayConstructor`] = "TypedArray";
+}
+
+/** Members every function or object has, and those Espruino has on every instance. */
+const ALWAYS = new Set(["constructor", "prototype", "length", "name"]);
+
+/** Member names Espruino has under a path (banned ones left out: the gate refuses them too). */
+function allowed(path: string): Set<string> {
+  return new Set((ESPRUINO_PROPS[path] ?? []).filter((k) => !(BANNED_PROPS[path] ?? []).includes(k)));
+}
+
+function memberName(m: ts.TypeElement, sf: ts.SourceFile): string | undefined {
+  if (!m.name) return undefined; // call, construct and index signatures
+  if (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name)) return m.name.text;
+  return m.name.getText(sf).startsWith("[") ? undefined : m.name.getText(sf);
+}
+
+/** `text` (a whole lib file) with its builtin interfaces' members filtered; `dropGlobals` also drops values Espruino lacks. */
+function filterLib(text: string, fileName: string, dropGlobals: boolean): string {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
+  const globals = new Set(ESPRUINO_STANDARD_GLOBALS);
+  let out = "";
+  let pos = 0;
+  for (const st of sf.statements) {
+    out += text.slice(pos, st.getFullStart());
+    pos = st.end;
+    const full = text.slice(st.getFullStart(), st.end);
+    if (dropGlobals && (ts.isVariableStatement(st) || ts.isFunctionDeclaration(st) || ts.isModuleDeclaration(st))) {
+      const names = ts.isVariableStatement(st) ? st.declarationList.declarations.map((d) => d.name.getText(sf)) : [st.name?.getText(sf) ?? ""];
+      if (!names.every((n) => globals.has(n))) {
+        // Keep the comments before a dropped declaration out too, but not the blank lines.
+        out += text.slice(st.getFullStart(), st.getStart(sf)).replace(/\/\*\*[\s\S]*?\*\/\s*$/, "").replace(/[ \t]+$/, "");
+        continue;
+      }
+    }
+    const path = ts.isInterfaceDeclaration(st) ? INTERFACE_PATHS[st.name.text] : undefined;
+    if (!path || !ts.isInterfaceDeclaration(st)) {
+      out += full;
+      continue;
+    }
+    const keep = allowed(path);
+    const open = text.indexOf("{", st.name.end) + 1;
+    let body = text.slice(st.getFullStart(), open);
+    let at = open;
+    for (const m of st.members) {
+      const name = memberName(m, sf);
+      const piece = text.slice(at, m.end);
+      at = m.end;
+      if (name === undefined || ALWAYS.has(name) || keep.has(name)) body += piece;
+    }
+    out += body + text.slice(at, st.end);
+  }
+  return out + text.slice(pos);
+}
+
+/** The d.ts as the generator makes it from the installed TypeScript. */
+export function generateEspruinoDts(): string {
+  const es5Path = createRequire(import.meta.url).resolve("typescript/lib/lib.es5.d.ts");
+  const es5 = readFileSync(es5Path, "utf8");
+  const head =
+    "/*\n * GENERATED by scripts/gen-espruino-dts.ts from TypeScript " +
+    ts.version +
+    "'s lib.es5.d.ts (license below) and\n" +
+    " * scripts/espruino-extras.d.ts, filtered by src/host/espruino-builtins.ts. Do not edit: change\n" +
+    " * the list or the extras and run `npx tsx scripts/gen-espruino-dts.ts`.\n */\n\n";
+  return head + filterLib(es5, "lib.es5.d.ts", true) + "\n" + filterLib(readFileSync(EXTRAS_FILE, "utf8"), "extras.d.ts", false);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(DTS_FILE, generateEspruinoDts());
+  console.log(`wrote ${DTS_FILE}`);
+}

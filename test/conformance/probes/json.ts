@@ -1,0 +1,40 @@
+/** JSON.stringify and JSON.parse: numbers, key order, escapes, special values. */
+import type { ProbeTopic } from "../../../src/host/conformance/probe.ts";
+import { printEach } from "./util.ts";
+
+export default {
+  topic: "json",
+  probes: printEach({
+    "numbers": "JSON.stringify([1 / 3, 0.1 + 0.2, 1e21, 1e-7, -0, 123456789012345678])",
+    "float32": "JSON.stringify([new Float32Array([23.45])[0]])",
+    "timestamp": "JSON.stringify([1767225600123, 23.5])",
+    "non finite": "JSON.stringify([NaN, Infinity, -Infinity])",
+    "key order": "JSON.stringify({ b: 1, a: 2, 1: 3, 0: 4 })",
+    "key order after delete": "(function () { var o = { a: 1, b: 2, c: 3 }; delete o.b; o.b = 4; return JSON.stringify(o); })()",
+    "nested": "JSON.stringify({ a: [1, { b: null }], c: 'x' })",
+    "undefined members": "JSON.stringify({ a: undefined, b: function () {}, c: 1 })",
+    "undefined in array": "JSON.stringify([undefined, function () {}])",
+    "top-level undefined": "JSON.stringify(undefined)",
+    "indent": "JSON.stringify({ a: 1, b: [1, 2] }, null, 2)",
+    "indent string": "JSON.stringify([1], null, '--')",
+    "replacer array": "JSON.stringify({ a: 1, b: 2 }, ['b'])",
+    "replacer function": "JSON.stringify({ a: 1, b: 2 }, function (k, v) { return k === 'a' ? undefined : v; })",
+    "escapes": "JSON.stringify('q\"b\\\\t\\tn\\nc\\x01d\\x7f')",
+    "slash": "JSON.stringify('a/b')",
+    "date": "JSON.stringify(new Date(1767225600123))",
+    "toJSON": "JSON.stringify({ toJSON: function () { return 'mine'; } })",
+    "typed array": "JSON.stringify(new Uint8Array([1, 2]))",
+    "boolean null": "JSON.stringify([true, false, null])",
+    "empty": "JSON.stringify([{}, []])",
+    "parse numbers": "JSON.stringify(JSON.parse('[1.5, -2e3, 0.1, 12345678901234567890]'))",
+    "parse nested": "JSON.parse('{\"a\":{\"b\":[1,2]}}').a.b[1]",
+    "parse bad": "JSON.parse('{bad')",
+    "parse trailing comma": "JSON.stringify(JSON.parse('[1,2,]'))",
+    "parse single quotes": "JSON.stringify(JSON.parse(\"{'a':1}\"))",
+    "parse unquoted key": "JSON.stringify(JSON.parse('{a:1}'))",
+    "parse empty": "JSON.parse('')",
+    "parse whitespace": "JSON.parse(' \\n 7 ')",
+    "parse string escapes": "JSON.stringify(JSON.parse('\"a\\\\nb\\\\u0041\"'))",
+    "round trip object": "JSON.stringify(JSON.parse(JSON.stringify({ v: [1, 'two', true, null] })))",
+  }),
+} satisfies ProbeTopic;
