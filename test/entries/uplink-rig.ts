@@ -119,6 +119,24 @@ function start(cfg: any): void {
       if (k >= total) clearInterval(id);
     }, every);
   };
+  // One reading of `pin` every `every` ms, values continuing across boots (k + 0.5, k counted
+  // from the readings in flash and delivered, read back at boot), until power is cut.
+  global.t.every = function (pin, every) {
+    let k = global.t.nextValue();
+    setInterval(function () {
+      store.append({ pin: pin, stamp: { epochMs: Math.floor(hal.now()) }, value: k + 0.5 });
+      k++;
+      uplink.notifyAppended();
+    }, every);
+  };
+  // The next value: one more than the largest value in flash.
+  global.t.nextValue = function () {
+    let top = -1;
+    store.scan({ from: 0, delivered: true }, function (rec) {
+      if (typeof rec.reading.value === "number" && rec.reading.value > top) top = rec.reading.value;
+    });
+    return Math.floor(top + 0.5);
+  };
   // A sampler: `count` ticks `every` ms apart from now, each appending V0 = 20 + k / 100 and
   // V1 = k stamped `now + k * every`, as a firmware's sampling timer would.
   global.t.sample = function (every, count) {

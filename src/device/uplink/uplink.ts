@@ -420,10 +420,20 @@ export function createUplink(o: UplinkOptions): Uplink {
     }, ms);
   }
 
-  /** Requests in the bucket now (refilled at requestsPerDay over the day, at most BUCKET_MAX). */
+  /**
+   * Requests in the bucket now, at most BUCKET_MAX. It refills with what is left of today's
+   * budget spread over what is left of the UTC day, so that steady traffic never meets the
+   * daily limit before midnight (at requestsPerDay over a day while the time is unknown).
+   */
   function bucket(): number {
     const up = hal.uptime();
-    tokens += (up - tokensAt) / refillMs;
+    const now = nowUtc();
+    let ms = refillMs;
+    if (now !== undefined) {
+      const left = quota.requestsLeft(now);
+      ms = left > 0 ? (quota.nextDayMs(now) - now) / left : DAY_MS;
+    }
+    tokens += (up - tokensAt) / ms;
     tokensAt = up;
     if (tokens > BUCKET_MAX) tokens = BUCKET_MAX;
     return tokens;
@@ -443,7 +453,9 @@ export function createUplink(o: UplinkOptions): Uplink {
     }
     const t = bucket();
     if (t < 1) {
-      schedule(Math.ceil((1 - t) * refillMs));
+      let ms = refillMs;
+      if (now !== undefined) ms = (quota.nextDayMs(now) - now) / quota.requestsLeft(now);
+      schedule(Math.ceil((1 - t) * ms));
       setState("paced");
       return false;
     }
