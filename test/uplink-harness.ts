@@ -12,6 +12,7 @@ import type { Stamp } from "../src/device/types.ts";
 import type { UplinkConfig, UplinkStatus } from "../src/device/uplink/index.ts";
 import { build } from "../src/host/build/index.ts";
 import { startServer, type BlynkServer, type DeviceConfig, type Faults, type Limits } from "../src/host/server/index.ts";
+import type { CloudSettings } from "../src/host/server/options.ts";
 import type { SimClock } from "../src/host/sim/clock.ts";
 import type { SimEspruino } from "../src/host/sim/espruino.ts";
 import { PowerCutError } from "../src/host/sim/nor-flash.ts";
@@ -26,13 +27,14 @@ export const DEVICES: DeviceConfig[] = [
   {
     name: "uplink",
     token: TOKEN,
+    // "Save raw data" on: the cloud keeps every point, so the tests can compare point sets.
     datastreams: [
-      { pin: "V0", type: "double" },
-      { pin: "V1", type: "double" },
-      { pin: "V2", type: "integer" },
-      { pin: "V3", type: "boolean" },
-      { pin: "V5", type: "string" },
-      { pin: "V6", type: "location" },
+      { pin: "V0", type: "double", rawData: true },
+      { pin: "V1", type: "double", rawData: true },
+      { pin: "V2", type: "integer", rawData: true },
+      { pin: "V3", type: "boolean", rawData: true },
+      { pin: "V5", type: "string", rawData: true },
+      { pin: "V6", type: "location", rawData: true },
     ],
   },
 ];
@@ -75,6 +77,8 @@ export interface Rig {
   /** `n` readings of `pin`, one every `everyMs` from `fromEpoch`, value `a + i * b`. */
   series(pin: number, n: number, fromEpoch: number, everyMs: number, a?: number, b?: number): void;
   setLink(up: boolean): void;
+  /** Routes a host name of the simulated network to a local port (e.g. a region listener). */
+  route(host: string, port: number): void;
   /** HTTP requests the device opened, across reboots. */
   requests(): number;
   /** Largest single string written to a request, across reboots. */
@@ -117,6 +121,15 @@ export interface RigOptions {
   flashBytes?: number;
   /** Send the device to this port instead of the local server's (another peer on 127.0.0.1). */
   routePort?: number;
+  /**
+   * The server's cloud-like mode (undocumented wordings for quota and plan limits, a monthly
+   * message quota, 308 with an empty body and an https Location): on by default, so that the
+   * device is tested against a peer that does not agree with it by construction; false = the
+   * local server's polite answers.
+   */
+  cloud?: boolean | CloudSettings;
+  /** More routes in the simulated network: host -> local port. */
+  routes?: { [host: string]: number };
 }
 
 /** Starts the server, boots the rig firmware in a simulated ESP32 and mounts the store (the uplink is not started). */
@@ -131,9 +144,11 @@ export async function makeRig(o: RigOptions = {}): Promise<Rig> {
     limits: { rateLimit: 0, ...o.limits },
     faults: o.faults,
     regionPort: o.region ? 0 : undefined,
+    cloud: o.cloud ?? true,
     clock: () => clock.trueEpochMs(),
   });
   world.network.route(HOST, o.routePort ?? server.port);
+  for (const [host, port] of Object.entries(o.routes ?? {})) world.network.route(host, port);
   const dir = mkdtempSync(join(tmpdir(), "spool-uplink-"));
   // A bigger store region moves off the board's partition, clear of Storage.
   const board: BoardProfile = o.flashBytes ? { ...RIG_BOARD, flash: { ...RIG_BOARD.flash, address: 0x200000, length: o.flashBytes } } : RIG_BOARD;
@@ -192,6 +207,7 @@ export async function makeRig(o: RigOptions = {}): Promise<Rig> {
     append: (rows) => void sim.eval(`t.append(${JSON.stringify(rows)})`),
     series: (pin, n, fromEpoch, everyMs, a = 0.5, b = 1) => void sim.eval(`t.series(${pin}, ${n}, ${fromEpoch}, ${everyMs}, ${a}, ${b})`),
     setLink: (up) => void sim.eval(`t.setLink(${up})`),
+    route: (host, port) => world.network.route(host, port),
     requests: () => requestsBefore + sim.net.requests,
     maxWriteBytes: () => Math.max(maxWrite, sim.net.maxWriteBytes),
     flashOps: () => opsBefore + sim.flash.ops,

@@ -37,17 +37,34 @@ test("a backlog on two pins lands exactly once, in order, with exact Content-Len
   }
 });
 
-test("308: the same POST is repeated at Location, and the region is remembered", async (t) => {
-  const rig = await makeRig({ region: true, faults: { redirect: true }, config: { maxPointsPerRequest: 100 } });
+test("308 as the cloud sends it (empty body, https Location) to a board speaking http: the same POST at the Location's host, scheme and port kept, region remembered", async (t) => {
+  const REGION = "fra1.blynk.test";
+  const rig = await makeRig({ region: true, cloud: { regionHost: REGION }, faults: { redirect: true }, config: { maxPointsPerRequest: 100 } });
   try {
+    rig.route(REGION, new URL(rig.server.regionUrl!).port === "" ? 80 : Number(new URL(rig.server.regionUrl!).port));
     rig.series(0, 250, T0, 1000);
     rig.start();
     t.true(await rig.drain());
     t.is(rig.history(0).length, 250);
     t.is(rig.server.stats().faults.redirect, 1, "only the first request was redirected");
+    const st = rig.status();
+    t.deepEqual([st.scheme, st.host, st.port], ["http", REGION, 80], "http kept (no TLS on this board), the host taken");
+    t.deepEqual(rig.eval('JSON.parse(require("Storage").read("spool.region"))'), { from: "blynk.test", scheme: "http", host: REGION, port: 80 });
+    t.is(rig.server.stats().duplicates, 0);
+  } finally {
+    await rig.close();
+  }
+});
+
+test("308 from the local server (JSON body, http Location with a port): followed as before", async (t) => {
+  const rig = await makeRig({ region: true, cloud: false, faults: { redirect: true }, config: { maxPointsPerRequest: 100 } });
+  try {
+    rig.series(0, 250, T0, 1000);
+    rig.start();
+    t.true(await rig.drain());
+    t.is(rig.history(0).length, 250);
     t.is(rig.status().host, "127.0.0.1");
     t.is(rig.eval<{ host: string }>('JSON.parse(require("Storage").read("spool.region"))').host, "127.0.0.1");
-    t.is(rig.server.stats().duplicates, 0);
   } finally {
     await rig.close();
   }
@@ -221,8 +238,8 @@ test("daily quota: uploads pause until the next UTC day, and the count survives 
   }
 });
 
-test("the server's quota reply pauses uploads instead of retrying", async (t) => {
-  const rig = await makeRig({ limits: { dailyQuota: 100 }, config: { maxPointsPerRequest: 60, initialWindow: 60 } });
+test("a quota reply that says \"quota\" (the local server's wording) pauses uploads instead of retrying", async (t) => {
+  const rig = await makeRig({ cloud: false, limits: { dailyQuota: 100 }, config: { maxPointsPerRequest: 60, initialWindow: 60 } });
   try {
     rig.series(0, 200, T0, 1000);
     rig.start();

@@ -644,7 +644,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   }
 
   /** Pass 2: streams the batch from flash, `piece` bytes per write, the next after `drain`. */
-  function stream(b: Batch, req: HttpRequest, id: number, fail: (msg: string) => void): void {
+  function stream(b: Batch, req: HttpRequest, id: number, fail: (msg: string) => void, progress: () => void): void {
     const cursor = store.openCursor({ from: b.start, pin: b.pin });
     let buf = "[";
     let n = 0;
@@ -703,6 +703,7 @@ export function createUplink(o: UplinkOptions): Uplink {
       written += chunk.length;
       bytesSent += chunk.length;
       if (chunk.length > maxPieceBytes) maxPieceBytes = chunk.length;
+      progress();
       if (recordsDone && padLeft === 0 && buf.length === 0) req.end(chunk);
       else {
         waitDrain = true;
@@ -742,7 +743,7 @@ export function createUplink(o: UplinkOptions): Uplink {
    */
   function exchange(
     x: { t: Target; path: string; method: string; length: number },
-    body: ((req: HttpRequest, id: number, fail: (msg: string) => void) => void) | undefined,
+    body: ((req: HttpRequest, id: number, fail: (msg: string) => void, progress: () => void) => void) | undefined,
     done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void,
   ): void {
     const id = ++seq;
@@ -760,10 +761,17 @@ export function createUplink(o: UplinkOptions): Uplink {
       done(code, msg, headers);
     }
 
-    tmo = hal.setTimeout(() => {
-      tmo = undefined;
-      finish(0, "timeout after " + requestTimeoutMs + " ms", undefined);
-    }, requestTimeoutMs);
+    // The timer measures silence, not the whole exchange: a 2 MB body takes longer than the
+    // timeout to stream on a slow link, so every piece handed to the socket restarts it.
+    function arm(): void {
+      if (over) return;
+      if (tmo !== undefined) hal.clearTimeout(tmo);
+      tmo = hal.setTimeout(() => {
+        tmo = undefined;
+        finish(0, "timeout after " + requestTimeoutMs + " ms without progress", undefined);
+      }, requestTimeoutMs);
+    }
+    arm();
     countRequest();
     try {
       const headers: { [name: string]: string } = { "Content-Length": String(x.length) };
@@ -794,7 +802,7 @@ export function createUplink(o: UplinkOptions): Uplink {
       req.on("close", () => {
         if (!gotResponse) finish(0, "connection closed without a reply", undefined);
       });
-      if (body) body(req, id, (msg) => finish(0, msg, undefined));
+      if (body) body(req, id, (msg) => finish(0, msg, undefined), arm);
       else req.end();
     } catch (e) {
       finish(0, errText(e), undefined);
@@ -805,7 +813,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     backoffMs = 0;
     b.sent = 0;
     setState("sending");
-    exchange({ t: t, path: path, method: "POST", length: b.bytes }, (req, id, fail) => stream(b, req, id, fail), (code, raw, headers) =>
+    exchange({ t: t, path: path, method: "POST", length: b.bytes }, (req, id, fail, progress) => stream(b, req, id, fail, progress), (code, raw, headers) =>
       onReply(b, t, code, raw, headers, hops),
     );
   }
