@@ -315,10 +315,13 @@ for (const id of BOARD_IDS) {
     t.deepEqual(checkBundle(r.code), []);
     const out: string[] = [];
     const fake = () => ({});
-    vm.runInNewContext(r.code, {
+    const context: Record<string, unknown> = {
       require: fake, E: {}, getTime: () => 0, setTime: () => {}, setTimeout, clearTimeout, setInterval, clearInterval,
       process: { memory: () => ({}) }, print: (s: string) => out.push(s),
-    });
+    };
+    // Espruino's `global` is the global object; the hardware boundary reads `require` from it.
+    context.global = context;
+    vm.runInNewContext(r.code, context);
     t.deepEqual(out, [`Spool 9.8.7 on ${id}`]);
     t.false(r.code.includes("why:\"This"), "documentation strings are not compiled in");
   });
@@ -330,6 +333,45 @@ test("the firmware entry builds for every board under budget", async (t) => {
     t.true(r.bytes <= r.budget, `${id}: ${r.bytes} of ${r.budget}`);
     t.log(`${id}: ${r.bytes} bytes of ${r.budget}`);
   }
+});
+
+test("the firmware bundle carries no dynamic-require shim (esbuild's `typeof Proxy ... new Proxy`)", async (t) => {
+  const r = await build({ board: "esp8266", write: false });
+  t.false(r.code.includes("Proxy"), "no Proxy");
+  t.false(r.code.includes("Dynamic require"), "no shim error text");
+});
+
+/** The bundle with the board profile literal (`{id:"..."...}`, compiled in from __BOARD__) cut out. */
+function withoutBoard(code: string): string {
+  const start = code.indexOf('{id:"');
+  let depth = 0;
+  for (let i = start; i < code.length; i++) {
+    if (code[i] === "{") depth++;
+    else if (code[i] === "}" && --depth === 0) return code.slice(0, start) + "BOARD" + code.slice(i + 1);
+  }
+  throw new Error("no board literal in the bundle");
+}
+
+test("linux-small and esp8266 differ only in the hardware boundary: same code, same budget and features", async (t) => {
+  const small = loadBoard("linux-small");
+  const esp = loadBoard("esp8266");
+  const linux = loadBoard("linux");
+  // ESP8266's budget and feature set...
+  t.is(small.jsVars.count, esp.jsVars.count);
+  t.is(small.tls, esp.tls);
+  t.deepEqual(small.upload, esp.upload);
+  t.is(small.blynk.scheme, esp.blynk.scheme);
+  t.is(small.blynk.port, esp.blynk.port);
+  // ...on the Linux hardware boundary.
+  t.deepEqual(small.flash, linux.flash);
+  t.deepEqual(small.storage, linux.storage);
+  t.is(small.network, linux.network);
+  t.deepEqual(small.sampler, linux.sampler);
+  t.is(small.espruinoBoard, linux.espruinoBoard);
+  // The compiled code is the same once the profile literal is masked.
+  const [a, b] = await Promise.all([build({ board: "linux-small", write: false }), build({ board: "esp8266", write: false })]);
+  t.is(withoutBoard(a.code), withoutBoard(b.code));
+  t.not(a.code, b.code);
 });
 
 test("an over-budget build fails and prints size against budget", async (t) => {
