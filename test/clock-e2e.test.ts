@@ -28,7 +28,7 @@ import { installSntpResponder } from "../src/host/demo/sntp-responder.ts";
 import type { SpoolStatus } from "../src/device/api/status.ts";
 
 const board = loadBoard("esp32");
-const code = build({ board: "esp32", write: false }).then((r) => r.code);
+const firmware = build({ board: "esp32", write: false });
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const START_EPOCH_MS = Date.UTC(2026, 2, 10, 6);
@@ -83,7 +83,8 @@ async function play(p: Play): Promise<Played> {
     const deviceErrors: string[] = [];
     const d = new DemoDevice({
       board,
-      code: await code,
+      code: (await firmware).code,
+      parts: (await firmware).parts,
       clock,
       network,
       dir,

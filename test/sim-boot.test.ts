@@ -1,6 +1,6 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
-import { readBoard, simWorld } from "../src/host/sim/index.ts";
+import { installFiles, readBoard, simWorld } from "../src/host/sim/index.ts";
 import { build } from "../src/host/build/index.ts";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -8,9 +8,10 @@ const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 for (const id of ["esp32", "esp8266", "linux"]) {
   test(`the ${id} bundle boots in the simulated Espruino and prints the banner`, async (t) => {
     const board = readBoard(id);
-    const { code } = await build({ board: id, write: false });
+    const { code, parts } = await build({ board: id, write: false });
     const w = simWorld();
     const sim = w.device({ board });
+    installFiles(sim, parts);
     sim.boot(code);
     t.false(sim.dead);
     const out = sim.output();

@@ -10,7 +10,7 @@ declare const E: any;
 declare const getTime: () => number;
 declare const setTime: (sec: number) => void;
 declare const print: (line: string) => void;
-declare const global: { require: (name: string) => any };
+declare const global: { require: (name: string) => any; eval: (code: string) => any };
 
 /** Builds the {@link Hal} from the running interpreter's globals. */
 export function espruinoHal(options: { hasWifi: boolean }): Hal {
@@ -28,6 +28,7 @@ export function espruinoHal(options: { hasWifi: boolean }): Hal {
     clearInterval: clearInterval as any,
     print: print,
     process: process as any,
+    eval: global.eval,
     hasWifi: options.hasWifi,
   });
 }

@@ -145,6 +145,12 @@ export interface Hal {
   /** Prints one line to the console. */
   log(line: string): void;
   memory(): MemoryInfo;
+  /**
+   * Runs `code` (Espruino's `eval`) and returns its value. Given a string read from Storage, the
+   * functions it defines keep their bodies in flash.
+   * @throws whatever the code throws, or a SyntaxError.
+   */
+  evaluate(code: string): any;
 }
 
 /** The interpreter globals {@link createEspruinoHal} is built from. */
@@ -159,6 +165,7 @@ export interface EspruinoGlobals {
   clearInterval: (id: TimerId) => void;
   print: (line: string) => void;
   process: { memory: () => MemoryInfo };
+  eval: (code: string) => any;
   hasWifi: boolean;
 }
 
@@ -226,5 +233,6 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
     random: () => Math.random(),
     log: (line) => g.print(line),
     memory: () => g.process.memory(),
+    evaluate: (code) => g.eval(code),
   };
 }

@@ -44,7 +44,7 @@ export function firmwareFiles(board: string): Promise<StorageFile[]> {
   let p = firmware.get(board);
   if (!p) {
     outRoot ??= mkdtempSync(join(tmpdir(), "spool-target-build-"));
-    p = build({ board, outDir: join(outRoot, `firmware-${board}`) }).then((r) => [{ storage: ".bootcde", path: r.file }]);
+    p = build({ board, outDir: join(outRoot, `firmware-${board}`) }).then((r) => r.storageFiles);
     firmware.set(board, p);
   }
   return p;
