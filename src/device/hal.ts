@@ -187,6 +187,8 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
   if (g.hasWifi) wifi = g.require("Wifi");
   let http: HttpPort | undefined;
   let dgram: DgramPort | undefined;
+  // Where the interpreter's own function fits, it is stored as is: a wrapper costs about seven
+  // JsVars for as long as the Hal lives, a stored builtin about two (docs/memory.md).
   return {
     flash: {
       read: (addr, length) => flash.read(length, addr),
@@ -200,11 +202,11 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
         const s = storage.read(name);
         return s === undefined || s === null ? undefined : String(s);
       },
-      write: (name, data) => storage.write(name, data),
-      erase: (name) => storage.erase(name),
-      list: () => storage.list(),
-      getStats: () => storage.getStats(),
-      compact: () => storage.compact(),
+      write: storage.write,
+      erase: storage.erase,
+      list: storage.list,
+      getStats: storage.getStats,
+      compact: storage.compact,
     },
     wifi,
     // http and dgram are loaded lazily: each module costs RAM on the device.
@@ -223,16 +225,16 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
       g.setTime(epochMs / 1000);
       stepSec += g.getTime() - before;
     },
-    setTimeout: (fn, ms) => g.setTimeout(fn, ms),
-    clearTimeout: (id) => g.clearTimeout(id),
-    setInterval: (fn, ms) => g.setInterval(fn, ms),
-    clearInterval: (id) => g.clearInterval(id),
+    setTimeout: g.setTimeout,
+    clearTimeout: g.clearTimeout,
+    setInterval: g.setInterval,
+    clearInterval: g.clearInterval,
     crc32: (data) => E.CRC32(data) >>> 0,
-    bytesToString: (data) => E.toString(data),
-    stringToBytes: (data) => E.toUint8Array(data),
-    random: () => Math.random(),
-    log: (line) => g.print(line),
-    memory: () => g.process.memory(),
-    evaluate: (code) => g.eval(code),
+    bytesToString: E.toString,
+    stringToBytes: E.toUint8Array,
+    random: Math.random,
+    log: g.print,
+    memory: g.process.memory,
+    evaluate: g.eval,
   };
 }
