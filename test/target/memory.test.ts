@@ -8,8 +8,12 @@
  * Each part runs only when its binary is named, and says that it skipped otherwise.
  */
 import test from "ava";
+import { readFileSync } from "node:fs";
 import { espruinoBinary, smallBinary, smallSkipReason, targetSkipReason } from "../../src/host/target/espruino-process.ts";
 import { bootAtRest, measureFlushMemory, startLocalCloud } from "../../src/host/target/scenarios.ts";
+import { bootStorage, installStorage } from "../../src/host/target/storage-boot.ts";
+import { firmwareFiles } from "../../src/host/target/bundles.ts";
+import { moduleVars } from "../../src/host/sim/code-vars.ts";
 
 /** The issue's targets, JsVars in use after GC. */
 const SMALL_REST_MAX = 900;
@@ -46,5 +50,24 @@ if (reason) test.skip(`real interpreter: ${reason}`, () => undefined);
     t.true(usage <= LINUX_REST_MAX, `at rest ${usage} JsVars, budget ${LINUX_REST_MAX}`);
   } finally {
     await cloud.close();
+  }
+});
+
+(BINARY ? test.serial : test.skip)("the simulation's load estimate is within 15 % of the interpreter's: the linux bundle's module level", async (t) => {
+  // Only the bundle, no parts: the firmware loads, cannot start (it says so) and what stays in
+  // use is its module level.
+  const bundle = (await firmwareFiles("linux")).find((f) => f.storage === ".bootcde")!;
+  const cwd = await installStorage({ binary: BINARY!, files: [bundle] });
+  const dev = await bootStorage({ binary: BINARY!, cwd, banner: /did not start/ });
+  try {
+    const usage = await dev.eval<number>("process.memory().usage");
+    const bare = await bootStorage({ binary: BINARY!, cwd: await installStorage({ binary: BINARY!, files: [] }), banner: /espruino\.com\/Donate/ });
+    const empty = await bare.eval<number>("process.memory().usage");
+    await bare.kill();
+    const estimate = moduleVars(readFileSync(bundle.path!, "latin1"), 27).total;
+    t.log(`module level: ${usage - empty} JsVars on the interpreter, ${estimate} estimated`);
+    t.true(Math.abs(estimate - (usage - empty)) <= 0.15 * (usage - empty), `${estimate} against ${usage - empty}`);
+  } finally {
+    await dev.kill();
   }
 });
