@@ -13,9 +13,12 @@
 import { espruinoHal } from "../src/device/espruino-hal.ts";
 import { createSpool } from "../src/device/api/spool.ts";
 import type { Spool } from "../src/device/api/spool.ts";
+import { storageParts, sweepParts } from "../src/device/parts.ts";
 
 const BOARD = __BOARD__;
 const VERSION = __SPOOL_VERSION__;
+/** Storage files of the rarely run code (src/device/parts.ts), put there by `npm run flash`. */
+const PARTS = __SPOOL_PARTS__;
 
 /** The values each schedule `source` reads. */
 function chipTemperature(): number {
@@ -50,7 +53,9 @@ function boot(): void {
         datastreams: [{ pin: 1, type: "double", precision: "float32" }],
         schedules: [{ pin: 1, everyMs: 60000 }],
       },
+      parts: storageParts(hal, PARTS),
     });
+    sweepParts(hal, PARTS);
     global.spool = spool;
     spool.start();
   } catch (e) {

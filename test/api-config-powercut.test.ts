@@ -12,6 +12,7 @@ import { PowerCutError } from "../src/host/sim/nor-flash.ts";
 import { binaryBytes } from "../src/host/sim/storage.ts";
 import type { BoardProfile } from "../src/device/board.ts";
 import { bootHal, newDevice, type Device } from "./api-hal.ts";
+import { directParts } from "./helpers/parts.ts";
 
 const T0 = Date.UTC(2026, 4, 1);
 const A = {
@@ -25,7 +26,7 @@ const TORN = [0, 2, 8, 1 << 20];
 
 function boot(dev: Device) {
   const hal = bootHal(dev, { epochMs: T0 });
-  return { hal, spool: createSpool({ hal, board: dev.board, version: "test" }) };
+  return { hal, spool: createSpool({ hal, board: dev.board, version: "test", parts: directParts }) };
 }
 
 /** A device whose stored configuration went through `history`. */

@@ -4,15 +4,15 @@
  */
 import test from "ava";
 import { build } from "../src/host/build/index.ts";
-import { SimClock, SimEspruino, SimNetwork } from "../src/host/sim/index.ts";
+import { SimClock, SimEspruino, SimNetwork, installFiles } from "../src/host/sim/index.ts";
 import { loadBoard } from "../src/host/boards.ts";
 
 const TOKEN = "Tok3nAbcdefghijklmnopqrstuvwxyz9";
 const PASSWORD = "s3cret-wifi-pass";
-const bundles: { [id: string]: Promise<string> } = {};
+const bundles: { [id: string]: ReturnType<typeof build> } = {};
 
-function bundle(id: string): Promise<string> {
-  bundles[id] ??= build({ board: id, write: false }).then((r) => r.code);
+function bundle(id: string): ReturnType<typeof build> {
+  bundles[id] ??= build({ board: id, write: false });
   return bundles[id];
 }
 
@@ -29,7 +29,9 @@ async function device(id: string): Promise<Console> {
   const network = new SimNetwork({ clock, online: false, ap: { ssid: "home", password: PASSWORD } });
   const seen: string[] = [];
   const sim = new SimEspruino({ board: loadBoard(id), clock, network, console: (l) => seen.push(l) });
-  sim.boot(await bundle(id));
+  const built = await bundle(id);
+  installFiles(sim, built.parts);
+  sim.boot(built.code);
   return {
     sim,
     clock,

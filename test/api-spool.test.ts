@@ -5,6 +5,7 @@ import { CONFIG_FILE } from "../src/device/api/config.ts";
 import { CONFIG_SLOTS, readNewest } from "../src/device/api/config-store.ts";
 import { createStore } from "../src/device/store/store.ts";
 import { bootHal, newDevice, type Device, type TestHal } from "./api-hal.ts";
+import { directParts } from "./helpers/parts.ts";
 
 const linux = loadBoard("linux");
 const TOKEN = "Tok3nAbcdefghijklmnopqrstuvwxyz9";
@@ -26,7 +27,7 @@ const SETUP = {
 
 function boot(dev: Device, extra: { sources?: any; defaults?: object } = {}): { hal: TestHal; spool: Spool } {
   const hal = bootHal(dev, { epochMs: T0 });
-  const spool = createSpool({ hal, board: dev.board, version: "test", sources: extra.sources, defaults: extra.defaults });
+  const spool = createSpool({ hal, board: dev.board, version: "test", sources: extra.sources, defaults: extra.defaults, parts: directParts });
   return { hal, spool };
 }
 

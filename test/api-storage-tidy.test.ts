@@ -10,9 +10,10 @@ import { createSpool } from "../src/device/api/spool.ts";
 import { readNewest } from "../src/device/api/config-store.ts";
 import { KEEP_FILE } from "../src/device/api/store-open.ts";
 import { COMPACT_AT, usableBytes } from "../src/device/api/storage-tidy.ts";
-import { SimClock, SimEspruino, SimNetwork } from "../src/host/sim/index.ts";
+import { SimClock, SimEspruino, SimNetwork, installFiles } from "../src/host/sim/index.ts";
 import { binaryBytes } from "../src/host/sim/storage.ts";
 import { bootHal, newDevice, type Device } from "./api-hal.ts";
+import { directParts } from "./helpers/parts.ts";
 
 const linux = loadBoard("linux");
 const T0 = Date.UTC(2026, 4, 1);
@@ -20,7 +21,7 @@ const SETUP = { blynk: { token: "Tok3nAbcdefghijklmnopqrstuvwxyz9", host: "127.0
 
 function boot(dev: Device) {
   const hal = bootHal(dev, { epochMs: T0 });
-  return { hal, spool: createSpool({ hal, board: dev.board, version: "test" }) };
+  return { hal, spool: createSpool({ hal, board: dev.board, version: "test", parts: directParts }) };
 }
 
 /** Writes `name` with `size` bytes of `fill` (replacing it leaves the old copy as trash). */
@@ -89,15 +90,18 @@ test("setup compacts when its write would pass the usable bytes; with no room it
   t.is(JSON.stringify(boot(full).spool.config()), before);
 });
 
-const linuxBundle = build({ board: "linux", write: false }).then((r) => r.code);
+const linuxBuild = build({ board: "linux", write: false });
 
 test("linux in the simulated Espruino: Storage is never empty, and a boot-time compaction leaves the ring intact", async (t) => {
   const clock = new SimClock();
   const network = new SimNetwork({ clock, online: false });
   const sim = new SimEspruino({ board: linux, clock, network });
   t.deepEqual(sim.storage.list(), []);
-  sim.boot(await linuxBundle);
-  t.deepEqual(sim.storage.list(), [KEEP_FILE], "a marker file before the ring is first written");
+  const built = await linuxBuild;
+  installFiles(sim, built.parts);
+  sim.boot(built.code);
+  t.deepEqual(sim.storage.list().sort(), built.parts.map((p) => p.storage).sort(), "the parts keep Storage non-empty before the ring is first written");
+  t.false(sim.storage.list().includes(KEEP_FILE));
   t.is(sim.repl(`spool.record(1, 1.5); spool.record(1, 2.5)`), "=undefined");
   sim.reboot();
   t.false(sim.output().includes("Storage is corrupt."));

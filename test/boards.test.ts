@@ -103,5 +103,5 @@ test("validateProfile accepts a good object and names the file it is given", (t)
 });
 
 test("an unknown board id lists the known ones", (t) => {
-  t.throws(() => loadBoard("nope"), { message: /nope\.json: no such board profile \(known: esp32, esp8266, linux\)/ });
+  t.throws(() => loadBoard("nope"), { message: /nope\.json: no such board profile \(known: esp32, esp8266, linux, linux-small\)/ });
 });

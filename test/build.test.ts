@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import vm from "node:vm";
 import { execFileSync } from "node:child_process";
+import * as acorn from "acorn";
+import * as walk from "acorn-walk";
 import { build, BuildError, checkBundle, type Violation } from "../src/host/build/index.ts";
 import { ROOT } from "../src/host/build/pipeline.ts";
 import { BOARD_IDS, loadBoard } from "../src/host/boards.ts";
@@ -315,10 +317,13 @@ for (const id of BOARD_IDS) {
     t.deepEqual(checkBundle(r.code), []);
     const out: string[] = [];
     const fake = () => ({});
-    vm.runInNewContext(r.code, {
+    const context: Record<string, unknown> = {
       require: fake, E: {}, getTime: () => 0, setTime: () => {}, setTimeout, clearTimeout, setInterval, clearInterval,
       process: { memory: () => ({}) }, print: (s: string) => out.push(s),
-    });
+    };
+    // Espruino's `global` is the global object; the hardware boundary reads `require` from it.
+    context.global = context;
+    vm.runInNewContext(r.code, context);
     t.deepEqual(out, [`Spool 9.8.7 on ${id}`]);
     t.false(r.code.includes("why:\"This"), "documentation strings are not compiled in");
   });
@@ -330,6 +335,69 @@ test("the firmware entry builds for every board under budget", async (t) => {
     t.true(r.bytes <= r.budget, `${id}: ${r.bytes} of ${r.budget}`);
     t.log(`${id}: ${r.bytes} bytes of ${r.budget}`);
   }
+});
+
+test("the firmware bundle carries no dynamic-require shim (esbuild's `typeof Proxy ... new Proxy`)", async (t) => {
+  const r = await build({ board: "esp8266", write: false });
+  t.false(r.code.includes("Proxy"), "no Proxy");
+  t.false(r.code.includes("Dynamic require"), "no shim error text");
+});
+
+/**
+ * The bundle as a canonical sequence of syntax nodes: local names renumbered by first use (the
+ * minifier picks short names by frequency, so they differ between builds), and the board profile
+ * literal (`{id:"..."...}`, compiled in from __BOARD__) replaced by one marker.
+ */
+function canonical(code: string): string[] {
+  const ast = acorn.parse(code, { ecmaVersion: 2020 });
+  const names = new Map<string, string>();
+  const out: string[] = [];
+  const skip = new WeakSet<object>();
+  walk.full(ast, (node: any) => {
+    if (node.type === "ObjectExpression" && node.properties[0]?.key?.name === "id" && node.properties.some((p: any) => p.key?.name === "espruinoBoard")) {
+      skip.add(node);
+      walk.full(node, (inner: any) => skip.add(inner));
+      out.push("BOARD");
+      return;
+    }
+    if (skip.has(node)) return;
+    if (node.type === "MemberExpression" && !node.computed) skip.add(node.property);
+    if (node.type === "Property" && !node.computed) skip.add(node.key);
+  });
+  walk.full(ast, (node: any) => {
+    if (skip.has(node)) {
+      if (node.type === "Identifier" || (node.type !== "ObjectExpression" && node.type !== "Property")) out.push(node.type === "Identifier" ? `.${node.name}` : "");
+      return;
+    }
+    if (node.type === "Identifier") {
+      if (!names.has(node.name)) names.set(node.name, `n${names.size}`);
+      out.push(names.get(node.name)!);
+    } else if (node.type === "Literal") out.push(`L${JSON.stringify(node.value)}`);
+    else out.push(node.type);
+  });
+  return out.filter((x) => x !== "");
+}
+test("linux-small and esp8266 differ only in the hardware boundary: same code, same budget and features", async (t) => {
+  const small = loadBoard("linux-small");
+  const esp = loadBoard("esp8266");
+  const linux = loadBoard("linux");
+  // ESP8266's budget and feature set...
+  t.is(small.jsVars.count, esp.jsVars.count);
+  t.is(small.tls, esp.tls);
+  t.deepEqual(small.upload, esp.upload);
+  t.is(small.blynk.scheme, esp.blynk.scheme);
+  t.is(small.blynk.port, esp.blynk.port);
+  // ...on the Linux hardware boundary.
+  t.deepEqual({ ...small.flash, why: "" }, { ...linux.flash, why: "" });
+  t.deepEqual(small.storage, linux.storage);
+  t.is(small.network, linux.network);
+  t.deepEqual(small.sampler, linux.sampler);
+  t.is(small.espruinoBoard, linux.espruinoBoard);
+  // The compiled code is the same once the profile literal is masked: only the data differs.
+  const [a, b] = await Promise.all([build({ board: "linux-small", write: false }), build({ board: "esp8266", write: false })]);
+  t.deepEqual(canonical(a.code), canonical(b.code));
+  t.deepEqual(a.parts.map((p) => p.code), b.parts.map((p) => p.code), "the parts are the same code");
+  t.not(a.code, b.code);
 });
 
 test("an over-budget build fails and prints size against budget", async (t) => {

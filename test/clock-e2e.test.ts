@@ -21,10 +21,10 @@ import { DEMO_PINS } from "../src/host/demo/sensors.ts";
 import { HOUR, MIN, DRIFT_PPM, START_EPOCH_MS, anchored, checkDelivered, play as playOn, type Play } from "./helpers/firmware-play.ts";
 
 const board = loadBoard("esp32");
-const code = build({ board: "esp32", write: false }).then((r) => r.code);
+const firmware = build({ board: "esp32", write: false });
 
-function play(p: Omit<Play, "board" | "code">) {
-  return playOn({ board, code, ...p });
+function play(p: Omit<Play, "board" | "firmware">) {
+  return playOn({ board, firmware, ...p });
 }
 
 test("boot offline, record every 10 s for 6 h, then WiFi and SNTP: every uploaded timestamp within 50 ms + drift x age", async (t) => {

@@ -13,7 +13,7 @@ import { seededRandom } from "../src/host/random.ts";
 import { START_EPOCH_MS, checkDelivered, play } from "./helpers/firmware-play.ts";
 
 const board = loadBoard("linux");
-const code = build({ board: "linux", write: false }).then((r) => r.code);
+const firmware = build({ board: "linux", write: false });
 const SEED = 20261130;
 const BOOTS = 30;
 const BOUND_MS = 2000;
@@ -41,7 +41,7 @@ for (const validAtBoot of [false, true]) {
     const s = schedule(SEED);
     const r = await play({
       board,
-      code,
+      firmware,
       everyMs: 100,
       wifiAtStart: false,
       wifi: s.online,
@@ -72,7 +72,7 @@ for (const validAtBoot of [false, true]) {
 test("a boot that never reaches the server, before any anchored boot: kept, reported with the reason, never sent with an invented time", async (t) => {
   const r = await play({
     board,
-    code,
+    firmware,
     everyMs: 1000,
     wifiAtStart: false,
     wifi: [{ at: 30_000, online: true }],

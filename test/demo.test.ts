@@ -19,10 +19,10 @@ import { ntpReply } from "../src/host/demo/sntp-responder.ts";
 import { buildRequest, checkReply } from "../src/device/clock/ntp-packet.ts";
 
 const HOUR = 3_600_000;
-const code = build({ board: "esp32", write: false }).then((r) => r.code);
+const firmware = build({ board: "esp32", write: false });
 
 function options(over: Partial<RunDemoOptions>): Promise<RunDemoOptions> {
-  return code.then((c) => ({
+  return firmware.then((f) => ({
     durationH: 2,
     outageH: 0.5,
     rateS: 30,
@@ -33,7 +33,7 @@ function options(over: Partial<RunDemoOptions>): Promise<RunDemoOptions> {
     keep: false,
     exit: true,
     silent: true,
-    code: c,
+    firmware: f,
     startEpochMs: Date.UTC(2026, 5, 1),
     ...over,
   }));

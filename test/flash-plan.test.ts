@@ -69,3 +69,17 @@ test("CLI output: a completed upload, with the banner and with an error at boot"
   t.is(bad.banner, undefined);
   t.deepEqual(bad.deviceErrors, [`Uncaught ReferenceError: "Map" is not defined`]);
 });
+
+test("the firmware's parts go into Storage before the boot code, under their own names", (t) => {
+  const parts = [
+    { storage: "spool.setup.0123abcd", path: "firmware/build/esp8266.setup.js" },
+    { storage: "spool.report.89ef4567", path: "firmware/build/esp8266.report.js" },
+  ];
+  const plan = flashPlan({ port: "/dev/ttyUSB0", bundle: "firmware/build/esp8266.js", parts, espruino: CLI });
+  t.deepEqual(plan.args.slice(5), [
+    "--storage", "spool.setup.0123abcd:firmware/build/esp8266.setup.js",
+    "--storage", "spool.report.89ef4567:firmware/build/esp8266.report.js",
+    "--storage", ".bootcde:-", "firmware/build/esp8266.js",
+  ]);
+  t.deepEqual(plan.files.map((f) => f.storage), ["spool.setup.0123abcd", "spool.report.89ef4567", ".bootcde"]);
+});

@@ -65,7 +65,7 @@ test.serial("spool flash --dry-run prints the invocation; missing options exit 2
     t.regex(lines[0], /--port is required/);
     lines.length = 0;
     t.is(await run(["--board", "esp99", "--port", "/dev/ttyUSB0", "--dry-run"]), 1);
-    t.regex(lines[0], /no such board profile \(known: esp32, esp8266, linux\)/);
+    t.regex(lines[0], /no such board profile \(known: esp32, esp8266, linux, linux-small\)/);
     lines.length = 0;
     t.is(await run(["--board", "esp32", "--port", "/dev/ttyUSB97", "--bundle", "package.json"]), 1);
     t.regex(lines[0], /^spool flash: no such serial port \/dev\/ttyUSB97/);

@@ -10,7 +10,7 @@
 import test, { type ExecutionContext } from "ava";
 import { build } from "../src/host/build/index.ts";
 import { loadBoard } from "../src/host/boards.ts";
-import { SimClock, SimEspruino, SimNetwork } from "../src/host/sim/index.ts";
+import { SimClock, SimEspruino, SimNetwork, installFiles } from "../src/host/sim/index.ts";
 import { startServer, type BlynkServer } from "../src/host/server/index.ts";
 import { installSntpResponder } from "../src/host/demo/sntp-responder.ts";
 import { DEVICES, TOKEN } from "./uplink-harness.ts";
@@ -25,9 +25,9 @@ const AP = { ssid: "home", password: "right-wifi-pass" };
 const NTP_HOST = "pool.ntp.org";
 const CLOUD_HOST = "blynk.cloud";
 
-const bundles: { [id: string]: Promise<string> } = {};
-function bundle(id: string): Promise<string> {
-  bundles[id] ??= build({ board: id, write: false }).then((r) => r.code);
+const bundles: { [id: string]: ReturnType<typeof build> } = {};
+function bundle(id: string): ReturnType<typeof build> {
+  bundles[id] ??= build({ board: id, write: false });
   return bundles[id];
 }
 
@@ -59,17 +59,20 @@ interface Rig {
 
 async function rig(boardId: string): Promise<Rig> {
   const board = loadBoard(boardId);
-  const code = await bundle(boardId);
+  const built = await bundle(boardId);
   const clock = new SimClock();
   const network = new SimNetwork({ clock, wifi: true, ap: AP });
   const server = await startServer({ db: ":memory:", quiet: true, devices: DEVICES, limits: { rateLimit: 0 }, clock: () => clock.trueEpochMs() });
   network.route(CLOUD_HOST, { port: server.port, httpsPort: server.port });
   installSntpResponder({ network, hosts: [NTP_HOST] });
-  const sim = new SimEspruino({ board, clock, network });
+  // These tests are about connectivity; the esp8266 bundle does not fit 1,600 JsVars yet (issue 13,
+  // docs/memory.md; test/sim-boot.test.ts holds that), so the limit is off here.
+  const sim = new SimEspruino({ board, clock, network, jsVarLimit: boardId !== "esp8266" });
   const connects: number[] = [];
   const joins: number[] = [];
   const seen: string[] = [];
-  sim.boot(code);
+  installFiles(sim, built.parts);
+  sim.boot(built.code);
   const r: Rig = {
     clock,
     network,

@@ -1,24 +1,47 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
-import { readBoard, simWorld } from "../src/host/sim/index.ts";
+import { installFiles, readBoard, simWorld } from "../src/host/sim/index.ts";
 import { build } from "../src/host/build/index.ts";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-for (const id of ["esp32", "esp8266", "linux"]) {
-  test(`the ${id} bundle boots in the simulated Espruino and prints the banner`, async (t) => {
+/**
+ * The 1,600-JsVar boards do not fit yet (issue 13, docs/memory.md): the simulation refuses their
+ * bundles at load, as the 1,600-JsVar interpreter does. Marked failing so that the day they fit
+ * this says so, and the mark must go.
+ */
+const DOES_NOT_FIT_YET = new Set(["esp8266", "linux-small"]);
+
+for (const id of ["esp32", "esp8266", "linux", "linux-small"]) {
+  (DOES_NOT_FIT_YET.has(id) ? test.failing : test)(`the ${id} bundle boots in the simulated Espruino and prints the banner`, async (t) => {
     const board = readBoard(id);
-    const { code } = await build({ board: id, write: false });
+    const { code, parts } = await build({ board: id, write: false });
     const w = simWorld();
     const sim = w.device({ board });
+    installFiles(sim, parts);
     sim.boot(code);
     t.false(sim.dead);
     const out = sim.output();
     t.true(out.includes(`Spool ${VERSION} on ${id}`) || out.some((l) => l.startsWith(`Spool ${VERSION} on ${id}`)), out.join("\n"));
-    t.false(out.some((l) => l.startsWith("Uncaught")), out.join("\n"));
+    t.false(out.some((l) => l.startsWith("Uncaught") || l === "OUT OF MEMORY"), out.join("\n"));
     // It keeps running on virtual time without errors.
     w.clock.advance(10 * 60_000);
     t.false(sim.output().some((l) => l.startsWith("Uncaught")), sim.output().join("\n"));
     sim.powerCut();
   });
 }
+
+test("a bundle whose module level does not fit the board's JsVars runs out of memory at load, and none of it runs", async (t) => {
+  const board = { ...readBoard("esp8266"), jsVars: { count: 200, bytesEach: 12 } };
+  const w = simWorld();
+  const sim = w.device({ board });
+  // 40 functions of 3 parameters: about 320 JsVars once loaded, whatever their bodies.
+  let code = "";
+  for (let i = 0; i < 40; i++) code += `function f${i}(a,b,c){return a+b+c+${i}}`;
+  sim.boot(`(function(){${code} print("loaded");})();`);
+  t.deepEqual(sim.output(), ["OUT OF MEMORY", "New interpreter error: LOW_MEMORY,MEMORY"]);
+  const fits = w.device({ board: { ...board, jsVars: { count: 1000, bytesEach: 12 } } });
+  fits.boot(`(function(){${code} print("loaded");})();`);
+  t.deepEqual(fits.output(), ["loaded"]);
+  t.true((fits.eval("process.memory().usage") as number) >= 44 + 40 * 8, "the module level is counted in use");
+});

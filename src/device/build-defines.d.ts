@@ -7,3 +7,8 @@ declare const __SPOOL_VERSION__: string;
  * (`flash.why`, `jsVars.note`) are left out to save bytes.
  */
 declare const __BOARD__: import("./board.ts").BoardProfile;
+/**
+ * The firmware's parts (src/host/build FIRMWARE_PARTS): part name -> the Storage file that holds
+ * its code, `spool.<name>.<tag>`. Defined for every entry; empty when built without parts.
+ */
+declare const __SPOOL_PARTS__: { [name: string]: string };

@@ -10,11 +10,13 @@ declare const E: any;
 declare const getTime: () => number;
 declare const setTime: (sec: number) => void;
 declare const print: (line: string) => void;
+declare const global: { require: (name: string) => any; eval: (code: string) => any };
 
 /** Builds the {@link Hal} from the running interpreter's globals. */
 export function espruinoHal(options: { hasWifi: boolean }): Hal {
-  // Passed as a value, so that the bundler leaves Espruino's modules to the interpreter.
-  const espruinoRequire: (name: string) => any = require;
+  // Read from `global`: a bare `require` makes esbuild wrap it in its dynamic-require shim
+  // (`typeof Proxy ... new Proxy(...)`), dead code on Espruino that still costs JsVars.
+  const espruinoRequire = global.require;
   return createEspruinoHal({
     require: espruinoRequire,
     E: E,
@@ -26,6 +28,7 @@ export function espruinoHal(options: { hasWifi: boolean }): Hal {
     clearInterval: clearInterval as any,
     print: print,
     process: process as any,
+    eval: global.eval,
     hasWifi: options.hasWifi,
   });
 }

@@ -145,6 +145,12 @@ export interface Hal {
   /** Prints one line to the console. */
   log(line: string): void;
   memory(): MemoryInfo;
+  /**
+   * Runs `code` (Espruino's `eval`) and returns its value. Given a string read from Storage, the
+   * functions it defines keep their bodies in flash.
+   * @throws whatever the code throws, or a SyntaxError.
+   */
+  evaluate(code: string): any;
 }
 
 /** The interpreter globals {@link createEspruinoHal} is built from. */
@@ -159,6 +165,7 @@ export interface EspruinoGlobals {
   clearInterval: (id: TimerId) => void;
   print: (line: string) => void;
   process: { memory: () => MemoryInfo };
+  eval: (code: string) => any;
   hasWifi: boolean;
 }
 
@@ -180,6 +187,8 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
   if (g.hasWifi) wifi = g.require("Wifi");
   let http: HttpPort | undefined;
   let dgram: DgramPort | undefined;
+  // Where the interpreter's own function fits, it is stored as is: a wrapper costs about seven
+  // JsVars for as long as the Hal lives, a stored builtin about two (docs/memory.md).
   return {
     flash: {
       read: (addr, length) => flash.read(length, addr),
@@ -193,11 +202,11 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
         const s = storage.read(name);
         return s === undefined || s === null ? undefined : String(s);
       },
-      write: (name, data) => storage.write(name, data),
-      erase: (name) => storage.erase(name),
-      list: () => storage.list(),
-      getStats: () => storage.getStats(),
-      compact: () => storage.compact(),
+      write: storage.write,
+      erase: storage.erase,
+      list: storage.list,
+      getStats: storage.getStats,
+      compact: storage.compact,
     },
     wifi,
     // http and dgram are loaded lazily: each module costs RAM on the device.
@@ -216,15 +225,16 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
       g.setTime(epochMs / 1000);
       stepSec += g.getTime() - before;
     },
-    setTimeout: (fn, ms) => g.setTimeout(fn, ms),
-    clearTimeout: (id) => g.clearTimeout(id),
-    setInterval: (fn, ms) => g.setInterval(fn, ms),
-    clearInterval: (id) => g.clearInterval(id),
+    setTimeout: g.setTimeout,
+    clearTimeout: g.clearTimeout,
+    setInterval: g.setInterval,
+    clearInterval: g.clearInterval,
     crc32: (data) => E.CRC32(data) >>> 0,
-    bytesToString: (data) => E.toString(data),
-    stringToBytes: (data) => E.toUint8Array(data),
-    random: () => Math.random(),
-    log: (line) => g.print(line),
-    memory: () => g.process.memory(),
+    bytesToString: E.toString,
+    stringToBytes: E.toUint8Array,
+    random: Math.random,
+    log: g.print,
+    memory: g.process.memory,
+    evaluate: g.eval,
   };
 }

@@ -14,7 +14,7 @@ export type { BoardProfile };
 export const BOARDS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "boards");
 
 /** The boards Spool ships profiles for, in build order. */
-export const BOARD_IDS = ["esp32", "esp8266", "linux"] as const;
+export const BOARD_IDS = ["esp32", "esp8266", "linux", "linux-small"] as const;
 
 const SCHEMA_FILE = "schema.json";
 

@@ -30,7 +30,8 @@ const STEP_MS = MIN;
 
 export interface Play {
   board: BoardProfile;
-  code: Promise<string>;
+  /** The build (firmware/main.ts for the board): its bundle and its parts. */
+  firmware: Promise<{ code: string; parts: ReadonlyArray<{ storage: string; code: string }> }>;
   /** Sampling period of each pin, ms. Default 10 s. */
   everyMs?: number;
   /** AP in range at power-on. */
@@ -91,7 +92,8 @@ export async function play(p: Play): Promise<Played> {
     const deviceErrors: string[] = [];
     const d = new DemoDevice({
       board: p.board,
-      code: await p.code,
+      code: (await p.firmware).code,
+      parts: (await p.firmware).parts,
       clock,
       network,
       dir,

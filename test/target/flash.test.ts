@@ -18,6 +18,7 @@ import { checkPort } from "../../src/host/flash/port.ts";
 import { runEspruino } from "../../src/host/flash/run.ts";
 import { ESPRUINO_CLI } from "../../src/host/commands/flash.ts";
 import { espruinoBinary, targetSkipReason } from "../../src/host/target/espruino-process.ts";
+import { partsOfBundle } from "../../src/host/flash/parts.ts";
 
 const BIN = espruinoBinary();
 const TELNET_PORT = 2323;
@@ -92,7 +93,10 @@ if (!BIN) {
     try {
       const port = parsePort(`tcp://127.0.0.1:${TELNET_PORT}`);
       await checkPort(port);
-      const plan = flashPlan({ port: `tcp://127.0.0.1:${TELNET_PORT}`, bundle, configFile: tmp.path, espruino: ESPRUINO_CLI });
+      // The parts found beside the bundle, as `npm run flash -- --bundle FILE` does.
+      const parts = partsOfBundle(bundle, "linux");
+      t.deepEqual(parts.map((p) => p.storage.split(".")[1]).sort(), ["report", "setup"], "the parts go along");
+      const plan = flashPlan({ port: `tcp://127.0.0.1:${TELNET_PORT}`, bundle, parts, configFile: tmp.path, espruino: ESPRUINO_CLI });
       const outcome = await runEspruino(plan, { timeoutMs: 80000, cwd: dir });
       t.deepEqual(outcome.banner, { version: "0.1.0", board: "linux" }, "the CLI saw the banner after load");
       t.deepEqual(outcome.deviceErrors, []);

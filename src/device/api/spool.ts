@@ -13,18 +13,17 @@ import type { Network } from "../net/index.ts";
 import { createUplink } from "../uplink/uplink.ts";
 import type { Uplink } from "../uplink/uplink.ts";
 import { maskToken } from "../uplink/mask.ts";
-import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, datastreamOf, defaultConfig, maskConfig, mergeConfig, parsePin, describe } from "./config.ts";
+import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, datastreamOf, parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
-import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
 import type { ConfigSlot } from "./config-store.ts";
 import { tidyStorage } from "./storage-tidy.ts";
 import { checkValue } from "./values.ts";
-import { formatStatus, statusSummary } from "./status.ts";
+import { statusSummary } from "./status.ts";
+import { errorText } from "./error-text.ts";
+import type { Parts } from "../parts.ts";
 import type { ScheduleStatus, SpoolStatus } from "./status.ts";
 import { openStore, reconfigureStore } from "./store-open.ts";
 
-/** Longest sampling error message kept for the status. */
-const MAX_ERROR_CHARS = 120;
 const DAY_MS = 86400000;
 /** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
 const TIDY_EVERY_MS = 3600000;
@@ -47,6 +46,8 @@ export interface SpoolOptions {
   sources?: { [name: string]: () => ReadingValue };
   /** Configuration used until the first `setup` (a partial config over the library defaults). */
   defaults?: object;
+  /** Where the rarely run code comes from (src/device/parts.ts): Storage files on the device. */
+  parts: Parts;
 }
 
 export interface Spool {
@@ -105,17 +106,8 @@ interface Schedule {
   fromConfig: boolean;
 }
 
-function errorText(e: any): string {
-  const s = e && e.message ? String(e.message) : String(e);
-  return s.length > MAX_ERROR_CHARS ? s.substr(0, MAX_ERROR_CHARS - 3) + "..." : s;
-}
-
 function sameJson(a: any, b: any): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function reason(e: any): string {
-  return errorText(e).replace("spool.setup: ", "");
 }
 
 /**
@@ -140,45 +132,13 @@ export function createSpool(o: SpoolOptions): Spool {
     }
   }
   tidy();
-  let base = defaultConfig(board);
-  if (o.defaults) base = mergeConfig(o.defaults, base, board);
-  let cfg = base;
-  const newest = readNewest(hal);
+  const parts = o.parts;
+  const booted = parts.setup().bootConfig({ hal: hal, board: board, defaults: o.defaults });
+  let cfg = booted.cfg;
   /** Where the configuration in force is stored; undefined when it is not (defaults, or not stored). */
-  let saved: ConfigSlot | undefined;
-  if (newest) {
-    try {
-      cfg = mergeConfig(JSON.parse(newest.text), base, board);
-      if (JSON.stringify(cfg) === newest.text) saved = newest;
-    } catch (e) {
-      hal.log("spool: " + CONFIG_SLOTS[newest.slot] + " ignored, defaults in use: " + reason(e));
-    }
-  }
-  // The slot written last stays the base of the next write whether or not it is in force.
-  let slotBase: ConfigSlot | undefined = newest ? { slot: newest.slot, seq: newest.seq } : undefined;
-  // Its text is not kept (RAM): `saved` says whether it equals the configuration in force.
-  if (newest) newest.text = "";
-  const imported = hal.storage.read(IMPORT_FILE);
-  if (imported !== undefined) {
-    let next: SpoolConfig | undefined;
-    try {
-      next = mergeConfig(JSON.parse(imported), base, board);
-    } catch (e) {
-      hal.log("spool: " + IMPORT_FILE + " ignored, " + (saved ? "the stored configuration stays" : "defaults") + " in use: " + reason(e));
-    }
-    if (next) {
-      cfg = next;
-      try {
-        slotBase = writeConfig({ hal: hal, board: board, current: slotBase, text: JSON.stringify(next) });
-        saved = slotBase;
-        // Erased only once stored: a cut before this adopts it again at the next boot.
-        hal.storage.erase(IMPORT_FILE);
-      } catch (e) {
-        saved = undefined;
-        hal.log("spool: " + IMPORT_FILE + " in use but not stored yet: " + errorText(e));
-      }
-    }
-  }
+  let saved: ConfigSlot | undefined = booted.saved;
+  /** The slot written last stays the base of the next write whether or not it is in force. */
+  let slotBase: ConfigSlot | undefined = booted.slotBase;
 
   const store: Store = openStore({ hal: hal, board: board, config: cfg });
   const keeper = new TimeKeeper({
@@ -401,12 +361,13 @@ export function createSpool(o: SpoolOptions): Spool {
   }
 
   function setup(input: object): void {
-    const next = mergeConfig(input, cfg, board);
+    const part = parts.setup();
+    const next = part.mergeConfig(input, cfg, board);
     const text = JSON.stringify(next);
     // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
     if (!saved || text !== JSON.stringify(cfg)) {
       try {
-        slotBase = writeConfig({ hal: hal, board: board, current: slotBase, text: text });
+        slotBase = part.writeConfig({ hal: hal, board: board, current: slotBase, text: text });
       } catch (e) {
         throw new Error("spool.setup: the configuration could not be stored (" + errorText(e) + "); the previous one stays in force");
       }
@@ -564,24 +525,12 @@ export function createSpool(o: SpoolOptions): Spool {
   }
 
   function report(): void {
-    const lines = formatStatus(status());
+    const lines = parts.report().formatStatus(status());
     for (let i = 0; i < lines.length; i++) hal.log(lines[i]);
   }
 
   function erase(confirm?: string): number {
-    const pending = store.stats().pending;
-    const phrase = "yes, erase " + pending + " readings";
-    // Confirming a larger number is fine: fewer are lost than agreed to.
-    let agreed = -1;
-    if (typeof confirm === "string" && confirm.indexOf("yes, erase ") === 0) {
-      const rest = confirm.substr(11).split(" ");
-      if (rest.length === 2 && (rest[1] === "readings" || rest[1] === "reading") && /^[0-9]+$/.test(rest[0])) agreed = parseInt(rest[0], 10);
-    }
-    if (agreed < pending) {
-      throw new Error(
-        "spool.erase: this discards every stored reading, " + pending + " of them not yet delivered. To confirm, call spool.erase(" + JSON.stringify(phrase) + ")",
-      );
-    }
+    parts.report().confirmErase(confirm, store.stats().pending);
     const n = store.eraseAll();
     // The uplink's read positions pointed into the erased log.
     restartUplink();
@@ -593,7 +542,7 @@ export function createSpool(o: SpoolOptions): Spool {
 
   return {
     setup: setup,
-    config: () => maskConfig(cfg),
+    config: () => parts.setup().maskConfig(cfg),
     record: record,
     sample: sample,
     flush: flush,

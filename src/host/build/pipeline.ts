@@ -9,6 +9,7 @@
  * classes (ES5 class output calls `__extends` before the function declaration, and Espruino
  * does not hoist), so only those features are lowered.
  */
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import * as esbuild from "esbuild";
@@ -75,14 +76,51 @@ export interface BuildOptions {
   version?: string;
   /** Do not write files (tests). */
   write?: boolean;
+  /**
+   * Code kept out of the bundle in Storage files of its own, evaluated when called
+   * (docs/memory.md). Default: {@link FIRMWARE_PARTS} for the default firmware entry, none for
+   * other entries.
+   */
+  parts?: PartSpec[];
+}
+
+/** A part of the firmware: an entry module whose default export the device loads from Storage. */
+export interface PartSpec {
+  /** The name the device asks for (`parts.load(name)`); also in the Storage file name. */
+  name: string;
+  entry: string;
+}
+
+/** The default firmware's parts: code that is rarely called, so it costs no RAM until it is. */
+export const FIRMWARE_PARTS: PartSpec[] = [
+  { name: "setup", entry: join(ROOT, "src", "device", "parts", "setup.ts") },
+  { name: "report", entry: join(ROOT, "src", "device", "parts", "report.ts") },
+];
+
+/** One built part. */
+export interface BuiltPart {
+  name: string;
+  /**
+   * Its Storage file, `spool.<name>.<tag>`: the tag (a hash of the code) changes with the code, so
+   * an upload cut short never leaves a firmware next to parts of another build under its names.
+   */
+  storage: string;
+  /** Written as `<board>.<name>.js` beside the bundle. */
+  file: string;
+  /** Minified; ends with `//<tag>`, which the device checks before evaluating it. */
+  code: string;
 }
 
 export interface BuildResult {
   /** The written bundle (or where it would have been written). */
   file: string;
+  /** Bytes of the bundle and its parts: what the board's Storage holds. */
   bytes: number;
   budget: number;
   code: string;
+  parts: BuiltPart[];
+  /** What a board's Storage holds: the parts, then the bundle as `.bootcde` (the order to upload them). */
+  storageFiles: Array<{ storage: string; path: string; code: string }>;
 }
 
 /** A build that failed: bundling errors, gate violations, or over budget. */
@@ -128,20 +166,21 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
-/**
- * Builds the firmware for one board.
- * @throws {BuildError} when bundling fails, the gate refuses the bundle (each violation named
- *   with its rule, bundle position and source file:line), or the bundle exceeds the board's
- *   code budget.
- * @throws {BoardProfileError} when the board profile is missing or invalid.
- */
-export async function build(opts: BuildOptions): Promise<BuildResult> {
-  const board = typeof opts.board === "string" ? loadBoard(opts.board) : opts.board;
-  const entry = resolve(opts.entry ?? DEFAULT_ENTRY);
-  const outDir = resolve(opts.outDir ?? DEFAULT_OUT_DIR);
-  const file = join(outDir, `${board.id}.js`);
-  const version = opts.version ?? packageVersion();
+/** Name the part's value is held in while minifying. */
+const PART_VAR = "__spoolPart";
 
+interface Compiled {
+  code: string;
+  map: string;
+}
+
+/**
+ * Bundles `entry` (esbuild, es2015), lowers what Espruino lacks (Babel), minifies and gates it.
+ * With `part`, the entry's default export becomes the value of the whole script:
+ * `(function(){...; return <default export>})()`, which `eval` returns on the device.
+ */
+async function compile(o: { entry: string; file: string; outDir: string; sourcefile: string; defines: Record<string, string>; part: boolean }): Promise<Compiled> {
+  const { entry, file } = o;
   // 1. Bundle.
   let bundled: esbuild.BuildResult<{ write: false; sourcemap: "external" }>;
   try {
@@ -149,7 +188,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       entryPoints: [entry],
       bundle: true,
       write: false,
-      format: "iife",
+      format: o.part ? "esm" : "iife",
       platform: "neutral",
       target: TARGET,
       supported: KEEP_FOR_GATE,
@@ -160,10 +199,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       logLevel: "silent",
       legalComments: "none",
       charset: "ascii",
-      define: {
-        __SPOOL_VERSION__: JSON.stringify(version),
-        __BOARD__: JSON.stringify(boardForDevice(board)),
-      },
+      define: o.defines,
+      // Inlines constants (before Babel turns const into var, which cannot be inlined): each
+      // top-level var left costs a JsVar or two on the device for as long as it runs.
+      minifySyntax: true,
       // Class fields become constructor assignments (TypeScript's behaviour before ES2022).
       tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: false } },
     })) as typeof bundled;
@@ -172,8 +211,16 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     const lines = errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}: ${e.text}` : e.text));
     throw new BuildError(`bundling ${basename(entry)} failed:\n  ${lines.join("\n  ") || String(err)}`);
   }
-  const js = bundled.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
+  let js = bundled.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
   const bundleMap = JSON.parse(bundled.outputFiles.find((f) => f.path.endsWith(".map"))!.text) as SourceMapInput;
+  if (o.part) {
+    const exported = /export\s*\{\s*([\w$]+) as default\s*\};?\s*(\/\/# sourceMappingURL=\S*\s*)?$/.exec(js);
+    if (!exported) throw new BuildError(`${basename(entry)}: a part must have a default export and nothing else exported`);
+    // Same line count before the body: the map still fits. Held in a global var for minifying
+    // only (the minifier drops an unused call of a function without side effects); the var is
+    // cut off afterwards, so that the script's value is the part.
+    js = `var ${PART_VAR}=(function(){` + js.slice(0, exported.index) + "return " + exported[1] + ";})();\n";
+  }
 
   // 2. Lower what Espruino lacks, and nothing else.
   const lowered = await transformAsync(js, {
@@ -200,33 +247,81 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     target: TARGET,
     supported: KEEP_FOR_GATE,
     sourcemap: "external",
-    sourcefile: `${board.id}.babel.js`,
+    sourcefile: o.sourcefile,
     legalComments: "none",
     charset: "ascii",
   });
-  const code = min.code;
+  let code = min.code;
+  if (o.part) {
+    if (!code.startsWith(`var ${PART_VAR}=`)) throw new BuildError(`${basename(entry)}: the minified part does not start with its value`);
+    code = code.slice(`var ${PART_VAR}=`.length);
+  }
 
   // 4. Gate.
-  const mapBack = chainMapper([JSON.parse(min.map) as SourceMapInput], outDir);
+  const mapBack = chainMapper([JSON.parse(min.map) as SourceMapInput], o.outDir);
   const violations = checkBundle(code, { mapBack });
   if (violations.length) {
     throw new BuildError(
-      `${board.id}: the bundle contains ${violations.length} thing(s) Espruino cannot run:\n  ${violations.map(formatViolation).join("\n  ")}`,
+      `${basename(file)}: the bundle contains ${violations.length} thing(s) Espruino cannot run:\n  ${violations.map(formatViolation).join("\n  ")}`,
       violations,
       code,
     );
   }
+  return { code, map: min.map };
+}
 
-  // 5. Budget.
-  const bytes = Buffer.byteLength(code, "utf8");
+/**
+ * Builds the firmware for one board: the bundle, and its parts (each in a Storage file of its
+ * own, named in the bundle).
+ * @throws {BuildError} when bundling fails, the gate refuses the bundle or a part (each
+ *   violation named with its rule, bundle position and source file:line), or bundle and parts
+ *   together exceed the board's code budget.
+ * @throws {BoardProfileError} when the board profile is missing or invalid.
+ */
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const board = typeof opts.board === "string" ? loadBoard(opts.board) : opts.board;
+  const entry = resolve(opts.entry ?? DEFAULT_ENTRY);
+  const outDir = resolve(opts.outDir ?? DEFAULT_OUT_DIR);
+  const file = join(outDir, `${board.id}.js`);
+  const version = opts.version ?? packageVersion();
+  const defines: Record<string, string> = {
+    __SPOOL_VERSION__: JSON.stringify(version),
+    __BOARD__: JSON.stringify(boardForDevice(board)),
+  };
+  const specs = opts.parts ?? (entry === DEFAULT_ENTRY ? FIRMWARE_PARTS : []);
+
+  const parts: BuiltPart[] = [];
+  for (const spec of specs) {
+    const partFile = join(outDir, `${board.id}.${spec.name}.js`);
+    const c = await compile({ entry: spec.entry, file: partFile, outDir, sourcefile: `${board.id}.${spec.name}.babel.js`, defines, part: true });
+    const tag = createHash("sha256").update(c.code).digest("hex").slice(0, 8);
+    parts.push({ name: spec.name, storage: `spool.${spec.name}.${tag}`, file: partFile, code: `${c.code}//${tag}` });
+  }
+  const files: { [name: string]: string } = {};
+  for (const p of parts) files[p.name] = p.storage;
+  const main = await compile({
+    entry,
+    file,
+    outDir,
+    sourcefile: `${board.id}.babel.js`,
+    defines: { ...defines, __SPOOL_PARTS__: JSON.stringify(files) },
+    part: false,
+  });
+  const code = main.code;
+
+  // 5. Budget: everything the board's Storage must hold.
+  const bytes = [code, ...parts.map((p) => p.code)].reduce((n, c) => n + Buffer.byteLength(c, "utf8"), 0);
   if (bytes > board.codeBudgetBytes) {
-    throw new BuildError(`${board.id}: bundle is ${bytes} bytes, over the board's code budget of ${board.codeBudgetBytes} bytes (boards/${board.id}.json codeBudgetBytes)`);
+    throw new BuildError(`${board.id}: ${parts.length ? "bundle and parts are" : "bundle is"} ${bytes} bytes, over the board's code budget of ${board.codeBudgetBytes} bytes (boards/${board.id}.json codeBudgetBytes)`);
   }
 
   if (opts.write !== false) {
     mkdirSync(outDir, { recursive: true });
     writeFileSync(file, opts.sourcemap ? `${code}//# sourceMappingURL=${board.id}.js.map\n` : code);
-    if (opts.sourcemap) writeFileSync(`${file}.map`, min.map);
+    if (opts.sourcemap) writeFileSync(`${file}.map`, main.map);
+    for (const p of parts) writeFileSync(p.file, p.code);
   }
-  return { file, bytes, budget: board.codeBudgetBytes, code };
+  const storageFiles = parts.map((p) => ({ storage: p.storage, path: p.file, code: p.code }));
+  storageFiles.push({ storage: ".bootcde", path: file, code });
+  return { file, bytes, budget: board.codeBudgetBytes, code, parts, storageFiles };
 }

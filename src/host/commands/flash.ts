@@ -13,6 +13,7 @@ import { readConfigFile, writeTempConfig } from "../flash/config-file.ts";
 import { flashPlan, parseBaud, parsePort } from "../flash/plan.ts";
 import { checkPort, FlashError } from "../flash/port.ts";
 import { runEspruino } from "../flash/run.ts";
+import { partsOfBundle } from "../flash/parts.ts";
 
 export const summary = "build the firmware and store it on a board as boot code (espruino CLI)";
 
@@ -89,17 +90,20 @@ export async function run(argv: string[]): Promise<number> {
     }
     const espruino = values.espruino ? String(values.espruino) : ESPRUINO_CLI;
     if (values["dry-run"]) {
-      const plan = flashPlan({ port: String(values.port), bundle: values.bundle ? String(values.bundle) : join("firmware", "build", `${board.id}.js`), configFile, baud, espruino });
+      const bundle = values.bundle ? String(values.bundle) : join("firmware", "build", `${board.id}.js`);
+      const parts = existsSync(bundle) ? partsOfBundle(bundle, board.id) : [];
+      const plan = flashPlan({ port: String(values.port), bundle, parts, configFile, baud, espruino });
       console.log(shellLine(plan.command, plan.args));
       return 0;
     }
     const bundle = values.bundle ? String(values.bundle) : await buildBundle(board.id);
     if (!existsSync(bundle)) throw new FlashError(`no such bundle ${bundle}`);
-    const plan = flashPlan({ port: String(values.port), bundle, configFile, baud, espruino });
+    const parts = partsOfBundle(bundle, board.id);
+    const plan = flashPlan({ port: String(values.port), bundle, parts, configFile, baud, espruino });
     await checkPort(port);
     console.log(`spool flash: storing ${relative(process.cwd(), bundle) || bundle} as boot code on ${values.port}${configFile ? " with the configuration from " + values.config : ""}`);
     const outcome = await runEspruino(plan, {
-      timeoutMs: BASE_TIMEOUT_MS + Math.ceil((await fileKb(bundle)) * MS_PER_KB),
+      timeoutMs: BASE_TIMEOUT_MS + Math.ceil((await fileKb([bundle, ...parts.map((p) => p.path)])) * MS_PER_KB),
       onOutput: (s) => process.stdout.write(s),
     });
     for (const e of outcome.deviceErrors) console.error(`spool flash: the board reported: ${e}`);
@@ -119,7 +123,9 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function fileKb(path: string): Promise<number> {
+async function fileKb(paths: string[]): Promise<number> {
   const { stat } = await import("node:fs/promises");
-  return (await stat(path)).size / 1024;
+  let bytes = 0;
+  for (const p of paths) bytes += (await stat(p)).size;
+  return bytes / 1024;
 }

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { BoardProfile } from "../../device/board.ts";
 import type { SpoolStatus } from "../../device/api/status.ts";
-import { SimEspruino, type SimClock, type SimNetwork } from "../sim/index.ts";
+import { SimEspruino, installFiles, type SimClock, type SimNetwork } from "../sim/index.ts";
 import { DEMO_PINS, type Sensors } from "./sensors.ts";
 
 /** A typical crystal: the device's clock runs this many ppm fast. */
@@ -16,6 +16,8 @@ export interface DemoDeviceOptions {
   board: BoardProfile;
   /** The compiled firmware bundle. */
   code: string;
+  /** Its parts (a build's `parts`), put into Storage as `npm run flash` does. */
+  parts: ReadonlyArray<{ storage: string; code: string }>;
   clock: SimClock;
   network: SimNetwork;
   /** Directory for the flash and Storage files. */
@@ -61,6 +63,7 @@ export class DemoDevice {
       driftPpm: o.driftPpm ?? DEMO_DRIFT_PPM,
       console: o.console,
     });
+    installFiles(this.sim, o.parts);
     this.sim.boot(o.code);
     if (this.bootCount === 1) this.sim.eval(`spool.setup(${JSON.stringify(o.config)})`);
     // The sensor is the world outside the chip: a host function, as an analog input would be.

@@ -34,8 +34,8 @@ const REALTIME_POLL_MS = 200;
 const FLUSH_LIMIT_MS = HOUR_MS;
 
 export interface RunDemoOptions extends DemoOptions {
-  /** The firmware bundle; default: firmware/main.ts compiled for the ESP32 now (in memory). */
-  code?: string;
+  /** The firmware bundle and its parts; default: firmware/main.ts compiled for the ESP32 now (in memory). */
+  firmware?: { code: string; parts: ReadonlyArray<{ storage: string; code: string }> };
   /** UTC at the start of the day; default: the last UTC midnight before yesterday ends (now, in real time). */
   startEpochMs?: number;
   /** Where progress and events go; default process.stdout. */
@@ -124,7 +124,8 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
   const wallStart = Date.now();
   const write = o.silent ? () => {} : (o.write ?? ((t: string) => void process.stdout.write(t)));
   const board = loadBoard(BOARD_ID);
-  const code = o.code ?? (await build({ board, write: false })).code;
+  const firmware = o.firmware ?? (await build({ board, write: false }));
+  const code = firmware.code;
   const t = timeline(o);
   const everyMs = Math.round(o.rateS * 1000);
 
@@ -164,6 +165,7 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
     const dev = new DemoDevice({
       board,
       code,
+      parts: firmware.parts,
       clock,
       network,
       dir,

@@ -6,7 +6,9 @@
  * flash rather than RAM; the CLI then runs `load(".bootcde")`, which boots it at once. An
  * initial configuration goes in as the Storage file `spool.json` (`--storage spool.json:FILE`),
  * written before the code, so the firmware finds it at its first boot and secrets never
- * appear on a command line.
+ * appear on a command line. The firmware's parts (code it loads from Storage when called,
+ * `spool.<name>.<tag>`, src/device/parts.ts) go in before the code too: a cut upload leaves the
+ * previous boot code with its own parts, or the new one with all of its.
  */
 /** Storage file the firmware is stored in and booted from. */
 export const BOOT_FILE = ".bootcde";
@@ -34,6 +36,8 @@ export interface FlashOptions {
   bundle: string;
   /** A JSON file to store as spool.json (already validated), if any. */
   configFile?: string;
+  /** The bundle's parts: Storage file name and the local file that holds it. */
+  parts?: Array<{ storage: string; path: string }>;
   /** Serial speed; serial ports only. */
   baud?: number;
   /** The espruino CLI (default: the project's node_modules/.bin/espruino). */
@@ -112,6 +116,11 @@ export function flashPlan(options: FlashOptions): FlashPlan {
     if (options.configFile.includes(":")) throw new Error(`config file path ${options.configFile} must not contain ":"`);
     args.push("--storage", `${CONFIG_STORAGE_FILE}:${options.configFile}`);
     files.push({ storage: CONFIG_STORAGE_FILE, path: options.configFile });
+  }
+  for (const p of options.parts ?? []) {
+    if (p.path.includes(":")) throw new Error(`part file path ${p.path} must not contain ":"`);
+    args.push("--storage", `${p.storage}:${p.path}`);
+    files.push({ storage: p.storage, path: p.path });
   }
   args.push("--sleep", String(BOOT_WAIT_S), "--storage", `${BOOT_FILE}:-`, options.bundle);
   files.push({ storage: BOOT_FILE, path: options.bundle });

@@ -15,6 +15,7 @@ import { formatPrintArgs, formatUncaught, formatValue } from "./format.ts";
 import { crc32 } from "./crc32.ts";
 import { installEspruinoText } from "./espruino-text.ts";
 import { countVars } from "./memory.ts";
+import { moduleVars } from "./code-vars.ts";
 import { createHttpModule, ESPRUINO_VERSION } from "./http.ts";
 import { createDgramModule } from "./dgram.ts";
 import { createWifi, type WifiControl } from "./wifi.ts";
@@ -39,10 +40,19 @@ export interface SimEspruinoOptions {
   ip?: string;
   /** Count function source as RAM in the memory estimate (code typed at the console). Default false. */
   codeInRam?: boolean;
+  /**
+   * The board's `jsVars.count` is a hard limit (default true): code whose module level does not
+   * fit beside what is in use runs out of memory as it loads, as on the interpreter (printed
+   * `OUT OF MEMORY`, nothing of it runs). See code-vars.ts for what the estimate sees.
+   */
+  jsVarLimit?: boolean;
 }
 
-/** Rough RAM the interpreter itself holds after boot, in JsVars (builtins, root, history). */
-const BASE_VARS = 180;
+/**
+ * RAM the interpreter itself holds at rest, in JsVars: `process.memory().usage` of an empty
+ * Espruino 2v29 measured 42 (Linux build) and 44 (1,600-JsVar build).
+ */
+const BASE_VARS = 44;
 const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
 const TIMER_MIN_MS = 0.1;
 const TIMER_MAX_MS = 31536000001000;
@@ -87,6 +97,9 @@ export class SimEspruino {
   driftPpm: number;
   private readonly consoleFn?: (line: string) => void;
   private readonly codeInRam: boolean;
+  private readonly jsVarLimit: boolean;
+  /** JsVars the module level of the code run this boot holds (code-vars.ts). */
+  private codeVars = 0;
   private lines: string[] = [];
   private random: () => number;
   private ctx: vm.Context | undefined;
@@ -118,6 +131,7 @@ export class SimEspruino {
     this.driftPpm = options.driftPpm ?? 0;
     this.consoleFn = options.console;
     this.codeInRam = options.codeInRam ?? false;
+    this.jsVarLimit = options.jsVarLimit ?? true;
     this.ip = options.ip ?? "192.168.1.50";
     this.random = prng(options.seed ?? 1);
     const f = board.flash;
@@ -384,6 +398,19 @@ export class SimEspruino {
 
   private runCode(code: string, filename: string): void {
     if (!this.alive) return;
+    let load = 0;
+    try {
+      load = moduleVars(code, this.board.jsVars.bytesEach).total;
+    } catch {
+      // Not a script the estimate can parse: running it reports the SyntaxError.
+    }
+    if (this.jsVarLimit && BASE_VARS + this.codeVars + load > this.board.jsVars.count) {
+      // What the interpreter prints when a load runs out of blocks (jsvar.c, jsiCheckErrors).
+      this.print("OUT OF MEMORY");
+      this.print("New interpreter error: LOW_MEMORY,MEMORY");
+      return;
+    }
+    this.codeVars += load;
     try {
       vm.runInContext(code, this.ctx!, { filename });
     } catch (e) {
@@ -506,6 +533,7 @@ export class SimEspruino {
   private newContext(): void {
     const ctx = vm.createContext({}, { name: `espruino-${this.board.id}`, microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
     this.ctx = ctx;
+    this.codeVars = 0;
     this.G = vm.runInContext("globalThis", ctx);
     this.alive = true;
     liveSims.add(this);
@@ -715,7 +743,7 @@ export class SimEspruino {
     for (const t of this.timers.values()) roots.push(t.fn, ...t.args);
     for (const m of this.listeners.values()) for (const l of m.values()) roots.push(...l);
     const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray]);
-    const usage = Math.min(total, BASE_VARS + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam }, seen));
+    const usage = Math.min(total, BASE_VARS + this.codeVars + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam }, seen));
     return this.newObject({ free: total - usage, usage, total, history: 0, gc: 0, gctime: 0, blocksize: this.board.jsVars.bytesEach });
   }
 

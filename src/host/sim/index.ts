@@ -8,4 +8,4 @@ export { JsfStorage, StorageError, type StorageStats } from "./storage.ts";
 export { crc32 } from "./crc32.ts";
 export { ESPRUINO_VERSION } from "./http.ts";
 export type { NetStats } from "./host.ts";
-export { readBoard, simWorld } from "./testing.ts";
+export { installFiles, readBoard, simWorld } from "./testing.ts";

@@ -6,6 +6,7 @@ import type { BoardProfile } from "../../device/board.ts";
 import { SimClock, type SimClockOptions } from "./clock.ts";
 import { SimNetwork, type SimNetworkOptions } from "./network.ts";
 import { SimEspruino, type SimEspruinoOptions } from "./espruino.ts";
+import { binaryBytes, bytesBinary } from "./storage.ts";
 
 const BOARDS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "boards");
 
@@ -25,4 +26,15 @@ export function simWorld(options: { clock?: SimClockOptions; network?: Omit<SimN
       return new SimEspruino({ clock, network, ...opts });
     },
   };
+}
+
+/**
+ * Puts files into the device's Storage unless it already holds them as they are: what
+ * `npm run flash` leaves on a board besides the boot code (a build's `parts`).
+ */
+export function installFiles(sim: SimEspruino, files: ReadonlyArray<{ storage: string; code: string }>): void {
+  for (const f of files) {
+    const have = sim.storage.read(f.storage);
+    if (!have || bytesBinary(have) !== f.code) sim.storage.write(f.storage, binaryBytes(f.code));
+  }
 }

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "../build/index.ts";
+import type { StorageFile } from "./storage-boot.ts";
 export { seededRandom } from "../random.ts";
 
 /** Device entry of the store soak (test/target/store.test.ts, bench/target.ts). */
@@ -28,6 +29,23 @@ export function linuxBundle(entry?: string): Promise<string> {
     const outDir = join(outRoot, entry ? basename(entry, ".ts") : "firmware");
     p = build({ board: "linux", entry, outDir }).then((r) => r.file);
     built.set(key, p);
+  }
+  return p;
+}
+
+const firmware = new Map<string, Promise<StorageFile[]>>();
+
+/**
+ * The default firmware (firmware/main.ts) built for `board`, as the Storage files a board
+ * holds after `npm run flash`.
+ * @throws BuildError when it does not build.
+ */
+export function firmwareFiles(board: string): Promise<StorageFile[]> {
+  let p = firmware.get(board);
+  if (!p) {
+    outRoot ??= mkdtempSync(join(tmpdir(), "spool-target-build-"));
+    p = build({ board, outDir: join(outRoot, `firmware-${board}`) }).then((r) => r.storageFiles);
+    firmware.set(board, p);
   }
   return p;
 }

@@ -17,6 +17,22 @@ export function targetSkipReason(): string | undefined {
   return undefined;
 }
 
+/** The 1,600-JsVar build (ESP8266's memory) named by ESPRUINO_SMALL, if it exists. */
+export function smallBinary(): string | undefined {
+  const bin = process.env.ESPRUINO_SMALL;
+  return bin && existsSync(bin) ? bin : undefined;
+}
+
+/** Why the small-memory suite cannot run here, or undefined when it can. */
+export function smallSkipReason(): string | undefined {
+  const bin = process.env.ESPRUINO_SMALL;
+  if (!bin) {
+    return "ESPRUINO_SMALL is not set: point it at Espruino's LINUX board built with 'variables': 1600 (ESP8266's memory) to run the small-memory suite";
+  }
+  if (!existsSync(bin)) return `ESPRUINO_SMALL=${bin} does not exist`;
+  return undefined;
+}
+
 export interface EspruinoProcessOptions {
   /** The interpreter binary (Espruino's Linux build). */
   binary: string;

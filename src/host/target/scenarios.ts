@@ -7,7 +7,8 @@ import { rmSync } from "node:fs";
 import { startServer, type BlynkServer, type TlsOptions } from "../server/index.ts";
 import type { DeviceConfig } from "../server/options.ts";
 import { EspruinoProcess } from "./espruino-process.ts";
-import { STORE_SOAK_ENTRY, linuxBundle, sleep } from "./bundles.ts";
+import { STORE_SOAK_ENTRY, firmwareFiles, linuxBundle, sleep } from "./bundles.ts";
+import { bootStorage, installStorage } from "./storage-boot.ts";
 import { startSntpServer, type SntpServer } from "./sntp-server.ts";
 
 /** The server and the SNTP responder on 127.0.0.1: the machine needs no network. */
@@ -63,11 +64,22 @@ export async function startLocalCloud(options: { tls?: TlsOptions; log?: (line: 
   };
 }
 
-/** Boots the linux firmware (firmware/main.ts) and waits for its banner. */
-export async function bootFirmware(binary: string, cwd?: string): Promise<EspruinoProcess> {
-  const dev = new EspruinoProcess({ binary, file: await linuxBundle(), cwd });
+/** Working directories whose flash already holds the firmware, by board. */
+const installed = new Map<string, string>();
+
+/**
+ * Boots the default firmware (built for `board`, default linux) from Storage, as a board runs it,
+ * and waits for its banner. The first boot in a working directory installs it there (a fresh
+ * temporary directory when `cwd` is not given); later boots in the same directory are power-ons.
+ */
+export async function bootFirmware(binary: string, cwd?: string, board = "linux"): Promise<EspruinoProcess> {
+  let dir = cwd;
+  if (!dir || installed.get(dir) !== board) {
+    dir = await installStorage({ binary, cwd: dir, files: await firmwareFiles(board) });
+    installed.set(dir, board);
+  }
+  const dev = await bootStorage({ binary, cwd: dir, banner: new RegExp(`^Spool \\S+ on ${board}$`) });
   try {
-    await dev.waitFor(/^Spool \S+ on linux/, 15_000);
     // The Linux build exits when no timer is left (e.g. after spool.stop()): keep the REPL open.
     await dev.eval("(setInterval(function(){},3600000),0)");
   } catch (err) {
@@ -86,6 +98,23 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
   }
 }
 
+/**
+ * Boots the firmware from Storage, configures it with `setup` and waits for its first SNTP sync.
+ * @returns the running interpreter and `process.memory().usage` then (JsVars after GC: at rest).
+ * @throws Error when it does not boot or sync; the interpreter is stopped then.
+ */
+export async function bootAtRest(o: { binary: string; board?: string; setup: Record<string, unknown> }): Promise<{ dev: EspruinoProcess; usage: number }> {
+  const dev = await bootFirmware(o.binary, undefined, o.board);
+  try {
+    await dev.eval(`spool.setup(${JSON.stringify(o.setup)})`);
+    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced")) === true, 20_000);
+    return { dev, usage: await dev.eval<number>("process.memory().usage") };
+  } catch (err) {
+    await dev.kill();
+    throw err;
+  }
+}
+
 export interface FlushMemory {
   /** `process.memory().usage` (JsVars, after GC) with the firmware running and nothing buffered. */
   usageEmpty: number;
@@ -100,6 +129,11 @@ export interface FlushMemory {
   flushMs: number;
   /** Points the server stored. */
   delivered: number;
+  /**
+   * The interpreter's memory messages printed during the run, then `E.getErrorFlags()` after the
+   * flush (on the Linux build's growable memory LOW_MEMORY also marks a growth, not a failure).
+   */
+  errors: string[];
 }
 
 /**
@@ -107,16 +141,13 @@ export interface FlushMemory {
  * them, polling `process.memory().usage` over the REPL as fast as it answers.
  * @throws Error when the device fails or the flush does not complete within four minutes.
  */
-export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud; points: number }): Promise<FlushMemory> {
+export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud; points: number; board?: string }): Promise<FlushMemory> {
   const { cloud, points } = o;
-  const dev = await bootFirmware(o.binary);
+  // V1 as an Integer datastream: 10,000 Doubles (about 7 B each with 1 ms apart stamps) do not
+  // fit the linux profile's 64 KB region (about 8,800 do), small integers (about 4 B) do.
+  const setup = cloud.config({ limits: { batchSize: Math.min(points, 10000) }, datastreams: [{ pin: 1, type: "integer" }] });
+  const { dev, usage: usageEmpty } = await bootAtRest({ binary: o.binary, board: o.board, setup });
   try {
-    // V1 as an Integer datastream: 10,000 Doubles (about 7 B each with 1 ms apart stamps) do not
-    // fit the linux profile's 64 KB region (about 8,800 do), small integers (about 4 B) do.
-    const setup = cloud.config({ limits: { batchSize: Math.min(points, 10000) }, datastreams: [{ pin: 1, type: "integer" }] });
-    await dev.eval(`spool.setup(${JSON.stringify(setup)})`);
-    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced")) === true, 20_000);
-    const usageEmpty = await dev.eval<number>("process.memory().usage");
     const total = await dev.eval<number>("process.memory().total");
     await dev.eval("spool.stop()");
     const chunk = 1000;
@@ -145,7 +176,10 @@ export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud;
       if (Date.now() > deadline) throw new Error(`the flush delivered ${delivered} of ${points} points in 240 s`);
     }
     const flushMs = Date.now() - t0;
-    return { usageEmpty, usageFull, usagePeakFlush: peak, total, polls, flushMs, delivered };
+    // The interpreter's own lines ("OUT OF MEMORY", "New interpreter error: ..."), not our REPL traffic.
+    const printed = dev.output().filter((l) => /^(OUT OF MEMORY|New interpreter error)/.test(l.trim()));
+    const errors = printed.concat(await dev.eval<string[]>("E.getErrorFlags()"));
+    return { usageEmpty, usageFull, usagePeakFlush: peak, total, polls, flushMs, delivered, errors };
   } finally {
     await dev.kill();
     rmSync(dev.cwd, { recursive: true, force: true });

@@ -1,0 +1,75 @@
+/**
+ * The configuration a boot starts with: the stored one (the newer valid slot) merged over the
+ * defaults, then a plain `spool.json` adopted if there is one. Runs once per boot, from the
+ * setup part.
+ */
+import type { Hal } from "../hal.ts";
+import type { BoardProfile } from "../board.ts";
+import { defaultConfig, mergeConfig } from "./config.ts";
+import type { SpoolConfig } from "./config.ts";
+import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
+import type { ConfigSlot } from "./config-store.ts";
+import { errorText } from "./error-text.ts";
+
+export interface BootConfig {
+  /** The configuration in force. */
+  cfg: SpoolConfig;
+  /** The defaults (library defaults with the firmware's over them): what `setup` merges into when nothing is stored. */
+  base: SpoolConfig;
+  /** Where `cfg` is stored; undefined when it is not (defaults, or not stored). */
+  saved: ConfigSlot | undefined;
+  /** The slot written last, whether or not it is in force: the base of the next write. */
+  slotBase: ConfigSlot | undefined;
+}
+
+function reason(e: any): string {
+  return errorText(e).replace("spool.setup: ", "");
+}
+
+/**
+ * Reads the configuration of this boot. A stored one that no longer validates is reported and
+ * replaced by the defaults in memory (it stays stored); a `spool.json` is validated, stored, and
+ * only then erased, so a power cut before that adopts it again at the next boot.
+ * @throws Error when `defaults` itself does not validate (a firmware bug).
+ */
+export function bootConfig(o: { hal: Hal; board: BoardProfile; defaults?: object }): BootConfig {
+  const hal = o.hal;
+  const board = o.board;
+  let base = defaultConfig(board);
+  if (o.defaults) base = mergeConfig(o.defaults, base, board);
+  let cfg = base;
+  const newest = readNewest(hal);
+  let saved: ConfigSlot | undefined;
+  if (newest) {
+    try {
+      cfg = mergeConfig(JSON.parse(newest.text), base, board);
+      if (JSON.stringify(cfg) === newest.text) saved = newest;
+    } catch (e) {
+      hal.log("spool: " + CONFIG_SLOTS[newest.slot] + " ignored, defaults in use: " + reason(e));
+    }
+  }
+  let slotBase: ConfigSlot | undefined = newest ? { slot: newest.slot, seq: newest.seq } : undefined;
+  if (saved) saved = slotBase;
+  const imported = hal.storage.read(IMPORT_FILE);
+  if (imported !== undefined) {
+    let next: SpoolConfig | undefined;
+    try {
+      next = mergeConfig(JSON.parse(imported), base, board);
+    } catch (e) {
+      hal.log("spool: " + IMPORT_FILE + " ignored, " + (saved ? "the stored configuration stays" : "defaults") + " in use: " + reason(e));
+    }
+    if (next) {
+      cfg = next;
+      try {
+        slotBase = writeConfig({ hal: hal, board: board, current: slotBase, text: JSON.stringify(next) });
+        saved = slotBase;
+        // Erased only once stored: a cut before this adopts it again at the next boot.
+        hal.storage.erase(IMPORT_FILE);
+      } catch (e) {
+        saved = undefined;
+        hal.log("spool: " + IMPORT_FILE + " in use but not stored yet: " + errorText(e));
+      }
+    }
+  }
+  return { cfg: cfg, base: base, saved: saved, slotBase: slotBase };
+}

@@ -1,0 +1,52 @@
+/**
+ * Parts: code the firmware rarely runs (setup validation, the report, erase), kept out of the
+ * bundle in Storage files of its own and evaluated when called. Every function a script defines
+ * costs JsVars for as long as it exists (about 5 plus one per parameter, even with its body in
+ * flash); a part's functions exist only while a call uses them. See docs/memory.md.
+ *
+ * Power loss: loading only reads Storage, so a cut during a load changes nothing. Each file is
+ * named `spool.<name>.<tag>` and ends with `//<tag>`, the tag a hash of its code: an upload cut
+ * short leaves either a file that fails that check (refused with a clear error, never run) or
+ * the previous firmware beside its own, differently named, parts.
+ */
+import type { Hal } from "./hal.ts";
+import type { SetupPart } from "./parts/setup.ts";
+import type { ReportPart } from "./parts/report.ts";
+
+/** The parts, each loaded afresh by every call: keep the result only as long as you use it. */
+export interface Parts {
+  /** Configuration: defaults, validation, masking, the stored copies. */
+  setup(): SetupPart;
+  /** The printed report and erase's confirmation. */
+  report(): ReportPart;
+}
+
+/** Storage files of parts: `spool.<name>.<8 hex>`. */
+const PART_FILE = /^spool\.[a-z]+\.[0-9a-f]{8}$/;
+
+/**
+ * Parts read from Storage: `files` maps each part name to its Storage file (the build's
+ * `__SPOOL_PARTS__`).
+ */
+export function storageParts(hal: Hal, files: { [name: string]: string }): Parts {
+  function load(name: string): any {
+    const file = files[name];
+    const code = file ? hal.storage.read(file) : undefined;
+    const tag = file ? "//" + file.substr(file.lastIndexOf(".") + 1) : "";
+    if (code === undefined || code.substr(code.length - tag.length) !== tag) {
+      throw new Error("spool: Storage file " + file + " (" + name + ") is missing or incomplete: flash the firmware again (npm run flash)");
+    }
+    return hal.evaluate(code);
+  }
+  return { setup: () => load("setup"), report: () => load("report") };
+}
+
+/** Erases the part files of other builds (left by earlier firmware). */
+export function sweepParts(hal: Hal, files: { [name: string]: string }): void {
+  const mine: string[] = [];
+  for (const k in files) mine.push(files[k]);
+  const all = hal.storage.list();
+  for (let i = 0; i < all.length; i++) {
+    if (PART_FILE.test(all[i]) && mine.indexOf(all[i]) < 0) hal.storage.erase(all[i]);
+  }
+}

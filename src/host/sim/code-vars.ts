@@ -1,0 +1,143 @@
+/**
+ * JsVars a bundle takes on Espruino just by being loaded from Storage: what its module level
+ * defines before any of its functions runs (functions, classes and their methods, constants,
+ * literal tables). Function bodies stay in flash and cost nothing; each function costs its
+ * structure. Costs per construct were measured on Espruino 2v29's Linux build with code booted
+ * from Storage (docs/memory.md):
+ *
+ * | construct | JsVars |
+ * |---|---|
+ * | function, arrow or method | 5, plus 1 per parameter |
+ * | getter or setter | 7, plus 1 per parameter |
+ * | class | 8, plus 2 for `extends`; its constructor 2 plus 1 per parameter |
+ * | `var` with nothing, an integer, true/false | 1 |
+ * | `var` with a float | 2 |
+ * | `var` with a string | 1 plus the string's blocks |
+ * | array or object literal | 1, plus per element or property its name (1) and value |
+ * | a method or property name over 8 characters | 1 more per 12 characters beyond 8 |
+ * | a RegExp literal | 3 plus its source's blocks |
+ * | `new X(...)` at load time (the bundle's are small typed arrays and their views) | 8 |
+ *
+ * It sees what the syntax shows: other values made by calls at load time count as one JsVar.
+ */
+import * as acorn from "acorn";
+import { stringVars } from "./memory.ts";
+
+const FUNCTION = 5;
+const ACCESSOR = 7;
+const CLASS = 8;
+const EXTENDS = 2;
+const CONSTRUCTOR = 2;
+const REGEXP = 3;
+const NEW_OBJECT = 8;
+/** Characters a name block holds (measured: 8 on both the 27-byte and the 16-byte build). */
+const NAME_CHARS = 8;
+
+/** JsVars beyond the first that a name of `len` characters takes. */
+function nameExtra(len: number, bytesEach: number): number {
+  return len <= NAME_CHARS ? 0 : Math.ceil((len - NAME_CHARS) / Math.max(12, bytesEach - 4));
+}
+
+function keyName(key: Node | undefined): string {
+  if (!key) return "";
+  return key.type === "Identifier" ? key.name : String(key.value ?? "");
+}
+
+/** What a bundle's module level is made of, and the JsVars it takes. */
+export interface ModuleVars {
+  functions: number;
+  methods: number;
+  params: number;
+  /** Top-level variables that hold data (not functions or classes). */
+  values: number;
+  total: number;
+}
+
+type Node = acorn.Node & Record<string, any>;
+
+/** The statements of the bundle's module level: the body of esbuild's `(()=>{...})()` wrapper, else the script's. */
+function moduleBody(program: Node): Node[] {
+  const body = program.body as Node[];
+  if (body.length === 1 && body[0].type === "ExpressionStatement") {
+    const e = body[0].expression as Node;
+    const callee = e.type === "CallExpression" ? (e.callee as Node) : undefined;
+    if (callee && (callee.type === "ArrowFunctionExpression" || callee.type === "FunctionExpression") && callee.body.type === "BlockStatement") {
+      return callee.body.body as Node[];
+    }
+  }
+  return body;
+}
+
+/**
+ * Estimates the JsVars `code` (a bundle as the build writes it) holds once loaded.
+ * @param bytesEach the board's JsVar size (strings take blocks by it).
+ * @throws SyntaxError when `code` does not parse.
+ */
+export function moduleVars(code: string, bytesEach: number): ModuleVars {
+  const out: ModuleVars = { functions: 0, methods: 0, params: 0, values: 0, total: 0 };
+
+  function fn(node: Node, base: number): number {
+    out.params += node.params.length;
+    return base + node.params.length;
+  }
+
+  function cls(node: Node): number {
+    let n = CLASS + (node.superClass ? EXTENDS : 0);
+    for (const m of node.body.body as Node[]) {
+      if (m.type !== "MethodDefinition") continue;
+      if (m.kind === "constructor") n += CONSTRUCTOR + fn(m.value, 0);
+      else {
+        out.methods++;
+        n += fn(m.value, m.kind === "get" || m.kind === "set" ? ACCESSOR : FUNCTION) + nameExtra(keyName(m.key).length, bytesEach);
+      }
+    }
+    return n;
+  }
+
+  /** A value stored under a name: the name's JsVar is counted by the caller. */
+  function value(node: Node | null | undefined): number {
+    if (!node) return 0;
+    switch (node.type) {
+      case "Literal":
+        if (node.regex) return REGEXP + stringVars(node.regex.pattern.length, bytesEach);
+        if (typeof node.value === "string") return stringVars(node.value.length, bytesEach);
+        if (typeof node.value === "number") return Number.isInteger(node.value) && Math.abs(node.value) < 2 ** 31 ? 0 : 1;
+        return 0;
+      case "TemplateLiteral":
+        return stringVars(node.quasis.reduce((n: number, q: Node) => n + q.value.cooked.length, 0), bytesEach);
+      case "UnaryExpression":
+        return value(node.argument);
+      case "ArrayExpression":
+        return 1 + (node.elements as Node[]).reduce((n, e) => n + 1 + value(e), 0);
+      case "ObjectExpression":
+        return 1 + (node.properties as Node[]).reduce((n, p) => n + 1 + (p.type === "Property" ? nameExtra(keyName(p.key).length, bytesEach) + value(p.value) : 0), 0);
+      case "FunctionExpression":
+      case "ArrowFunctionExpression":
+        out.functions++;
+        return fn(node, FUNCTION) - 1;
+      case "ClassExpression":
+        return cls(node) - 1;
+      case "NewExpression":
+        return NEW_OBJECT;
+      default:
+        return 1;
+    }
+  }
+
+  const ast = acorn.parse(code, { ecmaVersion: 2020, sourceType: "script" }) as Node;
+  for (const s of moduleBody(ast)) {
+    if (s.type === "FunctionDeclaration") {
+      out.functions++;
+      out.total += fn(s, FUNCTION);
+    } else if (s.type === "ClassDeclaration") {
+      out.total += 1 + cls(s) - 1;
+    } else if (s.type === "VariableDeclaration") {
+      for (const d of s.declarations as Node[]) {
+        const init = d.init as Node | null;
+        if (init && init.type !== "FunctionExpression" && init.type !== "ArrowFunctionExpression" && init.type !== "ClassExpression") out.values++;
+        out.total += 1 + value(init);
+      }
+    }
+  }
+  return out;
+}

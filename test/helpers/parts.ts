@@ -1,0 +1,9 @@
+/**
+ * The firmware's parts for facade tests in Node: the same modules the build puts in Storage
+ * files, imported directly (loading them from Storage is tested on the compiled bundle).
+ */
+import type { Parts } from "../../src/device/parts.ts";
+import setupPart from "../../src/device/parts/setup.ts";
+import reportPart from "../../src/device/parts/report.ts";
+
+export const directParts: Parts = { setup: () => setupPart, report: () => reportPart };

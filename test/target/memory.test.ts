@@ -1,0 +1,73 @@
+/**
+ * Memory budgets on the real interpreter, the firmware booted from Storage as a board runs it
+ * (docs/memory.md):
+ * - on a Linux build with ESP8266's 1,600 JsVars (ESPRUINO_SMALL), the linux-small firmware
+ *   boots, is at most 900 JsVars in use at rest after spool.setup, and records 1,000 readings
+ *   and flushes them to the local server with no memory error and nothing lost;
+ * - on the normal Linux build (ESPRUINO), the linux firmware is at most 2,000 JsVars at rest.
+ * Each part runs only when its binary is named, and says that it skipped otherwise.
+ */
+import test from "ava";
+import { readFileSync } from "node:fs";
+import { espruinoBinary, smallBinary, smallSkipReason, targetSkipReason } from "../../src/host/target/espruino-process.ts";
+import { bootAtRest, measureFlushMemory, startLocalCloud } from "../../src/host/target/scenarios.ts";
+import { bootStorage, installStorage } from "../../src/host/target/storage-boot.ts";
+import { firmwareFiles } from "../../src/host/target/bundles.ts";
+import { moduleVars } from "../../src/host/sim/code-vars.ts";
+
+/** The issue's targets, JsVars in use after GC. */
+const SMALL_REST_MAX = 900;
+const LINUX_REST_MAX = 2000;
+
+const SMALL = smallBinary();
+const BINARY = espruinoBinary();
+const smallReason = smallSkipReason();
+const reason = targetSkipReason();
+if (smallReason) test.skip(`small-memory suite: ${smallReason}`, () => undefined);
+if (reason) test.skip(`real interpreter: ${reason}`, () => undefined);
+
+(SMALL ? test.serial : test.skip)("1,600 JsVars: the linux-small firmware boots from Storage, rests within budget and flushes 1,000 readings", async (t) => {
+  const cloud = await startLocalCloud();
+  try {
+    const m = await measureFlushMemory({ binary: SMALL!, cloud, points: 1000, board: "linux-small" });
+    t.log(`linux-small on 1,600 JsVars: ${m.usageEmpty} at rest, ${m.usageFull} with 1,000 buffered, peak ${m.usagePeakFlush} during the flush (${m.polls} polls), total ${m.total}`);
+    t.is(m.total, 1600);
+    t.deepEqual(m.errors, []);
+    t.true(m.delivered >= 1000, `${m.delivered} of 1000 delivered`);
+    t.true(m.usagePeakFlush < m.total, `peak ${m.usagePeakFlush} of ${m.total}`);
+    t.true(m.usageEmpty <= SMALL_REST_MAX, `at rest ${m.usageEmpty} JsVars, budget ${SMALL_REST_MAX}`);
+  } finally {
+    await cloud.close();
+  }
+});
+
+(BINARY ? test.serial : test.skip)("normal Linux build: the linux firmware booted from Storage rests within 2,000 JsVars", async (t) => {
+  const cloud = await startLocalCloud();
+  try {
+    const { dev, usage } = await bootAtRest({ binary: BINARY!, setup: cloud.config() });
+    await dev.kill();
+    t.log(`linux at rest: ${usage} JsVars`);
+    t.true(usage <= LINUX_REST_MAX, `at rest ${usage} JsVars, budget ${LINUX_REST_MAX}`);
+  } finally {
+    await cloud.close();
+  }
+});
+
+(BINARY ? test.serial : test.skip)("the simulation's load estimate is within 15 % of the interpreter's: the linux bundle's module level", async (t) => {
+  // Only the bundle, no parts: the firmware loads, cannot start (it says so) and what stays in
+  // use is its module level.
+  const bundle = (await firmwareFiles("linux")).find((f) => f.storage === ".bootcde")!;
+  const cwd = await installStorage({ binary: BINARY!, files: [bundle] });
+  const dev = await bootStorage({ binary: BINARY!, cwd, banner: /did not start/ });
+  try {
+    const usage = await dev.eval<number>("process.memory().usage");
+    const bare = await bootStorage({ binary: BINARY!, cwd: await installStorage({ binary: BINARY!, files: [] }), banner: /espruino\.com\/Donate/ });
+    const empty = await bare.eval<number>("process.memory().usage");
+    await bare.kill();
+    const estimate = moduleVars(readFileSync(bundle.path!, "latin1"), 27).total;
+    t.log(`module level: ${usage - empty} JsVars on the interpreter, ${estimate} estimated`);
+    t.true(Math.abs(estimate - (usage - empty)) <= 0.15 * (usage - empty), `${estimate} against ${usage - empty}`);
+  } finally {
+    await dev.kill();
+  }
+});
