@@ -79,7 +79,7 @@ test("the firmware's parts go into Storage before the boot code, under their own
   t.deepEqual(plan.args.slice(5), [
     "--storage", "spool.setup.0123abcd:firmware/build/esp8266.setup.js",
     "--storage", "spool.report.89ef4567:firmware/build/esp8266.report.js",
-    "--storage", ".bootcde:-", "firmware/build/esp8266.js",
+    "--sleep", "3", "--storage", ".bootcde:-", "firmware/build/esp8266.js",
   ]);
   t.deepEqual(plan.files.map((f) => f.storage), ["spool.setup.0123abcd", "spool.report.89ef4567", ".bootcde"]);
 });

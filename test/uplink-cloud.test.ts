@@ -99,3 +99,24 @@ test("no body over Blynk's 2 MB request limit: long strings that escape to twice
     await rig.close();
   }
 });
+
+test("requests are a budget: limits.requestsPerDay caps every request, more readings go in each, the status counts them", async (t) => {
+  // 240 a day = 10 an hour; 2 pins every 30 s for 3 hours want 720 requests at flushDelayMs 10 s.
+  const rig = await makeRig({ config: { requestsPerDay: 240 } });
+  try {
+    rig.start();
+    rig.eval(`t.sample(30000, ${(3 * HOUR) / 30000})`);
+    await rig.clock.advanceAsync(3 * HOUR, { idleMs: 50 });
+    const st = rig.status();
+    // The bucket's 30 for a burst, then what is left of the day's 240 spread over what is left of it.
+    t.true(rig.requests() <= 30 + 31, `${rig.requests()} requests in 3 hours`);
+    t.is(st.requestsToday, rig.requests());
+    t.is(st.requestsPerDay, 240);
+    t.true(rig.history(0).length + rig.history(1).length >= 720 - 2 * 30, "most readings already delivered, many per request");
+    t.true(await rig.drain(HOUR));
+    t.is(rig.history(0).length, 360);
+    t.is(rig.history(1).length, 360);
+  } finally {
+    await rig.close();
+  }
+});

@@ -178,3 +178,48 @@ for (const validAtBoot of [false, true]) {
     }
   });
 }
+
+run("slow start on the interpreter: boots killed as soon as the server stored their first request resend at most 32 points each", async (t) => {
+  const cloud = await startLocalCloud();
+  let cwd: string | undefined;
+  const CUTS = 8;
+  let recorded = 0;
+  try {
+    for (let boot = 0; boot <= CUTS; boot++) {
+      // The backlog builds while the server drops every connection unanswered.
+      cloud.server.setFaults({ dropBeforeRate: 1 });
+      const dev = await bootFirmware(BINARY!, cwd);
+      cwd = dev.cwd;
+      try {
+        if (boot === 0) await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ limits: { batchSize: 10000 } }))})`);
+        if (boot === CUTS) break;
+        await dev.eval(`(function(){for(var k=0;k<100;k++)spool.record(1,${recorded}+k+0.5);})()`, 60_000);
+        recorded += 100;
+        const stored = cloud.server.stats().pointsStored;
+        cloud.server.setFaults({});
+        await dev.eval("spool.flush()");
+        // A power cut right after the server stored the first request of this boot.
+        await until("the server to store a request", () => cloud.server.stats().pointsStored > stored, 30_000, 2);
+        await dev.kill();
+      } finally {
+        await dev.kill();
+        t.deepEqual(problems(dev), [], `boot ${boot}`);
+      }
+    }
+    cloud.server.setFaults({});
+    const dev = await bootFirmware(BINARY!, cwd);
+    try {
+      await until("every reading on the server", () => new Set(cloud.server.history(cloud.token, 1).map(([, v]) => v)).size >= recorded, 90_000, 250);
+    } finally {
+      await dev.kill();
+    }
+    const values = cloud.server.history(cloud.token, 1).map(([, v]) => v as number);
+    const duplicates = values.length - new Set(values).size;
+    t.is(new Set(values).size, recorded, "every reading delivered");
+    t.true(duplicates <= CUTS * 32, `${duplicates} duplicates for ${CUTS} cuts after a store (at most 32 each)`);
+    t.log(`${recorded} readings, ${CUTS} boots cut right after their first stored request: ${duplicates} duplicates (the whole backlog each time would be ${(CUTS * (CUTS + 1) / 2) * 100})`);
+  } finally {
+    await cloud.close();
+    if (cwd) rmSync(cwd, { recursive: true, force: true });
+  }
+});
