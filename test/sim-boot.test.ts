@@ -13,7 +13,9 @@ const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 const DOES_NOT_FIT_YET = new Set(["esp8266", "linux-small"]);
 
 for (const id of ["esp32", "esp8266", "linux", "linux-small"]) {
-  (DOES_NOT_FIT_YET.has(id) ? test.failing : test)(`the ${id} bundle boots in the simulated Espruino and prints the banner`, async (t) => {
+  const title = `the ${id} bundle boots in the simulated Espruino and prints the banner`;
+  // A known failure passes in ava's count: its title says it does not boot yet.
+  (DOES_NOT_FIT_YET.has(id) ? test.failing : test)(DOES_NOT_FIT_YET.has(id) ? `KNOWN FAILURE (issue 13, does not fit yet): ${title}` : title, async (t) => {
     const board = readBoard(id);
     const { code, parts } = await build({ board: id, write: false });
     const w = simWorld();
