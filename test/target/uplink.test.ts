@@ -18,6 +18,8 @@ import { seededRandom, sleep } from "../../src/host/target/bundles.ts";
 import { bootFirmware, startLocalCloud, until } from "../../src/host/target/scenarios.ts";
 
 const BINARY = espruinoBinary();
+/** REPL answers may wait while the device records and streams, longer on a loaded host. */
+const EVAL_MS = 30_000;
 const reason = targetSkipReason();
 if (reason) test.skip(`real interpreter: ${reason}`, () => undefined);
 const run = BINARY ? test.serial : test.skip;
@@ -30,16 +32,16 @@ run("600 readings recorded at full speed while flushing: the server holds exactl
   const cloud = await startLocalCloud();
   const dev = await bootFirmware(BINARY!);
   try {
-    await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ flushDelayMs: 0 }))})`);
-    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced")) === true, 20_000);
+    await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ flushDelayMs: 0 }))})`, EVAL_MS);
+    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced", EVAL_MS)) === true, 20_000);
     await dev.eval(
       "(function(){var k=0;var iv=setInterval(function(){for(var j=0;j<20&&k<600;j++){spool.record(1,k+0.5);k++;}if(k>=600)clearInterval(iv);},5);})()",
     );
-    await until("the queue to drain", async () => (await dev.eval<number>("spool.status().queue.pending")) === 0 && (await dev.eval<number>("spool.status().uplink.delivered")) >= 600, 120_000, 250);
+    await until("the queue to drain", async () => (await dev.eval<number>("spool.status().queue.pending", EVAL_MS)) === 0 && (await dev.eval<number>("spool.status().uplink.delivered", EVAL_MS)) >= 600, 120_000, 250);
     const stored = cloud.server.history(cloud.token, 1).map(([, v]) => v as number);
     const want = Array.from({ length: 600 }, (_, k) => k + 0.5);
     t.deepEqual([...stored].sort((a, b) => a - b), want, "exactly the recorded readings, once each");
-    const st = await dev.eval<{ uplink: { delivered: number; requestsToday: number } }>("spool.status()");
+    const st = await dev.eval<{ uplink: { delivered: number; requestsToday: number } }>("spool.status()", EVAL_MS);
     t.is(st.uplink.delivered, 600, "marked delivered = stored");
     t.true(cloud.server.stats().requests > 1, "sent while recording");
     t.deepEqual(problems(dev), []);
@@ -55,21 +57,21 @@ run("an unknown 400 for 20 s: nothing dropped, requests bounded by the backoff, 
   const cloud = await startLocalCloud();
   const dev = await bootFirmware(BINARY!);
   try {
-    await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ flushDelayMs: 0 }))})`);
-    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced")) === true, 20_000);
+    await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ flushDelayMs: 0 }))})`, EVAL_MS);
+    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced", EVAL_MS)) === true, 20_000);
     cloud.server.setFaults({ failRate: 1, failStatus: 400 });
     const before = cloud.server.stats().requests;
-    await dev.eval("(function(){for(var k=0;k<200;k++)spool.record(1,k+0.5);})()");
+    await dev.eval("(function(){for(var k=0;k<200;k++)spool.record(1,k+0.5);})()", EVAL_MS);
     await sleep(20_000);
     const during = cloud.server.stats().requests - before;
-    const st = await dev.eval<{ queue: { pending: number }; drops: object; uplink: { lastReply: string; state: string } }>("spool.status()");
+    const st = await dev.eval<{ queue: { pending: number }; drops: object; uplink: { lastReply: string; state: string } }>("spool.status()", EVAL_MS);
     t.is(st.queue.pending, 200, "every reading kept while the server refused");
     t.deepEqual(st.drops, {});
     t.is(st.uplink.lastReply, "400 Injected fault: status 400.", "the server's words in the status");
     // Full jitter from 1 s doubling: attempts 0..5 have ceilings 1+2+4+8+16 s.
     t.true(during <= 8, `${during} requests in 20 s of refusals`);
     cloud.server.setFaults({});
-    await dev.eval("spool.flush()");
+    await dev.eval("spool.flush()", EVAL_MS);
     await until("delivery after recovery", async () => cloud.server.history(cloud.token, 1).length >= 200, 60_000, 250);
     // Recorded in one loop, many share a millisecond: compare values, not timestamps.
     const values = cloud.server.history(cloud.token, 1).map(([, v]) => v as number);
@@ -108,7 +110,7 @@ for (const validAtBoot of [false, true]) {
         cwd = dev.cwd;
         try {
           if (boot === 0) {
-            await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ ntp: { servers: ["127.0.0.1"], port: ntpPort }, clock: { validAtBoot } }))})`);
+            await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ ntp: { servers: ["127.0.0.1"], port: ntpPort }, clock: { validAtBoot } }))})`, EVAL_MS);
           }
           if (boot === BOOTS) break;
           let alive = true;
@@ -151,10 +153,10 @@ for (const validAtBoot of [false, true]) {
             500,
           );
         } catch (e) {
-          t.log(JSON.stringify(await dev.eval("spool.status()")));
+          t.log(JSON.stringify(await dev.eval("spool.status()", EVAL_MS)));
           throw e;
         }
-        const st = await dev.eval<{ drops: object; clock: { source: string } }>("spool.status()");
+        const st = await dev.eval<{ drops: object; clock: { source: string } }>("spool.status()", EVAL_MS);
         t.deepEqual(st.drops, {});
         t.not(st.clock.source, "sntp", "SNTP never answered");
       } finally {
@@ -191,13 +193,13 @@ run("slow start on the interpreter: boots killed as soon as the server stored th
       const dev = await bootFirmware(BINARY!, cwd);
       cwd = dev.cwd;
       try {
-        if (boot === 0) await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ limits: { batchSize: 10000 } }))})`);
+        if (boot === 0) await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ limits: { batchSize: 10000 } }))})`, EVAL_MS);
         if (boot === CUTS) break;
         await dev.eval(`(function(){for(var k=0;k<100;k++)spool.record(1,${recorded}+k+0.5);})()`, 60_000);
         recorded += 100;
         const stored = cloud.server.stats().pointsStored;
         cloud.server.setFaults({});
-        await dev.eval("spool.flush()");
+        await dev.eval("spool.flush()", EVAL_MS);
         // A power cut right after the server stored the first request of this boot.
         await until("the server to store a request", () => cloud.server.stats().pointsStored > stored, 30_000, 2);
         await dev.kill();

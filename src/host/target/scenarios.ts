@@ -81,7 +81,8 @@ export async function bootFirmware(binary: string, cwd?: string, board = "linux"
   const dev = await bootStorage({ binary, cwd: dir, banner: new RegExp(`^Spool \\S+ on ${board}$`) });
   try {
     // The Linux build exits when no timer is left (e.g. after spool.stop()): keep the REPL open.
-    await dev.eval("(setInterval(function(){},3600000),0)");
+    // A loaded host may keep a booting interpreter from answering for several seconds.
+    await dev.eval("(setInterval(function(){},3600000),0)", 30_000);
   } catch (err) {
     await dev.kill();
     throw err;
