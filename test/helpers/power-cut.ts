@@ -78,6 +78,14 @@ export interface SweepOptions {
   sample?: (k: number, op: CutOperation) => boolean;
   /** Whether to cut again during the recovery after cut (k, variant index). Default: never. */
   recoverySample?: (k: number, op: CutOperation, variant: number) => boolean;
+  /** Whether to try variant `vi` (index in {@link variantsOf}) at operation k. Default: every one. */
+  variantSample?: (k: number, vi: number) => boolean;
+  /**
+   * Replay `act` for every variant, the cut armed as that variant, instead of landing the
+   * variants on images of one replay: for subjects whose state is more than their flashes (a
+   * server's history), which `check` changes. No recovery cuts in this mode.
+   */
+  replay?: boolean;
   /** Stop after this many failures (default 6). */
   maxFailures?: number;
 }
@@ -140,6 +148,10 @@ export async function sweepPowerCuts<S>(c: PowerCutCase<S>, options: SweepOption
 
   for (let k = 1; k <= log.length && res.failures.length < maxFailures; k++) {
     if (options.sample && !options.sample(k, log[k - 1])) continue;
+    if (options.replay) {
+      await replayPoint(c, k, log, options, res);
+      continue;
+    }
     const s = await c.prepare();
     const flashes = c.flashes(s);
     const r = flashes[0].rail;
@@ -157,6 +169,7 @@ export async function sweepPowerCuts<S>(c: PowerCutCase<S>, options: SweepOption
     const images = flashes.map((f) => f.bytes.slice());
     const variants = variantsOf(op, k);
     for (let vi = 0; vi < variants.length && res.failures.length < maxFailures; vi++) {
+      if (options.variantSample && !options.variantSample(k, vi)) continue;
       const v = variants[vi];
       const where = `op ${k}/${log.length} (${kind}), ${v.label}`;
       land(flashes, images, op, v);
@@ -206,6 +219,39 @@ export async function sweepPowerCuts<S>(c: PowerCutCase<S>, options: SweepOption
     await c.dispose?.(s);
   }
   return res;
+}
+
+/** Replay mode of {@link sweepPowerCuts} at operation k: one replay of `act` per variant. */
+async function replayPoint<S>(c: PowerCutCase<S>, k: number, log: CutOperation[], options: SweepOptions, res: SweepResult): Promise<void> {
+  const variants = variantsOf(log[k - 1], k);
+  const kind = log[k - 1].erase ? "erase" : `write ${log[k - 1].data.length} B`;
+  let cutHere = false;
+  for (let vi = 0; vi < variants.length && res.failures.length < (options.maxFailures ?? 6); vi++) {
+    if (options.variantSample && !options.variantSample(k, vi)) continue;
+    const v = variants[vi];
+    const where = `op ${k}/${log.length} (${kind}), ${v.label}`;
+    const s = await c.prepare();
+    const r = c.flashes(s)[0].rail;
+    r.arm({ atOp: r.ops + k, ...v.cut });
+    try {
+      const bad = await expectCut(r, () => c.act(s));
+      if (bad) {
+        res.failures.push(`${where}: act ${bad}`);
+        continue;
+      }
+      cutHere = true;
+      c.flashes(s)[0].powerOn();
+      res.cuts++;
+      res.byVariant[v.label] = (res.byVariant[v.label] ?? 0) + 1;
+      const f = await c.check(s, where, { op: k, variant: v.label });
+      if (f) res.failures.push(f);
+    } catch (e) {
+      res.failures.push(`${where}: check threw ${(e as Error).stack}`);
+    } finally {
+      await c.dispose?.(s);
+    }
+  }
+  if (cutHere) res.points++;
 }
 
 /** A one-line account of a sweep for t.log. */
