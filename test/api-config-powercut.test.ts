@@ -1,6 +1,6 @@
 /**
  * The stored configuration under power cuts: Espruino's Storage on simulated NOR flash, a cut
- * at every flash operation (torn after 0, a few, or all but one byte) while `spool.setup`
+ * at every flash operation (every failure mode of the power-loss harness) while `spool.setup`
  * stores a new configuration, or while the boot adopts a plain `spool.json`. After the cut the
  * next boot must run the old or the new configuration - never the defaults.
  */
@@ -8,11 +8,11 @@ import test from "ava";
 import { loadBoard } from "../src/host/boards.ts";
 import { createSpool } from "../src/device/api/spool.ts";
 import { CONFIG_SLOTS, IMPORT_FILE, readNewest } from "../src/device/api/config-store.ts";
-import { PowerCutError } from "../src/host/sim/nor-flash.ts";
 import { binaryBytes } from "../src/host/sim/storage.ts";
 import type { BoardProfile } from "../src/device/board.ts";
 import { bootHal, newDevice, type Device } from "./api-hal.ts";
 import { directParts } from "./helpers/parts.ts";
+import { describeSweep, sweepPowerCuts } from "./helpers/power-cut.ts";
 
 const T0 = Date.UTC(2026, 4, 1);
 const A = {
@@ -22,7 +22,6 @@ const A = {
 };
 const B = { wifi: { ssid: "office" }, datastreams: [{ pin: 1, type: "double" }, { pin: 2, type: "integer" }], flushDelayMs: 5000 };
 const C = { ...A, wifi: { ssid: "imported", password: "an0ther-pass" }, limits: { dailyQuota: 1234 } };
-const TORN = [0, 2, 8, 1 << 20];
 
 function boot(dev: Device) {
   const hal = bootHal(dev, { epochMs: T0 });
@@ -51,34 +50,40 @@ interface Outcome {
 }
 
 /**
- * Cuts power at every flash operation of `act` on a device prepared by `prepare`, and checks
- * the boot after each cut against the configurations before (that of `oldState`) and after.
+ * Cuts power at every flash operation of `act` (Storage's and the store's, in every failure mode
+ * of test/helpers/power-cut.ts) on a device prepared by `prepare`, and checks the boot after
+ * each cut - and after a second cut at each operation of that boot, for one cut in three -
+ * against the configurations before (that of `oldState`) and after.
  */
-function sweep(t: any, prepare: () => Device, act: (dev: Device) => void, oldState = prepare): Outcome {
+async function sweep(t: any, prepare: () => Device, act: (dev: Device) => void, oldState = prepare): Promise<Outcome> {
   const defaults = JSON.stringify(boot(newDevice(prepare().board)).spool.config());
   const oldCfg = inForce(oldState());
   const done = prepare();
-  const before = done.storageFlash.ops;
   act(done);
-  const ops = done.storageFlash.ops - before;
   const newCfg = inForce(done);
   t.not(oldCfg, newCfg);
   t.not(oldCfg, defaults, "the old configuration is not the defaults");
-  t.true(ops >= 2, `the change takes ${ops} flash operations`);
   const out: Outcome = { cuts: 0, old: 0, new: 0 };
-  for (let k = 1; k <= ops; k++) {
-    for (const torn of TORN) {
-      const dev = prepare();
-      dev.storageFlash.armPowerCut({ atOp: dev.storageFlash.ops + k, tornBytes: torn });
-      const err = t.throws(() => act(dev), undefined, `cut at op ${k}/${ops}, torn ${torn}`);
-      t.true(err instanceof PowerCutError || /power cut/.test(String(err?.message)), String(err?.message));
-      const c = inForce(dev);
-      out.cuts++;
-      if (c === oldCfg) out.old++;
-      else if (c === newCfg) out.new++;
-      else t.fail(`cut at op ${k}/${ops}, torn ${torn}: neither the old nor the new configuration in force${c === defaults ? " (defaults)" : ""}`);
-    }
-  }
+  const res = await sweepPowerCuts<Device>(
+    {
+      prepare,
+      flashes: (dev) => [dev.raw, dev.storageFlash],
+      act,
+      recover: (dev) => void boot(dev),
+      check: (dev, where) => {
+        const c = inForce(dev);
+        out.cuts++;
+        if (c === oldCfg) out.old++;
+        else if (c === newCfg) out.new++;
+        else return `${where}: neither the old nor the new configuration in force${c === defaults ? " (defaults)" : ""}`;
+        return undefined;
+      },
+    },
+    { recoverySample: (k) => k % 3 === 0 },
+  );
+  t.true(res.ops >= 2, `the change takes ${res.ops} flash operations`);
+  t.deepEqual(res.failures, []);
+  t.log(describeSweep(res));
   return out;
 }
 
@@ -88,23 +93,23 @@ const BOARDS: BoardProfile[] = [loadBoard("linux"), { ...loadBoard("esp32"), net
 for (const board of BOARDS) {
   const id = board.id;
 
-  test(`${id}: a cut at every flash operation of setup leaves the old or the new configuration`, (t) => {
-    const first = sweep(t, () => prepared(board, [A]), (dev) => boot(dev).spool.setup(B));
+  test(`${id}: a cut at every flash operation of setup leaves the old or the new configuration`, async (t) => {
+    const first = await sweep(t, () => prepared(board, [A]), (dev) => boot(dev).spool.setup(B));
     // The other direction: the newest copy in the second slot, the first slot written again.
-    const second = sweep(t, () => prepared(board, [A, B]), (dev) => boot(dev).spool.setup({ flushDelayMs: 7000 }));
+    const second = await sweep(t, () => prepared(board, [A, B]), (dev) => boot(dev).spool.setup({ flushDelayMs: 7000 }));
     for (const o of [first, second]) t.true(o.old > 0 && o.new > 0, `both outcomes seen: ${JSON.stringify(o)}`);
     t.log(`${id}: setup A->B ${first.cuts} cuts (${first.old} old, ${first.new} new); B->B' ${second.cuts} cuts (${second.old} old, ${second.new} new)`);
   });
 }
 
-test("linux: a cut at every flash operation while the boot adopts spool.json leaves the stored or the imported configuration", (t) => {
+test("linux: a cut at every flash operation while the boot adopts spool.json leaves the stored or the imported configuration", async (t) => {
   const board = loadBoard("linux");
   const withImport = () => {
     const dev = prepared(board, [A]);
     dev.storage.write(IMPORT_FILE, binaryBytes(JSON.stringify(C)));
     return dev;
   };
-  const out = sweep(t, withImport, (dev) => void boot(dev), () => prepared(board, [A]));
+  const out = await sweep(t, withImport, (dev) => void boot(dev), () => prepared(board, [A]));
   t.log(`boot adopting spool.json: ${out.cuts} cuts (${out.old} stored kept, ${out.new} imported)`);
   t.is(out.new, out.cuts, "spool.json stays until it is stored, so the next boot adopts it");
   // Adopted once: stored in a slot, the plain file gone, nothing rewritten at the next boot.

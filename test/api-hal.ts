@@ -28,7 +28,7 @@ export function newDevice(board: BoardProfile, clock = new SimClock()): Device {
   // Storage gets the part of its bank below the raw region (all of it where they are apart).
   const shared = board.flash.address >= board.storage.address && board.flash.address < board.storage.address + board.storage.size;
   const size = shared ? board.flash.address - board.storage.address : board.storage.size;
-  const sto = new NorFlash({ base: board.storage.address, size, pageSize: board.flash.pageSize, alignment: 4 });
+  const sto = new NorFlash({ base: board.storage.address, size, pageSize: board.flash.pageSize, alignment: 4, rail: raw.rail });
   const bus = new FlashBus([raw, sto]);
   return { board, clock, raw, storageFlash: sto, bus, storage: new JsfStorage({ bus, start: board.storage.address, size, pageSize: board.flash.pageSize }) };
 }

@@ -3,6 +3,7 @@
 // during an HTTP exchange); the reboot is a new SimEspruino on the same flash files.
 import test, { type ExecutionContext } from "ava";
 import { makeRig, BASE_EPOCH, type Rig, type HttpPoint } from "./uplink-harness.ts";
+import { describeSweep, sweepPowerCuts } from "./helpers/power-cut.ts";
 
 const BATCH = 40;
 const T0 = BASE_EPOCH - 3600_000;
@@ -49,27 +50,30 @@ async function cleanFlush(t: ExecutionContext): Promise<{ ops: number; requests:
   }
 }
 
-test("power cut at every flash write of a flush (torn after 0, 1 and 3 bytes): nothing lost, duplicates bounded", async (t) => {
-  const { ops } = await cleanFlush(t);
-  t.true(ops >= 8, `a flush writes flash (${ops} ops)`);
-  let cutPoints = 0;
-  for (let k = 1; k <= ops; k++) {
-    for (const torn of [0, 1, 3]) {
-      const rig = await workload();
-      try {
-        rig.armPowerCut(k, torn);
+test("power cut at every flash operation of a flush (ring and Storage, every failure mode, sampled): nothing lost, duplicates bounded", async (t) => {
+  const res = await sweepPowerCuts<Rig>(
+    {
+      prepare: workload,
+      flashes: (rig) => [rig.sim.flash, rig.sim.storageFlash],
+      act: async (rig) => {
         rig.setLink(true);
         await rig.drain();
-        t.is(rig.powerCuts(), 1, `cut at op ${k} happened`);
-        t.regex(rig.sim.deathReason ?? "", /power cut at flash operation/);
-        await rebootAndCheck(t, rig, `op ${k} torn ${torn}`);
-        cutPoints++;
-      } finally {
-        await rig.close();
-      }
-    }
-  }
-  t.log(`${cutPoints} cut points over ${ops} flash operations`);
+      },
+      recover: (rig) => rig.reboot(),
+      check: async (rig, where) => {
+        if (rig.powerCuts() !== 1) return `${where}: ${rig.powerCuts()} power cuts`;
+        if (!/power cut at flash operation/.test(rig.sim.deathReason ?? "")) return `${where}: died of ${rig.sim.deathReason}`;
+        await rebootAndCheck(t, rig, where);
+        return undefined;
+      },
+      dispose: (rig) => rig.close(),
+    },
+    // Each operation with two of its failure modes, in turn, so that every mode is tried on every kind.
+    { replay: true, variantSample: (k, vi) => (k + vi) % 3 === 0 },
+  );
+  t.true(res.ops >= 8, `a flush writes flash (${res.ops} ops)`);
+  t.log(describeSweep(res));
+  t.deepEqual(res.failures, []);
 });
 
 for (const point of ["before-send", "mid-body", "before-reply"] as HttpPoint[]) {

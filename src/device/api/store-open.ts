@@ -29,7 +29,14 @@ export function keepStorageNonEmpty(hal: Hal, board: BoardProfile): void {
   const f = board.flash;
   const s = board.storage;
   if (f.address < s.address || f.address >= s.address + s.size) return;
-  if (hal.storage.list().length === 0) hal.storage.write(KEEP_FILE, "1");
+  if (hal.storage.list().length !== 0) return;
+  try {
+    hal.storage.write(KEEP_FILE, "1");
+  } catch (e) {
+    // A Storage left unreadable (a cut during compaction) refuses the write: the device must
+    // still boot and record; the interpreter's start-up check decides what happens to the bank.
+    hal.log("spool: Storage is damaged, " + KEEP_FILE + " not written: " + e);
+  }
 }
 
 /**

@@ -323,7 +323,7 @@ export class Store implements ReadingStore {
       this.er[s] = 0;
       this.seq[s] = 0;
       if (h === "blank") this.st[s] = FREE;
-      else if (h === "bad") this.st[s] = this.isBlankFrom(s, HEADER_BYTES) ? FREE : BAD;
+      else if (h === "bad") this.st[s] = this.isBlank(s, HEADER_BYTES, this.sectorBytes) ? FREE : BAD;
       else {
         if (h.sectorPages !== this.sectorPages || h.pageLog2 !== this.pageLog2) {
           throw new Error(
@@ -385,8 +385,10 @@ export class Store implements ReadingStore {
           this.table.copyFrom(c.table);
           this.headOff = c.off;
           // A torn record at the end: its bytes cannot be rewritten, so the sector is closed.
-          this.headTorn = r === R_BAD;
-          this.headFull = r === R_BAD || this.sealed[s] === 1;
+          // So is a record area whose first free byte is blank but later ones are not: a cut
+          // program that left the tag unprogrammed and some bits after it programmed.
+          this.headTorn = r === R_BAD || (!this.sealed[s] && !this.isBlank(s, c.off, recordLimit(this.sectorBytes, c.count)));
+          this.headFull = this.headTorn || this.sealed[s] === 1;
         }
       }
       this.pend[s] = this.countPending(s);
@@ -418,10 +420,11 @@ export class Store implements ReadingStore {
     }
   }
 
-  private isBlankFrom(s: number, from: number): boolean {
+  /** Whether bytes [from, to) of sector s are all 0xFF. */
+  private isBlank(s: number, from: number, to: number): boolean {
     const a = this.addr(s);
-    for (let o = from; o < this.sectorBytes; o += 256) {
-      const b = this.flash.read(a + o, Math.min(256, this.sectorBytes - o));
+    for (let o = from; o < to; o += 256) {
+      const b = this.flash.read(a + o, Math.min(256, to - o));
       for (let i = 0; i < b.length; i++) if (b[i] !== 255) return false;
     }
     return true;
@@ -538,6 +541,12 @@ export class Store implements ReadingStore {
     this.drops[0] += lost;
     this.drops[2] += corrupt;
     const a = this.addr(t);
+    // A data sector's header is zeroed before its erase: an erase cut part way can leave any
+    // bits of the sector back at 1 and others not, header included, and a partly erased
+    // sector must never read as data (its records could pass their 8-bit checks). Only the
+    // exact 60 bytes and their CRC-32 read as a header, and from all zeros no partial erase
+    // rebuilds them; mount sees the sector as bad, the head's rotation mark counts its readings.
+    if (this.st[t] === DATA) this.flash.write(a, new Uint8Array(HEADER_BYTES));
     for (let p = 0; p < this.sectorPages; p++) this.flash.erasePage(a + p * this.pageSize);
     // The header right after the erase keeps the erase count and persists the counters.
     this.st[t] = FREE;

@@ -16,6 +16,12 @@ import type { StoragePort } from "../hal.ts";
  * API request as one message against the plan).
  */
 export const QUOTA_FILE = "spool.quota";
+/**
+ * The two files a save alternates between (Storage.write of an existing name erases the old
+ * copy first: a cut in between would forget the day's count). A save goes to the file that does
+ * not hold the newest count, then the other is erased; a reader takes the newest valid one.
+ */
+export const QUOTA_FILES = [QUOTA_FILE, "spool.quota1"];
 const DAY_MS = 86400000;
 
 export interface QuotaOptions {
@@ -57,25 +63,33 @@ export function createQuota(o: QuotaOptions): Quota {
   const reqDaily = o.requestsDaily !== undefined ? o.requestsDaily : 1e9;
   const reqStep = Math.max(1, Math.floor(reqDaily / 100));
   const step = o.persistStep !== undefined ? o.persistStep : Math.max(1, Math.floor(o.daily / 100));
-  try {
-    const raw = o.storage.read(QUOTA_FILE);
-    if (raw) {
+  /** The file holding the newest count, -1: none. */
+  let slot = -1;
+  for (let i = 0; i < QUOTA_FILES.length; i++) {
+    try {
+      const raw = o.storage.read(QUOTA_FILES[i]);
+      if (!raw) continue;
       const j = JSON.parse(raw);
-      if (typeof j.day === "number" && typeof j.used === "number") {
-        day = j.day;
-        used = j.used;
-        saved = used;
-        req = typeof j.req === "number" ? j.req : 0;
-        reqSaved = req;
-      }
+      if (typeof j.day !== "number" || typeof j.used !== "number") continue;
+      // The newest day, and within a day the higher count (the conservative reading).
+      if (slot >= 0 && (j.day < day || (j.day === day && j.used <= used))) continue;
+      slot = i;
+      day = j.day;
+      used = j.used;
+      saved = used;
+      req = typeof j.req === "number" ? j.req : 0;
+      reqSaved = req;
+    } catch (e) {
+      // an unreadable (torn) file is not a count
     }
-  } catch (e) {
-    // an unreadable file counts as a fresh day
   }
 
   function save(): void {
+    const next = slot === 0 ? 1 : 0;
     try {
-      o.storage.write(QUOTA_FILE, JSON.stringify({ day: day, used: used, req: req }));
+      o.storage.write(QUOTA_FILES[next], JSON.stringify({ day: day, used: used, req: req }));
+      o.storage.erase(QUOTA_FILES[1 - next]);
+      slot = next;
       saved = used;
       reqSaved = req;
     } catch (e) {

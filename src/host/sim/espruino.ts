@@ -144,7 +144,8 @@ export class SimEspruino {
       this.storageFlash = this.flash;
     } else {
       this.flash = new NorFlash({ base: f.address, size: f.length, pageSize: f.pageSize, alignment: f.writeAlignment, file: options.flashFile });
-      this.storageFlash = new NorFlash({ base: st.address, size: st.size, pageSize: f.pageSize, alignment: f.writeAlignment, file: options.storageFile });
+      // One supply: a cut powers both off, and a cut armed on the rail counts both's operations.
+      this.storageFlash = new NorFlash({ base: st.address, size: st.size, pageSize: f.pageSize, alignment: f.writeAlignment, file: options.storageFile, rail: this.flash.rail });
     }
     this.bus = new FlashBus(this.flash === this.storageFlash ? [this.flash] : [this.flash, this.storageFlash]);
     this.storage = new JsfStorage({ bus: this.bus, start: st.address, size: st.size, pageSize: f.pageSize });

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { seededRandom } from "../random.ts";
 
 /** Thrown by {@link NorFlash} at the injected power cut, and on any access while powered off. */
 export class PowerCutError extends Error {
@@ -21,18 +22,106 @@ export interface NorFlashOptions {
    * simulation on the same file sees what survived.
    */
   file?: string;
+  /**
+   * The power supply this flash shares with others (a board's raw region and its Storage bank):
+   * a cut armed on it counts the operations of all of them and powers all of them off.
+   */
+  rail?: PowerRail;
 }
+
+/**
+ * How a cut operation fails:
+ * - `prefix`: its first `tornBytes` bytes land whole, the rest not at all (a write torn between
+ *   words; an erase modelled as its first bytes erased);
+ * - `bits` (writes): the first `tornBytes` bytes land, then each bit the rest would clear is
+ *   cleared with probability `rate` - a program cut while cells were charging;
+ * - `scatter` (erases): each 0 bit of the page reads 1 with probability `rate`, anywhere in the
+ *   page - a sector erase cut part way (NOR erases the whole array at once, not front to back).
+ */
+export type CutMode = "prefix" | "bits" | "scatter";
 
 /** Where to cut power: at operation number `atOp` (1-based, writes and erases counted), after `tornBytes` of it. */
 export interface PowerCut {
   atOp: number;
-  /** How many bytes of that operation reach the flash before power goes (0 = none). */
+  /** How many bytes of that operation reach the flash whole before power goes (0 = none). */
   tornBytes: number;
+  /** Default `prefix`; `bits` applies to writes only, `scatter` to erases only (else `prefix`). */
+  mode?: CutMode;
+  /** Probability per bit for `bits` / `scatter` (default 0.5). */
+  rate?: number;
+  /** Seed of the bits a `bits` / `scatter` cut leaves (default 1): the same seed, the same bits. */
+  seed?: number;
+}
+
+/** The operation a cut interrupted, as it was asked for. */
+export interface CutOperation {
+  flash: NorFlash;
+  erase: boolean;
+  /** Offset in the flash of the write, or of the page erased. */
+  offset: number;
+  /** Bytes of the write (erase: the page size, all 0xFF). */
+  data: Uint8Array;
+}
+
+/**
+ * A power supply: one operation counter and one power state over the flashes on it, so a cut
+ * can be armed at "the k-th flash operation of the device" whichever flash it goes to.
+ */
+export class PowerRail {
+  /** Operations on every flash of the rail so far. */
+  ops = 0;
+  powered = true;
+  cut: PowerCut | undefined;
+  /** The operation the last cut interrupted. */
+  lastCut: CutOperation | undefined;
+  /** When set, every operation is appended here (to plan a sweep from an uncut run). */
+  log: CutOperation[] | undefined;
+
+  /** Arms a cut at the rail's operation `cut.atOp` (absolute: add {@link ops} for "k from now"). */
+  arm(cut: PowerCut | undefined): void {
+    this.cut = cut;
+  }
+
+  powerOn(): void {
+    this.powered = true;
+    this.cut = undefined;
+  }
+}
+
+/**
+ * What `op` leaves in `bytes` (the flash's array) when power goes during it as `cut` says.
+ * Shared by the armed cuts and by sweeps that replay one interrupted operation several ways.
+ */
+export function applyCut(bytes: Uint8Array, op: Omit<CutOperation, "flash">, cut: Omit<PowerCut, "atOp">): void {
+  const len = op.data.length;
+  const whole = Math.max(0, Math.min(cut.tornBytes, len - 1));
+  const rate = cut.rate ?? 0.5;
+  const rnd = seededRandom(cut.seed ?? 1);
+  const mode = cut.mode ?? "prefix";
+  if (op.erase) {
+    if (mode === "scatter") {
+      for (let i = 0; i < len; i++) {
+        let up = 0;
+        for (let b = 0; b < 8; b++) if (rnd() < rate) up |= 1 << b;
+        bytes[op.offset + i] |= up;
+      }
+    } else bytes.fill(0xff, op.offset, op.offset + whole);
+    return;
+  }
+  for (let i = 0; i < whole; i++) bytes[op.offset + i] &= op.data[i];
+  if (mode !== "bits") return;
+  for (let i = whole; i < len; i++) {
+    let keep = 0;
+    for (let b = 0; b < 8; b++) if (rnd() >= rate) keep |= 1 << b;
+    // Bits the write clears, each cleared or not: d | keep leaves a kept bit at its old value.
+    bytes[op.offset + i] &= op.data[i] | keep;
+  }
 }
 
 /**
  * NOR flash as ESP32/ESP8266 have it: erased pages read 0xFF, a write ANDs into what is there,
- * writes must be aligned. Supports a power cut at any operation, torn after any byte.
+ * writes must be aligned. Supports a power cut at any operation, failing as a {@link CutMode}
+ * says.
  */
 export class NorFlash {
   readonly base: number;
@@ -44,12 +133,13 @@ export class NorFlash {
   ops = 0;
   writes = 0;
   erases = 0;
+  readonly rail: PowerRail;
   private cut: PowerCut | undefined;
-  private powered = true;
   private fd: number | undefined;
 
   constructor(options: NorFlashOptions) {
     const { base, size, pageSize, alignment, file } = options;
+    this.rail = options.rail ?? new PowerRail();
     if (size % pageSize !== 0) throw new Error(`flash size ${size} is not a multiple of the page size ${pageSize}`);
     this.base = base;
     this.size = size;
@@ -66,19 +156,25 @@ export class NorFlash {
     }
   }
 
-  /** Arms a power cut; {@link PowerCutError} is thrown from that operation. */
+  /** Arms a power cut at this flash's operation `cut.atOp`; {@link PowerCutError} is thrown from it. */
   armPowerCut(cut: PowerCut | undefined): void {
     this.cut = cut;
   }
 
-  /** True after a cut, until {@link powerOn}. */
+  /** True after a cut (on any flash of the rail), until {@link powerOn}. */
   get isOff(): boolean {
-    return !this.powered;
+    return !this.rail.powered;
   }
 
   powerOn(): void {
-    this.powered = true;
+    this.rail.powerOn();
     this.cut = undefined;
+  }
+
+  /** Replaces the whole contents (a snapshot taken with `bytes.slice()`), through to the file. */
+  load(image: Uint8Array): void {
+    this.bytes.set(image);
+    this.sync(0, this.size);
   }
 
   read(addr: number, length: number): Uint8Array {
@@ -93,22 +189,15 @@ export class NorFlash {
       throw new Error(`unaligned flash write: ${data.length} bytes at 0x${addr.toString(16)} (alignment ${this.alignment})`);
     }
     const off = addr - this.base;
-    const n = this.nextOp(data.length);
-    for (let i = 0; i < n; i++) this.bytes[off + i] &= data[i];
     this.writes++;
-    this.sync(off, n);
-    if (n < data.length) this.powerFail();
+    this.operate({ flash: this, erase: false, offset: off, data });
   }
 
   erasePage(addr: number): void {
     this.check(addr, 1);
     const off = addr - this.base - ((addr - this.base) % this.pageSize);
-    const n = this.nextOp(this.pageSize);
-    // A torn erase leaves the page partly erased: modelled as its first n bytes at 0xFF.
-    this.bytes.fill(0xff, off, off + n);
     this.erases++;
-    this.sync(off, n);
-    if (n < this.pageSize) this.powerFail();
+    this.operate({ flash: this, erase: true, offset: off, data: new Uint8Array(this.pageSize).fill(0xff) });
   }
 
   close(): void {
@@ -116,19 +205,28 @@ export class NorFlash {
     this.fd = undefined;
   }
 
-  private nextOp(length: number): number {
+  /** Counts the operation and carries it out, or the part of it an armed cut lets through. */
+  private operate(op: CutOperation): void {
     this.ops++;
-    if (this.cut && this.ops === this.cut.atOp) return Math.min(this.cut.tornBytes, length - 1 < 0 ? 0 : length - 1);
-    return length;
-  }
-
-  private powerFail(): never {
-    this.powered = false;
+    const rail = this.rail;
+    rail.ops++;
+    if (rail.log) rail.log.push(op);
+    const cut = this.cut && this.ops === this.cut.atOp ? this.cut : rail.cut && rail.ops === rail.cut.atOp ? rail.cut : undefined;
+    if (!cut) {
+      if (op.erase) this.bytes.fill(0xff, op.offset, op.offset + op.data.length);
+      else for (let i = 0; i < op.data.length; i++) this.bytes[op.offset + i] &= op.data[i];
+      this.sync(op.offset, op.data.length);
+      return;
+    }
+    applyCut(this.bytes, op, cut);
+    this.sync(op.offset, op.data.length);
+    rail.powered = false;
+    rail.lastCut = op;
     throw new PowerCutError(`power cut at flash operation ${this.ops}`);
   }
 
   private check(addr: number, length: number): void {
-    if (!this.powered) throw new PowerCutError("flash accessed while powered off");
+    if (!this.rail.powered) throw new PowerCutError("flash accessed while powered off");
     if (addr < this.base || addr + length > this.base + this.size || length < 0) {
       throw new Error(`flash access out of range: ${length} bytes at 0x${addr.toString(16)}`);
     }

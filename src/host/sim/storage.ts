@@ -252,27 +252,70 @@ export class JsfStorage {
   }
 
   /**
-   * Compacts (jsfCompact): from the first page holding trash, copies the live files to RAM,
-   * erases those pages up to where the files end (not beyond: 2v2x erases to the end of its
-   * header walk) and writes the files back one after the other. Returns whether space was
-   * freed. A power cut in the middle loses what was only in RAM.
+   * Compacts (jsfBankCompact / jsfCompactInternal, 2v2x): from the first page holding trash,
+   * streams the live files down through a circular buffer of at most a page plus a header,
+   * erasing each destination page when writing first reaches it - only once reading has left
+   * that page - and finally erases the pages after the last file written, up to where the old
+   * files ended. Returns whether there was trash. A power cut loses what was in the buffer
+   * (at most a page and a header of files) and whatever the walk can no longer reach.
    */
   compact(): boolean {
     const s = this.statsInternal();
     if (!s.trashCount) return false;
     const from = s.firstTrashPage || this.start;
-    const live: Uint8Array[] = [];
+    const size = Math.min(s.fileBytes, this.pageSize + HEADER_BYTES);
+    const buf = new Uint8Array(size);
+    const q = { head: 0, tail: 0, used: 0, write: from };
+    const walkEnd = this.walkEnd();
+    const put = (b: Uint8Array) => {
+      for (let i = 0; i < b.length; i++) {
+        buf[q.head] = b[i];
+        q.head = (q.head + 1) % size;
+      }
+      q.used += b.length;
+    };
     for (const h of this.headers()) {
       if (h.addr < from || h.erased) continue;
-      live.push(this.bus.read(h.addr, HEADER_BYTES + alignUp(h.size)));
+      put(this.bus.read(h.addr, HEADER_BYTES));
+      let left = alignUp(h.size);
+      let ptr = h.addr + HEADER_BYTES;
+      this.flushCompact(buf, q, ptr);
+      while (left) {
+        let n = size - q.used;
+        if (n > size - q.head) n = size - q.head;
+        if (q.tail > q.head && n > q.tail - q.head) n = q.tail - q.head;
+        if (n === 0) return false; // "compact> error - no space left!"
+        if (n > left) n = left;
+        buf.set(this.bus.read(ptr, n), q.head);
+        left -= n;
+        ptr += n;
+        q.used += n;
+        q.head = (q.head + n) % size;
+        this.flushCompact(buf, q, ptr);
+      }
     }
-    this.eraseFrom(from, this.walkEnd());
-    let addr = from;
-    for (const f of live) {
-      this.bus.writeAligned(addr, f);
-      addr += f.length;
-    }
+    this.flushCompact(buf, q, this.end);
+    let w = q.write;
+    if (w !== from) w = this.nextPage(w - 1);
+    if (w) this.eraseFrom(w, walkEnd);
     return true;
+  }
+
+  /** jsfCompactWriteBuffer: writes the buffer out while reading (at `readAddr`) has left the destination page. */
+  private flushCompact(buf: Uint8Array, q: { head: number; tail: number; used: number; write: number }, readAddr: number): void {
+    let nextPage = this.nextPage(q.write) || this.end;
+    while (q.used) {
+      let n = q.used;
+      if (n + q.tail > buf.length) n = buf.length - q.tail;
+      if (n + q.write > nextPage) n = nextPage - q.write;
+      if (readAddr < nextPage) return;
+      if ((q.write - this.start) % this.pageSize === 0) this.bus.erasePage(q.write);
+      this.bus.writeAligned(q.write, buf.slice(q.tail, q.tail + n));
+      q.write += n;
+      nextPage = this.nextPage(q.write) || this.end;
+      q.tail = (q.tail + n) % buf.length;
+      q.used -= n;
+    }
   }
 
   /**

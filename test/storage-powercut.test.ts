@@ -1,0 +1,127 @@
+/**
+ * Storage files under power cuts, on the power-loss harness: Spool's own files in Espruino's
+ * Storage (the configuration slots, the quota file `spool.quota`, the region file
+ * `spool.region`) while they are rewritten, and while Storage compacts (storage-tidy.ts).
+ */
+import test from "ava";
+import { loadBoard } from "../src/host/boards.ts";
+import { createSpool } from "../src/device/api/spool.ts";
+import { QUOTA_FILE, QUOTA_FILES, REGION_FILE } from "../src/device/uplink/index.ts";
+import { createQuota } from "../src/device/uplink/quota.ts";
+import { binaryBytes, bytesBinary } from "../src/host/sim/storage.ts";
+import type { BoardProfile } from "../src/device/board.ts";
+import { bootHal, newDevice, type Device } from "./api-hal.ts";
+import { describeSweep, sweepPowerCuts } from "./helpers/power-cut.ts";
+import { directParts } from "./helpers/parts.ts";
+
+const T0 = Date.UTC(2026, 4, 1);
+const DAY_MS = 86_400_000;
+const CFG = { wifi: { ssid: "home", password: "s3cret-wifi-pass" }, datastreams: [{ pin: 1, type: "double" }] };
+
+function boot(dev: Device) {
+  const hal = bootHal(dev, { epochMs: T0 });
+  return { hal, spool: createSpool({ hal, board: dev.board, version: "test", parts: directParts }) };
+}
+
+function fileOf(dev: Device, name: string): string | undefined {
+  const b = dev.storage.read(name);
+  return b === undefined ? undefined : bytesBinary(b);
+}
+
+/** A device with its configuration stored, quota and region files, and trash from rewrites of all three. */
+function withTrash(board: BoardProfile): Device {
+  const dev = newDevice(board);
+  const { spool } = boot(dev);
+  for (let i = 0; i < 6; i++) {
+    spool.setup({ ...CFG, flushDelayMs: 1000 * (i + 1) });
+    dev.storage.write(QUOTA_FILE, binaryBytes(JSON.stringify({ day: 20000, used: 10 * i, req: i })));
+    dev.storage.write(REGION_FILE, binaryBytes(JSON.stringify({ from: "blynk.cloud", scheme: "http", host: "fra1.blynk.cloud", port: 80 + i })));
+  }
+  return dev;
+}
+
+for (const board of [loadBoard("linux"), { ...loadBoard("esp32"), network: "none" as const }]) {
+  test(`${board.id}: a cut at every flash operation of Storage.compact() (every failure mode): what survives`, async (t) => {
+    const before = withTrash(board);
+    const cfg = JSON.stringify(boot(before).spool.config());
+    const quota = fileOf(before, QUOTA_FILE) ?? fileOf(before, QUOTA_FILES[1]);
+    const region = fileOf(before, REGION_FILE);
+    const lost = { config: 0, quota: 0, region: 0, storageErased: 0, checks: 0 };
+    const res = await sweepPowerCuts<Device>(
+      {
+        prepare: () => withTrash(board),
+        flashes: (dev) => [dev.raw, dev.storageFlash],
+        act: (dev) => void dev.storage.compact(),
+        recover: (dev) => void boot(dev),
+        check: (dev) => {
+          lost.checks++;
+          // The interpreter's start-up check (jsiInit): no file at the start but a dirty bank
+          // means "Storage is corrupt" and the whole bank is erased.
+          if (!dev.storage.isValidAtBoot()) {
+            lost.storageErased++;
+            dev.storage.eraseAll();
+          }
+          if (JSON.stringify(boot(dev).spool.config()) !== cfg) lost.config++;
+          if ((fileOf(dev, QUOTA_FILE) ?? fileOf(dev, QUOTA_FILES[1])) !== quota) lost.quota++;
+          if (fileOf(dev, REGION_FILE) !== region) lost.region++;
+          return undefined;
+        },
+      },
+      { recoverySample: (k) => k % 4 === 0 },
+    );
+    t.log(describeSweep(res));
+    t.log(JSON.stringify(lost));
+    t.deepEqual(res.failures, []);
+  });
+}
+
+/** The quota as a reboot reads it: points used on the day. */
+function quotaUsed(dev: Device, day: number): number {
+  const q = createQuota({ storage: bootHal(dev, { epochMs: T0 }).storage, daily: 1000, persistStep: 10 });
+  q.remaining(day * DAY_MS);
+  return q.used();
+}
+
+test("a cut at every flash operation while the quota file is rewritten (every failure mode): a reboot never counts fewer points than were saved", async (t) => {
+  const day = Math.floor(T0 / DAY_MS);
+  // Points delivered, and the count saved, before each flash operation of the act.
+  const board = loadBoard("linux");
+  const prepare = () => {
+    const dev = newDevice(board);
+    const q = createQuota({ storage: bootHal(dev, { epochMs: T0 }).storage, daily: 1000, persistStep: 10 });
+    q.add(T0, 10);
+    return { dev, q };
+  };
+  let low = 0;
+  // Flash operations of one save, from an uncut one.
+  const probe = prepare();
+  const ops0 = probe.dev.raw.rail.ops;
+  probe.q.add(T0, 10);
+  const opsPerSave = probe.dev.raw.rail.ops - ops0;
+  t.true(opsPerSave >= 2, `a save takes ${opsPerSave} flash operations`);
+  const res = await sweepPowerCuts(
+    {
+      prepare,
+      flashes: (s) => [s.dev.raw, s.dev.storageFlash],
+      // 10 points at a time: a save each time (the first file is written by prepare).
+      act: (s) => {
+        for (let i = 0; i < 8; i++) s.q.add(T0, 10);
+      },
+      recover: (s) => void quotaUsed(s.dev, day),
+      check: (s, where, cut) => {
+        const used = quotaUsed(s.dev, day);
+        // Saves completed before the cut: one per 10 points, the op count of one save known from the uncut run.
+        const savedBefore = 10 + 10 * Math.floor((cut.op - 1) / opsPerSave);
+        if (used < savedBefore) {
+          low++;
+          return `${where}: the quota reads ${used} points, ${savedBefore} were saved before the cut`;
+        }
+        return undefined;
+      },
+    },
+    { recoverySample: () => true, maxFailures: 1000 },
+  );
+  t.log(describeSweep(res));
+  t.log(`${low} of ${res.cuts + res.recoveryCuts} cuts left a quota below what was saved`);
+  t.deepEqual(res.failures, []);
+});
