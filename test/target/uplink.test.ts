@@ -98,6 +98,7 @@ for (const validAtBoot of [false, true]) {
     const rand = seededRandom(SEED);
     /** value -> host time window in which it was recorded */
     const acked = new Map<number, [number, number]>();
+    const bootOf = new Map<number, string>();
     let cwd: string | undefined;
     let next = 0.5;
     let offlineBoots = 0;
@@ -125,7 +126,10 @@ for (const validAtBoot of [false, true]) {
                 return;
               }
               const t1 = Date.now();
-              for (const v of group) acked.set(v, [t0, t1]);
+              for (const v of group) {
+                acked.set(v, [t0, t1]);
+                bootOf.set(v, `boot ${boot} (${up ? "server up" : "server down"})`);
+              }
             }
           })();
           await sleep(300 + Math.floor(rand() * 2500));
@@ -148,8 +152,10 @@ for (const validAtBoot of [false, true]) {
               for (const v of acked.keys()) if (!have.has(v)) return false;
               return true;
             },
-            // The drain boot gives SNTP one round (30 s after its first timeout) before it uses the Date.
-            90_000,
+            // The drain boot gives SNTP one round (30 s after its first timeout) before it uses the
+            // Date; booted from Storage the Linux build reads its code from the flash file 16 bytes
+            // at a time and streams only about 20 points a second (docs/memory.md).
+            300_000,
             500,
           );
         } catch (e) {
@@ -169,7 +175,7 @@ for (const validAtBoot of [false, true]) {
         if (!w) continue; // recorded as the power was cut: never acknowledged
         const err = ts < w[0] ? ts - w[0] : ts > w[1] ? ts - w[1] : 0;
         maxErr = Math.max(maxErr, Math.abs(err));
-        if (Math.abs(err) > 2000 && over++ < 3) t.log(`value ${v}: stored ${err} ms outside its recording window`);
+        if (Math.abs(err) > 2000 && over++ < 6) t.log(`value ${v} of ${bootOf.get(v)}: stored ${err} ms outside its recording window`);
       }
       t.is(over, 0, "every timestamp within 2 s of when the reading was recorded");
       t.log(`${acked.size} readings acknowledged over ${BOOTS} cut boots (${offlineBoots} without the server), all delivered; max error outside the recording window ${maxErr} ms; ${cloud.server.stats().requests} requests`);
