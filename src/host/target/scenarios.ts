@@ -3,7 +3,7 @@
  * (bench/target.ts): the local Blynk-compatible server and SNTP responder the linux firmware
  * talks to, and the measurements (append cost, mount time, memory during a large flush).
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { startServer, type BlynkServer, type TlsOptions } from "../server/index.ts";
 import type { DeviceConfig } from "../server/options.ts";
 import { EspruinoProcess } from "./espruino-process.ts";
@@ -69,6 +69,42 @@ export async function bootFirmware(binary: string, cwd?: string): Promise<Esprui
   try {
     await dev.waitFor(/^Spool \S+ on linux/, 15_000);
     // The Linux build exits when no timer is left (e.g. after spool.stop()): keep the REPL open.
+    await dev.eval("(setInterval(function(){},3600000),0)");
+  } catch (err) {
+    await dev.kill();
+    throw err;
+  }
+  return dev;
+}
+
+/** Characters of boot code sent per REPL line when storing it. */
+const BOOT_CHUNK = 2048;
+
+/**
+ * Boots `bundle` as a board runs it: stored in Storage as `.bootcde` over the REPL of a bare
+ * interpreter, which is then power-cycled (SIGKILL) and started again without a file, so that
+ * the interpreter loads the code from Storage. Resolves once `ready` matches an output line.
+ * @throws Error when the code has characters beyond Latin-1, or the boot fails.
+ */
+export async function bootFromStorage(o: { binary: string; bundle: string; ready: RegExp; cwd?: string }): Promise<EspruinoProcess> {
+  const code = readFileSync(o.bundle, "latin1");
+  if (/[^\x00-\xff]/.test(code)) throw new Error("the bundle has characters beyond Latin-1");
+  const bare = new EspruinoProcess({ binary: o.binary, cwd: o.cwd });
+  try {
+    await bare.waitFor(/espruino\.com\/Donate/, 15_000);
+    // The Linux build exits when no timer is left.
+    await bare.eval("(setInterval(function(){},3600000),0)");
+    for (let off = 0; off < code.length; off += BOOT_CHUNK) {
+      const piece = JSON.stringify(code.slice(off, off + BOOT_CHUNK));
+      const ok = await bare.eval<boolean>(`require("Storage").write(".bootcde",${piece},${off},${code.length})`, 30_000);
+      if (!ok) throw new Error(`Storage.write of .bootcde failed at offset ${off}`);
+    }
+  } finally {
+    await bare.kill();
+  }
+  const dev = new EspruinoProcess({ binary: o.binary, cwd: bare.cwd });
+  try {
+    await dev.waitFor(o.ready, 30_000);
     await dev.eval("(setInterval(function(){},3600000),0)");
   } catch (err) {
     await dev.kill();
@@ -146,6 +182,58 @@ export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud;
     }
     const flushMs = Date.now() - t0;
     return { usageEmpty, usageFull, usagePeakFlush: peak, total, polls, flushMs, delivered };
+  } finally {
+    await dev.kill();
+    rmSync(dev.cwd, { recursive: true, force: true });
+  }
+}
+
+export interface RecordCost {
+  /** µs per `spool.record(1, v)` (V1 a double datastream), the firmware booted from Storage. */
+  recordUs: number;
+  /** µs per call of the naive appender, defined from Storage in the same interpreter. */
+  naiveUs: number;
+  /** Calls timed each way. */
+  calls: number;
+  /** µs per call of each run, in the order run. */
+  runs: { record: number[]; naive: number[] };
+}
+
+/**
+ * What a user writes without Spool: one `[ms, value]` JSON line per reading appended to a
+ * StorageFile. Kept in Storage and run from there, as the user's own boot code would be.
+ */
+const NAIVE_APPENDER = 'global.naiveAppend=function(f,v){f.write(JSON.stringify([Math.floor(Date.now()),v])+"\\n")};';
+
+/**
+ * Times the user-level call `spool.record(1, 20 + (k % 50) / 10)` beside the naive appender, in
+ * one interpreter on fresh flash: the linux firmware booted from Storage (`.bootcde`), set up
+ * against `cloud` (online, clock synced), then `rounds` alternating runs of n/rounds calls each
+ * way; the median run counts.
+ * @throws Error when the boot, the setup or the clock sync fails.
+ */
+export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; n: number; rounds?: number }): Promise<RecordCost> {
+  const rounds = o.rounds ?? 4;
+  const per = Math.max(1, Math.floor(o.n / rounds));
+  const dev = await bootFromStorage({ binary: o.binary, bundle: await linuxBundle(), ready: /^Spool \S+ on linux/ });
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  try {
+    await dev.eval(`spool.setup(${JSON.stringify(o.cloud.config())})`);
+    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced")) === true, 20_000);
+    await dev.eval(`require("Storage").write("naive.js",${JSON.stringify(NAIVE_APPENDER)})`);
+    await dev.eval(`eval(require("Storage").read("naive.js"))`);
+    await dev.eval(`global.naiveFile=require("Storage").open("naive.log","a")`);
+    const timed = (call: string) => `(function(){var s=getTime();for(var k=0;k<${per};k++)${call};return (getTime()-s)*1e6/${per};})()`;
+    const rec: number[] = [];
+    const naive: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      rec.push(await dev.eval<number>(timed("spool.record(1,20+(k%50)/10)"), 120_000));
+      naive.push(await dev.eval<number>(timed("naiveAppend(naiveFile,20+(k%50)/10)"), 120_000));
+    }
+    const pending = await dev.eval<number>("spool.status().queue.pending");
+    const delivered = o.cloud.server.history(o.cloud.token, 1).length;
+    if (pending + delivered < per * rounds) throw new Error(`recorded ${per * rounds} readings, the device holds ${pending} and the server ${delivered}`);
+    return { recordUs: median(rec.slice()), naiveUs: median(naive.slice()), calls: per * rounds, runs: { record: rec, naive: naive } };
   } finally {
     await dev.kill();
     rmSync(dev.cwd, { recursive: true, force: true });
