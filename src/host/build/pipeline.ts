@@ -103,8 +103,23 @@ export function boardForDevice(board: BoardProfile): BoardProfile {
   const copy = JSON.parse(JSON.stringify(board)) as BoardProfile & { $schema?: string };
   delete copy.$schema;
   copy.flash.why = "";
+  if (copy.hotCode) copy.hotCode.why = "";
   delete copy.jsVars.note;
   return copy;
+}
+
+/**
+ * Drops the `"ram"` directive (Espruino: copy this function into RAM, pretokenised, when it is
+ * loaded from flash) on boards that do not want it: see {@link BoardProfile.hotCode}.
+ */
+function dropRamDirectives(): PluginObj {
+  return {
+    visitor: {
+      Directive(path) {
+        if (path.node.value.value === "ram") path.remove();
+      },
+    },
+  };
 }
 
 /**
@@ -188,7 +203,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     // Espruino only iterates arrays (and strings / typed arrays): spread and array destructuring
     // become index access and concat, not Symbol.iterator / Array.from helpers.
     assumptions: { iterableIsArray: true, arrayLikeIsIterable: false, ignoreFunctionLength: true, objectRestNoSymbols: true },
-    plugins: [pluginParameters, pluginDestructuring, pluginSpread, pluginExponent, pluginBlockScoping, unnameSelfNamedClasses],
+    plugins: [pluginParameters, pluginDestructuring, pluginSpread, pluginExponent, pluginBlockScoping, unnameSelfNamedClasses, ...(board.hotCode && board.hotCode.inRam ? [] : [dropRamDirectives])],
   });
   if (!lowered?.code || !lowered.map) throw new BuildError("Babel produced no output");
 
