@@ -125,33 +125,55 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
 export interface FlushMemory {
   /** `process.memory().usage` (JsVars, after GC) with the firmware running and nothing buffered. */
   usageEmpty: number;
-  /** The same with `points` readings buffered, before the flush. */
+  /** The same with `points` readings buffered, before the flush: the rest the peak is taken from. */
   usageFull: number;
-  /** Highest usage seen while polling during the flush. */
+  /**
+   * Highest `process.memory(false).usage` (no garbage collection: garbage not yet collected
+   * counts, as it holds memory until a collection) sampled inside the flush, at every Flash
+   * read and every write to the request: within the uplink's tasks, not between them.
+   */
   usagePeakFlush: number;
+  /** The same sampler's reading at rest just before the flush (after a collection). */
+  usageRestSampled: number;
   /** `process.memory().total`. */
   total: number;
-  /** Polls made during the flush. */
-  polls: number;
+  /** Samples taken inside the flush. */
+  samples: number;
   flushMs: number;
   /** Points the server stored. */
   delivered: number;
 }
 
 /**
- * Records `points` readings while the uplink is stopped (offline), then lets one flush send
- * them, polling `process.memory().usage` over the REPL as fast as it answers.
- * @throws Error when the device fails or the flush does not complete within four minutes.
+ * Installed at the REPL before the flush: wraps `require("Flash").read` (the store's reads, as
+ * the hal holds that same module object) and the `write` of every request made through
+ * `require("http")`, so that each samples `process.memory(false).usage` and keeps the highest.
  */
-export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud; points: number }): Promise<FlushMemory> {
+const FLUSH_SAMPLER =
+  "global.MEM={peak:0,n:0,s:function(){var u=process.memory(false).usage;MEM.n++;if(u>MEM.peak)MEM.peak=u;}}," +
+  "(function(){var F=require('Flash'),r=F.read;F.read=function(l,a){MEM.s();return r.call(F,l,a);};" +
+  "var H=require('http'),q=H.request;H.request=function(o,cb){var req=q.call(H,o,cb),w=req.write;" +
+  "req.write=function(d){MEM.s();return w.call(req,d);};return req;};})(),0";
+
+/**
+ * Records `points` readings while the uplink is stopped (offline), then lets one flush send
+ * them, the firmware booted from Storage as a board runs it; memory is sampled inside the
+ * flush ({@link FLUSH_SAMPLER}), the host only watches the server (a REPL poll would collect
+ * garbage on the device).
+ * On the Linux build the code booted from Storage is read from the flash file 16 bytes at a
+ * time, so the flush is slow there (about 25 points/s on a loaded two-core machine).
+ * @throws Error when the device fails or the flush does not complete within `timeoutMs` (10 min).
+ */
+export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud; points: number; timeoutMs?: number }): Promise<FlushMemory> {
   const { cloud, points } = o;
-  const dev = await bootFirmware(o.binary);
+  const dev = await bootFromStorage({ binary: o.binary, bundle: await linuxBundle(), ready: /^Spool \S+ on linux/ });
   try {
     // V1 as an Integer datastream: 10,000 Doubles (about 7 B each with 1 ms apart stamps) do not
     // fit the linux profile's 64 KB region (about 8,800 do), small integers (about 4 B) do.
     const setup = cloud.config({ limits: { batchSize: Math.min(points, 10000) }, datastreams: [{ pin: 1, type: "integer" }] });
     await dev.eval(`spool.setup(${JSON.stringify(setup)})`);
     await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced")) === true, 20_000);
+    await dev.eval(FLUSH_SAMPLER);
     const usageEmpty = await dev.eval<number>("process.memory().usage");
     const total = await dev.eval<number>("process.memory().total");
     await dev.eval("spool.stop()");
@@ -163,25 +185,22 @@ export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud;
     const pending = await dev.eval<number>("spool.status().queue.pending");
     if (pending !== points) throw new Error(`expected ${points} readings buffered, the device holds ${pending}`);
     const usageFull = await dev.eval<number>("process.memory().usage");
+    const usageRestSampled = await dev.eval<number>("(process.memory(),MEM.peak=0,MEM.s(),MEM.n=0,MEM.peak)");
     const before = cloud.server.history(cloud.token, 1).length;
     const t0 = Date.now();
     await dev.eval("spool.start(),spool.flush()");
-    let peak = 0;
-    let polls = 0;
     let delivered = 0;
-    const deadline = t0 + 240_000;
+    const timeoutMs = o.timeoutMs ?? 600_000;
+    const deadline = t0 + timeoutMs;
     for (;;) {
-      // Each poll runs a garbage collection on the device: leave it some time to flush.
-      await sleep(50);
-      const u = await dev.eval<number>("process.memory().usage", 60_000);
-      polls++;
-      if (u > peak) peak = u;
+      await sleep(100);
       delivered = cloud.server.history(cloud.token, 1).length - before;
       if (delivered >= points) break;
-      if (Date.now() > deadline) throw new Error(`the flush delivered ${delivered} of ${points} points in 240 s`);
+      if (Date.now() > deadline) throw new Error(`the flush delivered ${delivered} of ${points} points in ${timeoutMs / 1000} s`);
     }
     const flushMs = Date.now() - t0;
-    return { usageEmpty, usageFull, usagePeakFlush: peak, total, polls, flushMs, delivered };
+    const m = await dev.eval<{ peak: number; n: number }>("{peak:MEM.peak,n:MEM.n}", 60_000);
+    return { usageEmpty, usageFull, usagePeakFlush: m.peak, usageRestSampled, total, samples: m.n, flushMs, delivered };
   } finally {
     await dev.kill();
     rmSync(dev.cwd, { recursive: true, force: true });
@@ -240,35 +259,24 @@ export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; 
   }
 }
 
-export interface AppendCost {
-  /** µs per `store.append` of one Double reading, Spool's store on the raw region. */
-  storeUs: number;
-  /** µs per naive append: one JSON line written to a Storage file opened with mode "a". */
-  naiveUs: number;
-}
-
 /**
- * Times `n` appends each way on the interpreter (median of `rounds` runs of n/rounds each;
- * separate flash files, so neither appender sees the other's data).
+ * µs per `store.append` of one Double reading on the interpreter: the soak entry booted from
+ * Storage, its `soak.bench` loop (which is in Storage too) timed over `rounds` runs of
+ * n/rounds appends each; the median run counts.
  */
-export async function measureAppendCost(o: { binary: string; n: number; rounds?: number }): Promise<AppendCost> {
+export async function measureAppendCost(o: { binary: string; n: number; rounds?: number }): Promise<{ storeUs: number }> {
   const rounds = o.rounds ?? 4;
   const per = Math.max(1, Math.floor(o.n / rounds));
-  const bundle = await linuxBundle(STORE_SOAK_ENTRY);
-  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const run = async (fn: string): Promise<number> => {
-    const dev = new EspruinoProcess({ binary: o.binary, file: bundle });
-    try {
-      await dev.waitFor(/^READY$/, 15_000);
-      const xs: number[] = [];
-      for (let r = 0; r < rounds; r++) xs.push(await dev.eval<number>(`soak.${fn}(${per})`, 120_000));
-      return median(xs);
-    } finally {
-      await dev.kill();
-      rmSync(dev.cwd, { recursive: true, force: true });
-    }
-  };
-  return { storeUs: await run("bench"), naiveUs: await run("naive") };
+  const dev = await bootFromStorage({ binary: o.binary, bundle: await linuxBundle(STORE_SOAK_ENTRY), ready: /^READY$/ });
+  try {
+    const xs: number[] = [];
+    for (let r = 0; r < rounds; r++) xs.push(await dev.eval<number>(`soak.bench(${per})`, 120_000));
+    xs.sort((a, b) => a - b);
+    return { storeUs: xs[Math.floor(xs.length / 2)] };
+  } finally {
+    await dev.kill();
+    rmSync(dev.cwd, { recursive: true, force: true });
+  }
 }
 
 /**
