@@ -35,8 +35,9 @@ const LABELS: Record<string, string> = {
   "target.store.mount_ms_full": `ms to mount a full 64 KB region (${LINUX}; loaded from a file)`,
   "target.memory.usage_empty": `JsVars in use, nothing buffered (${LINUX}; booted from Storage)`,
   "target.memory.usage_rest_10k": `JsVars in use, 10,000 readings buffered (${LINUX}; booted from Storage)`,
-  "target.memory.usage_peak_flush_10k": `JsVars, peak sampled inside a 10,000-point flush (${LINUX})`,
+  "target.memory.usage_peak_flush_10k": `JsVars, live peak sampled inside a 10,000-point flush (${LINUX})`,
   "target.memory.peak_minus_rest_flush_10k": `JsVars, that peak minus rest (${LINUX})`,
+  "target.memory.peak_minus_rest_flush_10k_nogc": `JsVars, the same without collecting: garbage since the previous sample counted (${LINUX})`,
   "target.memory.flush_10k_s": `seconds for that flush (${LINUX}; code read from the flash file)`,
 };
 

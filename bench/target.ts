@@ -16,9 +16,11 @@
  *   soak entry loaded from a file).
  * - `target.memory.*`: JsVars of the firmware booted from Storage: `usage_empty` and
  *   `usage_rest_10k` (`process.memory().usage`, after GC, nothing / 10,000 readings buffered),
- *   `usage_peak_flush_10k` (highest `process.memory(false).usage`, no GC, sampled inside the
- *   flush at every Flash read and request write) and `peak_minus_rest_flush_10k` (that peak
- *   minus the same sampler's reading at rest before the flush).
+ *   `usage_peak_flush_10k` (highest `process.memory().usage` sampled inside the flush, at every
+ *   Flash read and request write, each sample after a collection: live JsVars),
+ *   `peak_minus_rest_flush_10k` (that peak minus the same sampler's reading at rest just before
+ *   the flush), `peak_minus_rest_flush_10k_nogc` (the same with `process.memory(false)`, taken
+ *   just before each collecting sample: garbage made since the previous sample counted too).
  */
 import { espruinoBinary, targetSkipReason } from "../src/host/target/espruino-process.ts";
 import { measureAppendCost, measureFlushMemory, measureMountFull, measureRecordCost, startLocalCloud } from "../src/host/target/scenarios.ts";
@@ -49,6 +51,7 @@ export async function benchTarget(): Promise<Record<string, number>> {
     out["target.memory.usage_rest_10k"] = m.usageFull;
     out["target.memory.usage_peak_flush_10k"] = m.usagePeakFlush;
     out["target.memory.peak_minus_rest_flush_10k"] = m.usagePeakFlush - m.usageRestSampled;
+    out["target.memory.peak_minus_rest_flush_10k_nogc"] = m.usagePeakFlushNoGc - m.usageRestSampled;
     out["target.memory.flush_10k_s"] = m.flushMs / 1000;
   } finally {
     await cloud.close();

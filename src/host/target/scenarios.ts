@@ -128,11 +128,16 @@ export interface FlushMemory {
   /** The same with `points` readings buffered, before the flush: the rest the peak is taken from. */
   usageFull: number;
   /**
-   * Highest `process.memory(false).usage` (no garbage collection: garbage not yet collected
-   * counts, as it holds memory until a collection) sampled inside the flush, at every Flash
-   * read and every write to the request: within the uplink's tasks, not between them.
+   * Highest `process.memory().usage` sampled inside the flush, at every Flash read and every
+   * write to the request: within the uplink's tasks, not between them. Each sample collects
+   * garbage first (as the interpreter does itself when it runs out), so it counts what is live.
    */
   usagePeakFlush: number;
+  /**
+   * Highest `process.memory(false).usage` (no collection) at the same moments, taken just
+   * before each collecting sample: live JsVars plus the garbage made since the previous sample.
+   */
+  usagePeakFlushNoGc: number;
   /** The same sampler's reading at rest just before the flush (after a collection). */
   usageRestSampled: number;
   /** `process.memory().total`. */
@@ -147,10 +152,12 @@ export interface FlushMemory {
 /**
  * Installed at the REPL before the flush: wraps `require("Flash").read` (the store's reads, as
  * the hal holds that same module object) and the `write` of every request made through
- * `require("http")`, so that each samples `process.memory(false).usage` and keeps the highest.
+ * `require("http")`, so that each samples `process.memory(false).usage` and then
+ * `process.memory().usage` (after a collection) and keeps the highest of each.
  */
 const FLUSH_SAMPLER =
-  "global.MEM={peak:0,n:0,s:function(){var u=process.memory(false).usage;MEM.n++;if(u>MEM.peak)MEM.peak=u;}}," +
+  "global.MEM={peak:0,raw:0,n:0,s:function(){var u=process.memory(false).usage;MEM.n++;if(u>MEM.raw)MEM.raw=u;" +
+  "u=process.memory().usage;if(u>MEM.peak)MEM.peak=u;}}," +
   "(function(){var F=require('Flash'),r=F.read;F.read=function(l,a){MEM.s();return r.call(F,l,a);};" +
   "var H=require('http'),q=H.request;H.request=function(o,cb){var req=q.call(H,o,cb),w=req.write;" +
   "req.write=function(d){MEM.s();return w.call(req,d);};return req;};})(),0";
@@ -161,8 +168,8 @@ const FLUSH_SAMPLER =
  * flush ({@link FLUSH_SAMPLER}), the host only watches the server (a REPL poll would collect
  * garbage on the device).
  * On the Linux build the code booted from Storage is read from the flash file 16 bytes at a
- * time, so the flush is slow there (about 25 points/s on a loaded two-core machine).
- * @throws Error when the device fails or the flush does not complete within `timeoutMs` (10 min).
+ * time, so the flush is slow there (about 18 points/s on a loaded two-core machine).
+ * @throws Error when the device fails or the flush does not complete within `timeoutMs` (15 min).
  */
 export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud; points: number; timeoutMs?: number }): Promise<FlushMemory> {
   const { cloud, points } = o;
@@ -185,12 +192,12 @@ export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud;
     const pending = await dev.eval<number>("spool.status().queue.pending");
     if (pending !== points) throw new Error(`expected ${points} readings buffered, the device holds ${pending}`);
     const usageFull = await dev.eval<number>("process.memory().usage");
-    const usageRestSampled = await dev.eval<number>("(process.memory(),MEM.peak=0,MEM.s(),MEM.n=0,MEM.peak)");
+    const usageRestSampled = await dev.eval<number>("(process.memory(),MEM.peak=0,MEM.raw=0,MEM.s(),MEM.n=0,MEM.peak)");
     const before = cloud.server.history(cloud.token, 1).length;
     const t0 = Date.now();
     await dev.eval("spool.start(),spool.flush()");
     let delivered = 0;
-    const timeoutMs = o.timeoutMs ?? 600_000;
+    const timeoutMs = o.timeoutMs ?? 900_000;
     const deadline = t0 + timeoutMs;
     for (;;) {
       await sleep(100);
@@ -199,8 +206,8 @@ export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud;
       if (Date.now() > deadline) throw new Error(`the flush delivered ${delivered} of ${points} points in ${timeoutMs / 1000} s`);
     }
     const flushMs = Date.now() - t0;
-    const m = await dev.eval<{ peak: number; n: number }>("{peak:MEM.peak,n:MEM.n}", 60_000);
-    return { usageEmpty, usageFull, usagePeakFlush: m.peak, usageRestSampled, total, samples: m.n, flushMs, delivered };
+    const m = await dev.eval<{ peak: number; raw: number; n: number }>("{peak:MEM.peak,raw:MEM.raw,n:MEM.n}", 60_000);
+    return { usageEmpty, usageFull, usagePeakFlush: m.peak, usagePeakFlushNoGc: m.raw, usageRestSampled, total, samples: m.n, flushMs, delivered };
   } finally {
     await dev.kill();
     rmSync(dev.cwd, { recursive: true, force: true });
