@@ -11,6 +11,7 @@ import { NorFlash, PowerCutError } from "./nor-flash.ts";
 import { FlashBus } from "./flash-bus.ts";
 import { JsfStorage, StorageError, binaryBytes, bytesBinary, FLAG_STORAGEFILE } from "./storage.ts";
 import { KEEP_GLOBALS, KEEP_PROPS, PRUNE_SOURCE } from "./builtins.ts";
+import { espruinoStringToNumber } from "./number-text.ts";
 import { formatPrintArgs, formatUncaught, formatValue } from "./format.ts";
 import { crc32 } from "./crc32.ts";
 import { installEspruinoText } from "./espruino-text.ts";
@@ -543,7 +544,7 @@ export class SimEspruino {
     this.protoArray = vm.runInContext("Array.prototype", ctx);
     // Date on the interpreter clock, InternalError, Espruino's event methods on Object.prototype.
     vm.runInContext(
-      `(function (nowMs) {
+      `(function (nowMs, strNum) {
         var RD = Date, R = Reflect, slice = Array.prototype.slice;
         function D() {
           if (!new.target) return new RD(nowMs()).toString();
@@ -560,7 +561,9 @@ export class SimEspruino {
         var RN = Number;
         function N(v) {
           if (new.target) return R.construct(RN, arguments.length ? [v] : [], new.target);
-          return arguments.length ? RN(v) : 0;
+          if (!arguments.length) return 0;
+          // jsvGetFloat: a string is a number only as a whole, untrimmed (Number(' 7 ') is NaN).
+          return typeof v === "string" ? strNum(v) : RN(v);
         }
         N.prototype = RN.prototype;
         Object.defineProperty(RN.prototype, "constructor", { value: N, writable: true, configurable: true });
@@ -571,7 +574,7 @@ export class SimEspruino {
         Object.defineProperty(globalThis, "InternalError", { value: InternalError, writable: true, configurable: true });
       })`,
       ctx,
-    )(() => self.deviceNowMs());
+    )(() => self.deviceNowMs(), espruinoStringToNumber);
     installEspruinoText(ctx, () => self.random());
     this.ctxErrors = { Error: this.G.Error, InternalError: this.G.InternalError, TypeError: this.G.TypeError };
     vm.runInContext(PRUNE_SOURCE, ctx)(this.newArray([...KEEP_GLOBALS, "InternalError"]), this.toCtxJson(KEEP_PROPS));
