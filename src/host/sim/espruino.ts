@@ -14,6 +14,7 @@ import { KEEP_GLOBALS, KEEP_PROPS, PRUNE_SOURCE } from "./builtins.ts";
 import { espruinoStringToNumber } from "./number-text.ts";
 import { formatPrintArgs, formatUncaught, formatValue } from "./format.ts";
 import { crc32 } from "./crc32.ts";
+import { installEspruinoDate } from "./espruino-date.ts";
 import { installEspruinoText } from "./espruino-text.ts";
 import { countVars } from "./memory.ts";
 import { moduleVars } from "./code-vars.ts";
@@ -542,20 +543,10 @@ export class SimEspruino {
     const self = this;
     this.protoObject = vm.runInContext("Object.prototype", ctx);
     this.protoArray = vm.runInContext("Array.prototype", ctx);
-    // Date on the interpreter clock, InternalError, Espruino's event methods on Object.prototype.
+    // Number without V8's extra constants, InternalError, Espruino's event methods on Object.prototype.
     vm.runInContext(
-      `(function (nowMs, strNum) {
-        var RD = Date, R = Reflect, slice = Array.prototype.slice;
-        function D() {
-          if (!new.target) return new RD(nowMs()).toString();
-          var a = arguments.length === 0 ? [nowMs()] : slice.call(arguments);
-          return R.construct(RD, a, new.target);
-        }
-        D.prototype = RD.prototype;
-        Object.defineProperty(RD.prototype, "constructor", { value: D, writable: true, configurable: true });
-        D.now = function () { return nowMs(); };
-        D.parse = RD.parse;
-        Object.defineProperty(globalThis, "Date", { value: D, writable: true, configurable: true });
+      `(function (strNum) {
+        var R = Reflect;
         // Number.MAX_SAFE_INTEGER and EPSILON cannot be deleted (non-configurable): a new Number
         // constructor carries only the constants Espruino has.
         var RN = Number;
@@ -574,7 +565,8 @@ export class SimEspruino {
         Object.defineProperty(globalThis, "InternalError", { value: InternalError, writable: true, configurable: true });
       })`,
       ctx,
-    )(() => self.deviceNowMs(), espruinoStringToNumber);
+    )(espruinoStringToNumber);
+    installEspruinoDate(ctx, () => self.deviceNowMs());
     installEspruinoText(ctx, () => self.random());
     this.ctxErrors = { Error: this.G.Error, InternalError: this.G.InternalError, TypeError: this.G.TypeError };
     vm.runInContext(PRUNE_SOURCE, ctx)(this.newArray([...KEEP_GLOBALS, "InternalError"]), this.toCtxJson(KEEP_PROPS));
