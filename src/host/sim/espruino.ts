@@ -16,6 +16,7 @@ import { espruinoStringToNumber } from "./number-text.ts";
 import { formatPrintArgs, formatUncaught, formatValue } from "./format.ts";
 import { crc32 } from "./crc32.ts";
 import { installEspruinoDate } from "./espruino-date.ts";
+import { installEspruinoTyped } from "./espruino-typed.ts";
 import { installEspruinoText } from "./espruino-text.ts";
 import { countVars } from "./memory.ts";
 import { moduleVars } from "./code-vars.ts";
@@ -568,6 +569,7 @@ export class SimEspruino {
       ctx,
     )(espruinoStringToNumber);
     installEspruinoDate(ctx, () => self.deviceNowMs());
+    installEspruinoTyped(ctx);
     installEspruinoText(ctx, () => self.random());
     this.ctxErrors = { Error: this.G.Error, InternalError: this.G.InternalError, TypeError: this.G.TypeError };
     vm.runInContext(PRUNE_SOURCE, ctx)(this.newArray([...KEEP_GLOBALS, "InternalError"]), this.toCtxJson(KEEP_PROPS));
