@@ -1,28 +1,36 @@
 /**
- * The bench on the real interpreter (when ESPRUINO names Espruino's Linux build): Spool's store
- * appender beside the naive one, mount of a full linux region, and memory during a 10,000-point
- * flush to the local server.
+ * The bench on the real interpreter (when ESPRUINO names Espruino's Linux build, x86 here, its
+ * flash a file): `spool.record` beside a naive appender, the store's append alone, mount of a
+ * full linux region, and memory during a 10,000-point flush to the local server.
  *
+ * - `target.record.us_per_call`: the user-level call `spool.record(1, 20 + (k % 50) / 10)`,
+ *   the linux firmware booted from Storage (`.bootcde`, as a board runs it), set up online with
+ *   the clock synced, fresh flash (measureRecordCost in src/host/target/scenarios.ts).
+ * - `target.naive.us_per_append`: in the same interpreter and run, what a user writes by hand,
+ *   kept in Storage like their boot code: `f.write(JSON.stringify([Math.floor(Date.now()), v])
+ *   + "\n")` on a StorageFile opened once with mode "a". `target.record.speedup` = naive / record.
  * - `target.store.us_per_append`: `store.append` of one Double (float32) reading on the linux
- *   profile's raw region (64 KB), through the soak entry (test/target/entries/store-soak.ts).
- * - `target.naive.us_per_append`: what a user writes by hand: one JSON line
- *   `{"pin":2,"t":<ms>,"v":<value>}\n` per reading, written to a Storage file opened once with
- *   `require("Storage").open("naive.log","a")` (StorageFile appends in place, no rewrite).
- * - `target.store.mount_ms_full`: createStore on a region filled until the ring turned.
- * - `target.memory.usage_empty` / `target.memory.usage_peak_flush_10k`: `process.memory().usage`
- *   (JsVars, after GC) of the linux firmware with nothing buffered, and the highest value polled
- *   over the REPL while it flushes 10,000 readings recorded offline.
- * - `target.usage_rest`: the same at rest (after `spool.setup` and the first SNTP sync, nothing
+ *   profile's raw region, through the soak entry (test/target/entries/store-soak.ts) booted
+ *   from Storage.
+ * - `target.store.mount_ms_full`: createStore on a region filled until the ring turned (the
+ *   soak entry loaded from a file).
+ * - `target.memory.*`: JsVars of the firmware booted from Storage: `usage_empty` and
+ *   `usage_rest_10k` (`process.memory().usage`, after GC, nothing / 10,000 readings buffered),
+ *   `usage_peak_flush_10k` (highest `process.memory().usage` sampled inside the flush, at every
+ *   Flash read and request write, each sample after a collection: live JsVars),
+ *   `peak_minus_rest_flush_10k` (that peak minus the same sampler's reading at rest just before
+ *   the flush), `peak_minus_rest_flush_10k_nogc` (the same with `process.memory(false)`, taken
+ *   just before each collecting sample: garbage made since the previous sample counted too).
+ * - `target.usage_rest`: at rest (after `spool.setup` and the first SNTP sync, nothing
  *   buffered), the linux firmware booted from Storage on the normal Linux build.
  * - `target.small.usage_rest` / `target.small.usage_peak_flush`: the linux-small firmware on the
  *   1,600-JsVar build (ESPRUINO_SMALL) at rest, and at the peak of flushing 1,000 readings.
- * Every figure comes from firmware booted from Storage (`.bootcde`), as a board runs it.
  */
 import { espruinoBinary, smallBinary, smallSkipReason, targetSkipReason } from "../src/host/target/espruino-process.ts";
-import { bootAtRest, measureAppendCost, measureFlushMemory, measureMountFull, startLocalCloud } from "../src/host/target/scenarios.ts";
+import { bootAtRest, measureAppendCost, measureFlushMemory, measureMountFull, measureRecordCost, startLocalCloud } from "../src/host/target/scenarios.ts";
 
-/** Appends timed each way. */
-const APPENDS = 2000;
+/** Calls timed each way. */
+const CALLS = 2000;
 
 export async function benchTarget(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -57,16 +65,23 @@ export async function benchTarget(): Promise<Record<string, number>> {
       await cloud.close();
     }
   }
-  const cost = await measureAppendCost({ binary, n: APPENDS });
-  out["target.store.us_per_append"] = Math.round(cost.storeUs);
-  out["target.naive.us_per_append"] = Math.round(cost.naiveUs);
-  const mount = await measureMountFull({ binary });
-  out["target.store.mount_ms_full"] = mount.mountMs;
   const cloud = await startLocalCloud();
   try {
+    const rec = await measureRecordCost({ binary, cloud, n: CALLS });
+    out["target.record.us_per_call"] = Math.round(rec.recordUs);
+    out["target.naive.us_per_append"] = Math.round(rec.naiveUs);
+    out["target.record.speedup"] = rec.naiveUs / rec.recordUs;
+    const cost = await measureAppendCost({ binary, n: CALLS });
+    out["target.store.us_per_append"] = Math.round(cost.storeUs);
+    const mount = await measureMountFull({ binary });
+    out["target.store.mount_ms_full"] = mount.mountMs;
     const m = await measureFlushMemory({ binary, cloud, points: 10_000 });
     out["target.memory.usage_empty"] = m.usageEmpty;
+    out["target.memory.usage_rest_10k"] = m.usageFull;
     out["target.memory.usage_peak_flush_10k"] = m.usagePeakFlush;
+    out["target.memory.peak_minus_rest_flush_10k"] = m.usagePeakFlush - m.usageRestSampled;
+    out["target.memory.peak_minus_rest_flush_10k_nogc"] = m.usagePeakFlushNoGc - m.usageRestSampled;
+    out["target.memory.flush_10k_s"] = m.flushMs / 1000;
   } finally {
     await cloud.close();
   }

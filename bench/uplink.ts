@@ -6,11 +6,17 @@
 import { makeRig, BASE_EPOCH, type Row } from "../test/uplink-harness.ts";
 import { playCuts } from "../test/helpers/cut-schedule.ts";
 import { loadBoard } from "../src/host/boards.ts";
+import { espruinoNumberText } from "../src/host/sim/number-text.ts";
 
 const POINTS = 10_000;
 
+/** The reading a sensor gives (a double), and the float32 that Spool stores of it. */
+function reading(i: number): number {
+  return 20 + (i % 1000) / 7;
+}
+
 function value(i: number): number {
-  return Math.fround(20 + (i % 1000) / 7);
+  return Math.fround(reading(i));
 }
 
 interface FlushRun {
@@ -95,8 +101,9 @@ export async function benchUplink(): Promise<Record<string, number>> {
   const day = await onlineDay();
   const cuts = await playCuts({ seed: 20261130, boots: 30, maxPointsPerRequest: loadBoard("linux").upload.maxPointsPerRequest });
   if (cuts.missing) throw new Error(`bench: ${cuts.missing} readings lost in the cut schedule`);
-  // The naive baseline: the whole backlog as one JSON string, written at once.
-  const naive = JSON.stringify(Array.from({ length: POINTS }, (_, i) => [BASE_EPOCH - POINTS * 10_000 + i * 10_000, value(i)]));
+  // The naive baseline: the whole backlog as one JSON string, written at once, its numbers as
+  // Espruino's JSON.stringify prints the readings a user holds (doubles, about 12 digits).
+  const naive = "[" + Array.from({ length: POINTS }, (_, i) => "[" + (BASE_EPOCH - POINTS * 10_000 + i * 10_000) + "," + espruinoNumberText(reading(i)) + "]").join(",") + "]";
   return {
     "uplink.requests_per_10k_points": linux.requests,
     "uplink.requests_per_10k_points_after_boot": linuxCold.requests,

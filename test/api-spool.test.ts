@@ -135,9 +135,31 @@ test("record: unknown pins and bad values are refused clearly, and nothing store
     [3, -1.5, /V3 is an enum datastream/],
     [4, "ü".repeat(600), /at most 1024 bytes of UTF-8 \(got 1200 bytes\)/],
     [5, [1, 91], /lat a number -90\.\.90/],
+    // the edges of record's fast path (a pin number, a finite number, a double or integer pin)
+    ["1", 1.5, /^spool\.record: pin must be a virtual pin 0\.\.255 or "V0"\.\."V255" \(got "1"\)/],
+    [1.5, 1, /^spool\.record: pin must be a virtual pin 0\.\.255 or "V0"\.\."V255" \(got 1\.5\)/],
+    [-1, 1, /pin must be a virtual pin/],
+    [0, 2147483648, /V0 is an integer datastream: value must be an integer -2147483648\.\.2147483647 \(got 2147483648\)/],
+    [0, -Infinity, /V0 is an integer datastream/],
+    [1, "1.5", /V1 is a double datastream: value must be a finite number \(got "1\.5"\)/],
   ];
   for (const [pin, value, re] of cases) t.throws(() => spool.record(pin as number, value), { message: re });
   t.is(spool.status().queue.pending, 1);
+});
+
+test("record follows setup at once: a pin whose type changed or that was removed is checked against the new list", (t) => {
+  const dev = newDevice(linux);
+  const { spool } = boot(dev);
+  spool.setup(SETUP);
+  spool.record(1, 1.5);
+  spool.record(0, 7);
+  spool.setup({ datastreams: [{ pin: 1, type: "integer" }, { pin: 6, type: "double" }] });
+  t.throws(() => spool.record(1, 1.5), { message: /V1 is an integer datastream/ });
+  t.throws(() => spool.record(0, 7), { message: /V0 is not a datastream \(configured: V1 integer, V6 double\)/ });
+  spool.record(1, 2);
+  spool.record(6, 0.25);
+  spool.record("V6", -0.5);
+  t.is(spool.status().queue.pending, 5);
 });
 
 test("sample: records on schedule, counts errors from fn without throwing, stops on request", (t) => {

@@ -13,6 +13,7 @@ import { build } from "../src/host/build/index.ts";
 import { loadBoard } from "../src/host/boards.ts";
 import { runDemo, type RunDemoOptions } from "../src/host/demo/run.ts";
 import { accountPin, newPoints } from "../src/host/demo/accounting.ts";
+import { formatSummary } from "../src/host/demo/summary.ts";
 import { parseDemoArgs, DemoUsageError } from "../src/host/demo/options.ts";
 import { progressLine } from "../src/host/demo/progress.ts";
 import { ntpReply } from "../src/host/demo/sntp-responder.ts";
@@ -66,6 +67,13 @@ test("a 2 h day with a 30 min outage and a power cut: nothing lost, every readin
     }
     t.is(a.delivered, distinct, "delivered = the server's distinct points");
     t.is(a.delivered, a.recorded);
+    t.is(a.produced, a.recorded + a.sampleErrors, "every sensor reading was recorded or counted as a sampling error");
+    t.is(a.sampleErrors, 0);
+    const summary = formatSummary(r).join("\n");
+    t.regex(summary, /produced {4}\d[\d,]* readings by the simulated sensors/);
+    t.regex(summary, /sampling errors 0/);
+    t.regex(summary, /lost {8}0 {3}\(produced - delivered - dropped\)/);
+    t.regex(summary, /device RAM .*ESTIMATED by the simulation/);
     t.true(a.maxErrorMs < 1000, `timestamps within a second of the truth (max ${a.maxErrorMs} ms)`);
     t.true(a.maxGapMs < 3 * 30_000, `the chart has no gap across the outage (largest ${a.maxGapMs} ms)`);
     const text = lines.join("");

@@ -31,6 +31,12 @@ export interface BoardProfile {
   jsVars: { count: number; bytesEach: number; note?: string };
   /** Largest minified bundle accepted by the build, bytes. */
   codeBudgetBytes: number;
+  /**
+   * Whether functions marked `"ram"` (the append hot path) keep that mark in the build, which
+   * makes the interpreter copy them into RAM pretokenised when it loads the code from Storage.
+   * Absent: false, the mark is dropped and they run from flash like the rest.
+   */
+  hotCode?: { inRam: boolean; why: string };
   tls: boolean;
   network: "wifi" | "none";
   blynk: { scheme: "http" | "https"; port: number; host: string };

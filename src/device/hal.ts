@@ -192,7 +192,10 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
   return {
     flash: {
       read: (addr, length) => flash.read(length, addr),
-      write: (addr, data) => flash.write(data, addr),
+      write: (addr, data) => {
+        "ram";
+        flash.write(data, addr);
+      },
       // Espruino's Flash.erasePage accepts only an integer-typed address ("Address should be an
       // integer, got Number"); sums with a division in them are floats there, so cast.
       erasePage: (addr) => flash.erasePage(addr | 0),
@@ -219,7 +222,10 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
       return dgram as DgramPort;
     },
     now: () => g.getTime() * 1000,
-    uptime: () => (g.getTime() - stepSec - bootSec) * 1000,
+    uptime: () => {
+      "ram";
+      return (g.getTime() - stepSec - bootSec) * 1000;
+    },
     setTime: (epochMs) => {
       const before = g.getTime();
       g.setTime(epochMs / 1000);
@@ -229,7 +235,10 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
     clearTimeout: g.clearTimeout,
     setInterval: g.setInterval,
     clearInterval: g.clearInterval,
-    crc32: (data) => E.CRC32(data) >>> 0,
+    crc32: (data) => {
+      "ram";
+      return E.CRC32(data) >>> 0;
+    },
     bytesToString: E.toString,
     stringToBytes: E.toUint8Array,
     random: Math.random,

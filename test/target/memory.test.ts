@@ -30,7 +30,7 @@ if (reason) test.skip(`real interpreter: ${reason}`, () => undefined);
   const cloud = await startLocalCloud();
   try {
     const m = await measureFlushMemory({ binary: SMALL!, cloud, points: 1000, board: "linux-small" });
-    t.log(`linux-small on 1,600 JsVars: ${m.usageEmpty} at rest, ${m.usageFull} with 1,000 buffered, peak ${m.usagePeakFlush} during the flush (${m.polls} polls), total ${m.total}`);
+    t.log(`linux-small on 1,600 JsVars: ${m.usageEmpty} at rest, ${m.usageFull} with 1,000 buffered, peak ${m.usagePeakFlush} during the flush (${m.samples} samples inside the flush), total ${m.total}`);
     t.is(m.total, 1600);
     t.deepEqual(m.errors, []);
     t.true(m.delivered >= 1000, `${m.delivered} of 1000 delivered`);

@@ -21,6 +21,7 @@ import { checkValue } from "./values.ts";
 import { statusSummary } from "./status.ts";
 import { errorText } from "./error-text.ts";
 import type { Parts } from "../parts.ts";
+import { INT32_MAX, INT32_MIN } from "../codec/value.ts";
 import type { ScheduleStatus, SpoolStatus } from "./status.ts";
 import { openStore, reconfigureStore } from "./store-open.ts";
 
@@ -392,10 +393,24 @@ export function createSpool(o: SpoolOptions): Spool {
     return p;
   }
 
+  /** The configuration {@link hotTypes} was built from. */
+  let hotFor: SpoolConfig | undefined;
+  /** Datastream type by pin number, for record's fast path. */
+  let hotTypes: { [pin: number]: string } = {};
+
   function record(pin: any, value: any): void {
-    const p = pinOf(pin, "spool.record");
-    const ds = datastreamOf(cfg, p);
-    const v = checkValue(p, ds!.type, value);
+    "ram";
+    // The usual call - a pin number and a finite number on a double or integer datastream - is
+    // recognised here in a few tokens; anything else takes the checks that name what is wrong.
+    if (hotFor !== cfg) {
+      hotTypes = {};
+      for (let i = 0; i < cfg.datastreams.length; i++) hotTypes[cfg.datastreams[i].pin] = cfg.datastreams[i].type;
+      hotFor = cfg;
+    }
+    const ty = typeof pin === "number" && typeof value === "number" && value - value === 0 ? hotTypes[pin] : undefined;
+    const fast = ty === "double" || (ty === "integer" && value % 1 === 0 && value >= INT32_MIN && value <= INT32_MAX);
+    const p = fast ? pin : pinOf(pin, "spool.record");
+    const v = fast ? value : checkValue(p, datastreamOf(cfg, p)!.type, value);
     try {
       store.append({ pin: p, stamp: keeper.stamp(), value: v });
     } catch (e) {

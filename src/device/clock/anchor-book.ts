@@ -30,9 +30,15 @@ export class AnchorBook {
   /** Latest pairs as [uptime span, epoch span, ...], oldest first. */
   private pairs: number[] = [];
   private base: Anchor | undefined;
+  /**
+   * The line past a boot's last anchor that {@link epochAt} last extrapolated on, until the
+   * next add: stamping a reading then costs a few tokens instead of a search and the drift sum.
+   */
+  private ahead: { bootId: number; up: number; ep: number; rate: number } | undefined;
 
   /** Adds an anchor; anchors must come in the order they were taken. */
   add(a: Anchor): void {
+    this.ahead = undefined;
     let b = this.get(a.bootId);
     if (!b) {
       b = { bootId: a.bootId, first: undefined, last: undefined, coarseFirst: undefined, coarseLast: undefined };
@@ -114,13 +120,19 @@ export class AnchorBook {
    * them was wrong); after the last it extrapolates forward from it.
    */
   epochAt(bootId: number, uptimeMs: number): number | undefined {
+    "ram";
+    const f = this.ahead;
+    if (f && f.bootId === bootId && uptimeMs >= f.up) return f.ep + (uptimeMs - f.up) * f.rate;
     const b = this.get(bootId);
     if (!b) return undefined;
     const first = b.first ? b.first : (b.coarseFirst as Anchor);
     const last = b.first ? (b.last as Anchor) : (b.coarseLast as Anchor);
     const rate = this.rate();
     if (uptimeMs <= first.uptimeMs) return first.epochMs - (first.uptimeMs - uptimeMs) * rate;
-    if (uptimeMs >= last.uptimeMs) return last.epochMs + (uptimeMs - last.uptimeMs) * rate;
+    if (uptimeMs >= last.uptimeMs) {
+      this.ahead = { bootId: bootId, up: last.uptimeMs, ep: last.epochMs, rate: rate };
+      return last.epochMs + (uptimeMs - last.uptimeMs) * rate;
+    }
     const dUp = last.uptimeMs - first.uptimeMs;
     const dEp = last.epochMs - first.epochMs;
     const ppm = dEp > 0 ? ((dUp - dEp) / dEp) * 1e6 : Infinity;

@@ -220,6 +220,7 @@ export class TimeKeeper {
 
   /** UTC ms now by this boot's SNTP anchors and the learned drift; undefined before the first sync. */
   now(): number | undefined {
+    "ram";
     if (!this.synced) return undefined;
     if (this.boardClock) return this.hal.now();
     return this.book.epochAt(this.bootId, this.hal.uptime());
@@ -230,6 +231,7 @@ export class TimeKeeper {
    * stepped the clock back, they hold at the last value until the time catches up.
    */
   stamp(): Stamp {
+    "ram";
     if (this.synced) {
       let e = Math.floor(this.now() as number);
       if (e < this.lastEpochStamp) e = this.lastEpochStamp;

@@ -70,6 +70,7 @@ export class PinTable {
 
   /** Slot that `pin` gets in its record: an existing one, a new one (-2 - slot), or -1 (none free). */
   plan(pin: number): number {
+    "ram";
     const n = this.n;
     for (let i = 0; i < n; i++) if (this.pins[i] === pin) return i;
     return n < SLOTS ? -2 - n : -1;
@@ -167,6 +168,7 @@ export function encodeReadingAt(
   value: ReadingValue,
   crc32: (d: Uint8Array) => number,
 ): number {
+  "ram";
   let o = o0 + 1;
   if (p >= 0 && table.dom[p] === dom) {
     const dd = ms - table.last[p] - table.delta[p];

@@ -687,6 +687,7 @@ export class Store implements ReadingStore {
    * @throws Error on an invalid reading (the message names the field); nothing changes.
    */
   append(reading: Reading): void {
+    "ram";
     // The device's hot path. Espruino interprets the source text itself: every token run or
     // skipped (untaken branches, code after a return) costs, so the usual reading - a finite
     // number on a declared double (float32) or integer pin, epoch-stamped, boot id persisted
@@ -730,6 +731,7 @@ export class Store implements ReadingStore {
    * into the reused aligned buffer, one flash write of the words holding it.
    */
   private put(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
+    "ram";
     const w = this.wbuf;
     const t = this.table;
     const align = this.align;

@@ -1030,6 +1030,7 @@ export function createUplink(o: UplinkOptions): Uplink {
       setState(linkUp() ? "idle" : "offline");
     },
     notifyAppended: () => {
+      "ram";
       if (!running || stoppedToken || inflight || timer !== undefined || !linkUp()) return;
       freshPass = true;
       schedule(flushDelayMs);

@@ -141,8 +141,23 @@ export function boardForDevice(board: BoardProfile): BoardProfile {
   const copy = JSON.parse(JSON.stringify(board)) as BoardProfile & { $schema?: string };
   delete copy.$schema;
   copy.flash.why = "";
+  if (copy.hotCode) copy.hotCode.why = "";
   delete copy.jsVars.note;
   return copy;
+}
+
+/**
+ * Drops the `"ram"` directive (Espruino: copy this function into RAM, pretokenised, when it is
+ * loaded from flash) on boards that do not want it: see {@link BoardProfile.hotCode}.
+ */
+function dropRamDirectives(): PluginObj {
+  return {
+    visitor: {
+      Directive(path) {
+        if (path.node.value.value === "ram") path.remove();
+      },
+    },
+  };
 }
 
 /**
@@ -179,7 +194,7 @@ interface Compiled {
  * With `part`, the entry's default export becomes the value of the whole script:
  * `(function(){...; return <default export>})()`, which `eval` returns on the device.
  */
-async function compile(o: { entry: string; file: string; outDir: string; sourcefile: string; defines: Record<string, string>; part: boolean }): Promise<Compiled> {
+async function compile(o: { entry: string; file: string; outDir: string; sourcefile: string; defines: Record<string, string>; part: boolean; ramCode: boolean }): Promise<Compiled> {
   const { entry, file } = o;
   // 1. Bundle.
   let bundled: esbuild.BuildResult<{ write: false; sourcemap: "external" }>;
@@ -235,7 +250,7 @@ async function compile(o: { entry: string; file: string; outDir: string; sourcef
     // Espruino only iterates arrays (and strings / typed arrays): spread and array destructuring
     // become index access and concat, not Symbol.iterator / Array.from helpers.
     assumptions: { iterableIsArray: true, arrayLikeIsIterable: false, ignoreFunctionLength: true, objectRestNoSymbols: true },
-    plugins: [pluginParameters, pluginDestructuring, pluginSpread, pluginExponent, pluginBlockScoping, unnameSelfNamedClasses],
+    plugins: [pluginParameters, pluginDestructuring, pluginSpread, pluginExponent, pluginBlockScoping, unnameSelfNamedClasses, ...(o.ramCode ? [] : [dropRamDirectives])],
   });
   if (!lowered?.code || !lowered.map) throw new BuildError("Babel produced no output");
 
@@ -290,10 +305,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   };
   const specs = opts.parts ?? (entry === DEFAULT_ENTRY ? FIRMWARE_PARTS : []);
 
+  const ramCode = !!(board.hotCode && board.hotCode.inRam);
   const parts: BuiltPart[] = [];
   for (const spec of specs) {
     const partFile = join(outDir, `${board.id}.${spec.name}.js`);
-    const c = await compile({ entry: spec.entry, file: partFile, outDir, sourcefile: `${board.id}.${spec.name}.babel.js`, defines, part: true });
+    const c = await compile({ entry: spec.entry, file: partFile, outDir, sourcefile: `${board.id}.${spec.name}.babel.js`, defines, part: true, ramCode });
     const tag = createHash("sha256").update(c.code).digest("hex").slice(0, 8);
     parts.push({ name: spec.name, storage: `spool.${spec.name}.${tag}`, file: partFile, code: `${c.code}//${tag}` });
   }
@@ -306,6 +322,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     sourcefile: `${board.id}.babel.js`,
     defines: { ...defines, __SPOOL_PARTS__: JSON.stringify(files) },
     part: false,
+    ramCode,
   });
   const code = main.code;
 

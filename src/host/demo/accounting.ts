@@ -30,8 +30,12 @@ export interface PinAccount {
 
 export interface Account {
   pins: PinAccount[];
+  /** Readings the simulated sensors gave (ground truth: the sensors' own log). */
+  produced: number;
   /** Readings the device confirmed as recorded (its sampling counters, over every boot). */
   recorded: number;
+  /** Readings the device's sampling could not store (its error counters, over every boot). */
+  sampleErrors: number;
   delivered: number;
   duplicates: number;
   unmatched: number;
@@ -40,7 +44,11 @@ export interface Account {
   droppedTotal: number;
   /** Still waiting in flash at the end (0 after a complete flush). */
   pending: number;
-  /** recorded - delivered - droppedTotal - pending: readings that vanished. Must be 0. */
+  /**
+   * produced - delivered - droppedTotal - pending: sensor readings neither on the server nor
+   * accounted for by the device (a drop it reported, or waiting in flash). Must be 0. Taken
+   * from ground truth, not from the device's own recorded count, which could hide a loss.
+   */
   lost: number;
   maxErrorMs: number;
   meanErrorMs: number;
@@ -125,20 +133,23 @@ export function accountPin(o: { pin: number; readings: TrueReading[]; stored: St
 }
 
 /** The whole run's account from the per-pin accounts and the device's counters. */
-export function account(o: { pins: PinAccount[]; recorded: number; dropped: { [reason: string]: number }; pending: number }): Account {
+export function account(o: { pins: PinAccount[]; recorded: number; sampleErrors: number; dropped: { [reason: string]: number }; pending: number }): Account {
   const sum = (f: (p: PinAccount) => number) => o.pins.reduce((n, p) => n + f(p), 0);
   const delivered = sum((p) => p.delivered);
   const droppedTotal = Object.values(o.dropped).reduce((n, v) => n + v, 0);
+  const produced = sum((p) => p.taken);
   return {
     pins: o.pins,
+    produced,
     recorded: o.recorded,
+    sampleErrors: o.sampleErrors,
     delivered,
     duplicates: sum((p) => p.duplicates),
     unmatched: sum((p) => p.unmatched),
     dropped: { ...o.dropped },
     droppedTotal,
     pending: o.pending,
-    lost: o.recorded - delivered - droppedTotal - o.pending,
+    lost: produced - delivered - droppedTotal - o.pending,
     maxErrorMs: Math.max(0, ...o.pins.map((p) => p.maxErrorMs)),
     meanErrorMs: delivered ? o.pins.reduce((n, p) => n + p.meanErrorMs * p.delivered, 0) / delivered : 0,
     maxGapMs: Math.max(0, ...o.pins.map((p) => p.maxGapMs)),

@@ -304,7 +304,7 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
       }),
     );
     const result: DemoResult = {
-      account: account({ pins, recorded: dev.readingsConfirmed, dropped: status.drops, pending: status.queue.pending }),
+      account: account({ pins, recorded: dev.readingsConfirmed, sampleErrors: dev.sampleErrors, dropped: status.drops, pending: status.queue.pending }),
       server,
       pageUrl: `${server.url}/`,
       token,

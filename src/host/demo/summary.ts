@@ -24,7 +24,8 @@ export function formatSummary(r: DemoResult): string[] {
     "",
     `Summary of ${utc(r.startEpochMs)} .. ${utc(r.startEpochMs + t.endMs)} (virtual), played in ${(r.wallMs / 1000).toFixed(1)} s`,
     `  scenario    online; WiFi gone ${clockText(t.outageStartMs)}-${clockText(t.outageEndMs)}; power cut and reboot without time at ${clockText(t.powerCutMs)}; ${r.boots} boots`,
-    `  recorded    ${n(a.recorded)} readings (confirmed by the device's spool.sample counters)`,
+    `  produced    ${n(a.produced)} readings by the simulated sensors (ground truth)`,
+    `  recorded    ${n(a.recorded)} confirmed by the device's spool.sample counters; sampling errors ${n(a.sampleErrors)}`,
     `  delivered   ${n(a.delivered)} distinct readings on the server (${a.pins.map((p) => `V${p.pin} ${n(p.delivered)}`).join(", ")})`,
     `  duplicates  ${n(a.duplicates)} (the same reading stored twice after a lost reply)`,
     `  dropped     ${drops.length ? drops.map(([k, v]) => `${k} ${n(v)}`).join(", ") : "none"}`,
@@ -32,11 +33,11 @@ export function formatSummary(r: DemoResult): string[] {
   if (a.pending) lines.push(`  waiting     ${n(a.pending)} readings still in flash (${r.status.uplink.state}${r.status.uplink.warning ? ": " + r.status.uplink.warning : ""})`);
   if (a.unmatched) lines.push(`  unmatched   ${n(a.unmatched)} stored points match no reading (wrong value or time)`);
   lines.push(
-    `  lost        ${n(a.lost)}   (recorded - delivered - dropped${a.pending ? " - waiting" : ""})${a.lost === 0 ? "" : "   <-- READINGS WERE LOST"}`,
+    `  lost        ${n(a.lost)}   (produced - delivered - dropped${a.pending ? " - waiting" : ""})${a.lost === 0 ? "" : "   <-- READINGS WERE LOST"}`,
     `  timestamps  max |uploaded - true| ${ms(a.maxErrorMs)}, mean ${ms(a.meanErrorMs)} (device clock ${r.driftPpm} ppm fast, SNTP from the simulated network)`,
     `  chart gaps  largest interval between delivered points ${ms(a.maxGapMs)}`,
     `  traffic     ${n(r.requests)} HTTP requests, ${n(r.sntpAnswers)} SNTP replies; daily quota at most ${n(r.peakQuota)}/${n(r.status.uplink.quotaDaily)} used in a UTC day`,
-    `  device RAM  at most ${n(r.peakVars)} of ${n(r.status.memory.total)} JsVars in use (sampled between steps)`,
+    `  device RAM  at most ${n(r.peakVars)} of ${n(r.status.memory.total)} JsVars in use: ESTIMATED by the simulation (it counts the objects it can reach, not closures; sampled between steps); measured on the interpreter: npm run bench, target.memory.*`,
   );
   if (r.deviceErrors.length) lines.push(`  device errors: ${r.deviceErrors.slice(0, 5).join(" | ")}`);
   lines.push("", `Charts: ${r.pageUrl}${r.portNote ? `   (${r.portNote})` : ""}`);

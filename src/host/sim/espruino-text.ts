@@ -2,26 +2,24 @@
  * Where Espruino's builtins make text differently from V8's, the simulation's context gets
  * Espruino's behaviour (each one seen in the conformance fixtures, test/conformance/):
  * numbers in `String(n)`, `n.toString()`, `toFixed`, `join` and `JSON.stringify` (number-text.ts);
- * `String.fromCharCode` keeping only the low byte of each code; JSON strings escaping every
- * char from 0x7F as `\uXXXX` (upper-case hex), typed arrays as arrays, the replacer ignored;
- * `Math.round` rounding halves away from zero; Espruino's own Math.clip, Math.wrap, Math.randInt.
+ * `String.fromCharCode` keeping only the low byte of each code; JSON.stringify and JSON.parse
+ * as Espruino's writer and reader (espruino-json.ts); parseInt and parseFloat as its parsers;
+ * `split` ignoring its limit; `replace` without `$&`-style patterns; `Math.round` rounding halves away from zero; Espruino's own Math.clip, Math.wrap, Math.randInt.
  * Number-to-text inside `+` and template literals cannot be changed: see the known gaps.
  */
 import * as vm from "node:vm";
-import { espruinoNumberText, espruinoToFixed } from "./number-text.ts";
-
-/** Marks a number JSON.stringify has to write (a char no JSON text of V8 leaves unescaped). */
-const NUMBER_MARK = "\u0001#";
+import { espruinoJson, espruinoJsonParse, jsonWhitespace, STRINGIFY } from "./espruino-json.ts";
+import { espruinoNumberText, espruinoParseFloat, espruinoParseInt, espruinoToFixed } from "./number-text.ts";
 
 /**
- * The source of the patch, run in the context before pruning; called with the number helpers
- * and Math.random's source.
+ * The source of the patch, run in the context before pruning; called with the host helpers
+ * (number text, JSON, number parsing) and Math.random's source.
  */
-const PATCH_SOURCE = `(function (text, toFixed, random, MARK) {
-  var R = Reflect, RS = String, NP = Number.prototype, AP = Array.prototype;
+const PATCH_SOURCE = `(function (text, toFixed, random, H) {
+  var R = Reflect, RS = String, NP = Number.prototype, AP = Array.prototype, SP = RS.prototype;
   var TAP = Object.getPrototypeOf(Uint8Array.prototype);
   var numValue = NP.valueOf, fromCharCode = RS.fromCharCode, join = AP.join;
-  var stringify = JSON.stringify, isView = ArrayBuffer.isView, slice = AP.slice;
+  var split = SP.split, indexOf = SP.indexOf, exec = RegExp.prototype.exec;
   function define(o, k, v) { Object.defineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); }
   define(NP, "toString", function (radix) { return text(numValue.call(this), radix === undefined ? 10 : +radix); });
   define(NP, "toFixed", function (digits) { return toFixed(numValue.call(this), digits); });
@@ -45,19 +43,67 @@ const PATCH_SOURCE = `(function (text, toFixed, random, MARK) {
   }
   define(AP, "join", function (sep) { return join.call(textOf(this), sep); });
   define(TAP, "join", function (sep) { return join.call(textOf(this), sep); });
-  define(JSON, "stringify", function (value, replacer, indent) {
-    var out = stringify(value, function (k, v) {
-      if (typeof v === "number" && v - v === 0) return MARK + text(v) + MARK;
-      if (v && typeof v === "object" && isView(v) && !(v instanceof DataView)) return slice.call(v);
-      return v;
-    }, indent);
-    if (out === undefined) return out;
-    return out.replace(/"\\\\u0001#([^"\\\\]*)\\\\u0001#"/g, "$1").replace(/(\\\\\\\\)|\\\\u([0-9a-f]{4})|([\\u007f-\\uffff])/g, function (m, bs, hex, ch) {
-      if (bs) return bs;
-      if (hex) return "\\\\u" + hex.toUpperCase();
-      return "\\\\u" + ("000" + ch.charCodeAt(0).toString(16)).slice(-4).toUpperCase();
-    });
+  // jswrap_json.c: Espruino's own writer and reader (espruino-json.ts).
+  define(JSON, "stringify", function (value, replacer, space) { return H.stringify(value, space); });
+  function newObject() { return {}; }
+  function newArray() { return []; }
+  define(JSON, "parse", function (v) {
+    var r = H.parse(S(v), false, newObject, newArray);
+    if (r.error !== undefined) throw new SyntaxError(r.error);
+    return r.value;
   });
+  // jswrap_parseInt / jswrap_parseFloat: Espruino's parsers (number-text.ts).
+  define(globalThis, "parseInt", function (v, radix) {
+    if (typeof v === "number" && v - v !== 0) return NaN;
+    return H.parseInt(S(v), typeof radix === "number" ? radix | 0 : 0);
+  });
+  define(globalThis, "parseFloat", function (v) { return H.parseFloat(S(v)); });
+  // jswrap_string_split: the limit argument is ignored.
+  define(SP, "split", function (separator) { return split.call(this, separator); });
+  // _jswrap_string_replace: with a string pattern the replacement is used as it is (no $
+  // patterns, a function turned to text); with a RegExp only $1-$9 expand, and a function gets
+  // (match, groups..., index, input).
+  function replace(str, pattern, replacement, all) {
+    str = S(str);
+    if (pattern instanceof RegExp) {
+      var global = all || pattern.global, out = "", last = 0, m;
+      pattern.lastIndex = 0;
+      m = exec.call(pattern, str);
+      while (m) {
+        out += str.slice(last, m.index);
+        if (typeof replacement === "function") {
+          out += S(replacement.apply(undefined, m.slice(0, 11).concat([m.index, m.input])));
+        } else {
+          var rep = S(replacement);
+          for (var i = 0; i < rep.length; i++) {
+            var ch = rep[i];
+            if (ch === "$") {
+              var d = rep[++i];
+              if (d > "0" && d <= "9" && m[+d] !== undefined) out += m[+d];
+              else out += "$" + (d === undefined ? "" : d);
+            } else out += ch;
+          }
+        }
+        last = m.index + m[0].length;
+        var empty = m[0].length === 0;
+        m = null;
+        if (global) {
+          pattern.lastIndex = last + (empty ? 1 : 0);
+          m = exec.call(pattern, str);
+        }
+      }
+      if (global) pattern.lastIndex = 0;
+      return out + str.slice(last);
+    }
+    var sub = S(pattern), rep2 = S(replacement), idx = indexOf.call(str, sub);
+    while (idx >= 0) {
+      str = str.slice(0, idx) + rep2 + str.slice(idx + sub.length);
+      idx = all ? indexOf.call(str, sub, idx + rep2.length) : -1;
+    }
+    return str;
+  }
+  define(SP, "replace", function (pattern, replacement) { return replace(this, pattern, replacement, false); });
+  define(SP, "replaceAll", function (pattern, replacement) { return replace(this, pattern, replacement, true); });
   define(Math, "round", function (x) {
     x = +x;
     if (x !== x || x - x !== 0 || (x === 0 && 1 / x < 0)) return x;
@@ -74,6 +120,15 @@ const PATCH_SOURCE = `(function (text, toFixed, random, MARK) {
 })`;
 
 /** Installs Espruino's text behaviour in a fresh context (before its builtins are pruned). */
+/** The host side of the patch: JSON and number parsing as Espruino does them. */
+const HELPERS = {
+  stringify: (value: unknown, space: unknown) => espruinoJson(value, { ...STRINGIFY, whitespace: jsonWhitespace(space) }),
+  parse: (text: string, dropQuotes: boolean, newObject: () => Record<string, unknown>, newArray: () => unknown[]) =>
+    espruinoJsonParse(text, { dropQuotes, newObject, newArray }),
+  parseInt: espruinoParseInt,
+  parseFloat: espruinoParseFloat,
+};
+
 export function installEspruinoText(ctx: vm.Context, random: () => number): void {
-  vm.runInContext(PATCH_SOURCE, ctx)(espruinoNumberText, espruinoToFixed, random, NUMBER_MARK);
+  vm.runInContext(PATCH_SOURCE, ctx)(espruinoNumberText, espruinoToFixed, random, HELPERS);
 }

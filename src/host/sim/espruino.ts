@@ -9,10 +9,14 @@ import type { SimClock, ClockTask } from "./clock.ts";
 import type { SimNetwork } from "./network.ts";
 import { NorFlash, PowerCutError } from "./nor-flash.ts";
 import { FlashBus } from "./flash-bus.ts";
-import { JsfStorage, StorageError, binaryBytes, bytesBinary, FLAG_STORAGEFILE } from "./storage.ts";
+import { JsfStorage, StorageError, binaryBytes, bytesBinary, FLAG_STORAGEFILE, NAME_BYTES } from "./storage.ts";
+import { espruinoJson, espruinoJsonParse, STORAGE_JSON } from "./espruino-json.ts";
 import { KEEP_GLOBALS, KEEP_PROPS, PRUNE_SOURCE } from "./builtins.ts";
+import { espruinoStringToNumber } from "./number-text.ts";
 import { formatPrintArgs, formatUncaught, formatValue } from "./format.ts";
 import { crc32 } from "./crc32.ts";
+import { installEspruinoDate } from "./espruino-date.ts";
+import { installEspruinoTyped } from "./espruino-typed.ts";
 import { installEspruinoText } from "./espruino-text.ts";
 import { countVars } from "./memory.ts";
 import { moduleVars } from "./code-vars.ts";
@@ -148,7 +152,7 @@ export class SimEspruino {
       this.storageFlash = new NorFlash({ base: st.address, size: st.size, pageSize: f.pageSize, alignment: f.writeAlignment, file: options.storageFile, rail: this.flash.rail });
     }
     this.bus = new FlashBus(this.flash === this.storageFlash ? [this.flash] : [this.flash, this.storageFlash]);
-    this.storage = new JsfStorage({ bus: this.bus, start: st.address, size: st.size, pageSize: f.pageSize });
+    this.storage = new JsfStorage({ bus: this.bus, start: st.address, size: st.size, pageSize: f.pageSize, console: (line) => this.print(line) });
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -542,26 +546,18 @@ export class SimEspruino {
     const self = this;
     this.protoObject = vm.runInContext("Object.prototype", ctx);
     this.protoArray = vm.runInContext("Array.prototype", ctx);
-    // Date on the interpreter clock, InternalError, Espruino's event methods on Object.prototype.
+    // Number without V8's extra constants, InternalError, Espruino's event methods on Object.prototype.
     vm.runInContext(
-      `(function (nowMs) {
-        var RD = Date, R = Reflect, slice = Array.prototype.slice;
-        function D() {
-          if (!new.target) return new RD(nowMs()).toString();
-          var a = arguments.length === 0 ? [nowMs()] : slice.call(arguments);
-          return R.construct(RD, a, new.target);
-        }
-        D.prototype = RD.prototype;
-        Object.defineProperty(RD.prototype, "constructor", { value: D, writable: true, configurable: true });
-        D.now = function () { return nowMs(); };
-        D.parse = RD.parse;
-        Object.defineProperty(globalThis, "Date", { value: D, writable: true, configurable: true });
+      `(function (strNum) {
+        var R = Reflect;
         // Number.MAX_SAFE_INTEGER and EPSILON cannot be deleted (non-configurable): a new Number
         // constructor carries only the constants Espruino has.
         var RN = Number;
         function N(v) {
           if (new.target) return R.construct(RN, arguments.length ? [v] : [], new.target);
-          return arguments.length ? RN(v) : 0;
+          if (!arguments.length) return 0;
+          // jsvGetFloat: a string is a number only as a whole, untrimmed (Number(' 7 ') is NaN).
+          return typeof v === "string" ? strNum(v) : RN(v);
         }
         N.prototype = RN.prototype;
         Object.defineProperty(RN.prototype, "constructor", { value: N, writable: true, configurable: true });
@@ -572,7 +568,9 @@ export class SimEspruino {
         Object.defineProperty(globalThis, "InternalError", { value: InternalError, writable: true, configurable: true });
       })`,
       ctx,
-    )(() => self.deviceNowMs());
+    )(espruinoStringToNumber);
+    installEspruinoDate(ctx, () => self.deviceNowMs());
+    installEspruinoTyped(ctx);
     installEspruinoText(ctx, () => self.random());
     this.ctxErrors = { Error: this.G.Error, InternalError: this.G.InternalError, TypeError: this.G.TypeError };
     vm.runInContext(PRUNE_SOURCE, ctx)(this.newArray([...KEEP_GLOBALS, "InternalError"]), this.toCtxJson(KEEP_PROPS));
@@ -885,7 +883,8 @@ export class SimEspruino {
   private makeStorage(): any {
     const self = this;
     const st = this.storage;
-    const name = (n: unknown) => String(n);
+    // jsfNameFromVar: a name is cut to its first 28 chars (two long names can collide).
+    const name = (n: unknown) => String(n).slice(0, NAME_BYTES);
     const mod = this.newObject({
       read: (n: unknown, offset?: unknown, length?: unknown) => {
         const b = self.guard(() => st.read(name(n), Number(offset) || 0, Number(length) || 0));
@@ -894,12 +893,11 @@ export class SimEspruino {
       readJSON: (n: unknown, noExceptions?: unknown) => {
         const b = self.guard(() => st.read(name(n)));
         if (!b) return undefined;
-        try {
-          return self.G.JSON.parse(bytesBinary(b));
-        } catch (e) {
-          if (noExceptions) return undefined;
-          throw e;
-        }
+        // jswrap_json_parse_liberal: Espruino's reader with unquoted keys allowed; without
+        // exceptions it returns whatever it had built.
+        const r = espruinoJsonParse(bytesBinary(b), { dropQuotes: true, newObject: () => self.newObject(), newArray: () => self.newArray([]) });
+        if (r.error !== undefined && !noExceptions) throw new self.G.SyntaxError(r.error);
+        return r.value;
       },
       readArrayBuffer: (n: unknown) => {
         const b = self.guard(() => st.read(name(n)));
@@ -911,17 +909,23 @@ export class SimEspruino {
         return true;
       },
       writeJSON: (n: unknown, data: unknown) => {
-        self.guard(() => st.write(name(n), binaryBytes(String(self.G.JSON.stringify(data)))));
+        // jswrap_storage_writeJSON: identifier keys unquoted, `\xXX` escapes (espruino-json.ts).
+        self.guard(() => st.write(name(n), binaryBytes(espruinoJson(data, STORAGE_JSON))));
         return true;
       },
       erase: (n: unknown) => {
         self.guard(() => st.erase(name(n)));
       },
-      list: (regex?: any) =>
+      list: (regex?: any, filter?: any) =>
         self.newArray(
-          self.guard(() => st.list(regex === undefined ? undefined : (f) => {
-            const m = f.match(regex);
-            return m !== null && m !== undefined;
+          self.guard(() => st.list({
+            match: regex === undefined ? undefined : (f) => {
+              const m = f.match(regex);
+              return m !== null && m !== undefined;
+            },
+            // jswrap_storage_list: {sf:true} lists only StorageFiles, by their own name;
+            // {sf:false} leaves them out.
+            storageFiles: filter && typeof filter === "object" && "sf" in filter ? !!filter.sf : undefined,
           })),
         ),
       getFree: () => self.guard(() => st.getFree()),
@@ -998,7 +1002,8 @@ export class SimEspruino {
           let line = "";
           for (;;) {
             const c = readBytes(1);
-            if (c === undefined) return line.length ? line : null;
+            // jswrap_storagefile_readLine: undefined once nothing is left.
+            if (c === undefined) return line.length ? line : undefined;
             line += c;
             if (c === "\n") return line;
           }

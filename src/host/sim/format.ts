@@ -75,11 +75,21 @@ export function formatPrintArgs(args: unknown[]): string {
   return args.map((a) => (typeof a === "string" ? a : formatValue(a))).join(" ");
 }
 
-/** How the interpreter reports an uncaught exception, first line: `Uncaught Error: msg`. */
+/**
+ * How the interpreter reports an uncaught exception, first line: `Uncaught Error: msg`, or
+ * `Uncaught ` and the thrown value as a string.
+ */
 export function formatUncaught(e: unknown): string {
   if (e && typeof e === "object" && "message" in e) {
     const err = e as { name?: string; message?: string };
     return `Uncaught ${err.name ?? "Error"}: ${err.message ?? ""}`;
   }
-  return `Uncaught ${formatValue(e)}`;
+  // jsiConsolePrintf("Uncaught %v"): the value as a string, so a string shows without quotes.
+  if (typeof e === "number") return `Uncaught ${formatNumber(e)}`;
+  if (e === null || typeof e !== "object") return `Uncaught ${String(e)}`;
+  try {
+    return `Uncaught ${String(e)}`;
+  } catch {
+    return `Uncaught ${formatValue(e)}`;
+  }
 }

@@ -89,3 +89,142 @@ export function espruinoToFixed(val: number, digits: unknown): string {
   if (n > 20) n = 20;
   return espruinoNumberText(val, 10, n);
 }
+
+const WHITESPACE = /[\t\v\f \n\r]/;
+
+function charDigit(ch: string | undefined): number {
+  if (ch === undefined) return -1;
+  const c = ch.charCodeAt(0);
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 122) return c - 87;
+  if (c >= 65 && c <= 90) return c - 55;
+  return -1;
+}
+
+/**
+ * getRadix (jsutils.c): a leading `0` means octal unless the digits hold `.`, `8` or `9`;
+ * `0x`, `0o`, `0b` pick their radix. Returns the radix and where the digits start.
+ */
+function radixOf(s: string, i: number): { radix: number; at: number } {
+  if (s[i] !== "0") return { radix: 10, at: i };
+  i++;
+  const p = s[i];
+  if (p === "o" || p === "O") return { radix: 8, at: i + 1 };
+  if (p === "x" || p === "X") return { radix: 16, at: i + 1 };
+  if (p === "b" || p === "B") return { radix: 2, at: i + 1 };
+  let radix = 8;
+  for (let j = i; j < s.length; j++) {
+    if (s[j] === "." || s[j] === "8" || s[j] === "9") radix = 10;
+    else if (s[j] < "0" || s[j] > "9") break;
+  }
+  return { radix, at: i };
+}
+
+/** Leading whitespace and one sign skipped, as both of Espruino's number parsers do. */
+function skipSign(s: string): { negated: boolean; at: number } {
+  let i = 0;
+  while (i < s.length && WHITESPACE.test(s[i])) i++;
+  if (s[i] === "-") return { negated: true, at: i + 1 };
+  return { negated: false, at: s[i] === "+" ? i + 1 : i };
+}
+
+/**
+ * stringToIntWithRadix (jsutils.c): leading whitespace and a sign skipped, digits accumulated
+ * in a 64-bit integer that wraps past 2^63 (`parseInt('123456789012345678901')` is
+ * -5670419503621182464 on Espruino). `radix` 0 detects it from the prefix. `end` is where the
+ * digits stopped; `error` that there were none.
+ */
+export function espruinoStringToInt(s: string, radix = 0): { value: number; end: number; error: boolean } {
+  const { negated, at: start } = skipSign(s);
+  let i = start;
+  if (!radix) ({ radix, at: i } = radixOf(s, i));
+  let v = 0n;
+  const r = BigInt(radix);
+  for (;;) {
+    const d = charDigit(s[i]);
+    if (d < 0 || d >= radix) break;
+    v = BigInt.asIntN(64, v * r + BigInt(d));
+    i++;
+  }
+  if (negated) v = BigInt.asIntN(64, -v);
+  return { value: Number(v), end: i, error: i === start };
+}
+
+/**
+ * stringToFloatWithRadix (jsutils.c), which Espruino's `parseFloat`, `Number(string)` and
+ * JSON.parse use: digits accumulated in a double (`v*10 + d`, then `mul/10` steps for the
+ * fraction, then one `*10` or `/10` per exponent step), so it is not correctly rounded
+ * (`parseFloat('1.7976931348623157e308') !== Number.MAX_VALUE`). A radix prefix counts
+ * (`0x10` is 16). `end` is where the number stopped; the value is NaN when nothing was read.
+ */
+export function espruinoStringToFloat(s: string): { value: number; end: number } {
+  const { negated, at: start } = skipSign(s);
+  let i = start;
+  const { radix, at } = radixOf(s, i);
+  i = at;
+  let v = 0;
+  let mul = 0.1;
+  for (;;) {
+    const d = charDigit(s[i]);
+    if (d < 0 || d >= radix) break;
+    v = v * radix + d;
+    i++;
+  }
+  if (radix === 10) {
+    if (s[i] === ".") {
+      i++;
+      while (s[i] >= "0" && s[i] <= "9") {
+        v += mul * (s.charCodeAt(i) - 48);
+        mul /= 10;
+        i++;
+      }
+    }
+    if (s[i] === "e" || s[i] === "E") {
+      i++;
+      let eNeg = false;
+      if (s[i] === "-" || s[i] === "+") {
+        eNeg = s[i] === "-";
+        i++;
+      }
+      let e = 0;
+      while (s[i] >= "0" && s[i] <= "9") {
+        e = e * 10 + (s.charCodeAt(i) - 48);
+        i++;
+      }
+      if (eNeg) e = -e;
+      for (; e > 0; e--) v *= 10;
+      for (; e < 0; e++) v /= 10;
+    }
+  }
+  if (i === start || (s[start] === "." && i === start + 1)) return { value: NaN, end: i };
+  return { value: negated ? -v : v, end: i };
+}
+
+/** jswrap_parseFloat: "Infinity" and "-Infinity" by name, else stringToFloat's prefix. */
+export function espruinoParseFloat(s: string): number {
+  if (s === "Infinity") return Infinity;
+  if (s === "-Infinity") return -Infinity;
+  return espruinoStringToFloat(s).value;
+}
+
+/** jswrap_parseInt: `0x` picks radix 16 when none (or 16) is given, else radix 10. */
+export function espruinoParseInt(s: string, radix: number): number {
+  if ((!radix || radix === 16) && s[0] === "0" && (s[1] === "x" || s[1] === "X")) {
+    radix = 16;
+    s = s.slice(2);
+  }
+  const r = espruinoStringToInt(s, radix || 10);
+  return r.error ? NaN : r.value;
+}
+
+/**
+ * A string as a number (jsvGetFloat): "" is 0, the whole text must be a number (no trailing
+ * whitespace: `Number(' 7 ')` is NaN), a radix prefix counts.
+ */
+export function espruinoStringToNumber(s: string): number {
+  if (s === "") return 0;
+  if (s === "Infinity") return Infinity;
+  if (s === "-Infinity") return -Infinity;
+  const r = espruinoStringToFloat(s);
+  return r.end === s.length ? r.value : NaN;
+}

@@ -69,9 +69,12 @@ export class JsfStorage {
   readonly end: number;
   readonly pageSize: number;
   private bus: FlashBus;
+  private console: ((line: string) => void) | undefined;
 
-  constructor(options: { bus: FlashBus; start: number; size: number; pageSize: number }) {
+  /** `console` gets what the interpreter prints while it compacts. */
+  constructor(options: { bus: FlashBus; start: number; size: number; pageSize: number; console?: (line: string) => void }) {
     this.bus = options.bus;
+    this.console = options.console;
     this.start = options.start;
     this.end = options.start + options.size;
     this.pageSize = options.pageSize;
@@ -239,14 +242,18 @@ export class JsfStorage {
   }
 
   /** Names of live files, in flash order (StorageFile chunks as Espruino lists them). */
-  list(filter?: (name: string) => boolean): string[] {
+  list(options: { match?: (name: string) => boolean; storageFiles?: boolean } = {}): string[] {
     const out: string[] = [];
     for (const h of this.headers()) {
       if (h.erased) continue;
-      const name = JsfStorage.decodeName(h.name);
-      // Espruino lists only the first chunk of a StorageFile (name ending in \x01).
-      if (h.flags & FLAG_STORAGEFILE && name.charCodeAt(name.length - 1) !== 1) continue;
-      if (!filter || filter(name)) out.push(name);
+      let name = JsfStorage.decodeName(h.name);
+      const isStorageFile = (h.flags & FLAG_STORAGEFILE) !== 0;
+      if (options.storageFiles !== undefined && options.storageFiles !== isStorageFile) continue;
+      // Espruino lists only the first chunk of a StorageFile (name ending in \x01), without
+      // the \x01 when StorageFiles were asked for (jsfBankListFilesHandleFile).
+      if (isStorageFile && name.charCodeAt(name.length - 1) !== 1) continue;
+      if (isStorageFile && options.storageFiles) name = name.slice(0, -1);
+      if (!options.match || options.match(name)) out.push(name);
     }
     return out;
   }
@@ -263,6 +270,19 @@ export class JsfStorage {
     const s = this.statsInternal();
     if (!s.trashCount) return false;
     const from = s.firstTrashPage || this.start;
+    // jsfCompactInternal prints "Compacting... " and a spinner step (backspace, one of /-\\|)
+    // each time the copy passes another 16 KiB, then a newline.
+    let line = "Compacting... ";
+    let lastProgress = 0;
+    for (const h of this.headers()) {
+      if (h.addr < from || h.erased) continue;
+      const progress = (h.addr - from) >> 14;
+      if (progress !== lastProgress) {
+        line += "\b" + "/-\\|"[progress & 3];
+        lastProgress = progress;
+      }
+    }
+    this.console?.(line);
     const size = Math.min(s.fileBytes, this.pageSize + HEADER_BYTES);
     const buf = new Uint8Array(size);
     const q = { head: 0, tail: 0, used: 0, write: from };

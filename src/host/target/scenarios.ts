@@ -3,7 +3,7 @@
  * (bench/target.ts): the local Blynk-compatible server and SNTP responder the linux firmware
  * talks to, and the measurements (append cost, mount time, memory during a large flush).
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { startServer, type BlynkServer, type TlsOptions } from "../server/index.ts";
 import type { DeviceConfig } from "../server/options.ts";
 import { EspruinoProcess } from "./espruino-process.ts";
@@ -90,6 +90,42 @@ export async function bootFirmware(binary: string, cwd?: string, board = "linux"
   return dev;
 }
 
+/** Characters of boot code sent per REPL line when storing it. */
+const BOOT_CHUNK = 2048;
+
+/**
+ * Boots `bundle` as a board runs it: stored in Storage as `.bootcde` over the REPL of a bare
+ * interpreter, which is then power-cycled (SIGKILL) and started again without a file, so that
+ * the interpreter loads the code from Storage. Resolves once `ready` matches an output line.
+ * @throws Error when the code has characters beyond Latin-1, or the boot fails.
+ */
+export async function bootFromStorage(o: { binary: string; bundle: string; ready: RegExp; cwd?: string }): Promise<EspruinoProcess> {
+  const code = readFileSync(o.bundle, "latin1");
+  if (/[^\x00-\xff]/.test(code)) throw new Error("the bundle has characters beyond Latin-1");
+  const bare = new EspruinoProcess({ binary: o.binary, cwd: o.cwd });
+  try {
+    await bare.waitFor(/espruino\.com\/Donate/, 15_000);
+    // The Linux build exits when no timer is left.
+    await bare.eval("(setInterval(function(){},3600000),0)");
+    for (let off = 0; off < code.length; off += BOOT_CHUNK) {
+      const piece = JSON.stringify(code.slice(off, off + BOOT_CHUNK));
+      const ok = await bare.eval<boolean>(`require("Storage").write(".bootcde",${piece},${off},${code.length})`, 30_000);
+      if (!ok) throw new Error(`Storage.write of .bootcde failed at offset ${off}`);
+    }
+  } finally {
+    await bare.kill();
+  }
+  const dev = new EspruinoProcess({ binary: o.binary, cwd: bare.cwd });
+  try {
+    await dev.waitFor(o.ready, 30_000);
+    await dev.eval("(setInterval(function(){},3600000),0)");
+  } catch (err) {
+    await dev.kill();
+    throw err;
+  }
+  return dev;
+}
+
 /** Polls `cond` every `everyMs` until it holds. @throws Error after `timeoutMs`, naming `what`. */
 export async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -119,14 +155,25 @@ export async function bootAtRest(o: { binary: string; board?: string; setup: Rec
 export interface FlushMemory {
   /** `process.memory().usage` (JsVars, after GC) with the firmware running and nothing buffered. */
   usageEmpty: number;
-  /** The same with `points` readings buffered, before the flush. */
+  /** The same with `points` readings buffered, before the flush: the rest the peak is taken from. */
   usageFull: number;
-  /** Highest usage seen while polling during the flush. */
+  /**
+   * Highest `process.memory().usage` sampled inside the flush, at every Flash read and every
+   * write to the request: within the uplink's tasks, not between them. Each sample collects
+   * garbage first (as the interpreter does itself when it runs out), so it counts what is live.
+   */
   usagePeakFlush: number;
+  /**
+   * Highest `process.memory(false).usage` (no collection) at the same moments, taken just
+   * before each collecting sample: live JsVars plus the garbage made since the previous sample.
+   */
+  usagePeakFlushNoGc: number;
+  /** The same sampler's reading at rest just before the flush (after a collection). */
+  usageRestSampled: number;
   /** `process.memory().total`. */
   total: number;
-  /** Polls made during the flush. */
-  polls: number;
+  /** Samples taken inside the flush. */
+  samples: number;
   flushMs: number;
   /** Points the server stored. */
   delivered: number;
@@ -138,17 +185,35 @@ export interface FlushMemory {
 }
 
 /**
- * Records `points` readings while the uplink is stopped (offline), then lets one flush send
- * them, polling `process.memory().usage` over the REPL as fast as it answers.
- * @throws Error when the device fails or the flush does not complete within four minutes.
+ * Installed at the REPL before the flush: wraps `require("Flash").read` (the store's reads, as
+ * the hal holds that same module object) and the `write` of every request made through
+ * `require("http")`, so that each samples `process.memory(false).usage` and then
+ * `process.memory().usage` (after a collection) and keeps the highest of each.
  */
-export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud; points: number; board?: string }): Promise<FlushMemory> {
+const FLUSH_SAMPLER =
+  "global.MEM={peak:0,raw:0,n:0,s:function(){var u=process.memory(false).usage;MEM.n++;if(u>MEM.raw)MEM.raw=u;" +
+  "u=process.memory().usage;if(u>MEM.peak)MEM.peak=u;}}," +
+  "(function(){var F=require('Flash'),r=F.read;F.read=function(l,a){MEM.s();return r.call(F,l,a);};" +
+  "var H=require('http'),q=H.request;H.request=function(o,cb){var req=q.call(H,o,cb),w=req.write;" +
+  "req.write=function(d){MEM.s();return w.call(req,d);};return req;};})(),0";
+
+/**
+ * Records `points` readings while the uplink is stopped (offline), then lets one flush send
+ * them, the firmware (`board`, default linux) booted from Storage with its parts as a board runs
+ * it; memory is sampled inside the flush ({@link FLUSH_SAMPLER}), the host only watches the
+ * server (a REPL poll would collect garbage on the device).
+ * On the Linux build the code booted from Storage is read from the flash file 16 bytes at a
+ * time, so the flush is slow there (about 18 points/s on a loaded two-core machine).
+ * @throws Error when the device fails or the flush does not complete within `timeoutMs` (15 min).
+ */
+export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud; points: number; board?: string; timeoutMs?: number }): Promise<FlushMemory> {
   const { cloud, points } = o;
   // V1 as an Integer datastream: 10,000 Doubles (about 7 B each with 1 ms apart stamps) do not
   // fit the linux profile's 64 KB region (about 8,800 do), small integers (about 4 B) do.
   const setup = cloud.config({ limits: { batchSize: Math.min(points, 10000) }, datastreams: [{ pin: 1, type: "integer" }] });
   const { dev, usage: usageEmpty } = await bootAtRest({ binary: o.binary, board: o.board, setup });
   try {
+    await dev.eval(FLUSH_SAMPLER, 30_000);
     const total = await dev.eval<number>("process.memory().total");
     await dev.eval("spool.stop()");
     const chunk = 1000;
@@ -159,63 +224,101 @@ export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud;
     const pending = await dev.eval<number>("spool.status().queue.pending");
     if (pending !== points) throw new Error(`expected ${points} readings buffered, the device holds ${pending}`);
     const usageFull = await dev.eval<number>("process.memory().usage");
+    const usageRestSampled = await dev.eval<number>("(process.memory(),MEM.peak=0,MEM.raw=0,MEM.s(),MEM.n=0,MEM.peak)");
     const before = cloud.server.history(cloud.token, 1).length;
     const t0 = Date.now();
     await dev.eval("spool.start(),spool.flush()");
-    let peak = 0;
-    let polls = 0;
     let delivered = 0;
-    const deadline = t0 + 240_000;
+    const timeoutMs = o.timeoutMs ?? 900_000;
+    const deadline = t0 + timeoutMs;
     for (;;) {
-      // Each poll runs a garbage collection on the device: leave it some time to flush.
-      await sleep(50);
-      const u = await dev.eval<number>("process.memory().usage", 60_000);
-      polls++;
-      if (u > peak) peak = u;
+      await sleep(100);
       delivered = cloud.server.history(cloud.token, 1).length - before;
       if (delivered >= points) break;
-      if (Date.now() > deadline) throw new Error(`the flush delivered ${delivered} of ${points} points in 240 s`);
+      if (Date.now() > deadline) throw new Error(`the flush delivered ${delivered} of ${points} points in ${timeoutMs / 1000} s`);
     }
     const flushMs = Date.now() - t0;
     // The interpreter's own lines ("OUT OF MEMORY", "New interpreter error: ..."), not our REPL traffic.
     const printed = dev.output().filter((l) => /^(OUT OF MEMORY|New interpreter error)/.test(l.trim()));
     const errors = printed.concat(await dev.eval<string[]>("E.getErrorFlags()"));
-    return { usageEmpty, usageFull, usagePeakFlush: peak, total, polls, flushMs, delivered, errors };
+    const m = await dev.eval<{ peak: number; raw: number; n: number }>("{peak:MEM.peak,raw:MEM.raw,n:MEM.n}", 60_000);
+    return { usageEmpty, usageFull, usagePeakFlush: m.peak, usagePeakFlushNoGc: m.raw, usageRestSampled, total, samples: m.n, flushMs, delivered, errors };
   } finally {
     await dev.kill();
     rmSync(dev.cwd, { recursive: true, force: true });
   }
 }
 
-export interface AppendCost {
-  /** µs per `store.append` of one Double reading, Spool's store on the raw region. */
-  storeUs: number;
-  /** µs per naive append: one JSON line written to a Storage file opened with mode "a". */
+export interface RecordCost {
+  /** µs per `spool.record(1, v)` (V1 a double datastream), the firmware booted from Storage. */
+  recordUs: number;
+  /** µs per call of the naive appender, defined from Storage in the same interpreter. */
   naiveUs: number;
+  /** Calls timed each way. */
+  calls: number;
+  /** µs per call of each run, in the order run. */
+  runs: { record: number[]; naive: number[] };
 }
 
 /**
- * Times `n` appends each way on the interpreter (median of `rounds` runs of n/rounds each;
- * separate flash files, so neither appender sees the other's data).
+ * What a user writes without Spool: one `[ms, value]` JSON line per reading appended to a
+ * StorageFile. Kept in Storage and run from there, as the user's own boot code would be.
  */
-export async function measureAppendCost(o: { binary: string; n: number; rounds?: number }): Promise<AppendCost> {
+const NAIVE_APPENDER = 'global.naiveAppend=function(f,v){f.write(JSON.stringify([Math.floor(Date.now()),v])+"\\n")};';
+
+/**
+ * Times the user-level call `spool.record(1, 20 + (k % 50) / 10)` beside the naive appender, in
+ * one interpreter on fresh flash: the linux firmware booted from Storage (`.bootcde`), set up
+ * against `cloud` (online, clock synced), then `rounds` alternating runs of n/rounds calls each
+ * way; the median run counts.
+ * @throws Error when the boot, the setup or the clock sync fails.
+ */
+export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; n: number; rounds?: number }): Promise<RecordCost> {
   const rounds = o.rounds ?? 4;
   const per = Math.max(1, Math.floor(o.n / rounds));
-  const bundle = await linuxBundle(STORE_SOAK_ENTRY);
+  const dev = await bootFirmware(o.binary);
   const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const run = async (fn: string): Promise<number> => {
-    const dev = new EspruinoProcess({ binary: o.binary, file: bundle });
-    try {
-      await dev.waitFor(/^READY$/, 15_000);
-      const xs: number[] = [];
-      for (let r = 0; r < rounds; r++) xs.push(await dev.eval<number>(`soak.${fn}(${per})`, 120_000));
-      return median(xs);
-    } finally {
-      await dev.kill();
-      rmSync(dev.cwd, { recursive: true, force: true });
+  try {
+    await dev.eval(`spool.setup(${JSON.stringify(o.cloud.config())})`);
+    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced")) === true, 20_000);
+    await dev.eval(`require("Storage").write("naive.js",${JSON.stringify(NAIVE_APPENDER)})`);
+    await dev.eval(`eval(require("Storage").read("naive.js"))`);
+    await dev.eval(`global.naiveFile=require("Storage").open("naive.log","a")`);
+    const timed = (call: string) => `(function(){var s=getTime();for(var k=0;k<${per};k++)${call};return (getTime()-s)*1e6/${per};})()`;
+    const rec: number[] = [];
+    const naive: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      rec.push(await dev.eval<number>(timed("spool.record(1,20+(k%50)/10)"), 120_000));
+      naive.push(await dev.eval<number>(timed("naiveAppend(naiveFile,20+(k%50)/10)"), 120_000));
     }
-  };
-  return { storeUs: await run("bench"), naiveUs: await run("naive") };
+    const pending = await dev.eval<number>("spool.status().queue.pending");
+    const delivered = o.cloud.server.history(o.cloud.token, 1).length;
+    if (pending + delivered < per * rounds) throw new Error(`recorded ${per * rounds} readings, the device holds ${pending} and the server ${delivered}`);
+    return { recordUs: median(rec.slice()), naiveUs: median(naive.slice()), calls: per * rounds, runs: { record: rec, naive: naive } };
+  } finally {
+    await dev.kill();
+    rmSync(dev.cwd, { recursive: true, force: true });
+  }
+}
+
+/**
+ * µs per `store.append` of one Double reading on the interpreter: the soak entry booted from
+ * Storage, its `soak.bench` loop (which is in Storage too) timed over `rounds` runs of
+ * n/rounds appends each; the median run counts.
+ */
+export async function measureAppendCost(o: { binary: string; n: number; rounds?: number }): Promise<{ storeUs: number }> {
+  const rounds = o.rounds ?? 4;
+  const per = Math.max(1, Math.floor(o.n / rounds));
+  const dev = await bootFromStorage({ binary: o.binary, bundle: await linuxBundle(STORE_SOAK_ENTRY), ready: /^READY$/ });
+  try {
+    const xs: number[] = [];
+    for (let r = 0; r < rounds; r++) xs.push(await dev.eval<number>(`soak.bench(${per})`, 120_000));
+    xs.sort((a, b) => a - b);
+    return { storeUs: xs[Math.floor(xs.length / 2)] };
+  } finally {
+    await dev.kill();
+    rmSync(dev.cwd, { recursive: true, force: true });
+  }
 }
 
 /**

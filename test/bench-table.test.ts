@@ -1,0 +1,18 @@
+// The README's bench table is what bench/table.ts renders from bench/results.json, never typed.
+import test from "ava";
+import { readFileSync } from "node:fs";
+import { RESULTS_JSON, table, withTable } from "../bench/table.ts";
+
+test("README.md's bench table is the one rendered from bench/results.json", (t) => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const md = table(JSON.parse(readFileSync(RESULTS_JSON, "utf8")));
+  t.is(readme, withTable(readme, md), "run `npx tsx bench/table.ts` (or `npm run bench`) instead of editing the table");
+});
+
+test("rows name their metric and where they were measured; pairs sit side by side", (t) => {
+  const md = table({ "target.record.us_per_call": 400, "target.naive.us_per_append": 900, "target.record.speedup": 2.25, "x.y": 0.5 });
+  t.regex(md, /\| µs per spool\.record vs naive append \(Espruino's Linux build, x86 here, flash in a file; booted from Storage\) \| 400 \| 900 \|/);
+  t.regex(md, /\| naive µs \/ spool\.record µs, same run .*\(`target\.record\.speedup`\) \| 2\.25 \| \|/);
+  t.regex(md, /\| x\.y \| 0\.500 \| \|/);
+  t.notRegex(md, /on Espruino\b/);
+});
