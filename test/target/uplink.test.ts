@@ -15,7 +15,7 @@ import { createSocket } from "node:dgram";
 import { rmSync } from "node:fs";
 import { espruinoBinary, targetSkipReason, type EspruinoProcess } from "../../src/host/target/espruino-process.ts";
 import { seededRandom, sleep } from "../../src/host/target/bundles.ts";
-import { bootFirmware, startLocalCloud, until } from "../../src/host/target/scenarios.ts";
+import { bootAtRest, bootFirmware, startLocalCloud, until } from "../../src/host/target/scenarios.ts";
 
 const BINARY = espruinoBinary();
 /** REPL answers may wait while the device records and streams, longer on a loaded host. */
@@ -30,10 +30,8 @@ function problems(dev: EspruinoProcess): string[] {
 
 run("600 readings recorded at full speed while flushing: the server holds exactly them, the device marks exactly them", async (t) => {
   const cloud = await startLocalCloud();
-  const dev = await bootFirmware(BINARY!);
+  const { dev } = await bootAtRest({ binary: BINARY!, setup: cloud.config({ flushDelayMs: 0 }) });
   try {
-    await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ flushDelayMs: 0 }))})`, EVAL_MS);
-    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced", EVAL_MS)) === true, 20_000);
     await dev.eval(
       "(function(){var k=0;var iv=setInterval(function(){for(var j=0;j<20&&k<600;j++){spool.record(1,k+0.5);k++;}if(k>=600)clearInterval(iv);},5);})()",
     );
@@ -55,10 +53,8 @@ run("600 readings recorded at full speed while flushing: the server holds exactl
 
 run("an unknown 400 for 20 s: nothing dropped, requests bounded by the backoff, all delivered after", async (t) => {
   const cloud = await startLocalCloud();
-  const dev = await bootFirmware(BINARY!);
+  const { dev } = await bootAtRest({ binary: BINARY!, setup: cloud.config({ flushDelayMs: 0 }) });
   try {
-    await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ flushDelayMs: 0 }))})`, EVAL_MS);
-    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced", EVAL_MS)) === true, 20_000);
     cloud.server.setFaults({ failRate: 1, failStatus: 400 });
     const before = cloud.server.stats().requests;
     await dev.eval("(function(){for(var k=0;k<200;k++)spool.record(1,k+0.5);})()", EVAL_MS);

@@ -421,22 +421,31 @@ export function createUplink(o: UplinkOptions): Uplink {
   }
 
   /**
-   * Requests in the bucket now, at most BUCKET_MAX. It refills with what is left of today's
-   * budget spread over what is left of the UTC day, so that steady traffic never meets the
-   * daily limit before midnight (at requestsPerDay over a day while the time is unknown).
+   * Ms of refill per request: what is left of today's budget spread over what is left of the
+   * UTC day, so that steady traffic never meets the daily limit before midnight
+   * (requestsPerDay over a day while the time is unknown).
    */
+  function msPerRequest(now: number | undefined): number {
+    if (now === undefined) return refillMs;
+    const left = quota.requestsLeft(now);
+    return left > 0 ? (quota.nextDayMs(now) - now) / left : DAY_MS;
+  }
+
+  /** Requests in the bucket now, at most BUCKET_MAX. */
   function bucket(): number {
     const up = hal.uptime();
-    const now = nowUtc();
-    let ms = refillMs;
-    if (now !== undefined) {
-      const left = quota.requestsLeft(now);
-      ms = left > 0 ? (quota.nextDayMs(now) - now) / left : DAY_MS;
-    }
-    tokens += (up - tokensAt) / ms;
+    tokens += (up - tokensAt) / msPerRequest(nowUtc());
     tokensAt = up;
     if (tokens > BUCKET_MAX) tokens = BUCKET_MAX;
     return tokens;
+  }
+
+  /** Waits for the next UTC day (re-checked at least hourly: the clock may be stepped meanwhile). */
+  function pauseForTheDay(now: number | undefined, why: UplinkState): void {
+    paused = true;
+    const wait = now === undefined ? 3600000 : quota.nextDayMs(now) - now + Math.floor(hal.random() * 60000);
+    schedule(wait < 3600000 ? wait : 3600000);
+    setState(why);
   }
 
   /**
@@ -445,17 +454,12 @@ export function createUplink(o: UplinkOptions): Uplink {
    */
   function mayRequest(now: number | undefined): boolean {
     if (quota.requestsLeft(now) <= 0) {
-      paused = true;
-      const wait = now === undefined ? 3600000 : quota.nextDayMs(now) - now + Math.floor(hal.random() * 60000);
-      schedule(wait < 3600000 ? wait : 3600000);
-      setState("paused-requests");
+      pauseForTheDay(now, "paused-requests");
       return false;
     }
     const t = bucket();
     if (t < 1) {
-      let ms = refillMs;
-      if (now !== undefined) ms = (quota.nextDayMs(now) - now) / quota.requestsLeft(now);
-      schedule(Math.ceil((1 - t) * ms));
+      schedule(Math.ceil((1 - t) * msPerRequest(now)));
       setState("paced");
       return false;
     }
@@ -585,11 +589,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     }
     const now = nowUtc();
     if (quota.remaining(now) <= 0) {
-      paused = true;
-      // Re-check at least hourly: the clock may be stepped meanwhile.
-      const wait = now === undefined ? 3600000 : quota.nextDayMs(now) - now + Math.floor(hal.random() * 60000);
-      schedule(wait < 3600000 ? wait : 3600000);
-      setState("paused-quota");
+      pauseForTheDay(now, "paused-quota");
       return;
     }
     paused = false;

@@ -143,9 +143,9 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
 export async function bootAtRest(o: { binary: string; board?: string; setup: Record<string, unknown> }): Promise<{ dev: EspruinoProcess; usage: number }> {
   const dev = await bootFirmware(o.binary, undefined, o.board);
   try {
-    await dev.eval(`spool.setup(${JSON.stringify(o.setup)})`);
-    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced")) === true, 20_000);
-    return { dev, usage: await dev.eval<number>("process.memory().usage") };
+    await dev.eval(`spool.setup(${JSON.stringify(o.setup)})`, 30_000);
+    await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced", 30_000)) === true, 20_000);
+    return { dev, usage: await dev.eval<number>("process.memory().usage", 30_000) };
   } catch (err) {
     await dev.kill();
     throw err;
