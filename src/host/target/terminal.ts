@@ -30,9 +30,13 @@ export class Terminal {
       cwd: options.cwd,
       stdio: ["pipe", "pipe", "pipe"],
     });
+    // A terminal code can arrive split across two chunks (ESC at the end of one, "[J" at the
+    // start of the next): codes are removed from everything received, not chunk by chunk.
+    let raw = "";
     const take = (b: Buffer): void => {
+      raw += b.toString("latin1");
       // eslint-disable-next-line no-control-regex
-      this.text += b.toString("latin1").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
+      this.text = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
       const w = this.waiters;
       this.waiters = [];
       for (const f of w) f();
