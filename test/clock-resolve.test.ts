@@ -119,6 +119,32 @@ test("two reboots offline between synced boots: policy estimate bounds them, ord
   t.log(`anchored boots: max error ${maxAbs(errs.filter((_, i) => rig.readings[i].bootId % 3 === 1)).toFixed(1)} ms`);
 });
 
+test("three short boots offline between synced boots, alike reboots: each placed by its share of the gaps", (t) => {
+  // Each reboot: about 100 ms after the last reading, then 4 s until the firmware runs again
+  // (power off, the interpreter's start-up): time no uptime counts. Splitting the unrecorded
+  // time equally between the four gaps places every boot; the midpoint of each boot's own
+  // bounds would put the first one a gap early and the last one a gap late.
+  const rig = new Rig();
+  rig.boot({ driftPpm: 20 });
+  rig.sample(200);
+  rig.online();
+  rig.world.advance(3000);
+  for (let k = 0; k < 4; k++) {
+    rig.offline();
+    rig.world.advance(k === 0 ? 1100 : 2100);
+    rig.powerCycle(4000);
+    rig.boot({ driftPpm: 20 });
+    rig.sample(200);
+  }
+  rig.online();
+  rig.world.advance(3000);
+  const errs = rig.errors();
+  t.true(errs.every((e) => e !== undefined), "every reading resolved");
+  const offline = rig.readings.map((r, i) => (r.bootId >= 2 && r.bootId <= 4 ? errs[i]! : 0));
+  t.true(maxAbs(offline) <= 150, "boots 2-4 within 150 ms: " + maxAbs(offline).toFixed(0));
+  t.log(`three boots between anchored ones, 4 s dark per reboot: max error ${maxAbs(offline).toFixed(0)} ms`);
+});
+
 test("two reboots offline between synced boots: too wide, wait and drop keep or drop them", (t) => {
   const narrow = bracketed("estimate", 20000);
   narrow.survey();

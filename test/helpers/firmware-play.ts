@@ -43,6 +43,8 @@ export interface Play {
   sntp?: "answer" | "blocked";
   /** Virtual ms of each power cut (the device boots again at once, without time or WiFi). */
   powerCutsMs: number[];
+  /** Per cut, virtual ms until the firmware runs again (power off, then the interpreter's start); default 0. */
+  darkMs?: number[];
   /** Sampling stops and `spool.flush()` is called here. */
   endMs: number;
   /** Extra `spool.setup` fields. */
@@ -115,10 +117,10 @@ export async function play(p: Play): Promise<Played> {
     });
     dev = d;
     let failure: unknown;
-    for (const at of p.powerCutsMs) {
+    for (const [i, at] of p.powerCutsMs.entries()) {
       clock.schedule(at, () => {
         try {
-          d.powerCycle();
+          d.powerCycle(p.darkMs?.[i] ?? 0);
         } catch (err) {
           failure ??= err;
         }
@@ -135,7 +137,7 @@ export async function play(p: Play): Promise<Played> {
     }
     const syncAt = new Map<number, number>();
     const noteSync = () => {
-      if (syncAt.has(d.bootCount)) return;
+      if (!d.running || syncAt.has(d.bootCount)) return;
       const c = d.status().clock;
       // Looked at every minute, before the hourly re-sync: the anchor is the first sync (to 0.5 s).
       if (c.synced && c.lastSyncAgoS !== null) syncAt.set(d.bootCount, clock.trueEpochMs() - c.lastSyncAgoS * 1000);

@@ -139,6 +139,8 @@ export class TimeKeeper {
   /** The board's clock is trusted (validAtBoot) until SNTP anchors take over. */
   private boardClock = false;
   private lastEpochStamp = 0;
+  /** Set by startAfter: the boot whose end its bound is. */
+  private boundFrom = 0;
   private lastOffsetMs: number | undefined;
   private lastSyncAt: number | undefined;
   private lastError: string | undefined;
@@ -422,14 +424,24 @@ export class TimeKeeper {
     if (hi < lo - INCONSISTENT_MS) return "anchors of the boots around it disagree";
     const width = hi - lo + extent * rate * 2 * margin;
     if (width > this.maxWidthMs) return "could lie anywhere in " + Math.round(width / 1000) + " s";
-    const start = (this.startAfter(bootId, rate) + this.startBefore(bootId, c, extent, rate)) / 2;
-    return start + uptimeMs * rate;
+    // The time nobody recorded (after each boot's last reading, power off, the interpreter's
+    // start-up before the firmware runs: seconds on the Linux build) lies in the gaps between
+    // boots, one per reboot, and reboots are much alike: each gap of the run gets an equal share,
+    // so a boot j gaps after the lower bound's boot starts j shares after it.
+    const after = this.startAfter(bootId, rate);
+    const before = this.startBefore(bootId, c, extent, rate);
+    const share = before > after ? (before - after) / (c.bootId - this.boundFrom) : 0;
+    return after + share * (bootId - this.boundFrom) + uptimeMs * rate;
   }
 
-  /** Earliest start of an unanchored boot, counting the boots before it at `rate`. */
+  /**
+   * Earliest start of an unanchored boot, counting the boots before it at `rate`. Sets
+   * `boundFrom` to the boot that bound ends with (the gaps between it and `bootId` are not in it).
+   */
   private startAfter(bootId: number, rate: number): number {
     const a = this.book.before(bootId);
     let lo = -Infinity;
+    this.boundFrom = a ? a.bootId : bootId - 1;
     if (a) lo = a.last ? a.last.epochMs : (a.coarseLast as Anchor).epochMs - COARSE_ERR_MS;
     for (let i = 0; i < this.entries.length; i++) {
       const e = this.entries[i];
@@ -439,7 +451,10 @@ export class TimeKeeper {
         if (end !== undefined && end - (a.last ? 0 : COARSE_ERR_MS) > lo) lo = end - (a.last ? 0 : COARSE_ERR_MS);
       }
       if ((a && e.bootId <= a.bootId) || e.bootId > bootId) continue;
-      if (e.epochBefore > lo) lo = e.epochBefore;
+      if (e.epochBefore > lo) {
+        lo = e.epochBefore;
+        this.boundFrom = e.bootId - 1;
+      }
       if (e.bootId < bootId) lo += e.maxUptimeMs * rate;
     }
     return lo;

@@ -45,6 +45,7 @@ export class DemoDevice {
   private confirmedBefore = 0;
   private sampleErrorsBefore = 0;
   private stopped = false;
+  private dark = false;
 
   constructor(private readonly o: DemoDeviceOptions) {}
 
@@ -88,14 +89,32 @@ export class DemoDevice {
     return this.sampleErrorsBefore + this.countThisBoot().errors;
   }
 
-  /** Cuts the power and boots again on the same flash: no time, and no WiFi if it is away. */
-  powerCycle(): void {
+  /** False from a power cut until the firmware runs again. */
+  get running(): boolean {
+    return !this.dark;
+  }
+
+  /**
+   * Cuts the power and boots again on the same flash: no time, and no WiFi if it is away.
+   * `darkMs` is the virtual time from the cut until the firmware runs again: the power stays off,
+   * then the interpreter starts and loads its code (seconds on the Linux build booting from
+   * Storage). Default 0: the firmware runs again at once.
+   */
+  powerCycle(darkMs = 0): void {
     const c = this.countThisBoot();
     this.confirmedBefore += c.samples;
     this.sampleErrorsBefore += c.errors;
     this.sim.powerCut();
     this.sim.close();
-    this.boot();
+    if (darkMs <= 0) {
+      this.boot();
+      return;
+    }
+    this.dark = true;
+    this.o.clock.schedule(this.o.clock.now + darkMs, () => {
+      this.dark = false;
+      this.boot();
+    });
   }
 
   /** Stops sampling (the day is over) and asks for an immediate upload of what is left. */
