@@ -12,6 +12,16 @@ declare const setTime: (sec: number) => void;
 declare const print: (line: string) => void;
 declare const global: { require: (name: string) => any; eval: (code: string) => any };
 
+/**
+ * When the bundle started to run. This module comes first in the bundle, so this is read before
+ * the interpreter walks the rest of the code (on the Linux build booting from Storage about 0.4 s
+ * idle, seconds on a loaded host): time the firmware's uptime would otherwise not count, and
+ * that no boot without a time source could later be placed by (docs/clock.md).
+ */
+const LOADED_SEC = getTime();
+/** Longer than any start-up: the hal is made later than that after a save()/E.on("init") restore. */
+const START_UP_MAX_SEC = 60;
+
 /** Builds the {@link Hal} from the running interpreter's globals. */
 export function espruinoHal(options: { hasWifi: boolean }): Hal {
   // Read from `global`: a bare `require` makes esbuild wrap it in its dynamic-require shim
@@ -30,5 +40,6 @@ export function espruinoHal(options: { hasWifi: boolean }): Hal {
     process: process as any,
     eval: global.eval,
     hasWifi: options.hasWifi,
+    startSec: getTime() - LOADED_SEC < START_UP_MAX_SEC ? LOADED_SEC : undefined,
   });
 }

@@ -167,6 +167,8 @@ export interface EspruinoGlobals {
   process: { memory: () => MemoryInfo };
   eval: (code: string) => any;
   hasWifi: boolean;
+  /** `getTime()` when the code started to run, where known; uptime counts from it. */
+  startSec?: number;
 }
 
 /**
@@ -182,7 +184,7 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
   // getTime() counts from boot until the clock is first set; every step we make is remembered
   // so that uptime survives it.
   let stepSec = 0;
-  const bootSec = g.getTime();
+  const bootSec = g.startSec !== undefined ? g.startSec : g.getTime();
   let wifi: WifiPort | undefined;
   if (g.hasWifi) wifi = g.require("Wifi");
   let http: HttpPort | undefined;

@@ -95,6 +95,8 @@ for (const validAtBoot of [false, true]) {
     /** value -> host time window in which it was recorded */
     const acked = new Map<number, [number, number]>();
     const bootOf = new Map<number, string>();
+    /** Host times per boot, to show the gaps between boots when a timestamp is off. */
+    const boots: { up: boolean; spawn: number; ready: number; first?: number; last?: number; kill?: number }[] = [];
     let cwd: string | undefined;
     let next = 0.5;
     let offlineBoots = 0;
@@ -103,7 +105,10 @@ for (const validAtBoot of [false, true]) {
         const up = boot === 0 || boot === BOOTS || rand() < 0.6;
         if (!up) offlineBoots++;
         cloud.server.setFaults(up ? {} : { dropBeforeRate: 1 });
+        const spawn = Date.now();
         const dev = await bootFirmware(BINARY!, cwd);
+        const times: (typeof boots)[number] = { up, spawn, ready: Date.now() };
+        boots.push(times);
         cwd = dev.cwd;
         try {
           if (boot === 0) {
@@ -122,6 +127,8 @@ for (const validAtBoot of [false, true]) {
                 return;
               }
               const t1 = Date.now();
+              times.first ??= t0;
+              times.last = t1;
               for (const v of group) {
                 acked.set(v, [t0, t1]);
                 bootOf.set(v, `boot ${boot} (${up ? "server up" : "server down"})`);
@@ -130,6 +137,7 @@ for (const validAtBoot of [false, true]) {
           })();
           await sleep(300 + Math.floor(rand() * 2500));
           alive = false;
+          times.kill = Date.now();
           await dev.kill();
           await recorder;
         } finally {
@@ -172,6 +180,14 @@ for (const validAtBoot of [false, true]) {
         const err = ts < w[0] ? ts - w[0] : ts > w[1] ? ts - w[1] : 0;
         maxErr = Math.max(maxErr, Math.abs(err));
         if (Math.abs(err) > 2000 && over++ < 6) t.log(`value ${v} of ${bootOf.get(v)}: stored ${err} ms outside its recording window`);
+      }
+      if (over) {
+        // What no uptime counts: from a boot's last acknowledged reading to the next boot's REPL.
+        const t0 = boots[0].spawn;
+        for (const [i, b] of boots.entries()) {
+          const gap = i > 0 && boots[i - 1].last !== undefined ? b.ready - boots[i - 1].last! : NaN;
+          t.log(`boot ${i} ${b.up ? "up  " : "down"} spawn +${b.spawn - t0} ready +${b.ready - b.spawn} first +${(b.first ?? NaN) - b.spawn} last +${(b.last ?? NaN) - b.spawn} kill +${(b.kill ?? NaN) - b.spawn}; gap from the last reading before ${gap} ms`);
+        }
       }
       t.is(over, 0, "every timestamp within 2 s of when the reading was recorded");
       t.log(`${acked.size} readings acknowledged over ${BOOTS} cut boots (${offlineBoots} without the server), all delivered; max error outside the recording window ${maxErr} ms; ${cloud.server.stats().requests} requests`);
