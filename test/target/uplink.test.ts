@@ -174,10 +174,14 @@ for (const validAtBoot of [false, true]) {
       }
       let maxErr = 0;
       let over = 0;
+      /** Per boot, the largest error either way. */
+      const worst = new Map<string, [number, number]>();
       for (const [ts, v] of cloud.server.history(cloud.token, 1) as Array<[number, number]>) {
         const w = acked.get(v);
         if (!w) continue; // recorded as the power was cut: never acknowledged
         const err = ts < w[0] ? ts - w[0] : ts > w[1] ? ts - w[1] : 0;
+        const b = worst.get(bootOf.get(v)!) ?? [0, 0];
+        worst.set(bootOf.get(v)!, [Math.min(b[0], err), Math.max(b[1], err)]);
         maxErr = Math.max(maxErr, Math.abs(err));
         if (Math.abs(err) > 2000 && over++ < 6) t.log(`value ${v} of ${bootOf.get(v)}: stored ${err} ms outside its recording window`);
       }
@@ -186,7 +190,8 @@ for (const validAtBoot of [false, true]) {
         const t0 = boots[0].spawn;
         for (const [i, b] of boots.entries()) {
           const gap = i > 0 && boots[i - 1].last !== undefined ? b.ready - boots[i - 1].last! : NaN;
-          t.log(`boot ${i} ${b.up ? "up  " : "down"} spawn +${b.spawn - t0} ready +${b.ready - b.spawn} first +${(b.first ?? NaN) - b.spawn} last +${(b.last ?? NaN) - b.spawn} kill +${(b.kill ?? NaN) - b.spawn}; gap from the last reading before ${gap} ms`);
+          const w = [...worst.entries()].find(([k]) => k.startsWith(`boot ${i} `))?.[1];
+          t.log(`boot ${i} ${b.up ? "up  " : "down"} error ${w ? `${w[0]}..${w[1]}` : "-"} ms; spawn +${b.spawn - t0} ready +${b.ready - b.spawn} first +${(b.first ?? NaN) - b.spawn} last +${(b.last ?? NaN) - b.spawn} kill +${(b.kill ?? NaN) - b.spawn}; gap from the last reading before ${gap} ms`);
         }
       }
       t.is(over, 0, "every timestamp within 2 s of when the reading was recorded");

@@ -418,8 +418,8 @@ export class TimeKeeper {
       if (e.bootId === bootId && e.maxUptimeMs > extent) extent = e.maxUptimeMs;
     }
     // sure bounds take the boots' lengths at the slowest rate the crystal may have had
-    const lo = this.startAfter(bootId, rate * (1 - margin));
-    const hi = this.startBefore(bootId, c, extent, rate * (1 - margin));
+    const lo = this.startAfter(bootId, rate * (1 - margin), COARSE_ERR_MS);
+    const hi = this.startBefore(bootId, c, extent, rate * (1 - margin), COARSE_ERR_MS);
     if (lo === -Infinity) return "no earlier time known";
     if (hi < lo - INCONSISTENT_MS) return "anchors of the boots around it disagree";
     const width = hi - lo + extent * rate * 2 * margin;
@@ -428,27 +428,28 @@ export class TimeKeeper {
     // start-up before the firmware runs: seconds on the Linux build) lies in the gaps between
     // boots, one per reboot, and reboots are much alike: each gap of the run gets an equal share,
     // so a boot j gaps after the lower bound's boot starts j shares after it.
-    const after = this.startAfter(bootId, rate);
-    const before = this.startBefore(bootId, c, extent, rate);
+    const after = this.startAfter(bootId, rate, 0);
+    const before = this.startBefore(bootId, c, extent, rate, 0);
     const share = before > after ? (before - after) / (c.bootId - this.boundFrom) : 0;
     return after + share * (bootId - this.boundFrom) + uptimeMs * rate;
   }
 
   /**
-   * Earliest start of an unanchored boot, counting the boots before it at `rate`. Sets
+   * Earliest start of an unanchored boot, counting the boots before it at `rate` and an HTTP-Date
+   * anchor `coarseMs` early (its error for a sure bound, 0 for the likeliest value). Sets
    * `boundFrom` to the boot that bound ends with (the gaps between it and `bootId` are not in it).
    */
-  private startAfter(bootId: number, rate: number): number {
+  private startAfter(bootId: number, rate: number, coarseMs: number): number {
     const a = this.book.before(bootId);
     let lo = -Infinity;
     this.boundFrom = a ? a.bootId : bootId - 1;
-    if (a) lo = a.last ? a.last.epochMs : (a.coarseLast as Anchor).epochMs - COARSE_ERR_MS;
+    if (a) lo = a.last ? a.last.epochMs : (a.coarseLast as Anchor).epochMs - coarseMs;
     for (let i = 0; i < this.entries.length; i++) {
       const e = this.entries[i];
       if (a && e.bootId === a.bootId) {
         // The anchored boot before lasted at least until its last pending reading.
         const end = this.book.epochAt(a.bootId, e.maxUptimeMs);
-        if (end !== undefined && end - (a.last ? 0 : COARSE_ERR_MS) > lo) lo = end - (a.last ? 0 : COARSE_ERR_MS);
+        if (end !== undefined && end - (a.last ? 0 : coarseMs) > lo) lo = end - (a.last ? 0 : coarseMs);
       }
       if ((a && e.bootId <= a.bootId) || e.bootId > bootId) continue;
       if (e.epochBefore > lo) {
@@ -460,10 +461,13 @@ export class TimeKeeper {
     return lo;
   }
 
-  /** Latest start of an unanchored boot that lasted `extent`, given the next anchored boot `c`. */
-  private startBefore(bootId: number, c: BootAnchors, extent: number, rate: number): number {
+  /**
+   * Latest start of an unanchored boot that lasted `extent`, given the next anchored boot `c`
+   * (an HTTP-Date anchor taken `coarseMs` late, as in {@link startAfter}).
+   */
+  private startBefore(bootId: number, c: BootAnchors, extent: number, rate: number, coarseMs: number): number {
     const f = c.first ? c.first : (c.coarseFirst as Anchor);
-    let hi = f.epochMs - f.uptimeMs * rate + (c.first ? 0 : COARSE_ERR_MS);
+    let hi = f.epochMs - f.uptimeMs * rate + (c.first ? 0 : coarseMs);
     for (let i = 0; i < this.entries.length; i++) {
       const e = this.entries[i];
       if (e.bootId > bootId && e.bootId < c.bootId) hi -= e.maxUptimeMs * rate;
