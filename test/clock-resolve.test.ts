@@ -145,6 +145,42 @@ test("three short boots offline between synced boots, alike reboots: each placed
   t.log(`three boots between anchored ones, 4 s dark per reboot: max error ${maxAbs(offline).toFixed(0)} ms`);
 });
 
+test("a boot that recorded nothing lies in a run of offline boots: the learned reboot gap places the others", (t) => {
+  // Boots 1 and 2 reach SNTP and teach how long a reboot takes (4 s dark here); 3 and 5 record
+  // offline; 4 runs 15 s and records nothing (busy until the cut), so its length is in the slack.
+  const rig = new Rig();
+  const offlineBoot = (runMs: number, records: boolean) => {
+    rig.offline();
+    rig.world.advance(runMs);
+    rig.powerCycle(4000);
+    rig.boot({ driftPpm: 20 });
+    if (records) rig.sample(200);
+  };
+  rig.boot({ driftPpm: 20 });
+  rig.sample(200);
+  rig.online();
+  rig.world.advance(3000);
+  rig.offline();
+  rig.world.advance(1000);
+  rig.powerCycle(4000);
+  rig.boot({ driftPpm: 20 });
+  rig.sample(200);
+  rig.online();
+  rig.world.advance(2000);
+  offlineBoot(100, true); // -> boot 3
+  offlineBoot(2100, false); // -> boot 4, silent
+  rig.world.advance(15000);
+  offlineBoot(0, true); // -> boot 5
+  offlineBoot(2100, true); // -> boot 6, anchored below
+  rig.online();
+  rig.world.advance(3000);
+  const errs = rig.errors();
+  t.true(errs.every((e) => e !== undefined), "every reading resolved");
+  const offline = rig.readings.map((r, i) => (r.bootId === 3 || r.bootId === 5 ? errs[i]! : 0));
+  t.true(maxAbs(offline) <= 300, "boots 3 and 5 within 300 ms: " + maxAbs(offline).toFixed(0));
+  t.log(`a silent 15 s boot between two offline boots: max error ${maxAbs(offline).toFixed(0)} ms`);
+});
+
 test("two reboots offline between synced boots: too wide, wait and drop keep or drop them", (t) => {
   const narrow = bracketed("estimate", 20000);
   narrow.survey();

@@ -429,9 +429,52 @@ export class TimeKeeper {
     // boots, one per reboot, and reboots are much alike: each gap of the run gets an equal share,
     // so a boot j gaps after the lower bound's boot starts j shares after it.
     const after = this.startAfter(bootId, rate, 0);
-    const before = this.startBefore(bootId, c, extent, rate, 0);
-    const share = before > after ? (before - after) / (c.bootId - this.boundFrom) : 0;
-    return after + share * (bootId - this.boundFrom) + uptimeMs * rate;
+    const from = this.boundFrom;
+    const slack = Math.max(0, this.startBefore(bootId, c, extent, rate, 0) - after);
+    const gaps = c.bootId - from;
+    // A boot that recorded nothing (cut while it started, or busy until the cut) left no length:
+    // its whole run time is in the slack too. Then each reboot gets the gap learned between
+    // anchored boots (when known) and those boots share the rest.
+    let silent = 0;
+    let silentBefore = 0;
+    for (let id = from + 1; id < c.bootId; id++) {
+      if (this.entryOf(id)) continue;
+      silent++;
+      if (id < bootId) silentBefore++;
+    }
+    const gap = silent ? this.typicalGap(rate) : undefined;
+    if (gap === undefined) return after + (slack * (bootId - from)) / gaps + uptimeMs * rate;
+    const each = Math.min(gap, slack / gaps);
+    return after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent + uptimeMs * rate;
+  }
+
+  private entryOf(bootId: number): SurveyEntry | undefined {
+    for (let i = 0; i < this.entries.length; i++) if (this.entries[i].bootId === bootId) return this.entries[i];
+    return undefined;
+  }
+
+  /**
+   * The median time from a boot's last reading to the start of the next boot, over the pairs of
+   * anchored boots in the survey: how long a reboot takes here. Undefined when no pair is known.
+   */
+  private typicalGap(rate: number): number | undefined {
+    const seen: number[] = [];
+    for (let i = 0; i < this.entries.length; i++) {
+      // e is the later boot of the pair: its first reading knows the epoch stamps before it (the
+      // earlier boot's, once synced), the earlier boot's entry its uptime stamps.
+      const e = this.entries[i];
+      const b = this.book.get(e.bootId);
+      if (!b || !this.book.get(e.bootId - 1)) continue;
+      let end = e.epochBefore;
+      const prev = this.entryOf(e.bootId - 1);
+      const last = prev ? this.book.epochAt(prev.bootId, prev.maxUptimeMs) : undefined;
+      if (last !== undefined && last > end) end = last;
+      const f = b.first ? b.first : b.coarseFirst;
+      if (f && end > -Infinity) seen.push(f.epochMs - f.uptimeMs * rate - end);
+    }
+    if (!seen.length) return undefined;
+    seen.sort((a, b) => a - b);
+    return Math.max(0, seen[seen.length >> 1]);
   }
 
   /**
