@@ -4,8 +4,8 @@
  * numbers in `String(n)`, `n.toString()`, `toFixed`, `join` and `JSON.stringify` (number-text.ts);
  * `String.fromCharCode` keeping only the low byte of each code; JSON.stringify and JSON.parse
  * as Espruino's writer and reader (espruino-json.ts); parseInt and parseFloat as its parsers;
- * `split` ignoring its limit; `replace` without `$&`-style patterns; `Math.round` rounding halves away from zero; Espruino's own Math.clip, Math.wrap, Math.randInt.
- * Number-to-text inside `+` and template literals cannot be changed: see the known gaps.
+ * `split` ignoring its limit; `replace` without `$&`-style patterns; `Math.round` rounding halves away from zero; `Math.pow` and `Math.sqrt` as Espruino computes them; Espruino's own Math.clip, Math.wrap, Math.randInt.
+ * Number-to-text inside `+` and template literals is the source rewrite's (espruino-source.ts).
  */
 import * as vm from "node:vm";
 import { espruinoJson, espruinoJsonParse, jsonWhitespace, STRINGIFY } from "./espruino-json.ts";
@@ -111,6 +111,24 @@ const PATCH_SOURCE = `(function (text, toFixed, random, H) {
     var i = x < 0 ? Math.ceil(x) : Math.floor(x);
     return i === 0 && x < 0 ? -0 : i;
   });
+  // jswrap_math_pow: small integer powers by repeated multiplication, others as exp(log(x) * y)
+  // (so Math.pow(10, 22) is not 1e22); Math.sqrt is pow(x, 0.5) the same way. The C library's
+  // exp and log (glibc on Linux, newlib on boards) can differ from V8's in the last bit.
+  var exp = Math.exp, log = Math.log;
+  function pow(x, y) {
+    x = +x; y = +y;
+    var yi = y < 0 ? Math.ceil(y) : Math.floor(y);
+    if (yi >= 0 && yi < 10 && yi === y) {
+      if (yi === 0) return 1;
+      var p = x;
+      for (; yi > 1; yi--) p *= x;
+      return p;
+    }
+    if (x < 0 && y % 1 === 0) return y % 2 === 0 ? exp(log(-x) * y) : -exp(log(-x) * y);
+    return x !== 0 || 0 >= y ? exp(log(x) * y) : 0;
+  }
+  define(Math, "pow", pow);
+  define(Math, "sqrt", function (x) { x = +x; return x >= 0 ? exp(log(x) * 0.5) : NaN; });
   define(Math, "clip", function (x, min, max) { x = +x; if (x < min) x = +min; if (x > max) x = +max; return x; });
   define(Math, "wrap", function (x, max) { x = +x; max = +max; var r = x % max; return r < 0 ? r + max : r; });
   define(Math, "randInt", function (range) {
