@@ -3,7 +3,8 @@
  * SyntaxError, TypeError, InternalError and ReferenceError makes a plain object with
  * enumerable `message` (when given), `type` and `stack`; there is no `name` (on the instance or
  * the prototype), `toString` writes `type: message` from the own fields, and no error class
- * inherits from Error (`new TypeError() instanceof Error` is false).
+ * inherits from Error (`new TypeError() instanceof Error` is false), and a class cannot extend
+ * one (`super(message)` throws SyntaxError "Calling 'super' outside of class").
  *
  * Errors V8 raises itself are turned into the ones Espruino raises (jsparse.c, jsvar.c) where
  * the simulation sees them: in a `catch` (the rewrite in espruino-source.ts) and as uncaught.
@@ -42,6 +43,8 @@ const INSTALL_SOURCE = `(function (MARK, types) {
   types.forEach(function (type) {
     if (typeof globalThis[type] === "function") intrinsic.push(globalThis[type]);
     var E = function (message) {
+      // jspeSuperCall: a class cannot call a builtin constructor as its super (2v29).
+      if (new.target && new.target !== E) throw new made.SyntaxError("Calling 'super' outside of class");
       var o = this instanceof E ? this : Object.create(E.prototype);
       if (message !== undefined) o.message = String(message);
       o.type = type;

@@ -10,6 +10,9 @@
  *   non-function, an undefined variable) is turned into the one Espruino raises (jsparse.c).
  * - A decimal literal with a fraction or exponent takes the value Espruino's lexer gives it
  *   (stringToFloat is not correctly rounded: `123456.789012345` is one ulp off).
+ * - `X.prototype.name` read (not written, not called): Espruino finds a builtin method by the
+ *   type of the value it is read from, so `Array.prototype.map` is undefined there (only
+ *   Object's methods are found on a prototype object); what code added is found.
  *
  * Code made at run time by `eval` or `new Function` is not rewritten.
  */
@@ -29,6 +32,8 @@ export interface SourceHooks {
   text(v: unknown): unknown;
   /** A caught exception. */
   caught(e: unknown): unknown;
+  /** `proto[key]` read from a prototype object. */
+  protoGet(proto: Record<PropertyKey, unknown>, key: string): unknown;
 }
 
 type Node = acorn.Node & Record<string, any>;
@@ -68,13 +73,38 @@ function literalText(node: Node, src: string): string | undefined {
   return v === node.value || Number.isNaN(v) ? undefined : String(v);
 }
 
+/** `X.prototype.name`, read as a value. */
+function isProtoRead(node: Node): boolean {
+  const o = node.object;
+  return !node.computed && !node.optional && node.property.type === "Identifier" && o.type === "MemberExpression" && !o.computed && o.object.type === "Identifier" && o.property.type === "Identifier" && o.property.name === "prototype";
+}
+
 function rewrite(src: string, program: Node): string {
+  /** Nodes written to or called as methods: left as they are. */
+  const targets = new Set<Node>();
   function emit(node: Node): string {
     switch (node.type) {
+      case "UpdateExpression":
+        targets.add(node.argument);
+        break;
+      case "UnaryExpression":
+        if (node.operator === "delete") targets.add(node.argument);
+        break;
+      case "CallExpression":
+        targets.add(node.callee);
+        break;
+      case "ForInStatement":
+      case "ForOfStatement":
+        targets.add(node.left);
+        break;
+      case "MemberExpression":
+        if (!targets.has(node) && isProtoRead(node)) return `${H}.protoGet(${src.slice(node.object.start, node.object.end)}, ${JSON.stringify(node.property.name)})`;
+        break;
       case "BinaryExpression":
         if (node.operator === "+" && !plainAdd(node.left, node.right)) return `${H}.add(${emit(node.left)}, ${emit(node.right)})`;
         break;
       case "AssignmentExpression": {
+        targets.add(node.left);
         if (node.operator !== "+=" || plainAdd(node.left, node.right)) break;
         const l = node.left;
         if (l.type === "Identifier") return `${l.name} = ${H}.add(${l.name}, ${emit(node.right)})`;

@@ -592,7 +592,7 @@ export class SimEspruino {
     vm.runInContext(PRUNE_SOURCE, ctx)(this.newArray([...KEEP_GLOBALS, "InternalError"]), this.toCtxJson(KEEP_PROPS));
     const errors = installEspruinoErrors(ctx);
     this.errors = errors;
-    Object.defineProperty(this.G, HOOKS_GLOBAL, { value: sourceHooks(errors), writable: false, configurable: false, enumerable: false });
+    Object.defineProperty(this.G, HOOKS_GLOBAL, { value: sourceHooks(errors, this.G), writable: false, configurable: false, enumerable: false });
 
     const on = function (this: object, event: unknown, fn: unknown): void {
       if (typeof fn !== "function" && typeof fn !== "string") throw self.newError("Expecting a function or string");
@@ -1093,8 +1093,27 @@ function numberText(n: number): string {
   return (n | 0) === n ? String(n) : espruinoNumberText(n);
 }
 
+/** The builtin members of each builtin prototype but Object's, as the context starts. */
+function builtinMembers(G: any): Map<object, Map<string, unknown>> {
+  const out = new Map<object, Map<string, unknown>>();
+  const protos = Object.getOwnPropertyNames(G).map((k) => Object.getOwnPropertyDescriptor(G, k)?.value?.prototype);
+  protos.push(Object.getPrototypeOf(G.Uint8Array.prototype));
+  for (const p of protos) {
+    if (!p || (typeof p !== "object" && typeof p !== "function") || p === G.Object.prototype || out.has(p)) continue;
+    const members = new Map<string, unknown>();
+    for (const k of Object.getOwnPropertyNames(p)) {
+      const d = Object.getOwnPropertyDescriptor(p, k)!;
+      if ("value" in d && k !== "constructor") members.set(k, d.value);
+    }
+    out.set(p, members);
+  }
+  return out;
+}
+
 /** The hooks the rewritten code calls (espruino-source.ts). */
-function sourceHooks(errors: EspruinoErrors): SourceHooks {
+function sourceHooks(errors: EspruinoErrors, G: any): SourceHooks {
+  const builtins = builtinMembers(G);
+  const objectProto = G.Object.prototype;
   const add = (a: any, b: any): any => {
     if (typeof a === "string") return typeof b === "number" ? a + numberText(b) : a + b;
     if (typeof b === "string" && typeof a === "number") return numberText(a) + b;
@@ -1105,5 +1124,12 @@ function sourceHooks(errors: EspruinoErrors): SourceHooks {
     addTo: (o, k, v) => (o[k] = add(o[k], v)),
     text: (v) => (typeof v === "number" ? numberText(v) : v),
     caught: (e) => errors.caught(e),
+    protoGet: (proto, key) => {
+      const v = proto[key];
+      let owner: any = proto;
+      while (owner && owner !== objectProto && !Object.prototype.hasOwnProperty.call(owner, key)) owner = Object.getPrototypeOf(owner);
+      if (!owner || owner === objectProto || builtins.get(owner)?.get(key) !== v || !builtins.has(proto)) return v;
+      return Object.prototype.hasOwnProperty.call(objectProto, key) ? objectProto[key] : undefined;
+    },
   };
 }
