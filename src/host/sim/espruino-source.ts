@@ -38,7 +38,8 @@ export interface SourceHooks {
 
 type Node = acorn.Node & Record<string, any>;
 
-const H = HOOKS_GLOBAL;
+/** A leading space: minified code puts an operand right after a keyword (`return"a"+b`). */
+const H = ` ${HOOKS_GLOBAL}`;
 /** Sources rewritten lately (boots run the same bundle again and again). */
 const CACHE_SIZE = 32;
 const cache = new Map<string, string>();
@@ -107,7 +108,7 @@ function rewrite(src: string, program: Node): string {
         targets.add(node.left);
         if (node.operator !== "+=" || plainAdd(node.left, node.right)) break;
         const l = node.left;
-        if (l.type === "Identifier") return `${l.name} = ${H}.add(${l.name}, ${emit(node.right)})`;
+        if (l.type === "Identifier") return `${l.name} =${H}.add(${l.name}, ${emit(node.right)})`;
         if (l.type === "MemberExpression" && l.object.type !== "Super" && l.property.type !== "PrivateIdentifier") {
           const key = l.computed ? emit(l.property) : JSON.stringify(l.property.name);
           return `${H}.addTo(${emit(l.object)}, ${key}, ${emit(node.right)})`;
@@ -123,7 +124,7 @@ function rewrite(src: string, program: Node): string {
         if (node.param?.type === "Identifier") {
           const body = emit(node.body);
           const name = node.param.name;
-          return `${src.slice(node.start, node.body.start)}{ ${name} = ${H}.caught(${name});${body.slice(1)}`;
+          return `${src.slice(node.start, node.body.start)}{ ${name} =${H}.caught(${name});${body.slice(1)}`;
         }
         break;
       case "Literal": {
