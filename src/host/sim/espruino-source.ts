@@ -14,7 +14,10 @@
  *   type of the value it is read from, so `Array.prototype.map` is undefined there (only
  *   Object's methods are found on a prototype object); what code added is found.
  *
- * Code made at run time by `eval` or `new Function` is not rewritten.
+ * - `eval(code)` and `o.eval`: the code evaluated is rewritten too (a direct call keeps its
+ *   scope; `global.eval`, which Spool's HAL hands out as `evaluate`, runs it in global scope).
+ *
+ * Code made at run time by `new Function`, or by `eval` reached another way, is not rewritten.
  */
 import * as acorn from "acorn";
 import { espruinoStringToFloat } from "./number-text.ts";
@@ -34,6 +37,10 @@ export interface SourceHooks {
   caught(e: unknown): unknown;
   /** `proto[key]` read from a prototype object. */
   protoGet(proto: Record<PropertyKey, unknown>, key: string): unknown;
+  /** The code a direct `eval` runs. */
+  source(code: unknown): unknown;
+  /** `o.eval` */
+  evalOf(o: Record<PropertyKey, unknown>): unknown;
 }
 
 type Node = acorn.Node & Record<string, any>;
@@ -83,22 +90,37 @@ function isProtoRead(node: Node): boolean {
 function rewrite(src: string, program: Node): string {
   /** Nodes written to or called as methods: left as they are. */
   const targets = new Set<Node>();
+  /** Nodes written to. */
+  const writes = new Set<Node>();
+  const isWrite = (n: Node) => writes.has(n);
   function emit(node: Node): string {
     switch (node.type) {
       case "UpdateExpression":
         targets.add(node.argument);
+        writes.add(node.argument);
         break;
       case "UnaryExpression":
-        if (node.operator === "delete") targets.add(node.argument);
+        if (node.operator === "delete") {
+          targets.add(node.argument);
+          writes.add(node.argument);
+        }
         break;
       case "CallExpression":
         targets.add(node.callee);
+        if (node.callee.type === "Identifier" && node.callee.name === "eval" && node.arguments.length && node.arguments[0].type !== "SpreadElement") {
+          const [code, ...rest] = node.arguments as Node[];
+          return `eval(${H}.source(${emit(code)})${rest.map((a) => `, ${emit(a)}`).join("")})`;
+        }
         break;
       case "ForInStatement":
       case "ForOfStatement":
         targets.add(node.left);
+        writes.add(node.left);
         break;
       case "MemberExpression":
+        if (!node.computed && !node.optional && node.property.type === "Identifier" && node.property.name === "eval" && node.object.type !== "Super" && !isWrite(node)) {
+          return `(${H}.evalOf(${emit(node.object)}))`;
+        }
         if (!targets.has(node) && isProtoRead(node)) return `${H}.protoGet(${src.slice(node.object.start, node.object.end)}, ${JSON.stringify(node.property.name)})`;
         break;
       case "BinaryExpression":
@@ -106,6 +128,7 @@ function rewrite(src: string, program: Node): string {
         break;
       case "AssignmentExpression": {
         targets.add(node.left);
+        writes.add(node.left);
         if (node.operator !== "+=" || plainAdd(node.left, node.right)) break;
         const l = node.left;
         if (l.type === "Identifier") return `${l.name} =${H}.add(${l.name}, ${emit(node.right)})`;

@@ -592,7 +592,7 @@ export class SimEspruino {
     vm.runInContext(PRUNE_SOURCE, ctx)(this.newArray([...KEEP_GLOBALS, "InternalError"]), this.toCtxJson(KEEP_PROPS));
     const errors = installEspruinoErrors(ctx);
     this.errors = errors;
-    Object.defineProperty(this.G, HOOKS_GLOBAL, { value: sourceHooks(errors, this.G), writable: false, configurable: false, enumerable: false });
+    Object.defineProperty(this.G, HOOKS_GLOBAL, { value: sourceHooks(errors, ctx), writable: false, configurable: false, enumerable: false });
 
     const on = function (this: object, event: unknown, fn: unknown): void {
       if (typeof fn !== "function" && typeof fn !== "string") throw self.newError("Expecting a function or string");
@@ -1111,8 +1111,13 @@ function builtinMembers(G: any): Map<object, Map<string, unknown>> {
 }
 
 /** The hooks the rewritten code calls (espruino-source.ts). */
-function sourceHooks(errors: EspruinoErrors, G: any): SourceHooks {
+function sourceHooks(errors: EspruinoErrors, ctx: vm.Context): SourceHooks {
+  const G = vm.runInContext("globalThis", ctx);
   const builtins = builtinMembers(G);
+  const v8Eval = G.eval;
+  const source = (code: unknown) => (typeof code === "string" ? espruinoSource(code) : code);
+  // Indirect eval: global scope, as V8 runs it.
+  const globalEval = (code: unknown) => (typeof code === "string" ? vm.runInContext(espruinoSource(code), ctx) : code);
   const objectProto = G.Object.prototype;
   const add = (a: any, b: any): any => {
     if (typeof a === "string") return typeof b === "number" ? a + numberText(b) : a + b;
@@ -1131,5 +1136,7 @@ function sourceHooks(errors: EspruinoErrors, G: any): SourceHooks {
       if (!owner || owner === objectProto || builtins.get(owner)?.get(key) !== v || !builtins.has(proto)) return v;
       return Object.prototype.hasOwnProperty.call(objectProto, key) ? objectProto[key] : undefined;
     },
+    source,
+    evalOf: (o) => (o.eval === v8Eval ? globalEval : o.eval),
   };
 }
