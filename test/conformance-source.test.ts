@@ -58,6 +58,13 @@ test("eval hands a device error to the host as an Error named by its type", (t) 
   sim.close();
 });
 
+test("a decimal literal used as a property name stays a name", (t) => {
+  const sim = booted("var o={123456.789012345:1,0.1:2};class K{0.5(){return 3}}var r=Object.keys(o).join()+'|'+new K()['0.5']();");
+  t.deepEqual(sim.output(), []);
+  t.is(sim.eval("r"), "123456.789012345,0.1|3");
+  sim.close();
+});
+
 test("code acorn cannot parse is returned as it is, so that V8 reports the SyntaxError", (t) => {
   t.is(espruinoSource("var = ;"), "var = ;");
   const sim = booted("var = ;");

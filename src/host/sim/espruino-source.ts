@@ -93,8 +93,15 @@ function rewrite(src: string, program: Node): string {
   /** Nodes written to. */
   const writes = new Set<Node>();
   const isWrite = (n: Node) => writes.has(n);
+  /** Property names written as literals (`{1.5: x}`): not expressions, left as they are. */
+  const keys = new Set<Node>();
   function emit(node: Node): string {
     switch (node.type) {
+      case "Property":
+      case "MethodDefinition":
+      case "PropertyDefinition":
+        if (!node.computed) keys.add(node.key);
+        break;
       case "UpdateExpression":
         targets.add(node.argument);
         writes.add(node.argument);
@@ -151,7 +158,7 @@ function rewrite(src: string, program: Node): string {
         }
         break;
       case "Literal": {
-        const t = literalText(node, src);
+        const t = keys.has(node) ? undefined : literalText(node, src);
         if (t !== undefined) return `(${t})`;
         break;
       }
