@@ -25,6 +25,7 @@ test("every fixture entry and known gap names a probe, and every probe is record
   const ids = new Set(probeIds(TOPICS));
   t.true(ids.size >= 200, `only ${ids.size} probes`);
   t.deepEqual(Object.keys(GAPS).filter((id) => !ids.has(id)), [], "known gaps naming no probe");
+  t.deepEqual(Object.keys(GAPS).filter((id) => GAPS[id].trim().length < 20), [], "known gaps without a reason");
   for (const topic of TOPICS) {
     const fx = readFixture(topic.topic);
     const names = new Set(topic.probes.map((p) => p.name));

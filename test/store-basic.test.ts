@@ -1,6 +1,6 @@
 import test from "ava";
 import { CountingFlash, EPOCH0, makeFlash, openStore, pendingOf, regionOf } from "./store-helpers.ts";
-import { StoreFullError } from "../src/device/store/store.ts";
+import { STORE_FULL } from "../src/device/store/store.ts";
 
 const ESP32 = { pages: 16, pageSize: 4096 };
 
@@ -91,16 +91,15 @@ test("overwrite-oldest turns the ring over several laps, counts every overwritte
   t.is(st2.eraseCountMax, st.eraseCountMax);
 });
 
-test("refuse policy: StoreFullError when full, counted; space returns once delivered", (t) => {
+test("refuse policy: an Error named StoreFullError when full, counted; space returns once delivered", (t) => {
   const flash = makeFlash({ pages: 4, pageSize: 4096 });
   const s = openStore(flash, regionOf(flash), { policy: "refuse" });
   let n = 0;
   const err = t.throws(() => {
     for (;;) s.append({ pin: 1, stamp: { epochMs: EPOCH0 + n * 10000 }, value: n++ });
   });
-  t.true(err instanceof StoreFullError);
-  t.is(err!.name, "StoreFullError");
-  t.throws(() => s.append({ pin: 1, stamp: { epochMs: EPOCH0 }, value: 1 }), { instanceOf: StoreFullError });
+  t.is(err!.name, STORE_FULL);
+  t.throws(() => s.append({ pin: 1, stamp: { epochMs: EPOCH0 }, value: 1 }), { name: STORE_FULL });
   const st = s.stats();
   t.is(st.dropped.refused, 2);
   t.is(st.dropped.overwritten, 0);
@@ -108,7 +107,7 @@ test("refuse policy: StoreFullError when full, counted; space returns once deliv
   const all = pendingOf(s);
   t.is(all[0].reading.value, 0, "the oldest was kept");
   s.markDelivered({ pin: 1, from: all[0].pos, to: all[100].pos });
-  t.throws(() => s.append({ pin: 1, stamp: { epochMs: EPOCH0 }, value: 1 }), { instanceOf: StoreFullError }, "one sector not yet free");
+  t.throws(() => s.append({ pin: 1, stamp: { epochMs: EPOCH0 }, value: 1 }), { name: STORE_FULL }, "one sector not yet free");
   const firstSector = all.filter((r) => Math.floor(r.pos / 65536) === Math.floor(all[0].pos / 65536));
   s.markDelivered({ pin: 1, from: all[0].pos, to: firstSector[firstSector.length - 1].pos });
   s.append({ pin: 1, stamp: { epochMs: EPOCH0 }, value: -1 });
@@ -152,7 +151,7 @@ test("anchors survive rotation: the boot before an unanchored pending boot, and 
       s.append({ pin: 2, stamp: { epochMs: EPOCH0 + i }, value: i++ });
       if (i % 100 === 0) s.markDelivered({ pin: 2, from: 0, to: s.headPos() });
     }
-  }, { instanceOf: StoreFullError });
+  }, { name: STORE_FULL });
   t.true(s.stats().eraseCountMax >= 2, "the sector holding boot 1's anchors was erased");
   t.is(pendingOf(s, 1).length, 100, "boot 2's last readings are still pending");
   const anchors = openStore(flash, regionOf(flash)).anchors();

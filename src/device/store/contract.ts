@@ -76,7 +76,7 @@ export interface ReadingStore {
   readonly bootId: number;
   /**
    * Appends a reading; returns only once it is durable in flash.
-   * @throws StoreFullError when full under policy "refuse" (the reading is counted as refused).
+   * @throws Error named STORE_FULL ("StoreFullError") when full under policy "refuse" (the reading is counted as refused).
    * @throws Error on an invalid reading (message names the field); nothing stored changes.
    */
   append(reading: Reading): void;

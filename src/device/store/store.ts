@@ -40,14 +40,23 @@ import {
 } from "./format.ts";
 import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_MARK, ROTATION_RESERVE, R_BAD, R_END, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
 
-/** Thrown by append/appendAnchor under policy "refuse" when every sector holds undelivered readings. */
-export class StoreFullError extends Error {
-  constructor(message: string) {
-    super(message);
-    // Set explicitly: Espruino's Error subclasses do not get them from super().
-    this.name = "StoreFullError";
-    this.message = message;
-  }
+/** `name` of the Error append/appendAnchor throw under policy "refuse" when every sector holds undelivered readings. */
+export const STORE_FULL = "StoreFullError";
+
+/**
+ * The error of a refused append: an Error named STORE_FULL, not a subclass, because on
+ * Espruino 2v29 a class's `super(message)` into Error throws SyntaxError "Calling 'super'
+ * outside of class" (test/conformance, errors/subclass).
+ */
+function storeFullError(): Error {
+  const e = new Error("store full: every sector holds undelivered readings (policy refuse)");
+  e.name = STORE_FULL;
+  return e;
+}
+
+/** Whether `e` is the error of a refused append. */
+export function isStoreFull(e: unknown): boolean {
+  return !!e && (e as Error).name === STORE_FULL;
 }
 
 /** Per-pin datastream settings. `precision` applies to doubles: float32 (default) or float64. */
@@ -499,13 +508,13 @@ export class Store implements ReadingStore {
   /**
    * Opens the next sector as the head: seal the old head, erase, write the header with the
    * counters, copy forward the anchors the sector after it still needs.
-   * @throws StoreFullError under policy "refuse" when the next sector holds undelivered readings.
+   * @throws Error named STORE_FULL under policy "refuse" when the next sector holds undelivered readings.
    */
   private rotate(): void {
     const n = this.n;
     const t = this.head < 0 ? 0 : (this.head + 1) % n;
     if (this.st[t] === DATA && this.pend[t] > 0 && this.policy === "refuse") {
-      throw new StoreFullError("store full: every sector holds undelivered readings (policy refuse)");
+      throw storeFullError();
     }
     const lost = this.st[t] === DATA ? this.pend[t] : 0;
     // A counted mark already covers the readings left in t by a torn erase: count them once.
@@ -683,7 +692,7 @@ export class Store implements ReadingStore {
 
   /**
    * Appends a reading; returns once it is durable in flash.
-   * @throws StoreFullError when full under policy "refuse" (counted as refused).
+   * @throws Error named STORE_FULL when full under policy "refuse" (counted as refused).
    * @throws Error on an invalid reading (the message names the field); nothing changes.
    */
   append(reading: Reading): void {
@@ -778,7 +787,7 @@ export class Store implements ReadingStore {
     try {
       this.rotate();
     } catch (e) {
-      if (e instanceof StoreFullError) this.drops[1]++;
+      if (isStoreFull(e)) this.drops[1]++;
       throw e;
     }
   }
@@ -798,7 +807,7 @@ export class Store implements ReadingStore {
         rec = encodeReading(this.table, pin, kind, dom, ms, value, this.crc);
       }
     } catch (e) {
-      if (e instanceof StoreFullError) this.drops[1]++;
+      if (isStoreFull(e)) this.drops[1]++;
       throw e;
     }
     this.writeRecord(rec);
@@ -812,7 +821,7 @@ export class Store implements ReadingStore {
 
   /**
    * Persists a clock anchor (durable on return).
-   * @throws StoreFullError when no sector can take it under policy "refuse".
+   * @throws Error named STORE_FULL when no sector can take it under policy "refuse".
    * @throws Error on an invalid anchor.
    */
   appendAnchor(anchor: Anchor): void {

@@ -43,17 +43,33 @@ async function runAll(topics: ProbeTopic[], run: Runner, ports: PeerPorts, paral
   return new Map(jobs.map((j, i) => [j.id, results[i]]));
 }
 
+/**
+ * Prints what differs (and, with --verbose, each known gap's outputs), then one line:
+ * `N probes, M match`, then the known gaps (which still differ, for the reason listed in
+ * known-gaps.json) and anything that fails the run, each counted apart.
+ */
 function report(label: string, outcomes: Outcome[], verbose: boolean): boolean {
   const count = (v: Outcome["verdict"]) => outcomes.filter((o) => o.verdict === v).length;
   for (const o of outcomes) {
-    if (o.verdict === "match" || (o.verdict === "gap" && !verbose)) continue;
-    console.log(`${label} ${o.verdict}: ${o.id}${o.reason ? ` (${o.reason})` : ""}`);
-    if (o.verdict === "differs" || o.verdict === "gap") {
-      console.log(`  expected: ${JSON.stringify(o.expected)}\n  actual:   ${JSON.stringify(o.actual)}`);
+    if (o.verdict === "match") continue;
+    if (o.verdict === "gap") {
+      console.log(`${label} known gap: ${o.id}: ${o.reason}`);
+      if (verbose) console.log(`  expected: ${JSON.stringify(o.expected)}\n  actual:   ${JSON.stringify(o.actual)}`);
+      continue;
     }
+    console.log(`${label} ${o.verdict}: ${o.id}${o.reason ? ` (${o.reason})` : ""}`);
+    if (o.verdict === "differs") console.log(`  expected: ${JSON.stringify(o.expected)}\n  actual:   ${JSON.stringify(o.actual)}`);
   }
+  const parts = [`${outcomes.length} probes`, `${count("match")} match`];
   const gaps = count("gap");
-  console.log(`${label}: ${outcomes.length} probes, ${count("match")} match${gaps ? `, ${gaps} known gaps` : ""}`);
+  if (gaps) parts.push(`${gaps} known gaps (listed with reasons in test/conformance/known-gaps.json)`);
+  const failing: Array<[Outcome["verdict"], string]> = [
+    ["differs", "differ"],
+    ["stale gap", "listed as gaps but match (remove them from known-gaps.json)"],
+    ["not recorded", "not recorded (npm run conformance -- --record with ESPRUINO set)"],
+  ];
+  for (const [v, text] of failing) if (count(v)) parts.push(`${count(v)} ${text}`);
+  console.log(`${label}: ${parts.join(", ")}`);
   return outcomes.every((o) => o.verdict === "match" || o.verdict === "gap");
 }
 

@@ -4,8 +4,8 @@
  * numbers in `String(n)`, `n.toString()`, `toFixed`, `join` and `JSON.stringify` (number-text.ts);
  * `String.fromCharCode` keeping only the low byte of each code; JSON.stringify and JSON.parse
  * as Espruino's writer and reader (espruino-json.ts); parseInt and parseFloat as its parsers;
- * `split` ignoring its limit; `replace` without `$&`-style patterns; `Math.round` rounding halves away from zero; Espruino's own Math.clip, Math.wrap, Math.randInt.
- * Number-to-text inside `+` and template literals cannot be changed: see the known gaps.
+ * `split` ignoring its limit; `replace` without `$&`-style patterns; `Math.round` rounding halves away from zero; `Math.pow` and `Math.sqrt` as Espruino computes them; `toUpperCase`/`toLowerCase` and `encodeURIComponent`/`decodeURIComponent` as its byte-wise versions; Espruino's own Math.clip, Math.wrap, Math.randInt.
+ * Number-to-text inside `+` and template literals is the source rewrite's (espruino-source.ts).
  */
 import * as vm from "node:vm";
 import { espruinoJson, espruinoJsonParse, jsonWhitespace, STRINGIFY } from "./espruino-json.ts";
@@ -111,6 +111,85 @@ const PATCH_SOURCE = `(function (text, toFixed, random, H) {
     var i = x < 0 ? Math.ceil(x) : Math.floor(x);
     return i === 0 && x < 0 ? -0 : i;
   });
+  // jswrap_string_toUpperLowerCase: byte by byte with charToUpperCase, whose à-þ ranges never
+  // hold for a signed char (x86, as recorded): only a-z (A-Z) change; 'é' stays, and so do the
+  // bytes of UTF-8 text.
+  function caseMap(str, upper) {
+    var out = "";
+    for (var i = 0; i < str.length; i++) {
+      var c = str.charCodeAt(i);
+      if (upper ? c >= 97 && c <= 122 : c >= 65 && c <= 90) c += upper ? -32 : 32;
+      out += fromCharCode(c);
+    }
+    return out;
+  }
+  define(SP, "toUpperCase", function () { return caseMap(S(this), true); });
+  define(SP, "toLowerCase", function () { return caseMap(S(this), false); });
+  // jswrap_encodeURIComponent: byte by byte; the byte is a signed char, so one above 0x7F
+  // gets a wrong first hex digit (0xE9 is "%59"). A char above 0xFF is its UTF-8 bytes, as a
+  // Unicode build stores it.
+  function hexDigit(d) { return fromCharCode(d > 9 ? (65 + d - 10) & 255 : 48 + d); }
+  function escapeByte(b) { return "%" + hexDigit((b < 128 ? b : (b | 0xffffff00) >>> 0) >>> 4) + hexDigit(b & 15); }
+  function utf8(code) {
+    if (code < 0x800) return [0xc0 | (code >> 6), 0x80 | (code & 63)];
+    if (code < 0x10000) return [0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63)];
+    return [0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63)];
+  }
+  var URI_KEEP = "-.!~*'()_";
+  define(globalThis, "encodeURIComponent", function (v) {
+    var str = S(v), out = "";
+    for (var i = 0; i < str.length; i++) {
+      var c = str.charCodeAt(i);
+      if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || indexOf.call(URI_KEEP, str[i]) >= 0) { out += str[i]; continue; }
+      if (c <= 0xff) { out += escapeByte(c); continue; }
+      if (c >= 0xd800 && c < 0xdc00 && i + 1 < str.length) {
+        var lo = str.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo < 0xe000) { c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00); i++; }
+      }
+      utf8(c).forEach(function (b) { out += escapeByte(b); });
+    }
+    return out;
+  });
+  // jswrap_decodeURIComponent: ASCII only; an escape is hexToByte cast to a signed char, so one
+  // of a byte above 0x7F is "Invalid URI" (and chtod takes any letter: "%zz" is "S").
+  function hexValue(ch) {
+    var c = ch === undefined ? 0 : ch.charCodeAt(0);
+    if (c >= 48 && c <= 57) return c - 48;
+    if (c >= 97 && c <= 122) return c - 87;
+    if (c >= 65 && c <= 90) return c - 55;
+    return -1;
+  }
+  define(globalThis, "decodeURIComponent", function (v) {
+    var str = S(v), out = "";
+    for (var i = 0; i < str.length; i++) {
+      if (str.charCodeAt(i) > 0x7f) throw new Error("ASCII only");
+      if (str[i] !== "%") { out += str[i]; continue; }
+      var hi = hexValue(str[i + 1]), lo = hexValue(str[i + 2]);
+      i += 2;
+      var byte = hi < 0 || lo < 0 ? -1 : ((hi << 4) | lo) & 255;
+      if (byte < 0 || byte > 0x7f) throw new Error("Invalid URI");
+      out += fromCharCode(byte);
+    }
+    return out;
+  });
+  // jswrap_math_pow: small integer powers by repeated multiplication, others as exp(log(x) * y)
+  // (so Math.pow(10, 22) is not 1e22); Math.sqrt is pow(x, 0.5) the same way. The C library's
+  // exp and log (glibc on Linux, newlib on boards) can differ from V8's in the last bit.
+  var exp = Math.exp, log = Math.log;
+  function pow(x, y) {
+    x = +x; y = +y;
+    var yi = y < 0 ? Math.ceil(y) : Math.floor(y);
+    if (yi >= 0 && yi < 10 && yi === y) {
+      if (yi === 0) return 1;
+      var p = x;
+      for (; yi > 1; yi--) p *= x;
+      return p;
+    }
+    if (x < 0 && y % 1 === 0) return y % 2 === 0 ? exp(log(-x) * y) : -exp(log(-x) * y);
+    return x !== 0 || 0 >= y ? exp(log(x) * y) : 0;
+  }
+  define(Math, "pow", pow);
+  define(Math, "sqrt", function (x) { x = +x; return x >= 0 ? exp(log(x) * 0.5) : NaN; });
   define(Math, "clip", function (x, min, max) { x = +x; if (x < min) x = +min; if (x > max) x = +max; return x; });
   define(Math, "wrap", function (x, max) { x = +x; max = +max; var r = x % max; return r < 0 ? r + max : r; });
   define(Math, "randInt", function (range) {

@@ -12,12 +12,14 @@ import { FlashBus } from "./flash-bus.ts";
 import { JsfStorage, StorageError, binaryBytes, bytesBinary, FLAG_STORAGEFILE, NAME_BYTES } from "./storage.ts";
 import { espruinoJson, espruinoJsonParse, STORAGE_JSON } from "./espruino-json.ts";
 import { KEEP_GLOBALS, KEEP_PROPS, PRUNE_SOURCE } from "./builtins.ts";
-import { espruinoStringToNumber } from "./number-text.ts";
+import { espruinoNumberText, espruinoStringToNumber } from "./number-text.ts";
 import { formatPrintArgs, formatUncaught, formatValue } from "./format.ts";
 import { crc32 } from "./crc32.ts";
 import { installEspruinoDate } from "./espruino-date.ts";
 import { installEspruinoTyped } from "./espruino-typed.ts";
 import { installEspruinoText } from "./espruino-text.ts";
+import { espruinoErrorType, installEspruinoErrors, type EspruinoErrors } from "./espruino-errors.ts";
+import { espruinoSource, HOOKS_GLOBAL, type SourceHooks } from "./espruino-source.ts";
 import { countVars } from "./memory.ts";
 import { moduleVars } from "./code-vars.ts";
 import { createHttpModule, ESPRUINO_VERSION } from "./http.ts";
@@ -122,7 +124,7 @@ export class SimEspruino {
   private linkWatchers: (() => void)[] = [];
   private wifi: WifiControl | undefined;
   private lastCode: string | undefined;
-  private ctxErrors: { Error: any; InternalError: any; TypeError: any } | undefined;
+  private errors: EspruinoErrors | undefined;
   private unsubscribeNet: (() => void) | undefined;
   private protoObject: any;
   private protoArray: any;
@@ -265,7 +267,9 @@ export class SimEspruino {
   eval(expr: string): unknown {
     this.requireAlive();
     try {
-      return vm.runInContext(expr, this.ctx!, { filename: "repl" });
+      return vm.runInContext(espruinoSource(expr), this.ctx!, { filename: "repl" });
+    } catch (e) {
+      throw this.hostError(e);
     } finally {
       this.afterCall();
     }
@@ -280,11 +284,11 @@ export class SimEspruino {
     const start = this.lines.length;
     let result: string;
     try {
-      const v = vm.runInContext(line, this.ctx!, { filename: "repl" });
+      const v = vm.runInContext(espruinoSource(line), this.ctx!, { filename: "repl" });
       result = "=" + formatValue(v, { dropQuotes: true });
     } catch (e) {
       if (this.isPowerCut(e)) this.die(String((e as Error).message));
-      result = formatUncaught(e);
+      result = formatUncaught(this.errors?.caught(e) ?? e);
     }
     this.afterCall();
     return [...this.lines.slice(start), result].join("\n");
@@ -417,7 +421,7 @@ export class SimEspruino {
     }
     this.codeVars += load;
     try {
-      vm.runInContext(code, this.ctx!, { filename });
+      vm.runInContext(espruinoSource(code), this.ctx!, { filename });
     } catch (e) {
       this.reportUncaught(e);
     }
@@ -435,13 +439,26 @@ export class SimEspruino {
       this.fireSync(this.G.process, "uncaughtException", [e]);
       return;
     }
-    this.print(formatUncaught(e));
+    this.print(formatUncaught(this.errors?.caught(e) ?? e));
+  }
+
+  /**
+   * What `eval` throws to its host caller: an error of the device (Espruino's plain object, or
+   * one V8 raised) as a host Error named by its type; anything else as it is.
+   */
+  private hostError(e: unknown): unknown {
+    const d = this.errors?.caught(e) ?? e;
+    const type = espruinoErrorType(d);
+    if (type === undefined) return e;
+    const err = new Error(String((d as { message?: unknown }).message ?? ""));
+    err.name = type;
+    return err;
   }
 
   private invoke(gen: number, fn: unknown, thisArg: unknown, args: unknown[]): void {
     if (gen !== this.gen || !this.alive) return;
     try {
-      if (typeof fn === "string") vm.runInContext(fn, this.ctx!);
+      if (typeof fn === "string") vm.runInContext(espruinoSource(fn), this.ctx!);
       else (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
     } catch (e) {
       this.reportUncaught(e);
@@ -482,7 +499,7 @@ export class SimEspruino {
   }
 
   private newError(message: string, type: "Error" | "InternalError" | "TypeError" = "Error"): any {
-    return new this.ctxErrors![type](message);
+    return new this.errors!.made[type](message);
   }
 
   private linkUp(): boolean {
@@ -572,8 +589,10 @@ export class SimEspruino {
     installEspruinoDate(ctx, () => self.deviceNowMs());
     installEspruinoTyped(ctx);
     installEspruinoText(ctx, () => self.random());
-    this.ctxErrors = { Error: this.G.Error, InternalError: this.G.InternalError, TypeError: this.G.TypeError };
     vm.runInContext(PRUNE_SOURCE, ctx)(this.newArray([...KEEP_GLOBALS, "InternalError"]), this.toCtxJson(KEEP_PROPS));
+    const errors = installEspruinoErrors(ctx);
+    this.errors = errors;
+    Object.defineProperty(this.G, HOOKS_GLOBAL, { value: sourceHooks(errors, ctx), writable: false, configurable: false, enumerable: false });
 
     const on = function (this: object, event: unknown, fn: unknown): void {
       if (typeof fn !== "function" && typeof fn !== "string") throw self.newError("Expecting a function or string");
@@ -1068,3 +1087,56 @@ function installRejectionHook(): void {
   });
 }
 installRejectionHook();
+
+/** A number as Espruino turns it into text: int32s as V8 does, others by Espruino's ftoa. */
+function numberText(n: number): string {
+  return (n | 0) === n ? String(n) : espruinoNumberText(n);
+}
+
+/** The builtin members of each builtin prototype but Object's, as the context starts. */
+function builtinMembers(G: any): Map<object, Map<string, unknown>> {
+  const out = new Map<object, Map<string, unknown>>();
+  const protos = Object.getOwnPropertyNames(G).map((k) => Object.getOwnPropertyDescriptor(G, k)?.value?.prototype);
+  protos.push(Object.getPrototypeOf(G.Uint8Array.prototype));
+  for (const p of protos) {
+    if (!p || (typeof p !== "object" && typeof p !== "function") || p === G.Object.prototype || out.has(p)) continue;
+    const members = new Map<string, unknown>();
+    for (const k of Object.getOwnPropertyNames(p)) {
+      const d = Object.getOwnPropertyDescriptor(p, k)!;
+      if ("value" in d && k !== "constructor") members.set(k, d.value);
+    }
+    out.set(p, members);
+  }
+  return out;
+}
+
+/** The hooks the rewritten code calls (espruino-source.ts). */
+function sourceHooks(errors: EspruinoErrors, ctx: vm.Context): SourceHooks {
+  const G = vm.runInContext("globalThis", ctx);
+  const builtins = builtinMembers(G);
+  const v8Eval = G.eval;
+  const source = (code: unknown) => (typeof code === "string" ? espruinoSource(code) : code);
+  // Indirect eval: global scope, as V8 runs it.
+  const globalEval = (code: unknown) => (typeof code === "string" ? vm.runInContext(espruinoSource(code), ctx) : code);
+  const objectProto = G.Object.prototype;
+  const add = (a: any, b: any): any => {
+    if (typeof a === "string") return typeof b === "number" ? a + numberText(b) : a + b;
+    if (typeof b === "string" && typeof a === "number") return numberText(a) + b;
+    return a + b;
+  };
+  return {
+    add,
+    addTo: (o, k, v) => (o[k] = add(o[k], v)),
+    text: (v) => (typeof v === "number" ? numberText(v) : v),
+    caught: (e) => errors.caught(e),
+    protoGet: (proto, key) => {
+      const v = proto[key];
+      let owner: any = proto;
+      while (owner && owner !== objectProto && !Object.prototype.hasOwnProperty.call(owner, key)) owner = Object.getPrototypeOf(owner);
+      if (!owner || owner === objectProto || builtins.get(owner)?.get(key) !== v || !builtins.has(proto)) return v;
+      return Object.prototype.hasOwnProperty.call(objectProto, key) ? objectProto[key] : undefined;
+    },
+    source,
+    evalOf: (o) => (o.eval === v8Eval ? globalEval : o.eval),
+  };
+}

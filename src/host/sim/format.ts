@@ -4,6 +4,7 @@
  * prints them (number-text.ts).
  */
 import { espruinoNumberText } from "./number-text.ts";
+import { espruinoErrorType } from "./espruino-errors.ts";
 
 /** A number as Espruino prints it (src/host/sim/number-text.ts). */
 export function formatNumber(n: number): string {
@@ -51,6 +52,9 @@ export function formatValue(v: unknown, options: { dropQuotes?: boolean; depth?:
             if (x.length === 0) return "[ ]";
             return `[ ${x.map((e) => fmt(e, depth + 1)).join(", ")} ]`;
           }
+          const errorType = espruinoErrorType(x);
+          // An instance of a builtin class prints as the class name and its toString.
+          if (errorType !== undefined) return `${errorType}: ${String(x)}`;
           if (Object.prototype.toString.call(x) === "[object Error]" || x instanceof Error) {
             const e = x as Error;
             return `${e.name}: ${e.message}`;
@@ -80,6 +84,8 @@ export function formatPrintArgs(args: unknown[]): string {
  * `Uncaught ` and the thrown value as a string.
  */
 export function formatUncaught(e: unknown): string {
+  // jsiConsolePrintf("Uncaught %v"): an Espruino error as its toString.
+  if (espruinoErrorType(e) !== undefined) return `Uncaught ${String(e)}`;
   if (e && typeof e === "object" && "message" in e) {
     const err = e as { name?: string; message?: string };
     return `Uncaught ${err.name ?? "Error"}: ${err.message ?? ""}`;

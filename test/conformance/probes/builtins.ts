@@ -55,6 +55,14 @@ export default {
   topic: "builtins",
   probes: [
     {
+      name: "prototype members read directly",
+      code: "print([typeof Array.prototype.map, typeof Function.prototype.call, typeof Object.prototype.hasOwnProperty, typeof String.prototype.charAt, typeof Uint8Array.prototype.set, typeof [].map, typeof ''.charAt].join());",
+    },
+    {
+      name: "added prototype member",
+      code: "Array.prototype.myX = function () { return 7; };\nprint(typeof Array.prototype.myX, [].myX());",
+    },
+    {
       name: "standard globals",
       code: `var odd = [];\n${JSON.stringify(ESPRUINO_STANDARD_GLOBALS)}.forEach(function (k) { if (k !== "undefined" && global[k] === undefined) odd.push(k); });\nprint("missing:", odd.join());`,
     },

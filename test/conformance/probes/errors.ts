@@ -26,12 +26,26 @@ export default {
       "stack is string": "typeof new Error('x').stack",
       "print error": "new Error('shown')",
       "error in JSON": "JSON.stringify(new Error('m'))",
+      "TypeError toString": "String(new TypeError('t'))",
+      "Error own keys": "JSON.stringify(Object.keys(new Error('m')))",
+      "caught error type": "(function () { try { var n = null; return n.x; } catch (e) { return e.type + ' ' + (e instanceof Error) + ' ' + String(e); } })()",
+      "call a number": "(function () { try { var o = { f: 1 }; o.f(); } catch (e) { return String(e); } })()",
+      "call undefined variable": "(function () { try { var f; f(); } catch (e) { return String(e); } })()",
+      "subclass": "(function () { class A extends Error { constructor(m) { super(m); this.name = 'A'; } } var a = new A('q'); return String(a) + ' ' + (a instanceof A) + ' ' + (a instanceof Error) + ' ' + a.name + ' ' + a.message; })()",
+      "print TypeError": "new TypeError('t')",
     }),
     ...scripts({
       "uncaught at top": "print('before');\nthrow new Error('top level');",
       "uncaught string": "throw 'just a string';",
       "uncaught TypeError": "var o = undefined;\no.field = 1;",
       "code after uncaught": "print(1);\nnull.x;\nprint(2);",
+      "uncaught ReferenceError": "missingFunction();",
     }),
+    ...scripts(
+      {
+        "uncaught in timer": "setTimeout(function () { var u; u.y = 2; }, 1);\nsetTimeout(function () { print('next timer runs'); done(); }, 5);",
+      },
+      true,
+    ),
   ],
 } satisfies ProbeTopic;

@@ -5,6 +5,10 @@ import { printEach } from "./util.ts";
 export default {
   topic: "math",
   probes: printEach({
+    "pow cases": "[Math.pow(2, 0.5), Math.pow(-2, 3), Math.pow(-8, 1 / 3), Math.pow(0, 0), Math.pow(0, -1), Math.pow(2, -1), Math.pow(1.5, 2.5), Math.pow(-2, 10), Math.pow(10, 9)].join()",
+    "pow equalities": "[Math.pow(2, 0.5) === Math.SQRT2, Math.pow(10, -3) === 0.001, Math.pow(10, 15) === 1e15, Math.pow(2, 31) === 2147483648, Math.pow(3, 9) === 19683].join()",
+    "sqrt exact": "[Math.sqrt(4) === 2, Math.sqrt(16) === 4, Math.sqrt(0.25) === 0.5, Math.sqrt(-1)].join()",
+    "sqrt of 9": "Math.sqrt(9) === 3",
     "round halves": "[Math.round(0.5), Math.round(1.5), Math.round(2.5), Math.round(-0.5), Math.round(-1.5), Math.round(-2.5)].join()",
     "round big": "Math.round(4503599627370497) + ' ' + Math.round(1767225600123.6)",
     "floor ceil": "[Math.floor(-1.5), Math.ceil(-1.5), Math.floor(2.9999999), Math.ceil(1e-300)].join()",

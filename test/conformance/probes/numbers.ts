@@ -55,5 +55,12 @@ export default {
     "precision of sums": "(function () { var s = 0; for (var i = 0; i < 10; i++) s += 0.1; return s; })()",
     "equality": "(0.1 + 0.2 === 0.3) + ' ' + (1 / 3 * 3 === 1)",
     "number keys": "JSON.stringify(Object.keys({ 2: 'a', 1: 'b', x: 'c' }))",
+    "template literal": "`${1 / 3}|${0.1 + 0.2}|${1e21}|${-2.5}|${7}`",
+    "plus-equals": "(function () { var s = 'v'; s += 0.1 + 0.2; var o = { t: 'x' }; o.t += 2 / 3; var k = 't'; o[k] += 1e-7; return s + ' ' + o.t; })()",
+    "number plus string": "0.1 * 3 + 'x' + 1.5e-7",
+    "float literals": "[0.1 + 0.7, 1.005 * 1000, 4.35 * 100, 123.456e-2].join()",
+    "concat in direct eval": "(function () { var x = 1 / 3; return eval(\"'' + x\"); })()",
+    "concat in global.eval": "global.eval(\"'' + 2 / 3\")",
+    "concat in eval held by reference": "(function () { var hal = { evaluate: global.eval }; return hal.evaluate(\"(function () { return 'r' + 0.1 * 3; })()\"); })()",
   }),
 } satisfies ProbeTopic;
