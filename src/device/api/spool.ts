@@ -10,7 +10,6 @@ import { TimeKeeper } from "../clock/timekeeper.ts";
 import { SntpClient } from "../clock/sntp.ts";
 import { createNetwork } from "../net/index.ts";
 import type { Network } from "../net/index.ts";
-import { createUplink } from "../uplink/uplink.ts";
 import type { Uplink, UplinkKeep } from "../uplink/uplink.ts";
 import { maskToken } from "../uplink/mask.ts";
 import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, datastreamOf, parsePin, describe } from "./config.ts";
@@ -199,7 +198,7 @@ export function createSpool(o: SpoolOptions): Spool {
 
   function makeUplink(): Uplink | undefined {
     if (!cfg.blynk.token) return undefined;
-    return createUplink({
+    return parts.uplink().createUplink({
       hal: hal,
       store: store,
       resolver: {

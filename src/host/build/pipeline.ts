@@ -96,6 +96,7 @@ export interface PartSpec {
 export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "setup", entry: join(ROOT, "src", "device", "parts", "setup.ts") },
   { name: "report", entry: join(ROOT, "src", "device", "parts", "report.ts") },
+  { name: "uplink", entry: join(ROOT, "src", "device", "parts", "uplink.ts") },
 ];
 
 /** One built part. */
