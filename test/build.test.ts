@@ -343,6 +343,28 @@ test("the firmware bundle carries no dynamic-require shim (esbuild's `typeof Pro
   t.false(r.code.includes("Dynamic require"), "no shim error text");
 });
 
+test("the firmware's module level is global, each name prefixed, and runs as before", async (t) => {
+  const r = await build({ board: "esp8266", write: false });
+  const ast = acorn.parse(r.code, { ecmaVersion: 2020 }) as any;
+  t.true(ast.body.length > 50, "statements at the top, not one wrapper call");
+  const names: string[] = [];
+  for (const s of ast.body) {
+    if (s.type === "FunctionDeclaration" || s.type === "ClassDeclaration") names.push(s.id.name);
+    if (s.type === "VariableDeclaration") for (const d of s.declarations) names.push(d.id.name);
+  }
+  t.true(names.length > 100);
+  t.deepEqual(names.filter((n) => !/^\$[0-9a-z]+$/.test(n)), [], "every global the bundle makes is $<n>");
+  t.is(new Set(names).size, names.length, "no name declared twice");
+});
+
+test("a module-level class that names itself keeps working at global scope", async (t) => {
+  const code = await lower(`class A { static k = 2; v = 1; get w() { return this.v + A.k; } }
+class B extends A { constructor() { super(); this.v = 5; } }
+print(String(new B().w));`);
+  t.false(/^\(\(\)=>\{/.test(code), "no wrapper");
+  t.deepEqual(runInVm(code), ["7"]);
+});
+
 /**
  * The bundle as a canonical sequence of syntax nodes: local names renumbered by first use (the
  * minifier picks short names by frequency, so they differ between builds), and the board profile

@@ -12,6 +12,7 @@
 import type { Hal } from "./hal.ts";
 import type { SetupPart } from "./parts/setup.ts";
 import type { ReportPart } from "./parts/report.ts";
+import type { UplinkPart } from "./parts/uplink.ts";
 
 /** The parts, each loaded afresh by every call: keep the result only as long as you use it. */
 export interface Parts {
@@ -19,6 +20,8 @@ export interface Parts {
   setup(): SetupPart;
   /** The printed report and erase's confirmation. */
   report(): ReportPart;
+  /** The uplink's code: spool makes an uplink only while it has work. */
+  uplink(): UplinkPart;
 }
 
 /** Storage files of parts: `spool.<name>.<8 hex>`. */
@@ -38,7 +41,7 @@ export function storageParts(hal: Hal, files: { [name: string]: string }): Parts
     }
     return hal.evaluate(code);
   }
-  return { setup: () => load("setup"), report: () => load("report") };
+  return { setup: () => load("setup"), report: () => load("report"), uplink: () => load("uplink") };
 }
 
 /** Erases the part files of other builds (left by earlier firmware). */

@@ -5,5 +5,6 @@
 import type { Parts } from "../../src/device/parts.ts";
 import setupPart from "../../src/device/parts/setup.ts";
 import reportPart from "../../src/device/parts/report.ts";
+import uplinkPart from "../../src/device/parts/uplink.ts";
 
-export const directParts: Parts = { setup: () => setupPart, report: () => reportPart };
+export const directParts: Parts = { setup: () => setupPart, report: () => reportPart, uplink: () => uplinkPart };

@@ -10,8 +10,7 @@ import { TimeKeeper } from "../clock/timekeeper.ts";
 import { SntpClient } from "../clock/sntp.ts";
 import { createNetwork } from "../net/index.ts";
 import type { Network } from "../net/index.ts";
-import { createUplink } from "../uplink/uplink.ts";
-import type { Uplink } from "../uplink/uplink.ts";
+import type { Uplink, UplinkKeep } from "../uplink/uplink.ts";
 import { maskToken } from "../uplink/mask.ts";
 import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, datastreamOf, parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
@@ -28,6 +27,8 @@ import { openStore, reconfigureStore } from "./store-open.ts";
 const DAY_MS = 86400000;
 /** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
 const TIDY_EVERY_MS = 3600000;
+/** How often a living uplink is checked for having nothing left to do (then it is dropped). */
+const UPLINK_CHECK_MS = 500;
 
 /** A running `spool.sample` (or configured schedule). */
 export interface SampleHandle {
@@ -149,9 +150,7 @@ export function createSpool(o: SpoolOptions): Spool {
     maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs,
     validAtBoot: cfg.clock.validAtBoot,
     // SNTP has failed long enough: readings waiting for it go out with the HTTP Date's time.
-    onCoarseAllowed: () => {
-      if (uplink) uplink.notifyClockChanged();
-    },
+    onCoarseAllowed: () => clockChanged(),
   });
   const netConfig = { ssid: cfg.wifi.ssid, password: cfg.wifi.password };
   const network: Network = createNetwork({ hal: hal, network: board.network, config: netConfig, reconnect: board.id === "esp8266" ? "sdk" : "manual" });
@@ -164,14 +163,22 @@ export function createSpool(o: SpoolOptions): Spool {
       needsDrift: () => keeper.driftPpm() === undefined,
       onSync: (sync) => {
         keeper.acceptSntp(sync);
-        if (uplink) uplink.notifyClockChanged();
+        clockChanged();
       },
       onError: (reason, server) => keeper.noteError(reason, server),
     });
   }
 
   let sntp: SntpClient = makeSntp();
+  /**
+   * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
+   * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
+   */
   let uplink: Uplink | undefined;
+  let uplinkKeep: Partial<UplinkKeep> = {};
+  let uplinkCheck: TimerId | undefined;
+  /** The flush delay after a reading while no uplink exists. */
+  let flushTimer: TimerId | undefined;
   let running = false;
   const schedules: Schedule[] = [];
   let statusTimer: TimerId | undefined;
@@ -191,7 +198,7 @@ export function createSpool(o: SpoolOptions): Spool {
 
   function makeUplink(): Uplink | undefined {
     if (!cfg.blynk.token) return undefined;
-    return createUplink({
+    return parts.uplink().createUplink({
       hal: hal,
       store: store,
       resolver: {
@@ -202,11 +209,14 @@ export function createSpool(o: SpoolOptions): Spool {
           return d;
         },
         applyHttpDate: (header) => {
-          if (keeper.applyHttpDate(header) && uplink) uplink.notifyClockChanged();
+          if (keeper.applyHttpDate(header)) clockChanged();
         },
         wantsTime: () => keeper.wantsTime(),
       },
-      link: network,
+      // Link changes come through spool's own listener: a listener the uplink left on the
+      // network would keep a dropped instance alive.
+      link: { isUp: () => network.isUp() },
+      keep: uplinkKeep,
       sntp: { syncNow: () => sntp.syncNow() },
       config: {
         token: cfg.blynk.token,
@@ -224,10 +234,50 @@ export function createSpool(o: SpoolOptions): Spool {
     });
   }
 
+  /**
+   * The uplink, made when there is none (started, or with `fresh` false resumed where the last
+   * one left off on a link that stayed up); undefined without a token.
+   */
+  function liveUplink(fresh: boolean): Uplink | undefined {
+    if (!uplink) {
+      uplink = makeUplink();
+      if (!uplink) return undefined;
+      if (running && fresh) uplink.start();
+      else if (running) uplink.resume();
+    }
+    if (uplinkCheck === undefined) uplinkCheck = hal.setTimeout(dropSettledUplink, UPLINK_CHECK_MS);
+    return uplink;
+  }
+
+  function dropSettledUplink(): void {
+    uplinkCheck = undefined;
+    if (uplink && uplink.isSettled()) uplink = undefined;
+    else if (uplink) uplinkCheck = hal.setTimeout(dropSettledUplink, UPLINK_CHECK_MS);
+  }
+
+  function clockChanged(): void {
+    if (uplink) uplink.notifyClockChanged();
+    else if (running && uplinkKeep.waiting) liveUplink(false);
+  }
+
+  /** A reading was stored: sent within the flush delay while online. */
+  function appended(): void {
+    if (!running) return;
+    if (uplink) uplink.notifyAppended();
+    else if (flushTimer === undefined && cfg.blynk.token && !uplinkKeep.stoppedToken && network.isUp()) {
+      flushTimer = hal.setTimeout(() => {
+        flushTimer = undefined;
+        liveUplink(false);
+      }, cfg.flushDelayMs);
+    }
+  }
+
   network.onChange((up) => {
     if (!running) return;
     if (up) sntp.start();
     else sntp.stop();
+    if (uplink) uplink.linkChanged(up);
+    else if (up) liveUplink(true);
   });
 
   function tick(s: Schedule): void {
@@ -308,8 +358,8 @@ export function createSpool(o: SpoolOptions): Spool {
     if (!surveyed) survey();
     network.start();
     if (network.isUp()) sntp.start();
-    if (!uplink) uplink = makeUplink();
-    if (uplink) uplink.start();
+    const u = liveUplink(true);
+    if (u) u.start();
     for (let i = 0; i < schedules.length; i++) arm(schedules[i]);
     armStatus();
   }
@@ -322,14 +372,21 @@ export function createSpool(o: SpoolOptions): Spool {
     tidyTimer = undefined;
     armStatus();
     if (uplink) uplink.stop();
+    // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
+    uplink = undefined;
+    if (uplinkCheck !== undefined) hal.clearTimeout(uplinkCheck);
+    uplinkCheck = undefined;
+    if (flushTimer !== undefined) hal.clearTimeout(flushTimer);
+    flushTimer = undefined;
     sntp.stop();
     network.stop();
   }
 
   function restartUplink(): void {
     if (uplink) uplink.stop();
-    uplink = makeUplink();
-    if (uplink && running) uplink.start();
+    uplink = undefined;
+    uplinkKeep = {};
+    if (running) liveUplink(true);
   }
 
   /** Applies a new configuration to the running parts that it changes. */
@@ -353,7 +410,7 @@ export function createSpool(o: SpoolOptions): Spool {
     if (!sameJson(prev.clock, cfg.clock)) {
       keeper.configure({ policy: cfg.clock.unanchored, maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs, validAtBoot: cfg.clock.validAtBoot });
       // Readings that waited may now resolve (or be dropped).
-      if (uplink && running) uplink.notifyClockChanged();
+      if (running) clockChanged();
     }
     const uplinkChanged = !sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || !sameJson(prev.uplink, cfg.uplink);
     if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) restartUplink();
@@ -419,7 +476,7 @@ export function createSpool(o: SpoolOptions): Spool {
       }
       throw e;
     }
-    if (uplink && running) uplink.notifyAppended();
+    appended();
   }
 
   function sample(pin: any, fn: () => any, everyMs: number): SampleHandle {
@@ -433,8 +490,9 @@ export function createSpool(o: SpoolOptions): Spool {
 
   function flush(): void {
     if (!running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
-    if (!uplink) throw new Error('spool.flush: no Blynk token is set; call spool.setup({blynk: {token: "..."}})');
-    uplink.flushNow();
+    const u = liveUplink(false);
+    if (!u) throw new Error('spool.flush: no Blynk token is set; call spool.setup({blynk: {token: "..."}})');
+    u.flushNow();
   }
 
   /** Seconds since the oldest undelivered reading was taken, or null. */
@@ -463,7 +521,9 @@ export function createSpool(o: SpoolOptions): Spool {
     const drops: { [reason: string]: number } = {};
     const reasons = Object.keys(s.dropped);
     for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
-    const u = uplink ? uplink.status() : undefined;
+    // Without a living uplink, one made for the question (from what the last one kept) answers.
+    const live = uplink || makeUplink();
+    const u = live ? live.status() : undefined;
     const up = hal.uptime();
     const sampling: ScheduleStatus[] = [];
     for (let i = 0; i < schedules.length; i++) {

@@ -64,8 +64,12 @@ export interface StampResolver {
 /** The network as the uplink sees it (src/device/net implements it). */
 export interface Link {
   isUp(): boolean;
-  /** Called with true when the network comes up, false when it goes down. */
-  onChange(cb: (up: boolean) => void): void;
+  /**
+   * Called with true when the network comes up, false when it goes down. Absent: the owner
+   * tells the uplink itself ({@link Uplink.linkChanged}), so that nothing outside holds an
+   * instance it may drop.
+   */
+  onChange?(cb: (up: boolean) => void): void;
 }
 
 /** Something to sync the clock when the network comes up (the clock's SNTP client). */
@@ -112,6 +116,40 @@ export interface UplinkConfig {
   syncWaitMs?: number;
 }
 
+/**
+ * What the uplink knows between its instances: the owner may drop an idle uplink (its closures
+ * cost about 470 JsVars, docs/memory.md) and make the next one with the same object, which then
+ * carries on where the last stopped. Fill nothing in: the first instance does.
+ */
+export interface UplinkKeep {
+  token: string;
+  target: Target;
+  stoppedToken: boolean;
+  state: UplinkState;
+  /** The link was up when last heard of: a new instance then does not start a new association. */
+  up: boolean;
+  seq: number;
+  attempt: number;
+  backoffMs: number;
+  maxPoints: number;
+  window: number;
+  paused: boolean;
+  tokens: number;
+  tokensAt: number;
+  probedAt: number | undefined;
+  waiting: number;
+  /** Pins set aside: 1 = keep (skip this boot), 2 = drop. */
+  aside: { [pin: number]: number };
+  badPins: number[];
+  lastReply: { status: number; message: string } | undefined;
+  hint: string | undefined;
+  requests: number;
+  delivered: number;
+  bytesSent: number;
+  maxPieceBytes: number;
+  dropped: { tooOld: number; rejected: number; badPin: number; unresolvedTime: number };
+}
+
 /** The parts of the hardware boundary the uplink uses. */
 export type UplinkHal = Pick<Hal, "http" | "storage" | "uptime" | "setTimeout" | "clearTimeout" | "random" | "log">;
 
@@ -125,6 +163,8 @@ export interface UplinkOptions {
   config: UplinkConfig;
   /** Called after every state change and reply. */
   onStatus?: (status: UplinkStatus) => void;
+  /** State kept between instances (see {@link UplinkKeep}); absent: this instance's own. */
+  keep?: Partial<UplinkKeep>;
 }
 
 export type UplinkState = "idle" | "sending" | "backoff" | "paced" | "paused-quota" | "paused-requests" | "stopped-token" | "offline";
@@ -172,6 +212,13 @@ export interface UplinkStatus {
 export interface Uplink {
   /** Starts following the link; flushes whenever it is up. */
   start(): void;
+  /**
+   * Starts as the instance before this one (same {@link UplinkOptions.keep}) left off, on a
+   * link that stayed up: one pass now, no new association.
+   */
+  resume(): void;
+  /** The network came up (true) or went down: for an owner whose link has no `onChange`. */
+  linkChanged(up: boolean): void;
   /** Stops; a request in flight is abandoned (its reply ignored, nothing marked). */
   stop(): void;
   /** A reading was appended: it is sent within flushDelayMs while online. */
@@ -185,6 +232,8 @@ export interface Uplink {
   status(): UplinkStatus;
   /** True when nothing is in flight and the last pass found nothing to send. */
   isIdle(): boolean;
+  /** Nothing in flight and nothing scheduled: the owner may drop it (its state is in `keep`). */
+  isSettled(): boolean;
 }
 
 interface Target {
@@ -276,7 +325,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   const resolver = o.resolver;
   const c = o.config;
   if (!c || typeof c !== "object") throw new Error("uplink: options.config is required");
-  let token = checkToken(c.token);
+  const token = checkToken(c.token);
   if (c.scheme !== "http" && c.scheme !== "https") throw new Error('uplink: config.scheme must be "http" or "https"');
   if (typeof c.host !== "string" || !c.host) throw new Error("uplink: config.host must name the Blynk server");
   const port = num(c.port, defaultPort(c.scheme), 1, 65535, "port");
@@ -299,36 +348,51 @@ export function createUplink(o: UplinkOptions): Uplink {
   const refillMs = DAY_MS / requestsPerDay;
 
   const home: Target = { scheme: c.scheme, host: c.host, port: port };
-  let target: Target = home;
-  try {
-    const raw = hal.storage.read(REGION_FILE);
-    if (raw) {
-      const r = JSON.parse(raw);
-      // Only valid for the host it was learned from: a changed config starts over.
-      if (r.from === c.host && r.host && r.port && r.scheme === c.scheme) {
-        target = { scheme: r.scheme, host: r.host, port: r.port };
+  const k = (o.keep || {}) as UplinkKeep;
+  if (k.target === undefined) {
+    k.target = home;
+    try {
+      const raw = hal.storage.read(REGION_FILE);
+      if (raw) {
+        const r = JSON.parse(raw);
+        // Only valid for the host it was learned from: a changed config starts over.
+        if (r.from === c.host && r.host && r.port && r.scheme === c.scheme) {
+          k.target = { scheme: r.scheme, host: r.host, port: r.port };
+        }
       }
+    } catch (e) {
+      // no usable region file: start at the configured host
     }
-  } catch (e) {
-    // no usable region file: start at the configured host
+    k.token = token;
+    k.stoppedToken = false;
+    k.state = "offline";
+    k.up = false;
+    k.seq = 0;
+    k.attempt = 0;
+    k.backoffMs = 0;
+    k.maxPoints = maxPointsCfg;
+    k.window = initialWindow < maxPointsCfg ? initialWindow : maxPointsCfg;
+    k.paused = false;
+    k.tokens = BUCKET_MAX;
+    k.tokensAt = hal.uptime();
+    k.probedAt = undefined;
+    k.waiting = 0;
+    k.aside = {};
+    k.badPins = [];
+    k.lastReply = undefined;
+    k.hint = undefined;
+    k.requests = 0;
+    k.delivered = 0;
+    k.bytesSent = 0;
+    k.maxPieceBytes = 0;
+    k.dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
   }
   const quota: Quota = createQuota({ storage: hal.storage, daily: daily, requestsDaily: requestsPerDay });
 
   let running = false;
-  let stoppedToken = false;
-  let state: UplinkState = "offline";
   let timer: unknown;
   let nextAt: number | undefined;
   let inflight = 0;
-  let seq = 0;
-  let attempt = 0;
-  let backoffMs = 0;
-  let maxPoints = maxPointsCfg;
-  let window = initialWindow < maxPoints ? initialWindow : maxPoints;
-  let paused = false;
-  let tokens = BUCKET_MAX;
-  let tokensAt = hal.uptime();
-  let probedAt: number | undefined;
   /**
    * Isolation of a reading the server may refuse for its content, after an unrecognised 400 on
    * pin `pin` up to `end`: batches of at most `limit`. `ok` says a 200 came in this isolation;
@@ -341,17 +405,6 @@ export function createUplink(o: UplinkOptions): Uplink {
   /** Every undelivered reading before this position is waiting or set aside (this pass). */
   let scanFrom: LogPos = 0;
   let freshPass = true;
-  let waiting = 0;
-  /** Pins set aside: 1 = keep (skip this boot), 2 = drop. */
-  const aside: { [pin: number]: number } = {};
-  const badPins: number[] = [];
-  let lastReply: { status: number; message: string } | undefined;
-  let hint: string | undefined;
-  let requests = 0;
-  let delivered = 0;
-  let bytesSent = 0;
-  let maxPieceBytes = 0;
-  const dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
   const dropPos: LogPos[] = [];
   const dropWhy: DropReason[] = [];
 
@@ -366,30 +419,30 @@ export function createUplink(o: UplinkOptions): Uplink {
 
   function status(): UplinkStatus {
     const s: UplinkStatus = {
-      state: state,
-      token: maskToken(token),
-      scheme: target.scheme,
-      host: target.host,
-      port: target.port,
-      lastReply: lastReply,
-      backoffMs: backoffMs,
+      state: k.state,
+      token: maskToken(k.token),
+      scheme: k.target.scheme,
+      host: k.target.host,
+      port: k.target.port,
+      lastReply: k.lastReply,
+      backoffMs: k.backoffMs,
       nextAttemptAt: nextAt,
       quotaUsed: quota.used(),
       quotaDaily: daily,
-      requests: requests,
-      pointsDelivered: delivered,
-      bytesSent: bytesSent,
-      maxPointsPerRequest: maxPoints,
-      batchLimit: window,
+      requests: k.requests,
+      pointsDelivered: k.delivered,
+      bytesSent: k.bytesSent,
+      maxPointsPerRequest: k.maxPoints,
+      batchLimit: k.window,
       requestsToday: quota.requests(),
       requestsPerDay: requestsPerDay,
-      badPins: badPins.slice(),
-      waitingForTime: waiting,
-      dropped: { tooOld: dropped.tooOld, rejected: dropped.rejected, badPin: dropped.badPin, unresolvedTime: dropped.unresolvedTime },
-      maxPieceBytes: maxPieceBytes,
+      badPins: k.badPins.slice(),
+      waitingForTime: k.waiting,
+      dropped: { tooOld: k.dropped.tooOld, rejected: k.dropped.rejected, badPin: k.dropped.badPin, unresolvedTime: k.dropped.unresolvedTime },
+      maxPieceBytes: k.maxPieceBytes,
     };
-    if (hint) s.hint = hint;
-    if (target.scheme === "http") s.warning = "plain HTTP: the token and readings travel unencrypted";
+    if (k.hint) s.hint = k.hint;
+    if (k.target.scheme === "http") s.warning = "plain HTTP: the token and readings travel unencrypted";
     return s;
   }
 
@@ -398,8 +451,8 @@ export function createUplink(o: UplinkOptions): Uplink {
   }
 
   function setState(s: UplinkState): void {
-    if (s !== state) {
-      state = s;
+    if (s !== k.state) {
+      k.state = s;
       report();
     }
   }
@@ -434,15 +487,15 @@ export function createUplink(o: UplinkOptions): Uplink {
   /** Requests in the bucket now, at most BUCKET_MAX. */
   function bucket(): number {
     const up = hal.uptime();
-    tokens += (up - tokensAt) / msPerRequest(nowUtc());
-    tokensAt = up;
-    if (tokens > BUCKET_MAX) tokens = BUCKET_MAX;
-    return tokens;
+    k.tokens += (up - k.tokensAt) / msPerRequest(nowUtc());
+    k.tokensAt = up;
+    if (k.tokens > BUCKET_MAX) k.tokens = BUCKET_MAX;
+    return k.tokens;
   }
 
   /** Waits for the next UTC day (re-checked at least hourly: the clock may be stepped meanwhile). */
   function pauseForTheDay(now: number | undefined, why: UplinkState): void {
-    paused = true;
+    k.paused = true;
     const wait = now === undefined ? 3600000 : quota.nextDayMs(now) - now + Math.floor(hal.random() * 60000);
     schedule(wait < 3600000 ? wait : 3600000);
     setState(why);
@@ -467,18 +520,18 @@ export function createUplink(o: UplinkOptions): Uplink {
   }
 
   function countRequest(): void {
-    requests++;
+    k.requests++;
     bucket();
-    tokens--;
+    k.tokens--;
     quota.addRequest(nowUtc());
   }
 
   function applyDrops(n: number): void {
     for (let i = 0; i < n; i++) {
       store.drop(dropPos[i], dropWhy[i]);
-      if (dropWhy[i] === "too-old") dropped.tooOld++;
-      else if (dropWhy[i] === "unresolved-time") dropped.unresolvedTime++;
-      else dropped.badPin++;
+      if (dropWhy[i] === "too-old") k.dropped.tooOld++;
+      else if (dropWhy[i] === "unresolved-time") k.dropped.unresolvedTime++;
+      else k.dropped.badPin++;
     }
   }
 
@@ -499,7 +552,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     let n = 0;
     store.scan({ from: from }, (rec) => {
       const p = rec.reading.pin;
-      const a = aside[p];
+      const a = k.aside[p];
       if (a === 1 || skipped(rec)) return;
       if (a === 2) {
         dropPos[n] = rec.pos;
@@ -516,7 +569,7 @@ export function createUplink(o: UplinkOptions): Uplink {
       }
       if (ts === undefined) {
         resume[p] = rec.pos + 1;
-        waiting++;
+        k.waiting++;
         return;
       }
       if (now !== undefined && ts < now - maxAgeMs) {
@@ -545,7 +598,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   /** Pass 1: how many readings from `pick` go in one request, and the exact body length. */
   function measure(pick: LogRecord, now: number | undefined): Batch {
     const pin = pick.reading.pin;
-    let limit = window < maxPoints ? window : maxPoints;
+    let limit = k.window < k.maxPoints ? k.window : k.maxPoints;
     const left = quota.remaining(now);
     if (left < limit) limit = left;
     let end: LogPos | undefined;
@@ -575,7 +628,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   }
 
   function step(): void {
-    if (!running || stoppedToken || inflight) return;
+    if (!running || k.stoppedToken || inflight) return;
     if (!linkUp()) {
       cancelTimer();
       setState("offline");
@@ -585,14 +638,14 @@ export function createUplink(o: UplinkOptions): Uplink {
       freshPass = false;
       resume = {};
       scanFrom = 0;
-      waiting = 0;
+      k.waiting = 0;
     }
     const now = nowUtc();
     if (quota.remaining(now) <= 0) {
       pauseForTheDay(now, "paused-quota");
       return;
     }
-    paused = false;
+    k.paused = false;
     const pick = select(now);
     if (pick === "again") {
       schedule(0);
@@ -611,7 +664,7 @@ export function createUplink(o: UplinkOptions): Uplink {
         return;
       }
       setState("idle");
-      if (waiting > 0) schedule(recheckMs);
+      if (k.waiting > 0) schedule(recheckMs);
       return;
     }
     const b = measure(pick, now);
@@ -620,12 +673,12 @@ export function createUplink(o: UplinkOptions): Uplink {
       return;
     }
     if (!mayRequest(now)) return;
-    send(b, target, pathFor(b.pin), 0);
+    send(b, k.target, pathFor(b.pin), 0);
   }
 
   function needsProbe(): boolean {
     if (!resolver.wantsTime || !resolver.applyHttpDate || !resolver.wantsTime()) return false;
-    return probedAt === undefined || hal.uptime() - probedAt >= PROBE_EVERY_MS;
+    return k.probedAt === undefined || hal.uptime() - k.probedAt >= PROBE_EVERY_MS;
   }
 
   /** Ends the suspect of an isolation: dropped as "rejected" when the evidence holds, else kept. */
@@ -633,14 +686,14 @@ export function createUplink(o: UplinkOptions): Uplink {
     const x = iso as { suspect: LogPos; pin: number };
     if (reject) {
       store.drop(x.suspect, "rejected");
-      dropped.rejected++;
+      k.dropped.rejected++;
       hal.log("uplink: V" + x.pin + " reading refused alone while its neighbours were accepted: dropped as rejected");
     }
     iso = undefined;
   }
 
   function pathFor(pin: number): string {
-    return "/external/api/batch/update?token=" + token + "&pin=V" + pin;
+    return "/external/api/batch/update?token=" + k.token + "&pin=V" + pin;
   }
 
   /** Pass 2: streams the batch from flash, `piece` bytes per write, the next after `drain`. */
@@ -701,8 +754,8 @@ export function createUplink(o: UplinkOptions): Uplink {
       }
       if (written + chunk.length > b.bytes) return fail("body longer than measured");
       written += chunk.length;
-      bytesSent += chunk.length;
-      if (chunk.length > maxPieceBytes) maxPieceBytes = chunk.length;
+      k.bytesSent += chunk.length;
+      if (chunk.length > k.maxPieceBytes) k.maxPieceBytes = chunk.length;
       progress();
       if (recordsDone && padLeft === 0 && buf.length === 0) req.end(chunk);
       else {
@@ -746,7 +799,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     body: ((req: HttpRequest, id: number, fail: (msg: string) => void, progress: () => void) => void) | undefined,
     done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void,
   ): void {
-    const id = ++seq;
+    const id = ++k.seq;
     inflight = id;
     let over = false;
     let gotResponse = false;
@@ -810,7 +863,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   }
 
   function send(b: Batch, t: Target, path: string, hops: number): void {
-    backoffMs = 0;
+    k.backoffMs = 0;
     b.sent = 0;
     setState("sending");
     exchange({ t: t, path: path, method: "POST", length: b.bytes }, (req, id, fail, progress) => stream(b, req, id, fail, progress), (code, raw, headers) =>
@@ -821,16 +874,16 @@ export function createUplink(o: UplinkOptions): Uplink {
   /** A request made for its `Date` header only: the clock of a boot with nothing to send. */
   function probe(): void {
     setState("sending");
-    exchange({ t: target, path: PROBE_PATH + token, method: "GET", length: 0 }, undefined, (code, raw, headers) => {
+    exchange({ t: k.target, path: PROBE_PATH + k.token, method: "GET", length: 0 }, undefined, (code, raw, headers) => {
       useDate(headers);
       if (!running) return;
       if (code === 0) {
-        lastReply = { status: 0, message: redactToken(raw, token) };
-        window = initialWindow < maxPoints ? initialWindow : maxPoints;
+        k.lastReply = { status: 0, message: redactToken(raw, k.token) };
+        k.window = initialWindow < k.maxPoints ? initialWindow : k.maxPoints;
         retryLater(undefined);
         return;
       }
-      probedAt = hal.uptime();
+      k.probedAt = hal.uptime();
       if (resolver.wantsTime && resolver.wantsTime()) hal.log("uplink: no time in the reply to the time probe (" + code + ")");
       report();
       step();
@@ -850,52 +903,52 @@ export function createUplink(o: UplinkOptions): Uplink {
 
   /** Waits before the next request: full jitter, or the server's Retry-After when it says so. */
   function retryLater(retryAfter: string | undefined): void {
-    backoffMs = fullJitterMs(backoff, attempt, hal.random());
+    k.backoffMs = fullJitterMs(backoff, k.attempt, hal.random());
     const ra = retryAfter ? Number(retryAfter) * 1000 : NaN;
-    if (ra > backoffMs) backoffMs = ra < backoff.capMs ? ra : backoff.capMs;
-    attempt++;
-    schedule(backoffMs);
+    if (ra > k.backoffMs) k.backoffMs = ra < backoff.capMs ? ra : backoff.capMs;
+    k.attempt++;
+    schedule(k.backoffMs);
     setState("backoff");
   }
 
   function onReply(b: Batch, t: Target, code: number, raw: string, headers: { [name: string]: string } | undefined, hops: number): void {
     useDate(headers);
-    const msg = redactToken(code === 0 ? raw : replyMessage(raw), token);
-    lastReply = { status: code, message: msg };
+    const msg = redactToken(code === 0 ? raw : replyMessage(raw), k.token);
+    k.lastReply = { status: code, message: msg };
     if (!running) return;
     const action = classifyReply(code, msg);
     if (action !== "ok") hal.log("uplink: V" + b.pin + " " + b.count + " points: " + (code || "no reply") + " " + msg);
-    if (action !== "stop-token") hint = undefined;
+    if (action !== "stop-token") k.hint = undefined;
     report();
     if (action === "ok") {
       // Only what went into this body: the ring may have overwritten readings since pass 1,
       // and the cursor is the one witness of what the server received.
       if (b.sent > 0) store.markDelivered({ pin: b.pin, from: b.sentFrom, to: b.sentTo });
-      delivered += b.sent;
+      k.delivered += b.sent;
       quota.add(nowUtc(), b.sent);
-      attempt = 0;
-      backoffMs = 0;
+      k.attempt = 0;
+      k.backoffMs = 0;
       // Slow start: a full request answered shows the link carries more.
-      if (b.count >= window && window < maxPoints) window = window * WINDOW_GROWTH < maxPoints ? window * WINDOW_GROWTH : maxPoints;
+      if (b.count >= k.window && k.window < k.maxPoints) k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
       if (iso && iso.pin === b.pin) isolationOk(b);
       report();
       step();
     } else if (action === "redirect") {
       redirect(b, t, header(headers, "Location") || "", hops);
     } else if (action === "stop-token") {
-      stoppedToken = true;
-      hint = TOKEN_HINT;
+      k.stoppedToken = true;
+      k.hint = TOKEN_HINT;
       cancelTimer();
       setState("stopped-token");
     } else if (action === "bad-pin") {
-      if (aside[b.pin] === undefined) {
-        aside[b.pin] = policy === "drop" ? 2 : 1;
-        badPins.push(b.pin);
+      if (k.aside[b.pin] === undefined) {
+        k.aside[b.pin] = policy === "drop" ? 2 : 1;
+        k.badPins.push(b.pin);
       }
       step();
     } else if (action === "too-big") {
-      maxPoints = b.count > 1 ? Math.floor(b.count / 2) : 1;
-      if (window > maxPoints) window = maxPoints;
+      k.maxPoints = b.count > 1 ? Math.floor(b.count / 2) : 1;
+      if (k.window > k.maxPoints) k.window = k.maxPoints;
       step();
     } else if (action === "quota") {
       quota.exhaust(nowUtc());
@@ -904,7 +957,7 @@ export function createUplink(o: UplinkOptions): Uplink {
       isolationRefused(b);
     } else {
       // Nothing came back (the server may have stored the body): risk less next time.
-      if (action === "lost") window = initialWindow < maxPoints ? initialWindow : maxPoints;
+      if (action === "lost") k.window = initialWindow < k.maxPoints ? initialWindow : k.maxPoints;
       retryLater(header(headers, "Retry-After"));
     }
   }
@@ -961,18 +1014,18 @@ export function createUplink(o: UplinkOptions): Uplink {
   function redirect(b: Batch, t: Target, location: string, hops: number): void {
     const loc = parseLocation(location, t);
     if (!loc || hops >= MAX_REDIRECTS) {
-      lastReply = { status: lastReply ? lastReply.status : 0, message: "unusable redirect" };
+      k.lastReply = { status: k.lastReply ? k.lastReply.status : 0, message: "unusable redirect" };
       retryLater(undefined);
       return;
     }
     // Blynk may send an https Location to a board without TLS: keep the board's scheme (and
     // then its port), take only the host and path.
     const next: Target = { scheme: t.scheme, host: loc.target.host, port: loc.target.scheme === t.scheme ? loc.target.port : t.port };
-    if (next.host !== target.host || next.port !== target.port) {
-      target = next;
-      hal.log("uplink: region is now " + target.host);
+    if (next.host !== k.target.host || next.port !== k.target.port) {
+      k.target = next;
+      hal.log("uplink: region is now " + k.target.host);
       try {
-        hal.storage.write(REGION_FILE, JSON.stringify({ from: home.host, scheme: target.scheme, host: target.host, port: target.port }));
+        hal.storage.write(REGION_FILE, JSON.stringify({ from: home.host, scheme: k.target.scheme, host: k.target.host, port: k.target.port }));
       } catch (e) {
         // remembered for this boot only
       }
@@ -988,11 +1041,11 @@ export function createUplink(o: UplinkOptions): Uplink {
       setState("offline");
       return;
     }
-    attempt = 0;
+    k.attempt = 0;
     freshPass = true;
     // A new association: nothing is known of this path yet.
-    window = initialWindow < maxPoints ? initialWindow : maxPoints;
-    if (stoppedToken) return;
+    k.window = initialWindow < k.maxPoints ? initialWindow : k.maxPoints;
+    if (k.stoppedToken) return;
     // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
     // seconds, and its readings are placed only by an anchor written in this boot.
     if (needsProbe() && bucket() >= 1 && quota.requestsLeft(nowUtc()) > 0) probe();
@@ -1019,7 +1072,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     start: () => {
       if (running) return;
       running = true;
-      if (o.link) o.link.onChange(onLink);
+      if (o.link && o.link.onChange) o.link.onChange(onLink);
       if (linkUp()) onLink(true);
       else setState("offline");
     },
@@ -1031,25 +1084,25 @@ export function createUplink(o: UplinkOptions): Uplink {
     },
     notifyAppended: () => {
       "ram";
-      if (!running || stoppedToken || inflight || timer !== undefined || !linkUp()) return;
+      if (!running || k.stoppedToken || inflight || timer !== undefined || !linkUp()) return;
       freshPass = true;
       schedule(flushDelayMs);
     },
     notifyClockChanged: () => {
       freshPass = true;
-      if (running && !stoppedToken && !inflight && !paused && state !== "backoff" && state !== "paced" && linkUp()) schedule(0);
+      if (running && !k.stoppedToken && !inflight && !k.paused && k.state !== "backoff" && k.state !== "paced" && linkUp()) schedule(0);
     },
     flushNow: () => {
-      if (!running || stoppedToken || inflight) return;
-      attempt = 0;
+      if (!running || k.stoppedToken || inflight) return;
+      k.attempt = 0;
       freshPass = true;
       schedule(0);
     },
     setToken: (t: string) => {
-      token = checkToken(t);
-      if (stoppedToken) {
-        stoppedToken = false;
-        hint = undefined;
+      k.token = checkToken(t);
+      if (k.stoppedToken) {
+        k.stoppedToken = false;
+        k.hint = undefined;
         setState(linkUp() ? "idle" : "offline");
         if (running && linkUp()) {
           freshPass = true;
@@ -1058,6 +1111,14 @@ export function createUplink(o: UplinkOptions): Uplink {
       }
     },
     status: status,
-    isIdle: () => !inflight && state === "idle",
+    isIdle: () => !inflight && k.state === "idle",
+    isSettled: () => !inflight && timer === undefined,
+    linkChanged: onLink,
+    resume: () => {
+      if (running) return;
+      running = true;
+      if (!linkUp()) setState("offline");
+      else if (!k.stoppedToken) schedule(0);
+    },
   };
 }

@@ -7,8 +7,8 @@
  *
  * | construct | JsVars |
  * |---|---|
- * | function, arrow or method | 5, plus 1 per parameter |
- * | getter or setter | 7, plus 1 per parameter |
+ * | function, arrow or method | 5, plus 1 per parameter (4 at global scope: no scope link) |
+ * | getter or setter | 7, plus 1 per parameter (6 at global scope) |
  * | class | 8, plus 2 for `extends`; its constructor 2 plus 1 per parameter |
  * | `var` with nothing, an integer, true/false | 1 |
  * | `var` with a float | 2 |
@@ -55,17 +55,20 @@ export interface ModuleVars {
 
 type Node = acorn.Node & Record<string, any>;
 
-/** The statements of the bundle's module level: the body of esbuild's `(()=>{...})()` wrapper, else the script's. */
-function moduleBody(program: Node): Node[] {
+/**
+ * The statements of the bundle's module level: the body of a `(()=>{...})()` wrapper (`wrapped`),
+ * else the script's (the firmware's module level is global, see the build's globalModuleScope).
+ */
+function moduleBody(program: Node): { body: Node[]; wrapped: boolean } {
   const body = program.body as Node[];
   if (body.length === 1 && body[0].type === "ExpressionStatement") {
     const e = body[0].expression as Node;
     const callee = e.type === "CallExpression" ? (e.callee as Node) : undefined;
     if (callee && (callee.type === "ArrowFunctionExpression" || callee.type === "FunctionExpression") && callee.body.type === "BlockStatement") {
-      return callee.body.body as Node[];
+      return { body: callee.body.body as Node[], wrapped: true };
     }
   }
-  return body;
+  return { body, wrapped: false };
 }
 
 /**
@@ -75,10 +78,14 @@ function moduleBody(program: Node): Node[] {
  */
 export function moduleVars(code: string, bytesEach: number): ModuleVars {
   const out: ModuleVars = { functions: 0, methods: 0, params: 0, values: 0, total: 0 };
+  const ast = acorn.parse(code, { ecmaVersion: 2020, sourceType: "script" }) as Node;
+  const { body, wrapped } = moduleBody(ast);
+  // A function made inside the wrapper links to the wrapper's scope; one made at global scope links to none.
+  const scopeLink = wrapped ? 0 : -1;
 
   function fn(node: Node, base: number): number {
     out.params += node.params.length;
-    return base + node.params.length;
+    return base + scopeLink + node.params.length;
   }
 
   function cls(node: Node): number {
@@ -124,8 +131,7 @@ export function moduleVars(code: string, bytesEach: number): ModuleVars {
     }
   }
 
-  const ast = acorn.parse(code, { ecmaVersion: 2020, sourceType: "script" }) as Node;
-  for (const s of moduleBody(ast)) {
+  for (const s of body) {
     if (s.type === "FunctionDeclaration") {
       out.functions++;
       out.total += fn(s, FUNCTION);

@@ -135,8 +135,12 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
   }
 }
 
+/** Longer than the firmware's check for a settled uplink (500 ms), with room for a loaded host. */
+const REST_SETTLE_MS = 1500;
+
 /**
- * Boots the firmware from Storage, configures it with `setup` and waits for its first SNTP sync.
+ * Boots the firmware from Storage, configures it with `setup` and waits for its first SNTP sync
+ * and the uplink's first pass to end.
  * @returns the running interpreter and `process.memory().usage` then (JsVars after GC: at rest).
  * @throws Error when it does not boot or sync; the interpreter is stopped then.
  */
@@ -145,6 +149,10 @@ export async function bootAtRest(o: { binary: string; board?: string; setup: Rec
   try {
     await dev.eval(`spool.setup(${JSON.stringify(o.setup)})`, 30_000);
     await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced", 30_000)) === true, 20_000);
+    // At rest: the first pass after the sync is over and the uplink, with nothing to send, has
+    // been dropped (the firmware checks every 500 ms, src/device/api/spool.ts UPLINK_CHECK_MS).
+    if (o.setup.blynk) await until("the uplink idle", async () => (await dev.eval<string>("spool.status().uplink.state", 30_000)) === "idle", 20_000);
+    await sleep(REST_SETTLE_MS);
     return { dev, usage: await dev.eval<number>("process.memory().usage", 30_000) };
   } catch (err) {
     await dev.kill();

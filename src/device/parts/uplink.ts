@@ -1,0 +1,11 @@
+/**
+ * The uplink part (src/device/parts.ts): the code that sends, loaded each time spool makes an
+ * uplink (a flush, a status question) and dropped with it. At rest neither the code nor an
+ * instance exists: about 170 JsVars of functions and 470 of closures (docs/memory.md).
+ */
+import { createUplink } from "../uplink/uplink.ts";
+
+const part = { createUplink: createUplink };
+
+export type UplinkPart = typeof part;
+export default part;
