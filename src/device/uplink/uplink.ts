@@ -405,6 +405,8 @@ export function createUplink(o: UplinkOptions): Uplink {
   /** Every undelivered reading before this position is waiting or set aside (this pass). */
   let scanFrom: LogPos = 0;
   let freshPass = true;
+  /** The boot whose readings the current pass found waiting for their time (-1: none). */
+  let waitingBoot = -1;
   const dropPos: LogPos[] = [];
   const dropWhy: DropReason[] = [];
 
@@ -463,12 +465,14 @@ export function createUplink(o: UplinkOptions): Uplink {
     nextAt = undefined;
   }
 
-  function schedule(ms: number): void {
+  /** Runs a pass in `ms`; a `fresh` one scans from the oldest reading again. */
+  function schedule(ms: number, fresh?: boolean): void {
     cancelTimer();
     nextAt = hal.uptime() + ms;
     timer = hal.setTimeout(() => {
       timer = undefined;
       nextAt = undefined;
+      if (fresh) freshPass = true;
       step();
     }, ms);
   }
@@ -561,6 +565,13 @@ export function createUplink(o: UplinkOptions): Uplink {
       }
       const r = resume[p];
       if (r !== undefined && rec.pos < r) return;
+      const st = rec.reading.stamp as { bootId?: number };
+      // A boot's uptime stamps all wait or all resolve: one answer per boot and pass.
+      if (st.bootId !== undefined && st.bootId === waitingBoot) {
+        resume[p] = rec.pos + 1;
+        k.waiting++;
+        return;
+      }
       const ts = resolver.resolve(rec.reading.stamp);
       if (ts === undefined && resolver.discards && resolver.discards(rec.reading.stamp)) {
         dropPos[n] = rec.pos;
@@ -570,6 +581,7 @@ export function createUplink(o: UplinkOptions): Uplink {
       if (ts === undefined) {
         resume[p] = rec.pos + 1;
         k.waiting++;
+        if (st.bootId !== undefined) waitingBoot = st.bootId;
         return;
       }
       if (now !== undefined && ts < now - maxAgeMs) {
@@ -636,6 +648,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     }
     if (freshPass) {
       freshPass = false;
+      waitingBoot = -1;
       resume = {};
       scanFrom = 0;
       k.waiting = 0;
@@ -658,13 +671,16 @@ export function createUplink(o: UplinkOptions): Uplink {
         schedule(0);
         return;
       }
-      freshPass = true;
+      // The next pass goes on from the head: readings appended since cannot change what was
+      // found waiting (their boot's time, a pin set aside). A board recording while its time is
+      // unknown once rescanned the whole backlog for every new reading, blocking for seconds.
+      // What can change it (the clock, the link, a new token, a flush asked for) starts afresh.
       if (needsProbe()) {
         if (mayRequest(now)) probe();
         return;
       }
       setState("idle");
-      if (k.waiting > 0) schedule(recheckMs);
+      if (k.waiting > 0) schedule(recheckMs, true);
       return;
     }
     const b = measure(pick, now);
@@ -1085,7 +1101,6 @@ export function createUplink(o: UplinkOptions): Uplink {
     notifyAppended: () => {
       "ram";
       if (!running || k.stoppedToken || inflight || timer !== undefined || !linkUp()) return;
-      freshPass = true;
       schedule(flushDelayMs);
     },
     notifyClockChanged: () => {
