@@ -13,6 +13,8 @@ import {
   DROP_REASONS,
   FLAG_CARRY_DONE,
   FLAG_HAS_ANCHOR,
+  FORMAT_V1,
+  FORMAT_VERSION,
   HEADER_BYTES,
   K_BOOL,
   K_ENUM,
@@ -38,7 +40,7 @@ import {
   recordLimit,
   seqNewer,
 } from "./format.ts";
-import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_MARK, ROTATION_RESERVE, R_BAD, R_END, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
+import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_MARK, ROTATION_RESERVE, R_BAD, R_END, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt, metaV1 } from "./record.ts";
 
 /** Thrown by append/appendAnchor under policy "refuse" when every sector holds undelivered readings. */
 export class StoreFullError extends Error {
@@ -186,6 +188,8 @@ export class Store implements ReadingStore {
   private sealed: Uint8Array;
   private anch: Uint8Array;
   private minBoot: Float64Array;
+  /** Format version of each data sector (FORMAT_V1: written by earlier firmware, never appended to). */
+  private ver: Uint8Array;
 
   private head = -1;
   /** Changes whenever sectors are erased or the head moves: open cursors then re-seek. */
@@ -270,6 +274,7 @@ export class Store implements ReadingStore {
     this.sealed = new Uint8Array(n);
     this.anch = new Uint8Array(n);
     this.minBoot = new Float64Array(n);
+    this.ver = new Uint8Array(n);
   }
 
   /**
@@ -332,6 +337,7 @@ export class Store implements ReadingStore {
           );
         }
         this.st[s] = DATA;
+        this.ver[s] = h.version;
         this.seq[s] = h.seq;
         this.er[s] = h.erases;
         if (h.erases > maxEr) maxEr = h.erases;
@@ -365,7 +371,7 @@ export class Store implements ReadingStore {
     for (let s = 0; s < n; s++) {
       if (this.st[s] !== DATA) continue;
       if (s === head || !this.sealed[s]) {
-        const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0);
+        const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0, this.ver[s]);
         let minB = -1;
         let r = c.next();
         while (r !== R_END && r !== R_BAD) {
@@ -388,7 +394,8 @@ export class Store implements ReadingStore {
           // So is a record area whose first free byte is blank but later ones are not: a cut
           // program that left the tag unprogrammed and some bits after it programmed.
           this.headTorn = r === R_BAD || (!this.sealed[s] && !this.isBlank(s, c.off, recordLimit(this.sectorBytes, c.count)));
-          this.headFull = this.headTorn || this.sealed[s] === 1;
+          // A head of earlier firmware (format 1) is closed too: new records go to a format-2 sector.
+          this.headFull = this.headTorn || this.sealed[s] === 1 || this.ver[s] === FORMAT_V1;
         }
       }
       this.pend[s] = this.countPending(s);
@@ -413,7 +420,7 @@ export class Store implements ReadingStore {
     if (this.readOnly) return;
     this.carryPending = head >= 0 && !carryDone;
     if (this.carryPending && !this.headFull) this.carry(head);
-    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.crc);
+    const boot = encodeMeta(M_BOOT, this.boot, 0, 0);
     if (head >= 0 && this.fits(boot.length, false)) {
       this.writeRecord(boot);
       this.bootPersisted = true;
@@ -515,7 +522,8 @@ export class Store implements ReadingStore {
     // still leaves the count in flash (mount adds it when t is no longer a data sector). A
     // mark left by an earlier attempt with another n is superseded by a new one (the last counts).
     if (old >= 0 && this.st[t] === DATA && lost !== (this.headMark < 0 ? 0 : this.headMark) && !this.headTorn) {
-      const mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, this.crc);
+      let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0);
+      if (this.ver[old] === FORMAT_V1) mark = metaV1(mark, this.crc);
       if (this.headOff + mark.length <= recordLimit(this.sectorBytes, this.cnt[old])) {
         this.writeRecord(mark);
         this.headMark = lost;
@@ -558,6 +566,7 @@ export class Store implements ReadingStore {
       ),
     );
     this.st[t] = DATA;
+    this.ver[t] = FORMAT_VERSION;
     this.seq[t] = seq;
     this.er[t] = erases;
     this.cnt[t] = 0;
@@ -612,7 +621,7 @@ export class Store implements ReadingStore {
     const h = this.head;
     for (let i = 0; i < list.length; i++) {
       const k = list[i];
-      const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs, this.crc);
+      const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs);
       if (!this.fits(rec.length, false)) return;
       if (!this.anch[h]) {
         this.setFlag(h, FLAG_HAS_ANCHOR);
@@ -631,7 +640,7 @@ export class Store implements ReadingStore {
 
   /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
   private collectAnchors(s: number, into: Anchor[], max: number): void {
-    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0);
+    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s]);
     let r = c.next();
     while (r !== R_END && r !== R_BAD) {
       if (r === R_META && (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)) addAnchor(into, anchorOf(c), max);
@@ -641,7 +650,7 @@ export class Store implements ReadingStore {
 
   /** Readings of a quarantined sector that still pass their check and were undelivered. */
   private salvageCount(s: number): number {
-    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0);
+    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0, this.ver[s]);
     let k = 0;
     let bm: Uint8Array | undefined;
     let r = c.next();
@@ -658,7 +667,7 @@ export class Store implements ReadingStore {
 
   private ensureBoot(): void {
     if (this.bootPersisted) return;
-    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.crc);
+    const boot = encodeMeta(M_BOOT, this.boot, 0, 0);
     if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
       this.writeRecord(boot);
       this.bootPersisted = true;
@@ -742,7 +751,7 @@ export class Store implements ReadingStore {
     let o0 = off % align;
     let p = t.plan(pin);
     w.set(this.wff);
-    let end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.crc);
+    let end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value);
     // Room for the record and for the bitmap word of the count after it: recordLimit, with
     // 4 * ceil((n + 1) / 32) as ((n + 32) >> 5) << 2 (no Math call).
     if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2)) {
@@ -752,7 +761,7 @@ export class Store implements ReadingStore {
       o0 = off % align;
       p = t.plan(pin);
       w.set(this.wff);
-      end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.crc);
+      end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value);
     }
     this.flash.write(this.base + h * sb + off - o0, w.subarray(0, (end + align - 1) & -align));
     this.headOff = off + end - o0;
@@ -785,17 +794,17 @@ export class Store implements ReadingStore {
 
   /** Append of a string, or the first one of a boot (which persists the boot id first). */
   private appendSlow(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
-    let rec = encodeReading(this.table, pin, kind, dom, ms, value, this.crc);
+    let rec = encodeReading(this.table, pin, kind, dom, ms, value);
     // Worst case in a fresh sector: explicit pin + boot-relative stamp.
     if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
       throw new Error("reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages");
     }
     try {
       this.ensureBoot();
-      rec = encodeReading(this.table, pin, kind, dom, ms, value, this.crc);
+      rec = encodeReading(this.table, pin, kind, dom, ms, value);
       if (!this.fits(rec.length, true)) {
         this.rotate();
-        rec = encodeReading(this.table, pin, kind, dom, ms, value, this.crc);
+        rec = encodeReading(this.table, pin, kind, dom, ms, value);
       }
     } catch (e) {
       if (e instanceof StoreFullError) this.drops[1]++;
@@ -825,7 +834,7 @@ export class Store implements ReadingStore {
       epochMs: checkMs(anchor.epochMs, "anchor.epochMs"),
     };
     if (anchor.coarse) a.coarse = true;
-    const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, this.crc);
+    const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs);
     this.ensureBoot();
     if (!this.fits(rec.length, false)) this.rotate();
     const h = this.head;
@@ -952,7 +961,7 @@ export class Store implements ReadingStore {
   }
 
   private cursor(s: number): SectorCursor {
-    return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0);
+    return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s]);
   }
 
   private readingOf(c: SectorCursor): Reading {
@@ -1050,7 +1059,7 @@ export class Store implements ReadingStore {
     if (n === 0) return;
     this.drops[i] += n;
     if (this.readOnly) return;
-    const rec = encodeMeta(M_COUNT, i, n, 0, this.crc);
+    const rec = encodeMeta(M_COUNT, i, n, 0);
     if (this.bootPersisted && this.fits(rec.length, false)) this.writeRecord(rec);
   }
 
