@@ -8,7 +8,7 @@
  */
 import test from "ava";
 import { applyCut, type PowerCut } from "../src/host/sim/nor-flash.ts";
-import { FORMAT_V1, FORMAT_VERSION, K_BOOL, K_ENUM, K_F32, K_F64, K_INT, K_LOC, K_STR, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, M_COUNT, RECORDS_START, blank, checkByte } from "../src/device/store/format.ts";
+import { zeroBits, FORMAT_V1, FORMAT_VERSION, K_BOOL, K_ENUM, K_F32, K_F64, K_INT, K_LOC, K_STR, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, M_COUNT, RECORDS_START, blank, checkByte } from "../src/device/store/format.ts";
 import { EPOCH, PinTable, ROTATION_MARK, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, metaV1 } from "../src/device/store/record.ts";
 import type { ReadingValue } from "../src/device/types.ts";
 import { crc32 } from "./store-helpers.ts";
@@ -50,7 +50,7 @@ const SPECS: Spec[] = [
 function prefix(table: PinTable): Uint8Array[] {
   const out: Uint8Array[] = [];
   const put = (pin: number, kind: number, dom: number, ms: number, value: ReadingValue) => {
-    const rec = encodeReading(table, pin, kind, dom, ms, value);
+    const rec = encodeReading(table, pin, kind, dom, ms, value, zeroBits);
     table.apply(pin, dom, ms, ((rec[0] >> 3) & 3) >= 2);
     out.push(rec);
   };
@@ -86,8 +86,8 @@ function setup(spec: Spec, version: number): Setup {
   let rec: Uint8Array;
   if (spec.reading) {
     const [pin, kind, dom, ms, value] = spec.reading;
-    rec = encodeReading(table, pin, kind, dom, ms, value);
-  } else rec = encodeMeta(...spec.meta!);
+    rec = encodeReading(table, pin, kind, dom, ms, value, zeroBits);
+  } else rec = encodeMeta(...spec.meta!, zeroBits);
   const string = !!spec.reading && spec.reading[1] === K_STR;
   const conv = (r: Uint8Array, s: boolean) => (version === FORMAT_V1 ? toV1(r, s) : r);
   const image = blank(SECTOR);
@@ -108,7 +108,7 @@ function setup(spec: Spec, version: number): Setup {
 /** Whether the store's cursor accepts the record at `s.at` of `img` (a reading or a meta record). */
 function accepts(img: Uint8Array, s: Setup, version: number): boolean {
   const flash = { read: (a: number, n: number) => img.slice(a, a + n), write() {}, erasePage() {} };
-  const c = new SectorCursor(flash, crc32, 0, SECTOR, 0, version);
+  const c = new SectorCursor(flash, crc32, 0, SECTOR, 0, version, zeroBits);
   for (let i = 0; i < s.records; i++) if (c.next() !== R_READING) throw new Error("prefix record rejected");
   const r = c.next();
   return r === R_READING || r === R_META;

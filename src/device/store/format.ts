@@ -111,19 +111,22 @@ export function putU16(b: Uint8Array, o: number, v: number): void {
 }
 
 /** Zero bits per nibble value. */
-const NIBBLE_ZEROS = new Uint8Array([4, 3, 3, 2, 3, 2, 2, 1, 3, 2, 2, 1, 2, 1, 1, 0]);
+export const NIBBLE_ZEROS = new Uint8Array([4, 3, 3, 2, 3, 2, 2, 1, 3, 2, 2, 1, 2, 1, 1, 0]);
 
 /**
- * Number of 0 bits in bytes [from, to) of `b`. A format-2 record's check is this count: a write
- * cut part way leaves every bit it was to clear either cleared or still 1, so the record's
- * zero count can only fall and the stored count only rise - they agree only if the write was
- * whole (a Berger code; docs/flash-format.md).
+ * Number of 0 bits in `d`, in JS (the device's HAL counts natively: Hal.zeroBits). A format-2
+ * record's check is this count: a write cut part way leaves every bit it was to clear either
+ * cleared or still 1, so the record's zero count can only fall and the stored count only rise -
+ * they agree only if the write was whole (a Berger code; docs/flash-format.md).
  */
-export function zeroBits(b: Uint8Array, from: number, to: number): number {
+export function zeroBits(d: Uint8Array): number {
   let z = 0;
-  for (let i = from; i < to; i++) z += NIBBLE_ZEROS[b[i] & 15] + NIBBLE_ZEROS[b[i] >> 4];
+  for (let i = 0; i < d.length; i++) z += NIBBLE_ZEROS[d[i] & 15] + NIBBLE_ZEROS[d[i] >> 4];
   return z;
 }
+
+/** Counts 0 bits of bytes: {@link zeroBits} or the HAL's native one. */
+export type ZeroBits = (d: Uint8Array) => number;
 
 /** Format-1 check byte of a record: low byte of its CRC-32, never 0xFF (an unwritten byte). */
 export function checkByte(crc: number): number {

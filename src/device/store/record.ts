@@ -26,10 +26,12 @@ import {
   SLOT_EXPLICIT,
   SLOTS,
   FORMAT_V1,
+  NIBBLE_ZEROS,
+  type ZeroBits,
+  blank,
   checkByte,
   putU16,
   recordLimit,
-  zeroBits,
 } from "./format.ts";
 
 /** Stamp domain of an epoch stamp; a boot-relative stamp's domain is its boot id. */
@@ -155,8 +157,9 @@ function readingSize(table: PinTable, p: number, kind: number, dom: number, ms: 
  * @param p the pin's slot plan, {@link PinTable.plan}.
  * @param kind K_* of the value's storage form.
  * @param dom EPOCH or the boot id of a boot-relative stamp; `ms` the epoch or uptime ms.
- * @returns the offset after the record. `b` must have room: MAX_FIXED_RECORD bytes for
- *   every kind but strings, and hold 0xFF at `o0 + 1` (the check byte's place).
+ * @param zeros counts 0 bits (Hal.zeroBits).
+ * @returns the offset after the record. `b` must have room (MAX_FIXED_RECORD bytes for every
+ *   kind but strings) and hold 0xFF at `o0 + 1`, the check byte's place.
  */
 export function encodeReadingAt(
   b: Uint8Array,
@@ -169,6 +172,7 @@ export function encodeReadingAt(
   dom: number,
   ms: number,
   value: ReadingValue,
+  zeros: ZeroBits,
 ): number {
   "ram";
   let o = o0 + 2;
@@ -186,16 +190,17 @@ export function encodeReadingAt(
     dv.setFloat32(o, value as number, true);
     o += 4;
   } else o = putValue(b, dv, o, kind, value);
-  return putCheck(b, o0, o, kind === K_STR);
+  return putCheck(b, o0, o, kind === K_STR, zeros);
 }
 
 /**
  * Completes a format-2 record in b[o0, o): its zero-bit count goes into byte o0 + 1 (which holds
- * 0xFF until then), capped at 255; a string record also gets the whole count as a u16 after it.
+ * 0xFF until then, so it adds no 0 bit), capped at 255; a string record also gets the whole
+ * count as a u16 after it.
  * @returns the offset after the record.
  */
-function putCheck(b: Uint8Array, o0: number, o: number, long: boolean): number {
-  const z = zeroBits(b, o0, o);
+function putCheck(b: Uint8Array, o0: number, o: number, long: boolean, zeros: ZeroBits): number {
+  const z = zeros(b.subarray(o0, o));
   b[o0 + 1] = z > 255 ? 255 : z;
   if (!long) return o;
   putU16(b, o, z);
@@ -246,20 +251,18 @@ function putValue(b: Uint8Array, dv: DataView, o: number, kind: number, value: R
  * @param dom EPOCH or the boot id of a boot-relative stamp; `ms` the epoch or uptime ms.
  * @returns the record bytes, check byte included.
  */
-export function encodeReading(table: PinTable, pin: number, kind: number, dom: number, ms: number, value: ReadingValue): Uint8Array {
+export function encodeReading(table: PinTable, pin: number, kind: number, dom: number, ms: number, value: ReadingValue, zeros: ZeroBits): Uint8Array {
   const p = table.plan(pin);
   const strLen = kind === K_STR ? utf8Encode(value as string) : 0;
-  const b = new Uint8Array(readingSize(table, p, kind, dom, ms, value, strLen));
-  b[1] = 255;
-  encodeReadingAt(b, new DataView(b.buffer), 0, table, p, pin, kind, dom, ms, value);
+  const b = blank(readingSize(table, p, kind, dom, ms, value, strLen));
+  encodeReadingAt(b, new DataView(b.buffer), 0, table, p, pin, kind, dom, ms, value, zeros);
   return b;
 }
 
 /** Encodes a meta record: boot (a = boot id), anchor (a, b = uptime, c = epoch; coarse or not) or count (a = reason, b = n). */
-export function encodeMeta(sub: number, a: number, b: number, c: number): Uint8Array {
-  const buf = new Uint8Array(MAX_FIXED_RECORD);
+export function encodeMeta(sub: number, a: number, b: number, c: number, zeros: ZeroBits): Uint8Array {
+  const buf = blank(MAX_FIXED_RECORD);
   buf[0] = (K_META << 5) | sub;
-  buf[1] = 255;
   let o = 2;
   if (sub === M_BOOT) o = putVarint(buf, o, a);
   else if (sub === M_ANCHOR || sub === M_ANCHOR_COARSE) {
@@ -270,7 +273,7 @@ export function encodeMeta(sub: number, a: number, b: number, c: number): Uint8A
     buf[o++] = a;
     o = putVarint(buf, o, b);
   }
-  return buf.slice(0, putCheck(buf, 0, o, false));
+  return buf.slice(0, putCheck(buf, 0, o, false, zeros));
 }
 
 /**
@@ -329,6 +332,7 @@ export class SectorCursor {
     private readonly sealLimit: number,
     /** The sector's format: FORMAT_V1 (CRC check byte last) or 2 (zero-bit count after the tag). */
     private readonly version: number,
+    private readonly zeros: ZeroBits,
   ) {}
 
   private ensure(off: number, n: number): void {
@@ -505,7 +509,9 @@ export class SectorCursor {
       const c1 = this.byte();
       if (c1 < 0 || c1 !== checkByte(this.crc32(this.win.subarray(i0, this.p - 1 - this.wOff)))) return this.bad();
     } else {
-      const z = zeroBits(this.win, i0, i0 + 1) + zeroBits(this.win, i0 + 2, this.p - this.wOff);
+      if (check < 0) return this.bad();
+      // The count covers the check byte's place as well: take out its own 0 bits.
+      const z = this.zeros(this.win.subarray(i0, this.p - this.wOff)) - NIBBLE_ZEROS[check & 15] - NIBBLE_ZEROS[check >> 4];
       if (check !== (z > 255 ? 255 : z)) return this.bad();
       if (kind === K_STR) {
         const lo = this.byte();

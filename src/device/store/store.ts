@@ -39,6 +39,8 @@ import {
   encodeSeal,
   recordLimit,
   seqNewer,
+  zeroBits,
+  type ZeroBits,
 } from "./format.ts";
 import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_MARK, ROTATION_RESERVE, R_BAD, R_END, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt, metaV1 } from "./record.ts";
 
@@ -70,10 +72,12 @@ export interface StoreRegion {
 
 export interface StoreOptions {
   /** The hardware boundary (its flash, crc32 and uptime are used), or give them one by one. */
-  hal?: { flash: FlashPort; crc32(data: Uint8Array): number; uptime(): number };
+  hal?: { flash: FlashPort; crc32(data: Uint8Array): number; zeroBits(data: Uint8Array): number; uptime(): number };
   flash?: FlashPort;
   /** CRC-32 (IEEE), E.CRC32 on the device. */
   crc32?: (data: Uint8Array) => number;
+  /** Counts the 0 bits of bytes (the records' check); default the hal's, else a JS loop. */
+  zeroBits?: ZeroBits;
   /** ms since boot, for the lifetime projection. */
   uptime?: () => number;
   region: StoreRegion;
@@ -167,6 +171,7 @@ function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
 export class Store implements ReadingStore {
   private readonly flash: FlashPort;
   private readonly crc: (d: Uint8Array) => number;
+  private readonly zeros: ZeroBits;
   private readonly uptime: (() => number) | undefined;
   private readonly base: number;
   private readonly align: number;
@@ -228,6 +233,7 @@ export class Store implements ReadingStore {
     if (!crc) throw new Error("store options: give hal or crc32");
     this.flash = flash;
     this.crc = crc;
+    this.zeros = options.zeroBits || (hal ? hal.zeroBits.bind(hal) : zeroBits);
     this.uptime = options.uptime || (hal && (() => hal.uptime()));
     const r = options.region;
     if (!r) throw new Error("store options: region (the board profile's flash) is missing");
@@ -371,7 +377,7 @@ export class Store implements ReadingStore {
     for (let s = 0; s < n; s++) {
       if (this.st[s] !== DATA) continue;
       if (s === head || !this.sealed[s]) {
-        const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0, this.ver[s]);
+        const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0, this.ver[s], this.zeros);
         let minB = -1;
         let r = c.next();
         while (r !== R_END && r !== R_BAD) {
@@ -420,7 +426,7 @@ export class Store implements ReadingStore {
     if (this.readOnly) return;
     this.carryPending = head >= 0 && !carryDone;
     if (this.carryPending && !this.headFull) this.carry(head);
-    const boot = encodeMeta(M_BOOT, this.boot, 0, 0);
+    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.zeros);
     if (head >= 0 && this.fits(boot.length, false)) {
       this.writeRecord(boot);
       this.bootPersisted = true;
@@ -522,7 +528,7 @@ export class Store implements ReadingStore {
     // still leaves the count in flash (mount adds it when t is no longer a data sector). A
     // mark left by an earlier attempt with another n is superseded by a new one (the last counts).
     if (old >= 0 && this.st[t] === DATA && lost !== (this.headMark < 0 ? 0 : this.headMark) && !this.headTorn) {
-      let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0);
+      let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, this.zeros);
       if (this.ver[old] === FORMAT_V1) mark = metaV1(mark, this.crc);
       if (this.headOff + mark.length <= recordLimit(this.sectorBytes, this.cnt[old])) {
         this.writeRecord(mark);
@@ -621,7 +627,7 @@ export class Store implements ReadingStore {
     const h = this.head;
     for (let i = 0; i < list.length; i++) {
       const k = list[i];
-      const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs);
+      const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs, this.zeros);
       if (!this.fits(rec.length, false)) return;
       if (!this.anch[h]) {
         this.setFlag(h, FLAG_HAS_ANCHOR);
@@ -640,7 +646,7 @@ export class Store implements ReadingStore {
 
   /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
   private collectAnchors(s: number, into: Anchor[], max: number): void {
-    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s]);
+    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s], this.zeros);
     let r = c.next();
     while (r !== R_END && r !== R_BAD) {
       if (r === R_META && (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)) addAnchor(into, anchorOf(c), max);
@@ -650,7 +656,7 @@ export class Store implements ReadingStore {
 
   /** Readings of a quarantined sector that still pass their check and were undelivered. */
   private salvageCount(s: number): number {
-    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0, this.ver[s]);
+    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0, this.ver[s], this.zeros);
     let k = 0;
     let bm: Uint8Array | undefined;
     let r = c.next();
@@ -667,7 +673,7 @@ export class Store implements ReadingStore {
 
   private ensureBoot(): void {
     if (this.bootPersisted) return;
-    const boot = encodeMeta(M_BOOT, this.boot, 0, 0);
+    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.zeros);
     if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
       this.writeRecord(boot);
       this.bootPersisted = true;
@@ -751,7 +757,7 @@ export class Store implements ReadingStore {
     let o0 = off % align;
     let p = t.plan(pin);
     w.set(this.wff);
-    let end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value);
+    let end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
     // Room for the record and for the bitmap word of the count after it: recordLimit, with
     // 4 * ceil((n + 1) / 32) as ((n + 32) >> 5) << 2 (no Math call).
     if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2)) {
@@ -761,7 +767,7 @@ export class Store implements ReadingStore {
       o0 = off % align;
       p = t.plan(pin);
       w.set(this.wff);
-      end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value);
+      end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
     }
     this.flash.write(this.base + h * sb + off - o0, w.subarray(0, (end + align - 1) & -align));
     this.headOff = off + end - o0;
@@ -794,17 +800,17 @@ export class Store implements ReadingStore {
 
   /** Append of a string, or the first one of a boot (which persists the boot id first). */
   private appendSlow(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
-    let rec = encodeReading(this.table, pin, kind, dom, ms, value);
+    let rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
     // Worst case in a fresh sector: explicit pin + boot-relative stamp.
     if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
       throw new Error("reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages");
     }
     try {
       this.ensureBoot();
-      rec = encodeReading(this.table, pin, kind, dom, ms, value);
+      rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
       if (!this.fits(rec.length, true)) {
         this.rotate();
-        rec = encodeReading(this.table, pin, kind, dom, ms, value);
+        rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
       }
     } catch (e) {
       if (e instanceof StoreFullError) this.drops[1]++;
@@ -834,7 +840,7 @@ export class Store implements ReadingStore {
       epochMs: checkMs(anchor.epochMs, "anchor.epochMs"),
     };
     if (anchor.coarse) a.coarse = true;
-    const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs);
+    const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, this.zeros);
     this.ensureBoot();
     if (!this.fits(rec.length, false)) this.rotate();
     const h = this.head;
@@ -961,7 +967,7 @@ export class Store implements ReadingStore {
   }
 
   private cursor(s: number): SectorCursor {
-    return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s]);
+    return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s], this.zeros);
   }
 
   private readingOf(c: SectorCursor): Reading {
@@ -1059,7 +1065,7 @@ export class Store implements ReadingStore {
     if (n === 0) return;
     this.drops[i] += n;
     if (this.readOnly) return;
-    const rec = encodeMeta(M_COUNT, i, n, 0);
+    const rec = encodeMeta(M_COUNT, i, n, 0, this.zeros);
     if (this.bootPersisted && this.fits(rec.length, false)) this.writeRecord(rec);
   }
 
