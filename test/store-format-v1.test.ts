@@ -7,7 +7,7 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
 import { NorFlash } from "../src/host/sim/nor-flash.ts";
-import { Store } from "../src/device/store/store.ts";
+import { InspectStore } from "../src/host/store/inspect-store.ts";
 import { FORMAT_V1, FORMAT_VERSION } from "../src/device/store/format.ts";
 import { CRASH_DATASTREAMS, appendModelled, crashCheck, crc32, idOf, makeReading, newCrashModel, pendingOf, type CrashModel } from "./store-helpers.ts";
 import { describeSweep, sweepPowerCuts } from "./helpers/power-cut.ts";
@@ -28,8 +28,8 @@ function v1Flash(): NorFlash {
   return f;
 }
 
-function mount(flash: NorFlash): Store {
-  const s = new Store({ flash, crc32, region: FIXTURE.region, sectorPages: 1, datastreams: CRASH_DATASTREAMS });
+function mount(flash: NorFlash): InspectStore {
+  const s = new InspectStore({ flash, crc32, region: FIXTURE.region, sectorPages: 1, datastreams: CRASH_DATASTREAMS });
   s.mount();
   return s;
 }
@@ -61,7 +61,7 @@ test("a format-1 image mounts with every undelivered reading and anchor; new rea
 });
 
 /** The first boots after the upgrade: appends that turn the ring over the format-1 sectors, deliveries, a reboot. */
-function upgradeWorkload(flash: NorFlash, m: CrashModel, appends: number, afterAppend?: (s: Store) => void): void {
+function upgradeWorkload(flash: NorFlash, m: CrashModel, appends: number, afterAppend?: (s: InspectStore) => void): void {
   let s = mount(flash);
   for (let k = 0; k < appends; k++) {
     appendModelled(s, m, 1000 + k);

@@ -3,6 +3,7 @@ import { crc32 as zcrc32 } from "node:zlib";
 import { NorFlash, type CutOperation } from "../src/host/sim/nor-flash.ts";
 import { RECORDS_START } from "../src/device/store/format.ts";
 import { Store, type StoreOptions } from "../src/device/store/store.ts";
+import { InspectStore } from "../src/host/store/inspect-store.ts";
 import type { FlashPort } from "../src/device/hal.ts";
 import type { Anchor, Reading } from "../src/device/types.ts";
 
@@ -43,8 +44,8 @@ export class CountingFlash implements FlashPort {
   }
 }
 
-export function openStore(flash: NorFlash | FlashPort, region: StoreOptions["region"], extra: Partial<StoreOptions> = {}): Store {
-  const s = new Store({ flash, crc32, region, ...extra });
+export function openStore(flash: NorFlash | FlashPort, region: StoreOptions["region"], extra: Partial<StoreOptions> = {}): InspectStore {
+  const s = new InspectStore({ flash, crc32, region, ...extra });
   s.mount();
   return s;
 }

@@ -90,39 +90,9 @@ export interface StoreOptions {
   readOnly?: boolean;
 }
 
-/** A sector as {@link Store.sectors} reports it. */
-export interface SectorInfo {
-  index: number;
-  address: number;
-  state: "free" | "data" | "bad";
-  seq: number;
-  eraseCount: number;
-  readings: number;
-  pending: number;
-  sealed: boolean;
-  head: boolean;
-  bytesUsed: number;
-}
-
-/** One record as {@link Store.walk} reports it, delivered ones and meta records included. */
-export interface WalkRecord {
-  sector: number;
-  offset: number;
-  bytes: number;
-  kind: "reading" | "boot" | "anchor" | "count" | "corrupt";
-  pos?: LogPos;
-  type?: DatastreamType;
-  reading?: Reading;
-  delivered?: boolean;
-  bootId?: number;
-  anchor?: Anchor;
-  reason?: string;
-  n?: number;
-}
-
-const FREE = 0;
-const DATA = 1;
-const BAD = 2;
+export const FREE = 0;
+export const DATA = 1;
+export const BAD = 2;
 const DEFAULT_CYCLES = 100000;
 /** Most anchors copied forward at one rotation, and kept by anchors(). */
 const MAX_CARRY = 12;
@@ -178,28 +148,28 @@ export class Store implements ReadingStore {
   private readonly pageSize: number;
   private readonly pageLog2: number;
   private readonly sectorPages: number;
-  private readonly sectorBytes: number;
-  private readonly n: number;
+  protected readonly sectorBytes: number;
+  protected readonly n: number;
   private readonly cycles: number;
   private policy: FullPolicy;
   private ds: { [pin: string]: DatastreamConfig };
   private readonly readOnly: boolean;
 
-  private st: Uint8Array;
-  private seq: Uint32Array;
-  private er: Uint32Array;
-  private cnt: Uint16Array;
-  private pend: Uint16Array;
-  private sealed: Uint8Array;
+  protected st: Uint8Array;
+  protected seq: Uint32Array;
+  protected er: Uint32Array;
+  protected cnt: Uint16Array;
+  protected pend: Uint16Array;
+  protected sealed: Uint8Array;
   private anch: Uint8Array;
   private minBoot: Float64Array;
   /** Format version of each data sector (FORMAT_V1: written by earlier firmware, never appended to). */
   private ver: Uint8Array;
 
-  private head = -1;
+  protected head = -1;
   /** Changes whenever sectors are erased or the head moves: open cursors then re-seek. */
   private gen = 0;
-  private headOff = RECORDS_START;
+  protected headOff = RECORDS_START;
   private headFull = false;
   /** The head ends in a torn record: nothing can be written after it. */
   private headTorn = false;
@@ -303,11 +273,11 @@ export class Store implements ReadingStore {
     return this.boot;
   }
 
-  private addr(s: number): number {
+  protected addr(s: number): number {
     return this.base + s * this.sectorBytes;
   }
 
-  private requireMounted(): void {
+  protected requireMounted(): void {
     if (!this.mounted) throw new Error("store: call mount() first");
   }
 
@@ -444,13 +414,13 @@ export class Store implements ReadingStore {
   }
 
   /** The bitmap words of sector s covering its `cnt` readings, lowest address first. */
-  private readBitmap(s: number): Uint8Array {
+  protected readBitmap(s: number): Uint8Array {
     const from = recordLimit(this.sectorBytes, this.cnt[s]);
     return this.flash.read(this.addr(s) + from, this.sectorBytes - from);
   }
 
   /** Byte of reading `i` within {@link readBitmap}'s result (words are stored from the end down). */
-  private bitByte(s: number, i: number): number {
+  protected bitByte(s: number, i: number): number {
     return this.bitByteOf(this.cnt[s], i);
   }
 
@@ -505,7 +475,7 @@ export class Store implements ReadingStore {
   }
 
   /** Ring order, oldest first: the sector after the head, ..., the head. */
-  private ringAt(k: number): number {
+  protected ringAt(k: number): number {
     return (this.head + 1 + k) % this.n;
   }
 
@@ -966,11 +936,11 @@ export class Store implements ReadingStore {
     return { next: next };
   }
 
-  private cursor(s: number): SectorCursor {
+  protected cursor(s: number): SectorCursor {
     return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s], this.zeros);
   }
 
-  private readingOf(c: SectorCursor): Reading {
+  protected readingOf(c: SectorCursor): Reading {
     return {
       pin: c.pin,
       stamp: c.dom === EPOCH ? { epochMs: c.ms } : { bootId: c.dom, uptimeMs: c.ms },
@@ -1144,56 +1114,10 @@ export class Store implements ReadingStore {
     if (!this.bootPersisted) this.ensureBoot();
     return lost;
   }
-
-  /** Per-sector summary, physical order. */
-  sectors(): SectorInfo[] {
-    this.requireMounted();
-    const out: SectorInfo[] = [];
-    for (let s = 0; s < this.n; s++) {
-      out.push({
-        index: s,
-        address: this.addr(s),
-        state: this.st[s] === DATA ? "data" : this.st[s] === BAD ? "bad" : "free",
-        seq: this.seq[s],
-        eraseCount: this.er[s],
-        readings: this.cnt[s],
-        pending: this.pend[s],
-        sealed: !!this.sealed[s],
-        head: s === this.head,
-        bytesUsed: s === this.head ? this.headOff : this.st[s] === DATA ? this.sectorBytes : 0,
-      });
-    }
-    return out;
-  }
-
-  /** Calls `fn` for every record of every sector in ring order, delivered and meta ones included. */
-  walk(fn: (rec: WalkRecord) => boolean | void): void {
-    this.requireMounted();
-    for (let k = 0; k < this.n; k++) {
-      const s = this.ringAt(k);
-      if (this.st[s] !== DATA) continue;
-      const bm = this.cnt[s] ? this.readBitmap(s) : new Uint8Array(0);
-      const c = this.cursor(s);
-      let r = c.next();
-      while (r !== R_END) {
-        let w: WalkRecord;
-        if (r === R_BAD) w = { sector: s, offset: c.off, bytes: 0, kind: "corrupt" };
-        else if (r === R_READING) {
-          const i = c.index;
-          const undelivered = i < this.cnt[s] && bm[this.bitByte(s, i)] & (1 << (i % 8));
-          w = { sector: s, offset: c.at, bytes: c.len, kind: "reading", pos: this.seq[s] * POS_SPAN + i, type: c.type, reading: this.readingOf(c), delivered: !undelivered };
-        } else if (c.sub === M_BOOT) w = { sector: s, offset: c.at, bytes: c.len, kind: "boot", bootId: c.a };
-        else if (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE) w = { sector: s, offset: c.at, bytes: c.len, kind: "anchor", anchor: anchorOf(c) };
-        else w = { sector: s, offset: c.at, bytes: c.len, kind: "count", reason: c.a === ROTATION_MARK ? "rotation" : DROP_REASONS[c.a] || "#" + c.a, n: c.b };
-        if (fn(w) === false) return;
-        if (r === R_BAD) break;
-        r = c.next();
-      }
-    }
-  }
 }
 
-function anchorOf(c: SectorCursor): Anchor {
+/** The anchor a cursor just decoded. */
+export function anchorOf(c: SectorCursor): Anchor {
   const a: Anchor = { bootId: c.a, uptimeMs: c.b, epochMs: c.c };
   if (c.sub === M_ANCHOR_COARSE) a.coarse = true;
   return a;

@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { crc32 } from "node:zlib";
 import type { FlashPort } from "../../device/hal.ts";
-import { Store, type StoreRegion, type WalkRecord } from "../../device/store/store.ts";
+import type { StoreRegion } from "../../device/store/store.ts";
+import { InspectStore, type WalkRecord } from "../store/inspect-store.ts";
 import { MAGIC_0, MAGIC_1, MAGIC_2, FORMAT_VERSION, FORMAT_V1, OFF_PAGE_LOG2, OFF_SECTOR_PAGES, decodeHeader, getU16, RECORDS_START } from "../../device/store/format.ts";
 import { loadBoard } from "../boards.ts";
 
@@ -128,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     const h = decodeHeader(bytes.subarray(a - base, a - base + RECORDS_START), (d) => crc32(d));
     if (typeof h === "object") sectorPages = h.sectorPages;
   }
-  const st = new Store({ flash: new FileFlash(bytes, base), crc32: (d) => crc32(d), region, readOnly: true, sectorPages });
+  const st = new InspectStore({ flash: new FileFlash(bytes, base), crc32: (d) => crc32(d), region, readOnly: true, sectorPages });
   st.mount();
   const records: WalkRecord[] = [];
   st.walk((r) => {
