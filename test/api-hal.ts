@@ -11,6 +11,7 @@ import { crc32 } from "../src/host/sim/crc32.ts";
 import { FlashBus } from "../src/host/sim/flash-bus.ts";
 import { NorFlash } from "../src/host/sim/nor-flash.ts";
 import { JsfStorage, binaryBytes, bytesBinary } from "../src/host/sim/storage.ts";
+import { zeroBits } from "../src/device/store/format.ts";
 
 /** Flash that outlives a Hal (a reboot keeps it). */
 export interface Device {
@@ -129,6 +130,7 @@ export function bootHal(dev: Device, opts: { epochMs?: number } = {}): TestHal {
       box.task = undefined;
     },
     crc32: (d) => crc32(d) >>> 0,
+    zeroBits,
     bytesToString: (d) => bytesBinary(d),
     stringToBytes: (s) => binaryBytes(s),
     random: () => ((mem = (mem * 1103515245 + 12345) % 2147483648) / 2147483648),

@@ -58,7 +58,7 @@ test("random bit flips anywhere never crash recovery; appends work afterwards", 
     }),
     { numRuns: 150 },
   );
-  t.log(`${runs} corrupted images, ${strangers} corrupted readings passed their 8-bit check`);
+  t.log(`${runs} corrupted images, ${strangers} corrupted readings passed their check`);
   t.pass();
 });
 

@@ -1,7 +1,9 @@
 /** Shared set-up of the store tests: simulated NOR flash and a store over it. */
 import { crc32 as zcrc32 } from "node:zlib";
-import { NorFlash } from "../src/host/sim/nor-flash.ts";
+import { NorFlash, type CutOperation } from "../src/host/sim/nor-flash.ts";
+import { RECORDS_START } from "../src/device/store/format.ts";
 import { Store, type StoreOptions } from "../src/device/store/store.ts";
+import { InspectStore } from "../src/host/store/inspect-store.ts";
 import type { FlashPort } from "../src/device/hal.ts";
 import type { Anchor, Reading } from "../src/device/types.ts";
 
@@ -42,8 +44,8 @@ export class CountingFlash implements FlashPort {
   }
 }
 
-export function openStore(flash: NorFlash | FlashPort, region: StoreOptions["region"], extra: Partial<StoreOptions> = {}): Store {
-  const s = new Store({ flash, crc32, region, ...extra });
+export function openStore(flash: NorFlash | FlashPort, region: StoreOptions["region"], extra: Partial<StoreOptions> = {}): InspectStore {
+  const s = new InspectStore({ flash, crc32, region, ...extra });
   s.mount();
   return s;
 }
@@ -78,6 +80,8 @@ export interface CrashModel {
   anchors: Anchor[];
   inflightAnchor: Anchor | undefined;
   bootIds: number[];
+  /** Appends counted by the store before the model began (an image written earlier), not in `returned`. */
+  appendedBefore?: number;
 }
 
 export function idOf(r: Reading): number {
@@ -93,6 +97,16 @@ export function makeReading(id: number, bootId: number): Reading {
   return { pin, stamp, value };
 }
 
+/** Appends reading `id` (see {@link makeReading}), noting in `m` that it started, then that it returned. */
+export function appendModelled(s: CrashStore, m: CrashModel, id: number): void {
+  const r = makeReading(id, s.bootId);
+  m.readings.set(id, r);
+  m.inflight = id;
+  s.append(r);
+  m.inflight = undefined;
+  m.returned.add(id);
+}
+
 /**
  * The crash-sweep workload: `appends` readings of every type (some boot-relative), an anchor
  * every 60, one pin's backlog delivered every 8 except during an uplink outage (the middle 60%
@@ -104,12 +118,7 @@ export function crashWorkload(mount: () => CrashStore, m: CrashModel, appends: n
   let s = mount();
   m.bootIds.push(s.bootId);
   for (let id = 0; id < appends; id++) {
-    const r = makeReading(id, s.bootId);
-    m.readings.set(id, r);
-    m.inflight = id;
-    s.append(r);
-    m.inflight = undefined;
-    m.returned.add(id);
+    appendModelled(s, m, id);
     afterAppend?.(s);
     if (id % 60 === 20) {
       const a = { bootId: s.bootId, uptimeMs: id * 1000 + 1, epochMs: EPOCH0 + id * 999, coarse: id % 120 === 20 };
@@ -144,11 +153,43 @@ export function crashWorkload(mount: () => CrashStore, m: CrashModel, appends: n
   return s;
 }
 
+/** A sweep failure saying a torn record was delivered: a reading never appended, or altered. */
+const FALSE_ACCEPT = /(never appended|changed): /;
+
 /**
- * A sweep failure that only says a record whose write was cut with its bits partly programmed
- * passed its 8-bit check (docs/flash-format.md, "Guarantees under power loss"): reported, not failed.
+ * The operations (1-based) of a logged run that write records into a sector: each sector's
+ * records grow up from RECORDS_START, one write starting at or before where the last ended;
+ * its other writes (header at 0, flags, seal, bitmap words from the end down) do not.
  */
-export const FALSE_ACCEPT = /(write bits \d+%|write last word bits): (never appended|changed): /;
+export function recordWrites(log: CutOperation[], sectorBytes: number): Set<number> {
+  const frontier = new Map<number, number>();
+  const out = new Set<number>();
+  log.forEach((op, i) => {
+    if (op.erase) return;
+    const sector = Math.floor(op.offset / sectorBytes);
+    const o = op.offset % sectorBytes;
+    if (o === 0) frontier.set(sector, RECORDS_START);
+    else if (o >= RECORDS_START && o <= (frontier.get(sector) ?? RECORDS_START)) {
+      out.add(i + 1);
+      frontier.set(sector, o + op.data.length);
+    }
+  });
+  return out;
+}
+
+/** Torn records tried per failure mode against the sweep failures that delivered one (false accepts). */
+export function tornRecordReport(torn: Record<string, number>, failures: string[]): { tried: number; accepted: number; text: string } {
+  let tried = 0;
+  let accepted = 0;
+  const parts: string[] = [];
+  for (const [mode, n] of Object.entries(torn)) {
+    const a = failures.filter((f) => f.includes(`, ${mode}: `) && FALSE_ACCEPT.test(f)).length;
+    tried += n;
+    accepted += a;
+    parts.push(`${mode} ${a}/${n}`);
+  }
+  return { tried, accepted, text: `torn records delivered / tried: ${accepted}/${tried} (${parts.join(", ")})` };
+}
 
 export function newCrashModel(): CrashModel {
   return { readings: new Map(), returned: new Set(), inflight: undefined, delivered: new Set(), delivering: new Set(), anchors: [], inflightAnchor: undefined, bootIds: [] };
@@ -193,8 +234,9 @@ export function crashCheck(mount: () => CrashStore, m: CrashModel, where: string
   }
   if (overwritten > maxOverwritten) return `${where}: ${overwritten} returned readings lost, the uncut run had overwritten ${maxOverwritten}`;
   const st = s.stats();
-  const appended = m.returned.size + (m.inflight !== undefined && seen.has(m.inflight) ? 1 : 0);
-  if (st.appended !== appended && st.appended !== m.returned.size + 1) return `${where}: appended counter ${st.appended}, expected ${appended}`;
+  const before = m.appendedBefore ?? 0;
+  const appended = before + m.returned.size + (m.inflight !== undefined && seen.has(m.inflight) ? 1 : 0);
+  if (st.appended !== appended && st.appended !== before + m.returned.size + 1) return `${where}: appended counter ${st.appended}, expected ${appended}`;
   if (st.dropped.overwritten !== overwritten) return `${where}: overwritten counter ${st.dropped.overwritten}, expected ${overwritten}`;
   if (st.dropped.corrupt !== 0) return `${where}: corrupt counter ${st.dropped.corrupt}, expected 0`;
   // a boot id may be reused only if nothing durable refers to it

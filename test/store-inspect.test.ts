@@ -1,5 +1,5 @@
 import test from "ava";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NorFlash } from "../src/host/sim/nor-flash.ts";
@@ -46,4 +46,24 @@ test("inspect decodes a simulation's flash file: sectors, records, anchors, coun
   t.regex(text.out, /appended 1500, pending 750/);
   t.is((await capture([])).code, 2);
   rmSync(dir, { recursive: true });
+});
+
+test("inspect decodes format-1 sectors (an image of earlier firmware) beside format-2 ones", async (t) => {
+  const fixture = JSON.parse(readFileSync(new URL("./fixtures/store-v1.json", import.meta.url), "utf8"));
+  const dir = mkdtempSync(join(tmpdir(), "spool-inspect-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const v1 = join(dir, "v1.bin");
+  copyFileSync(new URL("./fixtures/store-v1.bin", import.meta.url), v1);
+  const o1 = JSON.parse((await capture([v1, "--json"])).out);
+  const pending = (o: any) => o.records.filter((r: any) => r.kind === "reading" && !r.delivered).map((r: any) => r.reading);
+  t.deepEqual(pending(o1), fixture.pending.map((p: any) => p.reading));
+  t.false(o1.records.some((r: any) => r.kind === "corrupt"));
+  // The new firmware appends: format-2 sectors join the format-1 ones.
+  const flash = new NorFlash({ base: 0, size: 4096, pageSize: 512, alignment: 4, file: v1 });
+  const s = openStore(flash, regionOf(flash), { sectorPages: 1 });
+  for (let i = 0; i < 100; i++) s.append({ pin: 7, stamp: { epochMs: EPOCH0 + i * 1000 }, value: i });
+  flash.close();
+  const o2 = JSON.parse((await capture([v1, "--json"])).out);
+  t.deepEqual(pending(o2), [...fixture.pending.map((p: any) => p.reading), ...Array.from({ length: 100 }, (_, i) => ({ pin: 7, stamp: { epochMs: EPOCH0 + i * 1000 }, value: i }))]);
+  t.false(o2.records.some((r: any) => r.kind === "corrupt"));
 });

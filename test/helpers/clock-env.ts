@@ -293,6 +293,7 @@ export class Device {
       setInterval: (fn, ms) => timer(fn, ms, true),
       clearInterval: cancel,
       crc32: () => unavailable("crc32"),
+      zeroBits: () => unavailable("zeroBits"),
       evaluate: () => unavailable("evaluate"),
       bytesToString: toBinary,
       stringToBytes: fromBinary,

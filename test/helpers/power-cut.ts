@@ -71,6 +71,10 @@ export interface CutInfo {
   /** Set for a second cut during recovery: its operation number in the recovery. */
   recoveryOp?: number;
   recoveryVariant?: string;
+  /** The operation this cut interrupted (the recovery's, for a second cut). */
+  operation: CutOperation;
+  /** It left its bytes neither as before nor as asked: a torn write or a partial erase. */
+  torn: boolean;
 }
 
 export interface SweepOptions {
@@ -108,12 +112,30 @@ function restore(flashes: NorFlash[], images: Uint8Array[]): void {
   flashes.forEach((f, i) => f.load(images[i]));
 }
 
-/** Applies `v` to the operation `op` interrupted, on top of the images taken before it. */
-function land(flashes: NorFlash[], images: Uint8Array[], op: CutOperation, v: CutVariant): void {
+/**
+ * Applies `v` to the operation `op` interrupted, on top of the images taken before it.
+ * @returns whether it left the operation's bytes torn (neither as before nor as asked).
+ */
+function land(flashes: NorFlash[], images: Uint8Array[], op: CutOperation, v: CutVariant): boolean {
   const work = images.map((b) => b.slice());
-  applyCut(work[flashes.indexOf(op.flash)], op, v.cut);
+  const fi = flashes.indexOf(op.flash);
+  applyCut(work[fi], op, v.cut);
   restore(flashes, work);
   flashes[0].powerOn();
+  return isTorn(op, work[fi]);
+}
+
+/** Whether the flash bytes `after` hold those of the interrupted `op` neither untouched nor complete. */
+function isTorn(op: CutOperation, after: Uint8Array): boolean {
+  let untouched = true;
+  let whole = true;
+  for (let i = 0; i < op.data.length; i++) {
+    const b = op.before![i];
+    const a = after[op.offset + i];
+    if (a !== b) untouched = false;
+    if (a !== (op.erase ? 0xff : b & op.data[i])) whole = false;
+  }
+  return !untouched && !whole;
 }
 
 /** Runs until the cut; device code may wrap the PowerCutError in its own error, so the rail says. */
@@ -172,11 +194,11 @@ export async function sweepPowerCuts<S>(c: PowerCutCase<S>, options: SweepOption
       if (options.variantSample && !options.variantSample(k, vi)) continue;
       const v = variants[vi];
       const where = `op ${k}/${log.length} (${kind}), ${v.label}`;
-      land(flashes, images, op, v);
+      const torn = land(flashes, images, op, v);
       res.cuts++;
       count(v.label);
       try {
-        const f = await c.check(s, where, { op: k, variant: v.label });
+        const f = await c.check(s, where, { op: k, variant: v.label, operation: op, torn });
         if (f) fail(f);
       } catch (e) {
         fail(`${where}: check threw ${(e as Error).stack}`);
@@ -207,8 +229,10 @@ export async function sweepPowerCuts<S>(c: PowerCutCase<S>, options: SweepOption
           flashes[0].powerOn();
           res.recoveryCuts++;
           count(rv.label);
+          const rop = r.lastCut!;
+          const rtorn = isTorn(rop, rop.flash.bytes);
           try {
-            const f = await c.check(s, rwhere, { op: k, variant: v.label, recoveryOp: j, recoveryVariant: rv.label });
+            const f = await c.check(s, rwhere, { op: k, variant: v.label, recoveryOp: j, recoveryVariant: rv.label, operation: rop, torn: rtorn });
             if (f) fail(f);
           } catch (e) {
             fail(`${rwhere}: check threw ${(e as Error).stack}`);
@@ -243,7 +267,9 @@ async function replayPoint<S>(c: PowerCutCase<S>, k: number, log: CutOperation[]
       c.flashes(s)[0].powerOn();
       res.cuts++;
       res.byVariant[v.label] = (res.byVariant[v.label] ?? 0) + 1;
-      const f = await c.check(s, where, { op: k, variant: v.label });
+      const op = r.lastCut!;
+      const torn = isTorn(op, op.flash.bytes);
+      const f = await c.check(s, where, { op: k, variant: v.label, operation: op, torn });
       if (f) res.failures.push(f);
     } catch (e) {
       res.failures.push(`${where}: check threw ${(e as Error).stack}`);

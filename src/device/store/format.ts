@@ -12,7 +12,10 @@
 export const MAGIC_0 = 0x53;
 export const MAGIC_1 = 0x50;
 export const MAGIC_2 = 0x4c;
-export const FORMAT_VERSION = 1;
+/** Version written in new sectors: records carry a zero-bit count (see {@link countCheck}). */
+export const FORMAT_VERSION = 2;
+/** Sectors written by earlier firmware: records end in a CRC check byte ({@link checkByte}); read, never written. */
+export const FORMAT_V1 = 1;
 
 export const OFF_SECTOR_PAGES = 4; // u16
 export const OFF_PAGE_LOG2 = 6; // u8
@@ -107,7 +110,25 @@ export function putU16(b: Uint8Array, o: number, v: number): void {
   b[o + 1] = (v >>> 8) & 255;
 }
 
-/** Check byte of a record: low byte of its CRC-32, never 0xFF (an unwritten byte). */
+/** Zero bits per nibble value. */
+export const NIBBLE_ZEROS = new Uint8Array([4, 3, 3, 2, 3, 2, 2, 1, 3, 2, 2, 1, 2, 1, 1, 0]);
+
+/**
+ * Number of 0 bits in `d`, in JS (the device's HAL counts natively: Hal.zeroBits). A format-2
+ * record's check is this count: a write cut part way leaves every bit it was to clear either
+ * cleared or still 1, so the record's zero count can only fall and the stored count only rise -
+ * they agree only if the write was whole (a Berger code; docs/flash-format.md).
+ */
+export function zeroBits(d: Uint8Array): number {
+  let z = 0;
+  for (let i = 0; i < d.length; i++) z += NIBBLE_ZEROS[d[i] & 15] + NIBBLE_ZEROS[d[i] >> 4];
+  return z;
+}
+
+/** Counts 0 bits of bytes: {@link zeroBits} or the HAL's native one. */
+export type ZeroBits = (d: Uint8Array) => number;
+
+/** Format-1 check byte of a record: low byte of its CRC-32, never 0xFF (an unwritten byte). */
 export function checkByte(crc: number): number {
   const c = crc & 255;
   return c === 255 ? 254 : c;
@@ -130,6 +151,8 @@ export interface SectorHeader {
   appended: number;
   drops: number[];
   flags: number;
+  /** FORMAT_V1 or FORMAT_VERSION: how the sector's records are checked. */
+  version: number;
   /** Reading count from the seal, -1 when not sealed (or torn). */
   sealCount: number;
   /** Smallest boot id of a boot-relative reading (seal), -1 when none / unsealed. */
@@ -149,7 +172,7 @@ export function decodeHeader(b: Uint8Array, crc32: (d: Uint8Array) => number): S
     }
   }
   if (allFF) return "blank";
-  if (b[0] !== MAGIC_0 || b[1] !== MAGIC_1 || b[2] !== MAGIC_2 || b[3] !== FORMAT_VERSION) return "bad";
+  if (b[0] !== MAGIC_0 || b[1] !== MAGIC_1 || b[2] !== MAGIC_2 || (b[3] !== FORMAT_VERSION && b[3] !== FORMAT_V1)) return "bad";
   if ((crc32(b.subarray(0, OFF_HEADER_CRC)) >>> 0) !== getU32(b, OFF_HEADER_CRC)) return "bad";
   const drops: number[] = [];
   for (let i = 0; i < DROP_REASONS.length; i++) drops.push(getU32(b, OFF_DROPS + 4 * i));
@@ -170,6 +193,7 @@ export function decodeHeader(b: Uint8Array, crc32: (d: Uint8Array) => number): S
     appended: getU32(b, OFF_APPENDED),
     drops,
     flags: b[OFF_FLAGS],
+    version: b[3],
     sealCount,
     sealMinBoot,
   };

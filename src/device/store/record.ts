@@ -25,7 +25,12 @@ import {
   S_REPEAT,
   SLOT_EXPLICIT,
   SLOTS,
+  FORMAT_V1,
+  NIBBLE_ZEROS,
+  type ZeroBits,
+  blank,
   checkByte,
+  putU16,
   recordLimit,
 } from "./format.ts";
 
@@ -43,7 +48,7 @@ export const MAX_FIXED_RECORD = 32;
  * reasons, so the mark is invisible to them.
  */
 export const ROTATION_MARK = 255;
-/** Bytes every sector keeps free for one rotation mark: tag, reason, varint n (n < 2^16: 3 B), check. */
+/** Bytes every sector keeps free for one rotation mark: tag, check, reason, varint n (n < 2^16: 3 B). */
 export const ROTATION_RESERVE = 6;
 
 export const KIND_TYPES: DatastreamType[] = ["integer", "double", "double", "boolean", "enum", "string", "location"];
@@ -124,7 +129,7 @@ function putI32(b: Uint8Array, o: number, v: number): number {
 }
 
 /**
- * Bytes of a reading record (check byte included) encoded against `table`; `strLen` is the
+ * Bytes of a reading record (check bytes included) encoded against `table`; `strLen` is the
  * UTF-8 length of a string value (0 for other kinds).
  */
 function readingSize(table: PinTable, p: number, kind: number, dom: number, ms: number, value: ReadingValue, strLen: number): number {
@@ -138,7 +143,7 @@ function readingSize(table: PinTable, p: number, kind: number, dom: number, ms: 
   else if (kind === K_F32) size += 4;
   else if (kind === K_F64 || kind === K_LOC) size += 8;
   else if (kind === K_BOOL) size += 1;
-  else if (kind === K_STR) size += varintSize(strLen) + strLen;
+  else if (kind === K_STR) size += varintSize(strLen) + strLen + 2;
   return size;
 }
 
@@ -152,8 +157,9 @@ function readingSize(table: PinTable, p: number, kind: number, dom: number, ms: 
  * @param p the pin's slot plan, {@link PinTable.plan}.
  * @param kind K_* of the value's storage form.
  * @param dom EPOCH or the boot id of a boot-relative stamp; `ms` the epoch or uptime ms.
- * @returns the offset after the check byte. `b` must have room: MAX_FIXED_RECORD bytes for
- *   every kind but strings.
+ * @param zeros counts 0 bits (Hal.zeroBits).
+ * @returns the offset after the record. `b` must have room (MAX_FIXED_RECORD bytes for every
+ *   kind but strings) and hold 0xFF at `o0 + 1`, the check byte's place.
  */
 export function encodeReadingAt(
   b: Uint8Array,
@@ -166,10 +172,10 @@ export function encodeReadingAt(
   dom: number,
   ms: number,
   value: ReadingValue,
-  crc32: (d: Uint8Array) => number,
+  zeros: ZeroBits,
 ): number {
   "ram";
-  let o = o0 + 1;
+  let o = o0 + 2;
   if (p >= 0 && table.dom[p] === dom) {
     const dd = ms - table.last[p] - table.delta[p];
     if (dd === 0) b[o0] = (kind << 5) | (S_REPEAT << 3) | p;
@@ -184,14 +190,26 @@ export function encodeReadingAt(
     dv.setFloat32(o, value as number, true);
     o += 4;
   } else o = putValue(b, dv, o, kind, value);
-  const c = crc32(b.subarray(o0, o)) & 255;
-  b[o] = c === 255 ? 254 : c;
-  return o + 1;
+  return putCheck(b, o0, o, kind === K_STR, zeros);
+}
+
+/**
+ * Completes a format-2 record in b[o0, o): its zero-bit count goes into byte o0 + 1 (which holds
+ * 0xFF until then, so it adds no 0 bit), capped at 255; a string record also gets the whole
+ * count as a u16 after it.
+ * @returns the offset after the record.
+ */
+function putCheck(b: Uint8Array, o0: number, o: number, long: boolean, zeros: ZeroBits): number {
+  const z = zeros(b.subarray(o0, o));
+  b[o0 + 1] = z > 255 ? 255 : z;
+  if (!long) return o;
+  putU16(b, o, z);
+  return o + 2;
 }
 
 /** Tag, pin byte (no slot) and absolute stamp of a reading at `o0`; returns the offset after them. */
 function putAbsolute(b: Uint8Array, o0: number, p: number, pin: number, kind: number, dom: number, ms: number): number {
-  let o = o0 + 1;
+  let o = o0 + 2;
   let tag = kind << 5;
   if (p >= 0) tag |= p;
   else {
@@ -233,27 +251,19 @@ function putValue(b: Uint8Array, dv: DataView, o: number, kind: number, value: R
  * @param dom EPOCH or the boot id of a boot-relative stamp; `ms` the epoch or uptime ms.
  * @returns the record bytes, check byte included.
  */
-export function encodeReading(
-  table: PinTable,
-  pin: number,
-  kind: number,
-  dom: number,
-  ms: number,
-  value: ReadingValue,
-  crc32: (d: Uint8Array) => number,
-): Uint8Array {
+export function encodeReading(table: PinTable, pin: number, kind: number, dom: number, ms: number, value: ReadingValue, zeros: ZeroBits): Uint8Array {
   const p = table.plan(pin);
   const strLen = kind === K_STR ? utf8Encode(value as string) : 0;
-  const b = new Uint8Array(readingSize(table, p, kind, dom, ms, value, strLen));
-  encodeReadingAt(b, new DataView(b.buffer), 0, table, p, pin, kind, dom, ms, value, crc32);
+  const b = blank(readingSize(table, p, kind, dom, ms, value, strLen));
+  encodeReadingAt(b, new DataView(b.buffer), 0, table, p, pin, kind, dom, ms, value, zeros);
   return b;
 }
 
 /** Encodes a meta record: boot (a = boot id), anchor (a, b = uptime, c = epoch; coarse or not) or count (a = reason, b = n). */
-export function encodeMeta(sub: number, a: number, b: number, c: number, crc32: (d: Uint8Array) => number): Uint8Array {
-  const buf = new Uint8Array(MAX_FIXED_RECORD);
+export function encodeMeta(sub: number, a: number, b: number, c: number, zeros: ZeroBits): Uint8Array {
+  const buf = blank(MAX_FIXED_RECORD);
   buf[0] = (K_META << 5) | sub;
-  let o = 1;
+  let o = 2;
   if (sub === M_BOOT) o = putVarint(buf, o, a);
   else if (sub === M_ANCHOR || sub === M_ANCHOR_COARSE) {
     o = putVarint(buf, o, a);
@@ -263,8 +273,19 @@ export function encodeMeta(sub: number, a: number, b: number, c: number, crc32: 
     buf[o++] = a;
     o = putVarint(buf, o, b);
   }
-  buf[o] = checkByte(crc32(buf.subarray(0, o)));
-  return buf.slice(0, o + 1);
+  return buf.slice(0, putCheck(buf, 0, o, false, zeros));
+}
+
+/**
+ * The same meta record in format 1 (check byte last: the low byte of the CRC-32), for a
+ * rotation mark written into a sector of earlier firmware.
+ */
+export function metaV1(rec: Uint8Array, crc32: (d: Uint8Array) => number): Uint8Array {
+  const out = new Uint8Array(rec.length);
+  out[0] = rec[0];
+  out.set(rec.subarray(2), 1);
+  out[rec.length - 1] = checkByte(crc32(out.subarray(0, rec.length - 1)));
+  return out;
 }
 
 export const R_END = 0;
@@ -309,6 +330,9 @@ export class SectorCursor {
     private readonly bytes: number,
     /** Record area end when the sector is sealed (else the area is bounded by the reading count). */
     private readonly sealLimit: number,
+    /** The sector's format: FORMAT_V1 (CRC check byte last) or 2 (zero-bit count after the tag). */
+    private readonly version: number,
+    private readonly zeros: ZeroBits,
   ) {}
 
   private ensure(off: number, n: number): void {
@@ -391,6 +415,9 @@ export class SectorCursor {
       return R_END;
     }
     this.at = off;
+    const v1 = this.version === FORMAT_V1;
+    // Format 2: the check byte follows the tag, at a place no corruption of the tag can move.
+    const check = v1 ? 0 : this.byte();
     const kind = tag >> 5;
     this.kind = kind;
     let result = R_READING;
@@ -464,8 +491,9 @@ export class SectorCursor {
         const n = this.varint();
         if (n < 0 || n > 1024) return this.bad();
         const start = this.p;
-        if (start + n + 1 > this.bytes) return this.bad();
-        this.ensure(off, start + n + 1 - off);
+        const tail = v1 ? 1 : 2;
+        if (start + n + tail > this.bytes) return this.bad();
+        this.ensure(off, start + n + tail - off);
         this.value = utf8Decode(this.win, start - this.wOff, start - this.wOff + n);
         this.p = start + n;
       } else {
@@ -476,11 +504,22 @@ export class SectorCursor {
       }
       this.type = KIND_TYPES[kind];
     }
-    const check = this.byte();
-    if (check < 0) return this.bad();
-    const len = this.p - off;
     const i0 = off - this.wOff;
-    if (check !== checkByte(this.crc32(this.win.subarray(i0, i0 + len - 1)))) return this.bad();
+    if (v1) {
+      const c1 = this.byte();
+      if (c1 < 0 || c1 !== checkByte(this.crc32(this.win.subarray(i0, this.p - 1 - this.wOff)))) return this.bad();
+    } else {
+      if (check < 0) return this.bad();
+      // The count covers the check byte's place as well: take out its own 0 bits.
+      const z = this.zeros(this.win.subarray(i0, this.p - this.wOff)) - NIBBLE_ZEROS[check & 15] - NIBBLE_ZEROS[check >> 4];
+      if (check !== (z > 255 ? 255 : z)) return this.bad();
+      if (kind === K_STR) {
+        const lo = this.byte();
+        const hi = this.byte();
+        if (hi < 0 || lo + 256 * hi !== z) return this.bad();
+      }
+    }
+    const len = this.p - off;
     const end = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.bytes, this.count + (result === R_READING ? 1 : 0));
     if (off + len > end) return this.bad();
     this.len = len;

@@ -13,6 +13,8 @@ import {
   DROP_REASONS,
   FLAG_CARRY_DONE,
   FLAG_HAS_ANCHOR,
+  FORMAT_V1,
+  FORMAT_VERSION,
   HEADER_BYTES,
   K_BOOL,
   K_ENUM,
@@ -37,8 +39,10 @@ import {
   encodeSeal,
   recordLimit,
   seqNewer,
+  zeroBits,
+  type ZeroBits,
 } from "./format.ts";
-import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_MARK, ROTATION_RESERVE, R_BAD, R_END, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
+import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_MARK, ROTATION_RESERVE, R_BAD, R_END, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt, metaV1 } from "./record.ts";
 
 /** `name` of the Error append/appendAnchor throw under policy "refuse" when every sector holds undelivered readings. */
 export const STORE_FULL = "StoreFullError";
@@ -77,10 +81,12 @@ export interface StoreRegion {
 
 export interface StoreOptions {
   /** The hardware boundary (its flash, crc32 and uptime are used), or give them one by one. */
-  hal?: { flash: FlashPort; crc32(data: Uint8Array): number; uptime(): number };
+  hal?: { flash: FlashPort; crc32(data: Uint8Array): number; zeroBits(data: Uint8Array): number; uptime(): number };
   flash?: FlashPort;
   /** CRC-32 (IEEE), E.CRC32 on the device. */
   crc32?: (data: Uint8Array) => number;
+  /** Counts the 0 bits of bytes (the records' check); default the hal's, else a JS loop. */
+  zeroBits?: ZeroBits;
   /** ms since boot, for the lifetime projection. */
   uptime?: () => number;
   region: StoreRegion;
@@ -93,39 +99,9 @@ export interface StoreOptions {
   readOnly?: boolean;
 }
 
-/** A sector as {@link Store.sectors} reports it. */
-export interface SectorInfo {
-  index: number;
-  address: number;
-  state: "free" | "data" | "bad";
-  seq: number;
-  eraseCount: number;
-  readings: number;
-  pending: number;
-  sealed: boolean;
-  head: boolean;
-  bytesUsed: number;
-}
-
-/** One record as {@link Store.walk} reports it, delivered ones and meta records included. */
-export interface WalkRecord {
-  sector: number;
-  offset: number;
-  bytes: number;
-  kind: "reading" | "boot" | "anchor" | "count" | "corrupt";
-  pos?: LogPos;
-  type?: DatastreamType;
-  reading?: Reading;
-  delivered?: boolean;
-  bootId?: number;
-  anchor?: Anchor;
-  reason?: string;
-  n?: number;
-}
-
-const FREE = 0;
-const DATA = 1;
-const BAD = 2;
+export const FREE = 0;
+export const DATA = 1;
+export const BAD = 2;
 const DEFAULT_CYCLES = 100000;
 /** Most anchors copied forward at one rotation, and kept by anchors(). */
 const MAX_CARRY = 12;
@@ -174,32 +150,35 @@ function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
 export class Store implements ReadingStore {
   private readonly flash: FlashPort;
   private readonly crc: (d: Uint8Array) => number;
+  private readonly zeros: ZeroBits;
   private readonly uptime: (() => number) | undefined;
   private readonly base: number;
   private readonly align: number;
   private readonly pageSize: number;
   private readonly pageLog2: number;
   private readonly sectorPages: number;
-  private readonly sectorBytes: number;
-  private readonly n: number;
+  protected readonly sectorBytes: number;
+  protected readonly n: number;
   private readonly cycles: number;
   private policy: FullPolicy;
   private ds: { [pin: string]: DatastreamConfig };
   private readonly readOnly: boolean;
 
-  private st: Uint8Array;
-  private seq: Uint32Array;
-  private er: Uint32Array;
-  private cnt: Uint16Array;
-  private pend: Uint16Array;
-  private sealed: Uint8Array;
+  protected st: Uint8Array;
+  protected seq: Uint32Array;
+  protected er: Uint32Array;
+  protected cnt: Uint16Array;
+  protected pend: Uint16Array;
+  protected sealed: Uint8Array;
   private anch: Uint8Array;
   private minBoot: Float64Array;
+  /** Format version of each data sector (FORMAT_V1: written by earlier firmware, never appended to). */
+  private ver: Uint8Array;
 
-  private head = -1;
+  protected head = -1;
   /** Changes whenever sectors are erased or the head moves: open cursors then re-seek. */
   private gen = 0;
-  private headOff = RECORDS_START;
+  protected headOff = RECORDS_START;
   private headFull = false;
   /** The head ends in a torn record: nothing can be written after it. */
   private headTorn = false;
@@ -233,6 +212,7 @@ export class Store implements ReadingStore {
     if (!crc) throw new Error("store options: give hal or crc32");
     this.flash = flash;
     this.crc = crc;
+    this.zeros = options.zeroBits || (hal ? hal.zeroBits.bind(hal) : zeroBits);
     this.uptime = options.uptime || (hal && (() => hal.uptime()));
     const r = options.region;
     if (!r) throw new Error("store options: region (the board profile's flash) is missing");
@@ -279,6 +259,7 @@ export class Store implements ReadingStore {
     this.sealed = new Uint8Array(n);
     this.anch = new Uint8Array(n);
     this.minBoot = new Float64Array(n);
+    this.ver = new Uint8Array(n);
   }
 
   /**
@@ -301,11 +282,11 @@ export class Store implements ReadingStore {
     return this.boot;
   }
 
-  private addr(s: number): number {
+  protected addr(s: number): number {
     return this.base + s * this.sectorBytes;
   }
 
-  private requireMounted(): void {
+  protected requireMounted(): void {
     if (!this.mounted) throw new Error("store: call mount() first");
   }
 
@@ -341,6 +322,7 @@ export class Store implements ReadingStore {
           );
         }
         this.st[s] = DATA;
+        this.ver[s] = h.version;
         this.seq[s] = h.seq;
         this.er[s] = h.erases;
         if (h.erases > maxEr) maxEr = h.erases;
@@ -374,7 +356,7 @@ export class Store implements ReadingStore {
     for (let s = 0; s < n; s++) {
       if (this.st[s] !== DATA) continue;
       if (s === head || !this.sealed[s]) {
-        const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0);
+        const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0, this.ver[s], this.zeros);
         let minB = -1;
         let r = c.next();
         while (r !== R_END && r !== R_BAD) {
@@ -397,7 +379,8 @@ export class Store implements ReadingStore {
           // So is a record area whose first free byte is blank but later ones are not: a cut
           // program that left the tag unprogrammed and some bits after it programmed.
           this.headTorn = r === R_BAD || (!this.sealed[s] && !this.isBlank(s, c.off, recordLimit(this.sectorBytes, c.count)));
-          this.headFull = this.headTorn || this.sealed[s] === 1;
+          // A head of earlier firmware (format 1) is closed too: new records go to a format-2 sector.
+          this.headFull = this.headTorn || this.sealed[s] === 1 || this.ver[s] === FORMAT_V1;
         }
       }
       this.pend[s] = this.countPending(s);
@@ -422,7 +405,7 @@ export class Store implements ReadingStore {
     if (this.readOnly) return;
     this.carryPending = head >= 0 && !carryDone;
     if (this.carryPending && !this.headFull) this.carry(head);
-    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.crc);
+    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.zeros);
     if (head >= 0 && this.fits(boot.length, false)) {
       this.writeRecord(boot);
       this.bootPersisted = true;
@@ -440,13 +423,13 @@ export class Store implements ReadingStore {
   }
 
   /** The bitmap words of sector s covering its `cnt` readings, lowest address first. */
-  private readBitmap(s: number): Uint8Array {
+  protected readBitmap(s: number): Uint8Array {
     const from = recordLimit(this.sectorBytes, this.cnt[s]);
     return this.flash.read(this.addr(s) + from, this.sectorBytes - from);
   }
 
   /** Byte of reading `i` within {@link readBitmap}'s result (words are stored from the end down). */
-  private bitByte(s: number, i: number): number {
+  protected bitByte(s: number, i: number): number {
     return this.bitByteOf(this.cnt[s], i);
   }
 
@@ -501,7 +484,7 @@ export class Store implements ReadingStore {
   }
 
   /** Ring order, oldest first: the sector after the head, ..., the head. */
-  private ringAt(k: number): number {
+  protected ringAt(k: number): number {
     return (this.head + 1 + k) % this.n;
   }
 
@@ -524,7 +507,8 @@ export class Store implements ReadingStore {
     // still leaves the count in flash (mount adds it when t is no longer a data sector). A
     // mark left by an earlier attempt with another n is superseded by a new one (the last counts).
     if (old >= 0 && this.st[t] === DATA && lost !== (this.headMark < 0 ? 0 : this.headMark) && !this.headTorn) {
-      const mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, this.crc);
+      let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, this.zeros);
+      if (this.ver[old] === FORMAT_V1) mark = metaV1(mark, this.crc);
       if (this.headOff + mark.length <= recordLimit(this.sectorBytes, this.cnt[old])) {
         this.writeRecord(mark);
         this.headMark = lost;
@@ -567,6 +551,7 @@ export class Store implements ReadingStore {
       ),
     );
     this.st[t] = DATA;
+    this.ver[t] = FORMAT_VERSION;
     this.seq[t] = seq;
     this.er[t] = erases;
     this.cnt[t] = 0;
@@ -621,7 +606,7 @@ export class Store implements ReadingStore {
     const h = this.head;
     for (let i = 0; i < list.length; i++) {
       const k = list[i];
-      const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs, this.crc);
+      const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs, this.zeros);
       if (!this.fits(rec.length, false)) return;
       if (!this.anch[h]) {
         this.setFlag(h, FLAG_HAS_ANCHOR);
@@ -640,7 +625,7 @@ export class Store implements ReadingStore {
 
   /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
   private collectAnchors(s: number, into: Anchor[], max: number): void {
-    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0);
+    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s], this.zeros);
     let r = c.next();
     while (r !== R_END && r !== R_BAD) {
       if (r === R_META && (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)) addAnchor(into, anchorOf(c), max);
@@ -650,7 +635,7 @@ export class Store implements ReadingStore {
 
   /** Readings of a quarantined sector that still pass their check and were undelivered. */
   private salvageCount(s: number): number {
-    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0);
+    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0, this.ver[s], this.zeros);
     let k = 0;
     let bm: Uint8Array | undefined;
     let r = c.next();
@@ -667,7 +652,7 @@ export class Store implements ReadingStore {
 
   private ensureBoot(): void {
     if (this.bootPersisted) return;
-    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.crc);
+    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.zeros);
     if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
       this.writeRecord(boot);
       this.bootPersisted = true;
@@ -751,7 +736,7 @@ export class Store implements ReadingStore {
     let o0 = off % align;
     let p = t.plan(pin);
     w.set(this.wff);
-    let end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.crc);
+    let end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
     // Room for the record and for the bitmap word of the count after it: recordLimit, with
     // 4 * ceil((n + 1) / 32) as ((n + 32) >> 5) << 2 (no Math call).
     if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2)) {
@@ -761,7 +746,7 @@ export class Store implements ReadingStore {
       o0 = off % align;
       p = t.plan(pin);
       w.set(this.wff);
-      end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.crc);
+      end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
     }
     this.flash.write(this.base + h * sb + off - o0, w.subarray(0, (end + align - 1) & -align));
     this.headOff = off + end - o0;
@@ -794,17 +779,17 @@ export class Store implements ReadingStore {
 
   /** Append of a string, or the first one of a boot (which persists the boot id first). */
   private appendSlow(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
-    let rec = encodeReading(this.table, pin, kind, dom, ms, value, this.crc);
+    let rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
     // Worst case in a fresh sector: explicit pin + boot-relative stamp.
     if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
       throw new Error("reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages");
     }
     try {
       this.ensureBoot();
-      rec = encodeReading(this.table, pin, kind, dom, ms, value, this.crc);
+      rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
       if (!this.fits(rec.length, true)) {
         this.rotate();
-        rec = encodeReading(this.table, pin, kind, dom, ms, value, this.crc);
+        rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
       }
     } catch (e) {
       if (isStoreFull(e)) this.drops[1]++;
@@ -834,7 +819,7 @@ export class Store implements ReadingStore {
       epochMs: checkMs(anchor.epochMs, "anchor.epochMs"),
     };
     if (anchor.coarse) a.coarse = true;
-    const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, this.crc);
+    const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, this.zeros);
     this.ensureBoot();
     if (!this.fits(rec.length, false)) this.rotate();
     const h = this.head;
@@ -960,11 +945,11 @@ export class Store implements ReadingStore {
     return { next: next };
   }
 
-  private cursor(s: number): SectorCursor {
-    return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0);
+  protected cursor(s: number): SectorCursor {
+    return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s], this.zeros);
   }
 
-  private readingOf(c: SectorCursor): Reading {
+  protected readingOf(c: SectorCursor): Reading {
     return {
       pin: c.pin,
       stamp: c.dom === EPOCH ? { epochMs: c.ms } : { bootId: c.dom, uptimeMs: c.ms },
@@ -1059,7 +1044,7 @@ export class Store implements ReadingStore {
     if (n === 0) return;
     this.drops[i] += n;
     if (this.readOnly) return;
-    const rec = encodeMeta(M_COUNT, i, n, 0, this.crc);
+    const rec = encodeMeta(M_COUNT, i, n, 0, this.zeros);
     if (this.bootPersisted && this.fits(rec.length, false)) this.writeRecord(rec);
   }
 
@@ -1138,56 +1123,10 @@ export class Store implements ReadingStore {
     if (!this.bootPersisted) this.ensureBoot();
     return lost;
   }
-
-  /** Per-sector summary, physical order. */
-  sectors(): SectorInfo[] {
-    this.requireMounted();
-    const out: SectorInfo[] = [];
-    for (let s = 0; s < this.n; s++) {
-      out.push({
-        index: s,
-        address: this.addr(s),
-        state: this.st[s] === DATA ? "data" : this.st[s] === BAD ? "bad" : "free",
-        seq: this.seq[s],
-        eraseCount: this.er[s],
-        readings: this.cnt[s],
-        pending: this.pend[s],
-        sealed: !!this.sealed[s],
-        head: s === this.head,
-        bytesUsed: s === this.head ? this.headOff : this.st[s] === DATA ? this.sectorBytes : 0,
-      });
-    }
-    return out;
-  }
-
-  /** Calls `fn` for every record of every sector in ring order, delivered and meta ones included. */
-  walk(fn: (rec: WalkRecord) => boolean | void): void {
-    this.requireMounted();
-    for (let k = 0; k < this.n; k++) {
-      const s = this.ringAt(k);
-      if (this.st[s] !== DATA) continue;
-      const bm = this.cnt[s] ? this.readBitmap(s) : new Uint8Array(0);
-      const c = this.cursor(s);
-      let r = c.next();
-      while (r !== R_END) {
-        let w: WalkRecord;
-        if (r === R_BAD) w = { sector: s, offset: c.off, bytes: 0, kind: "corrupt" };
-        else if (r === R_READING) {
-          const i = c.index;
-          const undelivered = i < this.cnt[s] && bm[this.bitByte(s, i)] & (1 << (i % 8));
-          w = { sector: s, offset: c.at, bytes: c.len, kind: "reading", pos: this.seq[s] * POS_SPAN + i, type: c.type, reading: this.readingOf(c), delivered: !undelivered };
-        } else if (c.sub === M_BOOT) w = { sector: s, offset: c.at, bytes: c.len, kind: "boot", bootId: c.a };
-        else if (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE) w = { sector: s, offset: c.at, bytes: c.len, kind: "anchor", anchor: anchorOf(c) };
-        else w = { sector: s, offset: c.at, bytes: c.len, kind: "count", reason: c.a === ROTATION_MARK ? "rotation" : DROP_REASONS[c.a] || "#" + c.a, n: c.b };
-        if (fn(w) === false) return;
-        if (r === R_BAD) break;
-        r = c.next();
-      }
-    }
-  }
 }
 
-function anchorOf(c: SectorCursor): Anchor {
+/** The anchor a cursor just decoded. */
+export function anchorOf(c: SectorCursor): Anchor {
   const a: Anchor = { bootId: c.a, uptimeMs: c.b, epochMs: c.c };
   if (c.sub === M_ANCHOR_COARSE) a.coarse = true;
   return a;

@@ -7,8 +7,9 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { crc32 } from "node:zlib";
 import type { FlashPort } from "../../device/hal.ts";
-import { Store, type StoreRegion, type WalkRecord } from "../../device/store/store.ts";
-import { MAGIC_0, MAGIC_1, MAGIC_2, FORMAT_VERSION, OFF_PAGE_LOG2, OFF_SECTOR_PAGES, decodeHeader, getU16, RECORDS_START } from "../../device/store/format.ts";
+import type { StoreRegion } from "../../device/store/store.ts";
+import { InspectStore, type WalkRecord } from "../store/inspect-store.ts";
+import { MAGIC_0, MAGIC_1, MAGIC_2, FORMAT_VERSION, FORMAT_V1, OFF_PAGE_LOG2, OFF_SECTOR_PAGES, decodeHeader, getU16, RECORDS_START } from "../../device/store/format.ts";
 import { loadBoard } from "../boards.ts";
 
 export const summary = "decode a flash image of the store: sectors, records, anchors, counters";
@@ -66,7 +67,7 @@ function readImage(path: string): Uint8Array {
 /** Finds the geometry from the first sector header that passes its CRC. */
 function sniffRegion(bytes: Uint8Array): StoreRegion {
   for (let off = 0; off + RECORDS_START <= bytes.length; off += 256) {
-    if (bytes[off] !== MAGIC_0 || bytes[off + 1] !== MAGIC_1 || bytes[off + 2] !== MAGIC_2 || bytes[off + 3] !== FORMAT_VERSION) continue;
+    if (bytes[off] !== MAGIC_0 || bytes[off + 1] !== MAGIC_1 || bytes[off + 2] !== MAGIC_2 || (bytes[off + 3] !== FORMAT_VERSION && bytes[off + 3] !== FORMAT_V1)) continue;
     const h = decodeHeader(bytes.subarray(off, off + RECORDS_START), (d) => crc32(d));
     if (typeof h !== "object") continue;
     const pageSize = 1 << bytes[off + OFF_PAGE_LOG2];
@@ -128,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     const h = decodeHeader(bytes.subarray(a - base, a - base + RECORDS_START), (d) => crc32(d));
     if (typeof h === "object") sectorPages = h.sectorPages;
   }
-  const st = new Store({ flash: new FileFlash(bytes, base), crc32: (d) => crc32(d), region, readOnly: true, sectorPages });
+  const st = new InspectStore({ flash: new FileFlash(bytes, base), crc32: (d) => crc32(d), region, readOnly: true, sectorPages });
   st.mount();
   const records: WalkRecord[] = [];
   st.walk((r) => {

@@ -86,6 +86,47 @@ function overlaps(a0: number, a1: number, b0: number, b1: number): boolean {
  * {@link reboot} powers it on again and boots the same code; a new SimEspruino on the same
  * files is a power cycle too.
  */
+/**
+ * Espruino's `E.mapInPlace(from, to, map, bits)` as jswrap_espruino.c does it: elements of
+ * `from` regrouped into `bits`-bit values (msb first; lsb first when negative; default the
+ * element size), each looked up in `map` (array, typed array or function; none: as is) and
+ * written to `to` until either runs out.
+ */
+function mapInPlace(from: unknown, to: unknown, map: unknown, bits = 0): void {
+  if (!ArrayBuffer.isView(from) || !ArrayBuffer.isView(to)) throw new Error("First 2 arguments should be array buffers");
+  const src = from as unknown as { length: number; BYTES_PER_ELEMENT: number; [i: number]: number };
+  const dst = to as unknown as { length: number; [i: number]: number };
+  if (map !== undefined && map !== null && typeof map !== "function" && !Array.isArray(map) && !ArrayBuffer.isView(map)) {
+    throw new Error("Third argument should be a function or array");
+  }
+  const bitsFrom = 8 * src.BYTES_PER_ELEMENT;
+  const msbFirst = bits >= 0;
+  if (bits < 0) bits = -bits;
+  if (bits === 0) bits = bitsFrom;
+  let el = 0;
+  let b = 0;
+  let i = 0;
+  for (let j = 0; (i < src.length || b >= bits) && j < dst.length; j++) {
+    const index = i;
+    while (b < bits) {
+      const x = i < src.length ? src[i] : 0;
+      el = msbFirst ? el * 2 ** bitsFrom + x : el + x * 2 ** b;
+      i++;
+      b += bitsFrom;
+    }
+    let v: number;
+    if (msbFirst) v = Math.floor(el / 2 ** (b - bits)) % 2 ** bits;
+    else {
+      v = el % 2 ** bits;
+      el = Math.floor(el / 2 ** bits);
+    }
+    b -= bits;
+    if (msbFirst) el %= 2 ** b;
+    const m = map as ((v: number, i: number) => unknown) | ArrayLike<unknown> | undefined | null;
+    dst[j] = Number(typeof m === "function" ? m(v, index) : m ? m[v] : v) || 0;
+  }
+}
+
 export class SimEspruino {
   readonly board: BoardProfile;
   readonly clock: SimClock;
@@ -806,6 +847,12 @@ export class SimEspruino {
     const self = this;
     return this.newObject({
       CRC32: (data: unknown) => crc32(self.bytesOf(data)),
+      mapInPlace: (from: unknown, to: unknown, map?: unknown, bits?: number) => mapInPlace(from, to, map, bits),
+      sum: (arr: unknown) => {
+        if (typeof arr === "string") return [...binaryBytes(arr)].reduce((a, b) => a + b, 0);
+        if (Array.isArray(arr) || ArrayBuffer.isView(arr)) return Array.from(arr as ArrayLike<unknown>).reduce((a: number, b) => a + Number(b), 0);
+        throw new Error(`First argument must be Array, not ${typeof arr}`);
+      },
       toString: (...args: unknown[]) => bytesBinary(self.bytesOf(args.length === 1 ? args[0] : args)),
       toUint8Array: (...args: unknown[]) => self.toCtxBytes(self.bytesOf(args.length === 1 ? args[0] : args)),
       toArrayBuffer: (s: unknown) => self.toCtxBytes(self.bytesOf(String(s))).buffer,

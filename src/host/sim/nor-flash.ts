@@ -61,6 +61,8 @@ export interface CutOperation {
   offset: number;
   /** Bytes of the write (erase: the page size, all 0xFF). */
   data: Uint8Array;
+  /** For the operation a cut interrupted: the bytes it covered before it began. */
+  before?: Uint8Array;
 }
 
 /**
@@ -218,6 +220,7 @@ export class NorFlash {
       this.sync(op.offset, op.data.length);
       return;
     }
+    op.before = this.bytes.slice(op.offset, op.offset + op.data.length);
     applyCut(this.bytes, op, cut);
     this.sync(op.offset, op.data.length);
     rail.powered = false;

@@ -36,6 +36,10 @@ export default {
     "DataView floats": "(function () { var d = new DataView(new ArrayBuffer(12)); d.setFloat32(0, 23.45, true); d.setFloat64(4, 0.1); return new Uint8Array(d.buffer).join() + ' ' + d.getFloat32(0, true) + ' ' + d.getFloat64(4); })()",
     "DataView offset": "(function () { var b = new ArrayBuffer(8); var d = new DataView(b, 4); d.setUint8(0, 7); return new Uint8Array(b).join() + ' ' + d.byteOffset + ' ' + d.byteLength; })()",
     "DataView out of range": "(function () { var d = new DataView(new ArrayBuffer(2)); d.setUint32(0, 1); return 'no error ' + new Uint8Array(d.buffer).join(); })()",
+    "E.mapInPlace nibbles through a table": "(function () { var o = new Uint8Array(6); E.mapInPlace(new Uint8Array([0x20, 0xff, 0x9a]), o, new Uint8Array([4, 3, 3, 2, 3, 2, 2, 1, 3, 2, 2, 1, 2, 1, 1, 0]), 4); return o.join(); })()",
+    "E.mapInPlace lsb first, to runs out": "(function () { var o = new Uint8Array(3); E.mapInPlace(new Uint8Array([0x12, 0x34]), o, undefined, -4); return o.join(); })()",
+    "E.mapInPlace 12 bits, array and function maps": "(function () { var a = new Uint8Array([0x12, 0x34, 0x56]), b = new Uint16Array(2), c = new Uint8Array(3); E.mapInPlace(a, b, undefined, 12); E.mapInPlace(a, c, [9, 8, 7], 1); var d = new Uint8Array(3); E.mapInPlace(a, d, function (v, i) { return v + i; }); return b.join() + ' ' + c.join() + ' ' + d.join(); })()",
+    "E.sum": "E.sum(new Uint8Array([1, 2, 250])) + ' ' + E.sum([1.5, 2]) + ' ' + E.sum('AB') + ' ' + E.sum(new Uint8Array(0))",
     "DataView int8 uint8": "(function () { var d = new DataView(new ArrayBuffer(2)); d.setInt8(0, -1); return d.getUint8(0) + ' ' + d.getInt8(0); })()",
   }),
 } satisfies ProbeTopic;

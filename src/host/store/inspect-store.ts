@@ -1,0 +1,89 @@
+/**
+ * The store with the views only the host needs (`spool inspect`, tests): per-sector summaries
+ * and a walk over every record. Kept out of the Store class so that the device bundle does not
+ * carry them (linux's code budget).
+ */
+import type { Anchor, DatastreamType, Reading } from "../../device/types.ts";
+import type { LogPos } from "../../device/store/contract.ts";
+import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN } from "../../device/store/format.ts";
+import { ROTATION_MARK, R_BAD, R_END, R_READING } from "../../device/store/record.ts";
+import { BAD, DATA, Store, anchorOf } from "../../device/store/store.ts";
+
+/** A sector as {@link InspectStore.sectors} reports it. */
+export interface SectorInfo {
+  index: number;
+  address: number;
+  state: "free" | "data" | "bad";
+  seq: number;
+  eraseCount: number;
+  readings: number;
+  pending: number;
+  sealed: boolean;
+  head: boolean;
+  bytesUsed: number;
+}
+
+/** One record as {@link InspectStore.walk} reports it, delivered ones and meta records included. */
+export interface WalkRecord {
+  sector: number;
+  offset: number;
+  bytes: number;
+  kind: "reading" | "boot" | "anchor" | "count" | "corrupt";
+  pos?: LogPos;
+  type?: DatastreamType;
+  reading?: Reading;
+  delivered?: boolean;
+  bootId?: number;
+  anchor?: Anchor;
+  reason?: string;
+  n?: number;
+}
+
+export class InspectStore extends Store {
+  /** Per-sector summary, physical order. */
+  sectors(): SectorInfo[] {
+    this.requireMounted();
+    const out: SectorInfo[] = [];
+    for (let s = 0; s < this.n; s++) {
+      out.push({
+        index: s,
+        address: this.addr(s),
+        state: this.st[s] === DATA ? "data" : this.st[s] === BAD ? "bad" : "free",
+        seq: this.seq[s],
+        eraseCount: this.er[s],
+        readings: this.cnt[s],
+        pending: this.pend[s],
+        sealed: !!this.sealed[s],
+        head: s === this.head,
+        bytesUsed: s === this.head ? this.headOff : this.st[s] === DATA ? this.sectorBytes : 0,
+      });
+    }
+    return out;
+  }
+
+  /** Calls `fn` for every record of every sector in ring order, delivered and meta ones included. */
+  walk(fn: (rec: WalkRecord) => boolean | void): void {
+    this.requireMounted();
+    for (let k = 0; k < this.n; k++) {
+      const s = this.ringAt(k);
+      if (this.st[s] !== DATA) continue;
+      const bm = this.cnt[s] ? this.readBitmap(s) : new Uint8Array(0);
+      const c = this.cursor(s);
+      let r = c.next();
+      while (r !== R_END) {
+        let w: WalkRecord;
+        if (r === R_BAD) w = { sector: s, offset: c.off, bytes: 0, kind: "corrupt" };
+        else if (r === R_READING) {
+          const i = c.index;
+          const undelivered = i < this.cnt[s] && bm[this.bitByte(s, i)] & (1 << (i % 8));
+          w = { sector: s, offset: c.at, bytes: c.len, kind: "reading", pos: this.seq[s] * POS_SPAN + i, type: c.type, reading: this.readingOf(c), delivered: !undelivered };
+        } else if (c.sub === M_BOOT) w = { sector: s, offset: c.at, bytes: c.len, kind: "boot", bootId: c.a };
+        else if (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE) w = { sector: s, offset: c.at, bytes: c.len, kind: "anchor", anchor: anchorOf(c) };
+        else w = { sector: s, offset: c.at, bytes: c.len, kind: "count", reason: c.a === ROTATION_MARK ? "rotation" : DROP_REASONS[c.a] || "#" + c.a, n: c.b };
+        if (fn(w) === false) return;
+        if (r === R_BAD) break;
+        r = c.next();
+      }
+    }
+  }
+}
