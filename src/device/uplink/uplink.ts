@@ -1031,7 +1031,8 @@ export function createUplink(o: UplinkOptions): Uplink {
     },
     notifyAppended: () => {
       "ram";
-      if (!running || stoppedToken || inflight || timer !== undefined || !linkUp()) return;
+      // A pending timer is the usual case while readings come in: tested first.
+      if (timer !== undefined || !running || stoppedToken || inflight || !linkUp()) return;
       freshPass = true;
       schedule(flushDelayMs);
     },
