@@ -269,8 +269,13 @@ export interface RecordCost {
  */
 const NAIVE_APPENDER = 'global.naiveAppend=function(f,v){f.write(JSON.stringify([Math.floor(Date.now()),v])+"\\n")};';
 
-/** Quiet time after the server has every reading, for the device to handle the last reply. */
-const UPLOAD_SETTLE_MS = 500;
+/**
+ * The upload delay while record is timed: the upload is scheduled by the first call and sent
+ * after the last run (then checked), so that no upload runs between the runs and the CPU time
+ * taken around a run is the run's own. Each call after the first finds the upload scheduled, as
+ * it does while readings come in faster than the delay.
+ */
+const UPLOAD_HOLD_MS = 600_000;
 
 /** Middle value (the upper one of an even count). */
 function median(xs: number[]): number {
@@ -281,9 +286,9 @@ function median(xs: number[]): number {
  * Times the user-level call `spool.record(1, 20 + (k % 50) / 10)` beside the naive appender, in
  * one interpreter on fresh flash: the linux firmware booted from Storage (`.bootcde`), set up
  * against `cloud` (online, clock synced), then `rounds` alternating runs of n/rounds calls each
- * way; the median run counts. Before each run the device is left to finish its uploads (the
- * uplink idle, nothing pending), so that a run times its own calls and not the previous run's
- * upload; each run is timed by the device's clock and by the interpreter's CPU time.
+ * way; the median run counts. Each run is timed by the device's clock and by the interpreter's
+ * CPU time; the uploads wait until the last run ({@link UPLOAD_HOLD_MS}), which must deliver
+ * every reading.
  * @throws Error when the boot, the setup or the clock sync fails.
  */
 export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; n: number; rounds?: number }): Promise<RecordCost> {
@@ -291,34 +296,28 @@ export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; 
   const per = Math.max(1, Math.floor(o.n / rounds));
   const dev = await bootFirmware(o.binary);
   try {
-    await dev.eval(`spool.setup(${JSON.stringify(o.cloud.config())})`);
+    await dev.eval(`spool.setup(${JSON.stringify(o.cloud.config({ flushDelayMs: UPLOAD_HOLD_MS }))})`);
     await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced")) === true, 20_000);
     await dev.eval(`require("Storage").write("naive.js",${JSON.stringify(NAIVE_APPENDER)})`);
     await dev.eval(`eval(require("Storage").read("naive.js"))`);
     await dev.eval(`global.naiveFile=require("Storage").open("naive.log","a")`);
-    // Uploads run between the timed loops (a loop never yields); they are let finish before each
-    // run so that the CPU time taken around it is the run's own. The host watches the server
-    // rather than ask the device, whose status() is itself slow on the Linux build.
-    let recorded = 0;
-    const timed = async (call: string, records: boolean): Promise<[number, number]> => {
-      await until("the uploads of the previous run", () => o.cloud.server.history(o.cloud.token, 1).length >= recorded, 120_000, 100);
-      await sleep(UPLOAD_SETTLE_MS);
+    const timed = async (call: string): Promise<[number, number]> => {
       const cpu0 = dev.cpuUs();
       const us = await dev.eval<number>(`(function(){var s=getTime();for(var k=0;k<${per};k++)${call};return (getTime()-s)*1e6/${per};})()`, 120_000);
-      const cpu = (dev.cpuUs() - cpu0) / per;
-      if (records) recorded += per;
-      return [us, cpu];
+      return [us, (dev.cpuUs() - cpu0) / per];
     };
     const runs: RecordCost["runs"] = { record: [], naive: [], recordCpu: [], naiveCpu: [] };
     for (let r = 0; r < rounds; r++) {
-      const [rec, recCpu] = await timed("spool.record(1,20+(k%50)/10)", true);
-      const [naive, naiveCpu] = await timed("naiveAppend(naiveFile,20+(k%50)/10)", false);
+      const [rec, recCpu] = await timed("spool.record(1,20+(k%50)/10)");
+      const [naive, naiveCpu] = await timed("naiveAppend(naiveFile,20+(k%50)/10)");
       runs.record.push(rec);
       runs.recordCpu.push(recCpu);
       runs.naive.push(naive);
       runs.naiveCpu.push(naiveCpu);
     }
-    await until(`the server to store all ${recorded} readings`, () => o.cloud.server.history(o.cloud.token, 1).length >= recorded, 120_000, 100);
+    await dev.eval("spool.flush()");
+    const recorded = per * rounds;
+    await until(`the server to store all ${recorded} readings`, () => o.cloud.server.history(o.cloud.token, 1).length >= recorded, 600_000, 200);
     return {
       recordUs: median(runs.record),
       naiveUs: median(runs.naive),
