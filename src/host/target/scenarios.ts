@@ -240,7 +240,7 @@ export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud;
     const flushMs = Date.now() - t0;
     // The interpreter's own lines ("OUT OF MEMORY", "New interpreter error: ..."), not our REPL traffic.
     const printed = dev.output().filter((l) => /^(OUT OF MEMORY|New interpreter error)/.test(l.trim()));
-    const errors = printed.concat(await dev.eval<string[]>("E.getErrorFlags()"));
+    const errors = printed.concat(await dev.eval<string[]>("E.getErrorFlags()", 60_000));
     const m = await dev.eval<{ peak: number; raw: number; n: number }>("{peak:MEM.peak,raw:MEM.raw,n:MEM.n}", 60_000);
     return { usageEmpty, usageFull, usagePeakFlush: m.peak, usagePeakFlushNoGc: m.raw, usageRestSampled, total, samples: m.n, flushMs, delivered, errors };
   } finally {
