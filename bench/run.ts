@@ -20,8 +20,10 @@ async function main(): Promise<void> {
   for (const suite of SUITES) {
     const run = await suite.load();
     const t0 = Date.now();
-    Object.assign(metrics, await run());
-    console.error(`bench: ${suite.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const got = await run();
+    Object.assign(metrics, got);
+    // Printed as each suite ends: a later suite that fails does not take these figures with it.
+    console.error(`bench: ${suite.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(got)}`);
   }
   console.error(`bench: all done in ${((Date.now() - start) / 1000).toFixed(0)} s`);
   writeFileSync(RESULTS_JSON, JSON.stringify(metrics, null, 2) + "\n");

@@ -249,3 +249,26 @@ test("stats: free space, lifetime projection", (t) => {
   t.true(st.freeReadings > 4000 && st.freeReadings < 7000, String(st.freeReadings));
   t.true(st.freeFraction > 0.4 && st.freeFraction < 0.6);
 });
+
+test("appendNumber takes only a number its pin's declared double (float32) or integer type keeps, and stores nothing otherwise", (t) => {
+  const flash = makeFlash(ESP32);
+  const s = openStore(flash, regionOf(flash), {
+    datastreams: { "1": { type: "double" }, "2": { type: "integer" }, "3": { type: "double", precision: "float64" }, "4": { type: "enum" } },
+  });
+  // The first append of a boot persists the boot id: only then is the hot path open.
+  t.false(s.appendNumber(1, EPOCH0, 21.5));
+  s.append({ pin: 1, stamp: { epochMs: EPOCH0 }, value: 21.5 });
+  t.true(s.appendNumber(1, EPOCH0 + 1, 21.75));
+  t.true(s.appendNumber(2, EPOCH0 + 2, -2147483648));
+  t.true(s.appendNumber(1, EPOCH0 + 3, 0));
+  for (const [pin, v] of [[1, 1e39], [1, 1e-31], [2, 1.5], [2, 2 ** 31], [3, 0.1], [4, 1], [5, 1]]) t.false(s.appendNumber(pin, EPOCH0 + 4, v), `V${pin} ${v}`);
+  t.deepEqual(
+    pendingOf(s).map((r) => [r.reading.pin, r.reading.stamp.epochMs, r.reading.value]),
+    [[1, EPOCH0, 21.5], [1, EPOCH0 + 1, 21.75], [2, EPOCH0 + 2, -2147483648], [1, EPOCH0 + 3, 0]],
+  );
+  s.configure({ datastreams: { "1": { type: "integer" } } });
+  t.false(s.appendNumber(1, EPOCH0 + 5, 21.5));
+  t.false(s.appendNumber(2, EPOCH0 + 5, 3));
+  t.true(s.appendNumber(1, EPOCH0 + 5, 3));
+  t.is(s.stats().pending, 5);
+});

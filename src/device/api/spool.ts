@@ -20,7 +20,6 @@ import { checkValue } from "./values.ts";
 import { statusSummary } from "./status.ts";
 import { errorText } from "./error-text.ts";
 import type { Parts } from "../parts.ts";
-import { INT32_MAX, INT32_MIN } from "../codec/value.ts";
 import type { ScheduleStatus, SpoolStatus } from "./status.ts";
 import { openStore, reconfigureStore } from "./store-open.ts";
 
@@ -450,26 +449,18 @@ export function createSpool(o: SpoolOptions): Spool {
     return p;
   }
 
-  /** The configuration {@link hotTypes} was built from. */
-  let hotFor: SpoolConfig | undefined;
-  /** Datastream type by pin number, for record's fast path. */
-  let hotTypes: { [pin: number]: string } = {};
-
   function record(pin: any, value: any): void {
     "ram";
-    // The usual call - a pin number and a finite number on a double or integer datastream - is
-    // recognised here in a few tokens; anything else takes the checks that name what is wrong.
-    if (hotFor !== cfg) {
-      hotTypes = {};
-      for (let i = 0; i < cfg.datastreams.length; i++) hotTypes[cfg.datastreams[i].pin] = cfg.datastreams[i].type;
-      hotFor = cfg;
-    }
-    const ty = typeof pin === "number" && typeof value === "number" && value - value === 0 ? hotTypes[pin] : undefined;
-    const fast = ty === "double" || (ty === "integer" && value % 1 === 0 && value >= INT32_MIN && value <= INT32_MAX);
-    const p = fast ? pin : pinOf(pin, "spool.record");
-    const v = fast ? value : checkValue(p, datastreamOf(cfg, p)!.type, value);
+    // The usual call - a pin number and a finite number on a double or integer datastream, the
+    // clock synced - goes straight to the store's hot path in a few tokens; anything else takes
+    // the checks that name what is wrong.
+    const stamp = keeper.stamp();
+    const ms = (stamp as { epochMs?: number }).epochMs;
     try {
-      store.append({ pin: p, stamp: keeper.stamp(), value: v });
+      if (!(pin === (pin & 255) && value - value === 0 && +value === value && ms !== undefined && store.appendNumber(pin, ms, value))) {
+        const p = pinOf(pin, "spool.record");
+        store.append({ pin: p, stamp: stamp, value: checkValue(p, datastreamOf(cfg, p)!.type, value) });
+      }
     } catch (e) {
       if (e && (e as Error).name === "StoreFullError") {
         throw new Error("spool.record: the buffer is full and its policy is \"refuse\": reading not stored (" + store.stats().pending + " undelivered readings kept)");

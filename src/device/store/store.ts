@@ -109,6 +109,9 @@ const MAX_ANCHORS = 32;
 const MS_PER_DAY = 86400000;
 /** Append scratch: up to 3 bytes of alignment before the record, a fixed-size record, padding. */
 const WBUF_BYTES = 3 + MAX_FIXED_RECORD + 4;
+/** {@link Store.appendNumber}'s kinds of pin: a double kept as float32, an integer. */
+const HOT_F32 = 1;
+const HOT_INT = 2;
 
 function popcount8(x: number): number {
   let n = 0;
@@ -161,7 +164,9 @@ export class Store implements ReadingStore {
   protected readonly n: number;
   private readonly cycles: number;
   private policy: FullPolicy;
-  private ds: { [pin: string]: DatastreamConfig };
+  private ds!: { [pin: string]: DatastreamConfig };
+  /** By pin, what {@link appendNumber} stores: HOT_F32, HOT_INT, or 0 (not a hot pin). */
+  private hot = new Uint8Array(256);
   private readonly readOnly: boolean;
 
   protected st: Uint8Array;
@@ -241,8 +246,7 @@ export class Store implements ReadingStore {
     const policy = options.policy || "overwrite-oldest";
     if (policy !== "overwrite-oldest" && policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
     this.policy = policy;
-    this.ds = options.datastreams || {};
-    checkDatastreams(this.ds);
+    this.setDatastreams(options.datastreams || {});
     this.base = r.address;
     this.align = r.writeAlignment;
     this.pageSize = r.pageSize;
@@ -271,9 +275,17 @@ export class Store implements ReadingStore {
       if (options.policy !== "overwrite-oldest" && options.policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
       this.policy = options.policy;
     }
-    if (options.datastreams !== undefined) {
-      checkDatastreams(options.datastreams);
-      this.ds = options.datastreams;
+    if (options.datastreams !== undefined) this.setDatastreams(options.datastreams);
+  }
+
+  private setDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
+    checkDatastreams(ds);
+    this.ds = ds;
+    this.hot.fill(0);
+    for (const k in ds) {
+      const c = ds[k];
+      if (c.type === "integer") this.hot[Number(k)] = HOT_INT;
+      else if (c.type === "double" && c.precision !== "float64") this.hot[Number(k)] = HOT_F32;
     }
   }
 
@@ -682,22 +694,34 @@ export class Store implements ReadingStore {
    */
   append(reading: Reading): void {
     "ram";
-    // The device's hot path. Espruino interprets the source text itself: every token run or
-    // skipped (untaken branches, code after a return) costs, so the usual reading - a finite
-    // number on a declared double (float32) or integer pin, epoch-stamped, boot id persisted
-    // (which implies mounted and writable) - is recognised in one test here and everything else
-    // goes through appendChecked, which validates field by field and names what is wrong.
     const st = reading && (reading.stamp as { epochMs?: number });
     const ms = st && st.epochMs;
     const v = st && reading.value;
     const pin = reading && reading.pin;
-    const c = typeof ms === "number" && ms >= 0 && ms < MAX_MS && typeof v === "number" && v - v === 0 && (pin & 255) === pin && this.bootPersisted && this.ds[pin];
-    if (c) {
-      const a = v < 0 ? -v : v;
-      if (c.type === "double" && c.precision !== "float64" && a <= F32_MAX && (a >= F32_MIN || a === 0)) return this.put(pin, K_F32, EPOCH, ms - (ms % 1), v);
-      if (c.type === "integer" && v % 1 === 0 && v >= INT32_MIN && v <= INT32_MAX) return this.put(pin, K_INT, EPOCH, ms - (ms % 1), v);
+    if (!(typeof ms === "number" && ms >= 0 && ms < MAX_MS && typeof v === "number" && v - v === 0 && (pin & 255) === pin && this.appendNumber(pin, ms - (ms % 1), v))) {
+      this.appendChecked(reading);
     }
-    this.appendChecked(reading);
+  }
+
+  /**
+   * The device's hot path (spool.record): appends `v` on `pin` stamped with epoch ms `ms` when
+   * it is the usual reading - a number that fits the pin's declared double (float32) or integer
+   * type, this boot's id already persisted (which implies mounted and writable) - and returns
+   * true once it is durable in flash; returns false, having changed nothing, for anything else,
+   * which the caller then gives to {@link append}. Espruino interprets the source text itself:
+   * every token run or skipped costs, so this checks only what the caller does not.
+   * @param pin an integer 0..255; `ms` an integer in 0..2^48; `v` a finite number.
+   * @throws StoreFullError when full under policy "refuse" (counted as refused).
+   */
+  appendNumber(pin: number, ms: number, v: number): boolean {
+    "ram";
+    const h = this.bootPersisted ? this.hot[pin] : 0;
+    const a = v < 0 ? -v : v;
+    if (h === HOT_F32 ? a <= F32_MAX && (a >= F32_MIN || a === 0) : h === HOT_INT && v % 1 === 0 && v >= INT32_MIN && v <= INT32_MAX) {
+      this.put(pin, h === HOT_F32 ? K_F32 : K_INT, EPOCH, ms, v);
+      return true;
+    }
+    return false;
   }
 
   /** {@link append} with every field checked. */

@@ -1100,7 +1100,8 @@ export function createUplink(o: UplinkOptions): Uplink {
     },
     notifyAppended: () => {
       "ram";
-      if (!running || k.stoppedToken || inflight || timer !== undefined || !linkUp()) return;
+      // A pending timer is the usual case while readings come in: tested first.
+      if (timer !== undefined || !running || k.stoppedToken || inflight || !linkUp()) return;
       schedule(flushDelayMs);
     },
     notifyClockChanged: () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -132,6 +132,18 @@ export class EspruinoProcess {
     const body = JSON.parse(line.slice(line.indexOf(tag) + tag.length)) as { v?: T; e?: string };
     if (body.e !== undefined) throw new Error(`on the device: ${body.e}`);
     return body.v as T;
+  }
+
+  /**
+   * CPU time the interpreter has used so far, in µs (the scheduler's own count in
+   * /proc/<pid>/schedstat, ns precision): unlike a clock, it does not grow while other
+   * processes on a loaded host have the CPU.
+   * @throws Error where /proc gives no schedstat (not Linux).
+   */
+  cpuUs(): number {
+    const pid = this.child.pid;
+    if (pid === undefined) throw new Error("the interpreter has no pid");
+    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1000;
   }
 
   /** Power cut: SIGKILL. */
