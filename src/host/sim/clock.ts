@@ -48,7 +48,7 @@ export interface SettleOptions {
    * {@link DEFAULT_IDLE_MS}; tests of hanging servers pass a small value to stay fast.
    */
   idleMs?: number;
-  /** Real ms to wait at most. Default 10000. @throws past it, naming the busy I/O. */
+  /** Real ms to wait at most. Default 30000 (a loaded 2-core host was seen past 10 s). @throws past it, naming the busy I/O. */
   maxMs?: number;
 }
 
@@ -233,7 +233,7 @@ export class SimClock {
    */
   async settle(options: SettleOptions = {}): Promise<void> {
     const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
-    const maxMs = options.maxMs ?? 10_000;
+    const maxMs = options.maxMs ?? 30_000;
     const start = Date.now();
     for (;;) {
       const activityBefore = this.ioActivity;
