@@ -11,6 +11,7 @@
  * Runs only when ESPRUINO names the interpreter (npm run test:target).
  */
 import test from "ava";
+import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { rmSync } from "node:fs";
 import { espruinoBinary, targetSkipReason, type EspruinoProcess } from "../../src/host/target/espruino-process.ts";
@@ -100,6 +101,7 @@ for (const validAtBoot of [false, true]) {
     let cwd: string | undefined;
     let next = 0.5;
     let offlineBoots = 0;
+    let drainLines: string[] = [];
     try {
       for (let boot = 0; boot <= BOOTS; boot++) {
         const up = boot === 0 || boot === BOOTS || rand() < 0.6;
@@ -143,6 +145,7 @@ for (const validAtBoot of [false, true]) {
       }
       // The last boot, with the server up, only drains.
       const dev = await bootFirmware(BINARY!, cwd);
+      drainLines = dev.lines;
       try {
         try {
           await until(
@@ -184,6 +187,15 @@ for (const validAtBoot of [false, true]) {
       if (over) {
         // What no uptime counts: from a boot's last acknowledged reading to the next boot's REPL.
         const t0 = boots[0].spawn;
+        // The anchors on flash, each as the boot start it implies (epoch - uptime), from the first spawn.
+        const inspect = spawnSync(process.execPath, ["--import=tsx", "src/host/cli.ts", "inspect", `${cwd}/espruino.flash`, "--board", "linux", "--json"], { encoding: "utf8" });
+        try {
+          const anchors = (JSON.parse(inspect.stdout) as { anchors: { bootId: number; uptimeMs: number; epochMs: number; coarse?: boolean }[] }).anchors;
+          for (const a of anchors) t.log(`anchor boot ${a.bootId} at +${a.uptimeMs} ms${a.coarse ? " (coarse)" : ""}: start +${Math.round(a.epochMs - a.uptimeMs - t0)}`);
+        } catch {
+          t.log(`spool inspect: ${inspect.stderr || inspect.stdout}`);
+        }
+        t.log(`the draining boot printed: ${JSON.stringify(drainLines.filter((l) => !l.startsWith("\u0001")).slice(0, 30))}`);
         for (const [i, b] of boots.entries()) {
           const gap = i > 0 && boots[i - 1].last !== undefined ? b.ready - boots[i - 1].last! : NaN;
           const w = [...worst.entries()].find(([k]) => k.startsWith(`boot ${i} `))?.[1];
