@@ -21,6 +21,7 @@ import { installEspruinoText } from "./espruino-text.ts";
 import { espruinoErrorType, installEspruinoErrors, type EspruinoErrors } from "./espruino-errors.ts";
 import { espruinoSource, HOOKS_GLOBAL, type SourceHooks } from "./espruino-source.ts";
 import { countVars } from "./memory.ts";
+import { closureScopes } from "./scopes.ts";
 import { moduleVars } from "./code-vars.ts";
 import { createHttpModule, ESPRUINO_VERSION } from "./http.ts";
 import { createDgramModule } from "./dgram.ts";
@@ -104,6 +105,8 @@ export class SimEspruino {
   private readonly consoleFn?: (line: string) => void;
   private readonly codeInRam: boolean;
   private readonly jsVarLimit: boolean;
+  /** Ran out of JsVars (the error flags say so until the next boot). */
+  private memoryErrors = false;
   /** JsVars the module level of the code run this boot holds (code-vars.ts). */
   private codeVars = 0;
   private lines: string[] = [];
@@ -127,6 +130,8 @@ export class SimEspruino {
   private errors: EspruinoErrors | undefined;
   private unsubscribeNet: (() => void) | undefined;
   private protoObject: any;
+  /** The context's Function.prototype: a function with it is device code (its closures are counted). */
+  private protoFunction: any;
   private protoArray: any;
 
   constructor(options: SimEspruinoOptions) {
@@ -195,6 +200,7 @@ export class SimEspruino {
     if (!this.alive) return;
     this.wifi?.restore();
     this.emitInit();
+    this.checkMemory();
   }
 
   /**
@@ -415,6 +421,7 @@ export class SimEspruino {
     }
     if (this.jsVarLimit && BASE_VARS + this.codeVars + load > this.board.jsVars.count) {
       // What the interpreter prints when a load runs out of blocks (jsvar.c, jsiCheckErrors).
+      this.memoryErrors = true;
       this.print("OUT OF MEMORY");
       this.print("New interpreter error: LOW_MEMORY,MEMORY");
       return;
@@ -556,12 +563,14 @@ export class SimEspruino {
     const ctx = vm.createContext({}, { name: `espruino-${this.board.id}`, microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
     this.ctx = ctx;
     this.codeVars = 0;
+    this.memoryErrors = false;
     this.G = vm.runInContext("globalThis", ctx);
     this.alive = true;
     liveSims.add(this);
     const gen = this.gen;
     const self = this;
     this.protoObject = vm.runInContext("Object.prototype", ctx);
+    this.protoFunction = vm.runInContext("Function.prototype", ctx);
     this.protoArray = vm.runInContext("Array.prototype", ctx);
     // Number without V8's extra constants, InternalError, Espruino's event methods on Object.prototype.
     vm.runInContext(
@@ -753,15 +762,41 @@ export class SimEspruino {
 
   // ------------------------------------------------------------------ memory
 
-  private memory(): any {
-    const total = this.board.jsVars.count;
+  /**
+   * With the limit on: when what the code holds (its module level and what its closures and
+   * globals reach, memory.ts) exceeds the board's JsVars, the interpreter would have run out on
+   * the way: it prints OUT OF MEMORY and the code stops (its timers and listeners dropped here).
+   * Checked after the boot and at each `process.memory()` (a walk of the heap, too slow per task).
+   */
+  private checkMemory(used?: number): void {
+    if (!this.jsVarLimit || !this.alive || this.memoryErrors) return;
+    if ((used ?? this.usedVars()) <= this.board.jsVars.count) return;
+    this.memoryErrors = true;
+    this.print("OUT OF MEMORY");
+    this.print("New interpreter error: LOW_MEMORY,MEMORY");
+    for (const t of this.timers.values()) this.clock.cancel(t.task);
+    this.timers.clear();
+    this.listeners.clear();
+  }
+
+  private usedVars(): number {
     const roots: unknown[] = [];
     const builtin = new Set(KEEP_GLOBALS);
     for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
     for (const t of this.timers.values()) roots.push(t.fn, ...t.args);
     for (const m of this.listeners.values()) for (const l of m.values()) roots.push(...l);
     const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray]);
-    const usage = Math.min(total, BASE_VARS + this.codeVars + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam }, seen));
+    const fnProto = this.protoFunction;
+    // Device code's closures only: the simulation's own builtins are host functions.
+    const scopes = (fn: Function) => (Object.getPrototypeOf(fn) === fnProto ? closureScopes(fn) : []);
+    return BASE_VARS + this.codeVars + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam, scopes }, seen);
+  }
+
+  private memory(): any {
+    const total = this.board.jsVars.count;
+    const used = this.usedVars();
+    this.checkMemory(used);
+    const usage = Math.min(total, used);
     return this.newObject({ free: total - usage, usage, total, history: 0, gc: 0, gctime: 0, blocksize: this.board.jsVars.bytesEach });
   }
 
@@ -818,7 +853,7 @@ export class SimEspruino {
           const s = code === undefined ? "" : String(code);
           if (s.length) self.storage.write(alwaysExec ? ".bootrst" : ".bootcde", binaryBytes(s));
         }),
-      getErrorFlags: () => self.newArray([]),
+      getErrorFlags: () => self.newArray(self.memoryErrors ? ["LOW_MEMORY", "MEMORY"] : []),
       reboot: () => self.later(() => self.boot(undefined), "E.reboot()"),
       hwRand: () => Math.floor(self.random() * 4294967296) | 0,
       srand: (seed: unknown) => {
