@@ -53,7 +53,17 @@ export interface SimEspruinoOptions {
    * `OUT OF MEMORY`, nothing of it runs). See code-vars.ts for what the estimate sees.
    */
   jsVarLimit?: boolean;
+  /**
+   * `process.memory()` counts what closures hold (scopes.ts: a heap walk through V8's
+   * inspector, about 75 ms for the linux firmware). Default: on boards of at most
+   * {@link CLOSURE_COUNT_MAX_VARS} JsVars, where the limit bites; elsewhere only the check after
+   * the boot counts them (long simulations ask for the status, and so the memory, every minute).
+   */
+  countClosures?: boolean;
 }
+
+/** Boards up to this many JsVars count closures at every `process.memory()` by default. */
+export const CLOSURE_COUNT_MAX_VARS = 4096;
 
 /**
  * RAM the interpreter itself holds at rest, in JsVars: `process.memory().usage` of an empty
@@ -105,6 +115,7 @@ export class SimEspruino {
   private readonly consoleFn?: (line: string) => void;
   private readonly codeInRam: boolean;
   private readonly jsVarLimit: boolean;
+  private readonly countClosures: boolean;
   /** Ran out of JsVars (the error flags say so until the next boot). */
   private memoryErrors = false;
   /** JsVars the module level of the code run this boot holds (code-vars.ts). */
@@ -143,6 +154,7 @@ export class SimEspruino {
     this.consoleFn = options.console;
     this.codeInRam = options.codeInRam ?? false;
     this.jsVarLimit = options.jsVarLimit ?? true;
+    this.countClosures = options.countClosures ?? this.board.jsVars.count <= CLOSURE_COUNT_MAX_VARS;
     this.ip = options.ip ?? "192.168.1.50";
     this.random = prng(options.seed ?? 1);
     const f = board.flash;
@@ -766,11 +778,12 @@ export class SimEspruino {
    * With the limit on: when what the code holds (its module level and what its closures and
    * globals reach, memory.ts) exceeds the board's JsVars, the interpreter would have run out on
    * the way: it prints OUT OF MEMORY and the code stops (its timers and listeners dropped here).
-   * Checked after the boot and at each `process.memory()` (a walk of the heap, too slow per task).
+   * Checked after the boot and at each `process.memory()` (a walk of the heap, too slow per task;
+   * see {@link SimEspruinoOptions.countClosures}).
    */
   private checkMemory(used?: number): void {
     if (!this.jsVarLimit || !this.alive || this.memoryErrors) return;
-    if ((used ?? this.usedVars()) <= this.board.jsVars.count) return;
+    if ((used ?? this.usedVars(true)) <= this.board.jsVars.count) return;
     this.memoryErrors = true;
     this.print("OUT OF MEMORY");
     this.print("New interpreter error: LOW_MEMORY,MEMORY");
@@ -779,7 +792,7 @@ export class SimEspruino {
     this.listeners.clear();
   }
 
-  private usedVars(): number {
+  private usedVars(closures: boolean): number {
     const roots: unknown[] = [];
     const builtin = new Set(KEEP_GLOBALS);
     for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
@@ -788,14 +801,14 @@ export class SimEspruino {
     const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray]);
     const fnProto = this.protoFunction;
     // Device code's closures only: the simulation's own builtins are host functions.
-    const scopes = (fn: Function) => (Object.getPrototypeOf(fn) === fnProto ? closureScopes(fn) : []);
+    const scopes = closures ? (fn: Function) => (Object.getPrototypeOf(fn) === fnProto ? closureScopes(fn) : []) : undefined;
     return BASE_VARS + this.codeVars + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam, scopes }, seen);
   }
 
   private memory(): any {
     const total = this.board.jsVars.count;
-    const used = this.usedVars();
-    this.checkMemory(used);
+    const used = this.usedVars(this.countClosures);
+    if (this.countClosures) this.checkMemory(used);
     const usage = Math.min(total, used);
     return this.newObject({ free: total - usage, usage, total, history: 0, gc: 0, gctime: 0, blocksize: this.board.jsVars.bytesEach });
   }

@@ -55,54 +55,53 @@ function connect(): void {
   sinkId = post<{ result: RemoteObject }>("Runtime.evaluate", { expression: "globalThis.__spoolScopeSink", objectGroup: "spool-sim-sink" }).result.objectId;
 }
 
-function valueOf(r: RemoteObject): unknown {
-  if (r.objectId === undefined) {
-    if (r.unserializableValue !== undefined) return Number(r.unserializableValue.replace(/n$/, ""));
-    return r.value;
-  }
-  received = undefined;
-  post("Runtime.callFunctionOn", { objectId: r.objectId, functionDeclaration: "function(s){s(this)}", arguments: [{ objectId: sinkId }], objectGroup: GROUP });
-  return received;
-}
-
 function idOf(v: object): number {
   let id = ids.get(v);
   if (id === undefined) ids.set(v, (id = nextId++));
   return id;
 }
 
+/** Functions made at global scope: no closure scope, ever (a function's scopes never change). */
+const unscoped = new WeakSet<Function>();
+
 /**
  * The closure scopes of `fn`, innermost first (not the script's or the global one).
  * @throws Error when the inspector does not answer (Node without inspector support).
  */
 export function closureScopes(fn: Function): ClosureScope[] {
+  if (unscoped.has(fn)) return [];
   connect();
+  const out: ClosureScope[] = [];
   // The function's handle, through a host global named only for this call.
   (globalThis as Record<string, unknown>).__spoolScopeProbe = fn;
-  const probe = post<{ result: RemoteObject }>("Runtime.evaluate", { expression: "globalThis.__spoolScopeProbe", objectGroup: GROUP }).result;
-  delete (globalThis as Record<string, unknown>).__spoolScopeProbe;
-  const out: ClosureScope[] = [];
   try {
+    const probe = post<{ result: RemoteObject }>("Runtime.evaluate", { expression: "globalThis.__spoolScopeProbe", objectGroup: GROUP }).result;
     const props = post<{ internalProperties?: { name: string; value?: RemoteObject }[] }>("Runtime.getProperties", { objectId: probe.objectId, ownProperties: true, objectGroup: GROUP });
     const scopes = (props.internalProperties || []).find((p) => p.name === "[[Scopes]]");
     if (!scopes || !scopes.value || !scopes.value.objectId) return out;
-    const list = post<{ result: { name: string; value: RemoteObject & { description?: string } }[] }>("Runtime.getProperties", { objectId: scopes.value.objectId, ownProperties: true, objectGroup: GROUP });
-    for (const s of list.result) {
+    // The scope list comes back as an array of { description, object }, each object holding the
+    // scope's variables (the values themselves): one call per function, not one per variable.
+    received = undefined;
+    post("Runtime.callFunctionOn", { objectId: scopes.value.objectId, functionDeclaration: "function(s){s(this)}", arguments: [{ objectId: sinkId }], objectGroup: GROUP });
+    const list = received as ArrayLike<{ description?: string; object?: Record<string, unknown> }> | undefined;
+    received = undefined;
+    for (let i = 0; list && i < list.length; i++) {
+      const sc = list[i];
       // "Closure (name)", "Block", "Catch": made by the program; not "Script" or "Global".
-      if (!s.value.objectId || !/^(Closure|Block|Catch)/.test(s.value.description || "")) continue;
-      const vars = post<{ result: { name: string; value?: RemoteObject }[] }>("Runtime.getProperties", { objectId: s.value.objectId, ownProperties: true, objectGroup: GROUP });
-      const names: string[] = [];
+      if (!sc || !sc.object || !/^(Closure|Block|Catch)/.test(sc.description || "")) continue;
+      const names = Object.keys(sc.object);
       const values: unknown[] = [];
       let key = "";
-      for (const v of vars.result) {
-        const value = v.value ? valueOf(v.value) : undefined;
-        names.push(v.name);
+      for (const name of names) {
+        const value = sc.object[name];
         values.push(value);
-        key += v.name + "=" + ((value !== null && typeof value === "object") || typeof value === "function" ? "#" + idOf(value as object) : typeof value + ":" + String(value)) + ";";
+        key += name + "=" + ((value !== null && typeof value === "object") || typeof value === "function" ? "#" + idOf(value as object) : typeof value + ":" + String(value)) + ";";
       }
       out.push({ key, names, values });
     }
+    if (!out.length) unscoped.add(fn);
   } finally {
+    delete (globalThis as Record<string, unknown>).__spoolScopeProbe;
     post("Runtime.releaseObjectGroup", { objectGroup: GROUP });
   }
   return out;
