@@ -179,6 +179,34 @@ test("failed rounds back off exponentially (with jitter, capped); success return
   t.false(sntp.status().running);
 });
 
+test("made afresh for each round with one keep (as spool does): the next round's delay goes to onIdle, no timer is left, holds and the preferred server carry over", (t) => {
+  const world = new World(START);
+  const dev = new Device(world, { driftPpm: 0 });
+  world.addServer("deny", { behavior: "deny" });
+  world.addServer("good", {});
+  const keep = {};
+  const idle: (number | undefined)[] = [];
+  const make = (started: boolean) =>
+    new SntpClient({ hal: dev.hal, servers: ["deny", "good"], keep, started, onIdle: (ms) => idle.push(ms) });
+  t.true(make(true).syncNow());
+  world.advance(5000);
+  t.deepEqual(idle, [3600000]);
+  world.advance(3 * 3600000);
+  t.is(world.servers.good.requests, 1, "the client keeps no timer of its own");
+  const next = make(true);
+  t.deepEqual(next.status().refused, ["deny"]);
+  t.is(next.status().server, "good");
+  next.syncNow();
+  world.advance(5000);
+  t.is(world.servers.deny.requests, 1, "DENY still holds in a new client");
+  t.is(world.servers.good.requests, 2, "the preferred server asked first");
+  t.deepEqual(idle, [3600000, 3600000]);
+  // Not started (the network down): the round ends with no next round.
+  make(false).syncNow();
+  world.advance(5000);
+  t.deepEqual(idle, [3600000, 3600000, undefined]);
+});
+
 test("bad options are refused with a clear error", (t) => {
   const world = new World(START);
   const dev = new Device(world, { driftPpm: 0 });

@@ -6,15 +6,20 @@ import { build } from "../src/host/build/index.ts";
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 /**
- * The simulation refuses at load a bundle whose module level does not fit the board's JsVars
- * (code-vars.ts). The 1,600-JsVar bundles' module level fits now (about 1,380 of 1,600, measured
- * 1,390 on the interpreter), so they boot here; on the 1,600-JsVar interpreter their boot still
- * runs out of memory after the module level (issue 13, docs/memory.md,
- * test/target/memory.test.ts): the simulation cannot count the JsVars the boot's closures hold.
+ * The simulation counts the JsVars a bundle holds: its module level at load (code-vars.ts) and,
+ * after the boot and at each `process.memory()`, what its globals and closures reach (memory.ts,
+ * closures read through V8's inspector, scopes.ts); over the board's `jsVars.count` it prints
+ * OUT OF MEMORY and the code stops, as on the interpreter. The 1,600-JsVar boards do not fit yet:
+ * on the 1,600-JsVar interpreter the linux-small firmware runs out during its boot (issue 13,
+ * docs/memory.md, test/target/memory.test.ts), and so it does here. Marked failing so that the
+ * day they fit this says so, and the mark must go.
  */
+const DOES_NOT_FIT_YET = new Set(["esp8266", "linux-small"]);
+
 for (const id of ["esp32", "esp8266", "linux", "linux-small"]) {
   const title = `the ${id} bundle boots in the simulated Espruino and prints the banner`;
-  test(title, async (t) => {
+  // A known failure passes in ava's count: its title says it does not boot yet.
+  (DOES_NOT_FIT_YET.has(id) ? test.failing : test)(DOES_NOT_FIT_YET.has(id) ? `KNOWN FAILURE (issue 13, does not fit yet): ${title}` : title, async (t) => {
     const board = readBoard(id);
     const { code, parts } = await build({ board: id, write: false });
     const w = simWorld();

@@ -13,6 +13,7 @@ import type { Hal } from "./hal.ts";
 import type { SetupPart } from "./parts/setup.ts";
 import type { ReportPart } from "./parts/report.ts";
 import type { UplinkPart } from "./parts/uplink.ts";
+import type { SntpPart } from "./parts/sntp.ts";
 
 /** The parts, each loaded afresh by every call: keep the result only as long as you use it. */
 export interface Parts {
@@ -22,6 +23,8 @@ export interface Parts {
   report(): ReportPart;
   /** The uplink's code: spool makes an uplink only while it has work. */
   uplink(): UplinkPart;
+  /** The SNTP client: spool makes one for each sync round. */
+  sntp(): SntpPart;
 }
 
 /** Storage files of parts: `spool.<name>.<8 hex>`. */
@@ -41,7 +44,7 @@ export function storageParts(hal: Hal, files: { [name: string]: string }): Parts
     }
     return hal.evaluate(code);
   }
-  return { setup: () => load("setup"), report: () => load("report"), uplink: () => load("uplink") };
+  return { setup: () => load("setup"), report: () => load("report"), uplink: () => load("uplink"), sntp: () => load("sntp") };
 }
 
 /** Erases the part files of other builds (left by earlier firmware). */

@@ -6,5 +6,6 @@ import type { Parts } from "../../src/device/parts.ts";
 import setupPart from "../../src/device/parts/setup.ts";
 import reportPart from "../../src/device/parts/report.ts";
 import uplinkPart from "../../src/device/parts/uplink.ts";
+import sntpPart from "../../src/device/parts/sntp.ts";
 
-export const directParts: Parts = { setup: () => setupPart, report: () => reportPart, uplink: () => uplinkPart };
+export const directParts: Parts = { setup: () => setupPart, report: () => reportPart, uplink: () => uplinkPart, sntp: () => sntpPart };

@@ -10,10 +10,13 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
 import { espruinoBinary, smallBinary, smallSkipReason, targetSkipReason } from "../../src/host/target/espruino-process.ts";
-import { bootAtRest, measureFlushMemory, startLocalCloud } from "../../src/host/target/scenarios.ts";
+import { bootAtRest, bootFirmware, measureFlushMemory, startLocalCloud } from "../../src/host/target/scenarios.ts";
 import { bootStorage, installStorage } from "../../src/host/target/storage-boot.ts";
 import { firmwareFiles } from "../../src/host/target/bundles.ts";
 import { moduleVars } from "../../src/host/sim/code-vars.ts";
+import { installFiles, readBoard, simWorld } from "../../src/host/sim/index.ts";
+import { build } from "../../src/host/build/index.ts";
+import { sleep } from "../../src/host/target/bundles.ts";
 
 /** The issue's targets, JsVars in use after GC. */
 const SMALL_REST_MAX = 900;
@@ -70,4 +73,31 @@ if (reason) test.skip(`real interpreter: ${reason}`, () => undefined);
   } finally {
     await dev.kill();
   }
+});
+
+(BINARY ? test.serial : test.skip)("the simulation's count of the booted linux firmware (module level and what its closures hold) is within 15 % of the interpreter's", async (t) => {
+  // Booted with no configuration (no token, no WiFi): on the interpreter, sampled until two
+  // readings 2 s apart agree (the first SNTP attempts settle); in the simulation after 10 min.
+  const dev = await bootFirmware(BINARY!);
+  let usage = -1;
+  try {
+    for (let i = 0; i < 10; i++) {
+      await sleep(2000);
+      const u = await dev.eval<number>("process.memory().usage", 30_000);
+      if (u === usage) break;
+      usage = u;
+    }
+  } finally {
+    await dev.kill();
+  }
+  const { code, parts } = await build({ board: "linux", write: false });
+  const w = simWorld();
+  const sim = w.device({ board: readBoard("linux"), countClosures: true });
+  installFiles(sim, parts);
+  sim.boot(code);
+  w.clock.advance(10 * 60_000);
+  const estimate = sim.eval("process.memory().usage") as number;
+  sim.powerCut();
+  t.log(`linux booted: ${usage} JsVars on the interpreter, ${estimate} in the simulation`);
+  t.true(Math.abs(estimate - usage) <= 0.15 * usage, `${estimate} against ${usage}`);
 });

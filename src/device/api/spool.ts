@@ -7,7 +7,7 @@ import type { BoardProfile } from "../board.ts";
 import type { ReadingValue } from "../types.ts";
 import type { Store } from "../store/store.ts";
 import { TimeKeeper } from "../clock/timekeeper.ts";
-import { SntpClient } from "../clock/sntp.ts";
+import type { SntpClient, SntpKeep } from "../clock/sntp.ts";
 import { createNetwork } from "../net/index.ts";
 import type { Network } from "../net/index.ts";
 import type { Uplink, UplinkKeep } from "../uplink/uplink.ts";
@@ -153,22 +153,59 @@ export function createSpool(o: SpoolOptions): Spool {
   });
   const netConfig = { ssid: cfg.wifi.ssid, password: cfg.wifi.password };
   const network: Network = createNetwork({ hal: hal, network: board.network, config: netConfig, reconnect: board.id === "esp8266" ? "sdk" : "manual" });
-  // Declared before its first call: Espruino does not hoist function declarations.
-  function makeSntp(): SntpClient {
-    return new SntpClient({
-      hal: hal,
-      servers: cfg.ntp.servers,
-      port: cfg.ntp.port,
-      needsDrift: () => keeper.driftPpm() === undefined,
-      onSync: (sync) => {
-        keeper.acceptSntp(sync);
-        clockChanged();
-      },
-      onError: (reason, server) => keeper.noteError(reason, server),
-    });
+  /**
+   * The SNTP client exists only during a sync round (it is a part, about 150 JsVars with its
+   * instance): between rounds spool keeps the timer to the next round and what the client
+   * remembers (`sntpKeep`). `sntpOn`: started (running, the network up), as the client's start().
+   */
+  let sntp: SntpClient | undefined;
+  let sntpKeep: Partial<SntpKeep> = {};
+  let sntpOn = false;
+  let sntpTimer: TimerId | undefined;
+  // Declared before their first calls: Espruino does not hoist function declarations.
+  function sntpClient(): SntpClient {
+    if (sntpTimer !== undefined) hal.clearTimeout(sntpTimer);
+    sntpTimer = undefined;
+    if (!sntp) {
+      sntp = parts.sntp().createSntp({
+        hal: hal,
+        servers: cfg.ntp.servers,
+        port: cfg.ntp.port,
+        needsDrift: () => keeper.driftPpm() === undefined,
+        onSync: (sync) => {
+          keeper.acceptSntp(sync);
+          clockChanged();
+        },
+        onError: (reason, server) => keeper.noteError(reason, server),
+        keep: sntpKeep,
+        started: sntpOn,
+        onIdle: sntpIdle,
+      });
+    }
+    return sntp;
   }
-
-  let sntp: SntpClient = makeSntp();
+  function sntpIdle(nextMs: number | undefined): void {
+    sntp = undefined;
+    if (nextMs !== undefined && sntpOn) sntpTimer = hal.setTimeout(sntpSync, nextMs);
+  }
+  function sntpSync(cb?: (err: string | undefined) => void): boolean {
+    return sntpClient().syncNow(cb);
+  }
+  function sntpStart(): void {
+    if (sntpOn) return;
+    // Made stopped, then started: start() begins the round, as the client always did.
+    const c = sntpClient();
+    sntpOn = true;
+    c.start();
+  }
+  function sntpStop(): void {
+    sntpOn = false;
+    if (sntpTimer !== undefined) hal.clearTimeout(sntpTimer);
+    sntpTimer = undefined;
+    const c = sntp;
+    sntp = undefined;
+    if (c) c.stop();
+  }
   /**
    * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
    * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
@@ -216,7 +253,7 @@ export function createSpool(o: SpoolOptions): Spool {
       // network would keep a dropped instance alive.
       link: { isUp: () => network.isUp() },
       keep: uplinkKeep,
-      sntp: { syncNow: () => sntp.syncNow() },
+      sntp: { syncNow: sntpSync },
       config: {
         token: cfg.blynk.token,
         host: cfg.blynk.host,
@@ -273,8 +310,8 @@ export function createSpool(o: SpoolOptions): Spool {
 
   network.onChange((up) => {
     if (!running) return;
-    if (up) sntp.start();
-    else sntp.stop();
+    if (up) sntpStart();
+    else sntpStop();
     if (uplink) uplink.linkChanged(up);
     else if (up) liveUplink(true);
   });
@@ -356,7 +393,7 @@ export function createSpool(o: SpoolOptions): Spool {
     tidyTimer = hal.setInterval(tidy, TIDY_EVERY_MS);
     if (!surveyed) survey();
     network.start();
-    if (network.isUp()) sntp.start();
+    if (network.isUp()) sntpStart();
     const u = liveUplink(true);
     if (u) u.start();
     for (let i = 0; i < schedules.length; i++) arm(schedules[i]);
@@ -377,7 +414,7 @@ export function createSpool(o: SpoolOptions): Spool {
     uplinkCheck = undefined;
     if (flushTimer !== undefined) hal.clearTimeout(flushTimer);
     flushTimer = undefined;
-    sntp.stop();
+    sntpStop();
     network.stop();
   }
 
@@ -402,9 +439,9 @@ export function createSpool(o: SpoolOptions): Spool {
       }
     }
     if (!sameJson(prev.ntp, cfg.ntp)) {
-      sntp.stop();
-      sntp = makeSntp();
-      if (running && network.isUp()) sntp.start();
+      sntpStop();
+      sntpKeep = {};
+      if (running && network.isUp()) sntpStart();
     }
     if (!sameJson(prev.clock, cfg.clock)) {
       keeper.configure({ policy: cfg.clock.unanchored, maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs, validAtBoot: cfg.clock.validAtBoot });

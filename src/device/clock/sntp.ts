@@ -58,6 +58,28 @@ export interface SntpOptions {
   onSync?: (sync: SntpSync) => void;
   /** Called for every refused reply or timeout, with the reason. */
   onError?: (reason: string, server: string) => void;
+  /**
+   * What the client remembers between rounds (server holds, the preferred server, the status):
+   * pass the same object, empty at first, to each client made afresh for a round.
+   */
+  keep?: Partial<SntpKeep>;
+  /**
+   * Given, the client keeps no timer: when a round ends it calls this with the time to the next
+   * round (undefined: none, stopped or every server refused) and is not needed until then, so the
+   * caller can drop it and make a new one, with the same `keep`, when the time comes (spool does:
+   * docs/memory.md).
+   */
+  onIdle?: (nextMs: number | undefined) => void;
+  /** Made already started (as after {@link SntpClient.start}) without starting a round. */
+  started?: boolean;
+}
+
+/** See {@link SntpOptions.keep}. */
+export interface SntpKeep {
+  holdUntil: number[];
+  rateHolds: number[];
+  preferred: number;
+  st: SntpStatus;
 }
 
 export interface SntpStatus {
@@ -108,11 +130,12 @@ export class SntpClient {
   private apply: boolean;
   private onSync: ((sync: SntpSync) => void) | undefined;
   private onError: ((reason: string, server: string) => void) | undefined;
+  private onIdle: ((nextMs: number | undefined) => void) | undefined;
+  private keep: SntpKeep;
   /** Per server: uptime before which it is not asked (Infinity after DENY/RSTR). */
-  private holdUntil: number[] = [];
-  private rateHolds: number[] = [];
-  private preferred = 0;
-  private running = false;
+  private holdUntil: number[];
+  private rateHolds: number[];
+  private running: boolean;
   private timer: TimerId | undefined;
   private exchange: Exchange | undefined;
   private roundCb: ((err: string | undefined, sync: SntpSync | undefined) => void) | undefined;
@@ -127,9 +150,33 @@ export class SntpClient {
       if (typeof servers[i] !== "string" || !servers[i]) {
         throw new Error("SntpClient: servers[" + i + "] must be a non-empty host name");
       }
-      this.holdUntil.push(0);
-      this.rateHolds.push(0);
     }
+    const k = options.keep || {};
+    if (!k.st) {
+      k.holdUntil = [];
+      k.rateHolds = [];
+      for (let i = 0; i < servers.length; i++) {
+        k.holdUntil.push(0);
+        k.rateHolds.push(0);
+      }
+      k.preferred = 0;
+      k.st = {
+        running: false,
+        busy: false,
+        lastOffsetMs: undefined,
+        lastDelayMs: undefined,
+        lastSyncAt: undefined,
+        lastError: undefined,
+        server: undefined,
+        failures: 0,
+        refused: [],
+      };
+    }
+    this.keep = k as SntpKeep;
+    this.holdUntil = this.keep.holdUntil;
+    this.rateHolds = this.keep.rateHolds;
+    this.st = this.keep.st;
+    this.running = !!options.started;
     this.hal = options.hal;
     this.servers = servers;
     this.port = options.port === undefined ? NTP_PORT : options.port;
@@ -143,17 +190,7 @@ export class SntpClient {
     this.apply = options.apply !== false;
     this.onSync = options.onSync;
     this.onError = options.onError;
-    this.st = {
-      running: false,
-      busy: false,
-      lastOffsetMs: undefined,
-      lastDelayMs: undefined,
-      lastSyncAt: undefined,
-      lastError: undefined,
-      server: undefined,
-      failures: 0,
-      refused: [],
-    };
+    this.onIdle = options.onIdle;
   }
 
   /** Syncs now and keeps syncing periodically. Call when the network comes up; idempotent. */
@@ -179,7 +216,7 @@ export class SntpClient {
     this.clearTimer();
     this.roundCb = cb;
     this.roundTried = 0;
-    this.tryNext(this.preferred);
+    this.tryNext(this.keep.preferred);
     return true;
   }
 
@@ -194,9 +231,13 @@ export class SntpClient {
     this.timer = undefined;
   }
 
-  private schedule(ms: number): void {
+  private schedule(ms: number | undefined): void {
     this.clearTimer();
-    if (!this.running) return;
+    if (this.onIdle) {
+      this.onIdle(this.running ? ms : undefined);
+      return;
+    }
+    if (!this.running || ms === undefined) return;
     this.timer = this.hal.setTimeout(() => {
       this.timer = undefined;
       if (this.running && !this.exchange) this.syncNow();
@@ -230,7 +271,7 @@ export class SntpClient {
       if (wait > this.retryMaxMs) wait = this.retryMaxMs;
       // jitter: 75..100 % so that devices that lost the network together do not retry together
       this.schedule(wait * (0.75 + 0.25 * this.hal.random()));
-    }
+    } else this.schedule(undefined);
     if (cb) cb(this.st.lastError || "no server usable", undefined);
   }
 
@@ -320,7 +361,7 @@ export class SntpClient {
     const server = this.servers[ex.server];
     if (sync) {
       if (this.apply) this.hal.setTime(this.hal.now() + sync.offsetMs);
-      this.preferred = ex.server;
+      this.keep.preferred = ex.server;
       this.rateHolds[ex.server] = 0;
       this.st.failures = 0;
       this.st.lastOffsetMs = sync.offsetMs;

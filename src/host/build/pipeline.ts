@@ -97,6 +97,7 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "setup", entry: join(ROOT, "src", "device", "parts", "setup.ts") },
   { name: "report", entry: join(ROOT, "src", "device", "parts", "report.ts") },
   { name: "uplink", entry: join(ROOT, "src", "device", "parts", "uplink.ts") },
+  { name: "sntp", entry: join(ROOT, "src", "device", "parts", "sntp.ts") },
 ];
 
 /** One built part. */

@@ -21,6 +21,7 @@ import { installEspruinoText } from "./espruino-text.ts";
 import { espruinoErrorType, installEspruinoErrors, type EspruinoErrors } from "./espruino-errors.ts";
 import { espruinoSource, HOOKS_GLOBAL, type SourceHooks } from "./espruino-source.ts";
 import { countVars } from "./memory.ts";
+import { closureScopes } from "./scopes.ts";
 import { moduleVars } from "./code-vars.ts";
 import { createHttpModule, ESPRUINO_VERSION } from "./http.ts";
 import { createDgramModule } from "./dgram.ts";
@@ -52,7 +53,17 @@ export interface SimEspruinoOptions {
    * `OUT OF MEMORY`, nothing of it runs). See code-vars.ts for what the estimate sees.
    */
   jsVarLimit?: boolean;
+  /**
+   * `process.memory()` counts what closures hold (scopes.ts: a heap walk through V8's
+   * inspector, about 75 ms for the linux firmware). Default: on boards of at most
+   * {@link CLOSURE_COUNT_MAX_VARS} JsVars, where the limit bites; elsewhere only the check after
+   * the boot counts them (long simulations ask for the status, and so the memory, every minute).
+   */
+  countClosures?: boolean;
 }
+
+/** Boards up to this many JsVars count closures at every `process.memory()` by default. */
+export const CLOSURE_COUNT_MAX_VARS = 4096;
 
 /**
  * RAM the interpreter itself holds at rest, in JsVars: `process.memory().usage` of an empty
@@ -145,6 +156,9 @@ export class SimEspruino {
   private readonly consoleFn?: (line: string) => void;
   private readonly codeInRam: boolean;
   private readonly jsVarLimit: boolean;
+  private readonly countClosures: boolean;
+  /** Ran out of JsVars (the error flags say so until the next boot). */
+  private memoryErrors = false;
   /** JsVars the module level of the code run this boot holds (code-vars.ts). */
   private codeVars = 0;
   private lines: string[] = [];
@@ -168,6 +182,8 @@ export class SimEspruino {
   private errors: EspruinoErrors | undefined;
   private unsubscribeNet: (() => void) | undefined;
   private protoObject: any;
+  /** The context's Function.prototype: a function with it is device code (its closures are counted). */
+  private protoFunction: any;
   private protoArray: any;
 
   constructor(options: SimEspruinoOptions) {
@@ -179,6 +195,7 @@ export class SimEspruino {
     this.consoleFn = options.console;
     this.codeInRam = options.codeInRam ?? false;
     this.jsVarLimit = options.jsVarLimit ?? true;
+    this.countClosures = options.countClosures ?? this.board.jsVars.count <= CLOSURE_COUNT_MAX_VARS;
     this.ip = options.ip ?? "192.168.1.50";
     this.random = prng(options.seed ?? 1);
     const f = board.flash;
@@ -236,6 +253,7 @@ export class SimEspruino {
     if (!this.alive) return;
     this.wifi?.restore();
     this.emitInit();
+    this.checkMemory();
   }
 
   /**
@@ -456,6 +474,7 @@ export class SimEspruino {
     }
     if (this.jsVarLimit && BASE_VARS + this.codeVars + load > this.board.jsVars.count) {
       // What the interpreter prints when a load runs out of blocks (jsvar.c, jsiCheckErrors).
+      this.memoryErrors = true;
       this.print("OUT OF MEMORY");
       this.print("New interpreter error: LOW_MEMORY,MEMORY");
       return;
@@ -597,12 +616,14 @@ export class SimEspruino {
     const ctx = vm.createContext({}, { name: `espruino-${this.board.id}`, microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
     this.ctx = ctx;
     this.codeVars = 0;
+    this.memoryErrors = false;
     this.G = vm.runInContext("globalThis", ctx);
     this.alive = true;
     liveSims.add(this);
     const gen = this.gen;
     const self = this;
     this.protoObject = vm.runInContext("Object.prototype", ctx);
+    this.protoFunction = vm.runInContext("Function.prototype", ctx);
     this.protoArray = vm.runInContext("Array.prototype", ctx);
     // Number without V8's extra constants, InternalError, Espruino's event methods on Object.prototype.
     vm.runInContext(
@@ -794,15 +815,42 @@ export class SimEspruino {
 
   // ------------------------------------------------------------------ memory
 
-  private memory(): any {
-    const total = this.board.jsVars.count;
+  /**
+   * With the limit on: when what the code holds (its module level and what its closures and
+   * globals reach, memory.ts) exceeds the board's JsVars, the interpreter would have run out on
+   * the way: it prints OUT OF MEMORY and the code stops (its timers and listeners dropped here).
+   * Checked after the boot and at each `process.memory()` (a walk of the heap, too slow per task;
+   * see {@link SimEspruinoOptions.countClosures}).
+   */
+  private checkMemory(used?: number): void {
+    if (!this.jsVarLimit || !this.alive || this.memoryErrors) return;
+    if ((used ?? this.usedVars(true)) <= this.board.jsVars.count) return;
+    this.memoryErrors = true;
+    this.print("OUT OF MEMORY");
+    this.print("New interpreter error: LOW_MEMORY,MEMORY");
+    for (const t of this.timers.values()) this.clock.cancel(t.task);
+    this.timers.clear();
+    this.listeners.clear();
+  }
+
+  private usedVars(closures: boolean): number {
     const roots: unknown[] = [];
     const builtin = new Set(KEEP_GLOBALS);
     for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
     for (const t of this.timers.values()) roots.push(t.fn, ...t.args);
     for (const m of this.listeners.values()) for (const l of m.values()) roots.push(...l);
     const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray]);
-    const usage = Math.min(total, BASE_VARS + this.codeVars + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam }, seen));
+    const fnProto = this.protoFunction;
+    // Device code's closures only: the simulation's own builtins are host functions.
+    const scopes = closures ? (fn: Function) => (Object.getPrototypeOf(fn) === fnProto ? closureScopes(fn) : []) : undefined;
+    return BASE_VARS + this.codeVars + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam, scopes }, seen);
+  }
+
+  private memory(): any {
+    const total = this.board.jsVars.count;
+    const used = this.usedVars(this.countClosures);
+    if (this.countClosures) this.checkMemory(used);
+    const usage = Math.min(total, used);
     return this.newObject({ free: total - usage, usage, total, history: 0, gc: 0, gctime: 0, blocksize: this.board.jsVars.bytesEach });
   }
 
@@ -865,7 +913,7 @@ export class SimEspruino {
           const s = code === undefined ? "" : String(code);
           if (s.length) self.storage.write(alwaysExec ? ".bootrst" : ".bootcde", binaryBytes(s));
         }),
-      getErrorFlags: () => self.newArray([]),
+      getErrorFlags: () => self.newArray(self.memoryErrors ? ["LOW_MEMORY", "MEMORY"] : []),
       reboot: () => self.later(() => self.boot(undefined), "E.reboot()"),
       hwRand: () => Math.floor(self.random() * 4294967296) | 0,
       srand: (seed: unknown) => {
