@@ -1,4 +1,4 @@
-// The device API contract of the local server (shared/docs/blynk-device-api.md): documented
+// The device API contract of the local server (docs/blynk-device-api.md): documented
 // messages and statuses in the documented order, value types, clamping, limits at their edges,
 // and each configurable behaviour both ways.
 import test from "ava";

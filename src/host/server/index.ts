@@ -1,6 +1,6 @@
 /**
  * A local Blynk-compatible server: the device's peer for development, tests and demos. Speaks
- * Blynk's device HTTP API (`/external/api/...`, see `shared/docs/blynk-device-api.md`), stores
+ * Blynk's device HTTP API (`/external/api/...`, see `docs/blynk-device-api.md`), stores
  * into SQLite, injects faults on request, and shows the stored points on a page at `/`.
  *
  * ```ts
