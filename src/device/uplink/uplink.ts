@@ -23,6 +23,8 @@ const DAY_MS = 86400000;
 const MAX_REDIRECTS = 3;
 /** Drops (too-old, bad-pin) collected in one selection scan before they are applied. */
 const MAX_DROPS = 16;
+/** Readings `select` looks through per task (13.7 ms each on the Linux build booted from Storage). */
+const SCAN_SLICE = 32;
 /** Bytes of a reply body kept (enough for Blynk's error JSON). */
 const MAX_REPLY_BYTES = 256;
 /**
@@ -554,7 +556,15 @@ export function createUplink(o: UplinkOptions): Uplink {
     const from = scanFrom > oldest ? scanFrom : oldest;
     let pick: LogRecord | undefined;
     let n = 0;
+    let seen = 0;
+    let stopAt = -1;
     store.scan({ from: from }, (rec) => {
+      // A long backlog is looked through a slice per task: the rest of the firmware (sampling,
+      // the REPL, the reply to the time probe, a board's watchdog) runs in between.
+      if (++seen > SCAN_SLICE) {
+        stopAt = rec.pos;
+        return false;
+      }
       const p = rec.reading.pin;
       const a = k.aside[p];
       if (a === 1 || skipped(rec)) return;
@@ -601,6 +611,10 @@ export function createUplink(o: UplinkOptions): Uplink {
     }
     if (n === MAX_DROPS) {
       scanFrom = dropPos[n - 1] + 1;
+      return "again";
+    }
+    if (stopAt >= 0) {
+      scanFrom = stopAt;
       return "again";
     }
     scanFrom = store.headPos();
