@@ -203,7 +203,9 @@ for (const validAtBoot of [false, true]) {
         }
       }
       t.is(over, 0, "every timestamp within 2 s of when the reading was recorded");
-      t.true(acked.size > BOOTS * 5, `${acked.size} readings acknowledged`);
+      // Not vacuous: most boots that never reached the server left readings to place.
+      const placed = boots.filter((b) => !b.up && b.first !== undefined).length;
+      t.true(placed * 2 >= offlineBoots, `${placed} of ${offlineBoots} boots without the server recorded readings`);
       t.log(`${acked.size} readings acknowledged over ${BOOTS} cut boots (${offlineBoots} without the server), all delivered; max error outside the recording window ${maxErr} ms; ${cloud.server.stats().requests} requests`);
     } finally {
       sink.close();
