@@ -141,6 +141,9 @@ export class TimeKeeper {
   private lastEpochStamp = 0;
   /** Set by startAfter: the boot whose end its bound is. */
   private boundFrom = 0;
+  /** {@link typicalGap}, kept until the next survey or anchor. */
+  private gap: number | undefined;
+  private gapKnown = false;
   private lastOffsetMs: number | undefined;
   private lastSyncAt: number | undefined;
   private lastError: string | undefined;
@@ -322,6 +325,7 @@ export class TimeKeeper {
       this.hal.log("clock: " + this.lastError);
     }
     this.book.add(a);
+    this.gapKnown = false;
   }
 
   /**
@@ -364,6 +368,7 @@ export class TimeKeeper {
     entries.sort((a, b) => a.bootId - b.bootId);
     this.entries = entries;
     this.overflowReadings = overflow;
+    this.gapKnown = false;
   }
 
   /** UTC ms for a stamp, or undefined when it cannot be given one (see {@link classify}). */
@@ -414,11 +419,8 @@ export class TimeKeeper {
     const margin = (this.book.driftPpm() === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
     const c = this.book.after(bootId);
     if (!c) return "no later anchored boot bounds it yet";
-    let extent = uptimeMs;
-    for (let i = 0; i < this.entries.length; i++) {
-      const e = this.entries[i];
-      if (e.bootId === bootId && e.maxUptimeMs > extent) extent = e.maxUptimeMs;
-    }
+    const own = this.entryOf(bootId);
+    const extent = own && own.maxUptimeMs > uptimeMs ? own.maxUptimeMs : uptimeMs;
     // sure bounds take the boots' lengths at the slowest rate the crystal may have had
     const lo = this.startAfter(bootId, rate * (1 - margin), COARSE_ERR_MS);
     const hi = this.startBefore(bootId, c, extent, rate * (1 - margin), COARSE_ERR_MS);
@@ -444,7 +446,12 @@ export class TimeKeeper {
       silent++;
       if (id < bootId) silentBefore++;
     }
-    const gap = silent ? this.typicalGap(rate) : undefined;
+    if (silent && !this.gapKnown) {
+      // Once per survey or new anchor, not per reading: classify runs for every reading a flush sends.
+      this.gap = this.typicalGap(rate);
+      this.gapKnown = true;
+    }
+    const gap = silent ? this.gap : undefined;
     if (gap === undefined) return after + (slack * (bootId - from)) / gaps + uptimeMs * rate;
     const each = Math.min(gap, slack / gaps);
     return after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent + uptimeMs * rate;
