@@ -452,9 +452,19 @@ export class TimeKeeper {
       this.gapKnown = true;
     }
     const gap = silent ? this.gap : undefined;
-    if (gap === undefined) return after + (slack * (bootId - from)) / gaps + uptimeMs * rate;
-    const each = Math.min(gap, slack / gaps);
-    return after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent + uptimeMs * rate;
+    let start: number;
+    if (gap === undefined) start = after + (slack * (bootId - from)) / gaps;
+    else {
+      const each = Math.min(gap, slack / gaps);
+      start = after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent;
+    }
+    // The share is not the midpoint of the bounds: the boot may truly have started at either
+    // one, so the estimate is up to the farther bound off. The width rule holds for that error,
+    // not for the midpoint's: an estimate 2 gaps into a run of 7 could otherwise be sent as a
+    // time while it may be 5/7 of the unrecorded time off.
+    const worst = Math.max(start - lo, hi - start) + extent * rate * margin;
+    if (2 * worst > this.maxWidthMs) return "could lie anywhere in " + Math.round(width / 1000) + " s (the estimate up to " + Math.round(worst / 1000) + " s off)";
+    return start + uptimeMs * rate;
   }
 
   private entryOf(bootId: number): SurveyEntry | undefined {
