@@ -100,6 +100,21 @@ interface SurveyEntry {
   epochBefore: number;
 }
 
+/** Where an unanchored past boot lies, from the anchors and the last survey. */
+interface Placement {
+  bootId: number;
+  /** The boot lasted at least this uptime (the placement holds for stamps up to it). */
+  extent: number;
+  /** True ms per uptime ms. */
+  rate: number;
+  /** Likeliest start (UTC ms), its sure span and how far the start may truly be from it. */
+  start: number;
+  width: number;
+  worst: number;
+  /** Set when the boot cannot be bounded. */
+  why: string | undefined;
+}
+
 /** An HTTP Date has whole seconds: the true time is 0..1 s later, plus the reply's latency. */
 const COARSE_ERR_MS = 1000;
 /** Rate uncertainty assumed when bounding a boot: crystal spec when unknown, estimate noise when known. */
@@ -144,6 +159,8 @@ export class TimeKeeper {
   /** {@link typicalGap}, kept until the next survey or anchor. */
   private gap: number | undefined;
   private gapKnown = false;
+  /** The last {@link place}ment, until the next survey or anchor. */
+  private placed: Placement | undefined;
   private lastOffsetMs: number | undefined;
   private lastSyncAt: number | undefined;
   private lastError: string | undefined;
@@ -326,6 +343,7 @@ export class TimeKeeper {
     }
     this.book.add(a);
     this.gapKnown = false;
+    this.placed = undefined;
   }
 
   /**
@@ -369,6 +387,7 @@ export class TimeKeeper {
     this.entries = entries;
     this.overflowReadings = overflow;
     this.gapKnown = false;
+    this.placed = undefined;
   }
 
   /** UTC ms for a stamp, or undefined when it cannot be given one (see {@link classify}). */
@@ -408,30 +427,57 @@ export class TimeKeeper {
   }
 
   /**
-   * Bounds a reading of an unanchored past boot: the boot started after everything known of
-   * the boots before it, and ended before the next anchored boot started (minus the known
-   * length of the boots in between). Gives the midpoint when the bounds are narrow enough.
-   * Every boot of a run of unanchored boots gets the same share of the unaccounted time, so
-   * the estimates keep the boots in order.
+   * Places a reading of an unanchored past boot by its boot's {@link place}ment, computed once
+   * per boot until the next survey or anchor (a flush classifies its readings one by one, and
+   * on the interpreter booted from Storage every call costs).
    */
   private estimate(bootId: number, uptimeMs: number): number | string {
+    let p = this.placed;
+    if (!p || p.bootId !== bootId || uptimeMs > p.extent) {
+      p = this.place(bootId, uptimeMs);
+      this.placed = p;
+    }
+    if (p.why) return p.why;
+    if (p.width > this.maxWidthMs) return "could lie anywhere in " + Math.round(p.width / 1000) + " s";
+    // The share is not the midpoint of the bounds: the boot may truly have started at either
+    // one, so the estimate is up to the farther bound off. The width rule holds for that error,
+    // not for the midpoint's: a boot 1 gap into a run of 4 could otherwise be sent as a time
+    // while it may be 3/4 of the width off.
+    if (2 * p.worst > this.maxWidthMs) {
+      return "could lie anywhere in " + Math.round(p.width / 1000) + " s (the estimate up to " + Math.round(p.worst / 1000) + " s off)";
+    }
+    return p.start + uptimeMs * p.rate;
+  }
+
+  /**
+   * Bounds an unanchored past boot that lasted at least `uptimeMs`: it started after everything
+   * known of the boots before it, and ended before the next anchored boot started (minus the
+   * known length of the boots in between). Every boot of a run of unanchored boots gets the
+   * same share of the unaccounted time, so the estimates keep the boots in order.
+   */
+  private place(bootId: number, uptimeMs: number): Placement {
     const rate = this.book.rate();
+    const p: Placement = { bootId: bootId, extent: uptimeMs, rate: rate, start: 0, width: 0, worst: 0, why: undefined };
     const margin = (this.book.driftPpm() === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
     const c = this.book.after(bootId);
-    if (!c) return "no later anchored boot bounds it yet";
+    if (!c) {
+      p.why = "no later anchored boot bounds it yet";
+      return p;
+    }
     const own = this.entryOf(bootId);
     const extent = own && own.maxUptimeMs > uptimeMs ? own.maxUptimeMs : uptimeMs;
+    p.extent = extent;
     // sure bounds take the boots' lengths at the slowest rate the crystal may have had
     const lo = this.startAfter(bootId, rate * (1 - margin), COARSE_ERR_MS);
     const hi = this.startBefore(bootId, c, extent, rate * (1 - margin), COARSE_ERR_MS);
-    if (lo === -Infinity) return "no earlier time known";
-    if (hi < lo - INCONSISTENT_MS) return "anchors of the boots around it disagree";
-    const width = hi - lo + extent * rate * 2 * margin;
-    if (width > this.maxWidthMs) return "could lie anywhere in " + Math.round(width / 1000) + " s";
+    if (lo === -Infinity) p.why = "no earlier time known";
+    else if (hi < lo - INCONSISTENT_MS) p.why = "anchors of the boots around it disagree";
+    if (p.why) return p;
+    p.width = hi - lo + extent * rate * 2 * margin;
     // The time nobody recorded (after each boot's last reading, power off, the interpreter's
-    // start-up before the firmware runs: seconds on the Linux build) lies in the gaps between
-    // boots, one per reboot, and reboots are much alike: each gap of the run gets an equal share,
-    // so a boot j gaps after the lower bound's boot starts j shares after it.
+    // start-up before the firmware runs) lies in the gaps between boots, one per reboot, and
+    // reboots are much alike: each gap of the run gets an equal share, so a boot j gaps after
+    // the lower bound's boot starts j shares after it.
     const after = this.startAfter(bootId, rate, 0);
     const from = this.boundFrom;
     const slack = Math.max(0, this.startBefore(bootId, c, extent, rate, 0) - after);
@@ -447,24 +493,17 @@ export class TimeKeeper {
       if (id < bootId) silentBefore++;
     }
     if (silent && !this.gapKnown) {
-      // Once per survey or new anchor, not per reading: classify runs for every reading a flush sends.
       this.gap = this.typicalGap(rate);
       this.gapKnown = true;
     }
     const gap = silent ? this.gap : undefined;
-    let start: number;
-    if (gap === undefined) start = after + (slack * (bootId - from)) / gaps;
+    if (gap === undefined) p.start = after + (slack * (bootId - from)) / gaps;
     else {
       const each = Math.min(gap, slack / gaps);
-      start = after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent;
+      p.start = after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent;
     }
-    // The share is not the midpoint of the bounds: the boot may truly have started at either
-    // one, so the estimate is up to the farther bound off. The width rule holds for that error,
-    // not for the midpoint's: an estimate 2 gaps into a run of 7 could otherwise be sent as a
-    // time while it may be 5/7 of the unrecorded time off.
-    const worst = Math.max(start - lo, hi - start) + extent * rate * margin;
-    if (2 * worst > this.maxWidthMs) return "could lie anywhere in " + Math.round(width / 1000) + " s (the estimate up to " + Math.round(worst / 1000) + " s off)";
-    return start + uptimeMs * rate;
+    p.worst = Math.max(p.start - lo, hi - p.start) + extent * rate * margin;
+    return p;
   }
 
   private entryOf(bootId: number): SurveyEntry | undefined {
