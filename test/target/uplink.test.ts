@@ -210,7 +210,7 @@ for (const validAtBoot of [false, true]) {
       // 0.3 s after it became ready may have recorded nothing).
       const placed = boots.filter((b) => !b.up && b.first !== undefined).length;
       t.true(placed > 0, `${placed} of ${offlineBoots} boots without the server recorded readings`);
-      t.log(`${placed} of ${offlineBoots} boots without the server recorded readings`);
+      t.log(`${placed} of ${offlineBoots} boots without the server recorded readings, ${boots.filter((b) => b.up && b.first !== undefined).length} of ${BOOTS - offlineBoots} with it`);
       t.log(`${acked.size} readings acknowledged over ${BOOTS} cut boots (${offlineBoots} without the server), all delivered; max error outside the recording window ${maxErr} ms; ${cloud.server.stats().requests} requests`);
     } finally {
       sink.close();

@@ -100,21 +100,6 @@ interface SurveyEntry {
   epochBefore: number;
 }
 
-/** Where an unanchored past boot lies, from the anchors and the last survey. */
-interface Placement {
-  bootId: number;
-  /** The boot lasted at least this uptime (the placement holds for stamps up to it). */
-  extent: number;
-  /** True ms per uptime ms. */
-  rate: number;
-  /** Likeliest start (UTC ms), its sure span and how far the start may truly be from it. */
-  start: number;
-  width: number;
-  worst: number;
-  /** Set when the boot cannot be bounded. */
-  why: string | undefined;
-}
-
 /** An HTTP Date has whole seconds: the true time is 0..1 s later, plus the reply's latency. */
 const COARSE_ERR_MS = 1000;
 /** Rate uncertainty assumed when bounding a boot: crystal spec when unknown, estimate noise when known. */
@@ -159,8 +144,11 @@ export class TimeKeeper {
   /** {@link typicalGap}, kept until the next survey or anchor. */
   private gap: number | undefined;
   private gapKnown = false;
-  /** The last {@link place}ment, until the next survey or anchor. */
-  private placed: Placement | undefined;
+  /**
+   * The last boot {@link place}d: its start (UTC ms) or why it has none, for its stamps up to
+   * `upTo`; until the next survey, anchor or configure.
+   */
+  private placed: { id: number; upTo: number; at: number | string } | undefined;
   private lastOffsetMs: number | undefined;
   private lastSyncAt: number | undefined;
   private lastError: string | undefined;
@@ -232,6 +220,7 @@ export class TimeKeeper {
     if (!(width >= 0)) throw new Error("TimeKeeper: maxEstimateWidthMs must be >= 0");
     this.policy = policy;
     this.maxWidthMs = width;
+    this.placed = undefined;
     if (o.validAtBoot !== undefined) this.trustBoardClock(o.validAtBoot);
   }
 
@@ -427,53 +416,37 @@ export class TimeKeeper {
   }
 
   /**
-   * Places a reading of an unanchored past boot by its boot's {@link place}ment, computed once
-   * per boot until the next survey or anchor (a flush classifies its readings one by one, and
-   * on the interpreter booted from Storage every call costs).
+   * Places a reading of an unanchored past boot by where its boot started, found once per boot
+   * until the next survey or anchor (a flush classifies its readings one by one, and on the
+   * interpreter booted from Storage every call costs).
    */
   private estimate(bootId: number, uptimeMs: number): number | string {
     let p = this.placed;
-    if (!p || p.bootId !== bootId || uptimeMs > p.extent) {
-      p = this.place(bootId, uptimeMs);
+    if (!p || p.id !== bootId || uptimeMs > p.upTo) {
+      const own = this.entryOf(bootId);
+      const upTo = own && own.maxUptimeMs > uptimeMs ? own.maxUptimeMs : uptimeMs;
+      p = { id: bootId, upTo: upTo, at: this.place(bootId, upTo) };
       this.placed = p;
     }
-    if (p.why) return p.why;
-    if (p.width > this.maxWidthMs) return "could lie anywhere in " + Math.round(p.width / 1000) + " s";
-    // The share is not the midpoint of the bounds: the boot may truly have started at either
-    // one, so the estimate is up to the farther bound off. The width rule holds for that error,
-    // not for the midpoint's: a boot 1 gap into a run of 4 could otherwise be sent as a time
-    // while it may be 3/4 of the width off.
-    if (2 * p.worst > this.maxWidthMs) {
-      return "could lie anywhere in " + Math.round(p.width / 1000) + " s (the estimate up to " + Math.round(p.worst / 1000) + " s off)";
-    }
-    return p.start + uptimeMs * p.rate;
+    return typeof p.at === "string" ? p.at : p.at + uptimeMs * this.book.rate();
   }
 
   /**
-   * Bounds an unanchored past boot that lasted at least `uptimeMs`: it started after everything
-   * known of the boots before it, and ended before the next anchored boot started (minus the
-   * known length of the boots in between). Every boot of a run of unanchored boots gets the
-   * same share of the unaccounted time, so the estimates keep the boots in order.
+   * Where an unanchored past boot that lasted at least `extent` started: after everything known
+   * of the boots before it, and before the next anchored boot started (minus the known length of
+   * the boots in between). Every boot of a run of unanchored boots gets the same share of the
+   * unaccounted time, so the estimates keep the boots in order. A string says why not.
    */
-  private place(bootId: number, uptimeMs: number): Placement {
+  private place(bootId: number, extent: number): number | string {
     const rate = this.book.rate();
-    const p: Placement = { bootId: bootId, extent: uptimeMs, rate: rate, start: 0, width: 0, worst: 0, why: undefined };
     const margin = (this.book.driftPpm() === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
     const c = this.book.after(bootId);
-    if (!c) {
-      p.why = "no later anchored boot bounds it yet";
-      return p;
-    }
-    const own = this.entryOf(bootId);
-    const extent = own && own.maxUptimeMs > uptimeMs ? own.maxUptimeMs : uptimeMs;
-    p.extent = extent;
+    if (!c) return "no later anchored boot bounds it yet";
     // sure bounds take the boots' lengths at the slowest rate the crystal may have had
     const lo = this.startAfter(bootId, rate * (1 - margin), COARSE_ERR_MS);
     const hi = this.startBefore(bootId, c, extent, rate * (1 - margin), COARSE_ERR_MS);
-    if (lo === -Infinity) p.why = "no earlier time known";
-    else if (hi < lo - INCONSISTENT_MS) p.why = "anchors of the boots around it disagree";
-    if (p.why) return p;
-    p.width = hi - lo + extent * rate * 2 * margin;
+    if (lo === -Infinity) return "no earlier time known";
+    if (hi < lo - INCONSISTENT_MS) return "anchors of the boots around it disagree";
     // The time nobody recorded (after each boot's last reading, power off, the interpreter's
     // start-up before the firmware runs) lies in the gaps between boots, one per reboot, and
     // reboots are much alike: each gap of the run gets an equal share, so a boot j gaps after
@@ -497,13 +470,17 @@ export class TimeKeeper {
       this.gapKnown = true;
     }
     const gap = silent ? this.gap : undefined;
-    if (gap === undefined) p.start = after + (slack * (bootId - from)) / gaps;
-    else {
+    let start = after + (slack * (bootId - from)) / gaps;
+    if (gap !== undefined) {
       const each = Math.min(gap, slack / gaps);
-      p.start = after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent;
+      start = after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent;
     }
-    p.worst = Math.max(p.start - lo, hi - p.start) + extent * rate * margin;
-    return p;
+    // The boot may truly have started at either sure bound, so the share is up to the farther
+    // one off (the midpoint of the bounds, half their distance). The width rule holds for that
+    // error: a boot 1 gap into a run of 4 could otherwise go out up to 3/4 of the width off.
+    const worst = Math.max(start - lo, hi - start) + extent * rate * margin;
+    if (2 * worst > this.maxWidthMs) return "could lie anywhere in " + Math.round((hi - lo) / 1000) + " s, the estimate up to " + Math.round(worst / 1000) + " s off";
+    return start;
   }
 
   private entryOf(bootId: number): SurveyEntry | undefined {
