@@ -119,13 +119,14 @@ test("two reboots offline between synced boots: policy estimate bounds them, ord
   t.log(`anchored boots: max error ${maxAbs(errs.filter((_, i) => rig.readings[i].bootId % 3 === 1)).toFixed(1)} ms`);
 });
 
-test("three short boots offline between synced boots, alike reboots: each placed by its share of the gaps", (t) => {
-  // Each reboot: about 100 ms after the last reading, then 4 s until the firmware runs again
-  // (power off, the interpreter's start-up): time no uptime counts. Splitting the unrecorded
-  // time equally between the four gaps places every boot; the midpoint of each boot's own
-  // bounds would put the first one a gap early and the last one a gap late.
+/**
+ * Three short boots offline between synced boots. Each reboot: about 100 ms after the last
+ * reading, then 4 s until the firmware runs again (power off, the interpreter's start-up): time
+ * no uptime counts.
+ */
+function threeShortBoots(maxEstimateWidthMs?: number): Rig {
   const rig = new Rig();
-  rig.boot({ driftPpm: 20 });
+  rig.boot({ driftPpm: 20, maxEstimateWidthMs });
   rig.sample(200);
   rig.online();
   rig.world.advance(3000);
@@ -133,16 +134,45 @@ test("three short boots offline between synced boots, alike reboots: each placed
     rig.offline();
     rig.world.advance(k === 0 ? 1100 : 2100);
     rig.powerCycle(4000);
-    rig.boot({ driftPpm: 20 });
+    rig.boot({ driftPpm: 20, maxEstimateWidthMs });
     rig.sample(200);
   }
   rig.online();
   rig.world.advance(3000);
+  return rig;
+}
+
+test("three short boots offline between synced boots, alike reboots: each placed by its share of the gaps", (t) => {
+  // Splitting the unrecorded time equally between the four gaps places every boot; the midpoint
+  // of each boot's own bounds would put the first one a gap early and the last one a gap late.
+  const rig = threeShortBoots();
   const errs = rig.errors();
   t.true(errs.every((e) => e !== undefined), "every reading resolved");
   const offline = rig.readings.map((r, i) => (r.bootId >= 2 && r.bootId <= 4 ? errs[i]! : 0));
   t.true(maxAbs(offline) <= 150, "boots 2-4 within 150 ms: " + maxAbs(offline).toFixed(0));
   t.log(`three boots between anchored ones, 4 s dark per reboot: max error ${maxAbs(offline).toFixed(0)} ms`);
+});
+
+test("the estimate width rule bounds the share's own error, not the midpoint's", (t) => {
+  // Each of the three boots could have started anywhere in the same span (all the unrecorded
+  // time before it or after it). The middle one's share is the midpoint: off by at most half the
+  // span. The first one's is a quarter in: off by up to three quarters of it, so a width limit
+  // 1.25 x the span places the middle boot only.
+  const probe = threeShortBoots(0);
+  probe.survey();
+  const spans = probe.clock.keeper.unresolvedBoots().map((b) => Number(/in (\d+) s/.exec(b.reason)![1]));
+  t.deepEqual(spans.length, 3);
+  const span = spans[1] * 1000;
+  t.true(span >= 16000 && span < 18000, `span ${span} ms: 4 reboots of 4 s dark and their short tails`);
+  const rig = threeShortBoots(Math.round(span * 1.25));
+  rig.survey();
+  const kinds = [2, 3, 4].map((b) => rig.clock.keeper.classify(rig.readings.find((r) => r.bootId === b)!.stamp).kind);
+  t.deepEqual(kinds, ["unresolved", "estimated", "unresolved"]);
+  const why = rig.clock.keeper.unresolvedBoots().map((b) => [b.bootId, b.reason]);
+  t.is(why.length, 2);
+  t.regex(String(why[0][1]), /^could lie anywhere in \d+ s, the estimate up to \d+ s off$/);
+  const errs = rig.errors([3]);
+  t.true(errs.every((e) => e !== undefined && Math.abs(e) <= span * 0.625), "the middle boot within half the limit");
 });
 
 test("a boot that recorded nothing lies in a run of offline boots: the learned reboot gap places the others", (t) => {
@@ -186,7 +216,7 @@ test("two reboots offline between synced boots: too wide, wait and drop keep or 
   narrow.survey();
   const boots = narrow.clock.keeper.unresolvedBoots();
   t.deepEqual(boots.map((b) => b.bootId), [2, 3]);
-  t.regex(boots[0].reason, /^could lie anywhere in \d+ s$/);
+  t.regex(boots[0].reason, /^could lie anywhere in \d+ s, the estimate up to \d+ s off$/);
   const width = Number(/(\d+) s/.exec(boots[0].reason)![1]);
   t.true(width > 20 && width < 45, "width " + width);
   t.is(narrow.clock.status().unresolvedReadings, boots[0].readings + boots[1].readings);

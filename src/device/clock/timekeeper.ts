@@ -144,6 +144,11 @@ export class TimeKeeper {
   /** {@link typicalGap}, kept until the next survey or anchor. */
   private gap: number | undefined;
   private gapKnown = false;
+  /**
+   * The last boot {@link place}d: its start (UTC ms) or why it has none, for its stamps up to
+   * `upTo`; until the next survey, anchor or configure.
+   */
+  private placed: { id: number; upTo: number; at: number | string } | undefined;
   private lastOffsetMs: number | undefined;
   private lastSyncAt: number | undefined;
   private lastError: string | undefined;
@@ -215,6 +220,7 @@ export class TimeKeeper {
     if (!(width >= 0)) throw new Error("TimeKeeper: maxEstimateWidthMs must be >= 0");
     this.policy = policy;
     this.maxWidthMs = width;
+    this.placed = undefined;
     if (o.validAtBoot !== undefined) this.trustBoardClock(o.validAtBoot);
   }
 
@@ -326,6 +332,7 @@ export class TimeKeeper {
     }
     this.book.add(a);
     this.gapKnown = false;
+    this.placed = undefined;
   }
 
   /**
@@ -369,6 +376,7 @@ export class TimeKeeper {
     this.entries = entries;
     this.overflowReadings = overflow;
     this.gapKnown = false;
+    this.placed = undefined;
   }
 
   /** UTC ms for a stamp, or undefined when it cannot be given one (see {@link classify}). */
@@ -408,30 +416,41 @@ export class TimeKeeper {
   }
 
   /**
-   * Bounds a reading of an unanchored past boot: the boot started after everything known of
-   * the boots before it, and ended before the next anchored boot started (minus the known
-   * length of the boots in between). Gives the midpoint when the bounds are narrow enough.
-   * Every boot of a run of unanchored boots gets the same share of the unaccounted time, so
-   * the estimates keep the boots in order.
+   * Places a reading of an unanchored past boot by where its boot started, found once per boot
+   * until the next survey or anchor (a flush classifies its readings one by one, and on the
+   * interpreter booted from Storage every call costs).
    */
   private estimate(bootId: number, uptimeMs: number): number | string {
+    let p = this.placed;
+    if (!p || p.id !== bootId || uptimeMs > p.upTo) {
+      const own = this.entryOf(bootId);
+      const upTo = own && own.maxUptimeMs > uptimeMs ? own.maxUptimeMs : uptimeMs;
+      p = { id: bootId, upTo: upTo, at: this.place(bootId, upTo) };
+      this.placed = p;
+    }
+    return typeof p.at === "string" ? p.at : p.at + uptimeMs * this.book.rate();
+  }
+
+  /**
+   * Where an unanchored past boot that lasted at least `extent` started: after everything known
+   * of the boots before it, and before the next anchored boot started (minus the known length of
+   * the boots in between). Every boot of a run of unanchored boots gets the same share of the
+   * unaccounted time, so the estimates keep the boots in order. A string says why not.
+   */
+  private place(bootId: number, extent: number): number | string {
     const rate = this.book.rate();
     const margin = (this.book.driftPpm() === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
     const c = this.book.after(bootId);
     if (!c) return "no later anchored boot bounds it yet";
-    const own = this.entryOf(bootId);
-    const extent = own && own.maxUptimeMs > uptimeMs ? own.maxUptimeMs : uptimeMs;
     // sure bounds take the boots' lengths at the slowest rate the crystal may have had
     const lo = this.startAfter(bootId, rate * (1 - margin), COARSE_ERR_MS);
     const hi = this.startBefore(bootId, c, extent, rate * (1 - margin), COARSE_ERR_MS);
     if (lo === -Infinity) return "no earlier time known";
     if (hi < lo - INCONSISTENT_MS) return "anchors of the boots around it disagree";
-    const width = hi - lo + extent * rate * 2 * margin;
-    if (width > this.maxWidthMs) return "could lie anywhere in " + Math.round(width / 1000) + " s";
     // The time nobody recorded (after each boot's last reading, power off, the interpreter's
-    // start-up before the firmware runs: seconds on the Linux build) lies in the gaps between
-    // boots, one per reboot, and reboots are much alike: each gap of the run gets an equal share,
-    // so a boot j gaps after the lower bound's boot starts j shares after it.
+    // start-up before the firmware runs) lies in the gaps between boots, one per reboot, and
+    // reboots are much alike: each gap of the run gets an equal share, so a boot j gaps after
+    // the lower bound's boot starts j shares after it.
     const after = this.startAfter(bootId, rate, 0);
     const from = this.boundFrom;
     const slack = Math.max(0, this.startBefore(bootId, c, extent, rate, 0) - after);
@@ -447,14 +466,21 @@ export class TimeKeeper {
       if (id < bootId) silentBefore++;
     }
     if (silent && !this.gapKnown) {
-      // Once per survey or new anchor, not per reading: classify runs for every reading a flush sends.
       this.gap = this.typicalGap(rate);
       this.gapKnown = true;
     }
     const gap = silent ? this.gap : undefined;
-    if (gap === undefined) return after + (slack * (bootId - from)) / gaps + uptimeMs * rate;
-    const each = Math.min(gap, slack / gaps);
-    return after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent + uptimeMs * rate;
+    let start = after + (slack * (bootId - from)) / gaps;
+    if (gap !== undefined) {
+      const each = Math.min(gap, slack / gaps);
+      start = after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent;
+    }
+    // The boot may truly have started at either sure bound, so the share is up to the farther
+    // one off (the midpoint of the bounds, half their distance). The width rule holds for that
+    // error: a boot 1 gap into a run of 4 could otherwise go out up to 3/4 of the width off.
+    const worst = Math.max(start - lo, hi - start) + extent * rate * margin;
+    if (2 * worst > this.maxWidthMs) return "could lie anywhere in " + Math.round((hi - lo) / 1000) + " s, the estimate up to " + Math.round(worst / 1000) + " s off";
+    return start;
   }
 
   private entryOf(bootId: number): SurveyEntry | undefined {
