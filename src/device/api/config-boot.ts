@@ -4,7 +4,7 @@
  * setup part.
  */
 import type { Hal } from "../hal.ts";
-import type { BoardProfile } from "../board.ts";
+import type { DeviceBoard } from "../board.ts";
 import { defaultConfig, mergeConfig } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
@@ -32,7 +32,7 @@ function reason(e: any): string {
  * only then erased, so a power cut before that adopts it again at the next boot.
  * @throws Error when `defaults` itself does not validate (a firmware bug).
  */
-export function bootConfig(o: { hal: Hal; board: BoardProfile; defaults?: object }): BootConfig {
+export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object }): BootConfig {
   const hal = o.hal;
   const board = o.board;
   let base = defaultConfig(board);

@@ -3,7 +3,7 @@
  * the network and the uplink to one configuration, and keeps them in step with it.
  */
 import type { Hal, TimerId } from "../hal.ts";
-import type { BoardProfile } from "../board.ts";
+import type { DeviceBoard } from "../board.ts";
 import type { ReadingValue } from "../types.ts";
 import type { Store } from "../store/store.ts";
 import { TimeKeeper } from "../clock/timekeeper.ts";
@@ -37,7 +37,7 @@ export interface SampleHandle {
 
 export interface SpoolOptions {
   hal: Hal;
-  board: BoardProfile;
+  board: DeviceBoard;
   /** Shown in the status (the build's version). */
   version?: string;
   /**

@@ -21,7 +21,7 @@ import pluginDestructuring from "@babel/plugin-transform-destructuring";
 import pluginSpread from "@babel/plugin-transform-spread";
 import pluginExponent from "@babel/plugin-transform-exponentiation-operator";
 import pluginBlockScoping from "@babel/plugin-transform-block-scoping";
-import type { BoardProfile } from "../../device/board.ts";
+import type { BoardProfile, DeviceBoard } from "../../device/board.ts";
 import { loadBoard } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
@@ -139,14 +139,12 @@ export class BuildError extends Error {
   }
 }
 
-/** The profile as compiled in: without its documentation strings, which only cost bytes on the device. */
-export function boardForDevice(board: BoardProfile): BoardProfile {
+/** The profile as compiled in: only what the device reads (src/device/board.ts `DeviceBoard`). */
+export function boardForDevice(board: BoardProfile): DeviceBoard {
   const copy = JSON.parse(JSON.stringify(board)) as BoardProfile & { $schema?: string };
-  delete copy.$schema;
-  copy.flash.why = "";
-  if (copy.hotCode) copy.hotCode.why = "";
-  delete copy.jsVars.note;
-  return copy;
+  const { $schema, name, espruinoBoard, jsVars, codeBudgetBytes, hotCode, ...device } = copy;
+  const { why, ...flash } = copy.flash;
+  return { ...device, flash };
 }
 
 /**
