@@ -9,15 +9,16 @@ import { confirmErase } from "./erase-confirm.ts";
 import { formatStatus, statusSummary } from "./status.ts";
 import type { ScheduleStatus, SpoolStatus } from "./status.ts";
 import type { SpoolState } from "./spool-state.ts";
+import type { ClockPart } from "../parts/clock.ts";
 
 /** Seconds since the oldest undelivered reading was taken, or null. */
-function oldestAgeS(S: SpoolState): number | null {
+function oldestAgeS(S: SpoolState, clock: ClockPart): number | null {
   let age: number | null = null;
   S._store.scan({ from: S._store.oldestPos() }, (rec) => {
     const st: any = rec.reading.stamp;
     if (st.bootId === S._store.bootId) age = (S._hal.uptime() - st.uptimeMs) / 1000;
     else {
-      const t = S._keeper.resolve(st);
+      const t = clock.resolve(S._keeper, st);
       const now = S._keeper.now();
       if (t !== undefined && now !== undefined) age = (now - t) / 1000;
     }
@@ -36,7 +37,8 @@ export function status(S: SpoolState): SpoolStatus {
     S._survey();
   }
   const s = S._store.stats();
-  const c = keeper.status();
+  const clock = S._parts.clock();
+  const c = clock.clockStatus(keeper);
   const drops: { [reason: string]: number } = {};
   const reasons = Object.keys(s.dropped);
   for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
@@ -59,7 +61,7 @@ export function status(S: SpoolState): SpoolStatus {
     running: S._running,
     queue: {
       pending: s.pending,
-      oldestAgeS: s.pending ? oldestAgeS(S) : null,
+      oldestAgeS: s.pending ? oldestAgeS(S, clock) : null,
       freeReadings: s.freeReadings,
       freePercent: Math.round(s.freeFraction * 1000) / 10,
       bytesUsed: s.bytesUsed,
@@ -83,7 +85,7 @@ export function status(S: SpoolState): SpoolStatus {
       lastError: c.lastError || null,
       source: c.source,
       unresolved: c.unresolvedReadings,
-      unresolvedWhy: unresolvedWhy(S),
+      unresolvedWhy: unresolvedWhy(S, clock),
     },
     uplink: {
       state: u ? u.state : "no token",
@@ -108,8 +110,8 @@ export function status(S: SpoolState): SpoolStatus {
 }
 
 /** Why the readings counted as unresolved cannot be given a time (the first such boot's reason). */
-function unresolvedWhy(S: SpoolState): string | null {
-  const boots = S._keeper.unresolvedBoots();
+function unresolvedWhy(S: SpoolState, clock: ClockPart): string | null {
+  const boots = clock.unresolvedBoots(S._keeper);
   return boots.length ? "boot " + boots[0].bootId + ": " + boots[0].reason : null;
 }
 

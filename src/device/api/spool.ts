@@ -196,7 +196,7 @@ export function createSpool(o: SpoolOptions): Spool {
   };
 
   S._survey = () => {
-    keeper.survey((visit) => {
+    parts.clock().survey(keeper, (visit) => {
       store.scan({ from: 0, delivered: true }, (rec) => {
         visit(rec.reading.stamp, !rec.delivered);
       });
@@ -207,13 +207,15 @@ export function createSpool(o: SpoolOptions): Spool {
   S._makeUplink = () => {
     const cfg = S._cfg;
     if (!cfg.blynk.token) return undefined;
+    // Held by the resolver while this uplink exists: a flush classifies every reading it sends.
+    const clock = parts.clock();
     return parts.uplink().createUplink({
       hal: hal,
       store: store,
       resolver: {
-        resolve: (stamp) => keeper.resolve(stamp),
+        resolve: (stamp) => clock.resolve(keeper, stamp),
         discards: (stamp) => {
-          const d = keeper.discards(stamp);
+          const d = clock.discards(keeper, stamp);
           if (d) S._surveyStale = true;
           return d;
         },
