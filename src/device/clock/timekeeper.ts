@@ -107,12 +107,12 @@ const DEFAULT_COARSE_HOLD_OFF_MS = 600000;
 const SHORT_HOLD_OFF_MS = 30000;
 
 /**
- * The device's time: stamps, anchors, drift and resolution.
+ * The device's time: stamps, anchors and drift.
  *
  * Wire SNTP to it with {@link TimeKeeper.acceptSntp}; pass HTTP `Date` headers to
- * {@link TimeKeeper.applyHttpDate}. Before resolving stamps for upload, call
- * {@link TimeKeeper.survey} with the pending readings so that boots without anchors can be
- * bounded and counted.
+ * {@link TimeKeeper.applyHttpDate}. Resolving stamps of past boots is past-boots.ts (the clock
+ * part, loaded when needed): before resolving stamps for upload, call its `survey` with the
+ * pending readings so that boots without anchors can be bounded and counted.
  */
 export class TimeKeeper {
   readonly bootId: number;
