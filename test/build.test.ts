@@ -376,7 +376,7 @@ function canonical(code: string): string[] {
   const out: string[] = [];
   const skip = new WeakSet<object>();
   walk.full(ast, (node: any) => {
-    if (node.type === "ObjectExpression" && node.properties[0]?.key?.name === "id" && node.properties.some((p: any) => p.key?.name === "espruinoBoard")) {
+    if (node.type === "ObjectExpression" && node.properties[0]?.key?.name === "id" && node.properties.some((p: any) => p.key?.name === "upload")) {
       skip.add(node);
       walk.full(node, (inner: any) => skip.add(inner));
       out.push("BOARD");

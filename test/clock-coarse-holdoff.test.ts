@@ -5,6 +5,7 @@
  */
 import test from "ava";
 import { HOUR, Rig, maxAbs } from "./helpers/clock-scenario.ts";
+import { classify } from "../src/device/clock/past-boots.ts";
 
 const HOLD_OFF_MS = 600000;
 
@@ -29,7 +30,7 @@ test("SNTP answers soon after the HTTP Date: readings wait for it and go with SN
   const held = rig.errors();
   t.true(held.length > 100);
   t.true(held.every((e) => e === undefined), "nothing resolves through the coarse anchor yet");
-  const r = keeper.classify(rig.readings[0].stamp);
+  const r = classify(keeper, rig.readings[0].stamp);
   t.is(r.kind, "pending");
   t.regex(r.kind === "pending" ? r.reason : "", /waiting for SNTP/);
   t.false(keeper.coarseAllowed());

@@ -5,6 +5,7 @@ import { TimeKeeper } from "../src/device/clock/timekeeper.ts";
 import type { Anchor } from "../src/device/types.ts";
 import { Device, MemoryAnchorLog, World } from "./helpers/clock-env.ts";
 import { HOUR, Rig, START, maxAbs } from "./helpers/clock-scenario.ts";
+import { clockStatus, resolve } from "../src/device/clock/past-boots.ts";
 
 /** What a server puts in its Date header when it answers at `trueMs`. */
 function dateHeader(trueMs: number): string {
@@ -46,7 +47,7 @@ test("HTTP Date is used only before the first SNTP reply, coarse, then supersede
   rig.world.advance(30 * 60000);
   const latency = 120;
   t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - latency)));
-  let st = keeper.status();
+  let st = clockStatus(keeper);
   t.is(st.source, "http-date");
   t.false(st.synced);
   t.deepEqual(rig.anchors.map((a) => a.coarse), [true]);
@@ -61,7 +62,7 @@ test("HTTP Date is used only before the first SNTP reply, coarse, then supersede
   t.log(`coarse: max error ${maxAbs(coarse).toFixed(0)} ms`);
 
   rig.online();
-  st = keeper.status();
+  st = clockStatus(keeper);
   t.is(st.source, "sntp");
   t.true(st.synced);
   t.false(keeper.applyHttpDate(dateHeader(rig.world.trueMs + 5000)), "ignored after SNTP");
@@ -102,10 +103,10 @@ test("a precise anchor of a boot wins over its coarse one after reboot; garbage 
     { bootId: 1, uptimeMs: 7200000, epochMs: START + 7200000, coarse: true },
   ];
   const keeper = new TimeKeeper({ hal: dev.hal, log: new MemoryAnchorLog(anchors, 2) });
-  t.is(keeper.resolve({ bootId: 1, uptimeMs: 1000 }), START + 1000);
-  t.is(keeper.resolve({ bootId: 1, uptimeMs: 7200000 }), START + 7200000);
-  t.is(keeper.status().source, "none");
+  t.is(resolve(keeper, { bootId: 1, uptimeMs: 1000 }), START + 1000);
+  t.is(resolve(keeper, { bootId: 1, uptimeMs: 7200000 }), START + 7200000);
+  t.is(clockStatus(keeper).source, "none");
   t.false(keeper.applyHttpDate("yesterday"));
-  t.regex(keeper.status().lastError ?? "", /HTTP Date: expected/);
+  t.regex(clockStatus(keeper).lastError ?? "", /HTTP Date: expected/);
   t.is(anchors.length, 3);
 });

@@ -1,5 +1,6 @@
 import test from "ava";
 import { DAY, HOUR, Rig, maxAbs } from "./helpers/clock-scenario.ts";
+import { classify, clockStatus, resolve, unresolvedBoots } from "../src/device/clock/past-boots.ts";
 
 const SYNC_PATH_MS = 50;
 
@@ -59,13 +60,13 @@ test("two reboots offline, never synced before: the synced boot resolves, the ot
   rig.world.advance(HOUR / 2);
   const keeper = rig.clock.keeper;
   rig.survey();
-  t.is(keeper.status().pendingReadings, rig.readings.filter((r) => r.bootId === 3).length);
+  t.is(clockStatus(keeper).pendingReadings, rig.readings.filter((r) => r.bootId === 3).length);
   rig.online();
   const errs3 = rig.errors([3]);
   t.true(errs3.every((e) => e !== undefined) && maxAbs(errs3) < SYNC_PATH_MS + 20e-6 * HOUR);
   const errs12 = rig.errors([1, 2]);
   t.true(errs12.every((e) => e === undefined), "no time for boots before any anchor");
-  const boots = keeper.unresolvedBoots();
+  const boots = unresolvedBoots(keeper);
   t.deepEqual(
     boots.map((b) => [b.bootId, b.readings, b.reason]),
     [
@@ -73,7 +74,7 @@ test("two reboots offline, never synced before: the synced boot resolves, the ot
       [2, rig.readings.filter((r) => r.bootId === 2).length, "no earlier time known"],
     ],
   );
-  const st = keeper.status();
+  const st = clockStatus(keeper);
   t.is(st.unresolvedBoots, 2);
   t.is(st.unresolvedReadings, errs12.length);
   t.is(st.pendingReadings, 0);
@@ -112,9 +113,9 @@ test("two reboots offline between synced boots: policy estimate bounds them, ord
   const mid = rig.readings.map((r, i) => (r.bootId === 2 || r.bootId === 3 ? errs[i]! : 0));
   // width = the unrecorded time around the boots: < 10 s after each last reading + off time
   t.true(maxAbs(mid) <= 30000, "estimates within half the 60 s threshold: " + maxAbs(mid));
-  const resolved = rig.readings.map((r) => rig.clock.keeper.resolve(r.stamp)!);
+  const resolved = rig.readings.map((r) => resolve(rig.clock.keeper, r.stamp)!);
   for (let i = 1; i < resolved.length; i++) t.true(resolved[i] >= resolved[i - 1], "store order = time order at " + i);
-  t.deepEqual(rig.clock.keeper.unresolvedBoots(), []);
+  t.deepEqual(unresolvedBoots(rig.clock.keeper), []);
   t.log(`estimated boots: max error ${(maxAbs(mid) / 1000).toFixed(2)} s`);
   t.log(`anchored boots: max error ${maxAbs(errs.filter((_, i) => rig.readings[i].bootId % 3 === 1)).toFixed(1)} ms`);
 });
@@ -160,15 +161,15 @@ test("the estimate width rule bounds the share's own error, not the midpoint's",
   // 1.25 x the span places the middle boot only.
   const probe = threeShortBoots(0);
   probe.survey();
-  const spans = probe.clock.keeper.unresolvedBoots().map((b) => Number(/in (\d+) s/.exec(b.reason)![1]));
+  const spans = unresolvedBoots(probe.clock.keeper).map((b) => Number(/in (\d+) s/.exec(b.reason)![1]));
   t.deepEqual(spans.length, 3);
   const span = spans[1] * 1000;
   t.true(span >= 16000 && span < 18000, `span ${span} ms: 4 reboots of 4 s dark and their short tails`);
   const rig = threeShortBoots(Math.round(span * 1.25));
   rig.survey();
-  const kinds = [2, 3, 4].map((b) => rig.clock.keeper.classify(rig.readings.find((r) => r.bootId === b)!.stamp).kind);
+  const kinds = [2, 3, 4].map((b) => classify(rig.clock.keeper, rig.readings.find((r) => r.bootId === b)!.stamp).kind);
   t.deepEqual(kinds, ["unresolved", "estimated", "unresolved"]);
-  const why = rig.clock.keeper.unresolvedBoots().map((b) => [b.bootId, b.reason]);
+  const why = unresolvedBoots(rig.clock.keeper).map((b) => [b.bootId, b.reason]);
   t.is(why.length, 2);
   t.regex(String(why[0][1]), /^could lie anywhere in \d+ s, the estimate up to \d+ s off$/);
   const errs = rig.errors([3]);
@@ -214,7 +215,7 @@ test("a boot that recorded nothing lies in a run of offline boots: the learned r
 test("two reboots offline between synced boots: too wide, wait and drop keep or drop them", (t) => {
   const narrow = bracketed("estimate", 20000);
   narrow.survey();
-  const boots = narrow.clock.keeper.unresolvedBoots();
+  const boots = unresolvedBoots(narrow.clock.keeper);
   t.deepEqual(boots.map((b) => b.bootId), [2, 3]);
   t.regex(boots[0].reason, /^could lie anywhere in \d+ s, the estimate up to \d+ s off$/);
   const width = Number(/(\d+) s/.exec(boots[0].reason)![1]);
@@ -223,13 +224,13 @@ test("two reboots offline between synced boots: too wide, wait and drop keep or 
 
   const wait = bracketed("wait");
   wait.survey();
-  const w = wait.readings.filter((r) => r.bootId === 2).map((r) => wait.clock.keeper.classify(r.stamp).kind);
+  const w = wait.readings.filter((r) => r.bootId === 2).map((r) => classify(wait.clock.keeper, r.stamp).kind);
   t.true(w.every((k) => k === "unresolved"));
-  t.is(wait.clock.keeper.unresolvedBoots().length, 2);
+  t.is(unresolvedBoots(wait.clock.keeper).length, 2);
 
   const drop = bracketed("drop");
   drop.survey();
-  const d = drop.readings.map((r) => drop.clock.keeper.classify(r.stamp).kind);
+  const d = drop.readings.map((r) => classify(drop.clock.keeper, r.stamp).kind);
   t.true(d.every((k, i) => (drop.readings[i].bootId === 2 || drop.readings[i].bootId === 3 ? k === "drop" : k !== "drop")));
 });
 
@@ -299,7 +300,7 @@ test("clock steps back and forth never reorder or lose readings", (t) => {
     rig.world.advance(10 * 60000);
     rig.stopSampling();
     rig.survey();
-    const resolved = rig.readings.map((r) => rig.clock.keeper.resolve(r.stamp));
+    const resolved = rig.readings.map((r) => resolve(rig.clock.keeper, r.stamp));
     t.true(resolved.every((e) => e !== undefined), "nothing lost");
     t.true(rig.readings.length > 40 * 60 - 5);
     let holds = 0;

@@ -54,3 +54,12 @@ export interface BoardProfile {
   /** What the default firmware samples. */
   sampler: { kind: "temperature" | "analog" | "synthetic"; pin?: string };
 }
+
+/**
+ * The profile as compiled into the bundle (`__BOARD__`): without what only the host reads (the
+ * name, the CLI's board name, the JsVar and code budgets, the RAM-code choice, documentation
+ * strings). Each property left in the bundle costs JsVars for as long as it runs.
+ */
+export type DeviceBoard = Omit<BoardProfile, "name" | "espruinoBoard" | "jsVars" | "codeBudgetBytes" | "hotCode" | "flash"> & {
+  flash: Omit<BoardProfile["flash"], "why">;
+};

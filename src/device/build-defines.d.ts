@@ -2,11 +2,8 @@
 
 /** Spool's version, from package.json. */
 declare const __SPOOL_VERSION__: string;
-/**
- * The board profile (boards/<id>.json) the bundle was built for; its documentation strings
- * (`flash.why`, `jsVars.note`) are left out to save bytes.
- */
-declare const __BOARD__: import("./board.ts").BoardProfile;
+/** The board profile (boards/<id>.json) the bundle was built for, as the device reads it. */
+declare const __BOARD__: import("./board.ts").DeviceBoard;
 /**
  * The firmware's parts (src/host/build FIRMWARE_PARTS): part name -> the Storage file that holds
  * its code, `spool.<name>.<tag>`. Defined for every entry; empty when built without parts.

@@ -2,6 +2,7 @@
 import { createClock, type Clock, type UnanchoredPolicy } from "../../src/device/clock/index.ts";
 import type { Anchor, Stamp } from "../../src/device/types.ts";
 import { Device, MemoryAnchorLog, World } from "./clock-env.ts";
+import { resolve, survey } from "../../src/device/clock/past-boots.ts";
 
 export const START = Date.UTC(2025, 5, 1, 12, 0, 0);
 export const HOUR = 3600000;
@@ -85,7 +86,7 @@ export class Rig {
 
   /** Surveys every reading, as the uplink would before an upload. */
   survey(): void {
-    this.clock.keeper.survey((visit) => {
+    survey(this.clock.keeper, (visit) => {
       for (const r of this.readings) visit(r.stamp);
     });
   }
@@ -96,7 +97,7 @@ export class Rig {
     const out: (number | undefined)[] = [];
     for (const r of this.readings) {
       if (boots && boots.indexOf(r.bootId) < 0) continue;
-      const e = this.clock.keeper.resolve(r.stamp);
+      const e = resolve(this.clock.keeper, r.stamp);
       out.push(e === undefined ? undefined : e - r.trueMs);
     }
     return out;

@@ -29,6 +29,16 @@ const reason = targetSkipReason();
 if (smallReason) test.skip(`small-memory suite: ${smallReason}`, () => undefined);
 if (reason) test.skip(`real interpreter: ${reason}`, () => undefined);
 
+/** The linux firmware booted in the simulation, its closures counted at every process.memory(). */
+async function bootSimLinux() {
+  const { code, parts } = await build({ board: "linux", write: false });
+  const w = simWorld();
+  const sim = w.device({ board: readBoard("linux"), countClosures: true });
+  installFiles(sim, parts);
+  sim.boot(code);
+  return { w, sim };
+}
+
 (SMALL ? test.serial : test.skip)("1,600 JsVars: the linux-small firmware boots from Storage, rests within budget and flushes 1,000 readings", async (t) => {
   const cloud = await startLocalCloud();
   try {
@@ -90,14 +100,32 @@ if (reason) test.skip(`real interpreter: ${reason}`, () => undefined);
   } finally {
     await dev.kill();
   }
-  const { code, parts } = await build({ board: "linux", write: false });
-  const w = simWorld();
-  const sim = w.device({ board: readBoard("linux"), countClosures: true });
-  installFiles(sim, parts);
-  sim.boot(code);
+  const { w, sim } = await bootSimLinux();
   w.clock.advance(10 * 60_000);
   const estimate = sim.eval("process.memory().usage") as number;
   sim.powerCut();
   t.log(`linux booted: ${usage} JsVars on the interpreter, ${estimate} in the simulation`);
   t.true(Math.abs(estimate - usage) <= 0.15 * usage, `${estimate} against ${usage}`);
+});
+
+(BINARY ? test.serial : test.skip)("the simulation's count of the linux firmware at rest after spool.setup (synced, the uplink's first pass over) is within 15 % of the interpreter's", async (t) => {
+  const cloud = await startLocalCloud();
+  try {
+    const { dev, usage } = await bootAtRest({ binary: BINARY!, setup: cloud.config() });
+    await dev.kill();
+    const { w, sim } = await bootSimLinux();
+    sim.eval(`spool.setup(${JSON.stringify(cloud.config())})`);
+    // The same waits as bootAtRest, in virtual time: the first sync, the uplink idle and dropped.
+    const settled = () => sim.eval('(function(s){return s.clock.synced&&s.uplink.state==="idle"&&s.uplink.nextAttemptInS===null})(spool.status())') === true;
+    for (let i = 0; i < 60 && !settled(); i++) await w.clock.advanceAsync(500);
+    await w.clock.advanceAsync(1500);
+    const estimate = sim.eval("process.memory().usage") as number;
+    const synced = sim.eval("spool.status().clock.synced");
+    sim.powerCut();
+    t.log(`linux at rest after setup: ${usage} JsVars on the interpreter, ${estimate} in the simulation`);
+    t.true(synced === true, "the simulated device synced with the local SNTP responder");
+    t.true(Math.abs(estimate - usage) <= 0.15 * usage, `${estimate} against ${usage}`);
+  } finally {
+    await cloud.close();
+  }
 });

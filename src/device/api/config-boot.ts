@@ -4,22 +4,24 @@
  * setup part.
  */
 import type { Hal } from "../hal.ts";
-import type { BoardProfile } from "../board.ts";
+import type { DeviceBoard } from "../board.ts";
 import { defaultConfig, mergeConfig } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
 import type { ConfigSlot } from "./config-store.ts";
 import { errorText } from "./error-text.ts";
 
+/**
+ * Spool keeps this object as its state (src/device/api/spool-state.ts): its names start with
+ * `_` like the state's, which the build shortens (src/host/build `MANGLED_PROPS`).
+ */
 export interface BootConfig {
   /** The configuration in force. */
-  cfg: SpoolConfig;
-  /** The defaults (library defaults with the firmware's over them): what `setup` merges into when nothing is stored. */
-  base: SpoolConfig;
-  /** Where `cfg` is stored; undefined when it is not (defaults, or not stored). */
-  saved: ConfigSlot | undefined;
+  _cfg: SpoolConfig;
+  /** Where `_cfg` is stored; undefined when it is not (defaults, or not stored). */
+  _saved: ConfigSlot | undefined;
   /** The slot written last, whether or not it is in force: the base of the next write. */
-  slotBase: ConfigSlot | undefined;
+  _slotBase: ConfigSlot | undefined;
 }
 
 function reason(e: any): string {
@@ -32,7 +34,7 @@ function reason(e: any): string {
  * only then erased, so a power cut before that adopts it again at the next boot.
  * @throws Error when `defaults` itself does not validate (a firmware bug).
  */
-export function bootConfig(o: { hal: Hal; board: BoardProfile; defaults?: object }): BootConfig {
+export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object }): BootConfig {
   const hal = o.hal;
   const board = o.board;
   let base = defaultConfig(board);
@@ -71,5 +73,5 @@ export function bootConfig(o: { hal: Hal; board: BoardProfile; defaults?: object
       }
     }
   }
-  return { cfg: cfg, base: base, saved: saved, slotBase: slotBase };
+  return { _cfg: cfg, _saved: saved, _slotBase: slotBase };
 }

@@ -12,7 +12,7 @@
  * what earlier versions wrote) is adopted at boot: stored into a slot, then erased.
  */
 import type { Hal } from "../hal.ts";
-import type { BoardProfile } from "../board.ts";
+import type { DeviceBoard } from "../board.ts";
 import { CONFIG_FILE } from "./config.ts";
 import { footprint, makeRoom } from "./storage-tidy.ts";
 
@@ -76,7 +76,7 @@ export function readNewest(hal: Hal): StoredConfig | undefined {
  * @returns where it is now.
  * @throws Error when Storage has no room or the file did not read back as written.
  */
-export function writeConfig(o: { hal: Hal; board: BoardProfile; current: ConfigSlot | undefined; text: string }): ConfigSlot {
+export function writeConfig(o: { hal: Hal; board: DeviceBoard; current: ConfigSlot | undefined; text: string }): ConfigSlot {
   const hal = o.hal;
   const cur = o.current;
   const slot = cur ? 1 - cur.slot : 0;

@@ -6,7 +6,7 @@
  * checks the result as a whole, and only then stores it. Every error names the field path and
  * what would be valid, and never echoes a secret.
  */
-import type { BoardProfile } from "../board.ts";
+import type { DeviceBoard } from "../board.ts";
 import type { DatastreamType } from "../types.ts";
 import type { FullPolicy } from "../store/contract.ts";
 import type { UnanchoredPolicy } from "../clock/timekeeper.ts";
@@ -99,7 +99,7 @@ const SECTIONS: { [key: string]: string[] | null } = {
 };
 
 /** The configuration a board starts with before any `setup`. */
-export function defaultConfig(board: BoardProfile): SpoolConfig {
+export function defaultConfig(board: DeviceBoard): SpoolConfig {
   return {
     wifi: { ssid: "", password: "" },
     blynk: { token: "", host: board.blynk.host, scheme: board.blynk.scheme, port: board.blynk.port },
@@ -242,7 +242,7 @@ function checkWifi(inp: any, out: SpoolConfig): void {
   }
 }
 
-function checkBlynk(inp: any, out: SpoolConfig, board: BoardProfile): void {
+function checkBlynk(inp: any, out: SpoolConfig, board: DeviceBoard): void {
   if (inp.token !== undefined) {
     const t = inp.token;
     if (typeof t !== "string" || (t.length > 0 && t.length < 8) || t.length > 64 || !isTokenText(t)) {
@@ -299,7 +299,7 @@ function checkDatastreams(inp: any): DatastreamConfig[] {
   return out;
 }
 
-function checkSchedules(inp: any, board: BoardProfile): ScheduleConfig[] {
+function checkSchedules(inp: any, board: DeviceBoard): ScheduleConfig[] {
   if (!Array.isArray(inp) || inp.length > MAX_SCHEDULES) {
     fail("schedules", "an array of at most " + MAX_SCHEDULES + " {pin, everyMs, source?}", inp);
   }
@@ -355,7 +355,7 @@ export function copyConfig(c: SpoolConfig): SpoolConfig {
  * @returns the new full configuration.
  * @throws Error naming the field path and what would be valid; secrets are described by length only.
  */
-export function mergeConfig(input: any, current: SpoolConfig, board: BoardProfile): SpoolConfig {
+export function mergeConfig(input: any, current: SpoolConfig, board: DeviceBoard): SpoolConfig {
   if (!isObject(input)) fail("the configuration", "an object such as {wifi: {ssid, password}, blynk: {token}}", input);
   checkKeys(input, "", Object.keys(SECTIONS));
   const out = copyConfig(current);

@@ -2,26 +2,22 @@
  * The `spool` object: what user firmware and the REPL touch. It wires the store, the clock,
  * the network and the uplink to one configuration, and keeps them in step with it.
  */
-import type { Hal, TimerId } from "../hal.ts";
-import type { BoardProfile } from "../board.ts";
+import type { Hal } from "../hal.ts";
+import type { DeviceBoard } from "../board.ts";
 import type { ReadingValue } from "../types.ts";
-import type { Store } from "../store/store.ts";
 import { TimeKeeper } from "../clock/timekeeper.ts";
-import type { SntpClient, SntpKeep } from "../clock/sntp.ts";
+import type { SntpClient } from "../clock/sntp.ts";
 import { createNetwork } from "../net/index.ts";
-import type { Network } from "../net/index.ts";
-import type { Uplink, UplinkKeep } from "../uplink/uplink.ts";
-import { maskToken } from "../uplink/mask.ts";
-import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, datastreamOf, parsePin, describe } from "./config.ts";
+import type { Uplink } from "../uplink/uplink.ts";
+import { datastreamOf, parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
-import type { ConfigSlot } from "./config-store.ts";
 import { tidyStorage } from "./storage-tidy.ts";
 import { checkValue } from "./values.ts";
-import { statusSummary } from "./status.ts";
 import { errorText } from "./error-text.ts";
 import type { Parts } from "../parts.ts";
-import type { ScheduleStatus, SpoolStatus } from "./status.ts";
-import { openStore, reconfigureStore } from "./store-open.ts";
+import type { SpoolStatus } from "./status.ts";
+import { openStore } from "./store-open.ts";
+import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
 
 const DAY_MS = 86400000;
 /** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
@@ -29,15 +25,11 @@ const TIDY_EVERY_MS = 3600000;
 /** How often a living uplink is checked for having nothing left to do (then it is dropped). */
 const UPLINK_CHECK_MS = 500;
 
-/** A running `spool.sample` (or configured schedule). */
-export interface SampleHandle {
-  /** Stops this schedule for good. */
-  stop(): void;
-}
+export type { SampleHandle } from "./spool-state.ts";
 
 export interface SpoolOptions {
   hal: Hal;
-  board: BoardProfile;
+  board: DeviceBoard;
   /** Shown in the status (the build's version). */
   version?: string;
   /**
@@ -94,23 +86,6 @@ export interface Spool {
   erase(confirm?: string): number;
 }
 
-interface Schedule {
-  pin: number;
-  everyMs: number;
-  source: string;
-  fn: () => any;
-  samples: number;
-  errors: number;
-  lastError: string | undefined;
-  timer: TimerId | undefined;
-  /** Configured schedules are replaced by setup; user ones survive it. */
-  fromConfig: boolean;
-}
-
-function sameJson(a: any, b: any): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /**
  * Creates the Spool of this boot: compacts Storage if it needs it, reads the stored
  * configuration (a stored one that no longer validates is reported and replaced by the
@@ -121,8 +96,7 @@ function sameJson(a: any, b: any): boolean {
 export function createSpool(o: SpoolOptions): Spool {
   const hal = o.hal;
   const board = o.board;
-  const version = o.version || "?";
-  const sources = o.sources || {};
+  const parts = o.parts;
   // Declared before its first call (Espruino does not hoist). Run at boot, when nothing is
   // half-written, and hourly: reclaims trash before it nears the usable limit.
   function tidy(): void {
@@ -133,115 +107,116 @@ export function createSpool(o: SpoolOptions): Spool {
     }
   }
   tidy();
-  const parts = o.parts;
-  const booted = parts.setup().bootConfig({ hal: hal, board: board, defaults: o.defaults });
-  let cfg = booted.cfg;
-  /** Where the configuration in force is stored; undefined when it is not (defaults, or not stored). */
-  let saved: ConfigSlot | undefined = booted.saved;
-  /** The slot written last stays the base of the next write whether or not it is in force. */
-  let slotBase: ConfigSlot | undefined = booted.slotBase;
-
-  const store: Store = openStore({ hal: hal, board: board, config: cfg });
+  // What spool keeps between calls, shared with the code the setup and report parts bring for
+  // the rare calls (spool-state.ts); the functions below are the ones that exist at rest. The
+  // boot configuration's object (cfg, saved, slotBase) becomes that state: one object fewer.
+  const S = parts.setup().bootConfig({ hal: hal, board: board, defaults: o.defaults }) as unknown as SpoolState;
+  S._hal = hal;
+  S._board = board;
+  S._version = o.version || "?";
+  S._sources = o.sources || {};
+  // The closures below keep this function's whole scope (Espruino keeps every variable of it, not
+  // only those they use): the options, with the firmware's defaults, are not needed after this.
+  o = undefined as unknown as SpoolOptions;
+  S._parts = parts;
+  const store = openStore({ hal: hal, board: board, config: S._cfg });
+  S._store = store;
   const keeper = new TimeKeeper({
     hal: hal,
     log: store,
-    policy: cfg.clock.unanchored,
-    maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs,
-    validAtBoot: cfg.clock.validAtBoot,
+    policy: S._cfg.clock.unanchored,
+    maxEstimateWidthMs: S._cfg.clock.maxEstimateWidthMs,
+    validAtBoot: S._cfg.clock.validAtBoot,
     // SNTP has failed long enough: readings waiting for it go out with the HTTP Date's time.
     onCoarseAllowed: () => clockChanged(),
   });
-  const netConfig = { ssid: cfg.wifi.ssid, password: cfg.wifi.password };
-  const network: Network = createNetwork({ hal: hal, network: board.network, config: netConfig, reconnect: board.id === "esp8266" ? "sdk" : "manual" });
-  /**
+  S._keeper = keeper;
+  S._netConfig = { ssid: S._cfg.wifi.ssid, password: S._cfg.wifi.password };
+  const network = createNetwork({ hal: hal, network: board.network, config: S._netConfig, reconnect: board.id === "esp8266" ? "sdk" : "manual" });
+  S._network = network;
+  /*
    * The SNTP client exists only during a sync round (it is a part, about 150 JsVars with its
    * instance): between rounds spool keeps the timer to the next round and what the client
-   * remembers (`sntpKeep`). `sntpOn`: started (running, the network up), as the client's start().
+   * remembers (`sntpKeep`).
    */
-  let sntp: SntpClient | undefined;
-  let sntpKeep: Partial<SntpKeep> = {};
-  let sntpOn = false;
-  let sntpTimer: TimerId | undefined;
+  S._sntpKeep = {};
+  S._sntpOn = false;
+  /*
+   * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
+   * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
+   */
+  S._uplinkKeep = {};
+  S._running = false;
+  S._schedules = [];
+  S._surveyed = false;
+  S._surveyStale = false;
   // Declared before their first calls: Espruino does not hoist function declarations.
   function sntpClient(): SntpClient {
-    if (sntpTimer !== undefined) hal.clearTimeout(sntpTimer);
-    sntpTimer = undefined;
-    if (!sntp) {
-      sntp = parts.sntp().createSntp({
+    if (S._sntpTimer !== undefined) hal.clearTimeout(S._sntpTimer);
+    S._sntpTimer = undefined;
+    if (!S._sntp) {
+      S._sntp = parts.sntp().createSntp({
         hal: hal,
-        servers: cfg.ntp.servers,
-        port: cfg.ntp.port,
+        servers: S._cfg.ntp.servers,
+        port: S._cfg.ntp.port,
         needsDrift: () => keeper.driftPpm() === undefined,
         onSync: (sync) => {
           keeper.acceptSntp(sync);
           clockChanged();
         },
         onError: (reason, server) => keeper.noteError(reason, server),
-        keep: sntpKeep,
-        started: sntpOn,
+        keep: S._sntpKeep,
+        started: S._sntpOn,
         onIdle: sntpIdle,
       });
     }
-    return sntp;
+    return S._sntp;
   }
   function sntpIdle(nextMs: number | undefined): void {
-    sntp = undefined;
-    if (nextMs !== undefined && sntpOn) sntpTimer = hal.setTimeout(sntpSync, nextMs);
+    S._sntp = undefined;
+    if (nextMs !== undefined && S._sntpOn) S._sntpTimer = hal.setTimeout(sntpSync, nextMs);
   }
   function sntpSync(cb?: (err: string | undefined) => void): boolean {
     return sntpClient().syncNow(cb);
   }
-  function sntpStart(): void {
-    if (sntpOn) return;
+  S._sntpStart = () => {
+    if (S._sntpOn) return;
     // Made stopped, then started: start() begins the round, as the client always did.
     const c = sntpClient();
-    sntpOn = true;
+    S._sntpOn = true;
     c.start();
-  }
-  function sntpStop(): void {
-    sntpOn = false;
-    if (sntpTimer !== undefined) hal.clearTimeout(sntpTimer);
-    sntpTimer = undefined;
-    const c = sntp;
-    sntp = undefined;
+  };
+  S._sntpStop = () => {
+    S._sntpOn = false;
+    if (S._sntpTimer !== undefined) hal.clearTimeout(S._sntpTimer);
+    S._sntpTimer = undefined;
+    const c = S._sntp;
+    S._sntp = undefined;
     if (c) c.stop();
-  }
-  /**
-   * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
-   * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
-   */
-  let uplink: Uplink | undefined;
-  let uplinkKeep: Partial<UplinkKeep> = {};
-  let uplinkCheck: TimerId | undefined;
-  /** The flush delay after a reading while no uplink exists. */
-  let flushTimer: TimerId | undefined;
-  let running = false;
-  const schedules: Schedule[] = [];
-  let statusTimer: TimerId | undefined;
-  let tidyTimer: TimerId | undefined;
-  let surveyed = false;
-  /** The uplink dropped readings the last survey counted as unresolved: survey again for the status. */
-  let surveyStale = false;
+  };
 
-  function survey(): void {
-    keeper.survey((visit) => {
+  S._survey = () => {
+    parts.clock().survey(keeper, (visit) => {
       store.scan({ from: 0, delivered: true }, (rec) => {
         visit(rec.reading.stamp, !rec.delivered);
       });
     });
-    surveyed = true;
-  }
+    S._surveyed = true;
+  };
 
-  function makeUplink(): Uplink | undefined {
+  S._makeUplink = () => {
+    const cfg = S._cfg;
     if (!cfg.blynk.token) return undefined;
+    // Held by the resolver while this uplink exists: a flush classifies every reading it sends.
+    const clock = parts.clock();
     return parts.uplink().createUplink({
       hal: hal,
       store: store,
       resolver: {
-        resolve: (stamp) => keeper.resolve(stamp),
+        resolve: (stamp) => clock.resolve(keeper, stamp),
         discards: (stamp) => {
-          const d = keeper.discards(stamp);
-          if (d) surveyStale = true;
+          const d = clock.discards(keeper, stamp);
+          if (d) S._surveyStale = true;
           return d;
         },
         applyHttpDate: (header) => {
@@ -252,7 +227,7 @@ export function createSpool(o: SpoolOptions): Spool {
       // Link changes come through spool's own listener: a listener the uplink left on the
       // network would keep a dropped instance alive.
       link: { isUp: () => network.isUp() },
-      keep: uplinkKeep,
+      keep: S._uplinkKeep,
       sntp: { syncNow: sntpSync },
       config: {
         token: cfg.blynk.token,
@@ -268,51 +243,52 @@ export function createSpool(o: SpoolOptions): Spool {
         badPinPolicy: cfg.uplink.badPin,
       },
     });
-  }
+  };
 
   /**
    * The uplink, made when there is none (started, or with `fresh` false resumed where the last
    * one left off on a link that stayed up); undefined without a token.
    */
   function liveUplink(fresh: boolean): Uplink | undefined {
-    if (!uplink) {
-      uplink = makeUplink();
-      if (!uplink) return undefined;
-      if (running && fresh) uplink.start();
-      else if (running) uplink.resume();
+    if (!S._uplink) {
+      S._uplink = S._makeUplink();
+      if (!S._uplink) return undefined;
+      if (S._running && fresh) S._uplink.start();
+      else if (S._running) S._uplink.resume();
     }
-    if (uplinkCheck === undefined) uplinkCheck = hal.setTimeout(dropSettledUplink, UPLINK_CHECK_MS);
-    return uplink;
+    if (S._uplinkCheck === undefined) S._uplinkCheck = hal.setTimeout(dropSettledUplink, UPLINK_CHECK_MS);
+    return S._uplink;
   }
 
   function dropSettledUplink(): void {
-    uplinkCheck = undefined;
-    if (uplink && uplink.isSettled()) uplink = undefined;
-    else if (uplink) uplinkCheck = hal.setTimeout(dropSettledUplink, UPLINK_CHECK_MS);
+    S._uplinkCheck = undefined;
+    if (S._uplink && S._uplink.isSettled()) S._uplink = undefined;
+    else if (S._uplink) S._uplinkCheck = hal.setTimeout(dropSettledUplink, UPLINK_CHECK_MS);
   }
 
   function clockChanged(): void {
-    if (uplink) uplink.notifyClockChanged();
-    else if (running && uplinkKeep.waiting) liveUplink(false);
+    if (S._uplink) S._uplink.notifyClockChanged();
+    else if (S._running && S._uplinkKeep.waiting) liveUplink(false);
   }
+  S._clockChanged = clockChanged;
 
   /** A reading was stored: sent within the flush delay while online. */
   function appended(): void {
-    if (!running) return;
-    if (uplink) uplink.notifyAppended();
-    else if (flushTimer === undefined && cfg.blynk.token && !uplinkKeep.stoppedToken && network.isUp()) {
-      flushTimer = hal.setTimeout(() => {
-        flushTimer = undefined;
+    if (!S._running) return;
+    if (S._uplink) S._uplink.notifyAppended();
+    else if (S._flushTimer === undefined && S._cfg.blynk.token && !S._uplinkKeep.stoppedToken && network.isUp()) {
+      S._flushTimer = hal.setTimeout(() => {
+        S._flushTimer = undefined;
         liveUplink(false);
-      }, cfg.flushDelayMs);
+      }, S._cfg.flushDelayMs);
     }
   }
 
   network.onChange((up) => {
-    if (!running) return;
-    if (up) sntpStart();
-    else sntpStop();
-    if (uplink) uplink.linkChanged(up);
+    if (!S._running) return;
+    if (up) S._sntpStart();
+    else S._sntpStop();
+    if (S._uplink) S._uplink.linkChanged(up);
     else if (up) liveUplink(true);
   });
 
@@ -334,145 +310,79 @@ export function createSpool(o: SpoolOptions): Spool {
     s.timer = hal.setInterval(() => tick(s), s.everyMs);
   }
 
-  function disarm(s: Schedule): void {
+  S._disarm = (s) => {
     if (s.timer !== undefined) hal.clearInterval(s.timer);
     s.timer = undefined;
-  }
+  };
 
-  function addSchedule(s: Schedule): SampleHandle {
-    schedules.push(s);
-    if (running) arm(s);
+  // The handle is made here, not by the part that adds the schedule: a function the part made
+  // would keep the part's code alive for as long as the user keeps the handle.
+  S._addSchedule = (s) => {
+    S._schedules.push(s);
+    if (S._running) arm(s);
     return {
       stop: () => {
-        disarm(s);
-        const i = schedules.indexOf(s);
-        if (i >= 0) schedules.splice(i, 1);
+        S._disarm(s);
+        const i = S._schedules.indexOf(s);
+        if (i >= 0) S._schedules.splice(i, 1);
       },
     };
-  }
+  };
 
-  function sourceFn(name: string): () => any {
-    const f = sources[name];
+  S._sourceFn = (name) => {
+    const f = S._sources[name];
     if (f) return f;
     return () => {
       throw new Error("no " + name + " source on " + board.id);
     };
-  }
+  };
 
-  function configSchedules(): void {
-    for (let i = schedules.length - 1; i >= 0; i--) {
-      if (schedules[i].fromConfig) {
-        disarm(schedules[i]);
-        schedules.splice(i, 1);
-      }
-    }
-    for (let i = 0; i < cfg.schedules.length; i++) {
-      const c = cfg.schedules[i];
-      addSchedule({ pin: c.pin, everyMs: c.everyMs, source: c.source, fn: sourceFn(c.source), samples: 0, errors: 0, lastError: undefined, timer: undefined, fromConfig: true });
-    }
-  }
-
-  function publishStatus(): void {
-    if (cfg.statusPin === null) return;
-    try {
-      record(cfg.statusPin, statusSummary(status()));
-    } catch (e) {
-      hal.log("spool: status not published: " + errorText(e));
-    }
-  }
-
-  function armStatus(): void {
-    if (statusTimer !== undefined) hal.clearInterval(statusTimer);
-    statusTimer = undefined;
-    if (running && cfg.statusPin !== null) statusTimer = hal.setInterval(publishStatus, cfg.statusEveryMs);
-  }
+  S._armStatus = () => {
+    if (S._statusTimer !== undefined) hal.clearInterval(S._statusTimer);
+    S._statusTimer = undefined;
+    if (S._running && S._cfg.statusPin !== null) S._statusTimer = hal.setInterval(() => parts.report().publishStatus(S), S._cfg.statusEveryMs);
+  };
 
   function start(): void {
-    if (running) return;
-    running = true;
-    tidyTimer = hal.setInterval(tidy, TIDY_EVERY_MS);
-    if (!surveyed) survey();
+    if (S._running) return;
+    S._running = true;
+    S._tidyTimer = hal.setInterval(tidy, TIDY_EVERY_MS);
+    if (!S._surveyed) S._survey();
     network.start();
-    if (network.isUp()) sntpStart();
+    if (network.isUp()) S._sntpStart();
     const u = liveUplink(true);
     if (u) u.start();
-    for (let i = 0; i < schedules.length; i++) arm(schedules[i]);
-    armStatus();
+    for (let i = 0; i < S._schedules.length; i++) arm(S._schedules[i]);
+    S._armStatus();
   }
 
   function stop(): void {
-    if (!running) return;
-    running = false;
-    for (let i = 0; i < schedules.length; i++) disarm(schedules[i]);
-    if (tidyTimer !== undefined) hal.clearInterval(tidyTimer);
-    tidyTimer = undefined;
-    armStatus();
-    if (uplink) uplink.stop();
+    if (!S._running) return;
+    S._running = false;
+    for (let i = 0; i < S._schedules.length; i++) S._disarm(S._schedules[i]);
+    if (S._tidyTimer !== undefined) hal.clearInterval(S._tidyTimer);
+    S._tidyTimer = undefined;
+    S._armStatus();
+    if (S._uplink) S._uplink.stop();
     // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
-    uplink = undefined;
-    if (uplinkCheck !== undefined) hal.clearTimeout(uplinkCheck);
-    uplinkCheck = undefined;
-    if (flushTimer !== undefined) hal.clearTimeout(flushTimer);
-    flushTimer = undefined;
-    sntpStop();
+    S._uplink = undefined;
+    if (S._uplinkCheck !== undefined) hal.clearTimeout(S._uplinkCheck);
+    S._uplinkCheck = undefined;
+    if (S._flushTimer !== undefined) hal.clearTimeout(S._flushTimer);
+    S._flushTimer = undefined;
+    S._sntpStop();
     network.stop();
   }
 
-  function restartUplink(): void {
-    if (uplink) uplink.stop();
-    uplink = undefined;
-    uplinkKeep = {};
-    if (running) liveUplink(true);
-  }
-
-  /** Applies a new configuration to the running parts that it changes. */
-  function apply(prev: SpoolConfig): void {
-    if (!sameJson(prev.buffer, cfg.buffer) || !sameJson(prev.datastreams, cfg.datastreams)) {
-      reconfigureStore(store, cfg);
-    }
-    if (!sameJson(prev.wifi, cfg.wifi)) {
-      netConfig.ssid = cfg.wifi.ssid;
-      netConfig.password = cfg.wifi.password;
-      if (running) {
-        network.stop();
-        network.start();
-      }
-    }
-    if (!sameJson(prev.ntp, cfg.ntp)) {
-      sntpStop();
-      sntpKeep = {};
-      if (running && network.isUp()) sntpStart();
-    }
-    if (!sameJson(prev.clock, cfg.clock)) {
-      keeper.configure({ policy: cfg.clock.unanchored, maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs, validAtBoot: cfg.clock.validAtBoot });
-      // Readings that waited may now resolve (or be dropped).
-      if (running) clockChanged();
-    }
-    const uplinkChanged = !sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || !sameJson(prev.uplink, cfg.uplink);
-    if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) restartUplink();
-    if (!sameJson(prev.schedules, cfg.schedules)) configSchedules();
-    if (prev.statusPin !== cfg.statusPin || prev.statusEveryMs !== cfg.statusEveryMs) armStatus();
-  }
-
-  function setup(input: object): void {
-    const part = parts.setup();
-    const next = part.mergeConfig(input, cfg, board);
-    const text = JSON.stringify(next);
-    // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
-    if (!saved || text !== JSON.stringify(cfg)) {
-      try {
-        slotBase = part.writeConfig({ hal: hal, board: board, current: slotBase, text: text });
-      } catch (e) {
-        throw new Error("spool.setup: the configuration could not be stored (" + errorText(e) + "); the previous one stays in force");
-      }
-      saved = slotBase;
-    }
-    const prev = cfg;
-    cfg = next;
-    apply(prev);
-  }
+  S._restartUplink = () => {
+    if (S._uplink) S._uplink.stop();
+    S._uplink = undefined;
+    S._uplinkKeep = {};
+    if (S._running) liveUplink(true);
+  };
 
   function pinOf(pin: any, what: string): number {
+    const cfg = S._cfg;
     const p = parsePin(pin);
     if (p < 0) throw new Error(what + ': pin must be a virtual pin 0..255 or "V0".."V255" (got ' + describe(pin) + ")");
     if (!datastreamOf(cfg, p)) {
@@ -485,6 +395,7 @@ export function createSpool(o: SpoolOptions): Spool {
     }
     return p;
   }
+  S._pinOf = pinOf;
 
   function record(pin: any, value: any): void {
     "ram";
@@ -496,7 +407,7 @@ export function createSpool(o: SpoolOptions): Spool {
     try {
       if (!(pin === (pin & 255) && value - value === 0 && +value === value && ms !== undefined && store.appendNumber(pin, ms, value))) {
         const p = pinOf(pin, "spool.record");
-        store.append({ pin: p, stamp: stamp, value: checkValue(p, datastreamOf(cfg, p)!.type, value) });
+        store.append({ pin: p, stamp: stamp, value: checkValue(p, datastreamOf(S._cfg, p)!.type, value) });
       }
     } catch (e) {
       if (e && (e as Error).name === "StoreFullError") {
@@ -507,152 +418,27 @@ export function createSpool(o: SpoolOptions): Spool {
     appended();
   }
 
-  function sample(pin: any, fn: () => any, everyMs: number): SampleHandle {
-    const p = pinOf(pin, "spool.sample");
-    if (typeof fn !== "function") throw new Error("spool.sample: fn must be a function returning the value to record (got " + describe(fn) + ")");
-    if (typeof everyMs !== "number" || Math.floor(everyMs) !== everyMs || everyMs < MIN_SAMPLE_MS || everyMs > MAX_SAMPLE_MS) {
-      throw new Error("spool.sample: everyMs must be an integer " + MIN_SAMPLE_MS + ".." + MAX_SAMPLE_MS + " (got " + describe(everyMs) + ")");
-    }
-    return addSchedule({ pin: p, everyMs: everyMs, source: "custom", fn: fn, samples: 0, errors: 0, lastError: undefined, timer: undefined, fromConfig: false });
-  }
+  S._record = record;
 
   function flush(): void {
-    if (!running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
+    if (!S._running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
     const u = liveUplink(false);
     if (!u) throw new Error('spool.flush: no Blynk token is set; call spool.setup({blynk: {token: "..."}})');
     u.flushNow();
   }
 
-  /** Seconds since the oldest undelivered reading was taken, or null. */
-  function oldestAgeS(): number | null {
-    let age: number | null = null;
-    store.scan({ from: store.oldestPos() }, (rec) => {
-      const st: any = rec.reading.stamp;
-      if (st.bootId === store.bootId) age = (hal.uptime() - st.uptimeMs) / 1000;
-      else {
-        const t = keeper.resolve(st);
-        const now = keeper.now();
-        if (t !== undefined && now !== undefined) age = (now - t) / 1000;
-      }
-      return false;
-    });
-    return age;
-  }
-
-  function status(): SpoolStatus {
-    if (surveyStale) {
-      surveyStale = false;
-      survey();
-    }
-    const s = store.stats();
-    const c = keeper.status();
-    const drops: { [reason: string]: number } = {};
-    const reasons = Object.keys(s.dropped);
-    for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
-    // Without a living uplink, one made for the question (from what the last one kept) answers.
-    const live = uplink || makeUplink();
-    const u = live ? live.status() : undefined;
-    const up = hal.uptime();
-    const sampling: ScheduleStatus[] = [];
-    for (let i = 0; i < schedules.length; i++) {
-      const x = schedules[i];
-      const e: ScheduleStatus = { pin: x.pin, everyMs: x.everyMs, source: x.source, samples: x.samples, errors: x.errors };
-      if (x.lastError) e.lastError = x.lastError;
-      sampling.push(e);
-    }
-    const n = network.status();
-    const now = keeper.now();
-    return {
-      board: board.id,
-      version: version,
-      running: running,
-      queue: {
-        pending: s.pending,
-        oldestAgeS: s.pending ? oldestAgeS() : null,
-        freeReadings: s.freeReadings,
-        freePercent: Math.round(s.freeFraction * 1000) / 10,
-        bytesUsed: s.bytesUsed,
-        bytesTotal: s.bytesTotal,
-        policy: cfg.buffer.policy,
-      },
-      drops: drops,
-      flash: {
-        sectors: s.sectors,
-        quarantined: s.quarantinedSectors,
-        eraseCountMin: s.eraseCountMin,
-        eraseCountMax: s.eraseCountMax,
-        eraseCycles: board.flash.eraseCycles,
-        lifetimeDays: isFinite(s.projectedLifetimeDays) ? Math.round(s.projectedLifetimeDays) : null,
-      },
-      clock: {
-        synced: c.synced,
-        lastOffsetMs: c.lastOffsetMs === undefined ? null : c.lastOffsetMs,
-        driftPpm: c.driftPpm === undefined ? null : c.driftPpm,
-        lastSyncAgoS: c.lastSyncAt === undefined || now === undefined ? null : Math.round((now - c.lastSyncAt) / 1000),
-        lastError: c.lastError || null,
-        source: c.source,
-        unresolved: c.unresolvedReadings,
-        unresolvedWhy: unresolvedWhy(),
-      },
-      uplink: {
-        state: u ? u.state : "no token",
-        server: (u ? u.scheme + "://" + u.host + ":" + u.port : cfg.blynk.scheme + "://" + cfg.blynk.host + ":" + cfg.blynk.port),
-        token: cfg.blynk.token ? maskToken(cfg.blynk.token) : "",
-        lastReply: u && u.lastReply ? u.lastReply.status + " " + u.lastReply.message : null,
-        backoffS: u ? Math.round(u.backoffMs / 100) / 10 : 0,
-        nextAttemptInS: u && u.nextAttemptAt !== undefined ? Math.max(0, Math.round((u.nextAttemptAt - up) / 100) / 10) : null,
-        quotaUsed: u ? u.quotaUsed : 0,
-        quotaDaily: u ? u.quotaDaily : cfg.limits.dailyQuota,
-        delivered: u ? u.pointsDelivered : 0,
-        requestsToday: u ? u.requestsToday : 0,
-        requestsPerDay: cfg.limits.requestsPerDay,
-        batchLimit: u ? u.batchLimit : 0,
-        hint: u && u.hint ? u.hint : null,
-        warning: u && u.warning ? u.warning : n.error || null,
-      },
-      network: { kind: board.network, ssid: cfg.wifi.ssid, up: network.isUp() },
-      sampling: sampling,
-      memory: memory(),
-    };
-  }
-
-  /** Why the readings counted as unresolved cannot be given a time (the first such boot's reason). */
-  function unresolvedWhy(): string | null {
-    const boots = keeper.unresolvedBoots();
-    return boots.length ? "boot " + boots[0].bootId + ": " + boots[0].reason : null;
-  }
-
-  function memory(): { free: number; usage: number; total: number } {
-    const m = hal.memory();
-    return { free: m.free, usage: m.usage, total: m.total };
-  }
-
-  function report(): void {
-    const lines = parts.report().formatStatus(status());
-    for (let i = 0; i < lines.length; i++) hal.log(lines[i]);
-  }
-
-  function erase(confirm?: string): number {
-    parts.report().confirmErase(confirm, store.stats().pending);
-    const n = store.eraseAll();
-    // The uplink's read positions pointed into the erased log.
-    restartUplink();
-    survey();
-    return n;
-  }
-
-  configSchedules();
+  parts.setup().configSchedules(S);
 
   return {
-    setup: setup,
-    config: () => parts.setup().maskConfig(cfg),
+    setup: (config) => parts.setup().setup(S, config),
+    config: () => parts.setup().maskConfig(S._cfg),
     record: record,
-    sample: sample,
+    sample: (pin, fn, everyMs) => parts.setup().sample(S, pin, fn, everyMs),
     flush: flush,
-    status: status,
-    report: report,
+    status: () => parts.report().status(S),
+    report: () => parts.report().report(S),
     start: start,
     stop: stop,
-    erase: erase,
+    erase: (confirm) => parts.report().erase(S, confirm),
   };
 }

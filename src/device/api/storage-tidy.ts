@@ -5,7 +5,7 @@
  * one, and past that limit it would write into the raw region.
  */
 import type { Hal } from "../hal.ts";
-import type { BoardProfile } from "../board.ts";
+import type { DeviceBoard } from "../board.ts";
 
 /** Storage is compacted once files plus trash pass this fraction of the usable bytes. */
 export const COMPACT_AT = 0.5;
@@ -13,7 +13,7 @@ export const COMPACT_AT = 0.5;
 export const FILE_HEADER_BYTES = 32;
 
 /** Bytes Storage may fill with files and trash on this board. */
-export function usableBytes(board: BoardProfile): number {
+export function usableBytes(board: DeviceBoard): number {
   return board.storage.usableBytes || board.storage.size;
 }
 
@@ -29,7 +29,7 @@ export function footprint(dataLength: number): number {
  * cut can lose files.
  * @returns whether it compacted.
  */
-export function tidyStorage(hal: Hal, board: BoardProfile, needBytes: number): boolean {
+export function tidyStorage(hal: Hal, board: DeviceBoard, needBytes: number): boolean {
   const s = hal.storage.getStats();
   if (s.trashBytes > 0 && s.fileBytes + s.trashBytes + needBytes > usableBytes(board) * COMPACT_AT) {
     hal.storage.compact();
@@ -43,7 +43,7 @@ export function tidyStorage(hal: Hal, board: BoardProfile, needBytes: number): b
  * bytes, compacting only when that is the only way.
  * @throws Error saying how full Storage is when it does not fit even after compacting.
  */
-export function makeRoom(hal: Hal, board: BoardProfile, needBytes: number): void {
+export function makeRoom(hal: Hal, board: DeviceBoard, needBytes: number): void {
   const limit = usableBytes(board);
   let s = hal.storage.getStats();
   if (s.fileBytes + s.trashBytes + needBytes <= limit) return;

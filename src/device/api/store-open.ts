@@ -1,6 +1,6 @@
 /** Opens the reading store for a board and keeps its datastream table and policy in step with the configuration. */
 import type { Hal } from "../hal.ts";
-import type { BoardProfile } from "../board.ts";
+import type { DeviceBoard } from "../board.ts";
 import { createStore, Store } from "../store/store.ts";
 import type { DatastreamConfig as StoreDatastream } from "../store/store.ts";
 import type { SpoolConfig } from "./config.ts";
@@ -25,7 +25,7 @@ export const KEEP_FILE = "spool.keep";
  * empty Storage is all 0xFF and otherwise erases the whole bank, ring included (seen on 2v29).
  * One small file, written before the region is first written, prevents that.
  */
-export function keepStorageNonEmpty(hal: Hal, board: BoardProfile): void {
+export function keepStorageNonEmpty(hal: Hal, board: DeviceBoard): void {
   const f = board.flash;
   const s = board.storage;
   if (f.address < s.address || f.address >= s.address + s.size) return;
@@ -43,7 +43,7 @@ export function keepStorageNonEmpty(hal: Hal, board: BoardProfile): void {
  * Creates and mounts the store over the board's raw flash region.
  * @throws Error when the region does not suit the store.
  */
-export function openStore(o: { hal: Hal; board: BoardProfile; config: SpoolConfig }): Store {
+export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig }): Store {
   keepStorageNonEmpty(o.hal, o.board);
   return createStore({ hal: o.hal, region: o.board.flash, policy: o.config.buffer.policy, datastreams: datastreamTable(o.config) });
 }

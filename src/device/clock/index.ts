@@ -1,11 +1,13 @@
 /** The clock: an SNTP client wired to a TimeKeeper. */
 import type { Hal } from "../hal.ts";
 import { SntpClient, type SntpSync } from "./sntp.ts";
+import { clockStatus } from "./past-boots.ts";
 import { TimeKeeper, type AnchorLog, type ClockStatus, type TimeKeeperOptions, type UnanchoredPolicy } from "./timekeeper.ts";
 
 export { SntpClient, DEFAULT_SNTP_SERVERS } from "./sntp.ts";
 export type { SntpOptions, SntpStatus, SntpSync } from "./sntp.ts";
 export { TimeKeeper } from "./timekeeper.ts";
+export { survey, classify, resolve, discards, unresolvedBoots, clockStatus } from "./past-boots.ts";
 export type {
   AnchorLog,
   ClockSample,
@@ -64,5 +66,5 @@ export function createClock(options: ClockOptions): Clock {
     onSync: (sync: SntpSync) => keeper.acceptSntp(sync),
     onError: (reason: string, server: string) => keeper.noteError(reason, server),
   });
-  return { keeper, sntp, status: () => keeper.status() };
+  return { keeper, sntp, status: () => clockStatus(keeper) };
 }

@@ -7,7 +7,7 @@
  */
 import type { Hal } from "../hal.ts";
 import type { Anchor, Stamp } from "../types.ts";
-import { AnchorBook, type BootAnchors } from "./anchor-book.ts";
+import { AnchorBook } from "./anchor-book.ts";
 import { parseHttpDate } from "./http-date.ts";
 import { MAX_PLAUSIBLE_MS, MIN_PLAUSIBLE_MS } from "./ntp-packet.ts";
 
@@ -92,7 +92,7 @@ export interface ClockStatus {
 }
 
 /** Per unanchored boot seen by a survey. */
-interface SurveyEntry {
+export interface SurveyEntry {
   bootId: number;
   readings: number;
   maxUptimeMs: number;
@@ -101,99 +101,92 @@ interface SurveyEntry {
 }
 
 /** An HTTP Date has whole seconds: the true time is 0..1 s later, plus the reply's latency. */
-const COARSE_ERR_MS = 1000;
-/** Rate uncertainty assumed when bounding a boot: crystal spec when unknown, estimate noise when known. */
-const UNKNOWN_DRIFT_MARGIN_PPM = 200;
-const KNOWN_DRIFT_MARGIN_PPM = 20;
-/** Bounds overlapping by more than this mean a wrong anchor, not measurement noise. */
-const INCONSISTENT_MS = 2000;
-/** The survey tracks at most this many unanchored boots; the rest resolve with looser bounds. */
-const MAX_SURVEY_BOOTS = 32;
+export const COARSE_ERR_MS = 1000;
 const DEFAULT_COARSE_HOLD_OFF_MS = 600000;
 /** The hold-off when the previous boot with a time got it only from an HTTP Date. */
 const SHORT_HOLD_OFF_MS = 30000;
 
 /**
- * The device's time: stamps, anchors, drift and resolution.
+ * The device's time: stamps, anchors and drift.
  *
  * Wire SNTP to it with {@link TimeKeeper.acceptSntp}; pass HTTP `Date` headers to
- * {@link TimeKeeper.applyHttpDate}. Before resolving stamps for upload, call
- * {@link TimeKeeper.survey} with the pending readings so that boots without anchors can be
- * bounded and counted.
+ * {@link TimeKeeper.applyHttpDate}. Resolving stamps of past boots is past-boots.ts (the clock
+ * part, loaded when needed): before resolving stamps for upload, call its `survey` with the
+ * pending readings so that boots without anchors can be bounded and counted.
  */
 export class TimeKeeper {
   readonly bootId: number;
   private hal: Hal;
   private log: AnchorLog;
-  private policy: UnanchoredPolicy;
-  private maxWidthMs: number;
+  _policy: UnanchoredPolicy;
+  _maxWidthMs: number;
   private coarseIntervalMs: number;
   private holdOffMs: number;
   private onCoarseAllowed: (() => void) | undefined;
   /** Uptime of this boot's first SNTP failure. */
   private failingSince: number | undefined;
   private coarseAllowedNoted = false;
-  private book = new AnchorBook();
-  private synced = false;
-  private source: "sntp" | "http-date" | "board" | "none" = "none";
+  _book = new AnchorBook();
+  _synced = false;
+  _source: "sntp" | "http-date" | "board" | "none" = "none";
   /** The board's clock is trusted (validAtBoot) until SNTP anchors take over. */
   private boardClock = false;
   private lastEpochStamp = 0;
   /** Set by startAfter: the boot whose end its bound is. */
-  private boundFrom = 0;
+  _boundFrom = 0;
   /** {@link typicalGap}, kept until the next survey or anchor. */
-  private gap: number | undefined;
-  private gapKnown = false;
+  _gap: number | undefined;
+  _gapKnown = false;
   /**
-   * The last boot {@link place}d: its start (UTC ms) or why it has none, for its stamps up to
-   * `upTo`; until the next survey, anchor or configure.
+   * The last boot placed (past-boots.ts): its start (UTC ms) or why it has none, for its stamps
+   * up to `upTo`; until the next survey, anchor or configure.
    */
-  private placed: { id: number; upTo: number; at: number | string } | undefined;
-  private lastOffsetMs: number | undefined;
-  private lastSyncAt: number | undefined;
-  private lastError: string | undefined;
-  private server: string | undefined;
-  private entries: SurveyEntry[] = [];
-  private overflowReadings = 0;
+  _placed: { id: number; upTo: number; at: number | string } | undefined;
+  _lastOffsetMs: number | undefined;
+  _lastSyncAt: number | undefined;
+  _lastError: string | undefined;
+  _server: string | undefined;
+  _entries: SurveyEntry[] = [];
+  _overflowReadings = 0;
 
   /** @throws Error on an unknown policy or a non-positive width. */
   constructor(options: TimeKeeperOptions) {
     this.hal = options.hal;
     this.log = options.log;
     this.bootId = options.log.bootId;
-    this.policy = "estimate";
-    this.maxWidthMs = 60000;
+    this._policy = "estimate";
+    this._maxWidthMs = 60000;
     this.configure({ policy: options.policy, maxEstimateWidthMs: options.maxEstimateWidthMs });
     this.coarseIntervalMs = options.coarseAnchorIntervalMs === undefined ? 3600000 : options.coarseAnchorIntervalMs;
     this.holdOffMs = options.coarseHoldOffMs === undefined ? DEFAULT_COARSE_HOLD_OFF_MS : options.coarseHoldOffMs;
     if (!(this.holdOffMs >= 0)) throw new Error("TimeKeeper: coarseHoldOffMs must be >= 0");
     this.onCoarseAllowed = options.onCoarseAllowed;
     const all = options.log.anchors();
-    for (let i = 0; i < all.length; i++) this.book.add(all[i]);
-    const mine = this.book.get(this.bootId);
+    for (let i = 0; i < all.length; i++) this._book.add(all[i]);
+    const mine = this._book.get(this.bootId);
     if (mine && mine.first) {
-      this.synced = true;
-      this.source = "sntp";
-    } else if (mine) this.source = "http-date";
+      this._synced = true;
+      this._source = "sntp";
+    } else if (mine) this._source = "http-date";
     this.trustBoardClock(!!options.validAtBoot);
     // The last boot that learned the time learned it only from an HTTP Date: SNTP is probably
     // blocked on this network, so it is given one round of retries, not the whole hold-off.
-    const prev = this.book.before(this.bootId);
+    const prev = this._book.before(this.bootId);
     if (prev && !prev.first && prev.coarseFirst && this.holdOffMs > SHORT_HOLD_OFF_MS) this.holdOffMs = SHORT_HOLD_OFF_MS;
   }
 
   /** Starts or stops trusting the interpreter's clock as it is (no SNTP anchor of this boot yet). */
   private trustBoardClock(valid: boolean): void {
-    if (this.source === "sntp") return;
+    if (this._source === "sntp") return;
     const t = this.hal.now();
     if (valid && !this.boardClock && t >= MIN_PLAUSIBLE_MS && t < MAX_PLAUSIBLE_MS) {
-      this.synced = true;
+      this._synced = true;
       this.boardClock = true;
-      this.source = "board";
+      this._source = "board";
     } else if (!valid && this.boardClock) {
-      this.synced = false;
+      this._synced = false;
       this.boardClock = false;
-      this.source = this.book.get(this.bootId) ? "http-date" : "none";
+      this._source = this._book.get(this.bootId) ? "http-date" : "none";
     }
   }
 
@@ -202,7 +195,7 @@ export class TimeKeeper {
    * any HTTP reply's Date header would give its readings a time that survives a power cut.
    */
   wantsTime(): boolean {
-    return !this.synced && !this.book.get(this.bootId);
+    return !this._synced && !this._book.get(this.bootId);
   }
 
   /**
@@ -212,29 +205,24 @@ export class TimeKeeper {
    * @throws Error on an unknown policy or a negative width; nothing changes then.
    */
   configure(o: { policy?: UnanchoredPolicy; maxEstimateWidthMs?: number; validAtBoot?: boolean }): void {
-    const policy = o.policy === undefined ? this.policy : o.policy;
+    const policy = o.policy === undefined ? this._policy : o.policy;
     if (policy !== "wait" && policy !== "estimate" && policy !== "drop") {
       throw new Error("TimeKeeper: policy must be 'wait', 'estimate' or 'drop', not '" + policy + "'");
     }
-    const width = o.maxEstimateWidthMs === undefined ? this.maxWidthMs : o.maxEstimateWidthMs;
+    const width = o.maxEstimateWidthMs === undefined ? this._maxWidthMs : o.maxEstimateWidthMs;
     if (!(width >= 0)) throw new Error("TimeKeeper: maxEstimateWidthMs must be >= 0");
-    this.policy = policy;
-    this.maxWidthMs = width;
-    this.placed = undefined;
+    this._policy = policy;
+    this._maxWidthMs = width;
+    this._placed = undefined;
     if (o.validAtBoot !== undefined) this.trustBoardClock(o.validAtBoot);
-  }
-
-  /** Whether `stamp` is one the policy discards: a past boot that never got an anchor, under "drop". */
-  discards(stamp: Stamp): boolean {
-    return this.classify(stamp).kind === "drop";
   }
 
   /** UTC ms now by this boot's SNTP anchors and the learned drift; undefined before the first sync. */
   now(): number | undefined {
     "ram";
-    if (!this.synced) return undefined;
+    if (!this._synced) return undefined;
     if (this.boardClock) return this.hal.now();
-    return this.book.epochAt(this.bootId, this.hal.uptime());
+    return this._book.epochAt(this.bootId, this.hal.uptime());
   }
 
   /**
@@ -243,9 +231,9 @@ export class TimeKeeper {
    */
   stamp(): Stamp {
     "ram";
-    if (this.synced) {
+    if (this._synced) {
       // now() inline, and floor as e - e % 1 (e > 0): each call and global lookup costs on the interpreter.
-      let e = (this.boardClock ? this.hal.now() : this.book.epochAt(this.bootId, this.hal.uptime())) as number;
+      let e = (this.boardClock ? this.hal.now() : this._book.epochAt(this.bootId, this.hal.uptime())) as number;
       e -= e % 1;
       if (e < this.lastEpochStamp) e = this.lastEpochStamp;
       this.lastEpochStamp = e;
@@ -257,16 +245,16 @@ export class TimeKeeper {
   /** Records an accepted SNTP sync: writes an anchor; from now on stamps carry UTC. */
   acceptSntp(sample: ClockSample): void {
     if (!(sample.epochMs >= MIN_PLAUSIBLE_MS && sample.epochMs < MAX_PLAUSIBLE_MS)) {
-      this.lastError = "sync to implausible time " + sample.epochMs + " ignored";
+      this._lastError = "sync to implausible time " + sample.epochMs + " ignored";
       return;
     }
     this.addAnchor({ bootId: this.bootId, uptimeMs: Math.round(sample.uptimeMs), epochMs: Math.round(sample.epochMs) });
-    this.synced = true;
+    this._synced = true;
     this.boardClock = false;
-    this.source = "sntp";
-    this.lastOffsetMs = sample.offsetMs;
-    this.lastSyncAt = Math.round(sample.epochMs);
-    this.server = sample.server;
+    this._source = "sntp";
+    this._lastOffsetMs = sample.offsetMs;
+    this._lastSyncAt = Math.round(sample.epochMs);
+    this._server = sample.server;
   }
 
   /**
@@ -274,8 +262,8 @@ export class TimeKeeper {
    * the coarse hold-off; a failure after it has run out reports that once (`onCoarseAllowed`).
    */
   noteError(reason: string, server: string): void {
-    this.lastError = server ? server + ": " + reason : reason;
-    if (this.synced) return;
+    this._lastError = server ? server + ": " + reason : reason;
+    if (this._synced) return;
     if (this.failingSince === undefined) this.failingSince = this.hal.uptime();
     if (!this.coarseAllowedNoted && this.coarseAllowed()) {
       this.coarseAllowedNoted = true;
@@ -288,7 +276,7 @@ export class TimeKeeper {
    * needed then), or it has been failing for the hold-off, or there is no hold-off.
    */
   coarseAllowed(): boolean {
-    if (this.synced || this.holdOffMs === 0) return true;
+    if (this._synced || this.holdOffMs === 0) return true;
     return this.failingSince !== undefined && this.hal.uptime() - this.failingSince >= this.holdOffMs;
   }
 
@@ -300,25 +288,25 @@ export class TimeKeeper {
    * Returns whether the header was used.
    */
   applyHttpDate(header: string): boolean {
-    if (this.synced) return false;
+    if (this._synced) return false;
     let ms: number;
     try {
       ms = parseHttpDate(header);
     } catch (err) {
-      this.lastError = (err as Error).message;
+      this._lastError = (err as Error).message;
       return false;
     }
     const epoch = ms + COARSE_ERR_MS / 2;
     const up = this.hal.uptime();
-    const mine = this.book.get(this.bootId);
+    const mine = this._book.get(this.bootId);
     const prev = mine ? mine.coarseLast : undefined;
     if (!prev || up - prev.uptimeMs >= this.coarseIntervalMs) {
       this.addAnchor({ bootId: this.bootId, uptimeMs: Math.round(up), epochMs: epoch, coarse: true });
     }
     const off = epoch - this.hal.now();
     if (off > COARSE_ERR_MS || off < -COARSE_ERR_MS) this.hal.setTime(epoch);
-    this.source = "http-date";
-    this.lastSyncAt = epoch;
+    this._source = "http-date";
+    this._lastSyncAt = epoch;
     return true;
   }
 
@@ -327,269 +315,16 @@ export class TimeKeeper {
       this.log.appendAnchor(a);
     } catch (err) {
       // still used for this boot; only its survival across a reboot is lost
-      this.lastError = "anchor not stored: " + err;
-      this.hal.log("clock: " + this.lastError);
+      this._lastError = "anchor not stored: " + err;
+      this.hal.log("clock: " + this._lastError);
     }
-    this.book.add(a);
-    this.gapKnown = false;
-    this.placed = undefined;
-  }
-
-  /**
-   * Learns the extent of the stored readings: `forEach` must call `visit` with the stamp of
-   * every reading still in flash, in store (append) order, `pending` false for those already
-   * delivered (they still tell how long their boot lasted). Used to bound boots that never got
-   * an anchor and to count pending ones for status. Memory: one small entry per boot (at most
-   * 32; boots seen only through delivered readings give way to later ones).
-   */
-  survey(forEach: (visit: (stamp: Stamp, pending?: boolean) => void) => void): void {
-    const entries: SurveyEntry[] = [];
-    let latestEpoch = -Infinity;
-    let overflow = 0;
-    forEach((stamp: Stamp, pending?: boolean) => {
-      if ("epochMs" in stamp) {
-        if (stamp.epochMs > latestEpoch) latestEpoch = stamp.epochMs;
-        return;
-      }
-      // Anchored boots are surveyed too (not counted as unresolved): the last reading of one
-      // bounds from below the start of the unanchored boot after it.
-      let e: SurveyEntry | undefined;
-      for (let i = entries.length - 1; i >= 0; i--) {
-        if (entries[i].bootId === stamp.bootId) {
-          e = entries[i];
-          break;
-        }
-      }
-      if (!e) {
-        if (entries.length >= MAX_SURVEY_BOOTS && entries[0].readings === 0) entries.shift();
-        if (entries.length >= MAX_SURVEY_BOOTS) {
-          if (pending !== false) overflow++;
-          return;
-        }
-        e = { bootId: stamp.bootId, readings: 0, maxUptimeMs: 0, epochBefore: latestEpoch };
-        entries.push(e);
-      }
-      if (pending !== false) e.readings++;
-      if (stamp.uptimeMs > e.maxUptimeMs) e.maxUptimeMs = stamp.uptimeMs;
-    });
-    entries.sort((a, b) => a.bootId - b.bootId);
-    this.entries = entries;
-    this.overflowReadings = overflow;
-    this.gapKnown = false;
-    this.placed = undefined;
-  }
-
-  /** UTC ms for a stamp, or undefined when it cannot be given one (see {@link classify}). */
-  resolve(stamp: Stamp): number | undefined {
-    return this.classify(stamp).epochMs;
-  }
-
-  /** How a stamp resolves, and why not when it does not. */
-  classify(stamp: Stamp): Resolution {
-    if ("epochMs" in stamp) return { kind: "epoch", epochMs: stamp.epochMs };
-    if (this.needsCoarse(stamp.bootId) && !this.coarseAllowed()) {
-      return { kind: "pending", epochMs: undefined, reason: "waiting for SNTP (only an HTTP Date is known)" };
-    }
-    const at = this.book.epochAt(stamp.bootId, stamp.uptimeMs);
-    if (at !== undefined) return { kind: "anchored", epochMs: Math.floor(at) };
-    if (stamp.bootId >= this.bootId) {
-      return { kind: "pending", epochMs: undefined, reason: "clock not synced yet in this boot" };
-    }
-    if (this.policy === "drop") return { kind: "drop", epochMs: undefined, reason: "boot never synced (policy drop)" };
-    if (this.policy === "wait") return { kind: "unresolved", epochMs: undefined, reason: "boot never synced (policy wait)" };
-    const est = this.estimate(stamp.bootId, stamp.uptimeMs);
-    if (typeof est === "string") return { kind: "unresolved", epochMs: undefined, reason: est };
-    return { kind: "estimated", epochMs: Math.floor(est) };
-  }
-
-  /**
-   * Whether readings of `bootId` would be placed through this boot's HTTP-Date anchors (+-1 s):
-   * this boot's own readings, or an unanchored past boot's estimate bounded by this boot.
-   */
-  private needsCoarse(bootId: number): boolean {
-    const mine = this.book.get(this.bootId);
-    if (!mine || mine.first) return false;
-    if (bootId === this.bootId) return true;
-    if (this.policy !== "estimate" || this.book.get(bootId)) return false;
-    const c = this.book.after(bootId);
-    return !!c && c.bootId === this.bootId;
-  }
-
-  /**
-   * Places a reading of an unanchored past boot by where its boot started, found once per boot
-   * until the next survey or anchor (a flush classifies its readings one by one, and on the
-   * interpreter booted from Storage every call costs).
-   */
-  private estimate(bootId: number, uptimeMs: number): number | string {
-    let p = this.placed;
-    if (!p || p.id !== bootId || uptimeMs > p.upTo) {
-      const own = this.entryOf(bootId);
-      const upTo = own && own.maxUptimeMs > uptimeMs ? own.maxUptimeMs : uptimeMs;
-      p = { id: bootId, upTo: upTo, at: this.place(bootId, upTo) };
-      this.placed = p;
-    }
-    return typeof p.at === "string" ? p.at : p.at + uptimeMs * this.book.rate();
-  }
-
-  /**
-   * Where an unanchored past boot that lasted at least `extent` started: after everything known
-   * of the boots before it, and before the next anchored boot started (minus the known length of
-   * the boots in between). Every boot of a run of unanchored boots gets the same share of the
-   * unaccounted time, so the estimates keep the boots in order. A string says why not.
-   */
-  private place(bootId: number, extent: number): number | string {
-    const rate = this.book.rate();
-    const margin = (this.book.driftPpm() === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
-    const c = this.book.after(bootId);
-    if (!c) return "no later anchored boot bounds it yet";
-    // sure bounds take the boots' lengths at the slowest rate the crystal may have had
-    const lo = this.startAfter(bootId, rate * (1 - margin), COARSE_ERR_MS);
-    const hi = this.startBefore(bootId, c, extent, rate * (1 - margin), COARSE_ERR_MS);
-    if (lo === -Infinity) return "no earlier time known";
-    if (hi < lo - INCONSISTENT_MS) return "anchors of the boots around it disagree";
-    // The time nobody recorded (after each boot's last reading, power off, the interpreter's
-    // start-up before the firmware runs) lies in the gaps between boots, one per reboot, and
-    // reboots are much alike: each gap of the run gets an equal share, so a boot j gaps after
-    // the lower bound's boot starts j shares after it.
-    const after = this.startAfter(bootId, rate, 0);
-    const from = this.boundFrom;
-    const slack = Math.max(0, this.startBefore(bootId, c, extent, rate, 0) - after);
-    const gaps = c.bootId - from;
-    // A boot that recorded nothing (cut while it started, or busy until the cut) left no length:
-    // its whole run time is in the slack too. Then each reboot gets the gap learned between
-    // anchored boots (when known) and those boots share the rest.
-    let silent = 0;
-    let silentBefore = 0;
-    for (let id = from + 1; id < c.bootId; id++) {
-      if (this.entryOf(id)) continue;
-      silent++;
-      if (id < bootId) silentBefore++;
-    }
-    if (silent && !this.gapKnown) {
-      this.gap = this.typicalGap(rate);
-      this.gapKnown = true;
-    }
-    const gap = silent ? this.gap : undefined;
-    let start = after + (slack * (bootId - from)) / gaps;
-    if (gap !== undefined) {
-      const each = Math.min(gap, slack / gaps);
-      start = after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent;
-    }
-    // The boot may truly have started at either sure bound, so the share is up to the farther
-    // one off (the midpoint of the bounds, half their distance). The width rule holds for that
-    // error: a boot 1 gap into a run of 4 could otherwise go out up to 3/4 of the width off.
-    const worst = Math.max(start - lo, hi - start) + extent * rate * margin;
-    if (2 * worst > this.maxWidthMs) return "could lie anywhere in " + Math.round((hi - lo) / 1000) + " s, the estimate up to " + Math.round(worst / 1000) + " s off";
-    return start;
-  }
-
-  private entryOf(bootId: number): SurveyEntry | undefined {
-    for (let i = 0; i < this.entries.length; i++) if (this.entries[i].bootId === bootId) return this.entries[i];
-    return undefined;
-  }
-
-  /**
-   * The median time from a boot's last reading to the start of the next boot, over the pairs of
-   * anchored boots in the survey: how long a reboot takes here. Undefined when no pair is known.
-   */
-  private typicalGap(rate: number): number | undefined {
-    const seen: number[] = [];
-    for (let i = 0; i < this.entries.length; i++) {
-      // e is the later boot of the pair: its first reading knows the epoch stamps before it (the
-      // earlier boot's, once synced), the earlier boot's entry its uptime stamps.
-      const e = this.entries[i];
-      const b = this.book.get(e.bootId);
-      if (!b || !this.book.get(e.bootId - 1)) continue;
-      let end = e.epochBefore;
-      const prev = this.entryOf(e.bootId - 1);
-      const last = prev ? this.book.epochAt(prev.bootId, prev.maxUptimeMs) : undefined;
-      if (last !== undefined && last > end) end = last;
-      const f = b.first ? b.first : b.coarseFirst;
-      if (f && end > -Infinity) seen.push(f.epochMs - f.uptimeMs * rate - end);
-    }
-    if (!seen.length) return undefined;
-    seen.sort((a, b) => a - b);
-    return Math.max(0, seen[seen.length >> 1]);
-  }
-
-  /**
-   * Earliest start of an unanchored boot, counting the boots before it at `rate` and an HTTP-Date
-   * anchor `coarseMs` early (its error for a sure bound, 0 for the likeliest value). Sets
-   * `boundFrom` to the boot that bound ends with (the gaps between it and `bootId` are not in it).
-   */
-  private startAfter(bootId: number, rate: number, coarseMs: number): number {
-    const a = this.book.before(bootId);
-    let lo = -Infinity;
-    this.boundFrom = a ? a.bootId : bootId - 1;
-    if (a) lo = a.last ? a.last.epochMs : (a.coarseLast as Anchor).epochMs - coarseMs;
-    for (let i = 0; i < this.entries.length; i++) {
-      const e = this.entries[i];
-      if (a && e.bootId === a.bootId) {
-        // The anchored boot before lasted at least until its last pending reading.
-        const end = this.book.epochAt(a.bootId, e.maxUptimeMs);
-        if (end !== undefined && end - (a.last ? 0 : coarseMs) > lo) lo = end - (a.last ? 0 : coarseMs);
-      }
-      if ((a && e.bootId <= a.bootId) || e.bootId > bootId) continue;
-      if (e.epochBefore > lo) {
-        lo = e.epochBefore;
-        this.boundFrom = e.bootId - 1;
-      }
-      if (e.bootId < bootId) lo += e.maxUptimeMs * rate;
-    }
-    return lo;
-  }
-
-  /**
-   * Latest start of an unanchored boot that lasted `extent`, given the next anchored boot `c`
-   * (an HTTP-Date anchor taken `coarseMs` late, as in {@link startAfter}).
-   */
-  private startBefore(bootId: number, c: BootAnchors, extent: number, rate: number, coarseMs: number): number {
-    const f = c.first ? c.first : (c.coarseFirst as Anchor);
-    let hi = f.epochMs - f.uptimeMs * rate + (c.first ? 0 : coarseMs);
-    for (let i = 0; i < this.entries.length; i++) {
-      const e = this.entries[i];
-      if (e.bootId > bootId && e.bootId < c.bootId) hi -= e.maxUptimeMs * rate;
-    }
-    return hi - extent * rate;
-  }
-
-  /** Past boots whose readings cannot be resolved under the policy, from the last survey. */
-  unresolvedBoots(): UnresolvedBoot[] {
-    const out: UnresolvedBoot[] = [];
-    for (let i = 0; i < this.entries.length; i++) {
-      const e = this.entries[i];
-      if (e.readings === 0) continue;
-      const r = this.classify({ bootId: e.bootId, uptimeMs: e.maxUptimeMs });
-      if (r.kind === "unresolved" || r.kind === "drop") out.push({ bootId: e.bootId, readings: e.readings, reason: r.reason });
-    }
-    return out;
+    this._book.add(a);
+    this._gapKnown = false;
+    this._placed = undefined;
   }
 
   /** The clock's rate error learned from anchor pairs, in ppm; undefined until known. */
   driftPpm(): number | undefined {
-    return this.book.driftPpm();
-  }
-
-  status(): ClockStatus {
-    const boots = this.unresolvedBoots();
-    let readings = this.overflowReadings;
-    for (let i = 0; i < boots.length; i++) readings += boots[i].readings;
-    let pending = 0;
-    for (let i = 0; i < this.entries.length; i++) {
-      if (this.entries[i].bootId === this.bootId && !this.book.get(this.bootId)) pending = this.entries[i].readings;
-    }
-    return {
-      synced: this.synced,
-      source: this.source,
-      lastOffsetMs: this.lastOffsetMs,
-      driftPpm: this.book.driftPpm(),
-      lastSyncAt: this.lastSyncAt,
-      lastError: this.lastError,
-      server: this.server,
-      bootId: this.bootId,
-      unresolvedReadings: readings,
-      unresolvedBoots: boots.length,
-      pendingReadings: pending,
-    };
+    return this._book.driftPpm();
   }
 }

@@ -21,7 +21,7 @@ import pluginDestructuring from "@babel/plugin-transform-destructuring";
 import pluginSpread from "@babel/plugin-transform-spread";
 import pluginExponent from "@babel/plugin-transform-exponentiation-operator";
 import pluginBlockScoping from "@babel/plugin-transform-block-scoping";
-import type { BoardProfile } from "../../device/board.ts";
+import type { BoardProfile, DeviceBoard } from "../../device/board.ts";
 import { loadBoard } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
@@ -98,6 +98,7 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "report", entry: join(ROOT, "src", "device", "parts", "report.ts") },
   { name: "uplink", entry: join(ROOT, "src", "device", "parts", "uplink.ts") },
   { name: "sntp", entry: join(ROOT, "src", "device", "parts", "sntp.ts") },
+  { name: "clock", entry: join(ROOT, "src", "device", "parts", "clock.ts") },
 ];
 
 /** One built part. */
@@ -139,14 +140,12 @@ export class BuildError extends Error {
   }
 }
 
-/** The profile as compiled in: without its documentation strings, which only cost bytes on the device. */
-export function boardForDevice(board: BoardProfile): BoardProfile {
+/** The profile as compiled in: only what the device reads (src/device/board.ts `DeviceBoard`). */
+export function boardForDevice(board: BoardProfile): DeviceBoard {
   const copy = JSON.parse(JSON.stringify(board)) as BoardProfile & { $schema?: string };
-  delete copy.$schema;
-  copy.flash.why = "";
-  if (copy.hotCode) copy.hotCode.why = "";
-  delete copy.jsVars.note;
-  return copy;
+  const { $schema, name, espruinoBoard, jsVars, codeBudgetBytes, hotCode, ...device } = copy;
+  const { why, ...flash } = copy.flash;
+  return { ...device, flash };
 }
 
 /**
@@ -233,6 +232,14 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
+/**
+ * Property names the minifier shortens: device code names with a leading `_` the state it shares
+ * between the bundle and its parts (src/device/api/spool-state.ts), which no user, JSON text or
+ * Espruino builtin sees. One cache for the bundle and its parts keeps the short names the same
+ * in all of them.
+ */
+export const MANGLED_PROPS = /^_[a-zA-Z]/;
+
 /** Name the part's value is held in while minifying. */
 const PART_VAR = "__spoolPart";
 
@@ -246,7 +253,17 @@ interface Compiled {
  * With `part`, the entry's default export becomes the value of the whole script:
  * `(function(){...; return <default export>})()`, which `eval` returns on the device.
  */
-async function compile(o: { entry: string; file: string; outDir: string; sourcefile: string; defines: Record<string, string>; part: boolean; ramCode: boolean }): Promise<Compiled> {
+async function compile(o: {
+  entry: string;
+  file: string;
+  outDir: string;
+  sourcefile: string;
+  defines: Record<string, string>;
+  part: boolean;
+  ramCode: boolean;
+  /** Short names of {@link MANGLED_PROPS} so far; the new ones are added. */
+  mangleCache: Record<string, string | false>;
+}): Promise<Compiled> {
   const { entry, file } = o;
   // 1. Bundle.
   let bundled: esbuild.BuildResult<{ write: false; sourcemap: "external" }>;
@@ -317,7 +334,10 @@ async function compile(o: { entry: string; file: string; outDir: string; sourcef
     sourcefile: o.sourcefile,
     legalComments: "none",
     charset: "ascii",
+    mangleProps: MANGLED_PROPS,
+    mangleCache: o.mangleCache,
   });
+  Object.assign(o.mangleCache, min.mangleCache);
   let code = min.code;
   if (o.part) {
     if (!code.startsWith(`var ${PART_VAR}=`)) throw new BuildError(`${basename(entry)}: the minified part does not start with its value`);
@@ -359,9 +379,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   const ramCode = !!(board.hotCode && board.hotCode.inRam);
   const parts: BuiltPart[] = [];
+  const mangleCache: Record<string, string | false> = {};
   for (const spec of specs) {
     const partFile = join(outDir, `${board.id}.${spec.name}.js`);
-    const c = await compile({ entry: spec.entry, file: partFile, outDir, sourcefile: `${board.id}.${spec.name}.babel.js`, defines, part: true, ramCode });
+    const c = await compile({ entry: spec.entry, file: partFile, outDir, sourcefile: `${board.id}.${spec.name}.babel.js`, defines, part: true, ramCode, mangleCache });
     const tag = createHash("sha256").update(c.code).digest("hex").slice(0, 8);
     parts.push({ name: spec.name, storage: `spool.${spec.name}.${tag}`, file: partFile, code: `${c.code}//${tag}` });
   }
@@ -375,6 +396,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     defines: { ...defines, __SPOOL_PARTS__: JSON.stringify(files) },
     part: false,
     ramCode,
+    mangleCache,
   });
   const code = main.code;
 

@@ -151,7 +151,14 @@ export async function bootAtRest(o: { binary: string; board?: string; setup: Rec
     await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced", 30_000)) === true, 20_000);
     // At rest: the first pass after the sync is over and the uplink, with nothing to send, has
     // been dropped (the firmware checks every 500 ms, src/device/api/spool.ts UPLINK_CHECK_MS).
-    if (o.setup.blynk) await until("the uplink idle", async () => (await dev.eval<string>("spool.status().uplink.state", 30_000)) === "idle", 20_000);
+    // Idle with nothing scheduled: after its start the uplink may wait up to 3 s for the first
+    // sync's answer (src/device/uplink/uplink.ts syncWaitMs) while it reads "idle" already.
+    if (o.setup.blynk) {
+      await until("the uplink idle with nothing scheduled", async () => {
+        const u = await dev.eval<{ state: string; nextAttemptInS: number | null }>("spool.status().uplink", 30_000);
+        return u.state === "idle" && u.nextAttemptInS === null;
+      }, 20_000);
+    }
     await sleep(REST_SETTLE_MS);
     return { dev, usage: await dev.eval<number>("process.memory().usage", 30_000) };
   } catch (err) {

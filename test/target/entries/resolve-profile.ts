@@ -1,5 +1,5 @@
 /**
- * Profile of TimeKeeper.classify on the real interpreter (not a test: run by hand, booted from
+ * Profile of the clock part's classify on the real interpreter (not a test: run by hand, booted from
  * Storage as a board runs it, e.g. with bootFromStorage in src/host/target/scenarios.ts).
  * The anchor log of a device on a network that blocks NTP: boots 1-24 with one HTTP-Date anchor
  * each, boots 25-30 offline with 5 readings each, boot 31 anchored, this boot 32. Prints ms per
@@ -9,6 +9,7 @@
  */
 import { espruinoHal } from "../../../src/device/espruino-hal.ts";
 import { TimeKeeper } from "../../../src/device/clock/timekeeper.ts";
+import { classify, survey } from "../../../src/device/clock/past-boots.ts";
 import type { Anchor, Stamp } from "../../../src/device/types.ts";
 
 declare const getTime: () => number;
@@ -25,13 +26,13 @@ for (let b = 1; b <= 31; b++) {
   for (let i = 0; i < 5; i++) stamps.push({ bootId: b, uptimeMs: 2500 + i * 100 });
 }
 const keeper = new TimeKeeper({ hal: hal, log: { bootId: 32, appendAnchor: () => undefined, anchors: () => anchors } });
-keeper.survey((visit) => {
+survey(keeper, (visit) => {
   for (let i = 0; i < stamps.length; i++) visit(stamps[i], true);
 });
 function perCall(stamp: Stamp): string {
   const t = getTime();
   let kind = "";
-  for (let i = 0; i < N; i++) kind = keeper.classify(stamp).kind;
+  for (let i = 0; i < N; i++) kind = classify(keeper, stamp).kind;
   return kind + " " + (((getTime() - t) * 1000) / N).toFixed(2) + " ms";
 }
 print("anchored " + perCall({ bootId: 10, uptimeMs: 2600 }));

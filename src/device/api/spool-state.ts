@@ -1,0 +1,90 @@
+/**
+ * What the resident part of `spool` (spool.ts) shares with the code it loads for rare calls
+ * (`spool.setup`, `spool.sample`, `spool.status`, `spool.report`, `spool.erase`: spool-control.ts
+ * and spool-status.ts, evaluated from the setup and report parts). One object instead of a
+ * closure per function: every function that exists at rest costs JsVars (docs/memory.md), and a
+ * function made by a part would keep that part's code alive, so the parts receive this object,
+ * change it and call back only resident functions stored on it. Its names start with `_`: the
+ * build shortens them (src/host/build `MANGLED_PROPS`), in the bundle and the parts alike.
+ */
+import type { Hal, TimerId } from "../hal.ts";
+import type { DeviceBoard } from "../board.ts";
+import type { ReadingValue } from "../types.ts";
+import type { Store } from "../store/store.ts";
+import type { TimeKeeper } from "../clock/timekeeper.ts";
+import type { SntpClient, SntpKeep } from "../clock/sntp.ts";
+import type { Network } from "../net/index.ts";
+import type { Uplink, UplinkKeep } from "../uplink/uplink.ts";
+import type { Parts } from "../parts.ts";
+import type { SpoolConfig } from "./config.ts";
+import type { ConfigSlot } from "./config-store.ts";
+
+/** A running `spool.sample` (or configured schedule). */
+export interface Schedule {
+  pin: number;
+  everyMs: number;
+  source: string;
+  fn: () => any;
+  samples: number;
+  errors: number;
+  lastError: string | undefined;
+  timer: TimerId | undefined;
+  /** Configured schedules are replaced by setup; user ones survive it. */
+  fromConfig: boolean;
+}
+
+/** A running `spool.sample` (or configured schedule). */
+export interface SampleHandle {
+  /** Stops this schedule for good. */
+  stop(): void;
+}
+
+export interface SpoolState {
+  _hal: Hal;
+  _board: DeviceBoard;
+  _version: string;
+  _sources: { [name: string]: () => ReadingValue };
+  _parts: Parts;
+  _cfg: SpoolConfig;
+  /** Where the configuration in force is stored; undefined when it is not (defaults, or not stored). */
+  _saved: ConfigSlot | undefined;
+  /** The slot written last stays the base of the next write whether or not it is in force. */
+  _slotBase: ConfigSlot | undefined;
+  _store: Store;
+  _keeper: TimeKeeper;
+  _network: Network;
+  /** The network's configuration object (the network reads it at each join). */
+  _netConfig: { ssid: string; password: string };
+  /** The SNTP client of the running round, if one runs; `sntpKeep` what it remembers between rounds. */
+  _sntp: SntpClient | undefined;
+  _sntpKeep: Partial<SntpKeep>;
+  /** SNTP started (running, the network up), as the client's start(). */
+  _sntpOn: boolean;
+  _sntpTimer: TimerId | undefined;
+  /** The uplink while it has work; `uplinkKeep` what it remembers between instances. */
+  _uplink: Uplink | undefined;
+  _uplinkKeep: Partial<UplinkKeep>;
+  _uplinkCheck: TimerId | undefined;
+  /** The flush delay after a reading while no uplink exists. */
+  _flushTimer: TimerId | undefined;
+  _running: boolean;
+  _schedules: Schedule[];
+  _statusTimer: TimerId | undefined;
+  _tidyTimer: TimerId | undefined;
+  _surveyed: boolean;
+  /** The uplink dropped readings the last survey counted as unresolved: survey again for the status. */
+  _surveyStale: boolean;
+  // Resident functions the loaded code calls back.
+  _record(pin: any, value: any): void;
+  _pinOf(pin: any, what: string): number;
+  _addSchedule(s: Schedule): SampleHandle;
+  _disarm(s: Schedule): void;
+  _sourceFn(name: string): () => any;
+  _survey(): void;
+  _makeUplink(): Uplink | undefined;
+  _restartUplink(): void;
+  _clockChanged(): void;
+  _sntpStart(): void;
+  _sntpStop(): void;
+  _armStatus(): void;
+}

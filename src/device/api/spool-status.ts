@@ -1,0 +1,147 @@
+/**
+ * `spool.status()`, `spool.report()`, `spool.erase()` and the status pin's line: loaded with the
+ * report part for each call (src/device/parts/report.ts), reading the resident state
+ * (spool-state.ts).
+ */
+import { maskToken } from "../uplink/mask.ts";
+import { errorText } from "./error-text.ts";
+import { confirmErase } from "./erase-confirm.ts";
+import { formatStatus, statusSummary } from "./status.ts";
+import type { ScheduleStatus, SpoolStatus } from "./status.ts";
+import type { SpoolState } from "./spool-state.ts";
+import type { ClockPart } from "../parts/clock.ts";
+
+/** Seconds since the oldest undelivered reading was taken, or null. */
+function oldestAgeS(S: SpoolState, clock: ClockPart): number | null {
+  let age: number | null = null;
+  S._store.scan({ from: S._store.oldestPos() }, (rec) => {
+    const st: any = rec.reading.stamp;
+    if (st.bootId === S._store.bootId) age = (S._hal.uptime() - st.uptimeMs) / 1000;
+    else {
+      const t = clock.resolve(S._keeper, st);
+      const now = S._keeper.now();
+      if (t !== undefined && now !== undefined) age = (now - t) / 1000;
+    }
+    return false;
+  });
+  return age;
+}
+
+/** `spool.status()`: health as an object (secrets masked). */
+export function status(S: SpoolState): SpoolStatus {
+  const cfg = S._cfg;
+  const keeper = S._keeper;
+  const board = S._board;
+  if (S._surveyStale) {
+    S._surveyStale = false;
+    S._survey();
+  }
+  const s = S._store.stats();
+  const clock = S._parts.clock();
+  const c = clock.clockStatus(keeper);
+  const drops: { [reason: string]: number } = {};
+  const reasons = Object.keys(s.dropped);
+  for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
+  // Without a living uplink, one made for the question (from what the last one kept) answers.
+  const live = S._uplink || S._makeUplink();
+  const u = live ? live.status() : undefined;
+  const up = S._hal.uptime();
+  const sampling: ScheduleStatus[] = [];
+  for (let i = 0; i < S._schedules.length; i++) {
+    const x = S._schedules[i];
+    const e: ScheduleStatus = { pin: x.pin, everyMs: x.everyMs, source: x.source, samples: x.samples, errors: x.errors };
+    if (x.lastError) e.lastError = x.lastError;
+    sampling.push(e);
+  }
+  const n = S._network.status();
+  const now = keeper.now();
+  return {
+    board: board.id,
+    version: S._version,
+    running: S._running,
+    queue: {
+      pending: s.pending,
+      oldestAgeS: s.pending ? oldestAgeS(S, clock) : null,
+      freeReadings: s.freeReadings,
+      freePercent: Math.round(s.freeFraction * 1000) / 10,
+      bytesUsed: s.bytesUsed,
+      bytesTotal: s.bytesTotal,
+      policy: cfg.buffer.policy,
+    },
+    drops: drops,
+    flash: {
+      sectors: s.sectors,
+      quarantined: s.quarantinedSectors,
+      eraseCountMin: s.eraseCountMin,
+      eraseCountMax: s.eraseCountMax,
+      eraseCycles: board.flash.eraseCycles,
+      lifetimeDays: isFinite(s.projectedLifetimeDays) ? Math.round(s.projectedLifetimeDays) : null,
+    },
+    clock: {
+      synced: c.synced,
+      lastOffsetMs: c.lastOffsetMs === undefined ? null : c.lastOffsetMs,
+      driftPpm: c.driftPpm === undefined ? null : c.driftPpm,
+      lastSyncAgoS: c.lastSyncAt === undefined || now === undefined ? null : Math.round((now - c.lastSyncAt) / 1000),
+      lastError: c.lastError || null,
+      source: c.source,
+      unresolved: c.unresolvedReadings,
+      unresolvedWhy: unresolvedWhy(S, clock),
+    },
+    uplink: {
+      state: u ? u.state : "no token",
+      server: (u ? u.scheme + "://" + u.host + ":" + u.port : cfg.blynk.scheme + "://" + cfg.blynk.host + ":" + cfg.blynk.port),
+      token: cfg.blynk.token ? maskToken(cfg.blynk.token) : "",
+      lastReply: u && u.lastReply ? u.lastReply.status + " " + u.lastReply.message : null,
+      backoffS: u ? Math.round(u.backoffMs / 100) / 10 : 0,
+      nextAttemptInS: u && u.nextAttemptAt !== undefined ? Math.max(0, Math.round((u.nextAttemptAt - up) / 100) / 10) : null,
+      quotaUsed: u ? u.quotaUsed : 0,
+      quotaDaily: u ? u.quotaDaily : cfg.limits.dailyQuota,
+      delivered: u ? u.pointsDelivered : 0,
+      requestsToday: u ? u.requestsToday : 0,
+      requestsPerDay: cfg.limits.requestsPerDay,
+      batchLimit: u ? u.batchLimit : 0,
+      hint: u && u.hint ? u.hint : null,
+      warning: u && u.warning ? u.warning : n.error || null,
+    },
+    network: { kind: board.network, ssid: cfg.wifi.ssid, up: S._network.isUp() },
+    sampling: sampling,
+    memory: memory(S),
+  };
+}
+
+/** Why the readings counted as unresolved cannot be given a time (the first such boot's reason). */
+function unresolvedWhy(S: SpoolState, clock: ClockPart): string | null {
+  const boots = clock.unresolvedBoots(S._keeper);
+  return boots.length ? "boot " + boots[0].bootId + ": " + boots[0].reason : null;
+}
+
+function memory(S: SpoolState): { free: number; usage: number; total: number } {
+  const m = S._hal.memory();
+  return { free: m.free, usage: m.usage, total: m.total };
+}
+
+/** `spool.report()`: prints the status as readable lines. */
+export function report(S: SpoolState): void {
+  const lines = formatStatus(status(S));
+  for (let i = 0; i < lines.length; i++) S._hal.log(lines[i]);
+}
+
+/** `spool.erase()` (see the Spool interface). @throws Error without a matching confirmation. */
+export function erase(S: SpoolState, confirm?: string): number {
+  confirmErase(confirm, S._store.stats().pending);
+  const n = S._store.eraseAll();
+  // The uplink's read positions pointed into the erased log.
+  S._restartUplink();
+  S._survey();
+  return n;
+}
+
+/** Records the status line on the status pin (the configured interval's timer). */
+export function publishStatus(S: SpoolState): void {
+  if (S._cfg.statusPin === null) return;
+  try {
+    S._record(S._cfg.statusPin, statusSummary(status(S)));
+  } catch (e) {
+    S._hal.log("spool: status not published: " + errorText(e));
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The clock's knowledge of past boots: the survey of the stored readings, how a stamp resolves
+ * (anchored, estimated between the boots around it, or why not), the boots that cannot be
+ * placed, and the clock's status. Loaded as the clock part (src/device/parts/clock.ts) for a
+ * flush, a status question or the survey at start, and dropped after: at rest only the
+ * TimeKeeper's stamping and anchoring exist (docs/memory.md). Each function works on the
+ * keeper's state (its `_` fields).
+ */
+import type { Anchor, Stamp } from "../types.ts";
+import type { BootAnchors } from "./anchor-book.ts";
+import { COARSE_ERR_MS } from "./timekeeper.ts";
+import type { TimeKeeper } from "./timekeeper.ts";
+import type { ClockStatus, Resolution, SurveyEntry, UnresolvedBoot } from "./timekeeper.ts";
+
+/** Rate uncertainty assumed when bounding a boot: crystal spec when unknown, estimate noise when known. */
+const UNKNOWN_DRIFT_MARGIN_PPM = 200;
+const KNOWN_DRIFT_MARGIN_PPM = 20;
+/** Bounds overlapping by more than this mean a wrong anchor, not measurement noise. */
+const INCONSISTENT_MS = 2000;
+/** The survey tracks at most this many unanchored boots; the rest resolve with looser bounds. */
+const MAX_SURVEY_BOOTS = 32;
+
+/** Whether `stamp` is one the policy discards: a past boot that never got an anchor, under "drop". */
+export function discards(k: TimeKeeper, stamp: Stamp): boolean {
+  return classify(k, stamp).kind === "drop";
+}
+
+
+/**
+ * Learns the extent of the stored readings: `forEach` must call `visit` with the stamp of
+ * every reading still in flash, in store (append) order, `pending` false for those already
+ * delivered (they still tell how long their boot lasted). Used to bound boots that never got
+ * an anchor and to count pending ones for status. Memory: one small entry per boot (at most
+ * 32; boots seen only through delivered readings give way to later ones).
+ */
+export function survey(k: TimeKeeper, forEach: (visit: (stamp: Stamp, pending?: boolean) => void) => void): void {
+  const entries: SurveyEntry[] = [];
+  let latestEpoch = -Infinity;
+  let overflow = 0;
+  forEach((stamp: Stamp, pending?: boolean) => {
+    if ("epochMs" in stamp) {
+      if (stamp.epochMs > latestEpoch) latestEpoch = stamp.epochMs;
+      return;
+    }
+    // Anchored boots are surveyed too (not counted as unresolved): the last reading of one
+    // bounds from below the start of the unanchored boot after it.
+    let e: SurveyEntry | undefined;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (entries[i].bootId === stamp.bootId) {
+        e = entries[i];
+        break;
+      }
+    }
+    if (!e) {
+      if (entries.length >= MAX_SURVEY_BOOTS && entries[0].readings === 0) entries.shift();
+      if (entries.length >= MAX_SURVEY_BOOTS) {
+        if (pending !== false) overflow++;
+        return;
+      }
+      e = { bootId: stamp.bootId, readings: 0, maxUptimeMs: 0, epochBefore: latestEpoch };
+      entries.push(e);
+    }
+    if (pending !== false) e.readings++;
+    if (stamp.uptimeMs > e.maxUptimeMs) e.maxUptimeMs = stamp.uptimeMs;
+  });
+  entries.sort((a, b) => a.bootId - b.bootId);
+  k._entries = entries;
+  k._overflowReadings = overflow;
+  k._gapKnown = false;
+  k._placed = undefined;
+}
+
+/** UTC ms for a stamp, or undefined when it cannot be given one (see {@link classify}). */
+export function resolve(k: TimeKeeper, stamp: Stamp): number | undefined {
+  return classify(k, stamp).epochMs;
+}
+
+/** How a stamp resolves, and why not when it does not. */
+export function classify(k: TimeKeeper, stamp: Stamp): Resolution {
+  if ("epochMs" in stamp) return { kind: "epoch", epochMs: stamp.epochMs };
+  if (needsCoarse(k, stamp.bootId) && !k.coarseAllowed()) {
+    return { kind: "pending", epochMs: undefined, reason: "waiting for SNTP (only an HTTP Date is known)" };
+  }
+  const at = k._book.epochAt(stamp.bootId, stamp.uptimeMs);
+  if (at !== undefined) return { kind: "anchored", epochMs: Math.floor(at) };
+  if (stamp.bootId >= k.bootId) {
+    return { kind: "pending", epochMs: undefined, reason: "clock not synced yet in this boot" };
+  }
+  if (k._policy === "drop") return { kind: "drop", epochMs: undefined, reason: "boot never synced (policy drop)" };
+  if (k._policy === "wait") return { kind: "unresolved", epochMs: undefined, reason: "boot never synced (policy wait)" };
+  const est = estimate(k, stamp.bootId, stamp.uptimeMs);
+  if (typeof est === "string") return { kind: "unresolved", epochMs: undefined, reason: est };
+  return { kind: "estimated", epochMs: Math.floor(est) };
+}
+
+/**
+ * Whether readings of `bootId` would be placed through this boot's HTTP-Date anchors (+-1 s):
+ * this boot's own readings, or an unanchored past boot's estimate bounded by this boot.
+ */
+function needsCoarse(k: TimeKeeper, bootId: number): boolean {
+  const mine = k._book.get(k.bootId);
+  if (!mine || mine.first) return false;
+  if (bootId === k.bootId) return true;
+  if (k._policy !== "estimate" || k._book.get(bootId)) return false;
+  const c = k._book.after(bootId);
+  return !!c && c.bootId === k.bootId;
+}
+
+/**
+ * Places a reading of an unanchored past boot by where its boot started, found once per boot
+ * until the next survey or anchor (a flush classifies its readings one by one, and on the
+ * interpreter booted from Storage every call costs).
+ */
+function estimate(k: TimeKeeper, bootId: number, uptimeMs: number): number | string {
+  let p = k._placed;
+  if (!p || p.id !== bootId || uptimeMs > p.upTo) {
+    const own = entryOf(k, bootId);
+    const upTo = own && own.maxUptimeMs > uptimeMs ? own.maxUptimeMs : uptimeMs;
+    p = { id: bootId, upTo: upTo, at: place(k, bootId, upTo) };
+    k._placed = p;
+  }
+  return typeof p.at === "string" ? p.at : p.at + uptimeMs * k._book.rate();
+}
+
+/**
+ * Where an unanchored past boot that lasted at least `extent` started: after everything known
+ * of the boots before it, and before the next anchored boot started (minus the known length of
+ * the boots in between). Every boot of a run of unanchored boots gets the same share of the
+ * unaccounted time, so the estimates keep the boots in order. A string says why not.
+ */
+function place(k: TimeKeeper, bootId: number, extent: number): number | string {
+  const rate = k._book.rate();
+  const margin = (k._book.driftPpm() === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
+  const c = k._book.after(bootId);
+  if (!c) return "no later anchored boot bounds it yet";
+  // sure bounds take the boots' lengths at the slowest rate the crystal may have had
+  const lo = startAfter(k, bootId, rate * (1 - margin), COARSE_ERR_MS);
+  const hi = startBefore(k, bootId, c, extent, rate * (1 - margin), COARSE_ERR_MS);
+  if (lo === -Infinity) return "no earlier time known";
+  if (hi < lo - INCONSISTENT_MS) return "anchors of the boots around it disagree";
+  // The time nobody recorded (after each boot's last reading, power off, the interpreter's
+  // start-up before the firmware runs) lies in the gaps between boots, one per reboot, and
+  // reboots are much alike: each gap of the run gets an equal share, so a boot j gaps after
+  // the lower bound's boot starts j shares after it.
+  const after = startAfter(k, bootId, rate, 0);
+  const from = k._boundFrom;
+  const slack = Math.max(0, startBefore(k, bootId, c, extent, rate, 0) - after);
+  const gaps = c.bootId - from;
+  // A boot that recorded nothing (cut while it started, or busy until the cut) left no length:
+  // its whole run time is in the slack too. Then each reboot gets the gap learned between
+  // anchored boots (when known) and those boots share the rest.
+  let silent = 0;
+  let silentBefore = 0;
+  for (let id = from + 1; id < c.bootId; id++) {
+    if (entryOf(k, id)) continue;
+    silent++;
+    if (id < bootId) silentBefore++;
+  }
+  if (silent && !k._gapKnown) {
+    k._gap = typicalGap(k, rate);
+    k._gapKnown = true;
+  }
+  const gap = silent ? k._gap : undefined;
+  let start = after + (slack * (bootId - from)) / gaps;
+  if (gap !== undefined) {
+    const each = Math.min(gap, slack / gaps);
+    start = after + each * (bootId - from) + ((slack - each * gaps) * silentBefore) / silent;
+  }
+  // The boot may truly have started at either sure bound, so the share is up to the farther
+  // one off (the midpoint of the bounds, half their distance). The width rule holds for that
+  // error: a boot 1 gap into a run of 4 could otherwise go out up to 3/4 of the width off.
+  const worst = Math.max(start - lo, hi - start) + extent * rate * margin;
+  if (2 * worst > k._maxWidthMs) return "could lie anywhere in " + Math.round((hi - lo) / 1000) + " s, the estimate up to " + Math.round(worst / 1000) + " s off";
+  return start;
+}
+
+function entryOf(k: TimeKeeper, bootId: number): SurveyEntry | undefined {
+  for (let i = 0; i < k._entries.length; i++) if (k._entries[i].bootId === bootId) return k._entries[i];
+  return undefined;
+}
+
+/**
+ * The median time from a boot's last reading to the start of the next boot, over the pairs of
+ * anchored boots in the survey: how long a reboot takes here. Undefined when no pair is known.
+ */
+function typicalGap(k: TimeKeeper, rate: number): number | undefined {
+  const seen: number[] = [];
+  for (let i = 0; i < k._entries.length; i++) {
+    // e is the later boot of the pair: its first reading knows the epoch stamps before it (the
+    // earlier boot's, once synced), the earlier boot's entry its uptime stamps.
+    const e = k._entries[i];
+    const b = k._book.get(e.bootId);
+    if (!b || !k._book.get(e.bootId - 1)) continue;
+    let end = e.epochBefore;
+    const prev = entryOf(k, e.bootId - 1);
+    const last = prev ? k._book.epochAt(prev.bootId, prev.maxUptimeMs) : undefined;
+    if (last !== undefined && last > end) end = last;
+    const f = b.first ? b.first : b.coarseFirst;
+    if (f && end > -Infinity) seen.push(f.epochMs - f.uptimeMs * rate - end);
+  }
+  if (!seen.length) return undefined;
+  seen.sort((a, b) => a - b);
+  return Math.max(0, seen[seen.length >> 1]);
+}
+
+/**
+ * Earliest start of an unanchored boot, counting the boots before it at `rate` and an HTTP-Date
+ * anchor `coarseMs` early (its error for a sure bound, 0 for the likeliest value). Sets
+ * `boundFrom` to the boot that bound ends with (the gaps between it and `bootId` are not in it).
+ */
+function startAfter(k: TimeKeeper, bootId: number, rate: number, coarseMs: number): number {
+  const a = k._book.before(bootId);
+  let lo = -Infinity;
+  k._boundFrom = a ? a.bootId : bootId - 1;
+  if (a) lo = a.last ? a.last.epochMs : (a.coarseLast as Anchor).epochMs - coarseMs;
+  for (let i = 0; i < k._entries.length; i++) {
+    const e = k._entries[i];
+    if (a && e.bootId === a.bootId) {
+      // The anchored boot before lasted at least until its last pending reading.
+      const end = k._book.epochAt(a.bootId, e.maxUptimeMs);
+      if (end !== undefined && end - (a.last ? 0 : coarseMs) > lo) lo = end - (a.last ? 0 : coarseMs);
+    }
+    if ((a && e.bootId <= a.bootId) || e.bootId > bootId) continue;
+    if (e.epochBefore > lo) {
+      lo = e.epochBefore;
+      k._boundFrom = e.bootId - 1;
+    }
+    if (e.bootId < bootId) lo += e.maxUptimeMs * rate;
+  }
+  return lo;
+}
+
+/**
+ * Latest start of an unanchored boot that lasted `extent`, given the next anchored boot `c`
+ * (an HTTP-Date anchor taken `coarseMs` late, as in {@link startAfter}).
+ */
+function startBefore(k: TimeKeeper, bootId: number, c: BootAnchors, extent: number, rate: number, coarseMs: number): number {
+  const f = c.first ? c.first : (c.coarseFirst as Anchor);
+  let hi = f.epochMs - f.uptimeMs * rate + (c.first ? 0 : coarseMs);
+  for (let i = 0; i < k._entries.length; i++) {
+    const e = k._entries[i];
+    if (e.bootId > bootId && e.bootId < c.bootId) hi -= e.maxUptimeMs * rate;
+  }
+  return hi - extent * rate;
+}
+
+/** Past boots whose readings cannot be resolved under the policy, from the last survey. */
+export function unresolvedBoots(k: TimeKeeper): UnresolvedBoot[] {
+  const out: UnresolvedBoot[] = [];
+  for (let i = 0; i < k._entries.length; i++) {
+    const e = k._entries[i];
+    if (e.readings === 0) continue;
+    const r = classify(k, { bootId: e.bootId, uptimeMs: e.maxUptimeMs });
+    if (r.kind === "unresolved" || r.kind === "drop") out.push({ bootId: e.bootId, readings: e.readings, reason: r.reason });
+  }
+  return out;
+}
+
+
+export function clockStatus(k: TimeKeeper): ClockStatus {
+  const boots = unresolvedBoots(k);
+  let readings = k._overflowReadings;
+  for (let i = 0; i < boots.length; i++) readings += boots[i].readings;
+  let pending = 0;
+  for (let i = 0; i < k._entries.length; i++) {
+    if (k._entries[i].bootId === k.bootId && !k._book.get(k.bootId)) pending = k._entries[i].readings;
+  }
+  return {
+    synced: k._synced,
+    source: k._source,
+    lastOffsetMs: k._lastOffsetMs,
+    driftPpm: k._book.driftPpm(),
+    lastSyncAt: k._lastSyncAt,
+    lastError: k._lastError,
+    server: k._server,
+    bootId: k.bootId,
+    unresolvedReadings: readings,
+    unresolvedBoots: boots.length,
+    pendingReadings: pending,
+  };
+}

@@ -1,0 +1,11 @@
+/**
+ * The clock part (src/device/parts.ts): what the clock knows of past boots (src/device/clock/
+ * past-boots.ts), loaded for a flush (held by the uplink while it exists), a status question
+ * and the survey at start.
+ */
+import { survey, classify, resolve, discards, unresolvedBoots, clockStatus } from "../clock/past-boots.ts";
+
+const part = { survey: survey, classify: classify, resolve: resolve, discards: discards, unresolvedBoots: unresolvedBoots, clockStatus: clockStatus };
+
+export type ClockPart = typeof part;
+export default part;
