@@ -8,9 +8,12 @@
  * Runs only when ESPRUINO names the interpreter (npm run test:target).
  */
 import test from "ava";
-import { rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { EspruinoProcess, espruinoBinary, targetSkipReason } from "../../src/host/target/espruino-process.ts";
 import { STORE_SOAK_ENTRY, linuxBundle, seededRandom, sleep } from "../../src/host/target/bundles.ts";
+import { STRACE, flashWrites, interpreterCountingWrites, interpreterCutAt, killTraced } from "../../src/host/target/flash-cut.ts";
 
 const BINARY = espruinoBinary();
 const reason = targetSkipReason();
@@ -186,4 +189,111 @@ run("Storage.compact() on the shared linux bank leaves the region's readings int
     await dev.kill();
     rmSync(cwd, { recursive: true, force: true });
   }
+});
+
+/** A configuration slot as spool.setup stores it (config-store.ts), built on the device. */
+const SLOT_LINE =
+  '(function(){var t=JSON.stringify({wifi:{ssid:"home",password:"s3cret"},datastreams:[{pin:1,type:"double"}],flushDelayMs:5000});' +
+  'var f=\'{"seq":3,"crc":\'+E.CRC32(t)+\',"config":\'+t+"}";require("Storage").write("spool.cfg1",f);return f;})()';
+/** Files around the slot, some erased: trash before and after it, so that compaction moves it. */
+const TRASH_LINE =
+  '(function(){var S=require("Storage"),s="";for(var j=0;j<40;j++)s+="0123456789abcdef";' +
+  'for(var i=0;i<4;i++)S.write("junk"+i,s+i);S.write("spool.cfg0",s);' +
+  `var c=${SLOT_LINE};for(var i=4;i<7;i++)S.write("junk"+i,s+i);` +
+  'S.erase("spool.cfg0");for(var i=0;i<7;i+=2)S.erase("junk"+i);return c;})()';
+const COMPACT_LINE = 'require("Storage").compact(),print("COMPACTED")';
+
+const runCuts = BINARY && STRACE ? test.serial : test.skip;
+if (BINARY && !STRACE) test.skip("real interpreter: cuts during Storage.compact() (skipped: strace is not installed)", () => undefined);
+
+// Storage.compact() cut before each of its flash writes, on the real interpreter: what a cut
+// there loses. The firmware never compacts for this reason (src/device/api/storage-tidy.ts);
+// `spool flash` does, before it uploads.
+runCuts("Storage.compact() cut at each of its flash operations on the real interpreter (strace): what survives", async (t) => {
+  t.timeout(20 * 60_000);
+  const bundle = await linuxBundle(STORE_SOAK_ENTRY);
+  let dev = new EspruinoProcess({ binary: BINARY!, file: bundle });
+  const base = dev.cwd;
+  let slot: string;
+  let maxAcked: number;
+  try {
+    await dev.waitFor(/^READY$/, 30_000);
+    dev.send("soak.run(10,5)");
+    await dev.waitFor(/^A 500$/, 30_000);
+    await dev.eval("soak.stop()");
+    const a = acknowledged(dev);
+    maxAcked = a[a.length - 1];
+    slot = await dev.eval<string>(TRASH_LINE);
+    const s = await dev.eval<{ trashBytes: number }>('require("Storage").getStats()');
+    t.true(s.trashBytes > 0);
+  } finally {
+    await dev.kill();
+  }
+  const image = readFileSync(join(base, "espruino.flash"));
+  const fresh = (): string => {
+    const d = mkdtempSync(join(tmpdir(), "spool-compact-cut-"));
+    writeFileSync(join(d, "espruino.flash"), image);
+    return d;
+  };
+  // Writes of a boot alone, then of a boot and the compaction: the compaction's are the difference.
+  const counts: number[] = [];
+  for (const compact of [false, true]) {
+    const d = fresh();
+    const log = join(d, "writes.log");
+    dev = interpreterCountingWrites({ binary: BINARY!, cwd: d, file: bundle, log });
+    try {
+      await dev.waitFor(/^READY$/, 30_000);
+      if (compact) await dev.eval(COMPACT_LINE, 60_000);
+      else await sleep(300);
+    } finally {
+      await killTraced(dev);
+      await dev.closed;
+    }
+    counts.push(flashWrites(log));
+    rmSync(d, { recursive: true, force: true });
+  }
+  const bootWrites = counts[0];
+  const ops = counts[1] - counts[0];
+  t.true(ops >= 4, `the compaction made ${ops} flash writes`);
+  const out = { cuts: 0, landed: 0, storageErased: 0, configLost: 0, readingsLost: 0, bootLost: 0 };
+  const perCut: string[] = [];
+  for (let k = 1; k <= ops; k++) {
+    const d = fresh();
+    dev = interpreterCutAt({ binary: BINARY!, cwd: d, file: bundle, n: bootWrites + k });
+    try {
+      await dev.waitFor(/^READY$/, 30_000);
+      dev.send(COMPACT_LINE);
+      await dev.exited;
+      await dev.closed;
+    } finally {
+      await killTraced(dev);
+    }
+    out.cuts++;
+    // It died inside the compaction: after "Compacting...", before its end.
+    const landed = dev.lines.some((l) => l.includes("Compacting...")) && !dev.lines.some((l) => l.includes("COMPACTED"));
+    if (landed) out.landed++;
+    const after = new EspruinoProcess({ binary: BINARY!, file: bundle, cwd: d });
+    try {
+      await after.waitFor(/^READY$/, 30_000);
+      const erased = after.lines.some((l) => /Storage is corrupt/.test(l));
+      const b = bootDump(after);
+      const exact = b.found.every((v, i) => v === i);
+      t.true(exact, `cut ${k}: the store holds readings that are not exactly 0..n`);
+      const max = b.found.length ? b.found[b.found.length - 1] : -1;
+      const lost = max < maxAcked!;
+      const cfg = await after.eval<string | null>('require("Storage").read("spool.cfg1")');
+      const cfgLost = cfg !== slot!;
+      if (erased) out.storageErased++;
+      if (cfgLost) out.configLost++;
+      if (lost) out.readingsLost++;
+      perCut.push(`${k}:${erased ? "E" : ""}${cfgLost ? "C" : ""}${lost ? "R" : ""}${erased || cfgLost || lost ? "" : "ok"}`);
+    } finally {
+      await after.kill();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+  rmSync(base, { recursive: true, force: true });
+  t.log(`${ops} flash writes in the compaction (after ${bootWrites} of the boot), a cut before each: ${JSON.stringify(out)}`);
+  t.log(`per cut (E Storage erased at start-up, C configuration slot lost, R acknowledged readings lost): ${perCut.join(" ")}`);
+  t.is(out.landed, out.cuts, "every cut landed inside the compaction");
 });

@@ -9,6 +9,10 @@
  * appear on a command line. The firmware's parts (code it loads from Storage when called,
  * `spool.<name>.<tag>`, src/device/parts.ts) go in before the code too: a cut upload leaves the
  * previous boot code with its own parts, or the new one with all of its.
+ *
+ * Storage is compacted before the upload and after it ({@link compactPlan}): the firmware never
+ * compacts (src/device/api/storage-tidy.ts), so the trash of the replaced code and of the quota
+ * and region files is reclaimed here, with the firmware stopped.
  */
 /** Storage file the firmware is stored in and booted from. */
 export const BOOT_FILE = ".bootcde";
@@ -101,6 +105,37 @@ export function connectionArgs(port: PortSpec, baud?: number): string[] {
     args.push("--config", "SERIAL_THROTTLE_SEND=1");
   }
   return args;
+}
+
+/** Printed by {@link compactScript} once Storage is compacted, with its stats as JSON. */
+export const COMPACTED_MARK = "SPOOL-COMPACTED";
+/**
+ * Seconds the CLI keeps listening after sending the compaction script: compacting 200 KB of
+ * ESP32 Storage takes seconds with no output, and the CLI otherwise leaves after 500 ms of silence.
+ */
+export const COMPACT_WAIT_S = 5;
+
+/**
+ * The code `spool flash` runs on the board to compact Storage, before the upload (room for the
+ * new code) and after it (the old code's trash; `restart`: then boots the new firmware from
+ * where compaction moved it). Sent as a file, so the CLI sends reset() first: the running
+ * firmware is stopped entirely (timers, sockets) before compaction moves its code - on
+ * ESP32/ESP8266 functions already defined would run whatever then lies at their old address.
+ */
+export function compactScript(restart: boolean): string {
+  return `require("Storage").compact();print("${COMPACTED_MARK} "+JSON.stringify(require("Storage").getStats()));` + (restart ? "load();" : "");
+}
+
+/**
+ * The espruino CLI invocation that runs a {@link compactScript} stored in the local file
+ * `script` (in RAM: nothing of it is stored).
+ * @throws Error on a bad port or baud rate.
+ */
+export function compactPlan(options: Pick<FlashOptions, "port" | "baud" | "espruino"> & { script: string }): FlashPlan {
+  const port = parsePort(options.port);
+  const args = connectionArgs(port, options.baud);
+  args.push("--sleep", String(COMPACT_WAIT_S), options.script);
+  return { command: options.espruino, args, files: [], port };
 }
 
 /**
