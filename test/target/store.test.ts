@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EspruinoProcess, espruinoBinary, targetSkipReason } from "../../src/host/target/espruino-process.ts";
 import { STORE_SOAK_ENTRY, linuxBundle, seededRandom, sleep } from "../../src/host/target/bundles.ts";
+import { bootFirmware } from "../../src/host/target/scenarios.ts";
 import { STRACE, flashWrites, interpreterCountingWrites, interpreterCutAt, killTraced } from "../../src/host/target/flash-cut.ts";
 
 const BINARY = espruinoBinary();
@@ -255,7 +256,7 @@ runCuts("Storage.compact() cut at each of its flash operations on the real inter
   const bootWrites = counts[0];
   const ops = counts[1] - counts[0];
   t.true(ops >= 4, `the compaction made ${ops} flash writes`);
-  const out = { cuts: 0, landed: 0, storageErased: 0, configLost: 0, readingsLost: 0, bootLost: 0 };
+  const out = { cuts: 0, landed: 0, storageErased: 0, configLost: 0, readingsLost: 0 };
   const perCut: string[] = [];
   for (let k = 1; k <= ops; k++) {
     const d = fresh();
@@ -263,15 +264,13 @@ runCuts("Storage.compact() cut at each of its flash operations on the real inter
     try {
       await dev.waitFor(/^READY$/, 30_000);
       dev.send(COMPACT_LINE);
-      await dev.exited;
+      // Killed (no exit code) inside the compaction: it never printed its end.
+      if ((await dev.exited) === null && !dev.lines.some((l) => l.trim() === "COMPACTED")) out.landed++;
       await dev.closed;
     } finally {
       await killTraced(dev);
     }
     out.cuts++;
-    // It died inside the compaction: after "Compacting...", before its end.
-    const landed = dev.lines.some((l) => l.includes("Compacting...")) && !dev.lines.some((l) => l.includes("COMPACTED"));
-    if (landed) out.landed++;
     const after = new EspruinoProcess({ binary: BINARY!, file: bundle, cwd: d });
     try {
       await after.waitFor(/^READY$/, 30_000);
@@ -296,4 +295,36 @@ runCuts("Storage.compact() cut at each of its flash operations on the real inter
   t.log(`${ops} flash writes in the compaction (after ${bootWrites} of the boot), a cut before each: ${JSON.stringify(out)}`);
   t.log(`per cut (E Storage erased at start-up, C configuration slot lost, R acknowledged readings lost): ${perCut.join(" ")}`);
   t.is(out.landed, out.cuts, "every cut landed inside the compaction");
+});
+
+// What compaction does to code running from Storage (src/jsflash.c jsfCompactInternal calls
+// jsvUpdateMemoryAddress with flash addresses): on the Linux build functions loaded from Storage
+// are flash strings holding flash addresses, which it re-points, so the firmware keeps working.
+// On ESP32/ESP8266 they hold memory-mapped addresses, which it does not re-point: not measurable
+// here, and why the firmware never compacts (docs/flash-format.md).
+run("linux: the firmware booted from Storage keeps working after Storage.compact() moves its code", async (t) => {
+  const dev = await bootFirmware(BINARY!);
+  try {
+    // Where the live .bootcde's header is in the flash file (an erased file's name starts with 4 zero bytes).
+    const bootAt = () => readFileSync(join(dev.cwd, "espruino.flash")).indexOf(Buffer.from(".bootcde\0", "latin1")) - 4;
+    const from = bootAt();
+    const first = (await dev.eval<string[]>('require("Storage").list()'))[0];
+    t.not(first, ".bootcde");
+    // The first file rewritten at the end: its old copy is trash before everything else.
+    await dev.eval(`(function(){var S=require("Storage"),f=${JSON.stringify(first)},d=E.toString(S.read(f),"");S.erase(f);S.write(f,d);return 0;})()`);
+    await dev.eval('(require("Storage").compact(),0)', 60_000);
+    const moved = bootAt();
+    t.true(from > 0 && moved < from, `.bootcde moved from ${from} to ${moved}`);
+    // Code defined before the compaction, in .bootcde and in the parts, still runs.
+    await dev.eval("spool.setup({datastreams:[{pin:1,type:\"double\"}]}),spool.record(1,2.5),spool.record(1,3.5),0");
+    t.is(await dev.eval<number>("spool.status().queue.pending"), 2);
+    const printed = dev.lines.length;
+    t.is(await dev.eval<number>("(spool.report(),1)"), 1);
+    t.true(dev.lines.length - printed > 3, "the report part (loaded from Storage) printed its lines");
+    t.deepEqual(dev.output().filter((l) => /Uncaught|Error|ASSERT/.test(l)), []);
+    t.log(`.bootcde moved from ${from} to ${moved} (flash offset); spool.setup, record, status and report ran afterwards`);
+  } finally {
+    await dev.kill();
+    rmSync(dev.cwd, { recursive: true, force: true });
+  }
 });
