@@ -54,7 +54,7 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
   try {
     for (let cut = 0; cut <= CUTS; cut++) {
       if (cut > 0 && cut < CUTS && rand() < EARLY_SHARE) {
-        // Cut while the device boots: its mount, the store's recovery writes, the boot-time tidy.
+        // Cut while the device boots: its mount, the store's recovery writes, the Storage check.
         earlyCuts++;
         cycles.push("boot");
         const dev = new EspruinoProcess({ binary: BINARY!, file: await linuxBundle(), cwd });
