@@ -1,17 +1,21 @@
 /**
- * Storage hygiene: compaction at boot and from time to time once files plus trash pass half of
- * the board's usable bytes, room made (or refused) before a configuration write, and on linux
- * (raw region inside Storage's bank) a Storage that is never empty and never reaches the ring.
+ * Storage hygiene: the firmware never compacts Storage (a cut there loses files, and on
+ * ESP32/ESP8266 it moves the running code); it says when trash passes half of the board's usable
+ * bytes, keeps every write within them (refused, not written past them), and on linux (raw
+ * region inside Storage's bank) keeps Storage never empty and away from the ring.
  */
 import test from "ava";
 import { loadBoard } from "../src/host/boards.ts";
 import { build } from "../src/host/build/index.ts";
 import { createSpool } from "../src/device/api/spool.ts";
-import { readNewest } from "../src/device/api/config-store.ts";
 import { KEEP_FILE } from "../src/device/api/store-open.ts";
 import { COMPACT_AT, usableBytes } from "../src/device/api/storage-tidy.ts";
+import { compactScript } from "../src/host/flash/plan.ts";
+import { PART_FILE } from "../src/device/parts.ts";
 import { SimClock, SimEspruino, SimNetwork, installFiles } from "../src/host/sim/index.ts";
-import { binaryBytes } from "../src/host/sim/storage.ts";
+import { JsfStorage, binaryBytes } from "../src/host/sim/storage.ts";
+import { QUOTA_FILE } from "../src/device/uplink/index.ts";
+import { createQuota } from "../src/device/uplink/quota.ts";
 import { bootHal, newDevice, type Device } from "./api-hal.ts";
 import { directParts } from "./helpers/parts.ts";
 
@@ -29,70 +33,91 @@ function put(dev: Device, name: string, size: number, fill: number): void {
   dev.storage.write(name, new Uint8Array(size).fill(fill));
 }
 
-test("boot compacts once files plus trash pass half the usable bytes, and not before", (t) => {
+/** Makes any compaction of `dev`'s Storage fail the test: the firmware must never compact. */
+function forbidCompaction(t: any, dev: Device): void {
+  dev.storage.compact = () => {
+    t.fail("the firmware compacted Storage");
+    return false;
+  };
+}
+
+test("boot and the hourly check never compact: past half the usable bytes with trash they say so in the log", (t) => {
   const usable = usableBytes(linux);
   t.is(usable, linux.storage.usableBytes);
   const dev = newDevice(linux);
-  boot(dev).spool.setup(SETUP);
+  forbidCompaction(t, dev);
+  const first = boot(dev);
+  first.spool.setup(SETUP);
   put(dev, "big", 40000, 1);
   put(dev, "big", 40000, 2);
   let s = dev.storage.getStats();
   t.true(s.fileBytes + s.trashBytes < usable * COMPACT_AT);
-  boot(dev);
-  t.is(dev.storage.getStats().trashBytes, s.trashBytes, "below half: left alone");
+  let b = boot(dev);
+  t.false(b.hal.lines.some((l) => /trash/.test(l)), "below half: nothing said");
   put(dev, "big", 40000, 3);
   s = dev.storage.getStats();
   t.true(s.fileBytes + s.trashBytes > usable * COMPACT_AT);
-  const { spool } = boot(dev);
-  s = dev.storage.getStats();
-  t.is(s.trashBytes, 0, "compacted at boot");
-  t.deepEqual(dev.storage.read("big"), new Uint8Array(40000).fill(3));
-  t.is(spool.config().datastreams.length, 1, "the configuration survived the compaction");
-});
-
-test("a running Spool checks every hour; stop() ends the check", (t) => {
-  const dev = newDevice(linux);
-  const { hal, spool } = boot(dev);
-  spool.setup(SETUP);
-  spool.start();
-  for (let i = 0; i < 3; i++) put(dev, "quota-like", 40000, i + 1);
-  t.true(dev.storage.getStats().trashBytes > 0);
+  b = boot(dev);
+  t.is(dev.storage.getStats().trashBytes, s.trashBytes, "not compacted at boot");
+  t.true(b.hal.lines.some((l) => /spool: Storage has \d+ B of trash; spool flash compacts it/.test(l)), b.hal.lines.join("\n"));
+  t.is(b.spool.config().datastreams.length, 1);
+  b.spool.start();
+  const logged = b.hal.lines.length;
   dev.clock.advance(3600000);
-  t.is(dev.storage.getStats().trashBytes, 0);
-  spool.stop();
-  t.is(hal.timers(), 0);
+  t.is(dev.storage.getStats().trashBytes, s.trashBytes, "not compacted by the hourly check");
+  t.true(b.hal.lines.slice(logged).some((l) => /B of trash/.test(l)), "the hourly check says so again");
+  b.spool.stop();
+  t.is(b.hal.timers(), 0);
 });
 
-test("setup compacts when its write would pass the usable bytes; with no room it fails and the old configuration stays", (t) => {
-  const dev = newDevice(linux);
-  const { spool } = boot(dev);
-  spool.setup(SETUP);
-  // After boot: trash that brings files plus trash right up to the limit.
-  put(dev, "big", 100000, 1);
-  put(dev, "big", 94400, 2);
-  let s = dev.storage.getStats();
-  t.true(s.fileBytes + s.trashBytes > usableBytes(linux) - 700, JSON.stringify(s));
-  spool.setup({ flushDelayMs: 5000 });
-  s = dev.storage.getStats();
-  t.true(s.trashBytes < 1000, `compacted before the write: only the older config slot is trash now (${s.trashBytes} bytes)`);
-  t.is(readNewest(bootHal(dev))!.seq, 2);
-  t.is(boot(dev).spool.config().flushDelayMs, 5000);
-
+test("setup with no room fails without compacting, and the old configuration stays", (t) => {
   const full = newDevice(linux);
+  forbidCompaction(t, full);
   const a = boot(full);
   a.spool.setup(SETUP);
-  put(full, "huge", usableBytes(linux) - full.storage.getStats().fileBytes - 100, 7);
+  // Trash that brings files plus trash right up to the limit: a compaction would make room.
+  put(full, "big", 90000, 1);
+  const s1 = full.storage.getStats();
+  // Replacing it leaves its 90,032 bytes as trash; the new copy leaves 300 bytes to the limit.
+  put(full, "big", usableBytes(linux) - (s1.fileBytes + s1.trashBytes) - 32 - 300, 2);
+  const s = full.storage.getStats();
+  t.true(s.trashBytes > 90000 && s.fileBytes + s.trashBytes === usableBytes(linux) - 300, JSON.stringify(s));
   const before = JSON.stringify(a.spool.config());
-  t.throws(() => a.spool.setup({ flushDelayMs: 5000 }), { message: /spool\.setup: the configuration could not be stored \(Storage is full: files take \d+ of 194560 usable bytes, \d+ more needed\); the previous one stays in force/ });
+  t.throws(() => a.spool.setup({ flushDelayMs: 5000 }), {
+    message: /spool\.setup: the configuration could not be stored \(Storage is full: files take \d+ of 194560 usable bytes, \d+ more needed \(spool flash compacts\)\); the previous one stays in force/,
+  });
   t.is(JSON.stringify(a.spool.config()), before);
   const used = full.storage.getStats();
   t.true(used.fileBytes + used.trashBytes <= usableBytes(linux), "Storage stayed below the raw region");
   t.is(JSON.stringify(boot(full).spool.config()), before);
+  // What spool flash does: compact (with the firmware stopped); then setup stores again.
+  full.storage.compact = JsfStorage.prototype.compact.bind(full.storage);
+  full.storage.compact();
+  const b = boot(full);
+  b.spool.setup({ flushDelayMs: 5000 });
+  t.is(boot(full).spool.config().flushDelayMs, 5000);
+});
+
+test("every Storage write of the firmware stays within the usable bytes: the quota file's saves are refused, not written past them", (t) => {
+  const dev = newDevice(linux);
+  forbidCompaction(t, dev);
+  const { hal, spool } = boot(dev);
+  spool.setup(SETUP);
+  put(dev, "huge", usableBytes(linux) - dev.storage.getStats().fileBytes - 60, 7);
+  const s0 = dev.storage.getStats();
+  t.throws(() => hal.storage.write(QUOTA_FILE, JSON.stringify({ day: 1, used: 2, req: 3 })), { message: /^Storage is full: /, instanceOf: Error });
+  t.deepEqual(dev.storage.getStats(), s0, "nothing written");
+  // The quota keeps its count in RAM when its file cannot be written (uplink/quota.ts).
+  const q = createQuota({ storage: hal.storage, daily: 1000, persistStep: 1 });
+  q.add(T0, 5);
+  t.is(q.used(), 5);
+  const s = dev.storage.getStats();
+  t.true(s.fileBytes + s.trashBytes <= usableBytes(linux));
 });
 
 const linuxBuild = build({ board: "linux", write: false });
 
-test("linux in the simulated Espruino: Storage is never empty, and a boot-time compaction leaves the ring intact", async (t) => {
+test("linux in the simulated Espruino: Storage is never empty; trash past half the usable bytes is not compacted at boot; the compaction of spool flash leaves the ring intact", async (t) => {
   const clock = new SimClock();
   const network = new SimNetwork({ clock, online: false });
   const sim = new SimEspruino({ board: linux, clock, network });
@@ -106,13 +131,20 @@ test("linux in the simulated Espruino: Storage is never empty, and a boot-time c
   sim.reboot();
   t.false(sim.output().includes("Storage is corrupt."));
   t.is(sim.repl(`spool.status().queue.pending`), "=2", "the ring survived the reboot");
-  // Trash well past half of the usable bytes: the next boot compacts.
+  // Trash well past half of the usable bytes: the boot says so, and leaves it.
   sim.storage.write("junk", binaryBytes("a".repeat(60000)));
   sim.storage.write("junk", binaryBytes("b".repeat(60000)));
   const st = sim.storage.getStats();
   t.true(st.fileBytes + st.trashBytes > usableBytes(linux) * COMPACT_AT);
   sim.reboot();
-  t.is(sim.storage.getStats().trashBytes, 0, "compacted at boot");
+  t.is(sim.storage.getStats().trashBytes, st.trashBytes, "not compacted at boot");
+  t.regex(sim.output().join("\n"), /B of trash; spool flash compacts it/);
+  // The compaction of spool flash (src/host/flash/plan.ts), as the CLI runs it after reset().
+  sim.repl("reset()");
+  t.regex(sim.repl(compactScript(false)), /SPOOL-COMPACTED \{.*"trashBytes":0,/);
+  t.deepEqual(sim.storage.list().filter((f) => PART_FILE.test(f)), [], "the old firmware's parts are erased before the upload");
+  installFiles(sim, built.parts);
+  sim.reboot();
   t.is(sim.repl(`spool.status().queue.pending`), "=2", "the ring is outside what compaction erases");
   t.is(sim.repl(`require("Storage").read("junk").charAt(0)`), `="b"`);
 });

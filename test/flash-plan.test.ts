@@ -1,6 +1,6 @@
 import test from "ava";
-import { flashPlan, parsePort } from "../src/host/flash/plan.ts";
-import { interpretCliOutput } from "../src/host/flash/run.ts";
+import { compactPlan, compactScript, flashPlan, parsePort } from "../src/host/flash/plan.ts";
+import { interpretCliOutput, interpretCompactOutput } from "../src/host/flash/run.ts";
 
 const CLI = "/repo/node_modules/.bin/espruino";
 
@@ -82,4 +82,19 @@ test("the firmware's parts go into Storage before the boot code, under their own
     "--sleep", "3", "--storage", ".bootcde:-", "firmware/build/esp8266.js",
   ]);
   t.deepEqual(plan.files.map((f) => f.storage), ["spool.setup.0123abcd", "spool.report.89ef4567", ".bootcde"]);
+});
+
+test("compaction before and after the upload: a script sent as code (so the CLI stops the firmware with reset() first), its stats read back", (t) => {
+  const plan = compactPlan({ port: "/dev/ttyUSB0", espruino: CLI, script: "/tmp/x/compact.js" });
+  t.deepEqual(plan.args, ["--no-ble", "-p", "/dev/ttyUSB0", "-b", "115200", "--sleep", "5", "/tmp/x/compact.js"]);
+  t.deepEqual(plan.files, [], "nothing is stored");
+  const compact = 'require("Storage").compact();print("SPOOL-COMPACTED "+JSON.stringify(require("Storage").getStats()));';
+  t.is(compactScript(false), 'require("Storage").list(/^spool\\.[a-z]+\\.[0-9a-f]{8}$/).forEach(function(f){require("Storage").erase(f);});' + compact, "before the upload: the old firmware's parts are erased first");
+  t.is(compactScript(true), compact + "load();", "after the upload: the new firmware boots from where compaction moved it");
+  const tcp = compactPlan({ port: "tcp://127.0.0.1:2323", espruino: CLI, script: "c.js" });
+  t.deepEqual(tcp.args.slice(0, 5), ["--no-ble", "-p", "tcp://127.0.0.1:2323", "--config", "SERIAL_THROTTLE_SEND=1"]);
+  const out = 'Connected\n--] >Compacting... \n--] SPOOL-COMPACTED {"totalBytes":262144,"freeBytes":164656,"fileBytes":97488,"fileCount":5,"trashBytes":0,"trashCount":0}\nUpload Complete\n';
+  t.like(interpretCompactOutput(out, plan), { fileBytes: 97488, trashBytes: 0, freeBytes: 164656 });
+  t.throws(() => interpretCompactOutput("Connected\n>Uncaught Error: Function \"compact\" not found!\n", plan), { message: /did not compact Storage: Uncaught Error: Function "compact" not found!; nothing was uploaded/ });
+  t.throws(() => interpretCompactOutput('Port "/dev/ttyUSB0" not found', plan), { message: /no such serial port/ });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { flashPlan, parsePort } from "../src/host/flash/plan.ts";
+import { compactScript, flashPlan, parsePort } from "../src/host/flash/plan.ts";
 import { checkPort, FlashError, portHolders } from "../src/host/flash/port.ts";
 import { runEspruino } from "../src/host/flash/run.ts";
 import { ESPRUINO_CLI, run } from "../src/host/commands/flash.ts";
@@ -59,7 +59,11 @@ test("the real espruino CLI against a missing port: mapped to a clear error", as
 test.serial("spool flash --dry-run prints the invocation; missing options exit 2", async (t) => {
   await withCapturedOutput(async (lines) => {
     t.is(await run(["--board", "esp32", "--port", "/dev/ttyUSB0", "--dry-run"]), 0);
-    t.true(lines[0].endsWith("espruino --no-ble -p /dev/ttyUSB0 -b 115200 --sleep 3 --storage .bootcde:- firmware/build/esp32.js"), lines[0]);
+    t.deepEqual(lines.slice(0, 2), [`# spool-compact/compact.js: ${compactScript(false)}`, `# spool-compact/compact-restart.js: ${compactScript(true)}`]);
+    t.true(lines[2].endsWith("espruino --no-ble -p /dev/ttyUSB0 -b 115200 --sleep 5 spool-compact/compact.js"), lines[2]);
+    // the parts go in first when a build has left them beside the bundle
+    t.regex(lines[3], /espruino --no-ble -p \/dev\/ttyUSB0 -b 115200 (--storage spool\.[a-z]+\.[0-9a-f]{8}:\S+ )*--sleep 3 --storage \.bootcde:- firmware\/build\/esp32\.js$/);
+    t.true(lines[4].endsWith("espruino --no-ble -p /dev/ttyUSB0 -b 115200 --sleep 5 spool-compact/compact-restart.js"), lines[4]);
     lines.length = 0;
     t.is(await run(["--board", "esp32"]), 2);
     t.regex(lines[0], /--port is required/);

@@ -31,7 +31,7 @@ export interface Parts {
 }
 
 /** Storage files of parts: `spool.<name>.<8 hex>`. */
-const PART_FILE = /^spool\.[a-z]+\.[0-9a-f]{8}$/;
+export const PART_FILE = /^spool\.[a-z]+\.[0-9a-f]{8}$/;
 
 /**
  * Parts read from Storage: `files` maps each part name to its Storage file (the build's

@@ -2,9 +2,10 @@
  * End to end on the real interpreter (issue 8): the linux firmware bundle, configured over the
  * REPL, records readings and sends them to the local Blynk-compatible server, its clock set by
  * a local SNTP responder; the host cuts the power (SIGKILL) at seeded random moments -
- * while it records and flushes, while `spool.setup` stores configurations, while Storage
- * compacts (moving the stored configuration), and while it boots - and restarts it on the same
- * espruino.flash. Every reading the REPL acknowledged must reach the server, with duplicates
+ * while it records and flushes, while `spool.setup` stores configurations, and while it boots -
+ * and restarts it on the same espruino.flash. (The firmware never compacts Storage; cuts during
+ * a compaction, which `spool flash` runs, are aimed at each of its flash writes in
+ * test/target/store.test.ts.) Every reading the REPL acknowledged must reach the server, with duplicates
  * bounded by one batch per cut. A second test reports
  * `process.memory().usage` with an empty buffer and at its peak during a 10,000-point flush.
  *
@@ -23,25 +24,12 @@ const run = BINARY ? test.serial : test.skip;
 
 const SEED = Number(process.env.SPOOL_TARGET_SEED ?? 20260527);
 const CUTS = Number(process.env.SPOOL_TARGET_CUTS ?? 100);
-/** Shares of the cycles: a cut while booting (mount, recovery, boot-time tidy), during setups, during compactions; the rest records and flushes. */
+/** Shares of the cycles: a cut while booting (mount, recovery, the Storage check), during setups; the rest records and flushes. */
 const EARLY_SHARE = 0.15;
-const SETUP_SHARE = 0.2;
-const COMPACT_SHARE = 0.2;
+const SETUP_SHARE = 0.3;
 /** Milliseconds a cycle runs before its cut: uniform in [MIN_RUN_MS, MAX_RUN_MS). */
 const MIN_RUN_MS = 150;
 const MAX_RUN_MS = 1200;
-/**
- * One REPL line of a compaction cycle: junk files, the configuration stored anew after them
- * (so the slot it replaced is trash before them), some junk erased, then Storage.compact() -
- * which must move the configuration.
- */
-function compactLine(k: number): string {
-  return (
-    '(function(){var S=require("Storage"),s="";for(var j=0;j<60;j++)s+="0123456789abcdef";' +
-    `for(var i=0;i<4;i++)S.write("junk"+i,s+i);spool.setup({flushDelayMs:${1000 + (k % 7) * 500}});` +
-    'for(var i=0;i<4;i+=2)S.erase("junk"+i);S.compact();return 0;})()'
-  );
-}
 /** Points per upload request: the bound on duplicates is one batch per cut. */
 const BATCH = 40;
 /** Readings recorded per REPL line. */
@@ -60,14 +48,13 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
   let cwd: string | undefined;
   let flushes = 0;
   let setups = 0;
-  let compactions = 0;
   let earlyCuts = 0;
   /** What each cycle did when its power was cut. */
   const cycles: string[] = [];
   try {
     for (let cut = 0; cut <= CUTS; cut++) {
       if (cut > 0 && cut < CUTS && rand() < EARLY_SHARE) {
-        // Cut while the device boots: its mount, the store's recovery writes, the boot-time tidy.
+        // Cut while the device boots: its mount, the store's recovery writes, the Storage check.
         earlyCuts++;
         cycles.push("boot");
         const dev = new EspruinoProcess({ binary: BINARY!, file: await linuxBundle(), cwd });
@@ -86,7 +73,7 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
         if (cut === 0) await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ limits: { batchSize: BATCH } }))})`);
         if (cut === CUTS) break;
         const kind = rand();
-        const activity = kind < SETUP_SHARE ? "setup" : kind < SETUP_SHARE + COMPACT_SHARE ? "compact" : "record";
+        const activity = kind < SETUP_SHARE ? "setup" : "record";
         cycles.push(activity);
         let alive = true;
         const recorder = (async () => {
@@ -102,13 +89,6 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
               if (activity === "setup") {
                 await dev.eval(`spool.setup({flushDelayMs:${1000 + ((i / GROUP) % 9) * 250}}),0`);
                 setups++;
-              } else if (activity === "compact") {
-                await dev.eval(compactLine(i / GROUP)).catch((e) => {
-                  // The cut lands in the middle of it, or it failed: only the first says nothing.
-                  if (alive) t.log(`cycle ${cut}: the compaction line failed: ${String(e)}`);
-                  throw e;
-                });
-                compactions++;
               } else if (rand() < 0.15) {
                 await dev.eval("spool.flush()");
                 flushes++;
@@ -178,7 +158,7 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
     t.log(
       `seed ${SEED}: ${CUTS} power cuts, ${recorded.size} readings acknowledged (${attempted.size - recorded.size} in flight at a cut), ` +
         `${history.length} points stored, ${duplicates} duplicates (server counted ${stats.duplicates}; bound ${CUTS * BATCH}), ` +
-        `${stats.requests} requests, ${flushes} spool.flush() calls, ${setups} setups, ${compactions} compactions (with a setup), ${earlyCuts} cuts while booting, ${cloud.sntp.answered()} SNTP replies`,
+        `${stats.requests} requests, ${flushes} spool.flush() calls, ${setups} setups, ${earlyCuts} cuts while booting, ${cloud.sntp.answered()} SNTP replies`,
     );
   } finally {
     await cloud.close();

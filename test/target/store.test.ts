@@ -8,9 +8,13 @@
  * Runs only when ESPRUINO names the interpreter (npm run test:target).
  */
 import test from "ava";
-import { rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { EspruinoProcess, espruinoBinary, targetSkipReason } from "../../src/host/target/espruino-process.ts";
 import { STORE_SOAK_ENTRY, linuxBundle, seededRandom, sleep } from "../../src/host/target/bundles.ts";
+import { bootFirmware } from "../../src/host/target/scenarios.ts";
+import { STRACE, flashWrites, interpreterCountingWrites, interpreterCutAt, killTraced } from "../../src/host/target/flash-cut.ts";
 
 const BINARY = espruinoBinary();
 const reason = targetSkipReason();
@@ -185,5 +189,142 @@ run("Storage.compact() on the shared linux bank leaves the region's readings int
   } finally {
     await dev.kill();
     rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+/** A configuration slot as spool.setup stores it (config-store.ts), built on the device. */
+const SLOT_LINE =
+  '(function(){var t=JSON.stringify({wifi:{ssid:"home",password:"s3cret"},datastreams:[{pin:1,type:"double"}],flushDelayMs:5000});' +
+  'var f=\'{"seq":3,"crc":\'+E.CRC32(t)+\',"config":\'+t+"}";require("Storage").write("spool.cfg1",f);return f;})()';
+/** Files around the slot, some erased: trash before and after it, so that compaction moves it. */
+const TRASH_LINE =
+  '(function(){var S=require("Storage"),s="";for(var j=0;j<40;j++)s+="0123456789abcdef";' +
+  'for(var i=0;i<4;i++)S.write("junk"+i,s+i);S.write("spool.cfg0",s);' +
+  `var c=${SLOT_LINE};for(var i=4;i<7;i++)S.write("junk"+i,s+i);` +
+  'S.erase("spool.cfg0");for(var i=0;i<7;i+=2)S.erase("junk"+i);return c;})()';
+const COMPACT_LINE = 'require("Storage").compact(),print("COMPACTED")';
+
+const runCuts = BINARY && STRACE ? test.serial : test.skip;
+if (BINARY && !STRACE) test.skip("real interpreter: cuts during Storage.compact() (skipped: strace is not installed)", () => undefined);
+
+// Storage.compact() cut before each of its flash writes, on the real interpreter: what a cut
+// there loses. The firmware never compacts for this reason (src/device/api/storage-tidy.ts);
+// `spool flash` does, before it uploads.
+runCuts("Storage.compact() cut at each of its flash operations on the real interpreter (strace): what survives", async (t) => {
+  t.timeout(20 * 60_000);
+  const bundle = await linuxBundle(STORE_SOAK_ENTRY);
+  let dev = new EspruinoProcess({ binary: BINARY!, file: bundle });
+  const base = dev.cwd;
+  let slot: string;
+  let maxAcked: number;
+  try {
+    await dev.waitFor(/^READY$/, 30_000);
+    dev.send("soak.run(10,5)");
+    await dev.waitFor(/^A 500$/, 30_000);
+    await dev.eval("soak.stop()");
+    const a = acknowledged(dev);
+    maxAcked = a[a.length - 1];
+    slot = await dev.eval<string>(TRASH_LINE);
+    const s = await dev.eval<{ trashBytes: number }>('require("Storage").getStats()');
+    t.true(s.trashBytes > 0);
+  } finally {
+    await dev.kill();
+  }
+  const image = readFileSync(join(base, "espruino.flash"));
+  const fresh = (): string => {
+    const d = mkdtempSync(join(tmpdir(), "spool-compact-cut-"));
+    writeFileSync(join(d, "espruino.flash"), image);
+    return d;
+  };
+  // Writes of a boot alone, then of a boot and the compaction: the compaction's are the difference.
+  const counts: number[] = [];
+  for (const compact of [false, true]) {
+    const d = fresh();
+    const log = join(d, "writes.log");
+    dev = interpreterCountingWrites({ binary: BINARY!, cwd: d, file: bundle, log });
+    try {
+      await dev.waitFor(/^READY$/, 30_000);
+      if (compact) await dev.eval(COMPACT_LINE, 60_000);
+      else await sleep(300);
+    } finally {
+      await killTraced(dev);
+      await dev.closed;
+    }
+    counts.push(flashWrites(log));
+    rmSync(d, { recursive: true, force: true });
+  }
+  const bootWrites = counts[0];
+  const ops = counts[1] - counts[0];
+  t.true(ops >= 4, `the compaction made ${ops} flash writes`);
+  const out = { cuts: 0, landed: 0, storageErased: 0, configLost: 0, readingsLost: 0 };
+  const perCut: string[] = [];
+  for (let k = 1; k <= ops; k++) {
+    const d = fresh();
+    dev = interpreterCutAt({ binary: BINARY!, cwd: d, file: bundle, n: bootWrites + k });
+    try {
+      await dev.waitFor(/^READY$/, 30_000);
+      dev.send(COMPACT_LINE);
+      // Killed (no exit code) inside the compaction: it never printed its end.
+      if ((await dev.exited) === null && !dev.lines.some((l) => l.trim() === "COMPACTED")) out.landed++;
+      await dev.closed;
+    } finally {
+      await killTraced(dev);
+    }
+    out.cuts++;
+    const after = new EspruinoProcess({ binary: BINARY!, file: bundle, cwd: d });
+    try {
+      await after.waitFor(/^READY$/, 30_000);
+      const erased = after.lines.some((l) => /Storage is corrupt/.test(l));
+      const b = bootDump(after);
+      const exact = b.found.every((v, i) => v === i);
+      t.true(exact, `cut ${k}: the store holds readings that are not exactly 0..n`);
+      const max = b.found.length ? b.found[b.found.length - 1] : -1;
+      const lost = max < maxAcked!;
+      const cfg = await after.eval<string | null>('require("Storage").read("spool.cfg1")');
+      const cfgLost = cfg !== slot!;
+      if (erased) out.storageErased++;
+      if (cfgLost) out.configLost++;
+      if (lost) out.readingsLost++;
+      perCut.push(`${k}:${erased ? "E" : ""}${cfgLost ? "C" : ""}${lost ? "R" : ""}${erased || cfgLost || lost ? "" : "ok"}`);
+    } finally {
+      await after.kill();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+  rmSync(base, { recursive: true, force: true });
+  t.log(`${ops} flash writes in the compaction (after ${bootWrites} of the boot), a cut before each: ${JSON.stringify(out)}`);
+  t.log(`per cut (E Storage erased at start-up, C configuration slot lost, R acknowledged readings lost): ${perCut.join(" ")}`);
+  t.is(out.landed, out.cuts, "every cut landed inside the compaction");
+});
+
+// What compaction does to code running from Storage (src/jsflash.c jsfCompactInternal calls
+// jsvUpdateMemoryAddress with flash addresses): on the Linux build functions loaded from Storage
+// are flash strings holding flash addresses, which it re-points, so the firmware keeps working.
+// On ESP32/ESP8266 they hold memory-mapped addresses, which it does not re-point: not measurable
+// here, and why the firmware never compacts (docs/flash-format.md).
+run("linux: the firmware booted from Storage keeps working after Storage.compact() moves its code", async (t) => {
+  const dev = await bootFirmware(BINARY!);
+  try {
+    // Where the live .bootcde's header is in the flash file (an erased file's name starts with 4 zero bytes).
+    const bootAt = () => readFileSync(join(dev.cwd, "espruino.flash")).indexOf(Buffer.from(".bootcde\0", "latin1")) - 4;
+    const from = bootAt();
+    const first = (await dev.eval<string[]>('require("Storage").list()'))[0];
+    t.not(first, ".bootcde");
+    // The first file rewritten at the end: its old copy is trash before everything else.
+    await dev.eval(`(function(){var S=require("Storage"),f=${JSON.stringify(first)},d=E.toString(S.read(f),"");S.erase(f);S.write(f,d);return 0;})()`);
+    await dev.eval('(require("Storage").compact(),0)', 60_000);
+    const moved = bootAt();
+    t.true(from > 0 && moved < from, `.bootcde moved from ${from} to ${moved}`);
+    // Code defined before the compaction, in .bootcde and in the parts, still runs.
+    await dev.eval("spool.setup({datastreams:[{pin:1,type:\"double\"}]}),spool.record(1,2.5),spool.record(1,3.5),0");
+    t.is(await dev.eval<number>("spool.status().queue.pending"), 2);
+    const printed = dev.lines.length;
+    t.is(await dev.eval<number>("(spool.report(),1)"), 1);
+    t.true(dev.lines.length - printed > 3, "the report part (loaded from Storage) printed its lines");
+    t.deepEqual(dev.output().filter((l) => /Uncaught|Error|ASSERT/.test(l)), []);
+    t.log(`.bootcde moved from ${from} to ${moved} (flash offset); spool.setup, record, status and report ran afterwards`);
+  } finally {
+    await dev.kill();
+    rmSync(dev.cwd, { recursive: true, force: true });
   }
 });

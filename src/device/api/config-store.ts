@@ -71,7 +71,7 @@ export function readNewest(hal: Hal): StoredConfig | undefined {
 /**
  * Stores `text` as the newest configuration: into the slot other than `current`, read back,
  * then the older slot erased. A power cut at any point leaves the previous configuration or
- * this one in force. Makes room first (see {@link makeRoom}).
+ * this one in force. Checks for room first (see {@link makeRoom}: the firmware never compacts).
  * @param current where the configuration in force is stored (undefined: nowhere).
  * @returns where it is now.
  * @throws Error when Storage has no room or the file did not read back as written.

@@ -97,13 +97,13 @@ export function createSpool(o: SpoolOptions): Spool {
   const hal = o.hal;
   const board = o.board;
   const parts = o.parts;
-  // Declared before its first call (Espruino does not hoist). Run at boot, when nothing is
-  // half-written, and hourly: reclaims trash before it nears the usable limit.
+  // Declared before its first call (Espruino does not hoist). Run at boot and hourly: says when
+  // Storage's trash nears the usable limit (the firmware never compacts: storage-tidy.ts).
   function tidy(): void {
     try {
       tidyStorage(hal, board, 0);
     } catch (e) {
-      hal.log("spool: Storage not compacted: " + errorText(e));
+      hal.log("spool: Storage not checked: " + errorText(e));
     }
   }
   tidy();

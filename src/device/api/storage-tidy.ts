@@ -1,13 +1,21 @@
 /**
- * Storage hygiene: Storage never rewrites in place, so every replaced or erased file stays as
- * trash until a compaction. Where the raw region shares Storage's bank (linux), Storage must
- * also stay below the board's `storage.usableBytes`: Espruino writes a new file after the last
- * one, and past that limit it would write into the raw region.
+ * Storage hygiene. Storage never rewrites in place: every replaced or erased file stays as
+ * trash until a compaction. The firmware NEVER compacts (see docs/flash-format.md, "Storage and
+ * compaction"): Espruino's compaction holds the files it moves only in RAM between erasing a
+ * page and rewriting it, so a power cut there loses them or leaves Storage unreadable (the
+ * interpreter then erases the whole bank at the next start: on linux the ring too); and on
+ * ESP32/ESP8266 it moves the boot code under the running firmware's feet (code runs from
+ * memory-mapped flash, which compaction does not re-point). `spool flash` compacts instead,
+ * before it uploads, with the firmware stopped.
+ *
+ * So every Storage write of the firmware is kept within the board's `storage.usableBytes`
+ * (files plus trash): past it Espruino would compact by itself, and on linux, where the raw
+ * region shares Storage's bank, write into the region.
  */
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
 
-/** Storage is compacted once files plus trash pass this fraction of the usable bytes. */
+/** Past this fraction of the usable bytes (files plus trash) the firmware asks for a compaction. */
 export const COMPACT_AT = 0.5;
 /** Espruino's file header (size word and 28-byte name); data is padded to 4 bytes. */
 export const FILE_HEADER_BYTES = 32;
@@ -23,16 +31,15 @@ export function footprint(dataLength: number): number {
 }
 
 /**
- * Compacts Storage when it holds trash and its files plus trash, with `needBytes` about to be
- * written, pass {@link COMPACT_AT} of the usable bytes. Called at boot and from time to time,
- * when nothing is half-written: a compaction is the one Storage operation during which a power
- * cut can lose files.
- * @returns whether it compacted.
+ * Reports (in the log) a Storage whose files plus trash, with `needBytes` more, pass
+ * {@link COMPACT_AT} of the usable bytes while it holds trash. Never compacts: `spool flash`
+ * does, with the firmware stopped.
+ * @returns whether Storage would need a compaction.
  */
 export function tidyStorage(hal: Hal, board: DeviceBoard, needBytes: number): boolean {
   const s = hal.storage.getStats();
   if (s.trashBytes > 0 && s.fileBytes + s.trashBytes + needBytes > usableBytes(board) * COMPACT_AT) {
-    hal.storage.compact();
+    hal.log("spool: Storage has " + s.trashBytes + " B of trash; spool flash compacts it");
     return true;
   }
   return false;
@@ -40,17 +47,26 @@ export function tidyStorage(hal: Hal, board: DeviceBoard, needBytes: number): bo
 
 /**
  * Makes sure `needBytes` more (see {@link footprint}) keep files plus trash within the usable
- * bytes, compacting only when that is the only way.
- * @throws Error saying how full Storage is when it does not fit even after compacting.
+ * bytes. Never compacts.
+ * @throws Error saying how full Storage is when they do not fit.
  */
 export function makeRoom(hal: Hal, board: DeviceBoard, needBytes: number): void {
   const limit = usableBytes(board);
-  let s = hal.storage.getStats();
+  const s = hal.storage.getStats();
   if (s.fileBytes + s.trashBytes + needBytes <= limit) return;
-  if (s.trashBytes > 0) {
-    hal.storage.compact();
-    s = hal.storage.getStats();
-    if (s.fileBytes + s.trashBytes + needBytes <= limit) return;
-  }
-  throw new Error("Storage is full: files take " + s.fileBytes + " of " + limit + " usable bytes, " + needBytes + " more needed");
+  throw new Error("Storage is full: files take " + s.fileBytes + " of " + limit + " usable bytes, " + needBytes + " more needed (spool flash compacts)");
+}
+
+/**
+ * Makes every later `hal.storage.write` check {@link makeRoom} first (the quota and region
+ * files, the configuration): a write that does not fit throws, as a full Storage does, instead
+ * of letting Espruino compact or, on linux, write into the raw region. Once per Hal.
+ */
+export function guardStorageWrites(hal: Hal, board: DeviceBoard): void {
+  const st = hal.storage;
+  const write = st.write;
+  st.write = function (name: string, data: string): boolean {
+    makeRoom(hal, board, footprint(data.length));
+    return write(name, data);
+  };
 }

@@ -4,6 +4,7 @@ import type { DeviceBoard } from "../board.ts";
 import { createStore, Store } from "../store/store.ts";
 import type { DatastreamConfig as StoreDatastream } from "../store/store.ts";
 import type { SpoolConfig } from "./config.ts";
+import { guardStorageWrites } from "./storage-tidy.ts";
 
 /** The store's per-pin table from the configured datastreams. */
 export function datastreamTable(c: SpoolConfig): { [pin: string]: StoreDatastream } {
@@ -40,11 +41,13 @@ export function keepStorageNonEmpty(hal: Hal, board: DeviceBoard): void {
 }
 
 /**
- * Creates and mounts the store over the board's raw flash region.
+ * Creates and mounts the store over the board's raw flash region. From here on every Storage
+ * write is kept within the board's usable bytes (see {@link guardStorageWrites}).
  * @throws Error when the region does not suit the store.
  */
 export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig }): Store {
   keepStorageNonEmpty(o.hal, o.board);
+  guardStorageWrites(o.hal, o.board);
   return createStore({ hal: o.hal, region: o.board.flash, policy: o.config.buffer.policy, datastreams: datastreamTable(o.config) });
 }
 

@@ -1,18 +1,20 @@
 /**
  * `spool flash --board esp32 --port /dev/ttyUSB0 [--config config.json] [--baud 115200]`:
  * builds the firmware for the board and stores it on the board as boot code, with the espruino
- * CLI. See src/host/flash/plan.ts for the exact invocation.
+ * CLI, compacting the board's Storage before and after (the firmware never does). See
+ * src/host/flash/plan.ts for the exact invocations.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadBoard } from "../boards.ts";
 import { build } from "../build/index.ts";
 import { readConfigFile, writeTempConfig } from "../flash/config-file.ts";
-import { flashPlan, parseBaud, parsePort } from "../flash/plan.ts";
+import { compactPlan, compactScript, flashPlan, parseBaud, parsePort, type FlashPlan } from "../flash/plan.ts";
 import { checkPort, FlashError } from "../flash/port.ts";
-import { runEspruino } from "../flash/run.ts";
+import { interpretCompactOutput, runEspruino } from "../flash/run.ts";
 import { partsOfBundle } from "../flash/parts.ts";
 
 export const summary = "build the firmware and store it on a board as boot code (espruino CLI)";
@@ -78,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   let removeConfig: (() => void) | undefined;
+  let scripts: string | undefined;
   try {
     const board = loadBoard(String(values.board));
     const port = parsePort(String(values.port));
@@ -93,7 +96,12 @@ export async function run(argv: string[]): Promise<number> {
       const bundle = values.bundle ? String(values.bundle) : join("firmware", "build", `${board.id}.js`);
       const parts = existsSync(bundle) ? partsOfBundle(bundle, board.id) : [];
       const plan = flashPlan({ port: String(values.port), bundle, parts, configFile, baud, espruino });
+      const steps = compactSteps(String(values.port), baud, espruino, "spool-compact");
+      console.log(`# ${steps.before.script}: ${compactScript(false)}`);
+      console.log(`# ${steps.after.script}: ${compactScript(true)}`);
+      console.log(shellLine(steps.before.plan.command, steps.before.plan.args));
       console.log(shellLine(plan.command, plan.args));
+      console.log(shellLine(steps.after.plan.command, steps.after.plan.args));
       return 0;
     }
     const bundle = values.bundle ? String(values.bundle) : await buildBundle(board.id);
@@ -101,12 +109,20 @@ export async function run(argv: string[]): Promise<number> {
     const parts = partsOfBundle(bundle, board.id);
     const plan = flashPlan({ port: String(values.port), bundle, parts, configFile, baud, espruino });
     await checkPort(port);
+    scripts = mkdtempSync(join(tmpdir(), "spool-compact-"));
+    const steps = compactSteps(String(values.port), baud, espruino, scripts);
+    writeFileSync(steps.before.script, compactScript(false));
+    writeFileSync(steps.after.script, compactScript(true));
+    console.log(`spool flash: compacting Storage on ${values.port} (the firmware is stopped first)`);
+    await compactStep(steps.before.plan);
     console.log(`spool flash: storing ${relative(process.cwd(), bundle) || bundle} as boot code on ${values.port}${configFile ? " with the configuration from " + values.config : ""}`);
     const outcome = await runEspruino(plan, {
       timeoutMs: BASE_TIMEOUT_MS + Math.ceil((await fileKb([bundle, ...parts.map((p) => p.path)])) * MS_PER_KB),
       onOutput: (s) => process.stdout.write(s),
     });
     for (const e of outcome.deviceErrors) console.error(`spool flash: the board reported: ${e}`);
+    console.log("spool flash: compacting Storage again (the replaced code's trash), then restarting the firmware");
+    await compactStep(steps.after.plan);
     if (outcome.banner) {
       console.log(`spool flash: done; the board booted Spool ${outcome.banner.version} on ${outcome.banner.board}`);
       if (outcome.banner.board !== board.id) console.error(`spool flash: warning: the firmware says board "${outcome.banner.board}", not "${board.id}"`);
@@ -120,7 +136,26 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   } finally {
     removeConfig?.();
+    if (scripts) rmSync(scripts, { recursive: true, force: true });
   }
+}
+
+/** The compaction runs before and after the upload: their script files (in `dir`) and CLI invocations. */
+function compactSteps(port: string, baud: number | undefined, espruino: string, dir: string): { before: { script: string; plan: FlashPlan }; after: { script: string; plan: FlashPlan } } {
+  const step = (name: string) => {
+    const script = join(dir, name);
+    return { script, plan: compactPlan({ port, baud, espruino, script }) };
+  };
+  return { before: step("compact.js"), after: step("compact-restart.js") };
+}
+
+/**
+ * Runs one compaction step.
+ * @throws FlashError when the board did not say it compacted.
+ */
+async function compactStep(plan: FlashPlan): Promise<void> {
+  const stats = await runEspruino(plan, { timeoutMs: BASE_TIMEOUT_MS, onOutput: (s) => process.stdout.write(s), interpret: interpretCompactOutput });
+  console.log(`spool flash: Storage compacted: ${stats.fileBytes} bytes of files, ${stats.trashBytes} of trash, ${stats.freeBytes} free`);
 }
 
 async function fileKb(paths: string[]): Promise<number> {

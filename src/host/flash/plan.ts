@@ -7,9 +7,17 @@
  * initial configuration goes in as the Storage file `spool.json` (`--storage spool.json:FILE`),
  * written before the code, so the firmware finds it at its first boot and secrets never
  * appear on a command line. The firmware's parts (code it loads from Storage when called,
- * `spool.<name>.<tag>`, src/device/parts.ts) go in before the code too: a cut upload leaves the
- * previous boot code with its own parts, or the new one with all of its.
+ * `spool.<name>.<tag>`, src/device/parts.ts) go in before the code too. The compaction before the
+ * upload erases the previous firmware's parts: an upload cut after it leaves the previous boot
+ * code, which says at its first part load to flash again (the configuration and the readings
+ * stay), or the new code with all of its parts.
+ *
+ * Storage is compacted before the upload and after it ({@link compactPlan}): the firmware never
+ * compacts (src/device/api/storage-tidy.ts), so the trash of the replaced code and of the quota
+ * and region files is reclaimed here, with the firmware stopped.
  */
+import { PART_FILE } from "../../device/parts.ts";
+
 /** Storage file the firmware is stored in and booted from. */
 export const BOOT_FILE = ".bootcde";
 /** Storage file holding the configuration (as src/device/api/config.ts). */
@@ -101,6 +109,39 @@ export function connectionArgs(port: PortSpec, baud?: number): string[] {
     args.push("--config", "SERIAL_THROTTLE_SEND=1");
   }
   return args;
+}
+
+/** Printed by {@link compactScript} once Storage is compacted, with its stats as JSON. */
+export const COMPACTED_MARK = "SPOOL-COMPACTED";
+/**
+ * Seconds the CLI keeps listening after sending the compaction script: compacting 200 KB of
+ * ESP32 Storage takes seconds with no output, and the CLI otherwise leaves after 500 ms of silence.
+ */
+export const COMPACT_WAIT_S = 5;
+
+/**
+ * The code `spool flash` runs on the board to compact Storage, before the upload (room for the
+ * new code: the old firmware's part files are erased first, so the upload needs room for the old
+ * `.bootcde` beside the new files, not for two whole firmwares) and after it (the old code's trash; `restart`: then boots the new firmware from
+ * where compaction moved it). Sent as a file, so the CLI sends reset() first: the running
+ * firmware is stopped entirely (timers, sockets) before compaction moves its code - on
+ * ESP32/ESP8266 functions already defined would run whatever then lies at their old address.
+ */
+export function compactScript(restart: boolean): string {
+  const sweep = restart ? "" : `require("Storage").list(${PART_FILE}).forEach(function(f){require("Storage").erase(f);});`;
+  return sweep + `require("Storage").compact();print("${COMPACTED_MARK} "+JSON.stringify(require("Storage").getStats()));` + (restart ? "load();" : "");
+}
+
+/**
+ * The espruino CLI invocation that runs a {@link compactScript} stored in the local file
+ * `script` (in RAM: nothing of it is stored).
+ * @throws Error on a bad port or baud rate.
+ */
+export function compactPlan(options: Pick<FlashOptions, "port" | "baud" | "espruino"> & { script: string }): FlashPlan {
+  const port = parsePort(options.port);
+  const args = connectionArgs(port, options.baud);
+  args.push("--sleep", String(COMPACT_WAIT_S), options.script);
+  return { command: options.espruino, args, files: [], port };
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Runs the espruino CLI for a {@link FlashPlan} and reads what it printed. */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import type { FlashPlan, PortSpec } from "./plan.ts";
+import { COMPACTED_MARK, type FlashPlan, type PortSpec } from "./plan.ts";
 import { FlashError } from "./port.ts";
 
 /** The line the firmware prints at boot. */
@@ -69,10 +69,41 @@ export function interpretCliOutput(output: string, plan: FlashPlan): FlashOutcom
 }
 
 /**
- * Runs the CLI, streaming its output to `onOutput`.
+ * Reads the output of a compaction run (plan.ts compactPlan): Storage's stats after it.
+ * @throws FlashError when the board did not say it compacted.
+ */
+export function interpretCompactOutput(output: string, plan: FlashPlan): StorageStatsLike {
+  const failed = connectionFailure(output, plan.port);
+  if (failed) throw failed;
+  const m = new RegExp(COMPACTED_MARK + " (\\{[^\\n]*\\})").exec(output);
+  if (!m) {
+    const said = output
+      .split(/\r?\n/)
+      .filter((l) => /Uncaught|Error/.test(l))
+      .map((l) => l.replace(/^>/, "").trim());
+    throw new FlashError(`the board at ${portName(plan.port)} did not compact Storage${said.length ? ": " + said.join("; ") : ""}; nothing was uploaded`);
+  }
+  return JSON.parse(m[1]) as StorageStatsLike;
+}
+
+/** `Storage.getStats()` as the board printed it. */
+export interface StorageStatsLike {
+  fileBytes: number;
+  trashBytes: number;
+  freeBytes: number;
+  totalBytes: number;
+}
+
+/**
+ * Runs the CLI, streaming its output to `onOutput`; `interpret` reads the output (default: an
+ * upload's, {@link interpretCliOutput}).
  * @throws FlashError when the CLI is missing, times out, or the upload failed.
  */
-export function runEspruino(plan: FlashPlan, options: { timeoutMs: number; onOutput?: (text: string) => void; cwd?: string }): Promise<FlashOutcome> {
+export function runEspruino<T = FlashOutcome>(
+  plan: FlashPlan,
+  options: { timeoutMs: number; onOutput?: (text: string) => void; cwd?: string; interpret?: (output: string, plan: FlashPlan) => T },
+): Promise<T> {
+  const interpret = options.interpret ?? (interpretCliOutput as unknown as (output: string, plan: FlashPlan) => T);
   return new Promise((resolve, reject) => {
     const child = spawn(plan.command, plan.args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -94,7 +125,7 @@ export function runEspruino(plan: FlashPlan, options: { timeoutMs: number; onOut
     child.once("close", () => {
       clearTimeout(timer);
       try {
-        resolve(interpretCliOutput(output, plan));
+        resolve(interpret(output, plan));
       } catch (err) {
         reject(err);
       }

@@ -339,15 +339,51 @@ export class JsfStorage {
   }
 
   /**
-   * The start-up check (jsfIsStorageValid, JSFSTT_NORMAL), the part modelled: with no file at
-   * the start, the whole area must be blank. False means the firmware will erase it all.
-   * (The checks of the area after the last file are not modelled.)
+   * The start-up check (jsfIsBankStorageValid with JSFSTT_NORMAL, 2v29): walks the headers as
+   * jsfGetNextFileHeader(GNFH_GET_ALL) does (after a file, the next header, else the one at the
+   * start of the next page); where the walk stops, the header it read there must be all 0xFF,
+   * and with no file at the start the whole area must be blank. Anything else - a torn or
+   * partly erased header, the middle of a file where a header should be (a compaction cut
+   * between erasing a page and rewriting it) - fails. False means the firmware will erase the
+   * whole bank ("Storage is corrupt").
    */
   isValidAtBoot(): boolean {
-    const first = this.bus.read(this.start, HEADER_BYTES);
-    if (first.some((b) => b !== 0xff)) return true;
-    for (let p = this.start; p < this.end; p += this.pageSize) if (!this.isErased(p, this.pageSize)) return false;
-    return true;
+    const read = (addr: number) => this.bus.read(addr, HEADER_BYTES);
+    const sizeOf = (h: Uint8Array) => h[0] | (h[1] << 8) | (h[2] << 16);
+    // jsfGetFileHeader: a header is valid when its size word is neither blank nor 0 and the file fits.
+    const valid = (addr: number, h: Uint8Array) => {
+      const w = (h[0] | (h[1] << 8) | (h[2] << 16) | (h[3] << 24)) >>> 0;
+      return w !== WORD_UNSET && w !== 0 && addr + HEADER_BYTES + sizeOf(h) <= this.end;
+    };
+    let addr = this.start;
+    let oldAddr = addr;
+    let h = read(addr);
+    if (valid(addr, h)) {
+      for (;;) {
+        const next = alignUp(addr + sizeOf(h) + HEADER_BYTES);
+        if (next + HEADER_BYTES > this.end) {
+          addr = 0; // "not enough space": the header stays the last valid one
+          break;
+        }
+        addr = next;
+        h = read(addr);
+        if (!valid(addr, h)) {
+          addr = this.nextPage(addr);
+          if (!addr) break;
+          h = read(addr);
+          if (!valid(addr, h)) break;
+        }
+        oldAddr = addr;
+      }
+      if (!addr) {
+        // The walk may have stopped only because the area is full.
+        const end = alignUp(oldAddr + sizeOf(h) + HEADER_BYTES);
+        if (end <= this.end && end + HEADER_BYTES > this.end) return true;
+      }
+    }
+    const blank = h.every((b) => b === 0xff);
+    if (blank && addr === this.start) return this.isErased(this.start, this.end - this.start);
+    return blank;
   }
 
   /** Erases every page of the area (`Storage.eraseAll`). */

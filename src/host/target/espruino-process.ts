@@ -85,6 +85,11 @@ export class EspruinoProcess {
     );
   }
 
+  /** The process id of what was started (the interpreter, or a tracer running it). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Output lines after the interpreter's banner, without prompts and terminal codes. */
   output(): string[] {
     // Storage's "Storage is corrupt. Erasing..." lines come before the banner: find its end.
