@@ -95,6 +95,8 @@ export async function benchTarget(): Promise<Record<string, number>> {
       out["target.record.speedup_cpu" + suffix] = at.naiveCpuUs / at.recordCpuUs;
     }
     out["target.record.host_load_1m"] = rec.load[1];
+    // Printed now: a later measurement that fails does not take these figures with it.
+    console.error(`bench: spool.record vs naive, µs per call by clock and CPU per run: ${JSON.stringify(rec.runs)}; load ${rec.load.join(" -> ")}`);
     const cost = await measureAppendCost({ binary, n: CALLS });
     out["target.store.us_per_append"] = Math.round(cost.storeUs);
     const mount = await measureMountFull({ binary });
