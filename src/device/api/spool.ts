@@ -4,7 +4,7 @@
  */
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
-import type { ReadingValue } from "../types.ts";
+import type { ReadingValue, Stamp } from "../types.ts";
 import { TimeKeeper } from "../clock/timekeeper.ts";
 import type { SntpClient } from "../clock/sntp.ts";
 import { createNetwork } from "../net/index.ts";
@@ -274,6 +274,7 @@ export function createSpool(o: SpoolOptions): Spool {
 
   /** A reading was stored: sent within the flush delay while online. */
   function appended(): void {
+    "ram";
     if (!S._running) return;
     if (S._uplink) S._uplink.notifyAppended();
     else if (S._flushTimer === undefined && S._cfg.blynk.token && !S._uplinkKeep.stoppedToken && network.isUp()) {
@@ -397,25 +398,36 @@ export function createSpool(o: SpoolOptions): Spool {
   }
   S._pinOf = pinOf;
 
+  /** The error spool.record throws for `e`, thrown by the store. */
+  function recordError(e: any): any {
+    if (e && (e as Error).name === "StoreFullError") {
+      return new Error("spool.record: the buffer is full and its policy is \"refuse\": reading not stored (" + store.stats().pending + " undelivered readings kept)");
+    }
+    return e;
+  }
+
+  /** {@link record} of anything but the usual reading: checked, the errors naming what is wrong. */
+  function recordChecked(pin: any, value: any, ms: number): void {
+    const p = pinOf(pin, "spool.record");
+    const stamp: Stamp = ms < 0 ? keeper.stamp() : { epochMs: ms };
+    store.append({ pin: p, stamp: stamp, value: checkValue(p, datastreamOf(S._cfg, p)!.type, value) });
+  }
+
   function record(pin: any, value: any): void {
     "ram";
     // The usual call - a pin number and a finite number on a double or integer datastream, the
     // clock synced - goes straight to the store's hot path in a few tokens; anything else takes
-    // the checks that name what is wrong.
-    const stamp = keeper.stamp();
-    const ms = (stamp as { epochMs?: number }).epochMs;
+    // the checks that name what is wrong. The interpreter reads every token it skips, so the
+    // other ways are calls.
+    const ms = keeper.epochStamp();
     try {
-      if (!(pin === (pin & 255) && value - value === 0 && +value === value && ms !== undefined && store.appendNumber(pin, ms, value))) {
-        const p = pinOf(pin, "spool.record");
-        store.append({ pin: p, stamp: stamp, value: checkValue(p, datastreamOf(S._cfg, p)!.type, value) });
-      }
+      if (!(pin === (pin & 255) && value - value === 0 && +value === value && ms >= 0 && store.appendNumber(pin, ms, value))) recordChecked(pin, value, ms);
     } catch (e) {
-      if (e && (e as Error).name === "StoreFullError") {
-        throw new Error("spool.record: the buffer is full and its policy is \"refuse\": reading not stored (" + store.stats().pending + " undelivered readings kept)");
-      }
-      throw e;
+      throw recordError(e);
     }
-    appended();
+    // Readings coming in while a flush is scheduled (the uplink's pass, or the delay before
+    // there is an uplink) need nothing more: the usual case, tested without a call.
+    if (S._uplink ? !S._uplink.armed : S._flushTimer === undefined) appended();
   }
 
   S._record = record;

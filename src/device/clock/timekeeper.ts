@@ -230,16 +230,23 @@ export class TimeKeeper {
    * stepped the clock back, they hold at the last value until the time catches up.
    */
   stamp(): Stamp {
+    const e = this.epochStamp();
+    return e < 0 ? { bootId: this.bootId, uptimeMs: Math.floor(this.hal.uptime()) } : { epochMs: e };
+  }
+
+  /**
+   * The epoch ms of {@link stamp} as a number (no object: spool.record's hot path), or -1
+   * before the clock is synced, when a stamp is (boot, uptime).
+   */
+  epochStamp(): number {
     "ram";
-    if (this._synced) {
-      // now() inline, and floor as e - e % 1 (e > 0): each call and global lookup costs on the interpreter.
-      let e = (this.boardClock ? this.hal.now() : this._book.epochAt(this.bootId, this.hal.uptime())) as number;
-      e -= e % 1;
-      if (e < this.lastEpochStamp) e = this.lastEpochStamp;
-      this.lastEpochStamp = e;
-      return { epochMs: e };
-    }
-    return { bootId: this.bootId, uptimeMs: Math.floor(this.hal.uptime()) };
+    if (!this._synced) return -1;
+    // now() inline, and floor as e - e % 1 (e > 0): each call and global lookup costs on the interpreter.
+    let e = (this.boardClock ? this.hal.now() : this._book.epochAt(this.bootId, this.hal.uptime())) as number;
+    e -= e % 1;
+    if (e < this.lastEpochStamp) e = this.lastEpochStamp;
+    this.lastEpochStamp = e;
+    return e;
   }
 
   /** Records an accepted SNTP sync: writes an anchor; from now on stamps carry UTC. */

@@ -755,23 +755,17 @@ export class Store implements ReadingStore {
     const align = this.align;
     const sb = this.sectorBytes;
     const cnt = this.cnt;
-    let h = this.head;
-    let off = this.headOff;
-    let o0 = off % align;
-    let p = t.plan(pin);
+    const h = this.head;
+    const off = this.headOff;
+    const o0 = off % align;
+    const p = t.plan(pin);
     w.set(this.wff);
-    let end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
+    const end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
     // Room for the record and for the bitmap word of the count after it: recordLimit, with
-    // 4 * ceil((n + 1) / 32) as ((n + 32) >> 5) << 2 (no Math call).
-    if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2)) {
-      this.rotateFor();
-      h = this.head;
-      off = this.headOff;
-      o0 = off % align;
-      p = t.plan(pin);
-      w.set(this.wff);
-      end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
-    }
+    // 4 * ceil((n + 1) / 32) as ((n + 32) >> 5) << 2 (no Math call). Otherwise the reading goes
+    // into the next sector, encoded afresh there (a fixed-size record always fits an empty
+    // sector); the branch is one call, because the interpreter reads every token it skips.
+    if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2)) return this.putRotated(pin, kind, dom, ms, value);
     this.flash.write(this.base + h * sb + off - o0, w.subarray(0, (end + align - 1) & -align));
     this.headOff = off + end - o0;
     this.bytesSinceMount += end - o0;
@@ -785,6 +779,12 @@ export class Store implements ReadingStore {
     this.pend[h]++;
     this.appendedTotal++;
     if (dom >= 0) this.noteBoot(h, dom);
+  }
+
+  /** {@link put} of a reading that does not fit the head, after a rotation. */
+  private putRotated(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
+    this.rotateFor();
+    this.put(pin, kind, dom, ms, value);
   }
 
   private noteBoot(h: number, dom: number): void {

@@ -225,6 +225,11 @@ export interface Uplink {
   stop(): void;
   /** A reading was appended: it is sent within flushDelayMs while online. */
   notifyAppended(): void;
+  /**
+   * A pass is scheduled, so {@link notifyAppended} would do nothing: read per reading by the
+   * owner instead of calling it (a call costs on the interpreter).
+   */
+  armed: boolean;
   /** The clock learned something (new anchor): readings waiting for their time are retried. */
   notifyClockChanged(): void;
   /** Flushes now, cancelling any backoff wait (not a quota pause or a token stop). */
@@ -464,6 +469,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   function cancelTimer(): void {
     if (timer !== undefined) hal.clearTimeout(timer);
     timer = undefined;
+    api.armed = false;
     nextAt = undefined;
   }
 
@@ -471,8 +477,10 @@ export function createUplink(o: UplinkOptions): Uplink {
   function schedule(ms: number, fresh?: boolean): void {
     cancelTimer();
     nextAt = hal.uptime() + ms;
+    api.armed = true;
     timer = hal.setTimeout(() => {
       timer = undefined;
+      api.armed = false;
       nextAt = undefined;
       if (fresh) freshPass = true;
       step();
@@ -1098,7 +1106,9 @@ export function createUplink(o: UplinkOptions): Uplink {
     if (!inflight) schedule(0);
   }
 
-  return {
+  // Declared last, used by the functions above once they run (after this returns).
+  const api: Uplink = {
+    armed: false,
     start: () => {
       if (running) return;
       running = true;
@@ -1151,4 +1161,5 @@ export function createUplink(o: UplinkOptions): Uplink {
       else if (!k.stoppedToken) schedule(0);
     },
   };
+  return api;
 }

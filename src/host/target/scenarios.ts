@@ -4,6 +4,7 @@
  * talks to, and the measurements (append cost, mount time, memory during a large flush).
  */
 import { readFileSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { startServer, type BlynkServer, type TlsOptions } from "../server/index.ts";
 import type { DeviceConfig } from "../server/options.ts";
 import { EspruinoProcess } from "./espruino-process.ts";
@@ -264,7 +265,9 @@ export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud;
   }
 }
 
-export interface RecordCost {
+/** Medians of the runs that together made the first `calls` calls each way. */
+export interface RecordCostAt {
+  calls: number;
   /** µs per `spool.record(1, v)` (V1 a double datastream), the firmware booted from Storage: the median run, by the device's clock. */
   recordUs: number;
   /** µs per call of the naive appender, defined from Storage in the same interpreter: the median run, by the device's clock. */
@@ -272,8 +275,13 @@ export interface RecordCost {
   /** The same medians in the interpreter's CPU time (/proc schedstat): what a loaded host does not inflate. */
   recordCpuUs: number;
   naiveCpuUs: number;
-  /** Calls timed each way. */
-  calls: number;
+}
+
+export interface RecordCost {
+  /** One entry per checkpoint asked for, in its order. */
+  at: RecordCostAt[];
+  /** The host's 1-minute load average before the first run and after the last (os.loadavg). */
+  load: [number, number];
   /** µs per call of each run, in the order run: by the device's clock, and in CPU time. */
   runs: { record: number[]; naive: number[]; recordCpu: number[]; naiveCpu: number[] };
 }
@@ -300,15 +308,18 @@ function median(xs: number[]): number {
 /**
  * Times the user-level call `spool.record(1, 20 + (k % 50) / 10)` beside the naive appender, in
  * one interpreter on fresh flash: the linux firmware booted from Storage (`.bootcde`), set up
- * against `cloud` (online, clock synced), then `rounds` alternating runs of n/rounds calls each
- * way; the median run counts. Each run is timed by the device's clock and by the interpreter's
- * CPU time; the uploads wait until the last run ({@link UPLOAD_HOLD_MS}), which must deliver
- * every reading.
- * @throws Error when the boot, the setup or the clock sync fails.
+ * against `cloud` (online, clock synced), then alternating runs of `per` calls each way (record
+ * first) until the last checkpoint's calls are made. At each checkpoint (a multiple of `per`)
+ * the median of the runs so far counts: both sides then hold the same number of readings, as
+ * if the measurement had stopped there (the naive file grows, and its appends with it). Each
+ * run is timed by the device's clock and by the interpreter's CPU time; the uploads wait until
+ * the last run ({@link UPLOAD_HOLD_MS}), which must deliver every reading.
+ * @throws Error when the boot, the setup or the clock sync fails, or a checkpoint is not a multiple of `per`.
  */
-export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; n: number; rounds?: number }): Promise<RecordCost> {
-  const rounds = o.rounds ?? 8;
-  const per = Math.max(1, Math.floor(o.n / rounds));
+export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; checkpoints: number[]; per?: number }): Promise<RecordCost> {
+  const per = o.per ?? 125;
+  for (const c of o.checkpoints) if (c <= 0 || c % per !== 0) throw new Error(`checkpoint ${c} is not a positive multiple of ${per} calls`);
+  const rounds = Math.max(...o.checkpoints) / per;
   const dev = await bootFirmware(o.binary);
   try {
     await dev.eval(`spool.setup(${JSON.stringify(o.cloud.config({ flushDelayMs: UPLOAD_HOLD_MS }))})`);
@@ -322,6 +333,7 @@ export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; 
       return [us, (dev.cpuUs() - cpu0) / per];
     };
     const runs: RecordCost["runs"] = { record: [], naive: [], recordCpu: [], naiveCpu: [] };
+    const load0 = loadavg()[0];
     for (let r = 0; r < rounds; r++) {
       const [rec, recCpu] = await timed("spool.record(1,20+(k%50)/10)");
       const [naive, naiveCpu] = await timed("naiveAppend(naiveFile,20+(k%50)/10)");
@@ -330,17 +342,21 @@ export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; 
       runs.naive.push(naive);
       runs.naiveCpu.push(naiveCpu);
     }
+    const load1 = loadavg()[0];
     await dev.eval("spool.flush()");
     const recorded = per * rounds;
     await until(`the server to store all ${recorded} readings`, () => o.cloud.server.history(o.cloud.token, 1).length >= recorded, 600_000, 200);
-    return {
-      recordUs: median(runs.record),
-      naiveUs: median(runs.naive),
-      recordCpuUs: median(runs.recordCpu),
-      naiveCpuUs: median(runs.naiveCpu),
-      calls: per * rounds,
-      runs,
-    };
+    const at = o.checkpoints.map((calls) => {
+      const n = calls / per;
+      return {
+        calls,
+        recordUs: median(runs.record.slice(0, n)),
+        naiveUs: median(runs.naive.slice(0, n)),
+        recordCpuUs: median(runs.recordCpu.slice(0, n)),
+        naiveCpuUs: median(runs.naiveCpu.slice(0, n)),
+      };
+    });
+    return { at, load: [load0, load1], runs };
   } finally {
     await dev.kill();
     rmSync(dev.cwd, { recursive: true, force: true });
