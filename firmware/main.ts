@@ -41,7 +41,7 @@ let spool: Spool | undefined;
 
 function boot(): void {
   if (spool) return;
-  const hal = espruinoHal({ hasWifi: BOARD.network === "wifi" });
+  const hal = espruinoHal({ hasWifi: BOARD.network === "wifi", defragForTls: !!BOARD.tlsBuffers && BOARD.tlsBuffers.in === "jsvars" });
   hal.log("Spool " + VERSION + " on " + BOARD.id);
   try {
     spool = createSpool({

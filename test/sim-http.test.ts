@@ -1,5 +1,8 @@
 import test from "ava";
 import * as http from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { readBoard, simWorld } from "../src/host/sim/index.ts";
 
@@ -267,4 +270,33 @@ test("a request the device keeps open (not ended, nothing in flight) is not wait
   await w.clock.advanceAsync(990, { idleMs: 60_000, maxMs: 5000 });
   t.deepEqual([...(sim.eval("log") as string[])], ["drain", "ok"]);
   t.is(s.seen[0].body, "abcd");
+});
+
+test("linux firmware over https: E.defrag() before every request (its TLS buffers are JsVars), never over http or where TLS uses the heap", async (t) => {
+  const { build } = await import("../src/host/build/index.ts");
+  const { installFiles } = await import("../src/host/sim/index.ts");
+  const s = await server(() => ({ body: "" }));
+  t.teardown(s.close);
+  const flushes = async (board: ReturnType<typeof readBoard>, scheme: "http" | "https") => {
+    const outDir = mkdtempSync(join(tmpdir(), "spool-defrag-"));
+    t.teardown(() => rmSync(outDir, { recursive: true, force: true }));
+    const built = await build({ board, outDir });
+    const w = simWorld();
+    w.network.route("blynk.cloud", { port: s.port, httpsPort: s.port });
+    const sim = w.device({ board });
+    installFiles(sim, built.parts);
+    sim.boot(built.code);
+    const cfg = { blynk: { token: "Tok3nAbcdefghijklmnopqrstuvwxyz9", host: "blynk.cloud", scheme, port: scheme === "https" ? 443 : 80 }, limits: { batchSize: 2 }, datastreams: [{ pin: 1, type: "double" }] };
+    t.is(sim.repl(`spool.setup(${JSON.stringify(cfg)})`), "=undefined");
+    sim.repl("for (var i = 0; i < 6; i++) spool.record(1, i + 0.5)");
+    sim.repl("spool.flush()");
+    await w.clock.advanceAsync(20000, { idleMs: 50 });
+    t.is(sim.repl("spool.status().queue.pending"), "=0", `${board.id} ${scheme}: delivered; ${sim.repl("JSON.stringify(spool.status().uplink)")} ${sim.output().slice(-5).join(" / ")}`);
+    return { defrags: sim.defrags, requests: sim.net.requests };
+  };
+  const tls = await flushes(readBoard("linux"), "https");
+  t.true(tls.requests >= 3, `${tls.requests} requests`);
+  t.is(tls.defrags, tls.requests, "one defragmentation per https request");
+  t.is((await flushes(readBoard("linux"), "http")).defrags, 0);
+  t.is((await flushes({ ...readBoard("linux"), id: "linux", tlsBuffers: { in: "heap", why: "test" } }, "https")).defrags, 0, "the profile decides");
 });

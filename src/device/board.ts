@@ -38,6 +38,13 @@ export interface BoardProfile {
    */
   hotCode?: { inRam: boolean; why: string };
   tls: boolean;
+  /**
+   * Where TLS takes its buffers. `"jsvars"`: Espruino's own mbedtls configuration (the Linux
+   * build) allocates them as flat strings of contiguous free JsVars, which scattered memory may
+   * not have (the interpreter then stops with an ASSERT), so the hardware boundary runs
+   * `E.defrag()` before each https request. Absent: the heap (ESP32's ESP-IDF mbedtls).
+   */
+  tlsBuffers?: { in: "jsvars" | "heap"; why: string };
   network: "wifi" | "none";
   blynk: { scheme: "http" | "https"; port: number; host: string };
   upload: {
@@ -60,6 +67,7 @@ export interface BoardProfile {
  * name, the CLI's board name, the JsVar and code budgets, the RAM-code choice, documentation
  * strings). Each property left in the bundle costs JsVars for as long as it runs.
  */
-export type DeviceBoard = Omit<BoardProfile, "name" | "espruinoBoard" | "jsVars" | "codeBudgetBytes" | "hotCode" | "flash"> & {
+export type DeviceBoard = Omit<BoardProfile, "name" | "espruinoBoard" | "jsVars" | "codeBudgetBytes" | "hotCode" | "flash" | "tlsBuffers"> & {
   flash: Omit<BoardProfile["flash"], "why">;
+  tlsBuffers?: { in: "jsvars" | "heap" };
 };

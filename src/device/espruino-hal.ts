@@ -23,7 +23,7 @@ const LOADED_SEC = getTime();
 const START_UP_MAX_SEC = 60;
 
 /** Builds the {@link Hal} from the running interpreter's globals. */
-export function espruinoHal(options: { hasWifi: boolean }): Hal {
+export function espruinoHal(options: { hasWifi: boolean; defragForTls?: boolean }): Hal {
   // Read from `global`: a bare `require` makes esbuild wrap it in its dynamic-require shim
   // (`typeof Proxy ... new Proxy(...)`), dead code on Espruino that still costs JsVars.
   const espruinoRequire = global.require;
@@ -40,6 +40,7 @@ export function espruinoHal(options: { hasWifi: boolean }): Hal {
     process: process as any,
     eval: global.eval,
     hasWifi: options.hasWifi,
+    defragForTls: options.defragForTls,
     startSec: getTime() - LOADED_SEC < START_UP_MAX_SEC ? LOADED_SEC : undefined,
   });
 }

@@ -170,6 +170,8 @@ export interface EspruinoGlobals {
   process: { memory: () => MemoryInfo };
   eval: (code: string) => any;
   hasWifi: boolean;
+  /** Run `E.defrag()` before each https request: TLS buffers are JsVars (BoardProfile.tlsBuffers). */
+  defragForTls?: boolean;
   /** `getTime()` when the code started to run, where known; uptime counts from it. */
   startSec?: number;
 }
@@ -219,7 +221,19 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
     wifi,
     // http and dgram are loaded lazily: each module costs RAM on the device.
     get http(): HttpPort {
-      if (!http) http = g.require("http");
+      if (!http) {
+        const h = g.require("http") as HttpPort;
+        // Espruino quirk (Linux build): mbedtls takes its buffers as contiguous JsVars and the
+        // interpreter asserts instead of failing the handshake when they are scattered.
+        http = g.defragForTls
+          ? {
+              request: (o, cb) => {
+                if (o.protocol === "https:") E.defrag();
+                return h.request(o, cb);
+              },
+            }
+          : h;
+      }
       return http as HttpPort;
     },
     get dgram(): DgramPort {

@@ -145,6 +145,7 @@ export function boardForDevice(board: BoardProfile): DeviceBoard {
   const copy = JSON.parse(JSON.stringify(board)) as BoardProfile & { $schema?: string };
   const { $schema, name, espruinoBoard, jsVars, codeBudgetBytes, hotCode, ...device } = copy;
   const { why, ...flash } = copy.flash;
+  if (device.tlsBuffers) return { ...device, flash, tlsBuffers: { in: device.tlsBuffers.in } };
   return { ...device, flash };
 }
 

@@ -150,6 +150,8 @@ export class SimEspruino {
   readonly storage: JsfStorage;
   /** Traffic counters (cumulative across reboots; reset them by assigning 0). */
   readonly net: NetStats = { maxWriteBytes: 0, totalWriteBytes: 0, requests: 0, udpSent: 0 };
+  /** Calls of `E.defrag()` (V8's memory does not fragment: the simulation only counts them). */
+  defrags = 0;
   readonly ip: string;
   /** Drift of the device clock, ppm. */
   driftPpm: number;
@@ -905,6 +907,9 @@ export class SimEspruino {
       toUint8Array: (...args: unknown[]) => self.toCtxBytes(self.bytesOf(args.length === 1 ? args[0] : args)),
       toArrayBuffer: (s: unknown) => self.toCtxBytes(self.bytesOf(String(s))).buffer,
       toJS: (v: unknown) => JSON.stringify(v),
+      defrag: () => {
+        self.defrags++;
+      },
       getSizeOf: (v: unknown) => countVars([v], { bytesEach: self.board.jsVars.bytesEach, codeInRam: self.codeInRam }),
       setBootCode: (code: unknown, alwaysExec?: unknown) =>
         self.guard(() => {
