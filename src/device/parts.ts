@@ -14,6 +14,7 @@ import type { SetupPart } from "./parts/setup.ts";
 import type { ReportPart } from "./parts/report.ts";
 import type { UplinkPart } from "./parts/uplink.ts";
 import type { SntpPart } from "./parts/sntp.ts";
+import type { StorePart } from "./parts/store.ts";
 
 /** The parts, each loaded afresh by every call: keep the result only as long as you use it. */
 export interface Parts {
@@ -25,6 +26,8 @@ export interface Parts {
   uplink(): UplinkPart;
   /** The SNTP client: spool makes one for each sync round. */
   sntp(): SntpPart;
+  /** The store's mount, rotation (once per sector filled), anchors, erase and reconfiguration. */
+  store(): StorePart;
 }
 
 /** Storage files of parts: `spool.<name>.<8 hex>`. */
@@ -44,7 +47,7 @@ export function storageParts(hal: Hal, files: { [name: string]: string }): Parts
     }
     return hal.evaluate(code);
   }
-  return { setup: () => load("setup"), report: () => load("report"), uplink: () => load("uplink"), sntp: () => load("sntp") };
+  return { setup: () => load("setup"), report: () => load("report"), uplink: () => load("uplink"), sntp: () => load("sntp"), store: () => load("store") };
 }
 
 /** Erases the part files of other builds (left by earlier firmware). */

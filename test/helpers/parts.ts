@@ -7,5 +7,6 @@ import setupPart from "../../src/device/parts/setup.ts";
 import reportPart from "../../src/device/parts/report.ts";
 import uplinkPart from "../../src/device/parts/uplink.ts";
 import sntpPart from "../../src/device/parts/sntp.ts";
+import storePart from "../../src/device/parts/store.ts";
 
-export const directParts: Parts = { setup: () => setupPart, report: () => reportPart, uplink: () => uplinkPart, sntp: () => sntpPart };
+export const directParts: Parts = { setup: () => setupPart, report: () => reportPart, uplink: () => uplinkPart, sntp: () => sntpPart, store: () => storePart };

@@ -141,7 +141,7 @@ export function createSpool(o: SpoolOptions): Spool {
   /** The slot written last stays the base of the next write whether or not it is in force. */
   let slotBase: ConfigSlot | undefined = booted.slotBase;
 
-  const store: Store = openStore({ hal: hal, board: board, config: cfg });
+  const store: Store = openStore({ hal: hal, board: board, config: cfg, parts: parts });
   const keeper = new TimeKeeper({
     hal: hal,
     log: store,

@@ -1,7 +1,8 @@
 /** Opens the reading store for a board and keeps its datastream table and policy in step with the configuration. */
 import type { Hal } from "../hal.ts";
 import type { BoardProfile } from "../board.ts";
-import { createStore, Store } from "../store/store.ts";
+import type { Parts } from "../parts.ts";
+import { Store } from "../store/store.ts";
 import type { DatastreamConfig as StoreDatastream } from "../store/store.ts";
 import type { SpoolConfig } from "./config.ts";
 
@@ -43,9 +44,12 @@ export function keepStorageNonEmpty(hal: Hal, board: BoardProfile): void {
  * Creates and mounts the store over the board's raw flash region.
  * @throws Error when the region does not suit the store.
  */
-export function openStore(o: { hal: Hal; board: BoardProfile; config: SpoolConfig }): Store {
+export function openStore(o: { hal: Hal; board: BoardProfile; config: SpoolConfig; parts: Parts }): Store {
   keepStorageNonEmpty(o.hal, o.board);
-  return createStore({ hal: o.hal, region: o.board.flash, policy: o.config.buffer.policy, datastreams: datastreamTable(o.config) });
+  const parts = o.parts;
+  const store = new Store({ hal: o.hal, region: o.board.flash, policy: o.config.buffer.policy, datastreams: datastreamTable(o.config), maintenance: () => parts.store() });
+  store.mount();
+  return store;
 }
 
 /**

@@ -98,6 +98,7 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "report", entry: join(ROOT, "src", "device", "parts", "report.ts") },
   { name: "uplink", entry: join(ROOT, "src", "device", "parts", "uplink.ts") },
   { name: "sntp", entry: join(ROOT, "src", "device", "parts", "sntp.ts") },
+  { name: "store", entry: join(ROOT, "src", "device", "parts", "store.ts") },
 ];
 
 /** One built part. */
