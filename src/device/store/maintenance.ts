@@ -205,7 +205,7 @@ function mount(store: Store): void {
       store.markCounted = true;
     }
   }
-  store.boot = maxBoot + 1 > 0xffffffff ? 1 : maxBoot + 1;
+  store.bootId = maxBoot + 1 > 0xffffffff ? 1 : maxBoot + 1;
   store.bootPersisted = false;
   store.bytesSinceMount = 0;
   store.mountedAt = store.uptime ? store.uptime() : 0;
@@ -213,7 +213,7 @@ function mount(store: Store): void {
   if (store.readOnly) return;
   store.carryPending = head >= 0 && !carryDone;
   if (store.carryPending && !store.headFull) carry(store, head);
-  const boot = encodeMeta(M_BOOT, store.boot, 0, 0, store.zeros);
+  const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
   if (head >= 0 && store.fits(boot.length, false)) {
     store.writeRecord(boot);
     store.bootPersisted = true;
@@ -307,7 +307,7 @@ function rotate(store: Store): void {
   store.flash.write(
     a,
     encodeHeader(
-      { sectorPages: store.sectorPages, pageLog2: store.pageLog2, seq, erases, bootId: store.boot, appended: store.appendedTotal, drops: store.drops },
+      { sectorPages: store.sectorPages, pageLog2: store.pageLog2, seq, erases, bootId: store.bootId, appended: store.appendedTotal, drops: store.drops },
       store.crc,
     ),
   );
@@ -355,7 +355,7 @@ function neededAnchors(store: Store, src: number): Anchor[] {
   for (let i = 0; i < all.length; i++) if (minRef >= 0 && all[i].bootId < minRef) before = all[i].bootId;
   for (let i = 0; i < all.length; i++) {
     const k = all[i];
-    const needed = k.bootId === store.boot || (minRef >= 0 && k.bootId >= minRef) || k.bootId === before;
+    const needed = k.bootId === store.bootId || (minRef >= 0 && k.bootId >= minRef) || k.bootId === before;
     if (needed && !isMiddle(all, i) && keep.length < MAX_CARRY) keep.push(k);
   }
   return keep;

@@ -68,7 +68,7 @@ export interface StoreRegion {
 }
 
 export interface StoreOptions {
-  /** The hardware boundary (its flash, crc32 and uptime are used), or give them one by one. */
+  /** The hardware boundary (its flash, crc32, zeroBits and uptime, called without `this`), or give them one by one. */
   hal?: { flash: FlashPort; crc32(data: Uint8Array): number; zeroBits(data: Uint8Array): number; uptime(): number };
   flash?: FlashPort;
   /** CRC-32 (IEEE), E.CRC32 on the device. */
@@ -168,7 +168,8 @@ export class Store implements ReadingStore {
   readonly wbuf = blank(WBUF_BYTES);
   readonly wff = blank(WBUF_BYTES);
   readonly wdv = new DataView(this.wbuf.buffer);
-  boot = 0;
+  /** This boot's id: one more than the last boot's, persisted at mount. */
+  bootId = 0;
   bootPersisted = false;
   appendedTotal = 0;
   drops: number[] = [];
@@ -182,14 +183,15 @@ export class Store implements ReadingStore {
   constructor(options: StoreOptions) {
     const hal = options.hal;
     const flash = options.flash || (hal && hal.flash);
-    // Bound rather than wrapped: one JS call less per record on Espruino.
-    const crc = options.crc32 || (hal && hal.crc32.bind(hal));
+    // The hal's own functions (they do not use `this`): no wrapper, no bound copy, and no
+    // closure here, which on Espruino would keep this constructor's whole scope alive.
+    const crc = options.crc32 || (hal && hal.crc32);
     if (!flash) throw new Error("store options: give hal or flash");
     if (!crc) throw new Error("store options: give hal or crc32");
     this.flash = flash;
     this.crc = crc;
-    this.zeros = options.zeroBits || (hal ? hal.zeroBits.bind(hal) : zeroBits);
-    this.uptime = options.uptime || (hal && (() => hal.uptime()));
+    this.zeros = options.zeroBits || (hal ? hal.zeroBits : zeroBits);
+    this.uptime = options.uptime || (hal && hal.uptime);
     const r = options.region;
     if (!r) throw new Error("store options: region (the board profile's flash) is missing");
     checkInt(r.pageSize, 16, 1 << 20, "region.pageSize");
@@ -291,11 +293,6 @@ export class Store implements ReadingStore {
     return this.cold().eraseAll(this);
   }
 
-  /** This boot's id: one more than the last boot's, persisted at mount. */
-  get bootId(): number {
-    return this.boot;
-  }
-
   addr(s: number): number {
     return this.base + s * this.sectorBytes;
   }
@@ -353,7 +350,7 @@ export class Store implements ReadingStore {
 
   ensureBoot(): void {
     if (this.bootPersisted) return;
-    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.zeros);
+    const boot = encodeMeta(M_BOOT, this.bootId, 0, 0, this.zeros);
     if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
       this.writeRecord(boot);
       this.bootPersisted = true;
@@ -766,7 +763,7 @@ export class Store implements ReadingStore {
       projectedLifetimeDays: lifetime,
       dropped,
       appended: this.appendedTotal,
-      bootId: this.boot,
+      bootId: this.bootId,
     };
   }
 
