@@ -25,6 +25,7 @@ import type { BoardProfile } from "../../device/board.ts";
 import { loadBoard } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
+import { MANGLE_CACHE, MANGLE_PROPS } from "./mangle.ts";
 
 /** The repository root (src/host/build -> ../../..). */
 export const ROOT = resolve(import.meta.dirname, "..", "..", "..");
@@ -271,6 +272,9 @@ async function compile(o: { entry: string; file: string; outDir: string; sourcef
       // Inlines constants (before Babel turns const into var, which cannot be inlined): each
       // top-level var left costs a JsVar or two on the device for as long as it runs.
       minifySyntax: true,
+      // Internal members get short names, the same in the bundle and every part (mangle.ts).
+      mangleProps: MANGLE_PROPS,
+      mangleCache: { ...MANGLE_CACHE },
       // Class fields become constructor assignments (TypeScript's behaviour before ES2022).
       tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: false } },
     })) as typeof bundled;
