@@ -46,6 +46,7 @@ import {
   seqNewer,
 } from "./format.ts";
 import { KIND_TYPES, ROTATION_MARK, R_BAD, R_END, R_META, R_READING, encodeMeta, metaV1, type SectorCursor } from "./record.ts";
+import { READER, type StoreReader } from "./reader.ts";
 
 /** Most anchors copied forward at one rotation, and returned by anchors(). */
 const MAX_CARRY = 12;
@@ -526,7 +527,7 @@ export const MAINTENANCE = { configure: configure, mount: mount, rotate: rotate,
 export type StoreMaintenance = typeof MAINTENANCE;
 
 /** Store options where the maintenance may be left out: this module is then used. */
-export type LocalStoreOptions = Omit<StoreOptions, "maintenance"> & { maintenance?: () => StoreMaintenance };
+export type LocalStoreOptions = Omit<StoreOptions, "maintenance" | "reader"> & { maintenance?: () => StoreMaintenance; reader?: () => StoreReader };
 
 /**
  * Creates and mounts a store whose maintenance is this module unless given (Node, tests, the
@@ -544,5 +545,6 @@ export function withMaintenance(options: LocalStoreOptions): StoreOptions {
   const o = {} as StoreOptions;
   for (const k in options) (o as any)[k] = (options as any)[k];
   if (!o.maintenance) o.maintenance = () => MAINTENANCE;
+  if (!o.reader) o.reader = () => READER;
   return o;
 }
