@@ -1,6 +1,7 @@
 /**
- * The store part (src/device/parts.ts): the store's mount, rotation, anchors, erase and
- * reconfiguration, loaded for each of those calls and dropped after (src/device/store/maintenance.ts).
+ * The store part (src/device/parts.ts): the store's rotation, anchors and erase, loaded for
+ * each of those calls and dropped after (src/device/store/maintenance.ts). Mount and
+ * reconfiguration are the mount part, so that a rotation loads only what it runs.
  */
 import { MAINTENANCE } from "../store/maintenance.ts";
 

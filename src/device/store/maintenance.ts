@@ -213,7 +213,8 @@ function mount(store: Store): void {
   store.mounted = true;
   if (store.readOnly) return;
   store.carryPending = head >= 0 && !carryDone;
-  if (store.carryPending && !store.headFull) carry(store, head);
+  // The rotation's code finishes a cut copy-forward (the boot part does not carry it: rare).
+  if (store.carryPending && !store.headFull) store.cold().carry(store, head);
   const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
   if (head >= 0 && store.fits(boot.length, false)) {
     store.writeRecord(boot);
@@ -522,12 +523,16 @@ function addAnchor(list: Anchor[], a: Anchor, max: number): void {
 }
 
 /** What the store calls for its rarely run operations (`StoreOptions.maintenance`). */
-export const MAINTENANCE = { configure: configure, mount: mount, rotate: rotate, appendAnchor: appendAnchor, anchors: anchors, eraseAll: eraseAll };
+export const MAINTENANCE = { rotate: rotate, carry: carry, appendAnchor: appendAnchor, anchors: anchors, eraseAll: eraseAll };
+
+/** What the store calls at boot and to reconfigure (`StoreOptions.boot`): apart, so that a rotation does not load mount's code. */
+export const BOOT = { configure: configure, mount: mount };
 
 export type StoreMaintenance = typeof MAINTENANCE;
+export type StoreBoot = typeof BOOT;
 
 /** Store options where the maintenance may be left out: this module is then used. */
-export type LocalStoreOptions = Omit<StoreOptions, "maintenance" | "reader"> & { maintenance?: () => StoreMaintenance; reader?: () => StoreReader };
+export type LocalStoreOptions = Omit<StoreOptions, "maintenance" | "boot" | "reader"> & { maintenance?: () => StoreMaintenance; boot?: () => StoreBoot; reader?: () => StoreReader };
 
 /**
  * Creates and mounts a store whose maintenance is this module unless given (Node, tests, the
@@ -545,6 +550,7 @@ export function withMaintenance(options: LocalStoreOptions): StoreOptions {
   const o = {} as StoreOptions;
   for (const k in options) (o as any)[k] = (options as any)[k];
   if (!o.maintenance) o.maintenance = () => MAINTENANCE;
+  if (!o.boot) o.boot = () => BOOT;
   if (!o.reader) o.reader = () => READER;
   return o;
 }

@@ -30,7 +30,7 @@ import {
   type ZeroBits,
 } from "./format.ts";
 import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, SectorCursor, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
-import type { StoreMaintenance } from "./maintenance.ts";
+import type { StoreBoot, StoreMaintenance } from "./maintenance.ts";
 import type { StoreReader } from "./reader.ts";
 
 /** `name` of the Error append/appendAnchor throw under policy "refuse" when every sector holds undelivered readings. */
@@ -87,11 +87,13 @@ export interface StoreOptions {
   /** Never write (inspect): the boot id is not persisted. */
   readOnly?: boolean;
   /**
-   * The store's rarely run code (mount, rotation, anchors, erase, reconfiguration), asked for
-   * each time one of those runs and dropped after: the firmware's Storage part, or
-   * maintenance.ts's MAINTENANCE (createStore in maintenance.ts gives that).
+   * The store's rarely run code, asked for each time it runs and dropped after: rotation (once
+   * per sector filled), anchors and erase here, mount and reconfiguration in `boot`. On the
+   * device the Storage parts `store` and `mount`; in Node maintenance.ts's MAINTENANCE and BOOT
+   * (createStore in maintenance.ts gives those).
    */
   maintenance: () => StoreMaintenance;
+  boot: () => StoreBoot;
   /**
    * The store's read side (scans, cursors, marking delivered or dropped), asked for at each read
    * through the Store's methods: on the device the uplink's part (the uplink itself calls
@@ -128,7 +130,9 @@ export function checkMs(v: unknown, what: string): number {
 /** The ring buffer of readings. Construct, then {@link mount} (or use createStore in maintenance.ts). */
 export class Store implements ReadingStore {
   // The state below is the maintenance code's as well (maintenance.ts): not for other callers.
-  private readonly cold: () => StoreMaintenance;
+  /** The rotation's code (mount calls it too, to finish a copy-forward a power cut left undone). */
+  readonly cold: () => StoreMaintenance;
+  private readonly bootCode: () => StoreBoot;
   private readonly reader: () => StoreReader;
   readonly flash: FlashPort;
   readonly crc: (d: Uint8Array) => number;
@@ -229,7 +233,7 @@ export class Store implements ReadingStore {
     this.policy = policy;
     if (!options.maintenance) throw new Error("store options: give maintenance");
     this.cold = options.maintenance;
-    if (!options.reader) throw new Error("store options: give reader");
+    this.bootCode = options.boot;
     this.reader = options.reader;
     this.base = r.address;
     this.align = r.writeAlignment;
@@ -256,7 +260,7 @@ export class Store implements ReadingStore {
    * @throws Error on a bad policy or datastream entry.
    */
   configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamConfig } }): void {
-    this.cold().configure(this, options);
+    this.bootCode().configure(this, options);
   }
 
   /**
@@ -266,7 +270,7 @@ export class Store implements ReadingStore {
    * @throws Error when the region was formatted with another sector size.
    */
   mount(): void {
-    this.cold().mount(this);
+    this.bootCode().mount(this);
   }
 
   /**

@@ -100,6 +100,7 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "uplink", entry: join(ROOT, "src", "device", "parts", "uplink.ts") },
   { name: "sntp", entry: join(ROOT, "src", "device", "parts", "sntp.ts") },
   { name: "store", entry: join(ROOT, "src", "device", "parts", "store.ts") },
+  { name: "mount", entry: join(ROOT, "src", "device", "parts", "mount.ts") },
 ];
 
 /** One built part. */
