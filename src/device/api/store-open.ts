@@ -47,7 +47,7 @@ export function keepStorageNonEmpty(hal: Hal, board: BoardProfile): void {
 export function openStore(o: { hal: Hal; board: BoardProfile; config: SpoolConfig; parts: Parts }): Store {
   keepStorageNonEmpty(o.hal, o.board);
   const parts = o.parts;
-  const store = new Store({ hal: o.hal, region: o.board.flash, policy: o.config.buffer.policy, datastreams: datastreamTable(o.config), maintenance: () => parts.store(), boot: () => parts.mount(), reader: () => parts.uplink().reader });
+  const store = new Store({ hal: o.hal, region: o.board.flash, policy: o.config.buffer.policy, datastreams: datastreamTable(o.config), maintenance: () => parts.store(), boot: () => parts.mount() });
   store.mount();
   return store;
 }

@@ -4,10 +4,8 @@
  * instance exists: about 170 JsVars of functions and 470 of closures (docs/memory.md).
  */
 import { createUplink } from "../uplink/uplink.ts";
-import { READER } from "../store/reader.ts";
 
-/** `reader`: the store's read side (src/device/store/reader.ts), which only the uplink needs while it sends. */
-const part = { createUplink: createUplink, reader: READER };
+const part = { createUplink: createUplink };
 
 export type UplinkPart = typeof part;
 export default part;

@@ -46,7 +46,6 @@ import {
   seqNewer,
 } from "./format.ts";
 import { KIND_TYPES, ROTATION_MARK, R_BAD, R_END, R_META, R_READING, encodeMeta, metaV1, type SectorCursor } from "./record.ts";
-import { READER, type StoreReader } from "./reader.ts";
 
 /** Most anchors copied forward at one rotation, and returned by anchors(). */
 const MAX_CARRY = 12;
@@ -532,7 +531,7 @@ export type StoreMaintenance = typeof MAINTENANCE;
 export type StoreBoot = typeof BOOT;
 
 /** Store options where the maintenance may be left out: this module is then used. */
-export type LocalStoreOptions = Omit<StoreOptions, "maintenance" | "boot" | "reader"> & { maintenance?: () => StoreMaintenance; boot?: () => StoreBoot; reader?: () => StoreReader };
+export type LocalStoreOptions = Omit<StoreOptions, "maintenance" | "boot"> & { maintenance?: () => StoreMaintenance; boot?: () => StoreBoot };
 
 /**
  * Creates and mounts a store whose maintenance is this module unless given (Node, tests, the
@@ -551,6 +550,5 @@ export function withMaintenance(options: LocalStoreOptions): StoreOptions {
   for (const k in options) (o as any)[k] = (options as any)[k];
   if (!o.maintenance) o.maintenance = () => MAINTENANCE;
   if (!o.boot) o.boot = () => BOOT;
-  if (!o.reader) o.reader = () => READER;
   return o;
 }

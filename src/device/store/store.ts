@@ -29,9 +29,8 @@ import {
   zeroBits,
   type ZeroBits,
 } from "./format.ts";
-import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, SectorCursor, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
+import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, R_BAD, R_END, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
 import type { StoreBoot, StoreMaintenance } from "./maintenance.ts";
-import type { StoreReader } from "./reader.ts";
 
 /** `name` of the Error append/appendAnchor throw under policy "refuse" when every sector holds undelivered readings. */
 export const STORE_FULL = "StoreFullError";
@@ -94,12 +93,6 @@ export interface StoreOptions {
    */
   maintenance: () => StoreMaintenance;
   boot: () => StoreBoot;
-  /**
-   * The store's read side (scans, cursors, marking delivered or dropped), asked for at each read
-   * through the Store's methods: on the device the uplink's part (the uplink itself calls
-   * reader.ts directly), in Node reader.ts's READER (createStore in maintenance.ts gives that).
-   */
-  reader: () => StoreReader;
 }
 
 export const FREE = 0;
@@ -133,7 +126,6 @@ export class Store implements ReadingStore {
   /** The rotation's code (mount calls it too, to finish a copy-forward a power cut left undone). */
   readonly cold: () => StoreMaintenance;
   private readonly bootCode: () => StoreBoot;
-  private readonly reader: () => StoreReader;
   readonly flash: FlashPort;
   readonly crc: (d: Uint8Array) => number;
   readonly zeros: ZeroBits;
@@ -234,7 +226,6 @@ export class Store implements ReadingStore {
     if (!options.maintenance) throw new Error("store options: give maintenance");
     this.cold = options.maintenance;
     this.bootCode = options.boot;
-    this.reader = options.reader;
     this.base = r.address;
     this.align = r.writeAlignment;
     this.pageSize = r.pageSize;
@@ -323,7 +314,12 @@ export class Store implements ReadingStore {
 
   /** Byte of reading `i` within {@link readBitmap}'s result (words are stored from the end down). */
   bitByte(s: number, i: number): number {
-    return bitmapWordOffset(this.sectorBytes, i) - recordLimit(this.sectorBytes, this.cnt[s]) + ((i % 32) >> 3);
+    return this.bitByteOf(this.cnt[s], i);
+  }
+
+  /** The same, for a bitmap read when the sector held `count` readings. */
+  private bitByteOf(count: number, i: number): number {
+    return bitmapWordOffset(this.sectorBytes, i) - recordLimit(this.sectorBytes, count) + ((i % 32) >> 3);
   }
 
   /** Room at the head for a record of `len` bytes, leaving ROTATION_RESERVE free for the rotation mark. */
@@ -531,7 +527,16 @@ export class Store implements ReadingStore {
 
   /** Position of the oldest undelivered reading (or the write head when none). */
   oldestPos(): LogPos {
-    return this.reads().oldestPos(this);
+    this.requireMounted();
+    for (let k = 0; k < this.n; k++) {
+      const s = this.ringAt(k);
+      if (this.st[s] !== DATA || this.pend[s] === 0) continue;
+      const bm = this.readBitmap(s);
+      for (let i = 0; i < this.cnt[s]; i++) {
+        if (bm[this.bitByte(s, i)] & (1 << (i % 8))) return this.seq[s] * POS_SPAN + i;
+      }
+    }
+    return this.headPos();
   }
 
   /**
@@ -539,7 +544,9 @@ export class Store implements ReadingStore {
    * false. Do not append from inside `fn`; marking delivered what was already visited is fine.
    */
   scan(options: ScanOptions, fn: (rec: LogRecord) => boolean | void): void {
-    this.reads().scan(this, options, fn);
+    const cur = this.openCursor(options);
+    let rec = cur.next();
+    while (rec !== undefined && fn(rec) !== false) rec = cur.next();
   }
 
   /**
@@ -547,20 +554,66 @@ export class Store implements ReadingStore {
    * batch streamed piece by piece reads each sector once instead of once per piece.
    */
   openCursor(options: ScanOptions): LogCursor {
-    return this.reads().openCursor(this, options);
-  }
-
-  /**
-   * Marks delivered every undelivered reading of `pin` with from <= pos <= to: one in-place
-   * write per 32-reading bitmap word touched. Durable on return.
-   */
-  markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void {
-    this.reads().markDelivered(this, options);
-  }
-
-  /** Marks one reading as dropped for `reason` (not to be sent), counted. */
-  drop(pos: LogPos, reason: DropReason): void {
-    this.reads().drop(this, pos, reason);
+    this.requireMounted();
+    const self = this;
+    const pin = options.pin;
+    const all = !!options.delivered;
+    let from = options.from || 0;
+    let gen = -1;
+    let k = 0;
+    let s = -1;
+    let first = 0;
+    let bm: Uint8Array | undefined;
+    /** Readings the sector held when `bm` was read: the bitmap grows down as the head sector fills. */
+    let bmCount = 0;
+    let c: SectorCursor | undefined;
+    function seek(): void {
+      // Ring order starts after the head; a rotation shifts it, so start over from `from`.
+      gen = self.gen;
+      k = 0;
+      c = undefined;
+    }
+    function next(): LogRecord | undefined {
+      if (gen !== self.gen) seek();
+      for (;;) {
+        if (!c) {
+          if (k >= self.n) return undefined;
+          s = self.ringAt(k++);
+          if (self.st[s] !== DATA || (self.pend[s] === 0 && !all)) continue;
+          first = self.seq[s] * POS_SPAN;
+          if (first + self.cnt[s] <= from) continue;
+          bm = undefined;
+          c = self.cursor(s);
+        }
+        const r = c.next();
+        if (r === R_END || r === R_BAD) {
+          c = undefined;
+          continue;
+        }
+        if (r !== R_READING) continue;
+        const i = c.index;
+        if (i >= self.cnt[s]) {
+          c = undefined;
+          continue;
+        }
+        const pos = first + i;
+        if (pos < from || (pin !== undefined && c.pin !== pin)) continue;
+        // Between two next() calls readings may have been appended to this sector: a bitmap
+        // read before then is laid out for fewer readings and lacks their bits.
+        if (!bm || i >= bmCount) {
+          bmCount = self.cnt[s];
+          bm = self.readBitmap(s);
+        }
+        const pending = (bm[self.bitByteOf(bmCount, i)] & (1 << (i % 8))) !== 0;
+        if (pending || all) {
+          from = pos + 1;
+          const rec: LogRecord = { pos: pos, reading: self.readingOf(c), type: c.type };
+          if (!pending) rec.delivered = true;
+          return rec;
+        }
+      }
+    }
+    return { next: next };
   }
 
   /** A cursor over sector s, up to its seal, or (`unsealed`, or not sealed) as far as its records go. */
@@ -568,12 +621,85 @@ export class Store implements ReadingStore {
     return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] && !unsealed ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s], this.zeros);
   }
 
-  /** The read side, from the `reader` option (on the device: the uplink's part, loaded for this call). */
-  private reads(): StoreReader {
-    return this.reader();
+  readingOf(c: SectorCursor): Reading {
+    return {
+      pin: c.pin,
+      stamp: c.dom === EPOCH ? { epochMs: c.ms } : { bootId: c.dom, uptimeMs: c.ms },
+      value: c.value,
+    };
   }
 
-  reasonIndex(reason: DropReason): number {
+  /**
+   * Marks delivered every undelivered reading of `pin` with from <= pos <= to: one in-place
+   * write per 32-reading bitmap word touched. Durable on return.
+   */
+  markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void {
+    this.requireMounted();
+    this.clearRange(options.pin, options.from, options.to);
+  }
+
+  private clearRange(pin: number, from: number, to: number): number {
+    let total = 0;
+    for (let k = 0; k < this.n; k++) {
+      const s = this.ringAt(k);
+      if (this.st[s] !== DATA || this.pend[s] === 0) continue;
+      const first = this.seq[s] * POS_SPAN;
+      if (first + this.cnt[s] <= from || first > to) continue;
+      const bm = this.readBitmap(s);
+      const clear = new Uint8Array(bm.length);
+      let cleared = 0;
+      const c = this.cursor(s);
+      let r = c.next();
+      while (r !== R_END && r !== R_BAD) {
+        if (r === R_READING) {
+          const i = c.index;
+          const pos = first + i;
+          if (pos > to || i >= this.cnt[s]) break;
+          const bb = this.bitByte(s, i);
+          const bit = 1 << (i % 8);
+          if (pos >= from && (pin < 0 || c.pin === pin) && bm[bb] & bit && !(clear[bb] & bit)) {
+            clear[bb] |= bit;
+            cleared++;
+          }
+        }
+        r = c.next();
+      }
+      if (cleared) this.writeClears(s, clear);
+      this.pend[s] -= cleared;
+      total += cleared;
+    }
+    return total;
+  }
+
+  private writeClears(s: number, clear: Uint8Array): void {
+    const a = this.addr(s) + recordLimit(this.sectorBytes, this.cnt[s]);
+    for (let w = 0; w < clear.length; w += 4) {
+      if (clear[w] | clear[w + 1] | clear[w + 2] | clear[w + 3]) this.clearBits(a + w, clear.subarray(w, w + 4));
+    }
+  }
+
+  /** Marks one reading as dropped for `reason` (not to be sent), counted. */
+  drop(pos: LogPos, reason: DropReason): void {
+    this.requireMounted();
+    this.reasonIndex(reason);
+    const seq = Math.floor(pos / POS_SPAN);
+    const i = pos - seq * POS_SPAN;
+    for (let s = 0; s < this.n; s++) {
+      if (this.st[s] !== DATA || this.seq[s] !== seq || i >= this.cnt[s]) continue;
+      const bm = this.readBitmap(s);
+      const bb = this.bitByte(s, i);
+      const bit = 1 << (i % 8);
+      if (!(bm[bb] & bit)) return;
+      const clear = new Uint8Array(bm.length);
+      clear[bb] = bit;
+      this.writeClears(s, clear);
+      this.pend[s]--;
+      this.countDrop(reason, 1);
+      return;
+    }
+  }
+
+  private reasonIndex(reason: DropReason): number {
     const i = DROP_REASONS.indexOf(reason);
     if (i < 0) throw new Error("drop reason must be one of " + DROP_REASONS.join(", ") + "; got " + String(reason));
     return i;

@@ -6,9 +6,7 @@
 
 import type { Hal, HttpRequest, HttpResponse } from "../hal.ts";
 import type { Stamp } from "../types.ts";
-import type { DropReason, LogPos, LogRecord } from "../store/contract.ts";
-import type { Store } from "../store/store.ts";
-import { READER as READ } from "../store/reader.ts";
+import type { DropReason, LogPos, LogRecord, ReadingStore } from "../store/contract.ts";
 import { formatPoint } from "./json.ts";
 import { maskToken, redactToken } from "./mask.ts";
 import { TOKEN_HINT, classifyReply, replyMessage } from "./reply.ts";
@@ -159,8 +157,7 @@ export type UplinkHal = Pick<Hal, "http" | "storage" | "uptime" | "setTimeout" |
 
 export interface UplinkOptions {
   hal: UplinkHal;
-  /** Read through src/device/store/reader.ts, which the uplink's part carries. */
-  store: Store;
+  store: ReadingStore;
   resolver: StampResolver;
   /** Absent: the network is always there (linux). */
   link?: Link;
@@ -537,7 +534,7 @@ export function createUplink(o: UplinkOptions): Uplink {
 
   function applyDrops(n: number): void {
     for (let i = 0; i < n; i++) {
-      READ.drop(store, dropPos[i], dropWhy[i]);
+      store.drop(dropPos[i], dropWhy[i]);
       if (dropWhy[i] === "too-old") k.dropped.tooOld++;
       else if (dropWhy[i] === "unresolved-time") k.dropped.unresolvedTime++;
       else k.dropped.badPin++;
@@ -555,13 +552,13 @@ export function createUplink(o: UplinkOptions): Uplink {
    * Returns "again" when it stopped early to apply drops.
    */
   function select(now: number | undefined): LogRecord | "again" | undefined {
-    const oldest = READ.oldestPos(store);
+    const oldest = store.oldestPos();
     const from = scanFrom > oldest ? scanFrom : oldest;
     let pick: LogRecord | undefined;
     let n = 0;
     let seen = 0;
     let stopAt = -1;
-    READ.scan(store, { from: from }, (rec) => {
+    store.scan({ from: from }, (rec) => {
       // A long backlog is looked through a slice per task: the rest of the firmware (sampling,
       // the REPL, the reply to the time probe, a board's watchdog) runs in between.
       if (++seen > SCAN_SLICE) {
@@ -643,7 +640,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     let count = 0;
     let bytes = 2;
     let last = pick.pos;
-    READ.scan(store, { from: pick.pos, pin: pin }, (rec) => {
+    store.scan({ from: pick.pos, pin: pin }, (rec) => {
       if (count >= limit || (end !== undefined && rec.pos > end)) return false;
       const ts = resolver.resolve(rec.reading.stamp);
       if (ts === undefined || (now !== undefined && ts < now - maxAgeMs)) return false;
@@ -718,7 +715,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   function settleSuspect(reject: boolean): void {
     const x = iso as { suspect: LogPos; pin: number };
     if (reject) {
-      READ.drop(store, x.suspect, "rejected");
+      store.drop(x.suspect, "rejected");
       k.dropped.rejected++;
       hal.log("uplink: V" + x.pin + " reading refused alone while its neighbours were accepted: dropped as rejected");
     }
@@ -731,7 +728,7 @@ export function createUplink(o: UplinkOptions): Uplink {
 
   /** Pass 2: streams the batch from flash, `piece` bytes per write, the next after `drain`. */
   function stream(b: Batch, req: HttpRequest, id: number, fail: (msg: string) => void, progress: () => void): void {
-    const cursor = READ.openCursor(store, { from: b.start, pin: b.pin });
+    const cursor = store.openCursor({ from: b.start, pin: b.pin });
     let buf = "[";
     let n = 0;
     let recordsDone = false;
@@ -956,7 +953,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     if (action === "ok") {
       // Only what went into this body: the ring may have overwritten readings since pass 1,
       // and the cursor is the one witness of what the server received.
-      if (b.sent > 0) READ.markDelivered(store, { pin: b.pin, from: b.sentFrom, to: b.sentTo });
+      if (b.sent > 0) store.markDelivered({ pin: b.pin, from: b.sentFrom, to: b.sentTo });
       k.delivered += b.sent;
       quota.add(nowUtc(), b.sent);
       k.attempt = 0;

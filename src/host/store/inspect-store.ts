@@ -8,7 +8,6 @@ import type { LogPos } from "../../device/store/contract.ts";
 import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN } from "../../device/store/format.ts";
 import { ROTATION_MARK, R_BAD, R_END, R_READING } from "../../device/store/record.ts";
 import { BAD, DATA, Store } from "../../device/store/store.ts";
-import { readingOf } from "../../device/store/reader.ts";
 import { anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
 
 /** A sector as {@link InspectStore.sectors} reports it. */
@@ -83,7 +82,7 @@ export class InspectStore extends Store {
         else if (r === R_READING) {
           const i = c.index;
           const undelivered = i < this.cnt[s] && bm[this.bitByte(s, i)] & (1 << (i % 8));
-          w = { sector: s, offset: c.at, bytes: c.len, kind: "reading", pos: this.seq[s] * POS_SPAN + i, type: c.type, reading: readingOf(c), delivered: !undelivered };
+          w = { sector: s, offset: c.at, bytes: c.len, kind: "reading", pos: this.seq[s] * POS_SPAN + i, type: c.type, reading: this.readingOf(c), delivered: !undelivered };
         } else if (c.sub === M_BOOT) w = { sector: s, offset: c.at, bytes: c.len, kind: "boot", bootId: c.a };
         else if (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE) w = { sector: s, offset: c.at, bytes: c.len, kind: "anchor", anchor: anchorOf(c) };
         else w = { sector: s, offset: c.at, bytes: c.len, kind: "count", reason: c.a === ROTATION_MARK ? "rotation" : DROP_REASONS[c.a] || "#" + c.a, n: c.b };
