@@ -57,8 +57,30 @@ const STORE_MEMBERS = [
   "ensure",
 ];
 
-/** Every mangled name, in the order their short names are given. */
-export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS;
+/** The clock's internal members (TimeKeeper: src/device/clock/timekeeper.ts). */
+const CLOCK_MEMBERS = [
+  "coarseAllowedNoted",
+  "boardClock",
+  "lastEpochStamp",
+  "boundFrom",
+  "overflowReadings",
+  "maxWidthMs",
+  "coarseIntervalMs",
+  "holdOffMs",
+  "failingSince",
+  "trustBoardClock",
+  "coarseAllowed",
+  "addAnchor",
+  "needsCoarse",
+  "typicalGap",
+  "startAfter",
+  "startBefore",
+  "entryOf",
+  "gapKnown",
+];
+
+/** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */
+export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBERS);
 
 /** What esbuild's `mangleProps` matches: exactly the listed names. */
 export const MANGLE_PROPS = new RegExp(`^(?:${MANGLED_PROPS.join("|")})$`);
