@@ -13,6 +13,7 @@ import { NorFlash } from "../src/host/sim/nor-flash.ts";
 import { FlashBus } from "../src/host/sim/flash-bus.ts";
 import { HEADER_BYTES, JsfStorage } from "../src/host/sim/storage.ts";
 import { Store } from "../src/device/store/store.ts";
+import { withMaintenance } from "../src/device/store/maintenance.ts";
 import type { Reading } from "../src/device/types.ts";
 import { espruinoNumberText } from "../src/host/sim/number-text.ts";
 
@@ -27,7 +28,7 @@ function temperature(i: number): number {
 }
 
 function newStore(flash: NorFlash): Store {
-  const s = new Store({ flash, crc32, region: ESP32, datastreams: { "1": { type: "double" }, "2": { type: "double" }, "3": { type: "double" }, "4": { type: "double" } } });
+  const s = new Store(withMaintenance({ flash, crc32, region: ESP32, datastreams: { "1": { type: "double" }, "2": { type: "double" }, "3": { type: "double" }, "4": { type: "double" } } }));
   s.mount();
   return s;
 }

@@ -3,7 +3,7 @@ import { loadBoard } from "../src/host/boards.ts";
 import { createSpool, type Spool } from "../src/device/api/spool.ts";
 import { CONFIG_FILE } from "../src/device/api/config.ts";
 import { CONFIG_SLOTS, readNewest } from "../src/device/api/config-store.ts";
-import { createStore } from "../src/device/store/store.ts";
+import { createStore } from "../src/device/store/maintenance.ts";
 import { bootHal, newDevice, type Device, type TestHal } from "./api-hal.ts";
 import { directParts } from "./helpers/parts.ts";
 

@@ -8,6 +8,7 @@ import * as acorn from "acorn";
 import * as walk from "acorn-walk";
 import { build, BuildError, checkBundle, type Violation } from "../src/host/build/index.ts";
 import { ROOT } from "../src/host/build/pipeline.ts";
+import { MANGLE_CACHE, MANGLED_PROPS } from "../src/host/build/mangle.ts";
 import { BOARD_IDS, loadBoard } from "../src/host/boards.ts";
 import { MISSING_ARRAY_METHODS, MISSING_METHODS } from "../src/host/build/espruino-builtins.ts";
 import { BANNED_PROPS, ESPRUINO_PROPS } from "../src/host/espruino-builtins.ts";
@@ -341,6 +342,25 @@ test("the firmware bundle carries no dynamic-require shim (esbuild's `typeof Pro
   const r = await build({ board: "esp8266", write: false });
   t.false(r.code.includes("Proxy"), "no Proxy");
   t.false(r.code.includes("Dynamic require"), "no shim error text");
+});
+
+test("internal member names are shortened alike in the bundle and every part, and no short name is used otherwise", async (t) => {
+  const r = await build({ board: "esp8266", write: false });
+  const listed = new Set(MANGLED_PROPS);
+  for (const c of [r.code, ...r.parts.map((p) => p.code)]) {
+    const props = new Set<string>();
+    walk.full(acorn.parse(c, { ecmaVersion: 2020 }) as any, (n: any) => {
+      if (n.type === "MemberExpression" && !n.computed) props.add(n.property.name);
+      if ((n.type === "Property" || n.type === "MethodDefinition") && n.key.type === "Identifier") props.add(n.key.name);
+    });
+    for (const p of props) {
+      t.false(listed.has(p), `${p} is listed in mangle.ts but left long`);
+      if (p.startsWith("$")) t.true(Object.values(MANGLE_CACHE).includes(p), `${p}: a property starting with $ that is not a mangled name`);
+    }
+  }
+  // The store part reads the Store's fields under the bundle's names.
+  const store = r.parts.find((p) => p.name === "store")!;
+  t.true(store.code.includes("." + MANGLE_CACHE.sectorBytes) && r.code.includes("." + MANGLE_CACHE.sectorBytes));
 });
 
 test("the firmware's module level is global, each name prefixed, and runs as before", async (t) => {

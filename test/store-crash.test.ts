@@ -9,6 +9,7 @@
 import test from "ava";
 import { NorFlash } from "../src/host/sim/nor-flash.ts";
 import { Store } from "../src/device/store/store.ts";
+import { withMaintenance } from "../src/device/store/maintenance.ts";
 import { CRASH_DATASTREAMS, crashCheck, crashWorkload, crc32, newCrashModel, recordWrites, tornRecordReport, type CrashModel } from "./store-helpers.ts";
 import { describeSweep, sweepPowerCuts } from "./helpers/power-cut.ts";
 import type { CutOperation } from "../src/host/sim/nor-flash.ts";
@@ -22,7 +23,7 @@ const APPENDS = 1000;
 const RECOVERY_EVERY = 5;
 
 function mount(flash: NorFlash): Store {
-  const s = new Store({ flash, crc32, region: REGION, sectorPages: 1, datastreams: CRASH_DATASTREAMS });
+  const s = new Store(withMaintenance({ flash, crc32, region: REGION, sectorPages: 1, datastreams: CRASH_DATASTREAMS }));
   s.mount();
   return s;
 }

@@ -4,7 +4,7 @@
 // network manager and the uplink over the real hardware boundary, built for the board and run
 // in the simulated Espruino. The test drives it through `global.t`.
 import { espruinoHal } from "../src/device/espruino-hal.ts";
-import { createStore } from "../src/device/store/store.ts";
+import { createStore } from "../src/device/store/maintenance.ts";
 import { createNetwork } from "../src/device/net/index.ts";
 import { createUplink } from "../src/device/uplink/index.ts";
 import type { Stamp } from "../src/device/types.ts";

@@ -184,19 +184,21 @@ export interface EspruinoGlobals {
  */
 export function createEspruinoHal(g: EspruinoGlobals): Hal {
   const flash = g.require("Flash");
-  const storage = g.require("Storage");
   const E = g.E;
+  const getTime = g.getTime;
+  const setTime = g.setTime;
+  const req = g.require;
+  const defragForTls = g.defragForTls;
   // getTime() counts from boot until the clock is first set; every step we make is remembered
   // so that uptime survives it.
   let stepSec = 0;
-  const bootSec = g.startSec !== undefined ? g.startSec : g.getTime();
-  let wifi: WifiPort | undefined;
-  if (g.hasWifi) wifi = g.require("Wifi");
+  const bootSec = g.startSec !== undefined ? g.startSec : getTime();
   let http: HttpPort | undefined;
   let dgram: DgramPort | undefined;
   // Where the interpreter's own function fits, it is stored as is: a wrapper costs about seven
-  // JsVars for as long as the Hal lives, a stored builtin about two (docs/memory.md).
-  return {
+  // JsVars for as long as the Hal lives, a stored builtin about two (docs/memory.md). Storage is
+  // the module itself (its read gives a string, or undefined when there is no such file).
+  const hal: Hal = {
     flash: {
       read: (addr, length) => flash.read(length, addr),
       write: (addr, data) => {
@@ -207,25 +209,15 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
       // integer, got Number"); sums with a division in them are floats there, so cast.
       erasePage: (addr) => flash.erasePage(addr | 0),
     },
-    storage: {
-      read: (name) => {
-        const s = storage.read(name);
-        return s === undefined || s === null ? undefined : String(s);
-      },
-      write: storage.write,
-      erase: storage.erase,
-      list: storage.list,
-      getStats: storage.getStats,
-      compact: storage.compact,
-    },
-    wifi,
+    storage: g.require("Storage"),
+    wifi: g.hasWifi ? g.require("Wifi") : undefined,
     // http and dgram are loaded lazily: each module costs RAM on the device.
     get http(): HttpPort {
       if (!http) {
-        const h = g.require("http") as HttpPort;
+        const h = req("http") as HttpPort;
         // Espruino quirk (Linux build): mbedtls takes its buffers as contiguous JsVars and the
         // interpreter asserts instead of failing the handshake when they are scattered.
-        http = g.defragForTls
+        http = defragForTls
           ? {
               request: (o, cb) => {
                 if (o.protocol === "https:") E.defrag();
@@ -237,18 +229,18 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
       return http as HttpPort;
     },
     get dgram(): DgramPort {
-      if (!dgram) dgram = g.require("dgram");
+      if (!dgram) dgram = req("dgram");
       return dgram as DgramPort;
     },
-    now: () => g.getTime() * 1000,
+    now: () => getTime() * 1000,
     uptime: () => {
       "ram";
-      return (g.getTime() - stepSec - bootSec) * 1000;
+      return (getTime() - stepSec - bootSec) * 1000;
     },
     setTime: (epochMs) => {
-      const before = g.getTime();
-      g.setTime(epochMs / 1000);
-      stepSec += g.getTime() - before;
+      const before = getTime();
+      setTime(epochMs / 1000);
+      stepSec += getTime() - before;
     },
     setTimeout: g.setTimeout,
     clearTimeout: g.clearTimeout,
@@ -273,4 +265,8 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
     memory: g.process.memory,
     evaluate: g.eval,
   };
+  // Espruino keeps a closure's whole scope, not just what it uses: without this the globals
+  // object (a dozen properties) would live as long as the Hal.
+  g = undefined as unknown as EspruinoGlobals;
+  return hal;
 }

@@ -15,6 +15,8 @@ import type { ReportPart } from "./parts/report.ts";
 import type { UplinkPart } from "./parts/uplink.ts";
 import type { SntpPart } from "./parts/sntp.ts";
 import type { ClockPart } from "./parts/clock.ts";
+import type { StorePart } from "./parts/store.ts";
+import type { MountPart } from "./parts/mount.ts";
 
 /** The parts, each loaded afresh by every call: keep the result only as long as you use it. */
 export interface Parts {
@@ -28,6 +30,10 @@ export interface Parts {
   sntp(): SntpPart;
   /** What the clock knows of past boots: for a flush, a status question, the survey at start. */
   clock(): ClockPart;
+  /** The store's rotation (once per sector filled), anchors and erase. */
+  store(): StorePart;
+  /** The store's mount and reconfiguration. */
+  mount(): MountPart;
 }
 
 /** Storage files of parts: `spool.<name>.<8 hex>`. */
@@ -47,7 +53,15 @@ export function storageParts(hal: Hal, files: { [name: string]: string }): Parts
     }
     return hal.evaluate(code);
   }
-  return { setup: () => load("setup"), report: () => load("report"), uplink: () => load("uplink"), sntp: () => load("sntp"), clock: () => load("clock") };
+  return {
+    setup: () => load("setup"),
+    report: () => load("report"),
+    uplink: () => load("uplink"),
+    sntp: () => load("sntp"),
+    clock: () => load("clock"),
+    store: () => load("store"),
+    mount: () => load("mount"),
+  };
 }
 
 /** Erases the part files of other builds (left by earlier firmware). */

@@ -4,7 +4,7 @@
 // built for the board and run in the simulated Espruino. `t.open(options)` mounts a store on the
 // device's Flash and hands it to the test, which drives it from the host.
 import { espruinoHal } from "../../src/device/espruino-hal.ts";
-import { createStore } from "../../src/device/store/store.ts";
+import { createStore } from "../../src/device/store/maintenance.ts";
 
 const hal = espruinoHal({ hasWifi: false });
 

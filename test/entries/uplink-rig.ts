@@ -5,7 +5,7 @@
 // switch the test flips; the stamp resolver knows epoch stamps, this boot's uptime stamps once
 // "synced", and earlier boots' stamps once the test gives their offset. Driven through `global.t`.
 import { espruinoHal } from "../../src/device/espruino-hal.ts";
-import { createStore } from "../../src/device/store/store.ts";
+import { createStore } from "../../src/device/store/maintenance.ts";
 import { createUplink } from "../../src/device/uplink/index.ts";
 
 const BOARD = __BOARD__;

@@ -8,5 +8,15 @@ import reportPart from "../../src/device/parts/report.ts";
 import uplinkPart from "../../src/device/parts/uplink.ts";
 import sntpPart from "../../src/device/parts/sntp.ts";
 import clockPart from "../../src/device/parts/clock.ts";
+import storePart from "../../src/device/parts/store.ts";
+import mountPart from "../../src/device/parts/mount.ts";
 
-export const directParts: Parts = { setup: () => setupPart, report: () => reportPart, uplink: () => uplinkPart, sntp: () => sntpPart, clock: () => clockPart };
+export const directParts: Parts = {
+  setup: () => setupPart,
+  report: () => reportPart,
+  uplink: () => uplinkPart,
+  sntp: () => sntpPart,
+  clock: () => clockPart,
+  store: () => storePart,
+  mount: () => mountPart,
+};

@@ -96,7 +96,7 @@ if (!BIN) {
       await checkPort(port);
       // The parts found beside the bundle, as `npm run flash -- --bundle FILE` does.
       const parts = partsOfBundle(bundle, "linux");
-      t.deepEqual(parts.map((p) => p.storage.split(".")[1]).sort(), ["report", "setup", "sntp", "uplink"], "the parts go along");
+      t.deepEqual(parts.map((p) => p.storage.split(".")[1]).sort(), ["mount", "report", "setup", "sntp", "store", "uplink"], "the parts go along");
       const plan = flashPlan({ port: `tcp://127.0.0.1:${TELNET_PORT}`, bundle, parts, configFile: tmp.path, espruino: ESPRUINO_CLI });
       const outcome = await runEspruino(plan, { timeoutMs: 80000, cwd: dir });
       t.deepEqual(outcome.banner, { version: "0.1.0", board: "linux" }, "the CLI saw the banner after load");

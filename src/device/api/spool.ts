@@ -119,7 +119,7 @@ export function createSpool(o: SpoolOptions): Spool {
   // only those they use): the options, with the firmware's defaults, are not needed after this.
   o = undefined as unknown as SpoolOptions;
   S._parts = parts;
-  const store = openStore({ hal: hal, board: board, config: S._cfg });
+  const store = openStore({ hal: hal, board: board, config: S._cfg, parts: parts });
   S._store = store;
   const keeper = new TimeKeeper({
     hal: hal,

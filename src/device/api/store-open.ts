@@ -1,7 +1,8 @@
 /** Opens the reading store for a board and keeps its datastream table and policy in step with the configuration. */
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
-import { createStore, Store } from "../store/store.ts";
+import type { Parts } from "../parts.ts";
+import { Store } from "../store/store.ts";
 import type { DatastreamConfig as StoreDatastream } from "../store/store.ts";
 import type { SpoolConfig } from "./config.ts";
 import { guardStorageWrites } from "./storage-tidy.ts";
@@ -45,10 +46,13 @@ export function keepStorageNonEmpty(hal: Hal, board: DeviceBoard): void {
  * write is kept within the board's usable bytes (see {@link guardStorageWrites}).
  * @throws Error when the region does not suit the store.
  */
-export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig }): Store {
+export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig; parts: Parts }): Store {
   keepStorageNonEmpty(o.hal, o.board);
   guardStorageWrites(o.hal, o.board);
-  return createStore({ hal: o.hal, region: o.board.flash, policy: o.config.buffer.policy, datastreams: datastreamTable(o.config) });
+  const parts = o.parts;
+  const store = new Store({ hal: o.hal, region: o.board.flash, policy: o.config.buffer.policy, datastreams: datastreamTable(o.config), maintenance: () => parts.store(), boot: () => parts.mount() });
+  store.mount();
+  return store;
 }
 
 /**

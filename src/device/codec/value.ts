@@ -175,7 +175,7 @@ export function utf8Decode(b: Uint8Array, from: number, to: number): string {
 }
 
 // Rounds through a float32, as Math.fround would (Espruino has no Math.fround).
-const F32 = new Float32Array(1);
+const F32 = /* @__PURE__ */ new Float32Array(1);
 
 function roundSig(x: number, digits: number): number {
   const e = Math.floor(Math.log(Math.abs(x)) / Math.LN10);

@@ -111,7 +111,7 @@ export function putU16(b: Uint8Array, o: number, v: number): void {
 }
 
 /** Zero bits per nibble value. */
-export const NIBBLE_ZEROS = new Uint8Array([4, 3, 3, 2, 3, 2, 2, 1, 3, 2, 2, 1, 2, 1, 1, 0]);
+export const NIBBLE_ZEROS = /* @__PURE__ */ new Uint8Array([4, 3, 3, 2, 3, 2, 2, 1, 3, 2, 2, 1, 2, 1, 1, 0]);
 
 /**
  * Number of 0 bits in `d`, in JS (the device's HAL counts natively: Hal.zeroBits). A format-2

@@ -94,14 +94,6 @@ export class PinTable {
     this.dom[s] = dom;
     this.last[s] = ms;
   }
-
-  copyFrom(o: PinTable): void {
-    this.n = o.n;
-    this.pins.set(o.pins);
-    this.dom.set(o.dom);
-    this.last.set(o.last);
-    this.delta.set(o.delta);
-  }
 }
 
 function putU48(b: Uint8Array, o: number, v: number): number {
@@ -112,13 +104,16 @@ function putU48(b: Uint8Array, o: number, v: number): number {
   return o + 6;
 }
 
-const f64 = new Float64Array(1);
-const f64b = new Uint8Array(f64.buffer);
-const f32 = new Float32Array(1);
-const f32b = new Uint8Array(f32.buffer);
+// Marked pure so that a part importing other things of this module does not carry them.
+const f64 = /* @__PURE__ */ new Float64Array(1);
+const f64b = /* @__PURE__ */ new Uint8Array(f64.buffer);
+const f32 = /* @__PURE__ */ new Float32Array(1);
+const f32b = /* @__PURE__ */ new Uint8Array(f32.buffer);
 /** Byte order of typed arrays (little-endian on every Espruino target; checked, not assumed). */
-f32[0] = 1;
-const LE = f32b[3] === 0x3f;
+const LE = /* @__PURE__ */ (() => {
+  f32[0] = 1;
+  return f32b[3] === 0x3f;
+})();
 
 function putI32(b: Uint8Array, o: number, v: number): number {
   b[o] = v & 255;

@@ -11,11 +11,6 @@ import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, inferType } from ".
 import type { DropReason, FullPolicy, LogCursor, LogPos, LogRecord, ReadingStore, ScanOptions, StoreStats } from "./contract.ts";
 import {
   DROP_REASONS,
-  FLAG_CARRY_DONE,
-  FLAG_HAS_ANCHOR,
-  FORMAT_V1,
-  FORMAT_VERSION,
-  HEADER_BYTES,
   K_BOOL,
   K_ENUM,
   K_F32,
@@ -24,25 +19,18 @@ import {
   K_LOC,
   K_STR,
   MAX_MS,
-  M_ANCHOR,
-  M_ANCHOR_COARSE,
   M_BOOT,
   M_COUNT,
-  OFF_FLAGS,
-  OFF_SEAL,
   POS_SPAN,
   RECORDS_START,
   bitmapWordOffset,
   blank,
-  decodeHeader,
-  encodeHeader,
-  encodeSeal,
   recordLimit,
-  seqNewer,
   zeroBits,
   type ZeroBits,
 } from "./format.ts";
-import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_MARK, ROTATION_RESERVE, R_BAD, R_END, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt, metaV1 } from "./record.ts";
+import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, R_BAD, R_END, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
+import type { StoreBoot, StoreMaintenance } from "./maintenance.ts";
 
 /** `name` of the Error append/appendAnchor throw under policy "refuse" when every sector holds undelivered readings. */
 export const STORE_FULL = "StoreFullError";
@@ -52,7 +40,7 @@ export const STORE_FULL = "StoreFullError";
  * Espruino 2v29 a class's `super(message)` into Error throws SyntaxError "Calling 'super'
  * outside of class" (test/conformance, errors/subclass).
  */
-function storeFullError(): Error {
+export function storeFullError(): Error {
   const e = new Error("store full: every sector holds undelivered readings (policy refuse)");
   e.name = STORE_FULL;
   return e;
@@ -80,7 +68,7 @@ export interface StoreRegion {
 }
 
 export interface StoreOptions {
-  /** The hardware boundary (its flash, crc32 and uptime are used), or give them one by one. */
+  /** The hardware boundary (its flash, crc32, zeroBits and uptime, called without `this`), or give them one by one. */
   hal?: { flash: FlashPort; crc32(data: Uint8Array): number; zeroBits(data: Uint8Array): number; uptime(): number };
   flash?: FlashPort;
   /** CRC-32 (IEEE), E.CRC32 on the device. */
@@ -97,128 +85,117 @@ export interface StoreOptions {
   datastreams?: { [pin: string]: DatastreamConfig };
   /** Never write (inspect): the boot id is not persisted. */
   readOnly?: boolean;
+  /**
+   * The store's rarely run code, asked for each time it runs and dropped after: rotation (once
+   * per sector filled), anchors and erase here, mount and reconfiguration in `boot`. On the
+   * device the Storage parts `store` and `mount`; in Node maintenance.ts's MAINTENANCE and BOOT
+   * (createStore in maintenance.ts gives those).
+   */
+  maintenance: () => StoreMaintenance;
+  boot: () => StoreBoot;
 }
 
 export const FREE = 0;
 export const DATA = 1;
 export const BAD = 2;
 const DEFAULT_CYCLES = 100000;
-/** Most anchors copied forward at one rotation, and kept by anchors(). */
-const MAX_CARRY = 12;
-const MAX_ANCHORS = 32;
 const MS_PER_DAY = 86400000;
 /** Append scratch: up to 3 bytes of alignment before the record, a fixed-size record, padding. */
 const WBUF_BYTES = 3 + MAX_FIXED_RECORD + 4;
 /** {@link Store.appendNumber}'s kinds of pin: a double kept as float32, an integer. */
-const HOT_F32 = 1;
-const HOT_INT = 2;
+export const HOT_F32 = 1;
+export const HOT_INT = 2;
 
-function popcount8(x: number): number {
-  let n = 0;
-  while (x) {
-    n += x & 1;
-    x >>= 1;
-  }
-  return n;
-}
-
-function checkInt(v: unknown, min: number, max: number, what: string): number {
+export function checkInt(v: unknown, min: number, max: number, what: string): number {
   if (typeof v !== "number" || v !== v || v % 1 !== 0 || v < min || v > max) {
     throw new Error(what + " must be an integer in " + min + ".." + max + ", got " + String(v));
   }
   return v;
 }
 
-function checkMs(v: unknown, what: string): number {
+export function checkMs(v: unknown, what: string): number {
   if (typeof v !== "number" || v !== v || v < 0 || v >= MAX_MS) {
     throw new Error(what + " must be a number of ms in 0..2^48, got " + String(v));
   }
   return Math.floor(v);
 }
 
-function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
-  for (const k in ds) {
-    const pin = Number(k);
-    checkInt(pin, 0, 255, "datastreams key (pin)");
-    const c = ds[k];
-    if (!c || typeof c !== "object") throw new Error("datastreams[" + k + "] must be {type, precision?}");
-    checkValue(pin, c.type, c.type === "location" ? [0, 0] : c.type === "string" ? "" : c.type === "boolean" ? false : 0);
-    if (c.precision !== undefined && c.precision !== "float32" && c.precision !== "float64") {
-      throw new Error("datastreams[" + k + '].precision must be "float32" or "float64"');
-    }
-  }
-}
-
-/** The ring buffer of readings. Construct, then {@link mount} (or use {@link createStore}). */
+/** The ring buffer of readings. Construct, then {@link mount} (or use createStore in maintenance.ts). */
 export class Store implements ReadingStore {
-  private readonly flash: FlashPort;
-  private readonly crc: (d: Uint8Array) => number;
-  private readonly zeros: ZeroBits;
-  private readonly uptime: (() => number) | undefined;
-  private readonly base: number;
-  private readonly align: number;
-  private readonly pageSize: number;
-  private readonly pageLog2: number;
-  private readonly sectorPages: number;
-  protected readonly sectorBytes: number;
-  protected readonly n: number;
-  private readonly cycles: number;
-  private policy: FullPolicy;
-  private ds!: { [pin: string]: DatastreamConfig };
+  // The state below is the maintenance code's as well (maintenance.ts): not for other callers.
+  /** The rotation's code (mount calls it too, to finish a copy-forward a power cut left undone). */
+  readonly cold: () => StoreMaintenance;
+  private readonly bootCode: () => StoreBoot;
+  readonly flash: FlashPort;
+  readonly crc: (d: Uint8Array) => number;
+  readonly zeros: ZeroBits;
+  readonly uptime: (() => number) | undefined;
+  readonly base: number;
+  readonly align: number;
+  readonly pageSize: number;
+  readonly pageLog2: number;
+  readonly sectorPages: number;
+  readonly sectorBytes: number;
+  readonly n: number;
+  readonly cycles: number;
+  policy: FullPolicy;
+  ds!: { [pin: string]: DatastreamConfig };
   /** By pin, what {@link appendNumber} stores: HOT_F32, HOT_INT, or 0 (not a hot pin). */
-  private hot = new Uint8Array(256);
-  private readonly readOnly: boolean;
+  hot = new Uint8Array(256);
+  readonly readOnly: boolean;
 
-  protected st: Uint8Array;
-  protected seq: Uint32Array;
-  protected er: Uint32Array;
-  protected cnt: Uint16Array;
-  protected pend: Uint16Array;
-  protected sealed: Uint8Array;
-  private anch: Uint8Array;
-  private minBoot: Float64Array;
+  st: Uint8Array;
+  seq: Uint32Array;
+  er: Uint32Array;
+  cnt: Uint16Array;
+  pend: Uint16Array;
+  sealed: Uint8Array;
+  anch: Uint8Array;
+  minBoot: Float64Array;
   /** Format version of each data sector (FORMAT_V1: written by earlier firmware, never appended to). */
-  private ver: Uint8Array;
+  ver: Uint8Array;
 
-  protected head = -1;
+  head = -1;
   /** Changes whenever sectors are erased or the head moves: open cursors then re-seek. */
-  private gen = 0;
-  protected headOff = RECORDS_START;
-  private headFull = false;
+  gen = 0;
+  headOff = RECORDS_START;
+  headFull = false;
   /** The head ends in a torn record: nothing can be written after it. */
-  private headTorn = false;
+  headTorn = false;
   /** n of the head's last rotation mark, -1 when it has none. */
-  private headMark = -1;
+  headMark = -1;
   /** The head's rotation mark was counted at mount (the sector after it was already erased). */
-  private markCounted = false;
-  private readonly table = new PinTable();
+  markCounted = false;
+  /** The head sector's pin table (mount takes the one its scan of the head built). */
+  table = new PinTable();
   /** Aligned-write scratch of the append path (0xFF outside the record), the 0xFF bytes that reset it, a DataView on it. */
-  private readonly wbuf = blank(WBUF_BYTES);
-  private readonly wff = blank(WBUF_BYTES);
-  private readonly wdv = new DataView(this.wbuf.buffer);
-  private boot = 0;
-  private bootPersisted = false;
-  private appendedTotal = 0;
-  private drops: number[] = [];
-  private bytesSinceMount = 0;
-  private mountedAt = 0;
-  private mounted = false;
-  private anchorCache: Anchor[] | undefined;
+  readonly wbuf = blank(WBUF_BYTES);
+  readonly wff = blank(WBUF_BYTES);
+  readonly wdv = new DataView(this.wbuf.buffer);
+  /** This boot's id: one more than the last boot's, persisted at mount. */
+  bootId = 0;
+  bootPersisted = false;
+  appendedTotal = 0;
+  drops: number[] = [];
+  bytesSinceMount = 0;
+  mountedAt = 0;
+  mounted = false;
   /** The head's copy-forward of anchors has not completed (cut during a rotation). */
-  private carryPending = false;
+  carryPending = false;
 
   /** @throws Error naming the option to fix (region geometry, sectorPages, policy, datastreams). */
   constructor(options: StoreOptions) {
     const hal = options.hal;
     const flash = options.flash || (hal && hal.flash);
-    // Bound rather than wrapped: one JS call less per record on Espruino.
-    const crc = options.crc32 || (hal && hal.crc32.bind(hal));
+    // The hal's own functions (they do not use `this`): no wrapper, no bound copy, and no
+    // closure here, which on Espruino would keep this constructor's whole scope alive.
+    const crc = options.crc32 || (hal && hal.crc32);
     if (!flash) throw new Error("store options: give hal or flash");
     if (!crc) throw new Error("store options: give hal or crc32");
     this.flash = flash;
     this.crc = crc;
-    this.zeros = options.zeroBits || (hal ? hal.zeroBits.bind(hal) : zeroBits);
-    this.uptime = options.uptime || (hal && (() => hal.uptime()));
+    this.zeros = options.zeroBits || (hal ? hal.zeroBits : zeroBits);
+    this.uptime = options.uptime || (hal && hal.uptime);
     const r = options.region;
     if (!r) throw new Error("store options: region (the board profile's flash) is missing");
     checkInt(r.pageSize, 16, 1 << 20, "region.pageSize");
@@ -246,7 +223,9 @@ export class Store implements ReadingStore {
     const policy = options.policy || "overwrite-oldest";
     if (policy !== "overwrite-oldest" && policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
     this.policy = policy;
-    this.setDatastreams(options.datastreams || {});
+    if (!options.maintenance) throw new Error("store options: give maintenance");
+    this.cold = options.maintenance;
+    this.bootCode = options.boot;
     this.base = r.address;
     this.align = r.writeAlignment;
     this.pageSize = r.pageSize;
@@ -264,6 +243,7 @@ export class Store implements ReadingStore {
     this.anch = new Uint8Array(n);
     this.minBoot = new Float64Array(n);
     this.ver = new Uint8Array(n);
+    this.configure({ datastreams: options.datastreams || {} });
   }
 
   /**
@@ -271,35 +251,7 @@ export class Store implements ReadingStore {
    * @throws Error on a bad policy or datastream entry.
    */
   configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamConfig } }): void {
-    if (options.policy !== undefined) {
-      if (options.policy !== "overwrite-oldest" && options.policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
-      this.policy = options.policy;
-    }
-    if (options.datastreams !== undefined) this.setDatastreams(options.datastreams);
-  }
-
-  private setDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
-    checkDatastreams(ds);
-    this.ds = ds;
-    this.hot.fill(0);
-    for (const k in ds) {
-      const c = ds[k];
-      if (c.type === "integer") this.hot[Number(k)] = HOT_INT;
-      else if (c.type === "double" && c.precision !== "float64") this.hot[Number(k)] = HOT_F32;
-    }
-  }
-
-  /** This boot's id: one more than the last boot's, persisted at mount. */
-  get bootId(): number {
-    return this.boot;
-  }
-
-  protected addr(s: number): number {
-    return this.base + s * this.sectorBytes;
-  }
-
-  protected requireMounted(): void {
-    if (!this.mounted) throw new Error("store: call mount() first");
+    this.bootCode().configure(this, options);
   }
 
   /**
@@ -309,139 +261,59 @@ export class Store implements ReadingStore {
    * @throws Error when the region was formatted with another sector size.
    */
   mount(): void {
-    this.gen++;
-    const n = this.n;
-    let head = -1;
-    let maxBoot = 0;
-    let maxEr = 0;
-    let headHdr: ReturnType<typeof decodeHeader> = "blank";
-    for (let s = 0; s < n; s++) {
-      const h = decodeHeader(this.flash.read(this.addr(s), RECORDS_START), this.crc);
-      this.cnt[s] = 0;
-      this.pend[s] = 0;
-      this.sealed[s] = 0;
-      this.anch[s] = 0;
-      this.minBoot[s] = -1;
-      this.er[s] = 0;
-      this.seq[s] = 0;
-      if (h === "blank") this.st[s] = FREE;
-      else if (h === "bad") this.st[s] = this.isBlank(s, HEADER_BYTES, this.sectorBytes) ? FREE : BAD;
-      else {
-        if (h.sectorPages !== this.sectorPages || h.pageLog2 !== this.pageLog2) {
-          throw new Error(
-            "the flash region was formatted with " + h.sectorPages + " page(s) of " + (1 << h.pageLog2) +
-              " B per sector; pass sectorPages/pageSize to match (or eraseAll with the old geometry)",
-          );
-        }
-        this.st[s] = DATA;
-        this.ver[s] = h.version;
-        this.seq[s] = h.seq;
-        this.er[s] = h.erases;
-        if (h.erases > maxEr) maxEr = h.erases;
-        if (h.bootId > maxBoot) maxBoot = h.bootId;
-        if (!(h.flags & FLAG_HAS_ANCHOR)) this.anch[s] = 1;
-        if (h.sealCount >= 0) {
-          this.sealed[s] = 1;
-          this.cnt[s] = h.sealCount;
-          this.minBoot[s] = h.sealMinBoot;
-        }
-        if (head < 0 || seqNewer(h.seq, this.seq[head])) {
-          head = s;
-          headHdr = h;
-        }
-      }
-    }
-    // Erase counts lost to a cut between erase and header write: the max seen is an upper bound
-    // of theirs (rotation is sequential), so wear is never under-estimated.
-    for (let s = 0; s < n; s++) if (this.st[s] !== DATA) this.er[s] = maxEr;
-    this.head = head;
-    this.drops = [];
-    for (let i = 0; i < DROP_REASONS.length; i++) this.drops.push(0);
-    this.appendedTotal = 0;
-    this.table.reset();
-    this.headOff = RECORDS_START;
-    this.headFull = false;
-    this.headTorn = false;
-    this.headMark = -1;
-    this.markCounted = false;
-    let carryDone = true;
-    for (let s = 0; s < n; s++) {
-      if (this.st[s] !== DATA) continue;
-      if (s === head || !this.sealed[s]) {
-        const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0, this.ver[s], this.zeros);
-        let minB = -1;
-        let r = c.next();
-        while (r !== R_END && r !== R_BAD) {
-          if (r === R_READING && c.dom >= 0 && (minB < 0 || c.dom < minB)) minB = c.dom;
-          if (s === head && r === R_META) {
-            if (c.sub === M_BOOT && c.a > maxBoot) maxBoot = c.a;
-            else if (c.sub === M_COUNT && c.a < DROP_REASONS.length) this.drops[c.a] += c.b;
-            else if (c.sub === M_COUNT && c.a === ROTATION_MARK) this.headMark = c.b;
-          }
-          r = c.next();
-        }
-        if (!this.sealed[s]) {
-          this.cnt[s] = c.count;
-          this.minBoot[s] = minB;
-        }
-        if (s === head) {
-          this.table.copyFrom(c.table);
-          this.headOff = c.off;
-          // A torn record at the end: its bytes cannot be rewritten, so the sector is closed.
-          // So is a record area whose first free byte is blank but later ones are not: a cut
-          // program that left the tag unprogrammed and some bits after it programmed.
-          this.headTorn = r === R_BAD || (!this.sealed[s] && !this.isBlank(s, c.off, recordLimit(this.sectorBytes, c.count)));
-          // A head of earlier firmware (format 1) is closed too: new records go to a format-2 sector.
-          this.headFull = this.headTorn || this.sealed[s] === 1 || this.ver[s] === FORMAT_V1;
-        }
-      }
-      this.pend[s] = this.countPending(s);
-    }
-    if (head >= 0 && typeof headHdr === "object") {
-      for (let i = 0; i < DROP_REASONS.length; i++) this.drops[i] += headHdr.drops[i];
-      this.appendedTotal = headHdr.appended + this.cnt[head];
-      carryDone = !(headHdr.flags & FLAG_CARRY_DONE);
-      // A rotation mark counts once the sector it announces is erased (free, or bad from a torn
-      // erase) and the next header, which would carry the count, is missing.
-      if (this.headMark > 0 && this.st[(head + 1) % n] !== DATA) {
-        this.drops[0] += this.headMark;
-        this.markCounted = true;
-      }
-    }
-    this.boot = maxBoot + 1 > 0xffffffff ? 1 : maxBoot + 1;
-    this.bootPersisted = false;
-    this.anchorCache = undefined;
-    this.bytesSinceMount = 0;
-    this.mountedAt = this.uptime ? this.uptime() : 0;
-    this.mounted = true;
-    if (this.readOnly) return;
-    this.carryPending = head >= 0 && !carryDone;
-    if (this.carryPending && !this.headFull) this.carry(head);
-    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.zeros);
-    if (head >= 0 && this.fits(boot.length, false)) {
-      this.writeRecord(boot);
-      this.bootPersisted = true;
-    }
+    this.bootCode().mount(this);
   }
 
-  /** Whether bytes [from, to) of sector s are all 0xFF. */
-  private isBlank(s: number, from: number, to: number): boolean {
-    const a = this.addr(s);
-    for (let o = from; o < to; o += 256) {
-      const b = this.flash.read(a + o, Math.min(256, to - o));
-      for (let i = 0; i < b.length; i++) if (b[i] !== 255) return false;
-    }
-    return true;
+  /**
+   * Opens the next sector as the head: seal the old head, erase, write the header with the
+   * counters, copy forward the anchors the sector after it still needs.
+   * @throws Error named STORE_FULL under policy "refuse" when the next sector holds undelivered readings.
+   */
+  rotate(): void {
+    this.cold().rotate(this);
+  }
+
+  /**
+   * Persists a clock anchor (durable on return).
+   * @throws Error named STORE_FULL when no sector can take it under policy "refuse".
+   * @throws Error on an invalid anchor.
+   */
+  appendAnchor(anchor: Anchor): void {
+    this.cold().appendAnchor(this, anchor);
+  }
+
+  /**
+   * Every anchor still in the log, sorted by (boot, uptime) (at most 32: past that, anchors
+   * between the first and last of their boot and kind are left out).
+   */
+  anchors(): Anchor[] {
+    return this.cold().anchors(this);
+  }
+
+  /**
+   * Erases every sector (undelivered readings are counted as "erased"), keeping the boot id and
+   * each sector's erase count. @returns how many undelivered readings were erased.
+   */
+  eraseAll(): number {
+    return this.cold().eraseAll(this);
+  }
+
+  addr(s: number): number {
+    return this.base + s * this.sectorBytes;
+  }
+
+  requireMounted(): void {
+    if (!this.mounted) throw new Error("store: call mount() first");
   }
 
   /** The bitmap words of sector s covering its `cnt` readings, lowest address first. */
-  protected readBitmap(s: number): Uint8Array {
+  readBitmap(s: number): Uint8Array {
     const from = recordLimit(this.sectorBytes, this.cnt[s]);
     return this.flash.read(this.addr(s) + from, this.sectorBytes - from);
   }
 
   /** Byte of reading `i` within {@link readBitmap}'s result (words are stored from the end down). */
-  protected bitByte(s: number, i: number): number {
+  bitByte(s: number, i: number): number {
     return this.bitByteOf(this.cnt[s], i);
   }
 
@@ -450,27 +322,14 @@ export class Store implements ReadingStore {
     return bitmapWordOffset(this.sectorBytes, i) - recordLimit(this.sectorBytes, count) + ((i % 32) >> 3);
   }
 
-  private countPending(s: number): number {
-    const c = this.cnt[s];
-    if (c === 0) return 0;
-    const bm = this.readBitmap(s);
-    let p = 0;
-    for (let i = 0; i < c; i += 8) {
-      let byte = bm[this.bitByte(s, i)];
-      if (c - i < 8) byte &= (1 << (c - i)) - 1;
-      p += popcount8(byte);
-    }
-    return p;
-  }
-
   /** Room at the head for a record of `len` bytes, leaving ROTATION_RESERVE free for the rotation mark. */
-  private fits(len: number, reading: boolean): boolean {
+  fits(len: number, reading: boolean): boolean {
     if (this.head < 0 || this.headFull) return false;
     return this.headOff + len + ROTATION_RESERVE <= recordLimit(this.sectorBytes, this.cnt[this.head] + (reading ? 1 : 0));
   }
 
   /** Writes record bytes at the head, in the aligned words that hold them (0xFF elsewhere: no change). */
-  private writeRecord(rec: Uint8Array): void {
+  writeRecord(rec: Uint8Array): void {
     const off = this.headOff;
     const a0 = off - (off % this.align);
     const end = off + rec.length;
@@ -483,188 +342,20 @@ export class Store implements ReadingStore {
   }
 
   /** Clears bits of a 4-byte word in place (mask bytes: 1 = clear). */
-  private clearBits(addr: number, mask: Uint8Array): void {
+  clearBits(addr: number, mask: Uint8Array): void {
     const w = new Uint8Array(4);
     for (let i = 0; i < 4; i++) w[i] = ~mask[i] & 255;
     this.flash.write(addr, w);
   }
 
-  private setFlag(s: number, flag: number): void {
-    const m = new Uint8Array(4);
-    m[0] = flag;
-    this.clearBits(this.addr(s) + OFF_FLAGS, m);
-  }
-
   /** Ring order, oldest first: the sector after the head, ..., the head. */
-  protected ringAt(k: number): number {
+  ringAt(k: number): number {
     return (this.head + 1 + k) % this.n;
   }
 
-  /**
-   * Opens the next sector as the head: seal the old head, erase, write the header with the
-   * counters, copy forward the anchors the sector after it still needs.
-   * @throws Error named STORE_FULL under policy "refuse" when the next sector holds undelivered readings.
-   */
-  private rotate(): void {
-    const n = this.n;
-    const t = this.head < 0 ? 0 : (this.head + 1) % n;
-    if (this.st[t] === DATA && this.pend[t] > 0 && this.policy === "refuse") {
-      throw storeFullError();
-    }
-    const lost = this.st[t] === DATA ? this.pend[t] : 0;
-    // A counted mark already covers the readings left in t by a torn erase: count them once.
-    const corrupt = this.st[t] === BAD && !this.markCounted ? this.salvageCount(t) : 0;
-    const old = this.head;
-    // The rotation mark goes first: a cut between the erase below and the new header then
-    // still leaves the count in flash (mount adds it when t is no longer a data sector). A
-    // mark left by an earlier attempt with another n is superseded by a new one (the last counts).
-    if (old >= 0 && this.st[t] === DATA && lost !== (this.headMark < 0 ? 0 : this.headMark) && !this.headTorn) {
-      let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, this.zeros);
-      if (this.ver[old] === FORMAT_V1) mark = metaV1(mark, this.crc);
-      if (this.headOff + mark.length <= recordLimit(this.sectorBytes, this.cnt[old])) {
-        this.writeRecord(mark);
-        this.headMark = lost;
-      }
-    }
-    // Anchors of t that the old head should have received (its carry was cut short).
-    const rescue = this.carryPending ? this.neededAnchors(t) : [];
-    if (old >= 0 && !this.sealed[old]) {
-      this.flash.write(this.addr(old) + OFF_SEAL, encodeSeal(this.cnt[old], this.minBoot[old]));
-      this.sealed[old] = 1;
-    }
-    let maxSeq = 0;
-    let any = false;
-    for (let s = 0; s < n; s++) {
-      if (this.st[s] === DATA && (!any || seqNewer(this.seq[s], maxSeq))) {
-        maxSeq = this.seq[s];
-        any = true;
-      }
-    }
-    // For a sector without a header, er[t] holds mount's estimate (the highest count seen).
-    const erases = this.er[t] + 1;
-    const seq = any ? (maxSeq + 1) >>> 0 : 1;
-    this.drops[0] += lost;
-    this.drops[2] += corrupt;
-    const a = this.addr(t);
-    // A data sector's header is zeroed before its erase: an erase cut part way can leave any
-    // bits of the sector back at 1 and others not, header included, and a partly erased
-    // sector must never read as data (its records could pass their 8-bit checks). Only the
-    // exact 60 bytes and their CRC-32 read as a header, and from all zeros no partial erase
-    // rebuilds them; mount sees the sector as bad, the head's rotation mark counts its readings.
-    if (this.st[t] === DATA) this.flash.write(a, new Uint8Array(HEADER_BYTES));
-    for (let p = 0; p < this.sectorPages; p++) this.flash.erasePage(a + p * this.pageSize);
-    // The header right after the erase keeps the erase count and persists the counters.
-    this.st[t] = FREE;
-    this.flash.write(
-      a,
-      encodeHeader(
-        { sectorPages: this.sectorPages, pageLog2: this.pageLog2, seq, erases, bootId: this.boot, appended: this.appendedTotal, drops: this.drops },
-        this.crc,
-      ),
-    );
-    this.st[t] = DATA;
-    this.ver[t] = FORMAT_VERSION;
-    this.seq[t] = seq;
-    this.er[t] = erases;
-    this.cnt[t] = 0;
-    this.pend[t] = 0;
-    this.sealed[t] = 0;
-    this.anch[t] = 0;
-    this.minBoot[t] = -1;
-    this.head = t;
-    this.gen++;
-    this.headOff = RECORDS_START;
-    this.headFull = false;
-    this.headTorn = false;
-    this.headMark = -1;
-    this.markCounted = false;
-    this.table.reset();
-    this.bootPersisted = true;
-    this.anchorCache = undefined;
-    this.carryPending = true;
-    this.writeAnchors(rescue);
-    this.carry(t);
-  }
-
-  /**
-   * The anchors of sector `src` that readings elsewhere may still need: the first and last of
-   * each kind (SNTP, coarse) of the current boot, of every boot from the oldest one a sector
-   * with undelivered readings refers to, and of the anchored boot just before it (the clock
-   * bounds unanchored boots by their neighbours).
-   */
-  private neededAnchors(src: number): Anchor[] {
-    const keep: Anchor[] = [];
-    if (this.st[src] !== DATA || !this.anch[src]) return keep;
-    let minRef = -1;
-    for (let s = 0; s < this.n; s++) {
-      if (s !== src && this.st[s] === DATA && this.pend[s] > 0 && this.minBoot[s] >= 0 && (minRef < 0 || this.minBoot[s] < minRef)) {
-        minRef = this.minBoot[s];
-      }
-    }
-    const all: Anchor[] = [];
-    this.collectAnchors(src, all, MAX_ANCHORS);
-    let before = -1;
-    for (let i = 0; i < all.length; i++) if (minRef >= 0 && all[i].bootId < minRef) before = all[i].bootId;
-    for (let i = 0; i < all.length; i++) {
-      const k = all[i];
-      const needed = k.bootId === this.boot || (minRef >= 0 && k.bootId >= minRef) || k.bootId === before;
-      if (needed && !isMiddle(all, i) && keep.length < MAX_CARRY) keep.push(k);
-    }
-    return keep;
-  }
-
-  /** Writes anchor records at the head (the sector's "has anchor" flag first, so none is missed). */
-  private writeAnchors(list: Anchor[]): void {
-    const h = this.head;
-    for (let i = 0; i < list.length; i++) {
-      const k = list[i];
-      const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs, this.zeros);
-      if (!this.fits(rec.length, false)) return;
-      if (!this.anch[h]) {
-        this.setFlag(h, FLAG_HAS_ANCHOR);
-        this.anch[h] = 1;
-      }
-      this.writeRecord(rec);
-    }
-  }
-
-  /** Copies into the head the anchors the sector after it still needs, then flags the copy done. */
-  private carry(h: number): void {
-    this.writeAnchors(this.neededAnchors((h + 1) % this.n));
-    this.setFlag(h, FLAG_CARRY_DONE);
-    this.carryPending = false;
-  }
-
-  /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
-  private collectAnchors(s: number, into: Anchor[], max: number): void {
-    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s], this.zeros);
-    let r = c.next();
-    while (r !== R_END && r !== R_BAD) {
-      if (r === R_META && (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)) addAnchor(into, anchorOf(c), max);
-      r = c.next();
-    }
-  }
-
-  /** Readings of a quarantined sector that still pass their check and were undelivered. */
-  private salvageCount(s: number): number {
-    const c = new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, 0, this.ver[s], this.zeros);
-    let k = 0;
-    let bm: Uint8Array | undefined;
-    let r = c.next();
-    while (r !== R_END && r !== R_BAD) {
-      if (r === R_READING) {
-        if (!bm) bm = this.flash.read(this.addr(s), this.sectorBytes);
-        const i = c.index;
-        if (bm[bitmapWordOffset(this.sectorBytes, i) + ((i % 32) >> 3)] & (1 << (i % 8))) k++;
-      }
-      r = c.next();
-    }
-    return k;
-  }
-
-  private ensureBoot(): void {
+  ensureBoot(): void {
     if (this.bootPersisted) return;
-    const boot = encodeMeta(M_BOOT, this.boot, 0, 0, this.zeros);
+    const boot = encodeMeta(M_BOOT, this.bootId, 0, 0, this.zeros);
     if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
       this.writeRecord(boot);
       this.bootPersisted = true;
@@ -828,50 +519,6 @@ export class Store implements ReadingStore {
     if (dom >= 0) this.noteBoot(h, dom);
   }
 
-  /**
-   * Persists a clock anchor (durable on return).
-   * @throws Error named STORE_FULL when no sector can take it under policy "refuse".
-   * @throws Error on an invalid anchor.
-   */
-  appendAnchor(anchor: Anchor): void {
-    this.requireMounted();
-    if (this.readOnly) throw new Error("store is read-only");
-    if (!anchor || typeof anchor !== "object") throw new Error("anchor must be {bootId, uptimeMs, epochMs}");
-    const a: Anchor = {
-      bootId: checkInt(anchor.bootId, 0, 0xffffffff, "anchor.bootId"),
-      uptimeMs: checkMs(anchor.uptimeMs, "anchor.uptimeMs"),
-      epochMs: checkMs(anchor.epochMs, "anchor.epochMs"),
-    };
-    if (anchor.coarse) a.coarse = true;
-    const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, this.zeros);
-    this.ensureBoot();
-    if (!this.fits(rec.length, false)) this.rotate();
-    const h = this.head;
-    if (!this.anch[h]) {
-      this.setFlag(h, FLAG_HAS_ANCHOR);
-      this.anch[h] = 1;
-    }
-    this.writeRecord(rec);
-    if (this.anchorCache) addAnchor(this.anchorCache, a, MAX_ANCHORS);
-  }
-
-  /**
-   * Every anchor still in the log, sorted by (boot, uptime) (at most 32: past that, anchors
-   * between the first and last of their boot and kind are left out). Reads only the sectors flagged as holding anchors; cached until the ring turns.
-   */
-  anchors(): Anchor[] {
-    this.requireMounted();
-    if (!this.anchorCache) {
-      const list: Anchor[] = [];
-      for (let k = 0; k < this.n; k++) {
-        const s = this.ringAt(k);
-        if (this.st[s] === DATA && this.anch[s]) this.collectAnchors(s, list, MAX_ANCHORS);
-      }
-      this.anchorCache = list;
-    }
-    return this.anchorCache.slice();
-  }
-
   /** The write head: no reading exists at or after this position. */
   headPos(): LogPos {
     this.requireMounted();
@@ -969,11 +616,12 @@ export class Store implements ReadingStore {
     return { next: next };
   }
 
-  protected cursor(s: number): SectorCursor {
-    return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s], this.zeros);
+  /** A cursor over sector s, up to its seal, or (`unsealed`, or not sealed) as far as its records go. */
+  cursor(s: number, unsealed?: boolean): SectorCursor {
+    return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] && !unsealed ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s], this.zeros);
   }
 
-  protected readingOf(c: SectorCursor): Reading {
+  readingOf(c: SectorCursor): Reading {
     return {
       pin: c.pin,
       stamp: c.dom === EPOCH ? { epochMs: c.ms } : { bootId: c.dom, uptimeMs: c.ms },
@@ -1120,86 +768,9 @@ export class Store implements ReadingStore {
       projectedLifetimeDays: lifetime,
       dropped,
       appended: this.appendedTotal,
-      bootId: this.boot,
+      bootId: this.bootId,
     };
   }
 
-  /**
-   * Erases every sector (undelivered readings are counted as "erased"), keeping the boot id and
-   * each sector's erase count. @returns how many undelivered readings were erased.
-   */
-  eraseAll(): number {
-    this.gen++;
-    this.requireMounted();
-    if (this.readOnly) throw new Error("store is read-only");
-    let lost = 0;
-    for (let s = 0; s < this.n; s++) {
-      lost += this.pend[s];
-      this.pend[s] = 0;
-    }
-    this.drops[7] += lost;
-    // Each rotation erases the next sector and writes its header: after n of them every
-    // sector is empty and erase counts are kept, whatever a power cut interrupts.
-    for (let k = 0; k < this.n; k++) {
-      if (this.head >= 0 && !this.sealed[this.head]) this.sealed[this.head] = 1;
-      this.rotate();
-    }
-    if (!this.bootPersisted) this.ensureBoot();
-    return lost;
-  }
 }
 
-/** The anchor a cursor just decoded. */
-export function anchorOf(c: SectorCursor): Anchor {
-  const a: Anchor = { bootId: c.a, uptimeMs: c.b, epochMs: c.c };
-  if (c.sub === M_ANCHOR_COARSE) a.coarse = true;
-  return a;
-}
-
-function sameKind(x: Anchor, y: Anchor): boolean {
-  return x.bootId === y.bootId && !x.coarse === !y.coarse;
-}
-
-/** True when list[i] has an anchor of the same boot and kind on each side (neither first nor last). */
-function isMiddle(list: Anchor[], i: number): boolean {
-  let before = false;
-  let after = false;
-  for (let j = 0; j < list.length; j++) {
-    if (j === i || !sameKind(list[j], list[i])) continue;
-    if (j < i) before = true;
-    else after = true;
-  }
-  return before && after;
-}
-
-/**
- * Adds an anchor to a list sorted by (boot, uptime) without duplicates. Past `max`, drops an
- * anchor between the first and last of its boot and kind, else the oldest.
- */
-function addAnchor(list: Anchor[], a: Anchor, max: number): void {
-  let i = 0;
-  while (i < list.length && (list[i].bootId < a.bootId || (list[i].bootId === a.bootId && list[i].uptimeMs <= a.uptimeMs))) {
-    const x = list[i];
-    if (x.bootId === a.bootId && x.uptimeMs === a.uptimeMs && x.epochMs === a.epochMs && !x.coarse === !a.coarse) return;
-    i++;
-  }
-  list.splice(i, 0, a);
-  if (list.length <= max) return;
-  for (let j = 0; j < list.length; j++) {
-    if (isMiddle(list, j)) {
-      list.splice(j, 1);
-      return;
-    }
-  }
-  list.splice(0, 1);
-}
-
-/**
- * Creates and mounts a store.
- * @throws Error on bad options (the message names the option).
- */
-export function createStore(options: StoreOptions): Store {
-  const s = new Store(options);
-  s.mount();
-  return s;
-}

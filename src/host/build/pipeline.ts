@@ -25,6 +25,7 @@ import type { BoardProfile, DeviceBoard } from "../../device/board.ts";
 import { loadBoard } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
+import { MANGLE_CACHE, MANGLE_PROPS } from "./mangle.ts";
 
 /** The repository root (src/host/build -> ../../..). */
 export const ROOT = resolve(import.meta.dirname, "..", "..", "..");
@@ -99,6 +100,8 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "uplink", entry: join(ROOT, "src", "device", "parts", "uplink.ts") },
   { name: "sntp", entry: join(ROOT, "src", "device", "parts", "sntp.ts") },
   { name: "clock", entry: join(ROOT, "src", "device", "parts", "clock.ts") },
+  { name: "store", entry: join(ROOT, "src", "device", "parts", "store.ts") },
+  { name: "mount", entry: join(ROOT, "src", "device", "parts", "mount.ts") },
 ];
 
 /** One built part. */
@@ -288,6 +291,9 @@ async function compile(o: {
       // Inlines constants (before Babel turns const into var, which cannot be inlined): each
       // top-level var left costs a JsVar or two on the device for as long as it runs.
       minifySyntax: true,
+      // Internal members get short names, the same in the bundle and every part (mangle.ts).
+      mangleProps: MANGLE_PROPS,
+      mangleCache: { ...MANGLE_CACHE },
       // Class fields become constructor assignments (TypeScript's behaviour before ES2022).
       tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: false } },
     })) as typeof bundled;

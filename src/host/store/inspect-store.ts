@@ -7,7 +7,8 @@ import type { Anchor, DatastreamType, Reading } from "../../device/types.ts";
 import type { LogPos } from "../../device/store/contract.ts";
 import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN } from "../../device/store/format.ts";
 import { ROTATION_MARK, R_BAD, R_END, R_READING } from "../../device/store/record.ts";
-import { BAD, DATA, Store, anchorOf } from "../../device/store/store.ts";
+import { BAD, DATA, Store } from "../../device/store/store.ts";
+import { anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
 
 /** A sector as {@link InspectStore.sectors} reports it. */
 export interface SectorInfo {
@@ -40,6 +41,11 @@ export interface WalkRecord {
 }
 
 export class InspectStore extends Store {
+  /** @throws Error naming the option to fix (see Store). */
+  constructor(options: LocalStoreOptions) {
+    super(withMaintenance(options));
+  }
+
   /** Per-sector summary, physical order. */
   sectors(): SectorInfo[] {
     this.requireMounted();

@@ -4,6 +4,7 @@
  */
 import { espruinoHal } from "../../../src/device/espruino-hal.ts";
 import { Store } from "../../../src/device/store/store.ts";
+import { withMaintenance } from "../../../src/device/store/maintenance.ts";
 import { keepStorageNonEmpty } from "../../../src/device/api/store-open.ts";
 
 declare const getTime: () => number;
@@ -13,7 +14,7 @@ const BOARD = __BOARD__;
 const N = 1500;
 const hal = espruinoHal({ hasWifi: false });
 keepStorageNonEmpty(hal, BOARD);
-const store = new Store({ hal: hal, region: BOARD.flash, datastreams: { "1": { type: "double" } } });
+const store = new Store(withMaintenance({ hal: hal, region: BOARD.flash, datastreams: { "1": { type: "double" } } }));
 store.mount();
 store.eraseAll();
 let t = getTime();

@@ -10,7 +10,7 @@
  *   A <n>             value n was appended and append() returned (durable)
  */
 import { espruinoHal } from "../../../src/device/espruino-hal.ts";
-import { createStore } from "../../../src/device/store/store.ts";
+import { createStore } from "../../../src/device/store/maintenance.ts";
 import { keepStorageNonEmpty } from "../../../src/device/api/store-open.ts";
 
 // Espruino's globals (the host tsconfig knows Node's, not these).

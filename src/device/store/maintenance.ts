@@ -1,0 +1,554 @@
+/**
+ * The store's rarely run code: mount (boot recovery), rotation to the next sector (once per
+ * sector filled), anchors, erase and reconfiguration. It works on a {@link Store}'s state and
+ * reaches it through `StoreOptions.maintenance`: on the device a Storage part loaded for each
+ * call (src/device/parts/store.ts), in Node this module itself ({@link createStore}). Every
+ * function a script defines costs JsVars for as long as it exists, so these exist only while
+ * they run (docs/memory.md).
+ *
+ * Power-loss ordering is the store's (docs/flash-format.md, "Power-safety ordering"): loading
+ * the part only reads Storage, before any flash write of the operation.
+ */
+import type { Anchor } from "../types.ts";
+import type { FullPolicy } from "./contract.ts";
+import {
+  BAD,
+  DATA,
+  FREE,
+  HOT_F32,
+  HOT_INT,
+  Store,
+  checkInt,
+  checkMs,
+  storeFullError,
+  type DatastreamConfig,
+  type StoreOptions,
+} from "./store.ts";
+import {
+  DROP_REASONS,
+  FLAG_CARRY_DONE,
+  FLAG_HAS_ANCHOR,
+  FORMAT_V1,
+  FORMAT_VERSION,
+  HEADER_BYTES,
+  M_ANCHOR,
+  M_ANCHOR_COARSE,
+  M_BOOT,
+  M_COUNT,
+  OFF_FLAGS,
+  OFF_SEAL,
+  RECORDS_START,
+  bitmapWordOffset,
+  decodeHeader,
+  encodeHeader,
+  encodeSeal,
+  recordLimit,
+  seqNewer,
+} from "./format.ts";
+import { KIND_TYPES, ROTATION_MARK, R_BAD, R_END, R_META, R_READING, encodeMeta, metaV1, type SectorCursor } from "./record.ts";
+
+/** Most anchors copied forward at one rotation, and returned by anchors(). */
+const MAX_CARRY = 12;
+const MAX_ANCHORS = 32;
+
+function popcount8(x: number): number {
+  let n = 0;
+  while (x) {
+    n += x & 1;
+    x >>= 1;
+  }
+  return n;
+}
+
+function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
+  for (const k in ds) {
+    const pin = Number(k);
+    checkInt(pin, 0, 255, "datastreams key (pin)");
+    const c = ds[k];
+    if (!c || typeof c !== "object") throw new Error("datastreams[" + k + "] must be {type, precision?}");
+    if (KIND_TYPES.indexOf(c.type) < 0) {
+      throw new Error("datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(c.type));
+    }
+    if (c.precision !== undefined && c.precision !== "float32" && c.precision !== "float64") {
+      throw new Error("datastreams[" + k + '].precision must be "float32" or "float64"');
+    }
+  }
+}
+
+/**
+ * Changes the full policy and/or the datastream table of a mounted store (no remount).
+ * @throws Error on a bad policy or datastream entry.
+ */
+function configure(store: Store, options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamConfig } }): void {
+  if (options.policy !== undefined) {
+    if (options.policy !== "overwrite-oldest" && options.policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
+    store.policy = options.policy;
+  }
+  if (options.datastreams !== undefined) setDatastreams(store, options.datastreams);
+}
+
+function setDatastreams(store: Store, ds: { [pin: string]: DatastreamConfig }): void {
+  checkDatastreams(ds);
+  store.ds = ds;
+  store.hot.fill(0);
+  for (const k in ds) {
+    const c = ds[k];
+    if (c.type === "integer") store.hot[Number(k)] = HOT_INT;
+    else if (c.type === "double" && c.precision !== "float64") store.hot[Number(k)] = HOT_F32;
+  }
+}
+
+/**
+ * Boot recovery: reads every sector header (and seal and bitmap), scans only the newest
+ * sector, finds the write head, the oldest undelivered reading and the counters, then
+ * persists the new boot id. Time is proportional to the number of sectors.
+ * @throws Error when the region was formatted with another sector size.
+ */
+function mount(store: Store): void {
+  store.gen++;
+  const n = store.n;
+  let head = -1;
+  let maxBoot = 0;
+  let maxEr = 0;
+  let headHdr: ReturnType<typeof decodeHeader> = "blank";
+  for (let s = 0; s < n; s++) {
+    const h = decodeHeader(store.flash.read(store.addr(s), RECORDS_START), store.crc);
+    store.cnt[s] = 0;
+    store.pend[s] = 0;
+    store.sealed[s] = 0;
+    store.anch[s] = 0;
+    store.minBoot[s] = -1;
+    store.er[s] = 0;
+    store.seq[s] = 0;
+    if (h === "blank") store.st[s] = FREE;
+    else if (h === "bad") store.st[s] = isBlank(store, s, HEADER_BYTES, store.sectorBytes) ? FREE : BAD;
+    else {
+      if (h.sectorPages !== store.sectorPages || h.pageLog2 !== store.pageLog2) {
+        throw new Error(
+          "the flash region was formatted with " + h.sectorPages + " page(s) of " + (1 << h.pageLog2) +
+            " B per sector; pass sectorPages/pageSize to match (or eraseAll with the old geometry)",
+        );
+      }
+      store.st[s] = DATA;
+      store.ver[s] = h.version;
+      store.seq[s] = h.seq;
+      store.er[s] = h.erases;
+      if (h.erases > maxEr) maxEr = h.erases;
+      if (h.bootId > maxBoot) maxBoot = h.bootId;
+      if (!(h.flags & FLAG_HAS_ANCHOR)) store.anch[s] = 1;
+      if (h.sealCount >= 0) {
+        store.sealed[s] = 1;
+        store.cnt[s] = h.sealCount;
+        store.minBoot[s] = h.sealMinBoot;
+      }
+      if (head < 0 || seqNewer(h.seq, store.seq[head])) {
+        head = s;
+        headHdr = h;
+      }
+    }
+  }
+  // Erase counts lost to a cut between erase and header write: the max seen is an upper bound
+  // of theirs (rotation is sequential), so wear is never under-estimated.
+  for (let s = 0; s < n; s++) if (store.st[s] !== DATA) store.er[s] = maxEr;
+  store.head = head;
+  store.drops = [];
+  for (let i = 0; i < DROP_REASONS.length; i++) store.drops.push(0);
+  store.appendedTotal = 0;
+  store.table.reset();
+  store.headOff = RECORDS_START;
+  store.headFull = false;
+  store.headTorn = false;
+  store.headMark = -1;
+  store.markCounted = false;
+  let carryDone = true;
+  for (let s = 0; s < n; s++) {
+    if (store.st[s] !== DATA) continue;
+    if (s === head || !store.sealed[s]) {
+      const c = store.cursor(s, true);
+      let minB = -1;
+      let r = c.next();
+      while (r !== R_END && r !== R_BAD) {
+        if (r === R_READING && c.dom >= 0 && (minB < 0 || c.dom < minB)) minB = c.dom;
+        if (s === head && r === R_META) {
+          if (c.sub === M_BOOT && c.a > maxBoot) maxBoot = c.a;
+          else if (c.sub === M_COUNT && c.a < DROP_REASONS.length) store.drops[c.a] += c.b;
+          else if (c.sub === M_COUNT && c.a === ROTATION_MARK) store.headMark = c.b;
+        }
+        r = c.next();
+      }
+      if (!store.sealed[s]) {
+        store.cnt[s] = c.count;
+        store.minBoot[s] = minB;
+      }
+      if (s === head) {
+        // The cursor's pin table is where the head's writer continues from.
+        store.table = c.table;
+        store.headOff = c.off;
+        // A torn record at the end: its bytes cannot be rewritten, so the sector is closed.
+        // So is a record area whose first free byte is blank but later ones are not: a cut
+        // program that left the tag unprogrammed and some bits after it programmed.
+        store.headTorn = r === R_BAD || (!store.sealed[s] && !isBlank(store, s, c.off, recordLimit(store.sectorBytes, c.count)));
+        // A head of earlier firmware (format 1) is closed too: new records go to a format-2 sector.
+        store.headFull = store.headTorn || store.sealed[s] === 1 || store.ver[s] === FORMAT_V1;
+      }
+    }
+    store.pend[s] = countPending(store, s);
+  }
+  if (head >= 0 && typeof headHdr === "object") {
+    for (let i = 0; i < DROP_REASONS.length; i++) store.drops[i] += headHdr.drops[i];
+    store.appendedTotal = headHdr.appended + store.cnt[head];
+    carryDone = !(headHdr.flags & FLAG_CARRY_DONE);
+    // A rotation mark counts once the sector it announces is erased (free, or bad from a torn
+    // erase) and the next header, which would carry the count, is missing.
+    if (store.headMark > 0 && store.st[(head + 1) % n] !== DATA) {
+      store.drops[0] += store.headMark;
+      store.markCounted = true;
+    }
+  }
+  store.bootId = maxBoot + 1 > 0xffffffff ? 1 : maxBoot + 1;
+  store.bootPersisted = false;
+  store.bytesSinceMount = 0;
+  store.mountedAt = store.uptime ? store.uptime() : 0;
+  store.mounted = true;
+  if (store.readOnly) return;
+  store.carryPending = head >= 0 && !carryDone;
+  // The rotation's code finishes a cut copy-forward (the boot part does not carry it: rare).
+  if (store.carryPending && !store.headFull) store.cold().carry(store, head);
+  const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
+  if (head >= 0 && store.fits(boot.length, false)) {
+    store.writeRecord(boot);
+    store.bootPersisted = true;
+  }
+}
+
+/** Whether bytes [from, to) of sector s are all 0xFF. */
+function isBlank(store: Store, s: number, from: number, to: number): boolean {
+  const a = store.addr(s);
+  for (let o = from; o < to; o += 256) {
+    const b = store.flash.read(a + o, Math.min(256, to - o));
+    for (let i = 0; i < b.length; i++) if (b[i] !== 255) return false;
+  }
+  return true;
+}
+
+function countPending(store: Store, s: number): number {
+  const c = store.cnt[s];
+  if (c === 0) return 0;
+  const bm = store.readBitmap(s);
+  let p = 0;
+  for (let i = 0; i < c; i += 8) {
+    let byte = bm[store.bitByte(s, i)];
+    if (c - i < 8) byte &= (1 << (c - i)) - 1;
+    p += popcount8(byte);
+  }
+  return p;
+}
+
+function setFlag(store: Store, s: number, flag: number): void {
+  const m = new Uint8Array(4);
+  m[0] = flag;
+  store.clearBits(store.addr(s) + OFF_FLAGS, m);
+}
+
+/**
+ * Opens the next sector as the head: seal the old head, erase, write the header with the
+ * counters, copy forward the anchors the sector after it still needs.
+ * @throws Error named STORE_FULL under policy "refuse" when the next sector holds undelivered readings.
+ */
+function rotate(store: Store): void {
+  const n = store.n;
+  const t = store.head < 0 ? 0 : (store.head + 1) % n;
+  if (store.st[t] === DATA && store.pend[t] > 0 && store.policy === "refuse") {
+    throw storeFullError();
+  }
+  const lost = store.st[t] === DATA ? store.pend[t] : 0;
+  // A counted mark already covers the readings left in t by a torn erase: count them once.
+  const corrupt = store.st[t] === BAD && !store.markCounted ? salvageCount(store, t) : 0;
+  const old = store.head;
+  // The rotation mark goes first: a cut between the erase below and the new header then
+  // still leaves the count in flash (mount adds it when t is no longer a data sector). A
+  // mark left by an earlier attempt with another n is superseded by a new one (the last counts).
+  if (old >= 0 && store.st[t] === DATA && lost !== (store.headMark < 0 ? 0 : store.headMark) && !store.headTorn) {
+    let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, store.zeros);
+    if (store.ver[old] === FORMAT_V1) mark = metaV1(mark, store.crc);
+    if (store.headOff + mark.length <= recordLimit(store.sectorBytes, store.cnt[old])) {
+      store.writeRecord(mark);
+      store.headMark = lost;
+    }
+  }
+  // Anchors of t that the old head should have received (its carry was cut short).
+  const rescue = store.carryPending ? neededAnchors(store, t) : [];
+  if (old >= 0 && !store.sealed[old]) {
+    store.flash.write(store.addr(old) + OFF_SEAL, encodeSeal(store.cnt[old], store.minBoot[old]));
+    store.sealed[old] = 1;
+  }
+  let maxSeq = 0;
+  let any = false;
+  for (let s = 0; s < n; s++) {
+    if (store.st[s] === DATA && (!any || seqNewer(store.seq[s], maxSeq))) {
+      maxSeq = store.seq[s];
+      any = true;
+    }
+  }
+  // For a sector without a header, er[t] holds mount's estimate (the highest count seen).
+  const erases = store.er[t] + 1;
+  const seq = any ? (maxSeq + 1) >>> 0 : 1;
+  store.drops[0] += lost;
+  store.drops[2] += corrupt;
+  const a = store.addr(t);
+  // A data sector's header is zeroed before its erase: an erase cut part way can leave any
+  // bits of the sector back at 1 and others not, header included, and a partly erased
+  // sector must never read as data (its records could pass their 8-bit checks). Only the
+  // exact 60 bytes and their CRC-32 read as a header, and from all zeros no partial erase
+  // rebuilds them; mount sees the sector as bad, the head's rotation mark counts its readings.
+  if (store.st[t] === DATA) store.flash.write(a, new Uint8Array(HEADER_BYTES));
+  for (let p = 0; p < store.sectorPages; p++) store.flash.erasePage(a + p * store.pageSize);
+  // The header right after the erase keeps the erase count and persists the counters.
+  store.st[t] = FREE;
+  store.flash.write(
+    a,
+    encodeHeader(
+      { sectorPages: store.sectorPages, pageLog2: store.pageLog2, seq, erases, bootId: store.bootId, appended: store.appendedTotal, drops: store.drops },
+      store.crc,
+    ),
+  );
+  store.st[t] = DATA;
+  store.ver[t] = FORMAT_VERSION;
+  store.seq[t] = seq;
+  store.er[t] = erases;
+  store.cnt[t] = 0;
+  store.pend[t] = 0;
+  store.sealed[t] = 0;
+  store.anch[t] = 0;
+  store.minBoot[t] = -1;
+  store.head = t;
+  store.gen++;
+  store.headOff = RECORDS_START;
+  store.headFull = false;
+  store.headTorn = false;
+  store.headMark = -1;
+  store.markCounted = false;
+  store.table.reset();
+  store.bootPersisted = true;
+  store.carryPending = true;
+  writeAnchors(store, rescue);
+  carry(store, t);
+}
+
+/**
+ * The anchors of sector `src` that readings elsewhere may still need: the first and last of
+ * each kind (SNTP, coarse) of the current boot, of every boot from the oldest one a sector
+ * with undelivered readings refers to, and of the anchored boot just before it (the clock
+ * bounds unanchored boots by their neighbours).
+ */
+function neededAnchors(store: Store, src: number): Anchor[] {
+  const keep: Anchor[] = [];
+  if (store.st[src] !== DATA || !store.anch[src]) return keep;
+  let minRef = -1;
+  for (let s = 0; s < store.n; s++) {
+    if (s !== src && store.st[s] === DATA && store.pend[s] > 0 && store.minBoot[s] >= 0 && (minRef < 0 || store.minBoot[s] < minRef)) {
+      minRef = store.minBoot[s];
+    }
+  }
+  const all: Anchor[] = [];
+  collectAnchors(store, src, all, MAX_ANCHORS);
+  let before = -1;
+  for (let i = 0; i < all.length; i++) if (minRef >= 0 && all[i].bootId < minRef) before = all[i].bootId;
+  for (let i = 0; i < all.length; i++) {
+    const k = all[i];
+    const needed = k.bootId === store.bootId || (minRef >= 0 && k.bootId >= minRef) || k.bootId === before;
+    if (needed && !isMiddle(all, i) && keep.length < MAX_CARRY) keep.push(k);
+  }
+  return keep;
+}
+
+/** Writes anchor records at the head (the sector's "has anchor" flag first, so none is missed). */
+function writeAnchors(store: Store, list: Anchor[]): void {
+  const h = store.head;
+  for (let i = 0; i < list.length; i++) {
+    const k = list[i];
+    const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs, store.zeros);
+    if (!store.fits(rec.length, false)) return;
+    if (!store.anch[h]) {
+      setFlag(store, h, FLAG_HAS_ANCHOR);
+      store.anch[h] = 1;
+    }
+    store.writeRecord(rec);
+  }
+}
+
+/** Copies into the head the anchors the sector after it still needs, then flags the copy done. */
+function carry(store: Store, h: number): void {
+  writeAnchors(store, neededAnchors(store, (h + 1) % store.n));
+  setFlag(store, h, FLAG_CARRY_DONE);
+  store.carryPending = false;
+}
+
+/** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
+function collectAnchors(store: Store, s: number, into: Anchor[], max: number): void {
+  const c = store.cursor(s);
+  let r = c.next();
+  while (r !== R_END && r !== R_BAD) {
+    if (r === R_META && (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)) addAnchor(into, anchorOf(c), max);
+    r = c.next();
+  }
+}
+
+/** Readings of a quarantined sector that still pass their check and were undelivered. */
+function salvageCount(store: Store, s: number): number {
+  const c = store.cursor(s, true);
+  let k = 0;
+  let bm: Uint8Array | undefined;
+  let r = c.next();
+  while (r !== R_END && r !== R_BAD) {
+    if (r === R_READING) {
+      if (!bm) bm = store.flash.read(store.addr(s), store.sectorBytes);
+      const i = c.index;
+      if (bm[bitmapWordOffset(store.sectorBytes, i) + ((i % 32) >> 3)] & (1 << (i % 8))) k++;
+    }
+    r = c.next();
+  }
+  return k;
+}
+
+/**
+ * Persists a clock anchor (durable on return).
+ * @throws Error named STORE_FULL when no sector can take it under policy "refuse".
+ * @throws Error on an invalid anchor.
+ */
+function appendAnchor(store: Store, anchor: Anchor): void {
+  store.requireMounted();
+  if (store.readOnly) throw new Error("store is read-only");
+  if (!anchor || typeof anchor !== "object") throw new Error("anchor must be {bootId, uptimeMs, epochMs}");
+  const a: Anchor = {
+    bootId: checkInt(anchor.bootId, 0, 0xffffffff, "anchor.bootId"),
+    uptimeMs: checkMs(anchor.uptimeMs, "anchor.uptimeMs"),
+    epochMs: checkMs(anchor.epochMs, "anchor.epochMs"),
+  };
+  if (anchor.coarse) a.coarse = true;
+  const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, store.zeros);
+  store.ensureBoot();
+  if (!store.fits(rec.length, false)) rotate(store);
+  const h = store.head;
+  if (!store.anch[h]) {
+    setFlag(store, h, FLAG_HAS_ANCHOR);
+    store.anch[h] = 1;
+  }
+  store.writeRecord(rec);
+}
+
+/**
+ * Every anchor still in the log, sorted by (boot, uptime) (at most 32: past that, anchors
+ * between the first and last of their boot and kind are left out). Reads only the sectors
+ * flagged as holding anchors.
+ */
+function anchors(store: Store): Anchor[] {
+  store.requireMounted();
+  const list: Anchor[] = [];
+  for (let k = 0; k < store.n; k++) {
+    const s = store.ringAt(k);
+    if (store.st[s] === DATA && store.anch[s]) collectAnchors(store, s, list, MAX_ANCHORS);
+  }
+  return list;
+}
+
+/**
+ * Erases every sector (undelivered readings are counted as "erased"), keeping the boot id and
+ * each sector's erase count. @returns how many undelivered readings were erased.
+ */
+function eraseAll(store: Store): number {
+  store.gen++;
+  store.requireMounted();
+  if (store.readOnly) throw new Error("store is read-only");
+  let lost = 0;
+  for (let s = 0; s < store.n; s++) {
+    lost += store.pend[s];
+    store.pend[s] = 0;
+  }
+  store.drops[7] += lost;
+  // Each rotation erases the next sector and writes its header: after n of them every
+  // sector is empty and erase counts are kept, whatever a power cut interrupts.
+  for (let k = 0; k < store.n; k++) {
+    if (store.head >= 0 && !store.sealed[store.head]) store.sealed[store.head] = 1;
+    rotate(store);
+  }
+  if (!store.bootPersisted) store.ensureBoot();
+  return lost;
+}
+
+/** The anchor a cursor just decoded. */
+export function anchorOf(c: SectorCursor): Anchor {
+  const a: Anchor = { bootId: c.a, uptimeMs: c.b, epochMs: c.c };
+  if (c.sub === M_ANCHOR_COARSE) a.coarse = true;
+  return a;
+}
+
+function sameKind(x: Anchor, y: Anchor): boolean {
+  return x.bootId === y.bootId && !x.coarse === !y.coarse;
+}
+
+/** True when list[i] has an anchor of the same boot and kind on each side (neither first nor last). */
+function isMiddle(list: Anchor[], i: number): boolean {
+  let before = false;
+  let after = false;
+  for (let j = 0; j < list.length; j++) {
+    if (j === i || !sameKind(list[j], list[i])) continue;
+    if (j < i) before = true;
+    else after = true;
+  }
+  return before && after;
+}
+
+/**
+ * Adds an anchor to a list sorted by (boot, uptime) without duplicates. Past `max`, drops an
+ * anchor between the first and last of its boot and kind, else the oldest.
+ */
+function addAnchor(list: Anchor[], a: Anchor, max: number): void {
+  let i = 0;
+  while (i < list.length && (list[i].bootId < a.bootId || (list[i].bootId === a.bootId && list[i].uptimeMs <= a.uptimeMs))) {
+    const x = list[i];
+    if (x.bootId === a.bootId && x.uptimeMs === a.uptimeMs && x.epochMs === a.epochMs && !x.coarse === !a.coarse) return;
+    i++;
+  }
+  list.splice(i, 0, a);
+  if (list.length <= max) return;
+  for (let j = 0; j < list.length; j++) {
+    if (isMiddle(list, j)) {
+      list.splice(j, 1);
+      return;
+    }
+  }
+  list.splice(0, 1);
+}
+
+/** What the store calls for its rarely run operations (`StoreOptions.maintenance`). */
+export const MAINTENANCE = { rotate: rotate, carry: carry, appendAnchor: appendAnchor, anchors: anchors, eraseAll: eraseAll };
+
+/** What the store calls at boot and to reconfigure (`StoreOptions.boot`): apart, so that a rotation does not load mount's code. */
+export const BOOT = { configure: configure, mount: mount };
+
+export type StoreMaintenance = typeof MAINTENANCE;
+export type StoreBoot = typeof BOOT;
+
+/** Store options where the maintenance may be left out: this module is then used. */
+export type LocalStoreOptions = Omit<StoreOptions, "maintenance" | "boot"> & { maintenance?: () => StoreMaintenance; boot?: () => StoreBoot };
+
+/**
+ * Creates and mounts a store whose maintenance is this module unless given (Node, tests, the
+ * host tools); the firmware gives its Storage part instead (src/device/api/store-open.ts).
+ * @throws Error on bad options (the message names the option).
+ */
+export function createStore(options: LocalStoreOptions): Store {
+  const s = new Store(withMaintenance(options));
+  s.mount();
+  return s;
+}
+
+/** `options` with this module as the store's maintenance where none is given. */
+export function withMaintenance(options: LocalStoreOptions): StoreOptions {
+  const o = {} as StoreOptions;
+  for (const k in options) (o as any)[k] = (options as any)[k];
+  if (!o.maintenance) o.maintenance = () => MAINTENANCE;
+  if (!o.boot) o.boot = () => BOOT;
+  return o;
+}

@@ -1,0 +1,89 @@
+/**
+ * Short names for internal members, given at build time (esbuild's `mangleProps`).
+ *
+ * Espruino keeps a property's or method's name in the JsVar that links it to its object, inline
+ * only up to JSVAR_DATA_STRING_NAME_LEN characters: 8 on a 64-bit build (linux, linux-small), 4
+ * on a 32-bit board (ESP8266, ESP32). A longer name takes one more JsVar for every object that
+ * has the property (the prototype for a method, each instance for a field), for as long as the
+ * object lives. Measured on both Linux builds, 40 properties each: 1.15 JsVars per property up
+ * to 8 characters, 2.15-2.17 from 9 (docs/memory.md).
+ *
+ * Only members that never leave the device code are listed: no name that reaches JSON, a status
+ * or report object, the public API, configuration or options a user writes, the hardware
+ * boundary or an Espruino API (esbuild renames every `.name` and `{name:}` in the code, whatever
+ * the object). Each gets `$<n>`: no property the code uses otherwise starts with `$`, so the
+ * short names cannot collide with one, and the bundle and every part use the same table
+ * ({@link MANGLE_CACHE}), so a part reads the Store's fields under the bundle's names.
+ * A name dropped from the source stays harmless here; a listed name must not start to be used
+ * for something else.
+ */
+
+/** The store's internal members (Store, SectorCursor, PinTable: src/device/store). */
+const STORE_MEMBERS = [
+  "sectorBytes",
+  "sealed",
+  "headOff",
+  "headFull",
+  "headTorn",
+  "headMark",
+  "minBoot",
+  "bootPersisted",
+  "appendedTotal",
+  "bytesSinceMount",
+  "mountedAt",
+  "markCounted",
+  "carryPending",
+  "pageLog2",
+  "requireMounted",
+  "readBitmap",
+  "bitByte",
+  "bitByteOf",
+  "writeRecord",
+  "clearBits",
+  "ringAt",
+  "ensureBoot",
+  "kindOf",
+  "appendChecked",
+  "appendNumber",
+  "noteBoot",
+  "rotateFor",
+  "appendSlow",
+  "readingOf",
+  "clearRange",
+  "writeClears",
+  "reasonIndex",
+  "sealLimit",
+  "slotOf",
+  "ensure",
+];
+
+/** The clock's internal members (TimeKeeper: src/device/clock/timekeeper.ts). */
+const CLOCK_MEMBERS = [
+  "coarseAllowedNoted",
+  "boardClock",
+  "lastEpochStamp",
+  "boundFrom",
+  "overflowReadings",
+  "maxWidthMs",
+  "coarseIntervalMs",
+  "holdOffMs",
+  "failingSince",
+  "trustBoardClock",
+  "coarseAllowed",
+  "addAnchor",
+  "needsCoarse",
+  "typicalGap",
+  "startAfter",
+  "startBefore",
+  "entryOf",
+  "gapKnown",
+];
+
+/** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */
+export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBERS);
+
+/** What esbuild's `mangleProps` matches: exactly the listed names. */
+export const MANGLE_PROPS = new RegExp(`^(?:${MANGLED_PROPS.join("|")})$`);
+
+/** Name -> short name, `$` and the index in base 36: 2 or 3 characters, inline on every board. */
+export const MANGLE_CACHE: Readonly<Record<string, string>> = Object.fromEntries(MANGLED_PROPS.map((name, i) => [name, "$" + i.toString(36)]));
