@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "../../src/host/build/index.ts";
+import { build, FIRMWARE_PARTS } from "../../src/host/build/index.ts";
 import { loadBoard } from "../../src/host/boards.ts";
 import { readConfigFile, writeTempConfig } from "../../src/host/flash/config-file.ts";
 import { flashPlan, parsePort } from "../../src/host/flash/plan.ts";
@@ -96,7 +96,7 @@ if (!BIN) {
       await checkPort(port);
       // The parts found beside the bundle, as `npm run flash -- --bundle FILE` does.
       const parts = partsOfBundle(bundle, "linux");
-      t.deepEqual(parts.map((p) => p.storage.split(".")[1]).sort(), ["mount", "report", "setup", "sntp", "store", "uplink"], "the parts go along");
+      t.deepEqual(parts.map((p) => p.storage.split(".")[1]).sort(), FIRMWARE_PARTS.map((p) => p.name).sort(), "the parts go along");
       const plan = flashPlan({ port: `tcp://127.0.0.1:${TELNET_PORT}`, bundle, parts, configFile: tmp.path, espruino: ESPRUINO_CLI });
       const outcome = await runEspruino(plan, { timeoutMs: 80000, cwd: dir });
       t.deepEqual(outcome.banner, { version: "0.1.0", board: "linux" }, "the CLI saw the banner after load");

@@ -243,6 +243,8 @@ function packageVersion(): string {
  * in all of them.
  */
 export const MANGLED_PROPS = /^_[a-zA-Z]/;
+/** Every name the build shortens: {@link MANGLED_PROPS} and mangle.ts's table. */
+const MANGLE_ALL = new RegExp(`${MANGLED_PROPS.source}|${MANGLE_PROPS.source}`);
 
 /** Name the part's value is held in while minifying. */
 const PART_VAR = "__spoolPart";
@@ -291,9 +293,10 @@ async function compile(o: {
       // Inlines constants (before Babel turns const into var, which cannot be inlined): each
       // top-level var left costs a JsVar or two on the device for as long as it runs.
       minifySyntax: true,
-      // Internal members get short names, the same in the bundle and every part (mangle.ts).
-      mangleProps: MANGLE_PROPS,
-      mangleCache: { ...MANGLE_CACHE },
+      // Internal members get short names, the same in the bundle and every part: the store's and
+      // clock's from mangle.ts's fixed table, the shared state's (`_` names) as esbuild gives them.
+      mangleProps: MANGLE_ALL,
+      mangleCache: o.mangleCache,
       // Class fields become constructor assignments (TypeScript's behaviour before ES2022).
       tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: false } },
     })) as typeof bundled;
@@ -302,6 +305,7 @@ async function compile(o: {
     const lines = errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}: ${e.text}` : e.text));
     throw new BuildError(`bundling ${basename(entry)} failed:\n  ${lines.join("\n  ") || String(err)}`);
   }
+  Object.assign(o.mangleCache, bundled.mangleCache);
   let js = bundled.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
   const bundleMap = JSON.parse(bundled.outputFiles.find((f) => f.path.endsWith(".map"))!.text) as SourceMapInput;
   if (o.part) {
@@ -341,10 +345,7 @@ async function compile(o: {
     sourcefile: o.sourcefile,
     legalComments: "none",
     charset: "ascii",
-    mangleProps: MANGLED_PROPS,
-    mangleCache: o.mangleCache,
   });
-  Object.assign(o.mangleCache, min.mangleCache);
   let code = min.code;
   if (o.part) {
     if (!code.startsWith(`var ${PART_VAR}=`)) throw new BuildError(`${basename(entry)}: the minified part does not start with its value`);
@@ -386,7 +387,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   const ramCode = !!(board.hotCode && board.hotCode.inRam);
   const parts: BuiltPart[] = [];
-  const mangleCache: Record<string, string | false> = {};
+  // Seeded with the fixed table, so the names esbuild makes for the rest never take one of its.
+  const mangleCache: Record<string, string | false> = { ...MANGLE_CACHE };
   for (const spec of specs) {
     const partFile = join(outDir, `${board.id}.${spec.name}.js`);
     const c = await compile({ entry: spec.entry, file: partFile, outDir, sourcefile: `${board.id}.${spec.name}.babel.js`, defines, part: true, ramCode, mangleCache });
