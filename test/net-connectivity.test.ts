@@ -275,7 +275,7 @@ test("ESP32: a WiFi password the AP rejects is reported in the status; readings 
     landedOnce(t, r, m);
     const after = r.type("spool.report()");
     t.notRegex(after, /warning/, "the warning is gone once joined");
-    t.regex(after, /network  WiFi "home" connected/);
+    t.regex(after, /network {2}WiFi "home" connected/);
     noDeviceErrors(t, r);
   } finally {
     await r.close();

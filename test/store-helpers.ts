@@ -2,7 +2,7 @@
 import { crc32 as zcrc32 } from "node:zlib";
 import { NorFlash, type CutOperation } from "../src/host/sim/nor-flash.ts";
 import { RECORDS_START } from "../src/device/store/format.ts";
-import { Store, type StoreOptions } from "../src/device/store/store.ts";
+import type { Store, StoreOptions } from "../src/device/store/store.ts";
 import { InspectStore } from "../src/host/store/inspect-store.ts";
 import type { FlashPort } from "../src/device/hal.ts";
 import type { Anchor, Reading } from "../src/device/types.ts";

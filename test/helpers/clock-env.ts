@@ -239,7 +239,7 @@ export class Device {
     };
     const cancel = (id: unknown) => {
       const h = id as { ev?: Event } | undefined;
-      if (h && h.ev) h.ev.cancelled = true;
+      if (h?.ev) h.ev.cancelled = true;
     };
     const device = this;
     const dgram: DgramPort = {

@@ -125,7 +125,7 @@ export function describe(v: any): string {
   let s: string;
   try {
     s = JSON.stringify(v);
-  } catch (e) {
+  } catch (_e) {
     s = String(v);
   }
   if (s === undefined) s = String(v);

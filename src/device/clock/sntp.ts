@@ -353,7 +353,7 @@ export class SntpClient {
     if (ex.socket) {
       try {
         ex.socket.close();
-      } catch (e) {
+      } catch (_e) {
         // already closed by the network stack
       }
     }

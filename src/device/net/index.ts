@@ -178,7 +178,7 @@ export function createNetwork(o: NetworkOptions): Network {
       if (useWifi && hal.wifi) {
         try {
           hal.wifi.disconnect();
-        } catch (e) {
+        } catch (_e) {
           // already down
         }
       }

@@ -21,7 +21,6 @@
  */
 
 import type { ReadingValue } from "../types.ts";
-import { BYTE_STRINGS, utf8SequenceAt } from "../codec/value.ts";
 
 /** Significant digits tried for a float32 (9 always read back exactly). */
 const SIG_FLOAT32 = 6;

@@ -79,7 +79,7 @@ export function createQuota(o: QuotaOptions): Quota {
       saved = used;
       req = typeof j.req === "number" ? j.req : 0;
       reqSaved = req;
-    } catch (e) {
+    } catch (_e) {
       // an unreadable (torn) file is not a count
     }
   }
@@ -92,7 +92,7 @@ export function createQuota(o: QuotaOptions): Quota {
       slot = next;
       saved = used;
       reqSaved = req;
-    } catch (e) {
+    } catch (_e) {
       // Storage full: the count stays in RAM for this boot
     }
   }

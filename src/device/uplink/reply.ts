@@ -23,7 +23,7 @@ export function replyMessage(body: string): string {
     const j = JSON.parse(body);
     if (j && j.error && typeof j.error.message === "string") msg = j.error.message;
     else if (j && typeof j.message === "string") msg = j.message;
-  } catch (e) {
+  } catch (_e) {
     // not JSON: keep the text
   }
   msg = String(msg).trim();

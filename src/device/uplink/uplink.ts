@@ -293,7 +293,7 @@ function parseLocation(loc: string, cur: Target): { target: Target; path: string
   if (i < 0) return undefined;
   const scheme = loc.substring(0, i).toLowerCase();
   if (scheme !== "http" && scheme !== "https") return undefined;
-  let rest = loc.substring(i + 3);
+  const rest = loc.substring(i + 3);
   let slash = rest.indexOf("/");
   if (slash < 0) slash = rest.length;
   const hostPort = rest.substring(0, slash);
@@ -367,7 +367,7 @@ export function createUplink(o: UplinkOptions): Uplink {
           k.target = { scheme: r.scheme, host: r.host, port: r.port };
         }
       }
-    } catch (e) {
+    } catch (_e) {
       // no usable region file: start at the configured host
     }
     k.token = token;
@@ -933,7 +933,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     if (date && resolver.applyHttpDate) {
       try {
         resolver.applyHttpDate(date);
-      } catch (e) {
+      } catch (_e) {
         // a bad Date header is the clock's business
       }
     }
@@ -1064,7 +1064,7 @@ export function createUplink(o: UplinkOptions): Uplink {
       hal.log("uplink: region is now " + k.target.host);
       try {
         hal.storage.write(REGION_FILE, JSON.stringify({ from: home.host, scheme: k.target.scheme, host: k.target.host, port: k.target.port }));
-      } catch (e) {
+      } catch (_e) {
         // remembered for this boot only
       }
     }
@@ -1098,7 +1098,7 @@ export function createUplink(o: UplinkOptions): Uplink {
       let started: unknown = false;
       try {
         started = o.sntp.syncNow(go);
-      } catch (e) {
+      } catch (_e) {
         started = false;
       }
       if (started !== false) return;

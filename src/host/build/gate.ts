@@ -333,7 +333,7 @@ function useBeforeDeclarationRule(program: Node, info: ScopeInfo, add: Add): voi
 
 /** Does `node` run during `activation`, before position `before` is reached? */
 function runsBefore(node: Node, activation: Node, before: number, info: ScopeInfo, seen: Set<Node>): boolean {
-  let fn: Node | undefined = nearestFunction(node, info);
+  const fn: Node | undefined = nearestFunction(node, info);
   if (activation.type === "Program" ? fn === undefined : fn === activation) return node.start < before;
   if (!fn) return false; // not inside the activation at all
   // `node` sits in a nested function: find the outermost one below the activation, and ask

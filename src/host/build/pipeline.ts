@@ -199,9 +199,9 @@ function globalModuleScope(): PluginObj {
       Program(path) {
         const body = path.get("body");
         const only = body.length === 1 ? body[0] : undefined;
-        const call = only && only.isExpressionStatement() ? only.get("expression") : undefined;
-        const wrapper = call && call.isCallExpression() && call.node.arguments.length === 0 ? call.get("callee") : undefined;
-        if (!wrapper || !wrapper.isArrowFunctionExpression()) throw new BuildError("the bundle is not esbuild's (()=>{...})() wrapper: cannot move its module level to global scope");
+        const call = only?.isExpressionStatement() ? only.get("expression") : undefined;
+        const wrapper = call?.isCallExpression() && call.node.arguments.length === 0 ? call.get("callee") : undefined;
+        if (!wrapper?.isArrowFunctionExpression()) throw new BuildError("the bundle is not esbuild's (()=>{...})() wrapper: cannot move its module level to global scope");
         const block = wrapper.get("body");
         if (!block.isBlockStatement()) throw new BuildError("the bundle's wrapper has no block body");
         block.traverse({
@@ -385,7 +385,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   };
   const specs = opts.parts ?? (entry === DEFAULT_ENTRY ? FIRMWARE_PARTS : []);
 
-  const ramCode = !!(board.hotCode && board.hotCode.inRam);
+  const ramCode = !!(board.hotCode?.inRam);
   const parts: BuiltPart[] = [];
   // Seeded with the fixed table, so the names esbuild makes for the rest never take one of its.
   const mangleCache: Record<string, string | false> = { ...MANGLE_CACHE };

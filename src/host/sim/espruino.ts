@@ -263,7 +263,7 @@ export class SimEspruino {
    * at boot (the Linux build reads the system clock), else 0 (1970), as a board without RTC.
    */
   private clockAtPowerOn(): number {
-    return this.board.clock && this.board.clock.validAtBoot ? this.clock.trueEpochMs() : 0;
+    return this.board.clock?.validAtBoot ? this.clock.trueEpochMs() : 0;
   }
 
   /** Power cycle: cut, power on, boot the last code again (flash kept). */
@@ -497,7 +497,7 @@ export class SimEspruino {
     }
     if (!this.alive) return;
     const handlers = this.ctx && this.listeners.get(this.G.process)?.get("uncaughtException");
-    if (handlers && handlers.length) {
+    if (handlers?.length) {
       this.fireSync(this.G.process, "uncaughtException", [e]);
       return;
     }
@@ -893,7 +893,7 @@ export class SimEspruino {
     return u;
   }
 
-  private makeE(gen: number): any {
+  private makeE(_gen: number): any {
     const self = this;
     return this.newObject({
       CRC32: (data: unknown) => crc32(self.bytesOf(data)),
@@ -936,7 +936,6 @@ export class SimEspruino {
       setConsole: () => {},
       clip: (x: number, min: number, max: number) => Math.min(Math.max(x, min), max),
     });
-    void gen;
   }
 
   // ------------------------------------------------------------------ modules
@@ -1232,9 +1231,9 @@ function sourceHooks(errors: EspruinoErrors, ctx: vm.Context): SourceHooks {
     protoGet: (proto, key) => {
       const v = proto[key];
       let owner: any = proto;
-      while (owner && owner !== objectProto && !Object.prototype.hasOwnProperty.call(owner, key)) owner = Object.getPrototypeOf(owner);
+      while (owner && owner !== objectProto && !Object.hasOwn(owner, key)) owner = Object.getPrototypeOf(owner);
       if (!owner || owner === objectProto || builtins.get(owner)?.get(key) !== v || !builtins.has(proto)) return v;
-      return Object.prototype.hasOwnProperty.call(objectProto, key) ? objectProto[key] : undefined;
+      return  Object.hasOwn(objectProto, key) ? objectProto[key] : undefined;
     },
     source,
     evalOf: (o) => (o.eval === v8Eval ? globalEval : o.eval),

@@ -1,5 +1,5 @@
 /** The simulated address space of flash: one or more {@link NorFlash} regions. */
-import { NorFlash } from "./nor-flash.ts";
+import type { NorFlash } from "./nor-flash.ts";
 
 /** A page of flash: where it starts and how long it is. */
 export interface FlashPage {

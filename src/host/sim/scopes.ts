@@ -78,7 +78,7 @@ export function closureScopes(fn: Function): ClosureScope[] {
     const probe = post<{ result: RemoteObject }>("Runtime.evaluate", { expression: "globalThis.__spoolScopeProbe", objectGroup: GROUP }).result;
     const props = post<{ internalProperties?: { name: string; value?: RemoteObject }[] }>("Runtime.getProperties", { objectId: probe.objectId, ownProperties: true, objectGroup: GROUP });
     const scopes = (props.internalProperties || []).find((p) => p.name === "[[Scopes]]");
-    if (!scopes || !scopes.value || !scopes.value.objectId) return out;
+    if (!scopes?.value?.objectId) return out;
     // The scope list comes back as an array of { description, object }, each object holding the
     // scope's variables (the values themselves): one call per function, not one per variable.
     received = undefined;
@@ -88,7 +88,7 @@ export function closureScopes(fn: Function): ClosureScope[] {
     for (let i = 0; list && i < list.length; i++) {
       const sc = list[i];
       // "Closure (name)", "Block", "Catch": made by the program; not "Script" or "Global".
-      if (!sc || !sc.object || !/^(Closure|Block|Catch)/.test(sc.description || "")) continue;
+      if (!sc?.object || !/^(Closure|Block|Catch)/.test(sc.description || "")) continue;
       const names = Object.keys(sc.object);
       const values: unknown[] = [];
       let key = "";

@@ -216,7 +216,7 @@ export function createWifi(host: SimHost): WifiControl {
     if (!raw) return;
     try {
       const cfg = JSON.parse(bytesBinary(raw));
-      if (cfg && cfg.ssid) mod.connect(cfg.ssid, host.newObject({ password: cfg.password }));
+      if (cfg?.ssid) mod.connect(cfg.ssid, host.newObject({ password: cfg.password }));
     } catch {
       // A corrupt .wificfg is ignored, as the firmware does.
     }

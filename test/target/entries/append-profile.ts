@@ -42,8 +42,8 @@ function line(name: string, v: number): void {
 }
 
 let t = getTime();
-let sink: any;
-for (let i = 0; i < N; i++) sink = { pin: PIN, stamp: { epochMs: Math.floor(getTime() * 1000) }, value: 20 + (i % 100) / 10 };
+let _sink: any;
+for (let i = 0; i < N; i++) _sink = { pin: PIN, stamp: { epochMs: Math.floor(getTime() * 1000) }, value: 20 + (i % 100) / 10 };
 line("loop", us(t, N));
 
 t = getTime();
@@ -56,7 +56,7 @@ line("bench2", us(t, N));
 
 const s: any = store;
 t = getTime();
-for (let i = 0; i < N; i++) sink = s.kindOf(PIN, 20 + (i % 100) / 10);
+for (let i = 0; i < N; i++) _sink = s.kindOf(PIN, 20 + (i % 100) / 10);
 line("kindOf", us(t, N));
 
 const table = new PinTable();
@@ -64,7 +64,7 @@ table.apply(PIN, EPOCH, 1000, true);
 t = getTime();
 const crc = (d: Uint8Array) => hal.crc32(d);
 const zeros = (d: Uint8Array) => hal.zeroBits(d);
-for (let i = 0; i < N; i++) sink = encodeReading(table, PIN, K_F32, EPOCH, 1000, 20 + (i % 100) / 10, zeros);
+for (let i = 0; i < N; i++) _sink = encodeReading(table, PIN, K_F32, EPOCH, 1000, 20 + (i % 100) / 10, zeros);
 line("encode", us(t, N));
 
 const wb = new Uint8Array(40);
@@ -74,13 +74,13 @@ for (let i = 0; i < 40; i++) ff[i] = 255;
 t = getTime();
 for (let i = 0; i < N; i++) {
   wb.set(ff);
-  sink = encodeReadingAt(wb, wdv, 1, table, table.plan(PIN), PIN, K_F32, EPOCH, 1000, 20 + (i % 100) / 10, zeros);
+  _sink = encodeReadingAt(wb, wdv, 1, table, table.plan(PIN), PIN, K_F32, EPOCH, 1000, 20 + (i % 100) / 10, zeros);
 }
 line("encodeAt", us(t, N));
 
 const rec = new Uint8Array(8);
 t = getTime();
-for (let i = 0; i < N; i++) sink = crc(rec.subarray(0, 5));
+for (let i = 0; i < N; i++) _sink = crc(rec.subarray(0, 5));
 line("crc", us(t, N));
 
 const w = new Uint8Array(8);
@@ -94,7 +94,7 @@ line("write8", us(t, N));
 
 t = getTime();
 for (let i = 0; i < N; i++) {
-  sink = s.fits(6, true);
+  _sink = s.fits(6, true);
   table.apply(PIN, EPOCH, 1000 + i, false);
 }
 line("fits+apply", us(t, N));
@@ -115,7 +115,7 @@ for (let i = 0; i < N; i++) {
     if (typeof ms !== "number" || !(ms >= 0 && ms < 281474976710656)) throw new Error();
   }
   ms -= ms % 1;
-  sink = ms;
+  _sink = ms;
 }
 line("step.validate", us(t, N));
 t = getTime();
@@ -131,7 +131,7 @@ for (let i = 0; i < N; i++) {
     }
   }
   if (kind === 5 || !s.bootPersisted) throw new Error();
-  sink = kind;
+  _sink = kind;
 }
 line("step.kind", us(t, N));
 t = getTime();
@@ -139,14 +139,14 @@ for (let i = 0; i < N; i++) {
   const w = s.wbuf;
   w.set(s.wff);
   const p = table.plan(PIN);
-  sink = encodeReadingAt(w, s.wdv, 1, table, p, PIN, K_F32, EPOCH, 1000, 21.5, s.zeros);
+  _sink = encodeReadingAt(w, s.wdv, 1, table, p, PIN, K_F32, EPOCH, 1000, 21.5, s.zeros);
 }
 line("step.encode", us(t, N));
 t = getTime();
 for (let i = 0; i < N; i++) {
   const sb = s.sectorBytes;
   const h = s.head;
-  if (s.headFull || s.headOff + 6 > sb - 4 * Math.ceil((s.cnt[h] + 1) / 32)) sink = 1;
+  if (s.headFull || s.headOff + 6 > sb - 4 * Math.ceil((s.cnt[h] + 1) / 32)) _sink = 1;
 }
 line("step.fits", us(t, N));
 for (let p = 0; p < SCRATCH; p += f.pageSize) hal.flash.erasePage(base + p);
@@ -174,7 +174,7 @@ for (let i = 0; i < N; i++) {
   cnts[h]++;
   bk.pend[h]++;
   bk.appendedTotal++;
-  if (EPOCH >= 0) sink = 0;
+  if (EPOCH >= 0) _sink = 0;
 }
 line("step.book", us(t, N));
 

@@ -109,7 +109,7 @@ function makeChart(s, plot, data) {
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
     scales: { x: { time: true } },
     series: [
-      { label: "UTC", value: (u, v) => (v == null ? "–" : utc(v * 1000)) },
+      { label: "UTC", value: (_u, v) => (v == null ? "–" : utc(v * 1000)) },
       { label: "min", stroke: "#2a6fdb", width: 1.5, spanGaps: false, points: { show: data[0].length < 200 } },
       { label: "max", stroke: "#2a6fdb", width: 1, spanGaps: false, points: { show: false } },
     ],
