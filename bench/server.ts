@@ -22,7 +22,11 @@ const CHART_WIDTH = 440;
 const ROUNDS = 2;
 
 function devices(): DeviceConfig[] {
-  return Array.from({ length: DEVICES }, (_, i) => ({ name: `dev${i}`, token: `benchDevice${String(i).padStart(3, "0")}_abcdefghijklmnopq`, datastreams: [{ pin: "V1", type: "double" as const }] }));
+  return Array.from({ length: DEVICES }, (_, i) => ({
+    name: `dev${i}`,
+    token: `benchDevice${String(i).padStart(3, "0")}_abcdefghijklmnopq`,
+    datastreams: [{ pin: "V1", type: "double" as const }],
+  }));
 }
 
 /** Writes the devices and a month of points into the database file, directly (setup, not measured). */
@@ -41,7 +45,27 @@ async function preload(db: string, devs: DeviceConfig[], now: number): Promise<v
 }
 
 async function startCli(db: string, config: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/host/cli.ts", "server", "--port", "0", "--db", db, "--config", config, "--quiet", "--rate-limit", "0", "--daily-quota", "100000000"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/host/cli.ts",
+      "server",
+      "--port",
+      "0",
+      "--db",
+      db,
+      "--config",
+      config,
+      "--quiet",
+      "--rate-limit",
+      "0",
+      "--daily-quota",
+      "100000000",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let stderr = "";
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr.on("data", (d) => {
@@ -70,7 +94,11 @@ async function deviceLoad(url: string, devs: DeviceConfig[], now: number): Promi
       for (let r = 0; r < REQUESTS; r++) {
         const body = Array.from({ length: POINTS_PER_REQUEST }, (_, i) => [now + r * 1000 + i, 20 + i / 10]);
         const t0 = performance.now();
-        const res = await fetch(`${url}/external/api/batch/update?token=${d.token}&pin=V1`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        const res = await fetch(`${url}/external/api/batch/update?token=${d.token}&pin=V1`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
         await res.text();
         if (res.status !== 200) throw new Error(`bench: device ${d.name} got ${res.status}`);
         latencies.push(performance.now() - t0);
@@ -99,7 +127,9 @@ async function pageClient(url: string, stop: { done: boolean }): Promise<number>
         const key = `${dev.id}/${ds.pin}`;
         if (versions.get(key) === ds.version || stop.done) continue;
         versions.set(key, ds.version);
-        await (await fetch(`${url}/api/chart?device=${dev.id}&pin=${ds.pin}&from=${ds.firstTs}&to=${ds.lastTs}&width=${CHART_WIDTH}`)).json();
+        await (
+          await fetch(`${url}/api/chart?device=${dev.id}&pin=${ds.pin}&from=${ds.firstTs}&to=${ds.lastTs}&width=${CHART_WIDTH}`)
+        ).json();
         charts++;
       }
     }
@@ -114,7 +144,14 @@ function p99(xs: number[]): number {
 }
 
 /** One load run on a copy of the preloaded database. */
-async function run(dir: string, template: string, config: string, devs: DeviceConfig[], now: number, withPage: boolean): Promise<{ p99: number; charts: number }> {
+async function run(
+  dir: string,
+  template: string,
+  config: string,
+  devs: DeviceConfig[],
+  now: number,
+  withPage: boolean,
+): Promise<{ p99: number; charts: number }> {
   const db = join(dir, `run-${withPage ? "page" : "alone"}.sqlite`);
   copyFileSync(template, db);
   const server = await startCli(db, config);

@@ -28,7 +28,14 @@ function temperature(i: number): number {
 }
 
 function newStore(flash: NorFlash): Store {
-  const s = new Store(withMaintenance({ flash, crc32, region: ESP32, datastreams: { "1": { type: "double" }, "2": { type: "double" }, "3": { type: "double" }, "4": { type: "double" } } }));
+  const s = new Store(
+    withMaintenance({
+      flash,
+      crc32,
+      region: ESP32,
+      datastreams: { "1": { type: "double" }, "2": { type: "double" }, "3": { type: "double" }, "4": { type: "double" } },
+    }),
+  );
   s.mount();
   return s;
 }

@@ -25,8 +25,16 @@ const PAIRS: Array<[string, string, string]> = [
   ["flash bytes per reading (1 pin, Double, every 10 s; 64 KB each)", "store.bytes_per_reading", "naive.bytes_per_reading"],
   ["appends per second (Node, simulated flash, 64 KB each)", "store.appends_per_s", "naive.appends_per_s"],
   ["largest piece written, 10,000-point flush (bytes)", "uplink.max_piece_bytes_10k", "naive.max_piece_bytes_10k"],
-  [`µs per spool.record vs naive append, 2,000 calls each, median run by the device's clock (${LINUX}; booted from Storage)`, "target.record.us_per_call", "target.naive.us_per_append"],
-  [`the same in the interpreter's CPU µs, which a loaded host does not inflate (${LINUX})`, "target.record.cpu_us_per_call", "target.naive.cpu_us_per_append"],
+  [
+    `µs per spool.record vs naive append, 2,000 calls each, median run by the device's clock (${LINUX}; booted from Storage)`,
+    "target.record.us_per_call",
+    "target.naive.us_per_append",
+  ],
+  [
+    `the same in the interpreter's CPU µs, which a loaded host does not inflate (${LINUX})`,
+    "target.record.cpu_us_per_call",
+    "target.naive.cpu_us_per_append",
+  ],
   [`the same runs at 1,000 calls each, by the device's clock (${LINUX})`, "target.record.us_per_call_1k", "target.naive.us_per_append_1k"],
   [`the same at 1,000 calls, in CPU µs (${LINUX})`, "target.record.cpu_us_per_call_1k", "target.naive.cpu_us_per_append_1k"],
 ];

@@ -40,7 +40,14 @@
  *   1,600-JsVar build (ESPRUINO_SMALL) at rest, and at the peak of flushing 1,000 readings.
  */
 import { espruinoBinary, smallBinary, smallSkipReason, targetSkipReason } from "../src/host/target/espruino-process.ts";
-import { bootAtRest, measureAppendCost, measureFlushMemory, measureMountFull, measureRecordCost, startLocalCloud } from "../src/host/target/scenarios.ts";
+import {
+  bootAtRest,
+  measureAppendCost,
+  measureFlushMemory,
+  measureMountFull,
+  measureRecordCost,
+  startLocalCloud,
+} from "../src/host/target/scenarios.ts";
 
 /** Calls timed each way. */
 const CALLS = 2000;
@@ -96,7 +103,9 @@ export async function benchTarget(): Promise<Record<string, number>> {
     }
     out["target.record.host_load_1m"] = rec.load[1];
     // Printed now: a later measurement that fails does not take these figures with it.
-    console.error(`bench: spool.record vs naive, µs per call by clock and CPU per run: ${JSON.stringify(rec.runs)}; load ${rec.load.join(" -> ")}`);
+    console.error(
+      `bench: spool.record vs naive, µs per call by clock and CPU per run: ${JSON.stringify(rec.runs)}; load ${rec.load.join(" -> ")}`,
+    );
     const cost = await measureAppendCost({ binary, n: CALLS });
     out["target.store.us_per_append"] = Math.round(cost.storeUs);
     const mount = await measureMountFull({ binary });

@@ -47,7 +47,8 @@ async function flush10k(boardId: string, steady = true): Promise<FlushRun> {
       rig.append(Array.from({ length: warm }, (_, i): Row => [1, { epochMs: t + i * 1000 }, i]));
       rig.start();
       if (!(await rig.drain())) throw new Error(`bench: warm-up did not drain (${boardId})`);
-      if (rig.status().batchLimit !== board.upload.maxPointsPerRequest) throw new Error(`bench: warm-up left the batch limit at ${rig.status().batchLimit}`);
+      if (rig.status().batchLimit !== board.upload.maxPointsPerRequest)
+        throw new Error(`bench: warm-up left the batch limit at ${rig.status().batchLimit}`);
     }
     const before = rig.server.stats().requests;
     const bytesBefore = rig.status().bytesSent;
@@ -57,7 +58,12 @@ async function flush10k(boardId: string, steady = true): Promise<FlushRun> {
     if (!(await rig.drain())) throw new Error(`bench: the uplink did not drain (${boardId})`);
     const ms = performance.now() - t0;
     if (rig.history(0).length !== POINTS) throw new Error(`bench: points missing on the server (${boardId})`);
-    return { requests: rig.server.stats().requests - before, bytesSent: rig.status().bytesSent - bytesBefore, ms, maxWriteBytes: rig.maxWriteBytes() };
+    return {
+      requests: rig.server.stats().requests - before,
+      bytesSent: rig.status().bytesSent - bytesBefore,
+      ms,
+      maxWriteBytes: rig.maxWriteBytes(),
+    };
   } finally {
     await rig.close();
   }
@@ -103,7 +109,13 @@ export async function benchUplink(): Promise<Record<string, number>> {
   if (cuts.missing) throw new Error(`bench: ${cuts.missing} readings lost in the cut schedule`);
   // The naive baseline: the whole backlog as one JSON string, written at once, its numbers as
   // Espruino's JSON.stringify prints the readings a user holds (doubles, about 12 digits).
-  const naive = "[" + Array.from({ length: POINTS }, (_, i) => "[" + (BASE_EPOCH - POINTS * 10_000 + i * 10_000) + "," + espruinoNumberText(reading(i)) + "]").join(",") + "]";
+  const naive =
+    "[" +
+    Array.from(
+      { length: POINTS },
+      (_, i) => "[" + (BASE_EPOCH - POINTS * 10_000 + i * 10_000) + "," + espruinoNumberText(reading(i)) + "]",
+    ).join(",") +
+    "]";
   return {
     "uplink.requests_per_10k_points": linux.requests,
     "uplink.requests_per_10k_points_after_boot": linuxCold.requests,

@@ -75,10 +75,15 @@ function filterLib(text: string, fileName: string, dropGlobals: boolean): string
     pos = st.end;
     const full = text.slice(st.getFullStart(), st.end);
     if (dropGlobals && (ts.isVariableStatement(st) || ts.isFunctionDeclaration(st) || ts.isModuleDeclaration(st))) {
-      const names = ts.isVariableStatement(st) ? st.declarationList.declarations.map((d) => d.name.getText(sf)) : [st.name?.getText(sf) ?? ""];
+      const names = ts.isVariableStatement(st)
+        ? st.declarationList.declarations.map((d) => d.name.getText(sf))
+        : [st.name?.getText(sf) ?? ""];
       if (!names.every((n) => globals.has(n))) {
         // Keep the comments before a dropped declaration out too, but not the blank lines.
-        out += text.slice(st.getFullStart(), st.getStart(sf)).replace(/\/\*\*[\s\S]*?\*\/\s*$/, "").replace(/[ \t]+$/, "");
+        out += text
+          .slice(st.getFullStart(), st.getStart(sf))
+          .replace(/\/\*\*[\s\S]*?\*\/\s*$/, "")
+          .replace(/[ \t]+$/, "");
         continue;
       }
     }

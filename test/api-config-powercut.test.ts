@@ -20,7 +20,14 @@ const A = {
   blynk: { token: "Tok3nAbcdefghijklmnopqrstuvwxyz9", host: "127.0.0.1", scheme: "http", port: 1 },
   datastreams: [{ pin: 1, type: "double" }],
 };
-const B = { wifi: { ssid: "office" }, datastreams: [{ pin: 1, type: "double" }, { pin: 2, type: "integer" }], flushDelayMs: 5000 };
+const B = {
+  wifi: { ssid: "office" },
+  datastreams: [
+    { pin: 1, type: "double" },
+    { pin: 2, type: "integer" },
+  ],
+  flushDelayMs: 5000,
+};
 const C = { ...A, wifi: { ssid: "imported", password: "an0ther-pass" }, limits: { dailyQuota: 1234 } };
 
 function boot(dev: Device) {
@@ -94,11 +101,21 @@ for (const board of BOARDS) {
   const id = board.id;
 
   test(`${id}: a cut at every flash operation of setup leaves the old or the new configuration`, async (t) => {
-    const first = await sweep(t, () => prepared(board, [A]), (dev) => boot(dev).spool.setup(B));
+    const first = await sweep(
+      t,
+      () => prepared(board, [A]),
+      (dev) => boot(dev).spool.setup(B),
+    );
     // The other direction: the newest copy in the second slot, the first slot written again.
-    const second = await sweep(t, () => prepared(board, [A, B]), (dev) => boot(dev).spool.setup({ flushDelayMs: 7000 }));
+    const second = await sweep(
+      t,
+      () => prepared(board, [A, B]),
+      (dev) => boot(dev).spool.setup({ flushDelayMs: 7000 }),
+    );
     for (const o of [first, second]) t.true(o.old > 0 && o.new > 0, `both outcomes seen: ${JSON.stringify(o)}`);
-    t.log(`${id}: setup A->B ${first.cuts} cuts (${first.old} old, ${first.new} new); B->B' ${second.cuts} cuts (${second.old} old, ${second.new} new)`);
+    t.log(
+      `${id}: setup A->B ${first.cuts} cuts (${first.old} old, ${first.new} new); B->B' ${second.cuts} cuts (${second.old} old, ${second.new} new)`,
+    );
   });
 }
 
@@ -109,7 +126,12 @@ test("linux: a cut at every flash operation while the boot adopts spool.json lea
     dev.storage.write(IMPORT_FILE, binaryBytes(JSON.stringify(C)));
     return dev;
   };
-  const out = await sweep(t, withImport, (dev) => void boot(dev), () => prepared(board, [A]));
+  const out = await sweep(
+    t,
+    withImport,
+    (dev) => void boot(dev),
+    () => prepared(board, [A]),
+  );
   t.log(`boot adopting spool.json: ${out.cuts} cuts (${out.old} stored kept, ${out.new} imported)`);
   t.is(out.new, out.cuts, "spool.json stays until it is stored, so the next boot adopts it");
   // Adopted once: stored in a slot, the plain file gone, nothing rewritten at the next boot.

@@ -25,13 +25,25 @@ export interface Device {
 }
 
 export function newDevice(board: BoardProfile, clock = new SimClock()): Device {
-  const raw = new NorFlash({ base: board.flash.address, size: board.flash.length, pageSize: board.flash.pageSize, alignment: board.flash.writeAlignment });
+  const raw = new NorFlash({
+    base: board.flash.address,
+    size: board.flash.length,
+    pageSize: board.flash.pageSize,
+    alignment: board.flash.writeAlignment,
+  });
   // Storage gets the part of its bank below the raw region (all of it where they are apart).
   const shared = board.flash.address >= board.storage.address && board.flash.address < board.storage.address + board.storage.size;
   const size = shared ? board.flash.address - board.storage.address : board.storage.size;
   const sto = new NorFlash({ base: board.storage.address, size, pageSize: board.flash.pageSize, alignment: 4, rail: raw.rail });
   const bus = new FlashBus([raw, sto]);
-  return { board, clock, raw, storageFlash: sto, bus, storage: new JsfStorage({ bus, start: board.storage.address, size, pageSize: board.flash.pageSize }) };
+  return {
+    board,
+    clock,
+    raw,
+    storageFlash: sto,
+    bus,
+    storage: new JsfStorage({ bus, start: board.storage.address, size, pageSize: board.flash.pageSize }),
+  };
 }
 
 const offlineHttp: HttpPort = {
@@ -133,7 +145,7 @@ export function bootHal(dev: Device, opts: { epochMs?: number } = {}): TestHal {
     zeroBits,
     bytesToString: (d) => bytesBinary(d),
     stringToBytes: (s) => binaryBytes(s),
-    random: () => ((mem = (mem * 1103515245 + 12345) % 2147483648) / 2147483648),
+    random: () => (mem = (mem * 1103515245 + 12345) % 2147483648) / 2147483648,
     log: (line) => void lines.push(line),
     memory: () => ({ free: 3000, usage: 1000, total: 4000 }),
     evaluate: (code) => (0, eval)(code),

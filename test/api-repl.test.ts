@@ -90,14 +90,29 @@ const BAD: Array<[string, RegExp]> = [
   [`spool.setup({blynk: {scheme: "mqtt"}})`, /blynk\.scheme must be one of https, http \(got "mqtt"\)/],
   [`spool.setup({blynk: {port: 123456}})`, /blynk\.port must be an integer 1\.\.65535 \(got 123456\)/],
   [`spool.setup({datastreams: {pin: 1}})`, /datastreams must be an array/],
-  [`spool.setup({datastreams: [{pin: 1, type: "double"}, {pin: 2, type: "float"}]})`, /datastreams\[1\]\.type must be one of integer, double, boolean, enum, string, location \(got "float"\)/],
-  [`spool.setup({datastreams: [{pin: "V300", type: "double"}]})`, /datastreams\[0\]\.pin must be a virtual pin 0\.\.255 or "V0"\.\."V255" \(got "V300"\)/],
-  [`spool.setup({datastreams: [{pin: 1, type: "integer", precision: "float32"}]})`, /precision must be left out: precision applies to double datastreams only/],
-  [`spool.setup({datastreams: [{pin: 1, type: "double"}, {pin: "v1", type: "double"}]})`, /datastreams\[1\]\.pin V1 is already datastreams\[0\]/],
+  [
+    `spool.setup({datastreams: [{pin: 1, type: "double"}, {pin: 2, type: "float"}]})`,
+    /datastreams\[1\]\.type must be one of integer, double, boolean, enum, string, location \(got "float"\)/,
+  ],
+  [
+    `spool.setup({datastreams: [{pin: "V300", type: "double"}]})`,
+    /datastreams\[0\]\.pin must be a virtual pin 0\.\.255 or "V0"\.\."V255" \(got "V300"\)/,
+  ],
+  [
+    `spool.setup({datastreams: [{pin: 1, type: "integer", precision: "float32"}]})`,
+    /precision must be left out: precision applies to double datastreams only/,
+  ],
+  [
+    `spool.setup({datastreams: [{pin: 1, type: "double"}, {pin: "v1", type: "double"}]})`,
+    /datastreams\[1\]\.pin V1 is already datastreams\[0\]/,
+  ],
   [`spool.setup({datastreams: [{pin: 2, type: "string"}]})`, /schedules\[0\]\.pin V1 must be one of the datastreams/],
   [`spool.setup({schedules: [{pin: 1, everyMs: 50}]})`, /schedules\[0\]\.everyMs must be an integer 100\.\.604800000 \(got 50\)/],
   [`spool.setup({schedules: [{pin: 2, everyMs: 1000}]})`, /schedules\[0\]\.pin V2 must be a double or integer datastream/],
-  [`spool.setup({schedules: [{pin: 1, everyMs: 1000, source: "moon"}]})`, /schedules\[0\]\.source must be one of temperature, analog, synthetic/],
+  [
+    `spool.setup({schedules: [{pin: 1, everyMs: 1000, source: "moon"}]})`,
+    /schedules\[0\]\.source must be one of temperature, analog, synthetic/,
+  ],
   [`spool.setup({buffer: {policy: "drop-newest"}})`, /buffer\.policy must be one of overwrite-oldest, refuse/],
   [`spool.setup({limits: {batchSize: 0}})`, /limits\.batchSize must be an integer 1\.\.10000 \(got 0\)/],
   [`spool.setup({limits: {dailyQuota: -1}})`, /limits\.dailyQuota must be an integer 1\.\.10000000/],
@@ -127,16 +142,28 @@ test(`linux: ${BAD.length} bad configs at the REPL -> the right error, the old c
 test("linux: record refuses bad values at the REPL; erase asks for confirmation", async (t) => {
   const c = await device("linux");
   c.type(SETUP);
-  t.regex(c.type(`spool.record(9, 1)`), /^Uncaught Error: spool\.record: V9 is not a datastream \(configured: V1 double, V2 string, V3 location\)/);
-  t.regex(c.type(`spool.record(1, 0/0)`), /^Uncaught Error: spool\.record: V1 is a double datastream: value must be a finite number; NaN and Infinity cannot be sent \(got NaN\)/);
-  t.regex(c.type(`var s = ""; for (var i = 0; i < 1025; i++) s += "x"; spool.record(2, s)`), /^Uncaught Error: spool\.record: V2 is a string datastream: value must be at most 1024 bytes of UTF-8 \(got 1025 characters\)/);
+  t.regex(
+    c.type(`spool.record(9, 1)`),
+    /^Uncaught Error: spool\.record: V9 is not a datastream \(configured: V1 double, V2 string, V3 location\)/,
+  );
+  t.regex(
+    c.type(`spool.record(1, 0/0)`),
+    /^Uncaught Error: spool\.record: V1 is a double datastream: value must be a finite number; NaN and Infinity cannot be sent \(got NaN\)/,
+  );
+  t.regex(
+    c.type(`var s = ""; for (var i = 0; i < 1025; i++) s += "x"; spool.record(2, s)`),
+    /^Uncaught Error: spool\.record: V2 is a string datastream: value must be at most 1024 bytes of UTF-8 \(got 1025 characters\)/,
+  );
   t.is(c.type(`spool.record(2, s.substr(1))`), "=undefined", "1024 bytes fit");
   t.regex(c.type(`spool.record(3, [52.5, 113.4])`), /lat a number -90\.\.90 \(longitude comes first\)/);
   c.type(`spool.record(1, 1)`);
   c.type(`spool.record(1, 2)`);
   const n = Number(c.type(`spool.status().queue.pending`).slice(1));
   t.true(n >= 2);
-  t.is(c.type(`spool.erase()`), `Uncaught Error: spool.erase: this discards every stored reading, ${n} of them not yet delivered. To confirm, call spool.erase("yes, erase ${n} readings")`);
+  t.is(
+    c.type(`spool.erase()`),
+    `Uncaught Error: spool.erase: this discards every stored reading, ${n} of them not yet delivered. To confirm, call spool.erase("yes, erase ${n} readings")`,
+  );
   t.is(c.type(`spool.erase("yes, erase ${n} readings")`), `=${n}`);
   t.is(c.type(`spool.status().drops.erased`), `=${n}`);
 });
@@ -154,7 +181,8 @@ test("esp32: secrets never appear in any printed output", async (t) => {
     `spool.setup({wifi: {password: 12345678}})`,
     `print(JSON.stringify(spool.config()))`,
     `spool`,
-  ]) c.type(line);
+  ])
+    c.type(line);
   c.sim.reboot();
   c.type(`spool.report()`);
   const all = [...c.seen, ...c.sim.output()].join("\n");

@@ -27,7 +27,14 @@ const SETUP = {
 
 function boot(dev: Device, extra: { sources?: any; defaults?: object } = {}): { hal: TestHal; spool: Spool } {
   const hal = bootHal(dev, { epochMs: T0 });
-  const spool = createSpool({ hal, board: dev.board, version: "test", sources: extra.sources, defaults: extra.defaults, parts: directParts });
+  const spool = createSpool({
+    hal,
+    board: dev.board,
+    version: "test",
+    sources: extra.sources,
+    defaults: extra.defaults,
+    parts: directParts,
+  });
   return { hal, spool };
 }
 
@@ -68,7 +75,10 @@ test("setup -> record every type -> status -> reboot: config and buffer are stil
   t.is(c.wifi.ssid, "home");
   t.is(c.wifi.password, "********");
   t.is(c.blynk.token, "Tok3...xyz9");
-  t.deepEqual(c.datastreams.map((d) => d.pin), [0, 1, 2, 3, 4, 5]);
+  t.deepEqual(
+    c.datastreams.map((d) => d.pin),
+    [0, 1, 2, 3, 4, 5],
+  );
   t.is(spool.status().queue.pending, 7, "the readings survived the reboot");
   const stored = readNewest(hal)!.text;
   t.true(stored.includes(TOKEN), "the stored file keeps the real token (the device needs it)");
@@ -87,9 +97,20 @@ const BAD_SETUPS: Array<[unknown, RegExp]> = [
   [{ blynk: { port: 0 } }, /blynk\.port must be an integer 1\.\.65535/],
   [{ datastreams: "V1" }, /datastreams must be an array/],
   [{ datastreams: [{ pin: 256, type: "double" }] }, /datastreams\[0\]\.pin must be a virtual pin/],
-  [{ datastreams: [{ pin: 1, type: "float" }] }, /datastreams\[0\]\.type must be one of integer, double, boolean, enum, string, location \(got "float"\)/],
+  [
+    { datastreams: [{ pin: 1, type: "float" }] },
+    /datastreams\[0\]\.type must be one of integer, double, boolean, enum, string, location \(got "float"\)/,
+  ],
   [{ datastreams: [{ pin: 1, type: "string", precision: "float64" }] }, /precision must be left out/],
-  [{ datastreams: [{ pin: 1, type: "double" }, { pin: 1, type: "integer" }] }, /already datastreams\[0\]/],
+  [
+    {
+      datastreams: [
+        { pin: 1, type: "double" },
+        { pin: 1, type: "integer" },
+      ],
+    },
+    /already datastreams\[0\]/,
+  ],
   [{ schedules: [{ pin: 40, everyMs: 1000 }] }, /schedules\[0\]\.pin V40 must be one of the datastreams/],
   [{ schedules: [{ pin: 1, everyMs: 5 }] }, /schedules\[0\]\.everyMs must be an integer 100\.\./],
   [{ schedules: [{ pin: 4, everyMs: 1000 }] }, /must be a double or integer datastream/],
@@ -126,7 +147,11 @@ test("record: unknown pins and bad values are refused clearly, and nothing store
   spool.setup(SETUP);
   spool.record(1, 1.5);
   const cases: Array<[unknown, unknown, RegExp]> = [
-    [9, 1, /^spool\.record: V9 is not a datastream \(configured: V0 integer, V1 double, V2 boolean, V3 enum, V4 string, V5 location\); add it with spool\.setup/],
+    [
+      9,
+      1,
+      /^spool\.record: V9 is not a datastream \(configured: V0 integer, V1 double, V2 boolean, V3 enum, V4 string, V5 location\); add it with spool\.setup/,
+    ],
     ["X1", 1, /^spool\.record: pin must be a virtual pin 0\.\.255 or "V0"\.\."V255" \(got "X1"\)/],
     [1, NaN, /V1 is a double datastream: value must be a finite number; NaN and Infinity cannot be sent \(got NaN\)/],
     [1, Infinity, /\(got Infinity\)/],
@@ -153,7 +178,12 @@ test("record follows setup at once: a pin whose type changed or that was removed
   spool.setup(SETUP);
   spool.record(1, 1.5);
   spool.record(0, 7);
-  spool.setup({ datastreams: [{ pin: 1, type: "integer" }, { pin: 6, type: "double" }] });
+  spool.setup({
+    datastreams: [
+      { pin: 1, type: "integer" },
+      { pin: 6, type: "double" },
+    ],
+  });
   t.throws(() => spool.record(1, 1.5), { message: /V1 is an integer datastream/ });
   t.throws(() => spool.record(0, 7), { message: /V0 is not a datastream \(configured: V1 integer, V6 double\)/ });
   spool.record(1, 2);
@@ -168,19 +198,26 @@ test("sample: records on schedule, counts errors from fn without throwing, stops
   spool.setup(SETUP);
   spool.start();
   let n = 0;
-  const h = spool.sample("V1", () => {
-    n++;
-    if (n % 3 === 0) throw new Error("sensor timeout");
-    return n / 10;
-  }, 1000);
+  const h = spool.sample(
+    "V1",
+    () => {
+      n++;
+      if (n % 3 === 0) throw new Error("sensor timeout");
+      return n / 10;
+    },
+    1000,
+  );
   const bad = spool.sample(0, () => 0.5, 1000);
   dev.clock.advance(6000);
   const st = spool.status();
   t.is(n, 6);
-  t.deepEqual(st.sampling.map((s) => [s.pin, s.samples, s.errors, s.lastError]), [
-    [1, 4, 2, "sensor timeout"],
-    [0, 0, 6, "spool.record: V0 is an integer datastream: value must be an integer -2147483648..2147483647 (got 0.5)"],
-  ]);
+  t.deepEqual(
+    st.sampling.map((s) => [s.pin, s.samples, s.errors, s.lastError]),
+    [
+      [1, 4, 2, "sensor timeout"],
+      [0, 0, 6, "spool.record: V0 is an integer datastream: value must be an integer -2147483648..2147483647 (got 0.5)"],
+    ],
+  );
   t.is(st.queue.pending, 4);
   h.stop();
   bad.stop();
@@ -194,14 +231,20 @@ test("sample: records on schedule, counts errors from fn without throwing, stops
 test("configured schedules sample from the named source and follow setup without a reboot", (t) => {
   const dev = newDevice(linux);
   let v = 20;
-  const { spool } = boot(dev, { sources: { synthetic: () => v++ }, defaults: { datastreams: [{ pin: 1, type: "double" }], schedules: [{ pin: 1, everyMs: 60000 }] } });
+  const { spool } = boot(dev, {
+    sources: { synthetic: () => v++ },
+    defaults: { datastreams: [{ pin: 1, type: "double" }], schedules: [{ pin: 1, everyMs: 60000 }] },
+  });
   spool.start();
   dev.clock.advance(180000);
   t.is(spool.status().queue.pending, 3);
   spool.setup({ schedules: [{ pin: 1, everyMs: 10000 }] });
   dev.clock.advance(60000);
   t.is(spool.status().queue.pending, 9);
-  t.deepEqual(spool.status().sampling.map((s) => [s.pin, s.everyMs, s.source, s.samples]), [[1, 10000, "synthetic", 6]]);
+  t.deepEqual(
+    spool.status().sampling.map((s) => [s.pin, s.everyMs, s.source, s.samples]),
+    [[1, 10000, "synthetic", 6]],
+  );
   spool.setup({ schedules: [] });
   dev.clock.advance(60000);
   t.is(spool.status().queue.pending, 9);
@@ -213,7 +256,8 @@ test("erase asks for confirmation by argument and counts what it discards", (t) 
   spool.setup(SETUP);
   for (let i = 0; i < 5; i++) spool.record(0, i);
   t.throws(() => spool.erase(), {
-    message: 'spool.erase: this discards every stored reading, 5 of them not yet delivered. To confirm, call spool.erase("yes, erase 5 readings")',
+    message:
+      'spool.erase: this discards every stored reading, 5 of them not yet delivered. To confirm, call spool.erase("yes, erase 5 readings")',
   });
   t.throws(() => spool.erase("yes, erase 4 readings"), { message: /5 of them not yet delivered/ });
   t.throws(() => spool.erase("yes"), { message: /5 of them/ });
@@ -241,7 +285,10 @@ test("policy refuse: a full buffer refuses the new reading with a clear error an
     }
   }
   t.truthy(err);
-  t.regex(err!.message, /^spool\.record: the buffer is full and its policy is "refuse": reading not stored \(\d+ undelivered readings kept\)/);
+  t.regex(
+    err!.message,
+    /^spool\.record: the buffer is full and its policy is "refuse": reading not stored \(\d+ undelivered readings kept\)/,
+  );
   const st = spool.status();
   t.is(st.queue.pending, stored);
   t.is(st.drops.refused, 1);

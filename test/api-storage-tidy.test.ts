@@ -21,7 +21,10 @@ import { directParts } from "./helpers/parts.ts";
 
 const linux = loadBoard("linux");
 const T0 = Date.UTC(2026, 4, 1);
-const SETUP = { blynk: { token: "Tok3nAbcdefghijklmnopqrstuvwxyz9", host: "127.0.0.1", scheme: "http", port: 1 }, datastreams: [{ pin: 1, type: "double" }] };
+const SETUP = {
+  blynk: { token: "Tok3nAbcdefghijklmnopqrstuvwxyz9", host: "127.0.0.1", scheme: "http", port: 1 },
+  datastreams: [{ pin: 1, type: "double" }],
+};
 
 function boot(dev: Device) {
   const hal = bootHal(dev, { epochMs: T0 });
@@ -53,19 +56,28 @@ test("boot and the hourly check never compact: past half the usable bytes with t
   let s = dev.storage.getStats();
   t.true(s.fileBytes + s.trashBytes < usable * COMPACT_AT);
   let b = boot(dev);
-  t.false(b.hal.lines.some((l) => /trash/.test(l)), "below half: nothing said");
+  t.false(
+    b.hal.lines.some((l) => /trash/.test(l)),
+    "below half: nothing said",
+  );
   put(dev, "big", 40000, 3);
   s = dev.storage.getStats();
   t.true(s.fileBytes + s.trashBytes > usable * COMPACT_AT);
   b = boot(dev);
   t.is(dev.storage.getStats().trashBytes, s.trashBytes, "not compacted at boot");
-  t.true(b.hal.lines.some((l) => /spool: Storage has \d+ B of trash; spool flash compacts it/.test(l)), b.hal.lines.join("\n"));
+  t.true(
+    b.hal.lines.some((l) => /spool: Storage has \d+ B of trash; spool flash compacts it/.test(l)),
+    b.hal.lines.join("\n"),
+  );
   t.is(b.spool.config().datastreams.length, 1);
   b.spool.start();
   const logged = b.hal.lines.length;
   dev.clock.advance(3600000);
   t.is(dev.storage.getStats().trashBytes, s.trashBytes, "not compacted by the hourly check");
-  t.true(b.hal.lines.slice(logged).some((l) => /B of trash/.test(l)), "the hourly check says so again");
+  t.true(
+    b.hal.lines.slice(logged).some((l) => /B of trash/.test(l)),
+    "the hourly check says so again",
+  );
   b.spool.stop();
   t.is(b.hal.timers(), 0);
 });
@@ -84,7 +96,8 @@ test("setup with no room fails without compacting, and the old configuration sta
   t.true(s.trashBytes > 90000 && s.fileBytes + s.trashBytes === usableBytes(linux) - 300, JSON.stringify(s));
   const before = JSON.stringify(a.spool.config());
   t.throws(() => a.spool.setup({ flushDelayMs: 5000 }), {
-    message: /spool\.setup: the configuration could not be stored \(Storage is full: files take \d+ of 194560 usable bytes, \d+ more needed \(spool flash compacts\)\); the previous one stays in force/,
+    message:
+      /spool\.setup: the configuration could not be stored \(Storage is full: files take \d+ of 194560 usable bytes, \d+ more needed \(spool flash compacts\)\); the previous one stays in force/,
   });
   t.is(JSON.stringify(a.spool.config()), before);
   const used = full.storage.getStats();
@@ -105,7 +118,10 @@ test("every Storage write of the firmware stays within the usable bytes: the quo
   spool.setup(SETUP);
   put(dev, "huge", usableBytes(linux) - dev.storage.getStats().fileBytes - 60, 7);
   const s0 = dev.storage.getStats();
-  t.throws(() => hal.storage.write(QUOTA_FILE, JSON.stringify({ day: 1, used: 2, req: 3 })), { message: /^Storage is full: /, instanceOf: Error });
+  t.throws(() => hal.storage.write(QUOTA_FILE, JSON.stringify({ day: 1, used: 2, req: 3 })), {
+    message: /^Storage is full: /,
+    instanceOf: Error,
+  });
   t.deepEqual(dev.storage.getStats(), s0, "nothing written");
   // The quota keeps its count in RAM when its file cannot be written (uplink/quota.ts).
   const q = createQuota({ storage: hal.storage, daily: 1000, persistStep: 1 });
@@ -125,7 +141,11 @@ test("linux in the simulated Espruino: Storage is never empty; trash past half t
   const built = await linuxBuild;
   installFiles(sim, built.parts);
   sim.boot(built.code);
-  t.deepEqual(sim.storage.list().sort(), built.parts.map((p) => p.storage).sort(), "the parts keep Storage non-empty before the ring is first written");
+  t.deepEqual(
+    sim.storage.list().sort(),
+    built.parts.map((p) => p.storage).sort(),
+    "the parts keep Storage non-empty before the ring is first written",
+  );
   t.false(sim.storage.list().includes(KEEP_FILE));
   t.is(sim.repl(`spool.record(1, 1.5); spool.record(1, 2.5)`), "=undefined");
   sim.reboot();
@@ -142,7 +162,11 @@ test("linux in the simulated Espruino: Storage is never empty; trash past half t
   // The compaction of spool flash (src/host/flash/plan.ts), as the CLI runs it after reset().
   sim.repl("reset()");
   t.regex(sim.repl(compactScript(false)), /SPOOL-COMPACTED \{.*"trashBytes":0,/);
-  t.deepEqual(sim.storage.list().filter((f) => PART_FILE.test(f)), [], "the old firmware's parts are erased before the upload");
+  t.deepEqual(
+    sim.storage.list().filter((f) => PART_FILE.test(f)),
+    [],
+    "the old firmware's parts are erased before the upload",
+  );
   installFiles(sim, built.parts);
   sim.reboot();
   t.is(sim.repl(`spool.status().queue.pending`), "=2", "the ring is outside what compaction erases");

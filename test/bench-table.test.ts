@@ -20,7 +20,10 @@ test("rows name their metric and where they were measured; pairs sit side by sid
     "target.record.speedup": 2.25,
     "x.y": 0.5,
   });
-  t.regex(md, /\| µs per spool\.record vs naive append, 2,000 calls each, median run by the device's clock \(Espruino's Linux build, x86 here, flash in a file; booted from Storage\) \| 400 \| 900 \|/);
+  t.regex(
+    md,
+    /\| µs per spool\.record vs naive append, 2,000 calls each, median run by the device's clock \(Espruino's Linux build, x86 here, flash in a file; booted from Storage\) \| 400 \| 900 \|/,
+  );
   t.regex(md, /\| the same in the interpreter's CPU µs, .* \| 200 \| 500 \|/);
   t.regex(md, /\| the same at 1,000 calls, in CPU µs .* \| 190 \| 420 \|/);
   t.regex(md, /\| naive µs \/ spool\.record µs, 2,000 calls each, same run .*\(`target\.record\.speedup`\) \| 2\.25 \| \|/);

@@ -118,7 +118,10 @@ test("async/await is refused", async (t) => {
 });
 
 test("a label is refused", async (t) => {
-  const vs = await refused(t, `let n = 0;\nouter: for (let i = 0; i < 3; i++) { for (let j = 0; j < 3; j++) { n++; if (j) continue outer; } }\nprint(String(n));`);
+  const vs = await refused(
+    t,
+    `let n = 0;\nouter: for (let i = 0; i < 3; i++) { for (let j = 0; j < 3; j++) { n++; if (j) continue outer; } }\nprint(String(n));`,
+  );
   t.deepEqual(rulesOf(vs), ["label"]);
   t.is(vs[0].source!.line, 3);
 });
@@ -130,8 +133,11 @@ test("a use before declaration is refused", async (t) => {
 });
 
 test("object spread, Math.trunc, .repeat and Array fill are refused", async (t) => {
-  const vs = await refused(t, `const a: any = { x: 1 }; const b = { ...a, y: 2 };
-print(JSON.stringify(b) + Math.trunc(1.5) + "a".repeat(2) + [1, 2].fill(0) + Number.isFinite(1));`);
+  const vs = await refused(
+    t,
+    `const a: any = { x: 1 }; const b = { ...a, y: 2 };
+print(JSON.stringify(b) + Math.trunc(1.5) + "a".repeat(2) + [1, 2].fill(0) + Number.isFinite(1));`,
+  );
   t.deepEqual(rulesOf(vs), ["banned-builtin", "missing-builtin", "rest-spread"]);
 });
 
@@ -172,12 +178,31 @@ test("checkBundle refuses each syntax Espruino lacks", (t) => {
 
 test("checkBundle refuses missing builtins and accepts what Espruino has", (t) => {
   for (const code of [
-    "new Map()", "new Set()", "new WeakMap()", "Symbol('x')", "new Proxy({}, {})", "Reflect.ownKeys({})",
-    "Array.from([1])", "Array.of(1)", "Math.trunc(1)", "Math.fround(1)", "Math.log2(8)", "Math.hypot(3, 4)",
-    "Number.isFinite(1)", "Number.isInteger(1)", "Number.MAX_SAFE_INTEGER", "Number.EPSILON", "Object.freeze({})",
-    "Promise.race([])", "Promise.allSettled([])", "'a'.codePointAt(0)", "Promise.resolve().finally(function () {})",
-  ]) t.deepEqual(rules(code + ";"), ["missing-builtin"], code);
-  for (const code of ["'a'.repeat(2)", "[1, 2].fill(0)", "new Array(3).fill(0)", "Array(3).fill(0)"]) t.deepEqual(rules(code + ";"), ["banned-builtin"], code);
+    "new Map()",
+    "new Set()",
+    "new WeakMap()",
+    "Symbol('x')",
+    "new Proxy({}, {})",
+    "Reflect.ownKeys({})",
+    "Array.from([1])",
+    "Array.of(1)",
+    "Math.trunc(1)",
+    "Math.fround(1)",
+    "Math.log2(8)",
+    "Math.hypot(3, 4)",
+    "Number.isFinite(1)",
+    "Number.isInteger(1)",
+    "Number.MAX_SAFE_INTEGER",
+    "Number.EPSILON",
+    "Object.freeze({})",
+    "Promise.race([])",
+    "Promise.allSettled([])",
+    "'a'.codePointAt(0)",
+    "Promise.resolve().finally(function () {})",
+  ])
+    t.deepEqual(rules(code + ";"), ["missing-builtin"], code);
+  for (const code of ["'a'.repeat(2)", "[1, 2].fill(0)", "new Array(3).fill(0)", "Array(3).fill(0)"])
+    t.deepEqual(rules(code + ";"), ["banned-builtin"], code);
   t.deepEqual(
     checkBundle(`var o = Object.assign({}, { a: 1 }); Object.keys(o); Object.entries(o); Object.values(o);
 [1, 2].find(function (x) { return x > 1 }); [1].findIndex(function (x) { return x }); [1].includes(1);
@@ -192,22 +217,55 @@ class B extends A { constructor() { super() } } for (var c of [1, 2]) c; var t =
 
 test("checkBundle refuses .at, .matchAll, .search, array keys/values/entries and lastIndexOf", (t) => {
   for (const code of [
-    "[1].at(0)", "'ab'.at(0)", "new Uint8Array(2).at(0)", "'ab'.matchAll(/a/g)", "'ab'.search(/b/)", "[1].keys()",
-    "[1].values()", "[1].entries()", "new Uint8Array(2).keys()", "[1, 2].lastIndexOf(2)", "new Date().setUTCHours(1)",
-    "({}).isPrototypeOf({})", "(1).toPrecision(2)",
-  ]) t.deepEqual(rules(code + ";"), ["missing-builtin"], code);
-  t.deepEqual(checkBundle("Object.keys({}); Object.values({}); Object.entries({}); 'ab'.lastIndexOf('b'); function f(a) { return a.lastIndexOf(1) }"), [], "statics, and a receiver that may be a string");
+    "[1].at(0)",
+    "'ab'.at(0)",
+    "new Uint8Array(2).at(0)",
+    "'ab'.matchAll(/a/g)",
+    "'ab'.search(/b/)",
+    "[1].keys()",
+    "[1].values()",
+    "[1].entries()",
+    "new Uint8Array(2).keys()",
+    "[1, 2].lastIndexOf(2)",
+    "new Date().setUTCHours(1)",
+    "({}).isPrototypeOf({})",
+    "(1).toPrecision(2)",
+  ])
+    t.deepEqual(rules(code + ";"), ["missing-builtin"], code);
+  t.deepEqual(
+    checkBundle("Object.keys({}); Object.values({}); Object.entries({}); 'ab'.lastIndexOf('b'); function f(a) { return a.lastIndexOf(1) }"),
+    [],
+    "statics, and a receiver that may be a string",
+  );
 });
 
 test("methods the bundle defines itself are not refused, whatever their name", (t) => {
-  t.deepEqual(checkBundle("class Q { keys() { return [] } values() { return [] } at(i) { return i } } var q = new Q(); q.keys(); q.values(); q.at(1);"), []);
+  t.deepEqual(
+    checkBundle(
+      "class Q { keys() { return [] } values() { return [] } at(i) { return i } } var q = new Q(); q.keys(); q.values(); q.at(1);",
+    ),
+    [],
+  );
   t.deepEqual(checkBundle("var idx = { search: function (s) { return s } }; idx.search('x');"), []);
 });
 
 test("the gate refuses exactly the builtin methods the simulation lacks", (t) => {
   const sim = simWorld().device({ board: readBoard("linux"), seed: 1 });
   sim.boot("");
-  const receivers = ["[]", "''", "new Uint8Array(1)", "(1)", "({})", "(function(){})", "Promise.resolve()", "/a/", "new Date()", "new Error('x')", "new ArrayBuffer(1)", "new DataView(new ArrayBuffer(1))"];
+  const receivers = [
+    "[]",
+    "''",
+    "new Uint8Array(1)",
+    "(1)",
+    "({})",
+    "(function(){})",
+    "Promise.resolve()",
+    "/a/",
+    "new Date()",
+    "new Error('x')",
+    "new ArrayBuffer(1)",
+    "new DataView(new ArrayBuffer(1))",
+  ];
   for (const name of MISSING_METHODS) {
     for (const r of receivers) t.is(sim.eval(`typeof ${r}[${JSON.stringify(name)}]`), "undefined", `${r}.${name}`);
   }
@@ -319,14 +377,22 @@ for (const id of BOARD_IDS) {
     const out: string[] = [];
     const fake = () => ({});
     const context: Record<string, unknown> = {
-      require: fake, E: {}, getTime: () => 0, setTime: () => {}, setTimeout, clearTimeout, setInterval, clearInterval,
-      process: { memory: () => ({}) }, print: (s: string) => out.push(s),
+      require: fake,
+      E: {},
+      getTime: () => 0,
+      setTime: () => {},
+      setTimeout,
+      clearTimeout,
+      setInterval,
+      clearInterval,
+      process: { memory: () => ({}) },
+      print: (s: string) => out.push(s),
     };
     // Espruino's `global` is the global object; the hardware boundary reads `require` from it.
     context.global = context;
     vm.runInNewContext(r.code, context);
     t.deepEqual(out, [`Spool 9.8.7 on ${id}`]);
-    t.false(r.code.includes("why:\"This"), "documentation strings are not compiled in");
+    t.false(r.code.includes('why:"This'), "documentation strings are not compiled in");
   });
 }
 
@@ -373,7 +439,11 @@ test("the firmware's module level is global, each name prefixed, and runs as bef
     if (s.type === "VariableDeclaration") for (const d of s.declarations) names.push(d.id.name);
   }
   t.true(names.length > 100);
-  t.deepEqual(names.filter((n) => !/^\$[0-9a-z]+$/.test(n)), [], "every global the bundle makes is $<n>");
+  t.deepEqual(
+    names.filter((n) => !/^\$[0-9a-z]+$/.test(n)),
+    [],
+    "every global the bundle makes is $<n>",
+  );
   t.is(new Set(names).size, names.length, "no name declared twice");
 });
 
@@ -396,7 +466,11 @@ function canonical(code: string): string[] {
   const out: string[] = [];
   const skip = new WeakSet<object>();
   walk.full(ast, (node: any) => {
-    if (node.type === "ObjectExpression" && node.properties[0]?.key?.name === "id" && node.properties.some((p: any) => p.key?.name === "upload")) {
+    if (
+      node.type === "ObjectExpression" &&
+      node.properties[0]?.key?.name === "id" &&
+      node.properties.some((p: any) => p.key?.name === "upload")
+    ) {
       skip.add(node);
       walk.full(node, (inner: any) => skip.add(inner));
       out.push("BOARD");
@@ -408,7 +482,8 @@ function canonical(code: string): string[] {
   });
   walk.full(ast, (node: any) => {
     if (skip.has(node)) {
-      if (node.type === "Identifier" || (node.type !== "ObjectExpression" && node.type !== "Property")) out.push(node.type === "Identifier" ? `.${node.name}` : "");
+      if (node.type === "Identifier" || (node.type !== "ObjectExpression" && node.type !== "Property"))
+        out.push(node.type === "Identifier" ? `.${node.name}` : "");
       return;
     }
     if (node.type === "Identifier") {
@@ -438,7 +513,11 @@ test("linux-small and esp8266 differ only in the hardware boundary: same code, s
   // The compiled code is the same once the profile literal is masked: only the data differs.
   const [a, b] = await Promise.all([build({ board: "linux-small", write: false }), build({ board: "esp8266", write: false })]);
   t.deepEqual(canonical(a.code), canonical(b.code));
-  t.deepEqual(a.parts.map((p) => p.code), b.parts.map((p) => p.code), "the parts are the same code");
+  t.deepEqual(
+    a.parts.map((p) => p.code),
+    b.parts.map((p) => p.code),
+    "the parts are the same code",
+  );
   t.not(a.code, b.code);
 });
 

@@ -26,10 +26,16 @@ test("SNTP answers soon after the HTTP Date: readings wait for it and go with SN
   const keeper = rig.clock.keeper;
   // The first HTTP reply arrives before SNTP's: a coarse anchor, but the readings wait.
   t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - 100)));
-  t.deepEqual(rig.anchors.map((a) => a.coarse), [true]);
+  t.deepEqual(
+    rig.anchors.map((a) => a.coarse),
+    [true],
+  );
   const held = rig.errors();
   t.true(held.length > 100);
-  t.true(held.every((e) => e === undefined), "nothing resolves through the coarse anchor yet");
+  t.true(
+    held.every((e) => e === undefined),
+    "nothing resolves through the coarse anchor yet",
+  );
   const r = classify(keeper, rig.readings[0].stamp);
   t.is(r.kind, "pending");
   t.regex(r.kind === "pending" ? r.reason : "", /waiting for SNTP/);
@@ -53,7 +59,10 @@ test("NTP blocked: readings wait for the hold-off after SNTP's first failure, th
   rig.clock.sntp.start();
   rig.world.advance(5000);
   t.regex(rig.clock.status().lastError ?? "", /timeout/, "SNTP failed once");
-  t.true(rig.errors().every((e) => e === undefined), "held right after the first failure");
+  t.true(
+    rig.errors().every((e) => e === undefined),
+    "held right after the first failure",
+  );
   rig.world.advance(HOLD_OFF_MS - 30000);
   t.false(keeper.coarseAllowed(), "still held just before the hold-off ends");
   t.true(rig.errors().every((e) => e === undefined));
@@ -62,7 +71,10 @@ test("NTP blocked: readings wait for the hold-off after SNTP's first failure, th
   rig.world.advance(20 * 60000);
   t.true(keeper.coarseAllowed());
   const errs = rig.errors();
-  t.true(errs.every((e) => e !== undefined), "every reading resolves with the coarse time");
+  t.true(
+    errs.every((e) => e !== undefined),
+    "every reading resolves with the coarse time",
+  );
   t.true(maxAbs(errs) <= 1000 + 100 + 30e-6 * HOUR, "coarse max " + maxAbs(errs));
   t.log(`NTP blocked, after the hold-off: max error ${maxAbs(errs).toFixed(0)} ms`);
 });
@@ -108,13 +120,25 @@ test("a past boot's coarse anchor resolves at once; an unanchored past boot boun
   rig.world.advance(60000);
   t.true(clock.keeper.applyHttpDate(dateHeader(rig.world.trueMs)));
   const b1 = rig.errors([1]);
-  t.true(b1.every((e) => e !== undefined && Math.abs(e) < 100), "boot 1 has its own SNTP anchors");
-  t.true(rig.errors([2]).every((e) => e === undefined), "boot 2's estimate would lean on boot 3's coarse anchor: waits");
-  t.true(rig.errors([3]).every((e) => e === undefined), "boot 3 waits");
+  t.true(
+    b1.every((e) => e !== undefined && Math.abs(e) < 100),
+    "boot 1 has its own SNTP anchors",
+  );
+  t.true(
+    rig.errors([2]).every((e) => e === undefined),
+    "boot 2's estimate would lean on boot 3's coarse anchor: waits",
+  );
+  t.true(
+    rig.errors([3]).every((e) => e === undefined),
+    "boot 3 waits",
+  );
   clock.sntp.start();
   rig.world.advance(HOUR);
   const b2 = rig.errors([2]);
-  t.true(b2.every((e) => e !== undefined), "after the hold-off boot 2 is estimated");
+  t.true(
+    b2.every((e) => e !== undefined),
+    "after the hold-off boot 2 is estimated",
+  );
   t.true(rig.errors([3]).every((e) => e !== undefined && Math.abs(e) <= 1100));
   // A fourth boot: boot 3's coarse anchor is a past boot's now and places its readings at once.
   rig.powerCycle(3000);

@@ -28,7 +28,13 @@ function play(p: Omit<Play, "board" | "firmware">) {
 }
 
 test("boot offline, record every 10 s for 6 h, then WiFi and SNTP: every uploaded timestamp within 50 ms + drift x age", async (t) => {
-  const r = await play({ wifiAtStart: false, wifi: [{ at: 6 * HOUR, up: true }], powerCutsMs: [], endMs: 6 * HOUR + 10 * MIN, drain: true });
+  const r = await play({
+    wifiAtStart: false,
+    wifi: [{ at: 6 * HOUR, up: true }],
+    powerCutsMs: [],
+    endMs: 6 * HOUR + 10 * MIN,
+    drain: true,
+  });
   try {
     t.deepEqual(r.deviceErrors, []);
     t.is(r.status.queue.pending, 0);
@@ -40,7 +46,9 @@ test("boot offline, record every 10 s for 6 h, then WiFi and SNTP: every uploade
     t.true(offline.length >= 2 * 2150, `readings taken offline: ${offline.length}`);
     const maxErr = checkDelivered(t, r, r.log, anchored(anchor!));
     const oldest = r.log[0];
-    t.log(`${r.log.length} readings; max |error| ${maxErr} ms; the oldest (${((anchor! - oldest.trueMs) / HOUR).toFixed(2)} h before the anchor) may be off ${anchored(anchor!)(oldest).toFixed(0)} ms`);
+    t.log(
+      `${r.log.length} readings; max |error| ${maxErr} ms; the oldest (${((anchor! - oldest.trueMs) / HOUR).toFixed(2)} h before the anchor) may be off ${anchored(anchor!)(oldest).toFixed(0)} ms`,
+    );
     // The drift is really there and really uncorrected on a first boot: the oldest readings are
     // off by most of drift x 6 h, so the bound above is not loose by design.
     t.true(maxErr > 0.8 * DRIFT_PPM * 1e-6 * 6 * HOUR, `max error ${maxErr} ms`);
@@ -50,7 +58,13 @@ test("boot offline, record every 10 s for 6 h, then WiFi and SNTP: every uploade
 });
 
 /** Offline from power-on, power cuts at 1 h and 2 h, WiFi at 3 h. */
-const TWO_REBOOTS = { wifiAtStart: false, wifi: [{ at: 3 * HOUR, up: true }], powerCutsMs: [HOUR, 2 * HOUR], endMs: 3 * HOUR + 10 * MIN, drain: false };
+const TWO_REBOOTS = {
+  wifiAtStart: false,
+  wifi: [{ at: 3 * HOUR, up: true }],
+  powerCutsMs: [HOUR, 2 * HOUR],
+  endMs: 3 * HOUR + 10 * MIN,
+  drain: false,
+};
 
 test("reboot twice offline, then sync: the synced boot is delivered on time; the two boots before it are kept and reported, never sent as 1970", async (t) => {
   const r = await play(TWO_REBOOTS);
@@ -71,7 +85,7 @@ test("reboot twice offline, then sync: the synced boot is delivered on time; the
   }
 });
 
-test("the same with clock.unanchored \"drop\": those readings are dropped as unresolved-time, the rest delivered on time", async (t) => {
+test('the same with clock.unanchored "drop": those readings are dropped as unresolved-time, the rest delivered on time', async (t) => {
   const r = await play({ ...TWO_REBOOTS, config: { clock: { unanchored: "drop" } } });
   try {
     t.deepEqual(r.deviceErrors, []);
@@ -120,7 +134,7 @@ test("synced, then offline with two reboots, then sync: the boots in between are
   }
 });
 
-test("uplink.badPin: readings of a pin the server does not know are kept (\"keep\") or dropped as bad-pin (\"drop\")", async (t) => {
+test('uplink.badPin: readings of a pin the server does not know are kept ("keep") or dropped as bad-pin ("drop")', async (t) => {
   const UNKNOWN_PIN = 200;
   for (const badPin of ["keep", "drop"]) {
     const r = await play({

@@ -50,12 +50,18 @@ test("HTTP Date is used only before the first SNTP reply, coarse, then supersede
   let st = clockStatus(keeper);
   t.is(st.source, "http-date");
   t.false(st.synced);
-  t.deepEqual(rig.anchors.map((a) => a.coarse), [true]);
+  t.deepEqual(
+    rig.anchors.map((a) => a.coarse),
+    [true],
+  );
   t.true(Math.abs(rig.dev.hal.now() - rig.world.trueMs) <= 1000 + latency, "clock set roughly");
   rig.world.advance(10 * 60000);
   t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - latency)));
   t.is(rig.anchors.length, 1, "at most one coarse anchor an hour");
-  t.true(rig.readings.every((r) => "bootId" in r.stamp), "stamps stay (boot, uptime) while coarse");
+  t.true(
+    rig.readings.every((r) => "bootId" in r.stamp),
+    "stamps stay (boot, uptime) while coarse",
+  );
   const coarse = rig.errors();
   t.true(coarse.every((e) => e !== undefined));
   t.true(maxAbs(coarse) <= 1000 + latency + 35e-6 * HOUR, "coarse max " + maxAbs(coarse));

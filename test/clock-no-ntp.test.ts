@@ -26,7 +26,13 @@ const BOUND_MS = 2000;
  */
 const DARK_MS = [3000, 5000];
 
-function schedule(seed: number): { cuts: number[]; dark: number[]; online: { at: number; online: boolean }[]; end: number; offlineBoots: number } {
+function schedule(seed: number): {
+  cuts: number[];
+  dark: number[];
+  online: { at: number; online: boolean }[];
+  end: number;
+  offlineBoots: number;
+} {
   const rand = seededRandom(seed);
   const cuts: number[] = [];
   const dark: number[] = [];
@@ -75,7 +81,9 @@ for (const validAtBoot of [false, true]) {
       const maxErr = checkDelivered(t, r, r.log, () => BOUND_MS, { ordered: false });
       t.true(r.log.length > BOOTS * 20, `${r.log.length} readings taken`);
       t.true(r.log.every((x) => x.trueMs >= START_EPOCH_MS));
-      t.log(`${r.log.length} readings over ${BOOTS + 1} boots (${s.offlineBoots} never reached the server), all delivered; max |error| ${maxErr} ms; ${r.server.stats().requests} requests`);
+      t.log(
+        `${r.log.length} readings over ${BOOTS + 1} boots (${s.offlineBoots} never reached the server), all delivered; max |error| ${maxErr} ms; ${r.server.stats().requests} requests`,
+      );
     } finally {
       await r.server.close();
     }

@@ -65,7 +65,10 @@ test("two reboots offline, never synced before: the synced boot resolves, the ot
   const errs3 = rig.errors([3]);
   t.true(errs3.every((e) => e !== undefined) && maxAbs(errs3) < SYNC_PATH_MS + 20e-6 * HOUR);
   const errs12 = rig.errors([1, 2]);
-  t.true(errs12.every((e) => e === undefined), "no time for boots before any anchor");
+  t.true(
+    errs12.every((e) => e === undefined),
+    "no time for boots before any anchor",
+  );
   const boots = unresolvedBoots(keeper);
   t.deepEqual(
     boots.map((b) => [b.bootId, b.readings, b.reason]),
@@ -109,7 +112,10 @@ function bracketed(policy: "wait" | "estimate" | "drop", maxEstimateWidthMs?: nu
 test("two reboots offline between synced boots: policy estimate bounds them, order kept", (t) => {
   const rig = bracketed("estimate");
   const errs = rig.errors();
-  t.true(errs.every((e) => e !== undefined), "every reading resolved");
+  t.true(
+    errs.every((e) => e !== undefined),
+    "every reading resolved",
+  );
   const mid = rig.readings.map((r, i) => (r.bootId === 2 || r.bootId === 3 ? errs[i]! : 0));
   // width = the unrecorded time around the boots: < 10 s after each last reading + off time
   t.true(maxAbs(mid) <= 30000, "estimates within half the 60 s threshold: " + maxAbs(mid));
@@ -148,7 +154,10 @@ test("three short boots offline between synced boots, alike reboots: each placed
   // of each boot's own bounds would put the first one a gap early and the last one a gap late.
   const rig = threeShortBoots();
   const errs = rig.errors();
-  t.true(errs.every((e) => e !== undefined), "every reading resolved");
+  t.true(
+    errs.every((e) => e !== undefined),
+    "every reading resolved",
+  );
   const offline = rig.readings.map((r, i) => (r.bootId >= 2 && r.bootId <= 4 ? errs[i]! : 0));
   t.true(maxAbs(offline) <= 150, "boots 2-4 within 150 ms: " + maxAbs(offline).toFixed(0));
   t.log(`three boots between anchored ones, 4 s dark per reboot: max error ${maxAbs(offline).toFixed(0)} ms`);
@@ -173,7 +182,10 @@ test("the estimate width rule bounds the share's own error, not the midpoint's",
   t.is(why.length, 2);
   t.regex(String(why[0][1]), /^could lie anywhere in \d+ s, the estimate up to \d+ s off$/);
   const errs = rig.errors([3]);
-  t.true(errs.every((e) => e !== undefined && Math.abs(e) <= span * 0.625), "the middle boot within half the limit");
+  t.true(
+    errs.every((e) => e !== undefined && Math.abs(e) <= span * 0.625),
+    "the middle boot within half the limit",
+  );
 });
 
 test("a boot that recorded nothing lies in a run of offline boots: the learned reboot gap places the others", (t) => {
@@ -206,7 +218,10 @@ test("a boot that recorded nothing lies in a run of offline boots: the learned r
   rig.online();
   rig.world.advance(3000);
   const errs = rig.errors();
-  t.true(errs.every((e) => e !== undefined), "every reading resolved");
+  t.true(
+    errs.every((e) => e !== undefined),
+    "every reading resolved",
+  );
   const offline = rig.readings.map((r, i) => (r.bootId === 3 || r.bootId === 5 ? errs[i]! : 0));
   t.true(maxAbs(offline) <= 300, "boots 3 and 5 within 300 ms: " + maxAbs(offline).toFixed(0));
   t.log(`a silent 15 s boot between two offline boots: max error ${maxAbs(offline).toFixed(0)} ms`);
@@ -216,7 +231,10 @@ test("two reboots offline between synced boots: too wide, wait and drop keep or 
   const narrow = bracketed("estimate", 20000);
   narrow.survey();
   const boots = unresolvedBoots(narrow.clock.keeper);
-  t.deepEqual(boots.map((b) => b.bootId), [2, 3]);
+  t.deepEqual(
+    boots.map((b) => b.bootId),
+    [2, 3],
+  );
   t.regex(boots[0].reason, /^could lie anywhere in \d+ s, the estimate up to \d+ s off$/);
   const width = Number(/(\d+) s/.exec(boots[0].reason)![1]);
   t.true(width > 20 && width < 45, "width " + width);
@@ -301,7 +319,10 @@ test("clock steps back and forth never reorder or lose readings", (t) => {
     rig.stopSampling();
     rig.survey();
     const resolved = rig.readings.map((r) => resolve(rig.clock.keeper, r.stamp));
-    t.true(resolved.every((e) => e !== undefined), "nothing lost");
+    t.true(
+      resolved.every((e) => e !== undefined),
+      "nothing lost",
+    );
     t.true(rig.readings.length > 40 * 60 - 5);
     let holds = 0;
     for (let i = 1; i < resolved.length; i++) {

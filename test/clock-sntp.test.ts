@@ -23,7 +23,13 @@ function setup(servers: string[], driftPpm = 0) {
 
 test("NTP timestamps convert to ms and back without losing the fraction, across the 2036 era", (t) => {
   const view = new DataView(new ArrayBuffer(8));
-  for (const ms of [Date.UTC(2024, 0, 1), 1748779200123.456, Date.UTC(2036, 1, 7, 6, 28, 15), Date.UTC(2036, 1, 7, 6, 28, 17) + 0.5, Date.UTC(2099, 11, 31)]) {
+  for (const ms of [
+    Date.UTC(2024, 0, 1),
+    1748779200123.456,
+    Date.UTC(2036, 1, 7, 6, 28, 15),
+    Date.UTC(2036, 1, 7, 6, 28, 17) + 0.5,
+    Date.UTC(2099, 11, 31),
+  ]) {
     msToNtp(view, 0, ms, 0);
     // the low 16 fraction bits carry request noise: 15 µs resolution
     t.true(Math.abs(ntpToMs(view, 0) - ms) < 0.016, String(ms));
@@ -45,7 +51,7 @@ test("a valid reply sets the clock; the offset error is half the path asymmetry"
   t.is(syncs.length, 1);
   t.true(Math.abs(dev.hal.now() - world.trueMs) < 0.1, "symmetric path: clock exact");
   t.true(Math.abs(syncs[0].delayMs - 24) < 0.1, "delay " + syncs[0].delayMs);
-  t.true(Math.abs(syncs[0].epochMs - (world.trueMs - 1000 + 24.05) ) < 1);
+  t.true(Math.abs(syncs[0].epochMs - (world.trueMs - 1000 + 24.05)) < 1);
   const st = sntp.status();
   t.is(st.server, "a");
   t.is(st.failures, 0);

@@ -24,13 +24,29 @@ test.after.always(async () => {
 test("every fixture entry and known gap names a probe, and every probe is recorded", (t) => {
   const ids = new Set(probeIds(TOPICS));
   t.true(ids.size >= 200, `only ${ids.size} probes`);
-  t.deepEqual(Object.keys(GAPS).filter((id) => !ids.has(id)), [], "known gaps naming no probe");
-  t.deepEqual(Object.keys(GAPS).filter((id) => GAPS[id].trim().length < 20), [], "known gaps without a reason");
+  t.deepEqual(
+    Object.keys(GAPS).filter((id) => !ids.has(id)),
+    [],
+    "known gaps naming no probe",
+  );
+  t.deepEqual(
+    Object.keys(GAPS).filter((id) => GAPS[id].trim().length < 20),
+    [],
+    "known gaps without a reason",
+  );
   for (const topic of TOPICS) {
     const fx = readFixture(topic.topic);
     const names = new Set(topic.probes.map((p) => p.name));
-    t.deepEqual(Object.keys(fx).filter((n) => !names.has(n)), [], `fixtures of ${topic.topic} naming no probe`);
-    t.deepEqual([...names].filter((n) => !(n in fx)), [], `probes of ${topic.topic} not recorded (npm run conformance -- --record)`);
+    t.deepEqual(
+      Object.keys(fx).filter((n) => !names.has(n)),
+      [],
+      `fixtures of ${topic.topic} naming no probe`,
+    );
+    t.deepEqual(
+      [...names].filter((n) => !(n in fx)),
+      [],
+      `probes of ${topic.topic} not recorded (npm run conformance -- --record)`,
+    );
   }
 });
 
@@ -53,7 +69,8 @@ if (binary) {
   test("the interpreter still gives the recorded outputs", async (t) => {
     for (const topic of TOPICS) {
       const fx = readFixture(topic.topic);
-      for (const p of topic.probes) t.deepEqual(await runProbeReal(p, { binary, ports: peer.ports }), fx[p.name], `${topic.topic}/${p.name}`);
+      for (const p of topic.probes)
+        t.deepEqual(await runProbeReal(p, { binary, ports: peer.ports }), fx[p.name], `${topic.topic}/${p.name}`);
     }
   });
 } else {

@@ -17,7 +17,10 @@ const NOBODY = 65534;
 
 /** Runs `spool ...args` as a user would (as `uid` when given: root only); returns code and stderr. */
 function spool(args: string[], uid?: number): { code: number | null; err: string } {
-  const cmd = uid === undefined ? [process.execPath, SPOOL, ...args] : ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--", process.execPath, SPOOL, ...args];
+  const cmd =
+    uid === undefined
+      ? [process.execPath, SPOOL, ...args]
+      : ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--", process.execPath, SPOOL, ...args];
   const r = spawnSync(cmd[0], cmd.slice(1), { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
   if (r.error) throw r.error;
   return { code: r.status, err: r.stderr };
@@ -27,7 +30,10 @@ function spool(args: string[], uid?: number): { code: number | null; err: string
 function bothSay(port: string, uid?: number): { console: string; flash: string } {
   const c = spool(["console", "--port", port], uid);
   const f = spool(["flash", "--board", "esp32", "--port", port, "--bundle", "package.json"], uid);
-  return { console: c.code === 1 ? c.err.replace(/^spool console: /, "").trim() : `exit ${c.code}: ${c.err}`, flash: f.code === 1 ? f.err.replace(/^spool flash: /, "").trim() : `exit ${f.code}: ${f.err}` };
+  return {
+    console: c.code === 1 ? c.err.replace(/^spool console: /, "").trim() : `exit ${c.code}: ${c.err}`,
+    flash: f.code === 1 ? f.err.replace(/^spool flash: /, "").trim() : `exit ${f.code}: ${f.err}`,
+  };
 }
 
 test.serial("spool console --dry-run: the CLI as a terminal with flash's connection options", async (t) => {
@@ -63,7 +69,10 @@ test("a busy port: console names the program holding it, as flash does", async (
     const holder = holdPort(pty.path);
     try {
       const said = bothSay(pty.path);
-      t.is(said.console, `port busy: ${pty.path} is in use by sleep (pid ${holder.pid}). Close whatever holds it (a serial terminal such as screen or minicom, the Espruino Web IDE, another flash) and try again.`);
+      t.is(
+        said.console,
+        `port busy: ${pty.path} is in use by sleep (pid ${holder.pid}). Close whatever holds it (a serial terminal such as screen or minicom, the Espruino Web IDE, another flash) and try again.`,
+      );
       t.is(said.console, said.flash);
     } finally {
       holder.kill("SIGKILL");
@@ -82,7 +91,10 @@ test("no permission on the port: console says how to get it, as flash does", asy
     // Root opens anything: the commands then run as nobody, outside the port's group.
     chmodSync(pty.path, root ? 0o600 : 0o000);
     const said = bothSay(pty.path, root ? NOBODY : undefined);
-    t.is(said.console, `permission denied on ${pty.path}: add yourself to its group (on Debian/Ubuntu: sudo usermod -aG dialout $USER, then log in again)`);
+    t.is(
+      said.console,
+      `permission denied on ${pty.path}: add yourself to its group (on Debian/Ubuntu: sudo usermod -aG dialout $USER, then log in again)`,
+    );
     t.is(said.console, said.flash);
   });
 });

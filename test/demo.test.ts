@@ -96,7 +96,10 @@ test("lost replies (the server stores, then drops the connection): duplicates st
     t.is(a.lost, 0);
     t.is(a.unmatched, 0);
     t.true(a.duplicates > 0, "a lost reply makes its batch go twice");
-    t.true(a.duplicates <= r.server.stats().faults.dropAfter * board.upload.maxPointsPerRequest, `duplicates ${a.duplicates} at most one batch per lost reply`);
+    t.true(
+      a.duplicates <= r.server.stats().faults.dropAfter * board.upload.maxPointsPerRequest,
+      `duplicates ${a.duplicates} at most one batch per lost reply`,
+    );
     let total = 0;
     for (const pin of [1, 2]) total += r.server.history(r.token, pin).length;
     t.is(total, a.delivered + a.duplicates);
@@ -106,7 +109,12 @@ test("lost replies (the server stores, then drops the connection): duplicates st
 });
 
 test("bookkeeping: matches by value and nearest true time; counts duplicates, unmatched points and the largest gap", (t) => {
-  const readings = [0, 30_000, 60_000, 90_000, 120_000].map((trueMs, i) => ({ pin: 1, trueMs, value: i === 2 ? 20 : 20 + i / 10, boot: 1 }));
+  const readings = [0, 30_000, 60_000, 90_000, 120_000].map((trueMs, i) => ({
+    pin: 1,
+    trueMs,
+    value: i === 2 ? 20 : 20 + i / 10,
+    boot: 1,
+  }));
   readings[3].value = 20; // two readings with the same value: time decides
   const p = accountPin({
     pin: 1,
@@ -126,7 +134,26 @@ test("bookkeeping: matches by value and nearest true time; counts duplicates, un
     { delivered: p.delivered, duplicates: p.duplicates, unmatched: p.unmatched, maxErrorMs: p.maxErrorMs, maxGapMs: p.maxGapMs },
     { delivered: 4, duplicates: 1, unmatched: 2, maxErrorMs: 100, maxGapMs: 30_105 },
   );
-  t.deepEqual(newPoints([[1, 2], [1, 2], [3, 4]], [[1, 2], [1, 2], [1, 2], [3, 4], [5, 6]]), [[1, 2], [5, 6]]);
+  t.deepEqual(
+    newPoints(
+      [
+        [1, 2],
+        [1, 2],
+        [3, 4],
+      ],
+      [
+        [1, 2],
+        [1, 2],
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+    ),
+    [
+      [1, 2],
+      [5, 6],
+    ],
+  );
 });
 
 test("the SNTP responder answers a real client request with the true time", (t) => {
@@ -145,12 +172,27 @@ test("options: defaults, checks naming the option, help", (t) => {
   t.like(o, { durationH: 24, outageH: 6, rateS: 30, realtime: false, exit: !process.stdout.isTTY, keep: false, db: "./spool-demo.sqlite" });
   t.like(parseDemoArgs(["--serve"]), { exit: false });
   t.is(parseDemoArgs(["--help"]), "help");
-  t.like(parseDemoArgs(["--duration", "3", "--outage", "1", "--rate", "10", "--exit", "--port", "0"]), { durationH: 3, outageH: 1, rateS: 10, exit: true, port: 0 });
-  t.throws(() => parseDemoArgs(["--duration", "2", "--outage", "2"]), { instanceOf: DemoUsageError, message: /--outage 2 leaves too little online time/ });
+  t.like(parseDemoArgs(["--duration", "3", "--outage", "1", "--rate", "10", "--exit", "--port", "0"]), {
+    durationH: 3,
+    outageH: 1,
+    rateS: 10,
+    exit: true,
+    port: 0,
+  });
+  t.throws(() => parseDemoArgs(["--duration", "2", "--outage", "2"]), {
+    instanceOf: DemoUsageError,
+    message: /--outage 2 leaves too little online time/,
+  });
   t.throws(() => parseDemoArgs(["--rate", "fast"]), { message: /--rate needs a number greater than 0, not "fast"/ });
   t.throws(() => parseDemoArgs(["--port", "http"]), { message: /--port needs a whole number/ });
   t.throws(() => parseDemoArgs(["--colour"]), { message: /Unknown option '--colour'/ });
-  t.is(progressLine({ atMs: 6.5 * HOUR, phase: "WiFi outage", queue: 1234, delivered: 5678, quotaUsed: 5678, quotaDaily: 10000 }, 24 * HOUR).slice(0, 13), "06:30 / 24:00");
+  t.is(
+    progressLine(
+      { atMs: 6.5 * HOUR, phase: "WiFi outage", queue: 1234, delivered: 5678, quotaUsed: 5678, quotaDaily: 10000 },
+      24 * HOUR,
+    ).slice(0, 13),
+    "06:30 / 24:00",
+  );
 });
 
 test("the command: a short run through the CLI exits 0 with lost = 0 and the page's address", async (t) => {
@@ -158,7 +200,20 @@ test("the command: a short run through the CLI exits 0 with lost = 0 and the pag
   try {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ["--import=tsx", "src/host/cli.ts", "demo", "--exit", "--port", "0", "--duration", "1", "--outage", "0.25", "--db", join(dir, "demo.sqlite")],
+      [
+        "--import=tsx",
+        "src/host/cli.ts",
+        "demo",
+        "--exit",
+        "--port",
+        "0",
+        "--duration",
+        "1",
+        "--outage",
+        "0.25",
+        "--db",
+        join(dir, "demo.sqlite"),
+      ],
       { timeout: 150_000 },
     );
     t.regex(stdout, /lost {8}0 /);

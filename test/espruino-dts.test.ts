@@ -8,7 +8,10 @@ import ts from "typescript";
 import { DTS_FILE, generateEspruinoDts } from "../scripts/gen-espruino-dts.ts";
 
 test("the committed espruino.d.ts is what the generator makes (npx tsx scripts/gen-espruino-dts.ts)", (t) => {
-  t.true(readFileSync(DTS_FILE, "utf8") === generateEspruinoDts(), "src/device/lib/espruino.d.ts differs from the generator's output: run npx tsx scripts/gen-espruino-dts.ts");
+  t.true(
+    readFileSync(DTS_FILE, "utf8") === generateEspruinoDts(),
+    "src/device/lib/espruino.d.ts differs from the generator's output: run npx tsx scripts/gen-espruino-dts.ts",
+  );
 });
 
 /** Type errors of `code` compiled against the generated lib alone, as device code is. */
@@ -25,8 +28,22 @@ function typeErrors(code: string): string[] {
 }
 
 test("members the list says Espruino lacks do not type-check; those it has do", (t) => {
-  for (const missing of ['"a".search(/a/)', "new Date().setUTCHours(1)", "Date.UTC(2026, 0)", "(1).toPrecision(3)", "Object.freeze({})", "[1].lastIndexOf(1)", '"a".repeat(2)', "[1].fill(0)"]) {
+  for (const missing of [
+    '"a".search(/a/)',
+    "new Date().setUTCHours(1)",
+    "Date.UTC(2026, 0)",
+    "(1).toPrecision(3)",
+    "Object.freeze({})",
+    "[1].lastIndexOf(1)",
+    '"a".repeat(2)',
+    "[1].fill(0)",
+  ]) {
     t.true(typeErrors(`export const x = ${missing};`).length > 0, `${missing} should not type-check`);
   }
-  t.deepEqual(typeErrors('export const x = ["a".padStart(3), [1].includes(1), new Date(0).toISOString(), Date.now(), (1.5).toFixed(1), Object.assign({}, {}), Math.sign(-1)];'), []);
+  t.deepEqual(
+    typeErrors(
+      'export const x = ["a".padStart(3), [1].includes(1), new Date(0).toISOString(), Date.now(), (1.5).toFixed(1), Object.assign({}, {}), Math.sign(-1)];',
+    ),
+    [],
+  );
 });

@@ -12,7 +12,10 @@ import { holdPort, withPty } from "./helpers/pty.ts";
 
 test("a missing serial port: says so, and lists the ports that are there", async (t) => {
   const err = await t.throwsAsync(checkPort(parsePort("/dev/ttyUSB97")), { instanceOf: FlashError });
-  t.regex(err!.message, /^no such serial port \/dev\/ttyUSB97: is the board plugged in, .*(serial ports present: |no USB serial ports are present)/);
+  t.regex(
+    err!.message,
+    /^no such serial port \/dev\/ttyUSB97: is the board plugged in, .*(serial ports present: |no USB serial ports are present)/,
+  );
 });
 
 test("a path that is not a device is refused", async (t) => {
@@ -59,10 +62,16 @@ test("the real espruino CLI against a missing port: mapped to a clear error", as
 test.serial("spool flash --dry-run prints the invocation; missing options exit 2", async (t) => {
   await withCapturedOutput(async (lines) => {
     t.is(await run(["--board", "esp32", "--port", "/dev/ttyUSB0", "--dry-run"]), 0);
-    t.deepEqual(lines.slice(0, 2), [`# spool-compact/compact.js: ${compactScript(false)}`, `# spool-compact/compact-restart.js: ${compactScript(true)}`]);
+    t.deepEqual(lines.slice(0, 2), [
+      `# spool-compact/compact.js: ${compactScript(false)}`,
+      `# spool-compact/compact-restart.js: ${compactScript(true)}`,
+    ]);
     t.true(lines[2].endsWith("espruino --no-ble -p /dev/ttyUSB0 -b 115200 --sleep 5 spool-compact/compact.js"), lines[2]);
     // the parts go in first when a build has left them beside the bundle
-    t.regex(lines[3], /espruino --no-ble -p \/dev\/ttyUSB0 -b 115200 (--storage spool\.[a-z]+\.[0-9a-f]{8}:\S+ )*--sleep 3 --storage \.bootcde:- firmware\/build\/esp32\.js$/);
+    t.regex(
+      lines[3],
+      /espruino --no-ble -p \/dev\/ttyUSB0 -b 115200 (--storage spool\.[a-z]+\.[0-9a-f]{8}:\S+ )*--sleep 3 --storage \.bootcde:- firmware\/build\/esp32\.js$/,
+    );
     t.true(lines[4].endsWith("espruino --no-ble -p /dev/ttyUSB0 -b 115200 --sleep 5 spool-compact/compact-restart.js"), lines[4]);
     lines.length = 0;
     t.is(await run(["--board", "esp32"]), 2);

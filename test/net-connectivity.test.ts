@@ -62,7 +62,13 @@ async function rig(boardId: string): Promise<Rig> {
   const built = await bundle(boardId);
   const clock = new SimClock();
   const network = new SimNetwork({ clock, wifi: true, ap: AP });
-  const server = await startServer({ db: ":memory:", quiet: true, devices: DEVICES, limits: { rateLimit: 0 }, clock: () => clock.trueEpochMs() });
+  const server = await startServer({
+    db: ":memory:",
+    quiet: true,
+    devices: DEVICES,
+    limits: { rateLimit: 0 },
+    clock: () => clock.trueEpochMs(),
+  });
   network.route(CLOUD_HOST, { port: server.port, httpsPort: server.port });
   installSntpResponder({ network, hosts: [NTP_HOST] });
   // These tests are about connectivity; the esp8266 bundle does not fit 1,600 JsVars yet (issue 13,
@@ -130,7 +136,11 @@ function t_is(actual: unknown, expected: unknown): void {
 function landedOnce(t: ExecutionContext, r: Rig, n: number): void {
   const got = r.delivered();
   t.is(got.length, n, "as many points on the server as readings recorded");
-  t.deepEqual([...new Set(got)].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i + 1), "each reading once");
+  t.deepEqual(
+    [...new Set(got)].sort((a, b) => a - b),
+    Array.from({ length: n }, (_, i) => i + 1),
+    "each reading once",
+  );
   t.is(r.server.stats().duplicates, 0);
   t.is(r.sim.eval("spool.status().queue.pending"), 0);
 }
@@ -141,7 +151,10 @@ function noDeviceErrors(t: ExecutionContext, r: Rig): void {
 }
 
 /** Online and synced with sampling running, then the AP goes away for OUTAGE_MS and comes back. */
-async function outage(t: ExecutionContext, r: Rig): Promise<{ offAt: number; onAt: number; joinedAt: number; requestsDuringOutage: number }> {
+async function outage(
+  t: ExecutionContext,
+  r: Rig,
+): Promise<{ offAt: number; onAt: number; joinedAt: number; requestsDuringOutage: number }> {
   r.configure(AP.password);
   await r.clock.advanceAsync(MIN);
   t.is(r.joins.length, 1, "joined at setup");
@@ -187,13 +200,19 @@ test("ESP32: a 30 min outage; connect() again and again with growing, capped del
       t.true(g >= c / 2 && g <= c + failMs + 1, `gap ${i + 1}: ${g} ms, expected ${c / 2}..${c + failMs} ms`);
     });
     t.true(Math.max(...gaps) <= BACKOFF_CAP_MS + failMs + 1, "capped");
-    t.true(gaps.slice(-3).every((g) => g >= BACKOFF_CAP_MS / 2), "at the cap by the end of the outage");
+    t.true(
+      gaps.slice(-3).every((g) => g >= BACKOFF_CAP_MS / 2),
+      "at the cap by the end of the outage",
+    );
     t.true(o.onAt - calls[calls.length - 1] <= BACKOFF_CAP_MS + failMs, "still trying when the AP returns (not given up)");
 
     // The call that rejoined was the one already scheduled: at most one capped delay after the AP returned.
     const rejoin = r.connects.filter((at) => at >= o.onAt);
     t.is(rejoin.length, 1, "one connect() brought it back");
-    t.true(o.joinedAt - o.onAt <= BACKOFF_CAP_MS + failMs + T.connectMs, `rejoined ${Math.round((o.joinedAt - o.onAt) / 1000)} s after the AP returned`);
+    t.true(
+      o.joinedAt - o.onAt <= BACKOFF_CAP_MS + failMs + T.connectMs,
+      `rejoined ${Math.round((o.joinedAt - o.onAt) / 1000)} s after the AP returned`,
+    );
     t.is(o.joinedAt - rejoin[0], T.connectMs);
 
     const n = r.stopSampling();
@@ -216,7 +235,10 @@ test("ESP8266: the same outage; Spool leaves reconnecting to the SDK; the backlo
     t.log(`${during.length} connect() calls from the drop to the rejoin`);
     // The SDK retries every few seconds by itself; Spool's watchdog may add one call per 5 min at most.
     t.true(during.length <= OUTAGE_MS / SDK_WATCHDOG_MS, `no connect storm (${during.length} calls)`);
-    t.true(o.joinedAt - o.onAt <= T.esp8266RetryMs + T.connectMs, `the SDK rejoined ${Math.round((o.joinedAt - o.onAt) / 1000)} s after the AP returned`);
+    t.true(
+      o.joinedAt - o.onAt <= T.esp8266RetryMs + T.connectMs,
+      `the SDK rejoined ${Math.round((o.joinedAt - o.onAt) / 1000)} s after the AP returned`,
+    );
 
     const n = r.stopSampling();
     t.true(await r.clock.runUntilAsync(() => r.delivered().length >= n, 30 * MIN), "the backlog landed");
@@ -234,8 +256,15 @@ test("ESP8266: the same outage; Spool leaves reconnecting to the SDK; the backlo
     r.type("JSON.stringify(spool.status())");
     r.type("JSON.stringify(spool.config())");
     const lines = [...r.sim.output(), ...r.seen.filter((l) => !l.startsWith("spool.setup("))];
-    t.true(lines.some((l) => l.includes(`${TOKEN.slice(0, 4)}...${TOKEN.slice(-4)}`)), "the masked token is shown");
-    t.deepEqual(lines.filter((l) => l.includes(TOKEN)), [], "the full token appears in no output line");
+    t.true(
+      lines.some((l) => l.includes(`${TOKEN.slice(0, 4)}...${TOKEN.slice(-4)}`)),
+      "the masked token is shown",
+    );
+    t.deepEqual(
+      lines.filter((l) => l.includes(TOKEN)),
+      [],
+      "the full token appears in no output line",
+    );
     noDeviceErrors(t, r);
   } finally {
     await r.close();

@@ -22,7 +22,7 @@ test("/api/chart: min, max, count and first/last time per pixel column of the as
   const clock = fakeClock();
   const server = await start({ clock: clock.now, limits: { dailyQuota: 1_000_000 } });
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const pts: [number, number][] = [];
   let ts = clock.now() - 20 * 86_400_000;
   for (let i = 0; i < 20_000; i++) {
@@ -79,7 +79,16 @@ test("/api/devices carries the device's last status line, parsed, with the time 
     ts: clock.now() - 2000,
     received: clock.now(),
     text: line,
-    fields: { queue: "12", free: "97%", drops: "3", clock: "ok", uplink: "backoff", quota: "40/10000", "sample errors": "1", mem: "900/1200" },
+    fields: {
+      queue: "12",
+      free: "97%",
+      drops: "3",
+      clock: "ok",
+      uplink: "backoff",
+      quota: "40/10000",
+      "sample errors": "1",
+      mem: "900/1200",
+    },
   });
   t.is((await devices())[1].status, null);
   await server.close();

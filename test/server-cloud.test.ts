@@ -50,8 +50,16 @@ test("monthly messages: every request with a valid token counts, for the whole s
     t.is((await postBatch(server, points(1, clock.now()))).status, 200);
     t.is((await postBatch(server, points(1, clock.now()), { pin: "V9" })).status, 400, "a refused upload is still a message");
     t.is((await get(server, `/external/api/get?token=${TOKEN}&V0`)).status, 200, "reads are messages too");
-    t.is((await postBatch(server, points(1, clock.now()), { token: "nobody" })).text, errorBody(MSG.invalidToken), "an unknown token is not");
-    t.is((await postBatch(server, points(1, clock.now()), { token: OTHER_TOKEN })).status, 200, "the other device shares the organisation's messages");
+    t.is(
+      (await postBatch(server, points(1, clock.now()), { token: "nobody" })).text,
+      errorBody(MSG.invalidToken),
+      "an unknown token is not",
+    );
+    t.is(
+      (await postBatch(server, points(1, clock.now()), { token: OTHER_TOKEN })).status,
+      200,
+      "the other device shares the organisation's messages",
+    );
     const over = await postBatch(server, points(1, clock.now() + 1));
     t.is(over.status, DEFAULT_CLOUD_REPLIES.monthlyMessages.status);
     t.is(messageOf(over.text), DEFAULT_CLOUD_REPLIES.monthlyMessages.message);
@@ -61,7 +69,11 @@ test("monthly messages: every request with a valid token counts, for the whole s
     await server.close();
 
     const again = await start({ db, clock: clock.now, cloud: { monthlyMessages: 4 } });
-    t.is((await postBatch(again, points(1, clock.now() + 2))).status, DEFAULT_CLOUD_REPLIES.monthlyMessages.status, "the month's count survives a restart");
+    t.is(
+      (await postBatch(again, points(1, clock.now() + 2))).status,
+      DEFAULT_CLOUD_REPLIES.monthlyMessages.status,
+      "the month's count survives a restart",
+    );
     clock.advance(3_600_000);
     t.is((await postBatch(again, points(1, clock.now()))).status, 200, "a new UTC month");
     t.is(again.history(TOKEN, "V0").length, 2);
@@ -83,7 +95,9 @@ test("a blocked organisation and a device not activated answer their own replies
   server.setCloud({ orgBlocked: false });
   t.is((await postBatch(server, points(1, Date.now() + 2))).status, 200, "unblocked");
   t.is(server.cloud()?.replies.orgBlocked.status, 402, "run-time changes merge into the current options");
-  t.throws(() => server.setCloud({ replies: { orgBlocked: { status: 200, message: "x" } } }), { message: /cloud\/replies\/orgBlocked\/status must be >= 400/ });
+  t.throws(() => server.setCloud({ replies: { orgBlocked: { status: 200, message: "x" } } }), {
+    message: /cloud\/replies\/orgBlocked\/status must be >= 400/,
+  });
   t.is(server.stats().pointsStored, 2, "only the accepted uploads stored points");
   await server.close();
 });
@@ -91,15 +105,33 @@ test("a blocked organisation and a device not activated answer their own replies
 test("the wrong region: 308 with an empty body and an https Location even over plain http; or GeoDNS's Invalid token.", async (t) => {
   const server = await start({ regionPort: 0, cloud: true, faults: { redirect: true } });
   const path = `/external/api/batch/update?token=${TOKEN}&pin=V0`;
-  const r = await httpRequest(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: "[[1790000000000,1]]" });
+  const r = await httpRequest(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "[[1790000000000,1]]",
+  });
   t.is(r.status, 308);
   t.is(r.text, "");
-  const head = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: "[]", redirect: "manual" });
+  const head = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "[]",
+    redirect: "manual",
+  });
   t.is(head.headers.get("content-length"), "0");
-  t.is(head.headers.get("location"), `https://127.0.0.1:${new URL(server.regionUrl as string).port}${path}`, "https although the server speaks http");
+  t.is(
+    head.headers.get("location"),
+    `https://127.0.0.1:${new URL(server.regionUrl as string).port}${path}`,
+    "https although the server speaks http",
+  );
   t.true(server.url.startsWith("http://"));
   server.setCloud({ regionHost: "fra1.blynk.test" });
-  const named = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: "[]", redirect: "manual" });
+  const named = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "[]",
+    redirect: "manual",
+  });
   t.is(named.headers.get("location"), `https://fra1.blynk.test${path}`);
   server.setCloud({ wrongRegion: "invalidToken" });
   const geo = await postBatch(server, points(1, Date.now()));
@@ -143,9 +175,33 @@ test("datastreams without raw data keep one averaged point per minute; rawData k
   ]);
   t.is((await postBatch(server, [[minute + 30_000, 2]], { pin: "V0" })).status, 200);
   t.deepEqual(server.history(TOKEN, "V0")[0], [minute, (10 + 11 + 13 + 2) / 4], "a later upload into the same minute joins its average");
-  t.is((await postBatch(server, [[minute, 1], [minute + 1, 2]], { pin: "V1" })).status, 200);
+  t.is(
+    (
+      await postBatch(
+        server,
+        [
+          [minute, 1],
+          [minute + 1, 2],
+        ],
+        { pin: "V1" },
+      )
+    ).status,
+    200,
+  );
   t.deepEqual(server.history(TOKEN, "V1"), [[minute, 2]], "an integer's average is rounded");
-  t.is((await postBatch(server, [[minute, "a"], [minute + 5, "b"]], { pin: "V5" })).status, 200);
+  t.is(
+    (
+      await postBatch(
+        server,
+        [
+          [minute, "a"],
+          [minute + 5, "b"],
+        ],
+        { pin: "V5" },
+      )
+    ).status,
+    200,
+  );
   t.deepEqual(server.history(TOKEN, "V5"), [[minute, "b"]], "a string keeps the minute's last value");
   t.is((await postBatch(server, series, { pin: "V7" })).status, 200);
   t.deepEqual(server.history(TOKEN, "V7"), series, "rawData: every point as sent");
@@ -175,7 +231,11 @@ test("limits are options in cloud mode too: a 3-month age window, a 100k daily q
 });
 
 test("invalid cloud options are refused with the field to fix", async (t) => {
-  await t.throwsAsync(startServer({ db: ":memory:", quiet: true, cloud: { monthlyMessages: -1 } }), { message: /cloud\/monthlyMessages must be >= 0/ });
-  await t.throwsAsync(startServer({ db: ":memory:", quiet: true, cloud: { wrongRegion: "nowhere" as "redirect" } }), { message: /cloud\/wrongRegion/ });
+  await t.throwsAsync(startServer({ db: ":memory:", quiet: true, cloud: { monthlyMessages: -1 } }), {
+    message: /cloud\/monthlyMessages must be >= 0/,
+  });
+  await t.throwsAsync(startServer({ db: ":memory:", quiet: true, cloud: { wrongRegion: "nowhere" as "redirect" } }), {
+    message: /cloud\/wrongRegion/,
+  });
   await t.throwsAsync(startServer({ db: ":memory:", quiet: true, cloud: true, faults: { redirect: true } }), { message: /region/ });
 });

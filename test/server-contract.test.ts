@@ -35,10 +35,15 @@ test("errors come in the documented order: token, pin, datastream, content type,
 test("the token and parameter names are case-sensitive; pins V0..V255 in either case", async (t) => {
   const server = await start();
   const body = points(1, Date.now());
-  const upper = await fetch(`${server.url}/external/api/batch/update?Token=${TOKEN}&pin=V0`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const upper = await fetch(`${server.url}/external/api/batch/update?Token=${TOKEN}&pin=V0`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   t.is(await upper.text(), errorBody(MSG.invalidToken));
   t.is((await postBatch(server, body, { token: TOKEN.toLowerCase() })).text, errorBody(MSG.invalidToken));
-  for (const pin of ["V0", "v0", "V255", "v255"]) t.is((await postBatch(server, pin.endsWith("255") ? [[Date.now(), 7]] : body, { pin })).status, 200, pin);
+  for (const pin of ["V0", "v0", "V255", "v255"])
+    t.is((await postBatch(server, pin.endsWith("255") ? [[Date.now(), 7]] : body, { pin })).status, 200, pin);
   for (const pin of ["V256", "V01", "V-1", "0", "", "V", "VV1", "V1.0", " V1", "A1"]) {
     t.is((await postBatch(server, body, { pin })).text, errorBody(MSG.wrongPin), `pin "${pin}"`);
   }
@@ -48,10 +53,22 @@ test("the token and parameter names are case-sensitive; pins V0..V255 in either 
 test("Content-Type must be application/json; a UTF-8 charset parameter and any case are accepted", async (t) => {
   const server = await start();
   const body = points(1, Date.now());
-  for (const ct of ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8", 'application/json; charset="utf-8"']) {
+  for (const ct of [
+    "application/json",
+    "application/json; charset=utf-8",
+    "Application/JSON;charset=UTF-8",
+    'application/json; charset="utf-8"',
+  ]) {
     t.is((await postBatch(server, body, { contentType: ct })).status, 200, ct);
   }
-  for (const ct of ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", "application/json; charset=utf-16", "application/json; charset=latin1", "json"]) {
+  for (const ct of [
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/jsonx",
+    "application/json; charset=utf-16",
+    "application/json; charset=latin1",
+    "json",
+  ]) {
     t.is((await postBatch(server, body, { contentType: ct })).text, errorBody(MSG.contentType), ct);
   }
   await server.close();
@@ -81,17 +98,87 @@ test("each value type: accepted values are stored as given, others answer the do
   const s1024 = "x".repeat(1024);
   const e512 = "é".repeat(512); // 1024 UTF-8 bytes
   const cases: { pin: string; good: [unknown, unknown][]; bad: unknown[] }[] = [
-    { pin: "V255", good: [[2147483647, 2147483647], [-2147483648, -2147483648], [0, 0], [42, 42]], bad: [2147483648, -2147483649, 1.5, "5", null, true, [1]] },
-    { pin: "V0", good: [[36.6, 36.6], [-1e308, -1e308], [0, 0], [7, 7]], bad: ["36.6", null, false, {}, [1, 2]] },
-    { pin: "V3", good: [[true, 1], [false, 0], [1, 1], [0, 0]], bad: [2, -1, "true", 0.5, null] },
-    { pin: "V4", good: [[0, 0], [1, 1], [2, 2]], bad: [3, -1, 1.5, "1", null] },
-    { pin: "V5", good: [["text", "text"], ["", ""], [s1024, s1024], [e512, e512], ["日本", "日本"]], bad: [5, null, true, "x".repeat(1025), "é".repeat(513), ["a"]] },
-    { pin: "V6", good: [[[24.1, 56.9], [24.1, 56.9]], [[-180, -90], [-180, -90]], [[180, 90], [180, 90]]], bad: [[181, 0], [0, 91], [0, -90.5], [1], [1, 2, 3], ["1", "2"], "1,2", 5] },
+    {
+      pin: "V255",
+      good: [
+        [2147483647, 2147483647],
+        [-2147483648, -2147483648],
+        [0, 0],
+        [42, 42],
+      ],
+      bad: [2147483648, -2147483649, 1.5, "5", null, true, [1]],
+    },
+    {
+      pin: "V0",
+      good: [
+        [36.6, 36.6],
+        [-1e308, -1e308],
+        [0, 0],
+        [7, 7],
+      ],
+      bad: ["36.6", null, false, {}, [1, 2]],
+    },
+    {
+      pin: "V3",
+      good: [
+        [true, 1],
+        [false, 0],
+        [1, 1],
+        [0, 0],
+      ],
+      bad: [2, -1, "true", 0.5, null],
+    },
+    {
+      pin: "V4",
+      good: [
+        [0, 0],
+        [1, 1],
+        [2, 2],
+      ],
+      bad: [3, -1, 1.5, "1", null],
+    },
+    {
+      pin: "V5",
+      good: [
+        ["text", "text"],
+        ["", ""],
+        [s1024, s1024],
+        [e512, e512],
+        ["日本", "日本"],
+      ],
+      bad: [5, null, true, "x".repeat(1025), "é".repeat(513), ["a"]],
+    },
+    {
+      pin: "V6",
+      good: [
+        [
+          [24.1, 56.9],
+          [24.1, 56.9],
+        ],
+        [
+          [-180, -90],
+          [-180, -90],
+        ],
+        [
+          [180, 90],
+          [180, 90],
+        ],
+      ],
+      bad: [[181, 0], [0, 91], [0, -90.5], [1], [1, 2, 3], ["1", "2"], "1,2", 5],
+    },
   ];
   for (const c of cases) {
-    const r = await postBatch(server, c.good.map(([v], i) => [ts + i, v]), { pin: c.pin });
+    const r = await postBatch(
+      server,
+      c.good.map(([v], i) => [ts + i, v]),
+      { pin: c.pin },
+    );
     t.is(r.status, 200, `${c.pin} good values`);
-    t.deepEqual(server.history(TOKEN, c.pin), c.good.map(([, stored], i) => [ts + i, stored]), c.pin);
+    t.deepEqual(
+      server.history(TOKEN, c.pin),
+      c.good.map(([, stored], i) => [ts + i, stored]),
+      c.pin,
+    );
     for (const v of c.bad) {
       const bad = await postBatch(server, [[ts + 100, v]], { pin: c.pin });
       t.is(bad.text, errorBody(MSG.valueMismatch), `${c.pin} ${JSON.stringify(v)?.slice(0, 20)}`);
@@ -105,10 +192,34 @@ test("numbers are clamped to the datastream's min/max, by batch and by update", 
   const clock = fakeClock();
   const server = await start({ clock: clock.now });
   const ts = clock.now();
-  await postBatch(server, [[ts, -5], [ts + 1, 150], [ts + 2, 50], [ts + 3, 0], [ts + 4, 100]], { pin: "V1" });
-  t.deepEqual(server.history(TOKEN, "V1").map((p) => p[1]), [0, 100, 50, 0, 100]);
-  await postBatch(server, [[ts, -100.5], [ts + 1, 85.01], [ts + 2, 20.25]], { pin: "V2" });
-  t.deepEqual(server.history(TOKEN, "V2").map((p) => p[1]), [-40, 85, 20.25]);
+  await postBatch(
+    server,
+    [
+      [ts, -5],
+      [ts + 1, 150],
+      [ts + 2, 50],
+      [ts + 3, 0],
+      [ts + 4, 100],
+    ],
+    { pin: "V1" },
+  );
+  t.deepEqual(
+    server.history(TOKEN, "V1").map((p) => p[1]),
+    [0, 100, 50, 0, 100],
+  );
+  await postBatch(
+    server,
+    [
+      [ts, -100.5],
+      [ts + 1, 85.01],
+      [ts + 2, 20.25],
+    ],
+    { pin: "V2" },
+  );
+  t.deepEqual(
+    server.history(TOKEN, "V2").map((p) => p[1]),
+    [-40, 85, 20.25],
+  );
   t.is(server.stats().clamped, 4);
   t.is((await get(server, `/external/api/update?token=${TOKEN}&V1=1000`)).status, 200);
   t.is((await get(server, `/external/api/get?token=${TOKEN}&V1`)).text, "100");
@@ -119,14 +230,21 @@ test("numbers are clamped to the datastream's min/max, by batch and by update", 
 test("wrong-type values in a batch: rejected by default, dropped with badValue=drop", async (t) => {
   const clock = fakeClock();
   const ts = clock.now();
-  const body = [[ts, 1], [ts + 1, "x"], [ts + 2, 3]];
+  const body = [
+    [ts, 1],
+    [ts + 1, "x"],
+    [ts + 2, 3],
+  ];
   const strict = await start({ clock: clock.now });
   t.is((await postBatch(strict, body)).text, errorBody(MSG.valueMismatch));
   t.deepEqual(strict.history(TOKEN, "V0"), []);
   await strict.close();
   const lenient = await start({ clock: clock.now, limits: { badValue: "drop" } });
   t.is((await postBatch(lenient, body)).text, "OK");
-  t.deepEqual(lenient.history(TOKEN, "V0"), [[ts, 1], [ts + 2, 3]]);
+  t.deepEqual(lenient.history(TOKEN, "V0"), [
+    [ts, 1],
+    [ts + 2, 3],
+  ]);
   t.is(lenient.stats().dropped.badValue, 1);
   await lenient.close();
 });
@@ -135,17 +253,27 @@ test("maximum age: at the edge accepted; older dropped by default or rejected wh
   const clock = fakeClock();
   const now = clock.now();
   const edge = now - 30 * DAY;
-  const body = [[edge - 1, 1], [edge, 2], [now, 3]];
+  const body = [
+    [edge - 1, 1],
+    [edge, 2],
+    [now, 3],
+  ];
   const drop = await start({ clock: clock.now });
   t.is((await postBatch(drop, body)).text, "OK");
-  t.deepEqual(drop.history(TOKEN, "V0"), [[edge, 2], [now, 3]]);
+  t.deepEqual(drop.history(TOKEN, "V0"), [
+    [edge, 2],
+    [now, 3],
+  ]);
   t.is(drop.stats().dropped.tooOld, 1);
   await drop.close();
 
   const reject = await start({ clock: clock.now, limits: { tooOld: "reject", maxAgeMs: 90 * DAY } });
   const edge90 = now - 90 * DAY;
   t.is((await postBatch(reject, [[edge90, 1]])).status, 200);
-  const r = await postBatch(reject, [[now, 1], [edge90 - 1, 2]]);
+  const r = await postBatch(reject, [
+    [now, 1],
+    [edge90 - 1, 2],
+  ]);
   t.is(r.status, 400);
   t.regex(JSON.parse(r.text).error.message, /^Point 1 \(ts \d+\) is too old/);
   t.is(reject.history(TOKEN, "V0").length, 1, "the rejected request stored nothing");
@@ -157,12 +285,23 @@ test("future window: one month ahead accepted; beyond dropped by default or reje
   const now = clock.now();
   const edge = now + 31 * DAY;
   const drop = await start({ clock: clock.now });
-  t.is((await postBatch(drop, [[edge, 1], [edge + 1, 2]])).text, "OK");
+  t.is(
+    (
+      await postBatch(drop, [
+        [edge, 1],
+        [edge + 1, 2],
+      ])
+    ).text,
+    "OK",
+  );
   t.deepEqual(drop.history(TOKEN, "V0"), [[edge, 1]]);
   t.is(drop.stats().dropped.tooNew, 1);
   await drop.close();
   const reject = await start({ clock: clock.now, limits: { tooNew: "reject" } });
-  const r = await postBatch(reject, [[edge, 1], [edge + 1, 2]]);
+  const r = await postBatch(reject, [
+    [edge, 1],
+    [edge + 1, 2],
+  ]);
   t.is(r.status, 400);
   t.regex(JSON.parse(r.text).error.message, /too far in the future/);
   t.deepEqual(reject.history(TOKEN, "V0"), []);
@@ -209,7 +348,10 @@ test("duplicate timestamps are stored twice and counted", async (t) => {
   const body = points(5, clock.now());
   await postBatch(server, body);
   await postBatch(server, body);
-  await postBatch(server, [[clock.now(), 9], [clock.now(), 10]]);
+  await postBatch(server, [
+    [clock.now(), 9],
+    [clock.now(), 10],
+  ]);
   t.is(server.history(TOKEN, "V0").length, 12);
   t.is(server.stats().duplicates, 7);
   const devices = JSON.parse((await get(server, "/api/devices")).text);
@@ -268,7 +410,10 @@ test("GET batch/update and update set several pins at the server's time; their e
   t.is((await get(server, `${u}&pin=V256&value=1`)).text, errorBody(MSG.wrongPin));
   t.is((await get(server, `${u}&V5=${encodeURIComponent("x".repeat(1025))}`)).text, errorBody(MSG.valueMismatch));
   t.is((await get(server, `/external/api/update?token=nope&V0=1`)).text, errorBody(MSG.invalidToken));
-  t.deepEqual(server.history(TOKEN, "V0").map((p) => p[1]), [1.5, 2.5]);
+  t.deepEqual(
+    server.history(TOKEN, "V0").map((p) => p[1]),
+    [1.5, 2.5],
+  );
   await server.close();
 });
 
@@ -327,7 +472,10 @@ test("logEvent stores events, at most the daily limit per device", async (t) => 
   t.is(over.text, errorBody(MSG.events(3)));
   t.is((await get(server, e)).status, 400, "code is required");
   const events = JSON.parse((await get(server, "/api/events?device=bench")).text);
-  t.deepEqual(events.map((x: { description: string }) => x.description), ["t=92", "t=91", "t=90"]);
+  t.deepEqual(
+    events.map((x: { description: string }) => x.description),
+    ["t=92", "t=91", "t=90"],
+  );
   clock.advance(DAY);
   t.is((await get(server, `${e}&code=overheat`)).status, 200);
   t.is(server.stats().events, 4);

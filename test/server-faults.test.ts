@@ -10,7 +10,10 @@ test("failNext fails exactly the next N API requests with the given status, stor
   const statuses = [];
   for (let i = 0; i < 5; i++) statuses.push((await postBatch(server, [[Date.now(), i]])).status);
   t.deepEqual(statuses, [500, 500, 500, 200, 200]);
-  t.deepEqual(server.history(TOKEN, "V0").map((p) => p[1]), [3, 4]);
+  t.deepEqual(
+    server.history(TOKEN, "V0").map((p) => p[1]),
+    [3, 4],
+  );
   t.is(server.stats().faults.fail, 3);
   server.setFaults({ failNext: 1 });
   const r = await postBatch(server, points(1, Date.now()));
@@ -107,7 +110,11 @@ test("redirect answers 308 with the full URL on the region port, which serves th
   t.is(again.status, 200);
   t.is(await again.text(), "OK");
   t.deepEqual(server.history(TOKEN, "V0"), body);
-  const followed = await fetch(`${server.url}/external/api/batch/update?token=${TOKEN}&pin=V1`, { method: "POST", headers: { "content-type": "application/json" }, body: "[[1790000000000,5]]" });
+  const followed = await fetch(`${server.url}/external/api/batch/update?token=${TOKEN}&pin=V1`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "[[1790000000000,5]]",
+  });
   t.is(followed.status, 200, "fetch repeats the POST with its body after a 308");
   t.is(server.stats().faults.redirect, 2);
   await server.close();
@@ -118,7 +125,8 @@ test("redirect answers 308 with the full URL on the region port, which serves th
 
 test("faults can be set at run time through POST /api/faults, and bad ones are refused", async (t) => {
   const server = await start(FAST);
-  const set = (body: string) => fetch(`${server.url}/api/faults`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const set = (body: string) =>
+    fetch(`${server.url}/api/faults`, { method: "POST", headers: { "content-type": "application/json" }, body });
   const ok = await set('{"failNext":2,"failStatus":502}');
   t.is(ok.status, 200);
   t.deepEqual(await ok.json(), { failNext: 2, failStatus: 502 });
@@ -167,14 +175,19 @@ test("failForMs answers any status and message to every request for a while (ser
 test("POST /api/faults refuses cross-site requests: wrong Origin or Host, Sec-Fetch-Site, other content types", async (t) => {
   const server = await start(FAST);
   const host = `127.0.0.1:${server.port}`;
-  const post = (headers: Record<string, string>) => httpRequest(`${server.url}/api/faults`, { method: "POST", headers: { host, ...headers }, body: '{"failNext":5}' });
+  const post = (headers: Record<string, string>) =>
+    httpRequest(`${server.url}/api/faults`, { method: "POST", headers: { host, ...headers }, body: '{"failNext":5}' });
   const JSON_CT = { "content-type": "application/json" };
   const refused: [string, Record<string, string>, number][] = [
     ["a form post from another site", { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" }, 403],
     ["JSON from another origin", { ...JSON_CT, origin: "https://evil.example" }, 403],
     ["same host, another port", { ...JSON_CT, origin: `http://127.0.0.1:${server.port + 1}` }, 403],
     ["Sec-Fetch-Site cross-site", { ...JSON_CT, "sec-fetch-site": "cross-site" }, 403],
-    ["DNS rebinding (a foreign Host, same-origin to the browser)", { ...JSON_CT, host: `evil.example:${server.port}`, origin: `http://evil.example:${server.port}` }, 403],
+    [
+      "DNS rebinding (a foreign Host, same-origin to the browser)",
+      { ...JSON_CT, host: `evil.example:${server.port}`, origin: `http://evil.example:${server.port}` },
+      403,
+    ],
     ["text/plain (a no-preflight fetch)", { "content-type": "text/plain" }, 415],
     ["no content type", {}, 415],
   ];
@@ -199,7 +212,12 @@ test("invalid fault options are refused at start", async (t) => {
 test("the request log has one JSON line per API request with a masked token", async (t) => {
   const lines: string[] = [];
   const clock = fakeClock();
-  const server = await startServer({ db: ":memory:", log: (l) => lines.push(l), devices: [{ name: "d", token: TOKEN, datastreams: [{ pin: 1, type: "double" }] }], clock: clock.now });
+  const server = await startServer({
+    db: ":memory:",
+    log: (l) => lines.push(l),
+    devices: [{ name: "d", token: TOKEN, datastreams: [{ pin: 1, type: "double" }] }],
+    clock: clock.now,
+  });
   await postBatch(server, points(3, clock.now()), { pin: "V1" });
   await postBatch(server, points(3, clock.now()), { pin: "V2" });
   server.setFaults({ dropAfterRate: 1 });

@@ -6,7 +6,16 @@ import { chromium, type Browser } from "playwright-core";
 import { TOKEN, fakeClock, points, postBatch, start } from "./helpers/server-client.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const SCREENSHOT = "/tmp/spool-server-page.png";
 const hasChromium = existsSync(CHROMIUM);
 const pageTest = hasChromium ? test : test.skip;
@@ -21,7 +30,16 @@ pageTest(`the page charts the uploaded points and follows new uploads${hasChromi
     const minuteApart: [number, number][] = [];
     for (let i = 0; i < 60; i++) if (i < 25 || i >= 35) minuteApart.push([clock.now() - (59 - i) * 60_000, 20 + 5 * Math.sin(i / 6)]);
     t.is((await postBatch(server, minuteApart, { pin: "V0" })).status, 200);
-    t.is((await postBatch(server, points(3, clock.now() - 10_000, (i) => `note ${i}`), { pin: "V5" })).status, 200);
+    t.is(
+      (
+        await postBatch(
+          server,
+          points(3, clock.now() - 10_000, (i) => `note ${i}`),
+          { pin: "V5" },
+        )
+      ).status,
+      200,
+    );
     // 20,000 readings a second apart on V1: more than the chart has pixels.
     const dense = points(20_000, clock.now(), (i) => (i === 7_000 ? 100 : i === 13_000 ? 0 : 40 + (i % 20)));
     for (let i = 0; i < dense.length; i += 10_000) t.is((await postBatch(server, dense.slice(i, i + 10_000), { pin: "V1" })).status, 200);
@@ -38,7 +56,11 @@ pageTest(`the page charts the uploaded points and follows new uploads${hasChromi
     await page.goto(server.url + "/");
     const v0 = page.locator('.stream[data-pin="V0"]');
     await v0.locator(".caption", { hasText: /^50 points/ }).waitFor({ timeout: 10_000 });
-    await page.waitForFunction(() => (globalThis as unknown as { spoolCharts: Record<string, unknown> }).spoolCharts["1/V0"] !== undefined, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as { spoolCharts: Record<string, unknown> }).spoolCharts["1/V0"] !== undefined,
+      undefined,
+      { timeout: 10_000 },
+    );
     t.is(await v0.locator("canvas").count(), 1, "one uPlot canvas for V0");
     const box = await v0.locator("canvas").boundingBox();
     t.true((box?.width ?? 0) > 300 && (box?.height ?? 0) > 100);
@@ -75,19 +97,27 @@ pageTest(`the page charts the uploaded points and follows new uploads${hasChromi
 
     // The chart's data: the 50 points plus one null where the 10 readings were lost.
     type Chart = { data: (number | null)[][] };
-    const chartData = (key: string) => page.evaluate((k) => (globalThis as unknown as { spoolCharts: Record<string, Chart> }).spoolCharts[k].data, key);
+    const chartData = (key: string) =>
+      page.evaluate((k) => (globalThis as unknown as { spoolCharts: Record<string, Chart> }).spoolCharts[k].data, key);
     const data = await chartData("1/V0");
     t.is(data[0].length, 51);
     t.is(data[1].filter((v) => v === null).length, 1);
     t.is(data[1].indexOf(null), 25);
 
     // 20,000 points drawn from at most one column per pixel, keeping the extremes.
-    await page.waitForFunction(() => (globalThis as unknown as { spoolCharts: Record<string, unknown> }).spoolCharts["1/V1"] !== undefined, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as { spoolCharts: Record<string, unknown> }).spoolCharts["1/V1"] !== undefined,
+      undefined,
+      { timeout: 10_000 },
+    );
     const v1 = await chartData("1/V1");
     t.true(v1[0].length <= 440, `${v1[0].length} columns`);
     t.is(Math.max(...(v1[2] as number[])), 100, "the one high reading survives downsampling");
     t.is(Math.min(...(v1[1] as number[])), 0, "and the one low one");
-    t.false(requests.some((r) => r.startsWith("/api/history") && r.includes("pin=V1")), "numeric charts never read the raw history");
+    t.false(
+      requests.some((r) => r.startsWith("/api/history") && r.includes("pin=V1")),
+      "numeric charts never read the raw history",
+    );
     t.true(requests.some((r) => r.startsWith("/api/chart") && r.includes("pin=V1") && r.includes("width=")));
 
     // Dragging across a chart fetches that range at full width.
@@ -97,10 +127,14 @@ pageTest(`the page charts the uploaded points and follows new uploads${hasChromi
     await page.mouse.move(v1Over.x + v1Over.width * 0.4, v1Over.y + 20, { steps: 5 });
     await page.mouse.up();
     await page.locator('.stream[data-pin="V1"] .unzoom').waitFor({ state: "visible", timeout: 5_000 });
-    await page.waitForFunction(() => {
-      const d = (globalThis as unknown as { spoolCharts: Record<string, Chart> }).spoolCharts["1/V1"].data;
-      return (d[0][d[0].length - 1] as number) - (d[0][0] as number) < 20_000 * 0.2;
-    }, undefined, { timeout: 5_000 });
+    await page.waitForFunction(
+      () => {
+        const d = (globalThis as unknown as { spoolCharts: Record<string, Chart> }).spoolCharts["1/V1"].data;
+        return (d[0][d[0].length - 1] as number) - (d[0][0] as number) < 20_000 * 0.2;
+      },
+      undefined,
+      { timeout: 5_000 },
+    );
     const zoomed = await chartData("1/V1");
     const span = (zoomed[0][zoomed[0].length - 1] as number) - (zoomed[0][0] as number);
     t.true(span > 20_000 * 0.05 && span < 20_000 * 0.2, `zoomed to ${span} s of 20,000`);

@@ -54,7 +54,11 @@ test("odd encodings: UTF-8 BOM accepted; UTF-16, Latin-1 and NUL-padded bodies g
   const ts = Date.now();
   const json = `[[${ts},"héllo"]]`;
   const send = (body: Buffer, contentType = "application/json") =>
-    httpRequest(`${server.url}/external/api/batch/update?token=${TOKEN}&pin=V5`, { method: "POST", headers: { "content-type": contentType }, body });
+    httpRequest(`${server.url}/external/api/batch/update?token=${TOKEN}&pin=V5`, {
+      method: "POST",
+      headers: { "content-type": contentType },
+      body,
+    });
   const bom = await send(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]));
   t.is(bom.status, 200);
   t.deepEqual(server.history(TOKEN, "V5"), [[ts, "héllo"]]);
@@ -83,7 +87,8 @@ test("request size: 2 MiB including the headers passes, one byte more gets 413",
   const request = (total: number) => {
     const path = `/external/api/batch/update?token=${TOKEN}&pin=V0`;
     const json = `[[${Date.now()},1]]`;
-    const head = (len: number) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${len}\r\nConnection: close\r\n\r\n`;
+    const head = (len: number) =>
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${len}\r\nConnection: close\r\n\r\n`;
     const bodyLen = total - Buffer.byteLength(head(1_000_000)); // same digit count as the real length
     return Buffer.concat([Buffer.from(head(bodyLen)), Buffer.from(json + " ".repeat(bodyLen - json.length))]);
   };
@@ -101,7 +106,16 @@ test("request size: 2 MiB including the headers passes, one byte more gets 413",
 
 test("unknown paths and methods: 404 / 405 with a JSON error, never a crash", async (t) => {
   const server = await start();
-  for (const path of ["/nope", "/external/api/", "/external/api/Update", "/external/api/batch/update/", "/external/api/%ff%fe", "/api/nothing", "/favicon.ico", "/external/api/batch/update/../get"]) {
+  for (const path of [
+    "/nope",
+    "/external/api/",
+    "/external/api/Update",
+    "/external/api/batch/update/",
+    "/external/api/%ff%fe",
+    "/api/nothing",
+    "/favicon.ico",
+    "/external/api/batch/update/../get",
+  ]) {
     const r = await get(server, path);
     t.is(r.status, 404, path);
     t.truthy(messageOf(r.text), path);
@@ -125,22 +139,37 @@ test("random bodies, content types and query strings never get a 5xx", async (t)
   const body = fc.oneof(
     fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
     fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? "")),
-    fc.array(fc.tuple(fc.oneof(fc.constant(ts), fc.integer(), fc.double()), value), { maxLength: 20 }).map((v) => Buffer.from(JSON.stringify(v))),
+    fc
+      .array(fc.tuple(fc.oneof(fc.constant(ts), fc.integer(), fc.double()), value), { maxLength: 20 })
+      .map((v) => Buffer.from(JSON.stringify(v))),
   );
   await fc.assert(
-    fc.asyncProperty(body, fc.constantFrom("V0", "V1", "V3", "V4", "V5", "V6", "V9", "x"), fc.constantFrom("application/json", "text/plain", ""), async (b, pin, ct) => {
-      const headers: Record<string, string> = ct ? { "content-type": ct } : {};
-      const r = await httpRequest(`${server.url}/external/api/batch/update?token=${TOKEN}&pin=${pin}`, { method: "POST", headers, body: b });
-      if (r.status !== 200) JSON.parse(r.text); // every error is Blynk's JSON body
-      return r.status === 200 || r.status === 400;
-    }),
+    fc.asyncProperty(
+      body,
+      fc.constantFrom("V0", "V1", "V3", "V4", "V5", "V6", "V9", "x"),
+      fc.constantFrom("application/json", "text/plain", ""),
+      async (b, pin, ct) => {
+        const headers: Record<string, string> = ct ? { "content-type": ct } : {};
+        const r = await httpRequest(`${server.url}/external/api/batch/update?token=${TOKEN}&pin=${pin}`, {
+          method: "POST",
+          headers,
+          body: b,
+        });
+        if (r.status !== 200) JSON.parse(r.text); // every error is Blynk's JSON body
+        return r.status === 200 || r.status === 400;
+      },
+    ),
     { numRuns: 300 },
   );
   await fc.assert(
-    fc.asyncProperty(fc.string({ maxLength: 60 }), fc.constantFrom("update", "get", "batch/update", "getAll", "logEvent", "isHardwareConnected"), async (q, path) => {
-      const r = await httpRequest(`${server.url}/external/api/${path}?token=${TOKEN}&${encodeURI(q).replace(/#/g, "%23")}`, {});
-      return r.status === 200 || r.status === 400;
-    }),
+    fc.asyncProperty(
+      fc.string({ maxLength: 60 }),
+      fc.constantFrom("update", "get", "batch/update", "getAll", "logEvent", "isHardwareConnected"),
+      async (q, path) => {
+        const r = await httpRequest(`${server.url}/external/api/${path}?token=${TOKEN}&${encodeURI(q).replace(/#/g, "%23")}`, {});
+        return r.status === 200 || r.status === 400;
+      },
+    ),
     { numRuns: 200 },
   );
   t.false("500" in server.stats().byStatus, "no 500 answers");
@@ -165,10 +194,16 @@ test("points, quota usage and the demo token survive a restart on the same file"
     t.is((await get(second, `/external/api/get?token=${token}&V3`)).text, "13.5");
     await second.close();
 
-    const configured: DeviceConfig[] = [{ name: "new", token: "configuredToken_0123456789abcdef", datastreams: [{ pin: "V3", type: "double" }] }];
+    const configured: DeviceConfig[] = [
+      { name: "new", token: "configuredToken_0123456789abcdef", datastreams: [{ pin: "V3", type: "double" }] },
+    ];
     const third = await startServer({ db, quiet: true, devices: configured });
     t.is(third.demoToken, undefined);
-    t.is((await postBatch(third, points(1, Date.now()), { token, pin: "V3" })).text, errorBody(MSG.invalidToken), "unconfigured devices are disabled");
+    t.is(
+      (await postBatch(third, points(1, Date.now()), { token, pin: "V3" })).text,
+      errorBody(MSG.invalidToken),
+      "unconfigured devices are disabled",
+    );
     t.is((await postBatch(third, points(1, Date.now()), { token: configured[0].token, pin: "V3" })).status, 200);
     await third.close();
   } finally {
@@ -182,7 +217,14 @@ test("100 devices flushing concurrently: every point stored exactly once", async
   const BATCH_POINTS = 200;
   const devices: DeviceConfig[] = [];
   for (let i = 0; i < DEVICE_COUNT; i++) {
-    devices.push({ name: `dev${i}`, token: `device${String(i).padStart(3, "0")}_abcdefghijklmnopqrstu`, datastreams: [{ pin: "V1", type: "double" }, { pin: "V2", type: "integer" }] });
+    devices.push({
+      name: `dev${i}`,
+      token: `device${String(i).padStart(3, "0")}_abcdefghijklmnopqrstu`,
+      datastreams: [
+        { pin: "V1", type: "double" },
+        { pin: "V2", type: "integer" },
+      ],
+    });
   }
   const dir = tempDir();
   const server = await startServer({ db: join(dir, "load.sqlite"), quiet: true, devices });
@@ -205,7 +247,9 @@ test("100 devices flushing concurrently: every point stored exactly once", async
     );
     const seconds = (performance.now() - t0) / 1000;
     const total = DEVICE_COUNT * BATCHES * BATCH_POINTS;
-    t.log(`${total} points in ${DEVICE_COUNT * BATCHES} requests from ${DEVICE_COUNT} devices: ${seconds.toFixed(2)} s, ${Math.round(total / seconds)} points/s`);
+    t.log(
+      `${total} points in ${DEVICE_COUNT * BATCHES} requests from ${DEVICE_COUNT} devices: ${seconds.toFixed(2)} s, ${Math.round(total / seconds)} points/s`,
+    );
     for (const d of devices) t.deepEqual(server.history(d.token, "V1"), sent.get(d.token), d.name);
     t.is(server.stats().pointsStored, total);
     t.is(server.stats().duplicates, 0);
@@ -218,16 +262,23 @@ test("100 devices flushing concurrently: every point stored exactly once", async
 
 test("a client that aborts a body on a page route is a quiet drop, not a 500 with a stack trace", async (t) => {
   const lines: string[] = [];
-  const server = await startServer({ db: ":memory:", log: (l) => lines.push(l), devices: [{ name: "d", token: TOKEN, datastreams: [{ pin: 0, type: "double" }] }] });
+  const server = await startServer({
+    db: ":memory:",
+    log: (l) => lines.push(l),
+    devices: [{ name: "d", token: TOKEN, datastreams: [{ pin: 0, type: "double" }] }],
+  });
   try {
     for (const path of ["/api/faults", "/"]) {
       await new Promise<void>((resolve, reject) => {
         const sock = connect(server.port, "127.0.0.1");
         sock.on("error", reject);
-        sock.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"fail`, () => {
-          sock.destroy();
-          resolve();
-        });
+        sock.write(
+          `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"fail`,
+          () => {
+            sock.destroy();
+            resolve();
+          },
+        );
       });
     }
     const deadline = Date.now() + 5_000;

@@ -19,7 +19,12 @@ interface Reply {
   text: string;
 }
 
-function post(base: string, body: string, cert: TestCert, extra: { maxVersion?: "TLSv1.1"; token?: string; pin?: string } = {}): Promise<Reply> {
+function post(
+  base: string,
+  body: string,
+  cert: TestCert,
+  extra: { maxVersion?: "TLSv1.1"; token?: string; pin?: string } = {},
+): Promise<Reply> {
   const { token = TOKEN, pin = "V0", ...tlsOptions } = extra;
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -50,7 +55,11 @@ test("a batch POST over https is stored, and the log names the TLS protocol and 
   try {
     t.regex(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const now = Date.now();
-    const points = [[now - 2000, 1.5], [now - 1000, 2.5], [now, 3.5]];
+    const points = [
+      [now - 2000, 1.5],
+      [now - 1000, 2.5],
+      [now, 3.5],
+    ];
     const r = await post(server.url, JSON.stringify(points), cert);
     t.is(r.status, 200, r.text);
     t.is(r.text, "OK");
@@ -69,13 +78,20 @@ test("a failed handshake is logged; plain HTTP to the TLS port stores nothing", 
   try {
     await t.throwsAsync(post(server.url, "[[1,1]]", cert, { maxVersion: "TLSv1.1" }));
     await new Promise((r) => setTimeout(r, 50));
-    t.true(lines.some((l) => /TLS handshake failed/.test(JSON.parse(l).error ?? "")), lines.join("\n"));
+    t.true(
+      lines.some((l) => /TLS handshake failed/.test(JSON.parse(l).error ?? "")),
+      lines.join("\n"),
+    );
 
     const plain = await new Promise<string>((resolve) => {
-      const req = httpRequest(`${server.url.replace("https:", "http:")}/external/api/batch/update?token=${TOKEN}&pin=V0`, { method: "POST" }, (res) => {
-        res.resume();
-        res.on("end", () => resolve(`answered ${res.statusCode}`));
-      });
+      const req = httpRequest(
+        `${server.url.replace("https:", "http:")}/external/api/batch/update?token=${TOKEN}&pin=V0`,
+        { method: "POST" },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(`answered ${res.statusCode}`));
+        },
+      );
       req.on("error", (e) => resolve(`failed: ${e.message}`));
       req.end(JSON.stringify([[Date.now(), 9]]));
     });
@@ -107,13 +123,19 @@ test("spool server --tls-cert --tls-key serves https; one without the other is r
   try {
     writeFileSync(join(dir, "cert.pem"), cert.cert);
     writeFileSync(join(dir, "key.pem"), cert.key);
-    const half = spawnSync(process.execPath, [...CLI, "--port", "0", "--db", ":memory:", "--tls-cert", join(dir, "cert.pem")], { encoding: "utf8" });
+    const half = spawnSync(process.execPath, [...CLI, "--port", "0", "--db", ":memory:", "--tls-cert", join(dir, "cert.pem")], {
+      encoding: "utf8",
+    });
     t.is(half.status, 1);
     t.regex(half.stderr, /--tls-cert and --tls-key go together/);
 
-    const child = spawn(process.execPath, [...CLI, "--port", "0", "--db", ":memory:", "--quiet", "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem")], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [...CLI, "--port", "0", "--db", ":memory:", "--quiet", "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem")],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     let stderr = "";
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
     await new Promise<void>((resolve, reject) => {
@@ -138,5 +160,7 @@ test("spool server --tls-cert --tls-key serves https; one without the other is r
 test("an unusable key or certificate is refused at start with a clear error", async (t) => {
   const cert = await testCert();
   await t.throwsAsync(startServer({ db: ":memory:", quiet: true, tls: { key: "", cert: cert.cert } }), { message: /tls\.key is empty/ });
-  await t.throwsAsync(startServer({ db: ":memory:", quiet: true, tls: { key: cert.key, cert: "not a certificate" } }), { message: /^tls: the key and certificate/ });
+  await t.throwsAsync(startServer({ db: ":memory:", quiet: true, tls: { key: cert.key, cert: "not a certificate" } }), {
+    message: /^tls: the key and certificate/,
+  });
 });

@@ -19,22 +19,31 @@ const DOES_NOT_FIT_YET = new Set(["esp8266", "linux-small"]);
 for (const id of ["esp32", "esp8266", "linux", "linux-small"]) {
   const title = `the ${id} bundle boots in the simulated Espruino and prints the banner`;
   // A known failure passes in ava's count: its title says it does not boot yet.
-  (DOES_NOT_FIT_YET.has(id) ? test.failing : test)(DOES_NOT_FIT_YET.has(id) ? `KNOWN FAILURE (issue 13, does not fit yet): ${title}` : title, async (t) => {
-    const board = readBoard(id);
-    const { code, parts } = await build({ board: id, write: false });
-    const w = simWorld();
-    const sim = w.device({ board });
-    installFiles(sim, parts);
-    sim.boot(code);
-    t.false(sim.dead);
-    const out = sim.output();
-    t.true(out.includes(`Spool ${VERSION} on ${id}`) || out.some((l) => l.startsWith(`Spool ${VERSION} on ${id}`)), out.join("\n"));
-    t.false(out.some((l) => l.startsWith("Uncaught") || l === "OUT OF MEMORY"), out.join("\n"));
-    // It keeps running on virtual time without errors.
-    w.clock.advance(10 * 60_000);
-    t.false(sim.output().some((l) => l.startsWith("Uncaught")), sim.output().join("\n"));
-    sim.powerCut();
-  });
+  (DOES_NOT_FIT_YET.has(id) ? test.failing : test)(
+    DOES_NOT_FIT_YET.has(id) ? `KNOWN FAILURE (issue 13, does not fit yet): ${title}` : title,
+    async (t) => {
+      const board = readBoard(id);
+      const { code, parts } = await build({ board: id, write: false });
+      const w = simWorld();
+      const sim = w.device({ board });
+      installFiles(sim, parts);
+      sim.boot(code);
+      t.false(sim.dead);
+      const out = sim.output();
+      t.true(out.includes(`Spool ${VERSION} on ${id}`) || out.some((l) => l.startsWith(`Spool ${VERSION} on ${id}`)), out.join("\n"));
+      t.false(
+        out.some((l) => l.startsWith("Uncaught") || l === "OUT OF MEMORY"),
+        out.join("\n"),
+      );
+      // It keeps running on virtual time without errors.
+      w.clock.advance(10 * 60_000);
+      t.false(
+        sim.output().some((l) => l.startsWith("Uncaught")),
+        sim.output().join("\n"),
+      );
+      sim.powerCut();
+    },
+  );
 }
 
 test("a bundle whose module level does not fit the board's JsVars runs out of memory at load, and none of it runs", async (t) => {

@@ -11,9 +11,23 @@ function device(board = esp32) {
 }
 
 const MISSING = [
-  "new Map()", "new Set()", "new WeakMap()", "new WeakSet()", "Symbol('x')", "new Proxy({}, {})", "Reflect.ownKeys({})",
-  "structuredClone({})", "queueMicrotask(function(){})", "fetch('x')", "Buffer.from('x')", "new TextEncoder()",
-  "new TextDecoder()", "BigInt(1)", "new RangeError('x')", "Intl.DateTimeFormat()", "encodeURI('x')",
+  "new Map()",
+  "new Set()",
+  "new WeakMap()",
+  "new WeakSet()",
+  "Symbol('x')",
+  "new Proxy({}, {})",
+  "Reflect.ownKeys({})",
+  "structuredClone({})",
+  "queueMicrotask(function(){})",
+  "fetch('x')",
+  "Buffer.from('x')",
+  "new TextEncoder()",
+  "new TextDecoder()",
+  "BigInt(1)",
+  "new RangeError('x')",
+  "Intl.DateTimeFormat()",
+  "encodeURI('x')",
 ];
 
 for (const expr of MISSING) {
@@ -27,10 +41,31 @@ for (const expr of MISSING) {
 test("missing methods are undefined", (t) => {
   const sim = device();
   for (const expr of [
-    "Array.from", "Array.of", "[].fill", "[].lastIndexOf", "[].flat", "Math.trunc", "Math.fround", "Math.hypot", "Number.isFinite",
-    "Number.isInteger", "Number.MAX_SAFE_INTEGER", "Number.EPSILON", "''.repeat", "''.codePointAt", "Object.freeze", "Object.is",
-    "Promise.race", "Promise.allSettled", "Promise.any", "Promise.prototype.finally", "Uint8Array.from", "Date.UTC",
-    "(1).toPrecision", "globalThis.process && process.exit", "globalThis.process && process.nextTick",
+    "Array.from",
+    "Array.of",
+    "[].fill",
+    "[].lastIndexOf",
+    "[].flat",
+    "Math.trunc",
+    "Math.fround",
+    "Math.hypot",
+    "Number.isFinite",
+    "Number.isInteger",
+    "Number.MAX_SAFE_INTEGER",
+    "Number.EPSILON",
+    "''.repeat",
+    "''.codePointAt",
+    "Object.freeze",
+    "Object.is",
+    "Promise.race",
+    "Promise.allSettled",
+    "Promise.any",
+    "Promise.prototype.finally",
+    "Uint8Array.from",
+    "Date.UTC",
+    "(1).toPrecision",
+    "globalThis.process && process.exit",
+    "globalThis.process && process.nextTick",
   ]) {
     t.is(sim.eval(`typeof (${expr})`), "undefined", expr);
   }
@@ -39,14 +74,26 @@ test("missing methods are undefined", (t) => {
 test("what Espruino has is there", (t) => {
   const sim = device();
   for (const expr of [
-    "new Uint8Array(4).fill(7)[3] === 7", "[1,2,3].includes(2)", "[1,2].find(function(x){return x>1}) === 2",
-    "Object.assign({}, {a:1}).a === 1", "Object.entries({a:1})[0][0] === 'a'", "'ab'.padStart(4) === '  ab'",
-    "Math.sign(-3) === -1", "typeof Promise.all === 'function'", "new DataView(new ArrayBuffer(4)).getUint8(0) === 0",
-    "JSON.stringify({a:[1]}) === '{\"a\":[1]}'", "(function(){ var s = 0; for (var x of [1,2,3]) s += x; return s; })() === 6",
+    "new Uint8Array(4).fill(7)[3] === 7",
+    "[1,2,3].includes(2)",
+    "[1,2].find(function(x){return x>1}) === 2",
+    "Object.assign({}, {a:1}).a === 1",
+    "Object.entries({a:1})[0][0] === 'a'",
+    "'ab'.padStart(4) === '  ab'",
+    "Math.sign(-3) === -1",
+    "typeof Promise.all === 'function'",
+    "new DataView(new ArrayBuffer(4)).getUint8(0) === 0",
+    "JSON.stringify({a:[1]}) === '{\"a\":[1]}'",
+    "(function(){ var s = 0; for (var x of [1,2,3]) s += x; return s; })() === 6",
     "(function(){ class A { constructor(){ this.v = 2 } get d(){ return this.v * 2 } } return new A().d; })() === 4",
     "(function(){ var o = {}; o.on('x', function(v){ o.got = v; }); o.emit('x', 5); return o.got; })() === 5",
-    "`t${1}` === 't1'", "(null ?? 3) === 3", "btoa('hi') === 'aGk='", "atob('aGk=') === 'hi'",
-    "typeof InternalError === 'function'", "global === globalThis", "typeof E.CRC32 === 'function'",
+    "`t${1}` === 't1'",
+    "(null ?? 3) === 3",
+    "btoa('hi') === 'aGk='",
+    "atob('aGk=') === 'hi'",
+    "typeof InternalError === 'function'",
+    "global === globalThis",
+    "typeof E.CRC32 === 'function'",
   ]) {
     t.is(sim.eval(expr), true, expr);
   }

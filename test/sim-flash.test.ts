@@ -36,7 +36,11 @@ test("NorFlash: power cut at op N leaves exactly K bytes of that write, then ref
     t.throws(() => f.read(0, 4), { instanceOf: PowerCutError });
     f.powerOn();
     const got = [...f.read(4, 8)];
-    t.deepEqual(got, [1, 2, 3, 4, 5, 6, 7, 8].map((b, i) => (i < torn ? b : 0xff)), `torn after ${torn}`);
+    t.deepEqual(
+      got,
+      [1, 2, 3, 4, 5, 6, 7, 8].map((b, i) => (i < torn ? b : 0xff)),
+      `torn after ${torn}`,
+    );
   }
 });
 
@@ -134,7 +138,9 @@ test("Flash: on linux the raw region lies in the Storage bank: one NOR flash, ge
   const free = JSON.parse(JSON.stringify(sim.eval('require("Flash").getFree()')));
   // Recorded from the Linux build: test/conformance/fixtures/flash.json "getFree".
   t.deepEqual(free, [{ addr: linux.storage.address, length: linux.storage.size }]);
-  t.true(linux.flash.address >= linux.storage.address && linux.flash.address + linux.flash.length <= linux.storage.address + linux.storage.size);
+  t.true(
+    linux.flash.address >= linux.storage.address && linux.flash.address + linux.flash.length <= linux.storage.address + linux.storage.size,
+  );
   t.is(sim.eval(`require("Flash").getPage(${linux.flash.address + 1500}).length`), linux.flash.pageSize);
 });
 

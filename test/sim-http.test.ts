@@ -38,7 +38,15 @@ async function server(reply: (s: Seen) => { status?: number; body?: string; head
   });
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
   const port = (srv.address() as AddressInfo).port;
-  return { seen, port, close: () => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }) };
+  return {
+    seen,
+    port,
+    close: () =>
+      new Promise<void>((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
+  };
 }
 
 test("GET: Espruino's request head, no Content-Length; statusCode string, data, end, close in order", async (t) => {
@@ -116,16 +124,19 @@ test("write returns false, drain fires when the buffer is sent, not after end: s
   sim.eval(`require("Wifi").connect("ap", {password: "pw"}, function () {})`);
   await w.clock.advanceAsync(5000);
   sim.net.totalWriteBytes = 0;
-  sim.eval("log = []; sent = 0; req = require('http').request({ host: 'blynk.cloud', port: 80, path: '/batch', method: 'POST', headers: { 'Content-Length': total } }, function (res) { res.on('data', function (d) { log.push('reply ' + d); }); }); req.on('drain', function () { log.push('drain'); next(); }); next();");
+  sim.eval(
+    "log = []; sent = 0; req = require('http').request({ host: 'blynk.cloud', port: 80, path: '/batch', method: 'POST', headers: { 'Content-Length': total } }, function (res) { res.on('data', function (d) { log.push('reply ' + d); }); }); req.on('drain', function () { log.push('drain'); next(); }); next();",
+  );
   // A piece takes virtual time to go out (500 B at sendBytesPerMs): a timer due meanwhile runs
   // between two pieces, as the device's own code does on a board.
   sim.eval("setTimeout(function () { log.push('timer'); }, 1)");
   await sim.settle();
   t.deepEqual([...(sim.eval("log") as string[])], ["write false"], "no drain before the piece's send time");
   await w.clock.advanceAsync(1000);
-  t.deepEqual([...(sim.eval("log") as string[])], [
-    "write false", "timer", "drain", "write false", "drain", "write false", "drain", "write false", "drain", "reply 2000",
-  ]);
+  t.deepEqual(
+    [...(sim.eval("log") as string[])],
+    ["write false", "timer", "drain", "write false", "drain", "write false", "drain", "write false", "drain", "reply 2000"],
+  );
   t.is(sim.net.maxWriteBytes, 500);
   t.is(sim.net.totalWriteBytes, 2000);
 });
@@ -286,17 +297,29 @@ test("linux firmware over https: E.defrag() before every request (its TLS buffer
     const sim = w.device({ board });
     installFiles(sim, built.parts);
     sim.boot(built.code);
-    const cfg = { blynk: { token: "Tok3nAbcdefghijklmnopqrstuvwxyz9", host: "blynk.cloud", scheme, port: scheme === "https" ? 443 : 80 }, limits: { batchSize: 2 }, datastreams: [{ pin: 1, type: "double" }] };
+    const cfg = {
+      blynk: { token: "Tok3nAbcdefghijklmnopqrstuvwxyz9", host: "blynk.cloud", scheme, port: scheme === "https" ? 443 : 80 },
+      limits: { batchSize: 2 },
+      datastreams: [{ pin: 1, type: "double" }],
+    };
     t.is(sim.repl(`spool.setup(${JSON.stringify(cfg)})`), "=undefined");
     sim.repl("for (var i = 0; i < 6; i++) spool.record(1, i + 0.5)");
     sim.repl("spool.flush()");
     await w.clock.advanceAsync(20000, { idleMs: 50 });
-    t.is(sim.repl("spool.status().queue.pending"), "=0", `${board.id} ${scheme}: delivered; ${sim.repl("JSON.stringify(spool.status().uplink)")} ${sim.output().slice(-5).join(" / ")}`);
+    t.is(
+      sim.repl("spool.status().queue.pending"),
+      "=0",
+      `${board.id} ${scheme}: delivered; ${sim.repl("JSON.stringify(spool.status().uplink)")} ${sim.output().slice(-5).join(" / ")}`,
+    );
     return { defrags: sim.defrags, requests: sim.net.requests };
   };
   const tls = await flushes(readBoard("linux"), "https");
   t.true(tls.requests >= 3, `${tls.requests} requests`);
   t.is(tls.defrags, tls.requests, "one defragmentation per https request");
   t.is((await flushes(readBoard("linux"), "http")).defrags, 0);
-  t.is((await flushes({ ...readBoard("linux"), id: "linux", tlsBuffers: { in: "heap", why: "test" } }, "https")).defrags, 0, "the profile decides");
+  t.is(
+    (await flushes({ ...readBoard("linux"), id: "linux", tlsBuffers: { in: "heap", why: "test" } }, "https")).defrags,
+    0,
+    "the profile decides",
+  );
 });

@@ -18,11 +18,16 @@ const UDP_CLIENT = `var got = [];
 test("dgram: in-process responder in virtual time, binary messages, latency", (t) => {
   const w = simWorld();
   const received: number[][] = [];
-  w.network.udpHandler("pool.ntp.org", 123, (msg, reply, info) => {
-    received.push([...msg]);
-    t.is(info.trueEpochMs, w.clock.trueEpochMs());
-    reply(new Uint8Array(48).fill(0xe3));
-  }, { latencyMs: 40 });
+  w.network.udpHandler(
+    "pool.ntp.org",
+    123,
+    (msg, reply, info) => {
+      received.push([...msg]);
+      t.is(info.trueEpochMs, w.clock.trueEpochMs());
+      reply(new Uint8Array(48).fill(0xe3));
+    },
+    { latencyMs: 40 },
+  );
   const sim = w.device({ board: linux });
   sim.boot(UDP_CLIENT);
   w.clock.advance(30);
@@ -38,10 +43,15 @@ test("dgram: in-process responder in virtual time, binary messages, latency", (t
 test("dgram: lost datagrams and no link mean no answer, no exception", (t) => {
   const w = simWorld();
   let n = 0;
-  w.network.udpHandler("pool.ntp.org", 123, (_m, reply) => {
-    n++;
-    reply("x");
-  }, { drop: (k) => k === 1 });
+  w.network.udpHandler(
+    "pool.ntp.org",
+    123,
+    (_m, reply) => {
+      n++;
+      reply("x");
+    },
+    { drop: (k) => k === 1 },
+  );
   const sim = w.device({ board: linux });
   sim.boot(UDP_CLIENT);
   w.clock.advance(10);
@@ -83,20 +93,26 @@ test("Wifi on ESP32: connects with events and callback; after a drop it gives up
     W.connect("home", { password: "pw" }, function (err) { log.push("cb " + err); });`);
   w.clock.advance(5000);
   const T = w.network.timing;
-  t.deepEqual([...(sim.eval("log") as string[])], [
-    `associated {"ssid":"home","mac":"a4:2b:b0:11:22:33","channel":"6"} @${T.connectMs / 1000}`,
-    `cb null`,
-    `connected {"ip":"192.168.1.50","netmask":"255.255.255.0","gw":"192.168.1.1"} @${T.connectMs / 1000}`,
-  ]);
+  t.deepEqual(
+    [...(sim.eval("log") as string[])],
+    [
+      `associated {"ssid":"home","mac":"a4:2b:b0:11:22:33","channel":"6"} @${T.connectMs / 1000}`,
+      `cb null`,
+      `connected {"ip":"192.168.1.50","netmask":"255.255.255.0","gw":"192.168.1.1"} @${T.connectMs / 1000}`,
+    ],
+  );
   t.is(sim.eval("W.getIP().ip"), "192.168.1.50");
   t.is(sim.eval("W.getStatus().station"), "connected");
   sim.eval("log = []");
   w.network.setWifi(false);
   w.clock.advance(60_000);
   // Silent retries with what is left of the 3 attempts, then one event, then nothing.
-  t.deepEqual([...(sim.eval("log") as string[])], [
-    `disconnected {"ssid":"home","mac":"a4:2b:b0:11:22:33","reason":"201","msg":"NO_AP_FOUND"} @${(5000 + T.esp32Attempts * T.attemptMs) / 1000}`,
-  ]);
+  t.deepEqual(
+    [...(sim.eval("log") as string[])],
+    [
+      `disconnected {"ssid":"home","mac":"a4:2b:b0:11:22:33","reason":"201","msg":"NO_AP_FOUND"} @${(5000 + T.esp32Attempts * T.attemptMs) / 1000}`,
+    ],
+  );
   // The AP comes back: an ESP32 stays off by itself...
   w.network.setWifi(true);
   w.clock.advance(60_000);
@@ -129,22 +145,31 @@ test("Wifi on ESP8266: the SDK reconnects by itself when the AP comes back", (t)
   w.clock.advance(5000);
   t.deepEqual([...(sim.eval("log") as string[])], ["cb null", "connected 192.168.1.50"]);
   sim.eval("log = []");
-  w.network.schedule([{ at: w.clock.now + 1000, up: false }, { at: w.clock.now + 30_000, up: true }]);
+  w.network.schedule([
+    { at: w.clock.now + 1000, up: false },
+    { at: w.clock.now + 30_000, up: true },
+  ]);
   w.clock.advance(60_000);
   const log = [...(sim.eval("log") as string[])];
   t.is(log[0], "disconnected beacon_timeout");
-  t.true(log.slice(1, -1).every((l) => l === "disconnected no_ap_found"), log.join(" | "));
+  t.true(
+    log.slice(1, -1).every((l) => l === "disconnected no_ap_found"),
+    log.join(" | "),
+  );
   t.true(log.length > 3);
   t.is(log[log.length - 1], "connected 192.168.1.50");
 });
 
 test("Wifi: linux has none; save() writes .wificfg and a reboot connects by itself", (t) => {
   const w = simWorld();
-  t.throws(() => {
-    const l = w.device({ board: linux });
-    l.boot("");
-    l.eval('require("Wifi")');
-  }, { message: "Module Wifi not found" });
+  t.throws(
+    () => {
+      const l = w.device({ board: linux });
+      l.boot("");
+      l.eval('require("Wifi")');
+    },
+    { message: "Module Wifi not found" },
+  );
   const sim = w.device({ board: esp32 });
   sim.boot(`require("Wifi").connect("home", { password: "pw" }, function () { require("Wifi").save(); });`);
   w.clock.advance(5000);
@@ -158,7 +183,9 @@ test("http follows the WiFi link on ESP boards: names do not resolve until conne
   const w = simWorld();
   w.network.route("blynk.cloud", 9);
   const sim = w.device({ board: esp32 });
-  sim.boot(`function tryIt() { try { require("http").request({ host: "blynk.cloud", port: 80, path: "/", method: "GET" }).end(); return "sent"; } catch (e) { return e.message; } }`);
+  sim.boot(
+    `function tryIt() { try { require("http").request({ host: "blynk.cloud", port: 80, path: "/", method: "GET" }).end(); return "sent"; } catch (e) { return e.message; } }`,
+  );
   t.is(sim.eval("tryIt()"), "Unable to locate host");
   sim.eval('require("Wifi").connect("home", {}, function () {})');
   w.clock.advance(5000);

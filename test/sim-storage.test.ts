@@ -61,9 +61,17 @@ test("offset 0: same content is a no-op, same size still blank rewrites in place
 test("getStats accounts headers and alignment; erase makes trash; compact returns the space", (t) => {
   const sim = device();
   const total = esp32.storage.size;
-  t.deepEqual({ ...(sim.eval("S.getStats()") as object) }, {
-    fileBytes: 0, fileCount: 0, trashBytes: 0, trashCount: 0, freeBytes: total, totalBytes: total,
-  });
+  t.deepEqual(
+    { ...(sim.eval("S.getStats()") as object) },
+    {
+      fileBytes: 0,
+      fileCount: 0,
+      trashBytes: 0,
+      trashCount: 0,
+      freeBytes: total,
+      totalBytes: total,
+    },
+  );
   sim.eval('S.write("a", "12345"); S.write("b", "1234567890")');
   // 32-byte header + data padded to 4.
   t.like(sim.eval("S.getStats()"), { fileBytes: 32 + 8 + 32 + 12, fileCount: 2, freeBytes: total - 84 });
@@ -133,7 +141,7 @@ test("StorageFile: append across chunks, readLine gives undefined at the end", (
 
 test("Storage survives reboots and keeps .bootcde: boot() without code runs it", (t) => {
   const sim = device();
-  sim.eval('E.setBootCode("print(\'from bootcde\')")');
+  sim.eval("E.setBootCode(\"print('from bootcde')\")");
   sim.reboot();
   t.deepEqual(sim.output(), ["from bootcde"]);
 });

@@ -41,7 +41,10 @@ function withTrash(board: BoardProfile): Device {
     spool.setup({ ...CFG, flushDelayMs: 1000 * (i + 1) });
     if (i === 0) for (let k = 0; k < READINGS; k++) spool.record(1, k + 0.5);
     dev.storage.write(QUOTA_FILE, binaryBytes(JSON.stringify({ day: 20000, used: 10 * i, req: i })));
-    dev.storage.write(REGION_FILE, binaryBytes(JSON.stringify({ from: "blynk.cloud", scheme: "http", host: "fra1.blynk.cloud", port: 80 + i })));
+    dev.storage.write(
+      REGION_FILE,
+      binaryBytes(JSON.stringify({ from: "blynk.cloud", scheme: "http", host: "fra1.blynk.cloud", port: 80 + i })),
+    );
   }
   return dev;
 }

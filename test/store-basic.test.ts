@@ -19,12 +19,21 @@ test("round trip of every value type, in append order, with both stamp kinds", (
   ];
   for (const r of readings) s.append(r);
   const got = pendingOf(s);
-  t.deepEqual(got.map((r) => r.reading), readings);
-  t.deepEqual(got.map((r) => r.type), ["double", "integer", "boolean", "string", "enum", "double", "location", "boolean"]);
+  t.deepEqual(
+    got.map((r) => r.reading),
+    readings,
+  );
+  t.deepEqual(
+    got.map((r) => r.type),
+    ["double", "integer", "boolean", "string", "enum", "double", "location", "boolean"],
+  );
   for (let i = 1; i < got.length; i++) t.true(got[i].pos > got[i - 1].pos);
   // the same after a reboot
   const s2 = openStore(flash, regionOf(flash));
-  t.deepEqual(pendingOf(s2).map((r) => r.reading), readings);
+  t.deepEqual(
+    pendingOf(s2).map((r) => r.reading),
+    readings,
+  );
   t.is(s2.bootId, s.bootId + 1);
 });
 
@@ -59,7 +68,10 @@ test("markDelivered by pin and range; delivered readings never come back, also a
   t.is(pendingOf(s, 0).length, 100);
   t.is(s.stats().pending, 250);
   const s2 = openStore(flash, regionOf(flash));
-  t.deepEqual(pendingOf(s2, 1).map((r) => r.reading.value), left);
+  t.deepEqual(
+    pendingOf(s2, 1).map((r) => r.reading.value),
+    left,
+  );
   t.is(s2.stats().pending, 250);
   t.is(s2.oldestPos(), pendingOf(s2)[0].pos);
   s2.markDelivered({ pin: 0, from: 0, to: s2.headPos() });
@@ -81,7 +93,10 @@ test("overwrite-oldest turns the ring over several laps, counts every overwritte
   t.is(st.dropped.overwritten + st.pending, N);
   t.true(st.eraseCountMax >= 2, "several laps");
   t.true(st.eraseCountMax - st.eraseCountMin <= 1, "sequential rotation wears evenly");
-  t.deepEqual(got, [...Array(got.length).keys()].map((k) => N - got.length + k));
+  t.deepEqual(
+    got,
+    [...Array(got.length).keys()].map((k) => N - got.length + k),
+  );
   // counters survive a reboot exactly
   const s2 = openStore(flash, regionOf(flash));
   const st2 = s2.stats();
@@ -146,12 +161,15 @@ test("anchors survive rotation: the boot before an unanchored pending boot, and 
   s = openStore(flash, regionOf(flash), { policy: "refuse" });
   const boot3 = s.bootId;
   s.appendAnchor({ bootId: boot3, uptimeMs: 5, epochMs: EPOCH0 + 9_000_000 });
-  t.throws(() => {
-    for (;;) {
-      s.append({ pin: 2, stamp: { epochMs: EPOCH0 + i }, value: i++ });
-      if (i % 100 === 0) s.markDelivered({ pin: 2, from: 0, to: s.headPos() });
-    }
-  }, { name: STORE_FULL });
+  t.throws(
+    () => {
+      for (;;) {
+        s.append({ pin: 2, stamp: { epochMs: EPOCH0 + i }, value: i++ });
+        if (i % 100 === 0) s.markDelivered({ pin: 2, from: 0, to: s.headPos() });
+      }
+    },
+    { name: STORE_FULL },
+  );
   t.true(s.stats().eraseCountMax >= 2, "the sector holding boot 1's anchors was erased");
   t.is(pendingOf(s, 1).length, 100, "boot 2's last readings are still pending");
   const anchors = openStore(flash, regionOf(flash)).anchors();
@@ -163,7 +181,10 @@ test("anchors survive rotation: the boot before an unanchored pending boot, and 
       { bootId: boot1, uptimeMs: 200, epochMs: EPOCH0 + 100, coarse: true },
     ],
   );
-  t.deepEqual(anchors.filter((a) => a.bootId === boot3), [{ bootId: boot3, uptimeMs: 5, epochMs: EPOCH0 + 9_000_000 }]);
+  t.deepEqual(
+    anchors.filter((a) => a.bootId === boot3),
+    [{ bootId: boot3, uptimeMs: 5, epochMs: EPOCH0 + 9_000_000 }],
+  );
 
   // overwrite-oldest, many laps: the current boot's first and last anchor stay, old boots go
   const f2 = makeFlash({ pages: 4, pageSize: 4096 });
@@ -202,7 +223,10 @@ test("drop and countDrop are counted and persisted; dropped readings are not sca
   const s2 = openStore(flash, regionOf(flash));
   t.is(s2.stats().dropped.rejected, 1);
   t.is(s2.stats().dropped["too-old"], 7);
-  t.deepEqual(pendingOf(s2).map((r) => r.reading.value), [0, 1, 2, 4, 5, 6, 7, 8, 9]);
+  t.deepEqual(
+    pendingOf(s2).map((r) => r.reading.value),
+    [0, 1, 2, 4, 5, 6, 7, 8, 9],
+  );
 });
 
 test("eraseAll empties the ring, counts pending as erased, keeps boot id and erase counts", (t) => {
@@ -253,7 +277,12 @@ test("stats: free space, lifetime projection", (t) => {
 test("appendNumber takes only a number its pin's declared double (float32) or integer type keeps, and stores nothing otherwise", (t) => {
   const flash = makeFlash(ESP32);
   const s = openStore(flash, regionOf(flash), {
-    datastreams: { "1": { type: "double" }, "2": { type: "integer" }, "3": { type: "double", precision: "float64" }, "4": { type: "enum" } },
+    datastreams: {
+      "1": { type: "double" },
+      "2": { type: "integer" },
+      "3": { type: "double", precision: "float64" },
+      "4": { type: "enum" },
+    },
   });
   // The first append of a boot persists the boot id: only then is the hot path open.
   t.false(s.appendNumber(1, EPOCH0, 21.5));
@@ -261,10 +290,24 @@ test("appendNumber takes only a number its pin's declared double (float32) or in
   t.true(s.appendNumber(1, EPOCH0 + 1, 21.75));
   t.true(s.appendNumber(2, EPOCH0 + 2, -2147483648));
   t.true(s.appendNumber(1, EPOCH0 + 3, 0));
-  for (const [pin, v] of [[1, 1e39], [1, 1e-31], [2, 1.5], [2, 2 ** 31], [3, 0.1], [4, 1], [5, 1]]) t.false(s.appendNumber(pin, EPOCH0 + 4, v), `V${pin} ${v}`);
+  for (const [pin, v] of [
+    [1, 1e39],
+    [1, 1e-31],
+    [2, 1.5],
+    [2, 2 ** 31],
+    [3, 0.1],
+    [4, 1],
+    [5, 1],
+  ])
+    t.false(s.appendNumber(pin, EPOCH0 + 4, v), `V${pin} ${v}`);
   t.deepEqual(
     pendingOf(s).map((r) => [r.reading.pin, r.reading.stamp.epochMs, r.reading.value]),
-    [[1, EPOCH0, 21.5], [1, EPOCH0 + 1, 21.75], [2, EPOCH0 + 2, -2147483648], [1, EPOCH0 + 3, 0]],
+    [
+      [1, EPOCH0, 21.5],
+      [1, EPOCH0 + 1, 21.75],
+      [2, EPOCH0 + 2, -2147483648],
+      [1, EPOCH0 + 3, 0],
+    ],
   );
   s.configure({ datastreams: { "1": { type: "integer" } } });
   t.false(s.appendNumber(1, EPOCH0 + 5, 21.5));

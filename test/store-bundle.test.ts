@@ -24,7 +24,13 @@ const ENTRY = fileURLToPath(new URL("./entries/store-entry.ts", import.meta.url)
 const LINUX = readBoard("linux");
 const PAGE = 512;
 const BOARD = { ...LINUX, flash: { ...LINUX.flash, pageSize: PAGE } };
-const REGION = { address: BOARD.flash.address, length: 4 * PAGE, pageSize: PAGE, writeAlignment: BOARD.flash.writeAlignment, eraseCycles: 100000 };
+const REGION = {
+  address: BOARD.flash.address,
+  length: 4 * PAGE,
+  pageSize: PAGE,
+  writeAlignment: BOARD.flash.writeAlignment,
+  eraseCycles: 100000,
+};
 /** Appends of the workload: a fifth of the Node sweep's, enough to turn the ring. */
 const APPENDS = 200;
 
@@ -67,13 +73,21 @@ function wrap(sim: SimEspruino, s: any): CrashStore {
 function power(file: string): SimEspruino {
   const sim = simWorld().device({ board: BOARD, flashFile: file });
   sim.boot();
-  if (!sim.running || sim.output().some((l) => /Uncaught|Storage is corrupt/.test(l))) throw new Error(`boot failed: ${sim.output().join("\n")}`);
+  if (!sim.running || sim.output().some((l) => /Uncaught|Storage is corrupt/.test(l)))
+    throw new Error(`boot failed: ${sim.output().join("\n")}`);
   return sim;
 }
 
 function open(sim: SimEspruino): CrashStore {
   const s = sim.eval("t.open") as (o: unknown) => unknown;
-  return wrap(sim, s((sim.eval("JSON.parse") as (j: string) => unknown)(JSON.stringify({ region: REGION, sectorPages: 1, datastreams: CRASH_DATASTREAMS }))));
+  return wrap(
+    sim,
+    s(
+      (sim.eval("JSON.parse") as (j: string) => unknown)(
+        JSON.stringify({ region: REGION, sectorPages: 1, datastreams: CRASH_DATASTREAMS }),
+      ),
+    ),
+  );
 }
 
 /** Cut points sampled: every erase, and one write in WRITE_EVERY (each with every failure mode). */
@@ -181,14 +195,15 @@ test("every value type round-trips through the compiled store, across a reboot",
     { pin: 4, stamp: { epochMs: EPOCH0 + 7000 }, value: true },
     { pin: 4, stamp: { epochMs: EPOCH0 + 8000 }, value: false },
     { pin: 5, stamp: { epochMs: EPOCH0 + 9000 }, value: "" },
-    { pin: 5, stamp: { epochMs: EPOCH0 + 10000 }, value: "ünïcødé 😀 \u0000 \"quoted\"" },
+    { pin: 5, stamp: { epochMs: EPOCH0 + 10000 }, value: 'ünïcødé 😀 \u0000 "quoted"' },
     { pin: 6, stamp: { epochMs: EPOCH0 + 11000 }, value: [24.9384, 60.1699] },
     { pin: 7, stamp: { epochMs: EPOCH0 + 12000 }, value: 2 },
     { pin: 9, stamp: { epochMs: EPOCH0 + 13000 }, value: 17 },
     { pin: 9, stamp: { bootId: 0, uptimeMs: 123456 }, value: 2.5 },
   ];
   let sim = power(file);
-  const openIt = (s: SimEspruino) => (s.eval("t.open") as (o: unknown) => any)((s.eval("JSON.parse") as (j: string) => unknown)(JSON.stringify(cfg)));
+  const openIt = (s: SimEspruino) =>
+    (s.eval("t.open") as (o: unknown) => any)((s.eval("JSON.parse") as (j: string) => unknown)(JSON.stringify(cfg)));
   let store = openIt(sim);
   const bootId = store.bootId as number;
   const parse = sim.eval("JSON.parse") as (j: string) => unknown;
@@ -203,10 +218,17 @@ test("every value type round-trips through the compiled store, across a reboot",
     const v = (JSON.parse(JSON.stringify(parse(JSON.stringify(r)))) as Reading).value;
     return Array.isArray(v) ? v.map((x) => Math.round(x * 1e7) / 1e7) : v;
   });
-  const expected = readings.map((r, i) => ({ ...r, value: given[i], stamp: "bootId" in r.stamp ? { bootId, uptimeMs: r.stamp.uptimeMs } : r.stamp }));
+  const expected = readings.map((r, i) => ({
+    ...r,
+    value: given[i],
+    stamp: "bootId" in r.stamp ? { bootId, uptimeMs: r.stamp.uptimeMs } : r.stamp,
+  }));
   const readBack = (dev: SimEspruino, s: any) => {
     const out: Array<{ reading: Reading; type: string }> = [];
-    s.scan((dev.eval("JSON.parse") as (j: string) => unknown)('{"from":0}'), (rec: any) => void out.push(JSON.parse(JSON.stringify({ reading: rec.reading, type: rec.type }))));
+    s.scan(
+      (dev.eval("JSON.parse") as (j: string) => unknown)('{"from":0}'),
+      (rec: any) => void out.push(JSON.parse(JSON.stringify({ reading: rec.reading, type: rec.type }))),
+    );
     return out;
   };
   const before = readBack(sim, store);
@@ -225,5 +247,24 @@ test("every value type round-trips through the compiled store, across a reboot",
     if (want.pin === 1) t.is(Math.fround(got.value as number), Math.fround(want.value as number), `float32 double ${i}: ${got.value}`);
     else t.deepEqual(got.value, want.value, `value ${i} (${after[i].type})`);
   }
-  t.deepEqual(after.map((a) => a.type), ["double", "double", "double", "double", "integer", "integer", "integer", "boolean", "boolean", "string", "string", "location", "enum", "integer", "double"]);
+  t.deepEqual(
+    after.map((a) => a.type),
+    [
+      "double",
+      "double",
+      "double",
+      "double",
+      "integer",
+      "integer",
+      "integer",
+      "boolean",
+      "boolean",
+      "string",
+      "string",
+      "location",
+      "enum",
+      "integer",
+      "double",
+    ],
+  );
 });

@@ -22,8 +22,14 @@ const str = fc.oneof(
   fc.string({ unit: "binary", maxLength: 256 }),
   fc.constantFrom("", "x".repeat(1024), "é".repeat(512), "😀".repeat(256), "€".repeat(341)),
 );
-const lon = fc.oneof(fc.integer({ min: -1800000000, max: 1800000000 }).map((x) => x / 1e7), fc.constantFrom(-180, 180, 0));
-const lat = fc.oneof(fc.integer({ min: -900000000, max: 900000000 }).map((x) => x / 1e7), fc.constantFrom(-90, 90));
+const lon = fc.oneof(
+  fc.integer({ min: -1800000000, max: 1800000000 }).map((x) => x / 1e7),
+  fc.constantFrom(-180, 180, 0),
+);
+const lat = fc.oneof(
+  fc.integer({ min: -900000000, max: 900000000 }).map((x) => x / 1e7),
+  fc.constantFrom(-90, 90),
+);
 const stamp = fc.oneof(
   fc.integer({ min: 0, max: 2 ** 48 - 1 }).map((epochMs) => ({ epochMs })),
   fc.record({ bootId: fc.integer({ min: 0, max: 0xffffffff }), uptimeMs: fc.integer({ min: 0, max: 2 ** 48 - 1 }) }),
@@ -78,16 +84,21 @@ test("any sequence of readings of every type reads back as appended (float32 wit
 
 test("regular series cost little: delta-of-delta stamps, repeated deltas free", (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 3600000 }), fc.integer({ min: 0, max: 2 ** 40 }), fc.array(fc.integer({ min: -60, max: 60 }), { minLength: 50, maxLength: 50 }), (every, start, jitter) => {
-      const flash = makeFlash({ pages: 4, pageSize: 4096 });
-      const s = openStore(flash, regionOf(flash), { datastreams: { "1": { type: "double" } } });
-      const stamps = jitter.map((j, i) => start + i * every + j + 100);
-      for (const ms of stamps) s.append({ pin: 1, stamp: { epochMs: ms }, value: 21.5 });
-      const got = pendingOf(s).map((r) => (r.reading.stamp as { epochMs: number }).epochMs);
-      // 6 B per reading when the interval repeats exactly, 7-8 B with jitter, plus the first two
-      const used = s.sectors().find((x) => x.head)!.bytesUsed - 72;
-      return JSON.stringify(got) === JSON.stringify(stamps) && used <= 50 * 8 + 16;
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 3600000 }),
+      fc.integer({ min: 0, max: 2 ** 40 }),
+      fc.array(fc.integer({ min: -60, max: 60 }), { minLength: 50, maxLength: 50 }),
+      (every, start, jitter) => {
+        const flash = makeFlash({ pages: 4, pageSize: 4096 });
+        const s = openStore(flash, regionOf(flash), { datastreams: { "1": { type: "double" } } });
+        const stamps = jitter.map((j, i) => start + i * every + j + 100);
+        for (const ms of stamps) s.append({ pin: 1, stamp: { epochMs: ms }, value: 21.5 });
+        const got = pendingOf(s).map((r) => (r.reading.stamp as { epochMs: number }).epochMs);
+        // 6 B per reading when the interval repeats exactly, 7-8 B with jitter, plus the first two
+        const used = s.sectors().find((x) => x.head)!.bytesUsed - 72;
+        return JSON.stringify(got) === JSON.stringify(stamps) && used <= 50 * 8 + 16;
+      },
+    ),
     { numRuns: 100 },
   );
   t.pass();

@@ -11,7 +11,11 @@ function filled(): { flash: NorFlash; appended: Map<number, string> } {
   const s = openStore(flash, regionOf(flash));
   const appended = new Map<number, string>();
   for (let i = 0; i < 4000; i++) {
-    const r = { pin: i % 3, stamp: i % 5 === 0 ? { bootId: s.bootId, uptimeMs: i * 1000 } : { epochMs: EPOCH0 + i * 1000 }, value: i % 3 === 2 ? "s" + i : i };
+    const r = {
+      pin: i % 3,
+      stamp: i % 5 === 0 ? { bootId: s.bootId, uptimeMs: i * 1000 } : { epochMs: EPOCH0 + i * 1000 },
+      value: i % 3 === 2 ? "s" + i : i,
+    };
     s.append(r);
     appended.set(i, JSON.stringify(r));
     if (i % 700 === 0) s.appendAnchor({ bootId: s.bootId, uptimeMs: i, epochMs: EPOCH0 + i });
@@ -77,7 +81,10 @@ test("a garbage sector is quarantined and counted, the others are kept, and the 
   const inSector2 = (p: number) => s.sectors().every((sec) => sec.index !== 2 || sec.seq !== Math.floor(p / 65536));
   const kept = before.filter((r) => after.some((a) => a.pos === r.pos));
   t.true(kept.length > 0);
-  t.deepEqual(after.map((r) => JSON.stringify(r.reading)), kept.map((r) => JSON.stringify(r.reading)));
+  t.deepEqual(
+    after.map((r) => JSON.stringify(r.reading)),
+    kept.map((r) => JSON.stringify(r.reading)),
+  );
   t.true(after.every((r) => appended.get(idOf(r.reading)) === JSON.stringify(r.reading) && inSector2(r.pos)));
   t.true(before.length - after.length < 700, "at most one sector of readings lost");
   // the ring turns over the bad sector: erased, reused, no longer quarantined
@@ -112,5 +119,8 @@ test("an image of pure garbage mounts as empty-and-quarantined and accepts appen
   t.is(s.stats().quarantinedSectors, 8);
   t.is(s.stats().pending, 0);
   s.append({ pin: 1, stamp: { epochMs: EPOCH0 }, value: 42 });
-  t.deepEqual(pendingOf(openStore(flash, regionOf(flash))).map((r) => r.reading.value), [42]);
+  t.deepEqual(
+    pendingOf(openStore(flash, regionOf(flash))).map((r) => r.reading.value),
+    [42],
+  );
 });

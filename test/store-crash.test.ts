@@ -10,7 +10,16 @@ import test from "ava";
 import { NorFlash } from "../src/host/sim/nor-flash.ts";
 import { Store } from "../src/device/store/store.ts";
 import { withMaintenance } from "../src/device/store/maintenance.ts";
-import { CRASH_DATASTREAMS, crashCheck, crashWorkload, crc32, newCrashModel, recordWrites, tornRecordReport, type CrashModel } from "./store-helpers.ts";
+import {
+  CRASH_DATASTREAMS,
+  crashCheck,
+  crashWorkload,
+  crc32,
+  newCrashModel,
+  recordWrites,
+  tornRecordReport,
+  type CrashModel,
+} from "./store-helpers.ts";
 import { describeSweep, sweepPowerCuts } from "./helpers/power-cut.ts";
 import type { CutOperation } from "../src/host/sim/nor-flash.ts";
 import { RECORDS_START } from "../src/device/store/format.ts";
@@ -39,16 +48,28 @@ test("crash-point sweep: a power cut at every flash operation in every failure m
   const dry = new NorFlash({ base: 0, size: PAGE * PAGES, pageSize: PAGE, alignment: 4 });
   const dm = newCrashModel();
   dry.rail.log = [];
-  const end = crashWorkload(() => mount(dry), dm, APPENDS, (st) => void marks.push({ ops: dry.ops, overwritten: st.stats().dropped.overwritten }));
-  t.true(end.stats().dropped.overwritten > 50, `the outage made the ring overwrite undelivered readings (${end.stats().dropped.overwritten})`);
+  const end = crashWorkload(
+    () => mount(dry),
+    dm,
+    APPENDS,
+    (st) => void marks.push({ ops: dry.ops, overwritten: st.stats().dropped.overwritten }),
+  );
+  t.true(
+    end.stats().dropped.overwritten > 50,
+    `the outage made the ring overwrite undelivered readings (${end.stats().dropped.overwritten})`,
+  );
   t.true(dry.erases >= 2 * PAGES + 2, `the ring turned at least twice (${dry.erases} erases)`);
-  t.is(crashCheck(() => mount(dry), dm, "uncut"), undefined);
+  t.is(
+    crashCheck(() => mount(dry), dm, "uncut"),
+    undefined,
+  );
   const records = recordWrites(dry.rail.log!, PAGE);
   dry.rail.log = undefined;
   // Cuts that left a record's bytes torn (neither blank nor whole), by failure mode; recovery
   // writes at or past RECORDS_START are records (the boot record, anchors carried).
   const torn: Record<string, number> = {};
-  const isRecord = (op: number, o: CutOperation, recovery: boolean) => (recovery ? !o.erase && o.offset % PAGE >= RECORDS_START : records.has(op));
+  const isRecord = (op: number, o: CutOperation, recovery: boolean) =>
+    recovery ? !o.erase && o.offset % PAGE >= RECORDS_START : records.has(op);
 
   const res = await sweepPowerCuts<Subject>(
     {

@@ -9,7 +9,17 @@ import { readFileSync } from "node:fs";
 import { NorFlash } from "../src/host/sim/nor-flash.ts";
 import { InspectStore } from "../src/host/store/inspect-store.ts";
 import { FORMAT_V1, FORMAT_VERSION } from "../src/device/store/format.ts";
-import { CRASH_DATASTREAMS, appendModelled, crashCheck, crc32, idOf, makeReading, newCrashModel, pendingOf, type CrashModel } from "./store-helpers.ts";
+import {
+  CRASH_DATASTREAMS,
+  appendModelled,
+  crashCheck,
+  crc32,
+  idOf,
+  makeReading,
+  newCrashModel,
+  pendingOf,
+  type CrashModel,
+} from "./store-helpers.ts";
 import { describeSweep, sweepPowerCuts } from "./helpers/power-cut.ts";
 import type { Anchor, Reading } from "../src/device/types.ts";
 
@@ -38,7 +48,10 @@ const versionOf = (flash: NorFlash, sector: number) => flash.bytes[sector * PAGE
 
 test("a format-1 image mounts with every undelivered reading and anchor; new readings go to a format-2 sector", (t) => {
   const flash = v1Flash();
-  t.true([...Array(8).keys()].every((s) => versionOf(flash, s) === FORMAT_V1), "the fixture is all format 1");
+  t.true(
+    [...Array(8).keys()].every((s) => versionOf(flash, s) === FORMAT_V1),
+    "the fixture is all format 1",
+  );
   const s = mount(flash);
   t.deepEqual(JSON.parse(JSON.stringify(pendingOf(s))), FIXTURE.pending);
   t.deepEqual(s.anchors(), FIXTURE.anchors);
@@ -53,10 +66,16 @@ test("a format-1 image mounts with every undelivered reading and anchor; new rea
   const again = mount(flash);
   const all = pendingOf(again);
   t.deepEqual(JSON.parse(JSON.stringify(all.slice(0, FIXTURE.pending.length))), FIXTURE.pending);
-  t.deepEqual(all.slice(FIXTURE.pending.length).map((r) => r.reading), fresh);
+  t.deepEqual(
+    all.slice(FIXTURE.pending.length).map((r) => r.reading),
+    fresh,
+  );
   // delivering across both formats
   again.markDelivered({ pin: 1, from: 0, to: again.headPos() });
-  t.deepEqual(pendingOf(mount(flash)).filter((r) => r.reading.pin === 1), []);
+  t.deepEqual(
+    pendingOf(mount(flash)).filter((r) => r.reading.pin === 1),
+    [],
+  );
   t.is(mount(flash).stats().pending, all.filter((r) => r.reading.pin !== 1).length);
 });
 
@@ -101,8 +120,14 @@ test("power cut at every flash operation of the upgrade, in every failure mode: 
   const dry = v1Flash();
   const dm = upgradeModel();
   upgradeWorkload(dry, dm, APPENDS, (s) => void marks.push({ ops: dry.ops, overwritten: s.stats().dropped.overwritten }));
-  t.true([...Array(8).keys()].every((s) => versionOf(dry, s) === FORMAT_VERSION), "the ring turned over every format-1 sector");
-  t.is(crashCheck(() => mount(dry), dm, "uncut"), undefined);
+  t.true(
+    [...Array(8).keys()].every((s) => versionOf(dry, s) === FORMAT_VERSION),
+    "the ring turned over every format-1 sector",
+  );
+  t.is(
+    crashCheck(() => mount(dry), dm, "uncut"),
+    undefined,
+  );
   let torn = 0;
   const res = await sweepPowerCuts<{ flash: NorFlash; m: CrashModel }>(
     {

@@ -65,7 +65,13 @@ export function pendingOf(store: Store, pin?: number): Array<{ pos: number; read
 export type CrashStore = Pick<Store, "bootId" | "append" | "appendAnchor" | "markDelivered" | "scan" | "oldestPos" | "stats" | "anchors">;
 
 /** Pin types of the crash-sweep workload. */
-export const CRASH_DATASTREAMS = { "1": { type: "double" as const }, "2": { type: "integer" as const }, "3": { type: "string" as const }, "4": { type: "boolean" as const }, "5": { type: "location" as const } };
+export const CRASH_DATASTREAMS = {
+  "1": { type: "double" as const },
+  "2": { type: "integer" as const },
+  "3": { type: "string" as const },
+  "4": { type: "boolean" as const },
+  "5": { type: "location" as const },
+};
 
 /** What the workload was told, shared with the checker. */
 export interface CrashModel {
@@ -93,7 +99,15 @@ export function makeReading(id: number, bootId: number): Reading {
   const pin = (id % 5) + 1;
   const stamp = id % 7 === 3 ? { bootId, uptimeMs: id * 1000 } : { epochMs: EPOCH0 + id * 1000 };
   const value =
-    pin === 1 ? (id % 1000) + 0.25 : pin === 2 ? -id * 1000 : pin === 3 ? "r" + id + (id % 11 === 0 ? " ünïcødé 😀".repeat(3) : "") : pin === 4 ? id % 2 === 0 : ([(id - 300) / 100, (45000 - id) / 1000] as [number, number]);
+    pin === 1
+      ? (id % 1000) + 0.25
+      : pin === 2
+        ? -id * 1000
+        : pin === 3
+          ? "r" + id + (id % 11 === 0 ? " ünïcødé 😀".repeat(3) : "")
+          : pin === 4
+            ? id % 2 === 0
+            : ([(id - 300) / 100, (45000 - id) / 1000] as [number, number]);
   return { pin, stamp, value };
 }
 
@@ -192,7 +206,16 @@ export function tornRecordReport(torn: Record<string, number>, failures: string[
 }
 
 export function newCrashModel(): CrashModel {
-  return { readings: new Map(), returned: new Set(), inflight: undefined, delivered: new Set(), delivering: new Set(), anchors: [], inflightAnchor: undefined, bootIds: [] };
+  return {
+    readings: new Map(),
+    returned: new Set(),
+    inflight: undefined,
+    delivered: new Set(),
+    delivering: new Set(),
+    anchors: [],
+    inflightAnchor: undefined,
+    bootIds: [],
+  };
 }
 
 /**
@@ -212,7 +235,8 @@ export function crashCheck(mount: () => CrashStore, m: CrashModel, where: string
   s.scan({ from: s.oldestPos() }, (rec) => {
     const id = idOf(rec.reading);
     if (!m.readings.has(id) || (!m.returned.has(id) && m.inflight !== id)) bad = `never appended: ${JSON.stringify(rec.reading)}`;
-    else if (JSON.stringify(m.readings.get(id)) !== JSON.stringify(rec.reading)) bad = `changed: ${JSON.stringify(rec.reading)} vs ${JSON.stringify(m.readings.get(id))}`;
+    else if (JSON.stringify(m.readings.get(id)) !== JSON.stringify(rec.reading))
+      bad = `changed: ${JSON.stringify(rec.reading)} vs ${JSON.stringify(m.readings.get(id))}`;
     else if (m.delivered.has(id)) bad = `delivered reading came back: ${id}`;
     else if (id <= last) bad = `out of order: ${id} after ${last}`;
     if ("bootId" in rec.reading.stamp) pendingBoots.add(rec.reading.stamp.bootId);
@@ -232,11 +256,13 @@ export function crashCheck(mount: () => CrashStore, m: CrashModel, where: string
     if (id > firstSeen) return `${where}: returned append ${id} lost (${firstSeen} is still there)`;
     overwritten++;
   }
-  if (overwritten > maxOverwritten) return `${where}: ${overwritten} returned readings lost, the uncut run had overwritten ${maxOverwritten}`;
+  if (overwritten > maxOverwritten)
+    return `${where}: ${overwritten} returned readings lost, the uncut run had overwritten ${maxOverwritten}`;
   const st = s.stats();
   const before = m.appendedBefore ?? 0;
   const appended = before + m.returned.size + (m.inflight !== undefined && seen.has(m.inflight) ? 1 : 0);
-  if (st.appended !== appended && st.appended !== before + m.returned.size + 1) return `${where}: appended counter ${st.appended}, expected ${appended}`;
+  if (st.appended !== appended && st.appended !== before + m.returned.size + 1)
+    return `${where}: appended counter ${st.appended}, expected ${appended}`;
   if (st.dropped.overwritten !== overwritten) return `${where}: overwritten counter ${st.dropped.overwritten}, expected ${overwritten}`;
   if (st.dropped.corrupt !== 0) return `${where}: corrupt counter ${st.dropped.corrupt}, expected 0`;
   // a boot id may be reused only if nothing durable refers to it
@@ -273,8 +299,8 @@ export function crashCheck(mount: () => CrashStore, m: CrashModel, where: string
   let more = 0;
   for (const id of seen) if (!seen2.has(id)) more++;
   const st2 = s2.stats();
-  if (st2.dropped.overwritten !== overwritten + more) return `${where}: after recovery, overwritten counter ${st2.dropped.overwritten}, expected ${overwritten + more}`;
+  if (st2.dropped.overwritten !== overwritten + more)
+    return `${where}: after recovery, overwritten counter ${st2.dropped.overwritten}, expected ${overwritten + more}`;
   if (st2.dropped.corrupt !== 0) return `${where}: after recovery, corrupt counter ${st2.dropped.corrupt}, expected 0`;
   return undefined;
 }
-

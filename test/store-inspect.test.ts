@@ -56,7 +56,10 @@ test("inspect decodes format-1 sectors (an image of earlier firmware) beside for
   copyFileSync(new URL("./fixtures/store-v1.bin", import.meta.url), v1);
   const o1 = JSON.parse((await capture([v1, "--json"])).out);
   const pending = (o: any) => o.records.filter((r: any) => r.kind === "reading" && !r.delivered).map((r: any) => r.reading);
-  t.deepEqual(pending(o1), fixture.pending.map((p: any) => p.reading));
+  t.deepEqual(
+    pending(o1),
+    fixture.pending.map((p: any) => p.reading),
+  );
   t.false(o1.records.some((r: any) => r.kind === "corrupt"));
   // The new firmware appends: format-2 sectors join the format-1 ones.
   const flash = new NorFlash({ base: 0, size: 4096, pageSize: 512, alignment: 4, file: v1 });
@@ -64,6 +67,9 @@ test("inspect decodes format-1 sectors (an image of earlier firmware) beside for
   for (let i = 0; i < 100; i++) s.append({ pin: 7, stamp: { epochMs: EPOCH0 + i * 1000 }, value: i });
   flash.close();
   const o2 = JSON.parse((await capture([v1, "--json"])).out);
-  t.deepEqual(pending(o2), [...fixture.pending.map((p: any) => p.reading), ...Array.from({ length: 100 }, (_, i) => ({ pin: 7, stamp: { epochMs: EPOCH0 + i * 1000 }, value: i }))]);
+  t.deepEqual(pending(o2), [
+    ...fixture.pending.map((p: any) => p.reading),
+    ...Array.from({ length: 100 }, (_, i) => ({ pin: 7, stamp: { epochMs: EPOCH0 + i * 1000 }, value: i })),
+  ]);
   t.false(o2.records.some((r: any) => r.kind === "corrupt"));
 });

@@ -8,8 +8,36 @@
  */
 import test from "ava";
 import { applyCut, type PowerCut } from "../src/host/sim/nor-flash.ts";
-import { zeroBits, FORMAT_V1, FORMAT_VERSION, K_BOOL, K_ENUM, K_F32, K_F64, K_INT, K_LOC, K_STR, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, M_COUNT, RECORDS_START, blank, checkByte } from "../src/device/store/format.ts";
-import { EPOCH, PinTable, ROTATION_MARK, R_META, R_READING, SectorCursor, encodeMeta, encodeReading, metaV1 } from "../src/device/store/record.ts";
+import {
+  zeroBits,
+  FORMAT_V1,
+  FORMAT_VERSION,
+  K_BOOL,
+  K_ENUM,
+  K_F32,
+  K_F64,
+  K_INT,
+  K_LOC,
+  K_STR,
+  M_ANCHOR,
+  M_ANCHOR_COARSE,
+  M_BOOT,
+  M_COUNT,
+  RECORDS_START,
+  blank,
+  checkByte,
+} from "../src/device/store/format.ts";
+import {
+  EPOCH,
+  PinTable,
+  ROTATION_MARK,
+  R_META,
+  R_READING,
+  SectorCursor,
+  encodeMeta,
+  encodeReading,
+  metaV1,
+} from "../src/device/store/record.ts";
 import type { ReadingValue } from "../src/device/types.ts";
 import { crc32 } from "./store-helpers.ts";
 
@@ -139,7 +167,10 @@ function measure(version: number): { tried: Record<string, number>; accepted: Re
       tried[mode] = (tried[mode] ?? 0) + 1;
       if (accepts(img, s, version)) {
         accepted[mode] = (accepted[mode] ?? 0) + 1;
-        if (examples.length < 5) examples.push(`${spec.label}, ${mode}: ${Buffer.from(got).toString("hex")} (intended ${Buffer.from(s.intended).toString("hex")})`);
+        if (examples.length < 5)
+          examples.push(
+            `${spec.label}, ${mode}: ${Buffer.from(got).toString("hex")} (intended ${Buffer.from(s.intended).toString("hex")})`,
+          );
       }
     }
   }

@@ -39,7 +39,11 @@ test("the monthly message limit (429): backoff, readings kept, delivered when th
     t.is(rig.status().lastReply?.status, 429);
     t.regex(rig.status().lastReply!.message, /Message limit/);
     t.true(rig.storeStats().pending > 0);
-    t.is(Object.values(rig.storeStats().dropped).reduce((a, b) => a + b, 0), 0, "nothing dropped");
+    t.is(
+      Object.values(rig.storeStats().dropped).reduce((a, b) => a + b, 0),
+      0,
+      "nothing dropped",
+    );
     rig.server.setCloud({ monthlyMessages: 0 });
     t.true(await rig.drain(2 * HOUR));
     t.is(rig.history(0).length, 200);
@@ -82,11 +86,16 @@ test("the wrong region answered with Invalid token. (GeoDNS): stopped, readings 
 });
 
 test("no body over Blynk's 2 MB request limit: long strings that escape to twice their size split across requests", async (t) => {
-  const rig = await makeRig({ config: { maxPointsPerRequest: 10_000, initialWindow: 10_000, pieceBytes: 1024, dailyQuota: 1_000_000 }, limits: { dailyQuota: 1_000_000 }, flashBytes: 2 * 1024 * 1024 });
+  const rig = await makeRig({
+    config: { maxPointsPerRequest: 10_000, initialWindow: 10_000, pieceBytes: 1024, dailyQuota: 1_000_000 },
+    limits: { dailyQuota: 1_000_000 },
+    flashBytes: 2 * 1024 * 1024,
+  });
   try {
     // 1,024 quotes: 1 KB in flash, 2 KB escaped on the wire; 1,200 of them pass 2 MB.
     const s = '"'.repeat(1024);
-    for (let i = 0; i < 1200; i += 100) rig.append(Array.from({ length: 100 }, (_, k) => [5, { epochMs: T0 + (i + k) * 1000 }, s] as [number, { epochMs: number }, string]));
+    for (let i = 0; i < 1200; i += 100)
+      rig.append(Array.from({ length: 100 }, (_, k) => [5, { epochMs: T0 + (i + k) * 1000 }, s] as [number, { epochMs: number }, string]));
     rig.start();
     const drained = await rig.drain(HOUR);
     if (!drained) t.log(JSON.stringify(rig.status()), JSON.stringify(rig.server.stats()));

@@ -151,7 +151,9 @@ export async function makeRig(o: RigOptions = {}): Promise<Rig> {
   for (const [host, port] of Object.entries(o.routes ?? {})) world.network.route(host, port);
   const dir = mkdtempSync(join(tmpdir(), "spool-uplink-"));
   // A bigger store region moves off the board's partition, clear of Storage.
-  const board: BoardProfile = o.flashBytes ? { ...RIG_BOARD, flash: { ...RIG_BOARD.flash, address: 0x200000, length: o.flashBytes } } : RIG_BOARD;
+  const board: BoardProfile = o.flashBytes
+    ? { ...RIG_BOARD, flash: { ...RIG_BOARD.flash, address: 0x200000, length: o.flashBytes } }
+    : RIG_BOARD;
   const cfg = {
     region: board.flash,
     datastreams: STORE_DATASTREAMS,
@@ -241,7 +243,11 @@ export async function makeRig(o: RigOptions = {}): Promise<Rig> {
     },
     start: () => void sim.eval("t.uplink.start()"),
     drain: (maxMs = 3600_000, options = {}) =>
-      clock.runUntilAsync(() => !alive() || (ev<number>("t.store.stats().pending") === 0 && ev<string>("t.uplink.status().state") !== "sending"), maxMs, options),
+      clock.runUntilAsync(
+        () => !alive() || (ev<number>("t.store.stats().pending") === 0 && ev<string>("t.uplink.status().state") !== "sending"),
+        maxMs,
+        options,
+      ),
     history: (pin) => server.history(TOKEN, `V${pin}`) as Array<[number, unknown]>,
     close: async () => {
       sim.close();

@@ -54,6 +54,9 @@ test("strings are JSON-escaped UTF-8 bytes: the length is the wire length", (t) 
 test("the token is masked everywhere it could show", (t) => {
   const token = "abcdEFGHijklMNOPqrstUVWXyz012345";
   t.is(maskToken(token), "abcd...2345");
-  t.is(redactToken(`POST /x?token=${token}&pin=V1 failed, token=${token}`, token), "POST /x?token=abcd...2345&pin=V1 failed, token=abcd...2345");
+  t.is(
+    redactToken(`POST /x?token=${token}&pin=V1 failed, token=${token}`, token),
+    "POST /x?token=abcd...2345&pin=V1 failed, token=abcd...2345",
+  );
   t.false(maskToken("short12345").includes("short"));
 });

@@ -34,7 +34,10 @@ async function rebootAndCheck(t: ExecutionContext, rig: Rig, label: string): Pro
   }
   t.true(rig.server.stats().duplicates <= BATCH, `${label}: ${rig.server.stats().duplicates} duplicates`);
   t.is(rig.storeStats().pending, 0, `${label}: nothing left`);
-  t.false(rig.sim.output().some((l) => /Uncaught|OUT OF MEMORY/.test(l)), rig.sim.output().join("\n"));
+  t.false(
+    rig.sim.output().some((l) => /Uncaught|OUT OF MEMORY/.test(l)),
+    rig.sim.output().join("\n"),
+  );
 }
 
 /** Flash operations and requests of a clean flush of the workload. */

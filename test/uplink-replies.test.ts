@@ -24,7 +24,10 @@ test("a backlog on two pins lands exactly once, in order, with exact Content-Len
     const h1 = rig.history(1);
     t.is(h0.length, 500);
     t.is(h1.length, 500);
-    t.deepEqual(h0.map((p) => p[0]), Array.from({ length: 500 }, (_, i) => BASE_EPOCH - 3600_000 + i * 1000));
+    t.deepEqual(
+      h0.map((p) => p[0]),
+      Array.from({ length: 500 }, (_, i) => BASE_EPOCH - 3600_000 + i * 1000),
+    );
     t.true(h0.every((p, i) => Math.fround(p[1] as number) === Math.fround(20 + i / 100)));
     // Doubles travel with up to 15 significant digits (see docs/uplink.md).
     t.true(h1.every((p, i) => Math.abs((p[1] as number) - i * 0.1) <= 1e-15 * i * 0.1));
@@ -39,7 +42,12 @@ test("a backlog on two pins lands exactly once, in order, with exact Content-Len
 
 test("308 as the cloud sends it (empty body, https Location) to a board speaking http: the same POST at the Location's host, scheme and port kept, region remembered", async (t) => {
   const REGION = "fra1.blynk.test";
-  const rig = await makeRig({ region: true, cloud: { regionHost: REGION }, faults: { redirect: true }, config: { maxPointsPerRequest: 100 } });
+  const rig = await makeRig({
+    region: true,
+    cloud: { regionHost: REGION },
+    faults: { redirect: true },
+    config: { maxPointsPerRequest: 100 },
+  });
   try {
     rig.route(REGION, new URL(rig.server.regionUrl!).port === "" ? 80 : Number(new URL(rig.server.regionUrl!).port));
     rig.series(0, 250, T0, 1000);
@@ -49,7 +57,12 @@ test("308 as the cloud sends it (empty body, https Location) to a board speaking
     t.is(rig.server.stats().faults.redirect, 1, "only the first request was redirected");
     const st = rig.status();
     t.deepEqual([st.scheme, st.host, st.port], ["http", REGION, 80], "http kept (no TLS on this board), the host taken");
-    t.deepEqual(rig.eval('JSON.parse(require("Storage").read("spool.region"))'), { from: "blynk.test", scheme: "http", host: REGION, port: 80 });
+    t.deepEqual(rig.eval('JSON.parse(require("Storage").read("spool.region"))'), {
+      from: "blynk.test",
+      scheme: "http",
+      host: REGION,
+      port: 80,
+    });
     t.is(rig.server.stats().duplicates, 0);
   } finally {
     await rig.close();
@@ -184,7 +197,10 @@ test("5xx: full-jitter exponential backoff, reset after a success", async (t) =>
       t.true(Math.abs((s.nextAttemptAt ?? NaN) - (rig.sim.uptimeMs() + s.backoffMs)) < 1, `next attempt at ${s.nextAttemptAt}`);
       t.is(s.lastReply?.status, 503);
     }
-    t.true(delays.some((d, k) => k > 0 && d >= 1000), "the ceiling grew");
+    t.true(
+      delays.some((d, k) => k > 0 && d >= 1000),
+      "the ceiling grew",
+    );
     t.true(await rig.drain());
     t.is(rig.status().backoffMs, 0);
     t.is(rig.history(0).length, 30);
@@ -223,7 +239,9 @@ test("daily quota: uploads pause until the next UTC day, and the count survives 
     t.is(rig.history(0).length, 300);
     t.is(s.quotaUsed, 300);
     // One of the two quota files at rest (a save writes one, then erases the other).
-    t.deepEqual(rig.eval('require("Storage").list(/^spool\\.quota/).map(function(n){return JSON.parse(require("Storage").read(n));})'), [{ day: Math.floor(BASE_EPOCH / 86400_000), used: 300, req: s.requestsToday }]);
+    t.deepEqual(rig.eval('require("Storage").list(/^spool\\.quota/).map(function(n){return JSON.parse(require("Storage").read(n));})'), [
+      { day: Math.floor(BASE_EPOCH / 86400_000), used: 300, req: s.requestsToday },
+    ]);
     // A power cycle: the new boot still knows the day is used up.
     rig.reboot();
     t.is(rig.status().quotaUsed, 300);
@@ -239,7 +257,7 @@ test("daily quota: uploads pause until the next UTC day, and the count survives 
   }
 });
 
-test("a quota reply that says \"quota\" (the local server's wording) pauses uploads instead of retrying", async (t) => {
+test('a quota reply that says "quota" (the local server\'s wording) pauses uploads instead of retrying', async (t) => {
   const rig = await makeRig({ cloud: false, limits: { dailyQuota: 100 }, config: { maxPointsPerRequest: 60, initialWindow: 60 } });
   try {
     rig.series(0, 200, T0, 1000);

@@ -14,7 +14,13 @@ test("ESP32 in the simulation: offline backlog, WiFi comes and goes, everything 
   const board = readBoard("esp32");
   const { code } = await build({ board, entry: ENTRY, write: false });
   const world = simWorld({ network: { wifi: false, ap: { ssid: "home", password: "secret" } } });
-  const server = await startServer({ db: ":memory:", quiet: true, devices: DEVICES, limits: { rateLimit: 0 }, clock: () => world.clock.trueEpochMs() });
+  const server = await startServer({
+    db: ":memory:",
+    quiet: true,
+    devices: DEVICES,
+    limits: { rateLimit: 0 },
+    clock: () => world.clock.trueEpochMs(),
+  });
   world.network.route("blynk.test", server.port);
   const sim = world.device({ board });
   try {
@@ -22,7 +28,14 @@ test("ESP32 in the simulation: offline backlog, WiFi comes and goes, everything 
     sim.eval(`setTime(${world.clock.trueEpochMs() / 1000})`);
     const cfg = {
       wifi: { ssid: "home", password: "secret" },
-      blynk: { token: TOKEN, host: "blynk.test", scheme: "http", port: 80, maxPointsPerRequest: board.upload.maxPointsPerRequest, pieceBytes: board.upload.pieceBytes },
+      blynk: {
+        token: TOKEN,
+        host: "blynk.test",
+        scheme: "http",
+        port: 80,
+        maxPointsPerRequest: board.upload.maxPointsPerRequest,
+        pieceBytes: board.upload.pieceBytes,
+      },
     };
     sim.eval(`t.start(${JSON.stringify(cfg)})`);
     sim.eval("t.append(0, 1500, 10000); t.append(1, 1500, 10000)");
@@ -48,7 +61,10 @@ test("ESP32 in the simulation: offline backlog, WiFi comes and goes, everything 
     t.is(server.stats().duplicates, 0);
     t.is(sim.eval("t.store.stats().pending"), 0);
     t.is(sim.net.maxWriteBytes, board.upload.pieceBytes, "largest write = the board's piece size");
-    t.false(sim.output().some((l) => /Uncaught|OUT OF MEMORY/.test(l)), sim.output().join("\n"));
+    t.false(
+      sim.output().some((l) => /Uncaught|OUT OF MEMORY/.test(l)),
+      sim.output().join("\n"),
+    );
     t.log(`${sim.net.requests} requests, ${sim.net.totalWriteBytes} body bytes for 3100 points`);
     const h = server.history(TOKEN, "V0");
     for (let i = 1; i < 1500; i++) if (h[i][0] <= h[i - 1][0]) t.fail(`V0 out of order at ${i}`);

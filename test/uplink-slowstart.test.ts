@@ -14,8 +14,12 @@ test("30 seeded power cuts while recording every 20 ms and flushing: nothing los
   t.true(slow.cutsAfterStore > 0, "some cuts landed after the server stored a body");
   t.true(slow.duplicates / slow.recorded <= 0.1, `${slow.duplicates} duplicates for ${slow.recorded} readings`);
   t.true(slow.duplicates <= full.duplicates, `slow start ${slow.duplicates} vs full batches ${full.duplicates}`);
-  t.log(`slow start: ${slow.recorded} readings, ${slow.duplicates} duplicates (${slow.cutsAfterStore} of ${slow.cuts} cuts after a store), ${slow.requests} requests`);
-  t.log(`full batches from the first request: ${full.recorded} readings, ${full.duplicates} duplicates (${full.cutsAfterStore} cuts after a store), ${full.requests} requests`);
+  t.log(
+    `slow start: ${slow.recorded} readings, ${slow.duplicates} duplicates (${slow.cutsAfterStore} of ${slow.cuts} cuts after a store), ${slow.requests} requests`,
+  );
+  t.log(
+    `full batches from the first request: ${full.recorded} readings, ${full.duplicates} duplicates (${full.cutsAfterStore} cuts after a store), ${full.requests} requests`,
+  );
 });
 
 test("the batch limit starts small after a boot, grows x4 per full 200 to the board's maximum, and falls back after a lost reply", async (t) => {

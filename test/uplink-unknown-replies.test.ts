@@ -92,7 +92,11 @@ for (const at of [0, 137, 299]) {
       t.is(st.dropped.rejected, 1);
       t.is(rig.storeStats().pending, 0);
       const expected = Array.from({ length: 300 }, (_, i) => 0.5 + i).filter((v) => v !== poison);
-      t.deepEqual([...peer.stored].sort((a, b) => a - b), expected, "every other reading delivered exactly once");
+      t.deepEqual(
+        [...peer.stored].sort((a, b) => a - b),
+        expected,
+        "every other reading delivered exactly once",
+      );
       t.log(`${rig.requests()} requests, ${peer.refused} refused`);
     } finally {
       await rig.close();

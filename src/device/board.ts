@@ -67,7 +67,10 @@ export interface BoardProfile {
  * name, the CLI's board name, the JsVar and code budgets, the RAM-code choice, documentation
  * strings). Each property left in the bundle costs JsVars for as long as it runs.
  */
-export type DeviceBoard = Omit<BoardProfile, "name" | "espruinoBoard" | "jsVars" | "codeBudgetBytes" | "hotCode" | "flash" | "tlsBuffers"> & {
+export type DeviceBoard = Omit<
+  BoardProfile,
+  "name" | "espruinoBoard" | "jsVars" | "codeBudgetBytes" | "hotCode" | "flash" | "tlsBuffers"
+> & {
   flash: Omit<BoardProfile["flash"], "why">;
   tlsBuffers?: { in: "jsvars" | "heap" };
 };

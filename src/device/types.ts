@@ -12,9 +12,7 @@ export type ReadingValue = number | boolean | string | Location;
  * When a reading was taken. Either a known UTC time in epoch ms, or - before the clock of this
  * boot was synced - the boot it was taken in and the ms since that boot.
  */
-export type Stamp =
-  | { epochMs: number }
-  | { bootId: number; uptimeMs: number };
+export type Stamp = { epochMs: number } | { bootId: number; uptimeMs: number };
 
 /** One stored reading. */
 export interface Reading {

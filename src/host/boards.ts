@@ -69,10 +69,12 @@ function semanticProblems(p: BoardProfile, fileId: string): string[] {
   const out: string[] = [];
   const { flash, storage } = p;
   if (p.id !== fileId) out.push(`id is "${p.id}" but the file is named ${fileId}.json`);
-  if (flash.address % flash.pageSize !== 0) out.push(`flash.address ${hex(flash.address)} is not a multiple of flash.pageSize ${flash.pageSize}`);
+  if (flash.address % flash.pageSize !== 0)
+    out.push(`flash.address ${hex(flash.address)} is not a multiple of flash.pageSize ${flash.pageSize}`);
   if (flash.length % flash.pageSize !== 0) out.push(`flash.length ${flash.length} is not a multiple of flash.pageSize ${flash.pageSize}`);
   if (flash.length < 2 * flash.pageSize) out.push(`flash.length ${flash.length} is less than two pages (a ring buffer needs at least two)`);
-  if (flash.pageSize % flash.writeAlignment !== 0) out.push(`flash.writeAlignment ${flash.writeAlignment} does not divide flash.pageSize ${flash.pageSize}`);
+  if (flash.pageSize % flash.writeAlignment !== 0)
+    out.push(`flash.writeAlignment ${flash.writeAlignment} does not divide flash.pageSize ${flash.pageSize}`);
   if (storage.usableBytes > storage.size) out.push(`storage.usableBytes ${storage.usableBytes} exceeds storage.size ${storage.size}`);
 
   const regionEnd = flash.address + flash.length;
@@ -81,7 +83,9 @@ function semanticProblems(p: BoardProfile, fileId: string): string[] {
   if (sharesBank) {
     const usedEnd = storage.address + storage.usableBytes;
     if (flash.address < storage.address || regionEnd > bankEnd) {
-      out.push(`flash region ${hex(flash.address)}-${hex(regionEnd - 1)} straddles the edge of Storage (${hex(storage.address)}-${hex(bankEnd - 1)})`);
+      out.push(
+        `flash region ${hex(flash.address)}-${hex(regionEnd - 1)} straddles the edge of Storage (${hex(storage.address)}-${hex(bankEnd - 1)})`,
+      );
     } else if (usedEnd + flash.pageSize >= flash.address) {
       out.push(
         `flash region ${hex(flash.address)}-${hex(regionEnd - 1)} overlaps Storage: Storage may use up to ${hex(usedEnd - 1)} ` +

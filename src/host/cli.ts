@@ -26,7 +26,10 @@ async function load(name: string): Promise<Command | undefined> {
 }
 
 async function help(): Promise<void> {
-  const names = readdirSync(COMMANDS_DIR).filter((f) => f.endsWith(".ts")).map((f) => f.slice(0, -3)).sort();
+  const names = readdirSync(COMMANDS_DIR)
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => f.slice(0, -3))
+    .sort();
   console.log("usage: spool <command> [options]   (spool <command> --help for its options)\n\ncommands:");
   for (const name of names) {
     const cmd = await load(name);

@@ -59,8 +59,7 @@ export class Rig {
     const hal = this.dev.hal;
     const keeper = this.clock.keeper;
     const bootId = this.bootId;
-    const take = () =>
-      this.readings.push({ stamp: keeper.stamp(), trueMs: this.world.trueMs, bootId, localMs: hal.now() });
+    const take = () => this.readings.push({ stamp: keeper.stamp(), trueMs: this.world.trueMs, bootId, localMs: hal.now() });
     take();
     this.sampler = hal.setInterval(take, everyMs);
   }

@@ -29,7 +29,9 @@ export interface CutRun {
 export async function playCuts(o: { seed: number; boots: number; initialWindow?: number; maxPointsPerRequest?: number }): Promise<CutRun> {
   const rand = seededRandom(o.seed);
   const max = o.maxPointsPerRequest ?? 1000;
-  const rig = await makeRig({ config: { flushDelayMs: 300, maxPointsPerRequest: max, ...(o.initialWindow ? { initialWindow: o.initialWindow } : {}) } });
+  const rig = await makeRig({
+    config: { flushDelayMs: 300, maxPointsPerRequest: max, ...(o.initialWindow ? { initialWindow: o.initialWindow } : {}) },
+  });
   let nextCut = Infinity;
   let cutsAfterStore = 0;
   const armHttpCuts = () =>
@@ -59,7 +61,15 @@ export async function playCuts(o: { seed: number; boots: number; initialWindow?:
     const distinct = new Set(values);
     let missing = 0;
     for (let k = 0; k < recorded; k++) if (!distinct.has(k + 0.5)) missing++;
-    return { recorded, stored: values.length, duplicates: values.length - distinct.size, cuts: o.boots, cutsAfterStore, requests: rig.requests(), missing };
+    return {
+      recorded,
+      stored: values.length,
+      duplicates: values.length - distinct.size,
+      cuts: o.boots,
+      cutsAfterStore,
+      requests: rig.requests(),
+      missing,
+    };
   } finally {
     await rig.close();
   }

@@ -173,7 +173,13 @@ export function sameValue(a: unknown, b: number): boolean {
  * and that each stored timestamp is within `bound(reading)` ms of the reading's true time.
  * Returns the largest |error|, ms.
  */
-export function checkDelivered(t: ExecutionContext, r: Played, expected: TrueReading[], bound: (x: TrueReading) => number, options: { ordered?: boolean } = {}): number {
+export function checkDelivered(
+  t: ExecutionContext,
+  r: Played,
+  expected: TrueReading[],
+  bound: (x: TrueReading) => number,
+  options: { ordered?: boolean } = {},
+): number {
   let maxErr = 0;
   let over = 0;
   for (const pin of DEMO_PINS) {
@@ -187,7 +193,8 @@ export function checkDelivered(t: ExecutionContext, r: Played, expected: TrueRea
       const used = new Set<TrueReading>();
       for (const g of got) {
         let best: TrueReading | undefined;
-        for (const w of want) if (!used.has(w) && sameValue(g[1], w.value) && (!best || Math.abs(g[0] - w.trueMs) < Math.abs(g[0] - best.trueMs))) best = w;
+        for (const w of want)
+          if (!used.has(w) && sameValue(g[1], w.value) && (!best || Math.abs(g[0] - w.trueMs) < Math.abs(g[0] - best.trueMs))) best = w;
         if (best) used.add(best);
         pairs.push([g, best]);
       }
@@ -201,11 +208,15 @@ export function checkDelivered(t: ExecutionContext, r: Played, expected: TrueRea
       const err = g[0] - w.trueMs;
       maxErr = Math.max(maxErr, Math.abs(err));
       if (Math.abs(err) > bound(w)) {
-        if (over++ < 3) t.log(`V${pin} reading at true +${w.trueMs - START_EPOCH_MS} ms: uploaded ${err} ms off, bound ${bound(w).toFixed(0)} ms`);
+        if (over++ < 3)
+          t.log(`V${pin} reading at true +${w.trueMs - START_EPOCH_MS} ms: uploaded ${err} ms off, bound ${bound(w).toFixed(0)} ms`);
       }
     }
     t.is(wrongValue, 0, `V${pin}: ${options.ordered === false ? "every value stored" : "stored in the order taken, values intact"}`);
-    t.true(got.every(([ts]) => ts >= START_EPOCH_MS), `V${pin}: nothing sent with a made-up (1970) time`);
+    t.true(
+      got.every(([ts]) => ts >= START_EPOCH_MS),
+      `V${pin}: nothing sent with a made-up (1970) time`,
+    );
   }
   t.is(over, 0, "every uploaded timestamp is within its bound");
   return maxErr;
@@ -215,4 +226,3 @@ export function checkDelivered(t: ExecutionContext, r: Played, expected: TrueRea
 export function anchored(anchorMs: number): (x: TrueReading) => number {
   return (x) => SNTP_ERR_MS + DRIFT_PPM * 1e-6 * Math.abs(anchorMs - x.trueMs);
 }
-

@@ -164,7 +164,16 @@ export async function sweepPowerCuts<S>(c: PowerCutCase<S>, options: SweepOption
   const log = rail.log;
   rail.log = undefined;
   await c.dispose?.(dry);
-  const res: SweepResult = { ops: log.length, writes: log.filter((o) => !o.erase).length, erases: log.filter((o) => o.erase).length, points: 0, cuts: 0, recoveryCuts: 0, byVariant: {}, failures: [] };
+  const res: SweepResult = {
+    ops: log.length,
+    writes: log.filter((o) => !o.erase).length,
+    erases: log.filter((o) => o.erase).length,
+    points: 0,
+    cuts: 0,
+    recoveryCuts: 0,
+    byVariant: {},
+    failures: [],
+  };
   const fail = (m: string) => res.failures.push(m);
   const count = (label: string) => (res.byVariant[label] = (res.byVariant[label] ?? 0) + 1);
 
@@ -232,7 +241,14 @@ export async function sweepPowerCuts<S>(c: PowerCutCase<S>, options: SweepOption
           const rop = r.lastCut!;
           const rtorn = isTorn(rop, rop.flash.bytes);
           try {
-            const f = await c.check(s, rwhere, { op: k, variant: v.label, recoveryOp: j, recoveryVariant: rv.label, operation: rop, torn: rtorn });
+            const f = await c.check(s, rwhere, {
+              op: k,
+              variant: v.label,
+              recoveryOp: j,
+              recoveryVariant: rv.label,
+              operation: rop,
+              torn: rtorn,
+            });
             if (f) fail(f);
           } catch (e) {
             fail(`${rwhere}: check threw ${(e as Error).stack}`);

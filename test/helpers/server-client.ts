@@ -25,7 +25,11 @@ export const DEVICES: DeviceConfig[] = [
 ];
 
 /** A fixed server clock that tests move by hand: 2026-03-01T12:00:00Z. */
-export function fakeClock(start = Date.UTC(2026, 2, 1, 12)): { now: () => number; set: (ms: number) => void; advance: (ms: number) => void } {
+export function fakeClock(start = Date.UTC(2026, 2, 1, 12)): {
+  now: () => number;
+  set: (ms: number) => void;
+  advance: (ms: number) => void;
+} {
   let t = start;
   return { now: () => t, set: (ms) => void (t = ms), advance: (ms) => void (t += ms) };
 }
@@ -52,7 +56,12 @@ export async function postBatch(
   const headers: Record<string, string> = {};
   if (opts.contentType !== null) headers["content-type"] = opts.contentType ?? "application/json";
   const payload = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
-  const res = await fetch(`${opts.base ?? server.url}/external/api/batch/update?${q}`, { method: "POST", headers, body: payload, redirect: "manual" });
+  const res = await fetch(`${opts.base ?? server.url}/external/api/batch/update?${q}`, {
+    method: "POST",
+    headers,
+    body: payload,
+    redirect: "manual",
+  });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
@@ -78,7 +87,10 @@ export function rawRequest(server: BlynkServer, bytes: Buffer): Promise<string> 
 }
 
 /** A node:http request (no fetch niceties): for bodies fetch would re-encode. */
-export function httpRequest(url: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer | string }): Promise<{ status: number; text: string }> {
+export function httpRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: Buffer | string },
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     // A fresh connection each time (no keep-alive pool): under load a pooled socket can be
     // reused just as the server's keep-alive timeout closes it (ECONNRESET).

@@ -20,7 +20,10 @@ if (reason) test.skip(`real interpreter: ${reason}`, () => undefined);
   try {
     const banner = await dev.waitFor(/^Spool \S+ on linux/, 15_000);
     t.regex(banner, /^Spool 0\.\d+\.\d+ on linux$/);
-    t.false(dev.output().some((l) => /Uncaught|SyntaxError|ReferenceError|did not start/.test(l)), dev.output().join("\n"));
+    t.false(
+      dev.output().some((l) => /Uncaught|SyntaxError|ReferenceError|did not start/.test(l)),
+      dev.output().join("\n"),
+    );
     t.is(await dev.eval<string>("typeof spool"), "object");
     // A part loads from Storage: the configuration comes back through the setup part.
     t.is(await dev.eval<string>("spool.config().blynk.host"), "blynk.cloud");

@@ -63,7 +63,11 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
         } finally {
           await dev.kill();
         }
-        t.deepEqual(problems(dev), [], `boot ${cut} (cut while booting; cycles so far ${cycles.join(" ")}) printed errors:\n${dev.output().join("\n")}`);
+        t.deepEqual(
+          problems(dev),
+          [],
+          `boot ${cut} (cut while booting; cycles so far ${cycles.join(" ")}) printed errors:\n${dev.output().join("\n")}`,
+        );
         continue;
       }
       const dev = await bootFirmware(BINARY!, cwd);
@@ -104,7 +108,11 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
         await recorder;
       } finally {
         await dev.kill();
-        t.deepEqual(problems(dev), [], `boot ${cut} (cycles so far ${cycles.join(" ")}) printed errors:\n${dev.output().slice(0, 8).join("\n")}`);
+        t.deepEqual(
+          problems(dev),
+          [],
+          `boot ${cut} (cycles so far ${cycles.join(" ")}) printed errors:\n${dev.output().slice(0, 8).join("\n")}`,
+        );
       }
     }
 

@@ -37,7 +37,11 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /** Starts the interpreter in `dir`; resolves once `ready(output)` holds. */
-function startInterpreter(dir: string, args: string[], ready: (out: string) => boolean): Promise<{ child: ChildProcess; out: () => string }> {
+function startInterpreter(
+  dir: string,
+  args: string[],
+  ready: (out: string) => boolean,
+): Promise<{ child: ChildProcess; out: () => string }> {
   const child = spawn(BIN!, args, { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   return new Promise((resolve, reject) => {
@@ -87,7 +91,14 @@ if (!BIN) {
     const board = loadBoard("linux");
     const bundle = (await build({ board: "linux", outDir: dir })).file;
     const cfgFile = join(dir, "config.json");
-    writeFileSync(cfgFile, JSON.stringify({ blynk: { token: TOKEN, region: "lon1" }, datastreams: [{ pin: 1, type: "double" }], schedules: [{ pin: 1, everyMs: 1000 }] }));
+    writeFileSync(
+      cfgFile,
+      JSON.stringify({
+        blynk: { token: TOKEN, region: "lon1" },
+        datastreams: [{ pin: 1, type: "double" }],
+        schedules: [{ pin: 1, everyMs: 1000 }],
+      }),
+    );
     const tmp = writeTempConfig(readConfigFile(cfgFile, board));
 
     let dev = await startInterpreter(dir, ["--telnet"], (o) => o.includes("espruino.com"));
@@ -115,67 +126,73 @@ if (!BIN) {
       // Let the configured schedule sample for a few seconds: readings are stored without errors.
       await new Promise((r) => setTimeout(r, 2500));
       dev.child.stdin!.write(`print("Q " + JSON.stringify(spool.status().sampling))\n`);
-      t.true(await waitFor(() => /Q \[\{"pin":1,"everyMs":1000,"source":"synthetic","samples":[1-9]\d*,"errors":0\}\]/.test(dev.out()), 5000), dev.out());
+      t.true(
+        await waitFor(() => /Q \[\{"pin":1,"everyMs":1000,"source":"synthetic","samples":[1-9]\d*,"errors":0\}\]/.test(dev.out()), 5000),
+        dev.out(),
+      );
     } finally {
       await kill(dev.child);
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  test.serial("real interpreter: spool flash over the running firmware compacts Storage before and after the upload (the firmware never does); it boots with its configuration", async (t) => {
-    t.timeout(300000);
-    if (!(await portFree(TELNET_PORT))) {
-      t.fail(`port ${TELNET_PORT} is in use: another interpreter with --telnet is running (another test run?)`);
-      return;
-    }
-    const dir = mkdtempSync(join(tmpdir(), "spool-reflash-target-"));
-    const bundle = (await build({ board: "linux", outDir: dir })).file;
-    const cfgFile = join(dir, "config.json");
-    writeFileSync(cfgFile, JSON.stringify({ blynk: { token: TOKEN, region: "lon1" }, datastreams: [{ pin: 1, type: "double" }] }));
-    const port = `tcp://127.0.0.1:${TELNET_PORT}`;
-    const said: string[] = [];
-    try {
-      for (let round = 0; round < 2; round++) {
-        const dev = await startInterpreter(dir, ["--telnet"], (o) => o.includes("espruino.com") || o.includes("Spool 0.1.0 on linux"));
-        try {
-          if (round === 1) {
-            // The firmware runs (booted from Storage), recording every 100 ms.
-            dev.child.stdin!.write(`spool.sample(1,function(){return 1.5;},100),print("RUNS "+spool.status().queue.pending)\n`);
-            t.true(await waitFor(() => /RUNS \d+/.test(dev.out()), 10000), dev.out());
-          }
-          const lines: string[] = [];
-          // The telnet console listens once the interpreter is up (booting 96 KB from Storage first).
-          for (let i = 0; i < 200 && (await portFree(TELNET_PORT)); i++) await new Promise((r) => setTimeout(r, 100));
-          let code = -1;
-          await withCapturedOutput(async (captured) => {
-            try {
-              code = await run(["--board", "linux", "--port", port, "--bundle", bundle, ...(round === 0 ? ["--config", cfgFile] : [])]);
-            } finally {
-              lines.push(...captured);
+  test.serial(
+    "real interpreter: spool flash over the running firmware compacts Storage before and after the upload (the firmware never does); it boots with its configuration",
+    async (t) => {
+      t.timeout(300000);
+      if (!(await portFree(TELNET_PORT))) {
+        t.fail(`port ${TELNET_PORT} is in use: another interpreter with --telnet is running (another test run?)`);
+        return;
+      }
+      const dir = mkdtempSync(join(tmpdir(), "spool-reflash-target-"));
+      const bundle = (await build({ board: "linux", outDir: dir })).file;
+      const cfgFile = join(dir, "config.json");
+      writeFileSync(cfgFile, JSON.stringify({ blynk: { token: TOKEN, region: "lon1" }, datastreams: [{ pin: 1, type: "double" }] }));
+      const port = `tcp://127.0.0.1:${TELNET_PORT}`;
+      const said: string[] = [];
+      try {
+        for (let round = 0; round < 2; round++) {
+          const dev = await startInterpreter(dir, ["--telnet"], (o) => o.includes("espruino.com") || o.includes("Spool 0.1.0 on linux"));
+          try {
+            if (round === 1) {
+              // The firmware runs (booted from Storage), recording every 100 ms.
+              dev.child.stdin!.write(`spool.sample(1,function(){return 1.5;},100),print("RUNS "+spool.status().queue.pending)\n`);
+              t.true(await waitFor(() => /RUNS \d+/.test(dev.out()), 10000), dev.out());
             }
-          });
-          t.is(code, 0, `round ${round}: spool flash printed:\n${lines.join("\n")}\nthe interpreter printed:\n${dev.out()}`);
-          said.push(...lines.filter((l) => /^spool flash: Storage compacted/.test(l)).map((l) => `round ${round}: ${l}`));
+            const lines: string[] = [];
+            // The telnet console listens once the interpreter is up (booting 96 KB from Storage first).
+            for (let i = 0; i < 200 && (await portFree(TELNET_PORT)); i++) await new Promise((r) => setTimeout(r, 100));
+            let code = -1;
+            await withCapturedOutput(async (captured) => {
+              try {
+                code = await run(["--board", "linux", "--port", port, "--bundle", bundle, ...(round === 0 ? ["--config", cfgFile] : [])]);
+              } finally {
+                lines.push(...captured);
+              }
+            });
+            t.is(code, 0, `round ${round}: spool flash printed:\n${lines.join("\n")}\nthe interpreter printed:\n${dev.out()}`);
+            said.push(...lines.filter((l) => /^spool flash: Storage compacted/.test(l)).map((l) => `round ${round}: ${l}`));
+          } finally {
+            await kill(dev.child);
+          }
+        }
+        t.is(said.length, 4, said.join("\n"));
+        // A reboot: the new firmware boots with the configuration; the old code's trash is gone.
+        const dev = await startInterpreter(dir, [], (o) => o.includes("Spool 0.1.0 on linux"));
+        try {
+          dev.child.stdin!.write(`print("CFG "+spool.config().blynk.token+" "+JSON.stringify(require("Storage").getStats()))\n`);
+          t.true(await waitFor(() => /CFG Tok3\.\.\.xyz9 /.test(dev.out()), 10000), dev.out());
+          t.false(/Uncaught|Storage is corrupt/.test(dev.out()), dev.out());
+          const after = JSON.parse(/CFG \S+ (\{.*\})/.exec(dev.out())![1]) as { fileBytes: number; trashBytes: number };
+          t.log(said.join("\n"));
+          t.log(`Storage after the second spool flash and a reboot: ${JSON.stringify(after)}`);
+          t.true(after.trashBytes < 4096, "the replaced code's trash was compacted after the upload");
         } finally {
           await kill(dev.child);
         }
-      }
-      t.is(said.length, 4, said.join("\n"));
-      // A reboot: the new firmware boots with the configuration; the old code's trash is gone.
-      const dev = await startInterpreter(dir, [], (o) => o.includes("Spool 0.1.0 on linux"));
-      try {
-        dev.child.stdin!.write(`print("CFG "+spool.config().blynk.token+" "+JSON.stringify(require("Storage").getStats()))\n`);
-        t.true(await waitFor(() => /CFG Tok3\.\.\.xyz9 /.test(dev.out()), 10000), dev.out());
-        t.false(/Uncaught|Storage is corrupt/.test(dev.out()), dev.out());
-        const after = JSON.parse(/CFG \S+ (\{.*\})/.exec(dev.out())![1]) as { fileBytes: number; trashBytes: number };
-        t.log(said.join("\n"));
-        t.log(`Storage after the second spool flash and a reboot: ${JSON.stringify(after)}`);
-        t.true(after.trashBytes < 4096, "the replaced code's trash was compacted after the upload");
       } finally {
-        await kill(dev.child);
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 }

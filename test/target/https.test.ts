@@ -79,7 +79,10 @@ async function flushOnce(t: import("ava").ExecutionContext, cloud: LocalCloud, l
     }
     const flushMs = Date.now() - t0;
     const sampled = await dev.eval<{ peak: number; n: number }>("(clearInterval(__memT),__mem)");
-    const status = await dev.eval<{ drops: Record<string, number>; uplink: { server: string; warning: string | null; lastReply: string | null } }>("spool.status()");
+    const status = await dev.eval<{
+      drops: Record<string, number>;
+      uplink: { server: string; warning: string | null; lastReply: string | null };
+    }>("spool.status()");
     t.deepEqual(status.drops, {}, "nothing dropped");
     t.deepEqual(problems(dev), [], dev.output().join("\n"));
 
@@ -125,7 +128,10 @@ run(`${POINTS} readings flushed over https arrive exactly once; TLS memory cost 
     t.regex(cloud.server.url, /^https:/);
     const https = await flushOnce(t, cloud, tlsLog);
     t.true(https.tls.length > 0 && https.tls.every((x) => /^TLSv1\.2 /.test(x)), `uploads went over TLS 1.2: ${https.tls.join(", ")}`);
-    t.false(tlsLog.some((l) => /TLS handshake failed/.test(l)), tlsLog.join("\n"));
+    t.false(
+      tlsLog.some((l) => /TLS handshake failed/.test(l)),
+      tlsLog.join("\n"),
+    );
     t.true(https.usagePeak < https.total, "the TLS flush fits in the interpreter's memory");
     const cost = https.usagePeak - http.usagePeak;
     t.log(`negotiated: ${https.tls.join(", ")}`);

@@ -39,20 +39,25 @@ async function bootSimLinux() {
   return { w, sim };
 }
 
-(SMALL ? test.serial : test.skip)("1,600 JsVars: the linux-small firmware boots from Storage, rests within budget and flushes 1,000 readings", async (t) => {
-  const cloud = await startLocalCloud();
-  try {
-    const m = await measureFlushMemory({ binary: SMALL!, cloud, points: 1000, board: "linux-small" });
-    t.log(`linux-small on 1,600 JsVars: ${m.usageEmpty} at rest, ${m.usageFull} with 1,000 buffered, peak ${m.usagePeakFlush} during the flush (${m.samples} samples inside the flush), total ${m.total}`);
-    t.is(m.total, 1600);
-    t.deepEqual(m.errors, []);
-    t.true(m.delivered >= 1000, `${m.delivered} of 1000 delivered`);
-    t.true(m.usagePeakFlush < m.total, `peak ${m.usagePeakFlush} of ${m.total}`);
-    t.true(m.usageEmpty <= SMALL_REST_MAX, `at rest ${m.usageEmpty} JsVars, budget ${SMALL_REST_MAX}`);
-  } finally {
-    await cloud.close();
-  }
-});
+(SMALL ? test.serial : test.skip)(
+  "1,600 JsVars: the linux-small firmware boots from Storage, rests within budget and flushes 1,000 readings",
+  async (t) => {
+    const cloud = await startLocalCloud();
+    try {
+      const m = await measureFlushMemory({ binary: SMALL!, cloud, points: 1000, board: "linux-small" });
+      t.log(
+        `linux-small on 1,600 JsVars: ${m.usageEmpty} at rest, ${m.usageFull} with 1,000 buffered, peak ${m.usagePeakFlush} during the flush (${m.samples} samples inside the flush), total ${m.total}`,
+      );
+      t.is(m.total, 1600);
+      t.deepEqual(m.errors, []);
+      t.true(m.delivered >= 1000, `${m.delivered} of 1000 delivered`);
+      t.true(m.usagePeakFlush < m.total, `peak ${m.usagePeakFlush} of ${m.total}`);
+      t.true(m.usageEmpty <= SMALL_REST_MAX, `at rest ${m.usageEmpty} JsVars, budget ${SMALL_REST_MAX}`);
+    } finally {
+      await cloud.close();
+    }
+  },
+);
 
 (BINARY ? test.serial : test.skip)("normal Linux build: the linux firmware booted from Storage rests within 2,000 JsVars", async (t) => {
   const cloud = await startLocalCloud();
@@ -66,66 +71,80 @@ async function bootSimLinux() {
   }
 });
 
-(BINARY ? test.serial : test.skip)("the simulation's load estimate is within 15 % of the interpreter's: the linux bundle's module level", async (t) => {
-  // Only the bundle, no parts: the firmware loads, cannot start (it says so) and what stays in
-  // use is its module level.
-  const bundle = (await firmwareFiles("linux")).find((f) => f.storage === ".bootcde")!;
-  const cwd = await installStorage({ binary: BINARY!, files: [bundle] });
-  const dev = await bootStorage({ binary: BINARY!, cwd, banner: /did not start/ });
-  try {
-    const usage = await dev.eval<number>("process.memory().usage");
-    const bare = await bootStorage({ binary: BINARY!, cwd: await installStorage({ binary: BINARY!, files: [] }), banner: /espruino\.com\/Donate/ });
-    const empty = await bare.eval<number>("process.memory().usage");
-    await bare.kill();
-    const estimate = moduleVars(readFileSync(bundle.path!, "latin1"), 27).total;
-    t.log(`module level: ${usage - empty} JsVars on the interpreter, ${estimate} estimated`);
-    t.true(Math.abs(estimate - (usage - empty)) <= 0.15 * (usage - empty), `${estimate} against ${usage - empty}`);
-  } finally {
-    await dev.kill();
-  }
-});
-
-(BINARY ? test.serial : test.skip)("the simulation's count of the booted linux firmware (module level and what its closures hold) is within 15 % of the interpreter's", async (t) => {
-  // Booted with no configuration (no token, no WiFi): on the interpreter, sampled until two
-  // readings 2 s apart agree (the first SNTP attempts settle); in the simulation after 10 min.
-  const dev = await bootFirmware(BINARY!);
-  let usage = -1;
-  try {
-    for (let i = 0; i < 10; i++) {
-      await sleep(2000);
-      const u = await dev.eval<number>("process.memory().usage", 30_000);
-      if (u === usage) break;
-      usage = u;
+(BINARY ? test.serial : test.skip)(
+  "the simulation's load estimate is within 15 % of the interpreter's: the linux bundle's module level",
+  async (t) => {
+    // Only the bundle, no parts: the firmware loads, cannot start (it says so) and what stays in
+    // use is its module level.
+    const bundle = (await firmwareFiles("linux")).find((f) => f.storage === ".bootcde")!;
+    const cwd = await installStorage({ binary: BINARY!, files: [bundle] });
+    const dev = await bootStorage({ binary: BINARY!, cwd, banner: /did not start/ });
+    try {
+      const usage = await dev.eval<number>("process.memory().usage");
+      const bare = await bootStorage({
+        binary: BINARY!,
+        cwd: await installStorage({ binary: BINARY!, files: [] }),
+        banner: /espruino\.com\/Donate/,
+      });
+      const empty = await bare.eval<number>("process.memory().usage");
+      await bare.kill();
+      const estimate = moduleVars(readFileSync(bundle.path!, "latin1"), 27).total;
+      t.log(`module level: ${usage - empty} JsVars on the interpreter, ${estimate} estimated`);
+      t.true(Math.abs(estimate - (usage - empty)) <= 0.15 * (usage - empty), `${estimate} against ${usage - empty}`);
+    } finally {
+      await dev.kill();
     }
-  } finally {
-    await dev.kill();
-  }
-  const { w, sim } = await bootSimLinux();
-  w.clock.advance(10 * 60_000);
-  const estimate = sim.eval("process.memory().usage") as number;
-  sim.powerCut();
-  t.log(`linux booted: ${usage} JsVars on the interpreter, ${estimate} in the simulation`);
-  t.true(Math.abs(estimate - usage) <= 0.15 * usage, `${estimate} against ${usage}`);
-});
+  },
+);
 
-(BINARY ? test.serial : test.skip)("the simulation's count of the linux firmware at rest after spool.setup (synced, the uplink's first pass over) is within 15 % of the interpreter's", async (t) => {
-  const cloud = await startLocalCloud();
-  try {
-    const { dev, usage } = await bootAtRest({ binary: BINARY!, setup: cloud.config() });
-    await dev.kill();
+(BINARY ? test.serial : test.skip)(
+  "the simulation's count of the booted linux firmware (module level and what its closures hold) is within 15 % of the interpreter's",
+  async (t) => {
+    // Booted with no configuration (no token, no WiFi): on the interpreter, sampled until two
+    // readings 2 s apart agree (the first SNTP attempts settle); in the simulation after 10 min.
+    const dev = await bootFirmware(BINARY!);
+    let usage = -1;
+    try {
+      for (let i = 0; i < 10; i++) {
+        await sleep(2000);
+        const u = await dev.eval<number>("process.memory().usage", 30_000);
+        if (u === usage) break;
+        usage = u;
+      }
+    } finally {
+      await dev.kill();
+    }
     const { w, sim } = await bootSimLinux();
-    sim.eval(`spool.setup(${JSON.stringify(cloud.config())})`);
-    // The same waits as bootAtRest, in virtual time: the first sync, the uplink idle and dropped.
-    const settled = () => sim.eval('(function(s){return s.clock.synced&&s.uplink.state==="idle"&&s.uplink.nextAttemptInS===null})(spool.status())') === true;
-    for (let i = 0; i < 60 && !settled(); i++) await w.clock.advanceAsync(500);
-    await w.clock.advanceAsync(1500);
+    w.clock.advance(10 * 60_000);
     const estimate = sim.eval("process.memory().usage") as number;
-    const synced = sim.eval("spool.status().clock.synced");
     sim.powerCut();
-    t.log(`linux at rest after setup: ${usage} JsVars on the interpreter, ${estimate} in the simulation`);
-    t.true(synced === true, "the simulated device synced with the local SNTP responder");
+    t.log(`linux booted: ${usage} JsVars on the interpreter, ${estimate} in the simulation`);
     t.true(Math.abs(estimate - usage) <= 0.15 * usage, `${estimate} against ${usage}`);
-  } finally {
-    await cloud.close();
-  }
-});
+  },
+);
+
+(BINARY ? test.serial : test.skip)(
+  "the simulation's count of the linux firmware at rest after spool.setup (synced, the uplink's first pass over) is within 15 % of the interpreter's",
+  async (t) => {
+    const cloud = await startLocalCloud();
+    try {
+      const { dev, usage } = await bootAtRest({ binary: BINARY!, setup: cloud.config() });
+      await dev.kill();
+      const { w, sim } = await bootSimLinux();
+      sim.eval(`spool.setup(${JSON.stringify(cloud.config())})`);
+      // The same waits as bootAtRest, in virtual time: the first sync, the uplink idle and dropped.
+      const settled = () =>
+        sim.eval('(function(s){return s.clock.synced&&s.uplink.state==="idle"&&s.uplink.nextAttemptInS===null})(spool.status())') === true;
+      for (let i = 0; i < 60 && !settled(); i++) await w.clock.advanceAsync(500);
+      await w.clock.advanceAsync(1500);
+      const estimate = sim.eval("process.memory().usage") as number;
+      const synced = sim.eval("spool.status().clock.synced");
+      sim.powerCut();
+      t.log(`linux at rest after setup: ${usage} JsVars on the interpreter, ${estimate} in the simulation`);
+      t.true(synced === true, "the simulated device synced with the local SNTP responder");
+      t.true(Math.abs(estimate - usage) <= 0.15 * usage, `${estimate} against ${usage}`);
+    } finally {
+      await cloud.close();
+    }
+  },
+);

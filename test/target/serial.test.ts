@@ -36,7 +36,8 @@ function spool(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ c
   });
 }
 
-const title = "real interpreter over a serial device: spool flash with a config, reboot, spool console shows the banner, spool.setup typed at the REPL is applied and kept";
+const title =
+  "real interpreter over a serial device: spool flash with a config, reboot, spool console shows the banner, spool.setup typed at the REPL is applied and kept";
 const skip = targetSkipReason() ?? serialLineSkipReason();
 if (skip) {
   test.skip(`${title} (skipped: ${skip})`, () => {});
@@ -50,7 +51,14 @@ if (skip) {
     try {
       const bundle = (await build({ board: "linux", outDir: dir })).file;
       const cfg = join(dir, "config.json");
-      writeFileSync(cfg, JSON.stringify({ blynk: { token: TOKEN, region: "lon1" }, datastreams: [{ pin: 1, type: "double" }], schedules: [{ pin: 1, everyMs: 1000 }] }));
+      writeFileSync(
+        cfg,
+        JSON.stringify({
+          blynk: { token: TOKEN, region: "lon1" },
+          datastreams: [{ pin: 1, type: "double" }],
+          schedules: [{ pin: 1, everyMs: 1000 }],
+        }),
+      );
 
       const flash = await spool(["flash", "--board", "linux", "--port", line.device, "--config", cfg, "--bundle", bundle], line.env, dir);
       t.is(flash.code, 0, flash.out);
@@ -83,9 +91,15 @@ if (skip) {
         return term!.text.slice(from, m.index + m[0].length);
       };
 
-      await enter(`print("CFG " + spool.config().blynk.host + " " + spool.config().blynk.token)`, /\nCFG lon1\.blynk\.cloud Tok3\.\.\.xyz9\n/);
+      await enter(
+        `print("CFG " + spool.config().blynk.host + " " + spool.config().blynk.token)`,
+        /\nCFG lon1\.blynk\.cloud Tok3\.\.\.xyz9\n/,
+      );
       await new Promise((r) => setTimeout(r, 2500));
-      await enter(`print("Q " + JSON.stringify(spool.status().sampling))`, /\nQ \[\{"pin":1,"everyMs":1000,"source":"synthetic","samples":[1-9]\d*,"errors":0\}\]\n/);
+      await enter(
+        `print("Q " + JSON.stringify(spool.status().sampling))`,
+        /\nQ \[\{"pin":1,"everyMs":1000,"source":"synthetic","samples":[1-9]\d*,"errors":0\}\]\n/,
+      );
 
       // Configure as the README shows: one statement over several lines, each answered by the
       // continuation prompt ":" until the brackets close; the result then "=undefined" and ">".
@@ -101,7 +115,11 @@ if (skip) {
 
       const report = await enter("spool.report()", /\nmemory +\d+ of \d+ JsVars free\n/);
       t.regex(report, /\nuplink +\S+ -> https:\/\/lon1\.blynk\.cloud:443 \(token NewT\.\.\.uv42\)/, report);
-      t.regex(report, /\nsampling V1 synthetic every 1 s: \d+ samples?, 0 errors\n +V2 synthetic every 2 s: \d+ samples?, 0 errors\n/, report);
+      t.regex(
+        report,
+        /\nsampling V1 synthetic every 1 s: \d+ samples?, 0 errors\n +V2 synthetic every 2 s: \d+ samples?, 0 errors\n/,
+        report,
+      );
 
       // Another reboot: the configuration typed at the REPL was stored.
       const from = term.text.length;

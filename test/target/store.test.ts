@@ -91,7 +91,8 @@ run("every acknowledged append survives seeded power cuts on the real interprete
     // reading, anything else a reading that was never appended (or one returned twice).
     const max = b.found.length ? b.found[b.found.length - 1] : -1;
     const exact = b.found.every((v, i) => v === i);
-    if (!exact) t.fail(`${label}: the store holds ${b.found.length} readings but not exactly 0..${max}: ${JSON.stringify(b.found.slice(0, 20))}...`);
+    if (!exact)
+      t.fail(`${label}: the store holds ${b.found.length} readings but not exactly 0..${max}: ${JSON.stringify(b.found.slice(0, 20))}...`);
     t.true(max >= maxAcked, `${label}: acknowledged up to ${maxAcked} but the store holds only up to ${max}`);
     // Beyond the last acknowledged value only appends whose "A" line was still in the pipe, or the one in flight.
     t.true(max - maxAcked <= PER_TICK * 50, `${label}: ${max - maxAcked} readings beyond the last acknowledged one`);
@@ -154,7 +155,9 @@ run("every acknowledged append survives seeded power cuts on the real interprete
   }
   rmSync(cwd!, { recursive: true, force: true });
   mounts.sort((x, y) => x - y);
-  t.log(`seed ${SEED}: ${CUTS} power cuts (${early} during mount/dump), ${acked} acknowledged appends, ${checkedBoots} boots checked, ${checkedReadings} readings compared`);
+  t.log(
+    `seed ${SEED}: ${CUTS} power cuts (${early} during mount/dump), ${acked} acknowledged appends, ${checkedBoots} boots checked, ${checkedReadings} readings compared`,
+  );
   t.log(`mount ms on the interpreter: median ${mounts[Math.floor(mounts.length / 2)]}, max ${mounts[mounts.length - 1]}`);
 });
 
@@ -175,7 +178,10 @@ run("Storage.compact() on the shared linux bank leaves the region's readings int
       '(function(){var S=require("Storage");for(var i=0;i<60;i++)S.write("t"+(i%3),"trash "+i);return S.getStats();})()',
     );
     t.true(before.trashBytes > 0);
-    const after = await dev.eval<{ trashBytes: number }>('(function(){var S=require("Storage");S.compact();return S.getStats();})()', 60_000);
+    const after = await dev.eval<{ trashBytes: number }>(
+      '(function(){var S=require("Storage");S.compact();return S.getStats();})()',
+      60_000,
+    );
     t.is(after.trashBytes, 0);
   } finally {
     await dev.kill();
@@ -311,17 +317,22 @@ run("linux: the firmware booted from Storage keeps working after Storage.compact
     const first = (await dev.eval<string[]>('require("Storage").list()'))[0];
     t.not(first, ".bootcde");
     // The first file rewritten at the end: its old copy is trash before everything else.
-    await dev.eval(`(function(){var S=require("Storage"),f=${JSON.stringify(first)},d=E.toString(S.read(f),"");S.erase(f);S.write(f,d);return 0;})()`);
+    await dev.eval(
+      `(function(){var S=require("Storage"),f=${JSON.stringify(first)},d=E.toString(S.read(f),"");S.erase(f);S.write(f,d);return 0;})()`,
+    );
     await dev.eval('(require("Storage").compact(),0)', 60_000);
     const moved = bootAt();
     t.true(from > 0 && moved < from, `.bootcde moved from ${from} to ${moved}`);
     // Code defined before the compaction, in .bootcde and in the parts, still runs.
-    await dev.eval("spool.setup({datastreams:[{pin:1,type:\"double\"}]}),spool.record(1,2.5),spool.record(1,3.5),0");
+    await dev.eval('spool.setup({datastreams:[{pin:1,type:"double"}]}),spool.record(1,2.5),spool.record(1,3.5),0');
     t.is(await dev.eval<number>("spool.status().queue.pending"), 2);
     const printed = dev.lines.length;
     t.is(await dev.eval<number>("(spool.report(),1)"), 1);
     t.true(dev.lines.length - printed > 3, "the report part (loaded from Storage) printed its lines");
-    t.deepEqual(dev.output().filter((l) => /Uncaught|Error|ASSERT/.test(l)), []);
+    t.deepEqual(
+      dev.output().filter((l) => /Uncaught|Error|ASSERT/.test(l)),
+      [],
+    );
     t.log(`.bootcde moved from ${from} to ${moved} (flash offset); spool.setup, record, status and report ran afterwards`);
   } finally {
     await dev.kill();

@@ -38,7 +38,10 @@ run("strings typed at the REPL reach the server intact on a String datastream", 
       cloud.server.history(cloud.token, 2).map(([, v]) => v),
       TEXTS,
     );
-    t.deepEqual(dev.lines.filter((l) => /Uncaught|ASSERT/.test(l)), []);
+    t.deepEqual(
+      dev.lines.filter((l) => /Uncaught|ASSERT/.test(l)),
+      [],
+    );
   } finally {
     await dev.kill();
     await cloud.close();

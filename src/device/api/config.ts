@@ -106,7 +106,12 @@ export function defaultConfig(board: DeviceBoard): SpoolConfig {
     datastreams: [],
     schedules: [],
     buffer: { policy: "overwrite-oldest" },
-    limits: { batchSize: Math.min(MAX_BATCH, board.upload.maxPointsPerRequest), dailyQuota: 10000, maxAgeDays: 30, requestsPerDay: DEFAULT_REQUESTS_PER_DAY },
+    limits: {
+      batchSize: Math.min(MAX_BATCH, board.upload.maxPointsPerRequest),
+      dailyQuota: 10000,
+      maxAgeDays: 30,
+      requestsPerDay: DEFAULT_REQUESTS_PER_DAY,
+    },
     ntp: { servers: ["pool.ntp.org"] },
     clock: { unanchored: "estimate", maxEstimateWidthMs: 60000, validAtBoot: !!(board.clock && board.clock.validAtBoot) },
     uplink: { badPin: "keep" },
@@ -286,7 +291,8 @@ function checkDatastreams(inp: any): DatastreamConfig[] {
     const pin = pinAt(d.pin, at + ".pin");
     const type = oneOf(d.type, at + ".type", TYPES as string[]) as DatastreamType;
     for (let j = 0; j < out.length; j++) {
-      if (out[j].pin === pin) throw new Error("spool.setup: " + at + ".pin V" + pin + " is already datastreams[" + j + "]: one entry per pin");
+      if (out[j].pin === pin)
+        throw new Error("spool.setup: " + at + ".pin V" + pin + " is already datastreams[" + j + "]: one entry per pin");
     }
     const ds: DatastreamConfig = { pin: pin, type: type };
     if (type === "double") ds.precision = "float32";
@@ -328,16 +334,40 @@ function checkWhole(c: SpoolConfig): void {
     const s = c.schedules[i];
     const ds = findStream(c, s.pin);
     if (!ds) {
-      throw new Error("spool.setup: schedules[" + i + "].pin V" + s.pin + " must be one of the datastreams (add {pin: " + s.pin + ', type: "double"} to datastreams)');
+      throw new Error(
+        "spool.setup: schedules[" +
+          i +
+          "].pin V" +
+          s.pin +
+          " must be one of the datastreams (add {pin: " +
+          s.pin +
+          ', type: "double"} to datastreams)',
+      );
     }
     if (ds.type !== "double" && ds.type !== "integer") {
-      throw new Error("spool.setup: schedules[" + i + "].pin V" + s.pin + " must be a double or integer datastream: " + s.source + " gives numbers (got " + ds.type + ")");
+      throw new Error(
+        "spool.setup: schedules[" +
+          i +
+          "].pin V" +
+          s.pin +
+          " must be a double or integer datastream: " +
+          s.source +
+          " gives numbers (got " +
+          ds.type +
+          ")",
+      );
     }
   }
   if (c.statusPin !== null) {
     const ds = findStream(c, c.statusPin);
     if (!ds || ds.type !== "string") {
-      throw new Error("spool.setup: statusPin V" + c.statusPin + ' must be a string datastream (add {pin: ' + c.statusPin + ', type: "string"} to datastreams)');
+      throw new Error(
+        "spool.setup: statusPin V" +
+          c.statusPin +
+          " must be a string datastream (add {pin: " +
+          c.statusPin +
+          ', type: "string"} to datastreams)',
+      );
     }
   }
 }
@@ -383,10 +413,13 @@ export function mergeConfig(input: any, current: SpoolConfig, board: DeviceBoard
   }
   if (sec && sec.port !== undefined) out.ntp.port = intIn(sec.port, "ntp.port", 1, 65535);
   sec = sectionOf(input, "clock");
-  if (sec && sec.unanchored !== undefined) out.clock.unanchored = oneOf(sec.unanchored, "clock.unanchored", UNANCHORED_POLICIES as string[]) as UnanchoredPolicy;
-  if (sec && sec.maxEstimateWidthMs !== undefined) out.clock.maxEstimateWidthMs = intIn(sec.maxEstimateWidthMs, "clock.maxEstimateWidthMs", 0, MAX_ESTIMATE_WIDTH_MS);
+  if (sec && sec.unanchored !== undefined)
+    out.clock.unanchored = oneOf(sec.unanchored, "clock.unanchored", UNANCHORED_POLICIES as string[]) as UnanchoredPolicy;
+  if (sec && sec.maxEstimateWidthMs !== undefined)
+    out.clock.maxEstimateWidthMs = intIn(sec.maxEstimateWidthMs, "clock.maxEstimateWidthMs", 0, MAX_ESTIMATE_WIDTH_MS);
   if (sec && sec.validAtBoot !== undefined) {
-    if (sec.validAtBoot !== true && sec.validAtBoot !== false) fail("clock.validAtBoot", "true (the clock is right at power-on: a battery-backed RTC) or false", sec.validAtBoot);
+    if (sec.validAtBoot !== true && sec.validAtBoot !== false)
+      fail("clock.validAtBoot", "true (the clock is right at power-on: a battery-backed RTC) or false", sec.validAtBoot);
     out.clock.validAtBoot = sec.validAtBoot;
   }
   sec = sectionOf(input, "uplink");

@@ -15,8 +15,11 @@ export function confirmErase(confirm: any, pending: number): void {
   }
   if (agreed < pending) {
     throw new Error(
-      "spool.erase: this discards every stored reading, " + pending + " of them not yet delivered. To confirm, call spool.erase(" +
-        JSON.stringify(PREFIX + pending + " readings") + ")",
+      "spool.erase: this discards every stored reading, " +
+        pending +
+        " of them not yet delivered. To confirm, call spool.erase(" +
+        JSON.stringify(PREFIX + pending + " readings") +
+        ")",
     );
   }
 }

@@ -24,7 +24,17 @@ export function configSchedules(S: SpoolState): void {
   }
   for (let i = 0; i < S._cfg.schedules.length; i++) {
     const c = S._cfg.schedules[i];
-    S._addSchedule({ pin: c.pin, everyMs: c.everyMs, source: c.source, fn: S._sourceFn(c.source), samples: 0, errors: 0, lastError: undefined, timer: undefined, fromConfig: true });
+    S._addSchedule({
+      pin: c.pin,
+      everyMs: c.everyMs,
+      source: c.source,
+      fn: S._sourceFn(c.source),
+      samples: 0,
+      errors: 0,
+      lastError: undefined,
+      timer: undefined,
+      fromConfig: true,
+    });
   }
 }
 
@@ -48,7 +58,11 @@ function apply(S: SpoolState, prev: SpoolConfig): void {
     if (S._running && S._network.isUp()) S._sntpStart();
   }
   if (!sameJson(prev.clock, cfg.clock)) {
-    S._keeper.configure({ policy: cfg.clock.unanchored, maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs, validAtBoot: cfg.clock.validAtBoot });
+    S._keeper.configure({
+      policy: cfg.clock.unanchored,
+      maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs,
+      validAtBoot: cfg.clock.validAtBoot,
+    });
     // Readings that waited may now resolve (or be dropped).
     if (S._running) S._clockChanged();
   }
@@ -79,9 +93,22 @@ export function setup(S: SpoolState, input: object): void {
 /** `spool.sample`: checks its arguments and adds a user schedule (see the Spool interface). */
 export function sample(S: SpoolState, pin: any, fn: () => any, everyMs: number): SampleHandle {
   const p = S._pinOf(pin, "spool.sample");
-  if (typeof fn !== "function") throw new Error("spool.sample: fn must be a function returning the value to record (got " + describe(fn) + ")");
+  if (typeof fn !== "function")
+    throw new Error("spool.sample: fn must be a function returning the value to record (got " + describe(fn) + ")");
   if (typeof everyMs !== "number" || Math.floor(everyMs) !== everyMs || everyMs < MIN_SAMPLE_MS || everyMs > MAX_SAMPLE_MS) {
-    throw new Error("spool.sample: everyMs must be an integer " + MIN_SAMPLE_MS + ".." + MAX_SAMPLE_MS + " (got " + describe(everyMs) + ")");
+    throw new Error(
+      "spool.sample: everyMs must be an integer " + MIN_SAMPLE_MS + ".." + MAX_SAMPLE_MS + " (got " + describe(everyMs) + ")",
+    );
   }
-  return S._addSchedule({ pin: p, everyMs: everyMs, source: "custom", fn: fn, samples: 0, errors: 0, lastError: undefined, timer: undefined, fromConfig: false });
+  return S._addSchedule({
+    pin: p,
+    everyMs: everyMs,
+    source: "custom",
+    fn: fn,
+    samples: 0,
+    errors: 0,
+    lastError: undefined,
+    timer: undefined,
+    fromConfig: false,
+  });
 }

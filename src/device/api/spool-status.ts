@@ -89,7 +89,7 @@ export function status(S: SpoolState): SpoolStatus {
     },
     uplink: {
       state: u ? u.state : "no token",
-      server: (u ? u.scheme + "://" + u.host + ":" + u.port : cfg.blynk.scheme + "://" + cfg.blynk.host + ":" + cfg.blynk.port),
+      server: u ? u.scheme + "://" + u.host + ":" + u.port : cfg.blynk.scheme + "://" + cfg.blynk.host + ":" + cfg.blynk.port,
       token: cfg.blynk.token ? maskToken(cfg.blynk.token) : "",
       lastReply: u && u.lastReply ? u.lastReply.status + " " + u.lastReply.message : null,
       backoffS: u ? Math.round(u.backoffMs / 100) / 10 : 0,

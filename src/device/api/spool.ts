@@ -132,7 +132,12 @@ export function createSpool(o: SpoolOptions): Spool {
   });
   S._keeper = keeper;
   S._netConfig = { ssid: S._cfg.wifi.ssid, password: S._cfg.wifi.password };
-  const network = createNetwork({ hal: hal, network: board.network, config: S._netConfig, reconnect: board.id === "esp8266" ? "sdk" : "manual" });
+  const network = createNetwork({
+    hal: hal,
+    network: board.network,
+    config: S._netConfig,
+    reconnect: board.id === "esp8266" ? "sdk" : "manual",
+  });
   S._network = network;
   /*
    * The SNTP client exists only during a sync round (it is a part, about 150 JsVars with its
@@ -341,7 +346,8 @@ export function createSpool(o: SpoolOptions): Spool {
   S._armStatus = () => {
     if (S._statusTimer !== undefined) hal.clearInterval(S._statusTimer);
     S._statusTimer = undefined;
-    if (S._running && S._cfg.statusPin !== null) S._statusTimer = hal.setInterval(() => parts.report().publishStatus(S), S._cfg.statusEveryMs);
+    if (S._running && S._cfg.statusPin !== null)
+      S._statusTimer = hal.setInterval(() => parts.report().publishStatus(S), S._cfg.statusEveryMs);
   };
 
   function start(): void {
@@ -390,7 +396,11 @@ export function createSpool(o: SpoolOptions): Spool {
       const known: string[] = [];
       for (let i = 0; i < cfg.datastreams.length; i++) known.push("V" + cfg.datastreams[i].pin + " " + cfg.datastreams[i].type);
       throw new Error(
-        what + ": V" + p + " is not a datastream (configured: " + (known.length ? known.join(", ") : "none") +
+        what +
+          ": V" +
+          p +
+          " is not a datastream (configured: " +
+          (known.length ? known.join(", ") : "none") +
           "); add it with spool.setup({datastreams: [...]}), which replaces the list",
       );
     }
@@ -401,7 +411,11 @@ export function createSpool(o: SpoolOptions): Spool {
   /** The error spool.record throws for `e`, thrown by the store. */
   function recordError(e: any): any {
     if (e && (e as Error).name === "StoreFullError") {
-      return new Error("spool.record: the buffer is full and its policy is \"refuse\": reading not stored (" + store.stats().pending + " undelivered readings kept)");
+      return new Error(
+        'spool.record: the buffer is full and its policy is "refuse": reading not stored (' +
+          store.stats().pending +
+          " undelivered readings kept)",
+      );
     }
     return e;
   }
@@ -421,7 +435,8 @@ export function createSpool(o: SpoolOptions): Spool {
     // other ways are calls.
     const ms = keeper.epochStamp();
     try {
-      if (!(pin === (pin & 255) && value - value === 0 && +value === value && ms >= 0 && store.appendNumber(pin, ms, value))) recordChecked(pin, value, ms);
+      if (!(pin === (pin & 255) && value - value === 0 && +value === value && ms >= 0 && store.appendNumber(pin, ms, value)))
+        recordChecked(pin, value, ms);
     } catch (e) {
       throw recordError(e);
     }

@@ -102,9 +102,15 @@ export function formatStatus(st: SpoolStatus): string[] {
   const lines: string[] = [];
   lines.push("Spool " + st.version + " on " + st.board + (st.running ? "" : " (stopped)"));
   lines.push(
-    "queue    " + plural(q.pending, "undelivered reading") +
+    "queue    " +
+      plural(q.pending, "undelivered reading") +
       (q.pending ? ", oldest " + (q.oldestAgeS === null ? "of unknown age" : formatAge(q.oldestAgeS) + " old") : "") +
-      "; room for " + q.freeReadings + " more (" + q.freePercent + "% free), policy " + q.policy,
+      "; room for " +
+      q.freeReadings +
+      " more (" +
+      q.freePercent +
+      "% free), policy " +
+      q.policy,
   );
   const reasons = Object.keys(st.drops);
   const dropText: string[] = [];
@@ -112,9 +118,18 @@ export function formatStatus(st: SpoolStatus): string[] {
   lines.push("drops    " + (dropText.length ? dropText.join(", ") : "none"));
   const f = st.flash;
   lines.push(
-    "flash    " + f.sectors + " sectors" + (f.quarantined ? " (" + f.quarantined + " quarantined)" : "") +
-      ", erased " + f.eraseCountMin + ".." + f.eraseCountMax + " times of " + f.eraseCycles +
-      ", lifetime " + (f.lifetimeDays === null ? "not yet known" : "about " + formatAge(f.lifetimeDays * 86400)),
+    "flash    " +
+      f.sectors +
+      " sectors" +
+      (f.quarantined ? " (" + f.quarantined + " quarantined)" : "") +
+      ", erased " +
+      f.eraseCountMin +
+      ".." +
+      f.eraseCountMax +
+      " times of " +
+      f.eraseCycles +
+      ", lifetime " +
+      (f.lifetimeDays === null ? "not yet known" : "about " + formatAge(f.lifetimeDays * 86400)),
   );
   const c = st.clock;
   let clock = c.synced ? "synced (" + c.source + ")" : c.source === "http-date" ? "coarse time from an HTTP Date" : "not synced";
@@ -128,20 +143,48 @@ export function formatStatus(st: SpoolStatus): string[] {
   let up = u.state + " -> " + u.server + " (token " + (u.token || "not set") + ")";
   if (u.lastReply) up += ", last reply " + u.lastReply;
   lines.push("uplink   " + up);
-  let up2 = "quota " + u.quotaUsed + "/" + u.quotaDaily + " points, " + u.requestsToday + "/" + u.requestsPerDay + " requests today, " +
-    u.delivered + " delivered, batch limit " + u.batchLimit;
+  let up2 =
+    "quota " +
+    u.quotaUsed +
+    "/" +
+    u.quotaDaily +
+    " points, " +
+    u.requestsToday +
+    "/" +
+    u.requestsPerDay +
+    " requests today, " +
+    u.delivered +
+    " delivered, batch limit " +
+    u.batchLimit;
   if (u.backoffS) up2 += ", backoff " + formatAge(u.backoffS);
   if (u.nextAttemptInS !== null) up2 += ", next attempt in " + formatAge(u.nextAttemptInS);
   lines.push("         " + up2);
   if (u.hint) lines.push("         likely cause: " + u.hint);
   if (u.warning) lines.push("         warning: " + u.warning);
   const n = st.network;
-  lines.push("network  " + (n.kind === "wifi" ? "WiFi " + (n.ssid ? '"' + n.ssid + '"' : "(no ssid set)") + (n.up ? " connected" : " down") : n.up ? "up" : "down"));
+  lines.push(
+    "network  " +
+      (n.kind === "wifi"
+        ? "WiFi " + (n.ssid ? '"' + n.ssid + '"' : "(no ssid set)") + (n.up ? " connected" : " down")
+        : n.up
+          ? "up"
+          : "down"),
+  );
   for (let i = 0; i < st.sampling.length; i++) {
     const s = st.sampling[i];
     lines.push(
-      (i === 0 ? "sampling " : "         ") + "V" + s.pin + " " + s.source + " every " + formatAge(s.everyMs / 1000) + ": " +
-        plural(s.samples, "sample") + ", " + plural(s.errors, "error") + (s.lastError ? " (last: " + s.lastError + ")" : ""),
+      (i === 0 ? "sampling " : "         ") +
+        "V" +
+        s.pin +
+        " " +
+        s.source +
+        " every " +
+        formatAge(s.everyMs / 1000) +
+        ": " +
+        plural(s.samples, "sample") +
+        ", " +
+        plural(s.errors, "error") +
+        (s.lastError ? " (last: " + s.lastError + ")" : ""),
     );
   }
   const m = st.memory;
@@ -157,9 +200,25 @@ export function statusSummary(st: SpoolStatus): string {
   let errors = 0;
   for (let i = 0; i < st.sampling.length; i++) errors += st.sampling[i].errors;
   return (
-    "queue " + st.queue.pending + ", free " + st.queue.freePercent + "%, drops " + drops +
-    ", clock " + (st.clock.synced ? "ok" : "unsynced") + ", uplink " + st.uplink.state +
-    ", quota " + st.uplink.quotaUsed + "/" + st.uplink.quotaDaily + ", sample errors " + errors +
-    ", mem " + st.memory.free + "/" + st.memory.total
+    "queue " +
+    st.queue.pending +
+    ", free " +
+    st.queue.freePercent +
+    "%, drops " +
+    drops +
+    ", clock " +
+    (st.clock.synced ? "ok" : "unsynced") +
+    ", uplink " +
+    st.uplink.state +
+    ", quota " +
+    st.uplink.quotaUsed +
+    "/" +
+    st.uplink.quotaDaily +
+    ", sample errors " +
+    errors +
+    ", mem " +
+    st.memory.free +
+    "/" +
+    st.memory.total
   );
 }

@@ -54,7 +54,9 @@ export function makeRoom(hal: Hal, board: DeviceBoard, needBytes: number): void 
   const limit = usableBytes(board);
   const s = hal.storage.getStats();
   if (s.fileBytes + s.trashBytes + needBytes <= limit) return;
-  throw new Error("Storage is full: files take " + s.fileBytes + " of " + limit + " usable bytes, " + needBytes + " more needed (spool flash compacts)");
+  throw new Error(
+    "Storage is full: files take " + s.fileBytes + " of " + limit + " usable bytes, " + needBytes + " more needed (spool flash compacts)",
+  );
 }
 
 /**

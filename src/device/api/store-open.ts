@@ -50,7 +50,14 @@ export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig
   keepStorageNonEmpty(o.hal, o.board);
   guardStorageWrites(o.hal, o.board);
   const parts = o.parts;
-  const store = new Store({ hal: o.hal, region: o.board.flash, policy: o.config.buffer.policy, datastreams: datastreamTable(o.config), maintenance: () => parts.store(), boot: () => parts.mount() });
+  const store = new Store({
+    hal: o.hal,
+    region: o.board.flash,
+    policy: o.config.buffer.policy,
+    datastreams: datastreamTable(o.config),
+    maintenance: () => parts.store(),
+    boot: () => parts.mount(),
+  });
   store.mount();
   return store;
 }

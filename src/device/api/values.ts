@@ -47,7 +47,15 @@ export function checkValue(pin: number, type: DatastreamType, v: any): ReadingVa
     const len = v.length > MAX_STRING_BYTES ? -1 : utf8Length(v);
     if (len < 0 || len > MAX_STRING_BYTES) {
       const got = len < 0 ? v.length + " characters" : len + " bytes";
-      throw new Error("spool.record: V" + pin + " is a string datastream: value must be at most " + MAX_STRING_BYTES + " bytes of UTF-8 (got " + got + ")");
+      throw new Error(
+        "spool.record: V" +
+          pin +
+          " is a string datastream: value must be at most " +
+          MAX_STRING_BYTES +
+          " bytes of UTF-8 (got " +
+          got +
+          ")",
+      );
     }
     return v;
   }
@@ -62,6 +70,7 @@ export function checkValue(pin: number, type: DatastreamType, v: any): ReadingVa
     lat = v.lat;
   } else bad(pin, type, "[lon, lat] or {lon, lat}", v);
   if (typeof lon !== "number" || !isFinite(lon) || lon < -180 || lon > 180) bad(pin, type, "[lon, lat] with lon a number -180..180", v);
-  if (typeof lat !== "number" || !isFinite(lat) || lat < -90 || lat > 90) bad(pin, type, "[lon, lat] with lat a number -90..90 (longitude comes first)", v);
+  if (typeof lat !== "number" || !isFinite(lat) || lat < -90 || lat > 90)
+    bad(pin, type, "[lon, lat] with lat a number -90..90 (longitude comes first)", v);
   return [lon, lat];
 }

@@ -36,7 +36,7 @@ export function msToNtp(view: DataView, at: number, ms: number, noise: number): 
   const frac = Math.floor(((ms - secs * 1000) / 1000) * TWO_POW_32);
   // `| 0` gives the same 32 bits as a uint32 would, on Espruino and in JS alike.
   view.setUint32(at, ((secs + NTP_UNIX_OFFSET_S) % TWO_POW_32) | 0);
-  view.setUint32(at + 4, ((frac & 0xffff0000) | (noise & 0xffff)) | 0);
+  view.setUint32(at + 4, (frac & 0xffff0000) | (noise & 0xffff) | 0);
 }
 
 /**

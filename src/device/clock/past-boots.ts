@@ -25,7 +25,6 @@ export function discards(k: TimeKeeper, stamp: Stamp): boolean {
   return classify(k, stamp).kind === "drop";
 }
 
-
 /**
  * Learns the extent of the stored readings: `forEach` must call `visit` with the stamp of
  * every reading still in flash, in store (append) order, `pending` false for those already
@@ -170,7 +169,8 @@ function place(k: TimeKeeper, bootId: number, extent: number): number | string {
   // one off (the midpoint of the bounds, half their distance). The width rule holds for that
   // error: a boot 1 gap into a run of 4 could otherwise go out up to 3/4 of the width off.
   const worst = Math.max(start - lo, hi - start) + extent * rate * margin;
-  if (2 * worst > k._maxWidthMs) return "could lie anywhere in " + Math.round((hi - lo) / 1000) + " s, the estimate up to " + Math.round(worst / 1000) + " s off";
+  if (2 * worst > k._maxWidthMs)
+    return "could lie anywhere in " + Math.round((hi - lo) / 1000) + " s, the estimate up to " + Math.round(worst / 1000) + " s off";
   return start;
 }
 
@@ -255,7 +255,6 @@ export function unresolvedBoots(k: TimeKeeper): UnresolvedBoot[] {
   }
   return out;
 }
-
 
 export function clockStatus(k: TimeKeeper): ClockStatus {
   const boots = unresolvedBoots(k);

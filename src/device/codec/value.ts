@@ -242,7 +242,8 @@ export function checkValue(pin: number, type: DatastreamType, value: ReadingValu
     if (n > MAX_STRING_BYTES) fail(where(pin, type) + " is " + n + " UTF-8 bytes; at most " + MAX_STRING_BYTES);
   } else if (type === "location") {
     const a = value as unknown as number[];
-    if (!(a instanceof Array) || a.length !== 2 || !isNum(a[0]) || !isNum(a[1])) fail(where(pin, type) + " must be [lon, lat], two finite numbers");
+    if (!(a instanceof Array) || a.length !== 2 || !isNum(a[0]) || !isNum(a[1]))
+      fail(where(pin, type) + " must be [lon, lat], two finite numbers");
     if (a[0] < -180 || a[0] > 180) fail(where(pin, type) + ": longitude " + a[0] + " is outside -180..180");
     if (a[1] < -90 || a[1] > 90) fail(where(pin, type) + ": latitude " + a[1] + " is outside -90..90");
   } else fail("datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(type));

@@ -5,7 +5,14 @@
  */
 import { survey, classify, resolve, discards, unresolvedBoots, clockStatus } from "../clock/past-boots.ts";
 
-const part = { survey: survey, classify: classify, resolve: resolve, discards: discards, unresolvedBoots: unresolvedBoots, clockStatus: clockStatus };
+const part = {
+  survey: survey,
+  classify: classify,
+  resolve: resolve,
+  discards: discards,
+  unresolvedBoots: unresolvedBoots,
+  clockStatus: clockStatus,
+};
 
 export type ClockPart = typeof part;
 export default part;

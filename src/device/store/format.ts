@@ -37,16 +37,7 @@ export const SEAL_BYTES = 8;
 export const RECORDS_START = 72;
 
 /** Drop reasons, in the order of the header's counters. */
-export const DROP_REASONS = [
-  "overwritten",
-  "refused",
-  "corrupt",
-  "too-old",
-  "rejected",
-  "bad-pin",
-  "unresolved-time",
-  "erased",
-];
+export const DROP_REASONS = ["overwritten", "refused", "corrupt", "too-old", "rejected", "bad-pin", "unresolved-time", "erased"];
 
 /** Record kinds: the top 3 bits of a record's tag byte. */
 export const K_INT = 0;
@@ -173,7 +164,7 @@ export function decodeHeader(b: Uint8Array, crc32: (d: Uint8Array) => number): S
   }
   if (allFF) return "blank";
   if (b[0] !== MAGIC_0 || b[1] !== MAGIC_1 || b[2] !== MAGIC_2 || (b[3] !== FORMAT_VERSION && b[3] !== FORMAT_V1)) return "bad";
-  if ((crc32(b.subarray(0, OFF_HEADER_CRC)) >>> 0) !== getU32(b, OFF_HEADER_CRC)) return "bad";
+  if (crc32(b.subarray(0, OFF_HEADER_CRC)) >>> 0 !== getU32(b, OFF_HEADER_CRC)) return "bad";
   const drops: number[] = [];
   for (let i = 0; i < DROP_REASONS.length; i++) drops.push(getU32(b, OFF_DROPS + 4 * i));
   let sealCount = -1;

@@ -67,7 +67,9 @@ function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
     const c = ds[k];
     if (!c || typeof c !== "object") throw new Error("datastreams[" + k + "] must be {type, precision?}");
     if (KIND_TYPES.indexOf(c.type) < 0) {
-      throw new Error("datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(c.type));
+      throw new Error(
+        "datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(c.type),
+      );
     }
     if (c.precision !== undefined && c.precision !== "float32" && c.precision !== "float64") {
       throw new Error("datastreams[" + k + '].precision must be "float32" or "float64"');
@@ -81,7 +83,8 @@ function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
  */
 function configure(store: Store, options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamConfig } }): void {
   if (options.policy !== undefined) {
-    if (options.policy !== "overwrite-oldest" && options.policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
+    if (options.policy !== "overwrite-oldest" && options.policy !== "refuse")
+      throw new Error('policy must be "overwrite-oldest" or "refuse"');
     store.policy = options.policy;
   }
   if (options.datastreams !== undefined) setDatastreams(store, options.datastreams);
@@ -125,7 +128,10 @@ function mount(store: Store): void {
     else {
       if (h.sectorPages !== store.sectorPages || h.pageLog2 !== store.pageLog2) {
         throw new Error(
-          "the flash region was formatted with " + h.sectorPages + " page(s) of " + (1 << h.pageLog2) +
+          "the flash region was formatted with " +
+            h.sectorPages +
+            " page(s) of " +
+            (1 << h.pageLog2) +
             " B per sector; pass sectorPages/pageSize to match (or eraseAll with the old geometry)",
         );
       }
@@ -308,7 +314,15 @@ function rotate(store: Store): void {
   store.flash.write(
     a,
     encodeHeader(
-      { sectorPages: store.sectorPages, pageLog2: store.pageLog2, seq, erases, bootId: store.bootId, appended: store.appendedTotal, drops: store.drops },
+      {
+        sectorPages: store.sectorPages,
+        pageLog2: store.pageLog2,
+        seq,
+        erases,
+        bootId: store.bootId,
+        appended: store.appendedTotal,
+        drops: store.drops,
+      },
       store.crc,
     ),
   );
@@ -531,7 +545,10 @@ export type StoreMaintenance = typeof MAINTENANCE;
 export type StoreBoot = typeof BOOT;
 
 /** Store options where the maintenance may be left out: this module is then used. */
-export type LocalStoreOptions = Omit<StoreOptions, "maintenance" | "boot"> & { maintenance?: () => StoreMaintenance; boot?: () => StoreBoot };
+export type LocalStoreOptions = Omit<StoreOptions, "maintenance" | "boot"> & {
+  maintenance?: () => StoreMaintenance;
+  boot?: () => StoreBoot;
+};
 
 /**
  * Creates and mounts a store whose maintenance is this module unless given (Node, tests, the

@@ -250,7 +250,15 @@ function putValue(b: Uint8Array, dv: DataView, o: number, kind: number, value: R
  * @param dom EPOCH or the boot id of a boot-relative stamp; `ms` the epoch or uptime ms.
  * @returns the record bytes, check byte included.
  */
-export function encodeReading(table: PinTable, pin: number, kind: number, dom: number, ms: number, value: ReadingValue, zeros: ZeroBits): Uint8Array {
+export function encodeReading(
+  table: PinTable,
+  pin: number,
+  kind: number,
+  dom: number,
+  ms: number,
+  value: ReadingValue,
+  zeros: ZeroBits,
+): Uint8Array {
   const p = table.plan(pin);
   const strLen = kind === K_STR ? utf8Encode(value as string) : 0;
   const b = blank(readingSize(table, p, kind, dom, ms, value, strLen));

@@ -29,7 +29,19 @@ import {
   zeroBits,
   type ZeroBits,
 } from "./format.ts";
-import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, R_BAD, R_END, R_READING, SectorCursor, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
+import {
+  EPOCH,
+  MAX_FIXED_RECORD,
+  PinTable,
+  ROTATION_RESERVE,
+  R_BAD,
+  R_END,
+  R_READING,
+  SectorCursor,
+  encodeMeta,
+  encodeReading,
+  encodeReadingAt,
+} from "./record.ts";
 import type { StoreBoot, StoreMaintenance } from "./maintenance.ts";
 
 /** `name` of the Error append/appendAnchor throw under policy "refuse" when every sector holds undelivered readings. */
@@ -389,7 +401,17 @@ export class Store implements ReadingStore {
     const ms = st && st.epochMs;
     const v = st && reading.value;
     const pin = reading && reading.pin;
-    if (!(typeof ms === "number" && ms >= 0 && ms < MAX_MS && typeof v === "number" && v - v === 0 && (pin & 255) === pin && this.appendNumber(pin, ms - (ms % 1), v))) {
+    if (
+      !(
+        typeof ms === "number" &&
+        ms >= 0 &&
+        ms < MAX_MS &&
+        typeof v === "number" &&
+        v - v === 0 &&
+        (pin & 255) === pin &&
+        this.appendNumber(pin, ms - (ms % 1), v)
+      )
+    ) {
       this.appendChecked(reading);
     }
   }
@@ -456,7 +478,8 @@ export class Store implements ReadingStore {
     // 4 * ceil((n + 1) / 32) as ((n + 32) >> 5) << 2 (no Math call). Otherwise the reading goes
     // into the next sector, encoded afresh there (a fixed-size record always fits an empty
     // sector); the branch is one call, because the interpreter reads every token it skips.
-    if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2)) return this.putRotated(pin, kind, dom, ms, value);
+    if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2))
+      return this.putRotated(pin, kind, dom, ms, value);
     this.flash.write(this.base + h * sb + off - o0, w.subarray(0, (end + align - 1) & -align));
     this.headOff = off + end - o0;
     this.bytesSinceMount += end - o0;
@@ -497,7 +520,9 @@ export class Store implements ReadingStore {
     let rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
     // Worst case in a fresh sector: explicit pin + boot-relative stamp.
     if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
-      throw new Error("reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages");
+      throw new Error(
+        "reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages",
+      );
     }
     try {
       this.ensureBoot();
@@ -618,7 +643,15 @@ export class Store implements ReadingStore {
 
   /** A cursor over sector s, up to its seal, or (`unsealed`, or not sealed) as far as its records go. */
   cursor(s: number, unsealed?: boolean): SectorCursor {
-    return new SectorCursor(this.flash, this.crc, this.addr(s), this.sectorBytes, this.sealed[s] && !unsealed ? recordLimit(this.sectorBytes, this.cnt[s]) : 0, this.ver[s], this.zeros);
+    return new SectorCursor(
+      this.flash,
+      this.crc,
+      this.addr(s),
+      this.sectorBytes,
+      this.sealed[s] && !unsealed ? recordLimit(this.sectorBytes, this.cnt[s]) : 0,
+      this.ver[s],
+      this.zeros,
+    );
   }
 
   readingOf(c: SectorCursor): Reading {
@@ -771,6 +804,4 @@ export class Store implements ReadingStore {
       bootId: this.bootId,
     };
   }
-
 }
-

@@ -54,4 +54,5 @@ export function classifyReply(status: number, message: string): ReplyAction {
 }
 
 /** Why an `Invalid token.` may not mean a wrong token (Blynk's troubleshooting: GeoDNS). */
-export const TOKEN_HINT = "the token is wrong, or belongs to another region: set blynk.host to your region's server (e.g. fra1.blynk.cloud)";
+export const TOKEN_HINT =
+  "the token is wrong, or belongs to another region: set blynk.host to your region's server (e.g. fra1.blynk.cloud)";

@@ -447,7 +447,12 @@ export function createUplink(o: UplinkOptions): Uplink {
       requestsPerDay: requestsPerDay,
       badPins: k.badPins.slice(),
       waitingForTime: k.waiting,
-      dropped: { tooOld: k.dropped.tooOld, rejected: k.dropped.rejected, badPin: k.dropped.badPin, unresolvedTime: k.dropped.unresolvedTime },
+      dropped: {
+        tooOld: k.dropped.tooOld,
+        rejected: k.dropped.rejected,
+        badPin: k.dropped.badPin,
+        unresolvedTime: k.dropped.unresolvedTime,
+      },
       maxPieceBytes: k.maxPieceBytes,
     };
     if (k.hint) s.hint = k.hint;
@@ -904,8 +909,10 @@ export function createUplink(o: UplinkOptions): Uplink {
     k.backoffMs = 0;
     b.sent = 0;
     setState("sending");
-    exchange({ t: t, path: path, method: "POST", length: b.bytes }, (req, id, fail, progress) => stream(b, req, id, fail, progress), (code, raw, headers) =>
-      onReply(b, t, code, raw, headers, hops),
+    exchange(
+      { t: t, path: path, method: "POST", length: b.bytes },
+      (req, id, fail, progress) => stream(b, req, id, fail, progress),
+      (code, raw, headers) => onReply(b, t, code, raw, headers, hops),
     );
   }
 
@@ -967,7 +974,8 @@ export function createUplink(o: UplinkOptions): Uplink {
       k.attempt = 0;
       k.backoffMs = 0;
       // Slow start: a full request answered shows the link carries more.
-      if (b.count >= k.window && k.window < k.maxPoints) k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
+      if (b.count >= k.window && k.window < k.maxPoints)
+        k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
       if (iso && iso.pin === b.pin) isolationOk(b);
       report();
       step();
@@ -1063,7 +1071,10 @@ export function createUplink(o: UplinkOptions): Uplink {
       k.target = next;
       hal.log("uplink: region is now " + k.target.host);
       try {
-        hal.storage.write(REGION_FILE, JSON.stringify({ from: home.host, scheme: k.target.scheme, host: k.target.host, port: k.target.port }));
+        hal.storage.write(
+          REGION_FILE,
+          JSON.stringify({ from: home.host, scheme: k.target.scheme, host: k.target.host, port: k.target.port }),
+        );
       } catch (_e) {
         // remembered for this boot only
       }

@@ -38,7 +38,9 @@ const V8_PROTOTYPES: Record<string, object> = {
 
 /** Names of the methods (function-valued own properties) V8 has on `proto`. */
 function v8Methods(proto: object): string[] {
-  return Object.getOwnPropertyNames(proto).filter((k) => k !== "constructor" && typeof Object.getOwnPropertyDescriptor(proto, k)?.value === "function");
+  return Object.getOwnPropertyNames(proto).filter(
+    (k) => k !== "constructor" && typeof Object.getOwnPropertyDescriptor(proto, k)?.value === "function",
+  );
 }
 
 const ESPRUINO_PROTO_NAMES = new Set(Object.keys(V8_PROTOTYPES).flatMap((p) => ESPRUINO_PROPS[p] ?? []));
@@ -50,7 +52,9 @@ const ESPRUINO_PROTO_NAMES = new Set(Object.keys(V8_PROTOTYPES).flatMap((p) => E
  * that name (then `x` may well be one of its own objects).
  */
 export const MISSING_METHODS: ReadonlySet<string> = new Set(
-  Object.values(V8_PROTOTYPES).flatMap(v8Methods).filter((k) => !ESPRUINO_PROTO_NAMES.has(k)),
+  Object.values(V8_PROTOTYPES)
+    .flatMap(v8Methods)
+    .filter((k) => !ESPRUINO_PROTO_NAMES.has(k)),
 );
 
 /**
@@ -66,7 +70,11 @@ export const MISSING_ARRAY_METHODS: ReadonlySet<string> = new Set(
  * A banned name no other builtin has (`repeat`) is refused on any receiver; `fill` only on
  * receivers that are plainly arrays (typed arrays have their own fill).
  */
-export const BANNED_METHODS: ReadonlySet<string> = new Set(Object.values(BANNED_PROPS).flat().filter((k) => !unbannedElsewhere(k)));
+export const BANNED_METHODS: ReadonlySet<string> = new Set(
+  Object.values(BANNED_PROPS)
+    .flat()
+    .filter((k) => !unbannedElsewhere(k)),
+);
 export const BANNED_ARRAY_METHODS: ReadonlySet<string> = new Set((BANNED_PROPS["Array.prototype"] ?? []).filter(unbannedElsewhere));
 
 /** Does a builtin prototype have `name` without banning it? */
@@ -79,6 +87,13 @@ function unbannedElsewhere(name: string): boolean {
  * not treated as running "now" by the use-before-declaration rule.
  */
 export const DEFERRING_CALLS: ReadonlySet<string> = new Set([
-  "setTimeout", "setInterval", "setWatch", "on", "once", "addListener", "then", "catch",
+  "setTimeout",
+  "setInterval",
+  "setWatch",
+  "on",
+  "once",
+  "addListener",
+  "then",
+  "catch",
   "prependListener",
 ]);

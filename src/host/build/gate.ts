@@ -75,7 +75,12 @@ export function formatViolation(v: Violation): string {
 export function checkBundle(code: string, opts: CheckOptions = {}): Violation[] {
   let program: Node;
   try {
-    program = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script", locations: true, allowReturnOutsideFunction: false }) as Node;
+    program = acorn.parse(code, {
+      ecmaVersion: "latest",
+      sourceType: "script",
+      locations: true,
+      allowReturnOutsideFunction: false,
+    }) as Node;
   } catch (err) {
     const e = err as SyntaxError & { loc?: { line: number; column: number } };
     return [withSource({ rule: "syntax", message: e.message, line: e.loc?.line ?? 1, column: e.loc?.column ?? 0 }, opts)];
@@ -130,18 +135,24 @@ function syntaxRules(program: Node, info: ScopeInfo, add: Add): void {
   walk(program, (n) => {
     switch (n.type) {
       case "AssignmentPattern":
-        if (isFunction(info.parentOf.get(n))) add("default-param", n, "default parameter value: give the parameter a value in the body instead");
+        if (isFunction(info.parentOf.get(n)))
+          add("default-param", n, "default parameter value: give the parameter a value in the body instead");
         else add("destructuring", n, "default value inside a destructuring pattern");
         break;
       case "RestElement":
         add("rest-spread", n, "rest element `...`: pass an array, or read `arguments`");
         break;
       case "SpreadElement":
-        add("rest-spread", n, info.parentOf.get(n)?.type === "ObjectExpression" ? "object spread `{...x}`: use Object.assign" : "spread `...`");
+        add(
+          "rest-spread",
+          n,
+          info.parentOf.get(n)?.type === "ObjectExpression" ? "object spread `{...x}`: use Object.assign" : "spread `...`",
+        );
         break;
       case "ObjectPattern":
       case "ArrayPattern":
-        if (info.parentOf.get(n)?.type !== "AssignmentPattern" || !isFunction(info.parentOf.get(info.parentOf.get(n)!))) add("destructuring", n, "destructuring: read the properties one by one");
+        if (info.parentOf.get(n)?.type !== "AssignmentPattern" || !isFunction(info.parentOf.get(info.parentOf.get(n)!)))
+          add("destructuring", n, "destructuring: read the properties one by one");
         break;
       case "FunctionDeclaration":
       case "FunctionExpression":
@@ -193,12 +204,14 @@ function syntaxRules(program: Node, info: ScopeInfo, add: Add): void {
       case "Identifier":
         if (n.name === "arguments" && !info.bindingOf.get(n)) {
           const fn = nearestFunction(n, info);
-          if (fn?.type === "ArrowFunctionExpression") add("arrow-arguments", n, "`arguments` in an arrow function: use a function expression");
+          if (fn?.type === "ArrowFunctionExpression")
+            add("arrow-arguments", n, "`arguments` in an arrow function: use a function expression");
         }
         break;
       case "ClassDeclaration":
       case "ClassExpression":
-        if (n.superClass && n.superClass.type !== "Identifier" && n.superClass.type !== "MemberExpression") add("class-extends", n.superClass, "`extends` an expression: assign it to a variable first");
+        if (n.superClass && n.superClass.type !== "Identifier" && n.superClass.type !== "MemberExpression")
+          add("class-extends", n.superClass, "`extends` an expression: assign it to a variable first");
         if (n.type === "ClassExpression" && n.id) namedClassExpression(n, info, add);
         break;
       case "Literal":
@@ -208,7 +221,8 @@ function syntaxRules(program: Node, info: ScopeInfo, add: Add): void {
           const badFlags = flags.replace(/[gimu]/g, "");
           if (badFlags) add("regexp-feature", n, `regular-expression flag(s) "${badFlags}"`);
           if (/\(\?<[^=!]/.test(pattern)) add("regexp-feature", n, "named capture group");
-        } else if (typeof n.value === "string" && /\\u\{/.test(n.raw ?? "")) add("unicode-escape", n, "`\\u{...}` escape: use \\uXXXX (surrogate pairs)");
+        } else if (typeof n.value === "string" && /\\u\{/.test(n.raw ?? ""))
+          add("unicode-escape", n, "`\\u{...}` escape: use \\uXXXX (surrogate pairs)");
         break;
       case "TemplateElement":
         if (/\\u\{/.test(n.value.raw)) add("unicode-escape", n, "`\\u{...}` escape: use \\uXXXX (surrogate pairs)");
@@ -228,7 +242,8 @@ function namedClassExpression(cls: Node, info: ScopeInfo, add: Add): void {
   const outerSameName =
     (parent?.type === "VariableDeclarator" && parent.id.type === "Identifier" && parent.id.name === cls.id.name) ||
     (parent?.type === "AssignmentExpression" && parent.left.type === "Identifier" && parent.left.name === cls.id.name);
-  if (!outerSameName) add("named-class-expression", inner.refs[0], `class expression \`${cls.id.name}\` refers to itself by its inner name`);
+  if (!outerSameName)
+    add("named-class-expression", inner.refs[0], `class expression \`${cls.id.name}\` refers to itself by its inner name`);
 }
 
 /** Is `typeof X` tested for "undefined" on the way to this reference (`typeof X < "u" ? X : ...`)? */
@@ -237,7 +252,8 @@ function featureTested(id: Node, info: ScopeInfo): boolean {
     if (test.type === "LogicalExpression" && test.operator === "&&") return defines(test.left) || defines(test.right);
     if (test.type !== "BinaryExpression") return false;
     const [t, lit] = test.left.type === "UnaryExpression" ? [test.left, test.right] : [test.right, test.left];
-    if (t.type !== "UnaryExpression" || t.operator !== "typeof" || t.argument.type !== "Identifier" || t.argument.name !== id.name) return false;
+    if (t.type !== "UnaryExpression" || t.operator !== "typeof" || t.argument.type !== "Identifier" || t.argument.name !== id.name)
+      return false;
     if (lit.type !== "Literal" || (lit.value !== "undefined" && lit.value !== "u")) return false;
     // esbuild writes `typeof X !== "undefined"` as `typeof X < "u"` ("undefined" is the only typeof result >= "u").
     return test.operator === "!==" || test.operator === "!=" || (test.operator === "<" && test.left === t);
@@ -252,7 +268,8 @@ function featureTested(id: Node, info: ScopeInfo): boolean {
 
 function isArrayReceiver(obj: Node): boolean {
   if (obj.type === "ArrayExpression") return true;
-  if ((obj.type === "CallExpression" || obj.type === "NewExpression") && obj.callee.type === "Identifier" && obj.callee.name === "Array") return true;
+  if ((obj.type === "CallExpression" || obj.type === "NewExpression") && obj.callee.type === "Identifier" && obj.callee.name === "Array")
+    return true;
   return false;
 }
 
@@ -272,16 +289,24 @@ function builtinRules(program: Node, info: ScopeInfo, add: Add): void {
   }
   // Method calls by name: `x.codePointAt(...)`, `[...].fill(...)`.
   walk(program, (n) => {
-    if (n.type === "CallExpression" && n.callee.type === "MemberExpression" && !n.callee.computed && n.callee.property.type === "Identifier") {
+    if (
+      n.type === "CallExpression" &&
+      n.callee.type === "MemberExpression" &&
+      !n.callee.computed &&
+      n.callee.property.type === "Identifier"
+    ) {
       const name: string = n.callee.property.name;
       const recv: Node = n.callee.object;
       // `Object.keys(o)`: a static member, checked above.
       if (recv.type === "Identifier" && STATIC_MEMBERS[recv.name] && !info.bindingOf.get(recv)) return;
       const ownDefined = info.definedProps.has(name);
       if (MISSING_METHODS.has(name) && !ownDefined) add("missing-builtin", n.callee.property, `.${name}() does not exist on Espruino`);
-      else if (MISSING_ARRAY_METHODS.has(name) && isArrayReceiver(recv)) add("missing-builtin", n.callee.property, `Array.prototype.${name}() does not exist on Espruino`);
-      else if (BANNED_METHODS.has(name) && !ownDefined) add("banned-builtin", n.callee.property, `.${name}() is on the project's list of builtins not to use`);
-      else if (BANNED_ARRAY_METHODS.has(name) && isArrayReceiver(n.callee.object)) add("banned-builtin", n.callee.property, `Array.prototype.${name}() is on the project's list of builtins not to use: use a loop`);
+      else if (MISSING_ARRAY_METHODS.has(name) && isArrayReceiver(recv))
+        add("missing-builtin", n.callee.property, `Array.prototype.${name}() does not exist on Espruino`);
+      else if (BANNED_METHODS.has(name) && !ownDefined)
+        add("banned-builtin", n.callee.property, `.${name}() is on the project's list of builtins not to use`);
+      else if (BANNED_ARRAY_METHODS.has(name) && isArrayReceiver(n.callee.object))
+        add("banned-builtin", n.callee.property, `Array.prototype.${name}() is on the project's list of builtins not to use: use a loop`);
     }
   });
 }
@@ -303,7 +328,12 @@ function loopClosureRule(info: ScopeInfo, add: Add): void {
     if (!loop) continue;
     const home = nearestFunction(b.decl, info);
     const captured = b.refs.find((r) => nearestFunction(r, info) !== home);
-    if (captured) add("loop-closure", captured, `closure over loop variable \`${b.name}\`: Espruino shares one binding across iterations (pass it to a function that creates the closure)`);
+    if (captured)
+      add(
+        "loop-closure",
+        captured,
+        `closure over loop variable \`${b.name}\`: Espruino shares one binding across iterations (pass it to a function that creates the closure)`,
+      );
   }
 }
 
@@ -324,7 +354,11 @@ function useBeforeDeclarationRule(program: Node, info: ScopeInfo, add: Add): voi
     for (const ref of b.refs) {
       if (ref.start >= b.decl.start && ref.end <= b.decl.end) continue; // its own body (recursion)
       if (runsBefore(ref, activation, declStart, info, new Set())) {
-        add("use-before-declaration", ref, `\`${b.name}\` is used before its ${b.kind} declaration has run: Espruino does not hoist; move the declaration up`);
+        add(
+          "use-before-declaration",
+          ref,
+          `\`${b.name}\` is used before its ${b.kind} declaration has run: Espruino does not hoist; move the declaration up`,
+        );
         break;
       }
     }
@@ -348,7 +382,9 @@ function runsBefore(node: Node, activation: Node, before: number, info: ScopeInf
     if (invokedDuring(f, parentActivation, limit, info, seen)) continue;
     // A method of an object made in a function that has returned (`mk().m()`): it runs when
     // called, wherever that is.
-    return i + 1 < chain.length && runsBefore(f, activation, before, info, seen) && escapedMethodRunsBefore(f, activation, before, info, seen);
+    return (
+      i + 1 < chain.length && runsBefore(f, activation, before, info, seen) && escapedMethodRunsBefore(f, activation, before, info, seen)
+    );
   }
   return true;
 }
@@ -372,25 +408,33 @@ function invokedDuring(fn: Node, activation: Node, before: number, info: ScopeIn
     const parent = info.parentOf.get(fn)!;
     const callsOf = (b: Binding | undefined): boolean =>
       !!b && b.refs.some((r) => isInvoked(r, info) && runsBefore(r, activation, before, info, seen));
-    if (fn.type === "FunctionDeclaration") return callsOf(info.bindings.find((b) => b.decl === fn && b.kind === "function" && b.scope.node !== fn));
+    if (fn.type === "FunctionDeclaration")
+      return callsOf(info.bindings.find((b) => b.decl === fn && b.kind === "function" && b.scope.node !== fn));
     // (function(){ ... })()  /  (() => ...)()  /  fn.call(...)
     if (isInvoked(fn, info)) return runsBefore(parent, activation, before, info, seen);
     // A callback passed to a call: runs now unless the callee is known to defer it.
     if ((parent.type === "CallExpression" || parent.type === "NewExpression") && parent.arguments.includes(fn)) {
       const callee = parent.callee;
-      const name = callee.type === "Identifier" ? callee.name : callee.type === "MemberExpression" && !callee.computed ? callee.property.name : undefined;
+      const name =
+        callee.type === "Identifier"
+          ? callee.name
+          : callee.type === "MemberExpression" && !callee.computed
+            ? callee.property.name
+            : undefined;
       if (name && DEFERRING_CALLS.has(name)) return false;
       return runsBefore(parent, activation, before, info, seen);
     }
     // var f = function () {}; f();
-    if (parent.type === "VariableDeclarator" && parent.id.type === "Identifier") return callsOf(info.bindingOf.get(parent.id) ?? info.bindings.find((b) => b.name === parent.id.name && b.scope.node === activation));
+    if (parent.type === "VariableDeclarator" && parent.id.type === "Identifier")
+      return callsOf(info.bindingOf.get(parent.id) ?? info.bindings.find((b) => b.name === parent.id.name && b.scope.node === activation));
     // class C { constructor() { ... } }: runs at `new C`.
     if (parent.type === "MethodDefinition" && parent.kind === "constructor") {
       const cls = info.parentOf.get(info.parentOf.get(parent)!)!;
       const b = info.bindings.find((x) => x.decl === cls && (x.kind === "class" || x.kind === "class-name"));
       let outer: Binding | undefined = b;
       const clsParent = info.parentOf.get(cls);
-      if (cls.type === "ClassExpression" && clsParent?.type === "VariableDeclarator" && clsParent.id.type === "Identifier") outer = info.bindings.find((x) => x.decl === info.parentOf.get(clsParent) && x.name === clsParent.id.name);
+      if (cls.type === "ClassExpression" && clsParent?.type === "VariableDeclarator" && clsParent.id.type === "Identifier")
+        outer = info.bindings.find((x) => x.decl === info.parentOf.get(clsParent) && x.name === clsParent.id.name);
       return !!outer && outer.refs.some((r) => isNewed(r, info) && runsBefore(r, activation, before, info, seen));
     }
     // o.m() / this.m() / C.s(): a method of an object literal or a class, run by a call (or for
@@ -416,7 +460,10 @@ function isInvoked(n: Node, info: ScopeInfo): boolean {
 
 function isNewed(n: Node, info: ScopeInfo): boolean {
   const p = info.parentOf.get(n);
-  return (p?.type === "NewExpression" && p.callee === n) || ((p?.type === "ClassDeclaration" || p?.type === "ClassExpression") && p.superClass === n);
+  return (
+    (p?.type === "NewExpression" && p.callee === n) ||
+    ((p?.type === "ClassDeclaration" || p?.type === "ClassExpression") && p.superClass === n)
+  );
 }
 
 /** A method of an object literal or class: its name, and what it belongs to. */
@@ -440,8 +487,10 @@ function methodOf(fn: Node, info: ScopeInfo): Method | undefined {
   if (!p || p.value !== fn || p.kind === "set") return undefined;
   const key = keyName(p);
   if (key === undefined) return undefined;
-  if (p.type === "Property" && info.parentOf.get(p)?.type === "ObjectExpression") return { key, owner: info.parentOf.get(p)!, isStatic: false, getter: p.kind === "get" };
-  if (p.type === "MethodDefinition" && p.kind !== "constructor") return { key, owner: info.parentOf.get(info.parentOf.get(p)!)!, isStatic: !!p.static, getter: p.kind === "get" };
+  if (p.type === "Property" && info.parentOf.get(p)?.type === "ObjectExpression")
+    return { key, owner: info.parentOf.get(p)!, isStatic: false, getter: p.kind === "get" };
+  if (p.type === "MethodDefinition" && p.kind !== "constructor")
+    return { key, owner: info.parentOf.get(info.parentOf.get(p)!)!, isStatic: !!p.static, getter: p.kind === "get" };
   return undefined;
 }
 
@@ -507,7 +556,8 @@ function receiverTargets(recv: Node, info: ScopeInfo, depth: number): Target[] |
         const cls = info.parentOf.get(info.parentOf.get(p)!)!;
         return [{ kind: p.static ? "class" : "instance", node: cls }];
       }
-      if (p?.type === "Property" && info.parentOf.get(p)?.type === "ObjectExpression") return [{ kind: "object", node: info.parentOf.get(p)! }];
+      if (p?.type === "Property" && info.parentOf.get(p)?.type === "ObjectExpression")
+        return [{ kind: "object", node: info.parentOf.get(p)! }];
       return "unknown";
     }
     case "Identifier": {
@@ -524,7 +574,8 @@ function receiverTargets(recv: Node, info: ScopeInfo, depth: number): Target[] |
         if (rp?.type === "AssignmentExpression" && rp.left === r) {
           if (rp.operator !== "=") return "unknown";
           values.push(rp.right);
-        } else if (rp?.type === "UpdateExpression" || (rp?.type === "ForInStatement" || rp?.type === "ForOfStatement") && rp.left === r) return "unknown";
+        } else if (rp?.type === "UpdateExpression" || ((rp?.type === "ForInStatement" || rp?.type === "ForOfStatement") && rp.left === r))
+          return "unknown";
       }
       const out: Target[] = [];
       for (const v of values) {

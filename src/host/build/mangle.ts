@@ -86,4 +86,6 @@ export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBE
 export const MANGLE_PROPS = new RegExp(`^(?:${MANGLED_PROPS.join("|")})$`);
 
 /** Name -> short name, `$` and the index in base 36: 2 or 3 characters, inline on every board. */
-export const MANGLE_CACHE: Readonly<Record<string, string>> = Object.fromEntries(MANGLED_PROPS.map((name, i) => [name, "$" + i.toString(36)]));
+export const MANGLE_CACHE: Readonly<Record<string, string>> = Object.fromEntries(
+  MANGLED_PROPS.map((name, i) => [name, "$" + i.toString(36)]),
+);

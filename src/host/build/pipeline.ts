@@ -201,7 +201,8 @@ function globalModuleScope(): PluginObj {
         const only = body.length === 1 ? body[0] : undefined;
         const call = only?.isExpressionStatement() ? only.get("expression") : undefined;
         const wrapper = call?.isCallExpression() && call.node.arguments.length === 0 ? call.get("callee") : undefined;
-        if (!wrapper?.isArrowFunctionExpression()) throw new BuildError("the bundle is not esbuild's (()=>{...})() wrapper: cannot move its module level to global scope");
+        if (!wrapper?.isArrowFunctionExpression())
+          throw new BuildError("the bundle is not esbuild's (()=>{...})() wrapper: cannot move its module level to global scope");
         const block = wrapper.get("body");
         if (!block.isBlockStatement()) throw new BuildError("the bundle's wrapper has no block body");
         block.traverse({
@@ -330,7 +331,16 @@ async function compile(o: {
     // Espruino only iterates arrays (and strings / typed arrays): spread and array destructuring
     // become index access and concat, not Symbol.iterator / Array.from helpers.
     assumptions: { iterableIsArray: true, arrayLikeIsIterable: false, ignoreFunctionLength: true, objectRestNoSymbols: true },
-    plugins: [...(o.part ? [] : [globalModuleScope]), pluginParameters, pluginDestructuring, pluginSpread, pluginExponent, pluginBlockScoping, unnameSelfNamedClasses, ...(o.ramCode ? [] : [dropRamDirectives])],
+    plugins: [
+      ...(o.part ? [] : [globalModuleScope]),
+      pluginParameters,
+      pluginDestructuring,
+      pluginSpread,
+      pluginExponent,
+      pluginBlockScoping,
+      unnameSelfNamedClasses,
+      ...(o.ramCode ? [] : [dropRamDirectives]),
+    ],
   });
   if (!lowered?.code || !lowered.map) throw new BuildError("Babel produced no output");
 
@@ -385,13 +395,22 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   };
   const specs = opts.parts ?? (entry === DEFAULT_ENTRY ? FIRMWARE_PARTS : []);
 
-  const ramCode = !!(board.hotCode?.inRam);
+  const ramCode = !!board.hotCode?.inRam;
   const parts: BuiltPart[] = [];
   // Seeded with the fixed table, so the names esbuild makes for the rest never take one of its.
   const mangleCache: Record<string, string | false> = { ...MANGLE_CACHE };
   for (const spec of specs) {
     const partFile = join(outDir, `${board.id}.${spec.name}.js`);
-    const c = await compile({ entry: spec.entry, file: partFile, outDir, sourcefile: `${board.id}.${spec.name}.babel.js`, defines, part: true, ramCode, mangleCache });
+    const c = await compile({
+      entry: spec.entry,
+      file: partFile,
+      outDir,
+      sourcefile: `${board.id}.${spec.name}.babel.js`,
+      defines,
+      part: true,
+      ramCode,
+      mangleCache,
+    });
     const tag = createHash("sha256").update(c.code).digest("hex").slice(0, 8);
     parts.push({ name: spec.name, storage: `spool.${spec.name}.${tag}`, file: partFile, code: `${c.code}//${tag}` });
   }
@@ -412,7 +431,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   // 5. Budget: everything the board's Storage must hold.
   const bytes = [code, ...parts.map((p) => p.code)].reduce((n, c) => n + Buffer.byteLength(c, "utf8"), 0);
   if (bytes > board.codeBudgetBytes) {
-    throw new BuildError(`${board.id}: ${parts.length ? "bundle and parts are" : "bundle is"} ${bytes} bytes, over the board's code budget of ${board.codeBudgetBytes} bytes (boards/${board.id}.json codeBudgetBytes)`);
+    throw new BuildError(
+      `${board.id}: ${parts.length ? "bundle and parts are" : "bundle is"} ${bytes} bytes, over the board's code budget of ${board.codeBudgetBytes} bytes (boards/${board.id}.json codeBudgetBytes)`,
+    );
   }
 
   if (opts.write !== false) {

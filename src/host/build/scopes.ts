@@ -60,11 +60,21 @@ function children(node: Node): Node[] {
 function patternIds(p: Node | null | undefined, out: Node[] = []): Node[] {
   if (!p) return out;
   switch (p.type) {
-    case "Identifier": out.push(p); break;
-    case "ObjectPattern": for (const prop of p.properties) patternIds(prop.type === "RestElement" ? prop.argument : prop.value, out); break;
-    case "ArrayPattern": for (const e of p.elements) patternIds(e, out); break;
-    case "RestElement": patternIds(p.argument, out); break;
-    case "AssignmentPattern": patternIds(p.left, out); break;
+    case "Identifier":
+      out.push(p);
+      break;
+    case "ObjectPattern":
+      for (const prop of p.properties) patternIds(prop.type === "RestElement" ? prop.argument : prop.value, out);
+      break;
+    case "ArrayPattern":
+      for (const e of p.elements) patternIds(e, out);
+      break;
+    case "RestElement":
+      patternIds(p.argument, out);
+      break;
+    case "AssignmentPattern":
+      patternIds(p.left, out);
+      break;
   }
   return out;
 }
@@ -114,7 +124,12 @@ export function analyzeScopes(program: Node): ScopeInfo {
       if (k.type === "Identifier") definedProps.add(k.name);
       else if (k.type === "Literal") definedProps.add(String(k.value));
     }
-    if (node.type === "AssignmentExpression" && node.left.type === "MemberExpression" && !node.left.computed && node.left.property.type === "Identifier") {
+    if (
+      node.type === "AssignmentExpression" &&
+      node.left.type === "MemberExpression" &&
+      !node.left.computed &&
+      node.left.property.type === "Identifier"
+    ) {
       definedProps.add(node.left.property.name);
     }
     for (const c of children(node)) build(c, node, inner);
@@ -127,15 +142,21 @@ export function analyzeScopes(program: Node): ScopeInfo {
   const isReference = (id: Node, parent: Node | undefined): boolean => {
     if (declIds.has(id) || !parent) return false;
     switch (parent.type) {
-      case "MemberExpression": return parent.object === id || parent.computed;
-      case "Property": return parent.value === id || (parent.computed && parent.key === id);
+      case "MemberExpression":
+        return parent.object === id || parent.computed;
+      case "Property":
+        return parent.value === id || (parent.computed && parent.key === id);
       case "MethodDefinition":
-      case "PropertyDefinition": return parent.computed && parent.key === id ? true : parent.value === id;
+      case "PropertyDefinition":
+        return parent.computed && parent.key === id ? true : parent.value === id;
       case "LabeledStatement":
       case "BreakStatement":
-      case "ContinueStatement": return false;
-      case "MetaProperty": return false;
-      default: return true;
+      case "ContinueStatement":
+        return false;
+      case "MetaProperty":
+        return false;
+      default:
+        return true;
     }
   };
   const resolve = (node: Node): void => {

@@ -47,7 +47,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   let plan;
   try {
-    plan = consolePlan({ port: String(values.port), baud: parseBaud(values.baud as string | undefined), espruino: values.espruino ? String(values.espruino) : ESPRUINO_CLI });
+    plan = consolePlan({
+      port: String(values.port),
+      baud: parseBaud(values.baud as string | undefined),
+      espruino: values.espruino ? String(values.espruino) : ESPRUINO_CLI,
+    });
   } catch (err) {
     console.error(`spool console: ${(err as Error).message}`);
     return 2;
@@ -62,7 +66,9 @@ export async function run(argv: string[]): Promise<number> {
   process.on("SIGINT", ignore);
   try {
     await checkPort(plan.port);
-    console.log(`spool console: opening ${portName(plan.port)}${plan.port.kind === "serial" ? ` at ${plan.args[plan.args.indexOf("-b") + 1]} baud` : ""}`);
+    console.log(
+      `spool console: opening ${portName(plan.port)}${plan.port.kind === "serial" ? ` at ${plan.args[plan.args.indexOf("-b") + 1]} baud` : ""}`,
+    );
     const end = await runConsole(plan, {
       write: (s) => process.stdout.write(s),
       onConnected: () => process.stdout.write(`spool console: connected. ${FIRST_STEPS}\n`),

@@ -115,7 +115,9 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(steps.after.script, compactScript(true));
     console.log(`spool flash: compacting Storage on ${values.port} (the firmware is stopped first)`);
     await compactStep(steps.before.plan);
-    console.log(`spool flash: storing ${relative(process.cwd(), bundle) || bundle} as boot code on ${values.port}${configFile ? " with the configuration from " + values.config : ""}`);
+    console.log(
+      `spool flash: storing ${relative(process.cwd(), bundle) || bundle} as boot code on ${values.port}${configFile ? " with the configuration from " + values.config : ""}`,
+    );
     const outcome = await runEspruino(plan, {
       timeoutMs: BASE_TIMEOUT_MS + Math.ceil((await fileKb([bundle, ...parts.map((p) => p.path)])) * MS_PER_KB),
       onOutput: (s) => process.stdout.write(s),
@@ -125,7 +127,8 @@ export async function run(argv: string[]): Promise<number> {
     await compactStep(steps.after.plan);
     if (outcome.banner) {
       console.log(`spool flash: done; the board booted Spool ${outcome.banner.version} on ${outcome.banner.board}`);
-      if (outcome.banner.board !== board.id) console.error(`spool flash: warning: the firmware says board "${outcome.banner.board}", not "${board.id}"`);
+      if (outcome.banner.board !== board.id)
+        console.error(`spool flash: warning: the firmware says board "${outcome.banner.board}", not "${board.id}"`);
     } else console.log("spool flash: uploaded, but the boot banner was not seen; check the board's console");
     return outcome.deviceErrors.length ? 1 : 0;
   } catch (err) {
@@ -141,7 +144,12 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** The compaction runs before and after the upload: their script files (in `dir`) and CLI invocations. */
-function compactSteps(port: string, baud: number | undefined, espruino: string, dir: string): { before: { script: string; plan: FlashPlan }; after: { script: string; plan: FlashPlan } } {
+function compactSteps(
+  port: string,
+  baud: number | undefined,
+  espruino: string,
+  dir: string,
+): { before: { script: string; plan: FlashPlan }; after: { script: string; plan: FlashPlan } } {
   const step = (name: string) => {
     const script = join(dir, name);
     return { script, plan: compactPlan({ port, baud, espruino, script }) };
@@ -154,7 +162,11 @@ function compactSteps(port: string, baud: number | undefined, espruino: string, 
  * @throws FlashError when the board did not say it compacted.
  */
 async function compactStep(plan: FlashPlan): Promise<void> {
-  const stats = await runEspruino(plan, { timeoutMs: BASE_TIMEOUT_MS, onOutput: (s) => process.stdout.write(s), interpret: interpretCompactOutput });
+  const stats = await runEspruino(plan, {
+    timeoutMs: BASE_TIMEOUT_MS,
+    onOutput: (s) => process.stdout.write(s),
+    interpret: interpretCompactOutput,
+  });
   console.log(`spool flash: Storage compacted: ${stats.fileBytes} bytes of files, ${stats.trashBytes} of trash, ${stats.freeBytes} free`);
 }
 

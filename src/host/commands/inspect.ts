@@ -9,7 +9,18 @@ import { crc32 } from "node:zlib";
 import type { FlashPort } from "../../device/hal.ts";
 import type { StoreRegion } from "../../device/store/store.ts";
 import { InspectStore, type WalkRecord } from "../store/inspect-store.ts";
-import { MAGIC_0, MAGIC_1, MAGIC_2, FORMAT_VERSION, FORMAT_V1, OFF_PAGE_LOG2, OFF_SECTOR_PAGES, decodeHeader, getU16, RECORDS_START } from "../../device/store/format.ts";
+import {
+  MAGIC_0,
+  MAGIC_1,
+  MAGIC_2,
+  FORMAT_VERSION,
+  FORMAT_V1,
+  OFF_PAGE_LOG2,
+  OFF_SECTOR_PAGES,
+  decodeHeader,
+  getU16,
+  RECORDS_START,
+} from "../../device/store/format.ts";
 import { loadBoard } from "../boards.ts";
 
 export const summary = "decode a flash image of the store: sectors, records, anchors, counters";
@@ -49,7 +60,8 @@ class FileFlash implements FlashPort {
 function num(s: string | undefined, what: string): number | undefined {
   if (s === undefined) return undefined;
   const v = Number(s);
-  if (s.trim() === "" || !Number.isInteger(v) || v < 0) throw new Error(`${what} must be a flash address: a non-negative integer, decimal or 0x... (e.g. 0x320000), not "${s}"`);
+  if (s.trim() === "" || !Number.isInteger(v) || v < 0)
+    throw new Error(`${what} must be a flash address: a non-negative integer, decimal or 0x... (e.g. 0x320000), not "${s}"`);
   return v;
 }
 
@@ -59,15 +71,30 @@ function readImage(path: string): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (err as Error).message;
-    throw new Error(`cannot read the flash image "${path}": ${why}. Give the path of a flash file (a simulation's flash file, Linux's espruino.flash, or a dump read from a device)`);
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : code === "EACCES"
+            ? "permission denied"
+            : (err as Error).message;
+    throw new Error(
+      `cannot read the flash image "${path}": ${why}. Give the path of a flash file (a simulation's flash file, Linux's espruino.flash, or a dump read from a device)`,
+    );
   }
 }
 
 /** Finds the geometry from the first sector header that passes its CRC. */
 function sniffRegion(bytes: Uint8Array): StoreRegion {
   for (let off = 0; off + RECORDS_START <= bytes.length; off += 256) {
-    if (bytes[off] !== MAGIC_0 || bytes[off + 1] !== MAGIC_1 || bytes[off + 2] !== MAGIC_2 || (bytes[off + 3] !== FORMAT_VERSION && bytes[off + 3] !== FORMAT_V1)) continue;
+    if (
+      bytes[off] !== MAGIC_0 ||
+      bytes[off + 1] !== MAGIC_1 ||
+      bytes[off + 2] !== MAGIC_2 ||
+      (bytes[off + 3] !== FORMAT_VERSION && bytes[off + 3] !== FORMAT_V1)
+    )
+      continue;
     const h = decodeHeader(bytes.subarray(off, off + RECORDS_START), (d) => crc32(d));
     if (typeof h !== "object") continue;
     const pageSize = 1 << bytes[off + OFF_PAGE_LOG2];
@@ -90,7 +117,13 @@ export async function run(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { board: { type: "string" }, base: { type: "string" }, json: { type: "boolean" }, pending: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: {
+        board: { type: "string" },
+        base: { type: "string" },
+        json: { type: "boolean" },
+        pending: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
     });
   } catch (err) {
     console.error(`spool inspect: ${(err as Error).message}\n${USAGE}`);
@@ -116,7 +149,9 @@ export async function run(argv: string[]): Promise<number> {
     region = { address: f.address, length: f.length, pageSize: f.pageSize, writeAlignment: f.writeAlignment, eraseCycles: f.eraseCycles };
     base = givenBase ?? (bytes.length === f.length ? f.address : board.id === "linux" ? LINUX_FLASH_START : f.address);
     if (region.address < base || region.address + region.length > base + bytes.length) {
-      throw new Error(`the ${bytes.length}-byte image at 0x${base.toString(16)} does not hold the region 0x${region.address.toString(16)}+${region.length}: give --base`);
+      throw new Error(
+        `the ${bytes.length}-byte image at 0x${base.toString(16)} does not hold the region 0x${region.address.toString(16)}+${region.length}: give --base`,
+      );
     }
   } else {
     region = sniffRegion(bytes);
@@ -140,7 +175,9 @@ export async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify(out, (_k, v) => (v === Infinity ? "Infinity" : v), 1));
     return 0;
   }
-  console.log(`region 0x${region.address.toString(16)} +${region.length} B, ${out.sectors.length} sectors of ${region.length / out.sectors.length} B`);
+  console.log(
+    `region 0x${region.address.toString(16)} +${region.length} B, ${out.sectors.length} sectors of ${region.length / out.sectors.length} B`,
+  );
   console.log("\nsector  address     state  seq         erases  readings  pending  sealed  used");
   for (const s of out.sectors) {
     console.log(
@@ -151,17 +188,29 @@ export async function run(argv: string[]): Promise<number> {
   for (const r of records) {
     const where = `s${r.sector}+${r.offset}`;
     if (r.kind === "reading") {
-      console.log(`  pos ${r.pos}  V${r.reading!.pin}  ${stampText(r)}  ${r.type} ${JSON.stringify(r.reading!.value)}${r.delivered ? "  delivered" : ""}  [${where}, ${r.bytes} B]`);
-    } else if (r.kind === "anchor") console.log(`  anchor  boot ${r.anchor!.bootId} +${r.anchor!.uptimeMs} ms = ${new Date(r.anchor!.epochMs).toISOString()}${r.anchor!.coarse ? " (coarse)" : ""}  [${where}]`);
+      console.log(
+        `  pos ${r.pos}  V${r.reading!.pin}  ${stampText(r)}  ${r.type} ${JSON.stringify(r.reading!.value)}${r.delivered ? "  delivered" : ""}  [${where}, ${r.bytes} B]`,
+      );
+    } else if (r.kind === "anchor")
+      console.log(
+        `  anchor  boot ${r.anchor!.bootId} +${r.anchor!.uptimeMs} ms = ${new Date(r.anchor!.epochMs).toISOString()}${r.anchor!.coarse ? " (coarse)" : ""}  [${where}]`,
+      );
     else if (r.kind === "boot") console.log(`  boot ${r.bootId}  [${where}]`);
     else if (r.kind === "count") console.log(`  dropped +${r.n} ${r.reason}  [${where}]`);
     else console.log(`  corrupt record: rest of sector ${r.sector} unreadable  [${where}]`);
   }
   console.log("\nanchors:");
-  for (const a of out.anchors) console.log(`  boot ${a.bootId} +${a.uptimeMs} ms = ${new Date(a.epochMs).toISOString()}${a.coarse ? " (coarse)" : ""}`);
+  for (const a of out.anchors)
+    console.log(`  boot ${a.bootId} +${a.uptimeMs} ms = ${new Date(a.epochMs).toISOString()}${a.coarse ? " (coarse)" : ""}`);
   const s = out.stats;
-  console.log(`\ncounters: appended ${s.appended}, pending ${s.pending}, last boot ${s.bootId - 1}, quarantined sectors ${s.quarantinedSectors}`);
-  console.log(`dropped: ${Object.entries(s.dropped).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  console.log(
+    `\ncounters: appended ${s.appended}, pending ${s.pending}, last boot ${s.bootId - 1}, quarantined sectors ${s.quarantinedSectors}`,
+  );
+  console.log(
+    `dropped: ${Object.entries(s.dropped)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
   console.log(`erase counts ${s.eraseCountMin}..${s.eraseCountMax}`);
   return 0;
 }

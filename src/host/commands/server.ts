@@ -71,7 +71,8 @@ function num(name: string, text: string | undefined): number | undefined {
 /** A TCP port option: a whole number 0..65535 (0 = any free port). */
 function port(name: string, text: string | undefined): number | undefined {
   const n = num(name, text);
-  if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= 65535)) throw new Error(`--${name} must be a port number 0..65535 (0 = any free port), not "${text}"`);
+  if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= 65535))
+    throw new Error(`--${name} must be a port number 0..65535 (0 = any free port), not "${text}"`);
   return n;
 }
 
@@ -94,12 +95,42 @@ export async function run(argv: string[]): Promise<number> {
       strict: true,
       options: {
         help: { type: "boolean", short: "h" },
-        host: s, port: s, db: s, config: s, "demo-token": s, "region-port": s, quiet: { type: "boolean" }, "tls-cert": s, "tls-key": s,
-        "max-batch": s, "daily-quota": s, "quota-status": s, "max-age-days": s, "future-days": s,
-        "too-old": s, "too-new": s, "bad-value": s, "rate-limit": s, "max-request-bytes": s, "batch-ok-body": s,
-        cloud: { type: "boolean" }, "monthly-messages": s, "wrong-region": s, "region-host": s, "org-blocked": { type: "boolean" },
-        "fail-rate": s, "fail-status": s, "fail-next": s, "fail-for-ms": s, "fail-message": s, latency: s, "hang-rate": s,
-        "drop-before-rate": s, "drop-after-rate": s, redirect: { type: "boolean" }, seed: s,
+        host: s,
+        port: s,
+        db: s,
+        config: s,
+        "demo-token": s,
+        "region-port": s,
+        quiet: { type: "boolean" },
+        "tls-cert": s,
+        "tls-key": s,
+        "max-batch": s,
+        "daily-quota": s,
+        "quota-status": s,
+        "max-age-days": s,
+        "future-days": s,
+        "too-old": s,
+        "too-new": s,
+        "bad-value": s,
+        "rate-limit": s,
+        "max-request-bytes": s,
+        "batch-ok-body": s,
+        cloud: { type: "boolean" },
+        "monthly-messages": s,
+        "wrong-region": s,
+        "region-host": s,
+        "org-blocked": { type: "boolean" },
+        "fail-rate": s,
+        "fail-status": s,
+        "fail-next": s,
+        "fail-for-ms": s,
+        "fail-message": s,
+        latency: s,
+        "hang-rate": s,
+        "drop-before-rate": s,
+        "drop-after-rate": s,
+        redirect: { type: "boolean" },
+        seed: s,
       },
     }));
   } catch (err) {
@@ -114,7 +145,8 @@ export async function run(argv: string[]): Promise<number> {
   const regionPort = port("region-port", values["region-port"]);
   const config = values.config ? loadConfigFile(values.config) : {};
   if (!values["tls-cert"] !== !values["tls-key"]) throw new Error("--tls-cert and --tls-key go together: give both to serve https");
-  const tls = values["tls-cert"] && values["tls-key"] ? { cert: readFileSync(values["tls-cert"]), key: readFileSync(values["tls-key"]) } : undefined;
+  const tls =
+    values["tls-cert"] && values["tls-key"] ? { cert: readFileSync(values["tls-cert"]), key: readFileSync(values["tls-key"]) } : undefined;
   const quotaStatus = num("quota-status", values["quota-status"]);
   if (quotaStatus !== undefined && quotaStatus !== 400 && quotaStatus !== 429) throw new Error("--quota-status must be 429 or 400");
   const maxAgeDays = num("max-age-days", values["max-age-days"]);
@@ -152,7 +184,8 @@ export async function run(argv: string[]): Promise<number> {
     }),
   };
   const wrongRegion = values["wrong-region"];
-  if (wrongRegion !== undefined && wrongRegion !== "redirect" && wrongRegion !== "invalid-token") throw new Error(`--wrong-region must be redirect or invalid-token, not "${wrongRegion}"`);
+  if (wrongRegion !== undefined && wrongRegion !== "redirect" && wrongRegion !== "invalid-token")
+    throw new Error(`--wrong-region must be redirect or invalid-token, not "${wrongRegion}"`);
   const cloudFlags = defined({
     monthlyMessages: num("monthly-messages", values["monthly-messages"]),
     wrongRegion: wrongRegion === undefined ? undefined : wrongRegion === "redirect" ? ("redirect" as const) : ("invalidToken" as const),
@@ -160,7 +193,10 @@ export async function run(argv: string[]): Promise<number> {
     orgBlocked: values["org-blocked"],
   });
   const cloudOn = values.cloud || (config.cloud !== undefined && config.cloud !== false);
-  if (!cloudOn && Object.keys(cloudFlags).length) throw new Error(`--${Object.keys(cloudFlags).map((k) => k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()))[0]} needs --cloud (or "cloud" in the config file)`);
+  if (!cloudOn && Object.keys(cloudFlags).length)
+    throw new Error(
+      `--${Object.keys(cloudFlags).map((k) => k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()))[0]} needs --cloud (or "cloud" in the config file)`,
+    );
   const cloud = cloudOn ? { ...(typeof config.cloud === "object" ? config.cloud : {}), ...cloudFlags } : undefined;
   const redirectsElsewhere = cloud !== undefined && (cloud.regionHost !== undefined || cloud.wrongRegion === "invalidToken");
   if (faults.redirect && regionPort === undefined && !redirectsElsewhere) {
@@ -184,7 +220,10 @@ export async function run(argv: string[]): Promise<number> {
   say(`spool server: listening on ${server.url} (page: ${server.url}/), database ${values.db ?? DEFAULT_DB}`);
   if (server.regionUrl) say(`spool server: region listener on ${server.regionUrl}`);
   const cl = server.cloud();
-  if (cl) say(`spool server: cloud-like mode (${cl.monthlyMessages || "unlimited"} messages a month, wrong region answers ${cl.wrongRegion === "redirect" ? "308" : "Invalid token."}); see docs/server.md`);
+  if (cl)
+    say(
+      `spool server: cloud-like mode (${cl.monthlyMessages || "unlimited"} messages a month, wrong region answers ${cl.wrongRegion === "redirect" ? "308" : "Invalid token."}); see docs/server.md`,
+    );
   if (server.demoToken) say(`spool server: demo device token ${server.demoToken} (V0..V9, double)`);
   const active = Object.keys(server.faults()).filter((k) => k !== "seed");
   if (active.length) say(`spool server: faults ${JSON.stringify(server.faults())}`);

@@ -32,7 +32,10 @@ export async function runProbeSim(probe: Probe, ports: PeerPorts): Promise<strin
     if (probe.async) {
       const deadline = world.clock.now + ASYNC_VIRTUAL_MS;
       while (!sim.output().includes(END_MARK)) {
-        if (world.clock.now >= deadline) throw new Error(`probe ${probe.name} did not call done() within ${ASYNC_VIRTUAL_MS} virtual ms; output:\n${sim.output().join("\n")}`);
+        if (world.clock.now >= deadline)
+          throw new Error(
+            `probe ${probe.name} did not call done() within ${ASYNC_VIRTUAL_MS} virtual ms; output:\n${sim.output().join("\n")}`,
+          );
         await world.clock.advanceAsync(STEP_MS, { maxMs: SETTLE_MAX_MS });
       }
     }

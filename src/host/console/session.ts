@@ -75,12 +75,21 @@ export function runConsole(plan: ConsolePlan, io: ConsoleIo): Promise<ConsoleEnd
     child.stdout.on("data", take);
     child.stderr.on("data", take);
     child.once("error", (err: NodeJS.ErrnoException) => {
-      reject(new FlashError(err.code === "ENOENT" ? `espruino CLI not found at ${plan.command}: run npm install` : `cannot run ${plan.command}: ${err.message}`));
+      reject(
+        new FlashError(
+          err.code === "ENOENT"
+            ? `espruino CLI not found at ${plan.command}: run npm install`
+            : `cannot run ${plan.command}: ${err.message}`,
+        ),
+      );
     });
     child.once("close", (code, signal) => {
       if (connectedAt < 0) {
         if (signal === "SIGINT") return resolve("interrupted");
-        return reject(connectionFailure(output, plan.port) ?? new FlashError(`the espruino CLI stopped (${signal ?? `exit code ${code}`}) before it opened ${where}`));
+        return reject(
+          connectionFailure(output, plan.port) ??
+            new FlashError(`the espruino CLI stopped (${signal ?? `exit code ${code}`}) before it opened ${where}`),
+        );
       }
       if (DISCONNECTED.test(output.slice(connectedAt))) {
         return reject(new FlashError(`${where} closed: was the board unplugged${plan.port.kind === "tcp" ? " or its network lost" : ""}?`));

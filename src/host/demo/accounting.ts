@@ -133,7 +133,13 @@ export function accountPin(o: { pin: number; readings: TrueReading[]; stored: St
 }
 
 /** The whole run's account from the per-pin accounts and the device's counters. */
-export function account(o: { pins: PinAccount[]; recorded: number; sampleErrors: number; dropped: { [reason: string]: number }; pending: number }): Account {
+export function account(o: {
+  pins: PinAccount[];
+  recorded: number;
+  sampleErrors: number;
+  dropped: { [reason: string]: number };
+  pending: number;
+}): Account {
   const sum = (f: (p: PinAccount) => number) => o.pins.reduce((n, p) => n + f(p), 0);
   const delivered = sum((p) => p.delivered);
   const droppedTotal = Object.values(o.dropped).reduce((n, v) => n + v, 0);

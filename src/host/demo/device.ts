@@ -138,7 +138,11 @@ export class DemoDevice {
 
   private countThisBoot(): { samples: number; errors: number } {
     if (this.stopped) return { samples: 0, errors: 0 };
-    const st = JSON.parse(this.sim.eval("JSON.stringify(spool.status().sampling)") as string) as { pin: number; samples: number; errors: number }[];
+    const st = JSON.parse(this.sim.eval("JSON.stringify(spool.status().sampling)") as string) as {
+      pin: number;
+      samples: number;
+      errors: number;
+    }[];
     let samples = 0;
     let errors = 0;
     for (const s of st) {

@@ -103,8 +103,10 @@ export function checkOptions(o: DemoOptions): DemoOptions {
     );
   }
   if (o.rateS < 0.1 || o.rateS > 3600) throw new DemoUsageError(`--rate must be 0.1..3600 seconds, not ${o.rateS}`);
-  if (o.rateS * 1000 * 4 > outageMs) throw new DemoUsageError(`--rate ${o.rateS} s is too slow for a ${o.outageH} h outage: take at least 4 readings during it`);
-  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) throw new DemoUsageError(`--port must be 0..65535, not ${o.port}`);
+  if (o.rateS * 1000 * 4 > outageMs)
+    throw new DemoUsageError(`--rate ${o.rateS} s is too slow for a ${o.outageH} h outage: take at least 4 readings during it`);
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535))
+    throw new DemoUsageError(`--port must be 0..65535, not ${o.port}`);
   return o;
 }
 
@@ -139,7 +141,8 @@ export function parseDemoArgs(argv: string[]): DemoOptions | "help" {
   }
   if (values.help) return "help";
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (values.port !== undefined && (values.port.trim() === "" || !Number.isInteger(port))) throw new DemoUsageError(`--port needs a whole number, not "${values.port}"`);
+  if (values.port !== undefined && (values.port.trim() === "" || !Number.isInteger(port)))
+    throw new DemoUsageError(`--port needs a whole number, not "${values.port}"`);
   if (values.db !== undefined && values.db.trim() === "") throw new DemoUsageError("--db needs a file name");
   return checkOptions({
     durationH: positive("duration", values.duration, DEFAULT_DURATION_H),

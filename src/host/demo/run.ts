@@ -147,7 +147,8 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
     }
     let startEpochMs = o.startEpochMs ?? (o.realtime ? Date.now() : defaultStart());
     // A kept database: this day follows the last one (a fresh day's quota, no overlap on the chart).
-    if (o.startEpochMs === undefined && !o.realtime && newest > -Infinity) startEpochMs = Math.max(startEpochMs, Math.floor(newest / DAY_MS) * DAY_MS + DAY_MS);
+    if (o.startEpochMs === undefined && !o.realtime && newest > -Infinity)
+      startEpochMs = Math.max(startEpochMs, Math.floor(newest / DAY_MS) * DAY_MS + DAY_MS);
     clock = new SimClock({ startEpochMs });
     const simClock = clock;
     const network = new SimNetwork({ clock, wifi: true, ap: WIFI });
@@ -205,7 +206,9 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
       { at: t.outageStartMs, up: false },
       { at: t.outageEndMs, up: true },
     ]);
-    at(t.outageStartMs, "outage", () => progress.event(t.outageStartMs, `WiFi access point gone for ${o.outageH} h: readings pile up in flash`));
+    at(t.outageStartMs, "outage", () =>
+      progress.event(t.outageStartMs, `WiFi access point gone for ${o.outageH} h: readings pile up in flash`),
+    );
     at(t.powerCutMs, "power cut", () => {
       const pending = dev.pending();
       dev.powerCycle();
@@ -244,7 +247,10 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
         wasSynced = true;
         const off = st.clock.lastOffsetMs;
         const what = dev.bootCount > 1 ? "; readings taken since the reboot get their real time" : "";
-        const how = off !== null && Math.abs(off) < 1e6 ? `clock synced (SNTP correction ${off >= 0 ? "+" : ""}${Math.round(off)} ms)` : "clock set by SNTP (it was at 1970)";
+        const how =
+          off !== null && Math.abs(off) < 1e6
+            ? `clock synced (SNTP correction ${off >= 0 ? "+" : ""}${Math.round(off)} ms)`
+            : "clock set by SNTP (it was at 1970)";
         progress.event(now, how + what);
       }
       if (now > t.outageStartMs && st.queue.pending > 100) hadBacklog = true;
@@ -267,7 +273,10 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
       if (failure) throw failure;
     };
 
-    progress.event(0, `${board.id} boots the firmware (${n(code.length)} bytes); samples V${TEMPERATURE_PIN} temperature and V${HUMIDITY_PIN} humidity every ${o.rateS} s`);
+    progress.event(
+      0,
+      `${board.id} boots the firmware (${n(code.length)} bytes); samples V${TEMPERATURE_PIN} temperature and V${HUMIDITY_PIN} humidity every ${o.rateS} s`,
+    );
     const flushDeadline = t.endMs + FLUSH_LIMIT_MS;
     const drained = () => finished && (dev.pending() === 0 || simClock.now >= flushDeadline);
     if (o.realtime || o.speed !== undefined) {
@@ -304,7 +313,13 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
       }),
     );
     const result: DemoResult = {
-      account: account({ pins, recorded: dev.readingsConfirmed, sampleErrors: dev.sampleErrors, dropped: status.drops, pending: status.queue.pending }),
+      account: account({
+        pins,
+        recorded: dev.readingsConfirmed,
+        sampleErrors: dev.sampleErrors,
+        dropped: status.drops,
+        pending: status.queue.pending,
+      }),
       server,
       pageUrl: `${server.url}/`,
       token,

@@ -42,7 +42,10 @@ export class Sensors {
   boot = 1;
   private noise: () => number;
 
-  constructor(protected readonly now: () => number, seed = 7) {
+  constructor(
+    protected readonly now: () => number,
+    seed = 7,
+  ) {
     this.noise = prng(seed);
   }
 

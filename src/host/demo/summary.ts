@@ -30,7 +30,10 @@ export function formatSummary(r: DemoResult): string[] {
     `  duplicates  ${n(a.duplicates)} (the same reading stored twice after a lost reply)`,
     `  dropped     ${drops.length ? drops.map(([k, v]) => `${k} ${n(v)}`).join(", ") : "none"}`,
   ];
-  if (a.pending) lines.push(`  waiting     ${n(a.pending)} readings still in flash (${r.status.uplink.state}${r.status.uplink.warning ? ": " + r.status.uplink.warning : ""})`);
+  if (a.pending)
+    lines.push(
+      `  waiting     ${n(a.pending)} readings still in flash (${r.status.uplink.state}${r.status.uplink.warning ? ": " + r.status.uplink.warning : ""})`,
+    );
   if (a.unmatched) lines.push(`  unmatched   ${n(a.unmatched)} stored points match no reading (wrong value or time)`);
   lines.push(
     `  lost        ${n(a.lost)}   (produced - delivered - dropped${a.pending ? " - waiting" : ""})${a.lost === 0 ? "" : "   <-- READINGS WERE LOST"}`,

@@ -19,7 +19,9 @@ export function readConfigFile(path: string, board: BoardProfile): SpoolConfig {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new FlashError(`cannot read --config ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
+    throw new FlashError(
+      `cannot read --config ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`,
+    );
   }
   let data: unknown;
   try {

@@ -16,7 +16,10 @@ export function partsOfBundle(bundle: string, boardId: string): Array<{ storage:
   const out: Array<{ storage: string; path: string }> = [];
   for (const m of code.matchAll(PART_NAME)) {
     const path = join(dirname(bundle), `${boardId}.${m[2]}.js`);
-    if (!existsSync(path)) throw new FlashError(`${bundle} needs its part ${m[2]} in ${path}, which is missing: build again (npm run build -- --board ${boardId})`);
+    if (!existsSync(path))
+      throw new FlashError(
+        `${bundle} needs its part ${m[2]} in ${path}, which is missing: build again (npm run build -- --board ${boardId})`,
+      );
     if (!readFileSync(path, "latin1").endsWith(`//${m[3]}`)) {
       throw new FlashError(`${path} is not the ${m[2]} part ${bundle} was built with: build again (npm run build -- --board ${boardId})`);
     }

@@ -33,9 +33,7 @@ export const BOOT_WAIT_S = 3;
 /** Port of a telnet console when tcp:// gives none (the CLI's default). */
 export const DEFAULT_TCP_PORT = 23;
 
-export type PortSpec =
-  | { kind: "serial"; path: string }
-  | { kind: "tcp"; host: string; port: number; url: string };
+export type PortSpec = { kind: "serial"; path: string } | { kind: "tcp"; host: string; port: number; url: string };
 
 export interface FlashOptions {
   /** `/dev/ttyUSB0`, `COM3`, or `tcp://HOST[:PORT]`. */
@@ -65,7 +63,8 @@ export interface FlashPlan {
  * @throws Error when it is neither a device path nor tcp://HOST[:PORT].
  */
 export function parsePort(port: string): PortSpec {
-  if (typeof port !== "string" || port.trim() === "") throw new Error("--port is required: a serial device such as /dev/ttyUSB0, or tcp://HOST:PORT");
+  if (typeof port !== "string" || port.trim() === "")
+    throw new Error("--port is required: a serial device such as /dev/ttyUSB0, or tcp://HOST:PORT");
   if (port.startsWith("tcp://")) {
     const m = /^tcp:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(\d{1,5}))?\/?$/.exec(port);
     const n = m && m[2] !== undefined ? Number(m[2]) : DEFAULT_TCP_PORT;
@@ -99,7 +98,8 @@ export function connectionArgs(port: PortSpec, baud?: number): string[] {
   const args = ["--no-ble", "-p", port.kind === "tcp" ? port.url : port.path];
   if (port.kind === "serial") {
     const speed = baud ?? DEFAULT_BAUD;
-    if (!Number.isInteger(speed) || speed < 300 || speed > 4000000) throw new Error(`--baud ${speed}: expected a serial speed such as 115200`);
+    if (!Number.isInteger(speed) || speed < 300 || speed > 4000000)
+      throw new Error(`--baud ${speed}: expected a serial speed such as 115200`);
     args.push("-b", String(speed));
   } else {
     if (baud !== undefined) throw new Error("--baud applies to serial ports only, not to " + port.url);
@@ -129,7 +129,11 @@ export const COMPACT_WAIT_S = 5;
  */
 export function compactScript(restart: boolean): string {
   const sweep = restart ? "" : `require("Storage").list(${PART_FILE}).forEach(function(f){require("Storage").erase(f);});`;
-  return sweep + `require("Storage").compact();print("${COMPACTED_MARK} "+JSON.stringify(require("Storage").getStats()));` + (restart ? "load();" : "");
+  return (
+    sweep +
+    `require("Storage").compact();print("${COMPACTED_MARK} "+JSON.stringify(require("Storage").getStats()));` +
+    (restart ? "load();" : "")
+  );
 }
 
 /**

@@ -21,7 +21,11 @@ const SERIAL_GLOBS = [/^ttyUSB\d+$/, /^ttyACM\d+$/, /^cu\.usb/, /^cu\.SLAB/, /^c
 /** Serial devices that look like a USB board, for "did you mean". */
 export function listSerialPorts(devDir = "/dev"): string[] {
   try {
-    return fs.readdirSync(devDir).filter((n) => SERIAL_GLOBS.some((re) => re.test(n))).map((n) => join(devDir, n)).sort();
+    return fs
+      .readdirSync(devDir)
+      .filter((n) => SERIAL_GLOBS.some((re) => re.test(n)))
+      .map((n) => join(devDir, n))
+      .sort();
   } catch {
     return [];
   }
@@ -137,7 +141,9 @@ function checkSerial(path: string): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EBUSY") throw busy(path, " (opened exclusively by another program)");
     if (code === "EACCES" || code === "EPERM") {
-      throw new FlashError(`permission denied on ${path}: add yourself to its group (on Debian/Ubuntu: sudo usermod -aG dialout $USER, then log in again)`);
+      throw new FlashError(
+        `permission denied on ${path}: add yourself to its group (on Debian/Ubuntu: sudo usermod -aG dialout $USER, then log in again)`,
+      );
     }
     throw new FlashError(`cannot open ${path}: ${(err as Error).message}`);
   }
@@ -159,7 +165,11 @@ function checkTcp(spec: { host: string; port: number; url: string }): Promise<vo
     sock.once("error", (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (err.code === "ECONNREFUSED") {
-        reject(new FlashError(`nothing listens at ${spec.url}: is the board on with its telnet console enabled (or the Linux interpreter started with --telnet, port 2323)?`));
+        reject(
+          new FlashError(
+            `nothing listens at ${spec.url}: is the board on with its telnet console enabled (or the Linux interpreter started with --telnet, port 2323)?`,
+          ),
+        );
       } else if (err.code === "ENOTFOUND" || err.code === "EAI_AGAIN") {
         reject(new FlashError(`unknown host in ${spec.url}`));
       } else reject(new FlashError(`cannot connect to ${spec.url}: ${err.message}`));

@@ -29,11 +29,14 @@ export function connectionFailure(output: string, port: PortSpec): FlashError | 
   if (/Port "[^"]*" not found/.test(output)) {
     if (port.kind === "serial" && existsSync(port.path)) {
       // The CLI opens only what serialport lists (on Linux, udev's tty devices by their own name).
-      return new FlashError(`the espruino CLI does not list ${where} among the serial ports: give the device itself (such as /dev/ttyUSB0), not a link to it`);
+      return new FlashError(
+        `the espruino CLI does not list ${where} among the serial ports: give the device itself (such as /dev/ttyUSB0), not a link to it`,
+      );
     }
     return new FlashError(`no such serial port ${where}`);
   }
-  if (/EBUSY|Resource busy|Cannot lock port/i.test(output)) return new FlashError(`port busy: ${where} is in use by another program; close it and try again`);
+  if (/EBUSY|Resource busy|Cannot lock port/i.test(output))
+    return new FlashError(`port busy: ${where} is in use by another program; close it and try again`);
   if (/EACCES|Permission denied/.test(output)) return new FlashError(`permission denied on ${where}`);
   if (/ECONNREFUSED/.test(output)) return new FlashError(`nothing listens at ${where}`);
   if (/Unable to connect/.test(output)) return new FlashError(`could not open ${where}`);
@@ -50,7 +53,9 @@ export function interpretCliOutput(output: string, plan: FlashPlan): FlashOutcom
   const failed = connectionFailure(output, plan.port);
   if (failed) throw failed;
   if (/pre-1v96 firmware|Unable to retrieve board information/.test(output)) {
-    throw new FlashError(`the board at ${where} did not answer the CLI's query (process.env): is Espruino running there, at the right baud rate? Nothing was stored`);
+    throw new FlashError(
+      `the board at ${where} did not answer the CLI's query (process.env): is Espruino running there, at the right baud rate? Nothing was stored`,
+    );
   }
   if (!done) {
     const lost = /ECONNRESET|Disconnected\./.test(output) ? " (the connection dropped)" : "";
@@ -81,7 +86,9 @@ export function interpretCompactOutput(output: string, plan: FlashPlan): Storage
       .split(/\r?\n/)
       .filter((l) => /Uncaught|Error/.test(l))
       .map((l) => l.replace(/^>/, "").trim());
-    throw new FlashError(`the board at ${portName(plan.port)} did not compact Storage${said.length ? ": " + said.join("; ") : ""}; nothing was uploaded`);
+    throw new FlashError(
+      `the board at ${portName(plan.port)} did not compact Storage${said.length ? ": " + said.join("; ") : ""}; nothing was uploaded`,
+    );
   }
   return JSON.parse(m[1]) as StorageStatsLike;
 }
@@ -116,11 +123,21 @@ export function runEspruino<T = FlashOutcome>(
     child.stderr.on("data", take);
     const timer = setTimeout(() => {
       child.kill("SIGTERM");
-      reject(new FlashError(`the espruino CLI did not finish within ${Math.round(options.timeoutMs / 1000)} s; the board may keep its previous firmware`));
+      reject(
+        new FlashError(
+          `the espruino CLI did not finish within ${Math.round(options.timeoutMs / 1000)} s; the board may keep its previous firmware`,
+        ),
+      );
     }, options.timeoutMs);
     child.once("error", (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new FlashError(err.code === "ENOENT" ? `espruino CLI not found at ${plan.command}: run npm install` : `cannot run ${plan.command}: ${err.message}`));
+      reject(
+        new FlashError(
+          err.code === "ENOENT"
+            ? `espruino CLI not found at ${plan.command}: run npm install`
+            : `cannot run ${plan.command}: ${err.message}`,
+        ),
+      );
     });
     child.once("close", () => {
       clearTimeout(timer);

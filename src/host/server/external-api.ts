@@ -34,8 +34,10 @@ export const MSG = {
   quota: (max: number) => `Daily data points limit exceeded. Maximum is ${max} points per device per day.`,
   events: (max: number) => `Too many events. Maximum is ${max} events per device per day.`,
   rate: (max: number) => `Too many requests. Maximum is ${max} requests per second per device.`,
-  tooOld: (i: number, ts: number, maxAgeMs: number) => `Point ${i} (ts ${ts}) is too old: the oldest accepted timestamp is ${maxAgeMs} ms before now.`,
-  tooNew: (i: number, ts: number, maxFutureMs: number) => `Point ${i} (ts ${ts}) is too far in the future: at most ${maxFutureMs} ms ahead of now.`,
+  tooOld: (i: number, ts: number, maxAgeMs: number) =>
+    `Point ${i} (ts ${ts}) is too old: the oldest accepted timestamp is ${maxAgeMs} ms before now.`,
+  tooNew: (i: number, ts: number, maxFutureMs: number) =>
+    `Point ${i} (ts ${ts}) is too far in the future: at most ${maxFutureMs} ms ahead of now.`,
   noValue: "No value stored for that pin yet.",
 };
 
@@ -92,7 +94,8 @@ type Handler = (ctx: ApiContext, q: URLSearchParams, req: IncomingMessage, body:
 
 /** The API endpoints by path after `/external/api/`. All take GET and POST (query parameters). */
 export const ENDPOINTS: Record<string, Handler> = {
-  "batch/update": (ctx, q, req, body, log) => (req.method === "POST" ? timestampedBatch(ctx, q, req, body, log) : updatePins(ctx, q, log, false)),
+  "batch/update": (ctx, q, req, body, log) =>
+    req.method === "POST" ? timestampedBatch(ctx, q, req, body, log) : updatePins(ctx, q, log, false),
   update: (ctx, q, _req, _body, log) => updatePins(ctx, q, log, true),
   get: (ctx, q, _req, _body, log) => getPins(ctx, q, log),
   getAll: (ctx, q, _req, _body, log) => getAll(ctx, q, log),
@@ -156,7 +159,10 @@ function parseBody(bytes: Buffer): unknown {
   }
   const where = loneSurrogate(json, "");
   if (where !== undefined) {
-    throw new ApiError(400, `Malformed JSON: the string at ${where || "the top level"} has a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape); send valid Unicode text.`);
+    throw new ApiError(
+      400,
+      `Malformed JSON: the string at ${where || "the top level"} has a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape); send valid Unicode text.`,
+    );
   }
   return json;
 }
@@ -332,7 +338,14 @@ function logEvent(ctx: ApiContext, q: URLSearchParams, log: Partial<LogEntry>): 
 }
 
 /** Runs an endpoint handler, turning {@link ApiError} into Blynk's error body. */
-export function runEndpoint(handler: Handler, ctx: ApiContext, q: URLSearchParams, req: IncomingMessage, body: Buffer, log: Partial<LogEntry>): Reply {
+export function runEndpoint(
+  handler: Handler,
+  ctx: ApiContext,
+  q: URLSearchParams,
+  req: IncomingMessage,
+  body: Buffer,
+  log: Partial<LogEntry>,
+): Reply {
   try {
     return handler(ctx, q, req, body, log);
   } catch (err) {
@@ -343,4 +356,3 @@ export function runEndpoint(handler: Handler, ctx: ApiContext, q: URLSearchParam
     throw err;
   }
 }
-

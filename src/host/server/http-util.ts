@@ -51,7 +51,12 @@ export function jsonReply(value: unknown, status = 200): Reply {
 
 export function send(res: ServerResponse, reply: Reply): void {
   const body = typeof reply.body === "string" ? Buffer.from(reply.body, "utf8") : reply.body;
-  res.writeHead(reply.status, { "content-type": reply.contentType, "content-length": String(body.length), "cache-control": "no-store", ...reply.headers });
+  res.writeHead(reply.status, {
+    "content-type": reply.contentType,
+    "content-length": String(body.length),
+    "cache-control": "no-store",
+    ...reply.headers,
+  });
   res.end(body);
 }
 

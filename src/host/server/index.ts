@@ -18,14 +18,37 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ENDPOINTS, MSG, emptyStats, runEndpoint, type ApiContext, type ServerStats } from "./external-api.ts";
 import { FaultInjector } from "./faults.ts";
 import { errorReply, headerBytes, readBody, send, textReply, type Reply } from "./http-util.ts";
-import { resolveCloud, resolveLimits, validateConfig, validateFaults, type CloudOptions, type CloudSettings, type DeviceConfig, type Faults, type Limits, type ServerOptions } from "./options.ts";
+import {
+  resolveCloud,
+  resolveLimits,
+  validateConfig,
+  validateFaults,
+  type CloudOptions,
+  type CloudSettings,
+  type DeviceConfig,
+  type Faults,
+  type Limits,
+  type ServerOptions,
+} from "./options.ts";
 import { handlePage } from "./page-api.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { createLogSink, maskToken, type LogEntry } from "./request-log.ts";
 import { randomToken, Store, type Device } from "./store.ts";
 import { parsePin, type StoredValue } from "./values.ts";
 
-export type { ServerOptions, Faults, Limits, DeviceConfig, DatastreamConfig, DatastreamType, ConfigFile, CloudOptions, CloudSettings, CloudReply, CloudReplies } from "./options.ts";
+export type {
+  ServerOptions,
+  Faults,
+  Limits,
+  DeviceConfig,
+  DatastreamConfig,
+  DatastreamType,
+  ConfigFile,
+  CloudOptions,
+  CloudSettings,
+  CloudReply,
+  CloudReplies,
+} from "./options.ts";
 export { DEFAULT_LIMITS, DEFAULT_CLOUD, DEFAULT_CLOUD_REPLIES, loadConfigFile, validateConfig } from "./options.ts";
 export type { ServerStats } from "./external-api.ts";
 export { MSG } from "./external-api.ts";
@@ -110,7 +133,8 @@ function urlOf(scheme: string, host: string, port: number): string {
 
 function checkTls(tls: TlsOptions): void {
   for (const field of ["key", "cert"] as const) {
-    if (!tls[field] || tls[field].length === 0) throw new Error(`tls.${field} is empty: give the PEM text of the ${field === "key" ? "private key" : "certificate"}`);
+    if (!tls[field] || tls[field].length === 0)
+      throw new Error(`tls.${field} is empty: give the PEM text of the ${field === "key" ? "private key" : "certificate"}`);
   }
   try {
     createSecureContext({ key: tls.key, cert: tls.cert });
@@ -157,7 +181,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
   function setFaults(f: Faults): void {
     validateFaults(f);
     const elsewhere = ctx.cloud && (ctx.cloud.regionHost !== undefined || ctx.cloud.wrongRegion === "invalidToken");
-    if (f.redirect && options.regionPort === undefined && !elsewhere) throw new Error("faults.redirect needs a region listener: start the server with regionPort");
+    if (f.redirect && options.regionPort === undefined && !elsewhere)
+      throw new Error("faults.redirect needs a region listener: start the server with regionPort");
     faults.set(f);
   }
   setFaults(options.faults ?? {});
@@ -165,7 +190,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
   function finish(entry: Partial<LogEntry>, t0: number, status: LogEntry["status"]): void {
     stats.requests++;
     stats.byStatus[String(status)] = (stats.byStatus[String(status)] ?? 0) + 1;
-    log({ time: new Date().toISOString(), method: "", path: "", ...entry, status, ms: Math.round((performance.now() - t0) * 10) / 10 } as LogEntry);
+    log({
+      time: new Date().toISOString(),
+      method: "",
+      path: "",
+      ...entry,
+      status,
+      ms: Math.round((performance.now() - t0) * 10) / 10,
+    } as LogEntry);
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, region: boolean): Promise<void> {
@@ -199,7 +231,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
           return;
         case "fail":
           stats.faults.fail++;
-          send(res, action.body !== undefined ? textReply(action.body, action.status) : errorReply(action.status, action.message ?? `Injected fault: status ${action.status}.`));
+          send(
+            res,
+            action.body !== undefined
+              ? textReply(action.body, action.status)
+              : errorReply(action.status, action.message ?? `Injected fault: status ${action.status}.`),
+          );
           finish(entry, t0, action.status);
           return;
         case "redirect": {
@@ -228,7 +265,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
         return;
       }
       if (!body.ok) {
-        reply = errorReply(413, `Request too large. Maximum request size is ${limits.maxRequestBytes} bytes (request line, headers and body).`, { connection: "close" });
+        reply = errorReply(
+          413,
+          `Request too large. Maximum request size is ${limits.maxRequestBytes} bytes (request line, headers and body).`,
+          { connection: "close" },
+        );
       } else {
         reply = runEndpoint(handler, ctx, url.searchParams, req, body.bytes, entry);
       }
@@ -253,7 +294,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
     const cloud = ctx.cloud;
     if (!cloud) return errorReply(308, "Wrong region.", { location: `${regionUrl}${path}` });
     if (cloud.wrongRegion === "invalidToken") return errorReply(400, MSG.invalidToken);
-    return { ...textReply("", 308), headers: { location: `https://${cloud.regionHost ?? (regionUrl ? new URL(regionUrl).host : FALLBACK_REGION)}${path}` } };
+    return {
+      ...textReply("", 308),
+      headers: { location: `https://${cloud.regionHost ?? (regionUrl ? new URL(regionUrl).host : FALLBACK_REGION)}${path}` },
+    };
   }
 
   async function handlePageRequest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -262,12 +306,25 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
       body = await readBody(req, limits.maxRequestBytes);
     } catch (err) {
       // The client went away mid-body: nothing to answer and nothing wrong with the server.
-      log({ time: new Date().toISOString(), method: req.method ?? "", path: url.pathname, status: "dropped", ms: 0, error: (err as Error).message });
+      log({
+        time: new Date().toISOString(),
+        method: req.method ?? "",
+        path: url.pathname,
+        status: "dropped",
+        ms: 0,
+        error: (err as Error).message,
+      });
       return;
     }
     if (!body.ok) return send(res, errorReply(413, "Request too large."));
-    const reply = handlePage({ store, faults, stats: () => structuredClone(stats), setFaults: (f) => setFaults(f as Faults), host }, req, url, body.bytes);
-    if (url.pathname === "/api/faults" && req.method !== "GET") log({ time: new Date().toISOString(), method: req.method ?? "", path: url.pathname, status: reply?.status ?? 404, ms: 0 });
+    const reply = handlePage(
+      { store, faults, stats: () => structuredClone(stats), setFaults: (f) => setFaults(f as Faults), host },
+      req,
+      url,
+      body.bytes,
+    );
+    if (url.pathname === "/api/faults" && req.method !== "GET")
+      log({ time: new Date().toISOString(), method: req.method ?? "", path: url.pathname, status: reply?.status ?? 404, ms: 0 });
     send(res, reply ?? errorReply(404, `Not found: ${url.pathname}. The device API is under ${API_PREFIX}, the page at /.`));
   }
 
@@ -285,7 +342,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
       const work = url.pathname.startsWith(API_PREFIX) ? handleApi(req, res, url, region) : handlePageRequest(req, res, url);
       work.catch((err: Error) => {
         // A bug, not bad input: answer 500 rather than crash, and say so in the log.
-        log({ time: new Date().toISOString(), method: req.method ?? "", path: url.pathname, status: 500, ms: 0, error: err.stack ?? String(err) });
+        log({
+          time: new Date().toISOString(),
+          method: req.method ?? "",
+          path: url.pathname,
+          status: 500,
+          ms: 0,
+          error: err.stack ?? String(err),
+        });
         if (!res.headersSent) send(res, errorReply(500, `Internal error: ${err.message}`));
         else res.destroy();
       });
@@ -297,7 +361,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Bly
     const s = createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest(region));
     // A failed handshake never becomes a request: log it, or a device that cannot connect leaves no trace.
     s.on("tlsClientError", (err) => {
-      log({ time: new Date().toISOString(), method: "", path: "", status: "dropped", ms: 0, error: `TLS handshake failed: ${err.message}`, ...(region ? { port: "region" as const } : {}) });
+      log({
+        time: new Date().toISOString(),
+        method: "",
+        path: "",
+        status: "dropped",
+        ms: 0,
+        error: `TLS handshake failed: ${err.message}`,
+        ...(region ? { port: "region" as const } : {}),
+      });
     });
     return s;
   }

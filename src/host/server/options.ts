@@ -312,7 +312,12 @@ const CONFIG_SCHEMA = {
               additionalProperties: false,
               required: ["pin", "type"],
               properties: {
-                pin: { anyOf: [{ type: "string", pattern: "^[vV](0|[1-9][0-9]{0,2})$" }, { type: "integer", minimum: 0, maximum: 255 }] },
+                pin: {
+                  anyOf: [
+                    { type: "string", pattern: "^[vV](0|[1-9][0-9]{0,2})$" },
+                    { type: "integer", minimum: 0, maximum: 255 },
+                  ],
+                },
                 type: { enum: DATASTREAM_TYPES },
                 name: { type: "string" },
                 min: { type: "number" },
@@ -398,7 +403,8 @@ export function loadConfigFile(path: string): ConfigFile {
 export function validateFaults(faults: unknown): Faults {
   if (!checkFaults(faults)) throw new Error(`faults are invalid: ${explain(checkFaults.errors, "faults")}`);
   const f = faults as Faults;
-  if (f.failMessage !== undefined && f.failBody !== undefined) throw new Error("faults: give failMessage (a Blynk JSON error) or failBody (the exact body), not both");
+  if (f.failMessage !== undefined && f.failBody !== undefined)
+    throw new Error("faults: give failMessage (a Blynk JSON error) or failBody (the exact body), not both");
   return f;
 }
 

@@ -161,13 +161,23 @@ export function handlePage(ctx: PageContext, req: IncomingMessage, url: URL, bod
   }
   if (path === "/api/chart" && isGet) {
     return pinRead(ctx, q, (dev, pin, ds) => {
-      if (!ds || !NUMERIC_TYPES.includes(ds.type)) return errorReply(400, `V${pin} is not a numeric datastream: read its points with /api/history.`);
+      if (!ds || !NUMERIC_TYPES.includes(ds.type))
+        return errorReply(400, `V${pin} is not a numeric datastream: read its points with /api/history.`);
       const from = Math.floor(numberParam(q, "from", 0));
       const to = Math.floor(numberParam(q, "to", Number.MAX_SAFE_INTEGER));
       if (!(to >= from)) return errorReply(400, `to (${to}) must not be before from (${from}).`);
       const width = Math.floor(numberParam(q, "width", 0));
-      if (!(width >= 1 && width <= MAX_CHART_WIDTH)) return errorReply(400, `width must be the chart's width in pixels, 1..${MAX_CHART_WIDTH}.`);
-      return jsonReply({ device: dev.id, pin: `V${pin}`, type: ds.type, from, to, width, columns: ctx.store.columns(dev, pin, from, to, width) });
+      if (!(width >= 1 && width <= MAX_CHART_WIDTH))
+        return errorReply(400, `width must be the chart's width in pixels, 1..${MAX_CHART_WIDTH}.`);
+      return jsonReply({
+        device: dev.id,
+        pin: `V${pin}`,
+        type: ds.type,
+        from,
+        to,
+        width,
+        columns: ctx.store.columns(dev, pin, from, to, width),
+      });
     });
   }
   if (path === "/api/history" && isGet) {
@@ -189,7 +199,8 @@ export function handlePage(ctx: PageContext, req: IncomingMessage, url: URL, bod
     if (req.method !== "POST" && req.method !== "PUT") return errorReply(405, "Use GET or POST for /api/faults.", { allow: "GET, POST" });
     const refusal = crossSiteRefusal(ctx, req);
     if (refusal) return errorReply(403, refusal);
-    if (!isJsonContentType(req.headers["content-type"])) return errorReply(415, "Send the fault set as JSON with Content-Type: application/json.");
+    if (!isJsonContentType(req.headers["content-type"]))
+      return errorReply(415, "Send the fault set as JSON with Content-Type: application/json.");
     let json: unknown;
     try {
       json = JSON.parse(body.toString("utf8") || "{}");

@@ -121,7 +121,9 @@ export class Store {
     this.stmt = {
       exists: db.prepare("SELECT 1 FROM points WHERE device_id = ? AND pin = ? AND ts = ? LIMIT 1").pluck(),
       insert: db.prepare("INSERT INTO points (device_id, pin, ts, value, received, dup) VALUES (?, ?, ?, ?, ?, ?)"),
-      bump: db.prepare("UPDATE datastreams SET points = points + ?, duplicates = duplicates + ?, version = version + 1 WHERE device_id = ? AND pin = ?"),
+      bump: db.prepare(
+        "UPDATE datastreams SET points = points + ?, duplicates = duplicates + ?, version = version + 1 WHERE device_id = ? AND pin = ?",
+      ),
       usage: db.prepare("SELECT points, events FROM usage WHERE device_id = ? AND day = ?"),
       addUsage: db.prepare(
         "INSERT INTO usage (device_id, day, points, events) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, day) DO UPDATE SET points = points + excluded.points, events = events + excluded.events",
@@ -133,10 +135,14 @@ export class Store {
         "SELECT ts, value FROM (SELECT id, ts, value FROM points WHERE device_id = ? AND pin = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, id DESC LIMIT ?) ORDER BY ts, id",
       ),
       avg: db.prepare("SELECT sum, n, point_id AS pointId FROM minute_avg WHERE device_id = ? AND pin = ? AND minute = ?"),
-      addAvg: db.prepare("INSERT INTO minute_avg (device_id, pin, minute, sum, n, point_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET sum = excluded.sum, n = excluded.n"),
+      addAvg: db.prepare(
+        "INSERT INTO minute_avg (device_id, pin, minute, sum, n, point_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET sum = excluded.sum, n = excluded.n",
+      ),
       setValue: db.prepare("UPDATE points SET value = ?, received = ? WHERE id = ?"),
       messages: db.prepare("SELECT messages FROM org_usage WHERE month = ?").pluck(),
-      addMessage: db.prepare("INSERT INTO org_usage (month, messages) VALUES (?, 1) ON CONFLICT (month) DO UPDATE SET messages = messages + 1"),
+      addMessage: db.prepare(
+        "INSERT INTO org_usage (month, messages) VALUES (?, 1) ON CONFLICT (month) DO UPDATE SET messages = messages + 1",
+      ),
       event: db.prepare("INSERT INTO events (device_id, ts, code, description) VALUES (?, ?, ?, ?)"),
       events: db.prepare("SELECT ts, code, description FROM events WHERE device_id = ? ORDER BY id DESC LIMIT ?"),
       streams: db.prepare(
@@ -172,14 +178,25 @@ export class Store {
       db.prepare("UPDATE devices SET enabled = 0").run();
       db.prepare("UPDATE datastreams SET enabled = 0").run();
       for (const d of devices) {
-        db.prepare("INSERT INTO devices (token, name, enabled) VALUES (?, ?, 1) ON CONFLICT (token) DO UPDATE SET name = excluded.name, enabled = 1").run(d.token, d.name);
+        db.prepare(
+          "INSERT INTO devices (token, name, enabled) VALUES (?, ?, 1) ON CONFLICT (token) DO UPDATE SET name = excluded.name, enabled = 1",
+        ).run(d.token, d.name);
         const id = db.prepare("SELECT id FROM devices WHERE token = ?").pluck().get(d.token) as number;
         for (const ds of d.datastreams) {
           db.prepare(
             `INSERT INTO datastreams (device_id, pin, type, name, min, max, enum_values, raw_data, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
              ON CONFLICT (device_id, pin) DO UPDATE SET type = excluded.type, name = excluded.name, min = excluded.min,
              max = excluded.max, enum_values = excluded.enum_values, raw_data = excluded.raw_data, enabled = 1`,
-          ).run(id, configPin(ds.pin), ds.type, ds.name ?? null, ds.min ?? null, ds.max ?? null, ds.values ? JSON.stringify(ds.values) : null, ds.rawData ? 1 : 0);
+          ).run(
+            id,
+            configPin(ds.pin),
+            ds.type,
+            ds.name ?? null,
+            ds.min ?? null,
+            ds.max ?? null,
+            ds.values ? JSON.stringify(ds.values) : null,
+            ds.rawData ? 1 : 0,
+          );
         }
       }
     })();
@@ -189,14 +206,36 @@ export class Store {
   private loadDevices(): void {
     this.byToken.clear();
     this.byId.clear();
-    const rows = this.db.prepare("SELECT id, token, name FROM devices WHERE enabled = 1 ORDER BY id").all() as { id: number; token: string; name: string }[];
-    const dsStmt = this.db.prepare("SELECT pin, type, name, min, max, enum_values, raw_data FROM datastreams WHERE device_id = ? AND enabled = 1");
-    type Row = { pin: number; type: DatastreamType; name: string | null; min: number | null; max: number | null; enum_values: string | null; raw_data: number };
+    const rows = this.db.prepare("SELECT id, token, name FROM devices WHERE enabled = 1 ORDER BY id").all() as {
+      id: number;
+      token: string;
+      name: string;
+    }[];
+    const dsStmt = this.db.prepare(
+      "SELECT pin, type, name, min, max, enum_values, raw_data FROM datastreams WHERE device_id = ? AND enabled = 1",
+    );
+    type Row = {
+      pin: number;
+      type: DatastreamType;
+      name: string | null;
+      min: number | null;
+      max: number | null;
+      enum_values: string | null;
+      raw_data: number;
+    };
     for (const r of rows) {
       const datastreams = new Map<number, DeviceDatastream>();
       for (const ds of dsStmt.all(r.id) as Row[]) {
         const values = ds.enum_values ? (JSON.parse(ds.enum_values) as number[]) : null;
-        datastreams.set(ds.pin, { pin: ds.pin, type: ds.type, name: ds.name, min: ds.min, max: ds.max, values, rawData: ds.raw_data === 1 });
+        datastreams.set(ds.pin, {
+          pin: ds.pin,
+          type: ds.type,
+          name: ds.name,
+          min: ds.min,
+          max: ds.max,
+          values,
+          rawData: ds.raw_data === 1,
+        });
       }
       const dev: Device = { id: r.id, token: r.token, name: r.name, datastreams };
       this.byToken.set(r.token, dev);
@@ -323,7 +362,13 @@ export class Store {
    * covering index, so the cost is one index range scan and the answer at most `width` rows.
    */
   columns(dev: Device, pin: number, from: number, to: number, width: number): ChartColumn[] {
-    const rows = this.stmt.columns.all(dev.id, pin, from, to, from, width, to - from + 1) as { t0: number; t1: number; lo: number; hi: number; n: number }[];
+    const rows = this.stmt.columns.all(dev.id, pin, from, to, from, width, to - from + 1) as {
+      t0: number;
+      t1: number;
+      lo: number;
+      hi: number;
+      n: number;
+    }[];
     return rows.map((r) => [r.t0, r.t1, r.lo, r.hi, r.n]);
   }
 

@@ -98,7 +98,10 @@ export function checkTextValue(ds: Datastream, texts: string[]): Checked | undef
   if (ds.type === "location") {
     const parts = texts.length === 1 ? texts[0].split(",") : texts;
     if (parts.length !== 2 || !parts.every((p) => NUMBER_TEXT_RE.test(p.trim()))) return undefined;
-    return checkJsonValue(ds, parts.map((p) => Number(p.trim())));
+    return checkJsonValue(
+      ds,
+      parts.map((p) => Number(p.trim())),
+    );
   }
   if (texts.length !== 1) return undefined;
   const t = texts[0];

@@ -168,7 +168,8 @@ export class SimClock {
       const t = this.queue.shift()!;
       if (t.due > this.nowMs) this.nowMs = t.due;
       t.run();
-      if (++ran > MAX_TASKS_PER_ADVANCE) throw new Error(`advance: more than ${MAX_TASKS_PER_ADVANCE} tasks in one call (a 0 ms interval?)`);
+      if (++ran > MAX_TASKS_PER_ADVANCE)
+        throw new Error(`advance: more than ${MAX_TASKS_PER_ADVANCE} tasks in one call (a 0 ms interval?)`);
     }
     if (target > this.nowMs) this.nowMs = target;
     return ran;

@@ -64,7 +64,11 @@ function moduleBody(program: Node): { body: Node[]; wrapped: boolean } {
   if (body.length === 1 && body[0].type === "ExpressionStatement") {
     const e = body[0].expression as Node;
     const callee = e.type === "CallExpression" ? (e.callee as Node) : undefined;
-    if (callee && (callee.type === "ArrowFunctionExpression" || callee.type === "FunctionExpression") && callee.body.type === "BlockStatement") {
+    if (
+      callee &&
+      (callee.type === "ArrowFunctionExpression" || callee.type === "FunctionExpression") &&
+      callee.body.type === "BlockStatement"
+    ) {
       return { body: callee.body.body as Node[], wrapped: true };
     }
   }
@@ -111,13 +115,22 @@ export function moduleVars(code: string, bytesEach: number): ModuleVars {
         if (typeof node.value === "number") return Number.isInteger(node.value) && Math.abs(node.value) < 2 ** 31 ? 0 : 1;
         return 0;
       case "TemplateLiteral":
-        return stringVars(node.quasis.reduce((n: number, q: Node) => n + q.value.cooked.length, 0), bytesEach);
+        return stringVars(
+          node.quasis.reduce((n: number, q: Node) => n + q.value.cooked.length, 0),
+          bytesEach,
+        );
       case "UnaryExpression":
         return value(node.argument);
       case "ArrayExpression":
         return 1 + (node.elements as Node[]).reduce((n, e) => n + 1 + value(e), 0);
       case "ObjectExpression":
-        return 1 + (node.properties as Node[]).reduce((n, p) => n + 1 + (p.type === "Property" ? nameExtra(keyName(p.key).length, bytesEach) + value(p.value) : 0), 0);
+        return (
+          1 +
+          (node.properties as Node[]).reduce(
+            (n, p) => n + 1 + (p.type === "Property" ? nameExtra(keyName(p.key).length, bytesEach) + value(p.value) : 0),
+            0,
+          )
+        );
       case "FunctionExpression":
       case "ArrowFunctionExpression":
         out.functions++;
@@ -140,7 +153,8 @@ export function moduleVars(code: string, bytesEach: number): ModuleVars {
     } else if (s.type === "VariableDeclaration") {
       for (const d of s.declarations as Node[]) {
         const init = d.init as Node | null;
-        if (init && init.type !== "FunctionExpression" && init.type !== "ArrowFunctionExpression" && init.type !== "ClassExpression") out.values++;
+        if (init && init.type !== "FunctionExpression" && init.type !== "ArrowFunctionExpression" && init.type !== "ClassExpression")
+          out.values++;
         out.total += 1 + value(init);
       }
     }

@@ -47,13 +47,20 @@ function hex(n: number, digits: number): string {
  */
 function escapeChar(cp: number, next: number, jsonStyle: boolean): string {
   switch (cp) {
-    case 0x0a: return "\\n";
-    case 0x09: return "\\t";
-    case 0x08: return "\\b";
-    case 0x0c: return "\\f";
-    case 0x0d: return "\\r";
-    case 0x5c: return "\\\\";
-    case 0x22: return '\\"';
+    case 0x0a:
+      return "\\n";
+    case 0x09:
+      return "\\t";
+    case 0x08:
+      return "\\b";
+    case 0x0c:
+      return "\\f";
+    case 0x0d:
+      return "\\r";
+    case 0x5c:
+      return "\\\\";
+    case 0x22:
+      return '\\"';
   }
   if (cp === 0x0b && !jsonStyle) return "\\v";
   if (cp < 8 && !jsonStyle && (next < 0x30 || next > 0x37)) return "\\" + cp;
@@ -189,16 +196,78 @@ export function jsonWhitespace(space: unknown): string {
 
 // ------------------------------------------------------------------ reading
 
-type Token =
-  | { tk: "EOF" | "ID" | "INT" | "FLOAT" | "STR" | "WORD" | "OP"; text: string; value?: unknown };
+type Token = { tk: "EOF" | "ID" | "INT" | "FLOAT" | "STR" | "WORD" | "OP"; text: string; value?: unknown };
 
 /** Espruino's reserved words (jslex.c): a token of their own, not an ID. */
-const RESERVED = new Set(["if", "else", "do", "while", "for", "break", "continue", "function", "return", "var", "let", "const",
-  "this", "throw", "try", "catch", "finally", "true", "false", "null", "undefined", "new", "in", "instanceof", "switch", "case",
-  "default", "delete", "typeof", "void", "debugger", "class", "extends", "super", "static", "of"]);
+const RESERVED = new Set([
+  "if",
+  "else",
+  "do",
+  "while",
+  "for",
+  "break",
+  "continue",
+  "function",
+  "return",
+  "var",
+  "let",
+  "const",
+  "this",
+  "throw",
+  "try",
+  "catch",
+  "finally",
+  "true",
+  "false",
+  "null",
+  "undefined",
+  "new",
+  "in",
+  "instanceof",
+  "switch",
+  "case",
+  "default",
+  "delete",
+  "typeof",
+  "void",
+  "debugger",
+  "class",
+  "extends",
+  "super",
+  "static",
+  "of",
+]);
 /** Multi-char operators, longest first (jslex.c). */
-const OPERATORS = [">>>=", "===", "!==", "<<=", ">>>", ">>=", "...", "==", "!=", "<=", "<<", ">=", ">>", "+=", "-=", "++", "--",
-  "*=", "/=", "%=", "&=", "&&", "|=", "||", "^=", "=>", "??", "**"];
+const OPERATORS = [
+  ">>>=",
+  "===",
+  "!==",
+  "<<=",
+  ">>>",
+  ">>=",
+  "...",
+  "==",
+  "!=",
+  "<=",
+  "<<",
+  ">=",
+  ">>",
+  "+=",
+  "-=",
+  "++",
+  "--",
+  "*=",
+  "/=",
+  "%=",
+  "&=",
+  "&&",
+  "|=",
+  "||",
+  "^=",
+  "=>",
+  "??",
+  "**",
+];
 
 class JsonLexer {
   private i = 0;
@@ -293,7 +362,9 @@ class JsonLexer {
         this.i++;
       }
     }
-    this.tk = float ? { tk: "FLOAT", text, value: espruinoStringToFloat(text).value } : { tk: "INT", text, value: espruinoStringToInt(text).value };
+    this.tk = float
+      ? { tk: "FLOAT", text, value: espruinoStringToFloat(text).value }
+      : { tk: "INT", text, value: espruinoStringToInt(text).value };
   }
 
   /** jslLexString: `\n \b \f \r \t \v`, `\xXX`, `\uXXXX` (surrogate pairs joined), octal `\NNN`. */
@@ -345,13 +416,20 @@ class JsonLexer {
   /** jslTokenAsString: how an error names a kind of token. */
   static kindName(t: Token): string {
     switch (t.tk) {
-      case "EOF": return "EOF";
-      case "ID": return "ID";
-      case "INT": return "INT";
-      case "FLOAT": return "FLOAT";
-      case "STR": return "STRING";
-      case "WORD": return t.text;
-      case "OP": return t.text.length === 1 ? `'${t.text}'` : t.text;
+      case "EOF":
+        return "EOF";
+      case "ID":
+        return "ID";
+      case "INT":
+        return "INT";
+      case "FLOAT":
+        return "FLOAT";
+      case "STR":
+        return "STRING";
+      case "WORD":
+        return t.text;
+      case "OP":
+        return t.text.length === 1 ? `'${t.text}'` : t.text;
     }
   }
 

@@ -68,7 +68,8 @@ function children(node: Node): Node[] {
 
 /** A `+` whose text cannot differ: two string literals, or a small integer literal on a side. */
 function plainAdd(left: Node, right: Node): boolean {
-  const smallInt = (n: Node) => n.type === "Literal" && typeof n.value === "number" && Number.isInteger(n.value) && Math.abs(n.value) < 2147483648;
+  const smallInt = (n: Node) =>
+    n.type === "Literal" && typeof n.value === "number" && Number.isInteger(n.value) && Math.abs(n.value) < 2147483648;
   const str = (n: Node) => n.type === "Literal" && typeof n.value === "string";
   return smallInt(left) || smallInt(right) || (str(left) && str(right));
 }
@@ -84,7 +85,16 @@ function literalText(node: Node, src: string): string | undefined {
 /** `X.prototype.name`, read as a value. */
 function isProtoRead(node: Node): boolean {
   const o = node.object;
-  return !node.computed && !node.optional && node.property.type === "Identifier" && o.type === "MemberExpression" && !o.computed && o.object.type === "Identifier" && o.property.type === "Identifier" && o.property.name === "prototype";
+  return (
+    !node.computed &&
+    !node.optional &&
+    node.property.type === "Identifier" &&
+    o.type === "MemberExpression" &&
+    !o.computed &&
+    o.object.type === "Identifier" &&
+    o.property.type === "Identifier" &&
+    o.property.name === "prototype"
+  );
 }
 
 function rewrite(src: string, program: Node): string {
@@ -114,7 +124,12 @@ function rewrite(src: string, program: Node): string {
         break;
       case "CallExpression":
         targets.add(node.callee);
-        if (node.callee.type === "Identifier" && node.callee.name === "eval" && node.arguments.length && node.arguments[0].type !== "SpreadElement") {
+        if (
+          node.callee.type === "Identifier" &&
+          node.callee.name === "eval" &&
+          node.arguments.length &&
+          node.arguments[0].type !== "SpreadElement"
+        ) {
           const [code, ...rest] = node.arguments as Node[];
           return `eval(${H}.source(${emit(code)})${rest.map((a) => `, ${emit(a)}`).join("")})`;
         }
@@ -125,10 +140,18 @@ function rewrite(src: string, program: Node): string {
         writes.add(node.left);
         break;
       case "MemberExpression":
-        if (!node.computed && !node.optional && node.property.type === "Identifier" && node.property.name === "eval" && node.object.type !== "Super" && !isWrite(node)) {
+        if (
+          !node.computed &&
+          !node.optional &&
+          node.property.type === "Identifier" &&
+          node.property.name === "eval" &&
+          node.object.type !== "Super" &&
+          !isWrite(node)
+        ) {
           return `(${H}.evalOf(${emit(node.object)}))`;
         }
-        if (!targets.has(node) && isProtoRead(node)) return `${H}.protoGet(${src.slice(node.object.start, node.object.end)}, ${JSON.stringify(node.property.name)})`;
+        if (!targets.has(node) && isProtoRead(node))
+          return `${H}.protoGet(${src.slice(node.object.start, node.object.end)}, ${JSON.stringify(node.property.name)})`;
         break;
       case "BinaryExpression":
         if (node.operator === "+" && !plainAdd(node.left, node.right)) return `${H}.add(${emit(node.left)}, ${emit(node.right)})`;

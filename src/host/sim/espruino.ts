@@ -206,15 +206,40 @@ export class SimEspruino {
       // Espruino's Linux build: the free flash IS the Storage area. One region over both.
       const base = Math.min(f.address, st.address);
       const end = Math.max(f.address + f.length, st.address + st.size);
-      this.flash = new NorFlash({ base, size: end - base, pageSize: f.pageSize, alignment: f.writeAlignment, file: options.flashFile ?? options.storageFile });
+      this.flash = new NorFlash({
+        base,
+        size: end - base,
+        pageSize: f.pageSize,
+        alignment: f.writeAlignment,
+        file: options.flashFile ?? options.storageFile,
+      });
       this.storageFlash = this.flash;
     } else {
-      this.flash = new NorFlash({ base: f.address, size: f.length, pageSize: f.pageSize, alignment: f.writeAlignment, file: options.flashFile });
+      this.flash = new NorFlash({
+        base: f.address,
+        size: f.length,
+        pageSize: f.pageSize,
+        alignment: f.writeAlignment,
+        file: options.flashFile,
+      });
       // One supply: a cut powers both off, and a cut armed on the rail counts both's operations.
-      this.storageFlash = new NorFlash({ base: st.address, size: st.size, pageSize: f.pageSize, alignment: f.writeAlignment, file: options.storageFile, rail: this.flash.rail });
+      this.storageFlash = new NorFlash({
+        base: st.address,
+        size: st.size,
+        pageSize: f.pageSize,
+        alignment: f.writeAlignment,
+        file: options.storageFile,
+        rail: this.flash.rail,
+      });
     }
     this.bus = new FlashBus(this.flash === this.storageFlash ? [this.flash] : [this.flash, this.storageFlash]);
-    this.storage = new JsfStorage({ bus: this.bus, start: st.address, size: st.size, pageSize: f.pageSize, console: (line) => this.print(line) });
+    this.storage = new JsfStorage({
+      bus: this.bus,
+      start: st.address,
+      size: st.size,
+      pageSize: f.pageSize,
+      console: (line) => this.print(line),
+    });
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -615,7 +640,10 @@ export class SimEspruino {
   // ------------------------------------------------------------------ the context
 
   private newContext(): void {
-    const ctx = vm.createContext({}, { name: `espruino-${this.board.id}`, microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
+    const ctx = vm.createContext(
+      {},
+      { name: `espruino-${this.board.id}`, microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } },
+    );
     this.ctx = ctx;
     this.codeVars = 0;
     this.memoryErrors = false;
@@ -656,7 +684,12 @@ export class SimEspruino {
     vm.runInContext(PRUNE_SOURCE, ctx)(this.newArray([...KEEP_GLOBALS, "InternalError"]), this.toCtxJson(KEEP_PROPS));
     const errors = installEspruinoErrors(ctx);
     this.errors = errors;
-    Object.defineProperty(this.G, HOOKS_GLOBAL, { value: sourceHooks(errors, ctx), writable: false, configurable: false, enumerable: false });
+    Object.defineProperty(this.G, HOOKS_GLOBAL, {
+      value: sourceHooks(errors, ctx),
+      writable: false,
+      configurable: false,
+      enumerable: false,
+    });
 
     const on = function (this: object, event: unknown, fn: unknown): void {
       if (typeof fn !== "function" && typeof fn !== "string") throw self.newError("Expecting a function or string");
@@ -690,7 +723,8 @@ export class SimEspruino {
         else self.listeners.get(this)?.delete(String(event));
       },
     };
-    for (const [k, v] of Object.entries(defs)) Object.defineProperty(this.protoObject, k, { value: v, writable: true, configurable: true, enumerable: false });
+    for (const [k, v] of Object.entries(defs))
+      Object.defineProperty(this.protoObject, k, { value: v, writable: true, configurable: true, enumerable: false });
 
     const math = this.G.Math;
     math.random = () => self.random();
@@ -742,7 +776,8 @@ export class SimEspruino {
         memory: () => self.memory(),
       }),
     };
-    for (const [k, v] of Object.entries(g)) Object.defineProperty(this.G, k, { value: v, writable: true, configurable: true, enumerable: false });
+    for (const [k, v] of Object.entries(g))
+      Object.defineProperty(this.G, k, { value: v, writable: true, configurable: true, enumerable: false });
 
     if (this.board.network === "wifi") this.wifi = createWifi(this.host());
     this.unsubscribeNet = this.network.onChange((what) => {
@@ -756,9 +791,13 @@ export class SimEspruino {
 
   private later(fn: () => void, label: string): void {
     const gen = this.gen;
-    this.clock.after(0, () => {
-      if (gen === this.gen && this.alive) fn();
-    }, label);
+    this.clock.after(
+      0,
+      () => {
+        if (gen === this.gen && this.alive) fn();
+      },
+      label,
+    );
   }
 
   // ------------------------------------------------------------------ timers
@@ -779,14 +818,18 @@ export class SimEspruino {
 
   private scheduleTimer(t: Timer): void {
     const gen = this.gen;
-    t.task = this.clock.schedule(this.trueAt(t.dueDev), () => {
-      if (gen !== this.gen || this.timers.get(t.id) !== t) return;
-      if (t.interval !== undefined) {
-        t.dueDev += t.interval;
-        this.scheduleTimer(t);
-      } else this.timers.delete(t.id);
-      this.invoke(gen, t.fn, undefined, t.args);
-    }, `timer ${t.id}`);
+    t.task = this.clock.schedule(
+      this.trueAt(t.dueDev),
+      () => {
+        if (gen !== this.gen || this.timers.get(t.id) !== t) return;
+        if (t.interval !== undefined) {
+          t.dueDev += t.interval;
+          this.scheduleTimer(t);
+        } else this.timers.delete(t.id);
+        this.invoke(gen, t.fn, undefined, t.args);
+      },
+      `timer ${t.id}`,
+    );
   }
 
   private clearTimer(args: unknown[], kind: string): void {
@@ -845,7 +888,9 @@ export class SimEspruino {
     const fnProto = this.protoFunction;
     // Device code's closures only: the simulation's own builtins are host functions.
     const scopes = closures ? (fn: Function) => (Object.getPrototypeOf(fn) === fnProto ? closureScopes(fn) : []) : undefined;
-    return BASE_VARS + this.codeVars + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam, scopes }, seen);
+    return (
+      BASE_VARS + this.codeVars + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam, scopes }, seen)
+    );
   }
 
   private memory(): any {
@@ -900,7 +945,8 @@ export class SimEspruino {
       mapInPlace: (from: unknown, to: unknown, map?: unknown, bits?: number) => mapInPlace(from, to, map, bits),
       sum: (arr: unknown) => {
         if (typeof arr === "string") return [...binaryBytes(arr)].reduce((a, b) => a + b, 0);
-        if (Array.isArray(arr) || ArrayBuffer.isView(arr)) return Array.from(arr as ArrayLike<unknown>).reduce((a: number, b) => a + Number(b), 0);
+        if (Array.isArray(arr) || ArrayBuffer.isView(arr))
+          return Array.from(arr as ArrayLike<unknown>).reduce((a: number, b) => a + Number(b), 0);
         throw new Error(`First argument must be Array, not ${typeof arr}`);
       },
       toString: (...args: unknown[]) => bytesBinary(self.bytesOf(args.length === 1 ? args[0] : args)),
@@ -967,7 +1013,8 @@ export class SimEspruino {
   }
 
   private intAddr(addr: unknown): number {
-    if (typeof addr !== "number" || !Number.isInteger(addr)) throw this.newError(`Address should be an integer, got ${typeof addr === "string" ? "String" : typeof addr}`);
+    if (typeof addr !== "number" || !Number.isInteger(addr))
+      throw this.newError(`Address should be an integer, got ${typeof addr === "string" ? "String" : typeof addr}`);
     return addr;
   }
 
@@ -977,7 +1024,8 @@ export class SimEspruino {
     return this.newObject({
       getFree: () => {
         // The Linux build reports its whole flash file, which is the Storage area.
-        const area = b.id === "linux" ? { addr: b.storage.address, length: b.storage.size } : { addr: b.flash.address, length: b.flash.length };
+        const area =
+          b.id === "linux" ? { addr: b.storage.address, length: b.storage.size } : { addr: b.flash.address, length: b.flash.length };
         return self.toCtxJson([area]);
       },
       getPage: (addr: unknown) => {
@@ -1013,7 +1061,11 @@ export class SimEspruino {
         if (!b) return undefined;
         // jswrap_json_parse_liberal: Espruino's reader with unquoted keys allowed; without
         // exceptions it returns whatever it had built.
-        const r = espruinoJsonParse(bytesBinary(b), { dropQuotes: true, newObject: () => self.newObject(), newArray: () => self.newArray([]) });
+        const r = espruinoJsonParse(bytesBinary(b), {
+          dropQuotes: true,
+          newObject: () => self.newObject(),
+          newArray: () => self.newArray([]),
+        });
         if (r.error !== undefined && !noExceptions) throw new self.G.SyntaxError(r.error);
         return r.value;
       },
@@ -1036,21 +1088,33 @@ export class SimEspruino {
       },
       list: (regex?: any, filter?: any) =>
         self.newArray(
-          self.guard(() => st.list({
-            match: regex === undefined ? undefined : (f) => {
-              const m = f.match(regex);
-              return m !== null && m !== undefined;
-            },
-            // jswrap_storage_list: {sf:true} lists only StorageFiles, by their own name;
-            // {sf:false} leaves them out.
-            storageFiles: filter && typeof filter === "object" && "sf" in filter ? !!filter.sf : undefined,
-          })),
+          self.guard(() =>
+            st.list({
+              match:
+                regex === undefined
+                  ? undefined
+                  : (f) => {
+                      const m = f.match(regex);
+                      return m !== null && m !== undefined;
+                    },
+              // jswrap_storage_list: {sf:true} lists only StorageFiles, by their own name;
+              // {sf:false} leaves them out.
+              storageFiles: filter && typeof filter === "object" && "sf" in filter ? !!filter.sf : undefined,
+            }),
+          ),
         ),
       getFree: () => self.guard(() => st.getFree()),
       getStats: () => {
         const x = self.guard(() => st.getStats());
         // In Espruino's order (jswrap_storage_getStats).
-        return self.newObject({ totalBytes: x.totalBytes, freeBytes: x.freeBytes, fileBytes: x.fileBytes, fileCount: x.fileCount, trashBytes: x.trashBytes, trashCount: x.trashCount });
+        return self.newObject({
+          totalBytes: x.totalBytes,
+          freeBytes: x.freeBytes,
+          fileBytes: x.fileBytes,
+          fileCount: x.fileCount,
+          trashBytes: x.trashBytes,
+          trashCount: x.trashCount,
+        });
       },
       compact: () => {
         self.guard(() => st.compact());
@@ -1233,7 +1297,7 @@ function sourceHooks(errors: EspruinoErrors, ctx: vm.Context): SourceHooks {
       let owner: any = proto;
       while (owner && owner !== objectProto && !Object.hasOwn(owner, key)) owner = Object.getPrototypeOf(owner);
       if (!owner || owner === objectProto || builtins.get(owner)?.get(key) !== v || !builtins.has(proto)) return v;
-      return  Object.hasOwn(objectProto, key) ? objectProto[key] : undefined;
+      return Object.hasOwn(objectProto, key) ? objectProto[key] : undefined;
     },
     source,
     evalOf: (o) => (o.eval === v8Eval ? globalEval : o.eval),

@@ -37,7 +37,9 @@ export function formatValue(v: unknown, options: { dropQuotes?: boolean; depth?:
         return String(x);
       case "function": {
         const src = Function.prototype.toString.call(x);
-        return src.startsWith("class") || src.startsWith("function") || src.includes("=>") ? src.replace(/\s+/g, " ") : "function () { [native code] }";
+        return src.startsWith("class") || src.startsWith("function") || src.includes("=>")
+          ? src.replace(/\s+/g, " ")
+          : "function () { [native code] }";
       }
       case "object": {
         if (seen.has(x) || depth > maxDepth) return "{ ... }";

@@ -335,10 +335,27 @@ export function createHttpModule(host: SimHost): any {
     if (cb !== undefined && typeof cb !== "function") throw host.newError(`Expecting Callback Function but got ${typeof cb}`);
     const https = o.protocol === "https:";
     const c: Conn = {
-      gen, req: host.newObject(undefined, reqProto), res: host.newObject(undefined, resProto), options: o, cb,
-      host: o.host === undefined ? "127.0.0.1" : String(o.host), port: Number(o.port) || (https ? 443 : 80), https,
-      sendBuf: "", headerMade: false, chunkedReq: false, wantClose: false, closed: false, connected: false,
-      connecting: false, inflight: 0, recv: "", hadHeaders: false, chunkedRes: false, remaining: 0, ended: false,
+      gen,
+      req: host.newObject(undefined, reqProto),
+      res: host.newObject(undefined, resProto),
+      options: o,
+      cb,
+      host: o.host === undefined ? "127.0.0.1" : String(o.host),
+      port: Number(o.port) || (https ? 443 : 80),
+      https,
+      sendBuf: "",
+      headerMade: false,
+      chunkedReq: false,
+      wantClose: false,
+      closed: false,
+      connected: false,
+      connecting: false,
+      inflight: 0,
+      recv: "",
+      hadHeaders: false,
+      chunkedRes: false,
+      remaining: 0,
+      ended: false,
       stalled: false,
     };
     byReq.set(c.req, c);

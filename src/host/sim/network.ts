@@ -201,10 +201,14 @@ export class SimNetwork {
     this.clock.after(
       latency,
       () => {
-        e.handler(msg, (data) => {
-          const bytes = typeof data === "string" ? Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff) : data;
-          this.clock.after(latency, () => back(bytes), `udp reply from ${host}:${port}`);
-        }, { trueEpochMs: this.clock.trueEpochMs(), from });
+        e.handler(
+          msg,
+          (data) => {
+            const bytes = typeof data === "string" ? Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff) : data;
+            this.clock.after(latency, () => back(bytes), `udp reply from ${host}:${port}`);
+          },
+          { trueEpochMs: this.clock.trueEpochMs(), from },
+        );
       },
       `udp to ${host}:${port}`,
     );

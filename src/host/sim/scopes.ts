@@ -52,7 +52,8 @@ function connect(): void {
   (globalThis as Record<string, unknown>).__spoolScopeSink = (v: unknown) => {
     received = v;
   };
-  sinkId = post<{ result: RemoteObject }>("Runtime.evaluate", { expression: "globalThis.__spoolScopeSink", objectGroup: "spool-sim-sink" }).result.objectId;
+  sinkId = post<{ result: RemoteObject }>("Runtime.evaluate", { expression: "globalThis.__spoolScopeSink", objectGroup: "spool-sim-sink" })
+    .result.objectId;
 }
 
 function idOf(v: object): number {
@@ -75,14 +76,26 @@ export function closureScopes(fn: Function): ClosureScope[] {
   // The function's handle, through a host global named only for this call.
   (globalThis as Record<string, unknown>).__spoolScopeProbe = fn;
   try {
-    const probe = post<{ result: RemoteObject }>("Runtime.evaluate", { expression: "globalThis.__spoolScopeProbe", objectGroup: GROUP }).result;
-    const props = post<{ internalProperties?: { name: string; value?: RemoteObject }[] }>("Runtime.getProperties", { objectId: probe.objectId, ownProperties: true, objectGroup: GROUP });
+    const probe = post<{ result: RemoteObject }>("Runtime.evaluate", {
+      expression: "globalThis.__spoolScopeProbe",
+      objectGroup: GROUP,
+    }).result;
+    const props = post<{ internalProperties?: { name: string; value?: RemoteObject }[] }>("Runtime.getProperties", {
+      objectId: probe.objectId,
+      ownProperties: true,
+      objectGroup: GROUP,
+    });
     const scopes = (props.internalProperties || []).find((p) => p.name === "[[Scopes]]");
     if (!scopes?.value?.objectId) return out;
     // The scope list comes back as an array of { description, object }, each object holding the
     // scope's variables (the values themselves): one call per function, not one per variable.
     received = undefined;
-    post("Runtime.callFunctionOn", { objectId: scopes.value.objectId, functionDeclaration: "function(s){s(this)}", arguments: [{ objectId: sinkId }], objectGroup: GROUP });
+    post("Runtime.callFunctionOn", {
+      objectId: scopes.value.objectId,
+      functionDeclaration: "function(s){s(this)}",
+      arguments: [{ objectId: sinkId }],
+      objectGroup: GROUP,
+    });
     const list = received as ArrayLike<{ description?: string; object?: Record<string, unknown> }> | undefined;
     received = undefined;
     for (let i = 0; list && i < list.length; i++) {
@@ -95,7 +108,13 @@ export function closureScopes(fn: Function): ClosureScope[] {
       for (const name of names) {
         const value = sc.object[name];
         values.push(value);
-        key += name + "=" + ((value !== null && typeof value === "object") || typeof value === "function" ? "#" + idOf(value as object) : typeof value + ":" + String(value)) + ";";
+        key +=
+          name +
+          "=" +
+          ((value !== null && typeof value === "object") || typeof value === "function"
+            ? "#" + idOf(value as object)
+            : typeof value + ":" + String(value)) +
+          ";";
       }
       out.push({ key, names, values });
     }

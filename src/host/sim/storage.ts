@@ -157,14 +157,27 @@ export class JsfStorage {
     for (const h of this.headers()) {
       if (h.erased) continue;
       let eq = true;
-      for (let i = 0; i < NAME_BYTES; i++) if (h.name[i] !== nameBytes[i]) { eq = false; break; }
+      for (let i = 0; i < NAME_BYTES; i++)
+        if (h.name[i] !== nameBytes[i]) {
+          eq = false;
+          break;
+        }
       if (eq) return h;
     }
     return undefined;
   }
 
   private statsInternal(): StorageStats & { lastAddr: number; firstTrashPage: number } {
-    const s = { fileBytes: 0, fileCount: 0, trashBytes: 0, trashCount: 0, freeBytes: 0, totalBytes: this.end - this.start, lastAddr: this.start, firstTrashPage: 0 };
+    const s = {
+      fileBytes: 0,
+      fileCount: 0,
+      trashBytes: 0,
+      trashCount: 0,
+      freeBytes: 0,
+      totalBytes: this.end - this.start,
+      lastAddr: this.start,
+      firstTrashPage: 0,
+    };
     let lastUnbroken = this.start;
     for (const h of this.headers()) {
       if ((h.addr - this.start) % this.pageSize === 0) lastUnbroken = h.addr;

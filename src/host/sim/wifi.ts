@@ -72,25 +72,38 @@ export function createWifi(host: SimHost): WifiControl {
 
   function schedule(ms: number, fn: () => void, label: string): void {
     host.clock.cancel(task);
-    task = host.clock.after(ms, () => {
-      task = undefined;
-      if (host.isLive(gen)) fn();
-    }, label);
+    task = host.clock.after(
+      ms,
+      () => {
+        task = undefined;
+        if (host.isLive(gen)) fn();
+      },
+      label,
+    );
   }
 
   function attempt(): void {
     state = "connecting";
     const r = apMatches();
     if (r === "ok") {
-      schedule(T.connectMs, () => {
-        if (apMatches() !== "ok") return failed("no_ap_found");
-        state = "connected";
-        lastReason = "connected";
-        fire("associated", { ssid, mac: AP_MAC, channel: esp32 ? "6" : 6 });
-        callback(null);
-        fire("connected", esp32 ? { ip: host.ip, netmask: "255.255.255.0", gw: "192.168.1.1" } : { ip: host.ip, mask: "255.255.255.0", gw: "192.168.1.1" });
-        host.linkChanged();
-      }, "wifi associate");
+      schedule(
+        T.connectMs,
+        () => {
+          if (apMatches() !== "ok") return failed("no_ap_found");
+          state = "connected";
+          lastReason = "connected";
+          fire("associated", { ssid, mac: AP_MAC, channel: esp32 ? "6" : 6 });
+          callback(null);
+          fire(
+            "connected",
+            esp32
+              ? { ip: host.ip, netmask: "255.255.255.0", gw: "192.168.1.1" }
+              : { ip: host.ip, mask: "255.255.255.0", gw: "192.168.1.1" },
+          );
+          host.linkChanged();
+        },
+        "wifi associate",
+      );
     } else schedule(T.attemptMs, () => failed(r), "wifi attempt");
   }
 
@@ -164,16 +177,25 @@ export function createWifi(host: SimHost): WifiControl {
     state = "off";
     lastReason = "off";
     if (was === "connected") host.linkChanged();
-    host.clock.after(0, () => {
-      if (!host.isLive(gen)) return;
-      if (was !== "off") fire("disconnected", disconnectedDetails("assoc_leave"));
-      if (typeof callbackFn === "function") host.invoke(gen, callbackFn, undefined, []);
-    }, "wifi disconnect");
+    host.clock.after(
+      0,
+      () => {
+        if (!host.isLive(gen)) return;
+        if (was !== "off") fire("disconnected", disconnectedDetails("assoc_leave"));
+        if (typeof callbackFn === "function") host.invoke(gen, callbackFn, undefined, []);
+      },
+      "wifi disconnect",
+    );
   };
 
   function ipInfo(): Record<string, unknown> {
     const ip = state === "connected" ? host.ip : "0.0.0.0";
-    return { ip, netmask: state === "connected" ? "255.255.255.0" : "0.0.0.0", gw: state === "connected" ? "192.168.1.1" : "0.0.0.0", mac: "30:ae:a4:00:00:01" };
+    return {
+      ip,
+      netmask: state === "connected" ? "255.255.255.0" : "0.0.0.0",
+      gw: state === "connected" ? "192.168.1.1" : "0.0.0.0",
+      mac: "30:ae:a4:00:00:01",
+    };
   }
 
   mod.getIP = (callbackFn?: unknown): any => {
@@ -194,7 +216,13 @@ export function createWifi(host: SimHost): WifiControl {
   };
 
   mod.getDetails = (callbackFn?: unknown): any => {
-    const o = host.newObject({ status: state === "connected" ? "connected" : lastReason, ssid, rssi: -60, authMode: "wpa2", savedSsid: null });
+    const o = host.newObject({
+      status: state === "connected" ? "connected" : lastReason,
+      ssid,
+      rssi: -60,
+      authMode: "wpa2",
+      savedSsid: null,
+    });
     if (typeof callbackFn === "function") host.clock.after(0, () => host.invoke(gen, callbackFn, undefined, [o]), "wifi getDetails");
     return o;
   };

@@ -82,10 +82,28 @@ export class InspectStore extends Store {
         else if (r === R_READING) {
           const i = c.index;
           const undelivered = i < this.cnt[s] && bm[this.bitByte(s, i)] & (1 << (i % 8));
-          w = { sector: s, offset: c.at, bytes: c.len, kind: "reading", pos: this.seq[s] * POS_SPAN + i, type: c.type, reading: this.readingOf(c), delivered: !undelivered };
+          w = {
+            sector: s,
+            offset: c.at,
+            bytes: c.len,
+            kind: "reading",
+            pos: this.seq[s] * POS_SPAN + i,
+            type: c.type,
+            reading: this.readingOf(c),
+            delivered: !undelivered,
+          };
         } else if (c.sub === M_BOOT) w = { sector: s, offset: c.at, bytes: c.len, kind: "boot", bootId: c.a };
-        else if (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE) w = { sector: s, offset: c.at, bytes: c.len, kind: "anchor", anchor: anchorOf(c) };
-        else w = { sector: s, offset: c.at, bytes: c.len, kind: "count", reason: c.a === ROTATION_MARK ? "rotation" : DROP_REASONS[c.a] || "#" + c.a, n: c.b };
+        else if (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)
+          w = { sector: s, offset: c.at, bytes: c.len, kind: "anchor", anchor: anchorOf(c) };
+        else
+          w = {
+            sector: s,
+            offset: c.at,
+            bytes: c.len,
+            kind: "count",
+            reason: c.a === ROTATION_MARK ? "rotation" : DROP_REASONS[c.a] || "#" + c.a,
+            n: c.b,
+          };
         if (fn(w) === false) return;
         if (r === R_BAD) break;
         r = c.next();

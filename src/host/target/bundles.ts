@@ -11,7 +11,16 @@ import type { StorageFile } from "./storage-boot.ts";
 export { seededRandom } from "../random.ts";
 
 /** Device entry of the store soak (test/target/store.test.ts, bench/target.ts). */
-export const STORE_SOAK_ENTRY = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "target", "entries", "store-soak.ts");
+export const STORE_SOAK_ENTRY = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "test",
+  "target",
+  "entries",
+  "store-soak.ts",
+);
 
 const built = new Map<string, Promise<string>>();
 let outRoot: string | undefined;

@@ -12,7 +12,8 @@ export function espruinoBinary(): string | undefined {
 /** Why the real-interpreter suite cannot run here, or undefined when it can. */
 export function targetSkipReason(): string | undefined {
   const bin = process.env.ESPRUINO;
-  if (!bin) return "ESPRUINO is not set: point it at Espruino's Linux build (e.g. ESPRUINO=/opt/espruino/espruino) to run this on the real interpreter";
+  if (!bin)
+    return "ESPRUINO is not set: point it at Espruino's Linux build (e.g. ESPRUINO=/opt/espruino/espruino) to run this on the real interpreter";
   if (!existsSync(bin)) return `ESPRUINO=${bin} does not exist`;
   return undefined;
 }
@@ -104,7 +105,8 @@ export class EspruinoProcess {
       const hit = this.lines.find((l) => re.test(l));
       if (hit !== undefined) return hit;
       if (this.dead) throw new Error(`the interpreter exited before printing ${re}; output:\n${this.lines.slice(-20).join("\n")}`);
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${re}; output:\n${this.lines.slice(-20).join("\n")}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${re}; output:\n${this.lines.slice(-20).join("\n")}`);
       await this.nextLine(deadline - Date.now());
     }
   }

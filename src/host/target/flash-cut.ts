@@ -22,7 +22,12 @@ function straceArgs(cwd: string, extra: string[], binary: string): string[] {
  * its start) is never made: it is killed on entering it.
  */
 export function interpreterCutAt(o: { binary: string; cwd: string; file: string; n: number }): EspruinoProcess {
-  return new EspruinoProcess({ binary: STRACE!, cwd: o.cwd, file: o.file, args: straceArgs(o.cwd, ["-e", `inject=write:signal=KILL:when=${o.n}`, "-o", "/dev/null"], o.binary) });
+  return new EspruinoProcess({
+    binary: STRACE!,
+    cwd: o.cwd,
+    file: o.file,
+    args: straceArgs(o.cwd, ["-e", `inject=write:signal=KILL:when=${o.n}`, "-o", "/dev/null"], o.binary),
+  });
 }
 
 /** Starts the interpreter under strace, logging its writes to espruino.flash into `log`. */

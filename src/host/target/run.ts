@@ -12,6 +12,9 @@ if (reason) console.log(`test:target: the real-interpreter suite is skipped: ${r
 if (smallReason) console.log(`test:target: the small-memory suite is skipped: ${smallReason}`);
 if (!reason || !smallReason) {
   // One file at a time: each drives CPU-bound interpreters, and their timeouts assume a quiet machine.
-  const r = spawnSync("npx", ["ava", "--verbose", "--concurrency=1", "--timeout=5m", "test/target/"], { stdio: "inherit", env: process.env });
+  const r = spawnSync("npx", ["ava", "--verbose", "--concurrency=1", "--timeout=5m", "test/target/"], {
+    stdio: "inherit",
+    env: process.env,
+  });
   process.exitCode = r.status ?? 1;
 }

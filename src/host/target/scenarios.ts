@@ -35,9 +35,19 @@ const QUOTA = 1_000_000;
  * device at it with scheme "https".
  * @throws Error when a port cannot be bound or the TLS key and certificate are unusable.
  */
-export async function startLocalCloud(options: { tls?: TlsOptions; log?: (line: string) => void; device?: DeviceConfig } = {}): Promise<LocalCloud> {
+export async function startLocalCloud(
+  options: { tls?: TlsOptions; log?: (line: string) => void; device?: DeviceConfig } = {},
+): Promise<LocalCloud> {
   const devices = options.device ? [options.device] : undefined;
-  const server = await startServer({ port: 0, db: ":memory:", quiet: !options.log, log: options.log, limits: { dailyQuota: QUOTA }, tls: options.tls, devices });
+  const server = await startServer({
+    port: 0,
+    db: ":memory:",
+    quiet: !options.log,
+    log: options.log,
+    limits: { dailyQuota: QUOTA },
+    tls: options.tls,
+    devices,
+  });
   const sntp = await startSntpServer();
   const token = options.device?.token ?? server.demoToken!;
   return {
@@ -145,7 +155,11 @@ const REST_SETTLE_MS = 1500;
  * @returns the running interpreter and `process.memory().usage` then (JsVars after GC: at rest).
  * @throws Error when it does not boot or sync; the interpreter is stopped then.
  */
-export async function bootAtRest(o: { binary: string; board?: string; setup: Record<string, unknown> }): Promise<{ dev: EspruinoProcess; usage: number }> {
+export async function bootAtRest(o: {
+  binary: string;
+  board?: string;
+  setup: Record<string, unknown>;
+}): Promise<{ dev: EspruinoProcess; usage: number }> {
   const dev = await bootFirmware(o.binary, undefined, o.board);
   try {
     await dev.eval(`spool.setup(${JSON.stringify(o.setup)})`, 30_000);
@@ -155,10 +169,14 @@ export async function bootAtRest(o: { binary: string; board?: string; setup: Rec
     // Idle with nothing scheduled: after its start the uplink may wait up to 3 s for the first
     // sync's answer (src/device/uplink/uplink.ts syncWaitMs) while it reads "idle" already.
     if (o.setup.blynk) {
-      await until("the uplink idle with nothing scheduled", async () => {
-        const u = await dev.eval<{ state: string; nextAttemptInS: number | null }>("spool.status().uplink", 30_000);
-        return u.state === "idle" && u.nextAttemptInS === null;
-      }, 20_000);
+      await until(
+        "the uplink idle with nothing scheduled",
+        async () => {
+          const u = await dev.eval<{ state: string; nextAttemptInS: number | null }>("spool.status().uplink", 30_000);
+          return u.state === "idle" && u.nextAttemptInS === null;
+        },
+        20_000,
+      );
     }
     await sleep(REST_SETTLE_MS);
     return { dev, usage: await dev.eval<number>("process.memory().usage", 30_000) };
@@ -222,7 +240,13 @@ const FLUSH_SAMPLER =
  * time, so the flush is slow there (about 18 points/s on a loaded two-core machine).
  * @throws Error when the device fails or the flush does not complete within `timeoutMs` (15 min).
  */
-export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud; points: number; board?: string; timeoutMs?: number }): Promise<FlushMemory> {
+export async function measureFlushMemory(o: {
+  binary: string;
+  cloud: LocalCloud;
+  points: number;
+  board?: string;
+  timeoutMs?: number;
+}): Promise<FlushMemory> {
   const { cloud, points } = o;
   // V1 as an Integer datastream: 10,000 Doubles (about 7 B each with 1 ms apart stamps) do not
   // fit the linux profile's 64 KB region (about 8,800 do), small integers (about 4 B) do.
@@ -258,7 +282,18 @@ export async function measureFlushMemory(o: { binary: string; cloud: LocalCloud;
     const printed = dev.output().filter((l) => /^(OUT OF MEMORY|New interpreter error)/.test(l.trim()));
     const errors = printed.concat(await dev.eval<string[]>("E.getErrorFlags()", 60_000));
     const m = await dev.eval<{ peak: number; raw: number; n: number }>("{peak:MEM.peak,raw:MEM.raw,n:MEM.n}", 60_000);
-    return { usageEmpty, usageFull, usagePeakFlush: m.peak, usagePeakFlushNoGc: m.raw, usageRestSampled, total, samples: m.n, flushMs, delivered, errors };
+    return {
+      usageEmpty,
+      usageFull,
+      usagePeakFlush: m.peak,
+      usagePeakFlushNoGc: m.raw,
+      usageRestSampled,
+      total,
+      samples: m.n,
+      flushMs,
+      delivered,
+      errors,
+    };
   } finally {
     await dev.kill();
     rmSync(dev.cwd, { recursive: true, force: true });
@@ -316,7 +351,12 @@ function median(xs: number[]): number {
  * the last run ({@link UPLOAD_HOLD_MS}), which must deliver every reading.
  * @throws Error when the boot, the setup or the clock sync fails, or a checkpoint is not a multiple of `per`.
  */
-export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; checkpoints: number[]; per?: number }): Promise<RecordCost> {
+export async function measureRecordCost(o: {
+  binary: string;
+  cloud: LocalCloud;
+  checkpoints: number[];
+  per?: number;
+}): Promise<RecordCost> {
   const per = o.per ?? 125;
   for (const c of o.checkpoints) if (c <= 0 || c % per !== 0) throw new Error(`checkpoint ${c} is not a positive multiple of ${per} calls`);
   const rounds = Math.max(...o.checkpoints) / per;
@@ -329,7 +369,10 @@ export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; 
     await dev.eval(`global.naiveFile=require("Storage").open("naive.log","a")`);
     const timed = async (call: string): Promise<[number, number]> => {
       const cpu0 = dev.cpuUs();
-      const us = await dev.eval<number>(`(function(){var s=getTime();for(var k=0;k<${per};k++)${call};return (getTime()-s)*1e6/${per};})()`, 120_000);
+      const us = await dev.eval<number>(
+        `(function(){var s=getTime();for(var k=0;k<${per};k++)${call};return (getTime()-s)*1e6/${per};})()`,
+        120_000,
+      );
       return [us, (dev.cpuUs() - cpu0) / per];
     };
     const runs: RecordCost["runs"] = { record: [], naive: [], recordCpu: [], naiveCpu: [] };
@@ -345,7 +388,12 @@ export async function measureRecordCost(o: { binary: string; cloud: LocalCloud; 
     const load1 = loadavg()[0];
     await dev.eval("spool.flush()");
     const recorded = per * rounds;
-    await until(`the server to store all ${recorded} readings`, () => o.cloud.server.history(o.cloud.token, 1).length >= recorded, 600_000, 200);
+    await until(
+      `the server to store all ${recorded} readings`,
+      () => o.cloud.server.history(o.cloud.token, 1).length >= recorded,
+      600_000,
+      200,
+    );
     const at = o.checkpoints.map((calls) => {
       const n = calls / per;
       return {

@@ -41,11 +41,16 @@ export class SerialLine {
     mkdirSync(shimDir);
     const shim = join(shimDir, "udevadm");
     // udev's database format (udevadm info -e): one P: entry per device, N: its name, E: properties.
-    writeFileSync(shim, `#!/bin/sh\n[ "$1 $2" = "info -e" ] || exit 1\nprintf 'P: /devices/virtual/tty/ttyUSB0\\nN: ttyUSB0\\nE: DEVNAME=%s\\nE: SUBSYSTEM=tty\\n\\n' '${this.device}'\n`);
+    writeFileSync(
+      shim,
+      `#!/bin/sh\n[ "$1 $2" = "info -e" ] || exit 1\nprintf 'P: /devices/virtual/tty/ttyUSB0\\nN: ttyUSB0\\nE: DEVNAME=%s\\nE: SUBSYSTEM=tty\\n\\n' '${this.device}'\n`,
+    );
     chmodSync(shim, 0o755);
     this.env = { ...process.env, PATH: shimDir + delimiter + (process.env.PATH ?? "") };
     // raw,echo=0: the line carries bytes as they are, as a UART does.
-    this.socat = spawn("socat", [`pty,raw,echo=0,link=${this.device}`, `pty,raw,echo=0,link=${this.boardEnd}`], { stdio: ["ignore", "ignore", "pipe"] });
+    this.socat = spawn("socat", [`pty,raw,echo=0,link=${this.device}`, `pty,raw,echo=0,link=${this.boardEnd}`], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     this.socatExit = new Promise((resolve) => this.socat.once("exit", () => resolve()));
   }
 

@@ -61,7 +61,8 @@ export async function bootStorage(o: { binary: string; cwd: string; banner?: Reg
   try {
     if (o.banner) {
       const line = await dev.waitFor(new RegExp(`${o.banner.source}|OUT OF MEMORY`), o.timeoutMs ?? 20_000);
-      if (/OUT OF MEMORY/.test(line)) throw new Error(`OUT OF MEMORY while booting from Storage; output:\n${dev.lines.slice(-20).join("\n")}`);
+      if (/OUT OF MEMORY/.test(line))
+        throw new Error(`OUT OF MEMORY while booting from Storage; output:\n${dev.lines.slice(-20).join("\n")}`);
     }
   } catch (err) {
     await dev.kill();

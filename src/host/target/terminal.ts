@@ -62,7 +62,10 @@ export class Terminal {
         return m;
       }
       const left = deadline - Date.now();
-      if (left <= 0 || exited) throw new Error(`terminal: ${exited ? "the command exited" : "timed out"} waiting for ${re}; it printed:\n${this.text.slice(-1500)}`);
+      if (left <= 0 || exited)
+        throw new Error(
+          `terminal: ${exited ? "the command exited" : "timed out"} waiting for ${re}; it printed:\n${this.text.slice(-1500)}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
         this.waiters.push(() => {

@@ -22,16 +22,18 @@ export default {
       "finally order": "(function () { var s = ''; try { s += 'a'; throw 1; } catch (e) { s += 'b'; } finally { s += 'c'; } return s; })()",
       "finally return": "(function () { try { return 'try'; } finally { print('finally runs'); } })()",
       "JSON parse error": "(function () { try { JSON.parse('{x'); } catch (e) { return e.name; } })()",
-      "instanceof": "(new TypeError('x') instanceof TypeError) + ' ' + (new TypeError('x') instanceof Error)",
+      instanceof: "(new TypeError('x') instanceof TypeError) + ' ' + (new TypeError('x') instanceof Error)",
       "stack is string": "typeof new Error('x').stack",
       "print error": "new Error('shown')",
       "error in JSON": "JSON.stringify(new Error('m'))",
       "TypeError toString": "String(new TypeError('t'))",
       "Error own keys": "JSON.stringify(Object.keys(new Error('m')))",
-      "caught error type": "(function () { try { var n = null; return n.x; } catch (e) { return e.type + ' ' + (e instanceof Error) + ' ' + String(e); } })()",
+      "caught error type":
+        "(function () { try { var n = null; return n.x; } catch (e) { return e.type + ' ' + (e instanceof Error) + ' ' + String(e); } })()",
       "call a number": "(function () { try { var o = { f: 1 }; o.f(); } catch (e) { return String(e); } })()",
       "call undefined variable": "(function () { try { var f; f(); } catch (e) { return String(e); } })()",
-      "subclass": "(function () { class A extends Error { constructor(m) { super(m); this.name = 'A'; } } var a = new A('q'); return String(a) + ' ' + (a instanceof A) + ' ' + (a instanceof Error) + ' ' + a.name + ' ' + a.message; })()",
+      subclass:
+        "(function () { class A extends Error { constructor(m) { super(m); this.name = 'A'; } } var a = new A('q'); return String(a) + ' ' + (a instanceof A) + ' ' + (a instanceof Error) + ' ' + a.name + ' ' + a.message; })()",
       "print TypeError": "new TypeError('t')",
     }),
     ...scripts({
@@ -43,7 +45,8 @@ export default {
     }),
     ...scripts(
       {
-        "uncaught in timer": "setTimeout(function () { var u; u.y = 2; }, 1);\nsetTimeout(function () { print('next timer runs'); done(); }, 5);",
+        "uncaught in timer":
+          "setTimeout(function () { var u; u.y = 2; }, 1);\nsetTimeout(function () { print('next timer runs'); done(); }, 5);",
       },
       true,
     ),

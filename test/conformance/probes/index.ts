@@ -15,4 +15,19 @@ import tofixed from "./tofixed.ts";
 import typed from "./typed.ts";
 import utf8 from "./utf8.ts";
 
-export const TOPICS: ProbeTopic[] = [strings, utf8, numbers, tofixed, json, date, math, typed, errors, timers, storage, flash, net, builtins];
+export const TOPICS: ProbeTopic[] = [
+  strings,
+  utf8,
+  numbers,
+  tofixed,
+  json,
+  date,
+  math,
+  typed,
+  errors,
+  timers,
+  storage,
+  flash,
+  net,
+  builtins,
+];

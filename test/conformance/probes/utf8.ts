@@ -6,12 +6,13 @@ export default {
   topic: "utf8",
   probes: printEach({
     "literal length": "'café €5'.length",
-    "literal codes": "(function (s) { var a = []; for (var i = 0; i < s.length; i++) a.push(s.charCodeAt(i)); return a.join(); })('café €5')",
+    "literal codes":
+      "(function (s) { var a = []; for (var i = 0; i < s.length; i++) a.push(s.charCodeAt(i)); return a.join(); })('café €5')",
     "u escape code": "'\\u20AC'.charCodeAt(0) + ' ' + '\\u20AC'.length",
     "x escape code": "'\\xE9'.charCodeAt(0)",
     "escape equals literal": "('\\u00e9' === 'é') + ' ' + ('\\xe9' === 'é')",
-    "greek": "'Ωx'.length + ' ' + 'Ωx'.charCodeAt(0)",
-    "cjk": "'日本語'.length + ' ' + '日本語'.charCodeAt(1)",
+    greek: "'Ωx'.length + ' ' + 'Ωx'.charCodeAt(0)",
+    cjk: "'日本語'.length + ' ' + '日本語'.charCodeAt(1)",
     "emoji length": "'😀'.length",
     "emoji code": "'😀'.charCodeAt(0)",
     "emoji surrogate escape": "'\\uD83D\\uDE00'.length",
@@ -22,10 +23,11 @@ export default {
     "toString of Uint8Array": "E.toString(new Uint8Array([104, 105, 0, 255])).length",
     "toString of mixed": "JSON.stringify(E.toString(['ab', 67, [68, 69]]))",
     "toString of data count": "JSON.stringify(E.toString({ data: 'ab', count: 3 }))",
-    "asUTF8 euro": "(function (u) { return u.length + ' ' + u.charCodeAt(0) + ' ' + (u === '€5'); })(E.asUTF8(String.fromCharCode(0xE2, 0x82, 0xAC, 0x35)))",
+    "asUTF8 euro":
+      "(function (u) { return u.length + ' ' + u.charCodeAt(0) + ' ' + (u === '€5'); })(E.asUTF8(String.fromCharCode(0xE2, 0x82, 0xAC, 0x35)))",
     "asUTF8 emoji": "(function (u) { return u.length + ' ' + u.charCodeAt(0); })(E.asUTF8(String.fromCharCode(0xF0, 0x9F, 0x98, 0x80)))",
     "asUTF8 ascii": "(function (u) { return u.length + ' ' + u; })(E.asUTF8('abc'))",
-    "fromUTF8": "(function (b) { return b.length + ' ' + b.charCodeAt(0) + ' ' + b.charCodeAt(1); })(E.fromUTF8('é'))",
+    fromUTF8: "(function (b) { return b.length + ' ' + b.charCodeAt(0) + ' ' + b.charCodeAt(1); })(E.fromUTF8('é'))",
     "fromUTF8 bytes": "E.fromUTF8('ab')",
     "JSON of text": "JSON.stringify('café €5')",
     "JSON of emoji": "JSON.stringify('emoji 😀 ok')",
@@ -47,6 +49,7 @@ export default {
     "decodeURIComponent letters": "decodeURIComponent('%41%zz%4a%2F')",
     "decodeURIComponent short": "(function () { try { return decodeURIComponent('ab%4'); } catch (e) { return String(e); } })()",
     "btoa of text": "btoa('é')",
-    "code point loop": "(function (s) { var n = 0; for (var i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) n++; return n; })('日本語 ok')",
+    "code point loop":
+      "(function (s) { var n = 0; for (var i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) n++; return n; })('日本語 ok')",
   }),
 } satisfies ProbeTopic;

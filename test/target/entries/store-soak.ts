@@ -73,7 +73,8 @@ global.soak = {
   /** Appends n Double readings on the bench pin without printing; µs per append. */
   bench: (n: number) => {
     const s = getTime();
-    for (let i = 0; i < n; i++) store.append({ pin: BENCH_PIN, stamp: { epochMs: Math.floor(getTime() * 1000) }, value: 20 + (i % 100) / 10 });
+    for (let i = 0; i < n; i++)
+      store.append({ pin: BENCH_PIN, stamp: { epochMs: Math.floor(getTime() * 1000) }, value: 20 + (i % 100) / 10 });
     return ((getTime() - s) * 1e6) / n;
   },
   /** The naive baseline: one JSON line per reading appended to a Storage file; µs per append. */

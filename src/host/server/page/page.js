@@ -103,34 +103,38 @@ function ensureCard(container, dev, ds) {
 
 function makeChart(s, plot, data) {
   plot.replaceChildren();
-  s.chart = new uPlot({
-    width: CHART_WIDTH,
-    height: CHART_HEIGHT,
-    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
-    scales: { x: { time: true } },
-    series: [
-      { label: "UTC", value: (_u, v) => (v == null ? "–" : utc(v * 1000)) },
-      { label: "min", stroke: "#2a6fdb", width: 1.5, spanGaps: false, points: { show: data[0].length < 200 } },
-      { label: "max", stroke: "#2a6fdb", width: 1, spanGaps: false, points: { show: false } },
-    ],
-    bands: [{ series: [2, 1], fill: "rgba(42,111,219,0.25)" }],
-    legend: { show: true },
-    hooks: {
-      // A drag selects a time range: fetch it at full width rather than stretch what is shown.
-      setSelect: [
-        (u) => {
-          if (u.select.width < 2) return;
-          const from = Math.floor(u.posToVal(u.select.left, "x") * 1000);
-          const to = Math.ceil(u.posToVal(u.select.left + u.select.width, "x") * 1000);
-          u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false);
-          s.zoom = { from, to };
-          s.card.querySelector(".unzoom").hidden = false;
-          refresh(s);
-        },
+  s.chart = new uPlot(
+    {
+      width: CHART_WIDTH,
+      height: CHART_HEIGHT,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+      scales: { x: { time: true } },
+      series: [
+        { label: "UTC", value: (_u, v) => (v == null ? "–" : utc(v * 1000)) },
+        { label: "min", stroke: "#2a6fdb", width: 1.5, spanGaps: false, points: { show: data[0].length < 200 } },
+        { label: "max", stroke: "#2a6fdb", width: 1, spanGaps: false, points: { show: false } },
       ],
+      bands: [{ series: [2, 1], fill: "rgba(42,111,219,0.25)" }],
+      legend: { show: true },
+      hooks: {
+        // A drag selects a time range: fetch it at full width rather than stretch what is shown.
+        setSelect: [
+          (u) => {
+            if (u.select.width < 2) return;
+            const from = Math.floor(u.posToVal(u.select.left, "x") * 1000);
+            const to = Math.ceil(u.posToVal(u.select.left + u.select.width, "x") * 1000);
+            u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false);
+            s.zoom = { from, to };
+            s.card.querySelector(".unzoom").hidden = false;
+            refresh(s);
+          },
+        ],
+      },
+      cursor: { drag: { x: true, y: false, setScale: false } },
     },
-    cursor: { drag: { x: true, y: false, setScale: false } },
-  }, data, plot);
+    data,
+    plot,
+  );
   window.spoolCharts[s.key] = s.chart;
 }
 
@@ -186,7 +190,13 @@ async function poll() {
       let section = document.getElementById("device-" + dev.id);
       if (!section) {
         section = el("section", { class: "device", id: "device-" + dev.id });
-        section.append(el("h2", {}, dev.name), el("div", { class: "meta" }), el("div", { class: "panel", hidden: "" }), el("div", { class: "streams" }), el("div", { class: "no-points" }));
+        section.append(
+          el("h2", {}, dev.name),
+          el("div", { class: "meta" }),
+          el("div", { class: "panel", hidden: "" }),
+          el("div", { class: "streams" }),
+          el("div", { class: "no-points" }),
+        );
         root.append(section);
       }
       const seenText = dev.lastSeen ? `last write ${utc(dev.lastSeen)}` : "no writes yet";
