@@ -3482,63 +3482,63 @@ interface Date {
 /////////////////////////////
 
 interface ObjectConstructor {
-    /** Copies the own enumerable properties of the sources onto target. */
-    assign<T extends {}, U>(target: T, source: U): T & U;
-    assign<T extends {}, U, V>(target: T, source1: U, source2: V): T & U & V;
-    assign(target: object, ...sources: any[]): any;
-    /** The own enumerable property values of an object. */
-    values<T>(o: { [s: string]: T } | ArrayLike<T>): T[];
-    values(o: {}): any[];
-    /** The own enumerable [key, value] pairs of an object. */
-    entries<T>(o: { [s: string]: T } | ArrayLike<T>): [string, T][];
-    entries(o: {}): [string, any][];
-    /** An object from [key, value] pairs (an array of pairs only: Espruino has no iterators). */
-    fromEntries<T = any>(entries: ReadonlyArray<readonly [PropertyKey, T]>): { [k: string]: T };
-    getOwnPropertyDescriptors<T>(o: T): { [P in keyof T]: TypedPropertyDescriptor<T[P]> } & { [x: string]: PropertyDescriptor };
-    setPrototypeOf(o: any, proto: object | null): any;
+  /** Copies the own enumerable properties of the sources onto target. */
+  assign<T extends {}, U>(target: T, source: U): T & U;
+  assign<T extends {}, U, V>(target: T, source1: U, source2: V): T & U & V;
+  assign(target: object, ...sources: any[]): any;
+  /** The own enumerable property values of an object. */
+  values<T>(o: { [s: string]: T } | ArrayLike<T>): T[];
+  values(o: {}): any[];
+  /** The own enumerable [key, value] pairs of an object. */
+  entries<T>(o: { [s: string]: T } | ArrayLike<T>): [string, T][];
+  entries(o: {}): [string, any][];
+  /** An object from [key, value] pairs (an array of pairs only: Espruino has no iterators). */
+  fromEntries<T = any>(entries: ReadonlyArray<readonly [PropertyKey, T]>): { [k: string]: T };
+  getOwnPropertyDescriptors<T>(o: T): { [P in keyof T]: TypedPropertyDescriptor<T[P]> } & { [x: string]: PropertyDescriptor };
+  setPrototypeOf(o: any, proto: object | null): any;
 }
 
 interface Array<T> {
-    find<S extends T>(predicate: (value: T, index: number, obj: T[]) => value is S, thisArg?: any): S | undefined;
-    find(predicate: (value: T, index: number, obj: T[]) => unknown, thisArg?: any): T | undefined;
-    findIndex(predicate: (value: T, index: number, obj: T[]) => unknown, thisArg?: any): number;
-    includes(searchElement: T, fromIndex?: number): boolean;
+  find<S extends T>(predicate: (value: T, index: number, obj: T[]) => value is S, thisArg?: any): S | undefined;
+  find(predicate: (value: T, index: number, obj: T[]) => unknown, thisArg?: any): T | undefined;
+  findIndex(predicate: (value: T, index: number, obj: T[]) => unknown, thisArg?: any): number;
+  includes(searchElement: T, fromIndex?: number): boolean;
 }
 
 interface ReadonlyArray<T> {
-    find<S extends T>(predicate: (value: T, index: number, obj: readonly T[]) => value is S, thisArg?: any): S | undefined;
-    find(predicate: (value: T, index: number, obj: readonly T[]) => unknown, thisArg?: any): T | undefined;
-    findIndex(predicate: (value: T, index: number, obj: readonly T[]) => unknown, thisArg?: any): number;
-    includes(searchElement: T, fromIndex?: number): boolean;
+  find<S extends T>(predicate: (value: T, index: number, obj: readonly T[]) => value is S, thisArg?: any): S | undefined;
+  find(predicate: (value: T, index: number, obj: readonly T[]) => unknown, thisArg?: any): T | undefined;
+  findIndex(predicate: (value: T, index: number, obj: readonly T[]) => unknown, thisArg?: any): number;
+  includes(searchElement: T, fromIndex?: number): boolean;
 }
 
 interface String {
-    startsWith(searchString: string, position?: number): boolean;
-    endsWith(searchString: string, endPosition?: number): boolean;
-    includes(searchString: string, position?: number): boolean;
-    padStart(maxLength: number, fillString?: string): string;
-    padEnd(maxLength: number, fillString?: string): string;
-    replaceAll(searchValue: string | RegExp, replaceValue: string): string;
+  startsWith(searchString: string, position?: number): boolean;
+  endsWith(searchString: string, endPosition?: number): boolean;
+  includes(searchString: string, position?: number): boolean;
+  padStart(maxLength: number, fillString?: string): string;
+  padEnd(maxLength: number, fillString?: string): string;
+  replaceAll(searchValue: string | RegExp, replaceValue: string): string;
 }
 
 interface Math {
-    /** -1, 0 or 1 by the sign of x. */
-    sign(x: number): number;
-    /** Espruino: x clipped to [min, max]. */
-    clip(x: number, min: number, max: number): number;
-    /** Espruino: x wrapped into [0, max). */
-    wrap(x: number, max: number): number;
+  /** -1, 0 or 1 by the sign of x. */
+  sign(x: number): number;
+  /** Espruino: x clipped to [min, max]. */
+  clip(x: number, min: number, max: number): number;
+  /** Espruino: x wrapped into [0, max). */
+  wrap(x: number, max: number): number;
 }
 
 interface PromiseConstructor {
-    readonly prototype: Promise<any>;
-    new <T>(executor: (resolve: (value: T | PromiseLike<T>) => void, reject: (reason?: any) => void) => void): Promise<T>;
-    /** Resolves when every promise in the array has (Espruino takes arrays, not iterables). */
-    all<T extends readonly unknown[] | []>(values: T): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }>;
-    reject<T = never>(reason?: any): Promise<T>;
-    resolve(): Promise<void>;
-    resolve<T>(value: T): Promise<Awaited<T>>;
-    resolve<T>(value: T | PromiseLike<T>): Promise<Awaited<T>>;
+  readonly prototype: Promise<any>;
+  new <T>(executor: (resolve: (value: T | PromiseLike<T>) => void, reject: (reason?: any) => void) => void): Promise<T>;
+  /** Resolves when every promise in the array has (Espruino takes arrays, not iterables). */
+  all<T extends readonly unknown[] | []>(values: T): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }>;
+  reject<T = never>(reason?: any): Promise<T>;
+  resolve(): Promise<void>;
+  resolve<T>(value: T): Promise<Awaited<T>>;
+  resolve<T>(value: T | PromiseLike<T>): Promise<Awaited<T>>;
 }
 declare var Promise: PromiseConstructor;
 
@@ -3548,33 +3548,63 @@ declare var Promise: PromiseConstructor;
  * build its own iterables (Espruino would not iterate them).
  */
 interface SymbolConstructor {
-    readonly iterator: unique symbol;
+  readonly iterator: unique symbol;
 }
-interface IteratorYieldResult<TYield> { done?: false; value: TYield; }
-interface IteratorReturnResult<TReturn> { done: true; value: TReturn; }
+interface IteratorYieldResult<TYield> {
+  done?: false;
+  value: TYield;
+}
+interface IteratorReturnResult<TReturn> {
+  done: true;
+  value: TReturn;
+}
 type IteratorResult<T, TReturn = any> = IteratorYieldResult<T> | IteratorReturnResult<TReturn>;
 interface Iterator<T, TReturn = any, TNext = any> {
-    next(...[value]: [] | [TNext]): IteratorResult<T, TReturn>;
+  next(...[value]: [] | [TNext]): IteratorResult<T, TReturn>;
 }
 interface Iterable<T, TReturn = any, TNext = any> {
-    [Symbol.iterator](): Iterator<T, TReturn, TNext>;
+  [Symbol.iterator](): Iterator<T, TReturn, TNext>;
 }
 interface IterableIterator<T, TReturn = any, TNext = any> extends Iterator<T, TReturn, TNext> {
-    [Symbol.iterator](): IterableIterator<T, TReturn, TNext>;
+  [Symbol.iterator](): IterableIterator<T, TReturn, TNext>;
 }
 interface ArrayIterator<T> extends IterableIterator<T, undefined, unknown> {}
-interface Array<T> { [Symbol.iterator](): ArrayIterator<T>; }
-interface ReadonlyArray<T> { [Symbol.iterator](): ArrayIterator<T>; }
-interface String { [Symbol.iterator](): IterableIterator<string>; }
-interface Uint8Array<TArrayBuffer extends ArrayBufferLike> { [Symbol.iterator](): ArrayIterator<number>; }
-interface Int8Array<TArrayBuffer extends ArrayBufferLike> { [Symbol.iterator](): ArrayIterator<number>; }
-interface Uint16Array<TArrayBuffer extends ArrayBufferLike> { [Symbol.iterator](): ArrayIterator<number>; }
-interface Int16Array<TArrayBuffer extends ArrayBufferLike> { [Symbol.iterator](): ArrayIterator<number>; }
-interface Uint32Array<TArrayBuffer extends ArrayBufferLike> { [Symbol.iterator](): ArrayIterator<number>; }
-interface Int32Array<TArrayBuffer extends ArrayBufferLike> { [Symbol.iterator](): ArrayIterator<number>; }
-interface Float32Array<TArrayBuffer extends ArrayBufferLike> { [Symbol.iterator](): ArrayIterator<number>; }
-interface Float64Array<TArrayBuffer extends ArrayBufferLike> { [Symbol.iterator](): ArrayIterator<number>; }
-interface IArguments { [Symbol.iterator](): ArrayIterator<any>; }
+interface Array<T> {
+  [Symbol.iterator](): ArrayIterator<T>;
+}
+interface ReadonlyArray<T> {
+  [Symbol.iterator](): ArrayIterator<T>;
+}
+interface String {
+  [Symbol.iterator](): IterableIterator<string>;
+}
+interface Uint8Array<TArrayBuffer extends ArrayBufferLike> {
+  [Symbol.iterator](): ArrayIterator<number>;
+}
+interface Int8Array<TArrayBuffer extends ArrayBufferLike> {
+  [Symbol.iterator](): ArrayIterator<number>;
+}
+interface Uint16Array<TArrayBuffer extends ArrayBufferLike> {
+  [Symbol.iterator](): ArrayIterator<number>;
+}
+interface Int16Array<TArrayBuffer extends ArrayBufferLike> {
+  [Symbol.iterator](): ArrayIterator<number>;
+}
+interface Uint32Array<TArrayBuffer extends ArrayBufferLike> {
+  [Symbol.iterator](): ArrayIterator<number>;
+}
+interface Int32Array<TArrayBuffer extends ArrayBufferLike> {
+  [Symbol.iterator](): ArrayIterator<number>;
+}
+interface Float32Array<TArrayBuffer extends ArrayBufferLike> {
+  [Symbol.iterator](): ArrayIterator<number>;
+}
+interface Float64Array<TArrayBuffer extends ArrayBufferLike> {
+  [Symbol.iterator](): ArrayIterator<number>;
+}
+interface IArguments {
+  [Symbol.iterator](): ArrayIterator<any>;
+}
 /** Type-level only: there is no Symbol at run time on Espruino (the build gate refuses it). */
 declare const Symbol: SymbolConstructor;
 
