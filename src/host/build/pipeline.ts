@@ -145,11 +145,12 @@ export class BuildError extends Error {
 
 /** The profile as compiled in: only what the device reads (src/device/board.ts `DeviceBoard`). */
 export function boardForDevice(board: BoardProfile): DeviceBoard {
-  const copy = JSON.parse(JSON.stringify(board)) as BoardProfile & { $schema?: string };
+  // Every `why` (the profile's documentation) is dropped on the way.
+  const copy = JSON.parse(JSON.stringify(board), (key, value) => (key === "why" ? undefined : value)) as BoardProfile & {
+    $schema?: string;
+  };
   const { $schema, name, espruinoBoard, jsVars, codeBudgetBytes, hotCode, ...device } = copy;
-  const { why, ...flash } = copy.flash;
-  if (device.tlsBuffers) return { ...device, flash, tlsBuffers: { in: device.tlsBuffers.in } };
-  return { ...device, flash };
+  return device as DeviceBoard;
 }
 
 /**
