@@ -13,7 +13,7 @@ import { errorText } from "./error-text.ts";
 
 /**
  * Spool keeps this object as its state (src/device/api/spool-state.ts): its names start with
- * `_` like the state's, which the build shortens (src/host/build `MANGLED_PROPS`).
+ * `_` like the state's, which the build shortens (src/host/build/mangle.ts `STATE_PROPS`).
  */
 export interface BootConfig {
   /** The configuration in force. */

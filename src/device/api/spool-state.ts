@@ -5,7 +5,7 @@
  * closure per function: every function that exists at rest costs JsVars (docs/memory.md), and a
  * function made by a part would keep that part's code alive, so the parts receive this object,
  * change it and call back only resident functions stored on it. Its names start with `_`: the
- * build shortens them (src/host/build `MANGLED_PROPS`), in the bundle and the parts alike.
+ * build shortens them (src/host/build/mangle.ts `STATE_PROPS`), in the bundle and the parts alike.
  */
 import type { Hal, TimerId } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";

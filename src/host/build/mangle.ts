@@ -89,3 +89,14 @@ export const MANGLE_PROPS = new RegExp(`^(?:${MANGLED_PROPS.join("|")})$`);
 export const MANGLE_CACHE: Readonly<Record<string, string>> = Object.fromEntries(
   MANGLED_PROPS.map((name, i) => [name, "$" + i.toString(36)]),
 );
+
+/**
+ * The state spool shares between the bundle and its parts (src/device/api/spool-state.ts): names
+ * with a leading `_`, which no user, JSON text or Espruino builtin sees. esbuild names them; the
+ * one cache the build passes through the bundle and every part, seeded with {@link MANGLE_CACHE},
+ * keeps those names the same everywhere and off the table's.
+ */
+export const STATE_PROPS = /^_[a-zA-Z]/;
+
+/** Every property name the build shortens: {@link STATE_PROPS} and the table. */
+export const MANGLE_ALL = new RegExp(`${STATE_PROPS.source}|${MANGLE_PROPS.source}`);

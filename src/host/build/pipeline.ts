@@ -25,7 +25,7 @@ import type { BoardProfile, DeviceBoard } from "../../device/board.ts";
 import { loadBoard } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
-import { MANGLE_CACHE, MANGLE_PROPS } from "./mangle.ts";
+import { MANGLE_ALL, MANGLE_CACHE } from "./mangle.ts";
 
 /** The repository root (src/host/build -> ../../..). */
 export const ROOT = resolve(import.meta.dirname, "..", "..", "..");
@@ -238,16 +238,6 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
-/**
- * Property names the minifier shortens: device code names with a leading `_` the state it shares
- * between the bundle and its parts (src/device/api/spool-state.ts), which no user, JSON text or
- * Espruino builtin sees. One cache for the bundle and its parts keeps the short names the same
- * in all of them.
- */
-export const MANGLED_PROPS = /^_[a-zA-Z]/;
-/** Every name the build shortens: {@link MANGLED_PROPS} and mangle.ts's table. */
-const MANGLE_ALL = new RegExp(`${MANGLED_PROPS.source}|${MANGLE_PROPS.source}`);
-
 /** Name the part's value is held in while minifying. */
 const PART_VAR = "__spoolPart";
 
@@ -269,7 +259,7 @@ async function compile(o: {
   defines: Record<string, string>;
   part: boolean;
   ramCode: boolean;
-  /** Short names of {@link MANGLED_PROPS} so far; the new ones are added. */
+  /** Short names given so far (mangle.ts's table and the state's); the new ones are added. */
   mangleCache: Record<string, string | false>;
 }): Promise<Compiled> {
   const { entry, file } = o;
