@@ -5,16 +5,14 @@
  */
 import * as vm from "node:vm";
 import type { BoardProfile } from "../../device/board.ts";
-import type { SimClock, ClockTask } from "./clock.ts";
+import type { SimClock } from "./clock.ts";
 import type { SimNetwork } from "./network.ts";
 import { NorFlash, PowerCutError } from "./nor-flash.ts";
 import { FlashBus } from "./flash-bus.ts";
-import { JsfStorage, StorageError, binaryBytes, bytesBinary, FLAG_STORAGEFILE, NAME_BYTES } from "./storage.ts";
-import { espruinoJson, espruinoJsonParse, STORAGE_JSON } from "./espruino-json.ts";
+import { JsfStorage, StorageError, bytesBinary } from "./storage.ts";
 import { KEEP_GLOBALS, KEEP_PROPS, PRUNE_SOURCE } from "./builtins.ts";
 import { espruinoNumberText, espruinoStringToNumber } from "./number-text.ts";
 import { formatPrintArgs, formatUncaught, formatValue } from "./format.ts";
-import { crc32 } from "./crc32.ts";
 import { installEspruinoDate } from "./espruino-date.ts";
 import { installEspruinoTyped } from "./espruino-typed.ts";
 import { installEspruinoText } from "./espruino-text.ts";
@@ -26,6 +24,10 @@ import { moduleVars } from "./code-vars.ts";
 import { createHttpModule, ESPRUINO_VERSION } from "./http.ts";
 import { createDgramModule } from "./dgram.ts";
 import { createWifi, type WifiControl } from "./wifi.ts";
+import { createFlashModule } from "./flash-module.ts";
+import { createStorageModule } from "./storage-module.ts";
+import { createEObject } from "./e-object.ts";
+import { SimTimers } from "./timers.ts";
 import type { NetStats, SimHost } from "./host.ts";
 import { seededRandom as prng } from "../random.ts";
 
@@ -71,17 +73,6 @@ export const CLOSURE_COUNT_MAX_VARS = 4096;
  */
 const BASE_VARS = 44;
 const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
-const TIMER_MIN_MS = 0.1;
-const TIMER_MAX_MS = 31536000001000;
-
-interface Timer {
-  id: number;
-  fn: unknown;
-  args: unknown[];
-  dueDev: number;
-  interval?: number;
-  task?: ClockTask;
-}
 
 function overlaps(a0: number, a1: number, b0: number, b1: number): boolean {
   return a0 < b1 && b0 < a1;
@@ -97,47 +88,6 @@ function overlaps(a0: number, a1: number, b0: number, b1: number): boolean {
  * {@link reboot} powers it on again and boots the same code; a new SimEspruino on the same
  * files is a power cycle too.
  */
-/**
- * Espruino's `E.mapInPlace(from, to, map, bits)` as jswrap_espruino.c does it: elements of
- * `from` regrouped into `bits`-bit values (msb first; lsb first when negative; default the
- * element size), each looked up in `map` (array, typed array or function; none: as is) and
- * written to `to` until either runs out.
- */
-function mapInPlace(from: unknown, to: unknown, map: unknown, bits = 0): void {
-  if (!ArrayBuffer.isView(from) || !ArrayBuffer.isView(to)) throw new Error("First 2 arguments should be array buffers");
-  const src = from as unknown as { length: number; BYTES_PER_ELEMENT: number; [i: number]: number };
-  const dst = to as unknown as { length: number; [i: number]: number };
-  if (map !== undefined && map !== null && typeof map !== "function" && !Array.isArray(map) && !ArrayBuffer.isView(map)) {
-    throw new Error("Third argument should be a function or array");
-  }
-  const bitsFrom = 8 * src.BYTES_PER_ELEMENT;
-  const msbFirst = bits >= 0;
-  if (bits < 0) bits = -bits;
-  if (bits === 0) bits = bitsFrom;
-  let el = 0;
-  let b = 0;
-  let i = 0;
-  for (let j = 0; (i < src.length || b >= bits) && j < dst.length; j++) {
-    const index = i;
-    while (b < bits) {
-      const x = i < src.length ? src[i] : 0;
-      el = msbFirst ? el * 2 ** bitsFrom + x : el + x * 2 ** b;
-      i++;
-      b += bitsFrom;
-    }
-    let v: number;
-    if (msbFirst) v = Math.floor(el / 2 ** (b - bits)) % 2 ** bits;
-    else {
-      v = el % 2 ** bits;
-      el = Math.floor(el / 2 ** bits);
-    }
-    b -= bits;
-    if (msbFirst) el %= 2 ** b;
-    const m = map as ((v: number, i: number) => unknown) | ArrayLike<unknown> | undefined | null;
-    dst[j] = Number(typeof m === "function" ? m(v, index) : m ? m[v] : v) || 0;
-  }
-}
-
 export class SimEspruino {
   readonly board: BoardProfile;
   readonly clock: SimClock;
@@ -174,7 +124,7 @@ export class SimEspruino {
   private deadReason: string | undefined;
   private bootTrue = 0;
   private offsetMs = 0;
-  private timers = new Map<number, Timer>();
+  private timers: SimTimers | undefined;
   private listeners = new Map<object, Map<string, unknown[]>>();
   private modules = new Map<string, unknown>();
   private killers: (() => void)[] = [];
@@ -399,7 +349,7 @@ export class SimEspruino {
 
   /** Pending timers of the device. */
   get timerCount(): number {
-    return this.timers.size;
+    return this.timers?.count ?? 0;
   }
 
   private trueAt(dueDev: number): number {
@@ -464,8 +414,7 @@ export class SimEspruino {
     }
     this.alive = false;
     this.gen++;
-    for (const t of this.timers.values()) this.clock.cancel(t.task);
-    this.timers.clear();
+    this.timers?.cancelAll();
     for (const k of this.killers.splice(0)) {
       try {
         k();
@@ -585,7 +534,7 @@ export class SimEspruino {
     return a;
   }
 
-  private newError(message: string, type: "Error" | "InternalError" | "TypeError" = "Error"): any {
+  private newError(message: string, type: "Error" | "InternalError" | "TypeError" | "SyntaxError" = "Error"): any {
     return new this.errors!.made[type](message);
   }
 
@@ -604,6 +553,7 @@ export class SimEspruino {
       network: this.network,
       netStats: this.net,
       storage: this.storage,
+      bus: this.bus,
       ip: this.ip,
       generation: gen,
       isLive: (g) => g === self.gen && self.alive,
@@ -615,6 +565,8 @@ export class SimEspruino {
       newObject: (p, proto) => self.newObject(p, proto),
       newArray: (i) => self.newArray(i),
       newError: (m, t) => self.newError(m, t),
+      newBytes: (b) => self.newBytes(b),
+      guard: (fn) => self.guard(fn),
       linkUp: () => self.linkUp(),
       onKill: (fn) => {
         if (gen === self.gen) self.killers.push(fn);
@@ -650,7 +602,6 @@ export class SimEspruino {
     this.G = vm.runInContext("globalThis", ctx);
     this.alive = true;
     liveSims.add(this);
-    const gen = this.gen;
     const self = this;
     this.protoObject = vm.runInContext("Object.prototype", ctx);
     this.protoFunction = vm.runInContext("Function.prototype", ctx);
@@ -728,6 +679,9 @@ export class SimEspruino {
 
     const math = this.G.Math;
     math.random = () => self.random();
+    const host = this.host();
+    const timers = new SimTimers({ host, uptimeMs: () => self.uptimeMs(), trueAt: (uptimeMs) => self.trueAt(uptimeMs) });
+    this.timers = timers;
     const g: Record<string, unknown> = {
       global: this.G,
       print: (...args: unknown[]) => self.print(formatPrintArgs(args)),
@@ -744,11 +698,11 @@ export class SimEspruino {
         // Timers are kept in uptime, so pending ones keep their remaining delay.
         self.offsetMs = Number(sec) * 1000 - self.uptimeMs();
       },
-      setTimeout: (fn: unknown, ms?: unknown, ...args: unknown[]) => self.addTimer(fn, ms, args, false),
-      setInterval: (fn: unknown, ms?: unknown, ...args: unknown[]) => self.addTimer(fn, ms, args, true),
-      clearTimeout: (...a: unknown[]) => self.clearTimer(a, "Timeout"),
-      clearInterval: (...a: unknown[]) => self.clearTimer(a, "Interval"),
-      changeInterval: (id: unknown, ms: unknown) => self.changeInterval(id, ms),
+      setTimeout: (fn: unknown, ms?: unknown, ...args: unknown[]) => timers.add(fn, ms, args, false),
+      setInterval: (fn: unknown, ms?: unknown, ...args: unknown[]) => timers.add(fn, ms, args, true),
+      clearTimeout: (...a: unknown[]) => timers.clear(a, "Timeout"),
+      clearInterval: (...a: unknown[]) => timers.clear(a, "Interval"),
+      changeInterval: (id: unknown, ms: unknown) => timers.change(id, ms),
       require: (name: unknown) => self.require(String(name)),
       load: () => self.later(() => self.boot(undefined), "load()"),
       reset: () => self.later(() => self.reset(), "reset()"),
@@ -769,7 +723,19 @@ export class SimEspruino {
       pinMode: () => {},
       btoa: (s: unknown) => Buffer.from(String(s), "latin1").toString("base64"),
       atob: (s: unknown) => Buffer.from(String(s), "base64").toString("latin1"),
-      E: this.makeE(gen),
+      E: createEObject({
+        host,
+        defrag: () => {
+          self.defrags++;
+        },
+        sizeOf: (v) => countVars([v], { bytesEach: self.board.jsVars.bytesEach, codeInRam: self.codeInRam }),
+        errorFlags: () => (self.memoryErrors ? ["LOW_MEMORY", "MEMORY"] : []),
+        reboot: () => self.later(() => self.boot(undefined), "E.reboot()"),
+        random: () => self.random(),
+        reseed: (seed) => {
+          self.random = prng(seed);
+        },
+      }),
       process: this.newObject({
         version: ESPRUINO_VERSION,
         env: this.newObject({ VERSION: ESPRUINO_VERSION, BOARD: this.board.espruinoBoard, CONSOLE: "Serial1" }),
@@ -779,7 +745,7 @@ export class SimEspruino {
     for (const [k, v] of Object.entries(g))
       Object.defineProperty(this.G, k, { value: v, writable: true, configurable: true, enumerable: false });
 
-    if (this.board.network === "wifi") this.wifi = createWifi(this.host());
+    if (this.board.network === "wifi") this.wifi = createWifi(host);
     this.unsubscribeNet = this.network.onChange((what) => {
       if (what === "online") for (const w of this.linkWatchers.slice()) w();
     });
@@ -800,64 +766,6 @@ export class SimEspruino {
     );
   }
 
-  // ------------------------------------------------------------------ timers
-
-  private addTimer(fn: unknown, ms: unknown, args: unknown[], repeat: boolean): number {
-    if (typeof fn !== "function" && typeof fn !== "string") throw this.newError("Function or String not supplied!");
-    let delay = Number(ms);
-    if (Number.isNaN(delay) || delay < TIMER_MIN_MS) delay = TIMER_MIN_MS;
-    if (delay > TIMER_MAX_MS) throw this.newError("Interval is too long (>100 years)");
-    // jsiTimerAdd: the id is one more than the newest pending timer's, or 1.
-    let id = 1;
-    for (const k of this.timers.keys()) if (k >= id) id = k + 1;
-    const t: Timer = { id, fn, args, dueDev: this.uptimeMs() + delay, interval: repeat ? delay : undefined };
-    this.timers.set(id, t);
-    this.scheduleTimer(t);
-    return id;
-  }
-
-  private scheduleTimer(t: Timer): void {
-    const gen = this.gen;
-    t.task = this.clock.schedule(
-      this.trueAt(t.dueDev),
-      () => {
-        if (gen !== this.gen || this.timers.get(t.id) !== t) return;
-        if (t.interval !== undefined) {
-          t.dueDev += t.interval;
-          this.scheduleTimer(t);
-        } else this.timers.delete(t.id);
-        this.invoke(gen, t.fn, undefined, t.args);
-      },
-      `timer ${t.id}`,
-    );
-  }
-
-  private clearTimer(args: unknown[], kind: string): void {
-    if (args.length === 0) {
-      for (const t of this.timers.values()) this.clock.cancel(t.task);
-      this.timers.clear();
-      return;
-    }
-    const id = args[0];
-    if (id === undefined) throw this.newError(`clear${kind}(undefined) not allowed. Use clear${kind}() instead`);
-    const t = this.timers.get(Number(id));
-    if (t) {
-      this.clock.cancel(t.task);
-      this.timers.delete(t.id);
-    }
-  }
-
-  private changeInterval(id: unknown, ms: unknown): void {
-    const t = this.timers.get(Number(id));
-    if (!t) return;
-    let delay = Number(ms);
-    if (Number.isNaN(delay) || delay < TIMER_MIN_MS) delay = TIMER_MIN_MS;
-    t.interval = delay;
-    t.dueDev = this.uptimeMs() + delay;
-    this.clock.cancel(t.task);
-    this.scheduleTimer(t);
-  }
-
   // ------------------------------------------------------------------ memory
 
   /**
@@ -873,8 +781,7 @@ export class SimEspruino {
     this.memoryErrors = true;
     this.print("OUT OF MEMORY");
     this.print("New interpreter error: LOW_MEMORY,MEMORY");
-    for (const t of this.timers.values()) this.clock.cancel(t.task);
-    this.timers.clear();
+    this.timers?.cancelAll();
     this.listeners.clear();
   }
 
@@ -882,7 +789,7 @@ export class SimEspruino {
     const roots: unknown[] = [];
     const builtin = new Set(KEEP_GLOBALS);
     for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
-    for (const t of this.timers.values()) roots.push(t.fn, ...t.args);
+    if (this.timers) roots.push(...this.timers.roots());
     for (const m of this.listeners.values()) for (const l of m.values()) roots.push(...l);
     const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray]);
     const fnProto = this.protoFunction;
@@ -901,87 +808,10 @@ export class SimEspruino {
     return this.newObject({ free: total - usage, usage, total, history: 0, gc: 0, gctime: 0, blocksize: this.board.jsVars.bytesEach });
   }
 
-  // ------------------------------------------------------------------ E
-
-  private bytesOf(v: unknown): Uint8Array {
-    // A string with a char above 0xFF is a Unicode string on Espruino: its bytes are UTF-8.
-    if (typeof v === "string") return /[^\0-\xff]/.test(v) ? new Uint8Array(Buffer.from(v, "utf8")) : binaryBytes(v);
-    if (typeof v === "number") return new Uint8Array([v & 0xff]);
-    if (v && typeof v === "object") {
-      if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
-      if (Object.prototype.toString.call(v) === "[object ArrayBuffer]") return new Uint8Array(v as ArrayBuffer).slice();
-      if (Array.isArray(v)) {
-        const parts = v.map((x) => this.bytesOf(x));
-        const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-        let o = 0;
-        for (const p of parts) {
-          out.set(p, o);
-          o += p.length;
-        }
-        return out;
-      }
-      const o = v as { data?: unknown; count?: number };
-      if ("data" in o) {
-        const one = this.bytesOf(o.data);
-        const n = o.count ?? 1;
-        const out = new Uint8Array(one.length * n);
-        for (let i = 0; i < n; i++) out.set(one, i * one.length);
-        return out;
-      }
-    }
-    return binaryBytes(String(v));
-  }
-
-  private toCtxBytes(b: Uint8Array): any {
+  private newBytes(b: Uint8Array): any {
     const u = new this.G.Uint8Array(b.length);
     u.set(b);
     return u;
-  }
-
-  private makeE(_gen: number): any {
-    const self = this;
-    return this.newObject({
-      CRC32: (data: unknown) => crc32(self.bytesOf(data)),
-      mapInPlace: (from: unknown, to: unknown, map?: unknown, bits?: number) => mapInPlace(from, to, map, bits),
-      sum: (arr: unknown) => {
-        if (typeof arr === "string") return [...binaryBytes(arr)].reduce((a, b) => a + b, 0);
-        if (Array.isArray(arr) || ArrayBuffer.isView(arr))
-          return Array.from(arr as ArrayLike<unknown>).reduce((a: number, b) => a + Number(b), 0);
-        throw new Error(`First argument must be Array, not ${typeof arr}`);
-      },
-      toString: (...args: unknown[]) => bytesBinary(self.bytesOf(args.length === 1 ? args[0] : args)),
-      toUint8Array: (...args: unknown[]) => self.toCtxBytes(self.bytesOf(args.length === 1 ? args[0] : args)),
-      toArrayBuffer: (s: unknown) => self.toCtxBytes(self.bytesOf(String(s))).buffer,
-      toJS: (v: unknown) => JSON.stringify(v),
-      defrag: () => {
-        self.defrags++;
-      },
-      getSizeOf: (v: unknown) => countVars([v], { bytesEach: self.board.jsVars.bytesEach, codeInRam: self.codeInRam }),
-      setBootCode: (code: unknown, alwaysExec?: unknown) =>
-        self.guard(() => {
-          self.storage.erase(".bootcde");
-          self.storage.erase(".bootrst");
-          const s = code === undefined ? "" : String(code);
-          if (s.length) self.storage.write(alwaysExec ? ".bootrst" : ".bootcde", binaryBytes(s));
-        }),
-      getErrorFlags: () => self.newArray(self.memoryErrors ? ["LOW_MEMORY", "MEMORY"] : []),
-      reboot: () => self.later(() => self.boot(undefined), "E.reboot()"),
-      hwRand: () => Math.floor(self.random() * 4294967296) | 0,
-      srand: (seed: unknown) => {
-        self.random = prng(Number(seed));
-      },
-      // The Unicode build: text from UTF-8 bytes, and back (ASCII stays as it is).
-      asUTF8: (s: unknown) => Buffer.from(String(s), "latin1").toString("utf8"),
-      fromUTF8: (s: unknown) => (/^[\0-\x7f]*$/.test(String(s)) ? String(s) : Buffer.from(String(s), "utf8").toString("latin1")),
-      decodeUTF8: (s: unknown) => Buffer.from(String(s), "latin1").toString("utf8"),
-      getTemperature: () => 25,
-      setTimeZone: () => {},
-      enableWatchdog: () => {},
-      kickWatchdog: () => {},
-      getConsole: () => "Serial1",
-      setConsole: () => {},
-      clip: (x: number, min: number, max: number) => Math.min(Math.max(x, min), max),
-    });
   }
 
   // ------------------------------------------------------------------ modules
@@ -992,10 +822,10 @@ export class SimEspruino {
     let m: unknown;
     switch (name) {
       case "Flash":
-        m = this.makeFlash();
+        m = createFlashModule(this.host());
         break;
       case "Storage":
-        m = this.makeStorage();
+        m = createStorageModule(this.host());
         break;
       case "Wifi":
         if (this.wifi) m = this.wifi.module;
@@ -1010,219 +840,6 @@ export class SimEspruino {
     if (!m) throw this.newError(`Module ${name} not found`);
     this.modules.set(name, m);
     return m;
-  }
-
-  private intAddr(addr: unknown): number {
-    if (typeof addr !== "number" || !Number.isInteger(addr))
-      throw this.newError(`Address should be an integer, got ${typeof addr === "string" ? "String" : typeof addr}`);
-    return addr;
-  }
-
-  private makeFlash(): any {
-    const self = this;
-    const b = this.board;
-    return this.newObject({
-      getFree: () => {
-        // The Linux build reports its whole flash file, which is the Storage area.
-        const area =
-          b.id === "linux" ? { addr: b.storage.address, length: b.storage.size } : { addr: b.flash.address, length: b.flash.length };
-        return self.toCtxJson([area]);
-      },
-      getPage: (addr: unknown) => {
-        const p = self.bus.getPage(Number(addr));
-        return p ? self.newObject({ addr: p.addr, length: p.length }) : undefined;
-      },
-      erasePage: (addr: unknown) => self.guard(() => self.bus.erasePage(self.intAddr(addr))),
-      write: (data: unknown, addr: unknown) => {
-        if (data === undefined) throw self.newError("Data is not defined");
-        const bytes = self.bytesOf(data);
-        self.guard(() => self.bus.writeAligned(Number(addr) | 0, bytes));
-      },
-      read: (length: unknown, addr: unknown) => {
-        const n = Number(length) | 0;
-        if (n <= 0) return undefined;
-        return self.toCtxBytes(self.guard(() => self.bus.read(Number(addr) | 0, n)));
-      },
-    });
-  }
-
-  private makeStorage(): any {
-    const self = this;
-    const st = this.storage;
-    // jsfNameFromVar: a name is cut to its first 28 chars (two long names can collide).
-    const name = (n: unknown) => String(n).slice(0, NAME_BYTES);
-    const mod = this.newObject({
-      read: (n: unknown, offset?: unknown, length?: unknown) => {
-        const b = self.guard(() => st.read(name(n), Number(offset) || 0, Number(length) || 0));
-        return b ? bytesBinary(b) : undefined;
-      },
-      readJSON: (n: unknown, noExceptions?: unknown) => {
-        const b = self.guard(() => st.read(name(n)));
-        if (!b) return undefined;
-        // jswrap_json_parse_liberal: Espruino's reader with unquoted keys allowed; without
-        // exceptions it returns whatever it had built.
-        const r = espruinoJsonParse(bytesBinary(b), {
-          dropQuotes: true,
-          newObject: () => self.newObject(),
-          newArray: () => self.newArray([]),
-        });
-        if (r.error !== undefined && !noExceptions) throw new self.G.SyntaxError(r.error);
-        return r.value;
-      },
-      readArrayBuffer: (n: unknown) => {
-        const b = self.guard(() => st.read(name(n)));
-        return b ? self.toCtxBytes(b).buffer : undefined;
-      },
-      write: (n: unknown, data: unknown, offset?: unknown, size?: unknown) => {
-        const bytes = self.bytesOf(data);
-        self.guard(() => st.write(name(n), bytes, Number(offset) || 0, Number(size) || 0));
-        return true;
-      },
-      writeJSON: (n: unknown, data: unknown) => {
-        // jswrap_storage_writeJSON: identifier keys unquoted, `\xXX` escapes (espruino-json.ts).
-        self.guard(() => st.write(name(n), binaryBytes(espruinoJson(data, STORAGE_JSON))));
-        return true;
-      },
-      erase: (n: unknown) => {
-        self.guard(() => st.erase(name(n)));
-      },
-      list: (regex?: any, filter?: any) =>
-        self.newArray(
-          self.guard(() =>
-            st.list({
-              match:
-                regex === undefined
-                  ? undefined
-                  : (f) => {
-                      const m = f.match(regex);
-                      return m !== null && m !== undefined;
-                    },
-              // jswrap_storage_list: {sf:true} lists only StorageFiles, by their own name;
-              // {sf:false} leaves them out.
-              storageFiles: filter && typeof filter === "object" && "sf" in filter ? !!filter.sf : undefined,
-            }),
-          ),
-        ),
-      getFree: () => self.guard(() => st.getFree()),
-      getStats: () => {
-        const x = self.guard(() => st.getStats());
-        // In Espruino's order (jswrap_storage_getStats).
-        return self.newObject({
-          totalBytes: x.totalBytes,
-          freeBytes: x.freeBytes,
-          fileBytes: x.fileBytes,
-          fileCount: x.fileCount,
-          trashBytes: x.trashBytes,
-          trashCount: x.trashCount,
-        });
-      },
-      compact: () => {
-        self.guard(() => st.compact());
-      },
-      eraseAll: () => {
-        self.guard(() => st.eraseAll());
-      },
-      open: (n: unknown, mode: unknown) => self.openStorageFile(name(n), String(mode)),
-    });
-    return mod;
-  }
-
-  /**
-   * A minimal StorageFile: chunks `name\x01`, `name\x02`... of `pageSize - 32` bytes, flagged
-   * as StorageFile; data ends at the first 0xFF (so 0xFF cannot be stored).
-   */
-  private openStorageFile(name: string, mode: string): any {
-    if (mode !== "r" && mode !== "w" && mode !== "a") throw this.newError(`Invalid mode ${JSON.stringify(mode)}`);
-    if (name.length > 27) throw this.newError(`StorageFile name "${name}" is longer than 27 characters`);
-    const self = this;
-    const st = this.storage;
-    const CHUNK = this.board.flash.pageSize - 32;
-    const chunkName = (i: number) => name + String.fromCharCode(i);
-    const chunkUsed = (i: number): number => {
-      const b = st.read(chunkName(i));
-      if (!b) return -1;
-      const ff = b.indexOf(0xff);
-      return ff < 0 ? b.length : ff;
-    };
-    let chunk = 1;
-    let offset = 0;
-    const eraseAll = () => {
-      for (let i = 1; i < 255 && st.read(chunkName(i)); i++) st.erase(chunkName(i));
-    };
-    if (mode === "w") self.guard(eraseAll);
-    if (mode === "a" || mode === "w") {
-      self.guard(() => {
-        while (chunkUsed(chunk + 1) >= 0) chunk++;
-        offset = Math.max(0, chunkUsed(chunk));
-      });
-    }
-    const readBytes = (len: number): string | undefined => {
-      let out = "";
-      while (out.length < len) {
-        const used = chunkUsed(chunk);
-        if (used < 0) break;
-        if (offset >= used) {
-          if (used < CHUNK) break;
-          chunk++;
-          offset = 0;
-          continue;
-        }
-        const b = st.read(chunkName(chunk), offset, Math.min(len - out.length, used - offset))!;
-        out += bytesBinary(b);
-        offset += b.length;
-      }
-      return out.length ? out : undefined;
-    };
-    return this.newObject({
-      read: (len: unknown) => {
-        if (mode !== "r") throw self.newError("Can't read in this mode");
-        return self.guard(() => readBytes(Number(len) || 0));
-      },
-      readLine: () => {
-        if (mode !== "r") throw self.newError("Can't read in this mode");
-        return self.guard(() => {
-          let line = "";
-          for (;;) {
-            const c = readBytes(1);
-            // jswrap_storagefile_readLine: undefined once nothing is left.
-            if (c === undefined) return line.length ? line : undefined;
-            line += c;
-            if (c === "\n") return line;
-          }
-        });
-      },
-      write: (data: unknown) => {
-        if (mode === "r") throw self.newError("Can't write in this mode");
-        const bytes = self.bytesOf(data);
-        if (bytes.includes(0xff)) throw self.newError("StorageFile cannot store the byte 0xFF");
-        self.guard(() => {
-          let p = 0;
-          while (p < bytes.length) {
-            if (offset >= CHUNK) {
-              chunk++;
-              offset = 0;
-            }
-            const n = Math.min(CHUNK - offset, bytes.length - p);
-            const piece = bytes.subarray(p, p + n);
-            if (offset === 0 && chunkUsed(chunk) < 0) st.write(chunkName(chunk), piece, 0, CHUNK, FLAG_STORAGEFILE);
-            else st.write(chunkName(chunk), piece, offset, 0, FLAG_STORAGEFILE);
-            offset += n;
-            p += n;
-          }
-        });
-      },
-      erase: () => self.guard(eraseAll),
-      getLength: () =>
-        self.guard(() => {
-          let n = 0;
-          for (let i = 1; i < 255; i++) {
-            const u = chunkUsed(i);
-            if (u < 0) break;
-            n += u;
-          }
-          return n;
-        }),
-    });
   }
 }
 

@@ -1,6 +1,10 @@
-/** What the simulated modules (http, dgram, Wifi) need from the device they run on. */
+/**
+ * What the simulated modules (Flash, Storage, http, dgram, Wifi), the `E` object and the timers
+ * need from the device they run on.
+ */
 import type { BoardProfile } from "../../device/board.ts";
 import type { SimClock } from "./clock.ts";
+import type { FlashBus } from "./flash-bus.ts";
 import type { SimNetwork } from "./network.ts";
 import type { JsfStorage } from "./storage.ts";
 
@@ -22,6 +26,8 @@ export interface SimHost {
   readonly network: SimNetwork;
   readonly netStats: NetStats;
   readonly storage: JsfStorage;
+  /** The raw flash region and Storage's flash, by address. */
+  readonly bus: FlashBus;
   /** The device's IP address on the network. */
   readonly ip: string;
   /** Boot generation: callbacks of an older generation (before a reboot or cut) are dropped. */
@@ -40,7 +46,15 @@ export interface SimHost {
   /** Objects of the interpreter's realm. */
   newObject(props?: Record<string, unknown>, proto?: object): any;
   newArray(items: unknown[]): any;
-  newError(message: string, type?: "Error" | "InternalError" | "TypeError"): any;
+  newError(message: string, type?: "Error" | "InternalError" | "TypeError" | "SyntaxError"): any;
+  /** A Uint8Array of the interpreter's realm holding a copy of `bytes`. */
+  newBytes(bytes: Uint8Array): any;
+  /**
+   * Runs flash access for the program: a power cut kills the device before the error reaches
+   * the code; a Storage error reaches it as the interpreter's Error.
+   * @throws what `fn` throws, so translated.
+   */
+  guard<T>(fn: () => T): T;
   /** Whether the device can reach the internet now (WiFi associated with an IP, and online). */
   linkUp(): boolean;
   /** Registers cleanup run when this generation ends (cut, reset, reboot). */
