@@ -3,7 +3,8 @@ import { mkdtempSync, copyFileSync, writeFileSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOARD_IDS, BOARDS_DIR, BoardProfileError, loadAllBoards, loadBoard, validateProfile } from "../src/host/boards.ts";
-import type { BoardProfile } from "../src/device/board.ts";
+import type { BoardProfile } from "../src/host/boards.ts";
+import { boardForDevice } from "../src/host/build/pipeline.ts";
 
 const raw = (id: string): BoardProfile => JSON.parse(readFileSync(join(BOARDS_DIR, `${id}.json`), "utf8"));
 
@@ -83,6 +84,48 @@ test("a raw region inside Storage's bank needs usableBytes below it and a guard 
   refused(t, "linux", p, /overlaps Storage.*guard page/);
   p.storage.usableBytes = p.storage.size;
   refused(t, "linux", p, /overlaps Storage/);
+});
+
+test("WiFi boards must say how their WiFi behaves, and only they", (t) => {
+  const noWifi = raw("esp8266") as any;
+  delete noWifi.wifi;
+  refused(t, "esp8266", noWifi, /network is "wifi" but wifi .* is missing/);
+  const stray = raw("linux") as any;
+  stray.wifi = raw("esp32").wifi;
+  refused(t, "linux", stray, /wifi is given but network is "none"/);
+  const bad = raw("esp32") as any;
+  bad.wifi.reconnect = "sometimes";
+  refused(t, "esp32", bad, /wifi\.reconnect must be one of \["manual","sdk"\]/);
+});
+
+test("an emulated flash file must hold the raw region and Storage", (t) => {
+  const p = raw("linux-small") as any;
+  p.fakeFlash.length = 128 * 1024;
+  refused(
+    t,
+    "linux-small",
+    p,
+    /flash region 0x10030000\+65536 lies outside fakeFlash 0x10000000\+131072/,
+    /Storage 0x10000000\+262144 lies outside/,
+  );
+});
+
+test("board behaviour is in the profile: which boards emulate their flash, which WiFi driver each has", (t) => {
+  const boards = Object.fromEntries(loadAllBoards().map((b) => [b.id, b]));
+  t.deepEqual(boards.linux.fakeFlash && [boards.linux.fakeFlash.address, boards.linux.fakeFlash.length], [0x10000000, 256 * 1024]);
+  t.deepEqual(boards["linux-small"].fakeFlash?.address, boards.linux.fakeFlash?.address);
+  t.is(boards.esp32.fakeFlash, undefined);
+  t.deepEqual([boards.esp32.wifi?.driver, boards.esp32.wifi?.reconnect], ["esp32", "manual"]);
+  t.deepEqual([boards.esp8266.wifi?.driver, boards.esp8266.wifi?.reconnect], ["esp8266", "sdk"]);
+});
+
+test("the host's profile fields are not compiled into the bundle (wifi, fakeFlash, every why)", (t) => {
+  for (const board of loadAllBoards()) {
+    const device = boardForDevice(board) as unknown as Record<string, unknown>;
+    t.false("wifi" in device || "fakeFlash" in device, board.id);
+    t.false(JSON.stringify(device).includes('"why"'), board.id);
+    t.is(device.network, board.network);
+  }
 });
 
 test("a misaligned region and a mismatched id are refused", (t) => {

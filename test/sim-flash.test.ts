@@ -1,5 +1,5 @@
 import test from "ava";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NorFlash, PowerCutError, readBoard, simWorld } from "../src/host/sim/index.ts";
@@ -142,6 +142,16 @@ test("Flash: on linux the raw region lies in the Storage bank: one NOR flash, ge
     linux.flash.address >= linux.storage.address && linux.flash.address + linux.flash.length <= linux.storage.address + linux.storage.size,
   );
   t.is(sim.eval(`require("Flash").getPage(${linux.flash.address + 1500}).length`), linux.flash.pageSize);
+});
+
+test("Flash: linux-small is the same Linux build: getFree lists the whole emulated flash file too", (t) => {
+  const small = readBoard("linux-small");
+  const w = simWorld();
+  const sim = w.device({ board: small });
+  sim.boot("");
+  // Recorded from the Linux build: test/conformance/fixtures/flash.json "getFree".
+  const recorded = JSON.parse(JSON.parse(readFileSync(new URL("./conformance/fixtures/flash.json", import.meta.url), "utf8")).getFree[0]);
+  t.deepEqual(JSON.parse(JSON.stringify(sim.eval('require("Flash").getFree()'))), recorded);
 });
 
 test("Flash: boot with empty Storage but a dirty bank erases the whole bank (linux start-up check)", (t) => {

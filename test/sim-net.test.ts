@@ -135,22 +135,31 @@ test("Wifi on ESP32: connect with the AP away fails after its attempts with the 
   t.deepEqual([...(sim.eval("log") as string[])], ["disc NO_AP_FOUND", `cb NO_AP_FOUND @${(T.esp32Attempts * T.attemptMs) / 1000}`]);
 });
 
-test("Wifi on ESP8266: the SDK reconnects by itself when the AP comes back", (t) => {
+/**
+ * Boots a program that connects and logs the events (`detail` of disconnected: `reason` or
+ * `msg`), then takes the AP away for 29 s: the log from connected on, and from the drop on.
+ */
+function dropForHalfAMinute(board: typeof esp32, detail: "reason" | "msg"): { connected: string[]; afterDrop: string[] } {
   const w = simWorld();
-  const sim = w.device({ board: esp8266 });
+  const sim = w.device({ board });
   sim.boot(`var log = []; var W = require("Wifi");
     W.on("connected", function (d) { log.push("connected " + d.ip); });
-    W.on("disconnected", function (d) { log.push("disconnected " + d.reason); });
+    W.on("disconnected", function (d) { log.push("disconnected " + d.${detail}); });
     W.connect("home", {}, function (err) { log.push("cb " + err); });`);
   w.clock.advance(5000);
-  t.deepEqual([...(sim.eval("log") as string[])], ["cb null", "connected 192.168.1.50"]);
+  const connected = [...(sim.eval("log") as string[])];
   sim.eval("log = []");
   w.network.schedule([
     { at: w.clock.now + 1000, up: false },
     { at: w.clock.now + 30_000, up: true },
   ]);
   w.clock.advance(60_000);
-  const log = [...(sim.eval("log") as string[])];
+  return { connected, afterDrop: [...(sim.eval("log") as string[])] };
+}
+
+test("Wifi on ESP8266: the SDK reconnects by itself when the AP comes back", (t) => {
+  const { connected, afterDrop: log } = dropForHalfAMinute(esp8266, "reason");
+  t.deepEqual(connected, ["cb null", "connected 192.168.1.50"]);
   t.is(log[0], "disconnected beacon_timeout");
   t.true(
     log.slice(1, -1).every((l) => l === "disconnected no_ap_found"),
@@ -158,6 +167,16 @@ test("Wifi on ESP8266: the SDK reconnects by itself when the AP comes back", (t)
   );
   t.true(log.length > 3);
   t.is(log[log.length - 1], "connected 192.168.1.50");
+});
+
+test("Wifi follows the profile's wifi, not the board's id: an esp32 profile with the SDK's reconnection reconnects by itself", (t) => {
+  const { afterDrop: log } = dropForHalfAMinute({ ...esp32, wifi: { ...esp32.wifi!, reconnect: "sdk" } }, "msg");
+  // Every failed attempt is an event (the driver's shapes stay ESP32's), and it comes back.
+  t.is(log[0], "disconnected BEACON_TIMEOUT", log.join(" | "));
+  t.true(log.length > 3, log.join(" | "));
+  t.is(log[log.length - 1], "connected 192.168.1.50");
+  const noProfile = simWorld().device({ board: { ...esp32, wifi: undefined } });
+  t.throws(() => noProfile.boot(""), { message: /network is "wifi" but the profile has no wifi/ });
 });
 
 test("Wifi: linux has none; save() writes .wificfg and a reboot connects by itself", (t) => {

@@ -48,6 +48,24 @@ test("inspect decodes a simulation's flash file: sectors, records, anchors, coun
   rmSync(dir, { recursive: true });
 });
 
+test("inspect reads a whole Linux espruino.flash from the profile's emulated flash (linux and linux-small alike)", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "spool-inspect-"));
+  const file = join(dir, "espruino.flash");
+  // The whole file: Storage below, the raw region at its top (boards/linux-small.json).
+  const flash = new NorFlash({ base: 0x10000000, size: 256 * 1024, pageSize: 1024, alignment: 4, file });
+  const s = openStore(flash, { address: 0x10030000, length: 65536, pageSize: 1024, writeAlignment: 4, eraseCycles: 100000 });
+  for (let i = 0; i < 40; i++) s.append({ pin: 1, stamp: { epochMs: EPOCH0 + i * 1000 }, value: i });
+  flash.close();
+  for (const board of ["linux", "linux-small"]) {
+    const json = await capture([file, "--board", board, "--json"]);
+    t.is(json.code, 0, board);
+    const o = JSON.parse(json.out);
+    t.is(o.region.base, 0x10000000, board);
+    t.is(o.stats.appended, 40, board);
+  }
+  rmSync(dir, { recursive: true });
+});
+
 test("inspect decodes format-1 sectors (an image of earlier firmware) beside format-2 ones", async (t) => {
   const fixture = JSON.parse(readFileSync(new URL("./fixtures/store-v1.json", import.meta.url), "utf8"));
   const dir = mkdtempSync(join(tmpdir(), "spool-inspect-"));

@@ -6,9 +6,33 @@ import { readFileSync, readdirSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
-import type { BoardProfile } from "../device/board.ts";
+import type { BoardProfile as DeviceProfile } from "../device/board.ts";
 
-export type { BoardProfile };
+/**
+ * A board profile as the host reads it: the device's type (src/device/board.ts) and the fields
+ * only the host reads so far (boards/schema.json documents each).
+ */
+export interface BoardProfile extends DeviceProfile {
+  /**
+   * The board's WiFi: which of Espruino's WiFi libraries it has and how that reconnects.
+   * Present exactly when `network` is "wifi".
+   */
+  wifi?: {
+    /** libs/network/esp32 or libs/network/esp8266: the shape of events and status objects. */
+    driver: "esp32" | "esp8266";
+    /**
+     * `manual`: `connect()` makes a few attempts, then stops until the program calls it again
+     * (also after a drop); `sdk`: the vendor SDK retries by itself, each failure an event.
+     */
+    reconnect: "manual" | "sdk";
+    why: string;
+  };
+  /**
+   * Where the interpreter emulates its flash in one file (the Linux build's espruino.flash):
+   * what `Flash.getFree()` lists, and where a whole-file image starts. Absent: a flash chip.
+   */
+  fakeFlash?: { address: number; length: number; why: string };
+}
 
 /** The directory that holds the profiles and their schema. */
 export const BOARDS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "boards");
@@ -76,6 +100,16 @@ function semanticProblems(p: BoardProfile, fileId: string): string[] {
   if (flash.pageSize % flash.writeAlignment !== 0)
     out.push(`flash.writeAlignment ${flash.writeAlignment} does not divide flash.pageSize ${flash.pageSize}`);
   if (storage.usableBytes > storage.size) out.push(`storage.usableBytes ${storage.usableBytes} exceeds storage.size ${storage.size}`);
+  if (p.network === "wifi" && !p.wifi) out.push('network is "wifi" but wifi (the board\'s WiFi driver and how it reconnects) is missing');
+  if (p.network !== "wifi" && p.wifi) out.push(`wifi is given but network is "${p.network}": drop wifi or set network to "wifi"`);
+  if (p.fakeFlash) {
+    const { address, length } = p.fakeFlash;
+    const inside = (a: number, n: number) => a >= address && a + n <= address + length;
+    if (!inside(flash.address, flash.length))
+      out.push(`flash region ${hex(flash.address)}+${flash.length} lies outside fakeFlash ${hex(address)}+${length}`);
+    if (!inside(storage.address, storage.size))
+      out.push(`Storage ${hex(storage.address)}+${storage.size} lies outside fakeFlash ${hex(address)}+${length}`);
+  }
 
   const regionEnd = flash.address + flash.length;
   const bankEnd = storage.address + storage.size;

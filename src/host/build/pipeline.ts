@@ -21,8 +21,8 @@ import pluginDestructuring from "@babel/plugin-transform-destructuring";
 import pluginSpread from "@babel/plugin-transform-spread";
 import pluginExponent from "@babel/plugin-transform-exponentiation-operator";
 import pluginBlockScoping from "@babel/plugin-transform-block-scoping";
-import type { BoardProfile, DeviceBoard } from "../../device/board.ts";
-import { loadBoard } from "../boards.ts";
+import type { DeviceBoard } from "../../device/board.ts";
+import { loadBoard, type BoardProfile } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
 import { MANGLE_ALL, MANGLE_CACHE } from "./mangle.ts";
@@ -149,7 +149,8 @@ export function boardForDevice(board: BoardProfile): DeviceBoard {
   const copy = JSON.parse(JSON.stringify(board), (key, value) => (key === "why" ? undefined : value)) as BoardProfile & {
     $schema?: string;
   };
-  const { $schema, name, espruinoBoard, jsVars, codeBudgetBytes, hotCode, ...device } = copy;
+  // wifi and fakeFlash are read by the host only, so far (boards/schema.json).
+  const { $schema, name, espruinoBoard, jsVars, codeBudgetBytes, hotCode, wifi, fakeFlash, ...device } = copy;
   return device as DeviceBoard;
 }
 

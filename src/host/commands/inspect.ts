@@ -29,14 +29,12 @@ const USAGE = `usage: spool inspect <flash file> [--board ID] [--base ADDR] [--j
 
   --board ID    take the region (address, length, page size) from boards/<id>.json
   --base ADDR   flash address of the file's first byte (default: the region's address when the
-                file is exactly the region, 0x10000000 for a whole Linux espruino.flash)
+                file is exactly the region, the emulated flash's start (fakeFlash.address,
+                0x10000000) for a whole Linux espruino.flash)
   --json        one JSON object instead of text
   --pending     list only undelivered readings
 Without --board the geometry is read from the first valid sector header and the whole file
 is taken as the region.`;
-
-/** Linux build: espruino.flash starts at FLASH_START. */
-const LINUX_FLASH_START = 0x10000000;
 
 /** A read-only FlashPort over a file's bytes. */
 class FileFlash implements FlashPort {
@@ -147,7 +145,9 @@ export async function run(argv: string[]): Promise<number> {
   if (board) {
     const f = board.flash;
     region = { address: f.address, length: f.length, pageSize: f.pageSize, writeAlignment: f.writeAlignment, eraseCycles: f.eraseCycles };
-    base = givenBase ?? (bytes.length === f.length ? f.address : board.id === "linux" ? LINUX_FLASH_START : f.address);
+    // A file of the region's size is the region; any other is the whole emulated flash where
+    // the board has one (the Linux build's espruino.flash), else taken as starting at the region.
+    base = givenBase ?? (bytes.length === f.length ? f.address : (board.fakeFlash?.address ?? f.address));
     if (region.address < base || region.address + region.length > base + bytes.length) {
       throw new Error(
         `the ${bytes.length}-byte image at 0x${base.toString(16)} does not hold the region 0x${region.address.toString(16)}+${region.length}: give --base`,

@@ -4,7 +4,7 @@
  * and a simulated network.
  */
 import * as vm from "node:vm";
-import type { BoardProfile } from "../../device/board.ts";
+import type { BoardProfile } from "../boards.ts";
 import type { SimClock } from "./clock.ts";
 import type { SimNetwork } from "./network.ts";
 import { NorFlash, PowerCutError } from "./nor-flash.ts";

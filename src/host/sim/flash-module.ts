@@ -15,9 +15,11 @@ export function createFlashModule(host: SimHost): any {
   };
   return host.newObject({
     getFree: () => {
-      // The Linux build reports its whole flash file, which is the Storage area.
-      const area =
-        b.id === "linux" ? { addr: b.storage.address, length: b.storage.size } : { addr: b.flash.address, length: b.flash.length };
+      // An emulated flash (the Linux build's file) is listed whole; a chip's free areas are
+      // given as the raw region, which is the one the profile vouches for.
+      const area = b.fakeFlash
+        ? { addr: b.fakeFlash.address, length: b.fakeFlash.length }
+        : { addr: b.flash.address, length: b.flash.length };
       return host.newArray([host.newObject(area)]);
     },
     getPage: (addr: unknown) => {

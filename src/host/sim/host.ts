@@ -2,7 +2,7 @@
  * What the simulated modules (Flash, Storage, http, dgram, Wifi), the `E` object and the timers
  * need from the device they run on.
  */
-import type { BoardProfile } from "../../device/board.ts";
+import type { BoardProfile } from "../boards.ts";
 import type { SimClock } from "./clock.ts";
 import type { FlashBus } from "./flash-bus.ts";
 import type { SimNetwork } from "./network.ts";

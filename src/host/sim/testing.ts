@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BoardProfile } from "../../device/board.ts";
+import type { BoardProfile } from "../boards.ts";
 import { SimClock, type SimClockOptions } from "./clock.ts";
 import { SimNetwork, type SimNetworkOptions } from "./network.ts";
 import { SimEspruino, type SimEspruinoOptions } from "./espruino.ts";

@@ -1,14 +1,15 @@
 /**
- * `require("Wifi")` of the simulation, station mode only, with each board's reconnection
- * behaviour (libs/network/esp32 and esp8266 in Espruino):
+ * `require("Wifi")` of the simulation, station mode only, as the board profile's `wifi` says
+ * (libs/network/esp32 and esp8266 in Espruino):
  *
- * - ESP32 (board id "esp32"): `connect()` makes `esp32Attempts` association attempts; when
- *   they all fail it emits `disconnected` {ssid, mac, reason: "201", msg: "no_ap_found"},
- *   calls back with the reason, and stops. After a drop it retries what is left of that
- *   budget silently, then emits `disconnected` and stays off: the program must call
- *   `connect()` again.
- * - ESP8266: the SDK reconnects by itself; every failed attempt emits `disconnected`
- *   {ssid, mac, reason}, every `esp8266RetryMs`, until the AP is back.
+ * - `reconnect: "manual"` (ESP32): `connect()` makes `esp32Attempts` association attempts;
+ *   when they all fail it emits `disconnected`, calls back with the reason, and stops. After a
+ *   drop it retries what is left of that budget silently, then emits `disconnected` and stays
+ *   off: the program must call `connect()` again.
+ * - `reconnect: "sdk"` (ESP8266): the SDK reconnects by itself; every failed attempt emits
+ *   `disconnected`, every `esp8266RetryMs`, until the AP is back.
+ * - `driver` shapes the objects: "esp32" {ssid, mac, reason: "201", msg: "NO_AP_FOUND"} and
+ *   upper-case reason names, "esp8266" {ssid, mac, reason: "no_ap_found"}.
  * - Both: `associated` {ssid, mac, channel} then `connected` {ip, netmask|mask, gw} with the
  *   connect callback `cb(null)`. `save()` writes `.wificfg` to Storage; at boot a saved
  *   configuration connects by itself.
@@ -29,9 +30,16 @@ export interface WifiControl {
   restore(): void;
 }
 
+/**
+ * The Wifi module of one boot of the device.
+ * @throws Error when the board profile has no `wifi` (boards.ts requires it with network "wifi").
+ */
 export function createWifi(host: SimHost): WifiControl {
   const gen = host.generation;
-  const esp32 = host.board.id === "esp32";
+  const profile = host.board.wifi;
+  if (!profile) throw new Error(`board ${host.board.id}: network is "wifi" but the profile has no wifi (boards/schema.json)`);
+  const esp32Driver = profile.driver === "esp32";
+  const manual = profile.reconnect === "manual";
   const T = host.network.timing;
   let state: "off" | "connecting" | "connected" = "off";
   let ssid = "";
@@ -92,11 +100,11 @@ export function createWifi(host: SimHost): WifiControl {
           if (apMatches() !== "ok") return failed("no_ap_found");
           state = "connected";
           lastReason = "connected";
-          fire("associated", { ssid, mac: AP_MAC, channel: esp32 ? "6" : 6 });
+          fire("associated", { ssid, mac: AP_MAC, channel: esp32Driver ? "6" : 6 });
           callback(null);
           fire(
             "connected",
-            esp32
+            esp32Driver
               ? { ip: host.ip, netmask: "255.255.255.0", gw: "192.168.1.1" }
               : { ip: host.ip, mask: "255.255.255.0", gw: "192.168.1.1" },
           );
@@ -112,19 +120,19 @@ export function createWifi(host: SimHost): WifiControl {
    * connect callback gets), ESP8266's reason table (lower case, "auth_failed" for a bad key).
    */
   function reasonName(reason: string): string {
-    if (esp32) return reason === "bad_password" ? "AUTH_FAIL" : reason.toUpperCase();
+    if (esp32Driver) return reason === "bad_password" ? "AUTH_FAIL" : reason.toUpperCase();
     return reason === "bad_password" ? "auth_failed" : reason;
   }
 
   function disconnectedDetails(reason: string): Record<string, unknown> {
-    if (!esp32) return { ssid, mac: AP_MAC, reason: reasonName(reason) };
+    if (!esp32Driver) return { ssid, mac: AP_MAC, reason: reasonName(reason) };
     const code = reason === "beacon_timeout" ? "200" : reason === "bad_password" ? "202" : reason === "assoc_leave" ? "8" : "201";
     return { ssid, mac: AP_MAC, reason: code, msg: reasonName(reason) };
   }
 
   function failed(reason: string): void {
     lastReason = reason;
-    if (esp32) {
+    if (manual) {
       // s_retry_num in jswrap_esp32_network.c: decremented on every disconnect event.
       if (--attemptsLeft > 0) return attempt();
       state = "off";
@@ -143,7 +151,7 @@ export function createWifi(host: SimHost): WifiControl {
     state = "connecting";
     lastReason = "beacon_timeout";
     host.linkChanged();
-    if (esp32) {
+    if (manual) {
       if (--attemptsLeft > 0) return schedule(T.attemptMs, attempt, "esp32 silent retry");
       state = "off";
       fire("disconnected", disconnectedDetails("beacon_timeout"));
@@ -205,9 +213,9 @@ export function createWifi(host: SimHost): WifiControl {
   };
 
   mod.getStatus = (callbackFn?: unknown): any => {
-    const station = state === "connected" ? "connected" : state === "connecting" && !esp32 ? "connecting" : lastReason;
+    const station = state === "connected" ? "connected" : state === "connecting" && !esp32Driver ? "connecting" : lastReason;
     const o = host.newObject(
-      esp32
+      esp32Driver
         ? { station, mode: state === "off" ? "null" : "sta", powersave: "none" }
         : { mode: "sta", station, ap: "disabled", phy: "11n", powersave: "ps-poll", savedMode: "off" },
     );
