@@ -61,7 +61,7 @@ export interface CheckOptions {
   mapBack?: (line: number, column: number) => SourcePosition | undefined;
 }
 
-/** Formats a violation as `rule at L:C (src/file.ts:L:C): message`. */
+/** Formats a violation as `rule at bundle L:C (source file:L:C): message` (the source when known). */
 export function formatViolation(v: Violation): string {
   const src = v.source ? ` (${v.source.file}:${v.source.line}:${v.source.column + 1})` : "";
   return `${v.rule} at bundle ${v.line}:${v.column + 1}${src}: ${v.message}`;

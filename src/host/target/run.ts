@@ -1,6 +1,6 @@
 /**
  * `npm run test:target`: the real-interpreter suite (test/target/*.test.ts). Runs when ESPRUINO
- * names Espruino's Linux build, and the small-memory suite (test/target/small.test.ts) when
+ * names Espruino's Linux build, and the small-memory tests (the linux-small part of test/target/memory.test.ts) when
  * ESPRUINO_SMALL names its 1,600-JsVar build; says what it skipped and why.
  */
 import { spawnSync } from "node:child_process";
