@@ -7,17 +7,19 @@ import * as vm from "node:vm";
 import type { BoardProfile } from "../boards.ts";
 import type { SimClock } from "./clock.ts";
 import type { SimNetwork } from "./network.ts";
-import { NorFlash, PowerCutError } from "./nor-flash.ts";
-import { FlashBus } from "./flash-bus.ts";
+import { type NorFlash, PowerCutError } from "./nor-flash.ts";
+import type { FlashBus } from "./flash-bus.ts";
+import { boardFlash } from "./board-flash.ts";
 import { JsfStorage, StorageError, bytesBinary } from "./storage.ts";
 import { KEEP_GLOBALS, KEEP_PROPS, PRUNE_SOURCE } from "./builtins.ts";
-import { espruinoNumberText, espruinoStringToNumber } from "./number-text.ts";
+import { installEspruinoNumber } from "./espruino-number.ts";
 import { formatPrintArgs, formatUncaught, formatValue } from "./format.ts";
 import { installEspruinoDate } from "./espruino-date.ts";
 import { installEspruinoTyped } from "./espruino-typed.ts";
 import { installEspruinoText } from "./espruino-text.ts";
 import { espruinoErrorType, installEspruinoErrors, type EspruinoErrors } from "./espruino-errors.ts";
-import { espruinoSource, HOOKS_GLOBAL, type SourceHooks } from "./espruino-source.ts";
+import { espruinoSource, HOOKS_GLOBAL } from "./espruino-source.ts";
+import { sourceHooks } from "./source-hooks.ts";
 import { countVars } from "./memory.ts";
 import { closureScopes } from "./scopes.ts";
 import { moduleVars } from "./code-vars.ts";
@@ -28,6 +30,7 @@ import { createFlashModule } from "./flash-module.ts";
 import { createStorageModule } from "./storage-module.ts";
 import { createEObject } from "./e-object.ts";
 import { SimTimers } from "./timers.ts";
+import { SimListeners } from "./listeners.ts";
 import type { NetStats, SimHost } from "./host.ts";
 import { seededRandom as prng } from "../random.ts";
 
@@ -73,10 +76,6 @@ export const CLOSURE_COUNT_MAX_VARS = 4096;
  */
 const BASE_VARS = 44;
 const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
-
-function overlaps(a0: number, a1: number, b0: number, b1: number): boolean {
-  return a0 < b1 && b0 < a1;
-}
 
 /**
  * One simulated device. Construct it, then {@link boot} a bundle. Virtual time comes from the
@@ -125,7 +124,7 @@ export class SimEspruino {
   private bootTrue = 0;
   private offsetMs = 0;
   private timers: SimTimers | undefined;
-  private listeners = new Map<object, Map<string, unknown[]>>();
+  private readonly listeners = new SimListeners();
   private modules = new Map<string, unknown>();
   private killers: (() => void)[] = [];
   private linkWatchers: (() => void)[] = [];
@@ -150,44 +149,16 @@ export class SimEspruino {
     this.countClosures = options.countClosures ?? this.board.jsVars.count <= CLOSURE_COUNT_MAX_VARS;
     this.ip = options.ip ?? "192.168.1.50";
     this.random = prng(options.seed ?? 1);
-    const f = board.flash;
+    const chips = boardFlash({ board, flashFile: options.flashFile, storageFile: options.storageFile });
+    this.flash = chips.flash;
+    this.storageFlash = chips.storageFlash;
+    this.bus = chips.bus;
     const st = board.storage;
-    if (overlaps(f.address, f.address + f.length, st.address, st.address + st.size)) {
-      // Espruino's Linux build: the free flash IS the Storage area. One region over both.
-      const base = Math.min(f.address, st.address);
-      const end = Math.max(f.address + f.length, st.address + st.size);
-      this.flash = new NorFlash({
-        base,
-        size: end - base,
-        pageSize: f.pageSize,
-        alignment: f.writeAlignment,
-        file: options.flashFile ?? options.storageFile,
-      });
-      this.storageFlash = this.flash;
-    } else {
-      this.flash = new NorFlash({
-        base: f.address,
-        size: f.length,
-        pageSize: f.pageSize,
-        alignment: f.writeAlignment,
-        file: options.flashFile,
-      });
-      // One supply: a cut powers both off, and a cut armed on the rail counts both's operations.
-      this.storageFlash = new NorFlash({
-        base: st.address,
-        size: st.size,
-        pageSize: f.pageSize,
-        alignment: f.writeAlignment,
-        file: options.storageFile,
-        rail: this.flash.rail,
-      });
-    }
-    this.bus = new FlashBus(this.flash === this.storageFlash ? [this.flash] : [this.flash, this.storageFlash]);
     this.storage = new JsfStorage({
       bus: this.bus,
       start: st.address,
       size: st.size,
-      pageSize: f.pageSize,
+      pageSize: board.flash.pageSize,
       console: (line) => this.print(line),
     });
   }
@@ -470,7 +441,7 @@ export class SimEspruino {
       return;
     }
     if (!this.alive) return;
-    const handlers = this.ctx && this.listeners.get(this.G.process)?.get("uncaughtException");
+    const handlers = this.ctx && this.listeners.of(this.G.process, "uncaughtException");
     if (handlers?.length) {
       this.fireSync(this.G.process, "uncaughtException", [e]);
       return;
@@ -504,14 +475,14 @@ export class SimEspruino {
 
   private fire(gen: number, obj: object, event: string, args: unknown[]): void {
     if (gen !== this.gen || !this.alive) return;
-    const list = this.listeners.get(obj)?.get(event);
+    const list = this.listeners.of(obj, event);
     if (!list) return;
     for (const fn of list.slice()) this.invoke(gen, fn, obj, args);
   }
 
   /** Calls listeners directly (errors propagate, as `emit` does). */
   private fireSync(obj: object, event: string, args: unknown[]): void {
-    const list = this.listeners.get(obj)?.get(event);
+    const list = this.listeners.of(obj, event);
     if (!list) return;
     for (const fn of list.slice()) {
       try {
@@ -560,7 +531,7 @@ export class SimEspruino {
       invoke: (g, fn, t, a) => self.invoke(g, fn, t, a),
       fire: (g, o, e, a) => self.fire(g, o, e, a),
       release: (o) => {
-        self.listeners.delete(o);
+        self.listeners.forget(o);
       },
       newObject: (p, proto) => self.newObject(p, proto),
       newArray: (i) => self.newArray(i),
@@ -606,29 +577,16 @@ export class SimEspruino {
     this.protoObject = vm.runInContext("Object.prototype", ctx);
     this.protoFunction = vm.runInContext("Function.prototype", ctx);
     this.protoArray = vm.runInContext("Array.prototype", ctx);
-    // Number without V8's extra constants, InternalError, Espruino's event methods on Object.prototype.
+    installEspruinoNumber(ctx);
+    // Kept by the pruning below; installEspruinoErrors then makes it Espruino's.
     vm.runInContext(
-      `(function (strNum) {
-        var R = Reflect;
-        // Number.MAX_SAFE_INTEGER and EPSILON cannot be deleted (non-configurable): a new Number
-        // constructor carries only the constants Espruino has.
-        var RN = Number;
-        function N(v) {
-          if (new.target) return R.construct(RN, arguments.length ? [v] : [], new.target);
-          if (!arguments.length) return 0;
-          // jsvGetFloat: a string is a number only as a whole, untrimmed (Number(' 7 ') is NaN).
-          return typeof v === "string" ? strNum(v) : RN(v);
-        }
-        N.prototype = RN.prototype;
-        Object.defineProperty(RN.prototype, "constructor", { value: N, writable: true, configurable: true });
-        ["MAX_VALUE", "MIN_VALUE", "NaN", "NEGATIVE_INFINITY", "POSITIVE_INFINITY"].forEach(function (k) { N[k] = RN[k]; });
-        Object.defineProperty(globalThis, "Number", { value: N, writable: true, configurable: true });
+      `(function () {
         class InternalError extends Error {}
         Object.defineProperty(InternalError.prototype, "name", { value: "InternalError", writable: true, configurable: true });
         Object.defineProperty(globalThis, "InternalError", { value: InternalError, writable: true, configurable: true });
       })`,
       ctx,
-    )(espruinoStringToNumber);
+    )();
     installEspruinoDate(ctx, () => self.deviceNowMs());
     installEspruinoTyped(ctx);
     installEspruinoText(ctx, () => self.random());
@@ -642,38 +600,7 @@ export class SimEspruino {
       enumerable: false,
     });
 
-    const on = function (this: object, event: unknown, fn: unknown): void {
-      if (typeof fn !== "function" && typeof fn !== "string") throw self.newError("Expecting a function or string");
-      let m = self.listeners.get(this);
-      if (!m) self.listeners.set(this, (m = new Map()));
-      const ev = String(event);
-      const list = m.get(ev) ?? [];
-      list.push(fn);
-      m.set(ev, list);
-    };
-    const defs: Record<string, unknown> = {
-      on,
-      addListener: on,
-      prependListener(this: object, event: unknown, fn: unknown): void {
-        on.call(this, event, fn);
-        const list = self.listeners.get(this)!.get(String(event))!;
-        list.unshift(list.pop());
-      },
-      emit(this: object, event: unknown, ...args: unknown[]): void {
-        const list = self.listeners.get(this)?.get(String(event));
-        if (list) for (const fn of list.slice()) (fn as (...a: unknown[]) => unknown).apply(this, args);
-      },
-      removeListener(this: object, event: unknown, fn: unknown): void {
-        const list = self.listeners.get(this)?.get(String(event));
-        if (!list) return;
-        const i = list.indexOf(fn);
-        if (i >= 0) list.splice(i, 1);
-      },
-      removeAllListeners(this: object, event?: unknown): void {
-        if (event === undefined) self.listeners.delete(this);
-        else self.listeners.get(this)?.delete(String(event));
-      },
-    };
+    const defs = this.listeners.methods((m) => self.newError(m));
     for (const [k, v] of Object.entries(defs))
       Object.defineProperty(this.protoObject, k, { value: v, writable: true, configurable: true, enumerable: false });
 
@@ -790,7 +717,7 @@ export class SimEspruino {
     const builtin = new Set(KEEP_GLOBALS);
     for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
     if (this.timers) roots.push(...this.timers.roots());
-    for (const m of this.listeners.values()) for (const l of m.values()) roots.push(...l);
+    roots.push(...this.listeners.roots());
     const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray]);
     const fnProto = this.protoFunction;
     // Device code's closures only: the simulation's own builtins are host functions.
@@ -867,56 +794,3 @@ function installRejectionHook(): void {
   });
 }
 installRejectionHook();
-
-/** A number as Espruino turns it into text: int32s as V8 does, others by Espruino's ftoa. */
-function numberText(n: number): string {
-  return (n | 0) === n ? String(n) : espruinoNumberText(n);
-}
-
-/** The builtin members of each builtin prototype but Object's, as the context starts. */
-function builtinMembers(G: any): Map<object, Map<string, unknown>> {
-  const out = new Map<object, Map<string, unknown>>();
-  const protos = Object.getOwnPropertyNames(G).map((k) => Object.getOwnPropertyDescriptor(G, k)?.value?.prototype);
-  protos.push(Object.getPrototypeOf(G.Uint8Array.prototype));
-  for (const p of protos) {
-    if (!p || (typeof p !== "object" && typeof p !== "function") || p === G.Object.prototype || out.has(p)) continue;
-    const members = new Map<string, unknown>();
-    for (const k of Object.getOwnPropertyNames(p)) {
-      const d = Object.getOwnPropertyDescriptor(p, k)!;
-      if ("value" in d && k !== "constructor") members.set(k, d.value);
-    }
-    out.set(p, members);
-  }
-  return out;
-}
-
-/** The hooks the rewritten code calls (espruino-source.ts). */
-function sourceHooks(errors: EspruinoErrors, ctx: vm.Context): SourceHooks {
-  const G = vm.runInContext("globalThis", ctx);
-  const builtins = builtinMembers(G);
-  const v8Eval = G.eval;
-  const source = (code: unknown) => (typeof code === "string" ? espruinoSource(code) : code);
-  // Indirect eval: global scope, as V8 runs it.
-  const globalEval = (code: unknown) => (typeof code === "string" ? vm.runInContext(espruinoSource(code), ctx) : code);
-  const objectProto = G.Object.prototype;
-  const add = (a: any, b: any): any => {
-    if (typeof a === "string") return typeof b === "number" ? a + numberText(b) : a + b;
-    if (typeof b === "string" && typeof a === "number") return numberText(a) + b;
-    return a + b;
-  };
-  return {
-    add,
-    addTo: (o, k, v) => (o[k] = add(o[k], v)),
-    text: (v) => (typeof v === "number" ? numberText(v) : v),
-    caught: (e) => errors.caught(e),
-    protoGet: (proto, key) => {
-      const v = proto[key];
-      let owner: any = proto;
-      while (owner && owner !== objectProto && !Object.hasOwn(owner, key)) owner = Object.getPrototypeOf(owner);
-      if (!owner || owner === objectProto || builtins.get(owner)?.get(key) !== v || !builtins.has(proto)) return v;
-      return Object.hasOwn(objectProto, key) ? objectProto[key] : undefined;
-    },
-    source,
-    evalOf: (o) => (o.eval === v8Eval ? globalEval : o.eval),
-  };
-}

@@ -1,0 +1,62 @@
+/**
+ * The run-time side of the source rewrite (espruino-source.ts): the functions the rewritten
+ * code calls for `+` with text, number-to-text conversions, caught errors, builtin members
+ * looked up through a prototype, and `eval`.
+ */
+import * as vm from "node:vm";
+import type { EspruinoErrors } from "./espruino-errors.ts";
+import { espruinoSource, type SourceHooks } from "./espruino-source.ts";
+import { espruinoNumberText } from "./number-text.ts";
+
+/** A number as Espruino turns it into text: int32s as V8 does, others by Espruino's ftoa. */
+function numberText(n: number): string {
+  return (n | 0) === n ? String(n) : espruinoNumberText(n);
+}
+
+/** The builtin members of each builtin prototype but Object's, as the context starts. */
+function builtinMembers(G: any): Map<object, Map<string, unknown>> {
+  const out = new Map<object, Map<string, unknown>>();
+  const protos = Object.getOwnPropertyNames(G).map((k) => Object.getOwnPropertyDescriptor(G, k)?.value?.prototype);
+  protos.push(Object.getPrototypeOf(G.Uint8Array.prototype));
+  for (const p of protos) {
+    if (!p || (typeof p !== "object" && typeof p !== "function") || p === G.Object.prototype || out.has(p)) continue;
+    const members = new Map<string, unknown>();
+    for (const k of Object.getOwnPropertyNames(p)) {
+      const d = Object.getOwnPropertyDescriptor(p, k)!;
+      if ("value" in d && k !== "constructor") members.set(k, d.value);
+    }
+    out.set(p, members);
+  }
+  return out;
+}
+
+/** The hooks the rewritten code calls (espruino-source.ts). */
+export function sourceHooks(errors: EspruinoErrors, ctx: vm.Context): SourceHooks {
+  const G = vm.runInContext("globalThis", ctx);
+  const builtins = builtinMembers(G);
+  const v8Eval = G.eval;
+  const source = (code: unknown) => (typeof code === "string" ? espruinoSource(code) : code);
+  // Indirect eval: global scope, as V8 runs it.
+  const globalEval = (code: unknown) => (typeof code === "string" ? vm.runInContext(espruinoSource(code), ctx) : code);
+  const objectProto = G.Object.prototype;
+  const add = (a: any, b: any): any => {
+    if (typeof a === "string") return typeof b === "number" ? a + numberText(b) : a + b;
+    if (typeof b === "string" && typeof a === "number") return numberText(a) + b;
+    return a + b;
+  };
+  return {
+    add,
+    addTo: (o, k, v) => (o[k] = add(o[k], v)),
+    text: (v) => (typeof v === "number" ? numberText(v) : v),
+    caught: (e) => errors.caught(e),
+    protoGet: (proto, key) => {
+      const v = proto[key];
+      let owner: any = proto;
+      while (owner && owner !== objectProto && !Object.hasOwn(owner, key)) owner = Object.getPrototypeOf(owner);
+      if (!owner || owner === objectProto || builtins.get(owner)?.get(key) !== v || !builtins.has(proto)) return v;
+      return Object.hasOwn(objectProto, key) ? objectProto[key] : undefined;
+    },
+    source,
+    evalOf: (o) => (o.eval === v8Eval ? globalEval : o.eval),
+  };
+}
