@@ -1,5 +1,5 @@
 import test from "ava";
-import { mkdtempSync, copyFileSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, copyFileSync, writeFileSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOARD_IDS, BOARDS_DIR, BoardProfileError, loadAllBoards, loadBoard, validateProfile } from "../src/host/boards.ts";
@@ -147,4 +147,19 @@ test("validateProfile accepts a good object and names the file it is given", (t)
 
 test("an unknown board id lists the known ones", (t) => {
   t.throws(() => loadBoard("nope"), { message: /nope\.json: no such board profile \(known: esp32, esp8266, linux, linux-small\)/ });
+});
+
+test("host code reads board behaviour from the profile, never by comparing a board's id", (t) => {
+  const root = join(import.meta.dirname, "..", "src", "host");
+  const found: string[] = [];
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
+    const path = join(entry.parentPath, entry.name);
+    readFileSync(path, "utf8")
+      .split("\n")
+      .forEach((line, i) => {
+        if (/\bid\s*[!=]==?\s*["'`]|["'`]\s*[!=]==?\s*\w+\.id\b/.test(line)) found.push(`${path}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  t.deepEqual(found, []);
 });
