@@ -2,6 +2,13 @@
  * A simulated Espruino: runs a bundle in a Node `vm` context that offers what the interpreter
  * offers (globals, modules, builtins) and nothing more, over simulated flash, a virtual clock
  * and a simulated network.
+ *
+ * This file keeps the device's life (boot, power cut, reset), its context and the memory count,
+ * and wires in the parts, each a module given the device through {@link SimHost} (host.ts) and
+ * made anew at each boot: timers.ts, e-object.ts (`E`), flash-module.ts (`require("Flash")`),
+ * storage-module.ts (`require("Storage")`), http.ts, dgram.ts, wifi.ts; listeners.ts keeps the
+ * event listeners (cleared at each boot). The flash under them is board-flash.ts (nor-flash.ts,
+ * flash-bus.ts) and storage.ts.
  */
 import * as vm from "node:vm";
 import type { BoardProfile } from "../boards.ts";
