@@ -36,8 +36,25 @@ export const OFF_SEAL = 64;
 export const SEAL_BYTES = 8;
 export const RECORDS_START = 72;
 
-/** Drop reasons, in the order of the header's counters. */
-export const DROP_REASONS = ["overwritten", "refused", "corrupt", "too-old", "rejected", "bad-pin", "unresolved-time", "erased"];
+/**
+ * Why readings were dropped, in the order of the header's counters (the one list: the
+ * `DropReason` type is made from it, the store counts by the DROP_* indices below).
+ */
+export const DROP_REASONS = [
+  "overwritten", // the ring turned over undelivered readings (policy overwrite-oldest)
+  "refused", // the store was full (policy refuse)
+  "corrupt", // failed its check or lay in a quarantined sector
+  "too-old", // older than the server's maximum age (uplink)
+  "rejected", // the server refused it for its content (uplink)
+  "bad-pin", // the server does not know the pin (uplink, policy drop)
+  "unresolved-time", // taken in a boot whose clock was never anchored (clock, policy drop)
+  "erased", // discarded by an explicit erase
+] as const;
+/** Indices into {@link DROP_REASONS} of the reasons the store counts itself. */
+export const DROP_OVERWRITTEN = 0;
+export const DROP_REFUSED = 1;
+export const DROP_CORRUPT = 2;
+export const DROP_ERASED = 7;
 
 /** Record kinds: the top 3 bits of a record's tag byte. */
 export const K_INT = 0;

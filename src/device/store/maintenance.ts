@@ -10,21 +10,13 @@
  * the part only reads Storage, before any flash write of the operation.
  */
 import type { Anchor } from "../types.ts";
+import type { DatastreamSettings } from "../codec/value.ts";
 import type { FullPolicy } from "./contract.ts";
+import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreOptions } from "./store.ts";
 import {
-  BAD,
-  DATA,
-  FREE,
-  HOT_F32,
-  HOT_INT,
-  Store,
-  checkInt,
-  checkMs,
-  storeFullError,
-  type DatastreamConfig,
-  type StoreOptions,
-} from "./store.ts";
-import {
+  DROP_CORRUPT,
+  DROP_ERASED,
+  DROP_OVERWRITTEN,
   DROP_REASONS,
   FLAG_CARRY_DONE,
   FLAG_HAS_ANCHOR,
@@ -60,7 +52,7 @@ function popcount8(x: number): number {
   return n;
 }
 
-function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
+function checkDatastreams(ds: { [pin: string]: DatastreamSettings }): void {
   for (const k in ds) {
     const pin = Number(k);
     checkInt(pin, 0, 255, "datastreams key (pin)");
@@ -81,7 +73,7 @@ function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
  * Changes the full policy and/or the datastream table of a mounted store (no remount).
  * @throws Error on a bad policy or datastream entry.
  */
-function configure(store: Store, options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamConfig } }): void {
+function configure(store: Store, options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamSettings } }): void {
   if (options.policy !== undefined) {
     if (options.policy !== "overwrite-oldest" && options.policy !== "refuse")
       throw new Error('policy must be "overwrite-oldest" or "refuse"');
@@ -90,7 +82,7 @@ function configure(store: Store, options: { policy?: FullPolicy; datastreams?: {
   if (options.datastreams !== undefined) setDatastreams(store, options.datastreams);
 }
 
-function setDatastreams(store: Store, ds: { [pin: string]: DatastreamConfig }): void {
+function setDatastreams(store: Store, ds: { [pin: string]: DatastreamSettings }): void {
   checkDatastreams(ds);
   store.ds = ds;
   store.hot.fill(0);
@@ -207,7 +199,7 @@ function mount(store: Store): void {
     // A rotation mark counts once the sector it announces is erased (free, or bad from a torn
     // erase) and the next header, which would carry the count, is missing.
     if (store.headMark > 0 && store.st[(head + 1) % n] !== DATA) {
-      store.drops[0] += store.headMark;
+      store.drops[DROP_OVERWRITTEN] += store.headMark;
       store.markCounted = true;
     }
   }
@@ -299,8 +291,8 @@ function rotate(store: Store): void {
   // For a sector without a header, er[t] holds mount's estimate (the highest count seen).
   const erases = store.er[t] + 1;
   const seq = any ? (maxSeq + 1) >>> 0 : 1;
-  store.drops[0] += lost;
-  store.drops[2] += corrupt;
+  store.drops[DROP_OVERWRITTEN] += lost;
+  store.drops[DROP_CORRUPT] += corrupt;
   const a = store.addr(t);
   // A data sector's header is zeroed before its erase: an erase cut part way can leave any
   // bits of the sector back at 1 and others not, header included, and a partly erased
@@ -479,7 +471,7 @@ function eraseAll(store: Store): number {
     lost += store.pend[s];
     store.pend[s] = 0;
   }
-  store.drops[7] += lost;
+  store.drops[DROP_ERASED] += lost;
   // Each rotation erases the next sector and writes its header: after n of them every
   // sector is empty and erase counts are kept, whatever a power cut interrupts.
   for (let k = 0; k < store.n; k++) {

@@ -6,17 +6,15 @@
  * an image that {@link Store.mount} recovers (see "Power-safety ordering" in the format doc).
  */
 import type { FlashPort } from "../hal.ts";
-import type { Anchor, DatastreamType, Reading, ReadingValue } from "../types.ts";
-import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, inferType } from "../codec/value.ts";
+import type { Anchor, Reading, ReadingValue } from "../types.ts";
+import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, inferType, type DatastreamSettings } from "../codec/value.ts";
 import type { DropReason, FullPolicy, LogCursor, LogPos, LogRecord, ReadingStore, ScanOptions, StoreStats } from "./contract.ts";
 import {
   DROP_REASONS,
-  K_BOOL,
-  K_ENUM,
+  DROP_REFUSED,
   K_F32,
   K_F64,
   K_INT,
-  K_LOC,
   K_STR,
   MAX_MS,
   M_BOOT,
@@ -31,6 +29,7 @@ import {
 } from "./format.ts";
 import {
   EPOCH,
+  KIND_TYPES,
   MAX_FIXED_RECORD,
   PinTable,
   ROTATION_RESERVE,
@@ -63,12 +62,6 @@ export function isStoreFull(e: unknown): boolean {
   return !!e && (e as Error).name === STORE_FULL;
 }
 
-/** Per-pin datastream settings. `precision` applies to doubles: float32 (default) or float64. */
-export interface DatastreamConfig {
-  type: DatastreamType;
-  precision?: "float32" | "float64";
-}
-
 /** The region the store owns: a board profile's `flash`. */
 export interface StoreRegion {
   address: number;
@@ -94,7 +87,7 @@ export interface StoreOptions {
   sectorPages?: number;
   policy?: FullPolicy;
   /** Types of known pins; other pins get their type from the value (number -> integer or double). */
-  datastreams?: { [pin: string]: DatastreamConfig };
+  datastreams?: { [pin: string]: DatastreamSettings };
   /** Never write (inspect): the boot id is not persisted. */
   readOnly?: boolean;
   /**
@@ -151,7 +144,7 @@ export class Store implements ReadingStore {
   readonly n: number;
   readonly cycles: number;
   policy: FullPolicy;
-  ds!: { [pin: string]: DatastreamConfig };
+  ds!: { [pin: string]: DatastreamSettings };
   /** By pin, what {@link appendNumber} stores: HOT_F32, HOT_INT, or 0 (not a hot pin). */
   hot = new Uint8Array(256);
   readonly readOnly: boolean;
@@ -262,7 +255,7 @@ export class Store implements ReadingStore {
    * Changes the full policy and/or the datastream table of a mounted store (no remount).
    * @throws Error on a bad policy or datastream entry.
    */
-  configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamConfig } }): void {
+  configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamSettings } }): void {
     this.bootCode().configure(this, options);
   }
 
@@ -374,22 +367,6 @@ export class Store implements ReadingStore {
     } else this.rotate();
   }
 
-  private kindOf(pin: number, value: ReadingValue): number {
-    const c = this.ds[pin];
-    const type = c ? c.type : inferType(value);
-    checkValue(pin, type, value);
-    if (type === "integer") return K_INT;
-    if (type === "enum") return K_ENUM;
-    if (type === "boolean") return K_BOOL;
-    if (type === "string") return K_STR;
-    if (type === "location") return K_LOC;
-    const v = value as number;
-    const a = v < 0 ? -v : v;
-    // An undeclared pin's whole number beyond int32 is kept exact.
-    if ((c ? c.precision === "float64" : v % 1 === 0) || a > F32_MAX || (a !== 0 && a < F32_MIN)) return K_F64;
-    return K_F32;
-  }
-
   /**
    * Appends a reading; returns once it is durable in flash.
    * @throws Error named STORE_FULL when full under policy "refuse" (counted as refused).
@@ -452,9 +429,20 @@ export class Store implements ReadingStore {
       dom = checkInt(st.bootId, 0, 0xffffffff, "reading.stamp.bootId");
       ms = checkMs(st.uptimeMs, "reading.stamp.uptimeMs");
     }
-    const kind = this.kindOf(pin, reading.value);
-    if (kind === K_STR || !this.bootPersisted) this.appendSlow(pin, kind, dom, ms, reading.value);
-    else this.put(pin, kind, dom, ms, reading.value);
+    const c = this.ds[pin];
+    const type = c ? c.type : inferType(reading.value);
+    const value = checkValue(pin, type, reading.value);
+    // The kind table read backwards: a double is K_F32, the first of its two kinds.
+    let kind = KIND_TYPES.indexOf(type);
+    if (kind === K_F32) {
+      const v = value as number;
+      const a = v < 0 ? -v : v;
+      // An undeclared pin's whole number beyond int32 is kept exact; appendNumber takes the
+      // same float32 range for a declared double.
+      if ((c ? c.precision === "float64" : v % 1 === 0) || a > F32_MAX || (a !== 0 && a < F32_MIN)) kind = K_F64;
+    }
+    if (kind === K_STR || !this.bootPersisted) this.appendSlow(pin, kind, dom, ms, value);
+    else this.put(pin, kind, dom, ms, value);
   }
 
   /**
@@ -510,7 +498,7 @@ export class Store implements ReadingStore {
     try {
       this.rotate();
     } catch (e) {
-      if (isStoreFull(e)) this.drops[1]++;
+      if (isStoreFull(e)) this.drops[DROP_REFUSED]++;
       throw e;
     }
   }
@@ -532,7 +520,7 @@ export class Store implements ReadingStore {
         rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
       }
     } catch (e) {
-      if (isStoreFull(e)) this.drops[1]++;
+      if (isStoreFull(e)) this.drops[DROP_REFUSED]++;
       throw e;
     }
     this.writeRecord(rec);
