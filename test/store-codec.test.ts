@@ -4,7 +4,15 @@ import fc from "fast-check";
 import { EPOCH0, makeFlash, openStore, pendingOf, regionOf } from "./store-helpers.ts";
 import { roundFloat32, utf8Decode, utf8Encode } from "../src/device/codec/value.ts";
 import type { DatastreamType, Reading } from "../src/device/types.ts";
-import { DROP_CORRUPT, DROP_ERASED, DROP_OVERWRITTEN, DROP_REASONS, DROP_REFUSED } from "../src/device/store/format.ts";
+import {
+  DROP_CORRUPT,
+  DROP_ERASED,
+  DROP_OVERWRITTEN,
+  DROP_REASONS,
+  DROP_REFUSED,
+  bitmapByte,
+  recordLimit,
+} from "../src/device/store/format.ts";
 
 const TYPES: { [pin: string]: { type: DatastreamType; precision?: "float32" | "float64" } } = {
   "1": { type: "integer" },
@@ -187,4 +195,15 @@ test("the store checks a value with the one check spool.record uses: {lon, lat} 
   t.throws(() => s.append({ pin: 1, stamp: { epochMs: EPOCH0 }, value: 1.5 }), {
     message: /^spool\.record: V1 is an integer datastream: value must be/,
   });
+});
+
+test("bitmapByte is the documented layout: word floor(i/32) at sectorBytes - 4 * (floor(i/32) + 1), read from recordLimit", (t) => {
+  const sb = 4096;
+  for (let count = 1; count <= 1000; count += 7) {
+    for (let i = 0; i < count; i++) {
+      const absolute = sb - 4 * (Math.floor(i / 32) + 1) + ((i % 32) >> 3);
+      if (bitmapByte(count, i) !== absolute - recordLimit(sb, count)) return t.fail(`count ${count} reading ${i}`);
+    }
+  }
+  t.pass();
 });

@@ -88,9 +88,19 @@ export const POS_SPAN = 65536;
 /** Largest epoch / uptime stored (6-byte fields): 2^48 ms, year 10889. */
 export const MAX_MS = 281474976710656;
 
-/** Byte offset (from sector start) of the bitmap word holding reading `index`. */
-export function bitmapWordOffset(sectorBytes: number, index: number): number {
-  return sectorBytes - 4 * (Math.floor(index / 32) + 1);
+/**
+ * Byte of reading `i`'s bit within the bitmap of a sector holding `count` readings, read from
+ * {@link recordLimit} to the sector's end: its 32-bit words are stored from the end down, so
+ * word w = floor(i / 32) lies ceil(count / 32) - 1 - w words after the limit. Integer operators
+ * only (count and i are below 65,536): no Math call.
+ */
+export function bitmapByte(count: number, i: number): number {
+  return ((((count + 31) >> 5) - (i >> 5) - 1) << 2) + ((i & 31) >> 3);
+}
+
+/** The bitmap test: reading `i`'s bit in `bm` (a sector's bitmap read when it held `count`), non-zero while undelivered. */
+export function pendingBit(bm: Uint8Array, count: number, i: number): number {
+  return bm[bitmapByte(count, i)] & (1 << (i & 7));
 }
 
 /** End of the record area of a sector holding `count` readings. */

@@ -79,8 +79,22 @@ const CLOCK_MEMBERS = [
   "gapKnown",
 ];
 
+/** The store's sector table and ring walk (src/device/store/store.ts SectorTable, ringNext, bitmap test). */
+const SECTOR_MEMBERS = [
+  "sectorState",
+  "sectorSeq",
+  "sectorErases",
+  "sectorCount",
+  "sectorPending",
+  "sectorSealed",
+  "sectorAnchored",
+  "sectorMinBoot",
+  "sectorVersion",
+  "ringNext",
+];
+
 /** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */
-export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBERS);
+export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBERS, SECTOR_MEMBERS);
 
 /** What esbuild's `mangleProps` matches: exactly the listed names. */
 export const MANGLE_PROPS = new RegExp(`^(?:${MANGLED_PROPS.join("|")})$`);
