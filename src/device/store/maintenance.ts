@@ -12,7 +12,19 @@
 import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
 import type { FullPolicy } from "./contract.ts";
-import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreOptions } from "./store.ts";
+import {
+  BAD,
+  DATA,
+  FREE,
+  HOT_F32,
+  HOT_INT,
+  Store,
+  checkInt,
+  checkMs,
+  storeFullError,
+  type SectorTable,
+  type StoreOptions,
+} from "./store.ts";
 import {
   DROP_CORRUPT,
   DROP_ERASED,
@@ -36,6 +48,7 @@ import {
   encodeSeal,
   recordLimit,
   seqNewer,
+  type SectorHeader,
 } from "./format.ts";
 import { KIND_TYPES, ROTATION_MARK, R_BAD, R_END, R_META, R_READING, encodeMeta, metaV1, type SectorCursor } from "./record.ts";
 
@@ -96,25 +109,42 @@ function setDatastreams(store: Store, ds: { [pin: string]: DatastreamSettings })
 /**
  * Boot recovery: reads every sector header (and seal and bitmap), scans only the newest
  * sector, finds the write head, the oldest undelivered reading and the counters, then
- * persists the new boot id. Time is proportional to the number of sectors.
+ * persists the new boot id. Time is proportional to the number of sectors. The steps are
+ * those of docs/flash-format.md, "What mount finds".
  * @throws Error when the region was formatted with another sector size.
  */
 function mount(store: Store): void {
   store.gen++;
+  const hdr = readHeaders(store);
+  openHead(store, store.head);
+  scanSectors(store);
+  const carryDone = restoreCounters(store, hdr);
+  // store.bootId held the highest boot id found: this boot is the next.
+  store.bootId = store.bootId + 1 > 0xffffffff ? 1 : store.bootId + 1;
+  store.bootPersisted = false;
+  store.bytesSinceMount = 0;
+  store.mountedAt = store.uptime ? store.uptime() : 0;
+  store.mounted = true;
+  if (store.readOnly) return;
+  store.carryPending = store.head >= 0 && !carryDone;
+  persistBoot(store);
+}
+
+/**
+ * Mount, reading the headers: every sector's header and seal (72 B) fill the sector table;
+ * the newest data sector is the head, `store.bootId` the highest boot id of a header.
+ * @returns the head's header, or undefined when no sector holds data.
+ * @throws Error when the region was formatted with another sector size.
+ */
+function readHeaders(store: Store): SectorHeader | undefined {
   const n = store.n;
   let head = -1;
-  let maxBoot = 0;
   let maxEr = 0;
-  let headHdr: ReturnType<typeof decodeHeader> = "blank";
+  let headHdr: SectorHeader | undefined;
+  store.bootId = 0;
   for (let s = 0; s < n; s++) {
     const h = decodeHeader(store.flash.read(store.addr(s), RECORDS_START), store.crc);
-    store.sectorCount[s] = 0;
-    store.sectorPending[s] = 0;
-    store.sectorSealed[s] = 0;
-    store.sectorAnchored[s] = 0;
-    store.sectorMinBoot[s] = -1;
-    store.sectorErases[s] = 0;
-    store.sectorSeq[s] = 0;
+    resetSector(store, s, 0, 0);
     if (h === "blank") store.sectorState[s] = FREE;
     else if (h === "bad") store.sectorState[s] = isBlank(store, s, HEADER_BYTES, store.sectorBytes) ? FREE : BAD;
     else {
@@ -132,7 +162,7 @@ function mount(store: Store): void {
       store.sectorSeq[s] = h.seq;
       store.sectorErases[s] = h.erases;
       if (h.erases > maxEr) maxEr = h.erases;
-      if (h.bootId > maxBoot) maxBoot = h.bootId;
+      if (h.bootId > store.bootId) store.bootId = h.bootId;
       if (!(h.flags & FLAG_HAS_ANCHOR)) store.sectorAnchored[s] = 1;
       if (h.sealCount >= 0) {
         store.sectorSealed[s] = 1;
@@ -152,14 +182,18 @@ function mount(store: Store): void {
   store.drops = [];
   for (let i = 0; i < DROP_REASONS.length; i++) store.drops.push(0);
   store.appendedTotal = 0;
-  store.table.reset();
-  store.headOff = RECORDS_START;
-  store.headFull = false;
-  store.headTorn = false;
-  store.headMark = -1;
-  store.markCounted = false;
-  let carryDone = true;
-  for (let s = 0; s < n; s++) {
+  return headHdr;
+}
+
+/**
+ * Mount, scanning: the head and any unsealed sector (only a cut seal leaves one) are read
+ * record by record for their count and smallest boot id; the head also gives its boot and
+ * count records, its rotation mark, where its writer continues and whether it is closed.
+ * Every data sector's undelivered readings are counted from its bitmap.
+ */
+function scanSectors(store: Store): void {
+  const head = store.head;
+  for (let s = 0; s < store.n; s++) {
     if (store.sectorState[s] !== DATA) continue;
     if (s === head || !store.sectorSealed[s]) {
       const c = store.cursor(s, true);
@@ -168,7 +202,7 @@ function mount(store: Store): void {
       while (r !== R_END && r !== R_BAD) {
         if (r === R_READING && c.dom >= 0 && (minB < 0 || c.dom < minB)) minB = c.dom;
         if (s === head && r === R_META) {
-          if (c.sub === M_BOOT && c.a > maxBoot) maxBoot = c.a;
+          if (c.sub === M_BOOT && c.a > store.bootId) store.bootId = c.a;
           else if (c.sub === M_COUNT && c.a < DROP_REASONS.length) store.drops[c.a] += c.b;
           else if (c.sub === M_COUNT && c.a === ROTATION_MARK) store.headMark = c.b;
         }
@@ -192,24 +226,34 @@ function mount(store: Store): void {
     }
     store.sectorPending[s] = countPending(store, s, store.sectorCount[s]);
   }
-  if (head >= 0 && typeof headHdr === "object") {
-    for (let i = 0; i < DROP_REASONS.length; i++) store.drops[i] += headHdr.drops[i];
-    store.appendedTotal = headHdr.appended + store.sectorCount[head];
-    carryDone = !(headHdr.flags & FLAG_CARRY_DONE);
-    // A rotation mark counts once the sector it announces is erased (free, or bad from a torn
-    // erase) and the next header, which would carry the count, is missing.
-    if (store.headMark > 0 && store.sectorState[(head + 1) % n] !== DATA) {
-      store.drops[DROP_OVERWRITTEN] += store.headMark;
-      store.markCounted = true;
-    }
+}
+
+/**
+ * Mount, the counters: the head header's drop counters and appended count plus what the head
+ * holds; a rotation mark counts once the sector it announces is no longer data.
+ * @returns whether the head's copy-forward of anchors completed (true when there is no head).
+ */
+function restoreCounters(store: Store, hdr: SectorHeader | undefined): boolean {
+  const head = store.head;
+  if (!hdr) return true;
+  for (let i = 0; i < DROP_REASONS.length; i++) store.drops[i] += hdr.drops[i];
+  store.appendedTotal = hdr.appended + store.sectorCount[head];
+  // A rotation mark counts once the sector it announces is erased (free, or bad from a torn
+  // erase) and the next header, which would carry the count, is missing.
+  if (store.headMark > 0 && store.sectorState[(head + 1) % store.n] !== DATA) {
+    store.drops[DROP_OVERWRITTEN] += store.headMark;
+    store.markCounted = true;
   }
-  store.bootId = maxBoot + 1 > 0xffffffff ? 1 : maxBoot + 1;
-  store.bootPersisted = false;
-  store.bytesSinceMount = 0;
-  store.mountedAt = store.uptime ? store.uptime() : 0;
-  store.mounted = true;
-  if (store.readOnly) return;
-  store.carryPending = head >= 0 && !carryDone;
+  return !(hdr.flags & FLAG_CARRY_DONE);
+}
+
+/**
+ * Mount, the writes (step 5 of the power-safety ordering): finishes a copy-forward a cut left
+ * undone, then writes the boot record when the head has room (else the next header persists
+ * the boot id).
+ */
+function persistBoot(store: Store): void {
+  const head = store.head;
   // The rotation's code finishes a cut copy-forward (the boot part does not carry it: rare).
   if (store.carryPending && !store.headFull) store.cold().carry(store, head);
   const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
@@ -217,6 +261,28 @@ function mount(store: Store): void {
     store.writeRecord(boot);
     store.bootPersisted = true;
   }
+}
+
+/** A sector's table entries as for an empty sector of sequence `seq` erased `erases` times. */
+function resetSector(t: SectorTable, s: number, seq: number, erases: number): void {
+  t.sectorSeq[s] = seq;
+  t.sectorErases[s] = erases;
+  t.sectorCount[s] = 0;
+  t.sectorPending[s] = 0;
+  t.sectorSealed[s] = 0;
+  t.sectorAnchored[s] = 0;
+  t.sectorMinBoot[s] = -1;
+}
+
+/** Sector h (-1: none) as the write head, its writer at the first record. */
+function openHead(store: Store, h: number): void {
+  store.head = h;
+  store.headOff = RECORDS_START;
+  store.headFull = false;
+  store.headTorn = false;
+  store.headMark = -1;
+  store.markCounted = false;
+  store.table.reset();
 }
 
 /** Whether bytes [from, to) of sector s are all 0xFF. */
@@ -262,24 +328,10 @@ function rotate(store: Store): void {
   const lost = store.sectorState[t] === DATA ? store.sectorPending[t] : 0;
   // A counted mark already covers the readings left in t by a torn erase: count them once.
   const corrupt = store.sectorState[t] === BAD && !store.markCounted ? salvageCount(store, t) : 0;
-  const old = store.head;
-  // The rotation mark goes first: a cut between the erase below and the new header then
-  // still leaves the count in flash (mount adds it when t is no longer a data sector). A
-  // mark left by an earlier attempt with another n is superseded by a new one (the last counts).
-  if (old >= 0 && store.sectorState[t] === DATA && lost !== (store.headMark < 0 ? 0 : store.headMark) && !store.headTorn) {
-    let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, store.zeros);
-    if (store.sectorVersion[old] === FORMAT_V1) mark = metaV1(mark, store.crc);
-    if (store.headOff + mark.length <= recordLimit(store.sectorBytes, store.sectorCount[old])) {
-      store.writeRecord(mark);
-      store.headMark = lost;
-    }
-  }
+  writeRotationMark(store, t, lost);
   // Anchors of t that the old head should have received (its carry was cut short).
   const rescue = store.carryPending ? neededAnchors(store, t) : [];
-  if (old >= 0 && !store.sectorSealed[old]) {
-    store.flash.write(store.addr(old) + OFF_SEAL, encodeSeal(store.sectorCount[old], store.sectorMinBoot[old]));
-    store.sectorSealed[old] = 1;
-  }
+  sealHead(store);
   let maxSeq = 0;
   let any = false;
   for (let s = 0; s < n; s++) {
@@ -288,23 +340,66 @@ function rotate(store: Store): void {
       any = true;
     }
   }
-  // For a sector without a header, er[t] holds mount's estimate (the highest count seen).
+  // For a sector without a header, its erase count holds mount's estimate (the highest seen).
   const erases = store.sectorErases[t] + 1;
-  const seq = any ? (maxSeq + 1) >>> 0 : 1;
   store.drops[DROP_OVERWRITTEN] += lost;
   store.drops[DROP_CORRUPT] += corrupt;
+  eraseSector(store, t);
+  writeHeader(store, t, any ? (maxSeq + 1) >>> 0 : 1, erases);
+  store.carryPending = true;
+  writeAnchors(store, rescue);
+  carry(store, t);
+}
+
+/**
+ * Opening a sector, step 1: the rotation mark (n = the readings the erase of t will drop) into
+ * the old head's reserve, when t holds data and the head does not already hold that mark.
+ * It goes first: a cut between the erase and the new header then still leaves the count in
+ * flash (mount adds it when t is no longer a data sector). A mark left by an earlier attempt
+ * with another n is superseded by a new one (the last counts).
+ */
+function writeRotationMark(store: Store, t: number, lost: number): void {
+  const old = store.head;
+  if (old < 0 || store.sectorState[t] !== DATA || lost === (store.headMark < 0 ? 0 : store.headMark) || store.headTorn) return;
+  let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, store.zeros);
+  if (store.sectorVersion[old] === FORMAT_V1) mark = metaV1(mark, store.crc);
+  if (store.headOff + mark.length <= recordLimit(store.sectorBytes, store.sectorCount[old])) {
+    store.writeRecord(mark);
+    store.headMark = lost;
+  }
+}
+
+/** Opening a sector, step 2: the old head's seal (its count and smallest boot id; the self-checking count last). */
+function sealHead(store: Store): void {
+  const old = store.head;
+  if (old >= 0 && !store.sectorSealed[old]) {
+    store.flash.write(store.addr(old) + OFF_SEAL, encodeSeal(store.sectorCount[old], store.sectorMinBoot[old]));
+    store.sectorSealed[old] = 1;
+  }
+}
+
+/**
+ * Opening a sector, step 3: a data sector's header is zeroed before its erase: an erase cut
+ * part way can leave any bits of the sector back at 1 and others not, header included, and a
+ * partly erased sector must never read as data (its records could pass their 8-bit checks).
+ * Only the exact 60 bytes and their CRC-32 read as a header, and from all zeros no partial
+ * erase rebuilds them; mount sees the sector as bad, the head's rotation mark counts its
+ * readings. Then every page is erased.
+ */
+function eraseSector(store: Store, t: number): void {
   const a = store.addr(t);
-  // A data sector's header is zeroed before its erase: an erase cut part way can leave any
-  // bits of the sector back at 1 and others not, header included, and a partly erased
-  // sector must never read as data (its records could pass their 8-bit checks). Only the
-  // exact 60 bytes and their CRC-32 read as a header, and from all zeros no partial erase
-  // rebuilds them; mount sees the sector as bad, the head's rotation mark counts its readings.
   if (store.sectorState[t] === DATA) store.flash.write(a, new Uint8Array(HEADER_BYTES));
   for (let p = 0; p < store.sectorPages; p++) store.flash.erasePage(a + p * store.pageSize);
-  // The header right after the erase keeps the erase count and persists the counters.
   store.sectorState[t] = FREE;
+}
+
+/**
+ * Opening a sector, step 4: the header right after the erase keeps the erase count and
+ * persists the counters (the boot id, appended, every drop counter); t becomes the empty head.
+ */
+function writeHeader(store: Store, t: number, seq: number, erases: number): void {
   store.flash.write(
-    a,
+    store.addr(t),
     encodeHeader(
       {
         sectorPages: store.sectorPages,
@@ -320,25 +415,10 @@ function rotate(store: Store): void {
   );
   store.sectorState[t] = DATA;
   store.sectorVersion[t] = FORMAT_VERSION;
-  store.sectorSeq[t] = seq;
-  store.sectorErases[t] = erases;
-  store.sectorCount[t] = 0;
-  store.sectorPending[t] = 0;
-  store.sectorSealed[t] = 0;
-  store.sectorAnchored[t] = 0;
-  store.sectorMinBoot[t] = -1;
-  store.head = t;
+  resetSector(store, t, seq, erases);
+  openHead(store, t);
   store.gen++;
-  store.headOff = RECORDS_START;
-  store.headFull = false;
-  store.headTorn = false;
-  store.headMark = -1;
-  store.markCounted = false;
-  store.table.reset();
   store.bootPersisted = true;
-  store.carryPending = true;
-  writeAnchors(store, rescue);
-  carry(store, t);
 }
 
 /**
@@ -389,7 +469,10 @@ function writeAnchors(store: Store, list: Anchor[]): void {
   }
 }
 
-/** Copies into the head the anchors the sector after it still needs, then flags the copy done. */
+/**
+ * Opening a sector, step 5: copies into the head the anchors the sector after it (the next to
+ * be erased) still needs, then flags the copy done.
+ */
 function carry(store: Store, h: number): void {
   writeAnchors(store, neededAnchors(store, (h + 1) % store.n));
   setFlag(store, h, FLAG_CARRY_DONE);
