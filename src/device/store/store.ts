@@ -467,8 +467,11 @@ export class Store implements ReadingStore {
       // same float32 range for a declared double.
       if ((c ? c.precision === "float64" : v % 1 === 0) || a > F32_MAX || (a !== 0 && a < F32_MIN)) kind = K_F64;
     }
-    if (kind === K_STR || !this.bootPersisted) this.appendSlow(pin, kind, dom, ms, value);
-    else this.put(pin, kind, dom, ms, value);
+    if (kind === K_STR) this.appendString(pin, dom, ms, value as string);
+    else {
+      if (!this.bootPersisted) this.rotateFor(true);
+      this.put(pin, kind, dom, ms, value);
+    }
   }
 
   /**
@@ -511,7 +514,7 @@ export class Store implements ReadingStore {
 
   /** {@link put} of a reading that does not fit the head, after a rotation. */
   private putRotated(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
-    this.rotateFor();
+    this.rotateFor(false);
     this.put(pin, kind, dom, ms, value);
   }
 
@@ -519,35 +522,35 @@ export class Store implements ReadingStore {
     if (this.sectorMinBoot[h] < 0 || dom < this.sectorMinBoot[h]) this.sectorMinBoot[h] = dom;
   }
 
-  /** Rotates for an append that does not fit the head; a refusal is counted. */
-  private rotateFor(): void {
+  /**
+   * Rotates for an append that does not fit the head or, with `boot`, persists this boot's id
+   * first (which rotates when the head has no room for it); a refusal is counted.
+   */
+  private rotateFor(boot: boolean): void {
     try {
-      this.rotate();
+      if (boot) this.ensureBoot();
+      else this.rotate();
     } catch (e) {
       if (isStoreFull(e)) this.drops[DROP_REFUSED]++;
       throw e;
     }
   }
 
-  /** Append of a string, or the first one of a boot (which persists the boot id first). */
-  private appendSlow(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
-    let rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
+  /** Append of a string: encoded to its size, which no fixed buffer holds (the boot id persisted first). */
+  private appendString(pin: number, dom: number, ms: number, value: string): void {
+    let rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
     // Worst case in a fresh sector: explicit pin + boot-relative stamp.
     if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
       throw new Error(
         "reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages",
       );
     }
-    try {
-      this.ensureBoot();
-      rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
-      if (!this.fits(rec.length, true)) {
-        this.rotate();
-        rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
-      }
-    } catch (e) {
-      if (isStoreFull(e)) this.drops[DROP_REFUSED]++;
-      throw e;
+    this.rotateFor(true);
+    // Encoded again after each step: a rotation resets the sector's pin table.
+    rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
+    if (!this.fits(rec.length, true)) {
+      this.rotateFor(false);
+      rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
     }
     this.writeRecord(rec);
     const h = this.head;

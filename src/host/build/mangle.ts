@@ -79,7 +79,7 @@ const CLOCK_MEMBERS = [
   "gapKnown",
 ];
 
-/** The store's sector table and ring walk (src/device/store/store.ts SectorTable, ringNext, bitmap test). */
+/** The store's sector table, ring walk and string append (src/device/store/store.ts). */
 const SECTOR_MEMBERS = [
   "sectorState",
   "sectorSeq",
@@ -91,6 +91,7 @@ const SECTOR_MEMBERS = [
   "sectorMinBoot",
   "sectorVersion",
   "ringNext",
+  "appendString",
 ];
 
 /** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */
