@@ -12,19 +12,7 @@
 import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
 import type { FullPolicy } from "./contract.ts";
-import {
-  BAD,
-  DATA,
-  FREE,
-  HOT_F32,
-  HOT_INT,
-  Store,
-  checkInt,
-  checkMs,
-  storeFullError,
-  type SectorTable,
-  type StoreOptions,
-} from "./store.ts";
+import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreOptions } from "./store.ts";
 import {
   DROP_CORRUPT,
   DROP_ERASED,
@@ -43,6 +31,7 @@ import {
   OFF_SEAL,
   RECORDS_START,
   bitmapByte,
+  pendingBit,
   decodeHeader,
   encodeHeader,
   encodeSeal,
@@ -116,7 +105,15 @@ function setDatastreams(store: Store, ds: { [pin: string]: DatastreamSettings })
 function mount(store: Store): void {
   store.gen++;
   const hdr = readHeaders(store);
-  openHead(store, store.head);
+  // The head's writer starts at the first record until the scan finds where it stopped. The
+  // same lines as writeHeader's: these two run in different parts, and a function shared by
+  // both would be one more in each part while it is loaded (docs/memory.md).
+  store.headOff = RECORDS_START;
+  store.headFull = false;
+  store.headTorn = false;
+  store.headMark = -1;
+  store.markCounted = false;
+  store.table.reset();
   scanSectors(store);
   const carryDone = restoreCounters(store, hdr);
   // store.bootId held the highest boot id found: this boot is the next.
@@ -144,7 +141,13 @@ function readHeaders(store: Store): SectorHeader | undefined {
   store.bootId = 0;
   for (let s = 0; s < n; s++) {
     const h = decodeHeader(store.flash.read(store.addr(s), RECORDS_START), store.crc);
-    resetSector(store, s, 0, 0);
+    store.sectorCount[s] = 0;
+    store.sectorPending[s] = 0;
+    store.sectorSealed[s] = 0;
+    store.sectorAnchored[s] = 0;
+    store.sectorMinBoot[s] = -1;
+    store.sectorErases[s] = 0;
+    store.sectorSeq[s] = 0;
     if (h === "blank") store.sectorState[s] = FREE;
     else if (h === "bad") store.sectorState[s] = isBlank(store, s, HEADER_BYTES, store.sectorBytes) ? FREE : BAD;
     else {
@@ -261,28 +264,6 @@ function persistBoot(store: Store): void {
     store.writeRecord(boot);
     store.bootPersisted = true;
   }
-}
-
-/** A sector's table entries as for an empty sector of sequence `seq` erased `erases` times. */
-function resetSector(t: SectorTable, s: number, seq: number, erases: number): void {
-  t.sectorSeq[s] = seq;
-  t.sectorErases[s] = erases;
-  t.sectorCount[s] = 0;
-  t.sectorPending[s] = 0;
-  t.sectorSealed[s] = 0;
-  t.sectorAnchored[s] = 0;
-  t.sectorMinBoot[s] = -1;
-}
-
-/** Sector h (-1: none) as the write head, its writer at the first record. */
-function openHead(store: Store, h: number): void {
-  store.head = h;
-  store.headOff = RECORDS_START;
-  store.headFull = false;
-  store.headTorn = false;
-  store.headMark = -1;
-  store.markCounted = false;
-  store.table.reset();
 }
 
 /** Whether bytes [from, to) of sector s are all 0xFF. */
@@ -415,8 +396,20 @@ function writeHeader(store: Store, t: number, seq: number, erases: number): void
   );
   store.sectorState[t] = DATA;
   store.sectorVersion[t] = FORMAT_VERSION;
-  resetSector(store, t, seq, erases);
-  openHead(store, t);
+  store.sectorSeq[t] = seq;
+  store.sectorErases[t] = erases;
+  store.sectorCount[t] = 0;
+  store.sectorPending[t] = 0;
+  store.sectorSealed[t] = 0;
+  store.sectorAnchored[t] = 0;
+  store.sectorMinBoot[t] = -1;
+  store.head = t;
+  store.headOff = RECORDS_START;
+  store.headFull = false;
+  store.headTorn = false;
+  store.headMark = -1;
+  store.markCounted = false;
+  store.table.reset();
   store.gen++;
   store.bootPersisted = true;
 }
@@ -492,7 +485,7 @@ function collectAnchors(store: Store, s: number, into: Anchor[], max: number): v
 /** Readings of a quarantined sector that still pass their check and were undelivered. */
 function salvageCount(store: Store, s: number): number {
   // The readings that pass their check are the first ones of the sector, up to the first
-  // record that fails: count them, then their bits.
+  // record that fails: count them, then test their bits.
   const c = store.cursor(s, true);
   let k = 0;
   let r = c.next();
@@ -500,7 +493,10 @@ function salvageCount(store: Store, s: number): number {
     if (r === R_READING) k++;
     r = c.next();
   }
-  return countPending(store, s, k);
+  const bm = k ? store.readBitmap(s, k) : undefined;
+  let p = 0;
+  for (let i = 0; i < k; i++) if (pendingBit(bm!, k, i)) p++;
+  return p;
 }
 
 /**

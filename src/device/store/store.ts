@@ -126,20 +126,6 @@ export function checkMs(v: unknown, what: string): number {
   return Math.floor(v);
 }
 
-/** The store's per-sector arrays (see the fields of {@link Store}): what the maintenance code walks. */
-export type SectorTable = Pick<
-  Store,
-  | "sectorState"
-  | "sectorSeq"
-  | "sectorErases"
-  | "sectorCount"
-  | "sectorPending"
-  | "sectorSealed"
-  | "sectorAnchored"
-  | "sectorMinBoot"
-  | "sectorVersion"
->;
-
 /** The ring buffer of readings. Construct, then {@link mount} (or use createStore in maintenance.ts). */
 export class Store implements ReadingStore {
   // The state below is the maintenance code's as well (maintenance.ts): not for other callers.
@@ -164,7 +150,8 @@ export class Store implements ReadingStore {
   hot = new Uint8Array(256);
   readonly readOnly: boolean;
 
-  // The sector table (SectorTable): one typed array per field, indexed by sector. Mount fills
+  // The sector table: one typed array per field, indexed by sector, kept on the Store itself
+  // (not an object of its own: the append path reads two of them, one lookup each). Mount fills
   // it from the headers, seals, bitmaps and the head's scan; appends, delivery and rotation
   // keep it.
   /** FREE, DATA or BAD. */
