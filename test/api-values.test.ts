@@ -1,5 +1,5 @@
 import test from "ava";
-import { checkValue, utf8Length } from "../src/device/api/values.ts";
+import { checkValue, utf8Encode } from "../src/device/codec/value.ts";
 
 test("good values of every type are accepted and normalised", (t) => {
   t.is(checkValue(1, "integer", -2147483648), -2147483648);
@@ -14,8 +14,8 @@ test("good values of every type are accepted and normalised", (t) => {
   t.deepEqual(checkValue(1, "location", { lat: 52.5, lon: 13.4 }), [13.4, 52.5], "object form becomes [lon, lat]");
 });
 
-test("utf8Length counts like Buffer.byteLength", (t) => {
-  for (const s of ["", "abc", "é", "€", "😀", "a😀é€", "\u07ff\u0800"]) t.is(utf8Length(s), Buffer.byteLength(s), s);
+test("utf8Encode counts like Buffer.byteLength", (t) => {
+  for (const s of ["", "abc", "é", "€", "😀", "a😀é€", "\u07ff\u0800"]) t.is(utf8Encode(s), Buffer.byteLength(s), s);
 });
 
 const BAD: Array<[string, Parameters<typeof checkValue>[1], unknown, RegExp]> = [

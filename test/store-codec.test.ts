@@ -4,6 +4,15 @@ import fc from "fast-check";
 import { EPOCH0, makeFlash, openStore, pendingOf, regionOf } from "./store-helpers.ts";
 import { roundFloat32, utf8Decode, utf8Encode } from "../src/device/codec/value.ts";
 import type { DatastreamType, Reading } from "../src/device/types.ts";
+import {
+  DROP_CORRUPT,
+  DROP_ERASED,
+  DROP_OVERWRITTEN,
+  DROP_REASONS,
+  DROP_REFUSED,
+  bitmapByte,
+  recordLimit,
+} from "../src/device/store/format.ts";
 
 const TYPES: { [pin: string]: { type: DatastreamType; precision?: "float32" | "float64" } } = {
   "1": { type: "integer" },
@@ -143,18 +152,18 @@ test("NaN, Infinity, out-of-range and wrongly typed values are rejected with a c
   const flash = makeFlash({ pages: 4, pageSize: 4096 });
   const s = openStore(flash, regionOf(flash), { datastreams: TYPES });
   const bad: Array<[number, unknown, RegExp]> = [
-    [1, 2147483648, /int32/],
-    [1, -2147483649, /int32/],
-    [1, NaN, /finite/],
+    [1, 2147483648, /integer -2147483648\.\.2147483647/],
+    [1, -2147483649, /integer -2147483648\.\.2147483647/],
+    [1, NaN, /NaN and Infinity cannot be sent/],
     [2, NaN, /NaN and Infinity/],
     [2, -Infinity, /NaN and Infinity/],
     [3, Infinity, /NaN and Infinity/],
     [4, 1, /true or false/],
-    [5, 0.5, /int32/],
+    [5, 0.5, /integer \(the enum's value\)/],
     [6, 5, /string/],
-    [6, "ab".repeat(513), /1026 UTF-8 bytes/],
-    [7, [180.0000001, 0], /longitude/],
-    [7, [0, 90.5], /latitude/],
+    [6, "ab".repeat(513), /at most 1024 bytes of UTF-8 \(got 1026 characters\)/],
+    [7, [180.0000001, 0], /lon a number -180\.\.180/],
+    [7, [0, 90.5], /lat a number -90\.\.90/],
     [7, [0], /\[lon, lat\]/],
     [7, [NaN, 0], /\[lon, lat\]/],
     [9, NaN, /finite/],
@@ -165,4 +174,36 @@ test("NaN, Infinity, out-of-range and wrongly typed values are rejected with a c
   t.throws(() => s.append({ pin: 1, stamp: { bootId: -1, uptimeMs: 0 }, value: 1 }), { message: /bootId/ });
   t.throws(() => s.append({ pin: 1, stamp: { epochMs: 2 ** 48 }, value: 1 }), { message: /epochMs/ });
   t.is(s.stats().appended, 0);
+});
+
+test("the store's named drop counters are the reasons of the same name in the one list", (t) => {
+  t.is(DROP_REASONS[DROP_OVERWRITTEN], "overwritten");
+  t.is(DROP_REASONS[DROP_REFUSED], "refused");
+  t.is(DROP_REASONS[DROP_CORRUPT], "corrupt");
+  t.is(DROP_REASONS[DROP_ERASED], "erased");
+  t.is(new Set(DROP_REASONS).size, 8, "8 distinct reasons: the header holds 8 counters");
+});
+
+test("the store checks a value with the one check spool.record uses: {lon, lat} is stored as [lon, lat]", (t) => {
+  const flash = makeFlash({ pages: 4, pageSize: 4096 });
+  const s = openStore(flash, regionOf(flash), { datastreams: TYPES });
+  s.append({ pin: 7, stamp: { epochMs: EPOCH0 }, value: { lat: 52.5, lon: 13.4 } as any });
+  t.deepEqual(
+    pendingOf(s).map((r) => r.reading.value),
+    [[13.4, 52.5]],
+  );
+  t.throws(() => s.append({ pin: 1, stamp: { epochMs: EPOCH0 }, value: 1.5 }), {
+    message: /^spool\.record: V1 is an integer datastream: value must be/,
+  });
+});
+
+test("bitmapByte is the documented layout: word floor(i/32) at sectorBytes - 4 * (floor(i/32) + 1), read from recordLimit", (t) => {
+  const sb = 4096;
+  for (let count = 1; count <= 1000; count += 7) {
+    for (let i = 0; i < count; i++) {
+      const absolute = sb - 4 * (Math.floor(i / 32) + 1) + ((i % 32) >> 3);
+      if (bitmapByte(count, i) !== absolute - recordLimit(sb, count)) return t.fail(`count ${count} reading ${i}`);
+    }
+  }
+  t.pass();
 });

@@ -11,6 +11,9 @@ import type { DatastreamType } from "../types.ts";
 import type { FullPolicy } from "../store/contract.ts";
 import type { UnanchoredPolicy } from "../clock/timekeeper.ts";
 import { maskToken } from "../uplink/mask.ts";
+import { describe, type DatastreamSettings } from "../codec/value.ts";
+
+export { describe };
 
 /** Storage file holding the configuration (JSON). */
 export const CONFIG_FILE = "spool.json";
@@ -37,12 +40,10 @@ export const MAX_ESTIMATE_WIDTH_MS = 86400000;
  */
 export const DEFAULT_REQUESTS_PER_DAY = 2000;
 
-export interface DatastreamConfig {
+/** A configured datastream: its pin and the settings of codec/value.ts (precision: doubles only, float32 about 7 digits). */
+export interface DatastreamConfig extends DatastreamSettings {
   /** Virtual pin 0..255 (input also takes "V5"). */
   pin: number;
-  type: DatastreamType;
-  /** Doubles only: stored as a 32-bit (about 7 digits, the default) or 64-bit float. */
-  precision?: "float32" | "float64";
 }
 
 /** A sampling schedule the default firmware runs: read `source` every `everyMs`, record it on `pin`. */
@@ -119,22 +120,6 @@ export function defaultConfig(board: DeviceBoard): SpoolConfig {
     statusPin: null,
     statusEveryMs: 15 * 60000,
   };
-}
-
-/** A short, safe rendering of a rejected value for an error message. */
-export function describe(v: any): string {
-  if (v === undefined) return "nothing";
-  if (typeof v === "number" && v !== v) return "NaN";
-  if (v === Infinity || v === -Infinity) return String(v);
-  if (typeof v === "function") return "a function";
-  let s: string;
-  try {
-    s = JSON.stringify(v);
-  } catch (_e) {
-    s = String(v);
-  }
-  if (s === undefined) s = String(v);
-  return s.length > 40 ? s.substr(0, 37) + "..." : s;
 }
 
 /** Throws the error every validation failure uses. */

@@ -12,7 +12,7 @@ import type { Uplink } from "../uplink/uplink.ts";
 import { datastreamOf, parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { tidyStorage } from "./storage-tidy.ts";
-import { checkValue } from "./values.ts";
+import { checkValue } from "../codec/value.ts";
 import { errorText } from "./error-text.ts";
 import type { Parts } from "../parts.ts";
 import type { SpoolStatus } from "./status.ts";

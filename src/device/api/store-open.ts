@@ -3,7 +3,7 @@ import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
 import type { Parts } from "../parts.ts";
 import { Store } from "../store/store.ts";
-import type { DatastreamConfig as StoreDatastream } from "../store/store.ts";
+import type { DatastreamSettings as StoreDatastream } from "../codec/value.ts";
 import type { SpoolConfig } from "./config.ts";
 import { guardStorageWrites } from "./storage-tidy.ts";
 

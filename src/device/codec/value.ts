@@ -1,6 +1,7 @@
 /**
- * Value-level encoding shared by the store: varints, UTF-8 (Espruino has no E.encodeUTF8),
- * float32 rounding (no Math.fround), and validation of Blynk values.
+ * Values: the one module that checks and normalises a Blynk value against its datastream type
+ * (for `spool.record` and the store), and their encoding pieces: varints, UTF-8 (Espruino has
+ * no E.encodeUTF8) and float32 rounding (no Math.fround).
  */
 import type { DatastreamType, ReadingValue } from "../types.ts";
 import { MAX_STRING_BYTES } from "../types.ts";
@@ -210,43 +211,96 @@ export function roundFloat32(x: number): number {
   return x;
 }
 
-function isNum(v: unknown): v is number {
+/** Per-pin datastream settings: the type, and for a double its precision (float32 by default). */
+export interface DatastreamSettings {
+  type: DatastreamType;
+  precision?: "float32" | "float64";
+}
+
+/** A short, safe rendering of a rejected value for an error message. */
+export function describe(v: any): string {
+  if (v === undefined) return "nothing";
+  if (typeof v === "number" && v !== v) return "NaN";
+  if (v === Infinity || v === -Infinity) return String(v);
+  if (typeof v === "function") return "a function";
+  let s: string;
+  try {
+    s = JSON.stringify(v);
+  } catch (_e) {
+    s = String(v);
+  }
+  if (s === undefined) s = String(v);
+  return s.length > 40 ? s.substr(0, 37) + "..." : s;
+}
+
+function bad(pin: number, type: string, what: string, got: any): never {
+  const an = type === "integer" || type === "enum" ? " is an " : " is a ";
+  throw new Error("spool.record: V" + pin + an + type + " datastream: value must be " + what + " (got " + describe(got) + ")");
+}
+
+function finiteNumber(v: any, pin: number, type: string, what: string): number {
+  if (typeof v !== "number") bad(pin, type, what, v);
   // v - v is NaN for NaN and both infinities, 0 for every finite number.
-  return typeof v === "number" && v - v === 0;
-}
-
-function fail(what: string): never {
-  throw new Error(what);
-}
-
-function where(pin: number, type: DatastreamType): string {
-  return "reading.value of pin V" + pin + " (" + type + ")";
+  if (v - v !== 0) bad(pin, type, what + "; NaN and Infinity cannot be sent", v);
+  return v;
 }
 
 /**
- * Checks `value` against a datastream type. The error text is built only on failure: this
- * runs on every append.
- * @throws Error naming the pin and what is wrong (NaN, Infinity, out of int32, too long, bounds).
+ * The value to store for `pin`, checked against the datastream `type`: the one check of a
+ * value, for `spool.record` and the store alike. The error text is built only on failure.
+ *
+ * Locations are `[lon, lat]` (Blynk's order) or `{lon, lat}` (returned as `[lon, lat]`);
+ * booleans are true/false; strings at most MAX_STRING_BYTES of UTF-8 ({@link utf8Encode}).
+ * @throws Error naming the pin, its type and what would be valid.
  */
-export function checkValue(pin: number, type: DatastreamType, value: ReadingValue): void {
-  if (type === "double") {
-    if (!isNum(value)) fail(where(pin, type) + " must be a finite number (NaN and Infinity are not stored), got " + String(value));
-  } else if (type === "integer" || type === "enum") {
-    if (!isNum(value)) fail(where(pin, type) + " must be a finite number, got " + String(value));
-    if (value % 1 !== 0 || value < INT32_MIN || value > INT32_MAX) fail(where(pin, type) + " must be an int32 integer, got " + value);
-  } else if (type === "boolean") {
-    if (typeof value !== "boolean") fail(where(pin, type) + " must be true or false");
-  } else if (type === "string") {
-    if (typeof value !== "string") fail(where(pin, type) + " must be a string");
-    const n = utf8Encode(value);
-    if (n > MAX_STRING_BYTES) fail(where(pin, type) + " is " + n + " UTF-8 bytes; at most " + MAX_STRING_BYTES);
-  } else if (type === "location") {
-    const a = value as unknown as number[];
-    if (!(a instanceof Array) || a.length !== 2 || !isNum(a[0]) || !isNum(a[1]))
-      fail(where(pin, type) + " must be [lon, lat], two finite numbers");
-    if (a[0] < -180 || a[0] > 180) fail(where(pin, type) + ": longitude " + a[0] + " is outside -180..180");
-    if (a[1] < -90 || a[1] > 90) fail(where(pin, type) + ": latitude " + a[1] + " is outside -90..90");
-  } else fail("datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(type));
+export function checkValue(pin: number, type: DatastreamType, v: any): ReadingValue {
+  if (type === "double") return finiteNumber(v, pin, type, "a finite number");
+  if (type === "integer" || type === "enum") {
+    const what = type === "enum" ? "an integer (the enum's value)" : "an integer " + INT32_MIN + ".." + INT32_MAX;
+    finiteNumber(v, pin, type, what);
+    if (v % 1 !== 0 || v < INT32_MIN || v > INT32_MAX) bad(pin, type, what, v);
+    return v;
+  }
+  if (type === "boolean") {
+    if (v !== true && v !== false) bad(pin, type, "true or false", v);
+    return v;
+  }
+  if (type === "string") {
+    if (typeof v !== "string") bad(pin, type, "a string", v);
+    // Every character is at least one byte: a long string needs no counting.
+    const len = v.length > MAX_STRING_BYTES ? -1 : utf8Encode(v);
+    if (len < 0 || len > MAX_STRING_BYTES) {
+      const got = len < 0 ? v.length + " characters" : len + " bytes";
+      throw new Error(
+        "spool.record: V" +
+          pin +
+          " is a string datastream: value must be at most " +
+          MAX_STRING_BYTES +
+          " bytes of UTF-8 (got " +
+          got +
+          ")",
+      );
+    }
+    return v;
+  }
+  if (type !== "location") {
+    throw new Error(
+      "datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(type),
+    );
+  }
+  let lon: any;
+  let lat: any;
+  if (Array.isArray(v) && v.length === 2) {
+    lon = v[0];
+    lat = v[1];
+  } else if (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 2 && "lon" in v && "lat" in v) {
+    lon = v.lon;
+    lat = v.lat;
+  } else bad(pin, type, "[lon, lat] or {lon, lat}", v);
+  if (typeof lon !== "number" || !isFinite(lon) || lon < -180 || lon > 180) bad(pin, type, "[lon, lat] with lon a number -180..180", v);
+  if (typeof lat !== "number" || !isFinite(lat) || lat < -90 || lat > 90)
+    bad(pin, type, "[lon, lat] with lat a number -90..90 (longitude comes first)", v);
+  return [lon, lat];
 }
 
 /** The type of a value on a pin without a configured datastream. */
@@ -254,6 +308,6 @@ export function inferType(value: ReadingValue): DatastreamType {
   if (typeof value === "boolean") return "boolean";
   if (typeof value === "string") return "string";
   if (value instanceof Array) return "location";
-  if (isNum(value) && value % 1 === 0 && value >= INT32_MIN && value <= INT32_MAX) return "integer";
+  if (typeof value === "number" && value % 1 === 0 && value >= INT32_MIN && value <= INT32_MAX) return "integer";
   return "double";
 }

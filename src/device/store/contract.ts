@@ -1,4 +1,5 @@
 import type { Anchor, DatastreamType, Reading } from "../types.ts";
+import type { DROP_REASONS } from "./format.ts";
 
 /**
  * A position in the log: logical and monotonic across wrap-around (it grows forever, unlike a
@@ -9,16 +10,8 @@ export type LogPos = number;
 /** What to do with a new reading when every sector holds undelivered readings. */
 export type FullPolicy = "overwrite-oldest" | "refuse";
 
-/** Why readings were dropped; each reason is counted. */
-export type DropReason =
-  | "overwritten" // the ring turned over undelivered readings (policy overwrite-oldest)
-  | "refused" // the store was full (policy refuse)
-  | "corrupt" // failed CRC or lay in a quarantined sector
-  | "too-old" // older than the server's maximum age (uplink)
-  | "rejected" // the server refused it for its content (uplink)
-  | "bad-pin" // the server does not know the pin (uplink, policy drop)
-  | "unresolved-time" // taken in a boot whose clock was never anchored (clock, policy drop)
-  | "erased"; // discarded by an explicit erase
+/** Why readings were dropped; each reason is counted (the list: format.ts DROP_REASONS). */
+export type DropReason = (typeof DROP_REASONS)[number];
 
 /** Store counters and health, as `status()` shows them. */
 export interface StoreStats {

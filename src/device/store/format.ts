@@ -36,8 +36,25 @@ export const OFF_SEAL = 64;
 export const SEAL_BYTES = 8;
 export const RECORDS_START = 72;
 
-/** Drop reasons, in the order of the header's counters. */
-export const DROP_REASONS = ["overwritten", "refused", "corrupt", "too-old", "rejected", "bad-pin", "unresolved-time", "erased"];
+/**
+ * Why readings were dropped, in the order of the header's counters (the one list: the
+ * `DropReason` type is made from it, the store counts by the DROP_* indices below).
+ */
+export const DROP_REASONS = [
+  "overwritten", // the ring turned over undelivered readings (policy overwrite-oldest)
+  "refused", // the store was full (policy refuse)
+  "corrupt", // failed its check or lay in a quarantined sector
+  "too-old", // older than the server's maximum age (uplink)
+  "rejected", // the server refused it for its content (uplink)
+  "bad-pin", // the server does not know the pin (uplink, policy drop)
+  "unresolved-time", // taken in a boot whose clock was never anchored (clock, policy drop)
+  "erased", // discarded by an explicit erase
+] as const;
+/** Indices into {@link DROP_REASONS} of the reasons the store counts itself. */
+export const DROP_OVERWRITTEN = 0;
+export const DROP_REFUSED = 1;
+export const DROP_CORRUPT = 2;
+export const DROP_ERASED = 7;
 
 /** Record kinds: the top 3 bits of a record's tag byte. */
 export const K_INT = 0;
@@ -71,9 +88,19 @@ export const POS_SPAN = 65536;
 /** Largest epoch / uptime stored (6-byte fields): 2^48 ms, year 10889. */
 export const MAX_MS = 281474976710656;
 
-/** Byte offset (from sector start) of the bitmap word holding reading `index`. */
-export function bitmapWordOffset(sectorBytes: number, index: number): number {
-  return sectorBytes - 4 * (Math.floor(index / 32) + 1);
+/**
+ * Byte of reading `i`'s bit within the bitmap of a sector holding `count` readings, read from
+ * {@link recordLimit} to the sector's end: its 32-bit words are stored from the end down, so
+ * word w = floor(i / 32) lies ceil(count / 32) - 1 - w words after the limit. Integer operators
+ * only (count and i are below 65,536): no Math call.
+ */
+export function bitmapByte(count: number, i: number): number {
+  return ((((count + 31) >> 5) - (i >> 5) - 1) << 2) + ((i & 31) >> 3);
+}
+
+/** The bitmap test: reading `i`'s bit in `bm` (a sector's bitmap read when it held `count`), non-zero while undelivered. */
+export function pendingBit(bm: Uint8Array, count: number, i: number): number {
+  return bm[bitmapByte(count, i)] & (1 << (i & 7));
 }
 
 /** End of the record area of a sector holding `count` readings. */

@@ -10,21 +10,13 @@
  * the part only reads Storage, before any flash write of the operation.
  */
 import type { Anchor } from "../types.ts";
+import type { DatastreamSettings } from "../codec/value.ts";
 import type { FullPolicy } from "./contract.ts";
+import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreOptions } from "./store.ts";
 import {
-  BAD,
-  DATA,
-  FREE,
-  HOT_F32,
-  HOT_INT,
-  Store,
-  checkInt,
-  checkMs,
-  storeFullError,
-  type DatastreamConfig,
-  type StoreOptions,
-} from "./store.ts";
-import {
+  DROP_CORRUPT,
+  DROP_ERASED,
+  DROP_OVERWRITTEN,
   DROP_REASONS,
   FLAG_CARRY_DONE,
   FLAG_HAS_ANCHOR,
@@ -38,12 +30,14 @@ import {
   OFF_FLAGS,
   OFF_SEAL,
   RECORDS_START,
-  bitmapWordOffset,
+  bitmapByte,
+  pendingBit,
   decodeHeader,
   encodeHeader,
   encodeSeal,
   recordLimit,
   seqNewer,
+  type SectorHeader,
 } from "./format.ts";
 import { KIND_TYPES, ROTATION_MARK, R_BAD, R_END, R_META, R_READING, encodeMeta, metaV1, type SectorCursor } from "./record.ts";
 
@@ -60,7 +54,7 @@ function popcount8(x: number): number {
   return n;
 }
 
-function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
+function checkDatastreams(ds: { [pin: string]: DatastreamSettings }): void {
   for (const k in ds) {
     const pin = Number(k);
     checkInt(pin, 0, 255, "datastreams key (pin)");
@@ -81,7 +75,7 @@ function checkDatastreams(ds: { [pin: string]: DatastreamConfig }): void {
  * Changes the full policy and/or the datastream table of a mounted store (no remount).
  * @throws Error on a bad policy or datastream entry.
  */
-function configure(store: Store, options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamConfig } }): void {
+function configure(store: Store, options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamSettings } }): void {
   if (options.policy !== undefined) {
     if (options.policy !== "overwrite-oldest" && options.policy !== "refuse")
       throw new Error('policy must be "overwrite-oldest" or "refuse"');
@@ -90,7 +84,7 @@ function configure(store: Store, options: { policy?: FullPolicy; datastreams?: {
   if (options.datastreams !== undefined) setDatastreams(store, options.datastreams);
 }
 
-function setDatastreams(store: Store, ds: { [pin: string]: DatastreamConfig }): void {
+function setDatastreams(store: Store, ds: { [pin: string]: DatastreamSettings }): void {
   checkDatastreams(ds);
   store.ds = ds;
   store.hot.fill(0);
@@ -104,27 +98,58 @@ function setDatastreams(store: Store, ds: { [pin: string]: DatastreamConfig }): 
 /**
  * Boot recovery: reads every sector header (and seal and bitmap), scans only the newest
  * sector, finds the write head, the oldest undelivered reading and the counters, then
- * persists the new boot id. Time is proportional to the number of sectors.
+ * persists the new boot id. Time is proportional to the number of sectors. The steps are
+ * those of docs/flash-format.md, "What mount finds".
  * @throws Error when the region was formatted with another sector size.
  */
 function mount(store: Store): void {
   store.gen++;
+  const hdr = readHeaders(store);
+  // The head's writer starts at the first record until the scan finds where it stopped. The
+  // same lines as writeHeader's: these two run in different parts, and a function shared by
+  // both would be one more in each part while it is loaded (docs/memory.md).
+  store.headOff = RECORDS_START;
+  store.headFull = false;
+  store.headTorn = false;
+  store.headMark = -1;
+  store.markCounted = false;
+  store.table.reset();
+  scanSectors(store);
+  const carryDone = restoreCounters(store, hdr);
+  // store.bootId held the highest boot id found: this boot is the next.
+  store.bootId = store.bootId + 1 > 0xffffffff ? 1 : store.bootId + 1;
+  store.bootPersisted = false;
+  store.bytesSinceMount = 0;
+  store.mountedAt = store.uptime ? store.uptime() : 0;
+  store.mounted = true;
+  if (store.readOnly) return;
+  store.carryPending = store.head >= 0 && !carryDone;
+  persistBoot(store);
+}
+
+/**
+ * Mount, reading the headers: every sector's header and seal (72 B) fill the sector table;
+ * the newest data sector is the head, `store.bootId` the highest boot id of a header.
+ * @returns the head's header, or undefined when no sector holds data.
+ * @throws Error when the region was formatted with another sector size.
+ */
+function readHeaders(store: Store): SectorHeader | undefined {
   const n = store.n;
   let head = -1;
-  let maxBoot = 0;
   let maxEr = 0;
-  let headHdr: ReturnType<typeof decodeHeader> = "blank";
+  let headHdr: SectorHeader | undefined;
+  store.bootId = 0;
   for (let s = 0; s < n; s++) {
     const h = decodeHeader(store.flash.read(store.addr(s), RECORDS_START), store.crc);
-    store.cnt[s] = 0;
-    store.pend[s] = 0;
-    store.sealed[s] = 0;
-    store.anch[s] = 0;
-    store.minBoot[s] = -1;
-    store.er[s] = 0;
-    store.seq[s] = 0;
-    if (h === "blank") store.st[s] = FREE;
-    else if (h === "bad") store.st[s] = isBlank(store, s, HEADER_BYTES, store.sectorBytes) ? FREE : BAD;
+    store.sectorCount[s] = 0;
+    store.sectorPending[s] = 0;
+    store.sectorSealed[s] = 0;
+    store.sectorAnchored[s] = 0;
+    store.sectorMinBoot[s] = -1;
+    store.sectorErases[s] = 0;
+    store.sectorSeq[s] = 0;
+    if (h === "blank") store.sectorState[s] = FREE;
+    else if (h === "bad") store.sectorState[s] = isBlank(store, s, HEADER_BYTES, store.sectorBytes) ? FREE : BAD;
     else {
       if (h.sectorPages !== store.sectorPages || h.pageLog2 !== store.pageLog2) {
         throw new Error(
@@ -135,19 +160,19 @@ function mount(store: Store): void {
             " B per sector; pass sectorPages/pageSize to match (or eraseAll with the old geometry)",
         );
       }
-      store.st[s] = DATA;
-      store.ver[s] = h.version;
-      store.seq[s] = h.seq;
-      store.er[s] = h.erases;
+      store.sectorState[s] = DATA;
+      store.sectorVersion[s] = h.version;
+      store.sectorSeq[s] = h.seq;
+      store.sectorErases[s] = h.erases;
       if (h.erases > maxEr) maxEr = h.erases;
-      if (h.bootId > maxBoot) maxBoot = h.bootId;
-      if (!(h.flags & FLAG_HAS_ANCHOR)) store.anch[s] = 1;
+      if (h.bootId > store.bootId) store.bootId = h.bootId;
+      if (!(h.flags & FLAG_HAS_ANCHOR)) store.sectorAnchored[s] = 1;
       if (h.sealCount >= 0) {
-        store.sealed[s] = 1;
-        store.cnt[s] = h.sealCount;
-        store.minBoot[s] = h.sealMinBoot;
+        store.sectorSealed[s] = 1;
+        store.sectorCount[s] = h.sealCount;
+        store.sectorMinBoot[s] = h.sealMinBoot;
       }
-      if (head < 0 || seqNewer(h.seq, store.seq[head])) {
+      if (head < 0 || seqNewer(h.seq, store.sectorSeq[head])) {
         head = s;
         headHdr = h;
       }
@@ -155,36 +180,40 @@ function mount(store: Store): void {
   }
   // Erase counts lost to a cut between erase and header write: the max seen is an upper bound
   // of theirs (rotation is sequential), so wear is never under-estimated.
-  for (let s = 0; s < n; s++) if (store.st[s] !== DATA) store.er[s] = maxEr;
+  for (let s = 0; s < n; s++) if (store.sectorState[s] !== DATA) store.sectorErases[s] = maxEr;
   store.head = head;
   store.drops = [];
   for (let i = 0; i < DROP_REASONS.length; i++) store.drops.push(0);
   store.appendedTotal = 0;
-  store.table.reset();
-  store.headOff = RECORDS_START;
-  store.headFull = false;
-  store.headTorn = false;
-  store.headMark = -1;
-  store.markCounted = false;
-  let carryDone = true;
-  for (let s = 0; s < n; s++) {
-    if (store.st[s] !== DATA) continue;
-    if (s === head || !store.sealed[s]) {
+  return headHdr;
+}
+
+/**
+ * Mount, scanning: the head and any unsealed sector (only a cut seal leaves one) are read
+ * record by record for their count and smallest boot id; the head also gives its boot and
+ * count records, its rotation mark, where its writer continues and whether it is closed.
+ * Every data sector's undelivered readings are counted from its bitmap.
+ */
+function scanSectors(store: Store): void {
+  const head = store.head;
+  for (let s = 0; s < store.n; s++) {
+    if (store.sectorState[s] !== DATA) continue;
+    if (s === head || !store.sectorSealed[s]) {
       const c = store.cursor(s, true);
       let minB = -1;
       let r = c.next();
       while (r !== R_END && r !== R_BAD) {
         if (r === R_READING && c.dom >= 0 && (minB < 0 || c.dom < minB)) minB = c.dom;
         if (s === head && r === R_META) {
-          if (c.sub === M_BOOT && c.a > maxBoot) maxBoot = c.a;
+          if (c.sub === M_BOOT && c.a > store.bootId) store.bootId = c.a;
           else if (c.sub === M_COUNT && c.a < DROP_REASONS.length) store.drops[c.a] += c.b;
           else if (c.sub === M_COUNT && c.a === ROTATION_MARK) store.headMark = c.b;
         }
         r = c.next();
       }
-      if (!store.sealed[s]) {
-        store.cnt[s] = c.count;
-        store.minBoot[s] = minB;
+      if (!store.sectorSealed[s]) {
+        store.sectorCount[s] = c.count;
+        store.sectorMinBoot[s] = minB;
       }
       if (s === head) {
         // The cursor's pin table is where the head's writer continues from.
@@ -193,31 +222,41 @@ function mount(store: Store): void {
         // A torn record at the end: its bytes cannot be rewritten, so the sector is closed.
         // So is a record area whose first free byte is blank but later ones are not: a cut
         // program that left the tag unprogrammed and some bits after it programmed.
-        store.headTorn = r === R_BAD || (!store.sealed[s] && !isBlank(store, s, c.off, recordLimit(store.sectorBytes, c.count)));
+        store.headTorn = r === R_BAD || (!store.sectorSealed[s] && !isBlank(store, s, c.off, recordLimit(store.sectorBytes, c.count)));
         // A head of earlier firmware (format 1) is closed too: new records go to a format-2 sector.
-        store.headFull = store.headTorn || store.sealed[s] === 1 || store.ver[s] === FORMAT_V1;
+        store.headFull = store.headTorn || store.sectorSealed[s] === 1 || store.sectorVersion[s] === FORMAT_V1;
       }
     }
-    store.pend[s] = countPending(store, s);
+    store.sectorPending[s] = countPending(store, s, store.sectorCount[s]);
   }
-  if (head >= 0 && typeof headHdr === "object") {
-    for (let i = 0; i < DROP_REASONS.length; i++) store.drops[i] += headHdr.drops[i];
-    store.appendedTotal = headHdr.appended + store.cnt[head];
-    carryDone = !(headHdr.flags & FLAG_CARRY_DONE);
-    // A rotation mark counts once the sector it announces is erased (free, or bad from a torn
-    // erase) and the next header, which would carry the count, is missing.
-    if (store.headMark > 0 && store.st[(head + 1) % n] !== DATA) {
-      store.drops[0] += store.headMark;
-      store.markCounted = true;
-    }
+}
+
+/**
+ * Mount, the counters: the head header's drop counters and appended count plus what the head
+ * holds; a rotation mark counts once the sector it announces is no longer data.
+ * @returns whether the head's copy-forward of anchors completed (true when there is no head).
+ */
+function restoreCounters(store: Store, hdr: SectorHeader | undefined): boolean {
+  const head = store.head;
+  if (!hdr) return true;
+  for (let i = 0; i < DROP_REASONS.length; i++) store.drops[i] += hdr.drops[i];
+  store.appendedTotal = hdr.appended + store.sectorCount[head];
+  // A rotation mark counts once the sector it announces is erased (free, or bad from a torn
+  // erase) and the next header, which would carry the count, is missing.
+  if (store.headMark > 0 && store.sectorState[(head + 1) % store.n] !== DATA) {
+    store.drops[DROP_OVERWRITTEN] += store.headMark;
+    store.markCounted = true;
   }
-  store.bootId = maxBoot + 1 > 0xffffffff ? 1 : maxBoot + 1;
-  store.bootPersisted = false;
-  store.bytesSinceMount = 0;
-  store.mountedAt = store.uptime ? store.uptime() : 0;
-  store.mounted = true;
-  if (store.readOnly) return;
-  store.carryPending = head >= 0 && !carryDone;
+  return !(hdr.flags & FLAG_CARRY_DONE);
+}
+
+/**
+ * Mount, the writes (step 5 of the power-safety ordering): finishes a copy-forward a cut left
+ * undone, then writes the boot record when the head has room (else the next header persists
+ * the boot id).
+ */
+function persistBoot(store: Store): void {
+  const head = store.head;
   // The rotation's code finishes a cut copy-forward (the boot part does not carry it: rare).
   if (store.carryPending && !store.headFull) store.cold().carry(store, head);
   const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
@@ -237,13 +276,13 @@ function isBlank(store: Store, s: number, from: number, to: number): boolean {
   return true;
 }
 
-function countPending(store: Store, s: number): number {
-  const c = store.cnt[s];
+/** Undelivered readings among the first `c` of sector s (bits still set in its bitmap). */
+function countPending(store: Store, s: number, c: number): number {
   if (c === 0) return 0;
-  const bm = store.readBitmap(s);
+  const bm = store.readBitmap(s, c);
   let p = 0;
   for (let i = 0; i < c; i += 8) {
-    let byte = bm[store.bitByte(s, i)];
+    let byte = bm[bitmapByte(c, i)];
     if (c - i < 8) byte &= (1 << (c - i)) - 1;
     p += popcount8(byte);
   }
@@ -264,55 +303,84 @@ function setFlag(store: Store, s: number, flag: number): void {
 function rotate(store: Store): void {
   const n = store.n;
   const t = store.head < 0 ? 0 : (store.head + 1) % n;
-  if (store.st[t] === DATA && store.pend[t] > 0 && store.policy === "refuse") {
+  if (store.sectorState[t] === DATA && store.sectorPending[t] > 0 && store.policy === "refuse") {
     throw storeFullError();
   }
-  const lost = store.st[t] === DATA ? store.pend[t] : 0;
+  const lost = store.sectorState[t] === DATA ? store.sectorPending[t] : 0;
   // A counted mark already covers the readings left in t by a torn erase: count them once.
-  const corrupt = store.st[t] === BAD && !store.markCounted ? salvageCount(store, t) : 0;
-  const old = store.head;
-  // The rotation mark goes first: a cut between the erase below and the new header then
-  // still leaves the count in flash (mount adds it when t is no longer a data sector). A
-  // mark left by an earlier attempt with another n is superseded by a new one (the last counts).
-  if (old >= 0 && store.st[t] === DATA && lost !== (store.headMark < 0 ? 0 : store.headMark) && !store.headTorn) {
-    let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, store.zeros);
-    if (store.ver[old] === FORMAT_V1) mark = metaV1(mark, store.crc);
-    if (store.headOff + mark.length <= recordLimit(store.sectorBytes, store.cnt[old])) {
-      store.writeRecord(mark);
-      store.headMark = lost;
-    }
-  }
+  const corrupt = store.sectorState[t] === BAD && !store.markCounted ? salvageCount(store, t) : 0;
+  writeRotationMark(store, t, lost);
   // Anchors of t that the old head should have received (its carry was cut short).
   const rescue = store.carryPending ? neededAnchors(store, t) : [];
-  if (old >= 0 && !store.sealed[old]) {
-    store.flash.write(store.addr(old) + OFF_SEAL, encodeSeal(store.cnt[old], store.minBoot[old]));
-    store.sealed[old] = 1;
-  }
+  sealHead(store);
   let maxSeq = 0;
   let any = false;
   for (let s = 0; s < n; s++) {
-    if (store.st[s] === DATA && (!any || seqNewer(store.seq[s], maxSeq))) {
-      maxSeq = store.seq[s];
+    if (store.sectorState[s] === DATA && (!any || seqNewer(store.sectorSeq[s], maxSeq))) {
+      maxSeq = store.sectorSeq[s];
       any = true;
     }
   }
-  // For a sector without a header, er[t] holds mount's estimate (the highest count seen).
-  const erases = store.er[t] + 1;
-  const seq = any ? (maxSeq + 1) >>> 0 : 1;
-  store.drops[0] += lost;
-  store.drops[2] += corrupt;
+  // For a sector without a header, its erase count holds mount's estimate (the highest seen).
+  const erases = store.sectorErases[t] + 1;
+  store.drops[DROP_OVERWRITTEN] += lost;
+  store.drops[DROP_CORRUPT] += corrupt;
+  eraseSector(store, t);
+  writeHeader(store, t, any ? (maxSeq + 1) >>> 0 : 1, erases);
+  store.carryPending = true;
+  writeAnchors(store, rescue);
+  carry(store, t);
+}
+
+/**
+ * Opening a sector, step 1: the rotation mark (n = the readings the erase of t will drop) into
+ * the old head's reserve, when t holds data and the head does not already hold that mark.
+ * It goes first: a cut between the erase and the new header then still leaves the count in
+ * flash (mount adds it when t is no longer a data sector). A mark left by an earlier attempt
+ * with another n is superseded by a new one (the last counts).
+ */
+function writeRotationMark(store: Store, t: number, lost: number): void {
+  const old = store.head;
+  if (old < 0 || store.sectorState[t] !== DATA || lost === (store.headMark < 0 ? 0 : store.headMark) || store.headTorn) return;
+  let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, store.zeros);
+  if (store.sectorVersion[old] === FORMAT_V1) mark = metaV1(mark, store.crc);
+  if (store.headOff + mark.length <= recordLimit(store.sectorBytes, store.sectorCount[old])) {
+    store.writeRecord(mark);
+    store.headMark = lost;
+  }
+}
+
+/** Opening a sector, step 2: the old head's seal (its count and smallest boot id; the self-checking count last). */
+function sealHead(store: Store): void {
+  const old = store.head;
+  if (old >= 0 && !store.sectorSealed[old]) {
+    store.flash.write(store.addr(old) + OFF_SEAL, encodeSeal(store.sectorCount[old], store.sectorMinBoot[old]));
+    store.sectorSealed[old] = 1;
+  }
+}
+
+/**
+ * Opening a sector, step 3: a data sector's header is zeroed before its erase: an erase cut
+ * part way can leave any bits of the sector back at 1 and others not, header included, and a
+ * partly erased sector must never read as data (its records could pass their 8-bit checks).
+ * Only the exact 60 bytes and their CRC-32 read as a header, and from all zeros no partial
+ * erase rebuilds them; mount sees the sector as bad, the head's rotation mark counts its
+ * readings. Then every page is erased.
+ */
+function eraseSector(store: Store, t: number): void {
   const a = store.addr(t);
-  // A data sector's header is zeroed before its erase: an erase cut part way can leave any
-  // bits of the sector back at 1 and others not, header included, and a partly erased
-  // sector must never read as data (its records could pass their 8-bit checks). Only the
-  // exact 60 bytes and their CRC-32 read as a header, and from all zeros no partial erase
-  // rebuilds them; mount sees the sector as bad, the head's rotation mark counts its readings.
-  if (store.st[t] === DATA) store.flash.write(a, new Uint8Array(HEADER_BYTES));
+  if (store.sectorState[t] === DATA) store.flash.write(a, new Uint8Array(HEADER_BYTES));
   for (let p = 0; p < store.sectorPages; p++) store.flash.erasePage(a + p * store.pageSize);
-  // The header right after the erase keeps the erase count and persists the counters.
-  store.st[t] = FREE;
+  store.sectorState[t] = FREE;
+}
+
+/**
+ * Opening a sector, step 4: the header right after the erase keeps the erase count and
+ * persists the counters (the boot id, appended, every drop counter); t becomes the empty head.
+ */
+function writeHeader(store: Store, t: number, seq: number, erases: number): void {
   store.flash.write(
-    a,
+    store.addr(t),
     encodeHeader(
       {
         sectorPages: store.sectorPages,
@@ -326,27 +394,24 @@ function rotate(store: Store): void {
       store.crc,
     ),
   );
-  store.st[t] = DATA;
-  store.ver[t] = FORMAT_VERSION;
-  store.seq[t] = seq;
-  store.er[t] = erases;
-  store.cnt[t] = 0;
-  store.pend[t] = 0;
-  store.sealed[t] = 0;
-  store.anch[t] = 0;
-  store.minBoot[t] = -1;
+  store.sectorState[t] = DATA;
+  store.sectorVersion[t] = FORMAT_VERSION;
+  store.sectorSeq[t] = seq;
+  store.sectorErases[t] = erases;
+  store.sectorCount[t] = 0;
+  store.sectorPending[t] = 0;
+  store.sectorSealed[t] = 0;
+  store.sectorAnchored[t] = 0;
+  store.sectorMinBoot[t] = -1;
   store.head = t;
-  store.gen++;
   store.headOff = RECORDS_START;
   store.headFull = false;
   store.headTorn = false;
   store.headMark = -1;
   store.markCounted = false;
   store.table.reset();
+  store.gen++;
   store.bootPersisted = true;
-  store.carryPending = true;
-  writeAnchors(store, rescue);
-  carry(store, t);
 }
 
 /**
@@ -357,11 +422,17 @@ function rotate(store: Store): void {
  */
 function neededAnchors(store: Store, src: number): Anchor[] {
   const keep: Anchor[] = [];
-  if (store.st[src] !== DATA || !store.anch[src]) return keep;
+  if (store.sectorState[src] !== DATA || !store.sectorAnchored[src]) return keep;
   let minRef = -1;
   for (let s = 0; s < store.n; s++) {
-    if (s !== src && store.st[s] === DATA && store.pend[s] > 0 && store.minBoot[s] >= 0 && (minRef < 0 || store.minBoot[s] < minRef)) {
-      minRef = store.minBoot[s];
+    if (
+      s !== src &&
+      store.sectorState[s] === DATA &&
+      store.sectorPending[s] > 0 &&
+      store.sectorMinBoot[s] >= 0 &&
+      (minRef < 0 || store.sectorMinBoot[s] < minRef)
+    ) {
+      minRef = store.sectorMinBoot[s];
     }
   }
   const all: Anchor[] = [];
@@ -383,15 +454,18 @@ function writeAnchors(store: Store, list: Anchor[]): void {
     const k = list[i];
     const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs, store.zeros);
     if (!store.fits(rec.length, false)) return;
-    if (!store.anch[h]) {
+    if (!store.sectorAnchored[h]) {
       setFlag(store, h, FLAG_HAS_ANCHOR);
-      store.anch[h] = 1;
+      store.sectorAnchored[h] = 1;
     }
     store.writeRecord(rec);
   }
 }
 
-/** Copies into the head the anchors the sector after it still needs, then flags the copy done. */
+/**
+ * Opening a sector, step 5: copies into the head the anchors the sector after it (the next to
+ * be erased) still needs, then flags the copy done.
+ */
 function carry(store: Store, h: number): void {
   writeAnchors(store, neededAnchors(store, (h + 1) % store.n));
   setFlag(store, h, FLAG_CARRY_DONE);
@@ -410,19 +484,19 @@ function collectAnchors(store: Store, s: number, into: Anchor[], max: number): v
 
 /** Readings of a quarantined sector that still pass their check and were undelivered. */
 function salvageCount(store: Store, s: number): number {
+  // The readings that pass their check are the first ones of the sector, up to the first
+  // record that fails: count them, then test their bits.
   const c = store.cursor(s, true);
   let k = 0;
-  let bm: Uint8Array | undefined;
   let r = c.next();
   while (r !== R_END && r !== R_BAD) {
-    if (r === R_READING) {
-      if (!bm) bm = store.flash.read(store.addr(s), store.sectorBytes);
-      const i = c.index;
-      if (bm[bitmapWordOffset(store.sectorBytes, i) + ((i % 32) >> 3)] & (1 << (i % 8))) k++;
-    }
+    if (r === R_READING) k++;
     r = c.next();
   }
-  return k;
+  const bm = k ? store.readBitmap(s, k) : undefined;
+  let p = 0;
+  for (let i = 0; i < k; i++) if (pendingBit(bm!, k, i)) p++;
+  return p;
 }
 
 /**
@@ -444,9 +518,9 @@ function appendAnchor(store: Store, anchor: Anchor): void {
   store.ensureBoot();
   if (!store.fits(rec.length, false)) rotate(store);
   const h = store.head;
-  if (!store.anch[h]) {
+  if (!store.sectorAnchored[h]) {
     setFlag(store, h, FLAG_HAS_ANCHOR);
-    store.anch[h] = 1;
+    store.sectorAnchored[h] = 1;
   }
   store.writeRecord(rec);
 }
@@ -459,9 +533,8 @@ function appendAnchor(store: Store, anchor: Anchor): void {
 function anchors(store: Store): Anchor[] {
   store.requireMounted();
   const list: Anchor[] = [];
-  for (let k = 0; k < store.n; k++) {
-    const s = store.ringAt(k);
-    if (store.st[s] === DATA && store.anch[s]) collectAnchors(store, s, list, MAX_ANCHORS);
+  for (let s = store.ringNext(-1, true); s >= 0; s = store.ringNext(s, true)) {
+    if (store.sectorAnchored[s]) collectAnchors(store, s, list, MAX_ANCHORS);
   }
   return list;
 }
@@ -476,14 +549,14 @@ function eraseAll(store: Store): number {
   if (store.readOnly) throw new Error("store is read-only");
   let lost = 0;
   for (let s = 0; s < store.n; s++) {
-    lost += store.pend[s];
-    store.pend[s] = 0;
+    lost += store.sectorPending[s];
+    store.sectorPending[s] = 0;
   }
-  store.drops[7] += lost;
+  store.drops[DROP_ERASED] += lost;
   // Each rotation erases the next sector and writes its header: after n of them every
   // sector is empty and erase counts are kept, whatever a power cut interrupts.
   for (let k = 0; k < store.n; k++) {
-    if (store.head >= 0 && !store.sealed[store.head]) store.sealed[store.head] = 1;
+    if (store.head >= 0 && !store.sectorSealed[store.head]) store.sectorSealed[store.head] = 1;
     rotate(store);
   }
   if (!store.bootPersisted) store.ensureBoot();

@@ -6,31 +6,31 @@
  * an image that {@link Store.mount} recovers (see "Power-safety ordering" in the format doc).
  */
 import type { FlashPort } from "../hal.ts";
-import type { Anchor, DatastreamType, Reading, ReadingValue } from "../types.ts";
-import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, inferType } from "../codec/value.ts";
+import type { Anchor, Reading, ReadingValue } from "../types.ts";
+import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, inferType, type DatastreamSettings } from "../codec/value.ts";
 import type { DropReason, FullPolicy, LogCursor, LogPos, LogRecord, ReadingStore, ScanOptions, StoreStats } from "./contract.ts";
 import {
   DROP_REASONS,
-  K_BOOL,
-  K_ENUM,
+  DROP_REFUSED,
   K_F32,
   K_F64,
   K_INT,
-  K_LOC,
   K_STR,
   MAX_MS,
   M_BOOT,
   M_COUNT,
   POS_SPAN,
   RECORDS_START,
-  bitmapWordOffset,
+  bitmapByte,
   blank,
+  pendingBit,
   recordLimit,
   zeroBits,
   type ZeroBits,
 } from "./format.ts";
 import {
   EPOCH,
+  KIND_TYPES,
   MAX_FIXED_RECORD,
   PinTable,
   ROTATION_RESERVE,
@@ -63,12 +63,6 @@ export function isStoreFull(e: unknown): boolean {
   return !!e && (e as Error).name === STORE_FULL;
 }
 
-/** Per-pin datastream settings. `precision` applies to doubles: float32 (default) or float64. */
-export interface DatastreamConfig {
-  type: DatastreamType;
-  precision?: "float32" | "float64";
-}
-
 /** The region the store owns: a board profile's `flash`. */
 export interface StoreRegion {
   address: number;
@@ -94,7 +88,7 @@ export interface StoreOptions {
   sectorPages?: number;
   policy?: FullPolicy;
   /** Types of known pins; other pins get their type from the value (number -> integer or double). */
-  datastreams?: { [pin: string]: DatastreamConfig };
+  datastreams?: { [pin: string]: DatastreamSettings };
   /** Never write (inspect): the boot id is not persisted. */
   readOnly?: boolean;
   /**
@@ -151,21 +145,33 @@ export class Store implements ReadingStore {
   readonly n: number;
   readonly cycles: number;
   policy: FullPolicy;
-  ds!: { [pin: string]: DatastreamConfig };
+  ds!: { [pin: string]: DatastreamSettings };
   /** By pin, what {@link appendNumber} stores: HOT_F32, HOT_INT, or 0 (not a hot pin). */
   hot = new Uint8Array(256);
   readonly readOnly: boolean;
 
-  st: Uint8Array;
-  seq: Uint32Array;
-  er: Uint32Array;
-  cnt: Uint16Array;
-  pend: Uint16Array;
-  sealed: Uint8Array;
-  anch: Uint8Array;
-  minBoot: Float64Array;
-  /** Format version of each data sector (FORMAT_V1: written by earlier firmware, never appended to). */
-  ver: Uint8Array;
+  // The sector table: one typed array per field, indexed by sector, kept on the Store itself
+  // (not an object of its own: the append path reads two of them, one lookup each). Mount fills
+  // it from the headers, seals, bitmaps and the head's scan; appends, delivery and rotation
+  // keep it.
+  /** FREE, DATA or BAD. */
+  sectorState: Uint8Array;
+  /** The header's sequence number (wraps: compare with seqNewer). */
+  sectorSeq: Uint32Array;
+  /** Erase count (a sector without a header: mount's estimate, the highest seen). */
+  sectorErases: Uint32Array;
+  /** Readings in the sector (its seal's count, or the scan's). */
+  sectorCount: Uint16Array;
+  /** Of those, undelivered: bits still set in the delivered bitmap (format.ts pendingBit). */
+  sectorPending: Uint16Array;
+  /** 1 once the seal is written. */
+  sectorSealed: Uint8Array;
+  /** 1 when the header's "has anchor" flag is cleared: anchors() reads only these. */
+  sectorAnchored: Uint8Array;
+  /** Smallest boot id a boot-relative reading refers to, -1 when none. */
+  sectorMinBoot: Float64Array;
+  /** Format version (FORMAT_V1: written by earlier firmware, never appended to). */
+  sectorVersion: Uint8Array;
 
   head = -1;
   /** Changes whenever sectors are erased or the head moves: open cursors then re-seek. */
@@ -246,15 +252,15 @@ export class Store implements ReadingStore {
     this.cycles = r.eraseCycles || DEFAULT_CYCLES;
     this.readOnly = !!options.readOnly;
     const n = this.n;
-    this.st = new Uint8Array(n);
-    this.seq = new Uint32Array(n);
-    this.er = new Uint32Array(n);
-    this.cnt = new Uint16Array(n);
-    this.pend = new Uint16Array(n);
-    this.sealed = new Uint8Array(n);
-    this.anch = new Uint8Array(n);
-    this.minBoot = new Float64Array(n);
-    this.ver = new Uint8Array(n);
+    this.sectorState = new Uint8Array(n);
+    this.sectorSeq = new Uint32Array(n);
+    this.sectorErases = new Uint32Array(n);
+    this.sectorCount = new Uint16Array(n);
+    this.sectorPending = new Uint16Array(n);
+    this.sectorSealed = new Uint8Array(n);
+    this.sectorAnchored = new Uint8Array(n);
+    this.sectorMinBoot = new Float64Array(n);
+    this.sectorVersion = new Uint8Array(n);
     this.configure({ datastreams: options.datastreams || {} });
   }
 
@@ -262,7 +268,7 @@ export class Store implements ReadingStore {
    * Changes the full policy and/or the datastream table of a mounted store (no remount).
    * @throws Error on a bad policy or datastream entry.
    */
-  configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamConfig } }): void {
+  configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamSettings } }): void {
     this.bootCode().configure(this, options);
   }
 
@@ -318,26 +324,16 @@ export class Store implements ReadingStore {
     if (!this.mounted) throw new Error("store: call mount() first");
   }
 
-  /** The bitmap words of sector s covering its `cnt` readings, lowest address first. */
-  readBitmap(s: number): Uint8Array {
-    const from = recordLimit(this.sectorBytes, this.cnt[s]);
+  /** The bitmap words of sector s covering `count` readings, lowest address first (test a bit with format.ts pendingBit). */
+  readBitmap(s: number, count: number): Uint8Array {
+    const from = recordLimit(this.sectorBytes, count);
     return this.flash.read(this.addr(s) + from, this.sectorBytes - from);
-  }
-
-  /** Byte of reading `i` within {@link readBitmap}'s result (words are stored from the end down). */
-  bitByte(s: number, i: number): number {
-    return this.bitByteOf(this.cnt[s], i);
-  }
-
-  /** The same, for a bitmap read when the sector held `count` readings. */
-  private bitByteOf(count: number, i: number): number {
-    return bitmapWordOffset(this.sectorBytes, i) - recordLimit(this.sectorBytes, count) + ((i % 32) >> 3);
   }
 
   /** Room at the head for a record of `len` bytes, leaving ROTATION_RESERVE free for the rotation mark. */
   fits(len: number, reading: boolean): boolean {
     if (this.head < 0 || this.headFull) return false;
-    return this.headOff + len + ROTATION_RESERVE <= recordLimit(this.sectorBytes, this.cnt[this.head] + (reading ? 1 : 0));
+    return this.headOff + len + ROTATION_RESERVE <= recordLimit(this.sectorBytes, this.sectorCount[this.head] + (reading ? 1 : 0));
   }
 
   /** Writes record bytes at the head, in the aligned words that hold them (0xFF elsewhere: no change). */
@@ -360,9 +356,19 @@ export class Store implements ReadingStore {
     this.flash.write(addr, w);
   }
 
-  /** Ring order, oldest first: the sector after the head, ..., the head. */
-  ringAt(k: number): number {
-    return (this.head + 1 + k) % this.n;
+  /**
+   * The ring walk, oldest first (the sector after the head, ..., the head): the first data
+   * sector after `s` (-1: from the oldest) that holds undelivered readings, or any data sector
+   * when `all`; -1 once past the head.
+   */
+  ringNext(s: number, all: boolean): number {
+    const h = this.head;
+    if (s === h) return -1;
+    for (;;) {
+      s = ((s < 0 ? h : s) + 1) % this.n;
+      if (this.sectorState[s] === DATA && (all || this.sectorPending[s] > 0)) return s;
+      if (s === h) return -1;
+    }
   }
 
   ensureBoot(): void {
@@ -372,22 +378,6 @@ export class Store implements ReadingStore {
       this.writeRecord(boot);
       this.bootPersisted = true;
     } else this.rotate();
-  }
-
-  private kindOf(pin: number, value: ReadingValue): number {
-    const c = this.ds[pin];
-    const type = c ? c.type : inferType(value);
-    checkValue(pin, type, value);
-    if (type === "integer") return K_INT;
-    if (type === "enum") return K_ENUM;
-    if (type === "boolean") return K_BOOL;
-    if (type === "string") return K_STR;
-    if (type === "location") return K_LOC;
-    const v = value as number;
-    const a = v < 0 ? -v : v;
-    // An undeclared pin's whole number beyond int32 is kept exact.
-    if ((c ? c.precision === "float64" : v % 1 === 0) || a > F32_MAX || (a !== 0 && a < F32_MIN)) return K_F64;
-    return K_F32;
   }
 
   /**
@@ -452,9 +442,23 @@ export class Store implements ReadingStore {
       dom = checkInt(st.bootId, 0, 0xffffffff, "reading.stamp.bootId");
       ms = checkMs(st.uptimeMs, "reading.stamp.uptimeMs");
     }
-    const kind = this.kindOf(pin, reading.value);
-    if (kind === K_STR || !this.bootPersisted) this.appendSlow(pin, kind, dom, ms, reading.value);
-    else this.put(pin, kind, dom, ms, reading.value);
+    const c = this.ds[pin];
+    const type = c ? c.type : inferType(reading.value);
+    const value = checkValue(pin, type, reading.value);
+    // The kind table read backwards: a double is K_F32, the first of its two kinds.
+    let kind = KIND_TYPES.indexOf(type);
+    if (kind === K_F32) {
+      const v = value as number;
+      const a = v < 0 ? -v : v;
+      // An undeclared pin's whole number beyond int32 is kept exact; appendNumber takes the
+      // same float32 range for a declared double.
+      if ((c ? c.precision === "float64" : v % 1 === 0) || a > F32_MAX || (a !== 0 && a < F32_MIN)) kind = K_F64;
+    }
+    if (kind === K_STR) this.appendString(pin, dom, ms, value as string);
+    else {
+      if (!this.bootPersisted) this.rotateFor(true);
+      this.put(pin, kind, dom, ms, value);
+    }
   }
 
   /**
@@ -467,7 +471,7 @@ export class Store implements ReadingStore {
     const t = this.table;
     const align = this.align;
     const sb = this.sectorBytes;
-    const cnt = this.cnt;
+    const cnt = this.sectorCount;
     const h = this.head;
     const off = this.headOff;
     const o0 = off % align;
@@ -490,56 +494,56 @@ export class Store implements ReadingStore {
       t.last[p] = ms;
     } else t.apply(pin, dom, ms, true);
     cnt[h]++;
-    this.pend[h]++;
+    this.sectorPending[h]++;
     this.appendedTotal++;
     if (dom >= 0) this.noteBoot(h, dom);
   }
 
   /** {@link put} of a reading that does not fit the head, after a rotation. */
   private putRotated(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
-    this.rotateFor();
+    this.rotateFor(false);
     this.put(pin, kind, dom, ms, value);
   }
 
   private noteBoot(h: number, dom: number): void {
-    if (this.minBoot[h] < 0 || dom < this.minBoot[h]) this.minBoot[h] = dom;
+    if (this.sectorMinBoot[h] < 0 || dom < this.sectorMinBoot[h]) this.sectorMinBoot[h] = dom;
   }
 
-  /** Rotates for an append that does not fit the head; a refusal is counted. */
-  private rotateFor(): void {
+  /**
+   * Rotates for an append that does not fit the head or, with `boot`, persists this boot's id
+   * first (which rotates when the head has no room for it); a refusal is counted.
+   */
+  private rotateFor(boot: boolean): void {
     try {
-      this.rotate();
+      if (boot) this.ensureBoot();
+      else this.rotate();
     } catch (e) {
-      if (isStoreFull(e)) this.drops[1]++;
+      if (isStoreFull(e)) this.drops[DROP_REFUSED]++;
       throw e;
     }
   }
 
-  /** Append of a string, or the first one of a boot (which persists the boot id first). */
-  private appendSlow(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
-    let rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
+  /** Append of a string: encoded to its size, which no fixed buffer holds (the boot id persisted first). */
+  private appendString(pin: number, dom: number, ms: number, value: string): void {
+    let rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
     // Worst case in a fresh sector: explicit pin + boot-relative stamp.
     if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
       throw new Error(
         "reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages",
       );
     }
-    try {
-      this.ensureBoot();
-      rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
-      if (!this.fits(rec.length, true)) {
-        this.rotate();
-        rec = encodeReading(this.table, pin, kind, dom, ms, value, this.zeros);
-      }
-    } catch (e) {
-      if (isStoreFull(e)) this.drops[1]++;
-      throw e;
+    this.rotateFor(true);
+    // Encoded again after each step: a rotation resets the sector's pin table.
+    rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
+    if (!this.fits(rec.length, true)) {
+      this.rotateFor(false);
+      rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
     }
     this.writeRecord(rec);
     const h = this.head;
     this.table.apply(pin, dom, ms, ((rec[0] >> 3) & 3) >= 2);
-    this.cnt[h]++;
-    this.pend[h]++;
+    this.sectorCount[h]++;
+    this.sectorPending[h]++;
     this.appendedTotal++;
     if (dom >= 0) this.noteBoot(h, dom);
   }
@@ -547,19 +551,16 @@ export class Store implements ReadingStore {
   /** The write head: no reading exists at or after this position. */
   headPos(): LogPos {
     this.requireMounted();
-    return this.head < 0 ? 0 : this.seq[this.head] * POS_SPAN + this.cnt[this.head];
+    return this.head < 0 ? 0 : this.sectorSeq[this.head] * POS_SPAN + this.sectorCount[this.head];
   }
 
   /** Position of the oldest undelivered reading (or the write head when none). */
   oldestPos(): LogPos {
     this.requireMounted();
-    for (let k = 0; k < this.n; k++) {
-      const s = this.ringAt(k);
-      if (this.st[s] !== DATA || this.pend[s] === 0) continue;
-      const bm = this.readBitmap(s);
-      for (let i = 0; i < this.cnt[s]; i++) {
-        if (bm[this.bitByte(s, i)] & (1 << (i % 8))) return this.seq[s] * POS_SPAN + i;
-      }
+    for (let s = this.ringNext(-1, false); s >= 0; s = this.ringNext(s, false)) {
+      const count = this.sectorCount[s];
+      const bm = this.readBitmap(s, count);
+      for (let i = 0; i < count; i++) if (pendingBit(bm, count, i)) return this.sectorSeq[s] * POS_SPAN + i;
     }
     return this.headPos();
   }
@@ -585,7 +586,7 @@ export class Store implements ReadingStore {
     const all = !!options.delivered;
     let from = options.from || 0;
     let gen = -1;
-    let k = 0;
+    /** The sector being read: -1 before the oldest, -2 once past the head. */
     let s = -1;
     let first = 0;
     let bm: Uint8Array | undefined;
@@ -595,18 +596,21 @@ export class Store implements ReadingStore {
     function seek(): void {
       // Ring order starts after the head; a rotation shifts it, so start over from `from`.
       gen = self.gen;
-      k = 0;
+      s = -1;
       c = undefined;
     }
     function next(): LogRecord | undefined {
       if (gen !== self.gen) seek();
       for (;;) {
         if (!c) {
-          if (k >= self.n) return undefined;
-          s = self.ringAt(k++);
-          if (self.st[s] !== DATA || (self.pend[s] === 0 && !all)) continue;
-          first = self.seq[s] * POS_SPAN;
-          if (first + self.cnt[s] <= from) continue;
+          if (s === -2) return undefined;
+          s = self.ringNext(s, all);
+          if (s < 0) {
+            s = -2;
+            return undefined;
+          }
+          first = self.sectorSeq[s] * POS_SPAN;
+          if (first + self.sectorCount[s] <= from) continue;
           bm = undefined;
           c = self.cursor(s);
         }
@@ -617,7 +621,7 @@ export class Store implements ReadingStore {
         }
         if (r !== R_READING) continue;
         const i = c.index;
-        if (i >= self.cnt[s]) {
+        if (i >= self.sectorCount[s]) {
           c = undefined;
           continue;
         }
@@ -626,10 +630,10 @@ export class Store implements ReadingStore {
         // Between two next() calls readings may have been appended to this sector: a bitmap
         // read before then is laid out for fewer readings and lacks their bits.
         if (!bm || i >= bmCount) {
-          bmCount = self.cnt[s];
-          bm = self.readBitmap(s);
+          bmCount = self.sectorCount[s];
+          bm = self.readBitmap(s, bmCount);
         }
-        const pending = (bm[self.bitByteOf(bmCount, i)] & (1 << (i % 8))) !== 0;
+        const pending = pendingBit(bm, bmCount, i) !== 0;
         if (pending || all) {
           from = pos + 1;
           const rec: LogRecord = { pos: pos, reading: self.readingOf(c), type: c.type };
@@ -648,8 +652,8 @@ export class Store implements ReadingStore {
       this.crc,
       this.addr(s),
       this.sectorBytes,
-      this.sealed[s] && !unsealed ? recordLimit(this.sectorBytes, this.cnt[s]) : 0,
-      this.ver[s],
+      this.sectorSealed[s] && !unsealed ? recordLimit(this.sectorBytes, this.sectorCount[s]) : 0,
+      this.sectorVersion[s],
       this.zeros,
     );
   }
@@ -673,12 +677,12 @@ export class Store implements ReadingStore {
 
   private clearRange(pin: number, from: number, to: number): number {
     let total = 0;
-    for (let k = 0; k < this.n; k++) {
-      const s = this.ringAt(k);
-      if (this.st[s] !== DATA || this.pend[s] === 0) continue;
-      const first = this.seq[s] * POS_SPAN;
-      if (first + this.cnt[s] <= from || first > to) continue;
-      const bm = this.readBitmap(s);
+    for (let s = this.ringNext(-1, false); s >= 0; s = this.ringNext(s, false)) {
+      const first = this.sectorSeq[s] * POS_SPAN;
+      const count = this.sectorCount[s];
+      if (first + count <= from || first > to) continue;
+      const bm = this.readBitmap(s, count);
+      // Laid out as bm: the bits to clear (a cursor gives each index once).
       const clear = new Uint8Array(bm.length);
       let cleared = 0;
       const c = this.cursor(s);
@@ -687,25 +691,24 @@ export class Store implements ReadingStore {
         if (r === R_READING) {
           const i = c.index;
           const pos = first + i;
-          if (pos > to || i >= this.cnt[s]) break;
-          const bb = this.bitByte(s, i);
-          const bit = 1 << (i % 8);
-          if (pos >= from && (pin < 0 || c.pin === pin) && bm[bb] & bit && !(clear[bb] & bit)) {
-            clear[bb] |= bit;
+          if (pos > to || i >= count) break;
+          const bit = pos >= from && (pin < 0 || c.pin === pin) ? pendingBit(bm, count, i) : 0;
+          if (bit) {
+            clear[bitmapByte(count, i)] |= bit;
             cleared++;
           }
         }
         r = c.next();
       }
       if (cleared) this.writeClears(s, clear);
-      this.pend[s] -= cleared;
+      this.sectorPending[s] -= cleared;
       total += cleared;
     }
     return total;
   }
 
   private writeClears(s: number, clear: Uint8Array): void {
-    const a = this.addr(s) + recordLimit(this.sectorBytes, this.cnt[s]);
+    const a = this.addr(s) + recordLimit(this.sectorBytes, this.sectorCount[s]);
     for (let w = 0; w < clear.length; w += 4) {
       if (clear[w] | clear[w + 1] | clear[w + 2] | clear[w + 3]) this.clearBits(a + w, clear.subarray(w, w + 4));
     }
@@ -718,15 +721,15 @@ export class Store implements ReadingStore {
     const seq = Math.floor(pos / POS_SPAN);
     const i = pos - seq * POS_SPAN;
     for (let s = 0; s < this.n; s++) {
-      if (this.st[s] !== DATA || this.seq[s] !== seq || i >= this.cnt[s]) continue;
-      const bm = this.readBitmap(s);
-      const bb = this.bitByte(s, i);
-      const bit = 1 << (i % 8);
-      if (!(bm[bb] & bit)) return;
+      if (this.sectorState[s] !== DATA || this.sectorSeq[s] !== seq || i >= this.sectorCount[s]) continue;
+      const count = this.sectorCount[s];
+      const bm = this.readBitmap(s, count);
+      const bit = pendingBit(bm, count, i);
+      if (!bit) return;
       const clear = new Uint8Array(bm.length);
-      clear[bb] = bit;
+      clear[bitmapByte(count, i)] = bit;
       this.writeClears(s, clear);
-      this.pend[s]--;
+      this.sectorPending[s]--;
       this.countDrop(reason, 1);
       return;
     }
@@ -763,23 +766,23 @@ export class Store implements ReadingStore {
     let remaining = 0;
     let used = 0;
     for (let s = 0; s < this.n; s++) {
-      pending += this.pend[s];
-      if (this.pend[s] > 0) {
+      pending += this.sectorPending[s];
+      if (this.sectorPending[s] > 0) {
         busy++;
         used += s === this.head ? this.headOff : this.sectorBytes;
       }
-      if (this.st[s] === BAD) bad++;
-      const e = this.er[s];
+      if (this.sectorState[s] === BAD) bad++;
+      const e = this.sectorErases[s];
       if (emin < 0 || e < emin) emin = e;
       if (e > emax) emax = e;
       remaining += this.cycles > e ? this.cycles - e : 0;
     }
     const h = this.head;
     let perReading = 8;
-    if (h >= 0 && this.cnt[h] > 0) perReading = (this.headOff - RECORDS_START) / this.cnt[h] + 0.125;
+    if (h >= 0 && this.sectorCount[h] > 0) perReading = (this.headOff - RECORDS_START) / this.sectorCount[h] + 0.125;
     const freeSectors = this.n - busy;
     let freeBytes = freeSectors * (this.sectorBytes - RECORDS_START);
-    if (h >= 0 && this.pend[h] > 0) freeBytes += recordLimit(this.sectorBytes, this.cnt[h]) - this.headOff;
+    if (h >= 0 && this.sectorPending[h] > 0) freeBytes += recordLimit(this.sectorBytes, this.sectorCount[h]) - this.headOff;
     let lifetime = Infinity;
     const elapsed = this.uptime ? this.uptime() - this.mountedAt : 0;
     if (elapsed > 0 && this.bytesSinceMount > 0) {

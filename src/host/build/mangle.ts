@@ -79,8 +79,23 @@ const CLOCK_MEMBERS = [
   "gapKnown",
 ];
 
+/** The store's sector table, ring walk and string append (src/device/store/store.ts). */
+const SECTOR_MEMBERS = [
+  "sectorState",
+  "sectorSeq",
+  "sectorErases",
+  "sectorCount",
+  "sectorPending",
+  "sectorSealed",
+  "sectorAnchored",
+  "sectorMinBoot",
+  "sectorVersion",
+  "ringNext",
+  "appendString",
+];
+
 /** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */
-export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBERS);
+export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBERS, SECTOR_MEMBERS);
 
 /** What esbuild's `mangleProps` matches: exactly the listed names. */
 export const MANGLE_PROPS = new RegExp(`^(?:${MANGLED_PROPS.join("|")})$`);

@@ -5,7 +5,7 @@
  */
 import type { Anchor, DatastreamType, Reading } from "../../device/types.ts";
 import type { LogPos } from "../../device/store/contract.ts";
-import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN } from "../../device/store/format.ts";
+import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN, pendingBit } from "../../device/store/format.ts";
 import { ROTATION_MARK, R_BAD, R_END, R_READING } from "../../device/store/record.ts";
 import { BAD, DATA, Store } from "../../device/store/store.ts";
 import { anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
@@ -54,14 +54,14 @@ export class InspectStore extends Store {
       out.push({
         index: s,
         address: this.addr(s),
-        state: this.st[s] === DATA ? "data" : this.st[s] === BAD ? "bad" : "free",
-        seq: this.seq[s],
-        eraseCount: this.er[s],
-        readings: this.cnt[s],
-        pending: this.pend[s],
-        sealed: !!this.sealed[s],
+        state: this.sectorState[s] === DATA ? "data" : this.sectorState[s] === BAD ? "bad" : "free",
+        seq: this.sectorSeq[s],
+        eraseCount: this.sectorErases[s],
+        readings: this.sectorCount[s],
+        pending: this.sectorPending[s],
+        sealed: !!this.sectorSealed[s],
         head: s === this.head,
-        bytesUsed: s === this.head ? this.headOff : this.st[s] === DATA ? this.sectorBytes : 0,
+        bytesUsed: s === this.head ? this.headOff : this.sectorState[s] === DATA ? this.sectorBytes : 0,
       });
     }
     return out;
@@ -70,10 +70,9 @@ export class InspectStore extends Store {
   /** Calls `fn` for every record of every sector in ring order, delivered and meta ones included. */
   walk(fn: (rec: WalkRecord) => boolean | void): void {
     this.requireMounted();
-    for (let k = 0; k < this.n; k++) {
-      const s = this.ringAt(k);
-      if (this.st[s] !== DATA) continue;
-      const bm = this.cnt[s] ? this.readBitmap(s) : new Uint8Array(0);
+    for (let s = this.ringNext(-1, true); s >= 0; s = this.ringNext(s, true)) {
+      const count = this.sectorCount[s];
+      const bm = count ? this.readBitmap(s, count) : new Uint8Array(0);
       const c = this.cursor(s);
       let r = c.next();
       while (r !== R_END) {
@@ -81,13 +80,13 @@ export class InspectStore extends Store {
         if (r === R_BAD) w = { sector: s, offset: c.off, bytes: 0, kind: "corrupt" };
         else if (r === R_READING) {
           const i = c.index;
-          const undelivered = i < this.cnt[s] && bm[this.bitByte(s, i)] & (1 << (i % 8));
+          const undelivered = i < count && pendingBit(bm, count, i);
           w = {
             sector: s,
             offset: c.at,
             bytes: c.len,
             kind: "reading",
-            pos: this.seq[s] * POS_SPAN + i,
+            pos: this.sectorSeq[s] * POS_SPAN + i,
             type: c.type,
             reading: this.readingOf(c),
             delivered: !undelivered,

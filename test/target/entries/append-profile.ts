@@ -146,7 +146,7 @@ t = getTime();
 for (let i = 0; i < N; i++) {
   const sb = s.sectorBytes;
   const h = s.head;
-  if (s.headFull || s.headOff + 6 > sb - 4 * Math.ceil((s.cnt[h] + 1) / 32)) _sink = 1;
+  if (s.headFull || s.headOff + 6 > sb - 4 * Math.ceil((s.sectorCount[h] + 1) / 32)) _sink = 1;
 }
 line("step.fits", us(t, N));
 for (let p = 0; p < SCRATCH; p += f.pageSize) hal.flash.erasePage(base + p);
@@ -159,7 +159,7 @@ for (let i = 0; i < N; i++) {
 }
 line("step.write", us(t, N));
 const cnts = new Uint16Array(4);
-const bk = { headOff: 0, bytesSinceMount: 0, appendedTotal: 0, pend: new Uint16Array(4) };
+const bk = { headOff: 0, bytesSinceMount: 0, appendedTotal: 0, sectorPending: new Uint16Array(4) };
 t = getTime();
 for (let i = 0; i < N; i++) {
   const w = s.wbuf;
@@ -172,7 +172,7 @@ for (let i = 0; i < N; i++) {
   table.dom[0] = EPOCH;
   table.last[0] = ms;
   cnts[h]++;
-  bk.pend[h]++;
+  bk.sectorPending[h]++;
   bk.appendedTotal++;
   if (EPOCH >= 0) _sink = 0;
 }
