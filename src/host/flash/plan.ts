@@ -126,13 +126,16 @@ export const COMPACT_WAIT_S = 5;
  * where compaction moved it). Sent as a file, so the CLI sends reset() first: the running
  * firmware is stopped entirely (timers, sockets) before compaction moves its code - on
  * ESP32/ESP8266 functions already defined would run whatever then lies at their old address.
+ * `then` runs after the compaction (spool flash reads back the files it keeps: keep.ts), before
+ * the firmware boots (`load`, by default when `restart`).
  */
-export function compactScript(restart: boolean): string {
+export function compactScript(restart: boolean, then = "", load = restart): string {
   const sweep = restart ? "" : `require("Storage").list(${PART_FILE}).forEach(function(f){require("Storage").erase(f);});`;
   return (
     sweep +
     `require("Storage").compact();print("${COMPACTED_MARK} "+JSON.stringify(require("Storage").getStats()));` +
-    (restart ? "load();" : "")
+    then +
+    (load ? "load();" : "")
   );
 }
 
