@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { loadBoard } from "../boards.ts";
 import { build } from "../build/index.ts";
 import { readConfigFile, writeTempConfig } from "../flash/config-file.ts";
-import { compactPlan, compactScript, flashPlan, parseBaud, parsePort, type FlashPlan } from "../flash/plan.ts";
+import { COMPACT_WAIT_S, compactPlan, compactScript, flashPlan, parseBaud, parsePort, type FlashPlan } from "../flash/plan.ts";
 import { checkPort, FlashError } from "../flash/port.ts";
 import { interpretCompactOutput, runEspruino } from "../flash/run.ts";
 import {
@@ -219,12 +219,19 @@ interface Link {
   area: KeepArea;
 }
 
-/** Runs `code` on the board (sent as a file: the CLI sends reset() first) and returns what it printed. */
-async function runScript(link: Link, name: string, code: string, timeoutMs = BASE_TIMEOUT_MS): Promise<string> {
+/** Seconds of listening per KB the board prints (a console of a few KB/s; the ring's pages in base64). */
+const WAIT_S_PER_KB = 0.15;
+
+/**
+ * Runs `code` on the board (sent as a file: the CLI sends reset() first) and returns what it
+ * printed, listening long enough for `printsKb` of output.
+ */
+async function runScript(link: Link, name: string, code: string, printsKb = 0, timeoutMs = BASE_TIMEOUT_MS): Promise<string> {
   const script = join(link.dir, name);
   writeFileSync(script, code);
-  return runEspruino(compactPlan({ port: link.port, baud: link.baud, espruino: link.espruino, script }), {
-    timeoutMs: timeoutMs + Math.ceil((code.length / 1024) * MS_PER_KB),
+  const waitS = COMPACT_WAIT_S + Math.ceil(printsKb * WAIT_S_PER_KB);
+  return runEspruino(compactPlan({ port: link.port, baud: link.baud, espruino: link.espruino, script, waitS }), {
+    timeoutMs: timeoutMs + waitS * 1000 + Math.ceil((code.length / 1024) * MS_PER_KB),
     interpret: (out) => out,
   });
 }
@@ -234,7 +241,8 @@ async function runScript(link: Link, name: string, code: string, timeoutMs = BAS
  * @throws FlashError when the board did not print them.
  */
 async function snapshot(link: Link, ring: "data" | "crc"): Promise<Snapshot> {
-  const out = await runScript(link, "snapshot.js", snapshotScript(link.area, ring));
+  const ringKb = link.area.ring && ring === "data" ? (link.area.ring.length * 1.4) / 1024 : 0;
+  const out = await runScript(link, "snapshot.js", snapshotScript(link.area, ring), 2 + ringKb);
   const s = parseSnapshot(out, link.area);
   if (!s) throw new FlashError(`the board at ${link.port} did not list its files; nothing was changed`);
   return s;

@@ -141,13 +141,13 @@ export function compactScript(restart: boolean, then = "", load = restart): stri
 
 /**
  * The espruino CLI invocation that runs a {@link compactScript} stored in the local file
- * `script` (in RAM: nothing of it is stored).
+ * `script` (in RAM: nothing of it is stored), listening `waitS` seconds for what it prints.
  * @throws Error on a bad port or baud rate.
  */
-export function compactPlan(options: Pick<FlashOptions, "port" | "baud" | "espruino"> & { script: string }): FlashPlan {
+export function compactPlan(options: Pick<FlashOptions, "port" | "baud" | "espruino"> & { script: string; waitS?: number }): FlashPlan {
   const port = parsePort(options.port);
   const args = connectionArgs(port, options.baud);
-  args.push("--sleep", String(COMPACT_WAIT_S), options.script);
+  args.push("--sleep", String(options.waitS ?? COMPACT_WAIT_S), options.script);
   return { command: options.espruino, args, files: [], port };
 }
 
