@@ -62,7 +62,8 @@ async function repairAfterCompaction(cwd: string, kept: Snapshot): Promise<{ los
   let lost = "";
   let wipe = false;
   try {
-    await dev.waitFor(/espruino\.com\/Donate/, 30_000);
+    // The firmware's banner when it boots from Storage, the interpreter's when Storage was erased.
+    await dev.waitFor(/espruino\.com\/Donate|^Spool \S+ on linux/, 30_000);
     await dev.eval(`(setInterval(function(){},3600000),typeof spool!="undefined"&&spool.stop(),0)`, 30_000);
     const loss = lossAgainst(kept, await snapshotOn(dev, "crc"));
     if (isLoss(loss)) {

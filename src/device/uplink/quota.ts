@@ -133,9 +133,8 @@ export function createQuota(o: QuotaOptions): Quota {
       f = e / ENTRY_BYTES + 1;
       if (leAt(en, 10, 2) === entryCheck(en)) best = e;
     }
-    if (best >= 0) take(leAt(raw, best, 2), leAt(raw, best + 2, 4), leAt(raw, best + 6, 4), i, f);
-    if (slot === i) fill = f;
-    if (raw.length !== ENTRY_BYTES * LOG_ENTRIES && slot === i) fill = LOG_ENTRIES;
+    // a log of another size is rewritten at the next save
+    if (best >= 0) take(leAt(raw, best, 2), leAt(raw, best + 2, 4), leAt(raw, best + 6, 4), i, raw.length === ENTRY_BYTES * LOG_ENTRIES ? f : LOG_ENTRIES);
   }
   saved = used;
   reqSaved = req;
