@@ -56,13 +56,18 @@ for (const id of ["linux", "esp32"] as const) {
     installFiles(sim, b.parts);
     if (!sim.storage.read(".bootcde")) sim.storage.write(".bootcde", binaryBytes(b.code));
     sim.reboot();
-    return String(sim.repl(`print(spool.config().blynk.token+" "+spool.config().blynk.port+" "+spool.status().queue.pending)`).split("\n")[0]);
+    return String(
+      sim.repl(`print(spool.config().blynk.token+" "+spool.config().blynk.port+" "+spool.status().queue.pending)`).split("\n")[0],
+    );
   }
 
   test(`${id}: the snapshot lists the configuration slots${area.ring ? " and every ring page" : ""}; an uncut compaction loses nothing`, async (t) => {
     const sim = await device();
     const kept = snap(sim, "data");
-    t.true(Object.keys(kept.files).some((n) => /^spool\.cfg[01]$/.test(n)), Object.keys(kept.files).join(", "));
+    t.true(
+      Object.keys(kept.files).some((n) => /^spool\.cfg[01]$/.test(n)),
+      Object.keys(kept.files).join(", "),
+    );
     t.is(Object.keys(kept.pages).length, area.ring ? area.ring.length / area.ring.pageSize : 0);
     t.is(kept.dirty, -1, "Storage's free space is blank");
     const out = sim.repl(compactScript(false, snapshotScript(area, "crc")));
@@ -109,7 +114,9 @@ for (const id of ["linux", "esp32"] as const) {
       { maxFailures: 5, sample: (k) => k % 4 === 1 },
     );
     t.log(describeSweep(res));
-    t.log(`${tally.cuts} cuts: ${tally.erased} left Storage the start-up check erased, ${tally.lost} lost kept files or ring pages, ${tally.restored} written back whole`);
+    t.log(
+      `${tally.cuts} cuts: ${tally.erased} left Storage the start-up check erased, ${tally.lost} lost kept files or ring pages, ${tally.restored} written back whole`,
+    );
     t.deepEqual(res.failures, []);
   });
 }

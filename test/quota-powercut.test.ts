@@ -107,7 +107,9 @@ test("quota log: Storage trash per day at a realistic rate (a reading every 10 s
   const perDay = s.trashBytes / DAYS;
   // One file per save (the earlier JSON scheme) would leave at least a header and 36 B of JSON per save.
   const oneFilePerSave = ((saves / DAYS) * (32 + 36)) | 0;
-  t.log(`${saves / DAYS} saves a day: ${Math.round(perDay)} B of trash a day (one file per save: >= ${oneFilePerSave} B), log files ${s.fileBytes} B`);
+  t.log(
+    `${saves / DAYS} saves a day: ${Math.round(perDay)} B of trash a day (one file per save: >= ${oneFilePerSave} B), log files ${s.fileBytes} B`,
+  );
   t.true(perDay < oneFilePerSave / 4);
   const r = quotaOf(dev);
   r.remaining(T0 + (DAYS - 1) * DAY_MS);

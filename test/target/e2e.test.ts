@@ -133,8 +133,7 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
         if (cut === CUTS) break;
         const kind = rand();
         const trash = (await dev.eval<{ trashBytes: number }>(`require("Storage").getStats()`)).trashBytes;
-        const activity =
-          kind < SETUP_SHARE ? "setup" : kind < SETUP_SHARE + COMPACT_SHARE || trash > COMPACT_TRASH ? "compact" : "record";
+        const activity = kind < SETUP_SHARE ? "setup" : kind < SETUP_SHARE + COMPACT_SHARE || trash > COMPACT_TRASH ? "compact" : "record";
         cycles.push(activity);
         if (activity === "compact") {
           // As spool flash does: the firmware stopped, its files and ring read back, then compacted.

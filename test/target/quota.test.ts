@@ -40,7 +40,9 @@ run("real interpreter: the quota log fills in place, is rewritten when full, sur
     };
     await addSaves(LOG_ENTRIES - 3, DAY);
     const trashBefore = await dev.eval<number>("qlog.trash()");
-    let files = (await dev.eval<(string | null)[]>("qlog.files()")).filter((f): f is string => f !== null).map((b) => Buffer.from(b, "base64"));
+    let files = (await dev.eval<(string | null)[]>("qlog.files()"))
+      .filter((f): f is string => f !== null)
+      .map((b) => Buffer.from(b, "base64"));
     t.is(files.length, 1);
     t.deepEqual(newestQuota(files), { day: DAY, used, req: 0 }, "the documented decoder reads what the device saved");
     t.is(trashBefore, 0, `${LOG_ENTRIES - 3} saves into one preallocated file leave no trash`);
@@ -59,7 +61,10 @@ run("real interpreter: the quota log fills in place, is rewritten when full, sur
     await dev.waitFor(/espruino\.com\/Donate/, 30_000);
     await dev.eval("(setInterval(function(){},3600000),0)", 30_000);
     t.deepEqual(await dev.eval("qlog.count()"), { day: DAY + 1, used: 20 });
-    t.false(dev.lines.some((l) => /Uncaught|corrupt/.test(l)), dev.lines.join("\n"));
+    t.false(
+      dev.lines.some((l) => /Uncaught|corrupt/.test(l)),
+      dev.lines.join("\n"),
+    );
   } finally {
     await dev.kill();
     rmSync(cwd, { recursive: true, force: true });

@@ -134,7 +134,14 @@ export function createQuota(o: QuotaOptions): Quota {
       if (leAt(en, 10, 2) === entryCheck(en)) best = e;
     }
     // a log of another size is rewritten at the next save
-    if (best >= 0) take(leAt(raw, best, 2), leAt(raw, best + 2, 4), leAt(raw, best + 6, 4), i, raw.length === ENTRY_BYTES * LOG_ENTRIES ? f : LOG_ENTRIES);
+    if (best >= 0)
+      take(
+        leAt(raw, best, 2),
+        leAt(raw, best + 2, 4),
+        leAt(raw, best + 6, 4),
+        i,
+        raw.length === ENTRY_BYTES * LOG_ENTRIES ? f : LOG_ENTRIES,
+      );
   }
   saved = used;
   reqSaved = req;

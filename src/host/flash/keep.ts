@@ -110,7 +110,8 @@ export function parseSnapshot(output: string, k: KeepArea): Snapshot | undefined
   for (const [n, b64] of Object.entries(o.files)) files[n] = Buffer.from(b64, "base64").toString("latin1");
   const pages: Record<string, string | number> = {};
   const re = new RegExp(PAGE_MARK + " (\\d+) (\\S+)", "g");
-  for (let p = re.exec(output); p; p = re.exec(output)) pages[p[1]] = /^\d+$/.test(p[2]) ? Number(p[2]) : Buffer.from(p[2], "base64").toString("latin1");
+  for (let p = re.exec(output); p; p = re.exec(output))
+    pages[p[1]] = /^\d+$/.test(p[2]) ? Number(p[2]) : Buffer.from(p[2], "base64").toString("latin1");
   if (area && Object.keys(pages).length !== area.length / area.pageSize) return undefined;
   return { serial: String(o.serial), files, pages, dirty: o.dirty };
 }
