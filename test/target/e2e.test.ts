@@ -64,7 +64,9 @@ async function repairAfterCompaction(cwd: string, kept: Snapshot): Promise<{ los
   try {
     // The firmware's banner when it boots from Storage, the interpreter's when Storage was erased.
     await dev.waitFor(/espruino\.com\/Donate|^Spool \S+ on linux/, 30_000);
-    await dev.eval(`(setInterval(function(){},3600000),typeof spool!="undefined"&&spool.stop(),0)`, 30_000);
+    // spool flash's CLI sends reset() first; here the REPL must stay open (the Linux build exits
+    // with no timer left), so the firmware is stopped and its guard on Storage.write removed.
+    await dev.eval(`(setInterval(function(){},3600000),typeof spool!="undefined"&&spool.stop(),delete require("Storage").write,0)`, 30_000);
     const loss = lossAgainst(kept, await snapshotOn(dev, "crc"));
     if (isLoss(loss)) {
       lost = `${loss.files.join(" ")} ${loss.pages.length} pages${loss.wipe ? " wipe" : ""}`;

@@ -219,6 +219,8 @@ interface Link {
   area: KeepArea;
 }
 
+/** Runs of the snapshot script before giving up. */
+const SNAPSHOT_TRIES = 3;
 /** Seconds of listening per KB the board prints (a console of a few KB/s; the ring's pages in base64). */
 const WAIT_S_PER_KB = 0.15;
 
@@ -242,10 +244,13 @@ async function runScript(link: Link, name: string, code: string, printsKb = 0, t
  */
 async function snapshot(link: Link, ring: "data" | "crc"): Promise<Snapshot> {
   const ringKb = link.area.ring && ring === "data" ? (link.area.ring.length * 1.4) / 1024 : 0;
-  const out = await runScript(link, "snapshot.js", snapshotScript(link.area, ring), 2 + ringKb);
-  const s = parseSnapshot(out, link.area);
-  if (!s) throw new FlashError(`the board at ${link.port} did not list its files; nothing was changed`);
-  return s;
+  // A board still booting the new code (read from flash, seconds on linux) may miss the first try.
+  for (let attempt = 1; ; attempt++) {
+    const out = await runScript(link, "snapshot.js", snapshotScript(link.area, ring), 2 + ringKb);
+    const s = parseSnapshot(out, link.area);
+    if (s) return s;
+    if (attempt === SNAPSHOT_TRIES) throw new FlashError(`the board at ${link.port} did not list its files; nothing was changed`);
+  }
 }
 
 /**
