@@ -6,10 +6,25 @@
  * writes back the configuration and the ring it read before compacting.
  */
 import test from "ava";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { loadBoard } from "../src/host/boards.ts";
 import { build } from "../src/host/build/index.ts";
 import { compactScript } from "../src/host/flash/plan.ts";
-import { isLoss, lossAgainst, parseSnapshot, repairScript, keepAreaOf, snapshotScript, type Snapshot } from "../src/host/flash/keep.ts";
+import {
+  backupPath,
+  isLoss,
+  keepAreaOf,
+  loadBackup,
+  lossAgainst,
+  parseSnapshot,
+  repairScript,
+  saveBackup,
+  snapshotScript,
+  type Snapshot,
+} from "../src/host/flash/keep.ts";
 import { SimClock, SimEspruino, SimNetwork, installFiles } from "../src/host/sim/index.ts";
 import { binaryBytes } from "../src/host/sim/storage.ts";
 import { describeSweep, sweepPowerCuts } from "./helpers/power-cut.ts";
@@ -120,3 +135,37 @@ for (const id of ["linux", "esp32"] as const) {
     t.deepEqual(res.failures, []);
   });
 }
+
+test("a backup left by a cut spool flash: the next run writes back only what the board no longer has, from a file only its owner reads", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "spool-keep-"));
+  try {
+    const page = (c: string) => c.repeat(1024);
+    const left: Snapshot = {
+      serial: "abc",
+      files: { "spool.cfg0": '{"seq":3}', "spool.quota": "\x01\x02\xff" },
+      pages: { "100": page("A"), "1124": page("\xff") },
+      dirty: -1,
+    };
+    const path = backupPath(dir, "linux", "tcp://127.0.0.1:2323", "abc");
+    saveBackup(path, left);
+    t.is(statSync(path).mode & 0o777, 0o600);
+    const back = loadBackup(path)!;
+    t.deepEqual(back, left);
+    const ff = crc32(Buffer.from(page("\xff"), "latin1")) >>> 0;
+    // The board since: a newer configuration, no quota file, the ring erased whole.
+    const erased: Snapshot = { serial: "abc", files: { "spool.cfg0": '{"seq":4}' }, pages: { "100": ff, "1124": ff }, dirty: -1 };
+    t.deepEqual(lossAgainst(back, erased, "missing"), { files: ["spool.quota"], pages: [100], wipe: false });
+    // A ring still written (readings since): left alone.
+    const written = { ...erased, pages: { "100": 12345, "1124": ff } };
+    t.deepEqual(lossAgainst(back, written, "missing"), { files: ["spool.quota"], pages: [], wipe: false });
+    t.deepEqual(lossAgainst(back, { ...written, files: { ...written.files, "spool.quota": "x" } }, "missing"), {
+      files: [],
+      pages: [],
+      wipe: false,
+    });
+    writeFileSync(path, "not json");
+    t.throws(() => loadBackup(path), { message: /is not a spool flash backup .*move it away and flash again/ });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
