@@ -66,7 +66,10 @@ async function repairAfterCompaction(cwd: string, kept: Snapshot): Promise<{ los
     await dev.waitFor(/espruino\.com\/Donate|^Spool \S+ on linux/, 30_000);
     // spool flash's CLI sends reset() first; here the REPL must stay open (the Linux build exits
     // with no timer left), so the firmware is stopped and its guard on Storage.write removed.
-    await dev.eval(`(setInterval(function(){},3600000),typeof spool!="undefined"&&spool.stop(),delete require("Storage").write,0)`, 30_000);
+    await dev.eval(
+      `(function(){setInterval(function(){},3600000);if(typeof spool!="undefined")spool.stop();var S=require("Storage");delete S.write;return 0;})()`,
+      30_000,
+    );
     const loss = lossAgainst(kept, await snapshotOn(dev, "crc"));
     if (isLoss(loss)) {
       lost = `${loss.files.join(" ")} ${loss.pages.length} pages${loss.wipe ? " wipe" : ""}`;
