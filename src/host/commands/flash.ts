@@ -22,6 +22,7 @@ import {
   isLoss,
   loadBackup,
   lossAgainst,
+  mergeLeftover,
   parseSnapshot,
   removeBackup,
   repaired,
@@ -149,9 +150,7 @@ export async function run(argv: string[]): Promise<number> {
       const loss = lossAgainst(left, kept, "missing");
       if (isLoss(loss)) {
         console.log(`spool flash: an earlier spool flash was cut; the board lost ${describeLoss(loss)}: writing back from ${backup}`);
-        // What the board still has wins over the older copy.
-        const merged = { ...kept, files: { ...left.files, ...kept.files }, pages: loss.pages.length ? left.pages : kept.pages };
-        await repair(link, merged, loss, false);
+        await repair(link, mergeLeftover(left, kept, loss), loss, false);
         kept = await snapshot(link, "data");
       }
     }

@@ -147,6 +147,15 @@ export function lossAgainst(backup: Snapshot, now: Snapshot, only?: "missing"): 
   return { files, pages: pages.map(Number), wipe: now.dirty >= 0 || (!only && (files.length > 0 || pages.length > 0)) };
 }
 
+/**
+ * What to write back from a backup `left` by an interrupted run, given the board's snapshot `now`
+ * (ring pages as data) and their {@link lossAgainst} in "missing" mode: the files the board
+ * still has win over the older copies, the ring comes from the backup only when it was erased.
+ */
+export function mergeLeftover(left: Snapshot, now: Snapshot, loss: Loss): Snapshot {
+  return { ...now, files: { ...left.files, ...now.files }, pages: loss.pages.length ? left.pages : now.pages };
+}
+
 /** Whether anything is lost. */
 export function isLoss(l: Loss): boolean {
   return l.wipe || l.files.length > 0 || l.pages.length > 0;
