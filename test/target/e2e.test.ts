@@ -145,10 +145,10 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
       cwd = dev.cwd;
       try {
         // The configuration is stored (spool.json) and survives the cuts; set once.
-        if (cut === 0) await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ limits: { batchSize: BATCH } }))})`);
+        if (cut === 0) await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ limits: { batchSize: BATCH } }))})`, 60_000);
         if (cut === CUTS) break;
         const kind = rand();
-        const trash = (await dev.eval<{ trashBytes: number }>(`require("Storage").getStats()`)).trashBytes;
+        const trash = (await dev.eval<{ trashBytes: number }>(`require("Storage").getStats()`, 30_000)).trashBytes;
         const activity = kind < SETUP_SHARE ? "setup" : kind < SETUP_SHARE + COMPACT_SHARE || trash > COMPACT_TRASH ? "compact" : "record";
         cycles.push(activity);
         if (activity === "compact") {
