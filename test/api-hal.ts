@@ -101,8 +101,8 @@ export function bootHal(dev: Device, opts: { epochMs?: number } = {}): TestHal {
         const b = dev.storage.read(name);
         return b === undefined ? undefined : bytesBinary(b);
       },
-      write: (name, data) => {
-        dev.storage.write(name, binaryBytes(data));
+      write: (name, data, offset, size) => {
+        dev.storage.write(name, binaryBytes(data), offset, size);
         return true;
       },
       erase: (name) => void dev.storage.erase(name),

@@ -4,6 +4,8 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compactScript, flashPlan, parsePort } from "../src/host/flash/plan.ts";
+import { loadBoard } from "../src/host/boards.ts";
+import { keepAreaOf, snapshotScript } from "../src/host/flash/keep.ts";
 import { checkPort, FlashError, portHolders } from "../src/host/flash/port.ts";
 import { runEspruino } from "../src/host/flash/run.ts";
 import { ESPRUINO_CLI, run } from "../src/host/commands/flash.ts";
@@ -62,10 +64,12 @@ test("the real espruino CLI against a missing port: mapped to a clear error", as
 test.serial("spool flash --dry-run prints the invocation; missing options exit 2", async (t) => {
   await withCapturedOutput(async (lines) => {
     t.is(await run(["--board", "esp32", "--port", "/dev/ttyUSB0", "--dry-run"]), 0);
-    t.deepEqual(lines.slice(0, 2), [
-      `# spool-compact/compact.js: ${compactScript(false)}`,
-      `# spool-compact/compact-restart.js: ${compactScript(true)}`,
+    t.deepEqual(lines.slice(0, 3), [
+      `# spool-compact/snapshot.js (before each compaction): ${snapshotScript(keepAreaOf(loadBoard("esp32")), "data")}`,
+      `# spool-compact/compact.js: ${compactScript(false, snapshotScript(keepAreaOf(loadBoard("esp32")), "crc"))}`,
+      `# spool-compact/compact-restart.js: ${compactScript(true, snapshotScript(keepAreaOf(loadBoard("esp32")), "crc"), false)}`,
     ]);
+    lines.shift();
     t.true(lines[2].endsWith("espruino --no-ble -p /dev/ttyUSB0 -b 115200 --sleep 5 spool-compact/compact.js"), lines[2]);
     // the parts go in first when a build has left them beside the bundle
     t.regex(

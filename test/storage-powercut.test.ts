@@ -9,7 +9,6 @@ import test from "ava";
 import { loadBoard } from "../src/host/boards.ts";
 import { createSpool } from "../src/device/api/spool.ts";
 import { QUOTA_FILE, QUOTA_FILES, REGION_FILE } from "../src/device/uplink/index.ts";
-import { createQuota } from "../src/device/uplink/quota.ts";
 import { binaryBytes, bytesBinary } from "../src/host/sim/storage.ts";
 import type { BoardProfile } from "../src/device/board.ts";
 import { bootHal, newDevice, type Device } from "./api-hal.ts";
@@ -17,7 +16,6 @@ import { describeSweep, sweepPowerCuts } from "./helpers/power-cut.ts";
 import { directParts } from "./helpers/parts.ts";
 
 const T0 = Date.UTC(2026, 4, 1);
-const DAY_MS = 86_400_000;
 const CFG = { wifi: { ssid: "home", password: "s3cret-wifi-pass" }, datastreams: [{ pin: 1, type: "double" }] };
 
 function boot(dev: Device) {
@@ -95,54 +93,3 @@ for (const board of [loadBoard("linux"), { ...loadBoard("esp32"), network: "none
     if (board.id !== "linux") t.is(lost.readings, 0, "the ring, in its own partition, keeps every reading");
   });
 }
-
-/** The quota as a reboot reads it: points used on the day. */
-function quotaUsed(dev: Device, day: number): number {
-  const q = createQuota({ storage: bootHal(dev, { epochMs: T0 }).storage, daily: 1000, persistStep: 10 });
-  q.remaining(day * DAY_MS);
-  return q.used();
-}
-
-test("a cut at every flash operation while the quota file is rewritten (every failure mode): a reboot never counts fewer points than were saved", async (t) => {
-  const day = Math.floor(T0 / DAY_MS);
-  // Points delivered, and the count saved, before each flash operation of the act.
-  const board = loadBoard("linux");
-  const prepare = () => {
-    const dev = newDevice(board);
-    const q = createQuota({ storage: bootHal(dev, { epochMs: T0 }).storage, daily: 1000, persistStep: 10 });
-    q.add(T0, 10);
-    return { dev, q };
-  };
-  let low = 0;
-  // Flash operations of one save, from an uncut one.
-  const probe = prepare();
-  const ops0 = probe.dev.raw.rail.ops;
-  probe.q.add(T0, 10);
-  const opsPerSave = probe.dev.raw.rail.ops - ops0;
-  t.true(opsPerSave >= 2, `a save takes ${opsPerSave} flash operations`);
-  const res = await sweepPowerCuts(
-    {
-      prepare,
-      flashes: (s) => [s.dev.raw, s.dev.storageFlash],
-      // 10 points at a time: a save each time (the first file is written by prepare).
-      act: (s) => {
-        for (let i = 0; i < 8; i++) s.q.add(T0, 10);
-      },
-      recover: (s) => void quotaUsed(s.dev, day),
-      check: (s, where, cut) => {
-        const used = quotaUsed(s.dev, day);
-        // Saves completed before the cut: one per 10 points, the op count of one save known from the uncut run.
-        const savedBefore = 10 + 10 * Math.floor((cut.op - 1) / opsPerSave);
-        if (used < savedBefore) {
-          low++;
-          return `${where}: the quota reads ${used} points, ${savedBefore} were saved before the cut`;
-        }
-        return undefined;
-      },
-    },
-    { recoverySample: () => true, maxFailures: 1000 },
-  );
-  t.log(describeSweep(res));
-  t.log(`${low} of ${res.cuts + res.recoveryCuts} cuts left a quota below what was saved`);
-  t.deepEqual(res.failures, []);
-});

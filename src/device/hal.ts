@@ -39,9 +39,12 @@ export interface StoragePort {
   read(name: string): string | undefined;
   /**
    * Replaces (or creates) a file. Replacing erases the old copy FIRST (it becomes trash), so a
-   * power cut in between leaves no file of that name. @throws when Storage is full.
+   * power cut in between leaves no file of that name. With `offset` > 0, writes `data` into the
+   * existing file at `offset` instead, where its bytes must still be 0xFF; `size` is the size of
+   * a file created at offset 0 (src/jsflash.c jsfWriteFile). @throws when Storage is full, the
+   * file is missing (offset > 0) or the bytes at `offset` are already written.
    */
-  write(name: string, data: string): boolean;
+  write(name: string, data: string, offset?: number, size?: number): boolean;
   erase(name: string): void;
   list(): string[];
   getStats(): StorageStats;

@@ -103,6 +103,8 @@ if (!BIN) {
 
     let dev = await startInterpreter(dir, ["--telnet"], (o) => o.includes("espruino.com"));
     try {
+      // The telnet console listens a moment after the banner on a loaded machine.
+      for (let i = 0; i < 100 && (await portFree(TELNET_PORT)); i++) await new Promise((r) => setTimeout(r, 100));
       const port = parsePort(`tcp://127.0.0.1:${TELNET_PORT}`);
       await checkPort(port);
       // The parts found beside the bundle, as `npm run flash -- --bundle FILE` does.
@@ -165,7 +167,17 @@ if (!BIN) {
             let code = -1;
             await withCapturedOutput(async (captured) => {
               try {
-                code = await run(["--board", "linux", "--port", port, "--bundle", bundle, ...(round === 0 ? ["--config", cfgFile] : [])]);
+                code = await run([
+                  "--board",
+                  "linux",
+                  "--port",
+                  port,
+                  "--bundle",
+                  bundle,
+                  "--backup-dir",
+                  join(dir, "backups"),
+                  ...(round === 0 ? ["--config", cfgFile] : []),
+                ]);
               } finally {
                 lines.push(...captured);
               }

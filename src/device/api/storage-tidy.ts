@@ -67,8 +67,9 @@ export function makeRoom(hal: Hal, board: DeviceBoard, needBytes: number): void 
 export function guardStorageWrites(hal: Hal, board: DeviceBoard): void {
   const st = hal.storage;
   const write = st.write;
-  st.write = function (name: string, data: string): boolean {
-    makeRoom(hal, board, footprint(data.length));
-    return write(name, data);
+  st.write = function (name: string, data: string, offset?: number, size?: number): boolean {
+    // a write at an offset fills an existing file: it takes no new space
+    makeRoom(hal, board, offset ? 0 : footprint(size || data.length));
+    return write(name, data, offset, size);
   };
 }

@@ -1,28 +1,29 @@
 /**
- * The daily point quota (Blynk counts points per device per UTC day), persisted in a small
- * Storage file so a reboot does not reset it.
+ * The daily point quota (Blynk counts points per device per UTC day), persisted so a reboot
+ * does not reset it.
  *
- * Storage never rewrites in place: every write leaves trash that a compaction must reclaim, so
- * the file is written sparingly: when the day changes, when the quota is used up, and when the
- * count has moved by `persistStep` points since the last write. A reboot therefore forgets at
- * most `persistStep - 1` points of the day.
+ * The count is saved when the day changes, when the quota is used up, and when the count has
+ * moved by `persistStep` points (or 1% of the requests) since the last save: a reboot forgets
+ * at most `persistStep - 1` points of the day.
+ *
+ * Storage never rewrites a file in place, and every replaced file stays as trash that only
+ * `spool flash` compacts (the firmware never does). So a save is not a new file: it is one
+ * 12-byte entry appended into a preallocated log file (Espruino's `Storage.write(name, data,
+ * offset)` writes into a file where its bytes are still 0xFF). Only a full log is rewritten,
+ * into the other of two files, before the full one is erased (docs/flash-format.md, "Quota log").
  */
 
 import type { StoragePort } from "../hal.ts";
 
-/**
- * Storage file of the quotas: JSON `{"day":N,"used":N,"req":N}`, day = UTC days since 1970,
- * used = points delivered that day, req = requests made that day (Blynk counts every External
- * API request as one message against the plan).
- */
+/** The two log files; the newest count may be in either (see {@link LOG_ENTRIES}). */
 export const QUOTA_FILE = "spool.quota";
-/**
- * The two files a save alternates between (Storage.write of an existing name erases the old
- * copy first: a cut in between would forget the day's count). A save goes to the file that does
- * not hold the newest count, then the other is erased; a reader takes the newest valid one.
- */
 export const QUOTA_FILES = [QUOTA_FILE, "spool.quota1"];
+/** Bytes of one entry: day u16, used u32, req u32, check u16 (little-endian). */
+export const ENTRY_BYTES = 12;
+/** Entries of a log file: a rewrite (one file of trash) every LOG_ENTRIES saves. */
+export const LOG_ENTRIES = 340;
 const DAY_MS = 86400000;
+const BLANK = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
 
 export interface QuotaOptions {
   storage: StoragePort;
@@ -54,6 +55,35 @@ export interface Quota {
   nextDayMs(nowUtc: number): number;
 }
 
+/** CRC-16/CCITT-FALSE of the first 10 characters (bytes) of `s`. */
+export function entryCheck(s: string): number {
+  let c = 0xffff;
+  for (let i = 0; i < 10; i++) {
+    c ^= (s.charCodeAt(i) & 255) << 8;
+    for (let k = 0; k < 8; k++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+  }
+  return c;
+}
+
+/** Little-endian bytes of n as a binary string. */
+function le(n: number, bytes: number): string {
+  let s = "";
+  for (let i = 0; i < bytes; i++) s += String.fromCharCode((n >>> (8 * i)) & 255);
+  return s;
+}
+
+function leAt(s: string, at: number, bytes: number): number {
+  let n = 0;
+  for (let i = bytes - 1; i >= 0; i--) n = n * 256 + (s.charCodeAt(at + i) & 255);
+  return n;
+}
+
+/** One log entry (see docs/flash-format.md). */
+export function encodeEntry(day: number, used: number, req: number): string {
+  const s = le(day, 2) + le(used, 4) + le(req, 4);
+  return s + le(entryCheck(s), 2);
+}
+
 export function createQuota(o: QuotaOptions): Quota {
   let day = -1;
   let used = 0;
@@ -63,33 +93,73 @@ export function createQuota(o: QuotaOptions): Quota {
   const reqDaily = o.requestsDaily !== undefined ? o.requestsDaily : 1e9;
   const reqStep = Math.max(1, Math.floor(reqDaily / 100));
   const step = o.persistStep !== undefined ? o.persistStep : Math.max(1, Math.floor(o.daily / 100));
-  /** The file holding the newest count, -1: none. */
+  /** The file holding the newest count (-1: none), and its first unwritten entry. */
   let slot = -1;
-  for (let i = 0; i < QUOTA_FILES.length; i++) {
-    try {
-      const raw = o.storage.read(QUOTA_FILES[i]);
-      if (!raw) continue;
-      const j = JSON.parse(raw);
-      if (typeof j.day !== "number" || typeof j.used !== "number") continue;
-      // The newest day, and within a day the higher count (the conservative reading).
-      if (slot >= 0 && (j.day < day || (j.day === day && j.used <= used))) continue;
-      slot = i;
-      day = j.day;
-      used = j.used;
-      saved = used;
-      req = typeof j.req === "number" ? j.req : 0;
-      reqSaved = req;
-    } catch (_e) {
-      // an unreadable (torn) file is not a count
+  let fill = 0;
+  /** Takes a count read from flash if it is newer: the newest day, within a day the higher counts. */
+  function take(d: number, u: number, r: number, i: number, f: number): void {
+    if (d < day || (d === day && u < used && r < req)) return;
+    if (d > day) {
+      day = d;
+      used = u;
+      req = r;
     }
+    if (u > used) used = u;
+    if (r > req) req = r;
+    slot = i;
+    fill = f;
   }
+  for (let i = 0; i < QUOTA_FILES.length; i++) {
+    let raw: string | undefined;
+    try {
+      raw = o.storage.read(QUOTA_FILES[i]);
+    } catch (_e) {}
+    if (!raw) continue;
+    if (raw.charAt(0) === "{") {
+      // an earlier firmware's JSON file: the next save starts a log in place of it
+      try {
+        const j = JSON.parse(raw);
+        if (typeof j.day === "number" && typeof j.used === "number") take(j.day, j.used, j.req || 0, i, LOG_ENTRIES);
+      } catch (_e) {}
+      continue;
+    }
+    // Entries are written in order; a written one that fails its check was torn by a cut and
+    // is skipped (its bytes are no longer 0xFF, so the next save goes after it).
+    let f = 0;
+    let best = -1;
+    for (let e = 0; e + ENTRY_BYTES <= raw.length; e += ENTRY_BYTES) {
+      const en = raw.substr(e, ENTRY_BYTES);
+      if (en === BLANK) break;
+      f = e / ENTRY_BYTES + 1;
+      if (leAt(en, 10, 2) === entryCheck(en)) best = e;
+    }
+    // a log of another size is rewritten at the next save
+    if (best >= 0)
+      take(
+        leAt(raw, best, 2),
+        leAt(raw, best + 2, 4),
+        leAt(raw, best + 6, 4),
+        i,
+        raw.length === ENTRY_BYTES * LOG_ENTRIES ? f : LOG_ENTRIES,
+      );
+  }
+  saved = used;
+  reqSaved = req;
 
   function save(): void {
-    const next = slot === 0 ? 1 : 0;
+    const en = encodeEntry(day, used, req);
     try {
-      o.storage.write(QUOTA_FILES[next], JSON.stringify({ day: day, used: used, req: req }));
-      o.storage.erase(QUOTA_FILES[1 - next]);
-      slot = next;
+      if (slot >= 0 && fill < LOG_ENTRIES) o.storage.write(QUOTA_FILES[slot], en, fill * ENTRY_BYTES, ENTRY_BYTES * LOG_ENTRIES);
+      else {
+        // A full log: start the other file with this entry, then drop the full one (a cut in
+        // between leaves both: the newest count is read from either).
+        const next = slot === 0 ? 1 : 0;
+        o.storage.write(QUOTA_FILES[next], en, 0, ENTRY_BYTES * LOG_ENTRIES);
+        if (slot >= 0) o.storage.erase(QUOTA_FILES[slot]);
+        slot = next;
+        fill = 0;
+      }
+      fill++;
       saved = used;
       reqSaved = req;
     } catch (_e) {

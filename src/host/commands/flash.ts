@@ -12,9 +12,27 @@ import { parseArgs } from "node:util";
 import { loadBoard } from "../boards.ts";
 import { build } from "../build/index.ts";
 import { readConfigFile, writeTempConfig } from "../flash/config-file.ts";
-import { compactPlan, compactScript, flashPlan, parseBaud, parsePort, type FlashPlan } from "../flash/plan.ts";
+import { COMPACT_WAIT_S, compactPlan, compactScript, flashPlan, parseBaud, parsePort, type FlashPlan } from "../flash/plan.ts";
 import { checkPort, FlashError } from "../flash/port.ts";
 import { interpretCompactOutput, runEspruino } from "../flash/run.ts";
+import {
+  BACKUP_DIR,
+  backupPath,
+  describeLoss,
+  isLoss,
+  loadBackup,
+  lossAgainst,
+  mergeLeftover,
+  parseSnapshot,
+  removeBackup,
+  repaired,
+  repairScript,
+  keepAreaOf,
+  saveBackup,
+  snapshotScript,
+  type KeepArea,
+  type Snapshot,
+} from "../flash/keep.ts";
 import { partsOfBundle } from "../flash/parts.ts";
 
 export const summary = "build the firmware and store it on a board as boot code (espruino CLI)";
@@ -36,6 +54,10 @@ const USAGE = `usage: spool flash --board <esp32|esp8266|linux> --port <device|t
   --baud N          serial speed (default 115200)
   --bundle FILE     flash this bundle instead of building firmware/build/<id>.js
   --espruino PATH   espruino CLI to use (default: the project's)
+  --backup-dir DIR  where the board's own files (configuration, quota; on linux the ring) are
+                    kept while Storage compacts (default ~/.spool/backups); a flash cut by a
+                    power loss leaves the backup there, and the next spool flash of the board
+                    writes back what it lost
   --dry-run         print the espruino CLI invocation and stop`;
 
 async function buildBundle(boardId: string): Promise<string> {
@@ -64,7 +86,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { ...CONNECTION_OPTIONS, board: { type: "string" }, config: { type: "string" }, bundle: { type: "string" } },
+      options: {
+        ...CONNECTION_OPTIONS,
+        board: { type: "string" },
+        config: { type: "string" },
+        bundle: { type: "string" },
+        "backup-dir": { type: "string" },
+      },
       strict: true,
     }));
   } catch (err) {
@@ -97,8 +125,10 @@ export async function run(argv: string[]): Promise<number> {
       const parts = existsSync(bundle) ? partsOfBundle(bundle, board.id) : [];
       const plan = flashPlan({ port: String(values.port), bundle, parts, configFile, baud, espruino });
       const steps = compactSteps(String(values.port), baud, espruino, "spool-compact");
-      console.log(`# ${steps.before.script}: ${compactScript(false)}`);
-      console.log(`# ${steps.after.script}: ${compactScript(true)}`);
+      const area = keepAreaOf(board);
+      console.log(`# spool-compact/snapshot.js (before each compaction): ${snapshotScript(area, "data")}`);
+      console.log(`# ${steps.before.script}: ${compactScript(false, snapshotScript(area, "crc"))}`);
+      console.log(`# ${steps.after.script}: ${compactScript(true, snapshotScript(area, "crc"), false)}`);
       console.log(shellLine(steps.before.plan.command, steps.before.plan.args));
       console.log(shellLine(plan.command, plan.args));
       console.log(shellLine(steps.after.plan.command, steps.after.plan.args));
@@ -110,21 +140,43 @@ export async function run(argv: string[]): Promise<number> {
     const plan = flashPlan({ port: String(values.port), bundle, parts, configFile, baud, espruino });
     await checkPort(port);
     scripts = mkdtempSync(join(tmpdir(), "spool-compact-"));
-    const steps = compactSteps(String(values.port), baud, espruino, scripts);
-    writeFileSync(steps.before.script, compactScript(false));
-    writeFileSync(steps.after.script, compactScript(true));
+    const link: Link = { port: String(values.port), baud, espruino, dir: scripts, area: keepAreaOf(board) };
+    const backupDir = values["backup-dir"] ? String(values["backup-dir"]) : BACKUP_DIR;
+    // The board's own files (and on linux the ring), kept on disk while Storage compacts.
+    let kept = await snapshot(link, "data");
+    const backup = backupPath(backupDir, board.id, link.port, kept.serial);
+    const left = loadBackup(backup);
+    if (left) {
+      const loss = lossAgainst(left, kept, "missing");
+      if (isLoss(loss)) {
+        console.log(`spool flash: an earlier spool flash was cut; the board lost ${describeLoss(loss)}: writing back from ${backup}`);
+        await repair(link, mergeLeftover(left, kept, loss), loss, false);
+        kept = await snapshot(link, "data");
+      }
+    }
+    saveBackup(backup, kept);
+    console.log(`spool flash: kept ${keptSummary(kept)} in ${backup} until the flash completes`);
     console.log(`spool flash: compacting Storage on ${values.port} (the firmware is stopped first)`);
-    await compactStep(steps.before.plan);
+    await compactStep(link, kept, compactScript(false, snapshotScript(link.area, "crc")), false);
     console.log(
       `spool flash: storing ${relative(process.cwd(), bundle) || bundle} as boot code on ${values.port}${configFile ? " with the configuration from " + values.config : ""}`,
     );
-    const outcome = await runEspruino(plan, {
-      timeoutMs: BASE_TIMEOUT_MS + Math.ceil((await fileKb([bundle, ...parts.map((p) => p.path)])) * MS_PER_KB),
-      onOutput: (s) => process.stdout.write(s),
-    });
+    const upload = async () =>
+      runEspruino(plan, {
+        timeoutMs: BASE_TIMEOUT_MS + Math.ceil((await fileKb([bundle, ...parts.map((p) => p.path)])) * MS_PER_KB),
+        onOutput: (s) => process.stdout.write(s),
+      });
+    let outcome = await upload();
     for (const e of outcome.deviceErrors) console.error(`spool flash: the board reported: ${e}`);
+    // The new firmware has booted (it may have adopted the configuration): keep its files as they are now.
+    kept = await snapshot(link, "data");
+    saveBackup(backup, kept);
     console.log("spool flash: compacting Storage again (the replaced code's trash), then restarting the firmware");
-    await compactStep(steps.after.plan);
+    if (await compactStep(link, kept, compactScript(true, snapshotScript(link.area, "crc"), false), true)) {
+      console.log("spool flash: storing the code again (Storage was erased whole)");
+      outcome = await upload();
+    }
+    removeBackup(backup);
     if (outcome.banner) {
       console.log(`spool flash: done; the board booted Spool ${outcome.banner.version} on ${outcome.banner.board}`);
       if (outcome.banner.board !== board.id)
@@ -157,17 +209,95 @@ function compactSteps(
   return { before: step("compact.js"), after: step("compact-restart.js") };
 }
 
+/** How to reach the board: the CLI, the port, a directory for script files, the ring to keep. */
+interface Link {
+  port: string;
+  baud: number | undefined;
+  espruino: string;
+  dir: string;
+  area: KeepArea;
+}
+
+/** Runs of the snapshot script before giving up. */
+const SNAPSHOT_TRIES = 3;
+/** Seconds of listening per KB the board prints (a console of a few KB/s; the ring's pages in base64). */
+const WAIT_S_PER_KB = 0.15;
+
 /**
- * Runs one compaction step.
+ * Runs `code` on the board (sent as a file: the CLI sends reset() first) and returns what it
+ * printed, listening long enough for `printsKb` of output.
+ */
+async function runScript(link: Link, name: string, code: string, printsKb = 0, timeoutMs = BASE_TIMEOUT_MS): Promise<string> {
+  const script = join(link.dir, name);
+  writeFileSync(script, code);
+  const waitS = COMPACT_WAIT_S + Math.ceil(printsKb * WAIT_S_PER_KB);
+  return runEspruino(compactPlan({ port: link.port, baud: link.baud, espruino: link.espruino, script, waitS }), {
+    timeoutMs: timeoutMs + waitS * 1000 + Math.ceil((code.length / 1024) * MS_PER_KB),
+    interpret: (out) => out,
+  });
+}
+
+/**
+ * Reads the kept files (and ring pages) off the board.
+ * @throws FlashError when the board did not print them.
+ */
+async function snapshot(link: Link, ring: "data" | "crc"): Promise<Snapshot> {
+  const ringKb = link.area.ring && ring === "data" ? (link.area.ring.length * 1.4) / 1024 : 0;
+  // A board still booting the new code (read from flash, seconds on linux) may miss the first try.
+  for (let attempt = 1; ; attempt++) {
+    const out = await runScript(link, "snapshot.js", snapshotScript(link.area, ring), 2 + ringKb);
+    const s = parseSnapshot(out, link.area);
+    if (s) return s;
+    if (attempt === SNAPSHOT_TRIES) throw new FlashError(`the board at ${link.port} did not list its files; nothing was changed`);
+  }
+}
+
+/**
+ * Writes back what the board lost.
+ * @throws FlashError when the board did not confirm it.
+ */
+async function repair(link: Link, backup: Snapshot, loss: ReturnType<typeof lossAgainst>, restart: boolean): Promise<void> {
+  const out = await runScript(link, "repair.js", repairScript(backup, loss, restart));
+  if (!repaired(out)) throw new FlashError(`the board at ${link.port} did not confirm the files written back; flash again`);
+}
+
+function keptSummary(s: Snapshot): string {
+  const pages = Object.keys(s.pages).length;
+  return `${Object.keys(s.files).length} files (${Object.keys(s.files).join(", ")})${pages ? ` and the ring (${pages} pages)` : ""}`;
+}
+
+/**
+ * Runs one compaction step, then checks the kept files against `kept` and writes back what is
+ * missing or different (and boots the firmware when `restart`).
+ * @returns whether Storage was erased whole (the code must be stored again).
  * @throws FlashError when the board did not say it compacted.
  */
-async function compactStep(plan: FlashPlan): Promise<void> {
+async function compactStep(link: Link, kept: Snapshot, code: string, restart: boolean): Promise<boolean> {
+  const script = join(link.dir, restart ? "compact-restart.js" : "compact.js");
+  writeFileSync(script, code);
+  const plan = compactPlan({ port: link.port, baud: link.baud, espruino: link.espruino, script });
+  let out = "";
   const stats = await runEspruino(plan, {
     timeoutMs: BASE_TIMEOUT_MS,
     onOutput: (s) => process.stdout.write(s),
-    interpret: interpretCompactOutput,
+    interpret: (o, p) => {
+      out = o;
+      return interpretCompactOutput(o, p);
+    },
   });
   console.log(`spool flash: Storage compacted: ${stats.fileBytes} bytes of files, ${stats.trashBytes} of trash, ${stats.freeBytes} free`);
+  const now = parseSnapshot(out, link.area);
+  if (!now) throw new FlashError(`the board at ${link.port} did not list its files after compacting; flash again`);
+  const loss = lossAgainst(kept, now);
+  if (isLoss(loss)) {
+    console.log(`spool flash: the compaction lost ${describeLoss(loss)}: writing back`);
+    await repair(link, kept, loss, restart && !loss.wipe);
+    console.log("spool flash: written back");
+    return loss.wipe;
+  }
+  console.log("spool flash: every kept file checked after the compaction");
+  if (restart) await runScript(link, "restart.js", "load();");
+  return false;
 }
 
 async function fileKb(paths: string[]): Promise<number> {

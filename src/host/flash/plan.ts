@@ -126,25 +126,28 @@ export const COMPACT_WAIT_S = 5;
  * where compaction moved it). Sent as a file, so the CLI sends reset() first: the running
  * firmware is stopped entirely (timers, sockets) before compaction moves its code - on
  * ESP32/ESP8266 functions already defined would run whatever then lies at their old address.
+ * `then` runs after the compaction (spool flash reads back the files it keeps: keep.ts), before
+ * the firmware boots (`load`, by default when `restart`).
  */
-export function compactScript(restart: boolean): string {
+export function compactScript(restart: boolean, then = "", load = restart): string {
   const sweep = restart ? "" : `require("Storage").list(${PART_FILE}).forEach(function(f){require("Storage").erase(f);});`;
   return (
     sweep +
     `require("Storage").compact();print("${COMPACTED_MARK} "+JSON.stringify(require("Storage").getStats()));` +
-    (restart ? "load();" : "")
+    then +
+    (load ? "load();" : "")
   );
 }
 
 /**
  * The espruino CLI invocation that runs a {@link compactScript} stored in the local file
- * `script` (in RAM: nothing of it is stored).
+ * `script` (in RAM: nothing of it is stored), listening `waitS` seconds for what it prints.
  * @throws Error on a bad port or baud rate.
  */
-export function compactPlan(options: Pick<FlashOptions, "port" | "baud" | "espruino"> & { script: string }): FlashPlan {
+export function compactPlan(options: Pick<FlashOptions, "port" | "baud" | "espruino"> & { script: string; waitS?: number }): FlashPlan {
   const port = parsePort(options.port);
   const args = connectionArgs(port, options.baud);
-  args.push("--sleep", String(COMPACT_WAIT_S), options.script);
+  args.push("--sleep", String(options.waitS ?? COMPACT_WAIT_S), options.script);
   return { command: options.espruino, args, files: [], port };
 }
 
