@@ -60,26 +60,27 @@ export interface Batch {
 
 /** One HTTP exchange, and for an upload the state of its streamed body. */
 export interface Exchange {
-  _over: boolean;
-  _got: boolean;
+  _over?: boolean;
+  _got?: boolean;
   /** The reply body, at most MAX_REPLY_BYTES. */
   _text: string;
-  _tmo: unknown;
+  _tmo?: unknown;
   _done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void;
   _req?: HttpRequest;
   _b?: Batch;
   _cur?: LogCursor;
-  /** The body not yet written, at most a piece and a point. */
+  /** The piece being built (at most `pieceBytes`), and what did not fit in it. */
   _buf: string;
+  _rest: string;
   _n: number;
   /** Every reading of the batch is in `_buf` (its closing bracket too). */
-  _fin: boolean;
+  _fin?: boolean;
   /** Spaces still owed to the announced length (-1: not known yet). */
   _pad: number;
   _written: number;
-  _wait: boolean;
-  _inPump: boolean;
-  _again: boolean;
+  _wait?: boolean;
+  _inPump?: boolean;
+  _again?: boolean;
 }
 
 export interface Run {
@@ -106,11 +107,11 @@ export interface Run {
   _refill: number;
   /** The one state every entry point checks (OFF ... TOKEN above). */
   _phase: Phase;
-  _timer: unknown;
-  _nextAt: number | undefined;
+  _timer?: unknown;
+  _nextAt?: number;
   /** The exchange in flight (SENDING); a callback of any other one is stale. */
-  _x: Exchange | undefined;
-  _iso: Isolation | undefined;
+  _x?: Exchange;
+  _iso?: Isolation;
   /** Per pin: readings before this position wait for their time (this pass). At most 256 keys. */
   _resume: { [pin: number]: LogPos };
   /** Every undelivered reading before this position is waiting or set aside (this pass); -1: the next pass starts afresh. */

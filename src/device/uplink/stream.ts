@@ -12,26 +12,41 @@ import type { Batch, Exchange, Run } from "./state.ts";
 
 const SPACES = "                                ";
 
-/** Appends readings to the buffer until it holds a piece (or the batch is all in it). */
+/**
+ * Adds `s` to the piece being built; what does not fit waits in `_rest` for the next piece. The
+ * piece is then written as it is: no copy of a whole piece is made (Espruino appends to a string
+ * held once in place).
+ */
+function put(u: Run, x: Exchange, s: string): void {
+  const room = u._piece - x._buf.length;
+  if (s.length <= room) x._buf += s;
+  else {
+    x._buf += s.substring(0, room);
+    x._rest += s.substring(room);
+  }
+}
+
+/** Adds readings to the piece until it is full or the batch is all in the body (then `]`). */
 function fill(u: Run, x: Exchange): void {
   const b = x._b as Batch;
   const cursor = x._cur!;
-  for (;;) {
+  while (x._buf.length < u._piece) {
     const rec = cursor.next();
     if (rec === undefined || rec.pos > b._last) break;
     if (skipped(u, rec)) continue;
     const ts = u._res.resolve(rec.reading.stamp);
     // Pass 1 resolved it; a clock change since may not: it waits for the next request.
     if (ts === undefined) break;
-    x._buf += (x._n > 0 ? "," : "") + formatPoint(ts, rec.reading.value);
+    put(u, x, (x._n > 0 ? "," : "") + formatPoint(ts, rec.reading.value));
     x._n++;
     if (b._sent++ === 0) b._sentFrom = rec.pos;
     b._sentTo = rec.pos;
     if (rec.pos === b._last) break;
-    if (x._buf.length >= u._piece) return;
   }
-  x._fin = true;
-  x._buf += "]";
+  if (x._buf.length < u._piece) {
+    x._fin = true;
+    put(u, x, "]");
+  }
 }
 
 /** Writes the next piece; returns an error text when the body would not match its length. */
@@ -39,12 +54,15 @@ function next(u: Run, x: Exchange, progress: () => void): string | undefined {
   if (u._x !== x) return;
   const piece = u._piece;
   const b = x._b as Batch;
-  while (!x._fin && x._buf.length < piece) fill(u, x);
+  const rest = x._rest;
+  x._rest = "";
+  put(u, x, rest);
+  if (!x._fin) fill(u, x);
   if (x._fin && x._pad < 0) {
     // Readings the ring overwrote since pass 1 are missing: JSON allows trailing whitespace,
     // so spaces keep the announced Content-Length exact. Only what was written
     // (b._sentFrom..b._sentTo) is marked delivered on a 200.
-    x._pad = b._bytes - x._written - x._buf.length;
+    x._pad = b._bytes - x._written - x._buf.length - x._rest.length;
     if (x._pad < 0) return "body longer than measured";
   }
   while (x._pad > 0 && x._buf.length < piece) {
@@ -54,11 +72,8 @@ function next(u: Run, x: Exchange, progress: () => void): string | undefined {
     x._buf += SPACES.substring(0, n);
     x._pad -= n;
   }
-  let chunk = x._buf;
-  if (chunk.length > piece) {
-    x._buf = chunk.substring(piece);
-    chunk = chunk.substring(0, piece);
-  } else x._buf = "";
+  const chunk = x._buf;
+  x._buf = "";
   if (x._written + chunk.length > b._bytes) return "body longer than measured";
   x._written += chunk.length;
   const k = u._k;
@@ -66,7 +81,7 @@ function next(u: Run, x: Exchange, progress: () => void): string | undefined {
   if (chunk.length > k.maxPieceBytes) k.maxPieceBytes = chunk.length;
   progress();
   const req = x._req as HttpRequest;
-  if (x._fin && x._pad === 0 && x._buf.length === 0) req.end(chunk);
+  if (x._fin && x._pad === 0 && x._rest.length === 0) req.end(chunk);
   else {
     x._wait = true;
     req.write(chunk);
@@ -101,7 +116,7 @@ export function stream(u: Run, x: Exchange, b: Batch, req: HttpRequest, fail: (m
   x._b = b;
   x._req = req;
   x._cur = u._store.openCursor({ from: b._start, pin: b._pin });
-  x._buf = "[";
+  x._rest = "[";
   req.on("drain", () => {
     if (!x._wait) return;
     x._wait = false;

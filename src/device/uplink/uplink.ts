@@ -535,21 +535,8 @@ function exchange(
   done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void,
 ): void {
   cancelTimer(u);
-  const x: Exchange = {
-    _over: false,
-    _got: false,
-    _text: "",
-    _tmo: undefined,
-    _done: done,
-    _buf: "",
-    _n: 0,
-    _fin: false,
-    _pad: -1,
-    _written: 0,
-    _wait: false,
-    _inPump: false,
-    _again: false,
-  };
+  // Flags absent are false: each field costs a JsVar while the request lasts.
+  const x: Exchange = { _text: "", _done: done, _buf: "", _rest: "", _n: 0, _pad: -1, _written: 0 };
   u._x = x;
   setPhase(u, SENDING);
   const fail = (msg: string) => finish(u, x, 0, msg, undefined);
@@ -904,10 +891,6 @@ class UplinkRun implements Uplink {
       k.dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
     }
     this._quota = createQuota({ storage: hal.storage, daily: this._daily, requestsDaily: this._perDay });
-    this._timer = undefined;
-    this._nextAt = undefined;
-    this._x = undefined;
-    this._iso = undefined;
     this._resume = {};
     this._scanFrom = -1;
     this._waitBoot = -1;
@@ -920,7 +903,10 @@ class UplinkRun implements Uplink {
     if (this._phase !== OFF) return;
     setPhase(this, this._k.stoppedToken ? TOKEN : DOWN);
     const link = this._link;
-    if (link && link.onChange) link.onChange((up) => onLink(this, up));
+    // Not `this` in the arrow: Espruino 2v29 asserts (Linux build) when it skips, unexecuted,
+    // an arrow function whose body uses `this` (jspeArrowFunction sets it on no function).
+    const u = this;
+    if (link && link.onChange) link.onChange((up) => onLink(u, up));
     if (linkUp(this)) onLink(this, true);
     else setState(this, "offline");
   }
