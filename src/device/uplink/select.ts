@@ -24,17 +24,6 @@ export function skipped(u: Run, rec: LogRecord): boolean {
   return !!iso && iso._suspect === rec.pos && !iso._confirm;
 }
 
-function applyDrops(u: Run, n: number): void {
-  const d = u._k.dropped;
-  for (let i = 0; i < n; i++) {
-    const why = u._dropWhy[i];
-    u._store.drop(u._dropPos[i], why);
-    if (why === "too-old") d.tooOld++;
-    else if (why === "unresolved-time") d.unresolvedTime++;
-    else d.badPin++;
-  }
-}
-
 /**
  * Step 1: the oldest reading that can be sent now. Skips pins set aside and readings waiting
  * for their time, drops too-old readings, those of dropped pins and those the clock discards.
@@ -83,7 +72,14 @@ export function select(u: Run, now: number | undefined): LogRecord | "again" | u
     u._dropWhy[n] = why;
     return ++n < MAX_DROPS;
   });
-  applyDrops(u, n);
+  const d = k.dropped;
+  for (let i = 0; i < n; i++) {
+    const why = u._dropWhy[i];
+    u._store.drop(u._dropPos[i], why);
+    if (why === "too-old") d.tooOld++;
+    else if (why === "unresolved-time") d.unresolvedTime++;
+    else d.badPin++;
+  }
   // Everything before the pick (or the last drop) was skipped for the rest of this pass; a
   // skipped suspect stays behind scanFrom until its neighbours have answered.
   if (pick) {

@@ -10,7 +10,7 @@ import type { HttpRequest } from "../hal.ts";
 import type { DropReason, LogCursor, LogPos } from "../store/contract.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import type { Quota } from "./quota.ts";
-import type { Link, StampResolver, Target, TimeSync, UplinkHal, UplinkKeep, UplinkStatus } from "./uplink.ts";
+import type { Link, StampResolver, Target, TimeSync, Uplink, UplinkHal, UplinkKeep, UplinkStatus } from "./uplink.ts";
 import type { ReadingStore } from "../store/contract.ts";
 
 /** Not started, or stopped: only start, resume, setToken and status act. */
@@ -83,7 +83,8 @@ export interface Exchange {
   _again?: boolean;
 }
 
-export interface Run {
+/** An uplink instance: its entry points (the methods) and its fields. */
+export interface Run extends Uplink {
   _hal: UplinkHal;
   _store: ReadingStore;
   _res: StampResolver;
@@ -120,5 +121,4 @@ export interface Run {
   _waitBoot: number;
   _dropPos: LogPos[];
   _dropWhy: DropReason[];
-  armed: boolean;
 }

@@ -306,43 +306,8 @@ function linkUp(u: Run): boolean {
   return u._link ? u._link.isUp() : true;
 }
 
-function status(u: Run): UplinkStatus {
-  const k = u._k;
-  const s: UplinkStatus = {
-    state: k.state,
-    token: maskToken(k.token),
-    scheme: k.target.scheme,
-    host: k.target.host,
-    port: k.target.port,
-    lastReply: k.lastReply,
-    backoffMs: k.backoffMs,
-    nextAttemptAt: u._nextAt,
-    quotaUsed: u._quota.used(),
-    quotaDaily: u._daily,
-    requests: k.requests,
-    pointsDelivered: k.delivered,
-    bytesSent: k.bytesSent,
-    maxPointsPerRequest: k.maxPoints,
-    batchLimit: k.window,
-    requestsToday: u._quota.requests(),
-    requestsPerDay: u._perDay,
-    badPins: k.badPins.slice(),
-    waitingForTime: k.waiting,
-    dropped: {
-      tooOld: k.dropped.tooOld,
-      rejected: k.dropped.rejected,
-      badPin: k.dropped.badPin,
-      unresolvedTime: k.dropped.unresolvedTime,
-    },
-    maxPieceBytes: k.maxPieceBytes,
-  };
-  if (k.hint) s.hint = k.hint;
-  if (k.target.scheme === "http") s.warning = "plain HTTP: the token and readings travel unencrypted";
-  return s;
-}
-
 function report(u: Run): void {
-  if (u._onStatus) u._onStatus(status(u));
+  if (u._onStatus) u._onStatus(u.status());
 }
 
 /** The label the status shows (why the uplink waits); what it does is decided by the phase. */
@@ -765,52 +730,6 @@ function redirect(u: Run, b: Batch, t: Target, location: string, hops: number): 
   send(u, b, next, loc.path, hops + 1);
 }
 
-function onLink(u: Run, up: boolean): void {
-  const k = u._k;
-  const ph = u._phase;
-  if (ph === OFF) return;
-  if (!up) {
-    // A request in flight ends by its reply or its timeout; the token stop outlives the link.
-    if (ph !== SENDING && ph !== TOKEN) {
-      cancelTimer(u);
-      setPhase(u, DOWN);
-    }
-    setState(u, "offline");
-    return;
-  }
-  k.attempt = 0;
-  u._scanFrom = -1;
-  // A new association: nothing is known of this path yet.
-  k.window = initialWindow(u);
-  if (ph === TOKEN || ph === SENDING) return;
-  setPhase(u, IDLE);
-  // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
-  // seconds, and its readings are placed only by an anchor written in this boot.
-  if (needsProbe(u) && bucket(u) >= 1 && u._quota.requestsLeft(nowUtc(u)) > 0) probe(u);
-  const sntp = u._sntp;
-  if (sntp) {
-    // Flush once the sync answers, or after syncWaitMs, whichever comes first (the probe's
-    // reply, when one is in flight).
-    let fallback: unknown;
-    if (u._phase !== SENDING) {
-      schedule(u, u._syncWait);
-      fallback = u._timer;
-    }
-    const go = () => {
-      u._scanFrom = -1;
-      if (fallback !== undefined && u._timer === fallback) schedule(u, 0);
-    };
-    let started: unknown = false;
-    try {
-      started = sntp.syncNow(go);
-    } catch (_e) {
-      started = false;
-    }
-    if (started !== false) return;
-  }
-  if (u._phase !== SENDING) schedule(u, 0);
-}
-
 /** The uplink instance: a {@link Run} whose methods are the entry points (docs/uplink.md, "States"). */
 // biome-ignore lint/correctness/noUnusedVariables: merged into the class below (Run's fields, declared once).
 interface UplinkRun extends Run {}
@@ -906,8 +825,8 @@ class UplinkRun implements Uplink {
     // Not `this` in the arrow: Espruino 2v29 asserts (Linux build) when it skips, unexecuted,
     // an arrow function whose body uses `this` (jspeArrowFunction sets it on no function).
     const u = this;
-    if (link && link.onChange) link.onChange((up) => onLink(u, up));
-    if (linkUp(this)) onLink(this, true);
+    if (link && link.onChange) link.onChange((up) => u.linkChanged(up));
+    if (linkUp(this)) this.linkChanged(true);
     else setState(this, "offline");
   }
 
@@ -921,7 +840,50 @@ class UplinkRun implements Uplink {
   }
 
   linkChanged(up: boolean): void {
-    onLink(this, up);
+    const u = this;
+    const k = u._k;
+    const ph = u._phase;
+    if (ph === OFF) return;
+    if (!up) {
+      // A request in flight ends by its reply or its timeout; the token stop outlives the link.
+      if (ph !== SENDING && ph !== TOKEN) {
+        cancelTimer(u);
+        setPhase(u, DOWN);
+      }
+      setState(u, "offline");
+      return;
+    }
+    k.attempt = 0;
+    u._scanFrom = -1;
+    // A new association: nothing is known of this path yet.
+    k.window = initialWindow(u);
+    if (ph === TOKEN || ph === SENDING) return;
+    setPhase(u, IDLE);
+    // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
+    // seconds, and its readings are placed only by an anchor written in this boot.
+    if (needsProbe(u) && bucket(u) >= 1 && u._quota.requestsLeft(nowUtc(u)) > 0) probe(u);
+    const sntp = u._sntp;
+    if (sntp) {
+      // Flush once the sync answers, or after syncWaitMs, whichever comes first (the probe's
+      // reply, when one is in flight).
+      let fallback: unknown;
+      if (u._phase !== SENDING) {
+        schedule(u, u._syncWait);
+        fallback = u._timer;
+      }
+      const go = () => {
+        u._scanFrom = -1;
+        if (fallback !== undefined && u._timer === fallback) schedule(u, 0);
+      };
+      let started: unknown = false;
+      try {
+        started = sntp.syncNow(go);
+      } catch (_e) {
+        started = false;
+      }
+      if (started !== false) return;
+    }
+    if (u._phase !== SENDING) schedule(u, 0);
   }
 
   stop(): void {
@@ -972,7 +934,39 @@ class UplinkRun implements Uplink {
   }
 
   status(): UplinkStatus {
-    return status(this);
+    const u = this;
+    const k = u._k;
+    const s: UplinkStatus = {
+      state: k.state,
+      token: maskToken(k.token),
+      scheme: k.target.scheme,
+      host: k.target.host,
+      port: k.target.port,
+      lastReply: k.lastReply,
+      backoffMs: k.backoffMs,
+      nextAttemptAt: u._nextAt,
+      quotaUsed: u._quota.used(),
+      quotaDaily: u._daily,
+      requests: k.requests,
+      pointsDelivered: k.delivered,
+      bytesSent: k.bytesSent,
+      maxPointsPerRequest: k.maxPoints,
+      batchLimit: k.window,
+      requestsToday: u._quota.requests(),
+      requestsPerDay: u._perDay,
+      badPins: k.badPins.slice(),
+      waitingForTime: k.waiting,
+      dropped: {
+        tooOld: k.dropped.tooOld,
+        rejected: k.dropped.rejected,
+        badPin: k.dropped.badPin,
+        unresolvedTime: k.dropped.unresolvedTime,
+      },
+      maxPieceBytes: k.maxPieceBytes,
+    };
+    if (k.hint) s.hint = k.hint;
+    if (k.target.scheme === "http") s.warning = "plain HTTP: the token and readings travel unencrypted";
+    return s;
   }
 
   isIdle(): boolean {
