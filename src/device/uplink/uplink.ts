@@ -4,16 +4,18 @@
  * 200. See docs/uplink.md for the algorithm and the reply table.
  */
 
-import type { Hal, HttpRequest, HttpResponse } from "../hal.ts";
+import type { Hal, HttpResponse } from "../hal.ts";
 import type { Stamp } from "../types.ts";
-import type { DropReason, LogPos, LogRecord, ReadingStore } from "../store/contract.ts";
-import { formatPoint } from "./json.ts";
+import type { ReadingStore } from "../store/contract.ts";
 import { maskToken, redactToken } from "./mask.ts";
-import { TOKEN_HINT, classifyReply, replyMessage } from "./reply.ts";
+import { TOKEN_HINT, classifyReply, errText, replyMessage } from "./reply.ts";
 import { fullJitterMs } from "./backoff.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import { createQuota } from "./quota.ts";
-import type { Quota } from "./quota.ts";
+import { measure, select } from "./select.ts";
+import { stream } from "./stream.ts";
+import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN } from "./state.ts";
+import type { Batch, Exchange, Phase, Run } from "./state.ts";
 
 /** The server's limit on points per batch request. */
 export const SERVER_MAX_POINTS = 10000;
@@ -21,17 +23,8 @@ export const SERVER_MAX_POINTS = 10000;
 export const REGION_FILE = "spool.region";
 const DAY_MS = 86400000;
 const MAX_REDIRECTS = 3;
-/** Drops (too-old, bad-pin) collected in one selection scan before they are applied. */
-const MAX_DROPS = 16;
-/** Readings `select` looks through per task (13.7 ms each on the Linux build booted from Storage). */
-const SCAN_SLICE = 32;
 /** Bytes of a reply body kept (enough for Blynk's error JSON). */
 const MAX_REPLY_BYTES = 256;
-/**
- * Largest body sent: Blynk refuses requests over 2 MB, headers included (about 200 bytes here,
- * the path with the token about 100): keep 4 KB for them.
- */
-export const MAX_BODY_BYTES = 2 * 1024 * 1024 - 4096;
 /** Requests a burst may spend at once (a backlog after an outage); refilled at the daily rate. */
 const BUCKET_MAX = 30;
 /** Points per request after a boot, a lost reply or a reconnect (then x4 per full 200). */
@@ -41,7 +34,6 @@ const WINDOW_GROWTH = 4;
 const PROBE_EVERY_MS = 3600000;
 /** The cheapest documented request, made when a boot needs a time and has nothing to send. */
 const PROBE_PATH = "/external/api/isHardwareConnected?token=";
-const SPACES = "                                ";
 
 /** Turns a reading's stamp into UTC epoch ms (the clock's TimeKeeper implements it). */
 export interface StampResolver {
@@ -130,12 +122,10 @@ export interface UplinkKeep {
   state: UplinkState;
   /** The link was up when last heard of: a new instance then does not start a new association. */
   up: boolean;
-  seq: number;
   attempt: number;
   backoffMs: number;
   maxPoints: number;
   window: number;
-  paused: boolean;
   tokens: number;
   tokensAt: number;
   probedAt: number | undefined;
@@ -226,8 +216,9 @@ export interface Uplink {
   /** A reading was appended: it is sent within flushDelayMs while online. */
   notifyAppended(): void;
   /**
-   * A pass is scheduled, so {@link notifyAppended} would do nothing: read per reading by the
-   * owner instead of calling it (a call costs on the interpreter).
+   * {@link notifyAppended} would do nothing now (a pass is scheduled, a request is in flight,
+   * the link is down, stopped): read per reading by the owner instead of calling it (a call
+   * costs on the interpreter).
    */
   armed: boolean;
   /** The clock learned something (new anchor): readings waiting for their time are retried. */
@@ -243,22 +234,11 @@ export interface Uplink {
   isSettled(): boolean;
 }
 
-interface Target {
+/** Where requests go: the configured host, or the region a redirect named. */
+export interface Target {
   scheme: "http" | "https";
   host: string;
   port: number;
-}
-
-interface Batch {
-  pin: number;
-  start: LogPos;
-  last: LogPos;
-  count: number;
-  bytes: number;
-  /** Written into the body so far: how many, the first and the last position (pass 2). */
-  sent: number;
-  sentFrom: LogPos;
-  sentTo: LogPos;
 }
 
 function checkToken(token: unknown): string {
@@ -310,11 +290,6 @@ function parseLocation(loc: string, cur: Target): { target: Target; path: string
   return { target: { scheme: scheme as "http" | "https", host: host, port: port }, path: path };
 }
 
-function errText(e: unknown): string {
-  if (e && typeof e === "object" && (e as { message?: unknown }).message) return String((e as { message: unknown }).message);
-  return String(e);
-}
-
 function header(h: { [name: string]: string } | undefined, name: string): string | undefined {
   if (!h) return undefined;
   const lower = name.toLowerCase();
@@ -322,111 +297,645 @@ function header(h: { [name: string]: string } | undefined, name: string): string
   return undefined;
 }
 
-/**
- * Creates the uplink. Nothing happens until {@link Uplink.start}.
- * @throws Error naming the config field when the config is invalid.
- */
-export function createUplink(o: UplinkOptions): Uplink {
-  const hal = o.hal;
-  const store = o.store;
-  const resolver = o.resolver;
-  const c = o.config;
-  if (!c || typeof c !== "object") throw new Error("uplink: options.config is required");
-  const token = checkToken(c.token);
-  if (c.scheme !== "http" && c.scheme !== "https") throw new Error('uplink: config.scheme must be "http" or "https"');
-  if (typeof c.host !== "string" || !c.host) throw new Error("uplink: config.host must name the Blynk server");
-  const port = num(c.port, defaultPort(c.scheme), 1, 65535, "port");
-  const maxPointsCfg = num(c.maxPointsPerRequest, 1000, 1, SERVER_MAX_POINTS, "maxPointsPerRequest");
-  const piece = num(c.pieceBytes, 512, 16, 65536, "pieceBytes");
-  const flushDelayMs = num(c.flushDelayMs, 10000, 0, DAY_MS, "flushDelayMs");
-  const maxAgeMs = num(c.maxAgeMs, 30 * DAY_MS, 1, 3650 * DAY_MS, "maxAgeMs");
-  const daily = num(c.dailyQuota, 10000, 1, 1e9, "dailyQuota");
-  const requestsPerDay = num(c.requestsPerDay, 2000, 1, 1e7, "requestsPerDay");
-  const initialWindow = num(c.initialWindow, INITIAL_WINDOW, 1, SERVER_MAX_POINTS, "initialWindow");
-  const requestTimeoutMs = num(c.requestTimeoutMs, 30000, 1, 600000, "requestTimeoutMs");
-  const backoff: BackoffConfig = c.backoff || { baseMs: 1000, capMs: 600000 };
-  num(backoff.baseMs, 1000, 1, DAY_MS, "backoff.baseMs");
-  num(backoff.capMs, 600000, backoff.baseMs, DAY_MS, "backoff.capMs");
-  const policy = c.badPinPolicy || "keep";
-  if (policy !== "keep" && policy !== "drop") throw new Error('uplink: config.badPinPolicy must be "keep" or "drop"');
-  const syncWaitMs = num(c.syncWaitMs, 3000, 0, 600000, "syncWaitMs");
-  const recheckMs = flushDelayMs > 60000 ? flushDelayMs : 60000;
-  /** One request's worth of the daily budget, in ms of refill. */
-  const refillMs = DAY_MS / requestsPerDay;
+function nowUtc(u: Run): number | undefined {
+  const t = u._res.now ? u._res.now() : undefined;
+  return t !== undefined ? t : u._res.resolve({ bootId: u._store.bootId, uptimeMs: u._hal.uptime() });
+}
 
-  const home: Target = { scheme: c.scheme, host: c.host, port: port };
-  const k = (o.keep || {}) as UplinkKeep;
-  if (k.target === undefined) {
-    k.target = home;
-    try {
-      const raw = hal.storage.read(REGION_FILE);
-      if (raw) {
-        const r = JSON.parse(raw);
-        // Only valid for the host it was learned from: a changed config starts over.
-        if (r.from === c.host && r.host && r.port && r.scheme === c.scheme) {
-          k.target = { scheme: r.scheme, host: r.host, port: r.port };
-        }
-      }
-    } catch (_e) {
-      // no usable region file: start at the configured host
+function linkUp(u: Run): boolean {
+  return u._link ? u._link.isUp() : true;
+}
+
+function report(u: Run): void {
+  if (u._onStatus) u._onStatus(u.status());
+}
+
+/** The label the status shows (why the uplink waits); what it does is decided by the phase. */
+function setState(u: Run, s: UplinkState): void {
+  if (s !== u._k.state) {
+    u._k.state = s;
+    report(u);
+  }
+}
+
+function setPhase(u: Run, p: Phase): void {
+  u._phase = p;
+  u.armed = p !== IDLE;
+}
+
+function cancelTimer(u: Run): void {
+  if (u._timer !== undefined) u._hal.clearTimeout(u._timer);
+  u._timer = undefined;
+  u._nextAt = undefined;
+}
+
+/** Runs a pass in `ms` (phase DUE, or HELD for a wait a clock change must not cut short); a `fresh` one scans from the oldest reading again. */
+function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): void {
+  cancelTimer(u);
+  u._nextAt = u._hal.uptime() + ms;
+  setPhase(u, held ? HELD : DUE);
+  u._timer = u._hal.setTimeout(() => {
+    u._timer = undefined;
+    u._nextAt = undefined;
+    setPhase(u, IDLE);
+    if (fresh) u._scanFrom = -1;
+    step(u);
+  }, ms);
+}
+
+/**
+ * Ms of refill per request: what is left of today's budget spread over what is left of the
+ * UTC day, so that steady traffic never meets the daily limit before midnight
+ * (requestsPerDay over a day while the time is unknown).
+ */
+function msPerRequest(u: Run, now: number | undefined): number {
+  if (now === undefined) return u._refill;
+  const left = u._quota.requestsLeft(now);
+  return left > 0 ? (u._quota.nextDayMs(now) - now) / left : DAY_MS;
+}
+
+/** Requests in the bucket now, at most BUCKET_MAX. */
+function bucket(u: Run): number {
+  const k = u._k;
+  const up = u._hal.uptime();
+  k.tokens += (up - k.tokensAt) / msPerRequest(u, nowUtc(u));
+  k.tokensAt = up;
+  if (k.tokens > BUCKET_MAX) k.tokens = BUCKET_MAX;
+  return k.tokens;
+}
+
+/** Waits for the next UTC day (re-checked at least hourly: the clock may be stepped meanwhile). */
+function pauseForTheDay(u: Run, now: number | undefined, why: UplinkState): void {
+  const wait = now === undefined ? 3600000 : u._quota.nextDayMs(now) - now + Math.floor(u._hal.random() * 60000);
+  schedule(u, wait < 3600000 ? wait : 3600000, true);
+  setState(u, why);
+}
+
+/**
+ * Whether a request may go now; otherwise schedules the step for when one may and says why
+ * in the state (the readings wait in flash meanwhile).
+ */
+function mayRequest(u: Run, now: number | undefined): boolean {
+  if (u._quota.requestsLeft(now) <= 0) {
+    pauseForTheDay(u, now, "paused-requests");
+    return false;
+  }
+  const t = bucket(u);
+  if (t < 1) {
+    schedule(u, Math.ceil((1 - t) * msPerRequest(u, now)), true);
+    setState(u, "paced");
+    return false;
+  }
+  return true;
+}
+
+function initialWindow(u: Run): number {
+  return u._window0 < u._k.maxPoints ? u._window0 : u._k.maxPoints;
+}
+
+/** One flush step (docs/uplink.md): select, measure, check the budget, send. */
+function step(u: Run): void {
+  const k = u._k;
+  const ph = u._phase;
+  if (ph === OFF || ph === TOKEN || ph === SENDING) return;
+  if (!linkUp(u)) {
+    cancelTimer(u);
+    setPhase(u, DOWN);
+    setState(u, "offline");
+    return;
+  }
+  if (u._scanFrom < 0) {
+    u._waitBoot = -1;
+    u._resume = {};
+    u._scanFrom = 0;
+    k.waiting = 0;
+  }
+  const now = nowUtc(u);
+  if (u._quota.remaining(now) <= 0) {
+    pauseForTheDay(u, now, "paused-quota");
+    return;
+  }
+  const pick = select(u, now);
+  if (pick === "again") {
+    schedule(u, 0);
+    return;
+  }
+  if (!pick) {
+    const iso = u._iso;
+    if (iso && iso._suspect >= 0 && !iso._confirm) {
+      // Nothing after the suspect to try: its left-hand neighbours' 200 is all the evidence.
+      settleSuspect(u, iso._ok);
+      schedule(u, 0);
+      return;
     }
-    k.token = token;
-    k.stoppedToken = false;
-    k.state = "offline";
-    k.up = false;
-    k.seq = 0;
+    // The next pass goes on from the head: readings appended since cannot change what was
+    // found waiting (their boot's time, a pin set aside). A board recording while its time is
+    // unknown once rescanned the whole backlog for every new reading, blocking for seconds.
+    // What can change it (the clock, the link, a new token, a flush asked for) starts afresh.
+    if (needsProbe(u)) {
+      if (mayRequest(u, now)) probe(u);
+      return;
+    }
+    setState(u, "idle");
+    if (k.waiting > 0) schedule(u, u._recheck, false, true);
+    return;
+  }
+  const b = measure(u, pick, now);
+  if (b._count === 0) {
+    schedule(u, 0);
+    return;
+  }
+  if (!mayRequest(u, now)) return;
+  send(u, b, k.target, "/external/api/batch/update?token=" + k.token + "&pin=V" + b._pin, 0);
+}
+
+function needsProbe(u: Run): boolean {
+  const r = u._res;
+  if (!r.wantsTime || !r.applyHttpDate || !r.wantsTime()) return false;
+  return u._k.probedAt === undefined || u._hal.uptime() - u._k.probedAt >= PROBE_EVERY_MS;
+}
+
+/** Ends the suspect of an isolation: dropped as "rejected" when the evidence holds, else kept. */
+function settleSuspect(u: Run, reject: boolean): void {
+  const x = u._iso!;
+  if (reject) {
+    u._store.drop(x._suspect, "rejected");
+    u._k.dropped.rejected++;
+    u._hal.log("uplink: V" + x._pin + " reading refused alone while its neighbours were accepted: dropped as rejected");
+  }
+  u._iso = undefined;
+}
+
+/** Ends exchange `x` once (phase back to IDLE) and hands its outcome on. */
+function finish(u: Run, x: Exchange, code: number, msg: string, headers: { [name: string]: string } | undefined): void {
+  if (x._over || u._x !== x) return;
+  x._over = true;
+  u._x = undefined;
+  setPhase(u, IDLE);
+  if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
+  x._done(code, msg, headers);
+}
+
+// The timer measures silence, not the whole exchange: a 2 MB body takes longer than the
+// timeout to stream on a slow link, so every piece handed to the socket restarts it.
+function arm(u: Run, x: Exchange): void {
+  if (x._over) return;
+  if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
+  x._tmo = u._hal.setTimeout(() => {
+    x._tmo = undefined;
+    finish(u, x, 0, "timeout after " + u._timeout + " ms without progress", undefined);
+  }, u._timeout);
+}
+
+/**
+ * One HTTP exchange with its own timer (phase SENDING until it ends): `b` is streamed as the
+ * body (undefined: none, a GET); `done` gets the status (0: no reply), the bounded body and the
+ * headers, exactly once.
+ */
+function exchange(
+  u: Run,
+  t: Target,
+  path: string,
+  b: Batch | undefined,
+  done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void,
+): void {
+  cancelTimer(u);
+  // Flags absent are false: each field costs a JsVar while the request lasts.
+  const x: Exchange = { _text: "", _done: done, _buf: "", _rest: "", _n: 0, _pad: -1, _written: 0 };
+  u._x = x;
+  setPhase(u, SENDING);
+  const fail = (msg: string) => finish(u, x, 0, msg, undefined);
+  arm(u, x);
+  const k = u._k;
+  k.requests++;
+  bucket(u);
+  k.tokens--;
+  u._quota.addRequest(nowUtc(u));
+  try {
+    const headers: { [name: string]: string } = { "Content-Length": String(b ? b._bytes : 0) };
+    if (b) headers["Content-Type"] = "application/json";
+    const req = u._hal.http.request(
+      {
+        host: t.host,
+        port: t.port,
+        path: path,
+        method: b ? "POST" : "GET",
+        protocol: t.scheme === "https" ? "https:" : "http:",
+        headers: headers,
+      },
+      (res: HttpResponse) => {
+        if (x._over || u._x !== x) return;
+        x._got = true;
+        const code = Number(res.statusCode);
+        const end = () => finish(u, x, code, x._text, res.headers);
+        res.on("data", (d: string) => {
+          if (x._text.length < MAX_REPLY_BYTES) x._text += String(d).substring(0, MAX_REPLY_BYTES - x._text.length);
+        });
+        res.on("end", end);
+        res.on("close", end);
+        res.on("error", end);
+      },
+    );
+    req.on("error", (e: unknown) => fail(errText(e)));
+    req.on("close", () => {
+      if (!x._got) fail("connection closed without a reply");
+    });
+    if (b) stream(u, x, b, req, fail, () => arm(u, x));
+    else req.end();
+  } catch (e) {
+    fail(errText(e));
+  }
+}
+
+function send(u: Run, b: Batch, t: Target, path: string, hops: number): void {
+  u._k.backoffMs = 0;
+  b._sent = 0;
+  setState(u, "sending");
+  exchange(u, t, path, b, (code, raw, headers) => onReply(u, b, t, code, raw, headers, hops));
+}
+
+/** A request made for its `Date` header only: the clock of a boot with nothing to send. */
+function probe(u: Run): void {
+  const k = u._k;
+  setState(u, "sending");
+  exchange(u, k.target, PROBE_PATH + k.token, undefined, (code, raw, headers) => {
+    useDate(u, headers);
+    if (code === 0) {
+      k.lastReply = { status: 0, message: redactToken(raw, k.token) };
+      k.window = initialWindow(u);
+      retryLater(u, undefined);
+      return;
+    }
+    k.probedAt = u._hal.uptime();
+    if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
+    report(u);
+    step(u);
+  });
+}
+
+function useDate(u: Run, headers: { [name: string]: string } | undefined): void {
+  const date = header(headers, "Date");
+  if (date && u._res.applyHttpDate) {
+    try {
+      u._res.applyHttpDate(date);
+    } catch (_e) {
+      // a bad Date header is the clock's business
+    }
+  }
+}
+
+/** Waits before the next request: full jitter, or the server's Retry-After when it says so. */
+function retryLater(u: Run, retryAfter: string | undefined): void {
+  const k = u._k;
+  const cap = u._backoff.capMs;
+  k.backoffMs = fullJitterMs(u._backoff, k.attempt, u._hal.random());
+  const ra = retryAfter ? Number(retryAfter) * 1000 : NaN;
+  if (ra > k.backoffMs) k.backoffMs = ra < cap ? ra : cap;
+  k.attempt++;
+  schedule(u, k.backoffMs, true);
+  setState(u, "backoff");
+}
+
+function onReply(
+  u: Run,
+  b: Batch,
+  t: Target,
+  code: number,
+  raw: string,
+  headers: { [name: string]: string } | undefined,
+  hops: number,
+): void {
+  const k = u._k;
+  useDate(u, headers);
+  const msg = redactToken(code === 0 ? raw : replyMessage(raw), k.token);
+  k.lastReply = { status: code, message: msg };
+  const action = classifyReply(code, msg);
+  if (action !== "ok") u._hal.log("uplink: V" + b._pin + " " + b._count + " points: " + (code || "no reply") + " " + msg);
+  if (action !== "stop-token") k.hint = undefined;
+  report(u);
+  if (action === "ok") {
+    // Only what went into this body: the ring may have overwritten readings since pass 1,
+    // and the cursor is the one witness of what the server received.
+    if (b._sent > 0) u._store.markDelivered({ pin: b._pin, from: b._sentFrom, to: b._sentTo });
+    k.delivered += b._sent;
+    u._quota.add(nowUtc(u), b._sent);
     k.attempt = 0;
     k.backoffMs = 0;
-    k.maxPoints = maxPointsCfg;
-    k.window = initialWindow < maxPointsCfg ? initialWindow : maxPointsCfg;
-    k.paused = false;
-    k.tokens = BUCKET_MAX;
-    k.tokensAt = hal.uptime();
-    k.probedAt = undefined;
-    k.waiting = 0;
-    k.aside = {};
-    k.badPins = [];
-    k.lastReply = undefined;
+    // Slow start: a full request answered shows the link carries more.
+    if (b._count >= k.window && k.window < k.maxPoints)
+      k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
+    if (u._iso && u._iso._pin === b._pin) isolationOk(u, b);
+    report(u);
+    step(u);
+  } else if (action === "redirect") {
+    redirect(u, b, t, header(headers, "Location") || "", hops);
+  } else if (action === "stop-token") {
+    k.stoppedToken = true;
+    k.hint = TOKEN_HINT;
+    cancelTimer(u);
+    setPhase(u, TOKEN);
+    setState(u, "stopped-token");
+  } else if (action === "bad-pin") {
+    if (k.aside[b._pin] === undefined) {
+      k.aside[b._pin] = u._dropBad ? 2 : 1;
+      k.badPins.push(b._pin);
+    }
+    step(u);
+  } else if (action === "too-big") {
+    k.maxPoints = b._count > 1 ? Math.floor(b._count / 2) : 1;
+    if (k.window > k.maxPoints) k.window = k.maxPoints;
+    step(u);
+  } else if (action === "quota") {
+    u._quota.exhaust(nowUtc(u));
+    step(u);
+  } else if (action === "unknown") {
+    isolationRefused(u, b);
+  } else {
+    // Nothing came back (the server may have stored the body): risk less next time.
+    if (action === "lost") k.window = initialWindow(u);
+    retryLater(u, header(headers, "Retry-After"));
+  }
+}
+
+/** A 200 inside an isolation: evidence that the server takes this pin's readings. */
+function isolationOk(u: Run, b: Batch): void {
+  const x = u._iso!;
+  x._ok = true;
+  if (x._suspect >= 0) {
+    if (x._confirm && b._start === x._suspect) {
+      // Accepted alone after all: it was the server's state, not the reading.
+      u._iso = undefined;
+      return;
+    }
+    if (!x._confirm && b._start > x._suspect) {
+      // Its right-hand neighbours were accepted: refused alone between accepted neighbours.
+      x._confirm = true;
+      return;
+    }
+  }
+  if (b._last >= x._end) u._iso = undefined;
+  // Accepted: what refused was in the rest of the window, or was the server's state.
+  else x._limit = x._limit * 2;
+}
+
+/**
+ * An unrecognised 400: the server's state, unless it refuses one reading alone while it
+ * accepts that reading's neighbours in the same pass. Halves the batch to find such a
+ * reading, waiting out a backoff between refusals until a 200 shows the server takes data.
+ */
+function isolationRefused(u: Run, b: Batch): void {
+  if (!u._iso || u._iso._pin !== b._pin) {
+    u._iso = { _pin: b._pin, _end: b._last, _limit: b._count, _ok: false, _suspect: -1, _confirm: false };
+  }
+  const x = u._iso;
+  if (x._confirm && b._start === x._suspect) {
+    // Refused alone again, after its neighbours on both sides were accepted.
+    settleSuspect(u, x._ok);
+    step(u);
+    return;
+  }
+  if (x._suspect >= 0) {
+    // The neighbours after the suspect are refused too: the server's state after all.
+    u._iso = undefined;
+    retryLater(u, undefined);
+    return;
+  }
+  if (b._count > 1) x._limit = Math.ceil(b._count / 2);
+  else x._suspect = b._start;
+  if (x._ok) step(u);
+  else retryLater(u, undefined);
+}
+
+function redirect(u: Run, b: Batch, t: Target, location: string, hops: number): void {
+  const k = u._k;
+  const loc = parseLocation(location, t);
+  if (!loc || hops >= MAX_REDIRECTS) {
+    k.lastReply = { status: k.lastReply ? k.lastReply.status : 0, message: "unusable redirect" };
+    retryLater(u, undefined);
+    return;
+  }
+  // Blynk may send an https Location to a board without TLS: keep the board's scheme (and
+  // then its port), take only the host and path.
+  const next: Target = { scheme: t.scheme, host: loc.target.host, port: loc.target.scheme === t.scheme ? loc.target.port : t.port };
+  if (next.host !== k.target.host || next.port !== k.target.port) {
+    k.target = next;
+    u._hal.log("uplink: region is now " + next.host);
+    try {
+      u._hal.storage.write(REGION_FILE, JSON.stringify({ from: u._home.host, scheme: next.scheme, host: next.host, port: next.port }));
+    } catch (_e) {
+      // remembered for this boot only
+    }
+  }
+  if (!mayRequest(u, nowUtc(u))) return;
+  send(u, b, next, loc.path, hops + 1);
+}
+
+/** The uplink instance: a {@link Run} whose methods are the entry points (docs/uplink.md, "States"). */
+// biome-ignore lint/correctness/noUnusedVariables: merged into the class below (Run's fields, declared once).
+interface UplinkRun extends Run {}
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: each of Run's fields is set in the constructor.
+class UplinkRun implements Uplink {
+  constructor(o: UplinkOptions) {
+    const hal = o.hal;
+    const c = o.config;
+    if (!c || typeof c !== "object") throw new Error("uplink: options.config is required");
+    const token = checkToken(c.token);
+    if (c.scheme !== "http" && c.scheme !== "https") throw new Error('uplink: config.scheme must be "http" or "https"');
+    if (typeof c.host !== "string" || !c.host) throw new Error("uplink: config.host must name the Blynk server");
+    const port = num(c.port, defaultPort(c.scheme), 1, 65535, "port");
+    const maxPointsCfg = num(c.maxPointsPerRequest, 1000, 1, SERVER_MAX_POINTS, "maxPointsPerRequest");
+    this._piece = num(c.pieceBytes, 512, 16, 65536, "pieceBytes");
+    const flushDelayMs = num(c.flushDelayMs, 10000, 0, DAY_MS, "flushDelayMs");
+    this._delay = flushDelayMs;
+    this._maxAge = num(c.maxAgeMs, 30 * DAY_MS, 1, 3650 * DAY_MS, "maxAgeMs");
+    this._daily = num(c.dailyQuota, 10000, 1, 1e9, "dailyQuota");
+    this._perDay = num(c.requestsPerDay, 2000, 1, 1e7, "requestsPerDay");
+    this._window0 = num(c.initialWindow, INITIAL_WINDOW, 1, SERVER_MAX_POINTS, "initialWindow");
+    this._timeout = num(c.requestTimeoutMs, 30000, 1, 600000, "requestTimeoutMs");
+    const backoff: BackoffConfig = c.backoff || { baseMs: 1000, capMs: 600000 };
+    num(backoff.baseMs, 1000, 1, DAY_MS, "backoff.baseMs");
+    num(backoff.capMs, 600000, backoff.baseMs, DAY_MS, "backoff.capMs");
+    this._backoff = backoff;
+    const policy = c.badPinPolicy || "keep";
+    if (policy !== "keep" && policy !== "drop") throw new Error('uplink: config.badPinPolicy must be "keep" or "drop"');
+    this._dropBad = policy === "drop";
+    this._syncWait = num(c.syncWaitMs, 3000, 0, 600000, "syncWaitMs");
+    this._recheck = flushDelayMs > 60000 ? flushDelayMs : 60000;
+    /** One request's worth of the daily budget, in ms of refill. */
+    this._refill = DAY_MS / this._perDay;
+    this._hal = hal;
+    this._store = o.store;
+    this._res = o.resolver;
+    this._link = o.link;
+    this._sntp = o.sntp;
+    this._onStatus = o.onStatus;
+    const home: Target = { scheme: c.scheme, host: c.host, port: port };
+    this._home = home;
+    const k = (o.keep || {}) as UplinkKeep;
+    this._k = k;
+    if (k.target === undefined) {
+      k.target = home;
+      try {
+        const raw = hal.storage.read(REGION_FILE);
+        if (raw) {
+          const r = JSON.parse(raw);
+          // Only valid for the host it was learned from: a changed config starts over.
+          if (r.from === c.host && r.host && r.port && r.scheme === c.scheme) {
+            k.target = { scheme: r.scheme, host: r.host, port: r.port };
+          }
+        }
+      } catch (_e) {
+        // no usable region file: start at the configured host
+      }
+      k.token = token;
+      k.stoppedToken = false;
+      k.state = "offline";
+      k.up = false;
+      k.attempt = 0;
+      k.backoffMs = 0;
+      k.maxPoints = maxPointsCfg;
+      k.window = this._window0 < maxPointsCfg ? this._window0 : maxPointsCfg;
+      k.tokens = BUCKET_MAX;
+      k.tokensAt = hal.uptime();
+      k.probedAt = undefined;
+      k.waiting = 0;
+      k.aside = {};
+      k.badPins = [];
+      k.lastReply = undefined;
+      k.hint = undefined;
+      k.requests = 0;
+      k.delivered = 0;
+      k.bytesSent = 0;
+      k.maxPieceBytes = 0;
+      k.dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
+    }
+    this._quota = createQuota({ storage: hal.storage, daily: this._daily, requestsDaily: this._perDay });
+    this._resume = {};
+    this._scanFrom = -1;
+    this._waitBoot = -1;
+    this._dropPos = [];
+    this._dropWhy = [];
+    setPhase(this, OFF);
+  }
+
+  start(): void {
+    if (this._phase !== OFF) return;
+    setPhase(this, this._k.stoppedToken ? TOKEN : DOWN);
+    const link = this._link;
+    // Not `this` in the arrow: Espruino 2v29 asserts (Linux build) when it skips, unexecuted,
+    // an arrow function whose body uses `this` (jspeArrowFunction sets it on no function).
+    const u = this;
+    if (link && link.onChange) link.onChange((up) => u.linkChanged(up));
+    if (linkUp(this)) this.linkChanged(true);
+    else setState(this, "offline");
+  }
+
+  resume(): void {
+    if (this._phase !== OFF) return;
+    if (!linkUp(this)) {
+      setPhase(this, this._k.stoppedToken ? TOKEN : DOWN);
+      setState(this, "offline");
+    } else if (this._k.stoppedToken) setPhase(this, TOKEN);
+    else schedule(this, 0);
+  }
+
+  linkChanged(up: boolean): void {
+    const u = this;
+    const k = u._k;
+    const ph = u._phase;
+    if (ph === OFF) return;
+    if (!up) {
+      // A request in flight ends by its reply or its timeout; the token stop outlives the link.
+      if (ph !== SENDING && ph !== TOKEN) {
+        cancelTimer(u);
+        setPhase(u, DOWN);
+      }
+      setState(u, "offline");
+      return;
+    }
+    k.attempt = 0;
+    u._scanFrom = -1;
+    // A new association: nothing is known of this path yet.
+    k.window = initialWindow(u);
+    if (ph === TOKEN || ph === SENDING) return;
+    setPhase(u, IDLE);
+    // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
+    // seconds, and its readings are placed only by an anchor written in this boot.
+    if (needsProbe(u) && bucket(u) >= 1 && u._quota.requestsLeft(nowUtc(u)) > 0) probe(u);
+    const sntp = u._sntp;
+    if (sntp) {
+      // Flush once the sync answers, or after syncWaitMs, whichever comes first (the probe's
+      // reply, when one is in flight).
+      let fallback: unknown;
+      if (u._phase !== SENDING) {
+        schedule(u, u._syncWait);
+        fallback = u._timer;
+      }
+      const go = () => {
+        u._scanFrom = -1;
+        if (fallback !== undefined && u._timer === fallback) schedule(u, 0);
+      };
+      let started: unknown = false;
+      try {
+        started = sntp.syncNow(go);
+      } catch (_e) {
+        started = false;
+      }
+      if (started !== false) return;
+    }
+    if (u._phase !== SENDING) schedule(u, 0);
+  }
+
+  stop(): void {
+    const x = this._x;
+    if (x) {
+      // Abandoned: its reply is ignored and nothing is marked.
+      x._over = true;
+      if (x._tmo !== undefined) this._hal.clearTimeout(x._tmo);
+    }
+    this._x = undefined;
+    cancelTimer(this);
+    setPhase(this, OFF);
+    setState(this, linkUp(this) ? "idle" : "offline");
+  }
+
+  notifyAppended(): void {
+    "ram";
+    if (this._phase === IDLE && linkUp(this)) schedule(this, this._delay);
+  }
+
+  notifyClockChanged(): void {
+    this._scanFrom = -1;
+    const p = this._phase;
+    if ((p === IDLE || p === DUE) && linkUp(this)) schedule(this, 0);
+  }
+
+  flushNow(): void {
+    const p = this._phase;
+    if (p === OFF || p === TOKEN || p === SENDING) return;
+    this._k.attempt = 0;
+    this._scanFrom = -1;
+    schedule(this, 0);
+  }
+
+  setToken(t: string): void {
+    const k = this._k;
+    k.token = checkToken(t);
+    if (!k.stoppedToken) return;
+    k.stoppedToken = false;
     k.hint = undefined;
-    k.requests = 0;
-    k.delivered = 0;
-    k.bytesSent = 0;
-    k.maxPieceBytes = 0;
-    k.dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
-  }
-  const quota: Quota = createQuota({ storage: hal.storage, daily: daily, requestsDaily: requestsPerDay });
-
-  let running = false;
-  let timer: unknown;
-  let nextAt: number | undefined;
-  let inflight = 0;
-  /**
-   * Isolation of a reading the server may refuse for its content, after an unrecognised 400 on
-   * pin `pin` up to `end`: batches of at most `limit`. `ok` says a 200 came in this isolation;
-   * `suspect` is a reading refused alone (skipped while its right-hand neighbours are tried),
-   * `confirm` that it goes again alone after they were accepted. See docs/uplink.md.
-   */
-  let iso: { pin: number; end: LogPos; limit: number; ok: boolean; suspect: LogPos; confirm: boolean } | undefined;
-  /** Per pin: readings before this position wait for their time (this pass). At most 256 keys. */
-  let resume: { [pin: number]: LogPos } = {};
-  /** Every undelivered reading before this position is waiting or set aside (this pass). */
-  let scanFrom: LogPos = 0;
-  let freshPass = true;
-  /** The boot whose readings the current pass found waiting for their time (-1: none). */
-  let waitingBoot = -1;
-  const dropPos: LogPos[] = [];
-  const dropWhy: DropReason[] = [];
-
-  function nowUtc(): number | undefined {
-    const t = resolver.now ? resolver.now() : undefined;
-    return t !== undefined ? t : resolver.resolve({ bootId: store.bootId, uptimeMs: hal.uptime() });
+    const up = linkUp(this);
+    setState(this, up ? "idle" : "offline");
+    if (this._phase !== TOKEN) return;
+    if (up) {
+      this._scanFrom = -1;
+      schedule(this, 0);
+    } else setPhase(this, DOWN);
   }
 
-  function linkUp(): boolean {
-    return o.link ? o.link.isUp() : true;
-  }
-
-  function status(): UplinkStatus {
+  status(): UplinkStatus {
+    const u = this;
+    const k = u._k;
     const s: UplinkStatus = {
       state: k.state,
       token: maskToken(k.token),
@@ -435,16 +944,16 @@ export function createUplink(o: UplinkOptions): Uplink {
       port: k.target.port,
       lastReply: k.lastReply,
       backoffMs: k.backoffMs,
-      nextAttemptAt: nextAt,
-      quotaUsed: quota.used(),
-      quotaDaily: daily,
+      nextAttemptAt: u._nextAt,
+      quotaUsed: u._quota.used(),
+      quotaDaily: u._daily,
       requests: k.requests,
       pointsDelivered: k.delivered,
       bytesSent: k.bytesSent,
       maxPointsPerRequest: k.maxPoints,
       batchLimit: k.window,
-      requestsToday: quota.requests(),
-      requestsPerDay: requestsPerDay,
+      requestsToday: u._quota.requests(),
+      requestsPerDay: u._perDay,
       badPins: k.badPins.slice(),
       waitingForTime: k.waiting,
       dropped: {
@@ -460,717 +969,20 @@ export function createUplink(o: UplinkOptions): Uplink {
     return s;
   }
 
-  function report(): void {
-    if (o.onStatus) o.onStatus(status());
+  isIdle(): boolean {
+    return this._phase !== SENDING && this._k.state === "idle";
   }
 
-  function setState(s: UplinkState): void {
-    if (s !== k.state) {
-      k.state = s;
-      report();
-    }
+  isSettled(): boolean {
+    const p = this._phase;
+    return p !== DUE && p !== HELD && p !== SENDING;
   }
+}
 
-  function cancelTimer(): void {
-    if (timer !== undefined) hal.clearTimeout(timer);
-    timer = undefined;
-    api.armed = false;
-    nextAt = undefined;
-  }
-
-  /** Runs a pass in `ms`; a `fresh` one scans from the oldest reading again. */
-  function schedule(ms: number, fresh?: boolean): void {
-    cancelTimer();
-    nextAt = hal.uptime() + ms;
-    api.armed = true;
-    timer = hal.setTimeout(() => {
-      timer = undefined;
-      api.armed = false;
-      nextAt = undefined;
-      if (fresh) freshPass = true;
-      step();
-    }, ms);
-  }
-
-  /**
-   * Ms of refill per request: what is left of today's budget spread over what is left of the
-   * UTC day, so that steady traffic never meets the daily limit before midnight
-   * (requestsPerDay over a day while the time is unknown).
-   */
-  function msPerRequest(now: number | undefined): number {
-    if (now === undefined) return refillMs;
-    const left = quota.requestsLeft(now);
-    return left > 0 ? (quota.nextDayMs(now) - now) / left : DAY_MS;
-  }
-
-  /** Requests in the bucket now, at most BUCKET_MAX. */
-  function bucket(): number {
-    const up = hal.uptime();
-    k.tokens += (up - k.tokensAt) / msPerRequest(nowUtc());
-    k.tokensAt = up;
-    if (k.tokens > BUCKET_MAX) k.tokens = BUCKET_MAX;
-    return k.tokens;
-  }
-
-  /** Waits for the next UTC day (re-checked at least hourly: the clock may be stepped meanwhile). */
-  function pauseForTheDay(now: number | undefined, why: UplinkState): void {
-    k.paused = true;
-    const wait = now === undefined ? 3600000 : quota.nextDayMs(now) - now + Math.floor(hal.random() * 60000);
-    schedule(wait < 3600000 ? wait : 3600000);
-    setState(why);
-  }
-
-  /**
-   * Whether a request may go now; otherwise schedules the step for when one may and says why
-   * in the state (the readings wait in flash meanwhile).
-   */
-  function mayRequest(now: number | undefined): boolean {
-    if (quota.requestsLeft(now) <= 0) {
-      pauseForTheDay(now, "paused-requests");
-      return false;
-    }
-    const t = bucket();
-    if (t < 1) {
-      schedule(Math.ceil((1 - t) * msPerRequest(now)));
-      setState("paced");
-      return false;
-    }
-    return true;
-  }
-
-  function countRequest(): void {
-    k.requests++;
-    bucket();
-    k.tokens--;
-    quota.addRequest(nowUtc());
-  }
-
-  function applyDrops(n: number): void {
-    for (let i = 0; i < n; i++) {
-      store.drop(dropPos[i], dropWhy[i]);
-      if (dropWhy[i] === "too-old") k.dropped.tooOld++;
-      else if (dropWhy[i] === "unresolved-time") k.dropped.unresolvedTime++;
-      else k.dropped.badPin++;
-    }
-  }
-
-  /** A reading of an isolation skipped while its neighbours are tried. */
-  function skipped(rec: LogRecord): boolean {
-    return !!iso && iso.suspect === rec.pos && !iso.confirm;
-  }
-
-  /**
-   * Finds the oldest reading that can be sent now: skips pins set aside and readings waiting
-   * for their time, drops too-old readings, those of dropped pins and those the clock discards.
-   * Returns "again" when it stopped early to apply drops.
-   */
-  function select(now: number | undefined): LogRecord | "again" | undefined {
-    const oldest = store.oldestPos();
-    const from = scanFrom > oldest ? scanFrom : oldest;
-    let pick: LogRecord | undefined;
-    let n = 0;
-    let seen = 0;
-    let stopAt = -1;
-    store.scan({ from: from }, (rec) => {
-      // A long backlog is looked through a slice per task: the rest of the firmware (sampling,
-      // the REPL, the reply to the time probe, a board's watchdog) runs in between.
-      if (++seen > SCAN_SLICE) {
-        stopAt = rec.pos;
-        return false;
-      }
-      const p = rec.reading.pin;
-      const a = k.aside[p];
-      if (a === 1 || skipped(rec)) return;
-      if (a === 2) {
-        dropPos[n] = rec.pos;
-        dropWhy[n] = "bad-pin";
-        return ++n < MAX_DROPS;
-      }
-      const r = resume[p];
-      if (r !== undefined && rec.pos < r) return;
-      const st = rec.reading.stamp as { bootId?: number };
-      // A boot's uptime stamps all wait or all resolve: one answer per boot and pass.
-      if (st.bootId !== undefined && st.bootId === waitingBoot) {
-        resume[p] = rec.pos + 1;
-        k.waiting++;
-        return;
-      }
-      const ts = resolver.resolve(rec.reading.stamp);
-      if (ts === undefined && resolver.discards && resolver.discards(rec.reading.stamp)) {
-        dropPos[n] = rec.pos;
-        dropWhy[n] = "unresolved-time";
-        return ++n < MAX_DROPS;
-      }
-      if (ts === undefined) {
-        resume[p] = rec.pos + 1;
-        k.waiting++;
-        if (st.bootId !== undefined) waitingBoot = st.bootId;
-        return;
-      }
-      if (now !== undefined && ts < now - maxAgeMs) {
-        dropPos[n] = rec.pos;
-        dropWhy[n] = "too-old";
-        return ++n < MAX_DROPS;
-      }
-      pick = rec;
-      return false;
-    });
-    applyDrops(n);
-    // Everything before the pick (or the last drop) was skipped for the rest of this pass; a
-    // skipped suspect stays behind scanFrom until its neighbours have answered.
-    if (pick) {
-      if (!iso || iso.suspect < 0 || iso.suspect > pick.pos) scanFrom = pick.pos;
-      return pick;
-    }
-    if (n === MAX_DROPS) {
-      scanFrom = dropPos[n - 1] + 1;
-      return "again";
-    }
-    if (stopAt >= 0) {
-      scanFrom = stopAt;
-      return "again";
-    }
-    scanFrom = store.headPos();
-    return undefined;
-  }
-
-  /** Pass 1: how many readings from `pick` go in one request, and the exact body length. */
-  function measure(pick: LogRecord, now: number | undefined): Batch {
-    const pin = pick.reading.pin;
-    let limit = k.window < k.maxPoints ? k.window : k.maxPoints;
-    const left = quota.remaining(now);
-    if (left < limit) limit = left;
-    let end: LogPos | undefined;
-    if (iso && iso.pin === pin) {
-      // Halving proceeds in store order, so a suspect is the oldest reading of its pin that can
-      // go: what follows it are its right-hand neighbours, at the isolation's batch size.
-      if (iso.confirm && pick.pos === iso.suspect) limit = 1;
-      else if (iso.suspect >= 0 || pick.pos <= iso.end) {
-        if (iso.suspect < 0) end = iso.end;
-        if (iso.limit < limit) limit = iso.limit;
-      } else iso = undefined;
-    }
-    let count = 0;
-    let bytes = 2;
-    let last = pick.pos;
-    store.scan({ from: pick.pos, pin: pin }, (rec) => {
-      if (count >= limit || (end !== undefined && rec.pos > end)) return false;
-      const ts = resolver.resolve(rec.reading.stamp);
-      if (ts === undefined || (now !== undefined && ts < now - maxAgeMs)) return false;
-      const add = formatPoint(ts, rec.reading.value).length + (count > 0 ? 1 : 0);
-      if (bytes + add > MAX_BODY_BYTES) return false;
-      bytes += add;
-      count++;
-      last = rec.pos;
-    });
-    return { pin: pin, start: pick.pos, last: last, count: count, bytes: bytes, sent: 0, sentFrom: -1, sentTo: -1 };
-  }
-
-  function step(): void {
-    if (!running || k.stoppedToken || inflight) return;
-    if (!linkUp()) {
-      cancelTimer();
-      setState("offline");
-      return;
-    }
-    if (freshPass) {
-      freshPass = false;
-      waitingBoot = -1;
-      resume = {};
-      scanFrom = 0;
-      k.waiting = 0;
-    }
-    const now = nowUtc();
-    if (quota.remaining(now) <= 0) {
-      pauseForTheDay(now, "paused-quota");
-      return;
-    }
-    k.paused = false;
-    const pick = select(now);
-    if (pick === "again") {
-      schedule(0);
-      return;
-    }
-    if (!pick) {
-      if (iso && iso.suspect >= 0 && !iso.confirm) {
-        // Nothing after the suspect to try: its left-hand neighbours' 200 is all the evidence.
-        settleSuspect(iso.ok);
-        schedule(0);
-        return;
-      }
-      // The next pass goes on from the head: readings appended since cannot change what was
-      // found waiting (their boot's time, a pin set aside). A board recording while its time is
-      // unknown once rescanned the whole backlog for every new reading, blocking for seconds.
-      // What can change it (the clock, the link, a new token, a flush asked for) starts afresh.
-      if (needsProbe()) {
-        if (mayRequest(now)) probe();
-        return;
-      }
-      setState("idle");
-      if (k.waiting > 0) schedule(recheckMs, true);
-      return;
-    }
-    const b = measure(pick, now);
-    if (b.count === 0) {
-      schedule(0);
-      return;
-    }
-    if (!mayRequest(now)) return;
-    send(b, k.target, pathFor(b.pin), 0);
-  }
-
-  function needsProbe(): boolean {
-    if (!resolver.wantsTime || !resolver.applyHttpDate || !resolver.wantsTime()) return false;
-    return k.probedAt === undefined || hal.uptime() - k.probedAt >= PROBE_EVERY_MS;
-  }
-
-  /** Ends the suspect of an isolation: dropped as "rejected" when the evidence holds, else kept. */
-  function settleSuspect(reject: boolean): void {
-    const x = iso as { suspect: LogPos; pin: number };
-    if (reject) {
-      store.drop(x.suspect, "rejected");
-      k.dropped.rejected++;
-      hal.log("uplink: V" + x.pin + " reading refused alone while its neighbours were accepted: dropped as rejected");
-    }
-    iso = undefined;
-  }
-
-  function pathFor(pin: number): string {
-    return "/external/api/batch/update?token=" + k.token + "&pin=V" + pin;
-  }
-
-  /** Pass 2: streams the batch from flash, `piece` bytes per write, the next after `drain`. */
-  function stream(b: Batch, req: HttpRequest, id: number, fail: (msg: string) => void, progress: () => void): void {
-    const cursor = store.openCursor({ from: b.start, pin: b.pin });
-    let buf = "[";
-    let n = 0;
-    let recordsDone = false;
-    let padLeft = -1;
-    let written = 0;
-    let waitDrain = false;
-    let inPump = false;
-    let again = false;
-
-    function fill(): void {
-      for (;;) {
-        const rec = cursor.next();
-        if (rec === undefined || rec.pos > b.last) break;
-        if (skipped(rec)) continue;
-        const ts = resolver.resolve(rec.reading.stamp);
-        // Pass 1 resolved it; a clock change since may not: it waits for the next request.
-        if (ts === undefined) break;
-        buf += (n > 0 ? "," : "") + formatPoint(ts, rec.reading.value);
-        n++;
-        if (b.sent++ === 0) b.sentFrom = rec.pos;
-        b.sentTo = rec.pos;
-        if (rec.pos === b.last) break;
-        if (buf.length >= piece) return;
-      }
-      recordsDone = true;
-      buf += "]";
-    }
-
-    function next(): void {
-      if (inflight !== id) return;
-      while (!recordsDone && buf.length < piece) fill();
-      if (recordsDone && padLeft < 0) {
-        // Readings the ring overwrote since pass 1 are missing: JSON allows trailing
-        // whitespace, so spaces keep the announced Content-Length exact. Only what was
-        // written (b.sentFrom..b.sentTo) is marked delivered on a 200.
-        padLeft = b.bytes - written - buf.length;
-        if (padLeft < 0) return fail("body longer than measured");
-      }
-      while (padLeft > 0 && buf.length < piece) {
-        let k = piece - buf.length;
-        if (k > padLeft) k = padLeft;
-        if (k > SPACES.length) k = SPACES.length;
-        buf += SPACES.substring(0, k);
-        padLeft -= k;
-      }
-      let chunk: string;
-      if (buf.length > piece) {
-        chunk = buf.substring(0, piece);
-        buf = buf.substring(piece);
-      } else {
-        chunk = buf;
-        buf = "";
-      }
-      if (written + chunk.length > b.bytes) return fail("body longer than measured");
-      written += chunk.length;
-      k.bytesSent += chunk.length;
-      if (chunk.length > k.maxPieceBytes) k.maxPieceBytes = chunk.length;
-      progress();
-      if (recordsDone && padLeft === 0 && buf.length === 0) req.end(chunk);
-      else {
-        waitDrain = true;
-        req.write(chunk);
-      }
-    }
-
-    // A drain emitted from inside write() must not recurse once per piece.
-    function pump(): void {
-      if (inPump) {
-        again = true;
-        return;
-      }
-      inPump = true;
-      try {
-        do {
-          again = false;
-          next();
-        } while (again);
-      } catch (e) {
-        fail(errText(e));
-      }
-      inPump = false;
-    }
-
-    req.on("drain", () => {
-      if (!waitDrain) return;
-      waitDrain = false;
-      pump();
-    });
-    pump();
-  }
-
-  /**
-   * One HTTP exchange with its own timer: `body` streams the request (undefined: none, a GET);
-   * `done` gets the status (0: no reply), the bounded body and the headers, exactly once.
-   */
-  function exchange(
-    x: { t: Target; path: string; method: string; length: number },
-    body: ((req: HttpRequest, id: number, fail: (msg: string) => void, progress: () => void) => void) | undefined,
-    done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void,
-  ): void {
-    const id = ++k.seq;
-    inflight = id;
-    let over = false;
-    let gotResponse = false;
-    let text = "";
-    let tmo: unknown;
-
-    function finish(code: number, msg: string, headers: { [name: string]: string } | undefined): void {
-      if (over || inflight !== id) return;
-      over = true;
-      inflight = 0;
-      if (tmo !== undefined) hal.clearTimeout(tmo);
-      done(code, msg, headers);
-    }
-
-    // The timer measures silence, not the whole exchange: a 2 MB body takes longer than the
-    // timeout to stream on a slow link, so every piece handed to the socket restarts it.
-    function arm(): void {
-      if (over) return;
-      if (tmo !== undefined) hal.clearTimeout(tmo);
-      tmo = hal.setTimeout(() => {
-        tmo = undefined;
-        finish(0, "timeout after " + requestTimeoutMs + " ms without progress", undefined);
-      }, requestTimeoutMs);
-    }
-    arm();
-    countRequest();
-    try {
-      const headers: { [name: string]: string } = { "Content-Length": String(x.length) };
-      if (body) headers["Content-Type"] = "application/json";
-      const req = hal.http.request(
-        {
-          host: x.t.host,
-          port: x.t.port,
-          path: x.path,
-          method: x.method,
-          protocol: x.t.scheme === "https" ? "https:" : "http:",
-          headers: headers,
-        },
-        (res: HttpResponse) => {
-          if (over || inflight !== id) return;
-          gotResponse = true;
-          const code = Number(res.statusCode);
-          const end = () => finish(code, text, res.headers);
-          res.on("data", (d: string) => {
-            if (text.length < MAX_REPLY_BYTES) text += String(d).substring(0, MAX_REPLY_BYTES - text.length);
-          });
-          res.on("end", end);
-          res.on("close", end);
-          res.on("error", end);
-        },
-      );
-      req.on("error", (e: unknown) => finish(0, errText(e), undefined));
-      req.on("close", () => {
-        if (!gotResponse) finish(0, "connection closed without a reply", undefined);
-      });
-      if (body) body(req, id, (msg) => finish(0, msg, undefined), arm);
-      else req.end();
-    } catch (e) {
-      finish(0, errText(e), undefined);
-    }
-  }
-
-  function send(b: Batch, t: Target, path: string, hops: number): void {
-    k.backoffMs = 0;
-    b.sent = 0;
-    setState("sending");
-    exchange(
-      { t: t, path: path, method: "POST", length: b.bytes },
-      (req, id, fail, progress) => stream(b, req, id, fail, progress),
-      (code, raw, headers) => onReply(b, t, code, raw, headers, hops),
-    );
-  }
-
-  /** A request made for its `Date` header only: the clock of a boot with nothing to send. */
-  function probe(): void {
-    setState("sending");
-    exchange({ t: k.target, path: PROBE_PATH + k.token, method: "GET", length: 0 }, undefined, (code, raw, headers) => {
-      useDate(headers);
-      if (!running) return;
-      if (code === 0) {
-        k.lastReply = { status: 0, message: redactToken(raw, k.token) };
-        k.window = initialWindow < k.maxPoints ? initialWindow : k.maxPoints;
-        retryLater(undefined);
-        return;
-      }
-      k.probedAt = hal.uptime();
-      if (resolver.wantsTime && resolver.wantsTime()) hal.log("uplink: no time in the reply to the time probe (" + code + ")");
-      report();
-      step();
-    });
-  }
-
-  function useDate(headers: { [name: string]: string } | undefined): void {
-    const date = header(headers, "Date");
-    if (date && resolver.applyHttpDate) {
-      try {
-        resolver.applyHttpDate(date);
-      } catch (_e) {
-        // a bad Date header is the clock's business
-      }
-    }
-  }
-
-  /** Waits before the next request: full jitter, or the server's Retry-After when it says so. */
-  function retryLater(retryAfter: string | undefined): void {
-    k.backoffMs = fullJitterMs(backoff, k.attempt, hal.random());
-    const ra = retryAfter ? Number(retryAfter) * 1000 : NaN;
-    if (ra > k.backoffMs) k.backoffMs = ra < backoff.capMs ? ra : backoff.capMs;
-    k.attempt++;
-    schedule(k.backoffMs);
-    setState("backoff");
-  }
-
-  function onReply(b: Batch, t: Target, code: number, raw: string, headers: { [name: string]: string } | undefined, hops: number): void {
-    useDate(headers);
-    const msg = redactToken(code === 0 ? raw : replyMessage(raw), k.token);
-    k.lastReply = { status: code, message: msg };
-    if (!running) return;
-    const action = classifyReply(code, msg);
-    if (action !== "ok") hal.log("uplink: V" + b.pin + " " + b.count + " points: " + (code || "no reply") + " " + msg);
-    if (action !== "stop-token") k.hint = undefined;
-    report();
-    if (action === "ok") {
-      // Only what went into this body: the ring may have overwritten readings since pass 1,
-      // and the cursor is the one witness of what the server received.
-      if (b.sent > 0) store.markDelivered({ pin: b.pin, from: b.sentFrom, to: b.sentTo });
-      k.delivered += b.sent;
-      quota.add(nowUtc(), b.sent);
-      k.attempt = 0;
-      k.backoffMs = 0;
-      // Slow start: a full request answered shows the link carries more.
-      if (b.count >= k.window && k.window < k.maxPoints)
-        k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
-      if (iso && iso.pin === b.pin) isolationOk(b);
-      report();
-      step();
-    } else if (action === "redirect") {
-      redirect(b, t, header(headers, "Location") || "", hops);
-    } else if (action === "stop-token") {
-      k.stoppedToken = true;
-      k.hint = TOKEN_HINT;
-      cancelTimer();
-      setState("stopped-token");
-    } else if (action === "bad-pin") {
-      if (k.aside[b.pin] === undefined) {
-        k.aside[b.pin] = policy === "drop" ? 2 : 1;
-        k.badPins.push(b.pin);
-      }
-      step();
-    } else if (action === "too-big") {
-      k.maxPoints = b.count > 1 ? Math.floor(b.count / 2) : 1;
-      if (k.window > k.maxPoints) k.window = k.maxPoints;
-      step();
-    } else if (action === "quota") {
-      quota.exhaust(nowUtc());
-      step();
-    } else if (action === "unknown") {
-      isolationRefused(b);
-    } else {
-      // Nothing came back (the server may have stored the body): risk less next time.
-      if (action === "lost") k.window = initialWindow < k.maxPoints ? initialWindow : k.maxPoints;
-      retryLater(header(headers, "Retry-After"));
-    }
-  }
-
-  /** A 200 inside an isolation: evidence that the server takes this pin's readings. */
-  function isolationOk(b: Batch): void {
-    const x = iso as NonNullable<typeof iso>;
-    x.ok = true;
-    if (x.suspect >= 0) {
-      if (x.confirm && b.start === x.suspect) {
-        // Accepted alone after all: it was the server's state, not the reading.
-        iso = undefined;
-        return;
-      }
-      if (!x.confirm && b.start > x.suspect) {
-        // Its right-hand neighbours were accepted: refused alone between accepted neighbours.
-        x.confirm = true;
-        return;
-      }
-    }
-    if (b.last >= x.end) iso = undefined;
-    // Accepted: what refused was in the rest of the window, or was the server's state.
-    else x.limit = x.limit * 2;
-  }
-
-  /**
-   * An unrecognised 400: the server's state, unless it refuses one reading alone while it
-   * accepts that reading's neighbours in the same pass. Halves the batch to find such a
-   * reading, waiting out a backoff between refusals until a 200 shows the server takes data.
-   */
-  function isolationRefused(b: Batch): void {
-    if (!iso || iso.pin !== b.pin) {
-      iso = { pin: b.pin, end: b.last, limit: b.count, ok: false, suspect: -1, confirm: false };
-    }
-    const x = iso;
-    if (x.confirm && b.start === x.suspect) {
-      // Refused alone again, after its neighbours on both sides were accepted.
-      settleSuspect(x.ok);
-      step();
-      return;
-    }
-    if (x.suspect >= 0) {
-      // The neighbours after the suspect are refused too: the server's state after all.
-      iso = undefined;
-      retryLater(undefined);
-      return;
-    }
-    if (b.count > 1) x.limit = Math.ceil(b.count / 2);
-    else x.suspect = b.start;
-    if (x.ok) step();
-    else retryLater(undefined);
-  }
-
-  function redirect(b: Batch, t: Target, location: string, hops: number): void {
-    const loc = parseLocation(location, t);
-    if (!loc || hops >= MAX_REDIRECTS) {
-      k.lastReply = { status: k.lastReply ? k.lastReply.status : 0, message: "unusable redirect" };
-      retryLater(undefined);
-      return;
-    }
-    // Blynk may send an https Location to a board without TLS: keep the board's scheme (and
-    // then its port), take only the host and path.
-    const next: Target = { scheme: t.scheme, host: loc.target.host, port: loc.target.scheme === t.scheme ? loc.target.port : t.port };
-    if (next.host !== k.target.host || next.port !== k.target.port) {
-      k.target = next;
-      hal.log("uplink: region is now " + k.target.host);
-      try {
-        hal.storage.write(
-          REGION_FILE,
-          JSON.stringify({ from: home.host, scheme: k.target.scheme, host: k.target.host, port: k.target.port }),
-        );
-      } catch (_e) {
-        // remembered for this boot only
-      }
-    }
-    if (!mayRequest(nowUtc())) return;
-    send(b, next, loc.path, hops + 1);
-  }
-
-  function onLink(up: boolean): void {
-    if (!running) return;
-    if (!up) {
-      cancelTimer();
-      setState("offline");
-      return;
-    }
-    k.attempt = 0;
-    freshPass = true;
-    // A new association: nothing is known of this path yet.
-    k.window = initialWindow < k.maxPoints ? initialWindow : k.maxPoints;
-    if (k.stoppedToken) return;
-    // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
-    // seconds, and its readings are placed only by an anchor written in this boot.
-    if (needsProbe() && bucket() >= 1 && quota.requestsLeft(nowUtc()) > 0) probe();
-    if (o.sntp) {
-      // Flush once the sync answers, or after syncWaitMs, whichever comes first.
-      schedule(syncWaitMs);
-      const fallback = timer;
-      const go = () => {
-        freshPass = true;
-        if (running && timer === fallback && !inflight) schedule(0);
-      };
-      let started: unknown = false;
-      try {
-        started = o.sntp.syncNow(go);
-      } catch (_e) {
-        started = false;
-      }
-      if (started !== false) return;
-    }
-    if (!inflight) schedule(0);
-  }
-
-  // Declared last, used by the functions above once they run (after this returns).
-  const api: Uplink = {
-    armed: false,
-    start: () => {
-      if (running) return;
-      running = true;
-      if (o.link && o.link.onChange) o.link.onChange(onLink);
-      if (linkUp()) onLink(true);
-      else setState("offline");
-    },
-    stop: () => {
-      running = false;
-      inflight = 0;
-      cancelTimer();
-      setState(linkUp() ? "idle" : "offline");
-    },
-    notifyAppended: () => {
-      "ram";
-      // A pending timer is the usual case while readings come in: tested first.
-      if (timer !== undefined || !running || k.stoppedToken || inflight || !linkUp()) return;
-      schedule(flushDelayMs);
-    },
-    notifyClockChanged: () => {
-      freshPass = true;
-      if (running && !k.stoppedToken && !inflight && !k.paused && k.state !== "backoff" && k.state !== "paced" && linkUp()) schedule(0);
-    },
-    flushNow: () => {
-      if (!running || k.stoppedToken || inflight) return;
-      k.attempt = 0;
-      freshPass = true;
-      schedule(0);
-    },
-    setToken: (t: string) => {
-      k.token = checkToken(t);
-      if (k.stoppedToken) {
-        k.stoppedToken = false;
-        k.hint = undefined;
-        setState(linkUp() ? "idle" : "offline");
-        if (running && linkUp()) {
-          freshPass = true;
-          schedule(0);
-        }
-      }
-    },
-    status: status,
-    isIdle: () => !inflight && k.state === "idle",
-    isSettled: () => !inflight && timer === undefined,
-    linkChanged: onLink,
-    resume: () => {
-      if (running) return;
-      running = true;
-      if (!linkUp()) setState("offline");
-      else if (!k.stoppedToken) schedule(0);
-    },
-  };
-  return api;
+/**
+ * Creates the uplink. Nothing happens until {@link Uplink.start}.
+ * @throws Error naming the config field when the config is invalid.
+ */
+export function createUplink(o: UplinkOptions): Uplink {
+  return new UplinkRun(o);
 }

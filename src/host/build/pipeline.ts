@@ -389,8 +389,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   const ramCode = !!board.hotCode?.inRam;
   const parts: BuiltPart[] = [];
-  // Seeded with the fixed table, so the names esbuild makes for the rest never take one of its.
-  const mangleCache: Record<string, string | false> = { ...MANGLE_CACHE };
+  // Seeded with the fixed table, so the names esbuild makes for the rest never take one of its;
+  // `$` reserved (false: esbuild never makes it), since a property starting with `$` is the table's.
+  const mangleCache: Record<string, string | false> = { ...MANGLE_CACHE, $: false };
   for (const spec of specs) {
     const partFile = join(outDir, `${board.id}.${spec.name}.js`);
     const c = await compile({

@@ -1,0 +1,124 @@
+/**
+ * What one uplink instance holds: its configuration, the one phase every entry point checks,
+ * and the position of the pass. Plain fields of one object, so that an instance costs about a
+ * JsVar per field, not a closure (about 8 JsVars on Espruino) per function (docs/memory.md).
+ * Field names start with `_`: the build shortens them (src/host/build/mangle.ts STATE_PROPS).
+ * The phases and what each entry point does in each are in docs/uplink.md ("States").
+ */
+
+import type { HttpRequest } from "../hal.ts";
+import type { DropReason, LogCursor, LogPos } from "../store/contract.ts";
+import type { BackoffConfig } from "./backoff.ts";
+import type { Quota } from "./quota.ts";
+import type { Link, StampResolver, Target, TimeSync, Uplink, UplinkHal, UplinkKeep, UplinkStatus } from "./uplink.ts";
+import type { ReadingStore } from "../store/contract.ts";
+
+/** Not started, or stopped: only start, resume, setToken and status act. */
+export const OFF = 0;
+/** Started, the link down: waits for {@link Uplink.linkChanged}. */
+export const DOWN = 1;
+/** Started, the link up, nothing scheduled or in flight: an appended reading schedules a pass. */
+export const IDLE = 2;
+/** A pass is scheduled (the flush delay, the sync wait, the next slice, the recheck). */
+export const DUE = 3;
+/** A wait the server or the budget asked for (backoff, pacing, the day's pause): a clock change does not cut it short. */
+export const HELD = 4;
+/** A request in flight: every entry point but stop, setToken and status waits for its reply. */
+export const SENDING = 5;
+/** The server said `Invalid token.`: nothing goes until setToken. */
+export const TOKEN = 6;
+
+export type Phase = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+
+/**
+ * Isolation of a reading the server may refuse for its content, after an unrecognised 400 on
+ * pin `_pin` up to `_end`: batches of at most `_limit`. `_ok` says a 200 came in this isolation;
+ * `_suspect` is a reading refused alone (skipped while its right-hand neighbours are tried),
+ * `_confirm` that it goes again alone after they were accepted. See docs/uplink.md.
+ */
+export interface Isolation {
+  _pin: number;
+  _end: LogPos;
+  _limit: number;
+  _ok: boolean;
+  _suspect: LogPos;
+  _confirm: boolean;
+}
+
+/** One request's batch: pass 1 fills the first five fields, the streamer the rest. */
+export interface Batch {
+  _pin: number;
+  _start: LogPos;
+  _last: LogPos;
+  _count: number;
+  _bytes: number;
+  /** Written into the body so far: how many, the first and the last position (pass 2). */
+  _sent: number;
+  _sentFrom: LogPos;
+  _sentTo: LogPos;
+}
+
+/** One HTTP exchange, and for an upload the state of its streamed body. */
+export interface Exchange {
+  _over?: boolean;
+  _got?: boolean;
+  /** The reply body, at most MAX_REPLY_BYTES. */
+  _text: string;
+  _tmo?: unknown;
+  _done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void;
+  _req?: HttpRequest;
+  _b?: Batch;
+  _cur?: LogCursor;
+  /** The piece being built (at most `pieceBytes`), and what did not fit in it. */
+  _buf: string;
+  _rest: string;
+  _n: number;
+  /** Every reading of the batch is in `_buf` (its closing bracket too). */
+  _fin?: boolean;
+  /** Spaces still owed to the announced length (-1: not known yet). */
+  _pad: number;
+  _written: number;
+  _wait?: boolean;
+  _inPump?: boolean;
+  _again?: boolean;
+}
+
+/** An uplink instance: its entry points (the methods) and its fields. */
+export interface Run extends Uplink {
+  _hal: UplinkHal;
+  _store: ReadingStore;
+  _res: StampResolver;
+  _link: Link | undefined;
+  _sntp: TimeSync | undefined;
+  _onStatus: ((status: UplinkStatus) => void) | undefined;
+  _k: UplinkKeep;
+  _quota: Quota;
+  _home: Target;
+  _piece: number;
+  _delay: number;
+  _maxAge: number;
+  _daily: number;
+  _perDay: number;
+  _window0: number;
+  _timeout: number;
+  _backoff: BackoffConfig;
+  _dropBad: boolean;
+  _syncWait: number;
+  _recheck: number;
+  _refill: number;
+  /** The one state every entry point checks (OFF ... TOKEN above). */
+  _phase: Phase;
+  _timer?: unknown;
+  _nextAt?: number;
+  /** The exchange in flight (SENDING); a callback of any other one is stale. */
+  _x?: Exchange;
+  _iso?: Isolation;
+  /** Per pin: readings before this position wait for their time (this pass). At most 256 keys. */
+  _resume: { [pin: number]: LogPos };
+  /** Every undelivered reading before this position is waiting or set aside (this pass); -1: the next pass starts afresh. */
+  _scanFrom: LogPos;
+  /** The boot whose readings the current pass found waiting for their time (-1: none). */
+  _waitBoot: number;
+  _dropPos: LogPos[];
+  _dropWhy: DropReason[];
+}
