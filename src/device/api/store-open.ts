@@ -42,21 +42,28 @@ export function keepStorageNonEmpty(hal: Hal, board: DeviceBoard): void {
 }
 
 /**
- * Creates and mounts the store over the board's raw flash region. From here on every Storage
- * write is kept within the board's usable bytes (see {@link guardStorageWrites}).
+ * Makes Storage safe to write beside the store's region before anything is written at boot:
+ * never empty (see {@link keepStorageNonEmpty}), and from here on every write kept within the
+ * board's usable bytes (see {@link guardStorageWrites}).
+ */
+export function prepareStorage(hal: Hal, board: DeviceBoard): void {
+  keepStorageNonEmpty(hal, board);
+  guardStorageWrites(hal, board);
+}
+
+/**
+ * Creates and mounts the store over the board's raw flash region (after {@link prepareStorage}).
  * @throws Error when the region does not suit the store.
  */
 export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig; parts: Parts }): Store {
-  keepStorageNonEmpty(o.hal, o.board);
-  guardStorageWrites(o.hal, o.board);
   const parts = o.parts;
   const store = new Store({
     hal: o.hal,
     region: o.board.flash,
     policy: o.config.buffer.policy,
     datastreams: datastreamTable(o.config),
-    maintenance: () => parts.store(),
-    boot: () => parts.mount(),
+    maintenance: () => parts.load("store"),
+    boot: () => parts.load("mount"),
   });
   store.mount();
   return store;

@@ -25,7 +25,7 @@ import type { BoardProfile, DeviceBoard } from "../../device/board.ts";
 import { loadBoard } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
-import { MANGLE_ALL, MANGLE_CACHE } from "./mangle.ts";
+import { MANGLE_ALL, MANGLE_SEED } from "./mangle.ts";
 
 /** The repository root (src/host/build -> ../../..). */
 export const ROOT = resolve(import.meta.dirname, "..", "..", "..");
@@ -389,7 +389,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const ramCode = !!board.hotCode?.inRam;
   const parts: BuiltPart[] = [];
   // Seeded with the fixed table, so the names esbuild makes for the rest never take one of its.
-  const mangleCache: Record<string, string | false> = { ...MANGLE_CACHE };
+  const mangleCache: Record<string, string | false> = { ...MANGLE_SEED };
   for (const spec of specs) {
     const partFile = join(outDir, `${board.id}.${spec.name}.js`);
     const c = await compile({
