@@ -11,6 +11,7 @@ import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-sto
 import type { ConfigSlot } from "./config-store.ts";
 import { CONFIG_CACHE, cacheCrc, slotHeads } from "./config-load.ts";
 import type { BootConfig, CacheHead } from "./config-load.ts";
+import { footprint, makeRoom } from "./storage-tidy.ts";
 import { errorText } from "./error-text.ts";
 
 export type { BootConfig };
@@ -72,14 +73,15 @@ export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
  * out or `spool.setup` stored it. A cache that cannot be written is only logged: the next boot
  * works the configuration out again.
  */
-export function writeConfigCache(o: { hal: Hal; boot: BootConfig }): void {
+export function writeConfigCache(o: { hal: Hal; board: DeviceBoard; boot: BootConfig }): void {
   const hal = o.hal;
   const b = o.boot;
   const head: CacheHead = { k: b._cfgKey, h: slotHeads(hal), b: b._slotBase, s: b._saved ? 1 : 0 };
   const body = JSON.stringify(head) + "\n" + JSON.stringify(b._cfg);
   const text = cacheCrc(hal, body) + "\n" + body;
   try {
-    // Checked for room like every write after the boot's guardStorageWrites (storage-tidy.ts).
+    // The firmware may run this before the boot guards Storage writes (storage-tidy.ts).
+    makeRoom(hal, o.board, footprint(text.length));
     hal.storage.write(CONFIG_CACHE, text);
   } catch (e) {
     hal.storage.erase(CONFIG_CACHE);

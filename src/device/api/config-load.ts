@@ -108,7 +108,7 @@ export function loadConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
   if (!b) {
     const setup = o.parts.load("setup");
     b = setup.bootConfig({ hal: hal, board: o.board, defaults: o.defaults, key: key });
-    setup.writeConfigCache({ hal: hal, boot: b });
+    setup.writeConfigCache({ hal: hal, board: o.board, boot: b });
   }
   return b;
 }

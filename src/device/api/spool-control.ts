@@ -65,7 +65,7 @@ export function setup(S: SpoolState, input: object): void {
   const prev = S._cfg;
   S._cfg = next;
   // Written after the slot (which erased the old cache first): the next boot needs no setup part.
-  if (changed) writeConfigCache({ hal: S._hal, boot: S });
+  if (changed) writeConfigCache({ hal: S._hal, board: S._board, boot: S });
   apply(S, prev);
 }
 
