@@ -16,7 +16,7 @@ import { checkValue } from "./values.ts";
 import { errorText } from "./error-text.ts";
 import type { Parts } from "../parts.ts";
 import type { SpoolStatus } from "./status.ts";
-import { openStore, prepareStorage } from "./store-open.ts";
+import { openStore } from "./store-open.ts";
 import { loadConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
@@ -112,7 +112,6 @@ export function createSpool(o: SpoolOptions): Spool {
   // What spool keeps between calls, shared with the code the setup and report parts bring for
   // the rare calls (spool-state.ts); the functions below are the ones that exist at rest. The
   // boot configuration's object (cfg, saved, slotBase) becomes that state: one object fewer.
-  prepareStorage(hal, board);
   const S = loadConfig({ hal: hal, board: board, defaults: o.defaults, parts: parts }) as unknown as SpoolState;
   S._hal = hal;
   S._board = board;

@@ -42,20 +42,13 @@ export function keepStorageNonEmpty(hal: Hal, board: DeviceBoard): void {
 }
 
 /**
- * Makes Storage safe to write beside the store's region before anything is written at boot:
- * never empty (see {@link keepStorageNonEmpty}), and from here on every write kept within the
- * board's usable bytes (see {@link guardStorageWrites}).
- */
-export function prepareStorage(hal: Hal, board: DeviceBoard): void {
-  keepStorageNonEmpty(hal, board);
-  guardStorageWrites(hal, board);
-}
-
-/**
- * Creates and mounts the store over the board's raw flash region (after {@link prepareStorage}).
+ * Creates and mounts the store over the board's raw flash region. From here on every Storage
+ * write is kept within the board's usable bytes (see {@link guardStorageWrites}).
  * @throws Error when the region does not suit the store.
  */
 export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig; parts: Parts }): Store {
+  keepStorageNonEmpty(o.hal, o.board);
+  guardStorageWrites(o.hal, o.board);
   const parts = o.parts;
   const store = new Store({
     hal: o.hal,
