@@ -10,15 +10,14 @@
  * It runs from Storage as boot code (`npm run flash`), so everything starts at load; if it is
  * ever kept with save() instead, E.on("init") starts it again after the restore.
  */
+// First: its top-level code works out the configuration before the rest is defined.
+import { BOARD, PARTS, firmwareDefaults } from "./early-config.ts";
 import { espruinoHal } from "../src/device/espruino-hal.ts";
 import { createSpool } from "../src/device/api/spool.ts";
 import type { Spool } from "../src/device/api/spool.ts";
 import { storageParts, sweepParts } from "../src/device/parts.ts";
 
-const BOARD = __BOARD__;
 const VERSION = __SPOOL_VERSION__;
-/** Storage files of the rarely run code (src/device/parts.ts), put there by `npm run flash`. */
-const PARTS = __SPOOL_PARTS__;
 
 /** The values each schedule `source` reads. */
 function chipTemperature(): number {
@@ -49,10 +48,7 @@ function boot(): void {
       board: BOARD,
       version: VERSION,
       sources: { temperature: chipTemperature, analog: analogPin, synthetic: syntheticWave },
-      defaults: {
-        datastreams: [{ pin: 1, type: "double", precision: "float32" }],
-        schedules: [{ pin: 1, everyMs: 60000 }],
-      },
+      defaults: firmwareDefaults(),
       parts: storageParts(hal, PARTS),
     });
     sweepParts(hal, PARTS);

@@ -14,7 +14,7 @@ const BOARD = __BOARD__;
 function start(cfg: any): void {
   const hal = espruinoHal({ hasWifi: BOARD.network === "wifi" });
   const store = createStore({ hal: hal, region: BOARD.flash });
-  const net = createNetwork({ hal: hal, network: BOARD.network, config: cfg.wifi, reconnect: BOARD.id === "esp8266" ? "sdk" : "manual" });
+  const net = createNetwork({ hal: hal, network: BOARD.network, config: cfg.wifi, reconnect: BOARD.wifiReconnect });
   // The device clock is set by the test (setTime): epoch stamps only.
   const resolver = {
     resolve: (s: Stamp) => ((s as any).epochMs !== undefined ? (s as any).epochMs : undefined),

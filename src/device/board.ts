@@ -46,6 +46,8 @@ export interface BoardProfile {
    */
   tlsBuffers?: { in: "jsvars" | "heap"; why: string };
   network: "wifi" | "none";
+  /** Who rejoins WiFi after a drop (src/device/net `reconnect`): the build copies it from the profile's `wifi.reconnect`. Absent: "manual". */
+  wifiReconnect?: "manual" | "sdk";
   blynk: { scheme: "http" | "https"; port: number; host: string };
   upload: {
     /** Most points sent in one request. */

@@ -18,22 +18,36 @@ import type { ClockPart } from "./parts/clock.ts";
 import type { StorePart } from "./parts/store.ts";
 import type { MountPart } from "./parts/mount.ts";
 
-/** The parts, each loaded afresh by every call: keep the result only as long as you use it. */
-export interface Parts {
+/** What each part's default export is. */
+export interface PartTypes {
   /** Configuration: defaults, validation, masking, the stored copies. */
-  setup(): SetupPart;
+  setup: SetupPart;
   /** The printed report and erase's confirmation. */
-  report(): ReportPart;
+  report: ReportPart;
   /** The uplink's code: spool makes an uplink only while it has work. */
-  uplink(): UplinkPart;
+  uplink: UplinkPart;
   /** The SNTP client: spool makes one for each sync round. */
-  sntp(): SntpPart;
+  sntp: SntpPart;
   /** What the clock knows of past boots: for a flush, a status question, the survey at start. */
-  clock(): ClockPart;
+  clock: ClockPart;
   /** The store's rotation (once per sector filled), anchors and erase. */
-  store(): StorePart;
+  store: StorePart;
   /** The store's mount and reconfiguration. */
-  mount(): MountPart;
+  mount: MountPart;
+}
+
+/**
+ * Where the parts come from. Two functions, not one per part: each function that exists at rest
+ * costs JsVars (docs/memory.md).
+ */
+export interface Parts {
+  /**
+   * Part `name`, loaded afresh by every call: keep the result only as long as you use it.
+   * @throws Error when its Storage file is missing or incomplete.
+   */
+  load<K extends keyof PartTypes>(name: K): PartTypes[K];
+  /** What identifies the code of part `name` (its Storage file name, which carries a hash of it). */
+  tag(name: keyof PartTypes): string;
 }
 
 /** Storage files of parts: `spool.<name>.<8 hex>`. */
@@ -44,23 +58,19 @@ export const PART_FILE = /^spool\.[a-z]+\.[0-9a-f]{8}$/;
  * `__SPOOL_PARTS__`).
  */
 export function storageParts(hal: Hal, files: { [name: string]: string }): Parts {
-  function load(name: string): any {
-    const file = files[name];
-    const code = file ? hal.storage.read(file) : undefined;
-    const tag = file ? "//" + file.substr(file.lastIndexOf(".") + 1) : "";
-    if (code === undefined || code.substr(code.length - tag.length) !== tag) {
-      throw new Error("spool: Storage file " + file + " (" + name + ") is missing or incomplete: flash the firmware again (npm run flash)");
-    }
-    return hal.evaluate(code);
-  }
   return {
-    setup: () => load("setup"),
-    report: () => load("report"),
-    uplink: () => load("uplink"),
-    sntp: () => load("sntp"),
-    clock: () => load("clock"),
-    store: () => load("store"),
-    mount: () => load("mount"),
+    load: (name) => {
+      const file = files[name];
+      const code = file ? hal.storage.read(file) : undefined;
+      const tag = file ? "//" + file.substr(file.lastIndexOf(".") + 1) : "";
+      if (code === undefined || code.substr(code.length - tag.length) !== tag) {
+        throw new Error(
+          "spool: Storage file " + file + " (" + name + ") is missing or incomplete: flash the firmware again (npm run flash)",
+        );
+      }
+      return hal.evaluate(code);
+    },
+    tag: (name) => files[name],
   };
 }
 

@@ -2,7 +2,7 @@
  * The firmware's parts for facade tests in Node: the same modules the build puts in Storage
  * files, imported directly (loading them from Storage is tested on the compiled bundle).
  */
-import type { Parts } from "../../src/device/parts.ts";
+import type { PartTypes, Parts } from "../../src/device/parts.ts";
 import setupPart from "../../src/device/parts/setup.ts";
 import reportPart from "../../src/device/parts/report.ts";
 import uplinkPart from "../../src/device/parts/uplink.ts";
@@ -11,12 +11,18 @@ import clockPart from "../../src/device/parts/clock.ts";
 import storePart from "../../src/device/parts/store.ts";
 import mountPart from "../../src/device/parts/mount.ts";
 
+const PARTS: PartTypes = {
+  setup: setupPart,
+  report: reportPart,
+  uplink: uplinkPart,
+  sntp: sntpPart,
+  clock: clockPart,
+  store: storePart,
+  mount: mountPart,
+};
+
 export const directParts: Parts = {
-  setup: () => setupPart,
-  report: () => reportPart,
-  uplink: () => uplinkPart,
-  sntp: () => sntpPart,
-  clock: () => clockPart,
-  store: () => storePart,
-  mount: () => mountPart,
+  load: (name) => PARTS[name],
+  // The modules themselves: the same code in every boot of a test.
+  tag: () => "direct",
 };

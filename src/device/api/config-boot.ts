@@ -1,7 +1,7 @@
 /**
  * The configuration a boot starts with: the stored one (the newer valid slot) merged over the
- * defaults, then a plain `spool.json` adopted if there is one. Runs once per boot, from the
- * setup part.
+ * defaults, then a plain `spool.json` adopted if there is one. Runs from the setup part when
+ * the cached configuration (config-load.ts) does not hold for this boot.
  */
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
@@ -9,20 +9,12 @@ import { defaultConfig, mergeConfig } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
 import type { ConfigSlot } from "./config-store.ts";
+import { CONFIG_CACHE, cacheCrc, slotHeads } from "./config-load.ts";
+import type { BootConfig, CacheHead } from "./config-load.ts";
+import { footprint, makeRoom } from "./storage-tidy.ts";
 import { errorText } from "./error-text.ts";
 
-/**
- * Spool keeps this object as its state (src/device/api/spool-state.ts): its names start with
- * `_` like the state's, which the build shortens (src/host/build/mangle.ts `STATE_PROPS`).
- */
-export interface BootConfig {
-  /** The configuration in force. */
-  _cfg: SpoolConfig;
-  /** Where `_cfg` is stored; undefined when it is not (defaults, or not stored). */
-  _saved: ConfigSlot | undefined;
-  /** The slot written last, whether or not it is in force: the base of the next write. */
-  _slotBase: ConfigSlot | undefined;
-}
+export type { BootConfig };
 
 function reason(e: any): string {
   return errorText(e).replace("spool.setup: ", "");
@@ -34,7 +26,7 @@ function reason(e: any): string {
  * only then erased, so a power cut before that adopts it again at the next boot.
  * @throws Error when `defaults` itself does not validate (a firmware bug).
  */
-export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object }): BootConfig {
+export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; key: string }): BootConfig {
   const hal = o.hal;
   const board = o.board;
   let base = defaultConfig(board);
@@ -73,5 +65,26 @@ export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object 
       }
     }
   }
-  return { _cfg: cfg, _saved: saved, _slotBase: slotBase };
+  return { _cfg: cfg, _saved: saved, _slotBase: slotBase, _cfgKey: o.key };
+}
+
+/**
+ * Caches the configuration in force for the next boots (config-load.ts), after a boot worked it
+ * out or `spool.setup` stored it. A cache that cannot be written is only logged: the next boot
+ * works the configuration out again.
+ */
+export function writeConfigCache(o: { hal: Hal; board: DeviceBoard; boot: BootConfig }): void {
+  const hal = o.hal;
+  const b = o.boot;
+  const head: CacheHead = { k: b._cfgKey, h: slotHeads(hal), b: b._slotBase, s: b._saved ? 1 : 0 };
+  const body = JSON.stringify(head) + "\n" + JSON.stringify(b._cfg);
+  const text = cacheCrc(hal, body) + "\n" + body;
+  try {
+    // The firmware may run this before the boot guards Storage writes (storage-tidy.ts).
+    makeRoom(hal, o.board, footprint(text.length));
+    hal.storage.write(CONFIG_CACHE, text);
+  } catch (e) {
+    hal.storage.erase(CONFIG_CACHE);
+    hal.log("spool: " + CONFIG_CACHE + " not written: " + errorText(e));
+  }
 }

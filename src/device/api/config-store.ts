@@ -14,16 +14,16 @@
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
 import { CONFIG_FILE } from "./config.ts";
+import { CONFIG_CACHE, CONFIG_SLOTS, SLOT_BODY } from "./config-load.ts";
 import { footprint, makeRoom } from "./storage-tidy.ts";
 
-/** The two Storage files the configuration alternates between. */
-export const CONFIG_SLOTS = ["spool.cfg0", "spool.cfg1"];
+export { CONFIG_SLOTS };
 /** A plain-JSON configuration to adopt at boot. */
 export const IMPORT_FILE = CONFIG_FILE;
 
 const SEQ = '{"seq":';
 const CRC = ',"crc":';
-const BODY = ',"config":';
+const BODY = SLOT_BODY;
 
 /** Where the configuration in force is stored. */
 export interface ConfigSlot {
@@ -83,6 +83,9 @@ export function writeConfig(o: { hal: Hal; board: DeviceBoard; current: ConfigSl
   const seq = cur ? cur.seq + 1 : 1;
   const file = encodeSlot(hal, seq, o.text);
   makeRoom(hal, o.board, footprint(file.length));
+  // The boot's cached configuration (config-load.ts) goes first: a cut after the slot is written
+  // must not leave a cache that still describes the slots before it.
+  hal.storage.erase(CONFIG_CACHE);
   const name = CONFIG_SLOTS[slot];
   hal.storage.write(name, file);
   // Checked as boot will read it (the CRC covers the bytes Storage keeps).

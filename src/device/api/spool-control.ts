@@ -5,37 +5,13 @@
 import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, describe, mergeConfig } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { writeConfig } from "./config-store.ts";
+import { writeConfigCache } from "./config-boot.ts";
 import { errorText } from "./error-text.ts";
 import { reconfigureStore } from "./store-open.ts";
 import type { SampleHandle, SpoolState } from "./spool-state.ts";
 
 function sameJson(a: any, b: any): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Replaces the configured schedules by those of the configuration in force; user ones stay. */
-export function configSchedules(S: SpoolState): void {
-  const schedules = S._schedules;
-  for (let i = schedules.length - 1; i >= 0; i--) {
-    if (schedules[i].fromConfig) {
-      S._disarm(schedules[i]);
-      schedules.splice(i, 1);
-    }
-  }
-  for (let i = 0; i < S._cfg.schedules.length; i++) {
-    const c = S._cfg.schedules[i];
-    S._addSchedule({
-      pin: c.pin,
-      everyMs: c.everyMs,
-      source: c.source,
-      fn: S._sourceFn(c.source),
-      samples: 0,
-      errors: 0,
-      lastError: undefined,
-      timer: undefined,
-      fromConfig: true,
-    });
-  }
 }
 
 /** Applies a new configuration to the running parts that it changes. */
@@ -68,7 +44,7 @@ function apply(S: SpoolState, prev: SpoolConfig): void {
   }
   const uplinkChanged = !sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || !sameJson(prev.uplink, cfg.uplink);
   if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) S._restartUplink();
-  if (!sameJson(prev.schedules, cfg.schedules)) configSchedules(S);
+  if (!sameJson(prev.schedules, cfg.schedules)) S._configSchedules(S);
   if (prev.statusPin !== cfg.statusPin || prev.statusEveryMs !== cfg.statusEveryMs) S._armStatus();
 }
 
@@ -77,7 +53,8 @@ export function setup(S: SpoolState, input: object): void {
   const next = mergeConfig(input, S._cfg, S._board);
   const text = JSON.stringify(next);
   // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
-  if (!S._saved || text !== JSON.stringify(S._cfg)) {
+  const changed = !S._saved || text !== JSON.stringify(S._cfg);
+  if (changed) {
     try {
       S._slotBase = writeConfig({ hal: S._hal, board: S._board, current: S._slotBase, text: text });
     } catch (e) {
@@ -87,6 +64,8 @@ export function setup(S: SpoolState, input: object): void {
   }
   const prev = S._cfg;
   S._cfg = next;
+  // Written after the slot (which erased the old cache first): the next boot needs no setup part.
+  if (changed) writeConfigCache({ hal: S._hal, board: S._board, boot: S });
   apply(S, prev);
 }
 

@@ -37,7 +37,7 @@ export function status(S: SpoolState): SpoolStatus {
     S._survey();
   }
   const s = S._store.stats();
-  const clock = S._parts.clock();
+  const clock = S._parts.load("clock");
   const c = clock.clockStatus(keeper);
   const drops: { [reason: string]: number } = {};
   const reasons = Object.keys(s.dropped);

@@ -17,6 +17,8 @@ import { errorText } from "./error-text.ts";
 import type { Parts } from "../parts.ts";
 import type { SpoolStatus } from "./status.ts";
 import { openStore } from "./store-open.ts";
+import { loadConfig } from "./config-load.ts";
+import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
 
 const DAY_MS = 86400000;
@@ -110,7 +112,7 @@ export function createSpool(o: SpoolOptions): Spool {
   // What spool keeps between calls, shared with the code the setup and report parts bring for
   // the rare calls (spool-state.ts); the functions below are the ones that exist at rest. The
   // boot configuration's object (cfg, saved, slotBase) becomes that state: one object fewer.
-  const S = parts.setup().bootConfig({ hal: hal, board: board, defaults: o.defaults }) as unknown as SpoolState;
+  const S = loadConfig({ hal: hal, board: board, defaults: o.defaults, parts: parts }) as unknown as SpoolState;
   S._hal = hal;
   S._board = board;
   S._version = o.version || "?";
@@ -136,7 +138,7 @@ export function createSpool(o: SpoolOptions): Spool {
     hal: hal,
     network: board.network,
     config: S._netConfig,
-    reconnect: board.id === "esp8266" ? "sdk" : "manual",
+    reconnect: board.wifiReconnect,
   });
   S._network = network;
   /*
@@ -160,7 +162,7 @@ export function createSpool(o: SpoolOptions): Spool {
     if (S._sntpTimer !== undefined) hal.clearTimeout(S._sntpTimer);
     S._sntpTimer = undefined;
     if (!S._sntp) {
-      S._sntp = parts.sntp().createSntp({
+      S._sntp = parts.load("sntp").createSntp({
         hal: hal,
         servers: S._cfg.ntp.servers,
         port: S._cfg.ntp.port,
@@ -201,7 +203,7 @@ export function createSpool(o: SpoolOptions): Spool {
   };
 
   S._survey = () => {
-    parts.clock().survey(keeper, (visit) => {
+    parts.load("clock").survey(keeper, (visit) => {
       store.scan({ from: 0, delivered: true }, (rec) => {
         visit(rec.reading.stamp, !rec.delivered);
       });
@@ -213,8 +215,8 @@ export function createSpool(o: SpoolOptions): Spool {
     const cfg = S._cfg;
     if (!cfg.blynk.token) return undefined;
     // Held by the resolver while this uplink exists: a flush classifies every reading it sends.
-    const clock = parts.clock();
-    return parts.uplink().createUplink({
+    const clock = parts.load("clock");
+    return parts.load("uplink").createUplink({
       hal: hal,
       store: store,
       resolver: {
@@ -347,7 +349,7 @@ export function createSpool(o: SpoolOptions): Spool {
     if (S._statusTimer !== undefined) hal.clearInterval(S._statusTimer);
     S._statusTimer = undefined;
     if (S._running && S._cfg.statusPin !== null)
-      S._statusTimer = hal.setInterval(() => parts.report().publishStatus(S), S._cfg.statusEveryMs);
+      S._statusTimer = hal.setInterval(() => parts.load("report").publishStatus(S), S._cfg.statusEveryMs);
   };
 
   function start(): void {
@@ -454,18 +456,19 @@ export function createSpool(o: SpoolOptions): Spool {
     u.flushNow();
   }
 
-  parts.setup().configSchedules(S);
+  S._configSchedules = configSchedules;
+  configSchedules(S);
 
   return {
-    setup: (config) => parts.setup().setup(S, config),
-    config: () => parts.setup().maskConfig(S._cfg),
+    setup: (config) => parts.load("setup").setup(S, config),
+    config: () => parts.load("setup").maskConfig(S._cfg),
     record: record,
-    sample: (pin, fn, everyMs) => parts.setup().sample(S, pin, fn, everyMs),
+    sample: (pin, fn, everyMs) => parts.load("setup").sample(S, pin, fn, everyMs),
     flush: flush,
-    status: () => parts.report().status(S),
-    report: () => parts.report().report(S),
+    status: () => parts.load("report").status(S),
+    report: () => parts.load("report").report(S),
     start: start,
     stop: stop,
-    erase: (confirm) => parts.report().erase(S, confirm),
+    erase: (confirm) => parts.load("report").erase(S, confirm),
   };
 }

@@ -55,8 +55,8 @@ export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig
     region: o.board.flash,
     policy: o.config.buffer.policy,
     datastreams: datastreamTable(o.config),
-    maintenance: () => parts.store(),
-    boot: () => parts.mount(),
+    maintenance: () => parts.load("store"),
+    boot: () => parts.load("mount"),
   });
   store.mount();
   return store;

@@ -16,9 +16,9 @@ export interface NetworkOptions {
   network: "wifi" | "none";
   config: NetworkConfig;
   /**
-   * Who rejoins after a drop: "manual" (ESP32, which gives up after its own 3 retries: connect()
-   * again with backoff) or "sdk" (ESP8266's SDK reconnects by itself; only a long watchdog
-   * re-calls connect()). Default "manual".
+   * Who rejoins after a drop (the board profile's `wifi.reconnect`): "manual" (ESP32, which gives
+   * up after its own 3 retries: connect() again with backoff) or "sdk" (ESP8266's SDK reconnects
+   * by itself; only a long watchdog re-calls connect()). Default "manual".
    */
   reconnect?: "manual" | "sdk";
   /** Rejoin delays: full jitter between baseMs and capMs (default 2 s .. 5 min). */

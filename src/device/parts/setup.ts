@@ -3,10 +3,10 @@
  * between calls to `spool.setup`/`spool.config`/`spool.sample` and the boot.
  */
 import { maskConfig } from "../api/config.ts";
-import { bootConfig } from "../api/config-boot.ts";
-import { setup, sample, configSchedules } from "../api/spool-control.ts";
+import { bootConfig, writeConfigCache } from "../api/config-boot.ts";
+import { setup, sample } from "../api/spool-control.ts";
 
-const part = { bootConfig: bootConfig, maskConfig: maskConfig, setup: setup, sample: sample, configSchedules: configSchedules };
+const part = { bootConfig: bootConfig, writeConfigCache: writeConfigCache, maskConfig: maskConfig, setup: setup, sample: sample };
 
 export type SetupPart = typeof part;
 export default part;

@@ -94,8 +94,36 @@ const SECTOR_MEMBERS = [
   "appendString",
 ];
 
+/**
+ * Members the device modules call on each other and never show: the clock's methods the uplink
+ * and spool call, the uplink's methods spool calls, the parts' entry points, the clock's
+ * option callbacks.
+ */
+const LINK_MEMBERS = [
+  "onCoarseAllowed",
+  "needsDrift",
+  "applyHttpDate",
+  "wantsTime",
+  "epochStamp",
+  "acceptSntp",
+  "noteError",
+  "coarseFirst",
+  "coarseLast",
+  "createUplink",
+  "createSntp",
+  "bootConfig",
+  "writeConfigCache",
+  "maskConfig",
+  "publishStatus",
+  "notifyAppended",
+  "notifyClockChanged",
+  "linkChanged",
+  "isSettled",
+  "flushNow",
+];
+
 /** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */
-export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBERS, SECTOR_MEMBERS);
+export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBERS, SECTOR_MEMBERS, LINK_MEMBERS);
 
 /** What esbuild's `mangleProps` matches: exactly the listed names. */
 export const MANGLE_PROPS = new RegExp(`^(?:${MANGLED_PROPS.join("|")})$`);
@@ -104,6 +132,13 @@ export const MANGLE_PROPS = new RegExp(`^(?:${MANGLED_PROPS.join("|")})$`);
 export const MANGLE_CACHE: Readonly<Record<string, string>> = Object.fromEntries(
   MANGLED_PROPS.map((name, i) => [name, "$" + i.toString(36)]),
 );
+
+/**
+ * What the build seeds esbuild's mangle cache with: the table, and `$` alone kept from the names
+ * esbuild gives the state's members (no property the code uses otherwise starts with `$`). The
+ * key is no identifier, so no property of the code is ever renamed by it.
+ */
+export const MANGLE_SEED: Readonly<Record<string, string>> = { ...MANGLE_CACHE, "reserved $": "$" };
 
 /**
  * The state spool shares between the bundle and its parts (src/device/api/spool-state.ts): names

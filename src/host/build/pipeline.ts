@@ -25,7 +25,7 @@ import type { DeviceBoard } from "../../device/board.ts";
 import { loadBoard, type BoardProfile } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
-import { MANGLE_ALL, MANGLE_CACHE } from "./mangle.ts";
+import { MANGLE_ALL, MANGLE_SEED } from "./mangle.ts";
 
 /** The repository root (src/host/build -> ../../..). */
 export const ROOT = resolve(import.meta.dirname, "..", "..", "..");
@@ -149,9 +149,11 @@ export function boardForDevice(board: BoardProfile): DeviceBoard {
   const copy = JSON.parse(JSON.stringify(board), (key, value) => (key === "why" ? undefined : value)) as BoardProfile & {
     $schema?: string;
   };
-  // wifi and fakeFlash are read by the host only, so far (boards/schema.json).
+  // fakeFlash is read by the host only; of wifi the device needs only who rejoins after a drop.
   const { $schema, name, espruinoBoard, jsVars, codeBudgetBytes, hotCode, wifi, fakeFlash, ...device } = copy;
-  return device as DeviceBoard;
+  const out = device as DeviceBoard;
+  if (wifi) out.wifiReconnect = wifi.reconnect;
+  return out;
 }
 
 /**
@@ -389,9 +391,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   const ramCode = !!board.hotCode?.inRam;
   const parts: BuiltPart[] = [];
-  // Seeded with the fixed table, so the names esbuild makes for the rest never take one of its;
-  // `$` reserved (false: esbuild never makes it), since a property starting with `$` is the table's.
-  const mangleCache: Record<string, string | false> = { ...MANGLE_CACHE, $: false };
+  // Seeded with the fixed table, so the names esbuild makes for the rest never take one of its.
+  const mangleCache: Record<string, string | false> = { ...MANGLE_SEED };
   for (const spec of specs) {
     const partFile = join(outDir, `${board.id}.${spec.name}.js`);
     const c = await compile({

@@ -1,0 +1,114 @@
+/**
+ * The configuration at boot without the setup part. Working out a boot's configuration (the
+ * defaults, the stored slots merged over them and validated, a `spool.json` adopted) needs the
+ * setup part, about 550 JsVars while it runs: more than a 1,600-JsVar board has left once the
+ * bundle is loaded (docs/memory.md). So the setup part writes what it worked out to
+ * {@link CONFIG_CACHE}, and later boots read that file instead, as long as nothing it was worked
+ * out from has changed:
+ * - the key: the setup part's code (its Storage file name carries a hash of it), the board
+ *   profile and the firmware's defaults (a CRC of their JSON);
+ * - each slot file's head (`{"seq":N,"crc":C`), which changes with every write of a slot (a
+ *   writer that does not know the cache, e.g. an older firmware, still changes it);
+ * * - no `spool.json` waiting to be adopted;
+ * - its CRC (a write cut short may still parse as JSON, with other values).
+ *
+ * Power loss: the setup part erases the cache before it writes a slot (config-store.ts
+ * `writeConfig`) and writes the cache only after; a cut in between leaves no cache, a cut while
+ * writing it a file that does not parse. Either way the next boot takes the setup part's way.
+ */
+import type { Hal } from "../hal.ts";
+import type { DeviceBoard } from "../board.ts";
+import type { SpoolConfig } from "./config.ts";
+import { CONFIG_FILE } from "./config.ts";
+import type { ConfigSlot } from "./config-store.ts";
+import type { Parts } from "../parts.ts";
+
+/** The configuration this boot's setup part worked out, with what it was worked out from. */
+export const CONFIG_CACHE = "spool.cfgc";
+/** The two Storage files the configuration alternates between (config-store.ts). */
+export const CONFIG_SLOTS = ["spool.cfg0", "spool.cfg1"];
+/** Where a slot file's head (its seq and CRC) ends and the configuration starts. */
+export const SLOT_BODY = ',"config":';
+
+/**
+ * Spool keeps this object as its state (src/device/api/spool-state.ts): its names start with
+ * `_` like the state's, which the build shortens (src/host/build/mangle.ts `STATE_PROPS`).
+ */
+export interface BootConfig {
+  /** The configuration in force. */
+  _cfg: SpoolConfig;
+  /** Where `_cfg` is stored; undefined when it is not (defaults, or not stored). */
+  _saved: ConfigSlot | undefined;
+  /** The slot written last, whether or not it is in force: the base of the next write. */
+  _slotBase: ConfigSlot | undefined;
+  /** What the cached configuration of this boot is keyed by (see {@link loadConfig}). */
+  _cfgKey: string;
+}
+
+/**
+ * The second line of {@link CONFIG_CACHE}: the first is {@link cacheCrc} of everything after it,
+ * the third the configuration's JSON.
+ */
+export interface CacheHead {
+  /** `_cfgKey`. */
+  k: string;
+  /** {@link slotHeads} when it was written. */
+  h: string;
+  /** `_slotBase` (absent: undefined). */
+  b?: ConfigSlot;
+  /** 1 when the configuration in force is the one stored at `b`. */
+  s: number;
+}
+
+/**
+ * The heads of both slot files (seq and CRC), which every write of a slot changes, and whether a
+ * `spool.json` waits to be adopted (its head reads "").
+ */
+export function slotHeads(hal: Hal): string {
+  let h = "";
+  for (let i = 0; i < 3; i++) {
+    const f = hal.storage.read(i < 2 ? CONFIG_SLOTS[i] : CONFIG_FILE);
+    h += (f && f.substr(0, f.indexOf(SLOT_BODY))) + ";";
+  }
+  return h;
+}
+
+/** The CRC-32 of a cache's text after its first line (a write cut short may still parse). */
+export function cacheCrc(hal: Hal, body: string): number {
+  return hal.crc32(hal.stringToBytes(body));
+}
+
+/** The cached configuration of this boot, or undefined when the setup part must work it out. */
+export function readCachedConfig(hal: Hal, key: string): BootConfig | undefined {
+  const text = hal.storage.read(CONFIG_CACHE);
+  if (text === undefined) return undefined;
+  const c = text.indexOf("\n");
+  const nl = text.indexOf("\n", c + 1);
+  try {
+    const head: CacheHead = JSON.parse(text.substring(c + 1, nl));
+    if (+text.substr(0, c) !== cacheCrc(hal, text.substr(c + 1)) || head.k !== key || head.h !== slotHeads(hal)) return undefined;
+    return { _cfg: JSON.parse(text.substr(nl + 1)), _saved: head.s ? head.b : undefined, _slotBase: head.b, _cfgKey: key };
+  } catch (_e) {
+    // Cut while it was written: the setup part works it out again.
+    return undefined;
+  }
+}
+
+/**
+ * The configuration of this boot: the cached one when it holds, otherwise worked out by the
+ * setup part (config-boot.ts), which then caches it for the next boots.
+ * @throws Error when the setup part is needed and missing, or `defaults` does not validate.
+ */
+export function loadConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; parts: Parts }): BootConfig {
+  const hal = o.hal;
+  // What a cached configuration was worked out from besides the slots: the setup code, the
+  // board, the defaults.
+  const key = o.parts.tag("setup") + "," + hal.crc32(hal.stringToBytes(JSON.stringify([o.board, o.defaults])));
+  let b = readCachedConfig(hal, key);
+  if (!b) {
+    const setup = o.parts.load("setup");
+    b = setup.bootConfig({ hal: hal, board: o.board, defaults: o.defaults, key: key });
+    setup.writeConfigCache({ hal: hal, board: o.board, boot: b });
+  }
+  return b;
+}

@@ -1,0 +1,31 @@
+/**
+ * The configured schedules, resident: spool.ts runs it at every boot, which must not load the
+ * setup part (about 550 JsVars while it runs, docs/memory.md); the setup part calls it back
+ * through the state (`_configSchedules`) when a new configuration replaces them.
+ */
+import type { SpoolState } from "./spool-state.ts";
+
+/** Replaces the configured schedules by those of the configuration in force; user ones stay. */
+export function configSchedules(S: SpoolState): void {
+  const schedules = S._schedules;
+  for (let i = schedules.length - 1; i >= 0; i--) {
+    if (schedules[i].fromConfig) {
+      S._disarm(schedules[i]);
+      schedules.splice(i, 1);
+    }
+  }
+  for (let i = 0; i < S._cfg.schedules.length; i++) {
+    const c = S._cfg.schedules[i];
+    S._addSchedule({
+      pin: c.pin,
+      everyMs: c.everyMs,
+      source: c.source,
+      fn: S._sourceFn(c.source),
+      samples: 0,
+      errors: 0,
+      lastError: undefined,
+      timer: undefined,
+      fromConfig: true,
+    });
+  }
+}
