@@ -7,7 +7,7 @@
  */
 import { espruinoHal } from "../src/device/espruino-hal.ts";
 import { storageParts } from "../src/device/parts.ts";
-import { loadConfig } from "../src/device/api/config-load.ts";
+import { loadConfig, type BootConfig } from "../src/device/api/config-load.ts";
 
 /** The profile compiled in (boards/<id>.json). */
 export const BOARD = __BOARD__;
@@ -25,11 +25,17 @@ export function firmwareDefaults(): object {
   };
 }
 
+/**
+ * What this pass worked out, for `createSpool` to take (and clear: a boot run again later, after
+ * a save(), reads Storage afresh), so that the usual boot reads and checks the cache once.
+ */
+export const EARLY: { config?: BootConfig } = {};
+
 // In a function run once, so that nothing of it (the hal, the parts) stays global.
 (() => {
   try {
     const hal = espruinoHal({ hasWifi: BOARD.network === "wifi" });
-    loadConfig({ hal: hal, board: BOARD, defaults: firmwareDefaults(), parts: storageParts(hal, PARTS) });
+    EARLY.config = loadConfig({ hal: hal, board: BOARD, defaults: firmwareDefaults(), parts: storageParts(hal, PARTS) });
   } catch (_e) {
     // The boot tries again and says why it could not start.
   }

@@ -11,7 +11,7 @@
  * ever kept with save() instead, E.on("init") starts it again after the restore.
  */
 // First: its top-level code works out the configuration before the rest is defined.
-import { BOARD, PARTS, firmwareDefaults } from "./early-config.ts";
+import { BOARD, EARLY, PARTS, firmwareDefaults } from "./early-config.ts";
 import { espruinoHal } from "../src/device/espruino-hal.ts";
 import { createSpool } from "../src/device/api/spool.ts";
 import type { Spool } from "../src/device/api/spool.ts";
@@ -42,6 +42,8 @@ function boot(): void {
   if (spool) return;
   const hal = espruinoHal({ hasWifi: BOARD.network === "wifi", defragForTls: !!BOARD.tlsBuffers && BOARD.tlsBuffers.in === "jsvars" });
   hal.log("Spool " + VERSION + " on " + BOARD.id);
+  const early = EARLY.config;
+  EARLY.config = undefined;
   try {
     spool = createSpool({
       hal: hal,
@@ -50,6 +52,7 @@ function boot(): void {
       sources: { temperature: chipTemperature, analog: analogPin, synthetic: syntheticWave },
       defaults: firmwareDefaults(),
       parts: storageParts(hal, PARTS),
+      config: early,
     });
     sweepParts(hal, PARTS);
     global.spool = spool;

@@ -9,7 +9,7 @@
  *   profile and the firmware's defaults (a CRC of their JSON);
  * - each slot file's head (`{"seq":N,"crc":C`), which changes with every write of a slot (a
  *   writer that does not know the cache, e.g. an older firmware, still changes it);
- * * - no `spool.json` waiting to be adopted;
+ * - no `spool.json` waiting to be adopted;
  * - its CRC (a write cut short may still parse as JSON, with other values).
  *
  * Power loss: the setup part erases the cache before it writes a slot (config-store.ts

@@ -17,7 +17,7 @@ import { errorText } from "./error-text.ts";
 import type { Parts } from "../parts.ts";
 import type { SpoolStatus } from "./status.ts";
 import { openStore } from "./store-open.ts";
-import { loadConfig } from "./config-load.ts";
+import { loadConfig, type BootConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
 
@@ -43,6 +43,8 @@ export interface SpoolOptions {
   defaults?: object;
   /** Where the rarely run code comes from (src/device/parts.ts): Storage files on the device. */
   parts: Parts;
+  /** This boot's configuration when it was worked out already (firmware/early-config.ts); absent: read here. */
+  config?: BootConfig;
 }
 
 export interface Spool {
@@ -112,7 +114,7 @@ export function createSpool(o: SpoolOptions): Spool {
   // What spool keeps between calls, shared with the code the setup and report parts bring for
   // the rare calls (spool-state.ts); the functions below are the ones that exist at rest. The
   // boot configuration's object (cfg, saved, slotBase) becomes that state: one object fewer.
-  const S = loadConfig({ hal: hal, board: board, defaults: o.defaults, parts: parts }) as unknown as SpoolState;
+  const S = (o.config || loadConfig({ hal: hal, board: board, defaults: o.defaults, parts: parts })) as unknown as SpoolState;
   S._hal = hal;
   S._board = board;
   S._version = o.version || "?";
