@@ -9,7 +9,7 @@ import { defaultConfig, mergeConfig } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
 import type { ConfigSlot } from "./config-store.ts";
-import { CONFIG_CACHE, cacheCrc, slotHeads } from "./config-load.ts";
+import { CONFIG_CACHE, textCrc, slotHeads } from "./config-load.ts";
 import type { BootConfig, CacheHead } from "./config-load.ts";
 import { footprint, makeRoom } from "./storage-tidy.ts";
 import { errorText } from "./error-text.ts";
@@ -78,7 +78,7 @@ export function writeConfigCache(o: { hal: Hal; board: DeviceBoard; boot: BootCo
   const b = o.boot;
   const head: CacheHead = { k: b._cfgKey, h: slotHeads(hal), b: b._slotBase, s: b._saved ? 1 : 0 };
   const body = JSON.stringify(head) + "\n" + JSON.stringify(b._cfg);
-  const text = cacheCrc(hal, body) + "\n" + body;
+  const text = textCrc(hal, body) + "\n" + body;
   try {
     // The firmware may run this before the boot guards Storage writes (storage-tidy.ts).
     makeRoom(hal, o.board, footprint(text.length));

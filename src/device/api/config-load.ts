@@ -46,7 +46,7 @@ export interface BootConfig {
 }
 
 /**
- * The second line of {@link CONFIG_CACHE}: the first is {@link cacheCrc} of everything after it,
+ * The second line of {@link CONFIG_CACHE}: the first is {@link textCrc} of everything after it,
  * the third the configuration's JSON.
  */
 export interface CacheHead {
@@ -73,8 +73,11 @@ export function slotHeads(hal: Hal): string {
   return h;
 }
 
-/** The CRC-32 of a cache's text after its first line (a write cut short may still parse). */
-export function cacheCrc(hal: Hal, body: string): number {
+/**
+ * The CRC-32 of a text's bytes: the check of a configuration slot (config-store.ts) and of the
+ * cache's text after its first line (a write cut short may still parse).
+ */
+export function textCrc(hal: Hal, body: string): number {
   return hal.crc32(hal.stringToBytes(body));
 }
 
@@ -86,7 +89,7 @@ export function readCachedConfig(hal: Hal, key: string): BootConfig | undefined 
   const nl = text.indexOf("\n", c + 1);
   try {
     const head: CacheHead = JSON.parse(text.substring(c + 1, nl));
-    if (+text.substr(0, c) !== cacheCrc(hal, text.substr(c + 1)) || head.k !== key || head.h !== slotHeads(hal)) return undefined;
+    if (+text.substr(0, c) !== textCrc(hal, text.substr(c + 1)) || head.k !== key || head.h !== slotHeads(hal)) return undefined;
     return { _cfg: JSON.parse(text.substr(nl + 1)), _saved: head.s ? head.b : undefined, _slotBase: head.b, _cfgKey: key };
   } catch (_e) {
     // Cut while it was written: the setup part works it out again.
@@ -103,7 +106,7 @@ export function loadConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
   const hal = o.hal;
   // What a cached configuration was worked out from besides the slots: the setup code, the
   // board, the defaults.
-  const key = o.parts.tag("setup") + "," + hal.crc32(hal.stringToBytes(JSON.stringify([o.board, o.defaults])));
+  const key = o.parts.tag("setup") + "," + textCrc(hal, JSON.stringify([o.board, o.defaults]));
   let b = readCachedConfig(hal, key);
   if (!b) {
     const setup = o.parts.load("setup");

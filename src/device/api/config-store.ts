@@ -14,7 +14,7 @@
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
 import { CONFIG_FILE } from "./config.ts";
-import { CONFIG_CACHE, CONFIG_SLOTS, SLOT_BODY } from "./config-load.ts";
+import { CONFIG_CACHE, CONFIG_SLOTS, SLOT_BODY, textCrc } from "./config-load.ts";
 import { footprint, makeRoom } from "./storage-tidy.ts";
 
 export { CONFIG_SLOTS };
@@ -36,13 +36,9 @@ export interface StoredConfig extends ConfigSlot {
   text: string;
 }
 
-function crcOf(hal: Hal, text: string): number {
-  return hal.crc32(hal.stringToBytes(text));
-}
-
 /** The contents of a slot file holding `text`. */
 export function encodeSlot(hal: Hal, seq: number, text: string): string {
-  return SEQ + seq + CRC + crcOf(hal, text) + BODY + text + "}";
+  return SEQ + seq + CRC + textCrc(hal, text) + BODY + text + "}";
 }
 
 /** A slot file's seq and config text, or undefined when it is torn, foreign or corrupt. */
@@ -54,7 +50,7 @@ export function decodeSlot(hal: Hal, file: string | undefined): { seq: number; t
   const seq = parseInt(file.substring(SEQ.length, c), 10);
   const crc = parseInt(file.substring(c + CRC.length, b), 10);
   const text = file.substring(b + BODY.length, file.length - 1);
-  if (!(seq >= 1) || crc !== crcOf(hal, text)) return undefined;
+  if (!(seq >= 1) || crc !== textCrc(hal, text)) return undefined;
   return { seq: seq, text: text };
 }
 
