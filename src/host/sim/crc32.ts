@@ -1,18 +1,7 @@
-/** CRC-32 (IEEE 802.3, reflected, as zlib and Espruino's `E.CRC32`). */
+/** CRC-32 (IEEE 802.3, reflected, as zlib and Espruino's `E.CRC32`): Node's zlib computes it. */
+import { crc32 as zlibCrc32 } from "node:zlib";
 
-const TABLE = (() => {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  return t;
-})();
-
-/** CRC-32 of bytes, as an unsigned 32-bit number. */
+/** CRC-32 of bytes (each taken modulo 256), as an unsigned 32-bit number. */
 export function crc32(data: ArrayLike<number>): number {
-  let c = -1;
-  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
+  return zlibCrc32(data instanceof Uint8Array ? data : Uint8Array.from(data, (b) => b & 0xff));
 }
