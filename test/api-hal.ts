@@ -148,7 +148,7 @@ export function bootHal(dev: Device, opts: { epochMs?: number } = {}): TestHal {
     random: () => (mem = (mem * 1103515245 + 12345) % 2147483648) / 2147483648,
     log: (line) => void lines.push(line),
     memory: () => ({ free: 3000, usage: 1000, total: 4000 }),
-    evaluate: (code) => (0, eval)(code),
+    compile: (code) => new Function(code) as () => any,
   };
   return hal;
 }

@@ -415,7 +415,8 @@ test("internal member names are shortened alike in the bundle and every part, an
   const listed = new Set(MANGLED_PROPS);
   for (const c of [r.code, ...r.parts.map((p) => p.code)]) {
     const props = new Set<string>();
-    walk.full(acorn.parse(c, { ecmaVersion: 2020 }) as any, (n: any) => {
+    // A part is a function's body: its `return` is outside any function of its own.
+    walk.full(acorn.parse(c, { ecmaVersion: 2020, allowReturnOutsideFunction: true }) as any, (n: any) => {
       if (n.type === "MemberExpression" && !n.computed) props.add(n.property.name);
       if ((n.type === "Property" || n.type === "MethodDefinition") && n.key.type === "Identifier") props.add(n.key.name);
     });
@@ -427,6 +428,22 @@ test("internal member names are shortened alike in the bundle and every part, an
   // The store part reads the Store's fields under the bundle's names.
   const store = r.parts.find((p) => p.name === "store")!;
   t.true(store.code.includes("." + MANGLE_CACHE.sectorBytes) && r.code.includes("." + MANGLE_CACHE.sectorBytes));
+});
+
+test("a part is stored as a function body: new Function(body)() gives its default export, and the gate checks it", async (t) => {
+  const good = join(work, "part-good.ts");
+  writeFileSync(good, "const K = 3;\nfunction times(x: number) { return x * K; }\nexport default { times };\n");
+  const r = await build({ board: "linux", entry: bannerEntry(), parts: [{ name: "demo", entry: good }], write: false });
+  const code = r.parts[0].code;
+  t.false(code.startsWith("(function"), "no wrapper: the device makes the function");
+  t.regex(code, /return [\w$]+\/\/[0-9a-f]{8}$/, "ends with its value and its tag");
+  t.is(new Function(code)().times(2), 6);
+  const bad = join(work, "part-bad.ts");
+  writeFileSync(bad, "export default { first: (a: number[]) => a.at(0) };\n");
+  const e = await t.throwsAsync(build({ board: "linux", entry: bannerEntry(), parts: [{ name: "bad", entry: bad }], write: false }), {
+    instanceOf: BuildError,
+  });
+  t.true(e?.violations?.some((v) => v.rule === "missing-builtin"), e?.message);
 });
 
 test("the firmware's module level is global, each name prefixed, and runs as before", async (t) => {

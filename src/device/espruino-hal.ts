@@ -10,7 +10,7 @@ declare const E: any;
 declare const getTime: () => number;
 declare const setTime: (sec: number) => void;
 declare const print: (line: string) => void;
-declare const global: { require: (name: string) => any; eval: (code: string) => any };
+declare const global: { require: (name: string) => any; Function: (code: string) => () => any };
 
 /**
  * When the bundle started to run. This module comes first in the bundle, so this is read before
@@ -38,7 +38,7 @@ export function espruinoHal(options: { hasWifi: boolean; defragForTls?: boolean 
     clearInterval: clearInterval as any,
     print: print,
     process: process as any,
-    eval: global.eval,
+    Function: global.Function,
     hasWifi: options.hasWifi,
     defragForTls: options.defragForTls,
     startSec: getTime() - LOADED_SEC < START_UP_MAX_SEC ? LOADED_SEC : undefined,

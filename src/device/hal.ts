@@ -152,11 +152,12 @@ export interface Hal {
   log(line: string): void;
   memory(): MemoryInfo;
   /**
-   * Runs `code` (Espruino's `eval`) and returns its value. Given a string read from Storage, the
-   * functions it defines keep their bodies in flash.
-   * @throws whatever the code throws, or a SyntaxError.
+   * A function whose body is `code` (the `Function` constructor); nothing is run yet. Such a
+   * function has no defining scope, so each function its body makes when called links to that
+   * call's one scope, where `eval` would give each a copy of the caller's scope chain. Given a
+   * string read from Storage, the body and the functions it makes stay in flash.
    */
-  evaluate(code: string): any;
+  compile(code: string): () => any;
 }
 
 /** The interpreter globals {@link createEspruinoHal} is built from. */
@@ -171,7 +172,7 @@ export interface EspruinoGlobals {
   clearInterval: (id: TimerId) => void;
   print: (line: string) => void;
   process: { memory: () => MemoryInfo };
-  eval: (code: string) => any;
+  Function: (code: string) => () => any;
   hasWifi: boolean;
   /** Run `E.defrag()` before each https request: TLS buffers are JsVars (BoardProfile.tlsBuffers). */
   defragForTls?: boolean;
@@ -266,7 +267,7 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
     random: Math.random,
     log: g.print,
     memory: g.process.memory,
-    evaluate: g.eval,
+    compile: g.Function,
   };
   // Espruino keeps a closure's whole scope, not just what it uses: without this the globals
   // object (a dozen properties) would live as long as the Hal.

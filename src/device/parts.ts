@@ -68,7 +68,8 @@ export function storageParts(hal: Hal, files: { [name: string]: string }): Parts
           "spool: Storage file " + file + " (" + name + ") is missing or incomplete: flash the firmware again (npm run flash)",
         );
       }
-      return hal.evaluate(code);
+      // Not `eval`: a function made here would copy this loader's scope chain (docs/memory.md).
+      return hal.compile(code)();
     },
     tag: (name) => files[name],
   };

@@ -294,7 +294,7 @@ export class Device {
       clearInterval: cancel,
       crc32: () => unavailable("crc32"),
       zeroBits: () => unavailable("zeroBits"),
-      evaluate: () => unavailable("evaluate"),
+      compile: () => unavailable("compile"),
       bytesToString: toBinary,
       stringToBytes: fromBinary,
       random,

@@ -243,6 +243,8 @@ function packageVersion(): string {
 
 /** Name the part's value is held in while minifying. */
 const PART_VAR = "__spoolPart";
+/** A minified part: its wrapper function, called once; group 1 is the body. */
+const PART_WRAPPER = /^\(function\(\)\{([\s\S]*)\}\)\(\);?\s*$/;
 
 interface Compiled {
   code: string;
@@ -251,8 +253,9 @@ interface Compiled {
 
 /**
  * Bundles `entry` (esbuild, es2015), lowers what Espruino lacks (Babel), minifies and gates it.
- * With `part`, the entry's default export becomes the value of the whole script:
- * `(function(){...; return <default export>})()`, which `eval` returns on the device.
+ * With `part`, the code is a function body ending `return <default export>`: on the device
+ * `new Function(body)()` gives the part's functions one scope to link to (Espruino's `eval`
+ * would make each copy the loader's scope chain, docs/memory.md).
  */
 async function compile(o: {
   entry: string;
@@ -365,6 +368,13 @@ async function compile(o: {
       violations,
       code,
     );
+  }
+  if (o.part) {
+    // Checked as a script above; stored as the wrapper's body, which the device runs as
+    // `new Function(body)()` (src/device/parts.ts).
+    const body = PART_WRAPPER.exec(code);
+    if (!body) throw new BuildError(`${basename(entry)}: the minified part is not one function called once`);
+    code = body[1];
   }
   return { code, map: min.map };
 }

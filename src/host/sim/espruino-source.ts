@@ -15,9 +15,11 @@
  *   Object's methods are found on a prototype object); what code added is found.
  *
  * - `eval(code)` and `o.eval`: the code evaluated is rewritten too (a direct call keeps its
- *   scope; `global.eval`, which Spool's HAL hands out as `evaluate`, runs it in global scope).
+ *   scope; `global.eval` runs it in global scope).
+ * - `new Function(...params, body)`, `Function(...)` and `o.Function`: the body is rewritten too
+ *   (Spool's HAL hands out `global.Function` as `compile`, which runs each part).
  *
- * Code made at run time by `new Function`, or by `eval` reached another way, is not rewritten.
+ * Code made at run time by `eval` or `Function` reached another way is not rewritten.
  */
 import * as acorn from "acorn";
 import { espruinoStringToFloat } from "./number-text.ts";
@@ -41,6 +43,10 @@ export interface SourceHooks {
   source(code: unknown): unknown;
   /** `o.eval` */
   evalOf(o: Record<PropertyKey, unknown>): unknown;
+  /** `new Function(...)` or `Function(...)`: the last argument is the body. */
+  newFunction(...args: unknown[]): unknown;
+  /** `o.Function` */
+  functionOf(o: Record<PropertyKey, unknown>): unknown;
 }
 
 type Node = acorn.Node & Record<string, any>;
@@ -97,6 +103,26 @@ function isProtoRead(node: Node): boolean {
   );
 }
 
+/** Members that make code from text, and the hook each is read through. */
+const MAKER_HOOKS = new Map([
+  ["eval", "evalOf"],
+  ["Function", "functionOf"],
+]);
+
+/** The name of `o.name` (not `o[k]`, `o?.name` or `super.name`). */
+function memberName(node: Node): string | undefined {
+  return !node.computed && !node.optional && node.property.type === "Identifier" && node.object.type !== "Super"
+    ? node.property.name
+    : undefined;
+}
+
+/** `Function(...)` or `new Function(...)` by that name, no spread argument. */
+function isFunctionCall(node: Node): boolean {
+  return (
+    node.callee.type === "Identifier" && node.callee.name === "Function" && node.arguments.every((a: Node) => a.type !== "SpreadElement")
+  );
+}
+
 function rewrite(src: string, program: Node): string {
   /** Nodes written to or called as methods: left as they are. */
   const targets = new Set<Node>();
@@ -133,26 +159,24 @@ function rewrite(src: string, program: Node): string {
           const [code, ...rest] = node.arguments as Node[];
           return `eval(${H}.source(${emit(code)})${rest.map((a) => `, ${emit(a)}`).join("")})`;
         }
+        if (isFunctionCall(node)) return `${H}.newFunction(${node.arguments.map((a: Node) => emit(a)).join(", ")})`;
+        break;
+      case "NewExpression":
+        if (isFunctionCall(node)) return `${H}.newFunction(${node.arguments.map((a: Node) => emit(a)).join(", ")})`;
         break;
       case "ForInStatement":
       case "ForOfStatement":
         targets.add(node.left);
         writes.add(node.left);
         break;
-      case "MemberExpression":
-        if (
-          !node.computed &&
-          !node.optional &&
-          node.property.type === "Identifier" &&
-          node.property.name === "eval" &&
-          node.object.type !== "Super" &&
-          !isWrite(node)
-        ) {
-          return `(${H}.evalOf(${emit(node.object)}))`;
-        }
+      case "MemberExpression": {
+        // `o.eval` and `o.Function` read (not written): what they make is rewritten too.
+        const hook = MAKER_HOOKS.get(memberName(node) ?? "");
+        if (hook && !isWrite(node)) return `(${H}.${hook}(${emit(node.object)}))`;
         if (!targets.has(node) && isProtoRead(node))
           return `${H}.protoGet(${src.slice(node.object.start, node.object.end)}, ${JSON.stringify(node.property.name)})`;
         break;
+      }
       case "BinaryExpression":
         if (node.operator === "+" && !plainAdd(node.left, node.right)) return `${H}.add(${emit(node.left)}, ${emit(node.right)})`;
         break;
@@ -203,8 +227,9 @@ function rewrite(src: string, program: Node): string {
 }
 
 /**
- * `code` with the rewrites above. Code acorn cannot parse is returned as it is, so that
- * running it reports V8's SyntaxError.
+ * `code` with the rewrites above: a script, or a function's body (a `return` outside a function
+ * is let through, V8 refuses it in a script). Code acorn cannot parse is returned as it is, so
+ * that running it reports V8's SyntaxError.
  */
 export function espruinoSource(code: string): string {
   const hit = cache.get(code);
@@ -215,7 +240,13 @@ export function espruinoSource(code: string): string {
   }
   let out = code;
   try {
-    const program = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script", preserveParens: true, allowHashBang: true }) as Node;
+    const program = acorn.parse(code, {
+      ecmaVersion: "latest",
+      sourceType: "script",
+      preserveParens: true,
+      allowHashBang: true,
+      allowReturnOutsideFunction: true,
+    }) as Node;
     out = rewrite(code, program);
   } catch {
     // not parseable: V8 reports it when it runs

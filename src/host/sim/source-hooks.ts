@@ -1,7 +1,7 @@
 /**
  * The run-time side of the source rewrite (espruino-source.ts): the functions the rewritten
  * code calls for `+` with text, number-to-text conversions, caught errors, builtin members
- * looked up through a prototype, and `eval`.
+ * looked up through a prototype, `eval` and `new Function`.
  */
 import * as vm from "node:vm";
 import type { EspruinoErrors } from "./espruino-errors.ts";
@@ -39,6 +39,12 @@ export function sourceHooks(errors: EspruinoErrors, ctx: vm.Context): SourceHook
   // Indirect eval: global scope, as V8 runs it.
   const globalEval = (code: unknown) => (typeof code === "string" ? vm.runInContext(espruinoSource(code), ctx) : code);
   const objectProto = G.Object.prototype;
+  // A plain function, not an arrow: called with `new` or without, it returns the function made.
+  const newFunction = function (...args: unknown[]): unknown {
+    const last = args.length - 1;
+    if (last >= 0) args[last] = source(args[last]);
+    return new G.Function(...args);
+  };
   const add = (a: any, b: any): any => {
     if (typeof a === "string") return typeof b === "number" ? a + numberText(b) : a + b;
     if (typeof b === "string" && typeof a === "number") return numberText(a) + b;
@@ -58,5 +64,7 @@ export function sourceHooks(errors: EspruinoErrors, ctx: vm.Context): SourceHook
     },
     source,
     evalOf: (o) => (o.eval === v8Eval ? globalEval : o.eval),
+    newFunction,
+    functionOf: (o) => (o.Function === G.Function ? newFunction : o.Function),
   };
 }

@@ -66,5 +66,8 @@ export default {
     "concat in global.eval": "global.eval(\"'' + 2 / 3\")",
     "concat in eval held by reference":
       "(function () { var hal = { evaluate: global.eval }; return hal.evaluate(\"(function () { return 'r' + 0.1 * 3; })()\"); })()",
+    "concat in new Function": "new Function('x', 'var k = x / 3; function g() { return \"f\" + k; } return g;')(1)()",
+    "concat in Function held by reference":
+      "(function () { var hal = { compile: global.Function }; return hal.compile(\"return 'c' + 2 / 3\")(); })()",
   }),
 } satisfies ProbeTopic;
