@@ -721,7 +721,8 @@ export class SimEspruino {
 
   private usedVars(closures: boolean): number {
     const roots: unknown[] = [];
-    const builtin = new Set(KEEP_GLOBALS);
+    // The rewritten code's hooks are the simulation's own, not the device's.
+    const builtin = new Set([...KEEP_GLOBALS, HOOKS_GLOBAL]);
     for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
     if (this.timers) roots.push(...this.timers.roots());
     roots.push(...this.listeners.roots());
