@@ -443,7 +443,10 @@ test("a part is stored as a function body: new Function(body)() gives its defaul
   const e = await t.throwsAsync(build({ board: "linux", entry: bannerEntry(), parts: [{ name: "bad", entry: bad }], write: false }), {
     instanceOf: BuildError,
   });
-  t.true(e?.violations?.some((v) => v.rule === "missing-builtin"), e?.message);
+  t.true(
+    e?.violations?.some((v) => v.rule === "missing-builtin"),
+    e?.message,
+  );
 });
 
 test("the firmware's module level is global, each name prefixed, and runs as before", async (t) => {
