@@ -8,7 +8,14 @@ import { bootConfig, writeConfigCache } from "../api/config-boot.ts";
 import { cachedConfig } from "../api/config-load.ts";
 import { setup, sample } from "../api/spool-control.ts";
 
-const part = { cachedConfig: cachedConfig, bootConfig: bootConfig, writeConfigCache: writeConfigCache, maskConfig: maskConfig, setup: setup, sample: sample };
+const part = {
+  cachedConfig: cachedConfig,
+  bootConfig: bootConfig,
+  writeConfigCache: writeConfigCache,
+  maskConfig: maskConfig,
+  setup: setup,
+  sample: sample,
+};
 
 export type SetupPart = typeof part;
 export default part;
