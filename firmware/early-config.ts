@@ -3,11 +3,14 @@
  * imports this module first, so its top-level code runs while only the hardware boundary and
  * the configuration reader exist. On a 1,600-JsVar board (ESP8266) the setup part (about 550
  * JsVars while it runs) fits only then: after the first boot, an upgrade or a `spool.json`, it
- * caches what it worked out (src/device/api/config-load.ts) and `createSpool` reads that cache.
+ * caches what it worked out (src/device/api/config-load.ts), and the mount part reads that
+ * cache. The store is opened next, as early as its classes allow (early-store.ts).
  */
 import { espruinoHal } from "../src/device/espruino-hal.ts";
-import { storageParts } from "../src/device/parts.ts";
+import { storageParts, type Parts } from "../src/device/parts.ts";
 import { loadConfig, type BootConfig } from "../src/device/api/config-load.ts";
+import type { Hal } from "../src/device/hal.ts";
+import type { Store } from "../src/device/store/store.ts";
 
 /** The profile compiled in (boards/<id>.json). */
 export const BOARD = __BOARD__;
@@ -26,17 +29,27 @@ export function firmwareDefaults(): object {
 }
 
 /**
- * What this pass worked out, for `createSpool` to take (and clear: a boot run again later, after
- * a save(), reads Storage afresh), so that the usual boot reads and checks the cache once.
+ * What the early passes made (here and in early-store.ts), for the boot to take (and clear: a
+ * boot run again later, after a save(), reads Storage afresh and opens the store itself): the
+ * hardware boundary, the parts, the configuration and the store, each only once it was made.
+ * The store is mounted with this hal and these parts, so the boot goes on with them.
  */
-export const EARLY: { config?: BootConfig } = {};
+export const EARLY: { hal?: Hal; parts?: Parts; config?: BootConfig; store?: Store } = {};
 
-// In a function run once, so that nothing of it (the hal, the parts) stays global.
+/** The hardware boundary of this board. */
+export function boardHal(): Hal {
+  return espruinoHal({ hasWifi: BOARD.network === "wifi", defragForTls: !!BOARD.tlsBuffers && BOARD.tlsBuffers.in === "jsvars" });
+}
+
+// In a function run once, so that nothing of it stays global but what EARLY holds.
 (() => {
   try {
-    const hal = espruinoHal({ hasWifi: BOARD.network === "wifi" });
-    EARLY.config = loadConfig({ hal: hal, board: BOARD, defaults: firmwareDefaults(), parts: storageParts(hal, PARTS) });
+    const hal = boardHal();
+    const parts = storageParts(hal, PARTS);
+    EARLY.hal = hal;
+    EARLY.parts = parts;
+    EARLY.config = loadConfig({ hal: hal, board: BOARD, defaults: firmwareDefaults(), parts: parts });
   } catch (_e) {
-    // The boot tries again and says why it could not start.
+    // The boot tries again what is missing and says why it could not start.
   }
 })();

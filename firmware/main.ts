@@ -11,8 +11,9 @@
  * ever kept with save() instead, E.on("init") starts it again after the restore.
  */
 // First: its top-level code works out the configuration before the rest is defined.
-import { BOARD, EARLY, PARTS, firmwareDefaults } from "./early-config.ts";
-import { espruinoHal } from "../src/device/espruino-hal.ts";
+import { BOARD, EARLY, PARTS, boardHal, firmwareDefaults } from "./early-config.ts";
+// Second: the store, opened before the rest is defined.
+import "./early-store.ts";
 import { createSpool } from "../src/device/api/spool.ts";
 import type { Spool } from "../src/device/api/spool.ts";
 import { storageParts, sweepParts } from "../src/device/parts.ts";
@@ -40,10 +41,14 @@ let spool: Spool | undefined;
 
 function boot(): void {
   if (spool) return;
-  const hal = espruinoHal({ hasWifi: BOARD.network === "wifi", defragForTls: !!BOARD.tlsBuffers && BOARD.tlsBuffers.in === "jsvars" });
+  // What the early pass made (firmware/early-config.ts), taken once: a later boot (after a
+  // save()) makes its own.
+  const hal = EARLY.hal || boardHal();
+  const parts = EARLY.parts || storageParts(hal, PARTS);
+  const config = EARLY.config;
+  const store = EARLY.store;
+  EARLY.hal = EARLY.parts = EARLY.config = EARLY.store = undefined;
   hal.log("Spool " + VERSION + " on " + BOARD.id);
-  const early = EARLY.config;
-  EARLY.config = undefined;
   try {
     spool = createSpool({
       hal: hal,
@@ -51,8 +56,9 @@ function boot(): void {
       version: VERSION,
       sources: { temperature: chipTemperature, analog: analogPin, synthetic: syntheticWave },
       defaults: firmwareDefaults(),
-      parts: storageParts(hal, PARTS),
-      config: early,
+      parts: parts,
+      config: config,
+      store: store,
     });
     sweepParts(hal, PARTS);
     global.spool = spool;

@@ -1,10 +1,8 @@
 /**
- * The configuration at boot without the setup part. Working out a boot's configuration (the
- * defaults, the stored slots merged over them and validated, a `spool.json` adopted) needs the
- * setup part, about 550 JsVars while it runs: more than a 1,600-JsVar board has left once the
- * bundle is loaded (docs/memory.md). So the setup part writes what it worked out to
- * {@link CONFIG_CACHE}, and later boots read that file instead, as long as nothing it was worked
- * out from has changed:
+ * The configuration at boot, cached. Working out a boot's configuration (the defaults, the
+ * stored slots merged over them and validated, a `spool.json` adopted) is the setup part's
+ * slowest work. So the setup part writes what it worked out to {@link CONFIG_CACHE}, and later
+ * boots read that file instead, as long as nothing it was worked out from has changed:
  * - the key: the setup part's code (its Storage file name carries a hash of it), the board
  *   profile and the firmware's defaults (a CRC of their JSON);
  * - each slot file's head (`{"seq":N,"crc":C`), which changes with every write of a slot (a
@@ -14,7 +12,11 @@
  *
  * Power loss: the setup part erases the cache before it writes a slot (config-store.ts
  * `writeConfig`) and writes the cache only after; a cut in between leaves no cache, a cut while
- * writing it a file that does not parse. Either way the next boot takes the setup part's way.
+ * writing it a file that does not parse. Either way the next boot works it out again.
+ *
+ * Both ways run in the setup part (about 550 JsVars while loaded, 730 on the 1,600-JsVar build),
+ * at the boot's first pass (firmware/early-config.ts), while little else of the bundle is defined:
+ * none of it stays resident (docs/memory.md, sixth round).
  */
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
@@ -98,20 +100,31 @@ export function readCachedConfig(hal: Hal, key: string): BootConfig | undefined 
 }
 
 /**
- * The configuration of this boot: the cached one when it holds, otherwise worked out by the
- * setup part (config-boot.ts), which then caches it for the next boots.
- * @throws Error when the setup part is needed and missing, or `defaults` does not validate.
+ * The cached configuration of this boot, read by the setup part (src/device/parts/setup.ts):
+ * `_cfg` is undefined when the cache does not hold and the setup part must work it out with
+ * `_cfgKey`.
  */
-export function loadConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; parts: Parts }): BootConfig {
-  const hal = o.hal;
+export function cachedConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; parts: Parts }): BootConfig {
   // What a cached configuration was worked out from besides the slots: the setup code, the
   // board, the defaults.
-  const key = o.parts.tag("setup") + "," + textCrc(hal, JSON.stringify([o.board, o.defaults]));
-  let b = readCachedConfig(hal, key);
-  if (!b) {
-    const setup = o.parts.load("setup");
-    b = setup.bootConfig({ hal: hal, board: o.board, defaults: o.defaults, key: key });
-    setup.writeConfigCache({ hal: hal, board: o.board, boot: b });
+  const key = o.parts.tag("setup") + "," + textCrc(o.hal, JSON.stringify([o.board, o.defaults]));
+  return readCachedConfig(o.hal, key) || ({ _cfgKey: key } as BootConfig);
+}
+
+/**
+ * The configuration of this boot: the cached one when it holds, otherwise worked out by the
+ * setup part (config-boot.ts), which then caches it for the next boots. The setup part reads
+ * the cache too: the boot's first pass (firmware/early-config.ts) runs while little else is
+ * defined, where it fits even on a 1,600-JsVar board, and its readers then exist only while
+ * they run.
+ * @throws Error when the setup part is missing, or `defaults` does not validate.
+ */
+export function loadConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; parts: Parts }): BootConfig {
+  const setup = o.parts.load("setup");
+  let b = setup.cachedConfig(o);
+  if (!b._cfg) {
+    b = setup.bootConfig({ hal: o.hal, board: o.board, defaults: o.defaults, key: b._cfgKey });
+    setup.writeConfigCache({ hal: o.hal, board: o.board, boot: b });
   }
   return b;
 }

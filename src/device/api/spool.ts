@@ -17,6 +17,7 @@ import { errorText } from "./error-text.ts";
 import type { Parts } from "../parts.ts";
 import type { SpoolStatus } from "./status.ts";
 import { openStore } from "./store-open.ts";
+import type { Store } from "../store/store.ts";
 import { loadConfig, type BootConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
@@ -45,6 +46,8 @@ export interface SpoolOptions {
   parts: Parts;
   /** This boot's configuration when it was worked out already (firmware/early-config.ts); absent: read here. */
   config?: BootConfig;
+  /** The store, opened with `hal`, `parts` and `config` already (firmware/early-config.ts); absent: opened here. */
+  store?: Store;
 }
 
 export interface Spool {
@@ -121,9 +124,10 @@ export function createSpool(o: SpoolOptions): Spool {
   S._sources = o.sources || {};
   // The closures below keep this function's whole scope (Espruino keeps every variable of it, not
   // only those they use): the options, with the firmware's defaults, are not needed after this.
+  const opened = o.store;
   o = undefined as unknown as SpoolOptions;
   S._parts = parts;
-  const store = openStore({ hal: hal, board: board, config: S._cfg, parts: parts });
+  const store = opened || openStore({ hal: hal, board: board, config: S._cfg, parts: parts });
   S._store = store;
   const keeper = new TimeKeeper({
     hal: hal,

@@ -47,18 +47,17 @@ export function keepStorageNonEmpty(hal: Hal, board: DeviceBoard): void {
  * @throws Error when the region does not suit the store.
  */
 export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig; parts: Parts }): Store {
-  keepStorageNonEmpty(o.hal, o.board);
-  guardStorageWrites(o.hal, o.board);
   const parts = o.parts;
+  // No datastream table here: the constructor would load the mount part for it, which
+  // the part's mountStore does with one load for everything the boot needs of it.
   const store = new Store({
     hal: o.hal,
     region: o.board.flash,
     policy: o.config.buffer.policy,
-    datastreams: datastreamTable(o.config),
-    maintenance: () => parts.load("store"),
-    boot: () => parts.load("mount"),
+    code: parts,
   });
-  store.mount();
+  parts.load("mount").mountStore({ hal: o.hal, board: o.board, config: o.config, store: store });
+  guardStorageWrites(o.hal, o.board);
   return store;
 }
 

@@ -12,7 +12,7 @@
 import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
 import type { FullPolicy } from "./contract.ts";
-import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreOptions } from "./store.ts";
+import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreCode, type StoreOptions } from "./store.ts";
 import {
   DROP_CORRUPT,
   DROP_ERASED,
@@ -87,7 +87,7 @@ function configure(store: Store, options: { policy?: FullPolicy; datastreams?: {
 function setDatastreams(store: Store, ds: { [pin: string]: DatastreamSettings }): void {
   checkDatastreams(ds);
   store.ds = ds;
-  store.hot.fill(0);
+  store.hot = [];
   for (const k in ds) {
     const c = ds[k];
     if (c.type === "integer") store.hot[Number(k)] = HOT_INT;
@@ -258,7 +258,7 @@ function restoreCounters(store: Store, hdr: SectorHeader | undefined): boolean {
 function persistBoot(store: Store): void {
   const head = store.head;
   // The rotation's code finishes a cut copy-forward (the boot part does not carry it: rare).
-  if (store.carryPending && !store.headFull) store.cold().carry(store, head);
+  if (store.carryPending && !store.headFull) store.code.load("store").carry(store, head);
   const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
   if (head >= 0 && store.fits(boot.length, false)) {
     store.writeRecord(boot);
@@ -617,15 +617,15 @@ export const BOOT = { configure: configure, mount: mount };
 export type StoreMaintenance = typeof MAINTENANCE;
 export type StoreBoot = typeof BOOT;
 
-/** Store options where the maintenance may be left out: this module is then used. */
-export type LocalStoreOptions = Omit<StoreOptions, "maintenance" | "boot"> & {
-  maintenance?: () => StoreMaintenance;
-  boot?: () => StoreBoot;
-};
+/** Store options where the code may be left out: this module is then used. */
+export type LocalStoreOptions = Omit<StoreOptions, "code"> & { code?: StoreCode };
+
+/** This module as the store's code. */
+const LOCAL_CODE = { load: (name: string) => (name === "store" ? MAINTENANCE : BOOT) } as StoreCode;
 
 /**
- * Creates and mounts a store whose maintenance is this module unless given (Node, tests, the
- * host tools); the firmware gives its Storage part instead (src/device/api/store-open.ts).
+ * Creates and mounts a store whose code is this module unless given (Node, tests, the host
+ * tools); the firmware gives its Storage parts instead (src/device/api/store-open.ts).
  * @throws Error on bad options (the message names the option).
  */
 export function createStore(options: LocalStoreOptions): Store {
@@ -634,11 +634,10 @@ export function createStore(options: LocalStoreOptions): Store {
   return s;
 }
 
-/** `options` with this module as the store's maintenance where none is given. */
+/** `options` with this module as the store's code where none is given. */
 export function withMaintenance(options: LocalStoreOptions): StoreOptions {
   const o = {} as StoreOptions;
   for (const k in options) (o as any)[k] = (options as any)[k];
-  if (!o.maintenance) o.maintenance = () => MAINTENANCE;
-  if (!o.boot) o.boot = () => BOOT;
+  if (!o.code) o.code = LOCAL_CODE;
   return o;
 }

@@ -92,13 +92,19 @@ export interface StoreOptions {
   /** Never write (inspect): the boot id is not persisted. */
   readOnly?: boolean;
   /**
-   * The store's rarely run code, asked for each time it runs and dropped after: rotation (once
-   * per sector filled), anchors and erase here, mount and reconfiguration in `boot`. On the
-   * device the Storage parts `store` and `mount`; in Node maintenance.ts's MAINTENANCE and BOOT
-   * (createStore in maintenance.ts gives those).
+   * The store's rarely run code, asked for each time it runs and dropped after: `store`
+   * (rotation, once per sector filled; anchors; erase) and `mount` (mount, reconfiguration). On
+   * the device the Storage parts of those names (src/device/parts.ts: the firmware's parts object
+   * itself, so the store keeps no closure of its own); in Node maintenance.ts's MAINTENANCE and
+   * BOOT (createStore in maintenance.ts gives those).
    */
-  maintenance: () => StoreMaintenance;
-  boot: () => StoreBoot;
+  code: StoreCode;
+}
+
+/** Where the store's rarely run code comes from (`StoreOptions.code`). */
+export interface StoreCode {
+  load(name: "store"): StoreMaintenance;
+  load(name: "mount"): StoreBoot;
 }
 
 export const FREE = 0;
@@ -129,9 +135,7 @@ export function checkMs(v: unknown, what: string): number {
 /** The ring buffer of readings. Construct, then {@link mount} (or use createStore in maintenance.ts). */
 export class Store implements ReadingStore {
   // The state below is the maintenance code's as well (maintenance.ts): not for other callers.
-  /** The rotation's code (mount calls it too, to finish a copy-forward a power cut left undone). */
-  readonly cold: () => StoreMaintenance;
-  private readonly bootCode: () => StoreBoot;
+  readonly code: StoreCode;
   readonly flash: FlashPort;
   readonly crc: (d: Uint8Array) => number;
   readonly zeros: ZeroBits;
@@ -146,8 +150,11 @@ export class Store implements ReadingStore {
   readonly cycles: number;
   policy: FullPolicy;
   ds!: { [pin: string]: DatastreamSettings };
-  /** By pin, what {@link appendNumber} stores: HOT_F32, HOT_INT, or 0 (not a hot pin). */
-  hot = new Uint8Array(256);
+  /**
+   * By pin, what {@link appendNumber} stores: HOT_F32, HOT_INT, or nothing (not a hot pin). A
+   * sparse array: Espruino keeps only the pins set (a Uint8Array of 256 took about 20 JsVars).
+   */
+  hot: number[] = [];
   readonly readOnly: boolean;
 
   // The sector table: one typed array per field, indexed by sector, kept on the Store itself
@@ -241,9 +248,8 @@ export class Store implements ReadingStore {
     const policy = options.policy || "overwrite-oldest";
     if (policy !== "overwrite-oldest" && policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
     this.policy = policy;
-    if (!options.maintenance) throw new Error("store options: give maintenance");
-    this.cold = options.maintenance;
-    this.bootCode = options.boot;
+    if (!options.code) throw new Error("store options: give code (the store and mount code)");
+    this.code = options.code;
     this.base = r.address;
     this.align = r.writeAlignment;
     this.pageSize = r.pageSize;
@@ -261,7 +267,10 @@ export class Store implements ReadingStore {
     this.sectorAnchored = new Uint8Array(n);
     this.sectorMinBoot = new Float64Array(n);
     this.sectorVersion = new Uint8Array(n);
-    this.configure({ datastreams: options.datastreams || {} });
+    // Without a table nothing is loaded: the firmware's boot applies its table with the mount
+    // (src/device/parts/mount.ts), one load of the mount part instead of two.
+    this.ds = {};
+    if (options.datastreams) this.configure({ datastreams: options.datastreams });
   }
 
   /**
@@ -269,7 +278,7 @@ export class Store implements ReadingStore {
    * @throws Error on a bad policy or datastream entry.
    */
   configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamSettings } }): void {
-    this.bootCode().configure(this, options);
+    this.code.load("mount").configure(this, options);
   }
 
   /**
@@ -279,7 +288,7 @@ export class Store implements ReadingStore {
    * @throws Error when the region was formatted with another sector size.
    */
   mount(): void {
-    this.bootCode().mount(this);
+    this.code.load("mount").mount(this);
   }
 
   /**
@@ -288,7 +297,7 @@ export class Store implements ReadingStore {
    * @throws Error named STORE_FULL under policy "refuse" when the next sector holds undelivered readings.
    */
   rotate(): void {
-    this.cold().rotate(this);
+    this.code.load("store").rotate(this);
   }
 
   /**
@@ -297,7 +306,7 @@ export class Store implements ReadingStore {
    * @throws Error on an invalid anchor.
    */
   appendAnchor(anchor: Anchor): void {
-    this.cold().appendAnchor(this, anchor);
+    this.code.load("store").appendAnchor(this, anchor);
   }
 
   /**
@@ -305,7 +314,7 @@ export class Store implements ReadingStore {
    * between the first and last of their boot and kind are left out).
    */
   anchors(): Anchor[] {
-    return this.cold().anchors(this);
+    return this.code.load("store").anchors(this);
   }
 
   /**
@@ -313,7 +322,7 @@ export class Store implements ReadingStore {
    * each sector's erase count. @returns how many undelivered readings were erased.
    */
   eraseAll(): number {
-    return this.cold().eraseAll(this);
+    return this.code.load("store").eraseAll(this);
   }
 
   addr(s: number): number {

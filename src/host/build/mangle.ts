@@ -120,6 +120,8 @@ const LINK_MEMBERS = [
   "linkChanged",
   "isSettled",
   "flushNow",
+  "mountStore",
+  "cachedConfig",
 ];
 
 /** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */

@@ -1,0 +1,19 @@
+/**
+ * The store opened before the rest of the bundle is defined: the firmware imports this module
+ * second (after early-config.ts), so its top-level code runs while only the hardware boundary,
+ * the configuration and the store's own code exist. The mount part (about 450 JsVars while it
+ * runs on the 1,600-JsVar build, docs/memory.md) needs that room beside the store's instance.
+ */
+import { BOARD, EARLY } from "./early-config.ts";
+import { openStore } from "../src/device/api/store-open.ts";
+
+// In a function run once, so that nothing of it stays global but what EARLY holds.
+(() => {
+  try {
+    if (EARLY.hal && EARLY.parts && EARLY.config) {
+      EARLY.store = openStore({ hal: EARLY.hal, board: BOARD, config: EARLY.config._cfg, parts: EARLY.parts });
+    }
+  } catch (_e) {
+    // The boot opens the store again and says why it could not start.
+  }
+})();
