@@ -5,7 +5,7 @@
  */
 import test from "ava";
 import { HOUR, Rig, maxAbs } from "./helpers/clock-scenario.ts";
-import { classify } from "../src/device/clock/past-boots.ts";
+import { classify, clockStatus } from "../src/device/clock/past-boots.ts";
 
 const HOLD_OFF_MS = 600000;
 
@@ -56,9 +56,9 @@ test("NTP blocked: readings wait for the hold-off after SNTP's first failure, th
   rebootedWithoutTime(rig);
   const keeper = rig.clock.keeper;
   t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - 100)));
-  rig.clock.sntp.start();
+  rig.clock.start();
   rig.world.advance(5000);
-  t.regex(rig.clock.status().lastError ?? "", /timeout/, "SNTP failed once");
+  t.regex(clockStatus(rig.clock.keeper).lastError ?? "", /timeout/, "SNTP failed once");
   t.true(
     rig.errors().every((e) => e === undefined),
     "held right after the first failure",
@@ -83,7 +83,7 @@ test("the hold-off end is reported once, on the SNTP failure after it; no SNTP f
   const rig = new Rig();
   rig.world.servers.ntp.behavior = "silent";
   const calls: number[] = [];
-  rig.boot({ driftPpm: 0, onCoarseAllowed: () => calls.push(rig.dev.hal.uptime()) });
+  rig.boot({ driftPpm: 0, onChange: () => calls.push(rig.dev.hal.uptime()) });
   rig.sample(10000);
   rig.world.advance(60000);
   const keeper = rig.clock.keeper;
@@ -91,7 +91,7 @@ test("the hold-off end is reported once, on the SNTP failure after it; no SNTP f
   rig.world.advance(HOUR);
   t.false(keeper.coarseAllowed(), "SNTP never tried: it may still answer");
   t.true(rig.errors().every((e) => e === undefined));
-  rig.clock.sntp.start();
+  rig.clock.start();
   const started = rig.dev.hal.uptime();
   rig.world.advance(HOUR);
   t.is(calls.length, 1);
@@ -132,7 +132,7 @@ test("a past boot's coarse anchor resolves at once; an unanchored past boot boun
     rig.errors([3]).every((e) => e === undefined),
     "boot 3 waits",
   );
-  clock.sntp.start();
+  clock.start();
   rig.world.advance(HOUR);
   const b2 = rig.errors([2]);
   t.true(

@@ -33,7 +33,7 @@ test("6 h offline after a boot that learned the drift: every reading within 50 m
   rig.boot({ driftPpm: 40 });
   rig.online();
   rig.world.advance(12 * HOUR);
-  t.true(Math.abs(rig.clock.status().driftPpm! - 40) < 2, "learned " + rig.clock.status().driftPpm);
+  t.true(Math.abs(clockStatus(rig.clock.keeper).driftPpm! - 40) < 2, "learned " + clockStatus(rig.clock.keeper).driftPpm);
   rig.powerCycle(2000);
   rig.boot({ driftPpm: 40 });
   rig.sample(10000);
@@ -238,7 +238,7 @@ test("two reboots offline between synced boots: too wide, wait and drop keep or 
   t.regex(boots[0].reason, /^could lie anywhere in \d+ s, the estimate up to \d+ s off$/);
   const width = Number(/(\d+) s/.exec(boots[0].reason)![1]);
   t.true(width > 20 && width < 45, "width " + width);
-  t.is(narrow.clock.status().unresolvedReadings, boots[0].readings + boots[1].readings);
+  t.is(clockStatus(narrow.clock.keeper).unresolvedReadings, boots[0].readings + boots[1].readings);
 
   const wait = bracketed("wait");
   wait.survey();
@@ -259,7 +259,7 @@ test("100 ppm for 3 days offline: drift learned from syncs 6 h apart keeps error
   rig.online();
   rig.world.advance(6 * HOUR);
   rig.offline();
-  const learned = rig.clock.status().driftPpm!;
+  const learned = clockStatus(rig.clock.keeper).driftPpm!;
   t.true(Math.abs(learned - 100) < 2, "learned " + learned);
   rig.sample(60000);
   rig.world.advance(3 * DAY);
@@ -312,7 +312,7 @@ test("clock steps back and forth never reorder or lose readings", (t) => {
     for (const s of steps.slice(1)) {
       rig.world.advance(10 * 60000);
       server.errorMs = s;
-      rig.clock.sntp.syncNow();
+      rig.clock.syncNow();
       rig.world.advance(1000);
     }
     rig.world.advance(10 * 60000);
@@ -329,7 +329,7 @@ test("clock steps back and forth never reorder or lose readings", (t) => {
       t.true(resolved[i]! >= resolved[i - 1]!, `steps ${steps}: order broken at ${i}`);
       if (resolved[i] === resolved[i - 1]) holds++;
     }
-    const d = rig.clock.status().driftPpm;
+    const d = clockStatus(rig.clock.keeper).driftPpm;
     t.true(d === undefined || Math.abs(d - 50) < 5, "steps do not poison the drift: " + d);
     t.log(`steps ${steps.join(",")} ms: ${holds} readings held at the previous time`);
   }

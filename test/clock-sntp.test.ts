@@ -1,7 +1,9 @@
 import test from "ava";
 import { SntpClient, type SntpSync } from "../src/device/clock/sntp.ts";
 import { msToNtp, ntpToMs } from "../src/device/clock/ntp-packet.ts";
-import { createClock } from "../src/device/clock/index.ts";
+import { clockStatus, configureClock, createClock } from "../src/device/clock/index.ts";
+import type { Parts } from "../src/device/parts.ts";
+import { directParts } from "./helpers/parts.ts";
 import { Device, MemoryAnchorLog, World, type NtpBehavior } from "./helpers/clock-env.ts";
 
 const START = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -224,13 +226,13 @@ test("after the first sync of a clock whose drift is unknown, the next sync come
   const world = new World(START);
   const dev = new Device(world, { driftPpm: 40 });
   world.addServer("a", { upMs: 10, downMs: 10 });
-  const clock = createClock({ hal: dev.hal, log: new MemoryAnchorLog([], 1), servers: ["a"] });
+  const clock = createClock({ hal: dev.hal, log: new MemoryAnchorLog([], 1), parts: directParts, ntp: { servers: ["a"] } });
   const syncAt: number[] = [];
   const first = world.trueMs;
-  clock.sntp.start();
+  clock.start();
   for (let i = 0; i < 3 * 3600; i++) {
     world.advance(1000);
-    const s = clock.sntp.status().lastSyncAt;
+    const s = clockStatus(clock.keeper).lastSyncAt;
     if (s !== undefined && (syncAt.length === 0 || s !== syncAt[syncAt.length - 1])) syncAt.push(s);
   }
   const minutes = syncAt.map((s) => Math.round((s - first) / 60000));
@@ -239,4 +241,61 @@ test("after the first sync of a clock whose drift is unknown, the next sync come
   t.not(clock.keeper.driftPpm(), undefined, "drift learned from the two syncs");
   t.true(Math.abs((clock.keeper.driftPpm() as number) - 40) < 5, "drift " + clock.keeper.driftPpm());
   t.is(minutes[2] - minutes[1], 60, "then the normal interval: " + minutes.join(","));
+});
+
+test("createClock makes the SNTP client from the part for each round and holds none between rounds; configure forgets the old servers' holds", (t) => {
+  const world = new World(START);
+  const dev = new Device(world, { driftPpm: 0 });
+  world.addServer("deny", { behavior: "deny" });
+  world.addServer("good", {});
+  let loads = 0;
+  const parts: Pick<Parts, "load"> = {
+    load: (name) => {
+      loads++;
+      return directParts.load(name);
+    },
+  };
+  let changes = 0;
+  const clock = createClock({
+    hal: dev.hal,
+    log: new MemoryAnchorLog([], 1),
+    parts,
+    ntp: { servers: ["deny", "good"] },
+    onChange: () => changes++,
+  });
+  t.is(loads, 0, "no client before the first round");
+  clock.start();
+  t.is(loads, 1, "the part loaded for the round");
+  world.advance(5000);
+  t.true(clockStatus(clock.keeper).synced);
+  t.is(changes, 1, "the sync reported");
+  t.is(clock._client, undefined, "the client dropped when the round ended");
+  t.not(clock._timer, undefined, "the next round is a timer");
+  // The drift is still unknown: the next round 11 min after the first, with a client made afresh
+  // that starts with the server that answered (the DENY is remembered).
+  world.advance(11 * 60000);
+  t.is(loads, 2);
+  t.is(changes, 2);
+  t.is(world.servers.deny.requests, 1);
+  t.is(world.servers.good.requests, 2);
+  t.is(clock._client, undefined);
+  clock.stop();
+  t.is(clock._timer, undefined, "stopped: no next round");
+  world.advance(3 * 3600000);
+  t.is(loads, 2);
+  // Asked while stopped (the uplink before its first flush): one round, none after it.
+  t.true(clock.syncNow());
+  world.advance(5000);
+  t.is(loads, 3);
+  t.is(changes, 3);
+  t.is(clock._client, undefined);
+  t.is(clock._timer, undefined);
+  // New servers: stopped, it stays stopped; started, the refusing server is asked again.
+  configureClock(clock, { servers: ["deny", "good"] });
+  t.is(loads, 3);
+  clock.start();
+  world.advance(5000);
+  t.is(world.servers.deny.requests, 2, "the old hold forgotten");
+  t.is(changes, 4);
+  t.not(clock._timer, undefined);
 });

@@ -3,6 +3,7 @@ import { createClock, type Clock, type UnanchoredPolicy } from "../../src/device
 import type { Anchor, Stamp } from "../../src/device/types.ts";
 import { Device, MemoryAnchorLog, World } from "./clock-env.ts";
 import { resolve, survey } from "../../src/device/clock/past-boots.ts";
+import { directParts } from "./parts.ts";
 
 export const START = Date.UTC(2025, 5, 1, 12, 0, 0);
 export const HOUR = 3600000;
@@ -21,7 +22,7 @@ export interface BootOptions {
   policy?: UnanchoredPolicy;
   maxEstimateWidthMs?: number;
   coarseHoldOffMs?: number;
-  onCoarseAllowed?: () => void;
+  onChange?: () => void;
 }
 
 /** A device that reboots: one persisted anchor log, one list of readings in store order. */
@@ -45,11 +46,12 @@ export class Rig {
     this.clock = createClock({
       hal: this.dev.hal,
       log: new MemoryAnchorLog(this.anchors, this.bootId),
-      servers: ["ntp"],
+      parts: directParts,
+      ntp: { servers: ["ntp"] },
       policy: options.policy,
       maxEstimateWidthMs: options.maxEstimateWidthMs,
       coarseHoldOffMs: options.coarseHoldOffMs,
-      onCoarseAllowed: options.onCoarseAllowed,
+      onChange: options.onChange,
     });
     return this.clock;
   }
@@ -75,12 +77,12 @@ export class Rig {
 
   /** Network up: SNTP starts and the first sync completes. */
   online(): void {
-    this.clock.sntp.start();
+    this.clock.start();
     this.world.advance(1000);
   }
 
   offline(): void {
-    this.clock.sntp.stop();
+    this.clock.stop();
   }
 
   /** Surveys every reading, as the uplink would before an upload. */

@@ -8,6 +8,7 @@ import { writeConfig } from "./config-store.ts";
 import { writeConfigCache } from "./config-boot.ts";
 import { errorText } from "./error-text.ts";
 import { reconfigureStore } from "./store-open.ts";
+import { configureClock } from "../clock/clock.ts";
 import type { SampleHandle, SpoolState } from "./spool-state.ts";
 
 function sameJson(a: any, b: any): boolean {
@@ -29,9 +30,7 @@ function apply(S: SpoolState, prev: SpoolConfig): void {
     }
   }
   if (!sameJson(prev.ntp, cfg.ntp)) {
-    S._sntpStop();
-    S._sntpKeep = {};
-    if (S._running && S._network.isUp()) S._sntpStart();
+    configureClock(S._clock, cfg.ntp);
   }
   if (!sameJson(prev.clock, cfg.clock)) {
     S._keeper.configure({

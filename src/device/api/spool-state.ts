@@ -12,7 +12,7 @@ import type { DeviceBoard } from "../board.ts";
 import type { ReadingValue } from "../types.ts";
 import type { Store } from "../store/store.ts";
 import type { TimeKeeper } from "../clock/timekeeper.ts";
-import type { SntpClient, SntpKeep } from "../clock/sntp.ts";
+import type { Clock } from "../clock/clock.ts";
 import type { Network } from "../net/index.ts";
 import type { Uplink, UplinkKeep } from "../uplink/uplink.ts";
 import type { Parts } from "../parts.ts";
@@ -57,12 +57,8 @@ export interface SpoolState {
   _network: Network;
   /** The network's configuration object (the network reads it at each join). */
   _netConfig: { ssid: string; password: string };
-  /** The SNTP client of the running round, if one runs; `sntpKeep` what it remembers between rounds. */
-  _sntp: SntpClient | undefined;
-  _sntpKeep: Partial<SntpKeep>;
-  /** SNTP started (running, the network up), as the client's start(). */
-  _sntpOn: boolean;
-  _sntpTimer: TimerId | undefined;
+  /** The clock: the keeper and the SNTP rounds (started while running with the network up). */
+  _clock: Clock;
   /** The uplink while it has work; `uplinkKeep` what it remembers between instances. */
   _uplink: Uplink | undefined;
   _uplinkKeep: Partial<UplinkKeep>;
@@ -86,8 +82,6 @@ export interface SpoolState {
   _makeUplink(): Uplink | undefined;
   _restartUplink(): void;
   _clockChanged(): void;
-  _sntpStart(): void;
-  _sntpStop(): void;
   _armStatus(): void;
   /** config-schedules.ts, resident. */
   _configSchedules(S: SpoolState): void;

@@ -5,8 +5,7 @@
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
 import type { ReadingValue, Stamp } from "../types.ts";
-import { TimeKeeper } from "../clock/timekeeper.ts";
-import type { SntpClient } from "../clock/sntp.ts";
+import { createClock } from "../clock/clock.ts";
 import { createNetwork } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
 import { datastreamOf, parsePin, describe } from "./config.ts";
@@ -129,15 +128,22 @@ export function createSpool(o: SpoolOptions): Spool {
   S._parts = parts;
   const store = opened || openStore({ hal: hal, board: board, config: S._cfg, parts: parts });
   S._store = store;
-  const keeper = new TimeKeeper({
+  // The clock makes its SNTP client from the SNTP part for each sync round and drops it after
+  // (src/device/clock/clock.ts); between rounds it keeps the timer to the next one.
+  const clock = createClock({
     hal: hal,
     log: store,
+    parts: parts,
+    ntp: S._cfg.ntp,
     policy: S._cfg.clock.unanchored,
     maxEstimateWidthMs: S._cfg.clock.maxEstimateWidthMs,
     validAtBoot: S._cfg.clock.validAtBoot,
-    // SNTP has failed long enough: readings waiting for it go out with the HTTP Date's time.
-    onCoarseAllowed: () => clockChanged(),
+    // After a sync, or SNTP has failed long enough that readings waiting for it go out with the
+    // HTTP Date's time.
+    onChange: () => clockChanged(),
   });
+  S._clock = clock;
+  const keeper = clock.keeper;
   S._keeper = keeper;
   S._netConfig = { ssid: S._cfg.wifi.ssid, password: S._cfg.wifi.password };
   const network = createNetwork({
@@ -148,13 +154,6 @@ export function createSpool(o: SpoolOptions): Spool {
   });
   S._network = network;
   /*
-   * The SNTP client exists only during a sync round (it is a part, about 150 JsVars with its
-   * instance): between rounds spool keeps the timer to the next round and what the client
-   * remembers (`sntpKeep`).
-   */
-  S._sntpKeep = {};
-  S._sntpOn = false;
-  /*
    * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
    * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
    */
@@ -163,51 +162,6 @@ export function createSpool(o: SpoolOptions): Spool {
   S._schedules = [];
   S._surveyed = false;
   S._surveyStale = false;
-  // Declared before their first calls: Espruino does not hoist function declarations.
-  function sntpClient(): SntpClient {
-    if (S._sntpTimer !== undefined) hal.clearTimeout(S._sntpTimer);
-    S._sntpTimer = undefined;
-    if (!S._sntp) {
-      S._sntp = parts.load("sntp").createSntp({
-        hal: hal,
-        servers: S._cfg.ntp.servers,
-        port: S._cfg.ntp.port,
-        needsDrift: () => keeper.driftPpm() === undefined,
-        onSync: (sync) => {
-          keeper.acceptSntp(sync);
-          clockChanged();
-        },
-        onError: (reason, server) => keeper.noteError(reason, server),
-        keep: S._sntpKeep,
-        started: S._sntpOn,
-        onIdle: sntpIdle,
-      });
-    }
-    return S._sntp;
-  }
-  function sntpIdle(nextMs: number | undefined): void {
-    S._sntp = undefined;
-    if (nextMs !== undefined && S._sntpOn) S._sntpTimer = hal.setTimeout(sntpSync, nextMs);
-  }
-  function sntpSync(cb?: (err: string | undefined) => void): boolean {
-    return sntpClient().syncNow(cb);
-  }
-  S._sntpStart = () => {
-    if (S._sntpOn) return;
-    // Made stopped, then started: start() begins the round, as the client always did.
-    const c = sntpClient();
-    S._sntpOn = true;
-    c.start();
-  };
-  S._sntpStop = () => {
-    S._sntpOn = false;
-    if (S._sntpTimer !== undefined) hal.clearTimeout(S._sntpTimer);
-    S._sntpTimer = undefined;
-    const c = S._sntp;
-    S._sntp = undefined;
-    if (c) c.stop();
-  };
-
   S._survey = () => {
     parts.load("clock").survey(keeper, (visit) => {
       store.scan({ from: 0, delivered: true }, (rec) => {
@@ -221,14 +175,14 @@ export function createSpool(o: SpoolOptions): Spool {
     const cfg = S._cfg;
     if (!cfg.blynk.token) return undefined;
     // Held by the resolver while this uplink exists: a flush classifies every reading it sends.
-    const clock = parts.load("clock");
+    const past = parts.load("clock");
     return parts.load("uplink").createUplink({
       hal: hal,
       store: store,
       resolver: {
-        resolve: (stamp) => clock.resolve(keeper, stamp),
+        resolve: (stamp) => past.resolve(keeper, stamp),
         discards: (stamp) => {
-          const d = clock.discards(keeper, stamp);
+          const d = past.discards(keeper, stamp);
           if (d) S._surveyStale = true;
           return d;
         },
@@ -241,7 +195,7 @@ export function createSpool(o: SpoolOptions): Spool {
       // network would keep a dropped instance alive.
       link: { isUp: () => network.isUp() },
       keep: S._uplinkKeep,
-      sntp: { syncNow: sntpSync },
+      sntp: clock,
       config: {
         token: cfg.blynk.token,
         host: cfg.blynk.host,
@@ -300,8 +254,8 @@ export function createSpool(o: SpoolOptions): Spool {
 
   network.onChange((up) => {
     if (!S._running) return;
-    if (up) S._sntpStart();
-    else S._sntpStop();
+    if (up) clock.start();
+    else clock.stop();
     if (S._uplink) S._uplink.linkChanged(up);
     else if (up) liveUplink(true);
   });
@@ -364,7 +318,7 @@ export function createSpool(o: SpoolOptions): Spool {
     S._tidyTimer = hal.setInterval(tidy, TIDY_EVERY_MS);
     if (!S._surveyed) S._survey();
     network.start();
-    if (network.isUp()) S._sntpStart();
+    if (network.isUp()) clock.start();
     const u = liveUplink(true);
     if (u) u.start();
     for (let i = 0; i < S._schedules.length; i++) arm(S._schedules[i]);
@@ -385,7 +339,7 @@ export function createSpool(o: SpoolOptions): Spool {
     S._uplinkCheck = undefined;
     if (S._flushTimer !== undefined) hal.clearTimeout(S._flushTimer);
     S._flushTimer = undefined;
-    S._sntpStop();
+    clock.stop();
     network.stop();
   }
 

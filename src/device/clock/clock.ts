@@ -1,0 +1,155 @@
+/**
+ * The clock as the firmware runs it: a TimeKeeper kept set by SNTP rounds. The SNTP client is
+ * made from the SNTP part (src/device/parts/sntp.ts) for one round and dropped when the round
+ * ends (about 150 JsVars with its code, docs/memory.md); between rounds the clock holds the timer
+ * to the next round and what the client remembers (`SntpKeep`), and a client made for the next
+ * round continues from there.
+ */
+import type { Hal, TimerId } from "../hal.ts";
+import type { Parts } from "../parts.ts";
+import type { SntpClient, SntpKeep, SntpSync } from "./sntp.ts";
+import { TimeKeeper, type TimeKeeperOptions } from "./timekeeper.ts";
+
+/** Which SNTP servers the clock asks (the configuration's `ntp` section). */
+export interface ClockNtp {
+  /** Host names tried in turn; default ["pool.ntp.org"]. */
+  servers?: string[];
+  /** Default 123. */
+  port?: number;
+}
+
+/** The TimeKeeper's options (its `onCoarseAllowed` is `onChange`), where SNTP's code comes from and which servers it asks. */
+export interface ClockOptions extends TimeKeeperOptions {
+  /** Where the SNTP client's code comes from: part "sntp", loaded for each round. */
+  parts: Pick<Parts, "load">;
+  ntp?: ClockNtp;
+  /**
+   * Called when readings waiting for a time may now get one: after each accepted SNTP sync, and
+   * when SNTP has failed long enough for the HTTP Date's time to be used (e.g. to wake the uplink).
+   */
+  onChange?: () => void;
+}
+
+/**
+ * See {@link createClock}. Class methods, not closures: they exist once for every clock, and
+ * the fields' names start with `_` so that the build shortens them (docs/memory.md).
+ */
+export class Clock {
+  /** Stamps readings, anchors them, resolves this boot's stamps. */
+  keeper: TimeKeeper;
+  _hal: Hal;
+  _parts: Pick<Parts, "load">;
+  _ntp: ClockNtp;
+  _onChange: (() => void) | undefined;
+  /** What the SNTP client remembers between rounds. */
+  _keep: Partial<SntpKeep>;
+  /** Started (the network up), as the client's start(). */
+  _on: boolean;
+  /** The timer to the next round, while no round runs. */
+  _timer: TimerId | undefined;
+  /** The client of the running round, if one runs. */
+  _client: SntpClient | undefined;
+
+  constructor(o: ClockOptions) {
+    this.keeper = new TimeKeeper(Object.assign({}, o, { onCoarseAllowed: o.onChange }));
+    this._hal = o.hal;
+    this._parts = o.parts;
+    this._ntp = o.ntp || {};
+    this._onChange = o.onChange;
+    this._keep = {};
+    this._on = false;
+    this._timer = undefined;
+    this._client = undefined;
+  }
+
+  /** Syncs now and keeps syncing (hourly; 11 min while the drift is learned; backing off while every server fails). Call when the network comes up; idempotent. */
+  start(): void {
+    if (this._on) return;
+    // Made stopped, then started: start() begins the round, as a client always did.
+    const c = this._round();
+    this._on = true;
+    c.start();
+  }
+
+  /** Stops syncing and abandons a round under way. Call when the network goes down. */
+  stop(): void {
+    this._on = false;
+    if (this._timer !== undefined) this._hal.clearTimeout(this._timer);
+    this._timer = undefined;
+    const c = this._client;
+    this._client = undefined;
+    if (c) c.stop();
+  }
+
+  /**
+   * One sync round now, whether started or not (the uplink asks before its first flush).
+   * Returns false when a round is already under way.
+   */
+  syncNow(cb?: (err: string | undefined) => void): boolean {
+    return this._round().syncNow(cb);
+  }
+
+  /** The client of this round, made from the part when none runs. @throws Error on bad servers (SntpClient). */
+  _round(): SntpClient {
+    // `this` copied: an arrow using `this` that is skipped unexecuted stops the Linux build
+    // (docs/target-espruino.md).
+    const clock = this;
+    if (clock._timer !== undefined) clock._hal.clearTimeout(clock._timer);
+    clock._timer = undefined;
+    let c = clock._client;
+    if (!c) {
+      const keeper = clock.keeper;
+      const onChange = clock._onChange;
+      c = clock._parts.load("sntp").createSntp({
+        hal: clock._hal,
+        servers: clock._ntp.servers,
+        port: clock._ntp.port,
+        needsDrift: () => keeper.driftPpm() === undefined,
+        onSync: (sync: SntpSync) => {
+          keeper.acceptSntp(sync);
+          if (onChange) onChange();
+        },
+        onError: (reason: string, server: string) => keeper.noteError(reason, server),
+        keep: clock._keep,
+        started: clock._on,
+        onIdle: (nextMs: number | undefined) => clock._idle(nextMs),
+      });
+      clock._client = c;
+    }
+    return c;
+  }
+
+  /**
+   * The round ended: the client is dropped, and the next round is a timer until it is due. A
+   * method of its own: the timer's function keeps the scope it is made in, and the scope of
+   * `_round` holds the client.
+   */
+  _idle(nextMs: number | undefined): void {
+    const clock = this;
+    clock._client = undefined;
+    if (nextMs !== undefined && clock._on) clock._timer = clock._hal.setTimeout(() => clock.syncNow(), nextMs);
+  }
+}
+
+/**
+ * Builds the clock: the TimeKeeper, and SNTP rounds made from the SNTP part. Call `start()` when
+ * the network comes up and `stop()` when it goes down; pass HTTP Date headers to
+ * `keeper.applyHttpDate`.
+ * @throws Error on bad TimeKeeper options (a policy or width out of range).
+ */
+export function createClock(options: ClockOptions): Clock {
+  return new Clock(options);
+}
+
+/**
+ * Other SNTP servers: what the clock remembered of the old ones (holds, the preferred server, the
+ * status) is forgotten, and a started clock syncs with the new ones now. Not a method: only
+ * `spool.setup` calls it, from the setup part, so it does not exist at rest.
+ */
+export function configureClock(clock: Clock, ntp: ClockNtp): void {
+  const on = clock._on;
+  clock.stop();
+  clock._ntp = ntp;
+  clock._keep = {};
+  if (on) clock.start();
+}
