@@ -58,6 +58,6 @@ test("the same task holding less fits, and its peak is what it held at the hal c
   t.is(sim.eval("global.done"), 50);
   t.deepEqual(sim.eval("E.getErrorFlags()"), []);
   t.true(sim.memoryPeak.peak >= rest + 100, `peak ${sim.memoryPeak.peak} against rest ${rest}`);
-  t.true(sim.eval("process.memory().usage") as number < sim.memoryPeak.peak, "the objects are gone after the task");
+  t.true((sim.eval("process.memory().usage") as number) < sim.memoryPeak.peak, "the objects are gone after the task");
   sim.powerCut();
 });

@@ -157,6 +157,8 @@ export class SimEspruino {
   private memoryErrors = false;
   /** JsVars the module level of the code run this boot holds (code-vars.ts). */
   private codeVars = 0;
+  /** The functions the module level of the code run this boot defined (counted in {@link codeVars}). */
+  private moduleFunctions = new Set<unknown>();
   private lines: string[] = [];
   private random: () => number;
   private ctx: vm.Context | undefined;
@@ -477,10 +479,16 @@ export class SimEspruino {
       return;
     }
     this.codeVars += load;
+    const before = new Set(Object.getOwnPropertyNames(this.G));
     try {
       vm.runInContext(espruinoSource(code), this.ctx!, { filename });
     } catch (e) {
       this.reportUncaught(e);
+    }
+    // The functions its module level defined are in codeVars already: the walk must not count them again.
+    for (const k of Object.getOwnPropertyNames(this.G)) {
+      const v = before.has(k) ? undefined : Object.getOwnPropertyDescriptor(this.G, k)?.value;
+      if (typeof v === "function") this.moduleFunctions.add(v);
     }
     this.afterCall();
   }
@@ -627,6 +635,7 @@ export class SimEspruino {
     );
     this.ctx = ctx;
     this.codeVars = 0;
+    this.moduleFunctions = new Set();
     this.memoryErrors = false;
     this.G = vm.runInContext("globalThis", ctx);
     this.alive = true;
@@ -808,7 +817,7 @@ export class SimEspruino {
     for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
     if (this.timers) roots.push(...this.timers.roots());
     roots.push(...this.listeners.roots());
-    const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray]);
+    const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray, ...this.moduleFunctions]);
     const fnProto = this.protoFunction;
     // Device code's closures only: the simulation's own builtins are host functions.
     const scopes = closures ? (fn: Function) => (Object.getPrototypeOf(fn) === fnProto ? closureScopes(fn) : NO_SCOPES) : undefined;

@@ -85,7 +85,8 @@ export function createHttpModule(host: SimHost): any {
   host.holdsVars(() => {
     let n = 0;
     for (const c of conns)
-      if (!c.closed) n += (c.fresh ? REQUEST_MADE_VARS : REQUEST_OPEN_VARS) + (c.unsent ? stringVars(c.unsent, host.board.jsVars.bytesEach) : 0);
+      if (!c.closed)
+        n += (c.fresh ? REQUEST_MADE_VARS : REQUEST_OPEN_VARS) + (c.unsent ? stringVars(c.unsent, host.board.jsVars.bytesEach) : 0);
     return n;
   });
   // Espruino's idle loop, after each task, sends what the task wrote.

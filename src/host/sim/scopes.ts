@@ -72,7 +72,9 @@ function scopeKey(names: string[], values: unknown[]): string {
     key +=
       names[i] +
       "=" +
-      ((value !== null && typeof value === "object") || typeof value === "function" ? "#" + idOf(value as object) : typeof value + ":" + String(value)) +
+      ((value !== null && typeof value === "object") || typeof value === "function"
+        ? "#" + idOf(value as object)
+        : typeof value + ":" + String(value)) +
       ";";
   }
   return key;
@@ -206,7 +208,7 @@ interface CallFrame {
 }
 
 /** The value behind a handle of a paused frame's context (a scope object or `this`). */
-function valueOf(o: RemoteObject): unknown {
+function handleValue(o: RemoteObject): unknown {
   if (!o.objectId) return o.value;
   stackReceived = undefined;
   try {
@@ -232,13 +234,13 @@ function readFrames(frames: CallFrame[]): StackHold {
     if (!programScripts.has(f.location.scriptId)) continue;
     for (const sc of f.scopeChain) {
       if (!/^(local|block|closure|catch)$/.test(sc.type)) continue;
-      const obj = valueOf(sc.object) as Record<string, unknown> | undefined;
+      const obj = handleValue(sc.object) as Record<string, unknown> | undefined;
       if (!obj) continue;
       const names = Object.keys(obj);
       const values = names.map((n) => obj[n]);
       out.scopes.push({ key: scopeKey(names, values), names, values, function: sc.type === "local" || sc.type === "closure" });
     }
-    if (f.this?.type === "object") out.values.push(valueOf(f.this));
+    if (f.this?.type === "object") out.values.push(handleValue(f.this));
   }
   post("Runtime.releaseObjectGroup", { objectGroup: GROUP });
   return out;

@@ -539,8 +539,10 @@ export async function measureSimFlushMemory(o: { cloud: LocalCloud; points: numb
     sim.eval("spool.start(),spool.flush()");
     let delivered = 0;
     while (delivered < points) {
-      if (w.clock.now - t0 > 900_000 || sim.dead) 
-        throw new Error(`the simulated flush delivered ${delivered} of ${points} points; its output:\n${sim.output().slice(-20).join("\n")}`);
+      if (w.clock.now - t0 > 900_000 || sim.dead)
+        throw new Error(
+          `the simulated flush delivered ${delivered} of ${points} points; its output:\n${sim.output().slice(-20).join("\n")}`,
+        );
       await w.clock.advanceAsync(100);
       delivered = cloud.server.history(cloud.token, 1).length - before;
     }
@@ -548,7 +550,18 @@ export async function measureSimFlushMemory(o: { cloud: LocalCloud; points: numb
     const printed = sim.output().filter((l) => /^(OUT OF MEMORY|New interpreter error)/.test(l.trim()));
     const errors = printed.concat(sim.eval("E.getErrorFlags()") as string[]);
     const { peak, samples } = sim.memoryPeak;
-    return { usageEmpty, usageFull, usagePeakFlush: peak, usagePeakFlushNoGc: peak, usageRestSampled, total, samples, flushMs, delivered, errors };
+    return {
+      usageEmpty,
+      usageFull,
+      usagePeakFlush: peak,
+      usagePeakFlushNoGc: peak,
+      usageRestSampled,
+      total,
+      samples,
+      flushMs,
+      delivered,
+      errors,
+    };
   } finally {
     sim.powerCut();
   }
