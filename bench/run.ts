@@ -11,6 +11,7 @@ const SUITES: Array<{ name: string; load: () => Promise<() => Promise<Metrics>> 
   { name: "store", load: async () => (await import("./store.ts")).benchStore },
   { name: "uplink", load: async () => (await import("./uplink.ts")).benchUplink },
   { name: "server", load: async () => (await import("./server.ts")).benchServer },
+  { name: "sim-memory", load: async () => (await import("./sim-memory.ts")).benchSimMemory },
   { name: "target", load: async () => (await import("./target.ts")).benchTarget },
 ];
 

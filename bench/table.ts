@@ -54,6 +54,9 @@ const LABELS: Record<string, string> = {
   "target.memory.peak_minus_rest_flush_10k": `JsVars, that peak minus rest (${LINUX})`,
   "target.memory.peak_minus_rest_flush_10k_nogc": `JsVars, the same without collecting: garbage since the previous sample counted (${LINUX})`,
   "target.memory.flush_10k_s": `seconds for that flush (${LINUX}; code read from the flash file)`,
+  "sim.memory.usage_rest_1k": "JsVars in use, 1,000 readings buffered (the linux firmware in the simulated Espruino: its estimate)",
+  "sim.memory.usage_peak_flush_1k": "JsVars, the simulation's peak sampled inside their flush (at each hal call)",
+  "sim.memory.peak_minus_rest_flush_1k": "JsVars, that simulated peak minus its rest",
 };
 
 function fmt(v: number | undefined): string {

@@ -10,12 +10,19 @@
 import test from "ava";
 import { readFileSync } from "node:fs";
 import { espruinoBinary, smallBinary, smallSkipReason, targetSkipReason } from "../../src/host/target/espruino-process.ts";
-import { bootAtRest, bootFirmware, measureFlushMemory, startLocalCloud } from "../../src/host/target/scenarios.ts";
+import {
+  bootAtRest,
+  bootFirmware,
+  bootSim,
+  type FlushMemory,
+  measureFlushMemory,
+  measureSimFlushMemory,
+  simAtRest,
+  startLocalCloud,
+} from "../../src/host/target/scenarios.ts";
 import { bootStorage, installStorage } from "../../src/host/target/storage-boot.ts";
 import { firmwareFiles } from "../../src/host/target/bundles.ts";
 import { moduleVars } from "../../src/host/sim/code-vars.ts";
-import { installFiles, readBoard, simWorld } from "../../src/host/sim/index.ts";
-import { build } from "../../src/host/build/index.ts";
 import { sleep } from "../../src/host/target/bundles.ts";
 
 /** The issue's targets, JsVars in use after GC. */
@@ -29,15 +36,8 @@ const reason = targetSkipReason();
 if (smallReason) test.skip(`small-memory suite: ${smallReason}`, () => undefined);
 if (reason) test.skip(`real interpreter: ${reason}`, () => undefined);
 
-/** The linux firmware booted in the simulation, its closures counted at every process.memory(). */
-async function bootSimLinux() {
-  const { code, parts } = await build({ board: "linux", write: false });
-  const w = simWorld();
-  const sim = w.device({ board: readBoard("linux"), countClosures: true });
-  installFiles(sim, parts);
-  sim.boot(code);
-  return { w, sim };
-}
+/** The simulation's figures within this share of the interpreter's. */
+const CALIBRATION = 0.15;
 
 (SMALL ? test.serial : test.skip)(
   "1,600 JsVars: the linux-small firmware boots from Storage, rests within budget and flushes 1,000 readings",
@@ -90,7 +90,7 @@ async function bootSimLinux() {
       await bare.kill();
       const estimate = moduleVars(readFileSync(bundle.path!, "latin1"), 27).total;
       t.log(`module level: ${usage - empty} JsVars on the interpreter, ${estimate} estimated`);
-      t.true(Math.abs(estimate - (usage - empty)) <= 0.15 * (usage - empty), `${estimate} against ${usage - empty}`);
+      t.true(Math.abs(estimate - (usage - empty)) <= CALIBRATION * (usage - empty), `${estimate} against ${usage - empty}`);
     } finally {
       await dev.kill();
     }
@@ -114,12 +114,12 @@ async function bootSimLinux() {
     } finally {
       await dev.kill();
     }
-    const { w, sim } = await bootSimLinux();
+    const { w, sim } = await bootSim();
     w.clock.advance(10 * 60_000);
     const estimate = sim.eval("process.memory().usage") as number;
     sim.powerCut();
     t.log(`linux booted: ${usage} JsVars on the interpreter, ${estimate} in the simulation`);
-    t.true(Math.abs(estimate - usage) <= 0.15 * usage, `${estimate} against ${usage}`);
+    t.true(Math.abs(estimate - usage) <= CALIBRATION * usage, `${estimate} against ${usage}`);
   },
 );
 
@@ -130,21 +130,67 @@ async function bootSimLinux() {
     try {
       const { dev, usage } = await bootAtRest({ binary: BINARY!, setup: cloud.config() });
       await dev.kill();
-      const { w, sim } = await bootSimLinux();
-      sim.eval(`spool.setup(${JSON.stringify(cloud.config())})`);
-      // The same waits as bootAtRest, in virtual time: the first sync, the uplink idle and dropped.
-      const settled = () =>
-        sim.eval('(function(s){return s.clock.synced&&s.uplink.state==="idle"&&s.uplink.nextAttemptInS===null})(spool.status())') === true;
-      for (let i = 0; i < 60 && !settled(); i++) await w.clock.advanceAsync(500);
-      await w.clock.advanceAsync(1500);
-      const estimate = sim.eval("process.memory().usage") as number;
+      const { w, sim } = await bootSim();
+      const estimate = await simAtRest({ w, sim, setup: cloud.config() });
       const synced = sim.eval("spool.status().clock.synced");
       sim.powerCut();
       t.log(`linux at rest after setup: ${usage} JsVars on the interpreter, ${estimate} in the simulation`);
       t.true(synced === true, "the simulated device synced with the local SNTP responder");
-      t.true(Math.abs(estimate - usage) <= 0.15 * usage, `${estimate} against ${usage}`);
+      t.true(Math.abs(estimate - usage) <= CALIBRATION * usage, `${estimate} against ${usage}`);
     } finally {
       await cloud.close();
     }
+  },
+);
+
+/** One flush of 1,000 readings measured on the interpreter and in the simulation, for the two tests below. */
+let flushes: Promise<{ real: FlushMemory; sim: FlushMemory }> | undefined;
+function measureFlushes(): Promise<{ real: FlushMemory; sim: FlushMemory }> {
+  flushes ??= (async () => {
+    const cloud = await startLocalCloud();
+    try {
+      const real = await measureFlushMemory({ binary: BINARY!, cloud, points: 1000 });
+      const sim = await measureSimFlushMemory({ cloud, points: 1000 });
+      return { real, sim };
+    } finally {
+      await cloud.close();
+    }
+  })();
+  return flushes;
+}
+
+function logFlushes(t: { log(...v: unknown[]): void }, m: { real: FlushMemory; sim: FlushMemory }): void {
+  for (const [who, f] of [
+    ["interpreter", m.real],
+    ["simulation", m.sim],
+  ] as const) {
+    t.log(
+      `${who}: rest ${f.usageRestSampled}, peak ${f.usagePeakFlush} inside the flush (${f.samples} samples), peak minus rest ${f.usagePeakFlush - f.usageRestSampled}`,
+    );
+  }
+}
+
+(BINARY ? test.serial : test.skip)(
+  "the simulation's peak inside a flush of 1,000 readings (linux) is within 15 % of the interpreter's",
+  async (t) => {
+    const m = await measureFlushes();
+    logFlushes(t, m);
+    t.deepEqual(m.sim.errors, []);
+    const { usagePeakFlush: real } = m.real;
+    const { usagePeakFlush: sim } = m.sim;
+    t.true(Math.abs(sim - real) <= CALIBRATION * real, `${sim} against ${real}`);
+  },
+);
+
+// Borderline (docs/memory.md, "What the simulation counts"): the simulation's rise during the
+// flush was 14 % and 25 % short of two interpreter runs.
+(BINARY ? test.serial : test.skip)(
+  "the simulation's rise above rest inside a flush of 1,000 readings (linux) is within 15 % of the interpreter's",
+  async (t) => {
+    const m = await measureFlushes();
+    logFlushes(t, m);
+    const real = m.real.usagePeakFlush - m.real.usageRestSampled;
+    const sim = m.sim.usagePeakFlush - m.sim.usageRestSampled;
+    t.true(Math.abs(sim - real) <= CALIBRATION * real, `${sim} against ${real}`);
   },
 );

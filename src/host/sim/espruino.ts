@@ -28,7 +28,7 @@ import { espruinoErrorType, installEspruinoErrors, type EspruinoErrors } from ".
 import { espruinoSource, HOOKS_GLOBAL } from "./espruino-source.ts";
 import { sourceHooks } from "./source-hooks.ts";
 import { countVars } from "./memory.ts";
-import { closureScopes } from "./scopes.ts";
+import { closureScopes, evalScriptName, stackHold } from "./scopes.ts";
 import { moduleVars } from "./code-vars.ts";
 import { createHttpModule, ESPRUINO_VERSION } from "./http.ts";
 import { createDgramModule } from "./dgram.ts";
@@ -72,7 +72,38 @@ export interface SimEspruinoOptions {
    * the boot counts them (long simulations ask for the status, and so the memory, every minute).
    */
   countClosures?: boolean;
+  /**
+   * Samples the JsVars in use inside the program's tasks, at each hal call it makes (`Flash.read`,
+   * `Storage.read*`, `http.request`, a request's `write`/`end`): what globals, timers, listeners
+   * and closures reach plus what the frames on the stack hold, as the interpreter's garbage
+   * collector would count it at that moment. The highest is {@link SimEspruino.memoryPeak}; with
+   * the limit on, a sample over `jsVars.count` runs out of memory there, as the interpreter would
+   * inside the task. Each sample walks the heap (tens of ms): default on where closures are
+   * counted by default (boards of at most {@link CLOSURE_COUNT_MAX_VARS} JsVars).
+   */
+  samplePeaks?: boolean;
 }
+
+/** What {@link SimEspruino.memoryPeak} reports. */
+export interface MemoryPeak {
+  /** Highest JsVars in use sampled inside a task since the boot or {@link SimEspruino.resetMemoryPeak}. */
+  peak: number;
+  samples: number;
+}
+
+/**
+ * Thrown into the running code at a hal call that ran out of JsVars: the interpreter stops the
+ * code it runs (jsvar.c: `jspSetInterrupted`), which no `catch` sees; here any further hal call
+ * of the same task throws it again.
+ */
+class MemoryInterrupt extends Error {
+  constructor() {
+    super("Execution Interrupted (out of memory)");
+    this.name = "MemoryInterrupt";
+  }
+}
+
+const NO_SCOPES = { scopes: [], outer: 0, evaluated: false };
 
 /** Boards up to this many JsVars count closures at every `process.memory()` by default. */
 export const CLOSURE_COUNT_MAX_VARS = 4096;
@@ -115,10 +146,19 @@ export class SimEspruino {
   private readonly codeInRam: boolean;
   private readonly jsVarLimit: boolean;
   private readonly countClosures: boolean;
+  private readonly samplePeaks: boolean;
+  private peak: MemoryPeak = { peak: 0, samples: 0 };
+  /** Ran out of JsVars inside the running task: the rest of it is interrupted. */
+  private interrupted = false;
+  /** What the runtime holds for the program (open requests: http.ts), counted as in use. */
+  private runtimeVars: (() => number)[] = [];
+  private taskEnders: (() => void)[] = [];
   /** Ran out of JsVars (the error flags say so until the next boot). */
   private memoryErrors = false;
   /** JsVars the module level of the code run this boot holds (code-vars.ts). */
   private codeVars = 0;
+  /** The functions the module level of the code run this boot defined (counted in {@link codeVars}). */
+  private moduleFunctions = new Set<unknown>();
   private lines: string[] = [];
   private random: () => number;
   private ctx: vm.Context | undefined;
@@ -154,6 +194,7 @@ export class SimEspruino {
     this.codeInRam = options.codeInRam ?? false;
     this.jsVarLimit = options.jsVarLimit ?? true;
     this.countClosures = options.countClosures ?? this.board.jsVars.count <= CLOSURE_COUNT_MAX_VARS;
+    this.samplePeaks = options.samplePeaks ?? this.board.jsVars.count <= CLOSURE_COUNT_MAX_VARS;
     this.ip = options.ip ?? "192.168.1.50";
     this.random = prng(options.seed ?? 1);
     const chips = boardFlash({ board, flashFile: options.flashFile, storageFile: options.storageFile });
@@ -401,6 +442,8 @@ export class SimEspruino {
       }
     }
     this.linkWatchers = [];
+    this.runtimeVars = [];
+    this.taskEnders = [];
     this.unsubscribeNet?.();
     this.unsubscribeNet = undefined;
     this.listeners.clear();
@@ -410,6 +453,8 @@ export class SimEspruino {
   }
 
   private afterCall(): void {
+    this.interrupted = false;
+    for (const f of this.taskEnders) f();
     if (!this.ctx) return;
     try {
       this.drainScript.runInContext(this.ctx);
@@ -434,10 +479,16 @@ export class SimEspruino {
       return;
     }
     this.codeVars += load;
+    const before = new Set(Object.getOwnPropertyNames(this.G));
     try {
       vm.runInContext(espruinoSource(code), this.ctx!, { filename });
     } catch (e) {
       this.reportUncaught(e);
+    }
+    // The functions its module level defined are in codeVars already: the walk must not count them again.
+    for (const k of Object.getOwnPropertyNames(this.G)) {
+      const v = before.has(k) ? undefined : Object.getOwnPropertyDescriptor(this.G, k)?.value;
+      if (typeof v === "function") this.moduleFunctions.add(v);
     }
     this.afterCall();
   }
@@ -447,6 +498,7 @@ export class SimEspruino {
       this.die((e as Error).message);
       return;
     }
+    if (e instanceof MemoryInterrupt) return;
     if (!this.alive) return;
     const handlers = this.ctx && this.listeners.of(this.G.process, "uncaughtException");
     if (handlers?.length) {
@@ -545,6 +597,13 @@ export class SimEspruino {
       newError: (m, t) => self.newError(m, t),
       newBytes: (b) => self.newBytes(b),
       guard: (fn) => self.guard(fn),
+      sampleMemory: () => self.sampleMemory(),
+      holdsVars: (count) => {
+        if (gen === self.gen) self.runtimeVars.push(count);
+      },
+      onTaskEnd: (fn) => {
+        if (gen === self.gen) self.taskEnders.push(fn);
+      },
       linkUp: () => self.linkUp(),
       onKill: (fn) => {
         if (gen === self.gen) self.killers.push(fn);
@@ -576,6 +635,7 @@ export class SimEspruino {
     );
     this.ctx = ctx;
     this.codeVars = 0;
+    this.moduleFunctions = new Set();
     this.memoryErrors = false;
     this.G = vm.runInContext("globalThis", ctx);
     this.alive = true;
@@ -601,7 +661,7 @@ export class SimEspruino {
     const errors = installEspruinoErrors(ctx);
     this.errors = errors;
     Object.defineProperty(this.G, HOOKS_GLOBAL, {
-      value: sourceHooks(errors, ctx),
+      value: sourceHooks(errors, ctx, { evalName: this.countClosures ? evalScriptName : undefined }),
       writable: false,
       configurable: false,
       enumerable: false,
@@ -719,25 +779,64 @@ export class SimEspruino {
     this.listeners.clear();
   }
 
-  private usedVars(closures: boolean): number {
+  /** The highest JsVars in use sampled inside the program's tasks ({@link SimEspruinoOptions.samplePeaks}). */
+  get memoryPeak(): MemoryPeak {
+    return { ...this.peak };
+  }
+
+  /** Starts {@link memoryPeak} afresh (as the flush sampler of the target bench does before a flush). */
+  resetMemoryPeak(): void {
+    this.peak = { peak: 0, samples: 0 };
+  }
+
+  /**
+   * A hal call of the running code: with {@link SimEspruinoOptions.samplePeaks}, counts what is in
+   * use now (the stack included) and, over the limit, runs out of memory here.
+   * @throws MemoryInterrupt when the task ran out of memory (now or at an earlier hal call).
+   */
+  private sampleMemory(): void {
+    if (this.interrupted) throw new MemoryInterrupt();
+    if (!this.samplePeaks || !this.alive) return;
+    const used = this.usedVars(true, true);
+    this.peak.samples++;
+    if (used > this.peak.peak) this.peak.peak = used;
+    if (!this.jsVarLimit || this.memoryErrors || used <= this.board.jsVars.count) return;
+    this.checkMemory(used);
+    this.interrupted = true;
+    throw new MemoryInterrupt();
+  }
+
+  /**
+   * JsVars in use: the interpreter's own, the code's module level and what the globals, timers and
+   * listeners reach; with `closures` what device functions' scopes hold, with `stack` (called from
+   * inside the program) what its frames on the stack hold.
+   */
+  private usedVars(closures: boolean, stack = false): number {
     const roots: unknown[] = [];
     // The rewritten code's hooks are the simulation's own, not the device's.
     const builtin = new Set([...KEEP_GLOBALS, HOOKS_GLOBAL]);
     for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
     if (this.timers) roots.push(...this.timers.roots());
     roots.push(...this.listeners.roots());
-    const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray]);
+    const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray, ...this.moduleFunctions]);
     const fnProto = this.protoFunction;
     // Device code's closures only: the simulation's own builtins are host functions.
-    const scopes = closures ? (fn: Function) => (Object.getPrototypeOf(fn) === fnProto ? closureScopes(fn) : []) : undefined;
+    const scopes = closures ? (fn: Function) => (Object.getPrototypeOf(fn) === fnProto ? closureScopes(fn) : NO_SCOPES) : undefined;
+    const held = stack ? stackHold(this.G) : undefined;
+    if (held) roots.push(...held.values);
     return (
-      BASE_VARS + this.codeVars + countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam, scopes }, seen)
+      BASE_VARS +
+      this.codeVars +
+      this.runtimeVars.reduce((n, count) => n + count(), 0) +
+      countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam, scopes, stackScopes: held?.scopes }, seen)
     );
   }
 
   private memory(): any {
     const total = this.board.jsVars.count;
-    const used = this.usedVars(this.countClosures);
+    // Called by the program: its frames on the stack are in use too (the interpreter's collector
+    // keeps what a running function holds).
+    const used = this.usedVars(this.countClosures, this.countClosures);
     if (this.countClosures) this.checkMemory(used);
     const usage = Math.min(total, used);
     return this.newObject({ free: total - usage, usage, total, history: 0, gc: 0, gctime: 0, blocksize: this.board.jsVars.bytesEach });

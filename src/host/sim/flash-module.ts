@@ -33,6 +33,7 @@ export function createFlashModule(host: SimHost): any {
       host.guard(() => host.bus.writeAligned(Number(addr) | 0, bytes));
     },
     read: (length: unknown, addr: unknown) => {
+      host.sampleMemory();
       const n = Number(length) | 0;
       if (n <= 0) return undefined;
       return host.newBytes(host.guard(() => host.bus.read(Number(addr) | 0, n)));

@@ -55,6 +55,16 @@ export interface SimHost {
    * @throws what `fn` throws, so translated.
    */
   guard<T>(fn: () => T): T;
+  /**
+   * A hal call of the running code: the device samples the JsVars in use here (its peak inside a
+   * task) and runs out of memory here when they exceed the board's.
+   * @throws the interpreter's interrupt when the task ran out of memory.
+   */
+  sampleMemory(): void;
+  /** Adds what `count` says the runtime holds for the program (JsVars) to the memory in use, for this generation. */
+  holdsVars(count: () => number): void;
+  /** Runs `fn` after each task of the program ends (Espruino's idle loop), for this generation. */
+  onTaskEnd(fn: () => void): void;
   /** Whether the device can reach the internet now (WiFi associated with an IP, and online). */
   linkUp(): boolean;
   /** Registers cleanup run when this generation ends (cut, reset, reboot). */

@@ -31,13 +31,21 @@ function builtinMembers(G: any): Map<object, Map<string, unknown>> {
 }
 
 /** The hooks the rewritten code calls (espruino-source.ts). */
-export function sourceHooks(errors: EspruinoErrors, ctx: vm.Context): SourceHooks {
+export function sourceHooks(
+  errors: EspruinoErrors,
+  ctx: vm.Context,
+  options: {
+    /** The script name for code the global `eval` runs, asked for as it is called (the memory count's, scopes.ts). */
+    evalName?: () => string;
+  } = {},
+): SourceHooks {
   const G = vm.runInContext("globalThis", ctx);
   const builtins = builtinMembers(G);
   const v8Eval = G.eval;
   const source = (code: unknown) => (typeof code === "string" ? espruinoSource(code) : code);
   // Indirect eval: global scope, as V8 runs it.
-  const globalEval = (code: unknown) => (typeof code === "string" ? vm.runInContext(espruinoSource(code), ctx) : code);
+  const globalEval = (code: unknown) =>
+    typeof code === "string" ? vm.runInContext(espruinoSource(code), ctx, { filename: options.evalName?.() }) : code;
   const objectProto = G.Object.prototype;
   // A plain function, not an arrow: called with `new` or without, it returns the function made.
   const newFunction = function (...args: unknown[]): unknown {

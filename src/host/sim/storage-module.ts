@@ -15,10 +15,12 @@ export function createStorageModule(host: SimHost): any {
   const name = (n: unknown) => String(n).slice(0, NAME_BYTES);
   return host.newObject({
     read: (n: unknown, offset?: unknown, length?: unknown) => {
+      host.sampleMemory();
       const b = host.guard(() => st.read(name(n), Number(offset) || 0, Number(length) || 0));
       return b ? bytesBinary(b) : undefined;
     },
     readJSON: (n: unknown, noExceptions?: unknown) => {
+      host.sampleMemory();
       const b = host.guard(() => st.read(name(n)));
       if (!b) return undefined;
       // jswrap_json_parse_liberal: Espruino's reader with unquoted keys allowed; without
@@ -32,6 +34,7 @@ export function createStorageModule(host: SimHost): any {
       return r.value;
     },
     readArrayBuffer: (n: unknown) => {
+      host.sampleMemory();
       const b = host.guard(() => st.read(name(n)));
       return b ? host.newBytes(b).buffer : undefined;
     },

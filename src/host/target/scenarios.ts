@@ -11,6 +11,8 @@ import { EspruinoProcess } from "./espruino-process.ts";
 import { STORE_SOAK_ENTRY, firmwareFiles, linuxBundle, sleep } from "./bundles.ts";
 import { bootStorage, installStorage } from "./storage-boot.ts";
 import { startSntpServer, type SntpServer } from "./sntp-server.ts";
+import { build } from "../build/index.ts";
+import { installFiles, readBoard, simWorld, type SimEspruino } from "../sim/index.ts";
 
 /** The server and the SNTP responder on 127.0.0.1: the machine needs no network. */
 export interface LocalCloud {
@@ -219,6 +221,24 @@ export interface FlushMemory {
 }
 
 /**
+ * The `spool.setup` of a flush measurement: V1 as an Integer datastream (10,000 Doubles, about
+ * 7 B each with 1 ms apart stamps, do not fit the linux profile's 64 KB region, about 8,800 do;
+ * small integers, about 4 B, do), one batch of up to 10,000 points.
+ */
+export function flushSetup(cloud: LocalCloud, points: number): Record<string, unknown> {
+  return cloud.config({ limits: { batchSize: Math.min(points, 10000) }, datastreams: [{ pin: 1, type: "integer" }] });
+}
+
+/** REPL lines that record `points` readings on V1, 1,000 a line. */
+export function recordLines(points: number): string[] {
+  const chunk = 1000;
+  const out: string[] = [];
+  for (let i = 0; i < points; i += chunk)
+    out.push(`(function(){for(var i=${i};i<${Math.min(points, i + chunk)};i++)spool.record(1,i%1000);})()`);
+  return out;
+}
+
+/**
  * Installed at the REPL before the flush: wraps `require("Flash").read` (the store's reads, as
  * the hal holds that same module object) and the `write` of every request made through
  * `require("http")`, so that each samples `process.memory(false).usage` and then
@@ -248,19 +268,12 @@ export async function measureFlushMemory(o: {
   timeoutMs?: number;
 }): Promise<FlushMemory> {
   const { cloud, points } = o;
-  // V1 as an Integer datastream: 10,000 Doubles (about 7 B each with 1 ms apart stamps) do not
-  // fit the linux profile's 64 KB region (about 8,800 do), small integers (about 4 B) do.
-  const setup = cloud.config({ limits: { batchSize: Math.min(points, 10000) }, datastreams: [{ pin: 1, type: "integer" }] });
-  const { dev, usage: usageEmpty } = await bootAtRest({ binary: o.binary, board: o.board, setup });
+  const { dev, usage: usageEmpty } = await bootAtRest({ binary: o.binary, board: o.board, setup: flushSetup(cloud, points) });
   try {
     await dev.eval(FLUSH_SAMPLER, 30_000);
     const total = await dev.eval<number>("process.memory().total");
     await dev.eval("spool.stop()");
-    const chunk = 1000;
-    for (let i = 0; i < points; i += chunk) {
-      const n = Math.min(chunk, points - i);
-      await dev.eval(`(function(){for(var i=${i};i<${i + n};i++)spool.record(1,i%1000);})()`, 120_000);
-    }
+    for (const line of recordLines(points)) await dev.eval(line, 120_000);
     const pending = await dev.eval<number>("spool.status().queue.pending");
     if (pending !== points) throw new Error(`expected ${points} readings buffered, the device holds ${pending}`);
     const usageFull = await dev.eval<number>("process.memory().usage");
@@ -464,4 +477,92 @@ export async function measureMountFull(o: { binary: string; restarts?: number })
   rmSync(cwd, { recursive: true, force: true });
   times.sort((a, b) => a - b);
   return { mountMs: times[Math.floor(times.length / 2)], readings };
+}
+
+/**
+ * The firmware (built for `board`, default linux) booted in the simulation from its Storage,
+ * closures counted at every `process.memory()` and the peak sampled inside tasks; `jsVars`
+ * replaces the board's JsVar count (the limit the simulation enforces).
+ */
+export async function bootSim(o: { board?: string; jsVars?: number } = {}): Promise<{ w: ReturnType<typeof simWorld>; sim: SimEspruino }> {
+  const board = o.board ?? "linux";
+  const { code, parts } = await build({ board, write: false });
+  const profile = readBoard(board);
+  if (o.jsVars !== undefined) profile.jsVars = { ...profile.jsVars, count: o.jsVars };
+  // Today's date, as the Linux build reads the system clock: the server keeps only recent points.
+  const w = simWorld({ clock: { startEpochMs: Date.now() } });
+  const sim = w.device({ board: profile, countClosures: true, samplePeaks: true });
+  installFiles(sim, parts);
+  sim.boot(code);
+  return { w, sim };
+}
+
+/**
+ * {@link bootAtRest} in the simulation, with the same waits in virtual time: `spool.setup(setup)`,
+ * the first sync, the uplink idle and dropped, then 1.5 s.
+ * @returns `process.memory().usage` then.
+ */
+export async function simAtRest(o: { w: ReturnType<typeof simWorld>; sim: SimEspruino; setup: Record<string, unknown> }): Promise<number> {
+  const { w, sim } = o;
+  sim.eval(`spool.setup(${JSON.stringify(o.setup)})`);
+  const settled = () =>
+    sim.eval('(function(s){return s.clock.synced&&s.uplink.state==="idle"&&s.uplink.nextAttemptInS===null})(spool.status())') === true;
+  for (let i = 0; i < 60 && !settled(); i++) await w.clock.advanceAsync(500);
+  await w.clock.advanceAsync(REST_SETTLE_MS);
+  return sim.eval("process.memory().usage") as number;
+}
+
+/**
+ * {@link measureFlushMemory} in the simulation: the same setup, readings and flush, virtual time
+ * for the waits; the peak is the simulation's own sampler inside the flush (at every hal call the
+ * code makes: Flash and Storage reads, the request and its writes, the frames on the stack
+ * counted; `SimEspruinoOptions.samplePeaks`), against the rest read by `process.memory()` at the
+ * REPL just before. The simulation keeps no garbage: the peak with and without a collection are
+ * the same figure. `flushMs` is virtual time.
+ * @throws Error when the readings are not buffered or the flush does not deliver them in 15 virtual minutes.
+ */
+export async function measureSimFlushMemory(o: { cloud: LocalCloud; points: number; board?: string }): Promise<FlushMemory> {
+  const { cloud, points } = o;
+  const { w, sim } = await bootSim({ board: o.board });
+  try {
+    const usageEmpty = await simAtRest({ w, sim, setup: flushSetup(cloud, points) });
+    const total = sim.eval("process.memory().total") as number;
+    sim.eval("spool.stop()");
+    for (const line of recordLines(points)) sim.eval(line);
+    const pending = sim.eval("spool.status().queue.pending");
+    if (pending !== points) throw new Error(`expected ${points} readings buffered, the simulation holds ${pending}`);
+    const usageFull = sim.eval("process.memory().usage") as number;
+    const usageRestSampled = usageFull;
+    const before = cloud.server.history(cloud.token, 1).length;
+    sim.resetMemoryPeak();
+    const t0 = w.clock.now;
+    sim.eval("spool.start(),spool.flush()");
+    let delivered = 0;
+    while (delivered < points) {
+      if (w.clock.now - t0 > 900_000 || sim.dead)
+        throw new Error(
+          `the simulated flush delivered ${delivered} of ${points} points; its output:\n${sim.output().slice(-20).join("\n")}`,
+        );
+      await w.clock.advanceAsync(100);
+      delivered = cloud.server.history(cloud.token, 1).length - before;
+    }
+    const flushMs = w.clock.now - t0;
+    const printed = sim.output().filter((l) => /^(OUT OF MEMORY|New interpreter error)/.test(l.trim()));
+    const errors = printed.concat(sim.eval("E.getErrorFlags()") as string[]);
+    const { peak, samples } = sim.memoryPeak;
+    return {
+      usageEmpty,
+      usageFull,
+      usagePeakFlush: peak,
+      usagePeakFlushNoGc: peak,
+      usageRestSampled,
+      total,
+      samples,
+      flushMs,
+      delivered,
+      errors,
+    };
+  } finally {
+    sim.powerCut();
+  }
 }
