@@ -141,24 +141,35 @@ test("DENY and RSTR retire a server for the boot; RATE holds it off for an hour"
   t.is(world.servers.deny.requests, 1);
 });
 
+/** A clock (createClock, as the firmware makes it) over `servers`: its rounds, syncs and SNTP status. */
+function clockSetup(servers: string[]) {
+  const world = new World(START);
+  const dev = new Device(world, { driftPpm: 0 });
+  const clock = createClock({ hal: dev.hal, log: new MemoryAnchorLog([], 1), parts: directParts, ntp: { servers } });
+  // What the clients remembered: the status they reported, kept between rounds.
+  const status = () => clock._k.st!;
+  return { world, clock, status };
+}
+
 test("when every server refuses, syncing stops with a clear error", (t) => {
-  const { world, sntp } = setup(["a", "b"]);
+  const { world, clock, status } = clockSetup(["a", "b"]);
   world.addServer("a", { behavior: "deny" });
   world.addServer("b", { behavior: "rstr" });
-  sntp.start();
+  clock.start();
   world.advance(10 * 3600000);
   t.is(world.servers.a.requests, 1);
   t.is(world.servers.b.requests, 1);
-  t.is(sntp.status().lastError, "every server refused service");
+  t.is(status().lastError, "every server refused service");
+  t.is(clock._timer, undefined, "no next round");
 });
 
 test("failed rounds back off exponentially (with jitter, capped); success returns to the interval", (t) => {
-  const { world, sntp, syncs } = setup(["a", "b"]);
+  const { world, clock, status } = clockSetup(["a", "b"]);
   world.addServer("a", { behavior: "silent" });
   world.addServer("b", { behavior: "silent" });
   const roundStarts: number[] = [];
   let last = 0;
-  sntp.start();
+  clock.start();
   for (let i = 0; i < 4 * 3600; i++) {
     world.advance(1000);
     if (world.servers.a.requests !== last) {
@@ -173,18 +184,19 @@ test("failed rounds back off exponentially (with jitter, capped); success return
     const wait = gaps[i] - 6;
     t.true(wait >= expected[i] * 0.75 - 1.5 && wait <= expected[i] + 1.5, `gap ${i}: ${gaps[i]} s`);
   }
-  t.true(sntp.status().failures >= 10);
+  t.true(status().failures >= 10);
   world.servers.b.behavior = "ok";
-  world.advance(1000000);
-  t.is(syncs.length, 1);
-  t.is(sntp.status().failures, 0);
+  for (let i = 0; i < 1000 && !clockStatus(clock.keeper).synced; i++) world.advance(1000);
+  t.true(clockStatus(clock.keeper).synced, "synced at the next retry, within 15 min");
+  t.is(status().failures, 0);
   const requests = world.servers.b.requests;
-  world.advance(3 * 3600000 + 10000);
-  t.is(world.servers.b.requests, requests + 3, "hourly after success, b asked first");
-  sntp.stop();
+  // The drift is learned 11 min after the first sync; hourly after that, b asked first.
+  world.advance(11 * 60000 + 2 * 3600000 + 10000);
+  t.is(world.servers.b.requests, requests + 3, "11 min, then hourly after success, b asked first");
+  clock.stop();
   world.advance(5 * 3600000);
   t.is(world.servers.b.requests, requests + 3, "stopped");
-  t.false(sntp.status().running);
+  t.false(clock._running);
 });
 
 test("made afresh for each round with one keep (as spool does): the next round's delay goes to onIdle, no timer is left, holds and the preferred server carry over", (t) => {
@@ -269,7 +281,7 @@ test("createClock makes the SNTP client from the part for each round and holds n
   world.advance(5000);
   t.true(clockStatus(clock.keeper).synced);
   t.is(changes, 1, "the sync reported");
-  t.is(clock._client, undefined, "the client dropped when the round ended");
+  t.is(clock._sntp, undefined, "the client dropped when the round ended");
   t.not(clock._timer, undefined, "the next round is a timer");
   // The drift is still unknown: the next round 11 min after the first, with a client made afresh
   // that starts with the server that answered (the DENY is remembered).
@@ -278,7 +290,7 @@ test("createClock makes the SNTP client from the part for each round and holds n
   t.is(changes, 2);
   t.is(world.servers.deny.requests, 1);
   t.is(world.servers.good.requests, 2);
-  t.is(clock._client, undefined);
+  t.is(clock._sntp, undefined);
   clock.stop();
   t.is(clock._timer, undefined, "stopped: no next round");
   world.advance(3 * 3600000);
@@ -288,7 +300,7 @@ test("createClock makes the SNTP client from the part for each round and holds n
   world.advance(5000);
   t.is(loads, 3);
   t.is(changes, 3);
-  t.is(clock._client, undefined);
+  t.is(clock._sntp, undefined);
   t.is(clock._timer, undefined);
   // New servers: stopped, it stays stopped; started, the refusing server is asked again.
   configureClock(clock, { servers: ["deny", "good"] });

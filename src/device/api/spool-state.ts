@@ -72,17 +72,23 @@ export interface SpoolState {
   _surveyed: boolean;
   /** The uplink dropped readings the last survey counted as unresolved: survey again for the status. */
   _surveyStale: boolean;
-  // Resident functions the loaded code calls back.
+  /** spool.record (a closure of createSpool: the hot path reads the store and the keeper from its scope). */
   _record(pin: any, value: any): void;
+  // The resident functions: methods every state gets from spool.ts's SpoolCore (its prototype).
   _pinOf(pin: any, what: string): number;
   _addSchedule(s: Schedule): SampleHandle;
   _disarm(s: Schedule): void;
+  _arm(s: Schedule): void;
   _sourceFn(name: string): () => any;
   _survey(): void;
   _makeUplink(): Uplink | undefined;
+  _liveUplink(fresh: boolean): Uplink | undefined;
   _restartUplink(): void;
   _clockChanged(): void;
+  _appended(): void;
   _armStatus(): void;
+  _recordChecked(pin: any, value: any, ms: number): void;
+  _recordError(e: any): any;
   /** config-schedules.ts, resident. */
   _configSchedules(S: SpoolState): void;
 }

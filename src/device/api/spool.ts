@@ -45,7 +45,7 @@ export interface SpoolOptions {
   parts: Parts;
   /** This boot's configuration when it was worked out already (firmware/early-config.ts); absent: read here. */
   config?: BootConfig;
-  /** The store, opened with `hal`, `parts` and `config` already (firmware/early-config.ts); absent: opened here. */
+  /** The store, opened with `hal`, `parts` and `config` already (firmware/early-store.ts); absent: opened here. */
   store?: Store;
 }
 
@@ -92,93 +92,46 @@ export interface Spool {
   erase(confirm?: string): number;
 }
 
-/**
- * Creates the Spool of this boot: compacts Storage if it needs it, reads the stored
- * configuration (a stored one that no longer validates is reported and replaced by the
- * defaults in memory), adopts a plain `spool.json` if there is one, opens the store and builds
- * the clock, network and uplink. Nothing runs until {@link Spool.start}.
- * @throws Error when the store cannot be opened on this board.
- */
-export function createSpool(o: SpoolOptions): Spool {
-  const hal = o.hal;
-  const board = o.board;
-  const parts = o.parts;
-  // Declared before its first call (Espruino does not hoist). Run at boot and hourly: says when
-  // Storage's trash nears the usable limit (the firmware never compacts: storage-tidy.ts).
-  function tidy(): void {
-    try {
-      tidyStorage(hal, board, 0);
-    } catch (e) {
-      hal.log("spool: Storage not checked: " + errorText(e));
-    }
+/** Run at boot and hourly: says when Storage's trash nears the usable limit (the firmware never compacts: storage-tidy.ts). */
+function tidy(hal: Hal, board: DeviceBoard): void {
+  try {
+    tidyStorage(hal, board, 0);
+  } catch (e) {
+    hal.log("spool: Storage not checked: " + errorText(e));
   }
-  tidy();
-  // What spool keeps between calls, shared with the code the setup and report parts bring for
-  // the rare calls (spool-state.ts); the functions below are the ones that exist at rest. The
-  // boot configuration's object (cfg, saved, slotBase) becomes that state: one object fewer.
-  const S = (o.config || loadConfig({ hal: hal, board: board, defaults: o.defaults, parts: parts })) as unknown as SpoolState;
-  S._hal = hal;
-  S._board = board;
-  S._version = o.version || "?";
-  S._sources = o.sources || {};
-  // The closures below keep this function's whole scope (Espruino keeps every variable of it, not
-  // only those they use): the options, with the firmware's defaults, are not needed after this.
-  const opened = o.store;
-  o = undefined as unknown as SpoolOptions;
-  S._parts = parts;
-  const store = opened || openStore({ hal: hal, board: board, config: S._cfg, parts: parts });
-  S._store = store;
-  // The clock makes its SNTP client from the SNTP part for each sync round and drops it after
-  // (src/device/clock/clock.ts); between rounds it keeps the timer to the next one.
-  const clock = createClock({
-    hal: hal,
-    log: store,
-    parts: parts,
-    ntp: S._cfg.ntp,
-    policy: S._cfg.clock.unanchored,
-    maxEstimateWidthMs: S._cfg.clock.maxEstimateWidthMs,
-    validAtBoot: S._cfg.clock.validAtBoot,
-    // After a sync, or SNTP has failed long enough that readings waiting for it go out with the
-    // HTTP Date's time.
-    onChange: () => clockChanged(),
-  });
-  S._clock = clock;
-  const keeper = clock.keeper;
-  S._keeper = keeper;
-  S._netConfig = { ssid: S._cfg.wifi.ssid, password: S._cfg.wifi.password };
-  const network = createNetwork({
-    hal: hal,
-    network: board.network,
-    config: S._netConfig,
-    reconnect: board.wifiReconnect,
-  });
-  S._network = network;
-  /*
-   * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
-   * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
-   */
-  S._uplinkKeep = {};
-  S._running = false;
-  S._schedules = [];
-  S._surveyed = false;
-  S._surveyStale = false;
-  S._survey = () => {
-    parts.load("clock").survey(keeper, (visit) => {
-      store.scan({ from: 0, delivered: true }, (rec) => {
+}
+
+/**
+ * What spool does between calls: the methods of every spool's state (spool-state.ts), which
+ * createSpool gives this prototype. Not closures of createSpool: a closure made by a factory
+ * costs more JsVars than a method, which exists once for every spool, and each exists at rest
+ * (docs/memory.md). The parts call back the ones the state's type lists. `this` is copied to a
+ * local before any arrow uses it (an arrow using `this` that is skipped unexecuted stops the
+ * Linux build: docs/target-espruino.md).
+ */
+class SpoolCore {
+  _survey(this: SpoolState): void {
+    const S = this;
+    S._parts.load("clock").survey(S._keeper, (visit) => {
+      S._store.scan({ from: 0, delivered: true }, (rec) => {
         visit(rec.reading.stamp, !rec.delivered);
       });
     });
     S._surveyed = true;
-  };
+  }
 
-  S._makeUplink = () => {
+  _makeUplink(this: SpoolState): Uplink | undefined {
+    const S = this;
     const cfg = S._cfg;
     if (!cfg.blynk.token) return undefined;
+    const keeper = S._keeper;
+    const board = S._board;
+    const network = S._network;
     // Held by the resolver while this uplink exists: a flush classifies every reading it sends.
-    const past = parts.load("clock");
-    return parts.load("uplink").createUplink({
-      hal: hal,
-      store: store,
+    const past = S._parts.load("clock");
+    return S._parts.load("uplink").createUplink({
+      hal: S._hal,
+      store: S._store,
       resolver: {
         resolve: (stamp) => past.resolve(keeper, stamp),
         discards: (stamp) => {
@@ -187,7 +140,7 @@ export function createSpool(o: SpoolOptions): Spool {
           return d;
         },
         applyHttpDate: (header) => {
-          if (keeper.applyHttpDate(header)) clockChanged();
+          if (keeper.applyHttpDate(header)) S._clockChanged();
         },
         wantsTime: () => keeper.wantsTime(),
       },
@@ -195,7 +148,7 @@ export function createSpool(o: SpoolOptions): Spool {
       // network would keep a dropped instance alive.
       link: { isUp: () => network.isUp() },
       keep: S._uplinkKeep,
-      sntp: clock,
+      sntp: S._clock,
       config: {
         token: cfg.blynk.token,
         host: cfg.blynk.host,
@@ -210,84 +163,76 @@ export function createSpool(o: SpoolOptions): Spool {
         badPinPolicy: cfg.uplink.badPin,
       },
     });
-  };
+  }
 
   /**
    * The uplink, made when there is none (started, or with `fresh` false resumed where the last
    * one left off on a link that stayed up); undefined without a token.
    */
-  function liveUplink(fresh: boolean): Uplink | undefined {
+  _liveUplink(this: SpoolState, fresh: boolean): Uplink | undefined {
+    const S = this;
     if (!S._uplink) {
       S._uplink = S._makeUplink();
       if (!S._uplink) return undefined;
       if (S._running && fresh) S._uplink.start();
       else if (S._running) S._uplink.resume();
     }
-    if (S._uplinkCheck === undefined) S._uplinkCheck = hal.setTimeout(dropSettledUplink, UPLINK_CHECK_MS);
+    if (S._uplinkCheck === undefined)
+      S._uplinkCheck = S._hal.setInterval(() => {
+        if (S._uplink && !S._uplink.isSettled()) return;
+        S._uplink = undefined;
+        S._hal.clearInterval(S._uplinkCheck!);
+        S._uplinkCheck = undefined;
+      }, UPLINK_CHECK_MS);
     return S._uplink;
   }
 
-  function dropSettledUplink(): void {
-    S._uplinkCheck = undefined;
-    if (S._uplink && S._uplink.isSettled()) S._uplink = undefined;
-    else if (S._uplink) S._uplinkCheck = hal.setTimeout(dropSettledUplink, UPLINK_CHECK_MS);
+  _clockChanged(this: SpoolState): void {
+    if (this._uplink) this._uplink.notifyClockChanged();
+    else if (this._running && this._uplinkKeep.waiting) this._liveUplink(false);
   }
-
-  function clockChanged(): void {
-    if (S._uplink) S._uplink.notifyClockChanged();
-    else if (S._running && S._uplinkKeep.waiting) liveUplink(false);
-  }
-  S._clockChanged = clockChanged;
 
   /** A reading was stored: sent within the flush delay while online. */
-  function appended(): void {
+  _appended(this: SpoolState): void {
     "ram";
+    const S = this;
     if (!S._running) return;
     if (S._uplink) S._uplink.notifyAppended();
-    else if (S._flushTimer === undefined && S._cfg.blynk.token && !S._uplinkKeep.stoppedToken && network.isUp()) {
-      S._flushTimer = hal.setTimeout(() => {
+    else if (S._flushTimer === undefined && S._cfg.blynk.token && !S._uplinkKeep.stoppedToken && S._network.isUp()) {
+      S._flushTimer = S._hal.setTimeout(() => {
         S._flushTimer = undefined;
-        liveUplink(false);
+        S._liveUplink(false);
       }, S._cfg.flushDelayMs);
     }
   }
 
-  network.onChange((up) => {
-    if (!S._running) return;
-    if (up) clock.start();
-    else clock.stop();
-    if (S._uplink) S._uplink.linkChanged(up);
-    else if (up) liveUplink(true);
-  });
-
-  function tick(s: Schedule): void {
-    let v: any;
-    try {
-      v = s.fn();
-      if (v === undefined) return;
-      record(s.pin, v);
-      s.samples++;
-    } catch (e) {
-      s.errors++;
-      s.lastError = errorText(e);
-    }
+  _arm(this: SpoolState, s: Schedule): void {
+    const S = this;
+    if (s.timer === undefined)
+      s.timer = S._hal.setInterval(() => {
+        try {
+          const v = s.fn();
+          if (v === undefined) return;
+          S._record(s.pin, v);
+          s.samples++;
+        } catch (e) {
+          s.errors++;
+          s.lastError = errorText(e);
+        }
+      }, s.everyMs);
   }
 
-  function arm(s: Schedule): void {
-    if (s.timer !== undefined) return;
-    s.timer = hal.setInterval(() => tick(s), s.everyMs);
-  }
-
-  S._disarm = (s) => {
-    if (s.timer !== undefined) hal.clearInterval(s.timer);
+  _disarm(this: SpoolState, s: Schedule): void {
+    if (s.timer !== undefined) this._hal.clearInterval(s.timer);
     s.timer = undefined;
-  };
+  }
 
   // The handle is made here, not by the part that adds the schedule: a function the part made
   // would keep the part's code alive for as long as the user keeps the handle.
-  S._addSchedule = (s) => {
+  _addSchedule(this: SpoolState, s: Schedule): SampleHandle {
+    const S = this;
     S._schedules.push(s);
-    if (S._running) arm(s);
+    if (S._running) S._arm(s);
     return {
       stop: () => {
         S._disarm(s);
@@ -295,63 +240,34 @@ export function createSpool(o: SpoolOptions): Spool {
         if (i >= 0) S._schedules.splice(i, 1);
       },
     };
-  };
+  }
 
-  S._sourceFn = (name) => {
-    const f = S._sources[name];
+  _sourceFn(this: SpoolState, name: string): () => any {
+    const f = this._sources[name];
     if (f) return f;
+    const id = this._board.id;
     return () => {
-      throw new Error("no " + name + " source on " + board.id);
+      throw new Error("no " + name + " source on " + id);
     };
-  };
+  }
 
-  S._armStatus = () => {
-    if (S._statusTimer !== undefined) hal.clearInterval(S._statusTimer);
+  _armStatus(this: SpoolState): void {
+    const S = this;
+    if (S._statusTimer !== undefined) S._hal.clearInterval(S._statusTimer);
     S._statusTimer = undefined;
     if (S._running && S._cfg.statusPin !== null)
-      S._statusTimer = hal.setInterval(() => parts.load("report").publishStatus(S), S._cfg.statusEveryMs);
-  };
-
-  function start(): void {
-    if (S._running) return;
-    S._running = true;
-    S._tidyTimer = hal.setInterval(tidy, TIDY_EVERY_MS);
-    if (!S._surveyed) S._survey();
-    network.start();
-    if (network.isUp()) clock.start();
-    const u = liveUplink(true);
-    if (u) u.start();
-    for (let i = 0; i < S._schedules.length; i++) arm(S._schedules[i]);
-    S._armStatus();
+      S._statusTimer = S._hal.setInterval(() => S._parts.load("report").publishStatus(S), S._cfg.statusEveryMs);
   }
 
-  function stop(): void {
-    if (!S._running) return;
-    S._running = false;
-    for (let i = 0; i < S._schedules.length; i++) S._disarm(S._schedules[i]);
-    if (S._tidyTimer !== undefined) hal.clearInterval(S._tidyTimer);
-    S._tidyTimer = undefined;
-    S._armStatus();
-    if (S._uplink) S._uplink.stop();
-    // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
-    S._uplink = undefined;
-    if (S._uplinkCheck !== undefined) hal.clearTimeout(S._uplinkCheck);
-    S._uplinkCheck = undefined;
-    if (S._flushTimer !== undefined) hal.clearTimeout(S._flushTimer);
-    S._flushTimer = undefined;
-    clock.stop();
-    network.stop();
+  _restartUplink(this: SpoolState): void {
+    if (this._uplink) this._uplink.stop();
+    this._uplink = undefined;
+    this._uplinkKeep = {};
+    if (this._running) this._liveUplink(true);
   }
 
-  S._restartUplink = () => {
-    if (S._uplink) S._uplink.stop();
-    S._uplink = undefined;
-    S._uplinkKeep = {};
-    if (S._running) liveUplink(true);
-  };
-
-  function pinOf(pin: any, what: string): number {
-    const cfg = S._cfg;
+  _pinOf(this: SpoolState, pin: any, what: string): number {
+    const cfg = this._cfg;
     const p = parsePin(pin);
     if (p < 0) throw new Error(what + ': pin must be a virtual pin 0..255 or "V0".."V255" (got ' + describe(pin) + ")");
     if (!datastreamOf(cfg, p)) {
@@ -368,26 +284,97 @@ export function createSpool(o: SpoolOptions): Spool {
     }
     return p;
   }
-  S._pinOf = pinOf;
+
+  /**
+   * {@link Spool.record} of anything but the usual reading: checked, the errors naming what is
+   * wrong (`ms` the epoch stamp, -1 without a time), stored.
+   */
+  _recordChecked(this: SpoolState, pin: any, value: any, ms: number): void {
+    const p = this._pinOf(pin, "spool.record");
+    const stamp: Stamp = ms < 0 ? this._keeper.stamp() : { epochMs: ms };
+    this._store.append({ pin: p, stamp: stamp, value: checkValue(p, datastreamOf(this._cfg, p)!.type, value) });
+  }
 
   /** The error spool.record throws for `e`, thrown by the store. */
-  function recordError(e: any): any {
+  _recordError(this: SpoolState, e: any): any {
     if (e && (e as Error).name === "StoreFullError") {
       return new Error(
         'spool.record: the buffer is full and its policy is "refuse": reading not stored (' +
-          store.stats().pending +
+          this._store.stats().pending +
           " undelivered readings kept)",
       );
     }
     return e;
   }
+}
 
-  /** {@link record} of anything but the usual reading: checked, the errors naming what is wrong. */
-  function recordChecked(pin: any, value: any, ms: number): void {
-    const p = pinOf(pin, "spool.record");
-    const stamp: Stamp = ms < 0 ? keeper.stamp() : { epochMs: ms };
-    store.append({ pin: p, stamp: stamp, value: checkValue(p, datastreamOf(S._cfg, p)!.type, value) });
-  }
+/**
+ * Creates the Spool of this boot: compacts Storage if it needs it, reads the stored
+ * configuration (a stored one that no longer validates is reported and replaced by the
+ * defaults in memory), adopts a plain `spool.json` if there is one, opens the store and builds
+ * the clock, network and uplink. Nothing runs until {@link Spool.start}.
+ * @throws Error when the store cannot be opened on this board.
+ */
+export function createSpool(o: SpoolOptions): Spool {
+  const hal = o.hal;
+  const board = o.board;
+  const parts = o.parts;
+  tidy(hal, board);
+  // What spool keeps between calls, shared with the code the setup and report parts bring for
+  // the rare calls (spool-state.ts). The boot configuration's object (cfg, saved, slotBase)
+  // becomes that state: one object fewer.
+  const S = (o.config || loadConfig({ hal: hal, board: board, defaults: o.defaults, parts: parts })) as unknown as SpoolState;
+  S._hal = hal;
+  S._board = board;
+  S._version = o.version || "?";
+  S._sources = o.sources || {};
+  // The closures below keep this function's whole scope (Espruino keeps every variable of it, not
+  // only those they use): the options, with the firmware's defaults, are not needed after this.
+  const opened = o.store;
+  o = undefined as unknown as SpoolOptions;
+  S._parts = parts;
+  const store = opened || openStore({ hal: hal, board: board, config: S._cfg, parts: parts });
+  S._store = store;
+  // The clock makes its SNTP client from the SNTP part for each sync round and drops it after
+  // (src/device/clock/clock.ts); between rounds it keeps the timer to the next one.
+  S._clock = createClock({
+    hal: hal,
+    log: store,
+    parts: parts,
+    ntp: S._cfg.ntp,
+    policy: S._cfg.clock.unanchored,
+    maxEstimateWidthMs: S._cfg.clock.maxEstimateWidthMs,
+    validAtBoot: S._cfg.clock.validAtBoot,
+    // After a sync, or SNTP has failed long enough that readings waiting for it go out with the
+    // HTTP Date's time.
+    onChange: () => S._clockChanged(),
+  });
+  const keeper = S._clock.keeper;
+  S._keeper = keeper;
+  S._netConfig = { ssid: S._cfg.wifi.ssid, password: S._cfg.wifi.password };
+  S._network = createNetwork({
+    hal: hal,
+    network: board.network,
+    config: S._netConfig,
+    reconnect: board.wifiReconnect,
+  });
+  /*
+   * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
+   * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
+   */
+  S._uplinkKeep = {};
+  S._running = false;
+  S._schedules = [];
+  S._surveyed = false;
+  S._surveyStale = false;
+  Object.setPrototypeOf(S, SpoolCore.prototype);
+  S._network.onChange((up) => {
+    if (!S._running) return;
+    if (up) S._clock.start();
+    else S._clock.stop();
+    if (S._uplink) S._uplink.linkChanged(up);
+    else if (up) S._liveUplink(true);
+  });
 
   function record(pin: any, value: any): void {
     "ram";
@@ -398,24 +385,15 @@ export function createSpool(o: SpoolOptions): Spool {
     const ms = keeper.epochStamp();
     try {
       if (!(pin === (pin & 255) && value - value === 0 && +value === value && ms >= 0 && store.appendNumber(pin, ms, value)))
-        recordChecked(pin, value, ms);
+        S._recordChecked(pin, value, ms);
     } catch (e) {
-      throw recordError(e);
+      throw S._recordError(e);
     }
     // Readings coming in while a flush is scheduled (the uplink's pass, or the delay before
     // there is an uplink) need nothing more: the usual case, tested without a call.
-    if (S._uplink ? !S._uplink.armed : S._flushTimer === undefined) appended();
+    if (S._uplink ? !S._uplink.armed : S._flushTimer === undefined) S._appended();
   }
-
   S._record = record;
-
-  function flush(): void {
-    if (!S._running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
-    const u = liveUplink(false);
-    if (!u) throw new Error('spool.flush: no Blynk token is set; call spool.setup({blynk: {token: "..."}})');
-    u.flushNow();
-  }
-
   S._configSchedules = configSchedules;
   configSchedules(S);
 
@@ -424,11 +402,43 @@ export function createSpool(o: SpoolOptions): Spool {
     config: () => parts.load("setup").maskConfig(S._cfg),
     record: record,
     sample: (pin, fn, everyMs) => parts.load("setup").sample(S, pin, fn, everyMs),
-    flush: flush,
+    flush: () => {
+      if (!S._running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
+      const u = S._liveUplink(false);
+      if (!u) throw new Error('spool.flush: no Blynk token is set; call spool.setup({blynk: {token: "..."}})');
+      u.flushNow();
+    },
     status: () => parts.load("report").status(S),
     report: () => parts.load("report").report(S),
-    start: start,
-    stop: stop,
+    start: () => {
+      if (S._running) return;
+      S._running = true;
+      S._tidyTimer = hal.setInterval(() => tidy(hal, board), TIDY_EVERY_MS);
+      if (!S._surveyed) S._survey();
+      S._network.start();
+      if (S._network.isUp()) S._clock.start();
+      const u = S._liveUplink(true);
+      if (u) u.start();
+      for (let i = 0; i < S._schedules.length; i++) S._arm(S._schedules[i]);
+      S._armStatus();
+    },
+    stop: () => {
+      if (!S._running) return;
+      S._running = false;
+      for (let i = 0; i < S._schedules.length; i++) S._disarm(S._schedules[i]);
+      if (S._tidyTimer !== undefined) hal.clearInterval(S._tidyTimer);
+      S._tidyTimer = undefined;
+      S._armStatus();
+      if (S._uplink) S._uplink.stop();
+      // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
+      S._uplink = undefined;
+      if (S._uplinkCheck !== undefined) hal.clearInterval(S._uplinkCheck);
+      S._uplinkCheck = undefined;
+      if (S._flushTimer !== undefined) hal.clearTimeout(S._flushTimer);
+      S._flushTimer = undefined;
+      S._clock.stop();
+      S._network.stop();
+    },
     erase: (confirm) => parts.load("report").erase(S, confirm),
   };
 }

@@ -39,45 +39,45 @@ export class Clock {
   keeper: TimeKeeper;
   _hal: Hal;
   _parts: Pick<Parts, "load">;
-  _ntp: ClockNtp;
-  _onChange: (() => void) | undefined;
+  _cfg: ClockNtp;
+  _clockChanged: (() => void) | undefined;
   /** What the SNTP client remembers between rounds. */
-  _keep: Partial<SntpKeep>;
+  _k: Partial<SntpKeep>;
   /** Started (the network up), as the client's start(). */
-  _on: boolean;
+  _running: boolean;
   /** The timer to the next round, while no round runs. */
   _timer: TimerId | undefined;
   /** The client of the running round, if one runs. */
-  _client: SntpClient | undefined;
+  _sntp: SntpClient | undefined;
 
   constructor(o: ClockOptions) {
     this.keeper = new TimeKeeper(Object.assign({}, o, { onCoarseAllowed: o.onChange }));
     this._hal = o.hal;
     this._parts = o.parts;
-    this._ntp = o.ntp || {};
-    this._onChange = o.onChange;
-    this._keep = {};
-    this._on = false;
+    this._cfg = o.ntp || {};
+    this._clockChanged = o.onChange;
+    this._k = {};
+    this._running = false;
     this._timer = undefined;
-    this._client = undefined;
+    this._sntp = undefined;
   }
 
   /** Syncs now and keeps syncing (hourly; 11 min while the drift is learned; backing off while every server fails). Call when the network comes up; idempotent. */
   start(): void {
-    if (this._on) return;
+    if (this._running) return;
     // Made stopped, then started: start() begins the round, as a client always did.
     const c = this._round();
-    this._on = true;
+    this._running = true;
     c.start();
   }
 
   /** Stops syncing and abandons a round under way. Call when the network goes down. */
   stop(): void {
-    this._on = false;
+    this._running = false;
     if (this._timer !== undefined) this._hal.clearTimeout(this._timer);
     this._timer = undefined;
-    const c = this._client;
-    this._client = undefined;
+    const c = this._sntp;
+    this._sntp = undefined;
     if (c) c.stop();
   }
 
@@ -96,25 +96,25 @@ export class Clock {
     const clock = this;
     if (clock._timer !== undefined) clock._hal.clearTimeout(clock._timer);
     clock._timer = undefined;
-    let c = clock._client;
+    let c = clock._sntp;
     if (!c) {
       const keeper = clock.keeper;
-      const onChange = clock._onChange;
+      const onChange = clock._clockChanged;
       c = clock._parts.load("sntp").createSntp({
         hal: clock._hal,
-        servers: clock._ntp.servers,
-        port: clock._ntp.port,
+        servers: clock._cfg.servers,
+        port: clock._cfg.port,
         needsDrift: () => keeper.driftPpm() === undefined,
         onSync: (sync: SntpSync) => {
           keeper.acceptSntp(sync);
           if (onChange) onChange();
         },
         onError: (reason: string, server: string) => keeper.noteError(reason, server),
-        keep: clock._keep,
-        started: clock._on,
+        keep: clock._k,
+        started: clock._running,
         onIdle: (nextMs: number | undefined) => clock._idle(nextMs),
       });
-      clock._client = c;
+      clock._sntp = c;
     }
     return c;
   }
@@ -126,8 +126,8 @@ export class Clock {
    */
   _idle(nextMs: number | undefined): void {
     const clock = this;
-    clock._client = undefined;
-    if (nextMs !== undefined && clock._on) clock._timer = clock._hal.setTimeout(() => clock.syncNow(), nextMs);
+    clock._sntp = undefined;
+    if (nextMs !== undefined && clock._running) clock._timer = clock._hal.setTimeout(() => clock.syncNow(), nextMs);
   }
 }
 
@@ -147,9 +147,9 @@ export function createClock(options: ClockOptions): Clock {
  * `spool.setup` calls it, from the setup part, so it does not exist at rest.
  */
 export function configureClock(clock: Clock, ntp: ClockNtp): void {
-  const on = clock._on;
+  const on = clock._running;
   clock.stop();
-  clock._ntp = ntp;
-  clock._keep = {};
+  clock._cfg = ntp;
+  clock._k = {};
   if (on) clock.start();
 }

@@ -64,10 +64,10 @@ export interface SntpOptions {
    */
   keep?: Partial<SntpKeep>;
   /**
-   * Given, the client keeps no timer: when a round ends it calls this with the time to the next
-   * round (undefined: none, stopped or every server refused) and is not needed until then, so the
-   * caller can drop it and make a new one, with the same `keep`, when the time comes (spool does:
-   * docs/memory.md).
+   * The client keeps no timer: when a round ends it calls this with the time to the next round
+   * (undefined: none, stopped or every server refused) and is not needed until then, so the
+   * caller drops it and makes a new one, with the same `keep`, when the time comes (the clock
+   * does: clock.ts, docs/memory.md).
    */
   onIdle?: (nextMs: number | undefined) => void;
   /** Made already started (as after {@link SntpClient.start}) without starting a round. */
@@ -113,8 +113,10 @@ interface Exchange {
 }
 
 /**
- * Keeps the clock set by SNTP: `start()` when the network comes up (syncs now, then every
- * `intervalMs`, backing off while every server fails), `stop()` when it goes down.
+ * One SNTP client for a sync round: `start()` when the network comes up (syncs now), `stop()`
+ * when it goes down. When a round ends it hands the time to the next one (`intervalMs`, backing
+ * off while every server fails) to `onIdle` and keeps no timer: the clock (clock.ts) makes a new
+ * client for the next round.
  */
 export class SntpClient {
   private hal: Hal;
@@ -136,7 +138,6 @@ export class SntpClient {
   private holdUntil: number[];
   private rateHolds: number[];
   private running: boolean;
-  private timer: TimerId | undefined;
   private exchange: Exchange | undefined;
   private roundCb: ((err: string | undefined, sync: SntpSync | undefined) => void) | undefined;
   private roundTried = 0;
@@ -193,7 +194,7 @@ export class SntpClient {
     this.onIdle = options.onIdle;
   }
 
-  /** Syncs now and keeps syncing periodically. Call when the network comes up; idempotent. */
+  /** Syncs now; the rounds after it are the caller's ({@link SntpOptions.onIdle}). Call when the network comes up; idempotent. */
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -203,7 +204,6 @@ export class SntpClient {
   /** Stops periodic syncing and abandons an exchange in flight. Call when the network goes down. */
   stop(): void {
     this.running = false;
-    this.clearTimer();
     if (this.exchange) this.finish(this.exchange, { reason: "stopped" });
   }
 
@@ -213,7 +213,6 @@ export class SntpClient {
    */
   syncNow(cb?: (err: string | undefined, sync: SntpSync | undefined) => void): boolean {
     if (this.exchange) return false;
-    this.clearTimer();
     this.roundCb = cb;
     this.roundTried = 0;
     this.tryNext(this.keep.preferred);
@@ -226,22 +225,8 @@ export class SntpClient {
     return this.st;
   }
 
-  private clearTimer(): void {
-    if (this.timer !== undefined) this.hal.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
   private schedule(ms: number | undefined): void {
-    this.clearTimer();
-    if (this.onIdle) {
-      this.onIdle(this.running ? ms : undefined);
-      return;
-    }
-    if (!this.running || ms === undefined) return;
-    this.timer = this.hal.setTimeout(() => {
-      this.timer = undefined;
-      if (this.running && !this.exchange) this.syncNow();
-    }, ms);
+    if (this.onIdle) this.onIdle(this.running ? ms : undefined);
   }
 
   /** Starts an exchange with the first usable server from `from` on, or ends the round. */
