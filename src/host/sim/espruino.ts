@@ -28,7 +28,7 @@ import { espruinoErrorType, installEspruinoErrors, type EspruinoErrors } from ".
 import { espruinoSource, HOOKS_GLOBAL } from "./espruino-source.ts";
 import { sourceHooks } from "./source-hooks.ts";
 import { countVars } from "./memory.ts";
-import { closureScopes, evalScriptName, stackHold } from "./scopes.ts";
+import { closureScopes, evalScriptName, functionScriptName, stackHold } from "./scopes.ts";
 import { moduleVars } from "./code-vars.ts";
 import { createHttpModule, ESPRUINO_VERSION } from "./http.ts";
 import { createDgramModule } from "./dgram.ts";
@@ -661,7 +661,10 @@ export class SimEspruino {
     const errors = installEspruinoErrors(ctx);
     this.errors = errors;
     Object.defineProperty(this.G, HOOKS_GLOBAL, {
-      value: sourceHooks(errors, ctx, { evalName: this.countClosures ? evalScriptName : undefined }),
+      value: sourceHooks(errors, ctx, {
+        evalName: this.countClosures ? evalScriptName : undefined,
+        functionName: this.countClosures ? functionScriptName : undefined,
+      }),
       writable: false,
       configurable: false,
       enumerable: false,

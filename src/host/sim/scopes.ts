@@ -275,6 +275,17 @@ export function stackHold(global: object): StackHold {
 }
 
 /**
+ * The script name to compile the body given to the program's `Function` with: Espruino runs it in
+ * one scope of its own whatever the caller's (jswrap_function_constructor keeps no scope), so the
+ * functions it makes count as made inside one function, as V8 makes them too.
+ * @throws Error when the inspector does not answer.
+ */
+export function functionScriptName(): string {
+  enableDebugger();
+  return "spool-eval:0";
+}
+
+/**
  * The script name to compile code the program evaluates with, from host code the program called
  * (its `eval`): it records the function scopes the caller is in, which Espruino's `eval` runs the
  * code within (jswrap_eval: "use the current scope") and V8's global eval does not, so that each

@@ -37,6 +37,8 @@ export function sourceHooks(
   options: {
     /** The script name for code the global `eval` runs, asked for as it is called (the memory count's, scopes.ts). */
     evalName?: () => string;
+    /** The script name for the body given to `Function` (scopes.ts), asked for as it is called; absent: V8's own `Function`. */
+    functionName?: () => string;
   } = {},
 ): SourceHooks {
   const G = vm.runInContext("globalThis", ctx);
@@ -51,7 +53,11 @@ export function sourceHooks(
   const newFunction = function (...args: unknown[]): unknown {
     const last = args.length - 1;
     if (last >= 0) args[last] = source(args[last]);
-    return new G.Function(...args);
+    if (!options.functionName) return new G.Function(...args);
+    // What V8's Function compiles, under a script name the memory count recognises.
+    const params = args.slice(0, Math.max(last, 0)).join(",");
+    const body = last >= 0 ? String(args[last]) : "";
+    return vm.runInContext("(function anonymous(" + params + "\n) {\n" + body + "\n})", ctx, { filename: options.functionName() });
   };
   const add = (a: any, b: any): any => {
     if (typeof a === "string") return typeof b === "number" ? a + numberText(b) : a + b;
