@@ -622,11 +622,17 @@ function canonicalFunctions(code: string): Map<string, string> {
 test("a part carries no copy of a function the bundle defines: it calls the bundle's global name", async (t) => {
   const r = await build({ board: "esp8266", write: false });
   const bundle = canonicalFunctions(r.code);
-  const bundleTop = topNames(acorn.parse(r.code, { ecmaVersion: 2020 }));
+  const bundleAst = acorn.parse(r.code, { ecmaVersion: 2020 }) as any;
+  const bundleTop = topNames(bundleAst);
+  const statementOf = (name: string) => bundleAst.body.findIndex((s: any) => topNames({ body: [s] }).has(name));
   for (const p of r.parts) {
     const body = p.code.slice(0, p.code.lastIndexOf("//"));
-    for (const [text, name] of canonicalFunctions(body))
-      t.false(bundle.has(text), `part ${p.name}: its function ${name} is the bundle's ${bundle.get(text)}`);
+    // A part the early passes load may use only what is declared before it runs: copies of the rest.
+    const limit = p.linkLimit ? statementOf(p.linkLimit) : Number.POSITIVE_INFINITY;
+    for (const [text, name] of canonicalFunctions(body)) {
+      const of = bundle.get(text);
+      t.true(of === undefined || statementOf(of) >= limit, `part ${p.name}: its function ${name} is the bundle's ${of}`);
+    }
     // Every global name of the bundle's form it calls is one the bundle declares.
     const program = acorn.parse(body, { ecmaVersion: 2020, allowReturnOutsideFunction: true }) as any;
     const own = topNames(program);
@@ -635,9 +641,44 @@ test("a part carries no copy of a function the bundle defines: it calls the bund
         t.true(bundleTop.has(n.name), `part ${p.name} calls ${n.name}, which the bundle does not declare`);
     });
   }
+  t.truthy(r.parts.find((p) => p.name === "setup")!.linkLimit, "the configuration pass loads the setup part");
   const mount = r.parts.find((p) => p.name === "mount")!;
+  t.truthy(mount.linkLimit, "the store pass loads the mount part");
   t.true(
     mount.linked.some((l) => l.endsWith("=putVarint")),
     `the mount part calls the bundle's putVarint: ${mount.linked.join(" ")}`,
   );
+});
+
+test("a part loaded while the bundle's module level runs links only what is declared before that moment", async (t) => {
+  writeFileSync(join(work, "link-before.ts"), "export function before(x: number) { return x + 1; }\n");
+  writeFileSync(join(work, "link-after.ts"), "export function after(x: number) { return x * 2; }\n");
+  // Loads part "early" at load, as the firmware's early passes do.
+  writeFileSync(join(work, "link-early.ts"), 'declare const parts: any;\nif (typeof parts !== "undefined") parts.load("early");\n');
+  const entry = join(work, "link-entry.ts");
+  writeFileSync(
+    entry,
+    'import { before } from "./link-before.ts";\nimport "./link-early.ts";\nimport { after } from "./link-after.ts";\nconsole.log(before(1) + after(2));\n',
+  );
+  const part = join(work, "link-part.ts");
+  writeFileSync(
+    part,
+    'import { before } from "./link-before.ts";\nimport { after } from "./link-after.ts";\nexport default { f: (x: number) => before(x) + after(x) };\n',
+  );
+  const r = await build({
+    board: "linux",
+    entry,
+    parts: [
+      { name: "early", entry: part },
+      { name: "late", entry: part },
+    ],
+    write: false,
+  });
+  const names = (p: string) => r.parts.find((x) => x.name === p)!.linked.map((l) => l.split("=")[1]);
+  t.deepEqual(names("early"), ["before"], "after is declared once the part may already run: it keeps its copy");
+  t.deepEqual(names("late").sort(), ["after", "before"]);
+  // The linked part runs against the bundle's globals.
+  const g: any = vm.createContext({ console: { log: () => undefined } });
+  vm.runInContext(r.code, g);
+  for (const p of r.parts) t.is(vm.runInContext(`new Function(${JSON.stringify(p.code)})()`, g).f(3), 10, p.name);
 });

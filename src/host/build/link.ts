@@ -21,7 +21,22 @@ import { chainMapper } from "./sourcemap.ts";
 import { BuildError } from "./pipeline.ts";
 
 /** Source position of a module-level declaration (`file:line:column`) -> the bundle's global name. */
-export type LinkTable = Map<string, string>;
+export type LinkTable = Map<string, LinkTarget>;
+
+/** A module-level binding of the bundle. */
+export interface LinkTarget {
+  name: string;
+  /** Index of the bundle's top-level statement that declares it. */
+  at: number;
+}
+
+/**
+ * The bundle's module level runs in order and Espruino does not hoist, so a part loaded while it
+ * runs (the early passes, firmware/early-*.ts) may call only what is declared before that
+ * moment. Per part name: the first top-level statement that may load it, directly or through
+ * another part; a part no statement reaches is loaded only once the whole bundle is defined.
+ */
+export type LoadOrder = Map<string, number>;
 
 /** Maps a declaration's position in esbuild's output to its key in a {@link LinkTable}. */
 export type KeyOf = (line: number, column: number) => string | undefined;
@@ -51,12 +66,12 @@ export interface LinkReport {
 
 /**
  * Babel plugin for a part (its module level the function wrapped around it by the pipeline):
- * each module-level binding found in `table` is removed and its references renamed to the
- * bundle's global name; then declarations nothing uses any more (their initialiser pure) are
+ * each module-level binding found in `table`, declared before statement `before` of the bundle,
+ * is removed and its references renamed to the bundle's global name; then declarations nothing uses any more (their initialiser pure) are
  * dropped, repeatedly.
  * @throws {BuildError} when a part declares a name of the bundle's global form.
  */
-export function linkToBundle(o: { table: LinkTable; keyOf: KeyOf; prefix: string; report: LinkReport }): () => PluginObj {
+export function linkToBundle(o: { table: LinkTable; keyOf: KeyOf; prefix: string; report: LinkReport; before: number }): () => PluginObj {
   return () => ({
     visitor: {
       Program(path) {
@@ -74,8 +89,8 @@ export function linkToBundle(o: { table: LinkTable; keyOf: KeyOf; prefix: string
         for (const name of Object.keys(scope.bindings)) {
           const b = scope.bindings[name];
           const key = bindingKey(b, o.keyOf);
-          const to = key && o.table.get(key);
-          if (to) renamed.set(b, to);
+          const to = key ? o.table.get(key) : undefined;
+          if (to && to.at < o.before) renamed.set(b, to.name);
         }
         fn.traverse({
           Identifier(id) {
@@ -137,4 +152,100 @@ function dropUnused(scope: Scope): number {
     }
   }
   return dropped;
+}
+
+/** `x.load("name")`: a part loaded. */
+function loadedPart(n: NodePath): string | undefined {
+  if (!n.isCallExpression()) return undefined;
+  const callee = n.node.callee;
+  const arg = n.node.arguments[0];
+  const named =
+    callee.type === "MemberExpression" && !callee.computed && callee.property.type === "Identifier" && callee.property.name === "load";
+  return named && arg?.type === "StringLiteral" ? arg.value : undefined;
+}
+
+/** The parts `code` (a part's bundled source) loads by name. */
+export function partsLoadedBy(code: string): string[] {
+  const out = new Set<string>();
+  for (const m of code.matchAll(/\.load\(\s*"([a-z]+)"\s*\)/g)) out.add(m[1]);
+  return [...out];
+}
+
+/**
+ * For the bundle's top-level statements (`body`, module-level scope `scope`): per part name, the
+ * first statement that runs code reaching a `load("<name>")`, following the module-level names
+ * each statement refers to (all of them, in nested functions too: an over-estimate, so a part
+ * is never linked to a name declared later than it may be loaded).
+ */
+export function bundleLoadOrder(body: NodePath[], scope: Scope): { order: LoadOrder; declaredAt: (b: Binding) => number } {
+  const index = new Map(body.map((s, i) => [s.node, i]));
+  const declaredAt = (b: Binding): number => {
+    let p: NodePath | null = b.path;
+    while (p && !index.has(p.node)) p = p.parentPath;
+    return p ? index.get(p.node)! : -1;
+  };
+  const refs: Array<Set<number>> = [];
+  const loads: Array<Set<string>> = [];
+  const runs: boolean[] = [];
+  body.forEach((s, i) => {
+    const r = new Set<number>();
+    const l = new Set<string>();
+    let run = false;
+    const note = (n: NodePath): void => {
+      const part = loadedPart(n);
+      if (part) l.add(part);
+      if (n.isIdentifier() && n.isReferenced()) {
+        const b = n.scope.getBinding(n.node.name);
+        if (b && b.scope === scope) r.add(declaredAt(b));
+      }
+    };
+    s.traverse({
+      enter(n) {
+        note(n);
+        // Code that runs while the statement does: not inside a function it only defines.
+        if (
+          (n.isCallExpression() || n.isNewExpression() || n.isTaggedTemplateExpression()) &&
+          !n.findParent((x) => x.isFunction() || x === s)?.isFunction()
+        )
+          run = true;
+      },
+    });
+    if (s.isExpressionStatement() || s.isVariableDeclaration() || s.isIfStatement() || s.isTryStatement()) runs[i] = run;
+    refs.push(r);
+    loads.push(l);
+  });
+  const order: LoadOrder = new Map();
+  body.forEach((_s, i) => {
+    if (!runs[i]) return;
+    const seen = new Set<number>([i]);
+    const todo = [i];
+    while (todo.length) {
+      const j = todo.pop()!;
+      for (const part of loads[j]) if (!order.has(part)) order.set(part, i);
+      for (const k of refs[j]) if (k >= 0 && !seen.has(k)) seen.add(k), todo.push(k);
+    }
+  });
+  return { order, declaredAt };
+}
+
+/**
+ * Adds to `order` the parts loaded by parts (`loads`: part name -> the parts its code loads):
+ * a part loaded by another may be loaded as early as that one.
+ */
+export function throughParts(order: LoadOrder, loads: Map<string, string[]>): LoadOrder {
+  const out = new Map(order);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [by, parts] of loads) {
+      const at = out.get(by);
+      if (at === undefined) continue;
+      for (const p of parts) {
+        if ((out.get(p) ?? Number.POSITIVE_INFINITY) > at) {
+          out.set(p, at);
+          changed = true;
+        }
+      }
+    }
+  }
+  return out;
 }

@@ -26,7 +26,18 @@ import { loadBoard, type BoardProfile } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
 import { MANGLE_ALL, MANGLE_SEED } from "./mangle.ts";
-import { bindingKey, keysThrough, linkToBundle, type KeyOf, type LinkReport, type LinkTable } from "./link.ts";
+import {
+  bindingKey,
+  bundleLoadOrder,
+  keysThrough,
+  linkToBundle,
+  partsLoadedBy,
+  throughParts,
+  type KeyOf,
+  type LinkReport,
+  type LinkTable,
+  type LoadOrder,
+} from "./link.ts";
 
 /** The repository root (src/host/build -> ../../..). */
 export const ROOT = resolve(import.meta.dirname, "..", "..", "..");
@@ -119,6 +130,11 @@ export interface BuiltPart {
   code: string;
   /** The bundle's global names the part calls instead of carrying copies (src/host/build/link.ts). */
   linked: string[];
+  /**
+   * When the part may be loaded while the bundle's module level still runs: the first global the
+   * bundle declares after that moment. The part carries copies of what it uses from there on.
+   */
+  linkLimit?: string;
 }
 
 export interface BuildResult {
@@ -200,7 +216,7 @@ export const GLOBAL_PREFIX = "$";
  * JsVars in the wrapper, 200 global; 40 closures of a factory 409, 287 (docs/memory.md). The
  * prefix keeps the names apart from a user's globals; nothing else of the bundle is global.
  */
-function globalModuleScope(link: { table: LinkTable; keyOf: KeyOf }): () => PluginObj {
+function globalModuleScope(link: { table: LinkTable; keyOf: KeyOf; order: LoadOrder }): () => PluginObj {
   return () => ({
     visitor: {
       Program(path) {
@@ -226,10 +242,12 @@ function globalModuleScope(link: { table: LinkTable; keyOf: KeyOf }): () => Plug
         const bindings = wrapper.scope.bindings;
         const names = Object.keys(bindings).sort((a, b) => bindings[b].references - bindings[a].references);
         const renamed = new Map(names.map((name, n) => [bindings[name], GLOBAL_PREFIX + n.toString(36)]));
-        // What the parts link to, found by where each declaration comes from.
+        // What the parts link to, found by where each declaration comes from, and when.
+        const { order, declaredAt } = bundleLoadOrder(block.get("body"), wrapper.scope);
+        for (const [part, at] of order) link.order.set(part, at);
         for (const [b, to] of renamed) {
           const key = bindingKey(b, link.keyOf);
-          if (key) link.table.set(key, to);
+          if (key) link.table.set(key, { name: to, at: declaredAt(b) });
         }
         // One pass over the identifiers (scope.rename walks the whole bundle once per name).
         block.traverse({
@@ -261,6 +279,31 @@ interface Compiled {
   map: string;
 }
 
+/** The bundle's first global declared at or after top-level statement `at`. */
+function firstDeclaredFrom(table: LinkTable, at: number | undefined): string | undefined {
+  let first: { name: string; at: number } | undefined;
+  if (at !== undefined) for (const t of table.values()) if (t.at >= at && (!first || t.at < first.at)) first = t;
+  return first?.name;
+}
+
+/** `entry` bundled and nothing else: to read which parts it loads. */
+async function bundleOnly(entry: string, defines: Record<string, string>): Promise<string> {
+  const r = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    target: TARGET,
+    supported: KEEP_FOR_GATE,
+    absWorkingDir: ROOT,
+    logLevel: "silent",
+    define: defines,
+    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: false } },
+  });
+  return r.outputFiles[0].text;
+}
+
 /**
  * Bundles `entry` (esbuild, es2015), lowers what Espruino lacks (Babel), minifies and gates it.
  * With `part`, the code is a function body ending `return <default export>`: on the device
@@ -281,7 +324,7 @@ async function compile(o: {
    * The bundle: filled with what its module level keeps. A part: linked against it, what it
    * links written to `report`.
    */
-  link: { table: LinkTable; report?: LinkReport };
+  link: { table: LinkTable; order: LoadOrder; report?: LinkReport; name?: string };
 }): Promise<Compiled> {
   const { entry, file } = o;
   // 1. Bundle.
@@ -347,8 +390,14 @@ async function compile(o: {
     assumptions: { iterableIsArray: true, arrayLikeIsIterable: false, ignoreFunctionLength: true, objectRestNoSymbols: true },
     plugins: [
       o.part
-        ? linkToBundle({ table: o.link.table, keyOf, prefix: GLOBAL_PREFIX, report: report ?? { linked: [], dropped: 0 } })
-        : globalModuleScope({ table: o.link.table, keyOf }),
+        ? linkToBundle({
+            table: o.link.table,
+            keyOf,
+            prefix: GLOBAL_PREFIX,
+            report: report ?? { linked: [], dropped: 0 },
+            before: o.link.order.get(o.link.name ?? "") ?? Number.POSITIVE_INFINITY,
+          })
+        : globalModuleScope({ table: o.link.table, keyOf, order: o.link.order }),
       pluginParameters,
       pluginDestructuring,
       pluginSpread,
@@ -426,6 +475,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const placeholders: { [name: string]: string } = {};
   for (const spec of specs) placeholders[spec.name] = `spool.${spec.name}.${TAG_PLACEHOLDER}`;
   const table: LinkTable = new Map();
+  const bundleOrder: LoadOrder = new Map();
   const main = await compile({
     entry,
     file,
@@ -435,8 +485,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     part: false,
     ramCode,
     mangleCache,
-    link: { table },
+    link: { table, order: bundleOrder },
   });
+  const loads = new Map<string, string[]>();
+  for (const spec of specs) loads.set(spec.name, partsLoadedBy(await bundleOnly(spec.entry, defines)));
+  const order = throughParts(bundleOrder, loads);
   const parts: BuiltPart[] = [];
   for (const spec of specs) {
     const partFile = join(outDir, `${board.id}.${spec.name}.js`);
@@ -450,10 +503,17 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       part: true,
       ramCode,
       mangleCache,
-      link: { table, report },
+      link: { table, order, report, name: spec.name },
     });
     const tag = createHash("sha256").update(c.code).digest("hex").slice(0, 8);
-    parts.push({ name: spec.name, storage: `spool.${spec.name}.${tag}`, file: partFile, code: `${c.code}//${tag}`, linked: report.linked });
+    parts.push({
+      name: spec.name,
+      storage: `spool.${spec.name}.${tag}`,
+      file: partFile,
+      code: `${c.code}//${tag}`,
+      linked: report.linked,
+      linkLimit: firstDeclaredFrom(table, order.get(spec.name)),
+    });
   }
   let code = main.code;
   for (const p of parts) {
