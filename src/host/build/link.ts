@@ -67,8 +67,8 @@ export interface LinkReport {
 /**
  * Babel plugin for a part (its module level the function wrapped around it by the pipeline):
  * each module-level binding found in `table`, declared before statement `before` of the bundle,
- * is removed and its references renamed to the bundle's global name; then declarations nothing uses any more (their initialiser pure) are
- * dropped, repeatedly.
+ * is removed and its references renamed to the bundle's global name; then declarations nothing
+ * uses any more (their initialiser pure) are dropped, repeatedly.
  * @throws {BuildError} when a part declares a name of the bundle's global form.
  */
 export function linkToBundle(o: { table: LinkTable; keyOf: KeyOf; prefix: string; report: LinkReport; before: number }): () => PluginObj {
@@ -79,10 +79,13 @@ export function linkToBundle(o: { table: LinkTable; keyOf: KeyOf; prefix: string
         const scope = fn.scope;
         scope.crawl();
         const own = new RegExp(`^\\${o.prefix}[0-9a-z]+$`);
+        const refuseOwn = (names: string[]): void => {
+          for (const name of names) if (own.test(name)) throw new BuildError(`a part declares ${name}, a name of the bundle's global form`);
+        };
+        refuseOwn(Object.keys(scope.bindings));
         fn.traverse({
           Scopable(s) {
-            for (const name of Object.keys(s.scope.bindings))
-              if (own.test(name)) throw new BuildError(`a part declares ${name}, a name of the bundle's global form`);
+            refuseOwn(Object.keys(s.scope.bindings));
           },
         });
         const renamed = new Map<Binding, string>();
