@@ -561,3 +561,124 @@ test("--sourcemap writes a map that leads back to the TypeScript sources", async
   t.true(map.sources.some((s) => s.endsWith("banner.ts")));
   t.true(readFileSync(r.file, "utf8").endsWith("//# sourceMappingURL=esp32.js.map\n"));
 });
+
+/** Names declared at the top of `program` (a script or a part's body). */
+function topNames(program: any): Set<string> {
+  const names = new Set<string>();
+  for (const s of program.body) {
+    if ((s.type === "FunctionDeclaration" || s.type === "ClassDeclaration") && s.id) names.add(s.id.name);
+    if (s.type === "VariableDeclaration") for (const d of s.declarations) if (d.id.type === "Identifier") names.add(d.id.name);
+  }
+  return names;
+}
+
+/**
+ * A module-level function's code with its own names numbered in order of appearance, the
+ * bundle's global names (`$<n>`) kept and the other names of its file's module level as `@`:
+ * the same for two copies of one function, whatever the minifier named them in each file, as
+ * long as what they call is the bundle's (a copy calling another copy of the part is not seen,
+ * the copy it calls is).
+ */
+function canonicalFunctions(code: string): Map<string, string> {
+  const program = acorn.parse(code, { ecmaVersion: 2020, allowReturnOutsideFunction: true }) as any;
+  const top = topNames(program);
+  const out = new Map<string, string>();
+  for (const fn of program.body) {
+    if (fn.type !== "FunctionDeclaration") continue;
+    const own = new Set<string>();
+    walk.full(fn, (n: any) => {
+      if (n.type === "VariableDeclarator" && n.id.type === "Identifier") own.add(n.id.name);
+      if ((n.type === "FunctionDeclaration" || n.type === "FunctionExpression") && n.id && n !== fn) own.add(n.id.name);
+      if (/Function/.test(n.type)) for (const p of n.params) if (p.type === "Identifier") own.add(p.name);
+      if (n.type === "CatchClause" && n.param?.type === "Identifier") own.add(n.param.name);
+    });
+    const edits = new Map<number, { end: number; name: string }>();
+    const numbered = new Map<string, string>();
+    walk.fullAncestor(fn, (n: any, _s: unknown, ancestors: any[]) => {
+      if (n.type !== "Identifier" || n === fn.id) return;
+      const parent = ancestors[ancestors.length - 2];
+      if (parent?.type === "MemberExpression" && parent.property === n && !parent.computed) return;
+      if ((parent?.type === "Property" || parent?.type === "MethodDefinition") && parent.key === n && !parent.computed && !parent.shorthand)
+        return;
+      let name = n.name;
+      if (own.has(name)) {
+        if (!numbered.has(name)) numbered.set(name, `#${numbered.size}`);
+        name = numbered.get(name)!;
+      } else if (top.has(name) && !/^\$[0-9a-z]+$/.test(name)) name = "@";
+      edits.set(n.start, { end: n.end, name });
+    });
+    let text = "";
+    let at = fn.start;
+    for (const [start, e] of [...edits].sort((a, b) => a[0] - b[0])) {
+      text += code.slice(at, start) + e.name;
+      at = e.end;
+    }
+    text += code.slice(at, fn.end);
+    out.set(text.slice(text.indexOf("(")), fn.id.name);
+  }
+  return out;
+}
+
+test("a part carries no copy of a function the bundle defines: it calls the bundle's global name", async (t) => {
+  const r = await build({ board: "esp8266", write: false });
+  const bundle = canonicalFunctions(r.code);
+  const bundleAst = acorn.parse(r.code, { ecmaVersion: 2020 }) as any;
+  const bundleTop = topNames(bundleAst);
+  const statementOf = (name: string) => bundleAst.body.findIndex((s: any) => topNames({ body: [s] }).has(name));
+  for (const p of r.parts) {
+    const body = p.code.slice(0, p.code.lastIndexOf("//"));
+    // A part the early passes load may use only what is declared before it runs: copies of the rest.
+    const limit = p.linkLimit ? statementOf(p.linkLimit) : Number.POSITIVE_INFINITY;
+    for (const [text, name] of canonicalFunctions(body)) {
+      const of = bundle.get(text);
+      t.true(of === undefined || statementOf(of) >= limit, `part ${p.name}: its function ${name} is the bundle's ${of}`);
+    }
+    // Every global name of the bundle's form it calls is one the bundle declares.
+    const program = acorn.parse(body, { ecmaVersion: 2020, allowReturnOutsideFunction: true }) as any;
+    const own = topNames(program);
+    walk.full(program, (n: any) => {
+      if (n.type === "Identifier" && /^\$[0-9a-z]+$/.test(n.name) && !own.has(n.name))
+        t.true(bundleTop.has(n.name), `part ${p.name} calls ${n.name}, which the bundle does not declare`);
+    });
+  }
+  t.truthy(r.parts.find((p) => p.name === "setup")!.linkLimit, "the configuration pass loads the setup part");
+  const mount = r.parts.find((p) => p.name === "mount")!;
+  t.truthy(mount.linkLimit, "the store pass loads the mount part");
+  t.true(
+    mount.linked.some((l) => l.endsWith("=putVarint")),
+    `the mount part calls the bundle's putVarint: ${mount.linked.join(" ")}`,
+  );
+});
+
+test("a part loaded while the bundle's module level runs links only what is declared before that moment", async (t) => {
+  writeFileSync(join(work, "link-before.ts"), "export function before(x: number) { return x + 1; }\n");
+  writeFileSync(join(work, "link-after.ts"), "export function after(x: number) { return x * 2; }\n");
+  // Loads part "early" at load, as the firmware's early passes do.
+  writeFileSync(join(work, "link-early.ts"), 'declare const parts: any;\nif (typeof parts !== "undefined") parts.load("early");\n');
+  const entry = join(work, "link-entry.ts");
+  writeFileSync(
+    entry,
+    'import { before } from "./link-before.ts";\nimport "./link-early.ts";\nimport { after } from "./link-after.ts";\nconsole.log(before(1) + after(2));\n',
+  );
+  const part = join(work, "link-part.ts");
+  writeFileSync(
+    part,
+    'import { before } from "./link-before.ts";\nimport { after } from "./link-after.ts";\nexport default { f: (x: number) => before(x) + after(x) };\n',
+  );
+  const r = await build({
+    board: "linux",
+    entry,
+    parts: [
+      { name: "early", entry: part },
+      { name: "late", entry: part },
+    ],
+    write: false,
+  });
+  const names = (p: string) => r.parts.find((x) => x.name === p)!.linked.map((l) => l.split("=")[1]);
+  t.deepEqual(names("early"), ["before"], "after is declared once the part may already run: it keeps its copy");
+  t.deepEqual(names("late").sort(), ["after", "before"]);
+  // The linked part runs against the bundle's globals.
+  const g: any = vm.createContext({ console: { log: () => undefined } });
+  vm.runInContext(r.code, g);
+  for (const p of r.parts) t.is(vm.runInContext(`new Function(${JSON.stringify(p.code)})()`, g).f(3), 10, p.name);
+});

@@ -26,6 +26,18 @@ import { loadBoard, type BoardProfile } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
 import { MANGLE_ALL, MANGLE_SEED } from "./mangle.ts";
+import {
+  bindingKey,
+  bundleLoadOrder,
+  keysThrough,
+  linkToBundle,
+  partsLoadedBy,
+  throughParts,
+  type KeyOf,
+  type LinkReport,
+  type LinkTable,
+  type LoadOrder,
+} from "./link.ts";
 
 /** The repository root (src/host/build -> ../../..). */
 export const ROOT = resolve(import.meta.dirname, "..", "..", "..");
@@ -116,6 +128,13 @@ export interface BuiltPart {
   file: string;
   /** Minified; ends with `//<tag>`, which the device checks before evaluating it. */
   code: string;
+  /** The bundle's global names the part calls instead of carrying copies (src/host/build/link.ts). */
+  linked: string[];
+  /**
+   * When the part may be loaded while the bundle's module level still runs: the first global the
+   * bundle declares after that moment. The part carries copies of what it uses from there on.
+   */
+  linkLimit?: string;
 }
 
 export interface BuildResult {
@@ -197,8 +216,8 @@ export const GLOBAL_PREFIX = "$";
  * JsVars in the wrapper, 200 global; 40 closures of a factory 409, 287 (docs/memory.md). The
  * prefix keeps the names apart from a user's globals; nothing else of the bundle is global.
  */
-function globalModuleScope(): PluginObj {
-  return {
+function globalModuleScope(link: { table: LinkTable; keyOf: KeyOf; order: LoadOrder }): () => PluginObj {
+  return () => ({
     visitor: {
       Program(path) {
         const body = path.get("body");
@@ -223,6 +242,13 @@ function globalModuleScope(): PluginObj {
         const bindings = wrapper.scope.bindings;
         const names = Object.keys(bindings).sort((a, b) => bindings[b].references - bindings[a].references);
         const renamed = new Map(names.map((name, n) => [bindings[name], GLOBAL_PREFIX + n.toString(36)]));
+        // What the parts link to, found by where each declaration comes from, and when.
+        const { order, declaredAt } = bundleLoadOrder(block.get("body"), wrapper.scope);
+        for (const [part, at] of order) link.order.set(part, at);
+        for (const [b, to] of renamed) {
+          const key = bindingKey(b, link.keyOf);
+          if (key) link.table.set(key, { name: to, at: declaredAt(b) });
+        }
         // One pass over the identifiers (scope.rename walks the whole bundle once per name).
         block.traverse({
           Identifier(id) {
@@ -234,13 +260,15 @@ function globalModuleScope(): PluginObj {
         path.scope.crawl();
       },
     },
-  };
+  });
 }
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
+/** Stands for a part's tag in the bundle until the part is built: 8 characters, as a tag. */
+const TAG_PLACEHOLDER = "########";
 /** Name the part's value is held in while minifying. */
 const PART_VAR = "__spoolPart";
 /** A minified part: its wrapper function, called once; group 1 is the body. */
@@ -249,6 +277,31 @@ const PART_WRAPPER = /^\(function\(\)\{([\s\S]*)\}\)\(\);?\s*$/;
 interface Compiled {
   code: string;
   map: string;
+}
+
+/** The bundle's first global declared at or after top-level statement `at`. */
+function firstDeclaredFrom(table: LinkTable, at: number | undefined): string | undefined {
+  let first: { name: string; at: number } | undefined;
+  if (at !== undefined) for (const t of table.values()) if (t.at >= at && (!first || t.at < first.at)) first = t;
+  return first?.name;
+}
+
+/** `entry` bundled and nothing else: to read which parts it loads. */
+async function bundleOnly(entry: string, defines: Record<string, string>): Promise<string> {
+  const r = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    target: TARGET,
+    supported: KEEP_FOR_GATE,
+    absWorkingDir: ROOT,
+    logLevel: "silent",
+    define: defines,
+    tsconfigRaw: { compilerOptions: { useDefineForClassFields: false, verbatimModuleSyntax: false } },
+  });
+  return r.outputFiles[0].text;
 }
 
 /**
@@ -267,6 +320,11 @@ async function compile(o: {
   ramCode: boolean;
   /** Short names given so far (mangle.ts's table and the state's); the new ones are added. */
   mangleCache: Record<string, string | false>;
+  /**
+   * The bundle: filled with what its module level keeps. A part: linked against it, what it
+   * links written to `report`.
+   */
+  link: { table: LinkTable; order: LoadOrder; report?: LinkReport; name?: string };
 }): Promise<Compiled> {
   const { entry, file } = o;
   // 1. Bundle.
@@ -314,6 +372,8 @@ async function compile(o: {
     // cut off afterwards, so that the script's value is the part.
     js = `var ${PART_VAR}=(function(){` + js.slice(0, exported.index) + "return " + exported[1] + ";})();\n";
   }
+  const keyOf = keysThrough(bundleMap, o.outDir, o.part ? `var ${PART_VAR}=(function(){`.length : 0);
+  const report = o.link.report;
 
   // 2. Lower what Espruino lacks, and nothing else.
   const lowered = await transformAsync(js, {
@@ -329,7 +389,15 @@ async function compile(o: {
     // become index access and concat, not Symbol.iterator / Array.from helpers.
     assumptions: { iterableIsArray: true, arrayLikeIsIterable: false, ignoreFunctionLength: true, objectRestNoSymbols: true },
     plugins: [
-      ...(o.part ? [] : [globalModuleScope]),
+      o.part
+        ? linkToBundle({
+            table: o.link.table,
+            keyOf,
+            prefix: GLOBAL_PREFIX,
+            report: report ?? { linked: [], dropped: 0 },
+            before: o.link.order.get(o.link.name ?? "") ?? Number.POSITIVE_INFINITY,
+          })
+        : globalModuleScope({ table: o.link.table, keyOf, order: o.link.order }),
       pluginParameters,
       pluginDestructuring,
       pluginSpread,
@@ -400,11 +468,32 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const specs = opts.parts ?? (entry === DEFAULT_ENTRY ? FIRMWARE_PARTS : []);
 
   const ramCode = !!board.hotCode?.inRam;
-  const parts: BuiltPart[] = [];
   // Seeded with the fixed table, so the names esbuild makes for the rest never take one of its.
   const mangleCache: Record<string, string | false> = { ...MANGLE_SEED };
+  // The bundle first: the parts link against its module level. It names their files, whose tags
+  // are known only once they are built: a placeholder of the same length, replaced after.
+  const placeholders: { [name: string]: string } = {};
+  for (const spec of specs) placeholders[spec.name] = `spool.${spec.name}.${TAG_PLACEHOLDER}`;
+  const table: LinkTable = new Map();
+  const bundleOrder: LoadOrder = new Map();
+  const main = await compile({
+    entry,
+    file,
+    outDir,
+    sourcefile: `${board.id}.babel.js`,
+    defines: { ...defines, __SPOOL_PARTS__: JSON.stringify(placeholders) },
+    part: false,
+    ramCode,
+    mangleCache,
+    link: { table, order: bundleOrder },
+  });
+  const loads = new Map<string, string[]>();
+  for (const spec of specs) loads.set(spec.name, partsLoadedBy(await bundleOnly(spec.entry, defines)));
+  const order = throughParts(bundleOrder, loads);
+  const parts: BuiltPart[] = [];
   for (const spec of specs) {
     const partFile = join(outDir, `${board.id}.${spec.name}.js`);
+    const report: LinkReport = { linked: [], dropped: 0 };
     const c = await compile({
       entry: spec.entry,
       file: partFile,
@@ -414,23 +503,25 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       part: true,
       ramCode,
       mangleCache,
+      link: { table, order, report, name: spec.name },
     });
     const tag = createHash("sha256").update(c.code).digest("hex").slice(0, 8);
-    parts.push({ name: spec.name, storage: `spool.${spec.name}.${tag}`, file: partFile, code: `${c.code}//${tag}` });
+    parts.push({
+      name: spec.name,
+      storage: `spool.${spec.name}.${tag}`,
+      file: partFile,
+      code: `${c.code}//${tag}`,
+      linked: report.linked,
+      linkLimit: firstDeclaredFrom(table, order.get(spec.name)),
+    });
   }
-  const files: { [name: string]: string } = {};
-  for (const p of parts) files[p.name] = p.storage;
-  const main = await compile({
-    entry,
-    file,
-    outDir,
-    sourcefile: `${board.id}.babel.js`,
-    defines: { ...defines, __SPOOL_PARTS__: JSON.stringify(files) },
-    part: false,
-    ramCode,
-    mangleCache,
-  });
-  const code = main.code;
+  let code = main.code;
+  for (const p of parts) {
+    const quoted = JSON.stringify(placeholders[p.name]);
+    // Absent when the entry does not read __SPOOL_PARTS__ (a test's entry).
+    if (code.split(quoted).length > 2) throw new BuildError(`the bundle names part ${p.name}'s file more than once`);
+    code = code.replace(quoted, JSON.stringify(p.storage));
+  }
 
   // 5. Budget: everything the board's Storage must hold.
   const bytes = [code, ...parts.map((p) => p.code)].reduce((n, c) => n + Buffer.byteLength(c, "utf8"), 0);
