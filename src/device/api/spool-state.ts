@@ -81,6 +81,7 @@ export interface SpoolState {
   _arm(s: Schedule): void;
   _sourceFn(name: string): () => any;
   _survey(): void;
+  _tidy(): void;
   _makeUplink(): Uplink | undefined;
   _liveUplink(fresh: boolean): Uplink | undefined;
   _restartUplink(): void;

@@ -10,7 +10,6 @@ import { createNetwork } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
 import { datastreamOf, parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
-import { tidyStorage } from "./storage-tidy.ts";
 import { checkValue } from "../codec/value.ts";
 import { errorText } from "./error-text.ts";
 import type { Parts } from "../parts.ts";
@@ -92,15 +91,6 @@ export interface Spool {
   erase(confirm?: string): number;
 }
 
-/** Run at boot and hourly: says when Storage's trash nears the usable limit (the firmware never compacts: storage-tidy.ts). */
-function tidy(hal: Hal, board: DeviceBoard): void {
-  try {
-    tidyStorage(hal, board, 0);
-  } catch (e) {
-    hal.log("spool: Storage not checked: " + errorText(e));
-  }
-}
-
 /**
  * What spool does between calls: the methods of every spool's state (spool-state.ts), which
  * createSpool gives this prototype. Not closures of createSpool: a closure made by a factory
@@ -110,6 +100,18 @@ function tidy(hal: Hal, board: DeviceBoard): void {
  * Linux build: docs/target-espruino.md).
  */
 class SpoolCore {
+  /**
+   * Run at boot and hourly: says when Storage's trash nears the usable limit (the firmware never
+   * compacts: storage-tidy.ts). The check comes with the report part, so it is not resident.
+   */
+  _tidy(this: SpoolState): void {
+    try {
+      this._parts.load("report").tidyStorage(this._hal, this._board, 0);
+    } catch (e) {
+      this._hal.log("spool: Storage not checked: " + errorText(e));
+    }
+  }
+
   _survey(this: SpoolState): void {
     const S = this;
     S._parts.load("clock").survey(S._keeper, (visit) => {
@@ -129,7 +131,8 @@ class SpoolCore {
     const network = S._network;
     // Held by the resolver while this uplink exists: a flush classifies every reading it sends.
     const past = S._parts.load("clock");
-    return S._parts.load("uplink").createUplink({
+    const up = S._parts.load("uplink");
+    return up.createUplink({
       hal: S._hal,
       store: S._store,
       resolver: {
@@ -140,7 +143,7 @@ class SpoolCore {
           return d;
         },
         applyHttpDate: (header) => {
-          if (keeper.applyHttpDate(header)) S._clockChanged();
+          if (keeper.applyHttpDate(header, up.parseHttpDate)) S._clockChanged();
         },
         wantsTime: () => keeper.wantsTime(),
       },
@@ -319,7 +322,6 @@ export function createSpool(o: SpoolOptions): Spool {
   const hal = o.hal;
   const board = o.board;
   const parts = o.parts;
-  tidy(hal, board);
   // What spool keeps between calls, shared with the code the setup and report parts bring for
   // the rare calls (spool-state.ts). The boot configuration's object (cfg, saved, slotBase)
   // becomes that state: one object fewer.
@@ -368,6 +370,7 @@ export function createSpool(o: SpoolOptions): Spool {
   S._surveyed = false;
   S._surveyStale = false;
   Object.setPrototypeOf(S, SpoolCore.prototype);
+  S._tidy();
   S._network.onChange((up) => {
     if (!S._running) return;
     if (up) S._clock.start();
@@ -413,7 +416,7 @@ export function createSpool(o: SpoolOptions): Spool {
     start: () => {
       if (S._running) return;
       S._running = true;
-      S._tidyTimer = hal.setInterval(() => tidy(hal, board), TIDY_EVERY_MS);
+      S._tidyTimer = hal.setInterval(() => S._tidy(), TIDY_EVERY_MS);
       if (!S._surveyed) S._survey();
       S._network.start();
       if (S._network.isUp()) S._clock.start();

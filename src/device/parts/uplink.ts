@@ -4,8 +4,9 @@
  * instance exists: about 170 JsVars of functions and 470 of closures (docs/memory.md).
  */
 import { createUplink } from "../uplink/uplink.ts";
+import { parseHttpDate } from "../clock/http-date.ts";
 
-const part = { createUplink: createUplink };
+const part = { createUplink: createUplink, parseHttpDate: parseHttpDate };
 
 export type UplinkPart = typeof part;
 export default part;
