@@ -124,6 +124,7 @@ const LINK_MEMBERS = [
   "flushNow",
   "mountStore",
   "cachedConfig",
+  "sectorCursor",
 ];
 
 /** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */
