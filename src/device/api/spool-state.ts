@@ -82,7 +82,6 @@ export interface SpoolState {
   _sourceFn(name: string): () => any;
   _survey(): void;
   _tidy(): void;
-  _makeUplink(): Uplink | undefined;
   _liveUplink(fresh: boolean): Uplink | undefined;
   _restartUplink(): void;
   _clockChanged(): void;

@@ -20,7 +20,6 @@ import { loadConfig, type BootConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
 
-const DAY_MS = 86400000;
 /** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
 const TIDY_EVERY_MS = 3600000;
 /** How often a living uplink is checked for having nothing left to do (then it is dropped). */
@@ -122,52 +121,6 @@ class SpoolCore {
     S._surveyed = true;
   }
 
-  _makeUplink(this: SpoolState): Uplink | undefined {
-    const S = this;
-    const cfg = S._cfg;
-    if (!cfg.blynk.token) return undefined;
-    const keeper = S._keeper;
-    const board = S._board;
-    const network = S._network;
-    // Held by the resolver while this uplink exists: a flush classifies every reading it sends.
-    const past = S._parts.load("clock");
-    const up = S._parts.load("uplink");
-    return up.createUplink({
-      hal: S._hal,
-      store: S._store,
-      resolver: {
-        resolve: (stamp) => past.resolve(keeper, stamp),
-        discards: (stamp) => {
-          const d = past.discards(keeper, stamp);
-          if (d) S._surveyStale = true;
-          return d;
-        },
-        applyHttpDate: (header) => {
-          if (keeper.applyHttpDate(header, up.parseHttpDate)) S._clockChanged();
-        },
-        wantsTime: () => keeper.wantsTime(),
-      },
-      // Link changes come through spool's own listener: a listener the uplink left on the
-      // network would keep a dropped instance alive.
-      link: { isUp: () => network.isUp() },
-      keep: S._uplinkKeep,
-      sntp: S._clock,
-      config: {
-        token: cfg.blynk.token,
-        host: cfg.blynk.host,
-        scheme: cfg.blynk.scheme,
-        port: cfg.blynk.port,
-        maxPointsPerRequest: Math.min(cfg.limits.batchSize, board.upload.maxPointsPerRequest),
-        pieceBytes: board.upload.pieceBytes,
-        flushDelayMs: cfg.flushDelayMs,
-        maxAgeMs: cfg.limits.maxAgeDays * DAY_MS,
-        dailyQuota: cfg.limits.dailyQuota,
-        requestsPerDay: cfg.limits.requestsPerDay,
-        badPinPolicy: cfg.uplink.badPin,
-      },
-    });
-  }
-
   /**
    * The uplink, made when there is none (started, or with `fresh` false resumed where the last
    * one left off on a link that stayed up); undefined without a token.
@@ -175,7 +128,8 @@ class SpoolCore {
   _liveUplink(this: SpoolState, fresh: boolean): Uplink | undefined {
     const S = this;
     if (!S._uplink) {
-      S._uplink = S._makeUplink();
+      // The uplink part makes it (spool-uplink.ts): nothing of the making is resident.
+      S._uplink = S._cfg.blynk.token ? S._parts.load("uplink").makeUplink(S) : undefined;
       if (!S._uplink) return undefined;
       if (S._running && fresh) S._uplink.start();
       else if (S._running) S._uplink.resume();

@@ -13,7 +13,7 @@ import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
 import type { FullPolicy } from "./contract.ts";
 import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreCode, type StoreOptions } from "./store.ts";
-import { READ } from "./read.ts";
+import { READ, clearBits } from "./read.ts";
 import {
   DROP_CORRUPT,
   DROP_ERASED,
@@ -293,7 +293,7 @@ function countPending(store: Store, s: number, c: number): number {
 function setFlag(store: Store, s: number, flag: number): void {
   const m = new Uint8Array(4);
   m[0] = flag;
-  store.clearBits(store.addr(s) + OFF_FLAGS, m);
+  clearBits(store, store.addr(s) + OFF_FLAGS, m);
 }
 
 /**

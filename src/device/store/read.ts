@@ -100,11 +100,18 @@ function openCursor(self: Store, options: ScanOptions): LogCursor {
   return { next: next };
 }
 
+/** Clears bits of a 4-byte word of `st`'s flash in place (mask bytes: 1 = clear). */
+export function clearBits(st: Store, addr: number, mask: Uint8Array): void {
+  const w = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) w[i] = ~mask[i] & 255;
+  st.flash.write(addr, w);
+}
+
 /** Clears in flash the bits set in `clear` (laid out as sector s's bitmap), one write per word touched. */
 function writeClears(st: Store, s: number, clear: Uint8Array): void {
   const a = st.addr(s) + recordLimit(st.sectorBytes, st.sectorCount[s]);
   for (let w = 0; w < clear.length; w += 4) {
-    if (clear[w] | clear[w + 1] | clear[w + 2] | clear[w + 3]) st.clearBits(a + w, clear.subarray(w, w + 4));
+    if (clear[w] | clear[w + 1] | clear[w + 2] | clear[w + 3]) clearBits(st, a + w, clear.subarray(w, w + 4));
   }
 }
 

@@ -360,13 +360,6 @@ export class Store implements ReadingStore {
     this.bytesSinceMount += rec.length;
   }
 
-  /** Clears bits of a 4-byte word in place (mask bytes: 1 = clear). */
-  clearBits(addr: number, mask: Uint8Array): void {
-    const w = new Uint8Array(4);
-    for (let i = 0; i < 4; i++) w[i] = ~mask[i] & 255;
-    this.flash.write(addr, w);
-  }
-
   /**
    * The ring walk, oldest first (the sector after the head, ..., the head): the first data
    * sector after `s` (-1: from the oldest) that holds undelivered readings, or any data sector

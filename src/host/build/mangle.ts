@@ -110,7 +110,6 @@ const LINK_MEMBERS = [
   "coarseFirst",
   "coarseLast",
   "createUplink",
-  "parseHttpDate",
   "createSntp",
   "bootConfig",
   "writeConfigCache",
@@ -125,6 +124,7 @@ const LINK_MEMBERS = [
   "mountStore",
   "cachedConfig",
   "sectorCursor",
+  "makeUplink",
 ];
 
 /** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */
