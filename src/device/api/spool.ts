@@ -131,6 +131,7 @@ class SpoolCore {
       // The uplink part makes it (spool-uplink.ts): nothing of the making is resident.
       S._uplink = S._cfg.blynk.token ? S._parts.load("uplink").makeUplink(S) : undefined;
       if (!S._uplink) return undefined;
+      S._store.held = S._parts.load("read");
       if (S._running && fresh) S._uplink.start();
       else if (S._running) S._uplink.resume();
     }
@@ -138,6 +139,7 @@ class SpoolCore {
       S._uplinkCheck = S._hal.setInterval(() => {
         if (S._uplink && !S._uplink.isSettled()) return;
         S._uplink = undefined;
+        S._store.held = undefined;
         S._hal.clearInterval(S._uplinkCheck!);
         S._uplinkCheck = undefined;
       }, UPLINK_CHECK_MS);
@@ -219,6 +221,7 @@ class SpoolCore {
   _restartUplink(this: SpoolState): void {
     if (this._uplink) this._uplink.stop();
     this._uplink = undefined;
+    this._store.held = undefined;
     this._uplinkKeep = {};
     if (this._running) this._liveUplink(true);
   }
@@ -389,6 +392,7 @@ export function createSpool(o: SpoolOptions): Spool {
       if (S._uplink) S._uplink.stop();
       // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
       S._uplink = undefined;
+      S._store.held = undefined;
       if (S._uplinkCheck !== undefined) hal.clearInterval(S._uplinkCheck);
       S._uplinkCheck = undefined;
       if (S._flushTimer !== undefined) hal.clearTimeout(S._flushTimer);

@@ -200,7 +200,7 @@ function scanSectors(store: Store): void {
   for (let s = 0; s < store.n; s++) {
     if (store.sectorState[s] !== DATA) continue;
     if (s === head || !store.sectorSealed[s]) {
-      const c = store.code.load("read").sectorCursor(store, s, true);
+      const c = store.reader().sectorCursor(store, s, true);
       let minB = -1;
       let r = c.next();
       while (r !== R_END && r !== R_BAD) {
@@ -475,7 +475,7 @@ function carry(store: Store, h: number): void {
 
 /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
 function collectAnchors(store: Store, s: number, into: Anchor[], max: number): void {
-  const c = store.code.load("read").sectorCursor(store, s);
+  const c = store.reader().sectorCursor(store, s);
   let r = c.next();
   while (r !== R_END && r !== R_BAD) {
     if (r === R_META && (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)) addAnchor(into, anchorOf(c), max);
@@ -487,7 +487,7 @@ function collectAnchors(store: Store, s: number, into: Anchor[], max: number): v
 function salvageCount(store: Store, s: number): number {
   // The readings that pass their check are the first ones of the sector, up to the first
   // record that fails: count them, then test their bits.
-  const c = store.code.load("read").sectorCursor(store, s, true);
+  const c = store.reader().sectorCursor(store, s, true);
   let k = 0;
   let r = c.next();
   while (r !== R_END && r !== R_BAD) {

@@ -138,6 +138,8 @@ export function checkMs(v: unknown, what: string): number {
 export class Store implements ReadingStore {
   // The state below is the maintenance code's as well (maintenance.ts): not for other callers.
   readonly code: StoreCode;
+  /** The read part spool holds while its uplink exists ({@link reader}); undefined otherwise. */
+  held: StoreRead | undefined;
   readonly flash: FlashPort;
   readonly crc: (d: Uint8Array) => number;
   readonly zeros: ZeroBits;
@@ -580,13 +582,22 @@ export class Store implements ReadingStore {
   }
 
   /**
+   * The read part: the one spool holds while an uplink exists (`held`), else loaded for this call.
+   * A flush keeps a cursor open (which holds a copy) while it marks deliveries: loaded afresh for
+   * each, a second copy would sit beside the cursor's at the flush's peak (docs/memory.md).
+   */
+  reader(): StoreRead {
+    return this.held || this.code.load("read");
+  }
+
+  /**
    * A resumable {@link scan}: each `next()` decodes on from where the last one stopped, so a
    * batch streamed piece by piece reads each sector once instead of once per piece. The cursor
    * holds the read part (read.ts) while it is kept.
    */
   openCursor(options: ScanOptions): LogCursor {
     this.requireMounted();
-    return this.code.load("read").openCursor(this, options);
+    return this.reader().openCursor(this, options);
   }
 
   /**
@@ -595,13 +606,13 @@ export class Store implements ReadingStore {
    */
   markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void {
     this.requireMounted();
-    this.code.load("read").markDelivered(this, options);
+    this.reader().markDelivered(this, options);
   }
 
   /** Marks one reading as dropped for `reason` (not to be sent), counted. */
   drop(pos: LogPos, reason: DropReason): void {
     this.requireMounted();
-    this.code.load("read").drop(this, pos, reason);
+    this.reader().drop(this, pos, reason);
   }
 
   /** The index of `reason` in the drop counters. @throws Error when it is not a drop reason. */
