@@ -6,6 +6,7 @@
 import test from "ava";
 import { HOUR, Rig, maxAbs } from "./helpers/clock-scenario.ts";
 import { classify, clockStatus } from "../src/device/clock/past-boots.ts";
+import { parseHttpDate } from "../src/device/clock/http-date.ts";
 
 const HOLD_OFF_MS = 600000;
 
@@ -25,7 +26,7 @@ test("SNTP answers soon after the HTTP Date: readings wait for it and go with SN
   rebootedWithoutTime(rig);
   const keeper = rig.clock.keeper;
   // The first HTTP reply arrives before SNTP's: a coarse anchor, but the readings wait.
-  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - 100)));
+  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - 100), parseHttpDate));
   t.deepEqual(
     rig.anchors.map((a) => a.coarse),
     [true],
@@ -55,7 +56,7 @@ test("NTP blocked: readings wait for the hold-off after SNTP's first failure, th
   rig.world.servers.ntp.behavior = "silent";
   rebootedWithoutTime(rig);
   const keeper = rig.clock.keeper;
-  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - 100)));
+  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - 100), parseHttpDate));
   rig.clock.start();
   rig.world.advance(5000);
   t.regex(clockStatus(rig.clock.keeper).lastError ?? "", /timeout/, "SNTP failed once");
@@ -87,7 +88,7 @@ test("the hold-off end is reported once, on the SNTP failure after it; no SNTP f
   rig.sample(10000);
   rig.world.advance(60000);
   const keeper = rig.clock.keeper;
-  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs)));
+  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs), parseHttpDate));
   rig.world.advance(HOUR);
   t.false(keeper.coarseAllowed(), "SNTP never tried: it may still answer");
   t.true(rig.errors().every((e) => e === undefined));
@@ -118,7 +119,7 @@ test("a past boot's coarse anchor resolves at once; an unanchored past boot boun
   const clock = rig.boot({ driftPpm: 10 });
   rig.sample(10000);
   rig.world.advance(60000);
-  t.true(clock.keeper.applyHttpDate(dateHeader(rig.world.trueMs)));
+  t.true(clock.keeper.applyHttpDate(dateHeader(rig.world.trueMs), parseHttpDate));
   const b1 = rig.errors([1]);
   t.true(
     b1.every((e) => e !== undefined && Math.abs(e) < 100),
@@ -151,7 +152,7 @@ test("coarseHoldOffMs 0 uses the coarse anchor at once; a negative one is refuse
   rig.boot({ driftPpm: 0, coarseHoldOffMs: 0 });
   rig.sample(10000);
   rig.world.advance(60000);
-  t.true(rig.clock.keeper.applyHttpDate(dateHeader(rig.world.trueMs)));
+  t.true(rig.clock.keeper.applyHttpDate(dateHeader(rig.world.trueMs), parseHttpDate));
   t.true(rig.errors().every((e) => e !== undefined));
   t.throws(() => rig.boot({ driftPpm: 0, coarseHoldOffMs: -1 }), { message: /coarseHoldOffMs must be >= 0/ });
 });

@@ -17,6 +17,7 @@ import type { SntpPart } from "./parts/sntp.ts";
 import type { ClockPart } from "./parts/clock.ts";
 import type { StorePart } from "./parts/store.ts";
 import type { MountPart } from "./parts/mount.ts";
+import type { ReadPart } from "./parts/read.ts";
 
 /** What each part's default export is. */
 export interface PartTypes {
@@ -34,6 +35,8 @@ export interface PartTypes {
   store: StorePart;
   /** The store's mount and reconfiguration. */
   mount: MountPart;
+  /** The store's read side: cursors, delivery marks, drops. */
+  read: ReadPart;
 }
 
 /**

@@ -10,6 +10,7 @@ import sntpPart from "../../src/device/parts/sntp.ts";
 import clockPart from "../../src/device/parts/clock.ts";
 import storePart from "../../src/device/parts/store.ts";
 import mountPart from "../../src/device/parts/mount.ts";
+import readPart from "../../src/device/parts/read.ts";
 
 const PARTS: PartTypes = {
   setup: setupPart,
@@ -19,6 +20,7 @@ const PARTS: PartTypes = {
   clock: clockPart,
   store: storePart,
   mount: mountPart,
+  read: readPart,
 };
 
 export const directParts: Parts = {

@@ -81,7 +81,7 @@ export interface SpoolState {
   _arm(s: Schedule): void;
   _sourceFn(name: string): () => any;
   _survey(): void;
-  _makeUplink(): Uplink | undefined;
+  _tidy(): void;
   _liveUplink(fresh: boolean): Uplink | undefined;
   _restartUplink(): void;
   _clockChanged(): void;

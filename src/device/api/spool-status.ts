@@ -43,7 +43,7 @@ export function status(S: SpoolState): SpoolStatus {
   const reasons = Object.keys(s.dropped);
   for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
   // Without a living uplink, one made for the question (from what the last one kept) answers.
-  const live = S._uplink || S._makeUplink();
+  const live = S._uplink || (S._cfg.blynk.token ? S._parts.load("uplink").makeUplink(S) : undefined);
   const u = live ? live.status() : undefined;
   const up = S._hal.uptime();
   const sampling: ScheduleStatus[] = [];

@@ -10,7 +10,6 @@ import { createNetwork } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
 import { datastreamOf, parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
-import { tidyStorage } from "./storage-tidy.ts";
 import { checkValue } from "../codec/value.ts";
 import { errorText } from "./error-text.ts";
 import type { Parts } from "../parts.ts";
@@ -21,7 +20,6 @@ import { loadConfig, type BootConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
 
-const DAY_MS = 86400000;
 /** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
 const TIDY_EVERY_MS = 3600000;
 /** How often a living uplink is checked for having nothing left to do (then it is dropped). */
@@ -92,15 +90,6 @@ export interface Spool {
   erase(confirm?: string): number;
 }
 
-/** Run at boot and hourly: says when Storage's trash nears the usable limit (the firmware never compacts: storage-tidy.ts). */
-function tidy(hal: Hal, board: DeviceBoard): void {
-  try {
-    tidyStorage(hal, board, 0);
-  } catch (e) {
-    hal.log("spool: Storage not checked: " + errorText(e));
-  }
-}
-
 /**
  * What spool does between calls: the methods of every spool's state (spool-state.ts), which
  * createSpool gives this prototype. Not closures of createSpool: a closure made by a factory
@@ -110,6 +99,18 @@ function tidy(hal: Hal, board: DeviceBoard): void {
  * Linux build: docs/target-espruino.md).
  */
 class SpoolCore {
+  /**
+   * Run at boot and hourly: says when Storage's trash nears the usable limit (the firmware never
+   * compacts: storage-tidy.ts). The check comes with the report part, so it is not resident.
+   */
+  _tidy(this: SpoolState): void {
+    try {
+      this._parts.load("report").tidyStorage(this._hal, this._board, 0);
+    } catch (e) {
+      this._hal.log("spool: Storage not checked: " + errorText(e));
+    }
+  }
+
   _survey(this: SpoolState): void {
     const S = this;
     S._parts.load("clock").survey(S._keeper, (visit) => {
@@ -120,51 +121,6 @@ class SpoolCore {
     S._surveyed = true;
   }
 
-  _makeUplink(this: SpoolState): Uplink | undefined {
-    const S = this;
-    const cfg = S._cfg;
-    if (!cfg.blynk.token) return undefined;
-    const keeper = S._keeper;
-    const board = S._board;
-    const network = S._network;
-    // Held by the resolver while this uplink exists: a flush classifies every reading it sends.
-    const past = S._parts.load("clock");
-    return S._parts.load("uplink").createUplink({
-      hal: S._hal,
-      store: S._store,
-      resolver: {
-        resolve: (stamp) => past.resolve(keeper, stamp),
-        discards: (stamp) => {
-          const d = past.discards(keeper, stamp);
-          if (d) S._surveyStale = true;
-          return d;
-        },
-        applyHttpDate: (header) => {
-          if (keeper.applyHttpDate(header)) S._clockChanged();
-        },
-        wantsTime: () => keeper.wantsTime(),
-      },
-      // Link changes come through spool's own listener: a listener the uplink left on the
-      // network would keep a dropped instance alive.
-      link: { isUp: () => network.isUp() },
-      keep: S._uplinkKeep,
-      sntp: S._clock,
-      config: {
-        token: cfg.blynk.token,
-        host: cfg.blynk.host,
-        scheme: cfg.blynk.scheme,
-        port: cfg.blynk.port,
-        maxPointsPerRequest: Math.min(cfg.limits.batchSize, board.upload.maxPointsPerRequest),
-        pieceBytes: board.upload.pieceBytes,
-        flushDelayMs: cfg.flushDelayMs,
-        maxAgeMs: cfg.limits.maxAgeDays * DAY_MS,
-        dailyQuota: cfg.limits.dailyQuota,
-        requestsPerDay: cfg.limits.requestsPerDay,
-        badPinPolicy: cfg.uplink.badPin,
-      },
-    });
-  }
-
   /**
    * The uplink, made when there is none (started, or with `fresh` false resumed where the last
    * one left off on a link that stayed up); undefined without a token.
@@ -172,8 +128,10 @@ class SpoolCore {
   _liveUplink(this: SpoolState, fresh: boolean): Uplink | undefined {
     const S = this;
     if (!S._uplink) {
-      S._uplink = S._makeUplink();
+      // The uplink part makes it (spool-uplink.ts): nothing of the making is resident.
+      S._uplink = S._cfg.blynk.token ? S._parts.load("uplink").makeUplink(S) : undefined;
       if (!S._uplink) return undefined;
+      S._store.held = S._parts.load("read");
       if (S._running && fresh) S._uplink.start();
       else if (S._running) S._uplink.resume();
     }
@@ -181,6 +139,7 @@ class SpoolCore {
       S._uplinkCheck = S._hal.setInterval(() => {
         if (S._uplink && !S._uplink.isSettled()) return;
         S._uplink = undefined;
+        S._store.held = undefined;
         S._hal.clearInterval(S._uplinkCheck!);
         S._uplinkCheck = undefined;
       }, UPLINK_CHECK_MS);
@@ -262,6 +221,7 @@ class SpoolCore {
   _restartUplink(this: SpoolState): void {
     if (this._uplink) this._uplink.stop();
     this._uplink = undefined;
+    this._store.held = undefined;
     this._uplinkKeep = {};
     if (this._running) this._liveUplink(true);
   }
@@ -319,7 +279,6 @@ export function createSpool(o: SpoolOptions): Spool {
   const hal = o.hal;
   const board = o.board;
   const parts = o.parts;
-  tidy(hal, board);
   // What spool keeps between calls, shared with the code the setup and report parts bring for
   // the rare calls (spool-state.ts). The boot configuration's object (cfg, saved, slotBase)
   // becomes that state: one object fewer.
@@ -368,6 +327,7 @@ export function createSpool(o: SpoolOptions): Spool {
   S._surveyed = false;
   S._surveyStale = false;
   Object.setPrototypeOf(S, SpoolCore.prototype);
+  S._tidy();
   S._network.onChange((up) => {
     if (!S._running) return;
     if (up) S._clock.start();
@@ -413,7 +373,7 @@ export function createSpool(o: SpoolOptions): Spool {
     start: () => {
       if (S._running) return;
       S._running = true;
-      S._tidyTimer = hal.setInterval(() => tidy(hal, board), TIDY_EVERY_MS);
+      S._tidyTimer = hal.setInterval(() => S._tidy(), TIDY_EVERY_MS);
       if (!S._surveyed) S._survey();
       S._network.start();
       if (S._network.isUp()) S._clock.start();
@@ -432,6 +392,7 @@ export function createSpool(o: SpoolOptions): Spool {
       if (S._uplink) S._uplink.stop();
       // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
       S._uplink = undefined;
+      S._store.held = undefined;
       if (S._uplinkCheck !== undefined) hal.clearInterval(S._uplinkCheck);
       S._uplinkCheck = undefined;
       if (S._flushTimer !== undefined) hal.clearTimeout(S._flushTimer);

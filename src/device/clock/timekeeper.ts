@@ -8,7 +8,6 @@
 import type { Hal } from "../hal.ts";
 import type { Anchor, Stamp } from "../types.ts";
 import { AnchorBook } from "./anchor-book.ts";
-import { parseHttpDate } from "./http-date.ts";
 import { MAX_PLAUSIBLE_MS, MIN_PLAUSIBLE_MS } from "./ntp-packet.ts";
 
 /** The part of the reading store the clock needs (the store satisfies it). */
@@ -292,13 +291,14 @@ export class TimeKeeper {
    * SNTP reply has been accepted this boot. Writes a coarse anchor (at most one per
    * `coarseAnchorIntervalMs`) and sets the interpreter's clock if it is off by more than 1 s;
    * stamps stay (boot, uptime) so that a later SNTP anchor can still resolve them precisely.
-   * Returns whether the header was used.
+   * Returns whether the header was used. `parse` is http-date.ts's `parseHttpDate`, which comes
+   * with the uplink part (its only caller) so that it is not resident (docs/memory.md).
    */
-  applyHttpDate(header: string): boolean {
+  applyHttpDate(header: string, parse: (header: string) => number): boolean {
     if (this._synced) return false;
     let ms: number;
     try {
-      ms = parseHttpDate(header);
+      ms = parse(header);
     } catch (err) {
       this._lastError = (err as Error).message;
       return false;

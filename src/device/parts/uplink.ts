@@ -3,9 +3,9 @@
  * uplink (a flush, a status question) and dropped with it. At rest neither the code nor an
  * instance exists: about 170 JsVars of functions and 470 of closures (docs/memory.md).
  */
-import { createUplink } from "../uplink/uplink.ts";
+import { makeUplink } from "../api/spool-uplink.ts";
 
-const part = { createUplink: createUplink };
+const part = { makeUplink: makeUplink };
 
 export type UplinkPart = typeof part;
 export default part;

@@ -13,6 +13,7 @@ import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
 import type { FullPolicy } from "./contract.ts";
 import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreCode, type StoreOptions } from "./store.ts";
+import { READ, clearBits } from "./read.ts";
 import {
   DROP_CORRUPT,
   DROP_ERASED,
@@ -199,7 +200,7 @@ function scanSectors(store: Store): void {
   for (let s = 0; s < store.n; s++) {
     if (store.sectorState[s] !== DATA) continue;
     if (s === head || !store.sectorSealed[s]) {
-      const c = store.cursor(s, true);
+      const c = store.reader().sectorCursor(store, s, true);
       let minB = -1;
       let r = c.next();
       while (r !== R_END && r !== R_BAD) {
@@ -292,7 +293,7 @@ function countPending(store: Store, s: number, c: number): number {
 function setFlag(store: Store, s: number, flag: number): void {
   const m = new Uint8Array(4);
   m[0] = flag;
-  store.clearBits(store.addr(s) + OFF_FLAGS, m);
+  clearBits(store, store.addr(s) + OFF_FLAGS, m);
 }
 
 /**
@@ -474,7 +475,7 @@ function carry(store: Store, h: number): void {
 
 /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
 function collectAnchors(store: Store, s: number, into: Anchor[], max: number): void {
-  const c = store.cursor(s);
+  const c = store.reader().sectorCursor(store, s);
   let r = c.next();
   while (r !== R_END && r !== R_BAD) {
     if (r === R_META && (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)) addAnchor(into, anchorOf(c), max);
@@ -486,7 +487,7 @@ function collectAnchors(store: Store, s: number, into: Anchor[], max: number): v
 function salvageCount(store: Store, s: number): number {
   // The readings that pass their check are the first ones of the sector, up to the first
   // record that fails: count them, then test their bits.
-  const c = store.cursor(s, true);
+  const c = store.reader().sectorCursor(store, s, true);
   let k = 0;
   let r = c.next();
   while (r !== R_END && r !== R_BAD) {
@@ -621,7 +622,7 @@ export type StoreBoot = typeof BOOT;
 export type LocalStoreOptions = Omit<StoreOptions, "code"> & { code?: StoreCode };
 
 /** This module as the store's code. */
-const LOCAL_CODE = { load: (name: string) => (name === "store" ? MAINTENANCE : BOOT) } as StoreCode;
+const LOCAL_CODE = { load: (name: string) => (name === "store" ? MAINTENANCE : name === "read" ? READ : BOOT) } as StoreCode;
 
 /**
  * Creates and mounts a store whose code is this module unless given (Node, tests, the host

@@ -43,6 +43,7 @@ import {
   encodeReadingAt,
 } from "./record.ts";
 import type { StoreBoot, StoreMaintenance } from "./maintenance.ts";
+import type { StoreRead } from "./read.ts";
 
 /** `name` of the Error append/appendAnchor throw under policy "refuse" when every sector holds undelivered readings. */
 export const STORE_FULL = "StoreFullError";
@@ -105,6 +106,7 @@ export interface StoreOptions {
 export interface StoreCode {
   load(name: "store"): StoreMaintenance;
   load(name: "mount"): StoreBoot;
+  load(name: "read"): StoreRead;
 }
 
 export const FREE = 0;
@@ -136,6 +138,8 @@ export function checkMs(v: unknown, what: string): number {
 export class Store implements ReadingStore {
   // The state below is the maintenance code's as well (maintenance.ts): not for other callers.
   readonly code: StoreCode;
+  /** The read part spool holds while its uplink exists ({@link reader}); undefined otherwise. */
+  held: StoreRead | undefined;
   readonly flash: FlashPort;
   readonly crc: (d: Uint8Array) => number;
   readonly zeros: ZeroBits;
@@ -358,13 +362,6 @@ export class Store implements ReadingStore {
     this.bytesSinceMount += rec.length;
   }
 
-  /** Clears bits of a 4-byte word in place (mask bytes: 1 = clear). */
-  clearBits(addr: number, mask: Uint8Array): void {
-    const w = new Uint8Array(4);
-    for (let i = 0; i < 4; i++) w[i] = ~mask[i] & 255;
-    this.flash.write(addr, w);
-  }
-
   /**
    * The ring walk, oldest first (the sector after the head, ..., the head): the first data
    * sector after `s` (-1: from the oldest) that holds undelivered readings, or any data sector
@@ -585,94 +582,22 @@ export class Store implements ReadingStore {
   }
 
   /**
+   * The read part: the one spool holds while an uplink exists (`held`), else loaded for this call.
+   * A flush keeps a cursor open (which holds a copy) while it marks deliveries: loaded afresh for
+   * each, a second copy would sit beside the cursor's at the flush's peak (docs/memory.md).
+   */
+  reader(): StoreRead {
+    return this.held || this.code.load("read");
+  }
+
+  /**
    * A resumable {@link scan}: each `next()` decodes on from where the last one stopped, so a
-   * batch streamed piece by piece reads each sector once instead of once per piece.
+   * batch streamed piece by piece reads each sector once instead of once per piece. The cursor
+   * holds the read part (read.ts) while it is kept.
    */
   openCursor(options: ScanOptions): LogCursor {
     this.requireMounted();
-    const self = this;
-    const pin = options.pin;
-    const all = !!options.delivered;
-    let from = options.from || 0;
-    let gen = -1;
-    /** The sector being read: -1 before the oldest, -2 once past the head. */
-    let s = -1;
-    let first = 0;
-    let bm: Uint8Array | undefined;
-    /** Readings the sector held when `bm` was read: the bitmap grows down as the head sector fills. */
-    let bmCount = 0;
-    let c: SectorCursor | undefined;
-    function seek(): void {
-      // Ring order starts after the head; a rotation shifts it, so start over from `from`.
-      gen = self.gen;
-      s = -1;
-      c = undefined;
-    }
-    function next(): LogRecord | undefined {
-      if (gen !== self.gen) seek();
-      for (;;) {
-        if (!c) {
-          if (s === -2) return undefined;
-          s = self.ringNext(s, all);
-          if (s < 0) {
-            s = -2;
-            return undefined;
-          }
-          first = self.sectorSeq[s] * POS_SPAN;
-          if (first + self.sectorCount[s] <= from) continue;
-          bm = undefined;
-          c = self.cursor(s);
-        }
-        const r = c.next();
-        if (r === R_END || r === R_BAD) {
-          c = undefined;
-          continue;
-        }
-        if (r !== R_READING) continue;
-        const i = c.index;
-        if (i >= self.sectorCount[s]) {
-          c = undefined;
-          continue;
-        }
-        const pos = first + i;
-        if (pos < from || (pin !== undefined && c.pin !== pin)) continue;
-        // Between two next() calls readings may have been appended to this sector: a bitmap
-        // read before then is laid out for fewer readings and lacks their bits.
-        if (!bm || i >= bmCount) {
-          bmCount = self.sectorCount[s];
-          bm = self.readBitmap(s, bmCount);
-        }
-        const pending = pendingBit(bm, bmCount, i) !== 0;
-        if (pending || all) {
-          from = pos + 1;
-          const rec: LogRecord = { pos: pos, reading: self.readingOf(c), type: c.type };
-          if (!pending) rec.delivered = true;
-          return rec;
-        }
-      }
-    }
-    return { next: next };
-  }
-
-  /** A cursor over sector s, up to its seal, or (`unsealed`, or not sealed) as far as its records go. */
-  cursor(s: number, unsealed?: boolean): SectorCursor {
-    return new SectorCursor(
-      this.flash,
-      this.crc,
-      this.addr(s),
-      this.sectorBytes,
-      this.sectorSealed[s] && !unsealed ? recordLimit(this.sectorBytes, this.sectorCount[s]) : 0,
-      this.sectorVersion[s],
-      this.zeros,
-    );
-  }
-
-  readingOf(c: SectorCursor): Reading {
-    return {
-      pin: c.pin,
-      stamp: c.dom === EPOCH ? { epochMs: c.ms } : { bootId: c.dom, uptimeMs: c.ms },
-      value: c.value,
-    };
+    return this.reader().openCursor(this, options);
   }
 
   /**
@@ -681,70 +606,17 @@ export class Store implements ReadingStore {
    */
   markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void {
     this.requireMounted();
-    this.clearRange(options.pin, options.from, options.to);
-  }
-
-  private clearRange(pin: number, from: number, to: number): number {
-    let total = 0;
-    for (let s = this.ringNext(-1, false); s >= 0; s = this.ringNext(s, false)) {
-      const first = this.sectorSeq[s] * POS_SPAN;
-      const count = this.sectorCount[s];
-      if (first + count <= from || first > to) continue;
-      const bm = this.readBitmap(s, count);
-      // Laid out as bm: the bits to clear (a cursor gives each index once).
-      const clear = new Uint8Array(bm.length);
-      let cleared = 0;
-      const c = this.cursor(s);
-      let r = c.next();
-      while (r !== R_END && r !== R_BAD) {
-        if (r === R_READING) {
-          const i = c.index;
-          const pos = first + i;
-          if (pos > to || i >= count) break;
-          const bit = pos >= from && (pin < 0 || c.pin === pin) ? pendingBit(bm, count, i) : 0;
-          if (bit) {
-            clear[bitmapByte(count, i)] |= bit;
-            cleared++;
-          }
-        }
-        r = c.next();
-      }
-      if (cleared) this.writeClears(s, clear);
-      this.sectorPending[s] -= cleared;
-      total += cleared;
-    }
-    return total;
-  }
-
-  private writeClears(s: number, clear: Uint8Array): void {
-    const a = this.addr(s) + recordLimit(this.sectorBytes, this.sectorCount[s]);
-    for (let w = 0; w < clear.length; w += 4) {
-      if (clear[w] | clear[w + 1] | clear[w + 2] | clear[w + 3]) this.clearBits(a + w, clear.subarray(w, w + 4));
-    }
+    this.reader().markDelivered(this, options);
   }
 
   /** Marks one reading as dropped for `reason` (not to be sent), counted. */
   drop(pos: LogPos, reason: DropReason): void {
     this.requireMounted();
-    this.reasonIndex(reason);
-    const seq = Math.floor(pos / POS_SPAN);
-    const i = pos - seq * POS_SPAN;
-    for (let s = 0; s < this.n; s++) {
-      if (this.sectorState[s] !== DATA || this.sectorSeq[s] !== seq || i >= this.sectorCount[s]) continue;
-      const count = this.sectorCount[s];
-      const bm = this.readBitmap(s, count);
-      const bit = pendingBit(bm, count, i);
-      if (!bit) return;
-      const clear = new Uint8Array(bm.length);
-      clear[bitmapByte(count, i)] = bit;
-      this.writeClears(s, clear);
-      this.sectorPending[s]--;
-      this.countDrop(reason, 1);
-      return;
-    }
+    this.reader().drop(this, pos, reason);
   }
 
-  private reasonIndex(reason: DropReason): number {
+  /** The index of `reason` in the drop counters. @throws Error when it is not a drop reason. */
+  reasonIndex(reason: DropReason): number {
     const i = DROP_REASONS.indexOf(reason);
     if (i < 0) throw new Error("drop reason must be one of " + DROP_REASONS.join(", ") + "; got " + String(reason));
     return i;

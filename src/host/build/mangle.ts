@@ -115,6 +115,7 @@ const LINK_MEMBERS = [
   "writeConfigCache",
   "maskConfig",
   "publishStatus",
+  "tidyStorage",
   "notifyAppended",
   "notifyClockChanged",
   "linkChanged",
@@ -122,6 +123,8 @@ const LINK_MEMBERS = [
   "flushNow",
   "mountStore",
   "cachedConfig",
+  "sectorCursor",
+  "makeUplink",
 ];
 
 /** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */

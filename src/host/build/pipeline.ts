@@ -114,6 +114,7 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "clock", entry: join(ROOT, "src", "device", "parts", "clock.ts") },
   { name: "store", entry: join(ROOT, "src", "device", "parts", "store.ts") },
   { name: "mount", entry: join(ROOT, "src", "device", "parts", "mount.ts") },
+  { name: "read", entry: join(ROOT, "src", "device", "parts", "read.ts") },
 ];
 
 /** One built part. */

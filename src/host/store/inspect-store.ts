@@ -9,6 +9,7 @@ import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN, pendingBit }
 import { ROTATION_MARK, R_BAD, R_END, R_READING } from "../../device/store/record.ts";
 import { BAD, DATA, Store } from "../../device/store/store.ts";
 import { anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
+import { readingOf, sectorCursor } from "../../device/store/read.ts";
 
 /** A sector as {@link InspectStore.sectors} reports it. */
 export interface SectorInfo {
@@ -73,7 +74,7 @@ export class InspectStore extends Store {
     for (let s = this.ringNext(-1, true); s >= 0; s = this.ringNext(s, true)) {
       const count = this.sectorCount[s];
       const bm = count ? this.readBitmap(s, count) : new Uint8Array(0);
-      const c = this.cursor(s);
+      const c = sectorCursor(this, s);
       let r = c.next();
       while (r !== R_END) {
         let w: WalkRecord;
@@ -88,7 +89,7 @@ export class InspectStore extends Store {
             kind: "reading",
             pos: this.sectorSeq[s] * POS_SPAN + i,
             type: c.type,
-            reading: this.readingOf(c),
+            reading: readingOf(c),
             delivered: !undelivered,
           };
         } else if (c.sub === M_BOOT) w = { sector: s, offset: c.at, bytes: c.len, kind: "boot", bootId: c.a };

@@ -1,0 +1,176 @@
+/**
+ * The store's read side: cursors over the log and the clearing of pending bits. Only a flush,
+ * the clock's survey, a status question and the maintenance parts read the log, so this is the
+ * read part (src/device/parts/read.ts), loaded by {@link Store.openCursor},
+ * {@link Store.markDelivered} and {@link Store.drop} for each call and held by an open cursor,
+ * and by the maintenance parts for each sector they read: none of it, the record decoder
+ * included, is resident, and its code is in one part only (docs/memory.md). Nothing here changes the flash format or the order of
+ * writes (docs/flash-format.md).
+ */
+import type { DropReason, LogCursor, LogPos, LogRecord, ScanOptions } from "./contract.ts";
+import { POS_SPAN, bitmapByte, pendingBit, recordLimit } from "./format.ts";
+import { EPOCH, R_BAD, R_END, R_READING, SectorCursor } from "./record.ts";
+import type { Store } from "./store.ts";
+import { DATA } from "./store.ts";
+import type { Reading } from "../types.ts";
+
+/** A cursor over sector s of `st`, up to its seal, or (`unsealed`, or not sealed) as far as its records go. */
+export function sectorCursor(st: Store, s: number, unsealed?: boolean): SectorCursor {
+  return new SectorCursor(
+    st.flash,
+    st.crc,
+    st.addr(s),
+    st.sectorBytes,
+    st.sectorSealed[s] && !unsealed ? recordLimit(st.sectorBytes, st.sectorCount[s]) : 0,
+    st.sectorVersion[s],
+    st.zeros,
+  );
+}
+
+/** The reading a cursor stands on. */
+export function readingOf(c: SectorCursor): Reading {
+  return {
+    pin: c.pin,
+    stamp: c.dom === EPOCH ? { epochMs: c.ms } : { bootId: c.dom, uptimeMs: c.ms },
+    value: c.value,
+  };
+}
+
+/** {@link Store.openCursor} of a mounted store. */
+function openCursor(self: Store, options: ScanOptions): LogCursor {
+  const pin = options.pin;
+  const all = !!options.delivered;
+  let from = options.from || 0;
+  let gen = -1;
+  /** The sector being read: -1 before the oldest, -2 once past the head. */
+  let s = -1;
+  let first = 0;
+  let bm: Uint8Array | undefined;
+  /** Readings the sector held when `bm` was read: the bitmap grows down as the head sector fills. */
+  let bmCount = 0;
+  let c: SectorCursor | undefined;
+  function next(): LogRecord | undefined {
+    if (gen !== self.gen) {
+      // Ring order starts after the head; a rotation shifts it, so start over from `from`.
+      gen = self.gen;
+      s = -1;
+      c = undefined;
+    }
+    for (;;) {
+      if (!c) {
+        if (s === -2) return undefined;
+        s = self.ringNext(s, all);
+        if (s < 0) {
+          s = -2;
+          return undefined;
+        }
+        first = self.sectorSeq[s] * POS_SPAN;
+        if (first + self.sectorCount[s] <= from) continue;
+        bm = undefined;
+        c = sectorCursor(self, s);
+      }
+      const r = c.next();
+      if (r === R_END || r === R_BAD) {
+        c = undefined;
+        continue;
+      }
+      if (r !== R_READING) continue;
+      const i = c.index;
+      if (i >= self.sectorCount[s]) {
+        c = undefined;
+        continue;
+      }
+      const pos = first + i;
+      if (pos < from || (pin !== undefined && c.pin !== pin)) continue;
+      // Between two next() calls readings may have been appended to this sector: a bitmap
+      // read before then is laid out for fewer readings and lacks their bits.
+      if (!bm || i >= bmCount) {
+        bmCount = self.sectorCount[s];
+        bm = self.readBitmap(s, bmCount);
+      }
+      const pending = pendingBit(bm, bmCount, i) !== 0;
+      if (pending || all) {
+        from = pos + 1;
+        const rec: LogRecord = { pos: pos, reading: readingOf(c), type: c.type };
+        if (!pending) rec.delivered = true;
+        return rec;
+      }
+    }
+  }
+  return { next: next };
+}
+
+/** Clears bits of a 4-byte word of `st`'s flash in place (mask bytes: 1 = clear). */
+export function clearBits(st: Store, addr: number, mask: Uint8Array): void {
+  const w = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) w[i] = ~mask[i] & 255;
+  st.flash.write(addr, w);
+}
+
+/** Clears in flash the bits set in `clear` (laid out as sector s's bitmap), one write per word touched. */
+function writeClears(st: Store, s: number, clear: Uint8Array): void {
+  const a = st.addr(s) + recordLimit(st.sectorBytes, st.sectorCount[s]);
+  for (let w = 0; w < clear.length; w += 4) {
+    if (clear[w] | clear[w + 1] | clear[w + 2] | clear[w + 3]) clearBits(st, a + w, clear.subarray(w, w + 4));
+  }
+}
+
+/** {@link Store.markDelivered} of a mounted store (every pin when `pin` < 0); @returns how many were marked. */
+function markDelivered(st: Store, options: { pin: number; from: LogPos; to: LogPos }): number {
+  const pin = options.pin;
+  const from = options.from;
+  const to = options.to;
+  let total = 0;
+  for (let s = st.ringNext(-1, false); s >= 0; s = st.ringNext(s, false)) {
+    const first = st.sectorSeq[s] * POS_SPAN;
+    const count = st.sectorCount[s];
+    if (first + count <= from || first > to) continue;
+    const bm = st.readBitmap(s, count);
+    // Laid out as bm: the bits to clear (a cursor gives each index once).
+    const clear = new Uint8Array(bm.length);
+    let cleared = 0;
+    const c = sectorCursor(st, s);
+    let r = c.next();
+    while (r !== R_END && r !== R_BAD) {
+      if (r === R_READING) {
+        const i = c.index;
+        const pos = first + i;
+        if (pos > to || i >= count) break;
+        const bit = pos >= from && (pin < 0 || c.pin === pin) ? pendingBit(bm, count, i) : 0;
+        if (bit) {
+          clear[bitmapByte(count, i)] |= bit;
+          cleared++;
+        }
+      }
+      r = c.next();
+    }
+    if (cleared) writeClears(st, s, clear);
+    st.sectorPending[s] -= cleared;
+    total += cleared;
+  }
+  return total;
+}
+
+/** {@link Store.drop} of a mounted store. */
+function drop(st: Store, pos: LogPos, reason: DropReason): void {
+  st.reasonIndex(reason);
+  const seq = Math.floor(pos / POS_SPAN);
+  const i = pos - seq * POS_SPAN;
+  for (let s = 0; s < st.n; s++) {
+    if (st.sectorState[s] !== DATA || st.sectorSeq[s] !== seq || i >= st.sectorCount[s]) continue;
+    const count = st.sectorCount[s];
+    const bm = st.readBitmap(s, count);
+    const bit = pendingBit(bm, count, i);
+    if (!bit) return;
+    const clear = new Uint8Array(bm.length);
+    clear[bitmapByte(count, i)] = bit;
+    writeClears(st, s, clear);
+    st.sectorPending[s]--;
+    st.countDrop(reason, 1);
+    return;
+  }
+}
+
+/** What the read part holds. */
+export const READ = { sectorCursor: sectorCursor, openCursor: openCursor, markDelivered: markDelivered, drop: drop };
+export type StoreRead = typeof READ;
