@@ -27,16 +27,7 @@ import {
   zeroBits,
   type ZeroBits,
 } from "./format.ts";
-import {
-  EPOCH,
-  KIND_TYPES,
-  MAX_FIXED_RECORD,
-  PinTable,
-  ROTATION_RESERVE,
-  encodeMeta,
-  encodeReading,
-  encodeReadingAt,
-} from "./record.ts";
+import { EPOCH, KIND_TYPES, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
 import type { StoreBoot, StoreMaintenance } from "./maintenance.ts";
 import type { StoreRead } from "./read.ts";
 
