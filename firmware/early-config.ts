@@ -1,8 +1,8 @@
 /**
  * The boot's configuration, worked out before the rest of the bundle is defined: the firmware
  * imports this module first, so its top-level code runs while only the hardware boundary and
- * the configuration reader exist. On a 1,600-JsVar board (ESP8266) the setup part (about 550
- * JsVars while it runs) fits only then: after the first boot, an upgrade or a `spool.json`, it
+ * the configuration reader exist. On a 1,600-JsVar board (ESP8266) the setup part (about 470
+ * JsVars while it runs, docs/memory.md) fits only then: after the first boot, an upgrade or a `spool.json`, it
  * caches what it worked out (src/device/api/config-load.ts), and the mount part reads that
  * cache. The store is opened next, as early as its classes allow (early-store.ts).
  */

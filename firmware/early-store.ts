@@ -1,8 +1,9 @@
 /**
  * The store opened before the rest of the bundle is defined: the firmware imports this module
  * second (after early-config.ts), so its top-level code runs while only the hardware boundary,
- * the configuration and the store's own code exist. The mount part (about 450 JsVars while it
- * runs on the 1,600-JsVar build, docs/memory.md) needs that room beside the store's instance.
+ * the configuration and the store's own code exist. The store's instance (about 200 JsVars on
+ * the 1,600-JsVar build) and the mount part while it runs (about 140 there, docs/memory.md)
+ * need that room.
  */
 import { BOARD, EARLY } from "./early-config.ts";
 import { openStore } from "../src/device/api/store-open.ts";

@@ -108,7 +108,8 @@ function mount(store: Store): void {
   const hdr = readHeaders(store);
   // The head's writer starts at the first record until the scan finds where it stopped. The
   // same lines as writeHeader's: these two run in different parts, and a function shared by
-  // both would be one more in each part while it is loaded (docs/memory.md).
+  // both would be one more in each part while it is loaded (the bundle does not keep it, so
+  // linking cannot share it; kept resident it would cost JsVars at rest: docs/memory.md).
   store.headOff = RECORDS_START;
   store.headFull = false;
   store.headTorn = false;
