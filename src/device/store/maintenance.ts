@@ -12,8 +12,9 @@
 import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
 import type { FullPolicy } from "./contract.ts";
+import type { StoreRead } from "./read.ts";
 import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreCode, type StoreOptions } from "./store.ts";
-import { READ, clearBits } from "./read.ts";
+import { READ, addr, clearBits, readBitmap, ringNext } from "./read.ts";
 import {
   DROP_CORRUPT,
   DROP_ERASED,
@@ -45,6 +46,11 @@ import { KIND_TYPES, ROTATION_MARK, R_BAD, R_END, R_META, R_READING, encodeMeta,
 /** Most anchors copied forward at one rotation, and returned by anchors(). */
 const MAX_CARRY = 12;
 const MAX_ANCHORS = 32;
+
+/** The read part: the one spool holds while its uplink exists, else loaded for this call (Store.openCursor). */
+function reader(store: Store): StoreRead {
+  return store.held || store.code.load("read");
+}
 
 function popcount8(x: number): number {
   let n = 0;
@@ -115,7 +121,7 @@ function mount(store: Store): void {
   store.headTorn = false;
   store.headMark = -1;
   store.markCounted = false;
-  store.table.reset();
+  store.table.n = 0;
   scanSectors(store);
   const carryDone = restoreCounters(store, hdr);
   // store.bootId held the highest boot id found: this boot is the next.
@@ -142,7 +148,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
   let headHdr: SectorHeader | undefined;
   store.bootId = 0;
   for (let s = 0; s < n; s++) {
-    const h = decodeHeader(store.flash.read(store.addr(s), RECORDS_START), store.crc);
+    const h = decodeHeader(store.flash.read(addr(store, s), RECORDS_START), store.crc);
     store.sectorCount[s] = 0;
     store.sectorPending[s] = 0;
     store.sectorSealed[s] = 0;
@@ -153,7 +159,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
     if (h === "blank") store.sectorState[s] = FREE;
     else if (h === "bad") store.sectorState[s] = isBlank(store, s, HEADER_BYTES, store.sectorBytes) ? FREE : BAD;
     else {
-      if (h.sectorPages !== store.sectorPages || h.pageLog2 !== store.pageLog2) {
+      if (h.sectorPages !== store.sectorBytes / store.pageSize || h.pageLog2 !== store.pageLog2) {
         throw new Error(
           "the flash region was formatted with " +
             h.sectorPages +
@@ -184,8 +190,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
   // of theirs (rotation is sequential), so wear is never under-estimated.
   for (let s = 0; s < n; s++) if (store.sectorState[s] !== DATA) store.sectorErases[s] = maxEr;
   store.head = head;
-  store.drops = [];
-  for (let i = 0; i < DROP_REASONS.length; i++) store.drops.push(0);
+  store.drops.fill(0);
   store.appendedTotal = 0;
   return headHdr;
 }
@@ -201,7 +206,7 @@ function scanSectors(store: Store): void {
   for (let s = 0; s < store.n; s++) {
     if (store.sectorState[s] !== DATA) continue;
     if (s === head || !store.sectorSealed[s]) {
-      const c = store.reader().sectorCursor(store, s, true);
+      const c = reader(store).sectorCursor(store, s, true);
       let minB = -1;
       let r = c.next();
       while (r !== R_END && r !== R_BAD) {
@@ -270,7 +275,7 @@ function persistBoot(store: Store): void {
 
 /** Whether bytes [from, to) of sector s are all 0xFF. */
 function isBlank(store: Store, s: number, from: number, to: number): boolean {
-  const a = store.addr(s);
+  const a = addr(store, s);
   for (let o = from; o < to; o += 256) {
     const b = store.flash.read(a + o, Math.min(256, to - o));
     for (let i = 0; i < b.length; i++) if (b[i] !== 255) return false;
@@ -281,7 +286,7 @@ function isBlank(store: Store, s: number, from: number, to: number): boolean {
 /** Undelivered readings among the first `c` of sector s (bits still set in its bitmap). */
 function countPending(store: Store, s: number, c: number): number {
   if (c === 0) return 0;
-  const bm = store.readBitmap(s, c);
+  const bm = readBitmap(store, s, c);
   let p = 0;
   for (let i = 0; i < c; i += 8) {
     let byte = bm[bitmapByte(c, i)];
@@ -294,7 +299,7 @@ function countPending(store: Store, s: number, c: number): number {
 function setFlag(store: Store, s: number, flag: number): void {
   const m = new Uint8Array(4);
   m[0] = flag;
-  clearBits(store, store.addr(s) + OFF_FLAGS, m);
+  clearBits(store, addr(store, s) + OFF_FLAGS, m);
 }
 
 /**
@@ -356,7 +361,7 @@ function writeRotationMark(store: Store, t: number, lost: number): void {
 function sealHead(store: Store): void {
   const old = store.head;
   if (old >= 0 && !store.sectorSealed[old]) {
-    store.flash.write(store.addr(old) + OFF_SEAL, encodeSeal(store.sectorCount[old], store.sectorMinBoot[old]));
+    store.flash.write(addr(store, old) + OFF_SEAL, encodeSeal(store.sectorCount[old], store.sectorMinBoot[old]));
     store.sectorSealed[old] = 1;
   }
 }
@@ -370,9 +375,9 @@ function sealHead(store: Store): void {
  * readings. Then every page is erased.
  */
 function eraseSector(store: Store, t: number): void {
-  const a = store.addr(t);
+  const a = addr(store, t);
   if (store.sectorState[t] === DATA) store.flash.write(a, new Uint8Array(HEADER_BYTES));
-  for (let p = 0; p < store.sectorPages; p++) store.flash.erasePage(a + p * store.pageSize);
+  for (let p = 0; p < store.sectorBytes / store.pageSize; p++) store.flash.erasePage(a + p * store.pageSize);
   store.sectorState[t] = FREE;
 }
 
@@ -382,10 +387,10 @@ function eraseSector(store: Store, t: number): void {
  */
 function writeHeader(store: Store, t: number, seq: number, erases: number): void {
   store.flash.write(
-    store.addr(t),
+    addr(store, t),
     encodeHeader(
       {
-        sectorPages: store.sectorPages,
+        sectorPages: store.sectorBytes / store.pageSize,
         pageLog2: store.pageLog2,
         seq,
         erases,
@@ -411,7 +416,7 @@ function writeHeader(store: Store, t: number, seq: number, erases: number): void
   store.headTorn = false;
   store.headMark = -1;
   store.markCounted = false;
-  store.table.reset();
+  store.table.n = 0;
   store.gen++;
   store.bootPersisted = true;
 }
@@ -476,7 +481,7 @@ function carry(store: Store, h: number): void {
 
 /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
 function collectAnchors(store: Store, s: number, into: Anchor[], max: number): void {
-  const c = store.reader().sectorCursor(store, s);
+  const c = reader(store).sectorCursor(store, s);
   let r = c.next();
   while (r !== R_END && r !== R_BAD) {
     if (r === R_META && (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)) addAnchor(into, anchorOf(c), max);
@@ -488,14 +493,14 @@ function collectAnchors(store: Store, s: number, into: Anchor[], max: number): v
 function salvageCount(store: Store, s: number): number {
   // The readings that pass their check are the first ones of the sector, up to the first
   // record that fails: count them, then test their bits.
-  const c = store.reader().sectorCursor(store, s, true);
+  const c = reader(store).sectorCursor(store, s, true);
   let k = 0;
   let r = c.next();
   while (r !== R_END && r !== R_BAD) {
     if (r === R_READING) k++;
     r = c.next();
   }
-  const bm = k ? store.readBitmap(s, k) : undefined;
+  const bm = k ? readBitmap(store, s, k) : undefined;
   let p = 0;
   for (let i = 0; i < k; i++) if (pendingBit(bm!, k, i)) p++;
   return p;
@@ -535,7 +540,7 @@ function appendAnchor(store: Store, anchor: Anchor): void {
 function anchors(store: Store): Anchor[] {
   store.requireMounted();
   const list: Anchor[] = [];
-  for (let s = store.ringNext(-1, true); s >= 0; s = store.ringNext(s, true)) {
+  for (let s = ringNext(store, -1, true); s >= 0; s = ringNext(store, s, true)) {
     if (store.sectorAnchored[s]) collectAnchors(store, s, list, MAX_ANCHORS);
   }
   return list;

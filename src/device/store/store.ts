@@ -18,11 +18,9 @@ import {
   K_STR,
   MAX_MS,
   M_BOOT,
-  M_COUNT,
   POS_SPAN,
   RECORDS_START,
   blank,
-  pendingBit,
   recordLimit,
   zeroBits,
   type ZeroBits,
@@ -134,7 +132,6 @@ export class Store implements ReadingStore {
   readonly align: number;
   readonly pageSize: number;
   readonly pageLog2: number;
-  readonly sectorPages: number;
   readonly sectorBytes: number;
   readonly n: number;
   readonly cycles: number;
@@ -150,7 +147,8 @@ export class Store implements ReadingStore {
   // The sector table: one typed array per field, indexed by sector, kept on the Store itself
   // (not an object of its own: the append path reads two of them, one lookup each). Mount fills
   // it from the headers, seals, bitmaps and the head's scan; appends, delivery and rotation
-  // keep it.
+  // keep it. Every array here, `drops` included, is a view of one buffer: an array of its own
+  // would cost its buffer's JsVars as well (docs/memory.md).
   /** FREE, DATA or BAD. */
   sectorState: Uint8Array;
   /** The header's sequence number (wraps: compare with seqNewer). */
@@ -183,15 +181,15 @@ export class Store implements ReadingStore {
   markCounted = false;
   /** The head sector's pin table (mount takes the one its scan of the head built). */
   table = new PinTable();
-  /** Aligned-write scratch of the append path (0xFF outside the record), the 0xFF bytes that reset it, a DataView on it. */
+  /** Aligned-write scratch of the append path (0xFF outside the record) and a DataView on it. */
   readonly wbuf = blank(WBUF_BYTES);
-  readonly wff = blank(WBUF_BYTES);
   readonly wdv = new DataView(this.wbuf.buffer);
   /** This boot's id: one more than the last boot's, persisted at mount. */
   bootId = 0;
   bootPersisted = false;
   appendedTotal = 0;
-  drops: number[] = [];
+  /** Counters by drop reason (DROP_REASONS' order). */
+  drops: Float64Array;
   bytesSinceMount = 0;
   mountedAt = 0;
   mounted = false;
@@ -244,19 +242,24 @@ export class Store implements ReadingStore {
     this.align = r.writeAlignment;
     this.pageSize = r.pageSize;
     this.pageLog2 = log2;
-    this.sectorPages = sp;
     this.cycles = r.eraseCycles || DEFAULT_CYCLES;
     this.readOnly = !!options.readOnly;
     const n = this.n;
-    this.sectorState = new Uint8Array(n);
-    this.sectorSeq = new Uint32Array(n);
-    this.sectorErases = new Uint32Array(n);
-    this.sectorCount = new Uint16Array(n);
-    this.sectorPending = new Uint16Array(n);
-    this.sectorSealed = new Uint8Array(n);
-    this.sectorAnchored = new Uint8Array(n);
-    this.sectorMinBoot = new Float64Array(n);
-    this.sectorVersion = new Uint8Array(n);
+    const d = DROP_REASONS.length;
+    // Widest first, so that every view starts at a multiple of its element size.
+    const f = new Float64Array(d + 3 * n);
+    const b = f.buffer;
+    this.drops = f.subarray(0, d);
+    this.sectorMinBoot = f.subarray(d, d + n);
+    let o = 8 * (d + n);
+    this.sectorSeq = new Uint32Array(b, o, n);
+    this.sectorErases = new Uint32Array(b, (o += 4 * n), n);
+    this.sectorCount = new Uint16Array(b, (o += 4 * n), n);
+    this.sectorPending = new Uint16Array(b, (o += 2 * n), n);
+    this.sectorState = new Uint8Array(b, (o += 2 * n), n);
+    this.sectorSealed = new Uint8Array(b, (o += n), n);
+    this.sectorAnchored = new Uint8Array(b, (o += n), n);
+    this.sectorVersion = new Uint8Array(b, o + n, n);
     // Without a table nothing is loaded: the firmware's boot applies its table with the mount
     // (src/device/parts/mount.ts), one load of the mount part instead of two.
     this.ds = {};
@@ -279,15 +282,6 @@ export class Store implements ReadingStore {
    */
   mount(): void {
     this.code.load("mount").mount(this);
-  }
-
-  /**
-   * Opens the next sector as the head: seal the old head, erase, write the header with the
-   * counters, copy forward the anchors the sector after it still needs.
-   * @throws Error named STORE_FULL under policy "refuse" when the next sector holds undelivered readings.
-   */
-  rotate(): void {
-    this.code.load("store").rotate(this);
   }
 
   /**
@@ -315,18 +309,8 @@ export class Store implements ReadingStore {
     return this.code.load("store").eraseAll(this);
   }
 
-  addr(s: number): number {
-    return this.base + s * this.sectorBytes;
-  }
-
   requireMounted(): void {
     if (!this.mounted) throw new Error("store: call mount() first");
-  }
-
-  /** The bitmap words of sector s covering `count` readings, lowest address first (test a bit with format.ts pendingBit). */
-  readBitmap(s: number, count: number): Uint8Array {
-    const from = recordLimit(this.sectorBytes, count);
-    return this.flash.read(this.addr(s) + from, this.sectorBytes - from);
   }
 
   /** Room at the head for a record of `len` bytes, leaving ROTATION_RESERVE free for the rotation mark. */
@@ -343,24 +327,9 @@ export class Store implements ReadingStore {
     const a1 = Math.ceil(end / this.align) * this.align;
     const buf = blank(a1 - a0);
     buf.set(rec, off - a0);
-    this.flash.write(this.addr(this.head) + a0, buf);
+    this.flash.write(this.base + this.head * this.sectorBytes + a0, buf);
     this.headOff = end;
     this.bytesSinceMount += rec.length;
-  }
-
-  /**
-   * The ring walk, oldest first (the sector after the head, ..., the head): the first data
-   * sector after `s` (-1: from the oldest) that holds undelivered readings, or any data sector
-   * when `all`; -1 once past the head.
-   */
-  ringNext(s: number, all: boolean): number {
-    const h = this.head;
-    if (s === h) return -1;
-    for (;;) {
-      s = ((s < 0 ? h : s) + 1) % this.n;
-      if (this.sectorState[s] === DATA && (all || this.sectorPending[s] > 0)) return s;
-      if (s === h) return -1;
-    }
   }
 
   ensureBoot(): void {
@@ -369,7 +338,7 @@ export class Store implements ReadingStore {
     if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
       this.writeRecord(boot);
       this.bootPersisted = true;
-    } else this.rotate();
+    } else this.code.load("store").rotate(this);
   }
 
   /**
@@ -468,7 +437,7 @@ export class Store implements ReadingStore {
     const off = this.headOff;
     const o0 = off % align;
     const p = t.plan(pin);
-    w.set(this.wff);
+    w.fill(255);
     const end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
     // Room for the record and for the bitmap word of the count after it: recordLimit, with
     // 4 * ceil((n + 1) / 32) as ((n + 32) >> 5) << 2 (no Math call). Otherwise the reading goes
@@ -508,7 +477,7 @@ export class Store implements ReadingStore {
   private rotateFor(boot: boolean): void {
     try {
       if (boot) this.ensureBoot();
-      else this.rotate();
+      else this.code.load("store").rotate(this);
     } catch (e) {
       if (isStoreFull(e)) this.drops[DROP_REFUSED]++;
       throw e;
@@ -549,12 +518,7 @@ export class Store implements ReadingStore {
   /** Position of the oldest undelivered reading (or the write head when none). */
   oldestPos(): LogPos {
     this.requireMounted();
-    for (let s = this.ringNext(-1, false); s >= 0; s = this.ringNext(s, false)) {
-      const count = this.sectorCount[s];
-      const bm = this.readBitmap(s, count);
-      for (let i = 0; i < count; i++) if (pendingBit(bm, count, i)) return this.sectorSeq[s] * POS_SPAN + i;
-    }
-    return this.headPos();
+    return (this.held || this.code.load("read")).oldestPos(this);
   }
 
   /**
@@ -567,14 +531,10 @@ export class Store implements ReadingStore {
     while (rec !== undefined && fn(rec) !== false) rec = cur.next();
   }
 
-  /**
-   * The read part: the one spool holds while an uplink exists (`held`), else loaded for this call.
-   * A flush keeps a cursor open (which holds a copy) while it marks deliveries: loaded afresh for
-   * each, a second copy would sit beside the cursor's at the flush's peak (docs/memory.md).
-   */
-  reader(): StoreRead {
-    return this.held || this.code.load("read");
-  }
+  // The read part below is the one spool holds while an uplink exists (`held`), else loaded for
+  // the call. A flush keeps a cursor open (which holds a copy) while it marks deliveries: loaded
+  // afresh for each, a second copy would sit beside the cursor's at the flush's peak
+  // (docs/memory.md).
 
   /**
    * A resumable {@link scan}: each `next()` decodes on from where the last one stopped, so a
@@ -583,7 +543,7 @@ export class Store implements ReadingStore {
    */
   openCursor(options: ScanOptions): LogCursor {
     this.requireMounted();
-    return this.reader().openCursor(this, options);
+    return (this.held || this.code.load("read")).openCursor(this, options);
   }
 
   /**
@@ -592,35 +552,23 @@ export class Store implements ReadingStore {
    */
   markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void {
     this.requireMounted();
-    this.reader().markDelivered(this, options);
+    (this.held || this.code.load("read")).markDelivered(this, options);
   }
 
   /** Marks one reading as dropped for `reason` (not to be sent), counted. */
   drop(pos: LogPos, reason: DropReason): void {
     this.requireMounted();
-    this.reader().drop(this, pos, reason);
-  }
-
-  /** The index of `reason` in the drop counters. @throws Error when it is not a drop reason. */
-  reasonIndex(reason: DropReason): number {
-    const i = DROP_REASONS.indexOf(reason);
-    if (i < 0) throw new Error("drop reason must be one of " + DROP_REASONS.join(", ") + "; got " + String(reason));
-    return i;
+    (this.held || this.code.load("read")).drop(this, pos, reason);
   }
 
   /**
    * Adds to a drop counter. Persisted as a small record when the head sector has room, else
    * in the next sector header.
+   * @throws Error when `reason` is not a drop reason or `n` not a count.
    */
   countDrop(reason: DropReason, n: number): void {
     this.requireMounted();
-    const i = this.reasonIndex(reason);
-    checkInt(n, 0, 0xffffffff, "countDrop n");
-    if (n === 0) return;
-    this.drops[i] += n;
-    if (this.readOnly) return;
-    const rec = encodeMeta(M_COUNT, i, n, 0, this.zeros);
-    if (this.bootPersisted && this.fits(rec.length, false)) this.writeRecord(rec);
+    (this.held || this.code.load("read")).countDrop(this, reason, n);
   }
 
   stats(): StoreStats {

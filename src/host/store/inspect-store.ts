@@ -9,7 +9,7 @@ import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN, pendingBit }
 import { ROTATION_MARK, R_BAD, R_END, R_READING } from "../../device/store/record.ts";
 import { BAD, DATA, Store } from "../../device/store/store.ts";
 import { anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
-import { readingOf, sectorCursor } from "../../device/store/read.ts";
+import { addr, readBitmap, readingOf, ringNext, sectorCursor } from "../../device/store/read.ts";
 
 /** A sector as {@link InspectStore.sectors} reports it. */
 export interface SectorInfo {
@@ -54,7 +54,7 @@ export class InspectStore extends Store {
     for (let s = 0; s < this.n; s++) {
       out.push({
         index: s,
-        address: this.addr(s),
+        address: addr(this, s),
         state: this.sectorState[s] === DATA ? "data" : this.sectorState[s] === BAD ? "bad" : "free",
         seq: this.sectorSeq[s],
         eraseCount: this.sectorErases[s],
@@ -71,9 +71,9 @@ export class InspectStore extends Store {
   /** Calls `fn` for every record of every sector in ring order, delivered and meta ones included. */
   walk(fn: (rec: WalkRecord) => boolean | void): void {
     this.requireMounted();
-    for (let s = this.ringNext(-1, true); s >= 0; s = this.ringNext(s, true)) {
+    for (let s = ringNext(this, -1, true); s >= 0; s = ringNext(this, s, true)) {
       const count = this.sectorCount[s];
-      const bm = count ? this.readBitmap(s, count) : new Uint8Array(0);
+      const bm = count ? readBitmap(this, s, count) : new Uint8Array(0);
       const c = sectorCursor(this, s);
       let r = c.next();
       while (r !== R_END) {

@@ -137,7 +137,7 @@ line("step.kind", us(t, N));
 t = getTime();
 for (let i = 0; i < N; i++) {
   const w = s.wbuf;
-  w.set(s.wff);
+  w.fill(255);
   const p = table.plan(PIN);
   _sink = encodeReadingAt(w, s.wdv, 1, table, p, PIN, K_F32, EPOCH, 1000, 21.5, s.zeros);
 }
@@ -181,7 +181,7 @@ line("step.book", us(t, N));
 t = getTime();
 for (let i = 0; i < 6; i++) {
   store.append({ pin: PIN, stamp: { epochMs: Math.floor(getTime() * 1000) }, value: 1.5 });
-  s.rotate();
+  s.code.load("store").rotate(s);
 }
 line("rotate", us(t, 6));
 
