@@ -181,9 +181,14 @@ export class Store implements ReadingStore {
   markCounted = false;
   /** The head sector's pin table (mount takes the one its scan of the head built). */
   table = new PinTable();
-  /** Aligned-write scratch of the append path (0xFF outside the record) and a DataView on it. */
-  readonly wbuf = blank(WBUF_BYTES);
-  readonly wdv = new DataView(this.wbuf.buffer);
+  /**
+   * Aligned-write scratch of the append path (0xFF outside the record), the 0xFF bytes that
+   * reset it (a native copy: `fill` costs an allocation per element on Espruino 2v29) and a
+   * DataView on it; the three share one buffer.
+   */
+  readonly wbuf: Uint8Array;
+  readonly wff: Uint8Array;
+  readonly wdv: DataView;
   /** This boot's id: one more than the last boot's, persisted at mount. */
   bootId = 0;
   bootPersisted = false;
@@ -244,6 +249,10 @@ export class Store implements ReadingStore {
     this.pageLog2 = log2;
     this.cycles = r.eraseCycles || DEFAULT_CYCLES;
     this.readOnly = !!options.readOnly;
+    const w = blank(2 * WBUF_BYTES);
+    this.wbuf = w.subarray(0, WBUF_BYTES);
+    this.wff = w.subarray(WBUF_BYTES);
+    this.wdv = new DataView(w.buffer);
     const n = this.n;
     const d = DROP_REASONS.length;
     // Widest first, so that every view starts at a multiple of its element size.
@@ -437,7 +446,7 @@ export class Store implements ReadingStore {
     const off = this.headOff;
     const o0 = off % align;
     const p = t.plan(pin);
-    w.fill(255);
+    w.set(this.wff);
     const end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
     // Room for the record and for the bitmap word of the count after it: recordLimit, with
     // 4 * ceil((n + 1) / 32) as ((n + 32) >> 5) << 2 (no Math call). Otherwise the reading goes
