@@ -11,8 +11,7 @@
  */
 import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
-import type { FullPolicy } from "./contract.ts";
-import type { StoreRead } from "./read.ts";
+import type { DropReason, FullPolicy } from "./contract.ts";
 import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreCode, type StoreOptions } from "./store.ts";
 import { READ, addr, clearBits, readBitmap, ringNext } from "./read.ts";
 import {
@@ -46,11 +45,6 @@ import { KIND_TYPES, ROTATION_MARK, R_BAD, R_END, R_META, R_READING, encodeMeta,
 /** Most anchors copied forward at one rotation, and returned by anchors(). */
 const MAX_CARRY = 12;
 const MAX_ANCHORS = 32;
-
-/** The read part: the one spool holds while its uplink exists, else loaded for this call (Store.openCursor). */
-function reader(store: Store): StoreRead {
-  return store.held || store.code.load("read");
-}
 
 function popcount8(x: number): number {
   let n = 0;
@@ -206,7 +200,7 @@ function scanSectors(store: Store): void {
   for (let s = 0; s < store.n; s++) {
     if (store.sectorState[s] !== DATA) continue;
     if (s === head || !store.sectorSealed[s]) {
-      const c = reader(store).sectorCursor(store, s, true);
+      const c = store.reader().sectorCursor(store, s, true);
       let minB = -1;
       let r = c.next();
       while (r !== R_END && r !== R_BAD) {
@@ -481,7 +475,7 @@ function carry(store: Store, h: number): void {
 
 /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
 function collectAnchors(store: Store, s: number, into: Anchor[], max: number): void {
-  const c = reader(store).sectorCursor(store, s);
+  const c = store.reader().sectorCursor(store, s);
   let r = c.next();
   while (r !== R_END && r !== R_BAD) {
     if (r === R_META && (c.sub === M_ANCHOR || c.sub === M_ANCHOR_COARSE)) addAnchor(into, anchorOf(c), max);
@@ -493,7 +487,7 @@ function collectAnchors(store: Store, s: number, into: Anchor[], max: number): v
 function salvageCount(store: Store, s: number): number {
   // The readings that pass their check are the first ones of the sector, up to the first
   // record that fails: count them, then test their bits.
-  const c = reader(store).sectorCursor(store, s, true);
+  const c = store.reader().sectorCursor(store, s, true);
   let k = 0;
   let r = c.next();
   while (r !== R_END && r !== R_BAD) {
@@ -616,7 +610,38 @@ function addAnchor(list: Anchor[], a: Anchor, max: number): void {
 }
 
 /** What the store calls for its rarely run operations (`StoreOptions.maintenance`). */
-export const MAINTENANCE = { rotate: rotate, carry: carry, appendAnchor: appendAnchor, anchors: anchors, eraseAll: eraseAll };
+/** The index of `reason` in the drop counters. @throws Error when it is not a drop reason. */
+function reasonIndex(reason: DropReason): number {
+  const i = DROP_REASONS.indexOf(reason);
+  if (i < 0) throw new Error("drop reason must be one of " + DROP_REASONS.join(", ") + "; got " + String(reason));
+  return i;
+}
+
+/**
+ * Adds `n` to the drop counter of `reason` (readings never stored or dropped outside the log).
+ * Persisted as a small record when the head sector has room, else in the next sector header.
+ * @throws Error when `st` is not mounted, `reason` is not a drop reason or `n` not a count.
+ */
+function countDrop(st: Store, reason: DropReason, n: number): void {
+  st.requireMounted();
+  const i = reasonIndex(reason);
+  checkInt(n, 0, 0xffffffff, "countDrop n");
+  if (n === 0) return;
+  st.drops[i] += n;
+  if (st.readOnly) return;
+  const rec = encodeMeta(M_COUNT, i, n, 0, st.zeros);
+  if (st.bootPersisted && st.fits(rec.length, false)) st.writeRecord(rec);
+}
+
+export const MAINTENANCE = {
+  rotate: rotate,
+  carry: carry,
+  appendAnchor: appendAnchor,
+  anchors: anchors,
+  eraseAll: eraseAll,
+  reasonIndex: reasonIndex,
+  countDrop: countDrop,
+};
 
 /** What the store calls at boot and to reconfigure (`StoreOptions.boot`): apart, so that a rotation does not load mount's code. */
 export const BOOT = { configure: configure, mount: mount };
@@ -637,7 +662,7 @@ const LOCAL_CODE = { load: (name: string) => (name === "store" ? MAINTENANCE : n
  */
 export function createStore(options: LocalStoreOptions): Store {
   const s = new Store(withMaintenance(options));
-  s.mount();
+  BOOT.mount(s);
   return s;
 }
 

@@ -8,10 +8,10 @@
  * writes (docs/flash-format.md).
  */
 import type { DropReason, LogCursor, LogPos, LogRecord, ScanOptions } from "./contract.ts";
-import { DROP_REASONS, M_COUNT, POS_SPAN, bitmapByte, pendingBit, recordLimit } from "./format.ts";
-import { EPOCH, R_BAD, R_END, R_READING, SectorCursor, encodeMeta } from "./record.ts";
+import { POS_SPAN, bitmapByte, pendingBit, recordLimit } from "./format.ts";
+import { EPOCH, R_BAD, R_END, R_READING, SectorCursor } from "./record.ts";
 import type { Store } from "./store.ts";
-import { DATA, checkInt } from "./store.ts";
+import { DATA } from "./store.ts";
 import type { Reading } from "../types.ts";
 
 // The helpers below work on a Store's state for the parts only: as Store methods they would
@@ -190,27 +190,11 @@ function oldestPos(st: Store): LogPos {
   return st.headPos();
 }
 
-/** The index of `reason` in the drop counters. @throws Error when it is not a drop reason. */
-function reasonIndex(reason: DropReason): number {
-  const i = DROP_REASONS.indexOf(reason);
-  if (i < 0) throw new Error("drop reason must be one of " + DROP_REASONS.join(", ") + "; got " + String(reason));
-  return i;
-}
-
-/** {@link Store.countDrop} of a mounted store. */
-function countDrop(st: Store, reason: DropReason, n: number): void {
-  const i = reasonIndex(reason);
-  checkInt(n, 0, 0xffffffff, "countDrop n");
-  if (n === 0) return;
-  st.drops[i] += n;
-  if (st.readOnly) return;
-  const rec = encodeMeta(M_COUNT, i, n, 0, st.zeros);
-  if (st.bootPersisted && st.fits(rec.length, false)) st.writeRecord(rec);
-}
-
 /** {@link Store.drop} of a mounted store. */
 function drop(st: Store, pos: LogPos, reason: DropReason): void {
-  reasonIndex(reason);
+  // The drop counters are the store part's (with the record that persists them).
+  const m = st.code.load("store");
+  m.reasonIndex(reason);
   const seq = Math.floor(pos / POS_SPAN);
   const i = pos - seq * POS_SPAN;
   for (let s = 0; s < st.n; s++) {
@@ -223,7 +207,7 @@ function drop(st: Store, pos: LogPos, reason: DropReason): void {
     clear[bitmapByte(count, i)] = bit;
     writeClears(st, s, clear);
     st.sectorPending[s]--;
-    countDrop(st, reason, 1);
+    m.countDrop(st, reason, 1);
     return;
   }
 }
@@ -235,6 +219,5 @@ export const READ = {
   markDelivered: markDelivered,
   drop: drop,
   oldestPos: oldestPos,
-  countDrop: countDrop,
 };
 export type StoreRead = typeof READ;

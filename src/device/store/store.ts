@@ -272,26 +272,11 @@ export class Store implements ReadingStore {
     // Without a table nothing is loaded: the firmware's boot applies its table with the mount
     // (src/device/parts/mount.ts), one load of the mount part instead of two.
     this.ds = {};
-    if (options.datastreams) this.configure({ datastreams: options.datastreams });
+    if (options.datastreams) this.code.load("mount").configure(this, { datastreams: options.datastreams });
   }
 
-  /**
-   * Changes the full policy and/or the datastream table of a mounted store (no remount).
-   * @throws Error on a bad policy or datastream entry.
-   */
-  configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamSettings } }): void {
-    this.code.load("mount").configure(this, options);
-  }
-
-  /**
-   * Boot recovery: reads every sector header (and seal and bitmap), scans only the newest
-   * sector, finds the write head, the oldest undelivered reading and the counters, then
-   * persists the new boot id. Time is proportional to the number of sectors.
-   * @throws Error when the region was formatted with another sector size.
-   */
-  mount(): void {
-    this.code.load("mount").mount(this);
-  }
+  // Mount (boot recovery) and reconfiguration are the mount part's `mount` and `configure`
+  // (maintenance.ts BOOT), called on the store: as methods they would cost JsVars at rest.
 
   /**
    * Persists a clock anchor (durable on return).
@@ -429,6 +414,11 @@ export class Store implements ReadingStore {
       if (!this.bootPersisted) this.rotateFor(true);
       this.put(pin, kind, dom, ms, value);
     }
+    // A boot-relative reading: the smallest boot id its sector (the head, after any rotation)
+    // refers to. Here and not in put: the hot path writes only epoch stamps.
+    const h = this.head;
+    const mb = this.sectorMinBoot;
+    if (dom >= 0 && (mb[h] < 0 || dom < mb[h])) mb[h] = dom;
   }
 
   /**
@@ -466,17 +456,12 @@ export class Store implements ReadingStore {
     cnt[h]++;
     this.sectorPending[h]++;
     this.appendedTotal++;
-    if (dom >= 0) this.noteBoot(h, dom);
   }
 
   /** {@link put} of a reading that does not fit the head, after a rotation. */
   private putRotated(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
     this.rotateFor(false);
     this.put(pin, kind, dom, ms, value);
-  }
-
-  private noteBoot(h: number, dom: number): void {
-    if (this.sectorMinBoot[h] < 0 || dom < this.sectorMinBoot[h]) this.sectorMinBoot[h] = dom;
   }
 
   /**
@@ -515,7 +500,6 @@ export class Store implements ReadingStore {
     this.sectorCount[h]++;
     this.sectorPending[h]++;
     this.appendedTotal++;
-    if (dom >= 0) this.noteBoot(h, dom);
   }
 
   /** The write head: no reading exists at or after this position. */
@@ -527,7 +511,7 @@ export class Store implements ReadingStore {
   /** Position of the oldest undelivered reading (or the write head when none). */
   oldestPos(): LogPos {
     this.requireMounted();
-    return (this.held || this.code.load("read")).oldestPos(this);
+    return this.reader().oldestPos(this);
   }
 
   /**
@@ -540,10 +524,18 @@ export class Store implements ReadingStore {
     while (rec !== undefined && fn(rec) !== false) rec = cur.next();
   }
 
-  // The read part below is the one spool holds while an uplink exists (`held`), else loaded for
-  // the call. A flush keeps a cursor open (which holds a copy) while it marks deliveries: loaded
-  // afresh for each, a second copy would sit beside the cursor's at the flush's peak
-  // (docs/memory.md).
+  /**
+   * The read part: the one spool holds while an uplink exists (`held`), else loaded for this call.
+   * A flush keeps a cursor open (which holds a copy) while it marks deliveries: loaded afresh for
+   * each, a second copy would sit beside the cursor's at the flush's peak (docs/memory.md). A
+   * method, not a load in the maintenance parts: the build links a part only to what the bundle
+   * declares before any load that may reach it (src/host/build/link.ts), and a literal load of
+   * the read part in the mount part, which the boot loads early, would keep the read part from
+   * linking the bundle's PinTable.
+   */
+  reader(): StoreRead {
+    return this.held || this.code.load("read");
+  }
 
   /**
    * A resumable {@link scan}: each `next()` decodes on from where the last one stopped, so a
@@ -552,7 +544,7 @@ export class Store implements ReadingStore {
    */
   openCursor(options: ScanOptions): LogCursor {
     this.requireMounted();
-    return (this.held || this.code.load("read")).openCursor(this, options);
+    return this.reader().openCursor(this, options);
   }
 
   /**
@@ -561,23 +553,13 @@ export class Store implements ReadingStore {
    */
   markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void {
     this.requireMounted();
-    (this.held || this.code.load("read")).markDelivered(this, options);
+    this.reader().markDelivered(this, options);
   }
 
   /** Marks one reading as dropped for `reason` (not to be sent), counted. */
   drop(pos: LogPos, reason: DropReason): void {
     this.requireMounted();
-    (this.held || this.code.load("read")).drop(this, pos, reason);
-  }
-
-  /**
-   * Adds to a drop counter. Persisted as a small record when the head sector has room, else
-   * in the next sector header.
-   * @throws Error when `reason` is not a drop reason or `n` not a count.
-   */
-  countDrop(reason: DropReason, n: number): void {
-    this.requireMounted();
-    (this.held || this.code.load("read")).countDrop(this, reason, n);
+    this.reader().drop(this, pos, reason);
   }
 
   stats(): StoreStats {

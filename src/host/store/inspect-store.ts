@@ -4,11 +4,12 @@
  * carry them (linux's code budget).
  */
 import type { Anchor, DatastreamType, Reading } from "../../device/types.ts";
-import type { LogPos } from "../../device/store/contract.ts";
+import type { DropReason, FullPolicy, LogPos } from "../../device/store/contract.ts";
+import type { DatastreamSettings } from "../../device/codec/value.ts";
 import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN, pendingBit } from "../../device/store/format.ts";
 import { ROTATION_MARK, R_BAD, R_END, R_READING } from "../../device/store/record.ts";
 import { BAD, DATA, Store } from "../../device/store/store.ts";
-import { anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
+import { BOOT, MAINTENANCE, anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
 import { addr, readBitmap, readingOf, ringNext, sectorCursor } from "../../device/store/read.ts";
 
 /** A sector as {@link InspectStore.sectors} reports it. */
@@ -45,6 +46,30 @@ export class InspectStore extends Store {
   /** @throws Error naming the option to fix (see Store). */
   constructor(options: LocalStoreOptions) {
     super(withMaintenance(options));
+  }
+
+  /**
+   * Boot recovery (maintenance.ts BOOT.mount: on the device the mount part).
+   * @throws Error when the region was formatted with another sector size.
+   */
+  mount(): void {
+    BOOT.mount(this);
+  }
+
+  /**
+   * Changes the full policy and/or the datastream table of a mounted store (no remount).
+   * @throws Error on a bad policy or datastream entry.
+   */
+  configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamSettings } }): void {
+    BOOT.configure(this, options);
+  }
+
+  /**
+   * Adds to a drop counter (maintenance.ts MAINTENANCE.countDrop: on the device the store part).
+   * @throws Error when not mounted, on an unknown reason or a bad count.
+   */
+  countDrop(reason: DropReason, n: number): void {
+    MAINTENANCE.countDrop(this, reason, n);
   }
 
   /** Per-sector summary, physical order. */

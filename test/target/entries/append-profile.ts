@@ -12,7 +12,7 @@
  */
 import { espruinoHal } from "../../../src/device/espruino-hal.ts";
 import { Store } from "../../../src/device/store/store.ts";
-import { withMaintenance } from "../../../src/device/store/maintenance.ts";
+import { BOOT, withMaintenance } from "../../../src/device/store/maintenance.ts";
 import { EPOCH, PinTable, encodeReading, encodeReadingAt } from "../../../src/device/store/record.ts";
 import { K_F32 } from "../../../src/device/store/format.ts";
 import { keepStorageNonEmpty } from "../../../src/device/api/store-open.ts";
@@ -30,7 +30,7 @@ keepStorageNonEmpty(hal, BOARD);
 const f = BOARD.flash;
 const region = { address: f.address, length: f.length - SCRATCH, pageSize: f.pageSize, writeAlignment: f.writeAlignment };
 const store = new Store(withMaintenance({ hal: hal, region: region, datastreams: { "2": { type: "double" } } }));
-store.mount();
+BOOT.mount(store);
 store.eraseAll();
 
 function us(t0: number, n: number): number {
