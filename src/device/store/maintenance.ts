@@ -111,21 +111,21 @@ function mount(store: Store): void {
   // both would be one more in each part while it is loaded (the bundle does not keep it, so
   // linking cannot share it; kept resident it would cost JsVars at rest: docs/memory.md).
   store.headOff = RECORDS_START;
-  store.headFull = false;
-  store.headTorn = false;
+  store.headFull = 0;
+  store.headTorn = 0;
   store.headMark = -1;
-  store.markCounted = false;
+  store.markCounted = 0;
   store.table.n = 0;
   scanSectors(store);
   const carryDone = restoreCounters(store, hdr);
   // store.bootId held the highest boot id found: this boot is the next.
   store.bootId = store.bootId + 1 > 0xffffffff ? 1 : store.bootId + 1;
-  store.bootPersisted = false;
+  store.bootPersisted = 0;
   store.bytesSinceMount = 0;
   store.mountedAt = store.uptime ? store.uptime() : 0;
-  store.mounted = true;
+  store.mounted = 1;
   if (store.readOnly) return;
-  store.carryPending = store.head >= 0 && !carryDone;
+  store.carryPending = store.head >= 0 && !carryDone ? 1 : 0;
   persistBoot(store);
 }
 
@@ -223,9 +223,10 @@ function scanSectors(store: Store): void {
         // A torn record at the end: its bytes cannot be rewritten, so the sector is closed.
         // So is a record area whose first free byte is blank but later ones are not: a cut
         // program that left the tag unprogrammed and some bits after it programmed.
-        store.headTorn = r === R_BAD || (!store.sectorSealed[s] && !isBlank(store, s, c.off, recordLimit(store.sectorBytes, c.count)));
+        store.headTorn =
+          r === R_BAD || (!store.sectorSealed[s] && !isBlank(store, s, c.off, recordLimit(store.sectorBytes, c.count))) ? 1 : 0;
         // A head of earlier firmware (format 1) is closed too: new records go to a format-2 sector.
-        store.headFull = store.headTorn || store.sectorSealed[s] === 1 || store.sectorVersion[s] === FORMAT_V1;
+        store.headFull = store.headTorn || store.sectorSealed[s] === 1 || store.sectorVersion[s] === FORMAT_V1 ? 1 : 0;
       }
     }
     store.sectorPending[s] = countPending(store, s, store.sectorCount[s]);
@@ -246,7 +247,7 @@ function restoreCounters(store: Store, hdr: SectorHeader | undefined): boolean {
   // erase) and the next header, which would carry the count, is missing.
   if (store.headMark > 0 && store.sectorState[(head + 1) % store.n] !== DATA) {
     store.drops[DROP_OVERWRITTEN] += store.headMark;
-    store.markCounted = true;
+    store.markCounted = 1;
   }
   return !(hdr.flags & FLAG_CARRY_DONE);
 }
@@ -263,7 +264,7 @@ function persistBoot(store: Store): void {
   const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
   if (head >= 0 && store.fits(boot.length, false)) {
     store.writeRecord(boot);
-    store.bootPersisted = true;
+    store.bootPersisted = 1;
   }
 }
 
@@ -328,7 +329,7 @@ function rotate(store: Store): void {
   store.drops[DROP_CORRUPT] += corrupt;
   eraseSector(store, t);
   writeHeader(store, t, any ? (maxSeq + 1) >>> 0 : 1, erases);
-  store.carryPending = true;
+  store.carryPending = 1;
   writeAnchors(store, rescue);
   carry(store, t);
 }
@@ -406,13 +407,13 @@ function writeHeader(store: Store, t: number, seq: number, erases: number): void
   store.sectorMinBoot[t] = -1;
   store.head = t;
   store.headOff = RECORDS_START;
-  store.headFull = false;
-  store.headTorn = false;
+  store.headFull = 0;
+  store.headTorn = 0;
   store.headMark = -1;
-  store.markCounted = false;
+  store.markCounted = 0;
   store.table.n = 0;
   store.gen++;
-  store.bootPersisted = true;
+  store.bootPersisted = 1;
 }
 
 /**
@@ -470,7 +471,7 @@ function writeAnchors(store: Store, list: Anchor[]): void {
 function carry(store: Store, h: number): void {
   writeAnchors(store, neededAnchors(store, (h + 1) % store.n));
   setFlag(store, h, FLAG_CARRY_DONE);
-  store.carryPending = false;
+  store.carryPending = 0;
 }
 
 /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */

@@ -118,6 +118,12 @@ export function checkMs(v: unknown, what: string): number {
   return Math.floor(v);
 }
 
+/**
+ * The store's yes/no state: 1 or 0, not a boolean. Espruino keeps a small integer in the JsVar
+ * that names the property; a boolean takes one more (measured at rest, docs/memory.md).
+ */
+export type Flag = 0 | 1;
+
 /** The ring buffer of readings. Construct, then {@link mount} (or use createStore in maintenance.ts). */
 export class Store implements ReadingStore {
   // The state below is the maintenance code's as well (maintenance.ts): not for other callers.
@@ -142,7 +148,7 @@ export class Store implements ReadingStore {
    * sparse array: Espruino keeps only the pins set (a Uint8Array of 256 took about 20 JsVars).
    */
   hot: number[] = [];
-  readonly readOnly: boolean;
+  readonly readOnly: Flag;
 
   // The sector table: one typed array per field, indexed by sector, kept on the Store itself
   // (not an object of its own: the append path reads two of them, one lookup each). Mount fills
@@ -172,13 +178,13 @@ export class Store implements ReadingStore {
   /** Changes whenever sectors are erased or the head moves: open cursors then re-seek. */
   gen = 0;
   headOff = RECORDS_START;
-  headFull = false;
+  headFull: Flag = 0;
   /** The head ends in a torn record: nothing can be written after it. */
-  headTorn = false;
+  headTorn: Flag = 0;
   /** n of the head's last rotation mark, -1 when it has none. */
   headMark = -1;
   /** The head's rotation mark was counted at mount (the sector after it was already erased). */
-  markCounted = false;
+  markCounted: Flag = 0;
   /** The head sector's pin table (mount takes the one its scan of the head built). */
   table = new PinTable();
   /**
@@ -191,15 +197,15 @@ export class Store implements ReadingStore {
   readonly wdv: DataView;
   /** This boot's id: one more than the last boot's, persisted at mount. */
   bootId = 0;
-  bootPersisted = false;
+  bootPersisted: Flag = 0;
   appendedTotal = 0;
   /** Counters by drop reason (DROP_REASONS' order). */
   drops: Float64Array;
   bytesSinceMount = 0;
   mountedAt = 0;
-  mounted = false;
+  mounted: Flag = 0;
   /** The head's copy-forward of anchors has not completed (cut during a rotation). */
-  carryPending = false;
+  carryPending: Flag = 0;
 
   /** @throws Error naming the option to fix (region geometry, sectorPages, policy, datastreams). */
   constructor(options: StoreOptions) {
@@ -248,7 +254,7 @@ export class Store implements ReadingStore {
     this.pageSize = r.pageSize;
     this.pageLog2 = log2;
     this.cycles = r.eraseCycles || DEFAULT_CYCLES;
-    this.readOnly = !!options.readOnly;
+    this.readOnly = options.readOnly ? 1 : 0;
     const w = blank(2 * WBUF_BYTES);
     this.wbuf = w.subarray(0, WBUF_BYTES);
     this.wff = w.subarray(WBUF_BYTES);
@@ -331,7 +337,7 @@ export class Store implements ReadingStore {
     const boot = encodeMeta(M_BOOT, this.bootId, 0, 0, this.zeros);
     if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
       this.writeRecord(boot);
-      this.bootPersisted = true;
+      this.bootPersisted = 1;
     } else this.code.load("store").rotate(this);
   }
 
