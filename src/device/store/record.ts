@@ -4,14 +4,13 @@
  */
 import type { FlashPort } from "../hal.ts";
 import type { DatastreamType, ReadingValue } from "../types.ts";
-import { putVarint, roundFloat32, unzigzag, utf8Decode, utf8Encode, varintSize, zigzag } from "../codec/value.ts";
+import { putVarint, roundFloat32, unzigzag, utf8Decode, utf8Encode, zigzag } from "../codec/value.ts";
 import {
   K_BOOL,
   K_ENUM,
   K_F32,
   K_F64,
   K_INT,
-  K_LOC,
   K_META,
   K_STR,
   M_ANCHOR,
@@ -127,25 +126,6 @@ function putI32(b: Uint8Array, o: number, v: number): number {
   b[o + 2] = (v >> 16) & 255;
   b[o + 3] = (v >> 24) & 255;
   return o + 4;
-}
-
-/**
- * Bytes of a reading record (check bytes included) encoded against `table`; `strLen` is the
- * UTF-8 length of a string value (0 for other kinds).
- */
-function readingSize(table: PinTable, p: number, kind: number, dom: number, ms: number, value: ReadingValue, strLen: number): number {
-  let size = 2 + (p >= 0 ? 0 : 1);
-  if (p >= 0 && table.dom[p] === dom) {
-    const dd = ms - table.last[p] - table.delta[p];
-    if (dd !== 0) size += varintSize(zigzag(dd));
-  } else if (dom === EPOCH) size += 6;
-  else size += varintSize(dom) + varintSize(ms);
-  if (kind === K_INT || kind === K_ENUM) size += varintSize(zigzag(value as number));
-  else if (kind === K_F32) size += 4;
-  else if (kind === K_F64 || kind === K_LOC) size += 8;
-  else if (kind === K_BOOL) size += 1;
-  else if (kind === K_STR) size += varintSize(strLen) + strLen + 2;
-  return size;
 }
 
 /**
@@ -265,11 +245,11 @@ export function encodeReading(
   value: ReadingValue,
   zeros: ZeroBits,
 ): Uint8Array {
-  const p = table.plan(pin);
-  const strLen = kind === K_STR ? utf8Encode(value as string) : 0;
-  const b = blank(readingSize(table, p, kind, dom, ms, value, strLen));
-  encodeReadingAt(b, new DataView(b.buffer), 0, table, p, pin, kind, dom, ms, value, zeros);
-  return b;
+  // Room for the longest record of its kind (a string's UTF-8 takes at most 3 bytes per UTF-16
+  // unit), cut to the record: no size function beside the encoder, which would be one more
+  // function resident in the bundle (docs/memory.md).
+  const b = blank(MAX_FIXED_RECORD + (kind === K_STR ? 3 * (value as string).length : 0));
+  return b.slice(0, encodeReadingAt(b, new DataView(b.buffer), 0, table, table.plan(pin), pin, kind, dom, ms, value, zeros));
 }
 
 /** Encodes a meta record: boot (a = boot id), anchor (a, b = uptime, c = epoch; coarse or not) or count (a = reason, b = n). */
