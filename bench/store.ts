@@ -13,7 +13,7 @@ import { NorFlash } from "../src/host/sim/nor-flash.ts";
 import { FlashBus } from "../src/host/sim/flash-bus.ts";
 import { HEADER_BYTES, JsfStorage } from "../src/host/sim/storage.ts";
 import { Store } from "../src/device/store/store.ts";
-import { withMaintenance } from "../src/device/store/maintenance.ts";
+import { BOOT, withMaintenance } from "../src/device/store/maintenance.ts";
 import type { Reading } from "../src/device/types.ts";
 import { espruinoNumberText } from "../src/host/sim/number-text.ts";
 
@@ -36,7 +36,7 @@ function newStore(flash: NorFlash): Store {
       datastreams: { "1": { type: "double" }, "2": { type: "double" }, "3": { type: "double" }, "4": { type: "double" } },
     }),
   );
-  s.mount();
+  BOOT.mount(s);
   return s;
 }
 

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "../src/host/build/index.ts";
+import { MANGLE_CACHE } from "../src/host/build/mangle.ts";
 import type { SimEspruino } from "../src/host/sim/espruino.ts";
 import { readBoard, simWorld } from "../src/host/sim/testing.ts";
 import type { Reading } from "../src/device/types.ts";
@@ -55,17 +56,19 @@ async function template(dir: string): Promise<string> {
 function wrap(sim: SimEspruino, s: any): CrashStore {
   const parse = sim.eval("JSON.parse") as (json: string) => unknown;
   const into = (v: unknown) => parse(JSON.stringify(v));
+  // The bundle knows some methods by their short names (src/host/build/mangle.ts).
+  const call = (name: string, ...args: unknown[]) => s[MANGLE_CACHE[name] ?? name](...args);
   return {
     get bootId() {
       return s.bootId;
     },
-    append: (r: Reading) => s.append(into(r)),
-    appendAnchor: (a: unknown) => s.appendAnchor(into(a)),
-    markDelivered: (r: unknown) => s.markDelivered(into(r)),
-    scan: (o: unknown, cb: unknown) => s.scan(into(o), cb),
-    oldestPos: () => s.oldestPos(),
-    stats: () => s.stats(),
-    anchors: () => s.anchors(),
+    append: (r: Reading) => call("append", into(r)),
+    appendAnchor: (a: unknown) => call("appendAnchor", into(a)),
+    markDelivered: (r: unknown) => call("markDelivered", into(r)),
+    scan: (o: unknown, cb: unknown) => call("scan", into(o), cb),
+    oldestPos: () => call("oldestPos"),
+    stats: () => call("stats"),
+    anchors: () => call("anchors"),
   } as CrashStore;
 }
 

@@ -9,7 +9,7 @@
 import test from "ava";
 import { NorFlash } from "../src/host/sim/nor-flash.ts";
 import { Store } from "../src/device/store/store.ts";
-import { withMaintenance } from "../src/device/store/maintenance.ts";
+import { BOOT, withMaintenance } from "../src/device/store/maintenance.ts";
 import {
   CRASH_DATASTREAMS,
   crashCheck,
@@ -33,7 +33,7 @@ const RECOVERY_EVERY = 5;
 
 function mount(flash: NorFlash): Store {
   const s = new Store(withMaintenance({ flash, crc32, region: REGION, sectorPages: 1, datastreams: CRASH_DATASTREAMS }));
-  s.mount();
+  BOOT.mount(s);
   return s;
 }
 

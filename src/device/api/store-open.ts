@@ -66,5 +66,5 @@ export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig
  * again: that would start a new boot id under the clock's and the uplink's feet.
  */
 export function reconfigureStore(store: Store, c: SpoolConfig): void {
-  store.configure({ policy: c.buffer.policy, datastreams: datastreamTable(c) });
+  store.code.load("mount").configure(store, { policy: c.buffer.policy, datastreams: datastreamTable(c) });
 }

@@ -96,8 +96,6 @@ export interface ReadingStore {
   markDelivered(options: { pin: number; from: LogPos; to: LogPos }): void;
   /** Marks one reading as dropped for `reason` (not to be sent), counted. */
   drop(pos: LogPos, reason: DropReason): void;
-  /** Adds to a drop counter for readings never stored or dropped outside the log. */
-  countDrop(reason: DropReason, n: number): void;
   stats(): StoreStats;
   /** Erases everything (counts undelivered readings as "erased"); keeps boot id and erase counts. */
   eraseAll(): number;

@@ -219,7 +219,7 @@ export function decodeHeader(b: Uint8Array, crc32: (d: Uint8Array) => number): S
 
 /** Builds the 60 header bytes (flags and seal stay 0xFF). */
 export function encodeHeader(
-  h: { sectorPages: number; pageLog2: number; seq: number; erases: number; bootId: number; appended: number; drops: number[] },
+  h: { sectorPages: number; pageLog2: number; seq: number; erases: number; bootId: number; appended: number; drops: ArrayLike<number> },
   crc32: (d: Uint8Array) => number,
 ): Uint8Array {
   const b = blank(HEADER_BYTES);

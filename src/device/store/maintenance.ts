@@ -11,9 +11,9 @@
  */
 import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
-import type { FullPolicy } from "./contract.ts";
+import type { DropReason, FullPolicy } from "./contract.ts";
 import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreCode, type StoreOptions } from "./store.ts";
-import { READ, clearBits } from "./read.ts";
+import { READ, addr, clearBits, readBitmap, ringNext } from "./read.ts";
 import {
   DROP_CORRUPT,
   DROP_ERASED,
@@ -111,21 +111,21 @@ function mount(store: Store): void {
   // both would be one more in each part while it is loaded (the bundle does not keep it, so
   // linking cannot share it; kept resident it would cost JsVars at rest: docs/memory.md).
   store.headOff = RECORDS_START;
-  store.headFull = false;
-  store.headTorn = false;
+  store.headFull = 0;
+  store.headTorn = 0;
   store.headMark = -1;
-  store.markCounted = false;
-  store.table.reset();
+  store.markCounted = 0;
+  store.table.n = 0;
   scanSectors(store);
   const carryDone = restoreCounters(store, hdr);
   // store.bootId held the highest boot id found: this boot is the next.
   store.bootId = store.bootId + 1 > 0xffffffff ? 1 : store.bootId + 1;
-  store.bootPersisted = false;
+  store.bootPersisted = 0;
   store.bytesSinceMount = 0;
   store.mountedAt = store.uptime ? store.uptime() : 0;
-  store.mounted = true;
+  store.mounted = 1;
   if (store.readOnly) return;
-  store.carryPending = store.head >= 0 && !carryDone;
+  store.carryPending = store.head >= 0 && !carryDone ? 1 : 0;
   persistBoot(store);
 }
 
@@ -142,7 +142,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
   let headHdr: SectorHeader | undefined;
   store.bootId = 0;
   for (let s = 0; s < n; s++) {
-    const h = decodeHeader(store.flash.read(store.addr(s), RECORDS_START), store.crc);
+    const h = decodeHeader(store.flash.read(addr(store, s), RECORDS_START), store.crc);
     store.sectorCount[s] = 0;
     store.sectorPending[s] = 0;
     store.sectorSealed[s] = 0;
@@ -153,7 +153,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
     if (h === "blank") store.sectorState[s] = FREE;
     else if (h === "bad") store.sectorState[s] = isBlank(store, s, HEADER_BYTES, store.sectorBytes) ? FREE : BAD;
     else {
-      if (h.sectorPages !== store.sectorPages || h.pageLog2 !== store.pageLog2) {
+      if (h.sectorPages !== store.sectorBytes / store.pageSize || h.pageLog2 !== store.pageLog2) {
         throw new Error(
           "the flash region was formatted with " +
             h.sectorPages +
@@ -184,8 +184,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
   // of theirs (rotation is sequential), so wear is never under-estimated.
   for (let s = 0; s < n; s++) if (store.sectorState[s] !== DATA) store.sectorErases[s] = maxEr;
   store.head = head;
-  store.drops = [];
-  for (let i = 0; i < DROP_REASONS.length; i++) store.drops.push(0);
+  store.drops.fill(0);
   store.appendedTotal = 0;
   return headHdr;
 }
@@ -224,9 +223,10 @@ function scanSectors(store: Store): void {
         // A torn record at the end: its bytes cannot be rewritten, so the sector is closed.
         // So is a record area whose first free byte is blank but later ones are not: a cut
         // program that left the tag unprogrammed and some bits after it programmed.
-        store.headTorn = r === R_BAD || (!store.sectorSealed[s] && !isBlank(store, s, c.off, recordLimit(store.sectorBytes, c.count)));
+        store.headTorn =
+          r === R_BAD || (!store.sectorSealed[s] && !isBlank(store, s, c.off, recordLimit(store.sectorBytes, c.count))) ? 1 : 0;
         // A head of earlier firmware (format 1) is closed too: new records go to a format-2 sector.
-        store.headFull = store.headTorn || store.sectorSealed[s] === 1 || store.sectorVersion[s] === FORMAT_V1;
+        store.headFull = store.headTorn || store.sectorSealed[s] === 1 || store.sectorVersion[s] === FORMAT_V1 ? 1 : 0;
       }
     }
     store.sectorPending[s] = countPending(store, s, store.sectorCount[s]);
@@ -247,7 +247,7 @@ function restoreCounters(store: Store, hdr: SectorHeader | undefined): boolean {
   // erase) and the next header, which would carry the count, is missing.
   if (store.headMark > 0 && store.sectorState[(head + 1) % store.n] !== DATA) {
     store.drops[DROP_OVERWRITTEN] += store.headMark;
-    store.markCounted = true;
+    store.markCounted = 1;
   }
   return !(hdr.flags & FLAG_CARRY_DONE);
 }
@@ -264,13 +264,13 @@ function persistBoot(store: Store): void {
   const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
   if (head >= 0 && store.fits(boot.length, false)) {
     store.writeRecord(boot);
-    store.bootPersisted = true;
+    store.bootPersisted = 1;
   }
 }
 
 /** Whether bytes [from, to) of sector s are all 0xFF. */
 function isBlank(store: Store, s: number, from: number, to: number): boolean {
-  const a = store.addr(s);
+  const a = addr(store, s);
   for (let o = from; o < to; o += 256) {
     const b = store.flash.read(a + o, Math.min(256, to - o));
     for (let i = 0; i < b.length; i++) if (b[i] !== 255) return false;
@@ -281,7 +281,7 @@ function isBlank(store: Store, s: number, from: number, to: number): boolean {
 /** Undelivered readings among the first `c` of sector s (bits still set in its bitmap). */
 function countPending(store: Store, s: number, c: number): number {
   if (c === 0) return 0;
-  const bm = store.readBitmap(s, c);
+  const bm = readBitmap(store, s, c);
   let p = 0;
   for (let i = 0; i < c; i += 8) {
     let byte = bm[bitmapByte(c, i)];
@@ -294,7 +294,7 @@ function countPending(store: Store, s: number, c: number): number {
 function setFlag(store: Store, s: number, flag: number): void {
   const m = new Uint8Array(4);
   m[0] = flag;
-  clearBits(store, store.addr(s) + OFF_FLAGS, m);
+  clearBits(store, addr(store, s) + OFF_FLAGS, m);
 }
 
 /**
@@ -329,7 +329,7 @@ function rotate(store: Store): void {
   store.drops[DROP_CORRUPT] += corrupt;
   eraseSector(store, t);
   writeHeader(store, t, any ? (maxSeq + 1) >>> 0 : 1, erases);
-  store.carryPending = true;
+  store.carryPending = 1;
   writeAnchors(store, rescue);
   carry(store, t);
 }
@@ -356,7 +356,7 @@ function writeRotationMark(store: Store, t: number, lost: number): void {
 function sealHead(store: Store): void {
   const old = store.head;
   if (old >= 0 && !store.sectorSealed[old]) {
-    store.flash.write(store.addr(old) + OFF_SEAL, encodeSeal(store.sectorCount[old], store.sectorMinBoot[old]));
+    store.flash.write(addr(store, old) + OFF_SEAL, encodeSeal(store.sectorCount[old], store.sectorMinBoot[old]));
     store.sectorSealed[old] = 1;
   }
 }
@@ -370,9 +370,9 @@ function sealHead(store: Store): void {
  * readings. Then every page is erased.
  */
 function eraseSector(store: Store, t: number): void {
-  const a = store.addr(t);
+  const a = addr(store, t);
   if (store.sectorState[t] === DATA) store.flash.write(a, new Uint8Array(HEADER_BYTES));
-  for (let p = 0; p < store.sectorPages; p++) store.flash.erasePage(a + p * store.pageSize);
+  for (let p = 0; p < store.sectorBytes / store.pageSize; p++) store.flash.erasePage(a + p * store.pageSize);
   store.sectorState[t] = FREE;
 }
 
@@ -382,10 +382,10 @@ function eraseSector(store: Store, t: number): void {
  */
 function writeHeader(store: Store, t: number, seq: number, erases: number): void {
   store.flash.write(
-    store.addr(t),
+    addr(store, t),
     encodeHeader(
       {
-        sectorPages: store.sectorPages,
+        sectorPages: store.sectorBytes / store.pageSize,
         pageLog2: store.pageLog2,
         seq,
         erases,
@@ -407,13 +407,13 @@ function writeHeader(store: Store, t: number, seq: number, erases: number): void
   store.sectorMinBoot[t] = -1;
   store.head = t;
   store.headOff = RECORDS_START;
-  store.headFull = false;
-  store.headTorn = false;
+  store.headFull = 0;
+  store.headTorn = 0;
   store.headMark = -1;
-  store.markCounted = false;
-  store.table.reset();
+  store.markCounted = 0;
+  store.table.n = 0;
   store.gen++;
-  store.bootPersisted = true;
+  store.bootPersisted = 1;
 }
 
 /**
@@ -471,7 +471,7 @@ function writeAnchors(store: Store, list: Anchor[]): void {
 function carry(store: Store, h: number): void {
   writeAnchors(store, neededAnchors(store, (h + 1) % store.n));
   setFlag(store, h, FLAG_CARRY_DONE);
-  store.carryPending = false;
+  store.carryPending = 0;
 }
 
 /** Adds the anchors of sector s to `into`, keeping only the latest per boot and at most `max`. */
@@ -495,7 +495,7 @@ function salvageCount(store: Store, s: number): number {
     if (r === R_READING) k++;
     r = c.next();
   }
-  const bm = k ? store.readBitmap(s, k) : undefined;
+  const bm = k ? readBitmap(store, s, k) : undefined;
   let p = 0;
   for (let i = 0; i < k; i++) if (pendingBit(bm!, k, i)) p++;
   return p;
@@ -535,7 +535,7 @@ function appendAnchor(store: Store, anchor: Anchor): void {
 function anchors(store: Store): Anchor[] {
   store.requireMounted();
   const list: Anchor[] = [];
-  for (let s = store.ringNext(-1, true); s >= 0; s = store.ringNext(s, true)) {
+  for (let s = ringNext(store, -1, true); s >= 0; s = ringNext(store, s, true)) {
     if (store.sectorAnchored[s]) collectAnchors(store, s, list, MAX_ANCHORS);
   }
   return list;
@@ -611,7 +611,38 @@ function addAnchor(list: Anchor[], a: Anchor, max: number): void {
 }
 
 /** What the store calls for its rarely run operations (`StoreOptions.maintenance`). */
-export const MAINTENANCE = { rotate: rotate, carry: carry, appendAnchor: appendAnchor, anchors: anchors, eraseAll: eraseAll };
+/** The index of `reason` in the drop counters. @throws Error when it is not a drop reason. */
+function reasonIndex(reason: DropReason): number {
+  const i = DROP_REASONS.indexOf(reason);
+  if (i < 0) throw new Error("drop reason must be one of " + DROP_REASONS.join(", ") + "; got " + String(reason));
+  return i;
+}
+
+/**
+ * Adds `n` to the drop counter of `reason` (readings never stored or dropped outside the log).
+ * Persisted as a small record when the head sector has room, else in the next sector header.
+ * @throws Error when `st` is not mounted, `reason` is not a drop reason or `n` not a count.
+ */
+function countDrop(st: Store, reason: DropReason, n: number): void {
+  st.requireMounted();
+  const i = reasonIndex(reason);
+  checkInt(n, 0, 0xffffffff, "countDrop n");
+  if (n === 0) return;
+  st.drops[i] += n;
+  if (st.readOnly) return;
+  const rec = encodeMeta(M_COUNT, i, n, 0, st.zeros);
+  if (st.bootPersisted && st.fits(rec.length, false)) st.writeRecord(rec);
+}
+
+export const MAINTENANCE = {
+  rotate: rotate,
+  carry: carry,
+  appendAnchor: appendAnchor,
+  anchors: anchors,
+  eraseAll: eraseAll,
+  reasonIndex: reasonIndex,
+  countDrop: countDrop,
+};
 
 /** What the store calls at boot and to reconfigure (`StoreOptions.boot`): apart, so that a rotation does not load mount's code. */
 export const BOOT = { configure: configure, mount: mount };
@@ -632,7 +663,7 @@ const LOCAL_CODE = { load: (name: string) => (name === "store" ? MAINTENANCE : n
  */
 export function createStore(options: LocalStoreOptions): Store {
   const s = new Store(withMaintenance(options));
-  s.mount();
+  BOOT.mount(s);
   return s;
 }
 

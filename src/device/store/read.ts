@@ -14,12 +14,41 @@ import type { Store } from "./store.ts";
 import { DATA } from "./store.ts";
 import type { Reading } from "../types.ts";
 
+// The helpers below work on a Store's state for the parts only: as Store methods they would
+// cost JsVars at rest (docs/memory.md). The maintenance parts carry their own copies.
+
+/** Flash address of sector s of `st`. */
+export function addr(st: Store, s: number): number {
+  return st.base + s * st.sectorBytes;
+}
+
+/** The bitmap words of sector s covering `count` readings, lowest address first (test a bit with format.ts pendingBit). */
+export function readBitmap(st: Store, s: number, count: number): Uint8Array {
+  const from = recordLimit(st.sectorBytes, count);
+  return st.flash.read(addr(st, s) + from, st.sectorBytes - from);
+}
+
+/**
+ * The ring walk, oldest first (the sector after the head, ..., the head): the first data
+ * sector after `s` (-1: from the oldest) that holds undelivered readings, or any data sector
+ * when `all`; -1 once past the head.
+ */
+export function ringNext(st: Store, s: number, all: boolean): number {
+  const h = st.head;
+  if (s === h) return -1;
+  for (;;) {
+    s = ((s < 0 ? h : s) + 1) % st.n;
+    if (st.sectorState[s] === DATA && (all || st.sectorPending[s] > 0)) return s;
+    if (s === h) return -1;
+  }
+}
+
 /** A cursor over sector s of `st`, up to its seal, or (`unsealed`, or not sealed) as far as its records go. */
 export function sectorCursor(st: Store, s: number, unsealed?: boolean): SectorCursor {
   return new SectorCursor(
     st.flash,
     st.crc,
-    st.addr(s),
+    addr(st, s),
     st.sectorBytes,
     st.sectorSealed[s] && !unsealed ? recordLimit(st.sectorBytes, st.sectorCount[s]) : 0,
     st.sectorVersion[s],
@@ -59,7 +88,7 @@ function openCursor(self: Store, options: ScanOptions): LogCursor {
     for (;;) {
       if (!c) {
         if (s === -2) return undefined;
-        s = self.ringNext(s, all);
+        s = ringNext(self, s, all);
         if (s < 0) {
           s = -2;
           return undefined;
@@ -86,7 +115,7 @@ function openCursor(self: Store, options: ScanOptions): LogCursor {
       // read before then is laid out for fewer readings and lacks their bits.
       if (!bm || i >= bmCount) {
         bmCount = self.sectorCount[s];
-        bm = self.readBitmap(s, bmCount);
+        bm = readBitmap(self, s, bmCount);
       }
       const pending = pendingBit(bm, bmCount, i) !== 0;
       if (pending || all) {
@@ -109,7 +138,7 @@ export function clearBits(st: Store, addr: number, mask: Uint8Array): void {
 
 /** Clears in flash the bits set in `clear` (laid out as sector s's bitmap), one write per word touched. */
 function writeClears(st: Store, s: number, clear: Uint8Array): void {
-  const a = st.addr(s) + recordLimit(st.sectorBytes, st.sectorCount[s]);
+  const a = addr(st, s) + recordLimit(st.sectorBytes, st.sectorCount[s]);
   for (let w = 0; w < clear.length; w += 4) {
     if (clear[w] | clear[w + 1] | clear[w + 2] | clear[w + 3]) clearBits(st, a + w, clear.subarray(w, w + 4));
   }
@@ -121,11 +150,11 @@ function markDelivered(st: Store, options: { pin: number; from: LogPos; to: LogP
   const from = options.from;
   const to = options.to;
   let total = 0;
-  for (let s = st.ringNext(-1, false); s >= 0; s = st.ringNext(s, false)) {
+  for (let s = ringNext(st, -1, false); s >= 0; s = ringNext(st, s, false)) {
     const first = st.sectorSeq[s] * POS_SPAN;
     const count = st.sectorCount[s];
     if (first + count <= from || first > to) continue;
-    const bm = st.readBitmap(s, count);
+    const bm = readBitmap(st, s, count);
     // Laid out as bm: the bits to clear (a cursor gives each index once).
     const clear = new Uint8Array(bm.length);
     let cleared = 0;
@@ -151,26 +180,44 @@ function markDelivered(st: Store, options: { pin: number; from: LogPos; to: LogP
   return total;
 }
 
+/** {@link Store.oldestPos} of a mounted store. */
+function oldestPos(st: Store): LogPos {
+  for (let s = ringNext(st, -1, false); s >= 0; s = ringNext(st, s, false)) {
+    const count = st.sectorCount[s];
+    const bm = readBitmap(st, s, count);
+    for (let i = 0; i < count; i++) if (pendingBit(bm, count, i)) return st.sectorSeq[s] * POS_SPAN + i;
+  }
+  return st.headPos();
+}
+
 /** {@link Store.drop} of a mounted store. */
 function drop(st: Store, pos: LogPos, reason: DropReason): void {
-  st.reasonIndex(reason);
+  // The drop counters are the store part's (with the record that persists them).
+  const m = st.code.load("store");
+  m.reasonIndex(reason);
   const seq = Math.floor(pos / POS_SPAN);
   const i = pos - seq * POS_SPAN;
   for (let s = 0; s < st.n; s++) {
     if (st.sectorState[s] !== DATA || st.sectorSeq[s] !== seq || i >= st.sectorCount[s]) continue;
     const count = st.sectorCount[s];
-    const bm = st.readBitmap(s, count);
+    const bm = readBitmap(st, s, count);
     const bit = pendingBit(bm, count, i);
     if (!bit) return;
     const clear = new Uint8Array(bm.length);
     clear[bitmapByte(count, i)] = bit;
     writeClears(st, s, clear);
     st.sectorPending[s]--;
-    st.countDrop(reason, 1);
+    m.countDrop(st, reason, 1);
     return;
   }
 }
 
 /** What the read part holds. */
-export const READ = { sectorCursor: sectorCursor, openCursor: openCursor, markDelivered: markDelivered, drop: drop };
+export const READ = {
+  sectorCursor: sectorCursor,
+  openCursor: openCursor,
+  markDelivered: markDelivered,
+  drop: drop,
+  oldestPos: oldestPos,
+};
 export type StoreRead = typeof READ;

@@ -4,14 +4,13 @@
  */
 import type { FlashPort } from "../hal.ts";
 import type { DatastreamType, ReadingValue } from "../types.ts";
-import { putVarint, roundFloat32, unzigzag, utf8Decode, utf8Encode, varintSize, zigzag } from "../codec/value.ts";
+import { putVarint, roundFloat32, unzigzag, utf8Decode, utf8Encode, zigzag } from "../codec/value.ts";
 import {
   K_BOOL,
   K_ENUM,
   K_F32,
   K_F64,
   K_INT,
-  K_LOC,
   K_META,
   K_STR,
   M_ANCHOR,
@@ -55,22 +54,24 @@ export const KIND_TYPES: DatastreamType[] = ["integer", "double", "double", "boo
 
 /**
  * Per-sector pin dictionary and stamp predictor (at most SLOTS pins). The writer and every
- * reader of a sector evolve an identical table record by record, through {@link apply}.
+ * reader of a sector evolve an identical table record by record, through {@link apply}. Its
+ * four arrays are views of one buffer: each array of its own would cost its buffer's JsVars
+ * as well (docs/memory.md).
  */
 export class PinTable {
-  pins = new Int16Array(SLOTS);
+  /** The slots in use; `n = 0` empties the table. */
   n = 0;
-  dom = new Float64Array(SLOTS);
-  last = new Float64Array(SLOTS);
-  delta = new Float64Array(SLOTS);
+  readonly dom: Float64Array;
+  readonly last: Float64Array;
+  readonly delta: Float64Array;
+  readonly pins: Uint8Array;
 
-  reset(): void {
-    this.n = 0;
-  }
-
-  slotOf(pin: number): number {
-    for (let i = 0; i < this.n; i++) if (this.pins[i] === pin) return i;
-    return -1;
+  constructor() {
+    const f = new Float64Array(3 * SLOTS + 1);
+    this.dom = f.subarray(0, SLOTS);
+    this.last = f.subarray(SLOTS, 2 * SLOTS);
+    this.delta = f.subarray(2 * SLOTS, 3 * SLOTS);
+    this.pins = new Uint8Array(f.buffer, 24 * SLOTS, SLOTS);
   }
 
   /** Slot that `pin` gets in its record: an existing one, a new one (-2 - slot), or -1 (none free). */
@@ -83,9 +84,9 @@ export class PinTable {
 
   /** Records that `pin` was stamped (dom, ms) with an absolute (`abs`) or relative stamp. */
   apply(pin: number, dom: number, ms: number, abs: boolean): void {
-    let s = this.slotOf(pin);
+    let s = this.plan(pin);
     if (s < 0) {
-      if (this.n >= SLOTS) return;
+      if (s === -1) return;
       s = this.n++;
       this.pins[s] = pin;
       this.dom[s] = NONE;
@@ -104,16 +105,20 @@ function putU48(b: Uint8Array, o: number, v: number): number {
   return o + 6;
 }
 
-// Marked pure so that a part importing other things of this module does not carry them.
-const f64 = /* @__PURE__ */ new Float64Array(1);
-const f64b = /* @__PURE__ */ new Uint8Array(f64.buffer);
-const f32 = /* @__PURE__ */ new Float32Array(1);
-const f32b = /* @__PURE__ */ new Uint8Array(f32.buffer);
-/** Byte order of typed arrays (little-endian on every Espruino target; checked, not assumed). */
-const LE = /* @__PURE__ */ (() => {
+/**
+ * Scratch for decoding floats: 8 bytes seen as a float32 (the first 4) and a float64, and the
+ * byte order of typed arrays (little-endian on every Espruino target; checked, not assumed).
+ */
+function floatScratch(): { b: Uint8Array; f32: Float32Array; f64: Float64Array; le: boolean } {
+  const f64 = new Float64Array(1);
+  const b = new Uint8Array(f64.buffer);
+  const f32 = new Float32Array(f64.buffer, 0, 1);
   f32[0] = 1;
-  return f32b[3] === 0x3f;
-})();
+  return { b: b, f32: f32, f64: f64, le: b[3] === 0x3f };
+}
+
+// A pure call: the bundle, which decodes no record, keeps none of it (only the read part does).
+const FLOAT = /* @__PURE__ */ floatScratch();
 
 function putI32(b: Uint8Array, o: number, v: number): number {
   b[o] = v & 255;
@@ -121,25 +126,6 @@ function putI32(b: Uint8Array, o: number, v: number): number {
   b[o + 2] = (v >> 16) & 255;
   b[o + 3] = (v >> 24) & 255;
   return o + 4;
-}
-
-/**
- * Bytes of a reading record (check bytes included) encoded against `table`; `strLen` is the
- * UTF-8 length of a string value (0 for other kinds).
- */
-function readingSize(table: PinTable, p: number, kind: number, dom: number, ms: number, value: ReadingValue, strLen: number): number {
-  let size = 2 + (p >= 0 ? 0 : 1);
-  if (p >= 0 && table.dom[p] === dom) {
-    const dd = ms - table.last[p] - table.delta[p];
-    if (dd !== 0) size += varintSize(zigzag(dd));
-  } else if (dom === EPOCH) size += 6;
-  else size += varintSize(dom) + varintSize(ms);
-  if (kind === K_INT || kind === K_ENUM) size += varintSize(zigzag(value as number));
-  else if (kind === K_F32) size += 4;
-  else if (kind === K_F64 || kind === K_LOC) size += 8;
-  else if (kind === K_BOOL) size += 1;
-  else if (kind === K_STR) size += varintSize(strLen) + strLen + 2;
-  return size;
 }
 
 /**
@@ -259,11 +245,11 @@ export function encodeReading(
   value: ReadingValue,
   zeros: ZeroBits,
 ): Uint8Array {
-  const p = table.plan(pin);
-  const strLen = kind === K_STR ? utf8Encode(value as string) : 0;
-  const b = blank(readingSize(table, p, kind, dom, ms, value, strLen));
-  encodeReadingAt(b, new DataView(b.buffer), 0, table, p, pin, kind, dom, ms, value, zeros);
-  return b;
+  // Room for the longest record of its kind (a string's UTF-8 takes at most 3 bytes per UTF-16
+  // unit), cut to the record: no size function beside the encoder, which would be one more
+  // function resident in the bundle (docs/memory.md).
+  const b = blank(MAX_FIXED_RECORD + (kind === K_STR ? 3 * (value as string).length : 0));
+  return b.slice(0, encodeReadingAt(b, new DataView(b.buffer), 0, table, table.plan(pin), pin, kind, dom, ms, value, zeros));
 }
 
 /** Encodes a meta record: boot (a = boot id), anchor (a, b = uptime, c = epoch; coarse or not) or count (a = reason, b = n). */
@@ -382,13 +368,13 @@ export class SectorCursor {
   }
 
   private float(n: number): number {
-    const dst = n === 4 ? f32b : f64b;
+    const f = FLOAT;
     for (let i = 0; i < n; i++) {
       const x = this.byte();
       if (x < 0) return NaN;
-      dst[LE ? i : n - 1 - i] = x;
+      f.b[f.le ? i : n - 1 - i] = x;
     }
-    return n === 4 ? roundFloat32(f32[0]) : f64[0];
+    return n === 4 ? roundFloat32(f.f32[0]) : f.f64[0];
   }
 
   private i32(): number {
@@ -455,7 +441,7 @@ export class SectorCursor {
       if (slot === SLOT_EXPLICIT) {
         this.pin = this.byte();
         if (this.pin < 0) return this.bad();
-        s = t.slotOf(this.pin);
+        s = t.plan(this.pin);
       } else {
         if (slot >= t.n) return this.bad();
         s = slot;

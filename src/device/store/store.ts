@@ -18,11 +18,9 @@ import {
   K_STR,
   MAX_MS,
   M_BOOT,
-  M_COUNT,
   POS_SPAN,
   RECORDS_START,
   blank,
-  pendingBit,
   recordLimit,
   zeroBits,
   type ZeroBits,
@@ -120,6 +118,12 @@ export function checkMs(v: unknown, what: string): number {
   return Math.floor(v);
 }
 
+/**
+ * The store's yes/no state: 1 or 0, not a boolean. Espruino keeps a small integer in the JsVar
+ * that names the property; a boolean takes one more (measured at rest, docs/memory.md).
+ */
+export type Flag = 0 | 1;
+
 /** The ring buffer of readings. Construct, then {@link mount} (or use createStore in maintenance.ts). */
 export class Store implements ReadingStore {
   // The state below is the maintenance code's as well (maintenance.ts): not for other callers.
@@ -134,7 +138,6 @@ export class Store implements ReadingStore {
   readonly align: number;
   readonly pageSize: number;
   readonly pageLog2: number;
-  readonly sectorPages: number;
   readonly sectorBytes: number;
   readonly n: number;
   readonly cycles: number;
@@ -145,12 +148,13 @@ export class Store implements ReadingStore {
    * sparse array: Espruino keeps only the pins set (a Uint8Array of 256 took about 20 JsVars).
    */
   hot: number[] = [];
-  readonly readOnly: boolean;
+  readonly readOnly: Flag;
 
   // The sector table: one typed array per field, indexed by sector, kept on the Store itself
   // (not an object of its own: the append path reads two of them, one lookup each). Mount fills
   // it from the headers, seals, bitmaps and the head's scan; appends, delivery and rotation
-  // keep it.
+  // keep it. Every array here, `drops` included, is a view of one buffer: an array of its own
+  // would cost its buffer's JsVars as well (docs/memory.md).
   /** FREE, DATA or BAD. */
   sectorState: Uint8Array;
   /** The header's sequence number (wraps: compare with seqNewer). */
@@ -174,29 +178,34 @@ export class Store implements ReadingStore {
   /** Changes whenever sectors are erased or the head moves: open cursors then re-seek. */
   gen = 0;
   headOff = RECORDS_START;
-  headFull = false;
+  headFull: Flag = 0;
   /** The head ends in a torn record: nothing can be written after it. */
-  headTorn = false;
+  headTorn: Flag = 0;
   /** n of the head's last rotation mark, -1 when it has none. */
   headMark = -1;
   /** The head's rotation mark was counted at mount (the sector after it was already erased). */
-  markCounted = false;
+  markCounted: Flag = 0;
   /** The head sector's pin table (mount takes the one its scan of the head built). */
   table = new PinTable();
-  /** Aligned-write scratch of the append path (0xFF outside the record), the 0xFF bytes that reset it, a DataView on it. */
-  readonly wbuf = blank(WBUF_BYTES);
-  readonly wff = blank(WBUF_BYTES);
-  readonly wdv = new DataView(this.wbuf.buffer);
+  /**
+   * Aligned-write scratch of the append path (0xFF outside the record), the 0xFF bytes that
+   * reset it (a native copy: `fill` costs an allocation per element on Espruino 2v29) and a
+   * DataView on it; the three share one buffer.
+   */
+  readonly wbuf: Uint8Array;
+  readonly wff: Uint8Array;
+  readonly wdv: DataView;
   /** This boot's id: one more than the last boot's, persisted at mount. */
   bootId = 0;
-  bootPersisted = false;
+  bootPersisted: Flag = 0;
   appendedTotal = 0;
-  drops: number[] = [];
+  /** Counters by drop reason (DROP_REASONS' order). */
+  drops: Float64Array;
   bytesSinceMount = 0;
   mountedAt = 0;
-  mounted = false;
+  mounted: Flag = 0;
   /** The head's copy-forward of anchors has not completed (cut during a rotation). */
-  carryPending = false;
+  carryPending: Flag = 0;
 
   /** @throws Error naming the option to fix (region geometry, sectorPages, policy, datastreams). */
   constructor(options: StoreOptions) {
@@ -244,51 +253,36 @@ export class Store implements ReadingStore {
     this.align = r.writeAlignment;
     this.pageSize = r.pageSize;
     this.pageLog2 = log2;
-    this.sectorPages = sp;
     this.cycles = r.eraseCycles || DEFAULT_CYCLES;
-    this.readOnly = !!options.readOnly;
+    this.readOnly = options.readOnly ? 1 : 0;
+    const w = blank(2 * WBUF_BYTES);
+    this.wbuf = w.subarray(0, WBUF_BYTES);
+    this.wff = w.subarray(WBUF_BYTES);
+    this.wdv = new DataView(w.buffer);
     const n = this.n;
-    this.sectorState = new Uint8Array(n);
-    this.sectorSeq = new Uint32Array(n);
-    this.sectorErases = new Uint32Array(n);
-    this.sectorCount = new Uint16Array(n);
-    this.sectorPending = new Uint16Array(n);
-    this.sectorSealed = new Uint8Array(n);
-    this.sectorAnchored = new Uint8Array(n);
-    this.sectorMinBoot = new Float64Array(n);
-    this.sectorVersion = new Uint8Array(n);
+    const d = DROP_REASONS.length;
+    // Widest first, so that every view starts at a multiple of its element size.
+    const f = new Float64Array(d + 3 * n);
+    const b = f.buffer;
+    this.drops = f.subarray(0, d);
+    this.sectorMinBoot = f.subarray(d, d + n);
+    let o = 8 * (d + n);
+    this.sectorSeq = new Uint32Array(b, o, n);
+    this.sectorErases = new Uint32Array(b, (o += 4 * n), n);
+    this.sectorCount = new Uint16Array(b, (o += 4 * n), n);
+    this.sectorPending = new Uint16Array(b, (o += 2 * n), n);
+    this.sectorState = new Uint8Array(b, (o += 2 * n), n);
+    this.sectorSealed = new Uint8Array(b, (o += n), n);
+    this.sectorAnchored = new Uint8Array(b, (o += n), n);
+    this.sectorVersion = new Uint8Array(b, o + n, n);
     // Without a table nothing is loaded: the firmware's boot applies its table with the mount
     // (src/device/parts/mount.ts), one load of the mount part instead of two.
     this.ds = {};
-    if (options.datastreams) this.configure({ datastreams: options.datastreams });
+    if (options.datastreams) this.code.load("mount").configure(this, { datastreams: options.datastreams });
   }
 
-  /**
-   * Changes the full policy and/or the datastream table of a mounted store (no remount).
-   * @throws Error on a bad policy or datastream entry.
-   */
-  configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamSettings } }): void {
-    this.code.load("mount").configure(this, options);
-  }
-
-  /**
-   * Boot recovery: reads every sector header (and seal and bitmap), scans only the newest
-   * sector, finds the write head, the oldest undelivered reading and the counters, then
-   * persists the new boot id. Time is proportional to the number of sectors.
-   * @throws Error when the region was formatted with another sector size.
-   */
-  mount(): void {
-    this.code.load("mount").mount(this);
-  }
-
-  /**
-   * Opens the next sector as the head: seal the old head, erase, write the header with the
-   * counters, copy forward the anchors the sector after it still needs.
-   * @throws Error named STORE_FULL under policy "refuse" when the next sector holds undelivered readings.
-   */
-  rotate(): void {
-    this.code.load("store").rotate(this);
-  }
+  // Mount (boot recovery) and reconfiguration are the mount part's `mount` and `configure`
+  // (maintenance.ts BOOT), called on the store: as methods they would cost JsVars at rest.
 
   /**
    * Persists a clock anchor (durable on return).
@@ -315,18 +309,8 @@ export class Store implements ReadingStore {
     return this.code.load("store").eraseAll(this);
   }
 
-  addr(s: number): number {
-    return this.base + s * this.sectorBytes;
-  }
-
   requireMounted(): void {
     if (!this.mounted) throw new Error("store: call mount() first");
-  }
-
-  /** The bitmap words of sector s covering `count` readings, lowest address first (test a bit with format.ts pendingBit). */
-  readBitmap(s: number, count: number): Uint8Array {
-    const from = recordLimit(this.sectorBytes, count);
-    return this.flash.read(this.addr(s) + from, this.sectorBytes - from);
   }
 
   /** Room at the head for a record of `len` bytes, leaving ROTATION_RESERVE free for the rotation mark. */
@@ -343,24 +327,9 @@ export class Store implements ReadingStore {
     const a1 = Math.ceil(end / this.align) * this.align;
     const buf = blank(a1 - a0);
     buf.set(rec, off - a0);
-    this.flash.write(this.addr(this.head) + a0, buf);
+    this.flash.write(this.base + this.head * this.sectorBytes + a0, buf);
     this.headOff = end;
     this.bytesSinceMount += rec.length;
-  }
-
-  /**
-   * The ring walk, oldest first (the sector after the head, ..., the head): the first data
-   * sector after `s` (-1: from the oldest) that holds undelivered readings, or any data sector
-   * when `all`; -1 once past the head.
-   */
-  ringNext(s: number, all: boolean): number {
-    const h = this.head;
-    if (s === h) return -1;
-    for (;;) {
-      s = ((s < 0 ? h : s) + 1) % this.n;
-      if (this.sectorState[s] === DATA && (all || this.sectorPending[s] > 0)) return s;
-      if (s === h) return -1;
-    }
   }
 
   ensureBoot(): void {
@@ -368,8 +337,8 @@ export class Store implements ReadingStore {
     const boot = encodeMeta(M_BOOT, this.bootId, 0, 0, this.zeros);
     if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
       this.writeRecord(boot);
-      this.bootPersisted = true;
-    } else this.rotate();
+      this.bootPersisted = 1;
+    } else this.code.load("store").rotate(this);
   }
 
   /**
@@ -451,6 +420,11 @@ export class Store implements ReadingStore {
       if (!this.bootPersisted) this.rotateFor(true);
       this.put(pin, kind, dom, ms, value);
     }
+    // A boot-relative reading: the smallest boot id its sector (the head, after any rotation)
+    // refers to. Here and not in put: the hot path writes only epoch stamps.
+    const h = this.head;
+    const mb = this.sectorMinBoot;
+    if (dom >= 0 && (mb[h] < 0 || dom < mb[h])) mb[h] = dom;
   }
 
   /**
@@ -488,17 +462,12 @@ export class Store implements ReadingStore {
     cnt[h]++;
     this.sectorPending[h]++;
     this.appendedTotal++;
-    if (dom >= 0) this.noteBoot(h, dom);
   }
 
   /** {@link put} of a reading that does not fit the head, after a rotation. */
   private putRotated(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
     this.rotateFor(false);
     this.put(pin, kind, dom, ms, value);
-  }
-
-  private noteBoot(h: number, dom: number): void {
-    if (this.sectorMinBoot[h] < 0 || dom < this.sectorMinBoot[h]) this.sectorMinBoot[h] = dom;
   }
 
   /**
@@ -508,7 +477,7 @@ export class Store implements ReadingStore {
   private rotateFor(boot: boolean): void {
     try {
       if (boot) this.ensureBoot();
-      else this.rotate();
+      else this.code.load("store").rotate(this);
     } catch (e) {
       if (isStoreFull(e)) this.drops[DROP_REFUSED]++;
       throw e;
@@ -537,7 +506,6 @@ export class Store implements ReadingStore {
     this.sectorCount[h]++;
     this.sectorPending[h]++;
     this.appendedTotal++;
-    if (dom >= 0) this.noteBoot(h, dom);
   }
 
   /** The write head: no reading exists at or after this position. */
@@ -549,12 +517,7 @@ export class Store implements ReadingStore {
   /** Position of the oldest undelivered reading (or the write head when none). */
   oldestPos(): LogPos {
     this.requireMounted();
-    for (let s = this.ringNext(-1, false); s >= 0; s = this.ringNext(s, false)) {
-      const count = this.sectorCount[s];
-      const bm = this.readBitmap(s, count);
-      for (let i = 0; i < count; i++) if (pendingBit(bm, count, i)) return this.sectorSeq[s] * POS_SPAN + i;
-    }
-    return this.headPos();
+    return this.reader().oldestPos(this);
   }
 
   /**
@@ -570,7 +533,11 @@ export class Store implements ReadingStore {
   /**
    * The read part: the one spool holds while an uplink exists (`held`), else loaded for this call.
    * A flush keeps a cursor open (which holds a copy) while it marks deliveries: loaded afresh for
-   * each, a second copy would sit beside the cursor's at the flush's peak (docs/memory.md).
+   * each, a second copy would sit beside the cursor's at the flush's peak (docs/memory.md). A
+   * method, not a load in the maintenance parts: the build links a part only to what the bundle
+   * declares before any load that may reach it (src/host/build/link.ts), and a literal load of
+   * the read part in the mount part, which the boot loads early, would keep the read part from
+   * linking the bundle's PinTable.
    */
   reader(): StoreRead {
     return this.held || this.code.load("read");
@@ -599,28 +566,6 @@ export class Store implements ReadingStore {
   drop(pos: LogPos, reason: DropReason): void {
     this.requireMounted();
     this.reader().drop(this, pos, reason);
-  }
-
-  /** The index of `reason` in the drop counters. @throws Error when it is not a drop reason. */
-  reasonIndex(reason: DropReason): number {
-    const i = DROP_REASONS.indexOf(reason);
-    if (i < 0) throw new Error("drop reason must be one of " + DROP_REASONS.join(", ") + "; got " + String(reason));
-    return i;
-  }
-
-  /**
-   * Adds to a drop counter. Persisted as a small record when the head sector has room, else
-   * in the next sector header.
-   */
-  countDrop(reason: DropReason, n: number): void {
-    this.requireMounted();
-    const i = this.reasonIndex(reason);
-    checkInt(n, 0, 0xffffffff, "countDrop n");
-    if (n === 0) return;
-    this.drops[i] += n;
-    if (this.readOnly) return;
-    const rec = encodeMeta(M_COUNT, i, n, 0, this.zeros);
-    if (this.bootPersisted && this.fits(rec.length, false)) this.writeRecord(rec);
   }
 
   stats(): StoreStats {

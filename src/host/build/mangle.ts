@@ -127,8 +127,14 @@ const LINK_MEMBERS = [
   "makeUplink",
 ];
 
+/**
+ * The store's methods the uplink, the clock and spool call whose names are past 8 characters
+ * (one JsVar more each on the Store's prototype), and the store's own.
+ */
+const STORE_METHODS = ["putRotated", "markDelivered", "openCursor", "appendAnchor", "oldestPos", "countDrop"];
+
 /** Every mangled name, in the order their short names are given (new names go last: the short names of the others stay). */
-export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBERS, SECTOR_MEMBERS, LINK_MEMBERS);
+export const MANGLED_PROPS: readonly string[] = STORE_MEMBERS.concat(CLOCK_MEMBERS, SECTOR_MEMBERS, LINK_MEMBERS, STORE_METHODS);
 
 /** What esbuild's `mangleProps` matches: exactly the listed names. */
 export const MANGLE_PROPS = new RegExp(`^(?:${MANGLED_PROPS.join("|")})$`);

@@ -4,12 +4,13 @@
  * carry them (linux's code budget).
  */
 import type { Anchor, DatastreamType, Reading } from "../../device/types.ts";
-import type { LogPos } from "../../device/store/contract.ts";
+import type { DropReason, FullPolicy, LogPos } from "../../device/store/contract.ts";
+import type { DatastreamSettings } from "../../device/codec/value.ts";
 import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN, pendingBit } from "../../device/store/format.ts";
 import { ROTATION_MARK, R_BAD, R_END, R_READING } from "../../device/store/record.ts";
 import { BAD, DATA, Store } from "../../device/store/store.ts";
-import { anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
-import { readingOf, sectorCursor } from "../../device/store/read.ts";
+import { BOOT, MAINTENANCE, anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
+import { addr, readBitmap, readingOf, ringNext, sectorCursor } from "../../device/store/read.ts";
 
 /** A sector as {@link InspectStore.sectors} reports it. */
 export interface SectorInfo {
@@ -47,6 +48,30 @@ export class InspectStore extends Store {
     super(withMaintenance(options));
   }
 
+  /**
+   * Boot recovery (maintenance.ts BOOT.mount: on the device the mount part).
+   * @throws Error when the region was formatted with another sector size.
+   */
+  mount(): void {
+    BOOT.mount(this);
+  }
+
+  /**
+   * Changes the full policy and/or the datastream table of a mounted store (no remount).
+   * @throws Error on a bad policy or datastream entry.
+   */
+  configure(options: { policy?: FullPolicy; datastreams?: { [pin: string]: DatastreamSettings } }): void {
+    BOOT.configure(this, options);
+  }
+
+  /**
+   * Adds to a drop counter (maintenance.ts MAINTENANCE.countDrop: on the device the store part).
+   * @throws Error when not mounted, on an unknown reason or a bad count.
+   */
+  countDrop(reason: DropReason, n: number): void {
+    MAINTENANCE.countDrop(this, reason, n);
+  }
+
   /** Per-sector summary, physical order. */
   sectors(): SectorInfo[] {
     this.requireMounted();
@@ -54,7 +79,7 @@ export class InspectStore extends Store {
     for (let s = 0; s < this.n; s++) {
       out.push({
         index: s,
-        address: this.addr(s),
+        address: addr(this, s),
         state: this.sectorState[s] === DATA ? "data" : this.sectorState[s] === BAD ? "bad" : "free",
         seq: this.sectorSeq[s],
         eraseCount: this.sectorErases[s],
@@ -71,9 +96,9 @@ export class InspectStore extends Store {
   /** Calls `fn` for every record of every sector in ring order, delivered and meta ones included. */
   walk(fn: (rec: WalkRecord) => boolean | void): void {
     this.requireMounted();
-    for (let s = this.ringNext(-1, true); s >= 0; s = this.ringNext(s, true)) {
+    for (let s = ringNext(this, -1, true); s >= 0; s = ringNext(this, s, true)) {
       const count = this.sectorCount[s];
-      const bm = count ? this.readBitmap(s, count) : new Uint8Array(0);
+      const bm = count ? readBitmap(this, s, count) : new Uint8Array(0);
       const c = sectorCursor(this, s);
       let r = c.next();
       while (r !== R_END) {

@@ -12,7 +12,7 @@
  */
 import { espruinoHal } from "../../../src/device/espruino-hal.ts";
 import { Store } from "../../../src/device/store/store.ts";
-import { withMaintenance } from "../../../src/device/store/maintenance.ts";
+import { BOOT, withMaintenance } from "../../../src/device/store/maintenance.ts";
 import { EPOCH, PinTable, encodeReading, encodeReadingAt } from "../../../src/device/store/record.ts";
 import { K_F32 } from "../../../src/device/store/format.ts";
 import { keepStorageNonEmpty } from "../../../src/device/api/store-open.ts";
@@ -30,7 +30,7 @@ keepStorageNonEmpty(hal, BOARD);
 const f = BOARD.flash;
 const region = { address: f.address, length: f.length - SCRATCH, pageSize: f.pageSize, writeAlignment: f.writeAlignment };
 const store = new Store(withMaintenance({ hal: hal, region: region, datastreams: { "2": { type: "double" } } }));
-store.mount();
+BOOT.mount(store);
 store.eraseAll();
 
 function us(t0: number, n: number): number {
@@ -137,7 +137,7 @@ line("step.kind", us(t, N));
 t = getTime();
 for (let i = 0; i < N; i++) {
   const w = s.wbuf;
-  w.set(s.wff);
+  w.fill(255);
   const p = table.plan(PIN);
   _sink = encodeReadingAt(w, s.wdv, 1, table, p, PIN, K_F32, EPOCH, 1000, 21.5, s.zeros);
 }
@@ -181,7 +181,7 @@ line("step.book", us(t, N));
 t = getTime();
 for (let i = 0; i < 6; i++) {
   store.append({ pin: PIN, stamp: { epochMs: Math.floor(getTime() * 1000) }, value: 1.5 });
-  s.rotate();
+  s.code.load("store").rotate(s);
 }
 line("rotate", us(t, 6));
 

@@ -4,7 +4,7 @@
  */
 import { espruinoHal } from "../../../src/device/espruino-hal.ts";
 import { Store } from "../../../src/device/store/store.ts";
-import { withMaintenance } from "../../../src/device/store/maintenance.ts";
+import { BOOT, withMaintenance } from "../../../src/device/store/maintenance.ts";
 import { keepStorageNonEmpty } from "../../../src/device/api/store-open.ts";
 
 declare const getTime: () => number;
@@ -15,7 +15,7 @@ const N = 1500;
 const hal = espruinoHal({ hasWifi: false });
 keepStorageNonEmpty(hal, BOARD);
 const store = new Store(withMaintenance({ hal: hal, region: BOARD.flash, datastreams: { "1": { type: "double" } } }));
-store.mount();
+BOOT.mount(store);
 store.eraseAll();
 let t = getTime();
 for (let i = 0; i < N; i++) store.append({ pin: 1, stamp: { bootId: store.bootId, uptimeMs: i * 100 }, value: 20 + (i % 100) / 10 });
