@@ -22,19 +22,27 @@ export interface BootAnchors {
 
 /**
  * A compact, bounded summary of the anchor log: memory grows with the number of boots in the
- * log, not with the number of anchors.
+ * log, not with the number of anchors. Its methods are what stamping and anchoring use; what only
+ * resolution and status ask ({@link bootBefore}, {@link bootAfter}, {@link rateOf}) are functions the
+ * parts bring, so they are not resident (docs/memory.md).
  */
 export class AnchorBook {
   /** Sorted by bootId. */
   boots: BootAnchors[] = [];
   /** Latest pairs as [uptime span, epoch span, ...], oldest first. */
-  private pairs: number[] = [];
-  private base: Anchor | undefined;
+  pairs: number[] = [];
+  /**
+   * The clock's rate error in ppm (positive: it runs fast), the span-weighted mean of
+   * {@link pairs}, kept when they change; undefined before two SNTP anchors of one boot were far
+   * enough apart.
+   */
+  drift: number | undefined = undefined;
+  base: Anchor | undefined;
   /**
    * The line past a boot's last anchor that {@link epochAt} last extrapolated on, until the
-   * next add: stamping a reading then costs a few tokens instead of a search and the drift sum.
+   * next add: stamping a reading then costs a few tokens instead of a search.
    */
-  private ahead: { bootId: number; up: number; ep: number; rate: number } | undefined;
+  ahead: { bootId: number; up: number; ep: number; rate: number } | undefined;
 
   /** Adds an anchor; anchors must come in the order they were taken. */
   add(a: Anchor): void {
@@ -53,10 +61,7 @@ export class AnchorBook {
     }
     if (!b.first) b.first = a;
     b.last = a;
-    this.learn(a);
-  }
-
-  private learn(a: Anchor): void {
+    // The drift: learned from successive SNTP anchors of one boot far enough apart.
     const base = this.base;
     if (!base || base.bootId !== a.bootId || a.uptimeMs <= base.uptimeMs) {
       this.base = a;
@@ -68,47 +73,21 @@ export class AnchorBook {
     this.base = a;
     const ppm = ((dUp - dEp) / dEp) * 1e6;
     if (ppm > MAX_DRIFT_PPM || ppm < -MAX_DRIFT_PPM) return;
-    this.pairs.push(dUp, dEp);
-    if (this.pairs.length > DRIFT_PAIRS * 2) this.pairs.splice(0, 2);
+    const p = this.pairs;
+    p.push(dUp, dEp);
+    if (p.length > DRIFT_PAIRS * 2) p.splice(0, 2);
+    let up = 0;
+    let ep = 0;
+    for (let i = 0; i < p.length; i += 2) {
+      up += p[i];
+      ep += p[i + 1];
+    }
+    this.drift = ((up - ep) / ep) * 1e6;
   }
 
   get(bootId: number): BootAnchors | undefined {
     for (let i = 0; i < this.boots.length; i++) if (this.boots[i].bootId === bootId) return this.boots[i];
     return undefined;
-  }
-
-  /** The nearest boot before `bootId` that has an anchor. */
-  before(bootId: number): BootAnchors | undefined {
-    let found: BootAnchors | undefined;
-    for (let i = 0; i < this.boots.length && this.boots[i].bootId < bootId; i++) found = this.boots[i];
-    return found;
-  }
-
-  /** The nearest boot after `bootId` that has an anchor. */
-  after(bootId: number): BootAnchors | undefined {
-    for (let i = 0; i < this.boots.length; i++) if (this.boots[i].bootId > bootId) return this.boots[i];
-    return undefined;
-  }
-
-  /**
-   * The local clock's rate error in ppm (positive: it runs fast), the span-weighted mean of the
-   * latest anchor pairs; undefined before two SNTP anchors of one boot were far enough apart.
-   */
-  driftPpm(): number | undefined {
-    if (!this.pairs.length) return undefined;
-    let up = 0;
-    let ep = 0;
-    for (let i = 0; i < this.pairs.length; i += 2) {
-      up += this.pairs[i];
-      ep += this.pairs[i + 1];
-    }
-    return ((up - ep) / ep) * 1e6;
-  }
-
-  /** True ms per uptime ms: 1 / (1 + drift). */
-  rate(): number {
-    const d = this.driftPpm();
-    return d === undefined ? 1 : 1 / (1 + d * 1e-6);
   }
 
   /**
@@ -127,7 +106,8 @@ export class AnchorBook {
     if (!b) return undefined;
     const first = b.first ? b.first : (b.coarseFirst as Anchor);
     const last = b.first ? (b.last as Anchor) : (b.coarseLast as Anchor);
-    const rate = this.rate();
+    // rateOf(this), written out: a call to a function of its own would make that one resident.
+    const rate = this.drift === undefined ? 1 : 1 / (1 + this.drift * 1e-6);
     if (uptimeMs <= first.uptimeMs) return first.epochMs - (first.uptimeMs - uptimeMs) * rate;
     if (uptimeMs >= last.uptimeMs) {
       this.ahead = { bootId: bootId, up: last.uptimeMs, ep: last.epochMs, rate: rate };
@@ -139,4 +119,22 @@ export class AnchorBook {
     if (ppm > MAX_DRIFT_PPM || ppm < -MAX_DRIFT_PPM) return first.epochMs + (uptimeMs - first.uptimeMs) * rate;
     return first.epochMs + ((uptimeMs - first.uptimeMs) * dEp) / dUp;
   }
+}
+
+/** True ms per uptime ms: 1 / (1 + drift). */
+export function rateOf(book: AnchorBook): number {
+  return book.drift === undefined ? 1 : 1 / (1 + book.drift * 1e-6);
+}
+
+/** The nearest boot before `bootId` that has an anchor. */
+export function bootBefore(book: AnchorBook, bootId: number): BootAnchors | undefined {
+  let found: BootAnchors | undefined;
+  for (let i = 0; i < book.boots.length && book.boots[i].bootId < bootId; i++) found = book.boots[i];
+  return found;
+}
+
+/** The nearest boot after `bootId` that has an anchor. */
+export function bootAfter(book: AnchorBook, bootId: number): BootAnchors | undefined {
+  for (let i = 0; i < book.boots.length; i++) if (book.boots[i].bootId > bootId) return book.boots[i];
+  return undefined;
 }

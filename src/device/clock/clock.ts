@@ -7,8 +7,8 @@
  */
 import type { Hal, TimerId } from "../hal.ts";
 import type { Parts } from "../parts.ts";
-import type { SntpClient, SntpKeep, SntpSync } from "./sntp.ts";
-import { TimeKeeper, type TimeKeeperOptions } from "./timekeeper.ts";
+import { SntpClient, type SntpKeep, type SntpSync } from "./sntp.ts";
+import { TimeKeeper, acceptSntp, noteError, type TimeKeeperOptions } from "./timekeeper.ts";
 
 /** Which SNTP servers the clock asks (the configuration's `ntp` section). */
 export interface ClockNtp {
@@ -40,7 +40,6 @@ export class Clock {
   _hal: Hal;
   _parts: Pick<Parts, "load">;
   _cfg: ClockNtp;
-  _clockChanged: (() => void) | undefined;
   /** What the SNTP client remembers between rounds. */
   _k: Partial<SntpKeep>;
   /** Started (the network up), as the client's start(). */
@@ -55,7 +54,6 @@ export class Clock {
     this._hal = o.hal;
     this._parts = o.parts;
     this._cfg = o.ntp || {};
-    this._clockChanged = o.onChange;
     this._k = {};
     this._running = false;
     this._timer = undefined;
@@ -89,34 +87,12 @@ export class Clock {
     return this._round().syncNow(cb);
   }
 
-  /** The client of this round, made from the part when none runs. @throws Error on bad servers (SntpClient). */
+  /** The client of this round, made by the SNTP part when none runs. @throws Error on bad servers (SntpClient). */
   _round(): SntpClient {
-    // `this` copied: an arrow using `this` that is skipped unexecuted stops the Linux build
-    // (docs/target-espruino.md).
-    const clock = this;
-    if (clock._timer !== undefined) clock._hal.clearTimeout(clock._timer);
-    clock._timer = undefined;
-    let c = clock._sntp;
-    if (!c) {
-      const keeper = clock.keeper;
-      const onChange = clock._clockChanged;
-      c = clock._parts.load("sntp").createSntp({
-        hal: clock._hal,
-        servers: clock._cfg.servers,
-        port: clock._cfg.port,
-        needsDrift: () => keeper.driftPpm() === undefined,
-        onSync: (sync: SntpSync) => {
-          keeper.acceptSntp(sync);
-          if (onChange) onChange();
-        },
-        onError: (reason: string, server: string) => keeper.noteError(reason, server),
-        keep: clock._k,
-        started: clock._running,
-        onIdle: (nextMs: number | undefined) => clock._idle(nextMs),
-      });
-      clock._sntp = c;
-    }
-    return c;
+    if (this._timer !== undefined) this._hal.clearTimeout(this._timer);
+    this._timer = undefined;
+    if (!this._sntp) this._sntp = this._parts.load("sntp").clockRound(this);
+    return this._sntp;
   }
 
   /**
@@ -132,9 +108,34 @@ export class Clock {
 }
 
 /**
+ * The SNTP client of one round of `clock`, wired to its keeper: brought by the SNTP part
+ * (src/device/parts/sntp.ts) with the keeper's SNTP operations, so that none of it is resident.
+ * The client and its callbacks are dropped when the round ends.
+ * @throws Error on bad servers (SntpClient).
+ */
+export function clockRound(clock: Clock): SntpClient {
+  const keeper = clock.keeper;
+  const onChange = keeper._onCoarseAllowed;
+  return new SntpClient({
+    hal: clock._hal,
+    servers: clock._cfg.servers,
+    port: clock._cfg.port,
+    needsDrift: () => keeper._book.drift === undefined,
+    onSync: (sync: SntpSync) => {
+      acceptSntp(keeper, sync);
+      if (onChange) onChange();
+    },
+    onError: (reason: string, server: string) => noteError(keeper, reason, server),
+    keep: clock._k,
+    started: clock._running,
+    onIdle: (nextMs: number | undefined) => clock._idle(nextMs),
+  });
+}
+
+/**
  * Builds the clock: the TimeKeeper, and SNTP rounds made from the SNTP part. Call `start()` when
  * the network comes up and `stop()` when it goes down; pass HTTP Date headers to
- * `keeper.applyHttpDate`.
+ * `applyHttpDate` (timekeeper.ts).
  * @throws Error on bad TimeKeeper options (a policy or width out of range).
  */
 export function createClock(options: ClockOptions): Clock {
