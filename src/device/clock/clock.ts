@@ -5,7 +5,7 @@
  * to the next round and what the client remembers (`SntpKeep`), and a client made for the next
  * round continues from there.
  */
-import type { Hal, TimerId } from "../hal.ts";
+import type { TimerId } from "../hal.ts";
 import type { Parts } from "../parts.ts";
 import { SntpClient, type SntpKeep, type SntpSync } from "./sntp.ts";
 import { TimeKeeper, acceptSntp, noteError, type TimeKeeperOptions } from "./timekeeper.ts";
@@ -35,13 +35,12 @@ export interface ClockOptions extends TimeKeeperOptions {
  * the fields' names start with `_` so that the build shortens them (docs/memory.md).
  */
 export class Clock {
-  /** Stamps readings, anchors them, resolves this boot's stamps. */
+  /** Stamps readings, anchors them, resolves this boot's stamps. Its `_hal` is the clock's too. */
   keeper: TimeKeeper;
-  _hal: Hal;
   _parts: Pick<Parts, "load">;
   _cfg: ClockNtp;
   /** What the SNTP client remembers between rounds. */
-  _k: Partial<SntpKeep>;
+  _k: SntpKeep;
   /** Started (the network up), as the client's start(). */
   _running: boolean;
   /** The timer to the next round, while no round runs. */
@@ -51,7 +50,6 @@ export class Clock {
 
   constructor(o: ClockOptions) {
     this.keeper = new TimeKeeper(Object.assign({}, o, { onCoarseAllowed: o.onChange }));
-    this._hal = o.hal;
     this._parts = o.parts;
     this._cfg = o.ntp || {};
     this._k = {};
@@ -72,7 +70,7 @@ export class Clock {
   /** Stops syncing and abandons a round under way. Call when the network goes down. */
   stop(): void {
     this._running = false;
-    if (this._timer !== undefined) this._hal.clearTimeout(this._timer);
+    if (this._timer !== undefined) this.keeper._hal.clearTimeout(this._timer);
     this._timer = undefined;
     const c = this._sntp;
     this._sntp = undefined;
@@ -89,7 +87,7 @@ export class Clock {
 
   /** The client of this round, made by the SNTP part when none runs. @throws Error on bad servers (SntpClient). */
   _round(): SntpClient {
-    if (this._timer !== undefined) this._hal.clearTimeout(this._timer);
+    if (this._timer !== undefined) this.keeper._hal.clearTimeout(this._timer);
     this._timer = undefined;
     if (!this._sntp) this._sntp = this._parts.load("sntp").clockRound(this);
     return this._sntp;
@@ -103,7 +101,7 @@ export class Clock {
   _idle(nextMs: number | undefined): void {
     const clock = this;
     clock._sntp = undefined;
-    if (nextMs !== undefined && clock._running) clock._timer = clock._hal.setTimeout(() => clock.syncNow(), nextMs);
+    if (nextMs !== undefined && clock._running) clock._timer = clock.keeper._hal.setTimeout(() => clock.syncNow(), nextMs);
   }
 }
 
@@ -117,7 +115,7 @@ export function clockRound(clock: Clock): SntpClient {
   const keeper = clock.keeper;
   const onChange = keeper._onCoarseAllowed;
   return new SntpClient({
-    hal: clock._hal,
+    hal: keeper._hal,
     servers: clock._cfg.servers,
     port: clock._cfg.port,
     needsDrift: () => keeper._book.drift === undefined,
