@@ -147,7 +147,7 @@ function clockSetup(servers: string[]) {
   const dev = new Device(world, { driftPpm: 0 });
   const clock = createClock({ hal: dev.hal, log: new MemoryAnchorLog([], 1), parts: directParts, ntp: { servers } });
   // What the clients remembered: the status they reported, kept between rounds.
-  const status = () => clock._k;
+  const status = () => ({ lastError: clock._k._lastError, failures: clock._k._failures });
   return { world, clock, status };
 }
 

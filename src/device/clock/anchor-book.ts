@@ -28,33 +28,33 @@ export interface BootAnchors {
  */
 export class AnchorBook {
   /** Sorted by bootId. */
-  boots: BootAnchors[] = [];
+  _boots: BootAnchors[] = [];
   /** Latest pairs as [uptime span, epoch span, ...], oldest first. */
-  pairs: number[] = [];
+  _pairs: number[] = [];
   /**
    * The clock's rate error in ppm (positive: it runs fast), the span-weighted mean of
-   * {@link pairs}, kept when they change; undefined before two SNTP anchors of one boot were far
+   * {@link _pairs}, kept when they change; undefined before two SNTP anchors of one boot were far
    * enough apart.
    */
-  drift: number | undefined = undefined;
-  base: Anchor | undefined;
+  _drift: number | undefined;
+  _base: Anchor | undefined;
   /**
    * The last anchor of a boot past which {@link epochAt} last extrapolated, at `aheadRate`,
    * until the next add: stamping a reading then costs a few tokens instead of a search. (The
    * anchor itself, not a copy: one object fewer at rest.)
    */
-  ahead: Anchor | undefined;
-  aheadRate = 1;
+  _ahead: Anchor | undefined;
+  _aheadRate = 1;
 
   /** Adds an anchor; anchors must come in the order they were taken. */
   add(a: Anchor): void {
-    this.ahead = undefined;
+    this._ahead = undefined;
     let b = this.get(a.bootId);
     if (!b) {
       b = { bootId: a.bootId, first: undefined, last: undefined, coarseFirst: undefined, coarseLast: undefined };
-      let i = this.boots.length;
-      while (i > 0 && this.boots[i - 1].bootId > a.bootId) i--;
-      this.boots.splice(i, 0, b);
+      let i = this._boots.length;
+      while (i > 0 && this._boots[i - 1].bootId > a.bootId) i--;
+      this._boots.splice(i, 0, b);
     }
     if (a.coarse) {
       if (!b.coarseFirst) b.coarseFirst = a;
@@ -64,18 +64,18 @@ export class AnchorBook {
     if (!b.first) b.first = a;
     b.last = a;
     // The drift: learned from successive SNTP anchors of one boot far enough apart.
-    const base = this.base;
+    const base = this._base;
     if (!base || base.bootId !== a.bootId || a.uptimeMs <= base.uptimeMs) {
-      this.base = a;
+      this._base = a;
       return;
     }
     const dUp = a.uptimeMs - base.uptimeMs;
     const dEp = a.epochMs - base.epochMs;
     if (dEp < MIN_DRIFT_SPAN_MS) return;
-    this.base = a;
+    this._base = a;
     const ppm = ((dUp - dEp) / dEp) * 1e6;
     if (ppm > MAX_DRIFT_PPM || ppm < -MAX_DRIFT_PPM) return;
-    const p = this.pairs;
+    const p = this._pairs;
     p.push(dUp, dEp);
     if (p.length > DRIFT_PAIRS * 2) p.splice(0, 2);
     let up = 0;
@@ -84,11 +84,11 @@ export class AnchorBook {
       up += p[i];
       ep += p[i + 1];
     }
-    this.drift = ((up - ep) / ep) * 1e6;
+    this._drift = ((up - ep) / ep) * 1e6;
   }
 
   get(bootId: number): BootAnchors | undefined {
-    for (let i = 0; i < this.boots.length; i++) if (this.boots[i].bootId === bootId) return this.boots[i];
+    for (let i = 0; i < this._boots.length; i++) if (this._boots[i].bootId === bootId) return this._boots[i];
     return undefined;
   }
 
@@ -102,18 +102,18 @@ export class AnchorBook {
    */
   epochAt(bootId: number, uptimeMs: number): number | undefined {
     "ram";
-    const f = this.ahead;
-    if (f && f.bootId === bootId && uptimeMs >= f.uptimeMs) return f.epochMs + (uptimeMs - f.uptimeMs) * this.aheadRate;
+    const f = this._ahead;
+    if (f && f.bootId === bootId && uptimeMs >= f.uptimeMs) return f.epochMs + (uptimeMs - f.uptimeMs) * this._aheadRate;
     const b = this.get(bootId);
     if (!b) return undefined;
     const first = b.first ? b.first : (b.coarseFirst as Anchor);
     const last = b.first ? (b.last as Anchor) : (b.coarseLast as Anchor);
     // rateOf(this), written out: a call to a function of its own would make that one resident.
-    const rate = this.drift === undefined ? 1 : 1 / (1 + this.drift * 1e-6);
+    const rate = this._drift === undefined ? 1 : 1 / (1 + this._drift * 1e-6);
     if (uptimeMs <= first.uptimeMs) return first.epochMs - (first.uptimeMs - uptimeMs) * rate;
     if (uptimeMs >= last.uptimeMs) {
-      this.ahead = last;
-      this.aheadRate = rate;
+      this._ahead = last;
+      this._aheadRate = rate;
       return last.epochMs + (uptimeMs - last.uptimeMs) * rate;
     }
     const dUp = last.uptimeMs - first.uptimeMs;
@@ -126,18 +126,18 @@ export class AnchorBook {
 
 /** True ms per uptime ms: 1 / (1 + drift). */
 export function rateOf(book: AnchorBook): number {
-  return book.drift === undefined ? 1 : 1 / (1 + book.drift * 1e-6);
+  return book._drift === undefined ? 1 : 1 / (1 + book._drift * 1e-6);
 }
 
 /** The nearest boot before `bootId` that has an anchor. */
 export function bootBefore(book: AnchorBook, bootId: number): BootAnchors | undefined {
   let found: BootAnchors | undefined;
-  for (let i = 0; i < book.boots.length && book.boots[i].bootId < bootId; i++) found = book.boots[i];
+  for (let i = 0; i < book._boots.length && book._boots[i].bootId < bootId; i++) found = book._boots[i];
   return found;
 }
 
 /** The nearest boot after `bootId` that has an anchor. */
 export function bootAfter(book: AnchorBook, bootId: number): BootAnchors | undefined {
-  for (let i = 0; i < book.boots.length; i++) if (book.boots[i].bootId > bootId) return book.boots[i];
+  for (let i = 0; i < book._boots.length; i++) if (book._boots[i].bootId > bootId) return book._boots[i];
   return undefined;
 }

@@ -118,7 +118,7 @@ export function clockRound(clock: Clock): SntpClient {
     hal: keeper._hal,
     servers: clock._cfg.servers,
     port: clock._cfg.port,
-    needsDrift: () => keeper._book.drift === undefined,
+    needsDrift: () => keeper._book._drift === undefined,
     onSync: (sync: SntpSync) => {
       acceptSntp(keeper, sync);
       if (onChange) onChange();

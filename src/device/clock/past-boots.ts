@@ -129,7 +129,7 @@ function estimate(k: TimeKeeper, bootId: number, uptimeMs: number): number | str
  */
 function place(k: TimeKeeper, bootId: number, extent: number): number | string {
   const rate = rateOf(k._book);
-  const margin = (k._book.drift === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
+  const margin = (k._book._drift === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
   const c = bootAfter(k._book, bootId);
   const cache = cacheOf(k);
   if (!c) return "no later anchored boot bounds it yet";
@@ -276,7 +276,7 @@ export function clockStatus(k: TimeKeeper): ClockStatus {
     synced: isSynced(k),
     source: sourceOf(k),
     lastOffsetMs: k._lastOffsetMs,
-    driftPpm: k._book.drift,
+    driftPpm: k._book._drift,
     lastSyncAt: k._lastSyncAt,
     lastError: k._lastError,
     server: k._server,

@@ -76,22 +76,23 @@ export interface SntpOptions {
 
 /**
  * See {@link SntpOptions.keep}. One flat object whose fields exist only once they have a value:
- * the clock holds it at rest, and each field costs JsVars (docs/memory.md).
+ * the clock holds it at rest, and each field costs JsVars (docs/memory.md); their `_` names are
+ * shortened by the build.
  */
 export interface SntpKeep {
   /** Per server: uptime before which it is not asked (Infinity after DENY/RSTR); made at the first hold. */
-  holdUntil?: number[];
+  _holdUntil?: number[];
   /** Per server: the last RATE hold (doubled at the next); made with `holdUntil`. */
-  rateHolds?: number[];
+  _rateHolds?: number[];
   /** The server to ask first: the last one that answered. */
-  preferred?: number;
-  failures?: number;
-  refused?: string[];
-  lastOffsetMs?: number;
-  lastDelayMs?: number;
-  lastSyncAt?: number;
-  lastError?: string;
-  server?: string;
+  _preferred?: number;
+  _failures?: number;
+  _refused?: string[];
+  _lastOffsetMs?: number;
+  _lastDelayMs?: number;
+  _lastSyncAt?: number;
+  _lastError?: string;
+  _server?: string;
 }
 
 export interface SntpStatus {
@@ -199,7 +200,7 @@ export class SntpClient {
     if (this.exchange) return false;
     this.roundCb = cb;
     this.roundTried = 0;
-    this.tryNext(this.keep.preferred || 0);
+    this.tryNext(this.keep._preferred || 0);
     return true;
   }
 
@@ -208,33 +209,33 @@ export class SntpClient {
     return {
       running: this.running,
       busy: !!this.exchange,
-      lastOffsetMs: k.lastOffsetMs,
-      lastDelayMs: k.lastDelayMs,
-      lastSyncAt: k.lastSyncAt,
-      lastError: k.lastError,
-      server: k.server,
-      failures: k.failures || 0,
-      refused: k.refused || [],
+      lastOffsetMs: k._lastOffsetMs,
+      lastDelayMs: k._lastDelayMs,
+      lastSyncAt: k._lastSyncAt,
+      lastError: k._lastError,
+      server: k._server,
+      failures: k._failures || 0,
+      refused: k._refused || [],
     };
   }
 
   /** Servers that refused service for good (DENY, RSTR). */
   private refusedCount(): number {
-    return this.keep.refused ? this.keep.refused.length : 0;
+    return this.keep._refused ? this.keep._refused.length : 0;
   }
 
   /** The per-server holds, made at the first one. */
   private holds(): { until: number[]; rate: number[] } {
     const k = this.keep;
-    if (!k.holdUntil || !k.rateHolds) {
-      k.holdUntil = [];
-      k.rateHolds = [];
+    if (!k._holdUntil || !k._rateHolds) {
+      k._holdUntil = [];
+      k._rateHolds = [];
       for (let i = 0; i < this.servers.length; i++) {
-        k.holdUntil.push(0);
-        k.rateHolds.push(0);
+        k._holdUntil.push(0);
+        k._rateHolds.push(0);
       }
     }
-    return { until: k.holdUntil, rate: k.rateHolds };
+    return { until: k._holdUntil, rate: k._rateHolds };
   }
 
   private schedule(ms: number | undefined): void {
@@ -245,7 +246,7 @@ export class SntpClient {
   private tryNext(from: number): void {
     const n = this.servers.length;
     const up = this.hal.uptime();
-    const until = this.keep.holdUntil;
+    const until = this.keep._holdUntil;
     while (this.roundTried < n) {
       const idx = from % n;
       from++;
@@ -260,18 +261,18 @@ export class SntpClient {
 
   private endRound(err: string | undefined): void {
     const k = this.keep;
-    k.failures = (k.failures || 0) + 1;
-    if (err) k.lastError = err;
+    k._failures = (k._failures || 0) + 1;
+    if (err) k._lastError = err;
     const cb = this.roundCb;
     this.roundCb = undefined;
     if (this.refusedCount() < this.servers.length) {
       let wait = this.retryMinMs;
-      for (let i = 1; i < k.failures && wait < this.retryMaxMs; i++) wait *= 2;
+      for (let i = 1; i < k._failures && wait < this.retryMaxMs; i++) wait *= 2;
       if (wait > this.retryMaxMs) wait = this.retryMaxMs;
       // jitter: 75..100 % so that devices that lost the network together do not retry together
       this.schedule(wait * (0.75 + 0.25 * this.hal.random()));
     } else this.schedule(undefined);
-    if (cb) cb(k.lastError || "no server usable", undefined);
+    if (cb) cb(k._lastError || "no server usable", undefined);
   }
 
   private ask(idx: number): void {
@@ -361,13 +362,13 @@ export class SntpClient {
     const k = this.keep;
     if (sync) {
       if (this.apply) this.hal.setTime(this.hal.now() + sync.offsetMs);
-      k.preferred = ex.server;
-      if (k.rateHolds) k.rateHolds[ex.server] = 0;
-      k.failures = 0;
-      k.lastOffsetMs = sync.offsetMs;
-      k.lastDelayMs = sync.delayMs;
-      k.lastSyncAt = sync.epochMs;
-      k.server = server;
+      k._preferred = ex.server;
+      if (k._rateHolds) k._rateHolds[ex.server] = 0;
+      k._failures = 0;
+      k._lastOffsetMs = sync.offsetMs;
+      k._lastDelayMs = sync.delayMs;
+      k._lastSyncAt = sync.epochMs;
+      k._server = server;
       const cb = this.roundCb;
       this.roundCb = undefined;
       if (this.onSync) this.onSync(sync);
@@ -382,11 +383,11 @@ export class SntpClient {
       if (cb) cb("stopped", undefined);
       return;
     }
-    k.lastError = server + ": " + r.reason;
+    k._lastError = server + ": " + r.reason;
     if (r.kiss === "DENY" || r.kiss === "RSTR") {
       this.holds().until[ex.server] = Infinity;
-      if (!k.refused) k.refused = [];
-      k.refused.push(server);
+      if (!k._refused) k._refused = [];
+      k._refused.push(server);
     } else if (r.kiss === "RATE") {
       const h = this.holds();
       let hold = h.rate[ex.server] ? h.rate[ex.server] * 2 : this.rateHoldMs;
@@ -394,7 +395,7 @@ export class SntpClient {
       h.rate[ex.server] = hold;
       h.until[ex.server] = this.hal.uptime() + hold;
     }
-    this.hal.log("sntp " + k.lastError);
+    this.hal.log("sntp " + k._lastError);
     if (this.onError) this.onError(r.reason, server);
     this.tryNext(ex.server + 1);
   }

@@ -101,9 +101,6 @@ export interface SurveyEntry {
 
 /** An HTTP Date has whole seconds: the true time is 0..1 s later, plus the reply's latency. */
 export const COARSE_ERR_MS = 1000;
-const DEFAULT_COARSE_HOLD_OFF_MS = 600000;
-/** The hold-off when the previous boot with a time got it only from an HTTP Date. */
-const SHORT_HOLD_OFF_MS = 30000;
 
 /**
  * The device's time: stamps, anchors and drift.
@@ -121,7 +118,8 @@ export class TimeKeeper {
   _log: AnchorLog;
   _policy: UnanchoredPolicy;
   _maxWidthMs: number;
-  _coarseIntervalMs: number;
+  /** Least time between two HTTP-Date anchors of this boot; absent: 1 h. */
+  _coarseIntervalMs: number | undefined;
   _holdOffMs: number;
   _onCoarseAllowed: (() => void) | undefined;
   /** Uptime of this boot's first SNTP failure; absent until then. */
@@ -157,8 +155,10 @@ export class TimeKeeper {
     this.bootId = id;
     this._policy = "estimate";
     this._maxWidthMs = 60000;
-    this._coarseIntervalMs = o.coarseAnchorIntervalMs === undefined ? 3600000 : o.coarseAnchorIntervalMs;
-    let hold = o.coarseHoldOffMs === undefined ? DEFAULT_COARSE_HOLD_OFF_MS : o.coarseHoldOffMs;
+    // Set only when given (1 h otherwise, see applyHttpDate): a field costs JsVars at rest.
+    if (o.coarseAnchorIntervalMs !== undefined) this._coarseIntervalMs = o.coarseAnchorIntervalMs;
+    // The hold-offs (10 min; 30 s below) are literals: a module-level constant is a resident global.
+    let hold = o.coarseHoldOffMs === undefined ? 600000 : o.coarseHoldOffMs;
     if (!(hold >= 0)) throw new Error("TimeKeeper: coarseHoldOffMs must be >= 0");
     this._onCoarseAllowed = o.onCoarseAllowed;
     this._src = 0;
@@ -172,11 +172,11 @@ export class TimeKeeper {
     const mine = book.get(id);
     if (mine) this._src = mine.first ? 2 : 1;
     // The last boot that learned the time learned it only from an HTTP Date: SNTP is probably
-    // blocked on this network, so it is given one round of retries, not the whole hold-off.
+    // blocked on this network, so it is given one round of retries (30 s), not the whole hold-off.
     // (bootBefore() of anchor-book.ts, written out: it is not resident.)
     let prev: BootAnchors | undefined;
-    for (let i = 0; i < book.boots.length && book.boots[i].bootId < id; i++) prev = book.boots[i];
-    if (prev && !prev.first && prev.coarseFirst && hold > SHORT_HOLD_OFF_MS) hold = SHORT_HOLD_OFF_MS;
+    for (let i = 0; i < book._boots.length && book._boots[i].bootId < id; i++) prev = book._boots[i];
+    if (prev && !prev.first && prev.coarseFirst && hold > 30000) hold = 30000;
     this._holdOffMs = hold;
     this.configure({ policy: o.policy, maxEstimateWidthMs: o.maxEstimateWidthMs, validAtBoot: !!o.validAtBoot });
   }
@@ -322,7 +322,7 @@ export function applyHttpDate(k: TimeKeeper, header: string, parse: (header: str
   const up = k._hal.uptime();
   const mine = k._book.get(k.bootId);
   const prev = mine ? mine.coarseLast : undefined;
-  if (!prev || up - prev.uptimeMs >= k._coarseIntervalMs) {
+  if (!prev || up - prev.uptimeMs >= (k._coarseIntervalMs === undefined ? 3600000 : k._coarseIntervalMs)) {
     addAnchor(k, { bootId: k.bootId, uptimeMs: Math.round(up), epochMs: epoch, coarse: true });
   }
   const off = epoch - k._hal.now();
