@@ -11,13 +11,16 @@ export const MAX_DRIFT_PPM = 500;
 /** How many of the latest anchor pairs the drift estimate averages. */
 const DRIFT_PAIRS = 4;
 
-/** The anchors of one boot that resolution needs. */
+/**
+ * The anchors of one boot that resolution needs. A field exists once it has an anchor: the book
+ * holds one of these per boot in the log, at rest, and each field costs JsVars.
+ */
 export interface BootAnchors {
   bootId: number;
-  first: Anchor | undefined;
-  last: Anchor | undefined;
-  coarseFirst: Anchor | undefined;
-  coarseLast: Anchor | undefined;
+  first?: Anchor;
+  last?: Anchor;
+  coarseFirst?: Anchor;
+  coarseLast?: Anchor;
 }
 
 /**
@@ -51,7 +54,7 @@ export class AnchorBook {
     this._ahead = undefined;
     let b = this.get(a.bootId);
     if (!b) {
-      b = { bootId: a.bootId, first: undefined, last: undefined, coarseFirst: undefined, coarseLast: undefined };
+      b = { bootId: a.bootId };
       let i = this._boots.length;
       while (i > 0 && this._boots[i - 1].bootId > a.bootId) i--;
       this._boots.splice(i, 0, b);
