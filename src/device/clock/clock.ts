@@ -31,7 +31,8 @@ export interface ClockOptions extends TimeKeeperOptions {
 }
 
 /**
- * See {@link createClock}. Class methods, not closures: they exist once for every clock, and
+ * See {@link createClock} (spool constructs it directly: one resident function fewer). Class
+ * methods, not closures: they exist once for every clock, and
  * the fields' names start with `_` so that the build shortens them (docs/memory.md).
  */
 export class Clock {
@@ -48,6 +49,7 @@ export class Clock {
   /** The client of the running round, if one runs. */
   _sntp: SntpClient | undefined;
 
+  /** @throws Error on bad TimeKeeper options (a policy or width out of range). */
   constructor(o: ClockOptions) {
     this.keeper = new TimeKeeper(Object.assign({}, o, { onCoarseAllowed: o.onChange }));
     this._parts = o.parts;
