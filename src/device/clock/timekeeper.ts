@@ -120,7 +120,8 @@ export class TimeKeeper {
   _maxWidthMs: number;
   /** Least time between two HTTP-Date anchors of this boot; absent: 1 h. */
   _coarseIntervalMs: number | undefined;
-  _holdOffMs: number;
+  /** How long SNTP must fail before coarse anchors place readings; absent: 10 min. */
+  _holdOffMs: number | undefined;
   _onCoarseAllowed: (() => void) | undefined;
   /** Uptime of this boot's first SNTP failure; absent until then. */
   _failingSince: number | undefined;
@@ -157,9 +158,10 @@ export class TimeKeeper {
     this._maxWidthMs = 60000;
     // Set only when given (1 h otherwise, see applyHttpDate): a field costs JsVars at rest.
     if (o.coarseAnchorIntervalMs !== undefined) this._coarseIntervalMs = o.coarseAnchorIntervalMs;
-    // The hold-offs (10 min; 30 s below) are literals: a module-level constant is a resident global.
-    let hold = o.coarseHoldOffMs === undefined ? 600000 : o.coarseHoldOffMs;
-    if (!(hold >= 0)) throw new Error("TimeKeeper: coarseHoldOffMs must be >= 0");
+    // The hold-off likewise (10 min when absent; 30 s below). Literals: a module-level constant
+    // is a resident global.
+    let hold = o.coarseHoldOffMs;
+    if (hold !== undefined && !(hold >= 0)) throw new Error("TimeKeeper: coarseHoldOffMs must be >= 0");
     this._onCoarseAllowed = o.onCoarseAllowed;
     this._src = 0;
     this._lastEpochStamp = 0;
@@ -176,8 +178,8 @@ export class TimeKeeper {
     // (bootBefore() of anchor-book.ts, written out: it is not resident.)
     let prev: BootAnchors | undefined;
     for (let i = 0; i < book._boots.length && book._boots[i].bootId < id; i++) prev = book._boots[i];
-    if (prev && !prev.first && prev.coarseFirst && hold > 30000) hold = 30000;
-    this._holdOffMs = hold;
+    if (prev && !prev.first && prev.coarseFirst && !(hold !== undefined && hold <= 30000)) hold = 30000;
+    if (hold !== undefined) this._holdOffMs = hold;
     this.configure({ policy: o.policy, maxEstimateWidthMs: o.maxEstimateWidthMs, validAtBoot: !!o.validAtBoot });
   }
 
@@ -297,8 +299,9 @@ export function noteError(k: TimeKeeper, reason: string, server: string): void {
  * needed then), or it has been failing for the hold-off, or there is no hold-off.
  */
 export function coarseAllowed(k: TimeKeeper): boolean {
-  if (isSynced(k) || k._holdOffMs === 0) return true;
-  return k._failingSince !== undefined && k._hal.uptime() - k._failingSince >= k._holdOffMs;
+  const hold = k._holdOffMs === undefined ? 600000 : k._holdOffMs;
+  if (isSynced(k) || hold === 0) return true;
+  return k._failingSince !== undefined && k._hal.uptime() - k._failingSince >= hold;
 }
 
 /**
