@@ -7,6 +7,7 @@ import test from "ava";
 import { HOUR, Rig, maxAbs } from "./helpers/clock-scenario.ts";
 import { classify, clockStatus } from "../src/device/clock/past-boots.ts";
 import { parseHttpDate } from "../src/device/clock/http-date.ts";
+import { applyHttpDate, coarseAllowed } from "../src/device/clock/timekeeper.ts";
 
 const HOLD_OFF_MS = 600000;
 
@@ -26,7 +27,7 @@ test("SNTP answers soon after the HTTP Date: readings wait for it and go with SN
   rebootedWithoutTime(rig);
   const keeper = rig.clock.keeper;
   // The first HTTP reply arrives before SNTP's: a coarse anchor, but the readings wait.
-  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - 100), parseHttpDate));
+  t.true(applyHttpDate(keeper, dateHeader(rig.world.trueMs - 100), parseHttpDate));
   t.deepEqual(
     rig.anchors.map((a) => a.coarse),
     [true],
@@ -40,10 +41,10 @@ test("SNTP answers soon after the HTTP Date: readings wait for it and go with SN
   const r = classify(keeper, rig.readings[0].stamp);
   t.is(r.kind, "pending");
   t.regex(r.kind === "pending" ? r.reason : "", /waiting for SNTP/);
-  t.false(keeper.coarseAllowed());
+  t.false(coarseAllowed(keeper));
   // SNTP answers a moment later.
   rig.online();
-  t.true(keeper.coarseAllowed(), "not needed any more");
+  t.true(coarseAllowed(keeper), "not needed any more");
   const errs = rig.errors();
   t.true(errs.every((e) => e !== undefined));
   const bound = 50 + 30e-6 * 31 * 60000;
@@ -56,7 +57,7 @@ test("NTP blocked: readings wait for the hold-off after SNTP's first failure, th
   rig.world.servers.ntp.behavior = "silent";
   rebootedWithoutTime(rig);
   const keeper = rig.clock.keeper;
-  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - 100), parseHttpDate));
+  t.true(applyHttpDate(keeper, dateHeader(rig.world.trueMs - 100), parseHttpDate));
   rig.clock.start();
   rig.world.advance(5000);
   t.regex(clockStatus(rig.clock.keeper).lastError ?? "", /timeout/, "SNTP failed once");
@@ -65,12 +66,12 @@ test("NTP blocked: readings wait for the hold-off after SNTP's first failure, th
     "held right after the first failure",
   );
   rig.world.advance(HOLD_OFF_MS - 30000);
-  t.false(keeper.coarseAllowed(), "still held just before the hold-off ends");
+  t.false(coarseAllowed(keeper), "still held just before the hold-off ends");
   t.true(rig.errors().every((e) => e === undefined));
   // The SNTP retries keep failing (every 15 s, doubling to 15 min): the next one after the
   // hold-off ends it.
   rig.world.advance(20 * 60000);
-  t.true(keeper.coarseAllowed());
+  t.true(coarseAllowed(keeper));
   const errs = rig.errors();
   t.true(
     errs.every((e) => e !== undefined),
@@ -88,9 +89,9 @@ test("the hold-off end is reported once, on the SNTP failure after it; no SNTP f
   rig.sample(10000);
   rig.world.advance(60000);
   const keeper = rig.clock.keeper;
-  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs), parseHttpDate));
+  t.true(applyHttpDate(keeper, dateHeader(rig.world.trueMs), parseHttpDate));
   rig.world.advance(HOUR);
-  t.false(keeper.coarseAllowed(), "SNTP never tried: it may still answer");
+  t.false(coarseAllowed(keeper), "SNTP never tried: it may still answer");
   t.true(rig.errors().every((e) => e === undefined));
   rig.clock.start();
   const started = rig.dev.hal.uptime();
@@ -119,7 +120,7 @@ test("a past boot's coarse anchor resolves at once; an unanchored past boot boun
   const clock = rig.boot({ driftPpm: 10 });
   rig.sample(10000);
   rig.world.advance(60000);
-  t.true(clock.keeper.applyHttpDate(dateHeader(rig.world.trueMs), parseHttpDate));
+  t.true(applyHttpDate(clock.keeper, dateHeader(rig.world.trueMs), parseHttpDate));
   const b1 = rig.errors([1]);
   t.true(
     b1.every((e) => e !== undefined && Math.abs(e) < 100),
@@ -152,7 +153,7 @@ test("coarseHoldOffMs 0 uses the coarse anchor at once; a negative one is refuse
   rig.boot({ driftPpm: 0, coarseHoldOffMs: 0 });
   rig.sample(10000);
   rig.world.advance(60000);
-  t.true(rig.clock.keeper.applyHttpDate(dateHeader(rig.world.trueMs), parseHttpDate));
+  t.true(applyHttpDate(rig.clock.keeper, dateHeader(rig.world.trueMs), parseHttpDate));
   t.true(rig.errors().every((e) => e !== undefined));
   t.throws(() => rig.boot({ driftPpm: 0, coarseHoldOffMs: -1 }), { message: /coarseHoldOffMs must be >= 0/ });
 });

@@ -1,7 +1,7 @@
 import test from "ava";
 import fc from "fast-check";
 import { parseHttpDate } from "../src/device/clock/http-date.ts";
-import { TimeKeeper } from "../src/device/clock/timekeeper.ts";
+import { TimeKeeper, applyHttpDate } from "../src/device/clock/timekeeper.ts";
 import type { Anchor } from "../src/device/types.ts";
 import { Device, MemoryAnchorLog, World } from "./helpers/clock-env.ts";
 import { HOUR, Rig, START, maxAbs } from "./helpers/clock-scenario.ts";
@@ -46,7 +46,7 @@ test("HTTP Date is used only before the first SNTP reply, coarse, then supersede
   rig.sample(10000);
   rig.world.advance(30 * 60000);
   const latency = 120;
-  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - latency), parseHttpDate));
+  t.true(applyHttpDate(keeper, dateHeader(rig.world.trueMs - latency), parseHttpDate));
   let st = clockStatus(keeper);
   t.is(st.source, "http-date");
   t.false(st.synced);
@@ -56,7 +56,7 @@ test("HTTP Date is used only before the first SNTP reply, coarse, then supersede
   );
   t.true(Math.abs(rig.dev.hal.now() - rig.world.trueMs) <= 1000 + latency, "clock set roughly");
   rig.world.advance(10 * 60000);
-  t.true(keeper.applyHttpDate(dateHeader(rig.world.trueMs - latency), parseHttpDate));
+  t.true(applyHttpDate(keeper, dateHeader(rig.world.trueMs - latency), parseHttpDate));
   t.is(rig.anchors.length, 1, "at most one coarse anchor an hour");
   t.true(
     rig.readings.every((r) => "bootId" in r.stamp),
@@ -71,7 +71,7 @@ test("HTTP Date is used only before the first SNTP reply, coarse, then supersede
   st = clockStatus(keeper);
   t.is(st.source, "sntp");
   t.true(st.synced);
-  t.false(keeper.applyHttpDate(dateHeader(rig.world.trueMs + 5000), parseHttpDate), "ignored after SNTP");
+  t.false(applyHttpDate(keeper, dateHeader(rig.world.trueMs + 5000), parseHttpDate), "ignored after SNTP");
   t.is(rig.anchors.length, 2);
   rig.world.advance(60000);
   const fine = rig.errors();
@@ -88,7 +88,7 @@ test("with UDP blocked, coarse anchors still resolve readings after a reboot", (
     rig.world.advance(20 * 60000);
     clock.start();
     rig.world.advance(60000);
-    t.true(clock.keeper.applyHttpDate(dateHeader(rig.world.trueMs - 80), parseHttpDate));
+    t.true(applyHttpDate(clock.keeper, dateHeader(rig.world.trueMs - 80), parseHttpDate));
     rig.world.advance(20 * 60000);
     t.regex(clockStatus(clock.keeper).lastError ?? "", /timeout/);
     rig.powerCycle(4000);
@@ -112,7 +112,7 @@ test("a precise anchor of a boot wins over its coarse one after reboot; garbage 
   t.is(resolve(keeper, { bootId: 1, uptimeMs: 1000 }), START + 1000);
   t.is(resolve(keeper, { bootId: 1, uptimeMs: 7200000 }), START + 7200000);
   t.is(clockStatus(keeper).source, "none");
-  t.false(keeper.applyHttpDate("yesterday", parseHttpDate));
+  t.false(applyHttpDate(keeper, "yesterday", parseHttpDate));
   t.regex(clockStatus(keeper).lastError ?? "", /HTTP Date: expected/);
   t.is(anchors.length, 3);
 });

@@ -10,6 +10,7 @@ import { formatStatus, statusSummary } from "./status.ts";
 import type { ScheduleStatus, SpoolStatus } from "./status.ts";
 import type { SpoolState } from "./spool-state.ts";
 import type { ClockPart } from "../parts/clock.ts";
+import { clockNow } from "../clock/timekeeper.ts";
 
 /** Seconds since the oldest undelivered reading was taken, or null. */
 function oldestAgeS(S: SpoolState, clock: ClockPart): number | null {
@@ -19,7 +20,7 @@ function oldestAgeS(S: SpoolState, clock: ClockPart): number | null {
     if (st.bootId === S._store.bootId) age = (S._hal.uptime() - st.uptimeMs) / 1000;
     else {
       const t = clock.resolve(S._keeper, st);
-      const now = S._keeper.now();
+      const now = clockNow(S._keeper);
       if (t !== undefined && now !== undefined) age = (now - t) / 1000;
     }
     return false;
@@ -54,7 +55,7 @@ export function status(S: SpoolState): SpoolStatus {
     sampling.push(e);
   }
   const n = S._network.status();
-  const now = keeper.now();
+  const now = clockNow(keeper);
   return {
     board: board.id,
     version: S._version,

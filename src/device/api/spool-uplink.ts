@@ -5,6 +5,7 @@
  */
 import { createUplink, type Uplink } from "../uplink/uplink.ts";
 import { parseHttpDate } from "../clock/http-date.ts";
+import { applyHttpDate, wantsTime } from "../clock/timekeeper.ts";
 import type { SpoolState } from "./spool-state.ts";
 
 const DAY_MS = 86400000;
@@ -28,9 +29,9 @@ export function makeUplink(S: SpoolState): Uplink {
         return d;
       },
       applyHttpDate: (header) => {
-        if (keeper.applyHttpDate(header, parseHttpDate)) S._clockChanged();
+        if (applyHttpDate(keeper, header, parseHttpDate)) S._clockChanged();
       },
-      wantsTime: () => keeper.wantsTime(),
+      wantsTime: () => wantsTime(keeper),
     },
     // Link changes come through spool's own listener: a listener the uplink left on the
     // network would keep a dropped instance alive.

@@ -5,7 +5,7 @@
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
 import type { ReadingValue, Stamp } from "../types.ts";
-import { createClock } from "../clock/clock.ts";
+import { Clock } from "../clock/clock.ts";
 import { createNetwork } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
 import { datastreamOf, parsePin, describe } from "./config.ts";
@@ -296,7 +296,7 @@ export function createSpool(o: SpoolOptions): Spool {
   S._store = store;
   // The clock makes its SNTP client from the SNTP part for each sync round and drops it after
   // (src/device/clock/clock.ts); between rounds it keeps the timer to the next one.
-  S._clock = createClock({
+  S._clock = new Clock({
     hal: hal,
     log: store,
     parts: parts,

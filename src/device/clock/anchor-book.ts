@@ -11,40 +11,53 @@ export const MAX_DRIFT_PPM = 500;
 /** How many of the latest anchor pairs the drift estimate averages. */
 const DRIFT_PAIRS = 4;
 
-/** The anchors of one boot that resolution needs. */
+/**
+ * The anchors of one boot that resolution needs. A field exists once it has an anchor: the book
+ * holds one of these per boot in the log, at rest, and each field costs JsVars.
+ */
 export interface BootAnchors {
   bootId: number;
-  first: Anchor | undefined;
-  last: Anchor | undefined;
-  coarseFirst: Anchor | undefined;
-  coarseLast: Anchor | undefined;
+  first?: Anchor;
+  last?: Anchor;
+  coarseFirst?: Anchor;
+  coarseLast?: Anchor;
 }
 
 /**
  * A compact, bounded summary of the anchor log: memory grows with the number of boots in the
- * log, not with the number of anchors.
+ * log, not with the number of anchors. Its methods are what stamping and anchoring use; what only
+ * resolution and status ask ({@link bootBefore}, {@link bootAfter}, {@link rateOf}) are functions the
+ * parts bring, so they are not resident (docs/memory.md).
  */
 export class AnchorBook {
   /** Sorted by bootId. */
-  boots: BootAnchors[] = [];
+  _boots: BootAnchors[] = [];
   /** Latest pairs as [uptime span, epoch span, ...], oldest first. */
-  private pairs: number[] = [];
-  private base: Anchor | undefined;
+  _pairs: number[] = [];
   /**
-   * The line past a boot's last anchor that {@link epochAt} last extrapolated on, until the
-   * next add: stamping a reading then costs a few tokens instead of a search and the drift sum.
+   * The clock's rate error in ppm (positive: it runs fast), the span-weighted mean of
+   * {@link _pairs}, kept when they change; undefined before two SNTP anchors of one boot were far
+   * enough apart.
    */
-  private ahead: { bootId: number; up: number; ep: number; rate: number } | undefined;
+  _drift: number | undefined;
+  _base: Anchor | undefined;
+  /**
+   * The last anchor of a boot past which {@link epochAt} last extrapolated, at `aheadRate`,
+   * until the next add: stamping a reading then costs a few tokens instead of a search. (The
+   * anchor itself, not a copy: one object fewer at rest.)
+   */
+  _ahead: Anchor | undefined;
+  _aheadRate = 1;
 
   /** Adds an anchor; anchors must come in the order they were taken. */
   add(a: Anchor): void {
-    this.ahead = undefined;
+    this._ahead = undefined;
     let b = this.get(a.bootId);
     if (!b) {
-      b = { bootId: a.bootId, first: undefined, last: undefined, coarseFirst: undefined, coarseLast: undefined };
-      let i = this.boots.length;
-      while (i > 0 && this.boots[i - 1].bootId > a.bootId) i--;
-      this.boots.splice(i, 0, b);
+      b = { bootId: a.bootId };
+      let i = this._boots.length;
+      while (i > 0 && this._boots[i - 1].bootId > a.bootId) i--;
+      this._boots.splice(i, 0, b);
     }
     if (a.coarse) {
       if (!b.coarseFirst) b.coarseFirst = a;
@@ -53,62 +66,33 @@ export class AnchorBook {
     }
     if (!b.first) b.first = a;
     b.last = a;
-    this.learn(a);
-  }
-
-  private learn(a: Anchor): void {
-    const base = this.base;
+    // The drift: learned from successive SNTP anchors of one boot far enough apart.
+    const base = this._base;
     if (!base || base.bootId !== a.bootId || a.uptimeMs <= base.uptimeMs) {
-      this.base = a;
+      this._base = a;
       return;
     }
     const dUp = a.uptimeMs - base.uptimeMs;
     const dEp = a.epochMs - base.epochMs;
     if (dEp < MIN_DRIFT_SPAN_MS) return;
-    this.base = a;
+    this._base = a;
     const ppm = ((dUp - dEp) / dEp) * 1e6;
     if (ppm > MAX_DRIFT_PPM || ppm < -MAX_DRIFT_PPM) return;
-    this.pairs.push(dUp, dEp);
-    if (this.pairs.length > DRIFT_PAIRS * 2) this.pairs.splice(0, 2);
+    const p = this._pairs;
+    p.push(dUp, dEp);
+    if (p.length > DRIFT_PAIRS * 2) p.splice(0, 2);
+    let up = 0;
+    let ep = 0;
+    for (let i = 0; i < p.length; i += 2) {
+      up += p[i];
+      ep += p[i + 1];
+    }
+    this._drift = ((up - ep) / ep) * 1e6;
   }
 
   get(bootId: number): BootAnchors | undefined {
-    for (let i = 0; i < this.boots.length; i++) if (this.boots[i].bootId === bootId) return this.boots[i];
+    for (let i = 0; i < this._boots.length; i++) if (this._boots[i].bootId === bootId) return this._boots[i];
     return undefined;
-  }
-
-  /** The nearest boot before `bootId` that has an anchor. */
-  before(bootId: number): BootAnchors | undefined {
-    let found: BootAnchors | undefined;
-    for (let i = 0; i < this.boots.length && this.boots[i].bootId < bootId; i++) found = this.boots[i];
-    return found;
-  }
-
-  /** The nearest boot after `bootId` that has an anchor. */
-  after(bootId: number): BootAnchors | undefined {
-    for (let i = 0; i < this.boots.length; i++) if (this.boots[i].bootId > bootId) return this.boots[i];
-    return undefined;
-  }
-
-  /**
-   * The local clock's rate error in ppm (positive: it runs fast), the span-weighted mean of the
-   * latest anchor pairs; undefined before two SNTP anchors of one boot were far enough apart.
-   */
-  driftPpm(): number | undefined {
-    if (!this.pairs.length) return undefined;
-    let up = 0;
-    let ep = 0;
-    for (let i = 0; i < this.pairs.length; i += 2) {
-      up += this.pairs[i];
-      ep += this.pairs[i + 1];
-    }
-    return ((up - ep) / ep) * 1e6;
-  }
-
-  /** True ms per uptime ms: 1 / (1 + drift). */
-  rate(): number {
-    const d = this.driftPpm();
-    return d === undefined ? 1 : 1 / (1 + d * 1e-6);
   }
 
   /**
@@ -121,16 +105,18 @@ export class AnchorBook {
    */
   epochAt(bootId: number, uptimeMs: number): number | undefined {
     "ram";
-    const f = this.ahead;
-    if (f && f.bootId === bootId && uptimeMs >= f.up) return f.ep + (uptimeMs - f.up) * f.rate;
+    const f = this._ahead;
+    if (f && f.bootId === bootId && uptimeMs >= f.uptimeMs) return f.epochMs + (uptimeMs - f.uptimeMs) * this._aheadRate;
     const b = this.get(bootId);
     if (!b) return undefined;
     const first = b.first ? b.first : (b.coarseFirst as Anchor);
     const last = b.first ? (b.last as Anchor) : (b.coarseLast as Anchor);
-    const rate = this.rate();
+    // rateOf(this), written out: a call to a function of its own would make that one resident.
+    const rate = this._drift === undefined ? 1 : 1 / (1 + this._drift * 1e-6);
     if (uptimeMs <= first.uptimeMs) return first.epochMs - (first.uptimeMs - uptimeMs) * rate;
     if (uptimeMs >= last.uptimeMs) {
-      this.ahead = { bootId: bootId, up: last.uptimeMs, ep: last.epochMs, rate: rate };
+      this._ahead = last;
+      this._aheadRate = rate;
       return last.epochMs + (uptimeMs - last.uptimeMs) * rate;
     }
     const dUp = last.uptimeMs - first.uptimeMs;
@@ -139,4 +125,22 @@ export class AnchorBook {
     if (ppm > MAX_DRIFT_PPM || ppm < -MAX_DRIFT_PPM) return first.epochMs + (uptimeMs - first.uptimeMs) * rate;
     return first.epochMs + ((uptimeMs - first.uptimeMs) * dEp) / dUp;
   }
+}
+
+/** True ms per uptime ms: 1 / (1 + drift). */
+export function rateOf(book: AnchorBook): number {
+  return book._drift === undefined ? 1 : 1 / (1 + book._drift * 1e-6);
+}
+
+/** The nearest boot before `bootId` that has an anchor. */
+export function bootBefore(book: AnchorBook, bootId: number): BootAnchors | undefined {
+  let found: BootAnchors | undefined;
+  for (let i = 0; i < book._boots.length && book._boots[i].bootId < bootId; i++) found = book._boots[i];
+  return found;
+}
+
+/** The nearest boot after `bootId` that has an anchor. */
+export function bootAfter(book: AnchorBook, bootId: number): BootAnchors | undefined {
+  for (let i = 0; i < book._boots.length; i++) if (book._boots[i].bootId > bootId) return book._boots[i];
+  return undefined;
 }

@@ -5,10 +5,10 @@
  * to the next round and what the client remembers (`SntpKeep`), and a client made for the next
  * round continues from there.
  */
-import type { Hal, TimerId } from "../hal.ts";
+import type { TimerId } from "../hal.ts";
 import type { Parts } from "../parts.ts";
-import type { SntpClient, SntpKeep, SntpSync } from "./sntp.ts";
-import { TimeKeeper, type TimeKeeperOptions } from "./timekeeper.ts";
+import { SntpClient, type SntpKeep, type SntpSync } from "./sntp.ts";
+import { TimeKeeper, acceptSntp, noteError, type TimeKeeperOptions } from "./timekeeper.ts";
 
 /** Which SNTP servers the clock asks (the configuration's `ntp` section). */
 export interface ClockNtp {
@@ -31,18 +31,17 @@ export interface ClockOptions extends TimeKeeperOptions {
 }
 
 /**
- * See {@link createClock}. Class methods, not closures: they exist once for every clock, and
+ * See {@link createClock} (spool constructs it directly: one resident function fewer). Class
+ * methods, not closures: they exist once for every clock, and
  * the fields' names start with `_` so that the build shortens them (docs/memory.md).
  */
 export class Clock {
-  /** Stamps readings, anchors them, resolves this boot's stamps. */
+  /** Stamps readings, anchors them, resolves this boot's stamps. Its `_hal` is the clock's too. */
   keeper: TimeKeeper;
-  _hal: Hal;
   _parts: Pick<Parts, "load">;
   _cfg: ClockNtp;
-  _clockChanged: (() => void) | undefined;
   /** What the SNTP client remembers between rounds. */
-  _k: Partial<SntpKeep>;
+  _k: SntpKeep;
   /** Started (the network up), as the client's start(). */
   _running: boolean;
   /** The timer to the next round, while no round runs. */
@@ -50,12 +49,11 @@ export class Clock {
   /** The client of the running round, if one runs. */
   _sntp: SntpClient | undefined;
 
+  /** @throws Error on bad TimeKeeper options (a policy or width out of range). */
   constructor(o: ClockOptions) {
     this.keeper = new TimeKeeper(Object.assign({}, o, { onCoarseAllowed: o.onChange }));
-    this._hal = o.hal;
     this._parts = o.parts;
     this._cfg = o.ntp || {};
-    this._clockChanged = o.onChange;
     this._k = {};
     this._running = false;
     this._timer = undefined;
@@ -74,7 +72,7 @@ export class Clock {
   /** Stops syncing and abandons a round under way. Call when the network goes down. */
   stop(): void {
     this._running = false;
-    if (this._timer !== undefined) this._hal.clearTimeout(this._timer);
+    if (this._timer !== undefined) this.keeper._hal.clearTimeout(this._timer);
     this._timer = undefined;
     const c = this._sntp;
     this._sntp = undefined;
@@ -89,34 +87,12 @@ export class Clock {
     return this._round().syncNow(cb);
   }
 
-  /** The client of this round, made from the part when none runs. @throws Error on bad servers (SntpClient). */
+  /** The client of this round, made by the SNTP part when none runs. @throws Error on bad servers (SntpClient). */
   _round(): SntpClient {
-    // `this` copied: an arrow using `this` that is skipped unexecuted stops the Linux build
-    // (docs/target-espruino.md).
-    const clock = this;
-    if (clock._timer !== undefined) clock._hal.clearTimeout(clock._timer);
-    clock._timer = undefined;
-    let c = clock._sntp;
-    if (!c) {
-      const keeper = clock.keeper;
-      const onChange = clock._clockChanged;
-      c = clock._parts.load("sntp").createSntp({
-        hal: clock._hal,
-        servers: clock._cfg.servers,
-        port: clock._cfg.port,
-        needsDrift: () => keeper.driftPpm() === undefined,
-        onSync: (sync: SntpSync) => {
-          keeper.acceptSntp(sync);
-          if (onChange) onChange();
-        },
-        onError: (reason: string, server: string) => keeper.noteError(reason, server),
-        keep: clock._k,
-        started: clock._running,
-        onIdle: (nextMs: number | undefined) => clock._idle(nextMs),
-      });
-      clock._sntp = c;
-    }
-    return c;
+    if (this._timer !== undefined) this.keeper._hal.clearTimeout(this._timer);
+    this._timer = undefined;
+    if (!this._sntp) this._sntp = this._parts.load("sntp").clockRound(this);
+    return this._sntp;
   }
 
   /**
@@ -127,14 +103,39 @@ export class Clock {
   _idle(nextMs: number | undefined): void {
     const clock = this;
     clock._sntp = undefined;
-    if (nextMs !== undefined && clock._running) clock._timer = clock._hal.setTimeout(() => clock.syncNow(), nextMs);
+    if (nextMs !== undefined && clock._running) clock._timer = clock.keeper._hal.setTimeout(() => clock.syncNow(), nextMs);
   }
+}
+
+/**
+ * The SNTP client of one round of `clock`, wired to its keeper: brought by the SNTP part
+ * (src/device/parts/sntp.ts) with the keeper's SNTP operations, so that none of it is resident.
+ * The client and its callbacks are dropped when the round ends.
+ * @throws Error on bad servers (SntpClient).
+ */
+export function clockRound(clock: Clock): SntpClient {
+  const keeper = clock.keeper;
+  const onChange = keeper._onCoarseAllowed;
+  return new SntpClient({
+    hal: keeper._hal,
+    servers: clock._cfg.servers,
+    port: clock._cfg.port,
+    needsDrift: () => keeper._book._drift === undefined,
+    onSync: (sync: SntpSync) => {
+      acceptSntp(keeper, sync);
+      if (onChange) onChange();
+    },
+    onError: (reason: string, server: string) => noteError(keeper, reason, server),
+    keep: clock._k,
+    started: clock._running,
+    onIdle: (nextMs: number | undefined) => clock._idle(nextMs),
+  });
 }
 
 /**
  * Builds the clock: the TimeKeeper, and SNTP rounds made from the SNTP part. Call `start()` when
  * the network comes up and `stop()` when it goes down; pass HTTP Date headers to
- * `keeper.applyHttpDate`.
+ * `applyHttpDate` (timekeeper.ts).
  * @throws Error on bad TimeKeeper options (a policy or width out of range).
  */
 export function createClock(options: ClockOptions): Clock {

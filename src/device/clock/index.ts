@@ -4,7 +4,15 @@ export type { ClockOptions, ClockNtp } from "./clock.ts";
 
 export { SntpClient, DEFAULT_SNTP_SERVERS } from "./sntp.ts";
 export type { SntpOptions, SntpStatus, SntpSync } from "./sntp.ts";
-export { TimeKeeper } from "./timekeeper.ts";
+export {
+  TimeKeeper,
+  acceptSntp,
+  applyHttpDate,
+  clockNow,
+  coarseAllowed,
+  noteError,
+  wantsTime,
+} from "./timekeeper.ts";
 export { survey, classify, resolve, discards, unresolvedBoots, clockStatus } from "./past-boots.ts";
 export type {
   AnchorLog,

@@ -7,9 +7,9 @@
  * keeper's state (its `_` fields).
  */
 import type { Anchor, Stamp } from "../types.ts";
-import type { BootAnchors } from "./anchor-book.ts";
-import { COARSE_ERR_MS } from "./timekeeper.ts";
-import type { TimeKeeper } from "./timekeeper.ts";
+import { bootAfter, bootBefore, rateOf, type BootAnchors } from "./anchor-book.ts";
+import { COARSE_ERR_MS, coarseAllowed, isSynced, sourceOf } from "./timekeeper.ts";
+import type { ResolveCache, TimeKeeper } from "./timekeeper.ts";
 import type { ClockStatus, Resolution, SurveyEntry, UnresolvedBoot } from "./timekeeper.ts";
 
 /** Rate uncertainty assumed when bounding a boot: crystal spec when unknown, estimate noise when known. */
@@ -65,8 +65,7 @@ export function survey(k: TimeKeeper, forEach: (visit: (stamp: Stamp, pending?: 
   entries.sort((a, b) => a.bootId - b.bootId);
   k._entries = entries;
   k._overflowReadings = overflow;
-  k._gapKnown = false;
-  k._placed = undefined;
+  k._cache = undefined;
 }
 
 /** UTC ms for a stamp, or undefined when it cannot be given one (see {@link classify}). */
@@ -77,7 +76,7 @@ export function resolve(k: TimeKeeper, stamp: Stamp): number | undefined {
 /** How a stamp resolves, and why not when it does not. */
 export function classify(k: TimeKeeper, stamp: Stamp): Resolution {
   if ("epochMs" in stamp) return { kind: "epoch", epochMs: stamp.epochMs };
-  if (needsCoarse(k, stamp.bootId) && !k.coarseAllowed()) {
+  if (needsCoarse(k, stamp.bootId) && !coarseAllowed(k)) {
     return { kind: "pending", epochMs: undefined, reason: "waiting for SNTP (only an HTTP Date is known)" };
   }
   const at = k._book.epochAt(stamp.bootId, stamp.uptimeMs);
@@ -101,7 +100,7 @@ function needsCoarse(k: TimeKeeper, bootId: number): boolean {
   if (!mine || mine.first) return false;
   if (bootId === k.bootId) return true;
   if (k._policy !== "estimate" || k._book.get(bootId)) return false;
-  const c = k._book.after(bootId);
+  const c = bootAfter(k._book, bootId);
   return !!c && c.bootId === k.bootId;
 }
 
@@ -111,14 +110,15 @@ function needsCoarse(k: TimeKeeper, bootId: number): boolean {
  * interpreter booted from Storage every call costs).
  */
 function estimate(k: TimeKeeper, bootId: number, uptimeMs: number): number | string {
-  let p = k._placed;
+  const cache = cacheOf(k);
+  let p = cache.placed;
   if (!p || p.id !== bootId || uptimeMs > p.upTo) {
     const own = entryOf(k, bootId);
     const upTo = own && own.maxUptimeMs > uptimeMs ? own.maxUptimeMs : uptimeMs;
     p = { id: bootId, upTo: upTo, at: place(k, bootId, upTo) };
-    k._placed = p;
+    cache.placed = p;
   }
-  return typeof p.at === "string" ? p.at : p.at + uptimeMs * k._book.rate();
+  return typeof p.at === "string" ? p.at : p.at + uptimeMs * rateOf(k._book);
 }
 
 /**
@@ -128,9 +128,10 @@ function estimate(k: TimeKeeper, bootId: number, uptimeMs: number): number | str
  * unaccounted time, so the estimates keep the boots in order. A string says why not.
  */
 function place(k: TimeKeeper, bootId: number, extent: number): number | string {
-  const rate = k._book.rate();
-  const margin = (k._book.driftPpm() === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
-  const c = k._book.after(bootId);
+  const rate = rateOf(k._book);
+  const margin = (k._book._drift === undefined ? UNKNOWN_DRIFT_MARGIN_PPM : KNOWN_DRIFT_MARGIN_PPM) * 1e-6;
+  const c = bootAfter(k._book, bootId);
+  const cache = cacheOf(k);
   if (!c) return "no later anchored boot bounds it yet";
   // sure bounds take the boots' lengths at the slowest rate the crystal may have had
   const lo = startAfter(k, bootId, rate * (1 - margin), COARSE_ERR_MS);
@@ -142,7 +143,7 @@ function place(k: TimeKeeper, bootId: number, extent: number): number | string {
   // reboots are much alike: each gap of the run gets an equal share, so a boot j gaps after
   // the lower bound's boot starts j shares after it.
   const after = startAfter(k, bootId, rate, 0);
-  const from = k._boundFrom;
+  const from = cache.boundFrom as number;
   const slack = Math.max(0, startBefore(k, bootId, c, extent, rate, 0) - after);
   const gaps = c.bootId - from;
   // A boot that recorded nothing (cut while it started, or busy until the cut) left no length:
@@ -155,11 +156,11 @@ function place(k: TimeKeeper, bootId: number, extent: number): number | string {
     silent++;
     if (id < bootId) silentBefore++;
   }
-  if (silent && !k._gapKnown) {
-    k._gap = typicalGap(k, rate);
-    k._gapKnown = true;
+  if (silent && !cache.gapKnown) {
+    cache.gap = typicalGap(k, rate);
+    cache.gapKnown = true;
   }
-  const gap = silent ? k._gap : undefined;
+  const gap = silent ? cache.gap : undefined;
   let start = after + (slack * (bootId - from)) / gaps;
   if (gap !== undefined) {
     const each = Math.min(gap, slack / gaps);
@@ -172,6 +173,12 @@ function place(k: TimeKeeper, bootId: number, extent: number): number | string {
   if (2 * worst > k._maxWidthMs)
     return "could lie anywhere in " + Math.round((hi - lo) / 1000) + " s, the estimate up to " + Math.round(worst / 1000) + " s off";
   return start;
+}
+
+/** The keeper's {@link ResolveCache}, made when a survey, anchor or configure dropped it. */
+function cacheOf(k: TimeKeeper): ResolveCache {
+  if (!k._cache) k._cache = {};
+  return k._cache;
 }
 
 function entryOf(k: TimeKeeper, bootId: number): SurveyEntry | undefined {
@@ -209,9 +216,10 @@ function typicalGap(k: TimeKeeper, rate: number): number | undefined {
  * `boundFrom` to the boot that bound ends with (the gaps between it and `bootId` are not in it).
  */
 function startAfter(k: TimeKeeper, bootId: number, rate: number, coarseMs: number): number {
-  const a = k._book.before(bootId);
+  const a = bootBefore(k._book, bootId);
+  const cache = cacheOf(k);
   let lo = -Infinity;
-  k._boundFrom = a ? a.bootId : bootId - 1;
+  cache.boundFrom = a ? a.bootId : bootId - 1;
   if (a) lo = a.last ? a.last.epochMs : (a.coarseLast as Anchor).epochMs - coarseMs;
   for (let i = 0; i < k._entries.length; i++) {
     const e = k._entries[i];
@@ -223,7 +231,7 @@ function startAfter(k: TimeKeeper, bootId: number, rate: number, coarseMs: numbe
     if ((a && e.bootId <= a.bootId) || e.bootId > bootId) continue;
     if (e.epochBefore > lo) {
       lo = e.epochBefore;
-      k._boundFrom = e.bootId - 1;
+      cache.boundFrom = e.bootId - 1;
     }
     if (e.bootId < bootId) lo += e.maxUptimeMs * rate;
   }
@@ -265,10 +273,10 @@ export function clockStatus(k: TimeKeeper): ClockStatus {
     if (k._entries[i].bootId === k.bootId && !k._book.get(k.bootId)) pending = k._entries[i].readings;
   }
   return {
-    synced: k._synced,
-    source: k._source,
+    synced: isSynced(k),
+    source: sourceOf(k),
     lastOffsetMs: k._lastOffsetMs,
-    driftPpm: k._book.driftPpm(),
+    driftPpm: k._book._drift,
     lastSyncAt: k._lastSyncAt,
     lastError: k._lastError,
     server: k._server,

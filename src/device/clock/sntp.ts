@@ -62,7 +62,7 @@ export interface SntpOptions {
    * What the client remembers between rounds (server holds, the preferred server, the status):
    * pass the same object, empty at first, to each client made afresh for a round.
    */
-  keep?: Partial<SntpKeep>;
+  keep?: SntpKeep;
   /**
    * The client keeps no timer: when a round ends it calls this with the time to the next round
    * (undefined: none, stopped or every server refused) and is not needed until then, so the
@@ -74,12 +74,25 @@ export interface SntpOptions {
   started?: boolean;
 }
 
-/** See {@link SntpOptions.keep}. */
+/**
+ * See {@link SntpOptions.keep}. One flat object whose fields exist only once they have a value:
+ * the clock holds it at rest, and each field costs JsVars (docs/memory.md); their `_` names are
+ * shortened by the build.
+ */
 export interface SntpKeep {
-  holdUntil: number[];
-  rateHolds: number[];
-  preferred: number;
-  st: SntpStatus;
+  /** Per server: uptime before which it is not asked (Infinity after DENY/RSTR); made at the first hold. */
+  _holdUntil?: number[];
+  /** Per server: the last RATE hold (doubled at the next); made with `holdUntil`. */
+  _rateHolds?: number[];
+  /** The server to ask first: the last one that answered. */
+  _preferred?: number;
+  _failures?: number;
+  _refused?: string[];
+  _lastOffsetMs?: number;
+  _lastDelayMs?: number;
+  _lastSyncAt?: number;
+  _lastError?: string;
+  _server?: string;
 }
 
 export interface SntpStatus {
@@ -134,14 +147,10 @@ export class SntpClient {
   private onError: ((reason: string, server: string) => void) | undefined;
   private onIdle: ((nextMs: number | undefined) => void) | undefined;
   private keep: SntpKeep;
-  /** Per server: uptime before which it is not asked (Infinity after DENY/RSTR). */
-  private holdUntil: number[];
-  private rateHolds: number[];
   private running: boolean;
   private exchange: Exchange | undefined;
   private roundCb: ((err: string | undefined, sync: SntpSync | undefined) => void) | undefined;
   private roundTried = 0;
-  private st: SntpStatus;
 
   /** @throws Error when `servers` is empty or holds a non-string or empty name. */
   constructor(options: SntpOptions) {
@@ -152,31 +161,7 @@ export class SntpClient {
         throw new Error("SntpClient: servers[" + i + "] must be a non-empty host name");
       }
     }
-    const k = options.keep || {};
-    if (!k.st) {
-      k.holdUntil = [];
-      k.rateHolds = [];
-      for (let i = 0; i < servers.length; i++) {
-        k.holdUntil.push(0);
-        k.rateHolds.push(0);
-      }
-      k.preferred = 0;
-      k.st = {
-        running: false,
-        busy: false,
-        lastOffsetMs: undefined,
-        lastDelayMs: undefined,
-        lastSyncAt: undefined,
-        lastError: undefined,
-        server: undefined,
-        failures: 0,
-        refused: [],
-      };
-    }
-    this.keep = k as SntpKeep;
-    this.holdUntil = this.keep.holdUntil;
-    this.rateHolds = this.keep.rateHolds;
-    this.st = this.keep.st;
+    this.keep = options.keep || {};
     this.running = !!options.started;
     this.hal = options.hal;
     this.servers = servers;
@@ -215,14 +200,42 @@ export class SntpClient {
     if (this.exchange) return false;
     this.roundCb = cb;
     this.roundTried = 0;
-    this.tryNext(this.keep.preferred);
+    this.tryNext(this.keep._preferred || 0);
     return true;
   }
 
   status(): SntpStatus {
-    this.st.running = this.running;
-    this.st.busy = !!this.exchange;
-    return this.st;
+    const k = this.keep;
+    return {
+      running: this.running,
+      busy: !!this.exchange,
+      lastOffsetMs: k._lastOffsetMs,
+      lastDelayMs: k._lastDelayMs,
+      lastSyncAt: k._lastSyncAt,
+      lastError: k._lastError,
+      server: k._server,
+      failures: k._failures || 0,
+      refused: k._refused || [],
+    };
+  }
+
+  /** Servers that refused service for good (DENY, RSTR). */
+  private refusedCount(): number {
+    return this.keep._refused ? this.keep._refused.length : 0;
+  }
+
+  /** The per-server holds, made at the first one. */
+  private holds(): { until: number[]; rate: number[] } {
+    const k = this.keep;
+    if (!k._holdUntil || !k._rateHolds) {
+      k._holdUntil = [];
+      k._rateHolds = [];
+      for (let i = 0; i < this.servers.length; i++) {
+        k._holdUntil.push(0);
+        k._rateHolds.push(0);
+      }
+    }
+    return { until: k._holdUntil, rate: k._rateHolds };
   }
 
   private schedule(ms: number | undefined): void {
@@ -233,31 +246,33 @@ export class SntpClient {
   private tryNext(from: number): void {
     const n = this.servers.length;
     const up = this.hal.uptime();
+    const until = this.keep._holdUntil;
     while (this.roundTried < n) {
       const idx = from % n;
       from++;
       this.roundTried++;
-      if (this.holdUntil[idx] <= up) {
+      if (!until || until[idx] <= up) {
         this.ask(idx);
         return;
       }
     }
-    this.endRound(this.st.refused.length === n ? "every server refused service" : undefined);
+    this.endRound(this.refusedCount() === n ? "every server refused service" : undefined);
   }
 
   private endRound(err: string | undefined): void {
-    this.st.failures++;
-    if (err) this.st.lastError = err;
+    const k = this.keep;
+    k._failures = (k._failures || 0) + 1;
+    if (err) k._lastError = err;
     const cb = this.roundCb;
     this.roundCb = undefined;
-    if (this.st.refused.length < this.servers.length) {
+    if (this.refusedCount() < this.servers.length) {
       let wait = this.retryMinMs;
-      for (let i = 1; i < this.st.failures && wait < this.retryMaxMs; i++) wait *= 2;
+      for (let i = 1; i < k._failures && wait < this.retryMaxMs; i++) wait *= 2;
       if (wait > this.retryMaxMs) wait = this.retryMaxMs;
       // jitter: 75..100 % so that devices that lost the network together do not retry together
       this.schedule(wait * (0.75 + 0.25 * this.hal.random()));
     } else this.schedule(undefined);
-    if (cb) cb(this.st.lastError || "no server usable", undefined);
+    if (cb) cb(k._lastError || "no server usable", undefined);
   }
 
   private ask(idx: number): void {
@@ -344,15 +359,16 @@ export class SntpClient {
     }
     if (this.exchange === ex) this.exchange = undefined;
     const server = this.servers[ex.server];
+    const k = this.keep;
     if (sync) {
       if (this.apply) this.hal.setTime(this.hal.now() + sync.offsetMs);
-      this.keep.preferred = ex.server;
-      this.rateHolds[ex.server] = 0;
-      this.st.failures = 0;
-      this.st.lastOffsetMs = sync.offsetMs;
-      this.st.lastDelayMs = sync.delayMs;
-      this.st.lastSyncAt = sync.epochMs;
-      this.st.server = server;
+      k._preferred = ex.server;
+      if (k._rateHolds) k._rateHolds[ex.server] = 0;
+      k._failures = 0;
+      k._lastOffsetMs = sync.offsetMs;
+      k._lastDelayMs = sync.delayMs;
+      k._lastSyncAt = sync.epochMs;
+      k._server = server;
       const cb = this.roundCb;
       this.roundCb = undefined;
       if (this.onSync) this.onSync(sync);
@@ -367,17 +383,19 @@ export class SntpClient {
       if (cb) cb("stopped", undefined);
       return;
     }
-    this.st.lastError = server + ": " + r.reason;
+    k._lastError = server + ": " + r.reason;
     if (r.kiss === "DENY" || r.kiss === "RSTR") {
-      this.holdUntil[ex.server] = Infinity;
-      this.st.refused.push(server);
+      this.holds().until[ex.server] = Infinity;
+      if (!k._refused) k._refused = [];
+      k._refused.push(server);
     } else if (r.kiss === "RATE") {
-      let hold = this.rateHolds[ex.server] ? this.rateHolds[ex.server] * 2 : this.rateHoldMs;
+      const h = this.holds();
+      let hold = h.rate[ex.server] ? h.rate[ex.server] * 2 : this.rateHoldMs;
       if (hold > MAX_RATE_HOLD_MS) hold = MAX_RATE_HOLD_MS;
-      this.rateHolds[ex.server] = hold;
-      this.holdUntil[ex.server] = this.hal.uptime() + hold;
+      h.rate[ex.server] = hold;
+      h.until[ex.server] = this.hal.uptime() + hold;
     }
-    this.hal.log("sntp " + this.st.lastError);
+    this.hal.log("sntp " + k._lastError);
     if (this.onError) this.onError(r.reason, server);
     this.tryNext(ex.server + 1);
   }

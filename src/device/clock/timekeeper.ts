@@ -7,7 +7,7 @@
  */
 import type { Hal } from "../hal.ts";
 import type { Anchor, Stamp } from "../types.ts";
-import { AnchorBook } from "./anchor-book.ts";
+import { AnchorBook, type BootAnchors } from "./anchor-book.ts";
 import { MAX_PLAUSIBLE_MS, MIN_PLAUSIBLE_MS } from "./ntp-packet.ts";
 
 /** The part of the reading store the clock needs (the store satisfies it). */
@@ -101,105 +101,91 @@ export interface SurveyEntry {
 
 /** An HTTP Date has whole seconds: the true time is 0..1 s later, plus the reply's latency. */
 export const COARSE_ERR_MS = 1000;
-const DEFAULT_COARSE_HOLD_OFF_MS = 600000;
-/** The hold-off when the previous boot with a time got it only from an HTTP Date. */
-const SHORT_HOLD_OFF_MS = 30000;
 
 /**
  * The device's time: stamps, anchors and drift.
  *
- * Wire SNTP to it with {@link TimeKeeper.acceptSntp}; pass HTTP `Date` headers to
- * {@link TimeKeeper.applyHttpDate}. Resolving stamps of past boots is past-boots.ts (the clock
- * part, loaded when needed): before resolving stamps for upload, call its `survey` with the
- * pending readings so that boots without anchors can be bounded and counted.
+ * At rest it holds only what stamping needs: its other operations are functions taking the
+ * keeper that the parts bring when they run (docs/memory.md). Wire SNTP to it with
+ * {@link acceptSntp} and {@link noteError} (the SNTP part does, clock.ts); pass HTTP `Date` headers
+ * to {@link applyHttpDate}. Resolving stamps of past boots is past-boots.ts (the clock part,
+ * loaded when needed): before resolving stamps for upload, call its `survey` with the pending
+ * readings so that boots without anchors can be bounded and counted.
  */
 export class TimeKeeper {
   readonly bootId: number;
-  private hal: Hal;
-  private log: AnchorLog;
+  _hal: Hal;
+  _log: AnchorLog;
   _policy: UnanchoredPolicy;
   _maxWidthMs: number;
-  private coarseIntervalMs: number;
-  private holdOffMs: number;
-  private onCoarseAllowed: (() => void) | undefined;
-  /** Uptime of this boot's first SNTP failure. */
-  private failingSince: number | undefined;
-  private coarseAllowedNoted = false;
-  _book = new AnchorBook();
-  _synced = false;
-  _source: "sntp" | "http-date" | "board" | "none" = "none";
-  /** The board's clock is trusted (validAtBoot) until SNTP anchors take over. */
-  private boardClock = false;
-  private lastEpochStamp = 0;
-  /** Set by startAfter: the boot whose end its bound is. */
-  _boundFrom = 0;
-  /** {@link typicalGap}, kept until the next survey or anchor. */
-  _gap: number | undefined;
-  _gapKnown = false;
+  /** Least time between two HTTP-Date anchors of this boot; absent: 1 h. */
+  _coarseIntervalMs: number | undefined;
+  /** How long SNTP must fail before coarse anchors place readings; absent: 10 min. */
+  _holdOffMs: number | undefined;
+  _onCoarseAllowed: (() => void) | undefined;
+  /** Uptime of this boot's first SNTP failure; absent until then. */
+  _failingSince: number | undefined;
+  /** Set once `onCoarseAllowed` was called; absent until then. */
+  _coarseNoted: boolean | undefined;
+  _book: AnchorBook;
   /**
-   * The last boot placed (past-boots.ts): its start (UTC ms) or why it has none, for its stamps
-   * up to `upTo`; until the next survey, anchor or configure.
+   * Where this boot's time comes from, one small integer instead of a string and two flags (each
+   * field costs JsVars at rest): 0 none, 1 an HTTP Date, 2 SNTP, 3 the board's clock (trusted,
+   * validAtBoot, until SNTP anchors take over). Synced (stamps carry UTC) from 2 on. Literals,
+   * not named constants: a module-level constant is a resident global read on the hot path.
    */
-  _placed: { id: number; upTo: number; at: number | string } | undefined;
+  _src: number;
+  _lastEpochStamp: number;
+  /**
+   * What resolution worked out (past-boots.ts) and keeps until the next survey, anchor or
+   * configure: the last boot placed, the typical reboot gap, the bound's boot.
+   */
+  _cache: ResolveCache | undefined;
   _lastOffsetMs: number | undefined;
   _lastSyncAt: number | undefined;
   _lastError: string | undefined;
   _server: string | undefined;
-  _entries: SurveyEntry[] = [];
-  _overflowReadings = 0;
+  _entries: SurveyEntry[];
+  _overflowReadings: number;
 
   /** @throws Error on an unknown policy or a non-positive width. */
-  constructor(options: TimeKeeperOptions) {
-    this.hal = options.hal;
-    this.log = options.log;
-    this.bootId = options.log.bootId;
+  constructor(o: TimeKeeperOptions) {
+    this._hal = o.hal;
+    this._log = o.log;
+    const id = o.log.bootId;
+    this.bootId = id;
     this._policy = "estimate";
     this._maxWidthMs = 60000;
-    this.configure({ policy: options.policy, maxEstimateWidthMs: options.maxEstimateWidthMs });
-    this.coarseIntervalMs = options.coarseAnchorIntervalMs === undefined ? 3600000 : options.coarseAnchorIntervalMs;
-    this.holdOffMs = options.coarseHoldOffMs === undefined ? DEFAULT_COARSE_HOLD_OFF_MS : options.coarseHoldOffMs;
-    if (!(this.holdOffMs >= 0)) throw new Error("TimeKeeper: coarseHoldOffMs must be >= 0");
-    this.onCoarseAllowed = options.onCoarseAllowed;
-    const all = options.log.anchors();
-    for (let i = 0; i < all.length; i++) this._book.add(all[i]);
-    const mine = this._book.get(this.bootId);
-    if (mine && mine.first) {
-      this._synced = true;
-      this._source = "sntp";
-    } else if (mine) this._source = "http-date";
-    this.trustBoardClock(!!options.validAtBoot);
+    // Set only when given (1 h otherwise, see applyHttpDate): a field costs JsVars at rest.
+    if (o.coarseAnchorIntervalMs !== undefined) this._coarseIntervalMs = o.coarseAnchorIntervalMs;
+    // The hold-off likewise (10 min when absent; 30 s below). Literals: a module-level constant
+    // is a resident global.
+    let hold = o.coarseHoldOffMs;
+    if (hold !== undefined && !(hold >= 0)) throw new Error("TimeKeeper: coarseHoldOffMs must be >= 0");
+    this._onCoarseAllowed = o.onCoarseAllowed;
+    this._src = 0;
+    this._lastEpochStamp = 0;
+    this._entries = [];
+    this._overflowReadings = 0;
+    const book = new AnchorBook();
+    this._book = book;
+    const all = o.log.anchors();
+    for (let i = 0; i < all.length; i++) book.add(all[i]);
+    const mine = book.get(id);
+    if (mine) this._src = mine.first ? 2 : 1;
     // The last boot that learned the time learned it only from an HTTP Date: SNTP is probably
-    // blocked on this network, so it is given one round of retries, not the whole hold-off.
-    const prev = this._book.before(this.bootId);
-    if (prev && !prev.first && prev.coarseFirst && this.holdOffMs > SHORT_HOLD_OFF_MS) this.holdOffMs = SHORT_HOLD_OFF_MS;
-  }
-
-  /** Starts or stops trusting the interpreter's clock as it is (no SNTP anchor of this boot yet). */
-  private trustBoardClock(valid: boolean): void {
-    if (this._source === "sntp") return;
-    const t = this.hal.now();
-    if (valid && !this.boardClock && t >= MIN_PLAUSIBLE_MS && t < MAX_PLAUSIBLE_MS) {
-      this._synced = true;
-      this.boardClock = true;
-      this._source = "board";
-    } else if (!valid && this.boardClock) {
-      this._synced = false;
-      this.boardClock = false;
-      this._source = this._book.get(this.bootId) ? "http-date" : "none";
-    }
-  }
-
-  /**
-   * Whether this boot has no time yet (no SNTP or HTTP-Date anchor, no trusted board clock):
-   * any HTTP reply's Date header would give its readings a time that survives a power cut.
-   */
-  wantsTime(): boolean {
-    return !this._synced && !this._book.get(this.bootId);
+    // blocked on this network, so it is given one round of retries (30 s), not the whole hold-off.
+    // (bootBefore() of anchor-book.ts, written out: it is not resident.)
+    let prev: BootAnchors | undefined;
+    for (let i = 0; i < book._boots.length && book._boots[i].bootId < id; i++) prev = book._boots[i];
+    if (prev && !prev.first && prev.coarseFirst && !(hold !== undefined && hold <= 30000)) hold = 30000;
+    if (hold !== undefined) this._holdOffMs = hold;
+    this.configure({ policy: o.policy, maxEstimateWidthMs: o.maxEstimateWidthMs, validAtBoot: !!o.validAtBoot });
   }
 
   /**
    * Changes the unanchored-boot policy, the estimate width and whether the board's clock is
-   * trusted at run time (absent fields stay).
+   * trusted as it is while no SNTP anchor of this boot exists (absent fields stay).
    * Takes effect at the next `classify`; the status counts follow at the next `survey`.
    * @throws Error on an unknown policy or a negative width; nothing changes then.
    */
@@ -212,16 +198,12 @@ export class TimeKeeper {
     if (!(width >= 0)) throw new Error("TimeKeeper: maxEstimateWidthMs must be >= 0");
     this._policy = policy;
     this._maxWidthMs = width;
-    this._placed = undefined;
-    if (o.validAtBoot !== undefined) this.trustBoardClock(o.validAtBoot);
-  }
-
-  /** UTC ms now by this boot's SNTP anchors and the learned drift; undefined before the first sync. */
-  now(): number | undefined {
-    "ram";
-    if (!this._synced) return undefined;
-    if (this.boardClock) return this.hal.now();
-    return this._book.epochAt(this.bootId, this.hal.uptime());
+    this._cache = undefined;
+    const valid = o.validAtBoot;
+    if (valid === undefined || this._src === 2) return;
+    const t = this._hal.now();
+    if (valid && this._src !== 3 && t >= MIN_PLAUSIBLE_MS && t < MAX_PLAUSIBLE_MS) this._src = 3;
+    else if (!valid && this._src === 3) this._src = this._book.get(this.bootId) ? 1 : 0;
   }
 
   /**
@@ -230,7 +212,7 @@ export class TimeKeeper {
    */
   stamp(): Stamp {
     const e = this.epochStamp();
-    return e < 0 ? { bootId: this.bootId, uptimeMs: Math.floor(this.hal.uptime()) } : { epochMs: e };
+    return e < 0 ? { bootId: this.bootId, uptimeMs: Math.floor(this._hal.uptime()) } : { epochMs: e };
   }
 
   /**
@@ -239,99 +221,128 @@ export class TimeKeeper {
    */
   epochStamp(): number {
     "ram";
-    if (!this._synced) return -1;
-    // now() inline, and floor as e - e % 1 (e > 0): each call and global lookup costs on the interpreter.
-    let e = (this.boardClock ? this.hal.now() : this._book.epochAt(this.bootId, this.hal.uptime())) as number;
+    if (this._src < 2) return -1;
+    // clockNow() inline, and floor as e - e % 1 (e > 0): each call and global lookup costs on the interpreter.
+    let e = (this._src === 3 ? this._hal.now() : this._book.epochAt(this.bootId, this._hal.uptime())) as number;
     e -= e % 1;
-    if (e < this.lastEpochStamp) e = this.lastEpochStamp;
-    this.lastEpochStamp = e;
+    if (e < this._lastEpochStamp) e = this._lastEpochStamp;
+    this._lastEpochStamp = e;
     return e;
   }
+}
 
-  /** Records an accepted SNTP sync: writes an anchor; from now on stamps carry UTC. */
-  acceptSntp(sample: ClockSample): void {
-    if (!(sample.epochMs >= MIN_PLAUSIBLE_MS && sample.epochMs < MAX_PLAUSIBLE_MS)) {
-      this._lastError = "sync to implausible time " + sample.epochMs + " ignored";
-      return;
-    }
-    this.addAnchor({ bootId: this.bootId, uptimeMs: Math.round(sample.uptimeMs), epochMs: Math.round(sample.epochMs) });
-    this._synced = true;
-    this.boardClock = false;
-    this._source = "sntp";
-    this._lastOffsetMs = sample.offsetMs;
-    this._lastSyncAt = Math.round(sample.epochMs);
-    this._server = sample.server;
-  }
+/** What past-boots.ts works out once and keeps in {@link TimeKeeper._cache}. */
+export interface ResolveCache {
+  /** The last boot placed: its start (UTC ms) or why it has none, for its stamps up to `upTo`. */
+  placed?: { id: number; upTo: number; at: number | string };
+  /** The typical reboot gap, once worked out (`gapKnown`). */
+  gap?: number;
+  gapKnown?: boolean;
+  /** Set by startAfter: the boot whose end its bound is. */
+  boundFrom?: number;
+}
 
-  /**
-   * Records why a sync attempt failed (shown by status). The first failure of the boot starts
-   * the coarse hold-off; a failure after it has run out reports that once (`onCoarseAllowed`).
-   */
-  noteError(reason: string, server: string): void {
-    this._lastError = server ? server + ": " + reason : reason;
-    if (this._synced) return;
-    if (this.failingSince === undefined) this.failingSince = this.hal.uptime();
-    if (!this.coarseAllowedNoted && this.coarseAllowed()) {
-      this.coarseAllowedNoted = true;
-      if (this.onCoarseAllowed) this.onCoarseAllowed();
-    }
-  }
+/** Whether this boot's clock was set by SNTP (or the board's clock is trusted): stamps carry UTC. */
+export function isSynced(k: TimeKeeper): boolean {
+  return k._src >= 2;
+}
 
-  /**
-   * Whether this boot's HTTP-Date anchors may place readings: SNTP answered (they are not
-   * needed then), or it has been failing for the hold-off, or there is no hold-off.
-   */
-  coarseAllowed(): boolean {
-    if (this._synced || this.holdOffMs === 0) return true;
-    return this.failingSince !== undefined && this.hal.uptime() - this.failingSince >= this.holdOffMs;
-  }
+/** Where this boot's time comes from, for status. */
+export function sourceOf(k: TimeKeeper): ClockStatus["source"] {
+  return (["none", "http-date", "sntp", "board"] as const)[k._src];
+}
 
-  /**
-   * Coarse fallback: the `Date` header of an HTTP reply that just arrived, used only while no
-   * SNTP reply has been accepted this boot. Writes a coarse anchor (at most one per
-   * `coarseAnchorIntervalMs`) and sets the interpreter's clock if it is off by more than 1 s;
-   * stamps stay (boot, uptime) so that a later SNTP anchor can still resolve them precisely.
-   * Returns whether the header was used. `parse` is http-date.ts's `parseHttpDate`, which comes
-   * with the uplink part (its only caller) so that it is not resident (docs/memory.md).
-   */
-  applyHttpDate(header: string, parse: (header: string) => number): boolean {
-    if (this._synced) return false;
-    let ms: number;
-    try {
-      ms = parse(header);
-    } catch (err) {
-      this._lastError = (err as Error).message;
-      return false;
-    }
-    const epoch = ms + COARSE_ERR_MS / 2;
-    const up = this.hal.uptime();
-    const mine = this._book.get(this.bootId);
-    const prev = mine ? mine.coarseLast : undefined;
-    if (!prev || up - prev.uptimeMs >= this.coarseIntervalMs) {
-      this.addAnchor({ bootId: this.bootId, uptimeMs: Math.round(up), epochMs: epoch, coarse: true });
-    }
-    const off = epoch - this.hal.now();
-    if (off > COARSE_ERR_MS || off < -COARSE_ERR_MS) this.hal.setTime(epoch);
-    this._source = "http-date";
-    this._lastSyncAt = epoch;
-    return true;
-  }
+/** UTC ms now by this boot's SNTP anchors and the learned drift; undefined before the first sync. */
+export function clockNow(k: TimeKeeper): number | undefined {
+  if (k._src < 2) return undefined;
+  if (k._src === 3) return k._hal.now();
+  return k._book.epochAt(k.bootId, k._hal.uptime());
+}
 
-  private addAnchor(a: Anchor): void {
-    try {
-      this.log.appendAnchor(a);
-    } catch (err) {
-      // still used for this boot; only its survival across a reboot is lost
-      this._lastError = "anchor not stored: " + err;
-      this.hal.log("clock: " + this._lastError);
-    }
-    this._book.add(a);
-    this._gapKnown = false;
-    this._placed = undefined;
-  }
+/**
+ * Whether this boot has no time yet (no SNTP or HTTP-Date anchor, no trusted board clock):
+ * any HTTP reply's Date header would give its readings a time that survives a power cut.
+ */
+export function wantsTime(k: TimeKeeper): boolean {
+  return k._src < 2 && !k._book.get(k.bootId);
+}
 
-  /** The clock's rate error learned from anchor pairs, in ppm; undefined until known. */
-  driftPpm(): number | undefined {
-    return this._book.driftPpm();
+/** Records an accepted SNTP sync: writes an anchor; from now on stamps carry UTC. */
+export function acceptSntp(k: TimeKeeper, sample: ClockSample): void {
+  if (!(sample.epochMs >= MIN_PLAUSIBLE_MS && sample.epochMs < MAX_PLAUSIBLE_MS)) {
+    k._lastError = "sync to implausible time " + sample.epochMs + " ignored";
+    return;
   }
+  addAnchor(k, { bootId: k.bootId, uptimeMs: Math.round(sample.uptimeMs), epochMs: Math.round(sample.epochMs) });
+  k._src = 2;
+  k._lastOffsetMs = sample.offsetMs;
+  k._lastSyncAt = Math.round(sample.epochMs);
+  k._server = sample.server;
+}
+
+/**
+ * Records why a sync attempt failed (shown by status). The first failure of the boot starts
+ * the coarse hold-off; a failure after it has run out reports that once (`onCoarseAllowed`).
+ */
+export function noteError(k: TimeKeeper, reason: string, server: string): void {
+  k._lastError = server ? server + ": " + reason : reason;
+  if (isSynced(k)) return;
+  if (k._failingSince === undefined) k._failingSince = k._hal.uptime();
+  if (!k._coarseNoted && coarseAllowed(k)) {
+    k._coarseNoted = true;
+    if (k._onCoarseAllowed) k._onCoarseAllowed();
+  }
+}
+
+/**
+ * Whether this boot's HTTP-Date anchors may place readings: SNTP answered (they are not
+ * needed then), or it has been failing for the hold-off, or there is no hold-off.
+ */
+export function coarseAllowed(k: TimeKeeper): boolean {
+  const hold = k._holdOffMs === undefined ? 600000 : k._holdOffMs;
+  if (isSynced(k) || hold === 0) return true;
+  return k._failingSince !== undefined && k._hal.uptime() - k._failingSince >= hold;
+}
+
+/**
+ * Coarse fallback: the `Date` header of an HTTP reply that just arrived, used only while no
+ * SNTP reply has been accepted this boot. Writes a coarse anchor (at most one per
+ * `coarseAnchorIntervalMs`) and sets the interpreter's clock if it is off by more than 1 s;
+ * stamps stay (boot, uptime) so that a later SNTP anchor can still resolve them precisely.
+ * Returns whether the header was used. `parse` is http-date.ts's `parseHttpDate`; both come
+ * with the uplink part (the only caller) so that they are not resident (docs/memory.md).
+ */
+export function applyHttpDate(k: TimeKeeper, header: string, parse: (header: string) => number): boolean {
+  if (isSynced(k)) return false;
+  let ms: number;
+  try {
+    ms = parse(header);
+  } catch (err) {
+    k._lastError = (err as Error).message;
+    return false;
+  }
+  const epoch = ms + COARSE_ERR_MS / 2;
+  const up = k._hal.uptime();
+  const mine = k._book.get(k.bootId);
+  const prev = mine ? mine.coarseLast : undefined;
+  if (!prev || up - prev.uptimeMs >= (k._coarseIntervalMs === undefined ? 3600000 : k._coarseIntervalMs)) {
+    addAnchor(k, { bootId: k.bootId, uptimeMs: Math.round(up), epochMs: epoch, coarse: true });
+  }
+  const off = epoch - k._hal.now();
+  if (off > COARSE_ERR_MS || off < -COARSE_ERR_MS) k._hal.setTime(epoch);
+  k._src = 1;
+  k._lastSyncAt = epoch;
+  return true;
+}
+
+function addAnchor(k: TimeKeeper, a: Anchor): void {
+  try {
+    k._log.appendAnchor(a);
+  } catch (err) {
+    // still used for this boot; only its survival across a reboot is lost
+    k._lastError = "anchor not stored: " + err;
+    k._hal.log("clock: " + k._lastError);
+  }
+  k._book.add(a);
+  k._cache = undefined;
 }

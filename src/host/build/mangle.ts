@@ -110,7 +110,7 @@ const LINK_MEMBERS = [
   "coarseFirst",
   "coarseLast",
   "createUplink",
-  "createSntp",
+  "clockRound",
   "bootConfig",
   "writeConfigCache",
   "maskConfig",
