@@ -49,13 +49,14 @@ function apply(S: SpoolState, prev: SpoolConfig): void {
 
 /** `spool.setup`: validates, stores and applies (see the Spool interface). */
 export function setup(S: SpoolState, input: object): void {
-  const next = mergeConfig(input, S._cfg, S._board);
+  const board = S._boardOf();
+  const next = mergeConfig(input, S._cfg, board);
   const text = JSON.stringify(next);
   // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
   const changed = !S._saved || text !== JSON.stringify(S._cfg);
   if (changed) {
     try {
-      S._slotBase = writeConfig({ hal: S._hal, board: S._board, current: S._slotBase, text: text });
+      S._slotBase = writeConfig({ hal: S._hal, board: board, current: S._slotBase, text: text });
     } catch (e) {
       throw new Error("spool.setup: the configuration could not be stored (" + errorText(e) + "); the previous one stays in force");
     }
@@ -64,7 +65,7 @@ export function setup(S: SpoolState, input: object): void {
   const prev = S._cfg;
   S._cfg = next;
   // Written after the slot (which erased the old cache first): the next boot needs no setup part.
-  if (changed) writeConfigCache({ hal: S._hal, board: S._board, boot: S });
+  if (changed) writeConfigCache({ hal: S._hal, board: board, boot: S });
   apply(S, prev);
 }
 

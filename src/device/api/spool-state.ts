@@ -41,7 +41,8 @@ export interface SampleHandle {
 
 export interface SpoolState {
   _hal: Hal;
-  _board: DeviceBoard;
+  /** The board profile, made afresh by each call (the firmware keeps no copy of it at rest). */
+  _boardOf(): DeviceBoard;
   _version: string;
   _sources: { [name: string]: () => ReadingValue };
   _parts: Parts;

@@ -31,7 +31,7 @@ function oldestAgeS(S: SpoolState, clock: ClockPart): number | null {
 export function status(S: SpoolState): SpoolStatus {
   const cfg = S._cfg;
   const keeper = S._keeper;
-  const board = S._board;
+  const board = S._boardOf();
   if (S._surveyStale) {
     S._surveyStale = false;
     S._survey();

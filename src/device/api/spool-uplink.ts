@@ -13,7 +13,7 @@ const DAY_MS = 86400000;
 export function makeUplink(S: SpoolState): Uplink {
   const cfg = S._cfg;
   const keeper = S._keeper;
-  const board = S._board;
+  const board = S._boardOf();
   const network = S._network;
   // Held by the resolver while this uplink exists: a flush classifies every reading it sends.
   const past = S._parts.load("clock");

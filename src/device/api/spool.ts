@@ -29,7 +29,11 @@ export type { SampleHandle } from "./spool-state.ts";
 
 export interface SpoolOptions {
   hal: Hal;
-  board: DeviceBoard;
+  /**
+   * The board profile, or a function that makes it afresh at each call (the firmware's: then
+   * no copy of the profile is kept between calls, about 40 JsVars at rest).
+   */
+  board: DeviceBoard | (() => DeviceBoard);
   /** Shown in the status (the build's version). */
   version?: string;
   /**
@@ -105,7 +109,7 @@ class SpoolCore {
    */
   _tidy(this: SpoolState): void {
     try {
-      this._parts.load("report").tidyStorage(this._hal, this._board, 0);
+      this._parts.load("report").tidyStorage(this._hal, this._boardOf(), 0);
     } catch (e) {
       this._hal.log("spool: Storage not checked: " + errorText(e));
     }
@@ -204,7 +208,7 @@ class SpoolCore {
   _sourceFn(this: SpoolState, name: string): () => any {
     const f = this._sources[name];
     if (f) return f;
-    const id = this._board.id;
+    const id = this._boardOf().id;
     return () => {
       throw new Error("no " + name + " source on " + id);
     };
@@ -268,6 +272,11 @@ class SpoolCore {
   }
 }
 
+/** A function that returns `v`: made here, it keeps nothing of its caller's scope. */
+function constant<T>(v: T): () => T {
+  return () => v;
+}
+
 /**
  * Creates the Spool of this boot: compacts Storage if it needs it, reads the stored
  * configuration (a stored one that no longer validates is reported and replaced by the
@@ -277,14 +286,16 @@ class SpoolCore {
  */
 export function createSpool(o: SpoolOptions): Spool {
   const hal = o.hal;
-  const board = o.board;
+  const boardOf = typeof o.board === "function" ? o.board : constant(o.board);
+  // Only for the boot: the closures below keep this scope, so it is dropped at the end.
+  let board: DeviceBoard | undefined = boardOf();
   const parts = o.parts;
   // What spool keeps between calls, shared with the code the setup and report parts bring for
   // the rare calls (spool-state.ts). The boot configuration's object (cfg, saved, slotBase)
   // becomes that state: one object fewer.
   const S = (o.config || loadConfig({ hal: hal, board: board, defaults: o.defaults, parts: parts })) as unknown as SpoolState;
   S._hal = hal;
-  S._board = board;
+  S._boardOf = boardOf;
   S._version = o.version || "?";
   S._sources = o.sources || {};
   // The closures below keep this function's whole scope (Espruino keeps every variable of it, not
@@ -317,6 +328,7 @@ export function createSpool(o: SpoolOptions): Spool {
     config: S._netConfig,
     reconnect: board.wifiReconnect,
   });
+  board = undefined;
   /*
    * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
    * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
