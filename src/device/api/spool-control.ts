@@ -16,8 +16,7 @@ function sameJson(a: any, b: any): boolean {
 }
 
 /** Applies a new configuration to the running parts that it changes. */
-function apply(S: SpoolState, prev: SpoolConfig): void {
-  const cfg = S._cfg;
+function apply(S: SpoolState, prev: SpoolConfig, cfg: SpoolConfig): void {
   if (!sameJson(prev.buffer, cfg.buffer) || !sameJson(prev.datastreams, cfg.datastreams)) {
     reconfigureStore(S._store, cfg);
   }
@@ -50,11 +49,15 @@ function apply(S: SpoolState, prev: SpoolConfig): void {
 /** `spool.setup`: validates, stores and applies (see the Spool interface). */
 export function setup(S: SpoolState, input: object): void {
   const board = S._boardOf();
-  const next = mergeConfig(input, S._cfg, board);
+  const prev = S._config();
+  const next = mergeConfig(input, prev, board);
   const text = JSON.stringify(next);
   // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
-  const changed = !S._saved || text !== JSON.stringify(S._cfg);
+  const changed = !S._saved || text !== JSON.stringify(prev);
   if (changed) {
+    // Held while the slots change (the one `_saved` names is erased once the new one is
+    // written), and for good if this fails.
+    S._cfg = prev;
     try {
       S._slotBase = writeConfig({ hal: S._hal, board: board, current: S._slotBase, text: text });
     } catch (e) {
@@ -62,11 +65,11 @@ export function setup(S: SpoolState, input: object): void {
     }
     S._saved = S._slotBase;
   }
-  const prev = S._cfg;
-  S._cfg = next;
   // Written after the slot (which erased the old cache first): the next boot needs no setup part.
-  if (changed) writeConfigCache({ hal: S._hal, board: board, boot: S });
-  apply(S, prev);
+  if (changed)
+    writeConfigCache({ hal: S._hal, board: board, boot: { _cfg: next, _saved: S._saved, _slotBase: S._slotBase, _cfgKey: S._cfgKey } });
+  S._adopt(next);
+  apply(S, prev, next);
 }
 
 /** `spool.sample`: checks its arguments and adds a user schedule (see the Spool interface). */

@@ -29,7 +29,7 @@ function oldestAgeS(S: SpoolState, clock: ClockPart): number | null {
 
 /** `spool.status()`: health as an object (secrets masked). */
 export function status(S: SpoolState): SpoolStatus {
-  const cfg = S._cfg;
+  const cfg = S._config();
   const keeper = S._keeper;
   const board = S._boardOf();
   if (S._surveyStale) {
@@ -43,7 +43,7 @@ export function status(S: SpoolState): SpoolStatus {
   const reasons = Object.keys(s.dropped);
   for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
   // Without a living uplink, one made for the question (from what the last one kept) answers.
-  const live = S._uplink || (S._cfg.blynk.token ? S._parts.load("uplink").makeUplink(S) : undefined);
+  const live = S._uplink || (S._flushIn >= 0 ? S._parts.load("uplink").makeUplink(S) : undefined);
   const u = live ? live.status() : undefined;
   const up = S._hal.uptime();
   const sampling: ScheduleStatus[] = [];
@@ -138,9 +138,10 @@ export function erase(S: SpoolState, confirm?: string): number {
 
 /** Records the status line on the status pin (the configured interval's timer). */
 export function publishStatus(S: SpoolState): void {
-  if (S._cfg.statusPin === null) return;
+  const pin = S._config().statusPin;
+  if (pin === null) return;
   try {
-    S._record(S._cfg.statusPin, statusSummary(status(S)));
+    S._record(pin, statusSummary(status(S)));
   } catch (e) {
     S._hal.log("spool: status not published: " + errorText(e));
   }
