@@ -9,6 +9,7 @@ import { writeConfigCache } from "./config-boot.ts";
 import { errorText } from "./error-text.ts";
 import { reconfigureStore } from "./store-open.ts";
 import { configureClock } from "../clock/clock.ts";
+import { restartUplink } from "./uplink-restart.ts";
 import type { SampleHandle, SpoolState } from "./spool-state.ts";
 
 function sameJson(a: any, b: any): boolean {
@@ -41,7 +42,7 @@ function apply(S: SpoolState, prev: SpoolConfig, cfg: SpoolConfig): void {
     if (S._running) S._clockChanged();
   }
   const uplinkChanged = !sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || !sameJson(prev.uplink, cfg.uplink);
-  if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) S._restartUplink();
+  if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) restartUplink(S);
   if (!sameJson(prev.schedules, cfg.schedules)) S._configSchedules(S);
   if (prev.statusPin !== cfg.statusPin || prev.statusEveryMs !== cfg.statusEveryMs) S._armStatus();
 }

@@ -93,7 +93,6 @@ export interface SpoolState {
   _survey(): void;
   _tidy(): void;
   _liveUplink(fresh: boolean): Uplink | undefined;
-  _restartUplink(): void;
   _clockChanged(): void;
   _appended(): void;
   _armStatus(): void;

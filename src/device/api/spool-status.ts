@@ -6,6 +6,7 @@
 import { maskToken } from "../uplink/mask.ts";
 import { errorText } from "./error-text.ts";
 import { confirmErase } from "./erase-confirm.ts";
+import { restartUplink } from "./uplink-restart.ts";
 import { formatStatus, statusSummary } from "./status.ts";
 import type { ScheduleStatus, SpoolStatus } from "./status.ts";
 import type { SpoolState } from "./spool-state.ts";
@@ -131,7 +132,7 @@ export function erase(S: SpoolState, confirm?: string): number {
   confirmErase(confirm, S._store.stats().pending);
   const n = S._store.eraseAll();
   // The uplink's read positions pointed into the erased log.
-  S._restartUplink();
+  restartUplink(S);
   S._survey();
   return n;
 }

@@ -223,14 +223,6 @@ class SpoolCore {
       S._statusTimer = S._hal.setInterval(() => S._parts.load("report").publishStatus(S), cfg.statusEveryMs);
   }
 
-  _restartUplink(this: SpoolState): void {
-    if (this._uplink) this._uplink.stop();
-    this._uplink = undefined;
-    this._store.held = undefined;
-    this._uplinkKeep = {};
-    if (this._running) this._liveUplink(true);
-  }
-
   /**
    * The configuration in force: held (`_cfg`) or read from the slot that stores it (`_saved`,
    * which holds exactly its JSON: config-boot.ts, spool-control.ts). Not kept in RAM otherwise:

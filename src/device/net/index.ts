@@ -57,10 +57,6 @@ const NO_WIFI_CONFIG = "no WiFi configured (set ssid and password)";
  */
 const AUTH_REASONS = "|auth_fail|auth_failed|202|4way_handshake_timeout|15|handshake_timeout|204|802_1x_auth_failed|23|";
 
-function isAuthReason(why: string | undefined): boolean {
-  return why !== undefined && AUTH_REASONS.indexOf("|" + why.toLowerCase() + "|") >= 0;
-}
-
 /**
  * The connectivity manager: one object whose methods are shared by every instance (the
  * prototype exists once, at module level), not a dozen closures of a factory, each of which
@@ -160,7 +156,10 @@ class Net implements Network {
   /** Remembers why a join failed; a refused password becomes the status error until a join succeeds. */
   _failed(why: string, msg?: string): void {
     this._reason = why;
-    if (isAuthReason(why) || isAuthReason(msg)) {
+    if (
+      AUTH_REASONS.indexOf("|" + why.toLowerCase() + "|") >= 0 ||
+      (msg !== undefined && AUTH_REASONS.indexOf("|" + msg.toLowerCase() + "|") >= 0)
+    ) {
       this._error =
         'WiFi "' + this._o.config.ssid + '" rejected the password (' + (msg || why) + "): check wifi.password; retrying with backoff";
     } else this._error = undefined;
