@@ -10,12 +10,25 @@ import { espruinoHal } from "../src/device/espruino-hal.ts";
 import { storageParts, type Parts } from "../src/device/parts.ts";
 import { loadConfig, type BootConfig } from "../src/device/api/config-load.ts";
 import type { Hal } from "../src/device/hal.ts";
+import type { DeviceBoard } from "../src/device/board.ts";
 import type { Store } from "../src/device/store/store.ts";
 
-/** The profile compiled in (boards/<id>.json). */
-export const BOARD = __BOARD__;
-/** Storage files of the rarely run code (src/device/parts.ts), put there by `npm run flash`. */
-export const PARTS = __SPOOL_PARTS__;
+/**
+ * The profile compiled in (boards/<id>.json), made afresh by each call from the text in the
+ * function's code (which stays in flash): an object kept at module level would cost about 40
+ * JsVars for as long as the firmware runs, and it is read only at the boot and by rare calls.
+ */
+export function boardProfile(): DeviceBoard {
+  return JSON.parse(__BOARD_JSON__);
+}
+
+/**
+ * Storage files of the rarely run code (src/device/parts.ts), put there by `npm run flash`: in
+ * the function's code for the same reason.
+ */
+export function partFiles(): string {
+  return __SPOOL_PART_FILES__;
+}
 
 /**
  * The firmware's configuration until the first `setup` (a partial config over the library
@@ -38,17 +51,18 @@ export const EARLY: { hal?: Hal; parts?: Parts; config?: BootConfig; store?: Sto
 
 /** The hardware boundary of this board. */
 export function boardHal(): Hal {
-  return espruinoHal({ hasWifi: BOARD.network === "wifi", defragForTls: !!BOARD.tlsBuffers && BOARD.tlsBuffers.in === "jsvars" });
+  const board = boardProfile();
+  return espruinoHal({ hasWifi: board.network === "wifi", defragForTls: !!board.tlsBuffers && board.tlsBuffers.in === "jsvars" });
 }
 
 // In a function run once, so that nothing of it stays global but what EARLY holds.
 (() => {
   try {
     const hal = boardHal();
-    const parts = storageParts(hal, PARTS);
+    const parts = storageParts(hal, partFiles);
     EARLY.hal = hal;
     EARLY.parts = parts;
-    EARLY.config = loadConfig({ hal: hal, board: BOARD, defaults: firmwareDefaults(), parts: parts });
+    EARLY.config = loadConfig({ hal: hal, board: boardProfile(), defaults: firmwareDefaults(), parts: parts });
   } catch (_e) {
     // The boot tries again what is missing and says why it could not start.
   }

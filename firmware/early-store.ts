@@ -5,14 +5,14 @@
  * the 1,600-JsVar build) and the mount part while it runs (about 140 there, docs/memory.md)
  * need that room.
  */
-import { BOARD, EARLY } from "./early-config.ts";
+import { boardProfile, EARLY } from "./early-config.ts";
 import { openStore } from "../src/device/api/store-open.ts";
 
 // In a function run once, so that nothing of it stays global but what EARLY holds.
 (() => {
   try {
     if (EARLY.hal && EARLY.parts && EARLY.config) {
-      EARLY.store = openStore({ hal: EARLY.hal, board: BOARD, config: EARLY.config._cfg, parts: EARLY.parts });
+      EARLY.store = openStore({ hal: EARLY.hal, board: boardProfile(), config: EARLY.config._cfg, parts: EARLY.parts });
     }
   } catch (_e) {
     // The boot opens the store again and says why it could not start.

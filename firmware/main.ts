@@ -11,7 +11,7 @@
  * ever kept with save() instead, E.on("init") starts it again after the restore.
  */
 // First: its top-level code works out the configuration before the rest is defined.
-import { BOARD, EARLY, PARTS, boardHal, firmwareDefaults } from "./early-config.ts";
+import { EARLY, boardHal, boardProfile, firmwareDefaults, partFiles } from "./early-config.ts";
 // Second: the store, opened before the rest is defined.
 import "./early-store.ts";
 import { createSpool } from "../src/device/api/spool.ts";
@@ -28,7 +28,7 @@ function chipTemperature(): number {
 }
 
 function analogPin(): number {
-  return Math.round(analogRead(BOARD.sampler.pin) * 1000) / 1000;
+  return Math.round(analogRead(boardProfile().sampler.pin) * 1000) / 1000;
 }
 
 function syntheticWave(): number {
@@ -44,15 +44,15 @@ function boot(): void {
   // What the early pass made (firmware/early-config.ts), taken once: a later boot (after a
   // save()) makes its own.
   const hal = EARLY.hal || boardHal();
-  const parts = EARLY.parts || storageParts(hal, PARTS);
+  const parts = EARLY.parts || storageParts(hal, partFiles);
   const config = EARLY.config;
   const store = EARLY.store;
   EARLY.hal = EARLY.parts = EARLY.config = EARLY.store = undefined;
-  hal.log("Spool " + VERSION + " on " + BOARD.id);
+  hal.log("Spool " + VERSION + " on " + boardProfile().id);
   try {
     spool = createSpool({
       hal: hal,
-      board: BOARD,
+      board: boardProfile,
       version: VERSION,
       sources: { temperature: chipTemperature, analog: analogPin, synthetic: syntheticWave },
       defaults: firmwareDefaults(),
@@ -60,7 +60,7 @@ function boot(): void {
       config: config,
       store: store,
     });
-    sweepParts(hal, PARTS);
+    sweepParts(hal, partFiles);
     global.spool = spool;
     spool.start();
   } catch (e) {

@@ -12,7 +12,7 @@ import { createSpool } from "../src/device/api/spool.ts";
 import { KEEP_FILE } from "../src/device/api/store-open.ts";
 import { COMPACT_AT, usableBytes } from "../src/device/api/storage-tidy.ts";
 import { compactScript } from "../src/host/flash/plan.ts";
-import { PART_FILE } from "../src/device/parts.ts";
+import { partFilePattern } from "../src/device/parts.ts";
 import { SimClock, SimEspruino, SimNetwork, installFiles } from "../src/host/sim/index.ts";
 import { JsfStorage, binaryBytes } from "../src/host/sim/storage.ts";
 import { QUOTA_FILE } from "../src/device/uplink/index.ts";
@@ -170,7 +170,7 @@ test("linux in the simulated Espruino: Storage is never empty; trash past half t
   sim.repl("reset()");
   t.regex(sim.repl(compactScript(false)), /SPOOL-COMPACTED \{.*"trashBytes":0,/);
   t.deepEqual(
-    sim.storage.list().filter((f) => PART_FILE.test(f)),
+    sim.storage.list().filter((f) => partFilePattern().test(f)),
     [],
     "the old firmware's parts are erased before the upload",
   );

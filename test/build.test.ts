@@ -478,7 +478,8 @@ print(String(new B().w));`);
 /**
  * The bundle as a canonical sequence of syntax nodes: local names renumbered by first use (the
  * minifier picks short names by frequency, so they differ between builds), and the board profile
- * literal (`{id:"..."...}`, compiled in from __BOARD__) replaced by one marker.
+ * (`{id:"..."...}` compiled in from __BOARD__, or its JSON text from __BOARD_JSON__) replaced by
+ * one marker.
  */
 function canonical(code: string): string[] {
   const ast = acorn.parse(code, { ecmaVersion: 2020 });
@@ -493,6 +494,12 @@ function canonical(code: string): string[] {
     ) {
       skip.add(node);
       walk.full(node, (inner: any) => skip.add(inner));
+      out.push("BOARD");
+      return;
+    }
+    // The profile as JSON text (`__BOARD_JSON__`, parsed by the firmware when it needs it).
+    if (node.type === "Literal" && typeof node.value === "string" && node.value.startsWith('{"id":')) {
+      skip.add(node);
       out.push("BOARD");
       return;
     }

@@ -4,8 +4,11 @@
 declare const __SPOOL_VERSION__: string;
 /** The board profile (boards/<id>.json) the bundle was built for, as the device reads it. */
 declare const __BOARD__: import("./board.ts").DeviceBoard;
+/** {@link __BOARD__} as JSON text (a string literal in the code: no object made until parsed). */
+declare const __BOARD_JSON__: string;
 /**
- * The firmware's parts (src/host/build FIRMWARE_PARTS): part name -> the Storage file that holds
- * its code, `spool.<name>.<tag>`. Defined for every entry; empty when built without parts.
+ * The firmware's parts (src/host/build FIRMWARE_PARTS): the Storage file that holds each part's
+ * code, `spool.<name>.<tag>`, each preceded by one space, as a string literal in the code (no
+ * object at rest). Defined for every entry; empty when built without parts.
  */
-declare const __SPOOL_PARTS__: { [name: string]: string };
+declare const __SPOOL_PART_FILES__: string;

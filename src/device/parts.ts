@@ -53,17 +53,31 @@ export interface Parts {
   tag(name: keyof PartTypes): string;
 }
 
-/** Storage files of parts: `spool.<name>.<8 hex>`. */
-export const PART_FILE = /^spool\.[a-z]+\.[0-9a-f]{8}$/;
+/**
+ * Storage files of parts: `spool.<name>.<8 hex>`. Made by each call: a RegExp kept at module
+ * level costs about 14 JsVars for as long as the firmware runs.
+ */
+export function partFilePattern(): RegExp {
+  return /^spool\.[a-z]+\.[0-9a-f]{8}$/;
+}
 
 /**
- * Parts read from Storage: `files` maps each part name to its Storage file (the build's
- * `__SPOOL_PARTS__`).
+ * The Storage file of part `name` in `files` (` spool.<name>.<tag>` for each part, the build's
+ * `__SPOOL_PART_FILES__`), or undefined.
  */
-export function storageParts(hal: Hal, files: { [name: string]: string }): Parts {
+function partFile(files: string, name: string): string | undefined {
+  const i = files.indexOf(" spool." + name + ".");
+  return i < 0 ? undefined : files.substr(i + 1, name.length + 15);
+}
+
+/**
+ * Parts read from Storage: `files` returns each part's Storage file (see {@link partFile}); a
+ * function, so that the firmware keeps the text in its code, not in RAM.
+ */
+export function storageParts(hal: Hal, files: () => string): Parts {
   return {
     load: (name) => {
-      const file = files[name];
+      const file = partFile(files(), name);
       const code = file ? hal.storage.read(file) : undefined;
       const tag = file ? "//" + file.substr(file.lastIndexOf(".") + 1) : "";
       if (code === undefined || code.substr(code.length - tag.length) !== tag) {
@@ -74,16 +88,16 @@ export function storageParts(hal: Hal, files: { [name: string]: string }): Parts
       // Not `eval`: a function made here would copy this loader's scope chain (docs/memory.md).
       return hal.compile(code)();
     },
-    tag: (name) => files[name],
+    tag: (name) => partFile(files(), name) as string,
   };
 }
 
-/** Erases the part files of other builds (left by earlier firmware). */
-export function sweepParts(hal: Hal, files: { [name: string]: string }): void {
-  const mine: string[] = [];
-  for (const k in files) mine.push(files[k]);
+/** Erases the part files of other builds (left by earlier firmware); `files` as for {@link storageParts}. */
+export function sweepParts(hal: Hal, files: () => string): void {
+  const mine = files() + " ";
   const all = hal.storage.list();
+  const pattern = partFilePattern();
   for (let i = 0; i < all.length; i++) {
-    if (PART_FILE.test(all[i]) && mine.indexOf(all[i]) < 0) hal.storage.erase(all[i]);
+    if (pattern.test(all[i]) && mine.indexOf(" " + all[i] + " ") < 0) hal.storage.erase(all[i]);
   }
 }

@@ -11,7 +11,7 @@ import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-sto
 import type { ConfigSlot } from "./config-store.ts";
 import { CONFIG_CACHE, textCrc, slotHeads } from "./config-load.ts";
 import type { BootConfig, CacheHead } from "./config-load.ts";
-import { footprint, makeRoom } from "./storage-tidy.ts";
+import { footprint, makeRoom, usableBytes } from "./storage-tidy.ts";
 import { errorText } from "./error-text.ts";
 
 export type { BootConfig };
@@ -81,7 +81,7 @@ export function writeConfigCache(o: { hal: Hal; board: DeviceBoard; boot: BootCo
   const text = textCrc(hal, body) + "\n" + body;
   try {
     // The firmware may run this before the boot guards Storage writes (storage-tidy.ts).
-    makeRoom(hal, o.board, footprint(text.length));
+    makeRoom(hal, usableBytes(o.board), footprint(text.length));
     hal.storage.write(CONFIG_CACHE, text);
   } catch (e) {
     hal.storage.erase(CONFIG_CACHE);

@@ -14,8 +14,9 @@ export function configSchedules(S: SpoolState): void {
       schedules.splice(i, 1);
     }
   }
-  for (let i = 0; i < S._cfg.schedules.length; i++) {
-    const c = S._cfg.schedules[i];
+  const list = S._config().schedules;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
     S._addSchedule({
       pin: c.pin,
       everyMs: c.everyMs,

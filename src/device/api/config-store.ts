@@ -15,7 +15,7 @@ import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
 import { CONFIG_FILE } from "./config.ts";
 import { CONFIG_CACHE, CONFIG_SLOTS, SLOT_BODY, textCrc } from "./config-load.ts";
-import { footprint, makeRoom } from "./storage-tidy.ts";
+import { footprint, makeRoom, usableBytes } from "./storage-tidy.ts";
 
 export { CONFIG_SLOTS };
 /** A plain-JSON configuration to adopt at boot. */
@@ -78,7 +78,7 @@ export function writeConfig(o: { hal: Hal; board: DeviceBoard; current: ConfigSl
   const slot = cur ? 1 - cur.slot : 0;
   const seq = cur ? cur.seq + 1 : 1;
   const file = encodeSlot(hal, seq, o.text);
-  makeRoom(hal, o.board, footprint(file.length));
+  makeRoom(hal, usableBytes(o.board), footprint(file.length));
   // The boot's cached configuration (config-load.ts) goes first: a cut after the slot is written
   // must not leave a cache that still describes the slots before it.
   hal.storage.erase(CONFIG_CACHE);

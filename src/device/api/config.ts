@@ -423,8 +423,3 @@ export function maskConfig(c: SpoolConfig): SpoolConfig {
   m.blynk.token = m.blynk.token ? maskToken(m.blynk.token) : "";
   return m;
 }
-
-/** The datastream of `pin`, or undefined. */
-export function datastreamOf(c: SpoolConfig, pin: number): DatastreamConfig | undefined {
-  return findStream(c, pin);
-}

@@ -9,6 +9,7 @@ import { writeConfigCache } from "./config-boot.ts";
 import { errorText } from "./error-text.ts";
 import { reconfigureStore } from "./store-open.ts";
 import { configureClock } from "../clock/clock.ts";
+import { restartUplink } from "./uplink-restart.ts";
 import type { SampleHandle, SpoolState } from "./spool-state.ts";
 
 function sameJson(a: any, b: any): boolean {
@@ -16,8 +17,7 @@ function sameJson(a: any, b: any): boolean {
 }
 
 /** Applies a new configuration to the running parts that it changes. */
-function apply(S: SpoolState, prev: SpoolConfig): void {
-  const cfg = S._cfg;
+function apply(S: SpoolState, prev: SpoolConfig, cfg: SpoolConfig): void {
   if (!sameJson(prev.buffer, cfg.buffer) || !sameJson(prev.datastreams, cfg.datastreams)) {
     reconfigureStore(S._store, cfg);
   }
@@ -42,30 +42,35 @@ function apply(S: SpoolState, prev: SpoolConfig): void {
     if (S._running) S._clockChanged();
   }
   const uplinkChanged = !sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || !sameJson(prev.uplink, cfg.uplink);
-  if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) S._restartUplink();
+  if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) restartUplink(S);
   if (!sameJson(prev.schedules, cfg.schedules)) S._configSchedules(S);
   if (prev.statusPin !== cfg.statusPin || prev.statusEveryMs !== cfg.statusEveryMs) S._armStatus();
 }
 
 /** `spool.setup`: validates, stores and applies (see the Spool interface). */
 export function setup(S: SpoolState, input: object): void {
-  const next = mergeConfig(input, S._cfg, S._board);
+  const board = S._boardOf();
+  const prev = S._config();
+  const next = mergeConfig(input, prev, board);
   const text = JSON.stringify(next);
   // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
-  const changed = !S._saved || text !== JSON.stringify(S._cfg);
+  const changed = !S._saved || text !== JSON.stringify(prev);
   if (changed) {
+    // Held while the slots change (the one `_saved` names is erased once the new one is
+    // written), and for good if this fails.
+    S._cfg = prev;
     try {
-      S._slotBase = writeConfig({ hal: S._hal, board: S._board, current: S._slotBase, text: text });
+      S._slotBase = writeConfig({ hal: S._hal, board: board, current: S._slotBase, text: text });
     } catch (e) {
       throw new Error("spool.setup: the configuration could not be stored (" + errorText(e) + "); the previous one stays in force");
     }
     S._saved = S._slotBase;
   }
-  const prev = S._cfg;
-  S._cfg = next;
   // Written after the slot (which erased the old cache first): the next boot needs no setup part.
-  if (changed) writeConfigCache({ hal: S._hal, board: S._board, boot: S });
-  apply(S, prev);
+  if (changed)
+    writeConfigCache({ hal: S._hal, board: board, boot: { _cfg: next, _saved: S._saved, _slotBase: S._slotBase, _cfgKey: S._cfgKey } });
+  S._adopt(next);
+  apply(S, prev, next);
 }
 
 /** `spool.sample`: checks its arguments and adds a user schedule (see the Spool interface). */

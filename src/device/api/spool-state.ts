@@ -41,11 +41,19 @@ export interface SampleHandle {
 
 export interface SpoolState {
   _hal: Hal;
-  _board: DeviceBoard;
+  /** The board profile, made afresh by each call (the firmware keeps no copy of it at rest). */
+  _boardOf(): DeviceBoard;
   _version: string;
   _sources: { [name: string]: () => ReadingValue };
   _parts: Parts;
-  _cfg: SpoolConfig;
+  /**
+   * The configuration in force while it is not the stored one (`_saved` unset, or during
+   * `spool.setup`); undefined otherwise: {@link _config} then reads it from its slot. Read it
+   * through `_config()`.
+   */
+  _cfg: SpoolConfig | undefined;
+  /** The flush delay while a token is set, -1 without one: what a reading needs of the configuration. */
+  _flushIn: number;
   /** Where the configuration in force is stored; undefined when it is not (defaults, or not stored). */
   _saved: ConfigSlot | undefined;
   /** The slot written last stays the base of the next write whether or not it is in force. */
@@ -75,6 +83,8 @@ export interface SpoolState {
   /** spool.record (a closure of createSpool: the hot path reads the store and the keeper from its scope). */
   _record(pin: any, value: any): void;
   // The resident functions: methods every state gets from spool.ts's SpoolCore (its prototype).
+  _config(): SpoolConfig;
+  _adopt(cfg: SpoolConfig): void;
   _pinOf(pin: any, what: string): number;
   _addSchedule(s: Schedule): SampleHandle;
   _disarm(s: Schedule): void;
@@ -83,7 +93,6 @@ export interface SpoolState {
   _survey(): void;
   _tidy(): void;
   _liveUplink(fresh: boolean): Uplink | undefined;
-  _restartUplink(): void;
   _clockChanged(): void;
   _appended(): void;
   _armStatus(): void;

@@ -6,6 +6,7 @@
 import { maskToken } from "../uplink/mask.ts";
 import { errorText } from "./error-text.ts";
 import { confirmErase } from "./erase-confirm.ts";
+import { restartUplink } from "./uplink-restart.ts";
 import { formatStatus, statusSummary } from "./status.ts";
 import type { ScheduleStatus, SpoolStatus } from "./status.ts";
 import type { SpoolState } from "./spool-state.ts";
@@ -30,9 +31,9 @@ function oldestAgeS(S: SpoolState, clock: ClockPart): number | null {
 
 /** `spool.status()`: health as an object (secrets masked). */
 export function status(S: SpoolState): SpoolStatus {
-  const cfg = S._cfg;
+  const cfg = S._config();
   const keeper = S._keeper;
-  const board = S._board;
+  const board = S._boardOf();
   if (S._surveyStale) {
     S._surveyStale = false;
     S._survey();
@@ -44,7 +45,7 @@ export function status(S: SpoolState): SpoolStatus {
   const reasons = Object.keys(s.dropped);
   for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
   // Without a living uplink, one made for the question (from what the last one kept) answers.
-  const live = S._uplink || (S._cfg.blynk.token ? S._parts.load("uplink").makeUplink(S) : undefined);
+  const live = S._uplink || (S._flushIn >= 0 ? S._parts.load("uplink").makeUplink(S) : undefined);
   const u = live ? live.status() : undefined;
   const up = S._hal.uptime();
   const sampling: ScheduleStatus[] = [];
@@ -132,16 +133,17 @@ export function erase(S: SpoolState, confirm?: string): number {
   confirmErase(confirm, S._store.stats().pending);
   const n = S._store.eraseAll();
   // The uplink's read positions pointed into the erased log.
-  S._restartUplink();
+  restartUplink(S);
   S._survey();
   return n;
 }
 
 /** Records the status line on the status pin (the configured interval's timer). */
 export function publishStatus(S: SpoolState): void {
-  if (S._cfg.statusPin === null) return;
+  const pin = S._config().statusPin;
+  if (pin === null) return;
   try {
-    S._record(S._cfg.statusPin, statusSummary(status(S)));
+    S._record(pin, statusSummary(status(S)));
   } catch (e) {
     S._hal.log("spool: status not published: " + errorText(e));
   }

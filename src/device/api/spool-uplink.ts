@@ -12,9 +12,9 @@ const DAY_MS = 86400000;
 
 /** The uplink of spool's state `S`, resuming from what the last one kept (`S._uplinkKeep`). */
 export function makeUplink(S: SpoolState): Uplink {
-  const cfg = S._cfg;
+  const cfg = S._config();
   const keeper = S._keeper;
-  const board = S._board;
+  const board = S._boardOf();
   const network = S._network;
   // Held by the resolver while this uplink exists: a flush classifies every reading it sends.
   const past = S._parts.load("clock");

@@ -8,7 +8,7 @@ import type { ReadingValue, Stamp } from "../types.ts";
 import { Clock } from "../clock/clock.ts";
 import { createNetwork } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
-import { datastreamOf, parsePin, describe } from "./config.ts";
+import { parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { checkValue } from "../codec/value.ts";
 import { errorText } from "./error-text.ts";
@@ -16,7 +16,7 @@ import type { Parts } from "../parts.ts";
 import type { SpoolStatus } from "./status.ts";
 import { openStore } from "./store-open.ts";
 import type { Store } from "../store/store.ts";
-import { loadConfig, type BootConfig } from "./config-load.ts";
+import { loadConfig, SLOT_BODY, type BootConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
 
@@ -29,7 +29,11 @@ export type { SampleHandle } from "./spool-state.ts";
 
 export interface SpoolOptions {
   hal: Hal;
-  board: DeviceBoard;
+  /**
+   * The board profile, or a function that makes it afresh at each call (the firmware's: then
+   * no copy of the profile is kept between calls, about 40 JsVars at rest).
+   */
+  board: DeviceBoard | (() => DeviceBoard);
   /** Shown in the status (the build's version). */
   version?: string;
   /**
@@ -105,7 +109,7 @@ class SpoolCore {
    */
   _tidy(this: SpoolState): void {
     try {
-      this._parts.load("report").tidyStorage(this._hal, this._board, 0);
+      this._parts.load("report").tidyStorage(this._hal, this._boardOf(), 0);
     } catch (e) {
       this._hal.log("spool: Storage not checked: " + errorText(e));
     }
@@ -129,7 +133,7 @@ class SpoolCore {
     const S = this;
     if (!S._uplink) {
       // The uplink part makes it (spool-uplink.ts): nothing of the making is resident.
-      S._uplink = S._cfg.blynk.token ? S._parts.load("uplink").makeUplink(S) : undefined;
+      S._uplink = S._flushIn >= 0 ? S._parts.load("uplink").makeUplink(S) : undefined;
       if (!S._uplink) return undefined;
       S._store.held = S._parts.load("read");
       if (S._running && fresh) S._uplink.start();
@@ -157,11 +161,11 @@ class SpoolCore {
     const S = this;
     if (!S._running) return;
     if (S._uplink) S._uplink.notifyAppended();
-    else if (S._flushTimer === undefined && S._cfg.blynk.token && !S._uplinkKeep.stoppedToken && S._network.isUp()) {
+    else if (S._flushTimer === undefined && S._flushIn >= 0 && !S._uplinkKeep.stoppedToken && S._network.isUp()) {
       S._flushTimer = S._hal.setTimeout(() => {
         S._flushTimer = undefined;
         S._liveUplink(false);
-      }, S._cfg.flushDelayMs);
+      }, S._flushIn);
     }
   }
 
@@ -204,7 +208,7 @@ class SpoolCore {
   _sourceFn(this: SpoolState, name: string): () => any {
     const f = this._sources[name];
     if (f) return f;
-    const id = this._board.id;
+    const id = this._boardOf().id;
     return () => {
       throw new Error("no " + name + " source on " + id);
     };
@@ -214,23 +218,42 @@ class SpoolCore {
     const S = this;
     if (S._statusTimer !== undefined) S._hal.clearInterval(S._statusTimer);
     S._statusTimer = undefined;
-    if (S._running && S._cfg.statusPin !== null)
-      S._statusTimer = S._hal.setInterval(() => S._parts.load("report").publishStatus(S), S._cfg.statusEveryMs);
+    const cfg = S._config();
+    if (S._running && cfg.statusPin !== null)
+      S._statusTimer = S._hal.setInterval(() => S._parts.load("report").publishStatus(S), cfg.statusEveryMs);
   }
 
-  _restartUplink(this: SpoolState): void {
-    if (this._uplink) this._uplink.stop();
-    this._uplink = undefined;
-    this._store.held = undefined;
-    this._uplinkKeep = {};
-    if (this._running) this._liveUplink(true);
+  /**
+   * The configuration in force: held (`_cfg`) or read from the slot that stores it (`_saved`,
+   * which holds exactly its JSON: config-boot.ts, spool-control.ts). Not kept in RAM otherwise:
+   * the object costs about 65 JsVars, and only the boot, `spool.setup`, a status question and the
+   * making of an uplink read more of it than `_flushIn`.
+   * @throws Error when the slot was erased behind Spool's back (only `spool.setup` writes it).
+   */
+  _config(this: SpoolState): SpoolConfig {
+    if (this._cfg) return this._cfg;
+    const name = "spool.cfg" + this._saved!.slot;
+    const f = this._hal.storage.read(name);
+    const at = f === undefined ? -1 : f.indexOf(SLOT_BODY);
+    if (at < 0) throw new Error("spool: " + name + " (the configuration in force) is gone: run spool.setup again or restart");
+    return JSON.parse(f!.substring(at + SLOT_BODY.length, f!.length - 1));
+  }
+
+  /**
+   * Makes `cfg`, just worked out, the configuration in force: its hot values kept, the object
+   * itself only while it is not the stored one (`_saved`).
+   */
+  _adopt(this: SpoolState, cfg: SpoolConfig): void {
+    this._flushIn = cfg.blynk.token ? cfg.flushDelayMs : -1;
+    this._cfg = this._saved ? undefined : cfg;
   }
 
   _pinOf(this: SpoolState, pin: any, what: string): number {
-    const cfg = this._cfg;
     const p = parsePin(pin);
     if (p < 0) throw new Error(what + ': pin must be a virtual pin 0..255 or "V0".."V255" (got ' + describe(pin) + ")");
-    if (!datastreamOf(cfg, p)) {
+    // The store's table has the configured datastreams (kept in step by the boot and setup).
+    if (!this._store.ds[p]) {
+      const cfg = this._config();
       const known: string[] = [];
       for (let i = 0; i < cfg.datastreams.length; i++) known.push("V" + cfg.datastreams[i].pin + " " + cfg.datastreams[i].type);
       throw new Error(
@@ -252,7 +275,7 @@ class SpoolCore {
   _recordChecked(this: SpoolState, pin: any, value: any, ms: number): void {
     const p = this._pinOf(pin, "spool.record");
     const stamp: Stamp = ms < 0 ? this._keeper.stamp() : { epochMs: ms };
-    this._store.append({ pin: p, stamp: stamp, value: checkValue(p, datastreamOf(this._cfg, p)!.type, value) });
+    this._store.append({ pin: p, stamp: stamp, value: checkValue(p, this._store.ds[p].type, value) });
   }
 
   /** The error spool.record throws for `e`, thrown by the store. */
@@ -268,6 +291,11 @@ class SpoolCore {
   }
 }
 
+/** A function that returns `v`: made here, it keeps nothing of its caller's scope. */
+function constant<T>(v: T): () => T {
+  return () => v;
+}
+
 /**
  * Creates the Spool of this boot: compacts Storage if it needs it, reads the stored
  * configuration (a stored one that no longer validates is reported and replaced by the
@@ -277,14 +305,17 @@ class SpoolCore {
  */
 export function createSpool(o: SpoolOptions): Spool {
   const hal = o.hal;
-  const board = o.board;
+  const boardOf = typeof o.board === "function" ? o.board : constant(o.board);
+  // Only for the boot: the closures below keep this scope, so it is dropped at the end.
+  let board: DeviceBoard | undefined = boardOf();
   const parts = o.parts;
   // What spool keeps between calls, shared with the code the setup and report parts bring for
   // the rare calls (spool-state.ts). The boot configuration's object (cfg, saved, slotBase)
-  // becomes that state: one object fewer.
+  // becomes that state: one object fewer. Its `_cfg` is read as `S._cfg!` during the boot (a
+  // local would keep it alive with this scope) and dropped at the end when it is stored.
   const S = (o.config || loadConfig({ hal: hal, board: board, defaults: o.defaults, parts: parts })) as unknown as SpoolState;
   S._hal = hal;
-  S._board = board;
+  S._boardOf = boardOf;
   S._version = o.version || "?";
   S._sources = o.sources || {};
   // The closures below keep this function's whole scope (Espruino keeps every variable of it, not
@@ -292,7 +323,7 @@ export function createSpool(o: SpoolOptions): Spool {
   const opened = o.store;
   o = undefined as unknown as SpoolOptions;
   S._parts = parts;
-  const store = opened || openStore({ hal: hal, board: board, config: S._cfg, parts: parts });
+  const store = opened || openStore({ hal: hal, board: board, config: S._cfg!, parts: parts });
   S._store = store;
   // The clock makes its SNTP client from the SNTP part for each sync round and drops it after
   // (src/device/clock/clock.ts); between rounds it keeps the timer to the next one.
@@ -300,23 +331,24 @@ export function createSpool(o: SpoolOptions): Spool {
     hal: hal,
     log: store,
     parts: parts,
-    ntp: S._cfg.ntp,
-    policy: S._cfg.clock.unanchored,
-    maxEstimateWidthMs: S._cfg.clock.maxEstimateWidthMs,
-    validAtBoot: S._cfg.clock.validAtBoot,
+    ntp: S._cfg!.ntp,
+    policy: S._cfg!.clock.unanchored,
+    maxEstimateWidthMs: S._cfg!.clock.maxEstimateWidthMs,
+    validAtBoot: S._cfg!.clock.validAtBoot,
     // After a sync, or SNTP has failed long enough that readings waiting for it go out with the
     // HTTP Date's time.
     onChange: () => S._clockChanged(),
   });
   const keeper = S._clock.keeper;
   S._keeper = keeper;
-  S._netConfig = { ssid: S._cfg.wifi.ssid, password: S._cfg.wifi.password };
+  S._netConfig = { ssid: S._cfg!.wifi.ssid, password: S._cfg!.wifi.password };
   S._network = createNetwork({
     hal: hal,
     network: board.network,
     config: S._netConfig,
     reconnect: board.wifiReconnect,
   });
+  board = undefined;
   /*
    * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
    * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
@@ -356,10 +388,11 @@ export function createSpool(o: SpoolOptions): Spool {
   S._record = record;
   S._configSchedules = configSchedules;
   configSchedules(S);
+  S._adopt(S._cfg!);
 
   return {
     setup: (config) => parts.load("setup").setup(S, config),
-    config: () => parts.load("setup").maskConfig(S._cfg),
+    config: () => parts.load("setup").maskConfig(S._config()),
     record: record,
     sample: (pin, fn, everyMs) => parts.load("setup").sample(S, pin, fn, everyMs),
     flush: () => {

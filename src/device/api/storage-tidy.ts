@@ -46,12 +46,11 @@ export function tidyStorage(hal: Hal, board: DeviceBoard, needBytes: number): bo
 }
 
 /**
- * Makes sure `needBytes` more (see {@link footprint}) keep files plus trash within the usable
- * bytes. Never compacts.
+ * Makes sure `needBytes` more (see {@link footprint}) keep files plus trash within `limit`, the
+ * board's {@link usableBytes}. Never compacts.
  * @throws Error saying how full Storage is when they do not fit.
  */
-export function makeRoom(hal: Hal, board: DeviceBoard, needBytes: number): void {
-  const limit = usableBytes(board);
+export function makeRoom(hal: Hal, limit: number, needBytes: number): void {
   const s = hal.storage.getStats();
   if (s.fileBytes + s.trashBytes + needBytes <= limit) return;
   throw new Error(
@@ -62,14 +61,15 @@ export function makeRoom(hal: Hal, board: DeviceBoard, needBytes: number): void 
 /**
  * Makes every later `hal.storage.write` check {@link makeRoom} first (the quota and region
  * files, the configuration): a write that does not fit throws, as a full Storage does, instead
- * of letting Espruino compact or, on linux, write into the raw region. Once per Hal.
+ * of letting Espruino compact or, on linux, write into the raw region. Once per Hal. `limit`:
+ * the board's {@link usableBytes} (the number, not the profile: the wrapper lives for good).
  */
-export function guardStorageWrites(hal: Hal, board: DeviceBoard): void {
+export function guardStorageWrites(hal: Hal, limit: number): void {
   const st = hal.storage;
   const write = st.write;
   st.write = function (name: string, data: string, offset?: number, size?: number): boolean {
     // a write at an offset fills an existing file: it takes no new space
-    makeRoom(hal, board, offset ? 0 : footprint(size || data.length));
+    makeRoom(hal, limit, offset ? 0 : footprint(size || data.length));
     return write(name, data, offset, size);
   };
 }

@@ -5,7 +5,7 @@ import type { Parts } from "../parts.ts";
 import { Store } from "../store/store.ts";
 import type { DatastreamSettings as StoreDatastream } from "../codec/value.ts";
 import type { SpoolConfig } from "./config.ts";
-import { guardStorageWrites } from "./storage-tidy.ts";
+import { guardStorageWrites, usableBytes } from "./storage-tidy.ts";
 
 /** The store's per-pin table from the configured datastreams. */
 export function datastreamTable(c: SpoolConfig): { [pin: string]: StoreDatastream } {
@@ -57,7 +57,7 @@ export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig
     code: parts,
   });
   parts.load("mount").mountStore({ hal: o.hal, board: o.board, config: o.config, store: store });
-  guardStorageWrites(o.hal, o.board);
+  guardStorageWrites(o.hal, usableBytes(o.board));
   return store;
 }
 

@@ -53,141 +53,174 @@ const NO_WIFI_CONFIG = "no WiFi configured (set ssid and password)";
  * Disconnect reasons that mean the access point refused the password, as Espruino names them:
  * ESP32 "AUTH_FAIL" (code 202; its event `msg` and connect callback), ESP8266 "auth_failed"
  * (202), and the handshake timeouts (15, 204) and 802.1X failure (23) a wrong WPA key gives.
+ * A string searched for "|reason|": a RegExp object costs about three times its JsVars.
  */
-const AUTH_REASONS = /^(auth_fail|auth_failed|202|4way_handshake_timeout|15|handshake_timeout|204|802_1x_auth_failed|23)$/i;
+const AUTH_REASONS = "|auth_fail|auth_failed|202|4way_handshake_timeout|15|handshake_timeout|204|802_1x_auth_failed|23|";
+
+/**
+ * The connectivity manager: one object whose methods are shared by every instance (the
+ * prototype exists once, at module level), not a dozen closures of a factory, each of which
+ * costs JsVars for as long as the network exists (docs/memory.md). `this` is copied to a local
+ * before an arrow uses it (docs/target-espruino.md).
+ */
+class Net implements Network {
+  _o: NetworkOptions;
+  _listeners: Array<(up: boolean) => void>;
+  _up: boolean;
+  _running: boolean;
+  _attempts: number;
+  _timer: unknown;
+  _ip: string | undefined;
+  _reason: string | undefined;
+  _error: string | undefined;
+  _handlersOn: boolean;
+
+  constructor(o: NetworkOptions) {
+    this._o = o;
+    this._listeners = [];
+    this._up = this._running = this._handlersOn = false;
+    this._attempts = 0;
+  }
+
+  start(): void {
+    if (this._running) return;
+    this._running = true;
+    // A new configuration is judged afresh.
+    this._error = undefined;
+    if (this._o.network !== "wifi") {
+      this._emit(true);
+      return;
+    }
+    this._listen();
+    this._join();
+  }
+
+  stop(): void {
+    const hal = this._o.hal;
+    this._running = false;
+    this._retryIn(-1);
+    if (this._o.network === "wifi" && hal.wifi) {
+      try {
+        hal.wifi.disconnect();
+      } catch (_e) {
+        // already down
+      }
+    }
+    this._emit(false);
+  }
+
+  isUp(): boolean {
+    return this._up;
+  }
+
+  onChange(cb: (up: boolean) => void): void {
+    this._listeners.push(cb);
+  }
+
+  status(): NetworkStatus {
+    return { up: this._up, attempts: this._attempts, ip: this._ip, lastDisconnectReason: this._reason, error: this._error };
+  }
+
+  _emit(v: boolean): void {
+    if (v === this._up) return;
+    this._up = v;
+    for (let i = 0; i < this._listeners.length; i++) this._listeners[i](v);
+  }
+
+  /**
+   * Cancels the pending join and, unless `extraMs` < 0, schedules the next: with `watchdog` on
+   * an "sdk" board after SDK_WATCHDOG_MS (ESP8266's SDK keeps trying by itself), otherwise after
+   * the backoff for the attempts so far plus `extraMs` (ESP32 stops after its own retries). The
+   * backoff is half fixed, half jitter: never hammer the access point, never wait the full cap blindly.
+   */
+  _retryIn(extraMs: number, watchdog?: boolean): void {
+    const N = this;
+    const hal = N._o.hal;
+    if (N._timer !== undefined) hal.clearTimeout(N._timer);
+    N._timer = undefined;
+    if (extraMs < 0) return;
+    let ms = SDK_WATCHDOG_MS;
+    if (!watchdog || N._o.reconnect !== "sdk") {
+      const backoff = N._o.backoff || { baseMs: 2000, capMs: 300000 };
+      let ceiling = backoff.baseMs;
+      for (let i = 1; i < N._attempts && ceiling < backoff.capMs; i++) ceiling *= 2;
+      if (ceiling > backoff.capMs) ceiling = backoff.capMs;
+      ms = Math.floor(ceiling / 2 + (hal.random() * ceiling) / 2) + extraMs;
+    }
+    N._timer = hal.setTimeout(() => {
+      N._timer = undefined;
+      N._join();
+    }, ms);
+  }
+
+  /** Remembers why a join failed; a refused password becomes the status error until a join succeeds. */
+  _failed(why: string, msg?: string): void {
+    this._reason = why;
+    if (
+      AUTH_REASONS.indexOf("|" + why.toLowerCase() + "|") >= 0 ||
+      (msg !== undefined && AUTH_REASONS.indexOf("|" + msg.toLowerCase() + "|") >= 0)
+    ) {
+      this._error =
+        'WiFi "' + this._o.config.ssid + '" rejected the password (' + (msg || why) + "): check wifi.password; retrying with backoff";
+    } else this._error = undefined;
+  }
+
+  _join(): void {
+    const N = this;
+    const o = N._o;
+    const wifi = o.hal.wifi;
+    if (!N._running || N._up || !wifi) return;
+    if (!o.config.ssid) {
+      N._error = NO_WIFI_CONFIG;
+      return;
+    }
+    if (N._error === NO_WIFI_CONFIG) N._error = undefined;
+    N._attempts++;
+    // The watchdog: if neither 'connected' nor a callback error comes, try again.
+    N._retryIn(30000, true);
+    try {
+      wifi.connect(o.config.ssid, { password: o.config.password }, (err: unknown) => {
+        if (!N._running) return;
+        if (err) {
+          N._failed(String(err));
+          if (!N._up) N._retryIn(0);
+        }
+      });
+    } catch (e) {
+      N._reason = String(e);
+    }
+  }
+
+  _listen(): void {
+    const N = this;
+    const wifi = N._o.hal.wifi;
+    if (!wifi || N._handlersOn) return;
+    N._handlersOn = true;
+    wifi.on("connected", (d: { ip?: string }) => {
+      if (!N._running) return;
+      N._retryIn(-1);
+      N._attempts = 0;
+      N._error = undefined;
+      N._ip = d && d.ip ? d.ip : undefined;
+      N._emit(true);
+    });
+    wifi.on("disconnected", (d: { reason?: string | number; msg?: string }) => {
+      if (!N._running) return;
+      if (d && d.reason !== undefined) N._failed(String(d.reason), d.msg);
+      else N._reason = undefined;
+      N._ip = undefined;
+      N._emit(false);
+      N._retryIn(0, true);
+    });
+  }
+}
 
 /**
  * Creates the connectivity manager for a board.
  * @throws Error when `network` is "wifi" but the board has no Wifi module.
  */
 export function createNetwork(o: NetworkOptions): Network {
-  const hal = o.hal;
-  const listeners: Array<(up: boolean) => void> = [];
-  const mode = o.reconnect || "manual";
-  const backoff = o.backoff || { baseMs: 2000, capMs: 300000 };
-  const useWifi = o.network === "wifi";
-  if (useWifi && !hal.wifi) throw new Error('net: the board profile says network "wifi" but this interpreter has no Wifi module');
-  let up = false;
-  let running = false;
-  let attempts = 0;
-  let timer: unknown;
-  let ip: string | undefined;
-  let reason: string | undefined;
-  let error: string | undefined;
-  let handlersOn = false;
-
-  function emit(v: boolean): void {
-    if (v === up) return;
-    up = v;
-    for (let i = 0; i < listeners.length; i++) listeners[i](v);
-  }
-
-  function cancel(): void {
-    if (timer !== undefined) hal.clearTimeout(timer);
-    timer = undefined;
-  }
-
-  function retryIn(ms: number): void {
-    cancel();
-    timer = hal.setTimeout(() => {
-      timer = undefined;
-      join();
-    }, ms);
-  }
-
-  function nextDelay(): number {
-    let ceiling = backoff.baseMs;
-    for (let i = 1; i < attempts && ceiling < backoff.capMs; i++) ceiling *= 2;
-    if (ceiling > backoff.capMs) ceiling = backoff.capMs;
-    // Half fixed, half jitter: never hammer the access point, never wait the full cap blindly.
-    return Math.floor(ceiling / 2 + (hal.random() * ceiling) / 2);
-  }
-
-  /** Remembers why a join failed; a refused password becomes the status error until a join succeeds. */
-  function failed(why: string, msg?: string): void {
-    reason = why;
-    if (AUTH_REASONS.test(why) || (msg !== undefined && AUTH_REASONS.test(msg))) {
-      error = 'WiFi "' + o.config.ssid + '" rejected the password (' + (msg || why) + "): check wifi.password; retrying with backoff";
-    } else error = undefined;
-  }
-
-  function join(): void {
-    if (!running || up) return;
-    const wifi = hal.wifi;
-    if (!wifi) return;
-    if (!o.config.ssid) {
-      error = NO_WIFI_CONFIG;
-      return;
-    }
-    if (error === NO_WIFI_CONFIG) error = undefined;
-    attempts++;
-    // The watchdog: if neither 'connected' nor a callback error comes, try again.
-    retryIn(mode === "sdk" ? SDK_WATCHDOG_MS : nextDelay() + 30000);
-    try {
-      wifi.connect(o.config.ssid, { password: o.config.password }, (err: unknown) => {
-        if (!running) return;
-        if (err) {
-          failed(String(err));
-          if (!up) retryIn(nextDelay());
-        }
-      });
-    } catch (e) {
-      reason = String(e);
-    }
-  }
-
-  function listen(): void {
-    const wifi = hal.wifi;
-    if (!wifi || handlersOn) return;
-    handlersOn = true;
-    wifi.on("connected", (d: { ip?: string }) => {
-      if (!running) return;
-      cancel();
-      attempts = 0;
-      error = undefined;
-      ip = d && d.ip ? d.ip : undefined;
-      emit(true);
-    });
-    wifi.on("disconnected", (d: { reason?: string | number; msg?: string }) => {
-      if (!running) return;
-      if (d && d.reason !== undefined) failed(String(d.reason), d.msg);
-      else reason = undefined;
-      ip = undefined;
-      emit(false);
-      // ESP32 stops after its own retries; ESP8266's SDK keeps trying, a watchdog backs it up.
-      retryIn(mode === "sdk" ? SDK_WATCHDOG_MS : nextDelay());
-    });
-  }
-
-  return {
-    start: () => {
-      if (running) return;
-      running = true;
-      // A new configuration is judged afresh.
-      error = undefined;
-      if (!useWifi) {
-        emit(true);
-        return;
-      }
-      listen();
-      join();
-    },
-    stop: () => {
-      running = false;
-      cancel();
-      if (useWifi && hal.wifi) {
-        try {
-          hal.wifi.disconnect();
-        } catch (_e) {
-          // already down
-        }
-      }
-      emit(false);
-    },
-    isUp: () => up,
-    onChange: (cb) => {
-      listeners.push(cb);
-    },
-    status: () => ({ up: up, attempts: attempts, ip: ip, lastDisconnectReason: reason, error: error }),
-  };
+  if (o.network === "wifi" && !o.hal.wifi)
+    throw new Error('net: the board profile says network "wifi" but this interpreter has no Wifi module');
+  return new Net(o);
 }

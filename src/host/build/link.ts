@@ -11,7 +11,7 @@
  *
  * Why a mismatch cannot happen on a device: the part's code holds the global names it calls, so
  * its tag (a hash of the code) changes with them, and the bundle names the exact files of the
- * parts built with it (`__SPOOL_PARTS__`); other builds' part files are refused by name and
+ * parts built with it (`__SPOOL_PART_FILES__`); other builds' part files are refused by name and
  * swept at boot (src/device/parts.ts).
  */
 import type { NodePath, PluginObj } from "@babel/core";

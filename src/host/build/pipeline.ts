@@ -465,6 +465,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const defines: Record<string, string> = {
     __SPOOL_VERSION__: JSON.stringify(version),
     __BOARD__: JSON.stringify(boardForDevice(board)),
+    __BOARD_JSON__: JSON.stringify(JSON.stringify(boardForDevice(board))),
   };
   const specs = opts.parts ?? (entry === DEFAULT_ENTRY ? FIRMWARE_PARTS : []);
 
@@ -482,7 +483,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     file,
     outDir,
     sourcefile: `${board.id}.babel.js`,
-    defines: { ...defines, __SPOOL_PARTS__: JSON.stringify(placeholders) },
+    defines: { ...defines, __SPOOL_PART_FILES__: JSON.stringify(specs.map((s) => ` ${placeholders[s.name]}`).join("")) },
     part: false,
     ramCode,
     mangleCache,
@@ -518,10 +519,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   }
   let code = main.code;
   for (const p of parts) {
-    const quoted = JSON.stringify(placeholders[p.name]);
-    // Absent when the entry does not read __SPOOL_PARTS__ (a test's entry).
-    if (code.split(quoted).length > 2) throw new BuildError(`the bundle names part ${p.name}'s file more than once`);
-    code = code.replace(quoted, JSON.stringify(p.storage));
+    const placeholder = ` ${placeholders[p.name]}`;
+    // Absent when the entry does not read __SPOOL_PART_FILES__ (a test's entry).
+    if (code.split(placeholder).length > 2) throw new BuildError(`the bundle names part ${p.name}'s file more than once`);
+    code = code.replace(placeholder, ` ${p.storage}`);
   }
 
   // 5. Budget: everything the board's Storage must hold.

@@ -3,8 +3,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FlashError } from "./port.ts";
 
-/** A part's Storage file name as the build compiles it into the bundle. */
-const PART_NAME = /"(spool\.([a-z]+)\.([0-9a-f]{8}))"/g;
+/**
+ * A part's Storage file name as the build compiles it into the bundle: each preceded by a space
+ * in one string (`__SPOOL_PART_FILES__`), or quoted on its own (bundles built before that).
+ */
+const PART_NAME = /[" ](spool\.([a-z]+)\.([0-9a-f]{8}))(?=[" ])/g;
 
 /**
  * The parts a bundle names, each with the file beside it that holds its code.

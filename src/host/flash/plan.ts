@@ -16,7 +16,7 @@
  * compacts (src/device/api/storage-tidy.ts), so the trash of the replaced code and of the quota
  * and region files is reclaimed here, with the firmware stopped.
  */
-import { PART_FILE } from "../../device/parts.ts";
+import { partFilePattern } from "../../device/parts.ts";
 
 /** Storage file the firmware is stored in and booted from. */
 export const BOOT_FILE = ".bootcde";
@@ -130,7 +130,7 @@ export const COMPACT_WAIT_S = 5;
  * the firmware boots (`load`, by default when `restart`).
  */
 export function compactScript(restart: boolean, then = "", load = restart): string {
-  const sweep = restart ? "" : `require("Storage").list(${PART_FILE}).forEach(function(f){require("Storage").erase(f);});`;
+  const sweep = restart ? "" : `require("Storage").list(${partFilePattern()}).forEach(function(f){require("Storage").erase(f);});`;
   return (
     sweep +
     `require("Storage").compact();print("${COMPACTED_MARK} "+JSON.stringify(require("Storage").getStats()));` +
