@@ -473,6 +473,10 @@ function finish(u: Run, x: Exchange, code: number, msg: string, headers: { [name
   u._x = undefined;
   setPhase(u, IDLE);
   if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
+  // The request and its response stay alive until this task ends (their handlers are on the
+  // stack): the cursor and the request need not (a cursor holds about 100 JsVars).
+  x._cur = undefined;
+  x._req = undefined;
   x._done(code, msg, headers);
 }
 
@@ -569,7 +573,7 @@ function probe(u: Run): void {
     k.probedAt = u._hal.uptime();
     if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
     report(u);
-    step(u);
+    schedule(u, 0);
   });
 }
 
@@ -596,6 +600,9 @@ function retryLater(u: Run, retryAfter: string | undefined): void {
   setState(u, "backoff");
 }
 
+// After a reply the next step runs in a task of its own (schedule(u, 0)): run inside the
+// reply's task, the next request would be made while the last one, its response and its
+// handlers are still held by the stack.
 function onReply(
   u: Run,
   b: Batch,
@@ -626,7 +633,7 @@ function onReply(
       k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
     if (u._iso && u._iso._pin === b._pin) isolationOk(u, b);
     report(u);
-    step(u);
+    schedule(u, 0);
   } else if (action === "redirect") {
     redirect(u, b, t, header(headers, "Location") || "", hops);
   } else if (action === "stop-token") {
@@ -640,14 +647,14 @@ function onReply(
       k.aside[b._pin] = u._dropBad ? 2 : 1;
       k.badPins.push(b._pin);
     }
-    step(u);
+    schedule(u, 0);
   } else if (action === "too-big") {
     k.maxPoints = b._count > 1 ? Math.floor(b._count / 2) : 1;
     if (k.window > k.maxPoints) k.window = k.maxPoints;
-    step(u);
+    schedule(u, 0);
   } else if (action === "quota") {
     u._quota.exhaust(nowUtc(u));
-    step(u);
+    schedule(u, 0);
   } else if (action === "unknown") {
     isolationRefused(u, b);
   } else {
@@ -691,7 +698,7 @@ function isolationRefused(u: Run, b: Batch): void {
   if (x._confirm && b._start === x._suspect) {
     // Refused alone again, after its neighbours on both sides were accepted.
     settleSuspect(u, x._ok);
-    step(u);
+    schedule(u, 0);
     return;
   }
   if (x._suspect >= 0) {
@@ -702,7 +709,7 @@ function isolationRefused(u: Run, b: Batch): void {
   }
   if (b._count > 1) x._limit = Math.ceil(b._count / 2);
   else x._suspect = b._start;
-  if (x._ok) step(u);
+  if (x._ok) schedule(u, 0);
   else retryLater(u, undefined);
 }
 
