@@ -13,9 +13,9 @@ import { fullJitterMs } from "./backoff.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import { createQuota } from "./quota.ts";
 import { measure, select } from "./select.ts";
-import { stream } from "./stream.ts";
-import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN } from "./state.ts";
-import type { Batch, Exchange, Phase, Run } from "./state.ts";
+import { arm, finish, stream } from "./stream.ts";
+import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
+import type { Batch, Exchange, Run } from "./state.ts";
 
 /** The server's limit on points per batch request. */
 export const SERVER_MAX_POINTS = 10000;
@@ -318,11 +318,6 @@ function setState(u: Run, s: UplinkState): void {
   }
 }
 
-function setPhase(u: Run, p: Phase): void {
-  u._phase = p;
-  u.armed = p !== IDLE;
-}
-
 function cancelTimer(u: Run): void {
   if (u._timer !== undefined) u._hal.clearTimeout(u._timer);
   u._timer = undefined;
@@ -466,31 +461,6 @@ function settleSuspect(u: Run, reject: boolean): void {
   u._iso = undefined;
 }
 
-/** Ends exchange `x` once (phase back to IDLE) and hands its outcome on. */
-function finish(u: Run, x: Exchange, code: number, msg: string, headers: { [name: string]: string } | undefined): void {
-  if (x._over || u._x !== x) return;
-  x._over = true;
-  u._x = undefined;
-  setPhase(u, IDLE);
-  if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
-  // The request and its response stay alive until this task ends (their handlers are on the
-  // stack): the cursor and the request need not (a cursor holds about 100 JsVars).
-  x._cur = undefined;
-  x._req = undefined;
-  x._done(code, msg, headers);
-}
-
-// The timer measures silence, not the whole exchange: a 2 MB body takes longer than the
-// timeout to stream on a slow link, so every piece handed to the socket restarts it.
-function arm(u: Run, x: Exchange): void {
-  if (x._over) return;
-  if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
-  x._tmo = u._hal.setTimeout(() => {
-    x._tmo = undefined;
-    finish(u, x, 0, "timeout after " + u._timeout + " ms without progress", undefined);
-  }, u._timeout);
-}
-
 /**
  * One HTTP exchange with its own timer (phase SENDING until it ends): `b` is streamed as the
  * body (undefined: none, a GET); `done` gets the status (0: no reply), the bounded body and the
@@ -508,7 +478,6 @@ function exchange(
   const x: Exchange = { _text: "", _done: done, _buf: "", _rest: "", _n: 0, _pad: -1, _written: 0 };
   u._x = x;
   setPhase(u, SENDING);
-  const fail = (msg: string) => finish(u, x, 0, msg, undefined);
   arm(u, x);
   const k = u._k;
   k.requests++;
@@ -540,14 +509,14 @@ function exchange(
         res.on("error", end);
       },
     );
-    req.on("error", (e: unknown) => fail(errText(e)));
+    req.on("error", (e: unknown) => finish(u, x, 0, errText(e), undefined));
     req.on("close", () => {
-      if (!x._got) fail("connection closed without a reply");
+      if (!x._got) finish(u, x, 0, "connection closed without a reply", undefined);
     });
-    if (b) stream(u, x, b, req, fail, () => arm(u, x));
+    if (b) stream(u, x, b, req);
     else req.end();
   } catch (e) {
-    fail(errText(e));
+    finish(u, x, 0, errText(e), undefined);
   }
 }
 
