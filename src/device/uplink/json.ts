@@ -29,9 +29,13 @@ const SIG_FLOAT32_MAX = 9;
 const SIG_DOUBLE = 12;
 const SIG_DOUBLE_MAX = 15;
 const MAX_EXACT_INT = 9007199254740992;
-/** Exact powers of ten 10^0..10^22 (built by multiplication, exact in a double up to 10^22). */
-const POW10: number[] = [1];
-for (let i = 1; i <= 22; i++) POW10.push(POW10[i - 1] * 10);
+/**
+ * Exact powers of ten 10^0..10^22 (built by multiplication, exact in a double up to 10^22). A
+ * typed array: 184 bytes in one block, where an Array of 23 numbers is about 37 JsVars.
+ */
+const POW10 = new Float64Array(23);
+POW10[0] = 1;
+for (let i = 1; i <= 22; i++) POW10[i] = POW10[i - 1] * 10;
 const F32 = new Float32Array(1);
 const HEX = "0123456789abcdef";
 

@@ -84,131 +84,168 @@ export function encodeEntry(day: number, used: number, req: number): string {
   return s + le(entryCheck(s), 2);
 }
 
-export function createQuota(o: QuotaOptions): Quota {
-  let day = -1;
-  let used = 0;
-  let saved = 0;
-  let req = 0;
-  let reqSaved = 0;
-  const reqDaily = o.requestsDaily !== undefined ? o.requestsDaily : 1e9;
-  const reqStep = Math.max(1, Math.floor(reqDaily / 100));
-  const step = o.persistStep !== undefined ? o.persistStep : Math.max(1, Math.floor(o.daily / 100));
+/**
+ * The quota as fields and methods, not closures: the methods live on the class (in the uplink
+ * part, loaded with it), each instance is its fields only (closures over one scope cost about
+ * 50 JsVars more per uplink instance).
+ */
+class QuotaLog implements Quota {
+  _st: StoragePort;
+  _daily: number;
+  _reqDaily: number;
+  _reqStep: number;
+  _step: number;
+  _day = -1;
+  _used = 0;
+  _saved = 0;
+  _req = 0;
+  _reqSaved = 0;
   /** The file holding the newest count (-1: none), and its first unwritten entry. */
-  let slot = -1;
-  let fill = 0;
-  /** Takes a count read from flash if it is newer: the newest day, within a day the higher counts. */
-  function take(d: number, u: number, r: number, i: number, f: number): void {
-    if (d < day || (d === day && u < used && r < req)) return;
-    if (d > day) {
-      day = d;
-      used = u;
-      req = r;
-    }
-    if (u > used) used = u;
-    if (r > req) req = r;
-    slot = i;
-    fill = f;
-  }
-  for (let i = 0; i < QUOTA_FILES.length; i++) {
-    let raw: string | undefined;
-    try {
-      raw = o.storage.read(QUOTA_FILES[i]);
-    } catch (_e) {}
-    if (!raw) continue;
-    if (raw.charAt(0) === "{") {
-      // an earlier firmware's JSON file: the next save starts a log in place of it
-      try {
-        const j = JSON.parse(raw);
-        if (typeof j.day === "number" && typeof j.used === "number") take(j.day, j.used, j.req || 0, i, LOG_ENTRIES);
-      } catch (_e) {}
-      continue;
-    }
-    // Entries are written in order; a written one that fails its check was torn by a cut and
-    // is skipped (its bytes are no longer 0xFF, so the next save goes after it).
-    let f = 0;
-    let best = -1;
-    for (let e = 0; e + ENTRY_BYTES <= raw.length; e += ENTRY_BYTES) {
-      const en = raw.substr(e, ENTRY_BYTES);
-      if (en === BLANK) break;
-      f = e / ENTRY_BYTES + 1;
-      if (leAt(en, 10, 2) === entryCheck(en)) best = e;
-    }
-    // a log of another size is rewritten at the next save
-    if (best >= 0)
-      take(
-        leAt(raw, best, 2),
-        leAt(raw, best + 2, 4),
-        leAt(raw, best + 6, 4),
-        i,
-        raw.length === ENTRY_BYTES * LOG_ENTRIES ? f : LOG_ENTRIES,
-      );
-  }
-  saved = used;
-  reqSaved = req;
+  _slot = -1;
+  _fill = 0;
 
-  function save(): void {
-    const en = encodeEntry(day, used, req);
+  constructor(o: QuotaOptions) {
+    this._st = o.storage;
+    this._daily = o.daily;
+    const reqDaily = o.requestsDaily !== undefined ? o.requestsDaily : 1e9;
+    this._reqDaily = reqDaily;
+    this._reqStep = Math.max(1, Math.floor(reqDaily / 100));
+    this._step = o.persistStep !== undefined ? o.persistStep : Math.max(1, Math.floor(o.daily / 100));
+    for (let i = 0; i < QUOTA_FILES.length; i++) {
+      let raw: string | undefined;
+      try {
+        raw = o.storage.read(QUOTA_FILES[i]);
+      } catch (_e) {}
+      if (!raw) continue;
+      if (raw.charAt(0) === "{") {
+        // an earlier firmware's JSON file: the next save starts a log in place of it
+        try {
+          const j = JSON.parse(raw);
+          if (typeof j.day === "number" && typeof j.used === "number") this._take(j.day, j.used, j.req || 0, i, LOG_ENTRIES);
+        } catch (_e) {}
+        continue;
+      }
+      // Entries are written in order; a written one that fails its check was torn by a cut and
+      // is skipped (its bytes are no longer 0xFF, so the next save goes after it).
+      let f = 0;
+      let best = -1;
+      for (let e = 0; e + ENTRY_BYTES <= raw.length; e += ENTRY_BYTES) {
+        const en = raw.substr(e, ENTRY_BYTES);
+        if (en === BLANK) break;
+        f = e / ENTRY_BYTES + 1;
+        if (leAt(en, 10, 2) === entryCheck(en)) best = e;
+      }
+      // a log of another size is rewritten at the next save
+      if (best >= 0)
+        this._take(
+          leAt(raw, best, 2),
+          leAt(raw, best + 2, 4),
+          leAt(raw, best + 6, 4),
+          i,
+          raw.length === ENTRY_BYTES * LOG_ENTRIES ? f : LOG_ENTRIES,
+        );
+    }
+    this._saved = this._used;
+    this._reqSaved = this._req;
+  }
+
+  /** Takes a count read from flash if it is newer: the newest day, within a day the higher counts. */
+  _take(d: number, u: number, r: number, i: number, f: number): void {
+    if (d < this._day || (d === this._day && u < this._used && r < this._req)) return;
+    if (d > this._day) {
+      this._day = d;
+      this._used = u;
+      this._req = r;
+    }
+    if (u > this._used) this._used = u;
+    if (r > this._req) this._req = r;
+    this._slot = i;
+    this._fill = f;
+  }
+
+  _save(): void {
+    const en = encodeEntry(this._day, this._used, this._req);
+    const slot = this._slot;
     try {
-      if (slot >= 0 && fill < LOG_ENTRIES) o.storage.write(QUOTA_FILES[slot], en, fill * ENTRY_BYTES, ENTRY_BYTES * LOG_ENTRIES);
+      if (slot >= 0 && this._fill < LOG_ENTRIES) this._st.write(QUOTA_FILES[slot], en, this._fill * ENTRY_BYTES, ENTRY_BYTES * LOG_ENTRIES);
       else {
         // A full log: start the other file with this entry, then drop the full one (a cut in
         // between leaves both: the newest count is read from either).
         const next = slot === 0 ? 1 : 0;
-        o.storage.write(QUOTA_FILES[next], en, 0, ENTRY_BYTES * LOG_ENTRIES);
-        if (slot >= 0) o.storage.erase(QUOTA_FILES[slot]);
-        slot = next;
-        fill = 0;
+        this._st.write(QUOTA_FILES[next], en, 0, ENTRY_BYTES * LOG_ENTRIES);
+        if (slot >= 0) this._st.erase(QUOTA_FILES[slot]);
+        this._slot = next;
+        this._fill = 0;
       }
-      fill++;
-      saved = used;
-      reqSaved = req;
+      this._fill++;
+      this._saved = this._used;
+      this._reqSaved = this._req;
     } catch (_e) {
       // Storage full: the count stays in RAM for this boot
     }
   }
 
   /** Rolls over to the day of nowUtc (unknown time: stay on the day we have). */
-  function roll(nowUtc: number | undefined): void {
+  _roll(nowUtc: number | undefined): void {
     if (nowUtc === undefined) return;
     const d = Math.floor(nowUtc / DAY_MS);
-    if (d > day) {
-      day = d;
-      used = 0;
-      saved = -1;
-      req = 0;
-      reqSaved = 0;
+    if (d > this._day) {
+      this._day = d;
+      this._used = 0;
+      this._saved = -1;
+      this._req = 0;
+      this._reqSaved = 0;
     }
   }
 
-  return {
-    remaining: (nowUtc) => {
-      roll(nowUtc);
-      return used >= o.daily ? 0 : o.daily - used;
-    },
-    add: (nowUtc, points) => {
-      roll(nowUtc);
-      used += points;
-      if (saved < 0 || used - saved >= step || used >= o.daily) save();
-    },
-    exhaust: (nowUtc) => {
-      roll(nowUtc);
-      if (used < o.daily) {
-        used = o.daily;
-        save();
-      }
-    },
-    requestsLeft: (nowUtc) => {
-      roll(nowUtc);
-      return req >= reqDaily ? 0 : reqDaily - req;
-    },
-    addRequest: (nowUtc) => {
-      roll(nowUtc);
-      req++;
-      if (saved < 0 || req - reqSaved >= reqStep || req >= reqDaily) save();
-    },
-    requests: () => req,
-    used: () => used,
-    day: () => day,
-    nextDayMs: (nowUtc) => (Math.floor(nowUtc / DAY_MS) + 1) * DAY_MS,
-  };
+  remaining(nowUtc: number | undefined): number {
+    this._roll(nowUtc);
+    return this._used >= this._daily ? 0 : this._daily - this._used;
+  }
+
+  add(nowUtc: number | undefined, points: number): void {
+    this._roll(nowUtc);
+    this._used += points;
+    if (this._saved < 0 || this._used - this._saved >= this._step || this._used >= this._daily) this._save();
+  }
+
+  exhaust(nowUtc: number | undefined): void {
+    this._roll(nowUtc);
+    if (this._used < this._daily) {
+      this._used = this._daily;
+      this._save();
+    }
+  }
+
+  requestsLeft(nowUtc: number | undefined): number {
+    this._roll(nowUtc);
+    return this._req >= this._reqDaily ? 0 : this._reqDaily - this._req;
+  }
+
+  addRequest(nowUtc: number | undefined): void {
+    this._roll(nowUtc);
+    this._req++;
+    if (this._saved < 0 || this._req - this._reqSaved >= this._reqStep || this._req >= this._reqDaily) this._save();
+  }
+
+  requests(): number {
+    return this._req;
+  }
+
+  used(): number {
+    return this._used;
+  }
+
+  day(): number {
+    return this._day;
+  }
+
+  nextDayMs(nowUtc: number): number {
+    return (Math.floor(nowUtc / DAY_MS) + 1) * DAY_MS;
+  }
+}
+
+/** Opens the quota: the newest count of today from the log files. */
+export function createQuota(o: QuotaOptions): Quota {
+  return new QuotaLog(o);
 }

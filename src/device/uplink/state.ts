@@ -30,6 +30,12 @@ export const TOKEN = 6;
 
 export type Phase = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 
+/** Sets the phase, and with it whether `notifyAppended` would do nothing ({@link Uplink.armed}). */
+export function setPhase(u: Run, p: Phase): void {
+  u._phase = p;
+  u.armed = p !== IDLE;
+}
+
 /**
  * Isolation of a reading the server may refuse for its content, after an unrecognised 400 on
  * pin `_pin` up to `_end`: batches of at most `_limit`. `_ok` says a 200 came in this isolation;

@@ -1,14 +1,42 @@
 /**
  * The streamer (docs/uplink.md, "One flush step", step 4): writes a measured batch into a
  * request from flash through one resumable store cursor, `pieceBytes` per write, the next after
- * `drain`. The largest string it holds is about a piece and a point, for any batch size.
+ * `drain`. The largest string it holds is about a piece and a point, for any batch size. The
+ * exchange's end and its silence timer are here too, so that the streamer calls them directly
+ * (no callbacks made per request).
  */
 
 import type { HttpRequest } from "../hal.ts";
 import { formatPoint } from "./json.ts";
 import { errText } from "./reply.ts";
 import { skipped } from "./select.ts";
+import { IDLE, setPhase } from "./state.ts";
 import type { Batch, Exchange, Run } from "./state.ts";
+
+/** Ends exchange `x` once (phase back to IDLE) and hands its outcome on. */
+export function finish(u: Run, x: Exchange, code: number, msg: string, headers: { [name: string]: string } | undefined): void {
+  if (x._over || u._x !== x) return;
+  x._over = true;
+  u._x = undefined;
+  setPhase(u, IDLE);
+  if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
+  // The request and its response stay alive until this task ends (their handlers are on the
+  // stack): the cursor and the request need not (a cursor holds about 100 JsVars).
+  x._cur = undefined;
+  x._req = undefined;
+  x._done(code, msg, headers);
+}
+
+// The timer measures silence, not the whole exchange: a 2 MB body takes longer than the
+// timeout to stream on a slow link, so every piece handed to the socket restarts it.
+export function arm(u: Run, x: Exchange): void {
+  if (x._over) return;
+  if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
+  x._tmo = u._hal.setTimeout(() => {
+    x._tmo = undefined;
+    finish(u, x, 0, "timeout after " + u._timeout + " ms without progress", undefined);
+  }, u._timeout);
+}
 
 const SPACES = "                                ";
 
@@ -50,7 +78,7 @@ function fill(u: Run, x: Exchange): void {
 }
 
 /** Writes the next piece; returns an error text when the body would not match its length. */
-function next(u: Run, x: Exchange, progress: () => void): string | undefined {
+function next(u: Run, x: Exchange): string | undefined {
   if (u._x !== x) return;
   const piece = u._piece;
   const b = x._b as Batch;
@@ -79,7 +107,7 @@ function next(u: Run, x: Exchange, progress: () => void): string | undefined {
   const k = u._k;
   k.bytesSent += chunk.length;
   if (chunk.length > k.maxPieceBytes) k.maxPieceBytes = chunk.length;
-  progress();
+  arm(u, x);
   const req = x._req as HttpRequest;
   if (x._fin && x._pad === 0 && x._rest.length === 0) req.end(chunk);
   else {
@@ -92,7 +120,7 @@ function next(u: Run, x: Exchange, progress: () => void): string | undefined {
  * Writes pieces while the socket takes them. A drain emitted from inside write() must not
  * recurse once per piece: it only asks the running loop for another round.
  */
-export function pump(u: Run, x: Exchange, fail: (msg: string) => void, progress: () => void): void {
+export function pump(u: Run, x: Exchange): void {
   if (x._inPump) {
     x._again = true;
     return;
@@ -102,17 +130,17 @@ export function pump(u: Run, x: Exchange, fail: (msg: string) => void, progress:
   try {
     do {
       x._again = false;
-      err = next(u, x, progress);
+      err = next(u, x);
     } while (x._again && err === undefined);
   } catch (e) {
     err = errText(e);
   }
   x._inPump = false;
-  if (err !== undefined) fail(err);
+  if (err !== undefined) finish(u, x, 0, err, undefined);
 }
 
 /** Pass 2: streams batch `b` into `req`, the next piece after each `drain`. */
-export function stream(u: Run, x: Exchange, b: Batch, req: HttpRequest, fail: (msg: string) => void, progress: () => void): void {
+export function stream(u: Run, x: Exchange, b: Batch, req: HttpRequest): void {
   x._b = b;
   x._req = req;
   x._cur = u._store.openCursor({ from: b._start, pin: b._pin });
@@ -120,7 +148,7 @@ export function stream(u: Run, x: Exchange, b: Batch, req: HttpRequest, fail: (m
   req.on("drain", () => {
     if (!x._wait) return;
     x._wait = false;
-    pump(u, x, fail, progress);
+    pump(u, x);
   });
-  pump(u, x, fail, progress);
+  pump(u, x);
 }

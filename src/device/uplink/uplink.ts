@@ -13,9 +13,9 @@ import { fullJitterMs } from "./backoff.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import { createQuota } from "./quota.ts";
 import { measure, select } from "./select.ts";
-import { stream } from "./stream.ts";
-import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN } from "./state.ts";
-import type { Batch, Exchange, Phase, Run } from "./state.ts";
+import { arm, finish, stream } from "./stream.ts";
+import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
+import type { Batch, Exchange, Run } from "./state.ts";
 
 /** The server's limit on points per batch request. */
 export const SERVER_MAX_POINTS = 10000;
@@ -318,11 +318,6 @@ function setState(u: Run, s: UplinkState): void {
   }
 }
 
-function setPhase(u: Run, p: Phase): void {
-  u._phase = p;
-  u.armed = p !== IDLE;
-}
-
 function cancelTimer(u: Run): void {
   if (u._timer !== undefined) u._hal.clearTimeout(u._timer);
   u._timer = undefined;
@@ -466,27 +461,6 @@ function settleSuspect(u: Run, reject: boolean): void {
   u._iso = undefined;
 }
 
-/** Ends exchange `x` once (phase back to IDLE) and hands its outcome on. */
-function finish(u: Run, x: Exchange, code: number, msg: string, headers: { [name: string]: string } | undefined): void {
-  if (x._over || u._x !== x) return;
-  x._over = true;
-  u._x = undefined;
-  setPhase(u, IDLE);
-  if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
-  x._done(code, msg, headers);
-}
-
-// The timer measures silence, not the whole exchange: a 2 MB body takes longer than the
-// timeout to stream on a slow link, so every piece handed to the socket restarts it.
-function arm(u: Run, x: Exchange): void {
-  if (x._over) return;
-  if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
-  x._tmo = u._hal.setTimeout(() => {
-    x._tmo = undefined;
-    finish(u, x, 0, "timeout after " + u._timeout + " ms without progress", undefined);
-  }, u._timeout);
-}
-
 /**
  * One HTTP exchange with its own timer (phase SENDING until it ends): `b` is streamed as the
  * body (undefined: none, a GET); `done` gets the status (0: no reply), the bounded body and the
@@ -504,7 +478,6 @@ function exchange(
   const x: Exchange = { _text: "", _done: done, _buf: "", _rest: "", _n: 0, _pad: -1, _written: 0 };
   u._x = x;
   setPhase(u, SENDING);
-  const fail = (msg: string) => finish(u, x, 0, msg, undefined);
   arm(u, x);
   const k = u._k;
   k.requests++;
@@ -536,14 +509,14 @@ function exchange(
         res.on("error", end);
       },
     );
-    req.on("error", (e: unknown) => fail(errText(e)));
+    req.on("error", (e: unknown) => finish(u, x, 0, errText(e), undefined));
     req.on("close", () => {
-      if (!x._got) fail("connection closed without a reply");
+      if (!x._got) finish(u, x, 0, "connection closed without a reply", undefined);
     });
-    if (b) stream(u, x, b, req, fail, () => arm(u, x));
+    if (b) stream(u, x, b, req);
     else req.end();
   } catch (e) {
-    fail(errText(e));
+    finish(u, x, 0, errText(e), undefined);
   }
 }
 
@@ -569,7 +542,7 @@ function probe(u: Run): void {
     k.probedAt = u._hal.uptime();
     if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
     report(u);
-    step(u);
+    schedule(u, 0);
   });
 }
 
@@ -596,6 +569,9 @@ function retryLater(u: Run, retryAfter: string | undefined): void {
   setState(u, "backoff");
 }
 
+// After a reply the next step runs in a task of its own (schedule(u, 0)): run inside the
+// reply's task, the next request would be made while the last one, its response and its
+// handlers are still held by the stack.
 function onReply(
   u: Run,
   b: Batch,
@@ -626,7 +602,7 @@ function onReply(
       k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
     if (u._iso && u._iso._pin === b._pin) isolationOk(u, b);
     report(u);
-    step(u);
+    schedule(u, 0);
   } else if (action === "redirect") {
     redirect(u, b, t, header(headers, "Location") || "", hops);
   } else if (action === "stop-token") {
@@ -640,14 +616,14 @@ function onReply(
       k.aside[b._pin] = u._dropBad ? 2 : 1;
       k.badPins.push(b._pin);
     }
-    step(u);
+    schedule(u, 0);
   } else if (action === "too-big") {
     k.maxPoints = b._count > 1 ? Math.floor(b._count / 2) : 1;
     if (k.window > k.maxPoints) k.window = k.maxPoints;
-    step(u);
+    schedule(u, 0);
   } else if (action === "quota") {
     u._quota.exhaust(nowUtc(u));
-    step(u);
+    schedule(u, 0);
   } else if (action === "unknown") {
     isolationRefused(u, b);
   } else {
@@ -691,7 +667,7 @@ function isolationRefused(u: Run, b: Batch): void {
   if (x._confirm && b._start === x._suspect) {
     // Refused alone again, after its neighbours on both sides were accepted.
     settleSuspect(u, x._ok);
-    step(u);
+    schedule(u, 0);
     return;
   }
   if (x._suspect >= 0) {
@@ -702,7 +678,7 @@ function isolationRefused(u: Run, b: Batch): void {
   }
   if (b._count > 1) x._limit = Math.ceil(b._count / 2);
   else x._suspect = b._start;
-  if (x._ok) step(u);
+  if (x._ok) schedule(u, 0);
   else retryLater(u, undefined);
 }
 
