@@ -120,14 +120,6 @@ function floatScratch(): { b: Uint8Array; f32: Float32Array; f64: Float64Array; 
 // A pure call: the bundle, which decodes no record, keeps none of it (only the read part does).
 const FLOAT = /* @__PURE__ */ floatScratch();
 
-function putI32(b: Uint8Array, o: number, v: number): number {
-  b[o] = v & 255;
-  b[o + 1] = (v >> 8) & 255;
-  b[o + 2] = (v >> 16) & 255;
-  b[o + 3] = (v >> 24) & 255;
-  return o + 4;
-}
-
 /**
  * Encodes a reading record into `b` at `o0` against the sector's table (which it does not
  * change): the append hot path. Espruino lexes every token of a function it runs, taken or
@@ -226,8 +218,9 @@ function putValue(b: Uint8Array, dv: DataView, o: number, kind: number, value: R
     return o + utf8Encode(value as string, b, o);
   }
   const loc = value as number[];
-  o = putI32(b, o, Math.round(loc[0] * 1e7));
-  return putI32(b, o, Math.round(loc[1] * 1e7));
+  dv.setInt32(o, Math.round(loc[0] * 1e7), true);
+  dv.setInt32(o + 4, Math.round(loc[1] * 1e7), true);
+  return o + 8;
 }
 
 /**
