@@ -31,7 +31,7 @@ export interface PartTypes {
   sntp: SntpPart;
   /** What the clock knows of past boots: for a flush, a status question, the survey at start. */
   clock: ClockPart;
-  /** The store's rotation (once per sector filled), anchors and erase. */
+  /** The store's rotation (once per sector filled), anchors, erase and drop counters. */
   store: StorePart;
   /** The store's mount and reconfiguration. */
   mount: MountPart;

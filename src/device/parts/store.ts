@@ -1,5 +1,5 @@
 /**
- * The store part (src/device/parts.ts): the store's rotation, anchors and erase, loaded for
+ * The store part (src/device/parts.ts): the store's rotation, anchors, erase and drop counters, loaded for
  * each of those calls and dropped after (src/device/store/maintenance.ts). Mount and
  * reconfiguration are the mount part, so that a rotation loads only what it runs.
  */

@@ -122,7 +122,9 @@ function mount(store: Store): void {
   store.bootId = store.bootId + 1 > 0xffffffff ? 1 : store.bootId + 1;
   store.bootPersisted = 0;
   store.bytesSinceMount = 0;
-  store.mountedAt = store.uptime ? store.uptime() : 0;
+  // Whole ms, by Math.round: Espruino's Math.floor gives a float, and a float property costs
+  // one JsVar more than an integer one (docs/memory.md).
+  store.mountedAt = store.uptime ? Math.round(store.uptime()) : 0;
   store.mounted = 1;
   if (store.readOnly) return;
   store.carryPending = store.head >= 0 && !carryDone ? 1 : 0;

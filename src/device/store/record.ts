@@ -97,14 +97,6 @@ export class PinTable {
   }
 }
 
-function putU48(b: Uint8Array, o: number, v: number): number {
-  for (let i = 0; i < 6; i++) {
-    b[o + i] = v % 256;
-    v = Math.floor(v / 256);
-  }
-  return o + 6;
-}
-
 /**
  * Scratch for decoding floats: 8 bytes seen as a float32 (the first 4) and a float64, and the
  * byte order of typed arrays (little-endian on every Espruino target; checked, not assumed).
@@ -119,14 +111,6 @@ function floatScratch(): { b: Uint8Array; f32: Float32Array; f64: Float64Array; 
 
 // A pure call: the bundle, which decodes no record, keeps none of it (only the read part does).
 const FLOAT = /* @__PURE__ */ floatScratch();
-
-function putI32(b: Uint8Array, o: number, v: number): number {
-  b[o] = v & 255;
-  b[o + 1] = (v >> 8) & 255;
-  b[o + 2] = (v >> 16) & 255;
-  b[o + 3] = (v >> 24) & 255;
-  return o + 4;
-}
 
 /**
  * Encodes a reading record into `b` at `o0` against the sector's table (which it does not
@@ -203,7 +187,12 @@ function putAbsolute(b: Uint8Array, o0: number, p: number, pin: number, kind: nu
   }
   if (dom === EPOCH) {
     b[o0] = tag | (S_EPOCH << 3);
-    return putU48(b, o, ms);
+    // u48, little-endian
+    for (let i = 0; i < 6; i++) {
+      b[o++] = ms % 256;
+      ms = Math.floor(ms / 256);
+    }
+    return o;
   }
   b[o0] = tag | (S_BOOT << 3);
   o = putVarint(b, o, dom);
@@ -226,8 +215,9 @@ function putValue(b: Uint8Array, dv: DataView, o: number, kind: number, value: R
     return o + utf8Encode(value as string, b, o);
   }
   const loc = value as number[];
-  o = putI32(b, o, Math.round(loc[0] * 1e7));
-  return putI32(b, o, Math.round(loc[1] * 1e7));
+  dv.setInt32(o, Math.round(loc[0] * 1e7), true);
+  dv.setInt32(o + 4, Math.round(loc[1] * 1e7), true);
+  return o + 8;
 }
 
 /**
@@ -261,7 +251,10 @@ export function encodeMeta(sub: number, a: number, b: number, c: number, zeros: 
   else if (sub === M_ANCHOR || sub === M_ANCHOR_COARSE) {
     o = putVarint(buf, o, a);
     o = putVarint(buf, o, b);
-    o = putU48(buf, o, c);
+    const dv = new DataView(buf.buffer);
+    dv.setUint32(o, c % 4294967296, true);
+    dv.setUint16(o + 4, Math.floor(c / 4294967296), true);
+    o += 6;
   } else {
     buf[o++] = a;
     o = putVarint(buf, o, b);

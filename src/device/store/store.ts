@@ -238,11 +238,13 @@ export class Store implements ReadingStore {
     }
     checkInt(sp, 1, 65535, "sectorPages");
     if (pages % sp !== 0) throw new Error("sectorPages (" + sp + ") must divide the region's " + pages + " pages");
-    this.sectorBytes = sp * r.pageSize;
+    // `| 0`: Espruino's division and Math.ceil give floats, and a float property costs one
+    // JsVar more than an integer one (docs/memory.md).
+    this.sectorBytes = (sp * r.pageSize) | 0;
     if (this.sectorBytes < 256 || this.sectorBytes > 131072) {
       throw new Error("sector size " + this.sectorBytes + " B is outside 256..131072: change sectorPages");
     }
-    this.n = pages / sp;
+    this.n = (pages / sp) | 0;
     if (this.n < 2) throw new Error("the region holds " + this.n + " sector(s); a ring needs at least 2: lower sectorPages");
     const policy = options.policy || "overwrite-oldest";
     if (policy !== "overwrite-oldest" && policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
