@@ -62,7 +62,7 @@ const offlineHttp: HttpPort = {
 
 const silentDgram: DgramPort = {
   createSocket(): UdpSocket {
-    return { bind: (_p: number, cb?: () => void) => cb?.(), send() {}, on() {}, close() {} };
+    return { bind: (_p: number, cb?: () => void) => cb?.(), send() {}, on() {}, removeAllListeners() {}, close() {} };
   },
 };
 

@@ -20,12 +20,19 @@ function start(cfg: any): void {
     resolve: (s: Stamp) => ((s as any).epochMs !== undefined ? (s as any).epochMs : undefined),
     now: () => hal.now(),
   };
-  const uplink = createUplink({ hal: hal, store: store, resolver: resolver, link: net, config: cfg.blynk });
+  // cfg.roundMs: an SNTP stand-in whose round answers after that many ms; cfg.roundUnderWay: one
+  // that always has a round under way (syncNow false, as the clock while its own round runs).
+  let sntp;
+  if (cfg.roundUnderWay) sntp = { syncNow: () => false };
+  else if (cfg.roundMs !== undefined) sntp = { syncNow: (cb) => (setTimeout(cb, cfg.roundMs), true) };
+  const uplink = createUplink({ hal: hal, store: store, resolver: resolver, link: net, config: cfg.blynk, sntp: sntp });
   net.start();
   uplink.start();
   global.t.store = store;
   global.t.uplink = uplink;
   global.t.net = net;
+  global.t.clockChanged = () => uplink.notifyClockChanged();
+  global.t.flush = () => uplink.flushNow();
   global.t.append = (pin: number, n: number, every: number) => {
     const now = Math.floor(hal.now());
     for (let i = 0; i < n; i++) store.append({ pin: pin, stamp: { epochMs: now - (n - i) * every }, value: i / 4 });

@@ -93,6 +93,8 @@ export interface UdpSocket {
   send(data: string, port: number, host: string): void;
   on(event: "message", cb: (msg: string, info: { address: string; port: number }) => void): void;
   on(event: "error", cb: (err: unknown) => void): void;
+  /** Drops every listener, the bind callback included (Espruino keeps that one as `#onbind`). */
+  removeAllListeners(): void;
   close(): void;
 }
 

@@ -265,6 +265,9 @@ export class Device {
           on(ev: string, cb: (...a: any[]) => void) {
             (handlers[ev] = handlers[ev] || []).push(cb);
           },
+          removeAllListeners() {
+            for (const ev of Object.keys(handlers)) delete handlers[ev];
+          },
           close() {
             open = false;
           },

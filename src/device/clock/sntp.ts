@@ -352,6 +352,10 @@ export class SntpClient {
     if (ex.timer !== undefined) this.hal.clearTimeout(ex.timer);
     if (ex.socket) {
       try {
+        // A closed socket can stay in the interpreter's socket list for a while, and its
+        // listeners and bind callback hold this client and its part (about 280 JsVars, seen
+        // overlapping the next flush's first request on the Linux build).
+        ex.socket.removeAllListeners();
         ex.socket.close();
       } catch (_e) {
         // already closed by the network stack

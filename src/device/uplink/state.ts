@@ -110,6 +110,8 @@ export interface Run extends Uplink {
   _backoff: BackoffConfig;
   _dropBad: boolean;
   _syncWait: number;
+  /** The timer of the wait for the clock's sync after the link came up (flushNow keeps it). */
+  _syncT?: unknown;
   _recheck: number;
   _refill: number;
   /** The one state every entry point checks (OFF ... TOKEN above). */
