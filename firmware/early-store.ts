@@ -3,7 +3,7 @@
  * second (after early-config.ts), so its top-level code runs while only the hardware boundary,
  * the configuration and the store's own code exist. The store's instance (about 200 JsVars on
  * the 1,600-JsVar build) and the mount part while it runs (about 140 there, docs/memory.md)
- * need that room.
+ * need that room, and so does the store part, which reads the anchors for the clock here.
  */
 import { boardProfile, EARLY } from "./early-config.ts";
 import { openStore } from "../src/device/api/store-open.ts";
@@ -13,6 +13,9 @@ import { openStore } from "../src/device/api/store-open.ts";
   try {
     if (EARLY.hal && EARLY.parts && EARLY.config) {
       EARLY.store = openStore({ hal: EARLY.hal, board: boardProfile(), config: EARLY.config._cfg, parts: EARLY.parts });
+      // The clock's keeper reads them once, at the boot; the store part that reads them (about
+      // 300 JsVars while loaded on the 1,600-JsVar build) fits here, not inside boot().
+      EARLY.anchors = EARLY.store.anchors();
     }
   } catch (_e) {
     // The boot opens the store again and says why it could not start.

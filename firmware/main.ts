@@ -47,7 +47,8 @@ function boot(): void {
   const parts = EARLY.parts || storageParts(hal, partFiles);
   const config = EARLY.config;
   const store = EARLY.store;
-  EARLY.hal = EARLY.parts = EARLY.config = EARLY.store = undefined;
+  const anchors = EARLY.anchors;
+  EARLY.hal = EARLY.parts = EARLY.config = EARLY.store = EARLY.anchors = undefined;
   hal.log("Spool " + VERSION + " on " + boardProfile().id);
   try {
     spool = createSpool({
@@ -59,6 +60,7 @@ function boot(): void {
       parts: parts,
       config: config,
       store: store,
+      anchors: anchors,
     });
     sweepParts(hal, partFiles);
     global.spool = spool;

@@ -4,7 +4,7 @@
  */
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
-import type { ReadingValue, Stamp } from "../types.ts";
+import type { Anchor, ReadingValue, Stamp } from "../types.ts";
 import { Clock } from "../clock/clock.ts";
 import { createNetwork } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
@@ -49,6 +49,8 @@ export interface SpoolOptions {
   config?: BootConfig;
   /** The store, opened with `hal`, `parts` and `config` already (firmware/early-store.ts); absent: opened here. */
   store?: Store;
+  /** The store's anchors, read with it (firmware/early-store.ts); absent: read here. Only with `store`. */
+  anchors?: Anchor[];
 }
 
 export interface Spool {
@@ -321,6 +323,8 @@ export function createSpool(o: SpoolOptions): Spool {
   // The closures below keep this function's whole scope (Espruino keeps every variable of it, not
   // only those they use): the options, with the firmware's defaults, are not needed after this.
   const opened = o.store;
+  // Dropped once the clock has them: the closures below keep this scope.
+  let anchors = opened && o.anchors;
   o = undefined as unknown as SpoolOptions;
   S._parts = parts;
   const store = opened || openStore({ hal: hal, board: board, config: S._cfg!, parts: parts });
@@ -330,6 +334,7 @@ export function createSpool(o: SpoolOptions): Spool {
   S._clock = new Clock({
     hal: hal,
     log: store,
+    anchors: anchors,
     parts: parts,
     ntp: S._cfg!.ntp,
     policy: S._cfg!.clock.unanchored,
@@ -339,6 +344,7 @@ export function createSpool(o: SpoolOptions): Spool {
     // HTTP Date's time.
     onChange: () => S._clockChanged(),
   });
+  anchors = undefined;
   const keeper = S._clock.keeper;
   S._keeper = keeper;
   S._netConfig = { ssid: S._cfg!.wifi.ssid, password: S._cfg!.wifi.password };
