@@ -48,7 +48,8 @@ function boot(): void {
   const config = EARLY.config;
   const store = EARLY.store;
   const anchors = EARLY.anchors;
-  EARLY.hal = EARLY.parts = EARLY.config = EARLY.store = EARLY.anchors = undefined;
+  const surveyed = EARLY.surveyed;
+  EARLY.hal = EARLY.parts = EARLY.config = EARLY.store = EARLY.anchors = EARLY.surveyed = undefined;
   hal.log("Spool " + VERSION + " on " + boardProfile().id);
   try {
     spool = createSpool({
@@ -61,6 +62,7 @@ function boot(): void {
       config: config,
       store: store,
       anchors: anchors,
+      surveyed: surveyed,
     });
     sweepParts(hal, partFiles);
     global.spool = spool;

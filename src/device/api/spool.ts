@@ -6,6 +6,7 @@ import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
 import type { Anchor, ReadingValue, Stamp } from "../types.ts";
 import { Clock } from "../clock/clock.ts";
+import type { Surveyed } from "../clock/past-boots.ts";
 import { createNetwork } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
 import { parsePin, describe } from "./config.ts";
@@ -51,6 +52,8 @@ export interface SpoolOptions {
   store?: Store;
   /** The store's anchors, read with it (firmware/early-store.ts); absent: read here. Only with `store`. */
   anchors?: Anchor[];
+  /** The survey of the store's readings, made with it (firmware/early-store.ts); absent: made by start(). Only with `store`. */
+  surveyed?: Surveyed;
 }
 
 export interface Spool {
@@ -118,13 +121,8 @@ class SpoolCore {
   }
 
   _survey(this: SpoolState): void {
-    const S = this;
-    S._parts.load("clock").survey(S._keeper, (visit) => {
-      S._store.scan({ from: 0, delivered: true }, (rec) => {
-        visit(rec.reading.stamp, !rec.delivered);
-      });
-    });
-    S._surveyed = true;
+    this._parts.load("clock").surveyStore(this._keeper, this._store);
+    this._surveyed = true;
   }
 
   /**
@@ -325,6 +323,7 @@ export function createSpool(o: SpoolOptions): Spool {
   const opened = o.store;
   // Dropped once the clock has them: the closures below keep this scope.
   let anchors = opened && o.anchors;
+  let surveyed = opened && o.surveyed;
   o = undefined as unknown as SpoolOptions;
   S._parts = parts;
   const store = opened || openStore({ hal: hal, board: board, config: S._cfg!, parts: parts });
@@ -346,6 +345,12 @@ export function createSpool(o: SpoolOptions): Spool {
   });
   anchors = undefined;
   const keeper = S._clock.keeper;
+  if (surveyed) {
+    keeper._entries = surveyed._entries;
+    keeper._overflowReadings = surveyed._overflowReadings;
+  }
+  S._surveyed = !!surveyed;
+  surveyed = undefined;
   S._keeper = keeper;
   S._netConfig = { ssid: S._cfg!.wifi.ssid, password: S._cfg!.wifi.password };
   S._network = createNetwork({
@@ -362,7 +367,6 @@ export function createSpool(o: SpoolOptions): Spool {
   S._uplinkKeep = {};
   S._running = false;
   S._schedules = [];
-  S._surveyed = false;
   S._surveyStale = false;
   Object.setPrototypeOf(S, SpoolCore.prototype);
   S._tidy();

@@ -63,10 +63,14 @@ export class Clock {
   /** Syncs now and keeps syncing (hourly; 11 min while the drift is learned; backing off while every server fails). Call when the network comes up; idempotent. */
   start(): void {
     if (this._running) return;
-    // Made stopped, then started: start() begins the round, as a client always did.
-    const c = this._round();
     this._running = true;
-    c.start();
+    // A round under way (syncNow) goes on, now started. Otherwise the first round is a timer
+    // due at once, not a call: the firmware starts the clock inside boot(), and the round (its
+    // part, client and socket: about 300 JsVars on the 1,600-JsVar build) then runs after boot()
+    // returned, when what the boot no longer holds can be collected.
+    const c = this._sntp;
+    if (c) c.start();
+    else this._idle(0);
   }
 
   /** Stops syncing and abandons a round under way. Call when the network goes down. */
