@@ -17,7 +17,7 @@ import type { Parts } from "../parts.ts";
 import type { SpoolStatus } from "./status.ts";
 import { openStore } from "./store-open.ts";
 import type { Store } from "../store/store.ts";
-import { loadConfig, SLOT_BODY, type BootConfig } from "./config-load.ts";
+import { CONFIG_CACHE, loadConfig, SLOT_BODY, type BootConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
 
@@ -225,27 +225,37 @@ class SpoolCore {
 
   /**
    * The configuration in force: held (`_cfg`) or read from the slot that stores it (`_saved`,
-   * which holds exactly its JSON: config-boot.ts, spool-control.ts). Not kept in RAM otherwise:
+   * which holds exactly its JSON: config-boot.ts, spool-control.ts) or, while none does (the
+   * defaults), from the boot's cache (config-load.ts, its last line). Not kept in RAM otherwise:
    * the object costs about 65 JsVars, and only the boot, `spool.setup`, a status question and the
    * making of an uplink read more of it than `_flushIn`.
-   * @throws Error when the slot was erased behind Spool's back (only `spool.setup` writes it).
+   * @throws Error when the file was erased behind Spool's back (only `spool.setup` writes them).
    */
   _config(this: SpoolState): SpoolConfig {
     if (this._cfg) return this._cfg;
-    const name = "spool.cfg" + this._saved!.slot;
-    const f = this._hal.storage.read(name);
-    const at = f === undefined ? -1 : f.indexOf(SLOT_BODY);
-    if (at < 0) throw new Error("spool: " + name + " (the configuration in force) is gone: run spool.setup again or restart");
-    return JSON.parse(f!.substring(at + SLOT_BODY.length, f!.length - 1));
+    const text = this._cfgText();
+    if (text === undefined) throw new Error("spool: the configuration in force is gone from Storage: run spool.setup again or restart");
+    return JSON.parse(text);
+  }
+
+  /** The JSON text of the configuration in the file that holds it: `_saved`'s slot, else the cache. */
+  _cfgText(this: SpoolState): string | undefined {
+    const f = this._hal.storage.read(this._saved ? "spool.cfg" + this._saved.slot : CONFIG_CACHE);
+    if (f === undefined) return undefined;
+    if (!this._saved) return f.substr(f.indexOf("\n", f.indexOf("\n") + 1) + 1);
+    const at = f.indexOf(SLOT_BODY);
+    return at < 0 ? undefined : f.substring(at + SLOT_BODY.length, f.length - 1);
   }
 
   /**
    * Makes `cfg`, just worked out, the configuration in force: its hot values kept, the object
-   * itself only while it is not the stored one (`_saved`).
+   * itself only while no file holds it (`_saved`'s slot, or the cache when it holds exactly
+   * `cfg`: the defaults' case; `spool.setup` erases the cache before it writes a slot, and holds
+   * the previous configuration in `_cfg` while it does).
    */
   _adopt(this: SpoolState, cfg: SpoolConfig): void {
     this._flushIn = cfg.blynk.token ? cfg.flushDelayMs : -1;
-    this._cfg = this._saved ? undefined : cfg;
+    this._cfg = this._saved || this._cfgText() === JSON.stringify(cfg) ? undefined : cfg;
   }
 
   _pinOf(this: SpoolState, pin: any, what: string): number {
