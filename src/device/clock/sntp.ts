@@ -29,6 +29,7 @@ export interface SntpSync {
   stratum: number;
 }
 
+/** The callbacks are called as methods of this object (`this` is the options object). */
 export interface SntpOptions {
   hal: Hal;
   /** Host names tried in turn; default ["pool.ntp.org"]. */
@@ -221,8 +222,7 @@ export class SntpClient {
   }
 
   private schedule(ms: number | undefined): void {
-    const onIdle = this.o.onIdle;
-    if (onIdle) onIdle(this.running ? ms : undefined);
+    if (this.o.onIdle) this.o.onIdle(this.running ? ms : undefined);
   }
 
   /** Starts an exchange with the first usable server from `from` on, or ends the round. */
