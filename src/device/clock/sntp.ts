@@ -202,25 +202,6 @@ export class SntpClient {
     };
   }
 
-  /** Servers that refused service for good (DENY, RSTR). */
-  private refusedCount(): number {
-    return this.keep._refused ? this.keep._refused.length : 0;
-  }
-
-  /** The per-server holds, made at the first one. */
-  private holds(): { until: number[]; rate: number[] } {
-    const k = this.keep;
-    if (!k._holdUntil || !k._rateHolds) {
-      k._holdUntil = [];
-      k._rateHolds = [];
-      for (let i = 0; i < this.servers.length; i++) {
-        k._holdUntil.push(0);
-        k._rateHolds.push(0);
-      }
-    }
-    return { until: k._holdUntil, rate: k._rateHolds };
-  }
-
   private schedule(ms: number | undefined): void {
     if (this.o.onIdle) this.o.onIdle(this.running ? ms : undefined);
   }
@@ -239,7 +220,9 @@ export class SntpClient {
         return;
       }
     }
-    this.endRound(this.refusedCount() === n ? "every server refused service" : undefined);
+    // Written out, as below: each method of the client costs JsVars while a round lives.
+    const refused = this.keep._refused;
+    this.endRound(refused && refused.length === n ? "every server refused service" : undefined);
   }
 
   private endRound(err: string | undefined): void {
@@ -248,7 +231,7 @@ export class SntpClient {
     if (err) k._lastError = err;
     const cb = this.roundCb;
     this.roundCb = undefined;
-    if (this.refusedCount() < this.servers.length) {
+    if (!k._refused || k._refused.length < this.servers.length) {
       const max = or(this.o.retryMaxMs, 900000);
       let wait = or(this.o.retryMinMs, 15000);
       for (let i = 1; i < k._failures && wait < max; i++) wait *= 2;
@@ -373,17 +356,29 @@ export class SntpClient {
       return;
     }
     k._lastError = server + ": " + r.reason;
-    if (r.kiss === "DENY" || r.kiss === "RSTR") {
-      this.holds().until[ex.server] = Infinity;
-      if (!k._refused) k._refused = [];
-      k._refused.push(server);
-    } else if (r.kiss === "RATE") {
-      const h = this.holds();
-      let hold = h.rate[ex.server] ? h.rate[ex.server] * 2 : or(this.o.rateHoldMs, 3600000);
-      // At most a day.
-      if (hold > 86400000) hold = 86400000;
-      h.rate[ex.server] = hold;
-      h.until[ex.server] = this.hal.uptime() + hold;
+    if (r.kiss === "DENY" || r.kiss === "RSTR" || r.kiss === "RATE") {
+      // The per-server holds, made at the first one.
+      if (!k._holdUntil || !k._rateHolds) {
+        k._holdUntil = [];
+        k._rateHolds = [];
+        for (let i = 0; i < this.servers.length; i++) {
+          k._holdUntil.push(0);
+          k._rateHolds.push(0);
+        }
+      }
+      const until = k._holdUntil;
+      const rate = k._rateHolds;
+      if (r.kiss === "RATE") {
+        let hold = rate[ex.server] ? rate[ex.server] * 2 : or(this.o.rateHoldMs, 3600000);
+        // At most a day.
+        if (hold > 86400000) hold = 86400000;
+        rate[ex.server] = hold;
+        until[ex.server] = this.hal.uptime() + hold;
+      } else {
+        until[ex.server] = Infinity;
+        if (!k._refused) k._refused = [];
+        k._refused.push(server);
+      }
     }
     this.hal.log("sntp " + k._lastError);
     if (this.o.onError) this.o.onError(r.reason, server);
