@@ -12,6 +12,8 @@ import { loadConfig, type BootConfig } from "../src/device/api/config-load.ts";
 import type { Hal } from "../src/device/hal.ts";
 import type { DeviceBoard } from "../src/device/board.ts";
 import type { Store } from "../src/device/store/store.ts";
+import type { Anchor } from "../src/device/types.ts";
+import type { Surveyed } from "../src/device/clock/past-boots.ts";
 
 /**
  * The profile compiled in (boards/<id>.json), made afresh by each call from the text in the
@@ -44,10 +46,10 @@ export function firmwareDefaults(): object {
 /**
  * What the early passes made (here and in early-store.ts), for the boot to take (and clear: a
  * boot run again later, after a save(), reads Storage afresh and opens the store itself): the
- * hardware boundary, the parts, the configuration and the store, each only once it was made.
+ * hardware boundary, the parts, the configuration, the store, its anchors and the survey of its readings, each only once it was made.
  * The store is mounted with this hal and these parts, so the boot goes on with them.
  */
-export const EARLY: { hal?: Hal; parts?: Parts; config?: BootConfig; store?: Store } = {};
+export const EARLY: { hal?: Hal; parts?: Parts; config?: BootConfig; store?: Store; anchors?: Anchor[]; surveyed?: Surveyed } = {};
 
 /** The hardware boundary of this board. */
 export function boardHal(): Hal {

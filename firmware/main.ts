@@ -47,7 +47,9 @@ function boot(): void {
   const parts = EARLY.parts || storageParts(hal, partFiles);
   const config = EARLY.config;
   const store = EARLY.store;
-  EARLY.hal = EARLY.parts = EARLY.config = EARLY.store = undefined;
+  const anchors = EARLY.anchors;
+  const surveyed = EARLY.surveyed;
+  EARLY.hal = EARLY.parts = EARLY.config = EARLY.store = EARLY.anchors = EARLY.surveyed = undefined;
   hal.log("Spool " + VERSION + " on " + boardProfile().id);
   try {
     spool = createSpool({
@@ -59,6 +61,8 @@ function boot(): void {
       parts: parts,
       config: config,
       store: store,
+      anchors: anchors,
+      surveyed: surveyed,
     });
     sweepParts(hal, partFiles);
     global.spool = spool;

@@ -277,6 +277,9 @@ test("createClock makes the SNTP client from the part for each round and holds n
   });
   t.is(loads, 0, "no client before the first round");
   clock.start();
+  t.is(loads, 0, "the first round is a timer due at once, run after the caller (the boot) returns");
+  t.not(clock._timer, undefined);
+  world.advance(0);
   t.is(loads, 1, "the part loaded for the round");
   world.advance(5000);
   t.true(clockStatus(clock.keeper).synced);

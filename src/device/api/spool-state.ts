@@ -48,8 +48,8 @@ export interface SpoolState {
   _parts: Parts;
   /**
    * The configuration in force while it is not the stored one (`_saved` unset, or during
-   * `spool.setup`); undefined otherwise: {@link _config} then reads it from its slot. Read it
-   * through `_config()`.
+   * `spool.setup`); undefined otherwise: {@link _config} then reads it from its slot, or from the
+   * boot's cache while no slot holds it. Read it through `_config()`.
    */
   _cfg: SpoolConfig | undefined;
   /** The flush delay while a token is set, -1 without one: what a reading needs of the configuration. */
@@ -84,6 +84,7 @@ export interface SpoolState {
   _record(pin: any, value: any): void;
   // The resident functions: methods every state gets from spool.ts's SpoolCore (its prototype).
   _config(): SpoolConfig;
+  _cfgText(): string | undefined;
   _adopt(cfg: SpoolConfig): void;
   _pinOf(pin: any, what: string): number;
   _addSchedule(s: Schedule): SampleHandle;

@@ -4,8 +4,9 @@
  */
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
-import type { ReadingValue, Stamp } from "../types.ts";
+import type { Anchor, ReadingValue, Stamp } from "../types.ts";
 import { Clock } from "../clock/clock.ts";
+import type { Surveyed } from "../clock/past-boots.ts";
 import { createNetwork } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
 import { parsePin, describe } from "./config.ts";
@@ -16,7 +17,7 @@ import type { Parts } from "../parts.ts";
 import type { SpoolStatus } from "./status.ts";
 import { openStore } from "./store-open.ts";
 import type { Store } from "../store/store.ts";
-import { loadConfig, SLOT_BODY, type BootConfig } from "./config-load.ts";
+import { CONFIG_CACHE, loadConfig, SLOT_BODY, type BootConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
 
@@ -49,6 +50,10 @@ export interface SpoolOptions {
   config?: BootConfig;
   /** The store, opened with `hal`, `parts` and `config` already (firmware/early-store.ts); absent: opened here. */
   store?: Store;
+  /** The store's anchors, read with it (firmware/early-store.ts); absent: read here. Only with `store`. */
+  anchors?: Anchor[];
+  /** The survey of the store's readings, made with it (firmware/early-store.ts); absent: made by start(). Only with `store`. */
+  surveyed?: Surveyed;
 }
 
 export interface Spool {
@@ -116,13 +121,8 @@ class SpoolCore {
   }
 
   _survey(this: SpoolState): void {
-    const S = this;
-    S._parts.load("clock").survey(S._keeper, (visit) => {
-      S._store.scan({ from: 0, delivered: true }, (rec) => {
-        visit(rec.reading.stamp, !rec.delivered);
-      });
-    });
-    S._surveyed = true;
+    this._parts.load("clock").surveyStore(this._keeper, this._store);
+    this._surveyed = true;
   }
 
   /**
@@ -225,27 +225,37 @@ class SpoolCore {
 
   /**
    * The configuration in force: held (`_cfg`) or read from the slot that stores it (`_saved`,
-   * which holds exactly its JSON: config-boot.ts, spool-control.ts). Not kept in RAM otherwise:
+   * which holds exactly its JSON: config-boot.ts, spool-control.ts) or, while none does (the
+   * defaults), from the boot's cache (config-load.ts, its last line). Not kept in RAM otherwise:
    * the object costs about 65 JsVars, and only the boot, `spool.setup`, a status question and the
    * making of an uplink read more of it than `_flushIn`.
-   * @throws Error when the slot was erased behind Spool's back (only `spool.setup` writes it).
+   * @throws Error when the file was erased behind Spool's back (only `spool.setup` writes them).
    */
   _config(this: SpoolState): SpoolConfig {
     if (this._cfg) return this._cfg;
-    const name = "spool.cfg" + this._saved!.slot;
-    const f = this._hal.storage.read(name);
-    const at = f === undefined ? -1 : f.indexOf(SLOT_BODY);
-    if (at < 0) throw new Error("spool: " + name + " (the configuration in force) is gone: run spool.setup again or restart");
-    return JSON.parse(f!.substring(at + SLOT_BODY.length, f!.length - 1));
+    const text = this._cfgText();
+    if (text === undefined) throw new Error("spool: the configuration in force is gone from Storage: run spool.setup again or restart");
+    return JSON.parse(text);
+  }
+
+  /** The JSON text of the configuration in the file that holds it: `_saved`'s slot, else the cache. */
+  _cfgText(this: SpoolState): string | undefined {
+    const f = this._hal.storage.read(this._saved ? "spool.cfg" + this._saved.slot : CONFIG_CACHE);
+    if (f === undefined) return undefined;
+    if (!this._saved) return f.substr(f.indexOf("\n", f.indexOf("\n") + 1) + 1);
+    const at = f.indexOf(SLOT_BODY);
+    return at < 0 ? undefined : f.substring(at + SLOT_BODY.length, f.length - 1);
   }
 
   /**
    * Makes `cfg`, just worked out, the configuration in force: its hot values kept, the object
-   * itself only while it is not the stored one (`_saved`).
+   * itself only while no file holds it (`_saved`'s slot, or the cache when it holds exactly
+   * `cfg`: the defaults' case; `spool.setup` erases the cache before it writes a slot, and holds
+   * the previous configuration in `_cfg` while it does).
    */
   _adopt(this: SpoolState, cfg: SpoolConfig): void {
     this._flushIn = cfg.blynk.token ? cfg.flushDelayMs : -1;
-    this._cfg = this._saved ? undefined : cfg;
+    this._cfg = this._saved || this._cfgText() === JSON.stringify(cfg) ? undefined : cfg;
   }
 
   _pinOf(this: SpoolState, pin: any, what: string): number {
@@ -321,6 +331,9 @@ export function createSpool(o: SpoolOptions): Spool {
   // The closures below keep this function's whole scope (Espruino keeps every variable of it, not
   // only those they use): the options, with the firmware's defaults, are not needed after this.
   const opened = o.store;
+  // Dropped once the clock has them: the closures below keep this scope.
+  let anchors = opened && o.anchors;
+  let surveyed = opened && o.surveyed;
   o = undefined as unknown as SpoolOptions;
   S._parts = parts;
   const store = opened || openStore({ hal: hal, board: board, config: S._cfg!, parts: parts });
@@ -330,6 +343,7 @@ export function createSpool(o: SpoolOptions): Spool {
   S._clock = new Clock({
     hal: hal,
     log: store,
+    anchors: anchors,
     parts: parts,
     ntp: S._cfg!.ntp,
     policy: S._cfg!.clock.unanchored,
@@ -339,7 +353,14 @@ export function createSpool(o: SpoolOptions): Spool {
     // HTTP Date's time.
     onChange: () => S._clockChanged(),
   });
+  anchors = undefined;
   const keeper = S._clock.keeper;
+  if (surveyed) {
+    keeper._entries = surveyed._entries;
+    keeper._overflowReadings = surveyed._overflowReadings;
+  }
+  S._surveyed = !!surveyed;
+  surveyed = undefined;
   S._keeper = keeper;
   S._netConfig = { ssid: S._cfg!.wifi.ssid, password: S._cfg!.wifi.password };
   S._network = createNetwork({
@@ -356,7 +377,6 @@ export function createSpool(o: SpoolOptions): Spool {
   S._uplinkKeep = {};
   S._running = false;
   S._schedules = [];
-  S._surveyed = false;
   S._surveyStale = false;
   Object.setPrototypeOf(S, SpoolCore.prototype);
   S._tidy();

@@ -7,7 +7,7 @@
  */
 import type { TimerId } from "../hal.ts";
 import type { Parts } from "../parts.ts";
-import { SntpClient, type SntpKeep, type SntpSync } from "./sntp.ts";
+import { SntpClient, type SntpKeep, type SntpOptions, type SntpSync } from "./sntp.ts";
 import { TimeKeeper, acceptSntp, noteError, type TimeKeeperOptions } from "./timekeeper.ts";
 
 /** Which SNTP servers the clock asks (the configuration's `ntp` section). */
@@ -63,10 +63,14 @@ export class Clock {
   /** Syncs now and keeps syncing (hourly; 11 min while the drift is learned; backing off while every server fails). Call when the network comes up; idempotent. */
   start(): void {
     if (this._running) return;
-    // Made stopped, then started: start() begins the round, as a client always did.
-    const c = this._round();
     this._running = true;
-    c.start();
+    // A round under way (syncNow) goes on, now started. Otherwise the first round is a timer
+    // due at once, not a call: the firmware starts the clock inside boot(), and the round (its
+    // part, client and socket: about 300 JsVars on the 1,600-JsVar build) then runs after boot()
+    // returned, when what the boot no longer holds can be collected.
+    const c = this._sntp;
+    if (c) c.start();
+    else this._idle(0);
   }
 
   /** Stops syncing and abandons a round under way. Call when the network goes down. */
@@ -108,28 +112,54 @@ export class Clock {
 }
 
 /**
+ * The options of a round's client, wired to `clock` and its keeper: the callbacks are methods
+ * (the client calls them on this object), not closures made for each round, which cost more
+ * JsVars while the round lives (docs/memory.md).
+ */
+class RoundOptions implements SntpOptions {
+  _c: Clock;
+  hal: SntpOptions["hal"];
+  servers: string[] | undefined;
+  port: number | undefined;
+  keep: SntpKeep;
+  started: boolean;
+
+  constructor(clock: Clock) {
+    this._c = clock;
+    this.hal = clock.keeper._hal;
+    this.servers = clock._cfg.servers;
+    this.port = clock._cfg.port;
+    this.keep = clock._k;
+    this.started = clock._running;
+  }
+
+  needsDrift(): boolean {
+    return this._c.keeper._book._drift === undefined;
+  }
+
+  onSync(sync: SntpSync): void {
+    const keeper = this._c.keeper;
+    acceptSntp(keeper, sync);
+    if (keeper._onCoarseAllowed) keeper._onCoarseAllowed();
+  }
+
+  onError(reason: string, server: string): void {
+    noteError(this._c.keeper, reason, server);
+  }
+
+  onIdle(nextMs: number | undefined): void {
+    this._c._idle(nextMs);
+  }
+}
+
+/**
  * The SNTP client of one round of `clock`, wired to its keeper: brought by the SNTP part
  * (src/device/parts/sntp.ts) with the keeper's SNTP operations, so that none of it is resident.
- * The client and its callbacks are dropped when the round ends.
+ * The client and its options are dropped when the round ends.
  * @throws Error on bad servers (SntpClient).
  */
 export function clockRound(clock: Clock): SntpClient {
-  const keeper = clock.keeper;
-  const onChange = keeper._onCoarseAllowed;
-  return new SntpClient({
-    hal: keeper._hal,
-    servers: clock._cfg.servers,
-    port: clock._cfg.port,
-    needsDrift: () => keeper._book._drift === undefined,
-    onSync: (sync: SntpSync) => {
-      acceptSntp(keeper, sync);
-      if (onChange) onChange();
-    },
-    onError: (reason: string, server: string) => noteError(keeper, reason, server),
-    keep: clock._k,
-    started: clock._running,
-    onIdle: (nextMs: number | undefined) => clock._idle(nextMs),
-  });
+  return new SntpClient(new RoundOptions(clock));
 }
 
 /**

@@ -7,6 +7,7 @@
  * keeper's state (its `_` fields).
  */
 import type { Anchor, Stamp } from "../types.ts";
+import type { Store } from "../store/store.ts";
 import { bootAfter, bootBefore, rateOf, type BootAnchors } from "./anchor-book.ts";
 import { COARSE_ERR_MS, coarseAllowed, isSynced, sourceOf } from "./timekeeper.ts";
 import type { ResolveCache, TimeKeeper } from "./timekeeper.ts";
@@ -32,7 +33,7 @@ export function discards(k: TimeKeeper, stamp: Stamp): boolean {
  * an anchor and to count pending ones for status. Memory: one small entry per boot (at most
  * 32; boots seen only through delivered readings give way to later ones).
  */
-export function survey(k: TimeKeeper, forEach: (visit: (stamp: Stamp, pending?: boolean) => void) => void): void {
+export function survey(k: Surveyed, forEach: (visit: (stamp: Stamp, pending?: boolean) => void) => void): void {
   const entries: SurveyEntry[] = [];
   let latestEpoch = -Infinity;
   let overflow = 0;
@@ -66,6 +67,18 @@ export function survey(k: TimeKeeper, forEach: (visit: (stamp: Stamp, pending?: 
   k._entries = entries;
   k._overflowReadings = overflow;
   k._cache = undefined;
+}
+
+/** What {@link survey} learns: the keeper's, or an object the firmware's early pass gives the keeper later. */
+export type Surveyed = Pick<TimeKeeper, "_entries" | "_overflowReadings" | "_cache">;
+
+/** {@link survey} of every reading still in `store`, delivered or not. */
+export function surveyStore(k: Surveyed, store: Pick<Store, "scan">): void {
+  survey(k, (visit) => {
+    store.scan({ from: 0, delivered: true }, (rec) => {
+      visit(rec.reading.stamp, !rec.delivered);
+    });
+  });
 }
 
 /** UTC ms for a stamp, or undefined when it cannot be given one (see {@link classify}). */

@@ -6,14 +6,14 @@ import type { Hal, TimerId, UdpSocket } from "../hal.ts";
 import { buildRequest, checkReply, type NtpRejection, type NtpReply } from "./ntp-packet.ts";
 
 export const DEFAULT_SNTP_SERVERS = ["pool.ntp.org"];
-const NTP_PORT = 123;
-const DEFAULT_TIMEOUT_MS = 3000;
-const DEFAULT_INTERVAL_MS = 3600000;
-const DEFAULT_LEARN_INTERVAL_MS = 660000;
-const DEFAULT_RETRY_MIN_MS = 15000;
-const DEFAULT_RETRY_MAX_MS = 900000;
-const DEFAULT_RATE_HOLD_MS = 3600000;
-const MAX_RATE_HOLD_MS = 86400000;
+// The other defaults are literals where they are used (each option's TSDoc gives it): the client
+// is made from the SNTP part for each round, and a module-level constant of a part is one more
+// variable of its scope for as long as the round lives (docs/memory.md).
+
+/** `v`, or `d` when it is undefined. */
+function or(v: number | undefined, d: number): number {
+  return v === undefined ? d : v;
+}
 
 /** An accepted SNTP exchange. */
 export interface SntpSync {
@@ -29,6 +29,7 @@ export interface SntpSync {
   stratum: number;
 }
 
+/** The callbacks are called as methods of this object (`this` is the options object). */
 export interface SntpOptions {
   hal: Hal;
   /** Host names tried in turn; default ["pool.ntp.org"]. */
@@ -132,20 +133,13 @@ interface Exchange {
  * client for the next round.
  */
 export class SntpClient {
+  /**
+   * The options as given, read where they are used: one field instead of one per option (each
+   * costs JsVars for as long as the round lives, docs/memory.md).
+   */
+  private o: SntpOptions;
   private hal: Hal;
   private servers: string[];
-  private port: number;
-  private timeoutMs: number;
-  private intervalMs: number;
-  private learnIntervalMs: number;
-  private needsDrift: (() => boolean) | undefined;
-  private retryMinMs: number;
-  private retryMaxMs: number;
-  private rateHoldMs: number;
-  private apply: boolean;
-  private onSync: ((sync: SntpSync) => void) | undefined;
-  private onError: ((reason: string, server: string) => void) | undefined;
-  private onIdle: ((nextMs: number | undefined) => void) | undefined;
   private keep: SntpKeep;
   private running: boolean;
   private exchange: Exchange | undefined;
@@ -163,20 +157,9 @@ export class SntpClient {
     }
     this.keep = options.keep || {};
     this.running = !!options.started;
+    this.o = options;
     this.hal = options.hal;
     this.servers = servers;
-    this.port = options.port === undefined ? NTP_PORT : options.port;
-    this.timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : options.timeoutMs;
-    this.intervalMs = options.intervalMs === undefined ? DEFAULT_INTERVAL_MS : options.intervalMs;
-    this.learnIntervalMs = options.learnIntervalMs === undefined ? DEFAULT_LEARN_INTERVAL_MS : options.learnIntervalMs;
-    this.needsDrift = options.needsDrift;
-    this.retryMinMs = options.retryMinMs === undefined ? DEFAULT_RETRY_MIN_MS : options.retryMinMs;
-    this.retryMaxMs = options.retryMaxMs === undefined ? DEFAULT_RETRY_MAX_MS : options.retryMaxMs;
-    this.rateHoldMs = options.rateHoldMs === undefined ? DEFAULT_RATE_HOLD_MS : options.rateHoldMs;
-    this.apply = options.apply !== false;
-    this.onSync = options.onSync;
-    this.onError = options.onError;
-    this.onIdle = options.onIdle;
   }
 
   /** Syncs now; the rounds after it are the caller's ({@link SntpOptions.onIdle}). Call when the network comes up; idempotent. */
@@ -219,27 +202,8 @@ export class SntpClient {
     };
   }
 
-  /** Servers that refused service for good (DENY, RSTR). */
-  private refusedCount(): number {
-    return this.keep._refused ? this.keep._refused.length : 0;
-  }
-
-  /** The per-server holds, made at the first one. */
-  private holds(): { until: number[]; rate: number[] } {
-    const k = this.keep;
-    if (!k._holdUntil || !k._rateHolds) {
-      k._holdUntil = [];
-      k._rateHolds = [];
-      for (let i = 0; i < this.servers.length; i++) {
-        k._holdUntil.push(0);
-        k._rateHolds.push(0);
-      }
-    }
-    return { until: k._holdUntil, rate: k._rateHolds };
-  }
-
   private schedule(ms: number | undefined): void {
-    if (this.onIdle) this.onIdle(this.running ? ms : undefined);
+    if (this.o.onIdle) this.o.onIdle(this.running ? ms : undefined);
   }
 
   /** Starts an exchange with the first usable server from `from` on, or ends the round. */
@@ -256,7 +220,9 @@ export class SntpClient {
         return;
       }
     }
-    this.endRound(this.refusedCount() === n ? "every server refused service" : undefined);
+    // Written out, as below: each method of the client costs JsVars while a round lives.
+    const refused = this.keep._refused;
+    this.endRound(refused && refused.length === n ? "every server refused service" : undefined);
   }
 
   private endRound(err: string | undefined): void {
@@ -265,10 +231,11 @@ export class SntpClient {
     if (err) k._lastError = err;
     const cb = this.roundCb;
     this.roundCb = undefined;
-    if (this.refusedCount() < this.servers.length) {
-      let wait = this.retryMinMs;
-      for (let i = 1; i < k._failures && wait < this.retryMaxMs; i++) wait *= 2;
-      if (wait > this.retryMaxMs) wait = this.retryMaxMs;
+    if (!k._refused || k._refused.length < this.servers.length) {
+      const max = or(this.o.retryMaxMs, 900000);
+      let wait = or(this.o.retryMinMs, 15000);
+      for (let i = 1; i < k._failures && wait < max; i++) wait *= 2;
+      if (wait > max) wait = max;
       // jitter: 75..100 % so that devices that lost the network together do not retry together
       this.schedule(wait * (0.75 + 0.25 * this.hal.random()));
     } else this.schedule(undefined);
@@ -287,10 +254,13 @@ export class SntpClient {
       done: false,
     };
     this.exchange = ex;
-    ex.timer = this.hal.setTimeout(() => {
-      ex.timer = undefined;
-      this.finish(ex, { reason: ex.foreignReason ? "timeout (ignored: " + ex.foreignReason + ")" : "timeout" });
-    }, this.timeoutMs);
+    ex.timer = this.hal.setTimeout(
+      () => {
+        ex.timer = undefined;
+        this.finish(ex, { reason: ex.foreignReason ? "timeout (ignored: " + ex.foreignReason + ")" : "timeout" });
+      },
+      or(this.o.timeoutMs, 3000),
+    );
     try {
       const socket = this.hal.dgram.createSocket("udp4");
       ex.socket = socket;
@@ -308,7 +278,7 @@ export class SntpClient {
       ex.t1 = this.hal.now();
       ex.u1 = this.hal.uptime();
       ex.request = buildRequest(ex.t1, Math.floor(this.hal.random() * 65536));
-      ex.socket.send(this.hal.bytesToString(ex.request), this.port, this.servers[ex.server]);
+      ex.socket.send(this.hal.bytesToString(ex.request), or(this.o.port, 123), this.servers[ex.server]);
     } catch (err) {
       this.finish(ex, { reason: "send failed: " + err });
     }
@@ -365,7 +335,8 @@ export class SntpClient {
     const server = this.servers[ex.server];
     const k = this.keep;
     if (sync) {
-      if (this.apply) this.hal.setTime(this.hal.now() + sync.offsetMs);
+      const o = this.o;
+      if (o.apply !== false) this.hal.setTime(this.hal.now() + sync.offsetMs);
       k._preferred = ex.server;
       if (k._rateHolds) k._rateHolds[ex.server] = 0;
       k._failures = 0;
@@ -375,8 +346,9 @@ export class SntpClient {
       k._server = server;
       const cb = this.roundCb;
       this.roundCb = undefined;
-      if (this.onSync) this.onSync(sync);
-      this.schedule(this.needsDrift && this.needsDrift() ? Math.min(this.learnIntervalMs, this.intervalMs) : this.intervalMs);
+      if (o.onSync) o.onSync(sync);
+      const interval = or(o.intervalMs, 3600000);
+      this.schedule(o.needsDrift && o.needsDrift() ? Math.min(or(o.learnIntervalMs, 660000), interval) : interval);
       if (cb) cb(undefined, sync);
       return;
     }
@@ -388,19 +360,32 @@ export class SntpClient {
       return;
     }
     k._lastError = server + ": " + r.reason;
-    if (r.kiss === "DENY" || r.kiss === "RSTR") {
-      this.holds().until[ex.server] = Infinity;
-      if (!k._refused) k._refused = [];
-      k._refused.push(server);
-    } else if (r.kiss === "RATE") {
-      const h = this.holds();
-      let hold = h.rate[ex.server] ? h.rate[ex.server] * 2 : this.rateHoldMs;
-      if (hold > MAX_RATE_HOLD_MS) hold = MAX_RATE_HOLD_MS;
-      h.rate[ex.server] = hold;
-      h.until[ex.server] = this.hal.uptime() + hold;
+    if (r.kiss === "DENY" || r.kiss === "RSTR" || r.kiss === "RATE") {
+      // The per-server holds, made at the first one.
+      if (!k._holdUntil || !k._rateHolds) {
+        k._holdUntil = [];
+        k._rateHolds = [];
+        for (let i = 0; i < this.servers.length; i++) {
+          k._holdUntil.push(0);
+          k._rateHolds.push(0);
+        }
+      }
+      const until = k._holdUntil;
+      const rate = k._rateHolds;
+      if (r.kiss === "RATE") {
+        let hold = rate[ex.server] ? rate[ex.server] * 2 : or(this.o.rateHoldMs, 3600000);
+        // At most a day.
+        if (hold > 86400000) hold = 86400000;
+        rate[ex.server] = hold;
+        until[ex.server] = this.hal.uptime() + hold;
+      } else {
+        until[ex.server] = Infinity;
+        if (!k._refused) k._refused = [];
+        k._refused.push(server);
+      }
     }
     this.hal.log("sntp " + k._lastError);
-    if (this.onError) this.onError(r.reason, server);
+    if (this.o.onError) this.o.onError(r.reason, server);
     this.tryNext(ex.server + 1);
   }
 }

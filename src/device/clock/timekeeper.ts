@@ -33,6 +33,11 @@ export interface ClockSample {
 export interface TimeKeeperOptions {
   hal: Hal;
   log: AnchorLog;
+  /**
+   * The log's anchors when they were read already (the firmware reads them in its early pass,
+   * where the store part that reads them has room: firmware/early-store.ts); absent: read here.
+   */
+  anchors?: Anchor[];
   /** Default "estimate". */
   policy?: UnanchoredPolicy;
   /** Policy "estimate" gives a time only when the boot's possible span is narrower; default 60 s. */
@@ -169,7 +174,7 @@ export class TimeKeeper {
     this._overflowReadings = 0;
     const book = new AnchorBook();
     this._book = book;
-    const all = o.log.anchors();
+    const all = o.anchors || o.log.anchors();
     for (let i = 0; i < all.length; i++) book.add(all[i]);
     const mine = book.get(id);
     if (mine) this._src = mine.first ? 2 : 1;

@@ -3,10 +3,11 @@
  * past-boots.ts), loaded for a flush (held by the uplink while it exists), a status question
  * and the survey at start.
  */
-import { survey, classify, resolve, discards, unresolvedBoots, clockStatus } from "../clock/past-boots.ts";
+import { survey, surveyStore, classify, resolve, discards, unresolvedBoots, clockStatus } from "../clock/past-boots.ts";
 
 const part = {
   survey: survey,
+  surveyStore: surveyStore,
   classify: classify,
   resolve: resolve,
   discards: discards,
