@@ -11,6 +11,7 @@
  */
 import type { Hal } from "./hal.ts";
 import type { SetupPart } from "./parts/setup.ts";
+import type { CheckPart } from "./parts/check.ts";
 import type { ReportPart } from "./parts/report.ts";
 import type { UplinkPart } from "./parts/uplink.ts";
 import type { SntpPart } from "./parts/sntp.ts";
@@ -21,8 +22,10 @@ import type { ReadPart } from "./parts/read.ts";
 
 /** What each part's default export is. */
 export interface PartTypes {
-  /** Configuration: defaults, validation, masking, the stored copies. */
+  /** Configuration: defaults, masking, the stored copies, `spool.setup` storing and applying. */
   setup: SetupPart;
+  /** A configuration's validation: loaded apart, only while a configuration is merged. */
+  check: CheckPart;
   /** The printed report and erase's confirmation. */
   report: ReportPart;
   /** The uplink's code: spool makes an uplink only while it has work. */

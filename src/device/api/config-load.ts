@@ -123,8 +123,8 @@ export function loadConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
   const setup = o.parts.load("setup");
   let b = setup.cachedConfig(o);
   if (!b._cfg) {
-    b = setup.bootConfig({ hal: o.hal, board: o.board, defaults: o.defaults, key: b._cfgKey });
-    setup.writeConfigCache({ hal: o.hal, board: o.board, boot: b });
+    b = setup.bootConfig({ hal: o.hal, board: o.board, defaults: o.defaults, key: b._cfgKey, parts: o.parts });
+    setup.writeConfigCache({ hal: o.hal, board: o.board, boot: b, text: JSON.stringify(b._cfg) });
   }
   return b;
 }

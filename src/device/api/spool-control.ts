@@ -2,7 +2,7 @@
  * `spool.setup` and `spool.sample` and the configured schedules: loaded with the setup part for
  * each call (src/device/parts/setup.ts), working on the resident state (spool-state.ts).
  */
-import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, describe, mergeConfig } from "./config.ts";
+import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { writeConfig } from "./config-store.ts";
 import { writeConfigCache } from "./config-boot.ts";
@@ -47,15 +47,17 @@ function apply(S: SpoolState, prev: SpoolConfig, cfg: SpoolConfig): void {
   if (prev.statusPin !== cfg.statusPin || prev.statusEveryMs !== cfg.statusEveryMs) S._armStatus();
 }
 
-/** `spool.setup`: validates, stores and applies (see the Spool interface). */
+/**
+ * `spool.setup`: validates, stores and applies (see the Spool interface). The check part exists
+ * only while the input is merged, and only the merged configuration's text is held while it is
+ * stored: its object is made again from that text once the slot and the cache are written.
+ */
 export function setup(S: SpoolState, input: object): void {
   const board = S._boardOf();
   const prev = S._config();
-  const next = mergeConfig(input, prev, board);
-  const text = JSON.stringify(next);
+  const text = JSON.stringify(S._parts.load("check").mergeConfig(input, prev, board));
   // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
-  const changed = !S._saved || text !== JSON.stringify(prev);
-  if (changed) {
+  if (!S._saved || text !== JSON.stringify(prev)) {
     // Held while the slots change (the one `_saved` names is erased once the new one is
     // written), and for good if this fails.
     S._cfg = prev;
@@ -65,10 +67,10 @@ export function setup(S: SpoolState, input: object): void {
       throw new Error("spool.setup: the configuration could not be stored (" + errorText(e) + "); the previous one stays in force");
     }
     S._saved = S._slotBase;
+    // Written after the slot (which erased the old cache first): the next boot needs no setup part.
+    writeConfigCache({ hal: S._hal, board: board, boot: { _saved: S._saved, _slotBase: S._slotBase, _cfgKey: S._cfgKey }, text: text });
   }
-  // Written after the slot (which erased the old cache first): the next boot needs no setup part.
-  if (changed)
-    writeConfigCache({ hal: S._hal, board: board, boot: { _cfg: next, _saved: S._saved, _slotBase: S._slotBase, _cfgKey: S._cfgKey } });
+  const next: SpoolConfig = JSON.parse(text);
   S._adopt(next);
   apply(S, prev, next);
 }

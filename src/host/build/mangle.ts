@@ -112,6 +112,7 @@ const LINK_MEMBERS = [
   "createUplink",
   "clockRound",
   "bootConfig",
+  "mergeConfig",
   "writeConfigCache",
   "maskConfig",
   "publishStatus",

@@ -1,0 +1,13 @@
+/**
+ * The check part (src/device/parts.ts): a configuration's validation (api/config.ts). Loaded
+ * apart from the setup part, only for the statement that merges a configuration: `spool.setup`
+ * then stores and applies the result without it (docs/memory.md).
+ */
+import { mergeConfig } from "../api/config.ts";
+
+const part = {
+  mergeConfig: mergeConfig,
+};
+
+export type CheckPart = typeof part;
+export default part;
