@@ -5,6 +5,8 @@
 import type { PartTypes, Parts } from "../../src/device/parts.ts";
 import setupPart from "../../src/device/parts/setup.ts";
 import checkPart from "../../src/device/parts/check.ts";
+import configPart from "../../src/device/parts/config.ts";
+import applyPart from "../../src/device/parts/apply.ts";
 import reportPart from "../../src/device/parts/report.ts";
 import uplinkPart from "../../src/device/parts/uplink.ts";
 import sntpPart from "../../src/device/parts/sntp.ts";
@@ -16,6 +18,8 @@ import readPart from "../../src/device/parts/read.ts";
 const PARTS: PartTypes = {
   setup: setupPart,
   check: checkPart,
+  config: configPart,
+  apply: applyPart,
   report: reportPart,
   uplink: uplinkPart,
   sntp: sntpPart,

@@ -1,6 +1,6 @@
 /**
  * The configuration a boot starts with: the stored one (the newer valid slot) merged over the
- * defaults, then a plain `spool.json` adopted if there is one. Runs from the setup part when
+ * defaults, then a plain `spool.json` adopted if there is one. Runs from the config part when
  * the cached configuration (config-load.ts) does not hold for this boot.
  */
 import type { Hal } from "../hal.ts";

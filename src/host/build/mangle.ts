@@ -113,6 +113,7 @@ const LINK_MEMBERS = [
   "clockRound",
   "bootConfig",
   "mergeConfig",
+  "storeConfig",
   "writeConfigCache",
   "maskConfig",
   "publishStatus",
