@@ -13,8 +13,13 @@ function sameJson(a: any, b: any): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Applies a new configuration to the running parts that it changes. */
-export function apply(S: SpoolState, prev: SpoolConfig, cfg: SpoolConfig): void {
+/**
+ * Applies the configuration in force, just adopted, to the running parts that it changes from
+ * `before` (the JSON of the one it replaced).
+ */
+export function apply(S: SpoolState, before: string): void {
+  const prev: SpoolConfig = JSON.parse(before);
+  const cfg = S._config();
   if (!sameJson(prev.buffer, cfg.buffer) || !sameJson(prev.datastreams, cfg.datastreams)) {
     reconfigureStore(S._store, cfg);
   }

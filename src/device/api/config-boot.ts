@@ -57,7 +57,7 @@ export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
     if (next) {
       cfg = next;
       try {
-        slotBase = writeConfig({ hal: hal, board: board, current: slotBase, text: JSON.stringify(next) });
+        slotBase = writeConfig({ hal: hal, usable: usableBytes(board), current: slotBase, text: JSON.stringify(next) });
         saved = slotBase;
         // Erased only once stored: a cut before this adopts it again at the next boot.
         hal.storage.erase(IMPORT_FILE);
@@ -73,9 +73,10 @@ export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
 /**
  * Caches the configuration in force for the next boots (config-load.ts), after a boot worked it
  * out or `spool.setup` stored it. A cache that cannot be written is only logged: the next boot
- * works the configuration out again. `text`: the JSON of the configuration in force.
+ * works the configuration out again. `text`: the JSON of the configuration in force; `usable`:
+ * the Storage bytes Spool may fill (storage-tidy.ts `usableBytes`).
  */
-export function writeConfigCache(o: { hal: Hal; board: DeviceBoard; boot: Omit<BootConfig, "_cfg">; text: string }): void {
+export function writeConfigCache(o: { hal: Hal; usable: number; boot: Omit<BootConfig, "_cfg">; text: string }): void {
   const hal = o.hal;
   const b = o.boot;
   const head: CacheHead = { k: b._cfgKey, h: slotHeads(hal), b: b._slotBase, s: b._saved ? 1 : 0 };
@@ -83,7 +84,7 @@ export function writeConfigCache(o: { hal: Hal; board: DeviceBoard; boot: Omit<B
   const text = textCrc(hal, body) + "\n" + body;
   try {
     // The firmware may run this before the boot guards Storage writes (storage-tidy.ts).
-    makeRoom(hal, usableBytes(o.board), footprint(text.length));
+    makeRoom(hal, o.usable, footprint(text.length));
     hal.storage.write(CONFIG_CACHE, text);
   } catch (e) {
     hal.storage.erase(CONFIG_CACHE);

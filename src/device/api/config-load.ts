@@ -24,6 +24,7 @@ import type { SpoolConfig } from "./config.ts";
 import { CONFIG_FILE } from "./config.ts";
 import type { ConfigSlot } from "./config-store.ts";
 import type { Parts } from "../parts.ts";
+import { usableBytes } from "./storage-tidy.ts";
 
 /** The configuration this boot's config part worked out, with what it was worked out from. */
 export const CONFIG_CACHE = "spool.cfgc";
@@ -124,7 +125,7 @@ export function loadConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
   let b = part.cachedConfig(o);
   if (!b._cfg) {
     b = part.bootConfig({ hal: o.hal, board: o.board, defaults: o.defaults, key: b._cfgKey, parts: o.parts });
-    part.writeConfigCache({ hal: o.hal, board: o.board, boot: b, text: JSON.stringify(b._cfg) });
+    part.writeConfigCache({ hal: o.hal, usable: usableBytes(o.board), boot: b, text: JSON.stringify(b._cfg) });
   }
   return b;
 }

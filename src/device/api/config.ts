@@ -104,12 +104,10 @@ export function defaultConfig(board: DeviceBoard): SpoolConfig {
  * The sections of a configuration and their fields, in the order they are checked: "name:field,..."
  * for an object section, "name" for a value of its own. A string, not an object: made only while
  * a configuration is checked, where an object at module level would cost JsVars for as long as
- * the check part is loaded (docs/memory.md).
+ * the check part is loaded (docs/memory.md); not split into arrays for the same reason.
  */
-function sections(): string[] {
-  return "wifi:ssid,password blynk:token,host,region,scheme,port datastreams schedules buffer:policy limits:batchSize,dailyQuota,maxAgeDays,requestsPerDay ntp:servers,port clock:unanchored,maxEstimateWidthMs,validAtBoot uplink:badPin flushDelayMs statusPin statusEveryMs".split(
-    " ",
-  );
+function sections(): string {
+  return "wifi:ssid,password blynk:token,host,region,scheme,port datastreams schedules buffer:policy limits:batchSize,dailyQuota,maxAgeDays,requestsPerDay ntp:servers,port clock:unanchored,maxEstimateWidthMs,validAtBoot uplink:badPin flushDelayMs statusPin statusEveryMs";
 }
 
 /** Throws the error every validation failure uses; a secret (`secret` set) is described by its length only. */
@@ -122,11 +120,12 @@ function isObject(v: any): boolean {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function checkKeys(obj: any, path: string, known: string[]): void {
+/** Each key of `obj` one of `known` (comma-separated). */
+function checkKeys(obj: any, path: string, known: string): void {
   const keys = Object.keys(obj);
   for (let i = 0; i < keys.length; i++) {
-    if (known.indexOf(keys[i]) < 0) {
-      throw new Error("spool.setup: unknown field " + path + keys[i] + " (valid: " + known.join(", ") + ")");
+    if (("," + known + ",").indexOf("," + keys[i] + ",") < 0) {
+      throw new Error("spool.setup: unknown field " + path + keys[i] + " (valid: " + known.split(",").join(", ") + ")");
     }
   }
 }
@@ -221,7 +220,7 @@ function byRule(v: any, path: string, at?: string): any {
  * The list `inp` of datastreams or schedules (`name`) checked entry by entry: `fields` are an
  * entry's fields, `most` how many entries there may be.
  */
-function checkList(inp: any, name: string, fields: string, most: number, board: DeviceBoard): any[] {
+function checkList(inp: any, name: string, fields: string, most: number, board: () => DeviceBoard): any[] {
   const shape = "{" + fields.replace(",", ", ").replace(",", ", ") + "?}";
   if (!Array.isArray(inp) || inp.length > most) fail(name, "an array of at most " + most + " " + shape, inp);
   const out: any[] = [];
@@ -229,11 +228,11 @@ function checkList(inp: any, name: string, fields: string, most: number, board: 
     const d = inp[i];
     const at = name + "[" + i + "]";
     if (!isObject(d)) fail(at, "an object " + shape, d);
-    checkKeys(d, at + ".", fields.split(","));
+    checkKeys(d, at + ".", fields);
     const pin = pinAt(d.pin, at + ".pin");
     if (name === "schedules") {
       const every = intIn(d.everyMs, at + ".everyMs", MIN_SAMPLE_MS, MAX_SAMPLE_MS);
-      const source = d.source === undefined ? board.sampler.kind : byRule(d.source, "schedules.source", at + ".source");
+      const source = d.source === undefined ? board().sampler.kind : byRule(d.source, "schedules.source", at + ".source");
       out.push({ pin: pin, everyMs: every, source: source });
       continue;
     }
@@ -257,7 +256,7 @@ function checkList(inp: any, name: string, fields: string, most: number, board: 
  * Field `path` of section `sec` (the input's section; the input itself for a section that is a
  * value) checked, and set in `out` (the merged configuration).
  */
-function checkField(v: any, path: string, sec: any, out: any, board: DeviceBoard): void {
+function checkField(v: any, path: string, sec: any, out: any, board: () => DeviceBoard): void {
   const dot = path.indexOf(".");
   const section = dot < 0 ? out : out[path.substr(0, dot)];
   const key = path.substr(dot + 1);
@@ -281,8 +280,9 @@ function checkField(v: any, path: string, sec: any, out: any, board: DeviceBoard
     return;
   } else if (path === "blynk.scheme") {
     byRule(v, path);
-    if (v === "https" && !board.tls) {
-      throw new Error('spool.setup: blynk.scheme must be "http" on ' + board.id + ', which has no TLS (got "https")');
+    const b = v === "https" ? board() : undefined;
+    if (b && !b.tls) {
+      throw new Error('spool.setup: blynk.scheme must be "http" on ' + b.id + ', which has no TLS (got "https")');
     }
     // A scheme change without a port moves to that scheme's standard port.
     if (v !== section.scheme && sec.port === undefined) section.port = v === "https" ? 443 : 80;
@@ -315,32 +315,41 @@ export function copyConfig(c: SpoolConfig): SpoolConfig {
 }
 
 /**
- * Merges `input` into `current` and validates the result.
- *
- * @param input what the user passed to `spool.setup` (partial).
- * @param current the configuration in force (full); not modified.
- * @returns the new full configuration.
- * @throws Error naming the field path and what would be valid; secrets are described by length only.
+ * Merges `input` into `out` (a full configuration, changed in place) and validates the result.
+ * `board` is asked for only when a check needs it (its object costs about 45 JsVars).
+ * @throws Error as {@link mergeConfig}.
  */
-export function mergeConfig(input: any, current: SpoolConfig, board: DeviceBoard): SpoolConfig {
+function mergeInto(input: any, out: any, board: () => DeviceBoard): SpoolConfig {
   if (!isObject(input)) fail("the configuration", "an object such as {wifi: {ssid, password}, blynk: {token}}", input);
   const list = sections();
-  const names: string[] = [];
-  for (let i = 0; i < list.length; i++) names.push(list[i].split(":")[0]);
+  // The section names, comma-separated.
+  let names = "";
+  for (let at = 0; at < list.length; ) {
+    let end = list.indexOf(" ", at);
+    if (end < 0) end = list.length;
+    const colon = list.indexOf(":", at);
+    names += (at ? "," : "") + list.substring(at, colon > at && colon < end ? colon : end);
+    at = end + 1;
+  }
   checkKeys(input, "", names);
-  const out = copyConfig(current);
-  for (let i = 0; i < list.length; i++) {
-    const name = names[i];
+  for (let at = 0; at < list.length; ) {
+    let end = list.indexOf(" ", at);
+    if (end < 0) end = list.length;
+    const colon = list.indexOf(":", at);
+    const own = !(colon > at && colon < end);
+    const name = list.substring(at, own ? end : colon);
+    const fields = own ? "" : list.substring(colon + 1, end);
+    at = end + 1;
     const v = input[name];
     if (v === undefined) continue;
-    if (list[i] === name) {
+    if (own) {
       checkField(v, name, input, out, board);
       continue;
     }
-    const fields = list[i].substr(name.length + 1).split(",");
-    if (!isObject(v)) fail(name, "an object with " + fields.join(", "), v);
+    if (!isObject(v)) fail(name, "an object with " + fields.split(",").join(", "), v);
     checkKeys(v, name + ".", fields);
-    for (let j = 0; j < fields.length; j++) if (v[fields[j]] !== undefined) checkField(v[fields[j]], name + "." + fields[j], v, out, board);
+    const each = fields.split(",");
+    for (let j = 0; j < each.length; j++) if (v[each[j]] !== undefined) checkField(v[each[j]], name + "." + each[j], v, out, board);
   }
   // Checks that hold between sections, on the merged result.
   for (let i = 0; i < out.schedules.length; i++) {
@@ -365,6 +374,28 @@ export function mergeConfig(input: any, current: SpoolConfig, board: DeviceBoard
     }
   }
   return out;
+}
+
+/**
+ * Merges `input` into `current` and validates the result.
+ *
+ * @param input what the user passed to `spool.setup` (partial).
+ * @param current the configuration in force (full); not modified.
+ * @returns the new full configuration.
+ * @throws Error naming the field path and what would be valid; secrets are described by length only.
+ */
+export function mergeConfig(input: any, current: SpoolConfig, board: DeviceBoard): SpoolConfig {
+  return mergeInto(input, copyConfig(current), () => board);
+}
+
+/**
+ * {@link mergeConfig} from and to JSON text: `current` the JSON of the configuration in force,
+ * the result the merged configuration's JSON. No object of the configuration outlives the call;
+ * `board` is called only when a check needs the board.
+ * @throws Error as {@link mergeConfig}.
+ */
+export function mergeText(input: any, current: string, board: () => DeviceBoard): string {
+  return JSON.stringify(mergeInto(input, JSON.parse(current), board));
 }
 
 /** A copy safe to print: password and token masked. */

@@ -3,10 +3,11 @@
  * apart from the setup part, only for the statement that merges a configuration: `spool.setup`
  * then stores and applies the result without it (docs/memory.md).
  */
-import { mergeConfig } from "../api/config.ts";
+import { mergeConfig, mergeText } from "../api/config.ts";
 
 const part = {
   mergeConfig: mergeConfig,
+  mergeText: mergeText,
 };
 
 export type CheckPart = typeof part;

@@ -114,6 +114,7 @@ const LINK_MEMBERS = [
   "bootConfig",
   "mergeConfig",
   "storeConfig",
+  "mergeText",
   "writeConfigCache",
   "maskConfig",
   "publishStatus",
