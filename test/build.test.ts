@@ -649,7 +649,8 @@ test("a part carries no copy of a function the bundle defines: it calls the bund
         t.true(bundleTop.has(n.name), `part ${p.name} calls ${n.name}, which the bundle does not declare`);
     });
   }
-  t.truthy(r.parts.find((p) => p.name === "setup")!.linkLimit, "the configuration pass loads the setup part");
+  t.truthy(r.parts.find((p) => p.name === "config")!.linkLimit, "the configuration pass loads the config part");
+  t.truthy(r.parts.find((p) => p.name === "check")!.linkLimit, "the config part loads the check part at that pass");
   const mount = r.parts.find((p) => p.name === "mount")!;
   t.truthy(mount.linkLimit, "the store pass loads the mount part");
   t.true(

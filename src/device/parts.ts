@@ -11,6 +11,9 @@
  */
 import type { Hal } from "./hal.ts";
 import type { SetupPart } from "./parts/setup.ts";
+import type { CheckPart } from "./parts/check.ts";
+import type { ConfigPart } from "./parts/config.ts";
+import type { ApplyPart } from "./parts/apply.ts";
 import type { ReportPart } from "./parts/report.ts";
 import type { UplinkPart } from "./parts/uplink.ts";
 import type { SntpPart } from "./parts/sntp.ts";
@@ -21,8 +24,14 @@ import type { ReadPart } from "./parts/read.ts";
 
 /** What each part's default export is. */
 export interface PartTypes {
-  /** Configuration: defaults, validation, masking, the stored copies. */
+  /** `spool.setup`, `spool.config`, `spool.sample`: the first loads the next three in turn. */
   setup: SetupPart;
+  /** A configuration's validation: loaded only while a configuration is merged. */
+  check: CheckPart;
+  /** The stored configuration: the boot's reading (and cache) of it, `spool.setup`'s storing. */
+  config: ConfigPart;
+  /** A new configuration applied to the running parts. */
+  apply: ApplyPart;
   /** The printed report and erase's confirmation. */
   report: ReportPart;
   /** The uplink's code: spool makes an uplink only while it has work. */

@@ -4,6 +4,9 @@
  */
 import type { PartTypes, Parts } from "../../src/device/parts.ts";
 import setupPart from "../../src/device/parts/setup.ts";
+import checkPart from "../../src/device/parts/check.ts";
+import configPart from "../../src/device/parts/config.ts";
+import applyPart from "../../src/device/parts/apply.ts";
 import reportPart from "../../src/device/parts/report.ts";
 import uplinkPart from "../../src/device/parts/uplink.ts";
 import sntpPart from "../../src/device/parts/sntp.ts";
@@ -14,6 +17,9 @@ import readPart from "../../src/device/parts/read.ts";
 
 const PARTS: PartTypes = {
   setup: setupPart,
+  check: checkPart,
+  config: configPart,
+  apply: applyPart,
   report: reportPart,
   uplink: uplinkPart,
   sntp: sntpPart,

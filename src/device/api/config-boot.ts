@@ -1,11 +1,12 @@
 /**
  * The configuration a boot starts with: the stored one (the newer valid slot) merged over the
- * defaults, then a plain `spool.json` adopted if there is one. Runs from the setup part when
+ * defaults, then a plain `spool.json` adopted if there is one. Runs from the config part when
  * the cached configuration (config-load.ts) does not hold for this boot.
  */
 import type { Hal } from "../hal.ts";
+import type { Parts } from "../parts.ts";
 import type { DeviceBoard } from "../board.ts";
-import { defaultConfig, mergeConfig } from "./config.ts";
+import { defaultConfig } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
 import type { ConfigSlot } from "./config-store.ts";
@@ -26,9 +27,10 @@ function reason(e: any): string {
  * only then erased, so a power cut before that adopts it again at the next boot.
  * @throws Error when `defaults` itself does not validate (a firmware bug).
  */
-export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; key: string }): BootConfig {
+export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; key: string; parts: Parts }): BootConfig {
   const hal = o.hal;
   const board = o.board;
+  const mergeConfig = o.parts.load("check").mergeConfig;
   let base = defaultConfig(board);
   if (o.defaults) base = mergeConfig(o.defaults, base, board);
   let cfg = base;
@@ -55,7 +57,7 @@ export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
     if (next) {
       cfg = next;
       try {
-        slotBase = writeConfig({ hal: hal, board: board, current: slotBase, text: JSON.stringify(next) });
+        slotBase = writeConfig({ hal: hal, usable: usableBytes(board), current: slotBase, text: JSON.stringify(next) });
         saved = slotBase;
         // Erased only once stored: a cut before this adopts it again at the next boot.
         hal.storage.erase(IMPORT_FILE);
@@ -71,17 +73,18 @@ export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
 /**
  * Caches the configuration in force for the next boots (config-load.ts), after a boot worked it
  * out or `spool.setup` stored it. A cache that cannot be written is only logged: the next boot
- * works the configuration out again.
+ * works the configuration out again. `text`: the JSON of the configuration in force; `usable`:
+ * the Storage bytes Spool may fill (storage-tidy.ts `usableBytes`).
  */
-export function writeConfigCache(o: { hal: Hal; board: DeviceBoard; boot: BootConfig }): void {
+export function writeConfigCache(o: { hal: Hal; usable: number; boot: Omit<BootConfig, "_cfg">; text: string }): void {
   const hal = o.hal;
   const b = o.boot;
   const head: CacheHead = { k: b._cfgKey, h: slotHeads(hal), b: b._slotBase, s: b._saved ? 1 : 0 };
-  const body = JSON.stringify(head) + "\n" + JSON.stringify(b._cfg);
+  const body = JSON.stringify(head) + "\n" + o.text;
   const text = textCrc(hal, body) + "\n" + body;
   try {
     // The firmware may run this before the boot guards Storage writes (storage-tidy.ts).
-    makeRoom(hal, usableBytes(o.board), footprint(text.length));
+    makeRoom(hal, o.usable, footprint(text.length));
     hal.storage.write(CONFIG_CACHE, text);
   } catch (e) {
     hal.storage.erase(CONFIG_CACHE);

@@ -1,22 +1,23 @@
 /**
  * The configuration at boot, cached. Working out a boot's configuration (the defaults, the
- * stored slots merged over them and validated, a `spool.json` adopted) is the setup part's
- * slowest work. So the setup part writes what it worked out to {@link CONFIG_CACHE}, and later
+ * stored slots merged over them and validated, a `spool.json` adopted) is the config part's
+ * slowest work. So the config part writes what it worked out to {@link CONFIG_CACHE}, and later
  * boots read that file instead, as long as nothing it was worked out from has changed:
- * - the key: the setup part's code (its Storage file name carries a hash of it), the board
+ * - the key: the config and check parts' code (their Storage file names carry a hash of it), the board
  *   profile and the firmware's defaults (a CRC of their JSON);
  * - each slot file's head (`{"seq":N,"crc":C`), which changes with every write of a slot (a
  *   writer that does not know the cache, e.g. an older firmware, still changes it);
  * - no `spool.json` waiting to be adopted;
  * - its CRC (a write cut short may still parse as JSON, with other values).
  *
- * Power loss: the setup part erases the cache before it writes a slot (config-store.ts
+ * Power loss: the config part erases the cache before it writes a slot (config-store.ts
  * `writeConfig`) and writes the cache only after; a cut in between leaves no cache, a cut while
  * writing it a file that does not parse. Either way the next boot works it out again.
  *
- * Both ways run in the setup part (about 550 JsVars while loaded, 730 on the 1,600-JsVar build),
- * at the boot's first pass (firmware/early-config.ts), while little else of the bundle is defined:
- * none of it stays resident (docs/memory.md, sixth round).
+ * Both ways run in the config part (140 JsVars while loaded on the small build's accounting; the
+ * check part it loads to work a configuration out 137), at the boot's first pass
+ * (firmware/early-config.ts), while little else of the bundle is defined: none of it stays
+ * resident (docs/memory.md).
  */
 import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
@@ -24,8 +25,9 @@ import type { SpoolConfig } from "./config.ts";
 import { CONFIG_FILE } from "./config.ts";
 import type { ConfigSlot } from "./config-store.ts";
 import type { Parts } from "../parts.ts";
+import { usableBytes } from "./storage-tidy.ts";
 
-/** The configuration this boot's setup part worked out, with what it was worked out from. */
+/** The configuration this boot's config part worked out, with what it was worked out from. */
 export const CONFIG_CACHE = "spool.cfgc";
 /** The two Storage files the configuration alternates between (config-store.ts). */
 export const CONFIG_SLOTS = ["spool.cfg0", "spool.cfg1"];
@@ -83,7 +85,7 @@ export function textCrc(hal: Hal, body: string): number {
   return hal.crc32(hal.stringToBytes(body));
 }
 
-/** The cached configuration of this boot, or undefined when the setup part must work it out. */
+/** The cached configuration of this boot, or undefined when the config part must work it out. */
 export function readCachedConfig(hal: Hal, key: string): BootConfig | undefined {
   const text = hal.storage.read(CONFIG_CACHE);
   if (text === undefined) return undefined;
@@ -94,37 +96,37 @@ export function readCachedConfig(hal: Hal, key: string): BootConfig | undefined 
     if (+text.substr(0, c) !== textCrc(hal, text.substr(c + 1)) || head.k !== key || head.h !== slotHeads(hal)) return undefined;
     return { _cfg: JSON.parse(text.substr(nl + 1)), _saved: head.s ? head.b : undefined, _slotBase: head.b, _cfgKey: key };
   } catch (_e) {
-    // Cut while it was written: the setup part works it out again.
+    // Cut while it was written: the config part works it out again.
     return undefined;
   }
 }
 
 /**
- * The cached configuration of this boot, read by the setup part (src/device/parts/setup.ts):
- * `_cfg` is undefined when the cache does not hold and the setup part must work it out with
+ * The cached configuration of this boot, read by the config part (src/device/parts/config.ts):
+ * `_cfg` is undefined when the cache does not hold and the config part must work it out with
  * `_cfgKey`.
  */
 export function cachedConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; parts: Parts }): BootConfig {
-  // What a cached configuration was worked out from besides the slots: the setup code, the
+  // What a cached configuration was worked out from besides the slots: the config and check code, the
   // board, the defaults.
-  const key = o.parts.tag("setup") + "," + textCrc(o.hal, JSON.stringify([o.board, o.defaults]));
+  const key = o.parts.tag("config") + "," + o.parts.tag("check") + "," + textCrc(o.hal, JSON.stringify([o.board, o.defaults]));
   return readCachedConfig(o.hal, key) || ({ _cfgKey: key } as BootConfig);
 }
 
 /**
  * The configuration of this boot: the cached one when it holds, otherwise worked out by the
- * setup part (config-boot.ts), which then caches it for the next boots. The setup part reads
+ * config part (config-boot.ts), which then caches it for the next boots. The config part reads
  * the cache too: the boot's first pass (firmware/early-config.ts) runs while little else is
  * defined, where it fits even on a 1,600-JsVar board, and its readers then exist only while
  * they run.
- * @throws Error when the setup part is missing, or `defaults` does not validate.
+ * @throws Error when the config or check part is missing, or `defaults` does not validate.
  */
 export function loadConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; parts: Parts }): BootConfig {
-  const setup = o.parts.load("setup");
-  let b = setup.cachedConfig(o);
+  const part = o.parts.load("config");
+  let b = part.cachedConfig(o);
   if (!b._cfg) {
-    b = setup.bootConfig({ hal: o.hal, board: o.board, defaults: o.defaults, key: b._cfgKey });
-    setup.writeConfigCache({ hal: o.hal, board: o.board, boot: b });
+    b = part.bootConfig({ hal: o.hal, board: o.board, defaults: o.defaults, key: b._cfgKey, parts: o.parts });
+    part.writeConfigCache({ hal: o.hal, usable: usableBytes(o.board), boot: b, text: JSON.stringify(b._cfg) });
   }
   return b;
 }

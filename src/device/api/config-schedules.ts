@@ -1,6 +1,6 @@
 /**
  * The configured schedules, resident: spool.ts runs it at every boot, which must not load the
- * setup part (about 550 JsVars while it runs, docs/memory.md); the setup part calls it back
+ * setup parts (docs/memory.md); the apply part calls it back
  * through the state (`_configSchedules`) when a new configuration replaces them.
  */
 import type { SpoolState } from "./spool-state.ts";

@@ -12,10 +12,9 @@
  * what earlier versions wrote) is adopted at boot: stored into a slot, then erased.
  */
 import type { Hal } from "../hal.ts";
-import type { DeviceBoard } from "../board.ts";
 import { CONFIG_FILE } from "./config.ts";
 import { CONFIG_CACHE, CONFIG_SLOTS, SLOT_BODY, textCrc } from "./config-load.ts";
-import { footprint, makeRoom, usableBytes } from "./storage-tidy.ts";
+import { footprint, makeRoom } from "./storage-tidy.ts";
 
 export { CONFIG_SLOTS };
 /** A plain-JSON configuration to adopt at boot. */
@@ -68,22 +67,23 @@ export function readNewest(hal: Hal): StoredConfig | undefined {
  * Stores `text` as the newest configuration: into the slot other than `current`, read back,
  * then the older slot erased. A power cut at any point leaves the previous configuration or
  * this one in force. Checks for room first (see {@link makeRoom}: the firmware never compacts).
+ * @param usable the Storage bytes Spool may fill (storage-tidy.ts `usableBytes`).
  * @param current where the configuration in force is stored (undefined: nowhere).
  * @returns where it is now.
  * @throws Error when Storage has no room or the file did not read back as written.
  */
-export function writeConfig(o: { hal: Hal; board: DeviceBoard; current: ConfigSlot | undefined; text: string }): ConfigSlot {
+export function writeConfig(o: { hal: Hal; usable: number; current: ConfigSlot | undefined; text: string }): ConfigSlot {
   const hal = o.hal;
   const cur = o.current;
   const slot = cur ? 1 - cur.slot : 0;
   const seq = cur ? cur.seq + 1 : 1;
-  const file = encodeSlot(hal, seq, o.text);
-  makeRoom(hal, usableBytes(o.board), footprint(file.length));
+  makeRoom(hal, o.usable, footprint(encodeSlot(hal, seq, o.text).length));
   // The boot's cached configuration (config-load.ts) goes first: a cut after the slot is written
   // must not leave a cache that still describes the slots before it.
   hal.storage.erase(CONFIG_CACHE);
   const name = CONFIG_SLOTS[slot];
-  hal.storage.write(name, file);
+  // Made again rather than held: one copy of the text fewer while it is read back.
+  hal.storage.write(name, encodeSlot(hal, seq, o.text));
   // Checked as boot will read it (the CRC covers the bytes Storage keeps).
   const back = decodeSlot(hal, hal.storage.read(name));
   if (!back || back.seq !== seq) throw new Error(name + " did not read back as written");

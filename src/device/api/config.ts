@@ -26,12 +26,6 @@ export const MAX_SCHEDULES = 16;
 export const MIN_SAMPLE_MS = 100;
 export const MAX_SAMPLE_MS = 7 * 86400000;
 export const MIN_STATUS_MS = 10000;
-export const TYPES: DatastreamType[] = ["integer", "double", "boolean", "enum", "string", "location"];
-export const REGIONS = ["fra1", "lon1", "ny3", "sgp1", "blr1", ""];
-export const SOURCES = ["temperature", "analog", "synthetic"];
-export const POLICIES: FullPolicy[] = ["overwrite-oldest", "refuse"];
-export const UNANCHORED_POLICIES: UnanchoredPolicy[] = ["wait", "estimate", "drop"];
-export const BAD_PIN_POLICIES = ["keep", "drop"];
 /** Widest estimate window accepted for `clock.maxEstimateWidthMs` (1 day). */
 export const MAX_ESTIMATE_WIDTH_MS = 86400000;
 /**
@@ -83,22 +77,6 @@ export interface SpoolConfig {
   statusEveryMs: number;
 }
 
-/** A configuration key and its known sub-keys (for "unknown field" errors). */
-const SECTIONS: { [key: string]: string[] | null } = {
-  wifi: ["ssid", "password"],
-  blynk: ["token", "host", "region", "scheme", "port"],
-  datastreams: null,
-  schedules: null,
-  buffer: ["policy"],
-  limits: ["batchSize", "dailyQuota", "maxAgeDays", "requestsPerDay"],
-  ntp: ["servers", "port"],
-  clock: ["unanchored", "maxEstimateWidthMs", "validAtBoot"],
-  uplink: ["badPin"],
-  flushDelayMs: null,
-  statusPin: null,
-  statusEveryMs: null,
-};
-
 /** The configuration a board starts with before any `setup`. */
 export function defaultConfig(board: DeviceBoard): SpoolConfig {
   return {
@@ -122,26 +100,32 @@ export function defaultConfig(board: DeviceBoard): SpoolConfig {
   };
 }
 
-/** Throws the error every validation failure uses. */
-function fail(path: string, what: string, got: any): never {
-  throw new Error("spool.setup: " + path + " must be " + what + " (got " + describe(got) + ")");
+/**
+ * The sections of a configuration and their fields, in the order they are checked: "name:field,..."
+ * for an object section, "name" for a value of its own. A string, not an object: made only while
+ * a configuration is checked, where an object at module level would cost JsVars for as long as
+ * the check part is loaded (docs/memory.md); not split into arrays for the same reason.
+ */
+function sections(): string {
+  return "wifi:ssid,password blynk:token,host,region,scheme,port datastreams schedules buffer:policy limits:batchSize,dailyQuota,maxAgeDays,requestsPerDay ntp:servers,port clock:unanchored,maxEstimateWidthMs,validAtBoot uplink:badPin flushDelayMs statusPin statusEveryMs";
 }
 
-/** Secrets are described by their length only. */
-function failSecret(path: string, what: string, got: any): never {
-  const len = typeof got === "string" ? got.length + " characters" : "a " + typeof got;
-  throw new Error("spool.setup: " + path + " must be " + what + " (got " + len + ")");
+/** Throws the error every validation failure uses; a secret (`secret` set) is described by its length only. */
+function fail(path: string, what: string, got: any, secret?: boolean): never {
+  const shown = !secret ? describe(got) : typeof got === "string" ? got.length + " characters" : "a " + typeof got;
+  throw new Error("spool.setup: " + path + " must be " + what + " (got " + shown + ")");
 }
 
 function isObject(v: any): boolean {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function checkKeys(obj: any, path: string, known: string[]): void {
+/** Each key of `obj` one of `known` (comma-separated). */
+function checkKeys(obj: any, path: string, known: string): void {
   const keys = Object.keys(obj);
   for (let i = 0; i < keys.length; i++) {
-    if (known.indexOf(keys[i]) < 0) {
-      throw new Error("spool.setup: unknown field " + path + keys[i] + " (valid: " + known.join(", ") + ")");
+    if (("," + known + ",").indexOf("," + keys[i] + ",") < 0) {
+      throw new Error("spool.setup: unknown field " + path + keys[i] + " (valid: " + known.split(",").join(", ") + ")");
     }
   }
 }
@@ -155,25 +139,20 @@ function intIn(v: any, path: string, lo: number, hi: number): number {
   return v;
 }
 
-/** Host name or IPv4 address: letters, digits, dots, hyphens. */
-function isHost(v: any): boolean {
-  if (typeof v !== "string" || v.length < 1 || v.length > 253) return false;
+/** Whether `v` is a string of 1..`max` letters, digits and characters of `extra`. */
+function charsIn(v: any, max: number, extra: string): boolean {
+  if (typeof v !== "string" || v.length < 1 || v.length > max) return false;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46;
-    if (!ok) return false;
-  }
-  return v.charAt(0) !== "." && v.charAt(0) !== "-";
-}
-
-/** Characters a Blynk auth token is made of. */
-function isTokenText(v: string): boolean {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95;
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || extra.indexOf(v.charAt(i)) >= 0;
     if (!ok) return false;
   }
   return true;
+}
+
+/** Host name or IPv4 address: letters, digits, dots, hyphens, not starting with a dot or hyphen. */
+function isHost(v: any): boolean {
+  return charsIn(v, 253, ".-") && v.charAt(0) !== "." && v.charAt(0) !== "-";
 }
 
 /**
@@ -201,80 +180,63 @@ function pinAt(v: any, path: string): number {
   return p;
 }
 
-function oneOf(v: any, path: string, list: string[]): string {
-  if (list.indexOf(v) < 0) {
-    const shown: string[] = [];
-    for (let i = 0; i < list.length; i++) shown.push(list[i] === "" ? '""' : list[i]);
-    fail(path, "one of " + shown.join(", "), v);
+/** `v` when it is one of `list` (comma-separated; an empty entry is the empty string). */
+function oneOf(v: any, path: string, list: string): string {
+  const all = list.split(",");
+  if (typeof v !== "string" || all.indexOf(v) < 0) {
+    for (let i = 0; i < all.length; i++) if (all[i] === "") all[i] = '""';
+    fail(path, "one of " + all.join(", "), v);
   }
   return v;
 }
 
-function sectionOf(input: any, key: string): any {
-  const v = input[key];
-  if (v === undefined) return undefined;
-  if (!isObject(v)) fail(key, "an object with " + (SECTIONS[key] as string[]).join(", "), v);
-  checkKeys(v, key + ".", SECTIONS[key] as string[]);
-  return v;
+/**
+ * The rule of field `path` (one the table names): "i" lo hi (an integer in lo..hi), or "o" and a
+ * list for {@link oneOf}. A string made by each call, like {@link sections}.
+ */
+function ruleOf(path: string): string[] {
+  const rules =
+    "|blynk.port i 1 65535|limits.batchSize i 1 " +
+    MAX_BATCH +
+    "|limits.dailyQuota i 1 10000000|limits.maxAgeDays i 1 366|limits.requestsPerDay i 24 1000000|ntp.port i 1 65535" +
+    "|clock.maxEstimateWidthMs i 0 " +
+    MAX_ESTIMATE_WIDTH_MS +
+    "|flushDelayMs i 0 3600000|statusEveryMs i " +
+    MIN_STATUS_MS +
+    " 86400000|blynk.region o fra1,lon1,ny3,sgp1,blr1,|blynk.scheme o https,http|buffer.policy o overwrite-oldest,refuse" +
+    "|clock.unanchored o wait,estimate,drop|uplink.badPin o keep,drop|datastreams.type o integer,double,boolean,enum,string,location" +
+    "|datastreams.precision o float32,float64|schedules.source o temperature,analog,synthetic|";
+  const at = rules.indexOf("|" + path + " ");
+  return rules.substring(at + path.length + 2, rules.indexOf("|", at + 1)).split(" ");
 }
 
-function checkWifi(inp: any, out: SpoolConfig): void {
-  if (inp.ssid !== undefined) {
-    if (typeof inp.ssid !== "string" || inp.ssid.length > 32) fail("wifi.ssid", "a string of 0..32 characters", inp.ssid);
-    out.wifi.ssid = inp.ssid;
-  }
-  if (inp.password !== undefined) {
-    const p = inp.password;
-    if (typeof p !== "string" || (p.length > 0 && p.length < 8) || p.length > 63) {
-      failSecret("wifi.password", 'a string of 8..63 characters (WPA2), or "" for an open network', p);
-    }
-    out.wifi.password = p;
-  }
+/** Field `path` checked by its table rule ({@link ruleOf}); `at` names it in errors (default `path`). */
+function byRule(v: any, path: string, at?: string): any {
+  const r = ruleOf(path);
+  return r[0] === "i" ? intIn(v, at || path, +r[1], +r[2]) : oneOf(v, at || path, r[1]);
 }
 
-function checkBlynk(inp: any, out: SpoolConfig, board: DeviceBoard): void {
-  if (inp.token !== undefined) {
-    const t = inp.token;
-    if (typeof t !== "string" || (t.length > 0 && t.length < 8) || t.length > 64 || !isTokenText(t)) {
-      failSecret("blynk.token", 'the device\'s auth token: 8..64 of A-Z a-z 0-9 _ - (or "" for none)', t);
-    }
-    out.blynk.token = t;
-  }
-  if (inp.host !== undefined && inp.region !== undefined) {
-    throw new Error("spool.setup: give blynk.host or blynk.region, not both (a region sets the host to <region>.blynk.cloud)");
-  }
-  if (inp.region !== undefined) {
-    const r = oneOf(inp.region, "blynk.region", REGIONS);
-    out.blynk.host = r === "" ? "blynk.cloud" : r + ".blynk.cloud";
-  }
-  if (inp.host !== undefined) {
-    if (!isHost(inp.host)) fail("blynk.host", "a host name such as fra1.blynk.cloud, without scheme, port or path", inp.host);
-    out.blynk.host = inp.host;
-  }
-  if (inp.scheme !== undefined) {
-    const s = oneOf(inp.scheme, "blynk.scheme", ["https", "http"]);
-    if (s === "https" && !board.tls) {
-      throw new Error('spool.setup: blynk.scheme must be "http" on ' + board.id + ', which has no TLS (got "https")');
-    }
-    // A scheme change without a port moves to that scheme's standard port.
-    if (s !== out.blynk.scheme && inp.port === undefined) out.blynk.port = s === "https" ? 443 : 80;
-    out.blynk.scheme = s as "https" | "http";
-  }
-  if (inp.port !== undefined) out.blynk.port = intIn(inp.port, "blynk.port", 1, 65535);
-}
-
-function checkDatastreams(inp: any): DatastreamConfig[] {
-  if (!Array.isArray(inp) || inp.length > MAX_DATASTREAMS) {
-    fail("datastreams", "an array of at most " + MAX_DATASTREAMS + " {pin, type, precision?}", inp);
-  }
-  const out: DatastreamConfig[] = [];
+/**
+ * The list `inp` of datastreams or schedules (`name`) checked entry by entry: `fields` are an
+ * entry's fields, `most` how many entries there may be.
+ */
+function checkList(inp: any, name: string, fields: string, most: number, board: () => DeviceBoard): any[] {
+  const shape = "{" + fields.replace(",", ", ").replace(",", ", ") + "?}";
+  if (!Array.isArray(inp) || inp.length > most) fail(name, "an array of at most " + most + " " + shape, inp);
+  const out: any[] = [];
   for (let i = 0; i < inp.length; i++) {
     const d = inp[i];
-    const at = "datastreams[" + i + "]";
-    if (!isObject(d)) fail(at, "an object {pin, type, precision?}", d);
-    checkKeys(d, at + ".", ["pin", "type", "precision"]);
+    const at = name + "[" + i + "]";
+    if (!isObject(d)) fail(at, "an object " + shape, d);
+    checkKeys(d, at + ".", fields);
     const pin = pinAt(d.pin, at + ".pin");
-    const type = oneOf(d.type, at + ".type", TYPES as string[]) as DatastreamType;
+    if (name === "schedules") {
+      const every = intIn(d.everyMs, at + ".everyMs", MIN_SAMPLE_MS, MAX_SAMPLE_MS);
+      const source = d.source === undefined ? board().sampler.kind : byRule(d.source, "schedules.source", at + ".source");
+      out.push({ pin: pin, everyMs: every, source: source });
+      continue;
+    }
+    const type = byRule(d.type, "datastreams.type", at + ".type") as DatastreamType;
     for (let j = 0; j < out.length; j++) {
       if (out[j].pin === pin)
         throw new Error("spool.setup: " + at + ".pin V" + pin + " is already datastreams[" + j + "]: one entry per pin");
@@ -283,29 +245,63 @@ function checkDatastreams(inp: any): DatastreamConfig[] {
     if (type === "double") ds.precision = "float32";
     if (d.precision !== undefined) {
       if (type !== "double") fail(at + ".precision", "left out: precision applies to double datastreams only", d.precision);
-      ds.precision = oneOf(d.precision, at + ".precision", ["float32", "float64"]) as "float32" | "float64";
+      ds.precision = byRule(d.precision, "datastreams.precision", at + ".precision");
     }
     out.push(ds);
   }
   return out;
 }
 
-function checkSchedules(inp: any, board: DeviceBoard): ScheduleConfig[] {
-  if (!Array.isArray(inp) || inp.length > MAX_SCHEDULES) {
-    fail("schedules", "an array of at most " + MAX_SCHEDULES + " {pin, everyMs, source?}", inp);
+/**
+ * Field `path` of section `sec` (the input's section; the input itself for a section that is a
+ * value) checked, and set in `out` (the merged configuration).
+ */
+function checkField(v: any, path: string, sec: any, out: any, board: () => DeviceBoard): void {
+  const dot = path.indexOf(".");
+  const section = dot < 0 ? out : out[path.substr(0, dot)];
+  const key = path.substr(dot + 1);
+  if (path === "wifi.ssid") {
+    if (typeof v !== "string" || v.length > 32) fail(path, "a string of 0..32 characters", v);
+  } else if (path === "wifi.password") {
+    if (typeof v !== "string" || (v.length > 0 && v.length < 8) || v.length > 63) {
+      fail(path, 'a string of 8..63 characters (WPA2), or "" for an open network', v, true);
+    }
+  } else if (path === "blynk.token") {
+    if (v !== "" && (!charsIn(v, 64, "_-") || v.length < 8)) {
+      fail(path, 'the device\'s auth token: 8..64 of A-Z a-z 0-9 _ - (or "" for none)', v, true);
+    }
+  } else if (sec.host !== undefined && sec.region !== undefined && (path === "blynk.host" || path === "blynk.region")) {
+    throw new Error("spool.setup: give blynk.host or blynk.region, not both (a region sets the host to <region>.blynk.cloud)");
+  } else if (path === "blynk.host") {
+    if (!isHost(v)) fail(path, "a host name such as fra1.blynk.cloud, without scheme, port or path", v);
+  } else if (path === "blynk.region") {
+    const r = byRule(v, path);
+    section.host = r === "" ? "blynk.cloud" : r + ".blynk.cloud";
+    return;
+  } else if (path === "blynk.scheme") {
+    byRule(v, path);
+    const b = v === "https" ? board() : undefined;
+    if (b && !b.tls) {
+      throw new Error('spool.setup: blynk.scheme must be "http" on ' + b.id + ', which has no TLS (got "https")');
+    }
+    // A scheme change without a port moves to that scheme's standard port.
+    if (v !== section.scheme && sec.port === undefined) section.port = v === "https" ? 443 : 80;
+  } else if (path === "datastreams") {
+    v = checkList(v, path, "pin,type,precision", MAX_DATASTREAMS, board);
+  } else if (path === "schedules") {
+    v = checkList(v, path, "pin,everyMs,source", MAX_SCHEDULES, board);
+  } else if (path === "ntp.servers") {
+    if (!Array.isArray(v) || v.length < 1 || v.length > 4) fail(path, "an array of 1..4 host names", v);
+    for (let i = 0; i < v.length; i++) if (!isHost(v[i])) fail("ntp.servers[" + i + "]", "a host name such as pool.ntp.org", v[i]);
+    v = v.slice();
+  } else if (path === "clock.validAtBoot") {
+    if (v !== true && v !== false) fail(path, "true (the clock is right at power-on: a battery-backed RTC) or false", v);
+  } else if (path === "statusPin") {
+    if (v !== null) v = pinAt(v, path);
+  } else {
+    v = byRule(v, path);
   }
-  const out: ScheduleConfig[] = [];
-  for (let i = 0; i < inp.length; i++) {
-    const s = inp[i];
-    const at = "schedules[" + i + "]";
-    if (!isObject(s)) fail(at, "an object {pin, everyMs, source?}", s);
-    checkKeys(s, at + ".", ["pin", "everyMs", "source"]);
-    const pin = pinAt(s.pin, at + ".pin");
-    const every = intIn(s.everyMs, at + ".everyMs", MIN_SAMPLE_MS, MAX_SAMPLE_MS);
-    const source = s.source === undefined ? board.sampler.kind : oneOf(s.source, at + ".source", SOURCES);
-    out.push({ pin: pin, everyMs: every, source: source });
-  }
-  return out;
+  section[key] = v;
 }
 
 function findStream(c: SpoolConfig, pin: number): DatastreamConfig | undefined {
@@ -313,53 +309,71 @@ function findStream(c: SpoolConfig, pin: number): DatastreamConfig | undefined {
   return undefined;
 }
 
-/** Checks that hold between sections, on the merged result. */
-function checkWhole(c: SpoolConfig): void {
-  for (let i = 0; i < c.schedules.length; i++) {
-    const s = c.schedules[i];
-    const ds = findStream(c, s.pin);
-    if (!ds) {
-      throw new Error(
-        "spool.setup: schedules[" +
-          i +
-          "].pin V" +
-          s.pin +
-          " must be one of the datastreams (add {pin: " +
-          s.pin +
-          ', type: "double"} to datastreams)',
-      );
+/** A deep copy through JSON (configurations hold only JSON values). */
+export function copyConfig(c: SpoolConfig): SpoolConfig {
+  return JSON.parse(JSON.stringify(c));
+}
+
+/**
+ * Merges `input` into `out` (a full configuration, changed in place) and validates the result.
+ * `board` is asked for only when a check needs it (its object costs about 45 JsVars).
+ * @throws Error as {@link mergeConfig}.
+ */
+function mergeInto(input: any, out: any, board: () => DeviceBoard): SpoolConfig {
+  if (!isObject(input)) fail("the configuration", "an object such as {wifi: {ssid, password}, blynk: {token}}", input);
+  const list = sections();
+  // The section names, comma-separated.
+  let names = "";
+  for (let at = 0; at < list.length; ) {
+    let end = list.indexOf(" ", at);
+    if (end < 0) end = list.length;
+    const colon = list.indexOf(":", at);
+    names += (at ? "," : "") + list.substring(at, colon > at && colon < end ? colon : end);
+    at = end + 1;
+  }
+  checkKeys(input, "", names);
+  for (let at = 0; at < list.length; ) {
+    let end = list.indexOf(" ", at);
+    if (end < 0) end = list.length;
+    const colon = list.indexOf(":", at);
+    const own = !(colon > at && colon < end);
+    const name = list.substring(at, own ? end : colon);
+    const fields = own ? "" : list.substring(colon + 1, end);
+    at = end + 1;
+    const v = input[name];
+    if (v === undefined) continue;
+    if (own) {
+      checkField(v, name, input, out, board);
+      continue;
     }
+    if (!isObject(v)) fail(name, "an object with " + fields.split(",").join(", "), v);
+    checkKeys(v, name + ".", fields);
+    const each = fields.split(",");
+    for (let j = 0; j < each.length; j++) if (v[each[j]] !== undefined) checkField(v[each[j]], name + "." + each[j], v, out, board);
+  }
+  // Checks that hold between sections, on the merged result.
+  for (let i = 0; i < out.schedules.length; i++) {
+    const s = out.schedules[i];
+    const ds = findStream(out, s.pin);
+    const at = "spool.setup: schedules[" + i + "].pin V" + s.pin + " must be ";
+    if (!ds) throw new Error(at + "one of the datastreams (add {pin: " + s.pin + ', type: "double"} to datastreams)');
     if (ds.type !== "double" && ds.type !== "integer") {
-      throw new Error(
-        "spool.setup: schedules[" +
-          i +
-          "].pin V" +
-          s.pin +
-          " must be a double or integer datastream: " +
-          s.source +
-          " gives numbers (got " +
-          ds.type +
-          ")",
-      );
+      throw new Error(at + "a double or integer datastream: " + s.source + " gives numbers (got " + ds.type + ")");
     }
   }
-  if (c.statusPin !== null) {
-    const ds = findStream(c, c.statusPin);
+  if (out.statusPin !== null) {
+    const ds = findStream(out, out.statusPin);
     if (!ds || ds.type !== "string") {
       throw new Error(
         "spool.setup: statusPin V" +
-          c.statusPin +
+          out.statusPin +
           " must be a string datastream (add {pin: " +
-          c.statusPin +
+          out.statusPin +
           ', type: "string"} to datastreams)',
       );
     }
   }
-}
-
-/** A deep copy through JSON (configurations hold only JSON values). */
-export function copyConfig(c: SpoolConfig): SpoolConfig {
-  return JSON.parse(JSON.stringify(c));
+  return out;
 }
 
 /**
@@ -371,49 +385,17 @@ export function copyConfig(c: SpoolConfig): SpoolConfig {
  * @throws Error naming the field path and what would be valid; secrets are described by length only.
  */
 export function mergeConfig(input: any, current: SpoolConfig, board: DeviceBoard): SpoolConfig {
-  if (!isObject(input)) fail("the configuration", "an object such as {wifi: {ssid, password}, blynk: {token}}", input);
-  checkKeys(input, "", Object.keys(SECTIONS));
-  const out = copyConfig(current);
-  let sec = sectionOf(input, "wifi");
-  if (sec) checkWifi(sec, out);
-  sec = sectionOf(input, "blynk");
-  if (sec) checkBlynk(sec, out, board);
-  if (input.datastreams !== undefined) out.datastreams = checkDatastreams(input.datastreams);
-  if (input.schedules !== undefined) out.schedules = checkSchedules(input.schedules, board);
-  sec = sectionOf(input, "buffer");
-  if (sec && sec.policy !== undefined) out.buffer.policy = oneOf(sec.policy, "buffer.policy", POLICIES as string[]) as FullPolicy;
-  sec = sectionOf(input, "limits");
-  if (sec) {
-    if (sec.batchSize !== undefined) out.limits.batchSize = intIn(sec.batchSize, "limits.batchSize", 1, MAX_BATCH);
-    if (sec.dailyQuota !== undefined) out.limits.dailyQuota = intIn(sec.dailyQuota, "limits.dailyQuota", 1, 10000000);
-    if (sec.maxAgeDays !== undefined) out.limits.maxAgeDays = intIn(sec.maxAgeDays, "limits.maxAgeDays", 1, 366);
-    if (sec.requestsPerDay !== undefined) out.limits.requestsPerDay = intIn(sec.requestsPerDay, "limits.requestsPerDay", 24, 1000000);
-  }
-  sec = sectionOf(input, "ntp");
-  if (sec && sec.servers !== undefined) {
-    const s = sec.servers;
-    if (!Array.isArray(s) || s.length < 1 || s.length > 4) fail("ntp.servers", "an array of 1..4 host names", s);
-    for (let i = 0; i < s.length; i++) if (!isHost(s[i])) fail("ntp.servers[" + i + "]", "a host name such as pool.ntp.org", s[i]);
-    out.ntp.servers = s.slice();
-  }
-  if (sec && sec.port !== undefined) out.ntp.port = intIn(sec.port, "ntp.port", 1, 65535);
-  sec = sectionOf(input, "clock");
-  if (sec && sec.unanchored !== undefined)
-    out.clock.unanchored = oneOf(sec.unanchored, "clock.unanchored", UNANCHORED_POLICIES as string[]) as UnanchoredPolicy;
-  if (sec && sec.maxEstimateWidthMs !== undefined)
-    out.clock.maxEstimateWidthMs = intIn(sec.maxEstimateWidthMs, "clock.maxEstimateWidthMs", 0, MAX_ESTIMATE_WIDTH_MS);
-  if (sec && sec.validAtBoot !== undefined) {
-    if (sec.validAtBoot !== true && sec.validAtBoot !== false)
-      fail("clock.validAtBoot", "true (the clock is right at power-on: a battery-backed RTC) or false", sec.validAtBoot);
-    out.clock.validAtBoot = sec.validAtBoot;
-  }
-  sec = sectionOf(input, "uplink");
-  if (sec && sec.badPin !== undefined) out.uplink.badPin = oneOf(sec.badPin, "uplink.badPin", BAD_PIN_POLICIES) as "keep" | "drop";
-  if (input.flushDelayMs !== undefined) out.flushDelayMs = intIn(input.flushDelayMs, "flushDelayMs", 0, 3600000);
-  if (input.statusPin !== undefined) out.statusPin = input.statusPin === null ? null : pinAt(input.statusPin, "statusPin");
-  if (input.statusEveryMs !== undefined) out.statusEveryMs = intIn(input.statusEveryMs, "statusEveryMs", MIN_STATUS_MS, 86400000);
-  checkWhole(out);
-  return out;
+  return mergeInto(input, copyConfig(current), () => board);
+}
+
+/**
+ * {@link mergeConfig} from and to JSON text: `current` the JSON of the configuration in force,
+ * the result the merged configuration's JSON. No object of the configuration outlives the call;
+ * `board` is called only when a check needs the board.
+ * @throws Error as {@link mergeConfig}.
+ */
+export function mergeText(input: any, current: string, board: () => DeviceBoard): string {
+  return JSON.stringify(mergeInto(input, JSON.parse(current), board));
 }
 
 /** A copy safe to print: password and token masked. */

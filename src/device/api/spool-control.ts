@@ -1,76 +1,24 @@
 /**
- * `spool.setup` and `spool.sample` and the configured schedules: loaded with the setup part for
- * each call (src/device/parts/setup.ts), working on the resident state (spool-state.ts).
+ * `spool.setup` and `spool.sample`: loaded with the setup part for each call
+ * (src/device/parts/setup.ts), working on the resident state (spool-state.ts).
  */
-import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, describe, mergeConfig } from "./config.ts";
-import type { SpoolConfig } from "./config.ts";
-import { writeConfig } from "./config-store.ts";
-import { writeConfigCache } from "./config-boot.ts";
-import { errorText } from "./error-text.ts";
-import { reconfigureStore } from "./store-open.ts";
-import { configureClock } from "../clock/clock.ts";
-import { restartUplink } from "./uplink-restart.ts";
+import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, describe } from "./config.ts";
 import type { SampleHandle, SpoolState } from "./spool-state.ts";
 
-function sameJson(a: any, b: any): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Applies a new configuration to the running parts that it changes. */
-function apply(S: SpoolState, prev: SpoolConfig, cfg: SpoolConfig): void {
-  if (!sameJson(prev.buffer, cfg.buffer) || !sameJson(prev.datastreams, cfg.datastreams)) {
-    reconfigureStore(S._store, cfg);
-  }
-  if (!sameJson(prev.wifi, cfg.wifi)) {
-    S._netConfig.ssid = cfg.wifi.ssid;
-    S._netConfig.password = cfg.wifi.password;
-    if (S._running) {
-      S._network.stop();
-      S._network.start();
-    }
-  }
-  if (!sameJson(prev.ntp, cfg.ntp)) {
-    configureClock(S._clock, cfg.ntp);
-  }
-  if (!sameJson(prev.clock, cfg.clock)) {
-    S._keeper.configure({
-      policy: cfg.clock.unanchored,
-      maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs,
-      validAtBoot: cfg.clock.validAtBoot,
-    });
-    // Readings that waited may now resolve (or be dropped).
-    if (S._running) S._clockChanged();
-  }
-  const uplinkChanged = !sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || !sameJson(prev.uplink, cfg.uplink);
-  if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) restartUplink(S);
-  if (!sameJson(prev.schedules, cfg.schedules)) S._configSchedules(S);
-  if (prev.statusPin !== cfg.statusPin || prev.statusEveryMs !== cfg.statusEveryMs) S._armStatus();
-}
-
-/** `spool.setup`: validates, stores and applies (see the Spool interface). */
+/**
+ * `spool.setup`: validates, stores and applies (see the Spool interface). Each step's code is a
+ * part of its own, loaded only for that step (docs/memory.md): the check part while the input is
+ * merged, the config part while the result is stored, the apply part while it is applied. The
+ * configurations before and after are held as JSON text, made into objects only where a step
+ * needs them.
+ */
 export function setup(S: SpoolState, input: object): void {
-  const board = S._boardOf();
-  const prev = S._config();
-  const next = mergeConfig(input, prev, board);
-  const text = JSON.stringify(next);
+  const prev = JSON.stringify(S._config());
+  const text = S._parts.load("check").mergeText(input, prev, S._boardOf);
   // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
-  const changed = !S._saved || text !== JSON.stringify(prev);
-  if (changed) {
-    // Held while the slots change (the one `_saved` names is erased once the new one is
-    // written), and for good if this fails.
-    S._cfg = prev;
-    try {
-      S._slotBase = writeConfig({ hal: S._hal, board: board, current: S._slotBase, text: text });
-    } catch (e) {
-      throw new Error("spool.setup: the configuration could not be stored (" + errorText(e) + "); the previous one stays in force");
-    }
-    S._saved = S._slotBase;
-  }
-  // Written after the slot (which erased the old cache first): the next boot needs no setup part.
-  if (changed)
-    writeConfigCache({ hal: S._hal, board: board, boot: { _cfg: next, _saved: S._saved, _slotBase: S._slotBase, _cfgKey: S._cfgKey } });
-  S._adopt(next);
-  apply(S, prev, next);
+  if (!S._saved || text !== prev) S._parts.load("config").storeConfig(S, text, prev);
+  S._adopt(JSON.parse(text));
+  S._parts.load("apply").apply(S, prev);
 }
 
 /** `spool.sample`: checks its arguments and adds a user schedule (see the Spool interface). */

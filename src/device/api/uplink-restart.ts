@@ -1,5 +1,5 @@
 /**
- * Starting the uplink afresh: part code (the setup part for a changed token, host, limits or
+ * Starting the uplink afresh: part code (the apply part for a changed token, host, limits or
  * flush delay; the report part after an erase), so that it is not a resident function.
  */
 import type { SpoolState } from "./spool-state.ts";

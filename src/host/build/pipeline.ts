@@ -108,6 +108,9 @@ export interface PartSpec {
 /** The default firmware's parts: code that is rarely called, so it costs no RAM until it is. */
 export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "setup", entry: join(ROOT, "src", "device", "parts", "setup.ts") },
+  { name: "check", entry: join(ROOT, "src", "device", "parts", "check.ts") },
+  { name: "config", entry: join(ROOT, "src", "device", "parts", "config.ts") },
+  { name: "apply", entry: join(ROOT, "src", "device", "parts", "apply.ts") },
   { name: "report", entry: join(ROOT, "src", "device", "parts", "report.ts") },
   { name: "uplink", entry: join(ROOT, "src", "device", "parts", "uplink.ts") },
   { name: "sntp", entry: join(ROOT, "src", "device", "parts", "sntp.ts") },
