@@ -14,7 +14,7 @@ import { build } from "../build/index.ts";
 import { readConfigFile, writeTempConfig } from "../flash/config-file.ts";
 import { COMPACT_WAIT_S, compactPlan, compactScript, flashPlan, parseBaud, parsePort, type FlashPlan } from "../flash/plan.ts";
 import { checkPort, FlashError } from "../flash/port.ts";
-import { interpretCompactOutput, runEspruino } from "../flash/run.ts";
+import { interpretCompactOutput, runEspruino, BANNER } from "../flash/run.ts";
 import {
   BACKUP_DIR,
   backupPath,
@@ -227,13 +227,24 @@ const WAIT_S_PER_KB = 0.15;
  * Runs `code` on the board (sent as a file: the CLI sends reset() first) and returns what it
  * printed, listening long enough for `printsKb` of output.
  */
-async function runScript(link: Link, name: string, code: string, printsKb = 0, timeoutMs = BASE_TIMEOUT_MS): Promise<string> {
+/** The firmware's banner, a whole line: the board restarted. */
+const RESTARTED = new RegExp(`${BANNER.source}\\r?\\n`);
+
+async function runScript(
+  link: Link,
+  name: string,
+  code: string,
+  printsKb = 0,
+  timeoutMs = BASE_TIMEOUT_MS,
+  until?: RegExp,
+): Promise<string> {
   const script = join(link.dir, name);
   writeFileSync(script, code);
   const waitS = COMPACT_WAIT_S + Math.ceil(printsKb * WAIT_S_PER_KB);
   return runEspruino(compactPlan({ port: link.port, baud: link.baud, espruino: link.espruino, script, waitS }), {
     timeoutMs: timeoutMs + waitS * 1000 + Math.ceil((code.length / 1024) * MS_PER_KB),
     interpret: (out) => out,
+    until,
   });
 }
 
@@ -296,7 +307,9 @@ async function compactStep(link: Link, kept: Snapshot, code: string, restart: bo
     return loss.wipe;
   }
   console.log("spool flash: every kept file checked after the compaction");
-  if (restart) await runScript(link, "restart.js", "load();");
+  // Done once the firmware's banner is out: a firmware that logs (an uplink retrying an
+  // unreachable host) never lets the CLI see the quiet it waits for.
+  if (restart) await runScript(link, "restart.js", "load();", 0, BASE_TIMEOUT_MS, RESTARTED);
   return false;
 }
 

@@ -103,12 +103,20 @@ export interface StorageStatsLike {
 
 /**
  * Runs the CLI, streaming its output to `onOutput`; `interpret` reads the output (default: an
- * upload's, {@link interpretCliOutput}).
+ * upload's, {@link interpretCliOutput}). With `until`, the run is over as soon as the output
+ * matches it: the CLI is stopped then (it otherwise waits for the board to fall quiet, which a
+ * running firmware that logs may never do).
  * @throws FlashError when the CLI is missing, times out, or the upload failed.
  */
 export function runEspruino<T = FlashOutcome>(
   plan: FlashPlan,
-  options: { timeoutMs: number; onOutput?: (text: string) => void; cwd?: string; interpret?: (output: string, plan: FlashPlan) => T },
+  options: {
+    timeoutMs: number;
+    onOutput?: (text: string) => void;
+    cwd?: string;
+    interpret?: (output: string, plan: FlashPlan) => T;
+    until?: RegExp;
+  },
 ): Promise<T> {
   const interpret = options.interpret ?? (interpretCliOutput as unknown as (output: string, plan: FlashPlan) => T);
   return new Promise((resolve, reject) => {
@@ -118,6 +126,7 @@ export function runEspruino<T = FlashOutcome>(
       const s = b.toString("utf8");
       output += s;
       options.onOutput?.(s);
+      if (options.until?.test(output)) child.kill("SIGTERM");
     };
     child.stdout.on("data", take);
     child.stderr.on("data", take);
