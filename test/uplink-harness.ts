@@ -257,3 +257,35 @@ export async function makeRig(o: RigOptions = {}): Promise<Rig> {
   };
   return rig;
 }
+
+/**
+ * test/uplink-entry.ts built for ESP32 and booted in a simulated world with the local server at
+ * `HOST` and an access point "home"/"secret" (`wifi`: in range from the start), the device's
+ * clock set to the world's. `close()` ends the device and the server.
+ */
+export async function bootUplinkEntry(o: { wifi: boolean }) {
+  const board = readBoard("esp32");
+  const { code } = await build({ board, entry: fileURLToPath(new URL("./uplink-entry.ts", import.meta.url)), write: false });
+  const world = simWorld({ network: { wifi: o.wifi, ap: { ssid: "home", password: "secret" } } });
+  const server = await startServer({
+    db: ":memory:",
+    quiet: true,
+    devices: DEVICES,
+    limits: { rateLimit: 0 },
+    clock: () => world.clock.trueEpochMs(),
+  });
+  world.network.route(HOST, server.port);
+  const sim = world.device({ board });
+  const close = async () => {
+    sim.close();
+    await server.close();
+  };
+  try {
+    sim.boot(code);
+    sim.eval(`setTime(${world.clock.trueEpochMs() / 1000})`);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { board, world, server, sim, close };
+}

@@ -1,31 +1,13 @@
 // End to end: the uplink, the store and the network manager built for the ESP32 and run in the
 // simulated Espruino (its Wifi and http modules, NOR flash), against the local server.
 import test from "ava";
-import { fileURLToPath } from "node:url";
-import { build } from "../src/host/build/index.ts";
-import { simWorld, readBoard } from "../src/host/sim/testing.ts";
-import { startServer } from "../src/host/server/index.ts";
-import { DEVICES, TOKEN } from "./uplink-harness.ts";
+import { bootUplinkEntry, TOKEN } from "./uplink-harness.ts";
 
-const ENTRY = fileURLToPath(new URL("./uplink-entry.ts", import.meta.url));
 const MIN = 60_000;
 
 test("ESP32 in the simulation: offline backlog, WiFi comes and goes, everything lands once, in pieces", async (t) => {
-  const board = readBoard("esp32");
-  const { code } = await build({ board, entry: ENTRY, write: false });
-  const world = simWorld({ network: { wifi: false, ap: { ssid: "home", password: "secret" } } });
-  const server = await startServer({
-    db: ":memory:",
-    quiet: true,
-    devices: DEVICES,
-    limits: { rateLimit: 0 },
-    clock: () => world.clock.trueEpochMs(),
-  });
-  world.network.route("blynk.test", server.port);
-  const sim = world.device({ board });
+  const { board, world, server, sim, close } = await bootUplinkEntry({ wifi: false });
   try {
-    sim.boot(code);
-    sim.eval(`setTime(${world.clock.trueEpochMs() / 1000})`);
     const cfg = {
       wifi: { ssid: "home", password: "secret" },
       blynk: {
@@ -69,7 +51,6 @@ test("ESP32 in the simulation: offline backlog, WiFi comes and goes, everything 
     const h = server.history(TOKEN, "V0");
     for (let i = 1; i < 1500; i++) if (h[i][0] <= h[i - 1][0]) t.fail(`V0 out of order at ${i}`);
   } finally {
-    sim.close();
-    await server.close();
+    await close();
   }
 });

@@ -3,33 +3,15 @@
 // spool.flush() does not cut that wait short (flushing beside the round overlapped the parts that
 // write its anchor: docs/memory.md "Inside a flush"). The uplink runs in the simulated Espruino.
 import test from "ava";
-import { fileURLToPath } from "node:url";
-import { build } from "../src/host/build/index.ts";
-import { simWorld, readBoard } from "../src/host/sim/testing.ts";
-import { startServer } from "../src/host/server/index.ts";
-import { DEVICES, TOKEN } from "./uplink-harness.ts";
+import { bootUplinkEntry, TOKEN } from "./uplink-harness.ts";
 
-const ENTRY = fileURLToPath(new URL("./uplink-entry.ts", import.meta.url));
 /** The uplink's default syncWaitMs (src/device/uplink/uplink.ts). */
 const SYNC_WAIT_MS = 3000;
 
 /** ms from the link coming up to the uplink's first request. */
 async function firstRequestAt(sync: Record<string, unknown>, duringWait: string[] = []): Promise<number> {
-  const board = readBoard("esp32");
-  const { code } = await build({ board, entry: ENTRY, write: false });
-  const world = simWorld({ network: { wifi: true, ap: { ssid: "home", password: "secret" } } });
-  const server = await startServer({
-    db: ":memory:",
-    quiet: true,
-    devices: DEVICES,
-    limits: { rateLimit: 0 },
-    clock: () => world.clock.trueEpochMs(),
-  });
-  world.network.route("blynk.test", server.port);
-  const sim = world.device({ board });
+  const { world, server, sim, close } = await bootUplinkEntry({ wifi: true });
   try {
-    sim.boot(code);
-    sim.eval(`setTime(${world.clock.trueEpochMs() / 1000})`);
     const blynk = { token: TOKEN, host: "blynk.test", scheme: "http", port: 80 };
     sim.eval(`t.start(${JSON.stringify({ wifi: { ssid: "home", password: "secret" }, blynk, ...sync })})`);
     sim.eval("t.append(0, 10, 1000)");
@@ -47,8 +29,7 @@ async function firstRequestAt(sync: Record<string, unknown>, duringWait: string[
       throw new Error("the readings did not land");
     return at;
   } finally {
-    sim.close();
-    await server.close();
+    await close();
   }
 }
 
