@@ -118,10 +118,10 @@ export function bootHal(dev: Device, opts: { epochMs?: number } = {}): TestHal {
     setTime: (ms) => {
       offset = ms - clock.now;
     },
-    setTimeout: (fn, ms) => {
+    setTimeout: (fn, ms, a, b) => {
       const t = clock.after(ms, () => {
         live.delete(t);
-        fn();
+        fn(a, b);
       });
       live.add(t);
       return t;
@@ -130,9 +130,9 @@ export function bootHal(dev: Device, opts: { epochMs?: number } = {}): TestHal {
       clock.cancel(id as ClockTask);
       live.delete(id as ClockTask);
     },
-    setInterval: (fn, ms) => {
+    setInterval: (fn, ms, a, b) => {
       const box: { task?: ClockTask } = {};
-      every(fn, ms, box);
+      every(() => fn(a, b), ms, box);
       return box;
     },
     clearInterval: (id: TimerId) => {

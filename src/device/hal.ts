@@ -136,9 +136,15 @@ export interface Hal {
   uptime(): number;
   /** Steps the interpreter's clock (Espruino's `setTime`); pending timers keep their delays. */
   setTime(epochMs: number): void;
-  setTimeout(fn: () => void, ms: number): TimerId;
+  /**
+   * Calls `fn(a, b)` once after `ms`. The arguments are Espruino's (kept in the timer): a
+   * function at module level given what it needs this way costs less than a closure, whose
+   * scope stays alive as long as the timer (docs/memory.md).
+   */
+  setTimeout(fn: (a?: any, b?: any) => void, ms: number, a?: unknown, b?: unknown): TimerId;
   clearTimeout(id: TimerId): void;
-  setInterval(fn: () => void, ms: number): TimerId;
+  /** Calls `fn(a, b)` every `ms` (the arguments as {@link Hal.setTimeout}'s). */
+  setInterval(fn: (a?: any, b?: any) => void, ms: number, a?: unknown, b?: unknown): TimerId;
   clearInterval(id: TimerId): void;
   /** CRC-32 (IEEE, as zlib) of bytes, native `E.CRC32`. */
   crc32(data: Uint8Array): number;
@@ -193,17 +199,15 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
   const E = g.E;
   const getTime = g.getTime;
   const setTime = g.setTime;
-  const req = g.require;
-  const defragForTls = g.defragForTls;
   // getTime() counts from boot until the clock is first set; every step we make is remembered
   // so that uptime survives it.
   let stepSec = 0;
   const bootSec = g.startSec !== undefined ? g.startSec : getTime();
-  let http: HttpPort | undefined;
-  let dgram: DgramPort | undefined;
   // Where the interpreter's own function fits, it is stored as is: a wrapper costs about seven
   // JsVars for as long as the Hal lives, a stored builtin about two (docs/memory.md). Storage is
-  // the module itself (its read gives a string, or undefined when there is no such file).
+  // the module itself (its read gives a string, or undefined when there is no such file). The
+  // closures below share this function's scope, which lives as long as the Hal: only what they
+  // use is in it.
   const hal: Hal = {
     flash: {
       read: (addr, length) => flash.read(length, addr),
@@ -217,27 +221,10 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
     },
     storage: g.require("Storage"),
     wifi: g.hasWifi ? g.require("Wifi") : undefined,
-    // http and dgram are loaded lazily: each module costs RAM on the device.
-    get http(): HttpPort {
-      if (!http) {
-        const h = req("http") as HttpPort;
-        // Espruino quirk (Linux build): mbedtls takes its buffers as contiguous JsVars and the
-        // interpreter asserts instead of failing the handshake when they are scattered.
-        http = defragForTls
-          ? {
-              request: (o, cb) => {
-                if (o.protocol === "https:") E.defrag();
-                return h.request(o, cb);
-              },
-            }
-          : h;
-      }
-      return http as HttpPort;
-    },
-    get dgram(): DgramPort {
-      if (!dgram) dgram = req("dgram");
-      return dgram as DgramPort;
-    },
+    // Loaded at once: a lazy getter costs about seven JsVars each for good, more than the module
+    // itself, and every running firmware loads both (SNTP, then the first flush).
+    http: g.defragForTls ? tlsHttp(g.require("http"), E) : g.require("http"),
+    dgram: g.require("dgram"),
     now: () => getTime() * 1000,
     uptime: () => {
       "ram";
@@ -275,4 +262,18 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
   // object (a dozen properties) would live as long as the Hal.
   g = undefined as unknown as EspruinoGlobals;
   return hal;
+}
+
+/**
+ * Espruino quirk (Linux build): mbedtls takes its buffers as contiguous JsVars and the
+ * interpreter asserts instead of failing the handshake when they are scattered, so each https
+ * request defragments first. Made in its own function: its closure keeps only `h` and `E`.
+ */
+function tlsHttp(h: HttpPort, E: any): HttpPort {
+  return {
+    request: (o, cb) => {
+      if (o.protocol === "https:") E.defrag();
+      return h.request(o, cb);
+    },
+  };
 }

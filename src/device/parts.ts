@@ -101,12 +101,24 @@ export function storageParts(hal: Hal, files: () => string): Parts {
   };
 }
 
-/** Erases the part files of other builds (left by earlier firmware); `files` as for {@link storageParts}. */
+/**
+ * Erases the part files of other builds (left by earlier firmware): the names
+ * {@link partFilePattern} matches that `files` (as for {@link storageParts}) does not list. The
+ * match is spelled out: a RegExp used once brings the RegExp class, about 7 JsVars for as long
+ * as the firmware runs.
+ */
 export function sweepParts(hal: Hal, files: () => string): void {
   const mine = files() + " ";
   const all = hal.storage.list();
-  const pattern = partFilePattern();
   for (let i = 0; i < all.length; i++) {
-    if (pattern.test(all[i]) && mine.indexOf(" " + all[i] + " ") < 0) hal.storage.erase(all[i]);
+    const f = all[i];
+    const dot = f.lastIndexOf(".");
+    // "spool.", a name of a-z, ".", eight hex digits
+    let part = f.substr(0, 6) === "spool." && dot > 6 && f.length - dot === 9;
+    for (let j = 6; part && j < f.length; j++) {
+      const c = f.charCodeAt(j);
+      part = j < dot ? c >= 97 && c <= 122 : j === dot || (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+    }
+    if (part && mine.indexOf(" " + f + " ") < 0) hal.storage.erase(f);
   }
 }

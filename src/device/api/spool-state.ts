@@ -73,13 +73,15 @@ export interface SpoolState {
   _uplinkCheck: TimerId | undefined;
   /** The flush delay after a reading while no uplink exists. */
   _flushTimer: TimerId | undefined;
-  _running: boolean;
+  /** 1 while started (numbers, not booleans, here: a boolean property costs a JsVar more). */
+  _running: number;
   _schedules: Schedule[];
   _statusTimer: TimerId | undefined;
   _tidyTimer: TimerId | undefined;
-  _surveyed: boolean;
+  /** 1 once the store's readings were surveyed (start()). */
+  _surveyed: number;
   /** The uplink dropped readings the last survey counted as unresolved: survey again for the status. */
-  _surveyStale: boolean;
+  _surveyStale: boolean | undefined;
   /** spool.record (a closure of createSpool: the hot path reads the store and the keeper from its scope). */
   _record(pin: any, value: any): void;
   // The resident functions: methods every state gets from spool.ts's SpoolCore (its prototype).
@@ -92,7 +94,6 @@ export interface SpoolState {
   _arm(s: Schedule): void;
   _sourceFn(name: string): () => any;
   _survey(): void;
-  _tidy(): void;
   _liveUplink(fresh: boolean): Uplink | undefined;
   _clockChanged(): void;
   _appended(): void;

@@ -35,7 +35,7 @@ export function status(S: SpoolState): SpoolStatus {
   const keeper = S._keeper;
   const board = S._boardOf();
   if (S._surveyStale) {
-    S._surveyStale = false;
+    S._surveyStale = undefined;
     S._survey();
   }
   const s = S._store.stats();
@@ -55,12 +55,11 @@ export function status(S: SpoolState): SpoolStatus {
     if (x.lastError) e.lastError = x.lastError;
     sampling.push(e);
   }
-  const n = S._network.status();
   const now = clockNow(keeper);
   return {
     board: board.id,
     version: S._version,
-    running: S._running,
+    running: !!S._running,
     queue: {
       pending: s.pending,
       oldestAgeS: s.pending ? oldestAgeS(S, clock) : null,
@@ -103,7 +102,7 @@ export function status(S: SpoolState): SpoolStatus {
       requestsPerDay: cfg.limits.requestsPerDay,
       batchLimit: u ? u.batchLimit : 0,
       hint: u && u.hint ? u.hint : null,
-      warning: u && u.warning ? u.warning : n.error || null,
+      warning: u && u.warning ? u.warning : S._network._error || null,
     },
     network: { kind: board.network, ssid: cfg.wifi.ssid, up: S._network.isUp() },
     sampling: sampling,

@@ -108,21 +108,9 @@ export interface Spool {
  * Linux build: docs/target-espruino.md).
  */
 class SpoolCore {
-  /**
-   * Run at boot and hourly: says when Storage's trash nears the usable limit (the firmware never
-   * compacts: storage-tidy.ts). The check comes with the report part, so it is not resident.
-   */
-  _tidy(this: SpoolState): void {
-    try {
-      this._parts.load("report").tidyStorage(this._hal, this._boardOf(), 0);
-    } catch (e) {
-      this._hal.log("spool: Storage not checked: " + errorText(e));
-    }
-  }
-
   _survey(this: SpoolState): void {
     this._parts.load("clock").surveyStore(this._keeper, this._store);
-    this._surveyed = true;
+    this._surveyed = 1;
   }
 
   /**
@@ -170,19 +158,7 @@ class SpoolCore {
   }
 
   _arm(this: SpoolState, s: Schedule): void {
-    const S = this;
-    if (s.timer === undefined)
-      s.timer = S._hal.setInterval(() => {
-        try {
-          const v = s.fn();
-          if (v === undefined) return;
-          S._record(s.pin, v);
-          s.samples++;
-        } catch (e) {
-          s.errors++;
-          s.lastError = errorText(e);
-        }
-      }, s.everyMs);
+    if (s.timer === undefined) s.timer = this._hal.setInterval(sample, s.everyMs, this, s);
   }
 
   _disarm(this: SpoolState, s: Schedule): void {
@@ -301,6 +277,36 @@ class SpoolCore {
   }
 }
 
+/*
+ * The callbacks of the timers that live at rest, at module level and given the state (and the
+ * schedule) as the timer's arguments: a closure would keep its scope as long as the timer.
+ */
+
+/**
+ * Run at boot and hourly: says when Storage's trash nears the usable limit (the firmware never
+ * compacts: storage-tidy.ts). The check comes with the report part, so it is not resident.
+ */
+function tidy(S: SpoolState): void {
+  try {
+    S._parts.load("report").tidyStorage(S._hal, S._boardOf(), 0);
+  } catch (e) {
+    S._hal.log("spool: Storage not checked: " + errorText(e));
+  }
+}
+
+/** One sample of a schedule: recorded, or its error counted. */
+function sample(S: SpoolState, s: Schedule): void {
+  try {
+    const v = s.fn();
+    if (v === undefined) return;
+    S._record(s.pin, v);
+    s.samples++;
+  } catch (e) {
+    s.errors++;
+    s.lastError = errorText(e);
+  }
+}
+
 /** A function that returns `v`: made here, it keeps nothing of its caller's scope. */
 function constant<T>(v: T): () => T {
   return () => v;
@@ -314,37 +320,36 @@ function constant<T>(v: T): () => T {
  * @throws Error when the store cannot be opened on this board.
  */
 export function createSpool(o: SpoolOptions): Spool {
-  const hal = o.hal;
-  const boardOf = typeof o.board === "function" ? o.board : constant(o.board);
-  // Only for the boot: the closures below keep this scope, so it is dropped at the end.
-  let board: DeviceBoard | undefined = boardOf();
-  const parts = o.parts;
+  // The closures made here keep this function's whole scope for good (Espruino keeps every
+  // variable of it, not only those they use), so it has five: the options (dropped at the end),
+  // the state, and the store and keeper that spool.record reads. The rest is read from the
+  // options and the state while the boot needs it.
+  //
   // What spool keeps between calls, shared with the code the setup and report parts bring for
   // the rare calls (spool-state.ts). The boot configuration's object (cfg, saved, slotBase)
   // becomes that state: one object fewer. Its `_cfg` is read as `S._cfg!` during the boot (a
   // local would keep it alive with this scope) and dropped at the end when it is stored.
-  const S = (o.config || loadConfig({ hal: hal, board: board, defaults: o.defaults, parts: parts })) as unknown as SpoolState;
-  S._hal = hal;
-  S._boardOf = boardOf;
+  const S = (o.config ||
+    loadConfig({
+      hal: o.hal,
+      board: typeof o.board === "function" ? o.board() : o.board,
+      defaults: o.defaults,
+      parts: o.parts,
+    })) as unknown as SpoolState;
+  S._hal = o.hal;
+  S._boardOf = typeof o.board === "function" ? o.board : constant(o.board);
   S._version = o.version || "?";
   S._sources = o.sources || {};
-  // The closures below keep this function's whole scope (Espruino keeps every variable of it, not
-  // only those they use): the options, with the firmware's defaults, are not needed after this.
-  const opened = o.store;
-  // Dropped once the clock has them: the closures below keep this scope.
-  let anchors = opened && o.anchors;
-  let surveyed = opened && o.surveyed;
-  o = undefined as unknown as SpoolOptions;
-  S._parts = parts;
-  const store = opened || openStore({ hal: hal, board: board, config: S._cfg!, parts: parts });
+  S._parts = o.parts;
+  const store = o.store || openStore({ hal: S._hal, board: S._boardOf(), config: S._cfg!, parts: S._parts });
   S._store = store;
   // The clock makes its SNTP client from the SNTP part for each sync round and drops it after
   // (src/device/clock/clock.ts); between rounds it keeps the timer to the next one.
   S._clock = new Clock({
-    hal: hal,
+    hal: S._hal,
     log: store,
-    anchors: anchors,
-    parts: parts,
+    anchors: o.store && o.anchors,
+    parts: S._parts,
     ntp: S._cfg!.ntp,
     policy: S._cfg!.clock.unanchored,
     maxEstimateWidthMs: S._cfg!.clock.maxEstimateWidthMs,
@@ -353,33 +358,29 @@ export function createSpool(o: SpoolOptions): Spool {
     // HTTP Date's time.
     onChange: () => S._clockChanged(),
   });
-  anchors = undefined;
   const keeper = S._clock.keeper;
-  if (surveyed) {
-    keeper._entries = surveyed._entries;
-    keeper._overflowReadings = surveyed._overflowReadings;
-  }
-  S._surveyed = !!surveyed;
-  surveyed = undefined;
+  if (o.store && o.surveyed) {
+    keeper._entries = o.surveyed._entries;
+    keeper._overflowReadings = o.surveyed._overflowReadings;
+    S._surveyed = 1;
+  } else S._surveyed = 0;
   S._keeper = keeper;
   S._netConfig = { ssid: S._cfg!.wifi.ssid, password: S._cfg!.wifi.password };
   S._network = createNetwork({
-    hal: hal,
-    network: board.network,
+    hal: S._hal,
+    network: S._boardOf().network,
     config: S._netConfig,
-    reconnect: board.wifiReconnect,
+    reconnect: S._boardOf().wifiReconnect,
   });
-  board = undefined;
   /*
    * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
    * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
    */
   S._uplinkKeep = {};
-  S._running = false;
+  S._running = 0;
   S._schedules = [];
-  S._surveyStale = false;
   Object.setPrototypeOf(S, SpoolCore.prototype);
-  S._tidy();
+  tidy(S);
   S._network.onChange((up) => {
     if (!S._running) return;
     if (up) S._clock.start();
@@ -387,6 +388,8 @@ export function createSpool(o: SpoolOptions): Spool {
     if (S._uplink) S._uplink.linkChanged(up);
     else if (up) S._liveUplink(true);
   });
+  // The options, with the firmware's defaults, are not needed after this.
+  o = undefined as unknown as SpoolOptions;
 
   function record(pin: any, value: any): void {
     "ram";
@@ -411,22 +414,22 @@ export function createSpool(o: SpoolOptions): Spool {
   S._adopt(S._cfg!);
 
   return {
-    setup: (config) => parts.load("setup").setup(S, config),
-    config: () => parts.load("setup").maskConfig(S._config()),
+    setup: (config) => S._parts.load("setup").setup(S, config),
+    config: () => S._parts.load("setup").maskConfig(S._config()),
     record: record,
-    sample: (pin, fn, everyMs) => parts.load("setup").sample(S, pin, fn, everyMs),
+    sample: (pin, fn, everyMs) => S._parts.load("setup").sample(S, pin, fn, everyMs),
     flush: () => {
       if (!S._running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
       const u = S._liveUplink(false);
       if (!u) throw new Error('spool.flush: no Blynk token is set; call spool.setup({blynk: {token: "..."}})');
       u.flushNow();
     },
-    status: () => parts.load("report").status(S),
-    report: () => parts.load("report").report(S),
+    status: () => S._parts.load("report").status(S),
+    report: () => S._parts.load("report").report(S),
     start: () => {
       if (S._running) return;
-      S._running = true;
-      S._tidyTimer = hal.setInterval(() => S._tidy(), TIDY_EVERY_MS);
+      S._running = 1;
+      S._tidyTimer = S._hal.setInterval(tidy, TIDY_EVERY_MS, S);
       if (!S._surveyed) S._survey();
       S._network.start();
       if (S._network.isUp()) S._clock.start();
@@ -437,22 +440,22 @@ export function createSpool(o: SpoolOptions): Spool {
     },
     stop: () => {
       if (!S._running) return;
-      S._running = false;
+      S._running = 0;
       for (let i = 0; i < S._schedules.length; i++) S._disarm(S._schedules[i]);
-      if (S._tidyTimer !== undefined) hal.clearInterval(S._tidyTimer);
+      if (S._tidyTimer !== undefined) S._hal.clearInterval(S._tidyTimer);
       S._tidyTimer = undefined;
       S._armStatus();
       if (S._uplink) S._uplink.stop();
       // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
       S._uplink = undefined;
       S._store.held = undefined;
-      if (S._uplinkCheck !== undefined) hal.clearInterval(S._uplinkCheck);
+      if (S._uplinkCheck !== undefined) S._hal.clearInterval(S._uplinkCheck);
       S._uplinkCheck = undefined;
-      if (S._flushTimer !== undefined) hal.clearTimeout(S._flushTimer);
+      if (S._flushTimer !== undefined) S._hal.clearTimeout(S._flushTimer);
       S._flushTimer = undefined;
       S._clock.stop();
       S._network.stop();
     },
-    erase: (confirm) => parts.load("report").erase(S, confirm),
+    erase: (confirm) => S._parts.load("report").erase(S, confirm),
   };
 }

@@ -14,7 +14,7 @@ export function datastreamTable(c: SpoolConfig): { [pin: string]: StoreDatastrea
     const d = c.datastreams[i];
     const e: StoreDatastream = { type: d.type };
     if (d.precision) e.precision = d.precision;
-    t[String(d.pin)] = e;
+    t["" + d.pin] = e;
   }
   return t;
 }

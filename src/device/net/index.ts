@@ -25,25 +25,19 @@ export interface NetworkOptions {
   backoff?: { baseMs: number; capMs: number };
 }
 
-export interface NetworkStatus {
-  up: boolean;
-  /** Join attempts since the last time the network was up. */
-  attempts: number;
-  ip?: string;
-  lastDisconnectReason?: string;
-  /** Set when WiFi is needed but not configured, or while the access point rejects the password. */
-  error?: string;
-}
-
 export interface Network {
   /** Joins (WiFi) or reports the network up (linux). */
   start(): void;
   /** Leaves WiFi and stops rejoining. */
   stop(): void;
   isUp(): boolean;
-  /** `cb(true)` when the network comes up, `cb(false)` when it goes down. */
+  /**
+   * Sets the one listener: `cb(true)` when the network comes up, `cb(false)` when it goes down
+   * (one: spool's, which tells the clock and the uplink; an array would cost JsVars at rest).
+   */
   onChange(cb: (up: boolean) => void): void;
-  status(): NetworkStatus;
+  /** Set when WiFi is needed but not configured, or while the access point rejects the password. */
+  readonly _error: string | undefined;
 }
 
 /** How long the SDK may take to rejoin by itself before connect() is called again. */
@@ -64,30 +58,39 @@ const AUTH_REASONS = "|auth_fail|auth_failed|202|4way_handshake_timeout|15|hands
  * before an arrow uses it (docs/target-espruino.md).
  */
 class Net implements Network {
-  _o: NetworkOptions;
-  _listeners: Array<(up: boolean) => void>;
+  _hal: NetworkOptions["hal"];
+  /** A WiFi board (the profile's network "wifi"), else undefined. */
+  _wifi: true | undefined;
+  _config: NetworkConfig;
+  _reconnect: NetworkOptions["reconnect"];
+  _backoff: NetworkOptions["backoff"];
+  _listener: ((up: boolean) => void) | undefined;
   _up: boolean;
-  _running: boolean;
+  /** 1 while started (a number: a boolean property costs a JsVar more). */
+  _running: number;
   _attempts: number;
   _timer: unknown;
-  _ip: string | undefined;
-  _reason: string | undefined;
   _error: string | undefined;
-  _handlersOn: boolean;
+  _handlersOn: true | undefined;
 
+  // The options' fields, not the object: unset ones then cost nothing.
   constructor(o: NetworkOptions) {
-    this._o = o;
-    this._listeners = [];
-    this._up = this._running = this._handlersOn = false;
+    this._hal = o.hal;
+    if (o.network === "wifi") this._wifi = true;
+    this._config = o.config;
+    if (o.reconnect) this._reconnect = o.reconnect;
+    if (o.backoff) this._backoff = o.backoff;
+    this._up = false;
+    this._running = 0;
     this._attempts = 0;
   }
 
   start(): void {
     if (this._running) return;
-    this._running = true;
+    this._running = 1;
     // A new configuration is judged afresh.
     this._error = undefined;
-    if (this._o.network !== "wifi") {
+    if (!this._wifi) {
       this._emit(true);
       return;
     }
@@ -96,10 +99,10 @@ class Net implements Network {
   }
 
   stop(): void {
-    const hal = this._o.hal;
-    this._running = false;
+    const hal = this._hal;
+    this._running = 0;
     this._retryIn(-1);
-    if (this._o.network === "wifi" && hal.wifi) {
+    if (this._wifi && hal.wifi) {
       try {
         hal.wifi.disconnect();
       } catch (_e) {
@@ -114,17 +117,13 @@ class Net implements Network {
   }
 
   onChange(cb: (up: boolean) => void): void {
-    this._listeners.push(cb);
-  }
-
-  status(): NetworkStatus {
-    return { up: this._up, attempts: this._attempts, ip: this._ip, lastDisconnectReason: this._reason, error: this._error };
+    this._listener = cb;
   }
 
   _emit(v: boolean): void {
     if (v === this._up) return;
     this._up = v;
-    for (let i = 0; i < this._listeners.length; i++) this._listeners[i](v);
+    if (this._listener) this._listener(v);
   }
 
   /**
@@ -135,13 +134,13 @@ class Net implements Network {
    */
   _retryIn(extraMs: number, watchdog?: boolean): void {
     const N = this;
-    const hal = N._o.hal;
+    const hal = N._hal;
     if (N._timer !== undefined) hal.clearTimeout(N._timer);
     N._timer = undefined;
     if (extraMs < 0) return;
     let ms = SDK_WATCHDOG_MS;
-    if (!watchdog || N._o.reconnect !== "sdk") {
-      const backoff = N._o.backoff || { baseMs: 2000, capMs: 300000 };
+    if (!watchdog || N._reconnect !== "sdk") {
+      const backoff = N._backoff || { baseMs: 2000, capMs: 300000 };
       let ceiling = backoff.baseMs;
       for (let i = 1; i < N._attempts && ceiling < backoff.capMs; i++) ceiling *= 2;
       if (ceiling > backoff.capMs) ceiling = backoff.capMs;
@@ -155,22 +154,21 @@ class Net implements Network {
 
   /** Remembers why a join failed; a refused password becomes the status error until a join succeeds. */
   _failed(why: string, msg?: string): void {
-    this._reason = why;
     if (
       AUTH_REASONS.indexOf("|" + why.toLowerCase() + "|") >= 0 ||
       (msg !== undefined && AUTH_REASONS.indexOf("|" + msg.toLowerCase() + "|") >= 0)
     ) {
       this._error =
-        'WiFi "' + this._o.config.ssid + '" rejected the password (' + (msg || why) + "): check wifi.password; retrying with backoff";
+        'WiFi "' + this._config.ssid + '" rejected the password (' + (msg || why) + "): check wifi.password; retrying with backoff";
     } else this._error = undefined;
   }
 
   _join(): void {
     const N = this;
-    const o = N._o;
-    const wifi = o.hal.wifi;
+    const config = N._config;
+    const wifi = N._hal.wifi;
     if (!N._running || N._up || !wifi) return;
-    if (!o.config.ssid) {
+    if (!config.ssid) {
       N._error = NO_WIFI_CONFIG;
       return;
     }
@@ -179,36 +177,33 @@ class Net implements Network {
     // The watchdog: if neither 'connected' nor a callback error comes, try again.
     N._retryIn(30000, true);
     try {
-      wifi.connect(o.config.ssid, { password: o.config.password }, (err: unknown) => {
+      wifi.connect(config.ssid, { password: config.password }, (err: unknown) => {
         if (!N._running) return;
         if (err) {
-          N._failed(String(err));
+          N._failed("" + err);
           if (!N._up) N._retryIn(0);
         }
       });
-    } catch (e) {
-      N._reason = String(e);
+    } catch (_e) {
+      // the watchdog above tries again
     }
   }
 
   _listen(): void {
     const N = this;
-    const wifi = N._o.hal.wifi;
+    const wifi = N._hal.wifi;
     if (!wifi || N._handlersOn) return;
     N._handlersOn = true;
-    wifi.on("connected", (d: { ip?: string }) => {
+    wifi.on("connected", () => {
       if (!N._running) return;
       N._retryIn(-1);
       N._attempts = 0;
       N._error = undefined;
-      N._ip = d && d.ip ? d.ip : undefined;
       N._emit(true);
     });
     wifi.on("disconnected", (d: { reason?: string | number; msg?: string }) => {
       if (!N._running) return;
-      if (d && d.reason !== undefined) N._failed(String(d.reason), d.msg);
-      else N._reason = undefined;
-      N._ip = undefined;
+      if (d && d.reason !== undefined) N._failed("" + d.reason, d.msg);
       N._emit(false);
       N._retryIn(0, true);
     });
