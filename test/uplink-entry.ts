@@ -5,7 +5,7 @@
 // in the simulated Espruino. The test drives it through `global.t`.
 import { espruinoHal } from "../src/device/espruino-hal.ts";
 import { createStore } from "../src/device/store/maintenance.ts";
-import { createNetwork } from "../src/device/net/index.ts";
+import { Net } from "../src/device/net/index.ts";
 import { createUplink } from "../src/device/uplink/index.ts";
 import type { Stamp } from "../src/device/types.ts";
 
@@ -14,7 +14,7 @@ const BOARD = __BOARD__;
 function start(cfg: any): void {
   const hal = espruinoHal({ hasWifi: BOARD.network === "wifi" });
   const store = createStore({ hal: hal, region: BOARD.flash });
-  const net = createNetwork({ hal: hal, network: BOARD.network, config: cfg.wifi, reconnect: BOARD.wifiReconnect });
+  const net = new Net({ hal: hal, network: BOARD.network, config: cfg.wifi, reconnect: BOARD.wifiReconnect });
   // The device clock is set by the test (setTime): epoch stamps only.
   const resolver = {
     resolve: (s: Stamp) => ((s as any).epochMs !== undefined ? (s as any).epochMs : undefined),

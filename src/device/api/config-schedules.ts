@@ -21,7 +21,8 @@ export function configSchedules(S: SpoolState): void {
       pin: c.pin,
       everyMs: c.everyMs,
       source: c.source,
-      fn: S._sourceFn(c.source),
+      // Undefined for a source this board lacks: each sample then fails, counted in the status.
+      fn: S._sources[c.source],
       samples: 0,
       errors: 0,
       lastError: undefined,
@@ -30,3 +31,4 @@ export function configSchedules(S: SpoolState): void {
     });
   }
 }
+

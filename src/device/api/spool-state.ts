@@ -24,7 +24,8 @@ export interface Schedule {
   pin: number;
   everyMs: number;
   source: string;
-  fn: () => any;
+  /** Undefined for a configured source the board lacks (each sample then fails with an error). */
+  fn: (() => any) | undefined;
   samples: number;
   errors: number;
   lastError: string | undefined;
@@ -92,7 +93,6 @@ export interface SpoolState {
   _addSchedule(s: Schedule): SampleHandle;
   _disarm(s: Schedule): void;
   _arm(s: Schedule): void;
-  _sourceFn(name: string): () => any;
   _survey(): void;
   _liveUplink(fresh: boolean): Uplink | undefined;
   _clockChanged(): void;

@@ -7,7 +7,7 @@ import type { DeviceBoard } from "../board.ts";
 import type { Anchor, ReadingValue, Stamp } from "../types.ts";
 import { Clock } from "../clock/clock.ts";
 import type { Surveyed } from "../clock/past-boots.ts";
-import { createNetwork } from "../net/index.ts";
+import { Net } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
 import { parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
@@ -181,15 +181,6 @@ class SpoolCore {
     };
   }
 
-  _sourceFn(this: SpoolState, name: string): () => any {
-    const f = this._sources[name];
-    if (f) return f;
-    const id = this._boardOf().id;
-    return () => {
-      throw new Error("no " + name + " source on " + id);
-    };
-  }
-
   _armStatus(this: SpoolState): void {
     const S = this;
     if (S._statusTimer !== undefined) S._hal.clearInterval(S._statusTimer);
@@ -297,6 +288,7 @@ function tidy(S: SpoolState): void {
 /** One sample of a schedule: recorded, or its error counted. */
 function sample(S: SpoolState, s: Schedule): void {
   try {
+    if (!s.fn) throw new Error("no " + s.source + " source on " + S._boardOf().id);
     const v = s.fn();
     if (v === undefined) return;
     S._record(s.pin, v);
@@ -366,7 +358,7 @@ export function createSpool(o: SpoolOptions): Spool {
   } else S._surveyed = 0;
   S._keeper = keeper;
   S._netConfig = { ssid: S._cfg!.wifi.ssid, password: S._cfg!.wifi.password };
-  S._network = createNetwork({
+  S._network = new Net({
     hal: S._hal,
     network: S._boardOf().network,
     config: S._netConfig,

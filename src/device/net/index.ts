@@ -57,7 +57,7 @@ const AUTH_REASONS = "|auth_fail|auth_failed|202|4way_handshake_timeout|15|hands
  * costs JsVars for as long as the network exists (docs/memory.md). `this` is copied to a local
  * before an arrow uses it (docs/target-espruino.md).
  */
-class Net implements Network {
+export class Net implements Network {
   _hal: NetworkOptions["hal"];
   /** A WiFi board (the profile's network "wifi"), else undefined. */
   _wifi: true | undefined;
@@ -73,8 +73,14 @@ class Net implements Network {
   _error: string | undefined;
   _handlersOn: true | undefined;
 
-  // The options' fields, not the object: unset ones then cost nothing.
+  /**
+   * The connectivity manager for a board (constructed directly: a factory function would cost
+   * JsVars at rest). The options' fields are kept, not the object: unset ones then cost nothing.
+   * @throws Error when `network` is "wifi" but the board has no Wifi module.
+   */
   constructor(o: NetworkOptions) {
+    if (o.network === "wifi" && !o.hal.wifi)
+      throw new Error('net: the board profile says network "wifi" but this interpreter has no Wifi module');
     this._hal = o.hal;
     if (o.network === "wifi") this._wifi = true;
     this._config = o.config;
@@ -94,8 +100,26 @@ class Net implements Network {
       this._emit(true);
       return;
     }
-    this._listen();
-    this._join();
+    const N = this;
+    const wifi = N._hal.wifi;
+    // The event handlers, once (here, not in a method of their own: each method costs JsVars at rest).
+    if (wifi && !N._handlersOn) {
+      N._handlersOn = true;
+      wifi.on("connected", () => {
+        if (!N._running) return;
+        N._retryIn(-1);
+        N._attempts = 0;
+        N._error = undefined;
+        N._emit(true);
+      });
+      wifi.on("disconnected", (d: { reason?: string | number; msg?: string }) => {
+        if (!N._running) return;
+        if (d && d.reason !== undefined) N._failed("" + d.reason, d.msg);
+        N._emit(false);
+        N._retryIn(0, true);
+      });
+    }
+    N._join();
   }
 
   stop(): void {
@@ -188,34 +212,4 @@ class Net implements Network {
       // the watchdog above tries again
     }
   }
-
-  _listen(): void {
-    const N = this;
-    const wifi = N._hal.wifi;
-    if (!wifi || N._handlersOn) return;
-    N._handlersOn = true;
-    wifi.on("connected", () => {
-      if (!N._running) return;
-      N._retryIn(-1);
-      N._attempts = 0;
-      N._error = undefined;
-      N._emit(true);
-    });
-    wifi.on("disconnected", (d: { reason?: string | number; msg?: string }) => {
-      if (!N._running) return;
-      if (d && d.reason !== undefined) N._failed("" + d.reason, d.msg);
-      N._emit(false);
-      N._retryIn(0, true);
-    });
-  }
-}
-
-/**
- * Creates the connectivity manager for a board.
- * @throws Error when `network` is "wifi" but the board has no Wifi module.
- */
-export function createNetwork(o: NetworkOptions): Network {
-  if (o.network === "wifi" && !o.hal.wifi)
-    throw new Error('net: the board profile says network "wifi" but this interpreter has no Wifi module');
-  return new Net(o);
 }
