@@ -31,4 +31,3 @@ export function configSchedules(S: SpoolState): void {
     });
   }
 }
-
