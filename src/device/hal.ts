@@ -199,6 +199,7 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
   const E = g.E;
   const getTime = g.getTime;
   const setTime = g.setTime;
+  const http: HttpPort = g.require("http");
   // getTime() counts from boot until the clock is first set; every step we make is remembered
   // so that uptime survives it.
   let stepSec = 0;
@@ -221,9 +222,19 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
     },
     storage: g.require("Storage"),
     wifi: g.hasWifi ? g.require("Wifi") : undefined,
-    // Loaded at once: a lazy getter costs about seven JsVars each for good, more than the module
-    // itself, and every running firmware loads both (SNTP, then the first flush).
-    http: g.defragForTls ? tlsHttp(g.require("http"), E) : g.require("http"),
+    // http and dgram are loaded at once: a lazy getter costs about seven JsVars each for good,
+    // more than the module itself, and every running firmware loads both (SNTP, the first flush).
+    // Espruino quirk (Linux build): mbedtls takes its buffers as contiguous JsVars and the
+    // interpreter asserts instead of failing the handshake when they are scattered, so where
+    // TLS buffers are JsVars each https request defragments first.
+    http: g.defragForTls
+      ? {
+          request: (o, cb) => {
+            if (o.protocol === "https:") E.defrag();
+            return http.request(o, cb);
+          },
+        }
+      : http,
     dgram: g.require("dgram"),
     now: () => getTime() * 1000,
     uptime: () => {
@@ -262,18 +273,4 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
   // object (a dozen properties) would live as long as the Hal.
   g = undefined as unknown as EspruinoGlobals;
   return hal;
-}
-
-/**
- * Espruino quirk (Linux build): mbedtls takes its buffers as contiguous JsVars and the
- * interpreter asserts instead of failing the handshake when they are scattered, so each https
- * request defragments first. Made in its own function: its closure keeps only `h` and `E`.
- */
-function tlsHttp(h: HttpPort, E: any): HttpPort {
-  return {
-    request: (o, cb) => {
-      if (o.protocol === "https:") E.defrag();
-      return h.request(o, cb);
-    },
-  };
 }

@@ -299,11 +299,6 @@ function sample(S: SpoolState, s: Schedule): void {
   }
 }
 
-/** A function that returns `v`: made here, it keeps nothing of its caller's scope. */
-function constant<T>(v: T): () => T {
-  return () => v;
-}
-
 /**
  * Creates the Spool of this boot: compacts Storage if it needs it, reads the stored
  * configuration (a stored one that no longer validates is reported and replaced by the
@@ -313,9 +308,9 @@ function constant<T>(v: T): () => T {
  */
 export function createSpool(o: SpoolOptions): Spool {
   // The closures made here keep this function's whole scope for good (Espruino keeps every
-  // variable of it, not only those they use), so it has five: the options (dropped at the end),
-  // the state, and the store and keeper that spool.record reads. The rest is read from the
-  // options and the state while the boot needs it.
+  // variable of it, not only those they use), so it has six: the options (dropped at the end),
+  // the state, the store and keeper that spool.record reads, spool.record, and a board given as
+  // an object. The rest is read from the options and the state while the boot needs it.
   //
   // What spool keeps between calls, shared with the code the setup and report parts bring for
   // the rare calls (spool-state.ts). The boot configuration's object (cfg, saved, slotBase)
@@ -329,7 +324,9 @@ export function createSpool(o: SpoolOptions): Spool {
       parts: o.parts,
     })) as unknown as SpoolState;
   S._hal = o.hal;
-  S._boardOf = typeof o.board === "function" ? o.board : constant(o.board);
+  // A board given as an object is kept in this scope (`board`, undefined when it is a function).
+  const board = typeof o.board === "function" ? undefined : o.board;
+  S._boardOf = board ? () => board : (o.board as () => DeviceBoard);
   S._version = o.version || "?";
   S._sources = o.sources || {};
   S._parts = o.parts;

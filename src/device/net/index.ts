@@ -42,15 +42,6 @@ export interface Network {
 
 /** How long the SDK may take to rejoin by itself before connect() is called again. */
 const SDK_WATCHDOG_MS = 300000;
-const NO_WIFI_CONFIG = "no WiFi configured (set ssid and password)";
-/**
- * Disconnect reasons that mean the access point refused the password, as Espruino names them:
- * ESP32 "AUTH_FAIL" (code 202; its event `msg` and connect callback), ESP8266 "auth_failed"
- * (202), and the handshake timeouts (15, 204) and 802.1X failure (23) a wrong WPA key gives.
- * A string searched for "|reason|": a RegExp object costs about three times its JsVars.
- */
-const AUTH_REASONS = "|auth_fail|auth_failed|202|4way_handshake_timeout|15|handshake_timeout|204|802_1x_auth_failed|23|";
-
 /**
  * The connectivity manager: one object whose methods are shared by every instance (the
  * prototype exists once, at module level), not a dozen closures of a factory, each of which
@@ -178,10 +169,14 @@ export class Net implements Network {
 
   /** Remembers why a join failed; a refused password becomes the status error until a join succeeds. */
   _failed(why: string, msg?: string): void {
-    if (
-      AUTH_REASONS.indexOf("|" + why.toLowerCase() + "|") >= 0 ||
-      (msg !== undefined && AUTH_REASONS.indexOf("|" + msg.toLowerCase() + "|") >= 0)
-    ) {
+    // Disconnect reasons that mean the access point refused the password, as Espruino names
+    // them: ESP32 "AUTH_FAIL" (code 202; its event `msg` and connect callback), ESP8266
+    // "auth_failed" (202), and the handshake timeouts (15, 204) and 802.1X failure (23) a wrong
+    // WPA key gives. A string searched for "|reason|" (a RegExp object costs about three times
+    // its JsVars), and here, not at module level: a literal in a function's code stays in flash
+    // until the function runs.
+    const reasons = "|auth_fail|auth_failed|202|4way_handshake_timeout|15|handshake_timeout|204|802_1x_auth_failed|23|";
+    if (reasons.indexOf("|" + why.toLowerCase() + "|") >= 0 || (msg !== undefined && reasons.indexOf("|" + msg.toLowerCase() + "|") >= 0)) {
       this._error =
         'WiFi "' + this._config.ssid + '" rejected the password (' + (msg || why) + "): check wifi.password; retrying with backoff";
     } else this._error = undefined;
@@ -192,11 +187,13 @@ export class Net implements Network {
     const config = N._config;
     const wifi = N._hal.wifi;
     if (!N._running || N._up || !wifi) return;
+    // Here, not at module level: a literal in a function's code stays in flash until it runs.
+    const noConfig = "no WiFi configured (set ssid and password)";
     if (!config.ssid) {
-      N._error = NO_WIFI_CONFIG;
+      N._error = noConfig;
       return;
     }
-    if (N._error === NO_WIFI_CONFIG) N._error = undefined;
+    if (N._error === noConfig) N._error = undefined;
     N._attempts++;
     // The watchdog: if neither 'connected' nor a callback error comes, try again.
     N._retryIn(30000, true);
