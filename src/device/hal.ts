@@ -126,8 +126,8 @@ export type TimerId = unknown;
 export interface Hal {
   flash: FlashPort;
   storage: StoragePort;
-  /** Undefined on boards without WiFi (linux): the network is simply there. */
-  wifi: WifiPort | undefined;
+  /** Absent on boards without WiFi (linux): the network is simply there. */
+  wifi?: WifiPort;
   http: HttpPort;
   dgram: DgramPort;
   /** The interpreter's clock in epoch ms, fraction included (`Date.now()`). Set by {@link Hal.setTime}. */
@@ -221,7 +221,6 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
       erasePage: (addr) => flash.erasePage(addr | 0),
     },
     storage: g.require("Storage"),
-    wifi: g.hasWifi ? g.require("Wifi") : undefined,
     // http and dgram are loaded at once: a lazy getter costs about seven JsVars each for good,
     // more than the module itself, and every running firmware loads both (SNTP, the first flush).
     // Espruino quirk (Linux build): mbedtls takes its buffers as contiguous JsVars and the
@@ -269,6 +268,8 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
     memory: g.process.memory,
     compile: g.Function,
   };
+  // Set only where there is WiFi: a property holding undefined still costs a JsVar.
+  if (g.hasWifi) hal.wifi = g.require("Wifi");
   // Espruino keeps a closure's whole scope, not just what it uses: without this the globals
   // object (a dozen properties) would live as long as the Hal.
   g = undefined as unknown as EspruinoGlobals;

@@ -49,8 +49,8 @@ export interface PartTypes {
 }
 
 /**
- * Where the parts come from. Two functions, not one per part: each function that exists at rest
- * costs JsVars (docs/memory.md).
+ * Where the parts come from. One function and the file list, not one function per part: each
+ * function that exists at rest costs JsVars (docs/memory.md).
  */
 export interface Parts {
   /**
@@ -58,8 +58,16 @@ export interface Parts {
    * @throws Error when its Storage file is missing or incomplete.
    */
   load<K extends keyof PartTypes>(name: K): PartTypes[K];
-  /** What identifies the code of part `name` (its Storage file name, which carries a hash of it). */
-  tag(name: keyof PartTypes): string;
+  /**
+   * The parts' Storage files, ` spool.<name>.<tag>` for each (the build's `__SPOOL_PART_FILES__`):
+   * what identifies each part's code ({@link partTag}).
+   */
+  files(): string;
+}
+
+/** What identifies the code of part `name` in `parts` (its Storage file name, which carries a hash of it). */
+export function partTag(parts: Parts, name: keyof PartTypes): string {
+  return partFile(parts.files(), name) as string;
 }
 
 /**
@@ -97,7 +105,7 @@ export function storageParts(hal: Hal, files: () => string): Parts {
       // Not `eval`: a function made here would copy this loader's scope chain (docs/memory.md).
       return hal.compile(code)();
     },
-    tag: (name) => partFile(files(), name) as string,
+    files: files,
   };
 }
 

@@ -32,5 +32,5 @@ const PARTS: PartTypes = {
 export const directParts: Parts = {
   load: (name) => PARTS[name],
   // The modules themselves: the same code in every boot of a test.
-  tag: () => "direct",
+  files: () => " spool.config.00000000 spool.check.00000000",
 };

@@ -84,7 +84,7 @@ export function writeConfigCache(o: { hal: Hal; usable: number; boot: Omit<BootC
   const text = textCrc(hal, body) + "\n" + body;
   try {
     // The firmware may run this before the boot guards Storage writes (storage-tidy.ts).
-    makeRoom(hal, o.usable, footprint(text.length));
+    makeRoom(hal.storage, o.usable, footprint(text.length));
     hal.storage.write(CONFIG_CACHE, text);
   } catch (e) {
     hal.storage.erase(CONFIG_CACHE);

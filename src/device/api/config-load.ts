@@ -24,7 +24,7 @@ import type { DeviceBoard } from "../board.ts";
 import type { SpoolConfig } from "./config.ts";
 import { CONFIG_FILE } from "./config.ts";
 import type { ConfigSlot } from "./config-store.ts";
-import type { Parts } from "../parts.ts";
+import { partTag, type Parts } from "../parts.ts";
 import { usableBytes } from "./storage-tidy.ts";
 
 /** The configuration this boot's config part worked out, with what it was worked out from. */
@@ -109,7 +109,7 @@ export function readCachedConfig(hal: Hal, key: string): BootConfig | undefined 
 export function cachedConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; parts: Parts }): BootConfig {
   // What a cached configuration was worked out from besides the slots: the config and check code, the
   // board, the defaults.
-  const key = o.parts.tag("config") + "," + o.parts.tag("check") + "," + textCrc(o.hal, JSON.stringify([o.board, o.defaults]));
+  const key = partTag(o.parts, "config") + "," + partTag(o.parts, "check") + "," + textCrc(o.hal, JSON.stringify([o.board, o.defaults]));
   return readCachedConfig(o.hal, key) || ({ _cfgKey: key } as BootConfig);
 }
 

@@ -77,7 +77,7 @@ export function writeConfig(o: { hal: Hal; usable: number; current: ConfigSlot |
   const cur = o.current;
   const slot = cur ? 1 - cur.slot : 0;
   const seq = cur ? cur.seq + 1 : 1;
-  makeRoom(hal, o.usable, footprint(encodeSlot(hal, seq, o.text).length));
+  makeRoom(hal.storage, o.usable, footprint(encodeSlot(hal, seq, o.text).length));
   // The boot's cached configuration (config-load.ts) goes first: a cut after the slot is written
   // must not leave a cache that still describes the slots before it.
   hal.storage.erase(CONFIG_CACHE);

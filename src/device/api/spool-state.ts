@@ -93,7 +93,6 @@ export interface SpoolState {
   _addSchedule(s: Schedule): SampleHandle;
   _disarm(s: Schedule): void;
   _arm(s: Schedule): void;
-  _survey(): void;
   _liveUplink(fresh: boolean): Uplink | undefined;
   _clockChanged(): void;
   _appended(): void;

@@ -13,6 +13,12 @@ import type { SpoolState } from "./spool-state.ts";
 import type { ClockPart } from "../parts/clock.ts";
 import { clockNow } from "../clock/timekeeper.ts";
 
+/** Surveys the store's readings for the clock afresh (as start() does first). */
+function survey(S: SpoolState): void {
+  S._parts.load("clock").surveyStore(S._keeper, S._store);
+  S._surveyed = 1;
+}
+
 /** Seconds since the oldest undelivered reading was taken, or null. */
 function oldestAgeS(S: SpoolState, clock: ClockPart): number | null {
   let age: number | null = null;
@@ -36,7 +42,7 @@ export function status(S: SpoolState): SpoolStatus {
   const board = S._boardOf();
   if (S._surveyStale) {
     S._surveyStale = undefined;
-    S._survey();
+    survey(S);
   }
   const s = S._store.stats();
   const clock = S._parts.load("clock");
@@ -133,7 +139,7 @@ export function erase(S: SpoolState, confirm?: string): number {
   const n = S._store.eraseAll();
   // The uplink's read positions pointed into the erased log.
   restartUplink(S);
-  S._survey();
+  survey(S);
   return n;
 }
 

@@ -108,11 +108,6 @@ export interface Spool {
  * Linux build: docs/target-espruino.md).
  */
 class SpoolCore {
-  _survey(this: SpoolState): void {
-    this._parts.load("clock").surveyStore(this._keeper, this._store);
-    this._surveyed = 1;
-  }
-
   /**
    * The uplink, made when there is none (started, or with `fresh` false resumed where the last
    * one left off on a link that stayed up); undefined without a token.
@@ -419,7 +414,10 @@ export function createSpool(o: SpoolOptions): Spool {
       if (S._running) return;
       S._running = 1;
       S._tidyTimer = S._hal.setInterval(tidy, TIDY_EVERY_MS, S);
-      if (!S._surveyed) S._survey();
+      if (!S._surveyed) {
+        S._parts.load("clock").surveyStore(S._keeper, S._store);
+        S._surveyed = 1;
+      }
       S._network.start();
       if (S._network.isUp()) S._clock.start();
       const u = S._liveUplink(true);

@@ -12,7 +12,7 @@
  * (files plus trash): past it Espruino would compact by itself, and on linux, where the raw
  * region shares Storage's bank, write into the region.
  */
-import type { Hal } from "../hal.ts";
+import type { Hal, StoragePort } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
 
 /** Past this fraction of the usable bytes (files plus trash) the firmware asks for a compaction. */
@@ -50,26 +50,40 @@ export function tidyStorage(hal: Hal, board: DeviceBoard, needBytes: number): bo
  * board's {@link usableBytes}. Never compacts.
  * @throws Error saying how full Storage is when they do not fit.
  */
-export function makeRoom(hal: Hal, limit: number, needBytes: number): void {
-  const s = hal.storage.getStats();
+export function makeRoom(storage: StoragePort, limit: number, needBytes: number): void {
+  const s = storage.getStats();
   if (s.fileBytes + s.trashBytes + needBytes <= limit) return;
   throw new Error(
     "Storage is full: files take " + s.fileBytes + " of " + limit + " usable bytes, " + needBytes + " more needed (spool flash compacts)",
   );
 }
 
+/** Storage with the guard of {@link guardStorageWrites}: the module's own write and the limit. */
+interface GuardedStorage extends StoragePort {
+  _write: StoragePort["write"];
+  _limit: number;
+}
+
+/**
+ * `hal.storage.write` once guarded: {@link makeRoom} first (a write at an offset fills an
+ * existing file: it takes no new space). At module level, reading the module's own write and the
+ * limit from the Storage object it is called on: a closure would keep its scope for good.
+ */
+function guardedWrite(this: GuardedStorage, name: string, data: string, offset?: number, size?: number): boolean {
+  makeRoom(this, this._limit, offset ? 0 : footprint(size || data.length));
+  return this._write(name, data, offset, size);
+}
+
 /**
  * Makes every later `hal.storage.write` check {@link makeRoom} first (the quota and region
  * files, the configuration): a write that does not fit throws, as a full Storage does, instead
- * of letting Espruino compact or, on linux, write into the raw region. Once per Hal. `limit`:
- * the board's {@link usableBytes} (the number, not the profile: the wrapper lives for good).
+ * of letting Espruino compact or, on linux, write into the raw region. `limit`:
+ * the board's {@link usableBytes} (the number, not the profile: it is kept for good).
  */
 export function guardStorageWrites(hal: Hal, limit: number): void {
-  const st = hal.storage;
-  const write = st.write;
-  st.write = function (name: string, data: string, offset?: number, size?: number): boolean {
-    // a write at an offset fills an existing file: it takes no new space
-    makeRoom(hal, limit, offset ? 0 : footprint(size || data.length));
-    return write(name, data, offset, size);
-  };
+  const st = hal.storage as GuardedStorage;
+  // Guarded already (a boot that opened the store again): the module's own write is kept.
+  if (st.write !== guardedWrite) st._write = st.write;
+  st._limit = limit;
+  st.write = guardedWrite;
 }
