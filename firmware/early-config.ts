@@ -8,7 +8,7 @@
  */
 import { espruinoHal } from "../src/device/espruino-hal.ts";
 import { storageParts, type Parts } from "../src/device/parts.ts";
-import { loadConfig, type BootConfig } from "../src/device/api/config-load.ts";
+import type { BootConfig } from "../src/device/api/config-load.ts";
 import type { Hal } from "../src/device/hal.ts";
 import type { DeviceBoard } from "../src/device/board.ts";
 import type { Store } from "../src/device/store/store.ts";
@@ -64,7 +64,7 @@ export function boardHal(): Hal {
     const parts = storageParts(hal, partFiles);
     EARLY.hal = hal;
     EARLY.parts = parts;
-    EARLY.config = loadConfig({ hal: hal, board: boardProfile(), defaults: firmwareDefaults(), parts: parts });
+    EARLY.config = parts.load("config").loadConfig({ hal: hal, board: boardProfile(), defaults: firmwareDefaults(), parts: parts });
   } catch (_e) {
     // The boot tries again what is missing and says why it could not start.
   }

@@ -16,7 +16,7 @@ import { EARLY, boardHal, boardProfile, firmwareDefaults, partFiles } from "./ea
 import "./early-store.ts";
 import { createSpool } from "../src/device/api/spool.ts";
 import type { Spool } from "../src/device/api/spool.ts";
-import { storageParts, sweepParts } from "../src/device/parts.ts";
+import { storageParts } from "../src/device/parts.ts";
 
 const VERSION = __SPOOL_VERSION__;
 
@@ -70,7 +70,12 @@ function boot(): void {
       anchors: anchors,
       surveyed: surveyed,
     });
-    sweepParts(hal, partFiles);
+    // With the report part (the boot's Storage check loaded it already): nothing of it is resident.
+    try {
+      parts.load("report").sweepParts(hal, partFiles);
+    } catch (e) {
+      hal.log("spool: old parts not swept: " + e);
+    }
     global.spool = spool;
     spool.start();
   } catch (e) {

@@ -8,6 +8,7 @@ import { reconfigureStore } from "./store-open.ts";
 import { configureClock } from "../clock/clock.ts";
 import { restartUplink } from "./uplink-restart.ts";
 import type { SpoolState } from "./spool-state.ts";
+import { configSchedules } from "./config-schedules.ts";
 
 function sameJson(a: any, b: any): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -45,6 +46,6 @@ export function apply(S: SpoolState, before: string): void {
   }
   const uplinkChanged = !sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || !sameJson(prev.uplink, cfg.uplink);
   if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) restartUplink(S);
-  if (!sameJson(prev.schedules, cfg.schedules)) S._configSchedules(S);
+  if (!sameJson(prev.schedules, cfg.schedules)) configSchedules(S);
   if (prev.statusPin !== cfg.statusPin || prev.statusEveryMs !== cfg.statusEveryMs) S._armStatus();
 }

@@ -10,7 +10,7 @@ import { defaultConfig } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
 import type { ConfigSlot } from "./config-store.ts";
-import { CONFIG_CACHE, textCrc, slotHeads } from "./config-load.ts";
+import { CONFIG_CACHE, cachedConfig, textCrc, slotHeads } from "./config-load.ts";
 import type { BootConfig, CacheHead } from "./config-load.ts";
 import { footprint, makeRoom, usableBytes } from "./storage-tidy.ts";
 import { errorText } from "./error-text.ts";
@@ -90,4 +90,21 @@ export function writeConfigCache(o: { hal: Hal; usable: number; boot: Omit<BootC
     hal.storage.erase(CONFIG_CACHE);
     hal.log("spool: " + CONFIG_CACHE + " not written: " + errorText(e));
   }
+}
+
+/**
+ * The configuration of this boot: the cached one when it holds, otherwise worked out
+ * ({@link bootConfig}) and cached for the next boots. Run from the config part
+ * (`parts.load("config").loadConfig(...)`): the boot's first pass (firmware/early-config.ts)
+ * runs while little else is defined, where it fits even on a 1,600-JsVar board, and none of
+ * its code stays resident.
+ * @throws Error when the check part is missing, or `defaults` does not validate.
+ */
+export function loadConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; parts: Parts }): BootConfig {
+  let b = cachedConfig(o);
+  if (!b._cfg) {
+    b = bootConfig({ hal: o.hal, board: o.board, defaults: o.defaults, key: b._cfgKey, parts: o.parts });
+    writeConfigCache({ hal: o.hal, usable: usableBytes(o.board), boot: b, text: JSON.stringify(b._cfg) });
+  }
+  return b;
 }

@@ -25,7 +25,6 @@ import type { SpoolConfig } from "./config.ts";
 import { CONFIG_FILE } from "./config.ts";
 import type { ConfigSlot } from "./config-store.ts";
 import { partTag, type Parts } from "../parts.ts";
-import { usableBytes } from "./storage-tidy.ts";
 
 /** The configuration this boot's config part worked out, with what it was worked out from. */
 export const CONFIG_CACHE = "spool.cfgc";
@@ -45,7 +44,7 @@ export interface BootConfig {
   _saved: ConfigSlot | undefined;
   /** The slot written last, whether or not it is in force: the base of the next write. */
   _slotBase: ConfigSlot | undefined;
-  /** What the cached configuration of this boot is keyed by (see {@link loadConfig}). */
+  /** What the cached configuration of this boot is keyed by (see {@link cachedConfig}). */
   _cfgKey: string;
 }
 
@@ -111,22 +110,4 @@ export function cachedConfig(o: { hal: Hal; board: DeviceBoard; defaults?: objec
   // board, the defaults.
   const key = partTag(o.parts, "config") + "," + partTag(o.parts, "check") + "," + textCrc(o.hal, JSON.stringify([o.board, o.defaults]));
   return readCachedConfig(o.hal, key) || ({ _cfgKey: key } as BootConfig);
-}
-
-/**
- * The configuration of this boot: the cached one when it holds, otherwise worked out by the
- * config part (config-boot.ts), which then caches it for the next boots. The config part reads
- * the cache too: the boot's first pass (firmware/early-config.ts) runs while little else is
- * defined, where it fits even on a 1,600-JsVar board, and its readers then exist only while
- * they run.
- * @throws Error when the config or check part is missing, or `defaults` does not validate.
- */
-export function loadConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; parts: Parts }): BootConfig {
-  const part = o.parts.load("config");
-  let b = part.cachedConfig(o);
-  if (!b._cfg) {
-    b = part.bootConfig({ hal: o.hal, board: o.board, defaults: o.defaults, key: b._cfgKey, parts: o.parts });
-    part.writeConfigCache({ hal: o.hal, usable: usableBytes(o.board), boot: b, text: JSON.stringify(b._cfg) });
-  }
-  return b;
 }

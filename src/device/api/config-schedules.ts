@@ -1,7 +1,7 @@
 /**
  * The configured schedules, resident: spool.ts runs it at every boot, which must not load the
- * setup parts (docs/memory.md); the apply part calls it back
- * through the state (`_configSchedules`) when a new configuration replaces them.
+ * setup parts (docs/memory.md); the apply part brings its own copy for when a new
+ * configuration replaces them.
  */
 import type { SpoolState } from "./spool-state.ts";
 

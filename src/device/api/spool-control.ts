@@ -4,6 +4,7 @@
  */
 import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, describe } from "./config.ts";
 import type { SampleHandle, SpoolState } from "./spool-state.ts";
+import type { SpoolConfig } from "./config.ts";
 
 /**
  * `spool.setup`: validates, stores and applies (see the Spool interface). Each step's code is a
@@ -17,8 +18,19 @@ export function setup(S: SpoolState, input: object): void {
   const text = S._parts.load("check").mergeText(input, prev, S._boardOf);
   // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
   if (!S._saved || text !== prev) S._parts.load("config").storeConfig(S, text, prev);
-  S._adopt(JSON.parse(text));
+  adopt(S, JSON.parse(text));
   S._parts.load("apply").apply(S, prev);
+}
+
+/**
+ * Makes `cfg`, just worked out, the configuration in force: its hot values kept, the object
+ * itself only while no file holds it (`_saved`'s slot, or the cache when it holds exactly
+ * `cfg`: the defaults' case; `spool.setup` erases the cache before it writes a slot, and holds
+ * the previous configuration in `_cfg` while it does). The boot does the same (spool.ts).
+ */
+function adopt(S: SpoolState, cfg: SpoolConfig): void {
+  S._flushIn = cfg.blynk.token ? cfg.flushDelayMs : -1;
+  S._cfg = S._saved || S._cfgText() === JSON.stringify(cfg) ? undefined : cfg;
 }
 
 /** `spool.sample`: checks its arguments and adds a user schedule (see the Spool interface). */

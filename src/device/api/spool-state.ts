@@ -88,7 +88,6 @@ export interface SpoolState {
   // The resident functions: methods every state gets from spool.ts's SpoolCore (its prototype).
   _config(): SpoolConfig;
   _cfgText(): string | undefined;
-  _adopt(cfg: SpoolConfig): void;
   _pinOf(pin: any, what: string): number;
   _addSchedule(s: Schedule): SampleHandle;
   _disarm(s: Schedule): void;
@@ -98,7 +97,4 @@ export interface SpoolState {
   _appended(): void;
   _armStatus(): void;
   _recordChecked(pin: any, value: any, ms: number): void;
-  _recordError(e: any): any;
-  /** config-schedules.ts, resident. */
-  _configSchedules(S: SpoolState): void;
 }

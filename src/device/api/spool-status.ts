@@ -153,3 +153,15 @@ export function publishStatus(S: SpoolState): void {
     S._hal.log("spool: status not published: " + errorText(e));
   }
 }
+
+/** The error spool.record throws for `e`, thrown by the store or the checks (the error path of spool.ts `record`). */
+export function recordError(S: SpoolState, e: any): any {
+  if (e && (e as Error).name === "StoreFullError") {
+    return new Error(
+      'spool.record: the buffer is full and its policy is "refuse": reading not stored (' +
+        S._store.stats().pending +
+        " undelivered readings kept)",
+    );
+  }
+  return e;
+}

@@ -17,7 +17,7 @@ import type { Parts } from "../parts.ts";
 import type { SpoolStatus } from "./status.ts";
 import { openStore } from "./store-open.ts";
 import type { Store } from "../store/store.ts";
-import { CONFIG_CACHE, loadConfig, SLOT_BODY, type BootConfig } from "./config-load.ts";
+import { CONFIG_CACHE, SLOT_BODY, type BootConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
 
@@ -209,17 +209,6 @@ class SpoolCore {
     return at < 0 ? undefined : f.substring(at + SLOT_BODY.length, f.length - 1);
   }
 
-  /**
-   * Makes `cfg`, just worked out, the configuration in force: its hot values kept, the object
-   * itself only while no file holds it (`_saved`'s slot, or the cache when it holds exactly
-   * `cfg`: the defaults' case; `spool.setup` erases the cache before it writes a slot, and holds
-   * the previous configuration in `_cfg` while it does).
-   */
-  _adopt(this: SpoolState, cfg: SpoolConfig): void {
-    this._flushIn = cfg.blynk.token ? cfg.flushDelayMs : -1;
-    this._cfg = this._saved || this._cfgText() === JSON.stringify(cfg) ? undefined : cfg;
-  }
-
   _pinOf(this: SpoolState, pin: any, what: string): number {
     const p = parsePin(pin);
     if (p < 0) throw new Error(what + ': pin must be a virtual pin 0..255 or "V0".."V255" (got ' + describe(pin) + ")");
@@ -248,18 +237,6 @@ class SpoolCore {
     const p = this._pinOf(pin, "spool.record");
     const stamp: Stamp = ms < 0 ? this._keeper.stamp() : { epochMs: ms };
     this._store.append({ pin: p, stamp: stamp, value: checkValue(p, this._store.ds[p].type, value) });
-  }
-
-  /** The error spool.record throws for `e`, thrown by the store. */
-  _recordError(this: SpoolState, e: any): any {
-    if (e && (e as Error).name === "StoreFullError") {
-      return new Error(
-        'spool.record: the buffer is full and its policy is "refuse": reading not stored (' +
-          this._store.stats().pending +
-          " undelivered readings kept)",
-      );
-    }
-    return e;
   }
 }
 
@@ -312,7 +289,7 @@ export function createSpool(o: SpoolOptions): Spool {
   // becomes that state: one object fewer. Its `_cfg` is read as `S._cfg!` during the boot (a
   // local would keep it alive with this scope) and dropped at the end when it is stored.
   const S = (o.config ||
-    loadConfig({
+    o.parts.load("config").loadConfig({
       hal: o.hal,
       board: typeof o.board === "function" ? o.board() : o.board,
       defaults: o.defaults,
@@ -386,16 +363,20 @@ export function createSpool(o: SpoolOptions): Spool {
       if (!(pin === (pin & 255) && value - value === 0 && +value === value && ms >= 0 && store.appendNumber(pin, ms, value)))
         S._recordChecked(pin, value, ms);
     } catch (e) {
-      throw S._recordError(e);
+      // The error path's code comes with the report part: not resident.
+      throw S._parts.load("report").recordError(S, e);
     }
     // Readings coming in while a flush is scheduled (the uplink's pass, or the delay before
     // there is an uplink) need nothing more: the usual case, tested without a call.
     if (S._uplink ? !S._uplink.armed : S._flushTimer === undefined) S._appended();
   }
   S._record = record;
-  S._configSchedules = configSchedules;
   configSchedules(S);
-  S._adopt(S._cfg!);
+  // The configuration in force (spool-control.ts `adopt`, with the setup part): its hot value
+  // kept, the object itself only while no file holds it (`_saved`'s slot, or the cache when it
+  // holds exactly it: the defaults' case).
+  S._flushIn = S._cfg!.blynk.token ? S._cfg!.flushDelayMs : -1;
+  if (S._saved || S._cfgText() === JSON.stringify(S._cfg)) S._cfg = undefined;
 
   return {
     setup: (config) => S._parts.load("setup").setup(S, config),
