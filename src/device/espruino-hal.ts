@@ -19,14 +19,14 @@ declare const global: { require: (name: string) => any; Function: (code: string)
  * that no boot without a time source could later be placed by (docs/clock.md).
  */
 const LOADED_SEC = getTime();
-/** Longer than any start-up: the hal is made later than that after a save()/E.on("init") restore. */
-const START_UP_MAX_SEC = 60;
 
 /** Builds the {@link Hal} from the running interpreter's globals. */
 export function espruinoHal(options: { hasWifi: boolean; defragForTls?: boolean }): Hal {
   // Read from `global`: a bare `require` makes esbuild wrap it in its dynamic-require shim
   // (`typeof Proxy ... new Proxy(...)`), dead code on Espruino that still costs JsVars.
   const espruinoRequire = global.require;
+  /** Longer than any start-up: the hal is made later than that after a save()/E.on("init") restore. */
+  const START_UP_MAX_SEC = 60;
   return createEspruinoHal({
     require: espruinoRequire,
     E: E,

@@ -7,6 +7,7 @@ import { writeConfigCache } from "./config-boot.ts";
 import { errorText } from "./error-text.ts";
 import { usableBytes } from "./storage-tidy.ts";
 import type { SpoolState } from "./spool-state.ts";
+import { CONFIG_CACHE, type CacheHead } from "./config-load.ts";
 
 /**
  * Stores `text`, the JSON of the configuration `spool.setup` merged: into the next slot, then the
@@ -15,6 +16,8 @@ import type { SpoolState } from "./spool-state.ts";
  */
 export function storeConfig(S: SpoolState, text: string, prev: string): void {
   const usable = usableBytes(S._boardOf());
+  // Read before writeConfig erases the cache: the state does not keep it (about 4 JsVars at rest).
+  const key = cacheKey(S);
   try {
     S._slotBase = writeConfig({ hal: S._hal, usable: usable, current: S._slotBase, text: text });
   } catch (e) {
@@ -24,5 +27,23 @@ export function storeConfig(S: SpoolState, text: string, prev: string): void {
   }
   S._saved = S._slotBase;
   // Written after the slot (which erased the old cache first): the next boot works nothing out.
-  writeConfigCache({ hal: S._hal, usable: usable, boot: { _saved: S._saved, _slotBase: S._slotBase, _cfgKey: S._cfgKey }, text: text });
+  // Without a cache to take the key from (Storage was too full for it), the next boot works the
+  // configuration out and caches it.
+  if (key !== undefined)
+    writeConfigCache({ hal: S._hal, usable: usable, boot: { _saved: S._saved, _slotBase: S._slotBase, _cfgKey: key }, text: text });
+}
+
+/**
+ * What the boot's cache (config-load.ts, its second line) is keyed by, or undefined without a
+ * cache. A key from an older firmware only makes the next boot work the configuration out.
+ */
+function cacheKey(S: SpoolState): string | undefined {
+  const f = S._hal.storage.read(CONFIG_CACHE);
+  if (f === undefined) return undefined;
+  const c = f.indexOf("\n");
+  try {
+    return (JSON.parse(f.substring(c + 1, f.indexOf("\n", c + 1))) as CacheHead).k;
+  } catch (_e) {
+    return undefined;
+  }
 }

@@ -59,8 +59,6 @@ export interface SpoolState {
   _saved: ConfigSlot | undefined;
   /** The slot written last stays the base of the next write whether or not it is in force. */
   _slotBase: ConfigSlot | undefined;
-  /** What the boot's cached configuration is keyed by (config-load.ts). */
-  _cfgKey: string;
   _store: Store;
   _keeper: TimeKeeper;
   _network: Network;

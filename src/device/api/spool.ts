@@ -21,11 +21,6 @@ import { CONFIG_CACHE, SLOT_BODY, type BootConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
 import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
 
-/** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
-const TIDY_EVERY_MS = 3600000;
-/** How often a living uplink is checked for having nothing left to do (then it is dropped). */
-const UPLINK_CHECK_MS = 500;
-
 export type { SampleHandle } from "./spool-state.ts";
 
 export interface SpoolOptions {
@@ -113,6 +108,8 @@ class SpoolCore {
    * one left off on a link that stayed up); undefined without a token.
    */
   _liveUplink(this: SpoolState, fresh: boolean): Uplink | undefined {
+    /** How often a living uplink is checked for having nothing left to do (then it is dropped). */
+    const UPLINK_CHECK_MS = 500;
     const S = this;
     if (!S._uplink) {
       // The uplink part makes it (spool-uplink.ts): nothing of the making is resident.
@@ -295,6 +292,8 @@ export function createSpool(o: SpoolOptions): Spool {
       defaults: o.defaults,
       parts: o.parts,
     })) as unknown as SpoolState;
+  // The boot's cache key is not kept: spool.setup reads it from the cache (config-save.ts).
+  delete (S as unknown as Partial<BootConfig>)._cfgKey;
   S._hal = o.hal;
   // A board given as an object is kept in this scope (`board`, undefined when it is a function).
   const board = typeof o.board === "function" ? undefined : o.board;
@@ -394,6 +393,8 @@ export function createSpool(o: SpoolOptions): Spool {
     start: () => {
       if (S._running) return;
       S._running = 1;
+      /** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
+      const TIDY_EVERY_MS = 3600000;
       S._tidyTimer = S._hal.setInterval(tidy, TIDY_EVERY_MS, S);
       if (!S._surveyed) {
         S._parts.load("clock").surveyStore(S._keeper, S._store);
