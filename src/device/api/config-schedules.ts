@@ -10,7 +10,7 @@ export function configSchedules(S: SpoolState): void {
   const schedules = S._schedules;
   for (let i = schedules.length - 1; i >= 0; i--) {
     if (schedules[i].fromConfig) {
-      S._disarm(schedules[i]);
+      S._arm(schedules[i], 0);
       schedules.splice(i, 1);
     }
   }

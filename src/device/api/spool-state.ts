@@ -88,9 +88,10 @@ export interface SpoolState {
   _cfgText(): string | undefined;
   _pinOf(pin: any, what: string): number;
   _addSchedule(s: Schedule): SampleHandle;
-  _disarm(s: Schedule): void;
-  _arm(s: Schedule): void;
+  /** Starts (`on` 1) or stops (0) a schedule's timer. */
+  _arm(s: Schedule, on: number): void;
   _liveUplink(fresh: boolean): Uplink | undefined;
+  /** The clock changed (a sync, an HTTP Date): tells the uplink. A closure of createSpool (the clock's onChange). */
   _clockChanged(): void;
   _appended(): void;
   _armStatus(): void;

@@ -130,11 +130,6 @@ class SpoolCore {
     return S._uplink;
   }
 
-  _clockChanged(this: SpoolState): void {
-    if (this._uplink) this._uplink.notifyClockChanged();
-    else if (this._running && this._uplinkKeep.waiting) this._liveUplink(false);
-  }
-
   /** A reading was stored: sent within the flush delay while online. */
   _appended(this: SpoolState): void {
     "ram";
@@ -149,11 +144,12 @@ class SpoolCore {
     }
   }
 
-  _arm(this: SpoolState, s: Schedule): void {
-    if (s.timer === undefined) s.timer = this._hal.setInterval(sample, s.everyMs, this, s);
-  }
-
-  _disarm(this: SpoolState, s: Schedule): void {
+  /** Starts (`on` 1) or stops (0) schedule `s`'s timer: one method for both, one fewer at rest. */
+  _arm(this: SpoolState, s: Schedule, on: number): void {
+    if (on) {
+      if (s.timer === undefined) s.timer = this._hal.setInterval(sample, s.everyMs, this, s);
+      return;
+    }
     if (s.timer !== undefined) this._hal.clearInterval(s.timer);
     s.timer = undefined;
   }
@@ -163,10 +159,10 @@ class SpoolCore {
   _addSchedule(this: SpoolState, s: Schedule): SampleHandle {
     const S = this;
     S._schedules.push(s);
-    if (S._running) S._arm(s);
+    if (S._running) S._arm(s, 1);
     return {
       stop: () => {
-        S._disarm(s);
+        S._arm(s, 0);
         const i = S._schedules.indexOf(s);
         if (i >= 0) S._schedules.splice(i, 1);
       },
@@ -315,8 +311,12 @@ export function createSpool(o: SpoolOptions): Spool {
     maxEstimateWidthMs: S._cfg!.clock.maxEstimateWidthMs,
     validAtBoot: S._cfg!.clock.validAtBoot,
     // After a sync, or SNTP has failed long enough that readings waiting for it go out with the
-    // HTTP Date's time.
-    onChange: () => S._clockChanged(),
+    // HTTP Date's time. Kept in the state too (the uplink and apply parts call it): one closure,
+    // not a closure calling a method.
+    onChange: (S._clockChanged = () => {
+      if (S._uplink) S._uplink.notifyClockChanged();
+      else if (S._running && S._uplinkKeep.waiting) S._liveUplink(false);
+    }),
   });
   const keeper = S._clock.keeper;
   if (o.store && o.surveyed) {
@@ -404,13 +404,13 @@ export function createSpool(o: SpoolOptions): Spool {
       if (S._network.isUp()) S._clock.start();
       const u = S._liveUplink(true);
       if (u) u.start();
-      for (let i = 0; i < S._schedules.length; i++) S._arm(S._schedules[i]);
+      for (let i = 0; i < S._schedules.length; i++) S._arm(S._schedules[i], 1);
       S._armStatus();
     },
     stop: () => {
       if (!S._running) return;
       S._running = 0;
-      for (let i = 0; i < S._schedules.length; i++) S._disarm(S._schedules[i]);
+      for (let i = 0; i < S._schedules.length; i++) S._arm(S._schedules[i], 0);
       if (S._tidyTimer !== undefined) S._hal.clearInterval(S._tidyTimer);
       S._tidyTimer = undefined;
       S._armStatus();
