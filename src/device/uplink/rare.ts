@@ -204,7 +204,8 @@ export function rare(): RarePaths {
     },
     settleSuspect: settleSuspect,
     pauseForTheDay: (u, now, why) => {
-      const wait = now === undefined ? 3600000 : u._quota.nextDayMs(now) - now + Math.floor(u._hal.random() * 60000);
+      // To the next UTC day (86,400,000 ms), plus up to a minute.
+      const wait = now === undefined ? 3600000 : (Math.floor(now / 86400000) + 1) * 86400000 - now + Math.floor(u._hal.random() * 60000);
       schedule(u, wait < 3600000 ? wait : 3600000, true);
       setState(u, why);
     },

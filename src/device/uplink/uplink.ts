@@ -310,7 +310,8 @@ export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): v
 function msPerRequest(u: Run, now: number | undefined): number {
   if (now === undefined) return u._refill;
   const left = u._quota.requestsLeft(now);
-  return left > 0 ? (u._quota.nextDayMs(now) - now) / left : DAY_MS;
+  // Ms to the next UTC day, over the requests left.
+  return left > 0 ? ((Math.floor(now / DAY_MS) + 1) * DAY_MS - now) / left : DAY_MS;
 }
 
 /** Requests in the bucket now, at most BUCKET_MAX. */
