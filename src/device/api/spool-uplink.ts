@@ -77,7 +77,8 @@ function hooks(S: SpoolState): { resolver: StampResolver; link: Link } {
  * UTC ms of a stamp as the clock part's `resolve` gives it, for the stamps that need only the
  * resident clock: an epoch stamp, or one of an anchored boot while this boot's time does not
  * rest on HTTP Date alone (past-boots.ts `classify`, its first cases); otherwise undefined and
- * the clock part decides. After a sync every stored reading is one of these.
+ * the clock part decides. After this boot's SNTP sync, the readings of this boot and of every
+ * anchored boot are (only an unanchored past boot's still need the part).
  */
 function anchored(k: TimeKeeper, stamp: Stamp): number | undefined {
   if ("epochMs" in stamp) return stamp.epochMs;
