@@ -1,7 +1,8 @@
 /**
  * The clock part (src/device/parts.ts): what the clock knows of past boots (src/device/clock/
- * past-boots.ts), loaded for a flush (held by the uplink while it exists), a status question
- * and the survey at start.
+ * past-boots.ts), loaded by a flush for a stamp the resident clock cannot place (then held by
+ * the uplink while it exists: src/device/api/spool-uplink.ts), a status question and the survey
+ * at start.
  */
 import { survey, surveyStore, classify, resolve, discards, unresolvedBoots, clockStatus } from "../clock/past-boots.ts";
 

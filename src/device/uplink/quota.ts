@@ -51,8 +51,6 @@ export interface Quota {
   /** Points counted today, and the day. */
   used(): number;
   day(): number;
-  /** UTC ms when the next day starts, after `nowUtc`. */
-  nextDayMs(nowUtc: number): number;
 }
 
 /** CRC-16/CCITT-FALSE of the first 10 characters (bytes) of `s`. */
@@ -63,25 +61,6 @@ export function entryCheck(s: string): number {
     for (let k = 0; k < 8; k++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
   }
   return c;
-}
-
-/** Little-endian bytes of n as a binary string. */
-function le(n: number, bytes: number): string {
-  let s = "";
-  for (let i = 0; i < bytes; i++) s += String.fromCharCode((n >>> (8 * i)) & 255);
-  return s;
-}
-
-function leAt(s: string, at: number, bytes: number): number {
-  let n = 0;
-  for (let i = bytes - 1; i >= 0; i--) n = n * 256 + (s.charCodeAt(at + i) & 255);
-  return n;
-}
-
-/** One log entry (see docs/flash-format.md). */
-export function encodeEntry(day: number, used: number, req: number): string {
-  const s = le(day, 2) + le(used, 4) + le(req, 4);
-  return s + le(entryCheck(s), 2);
 }
 
 /**
@@ -105,6 +84,26 @@ class QuotaLog implements Quota {
   _fill = 0;
 
   constructor(o: QuotaOptions) {
+    // Made here, not at the part's level (nor as methods): they exist only while a quota is opened.
+    const q = this;
+    function leAt(s: string, at: number, bytes: number): number {
+      let n = 0;
+      for (let i = bytes - 1; i >= 0; i--) n = n * 256 + (s.charCodeAt(at + i) & 255);
+      return n;
+    }
+    /** Takes a count read from flash if it is newer: the newest day, within a day the higher counts. */
+    function take(d: number, u: number, r: number, i: number, f: number): void {
+      if (d < q._day || (d === q._day && u < q._used && r < q._req)) return;
+      if (d > q._day) {
+        q._day = d;
+        q._used = u;
+        q._req = r;
+      }
+      if (u > q._used) q._used = u;
+      if (r > q._req) q._req = r;
+      q._slot = i;
+      q._fill = f;
+    }
     this._st = o.storage;
     this._daily = o.daily;
     const reqDaily = o.requestsDaily !== undefined ? o.requestsDaily : 1e9;
@@ -121,7 +120,7 @@ class QuotaLog implements Quota {
         // an earlier firmware's JSON file: the next save starts a log in place of it
         try {
           const j = JSON.parse(raw);
-          if (typeof j.day === "number" && typeof j.used === "number") this._take(j.day, j.used, j.req || 0, i, LOG_ENTRIES);
+          if (typeof j.day === "number" && typeof j.used === "number") take(j.day, j.used, j.req || 0, i, LOG_ENTRIES);
         } catch (_e) {}
         continue;
       }
@@ -137,7 +136,7 @@ class QuotaLog implements Quota {
       }
       // a log of another size is rewritten at the next save
       if (best >= 0)
-        this._take(
+        take(
           leAt(raw, best, 2),
           leAt(raw, best + 2, 4),
           leAt(raw, best + 6, 4),
@@ -149,22 +148,16 @@ class QuotaLog implements Quota {
     this._reqSaved = this._req;
   }
 
-  /** Takes a count read from flash if it is newer: the newest day, within a day the higher counts. */
-  _take(d: number, u: number, r: number, i: number, f: number): void {
-    if (d < this._day || (d === this._day && u < this._used && r < this._req)) return;
-    if (d > this._day) {
-      this._day = d;
-      this._used = u;
-      this._req = r;
-    }
-    if (u > this._used) this._used = u;
-    if (r > this._req) this._req = r;
-    this._slot = i;
-    this._fill = f;
-  }
-
   _save(): void {
-    const en = encodeEntry(this._day, this._used, this._req);
+    /** Little-endian bytes of n as a binary string. */
+    function le(n: number, bytes: number): string {
+      let s = "";
+      for (let i = 0; i < bytes; i++) s += String.fromCharCode((n >>> (8 * i)) & 255);
+      return s;
+    }
+    // One log entry (docs/flash-format.md, "Quota log").
+    const head = le(this._day, 2) + le(this._used, 4) + le(this._req, 4);
+    const en = head + le(entryCheck(head), 2);
     const slot = this._slot;
     try {
       if (slot >= 0 && this._fill < LOG_ENTRIES) this._st.write(QUOTA_FILES[slot], en, this._fill * ENTRY_BYTES, ENTRY_BYTES * LOG_ENTRIES);
@@ -238,10 +231,6 @@ class QuotaLog implements Quota {
 
   day(): number {
     return this._day;
-  }
-
-  nextDayMs(nowUtc: number): number {
-    return (Math.floor(nowUtc / DAY_MS) + 1) * DAY_MS;
   }
 }
 

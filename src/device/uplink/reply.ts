@@ -53,10 +53,6 @@ export function classifyReply(status: number, message: string): ReplyAction {
   return "unknown";
 }
 
-/** Why an `Invalid token.` may not mean a wrong token (Blynk's troubleshooting: GeoDNS). */
-export const TOKEN_HINT =
-  "the token is wrong, or belongs to another region: set blynk.host to your region's server (e.g. fra1.blynk.cloud)";
-
 /** The message of a thrown value, for the status and the log. */
 export function errText(e: unknown): string {
   if (e && typeof e === "object" && (e as { message?: unknown }).message) return String((e as { message: unknown }).message);

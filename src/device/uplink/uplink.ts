@@ -8,10 +8,10 @@ import type { Hal, HttpResponse } from "../hal.ts";
 import type { Stamp } from "../types.ts";
 import type { ReadingStore } from "../store/contract.ts";
 import { maskToken, redactToken } from "./mask.ts";
-import { TOKEN_HINT, classifyReply, errText, replyMessage } from "./reply.ts";
-import { fullJitterMs } from "./backoff.ts";
+import { classifyReply, errText, replyMessage } from "./reply.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import { createQuota } from "./quota.ts";
+import { rare } from "./rare.ts";
 import { measure, select } from "./select.ts";
 import { arm, finish, stream } from "./stream.ts";
 import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
@@ -22,7 +22,6 @@ export const SERVER_MAX_POINTS = 10000;
 /** Storage file remembering the regional host a 308 sent us to. */
 export const REGION_FILE = "spool.region";
 const DAY_MS = 86400000;
-const MAX_REDIRECTS = 3;
 /** Bytes of a reply body kept (enough for Blynk's error JSON). */
 const MAX_REPLY_BYTES = 256;
 /** Requests a burst may spend at once (a backlog after an outage); refilled at the daily rate. */
@@ -32,8 +31,6 @@ const INITIAL_WINDOW = 32;
 const WINDOW_GROWTH = 4;
 /** Least time between two requests made only for their Date header. */
 const PROBE_EVERY_MS = 3600000;
-/** The cheapest documented request, made when a boot needs a time and has nothing to send. */
-const PROBE_PATH = "/external/api/isHardwareConnected?token=";
 
 /** Turns a reading's stamp into UTC epoch ms (the clock's TimeKeeper implements it). */
 export interface StampResolver {
@@ -256,50 +253,14 @@ function checkToken(token: unknown): string {
   return token;
 }
 
-function num(v: number | undefined, def: number, min: number, max: number, name: string): number {
-  if (v === undefined) return def;
-  if (typeof v !== "number" || v !== v || v < min || v > max) {
-    throw new Error("uplink: config." + name + " must be a number from " + min + " to " + max);
-  }
-  return v;
-}
-
-function defaultPort(scheme: string): number {
-  return scheme === "https" ? 443 : 80;
-}
-
-/** Parses an absolute or path-only Location against the current target. */
-function parseLocation(loc: string, cur: Target): { target: Target; path: string } | undefined {
-  if (loc.charAt(0) === "/") return { target: cur, path: loc };
-  const i = loc.indexOf("://");
-  if (i < 0) return undefined;
-  const scheme = loc.substring(0, i).toLowerCase();
-  if (scheme !== "http" && scheme !== "https") return undefined;
-  const rest = loc.substring(i + 3);
-  let slash = rest.indexOf("/");
-  if (slash < 0) slash = rest.length;
-  const hostPort = rest.substring(0, slash);
-  const path = slash < rest.length ? rest.substring(slash) : "/";
-  const colon = hostPort.lastIndexOf(":");
-  let host = hostPort;
-  let port = defaultPort(scheme);
-  if (colon > 0 && hostPort.indexOf("]") < colon) {
-    host = hostPort.substring(0, colon);
-    port = Number(hostPort.substring(colon + 1));
-    if (!(port > 0 && port < 65536)) return undefined;
-  }
-  if (!host) return undefined;
-  return { target: { scheme: scheme as "http" | "https", host: host, port: port }, path: path };
-}
-
-function header(h: { [name: string]: string } | undefined, name: string): string | undefined {
+export function header(h: { [name: string]: string } | undefined, name: string): string | undefined {
   if (!h) return undefined;
   const lower = name.toLowerCase();
   for (const k in h) if (k.toLowerCase() === lower) return String(h[k]);
   return undefined;
 }
 
-function nowUtc(u: Run): number | undefined {
+export function nowUtc(u: Run): number | undefined {
   const t = u._res.now ? u._res.now() : undefined;
   return t !== undefined ? t : u._res.resolve({ bootId: u._store.bootId, uptimeMs: u._hal.uptime() });
 }
@@ -308,19 +269,19 @@ function linkUp(u: Run): boolean {
   return u._link ? u._link.isUp() : true;
 }
 
-function report(u: Run): void {
+export function report(u: Run): void {
   if (u._onStatus) u._onStatus(u.status());
 }
 
 /** The label the status shows (why the uplink waits); what it does is decided by the phase. */
-function setState(u: Run, s: UplinkState): void {
+export function setState(u: Run, s: UplinkState): void {
   if (s !== u._k.state) {
     u._k.state = s;
     report(u);
   }
 }
 
-function cancelTimer(u: Run): void {
+export function cancelTimer(u: Run): void {
   if (u._timer !== undefined) u._hal.clearTimeout(u._timer);
   u._timer = undefined;
   u._nextAt = undefined;
@@ -328,7 +289,7 @@ function cancelTimer(u: Run): void {
 }
 
 /** Runs a pass in `ms` (phase DUE, or HELD for a wait a clock change must not cut short); a `fresh` one scans from the oldest reading again. */
-function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): void {
+export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): void {
   cancelTimer(u);
   u._nextAt = u._hal.uptime() + ms;
   setPhase(u, held ? HELD : DUE);
@@ -349,7 +310,8 @@ function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): void {
 function msPerRequest(u: Run, now: number | undefined): number {
   if (now === undefined) return u._refill;
   const left = u._quota.requestsLeft(now);
-  return left > 0 ? (u._quota.nextDayMs(now) - now) / left : DAY_MS;
+  // Ms to the next UTC day, over the requests left.
+  return left > 0 ? ((Math.floor(now / DAY_MS) + 1) * DAY_MS - now) / left : DAY_MS;
 }
 
 /** Requests in the bucket now, at most BUCKET_MAX. */
@@ -362,20 +324,13 @@ function bucket(u: Run): number {
   return k.tokens;
 }
 
-/** Waits for the next UTC day (re-checked at least hourly: the clock may be stepped meanwhile). */
-function pauseForTheDay(u: Run, now: number | undefined, why: UplinkState): void {
-  const wait = now === undefined ? 3600000 : u._quota.nextDayMs(now) - now + Math.floor(u._hal.random() * 60000);
-  schedule(u, wait < 3600000 ? wait : 3600000, true);
-  setState(u, why);
-}
-
 /**
  * Whether a request may go now; otherwise schedules the step for when one may and says why
  * in the state (the readings wait in flash meanwhile).
  */
-function mayRequest(u: Run, now: number | undefined): boolean {
+export function mayRequest(u: Run, now: number | undefined): boolean {
   if (u._quota.requestsLeft(now) <= 0) {
-    pauseForTheDay(u, now, "paused-requests");
+    rare().pauseForTheDay(u, now, "paused-requests");
     return false;
   }
   const t = bucket(u);
@@ -387,7 +342,7 @@ function mayRequest(u: Run, now: number | undefined): boolean {
   return true;
 }
 
-function initialWindow(u: Run): number {
+export function initialWindow(u: Run): number {
   return u._window0 < u._k.maxPoints ? u._window0 : u._k.maxPoints;
 }
 
@@ -410,7 +365,7 @@ function step(u: Run): void {
   }
   const now = nowUtc(u);
   if (u._quota.remaining(now) <= 0) {
-    pauseForTheDay(u, now, "paused-quota");
+    rare().pauseForTheDay(u, now, "paused-quota");
     return;
   }
   const pick = select(u, now);
@@ -422,7 +377,7 @@ function step(u: Run): void {
     const iso = u._iso;
     if (iso && iso._suspect >= 0 && !iso._confirm) {
       // Nothing after the suspect to try: its left-hand neighbours' 200 is all the evidence.
-      settleSuspect(u, iso._ok);
+      rare().settleSuspect(u, iso._ok);
       schedule(u, 0);
       return;
     }
@@ -431,7 +386,7 @@ function step(u: Run): void {
     // unknown once rescanned the whole backlog for every new reading, blocking for seconds.
     // What can change it (the clock, the link, a new token, a flush asked for) starts afresh.
     if (needsProbe(u)) {
-      if (mayRequest(u, now)) probe(u);
+      if (mayRequest(u, now)) rare().probe(u);
       return;
     }
     setState(u, "idle");
@@ -453,23 +408,12 @@ function needsProbe(u: Run): boolean {
   return u._k.probedAt === undefined || u._hal.uptime() - u._k.probedAt >= PROBE_EVERY_MS;
 }
 
-/** Ends the suspect of an isolation: dropped as "rejected" when the evidence holds, else kept. */
-function settleSuspect(u: Run, reject: boolean): void {
-  const x = u._iso!;
-  if (reject) {
-    u._store.drop(x._suspect, "rejected");
-    u._k.dropped.rejected++;
-    u._hal.log("uplink: V" + x._pin + " reading refused alone while its neighbours were accepted: dropped as rejected");
-  }
-  u._iso = undefined;
-}
-
 /**
  * One HTTP exchange with its own timer (phase SENDING until it ends): `b` is streamed as the
  * body (undefined: none, a GET); `done` gets the status (0: no reply), the bounded body and the
  * headers, exactly once.
  */
-function exchange(
+export function exchange(
   u: Run,
   t: Target,
   path: string,
@@ -523,33 +467,14 @@ function exchange(
   }
 }
 
-function send(u: Run, b: Batch, t: Target, path: string, hops: number): void {
+export function send(u: Run, b: Batch, t: Target, path: string, hops: number): void {
   u._k.backoffMs = 0;
   b._sent = 0;
   setState(u, "sending");
   exchange(u, t, path, b, (code, raw, headers) => onReply(u, b, t, code, raw, headers, hops));
 }
 
-/** A request made for its `Date` header only: the clock of a boot with nothing to send. */
-function probe(u: Run): void {
-  const k = u._k;
-  setState(u, "sending");
-  exchange(u, k.target, PROBE_PATH + k.token, undefined, (code, raw, headers) => {
-    useDate(u, headers);
-    if (code === 0) {
-      k.lastReply = { status: 0, message: redactToken(raw, k.token) };
-      k.window = initialWindow(u);
-      retryLater(u, undefined);
-      return;
-    }
-    k.probedAt = u._hal.uptime();
-    if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
-    report(u);
-    schedule(u, 0);
-  });
-}
-
-function useDate(u: Run, headers: { [name: string]: string } | undefined): void {
+export function useDate(u: Run, headers: { [name: string]: string } | undefined): void {
   const date = header(headers, "Date");
   if (date && u._res.applyHttpDate) {
     try {
@@ -558,18 +483,6 @@ function useDate(u: Run, headers: { [name: string]: string } | undefined): void 
       // a bad Date header is the clock's business
     }
   }
-}
-
-/** Waits before the next request: full jitter, or the server's Retry-After when it says so. */
-function retryLater(u: Run, retryAfter: string | undefined): void {
-  const k = u._k;
-  const cap = u._backoff.capMs;
-  k.backoffMs = fullJitterMs(u._backoff, k.attempt, u._hal.random());
-  const ra = retryAfter ? Number(retryAfter) * 1000 : NaN;
-  if (ra > k.backoffMs) k.backoffMs = ra < cap ? ra : cap;
-  k.attempt++;
-  schedule(u, k.backoffMs, true);
-  setState(u, "backoff");
 }
 
 // After a reply the next step runs in a task of its own (schedule(u, 0)): run inside the
@@ -603,110 +516,10 @@ function onReply(
     // Slow start: a full request answered shows the link carries more.
     if (b._count >= k.window && k.window < k.maxPoints)
       k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
-    if (u._iso && u._iso._pin === b._pin) isolationOk(u, b);
+    if (u._iso && u._iso._pin === b._pin) rare().isolationOk(u, b);
     report(u);
     schedule(u, 0);
-  } else if (action === "redirect") {
-    redirect(u, b, t, header(headers, "Location") || "", hops);
-  } else if (action === "stop-token") {
-    k.stoppedToken = true;
-    k.hint = TOKEN_HINT;
-    cancelTimer(u);
-    setPhase(u, TOKEN);
-    setState(u, "stopped-token");
-  } else if (action === "bad-pin") {
-    if (k.aside[b._pin] === undefined) {
-      k.aside[b._pin] = u._dropBad ? 2 : 1;
-      k.badPins.push(b._pin);
-    }
-    schedule(u, 0);
-  } else if (action === "too-big") {
-    k.maxPoints = b._count > 1 ? Math.floor(b._count / 2) : 1;
-    if (k.window > k.maxPoints) k.window = k.maxPoints;
-    schedule(u, 0);
-  } else if (action === "quota") {
-    u._quota.exhaust(nowUtc(u));
-    schedule(u, 0);
-  } else if (action === "unknown") {
-    isolationRefused(u, b);
-  } else {
-    // Nothing came back (the server may have stored the body): risk less next time.
-    if (action === "lost") k.window = initialWindow(u);
-    retryLater(u, header(headers, "Retry-After"));
-  }
-}
-
-/** A 200 inside an isolation: evidence that the server takes this pin's readings. */
-function isolationOk(u: Run, b: Batch): void {
-  const x = u._iso!;
-  x._ok = true;
-  if (x._suspect >= 0) {
-    if (x._confirm && b._start === x._suspect) {
-      // Accepted alone after all: it was the server's state, not the reading.
-      u._iso = undefined;
-      return;
-    }
-    if (!x._confirm && b._start > x._suspect) {
-      // Its right-hand neighbours were accepted: refused alone between accepted neighbours.
-      x._confirm = true;
-      return;
-    }
-  }
-  if (b._last >= x._end) u._iso = undefined;
-  // Accepted: what refused was in the rest of the window, or was the server's state.
-  else x._limit = x._limit * 2;
-}
-
-/**
- * An unrecognised 400: the server's state, unless it refuses one reading alone while it
- * accepts that reading's neighbours in the same pass. Halves the batch to find such a
- * reading, waiting out a backoff between refusals until a 200 shows the server takes data.
- */
-function isolationRefused(u: Run, b: Batch): void {
-  if (!u._iso || u._iso._pin !== b._pin) {
-    u._iso = { _pin: b._pin, _end: b._last, _limit: b._count, _ok: false, _suspect: -1, _confirm: false };
-  }
-  const x = u._iso;
-  if (x._confirm && b._start === x._suspect) {
-    // Refused alone again, after its neighbours on both sides were accepted.
-    settleSuspect(u, x._ok);
-    schedule(u, 0);
-    return;
-  }
-  if (x._suspect >= 0) {
-    // The neighbours after the suspect are refused too: the server's state after all.
-    u._iso = undefined;
-    retryLater(u, undefined);
-    return;
-  }
-  if (b._count > 1) x._limit = Math.ceil(b._count / 2);
-  else x._suspect = b._start;
-  if (x._ok) schedule(u, 0);
-  else retryLater(u, undefined);
-}
-
-function redirect(u: Run, b: Batch, t: Target, location: string, hops: number): void {
-  const k = u._k;
-  const loc = parseLocation(location, t);
-  if (!loc || hops >= MAX_REDIRECTS) {
-    k.lastReply = { status: k.lastReply ? k.lastReply.status : 0, message: "unusable redirect" };
-    retryLater(u, undefined);
-    return;
-  }
-  // Blynk may send an https Location to a board without TLS: keep the board's scheme (and
-  // then its port), take only the host and path.
-  const next: Target = { scheme: t.scheme, host: loc.target.host, port: loc.target.scheme === t.scheme ? loc.target.port : t.port };
-  if (next.host !== k.target.host || next.port !== k.target.port) {
-    k.target = next;
-    u._hal.log("uplink: region is now " + next.host);
-    try {
-      u._hal.storage.write(REGION_FILE, JSON.stringify({ from: u._home.host, scheme: next.scheme, host: next.host, port: next.port }));
-    } catch (_e) {
-      // remembered for this boot only
-    }
-  }
-  if (!mayRequest(u, nowUtc(u))) return;
-  send(u, b, next, loc.path, hops + 1);
+  } else rare().reply(u, b, t, action, headers, hops);
 }
 
 /** The uplink instance: a {@link Run} whose methods are the entry points (docs/uplink.md, "States"). */
@@ -715,13 +528,21 @@ interface UplinkRun extends Run {}
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: each of Run's fields is set in the constructor.
 class UplinkRun implements Uplink {
   constructor(o: UplinkOptions) {
+    // Made here, not at the part's level: it exists only while an instance is made.
+    function num(v: number | undefined, def: number, min: number, max: number, name: string): number {
+      if (v === undefined) return def;
+      if (typeof v !== "number" || v !== v || v < min || v > max) {
+        throw new Error("uplink: config." + name + " must be a number from " + min + " to " + max);
+      }
+      return v;
+    }
     const hal = o.hal;
     const c = o.config;
     if (!c || typeof c !== "object") throw new Error("uplink: options.config is required");
     const token = checkToken(c.token);
     if (c.scheme !== "http" && c.scheme !== "https") throw new Error('uplink: config.scheme must be "http" or "https"');
     if (typeof c.host !== "string" || !c.host) throw new Error("uplink: config.host must name the Blynk server");
-    const port = num(c.port, defaultPort(c.scheme), 1, 65535, "port");
+    const port = num(c.port, c.scheme === "https" ? 443 : 80, 1, 65535, "port");
     const maxPointsCfg = num(c.maxPointsPerRequest, 1000, 1, SERVER_MAX_POINTS, "maxPointsPerRequest");
     this._piece = num(c.pieceBytes, 512, 16, 65536, "pieceBytes");
     const flushDelayMs = num(c.flushDelayMs, 10000, 0, DAY_MS, "flushDelayMs");
@@ -840,7 +661,7 @@ class UplinkRun implements Uplink {
     setPhase(u, IDLE);
     // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
     // seconds, and its readings are placed only by an anchor written in this boot.
-    if (needsProbe(u) && bucket(u) >= 1 && u._quota.requestsLeft(nowUtc(u)) > 0) probe(u);
+    if (needsProbe(u) && bucket(u) >= 1 && u._quota.requestsLeft(nowUtc(u)) > 0) rare().probe(u);
     const sntp = u._sntp;
     if (sntp) {
       // Flush once the sync answers, or after syncWaitMs, whichever comes first (the probe's

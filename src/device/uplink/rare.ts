@@ -1,0 +1,231 @@
+/**
+ * What the uplink does on the paths a healthy flush never takes: a reply other than 200 (a
+ * redirect, a refused token or pin, a batch too big, the quota, an unrecognised 400, a failure
+ * to wait out), the isolation of a refused reading, the day's pause, the time probe.
+ *
+ * The functions are made by {@link rare} when one of these paths runs and dropped after: a
+ * function at the uplink part's level costs about 6 to 12 JsVars for as long as an uplink exists,
+ * and a flush must fit beside the rest on 1,600 JsVars (docs/memory.md). The behaviour is
+ * docs/uplink.md's ("Replies", "Isolation").
+ */
+
+import { fullJitterMs } from "./backoff.ts";
+import { redactToken } from "./mask.ts";
+import type { ReplyAction } from "./reply.ts";
+import { TOKEN, setPhase } from "./state.ts";
+import type { Batch, Run } from "./state.ts";
+import {
+  REGION_FILE,
+  cancelTimer,
+  exchange,
+  header,
+  initialWindow,
+  mayRequest,
+  nowUtc,
+  report,
+  schedule,
+  send,
+  setState,
+  useDate,
+} from "./uplink.ts";
+import type { Target, UplinkState } from "./uplink.ts";
+
+/** The rare paths, made for one use (see the module doc). */
+export interface RarePaths {
+  /** What to do about a reply that is neither a 200 nor the end of an isolation. */
+  reply(u: Run, b: Batch, t: Target, action: ReplyAction, headers: { [name: string]: string } | undefined, hops: number): void;
+  /** A 200 inside an isolation: evidence that the server takes this pin's readings. */
+  isolationOk(u: Run, b: Batch): void;
+  /** Ends the suspect of an isolation: dropped as "rejected" when the evidence holds, else kept. */
+  settleSuspect(u: Run, reject: boolean): void;
+  /** Waits for the next UTC day (re-checked at least hourly: the clock may be stepped meanwhile). */
+  pauseForTheDay(u: Run, now: number | undefined, why: UplinkState): void;
+  /** A request made for its `Date` header only: the clock of a boot with nothing to send. */
+  probe(u: Run): void;
+  /** Waits before the next request: full jitter, or the server's Retry-After when it says so. */
+  retryLater(u: Run, retryAfter: string | undefined): void;
+}
+
+/** The rare paths' functions, made now (see the module doc). */
+export function rare(): RarePaths {
+  // Here, not at the module level: a constant there is a variable of the part's scope.
+  const MAX_REDIRECTS = 3;
+  /** The cheapest documented request, made when a boot needs a time and has nothing to send. */
+  const PROBE_PATH = "/external/api/isHardwareConnected?token=";
+
+  function retryLater(u: Run, retryAfter: string | undefined): void {
+    const k = u._k;
+    const cap = u._backoff.capMs;
+    k.backoffMs = fullJitterMs(u._backoff, k.attempt, u._hal.random());
+    const ra = retryAfter ? Number(retryAfter) * 1000 : NaN;
+    if (ra > k.backoffMs) k.backoffMs = ra < cap ? ra : cap;
+    k.attempt++;
+    schedule(u, k.backoffMs, true);
+    setState(u, "backoff");
+  }
+
+  function settleSuspect(u: Run, reject: boolean): void {
+    const x = u._iso!;
+    if (reject) {
+      u._store.drop(x._suspect, "rejected");
+      u._k.dropped.rejected++;
+      u._hal.log("uplink: V" + x._pin + " reading refused alone while its neighbours were accepted: dropped as rejected");
+    }
+    u._iso = undefined;
+  }
+
+  /**
+   * An unrecognised 400: the server's state, unless it refuses one reading alone while it
+   * accepts that reading's neighbours in the same pass. Halves the batch to find such a
+   * reading, waiting out a backoff between refusals until a 200 shows the server takes data.
+   */
+  function isolationRefused(u: Run, b: Batch): void {
+    if (!u._iso || u._iso._pin !== b._pin) {
+      u._iso = { _pin: b._pin, _end: b._last, _limit: b._count, _ok: false, _suspect: -1, _confirm: false };
+    }
+    const x = u._iso;
+    if (x._confirm && b._start === x._suspect) {
+      // Refused alone again, after its neighbours on both sides were accepted.
+      settleSuspect(u, x._ok);
+      schedule(u, 0);
+      return;
+    }
+    if (x._suspect >= 0) {
+      // The neighbours after the suspect are refused too: the server's state after all.
+      u._iso = undefined;
+      retryLater(u, undefined);
+      return;
+    }
+    if (b._count > 1) x._limit = Math.ceil(b._count / 2);
+    else x._suspect = b._start;
+    if (x._ok) schedule(u, 0);
+    else retryLater(u, undefined);
+  }
+
+  /** Parses an absolute or path-only Location against the current target. */
+  function parseLocation(loc: string, cur: Target): { target: Target; path: string } | undefined {
+    if (loc.charAt(0) === "/") return { target: cur, path: loc };
+    const i = loc.indexOf("://");
+    if (i < 0) return undefined;
+    const scheme = loc.substring(0, i).toLowerCase();
+    if (scheme !== "http" && scheme !== "https") return undefined;
+    const rest = loc.substring(i + 3);
+    let slash = rest.indexOf("/");
+    if (slash < 0) slash = rest.length;
+    const hostPort = rest.substring(0, slash);
+    const path = slash < rest.length ? rest.substring(slash) : "/";
+    const colon = hostPort.lastIndexOf(":");
+    let host = hostPort;
+    let port = scheme === "https" ? 443 : 80;
+    if (colon > 0 && hostPort.indexOf("]") < colon) {
+      host = hostPort.substring(0, colon);
+      port = Number(hostPort.substring(colon + 1));
+      if (!(port > 0 && port < 65536)) return undefined;
+    }
+    if (!host) return undefined;
+    return { target: { scheme: scheme as "http" | "https", host: host, port: port }, path: path };
+  }
+
+  function redirect(u: Run, b: Batch, t: Target, location: string, hops: number): void {
+    const k = u._k;
+    const loc = parseLocation(location, t);
+    if (!loc || hops >= MAX_REDIRECTS) {
+      k.lastReply = { status: k.lastReply ? k.lastReply.status : 0, message: "unusable redirect" };
+      retryLater(u, undefined);
+      return;
+    }
+    // Blynk may send an https Location to a board without TLS: keep the board's scheme (and
+    // then its port), take only the host and path.
+    const next: Target = { scheme: t.scheme, host: loc.target.host, port: loc.target.scheme === t.scheme ? loc.target.port : t.port };
+    if (next.host !== k.target.host || next.port !== k.target.port) {
+      k.target = next;
+      u._hal.log("uplink: region is now " + next.host);
+      try {
+        u._hal.storage.write(REGION_FILE, JSON.stringify({ from: u._home.host, scheme: next.scheme, host: next.host, port: next.port }));
+      } catch (_e) {
+        // remembered for this boot only
+      }
+    }
+    if (!mayRequest(u, nowUtc(u))) return;
+    send(u, b, next, loc.path, hops + 1);
+  }
+
+  return {
+    reply: (u, b, t, action, headers, hops) => {
+      const k = u._k;
+      if (action === "redirect") {
+        redirect(u, b, t, header(headers, "Location") || "", hops);
+      } else if (action === "stop-token") {
+        k.stoppedToken = true;
+        // Why an `Invalid token.` may not mean a wrong token (Blynk's troubleshooting: GeoDNS).
+        k.hint = "the token is wrong, or belongs to another region: set blynk.host to your region's server (e.g. fra1.blynk.cloud)";
+        cancelTimer(u);
+        setPhase(u, TOKEN);
+        setState(u, "stopped-token");
+      } else if (action === "bad-pin") {
+        if (k.aside[b._pin] === undefined) {
+          k.aside[b._pin] = u._dropBad ? 2 : 1;
+          k.badPins.push(b._pin);
+        }
+        schedule(u, 0);
+      } else if (action === "too-big") {
+        k.maxPoints = b._count > 1 ? Math.floor(b._count / 2) : 1;
+        if (k.window > k.maxPoints) k.window = k.maxPoints;
+        schedule(u, 0);
+      } else if (action === "quota") {
+        u._quota.exhaust(nowUtc(u));
+        schedule(u, 0);
+      } else if (action === "unknown") {
+        isolationRefused(u, b);
+      } else {
+        // Nothing came back (the server may have stored the body): risk less next time.
+        if (action === "lost") k.window = initialWindow(u);
+        retryLater(u, header(headers, "Retry-After"));
+      }
+    },
+    isolationOk: (u, b) => {
+      const x = u._iso!;
+      x._ok = true;
+      if (x._suspect >= 0) {
+        if (x._confirm && b._start === x._suspect) {
+          // Accepted alone after all: it was the server's state, not the reading.
+          u._iso = undefined;
+          return;
+        }
+        if (!x._confirm && b._start > x._suspect) {
+          // Its right-hand neighbours were accepted: refused alone between accepted neighbours.
+          x._confirm = true;
+          return;
+        }
+      }
+      if (b._last >= x._end) u._iso = undefined;
+      // Accepted: what refused was in the rest of the window, or was the server's state.
+      else x._limit = x._limit * 2;
+    },
+    settleSuspect: settleSuspect,
+    pauseForTheDay: (u, now, why) => {
+      // To the next UTC day (86,400,000 ms), plus up to a minute.
+      const wait = now === undefined ? 3600000 : (Math.floor(now / 86400000) + 1) * 86400000 - now + Math.floor(u._hal.random() * 60000);
+      schedule(u, wait < 3600000 ? wait : 3600000, true);
+      setState(u, why);
+    },
+    probe: (u) => {
+      const k = u._k;
+      setState(u, "sending");
+      exchange(u, k.target, PROBE_PATH + k.token, undefined, (code, raw, headers) => {
+        useDate(u, headers);
+        if (code === 0) {
+          k.lastReply = { status: 0, message: redactToken(raw, k.token) };
+          k.window = initialWindow(u);
+          retryLater(u, undefined);
+          return;
+        }
+        k.probedAt = u._hal.uptime();
+        if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
+        report(u);
+        schedule(u, 0);
+      });
+    },
+    retryLater: retryLater,
+  };
+}
