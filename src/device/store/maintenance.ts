@@ -40,7 +40,18 @@ import {
   seqNewer,
   type SectorHeader,
 } from "./format.ts";
-import { KIND_TYPES, ROTATION_MARK, R_BAD, R_END, R_META, R_READING, encodeMeta, metaV1, type SectorCursor } from "./record.ts";
+import {
+  KIND_TYPES,
+  MAX_FIXED_RECORD,
+  ROTATION_MARK,
+  R_BAD,
+  R_END,
+  R_META,
+  R_READING,
+  encodeMeta,
+  metaV1,
+  type SectorCursor,
+} from "./record.ts";
 
 /** Most anchors copied forward at one rotation, and returned by anchors(). */
 const MAX_CARRY = 12;
@@ -503,6 +514,16 @@ function salvageCount(store: Store, s: number): number {
   return p;
 }
 
+/** Writes this boot's id unless persisted: at the head when it has room for it and a reading, else by a rotation. */
+function ensureBoot(store: Store): void {
+  if (store.bootPersisted) return;
+  const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
+  if (store.fits(boot.length + MAX_FIXED_RECORD, false)) {
+    store.writeRecord(boot);
+    store.bootPersisted = 1;
+  } else rotate(store);
+}
+
 /**
  * Persists a clock anchor (durable on return).
  * @throws Error named STORE_FULL when no sector can take it under policy "refuse".
@@ -519,7 +540,7 @@ function appendAnchor(store: Store, anchor: Anchor): void {
   };
   if (anchor.coarse) a.coarse = true;
   const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, store.zeros);
-  store.ensureBoot();
+  ensureBoot(store);
   if (!store.fits(rec.length, false)) rotate(store);
   const h = store.head;
   if (!store.sectorAnchored[h]) {
@@ -563,7 +584,7 @@ function eraseAll(store: Store): number {
     if (store.head >= 0 && !store.sectorSealed[store.head]) store.sectorSealed[store.head] = 1;
     rotate(store);
   }
-  if (!store.bootPersisted) store.ensureBoot();
+  ensureBoot(store);
   return lost;
 }
 
@@ -642,6 +663,7 @@ export const MAINTENANCE = {
   appendAnchor: appendAnchor,
   anchors: anchors,
   eraseAll: eraseAll,
+  ensureBoot: ensureBoot,
   reasonIndex: reasonIndex,
   countDrop: countDrop,
 };

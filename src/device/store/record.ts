@@ -4,7 +4,7 @@
  */
 import type { FlashPort } from "../hal.ts";
 import type { DatastreamType, ReadingValue } from "../types.ts";
-import { putVarint, roundFloat32, unzigzag, utf8Decode, utf8Encode, zigzag } from "../codec/value.ts";
+import { putVarint, roundFloat32, scratchView, unzigzag, utf8Decode, utf8Encode, zigzag } from "../codec/value.ts";
 import {
   K_BOOL,
   K_ENUM,
@@ -29,7 +29,6 @@ import {
   type ZeroBits,
   blank,
   checkByte,
-  putU16,
   recordLimit,
 } from "./format.ts";
 
@@ -97,20 +96,9 @@ export class PinTable {
   }
 }
 
-/**
- * Scratch for decoding floats: 8 bytes seen as a float32 (the first 4) and a float64, and the
- * byte order of typed arrays (little-endian on every Espruino target; checked, not assumed).
- */
-function floatScratch(): { b: Uint8Array; f32: Float32Array; f64: Float64Array; le: boolean } {
-  const f64 = new Float64Array(1);
-  const b = new Uint8Array(f64.buffer);
-  const f32 = new Float32Array(f64.buffer, 0, 1);
-  f32[0] = 1;
-  return { b: b, f32: f32, f64: f64, le: b[3] === 0x3f };
-}
-
+/** Scratch for decoding floats: 8 bytes, read little-endian as a float32 (the first 4) or a float64. */
 // A pure call: the bundle, which decodes no record, keeps none of it (only the read part does).
-const FLOAT = /* @__PURE__ */ floatScratch();
+const FLOAT = /* @__PURE__ */ scratchView(8);
 
 /**
  * Encodes a reading record into `b` at `o0` against the sector's table (which it does not
@@ -172,7 +160,9 @@ function putCheck(b: Uint8Array, o0: number, o: number, long: boolean, zeros: Ze
   const z = zeros(b.subarray(o0, o));
   b[o0 + 1] = z > 255 ? 255 : z;
   if (!long) return o;
-  putU16(b, o, z);
+  // The u16 inline: putU16 stays out of the bundle (the parts that write headers and seals have it).
+  b[o] = z & 255;
+  b[o + 1] = z >> 8;
   return o + 2;
 }
 
@@ -365,9 +355,9 @@ export class SectorCursor {
     for (let i = 0; i < n; i++) {
       const x = this.byte();
       if (x < 0) return NaN;
-      f.b[f.le ? i : n - 1 - i] = x;
+      f.setUint8(i, x);
     }
-    return n === 4 ? roundFloat32(f.f32[0]) : f.f64[0];
+    return n === 4 ? roundFloat32(f.getFloat32(0, true)) : f.getFloat64(0, true);
   }
 
   private i32(): number {

@@ -17,7 +17,6 @@ import {
   K_INT,
   K_STR,
   MAX_MS,
-  M_BOOT,
   POS_SPAN,
   RECORDS_START,
   blank,
@@ -25,7 +24,7 @@ import {
   zeroBits,
   type ZeroBits,
 } from "./format.ts";
-import { EPOCH, KIND_TYPES, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
+import { EPOCH, KIND_TYPES, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeReading, encodeReadingAt } from "./record.ts";
 import type { StoreBoot, StoreMaintenance } from "./maintenance.ts";
 import type { StoreRead } from "./read.ts";
 
@@ -41,11 +40,6 @@ export function storeFullError(): Error {
   const e = new Error("store full: every sector holds undelivered readings (policy refuse)");
   e.name = STORE_FULL;
   return e;
-}
-
-/** Whether `e` is the error of a refused append. */
-export function isStoreFull(e: unknown): boolean {
-  return !!e && (e as Error).name === STORE_FULL;
 }
 
 /** The region the store owns: a board profile's `flash`. */
@@ -334,15 +328,6 @@ export class Store implements ReadingStore {
     this.bytesSinceMount += rec.length;
   }
 
-  ensureBoot(): void {
-    if (this.bootPersisted) return;
-    const boot = encodeMeta(M_BOOT, this.bootId, 0, 0, this.zeros);
-    if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
-      this.writeRecord(boot);
-      this.bootPersisted = 1;
-    } else this.code.load("store").rotate(this);
-  }
-
   /**
    * Appends a reading; returns once it is durable in flash.
    * @throws Error named STORE_FULL when full under policy "refuse" (counted as refused).
@@ -474,14 +459,16 @@ export class Store implements ReadingStore {
 
   /**
    * Rotates for an append that does not fit the head or, with `boot`, persists this boot's id
-   * first (which rotates when the head has no room for it); a refusal is counted.
+   * first (which rotates when the head has no room for it); a refusal is counted. Both are the
+   * store part's: the boot record is written here only when the mount could not write it.
    */
   private rotateFor(boot: boolean): void {
     try {
-      if (boot) this.ensureBoot();
-      else this.code.load("store").rotate(this);
+      const m = this.code.load("store");
+      if (boot) m.ensureBoot(this);
+      else m.rotate(this);
     } catch (e) {
-      if (isStoreFull(e)) this.drops[DROP_REFUSED]++;
+      if (e && (e as Error).name === STORE_FULL) this.drops[DROP_REFUSED]++;
       throw e;
     }
   }
@@ -495,7 +482,7 @@ export class Store implements ReadingStore {
         "reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages",
       );
     }
-    this.rotateFor(true);
+    if (!this.bootPersisted) this.rotateFor(true);
     // Encoded again after each step: a rotation resets the sector's pin table.
     rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
     if (!this.fits(rec.length, true)) {
