@@ -242,11 +242,6 @@ export function describe(v: any): string {
   return s.length > 40 ? s.substr(0, 37) + "..." : s;
 }
 
-function bad(pin: number, type: string, what: string, got: any): never {
-  const an = type === "integer" || type === "enum" ? " is an " : " is a ";
-  throw new Error("spool.record: V" + pin + an + type + " datastream: value must be " + what + " (got " + describe(got) + ")");
-}
-
 /**
  * The value to store for `pin`, checked against the datastream `type`: the one check of a
  * value, for `spool.record` and the store alike. The error text is built only on failure.
@@ -256,30 +251,23 @@ function bad(pin: number, type: string, what: string, got: any): never {
  * @throws Error naming the pin, its type and what would be valid.
  */
 export function checkValue(pin: number, type: DatastreamType, v: any): ReadingValue {
+  // One throw for every kind (one function fewer resident): each branch returns the value or
+  // says what it must be. The error text is built only on failure.
+  let what: string;
   const int = type === "integer" || type === "enum";
   if (int || type === "double") {
-    // The error text only on failure (a string literal in a function's code costs nothing
-    // until that code runs).
-    if (typeof v !== "number" || v - v !== 0 || (int && (v % 1 !== 0 || v < INT32_MIN || v > INT32_MAX))) {
-      const what = !int
-        ? "a finite number"
-        : type === "enum"
-          ? "an integer (the enum's value)"
-          : "an integer " + INT32_MIN + ".." + INT32_MAX;
-      // v - v is NaN for NaN and both infinities, 0 for every finite number.
-      bad(pin, type, typeof v === "number" && v - v !== 0 ? what + "; NaN and Infinity cannot be sent" : what, v);
-    }
-    return v;
-  }
-  if (type === "boolean") {
-    if (v !== true && v !== false) bad(pin, type, "true or false", v);
-    return v;
-  }
-  if (type === "string") {
-    if (typeof v !== "string") bad(pin, type, "a string", v);
-    // Every character is at least one byte: a long string needs no counting.
-    const len = v.length > MAX_STRING_BYTES ? -1 : utf8Encode(v);
-    if (len < 0 || len > MAX_STRING_BYTES) {
+    // v - v is NaN for NaN and both infinities, 0 for every finite number.
+    if (typeof v === "number" && v - v === 0 && !(int && (v % 1 !== 0 || v < INT32_MIN || v > INT32_MAX))) return v;
+    what = !int ? "a finite number" : type === "enum" ? "an integer (the enum's value)" : "an integer " + INT32_MIN + ".." + INT32_MAX;
+    if (typeof v === "number" && v - v !== 0) what += "; NaN and Infinity cannot be sent";
+  } else if (type === "boolean") {
+    if (v === true || v === false) return v;
+    what = "true or false";
+  } else if (type === "string") {
+    if (typeof v === "string") {
+      // Every character is at least one byte: a long string needs no counting.
+      const len = v.length > MAX_STRING_BYTES ? -1 : utf8Encode(v);
+      if (len >= 0 && len <= MAX_STRING_BYTES) return v;
       const got = len < 0 ? v.length + " characters" : len + " bytes";
       throw new Error(
         "spool.record: V" +
@@ -291,33 +279,28 @@ export function checkValue(pin: number, type: DatastreamType, v: any): ReadingVa
           ")",
       );
     }
-    return v;
-  }
-  if (type !== "location") {
+    what = "a string";
+  } else if (type !== "location") {
     throw new Error(
       "datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(type),
     );
+  } else {
+    let lon: any;
+    let lat: any;
+    let shaped = true;
+    if (Array.isArray(v) && v.length === 2) {
+      lon = v[0];
+      lat = v[1];
+    } else if (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 2 && "lon" in v && "lat" in v) {
+      lon = v.lon;
+      lat = v.lat;
+    } else shaped = false;
+    if (!shaped) what = "[lon, lat] or {lon, lat}";
+    else if (typeof lon !== "number" || !isFinite(lon) || lon < -180 || lon > 180) what = "[lon, lat] with lon a number -180..180";
+    else if (typeof lat !== "number" || !isFinite(lat) || lat < -90 || lat > 90)
+      what = "[lon, lat] with lat a number -90..90 (longitude comes first)";
+    else return [lon, lat];
   }
-  let lon: any;
-  let lat: any;
-  if (Array.isArray(v) && v.length === 2) {
-    lon = v[0];
-    lat = v[1];
-  } else if (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 2 && "lon" in v && "lat" in v) {
-    lon = v.lon;
-    lat = v.lat;
-  } else bad(pin, type, "[lon, lat] or {lon, lat}", v);
-  if (typeof lon !== "number" || !isFinite(lon) || lon < -180 || lon > 180) bad(pin, type, "[lon, lat] with lon a number -180..180", v);
-  if (typeof lat !== "number" || !isFinite(lat) || lat < -90 || lat > 90)
-    bad(pin, type, "[lon, lat] with lat a number -90..90 (longitude comes first)", v);
-  return [lon, lat];
-}
-
-/** The type of a value on a pin without a configured datastream. */
-export function inferType(value: ReadingValue): DatastreamType {
-  if (typeof value === "boolean") return "boolean";
-  if (typeof value === "string") return "string";
-  if (value instanceof Array) return "location";
-  if (typeof value === "number" && value % 1 === 0 && value >= INT32_MIN && value <= INT32_MAX) return "integer";
-  return "double";
+  const an = int ? " is an " : " is a ";
+  throw new Error("spool.record: V" + pin + an + type + " datastream: value must be " + what + " (got " + describe(v) + ")");
 }

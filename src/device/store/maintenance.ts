@@ -38,6 +38,7 @@ import {
   encodeSeal,
   recordLimit,
   seqNewer,
+  zeroBits,
   type SectorHeader,
 } from "./format.ts";
 import {
@@ -691,10 +692,11 @@ export function createStore(options: LocalStoreOptions): Store {
   return s;
 }
 
-/** `options` with this module as the store's code where none is given. */
+/** `options` with this module as the store's code, and format.ts zeroBits, where none is given. */
 export function withMaintenance(options: LocalStoreOptions): StoreOptions {
   const o = {} as StoreOptions;
   for (const k in options) (o as any)[k] = (options as any)[k];
   if (!o.code) o.code = LOCAL_CODE;
+  if (!o.zeroBits && !(o.hal && o.hal.zeroBits)) o.zeroBits = zeroBits;
   return o;
 }

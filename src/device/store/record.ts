@@ -4,7 +4,7 @@
  */
 import type { FlashPort } from "../hal.ts";
 import type { DatastreamType, ReadingValue } from "../types.ts";
-import { putVarint, roundFloat32, scratchView, unzigzag, utf8Decode, utf8Encode, zigzag } from "../codec/value.ts";
+import { putVarint, roundFloat32, scratchView, unzigzag, utf8Decode, utf8Encode } from "../codec/value.ts";
 import {
   K_BOOL,
   K_ENUM,
@@ -191,7 +191,11 @@ function putAbsolute(b: Uint8Array, o0: number, p: number, pin: number, kind: nu
 
 /** Value bytes of every kind but float32; returns the offset after them. */
 function putValue(b: Uint8Array, dv: DataView, o: number, kind: number, value: ReadingValue): number {
-  if (kind === K_INT || kind === K_ENUM) return putVarint(b, o, zigzag(value as number));
+  if (kind === K_INT || kind === K_ENUM) {
+    // zigzag inline: one function fewer resident, one call fewer per integer reading.
+    const v = value as number;
+    return putVarint(b, o, v >= 0 ? 2 * v : -2 * v - 1);
+  }
   if (kind === K_F64) {
     dv.setFloat64(o, value as number, true);
     return o + 8;

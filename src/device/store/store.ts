@@ -6,8 +6,8 @@
  * an image that {@link Store.mount} recovers (see "Power-safety ordering" in the format doc).
  */
 import type { FlashPort } from "../hal.ts";
-import type { Anchor, Reading, ReadingValue } from "../types.ts";
-import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, inferType, type DatastreamSettings } from "../codec/value.ts";
+import type { Anchor, DatastreamType, Reading, ReadingValue } from "../types.ts";
+import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, type DatastreamSettings } from "../codec/value.ts";
 import type { DropReason, FullPolicy, LogCursor, LogPos, LogRecord, ReadingStore, ScanOptions, StoreStats } from "./contract.ts";
 import {
   DROP_REASONS,
@@ -21,10 +21,9 @@ import {
   RECORDS_START,
   blank,
   recordLimit,
-  zeroBits,
   type ZeroBits,
 } from "./format.ts";
-import { EPOCH, KIND_TYPES, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeReading, encodeReadingAt } from "./record.ts";
+import { EPOCH, KIND_TYPES, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeReadingAt } from "./record.ts";
 import type { StoreBoot, StoreMaintenance } from "./maintenance.ts";
 import type { StoreRead } from "./read.ts";
 
@@ -58,7 +57,10 @@ export interface StoreOptions {
   flash?: FlashPort;
   /** CRC-32 (IEEE), E.CRC32 on the device. */
   crc32?: (data: Uint8Array) => number;
-  /** Counts the 0 bits of bytes (the records' check); default the hal's, else a JS loop. */
+  /**
+   * Counts the 0 bits of bytes (the records' check); default the hal's. withMaintenance (Node)
+   * gives format.ts zeroBits when neither is given: a default here would keep it resident.
+   */
   zeroBits?: ZeroBits;
   /** ms since boot, for the lifetime projection. */
   uptime?: () => number;
@@ -212,7 +214,9 @@ export class Store implements ReadingStore {
     if (!crc) throw new Error("store options: give hal or crc32");
     this.flash = flash;
     this.crc = crc;
-    this.zeros = options.zeroBits || (hal ? hal.zeroBits : zeroBits);
+    const zeros = options.zeroBits || (hal && hal.zeroBits);
+    if (!zeros) throw new Error("store options: give hal or zeroBits");
+    this.zeros = zeros;
     this.uptime = options.uptime || (hal && hal.uptime);
     const r = options.region;
     if (!r) throw new Error("store options: region (the board profile's flash) is missing");
@@ -391,8 +395,20 @@ export class Store implements ReadingStore {
       ms = checkMs(st.uptimeMs, "reading.stamp.uptimeMs");
     }
     const c = this.ds[pin];
-    const type = c ? c.type : inferType(reading.value);
-    const value = checkValue(pin, type, reading.value);
+    const v0 = reading.value;
+    // A pin without a configured datastream: the type from the value (number -> integer or double).
+    const type: DatastreamType = c
+      ? c.type
+      : typeof v0 === "boolean"
+        ? "boolean"
+        : typeof v0 === "string"
+          ? "string"
+          : v0 instanceof Array
+            ? "location"
+            : typeof v0 === "number" && v0 % 1 === 0 && v0 >= INT32_MIN && v0 <= INT32_MAX
+              ? "integer"
+              : "double";
+    const value = checkValue(pin, type, v0);
     // The kind table read backwards: a double is K_F32, the first of its two kinds.
     let kind = KIND_TYPES.indexOf(type);
     if (kind === K_F32) {
@@ -436,7 +452,7 @@ export class Store implements ReadingStore {
     // into the next sector, encoded afresh there (a fixed-size record always fits an empty
     // sector); the branch is one call, because the interpreter reads every token it skips.
     if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2))
-      return this.putRotated(pin, kind, dom, ms, value);
+      return this.rotateFor(false, pin, kind, dom, ms, value);
     this.flash.write(this.base + h * sb + off - o0, w.subarray(0, (end + align - 1) & -align));
     this.headOff = off + end - o0;
     this.bytesSinceMount += end - o0;
@@ -451,18 +467,14 @@ export class Store implements ReadingStore {
     this.appendedTotal++;
   }
 
-  /** {@link put} of a reading that does not fit the head, after a rotation. */
-  private putRotated(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
-    this.rotateFor(false);
-    this.put(pin, kind, dom, ms, value);
-  }
-
   /**
    * Rotates for an append that does not fit the head or, with `boot`, persists this boot's id
    * first (which rotates when the head has no room for it); a refusal is counted. Both are the
    * store part's: the boot record is written here only when the mount could not write it.
+   * Given a reading (`pin` and the rest), {@link put}s it after the rotation: the append path's
+   * one call when the head is full (a method of its own would be one more function resident).
    */
-  private rotateFor(boot: boolean): void {
+  private rotateFor(boot: boolean, pin?: number, kind?: number, dom?: number, ms?: number, value?: ReadingValue): void {
     try {
       const m = this.code.load("store");
       if (boot) m.ensureBoot(this);
@@ -471,27 +483,38 @@ export class Store implements ReadingStore {
       if (e && (e as Error).name === STORE_FULL) this.drops[DROP_REFUSED]++;
       throw e;
     }
+    if (pin !== undefined) this.put(pin, kind!, dom!, ms!, value!);
   }
 
-  /** Append of a string: encoded to its size, which no fixed buffer holds (the boot id persisted first). */
+  /**
+   * Append of a string: encoded to its size, which no fixed buffer holds (the boot id persisted
+   * first). Encoded once for the size check, then again after each step that may change the
+   * sector's pin table (the boot record's rotation, a rotation).
+   */
   private appendString(pin: number, dom: number, ms: number, value: string): void {
-    let rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
-    // Worst case in a fresh sector: explicit pin + boot-relative stamp.
-    if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
-      throw new Error(
-        "reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages",
-      );
+    // Room for the longest record (a string's UTF-8 takes at most 3 bytes per UTF-16 unit).
+    const b = blank(MAX_FIXED_RECORD + 3 * value.length);
+    const dv = new DataView(b.buffer);
+    const t = this.table;
+    let len = 0;
+    for (let step = 0; step < 3; step++) {
+      // The check byte's place holds 0xFF until the record is complete.
+      b[1] = 255;
+      len = encodeReadingAt(b, dv, 0, t, t.plan(pin), pin, K_STR, dom, ms, value, this.zeros);
+      if (step === 0) {
+        // Worst case in a fresh sector: explicit pin + boot-relative stamp.
+        if (len + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
+          throw new Error(
+            "reading of pin V" + pin + " takes " + len + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages",
+          );
+        }
+        if (!this.bootPersisted) this.rotateFor(true);
+      } else if (step === 2 || this.fits(len, true)) break;
+      else this.rotateFor(false);
     }
-    if (!this.bootPersisted) this.rotateFor(true);
-    // Encoded again after each step: a rotation resets the sector's pin table.
-    rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
-    if (!this.fits(rec.length, true)) {
-      this.rotateFor(false);
-      rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
-    }
-    this.writeRecord(rec);
+    this.writeRecord(b.subarray(0, len));
     const h = this.head;
-    this.table.apply(pin, dom, ms, ((rec[0] >> 3) & 3) >= 2);
+    this.table.apply(pin, dom, ms, ((b[0] >> 3) & 3) >= 2);
     this.sectorCount[h]++;
     this.sectorPending[h]++;
     this.appendedTotal++;
