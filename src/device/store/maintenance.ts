@@ -12,7 +12,20 @@
 import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
 import type { DropReason, FullPolicy } from "./contract.ts";
-import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreCode, type StoreOptions } from "./store.ts";
+import {
+  BAD,
+  DATA,
+  FREE,
+  HOT_F32,
+  HOT_INT,
+  SEQ_AT,
+  Store,
+  checkInt,
+  checkMs,
+  storeFullError,
+  type StoreCode,
+  type StoreOptions,
+} from "./store.ts";
 import { READ, addr, clearBits, readBitmap, ringNext } from "./read.ts";
 import {
   DROP_CORRUPT,
@@ -162,8 +175,8 @@ function readHeaders(store: Store): SectorHeader | undefined {
     store.sectorSealed[s] = 0;
     store.sectorAnchored[s] = 0;
     store.sectorMinBoot[s] = -1;
-    store.sectorErases[s] = 0;
-    store.sectorSeq[s] = 0;
+    store.wdv.setUint32(SEQ_AT + 4 * (store.n + s), 0);
+    store.wdv.setUint32(SEQ_AT + 4 * s, 0);
     if (h === "blank") store.sectorState[s] = FREE;
     else if (h === "bad") store.sectorState[s] = isBlank(store, s, HEADER_BYTES, store.sectorBytes) ? FREE : BAD;
     else {
@@ -178,8 +191,8 @@ function readHeaders(store: Store): SectorHeader | undefined {
       }
       store.sectorState[s] = DATA;
       store.sectorVersion[s] = h.version;
-      store.sectorSeq[s] = h.seq;
-      store.sectorErases[s] = h.erases;
+      store.wdv.setUint32(SEQ_AT + 4 * s, h.seq);
+      store.wdv.setUint32(SEQ_AT + 4 * (store.n + s), h.erases);
       if (h.erases > maxEr) maxEr = h.erases;
       if (h.bootId > store.bootId) store.bootId = h.bootId;
       if (!(h.flags & FLAG_HAS_ANCHOR)) store.sectorAnchored[s] = 1;
@@ -188,7 +201,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
         store.sectorCount[s] = h.sealCount;
         store.sectorMinBoot[s] = h.sealMinBoot;
       }
-      if (head < 0 || seqNewer(h.seq, store.sectorSeq[head])) {
+      if (head < 0 || seqNewer(h.seq, store.wdv.getUint32(SEQ_AT + 4 * head))) {
         head = s;
         headHdr = h;
       }
@@ -196,7 +209,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
   }
   // Erase counts lost to a cut between erase and header write: the max seen is an upper bound
   // of theirs (rotation is sequential), so wear is never under-estimated.
-  for (let s = 0; s < n; s++) if (store.sectorState[s] !== DATA) store.sectorErases[s] = maxEr;
+  for (let s = 0; s < n; s++) if (store.sectorState[s] !== DATA) store.wdv.setUint32(SEQ_AT + 4 * (store.n + s), maxEr);
   store.head = head;
   store.drops.fill(0);
   store.appendedTotal = 0;
@@ -332,13 +345,13 @@ function rotate(store: Store): void {
   let maxSeq = 0;
   let any = false;
   for (let s = 0; s < n; s++) {
-    if (store.sectorState[s] === DATA && (!any || seqNewer(store.sectorSeq[s], maxSeq))) {
-      maxSeq = store.sectorSeq[s];
+    if (store.sectorState[s] === DATA && (!any || seqNewer(store.wdv.getUint32(SEQ_AT + 4 * s), maxSeq))) {
+      maxSeq = store.wdv.getUint32(SEQ_AT + 4 * s);
       any = true;
     }
   }
   // For a sector without a header, its erase count holds mount's estimate (the highest seen).
-  const erases = store.sectorErases[t] + 1;
+  const erases = store.wdv.getUint32(SEQ_AT + 4 * (store.n + t)) + 1;
   store.drops[DROP_OVERWRITTEN] += lost;
   store.drops[DROP_CORRUPT] += corrupt;
   eraseSector(store, t);
@@ -412,8 +425,8 @@ function writeHeader(store: Store, t: number, seq: number, erases: number): void
   );
   store.sectorState[t] = DATA;
   store.sectorVersion[t] = FORMAT_VERSION;
-  store.sectorSeq[t] = seq;
-  store.sectorErases[t] = erases;
+  store.wdv.setUint32(SEQ_AT + 4 * t, seq);
+  store.wdv.setUint32(SEQ_AT + 4 * (store.n + t), erases);
   store.sectorCount[t] = 0;
   store.sectorPending[t] = 0;
   store.sectorSealed[t] = 0;

@@ -96,6 +96,14 @@ const DEFAULT_CYCLES = 100000;
 const MS_PER_DAY = 86400000;
 /** Append scratch: up to 3 bytes of alignment before the record, a fixed-size record, padding. */
 const WBUF_BYTES = 3 + MAX_FIXED_RECORD + 4;
+/**
+ * Where the sector table starts in the Store's buffer, after the append scratch and its 0xFF
+ * copy (a multiple of 8): first each sector's header sequence number, then its erase count,
+ * n u32 each, read and written through the Store's DataView (`wdv`): `wdv.getUint32(SEQ_AT +
+ * 4 * s)`, `wdv.getUint32(SEQ_AT + 4 * (n + s))`. No Uint32Array: each typed-array class a
+ * program references costs about 8 JsVars for good, and neither is on the append path.
+ */
+export const SEQ_AT = 80;
 /** {@link Store.appendNumber}'s kinds of pin: a double kept as float32, an integer. */
 export const HOT_F32 = 1;
 export const HOT_INT = 2;
@@ -153,10 +161,8 @@ export class Store implements ReadingStore {
   // would cost its buffer's JsVars as well (docs/memory.md).
   /** FREE, DATA or BAD. */
   sectorState: Uint8Array;
-  /** The header's sequence number (wraps: compare with seqNewer). */
-  sectorSeq: Uint32Array;
-  /** Erase count (a sector without a header: mount's estimate, the highest seen). */
-  sectorErases: Uint32Array;
+  // Each sector's header sequence number (wraps: compare with seqNewer) and erase count (a
+  // sector without a header: mount's estimate, the highest seen) are u32 at SEQ_AT in the buffer.
   /** Readings in the sector (its seal's count, or the scan's). */
   sectorCount: Uint16Array;
   /** Of those, undelivered: bits still set in the delivered bitmap (format.ts pendingBit). */
@@ -186,7 +192,7 @@ export class Store implements ReadingStore {
   /**
    * Aligned-write scratch of the append path (0xFF outside the record), the 0xFF bytes that
    * reset it (a native copy: `fill` costs an allocation per element on Espruino 2v29) and a
-   * DataView on it; the three share one buffer.
+   * DataView on the buffer they start, which holds the sector table after them (SEQ_AT).
    */
   readonly wbuf: Uint8Array;
   readonly wff: Uint8Array;
@@ -255,21 +261,21 @@ export class Store implements ReadingStore {
     this.pageLog2 = log2;
     this.cycles = r.eraseCycles || DEFAULT_CYCLES;
     this.readOnly = options.readOnly ? 1 : 0;
-    const w = blank(2 * WBUF_BYTES);
-    this.wbuf = w.subarray(0, WBUF_BYTES);
-    this.wff = w.subarray(WBUF_BYTES);
-    this.wdv = new DataView(w.buffer);
     const n = this.n;
     const d = DROP_REASONS.length;
-    // Widest first, so that every view starts at a multiple of its element size.
-    const f = new Float64Array(d + 3 * n);
-    const b = f.buffer;
-    this.drops = f.subarray(0, d);
-    this.sectorMinBoot = f.subarray(d, d + n);
-    let o = 8 * (d + n);
-    this.sectorSeq = new Uint32Array(b, o, n);
-    this.sectorErases = new Uint32Array(b, (o += 4 * n), n);
-    this.sectorCount = new Uint16Array(b, (o += 4 * n), n);
+    // One buffer: the append scratch, then the sector table, each view at a multiple of its
+    // element size. An array of its own would cost its buffer's JsVars as well.
+    const f64 = SEQ_AT + 8 * n;
+    const u = new Uint8Array(f64 + 8 * (d + n) + 8 * n);
+    for (let i = 0; i < 2 * WBUF_BYTES; i++) u[i] = 255;
+    const b = u.buffer;
+    this.wbuf = u.subarray(0, WBUF_BYTES);
+    this.wff = u.subarray(WBUF_BYTES, 2 * WBUF_BYTES);
+    this.wdv = new DataView(b);
+    this.drops = new Float64Array(b, f64, d);
+    this.sectorMinBoot = new Float64Array(b, f64 + 8 * d, n);
+    let o = f64 + 8 * (d + n);
+    this.sectorCount = new Uint16Array(b, o, n);
     this.sectorPending = new Uint16Array(b, (o += 2 * n), n);
     this.sectorState = new Uint8Array(b, (o += 2 * n), n);
     this.sectorSealed = new Uint8Array(b, (o += n), n);
@@ -523,7 +529,7 @@ export class Store implements ReadingStore {
   /** The write head: no reading exists at or after this position. */
   headPos(): LogPos {
     this.requireMounted();
-    return this.head < 0 ? 0 : this.sectorSeq[this.head] * POS_SPAN + this.sectorCount[this.head];
+    return this.head < 0 ? 0 : this.wdv.getUint32(SEQ_AT + 4 * this.head) * POS_SPAN + this.sectorCount[this.head];
   }
 
   /** Position of the oldest undelivered reading (or the write head when none). */
@@ -596,7 +602,7 @@ export class Store implements ReadingStore {
         used += s === this.head ? this.headOff : this.sectorBytes;
       }
       if (this.sectorState[s] === BAD) bad++;
-      const e = this.sectorErases[s];
+      const e = this.wdv.getUint32(SEQ_AT + 4 * (this.n + s));
       if (emin < 0 || e < emin) emin = e;
       if (e > emax) emax = e;
       remaining += this.cycles > e ? this.cycles - e : 0;
