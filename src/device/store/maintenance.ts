@@ -58,6 +58,7 @@ import {
   KIND_TYPES,
   MAX_FIXED_RECORD,
   ROTATION_MARK,
+  ROTATION_RESERVE,
   R_BAD,
   R_END,
   R_META,
@@ -289,7 +290,7 @@ function persistBoot(store: Store): void {
   // The rotation's code finishes a cut copy-forward (the boot part does not carry it: rare).
   if (store.carryPending && !store.headFull) store.code.load("store").carry(store, head);
   const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
-  if (head >= 0 && store.fits(boot.length, false)) {
+  if (head >= 0 && fits(store, boot.length)) {
     store.writeRecord(boot);
     store.bootPersisted = 1;
   }
@@ -482,7 +483,7 @@ function writeAnchors(store: Store, list: Anchor[]): void {
   for (let i = 0; i < list.length; i++) {
     const k = list[i];
     const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs, store.zeros);
-    if (!store.fits(rec.length, false)) return;
+    if (!fits(store, rec.length)) return;
     if (!store.sectorAnchored[h]) {
       setFlag(store, h, FLAG_HAS_ANCHOR);
       store.sectorAnchored[h] = 1;
@@ -528,11 +529,17 @@ function salvageCount(store: Store, s: number): number {
   return p;
 }
 
+/** Room at the head for a record of `len` bytes (not a reading), leaving ROTATION_RESERVE free for the rotation mark. */
+function fits(store: Store, len: number): boolean {
+  if (store.head < 0 || store.headFull) return false;
+  return store.headOff + len + ROTATION_RESERVE <= recordLimit(store.sectorBytes, store.sectorCount[store.head]);
+}
+
 /** Writes this boot's id unless persisted: at the head when it has room for it and a reading, else by a rotation. */
 function ensureBoot(store: Store): void {
   if (store.bootPersisted) return;
   const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
-  if (store.fits(boot.length + MAX_FIXED_RECORD, false)) {
+  if (fits(store, boot.length + MAX_FIXED_RECORD)) {
     store.writeRecord(boot);
     store.bootPersisted = 1;
   } else rotate(store);
@@ -555,7 +562,7 @@ function appendAnchor(store: Store, anchor: Anchor): void {
   if (anchor.coarse) a.coarse = true;
   const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, store.zeros);
   ensureBoot(store);
-  if (!store.fits(rec.length, false)) rotate(store);
+  if (!fits(store, rec.length)) rotate(store);
   const h = store.head;
   if (!store.sectorAnchored[h]) {
     setFlag(store, h, FLAG_HAS_ANCHOR);
@@ -668,7 +675,7 @@ function countDrop(st: Store, reason: DropReason, n: number): void {
   st.drops[i] += n;
   if (st.readOnly) return;
   const rec = encodeMeta(M_COUNT, i, n, 0, st.zeros);
-  if (st.bootPersisted && st.fits(rec.length, false)) st.writeRecord(rec);
+  if (st.bootPersisted && fits(st, rec.length)) st.writeRecord(rec);
 }
 
 export const MAINTENANCE = {

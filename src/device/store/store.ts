@@ -319,12 +319,6 @@ export class Store implements ReadingStore {
     if (!this.mounted) throw new Error("store: call mount() first");
   }
 
-  /** Room at the head for a record of `len` bytes, leaving ROTATION_RESERVE free for the rotation mark. */
-  fits(len: number, reading: boolean): boolean {
-    if (this.head < 0 || this.headFull) return false;
-    return this.headOff + len + ROTATION_RESERVE <= recordLimit(this.sectorBytes, this.sectorCount[this.head] + (reading ? 1 : 0));
-  }
-
   /** Writes record bytes at the head, in the aligned words that hold them (0xFF elsewhere: no change). */
   writeRecord(rec: Uint8Array): void {
     const off = this.headOff;
@@ -394,12 +388,18 @@ export class Store implements ReadingStore {
     const st = reading.stamp as { epochMs?: number; bootId?: number; uptimeMs?: number };
     if (!st || typeof st !== "object") throw new Error("reading.stamp must be {epochMs} or {bootId, uptimeMs}");
     let dom = EPOCH;
-    let ms = 0;
-    if (st.epochMs !== undefined) ms = checkMs(st.epochMs, "reading.stamp.epochMs");
-    else {
+    let ms = st.epochMs;
+    let what = "reading.stamp.epochMs";
+    if (ms === undefined) {
       dom = checkInt(st.bootId, 0, 0xffffffff, "reading.stamp.bootId");
-      ms = checkMs(st.uptimeMs, "reading.stamp.uptimeMs");
+      ms = st.uptimeMs;
+      what = "reading.stamp.uptimeMs";
     }
+    // checkMs inline: its one use in the bundle (it would be one more function resident).
+    if (typeof ms !== "number" || ms !== ms || ms < 0 || ms >= MAX_MS) {
+      throw new Error(what + " must be a number of ms in 0..2^48, got " + String(ms));
+    }
+    ms = Math.floor(ms);
     const c = this.ds[pin];
     const v0 = reading.value;
     // A pin without a configured datastream: the type from the value (number -> integer or double).
@@ -515,7 +515,13 @@ export class Store implements ReadingStore {
           );
         }
         if (!this.bootPersisted) this.rotateFor(true);
-      } else if (step === 2 || this.fits(len, true)) break;
+      } else if (
+        // Room at the head for the reading, leaving ROTATION_RESERVE free for the rotation mark
+        // (the boot id is persisted, so there is a head).
+        step === 2 ||
+        (!this.headFull && this.headOff + len + ROTATION_RESERVE <= recordLimit(this.sectorBytes, this.sectorCount[this.head] + 1))
+      )
+        break;
       else this.rotateFor(false);
     }
     this.writeRecord(b.subarray(0, len));
