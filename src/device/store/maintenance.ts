@@ -181,7 +181,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
     if (h === "blank") store.sectorState[s] = FREE;
     else if (h === "bad") store.sectorState[s] = isBlank(store, s, HEADER_BYTES, store.sectorBytes) ? FREE : BAD;
     else {
-      if (h.sectorPages !== store.sectorBytes / store.pageSize || h.pageLog2 !== store.pageLog2) {
+      if (h.sectorPages !== store.sectorBytes >> store.pageLog2 || h.pageLog2 !== store.pageLog2) {
         throw new Error(
           "the flash region was formatted with " +
             h.sectorPages +
@@ -400,7 +400,7 @@ function sealHead(store: Store): void {
 function eraseSector(store: Store, t: number): void {
   const a = addr(store, t);
   if (store.sectorState[t] === DATA) store.flash.write(a, new Uint8Array(HEADER_BYTES));
-  for (let p = 0; p < store.sectorBytes / store.pageSize; p++) store.flash.erasePage(a + p * store.pageSize);
+  for (let p = 0; p < store.sectorBytes; p += 1 << store.pageLog2) store.flash.erasePage(a + p);
   store.sectorState[t] = FREE;
 }
 
@@ -413,7 +413,7 @@ function writeHeader(store: Store, t: number, seq: number, erases: number): void
     addr(store, t),
     encodeHeader(
       {
-        sectorPages: store.sectorBytes / store.pageSize,
+        sectorPages: store.sectorBytes >> store.pageLog2,
         pageLog2: store.pageLog2,
         seq,
         erases,

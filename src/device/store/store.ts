@@ -140,7 +140,6 @@ export class Store implements ReadingStore {
   readonly uptime: (() => number) | undefined;
   readonly base: number;
   readonly align: number;
-  readonly pageSize: number;
   readonly pageLog2: number;
   readonly sectorBytes: number;
   readonly n: number;
@@ -257,7 +256,6 @@ export class Store implements ReadingStore {
     this.code = options.code;
     this.base = r.address;
     this.align = r.writeAlignment;
-    this.pageSize = r.pageSize;
     this.pageLog2 = log2;
     this.cycles = r.eraseCycles || DEFAULT_CYCLES;
     this.readOnly = options.readOnly ? 1 : 0;
@@ -338,57 +336,29 @@ export class Store implements ReadingStore {
    * @throws Error on an invalid reading (the message names the field); nothing changes.
    */
   append(reading: Reading): void {
-    "ram";
-    const st = reading && (reading.stamp as { epochMs?: number });
-    const ms = st && st.epochMs;
-    const v = st && reading.value;
-    const pin = reading && reading.pin;
+    const st = reading && (reading.stamp as { epochMs?: number; bootId?: number; uptimeMs?: number });
+    // Read once the stamp is known to be an object (else the reading fails its checks below).
+    const v0 = st && reading.value;
+    let ms = st && st.epochMs;
+    let pin = reading && reading.pin;
     if (
-      !(
-        typeof ms === "number" &&
-        ms >= 0 &&
-        ms < MAX_MS &&
-        typeof v === "number" &&
-        v - v === 0 &&
-        (pin & 255) === pin &&
-        this.appendNumber(pin, ms - (ms % 1), v)
-      )
-    ) {
-      this.appendChecked(reading);
-    }
-  }
-
-  /**
-   * The device's hot path (spool.record): appends `v` on `pin` stamped with epoch ms `ms` when
-   * it is the usual reading - a number that fits the pin's declared double (float32) or integer
-   * type, this boot's id already persisted (which implies mounted and writable) - and returns
-   * true once it is durable in flash; returns false, having changed nothing, for anything else,
-   * which the caller then gives to {@link append}. Espruino interprets the source text itself:
-   * every token run or skipped costs, so this checks only what the caller does not.
-   * @param pin an integer 0..255; `ms` an integer in 0..2^48; `v` a finite number.
-   * @throws StoreFullError when full under policy "refuse" (counted as refused).
-   */
-  appendNumber(pin: number, ms: number, v: number): boolean {
-    "ram";
-    const h = this.bootPersisted ? this.hot[pin] : 0;
-    const a = v < 0 ? -v : v;
-    if (h === HOT_F32 ? a <= F32_MAX && (a >= F32_MIN || a === 0) : h === HOT_INT && v % 1 === 0 && v >= INT32_MIN && v <= INT32_MAX) {
-      this.put(pin, h === HOT_F32 ? K_F32 : K_INT, EPOCH, ms, v);
-      return true;
-    }
-    return false;
-  }
-
-  /** {@link append} with every field checked. */
-  private appendChecked(reading: Reading): void {
+      typeof ms === "number" &&
+      ms >= 0 &&
+      ms < MAX_MS &&
+      typeof v0 === "number" &&
+      v0 - v0 === 0 &&
+      (pin & 255) === pin &&
+      this.appendNumber(pin, ms - (ms % 1), v0)
+    )
+      return;
+    // Every field checked (in the same method: one function fewer resident; the device's hot
+    // path is appendNumber, which spool.record calls itself).
     this.requireMounted();
     if (this.readOnly) throw new Error("store is read-only");
     if (!reading || typeof reading !== "object") throw new Error("reading must be an object {pin, stamp, value}");
-    const pin = checkInt(reading.pin, 0, 255, "reading.pin");
-    const st = reading.stamp as { epochMs?: number; bootId?: number; uptimeMs?: number };
+    pin = checkInt(pin, 0, 255, "reading.pin");
     if (!st || typeof st !== "object") throw new Error("reading.stamp must be {epochMs} or {bootId, uptimeMs}");
     let dom = EPOCH;
-    let ms = st.epochMs;
     let what = "reading.stamp.epochMs";
     if (ms === undefined) {
       dom = checkInt(st.bootId, 0, 0xffffffff, "reading.stamp.bootId");
@@ -401,7 +371,6 @@ export class Store implements ReadingStore {
     }
     ms = Math.floor(ms);
     const c = this.ds[pin];
-    const v0 = reading.value;
     // A pin without a configured datastream: the type from the value (number -> integer or double).
     const type: DatastreamType = c
       ? c.type
@@ -434,6 +403,27 @@ export class Store implements ReadingStore {
     const h = this.head;
     const mb = this.sectorMinBoot;
     if (dom >= 0 && (mb[h] < 0 || dom < mb[h])) mb[h] = dom;
+  }
+
+  /**
+   * The device's hot path (spool.record): appends `v` on `pin` stamped with epoch ms `ms` when
+   * it is the usual reading - a number that fits the pin's declared double (float32) or integer
+   * type, this boot's id already persisted (which implies mounted and writable) - and returns
+   * true once it is durable in flash; returns false, having changed nothing, for anything else,
+   * which the caller then gives to {@link append}. Espruino interprets the source text itself:
+   * every token run or skipped costs, so this checks only what the caller does not.
+   * @param pin an integer 0..255; `ms` an integer in 0..2^48; `v` a finite number.
+   * @throws StoreFullError when full under policy "refuse" (counted as refused).
+   */
+  appendNumber(pin: number, ms: number, v: number): boolean {
+    "ram";
+    const h = this.bootPersisted ? this.hot[pin] : 0;
+    const a = v < 0 ? -v : v;
+    if (h === HOT_F32 ? a <= F32_MAX && (a >= F32_MIN || a === 0) : h === HOT_INT && v % 1 === 0 && v >= INT32_MIN && v <= INT32_MAX) {
+      this.put(pin, h === HOT_F32 ? K_F32 : K_INT, EPOCH, ms, v);
+      return true;
+    }
+    return false;
   }
 
   /**
