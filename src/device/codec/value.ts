@@ -168,25 +168,13 @@ export function utf8Decode(b: Uint8Array, from: number, to: number): string {
 }
 
 /**
- * A DataView on `n` fresh bytes. Called with a pure annotation: a module-level `new` with a
+ * Scratch for float32 and float64 round trips (Espruino has no Math.fround), little-endian, for
+ * roundFloat32 and the record decoder alike: a DataView, whose class the store's append path
+ * holds anyway, where a Float32Array would bring one more native class into memory for good
+ * (about 8 JsVars, docs/memory.md). Made by a pure-annotated call: a module-level `new` with a
  * property read in its arguments (`.buffer`) is kept by esbuild even unused, and held for good.
  */
-export function scratchView(n: number): DataView {
-  return new DataView(new Uint8Array(n).buffer);
-}
-
-/**
- * Rounds through a float32, as Math.fround would (Espruino has no Math.fround): a DataView,
- * whose class the store's append path references anyway, where a Float32Array would bring
- * one more native class into memory for good (about 8 JsVars, docs/memory.md).
- */
-const F32 = /* @__PURE__ */ scratchView(4);
-
-/** `x` as the float32 nearest to it reads back. */
-export function fround(x: number): number {
-  F32.setFloat32(0, x);
-  return F32.getFloat32(0);
-}
+export const FLOAT_VIEW = /* @__PURE__ */ (() => new DataView(new Uint8Array(8).buffer))();
 
 function roundSig(x: number, digits: number): number {
   const e = Math.floor(Math.log(Math.abs(x)) / Math.LN10);
@@ -215,7 +203,8 @@ export function roundFloat32(x: number): number {
   if (x === 0 || x !== x) return x;
   for (let digits = 6; digits <= 9; digits++) {
     const c = roundSig(x, digits);
-    if (fround(c) === x) return c;
+    FLOAT_VIEW.setFloat32(0, c, true);
+    if (FLOAT_VIEW.getFloat32(0, true) === x) return c;
   }
   return x;
 }

@@ -4,7 +4,7 @@
  */
 import type { FlashPort } from "../hal.ts";
 import type { DatastreamType, ReadingValue } from "../types.ts";
-import { putVarint, roundFloat32, scratchView, unzigzag, utf8Decode, utf8Encode } from "../codec/value.ts";
+import { FLOAT_VIEW, putVarint, roundFloat32, unzigzag, utf8Decode, utf8Encode } from "../codec/value.ts";
 import {
   K_BOOL,
   K_ENUM,
@@ -95,10 +95,6 @@ export class PinTable {
     this.last[s] = ms;
   }
 }
-
-/** Scratch for decoding floats: 8 bytes, read little-endian as a float32 (the first 4) or a float64. */
-// A pure call: the bundle, which decodes no record, keeps none of it (only the read part does).
-const FLOAT = /* @__PURE__ */ scratchView(8);
 
 /**
  * Encodes a reading record into `b` at `o0` against the sector's table (which it does not
@@ -355,7 +351,8 @@ export class SectorCursor {
   }
 
   private float(n: number): number {
-    const f = FLOAT;
+    // The bytes little-endian into the shared scratch; roundFloat32 reuses it after the read.
+    const f = FLOAT_VIEW;
     for (let i = 0; i < n; i++) {
       const x = this.byte();
       if (x < 0) return NaN;

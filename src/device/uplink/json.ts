@@ -20,7 +20,6 @@
  *   would turn the whole body into one and re-encode its bytes).
  */
 
-import { fround } from "../codec/value.ts";
 import type { ReadingValue } from "../types.ts";
 
 /** Significant digits tried for a float32 (9 always read back exactly). */
@@ -37,6 +36,7 @@ const MAX_EXACT_INT = 9007199254740992;
 const POW10 = new Float64Array(23);
 POW10[0] = 1;
 for (let i = 1; i <= 22; i++) POW10[i] = POW10[i - 1] * 10;
+const F32 = new Float32Array(1);
 const HEX = "0123456789abcdef";
 
 /** Decimal exponent of x > 0: the e with 10^e <= x < 10^(e+1), without Math.log10. */
@@ -118,7 +118,10 @@ export function formatNumber(v: number, minSig: number, maxSig: number, f32: boo
       m = scaled(x, sig - 1 - e);
     }
     let back = unscaled(m, sig - 1 - e);
-    if (f32) back = fround(back);
+    if (f32) {
+      F32[0] = back;
+      back = F32[0];
+    }
     if (back === x) break;
   }
   return render(neg, String(m), e);
@@ -127,7 +130,8 @@ export function formatNumber(v: number, minSig: number, maxSig: number, f32: boo
 /** A reading's number as it goes on the wire (see the module doc). */
 export function formatValueNumber(v: number): string {
   if (v === Math.floor(v) && v < MAX_EXACT_INT && v > -MAX_EXACT_INT) return v === 0 ? "0" : String(v);
-  return fround(v) === v ? formatNumber(v, SIG_FLOAT32, SIG_FLOAT32_MAX, true) : formatNumber(v, SIG_DOUBLE, SIG_DOUBLE_MAX, false);
+  F32[0] = v;
+  return F32[0] === v ? formatNumber(v, SIG_FLOAT32, SIG_FLOAT32_MAX, true) : formatNumber(v, SIG_DOUBLE, SIG_DOUBLE_MAX, false);
 }
 
 /** UTF-8 bytes of one code point, as a byte string. */
