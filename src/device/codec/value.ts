@@ -50,26 +50,11 @@ export function unzigzag(z: number): number {
 export const BYTE_STRINGS = "\u20ac".charCodeAt(0) !== 0x20ac;
 
 /**
- * Length of the UTF-8 sequence of byte chars at `s[i]` (2 to 4), or 0 when there is none.
- * On a byte-string build, text typed at the REPL or read from the network arrives as its UTF-8
- * bytes: such sequences are kept byte for byte, other chars 0x80-0xFF are Latin-1.
- */
-export function utf8SequenceAt(s: string, i: number): number {
-  const a = s.charCodeAt(i);
-  const n = a >= 0xc2 && a < 0xe0 ? 2 : a >= 0xe0 && a < 0xf0 ? 3 : a >= 0xf0 && a < 0xf5 ? 4 : 0;
-  if (n === 0 || i + n > s.length) return 0;
-  for (let k = 1; k < n; k++) {
-    const c = s.charCodeAt(i + k);
-    if (c < 0x80 || c > 0xbf) return 0;
-  }
-  return n;
-}
-
-/**
  * UTF-8 bytes of a JS string. UTF-16 surrogate pairs are joined; a code unit above 0xFFFF
  * (Espruino's Unicode builds return code points) is taken as a code point; a lone surrogate
- * becomes U+FFFD. On a byte-string build, UTF-8 sequences are copied as they are
- * ({@link utf8SequenceAt}). `out` may be omitted to only measure.
+ * becomes U+FFFD. On a byte-string build, text typed at the REPL or read from the network
+ * arrives as its UTF-8 bytes: such sequences (2 to 4 bytes) are copied as they are, other chars
+ * 0x80-0xFF are Latin-1. `out` may be omitted to only measure.
  * @returns the byte length.
  */
 export function utf8Encode(s: string, out?: Uint8Array, at?: number): number {
@@ -78,7 +63,14 @@ export function utf8Encode(s: string, out?: Uint8Array, at?: number): number {
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
     if (BYTE_STRINGS && c >= 0x80) {
-      const n = utf8SequenceAt(s, i);
+      // The length of the UTF-8 sequence of byte chars at s[i], or 0 when there is none: inline,
+      // one function less resident (docs/memory.md).
+      let n = c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+      if (i + n > s.length) n = 0;
+      for (let k = 1; k < n; k++) {
+        const t = s.charCodeAt(i + k);
+        if (t < 0x80 || t > 0xbf) n = 0;
+      }
       if (n > 0) {
         for (let k = 0; k < n; k++) if (out) out[o + k] = s.charCodeAt(i + k);
         o += n;
@@ -175,8 +167,14 @@ export function utf8Decode(b: Uint8Array, from: number, to: number): string {
   return escaped ? JSON.parse('"' + s + '"') : s;
 }
 
-// Rounds through a float32, as Math.fround would (Espruino has no Math.fround).
-const F32 = /* @__PURE__ */ new Float32Array(1);
+/**
+ * Scratch for float32 and float64 round trips (Espruino has no Math.fround), little-endian, for
+ * roundFloat32 and the record decoder alike: a DataView, whose class the store's append path
+ * holds anyway, where a Float32Array would bring one more native class into memory for good
+ * (about 8 JsVars, docs/memory.md). Made by a pure-annotated call: a module-level `new` with a
+ * property read in its arguments (`.buffer`) is kept by esbuild even unused, and held for good.
+ */
+export const FLOAT_VIEW = /* @__PURE__ */ (() => new DataView(new Uint8Array(8).buffer))();
 
 function roundSig(x: number, digits: number): number {
   const e = Math.floor(Math.log(Math.abs(x)) / Math.LN10);
@@ -205,8 +203,8 @@ export function roundFloat32(x: number): number {
   if (x === 0 || x !== x) return x;
   for (let digits = 6; digits <= 9; digits++) {
     const c = roundSig(x, digits);
-    F32[0] = c;
-    if (F32[0] === x) return c;
+    FLOAT_VIEW.setFloat32(0, c, true);
+    if (FLOAT_VIEW.getFloat32(0, true) === x) return c;
   }
   return x;
 }
@@ -233,18 +231,6 @@ export function describe(v: any): string {
   return s.length > 40 ? s.substr(0, 37) + "..." : s;
 }
 
-function bad(pin: number, type: string, what: string, got: any): never {
-  const an = type === "integer" || type === "enum" ? " is an " : " is a ";
-  throw new Error("spool.record: V" + pin + an + type + " datastream: value must be " + what + " (got " + describe(got) + ")");
-}
-
-function finiteNumber(v: any, pin: number, type: string, what: string): number {
-  if (typeof v !== "number") bad(pin, type, what, v);
-  // v - v is NaN for NaN and both infinities, 0 for every finite number.
-  if (v - v !== 0) bad(pin, type, what + "; NaN and Infinity cannot be sent", v);
-  return v;
-}
-
 /**
  * The value to store for `pin`, checked against the datastream `type`: the one check of a
  * value, for `spool.record` and the store alike. The error text is built only on failure.
@@ -254,22 +240,23 @@ function finiteNumber(v: any, pin: number, type: string, what: string): number {
  * @throws Error naming the pin, its type and what would be valid.
  */
 export function checkValue(pin: number, type: DatastreamType, v: any): ReadingValue {
-  if (type === "double") return finiteNumber(v, pin, type, "a finite number");
-  if (type === "integer" || type === "enum") {
-    const what = type === "enum" ? "an integer (the enum's value)" : "an integer " + INT32_MIN + ".." + INT32_MAX;
-    finiteNumber(v, pin, type, what);
-    if (v % 1 !== 0 || v < INT32_MIN || v > INT32_MAX) bad(pin, type, what, v);
-    return v;
-  }
-  if (type === "boolean") {
-    if (v !== true && v !== false) bad(pin, type, "true or false", v);
-    return v;
-  }
-  if (type === "string") {
-    if (typeof v !== "string") bad(pin, type, "a string", v);
-    // Every character is at least one byte: a long string needs no counting.
-    const len = v.length > MAX_STRING_BYTES ? -1 : utf8Encode(v);
-    if (len < 0 || len > MAX_STRING_BYTES) {
+  // One throw for every kind (one function fewer resident): each branch returns the value or
+  // says what it must be. The error text is built only on failure.
+  let what: string;
+  const int = type === "integer" || type === "enum";
+  if (int || type === "double") {
+    // v - v is NaN for NaN and both infinities, 0 for every finite number.
+    if (typeof v === "number" && v - v === 0 && !(int && (v % 1 !== 0 || v < INT32_MIN || v > INT32_MAX))) return v;
+    what = !int ? "a finite number" : type === "enum" ? "an integer (the enum's value)" : "an integer " + INT32_MIN + ".." + INT32_MAX;
+    if (typeof v === "number" && v - v !== 0) what += "; NaN and Infinity cannot be sent";
+  } else if (type === "boolean") {
+    if (v === true || v === false) return v;
+    what = "true or false";
+  } else if (type === "string") {
+    if (typeof v === "string") {
+      // Every character is at least one byte: a long string needs no counting.
+      const len = v.length > MAX_STRING_BYTES ? -1 : utf8Encode(v);
+      if (len >= 0 && len <= MAX_STRING_BYTES) return v;
       const got = len < 0 ? v.length + " characters" : len + " bytes";
       throw new Error(
         "spool.record: V" +
@@ -281,33 +268,28 @@ export function checkValue(pin: number, type: DatastreamType, v: any): ReadingVa
           ")",
       );
     }
-    return v;
-  }
-  if (type !== "location") {
+    what = "a string";
+  } else if (type !== "location") {
     throw new Error(
       "datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(type),
     );
+  } else {
+    let lon: any;
+    let lat: any;
+    let shaped = true;
+    if (Array.isArray(v) && v.length === 2) {
+      lon = v[0];
+      lat = v[1];
+    } else if (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 2 && "lon" in v && "lat" in v) {
+      lon = v.lon;
+      lat = v.lat;
+    } else shaped = false;
+    if (!shaped) what = "[lon, lat] or {lon, lat}";
+    else if (typeof lon !== "number" || !isFinite(lon) || lon < -180 || lon > 180) what = "[lon, lat] with lon a number -180..180";
+    else if (typeof lat !== "number" || !isFinite(lat) || lat < -90 || lat > 90)
+      what = "[lon, lat] with lat a number -90..90 (longitude comes first)";
+    else return [lon, lat];
   }
-  let lon: any;
-  let lat: any;
-  if (Array.isArray(v) && v.length === 2) {
-    lon = v[0];
-    lat = v[1];
-  } else if (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 2 && "lon" in v && "lat" in v) {
-    lon = v.lon;
-    lat = v.lat;
-  } else bad(pin, type, "[lon, lat] or {lon, lat}", v);
-  if (typeof lon !== "number" || !isFinite(lon) || lon < -180 || lon > 180) bad(pin, type, "[lon, lat] with lon a number -180..180", v);
-  if (typeof lat !== "number" || !isFinite(lat) || lat < -90 || lat > 90)
-    bad(pin, type, "[lon, lat] with lat a number -90..90 (longitude comes first)", v);
-  return [lon, lat];
-}
-
-/** The type of a value on a pin without a configured datastream. */
-export function inferType(value: ReadingValue): DatastreamType {
-  if (typeof value === "boolean") return "boolean";
-  if (typeof value === "string") return "string";
-  if (value instanceof Array) return "location";
-  if (typeof value === "number" && value % 1 === 0 && value >= INT32_MIN && value <= INT32_MAX) return "integer";
-  return "double";
+  const an = int ? " is an " : " is a ";
+  throw new Error("spool.record: V" + pin + an + type + " datastream: value must be " + what + " (got " + describe(v) + ")");
 }

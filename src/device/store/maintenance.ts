@@ -12,7 +12,20 @@
 import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
 import type { DropReason, FullPolicy } from "./contract.ts";
-import { BAD, DATA, FREE, HOT_F32, HOT_INT, Store, checkInt, checkMs, storeFullError, type StoreCode, type StoreOptions } from "./store.ts";
+import {
+  BAD,
+  DATA,
+  FREE,
+  HOT_F32,
+  HOT_INT,
+  SEQ_AT,
+  Store,
+  checkInt,
+  checkMs,
+  storeFullError,
+  type StoreCode,
+  type StoreOptions,
+} from "./store.ts";
 import { READ, addr, clearBits, readBitmap, ringNext } from "./read.ts";
 import {
   DROP_CORRUPT,
@@ -38,9 +51,22 @@ import {
   encodeSeal,
   recordLimit,
   seqNewer,
+  zeroBits,
   type SectorHeader,
 } from "./format.ts";
-import { KIND_TYPES, ROTATION_MARK, R_BAD, R_END, R_META, R_READING, encodeMeta, metaV1, type SectorCursor } from "./record.ts";
+import {
+  KIND_TYPES,
+  MAX_FIXED_RECORD,
+  ROTATION_MARK,
+  ROTATION_RESERVE,
+  R_BAD,
+  R_END,
+  R_META,
+  R_READING,
+  encodeMeta,
+  metaV1,
+  type SectorCursor,
+} from "./record.ts";
 
 /** Most anchors copied forward at one rotation, and returned by anchors(). */
 const MAX_CARRY = 12;
@@ -150,12 +176,12 @@ function readHeaders(store: Store): SectorHeader | undefined {
     store.sectorSealed[s] = 0;
     store.sectorAnchored[s] = 0;
     store.sectorMinBoot[s] = -1;
-    store.sectorErases[s] = 0;
-    store.sectorSeq[s] = 0;
+    store.wdv.setUint32(SEQ_AT + 4 * (store.n + s), 0);
+    store.wdv.setUint32(SEQ_AT + 4 * s, 0);
     if (h === "blank") store.sectorState[s] = FREE;
     else if (h === "bad") store.sectorState[s] = isBlank(store, s, HEADER_BYTES, store.sectorBytes) ? FREE : BAD;
     else {
-      if (h.sectorPages !== store.sectorBytes / store.pageSize || h.pageLog2 !== store.pageLog2) {
+      if (h.sectorPages !== store.sectorBytes >> store.pageLog2 || h.pageLog2 !== store.pageLog2) {
         throw new Error(
           "the flash region was formatted with " +
             h.sectorPages +
@@ -166,8 +192,8 @@ function readHeaders(store: Store): SectorHeader | undefined {
       }
       store.sectorState[s] = DATA;
       store.sectorVersion[s] = h.version;
-      store.sectorSeq[s] = h.seq;
-      store.sectorErases[s] = h.erases;
+      store.wdv.setUint32(SEQ_AT + 4 * s, h.seq);
+      store.wdv.setUint32(SEQ_AT + 4 * (store.n + s), h.erases);
       if (h.erases > maxEr) maxEr = h.erases;
       if (h.bootId > store.bootId) store.bootId = h.bootId;
       if (!(h.flags & FLAG_HAS_ANCHOR)) store.sectorAnchored[s] = 1;
@@ -176,7 +202,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
         store.sectorCount[s] = h.sealCount;
         store.sectorMinBoot[s] = h.sealMinBoot;
       }
-      if (head < 0 || seqNewer(h.seq, store.sectorSeq[head])) {
+      if (head < 0 || seqNewer(h.seq, store.wdv.getUint32(SEQ_AT + 4 * head))) {
         head = s;
         headHdr = h;
       }
@@ -184,7 +210,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
   }
   // Erase counts lost to a cut between erase and header write: the max seen is an upper bound
   // of theirs (rotation is sequential), so wear is never under-estimated.
-  for (let s = 0; s < n; s++) if (store.sectorState[s] !== DATA) store.sectorErases[s] = maxEr;
+  for (let s = 0; s < n; s++) if (store.sectorState[s] !== DATA) store.wdv.setUint32(SEQ_AT + 4 * (store.n + s), maxEr);
   store.head = head;
   store.drops.fill(0);
   store.appendedTotal = 0;
@@ -264,7 +290,7 @@ function persistBoot(store: Store): void {
   // The rotation's code finishes a cut copy-forward (the boot part does not carry it: rare).
   if (store.carryPending && !store.headFull) store.code.load("store").carry(store, head);
   const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
-  if (head >= 0 && store.fits(boot.length, false)) {
+  if (head >= 0 && fits(store, boot.length)) {
     store.writeRecord(boot);
     store.bootPersisted = 1;
   }
@@ -320,13 +346,13 @@ function rotate(store: Store): void {
   let maxSeq = 0;
   let any = false;
   for (let s = 0; s < n; s++) {
-    if (store.sectorState[s] === DATA && (!any || seqNewer(store.sectorSeq[s], maxSeq))) {
-      maxSeq = store.sectorSeq[s];
+    if (store.sectorState[s] === DATA && (!any || seqNewer(store.wdv.getUint32(SEQ_AT + 4 * s), maxSeq))) {
+      maxSeq = store.wdv.getUint32(SEQ_AT + 4 * s);
       any = true;
     }
   }
   // For a sector without a header, its erase count holds mount's estimate (the highest seen).
-  const erases = store.sectorErases[t] + 1;
+  const erases = store.wdv.getUint32(SEQ_AT + 4 * (store.n + t)) + 1;
   store.drops[DROP_OVERWRITTEN] += lost;
   store.drops[DROP_CORRUPT] += corrupt;
   eraseSector(store, t);
@@ -374,7 +400,7 @@ function sealHead(store: Store): void {
 function eraseSector(store: Store, t: number): void {
   const a = addr(store, t);
   if (store.sectorState[t] === DATA) store.flash.write(a, new Uint8Array(HEADER_BYTES));
-  for (let p = 0; p < store.sectorBytes / store.pageSize; p++) store.flash.erasePage(a + p * store.pageSize);
+  for (let p = 0; p < store.sectorBytes; p += 1 << store.pageLog2) store.flash.erasePage(a + p);
   store.sectorState[t] = FREE;
 }
 
@@ -387,7 +413,7 @@ function writeHeader(store: Store, t: number, seq: number, erases: number): void
     addr(store, t),
     encodeHeader(
       {
-        sectorPages: store.sectorBytes / store.pageSize,
+        sectorPages: store.sectorBytes >> store.pageLog2,
         pageLog2: store.pageLog2,
         seq,
         erases,
@@ -400,8 +426,8 @@ function writeHeader(store: Store, t: number, seq: number, erases: number): void
   );
   store.sectorState[t] = DATA;
   store.sectorVersion[t] = FORMAT_VERSION;
-  store.sectorSeq[t] = seq;
-  store.sectorErases[t] = erases;
+  store.wdv.setUint32(SEQ_AT + 4 * t, seq);
+  store.wdv.setUint32(SEQ_AT + 4 * (store.n + t), erases);
   store.sectorCount[t] = 0;
   store.sectorPending[t] = 0;
   store.sectorSealed[t] = 0;
@@ -457,7 +483,7 @@ function writeAnchors(store: Store, list: Anchor[]): void {
   for (let i = 0; i < list.length; i++) {
     const k = list[i];
     const rec = encodeMeta(k.coarse ? M_ANCHOR_COARSE : M_ANCHOR, k.bootId, k.uptimeMs, k.epochMs, store.zeros);
-    if (!store.fits(rec.length, false)) return;
+    if (!fits(store, rec.length)) return;
     if (!store.sectorAnchored[h]) {
       setFlag(store, h, FLAG_HAS_ANCHOR);
       store.sectorAnchored[h] = 1;
@@ -503,6 +529,22 @@ function salvageCount(store: Store, s: number): number {
   return p;
 }
 
+/** Room at the head for a record of `len` bytes (not a reading), leaving ROTATION_RESERVE free for the rotation mark. */
+function fits(store: Store, len: number): boolean {
+  if (store.head < 0 || store.headFull) return false;
+  return store.headOff + len + ROTATION_RESERVE <= recordLimit(store.sectorBytes, store.sectorCount[store.head]);
+}
+
+/** Writes this boot's id unless persisted: at the head when it has room for it and a reading, else by a rotation. */
+function ensureBoot(store: Store): void {
+  if (store.bootPersisted) return;
+  const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
+  if (fits(store, boot.length + MAX_FIXED_RECORD)) {
+    store.writeRecord(boot);
+    store.bootPersisted = 1;
+  } else rotate(store);
+}
+
 /**
  * Persists a clock anchor (durable on return).
  * @throws Error named STORE_FULL when no sector can take it under policy "refuse".
@@ -519,8 +561,8 @@ function appendAnchor(store: Store, anchor: Anchor): void {
   };
   if (anchor.coarse) a.coarse = true;
   const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, store.zeros);
-  store.ensureBoot();
-  if (!store.fits(rec.length, false)) rotate(store);
+  ensureBoot(store);
+  if (!fits(store, rec.length)) rotate(store);
   const h = store.head;
   if (!store.sectorAnchored[h]) {
     setFlag(store, h, FLAG_HAS_ANCHOR);
@@ -563,7 +605,7 @@ function eraseAll(store: Store): number {
     if (store.head >= 0 && !store.sectorSealed[store.head]) store.sectorSealed[store.head] = 1;
     rotate(store);
   }
-  if (!store.bootPersisted) store.ensureBoot();
+  ensureBoot(store);
   return lost;
 }
 
@@ -633,7 +675,7 @@ function countDrop(st: Store, reason: DropReason, n: number): void {
   st.drops[i] += n;
   if (st.readOnly) return;
   const rec = encodeMeta(M_COUNT, i, n, 0, st.zeros);
-  if (st.bootPersisted && st.fits(rec.length, false)) st.writeRecord(rec);
+  if (st.bootPersisted && fits(st, rec.length)) st.writeRecord(rec);
 }
 
 export const MAINTENANCE = {
@@ -642,6 +684,7 @@ export const MAINTENANCE = {
   appendAnchor: appendAnchor,
   anchors: anchors,
   eraseAll: eraseAll,
+  ensureBoot: ensureBoot,
   reasonIndex: reasonIndex,
   countDrop: countDrop,
 };
@@ -669,10 +712,11 @@ export function createStore(options: LocalStoreOptions): Store {
   return s;
 }
 
-/** `options` with this module as the store's code where none is given. */
+/** `options` with this module as the store's code, and format.ts zeroBits, where none is given. */
 export function withMaintenance(options: LocalStoreOptions): StoreOptions {
   const o = {} as StoreOptions;
   for (const k in options) (o as any)[k] = (options as any)[k];
   if (!o.code) o.code = LOCAL_CODE;
+  if (!o.zeroBits && !(o.hal && o.hal.zeroBits)) o.zeroBits = zeroBits;
   return o;
 }

@@ -11,7 +11,7 @@ import type { DropReason, LogCursor, LogPos, LogRecord, ScanOptions } from "./co
 import { POS_SPAN, bitmapByte, pendingBit, recordLimit } from "./format.ts";
 import { EPOCH, R_BAD, R_END, R_READING, SectorCursor } from "./record.ts";
 import type { Store } from "./store.ts";
-import { DATA } from "./store.ts";
+import { DATA, SEQ_AT } from "./store.ts";
 import type { Reading } from "../types.ts";
 
 // The helpers below work on a Store's state for the parts only: as Store methods they would
@@ -93,7 +93,7 @@ function openCursor(self: Store, options: ScanOptions): LogCursor {
           s = -2;
           return undefined;
         }
-        first = self.sectorSeq[s] * POS_SPAN;
+        first = self.wdv.getUint32(SEQ_AT + 4 * s) * POS_SPAN;
         if (first + self.sectorCount[s] <= from) continue;
         bm = undefined;
         c = sectorCursor(self, s);
@@ -151,7 +151,7 @@ function markDelivered(st: Store, options: { pin: number; from: LogPos; to: LogP
   const to = options.to;
   let total = 0;
   for (let s = ringNext(st, -1, false); s >= 0; s = ringNext(st, s, false)) {
-    const first = st.sectorSeq[s] * POS_SPAN;
+    const first = st.wdv.getUint32(SEQ_AT + 4 * s) * POS_SPAN;
     const count = st.sectorCount[s];
     if (first + count <= from || first > to) continue;
     const bm = readBitmap(st, s, count);
@@ -185,7 +185,7 @@ function oldestPos(st: Store): LogPos {
   for (let s = ringNext(st, -1, false); s >= 0; s = ringNext(st, s, false)) {
     const count = st.sectorCount[s];
     const bm = readBitmap(st, s, count);
-    for (let i = 0; i < count; i++) if (pendingBit(bm, count, i)) return st.sectorSeq[s] * POS_SPAN + i;
+    for (let i = 0; i < count; i++) if (pendingBit(bm, count, i)) return st.wdv.getUint32(SEQ_AT + 4 * s) * POS_SPAN + i;
   }
   return st.headPos();
 }
@@ -198,7 +198,7 @@ function drop(st: Store, pos: LogPos, reason: DropReason): void {
   const seq = Math.floor(pos / POS_SPAN);
   const i = pos - seq * POS_SPAN;
   for (let s = 0; s < st.n; s++) {
-    if (st.sectorState[s] !== DATA || st.sectorSeq[s] !== seq || i >= st.sectorCount[s]) continue;
+    if (st.sectorState[s] !== DATA || st.wdv.getUint32(SEQ_AT + 4 * s) !== seq || i >= st.sectorCount[s]) continue;
     const count = st.sectorCount[s];
     const bm = readBitmap(st, s, count);
     const bit = pendingBit(bm, count, i);

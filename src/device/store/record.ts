@@ -4,7 +4,7 @@
  */
 import type { FlashPort } from "../hal.ts";
 import type { DatastreamType, ReadingValue } from "../types.ts";
-import { putVarint, roundFloat32, unzigzag, utf8Decode, utf8Encode, zigzag } from "../codec/value.ts";
+import { FLOAT_VIEW, putVarint, roundFloat32, unzigzag, utf8Decode, utf8Encode } from "../codec/value.ts";
 import {
   K_BOOL,
   K_ENUM,
@@ -29,7 +29,6 @@ import {
   type ZeroBits,
   blank,
   checkByte,
-  putU16,
   recordLimit,
 } from "./format.ts";
 
@@ -98,21 +97,6 @@ export class PinTable {
 }
 
 /**
- * Scratch for decoding floats: 8 bytes seen as a float32 (the first 4) and a float64, and the
- * byte order of typed arrays (little-endian on every Espruino target; checked, not assumed).
- */
-function floatScratch(): { b: Uint8Array; f32: Float32Array; f64: Float64Array; le: boolean } {
-  const f64 = new Float64Array(1);
-  const b = new Uint8Array(f64.buffer);
-  const f32 = new Float32Array(f64.buffer, 0, 1);
-  f32[0] = 1;
-  return { b: b, f32: f32, f64: f64, le: b[3] === 0x3f };
-}
-
-// A pure call: the bundle, which decodes no record, keeps none of it (only the read part does).
-const FLOAT = /* @__PURE__ */ floatScratch();
-
-/**
  * Encodes a reading record into `b` at `o0` against the sector's table (which it does not
  * change): the append hot path. Espruino lexes every token of a function it runs, taken or
  * not, so the steady state (a pin with a slot and a stamp in the same domain, a float32 value)
@@ -172,7 +156,9 @@ function putCheck(b: Uint8Array, o0: number, o: number, long: boolean, zeros: Ze
   const z = zeros(b.subarray(o0, o));
   b[o0 + 1] = z > 255 ? 255 : z;
   if (!long) return o;
-  putU16(b, o, z);
+  // The u16 inline: putU16 stays out of the bundle (the parts that write headers and seals have it).
+  b[o] = z & 255;
+  b[o + 1] = z >> 8;
   return o + 2;
 }
 
@@ -201,7 +187,11 @@ function putAbsolute(b: Uint8Array, o0: number, p: number, pin: number, kind: nu
 
 /** Value bytes of every kind but float32; returns the offset after them. */
 function putValue(b: Uint8Array, dv: DataView, o: number, kind: number, value: ReadingValue): number {
-  if (kind === K_INT || kind === K_ENUM) return putVarint(b, o, zigzag(value as number));
+  if (kind === K_INT || kind === K_ENUM) {
+    // zigzag inline: one function fewer resident, one call fewer per integer reading.
+    const v = value as number;
+    return putVarint(b, o, v >= 0 ? 2 * v : -2 * v - 1);
+  }
   if (kind === K_F64) {
     dv.setFloat64(o, value as number, true);
     return o + 8;
@@ -361,13 +351,14 @@ export class SectorCursor {
   }
 
   private float(n: number): number {
-    const f = FLOAT;
+    // The bytes little-endian into the shared scratch; roundFloat32 reuses it after the read.
+    const f = FLOAT_VIEW;
     for (let i = 0; i < n; i++) {
       const x = this.byte();
       if (x < 0) return NaN;
-      f.b[f.le ? i : n - 1 - i] = x;
+      f.setUint8(i, x);
     }
-    return n === 4 ? roundFloat32(f.f32[0]) : f.f64[0];
+    return n === 4 ? roundFloat32(f.getFloat32(0, true)) : f.getFloat64(0, true);
   }
 
   private i32(): number {

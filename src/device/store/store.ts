@@ -6,8 +6,8 @@
  * an image that {@link Store.mount} recovers (see "Power-safety ordering" in the format doc).
  */
 import type { FlashPort } from "../hal.ts";
-import type { Anchor, Reading, ReadingValue } from "../types.ts";
-import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, inferType, type DatastreamSettings } from "../codec/value.ts";
+import type { Anchor, DatastreamType, Reading, ReadingValue } from "../types.ts";
+import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, type DatastreamSettings } from "../codec/value.ts";
 import type { DropReason, FullPolicy, LogCursor, LogPos, LogRecord, ReadingStore, ScanOptions, StoreStats } from "./contract.ts";
 import {
   DROP_REASONS,
@@ -17,15 +17,13 @@ import {
   K_INT,
   K_STR,
   MAX_MS,
-  M_BOOT,
   POS_SPAN,
   RECORDS_START,
   blank,
   recordLimit,
-  zeroBits,
   type ZeroBits,
 } from "./format.ts";
-import { EPOCH, KIND_TYPES, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeMeta, encodeReading, encodeReadingAt } from "./record.ts";
+import { EPOCH, KIND_TYPES, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeReadingAt } from "./record.ts";
 import type { StoreBoot, StoreMaintenance } from "./maintenance.ts";
 import type { StoreRead } from "./read.ts";
 
@@ -41,11 +39,6 @@ export function storeFullError(): Error {
   const e = new Error("store full: every sector holds undelivered readings (policy refuse)");
   e.name = STORE_FULL;
   return e;
-}
-
-/** Whether `e` is the error of a refused append. */
-export function isStoreFull(e: unknown): boolean {
-  return !!e && (e as Error).name === STORE_FULL;
 }
 
 /** The region the store owns: a board profile's `flash`. */
@@ -64,7 +57,10 @@ export interface StoreOptions {
   flash?: FlashPort;
   /** CRC-32 (IEEE), E.CRC32 on the device. */
   crc32?: (data: Uint8Array) => number;
-  /** Counts the 0 bits of bytes (the records' check); default the hal's, else a JS loop. */
+  /**
+   * Counts the 0 bits of bytes (the records' check); default the hal's. withMaintenance (Node)
+   * gives format.ts zeroBits when neither is given: a default here would keep it resident.
+   */
   zeroBits?: ZeroBits;
   /** ms since boot, for the lifetime projection. */
   uptime?: () => number;
@@ -100,6 +96,14 @@ const DEFAULT_CYCLES = 100000;
 const MS_PER_DAY = 86400000;
 /** Append scratch: up to 3 bytes of alignment before the record, a fixed-size record, padding. */
 const WBUF_BYTES = 3 + MAX_FIXED_RECORD + 4;
+/**
+ * Where the sector table starts in the Store's buffer, after the append scratch and its 0xFF
+ * copy (a multiple of 8): first each sector's header sequence number, then its erase count,
+ * n u32 each, read and written through the Store's DataView (`wdv`): `wdv.getUint32(SEQ_AT +
+ * 4 * s)`, `wdv.getUint32(SEQ_AT + 4 * (n + s))`. No Uint32Array: each typed-array class a
+ * program references costs about 8 JsVars for good, and neither is on the append path.
+ */
+export const SEQ_AT = 80;
 /** {@link Store.appendNumber}'s kinds of pin: a double kept as float32, an integer. */
 export const HOT_F32 = 1;
 export const HOT_INT = 2;
@@ -136,7 +140,6 @@ export class Store implements ReadingStore {
   readonly uptime: (() => number) | undefined;
   readonly base: number;
   readonly align: number;
-  readonly pageSize: number;
   readonly pageLog2: number;
   readonly sectorBytes: number;
   readonly n: number;
@@ -157,10 +160,8 @@ export class Store implements ReadingStore {
   // would cost its buffer's JsVars as well (docs/memory.md).
   /** FREE, DATA or BAD. */
   sectorState: Uint8Array;
-  /** The header's sequence number (wraps: compare with seqNewer). */
-  sectorSeq: Uint32Array;
-  /** Erase count (a sector without a header: mount's estimate, the highest seen). */
-  sectorErases: Uint32Array;
+  // Each sector's header sequence number (wraps: compare with seqNewer) and erase count (a
+  // sector without a header: mount's estimate, the highest seen) are u32 at SEQ_AT in the buffer.
   /** Readings in the sector (its seal's count, or the scan's). */
   sectorCount: Uint16Array;
   /** Of those, undelivered: bits still set in the delivered bitmap (format.ts pendingBit). */
@@ -190,7 +191,7 @@ export class Store implements ReadingStore {
   /**
    * Aligned-write scratch of the append path (0xFF outside the record), the 0xFF bytes that
    * reset it (a native copy: `fill` costs an allocation per element on Espruino 2v29) and a
-   * DataView on it; the three share one buffer.
+   * DataView on the buffer they start, which holds the sector table after them (SEQ_AT).
    */
   readonly wbuf: Uint8Array;
   readonly wff: Uint8Array;
@@ -218,7 +219,9 @@ export class Store implements ReadingStore {
     if (!crc) throw new Error("store options: give hal or crc32");
     this.flash = flash;
     this.crc = crc;
-    this.zeros = options.zeroBits || (hal ? hal.zeroBits : zeroBits);
+    const zeros = options.zeroBits || (hal && hal.zeroBits);
+    if (!zeros) throw new Error("store options: give hal or zeroBits");
+    this.zeros = zeros;
     this.uptime = options.uptime || (hal && hal.uptime);
     const r = options.region;
     if (!r) throw new Error("store options: region (the board profile's flash) is missing");
@@ -253,25 +256,24 @@ export class Store implements ReadingStore {
     this.code = options.code;
     this.base = r.address;
     this.align = r.writeAlignment;
-    this.pageSize = r.pageSize;
     this.pageLog2 = log2;
     this.cycles = r.eraseCycles || DEFAULT_CYCLES;
     this.readOnly = options.readOnly ? 1 : 0;
-    const w = blank(2 * WBUF_BYTES);
-    this.wbuf = w.subarray(0, WBUF_BYTES);
-    this.wff = w.subarray(WBUF_BYTES);
-    this.wdv = new DataView(w.buffer);
     const n = this.n;
     const d = DROP_REASONS.length;
-    // Widest first, so that every view starts at a multiple of its element size.
-    const f = new Float64Array(d + 3 * n);
-    const b = f.buffer;
-    this.drops = f.subarray(0, d);
-    this.sectorMinBoot = f.subarray(d, d + n);
-    let o = 8 * (d + n);
-    this.sectorSeq = new Uint32Array(b, o, n);
-    this.sectorErases = new Uint32Array(b, (o += 4 * n), n);
-    this.sectorCount = new Uint16Array(b, (o += 4 * n), n);
+    // One buffer: the append scratch, then the sector table, each view at a multiple of its
+    // element size. An array of its own would cost its buffer's JsVars as well.
+    const f64 = SEQ_AT + 8 * n;
+    const u = new Uint8Array(f64 + 8 * (d + n) + 8 * n);
+    for (let i = 0; i < 2 * WBUF_BYTES; i++) u[i] = 255;
+    const b = u.buffer;
+    this.wbuf = u.subarray(0, WBUF_BYTES);
+    this.wff = u.subarray(WBUF_BYTES, 2 * WBUF_BYTES);
+    this.wdv = new DataView(b);
+    this.drops = new Float64Array(b, f64, d);
+    this.sectorMinBoot = new Float64Array(b, f64 + 8 * d, n);
+    let o = f64 + 8 * (d + n);
+    this.sectorCount = new Uint16Array(b, o, n);
     this.sectorPending = new Uint16Array(b, (o += 2 * n), n);
     this.sectorState = new Uint8Array(b, (o += 2 * n), n);
     this.sectorSealed = new Uint8Array(b, (o += n), n);
@@ -315,12 +317,6 @@ export class Store implements ReadingStore {
     if (!this.mounted) throw new Error("store: call mount() first");
   }
 
-  /** Room at the head for a record of `len` bytes, leaving ROTATION_RESERVE free for the rotation mark. */
-  fits(len: number, reading: boolean): boolean {
-    if (this.head < 0 || this.headFull) return false;
-    return this.headOff + len + ROTATION_RESERVE <= recordLimit(this.sectorBytes, this.sectorCount[this.head] + (reading ? 1 : 0));
-  }
-
   /** Writes record bytes at the head, in the aligned words that hold them (0xFF elsewhere: no change). */
   writeRecord(rec: Uint8Array): void {
     const off = this.headOff;
@@ -334,39 +330,79 @@ export class Store implements ReadingStore {
     this.bytesSinceMount += rec.length;
   }
 
-  ensureBoot(): void {
-    if (this.bootPersisted) return;
-    const boot = encodeMeta(M_BOOT, this.bootId, 0, 0, this.zeros);
-    if (this.fits(boot.length + MAX_FIXED_RECORD, false)) {
-      this.writeRecord(boot);
-      this.bootPersisted = 1;
-    } else this.code.load("store").rotate(this);
-  }
-
   /**
    * Appends a reading; returns once it is durable in flash.
    * @throws Error named STORE_FULL when full under policy "refuse" (counted as refused).
    * @throws Error on an invalid reading (the message names the field); nothing changes.
    */
   append(reading: Reading): void {
-    "ram";
-    const st = reading && (reading.stamp as { epochMs?: number });
-    const ms = st && st.epochMs;
-    const v = st && reading.value;
-    const pin = reading && reading.pin;
+    const st = reading && (reading.stamp as { epochMs?: number; bootId?: number; uptimeMs?: number });
+    // Read once the stamp is known to be an object (else the reading fails its checks below).
+    const v0 = st && reading.value;
+    let ms = st && st.epochMs;
+    let pin = reading && reading.pin;
     if (
-      !(
-        typeof ms === "number" &&
-        ms >= 0 &&
-        ms < MAX_MS &&
-        typeof v === "number" &&
-        v - v === 0 &&
-        (pin & 255) === pin &&
-        this.appendNumber(pin, ms - (ms % 1), v)
-      )
-    ) {
-      this.appendChecked(reading);
+      typeof ms === "number" &&
+      ms >= 0 &&
+      ms < MAX_MS &&
+      typeof v0 === "number" &&
+      v0 - v0 === 0 &&
+      (pin & 255) === pin &&
+      this.appendNumber(pin, ms - (ms % 1), v0)
+    )
+      return;
+    // Every field checked (in the same method: one function fewer resident; the device's hot
+    // path is appendNumber, which spool.record calls itself).
+    this.requireMounted();
+    if (this.readOnly) throw new Error("store is read-only");
+    if (!reading || typeof reading !== "object") throw new Error("reading must be an object {pin, stamp, value}");
+    pin = checkInt(pin, 0, 255, "reading.pin");
+    if (!st || typeof st !== "object") throw new Error("reading.stamp must be {epochMs} or {bootId, uptimeMs}");
+    let dom = EPOCH;
+    let what = "reading.stamp.epochMs";
+    if (ms === undefined) {
+      dom = checkInt(st.bootId, 0, 0xffffffff, "reading.stamp.bootId");
+      ms = st.uptimeMs;
+      what = "reading.stamp.uptimeMs";
     }
+    // checkMs inline: its one use in the bundle (it would be one more function resident).
+    if (typeof ms !== "number" || ms !== ms || ms < 0 || ms >= MAX_MS) {
+      throw new Error(what + " must be a number of ms in 0..2^48, got " + String(ms));
+    }
+    ms = Math.floor(ms);
+    const c = this.ds[pin];
+    // A pin without a configured datastream: the type from the value (number -> integer or double).
+    const type: DatastreamType = c
+      ? c.type
+      : typeof v0 === "boolean"
+        ? "boolean"
+        : typeof v0 === "string"
+          ? "string"
+          : v0 instanceof Array
+            ? "location"
+            : typeof v0 === "number" && v0 % 1 === 0 && v0 >= INT32_MIN && v0 <= INT32_MAX
+              ? "integer"
+              : "double";
+    const value = checkValue(pin, type, v0);
+    // The kind table read backwards: a double is K_F32, the first of its two kinds.
+    let kind = KIND_TYPES.indexOf(type);
+    if (kind === K_F32) {
+      const v = value as number;
+      const a = v < 0 ? -v : v;
+      // An undeclared pin's whole number beyond int32 is kept exact; appendNumber takes the
+      // same float32 range for a declared double.
+      if ((c ? c.precision === "float64" : v % 1 === 0) || a > F32_MAX || (a !== 0 && a < F32_MIN)) kind = K_F64;
+    }
+    if (kind === K_STR) this.appendString(pin, dom, ms, value as string);
+    else {
+      if (!this.bootPersisted) this.rotateFor(true);
+      this.put(pin, kind, dom, ms, value);
+    }
+    // A boot-relative reading: the smallest boot id its sector (the head, after any rotation)
+    // refers to. Here and not in put: the hot path writes only epoch stamps.
+    const h = this.head;
+    const mb = this.sectorMinBoot;
+    if (dom >= 0 && (mb[h] < 0 || dom < mb[h])) mb[h] = dom;
   }
 
   /**
@@ -388,45 +424,6 @@ export class Store implements ReadingStore {
       return true;
     }
     return false;
-  }
-
-  /** {@link append} with every field checked. */
-  private appendChecked(reading: Reading): void {
-    this.requireMounted();
-    if (this.readOnly) throw new Error("store is read-only");
-    if (!reading || typeof reading !== "object") throw new Error("reading must be an object {pin, stamp, value}");
-    const pin = checkInt(reading.pin, 0, 255, "reading.pin");
-    const st = reading.stamp as { epochMs?: number; bootId?: number; uptimeMs?: number };
-    if (!st || typeof st !== "object") throw new Error("reading.stamp must be {epochMs} or {bootId, uptimeMs}");
-    let dom = EPOCH;
-    let ms = 0;
-    if (st.epochMs !== undefined) ms = checkMs(st.epochMs, "reading.stamp.epochMs");
-    else {
-      dom = checkInt(st.bootId, 0, 0xffffffff, "reading.stamp.bootId");
-      ms = checkMs(st.uptimeMs, "reading.stamp.uptimeMs");
-    }
-    const c = this.ds[pin];
-    const type = c ? c.type : inferType(reading.value);
-    const value = checkValue(pin, type, reading.value);
-    // The kind table read backwards: a double is K_F32, the first of its two kinds.
-    let kind = KIND_TYPES.indexOf(type);
-    if (kind === K_F32) {
-      const v = value as number;
-      const a = v < 0 ? -v : v;
-      // An undeclared pin's whole number beyond int32 is kept exact; appendNumber takes the
-      // same float32 range for a declared double.
-      if ((c ? c.precision === "float64" : v % 1 === 0) || a > F32_MAX || (a !== 0 && a < F32_MIN)) kind = K_F64;
-    }
-    if (kind === K_STR) this.appendString(pin, dom, ms, value as string);
-    else {
-      if (!this.bootPersisted) this.rotateFor(true);
-      this.put(pin, kind, dom, ms, value);
-    }
-    // A boot-relative reading: the smallest boot id its sector (the head, after any rotation)
-    // refers to. Here and not in put: the hot path writes only epoch stamps.
-    const h = this.head;
-    const mb = this.sectorMinBoot;
-    if (dom >= 0 && (mb[h] < 0 || dom < mb[h])) mb[h] = dom;
   }
 
   /**
@@ -451,7 +448,7 @@ export class Store implements ReadingStore {
     // into the next sector, encoded afresh there (a fixed-size record always fits an empty
     // sector); the branch is one call, because the interpreter reads every token it skips.
     if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2))
-      return this.putRotated(pin, kind, dom, ms, value);
+      return this.rotateFor(false, pin, kind, dom, ms, value);
     this.flash.write(this.base + h * sb + off - o0, w.subarray(0, (end + align - 1) & -align));
     this.headOff = off + end - o0;
     this.bytesSinceMount += end - o0;
@@ -466,45 +463,60 @@ export class Store implements ReadingStore {
     this.appendedTotal++;
   }
 
-  /** {@link put} of a reading that does not fit the head, after a rotation. */
-  private putRotated(pin: number, kind: number, dom: number, ms: number, value: ReadingValue): void {
-    this.rotateFor(false);
-    this.put(pin, kind, dom, ms, value);
+  /**
+   * Rotates for an append that does not fit the head or, with `boot`, persists this boot's id
+   * first (which rotates when the head has no room for it); a refusal is counted. Both are the
+   * store part's: the boot record is written here only when the mount could not write it.
+   * Given a reading (`pin` and the rest), {@link put}s it after the rotation: the append path's
+   * one call when the head is full (a method of its own would be one more function resident).
+   */
+  private rotateFor(boot: boolean, pin?: number, kind?: number, dom?: number, ms?: number, value?: ReadingValue): void {
+    try {
+      const m = this.code.load("store");
+      if (boot) m.ensureBoot(this);
+      else m.rotate(this);
+    } catch (e) {
+      if (e && (e as Error).name === STORE_FULL) this.drops[DROP_REFUSED]++;
+      throw e;
+    }
+    if (pin !== undefined) this.put(pin, kind!, dom!, ms!, value!);
   }
 
   /**
-   * Rotates for an append that does not fit the head or, with `boot`, persists this boot's id
-   * first (which rotates when the head has no room for it); a refusal is counted.
+   * Append of a string: encoded to its size, which no fixed buffer holds (the boot id persisted
+   * first). Encoded once for the size check, then again after each step that may change the
+   * sector's pin table (the boot record's rotation, a rotation).
    */
-  private rotateFor(boot: boolean): void {
-    try {
-      if (boot) this.ensureBoot();
-      else this.code.load("store").rotate(this);
-    } catch (e) {
-      if (isStoreFull(e)) this.drops[DROP_REFUSED]++;
-      throw e;
-    }
-  }
-
-  /** Append of a string: encoded to its size, which no fixed buffer holds (the boot id persisted first). */
   private appendString(pin: number, dom: number, ms: number, value: string): void {
-    let rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
-    // Worst case in a fresh sector: explicit pin + boot-relative stamp.
-    if (rec.length + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
-      throw new Error(
-        "reading of pin V" + pin + " takes " + rec.length + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages",
-      );
+    // Room for the longest record (a string's UTF-8 takes at most 3 bytes per UTF-16 unit).
+    const b = blank(MAX_FIXED_RECORD + 3 * value.length);
+    const dv = new DataView(b.buffer);
+    const t = this.table;
+    let len = 0;
+    for (let step = 0; step < 3; step++) {
+      // The check byte's place holds 0xFF until the record is complete.
+      b[1] = 255;
+      len = encodeReadingAt(b, dv, 0, t, t.plan(pin), pin, K_STR, dom, ms, value, this.zeros);
+      if (step === 0) {
+        // Worst case in a fresh sector: explicit pin + boot-relative stamp.
+        if (len + 16 > recordLimit(this.sectorBytes, 1) - RECORDS_START - MAX_FIXED_RECORD - ROTATION_RESERVE) {
+          throw new Error(
+            "reading of pin V" + pin + " takes " + len + " B, too big for a " + this.sectorBytes + " B sector: raise sectorPages",
+          );
+        }
+        if (!this.bootPersisted) this.rotateFor(true);
+      } else if (
+        // Room at the head for the reading, leaving ROTATION_RESERVE free for the rotation mark
+        // (the boot id is persisted, so there is a head).
+        step === 2 ||
+        (!this.headFull && this.headOff + len + ROTATION_RESERVE <= recordLimit(this.sectorBytes, this.sectorCount[this.head] + 1))
+      )
+        break;
+      else this.rotateFor(false);
     }
-    this.rotateFor(true);
-    // Encoded again after each step: a rotation resets the sector's pin table.
-    rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
-    if (!this.fits(rec.length, true)) {
-      this.rotateFor(false);
-      rec = encodeReading(this.table, pin, K_STR, dom, ms, value, this.zeros);
-    }
-    this.writeRecord(rec);
+    this.writeRecord(b.subarray(0, len));
     const h = this.head;
-    this.table.apply(pin, dom, ms, ((rec[0] >> 3) & 3) >= 2);
+    this.table.apply(pin, dom, ms, ((b[0] >> 3) & 3) >= 2);
     this.sectorCount[h]++;
     this.sectorPending[h]++;
     this.appendedTotal++;
@@ -513,7 +525,7 @@ export class Store implements ReadingStore {
   /** The write head: no reading exists at or after this position. */
   headPos(): LogPos {
     this.requireMounted();
-    return this.head < 0 ? 0 : this.sectorSeq[this.head] * POS_SPAN + this.sectorCount[this.head];
+    return this.head < 0 ? 0 : this.wdv.getUint32(SEQ_AT + 4 * this.head) * POS_SPAN + this.sectorCount[this.head];
   }
 
   /** Position of the oldest undelivered reading (or the write head when none). */
@@ -586,7 +598,7 @@ export class Store implements ReadingStore {
         used += s === this.head ? this.headOff : this.sectorBytes;
       }
       if (this.sectorState[s] === BAD) bad++;
-      const e = this.sectorErases[s];
+      const e = this.wdv.getUint32(SEQ_AT + 4 * (this.n + s));
       if (emin < 0 || e < emin) emin = e;
       if (e > emax) emax = e;
       remaining += this.cycles > e ? this.cycles - e : 0;

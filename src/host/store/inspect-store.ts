@@ -8,7 +8,7 @@ import type { DropReason, FullPolicy, LogPos } from "../../device/store/contract
 import type { DatastreamSettings } from "../../device/codec/value.ts";
 import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN, pendingBit } from "../../device/store/format.ts";
 import { ROTATION_MARK, R_BAD, R_END, R_READING } from "../../device/store/record.ts";
-import { BAD, DATA, Store } from "../../device/store/store.ts";
+import { BAD, DATA, SEQ_AT, Store } from "../../device/store/store.ts";
 import { BOOT, MAINTENANCE, anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
 import { addr, readBitmap, readingOf, ringNext, sectorCursor } from "../../device/store/read.ts";
 
@@ -81,8 +81,8 @@ export class InspectStore extends Store {
         index: s,
         address: addr(this, s),
         state: this.sectorState[s] === DATA ? "data" : this.sectorState[s] === BAD ? "bad" : "free",
-        seq: this.sectorSeq[s],
-        eraseCount: this.sectorErases[s],
+        seq: this.wdv.getUint32(SEQ_AT + 4 * s),
+        eraseCount: this.wdv.getUint32(SEQ_AT + 4 * (this.n + s)),
         readings: this.sectorCount[s],
         pending: this.sectorPending[s],
         sealed: !!this.sectorSealed[s],
@@ -112,7 +112,7 @@ export class InspectStore extends Store {
             offset: c.at,
             bytes: c.len,
             kind: "reading",
-            pos: this.sectorSeq[s] * POS_SPAN + i,
+            pos: this.wdv.getUint32(SEQ_AT + 4 * s) * POS_SPAN + i,
             type: c.type,
             reading: readingOf(c),
             delivered: !undelivered,

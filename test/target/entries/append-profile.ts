@@ -13,8 +13,8 @@
 import { espruinoHal } from "../../../src/device/espruino-hal.ts";
 import { Store } from "../../../src/device/store/store.ts";
 import { BOOT, withMaintenance } from "../../../src/device/store/maintenance.ts";
-import { EPOCH, PinTable, encodeReading, encodeReadingAt } from "../../../src/device/store/record.ts";
-import { K_F32 } from "../../../src/device/store/format.ts";
+import { EPOCH, PinTable, ROTATION_RESERVE, encodeReading, encodeReadingAt } from "../../../src/device/store/record.ts";
+import { K_F32, recordLimit } from "../../../src/device/store/format.ts";
 import { keepStorageNonEmpty } from "../../../src/device/api/store-open.ts";
 
 declare const getTime: () => number;
@@ -94,10 +94,10 @@ line("write8", us(t, N));
 
 t = getTime();
 for (let i = 0; i < N; i++) {
-  _sink = s.fits(6, true);
+  _sink = !s.headFull && s.headOff + 6 + ROTATION_RESERVE <= recordLimit(s.sectorBytes, s.sectorCount[s.head] + 1);
   table.apply(PIN, EPOCH, 1000 + i, false);
 }
-line("fits+apply", us(t, N));
+line("room+apply", us(t, N));
 
 // The fast path of append split in its steps (a replica over the store's fields).
 const rd = { pin: PIN, stamp: { epochMs: 1700000000000 }, value: 21.5 };
