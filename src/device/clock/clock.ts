@@ -7,7 +7,7 @@
  */
 import type { TimerId } from "../hal.ts";
 import type { Parts } from "../parts.ts";
-import { type SntpKeep, type SntpRound, type SntpSync, finish, sntpRound, sntpStart } from "./sntp.ts";
+import { type SntpKeep, type SntpRound, type SntpSync, finish, sntpNext } from "./sntp.ts";
 import { TimeKeeper, acceptSntp, noteError, type TimeKeeperOptions } from "./timekeeper.ts";
 
 /** Which SNTP servers the clock asks (the configuration's `ntp` section). */
@@ -123,25 +123,31 @@ interface ClockRound extends SntpRound {
  * part (src/device/parts/sntp.ts) with the client and the keeper's SNTP operations, so that none
  * of it is resident. The client calls its callbacks as methods of itself, and all three are one
  * function of the part ({@link roundEvent}): each function costs JsVars while the round waits.
- * The client is dropped when the round ends (`onIdle`).
- * @throws Error on bad servers (sntpRound).
+ * The client is dropped when the round ends (`onIdle`). Made and started here, not by
+ * `sntpRound` and `sntpStart` (whose check of the servers is the configuration's already,
+ * src/device/api/config.ts): two functions fewer in the part.
  */
 export function clockRound(clock: Clock, cb?: (err: string | undefined) => void): void {
-  const r = sntpRound({
+  const r = {
     hal: clock.keeper._hal,
-    servers: clock._cfg.servers,
+    // sntp.ts DEFAULT_SNTP_SERVERS, as a literal: a module-level array of the part would be one
+    // more variable of its scope while the round waits.
+    servers: clock._cfg.servers || ["pool.ntp.org"],
     port: clock._cfg.port,
     keep: clock._k,
     onSync: roundEvent,
     onError: roundEvent,
     onIdle: roundEvent,
-  }) as ClockRound;
+    _srv: -1,
+    _cb: cb,
+    _tried: 0,
+  } as ClockRound;
   r._c = clock;
   r._run = clock._running;
   r._end = finish;
   // Held before it starts: a round that ends at once (every server held) drops it (`_idle`).
   clock._sntp = r;
-  sntpStart(r, cb);
+  sntpNext(r, clock._k._preferred || 0);
 }
 
 /**

@@ -165,12 +165,15 @@ export function sntpStart(r: SntpRound, cb?: SntpRoundCb): boolean {
   if (r._srv >= 0) return false;
   r._cb = cb;
   r._tried = 0;
-  next(r, r.keep._preferred || 0);
+  sntpNext(r, r.keep._preferred || 0);
   return true;
 }
 
-/** Starts an exchange with the first usable server from `from` on, or ends the round. */
-function next(r: SntpRound, from: number): void {
+/**
+ * Starts an exchange with the first usable server from `from` on, or ends the round. A round
+ * starts here with `_cb` set and `_tried` 0 and `from` the preferred server ({@link sntpStart}).
+ */
+export function sntpNext(r: SntpRound, from: number): void {
   const k = r.keep;
   const n = r.servers.length;
   const up = r.hal.uptime();
@@ -340,7 +343,7 @@ export function finish(r: SntpRound, out: NtpRejection | SntpSync): void {
   }
   hal.log("sntp " + k._lastError);
   if (r.onError) r.onError(reason, server);
-  next(r, idx + 1);
+  sntpNext(r, idx + 1);
 }
 
 /**
