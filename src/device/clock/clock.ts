@@ -121,8 +121,8 @@ interface ClockRound extends SntpRound {
 /**
  * Starts a round of `clock` (its servers, what it remembers, its keeper): brought by the SNTP
  * part (src/device/parts/sntp.ts) with the client and the keeper's SNTP operations, so that none
- * of it is resident. The client calls its callbacks as methods of itself, and all three are one
- * function of the part ({@link roundEvent}): each function costs JsVars while the round waits.
+ * of it is resident. The client reports through one function of the part, called as its method
+ * ({@link roundEvent}): each function costs JsVars while the round waits.
  * The client is dropped when the round ends (`onIdle`). Made and started here, not by
  * `sntpRound` and `sntpStart` (whose check of the servers is the configuration's already,
  * src/device/api/config.ts): two functions fewer in the part.
@@ -135,9 +135,7 @@ export function clockRound(clock: Clock, cb?: (err: string | undefined) => void)
     servers: clock._cfg.servers || ["pool.ntp.org"],
     port: clock._cfg.port,
     keep: clock._k,
-    onSync: roundEvent,
-    onError: roundEvent,
-    onIdle: roundEvent,
+    _on: roundEvent,
     _srv: -1,
     _cb: cb,
     _tried: 0,
@@ -151,8 +149,8 @@ export function clockRound(clock: Clock, cb?: (err: string | undefined) => void)
 }
 
 /**
- * The client's `onSync(sync)`, `onError(reason, server)` and `onIdle(nextMs)` of a clock's
- * round, told apart by the first argument: an accepted sync (an object) goes to the keeper
+ * The client's `_on` (sntp.ts `SntpRound`) of a clock's round, told apart by the first
+ * argument: an accepted sync (an object) goes to the keeper
  * (an anchor, then `onCoarseAllowed`), a refusal (a string) to the keeper's status, the delay
  * to the next round (a number or undefined) to the clock.
  */

@@ -122,6 +122,13 @@ export interface SntpRound extends SntpOptions {
   keep: SntpKeep;
   /** Started: the delay to the next round goes to `onIdle`. */
   _run: boolean;
+  /**
+   * How the round reports, called as a method of the round: `onSync(sync)`, `onError(reason,
+   * server)` and `onIdle(nextMs)` in one function told apart by the first argument (an object, a
+   * string, a number or undefined): one field instead of three while the round waits.
+   * {@link sntpRound} sets it to call the options' callbacks.
+   */
+  _on: (a: SntpSync | string | number | undefined, server?: string) => void;
   _cb: SntpRoundCb | undefined;
   /** Servers asked in this round. */
   _tried: number;
@@ -154,7 +161,17 @@ export function sntpRound(o: SntpOptions): SntpRound {
   r.keep = o.keep || {};
   r._run = !!o.started;
   r._srv = -1;
+  r._on = optionsEvent;
   return r;
+}
+
+/** The options' callbacks as {@link SntpRound._on}. */
+function optionsEvent(this: SntpRound, a: SntpSync | string | number | undefined, server?: string): void {
+  if (typeof a === "object") {
+    if (this.onSync) this.onSync(a);
+  } else if (typeof a === "string") {
+    if (this.onError) this.onError(a, server as string);
+  } else if (this.onIdle) this.onIdle(a);
 }
 
 /**
@@ -199,8 +216,8 @@ export function sntpNext(r: SntpRound, from: number): void {
     for (let i = 1; i < k._failures && wait < max; i++) wait *= 2;
     if (wait > max) wait = max;
     // jitter: 75..100 % so that devices that lost the network together do not retry together
-    if (r.onIdle) r.onIdle(r._run ? wait * (0.75 + 0.25 * r.hal.random()) : undefined);
-  } else if (r.onIdle) r.onIdle(undefined);
+    r._on(r._run ? wait * (0.75 + 0.25 * r.hal.random()) : undefined);
+  } else r._on(undefined);
   if (cb) cb(k._lastError || "no server usable", undefined);
 }
 
@@ -304,10 +321,10 @@ export function finish(r: SntpRound, out: NtpRejection | SntpSync): void {
     k._lastSyncAt = sync.epochMs;
     k._server = server;
     r._cb = undefined;
-    if (r.onSync) r.onSync(sync);
+    r._on(sync);
     const interval = r.intervalMs || 3600000;
     const nextMs = r.needsDrift && r.needsDrift() ? Math.min(r.learnIntervalMs || 660000, interval) : interval;
-    if (r.onIdle) r.onIdle(r._run ? nextMs : undefined);
+    r._on(r._run ? nextMs : undefined);
     if (cb) cb(undefined, sync);
     return;
   }
@@ -342,7 +359,7 @@ export function finish(r: SntpRound, out: NtpRejection | SntpSync): void {
     }
   }
   hal.log("sntp " + k._lastError);
-  if (r.onError) r.onError(reason, server);
+  r._on(reason, server);
   sntpNext(r, idx + 1);
 }
 
