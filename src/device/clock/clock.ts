@@ -1,7 +1,7 @@
 /**
  * The clock as the firmware runs it: a TimeKeeper kept set by SNTP rounds. The SNTP client is
  * made from the SNTP part (src/device/parts/sntp.ts) for one round and dropped when the round
- * ends (about 150 JsVars with its code, docs/memory.md); between rounds the clock holds the timer
+ * ends (about 154 JsVars with its code and socket, docs/memory.md); between rounds the clock holds the timer
  * to the next round and what the client remembers (`SntpKeep`), and a client made for the next
  * round continues from there.
  */
@@ -66,7 +66,7 @@ export class Clock {
     this._running = true;
     // A round under way (syncNow) goes on, now started. Otherwise the first round is a timer
     // due at once, not a call: the firmware starts the clock inside boot(), and the round (its
-    // part, client and socket: about 150 JsVars on a 2,047-JsVar build) then runs after boot()
+    // part, client and socket: about 154 JsVars on the 1,600-JsVar build) then runs after boot()
     // returned, when what the boot no longer holds can be collected.
     const c = this._sntp;
     if (c) c._run = true;
