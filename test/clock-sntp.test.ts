@@ -1,6 +1,6 @@
 import test from "ava";
 import { SntpClient, type SntpSync } from "../src/device/clock/sntp.ts";
-import { msToNtp, ntpToMs } from "../src/device/clock/ntp-packet.ts";
+import { ntpTime } from "../src/device/clock/ntp-packet.ts";
 import { clockStatus, configureClock, createClock } from "../src/device/clock/index.ts";
 import type { Parts } from "../src/device/parts.ts";
 import { directParts } from "./helpers/parts.ts";
@@ -32,14 +32,14 @@ test("NTP timestamps convert to ms and back without losing the fraction, across 
     Date.UTC(2036, 1, 7, 6, 28, 17) + 0.5,
     Date.UTC(2099, 11, 31),
   ]) {
-    msToNtp(view, 0, ms, 0);
+    ntpTime(view, 0, ms, 0);
     // the low 16 fraction bits carry request noise: 15 µs resolution
-    t.true(Math.abs(ntpToMs(view, 0) - ms) < 0.016, String(ms));
+    t.true(Math.abs(ntpTime(view, 0) - ms) < 0.016, String(ms));
   }
   // 1900-01-01 + 2^31 s is era 0's second half, 2036-02-07 06:28:16 starts era 1
   view.setUint32(0, 0);
   view.setUint32(4, 0x80000000);
-  t.is(ntpToMs(view, 0), Date.UTC(2036, 1, 7, 6, 28, 16) + 500);
+  t.is(ntpTime(view, 0), Date.UTC(2036, 1, 7, 6, 28, 16) + 500);
 });
 
 test("a valid reply sets the clock; the offset error is half the path asymmetry", (t) => {

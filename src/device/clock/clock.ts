@@ -1,13 +1,13 @@
 /**
  * The clock as the firmware runs it: a TimeKeeper kept set by SNTP rounds. The SNTP client is
  * made from the SNTP part (src/device/parts/sntp.ts) for one round and dropped when the round
- * ends (about 150 JsVars with its code, docs/memory.md); between rounds the clock holds the timer
+ * ends (about 154 JsVars with its code and socket, docs/memory.md); between rounds the clock holds the timer
  * to the next round and what the client remembers (`SntpKeep`), and a client made for the next
  * round continues from there.
  */
 import type { TimerId } from "../hal.ts";
 import type { Parts } from "../parts.ts";
-import { SntpClient, type SntpKeep, type SntpOptions, type SntpSync } from "./sntp.ts";
+import { type SntpKeep, type SntpRound, type SntpSync, finish, sntpNext } from "./sntp.ts";
 import { TimeKeeper, acceptSntp, noteError, type TimeKeeperOptions } from "./timekeeper.ts";
 
 /** Which SNTP servers the clock asks (the configuration's `ntp` section). */
@@ -47,7 +47,7 @@ export class Clock {
   /** The timer to the next round, while no round runs. */
   _timer: TimerId | undefined;
   /** The client of the running round, if one runs. */
-  _sntp: SntpClient | undefined;
+  _sntp: ClockRound | undefined;
 
   /** @throws Error on bad TimeKeeper options (a policy or width out of range). */
   constructor(o: ClockOptions) {
@@ -66,10 +66,10 @@ export class Clock {
     this._running = true;
     // A round under way (syncNow) goes on, now started. Otherwise the first round is a timer
     // due at once, not a call: the firmware starts the clock inside boot(), and the round (its
-    // part, client and socket: about 300 JsVars on the 1,600-JsVar build) then runs after boot()
+    // part, client and socket: about 154 JsVars on the 1,600-JsVar build) then runs after boot()
     // returned, when what the boot no longer holds can be collected.
     const c = this._sntp;
-    if (c) c.start();
+    if (c) c._run = true;
     else this._idle(0);
   }
 
@@ -80,7 +80,7 @@ export class Clock {
     this._timer = undefined;
     const c = this._sntp;
     this._sntp = undefined;
-    if (c) c.stop();
+    if (c) c._end(c, { reason: "stopped" });
   }
 
   /**
@@ -88,78 +88,79 @@ export class Clock {
    * Returns false when a round is already under way.
    */
   syncNow(cb?: (err: string | undefined) => void): boolean {
-    return this._round().syncNow(cb);
-  }
-
-  /** The client of this round, made by the SNTP part when none runs. @throws Error on bad servers (SntpClient). */
-  _round(): SntpClient {
+    if (this._sntp) return false;
     if (this._timer !== undefined) this.keeper._hal.clearTimeout(this._timer);
     this._timer = undefined;
-    if (!this._sntp) this._sntp = this._parts.load("sntp").clockRound(this);
-    return this._sntp;
+    this._parts.load("sntp").clockRound(this, cb);
+    return true;
   }
 
   /**
    * The round ended: the client is dropped, and the next round is a timer until it is due. A
-   * method of its own: the timer's function keeps the scope it is made in, and the scope of
-   * `_round` holds the client.
+   * method of its own: the timer's function keeps the scope it is made in, which must not hold
+   * the client or the SNTP part.
    */
   _idle(nextMs: number | undefined): void {
     const clock = this;
     clock._sntp = undefined;
-    if (nextMs !== undefined && clock._running) clock._timer = clock.keeper._hal.setTimeout(() => clock.syncNow(), nextMs);
+    if (nextMs === undefined || !clock._running) return;
+    // After a sync (no failure counted) while the drift is unknown, the next one comes after 11
+    // min rather than an hour, so that the drift is learned early. Decided here, not by the
+    // client's `needsDrift`: one function fewer in the SNTP part while a round waits.
+    if (clock._k._failures === 0 && clock.keeper._book._drift === undefined && nextMs > 660000) nextMs = 660000;
+    clock._timer = clock.keeper._hal.setTimeout(() => clock.syncNow(), nextMs);
   }
 }
 
-/**
- * The options of a round's client, wired to `clock` and its keeper: the callbacks are methods
- * (the client calls them on this object), not closures made for each round, which cost more
- * JsVars while the round lives (docs/memory.md).
- */
-class RoundOptions implements SntpOptions {
+/** A round's client made by {@link clockRound}: the clock's, and how the clock abandons it (sntp.ts `finish`). */
+interface ClockRound extends SntpRound {
   _c: Clock;
-  hal: SntpOptions["hal"];
-  servers: string[] | undefined;
-  port: number | undefined;
-  keep: SntpKeep;
-  started: boolean;
-
-  constructor(clock: Clock) {
-    this._c = clock;
-    this.hal = clock.keeper._hal;
-    this.servers = clock._cfg.servers;
-    this.port = clock._cfg.port;
-    this.keep = clock._k;
-    this.started = clock._running;
-  }
-
-  needsDrift(): boolean {
-    return this._c.keeper._book._drift === undefined;
-  }
-
-  onSync(sync: SntpSync): void {
-    const keeper = this._c.keeper;
-    acceptSntp(keeper, sync);
-    if (keeper._onCoarseAllowed) keeper._onCoarseAllowed();
-  }
-
-  onError(reason: string, server: string): void {
-    noteError(this._c.keeper, reason, server);
-  }
-
-  onIdle(nextMs: number | undefined): void {
-    this._c._idle(nextMs);
-  }
+  _end: typeof finish;
 }
 
 /**
- * The SNTP client of one round of `clock`, wired to its keeper: brought by the SNTP part
- * (src/device/parts/sntp.ts) with the keeper's SNTP operations, so that none of it is resident.
- * The client and its options are dropped when the round ends.
- * @throws Error on bad servers (SntpClient).
+ * Starts a round of `clock` (its servers, what it remembers, its keeper): brought by the SNTP
+ * part (src/device/parts/sntp.ts) with the client and the keeper's SNTP operations, so that none
+ * of it is resident. The client reports through one function of the part, called as its method
+ * ({@link roundEvent}): each function costs JsVars while the round waits.
+ * The client is dropped when the round ends (`onIdle`). Made and started here, not by
+ * `sntpRound` and `sntpStart` (whose check of the servers is the configuration's already,
+ * src/device/api/config.ts): two functions fewer in the part.
  */
-export function clockRound(clock: Clock): SntpClient {
-  return new SntpClient(new RoundOptions(clock));
+export function clockRound(clock: Clock, cb?: (err: string | undefined) => void): void {
+  const r = {
+    hal: clock.keeper._hal,
+    // sntp.ts DEFAULT_SNTP_SERVERS, as a literal: a module-level array of the part would be one
+    // more variable of its scope while the round waits.
+    servers: clock._cfg.servers || ["pool.ntp.org"],
+    port: clock._cfg.port,
+    keep: clock._k,
+    _on: roundEvent,
+    _srv: -1,
+    _cb: cb,
+    _tried: 0,
+  } as ClockRound;
+  r._c = clock;
+  r._run = clock._running;
+  r._end = finish;
+  // Held before it starts: a round that ends at once (every server held) drops it (`_idle`).
+  clock._sntp = r;
+  sntpNext(r, clock._k._preferred || 0);
+}
+
+/**
+ * The client's `_on` (sntp.ts `SntpRound`) of a clock's round, told apart by the first
+ * argument: an accepted sync (an object) goes to the keeper
+ * (an anchor, then `onCoarseAllowed`), a refusal (a string) to the keeper's status, the delay
+ * to the next round (a number or undefined) to the clock.
+ */
+function roundEvent(this: ClockRound, a: SntpSync | string | number | undefined, server?: string): void {
+  const keeper = this._c.keeper;
+  if (typeof a === "object") {
+    acceptSntp(keeper, a);
+    if (keeper._onCoarseAllowed) keeper._onCoarseAllowed();
+  } else if (typeof a === "string") noteError(keeper, a, server as string);
+  else this._c._idle(a);
 }
 
 /**

@@ -16,27 +16,30 @@ const TWO_POW_32 = 4294967296;
 const REQUEST_FLAGS = 0x23;
 const ORIGINATE_AT = 24;
 const RECEIVE_AT = 32;
-const TRANSMIT_AT = 40;
+/** Where the request carries its transmit timestamp (the reply echoes it as originate). */
+export const TRANSMIT_AT = 40;
 
 /**
- * Reads a 64-bit NTP timestamp as epoch ms, fraction kept (a double holds it to ~0.2 µs).
- * Seconds below 2^31 belong to era 1, which starts on 2036-02-07 (valid until 2104).
+ * A 64-bit NTP timestamp at `at` of `view`, as epoch ms: read (fraction kept, a double holds it
+ * to ~0.2 µs) when `ms` is not given, or written as `ms`, `noise` (0..65535) filling its low 16
+ * fraction bits. Seconds below 2^31 belong to era 1, which starts on 2036-02-07 (valid until
+ * 2104). One function for both ways: each function of the SNTP part costs JsVars while a round
+ * waits (docs/memory.md).
  */
-export function ntpToMs(view: DataView, at: number): number {
+export function ntpTime(view: DataView, at: number, ms?: number, noise?: number): number {
+  if (ms !== undefined) {
+    const secs = Math.floor(ms / 1000);
+    const frac = Math.floor(((ms - secs * 1000) / 1000) * TWO_POW_32);
+    // `| 0` gives the same 32 bits as a uint32 would, on Espruino and in JS alike.
+    view.setUint32(at, ((secs + NTP_UNIX_OFFSET_S) % TWO_POW_32) | 0);
+    view.setUint32(at + 4, (frac & 0xffff0000) | ((noise as number) & 0xffff) | 0);
+    return ms;
+  }
   // Espruino has no BigInt: the two 32-bit halves are combined as doubles.
   const s = view.getUint32(at) >>> 0;
   const f = view.getUint32(at + 4) >>> 0;
   const unixS = s >= 0x80000000 ? s - NTP_UNIX_OFFSET_S : s + TWO_POW_32 - NTP_UNIX_OFFSET_S;
   return unixS * 1000 + (f * 1000) / TWO_POW_32;
-}
-
-/** Writes epoch ms as a 64-bit NTP timestamp; `noise` (0..65535) fills the low 16 fraction bits. */
-export function msToNtp(view: DataView, at: number, ms: number, noise: number): void {
-  const secs = Math.floor(ms / 1000);
-  const frac = Math.floor(((ms - secs * 1000) / 1000) * TWO_POW_32);
-  // `| 0` gives the same 32 bits as a uint32 would, on Espruino and in JS alike.
-  view.setUint32(at, ((secs + NTP_UNIX_OFFSET_S) % TWO_POW_32) | 0);
-  view.setUint32(at + 4, (frac & 0xffff0000) | (noise & 0xffff) | 0);
 }
 
 /**
@@ -46,7 +49,7 @@ export function msToNtp(view: DataView, at: number, ms: number, noise: number): 
 export function buildRequest(t1Ms: number, noise: number): Uint8Array {
   const bytes = new Uint8Array(NTP_PACKET_BYTES);
   bytes[0] = REQUEST_FLAGS;
-  msToNtp(new DataView(bytes.buffer), TRANSMIT_AT, t1Ms, noise);
+  ntpTime(new DataView(bytes.buffer), TRANSMIT_AT, t1Ms, noise);
   return bytes;
 }
 
@@ -68,18 +71,16 @@ export interface NtpRejection {
   foreign?: boolean;
 }
 
-function isPlausible(ms: number): boolean {
-  return ms >= MIN_PLAUSIBLE_MS && ms < MAX_PLAUSIBLE_MS;
-}
-
 /**
- * Checks a reply against the request it should answer. The originate check comes first so
- * that nobody but the server we asked can make us act on a kiss-o'-death.
+ * Checks a reply against the request it should answer: `sent` is the request's transmit
+ * timestamp as sent (its 8 bytes as a binary string, all the client keeps of the request).
+ * The originate check comes first so that nobody but the server we asked can make us act on a
+ * kiss-o'-death.
  */
-export function checkReply(reply: Uint8Array, request: Uint8Array): NtpReply | NtpRejection {
+export function checkReply(reply: Uint8Array, sent: string): NtpReply | NtpRejection {
   if (reply.length < NTP_PACKET_BYTES) return { reason: "short reply (" + reply.length + " bytes)" };
   for (let i = 0; i < 8; i++) {
-    if (reply[ORIGINATE_AT + i] !== request[TRANSMIT_AT + i]) {
+    if (reply[ORIGINATE_AT + i] !== sent.charCodeAt(i)) {
       return { reason: "originate mismatch", foreign: true };
     }
   }
@@ -106,9 +107,10 @@ export function checkReply(reply: Uint8Array, request: Uint8Array): NtpReply | N
   if (view.getUint32(RECEIVE_AT) === 0 && view.getUint32(RECEIVE_AT + 4) === 0) {
     return { reason: "zero receive time" };
   }
-  const receiveMs = ntpToMs(view, RECEIVE_AT);
-  const transmitMs = ntpToMs(view, TRANSMIT_AT);
-  if (!isPlausible(transmitMs) || !isPlausible(receiveMs)) {
+  const receiveMs = ntpTime(view, RECEIVE_AT);
+  const transmitMs = ntpTime(view, TRANSMIT_AT);
+  // Written out, not a function of its own: each function of the SNTP part costs JsVars while a round waits.
+  if (!(transmitMs >= MIN_PLAUSIBLE_MS && transmitMs < MAX_PLAUSIBLE_MS && receiveMs >= MIN_PLAUSIBLE_MS && receiveMs < MAX_PLAUSIBLE_MS)) {
     return { reason: "absurd time " + Math.floor(transmitMs) };
   }
   if (transmitMs < receiveMs) return { reason: "transmit before receive" };

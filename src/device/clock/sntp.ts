@@ -3,17 +3,12 @@
  * Wifi.setSNTP, which on ESP32 sets the clock behind Espruino's timers).
  */
 import type { Hal, TimerId, UdpSocket } from "../hal.ts";
-import { buildRequest, checkReply, type NtpRejection, type NtpReply } from "./ntp-packet.ts";
+import { TRANSMIT_AT, buildRequest, checkReply, type NtpRejection, type NtpReply } from "./ntp-packet.ts";
 
 export const DEFAULT_SNTP_SERVERS = ["pool.ntp.org"];
-// The other defaults are literals where they are used (each option's TSDoc gives it): the client
-// is made from the SNTP part for each round, and a module-level constant of a part is one more
-// variable of its scope for as long as the round lives (docs/memory.md).
-
-/** `v`, or `d` when it is undefined. */
-function or(v: number | undefined, d: number): number {
-  return v === undefined ? d : v;
-}
+// The other defaults are literals where they are used (each option's TSDoc gives it; 0 means
+// the default too): a module-level constant of the SNTP part is one more variable of its scope
+// for as long as the round lives (docs/memory.md).
 
 /** An accepted SNTP exchange. */
 export interface SntpSync {
@@ -113,85 +108,298 @@ export interface SntpStatus {
   refused: string[];
 }
 
-/** One exchange in flight. */
-interface Exchange {
-  server: number;
-  socket: UdpSocket | undefined;
-  request: Uint8Array | undefined;
-  t1: number;
+/** What a round's caller hears when it ends: an error, or the accepted sync. */
+export type SntpRoundCb = (err: string | undefined, sync: SntpSync | undefined) => void;
+
+/**
+ * One client: its options, what it remembers and the exchange in flight, in ONE object. The
+ * round runs on functions of this module, not on a class: on the 1,600-JsVar build every
+ * method, closure, object and field a round holds counts while it waits for a reply
+ * (docs/memory.md). The `_` fields are shortened by the build.
+ */
+export interface SntpRound extends SntpOptions {
+  servers: string[];
+  keep: SntpKeep;
+  /** Started: the delay to the next round goes to `onIdle`. */
+  _run: boolean;
+  /**
+   * How the round reports, called as a method of the round: `onSync(sync)`, `onError(reason,
+   * server)` and `onIdle(nextMs)` in one function told apart by the first argument (an object, a
+   * string, a number or undefined): one field instead of three while the round waits.
+   * {@link sntpRound} sets it to call the options' callbacks.
+   */
+  _on: (a: SntpSync | string | number | undefined, server?: string) => void;
+  _cb: SntpRoundCb | undefined;
+  /** Servers asked in this round. */
+  _tried: number;
+  /** The server of the exchange in flight; -1 when none is. */
+  _srv: number;
+  _sock: UdpSocket | undefined;
+  /** The transmit timestamp of the request, as sent (8 bytes): a reply must echo it. */
+  _sent: string | undefined;
   /** hal.uptime() when the request went out. */
-  u1: number;
-  timer: TimerId | undefined;
-  foreignReason: string | undefined;
-  done: boolean;
+  _u1: number;
+  _timer: TimerId | undefined;
+  /** Why a reply that did not answer the request was ignored. */
+  _foreign: string | undefined;
 }
 
 /**
- * One SNTP client for a sync round: `start()` when the network comes up (syncs now), `stop()`
+ * Makes `o` a client (it becomes the {@link SntpRound}; the caller passes an object of its own).
+ * @throws Error when `servers` is empty or holds a non-string or empty name.
+ */
+export function sntpRound(o: SntpOptions): SntpRound {
+  const r = o as SntpRound;
+  const servers = o.servers === undefined ? DEFAULT_SNTP_SERVERS : o.servers;
+  if (!servers || !servers.length) throw new Error("SntpClient: servers must list at least one host name");
+  for (let i = 0; i < servers.length; i++) {
+    if (typeof servers[i] !== "string" || !servers[i]) {
+      throw new Error("SntpClient: servers[" + i + "] must be a non-empty host name");
+    }
+  }
+  r.servers = servers;
+  r.keep = o.keep || {};
+  r._run = !!o.started;
+  r._srv = -1;
+  r._on = optionsEvent;
+  return r;
+}
+
+/** The options' callbacks as {@link SntpRound._on}. */
+function optionsEvent(this: SntpRound, a: SntpSync | string | number | undefined, server?: string): void {
+  if (typeof a === "object") {
+    if (this.onSync) this.onSync(a);
+  } else if (typeof a === "string") {
+    if (this.onError) this.onError(a, server as string);
+  } else if (this.onIdle) this.onIdle(a);
+}
+
+/**
+ * One sync round: asks the servers in turn (starting with the last one that answered) until
+ * one reply is accepted. Returns false when a round is already under way.
+ */
+export function sntpStart(r: SntpRound, cb?: SntpRoundCb): boolean {
+  if (r._srv >= 0) return false;
+  r._cb = cb;
+  r._tried = 0;
+  sntpNext(r, r.keep._preferred || 0);
+  return true;
+}
+
+/**
+ * Starts an exchange with the first usable server from `from` on, or ends the round. A round
+ * starts here with `_cb` set and `_tried` 0 and `from` the preferred server ({@link sntpStart}).
+ */
+export function sntpNext(r: SntpRound, from: number): void {
+  const k = r.keep;
+  const n = r.servers.length;
+  const up = r.hal.uptime();
+  while (r._tried < n) {
+    const idx = from % n;
+    from++;
+    r._tried++;
+    if (!k._holdUntil || k._holdUntil[idx] <= up) {
+      r._srv = idx;
+      ask(r);
+      return;
+    }
+  }
+  // Every server failed or is held: the round ends.
+  const all = k._refused !== undefined && k._refused.length === n;
+  if (all) k._lastError = "every server refused service";
+  k._failures = (k._failures || 0) + 1;
+  const cb = r._cb;
+  r._cb = undefined;
+  if (!all) {
+    const max = r.retryMaxMs || 900000;
+    let wait = r.retryMinMs || 15000;
+    for (let i = 1; i < k._failures && wait < max; i++) wait *= 2;
+    if (wait > max) wait = max;
+    // jitter: 75..100 % so that devices that lost the network together do not retry together
+    r._on(r._run ? wait * (0.75 + 0.25 * r.hal.random()) : undefined);
+  } else r._on(undefined);
+  if (cb) cb(k._lastError || "no server usable", undefined);
+}
+
+/**
+ * One exchange: the request goes out at once (Espruino binds a UDP socket synchronously, so
+ * no bind callback is kept). One function `h` is both the timeout and the `message` listener,
+ * and there is no `error` listener: a socket that fails ends in the timeout. Each listener
+ * costs about 12 JsVars on the socket and each closure about 8 while the exchange waits.
+ */
+function ask(r: SntpRound): void {
+  r._foreign = undefined;
+  r._sent = undefined;
+  // Its scope is kept by `h` while the exchange waits: no other local.
+  let s: UdpSocket | undefined;
+  const h = (msg?: string): void => {
+    if (r._sock !== s || r._srv < 0) return;
+    if (msg === undefined) {
+      r._timer = undefined;
+      finish(r, { reason: r._foreign ? "timeout (ignored: " + r._foreign + ")" : "timeout" });
+      return;
+    }
+    const hal = r.hal;
+    const t4 = hal.now();
+    const u4 = hal.uptime();
+    const checked = checkReply(hal.stringToBytes(msg), r._sent as string);
+    if ("reason" in checked) {
+      // A reply that does not echo our request is not the server's answer: wait for that.
+      if (checked.foreign) r._foreign = checked.reason;
+      else finish(r, checked);
+      return;
+    }
+    const reply = checked as NtpReply;
+    // t1 in the clock's current base: something else (an HTTP Date header) may have set the
+    // clock while the request was out, and t4 - t1 would then span that step.
+    const t1 = t4 - (u4 - r._u1);
+    const offsetMs = (reply.receiveMs - t1 + (reply.transmitMs - t4)) / 2;
+    const delayMs = t4 - t1 - (reply.transmitMs - reply.receiveMs);
+    if (delayMs < 0) finish(r, { reason: "negative delay " + delayMs.toFixed(1) + " ms" });
+    else {
+      finish(r, {
+        epochMs: t4 + offsetMs,
+        uptimeMs: u4,
+        offsetMs,
+        delayMs,
+        server: r.servers[r._srv],
+        stratum: reply.stratum,
+      });
+    }
+  };
+  r._timer = r.hal.setTimeout(h, r.timeoutMs || 3000);
+  try {
+    s = r.hal.dgram.createSocket("udp4");
+    r._sock = s;
+    s.on("message", h);
+    s.bind(0);
+    r._u1 = r.hal.uptime();
+    // The request as sent, then only its transmit timestamp is kept.
+    r._sent = r.hal.bytesToString(buildRequest(r.hal.now(), Math.floor(r.hal.random() * 65536)));
+    s.send(r._sent, r.port || 123, r.servers[r._srv]);
+    r._sent = r._sent.substr(TRANSMIT_AT, 8);
+  } catch (err) {
+    finish(r, { reason: (r._sent === undefined ? "socket: " : "send failed: ") + err });
+  }
+}
+
+/**
+ * Ends the exchange in flight, if one is: with a refusal (a kiss-o'-death holds its server;
+ * the next server is asked; "stopped" abandons the round) or with an accepted sync.
+ */
+export function finish(r: SntpRound, out: NtpRejection | SntpSync): void {
+  const idx = r._srv;
+  if (idx < 0) return;
+  r._srv = -1;
+  const hal = r.hal;
+  if (r._timer !== undefined) hal.clearTimeout(r._timer);
+  r._timer = undefined;
+  const s = r._sock;
+  r._sock = undefined;
+  if (s) {
+    try {
+      // A closed socket can stay in the interpreter's socket list for a while, and its
+      // listener holds this client (seen overlapping the next flush's first request on the
+      // Linux build).
+      s.removeAllListeners();
+      s.close();
+    } catch (_e) {
+      // already closed by the network stack
+    }
+  }
+  const server = r.servers[idx];
+  const k = r.keep;
+  const cb = r._cb;
+  if (!("reason" in out)) {
+    const sync = out;
+    if (r.apply !== false) hal.setTime(hal.now() + sync.offsetMs);
+    k._preferred = idx;
+    if (k._rateHolds) k._rateHolds[idx] = 0;
+    k._failures = 0;
+    k._lastOffsetMs = sync.offsetMs;
+    k._lastDelayMs = sync.delayMs;
+    k._lastSyncAt = sync.epochMs;
+    k._server = server;
+    r._cb = undefined;
+    r._on(sync);
+    const interval = r.intervalMs || 3600000;
+    const nextMs = r.needsDrift && r.needsDrift() ? Math.min(r.learnIntervalMs || 660000, interval) : interval;
+    r._on(r._run ? nextMs : undefined);
+    if (cb) cb(undefined, sync);
+    return;
+  }
+  const reason = out.reason;
+  const kiss = out.kiss;
+  if (reason === "stopped") {
+    r._cb = undefined;
+    if (cb) cb(reason, undefined);
+    return;
+  }
+  k._lastError = server + ": " + reason;
+  if (kiss === "DENY" || kiss === "RSTR" || kiss === "RATE") {
+    // The per-server holds, made at the first one.
+    if (!k._holdUntil || !k._rateHolds) {
+      k._holdUntil = [];
+      k._rateHolds = [];
+      for (let i = 0; i < r.servers.length; i++) {
+        k._holdUntil.push(0);
+        k._rateHolds.push(0);
+      }
+    }
+    const rate = k._rateHolds;
+    if (kiss === "RATE") {
+      // Doubled at each RATE, at most a day.
+      const hold = Math.min(rate[idx] ? rate[idx] * 2 : r.rateHoldMs || 3600000, 86400000);
+      rate[idx] = hold;
+      k._holdUntil[idx] = hal.uptime() + hold;
+    } else {
+      k._holdUntil[idx] = Infinity;
+      if (!k._refused) k._refused = [];
+      k._refused.push(server);
+    }
+  }
+  hal.log("sntp " + k._lastError);
+  r._on(reason, server);
+  sntpNext(r, idx + 1);
+}
+
+/**
+ * One SNTP client for sync rounds: `start()` when the network comes up (syncs now), `stop()`
  * when it goes down. When a round ends it hands the time to the next one (`intervalMs`, backing
- * off while every server fails) to `onIdle` and keeps no timer: the clock (clock.ts) makes a new
- * client for the next round.
+ * off while every server fails) to `onIdle` and keeps no timer. The clock does not use this
+ * class: it runs each round on the functions above (clock.ts `clockRound`).
  */
 export class SntpClient {
-  /**
-   * The options as given, read where they are used: one field instead of one per option (each
-   * costs JsVars for as long as the round lives, docs/memory.md).
-   */
-  private o: SntpOptions;
-  private hal: Hal;
-  private servers: string[];
-  private keep: SntpKeep;
-  private running: boolean;
-  private exchange: Exchange | undefined;
-  private roundCb: ((err: string | undefined, sync: SntpSync | undefined) => void) | undefined;
-  private roundTried = 0;
+  private r: SntpRound;
 
   /** @throws Error when `servers` is empty or holds a non-string or empty name. */
   constructor(options: SntpOptions) {
-    const servers = options.servers === undefined ? DEFAULT_SNTP_SERVERS : options.servers;
-    if (!servers || !servers.length) throw new Error("SntpClient: servers must list at least one host name");
-    for (let i = 0; i < servers.length; i++) {
-      if (typeof servers[i] !== "string" || !servers[i]) {
-        throw new Error("SntpClient: servers[" + i + "] must be a non-empty host name");
-      }
-    }
-    this.keep = options.keep || {};
-    this.running = !!options.started;
-    this.o = options;
-    this.hal = options.hal;
-    this.servers = servers;
+    this.r = sntpRound(Object.assign({}, options));
   }
 
   /** Syncs now; the rounds after it are the caller's ({@link SntpOptions.onIdle}). Call when the network comes up; idempotent. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    if (!this.exchange) this.syncNow();
+    if (this.r._run) return;
+    this.r._run = true;
+    sntpStart(this.r);
   }
 
   /** Stops periodic syncing and abandons an exchange in flight. Call when the network goes down. */
   stop(): void {
-    this.running = false;
-    if (this.exchange) this.finish(this.exchange, { reason: "stopped" });
+    this.r._run = false;
+    finish(this.r, { reason: "stopped" });
   }
 
-  /**
-   * One sync round: asks the servers in turn (starting with the last one that answered) until
-   * one reply is accepted. Returns false when a round is already under way.
-   */
-  syncNow(cb?: (err: string | undefined, sync: SntpSync | undefined) => void): boolean {
-    if (this.exchange) return false;
-    this.roundCb = cb;
-    this.roundTried = 0;
-    this.tryNext(this.keep._preferred || 0);
-    return true;
+  /** See {@link sntpStart}. */
+  syncNow(cb?: SntpRoundCb): boolean {
+    return sntpStart(this.r, cb);
   }
 
   status(): SntpStatus {
-    const k = this.keep;
+    const k = this.r.keep;
     return {
-      running: this.running,
-      busy: !!this.exchange,
+      running: this.r._run,
+      busy: this.r._srv >= 0,
       lastOffsetMs: k._lastOffsetMs,
       lastDelayMs: k._lastDelayMs,
       lastSyncAt: k._lastSyncAt,
@@ -200,192 +408,5 @@ export class SntpClient {
       failures: k._failures || 0,
       refused: k._refused || [],
     };
-  }
-
-  private schedule(ms: number | undefined): void {
-    if (this.o.onIdle) this.o.onIdle(this.running ? ms : undefined);
-  }
-
-  /** Starts an exchange with the first usable server from `from` on, or ends the round. */
-  private tryNext(from: number): void {
-    const n = this.servers.length;
-    const up = this.hal.uptime();
-    const until = this.keep._holdUntil;
-    while (this.roundTried < n) {
-      const idx = from % n;
-      from++;
-      this.roundTried++;
-      if (!until || until[idx] <= up) {
-        this.ask(idx);
-        return;
-      }
-    }
-    // Written out, as below: each method of the client costs JsVars while a round lives.
-    const refused = this.keep._refused;
-    this.endRound(refused && refused.length === n ? "every server refused service" : undefined);
-  }
-
-  private endRound(err: string | undefined): void {
-    const k = this.keep;
-    k._failures = (k._failures || 0) + 1;
-    if (err) k._lastError = err;
-    const cb = this.roundCb;
-    this.roundCb = undefined;
-    if (!k._refused || k._refused.length < this.servers.length) {
-      const max = or(this.o.retryMaxMs, 900000);
-      let wait = or(this.o.retryMinMs, 15000);
-      for (let i = 1; i < k._failures && wait < max; i++) wait *= 2;
-      if (wait > max) wait = max;
-      // jitter: 75..100 % so that devices that lost the network together do not retry together
-      this.schedule(wait * (0.75 + 0.25 * this.hal.random()));
-    } else this.schedule(undefined);
-    if (cb) cb(k._lastError || "no server usable", undefined);
-  }
-
-  private ask(idx: number): void {
-    const ex: Exchange = {
-      server: idx,
-      socket: undefined,
-      request: undefined,
-      t1: 0,
-      u1: 0,
-      timer: undefined,
-      foreignReason: undefined,
-      done: false,
-    };
-    this.exchange = ex;
-    ex.timer = this.hal.setTimeout(
-      () => {
-        ex.timer = undefined;
-        this.finish(ex, { reason: ex.foreignReason ? "timeout (ignored: " + ex.foreignReason + ")" : "timeout" });
-      },
-      or(this.o.timeoutMs, 3000),
-    );
-    try {
-      const socket = this.hal.dgram.createSocket("udp4");
-      ex.socket = socket;
-      socket.on("error", (err) => this.finish(ex, { reason: "socket error: " + err }));
-      socket.on("message", (msg) => this.onMessage(ex, msg));
-      socket.bind(0, () => this.send(ex));
-    } catch (err) {
-      this.finish(ex, { reason: "socket: " + err });
-    }
-  }
-
-  private send(ex: Exchange): void {
-    if (ex.done || !ex.socket) return;
-    try {
-      ex.t1 = this.hal.now();
-      ex.u1 = this.hal.uptime();
-      ex.request = buildRequest(ex.t1, Math.floor(this.hal.random() * 65536));
-      ex.socket.send(this.hal.bytesToString(ex.request), or(this.o.port, 123), this.servers[ex.server]);
-    } catch (err) {
-      this.finish(ex, { reason: "send failed: " + err });
-    }
-  }
-
-  private onMessage(ex: Exchange, msg: string): void {
-    if (ex.done || !ex.request) return;
-    const t4 = this.hal.now();
-    const u4 = this.hal.uptime();
-    const checked = checkReply(this.hal.stringToBytes(msg), ex.request);
-    if ("reason" in checked) {
-      // A reply that does not echo our request is not the server's answer: wait for that.
-      if (checked.foreign) ex.foreignReason = checked.reason;
-      else this.finish(ex, checked);
-      return;
-    }
-    const reply = checked as NtpReply;
-    // t1 in the clock's current base: something else (an HTTP Date header) may have set the
-    // clock while the request was out, and t4 - t1 would then span that step.
-    const t1 = t4 - (u4 - ex.u1);
-    const offsetMs = (reply.receiveMs - t1 + (reply.transmitMs - t4)) / 2;
-    const delayMs = t4 - t1 - (reply.transmitMs - reply.receiveMs);
-    if (delayMs < 0) {
-      this.finish(ex, { reason: "negative delay " + delayMs.toFixed(1) + " ms" });
-      return;
-    }
-    this.finish(ex, undefined, {
-      epochMs: t4 + offsetMs,
-      uptimeMs: u4,
-      offsetMs,
-      delayMs,
-      server: this.servers[ex.server],
-      stratum: reply.stratum,
-    });
-  }
-
-  /** Ends an exchange once: with a rejection (next server) or with an accepted sync. */
-  private finish(ex: Exchange, rejection: NtpRejection | undefined, sync?: SntpSync): void {
-    if (ex.done) return;
-    ex.done = true;
-    if (ex.timer !== undefined) this.hal.clearTimeout(ex.timer);
-    if (ex.socket) {
-      try {
-        // A closed socket can stay in the interpreter's socket list for a while, and its
-        // listeners and bind callback hold this client and its part (about 280 JsVars, seen
-        // overlapping the next flush's first request on the Linux build).
-        ex.socket.removeAllListeners();
-        ex.socket.close();
-      } catch (_e) {
-        // already closed by the network stack
-      }
-    }
-    if (this.exchange === ex) this.exchange = undefined;
-    const server = this.servers[ex.server];
-    const k = this.keep;
-    if (sync) {
-      const o = this.o;
-      if (o.apply !== false) this.hal.setTime(this.hal.now() + sync.offsetMs);
-      k._preferred = ex.server;
-      if (k._rateHolds) k._rateHolds[ex.server] = 0;
-      k._failures = 0;
-      k._lastOffsetMs = sync.offsetMs;
-      k._lastDelayMs = sync.delayMs;
-      k._lastSyncAt = sync.epochMs;
-      k._server = server;
-      const cb = this.roundCb;
-      this.roundCb = undefined;
-      if (o.onSync) o.onSync(sync);
-      const interval = or(o.intervalMs, 3600000);
-      this.schedule(o.needsDrift && o.needsDrift() ? Math.min(or(o.learnIntervalMs, 660000), interval) : interval);
-      if (cb) cb(undefined, sync);
-      return;
-    }
-    const r = rejection as NtpRejection;
-    if (r.reason === "stopped") {
-      const cb = this.roundCb;
-      this.roundCb = undefined;
-      if (cb) cb("stopped", undefined);
-      return;
-    }
-    k._lastError = server + ": " + r.reason;
-    if (r.kiss === "DENY" || r.kiss === "RSTR" || r.kiss === "RATE") {
-      // The per-server holds, made at the first one.
-      if (!k._holdUntil || !k._rateHolds) {
-        k._holdUntil = [];
-        k._rateHolds = [];
-        for (let i = 0; i < this.servers.length; i++) {
-          k._holdUntil.push(0);
-          k._rateHolds.push(0);
-        }
-      }
-      const until = k._holdUntil;
-      const rate = k._rateHolds;
-      if (r.kiss === "RATE") {
-        let hold = rate[ex.server] ? rate[ex.server] * 2 : or(this.o.rateHoldMs, 3600000);
-        // At most a day.
-        if (hold > 86400000) hold = 86400000;
-        rate[ex.server] = hold;
-        until[ex.server] = this.hal.uptime() + hold;
-      } else {
-        until[ex.server] = Infinity;
-        if (!k._refused) k._refused = [];
-        k._refused.push(server);
-      }
-    }
-    this.hal.log("sntp " + k._lastError);
-    if (this.o.onError) this.o.onError(r.reason, server);
-    this.tryNext(ex.server + 1);
   }
 }

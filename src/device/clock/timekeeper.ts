@@ -291,7 +291,9 @@ export function acceptSntp(k: TimeKeeper, sample: ClockSample): void {
  */
 export function noteError(k: TimeKeeper, reason: string, server: string): void {
   k._lastError = server ? server + ": " + reason : reason;
-  if (isSynced(k)) return;
+  // isSynced written out here and in coarseAllowed: the SNTP part brings these two, and each
+  // function of it costs JsVars while a round waits.
+  if (k._src >= 2) return;
   if (k._failingSince === undefined) k._failingSince = k._hal.uptime();
   if (!k._coarseNoted && coarseAllowed(k)) {
     k._coarseNoted = true;
@@ -305,7 +307,7 @@ export function noteError(k: TimeKeeper, reason: string, server: string): void {
  */
 export function coarseAllowed(k: TimeKeeper): boolean {
   const hold = k._holdOffMs === undefined ? 600000 : k._holdOffMs;
-  if (isSynced(k) || hold === 0) return true;
+  if (k._src >= 2 || hold === 0) return true;
   return k._failingSince !== undefined && k._hal.uptime() - k._failingSince >= hold;
 }
 

@@ -4,7 +4,7 @@
  * the request's transmit timestamp). The device can only reach it while its link is up.
  */
 import type { SimNetwork } from "../sim/index.ts";
-import { NTP_PACKET_BYTES, msToNtp } from "../../device/clock/ntp-packet.ts";
+import { NTP_PACKET_BYTES, ntpTime } from "../../device/clock/ntp-packet.ts";
 
 export const NTP_PORT = 123;
 /** Server time between receiving a request and sending the reply, ms. */
@@ -28,10 +28,10 @@ export function ntpReply(request: Uint8Array, trueMs: number): Uint8Array | unde
   out[2] = 6;
   out[3] = 0xec;
   out.set([0x47, 0x50, 0x53, 0], 12); // reference id "GPS"
-  msToNtp(view, 16, trueMs - 16000, 0);
+  ntpTime(view, 16, trueMs - 16000, 0);
   out.set(request.subarray(TRANSMIT_AT, TRANSMIT_AT + 8), ORIGINATE_AT);
-  msToNtp(view, 32, trueMs, 0);
-  msToNtp(view, TRANSMIT_AT, trueMs + PROCESS_MS, 0);
+  ntpTime(view, 32, trueMs, 0);
+  ntpTime(view, TRANSMIT_AT, trueMs + PROCESS_MS, 0);
   return out;
 }
 
