@@ -192,22 +192,43 @@ function oneOf(v: any, path: string, list: string): string {
 
 /**
  * The rule of field `path` (one the table names): "i" lo hi (an integer in lo..hi), or "o" and a
- * list for {@link oneOf}. A string made by each call, like {@link sections}.
+ * list for {@link oneOf}. A chain of tests, not a table: Espruino makes a string literal only
+ * where it runs, so a call holds one short rule instead of the whole table (docs/memory.md).
  */
-function ruleOf(path: string): string[] {
-  const rules =
-    "|blynk.port i 1 65535|limits.batchSize i 1 " +
-    MAX_BATCH +
-    "|limits.dailyQuota i 1 10000000|limits.maxAgeDays i 1 366|limits.requestsPerDay i 24 1000000|ntp.port i 1 65535" +
-    "|clock.maxEstimateWidthMs i 0 " +
-    MAX_ESTIMATE_WIDTH_MS +
-    "|flushDelayMs i 0 3600000|statusEveryMs i " +
-    MIN_STATUS_MS +
-    " 86400000|blynk.region o fra1,lon1,ny3,sgp1,blr1,|blynk.scheme o https,http|buffer.policy o overwrite-oldest,refuse" +
-    "|clock.unanchored o wait,estimate,drop|uplink.badPin o keep,drop|datastreams.type o integer,double,boolean,enum,string,location" +
-    "|datastreams.precision o float32,float64|schedules.source o temperature,analog,synthetic|";
-  const at = rules.indexOf("|" + path + " ");
-  return rules.substring(at + path.length + 2, rules.indexOf("|", at + 1)).split(" ");
+function ruleOf(p: string): string[] {
+  return (
+    p === "blynk.port" || p === "ntp.port"
+      ? "i 1 65535"
+      : p === "limits.batchSize"
+        ? "i 1 " + MAX_BATCH
+        : p === "limits.dailyQuota"
+          ? "i 1 10000000"
+          : p === "limits.maxAgeDays"
+            ? "i 1 366"
+            : p === "limits.requestsPerDay"
+              ? "i 24 1000000"
+              : p === "clock.maxEstimateWidthMs"
+                ? "i 0 " + MAX_ESTIMATE_WIDTH_MS
+                : p === "flushDelayMs"
+                  ? "i 0 3600000"
+                  : p === "statusEveryMs"
+                    ? "i " + MIN_STATUS_MS + " 86400000"
+                    : p === "blynk.region"
+                      ? "o fra1,lon1,ny3,sgp1,blr1,"
+                      : p === "blynk.scheme"
+                        ? "o https,http"
+                        : p === "buffer.policy"
+                          ? "o overwrite-oldest,refuse"
+                          : p === "clock.unanchored"
+                            ? "o wait,estimate,drop"
+                            : p === "uplink.badPin"
+                              ? "o keep,drop"
+                              : p === "datastreams.type"
+                                ? "o integer,double,boolean,enum,string,location"
+                                : p === "datastreams.precision"
+                                  ? "o float32,float64"
+                                  : "o temperature,analog,synthetic"
+  ).split(" ");
 }
 
 /** Field `path` checked by its table rule ({@link ruleOf}); `at` names it in errors (default `path`). */
@@ -304,34 +325,56 @@ function checkField(v: any, path: string, sec: any, out: any, board: () => Devic
   section[key] = v;
 }
 
-function findStream(c: SpoolConfig, pin: number): DatastreamConfig | undefined {
-  for (let i = 0; i < c.datastreams.length; i++) if (c.datastreams[i].pin === pin) return c.datastreams[i];
-  return undefined;
+/**
+ * The JSON text of the top-level field `name` in `text` (a configuration's JSON), or undefined.
+ * Found without parsing: a section's name is never a key inside a section, and a quote inside a
+ * string value is escaped, so `"name":` occurs once; the value ends at the first comma or
+ * closing bracket outside strings and brackets. On Espruino a substring of a Storage file is a
+ * pointer into flash (one JsVar), so the configuration in force is read without a copy.
+ */
+function piece(text: string, name: string): string | undefined {
+  let at = text.indexOf('"' + name + '":');
+  if (at < 0) return undefined;
+  at += name.length + 3;
+  let depth = 0;
+  let quoted = false;
+  let i = at;
+  for (; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (quoted) {
+      if (c === "\\") i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") {
+      if (!depth) break;
+      depth--;
+    } else if (c === "," && !depth) break;
+  }
+  return text.substring(at, i);
 }
 
-/** A deep copy through JSON (configurations hold only JSON values). */
+/** A copy through JSON (configurations hold only JSON values). */
 export function copyConfig(c: SpoolConfig): SpoolConfig {
   return JSON.parse(JSON.stringify(c));
 }
 
 /**
- * Merges `input` into `out` (a full configuration, changed in place) and validates the result.
- * `board` is asked for only when a check needs it (its object costs about 45 JsVars).
- * @throws Error as {@link mergeConfig}.
+ * Merges `input` into the configuration whose JSON is `current` (full; not modified) and
+ * validates the result, section by section in {@link sections}' order: a section the input
+ * leaves out is copied as text, one it sets is parsed alone, checked field by field and written
+ * back as JSON; no object of the whole configuration is made (docs/memory.md). `board` is asked
+ * for only when a check needs it (its object costs about 45 JsVars).
+ *
+ * @param changed when given, the names of the sections whose JSON changed are added to it.
+ * @returns the merged configuration's JSON.
+ * @throws Error naming the field path and what would be valid; secrets are described by length only.
  */
-function mergeInto(input: any, out: any, board: () => DeviceBoard): SpoolConfig {
+export function mergeText(input: any, current: string, board: () => DeviceBoard, changed?: string[]): string {
   if (!isObject(input)) fail("the configuration", "an object such as {wifi: {ssid, password}, blynk: {token}}", input);
+  checkKeys(input, "", "wifi,blynk,datastreams,schedules,buffer,limits,ntp,clock,uplink,flushDelayMs,statusPin,statusEveryMs");
   const list = sections();
-  // The section names, comma-separated.
-  let names = "";
-  for (let at = 0; at < list.length; ) {
-    let end = list.indexOf(" ", at);
-    if (end < 0) end = list.length;
-    const colon = list.indexOf(":", at);
-    names += (at ? "," : "") + list.substring(at, colon > at && colon < end ? colon : end);
-    at = end + 1;
-  }
-  checkKeys(input, "", names);
+  let out = "{";
   for (let at = 0; at < list.length; ) {
     let end = list.indexOf(" ", at);
     if (end < 0) end = list.length;
@@ -340,44 +383,53 @@ function mergeInto(input: any, out: any, board: () => DeviceBoard): SpoolConfig 
     const name = list.substring(at, own ? end : colon);
     const fields = own ? "" : list.substring(colon + 1, end);
     at = end + 1;
+    const before = piece(current, name);
     const v = input[name];
-    if (v === undefined) continue;
-    if (own) {
-      checkField(v, name, input, out, board);
-      continue;
+    let text = before;
+    if (v !== undefined) {
+      // The section alone, under its name: checkField sets its fields (or it) there.
+      const hold: any = {};
+      hold[name] = before === undefined ? {} : JSON.parse(before);
+      if (own) checkField(v, name, input, hold, board);
+      else {
+        if (!isObject(v)) fail(name, "an object with " + fields.split(",").join(", "), v);
+        checkKeys(v, name + ".", fields);
+        const each = fields.split(",");
+        for (let j = 0; j < each.length; j++) if (v[each[j]] !== undefined) checkField(v[each[j]], name + "." + each[j], v, hold, board);
+      }
+      text = JSON.stringify(hold[name]);
+      if (changed && text !== before) changed.push(name);
     }
-    if (!isObject(v)) fail(name, "an object with " + fields.split(",").join(", "), v);
-    checkKeys(v, name + ".", fields);
-    const each = fields.split(",");
-    for (let j = 0; j < each.length; j++) if (v[each[j]] !== undefined) checkField(v[each[j]], name + "." + each[j], v, out, board);
+    if (text !== undefined) out += (out.length > 1 ? ',"' : '"') + name + '":' + text;
   }
+  out += "}";
   // Checks that hold between sections, on the merged result.
-  for (let i = 0; i < out.schedules.length; i++) {
-    const s = out.schedules[i];
-    const ds = findStream(out, s.pin);
+  const streams: DatastreamConfig[] = JSON.parse(piece(out, "datastreams")!);
+  const kindOf = (pin: number): string | undefined => {
+    for (let i = 0; i < streams.length; i++) if (streams[i].pin === pin) return streams[i].type;
+    return undefined;
+  };
+  const schedules: ScheduleConfig[] = JSON.parse(piece(out, "schedules")!);
+  for (let i = 0; i < schedules.length; i++) {
+    const s = schedules[i];
+    const type = kindOf(s.pin);
     const at = "spool.setup: schedules[" + i + "].pin V" + s.pin + " must be ";
-    if (!ds) throw new Error(at + "one of the datastreams (add {pin: " + s.pin + ', type: "double"} to datastreams)');
-    if (ds.type !== "double" && ds.type !== "integer") {
-      throw new Error(at + "a double or integer datastream: " + s.source + " gives numbers (got " + ds.type + ")");
+    if (!type) throw new Error(at + "one of the datastreams (add {pin: " + s.pin + ', type: "double"} to datastreams)');
+    if (type !== "double" && type !== "integer") {
+      throw new Error(at + "a double or integer datastream: " + s.source + " gives numbers (got " + type + ")");
     }
   }
-  if (out.statusPin !== null) {
-    const ds = findStream(out, out.statusPin);
-    if (!ds || ds.type !== "string") {
-      throw new Error(
-        "spool.setup: statusPin V" +
-          out.statusPin +
-          " must be a string datastream (add {pin: " +
-          out.statusPin +
-          ', type: "string"} to datastreams)',
-      );
-    }
+  const statusPin = JSON.parse(piece(out, "statusPin")!);
+  if (statusPin !== null && kindOf(statusPin) !== "string") {
+    throw new Error(
+      "spool.setup: statusPin V" + statusPin + " must be a string datastream (add {pin: " + statusPin + ', type: "string"} to datastreams)',
+    );
   }
   return out;
 }
 
 /**
- * Merges `input` into `current` and validates the result.
+ * Merges `input` into `current` and validates the result ({@link mergeText} on objects).
  *
  * @param input what the user passed to `spool.setup` (partial).
  * @param current the configuration in force (full); not modified.
@@ -385,17 +437,7 @@ function mergeInto(input: any, out: any, board: () => DeviceBoard): SpoolConfig 
  * @throws Error naming the field path and what would be valid; secrets are described by length only.
  */
 export function mergeConfig(input: any, current: SpoolConfig, board: DeviceBoard): SpoolConfig {
-  return mergeInto(input, copyConfig(current), () => board);
-}
-
-/**
- * {@link mergeConfig} from and to JSON text: `current` the JSON of the configuration in force,
- * the result the merged configuration's JSON. No object of the configuration outlives the call;
- * `board` is called only when a check needs the board.
- * @throws Error as {@link mergeConfig}.
- */
-export function mergeText(input: any, current: string, board: () => DeviceBoard): string {
-  return JSON.stringify(mergeInto(input, JSON.parse(current), board));
+  return JSON.parse(mergeText(input, JSON.stringify(current), () => board));
 }
 
 /** A copy safe to print: password and token masked. */
