@@ -39,8 +39,13 @@ export function status(S: SpoolState): SpoolStatus {
     S._survey();
   }
   const s = S._store.stats();
-  const clock = S._parts.load("clock");
+  // The clock part only for what needs it, dropped before the rest is built (and before an
+  // uplink is made for the question): the two are not held at once (docs/memory.md).
+  let clock: ClockPart | undefined = S._parts.load("clock");
   const c = clock.clockStatus(keeper);
+  const oldest = s.pending ? oldestAgeS(S, clock) : null;
+  const why = unresolvedWhy(S, clock);
+  clock = undefined;
   const drops: { [reason: string]: number } = {};
   const reasons = Object.keys(s.dropped);
   for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
@@ -63,7 +68,7 @@ export function status(S: SpoolState): SpoolStatus {
     running: S._running,
     queue: {
       pending: s.pending,
-      oldestAgeS: s.pending ? oldestAgeS(S, clock) : null,
+      oldestAgeS: oldest,
       freeReadings: s.freeReadings,
       freePercent: Math.round(s.freeFraction * 1000) / 10,
       bytesUsed: s.bytesUsed,
@@ -87,7 +92,7 @@ export function status(S: SpoolState): SpoolStatus {
       lastError: c.lastError || null,
       source: c.source,
       unresolved: c.unresolvedReadings,
-      unresolvedWhy: unresolvedWhy(S, clock),
+      unresolvedWhy: why,
     },
     uplink: {
       state: u ? u.state : "no token",
@@ -124,8 +129,7 @@ function memory(S: SpoolState): { free: number; usage: number; total: number } {
 
 /** `spool.report()`: prints the status as readable lines. */
 export function report(S: SpoolState): void {
-  const lines = formatStatus(status(S));
-  for (let i = 0; i < lines.length; i++) S._hal.log(lines[i]);
+  formatStatus(status(S), (line) => S._hal.log(line));
 }
 
 /** `spool.erase()` (see the Spool interface). @throws Error without a matching confirmation. */
