@@ -14,11 +14,10 @@ import type { SpoolState } from "./spool-state.ts";
  */
 export function apply(S: SpoolState, changed: string[]): void {
   const cfg = S._config();
-  const was = (names: string): boolean => {
-    for (let i = 0; i < changed.length; i++) if (("," + names + ",").indexOf("," + changed[i] + ",") >= 0) return true;
-    return false;
-  };
-  if (was("buffer,datastreams")) reconfigureStore(S._store, cfg);
+  // Array lookups: Espruino 2v29's String.indexOf also finds a needle that only starts at the
+  // haystack's end (config.ts checkKeys).
+  const was = (name: string): boolean => changed.indexOf(name) >= 0;
+  if (was("buffer") || was("datastreams")) reconfigureStore(S._store, cfg);
   if (was("wifi")) {
     S._netConfig.ssid = cfg.wifi.ssid;
     S._netConfig.password = cfg.wifi.password;
@@ -37,7 +36,7 @@ export function apply(S: SpoolState, changed: string[]): void {
     // Readings that waited may now resolve (or be dropped).
     if (S._running) S._clockChanged();
   }
-  if (was("blynk,limits,uplink,flushDelayMs")) restartUplink(S);
+  if (was("blynk") || was("limits") || was("uplink") || was("flushDelayMs")) restartUplink(S);
   if (was("schedules")) S._configSchedules(S);
-  if (was("statusPin,statusEveryMs")) S._armStatus();
+  if (was("statusPin") || was("statusEveryMs")) S._armStatus();
 }

@@ -120,12 +120,17 @@ function isObject(v: any): boolean {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Each key of `obj` one of `known` (comma-separated). */
+/**
+ * Each key of `obj` one of `known` (comma-separated). Looked up in the split list: Espruino 2v29's
+ * `String.indexOf` finds a needle whose start matches the haystack's end (",a,b,".indexOf(",zz,")
+ * is 4), so a search for ",key," in ",known," finds every key.
+ */
 function checkKeys(obj: any, path: string, known: string): void {
   const keys = Object.keys(obj);
+  const list = known.split(",");
   for (let i = 0; i < keys.length; i++) {
-    if (("," + known + ",").indexOf("," + keys[i] + ",") < 0) {
-      throw new Error("spool.setup: unknown field " + path + keys[i] + " (valid: " + known.split(",").join(", ") + ")");
+    if (list.indexOf(keys[i]) < 0) {
+      throw new Error("spool.setup: unknown field " + path + keys[i] + " (valid: " + list.join(", ") + ")");
     }
   }
 }
