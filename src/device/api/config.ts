@@ -100,16 +100,6 @@ export function defaultConfig(board: DeviceBoard): SpoolConfig {
   };
 }
 
-/**
- * The sections of a configuration and their fields, in the order they are checked: "name:field,..."
- * for an object section, "name" for a value of its own. A string, not an object: made only while
- * a configuration is checked, where an object at module level would cost JsVars for as long as
- * the check part is loaded (docs/memory.md); not split into arrays for the same reason.
- */
-function sections(): string {
-  return "wifi:ssid,password blynk:token,host,region,scheme,port datastreams schedules buffer:policy limits:batchSize,dailyQuota,maxAgeDays,requestsPerDay ntp:servers,port clock:unanchored,maxEstimateWidthMs,validAtBoot uplink:badPin flushDelayMs statusPin statusEveryMs";
-}
-
 /** Throws the error every validation failure uses; a secret (`secret` set) is described by its length only. */
 function fail(path: string, what: string, got: any, secret?: boolean): never {
   const shown = !secret ? describe(got) : typeof got === "string" ? got.length + " characters" : "a " + typeof got;
@@ -144,20 +134,19 @@ function intIn(v: any, path: string, lo: number, hi: number): number {
   return v;
 }
 
-/** Whether `v` is a string of 1..`max` letters, digits and characters of `extra`. */
+/**
+ * Whether `v` is a string of 1..`max` letters, digits and characters of `extra`; with `extra`
+ * ".-", a host name or IPv4 address, which does not start with a dot or hyphen.
+ */
 function charsIn(v: any, max: number, extra: string): boolean {
   if (typeof v !== "string" || v.length < 1 || v.length > max) return false;
+  if (extra === ".-" && extra.indexOf(v.charAt(0)) >= 0) return false;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
     const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || extra.indexOf(v.charAt(i)) >= 0;
     if (!ok) return false;
   }
   return true;
-}
-
-/** Host name or IPv4 address: letters, digits, dots, hyphens, not starting with a dot or hyphen. */
-function isHost(v: any): boolean {
-  return charsIn(v, 253, ".-") && v.charAt(0) !== "." && v.charAt(0) !== "-";
 }
 
 /**
@@ -185,61 +174,53 @@ function pinAt(v: any, path: string): number {
   return p;
 }
 
-/** `v` when it is one of `list` (comma-separated; an empty entry is the empty string). */
-function oneOf(v: any, path: string, list: string): string {
-  const all = list.split(",");
-  if (typeof v !== "string" || all.indexOf(v) < 0) {
-    for (let i = 0; i < all.length; i++) if (all[i] === "") all[i] = '""';
-    fail(path, "one of " + all.join(", "), v);
-  }
-  return v;
-}
-
 /**
- * The rule of field `path` (one the table names): "i" lo hi (an integer in lo..hi), or "o" and a
- * list for {@link oneOf}. A chain of tests, not a table: Espruino makes a string literal only
- * where it runs, so a call holds one short rule instead of the whole table (docs/memory.md).
+ * Field `path` (one the chain below names) checked by its rule, `at` naming it in errors
+ * (default `path`): "i" lo hi, an integer in lo..hi; or "o" and a comma-separated list `v` must
+ * be one of (an empty entry is the empty string). A chain of tests, not a table: Espruino makes
+ * a string literal only where it runs, so a call holds one short rule (docs/memory.md).
  */
-function ruleOf(p: string): string[] {
-  return (
-    p === "blynk.port" || p === "ntp.port"
+function byRule(v: any, path: string, at?: string): any {
+  const r = (
+    path === "blynk.port" || path === "ntp.port"
       ? "i 1 65535"
-      : p === "limits.batchSize"
+      : path === "limits.batchSize"
         ? "i 1 " + MAX_BATCH
-        : p === "limits.dailyQuota"
+        : path === "limits.dailyQuota"
           ? "i 1 10000000"
-          : p === "limits.maxAgeDays"
+          : path === "limits.maxAgeDays"
             ? "i 1 366"
-            : p === "limits.requestsPerDay"
+            : path === "limits.requestsPerDay"
               ? "i 24 1000000"
-              : p === "clock.maxEstimateWidthMs"
+              : path === "clock.maxEstimateWidthMs"
                 ? "i 0 " + MAX_ESTIMATE_WIDTH_MS
-                : p === "flushDelayMs"
+                : path === "flushDelayMs"
                   ? "i 0 3600000"
-                  : p === "statusEveryMs"
+                  : path === "statusEveryMs"
                     ? "i " + MIN_STATUS_MS + " 86400000"
-                    : p === "blynk.region"
+                    : path === "blynk.region"
                       ? "o fra1,lon1,ny3,sgp1,blr1,"
-                      : p === "blynk.scheme"
+                      : path === "blynk.scheme"
                         ? "o https,http"
-                        : p === "buffer.policy"
+                        : path === "buffer.policy"
                           ? "o overwrite-oldest,refuse"
-                          : p === "clock.unanchored"
+                          : path === "clock.unanchored"
                             ? "o wait,estimate,drop"
-                            : p === "uplink.badPin"
+                            : path === "uplink.badPin"
                               ? "o keep,drop"
-                              : p === "datastreams.type"
+                              : path === "datastreams.type"
                                 ? "o integer,double,boolean,enum,string,location"
-                                : p === "datastreams.precision"
+                                : path === "datastreams.precision"
                                   ? "o float32,float64"
                                   : "o temperature,analog,synthetic"
   ).split(" ");
-}
-
-/** Field `path` checked by its table rule ({@link ruleOf}); `at` names it in errors (default `path`). */
-function byRule(v: any, path: string, at?: string): any {
-  const r = ruleOf(path);
-  return r[0] === "i" ? intIn(v, at || path, +r[1], +r[2]) : oneOf(v, at || path, r[1]);
+  if (r[0] === "i") return intIn(v, at || path, +r[1], +r[2]);
+  const all = r[1].split(",");
+  if (typeof v !== "string" || all.indexOf(v) < 0) {
+    for (let i = 0; i < all.length; i++) if (all[i] === "") all[i] = '""';
+    fail(at || path, "one of " + all.join(", "), v);
+  }
+  return v;
 }
 
 /**
@@ -299,7 +280,7 @@ function checkField(v: any, path: string, sec: any, out: any, board: () => Devic
   } else if (sec.host !== undefined && sec.region !== undefined && (path === "blynk.host" || path === "blynk.region")) {
     throw new Error("spool.setup: give blynk.host or blynk.region, not both (a region sets the host to <region>.blynk.cloud)");
   } else if (path === "blynk.host") {
-    if (!isHost(v)) fail(path, "a host name such as fra1.blynk.cloud, without scheme, port or path", v);
+    if (!charsIn(v, 253, ".-")) fail(path, "a host name such as fra1.blynk.cloud, without scheme, port or path", v);
   } else if (path === "blynk.region") {
     const r = byRule(v, path);
     section.host = r === "" ? "blynk.cloud" : r + ".blynk.cloud";
@@ -318,7 +299,7 @@ function checkField(v: any, path: string, sec: any, out: any, board: () => Devic
     v = checkList(v, path, "pin,everyMs,source", MAX_SCHEDULES, board);
   } else if (path === "ntp.servers") {
     if (!Array.isArray(v) || v.length < 1 || v.length > 4) fail(path, "an array of 1..4 host names", v);
-    for (let i = 0; i < v.length; i++) if (!isHost(v[i])) fail("ntp.servers[" + i + "]", "a host name such as pool.ntp.org", v[i]);
+    for (let i = 0; i < v.length; i++) if (!charsIn(v[i], 253, ".-")) fail("ntp.servers[" + i + "]", "a host name such as pool.ntp.org", v[i]);
     v = v.slice();
   } else if (path === "clock.validAtBoot") {
     if (v !== true && v !== false) fail(path, "true (the clock is right at power-on: a battery-backed RTC) or false", v);
@@ -366,7 +347,7 @@ export function copyConfig(c: SpoolConfig): SpoolConfig {
 
 /**
  * Merges `input` into the configuration whose JSON is `current` (full; not modified) and
- * validates the result, section by section in {@link sections}' order: a section the input
+ * validates the result, section by section in the order below: a section the input
  * leaves out is copied as text, one it sets is parsed alone, checked field by field and written
  * back as JSON; no object of the whole configuration is made (docs/memory.md). `board` is asked
  * for only when a check needs it (its object costs about 45 JsVars).
@@ -378,7 +359,9 @@ export function copyConfig(c: SpoolConfig): SpoolConfig {
 export function mergeText(input: any, current: string, board: () => DeviceBoard, changed?: string[]): string {
   if (!isObject(input)) fail("the configuration", "an object such as {wifi: {ssid, password}, blynk: {token}}", input);
   checkKeys(input, "", "wifi,blynk,datastreams,schedules,buffer,limits,ntp,clock,uplink,flushDelayMs,statusPin,statusEveryMs");
-  const list = sections();
+  // The sections and their fields in the order they are checked: "name:field,..." for an object
+  // section, "name" for a value of its own. A literal made only while a configuration is merged.
+  const list = "wifi:ssid,password blynk:token,host,region,scheme,port datastreams schedules buffer:policy limits:batchSize,dailyQuota,maxAgeDays,requestsPerDay ntp:servers,port clock:unanchored,maxEstimateWidthMs,validAtBoot uplink:badPin flushDelayMs statusPin statusEveryMs";
   let out = "{";
   for (let at = 0; at < list.length; ) {
     let end = list.indexOf(" ", at);
