@@ -15,20 +15,25 @@ import type { DeviceBoard } from "../board.ts";
 import type { ClockPart } from "../parts/clock.ts";
 import { clockNow } from "../clock/timekeeper.ts";
 
-/** Seconds since the oldest undelivered reading was taken, or null. */
-function oldestAgeS(S: SpoolState, clock: ClockPart): number | null {
-  let age: number | null = null;
+/**
+ * The stamp of the oldest undelivered reading. Read before the clock part is loaded: the scan
+ * loads the read part, and the two are not held at once (docs/memory.md).
+ */
+function oldestStamp(S: SpoolState): any {
+  let stamp: any;
   S._store.scan({ from: S._store.oldestPos() }, (rec) => {
-    const st: any = rec.reading.stamp;
-    if (st.bootId === S._store.bootId) age = (S._hal.uptime() - st.uptimeMs) / 1000;
-    else {
-      const t = clock.resolve(S._keeper, st);
-      const now = clockNow(S._keeper);
-      if (t !== undefined && now !== undefined) age = (now - t) / 1000;
-    }
+    stamp = rec.reading.stamp;
     return false;
   });
-  return age;
+  return stamp;
+}
+
+/** Seconds since the reading stamped `st` was taken, or null when unknown. */
+function ageS(S: SpoolState, clock: ClockPart, st: any): number | null {
+  if (st.bootId === S._store.bootId) return (S._hal.uptime() - st.uptimeMs) / 1000;
+  const t = clock.resolve(S._keeper, st);
+  const now = clockNow(S._keeper);
+  return t !== undefined && now !== undefined ? (now - t) / 1000 : null;
 }
 
 /** `spool.status()`: health as an object (secrets masked). */
@@ -52,11 +57,12 @@ export function status(S: SpoolState): SpoolStatus {
     S._survey();
   }
   const s = S._store.stats();
+  const stamp = s.pending ? oldestStamp(S) : undefined;
   // The clock part only for what needs it, dropped before the rest is built (and before an
   // uplink is made for the question): the two are not held at once (docs/memory.md).
   let clock: ClockPart | undefined = S._parts.load("clock");
   const c = clock.clockStatus(keeper);
-  const oldest = s.pending ? oldestAgeS(S, clock) : null;
+  const oldest = stamp === undefined ? null : ageS(S, clock, stamp);
   const why = unresolvedWhy(S, clock);
   clock = undefined;
   const drops: { [reason: string]: number } = {};
