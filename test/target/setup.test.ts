@@ -41,7 +41,9 @@ run("setup merges, stores and caches on the device; an unknown field is refused 
     );
     const before = await dev.eval<string>("JSON.stringify(spool.config())", 30_000);
     await t.throwsAsync(dev.eval("spool.setup({wfi: {}})", 30_000), { message: /unknown field wfi \(valid: wifi, blynk,/ });
-    await t.throwsAsync(dev.eval('spool.setup({wifi: {pass: "x"}})', 30_000), { message: /unknown field wifi\.pass \(valid: ssid, password\)/ });
+    await t.throwsAsync(dev.eval('spool.setup({wifi: {pass: "x"}})', 30_000), {
+      message: /unknown field wifi\.pass \(valid: ssid, password\)/,
+    });
     t.is(await dev.eval<string>("JSON.stringify(spool.config())", 30_000), before);
   } finally {
     await dev.kill();

@@ -299,7 +299,8 @@ function checkField(v: any, path: string, sec: any, out: any, board: () => Devic
     v = checkList(v, path, "pin,everyMs,source", MAX_SCHEDULES, board);
   } else if (path === "ntp.servers") {
     if (!Array.isArray(v) || v.length < 1 || v.length > 4) fail(path, "an array of 1..4 host names", v);
-    for (let i = 0; i < v.length; i++) if (!charsIn(v[i], 253, ".-")) fail("ntp.servers[" + i + "]", "a host name such as pool.ntp.org", v[i]);
+    for (let i = 0; i < v.length; i++)
+      if (!charsIn(v[i], 253, ".-")) fail("ntp.servers[" + i + "]", "a host name such as pool.ntp.org", v[i]);
     v = v.slice();
   } else if (path === "clock.validAtBoot") {
     if (v !== true && v !== false) fail(path, "true (the clock is right at power-on: a battery-backed RTC) or false", v);
@@ -361,7 +362,8 @@ export function mergeText(input: any, current: string, board: () => DeviceBoard,
   checkKeys(input, "", "wifi,blynk,datastreams,schedules,buffer,limits,ntp,clock,uplink,flushDelayMs,statusPin,statusEveryMs");
   // The sections and their fields in the order they are checked: "name:field,..." for an object
   // section, "name" for a value of its own. A literal made only while a configuration is merged.
-  const list = "wifi:ssid,password blynk:token,host,region,scheme,port datastreams schedules buffer:policy limits:batchSize,dailyQuota,maxAgeDays,requestsPerDay ntp:servers,port clock:unanchored,maxEstimateWidthMs,validAtBoot uplink:badPin flushDelayMs statusPin statusEveryMs";
+  const list =
+    "wifi:ssid,password blynk:token,host,region,scheme,port datastreams schedules buffer:policy limits:batchSize,dailyQuota,maxAgeDays,requestsPerDay ntp:servers,port clock:unanchored,maxEstimateWidthMs,validAtBoot uplink:badPin flushDelayMs statusPin statusEveryMs";
   let out = "{";
   for (let at = 0; at < list.length; ) {
     let end = list.indexOf(" ", at);
