@@ -3,28 +3,23 @@
  * the apply part (src/device/parts/apply.ts) for that step only, once the configuration is
  * stored and in force.
  */
-import type { SpoolConfig } from "./config.ts";
 import { reconfigureStore } from "./store-open.ts";
 import { configureClock } from "../clock/clock.ts";
 import { restartUplink } from "./uplink-restart.ts";
 import type { SpoolState } from "./spool-state.ts";
 import { configSchedules } from "./config-schedules.ts";
 
-function sameJson(a: any, b: any): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /**
- * Applies the configuration in force, just adopted, to the running parts that it changes from
- * `before` (the JSON of the one it replaced).
+ * Applies the configuration in force, just adopted, to the running parts whose sections are
+ * among `changed` (the sections whose JSON changed: config.ts `mergeText`).
  */
-export function apply(S: SpoolState, before: string): void {
-  const prev: SpoolConfig = JSON.parse(before);
+export function apply(S: SpoolState, changed: string[]): void {
   const cfg = S._config();
-  if (!sameJson(prev.buffer, cfg.buffer) || !sameJson(prev.datastreams, cfg.datastreams)) {
-    reconfigureStore(S._store, cfg);
-  }
-  if (!sameJson(prev.wifi, cfg.wifi)) {
+  // Array lookups: Espruino 2v29's String.indexOf also finds a needle that only starts at the
+  // haystack's end (config.ts checkKeys).
+  const was = (name: string): boolean => changed.indexOf(name) >= 0;
+  if (was("buffer") || was("datastreams")) reconfigureStore(S._store, cfg);
+  if (was("wifi")) {
     S._netConfig.ssid = cfg.wifi.ssid;
     S._netConfig.password = cfg.wifi.password;
     if (S._running) {
@@ -32,10 +27,8 @@ export function apply(S: SpoolState, before: string): void {
       S._network.start();
     }
   }
-  if (!sameJson(prev.ntp, cfg.ntp)) {
-    configureClock(S._clock, cfg.ntp);
-  }
-  if (!sameJson(prev.clock, cfg.clock)) {
+  if (was("ntp")) configureClock(S._clock, cfg.ntp);
+  if (was("clock")) {
     S._keeper.configure({
       policy: cfg.clock.unanchored,
       maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs,
@@ -44,8 +37,7 @@ export function apply(S: SpoolState, before: string): void {
     // Readings that waited may now resolve (or be dropped).
     if (S._running) S._clockChanged();
   }
-  const uplinkChanged = !sameJson(prev.blynk, cfg.blynk) || !sameJson(prev.limits, cfg.limits) || !sameJson(prev.uplink, cfg.uplink);
-  if (uplinkChanged || prev.flushDelayMs !== cfg.flushDelayMs) restartUplink(S);
-  if (!sameJson(prev.schedules, cfg.schedules)) configSchedules(S);
-  if (prev.statusPin !== cfg.statusPin || prev.statusEveryMs !== cfg.statusEveryMs) S._armStatus();
+  if (was("blynk") || was("limits") || was("uplink") || was("flushDelayMs")) restartUplink(S);
+  if (was("schedules")) configSchedules(S);
+  if (was("statusPin") || was("statusEveryMs")) S._armStatus();
 }

@@ -10,7 +10,7 @@ import { defaultConfig } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
 import type { ConfigSlot } from "./config-store.ts";
-import { CONFIG_CACHE, cachedConfig, textCrc, slotHeads } from "./config-load.ts";
+import { CONFIG_CACHE, cachedConfig, slotHeads } from "./config-load.ts";
 import type { BootConfig, CacheHead } from "./config-load.ts";
 import { footprint, makeRoom, usableBytes } from "./storage-tidy.ts";
 import { errorText } from "./error-text.ts";
@@ -79,13 +79,21 @@ export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
 export function writeConfigCache(o: { hal: Hal; usable: number; boot: Omit<BootConfig, "_cfg">; text: string }): void {
   const hal = o.hal;
   const b = o.boot;
-  const head: CacheHead = { k: b._cfgKey, h: slotHeads(hal), b: b._slotBase, s: b._saved ? 1 : 0 };
-  const body = JSON.stringify(head) + "\n" + o.text;
-  const text = textCrc(hal, body) + "\n" + body;
+  const cached: CacheHead = { k: b._cfgKey, h: slotHeads(hal), b: b._slotBase, s: b._saved ? 1 : 0 };
+  const head = JSON.stringify(cached) + "\n";
+  // The CRC of the head and the configuration from one byte array, and the file written in two
+  // pieces: no string of the whole file is made (each copy of it is about 50 JsVars on the
+  // small build's accounting). A cut between the pieces leaves a file whose CRC does not hold.
+  const bytes = new Uint8Array(head.length + o.text.length);
+  bytes.set(hal.stringToBytes(head));
+  bytes.set(hal.stringToBytes(o.text), head.length);
+  const first = hal.crc32(bytes) + "\n" + head;
+  const size = first.length + o.text.length;
   try {
     // The firmware may run this before the boot guards Storage writes (storage-tidy.ts).
-    makeRoom(hal.storage, o.usable, footprint(text.length));
-    hal.storage.write(CONFIG_CACHE, text);
+    makeRoom(hal.storage, o.usable, footprint(size));
+    hal.storage.write(CONFIG_CACHE, first, 0, size);
+    hal.storage.write(CONFIG_CACHE, o.text, first.length);
   } catch (e) {
     hal.storage.erase(CONFIG_CACHE);
     hal.log("spool: " + CONFIG_CACHE + " not written: " + errorText(e));

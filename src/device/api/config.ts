@@ -100,16 +100,6 @@ export function defaultConfig(board: DeviceBoard): SpoolConfig {
   };
 }
 
-/**
- * The sections of a configuration and their fields, in the order they are checked: "name:field,..."
- * for an object section, "name" for a value of its own. A string, not an object: made only while
- * a configuration is checked, where an object at module level would cost JsVars for as long as
- * the check part is loaded (docs/memory.md); not split into arrays for the same reason.
- */
-function sections(): string {
-  return "wifi:ssid,password blynk:token,host,region,scheme,port datastreams schedules buffer:policy limits:batchSize,dailyQuota,maxAgeDays,requestsPerDay ntp:servers,port clock:unanchored,maxEstimateWidthMs,validAtBoot uplink:badPin flushDelayMs statusPin statusEveryMs";
-}
-
 /** Throws the error every validation failure uses; a secret (`secret` set) is described by its length only. */
 function fail(path: string, what: string, got: any, secret?: boolean): never {
   const shown = !secret ? describe(got) : typeof got === "string" ? got.length + " characters" : "a " + typeof got;
@@ -120,12 +110,17 @@ function isObject(v: any): boolean {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Each key of `obj` one of `known` (comma-separated). */
+/**
+ * Each key of `obj` one of `known` (comma-separated). Looked up in the split list: Espruino 2v29's
+ * `String.indexOf` finds a needle whose start matches the haystack's end (",a,b,".indexOf(",zz,")
+ * is 4), so a search for ",key," in ",known," finds every key.
+ */
 function checkKeys(obj: any, path: string, known: string): void {
   const keys = Object.keys(obj);
+  const list = known.split(",");
   for (let i = 0; i < keys.length; i++) {
-    if (("," + known + ",").indexOf("," + keys[i] + ",") < 0) {
-      throw new Error("spool.setup: unknown field " + path + keys[i] + " (valid: " + known.split(",").join(", ") + ")");
+    if (list.indexOf(keys[i]) < 0) {
+      throw new Error("spool.setup: unknown field " + path + keys[i] + " (valid: " + list.join(", ") + ")");
     }
   }
 }
@@ -139,20 +134,19 @@ function intIn(v: any, path: string, lo: number, hi: number): number {
   return v;
 }
 
-/** Whether `v` is a string of 1..`max` letters, digits and characters of `extra`. */
+/**
+ * Whether `v` is a string of 1..`max` letters, digits and characters of `extra`; with `extra`
+ * ".-", a host name or IPv4 address, which does not start with a dot or hyphen.
+ */
 function charsIn(v: any, max: number, extra: string): boolean {
   if (typeof v !== "string" || v.length < 1 || v.length > max) return false;
+  if (extra === ".-" && extra.indexOf(v.charAt(0)) >= 0) return false;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
     const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || extra.indexOf(v.charAt(i)) >= 0;
     if (!ok) return false;
   }
   return true;
-}
-
-/** Host name or IPv4 address: letters, digits, dots, hyphens, not starting with a dot or hyphen. */
-function isHost(v: any): boolean {
-  return charsIn(v, 253, ".-") && v.charAt(0) !== "." && v.charAt(0) !== "-";
 }
 
 /**
@@ -180,40 +174,53 @@ function pinAt(v: any, path: string): number {
   return p;
 }
 
-/** `v` when it is one of `list` (comma-separated; an empty entry is the empty string). */
-function oneOf(v: any, path: string, list: string): string {
-  const all = list.split(",");
+/**
+ * Field `path` (one the chain below names) checked by its rule, `at` naming it in errors
+ * (default `path`): "i" lo hi, an integer in lo..hi; or "o" and a comma-separated list `v` must
+ * be one of (an empty entry is the empty string). A chain of tests, not a table: Espruino makes
+ * a string literal only where it runs, so a call holds one short rule (docs/memory.md).
+ */
+function byRule(v: any, path: string, at?: string): any {
+  const r = (
+    path === "blynk.port" || path === "ntp.port"
+      ? "i 1 65535"
+      : path === "limits.batchSize"
+        ? "i 1 " + MAX_BATCH
+        : path === "limits.dailyQuota"
+          ? "i 1 10000000"
+          : path === "limits.maxAgeDays"
+            ? "i 1 366"
+            : path === "limits.requestsPerDay"
+              ? "i 24 1000000"
+              : path === "clock.maxEstimateWidthMs"
+                ? "i 0 " + MAX_ESTIMATE_WIDTH_MS
+                : path === "flushDelayMs"
+                  ? "i 0 3600000"
+                  : path === "statusEveryMs"
+                    ? "i " + MIN_STATUS_MS + " 86400000"
+                    : path === "blynk.region"
+                      ? "o fra1,lon1,ny3,sgp1,blr1,"
+                      : path === "blynk.scheme"
+                        ? "o https,http"
+                        : path === "buffer.policy"
+                          ? "o overwrite-oldest,refuse"
+                          : path === "clock.unanchored"
+                            ? "o wait,estimate,drop"
+                            : path === "uplink.badPin"
+                              ? "o keep,drop"
+                              : path === "datastreams.type"
+                                ? "o integer,double,boolean,enum,string,location"
+                                : path === "datastreams.precision"
+                                  ? "o float32,float64"
+                                  : "o temperature,analog,synthetic"
+  ).split(" ");
+  if (r[0] === "i") return intIn(v, at || path, +r[1], +r[2]);
+  const all = r[1].split(",");
   if (typeof v !== "string" || all.indexOf(v) < 0) {
     for (let i = 0; i < all.length; i++) if (all[i] === "") all[i] = '""';
-    fail(path, "one of " + all.join(", "), v);
+    fail(at || path, "one of " + all.join(", "), v);
   }
   return v;
-}
-
-/**
- * The rule of field `path` (one the table names): "i" lo hi (an integer in lo..hi), or "o" and a
- * list for {@link oneOf}. A string made by each call, like {@link sections}.
- */
-function ruleOf(path: string): string[] {
-  const rules =
-    "|blynk.port i 1 65535|limits.batchSize i 1 " +
-    MAX_BATCH +
-    "|limits.dailyQuota i 1 10000000|limits.maxAgeDays i 1 366|limits.requestsPerDay i 24 1000000|ntp.port i 1 65535" +
-    "|clock.maxEstimateWidthMs i 0 " +
-    MAX_ESTIMATE_WIDTH_MS +
-    "|flushDelayMs i 0 3600000|statusEveryMs i " +
-    MIN_STATUS_MS +
-    " 86400000|blynk.region o fra1,lon1,ny3,sgp1,blr1,|blynk.scheme o https,http|buffer.policy o overwrite-oldest,refuse" +
-    "|clock.unanchored o wait,estimate,drop|uplink.badPin o keep,drop|datastreams.type o integer,double,boolean,enum,string,location" +
-    "|datastreams.precision o float32,float64|schedules.source o temperature,analog,synthetic|";
-  const at = rules.indexOf("|" + path + " ");
-  return rules.substring(at + path.length + 2, rules.indexOf("|", at + 1)).split(" ");
-}
-
-/** Field `path` checked by its table rule ({@link ruleOf}); `at` names it in errors (default `path`). */
-function byRule(v: any, path: string, at?: string): any {
-  const r = ruleOf(path);
-  return r[0] === "i" ? intIn(v, at || path, +r[1], +r[2]) : oneOf(v, at || path, r[1]);
 }
 
 /**
@@ -273,7 +280,7 @@ function checkField(v: any, path: string, sec: any, out: any, board: () => Devic
   } else if (sec.host !== undefined && sec.region !== undefined && (path === "blynk.host" || path === "blynk.region")) {
     throw new Error("spool.setup: give blynk.host or blynk.region, not both (a region sets the host to <region>.blynk.cloud)");
   } else if (path === "blynk.host") {
-    if (!isHost(v)) fail(path, "a host name such as fra1.blynk.cloud, without scheme, port or path", v);
+    if (!charsIn(v, 253, ".-")) fail(path, "a host name such as fra1.blynk.cloud, without scheme, port or path", v);
   } else if (path === "blynk.region") {
     const r = byRule(v, path);
     section.host = r === "" ? "blynk.cloud" : r + ".blynk.cloud";
@@ -292,7 +299,8 @@ function checkField(v: any, path: string, sec: any, out: any, board: () => Devic
     v = checkList(v, path, "pin,everyMs,source", MAX_SCHEDULES, board);
   } else if (path === "ntp.servers") {
     if (!Array.isArray(v) || v.length < 1 || v.length > 4) fail(path, "an array of 1..4 host names", v);
-    for (let i = 0; i < v.length; i++) if (!isHost(v[i])) fail("ntp.servers[" + i + "]", "a host name such as pool.ntp.org", v[i]);
+    for (let i = 0; i < v.length; i++)
+      if (!charsIn(v[i], 253, ".-")) fail("ntp.servers[" + i + "]", "a host name such as pool.ntp.org", v[i]);
     v = v.slice();
   } else if (path === "clock.validAtBoot") {
     if (v !== true && v !== false) fail(path, "true (the clock is right at power-on: a battery-backed RTC) or false", v);
@@ -304,34 +312,59 @@ function checkField(v: any, path: string, sec: any, out: any, board: () => Devic
   section[key] = v;
 }
 
-function findStream(c: SpoolConfig, pin: number): DatastreamConfig | undefined {
-  for (let i = 0; i < c.datastreams.length; i++) if (c.datastreams[i].pin === pin) return c.datastreams[i];
-  return undefined;
+/**
+ * The JSON text of the top-level field `name` in `text` (a configuration's JSON), or undefined.
+ * Found without parsing: a section's name is never a key inside a section, and a quote inside a
+ * string value is escaped, so `"name":` occurs once; the value ends at the first comma or
+ * closing bracket outside strings and brackets. On Espruino a substring of a Storage file is a
+ * pointer into flash (one JsVar), so the configuration in force is read without a copy.
+ */
+function piece(text: string, name: string): string | undefined {
+  let at = text.indexOf('"' + name + '":');
+  if (at < 0) return undefined;
+  at += name.length + 3;
+  let depth = 0;
+  let quoted = false;
+  let i = at;
+  for (; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (quoted) {
+      if (c === "\\") i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") {
+      if (!depth) break;
+      depth--;
+    } else if (c === "," && !depth) break;
+  }
+  return text.substring(at, i);
 }
 
-/** A deep copy through JSON (configurations hold only JSON values). */
+/** A copy through JSON (configurations hold only JSON values). */
 export function copyConfig(c: SpoolConfig): SpoolConfig {
   return JSON.parse(JSON.stringify(c));
 }
 
 /**
- * Merges `input` into `out` (a full configuration, changed in place) and validates the result.
- * `board` is asked for only when a check needs it (its object costs about 45 JsVars).
- * @throws Error as {@link mergeConfig}.
+ * Merges `input` into the configuration whose JSON is `current` (full; not modified) and
+ * validates the result, section by section in the order below: a section the input
+ * leaves out is copied as text, one it sets is parsed alone, checked field by field and written
+ * back as JSON; no object of the whole configuration is made (docs/memory.md). `board` is asked
+ * for only when a check needs it (its object costs about 45 JsVars).
+ *
+ * @param changed when given, the names of the sections whose JSON changed are added to it.
+ * @returns the merged configuration's JSON.
+ * @throws Error naming the field path and what would be valid; secrets are described by length only.
  */
-function mergeInto(input: any, out: any, board: () => DeviceBoard): SpoolConfig {
+export function mergeText(input: any, current: string, board: () => DeviceBoard, changed?: string[]): string {
   if (!isObject(input)) fail("the configuration", "an object such as {wifi: {ssid, password}, blynk: {token}}", input);
-  const list = sections();
-  // The section names, comma-separated.
-  let names = "";
-  for (let at = 0; at < list.length; ) {
-    let end = list.indexOf(" ", at);
-    if (end < 0) end = list.length;
-    const colon = list.indexOf(":", at);
-    names += (at ? "," : "") + list.substring(at, colon > at && colon < end ? colon : end);
-    at = end + 1;
-  }
-  checkKeys(input, "", names);
+  checkKeys(input, "", "wifi,blynk,datastreams,schedules,buffer,limits,ntp,clock,uplink,flushDelayMs,statusPin,statusEveryMs");
+  // The sections and their fields in the order they are checked: "name:field,..." for an object
+  // section, "name" for a value of its own. A literal made only while a configuration is merged.
+  const list =
+    "wifi:ssid,password blynk:token,host,region,scheme,port datastreams schedules buffer:policy limits:batchSize,dailyQuota,maxAgeDays,requestsPerDay ntp:servers,port clock:unanchored,maxEstimateWidthMs,validAtBoot uplink:badPin flushDelayMs statusPin statusEveryMs";
+  let out = "{";
   for (let at = 0; at < list.length; ) {
     let end = list.indexOf(" ", at);
     if (end < 0) end = list.length;
@@ -340,44 +373,53 @@ function mergeInto(input: any, out: any, board: () => DeviceBoard): SpoolConfig 
     const name = list.substring(at, own ? end : colon);
     const fields = own ? "" : list.substring(colon + 1, end);
     at = end + 1;
+    const before = piece(current, name);
     const v = input[name];
-    if (v === undefined) continue;
-    if (own) {
-      checkField(v, name, input, out, board);
-      continue;
+    let text = before;
+    if (v !== undefined) {
+      // The section alone, under its name: checkField sets its fields (or it) there.
+      const hold: any = {};
+      hold[name] = before === undefined ? {} : JSON.parse(before);
+      if (own) checkField(v, name, input, hold, board);
+      else {
+        if (!isObject(v)) fail(name, "an object with " + fields.split(",").join(", "), v);
+        checkKeys(v, name + ".", fields);
+        const each = fields.split(",");
+        for (let j = 0; j < each.length; j++) if (v[each[j]] !== undefined) checkField(v[each[j]], name + "." + each[j], v, hold, board);
+      }
+      text = JSON.stringify(hold[name]);
+      if (changed && text !== before) changed.push(name);
     }
-    if (!isObject(v)) fail(name, "an object with " + fields.split(",").join(", "), v);
-    checkKeys(v, name + ".", fields);
-    const each = fields.split(",");
-    for (let j = 0; j < each.length; j++) if (v[each[j]] !== undefined) checkField(v[each[j]], name + "." + each[j], v, out, board);
+    if (text !== undefined) out += (out.length > 1 ? ',"' : '"') + name + '":' + text;
   }
+  out += "}";
   // Checks that hold between sections, on the merged result.
-  for (let i = 0; i < out.schedules.length; i++) {
-    const s = out.schedules[i];
-    const ds = findStream(out, s.pin);
+  const streams: DatastreamConfig[] = JSON.parse(piece(out, "datastreams")!);
+  const kindOf = (pin: number): string | undefined => {
+    for (let i = 0; i < streams.length; i++) if (streams[i].pin === pin) return streams[i].type;
+    return undefined;
+  };
+  const schedules: ScheduleConfig[] = JSON.parse(piece(out, "schedules")!);
+  for (let i = 0; i < schedules.length; i++) {
+    const s = schedules[i];
+    const type = kindOf(s.pin);
     const at = "spool.setup: schedules[" + i + "].pin V" + s.pin + " must be ";
-    if (!ds) throw new Error(at + "one of the datastreams (add {pin: " + s.pin + ', type: "double"} to datastreams)');
-    if (ds.type !== "double" && ds.type !== "integer") {
-      throw new Error(at + "a double or integer datastream: " + s.source + " gives numbers (got " + ds.type + ")");
+    if (!type) throw new Error(at + "one of the datastreams (add {pin: " + s.pin + ', type: "double"} to datastreams)');
+    if (type !== "double" && type !== "integer") {
+      throw new Error(at + "a double or integer datastream: " + s.source + " gives numbers (got " + type + ")");
     }
   }
-  if (out.statusPin !== null) {
-    const ds = findStream(out, out.statusPin);
-    if (!ds || ds.type !== "string") {
-      throw new Error(
-        "spool.setup: statusPin V" +
-          out.statusPin +
-          " must be a string datastream (add {pin: " +
-          out.statusPin +
-          ', type: "string"} to datastreams)',
-      );
-    }
+  const statusPin = JSON.parse(piece(out, "statusPin")!);
+  if (statusPin !== null && kindOf(statusPin) !== "string") {
+    throw new Error(
+      "spool.setup: statusPin V" + statusPin + " must be a string datastream (add {pin: " + statusPin + ', type: "string"} to datastreams)',
+    );
   }
   return out;
 }
 
 /**
- * Merges `input` into `current` and validates the result.
+ * Merges `input` into `current` and validates the result ({@link mergeText} on objects).
  *
  * @param input what the user passed to `spool.setup` (partial).
  * @param current the configuration in force (full); not modified.
@@ -385,17 +427,7 @@ function mergeInto(input: any, out: any, board: () => DeviceBoard): SpoolConfig 
  * @throws Error naming the field path and what would be valid; secrets are described by length only.
  */
 export function mergeConfig(input: any, current: SpoolConfig, board: DeviceBoard): SpoolConfig {
-  return mergeInto(input, copyConfig(current), () => board);
-}
-
-/**
- * {@link mergeConfig} from and to JSON text: `current` the JSON of the configuration in force,
- * the result the merged configuration's JSON. No object of the configuration outlives the call;
- * `board` is called only when a check needs the board.
- * @throws Error as {@link mergeConfig}.
- */
-export function mergeText(input: any, current: string, board: () => DeviceBoard): string {
-  return JSON.stringify(mergeInto(input, JSON.parse(current), board));
+  return JSON.parse(mergeText(input, JSON.stringify(current), () => board));
 }
 
 /** A copy safe to print: password and token masked. */

@@ -10,16 +10,20 @@ import type { SpoolConfig } from "./config.ts";
  * `spool.setup`: validates, stores and applies (see the Spool interface). Each step's code is a
  * part of its own, loaded only for that step (docs/memory.md): the check part while the input is
  * merged, the config part while the result is stored, the apply part while it is applied. The
- * configurations before and after are held as JSON text, made into objects only where a step
- * needs them.
+ * configuration in force is read as the text its file holds (on Espruino a pointer into flash,
+ * not a copy), the merged one is held as JSON text, and the apply step gets only the names of
+ * the sections that changed.
  */
 export function setup(S: SpoolState, input: object): void {
-  const prev = JSON.stringify(S._config());
-  const text = S._parts.load("check").mergeText(input, prev, S._boardOf);
+  // Storage is never compacted by Spool (storage-tidy.ts), so this text stays readable even once
+  // its file is replaced: config-save.ts puts it back in force from it when a write fails.
+  const prev = S._cfg || S._cfgText() === undefined ? JSON.stringify(S._config()) : S._cfgText()!;
+  const changed: string[] = [];
+  const text = S._parts.load("check").mergeText(input, prev, S._boardOf, changed);
   // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
-  if (!S._saved || text !== prev) S._parts.load("config").storeConfig(S, text, prev);
+  if (!S._saved || changed.length) S._parts.load("config").storeConfig(S, text, prev);
   adopt(S, JSON.parse(text));
-  S._parts.load("apply").apply(S, prev);
+  S._parts.load("apply").apply(S, changed);
 }
 
 /**

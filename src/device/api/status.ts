@@ -96,12 +96,14 @@ export function formatAge(s: number): string {
   return Math.round(s / 3153600) / 10 + " years";
 }
 
-/** The text `spool.report()` prints, one entry per line. */
-export function formatStatus(st: SpoolStatus): string[] {
+/**
+ * The text `spool.report()` prints, handed to `line` one line at a time as it is made: the
+ * report prints each at once instead of holding them all (docs/memory.md).
+ */
+export function formatStatus(st: SpoolStatus, line: (text: string) => void): void {
   const q = st.queue;
-  const lines: string[] = [];
-  lines.push("Spool " + st.version + " on " + st.board + (st.running ? "" : " (stopped)"));
-  lines.push(
+  line("Spool " + st.version + " on " + st.board + (st.running ? "" : " (stopped)"));
+  line(
     "queue    " +
       plural(q.pending, "undelivered reading") +
       (q.pending ? ", oldest " + (q.oldestAgeS === null ? "of unknown age" : formatAge(q.oldestAgeS) + " old") : "") +
@@ -115,9 +117,9 @@ export function formatStatus(st: SpoolStatus): string[] {
   const reasons = Object.keys(st.drops);
   const dropText: string[] = [];
   for (let i = 0; i < reasons.length; i++) dropText.push(reasons[i] + " " + st.drops[reasons[i]]);
-  lines.push("drops    " + (dropText.length ? dropText.join(", ") : "none"));
+  line("drops    " + (dropText.length ? dropText.join(", ") : "none"));
   const f = st.flash;
-  lines.push(
+  line(
     "flash    " +
       f.sectors +
       " sectors" +
@@ -138,11 +140,11 @@ export function formatStatus(st: SpoolStatus): string[] {
   if (c.lastSyncAgoS !== null) clock += ", last sync " + formatAge(c.lastSyncAgoS) + " ago";
   if (c.unresolved) clock += ", " + plural(c.unresolved, "reading") + " kept without a time (" + c.unresolvedWhy + ")";
   if (c.lastError) clock += "; last error: " + c.lastError;
-  lines.push("clock    " + clock);
+  line("clock    " + clock);
   const u = st.uplink;
   let up = u.state + " -> " + u.server + " (token " + (u.token || "not set") + ")";
   if (u.lastReply) up += ", last reply " + u.lastReply;
-  lines.push("uplink   " + up);
+  line("uplink   " + up);
   let up2 =
     "quota " +
     u.quotaUsed +
@@ -158,11 +160,11 @@ export function formatStatus(st: SpoolStatus): string[] {
     u.batchLimit;
   if (u.backoffS) up2 += ", backoff " + formatAge(u.backoffS);
   if (u.nextAttemptInS !== null) up2 += ", next attempt in " + formatAge(u.nextAttemptInS);
-  lines.push("         " + up2);
-  if (u.hint) lines.push("         likely cause: " + u.hint);
-  if (u.warning) lines.push("         warning: " + u.warning);
+  line("         " + up2);
+  if (u.hint) line("         likely cause: " + u.hint);
+  if (u.warning) line("         warning: " + u.warning);
   const n = st.network;
-  lines.push(
+  line(
     "network  " +
       (n.kind === "wifi"
         ? "WiFi " + (n.ssid ? '"' + n.ssid + '"' : "(no ssid set)") + (n.up ? " connected" : " down")
@@ -172,7 +174,7 @@ export function formatStatus(st: SpoolStatus): string[] {
   );
   for (let i = 0; i < st.sampling.length; i++) {
     const s = st.sampling[i];
-    lines.push(
+    line(
       (i === 0 ? "sampling " : "         ") +
         "V" +
         s.pin +
@@ -188,8 +190,7 @@ export function formatStatus(st: SpoolStatus): string[] {
     );
   }
   const m = st.memory;
-  lines.push("memory   " + m.free + " of " + m.total + " JsVars free");
-  return lines;
+  line("memory   " + m.free + " of " + m.total + " JsVars free");
 }
 
 /** One short line for the status pin (well under Blynk's 1024-byte string limit). */
