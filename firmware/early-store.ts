@@ -13,7 +13,13 @@ import type { Surveyed } from "../src/device/clock/past-boots.ts";
 (() => {
   try {
     if (EARLY.hal && EARLY.parts && EARLY.config) {
-      EARLY.store = openStore({ hal: EARLY.hal, board: boardProfile(), config: EARLY.config._cfg, parts: EARLY.parts });
+      const store = openStore({ hal: EARLY.hal, board: boardProfile(), config: EARLY.config._cfg, parts: EARLY.parts });
+      EARLY.store = store;
+      // A fresh store opens its first sector and writes this boot's id now, as its first reading
+      // or anchor would (the same records, only sooner), while the boot has room for the store
+      // part: later, an SNTP round's anchor loads it beside everything then resident, which the
+      // 1,600-JsVar build cannot hold (docs/memory.md).
+      if (store.head < 0 && !store.readOnly) EARLY.parts.load("store").ensureBoot(store);
       // The clock's keeper reads them once, at the boot; the store part that reads them (about
       // 300 JsVars while loaded on the 1,600-JsVar build) fits here, not inside boot().
       EARLY.anchors = EARLY.store.anchors();

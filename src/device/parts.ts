@@ -21,6 +21,7 @@ import type { ClockPart } from "./parts/clock.ts";
 import type { StorePart } from "./parts/store.ts";
 import type { MountPart } from "./parts/mount.ts";
 import type { ReadPart } from "./parts/read.ts";
+import type { AnchorPart } from "./parts/anchor.ts";
 
 /** What each part's default export is. */
 export interface PartTypes {
@@ -46,6 +47,8 @@ export interface PartTypes {
   mount: MountPart;
   /** The store's read side: cursors, delivery marks, drops. */
   read: ReadPart;
+  /** A clock anchor written at the store's head (the store part only when it must rotate). */
+  anchor: AnchorPart;
 }
 
 /**

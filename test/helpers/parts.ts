@@ -14,6 +14,7 @@ import clockPart from "../../src/device/parts/clock.ts";
 import storePart from "../../src/device/parts/store.ts";
 import mountPart from "../../src/device/parts/mount.ts";
 import readPart from "../../src/device/parts/read.ts";
+import anchorPart from "../../src/device/parts/anchor.ts";
 
 const PARTS: PartTypes = {
   setup: setupPart,
@@ -27,6 +28,7 @@ const PARTS: PartTypes = {
   store: storePart,
   mount: mountPart,
   read: readPart,
+  anchor: anchorPart,
 };
 
 export const directParts: Parts = {

@@ -153,6 +153,21 @@ export class TimeKeeper {
   _entries: SurveyEntry[];
   _overflowReadings: number;
 
+  /**
+   * Writes anchor `a` to the log (addAnchor's task); a failure is kept for the status, and the
+   * anchor still serves this boot. Static and resident, and run as a timer with its arguments: the
+   * task holds neither the SNTP part nor the round that gave the anchor, which on the 1,600-JsVar
+   * build do not fit beside the store code that writes it (docs/memory.md).
+   */
+  static persist(k: TimeKeeper, a: Anchor): void {
+    try {
+      k._log.appendAnchor(a);
+    } catch (err) {
+      k._lastError = "anchor not stored: " + err;
+      k._hal.log("clock: " + k._lastError);
+    }
+  }
+
   /** @throws Error on an unknown policy or a non-positive width. */
   constructor(o: TimeKeeperOptions) {
     this._hal = o.hal;
@@ -343,13 +358,7 @@ export function applyHttpDate(k: TimeKeeper, header: string, parse: (header: str
 }
 
 function addAnchor(k: TimeKeeper, a: Anchor): void {
-  try {
-    k._log.appendAnchor(a);
-  } catch (err) {
-    // still used for this boot; only its survival across a reboot is lost
-    k._lastError = "anchor not stored: " + err;
-    k._hal.log("clock: " + k._lastError);
-  }
   k._book.add(a);
   k._cache = undefined;
+  k._hal.setTimeout(TimeKeeper.persist, 0, k, a);
 }

@@ -535,14 +535,43 @@ function fits(store: Store, len: number): boolean {
   return store.headOff + len + ROTATION_RESERVE <= recordLimit(store.sectorBytes, store.sectorCount[store.head]);
 }
 
+/** Writes this boot's id at the head unless persisted; false when the head has no room for it and a reading. */
+function bootAtHead(store: Store): boolean {
+  if (store.bootPersisted) return true;
+  const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
+  if (!fits(store, boot.length + MAX_FIXED_RECORD)) return false;
+  store.writeRecord(boot);
+  store.bootPersisted = 1;
+  return true;
+}
+
 /** Writes this boot's id unless persisted: at the head when it has room for it and a reading, else by a rotation. */
 function ensureBoot(store: Store): void {
-  if (store.bootPersisted) return;
-  const boot = encodeMeta(M_BOOT, store.bootId, 0, 0, store.zeros);
-  if (fits(store, boot.length + MAX_FIXED_RECORD)) {
-    store.writeRecord(boot);
-    store.bootPersisted = 1;
-  } else rotate(store);
+  if (!bootAtHead(store)) rotate(store);
+}
+
+/**
+ * The record of a clock anchor, checked.
+ * @throws Error on an invalid anchor, or when the store is read-only or not mounted.
+ */
+function anchorRecord(store: Store, anchor: Anchor): Uint8Array {
+  store.requireMounted();
+  if (store.readOnly) throw new Error("store is read-only");
+  if (!anchor || typeof anchor !== "object") throw new Error("anchor must be {bootId, uptimeMs, epochMs}");
+  const bootId = checkInt(anchor.bootId, 0, 0xffffffff, "anchor.bootId");
+  const up = checkMs(anchor.uptimeMs, "anchor.uptimeMs");
+  const epoch = checkMs(anchor.epochMs, "anchor.epochMs");
+  return encodeMeta(anchor.coarse ? M_ANCHOR_COARSE : M_ANCHOR, bootId, up, epoch, store.zeros);
+}
+
+/** Writes an anchor record at the head, the sector flagged as holding anchors before the record is. */
+function writeAnchorRecord(store: Store, rec: Uint8Array): void {
+  const h = store.head;
+  if (!store.sectorAnchored[h]) {
+    setFlag(store, h, FLAG_HAS_ANCHOR);
+    store.sectorAnchored[h] = 1;
+  }
+  store.writeRecord(rec);
 }
 
 /**
@@ -551,24 +580,24 @@ function ensureBoot(store: Store): void {
  * @throws Error on an invalid anchor.
  */
 function appendAnchor(store: Store, anchor: Anchor): void {
-  store.requireMounted();
-  if (store.readOnly) throw new Error("store is read-only");
-  if (!anchor || typeof anchor !== "object") throw new Error("anchor must be {bootId, uptimeMs, epochMs}");
-  const a: Anchor = {
-    bootId: checkInt(anchor.bootId, 0, 0xffffffff, "anchor.bootId"),
-    uptimeMs: checkMs(anchor.uptimeMs, "anchor.uptimeMs"),
-    epochMs: checkMs(anchor.epochMs, "anchor.epochMs"),
-  };
-  if (anchor.coarse) a.coarse = true;
-  const rec = encodeMeta(a.coarse ? M_ANCHOR_COARSE : M_ANCHOR, a.bootId, a.uptimeMs, a.epochMs, store.zeros);
+  const rec = anchorRecord(store, anchor);
   ensureBoot(store);
   if (!fits(store, rec.length)) rotate(store);
-  const h = store.head;
-  if (!store.sectorAnchored[h]) {
-    setFlag(store, h, FLAG_HAS_ANCHOR);
-    store.sectorAnchored[h] = 1;
-  }
-  store.writeRecord(rec);
+  writeAnchorRecord(store, rec);
+}
+
+/**
+ * The anchor part's {@link appendAnchor}: at the head when this boot's id (written first if
+ * need be) and the record fit there (the common case, an SNTP round's anchor); false, with
+ * nothing written, when it needs a rotation: the caller then uses the store part's. Apart because an anchor is written while an SNTP round is alive:
+ * on the 1,600-JsVar build the round and the whole store part do not fit at once (docs/memory.md).
+ * @throws Error as appendAnchor.
+ */
+function appendAnchorAtHead(store: Store, anchor: Anchor): boolean {
+  const rec = anchorRecord(store, anchor);
+  if (!bootAtHead(store) || !fits(store, rec.length)) return false;
+  writeAnchorRecord(store, rec);
+  return true;
 }
 
 /**
@@ -689,17 +718,23 @@ export const MAINTENANCE = {
   countDrop: countDrop,
 };
 
+/** The anchor part: an anchor written at the head when no rotation is needed. */
+export const ANCHOR = { appendAnchor: appendAnchorAtHead };
+
 /** What the store calls at boot and to reconfigure (`StoreOptions.boot`): apart, so that a rotation does not load mount's code. */
 export const BOOT = { configure: configure, mount: mount };
 
 export type StoreMaintenance = typeof MAINTENANCE;
 export type StoreBoot = typeof BOOT;
+export type StoreAnchor = typeof ANCHOR;
 
 /** Store options where the code may be left out: this module is then used. */
 export type LocalStoreOptions = Omit<StoreOptions, "code"> & { code?: StoreCode };
 
 /** This module as the store's code. */
-const LOCAL_CODE = { load: (name: string) => (name === "store" ? MAINTENANCE : name === "read" ? READ : BOOT) } as StoreCode;
+const LOCAL_CODE = {
+  load: (name: string) => (name === "store" ? MAINTENANCE : name === "read" ? READ : name === "anchor" ? ANCHOR : BOOT),
+} as StoreCode;
 
 /**
  * Creates and mounts a store whose code is this module unless given (Node, tests, the host

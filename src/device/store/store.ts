@@ -24,7 +24,7 @@ import {
   type ZeroBits,
 } from "./format.ts";
 import { EPOCH, KIND_TYPES, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeReadingAt } from "./record.ts";
-import type { StoreBoot, StoreMaintenance } from "./maintenance.ts";
+import type { StoreAnchor, StoreBoot, StoreMaintenance } from "./maintenance.ts";
 import type { StoreRead } from "./read.ts";
 
 /** `name` of the Error append/appendAnchor throw under policy "refuse" when every sector holds undelivered readings. */
@@ -87,6 +87,7 @@ export interface StoreCode {
   load(name: "store"): StoreMaintenance;
   load(name: "mount"): StoreBoot;
   load(name: "read"): StoreRead;
+  load(name: "anchor"): StoreAnchor;
 }
 
 export const FREE = 0;
@@ -294,7 +295,9 @@ export class Store implements ReadingStore {
    * @throws Error on an invalid anchor.
    */
   appendAnchor(anchor: Anchor): void {
-    this.code.load("store").appendAnchor(this, anchor);
+    // The anchor part is let go before the store part loads (when it must rotate): the two are not
+    // held at once.
+    if (!this.code.load("anchor").appendAnchor(this, anchor)) this.code.load("store").appendAnchor(this, anchor);
   }
 
   /**

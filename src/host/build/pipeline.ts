@@ -118,6 +118,7 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "store", entry: join(ROOT, "src", "device", "parts", "store.ts") },
   { name: "mount", entry: join(ROOT, "src", "device", "parts", "mount.ts") },
   { name: "read", entry: join(ROOT, "src", "device", "parts", "read.ts") },
+  { name: "anchor", entry: join(ROOT, "src", "device", "parts", "anchor.ts") },
 ];
 
 /** One built part. */
