@@ -130,6 +130,9 @@ export function sweepParts(hal: Hal, files: () => string): void {
       const c = f.charCodeAt(j);
       part = j < dot ? c >= 97 && c <= 122 : j === dot || (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
     }
-    if (part && mine.indexOf(" " + f + " ") < 0) hal.storage.erase(f);
+    // Checked against the end: Espruino 2v29's String.indexOf also answers where only the
+    // needle's start (" ") meets the haystack's end (" "), so every file looked like its own.
+    const at = part ? mine.indexOf(" " + f + " ") : -1;
+    if (part && (at < 0 || at + f.length + 2 > mine.length)) hal.storage.erase(f);
   }
 }

@@ -222,14 +222,15 @@ export class Device {
     };
     const uptime = () => (world.trueMs - this.bootTrueMs) * this.rate;
     const now = () => uptime() + this.stepMs;
-    const timer = (fn: () => void, ms: number, repeat: boolean) => {
+    // Extra arguments are passed to `fn`, as Espruino's setTimeout/setInterval do (Hal's a, b).
+    const timer = (fn: (a?: unknown, b?: unknown) => void, ms: number, repeat: boolean, a?: unknown, b?: unknown) => {
       const handle = { ev: undefined as Event | undefined };
       const arm = () => {
         handle.ev = world.schedule(
           world.trueMs + Math.max(0, ms) / this.rate,
           () => {
             if (repeat) arm();
-            fn();
+            fn(a, b);
           },
           this,
         );
@@ -291,9 +292,9 @@ export class Device {
       setTime: (epochMs: number) => {
         this.stepMs += epochMs - now();
       },
-      setTimeout: (fn, ms) => timer(fn, ms, false),
+      setTimeout: (fn, ms, a, b) => timer(fn, ms, false, a, b),
       clearTimeout: cancel,
-      setInterval: (fn, ms) => timer(fn, ms, true),
+      setInterval: (fn, ms, a, b) => timer(fn, ms, true, a, b),
       clearInterval: cancel,
       crc32: () => unavailable("crc32"),
       zeroBits: () => unavailable("zeroBits"),

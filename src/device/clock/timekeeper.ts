@@ -154,10 +154,11 @@ export class TimeKeeper {
   _overflowReadings: number;
 
   /**
-   * Writes anchor `a` to the log (addAnchor's task); a failure is kept for the status, and the
-   * anchor still serves this boot. Static and resident, and run as a timer with its arguments: the
-   * task holds neither the SNTP part nor the round that gave the anchor, which on the 1,600-JsVar
-   * build do not fit beside the store code that writes it (docs/memory.md).
+   * Writes anchor `a` to the log; a failure is kept for the status, and the anchor still serves
+   * this boot. An SNTP round's anchor is written by a timer of this function with its arguments:
+   * static and resident, the task holds neither the SNTP part nor the round that gave the anchor,
+   * which on the 1,600-JsVar build do not fit beside the store code that writes it
+   * (docs/memory.md).
    */
   static persist(k: TimeKeeper, a: Anchor): void {
     try {
@@ -293,7 +294,7 @@ export function acceptSntp(k: TimeKeeper, sample: ClockSample): void {
     k._lastError = "sync to implausible time " + sample.epochMs + " ignored";
     return;
   }
-  addAnchor(k, { bootId: k.bootId, uptimeMs: Math.round(sample.uptimeMs), epochMs: Math.round(sample.epochMs) });
+  addAnchor(k, { bootId: k.bootId, uptimeMs: Math.round(sample.uptimeMs), epochMs: Math.round(sample.epochMs) }, true);
   k._src = 2;
   k._lastOffsetMs = sample.offsetMs;
   k._lastSyncAt = Math.round(sample.epochMs);
@@ -357,8 +358,10 @@ export function applyHttpDate(k: TimeKeeper, header: string, parse: (header: str
   return true;
 }
 
-function addAnchor(k: TimeKeeper, a: Anchor): void {
+/** Adds anchor `a` to the book and writes it to the log: at once, or in a task of its own when `later` (an SNTP round's: TimeKeeper.persist). */
+function addAnchor(k: TimeKeeper, a: Anchor, later?: boolean): void {
+  if (later) k._hal.setTimeout(TimeKeeper.persist, 0, k, a);
+  else TimeKeeper.persist(k, a);
   k._book.add(a);
   k._cache = undefined;
-  k._hal.setTimeout(TimeKeeper.persist, 0, k, a);
 }

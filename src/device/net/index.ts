@@ -175,8 +175,15 @@ export class Net implements Network {
     // WPA key gives. A string searched for "|reason|" (a RegExp object costs about three times
     // its JsVars), and here, not at module level: a literal in a function's code stays in flash
     // until the function runs.
-    const reasons = "|auth_fail|auth_failed|202|4way_handshake_timeout|15|handshake_timeout|204|802_1x_auth_failed|23|";
-    if (reasons.indexOf("|" + why.toLowerCase() + "|") >= 0 || (msg !== undefined && reasons.indexOf("|" + msg.toLowerCase() + "|") >= 0)) {
+    // No trailing "|": Espruino 2v29's String.indexOf also answers where only the needle's start
+    // meets the haystack's end (docs/target-espruino.md), and every "|reason|" would match a
+    // final "|". A needle that fits whole in the string cannot be found past this one's end.
+    const reasons = "|auth_fail|auth_failed|202|4way_handshake_timeout|15|handshake_timeout|204|802_1x_auth_failed|23";
+    const refused = (r: string): boolean => {
+      const i = reasons.indexOf("|" + r + "|");
+      return i >= 0 && i + r.length + 2 <= reasons.length;
+    };
+    if (refused(why.toLowerCase()) || (msg !== undefined && refused(msg.toLowerCase()))) {
       this._error =
         'WiFi "' + this._config.ssid + '" rejected the password (' + (msg || why) + "): check wifi.password; retrying with backoff";
     } else this._error = undefined;

@@ -15,7 +15,9 @@ export function redactToken(text: string, token: string): string {
   const m = maskToken(token);
   let out = String(text);
   let i = out.indexOf(token);
-  while (i >= 0) {
+  // Checked against the end: Espruino 2v29's String.indexOf also answers where only the token's
+  // start meets the text's end (docs/target-espruino.md).
+  while (i >= 0 && i + token.length <= out.length) {
     out = out.substring(0, i) + m + out.substring(i + token.length);
     i = out.indexOf(token, i + m.length);
   }

@@ -31,7 +31,10 @@ export function replyMessage(body: string): string {
 }
 
 function has(s: string, part: string): boolean {
-  return s.indexOf(part) >= 0;
+  // Checked against the end: Espruino 2v29's String.indexOf also answers where only the start of
+  // `part` meets the end of `s` (docs/target-espruino.md).
+  const i = s.indexOf(part);
+  return i >= 0 && i + part.length <= s.length;
 }
 
 /**
