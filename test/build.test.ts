@@ -449,10 +449,47 @@ test("a part is stored as a function body: new Function(body)() gives its defaul
   );
 });
 
+test("module-level constants are written in where they are used; a reassigned one and a long repeated string stay variables", async (t) => {
+  const mod = join(work, "consts.ts");
+  writeFileSync(
+    mod,
+    `export const LIMIT = 32;
+export const NEG = -7;
+export const OFF = false;
+export const NAME = "spool.x";
+export const LONG = "${"x".repeat(60)}";
+export let counter = 0;
+export function bump(): number { counter += 1; return counter; }
+`,
+  );
+  const code = await lower(`import { LIMIT, NEG, OFF, NAME, LONG, bump } from ${JSON.stringify(mod)};
+const o = { NAME };
+print(JSON.stringify([LIMIT * 2, NEG - 1, OFF ? "on" : "off", o, LONG.length, LONG.charAt(1), LONG + LONG, bump(), bump()]));`);
+  t.deepEqual(runInVm(code), [JSON.stringify([64, -8, "off", { NAME: "spool.x" }, 60, "x", "x".repeat(120), 1, 2])]);
+  const ast = acorn.parse(code, { ecmaVersion: 2020 }) as any;
+  const literals: string[] = [];
+  for (const s of ast.body)
+    if (s.type === "VariableDeclaration")
+      for (const d of s.declarations)
+        if (d.init?.type === "Literal" || d.init?.type === "UnaryExpression") literals.push(code.slice(d.init.start, d.init.end));
+  t.false(literals.includes("32") || literals.includes("-7") || literals.includes('"spool.x"'), `still variables: ${literals.join(" ")}`);
+  t.true(literals.includes("0"), "the counter, assigned again, stays a variable");
+  t.true(
+    literals.some((l) => l.length > 60),
+    "a long string used four times stays a variable",
+  );
+  // A part inlines its own copy of a constant too.
+  const part = join(work, "part-consts.ts");
+  writeFileSync(part, `import { LIMIT } from ${JSON.stringify(mod)};\nexport default { twice: (x: number) => x * LIMIT * 2 };\n`);
+  const r = await build({ board: "linux", entry: bannerEntry(), parts: [{ name: "demo", entry: part }], write: false });
+  t.is(new Function(r.parts[0].code)().twice(1), 64);
+  t.false(/var [\w$]+=32\b/.test(r.parts[0].code), r.parts[0].code);
+});
+
 test("the firmware's module level is global, each name prefixed, and runs as before", async (t) => {
   const r = await build({ board: "esp8266", write: false });
   const ast = acorn.parse(r.code, { ecmaVersion: 2020 }) as any;
-  t.true(ast.body.length > 50, "statements at the top, not one wrapper call");
+  t.true(ast.body.length > 20, "statements at the top, not one wrapper call");
   const names: string[] = [];
   for (const s of ast.body) {
     if (s.type === "FunctionDeclaration" || s.type === "ClassDeclaration") names.push(s.id.name);

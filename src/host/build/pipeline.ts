@@ -26,6 +26,7 @@ import { loadBoard, type BoardProfile } from "../boards.ts";
 import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
 import { MANGLE_ALL, MANGLE_SEED } from "./mangle.ts";
+import { inlineConstants } from "./constants.ts";
 import {
   bindingKey,
   bundleLoadOrder,
@@ -394,6 +395,7 @@ async function compile(o: {
     // become index access and concat, not Symbol.iterator / Array.from helpers.
     assumptions: { iterableIsArray: true, arrayLikeIsIterable: false, ignoreFunctionLength: true, objectRestNoSymbols: true },
     plugins: [
+      inlineConstants(),
       o.part
         ? linkToBundle({
             table: o.link.table,
