@@ -27,6 +27,7 @@ import { checkBundle, formatViolation, type Violation } from "./gate.ts";
 import { chainMapper } from "./sourcemap.ts";
 import { MANGLE_ALL, MANGLE_SEED } from "./mangle.ts";
 import { inlineConstants } from "./constants.ts";
+import { paramsFromArguments } from "./params.ts";
 import {
   bindingKey,
   bundleLoadOrder,
@@ -411,6 +412,7 @@ async function compile(o: {
       pluginExponent,
       pluginBlockScoping,
       unnameSelfNamedClasses,
+      ...(o.part ? [] : [paramsFromArguments()]),
       ...(o.ramCode ? [] : [dropRamDirectives]),
     ],
   });

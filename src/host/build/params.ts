@@ -1,0 +1,87 @@
+/**
+ * Parameters read from `arguments` instead of declared, for functions that are rarely running.
+ *
+ * Espruino keeps each declared parameter as a child of the function itself (a name JsVar), for
+ * as long as the function exists: a module-level function, a class method or a part's function
+ * costs one JsVar per parameter at rest, whether or not it is ever called (docs/memory.md, "What
+ * costs JsVars"). Read from `arguments` at the top of the body, the same names exist only while
+ * the function runs: a call then costs the `arguments` array too (one JsVar and one per
+ * argument) and a little time, so functions on a hot path keep their parameters. A hot function
+ * says so with the `"ram"` directive (Espruino's own hint to copy it into RAM; the build drops
+ * it on boards that do not want it, after this pass) or with `"hot"`, which only this pass
+ * reads.
+ *
+ * Arrow functions are left alone: in JavaScript they see their caller's `arguments`, in Espruino
+ * their own. Setters must keep their one parameter.
+ */
+import type { NodePath, PluginObj } from "@babel/core";
+import * as t from "@babel/types";
+
+/** Directives that keep a function's parameters declared. */
+const HOT_DIRECTIVES = ["ram", "hot"];
+
+/** What the pass did, for the build report and tests. */
+export interface ParamsReport {
+  /** Functions rewritten, and the parameters they no longer declare. */
+  functions: number;
+  params: number;
+}
+
+function isHot(body: t.BlockStatement): boolean {
+  return body.directives.some((d) => HOT_DIRECTIVES.includes(d.value.value));
+}
+
+function rewrite(path: NodePath<t.Function>, hot: boolean, report: ParamsReport): void {
+  const node = path.node;
+  if (node.body.type === "BlockStatement") node.body.directives = node.body.directives.filter((d) => d.value.value !== "hot");
+  if (hot) return;
+  if (node.type === "ArrowFunctionExpression" || node.generator || node.async) return;
+  if ((node.type === "ClassMethod" || node.type === "ObjectMethod") && (node.kind === "set" || node.kind === "get")) return;
+  const params = node.params;
+  if (!params.length || !params.every((p) => p.type === "Identifier")) return;
+  const body = node.body;
+  if (body.type !== "BlockStatement") return;
+  const names = params as t.Identifier[];
+  const args = t.identifier("arguments");
+  const decls =
+    names.length === 1
+      ? [t.variableDeclarator(t.identifier(names[0].name), t.memberExpression(args, t.numericLiteral(0), true))]
+      : (() => {
+          const all = path.scope.generateUidIdentifier("a");
+          return [
+            t.variableDeclarator(all, args),
+            ...names.map((p, i) =>
+              t.variableDeclarator(t.identifier(p.name), t.memberExpression(t.identifier(all.name), t.numericLiteral(i), true)),
+            ),
+          ];
+        })();
+  node.params = [];
+  body.body.unshift(t.variableDeclaration("var", decls));
+  report.functions++;
+  report.params += names.length;
+}
+
+/**
+ * Babel plugin, run after the parameters are lowered (defaults and rests are then plain
+ * identifiers read from `arguments` already): each function that is not an arrow, a getter or
+ * setter, or marked hot, declares no parameter and reads each from `arguments` instead.
+ */
+export function paramsFromArguments(report: ParamsReport = { functions: 0, params: 0 }): () => PluginObj {
+  return () => {
+    // Read on the way in: the "ram" directive may be dropped before the way out.
+    const hot = new WeakSet<t.Node>();
+    return {
+      visitor: {
+        Function: {
+          enter(path) {
+            const body = path.node.body;
+            if (body.type === "BlockStatement" && isHot(body)) hot.add(path.node);
+          },
+          exit(path) {
+            rewrite(path, hot.has(path.node), report);
+          },
+        },
+      },
+    };
+  };
+}
