@@ -449,6 +449,53 @@ test("a part is stored as a function body: new Function(body)() gives its defaul
   );
 });
 
+/** Functions that read `arguments` themselves (not through an arrow's own), each with the chain of functions around it. */
+function argumentReaders(code: string): Array<{ at: number; outer: number[] }> {
+  const ast = acorn.parse(code, { ecmaVersion: 2020, allowReturnOutsideFunction: true }) as any;
+  const out: Array<{ at: number; outer: number[] }> = [];
+  walk.fullAncestor(ast, (n: any, _s: unknown, ancestors: any[]) => {
+    if (n.type !== "Identifier" || n.name !== "arguments") return;
+    const fns = ancestors.filter(
+      (a) => a.type === "FunctionDeclaration" || a.type === "FunctionExpression" || a.type === "ArrowFunctionExpression",
+    );
+    if (!fns.length) return;
+    const own = fns[fns.length - 1];
+    out.push({ at: own.start, outer: fns.slice(0, -1).map((f) => f.start) });
+  });
+  return out;
+}
+
+const NESTED_ARGUMENTS = `function outer(a: number, b: number) {
+  function inner(x: number, y: number) { return x * 10 + y; }
+  const f = function (p: number, q = 2) { return p - q; };
+  return [inner(7, 8), f(5), f(5, 1), a, b, inner(a, b)];
+}
+class C { v: number; constructor(v: number) { function chk(n: number, lo: number, hi: number) { return n < lo ? lo : n > hi ? hi : n; } this.v = chk(v, 0, 10); } }
+print(JSON.stringify([outer(1, 2), new C(12).v, new C(-3).v]));`;
+
+test("no function that reads arguments is nested in another that reads them (Espruino gives the inner one the outer one's)", async (t) => {
+  const code = await lower(NESTED_ARGUMENTS);
+  t.deepEqual(runInVm(code), [JSON.stringify([[78, 3, 4, 1, 2, 12], 10, 0])]);
+  const r = await build({ board: "linux", write: false });
+  for (const c of [code, r.code, ...r.parts.map((p) => p.code)]) {
+    const readers = argumentReaders(c);
+    t.true(readers.length > 0);
+    const starts = new Set(readers.map((x) => x.at));
+    const nested = readers.filter((x) => x.outer.some((o) => starts.has(o)));
+    t.deepEqual(nested, [], "a function reading arguments inside another that does");
+  }
+});
+
+if (!ESPRUINO) test.skip(`nested functions' arguments on the real Espruino: ${targetSkipReason()}`, () => undefined);
+
+(ESPRUINO ? test : test.skip)("nested functions read their own parameters on the real Espruino, as in Node", async (t) => {
+  const code = await lower(NESTED_ARGUMENTS);
+  const dir = mkdtempSync(join(tmpdir(), "spool-esp-"));
+  writeFileSync(join(dir, "nested.js"), code);
+  const out = execFileSync(ESPRUINO!, ["nested.js"], { cwd: dir, timeout: 10000, encoding: "utf8" });
+  t.true(out.includes(runInVm(code)[0]), out);
+});
+
 test("module-level constants are written in where they are used; a reassigned one and a long repeated string stay variables", async (t) => {
   const mod = join(work, "consts.ts");
   writeFileSync(

@@ -31,16 +31,17 @@ function isHot(body: t.BlockStatement): boolean {
   return body.directives.some((d) => HOT_DIRECTIVES.includes(d.value.value));
 }
 
-function rewrite(path: NodePath<t.Function>, hot: boolean, report: ParamsReport): void {
+/** Rewrites `path` unless `keep`; whether it did. */
+function rewrite(path: NodePath<t.Function>, keep: boolean, report: ParamsReport): boolean {
   const node = path.node;
   if (node.body.type === "BlockStatement") node.body.directives = node.body.directives.filter((d) => d.value.value !== "hot");
-  if (hot) return;
-  if (node.type === "ArrowFunctionExpression" || node.generator || node.async) return;
-  if ((node.type === "ClassMethod" || node.type === "ObjectMethod") && (node.kind === "set" || node.kind === "get")) return;
+  if (keep) return false;
+  if (node.type === "ArrowFunctionExpression" || node.generator || node.async) return false;
+  if ((node.type === "ClassMethod" || node.type === "ObjectMethod") && (node.kind === "set" || node.kind === "get")) return false;
   const params = node.params;
-  if (!params.length || !params.every((p) => p.type === "Identifier")) return;
+  if (!params.length || !params.every((p) => p.type === "Identifier")) return false;
   const body = node.body;
-  if (body.type !== "BlockStatement") return;
+  if (body.type !== "BlockStatement") return false;
   const names = params as t.Identifier[];
   const args = t.identifier("arguments");
   const decls =
@@ -59,12 +60,20 @@ function rewrite(path: NodePath<t.Function>, hot: boolean, report: ParamsReport)
   body.body.unshift(t.variableDeclaration("var", decls));
   report.functions++;
   report.params += names.length;
+  return true;
 }
 
 /**
- * Babel plugin, run after the parameters are lowered (defaults and rests are then plain
- * identifiers read from `arguments` already): each function that is not an arrow, a getter or
- * setter, or marked hot, declares no parameter and reads each from `arguments` instead.
+ * Babel plugin: each function that is not an arrow, a getter or setter, or marked hot, declares
+ * no parameter and reads each from `arguments` instead, decided on the way out of the program,
+ * once the parameters are lowered (defaults and rests read `arguments` already).
+ *
+ * Espruino caches `arguments` in the running function's scope the first time it is read, and a
+ * function nested inside looks names up through that scope before its own `arguments`: once the
+ * outer function has read it, the inner one gets the outer one's (checked on 2v29,
+ * docs/target-espruino.md). So no function that reads `arguments` may be nested in another that
+ * does: of such a chain only the outermost is rewritten, and none around or inside a function
+ * that reads `arguments` of its own accord.
  */
 export function paramsFromArguments(report: ParamsReport = { functions: 0, params: 0 }): () => PluginObj {
   return () => {
@@ -72,13 +81,32 @@ export function paramsFromArguments(report: ParamsReport = { functions: 0, param
     const hot = new WeakSet<t.Node>();
     return {
       visitor: {
-        Function: {
-          enter(path) {
-            const body = path.node.body;
-            if (body.type === "BlockStatement" && isHot(body)) hot.add(path.node);
-          },
-          exit(path) {
-            rewrite(path, hot.has(path.node), report);
+        Function(path) {
+          const body = path.node.body;
+          if (body.type === "BlockStatement" && isHot(body)) hot.add(path.node);
+        },
+        Program: {
+          exit(program) {
+            const reads = new WeakSet<t.Node>();
+            const readsInside = new WeakSet<t.Node>();
+            program.traverse({
+              Identifier(id) {
+                if (id.node.name !== "arguments" || !id.isReferencedIdentifier()) return;
+                const own = id.getFunctionParent();
+                if (!own) return;
+                reads.add(own.node);
+                for (let p = own.parentPath?.getFunctionParent(); p; p = p.parentPath?.getFunctionParent()) readsInside.add(p.node);
+              },
+            });
+            const rewritten = new WeakSet<t.Node>();
+            program.traverse({
+              Function(path) {
+                const node = path.node;
+                const blocked =
+                  readsInside.has(node) || !!path.findParent((p) => p.isFunction() && (reads.has(p.node) || rewritten.has(p.node)));
+                if (rewrite(path, hot.has(node) || blocked, report)) rewritten.add(node);
+              },
+            });
           },
         },
       },

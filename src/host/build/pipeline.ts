@@ -412,7 +412,7 @@ async function compile(o: {
       pluginExponent,
       pluginBlockScoping,
       unnameSelfNamedClasses,
-      ...(o.part ? [] : [paramsFromArguments()]),
+      paramsFromArguments(),
       ...(o.ramCode ? [] : [dropRamDirectives]),
     ],
   });
