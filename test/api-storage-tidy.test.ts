@@ -158,11 +158,16 @@ test("linux in the simulated Espruino: Storage is never empty; trash past half t
   sim.reboot();
   t.false(sim.output().includes("Storage is corrupt."));
   t.is(sim.repl(`spool.status().queue.pending`), "=2", "the ring survived the reboot");
-  // Trash well past half of the usable bytes: the boot says so, and leaves it.
-  sim.storage.write("junk", binaryBytes("a".repeat(60000)));
-  sim.storage.write("junk", binaryBytes("b".repeat(60000)));
+  // Trash past half of the usable bytes, sized from what the firmware holds so that both
+  // writes stay below the raw region (Storage itself does not know where that starts): the
+  // boot says so, and leaves it.
+  const held = sim.storage.getStats();
+  const junk = Math.ceil((usableBytes(linux) * COMPACT_AT - held.fileBytes - held.trashBytes) / 2) + 2048;
+  sim.storage.write("junk", binaryBytes("a".repeat(junk)));
+  sim.storage.write("junk", binaryBytes("b".repeat(junk)));
   const st = sim.storage.getStats();
   t.true(st.fileBytes + st.trashBytes > usableBytes(linux) * COMPACT_AT);
+  t.true(st.fileBytes + st.trashBytes < usableBytes(linux), "the junk stays below the raw region");
   sim.reboot();
   t.is(sim.storage.getStats().trashBytes, st.trashBytes, "not compacted at boot");
   t.regex(sim.output().join("\n"), /B of trash; spool flash compacts it/);
