@@ -533,15 +533,16 @@ print(JSON.stringify([LIMIT * 2, NEG - 1, OFF ? "on" : "off", o, LONG.length, LO
   t.false(/var [\w$]+=32\b/.test(r.parts[0].code), r.parts[0].code);
 });
 
-test("a function's parameters are read from arguments unless it is hot; arrows and setters keep theirs", async (t) => {
+test("a function's parameters are read from arguments unless it is hot or makes functions; arrows and setters keep theirs", async (t) => {
   const code = await lower(`function add(a: number, b: number, c = 4) { return a + b + c; }
 function hot(a: number, b: number) { "hot"; return a * b; }
+function maker(a: number, b: number) { return function () { return a + b; }; }
 function one(s: string) { return s + "!"; }
 class K { private v = 0; constructor(v: number) { this.v = v; } plus(n: number) { return this.v + n; } set w(x: number) { this.v = x; } get w() { return this.v; } }
 const arrow = (x: number, y: number) => x - y;
 const k = new K(5); k.w = 7;
-print(JSON.stringify([add(1, 2), add(1, 2, 3), hot(3, 4), one("a"), k.plus(1), k.w, arrow(9, 2), add.length]));`);
-  t.deepEqual(runInVm(code), [JSON.stringify([7, 6, 12, "a!", 8, 7, 7, 0])]);
+print(JSON.stringify([add(1, 2), add(1, 2, 3), hot(3, 4), one("a"), k.plus(1), k.w, arrow(9, 2), add.length, maker(2, 3)()]));`);
+  t.deepEqual(runInVm(code), [JSON.stringify([7, 6, 12, "a!", 8, 7, 7, 0, 5])]);
   const ast = acorn.parse(code, { ecmaVersion: 2020 }) as any;
   const declared: number[] = [];
   let arrows = 0;
@@ -556,8 +557,8 @@ print(JSON.stringify([add(1, 2), add(1, 2, 3), hot(3, 4), one("a"), k.plus(1), k
   });
   t.deepEqual(
     declared.filter((p) => p > 0),
-    [2],
-    "only the hot function declares parameters",
+    [2, 2],
+    "only the hot function and the one whose closure keeps its scope declare parameters",
   );
   t.is(arrows, 1, "the arrow keeps its parameters");
   t.is(setters, 1, "the setter keeps its parameter");

@@ -12,7 +12,10 @@
  * reads.
  *
  * Arrow functions are left alone: in JavaScript they see their caller's `arguments`, in Espruino
- * their own. Setters must keep their one parameter.
+ * their own. Setters must keep their one parameter. A function that makes functions keeps its
+ * parameters: a closure that outlives the call keeps the call's scope, where Espruino holds each
+ * argument anyway (an unnamed entry for one no parameter names) and the `arguments` array once
+ * read, so there the rewrite would add JsVars, not save them (createSpool's options: about 40).
  */
 import type { NodePath, PluginObj } from "@babel/core";
 import * as t from "@babel/types";
@@ -98,12 +101,23 @@ export function paramsFromArguments(report: ParamsReport = { functions: 0, param
                 for (let p = own.parentPath?.getFunctionParent(); p; p = p.parentPath?.getFunctionParent()) readsInside.add(p.node);
               },
             });
+            // A function that makes functions keeps its parameters: a closure keeps the call's
+            // scope, where Espruino holds every argument (as an unnamed entry when no parameter
+            // names it) and, once read, the arguments array besides.
+            const encloses = new WeakSet<t.Node>();
+            program.traverse({
+              Function(path) {
+                const outer = path.parentPath.getFunctionParent();
+                if (outer) encloses.add(outer.node);
+              },
+            });
             const rewritten = new WeakSet<t.Node>();
             program.traverse({
               Function(path) {
                 const node = path.node;
                 const blocked =
-                  readsInside.has(node) || !!path.findParent((p) => p.isFunction() && (reads.has(p.node) || rewritten.has(p.node)));
+                  readsInside.has(node) ||
+                  encloses.has(node) || !!path.findParent((p) => p.isFunction() && (reads.has(p.node) || rewritten.has(p.node)));
                 if (rewrite(path, hot.has(node) || blocked, report)) rewritten.add(node);
               },
             });
