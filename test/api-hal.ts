@@ -141,7 +141,7 @@ export function bootHal(dev: Device, opts: { epochMs?: number } = {}): TestHal {
       live.delete(box.task!);
       box.task = undefined;
     },
-    crc32: (d) => crc32(d) >>> 0,
+    crc32: (d) => crc32(typeof d === "string" ? binaryBytes(d) : d) >>> 0,
     zeroBits,
     bytesToString: (d) => bytesBinary(d),
     stringToBytes: (s) => binaryBytes(s),

@@ -146,8 +146,11 @@ export interface Hal {
   /** Calls `fn(a, b)` every `ms` (the arguments as {@link Hal.setTimeout}'s). */
   setInterval(fn: (a?: any, b?: any) => void, ms: number, a?: unknown, b?: unknown): TimerId;
   clearInterval(id: TimerId): void;
-  /** CRC-32 (IEEE, as zlib) of bytes, native `E.CRC32`. */
-  crc32(data: Uint8Array): number;
+  /**
+   * CRC-32 (IEEE, as zlib) of bytes, or of a string's bytes (its UTF-8 for a Unicode one), native
+   * `E.CRC32`: a string needs no byte copy (of a Storage file's text, none at all).
+   */
+  crc32(data: Uint8Array | string): number;
   /** Number of 0 bits in `data`: the store's record check (natively, `E.mapInPlace` and `E.sum`). */
   zeroBits(data: Uint8Array): number;
   /** Bytes to a binary string (`E.toString`). */

@@ -14,6 +14,7 @@ import type { SetupPart } from "./parts/setup.ts";
 import type { CheckPart } from "./parts/check.ts";
 import type { ConfigPart } from "./parts/config.ts";
 import type { ApplyPart } from "./parts/apply.ts";
+import type { SavePart } from "./parts/save.ts";
 import type { ReportPart } from "./parts/report.ts";
 import type { UplinkPart } from "./parts/uplink.ts";
 import type { SntpPart } from "./parts/sntp.ts";
@@ -25,13 +26,15 @@ import type { AnchorPart } from "./parts/anchor.ts";
 
 /** What each part's default export is. */
 export interface PartTypes {
-  /** `spool.setup`, `spool.config`, `spool.sample`: the first loads the next three in turn. */
+  /** `spool.setup`: loads check, save and apply in turn. */
   setup: SetupPart;
   /** A configuration's validation: loaded only while a configuration is merged. */
   check: CheckPart;
-  /** The stored configuration: the boot's reading (and cache) of it, `spool.setup`'s storing. */
+  /** The stored configuration as a boot reads it (and its cache). */
   config: ConfigPart;
-  /** A new configuration applied to the running parts. */
+  /** `spool.setup`'s storing of the configuration it merged. */
+  save: SavePart;
+  /** A new configuration applied to the running parts; `spool.config` and `spool.sample`. */
   apply: ApplyPart;
   /** The printed report and erase's confirmation. */
   report: ReportPart;

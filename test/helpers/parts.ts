@@ -7,6 +7,7 @@ import setupPart from "../../src/device/parts/setup.ts";
 import checkPart from "../../src/device/parts/check.ts";
 import configPart from "../../src/device/parts/config.ts";
 import applyPart from "../../src/device/parts/apply.ts";
+import savePart from "../../src/device/parts/save.ts";
 import reportPart from "../../src/device/parts/report.ts";
 import uplinkPart from "../../src/device/parts/uplink.ts";
 import sntpPart from "../../src/device/parts/sntp.ts";
@@ -20,6 +21,7 @@ const PARTS: PartTypes = {
   setup: setupPart,
   check: checkPart,
   config: configPart,
+  save: savePart,
   apply: applyPart,
   report: reportPart,
   uplink: uplinkPart,

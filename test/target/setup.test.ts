@@ -32,10 +32,11 @@ run("setup merges, stores and caches on the device; an unknown field is refused 
       { pin: 1, type: "double", precision: "float32" },
       { pin: 2, type: "string" },
     ]);
-    // The boot cache, written in two pieces: its first line is the CRC of the rest.
+    // The boot cache, written in two pieces: its first line is the CRC of the second (the head,
+    // its newline included), whose `c` is the CRC of the third (the configuration's JSON).
     t.true(
       await dev.eval<boolean>(
-        '(function(){var f=require("Storage").read("spool.cfgc");var n=f.indexOf("\\n");return +f.substr(0,n)===(E.CRC32(E.toUint8Array(f.substr(n+1)))>>>0)&&f.substr(f.lastIndexOf("\\n")+1)===JSON.stringify(JSON.parse(f.substr(f.lastIndexOf("\\n")+1)));})()',
+        '(function(){var f=require("Storage").read("spool.cfgc");var n=f.indexOf("\\n"),m=f.indexOf("\\n",n+1),t=f.substr(m+1);return +f.substr(0,n)===(E.CRC32(E.toUint8Array(f.substring(n+1,m+1)))>>>0)&&JSON.parse(f.substring(n+1,m)).c===(E.CRC32(E.toUint8Array(t))>>>0)&&t===JSON.stringify(JSON.parse(t));})()',
         30_000,
       ),
     );

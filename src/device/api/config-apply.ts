@@ -3,7 +3,8 @@
  * the apply part (src/device/parts/apply.ts) for that step only, once the configuration is
  * stored and in force.
  */
-import { reconfigureStore } from "./store-open.ts";
+import { configureStore } from "../store/maintenance.ts";
+import { datastreamTable } from "./store-open.ts";
 import { configureClock } from "../clock/clock.ts";
 import { restartUplink } from "./uplink-restart.ts";
 import type { SpoolState } from "./spool-state.ts";
@@ -11,14 +12,17 @@ import { configSchedules } from "./config-schedules.ts";
 
 /**
  * Applies the configuration in force, just adopted, to the running parts whose sections are
- * among `changed` (the sections whose JSON changed: config.ts `mergeText`).
+ * among `changed` (the sections whose JSON changed: config.ts `mergeText`). The store takes a
+ * new policy or datastream table from the few functions of maintenance.ts this part carries, not
+ * from the mount part (about 147 JsVars loaded); it is not mounted again, which would start a
+ * new boot id under the clock's and the uplink's feet.
  */
 export function apply(S: SpoolState, changed: string[]): void {
   const cfg = S._config();
   // Array lookups: Espruino 2v29's String.indexOf also finds a needle that only starts at the
   // haystack's end (config.ts checkKeys).
   const was = (name: string): boolean => changed.indexOf(name) >= 0;
-  if (was("buffer") || was("datastreams")) reconfigureStore(S._store, cfg);
+  if (was("buffer") || was("datastreams")) configureStore(S._store, { policy: cfg.buffer.policy, datastreams: datastreamTable(cfg) });
   if (was("wifi")) {
     S._netConfig.ssid = cfg.wifi.ssid;
     S._netConfig.password = cfg.wifi.password;

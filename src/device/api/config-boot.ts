@@ -10,7 +10,7 @@ import { defaultConfig } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { CONFIG_SLOTS, IMPORT_FILE, readNewest, writeConfig } from "./config-store.ts";
 import type { ConfigSlot } from "./config-store.ts";
-import { CONFIG_CACHE, cachedConfig, slotHeads } from "./config-load.ts";
+import { CONFIG_CACHE, cachedConfig, slotHeads, textCrc } from "./config-load.ts";
 import type { BootConfig, CacheHead } from "./config-load.ts";
 import { footprint, makeRoom, usableBytes } from "./storage-tidy.ts";
 import { errorText } from "./error-text.ts";
@@ -30,7 +30,10 @@ function reason(e: any): string {
 export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object; key: string; parts: Parts }): BootConfig {
   const hal = o.hal;
   const board = o.board;
-  const mergeConfig = o.parts.load("check").mergeConfig;
+  const check = o.parts.load("check");
+  // config.ts mergeConfig, with the check part's mergeText: the part carries only that.
+  const mergeConfig = (input: any, current: SpoolConfig, b: DeviceBoard): SpoolConfig =>
+    JSON.parse(check.mergeText(input, JSON.stringify(current), () => b));
   let base = defaultConfig(board);
   if (o.defaults) base = mergeConfig(o.defaults, base, board);
   let cfg = base;
@@ -79,15 +82,13 @@ export function bootConfig(o: { hal: Hal; board: DeviceBoard; defaults?: object;
 export function writeConfigCache(o: { hal: Hal; usable: number; boot: Omit<BootConfig, "_cfg">; text: string }): void {
   const hal = o.hal;
   const b = o.boot;
-  const cached: CacheHead = { k: b._cfgKey, h: slotHeads(hal), b: b._slotBase, s: b._saved ? 1 : 0 };
+  const cached: CacheHead = { k: b._cfgKey, h: slotHeads(hal), b: b._slotBase, s: b._saved ? 1 : 0, c: textCrc(hal, o.text) };
   const head = JSON.stringify(cached) + "\n";
-  // The CRC of the head and the configuration from one byte array, and the file written in two
-  // pieces: no string of the whole file is made (each copy of it is about 50 JsVars on the
-  // small build's accounting). A cut between the pieces leaves a file whose CRC does not hold.
-  const bytes = new Uint8Array(head.length + o.text.length);
-  bytes.set(hal.stringToBytes(head));
-  bytes.set(hal.stringToBytes(o.text), head.length);
-  const first = hal.crc32(bytes) + "\n" + head;
+  // The CRCs of the head and of the configuration each of its own text, and the file written in
+  // two pieces: no string of the whole file and no byte copy is made (each copy of the text is
+  // about 50 JsVars on the small build's accounting). A cut between the pieces leaves a file
+  // whose configuration's CRC does not hold.
+  const first = textCrc(hal, head) + "\n" + head;
   const size = first.length + o.text.length;
   try {
     // The firmware may run this before the boot guards Storage writes (storage-tidy.ts).

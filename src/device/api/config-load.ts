@@ -49,10 +49,13 @@ export interface BootConfig {
 }
 
 /**
- * The second line of {@link CONFIG_CACHE}: the first is {@link textCrc} of everything after it,
- * the third the configuration's JSON.
+ * The second line of {@link CONFIG_CACHE}: the first is {@link textCrc} of this line (its
+ * newline included), the third the configuration's JSON, whose CRC is `c`. Two CRCs of texts as
+ * they are rather than one of the whole: no byte copy and no string of the whole file is made.
  */
 export interface CacheHead {
+  /** {@link textCrc} of the configuration's JSON (the third line). */
+  c: number;
   /** `_cfgKey`. */
   k: string;
   /** {@link slotHeads} when it was written. */
@@ -78,10 +81,10 @@ export function slotHeads(hal: Hal): string {
 
 /**
  * The CRC-32 of a text's bytes: the check of a configuration slot (config-store.ts) and of the
- * cache's text after its first line (a write cut short may still parse).
+ * cache's lines (a write cut short may still parse). Of the string itself: no byte copy.
  */
 export function textCrc(hal: Hal, body: string): number {
-  return hal.crc32(hal.stringToBytes(body));
+  return hal.crc32(body);
 }
 
 /** The cached configuration of this boot, or undefined when the config part must work it out. */
@@ -91,9 +94,11 @@ export function readCachedConfig(hal: Hal, key: string): BootConfig | undefined 
   const c = text.indexOf("\n");
   const nl = text.indexOf("\n", c + 1);
   try {
+    if (+text.substr(0, c) !== textCrc(hal, text.substring(c + 1, nl + 1))) return undefined;
     const head: CacheHead = JSON.parse(text.substring(c + 1, nl));
-    if (+text.substr(0, c) !== textCrc(hal, text.substr(c + 1)) || head.k !== key || head.h !== slotHeads(hal)) return undefined;
-    return { _cfg: JSON.parse(text.substr(nl + 1)), _saved: head.s ? head.b : undefined, _slotBase: head.b, _cfgKey: key };
+    const body = text.substr(nl + 1);
+    if (head.c !== textCrc(hal, body) || head.k !== key || head.h !== slotHeads(hal)) return undefined;
+    return { _cfg: JSON.parse(body), _saved: head.s ? head.b : undefined, _slotBase: head.b, _cfgKey: key };
   } catch (_e) {
     // Cut while it was written: the config part works it out again.
     return undefined;

@@ -1,13 +1,13 @@
 /**
- * `spool.setup`'s storing of a configuration it merged (spool-control.ts): loaded with the config
- * part (src/device/parts/config.ts) for that step only.
+ * `spool.setup`'s storing of a configuration it merged (spool-control.ts): loaded with the save
+ * part (src/device/parts/save.ts) for that step only.
  */
 import { writeConfig } from "./config-store.ts";
 import { writeConfigCache } from "./config-boot.ts";
 import { errorText } from "./error-text.ts";
 import { usableBytes } from "./storage-tidy.ts";
 import type { SpoolState } from "./spool-state.ts";
-import { CONFIG_CACHE, type CacheHead } from "./config-load.ts";
+import { CONFIG_CACHE } from "./config-load.ts";
 
 /**
  * Stores `text`, the JSON of the configuration `spool.setup` merged: into the next slot, then the
@@ -36,14 +36,15 @@ export function storeConfig(S: SpoolState, text: string, prev: string): void {
 /**
  * What the boot's cache (config-load.ts, its second line) is keyed by, or undefined without a
  * cache. A key from an older firmware only makes the next boot work the configuration out.
+ * Read as the text between `{"k":"` and the next quote (the key has none: part file names and a
+ * number), not parsed: a substring of a Storage file is a pointer into flash, where the parsed
+ * head (with the slot heads) was about 30 JsVars.
  */
 function cacheKey(S: SpoolState): string | undefined {
   const f = S._hal.storage.read(CONFIG_CACHE);
   if (f === undefined) return undefined;
-  const c = f.indexOf("\n");
-  try {
-    return (JSON.parse(f.substring(c + 1, f.indexOf("\n", c + 1))) as CacheHead).k;
-  } catch (_e) {
-    return undefined;
-  }
+  const at = f.indexOf("\n") + 1;
+  if (!at || f.substr(at, 6) !== '{"k":"') return undefined;
+  const end = f.indexOf('"', at + 6);
+  return end < 0 ? undefined : f.substring(at + 6, end);
 }

@@ -35,9 +35,9 @@ export interface StoredConfig extends ConfigSlot {
   text: string;
 }
 
-/** The contents of a slot file holding `text`. */
-export function encodeSlot(hal: Hal, seq: number, text: string): string {
-  return SEQ + seq + CRC + textCrc(hal, text) + BODY + text + "}";
+/** The head of a slot file holding `text`: the file is this, `text` and "}". */
+export function slotHead(hal: Hal, seq: number, text: string): string {
+  return SEQ + seq + CRC + textCrc(hal, text) + BODY;
 }
 
 /** A slot file's seq and config text, or undefined when it is torn, foreign or corrupt. */
@@ -77,13 +77,19 @@ export function writeConfig(o: { hal: Hal; usable: number; current: ConfigSlot |
   const cur = o.current;
   const slot = cur ? 1 - cur.slot : 0;
   const seq = cur ? cur.seq + 1 : 1;
-  makeRoom(hal.storage, o.usable, footprint(encodeSlot(hal, seq, o.text).length));
+  const head = slotHead(hal, seq, o.text);
+  const size = head.length + o.text.length + 1;
+  makeRoom(hal.storage, o.usable, footprint(size));
   // The boot's cached configuration (config-load.ts) goes first: a cut after the slot is written
   // must not leave a cache that still describes the slots before it.
   hal.storage.erase(CONFIG_CACHE);
   const name = CONFIG_SLOTS[slot];
-  // Made again rather than held: one copy of the text fewer while it is read back.
-  hal.storage.write(name, encodeSlot(hal, seq, o.text));
+  // In three pieces (the head, the text, "}"): no string of the whole file is made. A cut between
+  // them leaves a file that does not end with "}" (Storage keeps the rest 0xFF), which no boot
+  // takes (decodeSlot). The text is JSON.stringify's: ASCII, so its length is its bytes.
+  hal.storage.write(name, head, 0, size);
+  hal.storage.write(name, o.text, head.length);
+  hal.storage.write(name, "}", size - 1);
   // Checked as boot will read it (the CRC covers the bytes Storage keeps).
   const back = decodeSlot(hal, hal.storage.read(name));
   if (!back || back.seq !== seq) throw new Error(name + " did not read back as written");

@@ -1,6 +1,6 @@
 /**
- * `spool.setup` and `spool.sample`: loaded with the setup part for each call
- * (src/device/parts/setup.ts), working on the resident state (spool-state.ts).
+ * `spool.setup` (loaded with the setup part for each call, src/device/parts/setup.ts) and
+ * `spool.sample` (with the apply part), working on the resident state (spool-state.ts).
  */
 import { MIN_SAMPLE_MS, MAX_SAMPLE_MS, describe } from "./config.ts";
 import type { SampleHandle, SpoolState } from "./spool-state.ts";
@@ -9,20 +9,40 @@ import type { SpoolConfig } from "./config.ts";
 /**
  * `spool.setup`: validates, stores and applies (see the Spool interface). Each step's code is a
  * part of its own, loaded only for that step (docs/memory.md): the check part while the input is
- * merged, the config part while the result is stored, the apply part while it is applied. The
+ * merged, the save part while the result is stored, the apply part while it is applied. The
  * configuration in force is read as the text its file holds (on Espruino a pointer into flash,
- * not a copy), the merged one is held as JSON text, and the apply step gets only the names of
- * the sections that changed.
+ * not a copy), the merged one is held as JSON text until it is stored, and the apply step gets
+ * only the names of the sections that changed.
  */
 export function setup(S: SpoolState, input: object): void {
+  // A waiting SNTP round (its part, client and socket: about 154 JsVars on the 1,600-JsVar build)
+  // is abandoned while setup runs and started again after it: a round to an unanswering server
+  // waits seconds, and the steps' parts do not fit beside it on a small board.
+  const clock = S._clock;
+  const on = clock._running;
+  clock.stop();
+  try {
+    steps(S, input);
+  } catch (e) {
+    if (on) clock.start();
+    throw e;
+  }
+  if (on) clock.start();
+}
+
+/** {@link setup}'s steps, with no SNTP round alive. */
+function steps(S: SpoolState, input: object): void {
   // Storage is never compacted by Spool (storage-tidy.ts), so this text stays readable even once
   // its file is replaced: config-save.ts puts it back in force from it when a write fails.
-  const prev = S._cfg || S._cfgText() === undefined ? JSON.stringify(S._config()) : S._cfgText()!;
+  let prev: string | undefined = S._cfg || S._cfgText() === undefined ? JSON.stringify(S._config()) : S._cfgText()!;
   const changed: string[] = [];
-  const text = S._parts.load("check").mergeText(input, prev, S._boardOf, changed);
+  let text: string | undefined = S._parts.load("check").mergeText(input, prev, S._boardOf, changed);
   // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
-  if (!S._saved || changed.length) S._parts.load("config").storeConfig(S, text, prev);
+  if (!S._saved || changed.length) S._parts.load("save").storeConfig(S, text, prev);
+  prev = undefined;
   adopt(S, JSON.parse(text));
+  // The merged text (about 50 JsVars) is in its file now: not held while the apply part runs.
+  text = undefined;
   S._parts.load("apply").apply(S, changed);
 }
 

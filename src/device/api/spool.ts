@@ -379,9 +379,9 @@ export function createSpool(o: SpoolOptions): Spool {
 
   return {
     setup: (config) => S._parts.load("setup").setup(S, config),
-    config: () => S._parts.load("setup").maskConfig(S._config()),
+    config: () => S._parts.load("apply").maskConfig(S._config()),
     record: record,
-    sample: (pin, fn, everyMs) => S._parts.load("setup").sample(S, pin, fn, everyMs),
+    sample: (pin, fn, everyMs) => S._parts.load("apply").sample(S, pin, fn, everyMs),
     flush: () => {
       if (!S._running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
       const u = S._liveUplink(false);

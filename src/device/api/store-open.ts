@@ -60,11 +60,3 @@ export function openStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig
   guardStorageWrites(o.hal, usableBytes(o.board));
   return store;
 }
-
-/**
- * Applies a changed policy or datastream table to the mounted store. The store is not mounted
- * again: that would start a new boot id under the clock's and the uplink's feet.
- */
-export function reconfigureStore(store: Store, c: SpoolConfig): void {
-  store.code.load("mount").configure(store, { policy: c.buffer.policy, datastreams: datastreamTable(c) });
-}

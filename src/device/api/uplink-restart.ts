@@ -4,11 +4,17 @@
  */
 import type { SpoolState } from "./spool-state.ts";
 
-/** Drops the uplink and what it kept between instances; makes a new one while running. */
+/**
+ * Drops the uplink and what it kept between instances; while running, a new one is made in a
+ * task of its own, after the call that changed it has returned: `spool.setup` then has its
+ * steps' parts and the user's input dropped before the uplink part (about 470 JsVars while an
+ * uplink lives, docs/memory.md) is loaded. The task is the state's own method bound to it, not a
+ * function of this part, which would keep the part's code alive until the task runs.
+ */
 export function restartUplink(S: SpoolState): void {
   if (S._uplink) S._uplink.stop();
   S._uplink = undefined;
   S._store.held = undefined;
   S._uplinkKeep = {};
-  if (S._running) S._liveUplink(true);
+  if (S._running) S._hal.setTimeout(S._liveUplink.bind(S, true), 0);
 }

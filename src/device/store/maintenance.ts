@@ -721,6 +721,12 @@ export const MAINTENANCE = {
 /** The anchor part: an anchor written at the head when no rotation is needed. */
 export const ANCHOR = { appendAnchor: appendAnchorAtHead };
 
+/**
+ * `configure` alone, for `spool.setup`'s apply part (src/device/api/config-apply.ts): a part that
+ * imports it carries these few functions rather than loading the mount part (about 147 JsVars).
+ */
+export { configure as configureStore };
+
 /** What the store calls at boot and to reconfigure (`StoreOptions.boot`): apart, so that a rotation does not load mount's code. */
 export const BOOT = { configure: configure, mount: mount };
 

@@ -112,6 +112,7 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "setup", entry: join(ROOT, "src", "device", "parts", "setup.ts") },
   { name: "check", entry: join(ROOT, "src", "device", "parts", "check.ts") },
   { name: "config", entry: join(ROOT, "src", "device", "parts", "config.ts") },
+  { name: "save", entry: join(ROOT, "src", "device", "parts", "save.ts") },
   { name: "apply", entry: join(ROOT, "src", "device", "parts", "apply.ts") },
   { name: "report", entry: join(ROOT, "src", "device", "parts", "report.ts") },
   { name: "uplink", entry: join(ROOT, "src", "device", "parts", "uplink.ts") },

@@ -148,6 +148,27 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
   }
 }
 
+/** What the interpreter prints when a REPL line fails: a thrown error, or a memory error. */
+const LINE_FAILED = /^(Uncaught |OUT OF MEMORY|Execution Interrupted|New interpreter error)/;
+
+/**
+ * Types `line` at the REPL as it is, not inside {@link EspruinoProcess.eval}'s wrapper (a
+ * function, a try and the JSON of its result, which cost JsVars on a 1,600-JsVar build while the
+ * line runs), then waits until the REPL has run it and what it scheduled at once.
+ * @throws Error with the interpreter's lines when it printed an uncaught error or a memory error
+ * meanwhile.
+ */
+export async function replLine(dev: EspruinoProcess, line: string, timeoutMs = 30_000): Promise<void> {
+  const from = dev.lines.length;
+  dev.send(line);
+  // Answered once the line above has run (the REPL runs lines in order).
+  await dev.eval("0", timeoutMs);
+  const out = dev.lines.slice(from).filter((l) => !l.includes("\u0001EV:"));
+  if (out.some((l) => LINE_FAILED.test(l.trim()))) {
+    throw new Error(`on the device: ${line.length > 60 ? line.slice(0, 57) + "..." : line}:\n${out.join("\n")}`);
+  }
+}
+
 /** Longer than the firmware's check for a settled uplink (500 ms), with room for a loaded host. */
 const REST_SETTLE_MS = 1500;
 
@@ -164,7 +185,8 @@ export async function bootAtRest(o: {
 }): Promise<{ dev: EspruinoProcess; usage: number }> {
   const dev = await bootFirmware(o.binary, undefined, o.board);
   try {
-    await dev.eval(`spool.setup(${JSON.stringify(o.setup)})`, 30_000);
+    // A plain line: on the 1,600-JsVar build the eval wrapper's JsVars count while setup runs.
+    await replLine(dev, `spool.setup(${JSON.stringify(o.setup)})`);
     await until("the first SNTP sync", async () => (await dev.eval<boolean>("spool.status().clock.synced", 30_000)) === true, 20_000);
     // At rest: the first pass after the sync is over and the uplink, with nothing to send, has
     // been dropped (the firmware checks every 500 ms, src/device/api/spool.ts UPLINK_CHECK_MS).
