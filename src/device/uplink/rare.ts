@@ -11,6 +11,7 @@
 
 import { fullJitterMs } from "./backoff.ts";
 import { redactToken } from "./mask.ts";
+import { Q_EXHAUST, quota } from "./quota.ts";
 import type { ReplyAction } from "./reply.ts";
 import { TOKEN, setPhase } from "./state.ts";
 import type { Batch, Run } from "./state.ts";
@@ -173,7 +174,7 @@ export function rare(): RarePaths {
         if (k.window > k.maxPoints) k.window = k.maxPoints;
         schedule(u, 0);
       } else if (action === "quota") {
-        u._quota.exhaust(nowUtc(u));
+        quota(u._q, u._hal.storage, nowUtc(u), Q_EXHAUST);
         schedule(u, 0);
       } else if (action === "unknown") {
         isolationRefused(u, b);

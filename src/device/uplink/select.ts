@@ -6,6 +6,7 @@
 
 import type { LogRecord } from "../store/contract.ts";
 import { formatPoint } from "./json.ts";
+import { Q_REMAINING, quota } from "./quota.ts";
 import type { Batch, Run } from "./state.ts";
 
 /** Drops (too-old, bad-pin, unresolved-time) collected in one selection scan before they are applied. */
@@ -103,7 +104,7 @@ export function measure(u: Run, pick: LogRecord, now: number | undefined): Batch
   const k = u._k;
   const pin = pick.reading.pin;
   let limit = k.window < k.maxPoints ? k.window : k.maxPoints;
-  const left = u._quota.remaining(now);
+  const left = quota(u._q, u._hal.storage, now, Q_REMAINING);
   if (left < limit) limit = left;
   let end: number | undefined;
   const iso = u._iso;

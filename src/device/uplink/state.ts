@@ -9,7 +9,7 @@
 import type { HttpRequest } from "../hal.ts";
 import type { DropReason, LogCursor, LogPos } from "../store/contract.ts";
 import type { BackoffConfig } from "./backoff.ts";
-import type { Quota } from "./quota.ts";
+import type { QuotaState } from "./quota.ts";
 import type { Link, StampResolver, Target, TimeSync, Uplink, UplinkHal, UplinkKeep, UplinkStatus } from "./uplink.ts";
 import type { ReadingStore } from "../store/contract.ts";
 
@@ -98,7 +98,8 @@ export interface Run extends Uplink {
   _sntp: TimeSync | undefined;
   _onStatus: ((status: UplinkStatus) => void) | undefined;
   _k: UplinkKeep;
-  _quota: Quota;
+  /** The daily quota (quota.ts). */
+  _q: QuotaState;
   _home: Target;
   _piece: number;
   _delay: number;

@@ -10,7 +10,7 @@ import type { ReadingStore } from "../store/contract.ts";
 import { maskToken, redactToken } from "./mask.ts";
 import { classifyReply, errText, replyMessage } from "./reply.ts";
 import type { BackoffConfig } from "./backoff.ts";
-import { createQuota } from "./quota.ts";
+import { openQuota, quota, Q_ADD, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { measure, select } from "./select.ts";
 import { arm, finish, stream } from "./stream.ts";
@@ -309,7 +309,7 @@ export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): v
  */
 function msPerRequest(u: Run, now: number | undefined): number {
   if (now === undefined) return u._refill;
-  const left = u._quota.requestsLeft(now);
+  const left = quota(u._q, u._hal.storage, now, Q_REQUESTS_LEFT);
   // Ms to the next UTC day, over the requests left.
   return left > 0 ? ((Math.floor(now / DAY_MS) + 1) * DAY_MS - now) / left : DAY_MS;
 }
@@ -329,7 +329,7 @@ function bucket(u: Run): number {
  * in the state (the readings wait in flash meanwhile).
  */
 export function mayRequest(u: Run, now: number | undefined): boolean {
-  if (u._quota.requestsLeft(now) <= 0) {
+  if (quota(u._q, u._hal.storage, now, Q_REQUESTS_LEFT) <= 0) {
     rare().pauseForTheDay(u, now, "paused-requests");
     return false;
   }
@@ -364,7 +364,7 @@ function step(u: Run): void {
     k.waiting = 0;
   }
   const now = nowUtc(u);
-  if (u._quota.remaining(now) <= 0) {
+  if (quota(u._q, u._hal.storage, now, Q_REMAINING) <= 0) {
     rare().pauseForTheDay(u, now, "paused-quota");
     return;
   }
@@ -430,7 +430,7 @@ export function exchange(
   k.requests++;
   bucket(u);
   k.tokens--;
-  u._quota.addRequest(nowUtc(u));
+  quota(u._q, u._hal.storage, nowUtc(u), Q_ADD_REQUEST);
   try {
     const headers: { [name: string]: string } = { "Content-Length": String(b ? b._bytes : 0) };
     if (b) headers["Content-Type"] = "application/json";
@@ -510,7 +510,7 @@ function onReply(
     // and the cursor is the one witness of what the server received.
     if (b._sent > 0) u._store.markDelivered({ pin: b._pin, from: b._sentFrom, to: b._sentTo });
     k.delivered += b._sent;
-    u._quota.add(nowUtc(u), b._sent);
+    quota(u._q, u._hal.storage, nowUtc(u), Q_ADD, b._sent);
     k.attempt = 0;
     k.backoffMs = 0;
     // Slow start: a full request answered shows the link carries more.
@@ -609,7 +609,7 @@ class UplinkRun implements Uplink {
       k.maxPieceBytes = 0;
       k.dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
     }
-    this._quota = createQuota({ storage: hal.storage, daily: this._daily, requestsDaily: this._perDay });
+    this._q = openQuota(hal.storage, this._daily, this._perDay);
     this._resume = {};
     this._scanFrom = -1;
     this._waitBoot = -1;
@@ -661,7 +661,7 @@ class UplinkRun implements Uplink {
     setPhase(u, IDLE);
     // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
     // seconds, and its readings are placed only by an anchor written in this boot.
-    if (needsProbe(u) && bucket(u) >= 1 && u._quota.requestsLeft(nowUtc(u)) > 0) rare().probe(u);
+    if (needsProbe(u) && bucket(u) >= 1 && quota(u._q, u._hal.storage, nowUtc(u), Q_REQUESTS_LEFT) > 0) rare().probe(u);
     const sntp = u._sntp;
     if (sntp) {
       // Flush once the sync answers, or after syncWaitMs, whichever comes first (the probe's
@@ -752,14 +752,14 @@ class UplinkRun implements Uplink {
       lastReply: k.lastReply,
       backoffMs: k.backoffMs,
       nextAttemptAt: u._nextAt,
-      quotaUsed: u._quota.used(),
+      quotaUsed: u._q[1],
       quotaDaily: u._daily,
       requests: k.requests,
       pointsDelivered: k.delivered,
       bytesSent: k.bytesSent,
       maxPointsPerRequest: k.maxPoints,
       batchLimit: k.window,
-      requestsToday: u._quota.requests(),
+      requestsToday: u._q[3],
       requestsPerDay: u._perDay,
       badPins: k.badPins.slice(),
       waitingForTime: k.waiting,
