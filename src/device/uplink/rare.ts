@@ -27,7 +27,6 @@ import {
   schedule,
   send,
   setState,
-  useDate,
 } from "./uplink.ts";
 import type { Target, UplinkState } from "./uplink.ts";
 
@@ -43,6 +42,8 @@ export interface RarePaths {
   pauseForTheDay(u: Run, now: number | undefined, why: UplinkState): void;
   /** A request made for its `Date` header only: the clock of a boot with nothing to send. */
   probe(u: Run): void;
+  /** The time probe's reply (its Date already given to the clock): status 0 and why, or the status. */
+  probed(u: Run, code: number, raw: string): void;
   /** Waits before the next request: full jitter, or the server's Retry-After when it says so. */
   retryLater(u: Run, retryAfter: string | undefined): void;
 }
@@ -213,19 +214,20 @@ export function rare(): RarePaths {
     probe: (u) => {
       const k = u._k;
       setState(u, "sending");
-      exchange(u, k.target, PROBE_PATH + k.token, undefined, (code, raw, headers) => {
-        useDate(u, headers);
-        if (code === 0) {
-          k.lastReply = { status: 0, message: redactToken(raw, k.token) };
-          k.window = initialWindow(u);
-          retryLater(u, undefined);
-          return;
-        }
-        k.probedAt = u._hal.uptime();
-        if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
-        report(u);
-        schedule(u, 0);
-      });
+      exchange(u, k.target, PROBE_PATH + k.token, undefined, 0);
+    },
+    probed: (u, code, raw) => {
+      const k = u._k;
+      if (code === 0) {
+        k.lastReply = { status: 0, message: redactToken(raw, k.token) };
+        k.window = initialWindow(u);
+        retryLater(u, undefined);
+        return;
+      }
+      k.probedAt = u._hal.uptime();
+      if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
+      report(u);
+      schedule(u, 0);
     },
     retryLater: retryLater,
   };

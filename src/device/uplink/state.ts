@@ -71,9 +71,11 @@ export interface Exchange {
   /** The reply body, at most MAX_REPLY_BYTES. */
   _text: string;
   _tmo?: unknown;
-  _done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void;
   _req?: HttpRequest;
+  /** The upload's batch (absent: the time probe), its target and the redirects so far. */
   _b?: Batch;
+  _t?: Target;
+  _hops?: number;
   _cur?: LogCursor;
   /** The piece being built (at most `pieceBytes`), and what did not fit in it. */
   _buf: string;

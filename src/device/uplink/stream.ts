@@ -8,7 +8,7 @@
 
 import type { HttpRequest } from "../hal.ts";
 import { formatPoint } from "./json.ts";
-import { errText } from "./reply.ts";
+import { errText, onReply } from "./reply.ts";
 import { skipped } from "./select.ts";
 import { IDLE, setPhase } from "./state.ts";
 import type { Batch, Exchange, Run } from "./state.ts";
@@ -24,7 +24,7 @@ export function finish(u: Run, x: Exchange, code: number, msg: string, headers: 
   // stack): the cursor and the request need not (a cursor holds about 100 JsVars).
   x._cur = undefined;
   x._req = undefined;
-  x._done(code, msg, headers);
+  onReply(u, x, code, msg, headers);
 }
 
 // The timer measures silence, not the whole exchange: a 2 MB body takes longer than the
@@ -140,8 +140,8 @@ export function pump(u: Run, x: Exchange): void {
 }
 
 /** Pass 2: streams batch `b` into `req`, the next piece after each `drain`. */
-export function stream(u: Run, x: Exchange, b: Batch, req: HttpRequest): void {
-  x._b = b;
+export function stream(u: Run, x: Exchange, req: HttpRequest): void {
+  const b = x._b as Batch;
   x._req = req;
   x._cur = u._store.openCursor({ from: b._start, pin: b._pin });
   x._rest = "[";

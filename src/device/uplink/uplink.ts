@@ -7,8 +7,8 @@
 import type { Hal, HttpResponse } from "../hal.ts";
 import type { Stamp } from "../types.ts";
 import type { ReadingStore } from "../store/contract.ts";
-import { maskToken, redactToken } from "./mask.ts";
-import { classifyReply, errText, replyMessage } from "./reply.ts";
+import { maskToken } from "./mask.ts";
+import { errText } from "./reply.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import { openQuota, quota, Q_ADD, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT } from "./quota.ts";
 import { rare } from "./rare.ts";
@@ -26,9 +26,8 @@ const DAY_MS = 86400000;
 const MAX_REPLY_BYTES = 256;
 /** Requests a burst may spend at once (a backlog after an outage); refilled at the daily rate. */
 const BUCKET_MAX = 30;
-/** Points per request after a boot, a lost reply or a reconnect (then x4 per full 200). */
+/** Points per request after a boot, a lost reply or a reconnect (then x4 per full 200, reply.ts). */
 const INITIAL_WINDOW = 32;
-const WINDOW_GROWTH = 4;
 /** Least time between two requests made only for their Date header. */
 const PROBE_EVERY_MS = 3600000;
 
@@ -410,19 +409,19 @@ function needsProbe(u: Run): boolean {
 
 /**
  * One HTTP exchange with its own timer (phase SENDING until it ends): `b` is streamed as the
- * body (undefined: none, a GET); `done` gets the status (0: no reply), the bounded body and the
- * headers, exactly once.
+ * body (undefined: none, a GET, the time probe); its end goes to onReply (reply.ts) exactly once,
+ * with the status (0: no reply), the bounded body and the headers. `t` and `hops` are the
+ * upload's target and redirects so far, for the reply.
  */
-export function exchange(
-  u: Run,
-  t: Target,
-  path: string,
-  b: Batch | undefined,
-  done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void,
-): void {
+export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, hops: number): void {
   cancelTimer(u);
   // Flags absent are false: each field costs a JsVar while the request lasts.
-  const x: Exchange = { _text: "", _done: done, _buf: "", _rest: "", _n: 0, _pad: -1, _written: 0 };
+  const x: Exchange = { _text: "", _buf: "", _rest: "", _n: 0, _pad: -1, _written: 0 };
+  if (b) {
+    x._b = b;
+    x._t = t;
+    if (hops) x._hops = hops;
+  }
   u._x = x;
   setPhase(u, SENDING);
   arm(u, x);
@@ -460,7 +459,7 @@ export function exchange(
     req.on("close", () => {
       if (!x._got) finish(u, x, 0, "connection closed without a reply", undefined);
     });
-    if (b) stream(u, x, b, req);
+    if (b) stream(u, x, req);
     else req.end();
   } catch (e) {
     finish(u, x, 0, errText(e), undefined);
@@ -471,55 +470,7 @@ export function send(u: Run, b: Batch, t: Target, path: string, hops: number): v
   u._k.backoffMs = 0;
   b._sent = 0;
   setState(u, "sending");
-  exchange(u, t, path, b, (code, raw, headers) => onReply(u, b, t, code, raw, headers, hops));
-}
-
-export function useDate(u: Run, headers: { [name: string]: string } | undefined): void {
-  const date = header(headers, "Date");
-  if (date && u._res.applyHttpDate) {
-    try {
-      u._res.applyHttpDate(date);
-    } catch (_e) {
-      // a bad Date header is the clock's business
-    }
-  }
-}
-
-// After a reply the next step runs in a task of its own (schedule(u, 0)): run inside the
-// reply's task, the next request would be made while the last one, its response and its
-// handlers are still held by the stack.
-function onReply(
-  u: Run,
-  b: Batch,
-  t: Target,
-  code: number,
-  raw: string,
-  headers: { [name: string]: string } | undefined,
-  hops: number,
-): void {
-  const k = u._k;
-  useDate(u, headers);
-  const msg = redactToken(code === 0 ? raw : replyMessage(raw), k.token);
-  k.lastReply = { status: code, message: msg };
-  const action = classifyReply(code, msg);
-  if (action !== "ok") u._hal.log("uplink: V" + b._pin + " " + b._count + " points: " + (code || "no reply") + " " + msg);
-  if (action !== "stop-token") k.hint = undefined;
-  report(u);
-  if (action === "ok") {
-    // Only what went into this body: the ring may have overwritten readings since pass 1,
-    // and the cursor is the one witness of what the server received.
-    if (b._sent > 0) u._store.markDelivered({ pin: b._pin, from: b._sentFrom, to: b._sentTo });
-    k.delivered += b._sent;
-    quota(u._q, u._hal.storage, nowUtc(u), Q_ADD, b._sent);
-    k.attempt = 0;
-    k.backoffMs = 0;
-    // Slow start: a full request answered shows the link carries more.
-    if (b._count >= k.window && k.window < k.maxPoints)
-      k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
-    if (u._iso && u._iso._pin === b._pin) rare().isolationOk(u, b);
-    report(u);
-    schedule(u, 0);
-  } else rare().reply(u, b, t, action, headers, hops);
+  exchange(u, t, path, b, hops);
 }
 
 /** The uplink instance: a {@link Run} whose methods are the entry points (docs/uplink.md, "States"). */
