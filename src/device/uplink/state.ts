@@ -15,7 +15,7 @@ import type { ReadingStore } from "../store/contract.ts";
 
 /** Not started, or stopped: only start, resume, setToken and status act. */
 export const OFF = 0;
-/** Started, the link down: waits for {@link Uplink.linkChanged}. */
+/** Started, the link down: waits for `ctl(U_LINK, true)`. */
 export const DOWN = 1;
 /** Started, the link up, nothing scheduled or in flight: an appended reading schedules a pass. */
 export const IDLE = 2;
@@ -30,7 +30,7 @@ export const TOKEN = 6;
 
 export type Phase = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 
-/** Sets the phase, and with it whether `notifyAppended` would do nothing ({@link Uplink.armed}). */
+/** Sets the phase, and with it whether `ctl(U_APPENDED)` would do nothing ({@link Uplink.armed}). */
 export function setPhase(u: Run, p: Phase): void {
   u._phase = p;
   u.armed = p !== IDLE;
