@@ -6,7 +6,6 @@
  */
 
 import { maskToken } from "./mask.ts";
-import { Q_REQUESTS_LEFT, quota } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
 import type { Run } from "./state.ts";
@@ -24,7 +23,7 @@ import {
   U_TOKEN,
   type UplinkOp,
 } from "./ops.ts";
-import { bucket, cancelTimer, checkToken, initialWindow, linkUp, needsProbe, nowUtc, schedule, setState } from "./uplink.ts";
+import { cancelTimer, checkToken, mayRequest, needsProbe, nowUtc, schedule, setState } from "./uplink.ts";
 import type { UplinkStatus } from "./uplink.ts";
 
 /** Runs entry point `op` of the uplink it is called on (`this`), with `arg` for U_LINK and U_TOKEN. */
@@ -35,7 +34,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
   const k = u._k;
   const ph = u._phase;
   if (op === U_APPENDED) {
-    if (ph === IDLE && linkUp(u)) schedule(u, u._delay);
+    if (ph === IDLE && (!u._link || u._link.isUp())) schedule(u, u._delay);
   } else if (op === U_STATUS) {
     const s: UplinkStatus = {
       state: k.state,
@@ -75,11 +74,11 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
     setPhase(u, k.stoppedToken ? TOKEN : DOWN);
     const link = u._link;
     if (link && link.onChange) link.onChange((up) => u.ctl(U_LINK, up));
-    if (linkUp(u)) u.ctl(U_LINK, true);
+    if (!u._link || u._link.isUp()) u.ctl(U_LINK, true);
     else setState(u, "offline");
   } else if (op === U_RESUME) {
     if (ph !== OFF) return;
-    if (!linkUp(u)) {
+    if (!(!u._link || u._link.isUp())) {
       setPhase(u, k.stoppedToken ? TOKEN : DOWN);
       setState(u, "offline");
     } else if (k.stoppedToken) setPhase(u, TOKEN);
@@ -98,12 +97,12 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
     k.attempt = 0;
     u._scanFrom = -1;
     // A new association: nothing is known of this path yet.
-    k.window = initialWindow(u);
+    k.window = u._window0 < k.maxPoints ? u._window0 : k.maxPoints;
     if (ph === TOKEN || ph === SENDING) return;
     setPhase(u, IDLE);
     // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
     // seconds, and its readings are placed only by an anchor written in this boot.
-    if (needsProbe(u) && bucket(u) >= 1 && quota(u._q, u._hal.storage, nowUtc(u), Q_REQUESTS_LEFT) > 0) rare().probe(u);
+    if (needsProbe(u) && mayRequest(u, nowUtc(u), false)) rare().probe(u);
     const sntp = u._sntp;
     if (sntp) {
       // Flush once the sync answers, or after syncWaitMs, whichever comes first (the probe's
@@ -141,10 +140,10 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
     u._x = undefined;
     cancelTimer(u);
     setPhase(u, OFF);
-    setState(u, linkUp(u) ? "idle" : "offline");
+    setState(u, !u._link || u._link.isUp() ? "idle" : "offline");
   } else if (op === U_CLOCK) {
     u._scanFrom = -1;
-    if ((ph === IDLE || ph === DUE) && linkUp(u)) schedule(u, 0);
+    if ((ph === IDLE || ph === DUE) && (!u._link || u._link.isUp())) schedule(u, 0);
   } else if (op === U_FLUSH) {
     if (ph === OFF || ph === TOKEN || ph === SENDING) return;
     k.attempt = 0;
@@ -157,7 +156,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
     if (!k.stoppedToken) return;
     k.stoppedToken = false;
     k.hint = undefined;
-    const up = linkUp(u);
+    const up = !u._link || u._link.isUp();
     setState(u, up ? "idle" : "offline");
     if (ph !== TOKEN) return;
     if (up) {

@@ -19,12 +19,6 @@ const SCAN_SLICE = 32;
  */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024 - 4096;
 
-/** A reading of an isolation skipped while its neighbours are tried. */
-export function skipped(u: Run, rec: LogRecord): boolean {
-  const iso = u._iso;
-  return !!iso && iso._suspect === rec.pos && !iso._confirm;
-}
-
 /**
  * Step 1: the oldest reading that can be sent now. Skips pins set aside and readings waiting
  * for their time, drops too-old readings, those of dropped pins and those the clock discards.
@@ -49,7 +43,8 @@ export function select(u: Run, now: number | undefined): LogRecord | "again" | u
     }
     const p = rec.reading.pin;
     const a = k.aside[p];
-    if (a === 1 || skipped(u, rec)) return;
+    // A reading of an isolation is skipped while its neighbours are tried.
+    if (a === 1 || (iso && iso._suspect === rec.pos && !iso._confirm)) return;
     let why: "bad-pin" | "unresolved-time" | "too-old" = "bad-pin";
     if (a !== 2) {
       const r = u._resume[p];

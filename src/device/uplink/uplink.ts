@@ -11,10 +11,10 @@ import { ctl } from "./control.ts";
 import { U_STATUS, type UplinkOp } from "./ops.ts";
 import { errText } from "./reply.ts";
 import type { BackoffConfig } from "./backoff.ts";
-import { openQuota, quota, Q_ADD, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT } from "./quota.ts";
+import { openQuota, quota, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { measure, select } from "./select.ts";
-import { arm, finish, stream } from "./stream.ts";
+import { arm, finish, pump } from "./stream.ts";
 import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
 import type { Batch, Exchange, Run } from "./state.ts";
 
@@ -252,10 +252,6 @@ export function nowUtc(u: Run): number | undefined {
   return t !== undefined ? t : u._res.resolve({ bootId: u._store.bootId, uptimeMs: u._hal.uptime() });
 }
 
-export function linkUp(u: Run): boolean {
-  return u._link ? u._link.isUp() : true;
-}
-
 export function report(u: Run): void {
   if (u._onStatus) u._onStatus(u.ctl(U_STATUS) as UplinkStatus);
 }
@@ -290,47 +286,32 @@ export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): v
 }
 
 /**
- * Ms of refill per request: what is left of today's budget spread over what is left of the
- * UTC day, so that steady traffic never meets the daily limit before midnight
- * (requestsPerDay over a day while the time is unknown).
+ * Refills the request bucket (at most BUCKET_MAX; the refill per request is what is left of
+ * today's budget spread over what is left of the UTC day, so that steady traffic never meets the
+ * daily limit before midnight; requestsPerDay over a day while the time is unknown). With `go`,
+ * whether a request may go now; otherwise it schedules the step for when one may and says why
+ * in the state (the readings wait in flash meanwhile). Without, only whether one may.
  */
-function msPerRequest(u: Run, now: number | undefined): number {
-  if (now === undefined) return u._refill;
-  const left = quota(u._q, u._hal.storage, now, Q_REQUESTS_LEFT);
-  // Ms to the next UTC day, over the requests left.
-  return left > 0 ? ((Math.floor(now / DAY_MS) + 1) * DAY_MS - now) / left : DAY_MS;
-}
-
-/** Requests in the bucket now, at most BUCKET_MAX. */
-export function bucket(u: Run): number {
+export function mayRequest(u: Run, now: number | undefined, go: boolean): boolean {
   const k = u._k;
+  const left = quota(u._q, u._hal.storage, now, Q_REQUESTS_LEFT);
+  // Ms of refill per request: to the next UTC day, over the requests left.
+  const per = now === undefined ? u._refill : left > 0 ? ((Math.floor(now / DAY_MS) + 1) * DAY_MS - now) / left : DAY_MS;
   const up = u._hal.uptime();
-  k.tokens += (up - k.tokensAt) / msPerRequest(u, nowUtc(u));
+  k.tokens += (up - k.tokensAt) / per;
   k.tokensAt = up;
   if (k.tokens > BUCKET_MAX) k.tokens = BUCKET_MAX;
-  return k.tokens;
-}
-
-/**
- * Whether a request may go now; otherwise schedules the step for when one may and says why
- * in the state (the readings wait in flash meanwhile).
- */
-export function mayRequest(u: Run, now: number | undefined): boolean {
-  if (quota(u._q, u._hal.storage, now, Q_REQUESTS_LEFT) <= 0) {
+  if (!go) return left > 0 && k.tokens >= 1;
+  if (left <= 0) {
     rare().pauseForTheDay(u, now, "paused-requests");
     return false;
   }
-  const t = bucket(u);
-  if (t < 1) {
-    schedule(u, Math.ceil((1 - t) * msPerRequest(u, now)), true);
+  if (k.tokens < 1) {
+    schedule(u, Math.ceil((1 - k.tokens) * per), true);
     setState(u, "paced");
     return false;
   }
   return true;
-}
-
-export function initialWindow(u: Run): number {
-  return u._window0 < u._k.maxPoints ? u._window0 : u._k.maxPoints;
 }
 
 /** One flush step (docs/uplink.md): select, measure, check the budget, send. */
@@ -338,7 +319,7 @@ function step(u: Run): void {
   const k = u._k;
   const ph = u._phase;
   if (ph === OFF || ph === TOKEN || ph === SENDING) return;
-  if (!linkUp(u)) {
+  if (!(!u._link || u._link.isUp())) {
     cancelTimer(u);
     setPhase(u, DOWN);
     setState(u, "offline");
@@ -373,7 +354,7 @@ function step(u: Run): void {
     // unknown once rescanned the whole backlog for every new reading, blocking for seconds.
     // What can change it (the clock, the link, a new token, a flush asked for) starts afresh.
     if (needsProbe(u)) {
-      if (mayRequest(u, now)) rare().probe(u);
+      if (mayRequest(u, now, true)) rare().probe(u);
       return;
     }
     setState(u, "idle");
@@ -385,8 +366,8 @@ function step(u: Run): void {
     schedule(u, 0);
     return;
   }
-  if (!mayRequest(u, now)) return;
-  send(u, b, k.target, "/external/api/batch/update?token=" + k.token + "&pin=V" + b._pin, 0);
+  if (!mayRequest(u, now, true)) return;
+  exchange(u, k.target, "/external/api/batch/update?token=" + k.token + "&pin=V" + b._pin, b, 0);
 }
 
 export function needsProbe(u: Run): boolean {
@@ -402,6 +383,12 @@ export function needsProbe(u: Run): boolean {
  * upload's target and redirects so far, for the reply.
  */
 export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, hops: number): void {
+  const k = u._k;
+  if (b) {
+    k.backoffMs = 0;
+    b._sent = 0;
+  }
+  setState(u, "sending");
   cancelTimer(u);
   // Flags absent are false: each field costs a JsVar while the request lasts.
   const x: Exchange = { _text: "", _buf: "", _rest: "", _n: 0, _pad: -1, _written: 0 };
@@ -413,11 +400,11 @@ export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, 
   u._x = x;
   setPhase(u, SENDING);
   arm(u, x);
-  const k = u._k;
   k.requests++;
-  bucket(u);
+  const now = nowUtc(u);
+  mayRequest(u, now, false);
   k.tokens--;
-  quota(u._q, u._hal.storage, nowUtc(u), Q_ADD_REQUEST);
+  quota(u._q, u._hal.storage, now, Q_ADD_REQUEST);
   try {
     const headers: { [name: string]: string } = { "Content-Length": String(b ? b._bytes : 0) };
     if (b) headers["Content-Type"] = "application/json";
@@ -447,18 +434,22 @@ export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, 
     req.on("close", () => {
       if (!x._got) finish(u, x, 0, "connection closed without a reply", undefined);
     });
-    if (b) stream(u, x, req);
-    else req.end();
+    if (b) {
+      // Pass 2: streams the batch into the request from flash, the next piece after each drain
+      // (stream.ts; here, not a function of its own: the drain's closure shares this scope).
+      x._req = req;
+      x._cur = u._store.openCursor({ from: b._start, pin: b._pin });
+      x._rest = "[";
+      req.on("drain", () => {
+        if (!x._wait) return;
+        x._wait = false;
+        pump(u, x);
+      });
+      pump(u, x);
+    } else req.end();
   } catch (e) {
     finish(u, x, 0, errText(e), undefined);
   }
-}
-
-export function send(u: Run, b: Batch, t: Target, path: string, hops: number): void {
-  u._k.backoffMs = 0;
-  b._sent = 0;
-  setState(u, "sending");
-  exchange(u, t, path, b, hops);
 }
 
 /**
