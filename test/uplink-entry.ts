@@ -7,6 +7,7 @@ import { espruinoHal } from "../src/device/espruino-hal.ts";
 import { createStore } from "../src/device/store/maintenance.ts";
 import { Net } from "../src/device/net/index.ts";
 import { createUplink } from "../src/device/uplink/index.ts";
+import { named } from "./entries/uplink-facade.ts";
 import type { Stamp } from "../src/device/types.ts";
 
 const BOARD = __BOARD__;
@@ -25,7 +26,7 @@ function start(cfg: any): void {
   let sntp;
   if (cfg.roundUnderWay) sntp = { syncNow: () => false };
   else if (cfg.roundMs !== undefined) sntp = { syncNow: (cb) => (setTimeout(cb, cfg.roundMs), true) };
-  const uplink = createUplink({ hal: hal, store: store, resolver: resolver, link: net, config: cfg.blynk, sntp: sntp });
+  const uplink = named(createUplink({ hal: hal, store: store, resolver: resolver, link: net, config: cfg.blynk, sntp: sntp }));
   net.start();
   uplink.start();
   global.t.store = store;

@@ -7,6 +7,7 @@
 import { espruinoHal } from "../../src/device/espruino-hal.ts";
 import { createStore } from "../../src/device/store/maintenance.ts";
 import { createUplink } from "../../src/device/uplink/index.ts";
+import { named } from "./uplink-facade.ts";
 
 const BOARD = __BOARD__;
 
@@ -85,7 +86,7 @@ function start(cfg: any): void {
       return off === undefined ? undefined : off + s.uptimeMs;
     },
   };
-  const uplink = createUplink({ hal: probedHal(hal), store: store, resolver: resolver, link: link, config: cfg.blynk });
+  const uplink = named(createUplink({ hal: probedHal(hal), store: store, resolver: resolver, link: link, config: cfg.blynk }));
   global.t.store = store;
   global.t.uplink = uplink;
   global.t.setLink = function (up) {

@@ -4,6 +4,8 @@
  * (spool-state.ts).
  */
 import { maskToken } from "../uplink/mask.ts";
+import { U_STATUS } from "../uplink/ops.ts";
+import type { UplinkStatus } from "../uplink/uplink.ts";
 import { errorText } from "./error-text.ts";
 import { confirmErase } from "./erase-confirm.ts";
 import { restartUplink } from "./uplink-restart.ts";
@@ -76,7 +78,7 @@ export function status(S: SpoolState): SpoolStatus {
   for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
   // Without a living uplink, one made for the question (from what the last one kept) answers.
   const live = S._uplink || (S._flushIn >= 0 ? S._parts.load("uplink").makeUplink(S) : undefined);
-  const u = live ? live.status() : undefined;
+  const u = live ? (live.ctl(U_STATUS) as UplinkStatus) : undefined;
   const up = S._hal.uptime();
   const sampling: ScheduleStatus[] = [];
   for (let i = 0; i < S._schedules.length; i++) {

@@ -5,8 +5,7 @@
  */
 import { createUplink, type Link, type StampResolver, type Uplink } from "../uplink/uplink.ts";
 import { parseHttpDate } from "../clock/http-date.ts";
-import { applyHttpDate, wantsTime, type TimeKeeper } from "../clock/timekeeper.ts";
-import type { Stamp } from "../types.ts";
+import { applyHttpDate, wantsTime } from "../clock/timekeeper.ts";
 import type { ClockPart } from "../parts/clock.ts";
 import type { SpoolState } from "./spool-state.ts";
 
@@ -48,14 +47,25 @@ export function makeUplink(S: SpoolState): Uplink {
 function hooks(S: SpoolState): { resolver: StampResolver; link: Link } {
   const keeper = S._keeper;
   // The clock part (about 170 JsVars while held) is loaded only for a stamp the resident clock
-  // cannot place (see anchored); once loaded it is held while this uplink exists.
+  // cannot place (see resolve); once loaded it is held while this uplink exists.
   let past: ClockPart | undefined;
   const clock = () => past || (past = S._parts.load("clock"));
   return {
     resolver: {
+      // UTC ms of a stamp as the clock part's `resolve` gives it. The stamps that need only the
+      // resident clock are placed here: an epoch stamp, or one of an anchored boot while this
+      // boot's time does not rest on HTTP Date alone (past-boots.ts `classify`, its first
+      // cases); the clock part decides the rest. After this boot's SNTP sync, the readings of
+      // this boot and of every anchored boot are (only an unanchored past boot's still need
+      // the part). Inline, not a function of the part's level (about 5 JsVars while a flush runs).
       resolve: (stamp) => {
-        const t = anchored(keeper, stamp);
-        return t !== undefined ? t : clock().resolve(keeper, stamp);
+        if ("epochMs" in stamp) return stamp.epochMs;
+        const mine = keeper._book.get(keeper.bootId);
+        if (!mine || mine.first) {
+          const at = keeper._book.epochAt(stamp.bootId, stamp.uptimeMs);
+          if (at !== undefined) return Math.floor(at);
+        }
+        return clock().resolve(keeper, stamp);
       },
       discards: (stamp) => {
         const d = clock().discards(keeper, stamp);
@@ -71,19 +81,4 @@ function hooks(S: SpoolState): { resolver: StampResolver; link: Link } {
     // network would keep a dropped instance alive.
     link: { isUp: () => S._network.isUp() },
   };
-}
-
-/**
- * UTC ms of a stamp as the clock part's `resolve` gives it, for the stamps that need only the
- * resident clock: an epoch stamp, or one of an anchored boot while this boot's time does not
- * rest on HTTP Date alone (past-boots.ts `classify`, its first cases); otherwise undefined and
- * the clock part decides. After this boot's SNTP sync, the readings of this boot and of every
- * anchored boot are (only an unanchored past boot's still need the part).
- */
-function anchored(k: TimeKeeper, stamp: Stamp): number | undefined {
-  if ("epochMs" in stamp) return stamp.epochMs;
-  const mine = k._book.get(k.bootId);
-  if (mine && !mine.first) return undefined;
-  const at = k._book.epochAt(stamp.bootId, stamp.uptimeMs);
-  return at === undefined ? undefined : Math.floor(at);
 }

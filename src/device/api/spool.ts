@@ -9,6 +9,7 @@ import { Clock } from "../clock/clock.ts";
 import type { Surveyed } from "../clock/past-boots.ts";
 import { Net } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
+import { U_APPENDED, U_CLOCK, U_FLUSH, U_LINK, U_RESUME, U_SETTLED, U_START, U_STOP } from "../uplink/ops.ts";
 import { parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { checkValue } from "../codec/value.ts";
@@ -116,12 +117,12 @@ class SpoolCore {
       S._uplink = S._flushIn >= 0 ? S._parts.load("uplink").makeUplink(S) : undefined;
       if (!S._uplink) return undefined;
       S._store.held = S._parts.load("read");
-      if (S._running && fresh) S._uplink.start();
-      else if (S._running) S._uplink.resume();
+      if (S._running && fresh) S._uplink.ctl(U_START);
+      else if (S._running) S._uplink.ctl(U_RESUME);
     }
     if (S._uplinkCheck === undefined)
       S._uplinkCheck = S._hal.setInterval(() => {
-        if (S._uplink && !S._uplink.isSettled()) return;
+        if (S._uplink && !S._uplink.ctl(U_SETTLED)) return;
         S._uplink = undefined;
         S._store.held = undefined;
         S._hal.clearInterval(S._uplinkCheck!);
@@ -135,7 +136,7 @@ class SpoolCore {
     "ram";
     const S = this;
     if (!S._running) return;
-    if (S._uplink) S._uplink.notifyAppended();
+    if (S._uplink) S._uplink.ctl(U_APPENDED);
     else if (S._flushTimer === undefined && S._flushIn >= 0 && !S._uplinkKeep.stoppedToken && S._network.isUp()) {
       S._flushTimer = S._hal.setTimeout(() => {
         S._flushTimer = undefined;
@@ -314,7 +315,7 @@ export function createSpool(o: SpoolOptions): Spool {
     // HTTP Date's time. Kept in the state too (the uplink and apply parts call it): one closure,
     // not a closure calling a method.
     onChange: (S._clockChanged = () => {
-      if (S._uplink) S._uplink.notifyClockChanged();
+      if (S._uplink) S._uplink.ctl(U_CLOCK);
       else if (S._running && S._uplinkKeep.waiting) S._liveUplink(false);
     }),
   });
@@ -345,7 +346,7 @@ export function createSpool(o: SpoolOptions): Spool {
     if (!S._running) return;
     if (up) S._clock.start();
     else S._clock.stop();
-    if (S._uplink) S._uplink.linkChanged(up);
+    if (S._uplink) S._uplink.ctl(U_LINK, up);
     else if (up) S._liveUplink(true);
   });
   // The options, with the firmware's defaults, are not needed after this.
@@ -386,7 +387,7 @@ export function createSpool(o: SpoolOptions): Spool {
       if (!S._running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
       const u = S._liveUplink(false);
       if (!u) throw new Error('spool.flush: no Blynk token is set; call spool.setup({blynk: {token: "..."}})');
-      u.flushNow();
+      u.ctl(U_FLUSH);
     },
     status: () => S._parts.load("report").status(S),
     report: () => S._parts.load("report").report(S),
@@ -403,7 +404,7 @@ export function createSpool(o: SpoolOptions): Spool {
       S._network.start();
       if (S._network.isUp()) S._clock.start();
       const u = S._liveUplink(true);
-      if (u) u.start();
+      if (u) u.ctl(U_START);
       for (let i = 0; i < S._schedules.length; i++) S._arm(S._schedules[i], 1);
       S._armStatus();
     },
@@ -414,7 +415,7 @@ export function createSpool(o: SpoolOptions): Spool {
       if (S._tidyTimer !== undefined) S._hal.clearInterval(S._tidyTimer);
       S._tidyTimer = undefined;
       S._armStatus();
-      if (S._uplink) S._uplink.stop();
+      if (S._uplink) S._uplink.ctl(U_STOP);
       // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
       S._uplink = undefined;
       S._store.held = undefined;

@@ -3,6 +3,7 @@
  * flush delay; the report part after an erase), so that it is not a resident function.
  */
 import type { SpoolState } from "./spool-state.ts";
+import { U_STOP } from "../uplink/ops.ts";
 
 /**
  * Drops the uplink and what it kept between instances; while running, a new one is made in a
@@ -12,7 +13,7 @@ import type { SpoolState } from "./spool-state.ts";
  * function of this part, which would keep the part's code alive until the task runs.
  */
 export function restartUplink(S: SpoolState): void {
-  if (S._uplink) S._uplink.stop();
+  if (S._uplink) S._uplink.ctl(U_STOP);
   S._uplink = undefined;
   S._store.held = undefined;
   S._uplinkKeep = {};

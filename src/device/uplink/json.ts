@@ -39,38 +39,68 @@ for (let i = 1; i <= 22; i++) POW10[i] = POW10[i - 1] * 10;
 const F32 = new Float32Array(1);
 const HEX = "0123456789abcdef";
 
-/** Decimal exponent of x > 0: the e with 10^e <= x < 10^(e+1), without Math.log10. */
-function exponentOf(x: number): number {
-  let e = 0;
+/**
+ * The shortest decimal of `minSig`..`maxSig` significant digits that reads back as `v` (as a
+ * float32 when `f32`), else `maxSig` digits. Positional notation for exponents -7..20, else
+ * `d.ddde±N`. Non-finite numbers print `null`. Only IEEE arithmetic is used (integers below
+ * 2^53, powers of ten built by multiplication, one multiply or divide), so every IEEE engine
+ * prints the same text; within 10^±22 the powers are exact and the digits correctly rounded,
+ * beyond it the last digit may be off by one. One function (its steps inline, the power of ten
+ * made by `p10` while it runs): each function of the uplink part costs about 5 JsVars while a
+ * flush runs.
+ */
+export function formatNumber(v: number, minSig: number, maxSig: number, f32: boolean): string {
+  if (v !== v || v === Infinity || v === -Infinity) return "null";
+  if (v === 0) return "0";
+  /** 10^e as a double: exact for |e| <= 22; beyond, that times (or over) 10^22 once per 22. */
+  const p10 = (e: number): number => {
+    let k = 0;
+    while (e > 22) {
+      e -= 22;
+      k++;
+    }
+    while (e < -22) {
+      e += 22;
+      k--;
+    }
+    let r = e >= 0 ? POW10[e] : 1 / POW10[-e];
+    for (; k > 0; k--) r = POW10[22] * r;
+    for (; k < 0; k++) r = r / POW10[22];
+    return r;
+  };
+  const neg = v < 0;
+  const x = neg ? -v : v;
+  // Decimal exponent of x: the e with 10^e <= x < 10^(e+1), without Math.log10.
+  let e0 = 0;
   if (x >= 1) {
-    while (e < 308 && x >= pow10(e + 1)) e++;
+    while (e0 < 308 && x >= p10(e0 + 1)) e0++;
   } else {
-    while (e > -324 && x < pow10(e)) e--;
+    while (e0 > -324 && x < p10(e0)) e0--;
   }
-  return e;
-}
-
-function pow10(e: number): number {
-  if (e >= 0) return e <= 22 ? POW10[e] : POW10[22] * pow10(e - 22);
-  return e >= -22 ? 1 / POW10[-e] : pow10(e + 22) / POW10[22];
-}
-
-/** x (> 0) scaled to an integer of `sig` digits: x * 10^(sig-1-e), rounded, with exact operands. */
-function scaled(x: number, p: number): number {
-  // Multiplying or dividing by an exact power of ten is correctly rounded on both interpreters;
-  // Math.pow is not (V8 and newlib differ in the last bit).
-  if (p >= 0) return Math.round(p <= 22 ? x * POW10[p] : x * pow10(p));
-  return Math.round(-p <= 22 ? x / POW10[-p] : x / pow10(-p));
-}
-
-/** m * 10^p as a double, correctly rounded (m < 2^53, an exact power of ten). */
-function unscaled(m: number, p: number): number {
-  if (p >= 0) return p <= 22 ? m / POW10[p] : m / pow10(p);
-  return -p <= 22 ? m * POW10[-p] : m * pow10(-p);
-}
-
-/** Digits (trailing zeros stripped) and exponent to decimal text. */
-function render(neg: boolean, digits: string, e: number): string {
+  // Past 10^±250 the scale factor overflows; no sensor reading lives there.
+  if (e0 > 250 || e0 < -250) return String(v);
+  let m = 0;
+  let e = e0;
+  for (let sig = minSig; sig <= maxSig; sig++) {
+    // x scaled to an integer of `sig` digits (x * 10^(sig-1-e), rounded, with exact operands):
+    // multiplying or dividing by an exact power of ten is correctly rounded on both interpreters;
+    // Math.pow is not (V8 and newlib differ in the last bit).
+    for (e = e0; ; e++) {
+      const p = sig - 1 - e;
+      m = Math.round(p >= 0 ? x * p10(p) : x / p10(-p));
+      if (m < POW10[sig] || e > e0) break;
+    }
+    // m * 10^-p back as a double, correctly rounded.
+    const p = sig - 1 - e;
+    let back = p >= 0 ? m / p10(p) : m * p10(-p);
+    if (f32) {
+      F32[0] = back;
+      back = F32[0];
+    }
+    if (back === x) break;
+  }
+  // The digits (trailing zeros stripped) and the exponent as text.
+  let digits = String(m);
   let end = digits.length;
   while (end > 1 && digits.charAt(end - 1) === "0") end--;
   digits = digits.substring(0, end);
@@ -92,41 +122,6 @@ function render(neg: boolean, digits: string, e: number): string {
   return neg ? "-" + s : s;
 }
 
-/**
- * The shortest decimal of `minSig`..`maxSig` significant digits that reads back as `v` (as a
- * float32 when `f32`), else `maxSig` digits. Positional notation for exponents -7..20, else
- * `d.ddde±N`. Non-finite numbers print `null`. Only IEEE arithmetic is used (integers below
- * 2^53, powers of ten built by multiplication, one multiply or divide), so every IEEE engine
- * prints the same text; within 10^±22 the powers are exact and the digits correctly rounded,
- * beyond it the last digit may be off by one.
- */
-export function formatNumber(v: number, minSig: number, maxSig: number, f32: boolean): string {
-  if (v !== v || v === Infinity || v === -Infinity) return "null";
-  if (v === 0) return "0";
-  const neg = v < 0;
-  const x = neg ? -v : v;
-  const e0 = exponentOf(x);
-  // Past 10^±250 the scale factor overflows; no sensor reading lives there.
-  if (e0 > 250 || e0 < -250) return String(v);
-  let m = 0;
-  let e = e0;
-  for (let sig = minSig; sig <= maxSig; sig++) {
-    e = e0;
-    m = scaled(x, sig - 1 - e);
-    if (m >= POW10[sig]) {
-      e++;
-      m = scaled(x, sig - 1 - e);
-    }
-    let back = unscaled(m, sig - 1 - e);
-    if (f32) {
-      F32[0] = back;
-      back = F32[0];
-    }
-    if (back === x) break;
-  }
-  return render(neg, String(m), e);
-}
-
 /** A reading's number as it goes on the wire (see the module doc). */
 export function formatValueNumber(v: number): string {
   if (v === Math.floor(v) && v < MAX_EXACT_INT && v > -MAX_EXACT_INT) return v === 0 ? "0" : String(v);
@@ -134,22 +129,15 @@ export function formatValueNumber(v: number): string {
   return F32[0] === v ? formatNumber(v, SIG_FLOAT32, SIG_FLOAT32_MAX, true) : formatNumber(v, SIG_DOUBLE, SIG_DOUBLE_MAX, false);
 }
 
-/** UTF-8 bytes of one code point, as a byte string. */
-function utf8Of(cp: number): string {
-  const f = String.fromCharCode;
-  if (cp < 0x80) return f(cp);
-  if (cp < 0x800) return f(0xc0 | (cp >> 6), 0x80 | (cp & 63));
-  if (cp < 0x10000) return f(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
-  return f(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
-}
-
 /** A JSON string literal as a UTF-8 byte string (see the module doc). */
 export function formatString(s: string): string {
+  const f = String.fromCharCode;
   let out = '"';
   const n = s.length;
   let i = 0;
   while (i < n) {
-    const c = s.charCodeAt(i);
+    const c = s.charCodeAt(i++);
+    let cp = c;
     if (c === 0x22) out += '\\"';
     else if (c === 0x5c) out += "\\\\";
     else if (c < 0x20) {
@@ -157,18 +145,20 @@ export function formatString(s: string): string {
       else if (c === 13) out += "\\r";
       else if (c === 9) out += "\\t";
       else out += "\\u00" + HEX.charAt(c >> 4) + HEX.charAt(c & 15);
-    } else if (c < 0x80) out += s.charAt(i);
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        out += utf8Of(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00));
-        i += 2;
-        continue;
-      }
-      out += utf8Of(0xfffd);
-    } else if (c >= 0xd800 && c <= 0xdfff) out += utf8Of(0xfffd);
-    else out += utf8Of(c);
-    i++;
+    } else if (c < 0x80) out += s.charAt(i - 1);
+    else {
+      if (c >= 0xd800 && c <= 0xdbff && i < n) {
+        const d = s.charCodeAt(i);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+        } else cp = 0xfffd;
+      } else if (c >= 0xd800 && c <= 0xdfff) cp = 0xfffd;
+      // The UTF-8 bytes of code point cp.
+      if (cp < 0x800) out += f(0xc0 | (cp >> 6), 0x80 | (cp & 63));
+      else if (cp < 0x10000) out += f(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+      else out += f(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+    }
   }
   return out + '"';
 }
@@ -183,5 +173,13 @@ export function formatValue(v: ReadingValue): string {
 
 /** One batch point `[ts,value]`; `ts` is UTC epoch ms (a fraction is dropped). */
 export function formatPoint(ts: number, v: ReadingValue): string {
-  return "[" + String(Math.floor(ts)) + "," + formatValue(v) + "]";
+  // formatValue's cases, not a call: one function fewer in the uplink part.
+  const t = typeof v;
+  return (
+    "[" +
+    String(Math.floor(ts)) +
+    "," +
+    (t === "number" ? formatValueNumber(v as number) : t === "boolean" ? (v ? "true" : "false") : formatValue(v)) +
+    "]"
+  );
 }

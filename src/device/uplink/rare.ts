@@ -9,25 +9,12 @@
  * docs/uplink.md's ("Replies", "Isolation").
  */
 
-import { fullJitterMs } from "./backoff.ts";
 import { redactToken } from "./mask.ts";
+import { Q_EXHAUST, quota } from "./quota.ts";
 import type { ReplyAction } from "./reply.ts";
 import { TOKEN, setPhase } from "./state.ts";
 import type { Batch, Run } from "./state.ts";
-import {
-  REGION_FILE,
-  cancelTimer,
-  exchange,
-  header,
-  initialWindow,
-  mayRequest,
-  nowUtc,
-  report,
-  schedule,
-  send,
-  setState,
-  useDate,
-} from "./uplink.ts";
+import { REGION_FILE, cancelTimer, exchange, header, mayRequest, nowUtc, report, schedule, setState } from "./uplink.ts";
 import type { Target, UplinkState } from "./uplink.ts";
 
 /** The rare paths, made for one use (see the module doc). */
@@ -42,6 +29,8 @@ export interface RarePaths {
   pauseForTheDay(u: Run, now: number | undefined, why: UplinkState): void;
   /** A request made for its `Date` header only: the clock of a boot with nothing to send. */
   probe(u: Run): void;
+  /** The time probe's reply (its Date already given to the clock): status 0 and why, or the status. */
+  probed(u: Run, code: number, raw: string): void;
   /** Waits before the next request: full jitter, or the server's Retry-After when it says so. */
   retryLater(u: Run, retryAfter: string | undefined): void;
 }
@@ -56,7 +45,10 @@ export function rare(): RarePaths {
   function retryLater(u: Run, retryAfter: string | undefined): void {
     const k = u._k;
     const cap = u._backoff.capMs;
-    k.backoffMs = fullJitterMs(u._backoff, k.attempt, u._hal.random());
+    // Full jitter (AWS architecture blog): a random delay in [0, min(cap, base * 2^attempt)).
+    let ceiling = u._backoff.baseMs;
+    for (let i = 0; i < k.attempt && ceiling < cap; i++) ceiling *= 2;
+    k.backoffMs = Math.floor(u._hal.random() * (ceiling < cap ? ceiling : cap));
     const ra = retryAfter ? Number(retryAfter) * 1000 : NaN;
     if (ra > k.backoffMs) k.backoffMs = ra < cap ? ra : cap;
     k.attempt++;
@@ -146,8 +138,8 @@ export function rare(): RarePaths {
         // remembered for this boot only
       }
     }
-    if (!mayRequest(u, nowUtc(u))) return;
-    send(u, b, next, loc.path, hops + 1);
+    if (!mayRequest(u, nowUtc(u), true)) return;
+    exchange(u, next, loc.path, b, hops + 1);
   }
 
   return {
@@ -173,13 +165,13 @@ export function rare(): RarePaths {
         if (k.window > k.maxPoints) k.window = k.maxPoints;
         schedule(u, 0);
       } else if (action === "quota") {
-        u._quota.exhaust(nowUtc(u));
+        quota(u._q, u._hal.storage, nowUtc(u), Q_EXHAUST);
         schedule(u, 0);
       } else if (action === "unknown") {
         isolationRefused(u, b);
       } else {
         // Nothing came back (the server may have stored the body): risk less next time.
-        if (action === "lost") k.window = initialWindow(u);
+        if (action === "lost") k.window = u._window0 < k.maxPoints ? u._window0 : k.maxPoints;
         retryLater(u, header(headers, "Retry-After"));
       }
     },
@@ -211,20 +203,20 @@ export function rare(): RarePaths {
     },
     probe: (u) => {
       const k = u._k;
-      setState(u, "sending");
-      exchange(u, k.target, PROBE_PATH + k.token, undefined, (code, raw, headers) => {
-        useDate(u, headers);
-        if (code === 0) {
-          k.lastReply = { status: 0, message: redactToken(raw, k.token) };
-          k.window = initialWindow(u);
-          retryLater(u, undefined);
-          return;
-        }
-        k.probedAt = u._hal.uptime();
-        if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
-        report(u);
-        schedule(u, 0);
-      });
+      exchange(u, k.target, PROBE_PATH + k.token, undefined, 0);
+    },
+    probed: (u, code, raw) => {
+      const k = u._k;
+      if (code === 0) {
+        k.lastReply = { status: 0, message: redactToken(raw, k.token) };
+        k.window = u._window0 < k.maxPoints ? u._window0 : k.maxPoints;
+        retryLater(u, undefined);
+        return;
+      }
+      k.probedAt = u._hal.uptime();
+      if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
+      report(u);
+      schedule(u, 0);
     },
     retryLater: retryLater,
   };

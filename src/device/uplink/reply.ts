@@ -1,8 +1,18 @@
 /**
- * Sorting Blynk's replies to a batch upload into what the uplink does about each. Only what
+ * A reply, or the failure to get one: sorted into what the uplink does about it. Only what
  * Blynk documents is recognised by its wording; everything else is the server's state, to wait
  * out with the readings kept (docs/uplink.md, "Replies").
+ *
+ * One function at the uplink part's level ({@link onReply}): its helpers are made while it runs.
+ * Each function at the part's level costs about 5 JsVars for as long as an uplink exists, and
+ * every reply of a flush comes here (docs/memory.md).
  */
+
+import { Q_ADD, quota } from "./quota.ts";
+import { rare } from "./rare.ts";
+import { redactToken } from "./mask.ts";
+import type { Exchange, Run } from "./state.ts";
+import { header, nowUtc, report, schedule } from "./uplink.ts";
 
 /** What to do after a reply (or a failure to get one). */
 export type ReplyAction =
@@ -16,44 +26,95 @@ export type ReplyAction =
   | "server" // other statuses (401, 403, 404, 429, 5xx...): back off, keep
   | "lost"; // no reply (connection error, timeout): back off, and trust the link less
 
-/** The message of a Blynk error body `{"error":{"message":"..."}}`, else the body itself (trimmed, bounded). */
-export function replyMessage(body: string): string {
-  let msg = body;
-  try {
-    const j = JSON.parse(body);
-    if (j && j.error && typeof j.error.message === "string") msg = j.error.message;
-    else if (j && typeof j.message === "string") msg = j.message;
-  } catch (_e) {
-    // not JSON: keep the text
-  }
-  msg = String(msg).trim();
-  return msg.length > 120 ? msg.substring(0, 120) : msg;
-}
-
-function has(s: string, part: string): boolean {
-  // Checked against the end: Espruino 2v29's String.indexOf also answers where only the start of
-  // `part` meets the end of `s` (docs/target-espruino.md).
-  const i = s.indexOf(part);
-  return i >= 0 && i + part.length <= s.length;
-}
+/** Points per request grow this many times per full 200 (slow start). */
+const WINDOW_GROWTH = 4;
 
 /**
- * Classifies a reply; `status` 0 means no reply (connection error, timeout). The quota reply
- * is not documented: a 400, 403 or 429 that talks about a quota or a daily limit counts as one,
- * any other wording falls to "unknown" or "server" and is waited out all the same.
+ * Exchange `x` ended with status `code` (0: no reply, `raw` then says why), its bounded body
+ * `raw` and its headers. An HTTP `Date` goes to the clock; the time probe's reply (no batch)
+ * goes to the rare paths; an upload's is recorded, classified and acted on.
+ *
+ * The quota reply is not documented: a 400, 403 or 429 that talks about a quota or a daily limit
+ * counts as one, any other wording falls to "unknown" or "server" and is waited out all the
+ * same. After a reply the next step runs in a task of its own (schedule(u, 0)): run inside the
+ * reply's task, the next request would be made while the last one, its response and its
+ * handlers are still held by the stack.
  */
-export function classifyReply(status: number, message: string): ReplyAction {
-  if (status === 0) return "lost";
-  if (status === 200) return "ok";
-  if (status === 301 || status === 302 || status === 307 || status === 308) return "redirect";
-  const m = message.toLowerCase();
-  if ((status === 400 || status === 429 || status === 403) && (has(m, "quota") || has(m, "daily") || has(m, "per day"))) return "quota";
-  if (status === 413) return "too-big";
-  if (status !== 400) return "server";
-  if (has(m, "invalid token")) return "stop-token";
-  if (has(m, "wrong pin format") || has(m, "no datastream setup")) return "bad-pin";
-  if (has(m, "too much data")) return "too-big";
-  return "unknown";
+export function onReply(u: Run, x: Exchange, code: number, raw: string, headers: { [name: string]: string } | undefined): void {
+  const k = u._k;
+  const date = header(headers, "Date");
+  if (date && u._res.applyHttpDate) {
+    try {
+      u._res.applyHttpDate(date);
+    } catch (_e) {
+      // a bad Date header is the clock's business
+    }
+  }
+  const b = x._b;
+  if (!b) {
+    rare().probed(u, code, raw);
+    return;
+  }
+  let msg = raw;
+  if (code !== 0) {
+    // The message of a Blynk error body `{"error":{"message":"..."}}`, else the body itself.
+    try {
+      const j = JSON.parse(raw);
+      if (j && j.error && typeof j.error.message === "string") msg = j.error.message;
+      else if (j && typeof j.message === "string") msg = j.message;
+    } catch (_e) {
+      // not JSON: keep the text
+    }
+    msg = String(msg).trim();
+    if (msg.length > 120) msg = msg.substring(0, 120);
+  }
+  msg = redactToken(msg, k.token);
+  k.lastReply = { status: code, message: msg };
+  const m = msg.toLowerCase();
+  // Checked against the end: Espruino 2v29's String.indexOf also answers where only the start of
+  // `part` meets the end of `m` (docs/target-espruino.md).
+  const has = (part: string): boolean => {
+    const i = m.indexOf(part);
+    return i >= 0 && i + part.length <= m.length;
+  };
+  const action: ReplyAction =
+    code === 0
+      ? "lost"
+      : code === 200
+        ? "ok"
+        : code === 301 || code === 302 || code === 307 || code === 308
+          ? "redirect"
+          : (code === 400 || code === 429 || code === 403) && (has("quota") || has("daily") || has("per day"))
+            ? "quota"
+            : code === 413
+              ? "too-big"
+              : code !== 400
+                ? "server"
+                : has("invalid token")
+                  ? "stop-token"
+                  : has("wrong pin format") || has("no datastream setup")
+                    ? "bad-pin"
+                    : has("too much data")
+                      ? "too-big"
+                      : "unknown";
+  if (action !== "ok") u._hal.log("uplink: V" + b._pin + " " + b._count + " points: " + (code || "no reply") + " " + msg);
+  if (action !== "stop-token") k.hint = undefined;
+  report(u);
+  if (action === "ok") {
+    // Only what went into this body: the ring may have overwritten readings since pass 1,
+    // and the cursor is the one witness of what the server received.
+    if (b._sent > 0) u._store.markDelivered({ pin: b._pin, from: b._sentFrom, to: b._sentTo });
+    k.delivered += b._sent;
+    quota(u._q, u._hal.storage, nowUtc(u), Q_ADD, b._sent);
+    k.attempt = 0;
+    k.backoffMs = 0;
+    // Slow start: a full request answered shows the link carries more.
+    if (b._count >= k.window && k.window < k.maxPoints)
+      k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
+    if (u._iso && u._iso._pin === b._pin) rare().isolationOk(u, b);
+    report(u);
+    schedule(u, 0);
+  } else rare().reply(u, b, x._t!, action, headers, x._hops || 0);
 }
 
 /** The message of a thrown value, for the status and the log. */

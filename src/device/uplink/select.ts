@@ -6,6 +6,7 @@
 
 import type { LogRecord } from "../store/contract.ts";
 import { formatPoint } from "./json.ts";
+import { Q_REMAINING, quota } from "./quota.ts";
 import type { Batch, Run } from "./state.ts";
 
 /** Drops (too-old, bad-pin, unresolved-time) collected in one selection scan before they are applied. */
@@ -17,12 +18,6 @@ const SCAN_SLICE = 32;
  * the path with the token about 100): keep 4 KB for them.
  */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024 - 4096;
-
-/** A reading of an isolation skipped while its neighbours are tried. */
-export function skipped(u: Run, rec: LogRecord): boolean {
-  const iso = u._iso;
-  return !!iso && iso._suspect === rec.pos && !iso._confirm;
-}
 
 /**
  * Step 1: the oldest reading that can be sent now. Skips pins set aside and readings waiting
@@ -48,7 +43,8 @@ export function select(u: Run, now: number | undefined): LogRecord | "again" | u
     }
     const p = rec.reading.pin;
     const a = k.aside[p];
-    if (a === 1 || skipped(u, rec)) return;
+    // A reading of an isolation is skipped while its neighbours are tried.
+    if (a === 1 || (iso && iso._suspect === rec.pos && !iso._confirm)) return;
     let why: "bad-pin" | "unresolved-time" | "too-old" = "bad-pin";
     if (a !== 2) {
       const r = u._resume[p];
@@ -103,7 +99,7 @@ export function measure(u: Run, pick: LogRecord, now: number | undefined): Batch
   const k = u._k;
   const pin = pick.reading.pin;
   let limit = k.window < k.maxPoints ? k.window : k.maxPoints;
-  const left = u._quota.remaining(now);
+  const left = quota(u._q, u._hal.storage, now, Q_REMAINING);
   if (left < limit) limit = left;
   let end: number | undefined;
   const iso = u._iso;

@@ -9,13 +9,13 @@
 import type { HttpRequest } from "../hal.ts";
 import type { DropReason, LogCursor, LogPos } from "../store/contract.ts";
 import type { BackoffConfig } from "./backoff.ts";
-import type { Quota } from "./quota.ts";
+import type { QuotaState } from "./quota.ts";
 import type { Link, StampResolver, Target, TimeSync, Uplink, UplinkHal, UplinkKeep, UplinkStatus } from "./uplink.ts";
 import type { ReadingStore } from "../store/contract.ts";
 
 /** Not started, or stopped: only start, resume, setToken and status act. */
 export const OFF = 0;
-/** Started, the link down: waits for {@link Uplink.linkChanged}. */
+/** Started, the link down: waits for `ctl(U_LINK, true)`. */
 export const DOWN = 1;
 /** Started, the link up, nothing scheduled or in flight: an appended reading schedules a pass. */
 export const IDLE = 2;
@@ -30,7 +30,7 @@ export const TOKEN = 6;
 
 export type Phase = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 
-/** Sets the phase, and with it whether `notifyAppended` would do nothing ({@link Uplink.armed}). */
+/** Sets the phase, and with it whether `ctl(U_APPENDED)` would do nothing ({@link Uplink.armed}). */
 export function setPhase(u: Run, p: Phase): void {
   u._phase = p;
   u.armed = p !== IDLE;
@@ -71,9 +71,11 @@ export interface Exchange {
   /** The reply body, at most MAX_REPLY_BYTES. */
   _text: string;
   _tmo?: unknown;
-  _done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void;
   _req?: HttpRequest;
+  /** The upload's batch (absent: the time probe), its target and the redirects so far. */
   _b?: Batch;
+  _t?: Target;
+  _hops?: number;
   _cur?: LogCursor;
   /** The piece being built (at most `pieceBytes`), and what did not fit in it. */
   _buf: string;
@@ -98,7 +100,8 @@ export interface Run extends Uplink {
   _sntp: TimeSync | undefined;
   _onStatus: ((status: UplinkStatus) => void) | undefined;
   _k: UplinkKeep;
-  _quota: Quota;
+  /** The daily quota (quota.ts). */
+  _q: QuotaState;
   _home: Target;
   _piece: number;
   _delay: number;

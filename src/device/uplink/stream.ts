@@ -8,10 +8,10 @@
 
 import type { HttpRequest } from "../hal.ts";
 import { formatPoint } from "./json.ts";
-import { errText } from "./reply.ts";
-import { skipped } from "./select.ts";
+import { errText, onReply } from "./reply.ts";
 import { IDLE, setPhase } from "./state.ts";
 import type { Batch, Exchange, Run } from "./state.ts";
+import type { LogRecord } from "../store/contract.ts";
 
 /** Ends exchange `x` once (phase back to IDLE) and hands its outcome on. */
 export function finish(u: Run, x: Exchange, code: number, msg: string, headers: { [name: string]: string } | undefined): void {
@@ -24,7 +24,7 @@ export function finish(u: Run, x: Exchange, code: number, msg: string, headers: 
   // stack): the cursor and the request need not (a cursor holds about 100 JsVars).
   x._cur = undefined;
   x._req = undefined;
-  x._done(code, msg, headers);
+  onReply(u, x, code, msg, headers);
 }
 
 // The timer measures silence, not the whole exchange: a 2 MB body takes longer than the
@@ -40,52 +40,45 @@ export function arm(u: Run, x: Exchange): void {
 
 const SPACES = "                                ";
 
-/**
- * Adds `s` to the piece being built; what does not fit waits in `_rest` for the next piece. The
- * piece is then written as it is: no copy of a whole piece is made (Espruino appends to a string
- * held once in place).
- */
-function put(u: Run, x: Exchange, s: string): void {
-  const room = u._piece - x._buf.length;
-  if (s.length <= room) x._buf += s;
-  else {
-    x._buf += s.substring(0, room);
-    x._rest += s.substring(room);
-  }
-}
-
-/** Adds readings to the piece until it is full or the batch is all in the body (then `]`). */
-function fill(u: Run, x: Exchange): void {
-  const b = x._b as Batch;
-  const cursor = x._cur!;
-  while (x._buf.length < u._piece) {
-    const rec = cursor.next();
-    if (rec === undefined || rec.pos > b._last) break;
-    if (skipped(u, rec)) continue;
-    const ts = u._res.resolve(rec.reading.stamp);
-    // Pass 1 resolved it; a clock change since may not: it waits for the next request.
-    if (ts === undefined) break;
-    put(u, x, (x._n > 0 ? "," : "") + formatPoint(ts, rec.reading.value));
-    x._n++;
-    if (b._sent++ === 0) b._sentFrom = rec.pos;
-    b._sentTo = rec.pos;
-    if (rec.pos === b._last) break;
-  }
-  if (x._buf.length < u._piece) {
-    x._fin = true;
-    put(u, x, "]");
-  }
-}
-
 /** Writes the next piece; returns an error text when the body would not match its length. */
 function next(u: Run, x: Exchange): string | undefined {
   if (u._x !== x) return;
   const piece = u._piece;
   const b = x._b as Batch;
-  const rest = x._rest;
+  const cursor = x._cur!;
+  // The piece: what did not fit in the last one, then readings until it is full or the batch is
+  // all in the body (then `]`). What does not fit waits in `_rest` for the next piece; the piece
+  // is written as it is: no copy of a whole piece is made (Espruino appends to a string held
+  // once in place).
+  let s = x._rest;
   x._rest = "";
-  put(u, x, rest);
-  if (!x._fin) fill(u, x);
+  let last = false;
+  for (;;) {
+    const room = piece - x._buf.length;
+    if (s.length <= room) x._buf += s;
+    else {
+      x._buf += s.substring(0, room);
+      x._rest += s.substring(room);
+    }
+    if (x._fin || x._buf.length >= piece) break;
+    s = "";
+    const rec: LogRecord | undefined = last ? undefined : cursor.next();
+    const iso = u._iso;
+    // A reading of an isolation is skipped while its neighbours are tried.
+    if (rec !== undefined && rec.pos <= b._last && iso && iso._suspect === rec.pos && !iso._confirm) continue;
+    // Pass 1 resolved every reading; a clock change since may not: it waits for the next request.
+    const ts = rec === undefined || rec.pos > b._last ? undefined : u._res.resolve(rec.reading.stamp);
+    if (ts === undefined) {
+      x._fin = true;
+      s = "]";
+    } else {
+      s = (x._n > 0 ? "," : "") + formatPoint(ts, rec!.reading.value);
+      x._n++;
+      if (b._sent++ === 0) b._sentFrom = rec!.pos;
+      b._sentTo = rec!.pos;
+      last = rec!.pos === b._last;
+    }
+  }
   if (x._fin && x._pad < 0) {
     // Readings the ring overwrote since pass 1 are missing: JSON allows trailing whitespace,
     // so spaces keep the announced Content-Length exact. Only what was written
@@ -137,18 +130,4 @@ export function pump(u: Run, x: Exchange): void {
   }
   x._inPump = false;
   if (err !== undefined) finish(u, x, 0, err, undefined);
-}
-
-/** Pass 2: streams batch `b` into `req`, the next piece after each `drain`. */
-export function stream(u: Run, x: Exchange, b: Batch, req: HttpRequest): void {
-  x._b = b;
-  x._req = req;
-  x._cur = u._store.openCursor({ from: b._start, pin: b._pin });
-  x._rest = "[";
-  req.on("drain", () => {
-    if (!x._wait) return;
-    x._wait = false;
-    pump(u, x);
-  });
-  pump(u, x);
 }

@@ -7,13 +7,14 @@
 import type { Hal, HttpResponse } from "../hal.ts";
 import type { Stamp } from "../types.ts";
 import type { ReadingStore } from "../store/contract.ts";
-import { maskToken, redactToken } from "./mask.ts";
-import { classifyReply, errText, replyMessage } from "./reply.ts";
+import { ctl } from "./control.ts";
+import { U_STATUS, type UplinkOp } from "./ops.ts";
+import { errText } from "./reply.ts";
 import type { BackoffConfig } from "./backoff.ts";
-import { createQuota } from "./quota.ts";
+import { openQuota, quota, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { measure, select } from "./select.ts";
-import { arm, finish, stream } from "./stream.ts";
+import { arm, finish, pump } from "./stream.ts";
 import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
 import type { Batch, Exchange, Run } from "./state.ts";
 
@@ -26,9 +27,8 @@ const DAY_MS = 86400000;
 const MAX_REPLY_BYTES = 256;
 /** Requests a burst may spend at once (a backlog after an outage); refilled at the daily rate. */
 const BUCKET_MAX = 30;
-/** Points per request after a boot, a lost reply or a reconnect (then x4 per full 200). */
+/** Points per request after a boot, a lost reply or a reconnect (then x4 per full 200, reply.ts). */
 const INITIAL_WINDOW = 32;
-const WINDOW_GROWTH = 4;
 /** Least time between two requests made only for their Date header. */
 const PROBE_EVERY_MS = 3600000;
 
@@ -57,7 +57,7 @@ export interface Link {
   isUp(): boolean;
   /**
    * Called with true when the network comes up, false when it goes down. Absent: the owner
-   * tells the uplink itself ({@link Uplink.linkChanged}), so that nothing outside holds an
+   * tells the uplink itself (`ctl(U_LINK, up)`), so that nothing outside holds an
    * instance it may drop.
    */
   onChange?(cb: (up: boolean) => void): void;
@@ -68,8 +68,7 @@ export interface TimeSync {
   /**
    * Starts a sync and calls `cb` when it is over; returns false when a round is already under
    * way (`cb` is then not called). The first flush waits for the round it started, or beside a
-   * round already under way for the clock change that round brings ({@link
-   * Uplink.notifyClockChanged}); at most `syncWaitMs` either way.
+   * round already under way for the clock change that round brings (`ctl(U_CLOCK)`); at most `syncWaitMs` either way.
    */
   syncNow(cb: (err?: unknown) => void): unknown;
 }
@@ -200,37 +199,25 @@ export interface UplinkStatus {
   maxPieceBytes: number;
 }
 
+/**
+ * An uplink instance: one entry point, {@link Uplink.ctl} (src/device/uplink/control.ts), asked
+ * by number (src/device/uplink/ops.ts) to start, stop, flush, take news of the link, the clock,
+ * a reading or a token, or to answer its status. One function, not a method per entry point: each
+ * function of the uplink part costs about 5 JsVars for as long as an uplink exists.
+ */
 export interface Uplink {
-  /** Starts following the link; flushes whenever it is up. */
-  start(): void;
   /**
-   * Starts as the instance before this one (same {@link UplinkOptions.keep}) left off, on a
-   * link that stayed up: one pass now, no new association.
+   * `U_START`, `U_RESUME`, `U_LINK` (arg: up), `U_STOP`, `U_APPENDED`, `U_CLOCK`, `U_FLUSH`,
+   * `U_TOKEN` (arg: the token; throws on a malformed one), `U_STATUS` (returns the
+   * {@link UplinkStatus}), `U_IDLE`, `U_SETTLED` (return booleans): see ops.ts.
    */
-  resume(): void;
-  /** The network came up (true) or went down: for an owner whose link has no `onChange`. */
-  linkChanged(up: boolean): void;
-  /** Stops; a request in flight is abandoned (its reply ignored, nothing marked). */
-  stop(): void;
-  /** A reading was appended: it is sent within flushDelayMs while online. */
-  notifyAppended(): void;
+  ctl(op: UplinkOp, arg?: unknown): unknown;
   /**
-   * {@link notifyAppended} would do nothing now (a pass is scheduled, a request is in flight,
-   * the link is down, stopped): read per reading by the owner instead of calling it (a call
-   * costs on the interpreter).
+   * `U_APPENDED` would do nothing now (a pass is scheduled, a request is in flight, the link is
+   * down, stopped): read per reading by the owner instead of calling it (a call costs on the
+   * interpreter).
    */
   armed: boolean;
-  /** The clock learned something (new anchor): readings waiting for their time are retried. */
-  notifyClockChanged(): void;
-  /** Flushes now, cancelling any backoff wait (not a quota pause or a token stop). */
-  flushNow(): void;
-  /** Replaces the token (e.g. after `Invalid token.`) and resumes. @throws on a malformed token */
-  setToken(token: string): void;
-  status(): UplinkStatus;
-  /** True when nothing is in flight and the last pass found nothing to send. */
-  isIdle(): boolean;
-  /** Nothing in flight and nothing scheduled: the owner may drop it (its state is in `keep`). */
-  isSettled(): boolean;
 }
 
 /** Where requests go: the configured host, or the region a redirect named. */
@@ -240,7 +227,7 @@ export interface Target {
   port: number;
 }
 
-function checkToken(token: unknown): string {
+export function checkToken(token: unknown): string {
   if (typeof token !== "string" || token.length < 8 || token.length > 64) {
     throw new Error("uplink: config.token must be the device's Blynk auth token (8-64 characters)");
   }
@@ -265,12 +252,8 @@ export function nowUtc(u: Run): number | undefined {
   return t !== undefined ? t : u._res.resolve({ bootId: u._store.bootId, uptimeMs: u._hal.uptime() });
 }
 
-function linkUp(u: Run): boolean {
-  return u._link ? u._link.isUp() : true;
-}
-
 export function report(u: Run): void {
-  if (u._onStatus) u._onStatus(u.status());
+  if (u._onStatus) u._onStatus(u.ctl(U_STATUS) as UplinkStatus);
 }
 
 /** The label the status shows (why the uplink waits); what it does is decided by the phase. */
@@ -303,47 +286,32 @@ export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): v
 }
 
 /**
- * Ms of refill per request: what is left of today's budget spread over what is left of the
- * UTC day, so that steady traffic never meets the daily limit before midnight
- * (requestsPerDay over a day while the time is unknown).
+ * Refills the request bucket (at most BUCKET_MAX; the refill per request is what is left of
+ * today's budget spread over what is left of the UTC day, so that steady traffic never meets the
+ * daily limit before midnight; requestsPerDay over a day while the time is unknown). With `go`,
+ * whether a request may go now; otherwise it schedules the step for when one may and says why
+ * in the state (the readings wait in flash meanwhile). Without, only whether one may.
  */
-function msPerRequest(u: Run, now: number | undefined): number {
-  if (now === undefined) return u._refill;
-  const left = u._quota.requestsLeft(now);
-  // Ms to the next UTC day, over the requests left.
-  return left > 0 ? ((Math.floor(now / DAY_MS) + 1) * DAY_MS - now) / left : DAY_MS;
-}
-
-/** Requests in the bucket now, at most BUCKET_MAX. */
-function bucket(u: Run): number {
+export function mayRequest(u: Run, now: number | undefined, go: boolean): boolean {
   const k = u._k;
+  const left = quota(u._q, u._hal.storage, now, Q_REQUESTS_LEFT);
+  // Ms of refill per request: to the next UTC day, over the requests left.
+  const per = now === undefined ? u._refill : left > 0 ? ((Math.floor(now / DAY_MS) + 1) * DAY_MS - now) / left : DAY_MS;
   const up = u._hal.uptime();
-  k.tokens += (up - k.tokensAt) / msPerRequest(u, nowUtc(u));
+  k.tokens += (up - k.tokensAt) / per;
   k.tokensAt = up;
   if (k.tokens > BUCKET_MAX) k.tokens = BUCKET_MAX;
-  return k.tokens;
-}
-
-/**
- * Whether a request may go now; otherwise schedules the step for when one may and says why
- * in the state (the readings wait in flash meanwhile).
- */
-export function mayRequest(u: Run, now: number | undefined): boolean {
-  if (u._quota.requestsLeft(now) <= 0) {
+  if (!go) return left > 0 && k.tokens >= 1;
+  if (left <= 0) {
     rare().pauseForTheDay(u, now, "paused-requests");
     return false;
   }
-  const t = bucket(u);
-  if (t < 1) {
-    schedule(u, Math.ceil((1 - t) * msPerRequest(u, now)), true);
+  if (k.tokens < 1) {
+    schedule(u, Math.ceil((1 - k.tokens) * per), true);
     setState(u, "paced");
     return false;
   }
   return true;
-}
-
-export function initialWindow(u: Run): number {
-  return u._window0 < u._k.maxPoints ? u._window0 : u._k.maxPoints;
 }
 
 /** One flush step (docs/uplink.md): select, measure, check the budget, send. */
@@ -351,7 +319,7 @@ function step(u: Run): void {
   const k = u._k;
   const ph = u._phase;
   if (ph === OFF || ph === TOKEN || ph === SENDING) return;
-  if (!linkUp(u)) {
+  if (!(!u._link || u._link.isUp())) {
     cancelTimer(u);
     setPhase(u, DOWN);
     setState(u, "offline");
@@ -364,7 +332,7 @@ function step(u: Run): void {
     k.waiting = 0;
   }
   const now = nowUtc(u);
-  if (u._quota.remaining(now) <= 0) {
+  if (quota(u._q, u._hal.storage, now, Q_REMAINING) <= 0) {
     rare().pauseForTheDay(u, now, "paused-quota");
     return;
   }
@@ -386,7 +354,7 @@ function step(u: Run): void {
     // unknown once rescanned the whole backlog for every new reading, blocking for seconds.
     // What can change it (the clock, the link, a new token, a flush asked for) starts afresh.
     if (needsProbe(u)) {
-      if (mayRequest(u, now)) rare().probe(u);
+      if (mayRequest(u, now, true)) rare().probe(u);
       return;
     }
     setState(u, "idle");
@@ -398,11 +366,11 @@ function step(u: Run): void {
     schedule(u, 0);
     return;
   }
-  if (!mayRequest(u, now)) return;
-  send(u, b, k.target, "/external/api/batch/update?token=" + k.token + "&pin=V" + b._pin, 0);
+  if (!mayRequest(u, now, true)) return;
+  exchange(u, k.target, "/external/api/batch/update?token=" + k.token + "&pin=V" + b._pin, b, 0);
 }
 
-function needsProbe(u: Run): boolean {
+export function needsProbe(u: Run): boolean {
   const r = u._res;
   if (!r.wantsTime || !r.applyHttpDate || !r.wantsTime()) return false;
   return u._k.probedAt === undefined || u._hal.uptime() - u._k.probedAt >= PROBE_EVERY_MS;
@@ -410,27 +378,33 @@ function needsProbe(u: Run): boolean {
 
 /**
  * One HTTP exchange with its own timer (phase SENDING until it ends): `b` is streamed as the
- * body (undefined: none, a GET); `done` gets the status (0: no reply), the bounded body and the
- * headers, exactly once.
+ * body (undefined: none, a GET, the time probe); its end goes to onReply (reply.ts) exactly once,
+ * with the status (0: no reply), the bounded body and the headers. `t` and `hops` are the
+ * upload's target and redirects so far, for the reply.
  */
-export function exchange(
-  u: Run,
-  t: Target,
-  path: string,
-  b: Batch | undefined,
-  done: (code: number, raw: string, headers: { [name: string]: string } | undefined) => void,
-): void {
+export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, hops: number): void {
+  const k = u._k;
+  if (b) {
+    k.backoffMs = 0;
+    b._sent = 0;
+  }
+  setState(u, "sending");
   cancelTimer(u);
   // Flags absent are false: each field costs a JsVar while the request lasts.
-  const x: Exchange = { _text: "", _done: done, _buf: "", _rest: "", _n: 0, _pad: -1, _written: 0 };
+  const x: Exchange = { _text: "", _buf: "", _rest: "", _n: 0, _pad: -1, _written: 0 };
+  if (b) {
+    x._b = b;
+    x._t = t;
+    if (hops) x._hops = hops;
+  }
   u._x = x;
   setPhase(u, SENDING);
   arm(u, x);
-  const k = u._k;
   k.requests++;
-  bucket(u);
+  const now = nowUtc(u);
+  mayRequest(u, now, false);
   k.tokens--;
-  u._quota.addRequest(nowUtc(u));
+  quota(u._q, u._hal.storage, now, Q_ADD_REQUEST);
   try {
     const headers: { [name: string]: string } = { "Content-Length": String(b ? b._bytes : 0) };
     if (b) headers["Content-Type"] = "application/json";
@@ -460,336 +434,118 @@ export function exchange(
     req.on("close", () => {
       if (!x._got) finish(u, x, 0, "connection closed without a reply", undefined);
     });
-    if (b) stream(u, x, b, req);
-    else req.end();
+    if (b) {
+      // Pass 2: streams the batch into the request from flash, the next piece after each drain
+      // (stream.ts; here, not a function of its own: the drain's closure shares this scope).
+      x._req = req;
+      x._cur = u._store.openCursor({ from: b._start, pin: b._pin });
+      x._rest = "[";
+      req.on("drain", () => {
+        if (!x._wait) return;
+        x._wait = false;
+        pump(u, x);
+      });
+      pump(u, x);
+    } else req.end();
   } catch (e) {
     finish(u, x, 0, errText(e), undefined);
   }
 }
 
-export function send(u: Run, b: Batch, t: Target, path: string, hops: number): void {
-  u._k.backoffMs = 0;
-  b._sent = 0;
-  setState(u, "sending");
-  exchange(u, t, path, b, (code, raw, headers) => onReply(u, b, t, code, raw, headers, hops));
-}
-
-export function useDate(u: Run, headers: { [name: string]: string } | undefined): void {
-  const date = header(headers, "Date");
-  if (date && u._res.applyHttpDate) {
-    try {
-      u._res.applyHttpDate(date);
-    } catch (_e) {
-      // a bad Date header is the clock's business
-    }
-  }
-}
-
-// After a reply the next step runs in a task of its own (schedule(u, 0)): run inside the
-// reply's task, the next request would be made while the last one, its response and its
-// handlers are still held by the stack.
-function onReply(
-  u: Run,
-  b: Batch,
-  t: Target,
-  code: number,
-  raw: string,
-  headers: { [name: string]: string } | undefined,
-  hops: number,
-): void {
-  const k = u._k;
-  useDate(u, headers);
-  const msg = redactToken(code === 0 ? raw : replyMessage(raw), k.token);
-  k.lastReply = { status: code, message: msg };
-  const action = classifyReply(code, msg);
-  if (action !== "ok") u._hal.log("uplink: V" + b._pin + " " + b._count + " points: " + (code || "no reply") + " " + msg);
-  if (action !== "stop-token") k.hint = undefined;
-  report(u);
-  if (action === "ok") {
-    // Only what went into this body: the ring may have overwritten readings since pass 1,
-    // and the cursor is the one witness of what the server received.
-    if (b._sent > 0) u._store.markDelivered({ pin: b._pin, from: b._sentFrom, to: b._sentTo });
-    k.delivered += b._sent;
-    u._quota.add(nowUtc(u), b._sent);
-    k.attempt = 0;
-    k.backoffMs = 0;
-    // Slow start: a full request answered shows the link carries more.
-    if (b._count >= k.window && k.window < k.maxPoints)
-      k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
-    if (u._iso && u._iso._pin === b._pin) rare().isolationOk(u, b);
-    report(u);
-    schedule(u, 0);
-  } else rare().reply(u, b, t, action, headers, hops);
-}
-
-/** The uplink instance: a {@link Run} whose methods are the entry points (docs/uplink.md, "States"). */
-// biome-ignore lint/correctness/noUnusedVariables: merged into the class below (Run's fields, declared once).
-interface UplinkRun extends Run {}
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: each of Run's fields is set in the constructor.
-class UplinkRun implements Uplink {
-  constructor(o: UplinkOptions) {
-    // Made here, not at the part's level: it exists only while an instance is made.
-    function num(v: number | undefined, def: number, min: number, max: number, name: string): number {
-      if (v === undefined) return def;
-      if (typeof v !== "number" || v !== v || v < min || v > max) {
-        throw new Error("uplink: config." + name + " must be a number from " + min + " to " + max);
-      }
-      return v;
-    }
-    const hal = o.hal;
-    const c = o.config;
-    if (!c || typeof c !== "object") throw new Error("uplink: options.config is required");
-    const token = checkToken(c.token);
-    if (c.scheme !== "http" && c.scheme !== "https") throw new Error('uplink: config.scheme must be "http" or "https"');
-    if (typeof c.host !== "string" || !c.host) throw new Error("uplink: config.host must name the Blynk server");
-    const port = num(c.port, c.scheme === "https" ? 443 : 80, 1, 65535, "port");
-    const maxPointsCfg = num(c.maxPointsPerRequest, 1000, 1, SERVER_MAX_POINTS, "maxPointsPerRequest");
-    this._piece = num(c.pieceBytes, 512, 16, 65536, "pieceBytes");
-    const flushDelayMs = num(c.flushDelayMs, 10000, 0, DAY_MS, "flushDelayMs");
-    this._delay = flushDelayMs;
-    this._maxAge = num(c.maxAgeMs, 30 * DAY_MS, 1, 3650 * DAY_MS, "maxAgeMs");
-    this._daily = num(c.dailyQuota, 10000, 1, 1e9, "dailyQuota");
-    this._perDay = num(c.requestsPerDay, 2000, 1, 1e7, "requestsPerDay");
-    this._window0 = num(c.initialWindow, INITIAL_WINDOW, 1, SERVER_MAX_POINTS, "initialWindow");
-    this._timeout = num(c.requestTimeoutMs, 30000, 1, 600000, "requestTimeoutMs");
-    const backoff: BackoffConfig = c.backoff || { baseMs: 1000, capMs: 600000 };
-    num(backoff.baseMs, 1000, 1, DAY_MS, "backoff.baseMs");
-    num(backoff.capMs, 600000, backoff.baseMs, DAY_MS, "backoff.capMs");
-    this._backoff = backoff;
-    const policy = c.badPinPolicy || "keep";
-    if (policy !== "keep" && policy !== "drop") throw new Error('uplink: config.badPinPolicy must be "keep" or "drop"');
-    this._dropBad = policy === "drop";
-    this._syncWait = num(c.syncWaitMs, 3000, 0, 600000, "syncWaitMs");
-    this._recheck = flushDelayMs > 60000 ? flushDelayMs : 60000;
-    /** One request's worth of the daily budget, in ms of refill. */
-    this._refill = DAY_MS / this._perDay;
-    this._hal = hal;
-    this._store = o.store;
-    this._res = o.resolver;
-    this._link = o.link;
-    this._sntp = o.sntp;
-    this._onStatus = o.onStatus;
-    const home: Target = { scheme: c.scheme, host: c.host, port: port };
-    this._home = home;
-    const k = (o.keep || {}) as UplinkKeep;
-    this._k = k;
-    if (k.target === undefined) {
-      k.target = home;
-      try {
-        const raw = hal.storage.read(REGION_FILE);
-        if (raw) {
-          const r = JSON.parse(raw);
-          // Only valid for the host it was learned from: a changed config starts over.
-          if (r.from === c.host && r.host && r.port && r.scheme === c.scheme) {
-            k.target = { scheme: r.scheme, host: r.host, port: r.port };
-          }
-        }
-      } catch (_e) {
-        // no usable region file: start at the configured host
-      }
-      k.token = token;
-      k.stoppedToken = false;
-      k.state = "offline";
-      k.up = false;
-      k.attempt = 0;
-      k.backoffMs = 0;
-      k.maxPoints = maxPointsCfg;
-      k.window = this._window0 < maxPointsCfg ? this._window0 : maxPointsCfg;
-      k.tokens = BUCKET_MAX;
-      k.tokensAt = hal.uptime();
-      k.probedAt = undefined;
-      k.waiting = 0;
-      k.aside = {};
-      k.badPins = [];
-      k.lastReply = undefined;
-      k.hint = undefined;
-      k.requests = 0;
-      k.delivered = 0;
-      k.bytesSent = 0;
-      k.maxPieceBytes = 0;
-      k.dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
-    }
-    this._quota = createQuota({ storage: hal.storage, daily: this._daily, requestsDaily: this._perDay });
-    this._resume = {};
-    this._scanFrom = -1;
-    this._waitBoot = -1;
-    this._dropPos = [];
-    this._dropWhy = [];
-    setPhase(this, OFF);
-  }
-
-  start(): void {
-    if (this._phase !== OFF) return;
-    setPhase(this, this._k.stoppedToken ? TOKEN : DOWN);
-    const link = this._link;
-    // Not `this` in the arrow: Espruino 2v29 asserts (Linux build) when it skips, unexecuted,
-    // an arrow function whose body uses `this` (jspeArrowFunction sets it on no function).
-    const u = this;
-    if (link && link.onChange) link.onChange((up) => u.linkChanged(up));
-    if (linkUp(this)) this.linkChanged(true);
-    else setState(this, "offline");
-  }
-
-  resume(): void {
-    if (this._phase !== OFF) return;
-    if (!linkUp(this)) {
-      setPhase(this, this._k.stoppedToken ? TOKEN : DOWN);
-      setState(this, "offline");
-    } else if (this._k.stoppedToken) setPhase(this, TOKEN);
-    else schedule(this, 0);
-  }
-
-  linkChanged(up: boolean): void {
-    const u = this;
-    const k = u._k;
-    const ph = u._phase;
-    if (ph === OFF) return;
-    if (!up) {
-      // A request in flight ends by its reply or its timeout; the token stop outlives the link.
-      if (ph !== SENDING && ph !== TOKEN) {
-        cancelTimer(u);
-        setPhase(u, DOWN);
-      }
-      setState(u, "offline");
-      return;
-    }
-    k.attempt = 0;
-    u._scanFrom = -1;
-    // A new association: nothing is known of this path yet.
-    k.window = initialWindow(u);
-    if (ph === TOKEN || ph === SENDING) return;
-    setPhase(u, IDLE);
-    // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
-    // seconds, and its readings are placed only by an anchor written in this boot.
-    if (needsProbe(u) && bucket(u) >= 1 && u._quota.requestsLeft(nowUtc(u)) > 0) rare().probe(u);
-    const sntp = u._sntp;
-    if (sntp) {
-      // Flush once the sync answers, or after syncWaitMs, whichever comes first (the probe's
-      // reply, when one is in flight).
-      let fallback: unknown;
-      if (u._phase !== SENDING) {
-        schedule(u, u._syncWait);
-        fallback = u._timer;
-        u._syncT = fallback;
-      }
-      const go = () => {
-        u._scanFrom = -1;
-        if (fallback !== undefined && u._timer === fallback) schedule(u, 0);
-      };
-      // Beside a round already under way (syncNow false: the clock starts one with the link)
-      // the flush waits for the clock change the round brings (notifyClockChanged), once its
-      // anchor is written. Flushing at once made the first request while the SNTP part and the
-      // store part (for that anchor) were loaded too: the highest point of a flush on the 2v29
-      // Linux build (3,767 JsVars against 3,537, linux, 1,000 readings).
-      try {
-        sntp.syncNow(go);
-        return;
-      } catch (_e) {
-        // no sync: flush now
-      }
-    }
-    if (u._phase !== SENDING) schedule(u, 0);
-  }
-
-  stop(): void {
-    const x = this._x;
-    if (x) {
-      // Abandoned: its reply is ignored and nothing is marked.
-      x._over = true;
-      if (x._tmo !== undefined) this._hal.clearTimeout(x._tmo);
-    }
-    this._x = undefined;
-    cancelTimer(this);
-    setPhase(this, OFF);
-    setState(this, linkUp(this) ? "idle" : "offline");
-  }
-
-  notifyAppended(): void {
-    "ram";
-    if (this._phase === IDLE && linkUp(this)) schedule(this, this._delay);
-  }
-
-  notifyClockChanged(): void {
-    this._scanFrom = -1;
-    const p = this._phase;
-    if ((p === IDLE || p === DUE) && linkUp(this)) schedule(this, 0);
-  }
-
-  flushNow(): void {
-    const p = this._phase;
-    if (p === OFF || p === TOKEN || p === SENDING) return;
-    this._k.attempt = 0;
-    this._scanFrom = -1;
-    // spool.flush() does not cut the wait for the clock's sync short (see flushNow's sync
-    // wait above): the request would overlap the parts that write the round's anchor.
-    if (this._syncT === undefined || this._timer !== this._syncT) schedule(this, 0);
-  }
-
-  setToken(t: string): void {
-    const k = this._k;
-    k.token = checkToken(t);
-    if (!k.stoppedToken) return;
-    k.stoppedToken = false;
-    k.hint = undefined;
-    const up = linkUp(this);
-    setState(this, up ? "idle" : "offline");
-    if (this._phase !== TOKEN) return;
-    if (up) {
-      this._scanFrom = -1;
-      schedule(this, 0);
-    } else setPhase(this, DOWN);
-  }
-
-  status(): UplinkStatus {
-    const u = this;
-    const k = u._k;
-    const s: UplinkStatus = {
-      state: k.state,
-      token: maskToken(k.token),
-      scheme: k.target.scheme,
-      host: k.target.host,
-      port: k.target.port,
-      lastReply: k.lastReply,
-      backoffMs: k.backoffMs,
-      nextAttemptAt: u._nextAt,
-      quotaUsed: u._quota.used(),
-      quotaDaily: u._daily,
-      requests: k.requests,
-      pointsDelivered: k.delivered,
-      bytesSent: k.bytesSent,
-      maxPointsPerRequest: k.maxPoints,
-      batchLimit: k.window,
-      requestsToday: u._quota.requests(),
-      requestsPerDay: u._perDay,
-      badPins: k.badPins.slice(),
-      waitingForTime: k.waiting,
-      dropped: {
-        tooOld: k.dropped.tooOld,
-        rejected: k.dropped.rejected,
-        badPin: k.dropped.badPin,
-        unresolvedTime: k.dropped.unresolvedTime,
-      },
-      maxPieceBytes: k.maxPieceBytes,
-    };
-    if (k.hint) s.hint = k.hint;
-    if (k.target.scheme === "http") s.warning = "plain HTTP: the token and readings travel unencrypted";
-    return s;
-  }
-
-  isIdle(): boolean {
-    return this._phase !== SENDING && this._k.state === "idle";
-  }
-
-  isSettled(): boolean {
-    const p = this._phase;
-    return p !== DUE && p !== HELD && p !== SENDING;
-  }
-}
-
 /**
- * Creates the uplink. Nothing happens until {@link Uplink.start}.
+ * Creates the uplink. Nothing happens until `ctl(U_START)`.
  * @throws Error naming the config field when the config is invalid.
  */
 export function createUplink(o: UplinkOptions): Uplink {
-  return new UplinkRun(o);
+  // The instance is its fields and the one entry point (control.ts).
+  const u = { ctl: ctl } as unknown as Run;
+  // Made here, not at the part's level: it exists only while an instance is made.
+  function num(v: number | undefined, def: number, min: number, max: number, name: string): number {
+    if (v === undefined) return def;
+    if (typeof v !== "number" || v !== v || v < min || v > max) {
+      throw new Error("uplink: config." + name + " must be a number from " + min + " to " + max);
+    }
+    return v;
+  }
+  const hal = o.hal;
+  const c = o.config;
+  if (!c || typeof c !== "object") throw new Error("uplink: options.config is required");
+  const token = checkToken(c.token);
+  if (c.scheme !== "http" && c.scheme !== "https") throw new Error('uplink: config.scheme must be "http" or "https"');
+  if (typeof c.host !== "string" || !c.host) throw new Error("uplink: config.host must name the Blynk server");
+  const port = num(c.port, c.scheme === "https" ? 443 : 80, 1, 65535, "port");
+  const maxPointsCfg = num(c.maxPointsPerRequest, 1000, 1, SERVER_MAX_POINTS, "maxPointsPerRequest");
+  u._piece = num(c.pieceBytes, 512, 16, 65536, "pieceBytes");
+  const flushDelayMs = num(c.flushDelayMs, 10000, 0, DAY_MS, "flushDelayMs");
+  u._delay = flushDelayMs;
+  u._maxAge = num(c.maxAgeMs, 30 * DAY_MS, 1, 3650 * DAY_MS, "maxAgeMs");
+  u._daily = num(c.dailyQuota, 10000, 1, 1e9, "dailyQuota");
+  u._perDay = num(c.requestsPerDay, 2000, 1, 1e7, "requestsPerDay");
+  u._window0 = num(c.initialWindow, INITIAL_WINDOW, 1, SERVER_MAX_POINTS, "initialWindow");
+  u._timeout = num(c.requestTimeoutMs, 30000, 1, 600000, "requestTimeoutMs");
+  const backoff: BackoffConfig = c.backoff || { baseMs: 1000, capMs: 600000 };
+  num(backoff.baseMs, 1000, 1, DAY_MS, "backoff.baseMs");
+  num(backoff.capMs, 600000, backoff.baseMs, DAY_MS, "backoff.capMs");
+  u._backoff = backoff;
+  const policy = c.badPinPolicy || "keep";
+  if (policy !== "keep" && policy !== "drop") throw new Error('uplink: config.badPinPolicy must be "keep" or "drop"');
+  u._dropBad = policy === "drop";
+  u._syncWait = num(c.syncWaitMs, 3000, 0, 600000, "syncWaitMs");
+  u._recheck = flushDelayMs > 60000 ? flushDelayMs : 60000;
+  /** One request's worth of the daily budget, in ms of refill. */
+  u._refill = DAY_MS / u._perDay;
+  u._hal = hal;
+  u._store = o.store;
+  u._res = o.resolver;
+  u._link = o.link;
+  u._sntp = o.sntp;
+  u._onStatus = o.onStatus;
+  const home: Target = { scheme: c.scheme, host: c.host, port: port };
+  u._home = home;
+  const k = (o.keep || {}) as UplinkKeep;
+  u._k = k;
+  if (k.target === undefined) {
+    k.target = home;
+    try {
+      const raw = hal.storage.read(REGION_FILE);
+      if (raw) {
+        const r = JSON.parse(raw);
+        // Only valid for the host it was learned from: a changed config starts over.
+        if (r.from === c.host && r.host && r.port && r.scheme === c.scheme) {
+          k.target = { scheme: r.scheme, host: r.host, port: r.port };
+        }
+      }
+    } catch (_e) {
+      // no usable region file: start at the configured host
+    }
+    k.token = token;
+    k.stoppedToken = false;
+    k.state = "offline";
+    k.up = false;
+    k.attempt = 0;
+    k.backoffMs = 0;
+    k.maxPoints = maxPointsCfg;
+    k.window = u._window0 < maxPointsCfg ? u._window0 : maxPointsCfg;
+    k.tokens = BUCKET_MAX;
+    k.tokensAt = hal.uptime();
+    k.probedAt = undefined;
+    k.waiting = 0;
+    k.aside = {};
+    k.badPins = [];
+    k.lastReply = undefined;
+    k.hint = undefined;
+    k.requests = 0;
+    k.delivered = 0;
+    k.bytesSent = 0;
+    k.maxPieceBytes = 0;
+    k.dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
+  }
+  u._q = openQuota(hal.storage, u._daily, u._perDay);
+  u._resume = {};
+  u._scanFrom = -1;
+  u._waitBoot = -1;
+  u._dropPos = [];
+  u._dropWhy = [];
+  setPhase(u, OFF);
+  return u;
 }

@@ -1,0 +1,167 @@
+/**
+ * The uplink's entry points: one function, {@link ctl}, asked by number (ops.ts) what to do. It
+ * is the instance's one property that is a function; the phase decides what each op does
+ * (docs/uplink.md, "States"). A method per entry point cost a prototype of eleven functions
+ * (about 60 JsVars) for as long as an uplink existed.
+ */
+
+import { maskToken } from "./mask.ts";
+import { rare } from "./rare.ts";
+import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
+import type { Run } from "./state.ts";
+import {
+  U_APPENDED,
+  U_CLOCK,
+  U_FLUSH,
+  U_IDLE,
+  U_LINK,
+  U_RESUME,
+  U_SETTLED,
+  U_START,
+  U_STATUS,
+  U_STOP,
+  U_TOKEN,
+  type UplinkOp,
+} from "./ops.ts";
+import { cancelTimer, checkToken, mayRequest, needsProbe, nowUtc, schedule, setState } from "./uplink.ts";
+import type { UplinkStatus } from "./uplink.ts";
+
+/** Runs entry point `op` of the uplink it is called on (`this`), with `arg` for U_LINK and U_TOKEN. */
+export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
+  // Not `this` in an arrow: Espruino 2v29 asserts (Linux build) when it skips, unexecuted, an
+  // arrow function whose body uses `this` (jspeArrowFunction sets it on no function).
+  const u = this;
+  const k = u._k;
+  const ph = u._phase;
+  if (op === U_APPENDED) {
+    if (ph === IDLE && (!u._link || u._link.isUp())) schedule(u, u._delay);
+  } else if (op === U_STATUS) {
+    const s: UplinkStatus = {
+      state: k.state,
+      token: maskToken(k.token),
+      scheme: k.target.scheme,
+      host: k.target.host,
+      port: k.target.port,
+      lastReply: k.lastReply,
+      backoffMs: k.backoffMs,
+      nextAttemptAt: u._nextAt,
+      quotaUsed: u._q[1],
+      quotaDaily: u._daily,
+      requests: k.requests,
+      pointsDelivered: k.delivered,
+      bytesSent: k.bytesSent,
+      maxPointsPerRequest: k.maxPoints,
+      batchLimit: k.window,
+      requestsToday: u._q[3],
+      requestsPerDay: u._perDay,
+      badPins: k.badPins.slice(),
+      waitingForTime: k.waiting,
+      dropped: {
+        tooOld: k.dropped.tooOld,
+        rejected: k.dropped.rejected,
+        badPin: k.dropped.badPin,
+        unresolvedTime: k.dropped.unresolvedTime,
+      },
+      maxPieceBytes: k.maxPieceBytes,
+    };
+    if (k.hint) s.hint = k.hint;
+    if (k.target.scheme === "http") s.warning = "plain HTTP: the token and readings travel unencrypted";
+    return s;
+  } else if (op === U_SETTLED) return ph !== DUE && ph !== HELD && ph !== SENDING;
+  else if (op === U_IDLE) return ph !== SENDING && k.state === "idle";
+  else if (op === U_START) {
+    if (ph !== OFF) return;
+    setPhase(u, k.stoppedToken ? TOKEN : DOWN);
+    const link = u._link;
+    if (link && link.onChange) link.onChange((up) => u.ctl(U_LINK, up));
+    if (!u._link || u._link.isUp()) u.ctl(U_LINK, true);
+    else setState(u, "offline");
+  } else if (op === U_RESUME) {
+    if (ph !== OFF) return;
+    if (!(!u._link || u._link.isUp())) {
+      setPhase(u, k.stoppedToken ? TOKEN : DOWN);
+      setState(u, "offline");
+    } else if (k.stoppedToken) setPhase(u, TOKEN);
+    else schedule(u, 0);
+  } else if (op === U_LINK) {
+    if (ph === OFF) return;
+    if (!arg) {
+      // A request in flight ends by its reply or its timeout; the token stop outlives the link.
+      if (ph !== SENDING && ph !== TOKEN) {
+        cancelTimer(u);
+        setPhase(u, DOWN);
+      }
+      setState(u, "offline");
+      return;
+    }
+    k.attempt = 0;
+    u._scanFrom = -1;
+    // A new association: nothing is known of this path yet.
+    k.window = u._window0 < k.maxPoints ? u._window0 : k.maxPoints;
+    if (ph === TOKEN || ph === SENDING) return;
+    setPhase(u, IDLE);
+    // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
+    // seconds, and its readings are placed only by an anchor written in this boot.
+    if (needsProbe(u) && mayRequest(u, nowUtc(u), false)) rare().probe(u);
+    const sntp = u._sntp;
+    if (sntp) {
+      // Flush once the sync answers, or after syncWaitMs, whichever comes first (the probe's
+      // reply, when one is in flight).
+      let fallback: unknown;
+      if (u._phase !== SENDING) {
+        schedule(u, u._syncWait);
+        fallback = u._timer;
+        u._syncT = fallback;
+      }
+      const go = () => {
+        u._scanFrom = -1;
+        if (fallback !== undefined && u._timer === fallback) schedule(u, 0);
+      };
+      // Beside a round already under way (syncNow false: the clock starts one with the link)
+      // the flush waits for the clock change the round brings (U_CLOCK), once its anchor is
+      // written. Flushing at once made the first request while the SNTP part and the store
+      // part (for that anchor) were loaded too: the highest point of a flush on the 2v29 Linux
+      // build (3,767 JsVars against 3,537, linux, 1,000 readings).
+      try {
+        sntp.syncNow(go);
+        return;
+      } catch (_e) {
+        // no sync: flush now
+      }
+    }
+    if (u._phase !== SENDING) schedule(u, 0);
+  } else if (op === U_STOP) {
+    const x = u._x;
+    if (x) {
+      // Abandoned: its reply is ignored and nothing is marked.
+      x._over = true;
+      if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
+    }
+    u._x = undefined;
+    cancelTimer(u);
+    setPhase(u, OFF);
+    setState(u, !u._link || u._link.isUp() ? "idle" : "offline");
+  } else if (op === U_CLOCK) {
+    u._scanFrom = -1;
+    if ((ph === IDLE || ph === DUE) && (!u._link || u._link.isUp())) schedule(u, 0);
+  } else if (op === U_FLUSH) {
+    if (ph === OFF || ph === TOKEN || ph === SENDING) return;
+    k.attempt = 0;
+    u._scanFrom = -1;
+    // spool.flush() does not cut the wait for the clock's sync short (see U_LINK's sync wait):
+    // the request would overlap the parts that write the round's anchor.
+    if (u._syncT === undefined || u._timer !== u._syncT) schedule(u, 0);
+  } else if (op === U_TOKEN) {
+    k.token = checkToken(arg);
+    if (!k.stoppedToken) return;
+    k.stoppedToken = false;
+    k.hint = undefined;
+    const up = !u._link || u._link.isUp();
+    setState(u, up ? "idle" : "offline");
+    if (ph !== TOKEN) return;
+    if (up) {
+      u._scanFrom = -1;
+      schedule(u, 0);
+    } else setPhase(u, DOWN);
+  }
+}
