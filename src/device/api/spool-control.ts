@@ -54,8 +54,5 @@ export function sample(S: SpoolState, pin: any, fn: () => any, everyMs: number):
     fn: fn,
     samples: 0,
     errors: 0,
-    lastError: undefined,
-    timer: undefined,
-    fromConfig: false,
   });
 }

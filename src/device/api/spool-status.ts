@@ -171,7 +171,7 @@ export function publishStatus(S: SpoolState): void {
   const pin = S._config().statusPin;
   if (pin === null) return;
   try {
-    S._record(pin, statusSummary(status(S)));
+    S.record(pin, statusSummary(status(S)));
   } catch (e) {
     S._hal.log("spool: status not published: " + errorText(e));
   }
