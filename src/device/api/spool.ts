@@ -358,11 +358,6 @@ function sample(S: SpoolState, s: Schedule): void {
  * @throws Error when the store cannot be opened on this board.
  */
 export function createSpool(o: SpoolOptions): Spool {
-  // Its parameter declared, not read from `arguments` (src/host/build/params.ts): the closures
-  // made here keep this call's scope, and with it the arguments given (Espruino keeps those no
-  // parameter names as unnamed entries of the scope) and the `arguments` array, so the options
-  // and the firmware's defaults (about 40 JsVars) would stay for good after `o` is dropped.
-  "hot";
   // The closures made here keep this function's whole scope for good (Espruino keeps every
   // variable of it, not only those they use), so it has six: the options (dropped at the end),
   // the state, the store and keeper that spool.record reads, spool.record, and a board given as
