@@ -34,7 +34,9 @@ export function setup(S: SpoolState, input: object): void {
  */
 function adopt(S: SpoolState, cfg: SpoolConfig): void {
   S._flushIn = cfg.blynk.token ? cfg.flushDelayMs : -1;
-  S._cfg = S._saved || S._cfgText() === JSON.stringify(cfg) ? undefined : cfg;
+  // Deleted, not set to undefined: a property left costs a JsVar for good.
+  if (S._saved || S._cfgText() === JSON.stringify(cfg)) delete S._cfg;
+  else S._cfg = cfg;
 }
 
 /** `spool.sample`: checks its arguments and adds a user schedule (see the Spool interface). */

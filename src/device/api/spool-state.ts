@@ -89,8 +89,8 @@ export interface SpoolFields {
   _schedules: Schedule[];
   _statusTimer?: TimerId;
   _tidyTimer?: TimerId;
-  /** 1 once the store's readings were surveyed (start()). */
-  _surveyed: number;
+  /** 1 until the store's readings are surveyed (start()); then absent. */
+  _unsurveyed?: 1;
   /** The uplink dropped readings the last survey counted as unresolved: survey again for the status. */
   _surveyStale?: boolean;
   /**

@@ -18,7 +18,7 @@ import { clockNow } from "../clock/timekeeper.ts";
 /** Surveys the store's readings for the clock afresh (as start() does first). */
 function survey(S: SpoolState): void {
   S._parts.load("clock").surveyStore(S._keeper, S._store);
-  S._surveyed = 1;
+  delete S._unsurveyed;
 }
 
 /**
@@ -59,7 +59,7 @@ export function status(S: SpoolState): SpoolStatus {
   board = undefined;
   const keeper = S._keeper;
   if (S._surveyStale) {
-    S._surveyStale = undefined;
+    delete S._surveyStale;
     survey(S);
   }
   const s = S._store.stats();

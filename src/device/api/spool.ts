@@ -150,9 +150,9 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
     /** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
     const TIDY_EVERY_MS = 3600000;
     S._tidyTimer = S._hal.setInterval(tidy, TIDY_EVERY_MS, S);
-    if (!S._surveyed) {
+    if (S._unsurveyed) {
       S._parts.load("clock").surveyStore(S._keeper, S._store);
-      S._surveyed = 1;
+      delete S._unsurveyed;
     }
     S._network.start();
     if (S._network.isUp()) S._clock.start();
@@ -408,8 +408,7 @@ export function createSpool(o: SpoolOptions): Spool {
   if (o.store && o.surveyed) {
     keeper._entries = o.surveyed._entries;
     keeper._overflowReadings = o.surveyed._overflowReadings;
-    S._surveyed = 1;
-  } else S._surveyed = 0;
+  } else S._unsurveyed = 1;
   S._keeper = keeper;
   S._netConfig = { ssid: S._cfg!.wifi.ssid, password: S._cfg!.wifi.password };
   S._network = new Net({

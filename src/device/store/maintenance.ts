@@ -106,7 +106,7 @@ function configure(store: Store, options: { policy?: FullPolicy; datastreams?: {
   if (options.policy !== undefined) {
     if (options.policy !== "overwrite-oldest" && options.policy !== "refuse")
       throw new Error('policy must be "overwrite-oldest" or "refuse"');
-    store.policy = options.policy;
+    store.refuse = options.policy === "refuse" ? 1 : 0;
   }
   if (options.datastreams !== undefined) setDatastreams(store, options.datastreams);
 }
@@ -333,7 +333,7 @@ function setFlag(store: Store, s: number, flag: number): void {
 function rotate(store: Store): void {
   const n = store.n;
   const t = store.head < 0 ? 0 : (store.head + 1) % n;
-  if (store.sectorState[t] === DATA && store.sectorPending[t] > 0 && store.policy === "refuse") {
+  if (store.sectorState[t] === DATA && store.sectorPending[t] > 0 && store.refuse) {
     throw storeFullError();
   }
   const lost = store.sectorState[t] === DATA ? store.sectorPending[t] : 0;

@@ -148,8 +148,10 @@ export class Store implements ReadingStore {
   readonly pageLog2: number;
   readonly sectorBytes: number;
   readonly n: number;
-  readonly cycles: number;
-  policy: FullPolicy;
+  /** Rated erase cycles per page; absent at the default (100,000): each property costs JsVars. */
+  readonly cycles?: number;
+  /** 1 under policy "refuse", 0 under "overwrite-oldest" (a number: the policy's text cost 3 JsVars). */
+  refuse: Flag;
   ds!: { [pin: string]: DatastreamSettings };
   /**
    * By pin, what {@link appendNumber} stores: HOT_F32, HOT_INT, or nothing (not a hot pin). A
@@ -256,13 +258,13 @@ export class Store implements ReadingStore {
     if (this.n < 2) throw new Error("the region holds " + this.n + " sector(s); a ring needs at least 2: lower sectorPages");
     const policy = options.policy || "overwrite-oldest";
     if (policy !== "overwrite-oldest" && policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
-    this.policy = policy;
+    this.refuse = policy === "refuse" ? 1 : 0;
     if (!options.code) throw new Error("store options: give code (the store and mount code)");
     this.code = options.code;
     this.base = r.address;
     this.align = r.writeAlignment;
     this.pageLog2 = log2;
-    this.cycles = r.eraseCycles || DEFAULT_CYCLES;
+    if (r.eraseCycles && r.eraseCycles !== DEFAULT_CYCLES) this.cycles = r.eraseCycles;
     this.readOnly = options.readOnly ? 1 : 0;
     const n = this.n;
     const d = DROP_COUNT;
@@ -610,6 +612,7 @@ export class Store implements ReadingStore {
     let emax = 0;
     let remaining = 0;
     let used = 0;
+    const cycles = this.cycles || DEFAULT_CYCLES;
     for (let s = 0; s < this.n; s++) {
       pending += this.sectorPending[s];
       if (this.sectorPending[s] > 0) {
@@ -620,7 +623,7 @@ export class Store implements ReadingStore {
       const e = this.wdv.getUint32(SEQ_AT + 4 * (this.n + s));
       if (emin < 0 || e < emin) emin = e;
       if (e > emax) emax = e;
-      remaining += this.cycles > e ? this.cycles - e : 0;
+      remaining += cycles > e ? cycles - e : 0;
     }
     const h = this.head;
     let perReading = 8;
