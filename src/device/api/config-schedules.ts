@@ -25,9 +25,7 @@ export function configSchedules(S: SpoolState): void {
       fn: S._sources[c.source],
       samples: 0,
       errors: 0,
-      lastError: undefined,
-      timer: undefined,
-      fromConfig: true,
+      fromConfig: 1,
     });
   }
 }

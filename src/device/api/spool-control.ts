@@ -54,7 +54,9 @@ function steps(S: SpoolState, input: object): void {
  */
 function adopt(S: SpoolState, cfg: SpoolConfig): void {
   S._flushIn = cfg.blynk.token ? cfg.flushDelayMs : -1;
-  S._cfg = S._saved || S._cfgText() === JSON.stringify(cfg) ? undefined : cfg;
+  // Deleted, not set to undefined: a property left costs a JsVar for good.
+  if (S._saved || S._cfgText() === JSON.stringify(cfg)) delete S._cfg;
+  else S._cfg = cfg;
 }
 
 /** `spool.sample`: checks its arguments and adds a user schedule (see the Spool interface). */
@@ -74,8 +76,5 @@ export function sample(S: SpoolState, pin: any, fn: () => any, everyMs: number):
     fn: fn,
     samples: 0,
     errors: 0,
-    lastError: undefined,
-    timer: undefined,
-    fromConfig: false,
   });
 }

@@ -20,7 +20,7 @@ import { clockNow } from "../clock/timekeeper.ts";
 /** Surveys the store's readings for the clock afresh (as start() does first). */
 function survey(S: SpoolState): void {
   S._parts.load("clock").surveyStore(S._keeper, S._store);
-  S._surveyed = 1;
+  delete S._unsurveyed;
 }
 
 /**
@@ -61,7 +61,7 @@ export function status(S: SpoolState): SpoolStatus {
   board = undefined;
   const keeper = S._keeper;
   if (S._surveyStale) {
-    S._surveyStale = undefined;
+    delete S._surveyStale;
     survey(S);
   }
   const s = S._store.stats();
@@ -173,7 +173,7 @@ export function publishStatus(S: SpoolState): void {
   const pin = S._config().statusPin;
   if (pin === null) return;
   try {
-    S._record(pin, statusSummary(status(S)));
+    S.record(pin, statusSummary(status(S)));
   } catch (e) {
     S._hal.log("spool: status not published: " + errorText(e));
   }

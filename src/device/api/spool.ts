@@ -20,7 +20,7 @@ import { openStore } from "./store-open.ts";
 import type { Store } from "../store/store.ts";
 import { CONFIG_CACHE, SLOT_BODY, type BootConfig } from "./config-load.ts";
 import { configSchedules } from "./config-schedules.ts";
-import type { Schedule, SampleHandle, SpoolState } from "./spool-state.ts";
+import type { Schedule, SampleHandle, SpoolMethods, SpoolState } from "./spool-state.ts";
 
 export type { SampleHandle } from "./spool-state.ts";
 
@@ -96,68 +96,154 @@ export interface Spool {
 }
 
 /**
- * What spool does between calls: the methods of every spool's state (spool-state.ts), which
- * createSpool gives this prototype. Not closures of createSpool: a closure made by a factory
- * costs more JsVars than a method, which exists once for every spool, and each exists at rest
- * (docs/memory.md). The parts call back the ones the state's type lists. `this` is copied to a
- * local before any arrow uses it (an arrow using `this` that is skipped unexecuted stops the
- * Linux build: docs/target-espruino.md).
+ * What spool does: the methods of this plain object, the prototype of the state (spool-state.ts)
+ * and of the user's `spool` object: the public ones (the Spool interface) and those the parts
+ * call back (the state's type lists them). Not closures of createSpool: a closure made by a
+ * factory costs more JsVars than a method, which exists once, and each exists at rest
+ * (docs/memory.md); a plain object, not a class, has no constructor function to keep.
+ *
+ * The user's object holds nothing but `spool.record`, a closure (its hot path reads the store
+ * and the keeper from createSpool's scope, so it works detached as well); the public methods
+ * reach the state as `this.record._s` (call them as methods: `spool.flush()`). Not the state
+ * itself: typed at the REPL, an object is printed with everything it holds, the WiFi password
+ * and the token among it, where a function prints as its code alone. `this` is copied to a local
+ * before any arrow uses it (an arrow using `this` that is skipped unexecuted stops the Linux
+ * build: docs/target-espruino.md).
  */
-class SpoolCore {
+const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
+  setup(config: object): void {
+    const S = this.record._s;
+    S._parts.load("setup").setup(S, config);
+  },
+
+  config(): SpoolConfig {
+    const S = this.record._s;
+    return S._parts.load("apply").maskConfig(S._config());
+  },
+
+  sample(pin: number | string, fn: () => any, everyMs: number): SampleHandle {
+    const S = this.record._s;
+    return S._parts.load("apply").sample(S, pin, fn, everyMs);
+  },
+
+  flush(): void {
+    const S = this.record._s;
+    if (!S._running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
+    const u = S._liveUplink(false);
+    if (!u) throw new Error('spool.flush: no Blynk token is set; call spool.setup({blynk: {token: "..."}})');
+    u.ctl(U_FLUSH);
+  },
+
+  status(): SpoolStatus {
+    const S = this.record._s;
+    return S._parts.load("report").status(S);
+  },
+
+  report(): void {
+    const S = this.record._s;
+    S._parts.load("report").report(S);
+  },
+
+  start(): void {
+    const S = this.record._s;
+    if (S._running) return;
+    S._running = 1;
+    /** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
+    const TIDY_EVERY_MS = 3600000;
+    S._tidyTimer = S._hal.setInterval(tidy, TIDY_EVERY_MS, S);
+    if (S._unsurveyed) {
+      S._parts.load("clock").surveyStore(S._keeper, S._store);
+      delete S._unsurveyed;
+    }
+    S._network.start();
+    if (S._network.isUp()) S._clock.start();
+    const u = S._liveUplink(true);
+    if (u) u.ctl(U_START);
+    for (let i = 0; i < S._schedules.length; i++) S._arm(S._schedules[i], 1);
+    S._armStatus();
+  },
+
+  stop(): void {
+    const S = this.record._s;
+    if (!S._running) return;
+    S._running = 0;
+    for (let i = 0; i < S._schedules.length; i++) S._arm(S._schedules[i], 0);
+    if (S._tidyTimer !== undefined) S._hal.clearInterval(S._tidyTimer);
+    delete S._tidyTimer;
+    S._armStatus();
+    if (S._uplink) S._uplink.ctl(U_STOP);
+    // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
+    delete S._uplink;
+    delete S._store.held;
+    if (S._uplinkCheck !== undefined) S._hal.clearInterval(S._uplinkCheck);
+    delete S._uplinkCheck;
+    if (S._flushTimer !== undefined) S._hal.clearTimeout(S._flushTimer);
+    delete S._flushTimer;
+    S._clock.stop();
+    S._network.stop();
+  },
+
+  erase(confirm?: string): number {
+    const S = this.record._s;
+    return S._parts.load("report").erase(S, confirm);
+  },
+
   /**
    * The uplink, made when there is none (started, or with `fresh` false resumed where the last
    * one left off on a link that stayed up); undefined without a token.
    */
-  _liveUplink(this: SpoolState, fresh: boolean): Uplink | undefined {
+  _liveUplink(fresh: boolean): Uplink | undefined {
     /** How often a living uplink is checked for having nothing left to do (then it is dropped). */
     const UPLINK_CHECK_MS = 500;
     const S = this;
     if (!S._uplink) {
       // The uplink part makes it (spool-uplink.ts): nothing of the making is resident.
-      S._uplink = S._flushIn >= 0 ? S._parts.load("uplink").makeUplink(S) : undefined;
-      if (!S._uplink) return undefined;
+      const u = S._flushIn >= 0 ? S._parts.load("uplink").makeUplink(S) : undefined;
+      if (!u) return undefined;
+      S._uplink = u;
       S._store.held = S._parts.load("read");
-      if (S._running && fresh) S._uplink.ctl(U_START);
-      else if (S._running) S._uplink.ctl(U_RESUME);
+      if (S._running && fresh) u.ctl(U_START);
+      else if (S._running) u.ctl(U_RESUME);
     }
     if (S._uplinkCheck === undefined)
       S._uplinkCheck = S._hal.setInterval(() => {
         if (S._uplink && !S._uplink.ctl(U_SETTLED)) return;
-        S._uplink = undefined;
-        S._store.held = undefined;
+        // Deleted, not set to undefined: a property left costs a JsVar for good.
+        delete S._uplink;
+        delete S._store.held;
         S._hal.clearInterval(S._uplinkCheck!);
-        S._uplinkCheck = undefined;
+        delete S._uplinkCheck;
       }, UPLINK_CHECK_MS);
     return S._uplink;
-  }
+  },
 
   /** A reading was stored: sent within the flush delay while online. */
-  _appended(this: SpoolState): void {
+  _appended(): void {
     "ram";
     const S = this;
     if (!S._running) return;
     if (S._uplink) S._uplink.ctl(U_APPENDED);
     else if (S._flushTimer === undefined && S._flushIn >= 0 && !S._uplinkKeep.stoppedToken && S._network.isUp()) {
       S._flushTimer = S._hal.setTimeout(() => {
-        S._flushTimer = undefined;
+        delete S._flushTimer;
         S._liveUplink(false);
       }, S._flushIn);
     }
-  }
+  },
 
   /** Starts (`on` 1) or stops (0) schedule `s`'s timer: one method for both, one fewer at rest. */
-  _arm(this: SpoolState, s: Schedule, on: number): void {
+  _arm(s: Schedule, on: number): void {
     if (on) {
       if (s.timer === undefined) s.timer = this._hal.setInterval(sample, s.everyMs, this, s);
       return;
     }
     if (s.timer !== undefined) this._hal.clearInterval(s.timer);
-    s.timer = undefined;
-  }
+    delete s.timer;
+  },
 
   // The handle is made here, not by the part that adds the schedule: a function the part made
   // would keep the part's code alive for as long as the user keeps the handle.
-  _addSchedule(this: SpoolState, s: Schedule): SampleHandle {
+  _addSchedule(s: Schedule): SampleHandle {
     const S = this;
     S._schedules.push(s);
     if (S._running) S._arm(s, 1);
@@ -168,16 +254,16 @@ class SpoolCore {
         if (i >= 0) S._schedules.splice(i, 1);
       },
     };
-  }
+  },
 
-  _armStatus(this: SpoolState): void {
+  _armStatus(): void {
     const S = this;
     if (S._statusTimer !== undefined) S._hal.clearInterval(S._statusTimer);
-    S._statusTimer = undefined;
+    delete S._statusTimer;
     const cfg = S._config();
     if (S._running && cfg.statusPin !== null)
       S._statusTimer = S._hal.setInterval(() => S._parts.load("report").publishStatus(S), cfg.statusEveryMs);
-  }
+  },
 
   /**
    * The configuration in force: held (`_cfg`) or read from the slot that stores it (`_saved`,
@@ -187,23 +273,23 @@ class SpoolCore {
    * making of an uplink read more of it than `_flushIn`.
    * @throws Error when the file was erased behind Spool's back (only `spool.setup` writes them).
    */
-  _config(this: SpoolState): SpoolConfig {
+  _config(): SpoolConfig {
     if (this._cfg) return this._cfg;
     const text = this._cfgText();
     if (text === undefined) throw new Error("spool: the configuration in force is gone from Storage: run spool.setup again or restart");
     return JSON.parse(text);
-  }
+  },
 
   /** The JSON text of the configuration in the file that holds it: `_saved`'s slot, else the cache. */
-  _cfgText(this: SpoolState): string | undefined {
+  _cfgText(): string | undefined {
     const f = this._hal.storage.read(this._saved ? "spool.cfg" + this._saved.slot : CONFIG_CACHE);
     if (f === undefined) return undefined;
     if (!this._saved) return f.substr(f.indexOf("\n", f.indexOf("\n") + 1) + 1);
     const at = f.indexOf(SLOT_BODY);
     return at < 0 ? undefined : f.substring(at + SLOT_BODY.length, f.length - 1);
-  }
+  },
 
-  _pinOf(this: SpoolState, pin: any, what: string): number {
+  _pinOf(pin: any, what: string): number {
     const p = parsePin(pin);
     if (p < 0) throw new Error(what + ': pin must be a virtual pin 0..255 or "V0".."V255" (got ' + describe(pin) + ")");
     // The store's table has the configured datastreams (kept in step by the boot and setup).
@@ -221,18 +307,18 @@ class SpoolCore {
       );
     }
     return p;
-  }
+  },
 
   /**
    * {@link Spool.record} of anything but the usual reading: checked, the errors naming what is
    * wrong (`ms` the epoch stamp, -1 without a time), stored.
    */
-  _recordChecked(this: SpoolState, pin: any, value: any, ms: number): void {
+  _recordChecked(pin: any, value: any, ms: number): void {
     const p = this._pinOf(pin, "spool.record");
     const stamp: Stamp = ms < 0 ? this._keeper.stamp() : { epochMs: ms };
     this._store.append({ pin: p, stamp: stamp, value: checkValue(p, this._store.ds[p].type, value) });
-  }
-}
+  },
+};
 
 /*
  * The callbacks of the timers that live at rest, at module level and given the state (and the
@@ -257,7 +343,7 @@ function sample(S: SpoolState, s: Schedule): void {
     if (!s.fn) throw new Error("no " + s.source + " source on " + S._boardOf().id);
     const v = s.fn();
     if (v === undefined) return;
-    S._record(s.pin, v);
+    S.record(s.pin, v);
     s.samples++;
   } catch (e) {
     s.errors++;
@@ -323,8 +409,7 @@ export function createSpool(o: SpoolOptions): Spool {
   if (o.store && o.surveyed) {
     keeper._entries = o.surveyed._entries;
     keeper._overflowReadings = o.surveyed._overflowReadings;
-    S._surveyed = 1;
-  } else S._surveyed = 0;
+  } else S._unsurveyed = 1;
   S._keeper = keeper;
   S._netConfig = { ssid: S._cfg!.wifi.ssid, password: S._cfg!.wifi.password };
   S._network = new Net({
@@ -340,7 +425,7 @@ export function createSpool(o: SpoolOptions): Spool {
   S._uplinkKeep = {};
   S._running = 0;
   S._schedules = [];
-  Object.setPrototypeOf(S, SpoolCore.prototype);
+  Object.setPrototypeOf(S, SpoolCore);
   tidy(S);
   S._network.onChange((up) => {
     if (!S._running) return;
@@ -370,62 +455,15 @@ export function createSpool(o: SpoolOptions): Spool {
     // there is an uplink) need nothing more: the usual case, tested without a call.
     if (S._uplink ? !S._uplink.armed : S._flushTimer === undefined) S._appended();
   }
-  S._record = record;
+  S.record = record;
+  record._s = S;
   configSchedules(S);
   // The configuration in force (spool-control.ts `adopt`, with the setup part): its hot value
   // kept, the object itself only while no file holds it (`_saved`'s slot, or the cache when it
   // holds exactly it: the defaults' case).
   S._flushIn = S._cfg!.blynk.token ? S._cfg!.flushDelayMs : -1;
-  if (S._saved || S._cfgText() === JSON.stringify(S._cfg)) S._cfg = undefined;
-
-  return {
-    setup: (config) => S._parts.load("setup").setup(S, config),
-    config: () => S._parts.load("apply").maskConfig(S._config()),
-    record: record,
-    sample: (pin, fn, everyMs) => S._parts.load("apply").sample(S, pin, fn, everyMs),
-    flush: () => {
-      if (!S._running) throw new Error("spool.flush: Spool is stopped; call spool.start() first");
-      const u = S._liveUplink(false);
-      if (!u) throw new Error('spool.flush: no Blynk token is set; call spool.setup({blynk: {token: "..."}})');
-      u.ctl(U_FLUSH);
-    },
-    status: () => S._parts.load("report").status(S),
-    report: () => S._parts.load("report").report(S),
-    start: () => {
-      if (S._running) return;
-      S._running = 1;
-      /** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
-      const TIDY_EVERY_MS = 3600000;
-      S._tidyTimer = S._hal.setInterval(tidy, TIDY_EVERY_MS, S);
-      if (!S._surveyed) {
-        S._parts.load("clock").surveyStore(S._keeper, S._store);
-        S._surveyed = 1;
-      }
-      S._network.start();
-      if (S._network.isUp()) S._clock.start();
-      const u = S._liveUplink(true);
-      if (u) u.ctl(U_START);
-      for (let i = 0; i < S._schedules.length; i++) S._arm(S._schedules[i], 1);
-      S._armStatus();
-    },
-    stop: () => {
-      if (!S._running) return;
-      S._running = 0;
-      for (let i = 0; i < S._schedules.length; i++) S._arm(S._schedules[i], 0);
-      if (S._tidyTimer !== undefined) S._hal.clearInterval(S._tidyTimer);
-      S._tidyTimer = undefined;
-      S._armStatus();
-      if (S._uplink) S._uplink.ctl(U_STOP);
-      // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
-      S._uplink = undefined;
-      S._store.held = undefined;
-      if (S._uplinkCheck !== undefined) S._hal.clearInterval(S._uplinkCheck);
-      S._uplinkCheck = undefined;
-      if (S._flushTimer !== undefined) S._hal.clearTimeout(S._flushTimer);
-      S._flushTimer = undefined;
-      S._clock.stop();
-      S._network.stop();
-    },
-    erase: (confirm) => S._parts.load("report").erase(S, confirm),
-  };
+  if (S._saved || S._cfgText() === JSON.stringify(S._cfg)) delete S._cfg;
+  const spool = Object.create(SpoolCore) as SpoolState;
+  spool.record = record;
+  return spool;
 }

@@ -42,12 +42,12 @@ export class Clock {
   _cfg: ClockNtp;
   /** What the SNTP client remembers between rounds. */
   _k: SntpKeep;
-  /** Started (the network up), as the client's start(). */
-  _running: boolean;
-  /** The timer to the next round, while no round runs. */
-  _timer: TimerId | undefined;
-  /** The client of the running round, if one runs. */
-  _sntp: ClockRound | undefined;
+  /** 1 while started (the network up), as the client's start(); 0, not false: a boolean property costs a JsVar more. */
+  _running: number;
+  /** The timer to the next round, while no round runs; absent otherwise (a property set to undefined costs a JsVar). */
+  _timer?: TimerId;
+  /** The client of the running round, if one runs; absent otherwise. */
+  _sntp?: ClockRound;
 
   /** @throws Error on bad TimeKeeper options (a policy or width out of range). */
   constructor(o: ClockOptions) {
@@ -55,15 +55,13 @@ export class Clock {
     this._parts = o.parts;
     this._cfg = o.ntp || {};
     this._k = {};
-    this._running = false;
-    this._timer = undefined;
-    this._sntp = undefined;
+    this._running = 0;
   }
 
   /** Syncs now and keeps syncing (hourly; 11 min while the drift is learned; backing off while every server fails). Call when the network comes up; idempotent. */
   start(): void {
     if (this._running) return;
-    this._running = true;
+    this._running = 1;
     // A round under way (syncNow) goes on, now started. Otherwise the first round is a timer
     // due at once, not a call: the firmware starts the clock inside boot(), and the round (its
     // part, client and socket: about 154 JsVars on the 1,600-JsVar build) then runs after boot()
@@ -75,11 +73,11 @@ export class Clock {
 
   /** Stops syncing and abandons a round under way. Call when the network goes down. */
   stop(): void {
-    this._running = false;
+    this._running = 0;
     if (this._timer !== undefined) this.keeper._hal.clearTimeout(this._timer);
-    this._timer = undefined;
+    delete this._timer;
     const c = this._sntp;
-    this._sntp = undefined;
+    delete this._sntp;
     if (c) c._end(c, { reason: "stopped" });
   }
 
@@ -90,7 +88,7 @@ export class Clock {
   syncNow(cb?: (err: string | undefined) => void): boolean {
     if (this._sntp) return false;
     if (this._timer !== undefined) this.keeper._hal.clearTimeout(this._timer);
-    this._timer = undefined;
+    delete this._timer;
     this._parts.load("sntp").clockRound(this, cb);
     return true;
   }
@@ -102,7 +100,7 @@ export class Clock {
    */
   _idle(nextMs: number | undefined): void {
     const clock = this;
-    clock._sntp = undefined;
+    delete clock._sntp;
     if (nextMs === undefined || !clock._running) return;
     // After a sync (no failure counted) while the drift is unknown, the next one comes after 11
     // min rather than an hour, so that the drift is learned early. Decided here, not by the
@@ -141,7 +139,7 @@ export function clockRound(clock: Clock, cb?: (err: string | undefined) => void)
     _tried: 0,
   } as ClockRound;
   r._c = clock;
-  r._run = clock._running;
+  r._run = !!clock._running;
   r._end = finish;
   // Held before it starts: a round that ends at once (every server held) drops it (`_idle`).
   clock._sntp = r;

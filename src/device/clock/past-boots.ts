@@ -83,24 +83,27 @@ export function surveyStore(k: Surveyed, store: Pick<Store, "scan">): void {
 
 /** UTC ms for a stamp, or undefined when it cannot be given one (see {@link classify}). */
 export function resolve(k: TimeKeeper, stamp: Stamp): number | undefined {
-  return classify(k, stamp).epochMs;
+  // Not `classify(...).epochMs`: on Espruino 2v29 reading a property of a call's fresh result
+  // throws ReferenceError when the property is there but undefined (docs/target-espruino.md).
+  const r = classify(k, stamp);
+  return r && r.epochMs;
 }
 
 /** How a stamp resolves, and why not when it does not. */
 export function classify(k: TimeKeeper, stamp: Stamp): Resolution {
   if ("epochMs" in stamp) return { kind: "epoch", epochMs: stamp.epochMs };
   if (needsCoarse(k, stamp.bootId) && !coarseAllowed(k)) {
-    return { kind: "pending", epochMs: undefined, reason: "waiting for SNTP (only an HTTP Date is known)" };
+    return { kind: "pending", reason: "waiting for SNTP (only an HTTP Date is known)" };
   }
   const at = k._book.epochAt(stamp.bootId, stamp.uptimeMs);
   if (at !== undefined) return { kind: "anchored", epochMs: Math.floor(at) };
   if (stamp.bootId >= k.bootId) {
-    return { kind: "pending", epochMs: undefined, reason: "clock not synced yet in this boot" };
+    return { kind: "pending", reason: "clock not synced yet in this boot" };
   }
-  if (k._policy === "drop") return { kind: "drop", epochMs: undefined, reason: "boot never synced (policy drop)" };
-  if (k._policy === "wait") return { kind: "unresolved", epochMs: undefined, reason: "boot never synced (policy wait)" };
+  if (k._policy === "drop") return { kind: "drop", reason: "boot never synced (policy drop)" };
+  if (k._policy === "wait") return { kind: "unresolved", reason: "boot never synced (policy wait)" };
   const est = estimate(k, stamp.bootId, stamp.uptimeMs);
-  if (typeof est === "string") return { kind: "unresolved", epochMs: undefined, reason: est };
+  if (typeof est === "string") return { kind: "unresolved", reason: est };
   return { kind: "estimated", epochMs: Math.floor(est) };
 }
 

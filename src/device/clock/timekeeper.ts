@@ -66,7 +66,8 @@ export type Resolution =
   | {
       /** pending: this boot may still sync; unresolved: kept and reported; drop: policy "drop". */
       kind: "pending" | "unresolved" | "drop";
-      epochMs: undefined;
+      /** Absent: a property that is there but undefined costs a JsVar (docs/memory.md). */
+      epochMs?: undefined;
       reason: string;
     };
 

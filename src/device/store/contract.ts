@@ -1,5 +1,5 @@
 import type { Anchor, DatastreamType, Reading } from "../types.ts";
-import type { DROP_REASONS } from "./format.ts";
+import type { dropReasons } from "./format.ts";
 
 /**
  * A position in the log: logical and monotonic across wrap-around (it grows forever, unlike a
@@ -10,8 +10,8 @@ export type LogPos = number;
 /** What to do with a new reading when every sector holds undelivered readings. */
 export type FullPolicy = "overwrite-oldest" | "refuse";
 
-/** Why readings were dropped; each reason is counted (the list: format.ts DROP_REASONS). */
-export type DropReason = (typeof DROP_REASONS)[number];
+/** Why readings were dropped; each reason is counted (the list: format.ts dropReasons). */
+export type DropReason = ReturnType<typeof dropReasons>[number];
 
 /** Store counters and health, as `status()` shows them. */
 export interface StoreStats {

@@ -38,19 +38,25 @@ export const RECORDS_START = 72;
 
 /**
  * Why readings were dropped, in the order of the header's counters (the one list: the
- * `DropReason` type is made from it, the store counts by the DROP_* indices below).
+ * `DropReason` type is made from it, the store counts by the DROP_* indices below). A function,
+ * not a table: a literal in a function's code stays in flash until the function runs, where a
+ * module-level array is resident (about 18 JsVars on Espruino, docs/memory.md).
  */
-export const DROP_REASONS = [
-  "overwritten", // the ring turned over undelivered readings (policy overwrite-oldest)
-  "refused", // the store was full (policy refuse)
-  "corrupt", // failed its check or lay in a quarantined sector
-  "too-old", // older than the server's maximum age (uplink)
-  "rejected", // the server refused it for its content (uplink)
-  "bad-pin", // the server does not know the pin (uplink, policy drop)
-  "unresolved-time", // taken in a boot whose clock was never anchored (clock, policy drop)
-  "erased", // discarded by an explicit erase
-] as const;
-/** Indices into {@link DROP_REASONS} of the reasons the store counts itself. */
+export function dropReasons() {
+  return [
+    "overwritten", // the ring turned over undelivered readings (policy overwrite-oldest)
+    "refused", // the store was full (policy refuse)
+    "corrupt", // failed its check or lay in a quarantined sector
+    "too-old", // older than the server's maximum age (uplink)
+    "rejected", // the server refused it for its content (uplink)
+    "bad-pin", // the server does not know the pin (uplink, policy drop)
+    "unresolved-time", // taken in a boot whose clock was never anchored (clock, policy drop)
+    "erased", // discarded by an explicit erase
+  ] as const;
+}
+/** How many drop reasons there are ({@link dropReasons}' length): the header's 8 counters. */
+export const DROP_COUNT = 8;
+/** Indices into {@link dropReasons} of the reasons the store counts itself. */
 export const DROP_OVERWRITTEN = 0;
 export const DROP_REFUSED = 1;
 export const DROP_CORRUPT = 2;
@@ -193,7 +199,7 @@ export function decodeHeader(b: Uint8Array, crc32: (d: Uint8Array) => number): S
   if (b[0] !== MAGIC_0 || b[1] !== MAGIC_1 || b[2] !== MAGIC_2 || (b[3] !== FORMAT_VERSION && b[3] !== FORMAT_V1)) return "bad";
   if (crc32(b.subarray(0, OFF_HEADER_CRC)) >>> 0 !== getU32(b, OFF_HEADER_CRC)) return "bad";
   const drops: number[] = [];
-  for (let i = 0; i < DROP_REASONS.length; i++) drops.push(getU32(b, OFF_DROPS + 4 * i));
+  for (let i = 0; i < DROP_COUNT; i++) drops.push(getU32(b, OFF_DROPS + 4 * i));
   let sealCount = -1;
   let sealMinBoot = -1;
   const c = getU16(b, OFF_SEAL + 4);
@@ -234,7 +240,7 @@ export function encodeHeader(
   putU32(b, OFF_ERASES, h.erases);
   putU32(b, OFF_BOOT, h.bootId);
   putU32(b, OFF_APPENDED, h.appended);
-  for (let i = 0; i < DROP_REASONS.length; i++) putU32(b, OFF_DROPS + 4 * i, h.drops[i] > 0xffffffff ? 0xffffffff : h.drops[i]);
+  for (let i = 0; i < DROP_COUNT; i++) putU32(b, OFF_DROPS + 4 * i, h.drops[i] > 0xffffffff ? 0xffffffff : h.drops[i]);
   putU32(b, OFF_HEADER_CRC, crc32(b.subarray(0, OFF_HEADER_CRC)) >>> 0);
   return b;
 }

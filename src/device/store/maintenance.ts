@@ -31,7 +31,8 @@ import {
   DROP_CORRUPT,
   DROP_ERASED,
   DROP_OVERWRITTEN,
-  DROP_REASONS,
+  DROP_COUNT,
+  dropReasons,
   FLAG_CARRY_DONE,
   FLAG_HAS_ANCHOR,
   FORMAT_V1,
@@ -55,7 +56,6 @@ import {
   type SectorHeader,
 } from "./format.ts";
 import {
-  KIND_TYPES,
   MAX_FIXED_RECORD,
   ROTATION_MARK,
   ROTATION_RESERVE,
@@ -87,7 +87,7 @@ function checkDatastreams(ds: { [pin: string]: DatastreamSettings }): void {
     checkInt(pin, 0, 255, "datastreams key (pin)");
     const c = ds[k];
     if (!c || typeof c !== "object") throw new Error("datastreams[" + k + "] must be {type, precision?}");
-    if (KIND_TYPES.indexOf(c.type) < 0) {
+    if (["integer", "double", "boolean", "enum", "string", "location"].indexOf(c.type) < 0) {
       throw new Error(
         "datastream type of pin V" + pin + " must be one of integer, double, boolean, enum, string, location; got " + String(c.type),
       );
@@ -106,7 +106,7 @@ function configure(store: Store, options: { policy?: FullPolicy; datastreams?: {
   if (options.policy !== undefined) {
     if (options.policy !== "overwrite-oldest" && options.policy !== "refuse")
       throw new Error('policy must be "overwrite-oldest" or "refuse"');
-    store.policy = options.policy;
+    store.refuse = options.policy === "refuse" ? 1 : 0;
   }
   if (options.datastreams !== undefined) setDatastreams(store, options.datastreams);
 }
@@ -235,7 +235,7 @@ function scanSectors(store: Store): void {
         if (r === R_READING && c.dom >= 0 && (minB < 0 || c.dom < minB)) minB = c.dom;
         if (s === head && r === R_META) {
           if (c.sub === M_BOOT && c.a > store.bootId) store.bootId = c.a;
-          else if (c.sub === M_COUNT && c.a < DROP_REASONS.length) store.drops[c.a] += c.b;
+          else if (c.sub === M_COUNT && c.a < DROP_COUNT) store.drops[c.a] += c.b;
           else if (c.sub === M_COUNT && c.a === ROTATION_MARK) store.headMark = c.b;
         }
         r = c.next();
@@ -269,7 +269,7 @@ function scanSectors(store: Store): void {
 function restoreCounters(store: Store, hdr: SectorHeader | undefined): boolean {
   const head = store.head;
   if (!hdr) return true;
-  for (let i = 0; i < DROP_REASONS.length; i++) store.drops[i] += hdr.drops[i];
+  for (let i = 0; i < DROP_COUNT; i++) store.drops[i] += hdr.drops[i];
   store.appendedTotal = hdr.appended + store.sectorCount[head];
   // A rotation mark counts once the sector it announces is erased (free, or bad from a torn
   // erase) and the next header, which would carry the count, is missing.
@@ -333,7 +333,7 @@ function setFlag(store: Store, s: number, flag: number): void {
 function rotate(store: Store): void {
   const n = store.n;
   const t = store.head < 0 ? 0 : (store.head + 1) % n;
-  if (store.sectorState[t] === DATA && store.sectorPending[t] > 0 && store.policy === "refuse") {
+  if (store.sectorState[t] === DATA && store.sectorPending[t] > 0 && store.refuse) {
     throw storeFullError();
   }
   const lost = store.sectorState[t] === DATA ? store.sectorPending[t] : 0;
@@ -686,8 +686,9 @@ function addAnchor(list: Anchor[], a: Anchor, max: number): void {
 /** What the store calls for its rarely run operations (`StoreOptions.maintenance`). */
 /** The index of `reason` in the drop counters. @throws Error when it is not a drop reason. */
 function reasonIndex(reason: DropReason): number {
-  const i = DROP_REASONS.indexOf(reason);
-  if (i < 0) throw new Error("drop reason must be one of " + DROP_REASONS.join(", ") + "; got " + String(reason));
+  const reasons: readonly string[] = dropReasons();
+  const i = reasons.indexOf(reason);
+  if (i < 0) throw new Error("drop reason must be one of " + reasons.join(", ") + "; got " + String(reason));
   return i;
 }
 

@@ -49,8 +49,6 @@ export const ROTATION_MARK = 255;
 /** Bytes every sector keeps free for one rotation mark: tag, check, reason, varint n (n < 2^16: 3 B). */
 export const ROTATION_RESERVE = 6;
 
-export const KIND_TYPES: DatastreamType[] = ["integer", "double", "double", "boolean", "enum", "string", "location"];
-
 /**
  * Per-sector pin dictionary and stamp predictor (at most SLOTS pins). The writer and every
  * reader of a sector evolve an identical table record by record, through {@link apply}. Its
@@ -457,13 +455,17 @@ export class SectorCursor {
         const z = this.varint();
         if (z < 0 || z > 0xffffffff) return this.bad();
         this.value = unzigzag(z);
+        // Each kind's type set here, not read from a table: a module-level table is resident.
+        this.type = kind === K_INT ? "integer" : "enum";
       } else if (kind === K_F32 || kind === K_F64) {
         this.value = this.float(kind === K_F32 ? 4 : 8);
         if (this.value !== this.value) return this.bad();
+        this.type = "double";
       } else if (kind === K_BOOL) {
         const x = this.byte();
         if (x !== 0 && x !== 1) return this.bad();
         this.value = x === 1;
+        this.type = "boolean";
       } else if (kind === K_STR) {
         const n = this.varint();
         if (n < 0 || n > 1024) return this.bad();
@@ -473,13 +475,14 @@ export class SectorCursor {
         this.ensure(off, start + n + tail - off);
         this.value = utf8Decode(this.win, start - this.wOff, start - this.wOff + n);
         this.p = start + n;
+        this.type = "string";
       } else {
         const lon = this.i32();
         const lat = this.i32();
         if (lat !== lat) return this.bad();
         this.value = [lon / 1e7, lat / 1e7];
+        this.type = "location";
       }
-      this.type = KIND_TYPES[kind];
     }
     const i0 = off - this.wOff;
     if (v1) {

@@ -10,11 +10,15 @@ import type { Anchor, DatastreamType, Reading, ReadingValue } from "../types.ts"
 import { checkValue, F32_MAX, F32_MIN, INT32_MAX, INT32_MIN, type DatastreamSettings } from "../codec/value.ts";
 import type { DropReason, FullPolicy, LogCursor, LogPos, LogRecord, ReadingStore, ScanOptions, StoreStats } from "./contract.ts";
 import {
-  DROP_REASONS,
+  DROP_COUNT,
+  dropReasons,
   DROP_REFUSED,
+  K_BOOL,
+  K_ENUM,
   K_F32,
   K_F64,
   K_INT,
+  K_LOC,
   K_STR,
   MAX_MS,
   POS_SPAN,
@@ -23,7 +27,7 @@ import {
   recordLimit,
   type ZeroBits,
 } from "./format.ts";
-import { EPOCH, KIND_TYPES, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeReadingAt } from "./record.ts";
+import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeReadingAt } from "./record.ts";
 import type { StoreAnchor, StoreBoot, StoreMaintenance } from "./maintenance.ts";
 import type { StoreRead } from "./read.ts";
 
@@ -144,8 +148,10 @@ export class Store implements ReadingStore {
   readonly pageLog2: number;
   readonly sectorBytes: number;
   readonly n: number;
-  readonly cycles: number;
-  policy: FullPolicy;
+  /** Rated erase cycles per page; absent at the default (100,000): each property costs JsVars. */
+  readonly cycles?: number;
+  /** 1 under policy "refuse", 0 under "overwrite-oldest" (a number: the policy's text cost 3 JsVars). */
+  refuse: Flag;
   ds!: { [pin: string]: DatastreamSettings };
   /**
    * By pin, what {@link appendNumber} stores: HOT_F32, HOT_INT, or nothing (not a hot pin). A
@@ -201,7 +207,7 @@ export class Store implements ReadingStore {
   bootId = 0;
   bootPersisted: Flag = 0;
   appendedTotal = 0;
-  /** Counters by drop reason (DROP_REASONS' order). */
+  /** Counters by drop reason (dropReasons' order). */
   drops: Float64Array;
   bytesSinceMount = 0;
   mountedAt = 0;
@@ -252,16 +258,16 @@ export class Store implements ReadingStore {
     if (this.n < 2) throw new Error("the region holds " + this.n + " sector(s); a ring needs at least 2: lower sectorPages");
     const policy = options.policy || "overwrite-oldest";
     if (policy !== "overwrite-oldest" && policy !== "refuse") throw new Error('policy must be "overwrite-oldest" or "refuse"');
-    this.policy = policy;
+    this.refuse = policy === "refuse" ? 1 : 0;
     if (!options.code) throw new Error("store options: give code (the store and mount code)");
     this.code = options.code;
     this.base = r.address;
     this.align = r.writeAlignment;
     this.pageLog2 = log2;
-    this.cycles = r.eraseCycles || DEFAULT_CYCLES;
+    if (r.eraseCycles && r.eraseCycles !== DEFAULT_CYCLES) this.cycles = r.eraseCycles;
     this.readOnly = options.readOnly ? 1 : 0;
     const n = this.n;
-    const d = DROP_REASONS.length;
+    const d = DROP_COUNT;
     // One buffer: the append scratch, then the sector table, each view at a multiple of its
     // element size. An array of its own would cost its buffer's JsVars as well.
     const f64 = SEQ_AT + 8 * n;
@@ -387,8 +393,20 @@ export class Store implements ReadingStore {
               ? "integer"
               : "double";
     const value = checkValue(pin, type, v0);
-    // The kind table read backwards: a double is K_F32, the first of its two kinds.
-    let kind = KIND_TYPES.indexOf(type);
+    // The kind of the type (checkValue has checked it): a double is K_F32, the first of its two
+    // kinds. A chain of tests, not a table: a module-level table is resident.
+    let kind =
+      type === "integer"
+        ? K_INT
+        : type === "double"
+          ? K_F32
+          : type === "boolean"
+            ? K_BOOL
+            : type === "enum"
+              ? K_ENUM
+              : type === "string"
+                ? K_STR
+                : K_LOC;
     if (kind === K_F32) {
       const v = value as number;
       const a = v < 0 ? -v : v;
@@ -594,6 +612,7 @@ export class Store implements ReadingStore {
     let emax = 0;
     let remaining = 0;
     let used = 0;
+    const cycles = this.cycles || DEFAULT_CYCLES;
     for (let s = 0; s < this.n; s++) {
       pending += this.sectorPending[s];
       if (this.sectorPending[s] > 0) {
@@ -604,7 +623,7 @@ export class Store implements ReadingStore {
       const e = this.wdv.getUint32(SEQ_AT + 4 * (this.n + s));
       if (emin < 0 || e < emin) emin = e;
       if (e > emax) emax = e;
-      remaining += this.cycles > e ? this.cycles - e : 0;
+      remaining += cycles > e ? cycles - e : 0;
     }
     const h = this.head;
     let perReading = 8;
@@ -619,7 +638,8 @@ export class Store implements ReadingStore {
       lifetime = remaining / erasesPerMs / MS_PER_DAY;
     }
     const dropped: { [reason: string]: number } = {};
-    for (let i = 0; i < DROP_REASONS.length; i++) dropped[DROP_REASONS[i]] = this.drops[i];
+    const reasons = dropReasons();
+    for (let i = 0; i < DROP_COUNT; i++) dropped[reasons[i]] = this.drops[i];
     return {
       pending,
       freeReadings: Math.floor(freeBytes / perReading),

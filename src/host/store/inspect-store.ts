@@ -6,7 +6,7 @@
 import type { Anchor, DatastreamType, Reading } from "../../device/types.ts";
 import type { DropReason, FullPolicy, LogPos } from "../../device/store/contract.ts";
 import type { DatastreamSettings } from "../../device/codec/value.ts";
-import { DROP_REASONS, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN, pendingBit } from "../../device/store/format.ts";
+import { dropReasons, M_ANCHOR, M_ANCHOR_COARSE, M_BOOT, POS_SPAN, pendingBit } from "../../device/store/format.ts";
 import { ROTATION_MARK, R_BAD, R_END, R_READING } from "../../device/store/record.ts";
 import { BAD, DATA, SEQ_AT, Store } from "../../device/store/store.ts";
 import { BOOT, MAINTENANCE, anchorOf, withMaintenance, type LocalStoreOptions } from "../../device/store/maintenance.ts";
@@ -126,7 +126,7 @@ export class InspectStore extends Store {
             offset: c.at,
             bytes: c.len,
             kind: "count",
-            reason: c.a === ROTATION_MARK ? "rotation" : DROP_REASONS[c.a] || "#" + c.a,
+            reason: c.a === ROTATION_MARK ? "rotation" : (dropReasons()[c.a] as string | undefined) || "#" + c.a,
             n: c.b,
           };
         if (fn(w) === false) return;
