@@ -117,7 +117,8 @@ export function paramsFromArguments(report: ParamsReport = { functions: 0, param
                 const node = path.node;
                 const blocked =
                   readsInside.has(node) ||
-                  encloses.has(node) || !!path.findParent((p) => p.isFunction() && (reads.has(p.node) || rewritten.has(p.node)));
+                  encloses.has(node) ||
+                  !!path.findParent((p) => p.isFunction() && (reads.has(p.node) || rewritten.has(p.node)));
                 if (rewrite(path, hot.has(node) || blocked, report)) rewritten.add(node);
               },
             });
