@@ -575,7 +575,7 @@ test("the firmware's module level is global, each name prefixed, and runs as bef
     if (s.type === "VariableDeclaration") for (const d of s.declarations) names.push(d.id.name);
   }
   // A floor that only a wrapper would miss: removing globals is what the memory work does.
-  t.true(names.length > 50, `${names.length} module-level names`);
+  t.true(names.length > 30, `${names.length} module-level names`);
   t.deepEqual(
     names.filter((n) => !/^\$[0-9a-z]+$/.test(n)),
     [],
