@@ -18,7 +18,11 @@ import { configSchedules } from "./config-schedules.ts";
  * new boot id under the clock's and the uplink's feet.
  */
 export function apply(S: SpoolState, changed: string[]): void {
+  // One object of the configuration for every step below: configSchedules and _armStatus read
+  // S._config() too, which parses the file again (about 70 JsVars each) when none is held.
+  const held = S._cfg;
   const cfg = S._config();
+  S._cfg = cfg;
   // Array lookups: Espruino 2v29's String.indexOf also finds a needle that only starts at the
   // haystack's end (config.ts checkKeys).
   const was = (name: string): boolean => changed.indexOf(name) >= 0;
@@ -38,10 +42,12 @@ export function apply(S: SpoolState, changed: string[]): void {
       maxEstimateWidthMs: cfg.clock.maxEstimateWidthMs,
       validAtBoot: cfg.clock.validAtBoot,
     });
-    // Readings that waited may now resolve (or be dropped).
-    if (S._running) S._clockChanged();
+    // Readings that waited may now resolve (or be dropped): in a task after setup, as the
+    // uplink it may make (uplink-restart.ts).
+    if (S._running) S._hal.setTimeout(S._clockChanged, 0);
   }
   if (was("blynk") || was("limits") || was("uplink") || was("flushDelayMs")) restartUplink(S);
   if (was("schedules")) configSchedules(S);
   if (was("statusPin") || was("statusEveryMs")) S._armStatus();
+  S._cfg = held;
 }

@@ -17,46 +17,39 @@ import type { SpoolConfig } from "./config.ts";
 export function setup(S: SpoolState, input: object): void {
   // A waiting SNTP round (its part, client and socket: about 154 JsVars on the 1,600-JsVar build)
   // is abandoned while setup runs and started again after it: a round to an unanswering server
-  // waits seconds, and the steps' parts do not fit beside it on a small board.
+  // waits seconds, and the steps' parts do not fit beside it on a small board. The steps are
+  // written out here, not in functions of their own: each function of the part is JsVars held
+  // while every step runs.
   const clock = S._clock;
   const on = clock._running;
   clock.stop();
   try {
-    steps(S, input);
+    // Storage is never compacted by Spool (storage-tidy.ts), so this text stays readable even
+    // once its file is replaced: config-save.ts puts it back in force from it when a write fails.
+    let prev: string | undefined = S._cfg || S._cfgText() === undefined ? JSON.stringify(S._config()) : S._cfgText()!;
+    const changed: string[] = [];
+    let text: string | undefined = S._parts.load("check").mergeText(input, prev, S._boardOf, changed);
+    // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
+    if (!S._saved || changed.length) S._parts.load("save").storeConfig(S, text, prev);
+    prev = undefined;
+    // The merged configuration made the one in force: its hot values kept, the object itself
+    // only while no file holds it (`_saved`'s slot, or the cache when it holds exactly it: the
+    // defaults' case; storeConfig erases the cache before it writes a slot, and holds the
+    // previous configuration in `_cfg` while it does). The boot does the same (spool.ts).
+    let cfg: SpoolConfig | undefined = JSON.parse(text);
+    // The merged text (about 50 JsVars) is in its file now: not held while the apply part runs.
+    text = undefined;
+    S._flushIn = cfg!.blynk.token ? cfg!.flushDelayMs : -1;
+    // Deleted, not set to undefined: a property left costs a JsVar for good.
+    if (S._saved || S._cfgText() === JSON.stringify(cfg)) delete S._cfg;
+    else S._cfg = cfg;
+    cfg = undefined;
+    S._parts.load("apply").apply(S, changed);
   } catch (e) {
     if (on) clock.start();
     throw e;
   }
   if (on) clock.start();
-}
-
-/** {@link setup}'s steps, with no SNTP round alive. */
-function steps(S: SpoolState, input: object): void {
-  // Storage is never compacted by Spool (storage-tidy.ts), so this text stays readable even once
-  // its file is replaced: config-save.ts puts it back in force from it when a write fails.
-  let prev: string | undefined = S._cfg || S._cfgText() === undefined ? JSON.stringify(S._config()) : S._cfgText()!;
-  const changed: string[] = [];
-  let text: string | undefined = S._parts.load("check").mergeText(input, prev, S._boardOf, changed);
-  // An unchanged configuration is not rewritten: every Storage rewrite leaves trash behind.
-  if (!S._saved || changed.length) S._parts.load("save").storeConfig(S, text, prev);
-  prev = undefined;
-  adopt(S, JSON.parse(text));
-  // The merged text (about 50 JsVars) is in its file now: not held while the apply part runs.
-  text = undefined;
-  S._parts.load("apply").apply(S, changed);
-}
-
-/**
- * Makes `cfg`, just worked out, the configuration in force: its hot values kept, the object
- * itself only while no file holds it (`_saved`'s slot, or the cache when it holds exactly
- * `cfg`: the defaults' case; `spool.setup` erases the cache before it writes a slot, and holds
- * the previous configuration in `_cfg` while it does). The boot does the same (spool.ts).
- */
-function adopt(S: SpoolState, cfg: SpoolConfig): void {
-  S._flushIn = cfg.blynk.token ? cfg.flushDelayMs : -1;
-  // Deleted, not set to undefined: a property left costs a JsVar for good.
-  if (S._saved || S._cfgText() === JSON.stringify(cfg)) delete S._cfg;
-  else S._cfg = cfg;
 }
 
 /** `spool.sample`: checks its arguments and adds a user schedule (see the Spool interface). */
