@@ -46,12 +46,12 @@ export class AnchorBook {
    * until the next add: stamping a reading then costs a few tokens instead of a search. (The
    * anchor itself, not a copy: one object fewer at rest.)
    */
-  _ahead: Anchor | undefined;
+  _ahead?: Anchor;
   _aheadRate = 1;
 
   /** Adds an anchor; anchors must come in the order they were taken. */
   add(a: Anchor): void {
-    this._ahead = undefined;
+    delete this._ahead;
     let b = this.get(a.bootId);
     if (!b) {
       b = { bootId: a.bootId };

@@ -39,7 +39,8 @@ export class Clock {
   /** Stamps readings, anchors them, resolves this boot's stamps. Its `_hal` is the clock's too. */
   keeper: TimeKeeper;
   _parts: Pick<Parts, "load">;
-  _cfg: ClockNtp;
+  /** The servers asked; absent for the default (pool.ntp.org, port 123): about 6 JsVars at rest. */
+  _cfg?: ClockNtp;
   /** What the SNTP client remembers between rounds. */
   _k: SntpKeep;
   /** 1 while started (the network up), as the client's start(); 0, not false: a boolean property costs a JsVar more. */
@@ -53,7 +54,11 @@ export class Clock {
   constructor(o: ClockOptions) {
     this.keeper = new TimeKeeper(Object.assign({}, o, { onCoarseAllowed: o.onChange }));
     this._parts = o.parts;
-    this._cfg = o.ntp || {};
+    // Kept unless it is the default, which clockRound asks when none is kept ({@link
+    // isDefaultNtp} written out: a module-level function the bundle keeps costs what this saves).
+    const ntp = o.ntp;
+    const s = ntp && ntp.servers;
+    if (ntp && !((!s || (s.length === 1 && s[0] === "pool.ntp.org")) && (ntp.port === undefined || ntp.port === 123))) this._cfg = ntp;
     this._k = {};
     this._running = 0;
   }
@@ -126,12 +131,13 @@ interface ClockRound extends SntpRound {
  * src/device/api/config.ts): two functions fewer in the part.
  */
 export function clockRound(clock: Clock, cb?: (err: string | undefined) => void): void {
+  const cfg = clock._cfg;
   const r = {
     hal: clock.keeper._hal,
     // sntp.ts DEFAULT_SNTP_SERVERS, as a literal: a module-level array of the part would be one
     // more variable of its scope while the round waits.
-    servers: clock._cfg.servers || ["pool.ntp.org"],
-    port: clock._cfg.port,
+    servers: (cfg && cfg.servers) || ["pool.ntp.org"],
+    port: cfg && cfg.port,
     keep: clock._k,
     _on: roundEvent,
     _srv: -1,
@@ -161,6 +167,12 @@ function roundEvent(this: ClockRound, a: SntpSync | string | number | undefined,
   else this._c._idle(a);
 }
 
+/** pool.ntp.org alone on port 123: what clockRound asks when the clock keeps no servers. */
+function isDefaultNtp(ntp: ClockNtp): boolean {
+  const s = ntp.servers;
+  return (!s || (s.length === 1 && s[0] === "pool.ntp.org")) && (ntp.port === undefined || ntp.port === 123);
+}
+
 /**
  * Builds the clock: the TimeKeeper, and SNTP rounds made from the SNTP part. Call `start()` when
  * the network comes up and `stop()` when it goes down; pass HTTP Date headers to
@@ -179,7 +191,8 @@ export function createClock(options: ClockOptions): Clock {
 export function configureClock(clock: Clock, ntp: ClockNtp): void {
   const on = clock._running;
   clock.stop();
-  clock._cfg = ntp;
+  if (isDefaultNtp(ntp)) delete clock._cfg;
+  else clock._cfg = ntp;
   clock._k = {};
   if (on) clock.start();
 }

@@ -66,7 +66,7 @@ export function survey(k: Surveyed, forEach: (visit: (stamp: Stamp, pending?: bo
   entries.sort((a, b) => a.bootId - b.bootId);
   k._entries = entries;
   k._overflowReadings = overflow;
-  k._cache = undefined;
+  delete k._cache;
 }
 
 /** What {@link survey} learns: the keeper's, or an object the firmware's early pass gives the keeper later. */
@@ -115,7 +115,7 @@ function needsCoarse(k: TimeKeeper, bootId: number): boolean {
   const mine = k._book.get(k.bootId);
   if (!mine || mine.first) return false;
   if (bootId === k.bootId) return true;
-  if (k._policy !== "estimate" || k._book.get(bootId)) return false;
+  if (k._policy || k._book.get(bootId)) return false;
   const c = bootAfter(k._book, bootId);
   return !!c && c.bootId === k.bootId;
 }
@@ -186,7 +186,7 @@ function place(k: TimeKeeper, bootId: number, extent: number): number | string {
   // one off (the midpoint of the bounds, half their distance). The width rule holds for that
   // error: a boot 1 gap into a run of 4 could otherwise go out up to 3/4 of the width off.
   const worst = Math.max(start - lo, hi - start) + extent * rate * margin;
-  if (2 * worst > k._maxWidthMs)
+  if (2 * worst > (k._maxWidthMs === undefined ? 60000 : k._maxWidthMs))
     return "could lie anywhere in " + Math.round((hi - lo) / 1000) + " s, the estimate up to " + Math.round(worst / 1000) + " s off";
   return start;
 }

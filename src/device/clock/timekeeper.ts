@@ -122,8 +122,10 @@ export class TimeKeeper {
   readonly bootId: number;
   _hal: Hal;
   _log: AnchorLog;
-  _policy: UnanchoredPolicy;
-  _maxWidthMs: number;
+  /** Absent for "estimate", the default: a property costs JsVars at rest (a string more). */
+  _policy?: UnanchoredPolicy;
+  /** Absent for 60000, the default. */
+  _maxWidthMs?: number;
   /** Least time between two HTTP-Date anchors of this boot; absent: 1 h. */
   _coarseIntervalMs: number | undefined;
   /** How long SNTP must fail before coarse anchors place readings; absent: 10 min. */
@@ -132,7 +134,7 @@ export class TimeKeeper {
   /** Uptime of this boot's first SNTP failure; absent until then. */
   _failingSince: number | undefined;
   /** Set once `onCoarseAllowed` was called; absent until then. */
-  _coarseNoted: boolean | undefined;
+  _coarseNoted?: 1;
   _book: AnchorBook;
   /**
    * Where this boot's time comes from, one small integer instead of a string and two flags (each
@@ -146,7 +148,7 @@ export class TimeKeeper {
    * What resolution worked out (past-boots.ts) and keeps until the next survey, anchor or
    * configure: the last boot placed, the typical reboot gap, the bound's boot.
    */
-  _cache: ResolveCache | undefined;
+  _cache?: ResolveCache;
   _lastOffsetMs: number | undefined;
   _lastSyncAt: number | undefined;
   _lastError: string | undefined;
@@ -176,8 +178,6 @@ export class TimeKeeper {
     this._log = o.log;
     const id = o.log.bootId;
     this.bootId = id;
-    this._policy = "estimate";
-    this._maxWidthMs = 60000;
     // Set only when given (1 h otherwise, see applyHttpDate): a field costs JsVars at rest.
     if (o.coarseAnchorIntervalMs !== undefined) this._coarseIntervalMs = o.coarseAnchorIntervalMs;
     // The hold-off likewise (10 min when absent; 30 s below). Literals: a module-level constant
@@ -212,15 +212,18 @@ export class TimeKeeper {
    * @throws Error on an unknown policy or a negative width; nothing changes then.
    */
   configure(o: { policy?: UnanchoredPolicy; maxEstimateWidthMs?: number; validAtBoot?: boolean }): void {
-    const policy = o.policy === undefined ? this._policy : o.policy;
+    const policy = o.policy === undefined ? this._policy || "estimate" : o.policy;
     if (policy !== "wait" && policy !== "estimate" && policy !== "drop") {
       throw new Error("TimeKeeper: policy must be 'wait', 'estimate' or 'drop', not '" + policy + "'");
     }
-    const width = o.maxEstimateWidthMs === undefined ? this._maxWidthMs : o.maxEstimateWidthMs;
+    const width = o.maxEstimateWidthMs === undefined ? (this._maxWidthMs === undefined ? 60000 : this._maxWidthMs) : o.maxEstimateWidthMs;
     if (!(width >= 0)) throw new Error("TimeKeeper: maxEstimateWidthMs must be >= 0");
-    this._policy = policy;
-    this._maxWidthMs = width;
-    this._cache = undefined;
+    // The defaults are not stored (deleted, not set to undefined: a property costs a JsVar).
+    if (policy === "estimate") delete this._policy;
+    else this._policy = policy;
+    if (width === 60000) delete this._maxWidthMs;
+    else this._maxWidthMs = width;
+    delete this._cache;
     const valid = o.validAtBoot;
     if (valid === undefined || this._src === 2) return;
     const t = this._hal.now();
@@ -313,7 +316,7 @@ export function noteError(k: TimeKeeper, reason: string, server: string): void {
   if (k._src >= 2) return;
   if (k._failingSince === undefined) k._failingSince = k._hal.uptime();
   if (!k._coarseNoted && coarseAllowed(k)) {
-    k._coarseNoted = true;
+    k._coarseNoted = 1;
     if (k._onCoarseAllowed) k._onCoarseAllowed();
   }
 }
@@ -364,5 +367,5 @@ function addAnchor(k: TimeKeeper, a: Anchor, later?: boolean): void {
   if (later) k._hal.setTimeout(TimeKeeper.persist, 0, k, a);
   else TimeKeeper.persist(k, a);
   k._book.add(a);
-  k._cache = undefined;
+  delete k._cache;
 }

@@ -105,8 +105,9 @@ const WBUF_BYTES = 3 + MAX_FIXED_RECORD + 4;
  * Where the sector table starts in the Store's buffer, after the append scratch and its 0xFF
  * copy (a multiple of 8): first each sector's header sequence number, then its erase count,
  * n u32 each, read and written through the Store's DataView (`wdv`): `wdv.getUint32(SEQ_AT +
- * 4 * s)`, `wdv.getUint32(SEQ_AT + 4 * (n + s))`. No Uint32Array: each typed-array class a
- * program references costs about 8 JsVars for good, and neither is on the append path.
+ * 4 * s)`, `wdv.getUint32(SEQ_AT + 4 * (n + s))`; then its count of readings and of pending
+ * ones, n u16 each: `wdv.getUint16(SEQ_AT + 2 * (4 * n + s))`, `(5 * n + s)`. No Uint32Array or
+ * Uint16Array: each typed-array class a program references costs about 8 JsVars for good.
  */
 export const SEQ_AT = 80;
 /** {@link Store.appendNumber}'s kinds of pin: a double kept as float32, an integer. */
@@ -169,10 +170,10 @@ export class Store implements ReadingStore {
   sectorState: Uint8Array;
   // Each sector's header sequence number (wraps: compare with seqNewer) and erase count (a
   // sector without a header: mount's estimate, the highest seen) are u32 at SEQ_AT in the buffer.
-  /** Readings in the sector (its seal's count, or the scan's). */
-  sectorCount: Uint16Array;
-  /** Of those, undelivered: bits still set in the delivered bitmap (format.ts pendingBit). */
-  sectorPending: Uint16Array;
+  // Each sector's count of readings (its seal's count, or the scan's) and, of those, the
+  // undelivered (bits still set in the delivered bitmap, format.ts pendingBit) are u16 in the
+  // buffer after them: `wdv.getUint16(SEQ_AT + 2 * (4 * n + s))` and `(5 * n + s)`. Not
+  // Uint16Arrays: the class alone costs 8 JsVars once referenced, each view 2 more.
   /** 1 once the seal is written. */
   sectorSealed: Uint8Array;
   /** 1 when the header's "has anchor" flag is cleared: anchors() reads only these. */
@@ -270,8 +271,9 @@ export class Store implements ReadingStore {
     const d = DROP_COUNT;
     // One buffer: the append scratch, then the sector table, each view at a multiple of its
     // element size. An array of its own would cost its buffer's JsVars as well.
-    const f64 = SEQ_AT + 8 * n;
-    const u = new Uint8Array(f64 + 8 * (d + n) + 8 * n);
+    // After the u32 and u16 pairs, the Float64 views at a multiple of 8.
+    const f64 = SEQ_AT + ((12 * n + 7) & -8);
+    const u = new Uint8Array(f64 + 8 * (d + n) + 4 * n);
     for (let i = 0; i < 2 * WBUF_BYTES; i++) u[i] = 255;
     const b = u.buffer;
     this.wbuf = u.subarray(0, WBUF_BYTES);
@@ -280,9 +282,7 @@ export class Store implements ReadingStore {
     this.drops = new Float64Array(b, f64, d);
     this.sectorMinBoot = new Float64Array(b, f64 + 8 * d, n);
     let o = f64 + 8 * (d + n);
-    this.sectorCount = new Uint16Array(b, o, n);
-    this.sectorPending = new Uint16Array(b, (o += 2 * n), n);
-    this.sectorState = new Uint8Array(b, (o += 2 * n), n);
+    this.sectorState = new Uint8Array(b, o, n);
     this.sectorSealed = new Uint8Array(b, (o += n), n);
     this.sectorAnchored = new Uint8Array(b, (o += n), n);
     this.sectorVersion = new Uint8Array(b, o + n, n);
@@ -457,18 +457,21 @@ export class Store implements ReadingStore {
     const t = this.table;
     const align = this.align;
     const sb = this.sectorBytes;
-    const cnt = this.sectorCount;
+    const dv = this.wdv;
     const h = this.head;
+    // The head's reading count (u16 in the Store's buffer, see SEQ_AT), its pending count after it.
+    let ci = SEQ_AT + 2 * (4 * this.n + h);
+    const cnt = dv.getUint16(ci);
     const off = this.headOff;
     const o0 = off % align;
     const p = t.plan(pin);
     w.set(this.wff);
-    const end = encodeReadingAt(w, this.wdv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
+    const end = encodeReadingAt(w, dv, o0, t, p, pin, kind, dom, ms, value, this.zeros);
     // Room for the record and for the bitmap word of the count after it: recordLimit, with
     // 4 * ceil((n + 1) / 32) as ((n + 32) >> 5) << 2 (no Math call). Otherwise the reading goes
     // into the next sector, encoded afresh there (a fixed-size record always fits an empty
     // sector); the branch is one call, because the interpreter reads every token it skips.
-    if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt[h] + 32) >> 5) << 2))
+    if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt + 32) >> 5) << 2))
       return this.rotateFor(false, pin, kind, dom, ms, value);
     this.flash.write(this.base + h * sb + off - o0, w.subarray(0, (end + align - 1) & -align));
     this.headOff = off + end - o0;
@@ -479,8 +482,9 @@ export class Store implements ReadingStore {
       t.dom[p] = dom;
       t.last[p] = ms;
     } else t.apply(pin, dom, ms, true);
-    cnt[h]++;
-    this.sectorPending[h]++;
+    dv.setUint16(ci, cnt + 1);
+    ci += 2 * this.n;
+    dv.setUint16(ci, dv.getUint16(ci) + 1);
     this.appendedTotal++;
   }
 
@@ -530,7 +534,9 @@ export class Store implements ReadingStore {
         // Room at the head for the reading, leaving ROTATION_RESERVE free for the rotation mark
         // (the boot id is persisted, so there is a head).
         step === 2 ||
-        (!this.headFull && this.headOff + len + ROTATION_RESERVE <= recordLimit(this.sectorBytes, this.sectorCount[this.head] + 1))
+        (!this.headFull &&
+          this.headOff + len + ROTATION_RESERVE <=
+            recordLimit(this.sectorBytes, this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + this.head)) + 1))
       )
         break;
       else this.rotateFor(false);
@@ -538,15 +544,17 @@ export class Store implements ReadingStore {
     this.writeRecord(b.subarray(0, len));
     const h = this.head;
     this.table.apply(pin, dom, ms, ((b[0] >> 3) & 3) >= 2);
-    this.sectorCount[h]++;
-    this.sectorPending[h]++;
+    this.wdv.setUint16(SEQ_AT + 2 * (4 * this.n + h), this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + h)) + 1);
+    this.wdv.setUint16(SEQ_AT + 2 * (5 * this.n + h), this.wdv.getUint16(SEQ_AT + 2 * (5 * this.n + h)) + 1);
     this.appendedTotal++;
   }
 
   /** The write head: no reading exists at or after this position. */
   headPos(): LogPos {
     this.requireMounted();
-    return this.head < 0 ? 0 : this.wdv.getUint32(SEQ_AT + 4 * this.head) * POS_SPAN + this.sectorCount[this.head];
+    return this.head < 0
+      ? 0
+      : this.wdv.getUint32(SEQ_AT + 4 * this.head) * POS_SPAN + this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + this.head));
   }
 
   /** Position of the oldest undelivered reading (or the write head when none). */
@@ -614,8 +622,8 @@ export class Store implements ReadingStore {
     let used = 0;
     const cycles = this.cycles || DEFAULT_CYCLES;
     for (let s = 0; s < this.n; s++) {
-      pending += this.sectorPending[s];
-      if (this.sectorPending[s] > 0) {
+      pending += this.wdv.getUint16(SEQ_AT + 2 * (5 * this.n + s));
+      if (this.wdv.getUint16(SEQ_AT + 2 * (5 * this.n + s)) > 0) {
         busy++;
         used += s === this.head ? this.headOff : this.sectorBytes;
       }
@@ -627,10 +635,12 @@ export class Store implements ReadingStore {
     }
     const h = this.head;
     let perReading = 8;
-    if (h >= 0 && this.sectorCount[h] > 0) perReading = (this.headOff - RECORDS_START) / this.sectorCount[h] + 0.125;
+    if (h >= 0 && this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + h)) > 0)
+      perReading = (this.headOff - RECORDS_START) / this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + h)) + 0.125;
     const freeSectors = this.n - busy;
     let freeBytes = freeSectors * (this.sectorBytes - RECORDS_START);
-    if (h >= 0 && this.sectorPending[h] > 0) freeBytes += recordLimit(this.sectorBytes, this.sectorCount[h]) - this.headOff;
+    if (h >= 0 && this.wdv.getUint16(SEQ_AT + 2 * (5 * this.n + h)) > 0)
+      freeBytes += recordLimit(this.sectorBytes, this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + h))) - this.headOff;
     let lifetime = Infinity;
     const elapsed = this.uptime ? this.uptime() - this.mountedAt : 0;
     if (elapsed > 0 && this.bytesSinceMount > 0) {

@@ -11,7 +11,7 @@
  * The store uses the first 48 KB of the linux region; the last 16 KB is scratch for writes.
  */
 import { espruinoHal } from "../../../src/device/espruino-hal.ts";
-import { Store } from "../../../src/device/store/store.ts";
+import { SEQ_AT, Store } from "../../../src/device/store/store.ts";
 import { BOOT, withMaintenance } from "../../../src/device/store/maintenance.ts";
 import { EPOCH, PinTable, ROTATION_RESERVE, encodeReading, encodeReadingAt } from "../../../src/device/store/record.ts";
 import { K_F32, recordLimit } from "../../../src/device/store/format.ts";
@@ -94,7 +94,8 @@ line("write8", us(t, N));
 
 t = getTime();
 for (let i = 0; i < N; i++) {
-  _sink = !s.headFull && s.headOff + 6 + ROTATION_RESERVE <= recordLimit(s.sectorBytes, s.sectorCount[s.head] + 1);
+  _sink =
+    !s.headFull && s.headOff + 6 + ROTATION_RESERVE <= recordLimit(s.sectorBytes, s.wdv.getUint16(SEQ_AT + 2 * (4 * s.n + s.head)) + 1);
   table.apply(PIN, EPOCH, 1000 + i, false);
 }
 line("room+apply", us(t, N));
@@ -146,7 +147,7 @@ t = getTime();
 for (let i = 0; i < N; i++) {
   const sb = s.sectorBytes;
   const h = s.head;
-  if (s.headFull || s.headOff + 6 > sb - 4 * Math.ceil((s.sectorCount[h] + 1) / 32)) _sink = 1;
+  if (s.headFull || s.headOff + 6 > sb - 4 * Math.ceil((s.wdv.getUint16(SEQ_AT + 2 * (4 * s.n + h)) + 1) / 32)) _sink = 1;
 }
 line("step.fits", us(t, N));
 for (let p = 0; p < SCRATCH; p += f.pageSize) hal.flash.erasePage(base + p);
