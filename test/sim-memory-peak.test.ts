@@ -19,7 +19,8 @@ test.serial("a simulated flush of 1,000 readings peaks well above its rest, samp
     t.is(m.delivered, POINTS);
     t.true(m.samples > 20, `${m.samples} samples inside the flush`);
     // The uplink's part, its instance and the request come for the flush only (docs/memory.md).
-    t.true(m.usagePeakFlush - m.usageRestSampled > 1000, `peak ${m.usagePeakFlush} against rest ${m.usageRestSampled}`);
+    // (About 970 above rest once s10-flush shrank the uplink part.)
+    t.true(m.usagePeakFlush - m.usageRestSampled > 600, `peak ${m.usagePeakFlush} against rest ${m.usageRestSampled}`);
   } finally {
     await cloud.close();
   }

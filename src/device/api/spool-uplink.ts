@@ -19,8 +19,8 @@ export function makeUplink(S: SpoolState): Uplink {
   return createUplink({
     hal: S._hal,
     store: S._store,
-    resolver: h.resolver,
-    link: h.link,
+    resolver: h,
+    link: h,
     keep: S._uplinkKeep,
     sntp: S._clock,
     config: {
@@ -40,45 +40,49 @@ export function makeUplink(S: SpoolState): Uplink {
 }
 
 /**
- * The uplink's resolver and link: closures over this scope (spool's state and the clock part
- * once loaded), not over makeUplink's, which holds the configuration and the board profile
- * (about 120 JsVars for as long as the uplink exists).
+ * The uplink's resolver and link, one object: closures over this scope (spool's state and the
+ * clock part once loaded), not over makeUplink's, which holds the configuration and the board
+ * profile (about 120 JsVars for as long as the uplink exists). Once this boot's clock is synced
+ * by SNTP an HTTP Date is of no use (applyHttpDate ignores it) and no probe is wanted: the
+ * uplink made then has neither closure.
  */
-function hooks(S: SpoolState): { resolver: StampResolver; link: Link } {
+function hooks(S: SpoolState): StampResolver & Link {
   const keeper = S._keeper;
   // The clock part (about 170 JsVars while held) is loaded only for a stamp the resident clock
   // cannot place (see resolve); once loaded it is held while this uplink exists.
   let past: ClockPart | undefined;
   const clock = () => past || (past = S._parts.load("clock"));
-  return {
-    resolver: {
-      // UTC ms of a stamp as the clock part's `resolve` gives it. The stamps that need only the
-      // resident clock are placed here: an epoch stamp, or one of an anchored boot while this
-      // boot's time does not rest on HTTP Date alone (past-boots.ts `classify`, its first
-      // cases); the clock part decides the rest. After this boot's SNTP sync, the readings of
-      // this boot and of every anchored boot are (only an unanchored past boot's still need
-      // the part). Inline, not a function of the part's level (about 5 JsVars while a flush runs).
-      resolve: (stamp) => {
-        if ("epochMs" in stamp) return stamp.epochMs;
-        const mine = keeper._book.get(keeper.bootId);
-        if (!mine || mine.first) {
-          const at = keeper._book.epochAt(stamp.bootId, stamp.uptimeMs);
-          if (at !== undefined) return Math.floor(at);
-        }
-        return clock().resolve(keeper, stamp);
-      },
-      discards: (stamp) => {
-        const d = clock().discards(keeper, stamp);
-        if (d) S._surveyStale = true;
-        return d;
-      },
-      applyHttpDate: (header) => {
-        if (applyHttpDate(keeper, header, parseHttpDate)) S._clockChanged();
-      },
-      wantsTime: () => wantsTime(keeper),
+  const h: StampResolver & Link = {
+    // UTC ms of a stamp as the clock part's `resolve` gives it. The stamps that need only the
+    // resident clock are placed here: an epoch stamp, or one of an anchored boot while this
+    // boot's time does not rest on HTTP Date alone (past-boots.ts `classify`, its first
+    // cases); the clock part decides the rest. After this boot's SNTP sync, the readings of
+    // this boot and of every anchored boot are (only an unanchored past boot's still need
+    // the part). Inline, not a function of the part's level (about 5 JsVars while a flush runs).
+    resolve: (stamp) => {
+      if ("epochMs" in stamp) return stamp.epochMs;
+      const mine = keeper._book.get(keeper.bootId);
+      if (!mine || mine.first) {
+        const at = keeper._book.epochAt(stamp.bootId, stamp.uptimeMs);
+        if (at !== undefined) return Math.floor(at);
+      }
+      return clock().resolve(keeper, stamp);
     },
-    // Link changes come through spool's own listener: a listener the uplink left on the
-    // network would keep a dropped instance alive.
-    link: { isUp: () => S._network.isUp() },
+    discards: (stamp) => {
+      const d = clock().discards(keeper, stamp);
+      if (d) S._surveyStale = true;
+      return d;
+    },
+    // Link changes come through spool's own listener (no onChange here): a listener the uplink
+    // left on the network would keep a dropped instance alive.
+    isUp: () => S._network.isUp(),
   };
+  // Synced by SNTP this boot (source 2: it stays so; a trusted board clock, 3, may be withdrawn).
+  if (keeper._src !== 2) {
+    h.applyHttpDate = (header) => {
+      if (applyHttpDate(keeper, header, parseHttpDate)) S._clockChanged();
+    };
+    h.wantsTime = () => wantsTime(keeper);
+  }
+  return h;
 }

@@ -23,7 +23,7 @@ import {
   U_TOKEN,
   type UplinkOp,
 } from "./ops.ts";
-import { cancelTimer, checkToken, mayRequest, needsProbe, nowUtc, schedule, setState } from "./uplink.ts";
+import { checkToken, mayRequest, needsProbe, nowUtc, schedule, setState } from "./uplink.ts";
 import type { UplinkStatus } from "./uplink.ts";
 
 /** Runs entry point `op` of the uplink it is called on (`this`), with `arg` for U_LINK and U_TOKEN. */
@@ -88,7 +88,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
     if (!arg) {
       // A request in flight ends by its reply or its timeout; the token stop outlives the link.
       if (ph !== SENDING && ph !== TOKEN) {
-        cancelTimer(u);
+        schedule(u, -1);
         setPhase(u, DOWN);
       }
       setState(u, "offline");
@@ -138,7 +138,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
       if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
     }
     u._x = undefined;
-    cancelTimer(u);
+    schedule(u, -1);
     setPhase(u, OFF);
     setState(u, !u._link || u._link.isUp() ? "idle" : "offline");
   } else if (op === U_CLOCK) {

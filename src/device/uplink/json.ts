@@ -173,13 +173,21 @@ export function formatValue(v: ReadingValue): string {
 
 /** One batch point `[ts,value]`; `ts` is UTC epoch ms (a fraction is dropped). */
 export function formatPoint(ts: number, v: ReadingValue): string {
-  // formatValue's cases, not a call: one function fewer in the uplink part.
+  // formatValue's cases, not a call to it: one function fewer in the uplink part.
   const t = typeof v;
   return (
     "[" +
     String(Math.floor(ts)) +
     "," +
-    (t === "number" ? formatValueNumber(v as number) : t === "boolean" ? (v ? "true" : "false") : formatValue(v)) +
+    (t === "number"
+      ? formatValueNumber(v as number)
+      : t === "boolean"
+        ? v
+          ? "true"
+          : "false"
+        : t === "string"
+          ? formatString(v as string)
+          : "[" + formatValueNumber((v as number[])[0]) + "," + formatValueNumber((v as number[])[1]) + "]") +
     "]"
   );
 }

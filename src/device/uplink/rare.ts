@@ -14,7 +14,7 @@ import { Q_EXHAUST, quota } from "./quota.ts";
 import type { ReplyAction } from "./reply.ts";
 import { TOKEN, setPhase } from "./state.ts";
 import type { Batch, Run } from "./state.ts";
-import { REGION_FILE, cancelTimer, exchange, header, mayRequest, nowUtc, report, schedule, setState } from "./uplink.ts";
+import { REGION_FILE, exchange, header, mayRequest, nowUtc, schedule, setState } from "./uplink.ts";
 import type { Target, UplinkState } from "./uplink.ts";
 
 /** The rare paths, made for one use (see the module doc). */
@@ -151,7 +151,7 @@ export function rare(): RarePaths {
         k.stoppedToken = true;
         // Why an `Invalid token.` may not mean a wrong token (Blynk's troubleshooting: GeoDNS).
         k.hint = "the token is wrong, or belongs to another region: set blynk.host to your region's server (e.g. fra1.blynk.cloud)";
-        cancelTimer(u);
+        schedule(u, -1);
         setPhase(u, TOKEN);
         setState(u, "stopped-token");
       } else if (action === "bad-pin") {
@@ -215,7 +215,7 @@ export function rare(): RarePaths {
       }
       k.probedAt = u._hal.uptime();
       if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
-      report(u);
+      setState(u, u._k.state, true);
       schedule(u, 0);
     },
     retryLater: retryLater,

@@ -12,7 +12,7 @@ import { Q_ADD, quota } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { redactToken } from "./mask.ts";
 import type { Exchange, Run } from "./state.ts";
-import { header, nowUtc, report, schedule } from "./uplink.ts";
+import { header, nowUtc, schedule, setState } from "./uplink.ts";
 
 /** What to do after a reply (or a failure to get one). */
 export type ReplyAction =
@@ -99,7 +99,7 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
                       : "unknown";
   if (action !== "ok") u._hal.log("uplink: V" + b._pin + " " + b._count + " points: " + (code || "no reply") + " " + msg);
   if (action !== "stop-token") k.hint = undefined;
-  report(u);
+  setState(u, u._k.state, true);
   if (action === "ok") {
     // Only what went into this body: the ring may have overwritten readings since pass 1,
     // and the cursor is the one witness of what the server received.
@@ -112,7 +112,7 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
     if (b._count >= k.window && k.window < k.maxPoints)
       k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
     if (u._iso && u._iso._pin === b._pin) rare().isolationOk(u, b);
-    report(u);
+    setState(u, u._k.state, true);
     schedule(u, 0);
   } else rare().reply(u, b, x._t!, action, headers, x._hops || 0);
 }

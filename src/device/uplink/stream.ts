@@ -13,8 +13,16 @@ import { IDLE, setPhase } from "./state.ts";
 import type { Batch, Exchange, Run } from "./state.ts";
 import type { LogRecord } from "../store/contract.ts";
 
-/** Ends exchange `x` once (phase back to IDLE) and hands its outcome on. */
-export function finish(u: Run, x: Exchange, code: number, msg: string, headers: { [name: string]: string } | undefined): void {
+/**
+ * Ends exchange `x` once (phase back to IDLE) and hands its outcome on; without a `code`, its
+ * silence timer ran out ({@link arm}'s timer calls it with `u` and `x` alone).
+ */
+export function finish(u: Run, x: Exchange, code?: number, msg?: string, headers?: { [name: string]: string }): void {
+  if (code === undefined) {
+    x._tmo = undefined;
+    code = 0;
+    msg = "timeout after " + u._timeout + " ms without progress";
+  }
   if (x._over || u._x !== x) return;
   x._over = true;
   u._x = undefined;
@@ -24,7 +32,7 @@ export function finish(u: Run, x: Exchange, code: number, msg: string, headers: 
   // stack): the cursor and the request need not (a cursor holds about 100 JsVars).
   x._cur = undefined;
   x._req = undefined;
-  onReply(u, x, code, msg, headers);
+  onReply(u, x, code, msg as string, headers);
 }
 
 // The timer measures silence, not the whole exchange: a 2 MB body takes longer than the
@@ -32,86 +40,16 @@ export function finish(u: Run, x: Exchange, code: number, msg: string, headers: 
 export function arm(u: Run, x: Exchange): void {
   if (x._over) return;
   if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
-  x._tmo = u._hal.setTimeout(() => {
-    x._tmo = undefined;
-    finish(u, x, 0, "timeout after " + u._timeout + " ms without progress", undefined);
-  }, u._timeout);
+  // The timer calls finish with its arguments: no closure is made per piece.
+  x._tmo = u._hal.setTimeout(finish, u._timeout, u, x);
 }
 
 const SPACES = "                                ";
 
-/** Writes the next piece; returns an error text when the body would not match its length. */
-function next(u: Run, x: Exchange): string | undefined {
-  if (u._x !== x) return;
-  const piece = u._piece;
-  const b = x._b as Batch;
-  const cursor = x._cur!;
-  // The piece: what did not fit in the last one, then readings until it is full or the batch is
-  // all in the body (then `]`). What does not fit waits in `_rest` for the next piece; the piece
-  // is written as it is: no copy of a whole piece is made (Espruino appends to a string held
-  // once in place).
-  let s = x._rest;
-  x._rest = "";
-  let last = false;
-  for (;;) {
-    const room = piece - x._buf.length;
-    if (s.length <= room) x._buf += s;
-    else {
-      x._buf += s.substring(0, room);
-      x._rest += s.substring(room);
-    }
-    if (x._fin || x._buf.length >= piece) break;
-    s = "";
-    const rec: LogRecord | undefined = last ? undefined : cursor.next();
-    const iso = u._iso;
-    // A reading of an isolation is skipped while its neighbours are tried.
-    if (rec !== undefined && rec.pos <= b._last && iso && iso._suspect === rec.pos && !iso._confirm) continue;
-    // Pass 1 resolved every reading; a clock change since may not: it waits for the next request.
-    const ts = rec === undefined || rec.pos > b._last ? undefined : u._res.resolve(rec.reading.stamp);
-    if (ts === undefined) {
-      x._fin = true;
-      s = "]";
-    } else {
-      s = (x._n > 0 ? "," : "") + formatPoint(ts, rec!.reading.value);
-      x._n++;
-      if (b._sent++ === 0) b._sentFrom = rec!.pos;
-      b._sentTo = rec!.pos;
-      last = rec!.pos === b._last;
-    }
-  }
-  if (x._fin && x._pad < 0) {
-    // Readings the ring overwrote since pass 1 are missing: JSON allows trailing whitespace,
-    // so spaces keep the announced Content-Length exact. Only what was written
-    // (b._sentFrom..b._sentTo) is marked delivered on a 200.
-    x._pad = b._bytes - x._written - x._buf.length - x._rest.length;
-    if (x._pad < 0) return "body longer than measured";
-  }
-  while (x._pad > 0 && x._buf.length < piece) {
-    let n = piece - x._buf.length;
-    if (n > x._pad) n = x._pad;
-    if (n > SPACES.length) n = SPACES.length;
-    x._buf += SPACES.substring(0, n);
-    x._pad -= n;
-  }
-  const chunk = x._buf;
-  x._buf = "";
-  if (x._written + chunk.length > b._bytes) return "body longer than measured";
-  x._written += chunk.length;
-  const k = u._k;
-  k.bytesSent += chunk.length;
-  if (chunk.length > k.maxPieceBytes) k.maxPieceBytes = chunk.length;
-  arm(u, x);
-  const req = x._req as HttpRequest;
-  if (x._fin && x._pad === 0 && x._rest.length === 0) req.end(chunk);
-  else {
-    x._wait = true;
-    req.write(chunk);
-  }
-}
-
 /**
- * Writes pieces while the socket takes them. A drain emitted from inside write() must not
- * recurse once per piece: it only asks the running loop for another round.
+ * Writes pieces while the socket takes them (an error text ends the exchange: a body that would
+ * not match its length). A drain emitted from inside write() must not recurse once per piece: it
+ * only asks the running loop for another round.
  */
 export function pump(u: Run, x: Exchange): void {
   if (x._inPump) {
@@ -123,7 +61,77 @@ export function pump(u: Run, x: Exchange): void {
   try {
     do {
       x._again = false;
-      err = next(u, x);
+      if (u._x !== x) break;
+      const piece = u._piece;
+      const b = x._b as Batch;
+      const cursor = x._cur!;
+      // The piece: what did not fit in the last one, then readings until it is full or the batch is
+      // all in the body (then `]`). What does not fit waits in `_rest` for the next piece; the piece
+      // is written as it is: no copy of a whole piece is made (Espruino appends to a string held
+      // once in place).
+      let s = x._rest;
+      x._rest = "";
+      let last = false;
+      for (;;) {
+        const room = piece - x._buf.length;
+        if (s.length <= room) x._buf += s;
+        else {
+          x._buf += s.substring(0, room);
+          x._rest += s.substring(room);
+        }
+        if (x._fin || x._buf.length >= piece) break;
+        s = "";
+        const rec: LogRecord | undefined = last ? undefined : cursor.next();
+        const iso = u._iso;
+        // A reading of an isolation is skipped while its neighbours are tried.
+        if (rec !== undefined && rec.pos <= b._last && iso && iso._suspect === rec.pos && !iso._confirm) continue;
+        // Pass 1 resolved every reading; a clock change since may not: it waits for the next request.
+        const ts = rec === undefined || rec.pos > b._last ? undefined : u._res.resolve(rec.reading.stamp);
+        if (ts === undefined) {
+          x._fin = true;
+          s = "]";
+        } else {
+          s = (x._n > 0 ? "," : "") + formatPoint(ts, rec!.reading.value);
+          x._n++;
+          if (b._sent++ === 0) b._sentFrom = rec!.pos;
+          b._sentTo = rec!.pos;
+          last = rec!.pos === b._last;
+        }
+      }
+      if (x._fin && x._pad < 0) {
+        // Readings the ring overwrote since pass 1 are missing: JSON allows trailing whitespace,
+        // so spaces keep the announced Content-Length exact. Only what was written
+        // (b._sentFrom..b._sentTo) is marked delivered on a 200.
+        x._pad = b._bytes - x._written - x._buf.length - x._rest.length;
+        if (x._pad < 0) {
+          err = "body longer than measured";
+          break;
+        }
+      }
+      while (x._pad > 0 && x._buf.length < piece) {
+        let n = piece - x._buf.length;
+        if (n > x._pad) n = x._pad;
+        if (n > SPACES.length) n = SPACES.length;
+        x._buf += SPACES.substring(0, n);
+        x._pad -= n;
+      }
+      const chunk = x._buf;
+      x._buf = "";
+      if (x._written + chunk.length > b._bytes) {
+        err = "body longer than measured";
+        break;
+      }
+      x._written += chunk.length;
+      const k = u._k;
+      k.bytesSent += chunk.length;
+      if (chunk.length > k.maxPieceBytes) k.maxPieceBytes = chunk.length;
+      arm(u, x);
+      const req = x._req as HttpRequest;
+      if (x._fin && x._pad === 0 && x._rest.length === 0) req.end(chunk);
+      else {
+        x._wait = true;
+        req.write(chunk);
+      }
     } while (x._again && err === undefined);
   } catch (e) {
     err = errText(e);

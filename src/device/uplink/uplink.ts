@@ -252,37 +252,28 @@ export function nowUtc(u: Run): number | undefined {
   return t !== undefined ? t : u._res.resolve({ bootId: u._store.bootId, uptimeMs: u._hal.uptime() });
 }
 
-export function report(u: Run): void {
-  if (u._onStatus) u._onStatus(u.ctl(U_STATUS) as UplinkStatus);
-}
-
-/** The label the status shows (why the uplink waits); what it does is decided by the phase. */
-export function setState(u: Run, s: UplinkState): void {
-  if (s !== u._k.state) {
+/** The label the status shows (why the uplink waits; what it does is decided by the phase), reported when it changes or when `force`. */
+export function setState(u: Run, s: UplinkState, force?: boolean): void {
+  if (force || s !== u._k.state) {
     u._k.state = s;
-    report(u);
+    if (u._onStatus) u._onStatus(u.ctl(U_STATUS) as UplinkStatus);
   }
 }
 
-export function cancelTimer(u: Run): void {
+/**
+ * Runs a pass in `ms` (phase DUE, or HELD for a wait a clock change must not cut short); a
+ * `fresh` one scans from the oldest reading again. A negative `ms` only cancels what was
+ * scheduled. The timer calls {@link step} with its arguments: no closure is made per schedule.
+ */
+export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): void {
   if (u._timer !== undefined) u._hal.clearTimeout(u._timer);
   u._timer = undefined;
   u._nextAt = undefined;
   u._syncT = undefined;
-}
-
-/** Runs a pass in `ms` (phase DUE, or HELD for a wait a clock change must not cut short); a `fresh` one scans from the oldest reading again. */
-export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): void {
-  cancelTimer(u);
+  if (ms < 0) return;
   u._nextAt = u._hal.uptime() + ms;
   setPhase(u, held ? HELD : DUE);
-  u._timer = u._hal.setTimeout(() => {
-    u._timer = undefined;
-    u._nextAt = undefined;
-    setPhase(u, IDLE);
-    if (fresh) u._scanFrom = -1;
-    step(u);
-  }, ms);
+  u._timer = u._hal.setTimeout(step, ms, u, fresh);
 }
 
 /**
@@ -314,13 +305,17 @@ export function mayRequest(u: Run, now: number | undefined, go: boolean): boolea
   return true;
 }
 
-/** One flush step (docs/uplink.md): select, measure, check the budget, send. */
-function step(u: Run): void {
+/** One flush step (docs/uplink.md): select, measure, check the budget, send; the timer {@link schedule} set ran out. */
+function step(u: Run, fresh?: boolean): void {
+  u._timer = undefined;
+  u._nextAt = undefined;
+  setPhase(u, IDLE);
+  if (fresh) u._scanFrom = -1;
   const k = u._k;
   const ph = u._phase;
   if (ph === OFF || ph === TOKEN || ph === SENDING) return;
   if (!(!u._link || u._link.isUp())) {
-    cancelTimer(u);
+    schedule(u, -1);
     setPhase(u, DOWN);
     setState(u, "offline");
     return;
@@ -389,7 +384,7 @@ export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, 
     b._sent = 0;
   }
   setState(u, "sending");
-  cancelTimer(u);
+  schedule(u, -1);
   // Flags absent are false: each field costs a JsVar while the request lasts.
   const x: Exchange = { _text: "", _buf: "", _rest: "", _n: 0, _pad: -1, _written: 0 };
   if (b) {
