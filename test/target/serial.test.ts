@@ -126,7 +126,8 @@ if (skip) {
       const from = term.text.length;
       await board.kill();
       board = line.boot(BIN!, dir);
-      await term.waitFor(/(^|\n)Spool 0\.1\.0 on linux\n/, { from, timeoutMs: 15_000 });
+      // The last command's prompt may still arrive after `from`: the banner then follows its ">".
+      await term.waitFor(/(^|\n)>?Spool 0\.1\.0 on linux\n/, { from, timeoutMs: 15_000 });
       await prompt();
       const again = await enter("spool.report()", /\nmemory +\d+ of \d+ JsVars free\n/);
       t.regex(again, /\(token NewT\.\.\.uv42\)/, again);
