@@ -145,8 +145,11 @@ export class SimEspruino {
   private readonly consoleFn?: (line: string) => void;
   private readonly codeInRam: boolean;
   private readonly jsVarLimit: boolean;
-  /** The globals the simulation installs for the interpreter's natives (see usedVars). */
-  private nativeGlobals: string[] = [];
+  /**
+   * Globals that are not the device's (see usedVars): made once with the natives, not at every
+   * memory sample.
+   */
+  private builtinGlobals = new Set<string>([...KEEP_GLOBALS, HOOKS_GLOBAL, "InternalError"]);
   private readonly countClosures: boolean;
   private readonly samplePeaks: boolean;
   private peak: MemoryPeak = { peak: 0, samples: 0 };
@@ -741,7 +744,7 @@ export class SimEspruino {
         memory: () => self.memory(),
       }),
     };
-    this.nativeGlobals = Object.keys(g).filter((k) => k !== "global");
+    this.builtinGlobals = new Set([...KEEP_GLOBALS, HOOKS_GLOBAL, "InternalError", ...Object.keys(g).filter((k) => k !== "global")]);
     for (const [k, v] of Object.entries(g))
       Object.defineProperty(this.G, k, { value: v, writable: true, configurable: true, enumerable: false });
 
@@ -823,7 +826,7 @@ export class SimEspruino {
     // own globals (print, setTimeout, E, process, console... and the InternalError class) are
     // natives there, in the base count: made here as objects and functions in the context, they
     // were counted as the device's (about 180 JsVars, InternalError's scope alone about 100).
-    const builtin = new Set([...KEEP_GLOBALS, HOOKS_GLOBAL, "InternalError", ...this.nativeGlobals]);
+    const builtin = this.builtinGlobals;
     for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
     if (this.timers) roots.push(...this.timers.roots());
     roots.push(...this.listeners.roots());
