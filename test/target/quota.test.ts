@@ -10,7 +10,8 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rmSync } from "node:fs";
 import { EspruinoProcess, espruinoBinary, targetSkipReason } from "../../src/host/target/espruino-process.ts";
-import { linuxBundle } from "../../src/host/target/bundles.ts";
+import { linuxBundle, sleep } from "../../src/host/target/bundles.ts";
+import { bootFirmware, startLocalCloud, until } from "../../src/host/target/scenarios.ts";
 import { LOG_ENTRIES } from "../../src/device/uplink/quota.ts";
 import { newestQuota } from "../helpers/quota-log.ts";
 
@@ -68,5 +69,33 @@ run("real interpreter: the quota log fills in place, is rewritten when full, sur
   } finally {
     await dev.kill();
     rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+run("real interpreter: the day's count carries from one uplink to the next, and the status between flushes says so", async (t) => {
+  t.timeout(5 * 60_000);
+  const cloud = await startLocalCloud();
+  const dev = await bootFirmware(BINARY!);
+  try {
+    await dev.eval(`spool.setup(${JSON.stringify(cloud.config({ datastreams: [{ pin: 1, type: "integer" }] }))}),0`, 60_000);
+    const rounds = 3;
+    const each = 10;
+    for (let r = 1; r <= rounds; r++) {
+      await dev.eval(`(function(){for(var i=0;i<${each};i++)spool.record(1,i);})()`, 30_000);
+      await until(`round ${r} delivered`, () => cloud.server.history(cloud.token, 1).length === r * each, 60_000);
+      // Past the firmware's 500 ms check: the uplink has nothing left to do and is dropped.
+      await sleep(1500);
+    }
+    const u = await dev.eval<{ quotaUsed: number; delivered: number; requestsToday: number; state: string }>("spool.status().uplink", 30_000);
+    t.is(u.state, "idle");
+    t.is(u.delivered, rounds * each);
+    // Each round's uplink was a new one; the quota file is written in steps of 1% of the quota
+    // (10,000 points here), so only the count kept between uplinks can know all of them.
+    t.is(u.quotaUsed, rounds * each, "every round counted against the daily quota");
+    t.deepEqual(dev.lines.filter((l) => /Uncaught|OUT OF MEMORY/.test(l)), []);
+  } finally {
+    await dev.kill();
+    rmSync(dev.cwd, { recursive: true, force: true });
+    await cloud.close();
   }
 });

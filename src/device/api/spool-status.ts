@@ -5,7 +5,8 @@
  */
 import { maskToken } from "../uplink/mask.ts";
 import { U_STATUS } from "../uplink/ops.ts";
-import type { UplinkStatus } from "../uplink/uplink.ts";
+import { INITIAL_WINDOW, PLAIN_HTTP_WARNING, REGION_FILE, type Target, type UplinkStatus } from "../uplink/uplink.ts";
+import { openQuota } from "../uplink/quota.ts";
 import { errorText } from "./error-text.ts";
 import { confirmErase } from "./erase-confirm.ts";
 import { restartUplink } from "./uplink-restart.ts";
@@ -53,10 +54,13 @@ export function status(S: SpoolState): SpoolStatus {
   const blynk = cfg.blynk;
   const limits = cfg.limits;
   const ssid = cfg.wifi.ssid;
+  const perDay = limits.requestsPerDay;
+  const batchSize = limits.batchSize;
   cfg = undefined;
   let board: DeviceBoard | undefined = S._boardOf();
   const boardId = board.id;
   const eraseCycles = board.flash.eraseCycles;
+  const boardMaxPoints = board.upload.maxPointsPerRequest;
   const network = board.network;
   board = undefined;
   const keeper = S._keeper;
@@ -76,9 +80,18 @@ export function status(S: SpoolState): SpoolStatus {
   const drops: { [reason: string]: number } = {};
   const reasons = Object.keys(s.dropped);
   for (let i = 0; i < reasons.length; i++) if (s.dropped[reasons[i]]) drops[reasons[i]] = s.dropped[reasons[i]];
-  // Without a living uplink, one made for the question (from what the last one kept) answers.
-  const live = S._uplink || (S._flushIn >= 0 ? S._parts.load("uplink").makeUplink(S) : undefined);
-  const u = live ? (live.ctl(U_STATUS) as UplinkStatus) : undefined;
+  // Without a living uplink, what the last one kept answers: making one for the question would
+  // load the uplink part, more than a 1,600-JsVar board has beside the resident set.
+  const u = S._uplink
+    ? (S._uplink.ctl(U_STATUS) as KeptStatus)
+    : S._flushIn >= 0
+      ? keptStatus(S, {
+          blynk: blynk,
+          dailyQuota: limits.dailyQuota,
+          requestsPerDay: perDay,
+          maxPoints: Math.min(batchSize, boardMaxPoints),
+        })
+      : undefined;
   const up = S._hal.uptime();
   const sampling: ScheduleStatus[] = [];
   for (let i = 0; i < S._schedules.length; i++) {
@@ -131,7 +144,7 @@ export function status(S: SpoolState): SpoolStatus {
       quotaDaily: u ? u.quotaDaily : limits.dailyQuota,
       delivered: u ? u.pointsDelivered : 0,
       requestsToday: u ? u.requestsToday : 0,
-      requestsPerDay: limits.requestsPerDay,
+      requestsPerDay: perDay,
       batchLimit: u ? u.batchLimit : 0,
       hint: u && u.hint ? u.hint : null,
       warning: u && u.warning ? u.warning : S._network._error || null,
@@ -140,6 +153,70 @@ export function status(S: SpoolState): SpoolStatus {
     sampling: sampling,
     memory: memory(S),
   };
+}
+
+/** The part of {@link UplinkStatus} the status shows. */
+type KeptStatus = Pick<
+  UplinkStatus,
+  | "state"
+  | "scheme"
+  | "host"
+  | "port"
+  | "lastReply"
+  | "hint"
+  | "warning"
+  | "backoffMs"
+  | "nextAttemptAt"
+  | "quotaUsed"
+  | "quotaDaily"
+  | "pointsDelivered"
+  | "requestsToday"
+  | "batchLimit"
+>;
+
+/**
+ * The uplink's status from what the last uplink kept (`S._uplinkKeep`; the quota files before the
+ * first one), as an uplink made from them would give it before it starts: no attempt is
+ * scheduled without one.
+ */
+function keptStatus(
+  S: SpoolState,
+  o: { blynk: SpoolConfig["blynk"]; dailyQuota: number; requestsPerDay: number; maxPoints: number },
+): KeptStatus {
+  const k = S._uplinkKeep;
+  const target = k.target || keptTarget(S, o.blynk);
+  const q = k.q || openQuota(S._hal.storage, o.dailyQuota, o.requestsPerDay);
+  const s: KeptStatus = {
+    state: k.state || "offline",
+    scheme: target.scheme,
+    host: target.host,
+    port: target.port,
+    lastReply: k.lastReply,
+    backoffMs: k.backoffMs || 0,
+    quotaUsed: q[1],
+    quotaDaily: o.dailyQuota,
+    pointsDelivered: k.delivered || 0,
+    requestsToday: q[3],
+    batchLimit: k.window !== undefined ? k.window : Math.min(INITIAL_WINDOW, o.maxPoints),
+  };
+  if (k.hint) s.hint = k.hint;
+  if (target.scheme === "http") s.warning = PLAIN_HTTP_WARNING;
+  return s;
+}
+
+/** Where requests go before an uplink has run this boot: the region learned for the host, or the host. */
+function keptTarget(S: SpoolState, blynk: SpoolConfig["blynk"]): Target {
+  const port = blynk.port;
+  try {
+    const raw = S._hal.storage.read(REGION_FILE);
+    if (raw) {
+      const r = JSON.parse(raw);
+      if (r.from === blynk.host && r.host && r.port && r.scheme === blynk.scheme) return { scheme: r.scheme, host: r.host, port: r.port };
+    }
+  } catch (_e) {
+    // no usable region file: the configured host
+  }
+  return { scheme: blynk.scheme, host: blynk.host, port: port };
 }
 
 /** Why the readings counted as unresolved cannot be given a time (the first such boot's reason). */

@@ -6,7 +6,7 @@ import type { SpoolState } from "./spool-state.ts";
 import { U_STOP } from "../uplink/ops.ts";
 
 /**
- * Drops the uplink and what it kept between instances; while running, a new one is made in a
+ * Drops the uplink and what it kept between instances but the quota's counts; while running, a new one is made in a
  * task of its own, after the call that changed it has returned: `spool.setup` then has its
  * steps' parts and the user's input dropped before the uplink part (about 470 JsVars while an
  * uplink lives, docs/memory.md) is loaded. The task is the state's own method bound to it, not a
@@ -16,6 +16,8 @@ export function restartUplink(S: SpoolState): void {
   if (S._uplink) S._uplink.ctl(U_STOP);
   S._uplink = undefined;
   S._store.held = undefined;
-  S._uplinkKeep = {};
+  // The day's counts stay: a changed token or limit does not give the day's quota back.
+  const q = S._uplinkKeep.q;
+  S._uplinkKeep = q ? { q: q } : {};
   if (S._running) S._hal.setTimeout(S._liveUplink.bind(S, true), 0);
 }

@@ -23,7 +23,7 @@ import {
   U_TOKEN,
   type UplinkOp,
 } from "./ops.ts";
-import { checkToken, mayRequest, needsProbe, nowUtc, schedule, setState } from "./uplink.ts";
+import { checkToken, mayRequest, needsProbe, nowUtc, PLAIN_HTTP_WARNING, schedule, setState } from "./uplink.ts";
 import type { UplinkStatus } from "./uplink.ts";
 
 /** Runs entry point `op` of the uplink it is called on (`this`), with `arg` for U_LINK and U_TOKEN. */
@@ -65,7 +65,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
       maxPieceBytes: k.maxPieceBytes,
     };
     if (k.hint) s.hint = k.hint;
-    if (k.target.scheme === "http") s.warning = "plain HTTP: the token and readings travel unencrypted";
+    if (k.target.scheme === "http") s.warning = PLAIN_HTTP_WARNING;
     return s;
   } else if (op === U_SETTLED) return ph !== DUE && ph !== HELD && ph !== SENDING;
   else if (op === U_IDLE) return ph !== SENDING && k.state === "idle";

@@ -62,6 +62,15 @@ export function entryCheck(s: string): number {
   return c;
 }
 
+/** Sets quota `q`'s daily limits and save steps (a changed configuration keeps the counts). */
+export function quotaLimits(q: QuotaState, daily: number, requestsDaily: number | undefined, persistStep?: number): void {
+  const reqDaily = requestsDaily !== undefined ? requestsDaily : 1e9;
+  q[7] = daily;
+  q[8] = reqDaily;
+  q[9] = persistStep !== undefined ? persistStep : Math.max(1, Math.floor(daily / 100));
+  q[10] = Math.max(1, Math.floor(reqDaily / 100));
+}
+
 /** Opens the quota: the newest count of today from the log files. */
 export function openQuota(st: StoragePort, daily: number, requestsDaily: number | undefined, persistStep?: number): QuotaState {
   // Made here, not at the part's level: they exist only while a quota is opened.
@@ -83,20 +92,8 @@ export function openQuota(st: StoragePort, daily: number, requestsDaily: number 
     q[5] = i;
     q[6] = f;
   }
-  const reqDaily = requestsDaily !== undefined ? requestsDaily : 1e9;
-  const q: QuotaState = [
-    -1,
-    0,
-    0,
-    0,
-    0,
-    -1,
-    0,
-    daily,
-    reqDaily,
-    persistStep !== undefined ? persistStep : Math.max(1, Math.floor(daily / 100)),
-    Math.max(1, Math.floor(reqDaily / 100)),
-  ];
+  const q: QuotaState = [-1, 0, 0, 0, 0, -1, 0];
+  quotaLimits(q, daily, requestsDaily, persistStep);
   for (let i = 0; i < QUOTA_FILES.length; i++) {
     let raw: string | undefined;
     try {

@@ -11,7 +11,7 @@ import { ctl } from "./control.ts";
 import { U_STATUS, type UplinkOp } from "./ops.ts";
 import { errText } from "./reply.ts";
 import type { BackoffConfig } from "./backoff.ts";
-import { openQuota, quota, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT } from "./quota.ts";
+import { openQuota, quota, quotaLimits, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT, type QuotaState } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { measure, select } from "./select.ts";
 import { arm, finish, pump } from "./stream.ts";
@@ -28,7 +28,9 @@ const MAX_REPLY_BYTES = 256;
 /** Requests a burst may spend at once (a backlog after an outage); refilled at the daily rate. */
 const BUCKET_MAX = 30;
 /** Points per request after a boot, a lost reply or a reconnect (then x4 per full 200, reply.ts). */
-const INITIAL_WINDOW = 32;
+export const INITIAL_WINDOW = 32;
+/** The status warning while the token travels over plain HTTP. */
+export const PLAIN_HTTP_WARNING = "plain HTTP: the token and readings travel unencrypted";
 /** Least time between two requests made only for their Date header. */
 const PROBE_EVERY_MS = 3600000;
 
@@ -138,6 +140,8 @@ export interface UplinkKeep {
   bytesSent: number;
   maxPieceBytes: number;
   dropped: { tooOld: number; rejected: number; badPin: number; unresolvedTime: number };
+  /** The daily quota's counts (quota.ts): kept through a new configuration too. */
+  q: QuotaState;
 }
 
 /** The parts of the hardware boundary the uplink uses. */
@@ -535,7 +539,11 @@ export function createUplink(o: UplinkOptions): Uplink {
     k.maxPieceBytes = 0;
     k.dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
   }
-  u._q = openQuota(hal.storage, u._daily, u._perDay);
+  // Kept between instances: the files hold the counts only in steps of 1% of the limits, and an
+  // uplink that reopened them would forget what the last one counted since its last save.
+  if (k.q) quotaLimits(k.q, u._daily, u._perDay);
+  else k.q = openQuota(hal.storage, u._daily, u._perDay);
+  u._q = k.q;
   u._resume = {};
   u._scanFrom = -1;
   u._waitBoot = -1;

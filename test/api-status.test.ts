@@ -1,0 +1,148 @@
+/**
+ * `spool.status()` between flushes answers from what the last uplink kept and the quota files:
+ * it loads neither the uplink part nor makes an uplink (on a 1,600-JsVar board there is no room
+ * for one beside the resident set, docs/memory.md), and says what a living uplink would say.
+ */
+import test from "ava";
+import { loadBoard } from "../src/host/boards.ts";
+import { createSpool } from "../src/device/api/spool.ts";
+import type { HttpPort, HttpResponse } from "../src/device/hal.ts";
+import type { PartTypes, Parts } from "../src/device/parts.ts";
+import { bootHal, newDevice, type Device } from "./api-hal.ts";
+import { directParts } from "./helpers/parts.ts";
+
+const TOKEN = "Tok3nAbcdefghijklmnopqrstuvwxyz9";
+const T0 = Date.UTC(2026, 4, 1);
+const READINGS = 40;
+
+/**
+ * Answers every batch update as Blynk.Cloud documents a success (200, empty body), a little
+ * later; counts requests and the points their bodies carried.
+ */
+function acceptingHttp(dev: Device, seen: { requests: number; points: number }): HttpPort {
+  return {
+    request(_options, cb) {
+      let body = "";
+      const closers: Array<(err?: unknown) => void> = [];
+      return {
+        write(data: string) {
+          body += data;
+          return true;
+        },
+        end(data?: string) {
+          if (data) body += data;
+          seen.requests++;
+          seen.points += (JSON.parse(body) as unknown[]).length;
+          dev.clock.after(20, () => {
+            const on: { [event: string]: Array<(x?: any) => void> } = {};
+            const res: HttpResponse = {
+              statusCode: 200,
+              headers: {},
+              on(event: string, fn: (x?: any) => void) {
+                (on[event] ??= []).push(fn);
+              },
+            } as HttpResponse;
+            cb(res);
+            for (const fn of on.end ?? []) fn();
+            for (const fn of on.close ?? []) fn();
+            for (const fn of closers) fn();
+          });
+        },
+        on(event: string, fn: (err?: unknown) => void) {
+          if (event === "close") closers.push(fn);
+        },
+      };
+    },
+  };
+}
+
+test("status between flushes: the uplink's fields from what it kept, without loading the uplink part", (t) => {
+  const dev = newDevice(loadBoard("linux"));
+  const hal = bootHal(dev, { epochMs: T0 });
+  const seen = { requests: 0, points: 0 };
+  hal.http = acceptingHttp(dev, seen);
+  const loads: string[] = [];
+  const parts: Parts = {
+    ...directParts,
+    load: <K extends keyof PartTypes>(name: K) => {
+      loads.push(name);
+      return directParts.load(name);
+    },
+  };
+  const spool = createSpool({ hal, board: dev.board, version: "test", parts });
+  const before = spool.status().uplink;
+  spool.setup({
+    blynk: { token: TOKEN, host: "127.0.0.1", scheme: "http", port: 8080 },
+    datastreams: [{ pin: 1, type: "double" }],
+    flushDelayMs: 100,
+  });
+  t.is(before.state, "no token", "no token: no uplink to speak of");
+  for (let k = 0; k < READINGS; k++) spool.record(1, 20 + k / 10);
+  spool.start();
+  const S = (spool.record as unknown as { _s: { _uplink?: unknown; _liveUplink(fresh: boolean): unknown } })._s;
+  t.true(
+    dev.clock.runUntil(() => seen.points === READINGS && S._uplink === undefined, 10 * 60_000),
+    `delivered and idle (${seen.points} points in ${seen.requests} requests)`,
+  );
+
+  loads.length = 0;
+  const kept = spool.status().uplink;
+  t.false(loads.includes("uplink"), `loaded for the status: ${loads.join(", ")}`);
+  t.is(S._uplink, undefined, "no uplink made for the question");
+  t.is(kept.state, "idle");
+  t.is(kept.lastReply, "200 ");
+  t.is(kept.delivered, READINGS);
+  t.is(kept.quotaUsed, READINGS, "the quota as the quota file holds it");
+  t.is(kept.requestsToday, seen.requests);
+  t.is(kept.server, "http://127.0.0.1:8080");
+  t.regex(kept.warning!, /plain HTTP/);
+
+  // A second flush by a new uplink: the day's count carries on from the first one's, though
+  // neither reached the quota file's save step (1% of the default 10,000 points).
+  for (let k = 0; k < READINGS; k++) spool.record(1, k);
+  t.true(dev.clock.runUntil(() => seen.points === 2 * READINGS && S._uplink === undefined, 10 * 60_000));
+  const again = spool.status().uplink;
+  t.is(again.quotaUsed, 2 * READINGS, "both flushes counted");
+  t.is(again.delivered, 2 * READINGS);
+
+  // The same fields from a living uplink made from the same kept state.
+  S._liveUplink(false);
+  t.not(S._uplink, undefined);
+  const live = spool.status().uplink;
+  t.deepEqual({ ...again, nextAttemptInS: null }, { ...live, nextAttemptInS: null });
+  spool.stop();
+});
+
+test("status before any uplink has run this boot: what a new uplink would report, quota read from flash", (t) => {
+  const dev = newDevice(loadBoard("linux"));
+  let hal = bootHal(dev, { epochMs: T0 });
+  const seen = { requests: 0, points: 0 };
+  hal.http = acceptingHttp(dev, seen);
+  let spool = createSpool({ hal, board: dev.board, version: "test", parts: directParts });
+  spool.setup({
+    blynk: { token: TOKEN, host: "127.0.0.1", scheme: "http", port: 8080 },
+    datastreams: [{ pin: 1, type: "double" }],
+    flushDelayMs: 100,
+    limits: { dailyQuota: 5000 },
+  });
+  // More than the quota's save step (1% of 5,000): the count reaches the files.
+  const n = 60;
+  for (let k = 0; k < n; k++) spool.record(1, k);
+  spool.start();
+  t.true(dev.clock.runUntil(() => seen.points === n, 10 * 60_000));
+  dev.clock.advance(5000);
+  spool.stop();
+
+  // Reboot: nothing kept in RAM, the day's counts only in the quota files.
+  hal = bootHal(dev, { epochMs: T0 + 60_000 });
+  spool = createSpool({ hal, board: dev.board, version: "test", parts: directParts });
+  const u = spool.status().uplink;
+  t.is(u.state, "offline");
+  t.is(u.lastReply, null);
+  t.is(u.delivered, 0, "delivered counts this boot's");
+  t.is(u.quotaDaily, 5000);
+  t.is(u.quotaUsed, n, "the day's count as last saved");
+  t.is(u.requestsToday, seen.requests);
+  t.is(u.batchLimit, 32, "a new uplink's first window");
+  t.is(u.backoffS, 0);
+});
