@@ -16,8 +16,8 @@ const T0 = Date.UTC(2026, 4, 1);
 const READINGS = 40;
 
 /**
- * Answers every batch update as Blynk.Cloud documents a success (200, empty body), a little
- * later; counts requests and the points their bodies carried.
+ * Answers every request as Blynk.Cloud documents a batch update's success (200, empty body), a
+ * little later; counts requests and the points their bodies carried.
  */
 function acceptingHttp(dev: Device, seen: { requests: number; points: number }): HttpPort {
   return {
@@ -32,12 +32,14 @@ function acceptingHttp(dev: Device, seen: { requests: number; points: number }):
         end(data?: string) {
           if (data) body += data;
           seen.requests++;
-          seen.points += (JSON.parse(body) as unknown[]).length;
+          // The time probe is a GET without a body.
+          if (body) seen.points += (JSON.parse(body) as unknown[]).length;
           dev.clock.after(20, () => {
             const on: { [event: string]: Array<(x?: any) => void> } = {};
             const res: HttpResponse = {
               statusCode: 200,
-              headers: {},
+              // Every HTTP server sends its Date; a board without SNTP takes its time from it.
+              headers: { Date: new Date(T0 + dev.clock.now).toUTCString() },
               on(event: string, fn: (x?: any) => void) {
                 (on[event] ??= []).push(fn);
               },
@@ -145,4 +147,48 @@ test("status before any uplink has run this boot: what a new uplink would report
   t.is(u.requestsToday, seen.requests);
   t.is(u.batchLimit, 32, "a new uplink's first window");
   t.is(u.backoffS, 0);
+});
+
+test("too little memory free for a flush (linux-small's minFreeJsVars): none starts, the readings stay, the status says why; with room the flush goes", (t) => {
+  const board = loadBoard("linux-small");
+  const need = board.upload.minFreeJsVars!;
+  t.true(need > 0, "the small boards name what a flush needs");
+  const dev = newDevice(board);
+  const hal = bootHal(dev, { epochMs: T0 });
+  const seen = { requests: 0, points: 0 };
+  hal.http = acceptingHttp(dev, seen);
+  let free = need - 1;
+  hal.memory = () => ({ free, usage: 1600 - free, total: 1600 });
+  const loads: string[] = [];
+  const parts: Parts = {
+    ...directParts,
+    load: <K extends keyof PartTypes>(name: K) => {
+      loads.push(name);
+      return directParts.load(name);
+    },
+  };
+  const spool = createSpool({ hal, board: dev.board, version: "test", parts });
+  spool.setup({
+    blynk: { token: TOKEN, host: "127.0.0.1", scheme: "http", port: 8080 },
+    datastreams: [{ pin: 1, type: "double" }],
+    flushDelayMs: 100,
+  });
+  spool.start();
+  for (let k = 0; k < 5; k++) spool.record(1, k);
+  dev.clock.advance(60_000);
+  t.false(loads.includes("uplink"), "the uplink part never loaded");
+  t.is(seen.requests, 0);
+  const st = spool.status();
+  t.is(st.queue.pending, 5, "the readings stay in flash");
+  t.is(st.uplink.warning, `not enough memory to send: ${need - 1} JsVars free, a flush needs ${need}; readings stay in flash`);
+
+  free = need;
+  spool.record(1, 5);
+  // No SNTP here: the readings go with the HTTP Date's time after the clock's 10 min hold-off.
+  t.true(
+    dev.clock.runUntil(() => seen.points === 6, 20 * 60_000),
+    `delivered once there is room (${seen.points})`,
+  );
+  t.is(spool.status().uplink.warning, "plain HTTP: the token and readings travel unencrypted", "the memory warning gone");
+  spool.stop();
 });

@@ -54,6 +54,11 @@ export interface BoardProfile {
     maxPointsPerRequest: number;
     /** Bytes written to the socket before waiting for `drain`. */
     pieceBytes: number;
+    /**
+     * JsVars that must be free (`process.memory().free`) for a flush to start: the uplink's code,
+     * a cursor and a request (docs/memory.md). Absent: no check.
+     */
+    minFreeJsVars?: number;
   };
   /**
    * Whether the interpreter's clock is right from power-on (the Linux build runs on the host's

@@ -86,13 +86,19 @@ run("real interpreter: the day's count carries from one uplink to the next, and 
       // Past the firmware's 500 ms check: the uplink has nothing left to do and is dropped.
       await sleep(1500);
     }
-    const u = await dev.eval<{ quotaUsed: number; delivered: number; requestsToday: number; state: string }>("spool.status().uplink", 30_000);
+    const u = await dev.eval<{ quotaUsed: number; delivered: number; requestsToday: number; state: string }>(
+      "spool.status().uplink",
+      30_000,
+    );
     t.is(u.state, "idle");
     t.is(u.delivered, rounds * each);
     // Each round's uplink was a new one; the quota file is written in steps of 1% of the quota
     // (10,000 points here), so only the count kept between uplinks can know all of them.
     t.is(u.quotaUsed, rounds * each, "every round counted against the daily quota");
-    t.deepEqual(dev.lines.filter((l) => /Uncaught|OUT OF MEMORY/.test(l)), []);
+    t.deepEqual(
+      dev.lines.filter((l) => /Uncaught|OUT OF MEMORY/.test(l)),
+      [],
+    );
   } finally {
     await dev.kill();
     rmSync(dev.cwd, { recursive: true, force: true });

@@ -81,6 +81,8 @@ export interface SpoolFields {
   /** The uplink while it has work; `uplinkKeep` what it remembers between instances. */
   _uplink?: Uplink;
   _uplinkKeep: Partial<UplinkKeep>;
+  /** Why no flush could start (too little memory free): shown as the uplink's warning. */
+  _short?: string;
   _uplinkCheck?: TimerId;
   /** The flush delay after a reading while no uplink exists. */
   _flushTimer?: TimerId;

@@ -18,6 +18,9 @@ import type { DeviceBoard } from "../board.ts";
 import type { ClockPart } from "../parts/clock.ts";
 import { clockNow } from "../clock/timekeeper.ts";
 
+/** JsVars free for the scan that finds the oldest reading: the read part 171, a cursor 112 (docs/memory.md). */
+const OLDEST_SCAN_JSVARS = 300;
+
 /** Surveys the store's readings for the clock afresh (as start() does first). */
 function survey(S: SpoolState): void {
   S._parts.load("clock").surveyStore(S._keeper, S._store);
@@ -61,6 +64,7 @@ export function status(S: SpoolState): SpoolStatus {
   const boardId = board.id;
   const eraseCycles = board.flash.eraseCycles;
   const boardMaxPoints = board.upload.maxPointsPerRequest;
+  const fixedMemory = !!board.upload.minFreeJsVars;
   const network = board.network;
   board = undefined;
   const keeper = S._keeper;
@@ -69,7 +73,9 @@ export function status(S: SpoolState): SpoolStatus {
     survey(S);
   }
   const s = S._store.stats();
-  const stamp = s.pending ? oldestStamp(S) : undefined;
+  // The oldest reading's age takes the read part and a cursor (about 280 JsVars on the small
+  // build, docs/memory.md): where memory is fixed and that is not free, it is left out (null).
+  const stamp = s.pending && (!fixedMemory || S._hal.memory().free >= OLDEST_SCAN_JSVARS) ? oldestStamp(S) : undefined;
   // The clock part only for what needs it, dropped before the rest is built (and before an
   // uplink is made for the question): the two are not held at once (docs/memory.md).
   let clock: ClockPart | undefined = S._parts.load("clock");
@@ -147,7 +153,7 @@ export function status(S: SpoolState): SpoolStatus {
       requestsPerDay: perDay,
       batchLimit: u ? u.batchLimit : 0,
       hint: u && u.hint ? u.hint : null,
-      warning: u && u.warning ? u.warning : S._network._error || null,
+      warning: S._short || (u && u.warning ? u.warning : S._network._error || null),
     },
     network: { kind: network, ssid: ssid, up: S._network.isUp() },
     sampling: sampling,

@@ -197,9 +197,18 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
     const UPLINK_CHECK_MS = 500;
     const S = this;
     if (!S._uplink) {
+      if (S._flushIn < 0) return undefined;
+      // Where memory is fixed and small, a flush started without room would run out inside its
+      // task, again at every new reading: it waits for the next one, and the status says why.
+      const need = S._boardOf().upload.minFreeJsVars;
+      const free = need ? S._hal.memory().free : 0;
+      if (need && free < need) {
+        S._short = "not enough memory to send: " + free + " JsVars free, a flush needs " + need + "; readings stay in flash";
+        return undefined;
+      }
+      delete S._short;
       // The uplink part makes it (spool-uplink.ts): nothing of the making is resident.
-      const u = S._flushIn >= 0 ? S._parts.load("uplink").makeUplink(S) : undefined;
-      if (!u) return undefined;
+      const u = S._parts.load("uplink").makeUplink(S);
       S._uplink = u;
       S._store.held = S._parts.load("read");
       if (S._running && fresh) u.ctl(U_START);

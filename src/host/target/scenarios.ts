@@ -196,7 +196,12 @@ export async function bootAtRest(o: {
       await until(
         "the uplink idle with nothing scheduled",
         async () => {
-          const u = await dev.eval<{ state: string; nextAttemptInS: number | null }>("spool.status().uplink", 30_000);
+          const u = await dev.eval<{ state: string; nextAttemptInS: number | null; warning: string | null }>(
+            "spool.status().uplink",
+            30_000,
+          );
+          // The firmware's own check (board profile upload.minFreeJsVars): no flush will start.
+          if (u.warning && /not enough memory/.test(u.warning)) throw new Error(`the firmware will not flush: ${u.warning}`);
           return u.state === "idle" && u.nextAttemptInS === null;
         },
         20_000,
