@@ -58,19 +58,24 @@ function acceptingHttp(dev: Device, seen: { requests: number; points: number }):
   };
 }
 
-test("status between flushes: the uplink's fields from what it kept, without loading the uplink part", (t) => {
-  const dev = newDevice(loadBoard("linux"));
-  const hal = bootHal(dev, { epochMs: T0 });
-  const seen = { requests: 0, points: 0 };
-  hal.http = acceptingHttp(dev, seen);
-  const loads: string[] = [];
-  const parts: Parts = {
+/** The firmware's parts, each load's name pushed to `loads`. */
+function countingParts(loads: string[]): Parts {
+  return {
     ...directParts,
     load: <K extends keyof PartTypes>(name: K) => {
       loads.push(name);
       return directParts.load(name);
     },
   };
+}
+
+test("status between flushes: the uplink's fields from what it kept, without loading the uplink part", (t) => {
+  const dev = newDevice(loadBoard("linux"));
+  const hal = bootHal(dev, { epochMs: T0 });
+  const seen = { requests: 0, points: 0 };
+  hal.http = acceptingHttp(dev, seen);
+  const loads: string[] = [];
+  const parts = countingParts(loads);
   const spool = createSpool({ hal, board: dev.board, version: "test", parts });
   const before = spool.status().uplink;
   spool.setup({
@@ -160,13 +165,7 @@ test("too little memory free for a flush (linux-small's minFreeJsVars): none sta
   let free = need - 1;
   hal.memory = () => ({ free, usage: 1600 - free, total: 1600 });
   const loads: string[] = [];
-  const parts: Parts = {
-    ...directParts,
-    load: <K extends keyof PartTypes>(name: K) => {
-      loads.push(name);
-      return directParts.load(name);
-    },
-  };
+  const parts = countingParts(loads);
   const spool = createSpool({ hal, board: dev.board, version: "test", parts });
   spool.setup({
     blynk: { token: TOKEN, host: "127.0.0.1", scheme: "http", port: 8080 },
