@@ -33,7 +33,7 @@ export const LOG_ENTRIES = 340;
  * save (saved -1: the day's first count is not saved yet), the file holding the newest count (-1:
  * none) and its first unwritten entry, the daily limits and the save steps.
  */
-export type QuotaState = number[];
+export type QuotaState = Int32Array;
 
 /** What {@link quota} does. */
 export const Q_REMAINING = 0;
@@ -92,7 +92,11 @@ export function openQuota(st: StoragePort, daily: number, requestsDaily: number 
     q[5] = i;
     q[6] = f;
   }
-  const q: QuotaState = [-1, 0, 0, 0, 0, -1, 0];
+  // A typed array: 8 JsVars on the 1,600 build where an array of 11 numbers takes 16, and it is
+  // kept for as long as the spool runs (UplinkKeep.q). Every value fits (limits are at most 1e9).
+  const q: QuotaState = new Int32Array(11);
+  q[0] = -1;
+  q[5] = -1;
   quotaLimits(q, daily, requestsDaily, persistStep);
   for (let i = 0; i < QUOTA_FILES.length; i++) {
     let raw: string | undefined;
