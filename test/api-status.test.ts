@@ -7,6 +7,7 @@ import test from "ava";
 import { loadBoard } from "../src/host/boards.ts";
 import { createSpool } from "../src/device/api/spool.ts";
 import type { HttpPort, HttpResponse } from "../src/device/hal.ts";
+import { REGION_FILE } from "../src/device/uplink/uplink.ts";
 import type { PartTypes, Parts } from "../src/device/parts.ts";
 import { bootHal, newDevice, type Device } from "./api-hal.ts";
 import { directParts } from "./helpers/parts.ts";
@@ -190,4 +191,15 @@ test("too little memory free for a flush (linux-small's minFreeJsVars): none sta
   );
   t.is(spool.status().uplink.warning, "plain HTTP: the token and readings travel unencrypted", "the memory warning gone");
   spool.stop();
+});
+
+test("status before any uplink: the regional server learned for the configured host, not another host's", (t) => {
+  const dev = newDevice(loadBoard("linux"));
+  const hal = bootHal(dev, { epochMs: T0 });
+  hal.storage.write(REGION_FILE, JSON.stringify({ from: "blynk.cloud", scheme: "https", host: "sgp1.blynk.cloud", port: 443 }));
+  const spool = createSpool({ hal, board: dev.board, version: "test", parts: directParts });
+  spool.setup({ blynk: { token: TOKEN }, datastreams: [{ pin: 1, type: "double" }] });
+  t.is(spool.status().uplink.server, "https://sgp1.blynk.cloud:443");
+  spool.setup({ blynk: { host: "ny3.blynk.cloud" } });
+  t.is(spool.status().uplink.server, "https://ny3.blynk.cloud:443", "learned for blynk.cloud only");
 });

@@ -5,7 +5,7 @@
  */
 import { maskToken } from "../uplink/mask.ts";
 import { U_STATUS } from "../uplink/ops.ts";
-import { INITIAL_WINDOW, PLAIN_HTTP_WARNING, REGION_FILE, type Target, type UplinkStatus } from "../uplink/uplink.ts";
+import { INITIAL_WINDOW, PLAIN_HTTP_WARNING, regionTarget, type UplinkStatus } from "../uplink/uplink.ts";
 import { openQuota } from "../uplink/quota.ts";
 import { errorText } from "./error-text.ts";
 import { confirmErase } from "./erase-confirm.ts";
@@ -190,7 +190,8 @@ function keptStatus(
   o: { blynk: SpoolConfig["blynk"]; dailyQuota: number; requestsPerDay: number; maxPoints: number },
 ): KeptStatus {
   const k = S._uplinkKeep;
-  const target = k.target || keptTarget(S, o.blynk);
+  const b = o.blynk;
+  const target = k.target || regionTarget(S._hal.storage, { scheme: b.scheme, host: b.host, port: b.port });
   const q = k.q || openQuota(S._hal.storage, o.dailyQuota, o.requestsPerDay);
   const s: KeptStatus = {
     state: k.state || "offline",
@@ -208,21 +209,6 @@ function keptStatus(
   if (k.hint) s.hint = k.hint;
   if (target.scheme === "http") s.warning = PLAIN_HTTP_WARNING;
   return s;
-}
-
-/** Where requests go before an uplink has run this boot: the region learned for the host, or the host. */
-function keptTarget(S: SpoolState, blynk: SpoolConfig["blynk"]): Target {
-  const port = blynk.port;
-  try {
-    const raw = S._hal.storage.read(REGION_FILE);
-    if (raw) {
-      const r = JSON.parse(raw);
-      if (r.from === blynk.host && r.host && r.port && r.scheme === blynk.scheme) return { scheme: r.scheme, host: r.host, port: r.port };
-    }
-  } catch (_e) {
-    // no usable region file: the configured host
-  }
-  return { scheme: blynk.scheme, host: blynk.host, port: port };
 }
 
 /** Why the readings counted as unresolved cannot be given a time (the first such boot's reason). */

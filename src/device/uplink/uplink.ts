@@ -4,7 +4,7 @@
  * 200. See docs/uplink.md for the algorithm and the reply table.
  */
 
-import type { Hal, HttpResponse } from "../hal.ts";
+import type { Hal, HttpResponse, StoragePort } from "../hal.ts";
 import type { Stamp } from "../types.ts";
 import type { ReadingStore } from "../store/contract.ts";
 import { ctl } from "./control.ts";
@@ -108,6 +108,24 @@ export interface UplinkConfig {
   badPinPolicy?: "keep" | "drop";
   /** How long the first flush after the network comes up waits for the clock sync (default 3 s). */
   syncWaitMs?: number;
+}
+
+/**
+ * Where requests to `home` go first: the regional server a redirect named for that host
+ * (REGION_FILE), else `home` itself.
+ */
+export function regionTarget(st: StoragePort, home: Target): Target {
+  try {
+    const raw = st.read(REGION_FILE);
+    if (raw) {
+      const r = JSON.parse(raw);
+      // Only valid for the host it was learned from: a changed config starts over.
+      if (r.from === home.host && r.host && r.port && r.scheme === home.scheme) return { scheme: r.scheme, host: r.host, port: r.port };
+    }
+  } catch (_e) {
+    // no usable region file: the configured host
+  }
+  return home;
 }
 
 /**
@@ -504,19 +522,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   const k = (o.keep || {}) as UplinkKeep;
   u._k = k;
   if (k.target === undefined) {
-    k.target = home;
-    try {
-      const raw = hal.storage.read(REGION_FILE);
-      if (raw) {
-        const r = JSON.parse(raw);
-        // Only valid for the host it was learned from: a changed config starts over.
-        if (r.from === c.host && r.host && r.port && r.scheme === c.scheme) {
-          k.target = { scheme: r.scheme, host: r.host, port: r.port };
-        }
-      }
-    } catch (_e) {
-      // no usable region file: start at the configured host
-    }
+    k.target = regionTarget(hal.storage, home);
     k.token = token;
     k.stoppedToken = false;
     k.state = "offline";
