@@ -73,7 +73,8 @@ if (skip) {
       const boot = term.text.length;
       await board.kill();
       board = line.boot(BIN!, dir);
-      await term.waitFor(/(^|\n)Spool 0\.1\.0 on linux\n/, { from: boot, timeoutMs: 15_000 });
+      // The interpreter's ">" prompt may come out just before the banner on the same line.
+      await term.waitFor(/(^|\n)>?Spool 0\.1\.0 on linux\n/, { from: boot, timeoutMs: 15_000 });
       const baud = DEFAULT_BAUD;
       // The prompt comes back once the console has input again: Enter on an empty line, as a
       // user does who sees no ">".
