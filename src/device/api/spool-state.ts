@@ -81,8 +81,8 @@ export interface SpoolFields {
   /** The uplink while it has work; `uplinkKeep` what it remembers between instances. */
   _uplink?: Uplink;
   _uplinkKeep: Partial<UplinkKeep>;
-  /** Why no flush could start (too little memory free): shown as the uplink's warning. */
-  _short?: string;
+  /** The JsVars free when a flush could not start for want of memory: shown as the uplink's warning. */
+  _short?: number;
   _uplinkCheck?: TimerId;
   /** The flush delay after a reading while no uplink exists. */
   _flushTimer?: TimerId;

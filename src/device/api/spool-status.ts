@@ -64,7 +64,7 @@ export function status(S: SpoolState): SpoolStatus {
   const boardId = board.id;
   const eraseCycles = board.flash.eraseCycles;
   const boardMaxPoints = board.upload.maxPointsPerRequest;
-  const fixedMemory = !!board.upload.minFreeJsVars;
+  const need = board.upload.minFreeJsVars;
   const network = board.network;
   board = undefined;
   const keeper = S._keeper;
@@ -75,7 +75,7 @@ export function status(S: SpoolState): SpoolStatus {
   const s = S._store.stats();
   // The oldest reading's age takes the read part and a cursor (about 280 JsVars on the small
   // build, docs/memory.md): where memory is fixed and that is not free, it is left out (null).
-  const stamp = s.pending && (!fixedMemory || S._hal.memory().free >= OLDEST_SCAN_JSVARS) ? oldestStamp(S) : undefined;
+  const stamp = s.pending && (!need || S._hal.memory().free >= OLDEST_SCAN_JSVARS) ? oldestStamp(S) : undefined;
   // The clock part only for what needs it, dropped before the rest is built (and before an
   // uplink is made for the question): the two are not held at once (docs/memory.md).
   let clock: ClockPart | undefined = S._parts.load("clock");
@@ -153,7 +153,12 @@ export function status(S: SpoolState): SpoolStatus {
       requestsPerDay: perDay,
       batchLimit: u ? u.batchLimit : 0,
       hint: u && u.hint ? u.hint : null,
-      warning: S._short || (u && u.warning ? u.warning : S._network._error || null),
+      warning:
+        S._short !== undefined
+          ? "not enough memory to send: " + S._short + " JsVars free, a flush needs " + need + "; readings stay in flash"
+          : u && u.warning
+            ? u.warning
+            : S._network._error || null,
     },
     network: { kind: network, ssid: ssid, up: S._network.isUp() },
     sampling: sampling,

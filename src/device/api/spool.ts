@@ -203,7 +203,8 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
       const need = S._boardOf().upload.minFreeJsVars;
       const free = need ? S._hal.memory().free : 0;
       if (need && free < need) {
-        S._short = "not enough memory to send: " + free + " JsVars free, a flush needs " + need + "; readings stay in flash";
+        // A number: the status (the report part) words it.
+        S._short = free;
         return undefined;
       }
       delete S._short;

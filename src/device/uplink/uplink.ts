@@ -131,7 +131,8 @@ export function regionTarget(st: StoragePort, home: Target): Target {
 /**
  * What the uplink knows between its instances: the owner may drop an idle uplink (its closures
  * cost about 470 JsVars, docs/memory.md) and make the next one with the same object, which then
- * carries on where the last stopped. Fill nothing in: the first instance does.
+ * carries on where the last stopped. Fill nothing in (but `q`, kept through a new configuration):
+ * the first instance does.
  */
 export interface UplinkKeep {
   token: string;
