@@ -329,8 +329,9 @@ test("offline: nothing is tried; when the link returns the backlog flushes; new 
     t.is(rig.history(0).length, 10);
     await rig.clock.advanceAsync(5000);
     rig.append([[0, { epochMs: rig.clock.trueEpochMs() }, 1]]);
-    // Sent within flushDelayMs (the uplink settles in the task after the reply, 0.1 ms later).
-    await rig.clock.advanceAsync(10_000);
+    // Sent within flushDelayMs, and the exchange's own tasks (the first piece and the reply's
+    // handling each run in a task of their own, src/device/uplink/stream.ts).
+    await rig.clock.advanceAsync(10_100);
     t.is(rig.history(0).length, 11);
     t.true(await rig.drain(60_000));
     t.false(rig.sim.output().join("\n").includes(TOKEN));

@@ -66,25 +66,31 @@ export interface HttpRequestOptions {
   headers: { [name: string]: string };
 }
 
-/** Espruino's http response: `statusCode` may be a number or a numeric string. */
+/**
+ * Espruino's http response: `statusCode` may be a number or a numeric string. Its listeners are
+ * called with the response as `this` (recorded from the interpreter: test/conformance, net).
+ */
 export interface HttpResponse {
   statusCode: number | string;
   headers: { [name: string]: string };
-  on(event: "data", cb: (chunk: string) => void): void;
-  on(event: "end" | "close", cb: () => void): void;
-  on(event: "error", cb: (err: unknown) => void): void;
+  on(event: "data", cb: (this: HttpResponse, chunk: string) => void): void;
+  on(event: "end" | "close", cb: (this: HttpResponse) => void): void;
+  on(event: "error", cb: (this: HttpResponse, err: unknown) => void): void;
 }
 
-/** Espruino's http client request. `write`/`end` throw when the network is down. */
+/**
+ * Espruino's http client request. `write`/`end` throw when the network is down. Its listeners,
+ * and the callback given to {@link HttpPort.request}, are called with the request as `this`.
+ */
 export interface HttpRequest {
   write(data: string): boolean;
   end(data?: string): void;
-  on(event: "drain" | "close", cb: () => void): void;
-  on(event: "error", cb: (err: unknown) => void): void;
+  on(event: "drain" | "close", cb: (this: HttpRequest) => void): void;
+  on(event: "error", cb: (this: HttpRequest, err: unknown) => void): void;
 }
 
 export interface HttpPort {
-  request(options: HttpRequestOptions, cb: (res: HttpResponse) => void): HttpRequest;
+  request(options: HttpRequestOptions, cb: (this: HttpRequest, res: HttpResponse) => void): HttpRequest;
 }
 
 /** A UDP socket from `require("dgram")`; messages arrive as binary strings. */

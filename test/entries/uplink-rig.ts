@@ -25,28 +25,28 @@ function probedHal(hal: any): any {
     request: function (o, cb) {
       const n = ++requests;
       let writes = 0;
+      // The request itself, its write and end counted: the uplink finds its exchange on the
+      // request its handlers are called on (`this`), as the interpreter calls them.
       const req = hal.http.request(o, function (res) {
         probe(n, "before-reply");
-        cb(res);
+        cb.call(this, res);
       });
       function count() {
         writes++;
         if (writes === 1) probe(n, "before-send");
         if (writes === 2) probe(n, "mid-body");
       }
-      return {
-        write: function (d) {
-          count();
-          return req.write(d);
-        },
-        end: function (d) {
-          count();
-          req.end(d);
-        },
-        on: function (ev, f) {
-          req.on(ev, f);
-        },
+      const write = req.write;
+      const end = req.end;
+      req.write = function (d) {
+        count();
+        return write.call(req, d);
       };
+      req.end = function (d) {
+        count();
+        end.call(req, d);
+      };
+      return req;
     },
   };
   return {

@@ -66,7 +66,13 @@ export interface Batch {
 
 /** One HTTP exchange, and for an upload the state of its streamed body. */
 export interface Exchange {
+  /** The uplink it belongs to (the request's handlers find it here). */
+  _u?: Run;
   _over?: boolean;
+  /** The outcome, set once the exchange ended, until it is handled (stream.ts finish). */
+  _code?: number;
+  _msg?: string;
+  _hdrs?: { [name: string]: string };
   _got?: boolean;
   /** The reply body, at most MAX_REPLY_BYTES. */
   _text: string;

@@ -4,7 +4,7 @@
  * 200. See docs/uplink.md for the algorithm and the reply table.
  */
 
-import type { Hal, HttpResponse, StoragePort } from "../hal.ts";
+import type { Hal, HttpRequest, HttpResponse, StoragePort } from "../hal.ts";
 import type { Stamp } from "../types.ts";
 import type { ReadingStore } from "../store/contract.ts";
 import { ctl } from "./control.ts";
@@ -394,6 +394,47 @@ export function needsProbe(u: Run): boolean {
   return u._k.probedAt === undefined || u._hal.uptime() - u._k.probedAt >= PROBE_EVERY_MS;
 }
 
+/** A request or response carrying its exchange, for the handlers below. */
+type Carrier<T> = T & { _ex: Exchange };
+
+function onResponse(this: HttpRequest, res: HttpResponse): void {
+  const x = (this as Carrier<HttpRequest>)._ex;
+  if (x._over || x._u!._x !== x) return;
+  x._got = true;
+  (res as Carrier<HttpResponse>)._ex = x;
+  res.on("data", onResponseData);
+  res.on("end", onResponseEnd);
+  res.on("close", onResponseEnd);
+  res.on("error", onResponseEnd);
+}
+
+function onResponseData(this: HttpResponse, d: string): void {
+  const x = (this as Carrier<HttpResponse>)._ex;
+  if (x._text.length < MAX_REPLY_BYTES) x._text += String(d).substring(0, MAX_REPLY_BYTES - x._text.length);
+}
+
+function onResponseEnd(this: HttpResponse): void {
+  const x = (this as Carrier<HttpResponse>)._ex;
+  finish(x._u!, x, Number(this.statusCode), x._text, this.headers);
+}
+
+function onRequestError(this: HttpRequest, e: unknown): void {
+  const x = (this as Carrier<HttpRequest>)._ex;
+  finish(x._u!, x, 0, errText(e), undefined);
+}
+
+function onRequestClose(this: HttpRequest): void {
+  const x = (this as Carrier<HttpRequest>)._ex;
+  if (!x._got) finish(x._u!, x, 0, "connection closed without a reply", undefined);
+}
+
+function onDrain(this: HttpRequest): void {
+  const x = (this as Carrier<HttpRequest>)._ex;
+  if (!x._wait) return;
+  x._wait = false;
+  pump(x._u!, x);
+}
+
 /**
  * One HTTP exchange with its own timer (phase SENDING until it ends): `b` is streamed as the
  * body (undefined: none, a GET, the time probe); its end goes to onReply (reply.ts) exactly once,
@@ -426,6 +467,10 @@ export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, 
   try {
     const headers: { [name: string]: string } = { "Content-Length": String(b ? b._bytes : 0) };
     if (b) headers["Content-Type"] = "application/json";
+    // The handlers are functions of the part's level that find the exchange on the request and
+    // the response they are called on (`this`): closures made here would keep this call's scope
+    // and cost JsVars per request, for as long as it lasts (docs/memory.md, eleventh round).
+    x._u = u;
     const req = u._hal.http.request(
       {
         host: t.host,
@@ -435,35 +480,21 @@ export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, 
         protocol: t.scheme === "https" ? "https:" : "http:",
         headers: headers,
       },
-      (res: HttpResponse) => {
-        if (x._over || u._x !== x) return;
-        x._got = true;
-        const code = Number(res.statusCode);
-        const end = () => finish(u, x, code, x._text, res.headers);
-        res.on("data", (d: string) => {
-          if (x._text.length < MAX_REPLY_BYTES) x._text += String(d).substring(0, MAX_REPLY_BYTES - x._text.length);
-        });
-        res.on("end", end);
-        res.on("close", end);
-        res.on("error", end);
-      },
-    );
-    req.on("error", (e: unknown) => finish(u, x, 0, errText(e), undefined));
-    req.on("close", () => {
-      if (!x._got) finish(u, x, 0, "connection closed without a reply", undefined);
-    });
+      onResponse,
+    ) as Carrier<HttpRequest>;
+    req._ex = x;
+    req.on("error", onRequestError);
+    req.on("close", onRequestClose);
     if (b) {
       // Pass 2: streams the batch into the request from flash, the next piece after each drain
-      // (stream.ts; here, not a function of its own: the drain's closure shares this scope).
+      // (stream.ts).
       x._req = req;
       x._cur = u._store.openCursor({ from: b._start, pin: b._pin });
       x._rest = "[";
-      req.on("drain", () => {
-        if (!x._wait) return;
-        x._wait = false;
-        pump(u, x);
-      });
-      pump(u, x);
+      req.on("drain", onDrain);
+      // The first piece in a task of its own: written from here it would be built while this
+      // call chain (the batch's selection and measuring) still holds its frames.
+      u._hal.setTimeout(pump, 0, u, x);
     } else req.end();
   } catch (e) {
     finish(u, x, 0, errText(e), undefined);

@@ -277,7 +277,8 @@ export function createHttpModule(host: SimHost): any {
         c.chunkedRes = true;
         c.remaining = 1;
       } else c.remaining = parseInt(String(headers["Content-Length"] ?? "0"), 10) || 0;
-      if (typeof c.cb === "function") host.invoke(gen, c.cb, undefined, [c.res]);
+      // The interpreter calls it on the request (test/conformance, net: "handler this").
+      if (typeof c.cb === "function") host.invoke(gen, c.cb, c.req, [c.res]);
     }
     pushBody(c);
   }

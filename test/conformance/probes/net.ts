@@ -34,6 +34,9 @@ export default {
       refused:
         H +
         "try {\n  var req = http.get('http://127.0.0.1:1/x', function (res) { print('response?'); });\n  req.on('error', function (e) { print('error', e.code, e.message); });\n  req.on('close', function () { print('req close'); });\n} catch (e) { print('threw', e.name, e.message); }\nsetTimeout(function () { done(); }, 2000);",
+      "handler this":
+        H +
+        "var req = http.request({ host: '127.0.0.1', port: $HTTP_PORT, path: '/echo', method: 'POST', headers: { 'Content-Length': 2 } }, function (res) {\n  print('callback', this === req);\n  res.on('data', function (d) { print('data', this === res); });\n  res.on('end', function () { print('end', this === res); });\n  res.on('close', function () { print('close', this === res); done(); });\n});\nreq.on('close', function () { print('req close', this === req); });\nreq.end('ok');",
       "udp echo":
         "var dgram = require('dgram');\nvar s = dgram.createSocket('udp4');\ns.on('message', function (msg, info) { print('message', msg, typeof msg, info.size); s.close(); done(); });\ns.bind(0, function () { s.send('ping', $UDP_PORT, '127.0.0.1'); });",
     },
