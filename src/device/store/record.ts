@@ -52,45 +52,37 @@ export const ROTATION_RESERVE = 6;
 /**
  * Per-sector pin dictionary and stamp predictor (at most SLOTS pins). The writer and every
  * reader of a sector evolve an identical table record by record, through {@link apply}. Its
- * four arrays are views of one buffer: each array of its own would cost its buffer's JsVars
- * as well (docs/memory.md).
+ * four arrays are ranges of one Float64Array `f` (slot i's stamp domain at `f[i]`, last stamp at
+ * `f[SLOTS + i]`, last delta at `f[2 * SLOTS + i]`, pin at `f[3 * SLOTS + i]`): a view of each
+ * costs JsVars of its own, about 8 per table on the Linux build, for the store's table at rest
+ * and for every open cursor's (docs/memory.md).
  */
 export class PinTable {
   /** The slots in use; `n = 0` empties the table. */
   n = 0;
-  readonly dom: Float64Array;
-  readonly last: Float64Array;
-  readonly delta: Float64Array;
-  readonly pins: Uint8Array;
-
-  constructor() {
-    const f = new Float64Array(3 * SLOTS + 1);
-    this.dom = f.subarray(0, SLOTS);
-    this.last = f.subarray(SLOTS, 2 * SLOTS);
-    this.delta = f.subarray(2 * SLOTS, 3 * SLOTS);
-    this.pins = new Uint8Array(f.buffer, 24 * SLOTS, SLOTS);
-  }
+  readonly f = new Float64Array(4 * SLOTS);
 
   /** Slot that `pin` gets in its record: an existing one, a new one (-2 - slot), or -1 (none free). */
   plan(pin: number): number {
     "ram";
     const n = this.n;
-    for (let i = 0; i < n; i++) if (this.pins[i] === pin) return i;
+    for (let i = 0; i < n; i++) if (this.f[3 * SLOTS + i] === pin) return i;
     return n < SLOTS ? -2 - n : -1;
   }
 
   /** Records that `pin` was stamped (dom, ms) with an absolute (`abs`) or relative stamp. */
   apply(pin: number, dom: number, ms: number, abs: boolean): void {
+    const f = this.f;
     let s = this.plan(pin);
     if (s < 0) {
       if (s === -1) return;
       s = this.n++;
-      this.pins[s] = pin;
-      this.dom[s] = NONE;
+      f[3 * SLOTS + s] = pin;
+      f[s] = NONE;
     }
-    this.delta[s] = abs ? 0 : ms - this.last[s];
-    this.dom[s] = dom;
-    this.last[s] = ms;
+    f[2 * SLOTS + s] = abs ? 0 : ms - f[SLOTS + s];
+    f[s] = dom;
+    f[SLOTS + s] = ms;
   }
 }
 
@@ -123,8 +115,9 @@ export function encodeReadingAt(
 ): number {
   "ram";
   let o = o0 + 2;
-  if (p >= 0 && table.dom[p] === dom) {
-    const dd = ms - table.last[p] - table.delta[p];
+  const f = table.f;
+  if (p >= 0 && f[p] === dom) {
+    const dd = ms - f[SLOTS + p] - f[2 * SLOTS + p];
     if (dd === 0) b[o0] = (kind << 5) | (S_REPEAT << 3) | p;
     else {
       b[o0] = (kind << 5) | (S_DD << 3) | p;
@@ -427,19 +420,19 @@ export class SectorCursor {
       } else {
         if (slot >= t.n) return this.bad();
         s = slot;
-        this.pin = t.pins[s];
+        this.pin = t.f[3 * SLOTS + s];
       }
       slotPin = this.pin;
       if (mode === S_REPEAT || mode === S_DD) {
-        if (s < 0 || t.dom[s] === NONE) return this.bad();
+        if (s < 0 || t.f[s] === NONE) return this.bad();
         let dd = 0;
         if (mode === S_DD) {
           const z = this.varint();
           if (z < 0) return this.bad();
           dd = unzigzag(z);
         }
-        this.dom = t.dom[s];
-        this.ms = t.last[s] + t.delta[s] + dd;
+        this.dom = t.f[s];
+        this.ms = t.f[SLOTS + s] + t.f[2 * SLOTS + s] + dd;
         abs = false;
       } else if (mode === S_EPOCH) {
         this.dom = EPOCH;

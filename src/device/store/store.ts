@@ -25,6 +25,7 @@ import {
   RECORDS_START,
   blank,
   recordLimit,
+  SLOTS,
   type ZeroBits,
 } from "./format.ts";
 import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeReadingAt } from "./record.ts";
@@ -478,9 +479,10 @@ export class Store implements ReadingStore {
     this.bytesSinceMount += end - o0;
     if (p >= 0) {
       // PinTable.apply for a pin with a slot, inline; stamp modes 2 and 3 (tag bit 4) are absolute.
-      t.delta[p] = w[o0] & 16 ? 0 : ms - t.last[p];
-      t.dom[p] = dom;
-      t.last[p] = ms;
+      const f = t.f;
+      f[2 * SLOTS + p] = w[o0] & 16 ? 0 : ms - f[SLOTS + p];
+      f[p] = dom;
+      f[SLOTS + p] = ms;
     } else t.apply(pin, dom, ms, true);
     dv.setUint16(ci, cnt + 1);
     ci += 2 * this.n;
