@@ -6,7 +6,8 @@
 import test from "ava";
 import { loadBoard } from "../src/host/boards.ts";
 import { createSpool } from "../src/device/api/spool.ts";
-import type { HttpPort, HttpResponse } from "../src/device/hal.ts";
+import type { HttpPort, HttpRequest, HttpResponse } from "../src/device/hal.ts";
+import type { BoardProfile } from "../src/device/board.ts";
 import { REGION_FILE } from "../src/device/uplink/uplink.ts";
 import type { PartTypes, Parts } from "../src/device/parts.ts";
 import { bootHal, newDevice, type Device } from "./api-hal.ts";
@@ -24,10 +25,15 @@ function acceptingHttp(dev: Device, seen: { requests: number; points: number }):
   return {
     request(_options, cb) {
       let body = "";
-      const closers: Array<(err?: unknown) => void> = [];
-      return {
+      const closers: Array<(this: HttpRequest, err?: unknown) => void> = [];
+      const drains: Array<(this: HttpRequest) => void> = [];
+      const req: HttpRequest = {
         write(data: string) {
           body += data;
+          // Sent a little later: the interpreter then emits "drain" on the request.
+          dev.clock.after(1, () => {
+            for (const fn of drains) fn.call(req);
+          });
           return true;
         },
         end(data?: string) {
@@ -45,16 +51,19 @@ function acceptingHttp(dev: Device, seen: { requests: number; points: number }):
                 (on[event] ??= []).push(fn);
               },
             } as HttpResponse;
-            cb(res);
-            for (const fn of on.end ?? []) fn();
-            for (const fn of on.close ?? []) fn();
-            for (const fn of closers) fn();
+            // As the interpreter calls them: the request, the response as `this`.
+            cb.call(req, res);
+            for (const fn of on.end ?? []) fn.call(res);
+            for (const fn of on.close ?? []) fn.call(res);
+            for (const fn of closers) fn.call(req);
           });
         },
         on(event: string, fn: (err?: unknown) => void) {
           if (event === "close") closers.push(fn);
+          if (event === "drain") drains.push(fn);
         },
       };
+      return req;
     },
   };
 }
@@ -70,8 +79,15 @@ function countingParts(loads: string[]): Parts {
   };
 }
 
+/** The linux profile as a board that drops its uplink between flushes (as esp8266 does). */
+function droppingBoard(): BoardProfile {
+  const board = loadBoard("linux");
+  delete board.upload.keepUplink;
+  return board;
+}
+
 test("status between flushes: the uplink's fields from what it kept, without loading the uplink part", (t) => {
-  const dev = newDevice(loadBoard("linux"));
+  const dev = newDevice(droppingBoard());
   const hal = bootHal(dev, { epochMs: T0 });
   const seen = { requests: 0, points: 0 };
   hal.http = acceptingHttp(dev, seen);
@@ -202,4 +218,42 @@ test("status before any uplink: the regional server learned for the configured h
   t.is(spool.status().uplink.server, "https://sgp1.blynk.cloud:443");
   spool.setup({ blynk: { host: "ny3.blynk.cloud" } });
   t.is(spool.status().uplink.server, "https://ny3.blynk.cloud:443", "learned for blynk.cloud only");
+});
+
+test("a board that keeps its uplink (linux): one uplink for every flush, through stop and start, its parts loaded once", (t) => {
+  const dev = newDevice(loadBoard("linux"));
+  const hal = bootHal(dev, { epochMs: T0 });
+  const seen = { requests: 0, points: 0 };
+  hal.http = acceptingHttp(dev, seen);
+  const loads: string[] = [];
+  const spool = createSpool({ hal, board: dev.board, version: "test", parts: countingParts(loads) });
+  spool.setup({
+    blynk: { token: TOKEN, host: "127.0.0.1", scheme: "http", port: 8080 },
+    datastreams: [{ pin: 1, type: "double" }],
+    flushDelayMs: 100,
+  });
+  const S = (spool.record as unknown as { _s: { _uplink?: unknown } })._s;
+  spool.start();
+  for (let k = 0; k < READINGS; k++) spool.record(1, k);
+  t.true(dev.clock.runUntil(() => seen.points === READINGS, 10 * 60_000));
+  dev.clock.advance(5000);
+  const u = S._uplink;
+  t.not(u, undefined, "kept after its flush");
+  spool.stop();
+  t.is(S._uplink, u, "kept, stopped, by spool.stop()");
+  for (let k = 0; k < READINGS; k++) spool.record(1, k);
+  dev.clock.advance(5000);
+  t.is(seen.points, READINGS, "stopped: nothing sent");
+  loads.length = 0;
+  spool.start();
+  t.true(
+    dev.clock.runUntil(() => seen.points === 2 * READINGS, 10 * 60_000),
+    `${seen.points} points`,
+  );
+  t.is(S._uplink, u, "the same uplink sent them");
+  t.false(loads.includes("uplink"), `loaded for the second flush: ${loads.join(", ")}`);
+  // Counted by the fake server as sent; the replies are handled a little later.
+  dev.clock.advance(5000);
+  t.is(spool.status().uplink.delivered, 2 * READINGS);
+  spool.stop();
 });

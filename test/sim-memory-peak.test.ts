@@ -18,9 +18,9 @@ test.serial("a simulated flush of 1,000 readings peaks well above its rest, samp
     t.deepEqual(m.errors, []);
     t.is(m.delivered, POINTS);
     t.true(m.samples > 20, `${m.samples} samples inside the flush`);
-    // The uplink's part, its instance and the request come for the flush only (docs/memory.md).
-    // (About 970 above rest once s10-flush shrank the uplink part.)
-    t.true(m.usagePeakFlush - m.usageRestSampled > 600, `peak ${m.usagePeakFlush} against rest ${m.usageRestSampled}`);
+    // linux keeps its uplink between flushes (board profile upload.keepUplink): what comes for the
+    // flush is the request, its exchange and a cursor (about 290 on the interpreter, docs/memory.md).
+    t.true(m.usagePeakFlush - m.usageRestSampled > 150, `peak ${m.usagePeakFlush} against rest ${m.usageRestSampled}`);
   } finally {
     await cloud.close();
   }

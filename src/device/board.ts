@@ -59,6 +59,12 @@ export interface BoardProfile {
      * a cursor and a request (docs/memory.md). Absent: no check.
      */
     minFreeJsVars?: number;
+    /**
+     * Whether the uplink, once made, stays with the code it holds (the uplink, read and clock
+     * parts) between flushes, where it is otherwise dropped as soon as it has nothing to do: it
+     * costs JsVars at rest and saves them inside every flush. Absent: false.
+     */
+    keepUplink?: boolean;
   };
   /**
    * Whether the interpreter's clock is right from power-on (the Linux build runs on the host's

@@ -172,9 +172,12 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
     delete S._tidyTimer;
     S._armStatus();
     if (S._uplink) S._uplink.ctl(U_STOP);
-    // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep.
-    delete S._uplink;
-    delete S._store.held;
+    // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep (kept
+    // stopped where the board's profile keeps it).
+    if (!S._boardOf().upload.keepUplink) {
+      delete S._uplink;
+      delete S._store.held;
+    }
     if (S._uplinkCheck !== undefined) S._hal.clearInterval(S._uplinkCheck);
     delete S._uplinkCheck;
     if (S._flushTimer !== undefined) S._hal.clearTimeout(S._flushTimer);
@@ -215,7 +218,9 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
       if (S._running && fresh) u.ctl(U_START);
       else if (S._running) u.ctl(U_RESUME);
     }
-    if (S._uplinkCheck === undefined)
+    // On a board whose profile keeps it (memory to spare), the uplink and the parts it holds stay
+    // between flushes: a flush then allocates only what each request needs (docs/memory.md).
+    if (S._uplinkCheck === undefined && !S._boardOf().upload.keepUplink)
       S._uplinkCheck = S._hal.setInterval(() => {
         if (S._uplink && !S._uplink.ctl(U_SETTLED)) return;
         // Deleted, not set to undefined: a property left costs a JsVar for good.
