@@ -62,9 +62,13 @@ export async function benchTarget(): Promise<Record<string, number>> {
   if (small) {
     const cloud = await startLocalCloud();
     try {
+      // The rest on its own: measured even where the firmware will not start a flush.
+      const rest = await bootAtRest({ binary: small, board: "linux-small", setup: cloud.config() });
+      await rest.dev.kill();
+      out["target.small.usage_rest"] = rest.usage;
+      if (rest.noFlush) console.error(`bench: linux-small on 1,600 JsVars: ${rest.noFlush}`);
       const m = await measureFlushMemory({ binary: small, cloud, points: 1000, board: "linux-small" });
       if (m.errors.length) console.error(`bench: linux-small on 1,600 JsVars reported ${m.errors.join(", ")}`);
-      out["target.small.usage_rest"] = m.usageEmpty;
       out["target.small.usage_peak_flush"] = m.usagePeakFlush;
     } catch (err) {
       // Reported, not fatal: the rest of the bench still says something.

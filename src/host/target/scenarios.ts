@@ -175,15 +175,18 @@ const REST_SETTLE_MS = 1500;
 /**
  * Boots the firmware from Storage, configures it with `setup` and waits for its first SNTP sync
  * and the uplink's first pass to end.
- * @returns the running interpreter and `process.memory().usage` then (JsVars after GC: at rest).
+ * @returns the running interpreter and `process.memory().usage` then (JsVars after GC: at rest);
+ *   `noFlush`, the status's warning, when the firmware says it will not start a flush (too little
+ *   memory free: board profile `upload.minFreeJsVars`).
  * @throws Error when it does not boot or sync; the interpreter is stopped then.
  */
 export async function bootAtRest(o: {
   binary: string;
   board?: string;
   setup: Record<string, unknown>;
-}): Promise<{ dev: EspruinoProcess; usage: number }> {
+}): Promise<{ dev: EspruinoProcess; usage: number; noFlush?: string }> {
   const dev = await bootFirmware(o.binary, undefined, o.board);
+  let noFlush: string | undefined;
   try {
     // A plain line: on the 1,600-JsVar build the eval wrapper's JsVars count while setup runs.
     await replLine(dev, `spool.setup(${JSON.stringify(o.setup)})`);
@@ -201,14 +204,14 @@ export async function bootAtRest(o: {
             30_000,
           );
           // The firmware's own check (board profile upload.minFreeJsVars): no flush will start.
-          if (u.warning && /not enough memory/.test(u.warning)) throw new Error(`the firmware will not flush: ${u.warning}`);
-          return u.state === "idle" && u.nextAttemptInS === null;
+          if (u.warning && /not enough memory/.test(u.warning)) noFlush = u.warning;
+          return noFlush !== undefined || (u.state === "idle" && u.nextAttemptInS === null);
         },
         20_000,
       );
     }
     await sleep(REST_SETTLE_MS);
-    return { dev, usage: await dev.eval<number>("process.memory().usage", 30_000) };
+    return { dev, usage: await dev.eval<number>("process.memory().usage", 30_000), noFlush };
   } catch (err) {
     await dev.kill();
     throw err;
@@ -248,12 +251,24 @@ export interface FlushMemory {
 }
 
 /**
+ * How long readings wait before they are sent, in a flush measurement: the readings are recorded
+ * with Spool running (its timers and the clock's as on a device between flushes), none sent until
+ * `spool.flush()` asks; `flushDelayMs`'s largest value.
+ */
+const FLUSH_HOLD_MS = 3_600_000;
+
+/**
  * The `spool.setup` of a flush measurement: V1 as an Integer datastream (10,000 Doubles, about
  * 7 B each with 1 ms apart stamps, do not fit the linux profile's 64 KB region, about 8,800 do;
- * small integers, about 4 B, do), one batch of up to 10,000 points.
+ * small integers, about 4 B, do), one batch of up to 10,000 points, readings held until
+ * `spool.flush()` ({@link FLUSH_HOLD_MS}).
  */
 export function flushSetup(cloud: LocalCloud, points: number): Record<string, unknown> {
-  return cloud.config({ limits: { batchSize: Math.min(points, 10000) }, datastreams: [{ pin: 1, type: "integer" }] });
+  return cloud.config({
+    limits: { batchSize: Math.min(points, 10000) },
+    datastreams: [{ pin: 1, type: "integer" }],
+    flushDelayMs: FLUSH_HOLD_MS,
+  });
 }
 
 /** REPL lines that record `points` readings on V1, 1,000 a line. */
@@ -267,20 +282,23 @@ export function recordLines(points: number): string[] {
 
 /**
  * Installed at the REPL before the flush: wraps `require("Flash").read` (the store's reads, as
- * the hal holds that same module object) and the `write` of every request made through
- * `require("http")`, so that each samples `process.memory(false).usage` and then
- * `process.memory().usage` (after a collection) and keeps the highest of each.
+ * the hal holds that same module object) and the `write` and `end` of every HTTP request (on
+ * their class, `httpCRq`, once: a wrapper made per request would count in the peak it measures),
+ * so that each samples `process.memory(false).usage` and then `process.memory().usage` (after a
+ * collection) and keeps the highest of each. The wrapper calls the native method by taking
+ * itself off the class for the call: the interpreter's own methods are not properties to keep.
  */
 const FLUSH_SAMPLER =
   "global.MEM={peak:0,raw:0,n:0,s:function(){var u=process.memory(false).usage;MEM.n++;if(u>MEM.raw)MEM.raw=u;" +
   "u=process.memory().usage;if(u>MEM.peak)MEM.peak=u;}}," +
   "(function(){var F=require('Flash'),r=F.read;F.read=function(l,a){MEM.s();return r.call(F,l,a);};" +
-  "var H=require('http'),q=H.request;H.request=function(o,cb){var req=q.call(H,o,cb),w=req.write;" +
-  "req.write=function(d){MEM.s();return w.call(req,d);};return req;};})(),0";
+  "require('http');var P=httpCRq.prototype;" +
+  "P.write=function W(d){MEM.s();delete P.write;try{return this.write(d);}finally{P.write=W;}};" +
+  "P.end=function E(d){MEM.s();delete P.end;try{return this.end(d);}finally{P.end=E;}};})(),0";
 
 /**
- * Records `points` readings while the uplink is stopped (offline), then lets one flush send
- * them, the firmware (`board`, default linux) booted from Storage with its parts as a board runs
+ * Records `points` readings with Spool running and their upload held ({@link flushSetup}), then
+ * lets one flush (`spool.flush()`) send them, the firmware (`board`, default linux) booted from Storage with its parts as a board runs
  * it; memory is sampled inside the flush ({@link FLUSH_SAMPLER}), the host only watches the
  * server (a REPL poll would collect garbage on the device).
  * On the Linux build the code booted from Storage is read from the flash file 16 bytes at a
@@ -295,19 +313,21 @@ export async function measureFlushMemory(o: {
   timeoutMs?: number;
 }): Promise<FlushMemory> {
   const { cloud, points } = o;
-  const { dev, usage: usageEmpty } = await bootAtRest({ binary: o.binary, board: o.board, setup: flushSetup(cloud, points) });
+  const { dev, usage: usageEmpty, noFlush } = await bootAtRest({ binary: o.binary, board: o.board, setup: flushSetup(cloud, points) });
   try {
+    if (noFlush) throw new Error(`the firmware will not flush: ${noFlush}`);
     await dev.eval(FLUSH_SAMPLER, 30_000);
     const total = await dev.eval<number>("process.memory().total");
-    await dev.eval("spool.stop()");
     for (const line of recordLines(points)) await dev.eval(line, 120_000);
     const pending = await dev.eval<number>("spool.status().queue.pending");
     if (pending !== points) throw new Error(`expected ${points} readings buffered, the device holds ${pending}`);
     const usageFull = await dev.eval<number>("process.memory().usage");
-    const usageRestSampled = await dev.eval<number>("(process.memory(),MEM.peak=0,MEM.raw=0,MEM.s(),MEM.n=0,MEM.peak)");
     const before = cloud.server.history(cloud.token, 1).length;
     const t0 = Date.now();
-    await dev.eval("spool.start(),spool.flush()");
+    // The rest is sampled by the line that starts the flush, before it does: the line itself (in
+    // the REPL's history, its frame) then counts in both figures, as it would not if the rest were
+    // taken by a line of its own.
+    await dev.eval("(MEM.peak=0,MEM.raw=0,MEM.s(),MEM.rest=MEM.peak,MEM.peak=0,MEM.raw=0,MEM.n=0,spool.flush())");
     let delivered = 0;
     const timeoutMs = o.timeoutMs ?? 900_000;
     const deadline = t0 + timeoutMs;
@@ -321,7 +341,11 @@ export async function measureFlushMemory(o: {
     // The interpreter's own lines ("OUT OF MEMORY", "New interpreter error: ..."), not our REPL traffic.
     const printed = dev.output().filter((l) => /^(OUT OF MEMORY|New interpreter error)/.test(l.trim()));
     const errors = printed.concat(await dev.eval<string[]>("E.getErrorFlags()", 60_000));
-    const m = await dev.eval<{ peak: number; raw: number; n: number }>("{peak:MEM.peak,raw:MEM.raw,n:MEM.n}", 60_000);
+    const m = await dev.eval<{ peak: number; raw: number; n: number; rest: number }>(
+      "{peak:MEM.peak,raw:MEM.raw,n:MEM.n,rest:MEM.rest}",
+      60_000,
+    );
+    const usageRestSampled = m.rest;
     return {
       usageEmpty,
       usageFull,
@@ -554,7 +578,6 @@ export async function measureSimFlushMemory(o: { cloud: LocalCloud; points: numb
   try {
     const usageEmpty = await simAtRest({ w, sim, setup: flushSetup(cloud, points) });
     const total = sim.eval("process.memory().total") as number;
-    sim.eval("spool.stop()");
     for (const line of recordLines(points)) sim.eval(line);
     const pending = sim.eval("spool.status().queue.pending");
     if (pending !== points) throw new Error(`expected ${points} readings buffered, the simulation holds ${pending}`);
@@ -563,7 +586,7 @@ export async function measureSimFlushMemory(o: { cloud: LocalCloud; points: numb
     const before = cloud.server.history(cloud.token, 1).length;
     sim.resetMemoryPeak();
     const t0 = w.clock.now;
-    sim.eval("spool.start(),spool.flush()");
+    sim.eval("spool.flush()");
     let delivered = 0;
     while (delivered < points) {
       if (w.clock.now - t0 > 900_000 || sim.dead)
