@@ -56,7 +56,9 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
     return;
   }
   let msg = raw;
-  if (code !== 0) {
+  // Only a body that may be a JSON object is parsed: a 200's empty body would throw, and the
+  // interpreter makes SyntaxError's prototype (about 8 JsVars, kept for good) for the first error.
+  if (code !== 0 && raw.trim().charAt(0) === "{") {
     // The message of a Blynk error body `{"error":{"message":"..."}}`, else the body itself.
     try {
       const j = JSON.parse(raw);
@@ -65,6 +67,8 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
     } catch (_e) {
       // not JSON: keep the text
     }
+  }
+  if (code !== 0) {
     msg = String(msg).trim();
     if (msg.length > 120) msg = msg.substring(0, 120);
   }
