@@ -32,6 +32,8 @@ export function finish(u: Run, x: Exchange, code?: number, msg?: string, headers
   }
   if (x._over) return;
   if (code === undefined) {
+    // The silence timer ran out: it is gone, and its id may be another timer's by now.
+    x._tmo = undefined;
     code = 0;
     msg = "timeout after " + u._timeout + " ms without progress";
   }
