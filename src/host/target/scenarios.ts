@@ -294,13 +294,14 @@ const FLUSH_SAMPLER =
   "(function(){var F=require('Flash'),r=F.read;F.read=function(l,a){MEM.s();return r.call(F,l,a);};" +
   "require('http');var P=httpCRq.prototype;" +
   "P.write=function W(d){MEM.s();delete P.write;try{return this.write(d);}finally{P.write=W;}};" +
-  "P.end=function E(d){MEM.s();delete P.end;try{return this.end(d);}finally{P.end=E;}};})(),0";
+  "P.end=function N(d){MEM.s();delete P.end;try{return this.end(d);}finally{P.end=N;}};})(),0";
 
 /**
  * Records `points` readings with Spool running and their upload held ({@link flushSetup}), then
- * lets one flush (`spool.flush()`) send them, the firmware (`board`, default linux) booted from Storage with its parts as a board runs
- * it; memory is sampled inside the flush ({@link FLUSH_SAMPLER}), the host only watches the
- * server (a REPL poll would collect garbage on the device).
+ * lets one flush (`spool.flush()`) send them, the firmware (`board`, default linux) booted from
+ * Storage with its parts as a board runs it; memory is sampled inside the flush
+ * ({@link FLUSH_SAMPLER}), the host only watches the server (a REPL poll would collect garbage
+ * on the device).
  * On the Linux build the code booted from Storage is read from the flash file 16 bytes at a
  * time, so the flush is slow there (about 18 points/s on a loaded two-core machine).
  * @throws Error when the device fails or the flush does not complete within `timeoutMs` (15 min).
