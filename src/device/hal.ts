@@ -198,6 +198,14 @@ export interface EspruinoGlobals {
 }
 
 /**
+ * JsVars that must be free for a TLS connection where its buffers are JsVars (the Linux build:
+ * two records of 16,717 B in 27-byte JsVars and mbedtls's own allocations). Measured in the
+ * ninth round: one request completed with 1,783 free of 4,096, failed with 1,633
+ * (docs/memory.md, TLS).
+ */
+const TLS_FREE_JSVARS = 2500;
+
+/**
  * Builds the hardware boundary over Espruino's globals.
  *
  * Uptime is derived from `getTime()` minus every step this boundary made with `setTime`, so it
@@ -234,11 +242,21 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
     // more than the module itself, and every running firmware loads both (SNTP, the first flush).
     // Espruino quirk (Linux build): mbedtls takes its buffers as contiguous JsVars and the
     // interpreter asserts instead of failing the handshake when they are scattered, so where
-    // TLS buffers are JsVars each https request defragments first.
+    // TLS buffers are JsVars each https request defragments first. That build grows its JsVars
+    // only when none is free, never for such a buffer: with less than TLS_FREE_JSVARS free, the
+    // store is made to grow first (filled with a throwaway array until its total doubles).
     http: g.defragForTls
       ? {
           request: (o, cb) => {
-            if (o.protocol === "https:") E.defrag();
+            if (o.protocol === "https:") {
+              const m = hal.memory();
+              if (m.total - m.usage < TLS_FREE_JSVARS) {
+                const fill: number[] = [];
+                for (let n = 0; n < m.total && hal.memory().total === m.total; n += 256)
+                  for (let i = 0; i < 256; i++) fill.push(0);
+              }
+              E.defrag();
+            }
             return http.request(o, cb);
           },
         }
