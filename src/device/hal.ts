@@ -252,8 +252,9 @@ export function createEspruinoHal(g: EspruinoGlobals): Hal {
               const m = hal.memory();
               if (m.total - m.usage < TLS_FREE_JSVARS) {
                 const fill: number[] = [];
-                for (let n = 0; n < m.total && hal.memory().total === m.total; n += 256)
+                for (let n = 0; n < m.total && hal.memory().total === m.total; n += 256) {
                   for (let i = 0; i < 256; i++) fill.push(0);
+                }
               }
               E.defrag();
             }
