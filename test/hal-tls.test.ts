@@ -47,15 +47,17 @@ function fakeGlobals(o: { total: number; used: number }) {
     g,
     calls,
     total: () => total,
-    /** Counts each element the boundary pushes as one JsVar allocated. */
-    countPushes: () => {
+    /** Runs `fn` counting each element pushed (the boundary's fill array) as one JsVar allocated. */
+    counting: (fn: () => void) => {
       Array.prototype.push = function (this: unknown[], ...xs: unknown[]) {
         allocated += xs.length;
         return realPush.apply(this, xs);
       };
-      return () => {
+      try {
+        fn();
+      } finally {
         Array.prototype.push = realPush;
-      };
+      }
     },
   };
 }
@@ -72,12 +74,7 @@ const OPTS = (protocol: "http:" | "https:"): HttpRequestOptions => ({
 test.serial("https with little free: the store grows (its total doubles), then is defragmented, then the request is made", (t) => {
   const f = fakeGlobals({ total: 4096, used: 1900 });
   const hal = createEspruinoHal(f.g);
-  const restore = f.countPushes();
-  try {
-    hal.http.request(OPTS("https:"), () => undefined);
-  } finally {
-    restore();
-  }
+  f.counting(() => hal.http.request(OPTS("https:"), () => undefined));
   t.is(f.total(), 8192);
   t.deepEqual(f.calls, ["defrag at total 8192", "request https:"]);
 });
@@ -85,13 +82,10 @@ test.serial("https with little free: the store grows (its total doubles), then i
 test.serial("https with room enough: no growth, only the defragmentation; plain http: neither", (t) => {
   const f = fakeGlobals({ total: 8192, used: 1900 });
   const hal = createEspruinoHal(f.g);
-  const restore = f.countPushes();
-  try {
+  f.counting(() => {
     hal.http.request(OPTS("https:"), () => undefined);
     hal.http.request(OPTS("http:"), () => undefined);
-  } finally {
-    restore();
-  }
+  });
   t.is(f.total(), 8192);
   t.deepEqual(f.calls, ["defrag at total 8192", "request https:", "request http:"]);
 });

@@ -78,7 +78,7 @@ export interface SpoolFields {
   _netConfig: { ssid: string; password: string };
   /** The clock: the keeper and the SNTP rounds (started while running with the network up). */
   _clock: Clock;
-  /** The uplink while it has work; `uplinkKeep` what it remembers between instances. */
+  /** The uplink while it has work (for good where the board keeps it); `uplinkKeep` what it remembers between instances. */
   _uplink?: Uplink;
   _uplinkKeep: Partial<UplinkKeep>;
   /** The JsVars free when a flush could not start for want of memory: shown as the uplink's warning. */

@@ -434,8 +434,9 @@ export function createSpool(o: SpoolOptions): Spool {
     reconnect: S._boardOf().wifiReconnect,
   });
   /*
-   * The uplink exists only while it has work (a flush, a backoff, a pause): its closures cost
-   * about 470 JsVars (docs/memory.md). What it knows between instances is in `uplinkKeep`.
+   * The uplink exists only while it has work (a flush, a backoff, a pause), unless the board's
+   * profile keeps it (`upload.keepUplink`): its code and instance cost about 550 JsVars
+   * (docs/memory.md). What it knows between instances is in `uplinkKeep`.
    */
   S._uplinkKeep = {};
   S._running = 0;
