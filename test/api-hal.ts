@@ -118,10 +118,10 @@ export function bootHal(dev: Device, opts: { epochMs?: number } = {}): TestHal {
     setTime: (ms) => {
       offset = ms - clock.now;
     },
-    setTimeout: (fn, ms, a, b) => {
+    setTimeout: (fn, ms, a, b, c) => {
       const t = clock.after(ms, () => {
         live.delete(t);
-        fn(a, b);
+        fn(a, b, c);
       });
       live.add(t);
       return t;

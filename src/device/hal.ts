@@ -143,11 +143,11 @@ export interface Hal {
   /** Steps the interpreter's clock (Espruino's `setTime`); pending timers keep their delays. */
   setTime(epochMs: number): void;
   /**
-   * Calls `fn(a, b)` once after `ms`. The arguments are Espruino's (kept in the timer): a
+   * Calls `fn(a, b, c)` once after `ms`. The arguments are Espruino's (kept in the timer): a
    * function at module level given what it needs this way costs less than a closure, whose
    * scope stays alive as long as the timer (docs/memory.md).
    */
-  setTimeout(fn: (a?: any, b?: any) => void, ms: number, a?: unknown, b?: unknown): TimerId;
+  setTimeout(fn: (a?: any, b?: any, c?: any) => void, ms: number, a?: unknown, b?: unknown, c?: unknown): TimerId;
   clearTimeout(id: TimerId): void;
   /** Calls `fn(a, b)` every `ms` (the arguments as {@link Hal.setTimeout}'s). */
   setInterval(fn: (a?: any, b?: any) => void, ms: number, a?: unknown, b?: unknown): TimerId;

@@ -17,6 +17,7 @@ import type { ApplyPart } from "./parts/apply.ts";
 import type { SavePart } from "./parts/save.ts";
 import type { ReportPart } from "./parts/report.ts";
 import type { UplinkPart } from "./parts/uplink.ts";
+import type { StreamPart } from "./parts/stream.ts";
 import type { SntpPart } from "./parts/sntp.ts";
 import type { ClockPart } from "./parts/clock.ts";
 import type { StorePart } from "./parts/store.ts";
@@ -38,8 +39,10 @@ export interface PartTypes {
   apply: ApplyPart;
   /** The printed report and erase's confirmation. */
   report: ReportPart;
-  /** The uplink's code: spool makes an uplink only while it has work. */
+  /** The uplink's control code: making one, its entry point, the pass and the reply. */
   uplink: UplinkPart;
+  /** The uplink's streaming code and resolver: held by an uplink while it exists. */
+  stream: StreamPart;
   /** The SNTP client: spool makes one for each sync round. */
   sntp: SntpPart;
   /** What the clock knows of past boots: for a flush, a status question, the survey at start. */

@@ -10,6 +10,7 @@ import applyPart from "../../src/device/parts/apply.ts";
 import savePart from "../../src/device/parts/save.ts";
 import reportPart from "../../src/device/parts/report.ts";
 import uplinkPart from "../../src/device/parts/uplink.ts";
+import streamPart from "../../src/device/parts/stream.ts";
 import sntpPart from "../../src/device/parts/sntp.ts";
 import clockPart from "../../src/device/parts/clock.ts";
 import storePart from "../../src/device/parts/store.ts";
@@ -25,6 +26,7 @@ const PARTS: PartTypes = {
   apply: applyPart,
   report: reportPart,
   uplink: uplinkPart,
+  stream: streamPart,
   sntp: sntpPart,
   clock: clockPart,
   store: storePart,

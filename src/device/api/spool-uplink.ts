@@ -4,19 +4,29 @@
  * token is set.
  */
 import { createUplink, type Link, type StampResolver, type Uplink } from "../uplink/uplink.ts";
-import { parseHttpDate } from "../clock/http-date.ts";
-import { applyHttpDate, wantsTime } from "../clock/timekeeper.ts";
-import type { ClockPart } from "../parts/clock.ts";
+import type { Run } from "../uplink/state.ts";
+import type { UplinkOp } from "../uplink/ops.ts";
 import type { SpoolState } from "./spool-state.ts";
 
 const DAY_MS = 86400000;
 
-/** The uplink of spool's state `S`, resuming from what the last one kept (`S._uplinkKeep`). */
-export function makeUplink(S: SpoolState): Uplink {
+/**
+ * The uplink of spool's state `S`, resuming from what the last one kept (`S._uplinkKeep`). Its
+ * entry point and its resolver come from resident code (src/device/api/uplink-entry.ts,
+ * uplink-hooks.ts): made here, they would hold this part for the instance's life
+ * (docs/memory.md, twelfth round).
+ */
+export function makeUplink(
+  S: SpoolState,
+  entry: (this: Run, op: UplinkOp, arg?: unknown, self?: Run) => unknown,
+  hooks: (S: SpoolState) => StampResolver & Link,
+): Uplink {
   const cfg = S._config();
   const board = S._boardOf();
   const h = hooks(S);
   return createUplink({
+    code: S._parts,
+    entry: entry,
     hal: S._hal,
     store: S._store,
     resolver: h,
@@ -37,52 +47,4 @@ export function makeUplink(S: SpoolState): Uplink {
       badPinPolicy: cfg.uplink.badPin,
     },
   });
-}
-
-/**
- * The uplink's resolver and link, one object: closures over this scope (spool's state and the
- * clock part once loaded), not over makeUplink's, which holds the configuration and the board
- * profile (about 120 JsVars for as long as the uplink exists). Once this boot's clock is synced
- * by SNTP an HTTP Date is of no use (applyHttpDate ignores it) and no probe is wanted: the
- * uplink made then has neither closure.
- */
-function hooks(S: SpoolState): StampResolver & Link {
-  const keeper = S._keeper;
-  // The clock part (about 170 JsVars while held) is loaded only for a stamp the resident clock
-  // cannot place (see resolve); once loaded it is held while this uplink exists.
-  let past: ClockPart | undefined;
-  const clock = () => past || (past = S._parts.load("clock"));
-  const h: StampResolver & Link = {
-    // UTC ms of a stamp as the clock part's `resolve` gives it. The stamps that need only the
-    // resident clock are placed here: an epoch stamp, or one of an anchored boot while this
-    // boot's time does not rest on HTTP Date alone (past-boots.ts `classify`, its first
-    // cases); the clock part decides the rest. After this boot's SNTP sync, the readings of
-    // this boot and of every anchored boot are (only an unanchored past boot's still need
-    // the part). Inline, not a function of the part's level (about 5 JsVars while a flush runs).
-    resolve: (stamp) => {
-      if ("epochMs" in stamp) return stamp.epochMs;
-      const mine = keeper._book.get(keeper.bootId);
-      if (!mine || mine.first) {
-        const at = keeper._book.epochAt(stamp.bootId, stamp.uptimeMs);
-        if (at !== undefined) return Math.floor(at);
-      }
-      return clock().resolve(keeper, stamp);
-    },
-    discards: (stamp) => {
-      const d = clock().discards(keeper, stamp);
-      if (d) S._surveyStale = true;
-      return d;
-    },
-    // Link changes come through spool's own listener (no onChange here): a listener the uplink
-    // left on the network would keep a dropped instance alive.
-    isUp: () => S._network.isUp(),
-  };
-  // Synced by SNTP this boot (source 2: it stays so; a trusted board clock, 3, may be withdrawn).
-  if (keeper._src !== 2) {
-    h.applyHttpDate = (header) => {
-      if (applyHttpDate(keeper, header, parseHttpDate)) S._clockChanged();
-    };
-    h.wantsTime = () => wantsTime(keeper);
-  }
-  return h;
 }

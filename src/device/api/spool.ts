@@ -9,6 +9,9 @@ import { Clock } from "../clock/clock.ts";
 import type { Surveyed } from "../clock/past-boots.ts";
 import { Net } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
+import type { Run } from "../uplink/state.ts";
+import { uplinkEntry } from "./uplink-entry.ts";
+import { hooks } from "./uplink-hooks.ts";
 import { U_APPENDED, U_CLOCK, U_FLUSH, U_LINK, U_RESUME, U_SETTLED, U_START, U_STOP } from "../uplink/ops.ts";
 import { parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
@@ -211,8 +214,16 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
         return undefined;
       }
       delete S._short;
-      // The uplink part makes it (spool-uplink.ts): nothing of the making is resident.
-      const u = S._parts.load("uplink").makeUplink(S);
+      // The control part makes it (spool-uplink.ts): nothing of the making is resident. Where the
+      // board keeps the uplink the part is kept with it; elsewhere it is loaded per use, so that
+      // a streaming body holds only the stream part (docs/memory.md, twelfth round).
+      // No local holds the part: the interval below would keep this call's scope, and with it
+      // the part (Espruino keeps a closure's whole scope).
+      const u = S._parts.load("uplink").makeUplink(S, uplinkEntry, hooks) as Run;
+      if (S._boardOf().upload.keepUplink) {
+        u._cp = S._parts.load("uplink");
+        u._sp = S._parts.load("stream");
+      }
       S._uplink = u;
       S._store.held = S._parts.load("read");
       if (S._running && fresh) u.ctl(U_START);

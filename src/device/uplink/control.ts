@@ -8,7 +8,8 @@
 import { maskToken } from "./mask.ts";
 import { rare } from "./rare.ts";
 import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
-import type { Run } from "./state.ts";
+import type { Exchange, Run } from "./state.ts";
+import { onReply } from "./reply.ts";
 import {
   U_APPENDED,
   U_CLOCK,
@@ -20,20 +21,32 @@ import {
   U_START,
   U_STATUS,
   U_STOP,
+  U_REPLY,
   U_TOKEN,
   type UplinkOp,
 } from "./ops.ts";
 import { checkToken, mayRequest, needsProbe, nowUtc, PLAIN_HTTP_WARNING, schedule, setState } from "./uplink.ts";
 import type { UplinkStatus } from "./uplink.ts";
 
-/** Runs entry point `op` of the uplink it is called on (`this`), with `arg` for U_LINK and U_TOKEN. */
-export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
+/**
+ * Runs entry point `op` of the uplink it is called on (`this`, or `self` from a timer), with
+ * `arg` for U_LINK, U_TOKEN and U_REPLY.
+ * @throws Error for U_TOKEN with a malformed token.
+ */
+export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown {
   // Not `this` in an arrow: Espruino 2v29 asserts (Linux build) when it skips, unexecuted, an
   // arrow function whose body uses `this` (jspeArrowFunction sets it on no function).
-  const u = this;
+  const u = self || this;
   const k = u._k;
   const ph = u._phase;
-  if (op === U_APPENDED) {
+  if (op === U_REPLY) {
+    const x = arg as Exchange;
+    // Stopped (or another exchange began) since: the outcome is ignored and nothing is marked.
+    if (u._x !== x) return;
+    u._x = undefined;
+    setPhase(u, IDLE);
+    onReply(u, x, x._code as number, x._msg as string, x._hdrs);
+  } else if (op === U_APPENDED) {
     if (ph === IDLE && (!u._link || u._link.isUp())) schedule(u, u._delay);
   } else if (op === U_STATUS) {
     const s: UplinkStatus = {
@@ -74,7 +87,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown): unknown {
     setPhase(u, k.stoppedToken ? TOKEN : DOWN);
     const link = u._link;
     if (link && link.onChange) link.onChange((up) => u.ctl(U_LINK, up));
-    if (!u._link || u._link.isUp()) u.ctl(U_LINK, true);
+    if (!u._link || u._link.isUp()) ctl.call(u, U_LINK, true);
     else setState(u, "offline");
   } else if (op === U_RESUME) {
     if (ph !== OFF) return;

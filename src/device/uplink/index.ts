@@ -1,6 +1,26 @@
 /** The uplink: flushing the store's backlog to Blynk. */
-export { createUplink, SERVER_MAX_POINTS, REGION_FILE } from "./uplink.ts";
+import { createUplink as createWithCode, type Uplink, type UplinkOptions } from "./uplink.ts";
+import { ctl } from "./control.ts";
+import { finish, send } from "./stream.ts";
+import type { UplinkCode } from "./state.ts";
+
+export { SERVER_MAX_POINTS, REGION_FILE } from "./uplink.ts";
 export type { Uplink, UplinkOptions, UplinkConfig, UplinkStatus, UplinkState, UplinkHal, StampResolver, Link, TimeSync } from "./uplink.ts";
 export { maskToken, redactToken } from "./mask.ts";
 export { formatPoint, formatValue, formatNumber } from "./json.ts";
 export { QUOTA_FILE, QUOTA_FILES } from "./quota.ts";
+
+/** Both parts of the uplink's code in one program (the firmware loads them from Storage instead). */
+const ONE_PROGRAM = {
+  load: (name: string) => (name === "stream" ? { send: send, finish: finish } : { ctl: ctl }),
+} as UplinkCode;
+
+/**
+ * Creates an uplink whose code is all in this program (tests and tools; the firmware's comes in
+ * two Storage parts, src/device/api/spool-uplink.ts). Nothing happens until `ctl(U_START)`.
+ * @throws Error naming the config field when the config is invalid.
+ */
+export function createUplink(o: Omit<UplinkOptions, "code"> & { code?: UplinkCode }): Uplink {
+  if (!o.code) o.code = ONE_PROGRAM;
+  return createWithCode(o as UplinkOptions);
+}

@@ -27,4 +27,10 @@ export const U_IDLE = 9;
 /** Returns true when nothing is in flight and nothing is scheduled: the owner may drop it (its state is in `keep`). */
 export const U_SETTLED = 10;
 
-export type UplinkOp = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
+/**
+ * Handles the outcome kept in exchange `arg` (stream.ts `finish`), in a task of its own: a
+ * timer's call, so the instance comes as a third argument.
+ */
+export const U_REPLY = 11;
+
+export type UplinkOp = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;

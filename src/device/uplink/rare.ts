@@ -10,6 +10,7 @@
  */
 
 import { redactToken } from "./mask.ts";
+import { wantsTime } from "../clock/timekeeper.ts";
 import { Q_EXHAUST, quota } from "./quota.ts";
 import type { ReplyAction } from "./reply.ts";
 import { TOKEN, setPhase } from "./state.ts";
@@ -214,7 +215,8 @@ export function rare(): RarePaths {
         return;
       }
       k.probedAt = u._hal.uptime();
-      if (u._res.wantsTime && u._res.wantsTime()) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
+      const kp = u._res.keeper;
+      if (kp && wantsTime(kp)) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
       setState(u, u._k.state, true);
       schedule(u, 0);
     },

@@ -11,6 +11,8 @@
 import { Q_ADD, quota } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { redactToken } from "./mask.ts";
+import { applyHttpDate } from "../clock/timekeeper.ts";
+import { parseHttpDate } from "../clock/http-date.ts";
 import type { Exchange, Run } from "./state.ts";
 import { header, nowUtc, schedule, setState } from "./uplink.ts";
 
@@ -43,9 +45,10 @@ const WINDOW_GROWTH = 4;
 export function onReply(u: Run, x: Exchange, code: number, raw: string, headers: { [name: string]: string } | undefined): void {
   const k = u._k;
   const date = header(headers, "Date");
-  if (date && u._res.applyHttpDate) {
+  const kp = u._res.keeper;
+  if (date && kp) {
     try {
-      u._res.applyHttpDate(date);
+      if (applyHttpDate(kp, date, parseHttpDate) && u._res.clockChanged) u._res.clockChanged();
     } catch (_e) {
       // a bad Date header is the clock's business
     }
@@ -119,10 +122,4 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
     setState(u, u._k.state, true);
     schedule(u, 0);
   } else rare().reply(u, b, x._t!, action, headers, x._hops || 0);
-}
-
-/** The message of a thrown value, for the status and the log. */
-export function errText(e: unknown): string {
-  if (e && typeof e === "object" && (e as { message?: unknown }).message) return String((e as { message: unknown }).message);
-  return String(e);
 }

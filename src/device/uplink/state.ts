@@ -6,7 +6,8 @@
  * The phases and what each entry point does in each are in docs/uplink.md ("States").
  */
 
-import type { HttpRequest } from "../hal.ts";
+import type { HttpRequest, HttpRequestOptions } from "../hal.ts";
+import type { UplinkOp } from "./ops.ts";
 import type { DropReason, LogCursor, LogPos } from "../store/contract.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import type { QuotaState } from "./quota.ts";
@@ -97,8 +98,41 @@ export interface Exchange {
   _again?: boolean;
 }
 
+/**
+ * The uplink's code in two parts (docs/memory.md, twelfth round): the control part (the entry
+ * point, the pass, the reply) and the stream part (a request, its body and its handlers). While
+ * a body streams only the stream part is held, and while a reply is handled only the control
+ * part, so that a flush fits beside the resident set on 1,600 JsVars.
+ */
+export interface UplinkCode {
+  load(name: "uplink"): ControlCode;
+  load(name: "stream"): StreamCode;
+}
+
+/** What the stream part gives the control part. */
+export interface StreamCode {
+  /**
+   * Makes exchange `x`'s request with `opts` and streams its batch (`x._b`, none: a GET); its end
+   * comes back through {@link ControlCode.onReply} once, in a task of its own.
+   */
+  send(u: Run, x: Exchange, opts: HttpRequestOptions): void;
+  /** Ends exchange `x` with status `code` (0: no reply, `msg` says why). */
+  finish(u: Run, x: Exchange, code?: number, msg?: string, headers?: { [name: string]: string }): void;
+}
+
+/** What the control part gives the resident entry point. */
+export interface ControlCode {
+  ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown;
+}
+
 /** An uplink instance: its entry points (the methods) and its fields. */
 export interface Run extends Uplink {
+  /** Where its code comes from (Storage parts on the device). */
+  _code: UplinkCode;
+  /** The control part, kept where the board keeps the uplink (absent: loaded per use). */
+  _cp?: ControlCode;
+  /** The stream part, kept where the board keeps the uplink (absent: loaded per exchange). */
+  _sp?: StreamCode;
   _hal: UplinkHal;
   _store: ReadingStore;
   _res: StampResolver;

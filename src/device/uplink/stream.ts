@@ -1,36 +1,34 @@
 /**
- * The streamer (docs/uplink.md, "One flush step", step 4): writes a measured batch into a
- * request from flash through one resumable store cursor, `pieceBytes` per write, the next after
- * `drain`. The largest string it holds is about a piece and a point, for any batch size. The
- * exchange's end and its silence timer are here too, so that the streamer calls them directly
- * (no callbacks made per request).
+ * The streamer (docs/uplink.md, "One flush step", step 4): makes an exchange's request and
+ * writes a measured batch into it from flash through one resumable store cursor, `pieceBytes`
+ * per write, the next after `drain`. The largest string it holds is about a piece and a point,
+ * for any batch size. The request's handlers, the exchange's end and its silence timer are here
+ * too, so that the streamer calls them directly (no callbacks made per request).
+ *
+ * This is the stream part's code (src/device/parts/stream.ts): nothing here refers to the
+ * control part's functions, which are loaded again only to handle the reply (`control`), so that
+ * while a body streams the control part is not held (docs/memory.md, twelfth round).
  */
 
-import type { HttpRequest } from "../hal.ts";
+import type { HttpRequest, HttpRequestOptions, HttpResponse } from "../hal.ts";
 import { formatPoint } from "./json.ts";
-import { errText, onReply } from "./reply.ts";
-import { IDLE, setPhase } from "./state.ts";
+import { errText } from "./err.ts";
+import { U_REPLY } from "./ops.ts";
 import type { Batch, Exchange, Run } from "./state.ts";
 import type { LogRecord } from "../store/contract.ts";
+
+/** Bytes of a reply body kept (enough for Blynk's error JSON). */
+const MAX_REPLY_BYTES = 256;
 
 /**
  * Ends exchange `x` once and hands its outcome on; without a `code`, its silence timer ran out
  * ({@link arm}'s timer calls it with `u` and `x` alone). The outcome (kept in `x`) is handled by
- * the call this one schedules, in a task of its own, with the phase SENDING until then so that
- * nothing starts another exchange in between.
+ * the instance's entry point (`U_REPLY`, the control part), in a task of its own, with the phase
+ * SENDING until then so that nothing starts another exchange in between.
  */
 export function finish(u: Run, x: Exchange, code?: number, msg?: string, headers?: { [name: string]: string }): void {
-  if (u._x !== x) return;
-  const c = x._code;
-  if (c !== undefined) {
-    // A late end of the same exchange ("close" after "end") while it settles.
-    if (code !== undefined) return;
-    u._x = undefined;
-    setPhase(u, IDLE);
-    onReply(u, x, c, x._msg as string, x._hdrs);
-    return;
-  }
-  if (x._over) return;
+  // A late end of the same exchange ("close" after "end"), or one abandoned.
+  if (u._x !== x || x._over) return;
   if (code === undefined) {
     // The silence timer ran out: it is gone, and its id may be another timer's by now.
     x._tmo = undefined;
@@ -49,7 +47,9 @@ export function finish(u: Run, x: Exchange, code?: number, msg?: string, headers
   // through the read part, the next batch chosen and measured) ran while the response and its
   // connection were alive: about 200 JsVars, the highest point of a flush on the linux-small
   // firmware (docs/memory.md, eleventh round). After this task they are let go.
-  u._hal.setTimeout(finish, 0, u, x);
+  // The entry point, not a function of the control part: this part then holds nothing of it, and
+  // the control part is loaded in that task, after the request and this part's frames are gone.
+  u._hal.setTimeout(u.ctl, 0, U_REPLY, x, u);
 }
 
 // The timer measures silence, not the whole exchange: a 2 MB body takes longer than the
@@ -155,4 +155,76 @@ export function pump(u: Run, x: Exchange): void {
   }
   x._inPump = false;
   if (err !== undefined) finish(u, x, 0, err, undefined);
+}
+
+/** A request or response carrying its exchange, for the handlers below. */
+type Carrier<T> = T & { _ex: Exchange };
+
+function onResponse(this: HttpRequest, res: HttpResponse): void {
+  const x = (this as Carrier<HttpRequest>)._ex;
+  if (x._over || x._u!._x !== x) return;
+  x._got = true;
+  (res as Carrier<HttpResponse>)._ex = x;
+  res.on("data", onResponseData);
+  res.on("end", onResponseEnd);
+  res.on("close", onResponseEnd);
+  res.on("error", onResponseEnd);
+}
+
+function onResponseData(this: HttpResponse, d: string): void {
+  const x = (this as Carrier<HttpResponse>)._ex;
+  if (x._text.length < MAX_REPLY_BYTES) x._text += String(d).substring(0, MAX_REPLY_BYTES - x._text.length);
+}
+
+function onResponseEnd(this: HttpResponse): void {
+  const x = (this as Carrier<HttpResponse>)._ex;
+  finish(x._u!, x, Number(this.statusCode), x._text, this.headers);
+}
+
+function onRequestError(this: HttpRequest, e: unknown): void {
+  const x = (this as Carrier<HttpRequest>)._ex;
+  finish(x._u!, x, 0, errText(e), undefined);
+}
+
+function onRequestClose(this: HttpRequest): void {
+  const x = (this as Carrier<HttpRequest>)._ex;
+  if (!x._got) finish(x._u!, x, 0, "connection closed without a reply", undefined);
+}
+
+function onDrain(this: HttpRequest): void {
+  const x = (this as Carrier<HttpRequest>)._ex;
+  if (!x._wait) return;
+  x._wait = false;
+  pump(x._u!, x);
+}
+
+/**
+ * Makes exchange `x`'s request (`opts`) and, for an upload (`x._b`), streams its batch into it;
+ * any failure ends the exchange. Its silence timer starts here.
+ */
+export function send(u: Run, x: Exchange, opts: HttpRequestOptions): void {
+  arm(u, x);
+  const b = x._b;
+  try {
+    // The handlers are functions of the part's level that find the exchange on the request and
+    // the response they are called on (`this`): closures made here would keep this call's scope
+    // and cost JsVars per request, for as long as it lasts (docs/memory.md, eleventh round).
+    x._u = u;
+    const req = u._hal.http.request(opts, onResponse) as Carrier<HttpRequest>;
+    req._ex = x;
+    req.on("error", onRequestError);
+    req.on("close", onRequestClose);
+    if (b) {
+      // Pass 2: streams the batch into the request from flash, the next piece after each drain.
+      x._req = req;
+      x._cur = u._store.openCursor({ from: b._start, pin: b._pin });
+      x._rest = "[";
+      req.on("drain", onDrain);
+      // The first piece in a task of its own: written from here it would be built while the
+      // control part's call chain (the batch's selection and measuring) still holds its frames.
+      u._hal.setTimeout(pump, 0, u, x);
+    } else req.end();
+  } catch (e) {
+    finish(u, x, 0, errText(e), undefined);
+  }
 }

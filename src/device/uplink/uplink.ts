@@ -4,27 +4,24 @@
  * 200. See docs/uplink.md for the algorithm and the reply table.
  */
 
-import type { Hal, HttpRequest, HttpResponse, StoragePort } from "../hal.ts";
+import type { Hal, StoragePort } from "../hal.ts";
 import type { Stamp } from "../types.ts";
+import { type TimeKeeper, wantsTime } from "../clock/timekeeper.ts";
 import type { ReadingStore } from "../store/contract.ts";
 import { ctl } from "./control.ts";
 import { U_STATUS, type UplinkOp } from "./ops.ts";
-import { errText } from "./reply.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import { openQuota, quota, quotaLimits, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT, type QuotaState } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { measure, select } from "./select.ts";
-import { arm, finish, pump } from "./stream.ts";
 import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
-import type { Batch, Exchange, Run } from "./state.ts";
+import type { Batch, Exchange, Run, UplinkCode } from "./state.ts";
 
 /** The server's limit on points per batch request. */
 export const SERVER_MAX_POINTS = 10000;
 /** Storage file remembering the regional host a 308 sent us to. */
 export const REGION_FILE = "spool.region";
 const DAY_MS = 86400000;
-/** Bytes of a reply body kept (enough for Blynk's error JSON). */
-const MAX_REPLY_BYTES = 256;
 /** Requests a burst may spend at once (a backlog after an outage); refilled at the daily rate. */
 const BUCKET_MAX = 30;
 /** Points per request after a boot, a lost reply or a reconnect (then x4 per full 200, reply.ts). */
@@ -45,13 +42,16 @@ export interface StampResolver {
    * boot that never got a time); absent or false: it waits.
    */
   discards?(stamp: Stamp): boolean;
-  /** Coarse time from an HTTP reply's `Date` header (used by the clock only before SNTP). */
-  applyHttpDate?(header: string): unknown;
   /**
-   * Whether this boot has no time anchor yet: the uplink then makes a cheap request for its
-   * `Date` header when it has nothing else to send (at most once an hour).
+   * The clock an HTTP reply's `Date` header may set (coarse time, before SNTP), absent when it
+   * may not. While this boot has no time anchor yet (timekeeper.ts `wantsTime`) the uplink makes
+   * a cheap request for that header when it has nothing else to send (at most once an hour). The
+   * uplink applies the header itself (the control part's code): as a closure here the date
+   * parser would be held while a body streams.
    */
-  wantsTime?(): boolean;
+  keeper?: TimeKeeper;
+  /** Called after a `Date` header changed {@link keeper}'s time. */
+  clockChanged?(): void;
 }
 
 /** The network as the uplink sees it (src/device/net implements it). */
@@ -178,6 +178,13 @@ export interface UplinkOptions {
   onStatus?: (status: UplinkStatus) => void;
   /** State kept between instances (see {@link UplinkKeep}); absent: this instance's own. */
   keep?: Partial<UplinkKeep>;
+  /** Where the uplink's two parts come from (the firmware: its Storage parts). */
+  code: UplinkCode;
+  /**
+   * The instance's entry point: a resident function that loads the control part for each call
+   * (src/device/api/uplink-entry.ts); absent: the control part's `ctl`, held by the instance.
+   */
+  entry?: (this: Run, op: UplinkOp, arg?: unknown, self?: Run) => unknown;
 }
 
 export type UplinkState = "idle" | "sending" | "backoff" | "paced" | "paused-quota" | "paused-requests" | "stopped-token" | "offline";
@@ -232,9 +239,10 @@ export interface Uplink {
   /**
    * `U_START`, `U_RESUME`, `U_LINK` (arg: up), `U_STOP`, `U_APPENDED`, `U_CLOCK`, `U_FLUSH`,
    * `U_TOKEN` (arg: the token; throws on a malformed one), `U_STATUS` (returns the
-   * {@link UplinkStatus}), `U_IDLE`, `U_SETTLED` (return booleans): see ops.ts.
+   * {@link UplinkStatus}), `U_IDLE`, `U_SETTLED` (return booleans), `U_REPLY` (the uplink's own
+   * timer, with the instance as `self`): see ops.ts.
    */
-  ctl(op: UplinkOp, arg?: unknown): unknown;
+  ctl(op: UplinkOp, arg?: unknown, self?: unknown): unknown;
   /**
    * `U_APPENDED` would do nothing now (a pass is scheduled, a request is in flight, the link is
    * down, stopped): read per reading by the owner instead of calling it (a call costs on the
@@ -279,7 +287,8 @@ export function nowUtc(u: Run): number | undefined {
 export function setState(u: Run, s: UplinkState, force?: boolean): void {
   if (force || s !== u._k.state) {
     u._k.state = s;
-    if (u._onStatus) u._onStatus(u.ctl(U_STATUS) as UplinkStatus);
+    // ctl itself, not the instance's entry point: that may load this part again.
+    if (u._onStatus) u._onStatus(ctl.call(u, U_STATUS) as UplinkStatus);
   }
 }
 
@@ -389,50 +398,9 @@ function step(u: Run, fresh?: boolean): void {
 }
 
 export function needsProbe(u: Run): boolean {
-  const r = u._res;
-  if (!r.wantsTime || !r.applyHttpDate || !r.wantsTime()) return false;
+  const kp = u._res.keeper;
+  if (!kp || !wantsTime(kp)) return false;
   return u._k.probedAt === undefined || u._hal.uptime() - u._k.probedAt >= PROBE_EVERY_MS;
-}
-
-/** A request or response carrying its exchange, for the handlers below. */
-type Carrier<T> = T & { _ex: Exchange };
-
-function onResponse(this: HttpRequest, res: HttpResponse): void {
-  const x = (this as Carrier<HttpRequest>)._ex;
-  if (x._over || x._u!._x !== x) return;
-  x._got = true;
-  (res as Carrier<HttpResponse>)._ex = x;
-  res.on("data", onResponseData);
-  res.on("end", onResponseEnd);
-  res.on("close", onResponseEnd);
-  res.on("error", onResponseEnd);
-}
-
-function onResponseData(this: HttpResponse, d: string): void {
-  const x = (this as Carrier<HttpResponse>)._ex;
-  if (x._text.length < MAX_REPLY_BYTES) x._text += String(d).substring(0, MAX_REPLY_BYTES - x._text.length);
-}
-
-function onResponseEnd(this: HttpResponse): void {
-  const x = (this as Carrier<HttpResponse>)._ex;
-  finish(x._u!, x, Number(this.statusCode), x._text, this.headers);
-}
-
-function onRequestError(this: HttpRequest, e: unknown): void {
-  const x = (this as Carrier<HttpRequest>)._ex;
-  finish(x._u!, x, 0, errText(e), undefined);
-}
-
-function onRequestClose(this: HttpRequest): void {
-  const x = (this as Carrier<HttpRequest>)._ex;
-  if (!x._got) finish(x._u!, x, 0, "connection closed without a reply", undefined);
-}
-
-function onDrain(this: HttpRequest): void {
-  const x = (this as Carrier<HttpRequest>)._ex;
-  if (!x._wait) return;
-  x._wait = false;
-  pump(x._u!, x);
 }
 
 /**
@@ -458,47 +426,23 @@ export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, 
   }
   u._x = x;
   setPhase(u, SENDING);
-  arm(u, x);
   k.requests++;
   const now = nowUtc(u);
   mayRequest(u, now, false);
   k.tokens--;
   quota(u._q, u._hal.storage, now, Q_ADD_REQUEST);
-  try {
-    const headers: { [name: string]: string } = { "Content-Length": String(b ? b._bytes : 0) };
-    if (b) headers["Content-Type"] = "application/json";
-    // The handlers are functions of the part's level that find the exchange on the request and
-    // the response they are called on (`this`): closures made here would keep this call's scope
-    // and cost JsVars per request, for as long as it lasts (docs/memory.md, eleventh round).
-    x._u = u;
-    const req = u._hal.http.request(
-      {
-        host: t.host,
-        port: t.port,
-        path: path,
-        method: b ? "POST" : "GET",
-        protocol: t.scheme === "https" ? "https:" : "http:",
-        headers: headers,
-      },
-      onResponse,
-    ) as Carrier<HttpRequest>;
-    req._ex = x;
-    req.on("error", onRequestError);
-    req.on("close", onRequestClose);
-    if (b) {
-      // Pass 2: streams the batch into the request from flash, the next piece after each drain
-      // (stream.ts).
-      x._req = req;
-      x._cur = u._store.openCursor({ from: b._start, pin: b._pin });
-      x._rest = "[";
-      req.on("drain", onDrain);
-      // The first piece in a task of its own: written from here it would be built while this
-      // call chain (the batch's selection and measuring) still holds its frames.
-      u._hal.setTimeout(pump, 0, u, x);
-    } else req.end();
-  } catch (e) {
-    finish(u, x, 0, errText(e), undefined);
-  }
+  const headers: { [name: string]: string } = { "Content-Length": String(b ? b._bytes : 0) };
+  if (b) headers["Content-Type"] = "application/json";
+  // The stream part makes the request and holds it (stream.ts): once this call returns, nothing
+  // of the control part is held while the body streams.
+  (u._sp || u._code.load("stream")).send(u, x, {
+    host: t.host,
+    port: t.port,
+    path: path,
+    method: b ? "POST" : "GET",
+    protocol: t.scheme === "https" ? "https:" : "http:",
+    headers: headers,
+  });
 }
 
 /**
@@ -506,8 +450,10 @@ export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, 
  * @throws Error naming the config field when the config is invalid.
  */
 export function createUplink(o: UplinkOptions): Uplink {
-  // The instance is its fields and the one entry point (control.ts).
-  const u = { ctl: ctl } as unknown as Run;
+  // The instance is its fields and the one entry point (control.ts, or the resident one that
+  // loads it per call).
+  const u = { ctl: o.entry || ctl } as unknown as Run;
+  u._code = o.code;
   // Made here, not at the part's level: it exists only while an instance is made.
   function num(v: number | undefined, def: number, min: number, max: number, name: string): number {
     if (v === undefined) return def;

@@ -116,6 +116,7 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "apply", entry: join(ROOT, "src", "device", "parts", "apply.ts") },
   { name: "report", entry: join(ROOT, "src", "device", "parts", "report.ts") },
   { name: "uplink", entry: join(ROOT, "src", "device", "parts", "uplink.ts") },
+  { name: "stream", entry: join(ROOT, "src", "device", "parts", "stream.ts") },
   { name: "sntp", entry: join(ROOT, "src", "device", "parts", "sntp.ts") },
   { name: "clock", entry: join(ROOT, "src", "device", "parts", "clock.ts") },
   { name: "store", entry: join(ROOT, "src", "device", "parts", "store.ts") },
