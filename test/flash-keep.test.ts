@@ -63,11 +63,14 @@ for (const id of ["linux", "esp32"] as const) {
   }
 
   /**
-   * Uploads the code again as the flash does (the compaction before it erased the parts), boots
-   * the firmware and reads what it has: the token's ends, the port, the readings waiting.
+   * Flashes again as `spool flash` does after a cut (plan.ts: its compaction erases the parts
+   * and reclaims the trash the cut one left, then the parts and the code go in), boots the
+   * firmware and reads what it has: the token's ends, the port, the readings waiting. Without
+   * that compaction the parts would be written after the trash, past the usable bytes.
    */
   async function booted(sim: SimEspruino): Promise<string> {
     const b = await built;
+    sim.repl(compactScript(false));
     installFiles(sim, b.parts);
     if (!sim.storage.read(".bootcde")) sim.storage.write(".bootcde", binaryBytes(b.code));
     sim.reboot();

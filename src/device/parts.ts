@@ -18,6 +18,8 @@ import type { SavePart } from "./parts/save.ts";
 import type { ReportPart } from "./parts/report.ts";
 import type { UplinkPart } from "./parts/uplink.ts";
 import type { StreamPart } from "./parts/stream.ts";
+import type { ReplyPart } from "./parts/reply.ts";
+import type { MakePart } from "./parts/make.ts";
 import type { SntpPart } from "./parts/sntp.ts";
 import type { ClockPart } from "./parts/clock.ts";
 import type { StorePart } from "./parts/store.ts";
@@ -39,10 +41,14 @@ export interface PartTypes {
   apply: ApplyPart;
   /** The printed report and erase's confirmation. */
   report: ReportPart;
-  /** The uplink's control code: making one, its entry point, the pass and the reply. */
+  /** The uplink's control code: its entry point's ops and the pass. */
   uplink: UplinkPart;
-  /** The uplink's streaming code and resolver: held by an uplink while it exists. */
+  /** Making an uplink from spool's state. */
+  make: MakePart;
+  /** The uplink's streaming code: a request, its body and its handlers. */
   stream: StreamPart;
+  /** The uplink's handling of an exchange's outcome. */
+  reply: ReplyPart;
   /** The SNTP client: spool makes one for each sync round. */
   sntp: SntpPart;
   /** What the clock knows of past boots: for a flush, a status question, the survey at start. */

@@ -11,6 +11,8 @@ import savePart from "../../src/device/parts/save.ts";
 import reportPart from "../../src/device/parts/report.ts";
 import uplinkPart from "../../src/device/parts/uplink.ts";
 import streamPart from "../../src/device/parts/stream.ts";
+import makePart from "../../src/device/parts/make.ts";
+import replyPart from "../../src/device/parts/reply.ts";
 import sntpPart from "../../src/device/parts/sntp.ts";
 import clockPart from "../../src/device/parts/clock.ts";
 import storePart from "../../src/device/parts/store.ts";
@@ -27,6 +29,8 @@ const PARTS: PartTypes = {
   report: reportPart,
   uplink: uplinkPart,
   stream: streamPart,
+  make: makePart,
+  reply: replyPart,
   sntp: sntpPart,
   clock: clockPart,
   store: storePart,

@@ -219,10 +219,11 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
       // a streaming body holds only the stream part (docs/memory.md, twelfth round).
       // No local holds the part: the interval below would keep this call's scope, and with it
       // the part (Espruino keeps a closure's whole scope).
-      const u = S._parts.load("uplink").makeUplink(S, uplinkEntry, hooks) as Run;
+      const u = S._parts.load("make").makeUplink(S, uplinkEntry, hooks) as Run;
       if (S._boardOf().upload.keepUplink) {
         u._cp = S._parts.load("uplink");
         u._sp = S._parts.load("stream");
+        u._rp = S._parts.load("reply");
       }
       S._uplink = u;
       S._store.held = S._parts.load("read");

@@ -1,14 +1,13 @@
 /**
- * The uplink's control part (src/device/parts.ts): making an uplink, its entry point, the pass
- * and the reply. Loaded for each of them and dropped after (where the board keeps the uplink it
- * is kept with it); while a body streams only the stream part (src/device/parts/stream.ts) is
- * held. What only rare replies, the isolation, the day's pause and the time probe need is made
- * when they run (src/device/uplink/rare.ts, docs/memory.md).
+ * The uplink's control part (src/device/parts.ts): its entry point's ops and the flush step (the
+ * pass). Loaded for each call and step and dropped after (where the board keeps the uplink, kept
+ * with it); the making (make part), the streaming (stream part) and the reply (reply part) are
+ * parts of their own, so that each phase of a flush holds only its own code (docs/memory.md,
+ * twelfth round). What only rare paths need is made when they run (src/device/uplink/rare.ts).
  */
-import { makeUplink } from "../api/spool-uplink.ts";
 import { ctl } from "../uplink/control.ts";
 
-const part = { makeUplink: makeUplink, ctl: ctl };
+const part = { ctl: ctl };
 
 export type UplinkPart = typeof part;
 export default part;

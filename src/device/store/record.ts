@@ -36,8 +36,13 @@ import {
 export const EPOCH = -1;
 /** Domain of a slot that has no stamp yet in this sector. */
 const NONE = -2;
-/** Bytes read per flash access while decoding. */
-const WINDOW = 256;
+/**
+ * Bytes read per flash access while decoding: a cursor holds its window for as long as it lives
+ * (256 B was about 22 JsVars, 64 B is about 6; every phase of a flush holds a cursor), and a
+ * read costs about 13 µs on the Linux build, so the extra reads of a smaller window cost about
+ * 3 ms per 1,000 readings (docs/memory.md, twelfth round).
+ */
+const WINDOW = 64;
 /** Longest non-string record, and the string record's fixed part. */
 export const MAX_FIXED_RECORD = 32;
 /**

@@ -5,11 +5,10 @@
  * (about 60 JsVars) for as long as an uplink existed.
  */
 
-import { maskToken } from "./mask.ts";
 import { rare } from "./rare.ts";
 import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
-import type { Exchange, Run } from "./state.ts";
-import { onReply } from "./reply.ts";
+import type { Run } from "./state.ts";
+import { statusOf } from "./status-of.ts";
 import {
   U_APPENDED,
   U_CLOCK,
@@ -21,16 +20,15 @@ import {
   U_START,
   U_STATUS,
   U_STOP,
-  U_REPLY,
+  U_STEP,
   U_TOKEN,
   type UplinkOp,
 } from "./ops.ts";
-import { checkToken, mayRequest, needsProbe, nowUtc, PLAIN_HTTP_WARNING, schedule, setState } from "./uplink.ts";
-import type { UplinkStatus } from "./uplink.ts";
+import { checkToken, mayRequest, needsProbe, nowUtc, schedule, setState, step } from "./uplink.ts";
 
 /**
  * Runs entry point `op` of the uplink it is called on (`this`, or `self` from a timer), with
- * `arg` for U_LINK, U_TOKEN and U_REPLY.
+ * `arg` for U_LINK, U_TOKEN and U_STEP (U_REPLY is the reply part's: reply.ts `settle`).
  * @throws Error for U_TOKEN with a malformed token.
  */
 export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown {
@@ -39,48 +37,11 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
   const u = self || this;
   const k = u._k;
   const ph = u._phase;
-  if (op === U_REPLY) {
-    const x = arg as Exchange;
-    // Stopped (or another exchange began) since: the outcome is ignored and nothing is marked.
-    if (u._x !== x) return;
-    u._x = undefined;
-    setPhase(u, IDLE);
-    onReply(u, x, x._code as number, x._msg as string, x._hdrs);
-  } else if (op === U_APPENDED) {
+  if (op === U_STEP) step(u, arg as boolean | undefined);
+  else if (op === U_APPENDED) {
     if (ph === IDLE && (!u._link || u._link.isUp())) schedule(u, u._delay);
-  } else if (op === U_STATUS) {
-    const s: UplinkStatus = {
-      state: k.state,
-      token: maskToken(k.token),
-      scheme: k.target.scheme,
-      host: k.target.host,
-      port: k.target.port,
-      lastReply: k.lastReply,
-      backoffMs: k.backoffMs,
-      nextAttemptAt: u._nextAt,
-      quotaUsed: u._q[1],
-      quotaDaily: u._daily,
-      requests: k.requests,
-      pointsDelivered: k.delivered,
-      bytesSent: k.bytesSent,
-      maxPointsPerRequest: k.maxPoints,
-      batchLimit: k.window,
-      requestsToday: u._q[3],
-      requestsPerDay: u._perDay,
-      badPins: k.badPins.slice(),
-      waitingForTime: k.waiting,
-      dropped: {
-        tooOld: k.dropped.tooOld,
-        rejected: k.dropped.rejected,
-        badPin: k.dropped.badPin,
-        unresolvedTime: k.dropped.unresolvedTime,
-      },
-      maxPieceBytes: k.maxPieceBytes,
-    };
-    if (k.hint) s.hint = k.hint;
-    if (k.target.scheme === "http") s.warning = PLAIN_HTTP_WARNING;
-    return s;
-  } else if (op === U_SETTLED) return ph !== DUE && ph !== HELD && ph !== SENDING;
+  } else if (op === U_STATUS) return statusOf(u);
+  else if (op === U_SETTLED) return ph !== DUE && ph !== HELD && ph !== SENDING;
   else if (op === U_IDLE) return ph !== SENDING && k.state === "idle";
   else if (op === U_START) {
     if (ph !== OFF) return;

@@ -1,7 +1,9 @@
 /** The uplink: flushing the store's backlog to Blynk. */
 import { createUplink as createWithCode, type Uplink, type UplinkOptions } from "./uplink.ts";
 import { ctl } from "./control.ts";
+import { settle } from "./reply.ts";
 import { finish, send } from "./stream.ts";
+import { uplinkEntry } from "../api/uplink-entry.ts";
 import type { UplinkCode } from "./state.ts";
 
 export { SERVER_MAX_POINTS, REGION_FILE } from "./uplink.ts";
@@ -12,7 +14,7 @@ export { QUOTA_FILE, QUOTA_FILES } from "./quota.ts";
 
 /** Both parts of the uplink's code in one program (the firmware loads them from Storage instead). */
 const ONE_PROGRAM = {
-  load: (name: string) => (name === "stream" ? { send: send, finish: finish } : { ctl: ctl }),
+  load: (name: string) => (name === "stream" ? { send: send, finish: finish } : name === "reply" ? { settle: settle } : { ctl: ctl }),
 } as UplinkCode;
 
 /**
@@ -20,7 +22,8 @@ const ONE_PROGRAM = {
  * two Storage parts, src/device/api/spool-uplink.ts). Nothing happens until `ctl(U_START)`.
  * @throws Error naming the config field when the config is invalid.
  */
-export function createUplink(o: Omit<UplinkOptions, "code"> & { code?: UplinkCode }): Uplink {
+export function createUplink(o: Omit<UplinkOptions, "code" | "entry"> & Partial<Pick<UplinkOptions, "code" | "entry">>): Uplink {
   if (!o.code) o.code = ONE_PROGRAM;
+  if (!o.entry) o.entry = uplinkEntry;
   return createWithCode(o as UplinkOptions);
 }

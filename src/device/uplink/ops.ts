@@ -33,4 +33,7 @@ export const U_SETTLED = 10;
  */
 export const U_REPLY = 11;
 
-export type UplinkOp = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
+/** Runs a flush step (arg: scan afresh), the uplink's own timer ({@link U_REPLY}'s way). */
+export const U_STEP = 12;
+
+export type UplinkOp = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12;

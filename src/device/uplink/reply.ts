@@ -13,6 +13,7 @@ import { rare } from "./rare.ts";
 import { redactToken } from "./mask.ts";
 import { applyHttpDate } from "../clock/timekeeper.ts";
 import { parseHttpDate } from "../clock/http-date.ts";
+import { IDLE, setPhase } from "./state.ts";
 import type { Exchange, Run } from "./state.ts";
 import { header, nowUtc, schedule, setState } from "./uplink.ts";
 
@@ -30,6 +31,18 @@ export type ReplyAction =
 
 /** Points per request grow this many times per full 200 (slow start). */
 const WINDOW_GROWTH = 4;
+
+/**
+ * Handles the outcome kept in exchange `x` of uplink `u` (stream.ts `finish`), from the entry
+ * point's `U_REPLY` in a task of its own; nothing when the uplink stopped or began another
+ * exchange since (the outcome is ignored, nothing is marked).
+ */
+export function settle(u: Run, x: Exchange): void {
+  if (u._x !== x) return;
+  u._x = undefined;
+  setPhase(u, IDLE);
+  onReply(u, x, x._code as number, x._msg as string, x._hdrs);
+}
 
 /**
  * Exchange `x` ended with status `code` (0: no reply, `raw` then says why), its bounded body

@@ -99,14 +99,21 @@ export interface Exchange {
 }
 
 /**
- * The uplink's code in two parts (docs/memory.md, twelfth round): the control part (the entry
- * point, the pass, the reply) and the stream part (a request, its body and its handlers). While
- * a body streams only the stream part is held, and while a reply is handled only the control
- * part, so that a flush fits beside the resident set on 1,600 JsVars.
+ * The uplink's code in three parts (docs/memory.md, twelfth round): the control part (the entry
+ * point's ops, the pass), the stream part (a request, its body and its handlers) and the reply
+ * part (an exchange's outcome). Each phase of a flush holds only its own, so that a flush fits
+ * beside the resident set on 1,600 JsVars.
  */
 export interface UplinkCode {
   load(name: "uplink"): ControlCode;
   load(name: "stream"): StreamCode;
+  load(name: "reply"): ReplyCode;
+}
+
+/** What the reply part gives the resident entry point. */
+export interface ReplyCode {
+  /** Handles exchange `x`'s outcome (reply.ts). */
+  settle(u: Run, x: Exchange): void;
 }
 
 /** What the stream part gives the control part. */
@@ -133,6 +140,8 @@ export interface Run extends Uplink {
   _cp?: ControlCode;
   /** The stream part, kept where the board keeps the uplink (absent: loaded per exchange). */
   _sp?: StreamCode;
+  /** The reply part, kept where the board keeps the uplink (absent: loaded per reply). */
+  _rp?: ReplyCode;
   _hal: UplinkHal;
   _store: ReadingStore;
   _res: StampResolver;

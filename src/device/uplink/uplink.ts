@@ -8,8 +8,8 @@ import type { Hal, StoragePort } from "../hal.ts";
 import type { Stamp } from "../types.ts";
 import { type TimeKeeper, wantsTime } from "../clock/timekeeper.ts";
 import type { ReadingStore } from "../store/contract.ts";
-import { ctl } from "./control.ts";
-import { U_STATUS, type UplinkOp } from "./ops.ts";
+import { U_STEP, type UplinkOp } from "./ops.ts";
+import { statusOf } from "./status-of.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import { openQuota, quota, quotaLimits, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT, type QuotaState } from "./quota.ts";
 import { rare } from "./rare.ts";
@@ -181,10 +181,11 @@ export interface UplinkOptions {
   /** Where the uplink's two parts come from (the firmware: its Storage parts). */
   code: UplinkCode;
   /**
-   * The instance's entry point: a resident function that loads the control part for each call
-   * (src/device/api/uplink-entry.ts); absent: the control part's `ctl`, held by the instance.
+   * The instance's entry point, resident (src/device/api/uplink-entry.ts): it loads the part an
+   * op needs for each call (the control part's `ctl`, the reply part's `settle`), so that the
+   * instance and its timers hold no part's code.
    */
-  entry?: (this: Run, op: UplinkOp, arg?: unknown, self?: Run) => unknown;
+  entry: (this: Run, op: UplinkOp, arg?: unknown, self?: Run) => unknown;
 }
 
 export type UplinkState = "idle" | "sending" | "backoff" | "paced" | "paused-quota" | "paused-requests" | "stopped-token" | "offline";
@@ -239,8 +240,8 @@ export interface Uplink {
   /**
    * `U_START`, `U_RESUME`, `U_LINK` (arg: up), `U_STOP`, `U_APPENDED`, `U_CLOCK`, `U_FLUSH`,
    * `U_TOKEN` (arg: the token; throws on a malformed one), `U_STATUS` (returns the
-   * {@link UplinkStatus}), `U_IDLE`, `U_SETTLED` (return booleans), `U_REPLY` (the uplink's own
-   * timer, with the instance as `self`): see ops.ts.
+   * {@link UplinkStatus}), `U_IDLE`, `U_SETTLED` (return booleans); `U_REPLY` and `U_STEP` are
+   * the uplink's own timers (the instance as `self`): see ops.ts.
    */
   ctl(op: UplinkOp, arg?: unknown, self?: unknown): unknown;
   /**
@@ -287,15 +288,15 @@ export function nowUtc(u: Run): number | undefined {
 export function setState(u: Run, s: UplinkState, force?: boolean): void {
   if (force || s !== u._k.state) {
     u._k.state = s;
-    // ctl itself, not the instance's entry point: that may load this part again.
-    if (u._onStatus) u._onStatus(ctl.call(u, U_STATUS) as UplinkStatus);
+    if (u._onStatus) u._onStatus(statusOf(u));
   }
 }
 
 /**
  * Runs a pass in `ms` (phase DUE, or HELD for a wait a clock change must not cut short); a
  * `fresh` one scans from the oldest reading again. A negative `ms` only cancels what was
- * scheduled. The timer calls {@link step} with its arguments: no closure is made per schedule.
+ * scheduled. The timer calls the instance's entry point (`U_STEP`, then {@link step}) with its
+ * arguments: no closure is made per schedule, and the wait holds no part's code.
  */
 export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): void {
   if (u._timer !== undefined) u._hal.clearTimeout(u._timer);
@@ -305,7 +306,7 @@ export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): v
   if (ms < 0) return;
   u._nextAt = u._hal.uptime() + ms;
   setPhase(u, held ? HELD : DUE);
-  u._timer = u._hal.setTimeout(step, ms, u, fresh);
+  u._timer = u._hal.setTimeout(u.ctl, ms, U_STEP, fresh, u);
 }
 
 /**
@@ -338,7 +339,7 @@ export function mayRequest(u: Run, now: number | undefined, go: boolean): boolea
 }
 
 /** One flush step (docs/uplink.md): select, measure, check the budget, send; the timer {@link schedule} set ran out. */
-function step(u: Run, fresh?: boolean): void {
+export function step(u: Run, fresh?: boolean): void {
   u._timer = undefined;
   u._nextAt = undefined;
   setPhase(u, IDLE);
@@ -450,9 +451,8 @@ export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, 
  * @throws Error naming the config field when the config is invalid.
  */
 export function createUplink(o: UplinkOptions): Uplink {
-  // The instance is its fields and the one entry point (control.ts, or the resident one that
-  // loads it per call).
-  const u = { ctl: o.entry || ctl } as unknown as Run;
+  // The instance is its fields and the one entry point (resident, loading the parts per call).
+  const u = { ctl: o.entry } as unknown as Run;
   u._code = o.code;
   // Made here, not at the part's level: it exists only while an instance is made.
   function num(v: number | undefined, def: number, min: number, max: number, name: string): number {
