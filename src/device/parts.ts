@@ -20,6 +20,8 @@ import type { UplinkPart } from "./parts/uplink.ts";
 import type { StreamPart } from "./parts/stream.ts";
 import type { ReplyPart } from "./parts/reply.ts";
 import type { MakePart } from "./parts/make.ts";
+import type { DatePart } from "./parts/date.ts";
+import type { PickPart } from "./parts/pick.ts";
 import type { SntpPart } from "./parts/sntp.ts";
 import type { ClockPart } from "./parts/clock.ts";
 import type { StorePart } from "./parts/store.ts";
@@ -45,6 +47,10 @@ export interface PartTypes {
   uplink: UplinkPart;
   /** Making an uplink from spool's state. */
   make: MakePart;
+  /** An HTTP `Date` header applied to the clock (before SNTP). */
+  date: DatePart;
+  /** A flush step's choice and measuring of the next batch. */
+  pick: PickPart;
   /** The uplink's streaming code: a request, its body and its handlers. */
   stream: StreamPart;
   /** The uplink's handling of an exchange's outcome. */

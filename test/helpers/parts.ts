@@ -12,6 +12,8 @@ import reportPart from "../../src/device/parts/report.ts";
 import uplinkPart from "../../src/device/parts/uplink.ts";
 import streamPart from "../../src/device/parts/stream.ts";
 import makePart from "../../src/device/parts/make.ts";
+import datePart from "../../src/device/parts/date.ts";
+import pickPart from "../../src/device/parts/pick.ts";
 import replyPart from "../../src/device/parts/reply.ts";
 import sntpPart from "../../src/device/parts/sntp.ts";
 import clockPart from "../../src/device/parts/clock.ts";
@@ -30,6 +32,8 @@ const PARTS: PartTypes = {
   uplink: uplinkPart,
   stream: streamPart,
   make: makePart,
+  date: datePart,
+  pick: pickPart,
   reply: replyPart,
   sntp: sntpPart,
   clock: clockPart,

@@ -224,6 +224,7 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
         u._cp = S._parts.load("uplink");
         u._sp = S._parts.load("stream");
         u._rp = S._parts.load("reply");
+        u._pp = S._parts.load("pick");
       }
       S._uplink = u;
       S._store.held = S._parts.load("read");

@@ -3,15 +3,16 @@
  * the instance nor its timers hold a part of the uplink's code (src/device/parts/uplink.ts,
  * reply.ts, stream.ts) between its uses (docs/memory.md, twelfth round).
  */
-import { U_IDLE, U_REPLY, U_SETTLED, type UplinkOp } from "../uplink/ops.ts";
+import { U_IDLE, U_PICK, U_REPLY, U_SETTLED, type UplinkOp } from "../uplink/ops.ts";
 import type { Exchange } from "../uplink/state.ts";
 import { DUE, HELD, SENDING, type Run } from "../uplink/state.ts";
 
 /**
  * Runs entry point `op` of the uplink it is called on (`this`, or `self` from a timer):
  * `U_SETTLED` and `U_IDLE`, asked every half second while an uplink lives, from its fields;
- * `U_REPLY` by the reply part's `settle`; the others by the control part's `ctl`. Each part is
- * the instance's own where the board keeps it, else loaded for this call.
+ * `U_REPLY` by the reply part's `settle`, `U_PICK` by the pick part's `pickTask`; the others by
+ * the control part's `ctl`. Each part is the instance's own where the board keeps it, else
+ * loaded for this call.
  * @throws what `ctl` throws (a malformed token for `U_TOKEN`).
  */
 export function uplinkEntry(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown {
@@ -20,5 +21,6 @@ export function uplinkEntry(this: Run, op: UplinkOp, arg?: unknown, self?: Run):
   if (op === U_SETTLED) return ph !== DUE && ph !== HELD && ph !== SENDING;
   if (op === U_IDLE) return ph !== SENDING && u._k.state === "idle";
   if (op === U_REPLY) return (u._rp || u._code.load("reply")).settle(u, arg as Exchange);
+  if (op === U_PICK) return (u._pp || u._code.load("pick")).pickTask(u);
   return (u._cp || u._code.load("uplink")).ctl.call(u, op, arg, u);
 }

@@ -20,11 +20,12 @@ import {
   U_START,
   U_STATUS,
   U_STOP,
+  U_SEND,
   U_STEP,
   U_TOKEN,
   type UplinkOp,
 } from "./ops.ts";
-import { checkToken, mayRequest, needsProbe, nowUtc, schedule, setState, step } from "./uplink.ts";
+import { checkToken, mayRequest, needsProbe, nowUtc, schedule, sendPicked, setState, step } from "./uplink.ts";
 
 /**
  * Runs entry point `op` of the uplink it is called on (`this`, or `self` from a timer), with
@@ -38,6 +39,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
   const k = u._k;
   const ph = u._phase;
   if (op === U_STEP) step(u, arg as boolean | undefined);
+  else if (op === U_SEND) sendPicked(u);
   else if (op === U_APPENDED) {
     if (ph === IDLE && (!u._link || u._link.isUp())) schedule(u, u._delay);
   } else if (op === U_STATUS) return statusOf(u);

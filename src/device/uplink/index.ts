@@ -3,6 +3,8 @@ import { createUplink as createWithCode, type Uplink, type UplinkOptions } from 
 import { ctl } from "./control.ts";
 import { settle } from "./reply.ts";
 import { finish, send } from "./stream.ts";
+import datePart from "../parts/date.ts";
+import pickPart from "../parts/pick.ts";
 import { uplinkEntry } from "../api/uplink-entry.ts";
 import type { UplinkCode } from "./state.ts";
 
@@ -14,7 +16,16 @@ export { QUOTA_FILE, QUOTA_FILES } from "./quota.ts";
 
 /** Both parts of the uplink's code in one program (the firmware loads them from Storage instead). */
 const ONE_PROGRAM = {
-  load: (name: string) => (name === "stream" ? { send: send, finish: finish } : name === "reply" ? { settle: settle } : { ctl: ctl }),
+  load: (name: string) =>
+    name === "stream"
+      ? { send: send, finish: finish }
+      : name === "reply"
+        ? { settle: settle }
+        : name === "date"
+          ? datePart
+          : name === "pick"
+            ? pickPart
+            : { ctl: ctl },
 } as UplinkCode;
 
 /**

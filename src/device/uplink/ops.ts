@@ -36,4 +36,9 @@ export const U_REPLY = 11;
 /** Runs a flush step (arg: scan afresh), the uplink's own timer ({@link U_REPLY}'s way). */
 export const U_STEP = 12;
 
-export type UplinkOp = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12;
+/** Chooses and measures the next batch (the pick part: select.ts `pickTask`), a step's own timer. */
+export const U_PICK = 13;
+/** Sends the batch the pick chose (uplink.ts `sendPicked`), the pick's own timer. */
+export const U_SEND = 14;
+
+export type UplinkOp = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14;

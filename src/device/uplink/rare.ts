@@ -217,7 +217,6 @@ export function rare(): RarePaths {
       k.probedAt = u._hal.uptime();
       const kp = u._res.keeper;
       if (kp && wantsTime(kp)) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
-      setState(u, u._k.state, true);
       schedule(u, 0);
     },
     retryLater: retryLater,

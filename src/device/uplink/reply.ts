@@ -11,8 +11,6 @@
 import { Q_ADD, quota } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { redactToken } from "./mask.ts";
-import { applyHttpDate } from "../clock/timekeeper.ts";
-import { parseHttpDate } from "../clock/http-date.ts";
 import { IDLE, setPhase } from "./state.ts";
 import type { Exchange, Run } from "./state.ts";
 import { header, nowUtc, schedule, setState } from "./uplink.ts";
@@ -61,7 +59,7 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
   const kp = u._res.keeper;
   if (date && kp) {
     try {
-      if (applyHttpDate(kp, date, parseHttpDate) && u._res.clockChanged) u._res.clockChanged();
+      if (u._code.load("date").apply(kp, date) && u._res.clockChanged) u._res.clockChanged();
     } catch (_e) {
       // a bad Date header is the clock's business
     }
@@ -119,7 +117,6 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
                       : "unknown";
   if (action !== "ok") u._hal.log("uplink: V" + b._pin + " " + b._count + " points: " + (code || "no reply") + " " + msg);
   if (action !== "stop-token") k.hint = undefined;
-  setState(u, u._k.state, true);
   if (action === "ok") {
     // Only what went into this body: the ring may have overwritten readings since pass 1,
     // and the cursor is the one witness of what the server received.
@@ -132,7 +129,6 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
     if (b._count >= k.window && k.window < k.maxPoints)
       k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
     if (u._iso && u._iso._pin === b._pin) rare().isolationOk(u, b);
-    setState(u, u._k.state, true);
     schedule(u, 0);
   } else rare().reply(u, b, x._t!, action, headers, x._hops || 0);
 }

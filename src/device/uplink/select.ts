@@ -7,7 +7,10 @@
 import type { LogRecord } from "../store/contract.ts";
 import { formatPoint } from "./json.ts";
 import { Q_REMAINING, quota } from "./quota.ts";
+import { IDLE, setPhase } from "./state.ts";
 import type { Batch, Run } from "./state.ts";
+import { U_SEND } from "./ops.ts";
+import { nowUtc, schedule } from "./uplink.ts";
 
 /** Drops (too-old, bad-pin, unresolved-time) collected in one selection scan before they are applied. */
 const MAX_DROPS = 16;
@@ -18,6 +21,26 @@ const SCAN_SLICE = 32;
  * the path with the token about 100): keep 4 KB for them.
  */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024 - 4096;
+
+/**
+ * Steps 1 and 2 of a flush step in a task of their own (the entry point's U_PICK): the pick
+ * part, so that a scan of the log holds neither the control part nor the stream part
+ * (docs/memory.md, twelfth round). A slice looked through goes on in the next step; otherwise
+ * the batch (none: nothing to send now) goes back to the control part in `u._pick` (U_SEND).
+ */
+export function pickTask(u: Run): void {
+  u._timer = undefined;
+  u._nextAt = undefined;
+  setPhase(u, IDLE);
+  const now = nowUtc(u);
+  const pick = select(u, now);
+  if (pick === "again") {
+    schedule(u, 0);
+    return;
+  }
+  if (pick) u._pick = measure(u, pick, now);
+  schedule(u, 0, false, false, U_SEND);
+}
 
 /**
  * Step 1: the oldest reading that can be sent now. Skips pins set aside and readings waiting

@@ -8,6 +8,7 @@
 
 import type { HttpRequest, HttpRequestOptions } from "../hal.ts";
 import type { UplinkOp } from "./ops.ts";
+import type { TimeKeeper } from "../clock/timekeeper.ts";
 import type { DropReason, LogCursor, LogPos } from "../store/contract.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import type { QuotaState } from "./quota.ts";
@@ -108,6 +109,20 @@ export interface UplinkCode {
   load(name: "uplink"): ControlCode;
   load(name: "stream"): StreamCode;
   load(name: "reply"): ReplyCode;
+  load(name: "date"): DateCode;
+  load(name: "pick"): PickCode;
+}
+
+/** What the pick part gives the resident entry point. */
+export interface PickCode {
+  /** Chooses and measures the next batch (select.ts). */
+  pickTask(u: Run): void;
+}
+
+/** What the date part gives the reply part. */
+export interface DateCode {
+  /** Applies an HTTP `Date` header to `keeper` (timekeeper.ts `applyHttpDate`); whether it was used. */
+  apply(keeper: TimeKeeper, header: string): boolean;
 }
 
 /** What the reply part gives the resident entry point. */
@@ -142,12 +157,15 @@ export interface Run extends Uplink {
   _sp?: StreamCode;
   /** The reply part, kept where the board keeps the uplink (absent: loaded per reply). */
   _rp?: ReplyCode;
+  /** The pick part, kept where the board keeps the uplink (absent: loaded per step). */
+  _pp?: PickCode;
+  /** The batch the pick part chose and measured, until the control part sends it (U_SEND). */
+  _pick?: Batch;
   _hal: UplinkHal;
   _store: ReadingStore;
   _res: StampResolver;
   _link: Link | undefined;
   _sntp: TimeSync | undefined;
-  _onStatus: ((status: UplinkStatus) => void) | undefined;
   _k: UplinkKeep;
   /** The daily quota (quota.ts). */
   _q: QuotaState;

@@ -8,12 +8,10 @@ import type { Hal, StoragePort } from "../hal.ts";
 import type { Stamp } from "../types.ts";
 import { type TimeKeeper, wantsTime } from "../clock/timekeeper.ts";
 import type { ReadingStore } from "../store/contract.ts";
-import { U_STEP, type UplinkOp } from "./ops.ts";
-import { statusOf } from "./status-of.ts";
+import { U_PICK, U_STEP, type UplinkOp } from "./ops.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import { openQuota, quota, quotaLimits, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT, type QuotaState } from "./quota.ts";
 import { rare } from "./rare.ts";
-import { measure, select } from "./select.ts";
 import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
 import type { Batch, Exchange, Run, UplinkCode } from "./state.ts";
 
@@ -174,8 +172,6 @@ export interface UplinkOptions {
   link?: Link;
   sntp?: TimeSync;
   config: UplinkConfig;
-  /** Called after every state change and reply. */
-  onStatus?: (status: UplinkStatus) => void;
   /** State kept between instances (see {@link UplinkKeep}); absent: this instance's own. */
   keep?: Partial<UplinkKeep>;
   /** Where the uplink's two parts come from (the firmware: its Storage parts). */
@@ -284,12 +280,9 @@ export function nowUtc(u: Run): number | undefined {
   return t !== undefined ? t : u._res.resolve({ bootId: u._store.bootId, uptimeMs: u._hal.uptime() });
 }
 
-/** The label the status shows (why the uplink waits; what it does is decided by the phase), reported when it changes or when `force`. */
-export function setState(u: Run, s: UplinkState, force?: boolean): void {
-  if (force || s !== u._k.state) {
-    u._k.state = s;
-    if (u._onStatus) u._onStatus(statusOf(u));
-  }
+/** The label the status shows: why the uplink waits (what it does is decided by the phase). */
+export function setState(u: Run, s: UplinkState): void {
+  u._k.state = s;
 }
 
 /**
@@ -298,7 +291,7 @@ export function setState(u: Run, s: UplinkState, force?: boolean): void {
  * scheduled. The timer calls the instance's entry point (`U_STEP`, then {@link step}) with its
  * arguments: no closure is made per schedule, and the wait holds no part's code.
  */
-export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): void {
+export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean, op?: UplinkOp): void {
   if (u._timer !== undefined) u._hal.clearTimeout(u._timer);
   u._timer = undefined;
   u._nextAt = undefined;
@@ -306,7 +299,7 @@ export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean): v
   if (ms < 0) return;
   u._nextAt = u._hal.uptime() + ms;
   setPhase(u, held ? HELD : DUE);
-  u._timer = u._hal.setTimeout(u.ctl, ms, U_STEP, fresh, u);
+  u._timer = u._hal.setTimeout(u.ctl, ms, op || U_STEP, fresh, u);
 }
 
 /**
@@ -364,12 +357,25 @@ export function step(u: Run, fresh?: boolean): void {
     rare().pauseForTheDay(u, now, "paused-quota");
     return;
   }
-  const pick = select(u, now);
-  if (pick === "again") {
-    schedule(u, 0);
-    return;
-  }
-  if (!pick) {
+  // Steps 1 and 2 (select, measure) in a task of their own, with the pick part's code only
+  // (select.ts `pickTask`); it hands the batch back through U_SEND (sendPicked below).
+  schedule(u, 0, false, false, U_PICK);
+}
+
+/**
+ * The rest of a flush step, after the pick part chose and measured a batch (`u._pick`, absent:
+ * nothing to send now): the budget, then the request. The timer of `schedule(..., U_SEND)` ran out.
+ */
+export function sendPicked(u: Run): void {
+  u._timer = undefined;
+  u._nextAt = undefined;
+  setPhase(u, IDLE);
+  const k = u._k;
+  const b = u._pick;
+  // Deleted, not set to undefined: a property left costs a JsVar for as long as the uplink lives.
+  delete u._pick;
+  const now = nowUtc(u);
+  if (!b) {
     const iso = u._iso;
     if (iso && iso._suspect >= 0 && !iso._confirm) {
       // Nothing after the suspect to try: its left-hand neighbours' 200 is all the evidence.
@@ -389,7 +395,6 @@ export function step(u: Run, fresh?: boolean): void {
     if (k.waiting > 0) schedule(u, u._recheck, false, true);
     return;
   }
-  const b = measure(u, pick, now);
   if (b._count === 0) {
     schedule(u, 0);
     return;
@@ -494,7 +499,6 @@ export function createUplink(o: UplinkOptions): Uplink {
   u._res = o.resolver;
   u._link = o.link;
   u._sntp = o.sntp;
-  u._onStatus = o.onStatus;
   const home: Target = { scheme: c.scheme, host: c.host, port: port };
   u._home = home;
   const k = (o.keep || {}) as UplinkKeep;

@@ -117,6 +117,8 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "report", entry: join(ROOT, "src", "device", "parts", "report.ts") },
   { name: "uplink", entry: join(ROOT, "src", "device", "parts", "uplink.ts") },
   { name: "make", entry: join(ROOT, "src", "device", "parts", "make.ts") },
+  { name: "date", entry: join(ROOT, "src", "device", "parts", "date.ts") },
+  { name: "pick", entry: join(ROOT, "src", "device", "parts", "pick.ts") },
   { name: "stream", entry: join(ROOT, "src", "device", "parts", "stream.ts") },
   { name: "reply", entry: join(ROOT, "src", "device", "parts", "reply.ts") },
   { name: "sntp", entry: join(ROOT, "src", "device", "parts", "sntp.ts") },
