@@ -214,11 +214,10 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
         return undefined;
       }
       delete S._short;
-      // The control part makes it (spool-uplink.ts): nothing of the making is resident. Where the
-      // board keeps the uplink the part is kept with it; elsewhere it is loaded per use, so that
-      // a streaming body holds only the stream part (docs/memory.md, twelfth round).
-      // No local holds the part: the interval below would keep this call's scope, and with it
-      // the part (Espruino keeps a closure's whole scope).
+      // The make part makes it (spool-uplink.ts): nothing of the making is resident. Where the
+      // board keeps the uplink, the parts of its phases are kept with it; elsewhere each phase
+      // loads its own (docs/memory.md, twelfth round). No local holds a part: the interval below
+      // would keep this call's scope, and with it the part (Espruino keeps a closure's whole scope).
       const u = S._parts.load("make").makeUplink(S, uplinkEntry, hooks) as Run;
       if (S._boardOf().upload.keepUplink) {
         u._cp = S._parts.load("uplink");

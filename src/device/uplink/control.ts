@@ -6,17 +6,15 @@
  */
 
 import { rare } from "./rare.ts";
-import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
+import { DOWN, DUE, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
 import type { Run } from "./state.ts";
-import { statusOf } from "./status-of.ts";
+import { maskToken } from "./mask.ts";
 import {
   U_APPENDED,
   U_CLOCK,
   U_FLUSH,
-  U_IDLE,
   U_LINK,
   U_RESUME,
-  U_SETTLED,
   U_START,
   U_STATUS,
   U_STOP,
@@ -25,11 +23,14 @@ import {
   U_TOKEN,
   type UplinkOp,
 } from "./ops.ts";
-import { checkToken, mayRequest, needsProbe, nowUtc, schedule, sendPicked, setState, step } from "./uplink.ts";
+import { checkToken, mayRequest, needsProbe, nowUtc, PLAIN_HTTP_WARNING, schedule, sendPicked, setState, step } from "./uplink.ts";
+import type { UplinkStatus } from "./uplink.ts";
 
 /**
  * Runs entry point `op` of the uplink it is called on (`this`, or `self` from a timer), with
- * `arg` for U_LINK, U_TOKEN and U_STEP (U_REPLY is the reply part's: reply.ts `settle`).
+ * `arg` for U_LINK, U_TOKEN and U_STEP. The resident entry point (src/device/api/uplink-entry.ts)
+ * answers U_SETTLED and U_IDLE from the fields and hands U_REPLY and U_PICK to their parts: they
+ * never come here.
  * @throws Error for U_TOKEN with a malformed token.
  */
 export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown {
@@ -42,10 +43,39 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
   else if (op === U_SEND) sendPicked(u);
   else if (op === U_APPENDED) {
     if (ph === IDLE && (!u._link || u._link.isUp())) schedule(u, u._delay);
-  } else if (op === U_STATUS) return statusOf(u);
-  else if (op === U_SETTLED) return ph !== DUE && ph !== HELD && ph !== SENDING;
-  else if (op === U_IDLE) return ph !== SENDING && k.state === "idle";
-  else if (op === U_START) {
+  } else if (op === U_STATUS) {
+    const s: UplinkStatus = {
+      state: k.state,
+      token: maskToken(k.token),
+      scheme: k.target.scheme,
+      host: k.target.host,
+      port: k.target.port,
+      lastReply: k.lastReply,
+      backoffMs: k.backoffMs,
+      nextAttemptAt: u._nextAt,
+      quotaUsed: u._q[1],
+      quotaDaily: u._daily,
+      requests: k.requests,
+      pointsDelivered: k.delivered,
+      bytesSent: k.bytesSent,
+      maxPointsPerRequest: k.maxPoints,
+      batchLimit: k.window,
+      requestsToday: u._q[3],
+      requestsPerDay: u._perDay,
+      badPins: k.badPins.slice(),
+      waitingForTime: k.waiting,
+      dropped: {
+        tooOld: k.dropped.tooOld,
+        rejected: k.dropped.rejected,
+        badPin: k.dropped.badPin,
+        unresolvedTime: k.dropped.unresolvedTime,
+      },
+      maxPieceBytes: k.maxPieceBytes,
+    };
+    if (k.hint) s.hint = k.hint;
+    if (k.target.scheme === "http") s.warning = PLAIN_HTTP_WARNING;
+    return s;
+  } else if (op === U_START) {
     if (ph !== OFF) return;
     setPhase(u, k.stoppedToken ? TOKEN : DOWN);
     const link = u._link;

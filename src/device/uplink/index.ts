@@ -1,8 +1,8 @@
 /** The uplink: flushing the store's backlog to Blynk. */
 import { createUplink as createWithCode, type Uplink, type UplinkOptions } from "./uplink.ts";
-import { ctl } from "./control.ts";
-import { settle } from "./reply.ts";
-import { finish, send } from "./stream.ts";
+import uplinkPart from "../parts/uplink.ts";
+import streamPart from "../parts/stream.ts";
+import replyPart from "../parts/reply.ts";
 import datePart from "../parts/date.ts";
 import pickPart from "../parts/pick.ts";
 import { uplinkEntry } from "../api/uplink-entry.ts";
@@ -14,23 +14,13 @@ export { maskToken, redactToken } from "./mask.ts";
 export { formatPoint, formatValue, formatNumber } from "./json.ts";
 export { QUOTA_FILE, QUOTA_FILES } from "./quota.ts";
 
-/** Both parts of the uplink's code in one program (the firmware loads them from Storage instead). */
-const ONE_PROGRAM = {
-  load: (name: string) =>
-    name === "stream"
-      ? { send: send, finish: finish }
-      : name === "reply"
-        ? { settle: settle }
-        : name === "date"
-          ? datePart
-          : name === "pick"
-            ? pickPart
-            : { ctl: ctl },
-} as UplinkCode;
+/** The uplink's parts, as the firmware's Storage files hold them, in this program. */
+const PARTS: { [name: string]: unknown } = { uplink: uplinkPart, stream: streamPart, reply: replyPart, date: datePart, pick: pickPart };
+const ONE_PROGRAM = { load: (name: string) => PARTS[name] } as UplinkCode;
 
 /**
- * Creates an uplink whose code is all in this program (tests and tools; the firmware's comes in
- * two Storage parts, src/device/api/spool-uplink.ts). Nothing happens until `ctl(U_START)`.
+ * Creates an uplink whose code is all in this program (tests and tools; the firmware loads the
+ * same parts from Storage, src/device/api/spool-uplink.ts). Nothing happens until `ctl(U_START)`.
  * @throws Error naming the config field when the config is invalid.
  */
 export function createUplink(o: Omit<UplinkOptions, "code" | "entry"> & Partial<Pick<UplinkOptions, "code" | "entry">>): Uplink {
