@@ -12,6 +12,8 @@ import { REGION_FILE } from "../src/device/uplink/uplink.ts";
 import type { PartTypes, Parts } from "../src/device/parts.ts";
 import { bootHal, newDevice, type Device } from "./api-hal.ts";
 import { directParts } from "./helpers/parts.ts";
+import { hooks } from "../src/device/api/uplink-hooks.ts";
+import type { SpoolState } from "../src/device/api/spool-state.ts";
 
 const TOKEN = "Tok3nAbcdefghijklmnopqrstuvwxyz9";
 const T0 = Date.UTC(2026, 4, 1);
@@ -129,12 +131,36 @@ test("status between flushes: the uplink's fields from what it kept, without loa
   t.is(again.quotaUsed, 2 * READINGS, "both flushes counted");
   t.is(again.delivered, 2 * READINGS);
 
-  // The same fields from a living uplink made from the same kept state.
+  // The same fields from a living uplink made from the same kept state, read from its fields:
+  // the question loads no phase's code beside a flush.
   S._liveUplink(false);
   t.not(S._uplink, undefined);
+  t.is((S as unknown as { _store: { held?: unknown } })._store.held, undefined, "no read part held before the first pick");
+  loads.length = 0;
   const live = spool.status().uplink;
+  t.false(loads.includes("uplink"), `loaded for a living uplink's status: ${loads.join(", ")}`);
   t.deepEqual({ ...again, nextAttemptInS: null }, { ...live, nextAttemptInS: null });
   spool.stop();
+});
+
+test("the uplink's resolver places this boot's stamps without the clock part while this boot has no time, and loads it for a past boot's", (t) => {
+  const dev = newDevice(droppingBoard());
+  // No epoch: the clock is not set at boot, and nothing answers SNTP here.
+  const hal = bootHal(dev);
+  const loads: string[] = [];
+  const spool = createSpool({ hal, board: dev.board, version: "test", parts: countingParts(loads) });
+  const S = (spool.record as unknown as { _s: SpoolState })._s;
+  const res = hooks(S);
+  const bootId = S._keeper.bootId;
+  loads.length = 0;
+  t.is(res.resolve({ bootId: bootId, uptimeMs: 5000 }), undefined, "this boot waits for its time");
+  t.false(res.discards!({ bootId: bootId, uptimeMs: 5000 }), "and is never dropped for it");
+  t.is(res.resolve({ epochMs: T0 }), T0);
+  t.deepEqual(loads, [], "the clock part is not loaded for them");
+  // A past boot that never got a time: only the clock part knows (policy, estimates).
+  t.is(res.resolve({ bootId: bootId - 1, uptimeMs: 5000 }), undefined);
+  t.deepEqual(loads, ["clock"]);
+  t.not(res._clk, undefined, "held by the resolver until a pick lets it go");
 });
 
 test("status before any uplink has run this boot: what a new uplink would report, quota read from flash", (t) => {

@@ -2,6 +2,7 @@
 // The uplink's entry points by name over its one `ctl` (src/device/uplink/control.ts), for the
 // test entries and the harness's REPL lines: test code only, the firmware calls `ctl` itself.
 import * as O from "../../src/device/uplink/ops.ts";
+import { uplinkStatus } from "../../src/device/uplink/status.ts";
 
 export function named(u) {
   return {
@@ -14,7 +15,7 @@ export function named(u) {
     notifyClockChanged: () => u.ctl(O.U_CLOCK),
     flushNow: () => u.ctl(O.U_FLUSH),
     setToken: (token) => u.ctl(O.U_TOKEN, token),
-    status: () => u.ctl(O.U_STATUS),
+    status: () => uplinkStatus(u),
     isIdle: () => u.ctl(O.U_IDLE),
     isSettled: () => u.ctl(O.U_SETTLED),
   };

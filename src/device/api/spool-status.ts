@@ -4,7 +4,7 @@
  * (spool-state.ts).
  */
 import { maskToken } from "../uplink/mask.ts";
-import { U_STATUS } from "../uplink/ops.ts";
+import { uplinkStatus } from "../uplink/status.ts";
 import { INITIAL_WINDOW, PLAIN_HTTP_WARNING, regionTarget, type UplinkStatus } from "../uplink/uplink.ts";
 import { openQuota } from "../uplink/quota.ts";
 import { errorText } from "./error-text.ts";
@@ -89,7 +89,7 @@ export function status(S: SpoolState): SpoolStatus {
   // Without a living uplink, what the last one kept answers: making one for the question would
   // load the uplink part, more than a 1,600-JsVar board has beside the resident set.
   const u = S._uplink
-    ? (S._uplink.ctl(U_STATUS) as KeptStatus)
+    ? (uplinkStatus(S._uplink) as KeptStatus)
     : S._flushIn >= 0
       ? keptStatus(S, {
           blynk: blynk,

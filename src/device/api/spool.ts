@@ -226,7 +226,10 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
         u._pp = S._parts.load("pick");
       }
       S._uplink = u;
-      S._store.held = S._parts.load("read");
+      // Where the board keeps its uplink the read part is held from here; elsewhere from the
+      // first pick (select.ts pickTask): not while the first SNTP round or the time probe runs
+      // beside the control part (docs/memory.md, thirteenth round).
+      if (S._boardOf().upload.keepUplink) S._store.held = S._parts.load("read");
       if (S._running && fresh) u.ctl(U_START);
       else if (S._running) u.ctl(U_RESUME);
     }

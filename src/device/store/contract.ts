@@ -67,6 +67,10 @@ export interface LogCursor {
 export interface ReadingStore {
   /** This boot's id: one more than the last boot's, persisted at mount. */
   readonly bootId: number;
+  /** Where the store's code comes from (Storage parts on the device); absent in a store without parts. */
+  readonly code?: { load(name: "read"): unknown };
+  /** The read part its reads use while it is set (held by the uplink: store.ts `reader`). */
+  held?: unknown;
   /**
    * Appends a reading; returns only once it is durable in flash.
    * @throws Error named STORE_FULL ("StoreFullError") when full under policy "refuse" (the reading is counted as refused).

@@ -8,23 +8,8 @@
 import { rare } from "./rare.ts";
 import { DOWN, DUE, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
 import type { Run } from "./state.ts";
-import { maskToken } from "./mask.ts";
-import {
-  U_APPENDED,
-  U_CLOCK,
-  U_FLUSH,
-  U_LINK,
-  U_RESUME,
-  U_START,
-  U_STATUS,
-  U_STOP,
-  U_SEND,
-  U_STEP,
-  U_TOKEN,
-  type UplinkOp,
-} from "./ops.ts";
-import { checkToken, mayRequest, needsProbe, nowUtc, PLAIN_HTTP_WARNING, schedule, sendPicked, setState, step } from "./uplink.ts";
-import type { UplinkStatus } from "./uplink.ts";
+import { U_APPENDED, U_CLOCK, U_FLUSH, U_LINK, U_RESUME, U_START, U_STOP, U_SEND, U_STEP, U_TOKEN, type UplinkOp } from "./ops.ts";
+import { checkToken, mayRequest, needsProbe, nowUtc, schedule, sendPicked, setState, step } from "./uplink.ts";
 
 /**
  * Runs entry point `op` of the uplink it is called on (`this`, or `self` from a timer), with
@@ -43,38 +28,6 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
   else if (op === U_SEND) sendPicked(u);
   else if (op === U_APPENDED) {
     if (ph === IDLE && (!u._link || u._link.isUp())) schedule(u, u._delay);
-  } else if (op === U_STATUS) {
-    const s: UplinkStatus = {
-      state: k.state,
-      token: maskToken(k.token),
-      scheme: k.target.scheme,
-      host: k.target.host,
-      port: k.target.port,
-      lastReply: k.lastReply,
-      backoffMs: k.backoffMs,
-      nextAttemptAt: u._nextAt,
-      quotaUsed: u._q[1],
-      quotaDaily: u._daily,
-      requests: k.requests,
-      pointsDelivered: k.delivered,
-      bytesSent: k.bytesSent,
-      maxPointsPerRequest: k.maxPoints,
-      batchLimit: k.window,
-      requestsToday: u._q[3],
-      requestsPerDay: u._perDay,
-      badPins: k.badPins.slice(),
-      waitingForTime: k.waiting,
-      dropped: {
-        tooOld: k.dropped.tooOld,
-        rejected: k.dropped.rejected,
-        badPin: k.dropped.badPin,
-        unresolvedTime: k.dropped.unresolvedTime,
-      },
-      maxPieceBytes: k.maxPieceBytes,
-    };
-    if (k.hint) s.hint = k.hint;
-    if (k.target.scheme === "http") s.warning = PLAIN_HTTP_WARNING;
-    return s;
   } else if (op === U_START) {
     if (ph !== OFF) return;
     setPhase(u, k.stoppedToken ? TOKEN : DOWN);

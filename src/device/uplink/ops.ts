@@ -20,8 +20,7 @@ export const U_CLOCK = 5;
 export const U_FLUSH = 6;
 /** Replaces the token (arg; e.g. after `Invalid token.`) and resumes. Throws on a malformed token. */
 export const U_TOKEN = 7;
-/** Returns the {@link UplinkStatus}. */
-export const U_STATUS = 8;
+// 8 was the status: uplink/status.ts `uplinkStatus` reads it from the fields.
 /** Returns true when nothing is in flight and the last pass found nothing to send. */
 export const U_IDLE = 9;
 /** Returns true when nothing is in flight and nothing is scheduled: the owner may drop it (its state is in `keep`). */

@@ -29,6 +29,10 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024 - 4096;
  * the batch (none: nothing to send now) goes back to the control part in `u._pick` (U_SEND).
  */
 export function pickTask(u: Run): void {
+  // Held from the first pick until the uplink is dropped (spool.ts _liveUplink): a cursor kept
+  // open by the stream and the reply's marking then share one copy.
+  const st = u._store;
+  if (st.code && !st.held) st.held = st.code.load("read");
   u._timer = undefined;
   u._nextAt = undefined;
   setPhase(u, IDLE);
@@ -39,6 +43,10 @@ export function pickTask(u: Run): void {
     return;
   }
   if (pick) u._pick = measure(u, pick, now);
+  // The clock part the resolver may have loaded for this pick, let go where the board keeps no
+  // phase's code: held on, it sat beside the request, or beside the first SNTP round and the
+  // time probe while the readings waited for a time (docs/memory.md, thirteenth round).
+  if (!u._pp) delete u._res._clk;
   schedule(u, 0, false, false, U_SEND);
 }
 

@@ -50,6 +50,12 @@ export interface StampResolver {
   keeper?: TimeKeeper;
   /** Called after a `Date` header changed {@link keeper}'s time. */
   clockChanged?(): void;
+  /**
+   * Code the resolver loaded for the stamps it could not place alone (the firmware's clock
+   * part, uplink-hooks.ts): a pick on a board that loads each phase's code lets it go
+   * (select.ts `pickTask`), so that it is not held through the request and the waits between.
+   */
+  _clk?: unknown;
 }
 
 /** The network as the uplink sees it (src/device/net implements it). */
@@ -229,14 +235,14 @@ export interface UplinkStatus {
 /**
  * An uplink instance: one entry point, {@link Uplink.ctl} (src/device/uplink/control.ts), asked
  * by number (src/device/uplink/ops.ts) to start, stop, flush, take news of the link, the clock,
- * a reading or a token, or to answer its status. One function, not a method per entry point: each
+ * a reading or a token (its status: status.ts `uplinkStatus`). One function, not a method per entry point: each
  * function of the uplink part costs about 5 JsVars for as long as an uplink exists.
  */
 export interface Uplink {
   /**
    * `U_START`, `U_RESUME`, `U_LINK` (arg: up), `U_STOP`, `U_APPENDED`, `U_CLOCK`, `U_FLUSH`,
-   * `U_TOKEN` (arg: the token; throws on a malformed one), `U_STATUS` (returns the
-   * {@link UplinkStatus}), `U_IDLE`, `U_SETTLED` (return booleans); `U_REPLY` and `U_STEP` are
+   * `U_TOKEN` (arg: the token; throws on a malformed one), `U_IDLE`, `U_SETTLED` (return
+   * booleans); `U_REPLY` and `U_STEP` are
    * the uplink's own timers (the instance as `self`): see ops.ts.
    */
   ctl(op: UplinkOp, arg?: unknown, self?: unknown): unknown;
