@@ -235,15 +235,16 @@ export interface UplinkStatus {
 /**
  * An uplink instance: one entry point, {@link Uplink.ctl} (src/device/uplink/control.ts), asked
  * by number (src/device/uplink/ops.ts) to start, stop, flush, take news of the link, the clock,
- * a reading or a token (its status: status.ts `uplinkStatus`). One function, not a method per entry point: each
- * function of the uplink part costs about 5 JsVars for as long as an uplink exists.
+ * a reading or a token (its status: status.ts `uplinkStatus`). One function, not a method per
+ * entry point: each function of the uplink part costs about 5 JsVars for as long as an uplink
+ * exists.
  */
 export interface Uplink {
   /**
    * `U_START`, `U_RESUME`, `U_LINK` (arg: up), `U_STOP`, `U_APPENDED`, `U_CLOCK`, `U_FLUSH`,
    * `U_TOKEN` (arg: the token; throws on a malformed one), `U_IDLE`, `U_SETTLED` (return
-   * booleans); `U_REPLY` and `U_STEP` are
-   * the uplink's own timers (the instance as `self`): see ops.ts.
+   * booleans); `U_REPLY` and `U_STEP` are the uplink's own timers (the instance as `self`): see
+   * ops.ts.
    */
   ctl(op: UplinkOp, arg?: unknown, self?: unknown): unknown;
   /**
