@@ -42,7 +42,7 @@ test("the profiles carry the facts from Espruino's source", (t) => {
   t.is(esp32.storage.address, 0x320000);
   t.is(esp8266.storage.address, 0x0cb000);
   t.is(esp8266.storage.size, 48 * 4096);
-  t.is(esp8266.flash.length, 256 * 1024);
+  t.is(esp8266.flash.length, 64 * 1024);
   t.true(esp8266.flash.address >= 0x200000, "not in the firmware, Storage or OTA area");
   t.is(linux.flash.pageSize, 1024);
   t.is(linux.storage.size, 256 * 1024);
