@@ -22,7 +22,7 @@
  * It sees what the syntax shows: other values made by calls at load time count as one JsVar.
  */
 import * as acorn from "acorn";
-import { stringVars } from "./memory.ts";
+import { nameVars, stringVars } from "./memory.ts";
 
 const FUNCTION = 5;
 const ACCESSOR = 7;
@@ -37,12 +37,9 @@ const NEW_OBJECT = 8;
  * 27-byte build where the estimate without a copy is 15, that is about 0.75 of its text.
  */
 const PRETOKENISED = 0.75;
-/** Characters a name block holds (measured: 8 on both the 27-byte and the 16-byte build). */
-const NAME_CHARS = 8;
-
-/** JsVars beyond the first that a name of `len` characters takes. */
+/** JsVars beyond the first that a name of `len` characters takes (measured: 8 characters in the first on both the 27-byte and the 16-byte build; memory.ts `nameVars`). */
 function nameExtra(len: number, bytesEach: number): number {
-  return len <= NAME_CHARS ? 0 : Math.ceil((len - NAME_CHARS) / Math.max(12, bytesEach - 4));
+  return nameVars(len, bytesEach) - 1;
 }
 
 function keyName(key: Node | undefined): string {

@@ -113,6 +113,15 @@ export const CLOSURE_COUNT_MAX_VARS = 4096;
  * Espruino 2v29 measured 42 (Linux build) and 44 (1,600-JsVar build).
  */
 const BASE_VARS = 44;
+
+/**
+ * A built-in module once required: the interpreter's own object, cached under `\xFF.modules`
+ * (measured on the 1,600-JsVar 2v29 build: an object holding `require("Storage")` took 8 JsVars,
+ * its own 2 aside 6; three more modules 12, about 3 each with their names). Its methods are not
+ * properties there, so the simulated module's own objects and functions do not count.
+ */
+const MODULE_VARS: Record<string, number> = { Storage: 6 };
+const MODULE_VARS_OTHER = 3;
 const BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
 
 /**
@@ -830,7 +839,9 @@ export class SimEspruino {
     for (const k of Object.getOwnPropertyNames(this.G)) if (!builtin.has(k)) roots.push(this.G[k]);
     if (this.timers) roots.push(...this.timers.roots());
     roots.push(...this.listeners.roots());
-    const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray, ...this.moduleFunctions]);
+    const seen = new Set<unknown>([this.G, this.protoObject, this.protoArray, ...this.moduleFunctions, ...this.modules.values()]);
+    let modules = 0;
+    for (const name of this.modules.keys()) modules += MODULE_VARS[name] ?? MODULE_VARS_OTHER;
     const fnProto = this.protoFunction;
     // Device code's closures only: the simulation's own builtins are host functions.
     const scopes = closures ? (fn: Function) => (Object.getPrototypeOf(fn) === fnProto ? closureScopes(fn) : NO_SCOPES) : undefined;
@@ -838,6 +849,7 @@ export class SimEspruino {
     if (held) roots.push(...held.values);
     return (
       BASE_VARS +
+      modules +
       this.codeVars +
       this.runtimeVars.reduce((n, count) => n + count(), 0) +
       countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam, scopes, stackScopes: held?.scopes }, seen)

@@ -1,10 +1,10 @@
 /**
  * A rough estimate of how many JsVars a value takes in Espruino (`E.getSizeOf`,
  * `process.memory().usage`). Rules, per jsvar.h: every object/array/function is one var plus one
- * per property (the name var; an integer or other small value fits in it), a string takes one
- * var for its first few chars and one more per (bytesEach - 2) chars, a typed array takes two
- * vars plus its backing string, a function's code counts only when `codeInRam` (code uploaded
- * from the console; a bundle loaded from Storage keeps its code in flash).
+ * per property (the name var; an integer or other small value fits in it), names and strings
+ * take blocks as {@link stringBlocks} says for the board's JsVar size, a typed array takes two
+ * vars plus its bytes ({@link bufferVars}), a function's code counts only when `codeInRam` (code
+ * uploaded from the console; a bundle loaded from Storage keeps its code in flash).
  *
  * Variables captured in closures are counted only with {@link VarCountOptions.scopes} (the
  * program itself cannot see them; the simulation reads them through V8's inspector).
@@ -33,27 +33,59 @@ export interface VarCountOptions {
  * 2v29 Linux build, docs/memory.md), plus one per parameter.
  */
 const FUNCTION_VARS = 4;
-/** Characters a name block holds (measured on the 2v29 Linux build, code-vars.ts). */
-const NAME_CHARS = 8;
 /** A scope: the object that holds its variables. */
 const SCOPE_VARS = 1;
 
+/** What one JsVar holds of a name, of a string's first block and of each further block, in characters. */
+export interface StringBlocks {
+  name: number;
+  first: number;
+  ext: number;
+}
+
 /**
- * Characters in a string's first block and in each further block, by JsVar size, where measured
- * (jsutils.h JSVAR_DATA_STRING_LEN and JSVAR_DATA_STRING_MAX_LEN; `E.getSizeOf` of strings of 300
- * and 1,000 characters on 2v29): the 64-bit Linux build (27 bytes: 32-bit references) and its
- * 1,600-JsVar variant (16 bytes).
+ * Per JsVar size, from src/jsutils.h (2v29): a name holds JSVAR_DATA_STRING_NAME_LEN characters
+ * (8 on a 64-bit build, 4 on a 32-bit chip), a string JSVAR_DATA_STRING_LEN in its first block
+ * and JSVAR_DATA_STRING_MAX_LEN in each further one (the name length plus what the references
+ * leave). Measured with `E.getSizeOf` of names and strings on the 2v29 Linux build (27 bytes:
+ * 32-bit references) and its 1,600-JsVar variant (16 bytes: 11-bit references); derived for the
+ * chips: ESP32 (14 bytes, 14-bit references) and ESP8266 (12 bytes, 11-bit references), which no
+ * build on this machine has (a 32-bit Linux build would need 32-bit system libraries).
  */
-const STRING_BLOCKS: Record<number, { first: number; ext: number }> = {
-  27: { first: 20, ext: 21 },
-  16: { first: 12, ext: 12 },
+const STRING_BLOCKS: Record<number, StringBlocks> = {
+  27: { name: 8, first: 20, ext: 21 },
+  16: { name: 8, first: 12, ext: 12 },
+  14: { name: 4, first: 9, ext: 10 },
+  12: { name: 4, first: 8, ext: 8 },
 };
+
+/** The block sizes of a board's JsVars (the nearest smaller size measured or derived). */
+export function stringBlocks(bytesEach: number): StringBlocks {
+  let best = 12;
+  for (const k of Object.keys(STRING_BLOCKS)) if (+k <= bytesEach && +k > best) best = +k;
+  return STRING_BLOCKS[best];
+}
 
 /** JsVars for a string of `len` chars. */
 export function stringVars(len: number, bytesEach: number): number {
-  const first = STRING_BLOCKS[bytesEach]?.first ?? Math.max(4, bytesEach - 8);
-  const ext = STRING_BLOCKS[bytesEach]?.ext ?? Math.max(8, bytesEach - 2);
-  return len <= first ? 1 : 1 + Math.ceil((len - first) / ext);
+  const b = stringBlocks(bytesEach);
+  return len <= b.first ? 1 : 1 + Math.ceil((len - b.first) / b.ext);
+}
+
+/** JsVars for a name (a property's, a variable's) of `len` chars, its value aside. */
+export function nameVars(len: number, bytesEach: number): number {
+  const b = stringBlocks(bytesEach);
+  return len <= b.name ? 1 : 1 + Math.ceil((len - b.name) / b.ext);
+}
+
+/**
+ * JsVars of an ArrayBuffer's bytes: past JSV_FLAT_STRING_BREAK_EVEN (the first and a further
+ * block) one flat string, a header and then whole JsVars of bytes (jswrap_arraybuffer.c), else a
+ * string of blocks.
+ */
+export function bufferVars(len: number, bytesEach: number): number {
+  const b = stringBlocks(bytesEach);
+  return len > b.first + b.ext ? 1 + Math.ceil(len / bytesEach) : stringVars(len, bytesEach);
 }
 
 /**
@@ -63,7 +95,7 @@ export function stringVars(len: number, bytesEach: number): number {
  * the functions. V8 keeps methods non-enumerable, so the walk of own keys does not see them.
  * Each method is made in the class's scopes (`chain` of them: see {@link chainVars}).
  */
-function prototypeVars(fn: Function, chain: number): number {
+function prototypeVars(fn: Function, chain: number, bytesEach: number): number {
   const proto = Object.getOwnPropertyDescriptor(fn, "prototype")?.value as object | undefined;
   if (!proto || typeof proto !== "object") return 0;
   const names = Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor");
@@ -71,7 +103,7 @@ function prototypeVars(fn: Function, chain: number): number {
   let n = 3;
   for (const name of names) {
     const d = Object.getOwnPropertyDescriptor(proto, name)!;
-    n += name.length > NAME_CHARS ? 1 + Math.ceil((name.length - NAME_CHARS) / 12) : 1;
+    n += nameVars(name.length, bytesEach);
     for (const f of [d.value, d.get, d.set]) if (typeof f === "function") n += FUNCTION_VARS + f.length + chainVars(chain);
     if (d.get || d.set) n += 2;
   }
@@ -99,7 +131,7 @@ export function countVars(roots: unknown[], options: VarCountOptions, seen = new
     seenScopes.add(sc.key);
     total += SCOPE_VARS;
     for (let i = 0; i < sc.names.length; i++) {
-      total += sc.names[i].length > 4 ? stringVars(sc.names[i].length, B) : 1;
+      total += nameVars(sc.names[i].length, B);
       const val = sc.values[i];
       if (typeof val === "number" && Number.isInteger(val) && Math.abs(val) < 2 ** 31) continue;
       if (typeof val === "boolean") continue;
@@ -123,7 +155,7 @@ export function countVars(roots: unknown[], options: VarCountOptions, seen = new
     if (seen.has(v)) continue;
     seen.add(v);
     if (ArrayBuffer.isView(v)) {
-      total += 2 + stringVars((v as ArrayBufferView).byteLength, B);
+      total += 2 + bufferVars((v as ArrayBufferView).byteLength, B);
       continue;
     }
     if (t === "function") {
@@ -132,7 +164,7 @@ export function countVars(roots: unknown[], options: VarCountOptions, seen = new
       if (options.scopes) {
         const { scopes, outer, evaluated } = options.scopes(v as Function);
         const chain = outer + scopes.filter((sc) => sc.function).length;
-        if (evaluated) total += prototypeVars(v as Function, chain);
+        if (evaluated) total += prototypeVars(v as Function, chain, B);
         if (scopes.length || outer) total += FUNCTION_VARS - 2 + (v as Function).length + chainVars(chain);
         for (const sc of scopes) scope(sc);
       }
@@ -151,7 +183,7 @@ export function countVars(roots: unknown[], options: VarCountOptions, seen = new
         continue;
       }
       // The name var; a small int or bool value lives inside it.
-      total += k.length > 4 ? stringVars(k.length, B) : 1;
+      total += nameVars(k.length, B);
       if (typeof val === "number" && Number.isInteger(val) && Math.abs(val) < 2 ** 31) continue;
       if (typeof val === "boolean") continue;
       stack.push(val);
