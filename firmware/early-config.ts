@@ -13,7 +13,7 @@ import type { Hal } from "../src/device/hal.ts";
 import type { DeviceBoard } from "../src/device/board.ts";
 import type { Store } from "../src/device/store/store.ts";
 import type { Anchor } from "../src/device/types.ts";
-import type { Surveyed } from "../src/device/clock/past-boots.ts";
+import type { Surveyed } from "../src/device/clock/survey.ts";
 
 /**
  * The profile compiled in (boards/<id>.json), made afresh by each call from the text in the

@@ -7,7 +7,7 @@
  */
 import { boardProfile, EARLY } from "./early-config.ts";
 import { openStore } from "../src/device/api/store-open.ts";
-import type { Surveyed } from "../src/device/clock/past-boots.ts";
+import type { Surveyed } from "../src/device/clock/survey.ts";
 
 // In a function run once, so that nothing of it stays global but what EARLY holds.
 (() => {
@@ -26,7 +26,7 @@ import type { Surveyed } from "../src/device/clock/past-boots.ts";
       // Likewise the survey of the stored readings that start() makes (the clock part and the
       // read part loaded together).
       const surveyed = {} as Surveyed;
-      EARLY.parts.load("clock").surveyStore(surveyed, EARLY.store);
+      EARLY.parts.load("survey").surveyStore(surveyed, EARLY.store);
       EARLY.surveyed = surveyed;
     }
   } catch (_e) {

@@ -28,6 +28,7 @@ import type { StorePart } from "./parts/store.ts";
 import type { MountPart } from "./parts/mount.ts";
 import type { ReadPart } from "./parts/read.ts";
 import type { AnchorPart } from "./parts/anchor.ts";
+import type { SurveyPart } from "./parts/survey.ts";
 
 /** What each part's default export is. */
 export interface PartTypes {
@@ -57,8 +58,10 @@ export interface PartTypes {
   reply: ReplyPart;
   /** The SNTP client: spool makes one for each sync round. */
   sntp: SntpPart;
-  /** What the clock knows of past boots: for a flush, a status question, the survey at start. */
+  /** What the clock knows of past boots: for a flush and a status question. */
   clock: ClockPart;
+  /** The survey of the stored readings for the clock: at the boot, start() and a status question. */
+  survey: SurveyPart;
   /** The store's rotation (once per sector filled), anchors, erase and drop counters. */
   store: StorePart;
   /** The store's mount and reconfiguration. */

@@ -2,7 +2,8 @@
 import { createClock, type Clock, type UnanchoredPolicy } from "../../src/device/clock/index.ts";
 import type { Anchor, Stamp } from "../../src/device/types.ts";
 import { Device, MemoryAnchorLog, World } from "./clock-env.ts";
-import { resolve, survey } from "../../src/device/clock/past-boots.ts";
+import { resolve } from "../../src/device/clock/past-boots.ts";
+import { survey } from "../../src/device/clock/survey.ts";
 import { directParts } from "./parts.ts";
 
 export const START = Date.UTC(2025, 5, 1, 12, 0, 0);

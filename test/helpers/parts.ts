@@ -21,6 +21,7 @@ import storePart from "../../src/device/parts/store.ts";
 import mountPart from "../../src/device/parts/mount.ts";
 import readPart from "../../src/device/parts/read.ts";
 import anchorPart from "../../src/device/parts/anchor.ts";
+import surveyPart from "../../src/device/parts/survey.ts";
 
 const PARTS: PartTypes = {
   setup: setupPart,
@@ -37,6 +38,7 @@ const PARTS: PartTypes = {
   reply: replyPart,
   sntp: sntpPart,
   clock: clockPart,
+  survey: surveyPart,
   store: storePart,
   mount: mountPart,
   read: readPart,

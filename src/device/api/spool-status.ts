@@ -23,7 +23,7 @@ const OLDEST_SCAN_JSVARS = 300;
 
 /** Surveys the store's readings for the clock afresh (as start() does first). */
 function survey(S: SpoolState): void {
-  S._parts.load("clock").surveyStore(S._keeper, S._store);
+  S._parts.load("survey").surveyStore(S._keeper, S._store);
   delete S._unsurveyed;
 }
 

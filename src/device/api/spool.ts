@@ -6,7 +6,7 @@ import type { Hal } from "../hal.ts";
 import type { DeviceBoard } from "../board.ts";
 import type { Anchor, ReadingValue, Stamp } from "../types.ts";
 import { Clock } from "../clock/clock.ts";
-import type { Surveyed } from "../clock/past-boots.ts";
+import type { Surveyed } from "../clock/survey.ts";
 import { Net } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
 import type { Run } from "../uplink/state.ts";
@@ -155,7 +155,7 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
     const TIDY_EVERY_MS = 3600000;
     S._tidyTimer = S._hal.setInterval(tidy, TIDY_EVERY_MS, S);
     if (S._unsurveyed) {
-      S._parts.load("clock").surveyStore(S._keeper, S._store);
+      S._parts.load("survey").surveyStore(S._keeper, S._store);
       delete S._unsurveyed;
     }
     S._network.start();

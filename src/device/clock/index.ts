@@ -13,7 +13,8 @@ export {
   noteError,
   wantsTime,
 } from "./timekeeper.ts";
-export { survey, classify, resolve, discards, unresolvedBoots, clockStatus } from "./past-boots.ts";
+export { classify, resolve, discards, unresolvedBoots, clockStatus } from "./past-boots.ts";
+export { survey } from "./survey.ts";
 export type {
   AnchorLog,
   ClockSample,

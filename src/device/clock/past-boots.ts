@@ -1,13 +1,12 @@
 /**
- * The clock's knowledge of past boots: the survey of the stored readings, how a stamp resolves
- * (anchored, estimated between the boots around it, or why not), the boots that cannot be
- * placed, and the clock's status. Loaded as the clock part (src/device/parts/clock.ts) for a
- * flush, a status question or the survey at start, and dropped after: at rest only the
- * TimeKeeper's stamping and anchoring exist (docs/memory.md). Each function works on the
+ * The clock's knowledge of past boots, from their anchors and the survey of the stored readings
+ * (survey.ts): how a stamp resolves (anchored, estimated between the boots around it, or why
+ * not), the boots that cannot be placed, and the clock's status. Loaded as the clock part
+ * (src/device/parts/clock.ts) for a flush or a status question, and dropped after: at rest only
+ * the TimeKeeper's stamping and anchoring exist (docs/memory.md). Each function works on the
  * keeper's state (its `_` fields).
  */
 import type { Anchor, Stamp } from "../types.ts";
-import type { Store } from "../store/store.ts";
 import { bootAfter, bootBefore, rateOf, type BootAnchors } from "./anchor-book.ts";
 import { COARSE_ERR_MS, coarseAllowed, isSynced, sourceOf } from "./timekeeper.ts";
 import type { ResolveCache, TimeKeeper } from "./timekeeper.ts";
@@ -18,67 +17,10 @@ const UNKNOWN_DRIFT_MARGIN_PPM = 200;
 const KNOWN_DRIFT_MARGIN_PPM = 20;
 /** Bounds overlapping by more than this mean a wrong anchor, not measurement noise. */
 const INCONSISTENT_MS = 2000;
-/** The survey tracks at most this many unanchored boots; the rest resolve with looser bounds. */
-const MAX_SURVEY_BOOTS = 32;
 
 /** Whether `stamp` is one the policy discards: a past boot that never got an anchor, under "drop". */
 export function discards(k: TimeKeeper, stamp: Stamp): boolean {
   return classify(k, stamp).kind === "drop";
-}
-
-/**
- * Learns the extent of the stored readings: `forEach` must call `visit` with the stamp of
- * every reading still in flash, in store (append) order, `pending` false for those already
- * delivered (they still tell how long their boot lasted). Used to bound boots that never got
- * an anchor and to count pending ones for status. Memory: one small entry per boot (at most
- * 32; boots seen only through delivered readings give way to later ones).
- */
-export function survey(k: Surveyed, forEach: (visit: (stamp: Stamp, pending?: boolean) => void) => void): void {
-  const entries: SurveyEntry[] = [];
-  let latestEpoch = -Infinity;
-  let overflow = 0;
-  forEach((stamp: Stamp, pending?: boolean) => {
-    if ("epochMs" in stamp) {
-      if (stamp.epochMs > latestEpoch) latestEpoch = stamp.epochMs;
-      return;
-    }
-    // Anchored boots are surveyed too (not counted as unresolved): the last reading of one
-    // bounds from below the start of the unanchored boot after it.
-    let e: SurveyEntry | undefined;
-    for (let i = entries.length - 1; i >= 0; i--) {
-      if (entries[i].bootId === stamp.bootId) {
-        e = entries[i];
-        break;
-      }
-    }
-    if (!e) {
-      if (entries.length >= MAX_SURVEY_BOOTS && entries[0].readings === 0) entries.shift();
-      if (entries.length >= MAX_SURVEY_BOOTS) {
-        if (pending !== false) overflow++;
-        return;
-      }
-      e = { bootId: stamp.bootId, readings: 0, maxUptimeMs: 0, epochBefore: latestEpoch };
-      entries.push(e);
-    }
-    if (pending !== false) e.readings++;
-    if (stamp.uptimeMs > e.maxUptimeMs) e.maxUptimeMs = stamp.uptimeMs;
-  });
-  entries.sort((a, b) => a.bootId - b.bootId);
-  k._entries = entries;
-  k._overflowReadings = overflow;
-  delete k._cache;
-}
-
-/** What {@link survey} learns: the keeper's, or an object the firmware's early pass gives the keeper later. */
-export type Surveyed = Pick<TimeKeeper, "_entries" | "_overflowReadings" | "_cache">;
-
-/** {@link survey} of every reading still in `store`, delivered or not. */
-export function surveyStore(k: Surveyed, store: Pick<Store, "scan">): void {
-  survey(k, (visit) => {
-    store.scan({ from: 0, delivered: true }, (rec) => {
-      visit(rec.reading.stamp, !rec.delivered);
-    });
-  });
 }
 
 /** UTC ms for a stamp, or undefined when it cannot be given one (see {@link classify}). */

@@ -1,14 +1,12 @@
 /**
  * The clock part (src/device/parts.ts): what the clock knows of past boots (src/device/clock/
  * past-boots.ts), loaded by a flush for a stamp the resident clock cannot place (then held by
- * the uplink while it exists: src/device/api/spool-uplink.ts), a status question and the survey
- * at start.
+ * the uplink while it exists: src/device/api/spool-uplink.ts) and a status question. The survey
+ * of the stored readings is the survey part's.
  */
-import { survey, surveyStore, classify, resolve, discards, unresolvedBoots, clockStatus } from "../clock/past-boots.ts";
+import { classify, resolve, discards, unresolvedBoots, clockStatus } from "../clock/past-boots.ts";
 
 const part = {
-  survey: survey,
-  surveyStore: surveyStore,
   classify: classify,
   resolve: resolve,
   discards: discards,

@@ -123,6 +123,7 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "reply", entry: join(ROOT, "src", "device", "parts", "reply.ts") },
   { name: "sntp", entry: join(ROOT, "src", "device", "parts", "sntp.ts") },
   { name: "clock", entry: join(ROOT, "src", "device", "parts", "clock.ts") },
+  { name: "survey", entry: join(ROOT, "src", "device", "parts", "survey.ts") },
   { name: "store", entry: join(ROOT, "src", "device", "parts", "store.ts") },
   { name: "mount", entry: join(ROOT, "src", "device", "parts", "mount.ts") },
   { name: "read", entry: join(ROOT, "src", "device", "parts", "read.ts") },

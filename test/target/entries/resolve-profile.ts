@@ -9,7 +9,8 @@
  */
 import { espruinoHal } from "../../../src/device/espruino-hal.ts";
 import { TimeKeeper } from "../../../src/device/clock/timekeeper.ts";
-import { classify, survey } from "../../../src/device/clock/past-boots.ts";
+import { classify } from "../../../src/device/clock/past-boots.ts";
+import { survey } from "../../../src/device/clock/survey.ts";
 import type { Anchor, Stamp } from "../../../src/device/types.ts";
 
 declare const getTime: () => number;
