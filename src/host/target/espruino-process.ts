@@ -20,17 +20,43 @@ export function targetSkipReason(): string | undefined {
 
 /** The 1,600-JsVar build (ESP8266's memory) named by ESPRUINO_SMALL, if it exists. */
 export function smallBinary(): string | undefined {
-  const bin = process.env.ESPRUINO_SMALL;
-  return bin && existsSync(bin) ? bin : undefined;
+  return namedBinary("ESPRUINO_SMALL");
 }
 
 /** Why the small-memory suite cannot run here, or undefined when it can. */
 export function smallSkipReason(): string | undefined {
-  const bin = process.env.ESPRUINO_SMALL;
-  if (!bin) {
-    return "ESPRUINO_SMALL is not set: point it at Espruino's LINUX board built with 'variables': 1600 (ESP8266's memory) to run the small-memory suite";
-  }
-  if (!existsSync(bin)) return `ESPRUINO_SMALL=${bin} does not exist`;
+  return namedSkipReason(
+    "ESPRUINO_SMALL",
+    "Espruino's LINUX board built with 'variables': 1600 (ESP8266's memory) to run the small-memory suite",
+  );
+}
+
+/**
+ * A build with fixed memory larger than ESP8266's (ESPRUINO_FIXED: Espruino's LINUX board built
+ * with, say, 'variables': 2300), where the small boards' firmware flushes and the rise of its
+ * flush above rest can be measured on memory that does not grow.
+ */
+export function fixedBinary(): string | undefined {
+  return namedBinary("ESPRUINO_FIXED");
+}
+
+/** Why the fixed-memory measurement cannot run here, or undefined when it can. */
+export function fixedSkipReason(): string | undefined {
+  return namedSkipReason(
+    "ESPRUINO_FIXED",
+    "Espruino's LINUX board built with fixed 'variables' between 2,100 and 4,000 (e.g. 2300) to measure a small board's flush on fixed memory",
+  );
+}
+
+function namedBinary(env: string): string | undefined {
+  const bin = process.env[env];
+  return bin && existsSync(bin) ? bin : undefined;
+}
+
+function namedSkipReason(env: string, what: string): string | undefined {
+  const bin = process.env[env];
+  if (!bin) return `${env} is not set: point it at ${what}`;
+  if (!existsSync(bin)) return `${env}=${bin} does not exist`;
   return undefined;
 }
 
