@@ -38,8 +38,18 @@
  *   buffered), the linux firmware booted from Storage on the normal Linux build.
  * - `target.small.usage_rest` / `target.small.usage_peak_flush`: the linux-small firmware on the
  *   1,600-JsVar build (ESPRUINO_SMALL) at rest, and at the peak of flushing 1,000 readings.
+ * - `target.fixed.peak_minus_rest_flush_1k`: the same flush on a build with more fixed JsVars
+ *   (ESPRUINO_FIXED, 2,100 to 4,000), where it runs: its peak above its start, which the small
+ *   boards' `upload.minFreeJsVars` must cover.
  */
-import { espruinoBinary, smallBinary, smallSkipReason, targetSkipReason } from "../src/host/target/espruino-process.ts";
+import {
+  espruinoBinary,
+  fixedBinary,
+  fixedSkipReason,
+  smallBinary,
+  smallSkipReason,
+  targetSkipReason,
+} from "../src/host/target/espruino-process.ts";
 import {
   bootAtRest,
   measureAppendCost,
@@ -77,6 +87,19 @@ export async function benchTarget(): Promise<Record<string, number>> {
       await cloud.close();
     }
   } else console.error(`bench: small-memory metrics skipped: ${smallSkipReason()}`);
+  const fixed = fixedBinary();
+  if (fixed) {
+    const cloud = await startLocalCloud();
+    try {
+      const m = await measureFlushMemory({ binary: fixed, cloud, points: 1000, board: "linux-small" });
+      if (m.delivered < 1000) throw new Error(`${m.delivered} of 1000 delivered`);
+      out["target.fixed.peak_minus_rest_flush_1k"] = m.usagePeakFlush - m.usageRestSampled;
+    } catch (err) {
+      console.error(`bench: linux-small on fixed memory failed: ${(err as Error).message.split("\n")[0]}`);
+    } finally {
+      await cloud.close();
+    }
+  } else console.error(`bench: fixed-memory flush skipped: ${fixedSkipReason()}`);
   const reason = targetSkipReason();
   const binary = espruinoBinary();
   if (reason || !binary) {
