@@ -19,7 +19,7 @@ import { EspruinoProcess, espruinoBinary, targetSkipReason } from "../../src/hos
 import { linuxBundle, seededRandom, sleep } from "../../src/host/target/bundles.ts";
 import { bootFirmware, measureFlushMemory, startLocalCloud, until } from "../../src/host/target/scenarios.ts";
 import { firmwareFiles } from "../../src/host/target/bundles.ts";
-import { installStorage } from "../../src/host/target/storage-boot.ts";
+import { damagedStorageFiles, installStorage, writeStorageFiles } from "../../src/host/target/storage-boot.ts";
 import { loadBoard } from "../../src/host/boards.ts";
 import {
   isLoss,
@@ -66,13 +66,16 @@ async function snapshotOn(dev: EspruinoProcess, ring: "data" | "crc"): Promise<S
  * firmware again when Storage had to be erased whole.
  * @returns what was lost ("" when nothing) and whether the start-up check had erased Storage.
  */
-async function repairAfterCompaction(cwd: string, kept: Snapshot): Promise<{ lost: string; corrupt: boolean }> {
+async function repairAfterCompaction(cwd: string, kept: Snapshot): Promise<{ lost: string; corrupt: boolean; code: number }> {
   const dev = new EspruinoProcess({ binary: BINARY!, cwd });
   let lost = "";
   let wipe = false;
+  let code = 0;
   try {
-    // The firmware's banner when it boots from Storage, the interpreter's when Storage was erased.
-    await dev.waitFor(/espruino\.com\/Donate|^Spool \S+ on linux/, 30_000);
+    // The firmware's banner when it boots from Storage, the interpreter's when Storage was
+    // erased, or the boot code's error when the cut left it damaged (seen once: "Got EOF" in
+    // .bootcde): the upload of the next spool flash writes the code again.
+    await dev.waitFor(/espruino\.com\/Donate|^Spool \S+ on linux|at boot code/, 30_000);
     // spool flash's CLI sends reset() first; here the REPL must stay open (the Linux build exits
     // with no timer left), so the firmware is stopped and its guard on Storage.write removed.
     await dev.eval(
@@ -89,11 +92,17 @@ async function repairAfterCompaction(cwd: string, kept: Snapshot): Promise<{ los
       const again = lossAgainst(kept, await snapshotOn(dev, "crc"), "missing");
       if (isLoss(again)) throw new Error(`still lacking after the write-back: ${again.files.join(" ")} ${again.pages.length} pages`);
     }
+    // The firmware's own files, as the upload writes them: those the cut changed, here.
+    if (!wipe) {
+      const damaged = await damagedStorageFiles(dev, await firmwareFiles("linux"));
+      code = damaged.length;
+      await writeStorageFiles(dev, damaged);
+    }
   } finally {
     await dev.kill();
   }
   if (wipe) await installStorage({ binary: BINARY!, cwd, files: await firmwareFiles("linux") });
-  return { lost, corrupt: dev.lines.some((l) => /Storage is corrupt/.test(l)) };
+  return { lost, corrupt: dev.lines.some((l) => /Storage is corrupt/.test(l)), code };
 }
 /** Milliseconds a cycle runs before its cut: uniform in [MIN_RUN_MS, MAX_RUN_MS). */
 const MIN_RUN_MS = 150;
@@ -119,7 +128,7 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
   let earlyCuts = 0;
   /** Where each cut landed: the REPL line in flight (or none: the firmware's own timers), a compaction. */
   const cutIn: Record<string, number> = { record: 0, flush: 0, setup: 0, idle: 0, compaction: 0, "after compaction": 0 };
-  const compaction = { runs: 0, repaired: 0, corrupt: 0, windowMs: 0 };
+  const compaction = { runs: 0, repaired: 0, corrupt: 0, code: 0, windowMs: 0 };
   /** What each cycle did when its power was cut. */
   const cycles: string[] = [];
   try {
@@ -170,6 +179,7 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
           const r = await repairAfterCompaction(cwd!, kept);
           if (r.lost) compaction.repaired++;
           if (r.corrupt) compaction.corrupt++;
+          if (r.code) compaction.code++;
           continue;
         }
         let alive = true;
@@ -271,12 +281,16 @@ run("every acknowledged reading reaches the server across seeded power cuts", as
     );
     t.log(
       `cuts by what was in flight: ${JSON.stringify(cutIn)}; compactions ${compaction.runs} (window ${compaction.windowMs} ms): ` +
-        `${compaction.corrupt} left Storage the start-up check erased, ${compaction.repaired} needed files or ring pages written back`,
+        `${compaction.corrupt} left Storage the start-up check erased, ${compaction.repaired} needed files or ring pages written back, ` +
+        `${compaction.code} left firmware files damaged (written again, as the upload does)`,
     );
     // Aimed on purpose: at least one cut in 20 lands in each.
     t.true(cutIn.setup >= Math.floor(CUTS / 20), `${cutIn.setup} cuts during setups`);
     // Timed cuts land inside a compaction only sometimes (measured: 0 of 2 in a 30-cut run);
     // test/target/store.test.ts aims one at each of its flash writes with strace.
+  } catch (err) {
+    // Which cycles led there: a cut shows its harm only at the next boot.
+    throw new Error(`${(err as Error).message}\ncycles so far: ${cycles.join(" ")}`);
   } finally {
     await cloud.close();
     if (cwd) rmSync(cwd, { recursive: true, force: true });

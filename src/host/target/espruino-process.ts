@@ -87,7 +87,12 @@ export class EspruinoProcess {
   /** Resolves once the process has exited and all its output has been read. */
   readonly closed: Promise<void>;
   private readonly child: ChildProcessWithoutNullStreams;
-  private partial = "";
+  /**
+   * The unfinished last line of each stream, kept apart: the Linux build writes its log to stderr
+   * while stdout's banner is half out, and one buffer for both once split the banner's last line
+   * around a log line (the banner wait then timed out).
+   */
+  private partial = { out: "", err: "" };
   private seen = 0;
   private waiters: Array<() => void> = [];
   private evalSeq = 0;
@@ -99,9 +104,9 @@ export class EspruinoProcess {
     if (options.file) args.push(options.file);
     this.child = spawn(options.binary, args, { cwd: this.cwd, stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout.setEncoding("latin1");
-    this.child.stdout.on("data", (chunk: string) => this.onData(chunk));
+    this.child.stdout.on("data", (chunk: string) => this.onData("out", chunk));
     this.child.stderr.setEncoding("latin1");
-    this.child.stderr.on("data", (chunk: string) => this.onData(chunk));
+    this.child.stderr.on("data", (chunk: string) => this.onData("err", chunk));
     this.child.stdin.on("error", () => undefined);
     this.closed = new Promise((resolve) => this.child.on("close", () => resolve()));
     this.exited = new Promise((resolve) =>
@@ -194,11 +199,11 @@ export class EspruinoProcess {
     return code;
   }
 
-  private onData(chunk: string): void {
+  private onData(stream: "out" | "err", chunk: string): void {
     // eslint-disable-next-line no-control-regex
-    const text = (this.partial + chunk).replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "");
+    const text = (this.partial[stream] + chunk).replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "");
     const parts = text.split("\n");
-    this.partial = parts.pop() ?? "";
+    this.partial[stream] = parts.pop() ?? "";
     for (const p of parts) this.lines.push(p.replace(/^>+/, ""));
     if (this.lines.length !== this.seen) {
       this.seen = this.lines.length;

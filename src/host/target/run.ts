@@ -15,7 +15,8 @@ if (smallReason) console.log(`test:target: the small-memory suite is skipped: ${
 if (fixedReason) console.log(`test:target: the fixed-memory flush is skipped: ${fixedReason}`);
 if (!reason || !smallReason || !fixedReason) {
   // One file at a time: each drives CPU-bound interpreters, and their timeouts assume a quiet machine.
-  const r = spawnSync("npx", ["ava", "--verbose", "--concurrency=1", "--timeout=5m", "test/target/"], {
+  // ava's timeout is its wait for the next test to end: the seeded power-cut run takes about 11 min.
+  const r = spawnSync("npx", ["ava", "--verbose", "--concurrency=1", "--timeout=20m", "test/target/"], {
     stdio: "inherit",
     env: process.env,
   });

@@ -7,6 +7,7 @@
  * and memory figures mean nothing (docs/memory.md).
  */
 import { readFileSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import { EspruinoProcess } from "./espruino-process.ts";
 
 /** One Storage file: its name and its contents (a path to read, or the text itself). */
@@ -37,19 +38,41 @@ export async function installStorage(o: { binary: string; cwd?: string; files: S
   const dev = new EspruinoProcess({ binary: o.binary, cwd: o.cwd });
   try {
     await dev.waitFor(/espruino\.com\/Donate/, 15_000);
-    for (const f of o.files) {
-      const text = contents(f);
-      const name = JSON.stringify(f.storage);
-      for (let at = 0; at < text.length; at += PIECE) {
-        await dev.eval(`require("Storage").write(${name},${JSON.stringify(text.slice(at, at + PIECE))},${at},${text.length})`, 20_000);
-      }
-      const back = await dev.eval<number>(`(require("Storage").read(${name})||"").length`);
-      if (back !== text.length) throw new Error(`Storage file ${f.storage}: ${back} of ${text.length} bytes read back`);
-    }
+    await writeStorageFiles(dev, o.files);
   } finally {
     await dev.kill();
   }
   return dev.cwd;
+}
+
+/**
+ * Writes `files` into the Storage of a running interpreter (nothing of ours may run: its guard
+ * on Storage.write would refuse them), each in pieces, and reads each back.
+ * @throws Error when a write fails on the device or a file does not read back whole.
+ */
+export async function writeStorageFiles(dev: EspruinoProcess, files: StorageFile[]): Promise<void> {
+  for (const f of files) {
+    const text = contents(f);
+    const name = JSON.stringify(f.storage);
+    for (let at = 0; at < text.length; at += PIECE) {
+      await dev.eval(`require("Storage").write(${name},${JSON.stringify(text.slice(at, at + PIECE))},${at},${text.length})`, 20_000);
+    }
+    const back = await dev.eval<number>(`(require("Storage").read(${name})||"").length`);
+    if (back !== text.length) throw new Error(`Storage file ${f.storage}: ${back} of ${text.length} bytes read back`);
+  }
+}
+
+/**
+ * The files of `files` whose copy in the running interpreter's Storage is missing or differs
+ * (CRC-32 of the bytes): what an upload must write again.
+ */
+export async function damagedStorageFiles(dev: EspruinoProcess, files: StorageFile[]): Promise<StorageFile[]> {
+  const names = JSON.stringify(files.map((f) => f.storage));
+  const crcs = await dev.eval<(number | null)[]>(
+    `${names}.map(function(n){var d=require("Storage").read(n);return d===undefined?null:E.CRC32(d)>>>0;})`,
+    60_000,
+  );
+  return files.filter((f, i) => crcs[i] !== crc32(Buffer.from(contents(f), "latin1")));
 }
 
 /**
