@@ -23,7 +23,7 @@ import type { Surveyed } from "../src/device/clock/survey.ts";
       // The clock's keeper reads them once, at the boot; the store part that reads them (about
       // 300 JsVars while loaded on the 1,600-JsVar build) fits here, not inside boot().
       EARLY.anchors = EARLY.store.anchors();
-      // Likewise the survey of the stored readings that start() makes (the clock part and the
+      // Likewise the survey of the stored readings that start() makes (the survey part and the
       // read part loaded together).
       const surveyed = {} as Surveyed;
       EARLY.parts.load("survey").surveyStore(surveyed, EARLY.store);
