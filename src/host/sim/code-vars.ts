@@ -37,7 +37,7 @@ const NEW_OBJECT = 8;
  * 27-byte build where the estimate without a copy is 15, that is about 0.75 of its text.
  */
 const PRETOKENISED = 0.75;
-/** JsVars beyond the first that a name of `len` characters takes (measured: 8 characters in the first on both the 27-byte and the 16-byte build; memory.ts `nameVars`). */
+/** JsVars beyond the first that a name of `len` characters takes (memory.ts `nameVars`). */
 function nameExtra(len: number, bytesEach: number): number {
   return nameVars(len, bytesEach) - 1;
 }
