@@ -317,3 +317,30 @@ test("appendNumber takes only a number its pin's declared double (float32) or in
   t.true(s.appendNumber(1, EPOCH0 + 5, 3));
   t.is(s.stats().pending, 5);
 });
+
+test("appendNumber's steady-state encoder writes the same bytes as the general one", (t) => {
+  // Two stores, one appending through appendNumber's own encoder for a pin with a slot and an
+  // epoch stamp, the other with no hot pins (every append through put and encodeReadingAt):
+  // repeats, small and varint deltas of either sign, integers, new slots, a boot-relative
+  // reading in between, and enough readings to turn sectors.
+  const datastreams = { "1": { type: "double" as const }, "2": { type: "integer" as const } };
+  const fast = makeFlash({ pages: 4, pageSize: 1024 });
+  const general = makeFlash({ pages: 4, pageSize: 1024 });
+  const a = openStore(fast, regionOf(fast), { datastreams });
+  const b = openStore(general, regionOf(general), { datastreams });
+  b.hot = [];
+  let ms = EPOCH0;
+  let taken = 0;
+  for (let i = 0; i < 900; i++) {
+    ms += [1000, 1000, 1003, 997, 250_000, 1, 1000][i % 7];
+    const pin = i % 5 === 0 ? 2 : 1;
+    const value = pin === 2 ? (i % 2 ? -i * 1000 : i) : 20 + (i % 50) / 10;
+    const reading = i % 97 === 50 ? { pin, stamp: { bootId: a.bootId, uptimeMs: i }, value } : { pin, stamp: { epochMs: ms }, value };
+    if (i > 0 && "epochMs" in reading.stamp && a.appendNumber(pin, ms, value)) taken++;
+    else a.append(reading);
+    b.append(reading);
+  }
+  t.true(taken > 800, `${taken} of 900 through appendNumber`);
+  t.true(a.stats().appended === 900 && b.stats().appended === 900);
+  t.deepEqual(Buffer.from(fast.bytes), Buffer.from(general.bytes));
+});
