@@ -20,6 +20,12 @@
  * - The same six with the suffix `_1k`: the medians of the runs that made the first 1,000 calls
  *   each way (CHECKPOINT), where the naive file is shorter and its appends cheaper: what a fresh
  *   run of 1,000 calls would show.
+ * - `target.record.kinstr_per_call`, `target.naive.kinstr_per_append`: thousands of user-space
+ *   instructions per call, counted by valgrind's callgrind (when installed) inside a `reduce`
+ *   making INSTRUCTION_CALLS calls each way after the firmware's setup (countRecordInstructions
+ *   in src/host/target/instructions.ts): a figure other work on the host does not move. The
+ *   kernel's part is not in it: each flash write opens and closes the Linux build's flash file,
+ *   and the naive appender does so about 42 times per append (strace, docs/reading-path.md).
  * - `target.record.host_load_1m`: the host's 1-minute load average (2 cores here) after the
  *   last run, which says how much the clock figures were inflated by other work.
  * - `target.store.us_per_append`: `store.append` of one Double (float32) reading on the linux
@@ -50,6 +56,7 @@ import {
   smallSkipReason,
   targetSkipReason,
 } from "../src/host/target/espruino-process.ts";
+import { callgrindSkipReason, countRecordInstructions } from "../src/host/target/instructions.ts";
 import {
   bootAtRest,
   measureAppendCost,
@@ -65,6 +72,8 @@ const CALLS = 2000;
 const RUN_CALLS = 125;
 /** The earlier point at which the user-level call is compared too. */
 const CHECKPOINT = 1000;
+/** Calls each way counted under callgrind (about 40 s in all). */
+const INSTRUCTION_CALLS = 500;
 
 export async function benchTarget(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -133,6 +142,13 @@ export async function benchTarget(): Promise<Record<string, number>> {
     console.error(
       `bench: spool.record vs naive, µs per call by clock and CPU per run: ${JSON.stringify(rec.runs)}; load ${rec.load.join(" -> ")}`,
     );
+    const skip = callgrindSkipReason();
+    if (skip) console.error(`bench: instructions per call not counted: ${skip}`);
+    else {
+      const count = await countRecordInstructions({ binary, cloud, calls: INSTRUCTION_CALLS });
+      out["target.record.kinstr_per_call"] = Math.round(count.recordK);
+      out["target.naive.kinstr_per_append"] = Math.round(count.naiveK);
+    }
     const cost = await measureAppendCost({ binary, n: CALLS });
     out["target.store.us_per_append"] = Math.round(cost.storeUs);
     const mount = await measureMountFull({ binary });

@@ -390,7 +390,7 @@ export interface RecordCost {
  * What a user writes without Spool: one `[ms, value]` JSON line per reading appended to a
  * StorageFile. Kept in Storage and run from there, as the user's own boot code would be.
  */
-const NAIVE_APPENDER = 'global.naiveAppend=function(f,v){f.write(JSON.stringify([Math.floor(Date.now()),v])+"\\n")};';
+export const NAIVE_APPENDER = 'global.naiveAppend=function(f,v){f.write(JSON.stringify([Math.floor(Date.now()),v])+"\\n")};';
 
 /**
  * The upload delay while record is timed: the upload is scheduled by the first call and sent
@@ -398,7 +398,7 @@ const NAIVE_APPENDER = 'global.naiveAppend=function(f,v){f.write(JSON.stringify(
  * taken around a run is the run's own. Each call after the first finds the upload scheduled, as
  * it does while readings come in faster than the delay.
  */
-const UPLOAD_HOLD_MS = 600_000;
+export const UPLOAD_HOLD_MS = 600_000;
 
 /** Middle value (the upper one of an even count). */
 function median(xs: number[]): number {
