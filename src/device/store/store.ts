@@ -456,24 +456,25 @@ export class Store implements ReadingStore {
     const align = this.align;
     const off = this.headOff;
     const o0 = off % align;
+    // HOT_F32 is 1 and HOT_INT 2, K_F32 1 and K_INT 0: the kind is h & 1.
+    const kind = h & 1;
     let p = this.table.n - 1;
     while (p >= 0 && f[3 * SLOTS + p] !== pin) p--;
     if (p < 0 || f[p] !== EPOCH || this.headFull) {
-      this.put(pin, h === HOT_F32 ? K_F32 : K_INT, EPOCH, ms, v);
+      this.put(pin, kind, EPOCH, ms, v);
       return true;
     }
     w.set(this.wff);
-    // K_F32 is 1 and K_INT 0: the kind is h & 1.
     let o = o0 + 2;
     const dd = ms - f[SLOTS + p] - f[2 * SLOTS + p];
-    if (dd === 0) w[o0] = ((h & 1) << 5) | (S_REPEAT << 3) | p;
+    if (dd === 0) w[o0] = (kind << 5) | (S_REPEAT << 3) | p;
     else {
-      w[o0] = ((h & 1) << 5) | (S_DD << 3) | p;
+      w[o0] = (kind << 5) | (S_DD << 3) | p;
       const z = dd >= 0 ? 2 * dd : -2 * dd - 1;
       if (z < 128) w[o++] = z;
       else o = putVarint(w, o, z);
     }
-    if (h === HOT_F32) {
+    if (kind === K_F32) {
       dv.setFloat32(o, v, true);
       o += 4;
     } else o = putVarint(w, o, v >= 0 ? 2 * v : -2 * v - 1);
@@ -482,9 +483,9 @@ export class Store implements ReadingStore {
     const hd = this.head;
     let ci = SEQ_AT + 2 * (4 * this.n + hd);
     const cnt = dv.getUint16(ci);
-    // Room as in put.
+    // Room as in put, which rotates when there is none (encoding afresh for the new sector).
     if (off + o - o0 + ROTATION_RESERVE > sb - (((cnt + 32) >> 5) << 2)) {
-      this.put(pin, h === HOT_F32 ? K_F32 : K_INT, EPOCH, ms, v);
+      this.put(pin, kind, EPOCH, ms, v);
       return true;
     }
     this.flash.write(this.base + hd * sb + off - o0, w.subarray(0, (o + align - 1) & -align));
