@@ -171,8 +171,8 @@ function readHeaders(store: Store): SectorHeader | undefined {
   store.bootId = 0;
   for (let s = 0; s < n; s++) {
     const h = decodeHeader(store.flash.read(addr(store, s), RECORDS_START), store.crc);
-    store.wdv.setUint16(SEQ_AT + 2 * (4 * store.n + s), 0);
-    store.wdv.setUint16(SEQ_AT + 2 * (5 * store.n + s), 0);
+    store.counts[s] = 0;
+    store.counts[store.n + s] = 0;
     store.sectorSealed[s] = 0;
     store.sectorAnchored[s] = 0;
     store.sectorMinBoot[s] = -1;
@@ -199,7 +199,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
       if (!(h.flags & FLAG_HAS_ANCHOR)) store.sectorAnchored[s] = 1;
       if (h.sealCount >= 0) {
         store.sectorSealed[s] = 1;
-        store.wdv.setUint16(SEQ_AT + 2 * (4 * store.n + s), h.sealCount);
+        store.counts[s] = h.sealCount;
         store.sectorMinBoot[s] = h.sealMinBoot;
       }
       if (head < 0 || seqNewer(h.seq, store.wdv.getUint32(SEQ_AT + 4 * head))) {
@@ -241,7 +241,7 @@ function scanSectors(store: Store): void {
         r = c.next();
       }
       if (!store.sectorSealed[s]) {
-        store.wdv.setUint16(SEQ_AT + 2 * (4 * store.n + s), c.count);
+        store.counts[s] = c.count;
         store.sectorMinBoot[s] = minB;
       }
       if (s === head) {
@@ -257,7 +257,7 @@ function scanSectors(store: Store): void {
         store.headFull = store.headTorn || store.sectorSealed[s] === 1 || store.sectorVersion[s] === FORMAT_V1 ? 1 : 0;
       }
     }
-    store.wdv.setUint16(SEQ_AT + 2 * (5 * store.n + s), countPending(store, s, store.wdv.getUint16(SEQ_AT + 2 * (4 * store.n + s))));
+    store.counts[store.n + s] = countPending(store, s, store.counts[s]);
   }
 }
 
@@ -270,7 +270,7 @@ function restoreCounters(store: Store, hdr: SectorHeader | undefined): boolean {
   const head = store.head;
   if (!hdr) return true;
   for (let i = 0; i < DROP_COUNT; i++) store.drops[i] += hdr.drops[i];
-  store.appendedTotal = hdr.appended + store.wdv.getUint16(SEQ_AT + 2 * (4 * store.n + head));
+  store.appendedTotal = hdr.appended + store.counts[head];
   // A rotation mark counts once the sector it announces is erased (free, or bad from a torn
   // erase) and the next header, which would carry the count, is missing.
   if (store.headMark > 0 && store.sectorState[(head + 1) % store.n] !== DATA) {
@@ -333,10 +333,10 @@ function setFlag(store: Store, s: number, flag: number): void {
 function rotate(store: Store): void {
   const n = store.n;
   const t = store.head < 0 ? 0 : (store.head + 1) % n;
-  if (store.sectorState[t] === DATA && store.wdv.getUint16(SEQ_AT + 2 * (5 * store.n + t)) > 0 && store.refuse) {
+  if (store.sectorState[t] === DATA && store.counts[store.n + t] > 0 && store.refuse) {
     throw storeFullError();
   }
-  const lost = store.sectorState[t] === DATA ? store.wdv.getUint16(SEQ_AT + 2 * (5 * store.n + t)) : 0;
+  const lost = store.sectorState[t] === DATA ? store.counts[store.n + t] : 0;
   // A counted mark already covers the readings left in t by a torn erase: count them once.
   const corrupt = store.sectorState[t] === BAD && !store.markCounted ? salvageCount(store, t) : 0;
   writeRotationMark(store, t, lost);
@@ -374,7 +374,7 @@ function writeRotationMark(store: Store, t: number, lost: number): void {
   if (old < 0 || store.sectorState[t] !== DATA || lost === (store.headMark < 0 ? 0 : store.headMark) || store.headTorn) return;
   let mark = encodeMeta(M_COUNT, ROTATION_MARK, lost, 0, store.zeros);
   if (store.sectorVersion[old] === FORMAT_V1) mark = metaV1(mark, store.crc);
-  if (store.headOff + mark.length <= recordLimit(store.sectorBytes, store.wdv.getUint16(SEQ_AT + 2 * (4 * store.n + old)))) {
+  if (store.headOff + mark.length <= recordLimit(store.sectorBytes, store.counts[old])) {
     store.writeRecord(mark);
     store.headMark = lost;
   }
@@ -384,10 +384,7 @@ function writeRotationMark(store: Store, t: number, lost: number): void {
 function sealHead(store: Store): void {
   const old = store.head;
   if (old >= 0 && !store.sectorSealed[old]) {
-    store.flash.write(
-      addr(store, old) + OFF_SEAL,
-      encodeSeal(store.wdv.getUint16(SEQ_AT + 2 * (4 * store.n + old)), store.sectorMinBoot[old]),
-    );
+    store.flash.write(addr(store, old) + OFF_SEAL, encodeSeal(store.counts[old], store.sectorMinBoot[old]));
     store.sectorSealed[old] = 1;
   }
 }
@@ -431,8 +428,8 @@ function writeHeader(store: Store, t: number, seq: number, erases: number): void
   store.sectorVersion[t] = FORMAT_VERSION;
   store.wdv.setUint32(SEQ_AT + 4 * t, seq);
   store.wdv.setUint32(SEQ_AT + 4 * (store.n + t), erases);
-  store.wdv.setUint16(SEQ_AT + 2 * (4 * store.n + t), 0);
-  store.wdv.setUint16(SEQ_AT + 2 * (5 * store.n + t), 0);
+  store.counts[t] = 0;
+  store.counts[store.n + t] = 0;
   store.sectorSealed[t] = 0;
   store.sectorAnchored[t] = 0;
   store.sectorMinBoot[t] = -1;
@@ -461,7 +458,7 @@ function neededAnchors(store: Store, src: number): Anchor[] {
     if (
       s !== src &&
       store.sectorState[s] === DATA &&
-      store.wdv.getUint16(SEQ_AT + 2 * (5 * store.n + s)) > 0 &&
+      store.counts[store.n + s] > 0 &&
       store.sectorMinBoot[s] >= 0 &&
       (minRef < 0 || store.sectorMinBoot[s] < minRef)
     ) {
@@ -535,9 +532,7 @@ function salvageCount(store: Store, s: number): number {
 /** Room at the head for a record of `len` bytes (not a reading), leaving ROTATION_RESERVE free for the rotation mark. */
 function fits(store: Store, len: number): boolean {
   if (store.head < 0 || store.headFull) return false;
-  return (
-    store.headOff + len + ROTATION_RESERVE <= recordLimit(store.sectorBytes, store.wdv.getUint16(SEQ_AT + 2 * (4 * store.n + store.head)))
-  );
+  return store.headOff + len + ROTATION_RESERVE <= recordLimit(store.sectorBytes, store.counts[store.head]);
 }
 
 /** Writes this boot's id at the head unless persisted; false when the head has no room for it and a reading. */
@@ -629,8 +624,8 @@ function eraseAll(store: Store): number {
   if (store.readOnly) throw new Error("store is read-only");
   let lost = 0;
   for (let s = 0; s < store.n; s++) {
-    lost += store.wdv.getUint16(SEQ_AT + 2 * (5 * store.n + s));
-    store.wdv.setUint16(SEQ_AT + 2 * (5 * store.n + s), 0);
+    lost += store.counts[store.n + s];
+    store.counts[store.n + s] = 0;
   }
   store.drops[DROP_ERASED] += lost;
   // Each rotation erases the next sector and writes its header: after n of them every

@@ -38,7 +38,7 @@ export function ringNext(st: Store, s: number, all: boolean): number {
   if (s === h) return -1;
   for (;;) {
     s = ((s < 0 ? h : s) + 1) % st.n;
-    if (st.sectorState[s] === DATA && (all || st.wdv.getUint16(SEQ_AT + 2 * (5 * st.n + s)) > 0)) return s;
+    if (st.sectorState[s] === DATA && (all || st.counts[st.n + s] > 0)) return s;
     if (s === h) return -1;
   }
 }
@@ -50,7 +50,7 @@ export function sectorCursor(st: Store, s: number, unsealed?: boolean): SectorCu
     st.crc,
     addr(st, s),
     st.sectorBytes,
-    st.sectorSealed[s] && !unsealed ? recordLimit(st.sectorBytes, st.wdv.getUint16(SEQ_AT + 2 * (4 * st.n + s))) : 0,
+    st.sectorSealed[s] && !unsealed ? recordLimit(st.sectorBytes, st.counts[s]) : 0,
     st.sectorVersion[s],
     st.zeros,
   );
@@ -94,7 +94,7 @@ function openCursor(self: Store, options: ScanOptions): LogCursor {
           return undefined;
         }
         first = self.wdv.getUint32(SEQ_AT + 4 * s) * POS_SPAN;
-        if (first + self.wdv.getUint16(SEQ_AT + 2 * (4 * self.n + s)) <= from) continue;
+        if (first + self.counts[s] <= from) continue;
         bm = undefined;
         c = sectorCursor(self, s);
       }
@@ -105,7 +105,7 @@ function openCursor(self: Store, options: ScanOptions): LogCursor {
       }
       if (r !== R_READING) continue;
       const i = c.index;
-      if (i >= self.wdv.getUint16(SEQ_AT + 2 * (4 * self.n + s))) {
+      if (i >= self.counts[s]) {
         c = undefined;
         continue;
       }
@@ -114,7 +114,7 @@ function openCursor(self: Store, options: ScanOptions): LogCursor {
       // Between two next() calls readings may have been appended to this sector: a bitmap
       // read before then is laid out for fewer readings and lacks their bits.
       if (!bm || i >= bmCount) {
-        bmCount = self.wdv.getUint16(SEQ_AT + 2 * (4 * self.n + s));
+        bmCount = self.counts[s];
         bm = readBitmap(self, s, bmCount);
       }
       const pending = pendingBit(bm, bmCount, i) !== 0;
@@ -138,7 +138,7 @@ export function clearBits(st: Store, addr: number, mask: Uint8Array): void {
 
 /** Clears in flash the bits set in `clear` (laid out as sector s's bitmap), one write per word touched. */
 function writeClears(st: Store, s: number, clear: Uint8Array): void {
-  const a = addr(st, s) + recordLimit(st.sectorBytes, st.wdv.getUint16(SEQ_AT + 2 * (4 * st.n + s)));
+  const a = addr(st, s) + recordLimit(st.sectorBytes, st.counts[s]);
   for (let w = 0; w < clear.length; w += 4) {
     if (clear[w] | clear[w + 1] | clear[w + 2] | clear[w + 3]) clearBits(st, a + w, clear.subarray(w, w + 4));
   }
@@ -152,7 +152,7 @@ function markDelivered(st: Store, options: { pin: number; from: LogPos; to: LogP
   let total = 0;
   for (let s = ringNext(st, -1, false); s >= 0; s = ringNext(st, s, false)) {
     const first = st.wdv.getUint32(SEQ_AT + 4 * s) * POS_SPAN;
-    const count = st.wdv.getUint16(SEQ_AT + 2 * (4 * st.n + s));
+    const count = st.counts[s];
     if (first + count <= from || first > to) continue;
     const bm = readBitmap(st, s, count);
     // Laid out as bm: the bits to clear (a cursor gives each index once).
@@ -174,7 +174,7 @@ function markDelivered(st: Store, options: { pin: number; from: LogPos; to: LogP
       r = c.next();
     }
     if (cleared) writeClears(st, s, clear);
-    st.wdv.setUint16(SEQ_AT + 2 * (5 * st.n + s), st.wdv.getUint16(SEQ_AT + 2 * (5 * st.n + s)) - cleared);
+    st.counts[st.n + s] -= cleared;
     total += cleared;
   }
   return total;
@@ -183,7 +183,7 @@ function markDelivered(st: Store, options: { pin: number; from: LogPos; to: LogP
 /** {@link Store.oldestPos} of a mounted store. */
 function oldestPos(st: Store): LogPos {
   for (let s = ringNext(st, -1, false); s >= 0; s = ringNext(st, s, false)) {
-    const count = st.wdv.getUint16(SEQ_AT + 2 * (4 * st.n + s));
+    const count = st.counts[s];
     const bm = readBitmap(st, s, count);
     for (let i = 0; i < count; i++) if (pendingBit(bm, count, i)) return st.wdv.getUint32(SEQ_AT + 4 * s) * POS_SPAN + i;
   }
@@ -198,16 +198,15 @@ function drop(st: Store, pos: LogPos, reason: DropReason): void {
   const seq = Math.floor(pos / POS_SPAN);
   const i = pos - seq * POS_SPAN;
   for (let s = 0; s < st.n; s++) {
-    if (st.sectorState[s] !== DATA || st.wdv.getUint32(SEQ_AT + 4 * s) !== seq || i >= st.wdv.getUint16(SEQ_AT + 2 * (4 * st.n + s)))
-      continue;
-    const count = st.wdv.getUint16(SEQ_AT + 2 * (4 * st.n + s));
+    if (st.sectorState[s] !== DATA || st.wdv.getUint32(SEQ_AT + 4 * s) !== seq || i >= st.counts[s]) continue;
+    const count = st.counts[s];
     const bm = readBitmap(st, s, count);
     const bit = pendingBit(bm, count, i);
     if (!bit) return;
     const clear = new Uint8Array(bm.length);
     clear[bitmapByte(count, i)] = bit;
     writeClears(st, s, clear);
-    st.wdv.setUint16(SEQ_AT + 2 * (5 * st.n + s), st.wdv.getUint16(SEQ_AT + 2 * (5 * st.n + s)) - 1);
+    st.counts[st.n + s]--;
     m.countDrop(st, reason, 1);
     return;
   }

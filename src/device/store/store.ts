@@ -109,8 +109,9 @@ const WBUF_BYTES = 3 + MAX_FIXED_RECORD + 4;
  * copy (a multiple of 8): first each sector's header sequence number, then its erase count,
  * n u32 each, read and written through the Store's DataView (`wdv`): `wdv.getUint32(SEQ_AT +
  * 4 * s)`, `wdv.getUint32(SEQ_AT + 4 * (n + s))`; then its count of readings and of pending
- * ones, n u16 each: `wdv.getUint16(SEQ_AT + 2 * (4 * n + s))`, `(5 * n + s)`. No Uint32Array or
- * Uint16Array: each typed-array class a program references costs about 8 JsVars for good.
+ * ones, the Int32Array `counts`: `counts[s]`, `counts[n + s]`. No Uint32Array or Uint16Array:
+ * each typed-array class a program references costs about 8 JsVars for good (Int32Array is
+ * resident anyway: the uplink's quota state is one).
  */
 export const SEQ_AT = 80;
 /** {@link Store.appendNumber}'s kinds of pin: a double kept as float32, an integer. */
@@ -173,10 +174,14 @@ export class Store implements ReadingStore {
   sectorState: Uint8Array;
   // Each sector's header sequence number (wraps: compare with seqNewer) and erase count (a
   // sector without a header: mount's estimate, the highest seen) are u32 at SEQ_AT in the buffer.
-  // Each sector's count of readings (its seal's count, or the scan's) and, of those, the
-  // undelivered (bits still set in the delivered bitmap, format.ts pendingBit) are u16 in the
-  // buffer after them: `wdv.getUint16(SEQ_AT + 2 * (4 * n + s))` and `(5 * n + s)`. Not
-  // Uint16Arrays: the class alone costs 8 JsVars once referenced, each view 2 more.
+  /**
+   * Each sector's count of readings (its seal's count, or the scan's) at `s` and, of those, the
+   * undelivered (bits still set in the delivered bitmap, format.ts pendingBit) at `n + s`: an
+   * Int32Array view of the buffer after the u32 pairs. The append path bumps the head's two;
+   * indexing costs it a fraction of a DataView call, each of which walks the prototypes to a
+   * native method (four of them were 12 % of spool.record's instructions, docs/reading-path.md).
+   */
+  counts: Int32Array;
   /** 1 once the seal is written. */
   sectorSealed: Uint8Array;
   /** 1 when the header's "has anchor" flag is cleared: anchors() reads only these. */
@@ -274,14 +279,15 @@ export class Store implements ReadingStore {
     const d = DROP_COUNT;
     // One buffer: the append scratch, then the sector table, each view at a multiple of its
     // element size. An array of its own would cost its buffer's JsVars as well.
-    // After the u32 and u16 pairs, the Float64 views at a multiple of 8.
-    const f64 = SEQ_AT + ((12 * n + 7) & -8);
+    // After the u32 pairs and the i32 counts (a multiple of 8 from SEQ_AT), the Float64 views.
+    const f64 = SEQ_AT + 16 * n;
     const u = new Uint8Array(f64 + 8 * (d + n) + 4 * n);
     for (let i = 0; i < 2 * WBUF_BYTES; i++) u[i] = 255;
     const b = u.buffer;
     this.wbuf = u.subarray(0, WBUF_BYTES);
     this.wff = u.subarray(WBUF_BYTES, 2 * WBUF_BYTES);
     this.wdv = new DataView(b);
+    this.counts = new Int32Array(b, SEQ_AT + 8 * n, 2 * n);
     this.drops = new Float64Array(b, f64, d);
     this.sectorMinBoot = new Float64Array(b, f64 + 8 * d, n);
     let o = f64 + 8 * (d + n);
@@ -481,8 +487,8 @@ export class Store implements ReadingStore {
     w[o0 + 1] = this.zeros(w.subarray(o0, o));
     const sb = this.sectorBytes;
     const hd = this.head;
-    let ci = SEQ_AT + 2 * (4 * this.n + hd);
-    const cnt = dv.getUint16(ci);
+    const c = this.counts;
+    const cnt = c[hd];
     // Room as in put, which rotates when there is none (encoding afresh for the new sector).
     if (off + o - o0 + ROTATION_RESERVE > sb - (((cnt + 32) >> 5) << 2)) {
       this.put(pin, kind, EPOCH, ms, v);
@@ -493,9 +499,8 @@ export class Store implements ReadingStore {
     this.bytesSinceMount += o - o0;
     f[2 * SLOTS + p] = ms - f[SLOTS + p];
     f[SLOTS + p] = ms;
-    dv.setUint16(ci, cnt + 1);
-    ci += 2 * this.n;
-    dv.setUint16(ci, dv.getUint16(ci) + 1);
+    c[hd] = cnt + 1;
+    c[this.n + hd]++;
     this.appendedTotal++;
     return true;
   }
@@ -512,9 +517,8 @@ export class Store implements ReadingStore {
     const sb = this.sectorBytes;
     const dv = this.wdv;
     const h = this.head;
-    // The head's reading count (u16 in the Store's buffer, see SEQ_AT), its pending count after it.
-    let ci = SEQ_AT + 2 * (4 * this.n + h);
-    const cnt = dv.getUint16(ci);
+    const c = this.counts;
+    const cnt = c[h];
     const off = this.headOff;
     const o0 = off % align;
     const p = t.plan(pin);
@@ -536,9 +540,8 @@ export class Store implements ReadingStore {
       f[p] = dom;
       f[SLOTS + p] = ms;
     } else t.apply(pin, dom, ms, true);
-    dv.setUint16(ci, cnt + 1);
-    ci += 2 * this.n;
-    dv.setUint16(ci, dv.getUint16(ci) + 1);
+    c[h] = cnt + 1;
+    c[this.n + h]++;
     this.appendedTotal++;
   }
 
@@ -588,9 +591,7 @@ export class Store implements ReadingStore {
         // Room at the head for the reading, leaving ROTATION_RESERVE free for the rotation mark
         // (the boot id is persisted, so there is a head).
         step === 2 ||
-        (!this.headFull &&
-          this.headOff + len + ROTATION_RESERVE <=
-            recordLimit(this.sectorBytes, this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + this.head)) + 1))
+        (!this.headFull && this.headOff + len + ROTATION_RESERVE <= recordLimit(this.sectorBytes, this.counts[this.head] + 1))
       )
         break;
       else this.rotateFor(false);
@@ -598,17 +599,15 @@ export class Store implements ReadingStore {
     this.writeRecord(b.subarray(0, len));
     const h = this.head;
     this.table.apply(pin, dom, ms, ((b[0] >> 3) & 3) >= 2);
-    this.wdv.setUint16(SEQ_AT + 2 * (4 * this.n + h), this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + h)) + 1);
-    this.wdv.setUint16(SEQ_AT + 2 * (5 * this.n + h), this.wdv.getUint16(SEQ_AT + 2 * (5 * this.n + h)) + 1);
+    this.counts[h]++;
+    this.counts[this.n + h]++;
     this.appendedTotal++;
   }
 
   /** The write head: no reading exists at or after this position. */
   headPos(): LogPos {
     this.requireMounted();
-    return this.head < 0
-      ? 0
-      : this.wdv.getUint32(SEQ_AT + 4 * this.head) * POS_SPAN + this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + this.head));
+    return this.head < 0 ? 0 : this.wdv.getUint32(SEQ_AT + 4 * this.head) * POS_SPAN + this.counts[this.head];
   }
 
   /** Position of the oldest undelivered reading (or the write head when none). */
@@ -676,8 +675,8 @@ export class Store implements ReadingStore {
     let used = 0;
     const cycles = this.cycles || DEFAULT_CYCLES;
     for (let s = 0; s < this.n; s++) {
-      pending += this.wdv.getUint16(SEQ_AT + 2 * (5 * this.n + s));
-      if (this.wdv.getUint16(SEQ_AT + 2 * (5 * this.n + s)) > 0) {
+      pending += this.counts[this.n + s];
+      if (this.counts[this.n + s] > 0) {
         busy++;
         used += s === this.head ? this.headOff : this.sectorBytes;
       }
@@ -689,12 +688,10 @@ export class Store implements ReadingStore {
     }
     const h = this.head;
     let perReading = 8;
-    if (h >= 0 && this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + h)) > 0)
-      perReading = (this.headOff - RECORDS_START) / this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + h)) + 0.125;
+    if (h >= 0 && this.counts[h] > 0) perReading = (this.headOff - RECORDS_START) / this.counts[h] + 0.125;
     const freeSectors = this.n - busy;
     let freeBytes = freeSectors * (this.sectorBytes - RECORDS_START);
-    if (h >= 0 && this.wdv.getUint16(SEQ_AT + 2 * (5 * this.n + h)) > 0)
-      freeBytes += recordLimit(this.sectorBytes, this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + h))) - this.headOff;
+    if (h >= 0 && this.counts[this.n + h] > 0) freeBytes += recordLimit(this.sectorBytes, this.counts[h]) - this.headOff;
     let lifetime = Infinity;
     const elapsed = this.uptime ? this.uptime() - this.mountedAt : 0;
     if (elapsed > 0 && this.bytesSinceMount > 0) {

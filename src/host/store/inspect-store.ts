@@ -83,8 +83,8 @@ export class InspectStore extends Store {
         state: this.sectorState[s] === DATA ? "data" : this.sectorState[s] === BAD ? "bad" : "free",
         seq: this.wdv.getUint32(SEQ_AT + 4 * s),
         eraseCount: this.wdv.getUint32(SEQ_AT + 4 * (this.n + s)),
-        readings: this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + s)),
-        pending: this.wdv.getUint16(SEQ_AT + 2 * (5 * this.n + s)),
+        readings: this.counts[s],
+        pending: this.counts[this.n + s],
         sealed: !!this.sectorSealed[s],
         head: s === this.head,
         bytesUsed: s === this.head ? this.headOff : this.sectorState[s] === DATA ? this.sectorBytes : 0,
@@ -97,7 +97,7 @@ export class InspectStore extends Store {
   walk(fn: (rec: WalkRecord) => boolean | void): void {
     this.requireMounted();
     for (let s = ringNext(this, -1, true); s >= 0; s = ringNext(this, s, true)) {
-      const count = this.wdv.getUint16(SEQ_AT + 2 * (4 * this.n + s));
+      const count = this.counts[s];
       const bm = count ? readBitmap(this, s, count) : new Uint8Array(0);
       const c = sectorCursor(this, s);
       let r = c.next();

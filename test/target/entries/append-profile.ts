@@ -94,8 +94,7 @@ line("write8", us(t, N));
 
 t = getTime();
 for (let i = 0; i < N; i++) {
-  _sink =
-    !s.headFull && s.headOff + 6 + ROTATION_RESERVE <= recordLimit(s.sectorBytes, s.wdv.getUint16(SEQ_AT + 2 * (4 * s.n + s.head)) + 1);
+  _sink = !s.headFull && s.headOff + 6 + ROTATION_RESERVE <= recordLimit(s.sectorBytes, s.counts[s.head] + 1);
   table.apply(PIN, EPOCH, 1000 + i, false);
 }
 line("room+apply", us(t, N));
@@ -147,7 +146,7 @@ t = getTime();
 for (let i = 0; i < N; i++) {
   const sb = s.sectorBytes;
   const h = s.head;
-  if (s.headFull || s.headOff + 6 > sb - 4 * Math.ceil((s.wdv.getUint16(SEQ_AT + 2 * (4 * s.n + h)) + 1) / 32)) _sink = 1;
+  if (s.headFull || s.headOff + 6 > sb - 4 * Math.ceil((s.counts[h] + 1) / 32)) _sink = 1;
 }
 line("step.fits", us(t, N));
 for (let p = 0; p < SCRATCH; p += f.pageSize) hal.flash.erasePage(base + p);
