@@ -11,7 +11,7 @@
  * The store uses the first 48 KB of the linux region; the last 16 KB is scratch for writes.
  */
 import { espruinoHal } from "../../../src/device/espruino-hal.ts";
-import { SEQ_AT, Store } from "../../../src/device/store/store.ts";
+import { Store } from "../../../src/device/store/store.ts";
 import { BOOT, withMaintenance } from "../../../src/device/store/maintenance.ts";
 import { EPOCH, PinTable, ROTATION_RESERVE, encodeReading, encodeReadingAt } from "../../../src/device/store/record.ts";
 import { K_F32, SLOTS, recordLimit } from "../../../src/device/store/format.ts";
