@@ -145,6 +145,15 @@ export class TimeKeeper {
   _src: number;
   _lastEpochStamp: number;
   /**
+   * The book's extrapolation past this boot's last SNTP anchor as a line in uptime: epoch ms =
+   * `_linC + uptime * _book._aheadRate`, so that {@link epochStamp} costs one call instead of the
+   * book's search; set by {@link clockNow} once the book extrapolates, dropped when an anchor is
+   * added (the rate changes only then). With the rate 1 (no drift learned) the sums are of whole
+   * ms and give the book's figure exactly (anchors are whole ms); with a drift they differ from
+   * it by rounding only.
+   */
+  _linC?: number;
+  /**
    * What resolution worked out (past-boots.ts) and keeps until the next survey, anchor or
    * configure: the last boot placed, the typical reboot gap, the bound's boot.
    */
@@ -246,9 +255,12 @@ export class TimeKeeper {
    */
   epochStamp(): number {
     "ram";
-    if (this._src < 2) return -1;
-    // clockNow() inline, and floor as e - e % 1 (e > 0): each call and global lookup costs on the interpreter.
-    let e = (this._src === 3 ? this._hal.now() : this._book.epochAt(this.bootId, this._hal.uptime())) as number;
+    // Floor as e - e % 1 (e > 0): each call and global lookup costs on the interpreter, and it
+    // reads every token it skips, so anything but the line is a call.
+    const c = this._linC;
+    let e = (c === undefined ? clockNow(this) : c + this._hal.uptime() * this._book._aheadRate) as number;
+    // undefined (not synced) fails the test too.
+    if (!(e >= 0)) return -1;
     e -= e % 1;
     if (e < this._lastEpochStamp) e = this._lastEpochStamp;
     this._lastEpochStamp = e;
@@ -277,11 +289,22 @@ export function sourceOf(k: TimeKeeper): ClockStatus["source"] {
   return (["none", "http-date", "sntp", "board"] as const)[k._src];
 }
 
-/** UTC ms now by this boot's SNTP anchors and the learned drift; undefined before the first sync. */
+/**
+ * UTC ms now by this boot's SNTP anchors and the learned drift; undefined before the first sync.
+ * Sets the keeper's line ({@link TimeKeeper._linC}) once the book extrapolates from this boot's
+ * last anchor (epochAt set `_ahead`): every later uptime of this boot is past that anchor, so
+ * the line holds until the next anchor.
+ */
 export function clockNow(k: TimeKeeper): number | undefined {
   if (k._src < 2) return undefined;
   if (k._src === 3) return k._hal.now();
-  return k._book.epochAt(k.bootId, k._hal.uptime());
+  const b = k._book;
+  const e = b.epochAt(k.bootId, k._hal.uptime());
+  const f = b._ahead;
+  if (f && f.bootId === k.bootId) {
+    k._linC = f.epochMs - f.uptimeMs * b._aheadRate;
+  }
+  return e;
 }
 
 /**
@@ -368,4 +391,5 @@ function addAnchor(k: TimeKeeper, a: Anchor, later?: boolean): void {
   else TimeKeeper.persist(k, a);
   k._book.add(a);
   delete k._cache;
+  delete k._linC;
 }
