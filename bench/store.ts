@@ -9,7 +9,7 @@
  * before it, so a larger Storage would slow the naive side for no reason of its own.
  */
 import { crc32 as zcrc32 } from "node:zlib";
-import { NorFlash } from "../src/host/sim/nor-flash.ts";
+import { NorFlash, flashPort } from "../src/host/sim/nor-flash.ts";
 import { FlashBus } from "../src/host/sim/flash-bus.ts";
 import { HEADER_BYTES, JsfStorage } from "../src/host/sim/storage.ts";
 import { Store } from "../src/device/store/store.ts";
@@ -30,7 +30,7 @@ function temperature(i: number): number {
 function newStore(flash: NorFlash): Store {
   const s = new Store(
     withMaintenance({
-      flash,
+      flash: flashPort(flash),
       crc32,
       region: ESP32,
       datastreams: { "1": { type: "double" }, "2": { type: "double" }, "3": { type: "double" }, "4": { type: "double" } },

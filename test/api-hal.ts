@@ -92,8 +92,8 @@ export function bootHal(dev: Device, opts: { epochMs?: number } = {}): TestHal {
     lines,
     timers: () => live.size,
     flash: {
-      read: (addr, length) => dev.bus.read(addr, length),
-      write: (addr, data) => dev.raw.write(addr, data),
+      read: (length, addr) => dev.bus.read(addr, length),
+      write: (data, addr) => dev.raw.write(addr, data),
       erasePage: (addr) => dev.raw.erasePage(addr),
     },
     storage: {

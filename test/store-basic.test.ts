@@ -1,5 +1,6 @@
 import test from "ava";
 import { CountingFlash, EPOCH0, makeFlash, openStore, pendingOf, regionOf } from "./store-helpers.ts";
+import { flashPort } from "../src/host/sim/nor-flash.ts";
 import { STORE_FULL } from "../src/device/store/store.ts";
 
 const ESP32 = { pages: 16, pageSize: 4096 };
@@ -205,7 +206,7 @@ test("mount reads headers and bitmaps of every sector but scans only the head se
   const flash = makeFlash(ESP32);
   const s = openStore(flash, regionOf(flash));
   for (let i = 0; i < 12000; i++) s.append({ pin: i % 4, stamp: { epochMs: EPOCH0 + i * 2500 }, value: i / 10 });
-  const counting = new CountingFlash(flash);
+  const counting = new CountingFlash(flashPort(flash));
   const s2 = openStore(counting, regionOf(flash));
   t.is(s2.stats().pending, s.stats().pending);
   t.log(`mount: ${counting.reads} reads, ${counting.bytesRead} bytes of ${flash.size}`);

@@ -7,7 +7,7 @@
  * a sample of cuts the first mount is cut again at each of its own writes.
  */
 import test from "ava";
-import { NorFlash } from "../src/host/sim/nor-flash.ts";
+import { NorFlash, flashPort } from "../src/host/sim/nor-flash.ts";
 import { Store } from "../src/device/store/store.ts";
 import { BOOT, withMaintenance } from "../src/device/store/maintenance.ts";
 import {
@@ -32,7 +32,7 @@ const APPENDS = 1000;
 const RECOVERY_EVERY = 5;
 
 function mount(flash: NorFlash): Store {
-  const s = new Store(withMaintenance({ flash, crc32, region: REGION, sectorPages: 1, datastreams: CRASH_DATASTREAMS }));
+  const s = new Store(withMaintenance({ flash: flashPort(flash), crc32, region: REGION, sectorPages: 1, datastreams: CRASH_DATASTREAMS }));
   BOOT.mount(s);
   return s;
 }

@@ -6,7 +6,7 @@
  */
 import test from "ava";
 import { readFileSync } from "node:fs";
-import { NorFlash } from "../src/host/sim/nor-flash.ts";
+import { NorFlash, flashPort } from "../src/host/sim/nor-flash.ts";
 import { InspectStore } from "../src/host/store/inspect-store.ts";
 import { FORMAT_V1, FORMAT_VERSION } from "../src/device/store/format.ts";
 import {
@@ -39,7 +39,7 @@ function v1Flash(): NorFlash {
 }
 
 function mount(flash: NorFlash): InspectStore {
-  const s = new InspectStore({ flash, crc32, region: FIXTURE.region, sectorPages: 1, datastreams: CRASH_DATASTREAMS });
+  const s = new InspectStore({ flash: flashPort(flash), crc32, region: FIXTURE.region, sectorPages: 1, datastreams: CRASH_DATASTREAMS });
   s.mount();
   return s;
 }

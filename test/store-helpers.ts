@@ -1,6 +1,6 @@
 /** Shared set-up of the store tests: simulated NOR flash and a store over it. */
 import { crc32 as zcrc32 } from "node:zlib";
-import { NorFlash, type CutOperation } from "../src/host/sim/nor-flash.ts";
+import { NorFlash, flashPort, type CutOperation } from "../src/host/sim/nor-flash.ts";
 import { RECORDS_START } from "../src/device/store/format.ts";
 import type { Store, StoreOptions } from "../src/device/store/store.ts";
 import { InspectStore } from "../src/host/store/inspect-store.ts";
@@ -31,13 +31,13 @@ export class CountingFlash implements FlashPort {
   reads = 0;
   bytesRead = 0;
   constructor(readonly inner: FlashPort) {}
-  read(addr: number, length: number): Uint8Array {
+  read(length: number, addr: number): Uint8Array {
     this.reads++;
     this.bytesRead += length;
-    return this.inner.read(addr, length);
+    return this.inner.read(length, addr);
   }
-  write(addr: number, data: Uint8Array): void {
-    this.inner.write(addr, data);
+  write(data: Uint8Array, addr: number): void {
+    this.inner.write(data, addr);
   }
   erasePage(addr: number): void {
     this.inner.erasePage(addr);
@@ -45,7 +45,7 @@ export class CountingFlash implements FlashPort {
 }
 
 export function openStore(flash: NorFlash | FlashPort, region: StoreOptions["region"], extra: Partial<StoreOptions> = {}): InspectStore {
-  const s = new InspectStore({ flash, crc32, region, ...extra });
+  const s = new InspectStore({ flash: flash instanceof NorFlash ? flashPort(flash) : flash, crc32, region, ...extra });
   s.mount();
   return s;
 }

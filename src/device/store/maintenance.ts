@@ -170,7 +170,7 @@ function readHeaders(store: Store): SectorHeader | undefined {
   let headHdr: SectorHeader | undefined;
   store.bootId = 0;
   for (let s = 0; s < n; s++) {
-    const h = decodeHeader(store.flash.read(addr(store, s), RECORDS_START), store.crc);
+    const h = decodeHeader(store.flash.read(RECORDS_START, addr(store, s)), store.crc);
     store.counts[s] = 0;
     store.counts[store.n + s] = 0;
     store.sectorSealed[s] = 0;
@@ -300,7 +300,7 @@ function persistBoot(store: Store): void {
 function isBlank(store: Store, s: number, from: number, to: number): boolean {
   const a = addr(store, s);
   for (let o = from; o < to; o += 256) {
-    const b = store.flash.read(a + o, Math.min(256, to - o));
+    const b = store.flash.read(Math.min(256, to - o), a + o);
     for (let i = 0; i < b.length; i++) if (b[i] !== 255) return false;
   }
   return true;
@@ -384,7 +384,7 @@ function writeRotationMark(store: Store, t: number, lost: number): void {
 function sealHead(store: Store): void {
   const old = store.head;
   if (old >= 0 && !store.sectorSealed[old]) {
-    store.flash.write(addr(store, old) + OFF_SEAL, encodeSeal(store.counts[old], store.sectorMinBoot[old]));
+    store.flash.write(encodeSeal(store.counts[old], store.sectorMinBoot[old]), addr(store, old) + OFF_SEAL);
     store.sectorSealed[old] = 1;
   }
 }
@@ -399,7 +399,7 @@ function sealHead(store: Store): void {
  */
 function eraseSector(store: Store, t: number): void {
   const a = addr(store, t);
-  if (store.sectorState[t] === DATA) store.flash.write(a, new Uint8Array(HEADER_BYTES));
+  if (store.sectorState[t] === DATA) store.flash.write(new Uint8Array(HEADER_BYTES), a);
   for (let p = 0; p < store.sectorBytes; p += 1 << store.pageLog2) store.flash.erasePage(a + p);
   store.sectorState[t] = FREE;
 }
@@ -410,7 +410,6 @@ function eraseSector(store: Store, t: number): void {
  */
 function writeHeader(store: Store, t: number, seq: number, erases: number): void {
   store.flash.write(
-    addr(store, t),
     encodeHeader(
       {
         sectorPages: store.sectorBytes >> store.pageLog2,
@@ -423,6 +422,7 @@ function writeHeader(store: Store, t: number, seq: number, erases: number): void
       },
       store.crc,
     ),
+    addr(store, t),
   );
   store.sectorState[t] = DATA;
   store.sectorVersion[t] = FORMAT_VERSION;

@@ -25,7 +25,7 @@ export function addr(st: Store, s: number): number {
 /** The bitmap words of sector s covering `count` readings, lowest address first (test a bit with format.ts pendingBit). */
 export function readBitmap(st: Store, s: number, count: number): Uint8Array {
   const from = recordLimit(st.sectorBytes, count);
-  return st.flash.read(addr(st, s) + from, st.sectorBytes - from);
+  return st.flash.read(st.sectorBytes - from, addr(st, s) + from);
 }
 
 /**
@@ -133,7 +133,7 @@ function openCursor(self: Store, options: ScanOptions): LogCursor {
 export function clearBits(st: Store, addr: number, mask: Uint8Array): void {
   const w = new Uint8Array(4);
   for (let i = 0; i < 4; i++) w[i] = ~mask[i] & 255;
-  st.flash.write(addr, w);
+  st.flash.write(w, addr);
 }
 
 /** Clears in flash the bits set in `clear` (laid out as sector s's bitmap), one write per word touched. */

@@ -311,7 +311,7 @@ export class SectorCursor {
     if (off >= this.wOff && off + n <= this.wOff + this.win.length) return;
     const len = Math.min(this.bytes - off, n > WINDOW ? n : WINDOW);
     this.wOff = off;
-    this.win = this.flash.read(this.addr + off, len);
+    this.win = this.flash.read(len, this.addr + off);
   }
 
   /** Next byte of the current record, or -1 past the window (the record runs off the sector). */

@@ -343,7 +343,7 @@ export class Store implements ReadingStore {
     const a1 = Math.ceil(end / this.align) * this.align;
     const buf = blank(a1 - a0);
     buf.set(rec, off - a0);
-    this.flash.write(this.base + this.head * this.sectorBytes + a0, buf);
+    this.flash.write(buf, this.base + this.head * this.sectorBytes + a0);
     this.headOff = end;
     this.bytesSinceMount += rec.length;
   }
@@ -494,7 +494,7 @@ export class Store implements ReadingStore {
       this.put(pin, kind, EPOCH, ms, v);
       return true;
     }
-    this.flash.write(this.base + hd * sb + off - o0, w.subarray(0, (o + align - 1) & -align));
+    this.flash.write(w.subarray(0, (o + align - 1) & -align), this.base + hd * sb + off - o0);
     this.headOff = off + o - o0;
     this.bytesSinceMount += o - o0;
     f[2 * SLOTS + p] = ms - f[SLOTS + p];
@@ -530,7 +530,7 @@ export class Store implements ReadingStore {
     // sector); the branch is one call, because the interpreter reads every token it skips.
     if (this.headFull || off + end - o0 + ROTATION_RESERVE > sb - (((cnt + 32) >> 5) << 2))
       return this.rotateFor(false, pin, kind, dom, ms, value);
-    this.flash.write(this.base + h * sb + off - o0, w.subarray(0, (end + align - 1) & -align));
+    this.flash.write(w.subarray(0, (end + align - 1) & -align), this.base + h * sb + off - o0);
     this.headOff = off + end - o0;
     this.bytesSinceMount += end - o0;
     if (p >= 0) {

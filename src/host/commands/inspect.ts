@@ -42,7 +42,7 @@ class FileFlash implements FlashPort {
     private readonly bytes: Uint8Array,
     private readonly base: number,
   ) {}
-  read(addr: number, length: number): Uint8Array {
+  read(length: number, addr: number): Uint8Array {
     const off = addr - this.base;
     if (off < 0 || off + length > this.bytes.length) throw new Error(`the image has no bytes at 0x${addr.toString(16)} (+${length})`);
     return this.bytes.slice(off, off + length);

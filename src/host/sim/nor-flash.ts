@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import type { FlashPort } from "../../device/hal.ts";
 import { seededRandom } from "../random.ts";
 
 /** Thrown by {@link NorFlash} at the injected power cut, and on any access while powered off. */
@@ -238,4 +239,16 @@ export class NorFlash {
   private sync(off: number, length: number): void {
     if (this.fd !== undefined && length > 0) fs.writeSync(this.fd, this.bytes, off, length, off);
   }
+}
+
+/**
+ * The chip as the store's FlashPort: Espruino's `Flash` argument order (length or data first,
+ * then the address), over NorFlash's own (address first, as the bus and the tests read it).
+ */
+export function flashPort(nor: NorFlash): FlashPort {
+  return {
+    read: (length, addr) => nor.read(addr, length),
+    write: (data, addr) => nor.write(addr, data),
+    erasePage: (addr) => nor.erasePage(addr),
+  };
 }

@@ -89,7 +89,7 @@ w[5] = 0x33;
 const base = f.address + f.length - SCRATCH;
 for (let p = 0; p < SCRATCH; p += f.pageSize) hal.flash.erasePage(base + p);
 t = getTime();
-for (let i = 0; i < N; i++) hal.flash.write(base + 8 * i, w);
+for (let i = 0; i < N; i++) hal.flash.write(w, base + 8 * i);
 line("write8", us(t, N));
 
 t = getTime();
@@ -155,7 +155,7 @@ for (let i = 0; i < N; i++) {
   const w = s.wbuf;
   const end = 7;
   const align = s.align;
-  s.flash.write(base + 8 * i, w.subarray(0, end + ((align - (end % align)) % align)));
+  s.flash.write(w.subarray(0, end + ((align - (end % align)) % align)), base + 8 * i);
 }
 line("step.write", us(t, N));
 const cnts = new Uint16Array(4);
