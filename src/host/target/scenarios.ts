@@ -281,17 +281,22 @@ export function recordLines(points: number): string[] {
 }
 
 /**
- * Installed at the REPL before the flush: wraps `require("Flash").read` (the store's reads, as
- * the hal holds that same module object) and the `write` and `end` of every HTTP request (on
- * their class, `httpCRq`, once: a wrapper made per request would count in the peak it measures),
- * so that each samples `process.memory(false).usage` and then `process.memory().usage` (after a
- * collection) and keeps the highest of each. The wrapper calls the native method by taking
- * itself off the class for the call: the interpreter's own methods are not properties to keep.
+ * Installed at the REPL before the flush: wraps the hal's `flash.read` (the store's reads: the
+ * hal holds `Flash.read` itself, so the wrapper replaces it on the hal's flash object, found on
+ * the spool state by that identity; the sampler fails rather than sample less when it is not
+ * there) and the `write` and `end` of every HTTP request (on their class, `httpCRq`, once: a
+ * wrapper made per request would count in the peak it measures), so that each samples
+ * `process.memory(false).usage` and then `process.memory().usage` (after a collection) and
+ * keeps the highest of each. The request wrappers call the native method by taking themselves
+ * off the class for the call: the interpreter's own methods are not properties to keep.
  */
 const FLUSH_SAMPLER =
   "global.MEM={peak:0,raw:0,n:0,s:function(){var u=process.memory(false).usage;MEM.n++;if(u>MEM.raw)MEM.raw=u;" +
   "u=process.memory().usage;if(u>MEM.peak)MEM.peak=u;}}," +
-  "(function(){var F=require('Flash'),r=F.read;F.read=function(l,a){MEM.s();return r.call(F,l,a);};" +
+  "(function(){var r=require('Flash').read,S=spool.record[Object.keys(spool.record)[0]],H;" +
+  "for(var k in S){var o=S[k];if(o&&typeof o=='object'&&o.flash&&o.flash.read===r){H=o.flash;break;}}" +
+  "if(!H)throw new Error('flush sampler: no flash object holding Flash.read on the spool state');" +
+  "H.read=function(l,a){MEM.s();return r(l,a);};" +
   "require('http');var P=httpCRq.prototype;" +
   "P.write=function W(d){MEM.s();delete P.write;try{return this.write(d);}finally{P.write=W;}};" +
   "P.end=function N(d){MEM.s();delete P.end;try{return this.end(d);}finally{P.end=N;}};})(),0";
