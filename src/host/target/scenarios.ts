@@ -282,19 +282,20 @@ export function recordLines(points: number): string[] {
 
 /**
  * Installed at the REPL before the flush: wraps the hal's `flash.read` (the store's reads: the
- * hal holds `Flash.read` itself, so the wrapper replaces it on the hal's flash object, found on
- * the spool state by that identity; the sampler fails rather than sample less when it is not
- * there) and the `write` and `end` of every HTTP request (on their class, `httpCRq`, once: a
- * wrapper made per request would count in the peak it measures), so that each samples
- * `process.memory(false).usage` and then `process.memory().usage` (after a collection) and
- * keeps the highest of each. The request wrappers call the native method by taking themselves
- * off the class for the call: the interpreter's own methods are not properties to keep.
+ * hal holds `Flash.read` itself, so the wrapper replaces it on the hal's flash object, found by
+ * that identity on the spool state, a property of `spool.record`; the sampler fails rather than
+ * sample less when it is not there) and the `write` and `end` of every HTTP request (on their
+ * class, `httpCRq`, once: a wrapper made per request would count in the peak it measures), so
+ * that each samples `process.memory(false).usage` and then `process.memory().usage` (after a
+ * collection) and keeps the highest of each. The request wrappers call the native method by
+ * taking themselves off the class for the call: the interpreter's own methods are not
+ * properties to keep.
  */
 const FLUSH_SAMPLER =
   "global.MEM={peak:0,raw:0,n:0,s:function(){var u=process.memory(false).usage;MEM.n++;if(u>MEM.raw)MEM.raw=u;" +
   "u=process.memory().usage;if(u>MEM.peak)MEM.peak=u;}}," +
-  "(function(){var r=require('Flash').read,S=spool.record[Object.keys(spool.record)[0]],H;" +
-  "for(var k in S){var o=S[k];if(o&&typeof o=='object'&&o.flash&&o.flash.read===r){H=o.flash;break;}}" +
+  "(function(){var r=require('Flash').read,H;" +
+  "for(var j in spool.record){var S=spool.record[j];for(var k in S){var o=S[k];if(o&&typeof o=='object'&&o.flash&&o.flash.read===r)H=o.flash;}}" +
   "if(!H)throw new Error('flush sampler: no flash object holding Flash.read on the spool state');" +
   "H.read=function(l,a){MEM.s();return r(l,a);};" +
   "require('http');var P=httpCRq.prototype;" +
