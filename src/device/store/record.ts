@@ -334,41 +334,18 @@ export class SectorCursor {
     return -1;
   }
 
-  private u48(): number {
-    let v = 0;
-    let m = 1;
-    for (let i = 0; i < 6; i++) {
-      const x = this.byte();
-      if (x < 0) return -1;
-      v += x * m;
-      m *= 256;
-    }
-    return v;
-  }
-
-  private float(n: number): number {
-    // The bytes little-endian into the shared scratch; roundFloat32 reuses it after the read.
-    const f = FLOAT_VIEW;
+  /**
+   * The next `n` bytes (at most 8) little-endian into FLOAT_VIEW, for its getters; false when the
+   * record runs off the window. One method for the u48, the i32s and the floats: each method of
+   * the class is about 5 JsVars while a cursor's part is loaded (docs/memory.md, session 19).
+   */
+  private fixed(n: number): boolean {
     for (let i = 0; i < n; i++) {
       const x = this.byte();
-      if (x < 0) return NaN;
-      f.setUint8(i, x);
+      if (x < 0) return false;
+      FLOAT_VIEW.setUint8(i, x);
     }
-    return n === 4 ? roundFloat32(f.getFloat32(0, true)) : f.getFloat64(0, true);
-  }
-
-  private i32(): number {
-    const a = this.byte();
-    const b = this.byte();
-    const c = this.byte();
-    const d = this.byte();
-    if (d < 0) return NaN;
-    return a | (b << 8) | (c << 16) | (d << 24);
-  }
-
-  private bad(): number {
-    this.done = true;
-    return R_BAD;
+    return true;
   }
 
   /** Decodes the next record: R_READING, R_META, R_END (free space or area end) or R_BAD. */
@@ -382,6 +359,9 @@ export class SectorCursor {
     }
     this.ensure(off, Math.min(MAX_FIXED_RECORD, this.bytes - off));
     this.p = off;
+    // Done until the record decodes: every return below but the last is R_BAD or R_END, and a
+    // cursor stays at a bad record (no method of its own for that: see fixed()).
+    this.done = true;
     const tag = this.byte();
     if (tag === 255) {
       this.done = true;
@@ -402,17 +382,17 @@ export class SectorCursor {
       this.sub = sub;
       if (sub === M_BOOT) {
         this.a = this.varint();
-        if (this.a < 0) return this.bad();
+        if (this.a < 0) return R_BAD;
       } else if (sub === M_ANCHOR || sub === M_ANCHOR_COARSE) {
         this.a = this.varint();
         this.b = this.varint();
-        this.c = this.u48();
-        if (this.a < 0 || this.b < 0 || this.c < 0) return this.bad();
+        this.c = this.fixed(6) ? FLOAT_VIEW.getUint32(0, true) + FLOAT_VIEW.getUint16(4, true) * 4294967296 : -1;
+        if (this.a < 0 || this.b < 0 || this.c < 0) return R_BAD;
       } else if (sub === M_COUNT) {
         this.a = this.byte();
         this.b = this.varint();
-        if (this.a < 0 || this.b < 0) return this.bad();
-      } else return this.bad();
+        if (this.a < 0 || this.b < 0) return R_BAD;
+      } else return R_BAD;
     } else {
       const mode = (tag >> 3) & 3;
       const slot = tag & 7;
@@ -420,20 +400,20 @@ export class SectorCursor {
       let s = -1;
       if (slot === SLOT_EXPLICIT) {
         this.pin = this.byte();
-        if (this.pin < 0) return this.bad();
+        if (this.pin < 0) return R_BAD;
         s = t.plan(this.pin);
       } else {
-        if (slot >= t.n) return this.bad();
+        if (slot >= t.n) return R_BAD;
         s = slot;
         this.pin = t.f[3 * SLOTS + s];
       }
       slotPin = this.pin;
       if (mode === S_REPEAT || mode === S_DD) {
-        if (s < 0 || t.f[s] === NONE) return this.bad();
+        if (s < 0 || t.f[s] === NONE) return R_BAD;
         let dd = 0;
         if (mode === S_DD) {
           const z = this.varint();
-          if (z < 0) return this.bad();
+          if (z < 0) return R_BAD;
           dd = unzigzag(z);
         }
         this.dom = t.f[s];
@@ -441,67 +421,68 @@ export class SectorCursor {
         abs = false;
       } else if (mode === S_EPOCH) {
         this.dom = EPOCH;
-        this.ms = this.u48();
-        if (this.ms < 0) return this.bad();
+        this.ms = this.fixed(6) ? FLOAT_VIEW.getUint32(0, true) + FLOAT_VIEW.getUint16(4, true) * 4294967296 : -1;
+        if (this.ms < 0) return R_BAD;
       } else {
         this.dom = this.varint();
         this.ms = this.varint();
-        if (this.dom < 0 || this.ms < 0) return this.bad();
+        if (this.dom < 0 || this.ms < 0) return R_BAD;
       }
-      if (this.ms < 0) return this.bad();
+      if (this.ms < 0) return R_BAD;
       if (kind === K_INT || kind === K_ENUM) {
         const z = this.varint();
-        if (z < 0 || z > 0xffffffff) return this.bad();
+        if (z < 0 || z > 0xffffffff) return R_BAD;
         this.value = unzigzag(z);
         // Each kind's type set here, not read from a table: a module-level table is resident.
         this.type = kind === K_INT ? "integer" : "enum";
       } else if (kind === K_F32 || kind === K_F64) {
-        this.value = this.float(kind === K_F32 ? 4 : 8);
-        if (this.value !== this.value) return this.bad();
+        // roundFloat32 reuses FLOAT_VIEW after the read.
+        if (!this.fixed(kind === K_F32 ? 4 : 8)) return R_BAD;
+        this.value = kind === K_F32 ? roundFloat32(FLOAT_VIEW.getFloat32(0, true)) : FLOAT_VIEW.getFloat64(0, true);
+        if (this.value !== this.value) return R_BAD;
         this.type = "double";
       } else if (kind === K_BOOL) {
         const x = this.byte();
-        if (x !== 0 && x !== 1) return this.bad();
+        if (x !== 0 && x !== 1) return R_BAD;
         this.value = x === 1;
         this.type = "boolean";
       } else if (kind === K_STR) {
         const n = this.varint();
-        if (n < 0 || n > 1024) return this.bad();
+        if (n < 0 || n > 1024) return R_BAD;
         const start = this.p;
         const tail = v1 ? 1 : 2;
-        if (start + n + tail > this.bytes) return this.bad();
+        if (start + n + tail > this.bytes) return R_BAD;
         this.ensure(off, start + n + tail - off);
         this.value = utf8Decode(this.win, start - this.wOff, start - this.wOff + n);
         this.p = start + n;
         this.type = "string";
       } else {
-        const lon = this.i32();
-        const lat = this.i32();
-        if (lat !== lat) return this.bad();
-        this.value = [lon / 1e7, lat / 1e7];
+        if (!this.fixed(8)) return R_BAD;
+        this.value = [FLOAT_VIEW.getInt32(0, true) / 1e7, FLOAT_VIEW.getInt32(4, true) / 1e7];
         this.type = "location";
       }
     }
     const i0 = off - this.wOff;
     if (v1) {
       const c1 = this.byte();
-      if (c1 < 0 || c1 !== checkByte(this.crc32(this.win.subarray(i0, this.p - 1 - this.wOff)))) return this.bad();
+      if (c1 < 0 || c1 !== checkByte(this.crc32(this.win.subarray(i0, this.p - 1 - this.wOff)))) return R_BAD;
     } else {
-      if (check < 0) return this.bad();
+      if (check < 0) return R_BAD;
       // The count covers the check byte's place as well: take out its own 0 bits.
       const z = this.zeros(this.win.subarray(i0, this.p - this.wOff)) - NIBBLE_ZEROS[check & 15] - NIBBLE_ZEROS[check >> 4];
-      if (check !== (z > 255 ? 255 : z)) return this.bad();
+      if (check !== (z > 255 ? 255 : z)) return R_BAD;
       if (kind === K_STR) {
         const lo = this.byte();
         const hi = this.byte();
-        if (hi < 0 || lo + 256 * hi !== z) return this.bad();
+        if (hi < 0 || lo + 256 * hi !== z) return R_BAD;
       }
     }
     const len = this.p - off;
     const end = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.bytes, this.count + (result === R_READING ? 1 : 0));
-    if (off + len > end) return this.bad();
+    if (off + len > end) return R_BAD;
     this.len = len;
     this.off = off + len;
+    this.done = false;
     if (result === R_READING) {
       this.index = this.count++;
       this.table.apply(slotPin, this.dom, this.ms, abs);

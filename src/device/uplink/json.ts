@@ -29,13 +29,6 @@ const SIG_FLOAT32_MAX = 9;
 const SIG_DOUBLE = 12;
 const SIG_DOUBLE_MAX = 15;
 const MAX_EXACT_INT = 9007199254740992;
-/**
- * Exact powers of ten 10^0..10^22 (built by multiplication, exact in a double up to 10^22). A
- * typed array: 184 bytes in one block, where an Array of 23 numbers is about 37 JsVars.
- */
-const POW10 = new Float64Array(23);
-POW10[0] = 1;
-for (let i = 1; i <= 22; i++) POW10[i] = POW10[i - 1] * 10;
 const F32 = new Float32Array(1);
 const HEX = "0123456789abcdef";
 
@@ -52,7 +45,12 @@ const HEX = "0123456789abcdef";
 export function formatNumber(v: number, minSig: number, maxSig: number, f32: boolean): string {
   if (v !== v || v === Infinity || v === -Infinity) return "null";
   if (v === 0) return "0";
-  /** 10^e as a double: exact for |e| <= 22; beyond, that times (or over) 10^22 once per 22. */
+  /**
+   * 10^e as a double: exact for |e| <= 22 (each partial product 10^i = 2^i * 5^i, with 5^22 <
+   * 2^53, is an exact double); beyond, that times (or over) 10^22 once per 22. Multiplied out at
+   * each call rather than kept in a table: a table of 23 doubles held 13 JsVars in every part
+   * that formats points, at the flush's peak (docs/memory.md, session 19).
+   */
   const p10 = (e: number): number => {
     let k = 0;
     while (e > 22) {
@@ -63,9 +61,15 @@ export function formatNumber(v: number, minSig: number, maxSig: number, f32: boo
       e += 22;
       k--;
     }
-    let r = e >= 0 ? POW10[e] : 1 / POW10[-e];
-    for (; k > 0; k--) r = POW10[22] * r;
-    for (; k < 0; k++) r = r / POW10[22];
+    let r = 1;
+    for (let i = e < 0 ? -e : e; i > 0; i--) r *= 10;
+    if (e < 0) r = 1 / r;
+    if (k !== 0) {
+      let t = 1;
+      for (let i = 0; i < 22; i++) t *= 10;
+      for (; k > 0; k--) r = t * r;
+      for (; k < 0; k++) r = r / t;
+    }
     return r;
   };
   const neg = v < 0;
@@ -88,7 +92,7 @@ export function formatNumber(v: number, minSig: number, maxSig: number, f32: boo
     for (e = e0; ; e++) {
       const p = sig - 1 - e;
       m = Math.round(p >= 0 ? x * p10(p) : x / p10(-p));
-      if (m < POW10[sig] || e > e0) break;
+      if (m < p10(sig) || e > e0) break;
     }
     // m * 10^-p back as a double, correctly rounded.
     const p = sig - 1 - e;
