@@ -124,7 +124,12 @@ test("UTF-8 encoder matches Node's for well-formed strings, lone surrogates beco
   );
   const b = new Uint8Array(3);
   utf8Encode("\ud800", b, 0);
-  t.deepEqual([...b], [0xef, 0xbf, 0xbd]);
+  t.deepEqual([...b], [0xef, 0xbf, 0xbd]); // The escaped paths one by one: NUL and other controls, the quote and backslash, a BMP
+  // character, an astral one (a surrogate pair of escapes), side by side with plain ASCII.
+  for (const text of ["\u0000", "a\u0000b", '"\\', "\u001f\u007f", "\u00e9\uffff", "\u{1f600}", "x\u{10ffff}y\u{10000}"]) {
+    const bytes = new Uint8Array(Buffer.from(text, "utf8"));
+    t.is(utf8Decode(bytes, 0, bytes.length), text, JSON.stringify(text));
+  }
 });
 
 test("every float32 comes back as a decimal that is stored as the same float32", (t) => {

@@ -33,15 +33,6 @@ export function putVarint(b: Uint8Array, o: number, v: number): number {
   return o;
 }
 
-/** ZigZag: signed to non-negative, without 32-bit operators so that 48-bit deltas survive. */
-export function zigzag(v: number): number {
-  return v >= 0 ? 2 * v : -2 * v - 1;
-}
-
-export function unzigzag(z: number): number {
-  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-}
-
 /**
  * True on an interpreter whose strings are bytes (Espruino built without Unicode support, as
  * board builds may be): `"\u20AC"` is then the one byte 0xAC. Node and Espruino's Unicode
@@ -114,12 +105,6 @@ export function utf8Encode(s: string, out?: Uint8Array, at?: number): number {
   return o - start;
 }
 
-const HEX = "0123456789abcdef";
-
-function hex4(c: number): string {
-  return HEX.charAt((c >> 12) & 15) + HEX.charAt((c >> 8) & 15) + HEX.charAt((c >> 4) & 15) + HEX.charAt(c & 15);
-}
-
 /**
  * Decodes UTF-8 to a JS string that {@link utf8Encode} turns back into the same bytes; bad
  * sequences give U+FFFD.
@@ -159,8 +144,15 @@ export function utf8Decode(b: Uint8Array, from: number, to: number): string {
       escaped = true;
       if (c >= 0x10000) {
         c -= 0x10000;
-        s += "\\u" + hex4(0xd800 + (c >> 10)) + "\\u" + hex4(0xdc00 + (c & 1023));
-      } else s += "\\u" + hex4(c);
+        // The pair in one number, the high surrogate in the low half: written first.
+        c = (0xd800 + (c >> 10)) | ((0xdc00 + (c & 1023)) << 16);
+      }
+      // Four hex digits by Number's radix print (a hex table and its function would cost the
+      // read part about 8 JsVars while a flush holds it).
+      do {
+        s += "\\u" + ((c & 0xffff) + 0x10000).toString(16).substring(1);
+        c = c >>> 16;
+      } while (c);
     }
     i += n;
   }
@@ -176,24 +168,6 @@ export function utf8Decode(b: Uint8Array, from: number, to: number): string {
  */
 export const FLOAT_VIEW = /* @__PURE__ */ (() => new DataView(new Uint8Array(8).buffer))();
 
-function roundSig(x: number, digits: number): number {
-  const e = Math.floor(Math.log(Math.abs(x)) / Math.LN10);
-  const k = digits - 1 - e;
-  // Up to 1e22 the power of ten is exact and the division correctly rounded, so the result is
-  // the double nearest to that decimal. Beyond, the decimal is parsed from its digits.
-  if (k > 0 && k <= 22) {
-    const p = Math.pow(10, k);
-    return Math.round(x * p) / p;
-  }
-  if (k <= 0 && k >= -22) {
-    const p = Math.pow(10, -k);
-    return Math.round(x / p) * p;
-  }
-  if (k > 22 && k < 330) return parseFloat(Math.round(x * Math.pow(10, k)) + "e-" + k);
-  if (k < -22 && k > -330) return parseFloat(Math.round(x / Math.pow(10, -k)) + "e" + -k);
-  return x;
-}
-
 /**
  * The shortest decimal (6 to 9 significant digits) that is stored as the same float32: a
  * float32 read back from flash as 23.450000762939453 is returned as 23.45, and 100000.25 (an
@@ -201,8 +175,22 @@ function roundSig(x: number, digits: number): number {
  */
 export function roundFloat32(x: number): number {
   if (x === 0 || x !== x) return x;
+  // x rounded to 6..9 significant digits, inline: a helper function would be one more of the read
+  // part's functions while a flush holds it.
+  const e = Math.floor(Math.log(Math.abs(x)) / Math.LN10);
   for (let digits = 6; digits <= 9; digits++) {
-    const c = roundSig(x, digits);
+    const k = digits - 1 - e;
+    let c = x;
+    // Up to 1e22 the power of ten is exact and the division correctly rounded, so the result is
+    // the double nearest to that decimal. Beyond, the decimal is parsed from its digits.
+    if (k > 0 && k <= 22) {
+      const p = Math.pow(10, k);
+      c = Math.round(x * p) / p;
+    } else if (k <= 0 && k >= -22) {
+      const p = Math.pow(10, -k);
+      c = Math.round(x / p) * p;
+    } else if (k > 22 && k < 330) c = parseFloat(Math.round(x * Math.pow(10, k)) + "e-" + k);
+    else if (k < -22 && k > -330) c = parseFloat(Math.round(x / Math.pow(10, -k)) + "e" + -k);
     FLOAT_VIEW.setFloat32(0, c, true);
     if (FLOAT_VIEW.getFloat32(0, true) === x) return c;
   }
