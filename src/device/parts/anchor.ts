@@ -7,4 +7,4 @@
 import { ANCHOR } from "../store/maintenance.ts";
 
 export type AnchorPart = typeof ANCHOR;
-export default ANCHOR;
+export { ANCHOR as default };

@@ -15,4 +15,4 @@ const part = {
 };
 
 export type ApplyPart = typeof part;
-export default part;
+export { part as default };

@@ -11,4 +11,4 @@ const part = {
 };
 
 export type CheckPart = typeof part;
-export default part;
+export { part as default };

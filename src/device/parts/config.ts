@@ -14,4 +14,4 @@ const part = {
 };
 
 export type ConfigPart = typeof part;
-export default part;
+export { part as default };

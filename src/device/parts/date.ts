@@ -14,4 +14,4 @@ function apply(keeper: TimeKeeper, header: string): boolean {
 const part = { apply: apply };
 
 export type DatePart = typeof part;
-export default part;
+export { part as default };

@@ -9,4 +9,4 @@ import { makeUplink } from "../api/spool-uplink.ts";
 const part = { makeUplink: makeUplink };
 
 export type MakePart = typeof part;
-export default part;
+export { part as default };

@@ -26,4 +26,4 @@ function mountStore(o: { hal: Hal; board: DeviceBoard; config: SpoolConfig; stor
 const part = { configure: BOOT.configure, mount: BOOT.mount, mountStore: mountStore };
 
 export type MountPart = typeof part;
-export default part;
+export { part as default };

@@ -8,4 +8,4 @@ import { pickTask } from "../uplink/select.ts";
 const part = { pickTask: pickTask };
 
 export type PickPart = typeof part;
-export default part;
+export { part as default };

@@ -6,4 +6,4 @@
 import { READ } from "../store/read.ts";
 
 export type ReadPart = typeof READ;
-export default READ;
+export { READ as default };

@@ -9,4 +9,4 @@ import { settle } from "../uplink/reply.ts";
 const part = { settle: settle };
 
 export type ReplyPart = typeof part;
-export default part;
+export { part as default };

@@ -18,4 +18,4 @@ const part = {
 };
 
 export type ReportPart = typeof part;
-export default part;
+export { part as default };

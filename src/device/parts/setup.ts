@@ -10,4 +10,4 @@ const part = {
 };
 
 export type SetupPart = typeof part;
-export default part;
+export { part as default };

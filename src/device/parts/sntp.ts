@@ -8,4 +8,4 @@ import { clockRound } from "../clock/clock.ts";
 const part = { clockRound: clockRound };
 
 export type SntpPart = typeof part;
-export default part;
+export { part as default };

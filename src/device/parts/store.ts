@@ -6,4 +6,4 @@
 import { MAINTENANCE } from "../store/maintenance.ts";
 
 export type StorePart = typeof MAINTENANCE;
-export default MAINTENANCE;
+export { MAINTENANCE as default };

@@ -9,4 +9,4 @@ import { finish, send } from "../uplink/stream.ts";
 const part = { send: send, finish: finish };
 
 export type StreamPart = typeof part;
-export default part;
+export { part as default };

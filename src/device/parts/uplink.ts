@@ -10,4 +10,4 @@ import { ctl } from "../uplink/control.ts";
 const part = { ctl: ctl };
 
 export type UplinkPart = typeof part;
-export default part;
+export { part as default };
