@@ -48,13 +48,10 @@ export function ringNext(st: Store, s: number, all: boolean): number {
 /** A cursor over sector s of `st`, up to its seal, or (`unsealed`, or not sealed) as far as its records go. */
 export function sectorCursor(st: Store, s: number, unsealed?: boolean): SectorCursor {
   return new SectorCursor(
-    st.flash,
-    st.crc,
+    st,
     st.base + s * st.sectorBytes,
-    st.sectorBytes,
     st.sectorSealed[s] && !unsealed ? recordLimit(st.sectorBytes, st.counts[s]) : 0,
     st.sectorVersion[s],
-    st.zeros,
   );
 }
 

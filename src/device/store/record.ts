@@ -265,6 +265,14 @@ export const R_READING = 1;
 export const R_META = 2;
 export const R_BAD = 3;
 
+/** What a {@link SectorCursor} reads through: a Store has these fields. */
+export interface CursorSource {
+  readonly flash: FlashPort;
+  readonly crc: (d: Uint8Array) => number;
+  readonly zeros: ZeroBits;
+  readonly sectorBytes: number;
+}
+
 /**
  * Decodes the records of one sector in order, reading flash WINDOW bytes at a time. After
  * {@link next} returns R_READING the fields pin/dom/ms/value/type/index describe it; after
@@ -296,22 +304,24 @@ export class SectorCursor {
   private p = 0;
 
   constructor(
-    private readonly flash: FlashPort,
-    private readonly crc32: (d: Uint8Array) => number,
+    /**
+     * The store (or what a test gives in its place): its flash, CRC, zero-bit count and sector
+     * size, read through one field rather than copied into four (a field is a JsVar or two while
+     * a flush streams).
+     */
+    private readonly src: CursorSource,
     private readonly addr: number,
-    private readonly bytes: number,
     /** Record area end when the sector is sealed (else the area is bounded by the reading count). */
     private readonly sealLimit: number,
     /** The sector's format: FORMAT_V1 (CRC check byte last) or 2 (zero-bit count after the tag). */
     private readonly version: number,
-    private readonly zeros: ZeroBits,
   ) {}
 
   private ensure(off: number, n: number): void {
     if (off >= this.wOff && off + n <= this.wOff + this.win.length) return;
-    const len = Math.min(this.bytes - off, n > WINDOW ? n : WINDOW);
+    const len = Math.min(this.src.sectorBytes - off, n > WINDOW ? n : WINDOW);
     this.wOff = off;
-    this.win = this.flash.read(len, this.addr + off);
+    this.win = this.src.flash.read(len, this.addr + off);
   }
 
   /** Next byte of the current record, or -1 past the window (the record runs off the sector). */
@@ -352,12 +362,12 @@ export class SectorCursor {
   next(): number {
     if (this.done) return R_END;
     const off = this.off;
-    const lim = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.bytes, this.count);
+    const lim = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.src.sectorBytes, this.count);
     if (off >= lim) {
       this.done = true;
       return R_END;
     }
-    this.ensure(off, Math.min(MAX_FIXED_RECORD, this.bytes - off));
+    this.ensure(off, Math.min(MAX_FIXED_RECORD, this.src.sectorBytes - off));
     this.p = off;
     // Done until the record decodes: every return below but the last is R_BAD or R_END, and a
     // cursor stays at a bad record (no method of its own for that: see fixed()).
@@ -452,7 +462,7 @@ export class SectorCursor {
         if (n < 0 || n > 1024) return R_BAD;
         const start = this.p;
         const tail = v1 ? 1 : 2;
-        if (start + n + tail > this.bytes) return R_BAD;
+        if (start + n + tail > this.src.sectorBytes) return R_BAD;
         this.ensure(off, start + n + tail - off);
         this.value = utf8Decode(this.win, start - this.wOff, start - this.wOff + n);
         this.p = start + n;
@@ -467,12 +477,12 @@ export class SectorCursor {
     if (v1) {
       const c1 = this.byte();
       // checkByte (format.ts) inline: one function fewer in the read part.
-      const k = this.crc32(this.win.subarray(i0, this.p - 1 - this.wOff)) & 255;
+      const k = this.src.crc(this.win.subarray(i0, this.p - 1 - this.wOff)) & 255;
       if (c1 < 0 || c1 !== (k === 255 ? 254 : k)) return R_BAD;
     } else {
       if (check < 0) return R_BAD;
       // The count covers the check byte's place as well: take out its own 0 bits.
-      const z = this.zeros(this.win.subarray(i0, this.p - this.wOff)) - NIBBLE_ZEROS[check & 15] - NIBBLE_ZEROS[check >> 4];
+      const z = this.src.zeros(this.win.subarray(i0, this.p - this.wOff)) - NIBBLE_ZEROS[check & 15] - NIBBLE_ZEROS[check >> 4];
       if (check !== (z > 255 ? 255 : z)) return R_BAD;
       if (kind === K_STR) {
         const lo = this.byte();
@@ -481,7 +491,7 @@ export class SectorCursor {
       }
     }
     const len = this.p - off;
-    const end = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.bytes, this.count + (result === R_READING ? 1 : 0));
+    const end = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.src.sectorBytes, this.count + (result === R_READING ? 1 : 0));
     if (off + len > end) return R_BAD;
     this.len = len;
     this.off = off + len;

@@ -29,7 +29,12 @@ const SIG_FLOAT32_MAX = 9;
 const SIG_DOUBLE = 12;
 const SIG_DOUBLE_MAX = 15;
 const MAX_EXACT_INT = 9007199254740992;
-const F32 = new Float32Array(1);
+/**
+ * Float32 round trips through a DataView (whose class is resident: the store's), not a
+ * Float32Array: the first Float32Array made brings its class into the interpreter's root for good
+ * (about 8 JsVars, docs/memory.md, session 19).
+ */
+const F32 = /* @__PURE__ */ (() => new DataView(new Uint8Array(4).buffer))();
 const HEX = "0123456789abcdef";
 
 /**
@@ -98,8 +103,8 @@ export function formatNumber(v: number, minSig: number, maxSig: number, f32: boo
     const p = sig - 1 - e;
     let back = p >= 0 ? m / p10(p) : m * p10(-p);
     if (f32) {
-      F32[0] = back;
-      back = F32[0];
+      F32.setFloat32(0, back);
+      back = F32.getFloat32(0);
     }
     if (back === x) break;
   }
@@ -129,8 +134,8 @@ export function formatNumber(v: number, minSig: number, maxSig: number, f32: boo
 /** A reading's number as it goes on the wire (see the module doc). */
 export function formatValueNumber(v: number): string {
   if (v === Math.floor(v) && v < MAX_EXACT_INT && v > -MAX_EXACT_INT) return v === 0 ? "0" : String(v);
-  F32[0] = v;
-  return F32[0] === v ? formatNumber(v, SIG_FLOAT32, SIG_FLOAT32_MAX, true) : formatNumber(v, SIG_DOUBLE, SIG_DOUBLE_MAX, false);
+  F32.setFloat32(0, v);
+  return F32.getFloat32(0) === v ? formatNumber(v, SIG_FLOAT32, SIG_FLOAT32_MAX, true) : formatNumber(v, SIG_DOUBLE, SIG_DOUBLE_MAX, false);
 }
 
 /** A JSON string literal as a UTF-8 byte string (see the module doc). */
