@@ -32,6 +32,44 @@ test("a double prints with at most 15 significant digits, within half a unit of 
   t.is(formatValue(123456789.123), "123456789.123");
 });
 
+test("over the whole double range, a float32 prints in at most 9 digits and reads back as itself, any other double in 12 to 15", (t) => {
+  // The float32 test is by arithmetic (Espruino has no Math.fround): Node's Math.fround is the
+  // reference, subnormals, the largest float32 and values past it included.
+  const digits = (s: string) =>
+    s
+      .replace(/^-|\.|e.*$/g, "")
+      .replace(/^0+/, "")
+      .replace(/0+$/, "").length;
+  const check = (d: number) => {
+    const s = formatValue(d);
+    const back = JSON.parse(s);
+    if (Number.isInteger(d) && Math.abs(d) < 2 ** 53) return back === d;
+    if (Math.fround(d) === d) return Math.fround(back) === d && digits(s) <= 9;
+    return digits(s) >= (back === d ? 1 : 12) && Math.abs(back - d) <= Math.abs(d) * 5e-15;
+  };
+  fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), check), { numRuns: 5000 });
+  fc.assert(fc.property(fc.float({ noNaN: true, noDefaultInfinity: true }), check), { numRuns: 5000 });
+  const max32 = (2 - 2 ** -23) * 2 ** 127;
+  for (const d of [
+    2 ** -149,
+    3 * 2 ** -149,
+    2 ** -126,
+    2 ** -126 - 2 ** -149,
+    max32,
+    -max32,
+    2 ** 128,
+    max32 + 2 ** 103,
+    1e-46,
+    0.1,
+    16777217,
+    // 24 significant bits but below 2^-126: no float32 (its subnormals step by 2^-149).
+    2 ** -140 + 2 ** -160,
+    -(2 ** -130 + 2 ** -150),
+  ]) {
+    t.true(check(d), `${d} -> ${formatValue(d)}`);
+  }
+});
+
 test("integers, booleans, locations and timestamps print exactly", (t) => {
   t.is(formatValue(-2147483648), "-2147483648");
   t.is(formatValue(true), "true");

@@ -29,25 +29,21 @@ const SIG_FLOAT32_MAX = 9;
 const SIG_DOUBLE = 12;
 const SIG_DOUBLE_MAX = 15;
 const MAX_EXACT_INT = 9007199254740992;
-/**
- * Float32 round trips through a DataView (whose class is resident: the store's), not a
- * Float32Array: the first Float32Array made brings its class into the interpreter's root for good
- * (about 8 JsVars, docs/memory.md, session 19).
- */
-const F32 = /* @__PURE__ */ (() => new DataView(new Uint8Array(4).buffer))();
 const HEX = "0123456789abcdef";
 
 /**
- * The shortest decimal of `minSig`..`maxSig` significant digits that reads back as `v` (as a
- * float32 when `f32`), else `maxSig` digits. Positional notation for exponents -7..20, else
- * `d.ddde±N`. Non-finite numbers print `null`. Only IEEE arithmetic is used (integers below
- * 2^53, powers of ten built by multiplication, one multiply or divide), so every IEEE engine
- * prints the same text; within 10^±22 the powers are exact and the digits correctly rounded,
- * beyond it the last digit may be off by one. One function (its steps inline, the power of ten
- * made by `p10` while it runs): each function of the uplink part costs about 5 JsVars while a
- * flush runs.
+ * A reading's number as it goes on the wire (see the module doc): an integer below 2^53 in
+ * full; else the shortest decimal of 6 to 9 significant digits that reads back as the same
+ * float32 when `v` is exactly a float32, or of 12 to 15 that reads back as `v`, else the most
+ * digits. Positional notation for exponents -7..20, else `d.ddde±N`. Non-finite numbers print
+ * `null`. Only IEEE arithmetic is used (integers below 2^53, powers of ten and two built by
+ * multiplication, one multiply or divide), so every IEEE engine prints the same text; within
+ * 10^±22 the powers are exact and the digits correctly rounded, beyond it the last digit may be
+ * off by one. One function (its steps inline, its helpers made while it runs): each function or
+ * table at the level of a part that formats points costs JsVars while a flush runs.
  */
-export function formatNumber(v: number, minSig: number, maxSig: number, f32: boolean): string {
+export function formatNumber(v: number): string {
+  if (v === Math.floor(v) && v < MAX_EXACT_INT && v > -MAX_EXACT_INT) return v === 0 ? "0" : String(v);
   if (v !== v || v === Infinity || v === -Infinity) return "null";
   if (v === 0) return "0";
   /**
@@ -77,8 +73,39 @@ export function formatNumber(v: number, minSig: number, maxSig: number, f32: boo
     }
     return r;
   };
+  /**
+   * x >= 0 rounded to the nearest float32 (ties to even), as Math.fround does, which Espruino
+   * lacks: by scaling with exact powers of two, without a typed array (a Float32Array brings its
+   * class into the interpreter's root for good, a DataView scratch held 10 JsVars in each part).
+   */
+  const f32 = (x: number): number => {
+    if (x === 0) return 0;
+    // p = 2^e <= x < 2^(e+1)
+    let p = 1;
+    let e = 0;
+    while (p * 2 <= x && e < 1024) {
+      p *= 2;
+      e++;
+    }
+    while (p > x) {
+      p /= 2;
+      e--;
+    }
+    // The float32 step at x: 2^(e-23), and 2^-149 for the subnormals (below 2^-126).
+    for (; e < -126; e++) p *= 2;
+    const q = p / 8388608;
+    const m = x / q;
+    let r = Math.floor(m);
+    const d = m - r;
+    if (d > 0.5 || (d === 0.5 && r % 2 === 1)) r++;
+    // Past the largest float32 (2^128 - 2^104) it is infinite.
+    return e > 127 || (e === 127 && r === 16777216) ? Infinity : r * q;
+  };
   const neg = v < 0;
   const x = neg ? -v : v;
+  const single = f32(x) === x;
+  const minSig = single ? SIG_FLOAT32 : SIG_DOUBLE;
+  const maxSig = single ? SIG_FLOAT32_MAX : SIG_DOUBLE_MAX;
   // Decimal exponent of x: the e with 10^e <= x < 10^(e+1), without Math.log10.
   let e0 = 0;
   if (x >= 1) {
@@ -102,10 +129,7 @@ export function formatNumber(v: number, minSig: number, maxSig: number, f32: boo
     // m * 10^-p back as a double, correctly rounded.
     const p = sig - 1 - e;
     let back = p >= 0 ? m / p10(p) : m * p10(-p);
-    if (f32) {
-      F32.setFloat32(0, back);
-      back = F32.getFloat32(0);
-    }
+    if (single) back = f32(back);
     if (back === x) break;
   }
   // The digits (trailing zeros stripped) and the exponent as text.
@@ -129,13 +153,6 @@ export function formatNumber(v: number, minSig: number, maxSig: number, f32: boo
     s = digits.charAt(0) + (digits.length > 1 ? "." + digits.substring(1) : "") + "e" + (e < 0 ? "-" : "+") + String(e < 0 ? -e : e);
   }
   return neg ? "-" + s : s;
-}
-
-/** A reading's number as it goes on the wire (see the module doc). */
-export function formatValueNumber(v: number): string {
-  if (v === Math.floor(v) && v < MAX_EXACT_INT && v > -MAX_EXACT_INT) return v === 0 ? "0" : String(v);
-  F32.setFloat32(0, v);
-  return F32.getFloat32(0) === v ? formatNumber(v, SIG_FLOAT32, SIG_FLOAT32_MAX, true) : formatNumber(v, SIG_DOUBLE, SIG_DOUBLE_MAX, false);
 }
 
 /** A JSON string literal as a UTF-8 byte string (see the module doc). */
@@ -174,10 +191,10 @@ export function formatString(s: string): string {
 
 /** A reading's value as JSON. */
 export function formatValue(v: ReadingValue): string {
-  if (typeof v === "number") return formatValueNumber(v);
+  if (typeof v === "number") return formatNumber(v);
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "string") return formatString(v);
-  return "[" + formatValueNumber(v[0]) + "," + formatValueNumber(v[1]) + "]";
+  return "[" + formatNumber(v[0]) + "," + formatNumber(v[1]) + "]";
 }
 
 /** One batch point `[ts,value]`; `ts` is UTC epoch ms (a fraction is dropped). */
@@ -189,14 +206,14 @@ export function formatPoint(ts: number, v: ReadingValue): string {
     String(Math.floor(ts)) +
     "," +
     (t === "number"
-      ? formatValueNumber(v as number)
+      ? formatNumber(v as number)
       : t === "boolean"
         ? v
           ? "true"
           : "false"
         : t === "string"
           ? formatString(v as string)
-          : "[" + formatValueNumber((v as number[])[0]) + "," + formatValueNumber((v as number[])[1]) + "]") +
+          : "[" + formatNumber((v as number[])[0]) + "," + formatNumber((v as number[])[1]) + "]") +
     "]"
   );
 }
