@@ -12,7 +12,7 @@ import type { Uplink } from "../uplink/uplink.ts";
 import type { Run } from "../uplink/state.ts";
 import { uplinkEntry } from "./uplink-entry.ts";
 import { hooks } from "./uplink-hooks.ts";
-import { U_APPENDED, U_CLOCK, U_FLUSH, U_LINK, U_RESUME, U_SETTLED, U_START, U_STOP } from "../uplink/ops.ts";
+import { U_APPENDED, U_CHECK, U_CLOCK, U_FLUSH, U_LINK, U_RESUME, U_START, U_STOP } from "../uplink/ops.ts";
 import { parsePin, describe } from "./config.ts";
 import type { SpoolConfig } from "./config.ts";
 import { checkValue } from "../codec/value.ts";
@@ -235,15 +235,10 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
     }
     // On a board whose profile keeps it (memory to spare), the uplink and the parts it holds stay
     // between flushes: a flush then allocates only what each request needs (docs/memory.md).
+    // The check is the resident entry point itself (U_CHECK, with the state as its argument): a
+    // closure here would hold this call's scope beside every phase of a flush.
     if (S._uplinkCheck === undefined && !S._boardOf().upload.keepUplink)
-      S._uplinkCheck = S._hal.setInterval(() => {
-        if (S._uplink && !S._uplink.ctl(U_SETTLED)) return;
-        // Deleted, not set to undefined: a property left costs a JsVar for good.
-        delete S._uplink;
-        delete S._store.held;
-        S._hal.clearInterval(S._uplinkCheck!);
-        delete S._uplinkCheck;
-      }, UPLINK_CHECK_MS);
+      S._uplinkCheck = S._hal.setInterval(uplinkEntry, UPLINK_CHECK_MS, U_CHECK, S);
     return S._uplink;
   },
 

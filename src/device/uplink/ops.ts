@@ -40,4 +40,10 @@ export const U_PICK = 13;
 /** Sends the batch the pick chose (uplink.ts `sendPicked`), the pick's own timer. */
 export const U_SEND = 14;
 
-export type UplinkOp = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14;
+/**
+ * The owner's half-second check (arg: its state, src/device/api/spool-state.ts): drops its
+ * uplink once settled, and stops the check. Handled by the firmware's entry point alone.
+ */
+export const U_CHECK = 15;
+
+export type UplinkOp = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15;
