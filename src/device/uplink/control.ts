@@ -7,6 +7,7 @@
 
 import { rare } from "./rare.ts";
 import { DOWN, DUE, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
+import { CF_DELAY, CF_SYNC_WAIT, CF_WINDOW0 } from "./state.ts";
 import type { Run } from "./state.ts";
 import { U_APPENDED, U_CLOCK, U_FLUSH, U_LINK, U_RESUME, U_START, U_STOP, U_SEND, U_STEP, U_TOKEN, type UplinkOp } from "./ops.ts";
 import { checkToken, mayRequest, needsProbe, nowUtc, schedule, sendPicked, setState, step } from "./uplink.ts";
@@ -27,7 +28,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
   if (op === U_STEP) step(u, arg as boolean | undefined);
   else if (op === U_SEND) sendPicked(u);
   else if (op === U_APPENDED) {
-    if (ph === IDLE && (!u._link || u._link.isUp())) schedule(u, u._delay);
+    if (ph === IDLE && (!u._link || u._link.isUp())) schedule(u, u._cf[CF_DELAY]);
   } else if (op === U_START) {
     if (ph !== OFF) return;
     setPhase(u, k.stoppedToken ? TOKEN : DOWN);
@@ -56,7 +57,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
     k.attempt = 0;
     u._scanFrom = -1;
     // A new association: nothing is known of this path yet.
-    k.window = u._window0 < k.maxPoints ? u._window0 : k.maxPoints;
+    k.window = u._cf[CF_WINDOW0] < k.maxPoints ? u._cf[CF_WINDOW0] : k.maxPoints;
     if (ph === TOKEN || ph === SENDING) return;
     setPhase(u, IDLE);
     // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
@@ -68,7 +69,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
       // reply, when one is in flight).
       let fallback: unknown;
       if (u._phase !== SENDING) {
-        schedule(u, u._syncWait);
+        schedule(u, u._cf[CF_SYNC_WAIT]);
         fallback = u._timer;
         u._syncT = fallback;
       }

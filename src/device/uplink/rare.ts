@@ -14,6 +14,7 @@ import { wantsTime } from "../clock/timekeeper.ts";
 import { Q_EXHAUST, quota } from "./quota.ts";
 import type { ReplyAction } from "./reply.ts";
 import { TOKEN, setPhase } from "./state.ts";
+import { CF_BACKOFF_BASE, CF_BACKOFF_CAP, CF_DROP_BAD, CF_WINDOW0 } from "./state.ts";
 import type { Batch, Run } from "./state.ts";
 import { REGION_FILE, exchange, header, mayRequest, nowUtc, schedule, setState } from "./uplink.ts";
 import type { Target, UplinkState } from "./uplink.ts";
@@ -45,9 +46,9 @@ export function rare(): RarePaths {
 
   function retryLater(u: Run, retryAfter: string | undefined): void {
     const k = u._k;
-    const cap = u._backoff.capMs;
+    const cap = u._cf[CF_BACKOFF_CAP];
     // Full jitter (AWS architecture blog): a random delay in [0, min(cap, base * 2^attempt)).
-    let ceiling = u._backoff.baseMs;
+    let ceiling = u._cf[CF_BACKOFF_BASE];
     for (let i = 0; i < k.attempt && ceiling < cap; i++) ceiling *= 2;
     k.backoffMs = Math.floor(u._hal.random() * (ceiling < cap ? ceiling : cap));
     const ra = retryAfter ? Number(retryAfter) * 1000 : NaN;
@@ -157,7 +158,7 @@ export function rare(): RarePaths {
         setState(u, "stopped-token");
       } else if (action === "bad-pin") {
         if (k.aside[b._pin] === undefined) {
-          k.aside[b._pin] = u._dropBad ? 2 : 1;
+          k.aside[b._pin] = u._cf[CF_DROP_BAD] ? 2 : 1;
           k.badPins.push(b._pin);
         }
         schedule(u, 0);
@@ -172,7 +173,7 @@ export function rare(): RarePaths {
         isolationRefused(u, b);
       } else {
         // Nothing came back (the server may have stored the body): risk less next time.
-        if (action === "lost") k.window = u._window0 < k.maxPoints ? u._window0 : k.maxPoints;
+        if (action === "lost") k.window = u._cf[CF_WINDOW0] < k.maxPoints ? u._cf[CF_WINDOW0] : k.maxPoints;
         retryLater(u, header(headers, "Retry-After"));
       }
     },
@@ -210,7 +211,7 @@ export function rare(): RarePaths {
       const k = u._k;
       if (code === 0) {
         k.lastReply = { status: 0, message: redactToken(raw, k.token) };
-        k.window = u._window0 < k.maxPoints ? u._window0 : k.maxPoints;
+        k.window = u._cf[CF_WINDOW0] < k.maxPoints ? u._cf[CF_WINDOW0] : k.maxPoints;
         retryLater(u, undefined);
         return;
       }

@@ -8,6 +8,7 @@ import type { LogRecord } from "../store/contract.ts";
 import { formatPoint } from "./json.ts";
 import { Q_REMAINING, quota } from "./quota.ts";
 import { IDLE, setPhase } from "./state.ts";
+import { CF_MAX_AGE } from "./state.ts";
 import type { Batch, Run } from "./state.ts";
 import { U_SEND } from "./ops.ts";
 import { nowUtc, schedule } from "./uplink.ts";
@@ -89,7 +90,7 @@ export function select(u: Run, now: number | undefined): LogRecord | "again" | u
         k.waiting++;
         if (st.bootId !== undefined) u._waitBoot = st.bootId;
         return;
-      } else if (now !== undefined && ts < now - u._maxAge) why = "too-old";
+      } else if (now !== undefined && ts < now - u._cf[CF_MAX_AGE]) why = "too-old";
       else {
         pick = rec;
         return false;
@@ -147,7 +148,7 @@ export function measure(u: Run, pick: LogRecord, now: number | undefined): Batch
   u._store.scan({ from: pick.pos, pin: pin }, (rec) => {
     if (b._count >= limit || (end !== undefined && rec.pos > end)) return false;
     const ts = u._res.resolve(rec.reading.stamp);
-    if (ts === undefined || (now !== undefined && ts < now - u._maxAge)) return false;
+    if (ts === undefined || (now !== undefined && ts < now - u._cf[CF_MAX_AGE])) return false;
     const add = formatPoint(ts, rec.reading.value).length + (b._count > 0 ? 1 : 0);
     if (b._bytes + add > MAX_BODY_BYTES) return false;
     b._bytes += add;

@@ -10,7 +10,6 @@ import type { HttpRequest, HttpRequestOptions } from "../hal.ts";
 import type { UplinkOp } from "./ops.ts";
 import type { TimeKeeper } from "../clock/timekeeper.ts";
 import type { DropReason, LogCursor, LogPos } from "../store/contract.ts";
-import type { BackoffConfig } from "./backoff.ts";
 import type { QuotaState } from "./quota.ts";
 import type { Link, StampResolver, Target, TimeSync, Uplink, UplinkHal, UplinkKeep, UplinkStatus } from "./uplink.ts";
 import type { ReadingStore } from "../store/contract.ts";
@@ -31,6 +30,26 @@ export const SENDING = 5;
 export const TOKEN = 6;
 
 export type Phase = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+
+/**
+ * Indexes of an instance's configuration numbers in `Run._cf`: one Float64Array, about 10 JsVars,
+ * where a field each (and the backoff object) held about 25 in every phase of a flush
+ * (docs/memory.md, session 19). `CF_DROP_BAD` is 1 for badPinPolicy "drop".
+ */
+export const CF_PIECE = 0;
+export const CF_DELAY = 1;
+export const CF_MAX_AGE = 2;
+export const CF_DAILY = 3;
+export const CF_PER_DAY = 4;
+export const CF_WINDOW0 = 5;
+export const CF_TIMEOUT = 6;
+export const CF_SYNC_WAIT = 7;
+export const CF_RECHECK = 8;
+export const CF_REFILL = 9;
+export const CF_BACKOFF_BASE = 10;
+export const CF_BACKOFF_CAP = 11;
+export const CF_DROP_BAD = 12;
+export const CF_COUNT = 13;
 
 /** Sets the phase, and with it whether `ctl(U_APPENDED)` would do nothing ({@link Uplink.armed}). */
 export function setPhase(u: Run, p: Phase): void {
@@ -170,20 +189,10 @@ export interface Run extends Uplink {
   /** The daily quota (quota.ts). */
   _q: QuotaState;
   _home: Target;
-  _piece: number;
-  _delay: number;
-  _maxAge: number;
-  _daily: number;
-  _perDay: number;
-  _window0: number;
-  _timeout: number;
-  _backoff: BackoffConfig;
-  _dropBad: boolean;
-  _syncWait: number;
+  /** The configuration's numbers, at the CF_ indexes above. */
+  _cf: Float64Array;
   /** The timer of the wait for the clock's sync after the link came up (flushNow keeps it). */
   _syncT?: unknown;
-  _recheck: number;
-  _refill: number;
   /** The one state every entry point checks (OFF ... TOKEN above). */
   _phase: Phase;
   _timer?: unknown;

@@ -6,6 +6,7 @@
  */
 import { maskToken } from "./mask.ts";
 import type { Run } from "./state.ts";
+import { CF_DAILY, CF_PER_DAY } from "./state.ts";
 import { PLAIN_HTTP_WARNING, type Uplink, type UplinkStatus } from "./uplink.ts";
 
 /** The status of uplink `up` (an instance the firmware or `createUplink` made). */
@@ -22,14 +23,14 @@ export function uplinkStatus(up: Uplink): UplinkStatus {
     backoffMs: k.backoffMs,
     nextAttemptAt: u._nextAt,
     quotaUsed: u._q[1],
-    quotaDaily: u._daily,
+    quotaDaily: u._cf[CF_DAILY],
     requests: k.requests,
     pointsDelivered: k.delivered,
     bytesSent: k.bytesSent,
     maxPointsPerRequest: k.maxPoints,
     batchLimit: k.window,
     requestsToday: u._q[3],
-    requestsPerDay: u._perDay,
+    requestsPerDay: u._cf[CF_PER_DAY],
     badPins: k.badPins.slice(),
     waitingForTime: k.waiting,
     dropped: {

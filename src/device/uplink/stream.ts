@@ -15,6 +15,7 @@ import { formatPoint } from "./json.ts";
 import { errText } from "./err.ts";
 import { U_REPLY } from "./ops.ts";
 import type { Batch, Exchange, Run } from "./state.ts";
+import { CF_PIECE, CF_TIMEOUT } from "./state.ts";
 import type { LogRecord } from "../store/contract.ts";
 
 /** Bytes of a reply body kept (enough for Blynk's error JSON). */
@@ -33,7 +34,7 @@ export function finish(u: Run, x: Exchange, code?: number, msg?: string, headers
     // The silence timer ran out: it is gone, and its id may be another timer's by now.
     x._tmo = undefined;
     code = 0;
-    msg = "timeout after " + u._timeout + " ms without progress";
+    msg = "timeout after " + u._cf[CF_TIMEOUT] + " ms without progress";
   }
   x._over = true;
   if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
@@ -58,7 +59,7 @@ export function arm(u: Run, x: Exchange): void {
   if (x._over) return;
   if (x._tmo !== undefined) u._hal.clearTimeout(x._tmo);
   // The timer calls finish with its arguments: no closure is made per piece.
-  x._tmo = u._hal.setTimeout(finish, u._timeout, u, x);
+  x._tmo = u._hal.setTimeout(finish, u._cf[CF_TIMEOUT], u, x);
 }
 
 /**
@@ -77,7 +78,7 @@ export function pump(u: Run, x: Exchange): void {
     do {
       x._again = false;
       if (u._x !== x || x._over) break;
-      const piece = u._piece;
+      const piece = u._cf[CF_PIECE];
       const b = x._b as Batch;
       const cursor = x._cur!;
       // The piece: what did not fit in the last one, then readings until it is full or the batch is

@@ -13,6 +13,22 @@ import type { BackoffConfig } from "./backoff.ts";
 import { openQuota, quota, quotaLimits, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT, type QuotaState } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
+import {
+  CF_BACKOFF_BASE,
+  CF_BACKOFF_CAP,
+  CF_COUNT,
+  CF_DAILY,
+  CF_DELAY,
+  CF_DROP_BAD,
+  CF_MAX_AGE,
+  CF_PER_DAY,
+  CF_PIECE,
+  CF_RECHECK,
+  CF_REFILL,
+  CF_SYNC_WAIT,
+  CF_TIMEOUT,
+  CF_WINDOW0,
+} from "./state.ts";
 import type { Batch, Exchange, Run, UplinkCode } from "./state.ts";
 
 /** The server's limit on points per batch request. */
@@ -320,7 +336,7 @@ export function mayRequest(u: Run, now: number | undefined, go: boolean): boolea
   const k = u._k;
   const left = quota(u._q, u._hal.storage, now, Q_REQUESTS_LEFT);
   // Ms of refill per request: to the next UTC day, over the requests left.
-  const per = now === undefined ? u._refill : left > 0 ? ((Math.floor(now / DAY_MS) + 1) * DAY_MS - now) / left : DAY_MS;
+  const per = now === undefined ? u._cf[CF_REFILL] : left > 0 ? ((Math.floor(now / DAY_MS) + 1) * DAY_MS - now) / left : DAY_MS;
   const up = u._hal.uptime();
   k.tokens += (up - k.tokensAt) / per;
   k.tokensAt = up;
@@ -399,7 +415,7 @@ export function sendPicked(u: Run): void {
       return;
     }
     setState(u, "idle");
-    if (k.waiting > 0) schedule(u, u._recheck, false, true);
+    if (k.waiting > 0) schedule(u, u._cf[CF_RECHECK], false, true);
     return;
   }
   if (b._count === 0) {
@@ -482,25 +498,26 @@ export function createUplink(o: UplinkOptions): Uplink {
   if (typeof c.host !== "string" || !c.host) throw new Error("uplink: config.host must name the Blynk server");
   const port = num(c.port, c.scheme === "https" ? 443 : 80, 1, 65535, "port");
   const maxPointsCfg = num(c.maxPointsPerRequest, 1000, 1, SERVER_MAX_POINTS, "maxPointsPerRequest");
-  u._piece = num(c.pieceBytes, 512, 16, 65536, "pieceBytes");
+  const cf = new Float64Array(CF_COUNT);
+  u._cf = cf;
+  cf[CF_PIECE] = num(c.pieceBytes, 512, 16, 65536, "pieceBytes");
   const flushDelayMs = num(c.flushDelayMs, 10000, 0, DAY_MS, "flushDelayMs");
-  u._delay = flushDelayMs;
-  u._maxAge = num(c.maxAgeMs, 30 * DAY_MS, 1, 3650 * DAY_MS, "maxAgeMs");
-  u._daily = num(c.dailyQuota, 10000, 1, 1e9, "dailyQuota");
-  u._perDay = num(c.requestsPerDay, 2000, 1, 1e7, "requestsPerDay");
-  u._window0 = num(c.initialWindow, INITIAL_WINDOW, 1, SERVER_MAX_POINTS, "initialWindow");
-  u._timeout = num(c.requestTimeoutMs, 30000, 1, 600000, "requestTimeoutMs");
+  cf[CF_DELAY] = flushDelayMs;
+  cf[CF_MAX_AGE] = num(c.maxAgeMs, 30 * DAY_MS, 1, 3650 * DAY_MS, "maxAgeMs");
+  cf[CF_DAILY] = num(c.dailyQuota, 10000, 1, 1e9, "dailyQuota");
+  cf[CF_PER_DAY] = num(c.requestsPerDay, 2000, 1, 1e7, "requestsPerDay");
+  cf[CF_WINDOW0] = num(c.initialWindow, INITIAL_WINDOW, 1, SERVER_MAX_POINTS, "initialWindow");
+  cf[CF_TIMEOUT] = num(c.requestTimeoutMs, 30000, 1, 600000, "requestTimeoutMs");
   const backoff: BackoffConfig = c.backoff || { baseMs: 1000, capMs: 600000 };
-  num(backoff.baseMs, 1000, 1, DAY_MS, "backoff.baseMs");
-  num(backoff.capMs, 600000, backoff.baseMs, DAY_MS, "backoff.capMs");
-  u._backoff = backoff;
+  cf[CF_BACKOFF_BASE] = num(backoff.baseMs, 1000, 1, DAY_MS, "backoff.baseMs");
+  cf[CF_BACKOFF_CAP] = num(backoff.capMs, 600000, backoff.baseMs, DAY_MS, "backoff.capMs");
   const policy = c.badPinPolicy || "keep";
   if (policy !== "keep" && policy !== "drop") throw new Error('uplink: config.badPinPolicy must be "keep" or "drop"');
-  u._dropBad = policy === "drop";
-  u._syncWait = num(c.syncWaitMs, 3000, 0, 600000, "syncWaitMs");
-  u._recheck = flushDelayMs > 60000 ? flushDelayMs : 60000;
+  cf[CF_DROP_BAD] = policy === "drop" ? 1 : 0;
+  cf[CF_SYNC_WAIT] = num(c.syncWaitMs, 3000, 0, 600000, "syncWaitMs");
+  cf[CF_RECHECK] = flushDelayMs > 60000 ? flushDelayMs : 60000;
   /** One request's worth of the daily budget, in ms of refill. */
-  u._refill = DAY_MS / u._perDay;
+  cf[CF_REFILL] = DAY_MS / cf[CF_PER_DAY];
   u._hal = hal;
   u._store = o.store;
   u._res = o.resolver;
@@ -519,7 +536,7 @@ export function createUplink(o: UplinkOptions): Uplink {
     k.attempt = 0;
     k.backoffMs = 0;
     k.maxPoints = maxPointsCfg;
-    k.window = u._window0 < maxPointsCfg ? u._window0 : maxPointsCfg;
+    k.window = u._cf[CF_WINDOW0] < maxPointsCfg ? u._cf[CF_WINDOW0] : maxPointsCfg;
     k.tokens = BUCKET_MAX;
     k.tokensAt = hal.uptime();
     k.probedAt = undefined;
@@ -536,8 +553,8 @@ export function createUplink(o: UplinkOptions): Uplink {
   }
   // Kept between instances: the files hold the counts only in steps of 1% of the limits, and an
   // uplink that reopened them would forget what the last one counted since its last save.
-  if (k.q) quotaLimits(k.q, u._daily, u._perDay);
-  else k.q = openQuota(hal.storage, u._daily, u._perDay);
+  if (k.q) quotaLimits(k.q, u._cf[CF_DAILY], u._cf[CF_PER_DAY]);
+  else k.q = openQuota(hal.storage, u._cf[CF_DAILY], u._cf[CF_PER_DAY]);
   u._q = k.q;
   u._resume = {};
   u._scanFrom = -1;
