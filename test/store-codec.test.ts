@@ -3,6 +3,8 @@ import test from "ava";
 import fc from "fast-check";
 import { EPOCH0, makeFlash, openStore, pendingOf, regionOf } from "./store-helpers.ts";
 import { roundFloat32, utf8Decode, utf8Encode } from "../src/device/codec/value.ts";
+
+const SCRATCH = new DataView(new ArrayBuffer(8));
 import type { DatastreamType, Reading } from "../src/device/types.ts";
 import {
   DROP_CORRUPT,
@@ -138,7 +140,7 @@ test("every float32 comes back as a decimal that is stored as the same float32",
     fc.property(fc.float({ noNaN: true, noDefaultInfinity: true }), (x) => {
       f[0] = x;
       const exact = f[0];
-      const back = roundFloat32(exact);
+      const back = roundFloat32(exact, SCRATCH);
       f[0] = back;
       return f[0] === exact || (exact === 0 && back === 0);
     }),
@@ -150,7 +152,7 @@ test("float32 values come back as the short decimal they were", (t) => {
   const f = new Float32Array(1);
   for (const v of [23.45, -0.001, 1e-7, 123456.7, 3.4e28, 1.5e-16, 0.1, 99.99, 100000.25, 16777216]) {
     f[0] = v;
-    t.is(roundFloat32(f[0]), v);
+    t.is(roundFloat32(f[0], SCRATCH), v);
   }
 });
 

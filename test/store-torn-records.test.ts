@@ -136,7 +136,12 @@ function setup(spec: Spec, version: number): Setup {
 /** Whether the store's cursor accepts the record at `s.at` of `img` (a reading or a meta record). */
 function accepts(img: Uint8Array, s: Setup, version: number): boolean {
   const flash = { read: (n: number, a: number) => img.slice(a, a + n), write() {}, erasePage() {} };
-  const c = new SectorCursor({ flash: flash, crc: crc32, zeros: zeroBits, sectorBytes: SECTOR }, 0, 0, version);
+  const c = new SectorCursor(
+    { flash: flash, crc: crc32, zeros: zeroBits, sectorBytes: SECTOR, wdv: new DataView(new ArrayBuffer(8)) },
+    0,
+    0,
+    version,
+  );
   for (let i = 0; i < s.records; i++) if (c.next() !== R_READING) throw new Error("prefix record rejected");
   const r = c.next();
   return r === R_READING || r === R_META;

@@ -160,20 +160,12 @@ export function utf8Decode(b: Uint8Array, from: number, to: number): string {
 }
 
 /**
- * Scratch for float32 and float64 round trips (Espruino has no Math.fround), little-endian, for
- * roundFloat32 and the record decoder alike: a DataView, whose class the store's append path
- * holds anyway, where a Float32Array would bring one more native class into memory for good
- * (about 8 JsVars, docs/memory.md). Made by a pure-annotated call: a module-level `new` with a
- * property read in its arguments (`.buffer`) is kept by esbuild even unused, and held for good.
- */
-export const FLOAT_VIEW = /* @__PURE__ */ (() => new DataView(new Uint8Array(8).buffer))();
-
-/**
  * The shortest decimal (6 to 9 significant digits) that is stored as the same float32: a
  * float32 read back from flash as 23.450000762939453 is returned as 23.45, and 100000.25 (an
- * exact float32) stays 100000.25.
+ * exact float32) stays 100000.25. `view`: 4 bytes of scratch from offset 0 (the decoder passes the
+ * store's append scratch: a DataView of its own held about 10 JsVars while a flush reads).
  */
-export function roundFloat32(x: number): number {
+export function roundFloat32(x: number, view: DataView): number {
   if (x === 0 || x !== x) return x;
   // x rounded to 6..9 significant digits, inline: a helper function would be one more of the read
   // part's functions while a flush holds it.
@@ -191,8 +183,8 @@ export function roundFloat32(x: number): number {
       c = Math.round(x / p) * p;
     } else if (k > 22 && k < 330) c = parseFloat(Math.round(x * Math.pow(10, k)) + "e-" + k);
     else if (k < -22 && k > -330) c = parseFloat(Math.round(x / Math.pow(10, -k)) + "e" + -k);
-    FLOAT_VIEW.setFloat32(0, c, true);
-    if (FLOAT_VIEW.getFloat32(0, true) === x) return c;
+    view.setFloat32(0, c, true);
+    if (view.getFloat32(0, true) === x) return c;
   }
   return x;
 }

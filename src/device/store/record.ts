@@ -4,7 +4,7 @@
  */
 import type { FlashPort } from "../hal.ts";
 import type { DatastreamType, ReadingValue } from "../types.ts";
-import { FLOAT_VIEW, putVarint, roundFloat32, utf8Decode, utf8Encode } from "../codec/value.ts";
+import { putVarint, roundFloat32, utf8Decode, utf8Encode } from "../codec/value.ts";
 import {
   K_BOOL,
   K_ENUM,
@@ -271,6 +271,12 @@ export interface CursorSource {
   readonly crc: (d: Uint8Array) => number;
   readonly zeros: ZeroBits;
   readonly sectorBytes: number;
+  /**
+   * A DataView whose first 8 bytes the cursor may use as scratch: the store's, over its append
+   * scratch (wbuf), which every append resets before it encodes (a DataView of the read part's
+   * own held about 10 JsVars while a flush reads).
+   */
+  readonly wdv: DataView;
 }
 
 /**
@@ -345,15 +351,16 @@ export class SectorCursor {
   }
 
   /**
-   * The next `n` bytes (at most 8) little-endian into FLOAT_VIEW, for its getters; false when the
+   * The next `n` bytes (at most 8) little-endian into the scratch (`src.wdv`), for its getters; false when the
    * record runs off the window. One method for the u48, the i32s and the floats: each method of
    * the class is about 5 JsVars while a cursor's part is loaded (docs/memory.md, session 19).
    */
   private fixed(n: number): boolean {
+    const f = this.src.wdv;
     for (let i = 0; i < n; i++) {
       const x = this.byte();
       if (x < 0) return false;
-      FLOAT_VIEW.setUint8(i, x);
+      f.setUint8(i, x);
     }
     return true;
   }
@@ -396,7 +403,7 @@ export class SectorCursor {
       } else if (sub === M_ANCHOR || sub === M_ANCHOR_COARSE) {
         this.a = this.varint();
         this.b = this.varint();
-        this.c = this.fixed(6) ? FLOAT_VIEW.getUint32(0, true) + FLOAT_VIEW.getUint16(4, true) * 4294967296 : -1;
+        this.c = this.fixed(6) ? this.src.wdv.getUint32(0, true) + this.src.wdv.getUint16(4, true) * 4294967296 : -1;
         if (this.a < 0 || this.b < 0 || this.c < 0) return R_BAD;
       } else if (sub === M_COUNT) {
         this.a = this.byte();
@@ -432,7 +439,7 @@ export class SectorCursor {
         abs = false;
       } else if (mode === S_EPOCH) {
         this.dom = EPOCH;
-        this.ms = this.fixed(6) ? FLOAT_VIEW.getUint32(0, true) + FLOAT_VIEW.getUint16(4, true) * 4294967296 : -1;
+        this.ms = this.fixed(6) ? this.src.wdv.getUint32(0, true) + this.src.wdv.getUint16(4, true) * 4294967296 : -1;
         if (this.ms < 0) return R_BAD;
       } else {
         this.dom = this.varint();
@@ -447,9 +454,10 @@ export class SectorCursor {
         // Each kind's type set here, not read from a table: a module-level table is resident.
         this.type = kind === K_INT ? "integer" : "enum";
       } else if (kind === K_F32 || kind === K_F64) {
-        // roundFloat32 reuses FLOAT_VIEW after the read.
+        // roundFloat32 reuses the scratch after the read.
         if (!this.fixed(kind === K_F32 ? 4 : 8)) return R_BAD;
-        this.value = kind === K_F32 ? roundFloat32(FLOAT_VIEW.getFloat32(0, true)) : FLOAT_VIEW.getFloat64(0, true);
+        const f = this.src.wdv;
+        this.value = kind === K_F32 ? roundFloat32(f.getFloat32(0, true), f) : f.getFloat64(0, true);
         if (this.value !== this.value) return R_BAD;
         this.type = "double";
       } else if (kind === K_BOOL) {
@@ -469,7 +477,7 @@ export class SectorCursor {
         this.type = "string";
       } else {
         if (!this.fixed(8)) return R_BAD;
-        this.value = [FLOAT_VIEW.getInt32(0, true) / 1e7, FLOAT_VIEW.getInt32(4, true) / 1e7];
+        this.value = [this.src.wdv.getInt32(0, true) / 1e7, this.src.wdv.getInt32(4, true) / 1e7];
         this.type = "location";
       }
     }
