@@ -45,7 +45,6 @@ const HEX = "0123456789abcdef";
 export function formatNumber(v: number): string {
   if (v === Math.floor(v) && v < MAX_EXACT_INT && v > -MAX_EXACT_INT) return v === 0 ? "0" : String(v);
   if (v !== v || v === Infinity || v === -Infinity) return "null";
-  if (v === 0) return "0";
   /**
    * 10^e as a double: exact for |e| <= 22 (each partial product 10^i = 2^i * 5^i, with 5^22 <
    * 2^53, is an exact double); beyond, that times (or over) 10^22 once per 22. Multiplied out at
