@@ -369,15 +369,12 @@ export class SectorCursor {
   next(): number {
     if (this.done) return R_END;
     const off = this.off;
-    // The source's sector size and scratch, read once per record.
-    const sb = this.src.sectorBytes;
-    const f = this.src.wdv;
-    const lim = this.sealLimit > 0 ? this.sealLimit : recordLimit(sb, this.count);
+    const lim = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.src.sectorBytes, this.count);
     if (off >= lim) {
       this.done = true;
       return R_END;
     }
-    this.ensure(off, Math.min(MAX_FIXED_RECORD, sb - off));
+    this.ensure(off, Math.min(MAX_FIXED_RECORD, this.src.sectorBytes - off));
     this.p = off;
     // Done until the record decodes: every return below but the last is R_BAD or R_END, and a
     // cursor stays at a bad record (no method of its own for that: see fixed()).
@@ -406,7 +403,7 @@ export class SectorCursor {
       } else if (sub === M_ANCHOR || sub === M_ANCHOR_COARSE) {
         this.a = this.varint();
         this.b = this.varint();
-        this.c = this.fixed(6) ? f.getUint32(0, true) + f.getUint16(4, true) * 4294967296 : -1;
+        this.c = this.fixed(6) ? this.src.wdv.getUint32(0, true) + this.src.wdv.getUint16(4, true) * 4294967296 : -1;
         if (this.a < 0 || this.b < 0 || this.c < 0) return R_BAD;
       } else if (sub === M_COUNT) {
         this.a = this.byte();
@@ -442,7 +439,7 @@ export class SectorCursor {
         abs = false;
       } else if (mode === S_EPOCH) {
         this.dom = EPOCH;
-        this.ms = this.fixed(6) ? f.getUint32(0, true) + f.getUint16(4, true) * 4294967296 : -1;
+        this.ms = this.fixed(6) ? this.src.wdv.getUint32(0, true) + this.src.wdv.getUint16(4, true) * 4294967296 : -1;
         if (this.ms < 0) return R_BAD;
       } else {
         this.dom = this.varint();
@@ -459,6 +456,7 @@ export class SectorCursor {
       } else if (kind === K_F32 || kind === K_F64) {
         // roundFloat32 reuses the scratch after the read.
         if (!this.fixed(kind === K_F32 ? 4 : 8)) return R_BAD;
+        const f = this.src.wdv;
         this.value = kind === K_F32 ? roundFloat32(f.getFloat32(0, true), f) : f.getFloat64(0, true);
         if (this.value !== this.value) return R_BAD;
         this.type = "double";
@@ -472,14 +470,14 @@ export class SectorCursor {
         if (n < 0 || n > 1024) return R_BAD;
         const start = this.p;
         const tail = v1 ? 1 : 2;
-        if (start + n + tail > sb) return R_BAD;
+        if (start + n + tail > this.src.sectorBytes) return R_BAD;
         this.ensure(off, start + n + tail - off);
         this.value = utf8Decode(this.win, start - this.wOff, start - this.wOff + n);
         this.p = start + n;
         this.type = "string";
       } else {
         if (!this.fixed(8)) return R_BAD;
-        this.value = [f.getInt32(0, true) / 1e7, f.getInt32(4, true) / 1e7];
+        this.value = [this.src.wdv.getInt32(0, true) / 1e7, this.src.wdv.getInt32(4, true) / 1e7];
         this.type = "location";
       }
     }
@@ -501,7 +499,7 @@ export class SectorCursor {
       }
     }
     const len = this.p - off;
-    const end = this.sealLimit > 0 ? this.sealLimit : recordLimit(sb, this.count + (result === R_READING ? 1 : 0));
+    const end = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.src.sectorBytes, this.count + (result === R_READING ? 1 : 0));
     if (off + len > end) return R_BAD;
     this.len = len;
     this.off = off + len;
