@@ -369,6 +369,8 @@ export class SectorCursor {
   next(): number {
     if (this.done) return R_END;
     const off = this.off;
+    // `this.src.…` at each use, not locals: two more locals in this frame measured 2 JsVars more
+    // at a flush's peak (docs/memory.md, session 19).
     const lim = this.sealLimit > 0 ? this.sealLimit : recordLimit(this.src.sectorBytes, this.count);
     if (off >= lim) {
       this.done = true;
