@@ -7,6 +7,7 @@ import { maskToken } from "../uplink/mask.ts";
 import { uplinkStatus } from "../uplink/status.ts";
 import { INITIAL_WINDOW, PLAIN_HTTP_WARNING, regionTarget, type UplinkStatus } from "../uplink/uplink.ts";
 import { openQuota } from "../uplink/quota.ts";
+import { K_BACKOFF, K_DELIVERED, K_WINDOW } from "../uplink/state.ts";
 import { errorText } from "./error-text.ts";
 import { confirmErase } from "./erase-confirm.ts";
 import { restartUplink } from "./uplink-restart.ts";
@@ -198,18 +199,19 @@ function keptStatus(
   const b = o.blynk;
   const target = k.target || regionTarget(S._hal.storage, { scheme: b.scheme, host: b.host, port: b.port });
   const q = k.q || openQuota(S._hal.storage, o.dailyQuota, o.requestsPerDay);
+  const n = k.n;
   const s: KeptStatus = {
     state: k.state || "offline",
     scheme: target.scheme,
     host: target.host,
     port: target.port,
     lastReply: k.lastReply,
-    backoffMs: k.backoffMs || 0,
+    backoffMs: n ? n[K_BACKOFF] : 0,
     quotaUsed: q[1],
     quotaDaily: o.dailyQuota,
-    pointsDelivered: k.delivered || 0,
+    pointsDelivered: n ? n[K_DELIVERED] : 0,
     requestsToday: q[3],
-    batchLimit: k.window !== undefined ? k.window : Math.min(INITIAL_WINDOW, o.maxPoints),
+    batchLimit: n ? n[K_WINDOW] : Math.min(INITIAL_WINDOW, o.maxPoints),
   };
   if (k.hint) s.hint = k.hint;
   if (target.scheme === "http") s.warning = PLAIN_HTTP_WARNING;

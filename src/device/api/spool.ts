@@ -9,7 +9,7 @@ import { Clock } from "../clock/clock.ts";
 import type { Surveyed } from "../clock/survey.ts";
 import { Net } from "../net/index.ts";
 import type { Uplink } from "../uplink/uplink.ts";
-import type { Run } from "../uplink/state.ts";
+import { K_STOPPED_TOKEN, K_WAITING, type Run } from "../uplink/state.ts";
 import { uplinkEntry } from "./uplink-entry.ts";
 import { hooks } from "./uplink-hooks.ts";
 import { U_APPENDED, U_CHECK, U_CLOCK, U_FLUSH, U_LINK, U_RESUME, U_START, U_STOP } from "../uplink/ops.ts";
@@ -248,7 +248,12 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
     const S = this;
     if (!S._running) return;
     if (S._uplink) S._uplink.ctl(U_APPENDED);
-    else if (S._flushTimer === undefined && S._flushIn >= 0 && !S._uplinkKeep.stoppedToken && S._network.isUp()) {
+    else if (
+      S._flushTimer === undefined &&
+      S._flushIn >= 0 &&
+      !(S._uplinkKeep.n && S._uplinkKeep.n[K_STOPPED_TOKEN]) &&
+      S._network.isUp()
+    ) {
       S._flushTimer = S._hal.setTimeout(() => {
         delete S._flushTimer;
         S._liveUplink(false);
@@ -427,7 +432,7 @@ export function createSpool(o: SpoolOptions): Spool {
     // not a closure calling a method.
     onChange: (S._clockChanged = () => {
       if (S._uplink) S._uplink.ctl(U_CLOCK);
-      else if (S._running && S._uplinkKeep.waiting) S._liveUplink(false);
+      else if (S._running && S._uplinkKeep.n && S._uplinkKeep.n[K_WAITING]) S._liveUplink(false);
     }),
   });
   const keeper = S._clock.keeper;

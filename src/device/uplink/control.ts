@@ -6,7 +6,7 @@
  */
 
 import { rare } from "./rare.ts";
-import { DOWN, DUE, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
+import { DOWN, DUE, IDLE, K_ATTEMPT, K_MAX_POINTS, K_STOPPED_TOKEN, K_WINDOW, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
 import { CF_DELAY, CF_SYNC_WAIT, CF_WINDOW0 } from "./state.ts";
 import type { Run } from "./state.ts";
 import { U_APPENDED, U_CLOCK, U_FLUSH, U_LINK, U_RESUME, U_START, U_STOP, U_SEND, U_STEP, U_TOKEN, type UplinkOp } from "./ops.ts";
@@ -31,7 +31,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
     if (ph === IDLE && (!u._link || u._link.isUp())) schedule(u, u._cf[CF_DELAY]);
   } else if (op === U_START) {
     if (ph !== OFF) return;
-    setPhase(u, k.stoppedToken ? TOKEN : DOWN);
+    setPhase(u, k.n[K_STOPPED_TOKEN] ? TOKEN : DOWN);
     const link = u._link;
     if (link && link.onChange) link.onChange((up) => u.ctl(U_LINK, up));
     if (!u._link || u._link.isUp()) ctl.call(u, U_LINK, true);
@@ -39,9 +39,9 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
   } else if (op === U_RESUME) {
     if (ph !== OFF) return;
     if (!(!u._link || u._link.isUp())) {
-      setPhase(u, k.stoppedToken ? TOKEN : DOWN);
+      setPhase(u, k.n[K_STOPPED_TOKEN] ? TOKEN : DOWN);
       setState(u, "offline");
-    } else if (k.stoppedToken) setPhase(u, TOKEN);
+    } else if (k.n[K_STOPPED_TOKEN]) setPhase(u, TOKEN);
     else schedule(u, 0);
   } else if (op === U_LINK) {
     if (ph === OFF) return;
@@ -54,10 +54,11 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
       setState(u, "offline");
       return;
     }
-    k.attempt = 0;
+    const n = k.n;
+    n[K_ATTEMPT] = 0;
     u._scanFrom = -1;
     // A new association: nothing is known of this path yet.
-    k.window = u._cf[CF_WINDOW0] < k.maxPoints ? u._cf[CF_WINDOW0] : k.maxPoints;
+    n[K_WINDOW] = u._cf[CF_WINDOW0] < n[K_MAX_POINTS] ? u._cf[CF_WINDOW0] : n[K_MAX_POINTS];
     if (ph === TOKEN || ph === SENDING) return;
     setPhase(u, IDLE);
     // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
@@ -106,15 +107,15 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
     if ((ph === IDLE || ph === DUE) && (!u._link || u._link.isUp())) schedule(u, 0);
   } else if (op === U_FLUSH) {
     if (ph === OFF || ph === TOKEN || ph === SENDING) return;
-    k.attempt = 0;
+    k.n[K_ATTEMPT] = 0;
     u._scanFrom = -1;
     // spool.flush() does not cut the wait for the clock's sync short (see U_LINK's sync wait):
     // the request would overlap the parts that write the round's anchor.
     if (u._syncT === undefined || u._timer !== u._syncT) schedule(u, 0);
   } else if (op === U_TOKEN) {
     k.token = checkToken(arg);
-    if (!k.stoppedToken) return;
-    k.stoppedToken = false;
+    if (!k.n[K_STOPPED_TOKEN]) return;
+    k.n[K_STOPPED_TOKEN] = 0;
     k.hint = undefined;
     const up = !u._link || u._link.isUp();
     setState(u, up ? "idle" : "offline");

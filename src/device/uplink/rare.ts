@@ -13,7 +13,7 @@ import { redactToken } from "./mask.ts";
 import { wantsTime } from "../clock/timekeeper.ts";
 import { Q_EXHAUST, quota } from "./quota.ts";
 import type { ReplyAction } from "./reply.ts";
-import { TOKEN, setPhase } from "./state.ts";
+import { K_ATTEMPT, K_BACKOFF, K_MAX_POINTS, K_PROBED_AT, K_REJECTED, K_STOPPED_TOKEN, K_WINDOW, TOKEN, setPhase } from "./state.ts";
 import { CF_BACKOFF_BASE, CF_BACKOFF_CAP, CF_DROP_BAD, CF_WINDOW0 } from "./state.ts";
 import type { Batch, Run } from "./state.ts";
 import { REGION_FILE, exchange, header, mayRequest, nowUtc, schedule, setState } from "./uplink.ts";
@@ -45,24 +45,30 @@ export function rare(): RarePaths {
   const PROBE_PATH = "/external/api/isHardwareConnected?token=";
 
   function retryLater(u: Run, retryAfter: string | undefined): void {
-    const k = u._k;
+    const n = u._k.n;
     const cap = u._cf[CF_BACKOFF_CAP];
     // Full jitter (AWS architecture blog): a random delay in [0, min(cap, base * 2^attempt)).
     let ceiling = u._cf[CF_BACKOFF_BASE];
-    for (let i = 0; i < k.attempt && ceiling < cap; i++) ceiling *= 2;
-    k.backoffMs = Math.floor(u._hal.random() * (ceiling < cap ? ceiling : cap));
+    for (let i = 0; i < n[K_ATTEMPT] && ceiling < cap; i++) ceiling *= 2;
+    n[K_BACKOFF] = Math.floor(u._hal.random() * (ceiling < cap ? ceiling : cap));
     const ra = retryAfter ? Number(retryAfter) * 1000 : NaN;
-    if (ra > k.backoffMs) k.backoffMs = ra < cap ? ra : cap;
-    k.attempt++;
-    schedule(u, k.backoffMs, true);
+    if (ra > n[K_BACKOFF]) n[K_BACKOFF] = ra < cap ? ra : cap;
+    n[K_ATTEMPT]++;
+    schedule(u, n[K_BACKOFF], true);
     setState(u, "backoff");
+  }
+
+  /** Back to the first batch size (the configured one, within what the server takes). */
+  function firstWindow(u: Run): void {
+    const n = u._k.n;
+    n[K_WINDOW] = u._cf[CF_WINDOW0] < n[K_MAX_POINTS] ? u._cf[CF_WINDOW0] : n[K_MAX_POINTS];
   }
 
   function settleSuspect(u: Run, reject: boolean): void {
     const x = u._iso!;
     if (reject) {
       u._store.drop(x._suspect, "rejected");
-      u._k.dropped.rejected++;
+      u._k.n[K_REJECTED]++;
       u._hal.log("uplink: V" + x._pin + " reading refused alone while its neighbours were accepted: dropped as rejected");
     }
     u._iso = undefined;
@@ -150,7 +156,7 @@ export function rare(): RarePaths {
       if (action === "redirect") {
         redirect(u, b, t, header(headers, "Location") || "", hops);
       } else if (action === "stop-token") {
-        k.stoppedToken = true;
+        k.n[K_STOPPED_TOKEN] = 1;
         // Why an `Invalid token.` may not mean a wrong token (Blynk's troubleshooting: GeoDNS).
         k.hint = "the token is wrong, or belongs to another region: set blynk.host to your region's server (e.g. fra1.blynk.cloud)";
         schedule(u, -1);
@@ -163,8 +169,9 @@ export function rare(): RarePaths {
         }
         schedule(u, 0);
       } else if (action === "too-big") {
-        k.maxPoints = b._count > 1 ? Math.floor(b._count / 2) : 1;
-        if (k.window > k.maxPoints) k.window = k.maxPoints;
+        const n = k.n;
+        n[K_MAX_POINTS] = b._count > 1 ? Math.floor(b._count / 2) : 1;
+        if (n[K_WINDOW] > n[K_MAX_POINTS]) n[K_WINDOW] = n[K_MAX_POINTS];
         schedule(u, 0);
       } else if (action === "quota") {
         quota(u._q, u._hal.storage, nowUtc(u), Q_EXHAUST);
@@ -173,7 +180,7 @@ export function rare(): RarePaths {
         isolationRefused(u, b);
       } else {
         // Nothing came back (the server may have stored the body): risk less next time.
-        if (action === "lost") k.window = u._cf[CF_WINDOW0] < k.maxPoints ? u._cf[CF_WINDOW0] : k.maxPoints;
+        if (action === "lost") firstWindow(u);
         retryLater(u, header(headers, "Retry-After"));
       }
     },
@@ -211,11 +218,11 @@ export function rare(): RarePaths {
       const k = u._k;
       if (code === 0) {
         k.lastReply = { status: 0, message: redactToken(raw, k.token) };
-        k.window = u._cf[CF_WINDOW0] < k.maxPoints ? u._cf[CF_WINDOW0] : k.maxPoints;
+        firstWindow(u);
         retryLater(u, undefined);
         return;
       }
-      k.probedAt = u._hal.uptime();
+      k.n[K_PROBED_AT] = u._hal.uptime();
       const kp = u._res.keeper;
       if (kp && wantsTime(kp)) u._hal.log("uplink: no time in the reply to the time probe (" + code + ")");
       schedule(u, 0);

@@ -11,7 +11,7 @@
 import { Q_ADD, quota } from "./quota.ts";
 import { rare } from "./rare.ts";
 import { redactToken } from "./mask.ts";
-import { IDLE, setPhase } from "./state.ts";
+import { IDLE, K_ATTEMPT, K_BACKOFF, K_DELIVERED, K_MAX_POINTS, K_WINDOW, setPhase } from "./state.ts";
 import type { Exchange, Run } from "./state.ts";
 import { header, nowUtc, schedule, setState } from "./uplink.ts";
 
@@ -121,13 +121,15 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
     // Only what went into this body: the ring may have overwritten readings since pass 1,
     // and the cursor is the one witness of what the server received.
     if (b._sent > 0) u._store.markDelivered({ pin: b._pin, from: b._sentFrom, to: b._sentTo });
-    k.delivered += b._sent;
+    const n = k.n;
+    n[K_DELIVERED] += b._sent;
     quota(u._q, u._hal.storage, nowUtc(u), Q_ADD, b._sent);
-    k.attempt = 0;
-    k.backoffMs = 0;
+    n[K_ATTEMPT] = 0;
+    n[K_BACKOFF] = 0;
     // Slow start: a full request answered shows the link carries more.
-    if (b._count >= k.window && k.window < k.maxPoints)
-      k.window = k.window * WINDOW_GROWTH < k.maxPoints ? k.window * WINDOW_GROWTH : k.maxPoints;
+    const w = n[K_WINDOW];
+    const max = n[K_MAX_POINTS];
+    if (b._count >= w && w < max) n[K_WINDOW] = w * WINDOW_GROWTH < max ? w * WINDOW_GROWTH : max;
     if (u._iso && u._iso._pin === b._pin) rare().isolationOk(u, b);
     schedule(u, 0);
   } else rare().reply(u, b, x._t!, action, headers, x._hops || 0);

@@ -7,8 +7,7 @@
 import type { LogRecord } from "../store/contract.ts";
 import { formatPoint } from "./json.ts";
 import { Q_REMAINING, quota } from "./quota.ts";
-import { IDLE, setPhase } from "./state.ts";
-import { CF_MAX_AGE } from "./state.ts";
+import { CF_MAX_AGE, IDLE, K_BAD_PIN, K_MAX_POINTS, K_TOO_OLD, K_UNRESOLVED, K_WAITING, K_WINDOW, setPhase } from "./state.ts";
 import type { Batch, Run } from "./state.ts";
 import { U_SEND } from "./ops.ts";
 import { nowUtc, schedule } from "./uplink.ts";
@@ -87,7 +86,7 @@ export function select(u: Run, now: number | undefined): LogRecord | "again" | u
       if (ts === undefined && st.bootId !== u._waitBoot && res.discards && res.discards(rec.reading.stamp)) why = "unresolved-time";
       else if (ts === undefined) {
         u._resume[p] = rec.pos + 1;
-        k.waiting++;
+        k.n[K_WAITING]++;
         if (st.bootId !== undefined) u._waitBoot = st.bootId;
         return;
       } else if (now !== undefined && ts < now - u._cf[CF_MAX_AGE]) why = "too-old";
@@ -100,13 +99,11 @@ export function select(u: Run, now: number | undefined): LogRecord | "again" | u
     u._dropWhy[n] = why;
     return ++n < MAX_DROPS;
   });
-  const d = k.dropped;
+  const kn = k.n;
   for (let i = 0; i < n; i++) {
     const why = u._dropWhy[i];
     u._store.drop(u._dropPos[i], why);
-    if (why === "too-old") d.tooOld++;
-    else if (why === "unresolved-time") d.unresolvedTime++;
-    else d.badPin++;
+    kn[why === "too-old" ? K_TOO_OLD : why === "unresolved-time" ? K_UNRESOLVED : K_BAD_PIN]++;
   }
   // Everything before the pick (or the last drop) was skipped for the rest of this pass; a
   // skipped suspect stays behind scanFrom until its neighbours have answered.
@@ -128,9 +125,9 @@ export function select(u: Run, now: number | undefined): LogRecord | "again" | u
 
 /** Step 2: how many readings from `pick` go in one request, and the exact body length. */
 export function measure(u: Run, pick: LogRecord, now: number | undefined): Batch {
-  const k = u._k;
+  const k = u._k.n;
   const pin = pick.reading.pin;
-  let limit = k.window < k.maxPoints ? k.window : k.maxPoints;
+  let limit = k[K_WINDOW] < k[K_MAX_POINTS] ? k[K_WINDOW] : k[K_MAX_POINTS];
   const left = quota(u._q, u._hal.storage, now, Q_REMAINING);
   if (left < limit) limit = left;
   let end: number | undefined;

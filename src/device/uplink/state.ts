@@ -51,6 +51,30 @@ export const CF_BACKOFF_CAP = 11;
 export const CF_DROP_BAD = 12;
 export const CF_COUNT = 13;
 
+/**
+ * Indexes of the numbers an uplink keeps between instances, in `UplinkKeep.n` (uplink.ts).
+ * `K_PROBED_AT` is -1 until the first time probe; `K_STOPPED_TOKEN` is 1 once the server said
+ * `Invalid token.`; the last four count the readings dropped, by reason.
+ */
+export const K_ATTEMPT = 0;
+export const K_BACKOFF = 1;
+export const K_MAX_POINTS = 2;
+export const K_WINDOW = 3;
+export const K_TOKENS = 4;
+export const K_TOKENS_AT = 5;
+export const K_PROBED_AT = 6;
+export const K_WAITING = 7;
+export const K_REQUESTS = 8;
+export const K_DELIVERED = 9;
+export const K_BYTES_SENT = 10;
+export const K_MAX_PIECE = 11;
+export const K_STOPPED_TOKEN = 12;
+export const K_TOO_OLD = 13;
+export const K_REJECTED = 14;
+export const K_BAD_PIN = 15;
+export const K_UNRESOLVED = 16;
+export const K_COUNT = 17;
+
 /** Sets the phase, and with it whether `ctl(U_APPENDED)` would do nothing ({@link Uplink.armed}). */
 export function setPhase(u: Run, p: Phase): void {
   u._phase = p;

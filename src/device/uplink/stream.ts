@@ -15,7 +15,7 @@ import { formatPoint } from "./json.ts";
 import { errText } from "./err.ts";
 import { U_REPLY } from "./ops.ts";
 import type { Batch, Exchange, Run } from "./state.ts";
-import { CF_PIECE, CF_TIMEOUT } from "./state.ts";
+import { CF_PIECE, CF_TIMEOUT, K_BYTES_SENT, K_MAX_PIECE } from "./state.ts";
 import type { LogRecord } from "../store/contract.ts";
 
 /** Bytes of a reply body kept (enough for Blynk's error JSON). */
@@ -137,9 +137,9 @@ export function pump(u: Run, x: Exchange): void {
         break;
       }
       x._written += chunk.length;
-      const k = u._k;
-      k.bytesSent += chunk.length;
-      if (chunk.length > k.maxPieceBytes) k.maxPieceBytes = chunk.length;
+      const k = u._k.n;
+      k[K_BYTES_SENT] += chunk.length;
+      if (chunk.length > k[K_MAX_PIECE]) k[K_MAX_PIECE] = chunk.length;
       arm(u, x);
       const req = x._req as HttpRequest;
       if (x._fin && x._pad === 0 && x._rest.length === 0) req.end(chunk);

@@ -12,7 +12,25 @@ import { U_PICK, U_STEP, type UplinkOp } from "./ops.ts";
 import type { BackoffConfig } from "./backoff.ts";
 import { openQuota, quota, quotaLimits, Q_ADD_REQUEST, Q_REMAINING, Q_REQUESTS_LEFT, type QuotaState } from "./quota.ts";
 import { rare } from "./rare.ts";
-import { DOWN, DUE, HELD, IDLE, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
+import {
+  DOWN,
+  DUE,
+  HELD,
+  IDLE,
+  K_BACKOFF,
+  K_COUNT,
+  K_MAX_POINTS,
+  K_PROBED_AT,
+  K_REQUESTS,
+  K_TOKENS,
+  K_TOKENS_AT,
+  K_WAITING,
+  K_WINDOW,
+  OFF,
+  SENDING,
+  TOKEN,
+  setPhase,
+} from "./state.ts";
 import {
   CF_BACKOFF_BASE,
   CF_BACKOFF_CAP,
@@ -157,28 +175,18 @@ export function regionTarget(st: StoragePort, home: Target): Target {
 export interface UplinkKeep {
   token: string;
   target: Target;
-  stoppedToken: boolean;
   state: UplinkState;
-  /** The link was up when last heard of: a new instance then does not start a new association. */
-  up: boolean;
-  attempt: number;
-  backoffMs: number;
-  maxPoints: number;
-  window: number;
-  tokens: number;
-  tokensAt: number;
-  probedAt: number | undefined;
-  waiting: number;
+  /**
+   * The kept numbers, at the `K_*` indexes of state.ts (`K_PROBED_AT` -1: never probed;
+   * `K_STOPPED_TOKEN` 1: the server refused the token). One Float64Array: a field each held
+   * about 40 JsVars in every phase of a flush, and at rest after one (docs/memory.md).
+   */
+  n: Float64Array;
   /** Pins set aside: 1 = keep (skip this boot), 2 = drop. */
   aside: { [pin: number]: number };
   badPins: number[];
   lastReply: { status: number; message: string } | undefined;
   hint: string | undefined;
-  requests: number;
-  delivered: number;
-  bytesSent: number;
-  maxPieceBytes: number;
-  dropped: { tooOld: number; rejected: number; badPin: number; unresolvedTime: number };
   /** The daily quota's counts (quota.ts): kept through a new configuration too. */
   q: QuotaState;
 }
@@ -333,21 +341,21 @@ export function schedule(u: Run, ms: number, held?: boolean, fresh?: boolean, op
  * in the state (the readings wait in flash meanwhile). Without, only whether one may.
  */
 export function mayRequest(u: Run, now: number | undefined, go: boolean): boolean {
-  const k = u._k;
+  const k = u._k.n;
   const left = quota(u._q, u._hal.storage, now, Q_REQUESTS_LEFT);
   // Ms of refill per request: to the next UTC day, over the requests left.
   const per = now === undefined ? u._cf[CF_REFILL] : left > 0 ? ((Math.floor(now / DAY_MS) + 1) * DAY_MS - now) / left : DAY_MS;
   const up = u._hal.uptime();
-  k.tokens += (up - k.tokensAt) / per;
-  k.tokensAt = up;
-  if (k.tokens > BUCKET_MAX) k.tokens = BUCKET_MAX;
-  if (!go) return left > 0 && k.tokens >= 1;
+  k[K_TOKENS] += (up - k[K_TOKENS_AT]) / per;
+  k[K_TOKENS_AT] = up;
+  if (k[K_TOKENS] > BUCKET_MAX) k[K_TOKENS] = BUCKET_MAX;
+  if (!go) return left > 0 && k[K_TOKENS] >= 1;
   if (left <= 0) {
     rare().pauseForTheDay(u, now, "paused-requests");
     return false;
   }
-  if (k.tokens < 1) {
-    schedule(u, Math.ceil((1 - k.tokens) * per), true);
+  if (k[K_TOKENS] < 1) {
+    schedule(u, Math.ceil((1 - k[K_TOKENS]) * per), true);
     setState(u, "paced");
     return false;
   }
@@ -373,7 +381,7 @@ export function step(u: Run, fresh?: boolean): void {
     u._waitBoot = -1;
     u._resume = {};
     u._scanFrom = 0;
-    k.waiting = 0;
+    k.n[K_WAITING] = 0;
   }
   const now = nowUtc(u);
   if (quota(u._q, u._hal.storage, now, Q_REMAINING) <= 0) {
@@ -415,7 +423,7 @@ export function sendPicked(u: Run): void {
       return;
     }
     setState(u, "idle");
-    if (k.waiting > 0) schedule(u, u._cf[CF_RECHECK], false, true);
+    if (k.n[K_WAITING] > 0) schedule(u, u._cf[CF_RECHECK], false, true);
     return;
   }
   if (b._count === 0) {
@@ -429,7 +437,8 @@ export function sendPicked(u: Run): void {
 export function needsProbe(u: Run): boolean {
   const kp = u._res.keeper;
   if (!kp || !wantsTime(kp)) return false;
-  return u._k.probedAt === undefined || u._hal.uptime() - u._k.probedAt >= PROBE_EVERY_MS;
+  const at = u._k.n[K_PROBED_AT];
+  return at < 0 || u._hal.uptime() - at >= PROBE_EVERY_MS;
 }
 
 /**
@@ -439,9 +448,9 @@ export function needsProbe(u: Run): boolean {
  * upload's target and redirects so far, for the reply.
  */
 export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, hops: number): void {
-  const k = u._k;
+  const k = u._k.n;
   if (b) {
-    k.backoffMs = 0;
+    k[K_BACKOFF] = 0;
     b._sent = 0;
   }
   setState(u, "sending");
@@ -455,10 +464,10 @@ export function exchange(u: Run, t: Target, path: string, b: Batch | undefined, 
   }
   u._x = x;
   setPhase(u, SENDING);
-  k.requests++;
+  k[K_REQUESTS]++;
   const now = nowUtc(u);
   mayRequest(u, now, false);
-  k.tokens--;
+  k[K_TOKENS]--;
   quota(u._q, u._hal.storage, now, Q_ADD_REQUEST);
   const headers: { [name: string]: string } = { "Content-Length": String(b ? b._bytes : 0) };
   if (b) headers["Content-Type"] = "application/json";
@@ -530,26 +539,16 @@ export function createUplink(o: UplinkOptions): Uplink {
   if (k.target === undefined) {
     k.target = regionTarget(hal.storage, home);
     k.token = token;
-    k.stoppedToken = false;
     k.state = "offline";
-    k.up = false;
-    k.attempt = 0;
-    k.backoffMs = 0;
-    k.maxPoints = maxPointsCfg;
-    k.window = u._cf[CF_WINDOW0] < maxPointsCfg ? u._cf[CF_WINDOW0] : maxPointsCfg;
-    k.tokens = BUCKET_MAX;
-    k.tokensAt = hal.uptime();
-    k.probedAt = undefined;
-    k.waiting = 0;
+    const n = new Float64Array(K_COUNT);
+    n[K_MAX_POINTS] = maxPointsCfg;
+    n[K_WINDOW] = u._cf[CF_WINDOW0] < maxPointsCfg ? u._cf[CF_WINDOW0] : maxPointsCfg;
+    n[K_TOKENS] = BUCKET_MAX;
+    n[K_TOKENS_AT] = hal.uptime();
+    n[K_PROBED_AT] = -1;
+    k.n = n;
     k.aside = {};
     k.badPins = [];
-    k.lastReply = undefined;
-    k.hint = undefined;
-    k.requests = 0;
-    k.delivered = 0;
-    k.bytesSent = 0;
-    k.maxPieceBytes = 0;
-    k.dropped = { tooOld: 0, rejected: 0, badPin: 0, unresolvedTime: 0 };
   }
   // Kept between instances: the files hold the counts only in steps of 1% of the limits, and an
   // uplink that reopened them would forget what the last one counted since its last save.
