@@ -57,37 +57,48 @@ export const ROTATION_RESERVE = 6;
 /**
  * Per-sector pin dictionary and stamp predictor (at most SLOTS pins). The writer and every
  * reader of a sector evolve an identical table record by record, through {@link apply}. Its
- * four arrays are ranges of one Float64Array `f` (slot i's stamp domain at `f[i]`, last stamp at
- * `f[SLOTS + i]`, last delta at `f[2 * SLOTS + i]`, pin at `f[3 * SLOTS + i]`): a view of each
+ * four arrays are interleaved in one Float64Array `f` (slot i's stamp domain at `f[4 * i]`, last
+ * stamp at `f[4 * i + 1]`, last delta at `f[4 * i + 2]`, pin at `f[4 * i + 3]`): a view of each
  * costs JsVars of its own, about 8 per table on the Linux build, for the store's table at rest
  * and for every open cursor's (docs/memory.md).
  */
 export class PinTable {
   /** The slots in use; `n = 0` empties the table. */
   n = 0;
-  readonly f = new Float64Array(4 * SLOTS);
+  /**
+   * Four numbers a slot, at 4 * slot: the stamp's domain (NONE, EPOCH or a boot id), its ms, the
+   * last delta and the pin. Grown a slot at a time: a sector's table holds one or two pins for
+   * most boards, and the seven slots' 224 bytes were about 14 JsVars in every table alive (the
+   * store's, and each cursor's during a flush: docs/memory.md).
+   */
+  f = new Float64Array(4);
 
   /** Slot that `pin` gets in its record: an existing one, a new one (-2 - slot), or -1 (none free). */
   plan(pin: number): number {
     "ram";
     const n = this.n;
-    for (let i = 0; i < n; i++) if (this.f[3 * SLOTS + i] === pin) return i;
+    for (let i = 0; i < n; i++) if (this.f[4 * i + 3] === pin) return i;
     return n < SLOTS ? -2 - n : -1;
   }
 
   /** Records that `pin` was stamped (dom, ms) with an absolute (`abs`) or relative stamp. */
   apply(pin: number, dom: number, ms: number, abs: boolean): void {
-    const f = this.f;
+    let f = this.f;
     let s = this.plan(pin);
     if (s < 0) {
       if (s === -1) return;
       s = this.n++;
-      f[3 * SLOTS + s] = pin;
-      f[s] = NONE;
+      if (f.length < 4 * s + 4) {
+        const g = new Float64Array(4 * s + 4);
+        g.set(f);
+        this.f = f = g;
+      }
+      f[4 * s + 3] = pin;
+      f[4 * s] = NONE;
     }
-    f[2 * SLOTS + s] = abs ? 0 : ms - f[SLOTS + s];
-    f[s] = dom;
-    f[SLOTS + s] = ms;
+    f[4 * s + 2] = abs ? 0 : ms - f[4 * s + 1];
+    f[4 * s] = dom;
+    f[4 * s + 1] = ms;
   }
 }
 
@@ -121,8 +132,8 @@ export function encodeReadingAt(
   "ram";
   let o = o0 + 2;
   const f = table.f;
-  if (p >= 0 && f[p] === dom) {
-    const dd = ms - f[SLOTS + p] - f[2 * SLOTS + p];
+  if (p >= 0 && f[4 * p] === dom) {
+    const dd = ms - f[4 * p + 1] - f[4 * p + 2];
     if (dd === 0) b[o0] = (kind << 5) | (S_REPEAT << 3) | p;
     else {
       b[o0] = (kind << 5) | (S_DD << 3) | p;
@@ -424,11 +435,11 @@ export class SectorCursor {
       } else {
         if (slot >= t.n) return R_BAD;
         s = slot;
-        this.pin = t.f[3 * SLOTS + s];
+        this.pin = t.f[4 * s + 3];
       }
       slotPin = this.pin;
       if (mode === S_REPEAT || mode === S_DD) {
-        if (s < 0 || t.f[s] === NONE) return R_BAD;
+        if (s < 0 || t.f[4 * s] === NONE) return R_BAD;
         let dd = 0;
         if (mode === S_DD) {
           const z = this.varint();
@@ -436,8 +447,8 @@ export class SectorCursor {
           // Zigzag decoded inline here and below (docs/flash-format.md): one function fewer in the read part.
           dd = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
         }
-        this.dom = t.f[s];
-        this.ms = t.f[SLOTS + s] + t.f[2 * SLOTS + s] + dd;
+        this.dom = t.f[4 * s];
+        this.ms = t.f[4 * s + 1] + t.f[4 * s + 2] + dd;
         abs = false;
       } else if (mode === S_EPOCH) {
         this.dom = EPOCH;

@@ -27,7 +27,6 @@ import {
   recordLimit,
   S_DD,
   S_REPEAT,
-  SLOTS,
   type ZeroBits,
 } from "./format.ts";
 import { EPOCH, MAX_FIXED_RECORD, PinTable, ROTATION_RESERVE, encodeReadingAt } from "./record.ts";
@@ -465,14 +464,14 @@ export class Store implements ReadingStore {
     // HOT_F32 is 1 and HOT_INT 2, K_F32 1 and K_INT 0: the kind is h & 1.
     const kind = h & 1;
     let p = this.table.n - 1;
-    while (p >= 0 && f[3 * SLOTS + p] !== pin) p--;
-    if (p < 0 || f[p] !== EPOCH || this.headFull) {
+    while (p >= 0 && f[4 * p + 3] !== pin) p--;
+    if (p < 0 || f[4 * p] !== EPOCH || this.headFull) {
       this.put(pin, kind, EPOCH, ms, v);
       return true;
     }
     w.set(this.wff);
     let o = o0 + 2;
-    const dd = ms - f[SLOTS + p] - f[2 * SLOTS + p];
+    const dd = ms - f[4 * p + 1] - f[4 * p + 2];
     if (dd === 0) w[o0] = (kind << 5) | (S_REPEAT << 3) | p;
     else {
       w[o0] = (kind << 5) | (S_DD << 3) | p;
@@ -497,8 +496,8 @@ export class Store implements ReadingStore {
     this.flash.write(w.subarray(0, (o + align - 1) & -align), this.base + hd * sb + off - o0);
     this.headOff = off + o - o0;
     this.bytesSinceMount += o - o0;
-    f[2 * SLOTS + p] = ms - f[SLOTS + p];
-    f[SLOTS + p] = ms;
+    f[4 * p + 2] = ms - f[4 * p + 1];
+    f[4 * p + 1] = ms;
     c[hd] = cnt + 1;
     c[this.n + hd]++;
     this.appendedTotal++;
@@ -536,9 +535,9 @@ export class Store implements ReadingStore {
     if (p >= 0) {
       // PinTable.apply for a pin with a slot, inline; stamp modes 2 and 3 (tag bit 4) are absolute.
       const f = t.f;
-      f[2 * SLOTS + p] = w[o0] & 16 ? 0 : ms - f[SLOTS + p];
-      f[p] = dom;
-      f[SLOTS + p] = ms;
+      f[4 * p + 2] = w[o0] & 16 ? 0 : ms - f[4 * p + 1];
+      f[4 * p] = dom;
+      f[4 * p + 1] = ms;
     } else t.apply(pin, dom, ms, true);
     c[h] = cnt + 1;
     c[this.n + h]++;

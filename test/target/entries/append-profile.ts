@@ -14,7 +14,7 @@ import { espruinoHal } from "../../../src/device/espruino-hal.ts";
 import { Store } from "../../../src/device/store/store.ts";
 import { BOOT, withMaintenance } from "../../../src/device/store/maintenance.ts";
 import { EPOCH, PinTable, ROTATION_RESERVE, encodeReading, encodeReadingAt } from "../../../src/device/store/record.ts";
-import { K_F32, SLOTS, recordLimit } from "../../../src/device/store/format.ts";
+import { K_F32, recordLimit } from "../../../src/device/store/format.ts";
 import { keepStorageNonEmpty } from "../../../src/device/api/store-open.ts";
 
 declare const getTime: () => number;
@@ -168,9 +168,9 @@ for (let i = 0; i < N; i++) {
   const ms = 1000 + i;
   bk.headOff = 100 + len;
   bk.bytesSinceMount += len;
-  table.f[2 * SLOTS] = w[0] & 16 ? 0 : ms - table.f[SLOTS];
+  table.f[2] = w[0] & 16 ? 0 : ms - table.f[1];
   table.f[0] = EPOCH;
-  table.f[SLOTS] = ms;
+  table.f[1] = ms;
   cnts[h]++;
   bk.sectorPending[h]++;
   bk.appendedTotal++;
