@@ -114,6 +114,9 @@ export const CLOSURE_COUNT_MAX_VARS = 4096;
  */
 const BASE_VARS = 44;
 
+/** Shorter strings count as they are either way: a short file's text is one or two JsVars. */
+const FLASH_STRING_MIN = 32;
+
 /**
  * A built-in module once required: the interpreter's own object, cached under `\xFF.modules`
  * (measured on the 1,600-JsVar 2v29 build: an object holding `require("Storage")` took 8 JsVars,
@@ -171,6 +174,8 @@ export class SimEspruino {
   private memoryErrors = false;
   /** JsVars the module level of the code run this boot holds (code-vars.ts). */
   private codeVars = 0;
+  /** What `Storage.read` returned (memory.ts `flashStrings`), for this generation. */
+  private flashStrings = new Set<string>();
   /** The functions the module level of the code run this boot defined (counted in {@link codeVars}). */
   private moduleFunctions = new Set<unknown>();
   private lines: string[] = [];
@@ -612,6 +617,10 @@ export class SimEspruino {
       newBytes: (b) => self.newBytes(b),
       guard: (fn) => self.guard(fn),
       sampleMemory: () => self.sampleMemory(),
+      inFlash: (s) => {
+        if (s.length > FLASH_STRING_MIN) self.flashStrings.add(s);
+        return s;
+      },
       holdsVars: (count) => {
         if (gen === self.gen) self.runtimeVars.push(count);
       },
@@ -649,6 +658,7 @@ export class SimEspruino {
     );
     this.ctx = ctx;
     this.codeVars = 0;
+    this.flashStrings = new Set<string>();
     this.moduleFunctions = new Set();
     this.memoryErrors = false;
     this.G = vm.runInContext("globalThis", ctx);
@@ -852,7 +862,17 @@ export class SimEspruino {
       modules +
       this.codeVars +
       this.runtimeVars.reduce((n, count) => n + count(), 0) +
-      countVars(roots, { bytesEach: this.board.jsVars.bytesEach, codeInRam: this.codeInRam, scopes, stackScopes: held?.scopes }, seen)
+      countVars(
+        roots,
+        {
+          bytesEach: this.board.jsVars.bytesEach,
+          codeInRam: this.codeInRam,
+          scopes,
+          stackScopes: held?.scopes,
+          flashStrings: this.flashStrings,
+        },
+        seen,
+      )
     );
   }
 

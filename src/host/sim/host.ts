@@ -61,6 +61,8 @@ export interface SimHost {
    * @throws the interpreter's interrupt when the task ran out of memory.
    */
   sampleMemory(): void;
+  /** Marks `s`, what `Storage.read` returned, as a string in flash (one JsVar in the memory count). */
+  inFlash(s: string): string;
   /** Adds what `count` says the runtime holds for the program (JsVars) to the memory in use, for this generation. */
   holdsVars(count: () => number): void;
   /** Runs `fn` after each task of the program ends (Espruino's idle loop), for this generation. */

@@ -25,6 +25,11 @@ export interface VarCountOptions {
    * roots, each once, like a function's.
    */
   stackScopes?: ClosureScope[];
+  /**
+   * Strings `Storage.read` returned: on the interpreter they stay in flash (jsflash.c
+   * `jsfReadFile`: one JsVar whatever their length).
+   */
+  flashStrings?: Set<string>;
 }
 
 /**
@@ -148,7 +153,7 @@ export function countVars(roots: unknown[], options: VarCountOptions, seen = new
       continue;
     }
     if (t === "string") {
-      total += stringVars((v as string).length, B);
+      total += options.flashStrings?.has(v as string) ? 1 : stringVars((v as string).length, B);
       continue;
     }
     if (t !== "object" && t !== "function") continue;
