@@ -29,6 +29,7 @@ import type { MountPart } from "./parts/mount.ts";
 import type { ReadPart } from "./parts/read.ts";
 import type { AnchorPart } from "./parts/anchor.ts";
 import type { SurveyPart } from "./parts/survey.ts";
+import type { RarePart } from "./parts/rare.ts";
 
 /** What each part's default export is. */
 export interface PartTypes {
@@ -56,6 +57,8 @@ export interface PartTypes {
   stream: StreamPart;
   /** The uplink's handling of an exchange's outcome. */
   reply: ReplyPart;
+  /** The uplink's rare paths: a reply other than 200, an isolation, the day's pause, the time probe. */
+  rare: RarePart;
   /** The SNTP client: spool makes one for each sync round. */
   sntp: SntpPart;
   /** What the clock knows of past boots: for a flush and a status question. */

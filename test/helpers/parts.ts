@@ -15,6 +15,7 @@ import makePart from "../../src/device/parts/make.ts";
 import datePart from "../../src/device/parts/date.ts";
 import pickPart from "../../src/device/parts/pick.ts";
 import replyPart from "../../src/device/parts/reply.ts";
+import rarePart from "../../src/device/parts/rare.ts";
 import sntpPart from "../../src/device/parts/sntp.ts";
 import clockPart from "../../src/device/parts/clock.ts";
 import storePart from "../../src/device/parts/store.ts";
@@ -36,6 +37,7 @@ const PARTS: PartTypes = {
   date: datePart,
   pick: pickPart,
   reply: replyPart,
+  rare: rarePart,
   sntp: sntpPart,
   clock: clockPart,
   survey: surveyPart,

@@ -63,7 +63,7 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
     setPhase(u, IDLE);
     // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
     // seconds, and its readings are placed only by an anchor written in this boot.
-    if (needsProbe(u) && mayRequest(u, nowUtc(u), false)) rare().probe(u);
+    if (needsProbe(u) && mayRequest(u, nowUtc(u), false)) rare(u).probe(u);
     const sntp = u._sntp;
     if (sntp) {
       // Flush once the sync answers, or after syncWaitMs, whichever comes first (the probe's

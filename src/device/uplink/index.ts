@@ -5,6 +5,7 @@ import streamPart from "../parts/stream.ts";
 import replyPart from "../parts/reply.ts";
 import datePart from "../parts/date.ts";
 import pickPart from "../parts/pick.ts";
+import rarePart from "../parts/rare.ts";
 import { uplinkEntry } from "../api/uplink-entry.ts";
 import type { UplinkCode } from "./state.ts";
 
@@ -15,7 +16,14 @@ export { formatPoint, formatValue, formatNumber } from "./json.ts";
 export { QUOTA_FILE, QUOTA_FILES } from "./quota.ts";
 
 /** The uplink's parts, as the firmware's Storage files hold them, in this program. */
-const PARTS: { [name: string]: unknown } = { uplink: uplinkPart, stream: streamPart, reply: replyPart, date: datePart, pick: pickPart };
+const PARTS: { [name: string]: unknown } = {
+  uplink: uplinkPart,
+  stream: streamPart,
+  reply: replyPart,
+  date: datePart,
+  pick: pickPart,
+  rare: rarePart,
+};
 const ONE_PROGRAM = { load: (name: string) => PARTS[name] } as UplinkCode;
 
 /**

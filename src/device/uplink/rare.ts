@@ -3,10 +3,11 @@
  * redirect, a refused token or pin, a batch too big, the quota, an unrecognised 400, a failure
  * to wait out), the isolation of a refused reading, the day's pause, the time probe.
  *
- * The functions are made by {@link rare} when one of these paths runs and dropped after: a
- * function at the uplink part's level costs about 6 to 12 JsVars for as long as an uplink exists,
- * and a flush must fit beside the rest on 1,600 JsVars (docs/memory.md). The behaviour is
- * docs/uplink.md's ("Replies", "Isolation").
+ * They are a part of their own (src/device/parts/rare.ts), loaded by {@link rare} when one of
+ * these paths runs and dropped after: a function at a part's level costs about 5 JsVars while the
+ * part is held, and the reply part, held at the highest point of every flush step, held this
+ * factory and the request functions only these paths use (about 20 JsVars; docs/memory.md). The
+ * behaviour is docs/uplink.md's ("Replies", "Isolation").
  */
 
 import { redactToken } from "./mask.ts";
@@ -37,8 +38,13 @@ export interface RarePaths {
   retryLater(u: Run, retryAfter: string | undefined): void;
 }
 
-/** The rare paths' functions, made now (see the module doc). */
-export function rare(): RarePaths {
+/** The rare paths of uplink `u`: its code's rare part, loaded for this use. */
+export function rare(u: Run): RarePaths {
+  return u._code.load("rare");
+}
+
+/** The rare paths' functions, made now: the rare part's value (see the module doc). */
+export function rarePaths(): RarePaths {
   // Here, not at the module level: a constant there is a variable of the part's scope.
   const MAX_REDIRECTS = 3;
   /** The cheapest documented request, made when a boot needs a time and has nothing to send. */

@@ -66,7 +66,7 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
   }
   const b = x._b;
   if (!b) {
-    rare().probed(u, code, raw);
+    rare(u).probed(u, code, raw);
     return;
   }
   let msg = raw;
@@ -130,7 +130,7 @@ export function onReply(u: Run, x: Exchange, code: number, raw: string, headers:
     const w = n[K_WINDOW];
     const max = n[K_MAX_POINTS];
     if (b._count >= w && w < max) n[K_WINDOW] = w * WINDOW_GROWTH < max ? w * WINDOW_GROWTH : max;
-    if (u._iso && u._iso._pin === b._pin) rare().isolationOk(u, b);
+    if (u._iso && u._iso._pin === b._pin) rare(u).isolationOk(u, b);
     schedule(u, 0);
-  } else rare().reply(u, b, x._t!, action, headers, x._hops || 0);
+  } else rare(u).reply(u, b, x._t!, action, headers, x._hops || 0);
 }

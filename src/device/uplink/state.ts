@@ -11,6 +11,7 @@ import type { UplinkOp } from "./ops.ts";
 import type { TimeKeeper } from "../clock/timekeeper.ts";
 import type { DropReason, LogCursor, LogPos } from "../store/contract.ts";
 import type { QuotaState } from "./quota.ts";
+import type { RarePaths } from "./rare.ts";
 import type { Link, StampResolver, Target, TimeSync, Uplink, UplinkHal, UplinkKeep, UplinkStatus } from "./uplink.ts";
 import type { ReadingStore } from "../store/contract.ts";
 
@@ -154,6 +155,7 @@ export interface UplinkCode {
   load(name: "reply"): ReplyCode;
   load(name: "date"): DateCode;
   load(name: "pick"): PickCode;
+  load(name: "rare"): RarePaths;
 }
 
 /** What the pick part gives the resident entry point. */

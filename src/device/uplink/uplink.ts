@@ -351,7 +351,7 @@ export function mayRequest(u: Run, now: number | undefined, go: boolean): boolea
   if (k[K_TOKENS] > BUCKET_MAX) k[K_TOKENS] = BUCKET_MAX;
   if (!go) return left > 0 && k[K_TOKENS] >= 1;
   if (left <= 0) {
-    rare().pauseForTheDay(u, now, "paused-requests");
+    rare(u).pauseForTheDay(u, now, "paused-requests");
     return false;
   }
   if (k[K_TOKENS] < 1) {
@@ -385,7 +385,7 @@ export function step(u: Run, fresh?: boolean): void {
   }
   const now = nowUtc(u);
   if (quota(u._q, u._hal.storage, now, Q_REMAINING) <= 0) {
-    rare().pauseForTheDay(u, now, "paused-quota");
+    rare(u).pauseForTheDay(u, now, "paused-quota");
     return;
   }
   // Steps 1 and 2 (select, measure) in a task of their own, with the pick part's code only
@@ -410,7 +410,7 @@ export function sendPicked(u: Run): void {
     const iso = u._iso;
     if (iso && iso._suspect >= 0 && !iso._confirm) {
       // Nothing after the suspect to try: its left-hand neighbours' 200 is all the evidence.
-      rare().settleSuspect(u, iso._ok);
+      rare(u).settleSuspect(u, iso._ok);
       schedule(u, 0);
       return;
     }
@@ -419,7 +419,7 @@ export function sendPicked(u: Run): void {
     // unknown once rescanned the whole backlog for every new reading, blocking for seconds.
     // What can change it (the clock, the link, a new token, a flush asked for) starts afresh.
     if (needsProbe(u)) {
-      if (mayRequest(u, now, true)) rare().probe(u);
+      if (mayRequest(u, now, true)) rare(u).probe(u);
       return;
     }
     setState(u, "idle");

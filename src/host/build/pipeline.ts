@@ -121,6 +121,7 @@ export const FIRMWARE_PARTS: PartSpec[] = [
   { name: "pick", entry: join(ROOT, "src", "device", "parts", "pick.ts") },
   { name: "stream", entry: join(ROOT, "src", "device", "parts", "stream.ts") },
   { name: "reply", entry: join(ROOT, "src", "device", "parts", "reply.ts") },
+  { name: "rare", entry: join(ROOT, "src", "device", "parts", "rare.ts") },
   { name: "sntp", entry: join(ROOT, "src", "device", "parts", "sntp.ts") },
   { name: "clock", entry: join(ROOT, "src", "device", "parts", "clock.ts") },
   { name: "survey", entry: join(ROOT, "src", "device", "parts", "survey.ts") },
