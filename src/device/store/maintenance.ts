@@ -11,7 +11,7 @@
  */
 import type { Anchor } from "../types.ts";
 import type { DatastreamSettings } from "../codec/value.ts";
-import type { DropReason, FullPolicy } from "./contract.ts";
+import type { DropReason, FullPolicy, LogPos } from "./contract.ts";
 import {
   BAD,
   DATA,
@@ -26,7 +26,7 @@ import {
   type StoreCode,
   type StoreOptions,
 } from "./store.ts";
-import { READ, addr, clearBits, readBitmap, ringNext } from "./read.ts";
+import { READ, addr, clearBits, readBitmap, ringNext, writeClears } from "./read.ts";
 import {
   DROP_CORRUPT,
   DROP_ERASED,
@@ -42,6 +42,7 @@ import {
   M_ANCHOR_COARSE,
   M_BOOT,
   M_COUNT,
+  POS_SPAN,
   OFF_FLAGS,
   OFF_SEAL,
   RECORDS_START,
@@ -708,7 +709,31 @@ function countDrop(st: Store, reason: DropReason, n: number): void {
   if (st.bootPersisted && fits(st, rec.length)) st.writeRecord(rec);
 }
 
+/**
+ * {@link Store.drop} of a mounted store. Here, not in the read part: it counts the drop with this
+ * part's code, and the read part is held at every phase of a flush (one function fewer there).
+ */
+function drop(st: Store, pos: LogPos, reason: DropReason): void {
+  reasonIndex(reason);
+  const seq = Math.floor(pos / POS_SPAN);
+  const i = pos - seq * POS_SPAN;
+  for (let s = 0; s < st.n; s++) {
+    if (st.sectorState[s] !== DATA || st.wdv.getUint32(SEQ_AT + 4 * s) !== seq || i >= st.counts[s]) continue;
+    const count = st.counts[s];
+    const bm = readBitmap(st, s, count);
+    const bit = pendingBit(bm, count, i);
+    if (!bit) return;
+    const clear = new Uint8Array(bm.length);
+    clear[bitmapByte(count, i)] = bit;
+    writeClears(st, s, clear);
+    st.counts[st.n + s]--;
+    countDrop(st, reason, 1);
+    return;
+  }
+}
+
 export const MAINTENANCE = {
+  drop: drop,
   rotate: rotate,
   carry: carry,
   appendAnchor: appendAnchor,

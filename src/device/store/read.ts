@@ -7,7 +7,7 @@
  * included, is resident, and its code is in one part only (docs/memory.md). Nothing here changes the flash format or the order of
  * writes (docs/flash-format.md).
  */
-import type { DropReason, LogCursor, LogPos, LogRecord, ScanOptions } from "./contract.ts";
+import type { LogCursor, LogPos, LogRecord, ScanOptions } from "./contract.ts";
 import { POS_SPAN, bitmapByte, pendingBit, recordLimit } from "./format.ts";
 import { EPOCH, R_BAD, R_END, R_READING, SectorCursor } from "./record.ts";
 import type { Store } from "./store.ts";
@@ -141,7 +141,7 @@ export function clearBits(st: Store, addr: number, mask: Uint8Array): void {
 }
 
 /** Clears in flash the bits set in `clear` (laid out as sector s's bitmap), one write per word touched. */
-function writeClears(st: Store, s: number, clear: Uint8Array): void {
+export function writeClears(st: Store, s: number, clear: Uint8Array): void {
   const a = st.base + s * st.sectorBytes + recordLimit(st.sectorBytes, st.counts[s]);
   // clearBits() inline: one function fewer in the read part (maintenance uses it).
   for (let w = 0; w < clear.length; w += 4) {
@@ -199,34 +199,11 @@ function oldestPos(st: Store): LogPos {
   return st.headPos();
 }
 
-/** {@link Store.drop} of a mounted store. */
-function drop(st: Store, pos: LogPos, reason: DropReason): void {
-  // The drop counters are the store part's (with the record that persists them).
-  const m = st.code.load("store");
-  m.reasonIndex(reason);
-  const seq = Math.floor(pos / POS_SPAN);
-  const i = pos - seq * POS_SPAN;
-  for (let s = 0; s < st.n; s++) {
-    if (st.sectorState[s] !== DATA || st.wdv.getUint32(SEQ_AT + 4 * s) !== seq || i >= st.counts[s]) continue;
-    const count = st.counts[s];
-    const bm = readBitmap(st, s, count);
-    const bit = pendingBit(bm, count, i);
-    if (!bit) return;
-    const clear = new Uint8Array(bm.length);
-    clear[bitmapByte(count, i)] = bit;
-    writeClears(st, s, clear);
-    st.counts[st.n + s]--;
-    m.countDrop(st, reason, 1);
-    return;
-  }
-}
-
 /** What the read part holds. */
 export const READ = {
   sectorCursor: sectorCursor,
   openCursor: openCursor,
   markDelivered: markDelivered,
-  drop: drop,
   oldestPos: oldestPos,
 };
 export type StoreRead = typeof READ;

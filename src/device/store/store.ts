@@ -660,7 +660,7 @@ export class Store implements ReadingStore {
   /** Marks one reading as dropped for `reason` (not to be sent), counted. */
   drop(pos: LogPos, reason: DropReason): void {
     this.requireMounted();
-    this.reader().drop(this, pos, reason);
+    this.code.load("store").drop(this, pos, reason);
   }
 
   stats(): StoreStats {
