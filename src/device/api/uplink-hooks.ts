@@ -17,8 +17,8 @@ export function hooks(S: SpoolState): StampResolver & Link {
   const keeper = S._keeper;
   // The clock part (about 135-170 JsVars while held) is loaded only for a stamp the resident
   // clock cannot place (see resolve); once loaded it is held in `_clk` while this uplink exists,
-  // or, where the board loads each phase's code, until the pick that needed it ends.
-  const clock = (): ClockPart => (h._clk || (h._clk = S._parts.load("clock"))) as ClockPart;
+  // or, where the board loads each phase's code, until the pick that needed it ends. Written out
+  // at both uses: a function for it held about 5 JsVars in every phase of a flush.
   const h: StampResolver & Link = {
     // UTC ms of a stamp as the clock part's `resolve` gives it. The stamps that need only the
     // resident clock are placed here: an epoch stamp, or one of an anchored boot while this
@@ -36,12 +36,12 @@ export function hooks(S: SpoolState): StampResolver & Link {
         // the part would say, loaded beside the first SNTP round and the time probe.
         if (stamp.bootId >= keeper.bootId) return undefined;
       }
-      return clock().resolve(keeper, stamp);
+      return ((h._clk || (h._clk = S._parts.load("clock"))) as ClockPart).resolve(keeper, stamp);
     },
     // Only a past boot's reading is ever dropped for its time (past-boots.ts classify).
     discards: (stamp) => {
       if ("epochMs" in stamp || stamp.bootId >= keeper.bootId) return false;
-      const d = clock().discards(keeper, stamp);
+      const d = ((h._clk || (h._clk = S._parts.load("clock"))) as ClockPart).discards(keeper, stamp);
       if (d) S._surveyStale = true;
       return d;
     },

@@ -147,7 +147,7 @@ export function rarePaths(): RarePaths {
       k.target = next;
       u._hal.log("uplink: region is now " + next.host);
       try {
-        u._hal.storage.write(REGION_FILE, JSON.stringify({ from: u._home.host, scheme: next.scheme, host: next.host, port: next.port }));
+        u._hal.storage.write(REGION_FILE, JSON.stringify({ from: u._homeHost, scheme: next.scheme, host: next.host, port: next.port }));
       } catch (_e) {
         // remembered for this boot only
       }

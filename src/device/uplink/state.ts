@@ -79,7 +79,7 @@ export const K_COUNT = 17;
 /** Sets the phase, and with it whether `ctl(U_APPENDED)` would do nothing ({@link Uplink.armed}). */
 export function setPhase(u: Run, p: Phase): void {
   u._phase = p;
-  u.armed = p !== IDLE;
+  u.armed = p !== IDLE ? 1 : 0;
 }
 
 /**
@@ -214,7 +214,8 @@ export interface Run extends Uplink {
   _k: UplinkKeep;
   /** The daily quota (quota.ts). */
   _q: QuotaState;
-  _home: Target;
+  /** The configured host: where a region redirect came from (a Target object held about 7 JsVars more). */
+  _homeHost: string;
   /** The configuration's numbers, at the CF_ indexes above. */
   _cf: Float64Array;
   /** The timer of the wait for the clock's sync after the link came up (flushNow keeps it). */

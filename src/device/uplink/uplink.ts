@@ -274,9 +274,9 @@ export interface Uplink {
   /**
    * `U_APPENDED` would do nothing now (a pass is scheduled, a request is in flight, the link is
    * down, stopped): read per reading by the owner instead of calling it (a call costs on the
-   * interpreter).
+   * interpreter). 1 or 0: a boolean property is a JsVar more than an integer one.
    */
-  armed: boolean;
+  armed: 0 | 1;
 }
 
 /** Where requests go: the configured host, or the region a redirect named. */
@@ -533,7 +533,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   u._link = o.link;
   u._sntp = o.sntp;
   const home: Target = { scheme: c.scheme, host: c.host, port: port };
-  u._home = home;
+  u._homeHost = home.host;
   const k = (o.keep || {}) as UplinkKeep;
   u._k = k;
   if (k.target === undefined) {
