@@ -169,6 +169,10 @@ export function rarePaths(): RarePaths {
         setPhase(u, TOKEN);
         setState(u, "stopped-token");
       } else if (action === "bad-pin") {
+        if (!k.aside || !k.badPins) {
+          k.aside = {};
+          k.badPins = [];
+        }
         if (k.aside[b._pin] === undefined) {
           k.aside[b._pin] = u._cf[CF_DROP_BAD] ? 2 : 1;
           k.badPins.push(b._pin);

@@ -73,18 +73,19 @@ export function select(u: Run, now: number | undefined): LogRecord | "again" | u
       return false;
     }
     const p = rec.reading.pin;
-    const a = k.aside[p];
+    const a = k.aside ? k.aside[p] : undefined;
     // A reading of an isolation is skipped while its neighbours are tried.
     if (a === 1 || (iso && iso._suspect === rec.pos && !iso._confirm)) return;
     let why: "bad-pin" | "unresolved-time" | "too-old" = "bad-pin";
     if (a !== 2) {
-      const r = u._resume[p];
+      const r = u._resume ? u._resume[p] : undefined;
       if (r !== undefined && rec.pos < r) return;
       const st = rec.reading.stamp as { bootId?: number };
       // A boot's uptime stamps all wait or all resolve: one answer per boot and pass.
       const ts = st.bootId !== undefined && st.bootId === u._waitBoot ? undefined : res.resolve(rec.reading.stamp);
       if (ts === undefined && st.bootId !== u._waitBoot && res.discards && res.discards(rec.reading.stamp)) why = "unresolved-time";
       else if (ts === undefined) {
+        if (!u._resume) u._resume = {};
         u._resume[p] = rec.pos + 1;
         k.n[K_WAITING]++;
         if (st.bootId !== undefined) u._waitBoot = st.bootId;
@@ -95,14 +96,18 @@ export function select(u: Run, now: number | undefined): LogRecord | "again" | u
         return false;
       }
     }
+    if (!u._dropPos || !u._dropWhy) {
+      u._dropPos = [];
+      u._dropWhy = [];
+    }
     u._dropPos[n] = rec.pos;
     u._dropWhy[n] = why;
     return ++n < MAX_DROPS;
   });
   const kn = k.n;
   for (let i = 0; i < n; i++) {
-    const why = u._dropWhy[i];
-    u._store.drop(u._dropPos[i], why);
+    const why = u._dropWhy![i];
+    u._store.drop(u._dropPos![i], why);
     kn[why === "too-old" ? K_TOO_OLD : why === "unresolved-time" ? K_UNRESOLVED : K_BAD_PIN]++;
   }
   // Everything before the pick (or the last drop) was skipped for the rest of this pass; a
@@ -112,7 +117,7 @@ export function select(u: Run, now: number | undefined): LogRecord | "again" | u
     return pick;
   }
   if (n === MAX_DROPS) {
-    u._scanFrom = u._dropPos[n - 1] + 1;
+    u._scanFrom = u._dropPos![n - 1] + 1;
     return "again";
   }
   if (stopAt >= 0) {

@@ -228,11 +228,11 @@ export interface Run extends Uplink {
   _x?: Exchange;
   _iso?: Isolation;
   /** Per pin: readings before this position wait for their time (this pass). At most 256 keys. */
-  _resume: { [pin: number]: LogPos };
+  _resume?: { [pin: number]: LogPos };
   /** Every undelivered reading before this position is waiting or set aside (this pass); -1: the next pass starts afresh. */
   _scanFrom: LogPos;
   /** The boot whose readings the current pass found waiting for their time (-1: none). */
   _waitBoot: number;
-  _dropPos: LogPos[];
-  _dropWhy: DropReason[];
+  _dropPos?: LogPos[];
+  _dropWhy?: DropReason[];
 }

@@ -47,7 +47,7 @@ export function uplinkStatus(up: Uplink): UplinkStatus {
     batchLimit: n[K_WINDOW],
     requestsToday: u._q[3],
     requestsPerDay: u._cf[CF_PER_DAY],
-    badPins: k.badPins.slice(),
+    badPins: k.badPins ? k.badPins.slice() : [],
     waitingForTime: n[K_WAITING],
     dropped: {
       tooOld: n[K_TOO_OLD],

@@ -182,9 +182,12 @@ export interface UplinkKeep {
    * about 40 JsVars in every phase of a flush, and at rest after one (docs/memory.md).
    */
   n: Float64Array;
-  /** Pins set aside: 1 = keep (skip this boot), 2 = drop. */
-  aside: { [pin: number]: number };
-  badPins: number[];
+  /**
+   * Pins set aside: 1 = keep (skip this boot), 2 = drop; and the server's unknown pins in the
+   * order it named them. Both absent until the first: an empty object or array is 2 JsVars.
+   */
+  aside?: { [pin: number]: number };
+  badPins?: number[];
   lastReply: { status: number; message: string } | undefined;
   hint: string | undefined;
   /** The daily quota's counts (quota.ts): kept through a new configuration too. */
@@ -379,7 +382,7 @@ export function step(u: Run, fresh?: boolean): void {
   }
   if (u._scanFrom < 0) {
     u._waitBoot = -1;
-    u._resume = {};
+    delete u._resume;
     u._scanFrom = 0;
     k.n[K_WAITING] = 0;
   }
@@ -547,19 +550,14 @@ export function createUplink(o: UplinkOptions): Uplink {
     n[K_TOKENS_AT] = hal.uptime();
     n[K_PROBED_AT] = -1;
     k.n = n;
-    k.aside = {};
-    k.badPins = [];
   }
   // Kept between instances: the files hold the counts only in steps of 1% of the limits, and an
   // uplink that reopened them would forget what the last one counted since its last save.
   if (k.q) quotaLimits(k.q, u._cf[CF_DAILY], u._cf[CF_PER_DAY]);
   else k.q = openQuota(hal.storage, u._cf[CF_DAILY], u._cf[CF_PER_DAY]);
   u._q = k.q;
-  u._resume = {};
   u._scanFrom = -1;
   u._waitBoot = -1;
-  u._dropPos = [];
-  u._dropWhy = [];
   setPhase(u, OFF);
   return u;
 }
