@@ -21,6 +21,9 @@ function start(cfg: any): void {
     resolve: (s: Stamp) => ((s as any).epochMs !== undefined ? (s as any).epochMs : undefined),
     now: () => hal.now(),
   };
+  // cfg.noTime: a boot with no time of its own (timekeeper.ts wantsTime): the uplink makes
+  // its time probe (isHardwareConnected), for its HTTP Date.
+  if (cfg.noTime) resolver.keeper = { _src: 0, _book: { get: () => undefined }, bootId: 1 };
   // cfg.roundMs: an SNTP stand-in whose round answers after that many ms; cfg.roundUnderWay: one
   // that always has a round under way (syncNow false, as the clock while its own round runs).
   let sntp;

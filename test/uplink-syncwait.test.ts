@@ -52,3 +52,26 @@ test("without a clock to sync the first request goes at once", async (t) => {
   const at = await firstRequestAt({});
   t.true(at < 500, `first request after ${at} ms`);
 });
+
+/** ms from the link coming up to the time probe of a boot without time, with no reading to send. */
+async function probeAt(sync: Record<string, unknown>, syncFirst: boolean): Promise<{ at: number }> {
+  const { world, sim, close } = await bootUplinkEntry({ wifi: true });
+  try {
+    const blynk = { token: TOKEN, host: "blynk.test", scheme: "http", port: 80, syncFirst: syncFirst };
+    sim.eval(`t.start(${JSON.stringify({ wifi: { ssid: "home", password: "secret" }, blynk, noTime: true, ...sync })})`);
+    if (!(await world.clock.runUntilAsync(() => sim.eval("t.net.isUp()") === true, 60_000))) throw new Error("the link did not come up");
+    const t0 = world.clock.trueEpochMs();
+    // Nothing is buffered: the one request there is to make is the probe.
+    if (!(await world.clock.runUntilAsync(() => sim.net.requests > 0, 60_000))) throw new Error("no request within a minute");
+    return { at: world.clock.trueEpochMs() - t0 };
+  } finally {
+    await close();
+  }
+}
+
+test("a boot without time probes at once beside the SNTP round, or after it with syncFirst (a board whose memory holds one of the two)", async (t) => {
+  const now = await probeAt({ roundMs: 1500 }, false);
+  t.true(now.at < 500, `probe after ${now.at} ms`);
+  const after = await probeAt({ roundMs: 1500 }, true);
+  t.true(after.at >= 1500 && after.at < SYNC_WAIT_MS, `probe after ${after.at} ms`);
+});

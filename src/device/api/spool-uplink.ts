@@ -45,6 +45,7 @@ export function makeUplink(
       dailyQuota: cfg.limits.dailyQuota,
       requestsPerDay: cfg.limits.requestsPerDay,
       badPinPolicy: cfg.uplink.badPin,
+      syncFirst: !!board.upload.minFreeJsVars,
     },
   });
 }

@@ -7,7 +7,7 @@
 
 import { rare } from "./rare.ts";
 import { DOWN, DUE, IDLE, K_ATTEMPT, K_MAX_POINTS, K_STOPPED_TOKEN, K_WINDOW, OFF, SENDING, TOKEN, setPhase } from "./state.ts";
-import { CF_DELAY, CF_SYNC_WAIT, CF_WINDOW0 } from "./state.ts";
+import { CF_DELAY, CF_SYNC_FIRST, CF_SYNC_WAIT, CF_WINDOW0 } from "./state.ts";
 import type { Run } from "./state.ts";
 import { U_APPENDED, U_CLOCK, U_FLUSH, U_LINK, U_RESUME, U_START, U_STOP, U_SEND, U_STEP, U_TOKEN, type UplinkOp } from "./ops.ts";
 import { checkToken, mayRequest, needsProbe, nowUtc, schedule, sendPicked, setState, step } from "./uplink.ts";
@@ -62,9 +62,11 @@ export function ctl(this: Run, op: UplinkOp, arg?: unknown, self?: Run): unknown
     if (ph === TOKEN || ph === SENDING) return;
     setPhase(u, IDLE);
     // A boot without time asks for one at once, not after the SNTP wait: it may be cut within
-    // seconds, and its readings are placed only by an anchor written in this boot.
-    if (needsProbe(u) && mayRequest(u, nowUtc(u), false)) rare(u).probe(u);
+    // seconds, and its readings are placed only by an anchor written in this boot. Where memory
+    // holds one at a time (syncFirst), after the round: the probe's request, the SNTP part and
+    // its socket together ran a 1,600-JsVar build out of memory.
     const sntp = u._sntp;
+    if (needsProbe(u) && !(sntp && u._cf[CF_SYNC_FIRST]) && mayRequest(u, nowUtc(u), false)) rare(u).probe(u);
     if (sntp) {
       // Flush once the sync answers, or after syncWaitMs, whichever comes first (the probe's
       // reply, when one is in flight).

@@ -50,7 +50,9 @@ export const CF_REFILL = 9;
 export const CF_BACKOFF_BASE = 10;
 export const CF_BACKOFF_CAP = 11;
 export const CF_DROP_BAD = 12;
-export const CF_COUNT = 13;
+/** 1: the time probe waits for the SNTP round (UplinkConfig.syncFirst). */
+export const CF_SYNC_FIRST = 13;
+export const CF_COUNT = 14;
 
 /**
  * Indexes of the numbers an uplink keeps between instances, in `UplinkKeep.n` (uplink.ts).

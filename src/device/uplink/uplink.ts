@@ -35,6 +35,7 @@ import {
   CF_BACKOFF_BASE,
   CF_BACKOFF_CAP,
   CF_COUNT,
+  CF_SYNC_FIRST,
   CF_DAILY,
   CF_DELAY,
   CF_DROP_BAD,
@@ -146,6 +147,12 @@ export interface UplinkConfig {
   badPinPolicy?: "keep" | "drop";
   /** How long the first flush after the network comes up waits for the clock sync (default 3 s). */
   syncWaitMs?: number;
+  /**
+   * A boot without time makes its time probe after the SNTP round the link brings, not beside it
+   * (default false: at once, as a boot may be cut within seconds). For a board whose memory holds
+   * one of the two at a time (spool sets it where the board profile has upload.minFreeJsVars).
+   */
+  syncFirst?: boolean;
 }
 
 /**
@@ -527,6 +534,7 @@ export function createUplink(o: UplinkOptions): Uplink {
   if (policy !== "keep" && policy !== "drop") throw new Error('uplink: config.badPinPolicy must be "keep" or "drop"');
   cf[CF_DROP_BAD] = policy === "drop" ? 1 : 0;
   cf[CF_SYNC_WAIT] = num(c.syncWaitMs, 3000, 0, 600000, "syncWaitMs");
+  cf[CF_SYNC_FIRST] = c.syncFirst ? 1 : 0;
   cf[CF_RECHECK] = flushDelayMs > 60000 ? flushDelayMs : 60000;
   /** One request's worth of the daily budget, in ms of refill. */
   cf[CF_REFILL] = DAY_MS / cf[CF_PER_DAY];
