@@ -8,7 +8,7 @@
  * writes (docs/flash-format.md).
  */
 import type { LogCursor, LogPos, LogRecord, ScanOptions } from "./contract.ts";
-import { POS_SPAN, bitmapByte, pendingBit, recordLimit } from "./format.ts";
+import { POS_SPAN, recordLimit } from "./format.ts";
 import { EPOCH, R_BAD, R_END, R_READING, SectorCursor } from "./record.ts";
 import type { Store } from "./store.ts";
 import { DATA, SEQ_AT } from "./store.ts";
@@ -22,7 +22,7 @@ export function addr(st: Store, s: number): number {
   return st.base + s * st.sectorBytes;
 }
 
-/** The bitmap words of sector s covering `count` readings, lowest address first (test a bit with format.ts pendingBit). */
+/** The bitmap words of sector s covering `count` readings, lowest address first (a bit as format.ts pendingBit tests it). */
 export function readBitmap(st: Store, s: number, count: number): Uint8Array {
   const from = recordLimit(st.sectorBytes, count);
   // addr() inline here and below: one function fewer in the read part (maintenance and
@@ -116,7 +116,9 @@ function openCursor(self: Store, options: ScanOptions): LogCursor {
         bmCount = self.counts[s];
         bm = readBitmap(self, s, bmCount);
       }
-      const pending = pendingBit(bm, bmCount, i) !== 0;
+      // format.ts pendingBit inline here and below (bitmapByte's word and byte of reading i):
+      // two functions fewer in the read part, held at every phase of a flush (docs/memory.md).
+      const pending = (bm[((((bmCount + 31) >> 5) - (i >> 5) - 1) << 2) + ((i & 31) >> 3)] & (1 << (i & 7))) !== 0;
       if (pending || all) {
         from = pos + 1;
         // readingOf() inline: one function fewer in the read part (inspect uses it).
@@ -174,9 +176,10 @@ function markDelivered(st: Store, options: { pin: number; from: LogPos; to: LogP
         const i = c.index;
         const pos = first + i;
         if (pos > to || i >= count) break;
-        const bit = pos >= from && (pin < 0 || c.pin === pin) ? pendingBit(bm, count, i) : 0;
+        const at = ((((count + 31) >> 5) - (i >> 5) - 1) << 2) + ((i & 31) >> 3);
+        const bit = pos >= from && (pin < 0 || c.pin === pin) ? bm[at] & (1 << (i & 7)) : 0;
         if (bit) {
-          clear[bitmapByte(count, i)] |= bit;
+          clear[at] |= bit;
           cleared++;
         }
       }
@@ -194,7 +197,9 @@ function oldestPos(st: Store): LogPos {
   for (let s = ringNext(st, -1, false); s >= 0; s = ringNext(st, s, false)) {
     const count = st.counts[s];
     const bm = readBitmap(st, s, count);
-    for (let i = 0; i < count; i++) if (pendingBit(bm, count, i)) return st.wdv.getUint32(SEQ_AT + 4 * s) * POS_SPAN + i;
+    for (let i = 0; i < count; i++)
+      if (bm[((((count + 31) >> 5) - (i >> 5) - 1) << 2) + ((i & 31) >> 3)] & (1 << (i & 7)))
+        return st.wdv.getUint32(SEQ_AT + 4 * s) * POS_SPAN + i;
   }
   return st.headPos();
 }
