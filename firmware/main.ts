@@ -17,6 +17,11 @@ import "./early-store.ts";
 import { createSpool } from "../src/device/api/spool.ts";
 import type { Spool } from "../src/device/api/spool.ts";
 import { storageParts } from "../src/device/parts.ts";
+import { espruinoHal } from "../src/device/espruino-hal.ts";
+import { createEspruinoHal } from "../src/device/hal.ts";
+import { guardStorageWrites, usableBytes } from "../src/device/api/storage-tidy.ts";
+import { configSchedules } from "../src/device/api/config-schedules.ts";
+import { openStore } from "../src/device/api/store-open.ts";
 
 const VERSION = __SPOOL_VERSION__;
 
@@ -81,6 +86,23 @@ function boot(): void {
   } catch (e) {
     hal.log("Spool did not start: " + e);
   }
+  // What only a boot runs is forgotten, 4 JsVars a function at rest (docs/memory.md). Only where
+  // this bundle is the boot code: Espruino runs `.bootcde` again before every E.on("init")
+  // (jsiSoftInit, after save() as after a power-on), so the next boot has all of it anew. A
+  // bundle kept with save() alone would find it gone at the restore.
+  if (hal.storage.read(".bootcde") !== undefined)
+    __SPOOL_FORGET__(
+      createSpool,
+      openStore,
+      guardStorageWrites,
+      usableBytes,
+      configSchedules,
+      boardHal,
+      espruinoHal,
+      createEspruinoHal,
+      storageParts,
+      firmwareDefaults,
+    );
 }
 
 // save() stops everything first (kill), and E.on("init") starts it again after the restore.

@@ -15,6 +15,7 @@ import { BANNED_PROPS, ESPRUINO_PROPS } from "../src/host/espruino-builtins.ts";
 import { espruinoBinary, targetSkipReason } from "../src/host/target/espruino-process.ts";
 import { readBoard, simWorld } from "../src/host/sim/index.ts";
 import { NorFlash } from "../src/host/sim/nor-flash.ts";
+import { moduleVars } from "../src/host/sim/code-vars.ts";
 import { openStore } from "./store-helpers.ts";
 
 const ESPRUINO = espruinoBinary();
@@ -822,4 +823,49 @@ test("a part loaded while the bundle's module level runs links only what is decl
   const g: any = vm.createContext({ console: { log: () => undefined } });
   vm.runInContext(r.code, g);
   for (const p of r.parts) t.is(vm.runInContext(`new Function(${JSON.stringify(p.code)})()`, g).f(3), 10, p.name);
+});
+
+test("__SPOOL_FORGET__ deletes boot-only functions once the boot ran; one that later code calls is refused", async (t) => {
+  const code = await lower(`function bootOnly(): number { return helper() * 2; }
+function helper(): number { return 21; }
+function kept(): number { return 1; }
+function boot(): void {
+  print("boot " + bootOnly() + " " + kept());
+  __SPOOL_FORGET__(bootOnly, helper);
+  print(typeof bootOnly + " " + typeof helper + " " + typeof kept);
+}
+(() => { print("early " + helper()); })();
+boot();
+print("after " + kept());`);
+  t.deepEqual(runInVm(code), ["early 21", "boot 42 1", "undefined undefined function", "after 1"]);
+  t.regex(code, /delete \$[0-9a-z]+,\s*delete \$[0-9a-z]+/);
+  t.false(/__SPOOL_FORGET__/.test(code));
+  // Declared by assignment: a JavaScript engine deletes that global (the simulation's), not a declared function.
+  const vars = moduleVars(code, 16);
+  t.is(vars.assigned.size, 2, "the simulation counts them, by name");
+  t.true([...vars.assigned.values()].every((n) => n === 4));
+
+  const err = (await t.throwsAsync(
+    lower(`function bootOnly(): number { return 2; }
+function later(): number { return bootOnly(); }
+function boot(): void { print(String(later())); __SPOOL_FORGET__(bootOnly); }
+boot();
+setInterval(later, 1000);`),
+    { instanceOf: BuildError },
+  )) as BuildError;
+  t.regex(err.message, /bootOnly is used by later, which can run after the boot forgot it/);
+  const notFn = (await t.throwsAsync(
+    lower(`const x = { a: 1 };\nfunction boot(): void { print(String(x.a)); __SPOOL_FORGET__(x as any); }\nboot();`),
+    {
+      instanceOf: BuildError,
+    },
+  )) as BuildError;
+  t.regex(notFn.message, /x is not a function declared at the module level/);
+});
+
+test("the firmware forgets its boot code only when it runs as Storage's boot code", async (t) => {
+  const r = await build({ board: "linux-small", write: false });
+  const forget = /([\w$.]+)\.read\("\.bootcde"\)!==void 0&&\((delete \$[0-9a-z]+,?)+\)/.exec(r.code);
+  t.truthy(forget, "a guarded delete of the boot code");
+  t.true(forget![0].split("delete").length - 1 >= 8, forget![0]);
 });

@@ -12,3 +12,9 @@ declare const __BOARD_JSON__: string;
  * object at rest). Defined for every entry; empty when built without parts.
  */
 declare const __SPOOL_PART_FILES__: string;
+/**
+ * Forgets module-level functions the boot alone runs, once it has run: the build rewrites the
+ * call into `delete`s (each such function costs 4 JsVars at rest on Espruino). The build refuses
+ * a function that anything running later could call (src/host/build/pipeline.ts `forgetBootCode`).
+ */
+declare function __SPOOL_FORGET__(...fns: Function[]): void;

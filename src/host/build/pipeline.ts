@@ -13,7 +13,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import * as esbuild from "esbuild";
-import { transformAsync, type NodePath, type PluginObj } from "@babel/core";
+import { transformAsync, types as t, type NodePath, type PluginObj } from "@babel/core";
+import type { Binding } from "@babel/traverse";
 import type { ClassExpression } from "@babel/types";
 import type { SourceMapInput } from "@jridgewell/trace-mapping";
 import pluginParameters from "@babel/plugin-transform-parameters";
@@ -254,6 +255,8 @@ function globalModuleScope(link: { table: LinkTable; keyOf: KeyOf; order: LoadOr
         // Before renaming: the inner name of `var _A = class _A {...}` must go while it still matches.
         block.traverse({ ClassExpression: unnameSelfNamedClass });
         wrapper.scope.crawl();
+        const forget = forgetBootCode(wrapper);
+        const forgotten = forget.bindings;
         const bindings = wrapper.scope.bindings;
         const names = Object.keys(bindings).sort((a, b) => bindings[b].references - bindings[a].references);
         const renamed = new Map(names.map((name, n) => [bindings[name], GLOBAL_PREFIX + n.toString(36)]));
@@ -261,6 +264,8 @@ function globalModuleScope(link: { table: LinkTable; keyOf: KeyOf; order: LoadOr
         const { order, declaredAt } = bundleLoadOrder(block.get("body"), wrapper.scope);
         for (const [part, at] of order) link.order.set(part, at);
         for (const [b, to] of renamed) {
+          // A part never links to what the boot forgets: it carries its own copy.
+          if (forgotten.has(b)) continue;
           const key = bindingKey(b, link.keyOf);
           if (key) link.table.set(key, { name: to, at: declaredAt(b) });
         }
@@ -271,11 +276,81 @@ function globalModuleScope(link: { table: LinkTable; keyOf: KeyOf; order: LoadOr
             if (to && (id.isReferenced() || id.isBindingIdentifier())) id.node.name = to;
           },
         });
+        forget.apply();
         path.node.body = block.node.body;
         path.scope.crawl();
       },
     },
   });
+}
+
+/** The build's intrinsic for boot-only functions (src/device/build-defines.d.ts). */
+const FORGET = "__SPOOL_FORGET__";
+
+/**
+ * `__SPOOL_FORGET__(f, g)` in the bundle: each named function becomes `f = function(){...}` and
+ * the call `(delete f, delete g)`, so that once the boot has run they cost nothing (4 JsVars
+ * each at global scope). Declared by assignment, not as a function, because a function
+ * declaration is a global no `delete` removes in a JavaScript engine (the simulation's);
+ * Espruino deletes either, at the same cost.
+ *
+ * Safe only where nothing that runs later calls them: each may be used only at the module level
+ * (its top-level statements and the functions they call at once), by the function that forgets
+ * them, or by one another.
+ * @returns the bindings forgotten, and what rewrites the code once they are renamed.
+ * @throws {BuildError} naming a function used elsewhere, or an argument that is not a module-level function.
+ */
+function forgetBootCode(wrapper: NodePath<t.ArrowFunctionExpression>): { bindings: Set<Binding>; apply(): void } {
+  const calls: NodePath<t.CallExpression>[] = [];
+  wrapper.traverse({
+    CallExpression(c) {
+      const callee = c.get("callee");
+      if (callee.isIdentifier({ name: FORGET }) && !c.scope.getBinding(FORGET)) calls.push(c);
+    },
+  });
+  const forgotten = new Set<Binding>();
+  const owners = new Map<Binding, NodePath>();
+  for (const c of calls) {
+    const owner = c.getFunctionParent();
+    if (!owner || owner === wrapper || owner.getFunctionParent() !== wrapper)
+      throw new BuildError(`${FORGET} must be called in a module-level function (the boot), not at the module level or deeper`);
+    for (const a of c.get("arguments")) {
+      const b = a.isIdentifier() ? wrapper.scope.getBinding(a.node.name) : undefined;
+      if (!b || b.scope !== wrapper.scope || !b.path.isFunctionDeclaration())
+        throw new BuildError(`${FORGET}: ${a.toString()} is not a function declared at the module level`);
+      forgotten.add(b);
+      owners.set(b, owner);
+    }
+  }
+  const declaredBy = new Map<NodePath, Binding>();
+  for (const b of forgotten) declaredBy.set(b.path, b);
+  for (const b of forgotten) {
+    for (const ref of b.referencePaths) {
+      const fn = ref.getFunctionParent();
+      if (!fn || fn === wrapper || fn === owners.get(b) || declaredBy.has(fn)) continue;
+      // A function expression called where it stands, at the module level (the early passes).
+      const run = fn.parentPath;
+      if (run?.isCallExpression() && run.node.callee === fn.node && fn.getFunctionParent() === wrapper) continue;
+      const where = fn.isFunctionDeclaration() && fn.node.id ? fn.node.id.name : `the function at line ${fn.node.loc?.start.line}`;
+      throw new BuildError(
+        `${FORGET}: ${b.identifier.name} is used by ${where}, which can run after the boot forgot it; keep it, or forget that function too`,
+      );
+    }
+  }
+  return {
+    bindings: forgotten,
+    apply() {
+      for (const c of calls)
+        c.replaceWith(t.sequenceExpression(c.node.arguments.map((a) => t.unaryExpression("delete", t.cloneNode(a as t.Identifier)))));
+      for (const b of forgotten) {
+        const d = b.path as NodePath<t.FunctionDeclaration>;
+        const f = t.functionExpression(null, d.node.params, d.node.body, d.node.generator, d.node.async);
+        const stmt = t.expressionStatement(t.assignmentExpression("=", t.identifier(d.node.id!.name), f));
+        stmt.loc = d.node.loc;
+        d.replaceWith(stmt);
+      }
+    },
+  };
 }
 
 function packageVersion(): string {

@@ -55,6 +55,11 @@ export interface ModuleVars {
   /** Top-level variables that hold data (not functions or classes). */
   values: number;
   total: number;
+  /**
+   * Functions the module level assigns to a global name (`f = function(){...}`: the build's
+   * forgotten boot code), by name: in `total`, and freed when the code deletes the name.
+   */
+  assigned: Map<string, number>;
 }
 
 type Node = acorn.Node & Record<string, any>;
@@ -85,7 +90,7 @@ function moduleBody(program: Node): { body: Node[]; wrapped: boolean } {
  * @throws SyntaxError when `code` does not parse.
  */
 export function moduleVars(code: string, bytesEach: number): ModuleVars {
-  const out: ModuleVars = { functions: 0, methods: 0, params: 0, values: 0, total: 0 };
+  const out: ModuleVars = { functions: 0, methods: 0, params: 0, values: 0, total: 0, assigned: new Map() };
   const ast = acorn.parse(code, { ecmaVersion: 2020, sourceType: "script" }) as Node;
   const { body, wrapped } = moduleBody(ast);
   // A function made inside the wrapper links to the wrapper's scope; one made at global scope links to none.
@@ -155,6 +160,22 @@ export function moduleVars(code: string, bytesEach: number): ModuleVars {
     if (s.type === "FunctionDeclaration") {
       out.functions++;
       out.total += fn(s, FUNCTION);
+    } else if (s.type === "ExpressionStatement") {
+      // The minifier joins consecutive assignments into one sequence.
+      const e = s.expression as Node;
+      for (const a of (e.type === "SequenceExpression" ? e.expressions : [e]) as Node[]) {
+        if (
+          a.type !== "AssignmentExpression" ||
+          a.operator !== "=" ||
+          a.left.type !== "Identifier" ||
+          a.right.type !== "FunctionExpression"
+        )
+          continue;
+        out.functions++;
+        const n = fn(a.right, FUNCTION);
+        out.assigned.set(a.left.name, n);
+        out.total += n;
+      }
     } else if (s.type === "ClassDeclaration") {
       out.total += 1 + cls(s) - 1;
     } else if (s.type === "VariableDeclaration") {

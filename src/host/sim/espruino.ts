@@ -178,6 +178,8 @@ export class SimEspruino {
   private flashStrings = new Set<string>();
   /** The functions the module level of the code run this boot defined (counted in {@link codeVars}). */
   private moduleFunctions = new Set<unknown>();
+  /** Of {@link codeVars}: functions the module level assigned to a global name, freed once it is deleted. */
+  private assignedCode = new Map<string, number>();
   private lines: string[] = [];
   private random: () => number;
   private ctx: vm.Context | undefined;
@@ -485,12 +487,15 @@ export class SimEspruino {
   private runCode(code: string, filename: string): void {
     if (!this.alive) return;
     let load = 0;
+    let assigned: Map<string, number> | undefined;
     try {
-      load = moduleVars(code, this.board.jsVars.bytesEach).total;
+      const vars = moduleVars(code, this.board.jsVars.bytesEach);
+      load = vars.total;
+      assigned = vars.assigned;
     } catch {
       // Not a script the estimate can parse: running it reports the SyntaxError.
     }
-    if (this.jsVarLimit && BASE_VARS + this.codeVars + load > this.board.jsVars.count) {
+    if (this.jsVarLimit && BASE_VARS + this.codeVars - this.forgottenCode() + load > this.board.jsVars.count) {
       // What the interpreter prints when a load runs out of blocks (jsvar.c, jsiCheckErrors).
       this.memoryErrors = true;
       this.print("OUT OF MEMORY");
@@ -498,6 +503,7 @@ export class SimEspruino {
       return;
     }
     this.codeVars += load;
+    if (assigned) for (const [name, n] of assigned) this.assignedCode.set(name, n);
     const before = new Set(Object.getOwnPropertyNames(this.G));
     try {
       vm.runInContext(espruinoSource(code), this.ctx!, { filename });
@@ -660,6 +666,7 @@ export class SimEspruino {
     this.codeVars = 0;
     this.flashStrings = new Set<string>();
     this.moduleFunctions = new Set();
+    this.assignedCode = new Map();
     this.memoryErrors = false;
     this.G = vm.runInContext("globalThis", ctx);
     this.alive = true;
@@ -860,7 +867,8 @@ export class SimEspruino {
     return (
       BASE_VARS +
       modules +
-      this.codeVars +
+      this.codeVars -
+      this.forgottenCode() +
       this.runtimeVars.reduce((n, count) => n + count(), 0) +
       countVars(
         roots,
@@ -874,6 +882,13 @@ export class SimEspruino {
         seen,
       )
     );
+  }
+
+  /** JsVars of {@link assignedCode} whose names the code deleted since. */
+  private forgottenCode(): number {
+    let n = 0;
+    for (const [name, vars] of this.assignedCode) if (!Object.hasOwn(this.G, name)) n += vars;
+    return n;
   }
 
   private memory(): any {

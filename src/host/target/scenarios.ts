@@ -139,10 +139,25 @@ export async function bootFromStorage(o: { binary: string; bundle: string; ready
   return dev;
 }
 
-/** Polls `cond` every `everyMs` until it holds. @throws Error after `timeoutMs`, naming `what`. */
+/** What the firmware says when a status is asked with too little memory free (src/device/api/spool.ts roomForStatus). */
+const STATUS_REFUSED = /a status needs about \d+ .*ask again in a few seconds/;
+
+/**
+ * Polls `cond` every `everyMs` until it holds. A status the firmware refuses for want of memory
+ * (a flush or a sync running beside it on a small build) counts as not yet.
+ * @throws Error after `timeoutMs`, naming `what`; or what `cond` throws otherwise.
+ */
 export async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
+  const ask = async () => {
+    try {
+      return await cond();
+    } catch (e) {
+      if (STATUS_REFUSED.test(String(e))) return false;
+      throw e;
+    }
+  };
+  while (!(await ask())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
@@ -550,8 +565,9 @@ export async function bootSim(o: { board?: string; jsVars?: number } = {}): Prom
   // Today's date, as the Linux build reads the system clock: the server keeps only recent points.
   const w = simWorld({ clock: { startEpochMs: Date.now() } });
   const sim = w.device({ board: profile, countClosures: true, samplePeaks: true });
-  installFiles(sim, parts);
-  sim.boot(code);
+  // As a board runs it: `.bootcde` in Storage (the firmware forgets its boot code only then).
+  installFiles(sim, [...parts, { storage: ".bootcde", code }]);
+  sim.boot();
   return { w, sim };
 }
 
