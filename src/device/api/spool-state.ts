@@ -90,7 +90,6 @@ export interface SpoolFields {
   _running: number;
   _schedules: Schedule[];
   _statusTimer?: TimerId;
-  _tidyTimer?: TimerId;
   /** 1 until the store's readings are surveyed (start()); then absent. */
   _unsurveyed?: 1;
   /** The uplink dropped readings the last survey counted as unresolved: survey again for the status. */

@@ -139,11 +139,13 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
 
   status(): SpoolStatus {
     const S = this.record._s;
+    roomForStatus(S, "spool.status");
     return S._parts.load("report").status(S);
   },
 
   report(): void {
     const S = this.record._s;
+    roomForStatus(S, "spool.report");
     S._parts.load("report").report(S);
   },
 
@@ -151,9 +153,6 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
     const S = this.record._s;
     if (S._running) return;
     S._running = 1;
-    /** How often a running Spool checks whether Storage needs compacting (the quota file leaves trash). */
-    const TIDY_EVERY_MS = 3600000;
-    S._tidyTimer = S._hal.setInterval(tidy, TIDY_EVERY_MS, S);
     if (S._unsurveyed) {
       S._parts.load("survey").surveyStore(S._keeper, S._store);
       delete S._unsurveyed;
@@ -171,8 +170,6 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
     if (!S._running) return;
     S._running = 0;
     for (let i = 0; i < S._schedules.length; i++) S._arm(S._schedules[i], 0);
-    if (S._tidyTimer !== undefined) S._hal.clearInterval(S._tidyTimer);
-    delete S._tidyTimer;
     S._armStatus();
     if (S._uplink) S._uplink.ctl(U_STOP);
     // Stopped, it has nothing left to do: dropped now, its state kept in uplinkKeep (kept
@@ -203,7 +200,8 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
     const UPLINK_CHECK_MS = 500;
     const S = this;
     if (!S._uplink) {
-      if (S._flushIn < 0) return undefined;
+      // Stopped: none is made (a restart task of spool.setup may run after a stop).
+      if (S._flushIn < 0 || !S._running) return undefined;
       // Where memory is fixed and small, a flush started without room would run out inside its
       // task, again at every new reading: it waits for the next one, and the status says why.
       const need = S._boardOf().upload.minFreeJsVars;
@@ -356,15 +354,28 @@ const SpoolCore: SpoolMethods & ThisType<SpoolState> = {
  */
 
 /**
- * Run at boot and hourly: says when Storage's trash nears the usable limit (the firmware never
- * compacts: storage-tidy.ts). The check comes with the report part, so it is not resident.
+ * Free JsVars a status takes at its peak where memory is fixed: on the 1,600-JsVar build a
+ * status asked with 457 free ran out of memory, with 477 it did not (docs/memory.md, session 21).
  */
-function tidy(S: SpoolState): void {
-  try {
-    S._parts.load("report").tidyStorage(S._hal, S._boardOf(), 0);
-  } catch (e) {
-    S._hal.log("spool: Storage not checked: " + errorText(e));
-  }
+const STATUS_JSVARS = 480;
+
+/**
+ * Where memory is fixed and small (the board's `upload.minFreeJsVars`), a status asked while a
+ * flush or a clock sync holds most of it would run out of memory halfway, and the task beside
+ * it could too: it is refused instead, saying why.
+ * @throws Error saying how much is free and to ask again.
+ */
+function roomForStatus(S: SpoolState, what: string): void {
+  const free = S._hal.memory().free;
+  if (free < STATUS_JSVARS && S._boardOf().upload.minFreeJsVars)
+    throw new Error(
+      what +
+        ": " +
+        free +
+        " JsVars free, a status needs about " +
+        STATUS_JSVARS +
+        " (a flush or a clock sync is running); ask again in a few seconds",
+    );
 }
 
 /** One sample of a schedule: recorded, or its error counted. */
@@ -457,7 +468,13 @@ export function createSpool(o: SpoolOptions): Spool {
   S._running = 0;
   S._schedules = [];
   Object.setPrototypeOf(S, SpoolCore);
-  tidy(S);
+  // Whether Storage's trash nears the usable limit (the firmware never compacts: storage-tidy.ts),
+  // with the report part: at boot here, later at each write that replaces a file.
+  try {
+    S._parts.load("report").tidyStorage(S._hal, S._boardOf(), 0);
+  } catch (e) {
+    S._hal.log("spool: Storage not checked: " + errorText(e));
+  }
   S._network.onChange((up) => {
     if (!S._running) return;
     if (up) S._clock.start();

@@ -1,7 +1,7 @@
 /**
  * The report part (src/device/parts.ts): `spool.status()`, `spool.report()`, `spool.erase()` and
- * the status pin's line, loaded for each call; the Storage check run at boot and hourly, and the
- * boot's sweep of other builds' parts.
+ * the status pin's line, loaded for each call; the Storage check run at boot, and the boot's sweep
+ * of other builds' parts.
  */
 import { status, report, erase, publishStatus, recordError } from "../api/spool-status.ts";
 import { tidyStorage } from "../api/storage-tidy.ts";
