@@ -283,3 +283,27 @@ test("a board that keeps its uplink (linux): one uplink for every flush, through
   t.is(spool.status().uplink.delivered, 2 * READINGS);
   spool.stop();
 });
+
+test("a status asked with too little memory free where memory is fixed is refused with a clear error, and nothing changes; with room it answers", (t) => {
+  const board = loadBoard("linux-small");
+  const dev = newDevice(board);
+  const hal = bootHal(dev, { epochMs: T0 });
+  let free = 470;
+  hal.memory = () => ({ free, usage: 1600 - free, total: 1600 });
+  const loads: string[] = [];
+  const spool = createSpool({ hal, board: dev.board, version: "test", parts: countingParts(loads) });
+  spool.setup({ datastreams: [{ pin: 1, type: "double" }] });
+  spool.record(1, 1);
+  loads.length = 0;
+  t.throws(() => spool.status(), { message: /^spool\.status: 470 JsVars free, a status needs about \d+ .*; ask again in a few seconds$/ });
+  t.throws(() => spool.report(), { message: /^spool\.report: 470 JsVars free/ });
+  t.false(loads.includes("report"), "the report part is not loaded for a refused status");
+  free = 600;
+  t.is(spool.status().queue.pending, 1);
+  // Where memory is not fixed (linux grows its JsVars), no status is refused.
+  const big = newDevice(loadBoard("linux"));
+  const bigHal = bootHal(big, { epochMs: T0 });
+  bigHal.memory = () => ({ free: 100, usage: 3900, total: 4000 });
+  const other = createSpool({ hal: bigHal, board: big.board, version: "test", parts: countingParts([]) });
+  t.is(other.status().queue.pending, 0);
+});
